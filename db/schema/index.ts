@@ -1,0 +1,5 @@
+export * from "./users";
+export * from "./accounts";
+export * from "./applications";
+export * from "./domains";
+export * from "./audit";

@@ -1,0 +1,103 @@
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+import { z } from "zod";
+
+/**
+ * The console's settings (SPEC §6), read from environment variables once, each with its embedded default.
+ * Throws a ZodError naming the variable when a value is malformed (e.g. `EDGE_IPV4=not-an-ip`).
+ */
+export type Settings = {
+  /** Folder for the SQLite file, the repositories and the generated secret. Absolute. */
+  dataDir: string;
+  /** Public base URL of the console, without a trailing slash; every link in mail is built from it. */
+  appUrl: string;
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** Resolvers for go-live checks as `host` or `host:port`; empty = the system's resolvers. */
+  dnsServers: string[];
+  /** Suffix of every CNAME target, lower-case, without leading or trailing dot. */
+  edgeCnameSuffix: string;
+  edgeIpv4: string[];
+  edgeIpv6: string[];
+  operatorEmails: string[];
+  inviteTtlHours: number;
+  allowPrivateOrigins: boolean;
+  /** Per-query DNS timeout in milliseconds and the number of tries (node's c-ares resolver options). */
+  dnsTimeoutMs: number;
+  dnsTries: number;
+};
+
+const list = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, "must be IPv4 addresses");
+const ipv6 = z.string().includes(":", { message: "must be IPv6 addresses" });
+
+function read(env: NodeJS.ProcessEnv): Settings {
+  const appUrl = new URL(env.APP_URL || "http://localhost:3000");
+  return {
+    dataDir: path.resolve(env.DATA_DIR || "./data"),
+    appUrl: appUrl.origin + appUrl.pathname.replace(/\/+$/, ""),
+    smtpUrl: env.SMTP_URL || null,
+    mailFrom: env.MAIL_FROM || "Edge Console <no-reply@localhost>",
+    dnsServers: list(env.DNS_SERVERS),
+    edgeCnameSuffix: (env.EDGE_CNAME_SUFFIX || "edge.localhost").trim().toLowerCase().replace(/^\.+|\.+$/g, ""),
+    edgeIpv4: z.array(ipv4, { message: "EDGE_IPV4" }).parse(list(env.EDGE_IPV4 ?? "192.0.2.10")),
+    edgeIpv6: z.array(ipv6, { message: "EDGE_IPV6" }).parse(list(env.EDGE_IPV6).map((a) => a.toLowerCase())),
+    operatorEmails: list(env.OPERATOR_EMAILS).map((e) => e.toLowerCase()),
+    inviteTtlHours: z.coerce.number().positive().parse(env.INVITE_TTL_HOURS || 48),
+    allowPrivateOrigins: (env.ALLOW_PRIVATE_ORIGINS || "false").toLowerCase() === "true",
+    dnsTimeoutMs: z.coerce.number().int().positive().parse(env.DNS_TIMEOUT_MS || 2000),
+    dnsTries: z.coerce.number().int().positive().parse(env.DNS_TRIES || 2),
+  };
+}
+
+let cached: Settings | null = null;
+
+/** The settings of this process (read from `process.env` on first use). */
+export function settings(): Settings {
+  if (!cached) cached = read(process.env);
+  return cached;
+}
+
+/** Forgets the cached settings so the next `settings()` re-reads `process.env` (tests change variables). */
+export function resetSettings(): void {
+  cached = null;
+}
+
+/** Folder holding the bare repositories of live applications. */
+export function repositoriesDir(): string {
+  return path.join(settings().dataDir, "repositories");
+}
+
+/** Folder holding repositories of deleted applications (kept, not served). */
+export function archiveDir(): string {
+  return path.join(settings().dataDir, "archive");
+}
+
+/**
+ * The Auth.js secret: `AUTH_SECRET` when set, else a random 32-byte secret generated once into
+ * `DATA_DIR/auth-secret` (mode 0600) so sessions survive restarts.
+ */
+export function authSecret(): string {
+  if (process.env.AUTH_SECRET) return process.env.AUTH_SECRET;
+  const dir = settings().dataDir;
+  const file = path.join(dir, "auth-secret");
+  fs.mkdirSync(dir, { recursive: true });
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    const secret = crypto.randomBytes(32).toString("base64url");
+    try {
+      fs.writeFileSync(file, secret + "\n", { mode: 0o600, flag: "wx" });
+      return secret;
+    } catch {
+      // Another process wrote it first: use theirs.
+      return fs.readFileSync(file, "utf8").trim();
+    }
+  }
+}

@@ -1,0 +1,9 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // Section's API paths end in "/": answer them as they are instead of redirecting.
+  skipTrailingSlashRedirect: true,
+  serverExternalPackages: ["better-sqlite3", "@node-rs/argon2", "simple-git"],
+  poweredByHeader: false,
+};
+
+export default nextConfig;
