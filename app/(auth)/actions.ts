@@ -1,0 +1,71 @@
+"use server";
+
+import { AuthError } from "next-auth";
+import { z } from "zod";
+import { signIn } from "@/lib/auth/auth";
+import { emailField, newPasswordField } from "@/lib/auth/email";
+import { hashPassword } from "@/lib/auth/password";
+import { safeReturnPath } from "@/lib/auth/redirect";
+import { createUser } from "@/db/queries/users";
+
+export type AuthFormState = {
+  error?: string;
+  fieldErrors?: Partial<Record<"email" | "password" | "name", string>>;
+  values?: { email?: string; name?: string };
+};
+
+const signupSchema = z.object({
+  email: emailField,
+  password: newPasswordField,
+  name: z.string().trim().max(100, "Use at most 100 characters.").optional(),
+});
+
+function firstErrors(error: z.ZodError): AuthFormState["fieldErrors"] {
+  const out: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = String(issue.path[0] ?? "form");
+    out[key] ??= issue.message;
+  }
+  return out;
+}
+
+/** Signs a user in through Auth.js; redirects (by throwing) on success, returns a message on bad credentials. */
+async function signInOrMessage(email: string, password: string, redirectTo: string): Promise<AuthFormState> {
+  try {
+    await signIn("credentials", { email, password, redirectTo });
+  } catch (error) {
+    if (error instanceof AuthError) return { error: "Wrong email or password.", values: { email } };
+    throw error;
+  }
+  return {};
+}
+
+/** Creates a user (argon2id) and signs them in at once (SPEC §3.1). */
+export async function signupAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {
+  const raw = { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? ""), name: String(form.get("name") ?? "") };
+  const values = { email: raw.email, name: raw.name };
+  const parsed = signupSchema.safeParse(raw);
+  if (!parsed.success) return { fieldErrors: firstErrors(parsed.error), values };
+  const created = createUser({
+    email: parsed.data.email,
+    name: parsed.data.name || null,
+    passwordHash: await hashPassword(parsed.data.password),
+  });
+  if (!created.ok) {
+    return { fieldErrors: { email: "A user with this email already exists. Log in instead." }, values };
+  }
+  return signInOrMessage(parsed.data.email, parsed.data.password, safeReturnPath(form.get("callbackUrl")));
+}
+
+/** Signs a user in; a wrong email and a wrong password get the same message. */
+export async function loginAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {
+  const email = String(form.get("email") ?? "").trim().toLowerCase();
+  const password = String(form.get("password") ?? "");
+  if (!email || !password) {
+    return {
+      fieldErrors: { ...(email ? {} : { email: "Enter your email address." }), ...(password ? {} : { password: "Enter your password." }) },
+      values: { email },
+    };
+  }
+  return signInOrMessage(email, password, safeReturnPath(form.get("callbackUrl")));
+}

@@ -1,0 +1,90 @@
+import { DnsRecordTable } from "@/components/dns-record-table";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { expectedRecords } from "@/lib/domains/records";
+import type { DomainRow } from "@/db/queries/applications";
+import type { DnsCheckRow } from "@/db/queries/domains";
+import type { CheckRecords } from "@/lib/dns/go-live";
+import { VerifyButton } from "./verify-button";
+
+const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+
+/** One domain: its go-live status, the records to create, and what the last check found next to them. */
+export function DomainPanel({ domain, lastCheck, canVerify }: { domain: DomainRow; lastCheck: DnsCheckRow | undefined; canVerify: boolean }) {
+  const { records, alternatives } = expectedRecords(domain);
+  const found = lastCheck?.records as CheckRecords | undefined;
+  const keptThroughError = lastCheck && lastCheck.outcome === "error" && domain.status !== "error";
+  return (
+    <article data-testid={`domain-${domain.hostname}`} className="space-y-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200">
+      <header className="flex flex-wrap items-start justify-between gap-3">
+        <div className="min-w-0">
+          <div className="flex flex-wrap items-center gap-2">
+            <h3 className="break-all text-base font-semibold">{domain.hostnameUnicode}</h3>
+            <StatusBadge status={domain.status} />
+            {domain.flagged ? (
+              <span className="rounded-full bg-red-600 px-2 py-0.5 text-xs font-semibold text-white">Stopped pointing at the edge</span>
+            ) : null}
+          </div>
+          {domain.hostnameUnicode !== domain.hostname ? <p className="font-mono text-xs text-slate-500">{domain.hostname}</p> : null}
+          <p className="mt-1 text-xs text-slate-500">
+            {domain.lastCheckedAt ? `Last checked ${time(domain.lastCheckedAt)}` : "Never checked"}
+            {lastCheck ? ` via ${lastCheck.resolver} in ${lastCheck.durationMs} ms` : ""}
+          </p>
+        </div>
+        {canVerify ? <VerifyButton domainId={domain.id} /> : null}
+      </header>
+
+      {(
+        <div className="space-y-3">
+          <DnsRecordTable
+            caption={domain.status === "live" ? "DNS records (in place)" : domain.isApex ? "To go live, create these records" : "To go live, create this record"}
+            records={records}
+          />
+          {domain.isApex ? (
+            <>
+              <p className="text-xs text-slate-600">
+                {domain.hostnameUnicode} is an apex domain: it cannot hold a CNAME. Create the A records above, or instead:
+              </p>
+              <DnsRecordTable caption="Alternative" records={alternatives} />
+            </>
+          ) : null}
+        </div>
+      )}
+
+      {found && lastCheck ? (
+        <section aria-label="Last check" className="rounded-lg bg-slate-50 p-3 text-sm">
+          {lastCheck.outcome !== "live" ? <p className="mb-2 font-medium text-slate-900">{found.explanation}</p> : null}
+          {keptThroughError ? (
+            <p className="mb-2 text-xs text-amber-800">
+              The last check failed with a DNS error ({lastCheck.errorCode ?? lastCheck.reason}); the status is kept from the last successful check
+              {domain.lastSuccessAt ? ` at ${time(domain.lastSuccessAt)}` : ""}.
+            </p>
+          ) : null}
+          <dl className="grid grid-cols-[7rem_1fr] gap-x-3 gap-y-1 font-mono text-xs">
+            <dt className="font-sans text-slate-500">Found</dt>
+            <dd className="break-all">
+              {[domain.hostname, ...found.chain].join(" → ")}
+              {found.chain.length === 0 ? " (no CNAME)" : ""}
+            </dd>
+            <dt className="font-sans text-slate-500">A</dt>
+            <dd className="break-all">{found.a.length ? found.a.join(", ") : "none"}</dd>
+            <dt className="font-sans text-slate-500">AAAA</dt>
+            <dd className="break-all">{found.aaaa.length ? found.aaaa.join(", ") : "none"}</dd>
+            {domain.ownershipRequired ? (
+              <>
+                <dt className="font-sans text-slate-500">TXT challenge</dt>
+                <dd className="break-all">{found.txt.length ? found.txt.join(", ") : "none"}</dd>
+              </>
+            ) : null}
+            <dt className="font-sans text-slate-500">Expected</dt>
+            <dd className="break-all">{records.map((r) => `${r.type} ${r.value}`).join(", ")}</dd>
+          </dl>
+          {found.ttl ? (
+            <p className="mt-2 text-xs text-slate-500">
+              TTL {found.ttl} s: after you change the record, resolvers may keep the old answer for up to {found.ttl} s.
+            </p>
+          ) : null}
+        </section>
+      ) : null}
+    </article>
+  );
+}

@@ -1,0 +1,26 @@
+"use client";
+
+import { useState } from "react";
+
+/** A small button that copies `value` to the clipboard and says so for two seconds. */
+export function CopyButton({ value, label = "Copy" }: { value: string; label?: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      aria-label={`${label}: ${value}`}
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(value);
+        } catch {
+          // Clipboard unavailable (insecure context): select-and-copy by hand still works on the shown value.
+        }
+        setCopied(true);
+        setTimeout(() => setCopied(false), 2000);
+      }}
+      className="shrink-0 rounded px-2 py-1 text-xs font-medium text-indigo-700 ring-1 ring-inset ring-indigo-200 hover:bg-indigo-50"
+    >
+      {copied ? "Copied" : label}
+    </button>
+  );
+}

@@ -1,0 +1,55 @@
+import "server-only";
+import { and, asc, eq, sql } from "drizzle-orm";
+import { getDb } from "@/db";
+import { applications, domains, environments, type DomainStatus } from "@/db/schema";
+import { summariseEnvironment, type EnvironmentStatus } from "@/lib/domains/summary";
+
+export type ApplicationRow = typeof applications.$inferSelect;
+export type EnvironmentRow = typeof environments.$inferSelect;
+export type DomainRow = typeof domains.$inferSelect;
+
+/** The account's applications, each with its go-live status (its Production environment's, SPEC §3.5). */
+export function listApplicationsOfAccount(params: { accountId: number }): (ApplicationRow & { goLive: EnvironmentStatus; hostnames: string[] })[] {
+  const db = getDb();
+  const apps = db.select().from(applications).where(eq(applications.accountId, params.accountId)).orderBy(asc(applications.name)).all();
+  const rows = db
+    .select({ applicationId: domains.applicationId, hostname: domains.hostname, status: domains.status })
+    .from(domains)
+    .innerJoin(environments, eq(environments.id, domains.environmentId))
+    .where(and(eq(domains.accountId, params.accountId), sql`${environments.name} = 'Production'`))
+    .orderBy(asc(domains.id))
+    .all();
+  return apps.map((app) => {
+    const own = rows.filter((r) => r.applicationId === app.id);
+    return { ...app, goLive: summariseEnvironment(own.map((r) => r.status as DomainStatus)), hostnames: own.map((r) => r.hostname) };
+  });
+}
+
+/** The environment of an application with this name (case-insensitive), or undefined. */
+export function getEnvironmentByName(params: { applicationId: number; name: string }): EnvironmentRow | undefined {
+  return getDb()
+    .select()
+    .from(environments)
+    .where(and(eq(environments.applicationId, params.applicationId), sql`lower(${environments.name}) = lower(${params.name})`))
+    .get();
+}
+
+/** The environments of an application, Production first. */
+export function listEnvironments(params: { applicationId: number }): EnvironmentRow[] {
+  return getDb()
+    .select()
+    .from(environments)
+    .where(eq(environments.applicationId, params.applicationId))
+    .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
+    .all();
+}
+
+/** The domains of an environment, oldest first. */
+export function listDomainsOfEnvironment(params: { environmentId: number }): DomainRow[] {
+  return getDb().select().from(domains).where(eq(domains.environmentId, params.environmentId)).orderBy(asc(domains.id)).all();
+}
+
+/** True when the normalised hostname is already a domain anywhere on the platform. */
+export function isHostnameTaken(params: { hostname: string }): boolean {
+  return !!getDb().select({ id: domains.id }).from(domains).where(eq(domains.hostname, params.hostname)).get();
+}

@@ -1,0 +1,48 @@
+import { expect, test } from "@playwright/test";
+import { createAccount, createApplication, signUp, uniqueLabel } from "./helpers";
+
+// User A owns an account with an application; user B is signed in but not a member: every page and action
+// touching A's account, application, environment and domain answers 404 and changes nothing.
+test("a non-member gets 404 for another account's pages and cannot verify its domains", async ({ browser }) => {
+  const label = uniqueLabel();
+  const victim = await browser.newContext();
+  const attacker = await browser.newContext();
+  const a = await victim.newPage();
+  const b = await attacker.newPage();
+
+  await signUp(a, `victim.${label}@example.com`);
+  const accountA = await createAccount(a, `Victim ${label}`);
+  const appPathA = await createApplication(a, accountA, `www.victim-${label}.test`);
+  const domainIdA = await a.locator('input[name="domainId"]').first().inputValue();
+
+  await signUp(b, `attacker.${label}@example.com`);
+  const accountB = await createAccount(b, `Attacker ${label}`);
+  const appPathB = await createApplication(b, accountB, `www.attacker-${label}.test`);
+
+  for (const path of [
+    `/account/${accountA}`,
+    `${appPathA}`,
+    `${appPathA}/environment/Production`,
+    `/account/${accountA}/application/new`,
+    // A's application id under B's own account id: the account comes from the application row.
+    appPathA.replace(`/account/${accountA}/`, `/account/${accountB}/`),
+  ]) {
+    const response = await b.goto(path);
+    expect(response?.status(), path).toBe(404);
+    await expect(b.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  }
+
+  // B replays the Verify now action of their own page with A's domain id.
+  await b.goto(appPathB);
+  await b.locator('input[name="domainId"]').first().evaluate((input, id) => ((input as HTMLInputElement).value = id), domainIdA);
+  await b.getByRole("button", { name: "Verify now" }).first().click();
+  await expect(b.getByText(/not found|does not exist/i).first()).toBeVisible();
+
+  // A's domain was never checked.
+  await a.reload();
+  await expect(a.getByText("Never checked")).toBeVisible();
+  await expect(a.locator("[data-status]").first()).toHaveText("Pending");
+
+  await victim.close();
+  await attacker.close();
+});

@@ -1,0 +1,19 @@
+import os from "node:os";
+import path from "node:path";
+
+/** Fixed loopback ports and folders shared by the e2e server wrapper and the specs. */
+export const E2E = {
+  port: Number(process.env.E2E_PORT || 3100),
+  get baseUrl() {
+    return `http://localhost:${this.port}`;
+  },
+  dnsPort: Number(process.env.E2E_DNS_PORT || 15353),
+  dnsControlPort: Number(process.env.E2E_DNS_CONTROL_PORT || 15380),
+  get dnsControlUrl() {
+    return `http://127.0.0.1:${this.dnsControlPort}`;
+  },
+  dataDir: process.env.E2E_DATA_DIR || path.join(os.tmpdir(), "edge-console-e2e"),
+  edgeCnameSuffix: "edge.localhost",
+  edgeIpv4: "192.0.2.10",
+  screenshots: path.resolve("test-results/screenshots"),
+};

@@ -1,0 +1,50 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect, type Page } from "@playwright/test";
+import { dnsControl } from "../lib/testing/dns-server";
+import { E2E } from "./env";
+
+/** Control client of the loopback DNS server the console resolves through (started by e2e/serve.ts). */
+export const dns = dnsControl(E2E.dnsControlUrl);
+
+/** A name unique to this run, e.g. `k3x9q2`. */
+export function uniqueLabel(): string {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Saves a full-page screenshot under test-results/screenshots/<name>.png (a test artifact). */
+export async function snap(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(E2E.screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(E2E.screenshots, `${name}.png`), fullPage: true });
+}
+
+/** Signs up a new user through /signup; ends on /account/new. */
+export async function signUp(page: Page, email: string, password = "correct horse battery"): Promise<void> {
+  await page.goto("/signup");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page).toHaveURL(/\/account\/new$/);
+}
+
+/** Creates an account (organization) from /account/new; returns its id. */
+export async function createAccount(page: Page, name: string): Promise<number> {
+  await page.getByLabel("Account name").fill(name);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/account\/\d+$/);
+  return Number(new URL(page.url()).pathname.split("/")[2]);
+}
+
+/** Runs the wizard with the defaults (Varnish, the current account); returns the application page's URL path. */
+export async function createApplication(page: Page, accountId: number, hostname: string, origin = "203.0.113.7"): Promise<string> {
+  await page.goto(`/account/${accountId}/application/new`);
+  await page.getByLabel("Hostname").fill(hostname);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByLabel("Origin address").fill(origin);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("button", { name: "Create application" }).click();
+  await expect(page).toHaveURL(/\/account\/\d+\/application\/\d+$/);
+  return new URL(page.url()).pathname;
+}

@@ -1,0 +1,53 @@
+// Playwright's webServer: starts the loopback DNS server first (the console must know it at start), then
+// `next start` on a fresh data folder. Records are changed by the specs through the DNS server's control port.
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { startDnsServer } from "../lib/testing/dns-server";
+import { E2E } from "./env";
+
+const root = path.resolve(import.meta.dirname, "..");
+const next = path.join(root, "node_modules", ".bin", "next");
+
+async function main() {
+  fs.rmSync(E2E.dataDir, { recursive: true, force: true });
+  fs.mkdirSync(E2E.dataDir, { recursive: true });
+  const dns = await startDnsServer({ dnsPort: E2E.dnsPort, controlPort: E2E.dnsControlPort });
+  console.log(`e2e: DNS server on 127.0.0.1:${dns.dnsPort}, control on ${dns.controlPort}`);
+
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: "C.UTF-8",
+    NODE_ENV: "production",
+    PORT: String(E2E.port),
+    DATA_DIR: E2E.dataDir,
+    APP_URL: E2E.baseUrl,
+    DNS_SERVERS: `127.0.0.1:${dns.dnsPort}`,
+    DNS_TIMEOUT_MS: "800",
+    DNS_TRIES: "1",
+    EDGE_CNAME_SUFFIX: E2E.edgeCnameSuffix,
+    EDGE_IPV4: E2E.edgeIpv4,
+    NEXT_TELEMETRY_DISABLED: "1",
+  };
+  if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) {
+    const build = spawnSync(next, ["build"], { cwd: root, stdio: "inherit", env: { ...env, DATA_DIR: path.join(E2E.dataDir, "build") } });
+    if (build.status !== 0) process.exit(build.status ?? 1);
+  }
+  const server = spawn(next, ["start", "-p", String(E2E.port), "-H", "127.0.0.1"], { cwd: root, stdio: "inherit", env });
+  const stop = () => {
+    server.kill("SIGTERM");
+    void dns.close();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  server.on("exit", (code) => {
+    void dns.close();
+    process.exit(code ?? 0);
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+import "server-only";
+import { notFound } from "next/navigation";
+import { eq } from "drizzle-orm";
+import { getDb } from "@/db";
+import { applications, domains, environments } from "@/db/schema";
+import { getAccount, getMembership, type AccountRow } from "@/db/queries/accounts";
+import type { UserRow } from "@/db/queries/users";
+import type { Role } from "@/db/schema";
+import { can, forbiddenMessage, type Permission } from "./permissions";
+import { requireUser } from "./session";
+
+export type Access = { user: UserRow; account: AccountRow; role: Role };
+
+/** Thrown when a member's role lacks a permission; pages show `message`, actions return it. */
+export class ForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ForbiddenError";
+  }
+}
+
+/** Outcome of an access lookup for server actions, which answer with a message instead of rendering a page. */
+export type Lookup<T> = { ok: true; value: T } | { ok: false; status: 404 | 403; message: string };
+
+const NOT_FOUND = { ok: false, status: 404, message: "Not found: it does not exist or you do not have access to it." } as const;
+
+/** Parses a route/form id; anything but a positive integer becomes a 404 (ids cannot be probed). */
+export function parseId(raw: unknown): number {
+  const id = toId(raw);
+  if (id === null) notFound();
+  return id;
+}
+
+/** A positive integer id, or null. */
+export function toId(raw: unknown): number | null {
+  const id = typeof raw === "number" ? raw : Number(String(raw ?? ""));
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+/** The user's access to an account from the database (role read now): 404 for non-members, 403 for a role lacking `permission`. */
+export function lookupAccount(user: UserRow, accountId: number, permission: Permission, what: string): Lookup<Access> {
+  const membership = getMembership({ userId: user.id, accountId });
+  const account = membership ? getAccount({ id: accountId }) : undefined;
+  if (!membership || !account) return NOT_FOUND;
+  if (!can(membership.role, permission)) return { ok: false, status: 403, message: forbiddenMessage(membership.role, what) };
+  return { ok: true, value: { user, account, role: membership.role } };
+}
+
+/** A domain with its environment and application; the account is taken from the domain row. */
+export function lookupDomain(user: UserRow, domainId: number, permission: Permission, what: string) {
+  const row = getDb()
+    .select({ domain: domains, environment: environments, application: applications })
+    .from(domains)
+    .innerJoin(environments, eq(environments.id, domains.environmentId))
+    .innerJoin(applications, eq(applications.id, domains.applicationId))
+    .where(eq(domains.id, domainId))
+    .get();
+  if (!row) return NOT_FOUND;
+  const access = lookupAccount(user, row.domain.accountId, permission, what);
+  return access.ok ? { ok: true as const, value: { ...access.value, ...row } } : access;
+}
+
+function unwrap<T>(lookup: Lookup<T>): T {
+  if (!lookup.ok) {
+    if (lookup.status === 404) notFound();
+    throw new ForbiddenError(lookup.message);
+  }
+  return lookup.value;
+}
+
+/**
+ * For pages: the signed-in user's access to an account. `notFound()` for a missing account or a non-member;
+ * `ForbiddenError` when the role (read from the database on this request) lacks `permission`.
+ */
+export async function requireAccount(accountId: number, permission: Permission = "account.read", what = "do this"): Promise<Access> {
+  const user = await requireUser();
+  return unwrap(lookupAccount(user, accountId, permission, what));
+}
+
+/**
+ * For pages: an application and the access to its account. The account is derived from the application row;
+ * the `accountId` of the URL must match it (else 404), so another account's ids never resolve.
+ */
+export async function requireApplication(accountId: number, applicationId: number, permission: Permission = "account.read", what = "do this") {
+  const user = await requireUser();
+  const application = getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
+  if (!application || application.accountId !== accountId) notFound();
+  const access = unwrap(lookupAccount(user, application.accountId, permission, what));
+  return { ...access, application };
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { can, PERMISSIONS, type Permission } from "./permissions";
+
+describe("permission table", () => {
+  it("gives viewers read access only", () => {
+    for (const permission of Object.keys(PERMISSIONS) as Permission[]) {
+      expect(can("viewer", permission)).toBe(permission === "account.read");
+    }
+  });
+  it("lets developers create applications but not manage members", () => {
+    expect(can("developer", "application.create")).toBe(true);
+    expect(can("developer", "domain.verify")).toBe(true);
+    expect(can("developer", "members.manage")).toBe(false);
+  });
+  it("keeps account deletion and owner grants to owners", () => {
+    expect(can("admin", "account.delete")).toBe(false);
+    expect(can("admin", "owner.grant")).toBe(false);
+    expect(can("owner", "account.delete")).toBe(true);
+  });
+  it("fails closed for unknown or missing roles", () => {
+    expect(can("superuser", "account.read")).toBe(false);
+    expect(can("", "account.read")).toBe(false);
+    expect(can(null, "account.read")).toBe(false);
+    expect(can("constructor", "account.read")).toBe(false);
+  });
+});

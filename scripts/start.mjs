@@ -1,0 +1,34 @@
+// Runs the console on its embedded defaults: builds once when the build is missing or older than the
+// sources, then `next start`. Settings come from the environment (see README); none are required.
+import { spawnSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const buildId = path.join(root, ".next", "BUILD_ID");
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+const sources = ["app", "components", "db", "lib", "public"].filter((d) => fs.existsSync(path.join(root, d)));
+const built = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
+const stale = sources.some((d) => newestSource(path.join(root, d)) > built);
+const next = path.join(root, "node_modules", ".bin", "next");
+
+if (!built || stale || process.argv.includes("--build")) {
+  console.log(built ? "Sources changed since the last build: building…" : "First start: building the console…");
+  const result = spawnSync(next, ["build"], { cwd: root, stdio: "inherit" });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+const port = process.env.PORT || "3000";
+const child = spawn(next, ["start", "-p", port, "-H", process.env.HOSTNAME || "127.0.0.1"], { cwd: root, stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code) => process.exit(code ?? 0));

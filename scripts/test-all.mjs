@@ -1,0 +1,72 @@
+// The README's test command: type check, ESLint (Next's rules), unit/integration tests (vitest), a production
+// build, then the Chromium journeys (Playwright). Ends with one plain line: "N passed, N failed".
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const bin = (name) => path.join(root, "node_modules", ".bin", name);
+const results = path.join(root, "test-results");
+fs.mkdirSync(results, { recursive: true });
+const only = process.argv.slice(2);
+const want = (stage) => only.length === 0 || only.includes(stage);
+
+let passed = 0;
+let failed = 0;
+
+function run(label, command, args, env = {}) {
+  console.log(`\n=== ${label}: ${[path.basename(command), ...args].join(" ")}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  return result.status === 0;
+}
+
+function check(label, ok) {
+  if (ok) passed += 1;
+  else {
+    failed += 1;
+    console.log(`✗ ${label} failed`);
+  }
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+if (want("typecheck")) check("type check", run("Type check", bin("tsc"), ["--noEmit", "-p", "."]));
+if (want("lint")) check("ESLint", run("ESLint", bin("eslint"), [".", "--max-warnings", "0"]));
+
+if (want("unit")) {
+  const file = path.join(results, "vitest.json");
+  fs.rmSync(file, { force: true });
+  const ok = run("Unit and integration tests", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile=${file}`]);
+  const report = readJson(file);
+  if (report) {
+    passed += report.numPassedTests;
+    failed += report.numFailedTests + (ok || report.numFailedTests > 0 ? 0 : 1);
+  } else failed += 1;
+}
+
+if (want("e2e")) {
+  const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-build-"));
+  const built = run("Production build", bin("next"), ["build"], { DATA_DIR: buildDir, NEXT_TELEMETRY_DISABLED: "1" });
+  fs.rmSync(buildDir, { recursive: true, force: true });
+  check("next build", built);
+  if (built) {
+    const file = path.join(results, "playwright.json");
+    fs.rmSync(file, { force: true });
+    const ok = run("Journeys (Playwright, Chromium)", bin("playwright"), ["test"]);
+    const report = readJson(file);
+    if (report?.stats) {
+      passed += report.stats.expected;
+      failed += report.stats.unexpected + (report.stats.flaky ?? 0) + (ok || report.stats.unexpected > 0 ? 0 : 1);
+    } else failed += 1;
+  }
+}
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
