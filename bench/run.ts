@@ -1,0 +1,30 @@
+// `npm run bench` — runs every benchmark below in turn and prints one table each.
+// To add a benchmark: write `bench/<name>.ts` exporting an async function returning rows, and list it here.
+import { benchDnsChecks } from "./dns-check";
+
+type Row = Record<string, string | number>;
+
+const benches: { name: string; run: () => Promise<Row[]> }[] = [
+  { name: "go-live DNS checks (1,000 domains, loopback DNS, temp SQLite)", run: () => benchDnsChecks({ domains: 1000 }) },
+];
+
+/** Prints rows as an aligned text table (numbers right-aligned). */
+function printTable(rows: Row[]): void {
+  if (rows.length === 0) return console.log("(no rows)");
+  const columns = Object.keys(rows[0]);
+  const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? "").length)));
+  const cell = (value: string | number | undefined, i: number) =>
+    typeof value === "number" ? String(value).padStart(width[i]) : String(value ?? "").padEnd(width[i]);
+  console.log(columns.map((c, i) => c.padEnd(width[i])).join("  "));
+  console.log(width.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(columns.map((c, i) => cell(r[c], i)).join("  "));
+}
+
+const only = process.argv[2];
+for (const bench of benches) {
+  if (only && !bench.name.includes(only)) continue;
+  console.log(`\n## ${bench.name}\n`);
+  const started = performance.now();
+  printTable(await bench.run());
+  console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s, node ${process.version})`);
+}

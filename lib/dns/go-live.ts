@@ -1,0 +1,260 @@
+import { and, desc, eq, lt } from "drizzle-orm";
+import { settings } from "@/lib/config";
+import { writeTransaction } from "@/db";
+import { auditEvents, dnsChecks, domains, type DomainStatus } from "@/db/schema";
+import { classify, type Classification, type Expected } from "./classify";
+import { observe, type Observation } from "./observe";
+import { createResolver, describeResolver, type Resolver } from "./resolver";
+
+export { classify, type CheckReason, type Classification, type Expected } from "./classify";
+export { observe, challengeName, type Observation } from "./observe";
+
+type DomainRow = typeof domains.$inferSelect;
+/** A stored go-live check (`dns_checks` row). */
+export type DnsCheckRow = typeof dnsChecks.$inferSelect;
+/** The `records` JSON of a check: what was found, plus the sentence shown next to it. */
+export type CheckRecords = {
+  chain: string[];
+  a: string[];
+  aaaa: string[];
+  txt: string[];
+  ttl?: number;
+  explanation: string;
+};
+
+/** Checks kept per domain; older ones are pruned (SPEC §3.5). */
+export const CHECKS_KEPT = 50;
+/** "Verify now" may run once per this many milliseconds per domain (SPEC §3.5). */
+export const VERIFY_NOW_INTERVAL_MS = 10_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** What a domain row must resolve to, from the settings (`EDGE_CNAME_SUFFIX`, `EDGE_IPV4`, `EDGE_IPV6`). */
+export function expectedFor(domain: Pick<DomainRow, "hostname" | "isApex" | "ownershipRequired" | "verificationToken">): Expected {
+  const s = settings();
+  return {
+    hostname: domain.hostname,
+    cnameTarget: `${domain.hostname}.${s.edgeCnameSuffix}`,
+    edgeIpv4: s.edgeIpv4,
+    edgeIpv6: s.edgeIpv6,
+    ownershipToken: domain.ownershipRequired ? domain.verificationToken : null,
+    isApex: domain.isApex,
+  };
+}
+
+/**
+ * Status after a check: the outcome, except that a transient `error` never replaces a known status
+ * (live / misconfigured / nxdomain); `pending` and `error` become `error` (SPEC §3.5).
+ */
+export function statusAfter(previous: DomainStatus, outcome: DomainStatus): DomainStatus {
+  if (outcome !== "error") return outcome;
+  return previous === "pending" || previous === "error" ? "error" : previous;
+}
+
+/**
+ * Milliseconds until the next background check (SPEC §3.5): live → uniformly 12–24 h; error → 1 min doubling per
+ * consecutive failure up to 15 min; pending/misconfigured/nxdomain → 1 min doubling up to 1 h. `failureStreak` is
+ * the count of consecutive non-live checks including this one; non-live delays get ±10 % jitter from `random`.
+ */
+export function nextCheckDelayMs(outcome: DomainStatus, failureStreak: number, random: () => number = Math.random): number {
+  if (outcome === "live") return 12 * HOUR + random() * 12 * HOUR;
+  const cap = outcome === "error" ? 15 * MINUTE : HOUR;
+  const base = Math.min(cap, MINUTE * 2 ** Math.min(Math.max(failureStreak - 1, 0), 20));
+  return Math.round(base * (0.9 + 0.2 * random()));
+}
+
+/** Whether "Verify now" may run for a domain at `now`: never checked, or last checked at least 10 s ago. */
+export function canVerifyNow(domain: Pick<DomainRow, "lastCheckedAt">, now: Date = new Date()): boolean {
+  return !domain.lastCheckedAt || now.getTime() - domain.lastCheckedAt.getTime() >= VERIFY_NOW_INTERVAL_MS;
+}
+
+/**
+ * Whether `hostname` already resolves to the edge (its chain reaches the CNAME target, or it has only edge
+ * addresses), for deciding when a new domain must prove ownership (SPEC §3.5). Resolves through `resolver`
+ * (default: from the settings). NXDOMAIN, NODATA, misconfiguration and transient errors all give false.
+ */
+export async function resolvesToEdge(hostname: string, resolver: Resolver = createResolver()): Promise<boolean> {
+  const expected = expectedFor({ hostname, isApex: false, ownershipRequired: false, verificationToken: "" });
+  const observation = await observe(hostname, resolver, { stopAt: [expected.cnameTarget] });
+  return classify(observation, expected).outcome === "live";
+}
+
+/** Result of `checkDomain`. `flaggedNow` is true when this check flagged the domain (live → not live: mail the admins). */
+export type CheckDomainResult =
+  | { skipped: "in-progress" | "not-found" }
+  | {
+      skipped?: undefined;
+      check: DnsCheckRow;
+      status: DomainStatus;
+      previousStatus: DomainStatus;
+      changed: boolean;
+      flaggedNow: boolean;
+      classification: Classification;
+      observation: Observation;
+    };
+
+/** How long a checker holds a domain: well beyond the slowest possible check (10 sequential queries, all retries). */
+function leaseMs(): number {
+  const s = settings();
+  return 10 * s.dnsTimeoutMs * 2 ** s.dnsTries + 30_000;
+}
+
+/**
+ * Runs the go-live check of one domain (SPEC §3.5): claims the domain's lease (a second concurrent call gets
+ * `{ skipped: "in-progress" }`), observes its DNS through `resolver` (default: a new one from the settings),
+ * classifies, then in one transaction stores the check, updates status / lastCheckedAt / lastSuccessAt / flagged /
+ * failureStreak / nextCheckAt, prunes checks beyond the last 50 and, on a status change, writes a `domain.status`
+ * audit row by "Edge Console". `now` is the check time (default: the current time). Rejects only on database errors.
+ */
+export async function checkDomain(domainId: number, options: { resolver?: Resolver; now?: Date } = {}): Promise<CheckDomainResult> {
+  const now = options.now ?? new Date();
+  const leaseUntil = new Date(now.getTime() + leaseMs());
+  const claim = writeTransaction((tx) => {
+    const row = tx.select().from(domains).where(eq(domains.id, domainId)).get();
+    if (!row) return { skipped: "not-found" as const, domain: null };
+    if (row.leaseUntil && row.leaseUntil.getTime() > now.getTime()) return { skipped: "in-progress" as const, domain: null };
+    tx.update(domains).set({ leaseUntil }).where(eq(domains.id, domainId)).run();
+    return { skipped: null, domain: row };
+  });
+  if (claim.skipped) return { skipped: claim.skipped };
+
+  const ours = (row: DomainRow) => row.leaseUntil?.getTime() === leaseUntil.getTime();
+  let observation: Observation;
+  let durationMs: number;
+  let resolverName: string;
+  const expected = expectedFor(claim.domain);
+  try {
+    const resolver = options.resolver ?? createResolver();
+    resolverName = describeResolver(resolver);
+    const started = performance.now();
+    observation = await observe(claim.domain.hostname, resolver, { stopAt: [expected.cnameTarget] });
+    durationMs = Math.round(performance.now() - started);
+  } catch (error) {
+    writeTransaction((tx) => {
+      const row = tx.select().from(domains).where(eq(domains.id, domainId)).get();
+      if (row && ours(row)) tx.update(domains).set({ leaseUntil: null }).where(eq(domains.id, domainId)).run();
+    });
+    throw error;
+  }
+  const classification = classify(observation, expected);
+  const records: CheckRecords = {
+    chain: observation.chain,
+    a: observation.a,
+    aaaa: observation.aaaa,
+    txt: observation.txt,
+    ...(observation.ttl === null ? {} : { ttl: observation.ttl }),
+    explanation: classification.explanation,
+  };
+
+  return writeTransaction((tx): CheckDomainResult => {
+    const row = tx.select().from(domains).where(eq(domains.id, domainId)).get();
+    if (!row) return { skipped: "not-found" };
+    const { outcome, reason } = classification;
+    const previousStatus = row.status;
+    const status = statusAfter(previousStatus, outcome);
+    const flagged = status === "live" ? false : previousStatus === "live" ? true : row.flagged;
+    const failureStreak = outcome === "live" ? 0 : row.failureStreak + 1;
+    const check = tx
+      .insert(dnsChecks)
+      .values({
+        domainId,
+        checkedAt: now,
+        outcome,
+        status,
+        reason,
+        records,
+        resolver: resolverName,
+        durationMs,
+        errorCode: observation.errorCode ?? (outcome === "error" ? observation.txtErrorCode : null),
+      })
+      .returning()
+      .get();
+    tx.update(domains)
+      .set({
+        status,
+        lastCheckedAt: now,
+        ...(outcome === "error" ? {} : { lastSuccessAt: now }),
+        flagged,
+        failureStreak,
+        nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(outcome, failureStreak)),
+        ...(ours(row) ? { leaseUntil: null } : {}),
+      })
+      .where(eq(domains.id, domainId))
+      .run();
+    const cutoff = tx
+      .select({ id: dnsChecks.id })
+      .from(dnsChecks)
+      .where(eq(dnsChecks.domainId, domainId))
+      .orderBy(desc(dnsChecks.id))
+      .limit(1)
+      .offset(CHECKS_KEPT - 1)
+      .get();
+    if (cutoff) tx.delete(dnsChecks).where(and(eq(dnsChecks.domainId, domainId), lt(dnsChecks.id, cutoff.id))).run();
+    const changed = status !== previousStatus;
+    if (changed) {
+      tx.insert(auditEvents)
+        .values({
+          accountId: row.accountId,
+          actorUserId: null,
+          actorName: "Edge Console",
+          action: "domain.status",
+          targetType: "domain",
+          targetId: row.id,
+          targetLabel: row.hostname,
+          data: { from: previousStatus, to: status, reason },
+          createdAt: now,
+        })
+        .run();
+    }
+    return {
+      check,
+      status,
+      previousStatus,
+      changed,
+      flaggedNow: flagged && !row.flagged,
+      classification,
+      observation,
+    };
+  });
+}
+
+/** One entry of `checkDomains`' result: the check, a skip, or an unexpected failure (message logged by the caller). */
+export type BatchCheckResult = CheckDomainResult | { skipped: "failed"; error: string };
+
+/**
+ * Checks many domains with at most `concurrency` (default 8) checks in flight, sharing one resolver (default: one
+ * from the settings). Results are in the order of `ids`; `onResult` is called as each finishes (for progress).
+ * A failing check does not stop the others: it is reported as `{ skipped: "failed", error }`. `onStart` is called
+ * as each check begins.
+ */
+export async function checkDomains(
+  ids: number[],
+  options: {
+    concurrency?: number;
+    resolver?: Resolver;
+    now?: Date;
+    onStart?: (id: number) => void;
+    onResult?: (id: number, result: BatchCheckResult) => void;
+  } = {},
+): Promise<BatchCheckResult[]> {
+  const resolver = options.resolver ?? createResolver();
+  const results: BatchCheckResult[] = new Array(ids.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const index = next++;
+      let result: BatchCheckResult;
+      options.onStart?.(ids[index]);
+      try {
+        result = await checkDomain(ids[index], { resolver, now: options.now });
+      } catch (error) {
+        result = { skipped: "failed", error: error instanceof Error ? error.message : String(error) };
+      }
+      results[index] = result;
+      options.onResult?.(ids[index], result);
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency ?? 8, ids.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return results;
+}
