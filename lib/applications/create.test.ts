@@ -1,0 +1,307 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { eq, sql } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { getDb } from "@/db";
+import { accounts, applications, auditEvents, domains, environments, memberships, users, type Role } from "@/db/schema";
+import { repositoriesDir } from "@/lib/config";
+import { createBareRepository, gitEnv } from "@/lib/git";
+import { useTempDataDir } from "@/lib/testing/temp-data-dir";
+import { createApplication, repositoryPath, type CreateApplicationInput } from "./create";
+
+const git = (...args: string[]) => execFileSync("git", args, { env: gitEnv(), encoding: "utf8" });
+
+const TABLES = { accounts, memberships, applications, environments, domains, auditEvents } as const;
+type Counts = Record<keyof typeof TABLES, number>;
+
+function counts(): Counts {
+  const db = getDb();
+  const out = {} as Counts;
+  for (const [name, table] of Object.entries(TABLES)) {
+    out[name as keyof Counts] = db.select({ n: sql<number>`count(*)` }).from(table).get()!.n;
+  }
+  return out;
+}
+
+/** Entries under the repositories folder (none when it was never created). */
+const repositoryFolders = () => (fs.existsSync(repositoriesDir()) ? fs.readdirSync(repositoriesDir()).sort() : []);
+
+function makeUser(email: string, name: string | null = null) {
+  return getDb().insert(users).values({ email, name, passwordHash: "x" }).returning().get();
+}
+
+function makeAccount(name: string, members: { userId: number; role: Role }[]) {
+  const db = getDb();
+  const account = db.insert(accounts).values({ name }).returning().get();
+  for (const m of members) db.insert(memberships).values({ accountId: account.id, userId: m.userId, role: m.role }).run();
+  return account;
+}
+
+/** Another account's application holding `hostname` (rows only). */
+function occupyHostname(hostname: string) {
+  const db = getDb();
+  const owner = makeUser(`owner-${hostname}@example.com`);
+  const other = makeAccount(`Other ${hostname}`, [{ userId: owner.id, role: "owner" }]);
+  const app = db
+    .insert(applications)
+    .values({ accountId: other.id, name: hostname, repoName: hostname, repoDir: `other-${hostname}.git`, stackId: "empty" })
+    .returning()
+    .get();
+  const env = db.insert(environments).values({ accountId: other.id, applicationId: app.id, name: "Production" }).returning().get();
+  db.insert(domains)
+    .values({
+      accountId: other.id,
+      applicationId: app.id,
+      environmentId: env.id,
+      hostname,
+      hostnameUnicode: hostname,
+      isApex: false,
+      verificationToken: "t",
+    })
+    .run();
+}
+
+function input(overrides: Partial<CreateApplicationInput> & Pick<CreateApplicationInput, "actor" | "account">): CreateApplicationInput {
+  return {
+    hostname: { hostname: "www.example.com", unicode: "www.example.com", isApex: false },
+    origin: { address: "203.0.113.7", protocol: "https", port: 443 },
+    stackId: "varnish",
+    ownershipRequired: false,
+    ...overrides,
+  };
+}
+
+describe("createApplication", () => {
+  let temp: ReturnType<typeof useTempDataDir>;
+  beforeEach(() => {
+    temp = useTempDataDir("ec-create-");
+  });
+  afterEach(() => temp.cleanup());
+
+  it("creates account, owner membership, application, Production, domain, audit rows and the repository", async () => {
+    const ada = makeUser("ada@example.com", "Ada");
+    const result = await createApplication(
+      input({
+        actor: { id: ada.id, name: "Ada", email: ada.email },
+        account: { newName: "  Acme Corp " },
+        hostname: { hostname: "xn--bcher-kva.example", unicode: "bücher.example", isApex: true },
+        origin: { address: "203.0.113.7", protocol: "http", port: 8080, host_header: "origin.example" },
+        ownershipRequired: true,
+      }),
+    );
+    if (!result.ok) throw new Error(result.message);
+
+    expect(counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 2 });
+    const db = getDb();
+    expect(result.account).toMatchObject({ name: "Acme Corp" });
+    expect(db.select().from(memberships).get()).toMatchObject({ userId: ada.id, accountId: result.account.id, role: "owner" });
+    expect(result.application).toMatchObject({
+      accountId: result.account.id,
+      name: "bücher.example",
+      repoName: "xn--bcher-kva.example",
+      stackId: "varnish",
+      createdBy: ada.id,
+    });
+    expect(result.application.repoDir).toMatch(/^[0-9a-f]{32}\.git$/);
+    expect(result.environment).toMatchObject({ applicationId: result.application.id, name: "Production" });
+    expect(result.domain).toMatchObject({
+      environmentId: result.environment.id,
+      hostname: "xn--bcher-kva.example",
+      hostnameUnicode: "bücher.example",
+      isApex: true,
+      ownershipRequired: true,
+      status: "pending",
+    });
+    expect(result.domain.verificationToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const audit = db.select().from(auditEvents).orderBy(auditEvents.id).all();
+    expect(audit.map((a) => [a.action, a.actorUserId, a.actorName, a.targetId, a.targetLabel])).toEqual([
+      ["account.create", ada.id, "Ada", result.account.id, "Acme Corp"],
+      ["application.create", ada.id, "Ada", result.application.id, "bücher.example"],
+    ]);
+
+    const repo = repositoryPath(result.application);
+    expect(repositoryFolders()).toEqual([result.application.repoDir]);
+    expect(git("-C", repo, "symbolic-ref", "HEAD").trim()).toBe("refs/heads/Production");
+    expect(git("-C", repo, "log", "--format=%an <%ae> %s", "Production").trim()).toBe(
+      "Edge Console <platform@edge.localhost> initial section.config.json",
+    );
+    expect(git("-C", repo, "ls-tree", "-r", "--name-only", "Production").trim().split("\n")).toEqual([
+      ".gitignore",
+      "section.config.json",
+      "varnish/default.vcl",
+      "varnish/proxy-features.json",
+    ]);
+    expect(git("-C", repo, "show", "Production:.gitignore")).toBe("local.config.json\n");
+    expect(JSON.parse(git("-C", repo, "show", "Production:section.config.json"))).toEqual({
+      proxychain: [{ name: "varnish", image: "varnish:7.4" }],
+      environments: {
+        Production: { origin: { address: "203.0.113.7", protocol: "http", port: 8080, host_header: "origin.example" } },
+      },
+    });
+  });
+
+  it("creates in an existing account for a developer, without an account.create row", async () => {
+    const dev = makeUser("dev@example.com");
+    const acme = makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
+    const result = await createApplication(input({ actor: { id: dev.id, email: dev.email }, account: { id: acme.id }, stackId: "empty" }));
+    expect(result).toMatchObject({ ok: true, account: { id: acme.id } });
+    expect(counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 1 });
+    const audit = getDb().select().from(auditEvents).get();
+    expect(audit).toMatchObject({ action: "application.create", actorName: "dev@example.com", accountId: acme.id });
+    const repo = repositoryPath(result.ok ? result.application : { repoDir: "x" });
+    expect(git("-C", repo, "ls-tree", "-r", "--name-only", "Production").trim().split("\n")).toEqual([".gitignore", "section.config.json"]);
+  });
+
+  it("leaves no rows and no folder when the repository step fails (injected)", async () => {
+    const ada = makeUser("ada@example.com");
+    const before = counts();
+    let madeDir = "";
+    const failure = createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }), {
+      buildRepository: async (dir, files, options) => {
+        madeDir = dir;
+        await createBareRepository(dir, files, options); // a real repository is there…
+        throw new Error("disk full"); // …when the step fails
+      },
+    });
+    await expect(failure).rejects.toThrow("disk full");
+    expect(fs.existsSync(madeDir)).toBe(false);
+    expect(counts()).toEqual(before);
+    expect(counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+    expect(repositoryFolders()).toEqual([]);
+  });
+
+  it("leaves no rows and no folder when git itself fails", async () => {
+    const ada = makeUser("ada@example.com");
+    const PATH = process.env.PATH;
+    process.env.PATH = path.join(temp.dir, "no-bin");
+    try {
+      await expect(createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }))).rejects.toThrow(
+        /git init failed/,
+      );
+    } finally {
+      process.env.PATH = PATH;
+    }
+    expect(counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+    expect(repositoryFolders()).toEqual([]);
+  });
+
+  it("leaves no rows and touches nothing when a file occupies the repository path", async () => {
+    const ada = makeUser("ada@example.com");
+    const name = "0123456789abcdef0123456789abcdef.git";
+    fs.mkdirSync(repositoriesDir(), { recursive: true });
+    const obstacle = path.join(repositoriesDir(), name);
+    fs.writeFileSync(obstacle, "someone else's file");
+
+    const failure = createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }), {
+      newRepositoryDirName: () => name,
+    });
+    await expect(failure).rejects.toMatchObject({ code: "EEXIST" });
+    expect(counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+    expect(repositoryFolders()).toEqual([name]);
+    expect(fs.readFileSync(obstacle, "utf8")).toBe("someone else's file");
+  });
+
+  it("refuses a hostname used by another account before any git work", async () => {
+    occupyHostname("www.example.com");
+    const ada = makeUser("ada@example.com");
+    const before = counts();
+    const result = await createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }));
+    expect(result).toEqual({
+      ok: false,
+      code: "hostname_taken",
+      field: "hostname",
+      message: "www.example.com is already used by another application on this platform.",
+    });
+    expect(counts()).toEqual(before);
+    expect(repositoryFolders()).toEqual([]);
+  });
+
+  it("rolls back every row (the new account too) and removes the repository when the DB step fails", async () => {
+    const ada = makeUser("ada@example.com");
+    let built = "";
+    let before: Counts | undefined;
+    const result = await createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }), {
+      buildRepository: async (dir, files, options) => {
+        await createBareRepository(dir, files, options);
+        built = dir;
+        // Another creation takes the hostname while this repository was being built.
+        occupyHostname("www.example.com");
+        before = counts();
+      },
+    });
+    expect(result).toMatchObject({ ok: false, code: "hostname_taken", field: "hostname" });
+    expect(fs.existsSync(built)).toBe(false);
+    expect(counts()).toEqual(before);
+    expect(getDb().select().from(accounts).where(eq(accounts.name, "Acme")).all()).toEqual([]);
+    expect(getDb().select().from(memberships).where(eq(memberships.userId, ada.id)).all()).toEqual([]);
+    expect(getDb().select().from(auditEvents).where(eq(auditEvents.actorUserId, ada.id)).all()).toEqual([]);
+    expect(repositoryFolders()).toEqual([]);
+  });
+
+  it("lets exactly one of two simultaneous creations of the same hostname win", async () => {
+    const ada = makeUser("ada@example.com");
+    const bob = makeUser("bob@example.com");
+    const [a, b] = await Promise.all([
+      createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "A" } })),
+      createApplication(input({ actor: { id: bob.id, email: bob.email }, account: { newName: "B" } })),
+    ]);
+    expect([a.ok, b.ok].sort()).toEqual([false, true]);
+    expect([a, b].find((r) => !r.ok)).toMatchObject({ code: "hostname_taken", field: "hostname" });
+    expect(counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 2 });
+    expect(repositoryFolders()).toHaveLength(1);
+  });
+
+  it("answers not found for a non-member, a viewer or a missing account, writing nothing", async () => {
+    const ada = makeUser("ada@example.com");
+    const eve = makeUser("eve@example.com");
+    const vic = makeUser("vic@example.com");
+    const acme = makeAccount("Acme", [
+      { userId: ada.id, role: "owner" },
+      { userId: vic.id, role: "viewer" },
+    ]);
+    const before = counts();
+    for (const [actor, accountId] of [
+      [eve, acme.id],
+      [vic, acme.id],
+      [ada, acme.id + 100],
+    ] as const) {
+      const result = await createApplication(input({ actor: { id: actor.id, email: actor.email }, account: { id: accountId } }));
+      expect(result, actor.email).toEqual({ ok: false, code: "not_found", field: "account", message: "Account not found." });
+    }
+    expect(counts()).toEqual(before);
+    expect(repositoryFolders()).toEqual([]);
+  });
+
+  it("re-checks the membership inside the transaction (removed while the repository was built)", async () => {
+    const dev = makeUser("dev@example.com");
+    const acme = makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
+    let built = "";
+    const result = await createApplication(input({ actor: { id: dev.id, email: dev.email }, account: { id: acme.id } }), {
+      buildRepository: async (dir, files, options) => {
+        await createBareRepository(dir, files, options);
+        built = dir;
+        getDb().delete(memberships).where(eq(memberships.userId, dev.id)).run();
+      },
+    });
+    expect(result).toMatchObject({ ok: false, code: "not_found" });
+    expect(fs.existsSync(built)).toBe(false);
+    expect(counts()).toEqual({ accounts: 1, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+  });
+
+  it("returns field errors for an unknown stack, an empty account name and an invalid origin", async () => {
+    const ada = makeUser("ada@example.com");
+    const actor = { id: ada.id, email: ada.email };
+    expect(await createApplication(input({ actor, account: { newName: "A" }, stackId: "nginx-plus" }))).toMatchObject({
+      ok: false,
+      field: "stackId",
+    });
+    expect(await createApplication(input({ actor, account: { newName: "   " } }))).toMatchObject({ ok: false, field: "accountName" });
+    const origin = await createApplication(
+      input({ actor, account: { newName: "A" }, origin: { address: "http://203.0.113.7/", protocol: "http", port: 80 } }),
+    );
+    expect(origin).toMatchObject({ ok: false, code: "invalid", field: "origin", message: expect.stringMatching(/^origin\.address: /) });
+    expect(counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+    expect(repositoryFolders()).toEqual([]);
+  });
+});

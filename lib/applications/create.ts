@@ -1,0 +1,253 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { and, eq, inArray } from "drizzle-orm";
+import { getDb, writeTransaction } from "@/db";
+import { accounts, applications, auditEvents, domains, environments, memberships } from "@/db/schema";
+import { repositoriesDir } from "@/lib/config";
+import { createBareRepository, PRODUCTION_BRANCH, type CreateBareRepositoryOptions } from "@/lib/git";
+import { buildInitialConfig, serializeSectionConfig, validateSectionConfig } from "@/lib/section-config/schema";
+import { getStack } from "@/lib/stacks/catalog";
+import { readStarterFiles } from "@/lib/stacks/starter-files";
+import { newRepositoryDirName } from "./repository";
+
+export { cleanupInterruptedCreations, repositoryPath } from "./repository";
+
+// The creation unit of SPEC §3.3 step 5: repository + application, Production environment, domain and audit rows,
+// all or nothing. Order: claim the repository folder at its final path and build it (slow, async), then ONE
+// synchronous write transaction for the rows; any failure after the claim removes the folder. A crash between the
+// two leaves only an unreferenced folder, which `cleanupInterruptedCreations` removes at start-up; a row can never
+// exist without its repository.
+
+export type Account = typeof accounts.$inferSelect;
+export type Application = typeof applications.$inferSelect;
+export type Environment = typeof environments.$inferSelect;
+export type Domain = typeof domains.$inferSelect;
+
+/** Roles that may create applications in an account (SPEC §2). */
+const CREATOR_ROLES = ["owner", "admin", "developer"] as const;
+
+export type CreateApplicationInput = {
+  /** The signed-in user; `name` (or else `email`) is recorded in the audit log as the actor. */
+  actor: { id: number; name?: string | null; email?: string | null };
+  /** An account where the actor is owner/admin/developer, or a new account (the actor becomes its owner). */
+  account: { id: number } | { newName: string };
+  /** Already normalised by `lib/hostname` (A-label form, Unicode form, apex or not). */
+  hostname: { hostname: string; unicode: string; isApex: boolean };
+  /** Already checked by `lib/origin` (address policy); written to `environments.Production.origin`. */
+  origin: { address: string; protocol: "http" | "https"; port: number; host_header?: string };
+  /** A catalog id (`lib/stacks/catalog`). */
+  stackId: string;
+  /** True when the hostname already resolved to the edge: it must prove ownership by TXT before going live. */
+  ownershipRequired: boolean;
+};
+
+export type CreateApplicationSeams = {
+  /** Builds the repository in the (claimed, empty) folder; default `createBareRepository`. */
+  buildRepository?: (dir: string, files: Record<string, string>, options: CreateBareRepositoryOptions) => Promise<unknown>;
+  /** Folder name under `repositoriesDir()`; default 16 random bytes in hex + `.git`. */
+  newRepositoryDirName?: () => string;
+};
+
+/** The wizard field an error belongs to (`account`: the chosen account, for `not_found`). */
+export type CreateApplicationField = "hostname" | "origin" | "stackId" | "accountName" | "account";
+
+export type CreateApplicationResult =
+  | { ok: true; application: Application; environment: Environment; domain: Domain; account: Account }
+  | { ok: false; code: "not_found" | "hostname_taken" | "invalid"; field: CreateApplicationField; message: string };
+
+const notFound = { ok: false, code: "not_found", field: "account", message: "Account not found." } as const;
+
+function hostnameTaken(hostname: CreateApplicationInput["hostname"]) {
+  return {
+    ok: false,
+    code: "hostname_taken",
+    field: "hostname",
+    message: `${hostname.unicode} is already used by another application on this platform.`,
+  } as const;
+}
+
+function invalid(field: CreateApplicationField, message: string) {
+  return { ok: false, code: "invalid", field, message } as const;
+}
+
+/** True for SQLite's UNIQUE violation on `domains.hostname`, also when wrapped by Drizzle (`cause`). */
+function isHostnameConflict(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === "SQLITE_CONSTRAINT_UNIQUE" && String(e.message).includes("domains.hostname")) return true;
+  }
+  return false;
+}
+
+function canCreateIn(accountId: number, userId: number, db: Pick<ReturnType<typeof getDb>, "select">): boolean {
+  const row = db
+    .select({ id: memberships.id })
+    .from(memberships)
+    .where(
+      and(eq(memberships.accountId, accountId), eq(memberships.userId, userId), inArray(memberships.role, CREATOR_ROLES)),
+    )
+    .get();
+  return row !== undefined;
+}
+
+/**
+ * Creates an application as one unit (SPEC §3.3 step 5, §5, STYLE "The two paths"): a bare repository at
+ * `repositoriesDir()/<random>.git` whose `Production` branch holds "initial section.config.json" (the stack's
+ * proxy chain, the origin, `.gitignore`, the starter files), then in one `BEGIN IMMEDIATE` transaction: the
+ * account and the actor's owner membership (when `account.newName`), the application (display name = the Unicode
+ * hostname, repoName = the A-label hostname, stackId, createdBy), the `Production` environment, the domain (status pending, random 32-byte base64url verification
+ * token) and audit rows `account.create` / `application.create`.
+ *
+ * Authorization is the caller's job; the actor's owner/admin/developer membership of an existing account is
+ * re-checked inside the transaction. Expected failures are returned as `{ ok: false, code, field, message }`, with
+ * nothing written and no folder left: `not_found` (field `account`: no such account, or the actor is not
+ * owner/admin/developer there — show a 404), `hostname_taken` (field `hostname`; also when another creation wins
+ * the race), `invalid` (field `stackId`, `accountName` or `origin`). Unexpected failures (git, disk,
+ * database) are thrown after the repository folder was removed and the transaction rolled back; a folder already
+ * occupying the target path is never touched (RepositoryPathTakenError / EEXIST is thrown).
+ */
+export async function createApplication(
+  input: CreateApplicationInput,
+  seams: CreateApplicationSeams = {},
+): Promise<CreateApplicationResult> {
+  const stack = getStack(input.stackId);
+  if (!stack) return invalid("stackId", "Choose a proxy stack from the list.");
+  const newName = "newName" in input.account ? input.account.newName.trim() : null;
+  if (newName !== null && (newName.length === 0 || newName.length > 100)) {
+    return invalid("accountName", "Account name must be 1 to 100 characters.");
+  }
+  const config = buildInitialConfig(stack, input.origin);
+  const checked = validateSectionConfig(config, { environment: PRODUCTION_BRANCH });
+  if (!checked.ok) {
+    const issue = checked.issues[0];
+    return invalid("origin", `${issue.path.replace(/^environments\.Production\./, "")}: ${issue.message}`);
+  }
+
+  // Cheap early answers before any git work; the transaction re-checks the membership, and the UNIQUE constraint
+  // on domains.hostname decides a race between two creations.
+  const db = getDb();
+  const accountId = "id" in input.account ? input.account.id : null;
+  if (accountId !== null && !canCreateIn(accountId, input.actor.id, db)) return notFound;
+  if (db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
+    return hostnameTaken(input.hostname);
+  }
+
+  const files: Record<string, string> = {
+    ...readStarterFiles(stack),
+    "section.config.json": serializeSectionConfig(checked.config),
+    ".gitignore": "local.config.json\n",
+  };
+  const repoDir = (seams.newRepositoryDirName ?? newRepositoryDirName)();
+  const root = repositoriesDir();
+  const repoPath = path.join(root, repoDir);
+  if (path.dirname(repoPath) !== root) throw new TypeError(`Invalid repository folder name: ${JSON.stringify(repoDir)}`);
+  fs.mkdirSync(root, { recursive: true });
+  fs.mkdirSync(repoPath); // claims the final path; throws EEXIST (nothing of ours to remove) when it is taken
+
+  let result: CreateApplicationResult;
+  try {
+    await (seams.buildRepository ?? createBareRepository)(repoPath, files, { message: "initial section.config.json" });
+    result = writeRows(input, { accountId, newName, repoDir });
+  } catch (err) {
+    removeRepository(repoPath);
+    if (isHostnameConflict(err)) return hostnameTaken(input.hostname);
+    throw err;
+  }
+  if (!result.ok) removeRepository(repoPath);
+  return result;
+}
+
+/** Removes a repository this creation made; if even that fails, the start-up check removes the orphan later. */
+function removeRepository(repoPath: string): void {
+  try {
+    fs.rmSync(repoPath, { recursive: true, force: true });
+  } catch (err) {
+    console.error(`createApplication: could not remove ${repoPath}; the start-up check will`, err);
+  }
+}
+
+/** The rows of one creation, in one write transaction; returns an error value only before its first write. */
+function writeRows(
+  input: CreateApplicationInput,
+  target: { accountId: number | null; newName: string | null; repoDir: string },
+): CreateApplicationResult {
+  const actorName = input.actor.name?.trim() || input.actor.email?.trim() || `user #${input.actor.id}`;
+  const { hostname } = input;
+  return writeTransaction((tx) => {
+    let account: Account | undefined;
+    if (target.accountId !== null) {
+      if (!canCreateIn(target.accountId, input.actor.id, tx)) return notFound;
+      account = tx.select().from(accounts).where(eq(accounts.id, target.accountId)).get();
+      if (!account) return notFound;
+    }
+    // The hostname's uniqueness is the UNIQUE constraint on domains.hostname: a violation below rolls back every
+    // row of this transaction (a new account included) and becomes `hostname_taken` in createApplication.
+
+    if (!account) {
+      account = tx.insert(accounts).values({ name: target.newName ?? "" }).returning().get();
+      tx.insert(memberships).values({ userId: input.actor.id, accountId: account.id, role: "owner" }).run();
+      tx.insert(auditEvents)
+        .values({
+          accountId: account.id,
+          actorUserId: input.actor.id,
+          actorName,
+          action: "account.create",
+          targetType: "account",
+          targetId: account.id,
+          targetLabel: account.name,
+        })
+        .run();
+    }
+    const application = tx
+      .insert(applications)
+      .values({
+        accountId: account.id,
+        name: hostname.unicode,
+        repoName: hostname.hostname,
+        repoDir: target.repoDir,
+        stackId: input.stackId,
+        createdBy: input.actor.id,
+      })
+      .returning()
+      .get();
+    const environment = tx
+      .insert(environments)
+      .values({ accountId: account.id, applicationId: application.id, name: PRODUCTION_BRANCH })
+      .returning()
+      .get();
+    const domain = tx
+      .insert(domains)
+      .values({
+        accountId: account.id,
+        applicationId: application.id,
+        environmentId: environment.id,
+        hostname: hostname.hostname,
+        hostnameUnicode: hostname.unicode,
+        isApex: hostname.isApex,
+        verificationToken: crypto.randomBytes(32).toString("base64url"),
+        ownershipRequired: input.ownershipRequired,
+      })
+      .returning()
+      .get();
+    tx.insert(auditEvents)
+      .values({
+        accountId: account.id,
+        actorUserId: input.actor.id,
+        actorName,
+        action: "application.create",
+        targetType: "application",
+        targetId: application.id,
+        targetLabel: application.name,
+        data: {
+          hostname: hostname.hostname,
+          environment: PRODUCTION_BRANCH,
+          domainId: domain.id,
+          stackId: input.stackId,
+          origin: input.origin,
+          ownershipRequired: input.ownershipRequired,
+        },
+      })
+      .run();
+    return { ok: true, application, environment, domain, account };
+  });
+}

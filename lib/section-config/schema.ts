@@ -1,0 +1,261 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+import type { Stack } from "@/lib/stacks/catalog";
+import { locateJsonSyntaxError } from "./json-error";
+
+// The one validator of `section.config.json` (SPEC §5), shared by the editor, the API, the pre-receive hook and
+// application creation. Objects are strict: an unknown key is an error naming its path, because a misspelt key
+// (`host-header`) would otherwise be ignored silently by the platform.
+
+/** Environment (= branch) names: `^[A-Za-z][A-Za-z0-9]*$` (SPEC §3.4). */
+export const ENVIRONMENT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9]*$/;
+
+const HOST_LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
+const HOSTNAME = new RegExp(`^(?=.{1,253}\\.?$)${HOST_LABEL}(?:\\.${HOST_LABEL})*\\.?$`);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const objectError = (what: string) => ({
+  error: (issue: { code: string }) => (issue.code === "invalid_type" ? `must be ${what}` : undefined),
+});
+
+const isHostname = (value: string) => HOSTNAME.test(value) && isIP(value) === 0;
+
+/** True for an IPv4/IPv6 address or a CIDR block (`203.0.113.0/24`, `2001:db8::/32`), in strict notation. */
+export function isIpOrCidr(value: string): boolean {
+  const slash = value.indexOf("/");
+  const address = slash === -1 ? value : value.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (slash === -1) return true;
+  const prefix = value.slice(slash + 1);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const nonEmpty = (what: string) =>
+  z.string({ error: `must be a string (${what})` }).min(1, { error: `must not be empty (${what})` });
+
+/** An origin: where the last proxy (or the edge, for an empty chain) sends requests. */
+export const originSchema = z.strictObject(
+  {
+    address: nonEmpty("an IP address or hostname").refine((v) => isIP(v) !== 0 || isHostname(v), {
+      error: "must be an IP address or a hostname, without scheme, port or path (e.g. 203.0.113.7 or origin.example.com)",
+    }),
+    protocol: z.enum(["http", "https"], { error: 'must be "http" or "https"' }).optional(),
+    port: z
+      .number({ error: "must be a number from 1 to 65535" })
+      .int({ error: "must be a whole number from 1 to 65535" })
+      .min(1, { error: "must be a number from 1 to 65535" })
+      .max(65535, { error: "must be a number from 1 to 65535" })
+      .optional(),
+    host_header: nonEmpty("a hostname, optionally with :port")
+      .refine(
+        (v) => {
+          const m = /^(.*?)(?::([0-9]{1,5}))?$/.exec(v);
+          return !!m && isHostname(m[1]) && (m[2] === undefined || (Number(m[2]) >= 1 && Number(m[2]) <= 65535));
+        },
+        { error: "must be a hostname, optionally with :port (e.g. www.example.com)" },
+      )
+      .optional(),
+    tls_name: nonEmpty("a hostname")
+      .refine(isHostname, { error: "must be a hostname (the name expected on the origin's TLS certificate)" })
+      .optional(),
+    enable_sni: z.boolean({ error: "must be true or false" }).optional(),
+    disable_keepalive: z.boolean({ error: "must be true or false" }).optional(),
+    remove_request_headers: z
+      .array(z.string({ error: "must be a header name" }).regex(HEADER_NAME, { error: "must be an HTTP header name" }), {
+        error: "must be a list of header names",
+      })
+      .optional(),
+  },
+  objectError('an object with at least an address, e.g. {"address": "203.0.113.7"}'),
+);
+
+/** One environment's block: `environments.<Name>` in `section.config.json`. */
+export const environmentBlockSchema = z.strictObject(
+  {
+    origin: originSchema,
+    alternate_origins: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {
+          error: "alternate origin names use letters, digits, '-' and '_' (at most 63)",
+        }),
+        originSchema,
+        { error: "must be an object of name → origin" },
+      )
+      .optional(),
+    ip_blacklist: z
+      .array(
+        z.string({ error: "must be an IP address or CIDR block" }).refine(isIpOrCidr, {
+          error: "must be an IP address or CIDR block (e.g. 198.51.100.7 or 198.51.100.0/24)",
+        }),
+        { error: "must be a list of IP addresses or CIDR blocks" },
+      )
+      .optional(),
+  },
+  objectError("an object with an origin"),
+);
+
+/** One module of the proxy chain. */
+export const proxyModuleSchema = z.strictObject(
+  {
+    name: z
+      .string({ error: "must be a module name" })
+      .regex(/^[a-z][a-z0-9_-]{0,62}$/, { error: "must be a module name: lower-case letters, digits, '-' and '_'" }),
+    image: z
+      .string({ error: "must be an image such as varnish:7.4" })
+      .regex(/^[a-z0-9][a-z0-9._/-]{0,127}(:[A-Za-z0-9._-]{1,128})?$/, {
+        error: "must be an image such as varnish:7.4",
+      }),
+  },
+  objectError('an object such as {"name": "varnish", "image": "varnish:7.4"}'),
+);
+
+/** The whole `section.config.json` (SPEC §5). */
+export const sectionConfigSchema = z
+  .strictObject(
+    {
+      proxychain: z.array(proxyModuleSchema, { error: "must be a list of {name, image} modules" }),
+      environments: z
+        .record(
+          z.string().regex(ENVIRONMENT_NAME_PATTERN, {
+            error: "environment names start with a letter and contain only letters and digits",
+          }),
+          environmentBlockSchema,
+          { error: "must be an object of environment name → settings" },
+        )
+        .refine((envs) => Object.keys(envs).length > 0, { error: "must contain at least one environment" }),
+    },
+    objectError("a JSON object with proxychain and environments"),
+  )
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.proxychain.forEach((proxy, index) => {
+      if (seen.has(proxy.name)) {
+        ctx.addIssue({ code: "custom", path: ["proxychain", index, "name"], message: `"${proxy.name}" appears twice in the proxy chain` });
+      }
+      seen.set(proxy.name, index);
+    });
+    const lower = new Map<string, string>();
+    for (const name of Object.keys(config.environments)) {
+      const other = lower.get(name.toLowerCase());
+      if (other) {
+        ctx.addIssue({ code: "custom", path: ["environments", name], message: `differs from "${other}" only in case` });
+      }
+      lower.set(name.toLowerCase(), name);
+    }
+  });
+
+export type SectionConfig = z.infer<typeof sectionConfigSchema>;
+export type Origin = z.infer<typeof originSchema>;
+export type EnvironmentBlock = z.infer<typeof environmentBlockSchema>;
+
+/** One problem found in a `section.config.json`: a key path such as `environments.Production.origin.port`. */
+export type SectionConfigIssue = { path: string; message: string; line?: number; column?: number };
+
+export type ParseSectionConfigResult = { ok: true; config: SectionConfig } | { ok: false; issues: SectionConfigIssue[] };
+
+/** Formats a zod path as `proxychain[0].image`, `environments.Production.origin`, `environments["my env"]`. */
+export function formatKeyPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(key))) out += (out ? "." : "") + String(key);
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+function toIssues(error: z.ZodError): SectionConfigIssue[] {
+  const issues: SectionConfigIssue[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      const where = formatKeyPath(issue.path);
+      for (const key of issue.keys) {
+        issues.push({
+          path: formatKeyPath([...issue.path, key]),
+          message: `unknown key "${key}"${where ? ` in ${where}` : " at the top level"}`,
+        });
+      }
+    } else if (issue.code === "invalid_key") {
+      issues.push({ path: formatKeyPath(issue.path), message: issue.issues[0]?.message ?? issue.message });
+    } else if (issue.code === "invalid_type" && issue.input === undefined) {
+      issues.push({ path: formatKeyPath(issue.path), message: "is required" });
+    } else {
+      issues.push({ path: formatKeyPath(issue.path), message: issue.message });
+    }
+  }
+  // One message per key (the first check that failed), as a form shows one error next to a field.
+  const seen = new Set<string>();
+  return issues.filter((issue) => !seen.has(issue.path) && !!seen.add(issue.path));
+}
+
+/**
+ * Validates an already-parsed value against {@link sectionConfigSchema}. With `environment`, also requires the
+ * block of that branch's environment (SPEC §5: a branch's file holds at least its own environment's block).
+ */
+export function validateSectionConfig(value: unknown, options: { environment?: string } = {}): ParseSectionConfigResult {
+  const result = sectionConfigSchema.safeParse(value, { reportInput: true });
+  if (!result.success) return { ok: false, issues: toIssues(result.error) };
+  const env = options.environment;
+  if (env !== undefined && !Object.hasOwn(result.data.environments, env)) {
+    return {
+      ok: false,
+      issues: [{ path: formatKeyPath(["environments", env]), message: `is missing: this branch needs the block of its environment "${env}"` }],
+    };
+  }
+  return { ok: true, config: result.data };
+}
+
+/**
+ * Parses the text of a `section.config.json` (a UTF-8 BOM is tolerated) and validates it (SPEC §5).
+ * Returns `{ ok: true, config }` or `{ ok: false, issues }` where each issue has a key path (`""` for the whole
+ * file) and a message; invalid JSON gives one issue with `line`/`column` (1-based). Never throws.
+ */
+export function parseSectionConfig(text: string, options: { environment?: string } = {}): ParseSectionConfigResult {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let value: unknown;
+  try {
+    value = JSON.parse(source);
+  } catch (err) {
+    const located = locateJsonSyntaxError(source);
+    if (!located) return { ok: false, issues: [{ path: "", message: `Invalid JSON: ${(err as Error).message}` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: "",
+          message: `Invalid JSON at line ${located.line}, column ${located.column}: ${located.message}`,
+          line: located.line,
+          column: located.column,
+        },
+      ],
+    };
+  }
+  return validateSectionConfig(value, options);
+}
+
+/** One line per issue, `path: message`, as printed by `git push` rejections and API problem details. */
+export function formatSectionConfigIssues(issues: readonly SectionConfigIssue[]): string[] {
+  return issues.map((issue) => `section.config.json${issue.path ? ` ${issue.path}` : ""}: ${issue.message}`);
+}
+
+/** The file text for `config`: 2-space JSON with a trailing newline (the form every commit uses). */
+export function serializeSectionConfig(config: SectionConfig): string {
+  return JSON.stringify(config, null, 2) + "\n";
+}
+
+/**
+ * The first `section.config.json` of an application (SPEC §3.3, §5): the stack's proxy chain and a `Production`
+ * block holding `origin` (keys left undefined or empty are omitted). Pure; validate the result with
+ * {@link validateSectionConfig} before committing it.
+ */
+export function buildInitialConfig(stack: Pick<Stack, "proxychain">, origin: Origin): SectionConfig {
+  const cleaned = Object.fromEntries(
+    Object.entries(origin).filter(([, v]) => v !== undefined && v !== null && v !== ""),
+  ) as Origin;
+  return {
+    proxychain: stack.proxychain.map((m) => ({ name: m.name, image: m.image })),
+    environments: { Production: { origin: cleaned } },
+  };
+}
