@@ -11,7 +11,7 @@ import { buildInitialConfig, serializeSectionConfig } from "@/lib/section-config
 import { getStack } from "@/lib/stacks/catalog";
 import { readStarterFiles } from "@/lib/stacks/starter-files";
 // Aliased: the name `use…` makes the React hooks lint rule mistake this plain function for a hook.
-import { useTempDataDir as makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 
 /**
  * One measured run. `createApplication`: the whole unit (repository via git plumbing + one SQLite transaction);

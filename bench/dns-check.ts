@@ -5,7 +5,7 @@ import { checkDomains } from "@/lib/dns/go-live";
 import { createResolver } from "@/lib/dns/resolver";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 // Aliased: the name `use…` makes the React hooks lint rule mistake this plain function for a hook.
-import { useTempDataDir as makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 
 /** One measured run: `kind` is `checkDomains` (DNS + SQLite) or `floor` (bare `resolveCname`, no DB). */
 export type DnsBenchRow = {

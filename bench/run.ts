@@ -1,10 +1,12 @@
 // `npm run bench` — runs every benchmark below in turn and prints one table each.
 // To add a benchmark: write `bench/<name>.ts` exporting an async function returning rows, and list it here.
+import { benchCreateApplication } from "./create-application";
 import { benchDnsChecks } from "./dns-check";
 
 type Row = Record<string, string | number>;
 
 const benches: { name: string; run: () => Promise<Row[]> }[] = [
+  { name: "create application (100, temp SQLite, real git)", run: () => benchCreateApplication({ n: 100 }) },
   { name: "go-live DNS checks (1,000 domains, loopback DNS, temp SQLite)", run: () => benchDnsChecks({ domains: 1000 }) },
 ];
 

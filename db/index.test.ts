@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, environments, users } from "@/db/schema";
-import { useTempDataDir } from "@/lib/testing/temp-data-dir";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 
 describe("database", () => {
-  let temp: ReturnType<typeof useTempDataDir>;
+  let temp: ReturnType<typeof makeTempDataDir>;
   beforeAll(() => {
-    temp = useTempDataDir();
+    temp = makeTempDataDir();
   });
   afterAll(() => temp.cleanup());
 

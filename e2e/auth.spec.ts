@@ -29,10 +29,12 @@ test("signup and login refuse bad input with messages next to the fields", async
   await page.getByLabel("Password").fill("wrong password");
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByText("Wrong email or password.")).toBeVisible();
+  await page.goto("/login");
   await page.getByLabel("Email").fill(`nobody.${label}@example.com`);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByText("Wrong email or password.")).toBeVisible();
+  await expect(page.getByLabel("Email")).toHaveValue(`nobody.${label}@example.com`);
 
   // Login trims and lower-cases the email; with no account yet the user lands on /account/new.
   await page.getByLabel("Email").fill(`  ${email.toUpperCase()}  `);
@@ -42,6 +44,12 @@ test("signup and login refuse bad input with messages next to the fields", async
 
   // Signed-out visitors are sent to /login and come back afterwards.
   await page.getByRole("button", { name: "Log out" }).click();
-  await page.goto("/account/new");
-  await expect(page).toHaveURL(/\/login\?callbackUrl=/);
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto("/account/999999/application/new");
+  await expect(page).toHaveURL(/\/login\?callbackUrl=%2Faccount%2F999999%2Fapplication%2Fnew$/);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/account\/999999\/application\/new$/);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
 });

@@ -37,7 +37,7 @@ test("a new user takes a website from signup to a Live domain", async ({ page })
   await expect(page.getByText("Empty: monitor my site first")).toBeVisible();
   await snap(page, "06-wizard-stack");
   await page.getByRole("button", { name: "Continue" }).click();
-  await expect(page.getByLabel("Account")).toBeVisible();
+  await expect(page.getByLabel("Account", { exact: true })).toBeVisible();
   await snap(page, "07-wizard-account");
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { name: "Review" })).toBeVisible();

@@ -48,7 +48,7 @@ test("a viewer can read but not change anything", async ({ browser }) => {
   await viewer.getByLabel("Origin address").fill("203.0.113.8");
   await viewer.getByRole("button", { name: "Continue" }).click();
   await viewer.getByRole("button", { name: "Continue" }).click();
-  const accountSelect = viewer.getByLabel("Account");
+  const accountSelect = viewer.getByLabel("Account", { exact: true });
   await expect(accountSelect.locator(`option[value="${accountId}"]`)).toHaveCount(0);
   await accountSelect.evaluate((select, id) => {
     const option = document.createElement("option");

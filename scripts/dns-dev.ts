@@ -97,7 +97,7 @@ async function serve(zoneFile: string | undefined): Promise<void> {
   console.log(`Test DNS server on 127.0.0.1:${server.dnsPort} (UDP+TCP), control API on ${server.controlUrl}
 
 Point the console at it:
-  DNS_SERVERS=127.0.0.1:${server.dnsPort} npm run dev
+  DNS_SERVERS=127.0.0.1:${server.dnsPort} npm start
 
 Set records (from another terminal):
   npm run dns:dev -- set www.example.test CNAME www.example.test.edge.localhost

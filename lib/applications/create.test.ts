@@ -7,7 +7,7 @@ import { getDb } from "@/db";
 import { accounts, applications, auditEvents, domains, environments, memberships, users, type Role } from "@/db/schema";
 import { repositoriesDir } from "@/lib/config";
 import { createBareRepository, gitEnv } from "@/lib/git";
-import { useTempDataDir } from "@/lib/testing/temp-data-dir";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { createApplication, repositoryPath, type CreateApplicationInput } from "./create";
 
 const git = (...args: string[]) => execFileSync("git", args, { env: gitEnv(), encoding: "utf8" });
@@ -73,9 +73,9 @@ function input(overrides: Partial<CreateApplicationInput> & Pick<CreateApplicati
 }
 
 describe("createApplication", () => {
-  let temp: ReturnType<typeof useTempDataDir>;
+  let temp: ReturnType<typeof makeTempDataDir>;
   beforeEach(() => {
-    temp = useTempDataDir("ec-create-");
+    temp = makeTempDataDir("ec-create-");
   });
   afterEach(() => temp.cleanup());
 

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { users } from "@/db/schema";
 import { repositoriesDir, resetSettings } from "@/lib/config";
-import { useTempDataDir } from "@/lib/testing/temp-data-dir";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { createApplication } from "./create";
 import { cleanupInterruptedCreations, cloneUrl, newRepositoryDirName, readBranchFile, repositoryPath } from "./repository";
 
@@ -26,9 +26,9 @@ function leftover(name: string, ageMs: number, kind: "dir" | "file" = "dir") {
 }
 
 describe("application repositories", () => {
-  let temp: ReturnType<typeof useTempDataDir>;
+  let temp: ReturnType<typeof makeTempDataDir>;
   beforeEach(() => {
-    temp = useTempDataDir("ec-repos-");
+    temp = makeTempDataDir("ec-repos-");
   });
   afterEach(() => temp.cleanup());
 

@@ -4,7 +4,7 @@ import { getDb } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments } from "@/db/schema";
 import { resetSettings } from "@/lib/config";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
-import { useTempDataDir } from "@/lib/testing/temp-data-dir";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { canVerifyNow, checkDomain, checkDomains, nextCheckDelayMs, observe, resolvesToEdge, statusAfter, type CheckRecords } from "./go-live";
 import { createResolver, type Resolver } from "./resolver";
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
     saved[k] = process.env[k];
     process.env[k] = v;
   }
-  temp = useTempDataDir("ec-golive-");
+  temp = makeTempDataDir("ec-golive-");
   resolver = createResolver([dnsServer.address]);
   const db = getDb();
   accountId = db.insert(accounts).values({ name: "Acme" }).returning().get().id;

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { useTempDataDir } from "@/lib/testing/temp-data-dir";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import {
   createBareRepository,
   GitError,
@@ -29,10 +29,10 @@ const FILES = {
 };
 
 describe("lib/git", () => {
-  let temp: ReturnType<typeof useTempDataDir>;
+  let temp: ReturnType<typeof makeTempDataDir>;
   let work: string;
   beforeAll(() => {
-    temp = useTempDataDir("ec-git-");
+    temp = makeTempDataDir("ec-git-");
     work = path.join(temp.dir, "work");
     fs.mkdirSync(work);
   });

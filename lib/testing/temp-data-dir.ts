@@ -8,7 +8,7 @@ import { closeDb, getDb } from "@/db";
  * Points `DATA_DIR` at a fresh temporary folder and opens a migrated SQLite file there.
  * Returns the folder and a cleanup function that closes the database and removes the folder.
  */
-export function useTempDataDir(prefix = "ec-test-"): { dir: string; cleanup: () => void } {
+export function makeTempDataDir(prefix = "ec-test-"): { dir: string; cleanup: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   process.env.DATA_DIR = dir;
   resetSettings();

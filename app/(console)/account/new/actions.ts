@@ -1,19 +1,13 @@
 "use server";
 
+import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
-import { z } from "zod";
+import { accountNameField } from "@/lib/accounts/fields";
 import { requireUser, displayName } from "@/lib/auth/session";
 import { createAccount } from "@/db/queries/accounts";
 import { setLastAccount } from "@/db/queries/users";
 
 export type NewAccountState = { fieldErrors?: { name?: string }; values?: { name?: string } };
-
-/** Account names: what people call their organization. */
-export const accountNameField = z
-  .string()
-  .trim()
-  .min(1, "Enter a name for the account, e.g. your company's.")
-  .max(80, "Use at most 80 characters.");
 
 /** Creates an account (organization) with the signed-in user as its owner, then opens it. */
 export async function createAccountAction(_prev: NewAccountState, form: FormData): Promise<NewAccountState> {
@@ -23,5 +17,6 @@ export async function createAccountAction(_prev: NewAccountState, form: FormData
   if (!parsed.success) return { fieldErrors: { name: parsed.error.issues[0].message }, values: { name: raw } };
   const account = createAccount({ name: parsed.data, owner: { id: user.id, name: displayName(user) } });
   setLastAccount({ userId: user.id, accountId: account.id });
+  revalidatePath("/", "layout"); // the header's account switcher lists the new account
   redirect(`/account/${account.id}`);
 }

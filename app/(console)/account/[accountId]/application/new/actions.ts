@@ -1,5 +1,6 @@
 "use server";
 
+import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { requireUser, displayName } from "@/lib/auth/session";
@@ -14,7 +15,7 @@ import { settings } from "@/lib/config";
 import { getMembership } from "@/db/queries/accounts";
 import { isHostnameTaken } from "@/db/queries/applications";
 import { setLastAccount } from "@/db/queries/users";
-import { accountNameField } from "@/app/(console)/account/new/actions";
+import { accountNameField } from "@/lib/accounts/fields";
 
 export type HostnameStep =
   | { ok: true; hostname: string; unicode: string; isApex: boolean; notice?: string; suggestedOrigins: string[]; originHint: string }
@@ -144,18 +145,35 @@ export async function createApplicationAction(raw: unknown): Promise<CreateResul
   // A hostname that already resolves to the edge (a previous owner's DNS) must prove ownership (SPEC §3.5).
   const ownershipRequired = await resolvesToEdge(host.hostname);
 
-  const created = await createApplication({
-    actor: { id: user.id, name: displayName(user) },
-    account: data.account.mode === "new" ? { newName: accountNameField.parse(data.account.name) } : { id: data.account.accountId },
-    hostname: { hostname: host.hostname, unicode: host.unicode, isApex: host.isApex },
-    origin: origin.origin,
-    stackId: stack.id,
-    ownershipRequired,
-  });
+  let created: Awaited<ReturnType<typeof createApplication>>;
+  try {
+    created = await createApplication({
+      actor: { id: user.id, name: displayName(user) },
+      account: data.account.mode === "new" ? { newName: accountNameField.parse(data.account.name) } : { id: data.account.accountId },
+      hostname: { hostname: host.hostname, unicode: host.unicode, isApex: host.isApex },
+      origin: origin.origin,
+      stackId: stack.id,
+      ownershipRequired,
+    });
+  } catch (error) {
+    console.error("create application failed", { userId: user.id, hostname: host.hostname }, error);
+    return { ok: false, step: 5, error: "The application could not be created; nothing was saved. Try again in a moment." };
+  }
   if (!created.ok) {
-    if (created.field === "hostname") return { ok: false, step: 1, field: "hostname", error: created.message };
-    return { ok: false, step: 4, field: "accountId", error: created.message };
+    switch (created.field) {
+      case "hostname":
+        return { ok: false, step: 1, field: "hostname", error: created.message };
+      case "origin":
+        return { ok: false, step: 2, field: "address", error: created.message };
+      case "stackId":
+        return { ok: false, step: 3, field: "stackId", error: created.message };
+      case "accountName":
+        return { ok: false, step: 4, field: "newAccountName", error: created.message };
+      default:
+        return { ok: false, step: 4, field: "accountId", error: created.message };
+    }
   }
   setLastAccount({ userId: user.id, accountId: created.account.id });
+  if (data.account.mode === "new") revalidatePath("/", "layout"); // the account switcher lists the new account
   redirect(`/account/${created.account.id}/application/${created.application.id}`);
 }

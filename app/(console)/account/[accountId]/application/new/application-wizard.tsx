@@ -249,40 +249,47 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
           >
             <h2 className="text-lg font-semibold">Which account (organization) owns this application?</h2>
             {creatable.length > 0 ? (
-              <label className="flex items-start gap-3">
-                <input type="radio" name="accountMode" checked={account.mode === "existing"} onChange={() => setAccount({ mode: "existing", accountId: creatable[0].id })} className="mt-2.5" />
-                <span className="flex-1 space-y-1">
-                  <span className="block text-sm font-medium">An account I belong to</span>
-                  <select
-                    aria-label="Account"
-                    disabled={account.mode !== "existing"}
-                    value={account.mode === "existing" ? account.accountId : ""}
-                    onChange={(e) => setAccount({ mode: "existing", accountId: Number(e.target.value) })}
-                    className="block w-full rounded-md border-0 bg-white px-3 py-2 text-sm shadow-sm ring-1 ring-inset ring-slate-300 disabled:bg-slate-50"
-                  >
-                    {creatable.map((a) => (
-                      <option key={a.id} value={a.id}>{a.name} ({a.role})</option>
-                    ))}
-                  </select>
-                  {accountError?.field === "accountId" ? <span className="block text-sm text-red-600">{accountError.error}</span> : null}
-                </span>
+              <div className="space-y-2">
+                <label className="flex items-center gap-3 text-sm font-medium">
+                  <input type="radio" name="accountMode" checked={account.mode === "existing"} onChange={() => setAccount({ mode: "existing", accountId: creatable[0].id })} />
+                  An account I belong to
+                </label>
+                {account.mode === "existing" ? (
+                  <div className="space-y-1 pl-7">
+                    <label htmlFor="field-accountId" className="block text-sm font-medium text-slate-800">Account</label>
+                    <select
+                      id="field-accountId"
+                      value={account.accountId}
+                      onChange={(e) => setAccount({ mode: "existing", accountId: Number(e.target.value) })}
+                      aria-describedby={accountError?.field === "accountId" ? "field-accountId-error" : undefined}
+                      className="block w-full rounded-md border-0 bg-white px-3 py-2 text-sm shadow-sm ring-1 ring-inset ring-slate-300"
+                    >
+                      {creatable.map((a) => (
+                        <option key={a.id} value={a.id}>{a.name} ({a.role})</option>
+                      ))}
+                    </select>
+                    {accountError?.field === "accountId" ? <p id="field-accountId-error" className="text-sm text-red-600">{accountError.error}</p> : null}
+                  </div>
+                ) : null}
+              </div>
+            ) : null}
+            <div className="space-y-2">
+              <label className="flex items-center gap-3 text-sm font-medium">
+                <input type="radio" name="accountMode" checked={account.mode === "new"} onChange={() => setAccount({ mode: "new", name: "" })} />
+                A new account
               </label>
-            ) : null}
-            <label className="flex items-start gap-3">
-              <input type="radio" name="accountMode" checked={account.mode === "new"} onChange={() => setAccount({ mode: "new", name: "" })} className="mt-2.5" />
-              <span className="block flex-1 text-sm font-medium">A new account</span>
-            </label>
-            {account.mode === "new" ? (
-              <Field
-                className="pl-7"
-                label="New account name"
-                name="newAccountName"
-                placeholder="Acme Inc."
-                value={account.name}
-                onChange={(e) => setAccount({ mode: "new", name: e.target.value })}
-                error={accountError?.field === "newAccountName" ? accountError.error : undefined}
-              />
-            ) : null}
+              {account.mode === "new" ? (
+                <Field
+                  className="pl-7"
+                  label="New account name"
+                  name="newAccountName"
+                  placeholder="Acme Inc."
+                  value={account.name}
+                  onChange={(e) => setAccount({ mode: "new", name: e.target.value })}
+                  error={accountError?.field === "newAccountName" ? accountError.error : undefined}
+                />
+              ) : null}
+            </div>
             <StepButtons onBack={() => setStep(3)} pending={pending} />
           </form>
         )}
