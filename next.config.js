@@ -4,6 +4,8 @@ const nextConfig = {
   skipTrailingSlashRedirect: true,
   serverExternalPackages: ["better-sqlite3", "@node-rs/argon2", "simple-git"],
   poweredByHeader: false,
+  // Lets several builds live side by side (parallel e2e runs); `.next` by default.
+  distDir: process.env.NEXT_DIST_DIR || ".next",
 };
 
 export default nextConfig;

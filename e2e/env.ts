@@ -12,6 +12,11 @@ export const E2E = {
   get dnsControlUrl() {
     return `http://127.0.0.1:${this.dnsControlPort}`;
   },
+  smtpPort: Number(process.env.E2E_SMTP_PORT || 15025),
+  smtpControlPort: Number(process.env.E2E_SMTP_CONTROL_PORT || 15026),
+  get smtpControlUrl() {
+    return `http://127.0.0.1:${this.smtpControlPort}`;
+  },
   dataDir: process.env.E2E_DATA_DIR || path.join(os.tmpdir(), "edge-console-e2e"),
   edgeCnameSuffix: "edge.localhost",
   edgeIpv4: "192.0.2.10",

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { startDnsServer } from "../lib/testing/dns-server";
+import { startSmtpServer } from "../lib/testing/smtp-server";
 import { E2E } from "./env";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -14,6 +15,8 @@ async function main() {
   fs.mkdirSync(E2E.dataDir, { recursive: true });
   const dns = await startDnsServer({ dnsPort: E2E.dnsPort, controlPort: E2E.dnsControlPort });
   console.log(`e2e: DNS server on 127.0.0.1:${dns.dnsPort}, control on ${dns.controlPort}`);
+  const smtp = await startSmtpServer({ smtpPort: E2E.smtpPort, controlPort: E2E.smtpControlPort });
+  console.log(`e2e: SMTP server on ${smtp.smtpUrl}, control on ${smtp.controlUrl}`);
 
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -28,9 +31,11 @@ async function main() {
     DNS_TRIES: "1",
     EDGE_CNAME_SUFFIX: E2E.edgeCnameSuffix,
     EDGE_IPV4: E2E.edgeIpv4,
+    SMTP_URL: smtp.smtpUrl,
     NEXT_TELEMETRY_DISABLED: "1",
+    ...(process.env.NEXT_DIST_DIR ? { NEXT_DIST_DIR: process.env.NEXT_DIST_DIR } : {}),
   };
-  if (!fs.existsSync(path.join(root, ".next", "BUILD_ID"))) {
+  if (!fs.existsSync(path.join(root, process.env.NEXT_DIST_DIR || ".next", "BUILD_ID"))) {
     const build = spawnSync(next, ["build"], { cwd: root, stdio: "inherit", env: { ...env, DATA_DIR: path.join(E2E.dataDir, "build") } });
     if (build.status !== 0) process.exit(build.status ?? 1);
   }
@@ -38,11 +43,13 @@ async function main() {
   const stop = () => {
     server.kill("SIGTERM");
     void dns.close();
+    void smtp.close();
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
   server.on("exit", (code) => {
     void dns.close();
+    void smtp.close();
     process.exit(code ?? 0);
   });
 }

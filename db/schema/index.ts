@@ -3,3 +3,4 @@ export * from "./accounts";
 export * from "./applications";
 export * from "./domains";
 export * from "./audit";
+export * from "./people";
