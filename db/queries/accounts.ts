@@ -1,7 +1,8 @@
+import { recordAudit } from "@/lib/audit/record";
 import "server-only";
 import { and, asc, eq } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
-import { accounts, auditEvents, memberships, type Role } from "@/db/schema";
+import { accounts, memberships, type Role } from "@/db/schema";
 
 export type AccountRow = typeof accounts.$inferSelect;
 export type AccountWithRole = AccountRow & { role: Role };
@@ -37,17 +38,14 @@ export function createAccount(params: { name: string; owner: { id: number; name:
   return writeTransaction((tx) => {
     const account = tx.insert(accounts).values({ name: params.name }).returning().get();
     tx.insert(memberships).values({ userId: params.owner.id, accountId: account.id, role: "owner" }).run();
-    tx.insert(auditEvents)
-      .values({
-        accountId: account.id,
-        actorUserId: params.owner.id,
-        actorName: params.owner.name,
-        action: "account.create",
-        targetType: "account",
-        targetId: account.id,
-        targetLabel: account.name,
-      })
-      .run();
+    recordAudit(tx, {
+      accountId: account.id,
+      actor: params.owner,
+      action: "account.create",
+      targetType: "account",
+      targetId: account.id,
+      targetLabel: account.name,
+    });
     return account;
   });
 }

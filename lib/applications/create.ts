@@ -1,9 +1,10 @@
+import { recordAudit } from "@/lib/audit/record";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { and, eq, inArray } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
-import { accounts, applications, auditEvents, domains, environments, memberships } from "@/db/schema";
+import { accounts, applications, domains, environments, memberships } from "@/db/schema";
 import { repositoriesDir } from "@/lib/config";
 import { createBareRepository, PRODUCTION_BRANCH, type CreateBareRepositoryOptions } from "@/lib/git";
 import { buildInitialConfig, serializeSectionConfig, validateSectionConfig } from "@/lib/section-config/schema";
@@ -186,17 +187,14 @@ function writeRows(
     if (!account) {
       account = tx.insert(accounts).values({ name: target.newName ?? "" }).returning().get();
       tx.insert(memberships).values({ userId: input.actor.id, accountId: account.id, role: "owner" }).run();
-      tx.insert(auditEvents)
-        .values({
-          accountId: account.id,
-          actorUserId: input.actor.id,
-          actorName,
-          action: "account.create",
-          targetType: "account",
-          targetId: account.id,
-          targetLabel: account.name,
-        })
-        .run();
+      recordAudit(tx, {
+        accountId: account.id,
+        actor: { id: input.actor.id, name: actorName },
+        action: "account.create",
+        targetType: "account",
+        targetId: account.id,
+        targetLabel: account.name,
+      });
     }
     const application = tx
       .insert(applications)
@@ -229,16 +227,14 @@ function writeRows(
       })
       .returning()
       .get();
-    tx.insert(auditEvents)
-      .values({
-        accountId: account.id,
-        actorUserId: input.actor.id,
-        actorName,
-        action: "application.create",
-        targetType: "application",
-        targetId: application.id,
-        targetLabel: application.name,
-        data: {
+    recordAudit(tx, {
+      accountId: account.id,
+      actor: { id: input.actor.id, name: actorName },
+      action: "application.create",
+      targetType: "application",
+      targetId: application.id,
+      targetLabel: application.name,
+      data: {
           hostname: hostname.hostname,
           environment: PRODUCTION_BRANCH,
           domainId: domain.id,
@@ -246,8 +242,7 @@ function writeRows(
           origin: input.origin,
           ownershipRequired: input.ownershipRequired,
         },
-      })
-      .run();
+    });
     return { ok: true, application, environment, domain, account };
   });
 }

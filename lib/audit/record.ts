@@ -13,6 +13,8 @@ export type AuditEntry = {
   targetId?: number | null;
   targetLabel: string;
   data?: Record<string, unknown>;
+  /** When it happened (default: now). */
+  at?: Date;
 };
 
 /**
@@ -31,6 +33,7 @@ export function recordAudit(writer: Writer, entry: AuditEntry): void {
       targetId: entry.targetId ?? null,
       targetLabel: entry.targetLabel,
       data: entry.data ?? null,
+      ...(entry.at ? { createdAt: entry.at } : {}),
     })
     .run();
 }

@@ -1,7 +1,8 @@
+import { recordAudit } from "@/lib/audit/record";
 import { and, desc, eq, lt } from "drizzle-orm";
 import { settings } from "@/lib/config";
 import { writeTransaction } from "@/db";
-import { auditEvents, dnsChecks, domains, type DomainStatus } from "@/db/schema";
+import { dnsChecks, domains, type DomainStatus } from "@/db/schema";
 import { classify, type Classification, type Expected } from "./classify";
 import { observe, type Observation } from "./observe";
 import { createResolver, describeResolver, type Resolver } from "./resolver";
@@ -192,19 +193,16 @@ export async function checkDomain(domainId: number, options: { resolver?: Resolv
     if (cutoff) tx.delete(dnsChecks).where(and(eq(dnsChecks.domainId, domainId), lt(dnsChecks.id, cutoff.id))).run();
     const changed = status !== previousStatus;
     if (changed) {
-      tx.insert(auditEvents)
-        .values({
-          accountId: row.accountId,
-          actorUserId: null,
-          actorName: "Edge Console",
-          action: "domain.status",
-          targetType: "domain",
-          targetId: row.id,
-          targetLabel: row.hostname,
-          data: { from: previousStatus, to: status, reason },
-          createdAt: now,
-        })
-        .run();
+      recordAudit(tx, {
+        accountId: row.accountId,
+        actor: null,
+        action: "domain.status",
+        targetType: "domain",
+        targetId: row.id,
+        targetLabel: row.hostname,
+        data: { from: previousStatus, to: status, reason },
+        at: now,
+      });
     }
     return {
       check,

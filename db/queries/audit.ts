@@ -1,0 +1,53 @@
+import "server-only";
+import { and, desc, eq, like, lt, sql } from "drizzle-orm";
+import { getDb } from "@/db";
+import { auditEvents } from "@/db/schema";
+
+export type AuditRow = typeof auditEvents.$inferSelect;
+
+/**
+ * One page of an account's audit log, newest first, keyset-paginated by id (`before` = the last id of the previous
+ * page). Filters: `actor` (a user id, or 0 for the platform itself) and `kind` (an action or its area, e.g.
+ * `member` matches `member.role`). Returns `limit` rows and the id to continue from (null at the end).
+ */
+export function listAuditEvents(params: { accountId: number; actor?: number | null; kind?: string | null; before?: number | null; limit?: number }): {
+  rows: AuditRow[];
+  nextBefore: number | null;
+} {
+  const limit = params.limit ?? 50;
+  const conditions = [eq(auditEvents.accountId, params.accountId)];
+  if (params.actor === 0) conditions.push(sql`${auditEvents.actorUserId} is null`);
+  else if (params.actor) conditions.push(eq(auditEvents.actorUserId, params.actor));
+  if (params.kind) conditions.push(params.kind.includes(".") ? eq(auditEvents.action, params.kind) : like(auditEvents.action, `${params.kind}.%`));
+  if (params.before) conditions.push(lt(auditEvents.id, params.before));
+  const rows = getDb()
+    .select()
+    .from(auditEvents)
+    .where(and(...conditions))
+    .orderBy(desc(auditEvents.id))
+    .limit(limit + 1)
+    .all();
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  return { rows: page, nextBefore: more ? page[page.length - 1].id : null };
+}
+
+/** The actors and action kinds present in an account's log, for the filter menus. */
+export function listAuditFacets(params: { accountId: number }): { actors: { id: number | null; name: string }[]; kinds: string[] } {
+  const db = getDb();
+  const actors = db
+    .selectDistinct({ id: auditEvents.actorUserId, name: auditEvents.actorName })
+    .from(auditEvents)
+    .where(eq(auditEvents.accountId, params.accountId))
+    .all();
+  const kinds = db
+    .selectDistinct({ action: auditEvents.action })
+    .from(auditEvents)
+    .where(eq(auditEvents.accountId, params.accountId))
+    .orderBy(auditEvents.action)
+    .all()
+    .map((r) => r.action);
+  const seen = new Map<string, { id: number | null; name: string }>();
+  for (const a of actors) seen.set(String(a.id), a);
+  return { actors: [...seen.values()].sort((a, b) => a.name.localeCompare(b.name)), kinds };
+}
