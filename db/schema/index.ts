@@ -4,3 +4,4 @@ export * from "./applications";
 export * from "./domains";
 export * from "./audit";
 export * from "./people";
+export * from "./tokens";
