@@ -71,4 +71,16 @@ test("a new user takes a website from signup to a Live domain", async ({ page })
   await expect(page.getByRole("list", { name: "Applications" }).locator("[data-status]")).toHaveText("Live");
   await expect(page.getByTestId("count-live")).toHaveText("1");
   await snap(page, "12-account-home-live");
+
+  // The audit log records the creation and each go-live status change (not every check).
+  await page.getByRole("link", { name: "Audit log" }).click();
+  const log = page.getByRole("table");
+  await expect(log.getByText("application.create")).toBeVisible();
+  await expect(log.getByText("account.create")).toBeVisible();
+  await expect(log.getByText("domain.status")).toHaveCount(2); // pending → nxdomain → live
+  await page.getByLabel("Kind").selectOption("domain.status");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(log.getByText("application.create")).toHaveCount(0);
+  await expect(log.getByText('"to":"live"')).toBeVisible();
+  await snap(page, "13-audit-log");
 });

@@ -33,8 +33,11 @@ export function parseId(raw: unknown): number {
 
 /** A positive integer id, or null. */
 export function toId(raw: unknown): number | null {
-  const id = typeof raw === "number" ? raw : Number(String(raw ?? ""));
-  return Number.isSafeInteger(id) && id > 0 ? id : null;
+  if (typeof raw === "number") return Number.isSafeInteger(raw) && raw > 0 ? raw : null;
+  // Plain decimal digits only: "1e0", "0x1", " 1" and "01" are not ids (one URL per resource).
+  if (typeof raw !== "string" || !/^[1-9][0-9]{0,15}$/.test(raw)) return null;
+  const id = Number(raw);
+  return Number.isSafeInteger(id) ? id : null;
 }
 
 /** The user's access to an account from the database (role read now): 404 for non-members, 403 for a role lacking `permission`. */

@@ -11,6 +11,12 @@ describe("safeReturnPath", () => {
     ["javascript:alert(1)", "/"],
     ["/login", "/"],
     [undefined, "/"],
+    ["/\t/evil.example", "/"],
+    ["/\t\t/evil.example", "/"],
+    ["/\n/x", "/"],
+    ["/\r/x", "/"],
+    ["/%09/evil.example", "/%09/evil.example"],
+    ["/invite/abc_DEF-1", "/invite/abc_DEF-1"],
   ])("%s → %s", (input, expected) => {
     expect(safeReturnPath(input)).toBe(expected);
   });

@@ -14,7 +14,19 @@ export function safeReturnPath(raw: unknown): string {
   } catch {
     return "/";
   }
+  // Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil"): refuse every control character.
+  if (/[\u0000-\u001f\u007f\s]/.test(value)) return "/";
   if (!value.startsWith("/") || value.startsWith("//") || value.includes("\\")) return "/";
-  if (value.startsWith("/login") || value.startsWith("/signup") || value.startsWith("/api/auth")) return "/";
-  return value;
+  // Resolve against a placeholder origin: anything that leaves it is not a path of ours.
+  const base = "http://console.invalid";
+  let resolved: URL;
+  try {
+    resolved = new URL(value, base);
+  } catch {
+    return "/";
+  }
+  if (resolved.origin !== base) return "/";
+  const path = resolved.pathname + resolved.search + resolved.hash;
+  if (path.startsWith("/login") || path.startsWith("/signup") || path.startsWith("/api/auth")) return "/";
+  return path;
 }

@@ -177,3 +177,16 @@ describe("cnameTarget", () => {
     expect(cnameTarget("www.example.com", SUFFIX)).toBe("www.example.com.edge.localhost");
   });
 });
+
+describe("normaliseHostname: other schemes", () => {
+  it.each(["mailto:x@y.com", "ftp://files.example.com/", "javascript:alert(1)"])("refuses %s", (input) => {
+    const result = normaliseHostname(input, { edgeCnameSuffix: SUFFIX });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.code).toBe("invalid_url");
+  });
+  it("still reads a hostname with a port as a URL", () => {
+    const result = accepted(normaliseHostname("www.example.com:8443", { edgeCnameSuffix: SUFFIX }));
+    expect(result.hostname).toBe("www.example.com");
+    expect(result.notice).toContain("8443");
+  });
+});

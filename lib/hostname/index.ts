@@ -98,6 +98,15 @@ function looksLikeUrl(s: string): boolean {
 type FromUrl = { host: string; port: string; credentials: boolean };
 
 function hostFromUrl(s: string): FromUrl | HostnameError {
+  // A scheme other than http(s) (`mailto:a@b.com`, `ftp://…`) names something else than a website.
+  const scheme = /^([a-z][a-z0-9+.-]*):(?!\d)/i.exec(s)?.[1]?.toLowerCase();
+  if (scheme && scheme !== "http" && scheme !== "https") {
+    return {
+      ok: false,
+      code: "invalid_url",
+      message: `“${scheme}:” is not a website address. Enter the website's hostname, e.g. www.example.com.`,
+    };
+  }
   const url = parseUrl(/^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? s : `http://${s}`);
   if (!url?.hostname) {
     return {

@@ -27,9 +27,8 @@ export async function verifyDomainAction(_prev: VerifyState, form: FormData): Pr
   if (result.skipped) return { tone: "info", message: "A check of this domain is already running.", at: Date.now() };
   revalidatePath(`/account/${account.id}/application/${application.id}`);
   revalidatePath(`/account/${account.id}/application/${application.id}/environment/${environment.name}`);
-  return {
-    tone: result.status === "live" ? "success" : "info",
-    message: `Checked: ${statusLabel(result.status)}.`,
-    at: Date.now(),
-  };
+  if (result.check.outcome === "error") {
+    return { tone: "error", message: `The check failed (DNS error); the status stays ${statusLabel(result.status)}.`, at: Date.now() };
+  }
+  return { tone: result.status === "live" ? "success" : "info", message: `Checked: ${statusLabel(result.status)}.`, at: Date.now() };
 }

@@ -37,7 +37,10 @@ const text = z.string().max(2000);
 export async function checkHostnameStepAction(rawHostname: unknown): Promise<HostnameStep> {
   await requireUser();
   const input = text.safeParse(rawHostname);
-  if (!input.success || !input.data.trim()) return { ok: false, error: "Enter the hostname of your website, e.g. www.example.com." };
+  if (!input.success) {
+    return { ok: false, error: typeof rawHostname === "string" ? "That is too long for a hostname (at most 253 characters)." : "Enter the hostname of your website, e.g. www.example.com." };
+  }
+  if (!input.data.trim()) return { ok: false, error: "Enter the hostname of your website, e.g. www.example.com." };
   const result = normaliseHostname(input.data);
   if (!result.ok) return { ok: false, error: result.message };
   if (isHostnameTaken({ hostname: result.hostname })) {
@@ -72,7 +75,7 @@ const originInputSchema = z.object({ address: text, protocol: text, port: text, 
 export async function checkOriginStepAction(raw: unknown): Promise<OriginStep> {
   await requireUser();
   const input = originInputSchema.safeParse(raw);
-  if (!input.success) return { ok: false, fieldErrors: { address: "Enter the origin's IP address or hostname." } };
+  if (!input.success) return { ok: false, fieldErrors: { address: "Enter the origin's IP address or hostname (at most 253 characters)." } };
   const result = parseOrigin({
     address: input.data.address,
     protocol: input.data.protocol || undefined,

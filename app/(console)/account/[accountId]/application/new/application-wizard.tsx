@@ -49,8 +49,9 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
         return;
       }
       setHostnameError(undefined);
+      // A new hostname brings its own prefill: never keep an origin found for another hostname.
+      if (result.hostname !== hostname?.hostname) setOrigin((o) => ({ ...o, address: result.suggestedOrigins[0] ?? "" }));
       setHostname(result);
-      if (!origin.address && result.suggestedOrigins[0]) setOrigin((o) => ({ ...o, address: result.suggestedOrigins[0] }));
       setStep(2);
     });
 
@@ -114,7 +115,7 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
         ))}
       </ol>
 
-      <section className="rounded-xl bg-white p-6 shadow-sm ring-1 ring-slate-200">
+      <section className="min-w-0 rounded-xl bg-white p-6 shadow-sm ring-1 ring-slate-200">
         {step === 1 && (
           <form
             className="space-y-4"
@@ -152,7 +153,7 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
           >
             <HostnameSummary hostname={hostname} />
             <h2 className="text-lg font-semibold">Where does the edge fetch your website from?</h2>
-            <p className="text-sm text-slate-600" data-testid="origin-hint">{hostname.originHint}</p>
+            <p className="break-words text-sm text-slate-600 [overflow-wrap:anywhere]" data-testid="origin-hint">{hostname.originHint}</p>
             <Field
               label="Origin address"
               name="address"
@@ -283,6 +284,7 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
                   className="pl-7"
                   label="New account name"
                   name="newAccountName"
+                  maxLength={80}
                   placeholder="Acme Inc."
                   value={account.name}
                   onChange={(e) => setAccount({ mode: "new", name: e.target.value })}
@@ -319,7 +321,7 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
 
 function HostnameSummary({ hostname }: { hostname: Extract<HostnameStep, { ok: true }> }) {
   return (
-    <div className="space-y-2">
+    <div className="space-y-2 [overflow-wrap:anywhere]">
       <p className="text-sm text-slate-600">
         Hostname: <span className="font-medium text-slate-900">{hostname.unicode}</span>
         {hostname.unicode !== hostname.hostname ? <span className="font-mono text-xs text-slate-500"> ({hostname.hostname})</span> : null}

@@ -2,17 +2,20 @@ import { DnsRecordTable } from "@/components/dns-record-table";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { expectedRecords } from "@/lib/domains/records";
 import type { DomainRow } from "@/db/queries/applications";
-import type { DnsCheckRow } from "@/db/queries/domains";
+import { listRecentChecks, type DnsCheckRow } from "@/db/queries/domains";
 import type { CheckRecords } from "@/lib/dns/go-live";
 import { VerifyButton } from "./verify-button";
 
 const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** One domain: its go-live status, the records to create, and what the last check found next to them. */
 export function DomainPanel({ domain, lastCheck, canVerify }: { domain: DomainRow; lastCheck: DnsCheckRow | undefined; canVerify: boolean }) {
   const { records, alternatives } = expectedRecords(domain);
-  const found = lastCheck?.records as CheckRecords | undefined;
   const keptThroughError = lastCheck && lastCheck.outcome === "error" && domain.status !== "error";
+  // After a transient error, show what the last answered check found (the error itself found nothing).
+  const shown = keptThroughError ? listRecentChecks({ domainId: domain.id, limit: 50 }).find((c) => c.outcome !== "error") : lastCheck;
+  const found = shown?.records as CheckRecords | undefined;
   return (
     <article data-testid={`domain-${domain.hostname}`} className="space-y-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200">
       <header className="flex flex-wrap items-start justify-between gap-3">
@@ -36,13 +39,13 @@ export function DomainPanel({ domain, lastCheck, canVerify }: { domain: DomainRo
       {(
         <div className="space-y-3">
           <DnsRecordTable
-            caption={domain.status === "live" ? "DNS records (in place)" : domain.isApex ? "To go live, create these records" : "To go live, create this record"}
+            caption={domain.status === "live" ? "DNS records (in place)" : records.length > 1 ? "To go live, create these records" : "To go live, create this record"}
             records={records}
           />
           {domain.isApex ? (
             <>
               <p className="text-xs text-slate-600">
-                {domain.hostnameUnicode} is an apex domain: it cannot hold a CNAME. Create the A records above, or instead:
+                {domain.hostnameUnicode} is an apex domain: it cannot hold a CNAME. Create the {records.length > 1 ? "records" : "record"} above, or instead:
               </p>
               <DnsRecordTable caption="Alternative" records={alternatives} />
             </>
@@ -50,15 +53,16 @@ export function DomainPanel({ domain, lastCheck, canVerify }: { domain: DomainRo
         </div>
       )}
 
-      {found && lastCheck ? (
+      {keptThroughError ? (
+        <p className="rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-inset ring-amber-200">
+          {sentence((lastCheck.records as CheckRecords).explanation)} The status is kept from the last successful check
+          {domain.lastSuccessAt ? ` at ${time(domain.lastSuccessAt)}` : ""}: a DNS error never changes a known status.
+        </p>
+      ) : null}
+      {found && shown ? (
         <section aria-label="Last check" className="rounded-lg bg-slate-50 p-3 text-sm">
-          {lastCheck.outcome !== "live" ? <p className="mb-2 font-medium text-slate-900">{found.explanation}</p> : null}
-          {keptThroughError ? (
-            <p className="mb-2 text-xs text-amber-800">
-              The last check failed with a DNS error ({lastCheck.errorCode ?? lastCheck.reason}); the status is kept from the last successful check
-              {domain.lastSuccessAt ? ` at ${time(domain.lastSuccessAt)}` : ""}.
-            </p>
-          ) : null}
+          {shown.outcome !== "live" ? <p className="mb-2 font-medium text-slate-900">{sentence(found.explanation)}</p> : null}
+          {shown !== lastCheck ? <p className="mb-2 text-xs text-slate-500">Found by the last successful check, {time(shown.checkedAt)}:</p> : null}
           <dl className="grid grid-cols-[7rem_1fr] gap-x-3 gap-y-1 font-mono text-xs">
             <dt className="font-sans text-slate-500">Found</dt>
             <dd className="break-all">
