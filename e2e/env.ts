@@ -21,4 +21,8 @@ export const E2E = {
   edgeCnameSuffix: "edge.localhost",
   edgeIpv4: "192.0.2.10",
   screenshots: path.resolve("test-results/screenshots"),
+  /** Login attempts per email per window the e2e console allows (e2e/mail.spec.ts exceeds it on purpose). */
+  loginLimitPerEmail: 8,
+  /** Every other rate limit of the e2e console: generous, so journeys never meet them. */
+  generousRateLimit: 1000,
 };

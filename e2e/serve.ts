@@ -10,6 +10,20 @@ import { E2E } from "./env";
 const root = path.resolve(import.meta.dirname, "..");
 const next = path.join(root, "node_modules", ".bin", "next");
 
+/**
+ * Rate limits of the e2e console: generous for every kind (all specs share one client IP), except the login limit
+ * per email, which e2e/mail.spec.ts exceeds with a dedicated address. Small limits are tested by unit tests.
+ */
+function rateLimitEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kind of ["LOGIN", "SIGNUP", "RESET", "INVITE", "VERIFY_RESEND"]) {
+    env[`RATE_LIMIT_${kind}_PER_IP`] = String(E2E.generousRateLimit);
+    env[`RATE_LIMIT_${kind}_PER_EMAIL`] = String(E2E.generousRateLimit);
+  }
+  env.RATE_LIMIT_LOGIN_PER_EMAIL = String(E2E.loginLimitPerEmail);
+  return env;
+}
+
 async function main() {
   fs.rmSync(E2E.dataDir, { recursive: true, force: true });
   fs.mkdirSync(E2E.dataDir, { recursive: true });
@@ -32,6 +46,7 @@ async function main() {
     EDGE_CNAME_SUFFIX: E2E.edgeCnameSuffix,
     EDGE_IPV4: E2E.edgeIpv4,
     SMTP_URL: smtp.smtpUrl,
+    ...rateLimitEnv(),
     NEXT_TELEMETRY_DISABLED: "1",
     ...(process.env.NEXT_DIST_DIR ? { NEXT_DIST_DIR: process.env.NEXT_DIST_DIR } : {}),
   };

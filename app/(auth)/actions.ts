@@ -1,11 +1,15 @@
 "use server";
 
+import { headers } from "next/headers";
+import { after } from "next/server";
 import { AuthError } from "next-auth";
 import { z } from "zod";
-import { signIn } from "@/lib/auth/auth";
-import { emailField, newPasswordField } from "@/lib/auth/email";
+import { LoginRateLimited, signIn } from "@/lib/auth/auth";
+import { emailField, newPasswordField, normaliseEmail } from "@/lib/auth/email";
+import { sendVerificationMail } from "@/lib/auth/email-verification";
 import { hashPassword } from "@/lib/auth/password";
 import { safeReturnPath } from "@/lib/auth/redirect";
+import { clientIp, consumeRateLimit } from "@/lib/rate-limit";
 import { createUser } from "@/db/queries/users";
 
 export type AuthFormState = {
@@ -34,18 +38,24 @@ async function signInOrMessage(email: string, password: string, redirectTo: stri
   try {
     await signIn("credentials", { email, password, redirectTo });
   } catch (error) {
+    if (error instanceof LoginRateLimited) return { error: error.userMessage, values: { email } };
     if (error instanceof AuthError) return { error: "Wrong email or password.", values: { email } };
     throw error;
   }
   return {};
 }
 
-/** Creates a user (argon2id) and signs them in at once (SPEC §3.1). */
+/**
+ * Creates a user (argon2id) and signs them in at once (SPEC §3.1); the verification mail goes out after the
+ * response, and a mail failure is only logged (the console's banner can resend). Rate-limited per IP and email.
+ */
 export async function signupAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {
   const raw = { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? ""), name: String(form.get("name") ?? "") };
   const values = { email: raw.email, name: raw.name };
   const parsed = signupSchema.safeParse(raw);
   if (!parsed.success) return { fieldErrors: firstErrors(parsed.error), values };
+  const limit = await consumeRateLimit("signup", { ip: clientIp(await headers()), email: parsed.data.email });
+  if (!limit.ok) return { error: limit.message, values };
   const created = createUser({
     email: parsed.data.email,
     name: parsed.data.name || null,
@@ -54,12 +64,18 @@ export async function signupAction(_prev: AuthFormState, form: FormData): Promis
   if (!created.ok) {
     return { fieldErrors: { email: "A user with this email already exists. Log in instead." }, values };
   }
+  const user = created.user;
+  after(() => sendVerificationMail(user));
   return signInOrMessage(parsed.data.email, parsed.data.password, safeReturnPath(form.get("callbackUrl")));
 }
 
-/** Signs a user in; a wrong email and a wrong password get the same message. */
+/**
+ * Signs a user in; a wrong email and a wrong password get the same message. Every attempt counts against the
+ * login limits per IP and per (normalised) email, whether the email exists or not (checked in `authorize`,
+ * lib/auth/auth.ts, so Auth.js's own endpoint is limited too); a refused attempt shows the wait.
+ */
 export async function loginAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {
-  const email = String(form.get("email") ?? "").trim().toLowerCase();
+  const email = normaliseEmail(String(form.get("email") ?? ""));
   const password = String(form.get("password") ?? "");
   if (!email || !password) {
     return {

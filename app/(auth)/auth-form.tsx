@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState } from "react";
+import { useActionState, useState } from "react";
 import Link from "next/link";
 import { Button } from "@/components/ui/button";
 import { Field, FormMessage } from "@/components/ui/field";
@@ -11,16 +11,19 @@ type Props = {
   action: (prev: AuthFormState, form: FormData) => Promise<AuthFormState>;
   callbackUrl?: string;
   email?: string;
+  /** A success message shown above the fields until the form is submitted (e.g. after a password reset). */
+  notice?: string;
 };
 
 /** The signup and login form: fields keep what was typed after an error. */
-export function AuthForm({ mode, action, callbackUrl, email }: Props) {
-  const [state, formAction, pending] = useActionState(action, { values: { email } });
+export function AuthForm({ mode, action, callbackUrl, email, notice }: Props) {
+  const [initial] = useState<AuthFormState>(() => ({ values: { email } }));
+  const [state, formAction, pending] = useActionState(action, initial);
   const query = callbackUrl ? `?callbackUrl=${encodeURIComponent(callbackUrl)}` : "";
   return (
     <form action={formAction} className="space-y-4" noValidate>
       {callbackUrl ? <input type="hidden" name="callbackUrl" value={callbackUrl} /> : null}
-      {state.error ? <FormMessage>{state.error}</FormMessage> : null}
+      {state.error ? <FormMessage>{state.error}</FormMessage> : notice && state === initial ? <FormMessage tone="success">{notice}</FormMessage> : null}
       <Field
         label="Email"
         name="email"
@@ -39,6 +42,13 @@ export function AuthForm({ mode, action, callbackUrl, email }: Props) {
         hint={mode === "signup" ? "At least 8 characters." : undefined}
         error={state.fieldErrors?.password}
       />
+      {mode === "login" ? (
+        <p className="-mt-2 text-right text-sm">
+          <Link className="font-medium text-indigo-700 hover:underline" href="/forgot-password">
+            Forgot your password?
+          </Link>
+        </p>
+      ) : null}
       {mode === "signup" ? (
         <Field label="Name" name="name" autoComplete="name" hint="Optional: shown to your teammates." defaultValue={state.values?.name ?? ""} error={state.fieldErrors?.name} />
       ) : null}

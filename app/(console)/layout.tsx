@@ -2,9 +2,10 @@ import Link from "next/link";
 import { requireUser, displayName } from "@/lib/auth/session";
 import { listAccountsOfUser } from "@/db/queries/accounts";
 import { AccountSwitcher } from "@/components/account-switcher";
-import { logoutAction } from "./actions";
+import { VerifyEmailBanner } from "./_components/verify-email-banner";
+import { logoutAction, resendVerificationAction } from "./actions";
 
-/** The signed-in console: header with the account switcher and the user menu. */
+/** The signed-in console: header with the account switcher and the user menu; a banner until the email is verified. */
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
   const user = await requireUser();
   const accounts = listAccountsOfUser({ userId: user.id }).map((a) => ({ id: a.id, name: a.name, role: a.role }));
@@ -20,6 +21,9 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
             <span className="hidden text-slate-600 sm:inline" title={user.email}>
               {displayName(user)}
             </span>
+            <Link href="/settings" className="rounded-md px-2.5 py-1.5 font-medium text-slate-700 hover:bg-slate-100">
+              Settings
+            </Link>
             <form action={logoutAction}>
               <button type="submit" className="rounded-md px-2.5 py-1.5 font-medium text-slate-700 hover:bg-slate-100">
                 Log out
@@ -28,6 +32,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
           </div>
         </div>
       </header>
+      {user.emailVerifiedAt ? null : <VerifyEmailBanner email={user.email} action={resendVerificationAction} />}
       <main className="mx-auto max-w-6xl px-4 py-8">{children}</main>
     </div>
   );

@@ -2,7 +2,7 @@ import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { authSecret } from "@/lib/config";
-import { clientIp, consumeRateLimit } from "@/lib/rate-limit";
+import { clientIp, consumeRateLimit, refundRateLimit } from "@/lib/rate-limit";
 import { normaliseEmail } from "./email";
 import { verifyDecoy, verifyPassword } from "./password";
 import { getUserByEmail } from "@/db/queries/users";
@@ -19,7 +19,7 @@ const credentialsSchema = z.object({ email: z.string().max(320), password: z.str
  * Thrown by `authorize` when the login rate limit (per IP and per normalised email) refuses an attempt. The login
  * form shows `userMessage` ("Too many attempts. Try again in 3 minutes."); Auth.js's own endpoint answers as for
  * wrong credentials. The check sits in `authorize` so that no sign-in path (server action or
- * `/api/auth/callback/credentials`) escapes it.
+ * `/api/auth/callback/credentials`) escapes it. A successful sign-in gives its attempt back: failures count.
  */
 export class LoginRateLimited extends CredentialsSignin {
   code = "rate_limited";
@@ -55,7 +55,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) throw new CredentialsSignin();
         const email = normaliseEmail(parsed.data.email);
-        const limit = await consumeRateLimit("login", { ip: clientIp(request.headers), email });
+        const keys = { ip: clientIp(request.headers), email };
+        const limit = await consumeRateLimit("login", keys);
         if (!limit.ok) throw new LoginRateLimited(limit.retryAfterSeconds, limit.message);
         const user = getUserByEmail({ email });
         if (!user) {
@@ -63,6 +64,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
           throw new CredentialsSignin();
         }
         if (!(await verifyPassword(user.passwordHash, parsed.data.password))) throw new CredentialsSignin();
+        await refundRateLimit("login", keys); // only failed attempts use up the limit
         return { id: String(user.id), email: user.email, name: user.name, sessionVersion: user.sessionVersion };
       },
     }),

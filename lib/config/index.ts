@@ -26,6 +26,24 @@ export type Settings = {
   /** Per-query DNS timeout in milliseconds and the number of tries (node's c-ares resolver options). */
   dnsTimeoutMs: number;
   dnsTries: number;
+  /** Attempts allowed per client IP and per email address in each kind's window (`RATE_LIMIT_<KIND>_…`). */
+  rateLimits: Record<RateLimitKind, RateLimitSetting>;
+};
+
+/** The flows that are rate-limited (lib/rate-limit). */
+export const RATE_LIMIT_KINDS = ["login", "signup", "reset", "invite", "verify-resend"] as const;
+export type RateLimitKind = (typeof RATE_LIMIT_KINDS)[number];
+
+/** Attempts allowed per IP and per email within a fixed window of `windowSeconds`. */
+export type RateLimitSetting = { perIp: number; perEmail: number; windowSeconds: number };
+
+/** Embedded defaults of the rate limits (SPEC §6); each can be raised or lowered, never switched off. */
+export const RATE_LIMIT_DEFAULTS: Record<RateLimitKind, RateLimitSetting> = {
+  login: { perIp: 30, perEmail: 10, windowSeconds: 15 * 60 },
+  signup: { perIp: 10, perEmail: 10, windowSeconds: 60 * 60 },
+  reset: { perIp: 5, perEmail: 5, windowSeconds: 60 * 60 },
+  invite: { perIp: 50, perEmail: 50, windowSeconds: 60 * 60 },
+  "verify-resend": { perIp: 10, perEmail: 5, windowSeconds: 60 * 60 },
 };
 
 const list = (value: string | undefined) =>
@@ -33,6 +51,29 @@ const list = (value: string | undefined) =>
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** A whole number ≥ 1 from `env[name]`, or `fallback` when unset; throws an Error naming the variable otherwise. */
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1 (got ${JSON.stringify(raw)}).`);
+  return value;
+}
+
+function readRateLimits(env: NodeJS.ProcessEnv): Record<RateLimitKind, RateLimitSetting> {
+  const out = {} as Record<RateLimitKind, RateLimitSetting>;
+  for (const kind of RATE_LIMIT_KINDS) {
+    const prefix = `RATE_LIMIT_${kind.toUpperCase().replace(/-/g, "_")}`;
+    const d = RATE_LIMIT_DEFAULTS[kind];
+    out[kind] = {
+      perIp: positiveInt(env, `${prefix}_PER_IP`, d.perIp),
+      perEmail: positiveInt(env, `${prefix}_PER_EMAIL`, d.perEmail),
+      windowSeconds: positiveInt(env, `${prefix}_WINDOW_SECONDS`, d.windowSeconds),
+    };
+  }
+  return out;
+}
 
 const ipv4 = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, "must be IPv4 addresses");
 const ipv6 = z.string().includes(":", { message: "must be IPv6 addresses" });
@@ -53,6 +94,7 @@ function read(env: NodeJS.ProcessEnv): Settings {
     allowPrivateOrigins: (env.ALLOW_PRIVATE_ORIGINS || "false").toLowerCase() === "true",
     dnsTimeoutMs: z.coerce.number().int().positive().parse(env.DNS_TIMEOUT_MS || 2000),
     dnsTries: z.coerce.number().int().positive().parse(env.DNS_TRIES || 2),
+    rateLimits: readRateLimits(env),
   };
 }
 

@@ -1,0 +1,108 @@
+import "server-only";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { getDb, writeTransaction } from "@/db";
+import { emailTokens, users, type EmailTokenKind } from "@/db/schema";
+import { hashToken, newLinkToken } from "@/lib/tokens";
+import type { UserRow } from "./users";
+
+export type EmailTokenRow = typeof emailTokens.$inferSelect;
+
+/**
+ * What a link token is worth now: `valid` (with its row and user), or why not — `unknown` (never issued, mistyped,
+ * replaced by a newer link, or its user deleted), `used`, `expired`, or `email-changed` (the user's email is no
+ * longer the address the link was sent to).
+ */
+export type EmailTokenCheck =
+  | { status: "valid"; token: EmailTokenRow; user: UserRow }
+  | { status: "unknown" }
+  | { status: "used" | "expired" | "email-changed"; token: EmailTokenRow; user: UserRow };
+
+type Reader = Pick<ReturnType<typeof getDb>, "select">;
+
+/**
+ * Issues a single-use link token of `kind` for `email` and stores only its SHA-256; returns the token to put in
+ * the link. With `replaceUnused`, the user's earlier unused tokens of that kind are deleted in the same
+ * transaction (their links then count as unknown).
+ */
+export function createEmailToken(params: { userId: number; kind: EmailTokenKind; email: string; expiresAt: Date; replaceUnused?: boolean }): string {
+  const token = newLinkToken();
+  writeTransaction((tx) => {
+    if (params.replaceUnused) {
+      tx.delete(emailTokens)
+        .where(and(eq(emailTokens.userId, params.userId), eq(emailTokens.kind, params.kind), isNull(emailTokens.usedAt)))
+        .run();
+    }
+    tx.insert(emailTokens)
+      .values({ userId: params.userId, kind: params.kind, email: params.email, tokenHash: hashToken(token), expiresAt: params.expiresAt })
+      .run();
+  });
+  return token;
+}
+
+function check(db: Reader, token: string, kind: EmailTokenKind, now: Date): EmailTokenCheck {
+  if (token.length === 0 || token.length > 200) return { status: "unknown" };
+  const row = db
+    .select({ token: emailTokens, user: users })
+    .from(emailTokens)
+    .innerJoin(users, eq(users.id, emailTokens.userId))
+    .where(and(eq(emailTokens.tokenHash, hashToken(token)), eq(emailTokens.kind, kind)))
+    .get();
+  if (!row) return { status: "unknown" };
+  if (row.token.usedAt) return { status: "used", ...row };
+  if (row.token.expiresAt.getTime() <= now.getTime()) return { status: "expired", ...row };
+  if (row.token.email !== row.user.email) return { status: "email-changed", ...row };
+  return { status: "valid", ...row };
+}
+
+/** Looks a link token up by its hash without using it. */
+export function checkEmailToken(params: { token: string; kind: EmailTokenKind; now?: Date }): EmailTokenCheck {
+  return check(getDb(), params.token, params.kind, params.now ?? new Date());
+}
+
+/**
+ * Uses a `verify-email` token: in one transaction marks it used and sets the user's `emailVerifiedAt` (kept when
+ * already set). Returns the check made inside the transaction; only `valid` changed anything.
+ */
+export function redeemVerifyEmailToken(params: { token: string; now?: Date }): EmailTokenCheck {
+  const now = params.now ?? new Date();
+  return writeTransaction((tx) => {
+    const found = check(tx, params.token, "verify-email", now);
+    if (found.status !== "valid") return found;
+    tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id)).run();
+    const user = tx
+      .update(users)
+      .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
+      .where(eq(users.id, found.user.id))
+      .returning()
+      .get();
+    return { ...found, user };
+  });
+}
+
+/**
+ * Uses a `reset-password` token: in one transaction marks it used, deletes the user's other unused reset tokens,
+ * stores `passwordHash`, bumps `sessionVersion` (every existing session ends) and marks the address verified (the
+ * link proved the mailbox). Returns the check made inside the transaction; only `valid` changed anything.
+ */
+export function redeemResetPasswordToken(params: { token: string; passwordHash: string; now?: Date }): EmailTokenCheck {
+  const now = params.now ?? new Date();
+  return writeTransaction((tx) => {
+    const found = check(tx, params.token, "reset-password", now);
+    if (found.status !== "valid") return found;
+    tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id)).run();
+    tx.delete(emailTokens)
+      .where(and(eq(emailTokens.userId, found.user.id), eq(emailTokens.kind, "reset-password"), isNull(emailTokens.usedAt)))
+      .run();
+    const user = tx
+      .update(users)
+      .set({
+        passwordHash: params.passwordHash,
+        sessionVersion: sql`${users.sessionVersion} + 1`,
+        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})`,
+      })
+      .where(eq(users.id, found.user.id))
+      .returning()
+      .get();
+    return { ...found, user };
+  });
+}

@@ -1,0 +1,46 @@
+import "server-only";
+import { checkEmailToken, createEmailToken, redeemResetPasswordToken, type EmailTokenCheck } from "@/db/queries/email-tokens";
+import { getUserByEmail } from "@/db/queries/users";
+import type { Mail } from "@/lib/mail";
+import { RESET_PASSWORD_TTL_MINUTES, resetPasswordMail } from "@/lib/mail/templates";
+import { normaliseEmail } from "./email";
+import { hashPassword } from "./password";
+
+// Password reset (SPEC §3.1): a single-use link valid 1 hour, stored as a SHA-256 hash in `email_tokens` (kind
+// `reset-password`). A new request replaces the user's older unused links. Using it sets the new password and
+// bumps the session version, which signs the user out everywhere.
+
+/**
+ * Starts a reset for `email` (normalised here): issues a token, replacing the user's unused ones, and returns the
+ * mail to send — or null when no user has that email (the caller answers the same either way: no enumeration).
+ */
+export function startPasswordReset(params: { email: string; now?: Date }): Mail | null {
+  const now = params.now ?? new Date();
+  const user = getUserByEmail({ email: normaliseEmail(params.email) });
+  if (!user) return null;
+  const token = createEmailToken({
+    userId: user.id,
+    kind: "reset-password",
+    email: user.email,
+    expiresAt: new Date(now.getTime() + RESET_PASSWORD_TTL_MINUTES * 60_000),
+    replaceUnused: true,
+  });
+  return resetPasswordMail({ to: user.email, token });
+}
+
+/** What a reset link's token is worth now, without using it (the reset page shows the form only for `valid`). */
+export function checkResetToken(token: string, now = new Date()): EmailTokenCheck {
+  return checkEmailToken({ token, kind: "reset-password", now });
+}
+
+/**
+ * Sets a new password through a reset link: hashes it (argon2id, RFC 9106) and, in one transaction, uses the
+ * token, stores the hash and bumps `sessionVersion`. `password` must already be validated (8–256 characters).
+ * Returns `valid` when the password changed, otherwise why the token was refused.
+ */
+export async function resetPassword(params: { token: string; password: string; now?: Date }): Promise<EmailTokenCheck> {
+  const before = checkResetToken(params.token, params.now);
+  if (before.status !== "valid") return before;
+  const passwordHash = await hashPassword(params.password);
+  return redeemResetPasswordToken({ token: params.token, passwordHash, now: params.now });
+}
