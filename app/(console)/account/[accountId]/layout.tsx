@@ -1,6 +1,7 @@
 import { parseId, requireAccount } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
 import { AccountTabs } from "@/components/account-tabs";
+import { setLastAccount } from "@/db/queries/users";
 
 /**
  * Frame of an account's pages: the tabs a member may open. Membership is checked here and again by every page
@@ -8,7 +9,9 @@ import { AccountTabs } from "@/components/account-tabs";
  */
 export default async function AccountLayout({ children, params }: { children: React.ReactNode; params: Promise<{ accountId: string }> }) {
   const { accountId } = await params;
-  const { account, role } = await requireAccount(parseId(accountId));
+  const { account, role, user } = await requireAccount(parseId(accountId));
+  // The console opens on the account used last (the switcher's memory), whichever of its pages was opened.
+  if (user.lastAccountId !== account.id) setLastAccount({ userId: user.id, accountId: account.id });
   const base = `/account/${account.id}`;
   const tabs = [
     { href: base, label: "Applications", exact: true },

@@ -1,0 +1,88 @@
+import type { Metadata } from "next";
+import { parseId, requireAccount } from "@/lib/auth/access";
+import { can, roleLabel } from "@/lib/auth/permissions";
+import { listMembers } from "@/db/queries/members";
+import { listApplicationsOfAccount } from "@/db/queries/applications";
+import { FormMessage } from "@/components/ui/field";
+import { DeleteForm, RenameForm, TransferForm } from "./_components/settings-forms";
+
+export const metadata: Metadata = { title: "Account settings" };
+
+function Section({ title, children, danger }: { title: string; children: React.ReactNode; danger?: boolean }) {
+  const slug = title.toLowerCase().replace(/\W+/g, "-");
+  return (
+    <section aria-labelledby={slug} className={`rounded-xl bg-white p-5 ring-1 ${danger ? "ring-red-200" : "ring-slate-200"}`}>
+      <h2 id={slug} className={`mb-3 text-base font-semibold ${danger ? "text-red-700" : ""}`}>
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}
+
+/** Account settings (SPEC §2, §3.2): rename (owners, admins), transfer ownership and delete (owners). Others read. */
+export default async function AccountSettingsPage({ params }: { params: Promise<{ accountId: string }> }) {
+  const { accountId } = await params;
+  const { account, role, user } = await requireAccount(parseId(accountId));
+  const canRename = can(role, "account.rename");
+  const isOwner = can(role, "owner.grant") && can(role, "account.delete");
+  const others = isOwner ? listMembers({ accountId: account.id }).filter((m) => m.userId !== user.id && m.role !== "owner") : [];
+  const apps = isOwner ? listApplicationsOfAccount({ accountId: account.id }) : [];
+  const hostnames = apps.flatMap((a) => a.hostnames);
+
+  return (
+    <div className="space-y-6">
+      <div>
+        <p className="text-sm text-slate-500">Account (organization)</p>
+        <h1 className="text-2xl font-semibold tracking-tight">Settings of {account.name}</h1>
+      </div>
+      {!canRename ? (
+        <FormMessage tone="info">
+          Your role in this account ({roleLabel(role)}) can view these settings but not change them. Ask an owner or admin.
+        </FormMessage>
+      ) : null}
+
+      <Section title="Account name">
+        {canRename ? (
+          <RenameForm accountId={account.id} name={account.name} />
+        ) : (
+          <p className="text-sm">
+            <span className="text-slate-500">Account name: </span>
+            <span className="font-medium">{account.name}</span>
+          </p>
+        )}
+      </Section>
+
+      <Section title="Transfer ownership">
+        <p className="mb-3 text-sm text-slate-600">
+          The member you choose becomes an owner; you become an admin. An account can have several owners: to add one without
+          stepping down, change a member&apos;s role on the Members page.
+        </p>
+        <TransferForm
+          accountId={account.id}
+          allowed={isOwner}
+          members={others.map((m) => ({ value: String(m.userId), label: `${m.name?.trim() || m.email} (${roleLabel(m.role)})` }))}
+        />
+      </Section>
+
+      <Section title="Delete account" danger>
+        <p className="mb-3 text-sm text-slate-600">
+          Deletes {account.name} with everything it owns: its applications and their repositories, environments and domains (their
+          hostnames become free for anyone), its members and invitations, and its audit log. This cannot be undone.
+        </p>
+        {isOwner ? (
+          <>
+            <p className="mb-3 text-sm text-slate-700" data-testid="delete-summary">
+              {apps.length === 0
+                ? "This account has no applications."
+                : `${apps.length} application${apps.length === 1 ? "" : "s"} will be deleted${hostnames.length ? `, freeing ${hostnames.join(", ")}` : ""}.`}
+            </p>
+            <DeleteForm accountId={account.id} name={account.name} />
+          </>
+        ) : (
+          <p className="text-sm text-slate-500">Only owners can delete the account.</p>
+        )}
+      </Section>
+    </div>
+  );
+}

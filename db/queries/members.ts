@@ -1,0 +1,35 @@
+import "server-only";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { getDb } from "@/db";
+import { invitations, memberships, users, type Role } from "@/db/schema";
+
+export type MemberRow = { membershipId: number; userId: number; name: string | null; email: string; role: Role; joinedAt: Date };
+export type PendingInvitationRow = typeof invitations.$inferSelect;
+
+/** The account's members with their user's name and email, owners first, then by email. */
+export function listMembers(params: { accountId: number }): MemberRow[] {
+  return getDb()
+    .select({
+      membershipId: memberships.id,
+      userId: users.id,
+      name: users.name,
+      email: users.email,
+      role: memberships.role,
+      joinedAt: memberships.createdAt,
+    })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(memberships.accountId, params.accountId))
+    .orderBy(sql`case ${memberships.role} when 'owner' then 0 when 'admin' then 1 when 'developer' then 2 else 3 end`, asc(users.email))
+    .all();
+}
+
+/** The account's pending invitations (expired ones included: they can be re-sent), newest first. */
+export function listPendingInvitations(params: { accountId: number }): PendingInvitationRow[] {
+  return getDb()
+    .select()
+    .from(invitations)
+    .where(and(eq(invitations.accountId, params.accountId), eq(invitations.status, "pending")))
+    .orderBy(desc(invitations.createdAt), desc(invitations.id))
+    .all();
+}

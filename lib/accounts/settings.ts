@@ -1,0 +1,73 @@
+import { and, eq } from "drizzle-orm";
+import { writeTransaction } from "@/db";
+import { accounts, memberships, users } from "@/db/schema";
+import { can } from "@/lib/auth/permissions";
+import { recordAudit } from "@/lib/audit/record";
+import { forbidden, NOT_FOUND, roleIn, type Actor, type Refusal } from "@/lib/members/common";
+
+// Account settings (SPEC §3.2): rename and transfer of ownership, each one transaction with its checks and audit row.
+
+export type SettingsResult = { ok: true; accountId: number } | Refusal;
+
+/**
+ * Renames the account (owners and admins, "account.rename"; audit `account.rename` with `{ from, to }`). `name` must
+ * already be trimmed and checked (lib/accounts/fields). Refusals: `not_found` (not a member), `forbidden`.
+ */
+export function renameAccount(params: { accountId: number; actor: Actor; name: string }): SettingsResult {
+  return writeTransaction((tx): SettingsResult => {
+    const role = roleIn(tx, params.accountId, params.actor.id);
+    const account = role ? tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
+    if (!role || !account) return NOT_FOUND;
+    if (!can(role, "account.rename")) return forbidden(role, "rename the account");
+    if (account.name === params.name) return { ok: true, accountId: account.id };
+    tx.update(accounts).set({ name: params.name }).where(eq(accounts.id, account.id)).run();
+    recordAudit(tx, {
+      accountId: account.id,
+      actor: params.actor,
+      action: "account.rename",
+      targetType: "account",
+      targetId: account.id,
+      targetLabel: params.name,
+      data: { from: account.name, to: params.name },
+    });
+    return { ok: true, accountId: account.id };
+  });
+}
+
+/**
+ * Transfers ownership (SPEC §2): in one transaction the member `toUserId` becomes owner and the acting owner becomes
+ * admin (audit `account.transfer`). Refusals: `not_found` (the actor is not a member), `forbidden` (not an owner),
+ * `invalid` with field `userId` (the target is not a member, is the actor, or already an owner).
+ */
+export function transferOwnership(params: { accountId: number; actor: Actor; toUserId: number }): SettingsResult {
+  return writeTransaction((tx): SettingsResult => {
+    const role = roleIn(tx, params.accountId, params.actor.id);
+    if (!role) return NOT_FOUND;
+    if (!can(role, "owner.grant")) return forbidden(role, "transfer ownership");
+    const target = tx
+      .select({ role: memberships.role, email: users.email })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, params.toUserId)))
+      .get();
+    const invalid = (message: string): Refusal => ({ ok: false, code: "invalid", field: "userId", message });
+    if (!target) return invalid("Choose a member of this account.");
+    if (params.toUserId === params.actor.id) return invalid("You are already an owner: choose another member.");
+    if (target.role === "owner") return invalid(`${target.email} is already an owner. To step down, change your own role on the Members page.`);
+
+    const set = (userId: number, to: "owner" | "admin") =>
+      tx.update(memberships).set({ role: to }).where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, userId))).run();
+    set(params.toUserId, "owner");
+    set(params.actor.id, "admin");
+    recordAudit(tx, {
+      accountId: params.accountId,
+      actor: params.actor,
+      action: "account.transfer",
+      targetType: "user",
+      targetId: params.toUserId,
+      targetLabel: target.email,
+      data: { previousRole: target.role, giverBecomes: "admin" },
+    });
+    return { ok: true, accountId: params.accountId };
+  });
+}

@@ -1,0 +1,122 @@
+import { and, eq, type SQL } from "drizzle-orm";
+import { writeTransaction } from "@/db";
+import { memberships, users, type Role } from "@/db/schema";
+import { can, roleLabel } from "@/lib/auth/permissions";
+import { recordAudit } from "@/lib/audit/record";
+import {
+  forbidden,
+  LAST_OWNER_MESSAGE,
+  mayActOn,
+  NOT_FOUND,
+  ownerCount,
+  roleIn,
+  type Actor,
+  type Refusal,
+  type Seams,
+  type Tx,
+} from "./common";
+
+// Changing roles, removing members and leaving an account (SPEC §2, §3.2). Every check — the actor's role, the
+// target's role, the owner count — is read inside the same BEGIN IMMEDIATE transaction as the write, so two owners
+// demoting each other at the same moment still leave one owner: the second transaction starts after the first
+// committed and sees its result.
+
+export type MemberResult = { ok: true; accountId: number; changed: boolean } | Refusal;
+
+/** A membership with its user's email, read inside `tx`. */
+function findMembership(tx: Tx, where: SQL | undefined) {
+  return tx
+    .select({ id: memberships.id, accountId: memberships.accountId, userId: memberships.userId, role: memberships.role, email: users.email })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(where)
+    .get();
+}
+
+const membershipById = (tx: Tx, membershipId: number) => findMembership(tx, eq(memberships.id, membershipId));
+
+/**
+ * Changes a member's role (audit `member.role`, data `{ from, to }`). The account is taken from the membership
+ * row. Refusals: `not_found` (no such membership, or the actor is not a member of its account), `forbidden`
+ * (the actor lacks "members.manage"; a non-owner acting on an owner or granting owner), `last_owner` (demoting the
+ * only owner, also oneself). Setting the role a member already has changes nothing (`changed: false`).
+ */
+export function changeMemberRole(params: { membershipId: number; role: Role; actor: Actor }, seams: Seams = {}): MemberResult {
+  return writeTransaction((tx): MemberResult => {
+    const target = membershipById(tx, params.membershipId);
+    const actorRole = target ? roleIn(tx, target.accountId, params.actor.id) : null;
+    if (!target || !actorRole) return NOT_FOUND;
+    if (!can(actorRole, "members.manage")) return forbidden(actorRole, "change roles of members");
+    if (!mayActOn(actorRole, target.role)) return { ok: false, code: "forbidden", message: "Only an owner can change the role of an owner." };
+    if (params.role === "owner" && !can(actorRole, "owner.grant")) {
+      return { ok: false, code: "forbidden", message: "Only an owner can make someone an owner." };
+    }
+    if (params.role === target.role) return { ok: true, accountId: target.accountId, changed: false };
+    if (target.role === "owner" && ownerCount(tx, target.accountId) <= 1) {
+      return { ok: false, code: "last_owner", message: `${target.email} is the only owner. ${LAST_OWNER_MESSAGE}` };
+    }
+    seams.afterCheck?.();
+    tx.update(memberships).set({ role: params.role }).where(eq(memberships.id, target.id)).run();
+    recordAudit(tx, {
+      accountId: target.accountId,
+      actor: params.actor,
+      action: "member.role",
+      targetType: "user",
+      targetId: target.userId,
+      targetLabel: target.email,
+      data: { from: target.role, to: params.role, summary: `${roleLabel(target.role)} → ${roleLabel(params.role)}` },
+    });
+    return { ok: true, accountId: target.accountId, changed: true };
+  });
+}
+
+/**
+ * Removes a member from the account of the membership row (audit `member.remove`; removing oneself counts as
+ * leaving, `member.leave`). Refusals: `not_found`, `forbidden` (lacking "members.manage" for someone else; a
+ * non-owner removing an owner), `last_owner` (the only owner).
+ */
+export function removeMember(params: { membershipId: number; actor: Actor }, seams: Seams = {}): MemberResult {
+  return writeTransaction((tx): MemberResult => {
+    const target = membershipById(tx, params.membershipId);
+    const actorRole = target ? roleIn(tx, target.accountId, params.actor.id) : null;
+    if (!target || !actorRole) return NOT_FOUND;
+    const self = target.userId === params.actor.id;
+    if (!self && !can(actorRole, "members.manage")) return forbidden(actorRole, "remove members");
+    if (!self && !mayActOn(actorRole, target.role)) return { ok: false, code: "forbidden", message: "Only an owner can remove an owner." };
+    return deleteMembership(tx, target, params.actor, self ? "member.leave" : "member.remove", seams);
+  });
+}
+
+/** The actor leaves the account (audit `member.leave`). Refusals: `not_found` (not a member), `last_owner`. */
+export function leaveAccount(params: { accountId: number; actor: Actor }, seams: Seams = {}): MemberResult {
+  return writeTransaction((tx): MemberResult => {
+    const target = findMembership(tx, and(eq(memberships.accountId, params.accountId), eq(memberships.userId, params.actor.id)));
+    if (!target) return NOT_FOUND;
+    return deleteMembership(tx, target, params.actor, "member.leave", seams);
+  });
+}
+
+function deleteMembership(
+  tx: Tx,
+  target: NonNullable<ReturnType<typeof findMembership>>,
+  actor: Actor,
+  action: "member.remove" | "member.leave",
+  seams: Seams,
+): MemberResult {
+  if (target.role === "owner" && ownerCount(tx, target.accountId) <= 1) {
+    const who = action === "member.leave" ? "You are the only owner, so you cannot leave." : `${target.email} is the only owner.`;
+    return { ok: false, code: "last_owner", message: `${who} ${LAST_OWNER_MESSAGE}` };
+  }
+  seams.afterCheck?.();
+  tx.delete(memberships).where(eq(memberships.id, target.id)).run();
+  recordAudit(tx, {
+    accountId: target.accountId,
+    actor,
+    action,
+    targetType: "user",
+    targetId: target.userId,
+    targetLabel: target.email,
+    data: { role: target.role },
+  });
+  return { ok: true, accountId: target.accountId, changed: true };
+}
