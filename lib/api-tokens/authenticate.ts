@@ -1,0 +1,38 @@
+import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { getDb } from "@/db";
+import { apiTokens, users } from "@/db/schema";
+import { hashToken } from "@/lib/tokens";
+import { API_TOKEN_PATTERN, apiTokenColumns, tokenState, type ApiToken } from "./tokens";
+
+/** `lastUsedAt` is written at most once per this interval per token (a busy CI job does not write on every call). */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The user a token acts for (the `users` row, read now: roles are looked up per request). */
+export type TokenUser = typeof users.$inferSelect;
+
+/**
+ * The user and token for a presented API token value (SPEC §3.6), or null when the value is malformed (not
+ * `ec_` + 43 base64url characters), unknown, revoked or expired, or its user is gone. Looks the token up by its
+ * SHA-256 only. Records `lastUsedAt = now` when it was never set or is older than a minute (one conditional
+ * UPDATE, so concurrent requests do not pile up writes). The token acts with its user's current roles.
+ */
+export function authenticateToken(value: string, options: { now?: Date } = {}): { user: TokenUser; token: ApiToken } | null {
+  if (typeof value !== "string" || !API_TOKEN_PATTERN.test(value)) return null;
+  const now = options.now ?? new Date();
+  const db = getDb();
+  const row = db
+    .select({ token: apiTokenColumns, user: users })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(eq(apiTokens.tokenHash, hashToken(value)))
+    .get();
+  if (!row || tokenState(row.token, now) !== "active") return null;
+
+  const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+  const touched = db
+    .update(apiTokens)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiTokens.id, row.token.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale))))
+    .run();
+  return { user: row.user, token: touched.changes > 0 ? { ...row.token, lastUsedAt: now } : row.token };
+}
