@@ -1,13 +1,17 @@
 // `npm run bench` — runs every benchmark below in turn and prints one table each.
 // To add a benchmark: write `bench/<name>.ts` exporting an async function returning rows, and list it here.
+import { benchConfigGit } from "./config-git";
 import { benchCreateApplication } from "./create-application";
 import { benchDnsChecks } from "./dns-check";
+import { benchGitClone } from "./git-clone";
 
 type Row = Record<string, string | number>;
 
 const benches: { name: string; run: () => Promise<Row[]> }[] = [
   { name: "create application (100, temp SQLite, real git)", run: () => benchCreateApplication({ n: 100 }) },
   { name: "go-live DNS checks (1,000 domains, loopback DNS, temp SQLite)", run: () => benchDnsChecks({ domains: 1000 }) },
+  { name: "config commit and promote (1,000-commit repository, real git, temp SQLite)", run: () => benchConfigGit({ history: 1000, n: 50 }) },
+  { name: "git clone (1,000 commits): HTTP through the console's handler vs plain clones from disk", run: () => benchGitClone({ commits: 1000, runs: 5 }) },
 ];
 
 /** Prints rows as an aligned text table (numbers right-aligned). */

@@ -1,52 +1,48 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { CloneInstructions } from "@/components/clone-instructions";
 import { CopyButton } from "@/components/ui/copy-button";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { can } from "@/lib/auth/permissions";
 import type { Access } from "@/lib/auth/access";
-import { summariseEnvironment } from "@/lib/domains/summary";
 import { cloneUrl, readBranchFile } from "@/lib/applications/repository";
-import { getEnvironmentByName, listDomainsOfEnvironment, listEnvironments, type ApplicationRow } from "@/db/queries/applications";
+import { getEnvironmentByName, listDomainsOfEnvironment, type ApplicationRow } from "@/db/queries/applications";
+import { listEnvironmentSummaries } from "@/db/queries/environments";
 import { listRecentChecks } from "@/db/queries/domains";
+import { DeleteEnvironmentForm } from "./delete-environment-form";
 import { DomainPanel } from "./domain-panel";
+import { EnvironmentHeader, overviewHref } from "./environment-header";
+import { NewEnvironmentForm } from "./new-environment-form";
 
 /**
  * An application seen through one environment: its domains with their go-live status and records, the clone
- * URL, and `section.config.json` of the environment's branch (read-only). The overview is Production's view.
+ * URL, and `section.config.json` of the environment's branch. The overview (Production's view) also lists every
+ * environment with its status and offers "New environment"; other environments offer "Delete environment".
+ * Buttons appear only for roles that may use them; the actions check again on the server.
  */
 export async function EnvironmentView({ access, application, envName }: { access: Access; application: ApplicationRow; envName: string }) {
   const environment = getEnvironmentByName({ applicationId: application.id, name: envName });
   if (!environment) notFound();
-  const environments = listEnvironments({ applicationId: application.id });
+  const environments = listEnvironmentSummaries({ applicationId: application.id });
   const domains = listDomainsOfEnvironment({ environmentId: environment.id });
-  const summary = summariseEnvironment(domains.map((d) => d.status));
   const config = await readBranchFile(application, environment.name, "section.config.json");
   const url = cloneUrl(application);
   const canVerify = can(access.role, "domain.verify");
+  const canManage = can(access.role, "environment.manage");
+  const canEdit = can(access.role, "config.edit");
   const base = `/account/${access.account.id}/application/${application.id}`;
+  const envBase = `${base}/environment/${encodeURIComponent(environment.name)}`;
+  const isProduction = environment.name === "Production";
   return (
     <div className="space-y-8">
-      <div className="space-y-2">
-        <Link href={`/account/${access.account.id}`} className="text-sm text-slate-500 hover:underline">
-          ← {access.account.name}
-        </Link>
-        <div className="flex flex-wrap items-center gap-3">
-          <h1 className="break-all text-2xl font-semibold tracking-tight">{application.name}</h1>
-          <StatusBadge status={summary.status} label={summary.label} />
-        </div>
-        <nav aria-label="Environments" className="flex flex-wrap gap-2 text-sm">
-          {environments.map((env) => (
-            <Link
-              key={env.id}
-              href={env.name === "Production" ? base : `${base}/environment/${env.name}`}
-              aria-current={env.id === environment.id ? "page" : undefined}
-              className="rounded-full px-3 py-1 ring-1 ring-inset ring-slate-200 hover:bg-slate-100 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white aria-[current=page]:ring-indigo-600"
-            >
-              {env.name}
-            </Link>
-          ))}
-        </nav>
-      </div>
+      <EnvironmentHeader
+        account={access.account}
+        application={application}
+        environments={environments}
+        current={environment}
+        section="overview"
+        canEdit={canEdit}
+      />
 
       <section aria-labelledby="domains-heading" className="space-y-3">
         <h2 id="domains-heading" className="text-lg font-semibold">
@@ -58,6 +54,50 @@ export async function EnvironmentView({ access, application, envName }: { access
         ))}
       </section>
 
+      {isProduction ? (
+        <section aria-labelledby="environments-heading" className="space-y-3">
+          <h2 id="environments-heading" className="text-lg font-semibold">
+            Environments
+          </h2>
+          <p className="text-sm text-slate-600">
+            Each environment is a branch of the repository with its own domains. Try a change in one, compare it with Production, then promote it.
+          </p>
+          <ul className="divide-y divide-slate-100 rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
+            {environments.map((env) => (
+              <li key={env.id} data-testid={`environment-${env.name}`} className="flex flex-wrap items-center gap-x-4 gap-y-1 px-5 py-3">
+                <Link href={overviewHref(base, env.name)} className="font-medium text-indigo-700 hover:underline">
+                  {env.name}
+                </Link>
+                <StatusBadge status={env.status.status} label={env.status.label} />
+                <span className="min-w-0 flex-1 truncate text-sm text-slate-600">{env.hostnames.join(", ") || "No domains"}</span>
+                <span className="flex gap-3 text-sm">
+                  <Link className="text-slate-600 hover:underline" href={`${base}/environment/${encodeURIComponent(env.name)}/files`}>
+                    Files
+                  </Link>
+                  <Link className="text-slate-600 hover:underline" href={`${base}/environment/${encodeURIComponent(env.name)}/history`}>
+                    History
+                  </Link>
+                  {env.name !== "Production" ? (
+                    <Link className="text-slate-600 hover:underline" href={`${base}/environment/${encodeURIComponent(env.name)}/compare`}>
+                      Compare
+                    </Link>
+                  ) : null}
+                </span>
+              </li>
+            ))}
+          </ul>
+          {canManage ? (
+            <details className="group space-y-3" open={environments.length === 1}>
+              <summary className="cursor-pointer list-none text-sm font-semibold text-indigo-700 hover:underline">
+                <span className="group-open:hidden">+ New environment</span>
+                <span className="hidden group-open:inline">New environment</span>
+              </summary>
+              <NewEnvironmentForm applicationId={application.id} sources={environments.map((e) => e.name)} />
+            </details>
+          ) : null}
+        </section>
+      ) : null}
+
       <section aria-labelledby="git-heading" className="space-y-2">
         <h2 id="git-heading" className="text-lg font-semibold">Repository</h2>
         <p className="text-sm text-slate-600">
@@ -68,18 +108,40 @@ export async function EnvironmentView({ access, application, envName }: { access
           <code className="min-w-0 flex-1 break-all text-xs">{url}</code>
           <CopyButton value={url} label="Copy clone URL" />
         </div>
+        <CloneInstructions url={url} canPush={canEdit} branch={environment.name} />
       </section>
 
       <section aria-labelledby="config-heading" className="space-y-2">
-        <h2 id="config-heading" className="text-lg font-semibold">
-          <span className="font-mono">section.config.json</span> <span className="text-sm font-normal text-slate-500">({environment.name} branch, read-only)</span>
-        </h2>
+        <div className="flex flex-wrap items-baseline justify-between gap-2">
+          <h2 id="config-heading" className="text-lg font-semibold">
+            <span className="font-mono">section.config.json</span>{" "}
+            <span className="text-sm font-normal text-slate-500">({environment.name} branch)</span>
+          </h2>
+          {canEdit ? (
+            <Link href={`${envBase}/edit`} className="text-sm font-semibold text-indigo-700 hover:underline">
+              Edit configuration
+            </Link>
+          ) : null}
+        </div>
         {config === null ? (
           <p className="text-sm text-red-700">The configuration file could not be read from the repository.</p>
         ) : (
-          <pre className="overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100">{config}</pre>
+          <pre aria-label="section.config.json" className="overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100">{config}</pre>
         )}
       </section>
+
+      {!isProduction && canManage ? (
+        <section aria-labelledby="delete-heading" className="space-y-3 rounded-xl bg-white p-5 ring-1 ring-red-200">
+          <h2 id="delete-heading" className="text-lg font-semibold text-red-800">
+            Delete environment
+          </h2>
+          <p className="text-sm text-slate-600">
+            Deletes {environment.name} and frees its hostnames. Its branch is kept in the repository as a tag{" "}
+            <span className="font-mono">deleted/{environment.name}-…</span>. Not possible while one of its domains is live.
+          </p>
+          <DeleteEnvironmentForm environmentId={environment.id} name={environment.name} />
+        </section>
+      ) : null}
     </div>
   );
 }

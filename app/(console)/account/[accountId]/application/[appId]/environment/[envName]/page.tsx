@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
-import { parseId, requireApplication } from "@/lib/auth/access";
+import { parseId } from "@/lib/auth/access";
+import { requireEnvironment } from "@/lib/environments/access";
 import { EnvironmentView } from "../../_components/environment-view";
 
 export const metadata: Metadata = { title: "Environment" };
@@ -7,6 +8,6 @@ export const metadata: Metadata = { title: "Environment" };
 /** One environment of an application: its domains, go-live status and configuration. */
 export default async function EnvironmentPage({ params }: { params: Promise<{ accountId: string; appId: string; envName: string }> }) {
   const { accountId, appId, envName } = await params;
-  const { application, ...access } = await requireApplication(parseId(accountId), parseId(appId));
-  return <EnvironmentView access={access} application={application} envName={decodeURIComponent(envName)} />;
+  const { application, environment, ...access } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
+  return <EnvironmentView access={access} application={application} envName={environment.name} />;
 }

@@ -1,0 +1,160 @@
+import crypto from "node:crypto";
+import { and, eq, sql } from "drizzle-orm";
+import { getDb, writeTransaction } from "@/db";
+import { domains, environments, type applications } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import { repositoryPath } from "@/lib/applications/repository";
+import { readBlobAt, writeTreeWithChanges } from "@/lib/git/commit";
+import { deleteBranch, listBranches, resolveBranch, ZERO_OID } from "@/lib/git/refs";
+import { parseSectionConfig } from "@/lib/section-config/schema";
+import { actorMay, auditActor, isUniqueViolation } from "./common";
+import { authorOf, commitToEnvironment, CONFIG_FILE, type Actor } from "./commit";
+import { checkEnvironmentName } from "./names";
+
+type ApplicationRow = typeof applications.$inferSelect;
+type EnvironmentRow = typeof environments.$inferSelect;
+type DomainRow = typeof domains.$inferSelect;
+
+export type CreateEnvironmentInput = {
+  application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;
+  actor: Actor;
+  /** As typed in "Environment name". */
+  name: string;
+  /** Name of the source environment (its branch is the new branch's start). */
+  source: string;
+  /** Already normalised by lib/hostname (A-label, Unicode, apex or not). */
+  hostname: { hostname: string; unicode: string; isApex: boolean };
+  /** The hostname already resolves to the edge: it must prove ownership by TXT before going live (SPEC §3.5). */
+  ownershipRequired: boolean;
+};
+
+export type CreateEnvironmentField = "name" | "source" | "hostname";
+
+export type CreateEnvironmentResult =
+  | { ok: true; environment: EnvironmentRow; domain: DomainRow; commit: string }
+  | { ok: false; code: "invalid" | "taken" | "not_found"; field: CreateEnvironmentField; message: string };
+
+const fail = (code: "invalid" | "taken" | "not_found", field: CreateEnvironmentField, message: string) =>
+  ({ ok: false, code, field, message }) as const;
+
+function nameTaken(name: string) {
+  return fail("taken", "name", `This application already has an environment named “${name}” (names are compared ignoring case).`);
+}
+
+function hostnameTaken(unicode: string) {
+  return fail("taken", "hostname", `${unicode} is already used by an application on this platform. Each hostname can belong to one environment only.`);
+}
+
+/**
+ * Creates an environment (SPEC §3.4): checks the name (lib/environments/names), its uniqueness in the application
+ * ignoring case, the source environment and the hostname's platform-wide uniqueness; then makes branch `<name>`
+ * from the source branch's head with ONE validated commit (author: the actor) whose `section.config.json` gains
+ * `environments.<name>`, a copy of the source's block; then, in one transaction, the environment row, its domain
+ * (pending, random verification token) and the `environment.create` audit row.
+ *
+ * Order and failure: the branch is created first (git-update-ref(1) with the zero old value: it never overwrites),
+ * the rows second. If the transaction fails — the name or hostname taken by a concurrent creation (UNIQUE
+ * constraints), the actor's role gone, a database error — the branch is deleted again (compare-and-swap on the
+ * commit just made) before answering. A crash between the two leaves at most a branch without a row: a plain
+ * branch (SPEC §3.6 allows those), never a row without its branch, so no start-up repair is needed; a later
+ * creation with that name is refused with a message saying the repository already has such a branch.
+ * Expected failures come back as `{ ok: false, code, field, message }`; repository/database failures are thrown.
+ */
+export async function createEnvironment(input: CreateEnvironmentInput): Promise<CreateEnvironmentResult> {
+  const checked = await checkEnvironmentName(input.name);
+  if (!checked.ok) return fail("invalid", "name", checked.message);
+  const name = checked.name;
+  const db = getDb();
+  const app = input.application;
+  const byName = (n: string) =>
+    db
+      .select()
+      .from(environments)
+      .where(and(eq(environments.applicationId, app.id), sql`lower(${environments.name}) = lower(${n})`))
+      .get();
+  if (byName(name)) return nameTaken(name);
+  const source = byName(input.source);
+  if (!source) return fail("not_found", "source", "Choose the environment to copy from.");
+  if (db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
+    return hostnameTaken(input.hostname.unicode);
+  }
+
+  const repoPath = repositoryPath(app);
+  const clash = (await listBranches(repoPath)).find((b) => b.toLowerCase() === name.toLowerCase());
+  if (clash) {
+    return fail("taken", "name", `The repository already has a branch named “${clash}” that is not an environment. Choose another name, or delete that branch with git first.`);
+  }
+  const sourceHead = await resolveBranch(repoPath, source.name);
+  const sourceFile = sourceHead ? await readBlobAt(repoPath, sourceHead, CONFIG_FILE) : null;
+  if (!sourceHead || !sourceFile) return fail("invalid", "source", `The ${source.name} branch has no ${CONFIG_FILE} to copy.`);
+  const sourceText = sourceFile.content.toString("utf8");
+  const sourceConfig = parseSectionConfig(sourceText, { environment: source.name });
+  if (!sourceConfig.ok) {
+    return fail("invalid", "source", `The configuration of ${source.name} is not valid (${sourceConfig.issues[0].path || CONFIG_FILE}: ${sourceConfig.issues[0].message}); fix it first.`);
+  }
+
+  // Copy the block from the file's own JSON (not the parsed copy), so every other byte of meaning is kept.
+  const raw = JSON.parse(sourceText.replace(/^\uFEFF/, "")) as { environments: Record<string, unknown> };
+  raw.environments[name] = structuredClone(raw.environments[source.name]);
+  const tree = await writeTreeWithChanges(repoPath, sourceHead, [{ path: CONFIG_FILE, content: `${JSON.stringify(raw, null, 2)}\n` }]);
+  const committed = await commitToEnvironment({
+    repoPath,
+    environment: name,
+    expectedHead: ZERO_OID,
+    tree,
+    parents: [sourceHead],
+    message: `Create environment ${name} from ${source.name}`,
+    author: authorOf(input.actor),
+  });
+  if (!committed.ok) {
+    if (committed.code === "moved") return nameTaken(name); // a concurrent creation made the branch first
+    const issue = committed.issues[0];
+    return fail("invalid", "name", `The new configuration would be invalid: ${issue.path ? `${issue.path}: ` : ""}${issue.message}`);
+  }
+
+  try {
+    const rows = writeRows(input, name, source.name, committed.commit);
+    if (!rows.ok) await deleteBranch(repoPath, name, committed.commit, "undo: environment not created");
+    return rows;
+  } catch (err) {
+    await deleteBranch(repoPath, name, committed.commit, "undo: environment not created").catch((undo) =>
+      console.error(`createEnvironment: could not delete branch ${name} of ${repoPath}`, undo),
+    );
+    if (isUniqueViolation(err, "environments")) return nameTaken(name);
+    if (isUniqueViolation(err, "domains.hostname")) return hostnameTaken(input.hostname.unicode);
+    throw err;
+  }
+}
+
+/** The rows of a new environment in one write transaction; the actor's role is re-read inside it. */
+function writeRows(input: CreateEnvironmentInput, name: string, sourceName: string, commit: string): CreateEnvironmentResult {
+  const { application: app, hostname } = input;
+  return writeTransaction((tx) => {
+    if (!actorMay(tx, app.accountId, input.actor, "environment.manage")) return fail("not_found", "name", "Not found.");
+    const environment = tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning().get();
+    const domain = tx
+      .insert(domains)
+      .values({
+        accountId: app.accountId,
+        applicationId: app.id,
+        environmentId: environment.id,
+        hostname: hostname.hostname,
+        hostnameUnicode: hostname.unicode,
+        isApex: hostname.isApex,
+        verificationToken: crypto.randomBytes(32).toString("base64url"),
+        ownershipRequired: input.ownershipRequired,
+      })
+      .returning()
+      .get();
+    recordAudit(tx, {
+      accountId: app.accountId,
+      actor: auditActor(input.actor),
+      action: "environment.create",
+      targetType: "environment",
+      targetId: environment.id,
+      targetLabel: name,
+      data: { applicationId: app.id, source: sourceName, hostname: hostname.hostname, domainId: domain.id, commit, ownershipRequired: input.ownershipRequired },
+    });
+    return { ok: true, environment, domain, commit };
+  });
+}

@@ -1,0 +1,98 @@
+import { and, eq } from "drizzle-orm";
+import { writeTransaction } from "@/db";
+import { domains, environments, type applications } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import { repositoryPath } from "@/lib/applications/repository";
+import { PRODUCTION_BRANCH } from "@/lib/git/names";
+import { archiveBranchAsTag, freeDeletedTagName, resolveBranch } from "@/lib/git/refs";
+import { actorMay, auditActor } from "./common";
+import type { Actor } from "./commit";
+
+type ApplicationRow = typeof applications.$inferSelect;
+type EnvironmentRow = typeof environments.$inferSelect;
+
+export type DeleteEnvironmentInput = {
+  application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;
+  environment: Pick<EnvironmentRow, "id" | "name">;
+  actor: Actor;
+  /** What the user typed to confirm: must equal the environment's name exactly. */
+  confirmation: string;
+  now?: Date;
+};
+
+export type DeleteEnvironmentResult =
+  | { ok: true; tag: string | null; freedHostnames: string[] }
+  | { ok: false; code: "production" | "confirmation" | "live" | "not_found"; message: string };
+
+/**
+ * Deletes a non-Production environment (SPEC §3.4) when none of its domains is live and `confirmation` equals its
+ * name: one transaction re-reads the environment, the actor's role and its domains' statuses, deletes the row
+ * (its domains and their checks go with it by ON DELETE CASCADE, which frees the hostnames) and writes the
+ * `environment.delete` audit row; then the branch becomes the tag `deleted/<name>-<YYYYMMDDTHHMMSSZ>` in one atomic
+ * ref transaction (git-update-ref(1) `--stdin`).
+ *
+ * Rows first, branch second — the mirror of creation — so a row never outlives its branch: a crash in between
+ * leaves the branch as a plain branch (SPEC §3.6), nothing half-deleted. If someone pushes to the branch in the
+ * same instant, the archive is retried from the new head. Expected refusals come back as values.
+ */
+export async function deleteEnvironment(input: DeleteEnvironmentInput): Promise<DeleteEnvironmentResult> {
+  const { environment: env, application: app } = input;
+  if (env.name === PRODUCTION_BRANCH) {
+    return { ok: false, code: "production", message: "The Production environment cannot be deleted: it is the application itself." };
+  }
+  if (input.confirmation.trim() !== env.name) {
+    return { ok: false, code: "confirmation", message: `Type ${env.name} exactly to confirm.` };
+  }
+  const repoPath = repositoryPath(app);
+  const head = await resolveBranch(repoPath, env.name);
+  const tag = head ? await freeDeletedTagName(repoPath, env.name, input.now ?? new Date()) : null;
+
+  const removed = writeTransaction((tx) => {
+    const row = tx
+      .select()
+      .from(environments)
+      .where(and(eq(environments.id, env.id), eq(environments.applicationId, app.id)))
+      .get();
+    if (!row || !actorMay(tx, app.accountId, input.actor, "environment.manage")) return null;
+    const own = tx.select({ hostname: domains.hostname, status: domains.status }).from(domains).where(eq(domains.environmentId, env.id)).all();
+    const live = own.filter((d) => d.status === "live").map((d) => d.hostname);
+    if (live.length > 0) return { live, freed: [] as string[] };
+    tx.delete(environments).where(eq(environments.id, env.id)).run();
+    recordAudit(tx, {
+      accountId: app.accountId,
+      actor: auditActor(input.actor),
+      action: "environment.delete",
+      targetType: "environment",
+      targetId: env.id,
+      targetLabel: env.name,
+      data: { applicationId: app.id, tag, head, freedHostnames: own.map((d) => d.hostname) },
+    });
+    return { live: [] as string[], freed: own.map((d) => d.hostname) };
+  });
+  if (!removed) return { ok: false, code: "not_found", message: "Not found: it does not exist or you do not have access to it." };
+  if (removed.live.length > 0) {
+    return {
+      ok: false,
+      code: "live",
+      message: `${env.name} cannot be deleted while ${removed.live.join(", ")} ${removed.live.length === 1 ? "is" : "are"} live. Point ${removed.live.length === 1 ? "its" : "their"} DNS away from the edge first.`,
+    };
+  }
+
+  if (head && tag) await archive(repoPath, env.name, head, tag);
+  return { ok: true, tag, freedHostnames: removed.freed };
+}
+
+/** Turns the branch into its tag, retrying from a newer head if it moved meanwhile; failures are logged only. */
+async function archive(repoPath: string, branch: string, head: string, tag: string): Promise<void> {
+  let current: string | null = head;
+  for (let attempt = 0; attempt < 3 && current; attempt++) {
+    try {
+      if (await archiveBranchAsTag(repoPath, branch, current, tag)) return;
+    } catch (err) {
+      console.error(`deleteEnvironment: archiving ${branch} of ${repoPath} failed; it stays a plain branch`, err);
+      return;
+    }
+    current = await resolveBranch(repoPath, branch);
+  }
+  if (current) console.error(`deleteEnvironment: ${branch} of ${repoPath} kept moving; it stays a plain branch`);
+}
