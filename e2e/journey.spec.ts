@@ -50,7 +50,7 @@ test("a new user takes a website from signup to a Live domain", async ({ page })
   const domain = page.getByTestId(`domain-${hostname}`);
   await expect(domain.getByText(cnameTarget)).toBeVisible();
   await expect(domain.locator("[data-status]").first()).toHaveText("Pending");
-  await expect(page.getByText(/\/git\/account\/\d+\/application\/\d+\/.+\.git/)).toBeVisible();
+  await expect(page.getByText(/\/git\/account\/\d+\/application\/\d+\/.+\.git/).first()).toBeVisible();
   await expect(page.getByText('"proxychain"')).toBeVisible();
   await snap(page, "09-overview-pending");
 
