@@ -1,5 +1,5 @@
 import { recordAudit } from "@/lib/audit/record";
-import crypto from "node:crypto";
+import { insertDomain } from "@/lib/domains/insert";
 import fs from "node:fs";
 import path from "node:path";
 import { and, eq, inArray } from "drizzle-orm";
@@ -213,20 +213,13 @@ function writeRows(
       .values({ accountId: account.id, applicationId: application.id, name: PRODUCTION_BRANCH })
       .returning()
       .get();
-    const domain = tx
-      .insert(domains)
-      .values({
-        accountId: account.id,
-        applicationId: application.id,
-        environmentId: environment.id,
-        hostname: hostname.hostname,
-        hostnameUnicode: hostname.unicode,
-        isApex: hostname.isApex,
-        verificationToken: crypto.randomBytes(32).toString("base64url"),
-        ownershipRequired: input.ownershipRequired,
-      })
-      .returning()
-      .get();
+    const domain = insertDomain(tx, {
+      accountId: account.id,
+      applicationId: application.id,
+      environmentId: environment.id,
+      hostname,
+      ownershipRequired: input.ownershipRequired,
+    });
     recordAudit(tx, {
       accountId: account.id,
       actor: { id: input.actor.id, name: actorName },

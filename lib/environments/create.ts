@@ -1,8 +1,8 @@
-import crypto from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { domains, environments, type applications } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
+import { insertDomain } from "@/lib/domains/insert";
 import { repositoryPath } from "@/lib/applications/repository";
 import { readBlobAt, writeTreeWithChanges } from "@/lib/git/commit";
 import { deleteBranch, listBranches, resolveBranch, ZERO_OID } from "@/lib/git/refs";
@@ -132,20 +132,13 @@ function writeRows(input: CreateEnvironmentInput, name: string, sourceName: stri
   return writeTransaction((tx) => {
     if (!actorMay(tx, app.accountId, input.actor, "environment.manage")) return fail("not_found", "name", "Not found.");
     const environment = tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning().get();
-    const domain = tx
-      .insert(domains)
-      .values({
-        accountId: app.accountId,
-        applicationId: app.id,
-        environmentId: environment.id,
-        hostname: hostname.hostname,
-        hostnameUnicode: hostname.unicode,
-        isApex: hostname.isApex,
-        verificationToken: crypto.randomBytes(32).toString("base64url"),
-        ownershipRequired: input.ownershipRequired,
-      })
-      .returning()
-      .get();
+    const domain = insertDomain(tx, {
+      accountId: app.accountId,
+      applicationId: app.id,
+      environmentId: environment.id,
+      hostname,
+      ownershipRequired: input.ownershipRequired,
+    });
     recordAudit(tx, {
       accountId: app.accountId,
       actor: auditActor(input.actor),

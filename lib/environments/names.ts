@@ -1,6 +1,6 @@
 import os from "node:os";
 import { isValidBranchName } from "@/lib/git/names";
-import { runGitWithStatus } from "@/lib/git/run-status";
+import { runGitWithStatus } from "@/lib/git/run";
 import { ENVIRONMENT_NAME_PATTERN } from "@/lib/section-config/schema";
 
 /** Longest environment name accepted (a branch name, shown in tabs and URLs). */

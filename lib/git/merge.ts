@@ -2,7 +2,7 @@ import { platformIdentity } from "./create-repository";
 import { createCommit, treeOf } from "./commit";
 import { isAncestor, isObjectId } from "./refs";
 import { GitError, runGitText } from "./run";
-import { runGitWithStatus } from "./run-status";
+import { runGitWithStatus } from "./run";
 
 // Three-way merges computed entirely in the object database (git-merge-tree(1) `--write-tree`, git ≥ 2.38):
 // no worktree, no index, no ref touched. The caller decides what to do with the resulting tree.

@@ -46,11 +46,15 @@ export type RunGitOptions = {
   env?: Record<string, string>;
 };
 
+/** What a git command printed and how it exited, for commands whose non-zero exit is an answer (not a failure). */
+export type GitOutcome = { exitCode: number; stdout: Buffer; stderr: string };
+
 /**
- * Runs `git <args>` (no shell; pass user-controlled names after `--` where the command accepts it) and resolves
- * with its standard output as a Buffer. Rejects with {@link GitError} on a non-zero exit or a spawn failure.
+ * Runs `git <args>` (no shell, explicit environment from `gitEnv`, GIT_DIR from `gitDir`) and resolves with the exit
+ * code and both outputs whenever git ran, e.g. git-merge-tree(1) exits 1 for "conflicts" with the tree and the
+ * conflicting names on stdout. Rejects with {@link GitError} only when git could not be started.
  */
-export function runGit(args: readonly string[], options: RunGitOptions = {}): Promise<Buffer> {
+export function runGitWithStatus(args: readonly string[], options: RunGitOptions = {}): Promise<GitOutcome> {
   return new Promise((resolve, reject) => {
     const env = gitEnv({ ...(options.gitDir ? { GIT_DIR: options.gitDir } : {}), ...options.env });
     const child = spawn("git", args, { cwd: options.cwd, env, stdio: ["pipe", "pipe", "pipe"] });
@@ -59,14 +63,21 @@ export function runGit(args: readonly string[], options: RunGitOptions = {}): Pr
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
     child.on("error", (cause) => reject(new GitError(args, null, cause.message, { cause })));
-    child.on("close", (code) => {
-      if (code === 0) resolve(Buffer.concat(out));
-      else reject(new GitError(args, code, Buffer.concat(err).toString("utf8")));
-    });
+    child.on("close", (code) => resolve({ exitCode: code ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
     // A child that exits before reading all its input closes the pipe: that is reported by its exit code.
     child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
+}
+
+/**
+ * Runs `git <args>` (no shell; pass user-controlled names after `--` where the command accepts it) and resolves
+ * with its standard output as a Buffer. Rejects with {@link GitError} on a non-zero exit or a spawn failure.
+ */
+export async function runGit(args: readonly string[], options: RunGitOptions = {}): Promise<Buffer> {
+  const outcome = await runGitWithStatus(args, options);
+  if (outcome.exitCode !== 0) throw new GitError(args, outcome.exitCode, outcome.stderr);
+  return outcome.stdout;
 }
 
 /** {@link runGit} returning trimmed UTF-8 standard output (for commands printing an object id or a ref). */
