@@ -81,6 +81,6 @@ test("a new user takes a website from signup to a Live domain", async ({ page })
   await page.getByLabel("Kind").selectOption("domain.status");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(log.getByText("application.create")).toHaveCount(0);
-  await expect(log.getByText('"to":"live"')).toBeVisible();
+  await expect(log.locator("tbody tr").first()).toContainText(/to\s*live/);
   await snap(page, "13-audit-log");
 });

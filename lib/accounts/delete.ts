@@ -44,7 +44,7 @@ export function deleteAccount(params: { accountId: number; actor: Actor; confirm
   const role = roleIn(db, params.accountId, params.actor.id);
   const account = role ? db.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
   if (!role || !account) return NOT_FOUND;
-  if (!can(role, "account.delete")) return forbidden(role, "delete the account");
+  if (!can(role, "account.delete")) return forbidden(role, "delete the account", "account.delete");
   if (params.confirmName.trim() !== account.name) {
     return { ok: false, code: "invalid", field: "confirm", message: `Type the account name exactly as shown (${account.name}) to confirm.` };
   }
@@ -76,7 +76,7 @@ export function deleteAccount(params: { accountId: number; actor: Actor; confirm
     result = writeTransaction((tx): DeleteAccountResult => {
       const current = roleIn(tx, account.id, params.actor.id);
       if (!current) return NOT_FOUND;
-      if (!can(current, "account.delete")) return forbidden(current, "delete the account");
+      if (!can(current, "account.delete")) return forbidden(current, "delete the account", "account.delete");
       const now = tx.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
       const staged = new Set(apps.map((a) => a.repoDir));
       if (now.some((a) => !staged.has(a.repoDir))) {

@@ -18,7 +18,7 @@ export function renameAccount(params: { accountId: number; actor: Actor; name: s
     const role = roleIn(tx, params.accountId, params.actor.id);
     const account = role ? tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
     if (!role || !account) return NOT_FOUND;
-    if (!can(role, "account.rename")) return forbidden(role, "rename the account");
+    if (!can(role, "account.rename")) return forbidden(role, "rename the account", "account.rename");
     if (account.name === params.name) return { ok: true, accountId: account.id };
     tx.update(accounts).set({ name: params.name }).where(eq(accounts.id, account.id)).run();
     recordAudit(tx, {
@@ -43,7 +43,7 @@ export function transferOwnership(params: { accountId: number; actor: Actor; toU
   return writeTransaction((tx): SettingsResult => {
     const role = roleIn(tx, params.accountId, params.actor.id);
     if (!role) return NOT_FOUND;
-    if (!can(role, "owner.grant")) return forbidden(role, "transfer ownership");
+    if (!can(role, "owner.grant")) return forbidden(role, "transfer ownership", "owner.grant");
     const target = tx
       .select({ role: memberships.role, email: users.email })
       .from(memberships)

@@ -45,7 +45,7 @@ export function lookupAccount(user: UserRow, accountId: number, permission: Perm
   const membership = getMembership({ userId: user.id, accountId });
   const account = membership ? getAccount({ id: accountId }) : undefined;
   if (!membership || !account) return NOT_FOUND;
-  if (!can(membership.role, permission)) return { ok: false, status: 403, message: forbiddenMessage(membership.role, what) };
+  if (!can(membership.role, permission)) return { ok: false, status: 403, message: forbiddenMessage(membership.role, what, permission) };
   return { ok: true, value: { user, account, role: membership.role } };
 }
 

@@ -24,3 +24,13 @@ describe("permission table", () => {
     expect(can("constructor", "account.read")).toBe(false);
   });
 });
+
+describe("forbiddenMessage", () => {
+  it("names who can do it: owners only for owner-only rights", async () => {
+    const { forbiddenMessage } = await import("./permissions");
+    expect(forbiddenMessage("viewer", "delete the account", "account.delete")).toBe(
+      "Your role in this account (Viewer) cannot delete the account. Ask an owner.",
+    );
+    expect(forbiddenMessage("developer", "invite members", "members.manage")).toMatch(/Ask an owner or admin\.$/);
+  });
+});

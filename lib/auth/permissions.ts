@@ -12,6 +12,7 @@ export const PERMISSIONS = {
   "domain.manage": ["owner", "admin", "developer"],
   "domain.verify": ["owner", "admin", "developer"],
   "members.manage": ["owner", "admin"],
+  "application.rename": ["owner", "admin"],
   "application.delete": ["owner", "admin"],
   "account.rename": ["owner", "admin"],
   "audit.read": ["owner", "admin"],
@@ -34,7 +35,11 @@ export function roleLabel(role: string): string {
   return ROLE_LABELS[role as Role] ?? role;
 }
 
-/** A sentence for a member whose role lacks a permission, e.g. "Your role (Viewer) cannot create applications…". */
-export function forbiddenMessage(role: string, what: string): string {
-  return `Your role in this account (${roleLabel(role)}) cannot ${what}. Ask an owner or admin.`;
+/**
+ * A sentence for a member whose role lacks a permission, e.g. "Your role in this account (Viewer) cannot create
+ * applications. Ask an owner or admin." With `permission`, it names who can (owners only for owner-only rights).
+ */
+export function forbiddenMessage(role: string, what: string, permission?: Permission): string {
+  const ownersOnly = permission ? !can("admin", permission) : false;
+  return `Your role in this account (${roleLabel(role)}) cannot ${what}. Ask ${ownersOnly ? "an owner" : "an owner or admin"}.`;
 }

@@ -86,13 +86,18 @@ describe("classifyRef", () => {
     expect(classifyRef("refs/heads/production", envs)).toEqual({ kind: "case-conflict", branch: "production", environment: "Production" });
     expect(classifyRef("refs/heads/STAGING", envs)).toEqual({ kind: "case-conflict", branch: "STAGING", environment: "Staging" });
     expect(classifyRef("refs/heads/Qa2", envs)).toEqual({ kind: "environment", branch: "Qa2", existing: null });
-    for (const plain of ["feature/x", "my-fix", "2024", "qa_1", "HEAD", "Production/x"]) {
+    for (const plain of ["feature/x", "my-fix", "2024", "qa_1", "Production/x"]) {
       expect(classifyRef(`refs/heads/${plain}`, envs), plain).toEqual({ kind: "branch", branch: plain });
     }
     expect(classifyRef("refs/tags/v1", envs)).toEqual({ kind: "tag", tag: "v1" });
     expect(classifyRef("refs/notes/commits", envs)).toEqual({ kind: "unsupported" });
     expect(classifyRef("refs/heads/", envs)).toEqual({ kind: "unsupported" });
     expect(classifyRef("HEAD", envs)).toEqual({ kind: "unsupported" });
+    expect(classifyRef("refs/tags/deleted/Qa-20261130T162206Z", envs).kind).toBe("reserved");
+    expect(classifyRef("refs/heads/HEAD", envs).kind).toBe("reserved");
+    expect(classifyRef("refs/heads/--upload-pack=x", envs).kind).toBe("reserved");
+    expect(classifyRef("refs/heads/feature/-x", envs).kind).toBe("reserved");
+    expect(classifyRef("refs/tags/v1.0", envs)).toEqual({ kind: "tag", tag: "v1.0" });
   });
   it("knows git's all-zero id", () => {
     expect(isZeroId("0".repeat(40))).toBe(true);

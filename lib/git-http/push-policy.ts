@@ -17,7 +17,10 @@ export type RefKind =
   | { kind: "branch"; branch: string }
   | { kind: "tag"; tag: string }
   /** `refs/notes/…`, `refs/pull/…` and the like: not accepted. */
-  | { kind: "unsupported" };
+  | { kind: "unsupported" }
+  /** Refs the console keeps for itself (`refs/tags/deleted/…`, the archive of deleted environments) or names git
+   * tools would misread (`HEAD`, names starting with `-`): never created, moved or deleted by a push. */
+  | { kind: "reserved"; reason: string };
 
 /** An object id of git's SHA-1 (40 hex) or SHA-256 (64 hex) format. */
 export const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -34,6 +37,13 @@ export function isEnvironmentBranchName(name: string): boolean {
 
 /** Classifies `ref` (a full ref name) against the application's environment names (exact case). */
 export function classifyRef(ref: string, environments: readonly string[]): RefKind {
+  if (ref.startsWith("refs/tags/deleted/")) {
+    return { kind: "reserved", reason: "tags under deleted/ keep the branches of deleted environments and are managed by the console" };
+  }
+  const short = ref.replace(/^refs\/(heads|tags)\//, "");
+  if (short !== ref && (short === "HEAD" || short.startsWith("-") || short.split("/").some((part) => part.startsWith("-")))) {
+    return { kind: "reserved", reason: "a name that is HEAD or starts with \"-\" would be misread by git commands" };
+  }
   if (ref.startsWith("refs/tags/") && ref.length > "refs/tags/".length) return { kind: "tag", tag: ref.slice("refs/tags/".length) };
   if (!ref.startsWith("refs/heads/") || ref.length === "refs/heads/".length) return { kind: "unsupported" };
   const branch = ref.slice("refs/heads/".length);

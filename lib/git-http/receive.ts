@@ -123,6 +123,10 @@ export async function checkPush(params: { repoPath: string; environments: readon
     const deleting = isZeroId(update.newOid);
     const creating = isZeroId(update.oldOid);
     if (kind.kind === "tag" || kind.kind === "branch") continue;
+    if (kind.kind === "reserved") {
+      problems.push(`${update.ref}: refused: ${kind.reason}`);
+      continue;
+    }
     if (kind.kind === "unsupported") {
       problems.push(`${update.ref}: only branches (refs/heads/…) and tags (refs/tags/…) can be pushed`);
       continue;

@@ -37,7 +37,7 @@ export async function createInvitation(params: { accountId: number; actor: Actor
     const actorRole = roleIn(tx, params.accountId, params.actor.id);
     const account = tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
     if (!actorRole || !account) return NOT_FOUND;
-    if (!can(actorRole, "members.manage")) return forbidden(actorRole, "invite members");
+    if (!can(actorRole, "members.manage")) return forbidden(actorRole, "invite members", "members.manage");
     if (!grantableRoles(actorRole).includes(params.role)) {
       return { ok: false, code: "invalid", field: "role", message: `Your role (${roleLabel(actorRole)}) cannot invite someone as ${roleLabel(params.role)}.` };
     }
@@ -127,7 +127,7 @@ function managedInvitation(tx: Tx, invitationId: number, actor: Actor, what: str
   const actorRole = old ? roleIn(tx, old.accountId, actor.id) : null;
   const account = old && actorRole ? tx.select().from(accounts).where(eq(accounts.id, old.accountId)).get() : undefined;
   if (!old || !actorRole || !account) return NOT_FOUND;
-  if (!can(actorRole, "members.manage")) return forbidden(actorRole, what);
+  if (!can(actorRole, "members.manage")) return forbidden(actorRole, what, "members.manage");
   if (!mayActOn(actorRole, old.role)) return { ok: false, code: "forbidden", message: "Only an owner can manage an invitation to join as Owner." } as const;
   if (old.status !== "pending") return { ok: false, code: "invalid", message: `This invitation was ${old.status} already.` } as const;
   return { ok: true, old, account } as const;

@@ -1,3 +1,4 @@
+import type { Permission } from "@/lib/auth/permissions";
 import { and, eq, sql } from "drizzle-orm";
 import type { Db, writeTransaction } from "@/db";
 import { memberships, ROLES, type Role } from "@/db/schema";
@@ -19,8 +20,8 @@ export type Refusal = { ok: false; code: "not_found" | "forbidden" | "last_owner
 export const NOT_FOUND: Refusal = { ok: false, code: "not_found", message: "Not found: it does not exist or you do not have access to it." };
 
 /** A refusal for a member whose role lacks a permission ("Your role in this account (Viewer) cannot …"). */
-export function forbidden(role: string, what: string): Refusal {
-  return { ok: false, code: "forbidden", message: forbiddenMessage(role, what) };
+export function forbidden(role: string, what: string, permission?: Permission): Refusal {
+  return { ok: false, code: "forbidden", message: forbiddenMessage(role, what, permission) };
 }
 
 /** The message when a change would leave an account without an owner (SPEC §2). */

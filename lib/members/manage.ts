@@ -46,7 +46,7 @@ export function changeMemberRole(params: { membershipId: number; role: Role; act
     const target = membershipById(tx, params.membershipId);
     const actorRole = target ? roleIn(tx, target.accountId, params.actor.id) : null;
     if (!target || !actorRole) return NOT_FOUND;
-    if (!can(actorRole, "members.manage")) return forbidden(actorRole, "change roles of members");
+    if (!can(actorRole, "members.manage")) return forbidden(actorRole, "change roles of members", "members.manage");
     if (!mayActOn(actorRole, target.role)) return { ok: false, code: "forbidden", message: "Only an owner can change the role of an owner." };
     if (params.role === "owner" && !can(actorRole, "owner.grant")) {
       return { ok: false, code: "forbidden", message: "Only an owner can make someone an owner." };
@@ -81,7 +81,7 @@ export function removeMember(params: { membershipId: number; actor: Actor }, sea
     const actorRole = target ? roleIn(tx, target.accountId, params.actor.id) : null;
     if (!target || !actorRole) return NOT_FOUND;
     const self = target.userId === params.actor.id;
-    if (!self && !can(actorRole, "members.manage")) return forbidden(actorRole, "remove members");
+    if (!self && !can(actorRole, "members.manage")) return forbidden(actorRole, "remove members", "members.manage");
     if (!self && !mayActOn(actorRole, target.role)) return { ok: false, code: "forbidden", message: "Only an owner can remove an owner." };
     return deleteMembership(tx, target, params.actor, self ? "member.leave" : "member.remove", seams);
   });

@@ -89,7 +89,7 @@ export default async function AuditPage({
                   <td className="px-4 py-2 font-mono text-xs">{r.action}</td>
                   <td className="px-4 py-2">
                     <span className="break-all">{r.targetLabel}</span>
-                    {r.data ? <span className="block break-all font-mono text-xs text-slate-500">{JSON.stringify(r.data)}</span> : null}
+                    {r.data ? <AuditDetails data={r.data} /> : null}
                   </td>
                 </tr>
               ))}
@@ -102,5 +102,25 @@ export default async function AuditPage({
         {nextBefore ? <Link href={`/account/${accountIdNum}/audit${qs({ before: String(nextBefore) })}`} className="text-indigo-700 hover:underline">Older →</Link> : null}
       </div>
     </div>
+  );
+}
+
+/** An audit row's details as short "key: value" lines (long values cut), instead of raw JSON. */
+function AuditDetails({ data }: { data: unknown }) {
+  if (typeof data !== "object" || data === null) return null;
+  const entries = Object.entries(data as Record<string, unknown>).slice(0, 8);
+  const show = (value: unknown) => {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    return text.length > 120 ? `${text.slice(0, 117)}…` : text;
+  };
+  return (
+    <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-2 text-xs text-slate-500">
+      {entries.map(([key, value]) => (
+        <div key={key} className="contents">
+          <dt className="font-medium">{key}</dt>
+          <dd className="font-mono">{show(value)}</dd>
+        </div>
+      ))}
+    </dl>
   );
 }

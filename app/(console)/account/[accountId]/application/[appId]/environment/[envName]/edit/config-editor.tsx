@@ -1,11 +1,14 @@
 "use client";
 
-import { useActionState } from "react";
+import { useActionState, useState } from "react";
 import Link from "next/link";
 import { Button } from "@/components/ui/button";
 import { DiffView } from "@/components/ui/diff-view";
 import { Field, FormMessage } from "@/components/ui/field";
 import { saveFileAction, type SaveFileState } from "./actions";
+
+/** Largest file the browser editor saves (the server's MAX_EDITABLE_BYTES in lib/environments/edit.ts). */
+const MAX_EDITABLE_BYTES = 256 * 1024;
 
 /**
  * The browser editor of one file: a monospace textarea, a commit message, and the branch head it was opened on
@@ -14,9 +17,24 @@ import { saveFileAction, type SaveFileState } from "./actions";
  */
 export function ConfigEditor(props: { environmentId: number; environment: string; path: string; content: string; baseCommit: string; reloadHref: string }) {
   const [state, action, pending] = useActionState<SaveFileState, FormData>(saveFileAction, {});
+  const [tooLarge, setTooLarge] = useState<string | null>(null);
   const problems = state.issues ?? [];
   return (
-    <form action={action} className="space-y-4">
+    <form
+      action={action}
+      className="space-y-4"
+      onSubmit={(event) => {
+        // The server refuses files over MAX_EDITABLE_BYTES (lib/environments/edit.ts); far larger bodies would not
+        // even reach it (the framework's 1 MB limit for actions), so say it here and keep the text.
+        const content = new FormData(event.currentTarget).get("content");
+        const bytes = typeof content === "string" ? new Blob([content]).size : 0;
+        if (bytes > MAX_EDITABLE_BYTES) {
+          event.preventDefault();
+          setTooLarge(`The file is too large to save from the browser (${Math.ceil(bytes / 1024)} KiB; at most ${MAX_EDITABLE_BYTES / 1024} KiB): push it with git.`);
+        } else setTooLarge(null);
+      }}
+    >
+      {tooLarge ? <FormMessage>{tooLarge}</FormMessage> : null}
       <input type="hidden" name="environmentId" value={props.environmentId} />
       <input type="hidden" name="path" value={props.path} />
       <input type="hidden" name="baseCommit" value={props.baseCommit} />
