@@ -9,14 +9,14 @@ async function createEnvironment(page: Page, appPath: string, name: string, host
   if (await summary.isVisible()) await summary.click();
   await page.getByLabel("Environment name").fill(name);
   await page.getByLabel("Source environment").selectOption("Production");
-  await page.getByLabel("Hostname").fill(hostname);
+  await page.getByRole("form", { name: "New environment" }).getByLabel("Hostname").fill(hostname);
   await page.getByRole("button", { name: "Create environment" }).click();
   await expect(page).toHaveURL(new RegExp(`${appPath}/environment/${name}$`));
 }
 
-/** Sets a hidden input of the first form holding it to `value` (replaying an action with another resource's id). */
-async function forge(page: Page, name: string, value: string): Promise<void> {
-  await page.locator(`input[name="${name}"]`).first().evaluate((input, v) => ((input as HTMLInputElement).value = v), value);
+/** Sets a hidden input of the first (or last) form holding it to `value` (replaying an action with another resource's id). */
+async function forge(page: Page, name: string, value: string, pick: "first" | "last" = "first"): Promise<void> {
+  await page.locator(`input[name="${name}"]`)[pick]().evaluate((input, v) => ((input as HTMLInputElement).value = v), value);
 }
 
 // An owner creates Staging with its own hostname, edits its origin port in the browser (an invalid value is
@@ -35,10 +35,10 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
   // Create: a name outside the rules is refused next to the field, then Staging is created.
   await expect(page.getByTestId("environment-Production")).toBeVisible();
   await page.getByLabel("Environment name").fill("qa-eu");
-  await page.getByLabel("Hostname").fill(`staging.env-${label}.test`);
+  await page.getByRole("form", { name: "New environment" }).getByLabel("Hostname").fill(`staging.env-${label}.test`);
   await page.getByRole("button", { name: "Create environment" }).click();
   await expect(page.getByText("The name cannot contain “-”")).toBeVisible();
-  await expect(page.getByLabel("Hostname")).toHaveValue(`staging.env-${label}.test`);
+  await expect(page.getByRole("form", { name: "New environment" }).getByLabel("Hostname")).toHaveValue(`staging.env-${label}.test`);
   await snap(page, "env-01-create-refused");
   await createEnvironment(page, appPath, "Staging", `staging.env-${label}.test`);
   await expect(page.getByTestId(`domain-staging.env-${label}.test`)).toBeVisible();
@@ -145,12 +145,12 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
     await other.getByText("+ New environment").click();
     await forge(other, "applicationId", victimAppId);
     await other.getByLabel("Environment name").fill("Forged");
-    await other.getByLabel("Hostname").fill(`forged.env-${label}.test`);
+    await other.getByRole("form", { name: "New environment" }).getByLabel("Hostname").fill(`forged.env-${label}.test`);
     await other.getByRole("button", { name: "Create environment" }).click();
     await expect(other.getByText(expected).first()).toBeVisible();
 
     await other.goto(ownStaging);
-    await forge(other, "environmentId", stagingId);
+    await forge(other, "environmentId", stagingId, "last"); // the delete form (Add domain holds one too)
     await other.getByLabel("Type Staging to confirm").fill("Staging");
     await other.getByRole("button", { name: "Delete environment" }).click();
     await expect(other.getByText(expected).first()).toBeVisible();

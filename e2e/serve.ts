@@ -46,6 +46,8 @@ async function main() {
     EDGE_CNAME_SUFFIX: E2E.edgeCnameSuffix,
     EDGE_IPV4: E2E.edgeIpv4,
     SMTP_URL: smtp.smtpUrl,
+    // Background re-checks once an hour: journeys expect a new domain to stay "Pending" until they press Verify now.
+    CHECK_INTERVAL_SECONDS: "3600",
     ...rateLimitEnv(),
     NEXT_TELEMETRY_DISABLED: "1",
     ...(process.env.NEXT_DIST_DIR ? { NEXT_DIST_DIR: process.env.NEXT_DIST_DIR } : {}),

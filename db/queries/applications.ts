@@ -53,3 +53,8 @@ export function listDomainsOfEnvironment(params: { environmentId: number }): Dom
 export function isHostnameTaken(params: { hostname: string }): boolean {
   return !!getDb().select({ id: domains.id }).from(domains).where(eq(domains.hostname, params.hostname)).get();
 }
+
+/** The domains of an application (every environment), oldest first. */
+export function listDomainsOfApplication(params: { applicationId: number }): DomainRow[] {
+  return getDb().select().from(domains).where(eq(domains.applicationId, params.applicationId)).orderBy(asc(domains.id)).all();
+}

@@ -26,6 +26,8 @@ export type Settings = {
   /** Per-query DNS timeout in milliseconds and the number of tries (node's c-ares resolver options). */
   dnsTimeoutMs: number;
   dnsTries: number;
+  /** Seconds between background sweeps of due domains (`CHECK_INTERVAL_SECONDS`, default 30; lib/dns/scheduler). */
+  checkIntervalSeconds: number;
   /** Attempts allowed per client IP and per email address in each kind's window (`RATE_LIMIT_<KIND>_…`). */
   rateLimits: Record<RateLimitKind, RateLimitSetting>;
 };
@@ -94,6 +96,7 @@ function read(env: NodeJS.ProcessEnv): Settings {
     allowPrivateOrigins: (env.ALLOW_PRIVATE_ORIGINS || "false").toLowerCase() === "true",
     dnsTimeoutMs: z.coerce.number().int().positive().parse(env.DNS_TIMEOUT_MS || 2000),
     dnsTries: z.coerce.number().int().positive().parse(env.DNS_TRIES || 2),
+    checkIntervalSeconds: positiveInt(env, "CHECK_INTERVAL_SECONDS", 30),
     rateLimits: readRateLimits(env),
   };
 }

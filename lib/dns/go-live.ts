@@ -82,7 +82,7 @@ export async function resolvesToEdge(hostname: string, resolver: Resolver = crea
 
 /** Result of `checkDomain`. `flaggedNow` is true when this check flagged the domain (live → not live: mail the admins). */
 export type CheckDomainResult =
-  | { skipped: "in-progress" | "not-found" }
+  | { skipped: "in-progress" | "not-found" | "not-due" }
   | {
       skipped?: undefined;
       check: DnsCheckRow;
@@ -105,15 +105,18 @@ function leaseMs(): number {
  * `{ skipped: "in-progress" }`), observes its DNS through `resolver` (default: a new one from the settings),
  * classifies, then in one transaction stores the check, updates status / lastCheckedAt / lastSuccessAt / flagged /
  * failureStreak / nextCheckAt, prunes checks beyond the last 50 and, on a status change, writes a `domain.status`
- * audit row by "Edge Console". `now` is the check time (default: the current time). Rejects only on database errors.
+ * audit row by "Edge Console". `now` is the check time (default: the current time). With `dueOnly` (background
+ * sweeps) a domain whose `nextCheckAt` is after `now` is skipped as `not-due`, decided in the claiming transaction,
+ * so a domain another sweep has just checked is not checked again. Rejects only on database errors.
  */
-export async function checkDomain(domainId: number, options: { resolver?: Resolver; now?: Date } = {}): Promise<CheckDomainResult> {
+export async function checkDomain(domainId: number, options: { resolver?: Resolver; now?: Date; dueOnly?: boolean } = {}): Promise<CheckDomainResult> {
   const now = options.now ?? new Date();
   const leaseUntil = new Date(now.getTime() + leaseMs());
   const claim = writeTransaction((tx) => {
     const row = tx.select().from(domains).where(eq(domains.id, domainId)).get();
     if (!row) return { skipped: "not-found" as const, domain: null };
     if (row.leaseUntil && row.leaseUntil.getTime() > now.getTime()) return { skipped: "in-progress" as const, domain: null };
+    if (options.dueOnly && row.nextCheckAt && row.nextCheckAt.getTime() > now.getTime()) return { skipped: "not-due" as const, domain: null };
     tx.update(domains).set({ leaseUntil }).where(eq(domains.id, domainId)).run();
     return { skipped: null, domain: row };
   });
@@ -231,6 +234,8 @@ export async function checkDomains(
     concurrency?: number;
     resolver?: Resolver;
     now?: Date;
+    /** Skip domains not due at `now` (see `checkDomain`). */
+    dueOnly?: boolean;
     onStart?: (id: number) => void;
     onResult?: (id: number, result: BatchCheckResult) => void;
   } = {},
@@ -244,7 +249,7 @@ export async function checkDomains(
       let result: BatchCheckResult;
       options.onStart?.(ids[index]);
       try {
-        result = await checkDomain(ids[index], { resolver, now: options.now });
+        result = await checkDomain(ids[index], { resolver, now: options.now, dueOnly: options.dueOnly });
       } catch (error) {
         result = { skipped: "failed", error: error instanceof Error ? error.message : String(error) };
       }

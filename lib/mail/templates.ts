@@ -52,3 +52,31 @@ export function invitationMail(params: { to: string; token: string; accountName:
     footer: "If you did not expect this invitation, ignore this mail.",
   });
 }
+
+/**
+ * The alert to an account's owners and admins when a live domain stops pointing at the edge (SPEC §3.5): what the
+ * check found (CNAME chain, A/AAAA), what is expected, and a link to the application's page.
+ */
+export function domainFlaggedMail(params: {
+  to: string;
+  hostname: string;
+  accountName: string;
+  applicationName: string;
+  applicationPath: string;
+  found: { chain: string[]; a: string[]; aaaa: string[]; explanation: string };
+  expected: string;
+}): Mail {
+  const { hostname, found } = params;
+  const none = (list: string[]) => (list.length ? list.join(", ") : "none");
+  return composeMail({
+    to: params.to,
+    subject: `${hostname} stopped pointing at the edge`,
+    paragraphs: [
+      `${hostname} of the application "${params.applicationName}" in the account "${params.accountName}" was live, but its DNS no longer points at the edge.`,
+      `Found: ${[hostname, ...found.chain].join(" → ")}${found.chain.length ? "" : " (no CNAME)"}; A: ${none(found.a)}; AAAA: ${none(found.aaaa)}.`,
+      `Expected: ${params.expected}. To fix it: ${found.explanation}`,
+    ],
+    action: { label: "Open the application", url: consoleLink(params.applicationPath) },
+    footer: "You receive this mail as an owner or admin of the account. The console keeps checking and clears the alert when the domain is live again.",
+  });
+}

@@ -1,16 +1,28 @@
+import Link from "next/link";
 import { DnsRecordTable } from "@/components/dns-record-table";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { expectedRecords } from "@/lib/domains/records";
 import type { DomainRow } from "@/db/queries/applications";
 import { listRecentChecks, type DnsCheckRow } from "@/db/queries/domains";
 import type { CheckRecords } from "@/lib/dns/go-live";
+import { RemoveDomainButton } from "./remove-domain-button";
 import { VerifyButton } from "./verify-button";
 
 const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
 const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** One domain: its go-live status, the records to create, and what the last check found next to them. */
-export function DomainPanel({ domain, lastCheck, canVerify }: { domain: DomainRow; lastCheck: DnsCheckRow | undefined; canVerify: boolean }) {
+export function DomainPanel({
+  domain,
+  lastCheck,
+  canVerify,
+  canManage = false,
+}: {
+  domain: DomainRow;
+  lastCheck: DnsCheckRow | undefined;
+  canVerify: boolean;
+  canManage?: boolean;
+}) {
   const { records, alternatives } = expectedRecords(domain);
   const keptThroughError = lastCheck && lastCheck.outcome === "error" && domain.status !== "error";
   // After a transient error, show what the last answered check found (the error itself found nothing).
@@ -31,9 +43,20 @@ export function DomainPanel({ domain, lastCheck, canVerify }: { domain: DomainRo
           <p className="mt-1 text-xs text-slate-500">
             {domain.lastCheckedAt ? `Last checked ${time(domain.lastCheckedAt)}` : "Never checked"}
             {lastCheck ? ` via ${lastCheck.resolver} in ${lastCheck.durationMs} ms` : ""}
+            {lastCheck ? (
+              <>
+                {" · "}
+                <Link href={`/account/${domain.accountId}/application/${domain.applicationId}/domain/${domain.id}`} className="text-indigo-700 hover:underline">
+                  Check history
+                </Link>
+              </>
+            ) : null}
           </p>
         </div>
-        {canVerify ? <VerifyButton domainId={domain.id} /> : null}
+        <div className="flex items-start gap-3">
+          {canVerify ? <VerifyButton domainId={domain.id} /> : null}
+          {canManage ? <RemoveDomainButton domainId={domain.id} hostname={domain.hostnameUnicode} live={domain.status === "live"} /> : null}
+        </div>
       </header>
 
       {(

@@ -20,7 +20,7 @@ export function overviewHref(base: string, name: string): string {
 /**
  * Top of every page of an application seen through one environment: the way back to the account, the application's
  * name with the environment's go-live status, one tab per environment (with its status), and the environment's
- * sections (overview, files, edit, history, compare). `canEdit` hides "Edit" from roles that cannot edit.
+ * sections (overview, files, edit, history, compare), and a link to the application's settings. `canEdit` hides "Edit" from roles that cannot edit.
  */
 export function EnvironmentHeader({
   account,
@@ -48,6 +48,9 @@ export function EnvironmentHeader({
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="break-all text-2xl font-semibold tracking-tight">{application.name}</h1>
         {env ? <StatusBadge status={env.status.status} label={env.status.label} /> : null}
+        <Link href={`${base}/settings`} className="ml-auto text-sm font-medium text-slate-600 hover:underline">
+          Application settings
+        </Link>
       </div>
       <nav aria-label="Environments" className="flex flex-wrap gap-2 text-sm">
         {environments.map((e) => (

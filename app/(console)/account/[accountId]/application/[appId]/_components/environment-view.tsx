@@ -9,6 +9,7 @@ import { cloneUrl, readBranchFile } from "@/lib/applications/repository";
 import { getEnvironmentByName, listDomainsOfEnvironment, type ApplicationRow } from "@/db/queries/applications";
 import { listEnvironmentSummaries } from "@/db/queries/environments";
 import { listRecentChecks } from "@/db/queries/domains";
+import { AddDomainForm } from "./add-domain-form";
 import { DeleteEnvironmentForm } from "./delete-environment-form";
 import { DomainPanel } from "./domain-panel";
 import { EnvironmentHeader, overviewHref } from "./environment-header";
@@ -30,6 +31,7 @@ export async function EnvironmentView({ access, application, envName }: { access
   const canVerify = can(access.role, "domain.verify");
   const canManage = can(access.role, "environment.manage");
   const canEdit = can(access.role, "config.edit");
+  const canManageDomains = can(access.role, "domain.manage");
   const base = `/account/${access.account.id}/application/${application.id}`;
   const envBase = `${base}/environment/${encodeURIComponent(environment.name)}`;
   const isProduction = environment.name === "Production";
@@ -50,8 +52,17 @@ export async function EnvironmentView({ access, application, envName }: { access
         </h2>
         {domains.length === 0 ? <p className="text-sm text-slate-600">This environment has no domains.</p> : null}
         {domains.map((domain) => (
-          <DomainPanel key={domain.id} domain={domain} lastCheck={listRecentChecks({ domainId: domain.id, limit: 1 })[0]} canVerify={canVerify} />
+          <DomainPanel key={domain.id} domain={domain} lastCheck={listRecentChecks({ domainId: domain.id, limit: 1 })[0]} canVerify={canVerify} canManage={canManageDomains} />
         ))}
+        {canManageDomains ? (
+          <details className="group space-y-3">
+            <summary className="cursor-pointer list-none text-sm font-semibold text-indigo-700 hover:underline">
+              <span className="group-open:hidden">+ Add domain</span>
+              <span className="hidden group-open:inline">Add domain</span>
+            </summary>
+            <AddDomainForm environmentId={environment.id} environmentName={environment.name} />
+          </details>
+        ) : null}
       </section>
 
       {isProduction ? (

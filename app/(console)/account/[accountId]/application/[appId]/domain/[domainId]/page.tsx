@@ -1,0 +1,85 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { and, eq } from "drizzle-orm";
+import { getDb } from "@/db";
+import { domains } from "@/db/schema";
+import { statusLabel } from "@/components/ui/status-badge";
+import { parseId, requireApplication } from "@/lib/auth/access";
+import { CHECKS_KEPT, type CheckRecords } from "@/lib/dns/go-live";
+import { listRecentChecks } from "@/db/queries/domains";
+
+export const metadata: Metadata = { title: "Check history" };
+
+const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+
+/**
+ * The last 50 go-live checks of one domain (SPEC §3.5), newest first: time, status, what was found, resolver and
+ * duration; a check that changed the status is highlighted. Any member may read it; the account is derived from
+ * the application row and the domain must belong to that application (else 404).
+ */
+export default async function DomainChecksPage({ params }: { params: Promise<{ accountId: string; appId: string; domainId: string }> }) {
+  const { accountId, appId, domainId } = await params;
+  const { application, account } = await requireApplication(parseId(accountId), parseId(appId));
+  const domain = getDb()
+    .select()
+    .from(domains)
+    .where(and(eq(domains.id, parseId(domainId)), eq(domains.applicationId, application.id)))
+    .get();
+  if (!domain) notFound();
+  const checks = listRecentChecks({ domainId: domain.id, limit: CHECKS_KEPT });
+  return (
+    <div className="space-y-4">
+      <div>
+        <Link href={`/account/${account.id}/application/${application.id}`} className="text-sm text-slate-500 hover:underline">
+          ← {application.name}
+        </Link>
+        <h1 className="break-all text-2xl font-semibold tracking-tight">Check history of {domain.hostnameUnicode}</h1>
+        <p className="text-sm text-slate-600">The last {CHECKS_KEPT} checks, newest first. Rows where the status changed are highlighted.</p>
+      </div>
+      {checks.length === 0 ? (
+        <p className="text-sm text-slate-600">Not checked yet.</p>
+      ) : (
+        <div className="overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+          <table className="min-w-full text-left text-sm">
+            <caption className="sr-only">Checks of {domain.hostname}</caption>
+            <thead className="bg-slate-50 text-xs text-slate-500">
+              <tr>
+                <th className="px-3 py-2">Time</th>
+                <th className="px-3 py-2">Status</th>
+                <th className="px-3 py-2">Found</th>
+                <th className="px-3 py-2">Resolver</th>
+                <th className="px-3 py-2 text-right">Duration</th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {checks.map((check, i) => {
+                const older = checks[i + 1];
+                // The oldest row's predecessor is "pending" (never checked) unless older checks were pruned.
+                const before = older?.status ?? (checks.length < CHECKS_KEPT ? "pending" : null);
+                const changed = before !== null && before !== check.status;
+                const found = check.records as CheckRecords;
+                return (
+                  <tr key={check.id} data-changed={changed ? "true" : undefined} className={changed ? "bg-amber-50" : undefined}>
+                    <td className="whitespace-nowrap px-3 py-2 font-mono text-xs">{time(check.checkedAt)}</td>
+                    <td className="whitespace-nowrap px-3 py-2">
+                      <span className={changed ? "font-semibold" : undefined}>{statusLabel(check.status)}</span>
+                      {check.outcome !== check.status ? <span className="text-xs text-slate-500"> (check: {statusLabel(check.outcome)})</span> : null}
+                      {changed && before ? <span className="block text-xs text-amber-800">was {statusLabel(before)}</span> : null}
+                    </td>
+                    <td className="px-3 py-2 font-mono text-xs break-all">
+                      {found.chain.length ? `CNAME ${found.chain.join(" → ")}; ` : ""}A {found.a.join(", ") || "none"}; AAAA {found.aaaa.join(", ") || "none"}
+                      {check.errorCode ? `; ${check.errorCode}` : ""}
+                    </td>
+                    <td className="px-3 py-2 font-mono text-xs">{check.resolver}</td>
+                    <td className="px-3 py-2 text-right font-mono text-xs">{check.durationMs} ms</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

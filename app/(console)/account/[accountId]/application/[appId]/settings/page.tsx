@@ -1,0 +1,57 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { FormMessage } from "@/components/ui/field";
+import { parseId, requireApplication } from "@/lib/auth/access";
+import { can, roleLabel } from "@/lib/auth/permissions";
+import { listDomainsOfApplication } from "@/db/queries/applications";
+import { DeleteApplicationForm, RenameApplicationForm } from "./_components/application-settings-forms";
+
+export const metadata: Metadata = { title: "Application settings" };
+
+/** Application settings (SPEC §3.3): rename its display name, delete it (owners and admins). Others read. */
+export default async function ApplicationSettingsPage({ params }: { params: Promise<{ accountId: string; appId: string }> }) {
+  const { accountId, appId } = await params;
+  const { application, role, account } = await requireApplication(parseId(accountId), parseId(appId));
+  const canRename = can(role, "application.rename");
+  const canDelete = can(role, "application.delete");
+  const hostnames = listDomainsOfApplication({ applicationId: application.id }).map((d) => d.hostnameUnicode);
+  const base = `/account/${account.id}/application/${application.id}`;
+  return (
+    <div className="space-y-6">
+      <div>
+        <Link href={base} className="text-sm text-slate-500 hover:underline">
+          ← {application.name}
+        </Link>
+        <h1 className="text-2xl font-semibold tracking-tight">Settings of {application.name}</h1>
+      </div>
+      {!canRename && !canDelete ? (
+        <FormMessage tone="info">
+          Your role in this account ({roleLabel(role)}) can view these settings but not change them. Ask an owner or admin.
+        </FormMessage>
+      ) : null}
+      <section aria-labelledby="name-heading" className="rounded-xl bg-white p-5 ring-1 ring-slate-200">
+        <h2 id="name-heading" className="mb-3 text-base font-semibold">
+          Display name
+        </h2>
+        {canRename ? (
+          <RenameApplicationForm applicationId={application.id} name={application.name} />
+        ) : (
+          <p className="text-sm font-medium">{application.name}</p>
+        )}
+        <p className="mt-3 text-xs text-slate-500">The name is shown in the console only; the clone URL and the hostnames do not change.</p>
+      </section>
+      {canDelete ? (
+        <section aria-labelledby="delete-heading" className="rounded-xl bg-white p-5 ring-1 ring-red-200">
+          <h2 id="delete-heading" className="mb-3 text-base font-semibold text-red-700">
+            Delete application
+          </h2>
+          <p className="mb-3 text-sm text-slate-600">
+            Deletes the application with every environment and domain. Its hostnames become free
+            {hostnames.length ? ` (${hostnames.join(", ")})` : ""}. The repository is archived on the server and no longer served.
+          </p>
+          <DeleteApplicationForm applicationId={application.id} name={application.name} />
+        </section>
+      ) : null}
+    </div>
+  );
+}

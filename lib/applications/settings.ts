@@ -1,0 +1,166 @@
+import fs from "node:fs";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import { getDb, writeTransaction } from "@/db";
+import { applications, domains } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import { archiveDir } from "@/lib/config";
+import { actorMay, auditActor } from "@/lib/environments/common";
+import type { Actor } from "@/lib/environments/commit";
+import { repositoryPath } from "./repository";
+
+// Application settings (SPEC §3.3, last paragraph): rename the display name; delete with typed confirmation, which
+// frees its hostnames and archives its repository under `DATA_DIR/archive` (no longer served).
+
+type ApplicationRow = typeof applications.$inferSelect;
+
+const NOT_FOUND = "Not found: it does not exist or you do not have access to it.";
+
+/** Longest display name of an application. */
+export const APPLICATION_NAME_MAX = 100;
+
+export type ApplicationSettingsResult =
+  | { ok: true; application: ApplicationRow; freedHostnames?: string[]; archivedAs?: string | null }
+  | { ok: false; code: "not_found" | "forbidden" | "invalid"; field?: "name" | "confirmation"; message: string };
+
+/** Checks a new display name: trimmed, 1–100 characters, no control characters. Returns the trimmed name or a message. */
+export function checkApplicationName(raw: string): { ok: true; name: string } | { ok: false; message: string } {
+  const name = raw.trim();
+  if (!name) return { ok: false, message: "Enter a name for the application." };
+  if (name.length > APPLICATION_NAME_MAX) return { ok: false, message: `Use at most ${APPLICATION_NAME_MAX} characters.` };
+  if (/[\u0000-\u001f\u007f]/.test(name)) return { ok: false, message: "The name cannot contain control characters." };
+  return { ok: true, name };
+}
+
+/**
+ * Renames the application's display name (owners and admins, "application.rename"; audit `application.rename`
+ * with `{ from, to }`). The clone URL and repository are unchanged. Refusals come back as values.
+ */
+export function renameApplication(params: { applicationId: number; actor: Actor; name: string }): ApplicationSettingsResult {
+  const checked = checkApplicationName(params.name);
+  if (!checked.ok) return { ok: false, code: "invalid", field: "name", message: checked.message };
+  return writeTransaction((tx): ApplicationSettingsResult => {
+    const app = tx.select().from(applications).where(eq(applications.id, params.applicationId)).get();
+    if (!app || !actorMay(tx, app.accountId, params.actor, "account.read")) return { ok: false, code: "not_found", message: NOT_FOUND };
+    if (!actorMay(tx, app.accountId, params.actor, "application.rename")) {
+      return { ok: false, code: "forbidden", message: "Only owners and admins can rename the application." };
+    }
+    if (app.name === checked.name) return { ok: true, application: app };
+    const updated = tx.update(applications).set({ name: checked.name }).where(eq(applications.id, app.id)).returning().get();
+    recordAudit(tx, {
+      accountId: app.accountId,
+      actor: auditActor(params.actor),
+      action: "application.rename",
+      targetType: "application",
+      targetId: app.id,
+      targetLabel: checked.name,
+      data: { from: app.name, to: checked.name },
+    });
+    return { ok: true, application: updated };
+  });
+}
+
+/** `YYYYMMDDTHHMMSSZ` of a time (no `:`, safe in folder names). */
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/** Test seams: `rename` moves a folder (default `fs.renameSync`); `afterDelete` runs in the transaction before commit. */
+export type DeleteApplicationSeams = { rename?: (from: string, to: string) => void; afterDelete?: () => void };
+
+/**
+ * Deletes an application (owners and admins, "application.delete") when `confirmation` equals its display name:
+ *   1. its repository is moved to `archiveDir()/<repoDir>-<YYYYMMDDTHHMMSSZ>` (one rename: no longer served);
+ *   2. one transaction re-checks the actor's role and deletes the application row — environments, domains (their
+ *      hostnames become free) and checks go by ON DELETE CASCADE — and writes the `application.delete` audit row;
+ *   3. if the transaction fails or refuses, the repository is moved back.
+ * Refusals: `not_found`, `forbidden`, `invalid` (field `confirmation`). Unexpected failures are thrown after the
+ * repository was moved back.
+ */
+export function deleteApplication(
+  params: { applicationId: number; actor: Actor; confirmation: string; now?: Date },
+  seams: DeleteApplicationSeams = {},
+): ApplicationSettingsResult {
+  const rename = seams.rename ?? fs.renameSync;
+  const db = getDb();
+  const app = db.select().from(applications).where(eq(applications.id, params.applicationId)).get();
+  if (!app || !actorMay(db, app.accountId, params.actor, "account.read")) return { ok: false, code: "not_found", message: NOT_FOUND };
+  if (!actorMay(db, app.accountId, params.actor, "application.delete")) {
+    return { ok: false, code: "forbidden", message: "Only owners and admins can delete the application." };
+  }
+  if (params.confirmation.trim() !== app.name) {
+    return { ok: false, code: "invalid", field: "confirmation", message: `Type the application name exactly as shown (${app.name}) to confirm.` };
+  }
+
+  const from = repositoryPath(app);
+  const to = path.join(archiveDir(), `${app.repoDir.replace(/\.git$/, "")}-${stamp(params.now ?? new Date())}.git`);
+  let moved = false;
+  const moveBack = () => {
+    if (!moved) return;
+    try {
+      rename(to, from);
+    } catch (err) {
+      console.error(`deleteApplication: could not move ${to} back to ${from}`, err);
+    }
+  };
+  let result: ApplicationSettingsResult;
+  try {
+    if (fs.existsSync(from)) {
+      fs.mkdirSync(archiveDir(), { recursive: true });
+      rename(from, to);
+      moved = true;
+    }
+    result = writeTransaction((tx): ApplicationSettingsResult => {
+      const row = tx.select().from(applications).where(eq(applications.id, app.id)).get();
+      if (!row || !actorMay(tx, row.accountId, params.actor, "application.delete")) return { ok: false, code: "not_found", message: NOT_FOUND };
+      const freed = tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.applicationId, row.id)).all().map((d) => d.hostname);
+      tx.delete(applications).where(eq(applications.id, row.id)).run();
+      recordAudit(tx, {
+        accountId: row.accountId,
+        actor: auditActor(params.actor),
+        action: "application.delete",
+        targetType: "application",
+        targetId: row.id,
+        targetLabel: row.name,
+        data: { freedHostnames: freed, archivedAs: moved ? path.basename(to) : null },
+      });
+      seams.afterDelete?.();
+      return { ok: true, application: row, freedHostnames: freed, archivedAs: moved ? path.basename(to) : null };
+    });
+  } catch (err) {
+    moveBack();
+    throw err;
+  }
+  if (!result.ok) moveBack();
+  return result;
+}
+
+/** Archived repository folders made by `deleteApplication`: `<32 hex>-<YYYYMMDDTHHMMSSZ>.git`. */
+const ARCHIVED_NAME = /^([0-9a-f]{32})-\d{8}T\d{6}Z\.git$/;
+
+/**
+ * Start-up check (SPEC §7): a crash between archiving a repository and committing the deletion leaves an
+ * application row whose repository sits in `archiveDir()`. Each such repository is moved back (newest archive
+ * first). Returns the restored folder names. Missing archive folder → `[]`.
+ */
+export function recoverInterruptedApplicationDeletions(): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(archiveDir());
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+  const referenced = new Set(getDb().select({ repoDir: applications.repoDir }).from(applications).all().map((r) => r.repoDir));
+  const restored: string[] = [];
+  for (const name of names.sort().reverse()) {
+    const match = ARCHIVED_NAME.exec(name);
+    if (!match) continue;
+    const repoDir = `${match[1]}.git`;
+    const target = repositoryPath({ repoDir });
+    if (!referenced.has(repoDir) || fs.existsSync(target)) continue;
+    fs.renameSync(path.join(archiveDir(), name), target);
+    restored.push(repoDir);
+  }
+  return restored;
+}

@@ -1,0 +1,137 @@
+import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
+import { getDb } from "@/db";
+import { accounts, applications, domains, memberships, users } from "@/db/schema";
+import { settings } from "@/lib/config";
+import { expectedRecords } from "@/lib/domains/records";
+import { sendMailQuietly } from "@/lib/mail/deliver";
+import { domainFlaggedMail } from "@/lib/mail/templates";
+import { checkDomains, type BatchCheckResult, type CheckRecords } from "./go-live";
+import type { Resolver } from "./resolver";
+
+// Background re-checks (SPEC §3.5): a sweep checks the domains that are due (their backoff, set by checkDomain, has
+// run out, or they were never checked) and mails the owners and admins of each domain that stopped pointing at the
+// edge. Sweeps run on a timer inside the console (instrumentation.ts) and in `npm run worker`; the lease taken by
+// checkDomain means several sweeps — in one process or many — never check one domain at once.
+
+/** Counts of one sweep. `skipped` holds domains another checker held or had just checked. */
+export type SweepResult = { due: number; checked: number; skipped: number; failed: number; flagged: number[]; mailed: number };
+
+/** Ids of domains due at `now` (nextCheckAt ≤ now or never set) whose lease is free, most overdue first, at most `limit`. */
+export function listDueDomainIds(params: { now: Date; limit: number }): number[] {
+  return getDb()
+    .select({ id: domains.id })
+    .from(domains)
+    .where(
+      and(
+        or(isNull(domains.nextCheckAt), lte(domains.nextCheckAt, params.now)),
+        or(isNull(domains.leaseUntil), lte(domains.leaseUntil, params.now)),
+      ),
+    )
+    .orderBy(asc(domains.nextCheckAt), asc(domains.id))
+    .limit(params.limit)
+    .all()
+    .map((r) => r.id);
+}
+
+/**
+ * Runs one sweep: checks up to `limit` (default 100) due domains with at most `concurrency` (default 8) in flight
+ * through `resolver` (default: from the settings), at time `now` (default: the current time), and mails each
+ * domain flagged by this sweep to its account's owners and admins (a failed mail is logged, never thrown).
+ */
+export async function sweepDueDomains(options: { limit?: number; concurrency?: number; now?: Date; resolver?: Resolver } = {}): Promise<SweepResult> {
+  const now = options.now ?? new Date();
+  const ids = listDueDomainIds({ now, limit: options.limit ?? 100 });
+  const result: SweepResult = { due: ids.length, checked: 0, skipped: 0, failed: 0, flagged: [], mailed: 0 };
+  if (ids.length === 0) return result;
+  const outcomes = await checkDomains(ids, { concurrency: options.concurrency ?? 8, resolver: options.resolver, now, dueOnly: true });
+  const flagged: { id: number; outcome: Extract<BatchCheckResult, { check: unknown }> }[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.skipped === "failed") {
+      result.failed++;
+      console.error(`[checker] check of domain #${ids[i]} failed: ${outcome.error}`);
+    } else if (outcome.skipped) result.skipped++;
+    else {
+      result.checked++;
+      if (outcome.flaggedNow) flagged.push({ id: ids[i], outcome });
+    }
+  });
+  for (const { id, outcome } of flagged) {
+    result.flagged.push(id);
+    result.mailed += await mailFlagged(id, outcome.check.records as CheckRecords);
+  }
+  return result;
+}
+
+/** Mails the owners and admins of a flagged domain's account; returns how many mails were sent. */
+async function mailFlagged(domainId: number, found: CheckRecords): Promise<number> {
+  const db = getDb();
+  const row = db
+    .select({ domain: domains, application: applications, account: accounts })
+    .from(domains)
+    .innerJoin(applications, eq(applications.id, domains.applicationId))
+    .innerJoin(accounts, eq(accounts.id, domains.accountId))
+    .where(eq(domains.id, domainId))
+    .get();
+  if (!row) return 0;
+  const admins = db
+    .select({ email: users.email })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.accountId, row.account.id), inArray(memberships.role, ["owner", "admin"])))
+    .all();
+  const expected = expectedRecords(row.domain)
+    .records.map((r) => `${r.type} ${r.value}`)
+    .join(", ");
+  let sent = 0;
+  for (const { email } of admins) {
+    const mail = domainFlaggedMail({
+      to: email,
+      hostname: row.domain.hostnameUnicode,
+      accountName: row.account.name,
+      applicationName: row.application.name,
+      applicationPath: `/account/${row.account.id}/application/${row.application.id}`,
+      found,
+      expected,
+    });
+    if (await sendMailQuietly(mail)) sent++;
+  }
+  return sent;
+}
+
+/** A running scheduler; `stop()` cancels the next sweep and resolves when a running one has finished. */
+export type Scheduler = { stop: () => Promise<void> };
+
+/**
+ * Runs `sweepDueDomains` every `intervalMs` (default `CHECK_INTERVAL_SECONDS` × 1000), one sweep at a time (the
+ * next starts `intervalMs` after the previous ended). Errors of a sweep are logged and the loop goes on. The timer
+ * does not keep the process alive.
+ */
+export function startScheduler(options: { intervalMs?: number; limit?: number; concurrency?: number } = {}): Scheduler {
+  const intervalMs = options.intervalMs ?? settings().checkIntervalSeconds * 1000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    running = sweepDueDomains({ limit: options.limit, concurrency: options.concurrency })
+      .then((r) => {
+        if (r.checked + r.failed > 0) console.log(`[checker] checked ${r.checked}, failed ${r.failed}, flagged ${r.flagged.length}`);
+      })
+      .catch((error) => console.error("[checker] sweep failed", error))
+      .finally(() => {
+        running = null;
+        if (!stopped) schedule();
+      });
+  };
+  const schedule = () => {
+    timer = setTimeout(tick, intervalMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { and, eq } from "drizzle-orm";
+import { writeTransaction } from "@/db";
+import { domains, environments } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import { actorMay, auditActor, isUniqueViolation } from "@/lib/environments/common";
+import type { Actor } from "@/lib/environments/commit";
+import { insertDomain } from "./insert";
+
+// Adding and removing domains of an environment (SPEC §3.5). The hostname's platform-wide uniqueness is the
+// UNIQUE constraint on domains.hostname: of two accounts racing for one hostname, one insert wins and the other
+// gets a message, never an error page.
+
+type DomainRow = typeof domains.$inferSelect;
+
+/** The message for a hostname already served by some environment on the platform. */
+export const HOSTNAME_TAKEN = "This hostname is already used on the platform. Remove it there first, or choose another.";
+const NOT_FOUND = "Not found: it does not exist or you do not have access to it.";
+
+export type ManageDomainResult =
+  | { ok: true; domain: DomainRow }
+  | { ok: false; code: "not_found" | "taken"; message: string };
+
+/**
+ * Adds `hostname` (already normalised by lib/hostname) to the environment: one transaction re-reads the
+ * environment and the actor's "domain.manage" right, inserts the domain with a fresh ownership token and writes the
+ * `domain.add` audit row. `ownershipRequired` is true when the hostname already resolved to the edge (see
+ * `resolvesToEdge`). A hostname used anywhere on the platform (also by a concurrent add) gives `taken`.
+ */
+export function addDomain(params: {
+  environment: { id: number; accountId: number; applicationId: number; name: string };
+  actor: Actor;
+  hostname: { hostname: string; unicode: string; isApex: boolean };
+  ownershipRequired: boolean;
+}): ManageDomainResult {
+  const env = params.environment;
+  try {
+    return writeTransaction((tx): ManageDomainResult => {
+      const row = tx.select().from(environments).where(eq(environments.id, env.id)).get();
+      if (!row || !actorMay(tx, row.accountId, params.actor, "domain.manage")) return { ok: false, code: "not_found", message: NOT_FOUND };
+      const domain = insertDomain(tx, {
+        accountId: row.accountId,
+        applicationId: row.applicationId,
+        environmentId: row.id,
+        hostname: params.hostname,
+        ownershipRequired: params.ownershipRequired,
+      });
+      recordAudit(tx, {
+        accountId: row.accountId,
+        actor: auditActor(params.actor),
+        action: "domain.add",
+        targetType: "domain",
+        targetId: domain.id,
+        targetLabel: domain.hostname,
+        data: { applicationId: row.applicationId, environment: row.name, ownershipRequired: params.ownershipRequired },
+      });
+      return { ok: true, domain };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, "domains.hostname")) return { ok: false, code: "taken", message: HOSTNAME_TAKEN };
+    throw error;
+  }
+}
+
+/**
+ * Removes a domain from its environment, which frees its hostname platform-wide: one transaction re-reads the
+ * domain and the actor's "domain.manage" right, deletes the row (its checks go by ON DELETE CASCADE) and writes the
+ * `domain.remove` audit row with the status it had.
+ */
+export function removeDomain(params: { domainId: number; actor: Actor }): ManageDomainResult {
+  return writeTransaction((tx): ManageDomainResult => {
+    const row = tx.select().from(domains).where(eq(domains.id, params.domainId)).get();
+    if (!row || !actorMay(tx, row.accountId, params.actor, "domain.manage")) return { ok: false, code: "not_found", message: NOT_FOUND };
+    tx.delete(domains).where(and(eq(domains.id, row.id), eq(domains.accountId, row.accountId))).run();
+    recordAudit(tx, {
+      accountId: row.accountId,
+      actor: auditActor(params.actor),
+      action: "domain.remove",
+      targetType: "domain",
+      targetId: row.id,
+      targetLabel: row.hostname,
+      data: { applicationId: row.applicationId, environmentId: row.environmentId, status: row.status },
+    });
+    return { ok: true, domain: row };
+  });
+}
