@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { notFound } from "next/navigation";
+import { notFound, redirect } from "next/navigation";
 import { CloneInstructions } from "@/components/clone-instructions";
 import { CopyButton } from "@/components/ui/copy-button";
 import { StatusBadge } from "@/components/ui/status-badge";
@@ -24,6 +24,8 @@ import { NewEnvironmentForm } from "./new-environment-form";
 export async function EnvironmentView({ access, application, envName }: { access: Access; application: ApplicationRow; envName: string }) {
   const environment = getEnvironmentByName({ applicationId: application.id, name: envName });
   if (!environment) notFound();
+  // One URL per environment: `/environment/production` goes to `/environment/Production`.
+  if (environment.name !== envName) redirect(`/account/${application.accountId}/application/${application.id}/environment/${encodeURIComponent(environment.name)}`);
   const environments = listEnvironmentSummaries({ applicationId: application.id });
   const domains = listDomainsOfEnvironment({ environmentId: environment.id });
   const config = await readBranchFile(application, environment.name, "section.config.json");
