@@ -5,7 +5,7 @@ type Row = { type: string; name: string; value: string; note?: string };
 /** DNS records as a customer enters them at their provider, each value with a copy button. */
 export function DnsRecordTable({ records, caption }: { records: Row[]; caption: string }) {
   return (
-    <div className="overflow-x-auto">
+    <div className="relative overflow-x-auto">
       <table className="w-full text-left text-sm">
         <caption className="mb-1 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">{caption}</caption>
         <thead className="text-xs text-slate-500">

@@ -43,7 +43,7 @@ export default async function TokensPage() {
         {tokens.length === 0 ? (
           <p className="text-sm text-slate-600">You have no tokens yet.</p>
         ) : (
-          <div className="overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+          <div className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
             <table className="w-full text-left text-sm" aria-label="API tokens">
               <thead className="whitespace-nowrap bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
                 <tr>

@@ -71,7 +71,7 @@ export default async function AuditPage({
       {rows.length === 0 ? (
         <p className="text-sm text-slate-600">No events match.</p>
       ) : (
-        <div className="overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+        <div className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
           <table className="w-full text-left text-sm">
             <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
               <tr>

@@ -47,7 +47,7 @@ export default async function MembersPage({ params }: { params: Promise<{ accoun
         </section>
       ) : null}
 
-      <section aria-labelledby="members-heading" className="overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+      <section aria-labelledby="members-heading" className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
         <h2 id="members-heading" className="px-4 pt-4 text-base font-semibold">
           Members ({members.length})
         </h2>

@@ -40,7 +40,7 @@ export default async function DomainChecksPage({ params }: { params: Promise<{ a
       {checks.length === 0 ? (
         <p className="text-sm text-slate-600">Not checked yet.</p>
       ) : (
-        <div className="overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+        <div className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
           <table className="min-w-full text-left text-sm">
             <caption className="sr-only">Checks of {domain.hostname}</caption>
             <thead className="bg-slate-50 text-xs text-slate-500">
