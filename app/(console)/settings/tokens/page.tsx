@@ -4,10 +4,11 @@ import { listApiTokens, tokenState, type ApiToken } from "@/lib/api-tokens";
 import { requireUser } from "@/lib/auth/session";
 import { CreateTokenForm } from "./_components/create-token-form";
 import { RevokeTokenButton } from "./_components/revoke-token-button";
+import { formatUtc } from "@/components/ui/format";
 
 export const metadata: Metadata = { title: "API tokens" };
 
-const when = (d: Date | null, none = "—") => (d ? d.toISOString().replace("T", " ").slice(0, 16) + " UTC" : none);
+const when = (d: Date | null, none = "—") => (d ? formatUtc(d, { seconds: false }) : none);
 
 const STATE_LABEL = { active: "Active", expired: "Expired", revoked: "Revoked" } as const;
 

@@ -3,10 +3,11 @@ import Link from "next/link";
 import { parseId, requireAccount, ForbiddenError, toId } from "@/lib/auth/access";
 import { listAuditEvents, listAuditFacets } from "@/db/queries/audit";
 import { FormMessage } from "@/components/ui/field";
+import { formatUtc } from "@/components/ui/format";
 
 export const metadata: Metadata = { title: "Audit log" };
 
-const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+const time = (d: Date) => formatUtc(d);
 
 /** The account's audit log (owners and admins): who did what, when, to what; filters by actor and kind; pages of 50. */
 export default async function AuditPage({

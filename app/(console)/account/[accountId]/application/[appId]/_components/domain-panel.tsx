@@ -7,8 +7,9 @@ import { listRecentChecks, type DnsCheckRow } from "@/db/queries/domains";
 import type { CheckRecords } from "@/lib/dns/go-live";
 import { RemoveDomainButton } from "./remove-domain-button";
 import { VerifyButton } from "./verify-button";
+import { formatUtc } from "@/components/ui/format";
 
-const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+const time = (d: Date) => formatUtc(d);
 const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** One domain: its go-live status, the records to create, and what the last check found next to them. */

@@ -8,10 +8,11 @@ import { statusLabel } from "@/components/ui/status-badge";
 import { parseId, requireApplication } from "@/lib/auth/access";
 import { CHECKS_KEPT, type CheckRecords } from "@/lib/dns/go-live";
 import { listRecentChecks } from "@/db/queries/domains";
+import { formatUtc } from "@/components/ui/format";
 
 export const metadata: Metadata = { title: "Check history" };
 
-const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+const time = (d: Date) => formatUtc(d);
 
 /**
  * The last 50 go-live checks of one domain (SPEC §3.5), newest first: time, status, what was found, resolver and

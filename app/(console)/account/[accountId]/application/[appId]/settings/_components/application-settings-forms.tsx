@@ -1,5 +1,6 @@
 "use client";
 
+import { TypedDeleteForm } from "@/components/ui/typed-delete-form";
 import { useActionState } from "react";
 import { Button } from "@/components/ui/button";
 import { Field, FormMessage } from "@/components/ui/field";
@@ -34,22 +35,5 @@ export function RenameApplicationForm({ applicationId, name }: { applicationId: 
 
 /** Deletes the application after its name is typed; its hostnames become free, its repository is archived. */
 export function DeleteApplicationForm({ applicationId, name }: { applicationId: number; name: string }) {
-  const [state, action, pending] = useActionState<ApplicationSettingsState, FormData>(deleteApplicationAction, {});
-  return (
-    <form action={action} noValidate className="space-y-3">
-      <input type="hidden" name="applicationId" value={applicationId} />
-      {state.error ? <FormMessage>{state.error}</FormMessage> : null}
-      <Field
-        label={`Type ${name} to confirm`}
-        name="confirmation"
-        autoComplete="off"
-        defaultValue={state.values?.confirmation ?? ""}
-        error={state.fieldErrors?.confirmation}
-        className="max-w-md"
-      />
-      <Button type="submit" variant="danger" disabled={pending}>
-        {pending ? "Deleting…" : "Delete application"}
-      </Button>
-    </form>
-  );
+  return <TypedDeleteForm action={deleteApplicationAction} idField="applicationId" id={applicationId} name={name} button="Delete application" />;
 }

@@ -13,11 +13,12 @@ import { listTree } from "@/lib/git/read";
 import { resolveBranch } from "@/lib/git/refs";
 import { listEnvironmentSummaries } from "@/db/queries/environments";
 import { EnvironmentHeader } from "../../../_components/environment-header";
+import { formatUtc } from "@/components/ui/format";
 
 export const metadata: Metadata = { title: "Files" };
 
 const size = (n: number | null) => (n === null ? "" : n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
-const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+const time = (d: Date) => formatUtc(d, { seconds: false });
 
 /** The files of the environment's branch at its head; `?path=` shows one file (SPEC §3.4 "browse files"). */
 export default async function FilesPage({

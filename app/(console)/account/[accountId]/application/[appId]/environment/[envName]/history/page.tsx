@@ -12,11 +12,12 @@ import { isObjectId } from "@/lib/git/refs";
 import { listEnvironmentSummaries } from "@/db/queries/environments";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { RevertButton } from "./revert-button";
+import { formatUtc } from "@/components/ui/format";
 
 export const metadata: Metadata = { title: "History" };
 
 const PAGE_SIZE = 20;
-const time = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+const time = (d: Date) => formatUtc(d);
 const NOTICES: Record<string, string> = { saved: "Saved as commit", promoted: "Promoted: merge commit" };
 
 /**
