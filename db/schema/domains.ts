@@ -48,6 +48,10 @@ export const domains = sqliteTable(
     index("domains_application_idx").on(t.applicationId),
     index("domains_environment_idx").on(t.environmentId),
     index("domains_next_check_idx").on(t.nextCheckAt),
+    // /ops keyset pages ordered by hostname, filtered by status, flag or account (cost independent of table size).
+    index("domains_status_hostname_idx").on(t.status, t.hostname),
+    index("domains_account_hostname_idx").on(t.accountId, t.hostname),
+    index("domains_flagged_hostname_idx").on(t.flagged, t.hostname),
     check("domains_status_check", sql`${t.status} in ('pending','live','misconfigured','nxdomain','error')`),
   ],
 );

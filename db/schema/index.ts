@@ -5,3 +5,5 @@ export * from "./domains";
 export * from "./audit";
 export * from "./people";
 export * from "./tokens";
+export * from "./ops";
+export * from "./security";

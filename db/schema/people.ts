@@ -39,10 +39,13 @@ export const invitations = sqliteTable(
   ],
 );
 
-export const EMAIL_TOKEN_KINDS = ["verify-email", "reset-password"] as const;
+export const EMAIL_TOKEN_KINDS = ["verify-email", "reset-password", "change-email"] as const;
 export type EmailTokenKind = (typeof EMAIL_TOKEN_KINDS)[number];
 
-/** Single-use, expiring links sent by mail (email verification, password reset); stored only as SHA-256 hashes. */
+/**
+ * Single-use, expiring links sent by mail (email verification, password reset, email change — `email` is then the
+ * new address, which takes effect when the link is followed); stored only as SHA-256 hashes.
+ */
 export const emailTokens = sqliteTable(
   "email_tokens",
   {

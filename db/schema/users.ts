@@ -12,5 +12,9 @@ export const users = sqliteTable("users", {
   sessionVersion: integer("session_version").notNull().default(0),
   /** The account the console opens on (the switcher remembers the last one used). */
   lastAccountId: integer("last_account_id"),
+  /** TOTP secret (RFC 6238), encrypted with a key derived from the auth secret; set at enrolment, kept when enabled. */
+  totpSecret: text("totp_secret"),
+  /** When two-factor authentication was confirmed with a first code; null = not enabled. */
+  totpEnabledAt: integer("totp_enabled_at", { mode: "timestamp_ms" }),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
 });
