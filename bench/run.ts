@@ -1,17 +1,18 @@
 // `npm run bench` — runs every benchmark below in turn and prints one table each.
 // To add a benchmark: write `bench/<name>.ts` exporting an async function returning rows, and list it here.
-import { benchConfigGit } from "./config-git";
-import { benchCreateApplication } from "./create-application";
-import { benchDnsChecks } from "./dns-check";
-import { benchGitClone } from "./git-clone";
+// Each bench is imported only when it runs, so one bench's imports cannot stop the others (`npm run bench -- sweep`).
+
+export {};
 
 type Row = Record<string, string | number>;
 
 const benches: { name: string; run: () => Promise<Row[]> }[] = [
-  { name: "create application (100, temp SQLite, real git)", run: () => benchCreateApplication({ n: 100 }) },
-  { name: "go-live DNS checks (1,000 domains, loopback DNS, temp SQLite)", run: () => benchDnsChecks({ domains: 1000 }) },
-  { name: "config commit and promote (1,000-commit repository, real git, temp SQLite)", run: () => benchConfigGit({ history: 1000, n: 50 }) },
-  { name: "git clone (1,000 commits): HTTP through the console's handler vs plain clones from disk", run: () => benchGitClone({ commits: 1000, runs: 5 }) },
+  { name: "create application (100, temp SQLite, real git)", run: async () => (await import("./create-application")).benchCreateApplication({ n: 100 }) },
+  { name: "go-live DNS checks (1,000 domains, loopback DNS, temp SQLite)", run: async () => (await import("./dns-check")).benchDnsChecks({ domains: 1000 }) },
+  { name: "sweep (10,000 due domains, knotd on loopback, temp SQLite) beside a bare resolver loop", run: async () => (await import("./sweep")).benchSweep({ domains: 10_000 }) },
+  { name: "ops: /ops first and filtered page, 1,000 vs 100,000 domains (next start, 10 connections) beside its own queries", run: async () => (await import("./ops")).benchOps() },
+  { name: "config commit and promote (1,000-commit repository, real git, temp SQLite)", run: async () => (await import("./config-git")).benchConfigGit({ history: 1000, n: 50 }) },
+  { name: "git clone (1,000 commits): HTTP through the console's handler vs plain clones from disk", run: async () => (await import("./git-clone")).benchGitClone({ commits: 1000, runs: 5 }) },
 ];
 
 /** Prints rows as an aligned text table (numbers right-aligned). */

@@ -10,7 +10,7 @@ export function DnsRecordTable({ records, caption }: { records: Row[]; caption: 
         <caption className="mb-1 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">{caption}</caption>
         <thead className="text-xs text-slate-500">
           <tr>
-            <th className="py-1 pr-4 font-medium">Type</th>
+            <th className="whitespace-nowrap py-1 pr-4 font-medium">Type</th>
             <th className="py-1 pr-4 font-medium">Name</th>
             <th className="py-1 font-medium">Value</th>
           </tr>
@@ -18,7 +18,7 @@ export function DnsRecordTable({ records, caption }: { records: Row[]; caption: 
         <tbody className="font-mono text-xs">
           {records.map((r) => (
             <tr key={`${r.type}-${r.name}-${r.value}`} className="border-t border-slate-100 align-top">
-              <td className="py-2 pr-4 font-semibold">{r.type}</td>
+              <td className="whitespace-nowrap py-2 pr-4 font-semibold">{r.type}</td>
               <td className="py-2 pr-4">
                 <span className="break-all">{r.name}</span>
               </td>

@@ -1,11 +1,11 @@
-import { recordAudit } from "@/lib/audit/record";
-import { and, desc, eq, lt } from "drizzle-orm";
 import { settings } from "@/lib/config";
 import { writeTransaction } from "@/db";
-import { dnsChecks, domains, type DomainStatus } from "@/db/schema";
+import type { dnsChecks, domains, DomainStatus } from "@/db/schema";
 import { classify, type Classification, type Expected } from "./classify";
 import { observe, type Observation } from "./observe";
 import { createResolver, describeResolver, type Resolver } from "./resolver";
+import { mailFlaggedDomain } from "./flag-mail";
+import { checkStatements } from "./statements";
 
 export { classify, type CheckReason, type Classification, type Expected } from "./classify";
 export { observe, challengeName, type Observation } from "./observe";
@@ -95,52 +95,64 @@ export type CheckDomainResult =
     };
 
 /** How long a checker holds a domain: well beyond the slowest possible check (10 sequential queries, all retries). */
-function leaseMs(): number {
+export function leaseMs(): number {
   const s = settings();
   return 10 * s.dnsTimeoutMs * 2 ** s.dnsTries + 30_000;
 }
 
-/**
- * Runs the go-live check of one domain (SPEC §3.5): claims the domain's lease (a second concurrent call gets
- * `{ skipped: "in-progress" }`), observes its DNS through `resolver` (default: a new one from the settings),
- * classifies, then in one transaction stores the check, updates status / lastCheckedAt / lastSuccessAt / flagged /
- * failureStreak / nextCheckAt, prunes checks beyond the last 50 and, on a status change, writes a `domain.status`
- * audit row by "Edge Console". `now` is the check time (default: the current time). With `dueOnly` (background
- * sweeps) a domain whose `nextCheckAt` is after `now` is skipped as `not-due`, decided in the claiming transaction,
- * so a domain another sweep has just checked is not checked again. Rejects only on database errors.
- */
-export async function checkDomain(domainId: number, options: { resolver?: Resolver; now?: Date; dueOnly?: boolean } = {}): Promise<CheckDomainResult> {
-  const now = options.now ?? new Date();
-  const leaseUntil = new Date(now.getTime() + leaseMs());
-  const claim = writeTransaction((tx) => {
-    const row = tx.select().from(domains).where(eq(domains.id, domainId)).get();
-    if (!row) return { skipped: "not-found" as const, domain: null };
-    if (row.leaseUntil && row.leaseUntil.getTime() > now.getTime()) return { skipped: "in-progress" as const, domain: null };
-    if (options.dueOnly && row.nextCheckAt && row.nextCheckAt.getTime() > now.getTime()) return { skipped: "not-due" as const, domain: null };
-    tx.update(domains).set({ leaseUntil }).where(eq(domains.id, domainId)).run();
-    return { skipped: null, domain: row };
-  });
-  if (claim.skipped) return { skipped: claim.skipped };
+/** A domain held by one checker: its row as claimed and the lease time that marks the hold as ours. */
+export type DomainClaim = { domain: DomainRow; leaseUntil: Date };
 
-  const ours = (row: DomainRow) => row.leaseUntil?.getTime() === leaseUntil.getTime();
-  let observation: Observation;
-  let durationMs: number;
-  let resolverName: string;
+/**
+ * Claims domain `domainId`: sets its lease to `leaseUntil` unless another checker holds it (`in-progress`), it is
+ * gone (`not-found`) or, with `dueOnly`, its `nextCheckAt` is after `now` (`not-due`). Call it inside a
+ * `writeTransaction` (BEGIN IMMEDIATE), so two checkers never both claim a domain. Synchronous.
+ */
+export function claimDomain(
+  domainId: number,
+  params: { now: Date; leaseUntil: Date; dueOnly?: boolean },
+): DomainClaim | { skipped: "in-progress" | "not-found" | "not-due" } {
+  const q = checkStatements();
+  const row = q.domain.get({ id: domainId });
+  if (!row) return { skipped: "not-found" };
+  if (row.leaseUntil && row.leaseUntil.getTime() > params.now.getTime()) return { skipped: "in-progress" };
+  if (params.dueOnly && row.nextCheckAt && row.nextCheckAt.getTime() > params.now.getTime()) return { skipped: "not-due" };
+  q.lease.run({ id: domainId, leaseUntil: params.leaseUntil.getTime() });
+  return { domain: { ...row, leaseUntil: params.leaseUntil }, leaseUntil: params.leaseUntil };
+}
+
+/** Releases a claim (after a failed observation) unless another checker has taken the domain since. Call it inside a `writeTransaction`. */
+export function releaseClaim(claim: DomainClaim): void {
+  checkStatements().release.run({ id: claim.domain.id, lease: claim.leaseUntil.getTime() });
+}
+
+/** What one go-live check found about a claimed domain, before it is stored (see `observeClaim`, `storeCheck`). */
+export type ObservedCheck = { observation: Observation; classification: Classification; durationMs: number; resolverName: string };
+
+/**
+ * Observes and classifies a claimed domain through `resolver` (SPEC §3.5). Never rejects for DNS reasons (they are
+ * part of the observation); rejects only when the resolver itself cannot be used.
+ */
+export async function observeClaim(claim: DomainClaim, resolver: Resolver): Promise<ObservedCheck> {
   const expected = expectedFor(claim.domain);
-  try {
-    const resolver = options.resolver ?? createResolver();
-    resolverName = describeResolver(resolver);
-    const started = performance.now();
-    observation = await observe(claim.domain.hostname, resolver, { stopAt: [expected.cnameTarget] });
-    durationMs = Math.round(performance.now() - started);
-  } catch (error) {
-    writeTransaction((tx) => {
-      const row = tx.select().from(domains).where(eq(domains.id, domainId)).get();
-      if (row && ours(row)) tx.update(domains).set({ leaseUntil: null }).where(eq(domains.id, domainId)).run();
-    });
-    throw error;
-  }
-  const classification = classify(observation, expected);
+  const resolverName = describeResolver(resolver);
+  const started = performance.now();
+  const observation = await observe(claim.domain.hostname, resolver, { stopAt: [expected.cnameTarget] });
+  const durationMs = Math.round(performance.now() - started);
+  return { observation, classification: classify(observation, expected), durationMs, resolverName };
+}
+
+/**
+ * Stores one observed check of a claimed domain (SPEC §3.5): inserts the `dns_checks` row; updates status (a
+ * transient error keeps a known status), lastCheckedAt, lastSuccessAt, flagged (set on live → not live, cleared on
+ * live), failureStreak, nextCheckAt (backoff), and releases the lease when it is still ours; prunes checks beyond
+ * the last 50; and on a status change writes a `domain.status` audit row by "Edge Console". `now` is the check
+ * time. Call it inside a `writeTransaction` (several checks may share one). Synchronous; throws only on database errors.
+ */
+export function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Date): CheckDomainResult {
+  const q = checkStatements();
+  const domainId = claim.domain.id;
+  const { observation, classification } = observed;
   const records: CheckRecords = {
     chain: observation.chain,
     a: observation.a,
@@ -149,74 +161,67 @@ export async function checkDomain(domainId: number, options: { resolver?: Resolv
     ...(observation.ttl === null ? {} : { ttl: observation.ttl }),
     explanation: classification.explanation,
   };
-
-  return writeTransaction((tx): CheckDomainResult => {
-    const row = tx.select().from(domains).where(eq(domains.id, domainId)).get();
-    if (!row) return { skipped: "not-found" };
-    const { outcome, reason } = classification;
-    const previousStatus = row.status;
-    const status = statusAfter(previousStatus, outcome);
-    const flagged = status === "live" ? false : previousStatus === "live" ? true : row.flagged;
-    const failureStreak = outcome === "live" ? 0 : row.failureStreak + 1;
-    const check = tx
-      .insert(dnsChecks)
-      .values({
-        domainId,
-        checkedAt: now,
-        outcome,
-        status,
-        reason,
-        records,
-        resolver: resolverName,
-        durationMs,
-        errorCode: observation.errorCode ?? (outcome === "error" ? observation.txtErrorCode : null),
-      })
-      .returning()
-      .get();
-    tx.update(domains)
-      .set({
-        status,
-        lastCheckedAt: now,
-        ...(outcome === "error" ? {} : { lastSuccessAt: now }),
-        flagged,
-        failureStreak,
-        nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(outcome, failureStreak)),
-        ...(ours(row) ? { leaseUntil: null } : {}),
-      })
-      .where(eq(domains.id, domainId))
-      .run();
-    const cutoff = tx
-      .select({ id: dnsChecks.id })
-      .from(dnsChecks)
-      .where(eq(dnsChecks.domainId, domainId))
-      .orderBy(desc(dnsChecks.id))
-      .limit(1)
-      .offset(CHECKS_KEPT - 1)
-      .get();
-    if (cutoff) tx.delete(dnsChecks).where(and(eq(dnsChecks.domainId, domainId), lt(dnsChecks.id, cutoff.id))).run();
-    const changed = status !== previousStatus;
-    if (changed) {
-      recordAudit(tx, {
-        accountId: row.accountId,
-        actor: null,
-        action: "domain.status",
-        targetType: "domain",
-        targetId: row.id,
-        targetLabel: row.hostname,
-        data: { from: previousStatus, to: status, reason },
-        at: now,
-      });
-    }
-    return {
-      check,
-      status,
-      previousStatus,
-      changed,
-      flaggedNow: flagged && !row.flagged,
-      classification,
-      observation,
-    };
+  const row = q.domain.get({ id: domainId });
+  if (!row) return { skipped: "not-found" };
+  const { outcome, reason } = classification;
+  const previousStatus = row.status;
+  const status = statusAfter(previousStatus, outcome);
+  const flagged = status === "live" ? false : previousStatus === "live" ? true : row.flagged;
+  const failureStreak = outcome === "live" ? 0 : row.failureStreak + 1;
+  const check = q.insertCheck.get({
+    domainId,
+    checkedAt: now,
+    outcome,
+    status,
+    reason,
+    records,
+    resolver: observed.resolverName,
+    durationMs: observed.durationMs,
+    errorCode: observation.errorCode ?? (outcome === "error" ? observation.txtErrorCode : null),
+  })!;
+  q.updateAfterCheck.run({
+    id: domainId,
+    status,
+    now: now.getTime(),
+    success: outcome === "error" ? 0 : 1,
+    flagged: flagged ? 1 : 0,
+    failureStreak,
+    nextCheckAt: Math.trunc(now.getTime() + nextCheckDelayMs(outcome, failureStreak)), // whole ms, as a Date stores it
+    lease: claim.leaseUntil.getTime(),
   });
+  const cutoff = q.cutoff.get({ domainId, offset: CHECKS_KEPT - 1 });
+  if (cutoff) q.prune.run({ domainId, id: cutoff.id });
+  const changed = status !== previousStatus;
+  if (changed) {
+    q.statusAudit.run({ accountId: row.accountId, targetId: row.id, targetLabel: row.hostname, data: { from: previousStatus, to: status, reason }, at: now });
+  }
+  return { check, status, previousStatus, changed, flaggedNow: flagged && !row.flagged, classification, observation };
+}
+
+/**
+ * Runs the go-live check of one domain (SPEC §3.5): claims the domain's lease (a second concurrent call gets
+ * `{ skipped: "in-progress" }`), observes its DNS through `resolver` (default: a new one from the settings),
+ * classifies, then in one transaction stores the check (`storeCheck`: status, flag, backoff, pruning to 50, audit
+ * row on a status change); when it flags the domain (live → not live), mails the account's owners and admins
+ * (`mailFlaggedDomain`). `now` is the check time (default: the current time). With `dueOnly` (background
+ * sweeps) a domain whose `nextCheckAt` is after `now` is skipped as `not-due`, decided in the claiming transaction,
+ * so a domain another sweep has just checked is not checked again. Rejects only on database errors.
+ */
+export async function checkDomain(domainId: number, options: { resolver?: Resolver; now?: Date; dueOnly?: boolean } = {}): Promise<CheckDomainResult> {
+  const now = options.now ?? new Date();
+  const leaseUntil = new Date(now.getTime() + leaseMs());
+  const claim = writeTransaction(() => claimDomain(domainId, { now, leaseUntil, dueOnly: options.dueOnly }));
+  if ("skipped" in claim) return { skipped: claim.skipped };
+  let observed: ObservedCheck;
+  try {
+    observed = await observeClaim(claim, options.resolver ?? createResolver());
+  } catch (error) {
+    writeTransaction(() => releaseClaim(claim));
+    throw error;
+  }
+  const result = writeTransaction(() => storeCheck(claim, observed, now));
+  if (!result.skipped && result.flaggedNow) await mailFlaggedDomain(domainId, result.check.records as CheckRecords);
+  return result;
 }
 
 /** One entry of `checkDomains`' result: the check, a skip, or an unexpected failure (message logged by the caller). */

@@ -1,11 +1,15 @@
-import { eq } from "drizzle-orm";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { asc, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/db";
-import { accounts, applications, dnsChecks, domains, environments, memberships, users } from "@/db/schema";
+import { accounts, applications, auditEvents, dnsChecks, domains, environments, memberships, users } from "@/db/schema";
 import { resetSettings } from "@/lib/config";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { checkDomain } from "./go-live";
 import { createResolver, type Resolver } from "./resolver";
 import { listDueDomainIds, sweepDueDomains } from "./scheduler";
 
@@ -16,7 +20,7 @@ const saved: Record<string, string | undefined> = {};
 let dnsServer: TestDnsServer;
 let smtp: TestSmtpServer;
 let resolver: Resolver;
-let temp: { cleanup: () => void };
+let temp: { dir: string; cleanup: () => void };
 let env: { accountId: number; applicationId: number; environmentId: number };
 let counter = 0;
 
@@ -44,7 +48,7 @@ beforeEach(() => {
   smtp.clear();
   const db = getDb();
   const accountId = db.insert(accounts).values({ name: "Acme" }).returning().get().id;
-  for (const role of ["owner", "admin", "developer"] as const) {
+  for (const role of ["owner", "admin", "developer", "viewer"] as const) {
     const user = db.insert(users).values({ email: `${role}@acme.test`, name: role, passwordHash: "x" }).returning().get();
     db.insert(memberships).values({ userId: user.id, accountId, role }).run();
   }
@@ -113,12 +117,105 @@ describe("sweepDueDomains", () => {
   it("never checks one domain twice when two sweeps start together on the same database", async () => {
     const now = new Date("2030-01-01T00:00:00Z");
     const ids = Array.from({ length: 12 }, (_, i) => addDomain(`race${i}`).id);
-    const [a, b] = await Promise.all([sweepDueDomains({ now, resolver, concurrency: 4 }), sweepDueDomains({ now, resolver, concurrency: 4 })]);
+    // Small batches, so each sweep claims a few domains at a time and the two interleave.
+    const sweep = () => sweepDueDomains({ now, resolver, concurrency: 2, batchSize: 2 });
+    const [a, b] = await Promise.all([sweep(), sweep()]);
+    for (const w of [a, b]) expect(w.checked + w.skipped + w.failed).toBe(w.due);
     expect(a.checked + b.checked).toBe(12);
     // They overlapped: one sweep met domains the other held or had just checked, and skipped them.
     expect(a.skipped + b.skipped).toBeGreaterThan(0);
     expect(checks()).toHaveLength(12);
     for (const id of ids) expect(checks(id)).toHaveLength(1);
+  });
+
+  it("never checks one domain twice when two worker processes sweep the same database at once (count the checks)", async () => {
+    const now = new Date("2030-01-01T00:00:00Z");
+    const ids = Array.from({ length: 200 }, (_, i) => addDomain(`proc${i}`).id);
+    for (const id of ids.filter((_, i) => i % 2 === 0)) pointAtEdge(row(id).hostname);
+    const goFile = path.join(temp.dir, "go");
+    const tsx = path.join(process.cwd(), "node_modules", ".bin", "tsx");
+    const env = { PATH: process.env.PATH, NODE_ENV: "test", DATA_DIR: temp.dir, DNS_SERVERS: dnsServer.address, ...ENV } as NodeJS.ProcessEnv;
+    const job = JSON.stringify({ goFile, nowMs: now.getTime(), concurrency: 4, batchSize: 5 });
+    const workers = [0, 1].map(() => {
+      const child = spawn(tsx, ["lib/testing/sweep-worker.ts", job], { env, stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout.on("data", (chunk) => (out += chunk));
+      const ready = new Promise<void>((resolve) => child.stdout.on("data", () => out.startsWith("ready") && resolve()));
+      const done = new Promise<{ due: number; checked: number; skipped: number; failed: number }>((resolve, reject) =>
+        child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!)) : reject(new Error(`worker exited ${code}: ${out}`)))),
+      );
+      return { ready, done };
+    });
+    await Promise.all(workers.map((w) => w.ready));
+    fs.writeFileSync(goFile, "");
+    const [a, b] = await Promise.all(workers.map((w) => w.done));
+    // Every domain each worker listed is accounted for: checked by it, or skipped (the other held or had checked it).
+    for (const w of [a, b]) expect(w.checked + w.skipped + w.failed).toBe(200);
+    expect(a.failed + b.failed).toBe(0);
+    expect(a.checked + b.checked).toBe(200);
+    // Both did part of the work, so they really ran side by side.
+    expect(a.checked).toBeGreaterThan(0);
+    expect(b.checked).toBeGreaterThan(0);
+    expect(checks()).toHaveLength(200);
+    const perDomain = new Map<number, number>();
+    for (const c of checks()) perDomain.set(c.domainId, (perDomain.get(c.domainId) ?? 0) + 1);
+    expect([...perDomain.values()].every((n) => n === 1)).toBe(true);
+    expect(ids.filter((id) => row(id).status === "live")).toHaveLength(100);
+  }, 60_000);
+
+  it("writes in batches exactly what single checks write: checks, statuses, flags, backoff streaks and audit rows", async () => {
+    const now = new Date("2030-01-01T00:00:00Z");
+    // Every kind of answer, from different starting states (never checked, live, misconfigured and flagged).
+    const edgeA = (h: string) => dnsServer.set(h, [{ type: "A", value: "192.0.2.10" }]);
+    const elsewhere = (h: string) => dnsServer.set(h, [{ type: "CNAME", value: "elsewhere.example.net" }]);
+    const servfail = (h: string) => dnsServer.set(h, [], "servfail");
+    const dangling = (h: string) => dnsServer.set(h, [{ type: "CNAME", value: "gone.example.net" }]);
+    const cases: { label: string; dns: (hostname: string) => void; set?: Partial<typeof domains.$inferInsert> }[] = [
+      { label: "cname", dns: pointAtEdge },
+      { label: "apex", dns: edgeA, set: { isApex: true } },
+      { label: "foreign", dns: elsewhere, set: { status: "live" } },
+      { label: "nx-was-live", dns: () => {}, set: { status: "live" } },
+      { label: "nx", dns: () => {} },
+      { label: "servfail-live", dns: servfail, set: { status: "live" } },
+      { label: "servfail-new", dns: servfail },
+      { label: "dangling", dns: dangling, set: { status: "misconfigured", failureStreak: 3, flagged: true } },
+      { label: "ownership", dns: pointAtEdge, set: { ownershipRequired: true } },
+      { label: "back-live", dns: pointAtEdge, set: { status: "misconfigured", flagged: true, failureStreak: 5 } },
+    ];
+    dnsServer.set("elsewhere.example.net", [{ type: "A", value: "203.0.113.9" }]);
+    const ids = cases.map(({ label, dns, set }) => {
+      const d = addDomain(label, set);
+      dns(d.hostname);
+      return d.id;
+    });
+    const initial = ids.map((id) => row(id));
+    const snapshot = () => {
+      const db = getDb();
+      return ids.map((id) => {
+        const { nextCheckAt, ...rest } = row(id);
+        const history = db.select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id)).all();
+        const audit = db.select().from(auditEvents).where(eq(auditEvents.targetId, id)).orderBy(asc(auditEvents.id)).all();
+        return {
+          domain: { ...rest, due: nextCheckAt!.getTime() > now.getTime() },
+          checks: history.map((c) => ({ ...c, id: 0, durationMs: 0 })),
+          audit: audit.map((e) => ({ ...e, id: 0 })),
+        };
+      });
+    };
+    for (const id of ids) await checkDomain(id, { resolver, now });
+    const single = snapshot();
+    // Back to the starting state, then one batched sweep.
+    const db = getDb();
+    db.delete(dnsChecks).run();
+    db.delete(auditEvents).run();
+    for (const d of initial) db.update(domains).set(d).where(eq(domains.id, d.id)).run();
+    const swept = await sweepDueDomains({ now, resolver, batchSize: 4, concurrency: 3 });
+    expect(swept).toMatchObject({ due: ids.length, checked: ids.length, failed: 0 });
+    expect(snapshot()).toEqual(single);
+    // And the cases came out as intended.
+    expect(single.map((s) => `${s.domain.status}${s.domain.flagged ? "!" : ""}`)).toEqual([
+      "live", "live", "misconfigured!", "nxdomain!", "nxdomain", "live", "error", "misconfigured!", "misconfigured", "live",
+    ]);
   });
 
   it("keeps a live domain live across sweeps while its DNS server times out", async () => {
@@ -150,6 +247,8 @@ describe("sweepDueDomains", () => {
     expect(r).toMatchObject({ checked: 1, flagged: [d.id], mailed: 2 });
     expect(row(d.id)).toMatchObject({ status: "misconfigured", flagged: true });
     expect(smtp.mails().flatMap((m) => m.to).sort()).toEqual(["admin@acme.test", "owner@acme.test"]);
+    expect(smtp.mails("developer@acme.test")).toEqual([]);
+    expect(smtp.mails("viewer@acme.test")).toEqual([]);
     const [mail] = smtp.mails("owner@acme.test");
     expect(mail.subject).toBe(`${d.hostname} stopped pointing at the edge`);
     expect(mail.text).toContain(`${d.hostname} → other-cdn.example.net`);
@@ -160,6 +259,20 @@ describe("sweepDueDomains", () => {
     // Still misconfigured on the next sweep: no second mail.
     now = row(d.id).nextCheckAt!;
     expect(await sweepDueDomains({ now, resolver })).toMatchObject({ checked: 1, flagged: [] });
+    expect(smtp.mails()).toHaveLength(2);
+  });
+
+  it("mails the owners and admins when Verify now (checkDomain) is what finds a live domain pointed elsewhere", async () => {
+    const d = addDomain("verified");
+    pointAtEdge(d.hostname);
+    expect(await checkDomain(d.id, { resolver })).toMatchObject({ status: "live" });
+    dnsServer.set(d.hostname, [{ type: "A", value: "203.0.113.50" }]);
+    expect(await checkDomain(d.id, { resolver, now: new Date(Date.now() + 60_000) })).toMatchObject({ status: "misconfigured", flaggedNow: true });
+    expect(smtp.mails().flatMap((m) => m.to).sort()).toEqual(["admin@acme.test", "owner@acme.test"]);
+    expect(smtp.mails("owner@acme.test")[0].text).toContain("203.0.113.50");
+    // The sweep that follows finds it flagged already: no second mail.
+    const r = await sweepDueDomains({ now: new Date(row(d.id).nextCheckAt!.getTime() + 1), resolver });
+    expect(r).toMatchObject({ checked: 1, flagged: [], mailed: 0 });
     expect(smtp.mails()).toHaveLength(2);
   });
 });

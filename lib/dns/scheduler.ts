@@ -1,11 +1,11 @@
-import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
+import { and, asc, isNull, lte, or } from "drizzle-orm";
 import { getDb } from "@/db";
-import { accounts, applications, domains, memberships, users } from "@/db/schema";
+import { domains } from "@/db/schema";
 import { settings } from "@/lib/config";
-import { expectedRecords } from "@/lib/domains/records";
-import { sendMailQuietly } from "@/lib/mail/deliver";
-import { domainFlaggedMail } from "@/lib/mail/templates";
-import { checkDomains, type BatchCheckResult, type CheckRecords } from "./go-live";
+import { takeDailySnapshot } from "@/lib/ops/snapshots";
+import { checkDomainsInBatches } from "./batch";
+import { mailFlaggedDomain } from "./flag-mail";
+import type { BatchCheckResult, CheckRecords } from "./go-live";
 import type { Resolver } from "./resolver";
 
 // Background re-checks (SPEC §3.5): a sweep checks the domains that are due (their backoff, set by checkDomain, has
@@ -34,16 +34,25 @@ export function listDueDomainIds(params: { now: Date; limit: number }): number[]
 }
 
 /**
- * Runs one sweep: checks up to `limit` (default 100) due domains with at most `concurrency` (default 8) in flight
- * through `resolver` (default: from the settings), at time `now` (default: the current time), and mails each
- * domain flagged by this sweep to its account's owners and admins (a failed mail is logged, never thrown).
+ * Runs one sweep: checks up to `limit` (default 1,000) due domains with at most `concurrency` (default 32) in
+ * flight through `resolver` (default: from the settings), at time `now` (default: the current time), claiming and
+ * storing them in batches of `batchSize` (default 500, `checkDomainsInBatches`), and mails each domain flagged by
+ * this sweep to its account's owners and admins (a failed mail is logged, never thrown).
  */
-export async function sweepDueDomains(options: { limit?: number; concurrency?: number; now?: Date; resolver?: Resolver } = {}): Promise<SweepResult> {
+export async function sweepDueDomains(
+  options: { limit?: number; concurrency?: number; now?: Date; resolver?: Resolver; batchSize?: number } = {},
+): Promise<SweepResult> {
   const now = options.now ?? new Date();
-  const ids = listDueDomainIds({ now, limit: options.limit ?? 100 });
+  const ids = listDueDomainIds({ now, limit: options.limit ?? 1000 });
   const result: SweepResult = { due: ids.length, checked: 0, skipped: 0, failed: 0, flagged: [], mailed: 0 };
   if (ids.length === 0) return result;
-  const outcomes = await checkDomains(ids, { concurrency: options.concurrency ?? 8, resolver: options.resolver, now, dueOnly: true });
+  const outcomes = await checkDomainsInBatches(ids, {
+    concurrency: options.concurrency ?? 32,
+    batchSize: options.batchSize,
+    resolver: options.resolver,
+    now,
+    dueOnly: true,
+  });
   const flagged: { id: number; outcome: Extract<BatchCheckResult, { check: unknown }> }[] = [];
   outcomes.forEach((outcome, i) => {
     if (outcome.skipped === "failed") {
@@ -57,45 +66,9 @@ export async function sweepDueDomains(options: { limit?: number; concurrency?: n
   });
   for (const { id, outcome } of flagged) {
     result.flagged.push(id);
-    result.mailed += await mailFlagged(id, outcome.check.records as CheckRecords);
+    result.mailed += await mailFlaggedDomain(id, outcome.check.records as CheckRecords);
   }
   return result;
-}
-
-/** Mails the owners and admins of a flagged domain's account; returns how many mails were sent. */
-async function mailFlagged(domainId: number, found: CheckRecords): Promise<number> {
-  const db = getDb();
-  const row = db
-    .select({ domain: domains, application: applications, account: accounts })
-    .from(domains)
-    .innerJoin(applications, eq(applications.id, domains.applicationId))
-    .innerJoin(accounts, eq(accounts.id, domains.accountId))
-    .where(eq(domains.id, domainId))
-    .get();
-  if (!row) return 0;
-  const admins = db
-    .select({ email: users.email })
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.accountId, row.account.id), inArray(memberships.role, ["owner", "admin"])))
-    .all();
-  const expected = expectedRecords(row.domain)
-    .records.map((r) => `${r.type} ${r.value}`)
-    .join(", ");
-  let sent = 0;
-  for (const { email } of admins) {
-    const mail = domainFlaggedMail({
-      to: email,
-      hostname: row.domain.hostnameUnicode,
-      accountName: row.account.name,
-      applicationName: row.application.name,
-      applicationPath: `/account/${row.account.id}/application/${row.application.id}`,
-      found,
-      expected,
-    });
-    if (await sendMailQuietly(mail)) sent++;
-  }
-  return sent;
 }
 
 /** A running scheduler; `stop()` cancels the next sweep and resolves when a running one has finished. */
@@ -103,8 +76,8 @@ export type Scheduler = { stop: () => Promise<void> };
 
 /**
  * Runs `sweepDueDomains` every `intervalMs` (default `CHECK_INTERVAL_SECONDS` × 1000), one sweep at a time (the
- * next starts `intervalMs` after the previous ended). Errors of a sweep are logged and the loop goes on. The timer
- * does not keep the process alive.
+ * next starts `intervalMs` after the previous ended), then updates today's `/ops` chart snapshot. Errors of a
+ * sweep are logged and the loop goes on. The timer does not keep the process alive.
  */
 export function startScheduler(options: { intervalMs?: number; limit?: number; concurrency?: number } = {}): Scheduler {
   const intervalMs = options.intervalMs ?? settings().checkIntervalSeconds * 1000;
@@ -115,6 +88,7 @@ export function startScheduler(options: { intervalMs?: number; limit?: number; c
     running = sweepDueDomains({ limit: options.limit, concurrency: options.concurrency })
       .then((r) => {
         if (r.checked + r.failed > 0) console.log(`[checker] checked ${r.checked}, failed ${r.failed}, flagged ${r.flagged.length}`);
+        takeDailySnapshot(); // today's counts for the /ops chart (6 rows, O(1))
       })
       .catch((error) => console.error("[checker] sweep failed", error))
       .finally(() => {

@@ -28,7 +28,8 @@ export async function verifyDomainAction(_prev: VerifyState, form: FormData): Pr
   revalidatePath(`/account/${account.id}/application/${application.id}`);
   revalidatePath(`/account/${account.id}/application/${application.id}/environment/${environment.name}`);
   if (result.check.outcome === "error") {
-    return { tone: "error", message: `The check failed (DNS error); the status stays ${statusLabel(result.status)}.`, at: Date.now() };
+    const kept = result.status === "error" ? "it is retried automatically" : `the status stays ${statusLabel(result.status)}`;
+    return { tone: "error", message: `The check failed (DNS error); ${kept}.`, at: Date.now() };
   }
   return { tone: result.status === "live" ? "success" : "info", message: `Checked: ${statusLabel(result.status)}.`, at: Date.now() };
 }

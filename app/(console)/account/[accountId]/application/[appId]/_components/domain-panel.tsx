@@ -10,7 +10,20 @@ import { VerifyButton } from "./verify-button";
 import { formatUtc } from "@/components/ui/format";
 
 const time = (d: Date) => formatUtc(d);
-const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+/** Starts an explanation with a capital, unless it starts with a hostname (`www.example.com points to …`). */
+const sentence = (s: string) => (/^[a-z]+\s/.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s);
+
+/** node's resolver error codes in DNS words. */
+const ERROR_WORDS: Record<string, string> = { ESERVFAIL: "SERVFAIL", EREFUSED: "REFUSED", ETIMEOUT: "timed out", ECONNREFUSED: "resolver unreachable" };
+
+/** The "Found" line of a check: the CNAME chain as resolved, or why there was nothing to follow. */
+function foundLine(hostname: string, check: DnsCheckRow, found: CheckRecords): string {
+  if (check.outcome === "error") return `no answer (${ERROR_WORDS[check.errorCode ?? ""] ?? check.errorCode ?? check.reason})`;
+  if (check.reason === "nxdomain") return `${hostname} does not exist (NXDOMAIN)`;
+  const chain = [hostname, ...found.chain].join(" → ");
+  if (check.reason === "dangling") return `${chain} (does not exist)`;
+  return found.chain.length === 0 ? `${chain} (no CNAME)` : chain;
+}
 
 /** One domain: its go-live status, the records to create, and what the last check found next to them. */
 export function DomainPanel({
@@ -24,7 +37,7 @@ export function DomainPanel({
   canVerify: boolean;
   canManage?: boolean;
 }) {
-  const { records, alternatives } = expectedRecords(domain);
+  const { records, alternatives, cnameTarget } = expectedRecords(domain);
   const keptThroughError = lastCheck && lastCheck.outcome === "error" && domain.status !== "error";
   // After a transient error, show what the last answered check found (the error itself found nothing).
   const shown = keptThroughError ? listRecentChecks({ domainId: domain.id, limit: 50 }).find((c) => c.outcome !== "error") : lastCheck;
@@ -85,18 +98,20 @@ export function DomainPanel({
       ) : null}
       {found && shown ? (
         <section aria-label="Last check" className="rounded-lg bg-slate-50 p-3 text-sm">
-          {shown.outcome !== "live" ? <p className="mb-2 font-medium text-slate-900">{sentence(found.explanation)}</p> : null}
+          <p className={shown.outcome === "live" ? "mb-2 text-emerald-800" : "mb-2 font-medium text-slate-900"}>{sentence(found.explanation)}</p>
           {shown !== lastCheck ? <p className="mb-2 text-xs text-slate-500">Found by the last successful check, {time(shown.checkedAt)}:</p> : null}
-          <dl className="grid grid-cols-[7rem_1fr] gap-x-3 gap-y-1 font-mono text-xs">
+          <dl className="grid grid-cols-[5.5rem_1fr] gap-x-3 gap-y-1 font-mono text-xs sm:grid-cols-[7rem_1fr]">
             <dt className="font-sans text-slate-500">Found</dt>
-            <dd className="break-all">
-              {[domain.hostname, ...found.chain].join(" → ")}
-              {found.chain.length === 0 ? " (no CNAME)" : ""}
-            </dd>
-            <dt className="font-sans text-slate-500">A</dt>
-            <dd className="break-all">{found.a.length ? found.a.join(", ") : "none"}</dd>
-            <dt className="font-sans text-slate-500">AAAA</dt>
-            <dd className="break-all">{found.aaaa.length ? found.aaaa.join(", ") : "none"}</dd>
+            <dd className="break-all">{foundLine(domain.hostname, shown, found)}</dd>
+            {/* Addresses were asked unless the resolver failed, the name does not exist, or the chain reached the edge. */}
+            {shown.outcome !== "error" && !["nxdomain", "dangling"].includes(shown.reason) && !found.chain.includes(cnameTarget) ? (
+              <>
+                <dt className="font-sans text-slate-500">A</dt>
+                <dd className="break-all">{found.a.length ? found.a.join(", ") : "none"}</dd>
+                <dt className="font-sans text-slate-500">AAAA</dt>
+                <dd className="break-all">{found.aaaa.length ? found.aaaa.join(", ") : "none"}</dd>
+              </>
+            ) : null}
             {domain.ownershipRequired ? (
               <>
                 <dt className="font-sans text-slate-500">TXT challenge</dt>
@@ -104,7 +119,7 @@ export function DomainPanel({
               </>
             ) : null}
             <dt className="font-sans text-slate-500">Expected</dt>
-            <dd className="break-all">{records.map((r) => `${r.type} ${r.value}`).join(", ")}</dd>
+            <dd className="break-all">{records.map((r) => (r.name === domain.hostname ? `${r.type} ${r.value}` : `${r.type} ${r.name} ${r.value}`)).join(", ")}</dd>
           </dl>
           {found.ttl ? (
             <p className="mt-2 text-xs text-slate-500">

@@ -1,0 +1,176 @@
+import { getDb } from "@/db";
+import { resetSettings } from "@/lib/config";
+import { CHECK_BATCH_SIZE } from "@/lib/dns/batch";
+import { createResolver, type Resolver } from "@/lib/dns/resolver";
+import { sweepDueDomains } from "@/lib/dns/scheduler";
+import { startDnsServer } from "@/lib/testing/dns-server";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { findKnotd, startKnot, type ZoneRecord } from "./knot";
+
+// A full background sweep (lib/dns/scheduler) of many due domains against a fast DNS server on loopback (Debian's
+// knotd with a generated zone; the project's dns2 test server when knot is not installed), next to the floor of a
+// bare resolver loop asking the same server one CNAME per domain at the same concurrency, without the database.
+
+/** One measured run: `sweep` (sweepDueDomains: DNS + SQLite + audit) or `floor` (bare `resolveCname` loop). */
+export type SweepBenchRow = {
+  kind: "sweep" | "floor";
+  server: string;
+  concurrency: number;
+  /** Results written per transaction (`-` for the floor; 1 = a transaction per domain, as before batching). */
+  batch: number | "-";
+  domains: number;
+  wallMs: number;
+  perSecond: number;
+  /** Highest resident set size sampled during the run (every 20 ms), MiB. */
+  peakRssMiB: number;
+  /** What the run ended with, e.g. `live 8500 · misconfigured 1000 · nxdomain 500` (checks stored, for the sweep). */
+  result: string;
+};
+
+const ZONE = "bench.test";
+
+/** Samples the process RSS every 20 ms until stopped; returns the peak in MiB. */
+function rssSampler(): () => number {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  return () => {
+    clearInterval(timer);
+    return Math.round((Math.max(peak, process.memoryUsage().rss) / 2 ** 20) * 10) / 10;
+  };
+}
+
+/** The zone and the hostnames: 70 % CNAME to their target, 15 % edge A, 10 % CNAME elsewhere, 5 % missing (NXDOMAIN). */
+function plan(count: number): { records: ZoneRecord[]; names: string[] } {
+  const records: ZoneRecord[] = [{ name: "elsewhere", type: "A", value: "203.0.113.1" }];
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const label = `www${i}`;
+    const hostname = `${label}.${ZONE}`;
+    names.push(hostname);
+    const k = i % 20;
+    if (k < 14) records.push({ name: label, type: "CNAME", value: `${hostname}.edge.localhost.` });
+    else if (k < 17) records.push({ name: label, type: "A", value: "192.0.2.10" });
+    else if (k < 19) records.push({ name: label, type: "CNAME", value: `elsewhere.${ZONE}.` });
+  }
+  return { records, names };
+}
+
+/** Inserts `names` as never-checked (due) domains of one application, in one transaction through a prepared statement. */
+function insertDomains(names: string[]): void {
+  const sqlite = getDb().$client;
+  sqlite.transaction(() => {
+    const accountId = Number(sqlite.prepare("INSERT INTO accounts (name) VALUES ('Bench')").run().lastInsertRowid);
+    const appId = Number(
+      sqlite.prepare("INSERT INTO applications (account_id, name, repo_name, repo_dir, stack_id) VALUES (?, 'bench', 'bench', 'bench', 'varnish')").run(accountId).lastInsertRowid,
+    );
+    const envId = Number(sqlite.prepare("INSERT INTO environments (account_id, application_id, name) VALUES (?, ?, 'Production')").run(accountId, appId).lastInsertRowid);
+    const insert = sqlite.prepare(
+      "INSERT INTO domains (account_id, application_id, environment_id, hostname, hostname_unicode, is_apex, verification_token) VALUES (?, ?, ?, ?, ?, 0, ?)",
+    );
+    names.forEach((name, i) => insert.run(accountId, appId, envId, name, name, `token-${i}`));
+  })();
+}
+
+function resetDomains(): void {
+  getDb().$client.exec(
+    "BEGIN IMMEDIATE; DELETE FROM dns_checks; DELETE FROM audit_events; UPDATE domains SET status = 'pending', last_checked_at = NULL, last_success_at = NULL, flagged = 0, failure_streak = 0, next_check_at = NULL, lease_until = NULL; COMMIT;",
+  );
+}
+
+/** Resets every domain to never-checked, then times one sweep of all of them. */
+async function measureSweep(p: { count: number; concurrency: number; batchSize: number; serverName: string; resolver: Resolver }): Promise<SweepBenchRow> {
+  resetDomains();
+  const stop = rssSampler();
+  const started = performance.now();
+  const sweep = await sweepDueDomains({ limit: p.count, concurrency: p.concurrency, batchSize: p.batchSize, resolver: p.resolver });
+  const wallMs = performance.now() - started;
+  const peak = stop();
+  const byStatus = getDb().$client.prepare("SELECT status, count(*) AS n FROM domains GROUP BY status ORDER BY n DESC").all() as { status: string; n: number }[];
+  const stored = (getDb().$client.prepare("SELECT count(*) AS n FROM dns_checks").get() as { n: number }).n;
+  return {
+    kind: "sweep",
+    server: p.serverName,
+    concurrency: p.concurrency,
+    batch: p.batchSize,
+    domains: sweep.checked,
+    wallMs: Math.round(wallMs),
+    perSecond: Math.round((sweep.checked / wallMs) * 1000),
+    peakRssMiB: peak,
+    result: `${byStatus.map((r) => `${r.status} ${r.n}`).join(" · ")} · checks ${stored} · failed ${sweep.failed}`,
+  };
+}
+
+/**
+ * Benchmarks one background sweep of `domains` (default 10,000) due domains at each concurrency (default 32, 128)
+ * through the real scheduler (`sweepDueDomains`, DNS_SERVERS pointing at the loopback server, temporary SQLite
+ * file), plus one writing a transaction per result, beside the floor of a bare `dns.promises.Resolver` loop. DNS
+ * on 127.0.0.1:`port` (default 21053) from knotd when installed, else the dns2 test server. Restores the environment
+ * variables it changes.
+ */
+export async function benchSweep(options: { domains?: number; concurrency?: number[]; port?: number } = {}): Promise<SweepBenchRow[]> {
+  const count = options.domains ?? 10_000;
+  const levels = options.concurrency ?? [32, 128];
+  const { records, names } = plan(count);
+  let server: { address: string; close: () => Promise<void> };
+  let serverName: string;
+  if (findKnotd()) {
+    server = await startKnot({ port: options.port ?? 21053, zone: ZONE, records });
+    serverName = "knotd";
+  } else {
+    const dns2 = await startDnsServer();
+    for (const r of records) dns2.set(`${r.name}.${ZONE}`, [{ type: r.type, value: r.value.replace(/\.$/, "") }]);
+    server = dns2;
+    serverName = "dns2";
+  }
+  const env = { DNS_SERVERS: server.address, EDGE_CNAME_SUFFIX: "edge.localhost", EDGE_IPV4: "192.0.2.10", EDGE_IPV6: "", DNS_TIMEOUT_MS: "2000", DNS_TRIES: "2" };
+  const saved = Object.fromEntries([...Object.keys(env), "DATA_DIR"].map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  const temp = makeTempDataDir("ec-bench-sweep-");
+  const rows: SweepBenchRow[] = [];
+  try {
+    insertDomains(names);
+    const resolver = createResolver([server.address]);
+    for (const concurrency of levels) {
+      let next = 0;
+      const answers = { cname: 0, none: 0 };
+      const stopFloor = rssSampler();
+      const floorStart = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < names.length) {
+            const name = names[next++];
+            await resolver.resolveCname(name).then(
+              () => answers.cname++,
+              () => answers.none++,
+            );
+          }
+        }),
+      );
+      const floorMs = performance.now() - floorStart;
+      rows.push({
+        kind: "floor",
+        server: serverName,
+        concurrency,
+        batch: "-",
+        domains: count,
+        wallMs: Math.round(floorMs),
+        perSecond: Math.round((count / floorMs) * 1000),
+        peakRssMiB: stopFloor(),
+        result: `CNAME ${answers.cname} · none ${answers.none}`,
+      });
+
+      rows.push(await measureSweep({ count, concurrency, batchSize: CHECK_BATCH_SIZE, serverName, resolver }));
+    }
+    // The same sweep writing one transaction per result, at the highest concurrency: what batching saves.
+    rows.push(await measureSweep({ count, concurrency: levels[levels.length - 1], batchSize: 1, serverName, resolver }));
+  } finally {
+    temp.cleanup();
+    await server.close();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    resetSettings();
+  }
+  return rows;
+}

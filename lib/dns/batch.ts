@@ -1,0 +1,119 @@
+import { writeTransaction } from "@/db";
+import {
+  claimDomain,
+  leaseMs,
+  observeClaim,
+  releaseClaim,
+  storeCheck,
+  type BatchCheckResult,
+  type DomainClaim,
+  type ObservedCheck,
+} from "./go-live";
+import { createResolver, type Resolver } from "./resolver";
+
+// Go-live checks of many domains for background sweeps (SPEC §3.5), with the same guarantees as `checkDomain` — each
+// domain is claimed by lease in a BEGIN IMMEDIATE transaction before it is observed, and stored by the same
+// `storeCheck` — but with one transaction per batch instead of two per domain: domains are claimed a batch at a time,
+// just before they are needed, resolved with bounded concurrency, and their results written a batch at a time.
+
+/** Results written per transaction (default); also the most domains claimed per transaction. */
+export const CHECK_BATCH_SIZE = 500;
+/** A partial batch of results is written once its oldest result has waited this long (ms). */
+const FLUSH_AFTER_MS = 250;
+
+type Done = { index: number; claim: DomainClaim; observed: ObservedCheck } | { index: number; claim: DomainClaim; error: unknown };
+
+/**
+ * Checks `ids` like `checkDomains` (results in the order of `ids`: a check, a skip, or `{ skipped: "failed", error }`)
+ * but batched: claims up to 2 × `concurrency` (default 32) domains per transaction (at most `batchSize`) as the
+ * resolvers run out of work, each lease lasting `leaseMs()` from its claim; observes through `resolver` (default:
+ * from the settings); and stores results in one transaction per `batchSize` (default 500) results (or after 250 ms,
+ * and at the end).
+ * `now` (default: the current time) is the check time of every result; `dueOnly` skips domains not due at `now`.
+ * A failed observation releases its lease; a failed write transaction reports its whole batch as failed (their
+ * leases then run out). Never rejects for a single domain's failure.
+ */
+export async function checkDomainsInBatches(
+  ids: number[],
+  options: { resolver?: Resolver; now?: Date; dueOnly?: boolean; concurrency?: number; batchSize?: number } = {},
+): Promise<BatchCheckResult[]> {
+  const now = options.now ?? new Date();
+  const resolver = options.resolver ?? createResolver();
+  const batchSize = Math.max(1, options.batchSize ?? CHECK_BATCH_SIZE);
+  const results: BatchCheckResult[] = new Array(ids.length);
+  const started = performance.now();
+  const queue: { index: number; claim: DomainClaim }[] = [];
+  let claimed = 0;
+  let done: Done[] = [];
+  let oldestDone = 0;
+
+  const workers = Math.max(1, Math.min(options.concurrency ?? 32, ids.length));
+  // Claim no more than two rounds of work ahead, so a claimed domain never waits in the queue long enough for its
+  // lease (sized for one slow check) to run out, even when every query times out.
+  const claimSize = Math.min(batchSize, 2 * workers);
+  const claimNext = () => {
+    const from = claimed;
+    claimed = Math.min(ids.length, claimed + claimSize);
+    // The lease runs from the moment of the claim, so domains claimed late in a long sweep are held as long.
+    const leaseUntil = new Date(now.getTime() + (performance.now() - started) + leaseMs());
+    try {
+      writeTransaction(() => {
+        for (let index = from; index < claimed; index++) {
+          const claim = claimDomain(ids[index], { now, leaseUntil, dueOnly: options.dueOnly });
+          if ("skipped" in claim) results[index] = { skipped: claim.skipped };
+          else queue.push({ index, claim });
+        }
+      });
+    } catch (error) {
+      queue.length = 0; // rolled back: nothing of this batch is ours
+      for (let index = from; index < claimed; index++) results[index] = failed(error);
+    }
+  };
+
+  const flush = () => {
+    const batch = done;
+    done = [];
+    if (batch.length === 0) return;
+    try {
+      const stored = writeTransaction(() =>
+        batch.map((item) => {
+          if ("error" in item) {
+            releaseClaim(item.claim);
+            return failed(item.error);
+          }
+          return storeCheck(item.claim, item.observed, now);
+        }),
+      );
+      batch.forEach((item, i) => (results[item.index] = stored[i]));
+    } catch (error) {
+      for (const item of batch) results[item.index] = failed(error);
+    }
+  };
+
+  const finish = (item: Done) => {
+    if (done.length === 0) oldestDone = performance.now();
+    done.push(item);
+    if (done.length >= batchSize || performance.now() - oldestDone >= FLUSH_AFTER_MS) flush();
+  };
+
+  const worker = async () => {
+    for (;;) {
+      while (queue.length === 0 && claimed < ids.length) claimNext(); // a batch may hold only skips
+      const next = queue.shift();
+      if (!next) return;
+      try {
+        finish({ ...next, observed: await observeClaim(next.claim, resolver) });
+      } catch (error) {
+        finish({ ...next, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, worker));
+  flush();
+  for (let index = 0; index < ids.length; index++) results[index] ??= failed(new Error("not checked")); // never a hole
+  return results;
+}
+
+function failed(error: unknown): BatchCheckResult {
+  return { skipped: "failed", error: error instanceof Error ? error.message : String(error) };
+}
