@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { requireUser, displayName } from "@/lib/auth/session";
 import { listAccountsOfUser } from "@/db/queries/accounts";
+import { isOperator } from "@/lib/ops/operator";
 import { AccountSwitcher } from "@/components/account-switcher";
 import { VerifyEmailBanner } from "./_components/verify-email-banner";
 import { logoutAction, resendVerificationAction } from "./actions";
@@ -21,6 +22,11 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
             <span className="hidden text-slate-600 sm:inline" title={user.email}>
               {displayName(user)}
             </span>
+            {isOperator(user) ? (
+              <Link href="/ops" className="rounded-md px-2.5 py-1.5 font-medium text-slate-700 hover:bg-slate-100">
+                Operations
+              </Link>
+            ) : null}
             <Link href="/settings" className="rounded-md px-2.5 py-1.5 font-medium text-slate-700 hover:bg-slate-100">
               Settings
             </Link>

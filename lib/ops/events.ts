@@ -1,0 +1,33 @@
+import { desc, lt } from "drizzle-orm";
+import { getDb } from "@/db";
+import { operatorEvents } from "@/db/schema";
+
+/** Kinds of operator actions (SPEC §3.2 "operator actions are recorded"). */
+export type OperatorAction = "ops.verify";
+
+/** Appends one row to the operator log: who (`operator` id and email, kept if the user goes), what, details, when. */
+export function recordOperatorEvent(entry: { operator: { id: number; email: string }; action: OperatorAction; data: unknown; at?: Date }): void {
+  getDb()
+    .insert(operatorEvents)
+    .values({
+      operatorUserId: entry.operator.id,
+      operatorEmail: entry.operator.email,
+      action: entry.action,
+      data: entry.data,
+      ...(entry.at ? { createdAt: entry.at } : {}),
+    })
+    .run();
+}
+
+export type OperatorEventRow = typeof operatorEvents.$inferSelect;
+
+/** A page of the operator log, newest first: `limit` rows (default 50) with ids below `beforeId` (keyset). */
+export function listOperatorEvents(params: { limit?: number; beforeId?: number | null } = {}): OperatorEventRow[] {
+  return getDb()
+    .select()
+    .from(operatorEvents)
+    .where(params.beforeId ? lt(operatorEvents.id, params.beforeId) : undefined)
+    .orderBy(desc(operatorEvents.id))
+    .limit(params.limit ?? 50)
+    .all();
+}

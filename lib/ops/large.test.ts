@@ -1,0 +1,80 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb } from "@/db";
+import { fillDomains } from "@/lib/testing/ops-fixtures";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import type { OpsFilter } from "./filters";
+import { getStatusCounts, listOpsDomains, opsPageQuery } from "./queries";
+
+// The one large test of the operator view: 100,000 domains over 1,000 accounts in a temporary SQLite file, filled
+// by raw SQL. Pages and counts must be right, and each read must stay fast (index ranges, not scans).
+const N = 100_000;
+const NONE: OpsFilter = { status: null, flagged: false, accountId: null, prefix: "", after: null, before: null };
+let temp: { cleanup: () => void };
+
+beforeAll(() => {
+  temp = makeTempDataDir("ec-ops-large-");
+  fillDomains({ accounts: 1000, domains: N });
+});
+afterAll(() => temp.cleanup());
+
+const hostnames = (where: string, limit = 50) =>
+  (getDb().all(sql.raw(`select hostname from domains where ${where} order by hostname limit ${limit}`)) as { hostname: string }[]).map((r) => r.hostname);
+
+/** Runs `fn` and returns its result with the time it took in milliseconds. */
+function timed<T>(fn: () => T): [T, number] {
+  const t0 = performance.now();
+  const value = fn();
+  return [value, performance.now() - t0];
+}
+
+describe(`/ops queries with ${N.toLocaleString("en")} domains`, () => {
+  it("counts per status come from the counters and equal count(*)", () => {
+    const [counts, ms] = timed(getStatusCounts);
+    expect(counts).toEqual({ pending: N / 5, live: N / 5, misconfigured: N / 5, nxdomain: N / 5, error: N / 5, flagged: N / 50, total: N });
+    const scanned = getDb().all(sql`select status, count(*) as n from domains group by status`) as { status: string; n: number }[];
+    for (const { status, n } of scanned) expect(counts[status as keyof typeof counts]).toBe(n);
+    expect(ms).toBeLessThan(500); // a loose bound (shared CI cores); the plans below are the real guarantee
+  });
+
+  it("renders the first page and the next one from the keyset cursor", () => {
+    const [first, ms] = timed(() => listOpsDomains(NONE));
+    expect(first.rows.map((r) => r.hostname)).toEqual(hostnames("1"));
+    expect(first).toMatchObject({ hasPrevious: false, hasNext: true });
+    expect(first.rows[0]).toMatchObject({ hostname: "d0000001.a2.test", accountName: "Account 2", applicationName: "App of Account 2", status: "live" });
+    const last = first.rows[49].hostname;
+    const second = listOpsDomains({ ...NONE, after: last });
+    expect(second.rows.map((r) => r.hostname)).toEqual(hostnames(`hostname > '${last}'`));
+    expect(second.hasPrevious).toBe(true);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it.each([
+    ["status", { ...NONE, status: "misconfigured" as const }, "status = 'misconfigured'"],
+    ["flagged", { ...NONE, flagged: true }, "flagged = 1"],
+    ["account", { ...NONE, accountId: 777 }, "account_id = 777"],
+    ["hostname prefix", { ...NONE, prefix: "d00420" }, "hostname like 'd00420%'"],
+    ["status + prefix", { ...NONE, status: "nxdomain" as const, prefix: "d0099" }, "status = 'nxdomain' and hostname like 'd0099%'"],
+  ])("filters by %s", (_name, filter, where) => {
+    const [page, ms] = timed(() => listOpsDomains(filter));
+    const want = hostnames(where);
+    expect(want.length).toBeGreaterThan(0);
+    expect(page.rows.map((r) => r.hostname)).toEqual(want);
+    expect(page.hasNext).toBe(hostnames(where, 51).length === 51);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it("keeps to its indexes once SQLite has statistics of the table (ANALYZE)", () => {
+    getDb().run(sql`analyze`);
+    const plan = (filter: OpsFilter) => {
+      const { sql: text, params } = opsPageQuery(filter, 51).toSQL();
+      return (getDb().$client.prepare(`explain query plan ${text}`).all(...(params as unknown[])) as { detail: string }[]).map((r) => r.detail).join(" | ");
+    };
+    expect(plan(NONE)).toMatch(/USING INDEX domains_hostname_unique/);
+    expect(plan({ ...NONE, status: "misconfigured", prefix: "d00" })).toMatch(/USING (COVERING )?INDEX domains_status_hostname_idx \(status=\? AND hostname>\? AND hostname<\?\)/);
+    expect(plan({ ...NONE, flagged: true, after: "d005" })).toMatch(/USING (COVERING )?INDEX domains_flagged_hostname_idx \(flagged=\? AND hostname>\?\)/);
+    expect(plan({ ...NONE, accountId: 7 })).toMatch(/USING (COVERING )?INDEX domains_account_hostname_idx \(account_id=\?\)/);
+    expect(plan({ ...NONE, prefix: "d0042" })).toMatch(/USING (COVERING )?INDEX domains_hostname_unique \(hostname>\? AND hostname<\?\)/);
+    for (const f of [NONE, { ...NONE, status: "live" as const }, { ...NONE, accountId: 3 }]) expect(plan(f)).not.toMatch(/TEMP B-TREE|SCAN domains(?! USING)/);
+  });
+});

@@ -1,0 +1,146 @@
+import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL } from "drizzle-orm";
+import { getDb } from "@/db";
+import { accounts, applications, domains, domainStatusCounts, memberships, DOMAIN_STATUSES, type DomainStatus } from "@/db/schema";
+import { OPS_PAGE_SIZE, type OpsFilter } from "./filters";
+
+// Reads of the operator view `/ops` (SPEC §3.5). Every read costs the same whatever the size of `domains`: counts
+// come from `domain_status_counts` (kept by triggers), pages are keyset ranges of one index ordered by hostname
+// ((status, hostname), (flagged, hostname), (account_id, hostname) or the unique hostname index), and names are
+// looked up by primary key for the rows of the page only.
+
+/** Domains per status plus `flagged` (a subset of the non-live ones) and `total`, platform-wide. */
+export type StatusCounts = Record<DomainStatus | "flagged" | "total", number>;
+
+/** Per-status domain counts from `domain_status_counts` (6 rows; O(1) in the number of domains). */
+export function getStatusCounts(): StatusCounts {
+  const counts = { pending: 0, live: 0, misconfigured: 0, nxdomain: 0, error: 0, flagged: 0, total: 0 } as StatusCounts;
+  for (const row of getDb().select().from(domainStatusCounts).all()) {
+    if (row.status in counts) counts[row.status as keyof StatusCounts] = row.count;
+  }
+  counts.total = DOMAIN_STATUSES.reduce((sum, s) => sum + counts[s], 0);
+  return counts;
+}
+
+/** One row of the `/ops` table. */
+export type OpsDomainRow = {
+  id: number;
+  hostname: string;
+  hostnameUnicode: string;
+  status: DomainStatus;
+  flagged: boolean;
+  lastCheckedAt: Date | null;
+  accountId: number;
+  accountName: string;
+  applicationId: number;
+  applicationName: string;
+};
+
+/** A page of `/ops`: rows in hostname order and whether rows exist before / after it under the same filter. */
+export type OpsPage = { rows: OpsDomainRow[]; hasPrevious: boolean; hasNext: boolean };
+
+/** Upper bound of a prefix range: every stored (ASCII) hostname starting with `prefix` sorts below it. */
+const prefixEnd = (prefix: string) => prefix + "\uffff";
+
+/** The WHERE conditions of a filter, without the cursor. */
+export function filterConditions(filter: Omit<OpsFilter, "after" | "before">): SQL[] {
+  const where: SQL[] = [];
+  if (filter.flagged) where.push(eq(domains.flagged, true));
+  else if (filter.status) where.push(eq(domains.status, filter.status));
+  if (filter.accountId !== null) where.push(eq(domains.accountId, filter.accountId));
+  if (filter.prefix) where.push(gte(domains.hostname, filter.prefix), lt(domains.hostname, prefixEnd(filter.prefix)));
+  return where;
+}
+
+/**
+ * The keyset query of one page (exported for the EXPLAIN QUERY PLAN test): domains only, `limit` rows from the
+ * cursor — ascending after `after` (or from the start), descending before `before`.
+ */
+export function opsPageQuery(filter: OpsFilter, limit: number) {
+  const where = filterConditions(filter);
+  if (filter.after) where.push(gt(domains.hostname, filter.after));
+  if (filter.before) where.push(lt(domains.hostname, filter.before));
+  return getDb()
+    .select({
+      id: domains.id,
+      hostname: domains.hostname,
+      hostnameUnicode: domains.hostnameUnicode,
+      status: domains.status,
+      flagged: domains.flagged,
+      lastCheckedAt: domains.lastCheckedAt,
+      accountId: domains.accountId,
+      applicationId: domains.applicationId,
+    })
+    .from(domains)
+    .where(and(...where))
+    .orderBy(filter.before ? desc(domains.hostname) : asc(domains.hostname))
+    .limit(limit);
+}
+
+/** Whether any domain under the filter sorts strictly before (`"before"`) or after (`"after"`) `hostname`. */
+function anyBeyond(filter: OpsFilter, side: "before" | "after", hostname: string): boolean {
+  const where = [...filterConditions(filter), side === "before" ? lt(domains.hostname, hostname) : gt(domains.hostname, hostname)];
+  return !!getDb()
+    .select({ id: domains.id })
+    .from(domains)
+    .where(and(...where))
+    .orderBy(side === "before" ? desc(domains.hostname) : asc(domains.hostname))
+    .limit(1)
+    .get();
+}
+
+/**
+ * One page (default 50 rows) of every domain of every account under `filter`, in hostname order, with its account
+ * and application names. Keyset pagination: pass the last hostname of a page as `after` for the next page, the
+ * first as `before` for the previous one. Cost: one index range of `pageSize + 1` rows, one index probe per
+ * direction, and two primary-key lookups for the names — independent of the number of domains.
+ */
+export function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_PAGE_SIZE): OpsPage {
+  const fetched = opsPageQuery(filter, pageSize + 1).all();
+  const more = fetched.length > pageSize;
+  const page = fetched.slice(0, pageSize);
+  if (filter.before) page.reverse();
+  let hasPrevious: boolean;
+  let hasNext: boolean;
+  if (page.length === 0) {
+    hasPrevious = !!filter.after;
+    hasNext = !!filter.before;
+  } else if (filter.before) {
+    hasPrevious = more;
+    hasNext = anyBeyond(filter, "after", page[page.length - 1].hostname);
+  } else {
+    hasNext = more;
+    hasPrevious = !!filter.after && anyBeyond(filter, "before", page[0].hostname);
+  }
+  const db = getDb();
+  const accountIds = [...new Set(page.map((r) => r.accountId))];
+  const applicationIds = [...new Set(page.map((r) => r.applicationId))];
+  const accountNames = new Map(
+    accountIds.length ? db.select({ id: accounts.id, name: accounts.name }).from(accounts).where(inArray(accounts.id, accountIds)).all().map((a) => [a.id, a.name]) : [],
+  );
+  const applicationNames = new Map(
+    applicationIds.length
+      ? db.select({ id: applications.id, name: applications.name }).from(applications).where(inArray(applications.id, applicationIds)).all().map((a) => [a.id, a.name])
+      : [],
+  );
+  return {
+    rows: page.map((r) => ({ ...r, accountName: accountNames.get(r.accountId) ?? "", applicationName: applicationNames.get(r.applicationId) ?? "" })),
+    hasPrevious,
+    hasNext,
+  };
+}
+
+/** The name of an account (for the "Account" filter's caption), or null when there is none with that id. */
+export function getAccountName(accountId: number): string | null {
+  return getDb().select({ name: accounts.name }).from(accounts).where(eq(accounts.id, accountId)).get()?.name ?? null;
+}
+
+/** Which of `accountIds` the user is a member of (to link application names only where the user may open them). */
+export function memberAccountIds(userId: number, accountIds: number[]): Set<number> {
+  if (accountIds.length === 0) return new Set();
+  const rows = getDb()
+    .select({ accountId: memberships.accountId })
+    .from(memberships)
+    .where(and(eq(memberships.userId, userId), inArray(memberships.accountId, accountIds)))
+    .all();
+  return new Set(rows.map((r) => r.accountId));
+}
