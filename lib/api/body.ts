@@ -1,0 +1,58 @@
+import { ApiProblem } from "./problem";
+
+/** Largest request body the API reads, in bytes (a JSON Patch or a create request is far smaller). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** True for `application/json` and any `+json` media type (RFC 6839), e.g. `application/json-patch+json`. */
+export function isJsonMediaType(contentType: string | null): boolean {
+  const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
+
+/**
+ * Reads and parses a JSON request body of at most `limit` bytes. The stream itself is counted (a missing or
+ * lying `Content-Length` does not help), and reading stops at the limit. Problems: `unsupported-media-type` (not
+ * JSON), `body-too-large`, `malformed-json` (not UTF-8 JSON, or empty). Returns the parsed value. With `optional`,
+ * a request without Content-Type and without a body gives `undefined`.
+ */
+export async function readJsonBody(request: Request, limit = MAX_BODY_BYTES, options: { optional?: boolean } = {}): Promise<unknown> {
+  const contentType = request.headers.get("content-type");
+  const mayBeAbsent = options.optional === true && !contentType;
+  if (!mayBeAbsent && !isJsonMediaType(contentType)) {
+    throw new ApiProblem("unsupported-media-type", "Send the body as JSON with Content-Type: application/json.");
+  }
+  const tooLarge = () => new ApiProblem("body-too-large", `The request body is larger than ${limit / 1024} KiB.`);
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new ApiProblem("malformed-json", "The request body is not UTF-8 text.");
+  }
+  if (mayBeAbsent) {
+    if (size === 0) return undefined;
+    throw new ApiProblem("unsupported-media-type", "Send the body as JSON with Content-Type: application/json.");
+  }
+  if (!text.trim()) throw new ApiProblem("malformed-json", "The request body is empty: send a JSON document.");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ApiProblem("malformed-json", `The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,101 @@
+import "server-only";
+import { asc, inArray, sql } from "drizzle-orm";
+import { getDb } from "@/db";
+import { applications, environments } from "@/db/schema";
+import { listAccountsOfUser } from "@/db/queries/accounts";
+import { accountNameField } from "@/lib/accounts/fields";
+import { apiAccount, requireWritableToken } from "../access";
+import { defineOperation } from "../operation";
+import { accountGraphSchema, accountSchema, createAccountResponseSchema } from "../schemas";
+import { hrefs, toAccount } from "../serialize";
+import { z } from "../zod";
+import { accountRow, applicationFields, createApplicationForCaller } from "./create-application";
+import { accountParams } from "./params";
+
+// Accounts (Section: AccountApiController): the token user's accounts, their graph, one account, and creating an
+// account together with its first application.
+
+export const accountOperations = [
+  defineOperation({
+    operationId: "accountList",
+    method: "get",
+    path: "/account",
+    tags: ["Account"],
+    summary: "The accounts of the token's user, with their role in each.",
+    responses: { 200: { description: "Available accounts", schema: z.array(accountSchema) } },
+    handle: ({ caller }) => ({ status: 200, body: listAccountsOfUser({ userId: caller.user.id }).map((a) => toAccount(a, a.role)) }),
+  }),
+
+  defineOperation({
+    operationId: "accountGraph",
+    method: "get",
+    path: "/account/graph",
+    tags: ["Account"],
+    summary: "The token user's accounts with their applications and environments.",
+    responses: { 200: { description: "Accounts, applications and environments", schema: z.array(accountGraphSchema) } },
+    handle: ({ caller }) => {
+      const accounts = listAccountsOfUser({ userId: caller.user.id });
+      const ids = accounts.map((a) => a.id);
+      const db = getDb();
+      const apps = ids.length ? db.select().from(applications).where(inArray(applications.accountId, ids)).orderBy(asc(applications.id)).all() : [];
+      const envs = ids.length
+        ? db.select().from(environments).where(inArray(environments.accountId, ids)).orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name)).all()
+        : [];
+      const body = accounts.map((a) => ({
+        id: a.id,
+        href: hrefs.account(a.id),
+        account_name: a.name,
+        applications: apps
+          .filter((app) => app.accountId === a.id)
+          .map((app) => ({
+            id: app.id,
+            href: hrefs.application(a.id, app.id),
+            application_name: app.name,
+            environments: envs.filter((e) => e.applicationId === app.id).map((e) => ({ id: e.id, environment_name: e.name })),
+          })),
+      }));
+      return { status: 200, body };
+    },
+  }),
+
+  defineOperation({
+    operationId: "accountCreate",
+    method: "post",
+    path: "/account/create",
+    tags: ["Account"],
+    summary: "Creates an account (the token's user is its owner) and its first application, as one unit.",
+    description: "The application gets its Production environment, domain and repository (SPEC §3.3); if any part fails, nothing is left.",
+    write: true,
+    body: z.strictObject({ name: accountNameField.meta({ description: "Account name (1–80 characters)." }), ...applicationFields }).openapi("AccountCreateRequest"),
+    problems: ["conflict"],
+    responses: { 200: { description: "The new account and its application", schema: createAccountResponseSchema } },
+    handle: async ({ caller, body }) => {
+      requireWritableToken(caller, "create accounts");
+      const created = await createApplicationForCaller(caller, { newName: body.name }, body);
+      const account = accountRow(created.account.id) ?? created.account;
+      return {
+        status: 200,
+        body: {
+          id: account.id,
+          href: hrefs.account(account.id),
+          account_name: account.name,
+          applications: [{ id: created.application.id, href: hrefs.application(account.id, created.application.id), application_name: created.application.name }],
+        },
+      };
+    },
+  }),
+
+  defineOperation({
+    operationId: "accountGet",
+    method: "get",
+    path: "/account/{accountId}",
+    tags: ["Account"],
+    summary: "One account.",
+    params: accountParams,
+    responses: { 200: { description: "The account object", schema: accountSchema } },
+    handle: ({ caller, params }) => {
+      const access = apiAccount(caller, params.accountId, "account.read", "see this account");
+      return { status: 200, body: toAccount(access.account, access.role) };
+    },
+  }),
+];

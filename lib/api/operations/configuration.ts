@@ -1,0 +1,108 @@
+import "server-only";
+import jsonPatch, { type Operation as PatchOperation } from "fast-json-patch";
+import { repositoryPath } from "@/lib/applications/repository";
+import { actorOf } from "@/lib/environments/access";
+import { CONFIG_FILE } from "@/lib/environments/commit";
+import { saveFile } from "@/lib/environments/edit";
+import { readBlobAt } from "@/lib/git/commit";
+import { resolveBranch } from "@/lib/git/refs";
+import { apiEnvironment } from "../access";
+import { defineOperation } from "../operation";
+import { ApiProblem, notFoundProblem } from "../problem";
+import { environmentConfigurationSchema, patchRequestSchema } from "../schemas";
+import { z } from "../zod";
+import { environmentParams } from "./params";
+
+// An environment's `section.config.json` (SPEC §3.4, §5; Section: getConfiguration / patchConfiguration). GET
+// answers the file at the branch head with the commit as `ETag`; PATCH applies an RFC 6902 JSON Patch to it and
+// commits the result through the editor's own path (lib/environments/edit `saveFile`: the one validator, a
+// compare-and-swap on the branch, the audit row) — `If-Match: <commit>` is required so a stale patch is refused.
+
+const etagHeader = { ETag: { description: "The branch head the configuration was read at (a commit id, quoted).", schema: z.string() } };
+
+/** The commit of an `If-Match` value: `"<sha>"`, `<sha>` or `W/"<sha>"` is not accepted (strong only); null when absent. */
+function ifMatchCommit(value: string | null): string | null {
+  if (value === null) return null;
+  const match = /^\s*"?([0-9a-f]{40}|[0-9a-f]{64})"?\s*$/.exec(value);
+  if (!match) throw new ApiProblem("precondition-failed", "If-Match must be the commit id of the configuration you changed (the ETag of GET …/configuration).");
+  return match[1];
+}
+
+async function readConfig(repoDir: string, branch: string): Promise<{ head: string; config: Record<string, unknown> }> {
+  const repoPath = repositoryPath({ repoDir });
+  const head = await resolveBranch(repoPath, branch);
+  if (!head) throw notFoundProblem();
+  const blob = await readBlobAt(repoPath, head, CONFIG_FILE);
+  if (!blob) throw notFoundProblem();
+  return { head, config: JSON.parse(blob.content.toString("utf8").replace(/^\uFEFF/, "")) as Record<string, unknown> };
+}
+
+export const configurationOperations = [
+  defineOperation({
+    operationId: "getConfiguration",
+    method: "get",
+    path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/configuration",
+    tags: ["Configuration"],
+    summary: "The environment's `section.config.json` at its branch head; `ETag` is that commit.",
+    params: environmentParams,
+    responses: { 200: { description: "Environment configuration", schema: environmentConfigurationSchema, headers: etagHeader } },
+    handle: async ({ caller, params }) => {
+      const { application, environment } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "account.read", "see the configuration");
+      const { head, config } = await readConfig(application.repoDir, environment.name);
+      return { status: 200, body: config, headers: { etag: `"${head}"` } };
+    },
+  }),
+
+  defineOperation({
+    operationId: "patchConfiguration",
+    method: "patch",
+    path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/configuration",
+    tags: ["Configuration"],
+    summary: "Applies an RFC 6902 JSON Patch to `section.config.json` and commits it, validated as in the editor.",
+    description:
+      "`If-Match: <commit>` (the ETag of the GET) is required (428 without it); if the branch moved since, 412 and nothing is written. A patch that cannot be applied is 422 `patch-failed`; a result the validator refuses is 422 `invalid-configuration` with `issues` (key paths). A patch that changes nothing commits nothing.",
+    params: environmentParams,
+    headers: z.object({ "If-Match": z.string().openapi({ description: "The commit the patch was written against (ETag of the GET)." }) }),
+    write: true,
+    body: patchRequestSchema,
+    bodyContentType: "application/json-patch+json",
+    problems: ["precondition-failed", "precondition-required", "patch-failed", "invalid-configuration"],
+    responses: { 200: { description: "The configuration after the patch; `ETag` is the new commit", schema: environmentConfigurationSchema, headers: etagHeader } },
+    handle: async ({ caller, params, body, request }) => {
+      const { application, environment, user } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "config.edit", "edit the configuration");
+      const expected = ifMatchCommit(request.headers.get("if-match"));
+      if (!expected) throw new ApiProblem("precondition-required", "Send If-Match with the commit of the configuration you changed (the ETag of GET …/configuration).");
+      const { head, config } = await readConfig(application.repoDir, environment.name);
+      if (head !== expected) {
+        throw new ApiProblem("precondition-failed", `The ${environment.name} configuration changed since ${expected.slice(0, 7)}; read it again and re-apply your patch.`, { headers: { etag: `"${head}"` } });
+      }
+      let patched: unknown;
+      try {
+        patched = jsonPatch.applyPatch(config, body as PatchOperation[], true, false, true).newDocument;
+      } catch (error) {
+        const e = error as { name?: string; message?: string; index?: number };
+        const where = typeof e.index === "number" ? ` (operation ${e.index})` : "";
+        throw new ApiProblem("patch-failed", `The patch cannot be applied${where}: ${String(e.message ?? "").split("\n")[0]}`);
+      }
+      const result = await saveFile({
+        application,
+        environment,
+        actor: actorOf(user),
+        path: CONFIG_FILE,
+        content: JSON.stringify(patched, null, 2) + "\n",
+        baseCommit: head,
+        message: `Update ${CONFIG_FILE} (API)`,
+      });
+      if (!result.ok) {
+        if (result.code === "unchanged") return { status: 200, body: config, headers: { etag: `"${head}"` } };
+        if (result.code === "invalid") {
+          const errors = result.issues.map((i) => ({ field: i.path, message: i.message }));
+          throw new ApiProblem("invalid-configuration", `${result.message} ${errors.map((e) => `${e.field || "(file)"}: ${e.message}`).join("; ")}`, { extensions: { issues: result.issues, errors } });
+        }
+        if (result.code === "stale") throw new ApiProblem("precondition-failed", `The ${environment.name} configuration changed meanwhile; nothing was written.`, { headers: { etag: `"${result.head}"` } });
+        throw new ApiProblem("patch-failed", result.message);
+      }
+      return { status: 200, body: patched, headers: { etag: `"${result.commit}"` } };
+    },
+  }),
+];

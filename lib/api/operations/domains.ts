@@ -1,0 +1,167 @@
+import "server-only";
+import { eq } from "drizzle-orm";
+import { getDb } from "@/db";
+import { domains, type DomainStatus } from "@/db/schema";
+import { canVerifyNow, checkDomain, resolvesToEdge } from "@/lib/dns/go-live";
+import { addDomain, removeDomain } from "@/lib/domains/manage";
+import { summariseEnvironment } from "@/lib/domains/summary";
+import { actorOf } from "@/lib/environments/access";
+import { normaliseHostname } from "@/lib/hostname";
+import { apiDomain, apiEnvironment } from "../access";
+import { defineOperation } from "../operation";
+import { linkHeader, page, pageQuerySchema } from "../pagination";
+import { ApiProblem, notFoundProblem, validationProblem } from "../problem";
+import { domainCheckSchema, domainDetailSchema, domainEngagedSchema, environmentEngagedSchema, environmentSummarySchema } from "../schemas";
+import { checksPage, domainsOfEnvironment, toCheck, toDomainDetail, toEnvironmentSummary } from "../serialize";
+import { z } from "../zod";
+import { accountDomainParams, environmentDomainParams, environmentParams } from "./params";
+
+// Domains and go-live (SPEC §3.5; Section: DomainApiController, EnvironmentApiController): add and remove a domain
+// on an environment; a domain's full status, found records and check history; `verifyEngaged` (check now, at most
+// once per 10 s per domain as "Verify now") and `engaged` (last known).
+
+type DomainRow = typeof domains.$inferSelect;
+
+/** Runs the go-live check of a domain now unless it ran in the last 10 s (or is running): the domain row after it. */
+async function verifyNow(domain: DomainRow): Promise<{ domain: DomainRow; checked: boolean }> {
+  if (!canVerifyNow(domain)) return { domain, checked: false };
+  const result = await checkDomain(domain.id);
+  if (result.skipped === "not-found") throw notFoundProblem();
+  const fresh = getDb().select().from(domains).where(eq(domains.id, domain.id)).get();
+  if (!fresh) throw notFoundProblem();
+  return { domain: fresh, checked: !result.skipped };
+}
+
+export const domainOperations = [
+  defineOperation({
+    operationId: "environmentAddDomain",
+    method: "post",
+    path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/domain/{hostName}",
+    tags: ["Domain"],
+    summary: "Adds a domain to the environment (normalised, unique platform-wide). It goes live once its DNS points at the edge.",
+    params: environmentDomainParams,
+    write: true,
+    problems: ["conflict"],
+    responses: { 200: { description: "Environment Summary", schema: environmentSummarySchema } },
+    handle: async ({ caller, params }) => {
+      const { environment, user } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "domain.manage", "add domains");
+      const host = normaliseHostname(params.hostName);
+      if (!host.ok) throw validationProblem([{ field: "hostName", message: host.message }]);
+      const result = addDomain({
+        environment,
+        actor: actorOf(user),
+        hostname: { hostname: host.hostname, unicode: host.unicode, isApex: host.isApex },
+        ownershipRequired: await resolvesToEdge(host.hostname),
+      });
+      if (!result.ok) {
+        if (result.code === "taken") throw new ApiProblem("conflict", result.message, { extensions: { errors: [{ field: "hostName", message: result.message }] } });
+        throw notFoundProblem();
+      }
+      return { status: 200, body: toEnvironmentSummary(environment) };
+    },
+  }),
+
+  defineOperation({
+    operationId: "environmentRemoveDomain",
+    method: "delete",
+    path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/domain/{hostName}",
+    tags: ["Domain"],
+    summary: "Removes a domain from the environment, which frees the hostname.",
+    params: environmentDomainParams,
+    write: true,
+    responses: { 200: { description: "Environment Summary", schema: environmentSummarySchema } },
+    handle: ({ caller, params }) => {
+      const { environment, user } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "domain.manage", "remove domains");
+      const { domain } = apiDomain(caller, params.accountId, params.hostName, "domain.manage", "remove domains");
+      if (domain.environmentId !== environment.id) throw notFoundProblem();
+      const result = removeDomain({ domainId: domain.id, actor: actorOf(user) });
+      if (!result.ok) throw notFoundProblem();
+      return { status: 200, body: toEnvironmentSummary(environment) };
+    },
+  }),
+
+  defineOperation({
+    operationId: "domainGet",
+    method: "get",
+    path: "/account/{accountId}/domain/{hostName}",
+    tags: ["Domain"],
+    summary: "A domain's full go-live status: the records to create and what the latest check found.",
+    params: accountDomainParams,
+    responses: { 200: { description: "The domain", schema: domainDetailSchema } },
+    handle: ({ caller, params }) => {
+      const { domain } = apiDomain(caller, params.accountId, params.hostName, "account.read", "see domains");
+      return { status: 200, body: toDomainDetail(domain) };
+    },
+  }),
+
+  defineOperation({
+    operationId: "domainHistory",
+    method: "get",
+    path: "/account/{accountId}/domain/{hostName}/history",
+    tags: ["Domain"],
+    summary: "A domain's go-live checks, newest first (paginated; the last 50 are kept).",
+    params: accountDomainParams,
+    query: pageQuerySchema,
+    responses: { 200: { description: "Checks", schema: z.array(domainCheckSchema), headers: linkHeader } },
+    handle: ({ caller, params, query, url }) => {
+      const { domain } = apiDomain(caller, params.accountId, params.hostName, "account.read", "see domains");
+      const rows = checksPage(domain.id, query.cursor ? Number(query.cursor) : null, query.limit);
+      const { items, headers } = page(rows, query.limit, url, (c) => c.id);
+      return { status: 200, body: items.map(toCheck), headers };
+    },
+  }),
+
+  defineOperation({
+    operationId: "verifyEngaged",
+    method: "get",
+    path: "/account/{accountId}/domain/{hostName}/verifyEngaged",
+    tags: ["Domain"],
+    summary: "Checks now whether the domain routes through the edge (\"Verify now\"; at most once per 10 s per domain).",
+    description: "Within 10 s of the previous check (or while one runs) the last known state is answered with `checked: false`.",
+    params: accountDomainParams,
+    write: true,
+    responses: { 200: { description: "Whether the domain is live, with its full status", schema: domainEngagedSchema } },
+    handle: async ({ caller, params }) => {
+      const found = apiDomain(caller, params.accountId, params.hostName, "domain.verify", "verify domains");
+      const { domain, checked } = await verifyNow(found.domain);
+      const live = domain.status === "live";
+      return { status: 200, body: { is_engaged: live, hostnames: { [domain.hostname]: live }, checked, domain: toDomainDetail(domain) } };
+    },
+  }),
+
+  defineOperation({
+    operationId: "environmentVerifyEngaged",
+    method: "get",
+    path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/verifyEngaged",
+    tags: ["Environment", "Domain"],
+    summary: "Checks every domain of the environment now (each at most once per 10 s) and says whether all are live.",
+    params: environmentParams,
+    write: true,
+    responses: { 200: { description: "Whether the environment routes through the edge", schema: environmentEngagedSchema } },
+    handle: async ({ caller, params }) => {
+      const { environment } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "domain.verify", "verify domains");
+      const rows = [];
+      for (const d of domainsOfEnvironment(environment.id)) rows.push((await verifyNow(d)).domain);
+      return { status: 200, body: engaged(rows) };
+    },
+  }),
+
+  defineOperation({
+    operationId: "environmentFetchEngaged",
+    method: "get",
+    path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/engaged",
+    tags: ["Environment", "Domain"],
+    summary: "The last known state of the environment's domains, without checking again.",
+    params: environmentParams,
+    responses: { 200: { description: "Whether the environment routes through the edge", schema: environmentEngagedSchema } },
+    handle: ({ caller, params }) => {
+      const { environment } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "account.read", "see domains");
+      return { status: 200, body: engaged(domainsOfEnvironment(environment.id)) };
+    },
+  }),
+];
+
+function engaged(rows: DomainRow[]) {
+  const status = summariseEnvironment(rows.map((d) => d.status as DomainStatus));
+  return { is_engaged: status.total > 0 && status.live === status.total, status, domains: rows.map(toDomainDetail) };
+}

@@ -1,0 +1,19 @@
+import { accountOperations } from "./accounts";
+import { applicationOperations } from "./applications";
+import { configurationOperations } from "./configuration";
+import { domainOperations } from "./domains";
+import { environmentOperations } from "./environments";
+import { memberOperations } from "./members";
+import type { Operation } from "../operation";
+import { openapiOperation } from "./openapi";
+
+/** Every operation of REST API v1 (SPEC §3.6): the router serves them and the OpenAPI document describes them. */
+export const operations: Operation[] = [
+  ...accountOperations,
+  ...memberOperations,
+  ...applicationOperations,
+  ...environmentOperations,
+  ...domainOperations,
+  ...configurationOperations,
+  openapiOperation,
+];

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Creates an application through REST API v1 and waits until its domain is live (SPEC §3.6, §3.5).
+# Usage: EC_TOKEN=ec_… scripts/api-go-live.sh <console URL> <account id> <hostname> <origin>
+# Needs curl and jq. Set the hostname's DNS (the CNAME it prints) while it waits.
+set -eu
+base="$1/api/v1"; account="$2"; hostname="$3"; origin="$4"
+auth="Authorization: Bearer $EC_TOKEN"
+
+app=$(curl -sS --fail-with-body -H "$auth" -H "Content-Type: application/json" \
+  -d "{\"hostname\": \"$hostname\", \"origin\": \"$origin\"}" "$base/account/$account/application/create")
+app_id=$(echo "$app" | jq -r .id)
+cname=$(curl -sS --fail-with-body -H "$auth" "$base/account/$account/application/$app_id/environment/Production" | jq -r '.domains[0].cname')
+echo "Created application $app_id. Point DNS: $hostname CNAME $cname"
+
+while :; do
+  state=$(curl -sS --fail-with-body -H "$auth" "$base/account/$account/domain/$hostname/verifyEngaged")
+  if [ "$(echo "$state" | jq -r .is_engaged)" = "true" ]; then echo "$hostname is live."; break; fi
+  echo "$hostname: $(echo "$state" | jq -r '.domain.status') — $(echo "$state" | jq -r '.domain.last_check.found.explanation // "not checked yet"')"
+  sleep 10  # "Verify now" runs at most once per 10 s per domain
+done
