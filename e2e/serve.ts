@@ -12,15 +12,19 @@ const next = path.join(root, "node_modules", ".bin", "next");
 
 /**
  * Rate limits of the e2e console: generous for every kind (all specs share one client IP), except the login limit
- * per email, which e2e/mail.spec.ts exceeds with a dedicated address. Small limits are tested by unit tests.
+ * per email, which e2e/mail.spec.ts exceeds with a dedicated address, and the two-factor limit per user (default). Small limits are tested by unit tests.
  */
 function rateLimitEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const kind of ["LOGIN", "SIGNUP", "RESET", "INVITE", "VERIFY_RESEND"]) {
+  for (const kind of ["LOGIN", "SIGNUP", "RESET", "INVITE", "VERIFY_RESEND", "REAUTH"]) {
     env[`RATE_LIMIT_${kind}_PER_IP`] = String(E2E.generousRateLimit);
     env[`RATE_LIMIT_${kind}_PER_EMAIL`] = String(E2E.generousRateLimit);
   }
   env.RATE_LIMIT_LOGIN_PER_EMAIL = String(E2E.loginLimitPerEmail);
+  env.RATE_LIMIT_API_PER_TOKEN = String(E2E.apiRateLimitPerToken);
+  env.RATE_LIMIT_API_WINDOW_SECONDS = "60";
+  // Two-factor codes: generous per IP, the default per user (5 wrong codes), which e2e/two-factor.spec.ts exceeds.
+  env.RATE_LIMIT_TWO_FACTOR_PER_IP = String(E2E.generousRateLimit);
   return env;
 }
 
@@ -46,6 +50,8 @@ async function main() {
     EDGE_CNAME_SUFFIX: E2E.edgeCnameSuffix,
     EDGE_IPV4: E2E.edgeIpv4,
     SMTP_URL: smtp.smtpUrl,
+    // Operators of the e2e console (e2e/ops.spec.ts signs up with these; only a verified one may open /ops).
+    OPERATOR_EMAILS: E2E.operatorEmails.join(","),
     // Background re-checks once an hour: journeys expect a new domain to stay "Pending" until they press Verify now.
     CHECK_INTERVAL_SECONDS: "3600",
     ...rateLimitEnv(),

@@ -1,7 +1,9 @@
 import "server-only";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
-import { emailTokens, users, type EmailTokenKind } from "@/db/schema";
+import { emailTokens, userSessions, users, type EmailTokenKind } from "@/db/schema";
+import { recordSecurityEvent } from "@/lib/security-log/record";
+import type { RequestInfo } from "@/lib/security-log/request-info";
 import { hashToken, newLinkToken } from "@/lib/tokens";
 import type { UserRow } from "./users";
 
@@ -81,10 +83,11 @@ export function redeemVerifyEmailToken(params: { token: string; now?: Date }): E
 
 /**
  * Uses a `reset-password` token: in one transaction marks it used, deletes the user's other unused reset tokens,
- * stores `passwordHash`, bumps `sessionVersion` (every existing session ends) and marks the address verified (the
- * link proved the mailbox). Returns the check made inside the transaction; only `valid` changed anything.
+ * stores `passwordHash`, bumps `sessionVersion` and revokes every session row (every existing session ends), marks
+ * the address verified (the link proved the mailbox) and records `password.reset` in the security log. Returns the
+ * check made inside the transaction; only `valid` changed anything.
  */
-export function redeemResetPasswordToken(params: { token: string; passwordHash: string; now?: Date }): EmailTokenCheck {
+export function redeemResetPasswordToken(params: { token: string; passwordHash: string; now?: Date; request?: RequestInfo }): EmailTokenCheck {
   const now = params.now ?? new Date();
   return writeTransaction((tx) => {
     const found = check(tx, params.token, "reset-password", now);
@@ -103,6 +106,12 @@ export function redeemResetPasswordToken(params: { token: string; passwordHash: 
       .where(eq(users.id, found.user.id))
       .returning()
       .get();
+    const revoked = tx
+      .update(userSessions)
+      .set({ revokedAt: now })
+      .where(and(eq(userSessions.userId, found.user.id), isNull(userSessions.revokedAt)))
+      .run().changes;
+    recordSecurityEvent(tx, { userId: found.user.id, kind: "password.reset", ...params.request, data: { revoked }, at: now });
     return { ...found, user };
   });
 }

@@ -116,7 +116,7 @@ describe("deleteAccount", () => {
     expect(folders(repositoriesDir())).toHaveLength(3);
 
     const result = deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: " Acme " });
-    expect(result).toEqual({ ok: true, accountName: "Acme", applications: 2, hostnames: ["www.acme.test", "shop.acme.test"] });
+    expect(result).toEqual({ ok: true, accountName: "Acme", applications: 2, hostnames: ["shop.acme.test", "www.acme.test"] });
     expect(counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, dnsChecks: 1, invitations: 0, auditEvents: 1 });
     expect(folders(repositoriesDir())).toEqual([s.keep.repoDir]);
     expect(folders(trashDir())).toEqual([]);

@@ -1,13 +1,13 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, domains, users } from "@/db/schema";
 import { can } from "@/lib/auth/permissions";
 import { settings } from "@/lib/config";
 import { repositoryPath } from "@/lib/applications/repository";
-import { forbidden, NOT_FOUND, roleIn, type Actor, type Refusal } from "@/lib/members/common";
+import { forbidden, NOT_FOUND, actorRoleIn, type Actor, type Refusal } from "@/lib/members/common";
 
 // Deleting an account (SPEC §3.2) with everything it owns, all or nothing across the database and the disk:
 //   1. move each application's repository into a fresh staging folder `DATA_DIR/trash/<uuid>/` (rename is atomic);
@@ -41,7 +41,7 @@ export type DeleteAccountSeams = {
 export function deleteAccount(params: { accountId: number; actor: Actor; confirmName: string }, seams: DeleteAccountSeams = {}): DeleteAccountResult {
   const rename = seams.rename ?? fs.renameSync;
   const db = getDb();
-  const role = roleIn(db, params.accountId, params.actor.id);
+  const role = actorRoleIn(db, params.accountId, params.actor.id);
   const account = role ? db.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
   if (!role || !account) return NOT_FOUND;
   if (!can(role, "account.delete")) return forbidden(role, "delete the account", "account.delete");
@@ -74,7 +74,7 @@ export function deleteAccount(params: { accountId: number; actor: Actor; confirm
       moved.push({ from, to });
     }
     result = writeTransaction((tx): DeleteAccountResult => {
-      const current = roleIn(tx, account.id, params.actor.id);
+      const current = actorRoleIn(tx, account.id, params.actor.id);
       if (!current) return NOT_FOUND;
       if (!can(current, "account.delete")) return forbidden(current, "delete the account", "account.delete");
       const now = tx.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
@@ -82,7 +82,7 @@ export function deleteAccount(params: { accountId: number; actor: Actor; confirm
       if (now.some((a) => !staged.has(a.repoDir))) {
         return { ok: false, code: "invalid", message: "An application was created in this account meanwhile. Try again." };
       }
-      const hostnames = tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.accountId, account.id)).all();
+      const hostnames = tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.accountId, account.id)).orderBy(asc(domains.hostname)).all();
       tx.update(users).set({ lastAccountId: null }).where(eq(users.lastAccountId, account.id)).run();
       tx.delete(accounts).where(eq(accounts.id, account.id)).run();
       seams.afterDelete?.();

@@ -3,7 +3,7 @@ import { writeTransaction } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { can } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
-import { forbidden, NOT_FOUND, roleIn, type Actor, type Refusal } from "@/lib/members/common";
+import { forbidden, NOT_FOUND, actorRoleIn, type Actor, type Refusal } from "@/lib/members/common";
 
 // Account settings (SPEC §3.2): rename and transfer of ownership, each one transaction with its checks and audit row.
 
@@ -15,7 +15,7 @@ export type SettingsResult = { ok: true; accountId: number } | Refusal;
  */
 export function renameAccount(params: { accountId: number; actor: Actor; name: string }): SettingsResult {
   return writeTransaction((tx): SettingsResult => {
-    const role = roleIn(tx, params.accountId, params.actor.id);
+    const role = actorRoleIn(tx, params.accountId, params.actor.id);
     const account = role ? tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
     if (!role || !account) return NOT_FOUND;
     if (!can(role, "account.rename")) return forbidden(role, "rename the account", "account.rename");
@@ -41,7 +41,7 @@ export function renameAccount(params: { accountId: number; actor: Actor; name: s
  */
 export function transferOwnership(params: { accountId: number; actor: Actor; toUserId: number }): SettingsResult {
   return writeTransaction((tx): SettingsResult => {
-    const role = roleIn(tx, params.accountId, params.actor.id);
+    const role = actorRoleIn(tx, params.accountId, params.actor.id);
     if (!role) return NOT_FOUND;
     if (!can(role, "owner.grant")) return forbidden(role, "transfer ownership", "owner.grant");
     const target = tx

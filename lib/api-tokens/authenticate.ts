@@ -1,6 +1,8 @@
 import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { getDb } from "@/db";
 import { apiTokens, users } from "@/db/schema";
+import { recordSecurityEvent } from "@/lib/security-log/record";
+import type { RequestInfo } from "@/lib/security-log/request-info";
 import { hashToken } from "@/lib/tokens";
 import { API_TOKEN_PATTERN, apiTokenColumns, tokenState, type ApiToken } from "./tokens";
 
@@ -14,9 +16,11 @@ export type TokenUser = typeof users.$inferSelect;
  * The user and token for a presented API token value (SPEC §3.6), or null when the value is malformed (not
  * `ec_` + 43 base64url characters), unknown, revoked or expired, or its user is gone. Looks the token up by its
  * SHA-256 only. Records `lastUsedAt = now` when it was never set or is older than a minute (one conditional
- * UPDATE, so concurrent requests do not pile up writes). The token acts with its user's current roles.
+ * UPDATE, so concurrent requests do not pile up writes), and with it `token.use` in the user's security log (so at
+ * most one row per token per minute; `options.request` gives its IP and User-Agent). The token acts with its
+ * user's current roles.
  */
-export function authenticateToken(value: string, options: { now?: Date } = {}): { user: TokenUser; token: ApiToken } | null {
+export function authenticateToken(value: string, options: { now?: Date; request?: RequestInfo } = {}): { user: TokenUser; token: ApiToken } | null {
   if (typeof value !== "string" || !API_TOKEN_PATTERN.test(value)) return null;
   const now = options.now ?? new Date();
   const db = getDb();
@@ -34,5 +38,13 @@ export function authenticateToken(value: string, options: { now?: Date } = {}): 
     .set({ lastUsedAt: now })
     .where(and(eq(apiTokens.id, row.token.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale))))
     .run();
-  return { user: row.user, token: touched.changes > 0 ? { ...row.token, lastUsedAt: now } : row.token };
+  if (touched.changes === 0) return { user: row.user, token: row.token };
+  recordSecurityEvent(db, {
+    userId: row.user.id,
+    kind: "token.use",
+    ...options.request,
+    data: { tokenName: row.token.name, tokenPrefix: row.token.prefix, readOnly: row.token.readOnly },
+    at: now,
+  });
+  return { user: row.user, token: { ...row.token, lastUsedAt: now } };
 }

@@ -1,8 +1,10 @@
 import crypto from "node:crypto";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { apiTokens } from "@/db/schema";
+import { recordSecurityEvent } from "@/lib/security-log/record";
+import type { RequestInfo } from "@/lib/security-log/request-info";
 import { hashToken } from "@/lib/tokens";
 
 // Personal API tokens (SPEC §3.6): `ec_` + 32 random bytes (base64url), shown once, stored only as SHA-256.
@@ -77,7 +79,8 @@ export function newApiTokenValue(): string {
 /**
  * Creates a personal API token for `userId` (SPEC §3.6). `name`, `expiresInDays` (whole days from now, null = never)
  * and `readOnly` are as parsed by {@link createApiTokenSchema}. Stores the SHA-256 of the value (`hashToken`) and its
- * first 7 characters; returns the row and the value, which is never stored and cannot be shown again.
+ * first 7 characters, and records `token.create` in the user's security log in the same transaction (with `request`,
+ * the client's IP and User-Agent); returns the row and the value, which is never stored and cannot be shown again.
  */
 export function createApiToken(params: {
   userId: number;
@@ -85,6 +88,7 @@ export function createApiToken(params: {
   expiresInDays?: number | null;
   readOnly?: boolean;
   now?: Date;
+  request?: RequestInfo;
 }): { token: ApiToken; value: string } {
   const now = params.now ?? new Date();
   const days = params.expiresInDays ?? null;
@@ -92,7 +96,8 @@ export function createApiToken(params: {
     throw new RangeError(`expiresInDays must be a whole number from 1 to ${MAX_EXPIRY_DAYS}`);
   }
   const value = newApiTokenValue();
-  const token = getDb()
+  return writeTransaction((tx) => {
+    const token = tx
     .insert(apiTokens)
     .values({
       userId: params.userId,
@@ -105,7 +110,14 @@ export function createApiToken(params: {
     })
     .returning(apiTokenColumns)
     .get();
-  return { token, value };
+    recordSecurityEvent(tx, { userId: params.userId, kind: "token.create", ...params.request, data: tokenData(token), at: now });
+    return { token, value };
+  });
+}
+
+/** What the security log keeps about a token: its name and visible prefix (never the value). */
+function tokenData(token: Pick<ApiToken, "name" | "prefix" | "readOnly">): Record<string, unknown> {
+  return { tokenName: token.name, tokenPrefix: token.prefix, readOnly: token.readOnly };
 }
 
 /** The user's tokens, newest first, revoked ones included (the list shows them as revoked). */
@@ -121,16 +133,22 @@ export function listApiTokens(params: { userId: number }): ApiToken[] {
 /**
  * Revokes one of the user's own tokens: from now on it authenticates nothing. A token of another user, or an
  * unknown id, is `not-found` (ids cannot be probed); revoking an already revoked token is `ok` and keeps its time.
+ * A revocation that changed something records `token.revoke` in the user's security log in the same transaction.
  */
-export function revokeApiToken(params: { userId: number; tokenId: number; now?: Date }): { ok: true; token: ApiToken } | { ok: false; reason: "not-found" } {
-  const db = getDb();
-  const own = and(eq(apiTokens.id, params.tokenId), eq(apiTokens.userId, params.userId));
-  db.update(apiTokens)
-    .set({ revokedAt: params.now ?? new Date() })
-    .where(and(own, isNull(apiTokens.revokedAt)))
-    .run();
-  const token = db.select(apiTokenColumns).from(apiTokens).where(own).get();
-  return token ? { ok: true, token } : { ok: false, reason: "not-found" };
+export function revokeApiToken(params: { userId: number; tokenId: number; now?: Date; request?: RequestInfo }): { ok: true; token: ApiToken } | { ok: false; reason: "not-found" } {
+  const now = params.now ?? new Date();
+  return writeTransaction((tx) => {
+    const own = and(eq(apiTokens.id, params.tokenId), eq(apiTokens.userId, params.userId));
+    const changed = tx
+      .update(apiTokens)
+      .set({ revokedAt: now })
+      .where(and(own, isNull(apiTokens.revokedAt)))
+      .run().changes;
+    const token = tx.select(apiTokenColumns).from(apiTokens).where(own).get();
+    if (!token) return { ok: false as const, reason: "not-found" as const };
+    if (changed > 0) recordSecurityEvent(tx, { userId: params.userId, kind: "token.revoke", ...params.request, data: tokenData(token), at: now });
+    return { ok: true as const, token };
+  });
 }
 
 /** Whether a token can be used at `now`: `active`, `revoked` or `expired` (expiry time included). */

@@ -11,6 +11,7 @@ import { buildInitialConfig, serializeSectionConfig, validateSectionConfig } fro
 import { getStack } from "@/lib/stacks/catalog";
 import { readStarterFiles } from "@/lib/stacks/starter-files";
 import { newRepositoryDirName } from "./repository";
+import { blockedByTwoFactor } from "@/lib/two-factor/requirement";
 
 export { cleanupInterruptedCreations, repositoryPath } from "./repository";
 
@@ -88,7 +89,8 @@ function canCreateIn(accountId: number, userId: number, db: Pick<ReturnType<type
       and(eq(memberships.accountId, accountId), eq(memberships.userId, userId), inArray(memberships.role, CREATOR_ROLES)),
     )
     .get();
-  return row !== undefined;
+  // A member without two-factor authentication cannot create in an account that requires it (SPEC §3.2).
+  return row !== undefined && !blockedByTwoFactor(db, accountId, userId);
 }
 
 /**

@@ -1,11 +1,12 @@
 import "server-only";
-import { notFound } from "next/navigation";
+import { notFound, redirect } from "next/navigation";
 import { eq } from "drizzle-orm";
 import { getDb } from "@/db";
 import { applications, domains, environments } from "@/db/schema";
 import { getAccount, getMembership, type AccountRow } from "@/db/queries/accounts";
 import type { UserRow } from "@/db/queries/users";
 import type { Role } from "@/db/schema";
+import { TWO_FACTOR_REQUIRED_MESSAGE, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
 import { can, forbiddenMessage, type Permission } from "./permissions";
 import { requireUser } from "./session";
 
@@ -19,8 +20,11 @@ export class ForbiddenError extends Error {
   }
 }
 
-/** Outcome of an access lookup for server actions, which answer with a message instead of rendering a page. */
-export type Lookup<T> = { ok: true; value: T } | { ok: false; status: 404 | 403; message: string };
+/**
+ * Outcome of an access lookup for server actions, which answer with a message instead of rendering a page.
+ * `twoFactor` marks a member refused because the account requires two-factor authentication and they lack it.
+ */
+export type Lookup<T> = { ok: true; value: T } | { ok: false; status: 404 | 403; message: string; twoFactor?: true };
 
 const NOT_FOUND = { ok: false, status: 404, message: "Not found: it does not exist or you do not have access to it." } as const;
 
@@ -40,11 +44,16 @@ export function toId(raw: unknown): number | null {
   return Number.isSafeInteger(id) ? id : null;
 }
 
-/** The user's access to an account from the database (role read now): 404 for non-members, 403 for a role lacking `permission`. */
+/**
+ * The user's access to an account from the database (role read now): 404 for non-members, 403 for a role lacking
+ * `permission`, and 403 (`twoFactor`) for any member without two-factor authentication when the account requires it
+ * (SPEC §3.2): every page and action that derives access here is refused for them.
+ */
 export function lookupAccount(user: UserRow, accountId: number, permission: Permission, what: string): Lookup<Access> {
   const membership = getMembership({ userId: user.id, accountId });
   const account = membership ? getAccount({ id: accountId }) : undefined;
   if (!membership || !account) return NOT_FOUND;
+  if (account.requireTwoFactor && !user.totpEnabledAt) return { ok: false, status: 403, message: TWO_FACTOR_REQUIRED_MESSAGE, twoFactor: true };
   if (!can(membership.role, permission)) return { ok: false, status: 403, message: forbiddenMessage(membership.role, what, permission) };
   return { ok: true, value: { user, account, role: membership.role } };
 }
@@ -63,9 +72,11 @@ export function lookupDomain(user: UserRow, domainId: number, permission: Permis
   return access.ok ? { ok: true as const, value: { ...access.value, ...row } } : access;
 }
 
-function unwrap<T>(lookup: Lookup<T>): T {
+function unwrap<T>(lookup: Lookup<T>, accountId: number): T {
   if (!lookup.ok) {
     if (lookup.status === 404) notFound();
+    // The account requires two-factor authentication: the settings page explains it and offers to turn it on.
+    if (lookup.twoFactor) redirect(`${TWO_FACTOR_SETTINGS_PATH}?required=${accountId}`);
     throw new ForbiddenError(lookup.message);
   }
   return lookup.value;
@@ -73,11 +84,12 @@ function unwrap<T>(lookup: Lookup<T>): T {
 
 /**
  * For pages: the signed-in user's access to an account. `notFound()` for a missing account or a non-member;
- * `ForbiddenError` when the role (read from the database on this request) lacks `permission`.
+ * `ForbiddenError` when the role (read from the database on this request) lacks `permission`; a redirect to
+ * /settings/two-factor?required=<accountId> when the account requires two-factor authentication and they lack it.
  */
 export async function requireAccount(accountId: number, permission: Permission = "account.read", what = "do this"): Promise<Access> {
   const user = await requireUser();
-  return unwrap(lookupAccount(user, accountId, permission, what));
+  return unwrap(lookupAccount(user, accountId, permission, what), accountId);
 }
 
 /**
@@ -88,6 +100,6 @@ export async function requireApplication(accountId: number, applicationId: numbe
   const user = await requireUser();
   const application = getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
   if (!application || application.accountId !== accountId) notFound();
-  const access = unwrap(lookupAccount(user, application.accountId, permission, what));
+  const access = unwrap(lookupAccount(user, application.accountId, permission, what), application.accountId);
   return { ...access, application };
 }

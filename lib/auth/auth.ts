@@ -1,11 +1,16 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
+import { headers } from "next/headers";
 import { z } from "zod";
 import { authSecret } from "@/lib/config";
 import { clientIp, consumeRateLimit, refundRateLimit } from "@/lib/rate-limit";
 import { normaliseEmail } from "./email";
 import { verifyDecoy, verifyPassword } from "./password";
+import { requireSecondFactor } from "./two-factor-step";
 import { getUserByEmail } from "@/db/queries/users";
+import { requestInfo, type RequestInfo } from "@/lib/security-log/request-info";
+import { currentVersionForSession, endUserSession, SESSION_MAX_AGE_SECONDS, startUserSession } from "./sessions";
+import { recordFailedSignIn, recordRateLimitedSignIn } from "./signin-events";
 
 declare module "next-auth" {
   interface User {
@@ -13,7 +18,17 @@ declare module "next-auth" {
   }
 }
 
-const credentialsSchema = z.object({ email: z.string().max(320), password: z.string().max(256) });
+/** IP and User-Agent of the request being handled (server action or route handler); empty outside a request. */
+async function currentRequestInfo(): Promise<RequestInfo> {
+  try {
+    return requestInfo(await headers());
+  } catch {
+    return { ip: null, userAgent: null };
+  }
+}
+
+// `code`: the second step of a user with two-factor authentication (a TOTP code or a recovery code; lib/auth/two-factor-step).
+const credentialsSchema = z.object({ email: z.string().max(320), password: z.string().max(256), code: z.string().max(64).optional() });
 
 /**
  * Thrown by `authorize` when the login rate limit (per IP and per normalised email) refuses an attempt. The login
@@ -32,14 +47,15 @@ export class LoginRateLimited extends CredentialsSignin {
 }
 
 /**
- * Auth.js v5: email + password (argon2id) with JWT sessions. The token carries the user id and the
- * user's session version at sign-in; `getCurrentUser()` compares it with the database on every request.
+ * Auth.js v5: email + password (argon2id) with JWT sessions. The token carries the user id, the user's session
+ * version at sign-in and the key of its `user_sessions` row; `getCurrentUser()` checks both against the database on
+ * every request.
  * The config is built lazily so `next build` never reads or writes the data folder.
  */
-export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
+export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth(() => ({
   secret: authSecret(),
   trustHost: true,
-  session: { strategy: "jwt", maxAge: 30 * 24 * 60 * 60 },
+  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
   pages: { signIn: "/login" },
   // A wrong password is an expected outcome, not an error worth a stack trace in the server log.
   logger: {
@@ -50,37 +66,61 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   },
   providers: [
     Credentials({
-      credentials: { email: {}, password: {} },
+      credentials: { email: {}, password: {}, code: {} },
       async authorize(raw, request) {
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) throw new CredentialsSignin();
         const email = normaliseEmail(parsed.data.email);
         const keys = { ip: clientIp(request.headers), email };
         const limit = await consumeRateLimit("login", keys);
-        if (!limit.ok) throw new LoginRateLimited(limit.retryAfterSeconds, limit.message);
+        if (!limit.ok) {
+          recordRateLimitedSignIn({ email, headers: request.headers });
+          throw new LoginRateLimited(limit.retryAfterSeconds, limit.message);
+        }
         const user = getUserByEmail({ email });
         if (!user) {
           await verifyDecoy(parsed.data.password);
           throw new CredentialsSignin();
         }
-        if (!(await verifyPassword(user.passwordHash, parsed.data.password))) throw new CredentialsSignin();
+        if (!(await verifyPassword(user.passwordHash, parsed.data.password))) {
+          recordFailedSignIn({ userId: user.id, headers: request.headers });
+          throw new CredentialsSignin();
+        }
         await refundRateLimit("login", keys); // only failed attempts use up the limit
+        await requireSecondFactor(user, parsed.data.code, request.headers); // throws unless 2FA is off or the code is accepted
         return { id: String(user.id), email: user.email, name: user.name, sessionVersion: user.sessionVersion };
       },
     }),
   ],
   callbacks: {
-    jwt({ token, user }) {
+    // Sign-in: a `user_sessions` row (and `signin.success`) per sign-in, its key in the token. Update (the
+    // `unstable_update` after a password change or "sign out everywhere"): a browser whose row is still unrevoked
+    // adopts the user's new session version and stays signed in; revoked or unknown rows get nothing.
+    async jwt({ token, user, trigger }) {
       if (user) {
-        token.uid = Number(user.id);
+        const uid = Number(user.id);
+        token.uid = uid;
         token.sv = user.sessionVersion ?? 0;
+        token.sk = startUserSession({ userId: uid, request: await currentRequestInfo() });
+      } else if (trigger === "update" && typeof token.sk === "string") {
+        const version = currentVersionForSession({ userId: Number(token.uid), sessionKey: token.sk });
+        if (version !== null) token.sv = version;
       }
       return token;
     },
     session({ session, token }) {
       session.user.id = String(token.uid);
-      (session as unknown as { sessionVersion: number }).sessionVersion = Number(token.sv ?? 0);
+      const extra = session as unknown as { sessionVersion: number; sessionKey: string | null };
+      extra.sessionVersion = Number(token.sv ?? 0);
+      extra.sessionKey = typeof token.sk === "string" ? token.sk : null;
       return session;
+    },
+  },
+  events: {
+    // Sign-out (the console's "Log out" and Auth.js's own endpoint) revokes the session's row.
+    async signOut(message) {
+      const token = "token" in message ? message.token : null;
+      if (typeof token?.sk === "string") endUserSession({ sessionKey: token.sk, request: await currentRequestInfo() });
     },
   },
 }));

@@ -2,6 +2,7 @@ import "server-only";
 import { checkEmailToken, createEmailToken, redeemResetPasswordToken, type EmailTokenCheck } from "@/db/queries/email-tokens";
 import { getUserByEmail } from "@/db/queries/users";
 import type { Mail } from "@/lib/mail";
+import type { RequestInfo } from "@/lib/security-log/request-info";
 import { RESET_PASSWORD_TTL_MINUTES, resetPasswordMail } from "@/lib/mail/templates";
 import { normaliseEmail } from "./email";
 import { hashPassword } from "./password";
@@ -35,12 +36,12 @@ export function checkResetToken(token: string, now = new Date()): EmailTokenChec
 
 /**
  * Sets a new password through a reset link: hashes it (argon2id, RFC 9106) and, in one transaction, uses the
- * token, stores the hash and bumps `sessionVersion`. `password` must already be validated (8–256 characters).
+ * token, stores the hash, bumps `sessionVersion`, revokes every session and records `password.reset`. `password` must already be validated (8–256 characters).
  * Returns `valid` when the password changed, otherwise why the token was refused.
  */
-export async function resetPassword(params: { token: string; password: string; now?: Date }): Promise<EmailTokenCheck> {
+export async function resetPassword(params: { token: string; password: string; now?: Date; request?: RequestInfo }): Promise<EmailTokenCheck> {
   const before = checkResetToken(params.token, params.now);
   if (before.status !== "valid") return before;
   const passwordHash = await hashPassword(params.password);
-  return redeemResetPasswordToken({ token: params.token, passwordHash, now: params.now });
+  return redeemResetPasswordToken({ token: params.token, passwordHash, now: params.now, request: params.request });
 }

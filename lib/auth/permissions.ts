@@ -18,6 +18,7 @@ export const PERMISSIONS = {
   "audit.read": ["owner", "admin"],
   "account.delete": ["owner"],
   "owner.grant": ["owner"],
+  "account.require-two-factor": ["owner"],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

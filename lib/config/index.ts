@@ -30,10 +30,12 @@ export type Settings = {
   checkIntervalSeconds: number;
   /** Attempts allowed per client IP and per email address in each kind's window (`RATE_LIMIT_<KIND>_…`). */
   rateLimits: Record<RateLimitKind, RateLimitSetting>;
+  /** REST API requests allowed per token in each window (`RATE_LIMIT_API_PER_TOKEN`, `RATE_LIMIT_API_WINDOW_SECONDS`). */
+  apiRateLimit: { perToken: number; windowSeconds: number };
 };
 
 /** The flows that are rate-limited (lib/rate-limit). */
-export const RATE_LIMIT_KINDS = ["login", "signup", "reset", "invite", "verify-resend"] as const;
+export const RATE_LIMIT_KINDS = ["login", "signup", "reset", "invite", "verify-resend", "reauth", "two-factor"] as const;
 export type RateLimitKind = (typeof RATE_LIMIT_KINDS)[number];
 
 /** Attempts allowed per IP and per email within a fixed window of `windowSeconds`. */
@@ -46,6 +48,10 @@ export const RATE_LIMIT_DEFAULTS: Record<RateLimitKind, RateLimitSetting> = {
   reset: { perIp: 5, perEmail: 5, windowSeconds: 60 * 60 },
   invite: { perIp: 50, perEmail: 50, windowSeconds: 60 * 60 },
   "verify-resend": { perIp: 10, perEmail: 5, windowSeconds: 60 * 60 },
+  /** Current-password checks in /settings (password change, email change); only wrong passwords count. */
+  reauth: { perIp: 30, perEmail: 10, windowSeconds: 15 * 60 },
+  /** Wrong two-factor codes (sign-in, confirm, disable, new recovery codes), per IP and per user's email; only failures count. */
+  "two-factor": { perIp: 20, perEmail: 5, windowSeconds: 15 * 60 },
 };
 
 const list = (value: string | undefined) =>
@@ -98,6 +104,10 @@ function read(env: NodeJS.ProcessEnv): Settings {
     dnsTries: z.coerce.number().int().positive().parse(env.DNS_TRIES || 2),
     checkIntervalSeconds: positiveInt(env, "CHECK_INTERVAL_SECONDS", 30),
     rateLimits: readRateLimits(env),
+    apiRateLimit: {
+      perToken: positiveInt(env, "RATE_LIMIT_API_PER_TOKEN", 600),
+      windowSeconds: positiveInt(env, "RATE_LIMIT_API_WINDOW_SECONDS", 60),
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { writeTransaction, type Db } from "@/db";
 import { memberships } from "@/db/schema";
 import { recordAudit, type AuditEntry } from "@/lib/audit/record";
 import { can, type Permission } from "@/lib/auth/permissions";
+import { blockedByTwoFactor } from "@/lib/two-factor/requirement";
 import { updateBranch } from "@/lib/git/refs";
 import type { Actor } from "./commit";
 
@@ -10,14 +11,18 @@ import type { Actor } from "./commit";
 
 type Reader = Pick<Db, "select">;
 
-/** True when the actor's role in the account, read now (inside the caller's transaction), grants `permission`. */
+/**
+ * True when the actor's role in the account, read now (inside the caller's transaction), grants `permission`, and
+ * the account does not refuse them for lacking two-factor authentication.
+ */
 export function actorMay(db: Reader, accountId: number, actor: Actor, permission: Permission): boolean {
   const row = db
     .select({ role: memberships.role })
     .from(memberships)
     .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, actor.id)))
     .get();
-  return can(row?.role, permission);
+  // A member without two-factor authentication has no rights in an account that requires it (SPEC §3.2).
+  return can(row?.role, permission) && !blockedByTwoFactor(db, accountId, actor.id);
 }
 
 /** True for SQLite's UNIQUE violation whose message names `what` (e.g. `domains.hostname`), also when wrapped. */

@@ -316,4 +316,21 @@ describe("git smart HTTP with hooks", () => {
     const refused = await handleGitHookRequest(new Request("http://127.0.0.1/", { method: "POST", body: outside, headers: { authorization: `Bearer ${hookSecret()}` } }), "pre-receive");
     expect(await refused.json()).toEqual({ ok: false, messages: ["Edge Console refused this push: the pushed objects are not inside the repository."] });
   });
+
+  it("refuses a member without two-factor authentication when the account requires it (SPEC §3.2)", async () => {
+    const db = getDb();
+    const setRequired = (required: boolean) => db.update(accounts).set({ requireTwoFactor: required }).where(eq(accounts.id, application.accountId)).run();
+    const viewer = db.select().from(users).where(eq(users.email, "viewer@example.com")).get()!;
+    setRequired(true);
+    try {
+      const refused = await git(["ls-remote", urlWith(tokens.viewer)]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain("This account requires two-factor authentication");
+      db.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, viewer.id)).run();
+      expect((await git(["ls-remote", urlWith(tokens.viewer)])).code).toBe(0);
+    } finally {
+      setRequired(false);
+      db.update(users).set({ totpEnabledAt: null }).where(eq(users.id, viewer.id)).run();
+    }
+  });
 });

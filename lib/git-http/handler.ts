@@ -3,8 +3,10 @@ import { and, eq } from "drizzle-orm";
 import { getDb } from "@/db";
 import { applications, memberships } from "@/db/schema";
 import { authenticateToken } from "@/lib/api-tokens";
+import { requestInfo } from "@/lib/security-log/request-info";
 import { repositoryPath } from "@/lib/applications/repository";
 import { can, forbiddenMessage } from "@/lib/auth/permissions";
+import { blockedByTwoFactor, TWO_FACTOR_REQUIRED_MESSAGE, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
 import { repositoriesDir, settings } from "@/lib/config";
 import { runHttpBackend } from "./backend";
 import { BASIC_CHALLENGE, tokenFromAuthorization } from "./credentials";
@@ -57,7 +59,7 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
     if (!target) return text(404, "Not found.");
 
     const presented = tokenFromAuthorization(request.headers.get("authorization"));
-    const auth = presented ? authenticateToken(presented) : null;
+    const auth = presented ? authenticateToken(presented, { request: requestInfo(request.headers) }) : null;
     if (!auth) return unauthorized();
 
     const db = getDb();
@@ -69,6 +71,9 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
       .where(and(eq(memberships.userId, auth.user.id), eq(memberships.accountId, application.accountId)))
       .get();
     if (!membership || !can(membership.role, "account.read")) return notFound();
+    if (blockedByTwoFactor(db, application.accountId, auth.user.id)) {
+      return text(403, `${TWO_FACTOR_REQUIRED_MESSAGE} (${settings().appUrl}${TWO_FACTOR_SETTINGS_PATH})`);
+    }
 
     const hooksDir = options.hooksDir ?? defaultHooksDir();
     if (target.service === "git-receive-pack") {

@@ -7,7 +7,7 @@ import { recordAudit } from "@/lib/audit/record";
 import { settings } from "@/lib/config";
 import { sendMailQuietly } from "@/lib/mail/deliver";
 import { invitationMail } from "@/lib/mail/templates";
-import { grantableRoles, mayActOn, NOT_FOUND, forbidden, roleIn, type Actor, type Refusal, type Tx } from "@/lib/members/common";
+import { grantableRoles, mayActOn, NOT_FOUND, forbidden, actorRoleIn, type Actor, type Refusal, type Tx } from "@/lib/members/common";
 import { hashToken, newLinkToken } from "@/lib/tokens";
 
 // Inviting people to an account, re-sending and revoking invitations (SPEC §3.2). Each change is one BEGIN
@@ -34,7 +34,7 @@ export async function createInvitation(params: { accountId: number; actor: Actor
   const token = newLinkToken();
   const now = params.now ?? new Date();
   const written = writeTransaction((tx): Omit<Invited, "mailed" | "token"> | Refusal => {
-    const actorRole = roleIn(tx, params.accountId, params.actor.id);
+    const actorRole = actorRoleIn(tx, params.accountId, params.actor.id);
     const account = tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
     if (!actorRole || !account) return NOT_FOUND;
     if (!can(actorRole, "members.manage")) return forbidden(actorRole, "invite members", "members.manage");
@@ -124,7 +124,7 @@ export function revokeInvitation(params: { invitationId: number; actor: Actor })
 /** A pending invitation the actor may manage, read inside `tx`; the account comes from the invitation row. */
 function managedInvitation(tx: Tx, invitationId: number, actor: Actor, what: string) {
   const old = tx.select().from(invitations).where(eq(invitations.id, invitationId)).get();
-  const actorRole = old ? roleIn(tx, old.accountId, actor.id) : null;
+  const actorRole = old ? actorRoleIn(tx, old.accountId, actor.id) : null;
   const account = old && actorRole ? tx.select().from(accounts).where(eq(accounts.id, old.accountId)).get() : undefined;
   if (!old || !actorRole || !account) return NOT_FOUND;
   if (!can(actorRole, "members.manage")) return forbidden(actorRole, what, "members.manage");

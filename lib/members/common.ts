@@ -3,6 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Db, writeTransaction } from "@/db";
 import { memberships, ROLES, type Role } from "@/db/schema";
 import { can, forbiddenMessage } from "@/lib/auth/permissions";
+import { blockedByTwoFactor } from "@/lib/two-factor/requirement";
 
 // Shared pieces of the people logic (members, invitations, account settings): the transaction type, the result
 // shape, the role rules of SPEC §2 and the in-transaction reads every check is made from.
@@ -55,6 +56,16 @@ export function roleIn(tx: Reader, accountId: number, userId: number): Role | nu
     .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId)))
     .get();
   return row?.role ?? null;
+}
+
+/**
+ * The role the acting user may use in the account, read inside `tx`: their role, or null for a non-member and for
+ * a member the account refuses because it requires two-factor authentication and they have not turned it on
+ * (SPEC §3.2, lib/two-factor/requirement). Use it for the actor's rights; `roleIn` for membership facts.
+ */
+export function actorRoleIn(tx: Reader, accountId: number, userId: number): Role | null {
+  const role = roleIn(tx, accountId, userId);
+  return role && !blockedByTwoFactor(tx, accountId, userId) ? role : null;
 }
 
 /** Number of owners of the account, read inside `tx`. */

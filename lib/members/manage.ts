@@ -9,7 +9,7 @@ import {
   mayActOn,
   NOT_FOUND,
   ownerCount,
-  roleIn,
+  actorRoleIn,
   type Actor,
   type Refusal,
   type Seams,
@@ -44,7 +44,7 @@ const membershipById = (tx: Tx, membershipId: number) => findMembership(tx, eq(m
 export function changeMemberRole(params: { membershipId: number; role: Role; actor: Actor }, seams: Seams = {}): MemberResult {
   return writeTransaction((tx): MemberResult => {
     const target = membershipById(tx, params.membershipId);
-    const actorRole = target ? roleIn(tx, target.accountId, params.actor.id) : null;
+    const actorRole = target ? actorRoleIn(tx, target.accountId, params.actor.id) : null;
     if (!target || !actorRole) return NOT_FOUND;
     if (!can(actorRole, "members.manage")) return forbidden(actorRole, "change roles of members", "members.manage");
     if (!mayActOn(actorRole, target.role)) return { ok: false, code: "forbidden", message: "Only an owner can change the role of an owner." };
@@ -78,7 +78,7 @@ export function changeMemberRole(params: { membershipId: number; role: Role; act
 export function removeMember(params: { membershipId: number; actor: Actor }, seams: Seams = {}): MemberResult {
   return writeTransaction((tx): MemberResult => {
     const target = membershipById(tx, params.membershipId);
-    const actorRole = target ? roleIn(tx, target.accountId, params.actor.id) : null;
+    const actorRole = target ? actorRoleIn(tx, target.accountId, params.actor.id) : null;
     if (!target || !actorRole) return NOT_FOUND;
     const self = target.userId === params.actor.id;
     if (!self && !can(actorRole, "members.manage")) return forbidden(actorRole, "remove members", "members.manage");

@@ -147,3 +147,37 @@ export function clientIp(headers: HeaderSource): string {
   }
   return "unknown";
 }
+
+let apiLimiter: { client: Limiters["client"]; setting: { perToken: number; windowSeconds: number }; limiter: RateLimiterSQLite } | null = null;
+
+/**
+ * Counts one REST API request of token `tokenId` (SPEC §3.6) in fixed windows of `RATE_LIMIT_API_WINDOW_SECONDS`
+ * (default 60), at most `RATE_LIMIT_API_PER_TOKEN` (default 600) per window, in the same SQLite table as the other
+ * limits. Refused: the wait in whole seconds for `Retry-After` (RFC 9110 §10.2.3). Rejects only when the database fails.
+ */
+export async function consumeApiRateLimit(tokenId: number): Promise<RateLimitResult> {
+  const now = Date.now();
+  cleanup(now);
+  const client = current().client;
+  const setting = settings().apiRateLimit;
+  if (!apiLimiter || apiLimiter.client !== client || apiLimiter.setting !== setting) {
+    const limiter = new RateLimiterSQLite({
+      storeClient: client,
+      storeType: "better-sqlite3",
+      tableName: RATE_LIMIT_TABLE,
+      tableCreated: true,
+      keyPrefix: "api:token",
+      points: setting.perToken,
+      duration: setting.windowSeconds,
+    });
+    apiLimiter = { client, setting, limiter };
+  }
+  try {
+    await apiLimiter.limiter.consume(String(tokenId));
+    return { ok: true };
+  } catch (error) {
+    if (!(error instanceof RateLimiterRes)) throw error;
+    const retryAfterSeconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+    return { ok: false, retryAfterSeconds, message: `Too many requests with this token: at most ${setting.perToken} per ${setting.windowSeconds} s. Try again in ${retryAfterSeconds} s.` };
+  }
+}

@@ -2,8 +2,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { getCurrentUser } from "@/lib/auth/session";
 import { safeReturnPath } from "@/lib/auth/redirect";
-import { AuthForm } from "../auth-form";
-import { signupAction } from "../actions";
+import { SignupForm } from "./signup-form";
 
 export const metadata: Metadata = { title: "Sign up" };
 
@@ -15,7 +14,7 @@ export default async function SignupPage({ searchParams }: { searchParams: Promi
     <>
       <h1 className="mb-1 text-xl font-semibold">Create your login</h1>
       <p className="mb-5 text-sm text-slate-600">Sign up to put your websites behind the edge.</p>
-      <AuthForm mode="signup" action={signupAction} callbackUrl={returnTo} email={email} />
+      <SignupForm callbackUrl={returnTo} email={email} />
     </>
   );
 }

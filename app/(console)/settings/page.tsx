@@ -1,28 +1,89 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireUser, displayName } from "@/lib/auth/session";
+import { requireUser } from "@/lib/auth/session";
+import { formatUtc } from "@/components/ui/format";
+import { TypedDeleteForm } from "@/components/ui/typed-delete-form";
+import { pendingEmailChange } from "@/lib/user-settings/email-change";
+import { deleteUserAction } from "./delete-user-actions";
+import { EmailForm } from "./_components/email-form";
+import { NameForm } from "./_components/name-form";
+import { PasswordForm } from "./_components/password-form";
 
 export const metadata: Metadata = { title: "Settings" };
 
-/** The user's own settings (SPEC §3.1); for now an index of what exists. */
+function Section({ id, title, tone, children }: { id: string; title: string; tone?: "danger"; children: React.ReactNode }) {
+  return (
+    <section
+      id={id}
+      aria-labelledby={`${id}-heading`}
+      className={`scroll-mt-6 space-y-4 rounded-xl bg-white p-5 ring-1 ${tone === "danger" ? "ring-red-200" : "ring-slate-200"}`}
+    >
+      <h2 id={`${id}-heading`} className={`text-lg font-semibold ${tone === "danger" ? "text-red-700" : ""}`}>
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}
+
+/** The user's own login (SPEC §3.1): name, email (re-verified), password, and deleting the user. */
 export default async function SettingsPage() {
   const user = await requireUser("/settings");
+  const pending = pendingEmailChange({ userId: user.id });
   return (
-    <div className="max-w-2xl space-y-6">
-      <div>
-        <h1 className="text-2xl font-semibold tracking-tight">Settings</h1>
+    <div className="max-w-3xl space-y-6">
+      <div className="space-y-1">
+        <h1 className="text-2xl font-semibold tracking-tight">Profile</h1>
         <p className="text-sm text-slate-600">
-          Your own login: {displayName(user)} ({user.email}).
+          Your own login. Sessions, two-factor authentication, API tokens and your security log are in the menu.
         </p>
       </div>
-      <ul className="divide-y divide-slate-200 rounded-xl bg-white ring-1 ring-slate-200">
-        <li className="px-4 py-3">
-          <Link href="/settings/tokens" className="font-medium text-indigo-700 hover:underline">
-            API tokens
+
+      <Section id="profile" title="Display name">
+        <NameForm name={user.name ?? ""} />
+      </Section>
+
+      <Section id="email" title="Email">
+        <p className="text-sm text-slate-700">
+          You sign in with <strong className="break-all">{user.email}</strong>{" "}
+          {user.emailVerifiedAt ? (
+            <span className="rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800 ring-1 ring-emerald-200">verified</span>
+          ) : (
+            <span className="rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-amber-200">not verified</span>
+          )}
+        </p>
+        {pending ? (
+          <p className="text-sm text-slate-600" data-testid="pending-email-change">
+            Waiting for confirmation of <strong className="break-all">{pending.email}</strong>: open the link we sent there before{" "}
+            {formatUtc(pending.expiresAt, { seconds: false })}. A new request replaces it.
+          </p>
+        ) : null}
+        <p className="text-sm text-slate-600">
+          To change it, enter the new address and your password. We send a link to the new address and tell the current
+          one; nothing changes until the link is opened.
+        </p>
+        <EmailForm />
+      </Section>
+
+      <Section id="password" title="Password">
+        <p className="text-sm text-slate-600">
+          Changing your password signs you out in every other browser; this one stays signed in.
+        </p>
+        <PasswordForm />
+      </Section>
+
+      <Section id="delete" title="Delete your user" tone="danger">
+        <p className="text-sm text-slate-700">
+          Deletes your login, your API tokens and your security log, and removes you from every account. Audit logs keep
+          your name. You cannot delete your user while you are the last owner of an account: make another member an
+          owner there first, or delete the account. See your accounts in the{" "}
+          <Link href="/" className="font-medium text-indigo-700 hover:underline">
+            console
           </Link>
-          <p className="text-sm text-slate-600">Personal tokens for git (clone and push) and the REST API.</p>
-        </li>
-      </ul>
+          .
+        </p>
+        <TypedDeleteForm action={deleteUserAction} idField="userId" id={user.id} name={user.email} button="Delete my user" />
+      </Section>
     </div>
   );
 }

@@ -1,9 +1,11 @@
 "use server";
 
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { newPasswordField } from "@/lib/auth/email";
 import { resetPassword } from "@/lib/auth/password-reset";
+import { requestInfo } from "@/lib/security-log/request-info";
 import { RESET_LINK_PROBLEMS } from "./messages";
 
 export type ResetPasswordState = { error?: string; fieldErrors?: { password?: string } };
@@ -21,7 +23,7 @@ export async function resetPasswordAction(_prev: ResetPasswordState, form: FormD
     if (issue?.path[0] === "password") return { fieldErrors: { password: issue.message } };
     return { error: RESET_LINK_PROBLEMS.unknown.title + ". " + RESET_LINK_PROBLEMS.unknown.text };
   }
-  const result = await resetPassword(parsed.data);
+  const result = await resetPassword({ ...parsed.data, request: requestInfo(await headers()) });
   if (result.status !== "valid") {
     const problem = RESET_LINK_PROBLEMS[result.status];
     return { error: `${problem.title}. ${problem.text}` };

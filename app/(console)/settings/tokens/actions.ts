@@ -1,9 +1,11 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { headers } from "next/headers";
 import { createApiToken, createApiTokenSchema, revokeApiToken } from "@/lib/api-tokens";
 import { toId } from "@/lib/auth/access";
 import { requireUser } from "@/lib/auth/session";
+import { requestInfo } from "@/lib/security-log/request-info";
 
 /** What the "New token" form shows after a submit: field errors with the typed values, or the new token once. */
 export type CreateTokenState = {
@@ -30,7 +32,7 @@ export async function createTokenAction(_prev: CreateTokenState, form: FormData)
     }
     return { fieldErrors, values };
   }
-  const { token, value } = createApiToken({ userId: user.id, ...input.data });
+  const { token, value } = createApiToken({ userId: user.id, ...input.data, request: requestInfo(await headers()) });
   revalidatePath("/settings/tokens");
   return { created: { name: token.name, value, readOnly: token.readOnly, expiresAt: token.expiresAt?.toISOString() ?? null } };
 }
@@ -42,7 +44,7 @@ export type RevokeTokenState = { error?: string };
 export async function revokeTokenAction(_prev: RevokeTokenState, form: FormData): Promise<RevokeTokenState> {
   const user = await requireUser("/settings/tokens");
   const tokenId = toId(form.get("tokenId"));
-  const result = tokenId === null ? null : revokeApiToken({ userId: user.id, tokenId });
+  const result = tokenId === null ? null : revokeApiToken({ userId: user.id, tokenId, request: requestInfo(await headers()) });
   if (!result?.ok) return { error: "Not found: this token does not exist or is not yours." };
   revalidatePath("/settings/tokens");
   return {};

@@ -20,13 +20,15 @@ export default async function TokensPage() {
   return (
     <div className="max-w-5xl space-y-8">
       <div className="space-y-1">
-        <Link href="/settings" className="text-sm text-slate-500 hover:underline">
-          ← Settings
-        </Link>
         <h1 className="text-2xl font-semibold tracking-tight">API tokens</h1>
         <p className="text-sm text-slate-600">
           A token lets git and scripts act as you, with your roles in each account. For git, use the user name{" "}
-          <code className="font-mono">token</code> and the token as the password.
+          <code className="font-mono">token</code> and the token as the password. Scripts use the REST API with{" "}
+          <code className="font-mono">Authorization: Bearer &lt;token&gt;</code>: see the{" "}
+          <Link href="/docs/api" className="font-medium text-indigo-700 hover:underline">
+            API reference
+          </Link>
+          .
         </p>
       </div>
 

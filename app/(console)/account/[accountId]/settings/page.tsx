@@ -5,6 +5,9 @@ import { listMembers } from "@/db/queries/members";
 import { listApplicationsOfAccount } from "@/db/queries/applications";
 import { FormMessage } from "@/components/ui/field";
 import { DeleteForm, RenameForm, TransferForm } from "./_components/settings-forms";
+import { RequireTwoFactorForm } from "./_components/require-two-factor-form";
+import { membersWithoutTwoFactor } from "@/lib/two-factor/requirement";
+import { getDb } from "@/db";
 
 export const metadata: Metadata = { title: "Account settings" };
 
@@ -20,7 +23,10 @@ function Section({ title, children, danger }: { title: string; children: React.R
   );
 }
 
-/** Account settings (SPEC §2, §3.2): rename (owners, admins), transfer ownership and delete (owners). Others read. */
+/**
+ * Account settings (SPEC §2, §3.2): rename (owners, admins), require two-factor authentication for members,
+ * transfer ownership and delete (owners). Others read.
+ */
 export default async function AccountSettingsPage({ params }: { params: Promise<{ accountId: string }> }) {
   const { accountId } = await params;
   const { account, role, user } = await requireAccount(parseId(accountId));
@@ -29,6 +35,7 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
   const others = isOwner ? listMembers({ accountId: account.id }).filter((m) => m.userId !== user.id && m.role !== "owner") : [];
   const apps = isOwner ? listApplicationsOfAccount({ accountId: account.id }) : [];
   const hostnames = apps.flatMap((a) => a.hostnames);
+  const withoutTwoFactor = can(role, "account.require-two-factor") ? membersWithoutTwoFactor(getDb(), account.id) : [];
 
   return (
     <div className="space-y-6">
@@ -50,6 +57,24 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
             <span className="text-slate-500">Account name: </span>
             <span className="font-medium">{account.name}</span>
           </p>
+        )}
+      </Section>
+
+      <Section title="Two-factor authentication">
+        <p className="mb-3 text-sm text-slate-600" data-testid="require-two-factor-status">
+          {account.requireTwoFactor
+            ? "Required: members without two-factor authentication cannot open this account (pages, actions, the API and git) until they turn it on."
+            : "Not required: members may log in with their password only."}
+        </p>
+        {can(role, "account.require-two-factor") && withoutTwoFactor.length > 0 ? (
+          <p className="mb-3 text-sm text-slate-700" data-testid="members-without-two-factor">
+            Without two-factor authentication{account.requireTwoFactor ? " (they cannot open this account)" : ""}: {withoutTwoFactor.join(", ")}.
+          </p>
+        ) : null}
+        {can(role, "account.require-two-factor") ? (
+          <RequireTwoFactorForm accountId={account.id} required={account.requireTwoFactor} />
+        ) : (
+          <p className="text-sm text-slate-500">Only owners can change this.</p>
         )}
       </Section>
 

@@ -1,0 +1,41 @@
+"use client";
+
+import Link from "next/link";
+import { useActionState } from "react";
+import { Button } from "@/components/ui/button";
+import { FormMessage } from "@/components/ui/field";
+import { confirmEmailChangeAction, type ConfirmEmailChangeState } from "./actions";
+import { EMAIL_CHANGE_PROBLEMS } from "./messages";
+
+/** "Confirm new email address": a button (not the link itself), so mail scanners opening links change nothing. */
+export function ConfirmEmailChangeForm({ token, from, to }: { token: string; from: string; to: string }) {
+  const [state, action, pending] = useActionState<ConfirmEmailChangeState, FormData>(confirmEmailChangeAction, {});
+  const result = state.result;
+  if (result?.status === "valid") {
+    return (
+      <div className="space-y-4" data-testid="link-status">
+        <h1 className="text-xl font-semibold">Email address changed</h1>
+        <p className="text-sm text-slate-700">
+          You now sign in with <strong className="break-all">{result.to}</strong>. We told {from} about the change.
+        </p>
+        <Link href="/settings" className="inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500">
+          Open your settings
+        </Link>
+      </div>
+    );
+  }
+  return (
+    <form action={action} className="space-y-4">
+      <input type="hidden" name="token" value={token} />
+      <h1 className="text-xl font-semibold">Confirm your new email address</h1>
+      <p className="text-sm text-slate-700">
+        Change the email of the login <strong className="break-all">{from}</strong> to <strong className="break-all">{to}</strong>? From then on you
+        sign in with the new address.
+      </p>
+      {result ? <FormMessage>{EMAIL_CHANGE_PROBLEMS[result.status].text}</FormMessage> : null}
+      <Button type="submit" className="w-full" disabled={pending}>
+        {pending ? "Confirming…" : "Confirm new email address"}
+      </Button>
+    </form>
+  );
+}

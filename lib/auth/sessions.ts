@@ -1,0 +1,168 @@
+import crypto from "node:crypto";
+import { and, desc, eq, gt, isNull, lt, ne, sql } from "drizzle-orm";
+import { getDb, writeTransaction } from "@/db";
+import { userSessions, users } from "@/db/schema";
+import { recordSecurityEvent } from "@/lib/security-log/record";
+import type { RequestInfo } from "@/lib/security-log/request-info";
+
+// Sign-ins as rows (SPEC §3.1 sessions): every sign-in gets a `user_sessions` row whose random key travels in the
+// session token (JWT). A request is signed in only while its row is unrevoked AND the token's session version
+// equals the user's. Revoking a row signs that one browser out; "sign out everywhere" bumps the version and
+// revokes every row.
+
+export type UserSessionRow = typeof userSessions.$inferSelect;
+
+/** `last_seen_at` is written at most once per this interval per session (not on every request). */
+export const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+/** A new random session key: 32 bytes, base64url (43 characters). */
+export function newSessionKey(): string {
+  return crypto.randomBytes(32).toString("base64url");
+}
+
+/**
+ * Starts a session for a user who just signed in: inserts its row (User-Agent, client IP) and records
+ * `signin.success` in the user's security log, in one transaction. Returns the key to carry in the token.
+ */
+export function startUserSession(params: { userId: number; request: RequestInfo; now?: Date; data?: Record<string, unknown> }): string {
+  const sessionKey = newSessionKey();
+  const at = params.now ?? new Date();
+  writeTransaction((tx) => {
+    tx.insert(userSessions)
+      .values({ userId: params.userId, sessionKey, userAgent: params.request.userAgent?.slice(0, 512) ?? null, ip: params.request.ip, createdAt: at, lastSeenAt: at })
+      .run();
+    recordSecurityEvent(tx, { userId: params.userId, kind: "signin.success", ...params.request, data: params.data, at });
+  });
+  return sessionKey;
+}
+
+/**
+ * True when `sessionKey` names an unrevoked session of `userId`. Bumps its `last_seen_at` (and IP, when it changed)
+ * when the stored time is older than `LAST_SEEN_RESOLUTION_MS` — one conditional UPDATE, so busy pages do not write
+ * on every request.
+ */
+export function checkUserSession(params: { userId: number; sessionKey: string | null | undefined; ip?: string | null; now?: Date }): boolean {
+  if (!params.sessionKey || params.sessionKey.length > 100) return false;
+  const now = params.now ?? new Date();
+  const db = getDb();
+  const row = db
+    .select({ id: userSessions.id, lastSeenAt: userSessions.lastSeenAt })
+    .from(userSessions)
+    .where(and(eq(userSessions.sessionKey, params.sessionKey), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
+    .get();
+  if (!row) return false;
+  if (now.getTime() - row.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
+    db.update(userSessions)
+      .set({ lastSeenAt: now, ...(params.ip && params.ip !== "unknown" ? { ip: params.ip } : {}) })
+      .where(and(eq(userSessions.id, row.id), lt(userSessions.lastSeenAt, new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS + 1))))
+      .run();
+  }
+  return true;
+}
+
+/** How long a session token lives (Auth.js `session.maxAge`), in seconds: 30 days. */
+export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
+
+/**
+ * The user's unrevoked sessions seen within the token lifetime (an older row's token has expired), most recently
+ * seen first.
+ */
+export function listActiveSessions(params: { userId: number; now?: Date }): UserSessionRow[] {
+  const oldest = new Date((params.now ?? new Date()).getTime() - SESSION_MAX_AGE_SECONDS * 1000);
+  return getDb()
+    .select()
+    .from(userSessions)
+    .where(and(eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt), gt(userSessions.lastSeenAt, oldest)))
+    .orderBy(desc(userSessions.lastSeenAt), desc(userSessions.id))
+    .all();
+}
+
+/**
+ * Revokes one of the user's own sessions by id (`session.revoke` in the security log, with the device). Another
+ * user's session id, an unknown id or an already revoked session is `not-found`.
+ */
+export function revokeUserSession(params: { userId: number; sessionId: number; request: RequestInfo; now?: Date }): { ok: true } | { ok: false; reason: "not-found" } {
+  const now = params.now ?? new Date();
+  return writeTransaction((tx) => {
+    const row = tx
+      .update(userSessions)
+      .set({ revokedAt: now })
+      .where(and(eq(userSessions.id, params.sessionId), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
+      .returning()
+      .get();
+    if (!row) return { ok: false as const, reason: "not-found" as const };
+    recordSecurityEvent(tx, {
+      userId: params.userId,
+      kind: "session.revoke",
+      ...params.request,
+      data: { sessionUserAgent: row.userAgent, sessionIp: row.ip },
+      at: now,
+    });
+    return { ok: true as const };
+  });
+}
+
+type Tx = Parameters<Parameters<typeof writeTransaction>[0]>[0];
+
+/**
+ * Inside `tx`: bumps the user's session version (every token issued before stops working) and revokes every
+ * session row except `keepSessionKey` (the browser making the change, when it stays signed in). Returns the new
+ * version and how many sessions were revoked. Used by "sign out everywhere", password change and password reset.
+ */
+export function endSessionsInTx(tx: Tx, params: { userId: number; keepSessionKey?: string | null; now: Date }): { sessionVersion: number; revoked: number } {
+  const user = tx
+    .update(users)
+    .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
+    .where(eq(users.id, params.userId))
+    .returning({ sessionVersion: users.sessionVersion })
+    .get();
+  const keep = params.keepSessionKey ? ne(userSessions.sessionKey, params.keepSessionKey) : undefined;
+  const revoked = tx
+    .update(userSessions)
+    .set({ revokedAt: params.now })
+    .where(and(eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt), keep))
+    .run().changes;
+  return { sessionVersion: user?.sessionVersion ?? 0, revoked };
+}
+
+/**
+ * "Sign out everywhere" (SPEC §3.1): bumps the session version and revokes every other session of the user in one
+ * transaction (`session.revoke-all`, with the count). The browser holding `keepSessionKey` stays signed in once its
+ * token carries the new version (see `refreshSessionVersion` in lib/auth/auth.ts).
+ */
+export function signOutEverywhere(params: { userId: number; keepSessionKey: string | null; request: RequestInfo; now?: Date }): { sessionVersion: number; revoked: number } {
+  const now = params.now ?? new Date();
+  return writeTransaction((tx) => {
+    const result = endSessionsInTx(tx, { userId: params.userId, keepSessionKey: params.keepSessionKey, now });
+    recordSecurityEvent(tx, { userId: params.userId, kind: "session.revoke-all", ...params.request, data: { revoked: result.revoked }, at: now });
+    return result;
+  });
+}
+
+/** Revokes the session with this key, if unrevoked (sign-out); records `signout`. No-op for an unknown key. */
+export function endUserSession(params: { sessionKey: string; request?: RequestInfo; now?: Date }): void {
+  const now = params.now ?? new Date();
+  writeTransaction((tx) => {
+    const row = tx
+      .update(userSessions)
+      .set({ revokedAt: now })
+      .where(and(eq(userSessions.sessionKey, params.sessionKey), isNull(userSessions.revokedAt)))
+      .returning({ userId: userSessions.userId })
+      .get();
+    if (row) recordSecurityEvent(tx, { userId: row.userId, kind: "signout", ...params.request, at: now });
+  });
+}
+
+/**
+ * The user's current session version, but only while the session `sessionKey` is unrevoked: what a kept browser's
+ * token is re-issued with after the version was bumped (password change, sign out everywhere). Null otherwise.
+ */
+export function currentVersionForSession(params: { userId: number; sessionKey: string }): number | null {
+  const row = getDb()
+    .select({ sessionVersion: users.sessionVersion })
+    .from(userSessions)
+    .innerJoin(users, eq(users.id, userSessions.userId))
+    .where(and(eq(userSessions.sessionKey, params.sessionKey), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
+    .get();
+  return row?.sessionVersion ?? null;
+}

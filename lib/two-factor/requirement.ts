@@ -1,0 +1,84 @@
+import { and, asc, eq, isNull } from "drizzle-orm";
+import { writeTransaction, type Db } from "@/db";
+import { accounts, memberships, users } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import { can, forbiddenMessage } from "@/lib/auth/permissions";
+
+// "Require two-factor authentication for members" (SPEC §3.2): the account setting and the check every membership
+// lookup makes.
+
+/** What a member without two-factor authentication is told when an account requires it. */
+export const TWO_FACTOR_REQUIRED_MESSAGE =
+  "This account requires two-factor authentication. Turn it on for your login in Settings → Two-factor authentication, then come back.";
+
+/** Where a member turns it on. */
+export const TWO_FACTOR_SETTINGS_PATH = "/settings/two-factor";
+
+type Reader = Pick<Db, "select">;
+
+/**
+ * True when the account requires two-factor authentication and the user (a member or not) has not turned it on.
+ * Read from the database on each call (inside the caller's transaction when given one).
+ */
+export function blockedByTwoFactor(db: Reader, accountId: number, userId: number): boolean {
+  const row = db
+    .select({ required: accounts.requireTwoFactor, enabledAt: users.totpEnabledAt })
+    .from(accounts)
+    .innerJoin(users, eq(users.id, userId))
+    .where(eq(accounts.id, accountId))
+    .get();
+  return Boolean(row?.required && !row.enabledAt);
+}
+
+/** Emails of the account's members who have not turned on two-factor authentication, by email (for the owner's warning). */
+export function membersWithoutTwoFactor(db: Reader, accountId: number): string[] {
+  return db
+    .select({ email: users.email })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.accountId, accountId), isNull(users.totpEnabledAt)))
+    .orderBy(asc(users.email))
+    .all()
+    .map((row) => row.email);
+}
+
+/** Outcome of `setRequireTwoFactor`. */
+export type RequireTwoFactorResult = { ok: true; changed: boolean } | { ok: false; code: "not_found" | "forbidden" | "invalid"; message: string };
+
+/**
+ * Turns "Require two-factor authentication for members" on or off (owners only, `account.require-two-factor`) and
+ * writes the audit row `account.require-two-factor` (`{ required }`) in the same transaction. Turning it on is refused
+ * (`invalid`) while the acting owner has not turned on two-factor authentication themselves (they would lock
+ * themselves out). Refusals: `not_found` (not a member), `forbidden` (not an owner).
+ */
+export function setRequireTwoFactor(params: { accountId: number; actor: { id: number; name: string }; required: boolean }): RequireTwoFactorResult {
+  return writeTransaction((tx): RequireTwoFactorResult => {
+    const row = tx
+      .select({ role: memberships.role, required: accounts.requireTwoFactor, name: accounts.name, enabledAt: users.totpEnabledAt })
+      .from(memberships)
+      .innerJoin(accounts, eq(accounts.id, memberships.accountId))
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, params.actor.id)))
+      .get();
+    if (!row) return { ok: false, code: "not_found", message: "Not found: it does not exist or you do not have access to it." };
+    if (row.required && !row.enabledAt) return { ok: false, code: "forbidden", message: TWO_FACTOR_REQUIRED_MESSAGE };
+    if (!can(row.role, "account.require-two-factor")) {
+      return { ok: false, code: "forbidden", message: forbiddenMessage(row.role, "change the two-factor requirement", "account.require-two-factor") };
+    }
+    if (params.required && !row.enabledAt) {
+      return { ok: false, code: "invalid", message: "Turn on two-factor authentication for your own login first: otherwise this setting would lock you out." };
+    }
+    if (row.required === params.required) return { ok: true, changed: false };
+    tx.update(accounts).set({ requireTwoFactor: params.required }).where(eq(accounts.id, params.accountId)).run();
+    recordAudit(tx, {
+      accountId: params.accountId,
+      actor: params.actor,
+      action: "account.require-two-factor",
+      targetType: "account",
+      targetId: params.accountId,
+      targetLabel: row.name,
+      data: { required: params.required },
+    });
+    return { ok: true, changed: true };
+  });
+}

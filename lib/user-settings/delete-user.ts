@@ -1,0 +1,70 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import { writeTransaction } from "@/db";
+import { accounts, memberships, users } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+
+// Deleting one's own user (SPEC §3.1): refused while the user is the last owner of any account (SPEC §2: an
+// account always keeps an owner), checked in the same BEGIN IMMEDIATE transaction as the delete. Deleting the row
+// cascades to memberships, sessions, tokens, email links, recovery codes and the security log; audit rows and
+// invitations keep the name they were written with (`actor_name`, `invited_by_name`; their user ids become null).
+
+export type DeleteUserResult =
+  | { ok: true; leftAccounts: number }
+  | { ok: false; code: "not_found" }
+  | { ok: false; code: "confirmation"; message: string }
+  | { ok: false; code: "last_owner"; message: string; accounts: { id: number; name: string }[] };
+
+/** "Acme" · "Acme and Beta" · "Acme, Beta and Gamma" (each in quotes). */
+function listNames(names: string[]): string {
+  const quoted = names.map((n) => `“${n}”`);
+  return quoted.length <= 1 ? (quoted[0] ?? "") : `${quoted.slice(0, -1).join(", ")} and ${quoted[quoted.length - 1]}`;
+}
+
+/**
+ * Deletes the user `userId` when `confirmation` is their email address (compared trimmed and case-insensitively).
+ * Refusals: `confirmation` (typed text does not match), `last_owner` (naming every account where the user is the
+ * only owner), `not_found`. Before the delete, each account the user belonged to gets an audit row `member.leave`
+ * (`{ role, reason: "user deleted" }`) with the user's name as actor. `seams.afterCheck` runs after the checks.
+ */
+export function deleteOwnUser(params: { userId: number; confirmation: string }, seams: { afterCheck?: () => void } = {}): DeleteUserResult {
+  return writeTransaction((tx): DeleteUserResult => {
+    const user = tx.select().from(users).where(eq(users.id, params.userId)).get();
+    if (!user) return { ok: false, code: "not_found" };
+    if (params.confirmation.trim().toLowerCase() !== user.email) {
+      return { ok: false, code: "confirmation", message: `Type your email address, ${user.email}, to confirm.` };
+    }
+    const owners = sql<number>`(select count(*) from ${memberships} m2 where m2.account_id = ${memberships.accountId} and m2.role = 'owner')`;
+    const rows = tx
+      .select({ accountId: accounts.id, name: accounts.name, role: memberships.role, owners })
+      .from(memberships)
+      .innerJoin(accounts, eq(accounts.id, memberships.accountId))
+      .where(eq(memberships.userId, user.id))
+      .orderBy(asc(accounts.name), asc(accounts.id))
+      .all();
+    const soleOwned = rows.filter((r) => r.role === "owner" && r.owners <= 1).map((r) => ({ id: r.accountId, name: r.name }));
+    if (soleOwned.length > 0) {
+      const one = soleOwned.length === 1;
+      return {
+        ok: false,
+        code: "last_owner",
+        accounts: soleOwned,
+        message: `You are the last owner of ${listNames(soleOwned.map((a) => a.name))}. Make another member an owner of ${one ? "that account" : "each"}, or delete ${one ? "it" : "them"}, before deleting your user.`,
+      };
+    }
+    seams.afterCheck?.();
+    const actor = { id: user.id, name: user.name?.trim() || user.email };
+    for (const r of rows) {
+      recordAudit(tx, {
+        accountId: r.accountId,
+        actor,
+        action: "member.leave",
+        targetType: "user",
+        targetId: user.id,
+        targetLabel: user.email,
+        data: { role: r.role, reason: "user deleted", summary: "Deleted their user" },
+      });
+    }
+    tx.delete(users).where(and(eq(users.id, user.id))).run();
+    return { ok: true, leftAccounts: rows.length };
+  });
+}

@@ -1,0 +1,226 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { getDb } from "@/db";
+import { auditEvents, invitations, memberships, securityEvents, users } from "@/db/schema";
+import { hashPassword, verifyPassword } from "@/lib/auth/password";
+import { checkUserSession, startUserSession } from "@/lib/auth/sessions";
+import { resetSettings } from "@/lib/config";
+import { sendMail } from "@/lib/mail";
+import { makeAccount, makeUser } from "@/lib/testing/people";
+import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { deleteOwnUser, type DeleteUserResult } from "./delete-user";
+import { checkEmailChangeToken, confirmEmailChange, pendingEmailChange, requestEmailChange } from "./email-change";
+import { changePassword } from "./password";
+import { updateProfileName } from "./profile";
+
+const run = promisify(execFile);
+const req = { ip: "198.51.100.7", userAgent: "vitest" };
+const PASSWORD = "correct horse battery";
+
+const userRow = (id: number) => getDb().select().from(users).where(eq(users.id, id)).get()!;
+const eventsOf = (userId: number) => getDb().select().from(securityEvents).where(eq(securityEvents.userId, userId)).orderBy(securityEvents.id).all();
+
+async function makeLogin(email: string, name: string | null = null) {
+  return getDb().insert(users).values({ email, name, passwordHash: await hashPassword(PASSWORD) }).returning().get();
+}
+
+describe("the user's own settings", () => {
+  let temp: ReturnType<typeof makeTempDataDir>;
+  let smtp: TestSmtpServer;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    process.env.SMTP_URL = smtp.smtpUrl;
+    process.env.APP_URL = "https://console.example.net";
+    process.env.RATE_LIMIT_REAUTH_PER_EMAIL = "3";
+    temp = makeTempDataDir("ec-user-settings-");
+  });
+  afterAll(async () => {
+    temp.cleanup();
+    for (const name of ["SMTP_URL", "APP_URL", "RATE_LIMIT_REAUTH_PER_EMAIL"]) delete process.env[name];
+    resetSettings();
+    await smtp.close();
+  });
+
+  it("sets the name (empty clears it) and logs profile.update only on a change", async () => {
+    const user = await makeLogin("name@example.com");
+    expect(updateProfileName({ userId: user.id, name: "  Ada  ", request: req })).toEqual({ changed: true });
+    expect(userRow(user.id).name).toBe("Ada");
+    expect(updateProfileName({ userId: user.id, name: "Ada", request: req })).toEqual({ changed: false });
+    updateProfileName({ userId: user.id, name: "  ", request: req });
+    expect(userRow(user.id).name).toBeNull();
+    expect(eventsOf(user.id).map((e) => [e.kind, e.data])).toEqual([
+      ["profile.update", { name: "Ada" }],
+      ["profile.update", { name: null }],
+    ]);
+  });
+
+  describe("password change", () => {
+    it("needs the current password; wrong ones are rate-limited per email", async () => {
+      const user = await makeLogin("pw-limit@example.com");
+      for (let i = 0; i < 3; i++) {
+        const wrong = await changePassword({ user, currentPassword: "nope", newPassword: "new password 1", keepSessionKey: null, request: req });
+        expect(wrong).toEqual({ ok: false, field: "currentPassword", message: "That is not your current password." });
+      }
+      const limited = await changePassword({ user, currentPassword: PASSWORD, newPassword: "new password 1", keepSessionKey: null, request: req });
+      expect(limited).toMatchObject({ ok: false, field: "currentPassword", message: expect.stringMatching(/^Too many attempts/) });
+      expect(await verifyPassword(userRow(user.id).passwordHash, PASSWORD)).toBe(true); // nothing changed
+      expect(eventsOf(user.id)).toEqual([]);
+    });
+
+    it("stores the new hash, signs out other sessions, keeps this one and logs it", async () => {
+      const user = await makeLogin("pw@example.com");
+      const here = startUserSession({ userId: user.id, request: req });
+      const other = startUserSession({ userId: user.id, request: { ip: "203.0.113.9", userAgent: "other" } });
+      const result = await changePassword({ user, currentPassword: PASSWORD, newPassword: "a brand new secret", keepSessionKey: here, request: req });
+      expect(result).toEqual({ ok: true, revoked: 1 });
+      const after = userRow(user.id);
+      expect(await verifyPassword(after.passwordHash, "a brand new secret")).toBe(true);
+      expect(after.sessionVersion).toBe(user.sessionVersion + 1);
+      expect(checkUserSession({ userId: user.id, sessionKey: here })).toBe(true);
+      expect(checkUserSession({ userId: user.id, sessionKey: other })).toBe(false);
+      expect(eventsOf(user.id).at(-1)).toMatchObject({ kind: "password.change", ip: "198.51.100.7", data: { revoked: 1 } });
+      // The old user row (old hash) no longer passes: a concurrent change is refused.
+      const stale = await changePassword({ user, currentPassword: PASSWORD, newPassword: "third one here", keepSessionKey: here, request: req });
+      expect(stale.ok).toBe(false);
+    });
+
+    it("refuses the same password as the new one", async () => {
+      const user = await makeLogin("pw-same@example.com");
+      const result = await changePassword({ user, currentPassword: PASSWORD, newPassword: PASSWORD, keepSessionKey: null, request: req });
+      expect(result).toMatchObject({ ok: false, field: "newPassword" });
+    });
+  });
+
+  describe("email change", () => {
+    it("mails a link to the new address and a notice to the old; only the link changes the email", async () => {
+      const user = await makeLogin("old@example.com");
+      const started = await requestEmailChange({ user, newEmail: "new@example.com", currentPassword: PASSWORD, request: req });
+      if (!started.ok) throw new Error(started.message);
+      await sendMail(started.mails.confirm);
+      await sendMail(started.mails.notice);
+
+      const [confirm] = smtp.mails("new@example.com");
+      const link = confirm.text.match(/https:\/\/console\.example\.net\/change-email\/([A-Za-z0-9_-]{43})/);
+      expect(link, confirm.text).not.toBeNull();
+      const [notice] = smtp.mails("old@example.com");
+      expect(notice.subject).toBe("Email change requested for your Edge Console login");
+      expect(notice.text).toContain("new@example.com");
+      expect(notice.text).not.toContain("/change-email/"); // the old address never gets the link
+
+      expect(userRow(user.id).email).toBe("old@example.com");
+      expect(pendingEmailChange({ userId: user.id })).toMatchObject({ email: "new@example.com" });
+      expect(checkEmailChangeToken(link![1])).toEqual({ status: "valid", userId: user.id, from: "old@example.com", to: "new@example.com" });
+
+      const done = confirmEmailChange({ token: link![1], request: req });
+      expect(done.status).toBe("valid");
+      const after = userRow(user.id);
+      expect(after.email).toBe("new@example.com");
+      expect(after.emailVerifiedAt).not.toBeNull();
+      expect(done.notice).toMatchObject({ to: "old@example.com", subject: "Your Edge Console login email was changed" });
+      expect(confirmEmailChange({ token: link![1] }).status).toBe("used");
+      expect(pendingEmailChange({ userId: user.id })).toBeNull();
+      expect(eventsOf(user.id).map((e) => [e.kind, e.data])).toEqual([
+        ["email.change-requested", { from: "old@example.com", to: "new@example.com" }],
+        ["email.change", { from: "old@example.com", to: "new@example.com" }],
+      ]);
+    });
+
+    it("refuses the current address, a taken address and a wrong password", async () => {
+      const user = await makeLogin("keep@example.com");
+      await makeLogin("taken@example.com");
+      expect(await requestEmailChange({ user, newEmail: "keep@example.com", currentPassword: PASSWORD, request: req })).toMatchObject({ ok: false, field: "newEmail" });
+      expect(await requestEmailChange({ user, newEmail: "taken@example.com", currentPassword: PASSWORD, request: req })).toMatchObject({
+        ok: false,
+        field: "newEmail",
+        message: "Another user already has this email address.",
+      });
+      expect(await requestEmailChange({ user, newEmail: "free@example.com", currentPassword: "wrong", request: req })).toMatchObject({ ok: false, field: "currentPassword" });
+      expect(pendingEmailChange({ userId: user.id })).toBeNull();
+    });
+
+    it("re-checks at confirmation: an address taken meanwhile, an expired or replaced link change nothing", async () => {
+      const user = await makeLogin("race@example.com");
+      const t0 = new Date();
+      const first = await requestEmailChange({ user, newEmail: "wanted@example.com", currentPassword: PASSWORD, request: req, now: t0 });
+      const second = await requestEmailChange({ user, newEmail: "wanted@example.com", currentPassword: PASSWORD, request: req, now: t0 });
+      if (!first.ok || !second.ok) throw new Error("request failed");
+      const token = (m: { link?: string }) => m.link!.split("/").pop()!;
+      expect(confirmEmailChange({ token: token(first.mails.confirm) }).status).toBe("unknown"); // replaced by the second
+      expect(confirmEmailChange({ token: token(second.mails.confirm), now: new Date(t0.getTime() + 25 * 3600_000) }).status).toBe("expired");
+      await makeLogin("wanted@example.com"); // someone signs up with the address meanwhile
+      expect(confirmEmailChange({ token: token(second.mails.confirm) })).toMatchObject({ status: "taken", to: "wanted@example.com" });
+      expect(userRow(user.id).email).toBe("race@example.com");
+    });
+  });
+
+  describe("deleting one's own user", () => {
+    it("is refused while the user is the last owner of an account, naming those accounts", () => {
+      const owner = makeUser("sole@example.com", "Sole");
+      const other = makeUser("co@example.com");
+      makeAccount("Acme", [{ userId: owner.id, role: "owner" }]);
+      makeAccount("Beta", [{ userId: owner.id, role: "owner" }, { userId: other.id, role: "developer" }]);
+      makeAccount("Shared", [{ userId: owner.id, role: "owner" }, { userId: other.id, role: "owner" }]);
+      expect(deleteOwnUser({ userId: owner.id, confirmation: "wrong@example.com" })).toMatchObject({ ok: false, code: "confirmation" });
+      const refused = deleteOwnUser({ userId: owner.id, confirmation: " SOLE@example.com " });
+      expect(refused).toMatchObject({ ok: false, code: "last_owner", accounts: [{ name: "Acme" }, { name: "Beta" }] });
+      expect(refused.ok === false && "message" in refused ? refused.message : "").toMatch(/last owner of “Acme” and “Beta”/);
+      expect(userRow(owner.id)).toBeDefined();
+    });
+
+    it("removes a plain member with their memberships; the account, audit names and invitations stay", () => {
+      const owner = makeUser("boss@example.com", "Boss");
+      const member = makeUser("leaver@example.com", "Lee Leaver");
+      const { account } = makeAccount("Gamma", [{ userId: owner.id, role: "owner" }, { userId: member.id, role: "admin" }]);
+      const db = getDb();
+      db.insert(auditEvents).values({ accountId: account.id, actorUserId: member.id, actorName: "Lee Leaver", action: "application.create", targetType: "application", targetLabel: "www" }).run();
+      db.insert(invitations)
+        .values({ accountId: account.id, email: "guest@example.com", role: "viewer", tokenHash: "h1", invitedBy: member.id, invitedByName: "Lee Leaver", expiresAt: new Date(Date.now() + 3600_000) })
+        .run();
+
+      expect(deleteOwnUser({ userId: member.id, confirmation: "leaver@example.com" })).toEqual({ ok: true, leftAccounts: 1 });
+      expect(db.select().from(users).where(eq(users.id, member.id)).get()).toBeUndefined();
+      expect(db.select().from(memberships).where(eq(memberships.accountId, account.id)).all().map((m) => m.userId)).toEqual([owner.id]);
+      const audit = db.select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).orderBy(auditEvents.id).all();
+      expect(audit.map((a) => [a.action, a.actorUserId, a.actorName])).toEqual([
+        ["application.create", null, "Lee Leaver"],
+        ["member.leave", null, "Lee Leaver"],
+      ]);
+      expect(db.select().from(invitations).where(eq(invitations.accountId, account.id)).get()).toMatchObject({ invitedBy: null, invitedByName: "Lee Leaver" });
+    });
+
+    it("two owners deleting themselves at the same moment (two processes): one goes, the account keeps the other", async () => {
+      const a = makeUser("race-a@example.com");
+      const b = makeUser("race-b@example.com");
+      const { account } = makeAccount("Race", [{ userId: a.id, role: "owner" }, { userId: b.id, role: "owner" }]);
+      const root = path.resolve(import.meta.dirname, "../..");
+      const startAt = Date.now() + 5000; // both workers have opened the database by then (tsx start-up on a busy machine)
+      const outputs = await Promise.all(
+        [a, b].map((u) =>
+          run(path.join(root, "node_modules", ".bin", "tsx"), ["lib/testing/delete-user-race-worker.ts", JSON.stringify({ userId: u.id, confirmation: u.email, startAt, pauseMs: 500 })], {
+            cwd: root,
+            env: { PATH: process.env.PATH, DATA_DIR: temp.dir, NODE_ENV: "test" },
+          }),
+        ),
+      );
+      const [ra, rb] = outputs.map((o) => JSON.parse(o.stdout.trim().split("\n").pop()!) as { result: DeleteUserResult; started: number; finished: number });
+      // They really overlapped: each started before the other finished (one waited for the other's write lock).
+      expect(ra.started).toBeLessThan(rb.finished);
+      expect(rb.started).toBeLessThan(ra.finished);
+      expect([ra.result.ok, rb.result.ok].sort()).toEqual([false, true]);
+      expect([ra.result, rb.result].find((r) => !r.ok)).toMatchObject({ code: "last_owner", accounts: [{ id: account.id, name: "Race" }] });
+      expect(getDb().select().from(memberships).where(eq(memberships.accountId, account.id)).all()).toMatchObject([{ role: "owner" }]);
+    }, 30_000);
+
+    it("counts owners at the time of the delete: of two owners deleting themselves, the second is refused", () => {
+      const a = makeUser("twin-a@example.com");
+      const b = makeUser("twin-b@example.com");
+      const { account } = makeAccount("Twins", [{ userId: a.id, role: "owner" }, { userId: b.id, role: "owner" }]);
+      expect(deleteOwnUser({ userId: a.id, confirmation: "twin-a@example.com" })).toMatchObject({ ok: true });
+      expect(deleteOwnUser({ userId: b.id, confirmation: "twin-b@example.com" })).toMatchObject({ ok: false, code: "last_owner", accounts: [{ id: account.id, name: "Twins" }] });
+    });
+  });
+});
