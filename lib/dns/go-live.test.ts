@@ -2,9 +2,9 @@ import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments } from "@/db/schema";
-import { resetSettings } from "@/lib/config";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { setTestEnv } from "@/lib/testing/env";
 import { canVerifyNow, checkDomain, checkDomains, nextCheckDelayMs, observe, resolvesToEdge, statusAfter, type CheckRecords } from "./go-live";
 import { createResolver, type Resolver } from "./resolver";
 
@@ -16,7 +16,7 @@ const ENV = {
   DNS_TIMEOUT_MS: "300",
   DNS_TRIES: "1",
 };
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void;
 let dnsServer: TestDnsServer;
 let resolver: Resolver;
 let temp: { cleanup: () => void };
@@ -27,10 +27,7 @@ let counter = 0;
 
 beforeAll(async () => {
   dnsServer = await startDnsServer();
-  for (const [k, v] of Object.entries({ ...ENV, DNS_SERVERS: dnsServer.address })) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  restoreEnv = setTestEnv({ ...ENV, DNS_SERVERS: dnsServer.address });
   temp = makeTempDataDir("ec-golive-");
   resolver = createResolver([dnsServer.address]);
   const db = getDb();
@@ -45,11 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   temp.cleanup();
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  resetSettings();
+  restoreEnv();
   await dnsServer.close();
 });
 

@@ -5,10 +5,10 @@ import { asc, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments, memberships, users } from "@/db/schema";
-import { resetSettings } from "@/lib/config";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { setTestEnv } from "@/lib/testing/env";
 import { checkDomain } from "./go-live";
 import { createResolver, type Resolver } from "./resolver";
 import { listDueDomainIds, sweepDueDomains } from "./scheduler";
@@ -16,7 +16,7 @@ import { listDueDomainIds, sweepDueDomains } from "./scheduler";
 // Background sweeps end to end: node's resolver to a DNS server on 127.0.0.1, a temporary SQLite file, real SMTP.
 const ENV = { EDGE_CNAME_SUFFIX: "edge.localhost", EDGE_IPV4: "192.0.2.10", DNS_TIMEOUT_MS: "300", DNS_TRIES: "1", APP_URL: "https://console.example.net" };
 const MINUTE = 60_000;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void;
 let dnsServer: TestDnsServer;
 let smtp: TestSmtpServer;
 let resolver: Resolver;
@@ -27,18 +27,11 @@ let counter = 0;
 beforeAll(async () => {
   dnsServer = await startDnsServer();
   smtp = await startSmtpServer();
-  for (const [k, v] of Object.entries({ ...ENV, DNS_SERVERS: dnsServer.address, SMTP_URL: smtp.smtpUrl })) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  restoreEnv = setTestEnv({ ...ENV, DNS_SERVERS: dnsServer.address, SMTP_URL: smtp.smtpUrl });
   resolver = createResolver([dnsServer.address]);
 });
 afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  resetSettings();
+  restoreEnv();
   await dnsServer.close();
   await smtp.close();
 });

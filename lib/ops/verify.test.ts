@@ -2,12 +2,12 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { domains, operatorEvents, users } from "@/db/schema";
-import { resetSettings } from "@/lib/config";
 import { createResolver, type Resolver } from "@/lib/dns/resolver";
 import { sweepDueDomains } from "@/lib/dns/scheduler";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { makeAccountWithApp, makeDomain } from "@/lib/testing/ops-fixtures";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { setTestEnv } from "@/lib/testing/env";
 import { isOperator } from "./operator";
 import { listOperatorEvents } from "./events";
 import { listOpsDomains } from "./queries";
@@ -15,25 +15,18 @@ import { verifyDomainsAsOperator } from "./verify";
 
 // Bulk "Verify now" of the operator view against a DNS server on 127.0.0.1 and a temporary SQLite file.
 const ENV = { EDGE_CNAME_SUFFIX: "edge.localhost", EDGE_IPV4: "192.0.2.10", DNS_TIMEOUT_MS: "300", DNS_TRIES: "1", OPERATOR_EMAILS: "Ops@Example.com, second@example.com" };
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void;
 let dnsServer: TestDnsServer;
 let resolver: Resolver;
 let temp: { cleanup: () => void };
 
 beforeAll(async () => {
   dnsServer = await startDnsServer();
-  for (const [k, v] of Object.entries({ ...ENV, DNS_SERVERS: dnsServer.address })) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
+  restoreEnv = setTestEnv({ ...ENV, DNS_SERVERS: dnsServer.address });
   resolver = createResolver([dnsServer.address]);
 });
 afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  resetSettings();
+  restoreEnv();
   await dnsServer.close();
 });
 beforeEach(() => {
