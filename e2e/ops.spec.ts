@@ -219,4 +219,20 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
   await expect(page.locator("tbody tr").first()).toContainText(`${moved}: too-soon`);
   await expect(page.getByText(`${wrong}: checked (misconfigured)`)).toBeVisible();
   await snap(page, "ops-04-log");
+
+  // Live updates: with the toggle on, a domain that goes live through a check made elsewhere (a second tab) turns
+  // Live on this page without a reload.
+  await page.goto(`/ops?account=${account}`);
+  await expect(row(page, wrong).locator("[data-status]")).toHaveText("Misconfigured");
+  await page.getByLabel(/Live updates/).check();
+  await dns.set(wrong, [{ type: "CNAME", value: `${wrong}.${E2E.edgeCnameSuffix}` }]);
+  ageLastCheck(wrong);
+  const elsewhere = await page.context().newPage();
+  await elsewhere.goto(`/ops?q=${wrong}`);
+  await elsewhere.getByLabel(`Select ${wrong}`).check();
+  await elsewhere.getByRole("button", { name: "Verify now" }).click();
+  await expect(elsewhere.getByRole("list", { name: "Verify results" })).toContainText(`${wrong}Misconfigured → Live`);
+  await elsewhere.close();
+  await expect(row(page, wrong).locator("[data-status]")).toHaveText("Live", { timeout: 25_000 });
+  await expect(page.getByText(/refreshed \d\d:\d\d:\d\d UTC/)).toBeVisible();
 });

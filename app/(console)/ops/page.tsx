@@ -6,6 +6,7 @@ import { requireOperator } from "@/lib/ops/access";
 import { opsHref, parseOpsFilter } from "@/lib/ops/filters";
 import { getAccountName, getStatusCounts, listOpsDomains, memberAccountIds } from "@/lib/ops/queries";
 import { ensureDailySnapshot, listSnapshotPoints, withCurrentCounts } from "@/lib/ops/snapshots";
+import { AutoRefresh } from "./_components/auto-refresh";
 import { DomainTable, type OpsTableRow } from "./_components/domain-table";
 import { FilterForm } from "./_components/filter-form";
 import { Pager } from "./_components/pager";
@@ -56,9 +57,12 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
           <h1 className="text-2xl font-semibold tracking-tight">Operations</h1>
           <p className="text-sm text-slate-600">Go-live status of every domain on the platform, across all accounts.</p>
         </div>
-        <Link href="/ops/log" className="text-sm font-medium text-indigo-700 hover:underline">
-          Operator log →
-        </Link>
+        <div className="flex flex-wrap items-center gap-4">
+          <AutoRefresh />
+          <Link href="/ops/log" className="text-sm font-medium text-indigo-700 hover:underline">
+            Operator log →
+          </Link>
+        </div>
       </div>
       <StatusCounters counts={counts} active={active} />
       <section aria-labelledby="ops-chart" className="rounded-xl bg-white p-4 ring-1 ring-slate-200">
