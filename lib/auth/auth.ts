@@ -93,26 +93,32 @@ export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth(() 
     }),
   ],
   callbacks: {
-    // Sign-in: a `user_sessions` row (and `signin.success`) per sign-in, its key in the token. Update (the
-    // `unstable_update` after a password change or "sign out everywhere"): a browser whose row is still unrevoked
-    // adopts the user's new session version and stays signed in; revoked or unknown rows get nothing.
-    async jwt({ token, user, trigger }) {
+    // Sign-in: a `user_sessions` row (and `signin.success`) per sign-in, its key in the token. Update: only the
+    // server's `unstable_update({ sk })` after a password change or "sign out everywhere" moves a token to the new
+    // session row it names (fresh random key, unrevoked, this user's) and the user's new version. Any client can
+    // call Auth.js's update endpoint, so an update without such a key changes nothing; an old cookie stays dead.
+    async jwt({ token, user, trigger, session }) {
       if (user) {
         const uid = Number(user.id);
         token.uid = uid;
         token.sv = user.sessionVersion ?? 0;
         token.sk = startUserSession({ userId: uid, request: await currentRequestInfo() });
-      } else if (trigger === "update" && typeof token.sk === "string") {
-        const version = currentVersionForSession({ userId: Number(token.uid), sessionKey: token.sk });
-        if (version !== null) token.sv = version;
+      } else if (trigger === "update") {
+        const next = (session as { sk?: unknown } | undefined)?.sk;
+        if (typeof next === "string" && next !== token.sk) {
+          const version = currentVersionForSession({ userId: Number(token.uid), sessionKey: next });
+          if (version !== null) {
+            token.sk = next;
+            token.sv = version;
+          }
+        }
       }
       return token;
     },
     session({ session, token }) {
       session.user.id = String(token.uid);
-      const extra = session as unknown as { sessionVersion: number; sessionKey: string | null };
-      extra.sessionVersion = Number(token.sv ?? 0);
-      extra.sessionKey = typeof token.sk === "string" ? token.sk : null;
+      // The session key stays inside the encrypted token: never handed to page JavaScript (`/api/auth/session`).
+      (session as unknown as { sessionVersion: number }).sessionVersion = Number(token.sv ?? 0);
       return session;
     },
   },
@@ -124,3 +130,11 @@ export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth(() 
     },
   },
 }));
+
+/**
+ * Re-issues this browser's session token on the new session row `sessionKey` (made by `endSessionsInTx` after a
+ * password change or "sign out everywhere") with the user's new session version; see the `jwt` callback.
+ */
+export async function reissueSession(sessionKey: string): Promise<void> {
+  await unstable_update({ sk: sessionKey } as Parameters<typeof unstable_update>[0]);
+}

@@ -84,21 +84,35 @@ describe("user sessions", () => {
     expect(event).toMatchObject({ userId: alice, ip: "198.51.100.7", data: { sessionUserAgent: IPHONE, sessionIp: "198.51.100.8" } });
   });
 
-  it("signs out everywhere else: version bumped, every other row revoked, the kept one adopts the new version", () => {
+  it("signs out everywhere else: version bumped, every row revoked, the kept browser moved to a fresh key", () => {
     const here = startUserSession({ userId: alice, request: req("198.51.100.7") });
     const phone = startUserSession({ userId: alice, request: req("198.51.100.9", IPHONE) });
     const bobs = startUserSession({ userId: bob, request: req("203.0.113.1") });
     const before = version(alice);
     const result = signOutEverywhere({ userId: alice, keepSessionKey: here, request: req("198.51.100.7") });
     expect(result.sessionVersion).toBe(before + 1);
-    expect(result.revoked).toBeGreaterThanOrEqual(1);
+    expect(result.revoked).toBeGreaterThanOrEqual(1); // the phone (and earlier tests' rows); this browser continues on a new row
     expect(version(alice)).toBe(before + 1);
-    expect(listActiveSessions({ userId: alice }).map((s) => s.sessionKey)).toEqual([here]);
-    expect(checkUserSession({ userId: alice, sessionKey: phone })).toBe(false);
-    expect(currentVersionForSession({ userId: alice, sessionKey: here })).toBe(before + 1);
-    expect(currentVersionForSession({ userId: alice, sessionKey: phone })).toBeNull();
+    const kept = result.keptSessionKey!;
+    expect(kept).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(kept).not.toBe(here);
+    expect(listActiveSessions({ userId: alice }).map((s) => [s.sessionKey, s.ip])).toEqual([[kept, "198.51.100.7"]]);
+    // The old key is dead too: a copy of this browser's old cookie cannot be moved to the new version.
+    for (const old of [here, phone]) {
+      expect(checkUserSession({ userId: alice, sessionKey: old })).toBe(false);
+      expect(currentVersionForSession({ userId: alice, sessionKey: old })).toBeNull();
+    }
+    expect(currentVersionForSession({ userId: alice, sessionKey: kept })).toBe(before + 1);
+    expect(currentVersionForSession({ userId: bob, sessionKey: kept })).toBeNull(); // another user's key adopts nothing
     expect(checkUserSession({ userId: bob, sessionKey: bobs })).toBe(true); // other users untouched
     expect(kinds(alice).at(-1)).toBe("session.revoke-all");
+  });
+
+  it("without a kept browser every session ends and no key is handed out", () => {
+    startUserSession({ userId: alice, request: req("198.51.100.7") });
+    const result = signOutEverywhere({ userId: alice, keepSessionKey: "not-a-session-of-alice", request: req("198.51.100.7") });
+    expect(result.keptSessionKey).toBeNull();
+    expect(listActiveSessions({ userId: alice })).toEqual([]);
   });
 
   it("a password reset revokes every session and logs password.reset", () => {

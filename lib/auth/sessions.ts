@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { and, desc, eq, gt, isNull, lt, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { userSessions, users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
@@ -105,32 +105,56 @@ export function revokeUserSession(params: { userId: number; sessionId: number; r
 type Tx = Parameters<Parameters<typeof writeTransaction>[0]>[0];
 
 /**
- * Inside `tx`: bumps the user's session version (every token issued before stops working) and revokes every
- * session row except `keepSessionKey` (the browser making the change, when it stays signed in). Returns the new
- * version and how many sessions were revoked. Used by "sign out everywhere", password change and password reset.
+ * Inside `tx`: bumps the user's session version (every token issued before stops working) and revokes EVERY session
+ * row of the user. When `keepSessionKey` names one of their unrevoked sessions (the browser making the change), that
+ * browser gets a new row with a fresh key (same device, IP and start time) so it can stay signed in: the caller
+ * re-issues its token with `unstable_update({ sk })`. The old key is dead, so a copy of the old cookie cannot be
+ * revived through Auth.js's update endpoint (which any client may call). Returns the new version, how many OTHER
+ * sessions ended, and the kept browser's new key (null when none). Used by "sign out everywhere" and password change.
  */
-export function endSessionsInTx(tx: Tx, params: { userId: number; keepSessionKey?: string | null; now: Date }): { sessionVersion: number; revoked: number } {
+export function endSessionsInTx(
+  tx: Tx,
+  params: { userId: number; keepSessionKey?: string | null; now: Date },
+): { sessionVersion: number; revoked: number; keptSessionKey: string | null } {
   const user = tx
     .update(users)
     .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
     .where(eq(users.id, params.userId))
     .returning({ sessionVersion: users.sessionVersion })
     .get();
-  const keep = params.keepSessionKey ? ne(userSessions.sessionKey, params.keepSessionKey) : undefined;
-  const revoked = tx
+  const kept = params.keepSessionKey
+    ? tx
+        .select()
+        .from(userSessions)
+        .where(and(eq(userSessions.userId, params.userId), eq(userSessions.sessionKey, params.keepSessionKey), isNull(userSessions.revokedAt)))
+        .get()
+    : undefined;
+  const ended = tx
     .update(userSessions)
     .set({ revokedAt: params.now })
-    .where(and(eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt), keep))
+    .where(and(eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
     .run().changes;
-  return { sessionVersion: user?.sessionVersion ?? 0, revoked };
+  let keptSessionKey: string | null = null;
+  if (kept) {
+    keptSessionKey = newSessionKey();
+    tx.insert(userSessions)
+      .values({ userId: params.userId, sessionKey: keptSessionKey, userAgent: kept.userAgent, ip: kept.ip, createdAt: kept.createdAt, lastSeenAt: params.now })
+      .run();
+  }
+  return { sessionVersion: user?.sessionVersion ?? 0, revoked: kept ? ended - 1 : ended, keptSessionKey };
 }
 
 /**
  * "Sign out everywhere" (SPEC §3.1): bumps the session version and revokes every other session of the user in one
  * transaction (`session.revoke-all`, with the count). The browser holding `keepSessionKey` stays signed in once its
- * token carries the new version (see `refreshSessionVersion` in lib/auth/auth.ts).
+ * token carries the returned `keptSessionKey` (`unstable_update({ sk })`, see the `jwt` callback in lib/auth/auth.ts).
  */
-export function signOutEverywhere(params: { userId: number; keepSessionKey: string | null; request: RequestInfo; now?: Date }): { sessionVersion: number; revoked: number } {
+export function signOutEverywhere(params: {
+  userId: number;
+  keepSessionKey: string | null;
+  request: RequestInfo;
+  now?: Date;
+}): { sessionVersion: number; revoked: number; keptSessionKey: string | null } {
   const now = params.now ?? new Date();
   return writeTransaction((tx) => {
     const result = endSessionsInTx(tx, { userId: params.userId, keepSessionKey: params.keepSessionKey, now });
@@ -155,7 +179,8 @@ export function endUserSession(params: { sessionKey: string; request?: RequestIn
 
 /**
  * The user's current session version, but only while the session `sessionKey` is unrevoked: what a kept browser's
- * token is re-issued with after the version was bumped (password change, sign out everywhere). Null otherwise.
+ * token is re-issued with, together with its new key, after the version was bumped (password change, sign out
+ * everywhere). Null otherwise.
  */
 export function currentVersionForSession(params: { userId: number; sessionKey: string }): number | null {
   const row = getDb()

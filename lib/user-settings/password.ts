@@ -19,14 +19,15 @@ export const changePasswordSchema = z
   .refine((v) => v.newPassword === v.confirmPassword, { path: ["confirmPassword"], message: "The two new passwords differ." });
 
 export type ChangePasswordResult =
-  | { ok: true; revoked: number }
+  /** `sessionKey`: the kept browser's new session key (re-issue its token with it), null when none was kept. */
+  | { ok: true; revoked: number; sessionKey: string | null }
   | { ok: false; field: "currentPassword" | "newPassword"; message: string };
 
 /**
  * Changes the signed-in user's password (SPEC §3.1): the current password must match (rate-limited, see
  * `checkCurrentPassword`); the new one is hashed with argon2id; then, in one transaction, the hash is stored, the
  * session version bumped and every session except `keepSessionKey` revoked (other browsers are signed out), and
- * `password.change` recorded. The caller re-issues the kept browser's token with the new version.
+ * `password.change` recorded. The caller re-issues the kept browser's token with the returned `sessionKey`.
  */
 export async function changePassword(params: {
   user: { id: number; email: string; passwordHash: string };
@@ -52,6 +53,6 @@ export async function changePassword(params: {
     tx.update(users).set({ passwordHash }).where(eq(users.id, params.user.id)).run();
     const ended = endSessionsInTx(tx, { userId: params.user.id, keepSessionKey: params.keepSessionKey, now });
     recordSecurityEvent(tx, { userId: params.user.id, kind: "password.change", ...params.request, data: { revoked: ended.revoked }, at: now });
-    return { ok: true, revoked: ended.revoked };
+    return { ok: true, revoked: ended.revoked, sessionKey: ended.keptSessionKey };
   });
 }

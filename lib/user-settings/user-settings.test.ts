@@ -76,11 +76,14 @@ describe("the user's own settings", () => {
       const here = startUserSession({ userId: user.id, request: req });
       const other = startUserSession({ userId: user.id, request: { ip: "203.0.113.9", userAgent: "other" } });
       const result = await changePassword({ user, currentPassword: PASSWORD, newPassword: "a brand new secret", keepSessionKey: here, request: req });
-      expect(result).toEqual({ ok: true, revoked: 1 });
+      expect(result).toEqual({ ok: true, revoked: 1, sessionKey: expect.any(String) });
       const after = userRow(user.id);
       expect(await verifyPassword(after.passwordHash, "a brand new secret")).toBe(true);
       expect(after.sessionVersion).toBe(user.sessionVersion + 1);
-      expect(checkUserSession({ userId: user.id, sessionKey: here })).toBe(true);
+      // This browser continues on a fresh key; its old key (and any copy of its old cookie) is dead like the other.
+      const kept = result.ok ? result.sessionKey! : "";
+      expect(checkUserSession({ userId: user.id, sessionKey: kept })).toBe(true);
+      expect(checkUserSession({ userId: user.id, sessionKey: here })).toBe(false);
       expect(checkUserSession({ userId: user.id, sessionKey: other })).toBe(false);
       expect(eventsOf(user.id).at(-1)).toMatchObject({ kind: "password.change", ip: "198.51.100.7", data: { revoked: 1 } });
       // The old user row (old hash) no longer passes: a concurrent change is refused.

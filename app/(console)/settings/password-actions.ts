@@ -1,7 +1,7 @@
 "use server";
 
 import { headers } from "next/headers";
-import { unstable_update } from "@/lib/auth/auth";
+import { reissueSession } from "@/lib/auth/auth";
 import { getCurrentSessionKey, requireUser } from "@/lib/auth/session";
 import { requestInfo } from "@/lib/security-log/request-info";
 import { changePassword, changePasswordSchema } from "@/lib/user-settings/password";
@@ -35,9 +35,9 @@ export async function changePasswordAction(_prev: PasswordState, form: FormData)
     request: requestInfo(await headers()),
   });
   if (!result.ok) return { fieldErrors: { [result.field]: result.message } };
-  // This browser's row is kept: its token is re-issued with the new session version. Setting that cookie re-renders
-  // the page in this response, and getCurrentUser reads the new token from cookies() (lib/auth/session.ts).
-  await unstable_update({});
+  // This browser got a new session row: its token is re-issued with that key and the new version. Setting that cookie
+  // re-renders the page in this response, and getCurrentUser reads the new token from cookies() (lib/auth/session.ts).
+  if (result.sessionKey) await reissueSession(result.sessionKey);
   const others = result.revoked === 0 ? "" : ` ${result.revoked} other ${result.revoked === 1 ? "session was" : "sessions were"} signed out.`;
   return { message: `Password changed.${others}`, done: Date.now() };
 }

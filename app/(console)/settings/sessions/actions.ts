@@ -2,7 +2,7 @@
 
 import { headers } from "next/headers";
 import { revalidatePath } from "next/cache";
-import { unstable_update } from "@/lib/auth/auth";
+import { reissueSession } from "@/lib/auth/auth";
 import { toId } from "@/lib/auth/access";
 import { getCurrentSessionKey, requireUser } from "@/lib/auth/session";
 import { revokeUserSession, signOutEverywhere } from "@/lib/auth/sessions";
@@ -23,12 +23,12 @@ export async function revokeSessionAction(_prev: SessionActionState, form: FormD
 
 /**
  * "Sign out everywhere" (SPEC §3.1): bumps the user's session version and revokes every other session; this
- * browser stays signed in (its token is re-issued with the new version), as on GitHub or Vercel.
+ * browser stays signed in (its token is re-issued with a new session key and the new version), as on GitHub or Vercel.
  */
 export async function signOutEverywhereAction(): Promise<SessionActionState> {
   const user = await requireUser("/settings/sessions");
   const result = signOutEverywhere({ userId: user.id, keepSessionKey: await getCurrentSessionKey(), request: requestInfo(await headers()) });
   // As after a password change: this browser's token is re-issued with the new version, which re-renders the page.
-  await unstable_update({});
+  if (result.keptSessionKey) await reissueSession(result.keptSessionKey);
   return { message: result.revoked === 0 ? "No other sessions were open." : `Signed out of ${result.revoked} other ${result.revoked === 1 ? "session" : "sessions"}.` };
 }
