@@ -46,3 +46,39 @@ test("a non-member gets 404 for another account's pages and cannot verify its do
   await victim.close();
   await attacker.close();
 });
+
+// A stolen copy of a browser's session cookie dies with "Sign out everywhere else" — also the copy of the browser
+// that pressed it — and cannot be revived through Auth.js's own session-update endpoint (which any client can call).
+test("a copied session cookie stays dead after sign out everywhere else, even through /api/auth/session updates", async ({ browser }) => {
+  const label = uniqueLabel();
+  const owner = await browser.newContext();
+  const page = await owner.newPage();
+  await signUp(page, `revive.${label}@example.com`);
+  const copied = (await owner.cookies()).filter((c) => c.name.includes("authjs.session-token"));
+  expect(copied.length).toBeGreaterThan(0);
+
+  const thief = await browser.newContext();
+  await thief.addCookies(copied);
+  const stolen = await thief.newPage();
+  await stolen.goto("/settings/sessions");
+  await expect(stolen.getByRole("heading", { name: "Sessions" })).toBeVisible(); // the copy works before
+
+  await page.goto("/settings/sessions");
+  await page.getByRole("button", { name: "Sign out everywhere else" }).click();
+  await expect(page.getByText(/No other sessions were open|Signed out of/)).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Sessions" })).toBeVisible(); // the presser stays signed in
+
+  // The copy: signed out, and an update request (with or without data) brings nothing back.
+  await stolen.goto("/settings/sessions");
+  await expect(stolen).toHaveURL(/\/login/);
+  const csrf = ((await (await thief.request.get("/api/auth/csrf")).json()) as { csrfToken: string }).csrfToken;
+  for (const data of [{}, { sk: "guess" }]) {
+    const update = await thief.request.post("/api/auth/session", { data: { csrfToken: csrf, data } });
+    expect(update.status()).toBeLessThan(500);
+    await stolen.goto("/settings/sessions");
+    await expect(stolen).toHaveURL(/\/login/);
+  }
+  await owner.close();
+  await thief.close();
+});
