@@ -25,6 +25,11 @@ test("domains: add (normalised, unique platform-wide) and remove on an environme
   await addDomain(a, `*.dom-${label}.test`);
   await expect(a.locator("#add-domain-hostname-error")).toContainText(/wildcard/i);
   await expect(a.getByRole("form", { name: "Add domain" }).getByLabel("Hostname")).toHaveValue(`*.dom-${label}.test`);
+  // Another customer's CNAME target (under the edge's own suffix) is not a website's hostname.
+  await addDomain(a, `www.dom-b-${label}.test.edge.localhost`);
+  await expect(a.locator("#add-domain-hostname-error")).toContainText("is under the edge's own domain (edge.localhost)");
+  await expect(a.locator("#add-domain-hostname-error")).toContainText("use your website's hostname");
+  await snap(a, "dom-00-edge-domain-refused");
   await addDomain(a, `https://${shop.toUpperCase()}./path`);
   const panel = a.getByTestId(`domain-${shop}`);
   await expect(panel).toBeVisible();

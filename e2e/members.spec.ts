@@ -1,3 +1,4 @@
+import { domainToASCII } from "node:url";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { addMembership, openConsoleDb } from "./db";
 import { createAccount, createApplication, linkFromMail, signUp, snap, uniqueLabel } from "./helpers";
@@ -301,6 +302,9 @@ test("account settings: viewers read, owners rename and transfer, the new owner 
   await signUp(page, owner);
   const accountId = await createAccount(page, `Gone ${label}`);
   await createApplication(page, accountId, hostname);
+  // An internationalised hostname is listed in Unicode with its A-label (stored form) next to it.
+  const idn = `www.bücher-${label}.test`;
+  await createApplication(page, accountId, idn);
   const heirPage = await newPage(browser);
   await signUp(heirPage, heir);
   const viewerPage = await newPage(browser);
@@ -320,7 +324,13 @@ test("account settings: viewers read, owners rename and transfer, the new owner 
   await expect(page.getByText("Account renamed.")).toBeVisible();
   await expect(page.getByRole("heading", { name: `Settings of Gone Renamed ${label}` })).toBeVisible();
   await expect(page.getByTestId("delete-summary")).toContainText(hostname);
+  await expect(page.getByTestId("delete-summary")).toContainText(`2 applications will be deleted, freeing ${hostname}, ${idn} (${domainToASCII(idn)}).`);
   await snap(page, "members-19-settings-owner");
+  // At phone width the long hostnames wrap instead of widening the page.
+  await page.setViewportSize({ width: 375, height: 800 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  await snap(page, "members-19b-settings-owner-375");
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   await page.getByLabel("New owner").selectOption({ label: `${heir} (Developer)` });
   await page.getByRole("button", { name: "Transfer ownership" }).click();

@@ -210,6 +210,26 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(auditActions().filter((a) => a === "config.commit")).toHaveLength(1);
     });
 
+    it("refuses an origin the wizard refuses (link-local, the edge itself), leaving the branch unchanged (SPEC §3.3)", async () => {
+      const env = await staging();
+      const head = (await resolveBranch(repo, "Staging"))!;
+      const setAddress = (address: string) => (text: string) => {
+        const value = JSON.parse(text);
+        value.environments.Staging.origin.address = address;
+        return `${JSON.stringify(value, null, 2)}\n`;
+      };
+      const linkLocal = await edit(env, "section.config.json", setAddress("169.254.169.254"));
+      expect(linkLocal).toMatchObject({
+        ok: false,
+        code: "invalid",
+        issues: [{ path: "environments.Staging.origin.address", message: expect.stringMatching(/^169\.254\.169\.254 is a link-local address/) }],
+      });
+      const edge = await edit(env, "section.config.json", setAddress("192.0.2.10"));
+      expect(edge).toMatchObject({ ok: false, code: "invalid", issues: [{ message: expect.stringMatching(/is the edge itself/) }] });
+      expect(await resolveBranch(repo, "Staging")).toBe(head);
+      expect(auditActions().filter((a) => a === "config.commit")).toHaveLength(0);
+    });
+
     it("stores the browser's CRLF line breaks as LF, keeps the final line break, and refuses no-op or unknown files", async () => {
       const env = await staging();
       const head = (await resolveBranch(repo, "Staging"))!;

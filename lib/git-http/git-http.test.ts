@@ -226,6 +226,24 @@ describe("git smart HTTP with hooks", () => {
     expect(getDb().select().from(auditEvents).where(eq(auditEvents.action, "git.push")).all()).toHaveLength(1);
   });
 
+  it("refuses a push whose origin is link-local or the edge itself (SPEC §3.3), changing no branch", async () => {
+    const clone = path.join(work, "origin-policy");
+    await ok(["clone", urlWith(tokens.dev), clone]);
+    const before = await branchTip("Production");
+    const config = JSON.parse(fs.readFileSync(path.join(clone, "section.config.json"), "utf8"));
+    config.environments.Production.origin.address = "169.254.169.254";
+    config.environments.Production.alternate_origins = { edge: { address: "192.0.2.10" } };
+    fs.writeFileSync(path.join(clone, "section.config.json"), JSON.stringify(config, null, 2) + "\n");
+    await ok(["commit", "-qam", "metadata origin"], { cwd: clone });
+    const refused = await git(["push", "origin", "Production"], { cwd: clone });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      "Production: section.config.json environments.Production.origin.address: 169.254.169.254 is a link-local address; the edge cannot reach it.",
+    );
+    expect(refused.stderr).toContain("Production: section.config.json environments.Production.alternate_origins.edge.address: 192.0.2.10 is the edge itself");
+    expect(await branchTip("Production")).toBe(before);
+  });
+
   it("turns a new environment-named branch into an environment; refuses case twins; leaves other branches alone", async () => {
     const clone = path.join(work, "branches");
     await ok(["clone", urlWith(tokens.dev), clone]);

@@ -30,8 +30,10 @@ export type HostnameResult =
  * Normalises what a user typed or pasted as a website's hostname (SPEC §4). Trims; takes the hostname out of a URL
  * (anything with a scheme `xxx://`, a path, query, fragment, port or credentials, parsed with WHATWG `URL`) and says
  * so in `notice`; then applies `checkHostnameSyntax` (lower-case, one trailing dot dropped, UTS-46 → A-labels,
- * RFC 1035 label and length limits, at least two labels, no IP address, no wildcard); refuses a name whose CNAME
- * target `<hostname>.<edgeCnameSuffix>` would exceed 253 characters; refuses a name that is itself a public suffix in
+ * RFC 1035 label and length limits, at least two labels, no IP address, no wildcard); refuses the edge's own
+ * domain `edgeCnameSuffix` and every name under it (`edge_domain`: those are the CNAME targets of customers'
+ * domains, SPEC §3.5); refuses a name whose CNAME target `<hostname>.<edgeCnameSuffix>` would exceed 253
+ * characters; refuses a name that is itself a public suffix in
  * either section of the Public Suffix List (tldts, ICANN + private: `co.uk` → `public_suffix`, `github.io` →
  * `private_suffix`); and decides apex-ness with the ICANN section only. Pure (no DNS); never throws.
  * @param opts.edgeCnameSuffix suffix of CNAME targets; defaults to `settings().edgeCnameSuffix` (`EDGE_CNAME_SUFFIX`).
@@ -48,6 +50,13 @@ export function normaliseHostname(input: string, opts: { edgeCnameSuffix?: strin
   const { hostname, unicode } = checked;
 
   const suffix = opts.edgeCnameSuffix ?? settings().edgeCnameSuffix;
+  if (suffix && (hostname === suffix || hostname.endsWith(`.${suffix}`))) {
+    return {
+      ok: false,
+      code: "edge_domain",
+      message: `“${unicode}” is under the edge's own domain (${suffix}), where the edge's CNAME targets live; use your website's hostname, e.g. www.example.com.`,
+    };
+  }
   const target = cnameTarget(hostname, suffix);
   if (target.length > MAX_HOSTNAME_LENGTH) {
     const room = MAX_HOSTNAME_LENGTH - suffix.length - 1;

@@ -25,6 +25,7 @@ export type HostnameErrorCode =
   | "name_too_long"
   | "single_label"
   | "cname_target_too_long"
+  | "edge_domain"
   | "public_suffix"
   | "private_suffix";
 

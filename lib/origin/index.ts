@@ -1,10 +1,10 @@
 import { isIP } from "node:net";
-import { domainToASCII } from "node:url";
 import { settings } from "@/lib/config";
 import { checkHostnameSyntax } from "@/lib/hostname";
-import { parseIp, refuseAddress } from "./address";
+import { ENTER_ADDRESS, originIp, refuseOriginHost, type OriginPolicy } from "./host";
 
 export { describeAddressRange } from "./address";
+export { refuseOriginHost, type OriginPolicy } from "./host";
 
 /** What the origin form (wizard step 2, API) sends. `port` may be a number (API) or text (form). */
 export type OriginInput = { address: string; protocol?: string; port?: string | number; hostHeader?: string };
@@ -30,7 +30,20 @@ export type OriginOptions = {
 
 const DEFAULT_PORT = { http: 80, https: 443 } as const;
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
-const ENTER_ADDRESS = "Enter your server's IP address or hostname, e.g. 203.0.113.7 or origin.example.com.";
+
+/**
+ * The settings origins are judged with (SPEC §3.3 step 2): each override, else `settings()` (`ALLOW_PRIVATE_ORIGINS`,
+ * `EDGE_IPV4`, `EDGE_IPV6`, `EDGE_CNAME_SUFFIX`). Shared by the wizard (`parseOrigin`) and the `section.config.json`
+ * validator so both refuse the same origins.
+ */
+export function originPolicy(overrides: OriginOptions = {}): OriginPolicy {
+  return {
+    allowPrivate: overrides.allowPrivate ?? settings().allowPrivateOrigins,
+    edgeIpv4: overrides.edgeIpv4 ?? settings().edgeIpv4,
+    edgeIpv6: overrides.edgeIpv6 ?? settings().edgeIpv6,
+    edgeCnameSuffix: overrides.edgeCnameSuffix ?? settings().edgeCnameSuffix,
+  };
+}
 
 /**
  * Validates the origin of an application (SPEC §3.3 step 2, §5): the server the edge forwards traffic to.
@@ -48,12 +61,7 @@ const ENTER_ADDRESS = "Enter your server's IP address or hostname, e.g. 203.0.11
  * Pure (no DNS: a hostname is not resolved here); never throws.
  */
 export function parseOrigin(input: OriginInput, opts: OriginOptions = {}): OriginResult {
-  const config = {
-    allowPrivate: opts.allowPrivate ?? settings().allowPrivateOrigins,
-    edgeIpv4: opts.edgeIpv4 ?? settings().edgeIpv4,
-    edgeIpv6: opts.edgeIpv6 ?? settings().edgeIpv6,
-    edgeCnameSuffix: opts.edgeCnameSuffix ?? settings().edgeCnameSuffix,
-  };
+  const config = originPolicy(opts);
   const fieldErrors: Extract<OriginResult, { ok: false }>["fieldErrors"] = {};
 
   const split = splitAddress(input.address ?? "");
@@ -114,37 +122,20 @@ function splitAddress(raw: string): Split {
   return { host: text };
 }
 
-function checkHost(host: string, config: Required<OriginOptions>): { address: string } | { error: string } {
-  const bare = host.replace(/^\[(.*)\]$/, "$1").replace(/(\d)\.$/, "$1");
-  // WHATWG host parsing reads `0x7f.1` or `2130706433` as an IPv4 address: judge those as the address they are.
-  const numeric = isIP(bare) ? null : domainToASCII(bare.toLowerCase());
-  const ip = parseIp(bare) ?? (numeric && isIP(numeric) === 4 ? parseIp(numeric) : null);
-  if (ip) {
-    const refusal = refuseAddress(ip, bare, config);
-    return refusal ? { error: refusal } : { address: ip.toString() };
-  }
-  if (isIP(bare)) return { error: `${bare} is not a usable IP address. ${ENTER_ADDRESS}` };
-
-  if (/^localhost\.?$/i.test(host)) {
-    return config.allowPrivate ? { address: "localhost" } : { error: loopbackName("localhost") };
-  }
+// The refusals are `refuseOriginHost`'s (the same the section.config.json validator applies); then the syntax.
+function checkHost(host: string, config: OriginPolicy): { address: string } | { error: string } {
+  const refusal = refuseOriginHost(host, config);
+  if (refusal) return { error: refusal };
+  const ip = originIp(host);
+  if (ip) return { address: ip.toString() };
+  // Only reached with allowPrivate (refuseOriginHost refuses it otherwise); a single label fails the syntax check.
+  if (/^localhost\.?$/i.test(host)) return { address: "localhost" };
   const checked = checkHostnameSyntax(host);
   if (!checked.ok) {
     return { error: checked.code === "wildcard" ? `The origin must be one server, not a wildcard. ${ENTER_ADDRESS}` : checked.message };
   }
-  const name = checked.hostname;
-  const suffix = config.edgeCnameSuffix;
-  if (suffix && (name === suffix || name.endsWith(`.${suffix}`))) {
-    return { error: `${checked.unicode} is the edge itself; point the origin at your own server.` };
-  }
-  if (!config.allowPrivate && (name === "localhost" || name.endsWith(".localhost"))) {
-    return { error: loopbackName(checked.unicode) };
-  }
-  return { address: name };
+  return { address: checked.hostname };
 }
-
-const loopbackName = (name: string) =>
-  `${name} is a loopback name (RFC 6761); the edge cannot reach it. Enter your server's public IP address or hostname.`;
 
 function parseProtocol(value: string | undefined): "http" | "https" | null {
   const text = (value ?? "").trim().toLowerCase().replace(/:(\/\/)?$/, "");

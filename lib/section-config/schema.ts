@@ -1,10 +1,11 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { originPolicy, refuseOriginHost, type OriginOptions } from "@/lib/origin";
 import type { Stack } from "@/lib/stacks/catalog";
 import { locateJsonSyntaxError } from "./json-error";
 
 // The one validator of `section.config.json` (SPEC §5), shared by the editor, the API, the pre-receive hook and
-// application creation. Objects are strict: an unknown key is an error naming its path, because a misspelt key
+// application creation. Origin addresses are judged by the wizard's own rule (lib/origin). Objects are strict: an unknown key is an error naming its path, because a misspelt key
 // (`host-header`) would otherwise be ignored silently by the platform.
 
 /** Environment (= branch) names: `^[A-Za-z][A-Za-z0-9]*$` (SPEC §3.4). */
@@ -190,13 +191,27 @@ function toIssues(error: z.ZodError): SectionConfigIssue[] {
   return issues.filter((issue) => !seen.has(issue.path) && !!seen.add(issue.path));
 }
 
+/** Options of {@link validateSectionConfig} and {@link parseSectionConfig}. */
+export type SectionConfigOptions = {
+  /** Also require the block of this environment (the branch's own, SPEC §5). */
+  environment?: string;
+  /** Overrides of the origin settings (`ALLOW_PRIVATE_ORIGINS`, `EDGE_IPV4`/`EDGE_IPV6`, `EDGE_CNAME_SUFFIX`); default `settings()`. */
+  origins?: OriginOptions;
+};
+
 /**
- * Validates an already-parsed value against {@link sectionConfigSchema}. With `environment`, also requires the
- * block of that branch's environment (SPEC §5: a branch's file holds at least its own environment's block).
+ * Validates an already-parsed value against {@link sectionConfigSchema}, then judges every origin address
+ * (`environments.<Env>.origin.address`, `environments.<Env>.alternate_origins.<name>.address`) with the wizard's own
+ * rule, lib/origin `refuseOriginHost` (SPEC §3.3 step 2: no loopback, private, link-local… address unless
+ * `ALLOW_PRIVATE_ORIGINS=true`, never the edge's own addresses or names under `EDGE_CNAME_SUFFIX`; no DNS lookup).
+ * With `environment`, also requires the block of that branch's environment (SPEC §5: a branch's file holds at least
+ * its own environment's block). Never throws (a malformed setting aside: see lib/config `settings`).
  */
-export function validateSectionConfig(value: unknown, options: { environment?: string } = {}): ParseSectionConfigResult {
+export function validateSectionConfig(value: unknown, options: SectionConfigOptions = {}): ParseSectionConfigResult {
   const result = sectionConfigSchema.safeParse(value, { reportInput: true });
   if (!result.success) return { ok: false, issues: toIssues(result.error) };
+  const refused = refusedOrigins(result.data, originPolicy(options.origins));
+  if (refused.length > 0) return { ok: false, issues: refused };
   const env = options.environment;
   if (env !== undefined && !Object.hasOwn(result.data.environments, env)) {
     return {
@@ -207,12 +222,28 @@ export function validateSectionConfig(value: unknown, options: { environment?: s
   return { ok: true, config: result.data };
 }
 
+// One issue per origin address the edge must not use, at its key path.
+function refusedOrigins(config: SectionConfig, policy: ReturnType<typeof originPolicy>): SectionConfigIssue[] {
+  const issues: SectionConfigIssue[] = [];
+  const judge = (path: PropertyKey[], address: string) => {
+    const refusal = refuseOriginHost(address, policy);
+    if (refusal) issues.push({ path: formatKeyPath(path), message: refusal });
+  };
+  for (const [env, block] of Object.entries(config.environments)) {
+    judge(["environments", env, "origin", "address"], block.origin.address);
+    for (const [name, origin] of Object.entries(block.alternate_origins ?? {})) {
+      judge(["environments", env, "alternate_origins", name, "address"], origin.address);
+    }
+  }
+  return issues;
+}
+
 /**
- * Parses the text of a `section.config.json` (a UTF-8 BOM is tolerated) and validates it (SPEC §5).
- * Returns `{ ok: true, config }` or `{ ok: false, issues }` where each issue has a key path (`""` for the whole
+ * Parses the text of a `section.config.json` (a UTF-8 BOM is tolerated) and validates it with
+ * {@link validateSectionConfig} (SPEC §5; origins judged as in the wizard). Returns `{ ok: true, config }` or `{ ok: false, issues }` where each issue has a key path (`""` for the whole
  * file) and a message; invalid JSON gives one issue with `line`/`column` (1-based). Never throws.
  */
-export function parseSectionConfig(text: string, options: { environment?: string } = {}): ParseSectionConfigResult {
+export function parseSectionConfig(text: string, options: SectionConfigOptions = {}): ParseSectionConfigResult {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let value: unknown;
   try {
