@@ -1,15 +1,16 @@
 import { redirect } from "next/navigation";
 import { getCurrentUser } from "@/lib/auth/session";
+import { homePath } from "@/lib/auth/home";
 import { listAccountsOfUser } from "@/db/queries/accounts";
 
 export const dynamic = "force-dynamic";
 
-/** Dispatches: signed out → /login; no account → /account/new; else the last used (or first) account. */
+/**
+ * Dispatches: signed out → /login; no account → /account/new; else the last used account, or the first one the user
+ * can open (an account requiring two-factor authentication they lack is skipped; lib/auth/home `homePath`).
+ */
 export default async function Home() {
   const user = await getCurrentUser();
   if (!user) redirect("/login");
-  const accounts = listAccountsOfUser({ userId: user.id });
-  if (accounts.length === 0) redirect("/account/new");
-  const last = accounts.find((a) => a.id === user.lastAccountId) ?? accounts[0];
-  redirect(`/account/${last.id}`);
+  redirect(homePath(user, listAccountsOfUser({ userId: user.id })));
 }

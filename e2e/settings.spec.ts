@@ -66,6 +66,7 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
   await expect(page.getByTestId("session")).toHaveCount(2);
   await expect(page.locator('[data-testid="session"][data-current="true"]')).toContainText("This browser");
   await expect(page.getByTestId("session").first()).toContainText(/Chrome \d+ on Linux/);
+  await expect(page.getByTestId("session").first()).toHaveAttribute("data-current", "true"); // this browser on top
   await snap(page, "settings-sessions");
 
   // Password change: a wrong current password is refused next to the field; then the other browser is signed out.
@@ -119,6 +120,19 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
   const link = await linkFromMail(newEmail, "/change-email/");
   expect((await mailbox.mails(email)).some((m) => m.text.includes("/change-email/"))).toBe(false);
   await expectLoginRefused(other, newEmail, "a new password 1"); // not yet
+  // Opened while signed in as someone else: it says so and offers to log out; nothing is confirmed there.
+  const bystander = await (await browser.newContext()).newPage();
+  await signUp(bystander, `bystander.${label}@example.com`);
+  await bystander.goto(link);
+  await expect(bystander.getByRole("heading", { name: "This link is for another login" })).toBeVisible();
+  await expect(bystander.getByTestId("current-email")).toHaveText(`bystander.${label}@example.com`);
+  await expect(bystander.getByRole("link", { name: "Open your settings" })).toHaveCount(0);
+  await snap(bystander, "settings-email-other-user");
+  await bystander.setViewportSize({ width: 375, height: 800 });
+  await snap(bystander, "settings-email-other-user-375");
+  await bystander.getByRole("button", { name: "Log out and continue" }).click();
+  await expect(bystander.getByRole("heading", { name: "Confirm your new email address" })).toBeVisible();
+  await expect(bystander).toHaveURL(new RegExp(`/change-email/`));
   await other.goto(link);
   await expect(other.getByRole("heading", { name: "Confirm your new email address" })).toBeVisible();
   await snap(other, "settings-email-confirm");
@@ -157,6 +171,7 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
     "signin.failure",
     "session.revoke-all",
     "session.revoke",
+    "reauth.failure",
     "email.change-requested",
     "email.change",
     "signout",
@@ -171,6 +186,7 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
   await expect(page.locator('[data-kind="token.use"]')).toContainText(`Token “ci-${label}”`);
   await expect(page.locator('[data-kind="token.use"]')).toContainText("git/2.39.5");
   await expect(page.locator('[data-kind="signin.failure"]')).toContainText(/Chrome \d+ on Linux · IP/);
+  await expect(page.locator('[data-kind="reauth.failure"]')).toContainText("While changing the password");
   await snap(page, "settings-security-log");
 
   // Phone width: every settings page fits.
@@ -182,6 +198,12 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
   ] as const) {
     await page.goto(path);
     await expectNoSideScroll(page);
+    // Every settings tab is whole on screen (they wrap; none is cut at the edge).
+    for (const tab of await page.getByRole("navigation", { name: "Settings" }).getByRole("link").all()) {
+      const box = (await tab.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(375);
+    }
     await snap(page, name);
   }
 });
@@ -193,12 +215,25 @@ test("deleting one's user: refused for the last owner (naming the account); a pl
   await signUp(page, ownerEmail);
   const accountId = await createAccount(page, `Solo ${label}`);
 
+  // At phone width the "not verified" pill stays on one line.
+  await page.setViewportSize({ width: 375, height: 800 });
   await page.goto("/settings");
+  expect((await page.getByText("not verified", { exact: true }).boundingBox())!.height).toBeLessThan(24);
+  await snap(page, "settings-profile-unverified-375");
+  await page.setViewportSize({ width: 1280, height: 900 });
+
   const danger = page.getByRole("region", { name: "Delete your user" });
   await danger.getByLabel(`Type ${ownerEmail} to confirm`).fill("someone@else.example");
+  await danger.getByLabel("Current password").fill(PASSWORD);
   await danger.getByRole("button", { name: "Delete my user" }).click();
   await expect(page.locator("#field-confirmation-error")).toHaveText(`Type your email address, ${ownerEmail}, to confirm.`);
+  // The right email with a wrong password: refused next to the password field.
   await danger.getByLabel(`Type ${ownerEmail} to confirm`).fill(ownerEmail);
+  await danger.getByLabel("Current password").fill("not my password");
+  await danger.getByRole("button", { name: "Delete my user" }).click();
+  await expect(page.locator("#field-delete-currentPassword-error")).toHaveText("That is not your current password.");
+  await snap(page, "settings-delete-wrong-password");
+  await danger.getByLabel("Current password").fill(PASSWORD);
   await danger.getByRole("button", { name: "Delete my user" }).click();
   await expect(danger.getByText(`You are the last owner of “Solo ${label}”.`)).toBeVisible();
   await snap(page, "settings-delete-refused");
@@ -216,6 +251,7 @@ test("deleting one's user: refused for the last owner (naming the account); a pl
   }
   await member.goto("/settings");
   await member.getByLabel(`Type ${memberEmail} to confirm`).fill(memberEmail);
+  await member.getByRole("region", { name: "Delete your user" }).getByLabel("Current password").fill(PASSWORD);
   await member.getByRole("button", { name: "Delete my user" }).click();
   await expect(member).toHaveURL(/\/login/);
   await expectLoginRefused(member, memberEmail);
@@ -230,6 +266,8 @@ test("deleting one's user: refused for the last owner (naming the account); a pl
     expect(audit).toEqual({ action: "member.leave", actor: null, name: memberEmail });
     const left = check.prepare("select count(*) as n from users where email = ?").get(memberEmail) as { n: number };
     expect(left.n).toBe(0);
+    const failures = check.prepare("select e.data from security_events e join users u on u.id = e.user_id where u.email = ? and e.kind = 'reauth.failure'").all(ownerEmail) as { data: string }[];
+    expect(failures.map((f) => JSON.parse(f.data))).toEqual([{ purpose: "user.delete" }]);
   } finally {
     check.close();
   }

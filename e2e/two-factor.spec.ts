@@ -74,7 +74,7 @@ async function refusedCode(page: Page, label: string, code: string, error: RegEx
   await page.getByLabel(label).fill(code);
   await page.getByRole("button", { name: button }).click();
   await expect(page.getByLabel(label)).toHaveValue("");
-  await expect(page.locator("#field-code-error")).toHaveText(error);
+  await expect(page.getByLabel(label)).toHaveAccessibleDescription(error); // the error linked to this very field
 }
 
 async function logOut(page: Page) {
@@ -141,7 +141,7 @@ test("a user secures their login with two-factor authentication and signs in wit
   await logOut(page);
   await logIn(page, email);
   await page.getByRole("button", { name: "Use a recovery code instead" }).click();
-  await refusedCode(page, "Recovery code", codes[0], /not valid/);
+  await refusedCode(page, "Recovery code", codes[0], /^That recovery code is not valid or was already used\.$/);
   await page.getByLabel("Recovery code").fill(codes[1].toUpperCase());
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(new RegExp(`/account/${accountId}$`));
@@ -149,6 +149,23 @@ test("a user secures their login with two-factor authentication and signs in wit
   // New recovery codes, then turning it off, each with a fresh code.
   await page.goto("/settings/two-factor");
   await expect(page.getByTestId("two-factor-status")).toContainText("8 of 10 recovery codes left");
+  // Both code fields are on the page: each label belongs to its own field (ids are unique).
+  await expect(page.getByLabel("Code for new recovery codes")).toHaveAttribute("id", "field-regenerate-code");
+  await expect(page.getByLabel("Code to turn off")).toHaveAttribute("id", "field-disable-code");
+  expect(await page.locator("[id]").evaluateAll((els) => els.map((e) => e.id).filter((id, i, all) => all.indexOf(id) !== i))).toEqual([]);
+  await snap(page, "2fa-10-on-1280");
+  await page.setViewportSize({ width: 375, height: 800 });
+  await snap(page, "2fa-10-on-375");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  // Deleting the user now asks for a code too (refused here without one; nothing is deleted).
+  await page.goto("/settings");
+  const danger = page.getByRole("region", { name: "Delete your user" });
+  await danger.getByLabel(`Type ${email} to confirm`).fill(email);
+  await danger.getByLabel("Current password").fill(PASSWORD);
+  await danger.getByRole("button", { name: "Delete my user" }).click();
+  await expect(danger.getByLabel("Two-factor code")).toHaveAccessibleDescription(/Enter the code from your authenticator app/);
+  await snap(page, "2fa-11-delete-needs-code");
+  await page.goto("/settings/two-factor");
   await page.getByLabel("Code for new recovery codes").fill(await app.code());
   await page.getByRole("button", { name: "Generate new recovery codes" }).click();
   await expect(page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem")).toHaveCount(10);
@@ -208,6 +225,7 @@ test("an account that requires two-factor authentication blocks members without 
   const memberContext = await browser.newContext();
   const memberPage = await memberContext.newPage();
   await signUp(memberPage, member);
+  const ownAccountId = await createAccount(memberPage, `Own ${label}`);
   addMembership(member, accountId, "admin");
   await memberPage.goto(settingsPath);
   const renameRequest = memberPage.waitForRequest((r) => r.method() === "POST" && Boolean(r.headers()["next-action"]));
@@ -249,7 +267,7 @@ test("an account that requires two-factor authentication blocks members without 
   await page.getByRole("button", { name: "Require two-factor authentication" }).click();
   await expect(page.getByText("Members now need two-factor authentication to open this account.")).toBeVisible();
   await expect(page.getByTestId("require-two-factor-status")).toContainText("Required");
-  await expect(page.getByTestId("members-without-two-factor")).toHaveText(`Without two-factor authentication (they cannot open this account): ${member}.`);
+  await expect(page.getByTestId("members-without-two-factor")).toHaveText(`Locked out until they turn it on: ${member}.`);
   await snap(page, "2fa-07-account-requires");
 
   // The member is sent to the two-factor settings from every page of the account.
@@ -258,7 +276,24 @@ test("an account that requires two-factor authentication blocks members without 
     await expect(memberPage).toHaveURL(new RegExp(`/settings/two-factor\\?required=${accountId}$`));
   }
   await expect(memberPage.getByText(`The account (organization) Strict ${label} renamed requires two-factor authentication`)).toBeVisible();
+  await expect(memberPage.getByRole("link", { name: "go to the console" })).toHaveAttribute("href", "/");
   await snap(memberPage, "2fa-08-member-blocked");
+  await memberPage.setViewportSize({ width: 375, height: 800 });
+  await snap(memberPage, "2fa-08-member-blocked-375");
+  await memberPage.setViewportSize({ width: 1280, height: 900 });
+  // The console's home opens the member's other account (the blocked one was the last used), not the 2FA page.
+  await memberPage.goto("/");
+  await expect(memberPage).toHaveURL(new RegExp(`/account/${ownAccountId}$`));
+  // The application wizard offers only accounts the member can open.
+  await memberPage.goto(`/account/${ownAccountId}/application/new`);
+  await memberPage.getByLabel("Hostname").fill(`tfa-${label}.example.test`);
+  await memberPage.getByRole("button", { name: "Continue" }).click();
+  await memberPage.getByLabel("Origin address").fill("203.0.113.7");
+  await memberPage.getByRole("button", { name: "Continue" }).click();
+  await memberPage.getByRole("button", { name: "Continue" }).click();
+  const accountSelect = memberPage.getByRole("combobox", { name: "Account" });
+  await expect(accountSelect).toBeVisible();
+  expect(await accountSelect.locator("option").allInnerTexts()).toEqual([`Own ${label} (owner)`]);
 
   // Replaying the member's server action changes nothing now.
   expect(await replayRename(`Strict ${label} replayed again`)).toBe(`Strict ${label} renamed`);

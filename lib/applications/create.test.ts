@@ -273,6 +273,17 @@ describe("createApplication", () => {
     expect(repositoryFolders()).toEqual([]);
   });
 
+  it("says so when the account requires two-factor authentication the actor lacks, writing nothing", async () => {
+    const dev = makeUser("dev@example.com");
+    const acme = makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
+    getDb().update(accounts).set({ requireTwoFactor: true }).where(eq(accounts.id, acme.id)).run();
+    const before = counts();
+    const result = await createApplication(input({ actor: { id: dev.id, email: dev.email }, account: { id: acme.id } }));
+    expect(result).toMatchObject({ ok: false, code: "two_factor_required", field: "account", message: expect.stringMatching(/^This account requires two-factor authentication/) });
+    expect(counts()).toEqual(before);
+    expect(repositoryFolders()).toEqual([]);
+  });
+
   it("re-checks the membership inside the transaction (removed while the repository was built)", async () => {
     const dev = makeUser("dev@example.com");
     const acme = makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);

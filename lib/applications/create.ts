@@ -11,7 +11,7 @@ import { buildInitialConfig, serializeSectionConfig, validateSectionConfig } fro
 import { getStack } from "@/lib/stacks/catalog";
 import { readStarterFiles } from "@/lib/stacks/starter-files";
 import { newRepositoryDirName } from "./repository";
-import { blockedByTwoFactor } from "@/lib/two-factor/requirement";
+import { blockedByTwoFactor, TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 
 export { cleanupInterruptedCreations, repositoryPath } from "./repository";
 
@@ -56,9 +56,10 @@ export type CreateApplicationField = "hostname" | "origin" | "stackId" | "accoun
 
 export type CreateApplicationResult =
   | { ok: true; application: Application; environment: Environment; domain: Domain; account: Account }
-  | { ok: false; code: "not_found" | "hostname_taken" | "invalid"; field: CreateApplicationField; message: string };
+  | { ok: false; code: "not_found" | "hostname_taken" | "invalid" | "two_factor_required"; field: CreateApplicationField; message: string };
 
 const notFound = { ok: false, code: "not_found", field: "account", message: "Account not found." } as const;
+const twoFactorRequired = { ok: false, code: "two_factor_required", field: "account", message: TWO_FACTOR_REQUIRED_MESSAGE } as const;
 
 function hostnameTaken(hostname: CreateApplicationInput["hostname"]) {
   return {
@@ -81,7 +82,8 @@ function isHostnameConflict(err: unknown): boolean {
   return false;
 }
 
-function canCreateIn(accountId: number, userId: number, db: Pick<ReturnType<typeof getDb>, "select">): boolean {
+/** Why the user cannot create in the account (`notFound`: not owner/admin/developer; `twoFactorRequired`), or null. */
+function cannotCreateIn(accountId: number, userId: number, db: Pick<ReturnType<typeof getDb>, "select">): typeof notFound | typeof twoFactorRequired | null {
   const row = db
     .select({ id: memberships.id })
     .from(memberships)
@@ -90,7 +92,8 @@ function canCreateIn(accountId: number, userId: number, db: Pick<ReturnType<type
     )
     .get();
   // A member without two-factor authentication cannot create in an account that requires it (SPEC §3.2).
-  return row !== undefined && !blockedByTwoFactor(db, accountId, userId);
+  if (!row) return notFound;
+  return blockedByTwoFactor(db, accountId, userId) ? twoFactorRequired : null;
 }
 
 /**
@@ -104,7 +107,8 @@ function canCreateIn(accountId: number, userId: number, db: Pick<ReturnType<type
  * Authorization is the caller's job; the actor's owner/admin/developer membership of an existing account is
  * re-checked inside the transaction. Expected failures are returned as `{ ok: false, code, field, message }`, with
  * nothing written and no folder left: `not_found` (field `account`: no such account, or the actor is not
- * owner/admin/developer there — show a 404), `hostname_taken` (field `hostname`; also when another creation wins
+ * owner/admin/developer there — show a 404), `two_factor_required` (field `account`: the account requires two-factor authentication the actor lacks, SPEC §3.2),
+ * `hostname_taken` (field `hostname`; also when another creation wins
  * the race), `invalid` (field `stackId`, `accountName` or `origin`). Unexpected failures (git, disk,
  * database) are thrown after the repository folder was removed and the transaction rolled back; a folder already
  * occupying the target path is never touched (RepositoryPathTakenError / EEXIST is thrown).
@@ -130,7 +134,8 @@ export async function createApplication(
   // on domains.hostname decides a race between two creations.
   const db = getDb();
   const accountId = "id" in input.account ? input.account.id : null;
-  if (accountId !== null && !canCreateIn(accountId, input.actor.id, db)) return notFound;
+  const refused = accountId !== null ? cannotCreateIn(accountId, input.actor.id, db) : null;
+  if (refused) return refused;
   if (db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
     return hostnameTaken(input.hostname);
   }
@@ -179,7 +184,8 @@ function writeRows(
   return writeTransaction((tx) => {
     let account: Account | undefined;
     if (target.accountId !== null) {
-      if (!canCreateIn(target.accountId, input.actor.id, tx)) return notFound;
+      const refused = cannotCreateIn(target.accountId, input.actor.id, tx);
+      if (refused) return refused;
       account = tx.select().from(accounts).where(eq(accounts.id, target.accountId)).get();
       if (!account) return notFound;
     }

@@ -1,6 +1,6 @@
 import { CredentialsSignin } from "next-auth";
 import { requestInfo } from "@/lib/security-log/request-info";
-import { verifySignInCode } from "@/lib/two-factor/sign-in";
+import { refusedCodeMessage, verifySignInCode } from "@/lib/two-factor/sign-in";
 
 // The second step of signing in, as `authorize` (lib/auth/auth.ts) runs it once the password was right.
 
@@ -36,6 +36,6 @@ export async function requireSecondFactor(user: { id: number; email: string; tot
   const result = await verifySignInCode({ user, code, context: requestInfo(headers) });
   if (!result.ok) {
     const rateLimited = result.code === "rate_limited";
-    throw new TwoFactorRefused(rateLimited ? result.message : "That code is not valid. Check your authenticator app and try again.", rateLimited);
+    throw new TwoFactorRefused(rateLimited ? result.message : refusedCodeMessage(code), rateLimited);
   }
 }

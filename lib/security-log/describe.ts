@@ -23,12 +23,20 @@ export const SECURITY_EVENT_LABELS: Record<SecurityEventKind, string> = {
   "session.revoke": "Session signed out",
   "session.revoke-all": "Signed out everywhere",
   "profile.update": "Profile updated",
+  "reauth.failure": "Wrong current password",
 };
 
 /** The label of a stored kind; an unknown kind (written by a newer version) is shown as stored. */
 export function securityEventLabel(kind: string): string {
   return (SECURITY_EVENT_LABELS as Record<string, string>)[kind] ?? kind;
 }
+
+/** What the current password was asked for (`reauth.failure` data `purpose`, lib/user-settings/reauth). */
+const REAUTH_PURPOSES: Record<string, string> = {
+  "password.change": "While changing the password",
+  "email.change": "While changing the email address",
+  "user.delete": "While deleting the user",
+};
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : null);
 
@@ -51,6 +59,8 @@ export function securityEventDetails(kind: string, data: unknown): string | null
       return "name" in d ? `Name: ${str(d.name) ?? "(none)"}` : null;
     case "password.change":
       return typeof d.revoked === "number" ? `${d.revoked} other ${d.revoked === 1 ? "session" : "sessions"} ended` : null;
+    case "reauth.failure":
+      return REAUTH_PURPOSES[str(d.purpose) ?? ""] ?? null;
     default:
       return str(d.reason) ?? str(d.summary);
   }

@@ -28,6 +28,7 @@ export const SECURITY_EVENT_KINDS = [
   "session.revoke",
   "session.revoke-all",
   "profile.update",
+  "reauth.failure",
 ] as const;
 export type SecurityEventKind = (typeof SECURITY_EVENT_KINDS)[number];
 

@@ -53,6 +53,8 @@ describe("security log", () => {
     expect(securityEventDetails("email.change", { from: "a@x.test", to: "b@x.test" })).toBe("a@x.test → b@x.test");
     expect(securityEventDetails("token.use", { tokenName: "CI", tokenPrefix: "ec_AbCd" })).toBe("Token “CI” (ec_AbCd…)");
     expect(securityEventDetails("session.revoke-all", { revoked: 2 })).toBe("2 other sessions ended");
+    expect(securityEventLabel("reauth.failure")).toBe("Wrong current password");
+    expect(securityEventDetails("reauth.failure", { purpose: "user.delete" })).toBe("While deleting the user");
   });
 
   it("records token creation, revocation and use (at most once a minute per token)", () => {

@@ -2,7 +2,8 @@ import { and, eq, gt } from "drizzle-orm";
 import { writeTransaction } from "@/db";
 import { securityEvents } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
-import { acceptCode, limitedCodeCheck, unusedRecoveryCodes, type CodeFailure, type CodeKind, type RequestContext } from "./codes";
+import { acceptCode, cleanCode, limitedCodeCheck, unusedRecoveryCodes, type CodeFailure, type CodeKind, type RequestContext } from "./codes";
+import { looksLikeRecoveryCode } from "./recovery-codes";
 
 // The second step of signing in (SPEC §3.1): after the password was right, a TOTP code or a recovery code.
 
@@ -49,4 +50,14 @@ export async function verifySignInCode(params: {
     });
   }
   return result;
+}
+
+/**
+ * What the login form says about a refused second factor, by what was typed: a 6-digit code is an authenticator
+ * code, a 10-character one (any case, dashes and spaces ignored) a recovery code, anything else either.
+ */
+export function refusedCodeMessage(code: string): string {
+  if (/^\d{6}$/.test(cleanCode(code))) return "That code is not valid. Check your authenticator app and try again.";
+  if (looksLikeRecoveryCode(code)) return "That recovery code is not valid or was already used.";
+  return "That code is not valid. Enter the 6-digit code from your authenticator app, or one of your recovery codes.";
 }

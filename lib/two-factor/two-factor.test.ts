@@ -10,7 +10,7 @@ import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { confirmEnrolment, disableTwoFactor, pendingEnrolment, regenerateRecoveryCodes, startEnrolment, WRONG_CODE } from "./enrolment";
 import { blockedByTwoFactor, membersWithoutTwoFactor, setRequireTwoFactor, TWO_FACTOR_REQUIRED_MESSAGE } from "./requirement";
 import { openTotpState } from "./secret-box";
-import { verifySignInCode } from "./sign-in";
+import { refusedCodeMessage, verifySignInCode } from "./sign-in";
 
 const context = { ip: "198.51.100.7", userAgent: "vitest" };
 
@@ -105,6 +105,13 @@ describe("two-factor authentication", () => {
     // Another user's recovery code is not this user's.
     const other = await enrol("recovery-other@example.com");
     expect(await verifySignInCode({ user, code: other.codes[0], context })).toMatchObject({ ok: false, code: "invalid" });
+  });
+
+  it("tells a wrong recovery code from a wrong authenticator code at sign-in", () => {
+    expect(refusedCodeMessage("123 456")).toBe("That code is not valid. Check your authenticator app and try again.");
+    expect(refusedCodeMessage("ABCDE-FGHJK")).toBe("That recovery code is not valid or was already used.");
+    expect(refusedCodeMessage("abcdefghjk")).toBe("That recovery code is not valid or was already used.");
+    expect(refusedCodeMessage("12345")).toMatch(/^That code is not valid\. Enter the 6-digit code .* or one of your recovery codes\.$/);
   });
 
   it("refuses codes after too many wrong ones, even the right one, and says how long to wait", async () => {

@@ -2,6 +2,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { writeTransaction } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
+import type { Tx } from "@/lib/two-factor/codes";
 
 // Deleting one's own user (SPEC §3.1): refused while the user is the last owner of any account (SPEC §2: an
 // account always keeps an owner), checked in the same BEGIN IMMEDIATE transaction as the delete. Deleting the row
@@ -12,6 +13,8 @@ export type DeleteUserResult =
   | { ok: true; leftAccounts: number }
   | { ok: false; code: "not_found" }
   | { ok: false; code: "confirmation"; message: string }
+  /** The current password (field `currentPassword`) or the two-factor code (field `code`) was wrong or rate-limited. */
+  | { ok: false; code: "reauth"; field: "currentPassword" | "code"; message: string }
   | { ok: false; code: "last_owner"; message: string; accounts: { id: number; name: string }[] };
 
 /** "Acme" · "Acme and Beta" · "Acme, Beta and Gamma" (each in quotes). */
@@ -24,9 +27,16 @@ function listNames(names: string[]): string {
  * Deletes the user `userId` when `confirmation` is their email address (compared trimmed and case-insensitively).
  * Refusals: `confirmation` (typed text does not match), `last_owner` (naming every account where the user is the
  * only owner), `not_found`. Before the delete, each account the user belonged to gets an audit row `member.leave`
- * (`{ role, reason: "user deleted" }`) with the user's name as actor. `seams.afterCheck` runs after the checks.
+ * (`{ role, reason: "user deleted" }`) with the user's name as actor. When the user has two-factor authentication
+ * on, `secondFactor` must accept the typed code inside the same transaction, after the last-owner check (a refusal
+ * there does not use the code up); without it, or when it refuses, `reauth` (field `code`, `codeMessage`).
+ * `seams.afterCheck` runs after the checks. The settings page goes through `deleteOwnUserAfterReauth`
+ * (./delete-user-reauth), which checks the current password first.
  */
-export function deleteOwnUser(params: { userId: number; confirmation: string }, seams: { afterCheck?: () => void } = {}): DeleteUserResult {
+export function deleteOwnUser(
+  params: { userId: number; confirmation: string; secondFactor?: { accept: (tx: Tx, userId: number) => boolean; codeMessage: string } },
+  seams: { afterCheck?: () => void } = {},
+): DeleteUserResult {
   return writeTransaction((tx): DeleteUserResult => {
     const user = tx.select().from(users).where(eq(users.id, params.userId)).get();
     if (!user) return { ok: false, code: "not_found" };
@@ -51,6 +61,9 @@ export function deleteOwnUser(params: { userId: number; confirmation: string }, 
         message: `You are the last owner of ${listNames(soleOwned.map((a) => a.name))}. Make another member an owner of ${one ? "that account" : "each"}, or delete ${one ? "it" : "them"}, before deleting your user.`,
       };
     }
+    if (user.totpEnabledAt && !params.secondFactor?.accept(tx, user.id)) {
+      return { ok: false, code: "reauth", field: "code", message: params.secondFactor?.codeMessage ?? "Enter the code from your authenticator app." };
+    }
     seams.afterCheck?.();
     const actor = { id: user.id, name: user.name?.trim() || user.email };
     for (const r of rows) {
@@ -68,3 +81,4 @@ export function deleteOwnUser(params: { userId: number; confirmation: string }, 
     return { ok: true, leftAccounts: rows.length };
   });
 }
+

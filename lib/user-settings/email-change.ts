@@ -40,7 +40,7 @@ export async function requestEmailChange(params: {
 }): Promise<RequestEmailChangeResult> {
   const { user, newEmail } = params;
   if (newEmail === user.email) return { ok: false, field: "newEmail", message: "That is already your email address." };
-  const check = await checkCurrentPassword({ user, password: params.currentPassword, ip: params.request.ip });
+  const check = await checkCurrentPassword({ user, password: params.currentPassword, request: params.request, purpose: "email.change" });
   if (!check.ok) return { ok: false, field: "currentPassword", message: check.message };
   const now = params.now ?? new Date();
   const token = newLinkToken();

@@ -37,7 +37,7 @@ export async function changePassword(params: {
   request: RequestInfo;
   now?: Date;
 }): Promise<ChangePasswordResult> {
-  const check = await checkCurrentPassword({ user: params.user, password: params.currentPassword, ip: params.request.ip });
+  const check = await checkCurrentPassword({ user: params.user, password: params.currentPassword, request: params.request, purpose: "password.change" });
   if (!check.ok) return { ok: false, field: "currentPassword", message: check.message };
   if (params.newPassword === params.currentPassword) {
     return { ok: false, field: "newPassword", message: "Choose a password different from the current one." };

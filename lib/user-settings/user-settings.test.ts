@@ -3,6 +3,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
+import { Secret, TOTP } from "otpauth";
 import { getDb } from "@/db";
 import { auditEvents, invitations, memberships, securityEvents, users } from "@/db/schema";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
@@ -12,10 +13,13 @@ import { sendMail } from "@/lib/mail";
 import { makeAccount, makeUser } from "@/lib/testing/people";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { confirmEnrolment, pendingEnrolment, startEnrolment } from "@/lib/two-factor/enrolment";
 import { deleteOwnUser, type DeleteUserResult } from "./delete-user";
+import { deleteOwnUserAfterReauth } from "./delete-user-reauth";
 import { checkEmailChangeToken, confirmEmailChange, pendingEmailChange, requestEmailChange } from "./email-change";
 import { changePassword } from "./password";
 import { updateProfileName } from "./profile";
+import { pinCurrentSession } from "./session-order";
 
 const run = promisify(execFile);
 const req = { ip: "198.51.100.7", userAgent: "vitest" };
@@ -68,7 +72,8 @@ describe("the user's own settings", () => {
       const limited = await changePassword({ user, currentPassword: PASSWORD, newPassword: "new password 1", keepSessionKey: null, request: req });
       expect(limited).toMatchObject({ ok: false, field: "currentPassword", message: expect.stringMatching(/^Too many attempts/) });
       expect(await verifyPassword(userRow(user.id).passwordHash, PASSWORD)).toBe(true); // nothing changed
-      expect(eventsOf(user.id)).toEqual([]);
+      // Each wrong password is in the security log (the refused fourth attempt was never checked).
+      expect(eventsOf(user.id).map((e) => [e.kind, e.ip, e.data])).toEqual(Array(3).fill(["reauth.failure", "198.51.100.7", { purpose: "password.change" }]));
     });
 
     it("stores the new hash, signs out other sessions, keeps this one and logs it", async () => {
@@ -143,6 +148,7 @@ describe("the user's own settings", () => {
       });
       expect(await requestEmailChange({ user, newEmail: "free@example.com", currentPassword: "wrong", request: req })).toMatchObject({ ok: false, field: "currentPassword" });
       expect(pendingEmailChange({ userId: user.id })).toBeNull();
+      expect(eventsOf(user.id).map((e) => [e.kind, e.data])).toEqual([["reauth.failure", { purpose: "email.change" }]]);
     });
 
     it("re-checks at confirmation: an address taken meanwhile, an expired or replaced link change nothing", async () => {
@@ -158,6 +164,13 @@ describe("the user's own settings", () => {
       expect(confirmEmailChange({ token: token(second.mails.confirm) })).toMatchObject({ status: "taken", to: "wanted@example.com" });
       expect(userRow(user.id).email).toBe("race@example.com");
     });
+  });
+
+  it("lists this browser's session first, the others in their order", () => {
+    const rows = [{ sessionKey: "a" }, { sessionKey: "b" }, { sessionKey: "c" }];
+    expect(pinCurrentSession(rows, "c").map((r) => r.sessionKey)).toEqual(["c", "a", "b"]);
+    expect(pinCurrentSession(rows, "a").map((r) => r.sessionKey)).toEqual(["a", "b", "c"]);
+    expect(pinCurrentSession(rows, null).map((r) => r.sessionKey)).toEqual(["a", "b", "c"]);
   });
 
   describe("deleting one's own user", () => {
@@ -217,6 +230,41 @@ describe("the user's own settings", () => {
       expect([ra.result, rb.result].find((r) => !r.ok)).toMatchObject({ code: "last_owner", accounts: [{ id: account.id, name: "Race" }] });
       expect(getDb().select().from(memberships).where(eq(memberships.accountId, account.id)).all()).toMatchObject([{ role: "owner" }]);
     }, 30_000);
+
+    it("needs the current password (a wrong one is logged and deletes nothing), then deletes", async () => {
+      const user = await makeLogin("reauth-delete@example.com");
+      const base = { user, confirmation: user.email, twoFactorCode: "", request: req };
+      expect(await deleteOwnUserAfterReauth({ ...base, confirmation: "nope@example.com", currentPassword: PASSWORD })).toMatchObject({ ok: false, code: "confirmation" });
+      expect(await deleteOwnUserAfterReauth({ ...base, currentPassword: "not it" })).toEqual({
+        ok: false,
+        code: "reauth",
+        field: "currentPassword",
+        message: "That is not your current password.",
+      });
+      expect(userRow(user.id)).toBeDefined();
+      expect(eventsOf(user.id).map((e) => [e.kind, e.data])).toEqual([["reauth.failure", { purpose: "user.delete" }]]);
+      expect(await deleteOwnUserAfterReauth({ ...base, currentPassword: PASSWORD })).toEqual({ ok: true, leftAccounts: 0 });
+      expect(getDb().select().from(users).where(eq(users.id, user.id)).get()).toBeUndefined();
+    });
+
+    it("with two-factor authentication on, also needs a fresh code (each code works once)", async () => {
+      const login = await makeLogin("tfa-delete@example.com");
+      startEnrolment({ userId: login.id });
+      const secret = (await pendingEnrolment(userRow(login.id)))!.manualKey.replace(/ /g, "");
+      const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" });
+      const step = Math.floor(Date.now() / 30_000);
+      const enrolled = await confirmEnrolment({ user: userRow(login.id), code: totp.generate({ timestamp: (step - 1) * 30_000 + 1000 }), context: req });
+      if (!enrolled.ok) throw new Error(enrolled.message);
+      const user = userRow(login.id);
+      const base = { user, confirmation: user.email, currentPassword: PASSWORD, request: req };
+      expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: "" })).toMatchObject({ ok: false, code: "reauth", field: "code" });
+      expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: "000000" })).toMatchObject({ ok: false, code: "reauth", field: "code", message: /not valid/ });
+      // The code used to turn it on is of an accepted step already: replaying it is refused.
+      expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: totp.generate({ timestamp: (step - 1) * 30_000 + 1000 }) })).toMatchObject({ ok: false, field: "code" });
+      expect(userRow(user.id)).toBeDefined();
+      expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: enrolled.recoveryCodes[0] })).toEqual({ ok: true, leftAccounts: 0 });
+      expect(getDb().select().from(users).where(eq(users.id, user.id)).get()).toBeUndefined();
+    });
 
     it("counts owners at the time of the delete: of two owners deleting themselves, the second is refused", () => {
       const a = makeUser("twin-a@example.com");

@@ -1,23 +1,43 @@
 "use server";
 
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { signOut } from "@/lib/auth/auth";
 import { requireUser } from "@/lib/auth/session";
-import type { TypedDeleteState } from "@/components/ui/typed-delete-form";
-import { deleteOwnUser } from "@/lib/user-settings/delete-user";
+import { requestInfo } from "@/lib/security-log/request-info";
+import { deleteOwnUserAfterReauth } from "@/lib/user-settings/delete-user-reauth";
+
+/** What the "Delete my user" form shows after a submit: a form error or field errors (passwords and codes are never sent back). */
+export type DeleteUserState = {
+  error?: string;
+  fieldErrors?: { confirmation?: string; currentPassword?: string; code?: string };
+  values?: { confirmation?: string };
+  at?: number;
+};
 
 /**
- * Deletes the signed-in user (SPEC §3.1) after the email address was typed: refused, naming the accounts, while
+ * Deletes the signed-in user (SPEC §3.1) after the email address was typed, the current password given (rate-limited,
+ * a wrong one is logged) and, with two-factor authentication on, a fresh code: refused, naming the accounts, while
  * they are the last owner of any account; otherwise memberships go with the user and the browser is signed out.
  * The user is always the signed-in one: the form's `userId` field is ignored.
  */
-export async function deleteUserAction(_prev: TypedDeleteState, form: FormData): Promise<TypedDeleteState> {
+export async function deleteUserAction(_prev: DeleteUserState, form: FormData): Promise<DeleteUserState> {
   const user = await requireUser("/settings");
-  const confirmation = String(form.get("confirmation") ?? "");
-  const result = deleteOwnUser({ userId: user.id, confirmation });
+  const confirmation = String(form.get("confirmation") ?? "").slice(0, 320);
+  const currentPassword = String(form.get("currentPassword") ?? "").slice(0, 256);
+  const values = { confirmation };
+  if (!currentPassword) return { fieldErrors: { currentPassword: "Enter your current password." }, values, at: Date.now() };
+  const result = await deleteOwnUserAfterReauth({
+    user,
+    confirmation,
+    currentPassword,
+    twoFactorCode: String(form.get("code") ?? "").trim().slice(0, 64),
+    request: requestInfo(await headers()),
+  });
   if (!result.ok) {
-    if (result.code === "confirmation") return { fieldErrors: { confirmation: result.message }, values: { confirmation } };
-    if (result.code === "last_owner") return { error: result.message, values: { confirmation } };
+    if (result.code === "confirmation") return { fieldErrors: { confirmation: result.message }, values, at: Date.now() };
+    if (result.code === "reauth") return { fieldErrors: { [result.field]: result.message }, values, at: Date.now() };
+    if (result.code === "last_owner") return { error: result.message, values, at: Date.now() };
     redirect("/login");
   }
   await signOut({ redirectTo: "/login?deleted=1" });

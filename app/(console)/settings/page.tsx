@@ -2,9 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { requireUser } from "@/lib/auth/session";
 import { formatUtc } from "@/components/ui/format";
-import { TypedDeleteForm } from "@/components/ui/typed-delete-form";
 import { pendingEmailChange } from "@/lib/user-settings/email-change";
-import { deleteUserAction } from "./delete-user-actions";
+import { DeleteUserForm } from "./_components/delete-user-form";
 import { EmailForm } from "./_components/email-form";
 import { NameForm } from "./_components/name-form";
 import { PasswordForm } from "./_components/password-form";
@@ -47,9 +46,9 @@ export default async function SettingsPage() {
         <p className="text-sm text-slate-700">
           You sign in with <strong className="break-all">{user.email}</strong>{" "}
           {user.emailVerifiedAt ? (
-            <span className="rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800 ring-1 ring-emerald-200">verified</span>
+            <span className="whitespace-nowrap rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800 ring-1 ring-emerald-200">verified</span>
           ) : (
-            <span className="rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-amber-200">not verified</span>
+            <span className="whitespace-nowrap rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-amber-200">not verified</span>
           )}
         </p>
         {pending ? (
@@ -80,9 +79,9 @@ export default async function SettingsPage() {
           <Link href="/" className="font-medium text-indigo-700 hover:underline">
             console
           </Link>
-          .
+          . To confirm, type your email address and your current password{user.totpEnabledAt ? ", and a code from your authenticator app" : ""}.
         </p>
-        <TypedDeleteForm action={deleteUserAction} idField="userId" id={user.id} name={user.email} button="Delete my user" />
+        <DeleteUserForm email={user.email} twoFactor={Boolean(user.totpEnabledAt)} />
       </Section>
     </div>
   );

@@ -7,8 +7,12 @@ import { FormMessage } from "@/components/ui/field";
 import { confirmEmailChangeAction, type ConfirmEmailChangeState } from "./actions";
 import { EMAIL_CHANGE_PROBLEMS } from "./messages";
 
-/** "Confirm new email address": a button (not the link itself), so mail scanners opening links change nothing. */
-export function ConfirmEmailChangeForm({ token, from, to }: { token: string; from: string; to: string }) {
+/**
+ * "Confirm new email address": a button (not the link itself), so mail scanners opening links change nothing.
+ * `signedIn`: the link's own login is signed in here (the page never shows this form to another user), so the
+ * result offers its settings; signed out, it offers to log in.
+ */
+export function ConfirmEmailChangeForm({ token, from, to, signedIn }: { token: string; from: string; to: string; signedIn: boolean }) {
   const [state, action, pending] = useActionState<ConfirmEmailChangeState, FormData>(confirmEmailChangeAction, {});
   const result = state.result;
   if (result?.status === "valid") {
@@ -18,8 +22,11 @@ export function ConfirmEmailChangeForm({ token, from, to }: { token: string; fro
         <p className="text-sm text-slate-700">
           You now sign in with <strong className="break-all">{result.to}</strong>. We told {from} about the change.
         </p>
-        <Link href="/settings" className="inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500">
-          Open your settings
+        <Link
+          href={signedIn ? "/settings" : "/login"}
+          className="inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500"
+        >
+          {signedIn ? "Open your settings" : "Log in"}
         </Link>
       </div>
     );

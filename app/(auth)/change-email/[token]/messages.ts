@@ -8,4 +8,8 @@ export const EMAIL_CHANGE_PROBLEMS = {
   expired: { title: "This link has expired", text: "Email change links are valid for 24 hours. Start the change again in your settings." },
   taken: { title: "That address is taken", text: "Another user signed up with this address meanwhile, so it cannot become your login’s email." },
   same: { title: "Nothing to change", text: "Your login already uses this address." },
+  "other-user": {
+    title: "This link is for another login",
+    text: "You are signed in as another user: nothing was changed. Reload the page to log out and continue.",
+  },
 } as const;

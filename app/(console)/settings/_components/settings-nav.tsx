@@ -2,7 +2,6 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { useEffect, useRef } from "react";
 import clsx from "@/components/ui/clsx";
 
 /** The pages of the user's own settings, in the order of the sub-navigation. */
@@ -14,19 +13,15 @@ export const SETTINGS_PAGES = [
   { href: "/settings/security-log", label: "Security log" },
 ] as const;
 
-/** Sub-navigation of /settings: a column on wide screens, a scrollable row of tabs on narrow ones. */
+/**
+ * Sub-navigation of /settings: a column on wide screens; on narrow ones the tabs wrap into rows (every tab stays
+ * visible, nothing hides behind a sideways scroll).
+ */
 export function SettingsNav() {
   const pathname = usePathname();
-  const nav = useRef<HTMLElement>(null);
-  // On a phone the tabs scroll sideways: bring the current one into view.
-  useEffect(() => {
-    const current = nav.current?.querySelector<HTMLElement>('[aria-current="page"]');
-    const box = nav.current;
-    if (current && box && box.scrollWidth > box.clientWidth) box.scrollLeft = current.offsetLeft - box.clientWidth / 2 + current.offsetWidth / 2;
-  }, [pathname]);
   return (
-    <nav ref={nav} aria-label="Settings" className="relative -mx-4 overflow-x-auto px-4 md:mx-0 md:px-0">
-      <ul className="flex w-max min-w-full gap-1 border-b border-slate-200 md:w-auto md:flex-col md:border-b-0">
+    <nav aria-label="Settings">
+      <ul className="flex flex-wrap gap-1 border-b border-slate-200 pb-2 md:flex-col md:flex-nowrap md:border-b-0 md:pb-0">
         {SETTINGS_PAGES.map((page) => {
           const active = page.href === "/settings" ? pathname === "/settings" : pathname.startsWith(page.href);
           return (
@@ -35,10 +30,8 @@ export function SettingsNav() {
                 href={page.href}
                 aria-current={active ? "page" : undefined}
                 className={clsx(
-                  "block whitespace-nowrap px-3 py-2 text-sm font-medium md:rounded-md",
-                  active
-                    ? "border-b-2 border-indigo-600 text-indigo-700 md:border-b-0 md:bg-indigo-50"
-                    : "border-b-2 border-transparent text-slate-600 hover:text-slate-900 md:border-b-0 md:hover:bg-slate-100",
+                  "block whitespace-nowrap rounded-md px-3 py-1.5 text-sm font-medium md:py-2",
+                  active ? "bg-indigo-50 text-indigo-700 ring-1 ring-inset ring-indigo-200 md:ring-0" : "text-slate-600 hover:bg-slate-100 hover:text-slate-900",
                 )}
               >
                 {page.label}

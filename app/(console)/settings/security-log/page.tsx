@@ -8,7 +8,7 @@ import { formatUtc } from "@/components/ui/format";
 
 export const metadata: Metadata = { title: "Security log" };
 
-const FAILURES = new Set(["signin.failure", "signin.rate-limited", "signin.two-factor-failure"]);
+const FAILURES = new Set(["signin.failure", "signin.rate-limited", "signin.two-factor-failure", "reauth.failure"]);
 
 /**
  * The signed-in user's own security log (SPEC §3.2), newest first, 50 per page (keyset: `?before=<ms>.<id>`).

@@ -3,18 +3,19 @@ import { describeUserAgent } from "@/lib/auth/device";
 import { getCurrentSessionKey, requireUser } from "@/lib/auth/session";
 import { listActiveSessions } from "@/lib/auth/sessions";
 import { formatUtc } from "@/components/ui/format";
+import { pinCurrentSession } from "@/lib/user-settings/session-order";
 import { RevokeSessionButton, SignOutEverywhereButton } from "./_components/session-buttons";
 
 export const metadata: Metadata = { title: "Sessions" };
 
 /**
  * The signed-in user's active sessions (SPEC §3.1): device and browser, IP address, signed in, last seen; this
- * browser marked; sign out one, or everywhere else.
+ * browser marked and listed first; sign out one, or everywhere else.
  */
 export default async function SessionsPage() {
   const user = await requireUser("/settings/sessions");
   const currentKey = await getCurrentSessionKey();
-  const sessions = listActiveSessions({ userId: user.id });
+  const sessions = pinCurrentSession(listActiveSessions({ userId: user.id }), currentKey);
   const others = sessions.filter((s) => s.sessionKey !== currentKey).length;
   return (
     <div className="max-w-3xl space-y-6">

@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { requireUser } from "@/lib/auth/session";
 import { toId } from "@/lib/auth/access";
+import { blocksUser } from "@/lib/auth/home";
 import { listAccountsOfUser } from "@/db/queries/accounts";
 import { getDb } from "@/db";
 import { FormMessage } from "@/components/ui/field";
@@ -31,7 +33,9 @@ function Section({ title, children }: { title: string; children: React.ReactNode
 export default async function TwoFactorPage({ searchParams }: { searchParams: Promise<{ required?: string }> }) {
   const user = await requireUser("/settings/two-factor");
   const { required } = await searchParams;
-  const requiring = listAccountsOfUser({ userId: user.id }).filter((a) => a.requireTwoFactor);
+  const memberOf = listAccountsOfUser({ userId: user.id });
+  const requiring = memberOf.filter((a) => a.requireTwoFactor);
+  const othersOpen = memberOf.some((a) => !blocksUser(a, user));
   const requiredBy = requiring.find((a) => a.id === toId(required));
   const enabled = Boolean(user.totpEnabledAt);
   const pending = await pendingEnrolment(user);
@@ -51,6 +55,16 @@ export default async function TwoFactorPage({ searchParams }: { searchParams: Pr
         <FormMessage tone="warning">
           The account (organization) <strong>{requiredBy.name}</strong> requires two-factor authentication. Turn it on below to open
           that account.
+          {othersOpen ? (
+            <>
+              {" "}
+              Your other accounts stay open:{" "}
+              <Link href="/" className="font-medium underline">
+                go to the console
+              </Link>
+              .
+            </>
+          ) : null}
         </FormMessage>
       ) : null}
 

@@ -3,6 +3,7 @@ import { parseId, requireAccount } from "@/lib/auth/access";
 import { can, roleLabel } from "@/lib/auth/permissions";
 import { listMembers } from "@/db/queries/members";
 import { listApplicationsOfAccount } from "@/db/queries/applications";
+import { listAccountHostnames } from "@/db/queries/domains";
 import { FormMessage } from "@/components/ui/field";
 import { DeleteForm, RenameForm, TransferForm } from "./_components/settings-forms";
 import { RequireTwoFactorForm } from "./_components/require-two-factor-form";
@@ -34,7 +35,10 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
   const isOwner = can(role, "owner.grant") && can(role, "account.delete");
   const others = isOwner ? listMembers({ accountId: account.id }).filter((m) => m.userId !== user.id && m.role !== "owner") : [];
   const apps = isOwner ? listApplicationsOfAccount({ accountId: account.id }) : [];
-  const hostnames = apps.flatMap((a) => a.hostnames);
+  // Shown in Unicode, with the stored A-label when it differs (as the domain panels show them).
+  const hostnames = isOwner
+    ? listAccountHostnames({ accountId: account.id }).map((d) => (d.hostnameUnicode !== d.hostname ? `${d.hostnameUnicode} (${d.hostname})` : d.hostname))
+    : [];
   const withoutTwoFactor = can(role, "account.require-two-factor") ? membersWithoutTwoFactor(getDb(), account.id) : [];
 
   return (
@@ -63,12 +67,13 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
       <Section title="Two-factor authentication">
         <p className="mb-3 text-sm text-slate-600" data-testid="require-two-factor-status">
           {account.requireTwoFactor
-            ? "Required: members without two-factor authentication cannot open this account (pages, actions, the API and git) until they turn it on."
+            ? "Required. Members without it cannot open this account (its pages, the API and git) until they turn it on for their login."
             : "Not required: members may log in with their password only."}
         </p>
         {can(role, "account.require-two-factor") && withoutTwoFactor.length > 0 ? (
           <p className="mb-3 text-sm text-slate-700" data-testid="members-without-two-factor">
-            Without two-factor authentication{account.requireTwoFactor ? " (they cannot open this account)" : ""}: {withoutTwoFactor.join(", ")}.
+            {account.requireTwoFactor ? "Locked out until they turn it on" : "Members without two-factor authentication (requiring it would lock them out)"}:{" "}
+            {withoutTwoFactor.join(", ")}.
           </p>
         ) : null}
         {can(role, "account.require-two-factor") ? (
@@ -97,7 +102,7 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
         </p>
         {isOwner ? (
           <>
-            <p className="mb-3 text-sm text-slate-700" data-testid="delete-summary">
+            <p className="mb-3 text-sm text-slate-700 [overflow-wrap:anywhere]" data-testid="delete-summary">
               {apps.length === 0
                 ? "This account has no applications."
                 : `${apps.length} application${apps.length === 1 ? "" : "s"} will be deleted${hostnames.length ? `, freeing ${hostnames.join(", ")}` : ""}.`}

@@ -26,11 +26,15 @@ export function StartEnrolmentForm() {
   );
 }
 
-/** The code field; `recovery` when a recovery code is accepted too (letters: no numeric keyboard on phones). */
-function CodeField({ state, label = "Authentication code", hint, recovery }: { state: TwoFactorFormState; label?: string; hint?: string; recovery?: boolean }) {
+/**
+ * The code field (submitted as `code`); `id` is unique on the page, since two of these forms can be shown together.
+ * `recovery` when a recovery code is accepted too (letters: no numeric keyboard on phones).
+ */
+function CodeField({ id, state, label = "Authentication code", hint, recovery }: { id: string; state: TwoFactorFormState; label?: string; hint?: string; recovery?: boolean }) {
   return (
     <Field
       key={state.at ?? 0}
+      id={id}
       label={label}
       name="code"
       autoComplete={recovery ? "off" : "one-time-code"}
@@ -61,7 +65,7 @@ export function EnrolmentPanel({ email, children }: { email: string; children: R
         <p>Enter the code the app shows, to check it works.</p>
         <form action={action} className="space-y-3" noValidate>
           {state.error ? <FormMessage>{state.error}</FormMessage> : null}
-          <CodeField state={state} hint="The 6-digit code your app shows now." />
+          <CodeField id="field-enrol-code" state={state} hint="The 6-digit code your app shows now." />
           <Button type="submit" disabled={pending}>
             {pending ? "Checking…" : "Turn on"}
           </Button>
@@ -85,7 +89,7 @@ export function RegenerateCodesForm({ email }: { email: string }) {
   return (
     <form action={action} className="space-y-3" noValidate>
       {state.error ? <FormMessage>{state.error}</FormMessage> : null}
-      <CodeField state={state} label="Code for new recovery codes" hint="A code from your app (or an unused recovery code)." recovery />
+      <CodeField id="field-regenerate-code" state={state} label="Code for new recovery codes" hint="A code from your app (or an unused recovery code)." recovery />
       <Button type="submit" variant="secondary" disabled={pending}>
         {pending ? "Checking…" : "Generate new recovery codes"}
       </Button>
@@ -100,7 +104,7 @@ export function DisableForm({ warning }: { warning?: string }) {
     <form action={action} className="space-y-3" noValidate>
       {state.error ? <FormMessage>{state.error}</FormMessage> : null}
       {warning ? <FormMessage tone="warning">{warning}</FormMessage> : null}
-      <CodeField state={state} label="Code to turn off" hint="A code from your app (or an unused recovery code)." recovery />
+      <CodeField id="field-disable-code" state={state} label="Code to turn off" hint="A code from your app (or an unused recovery code)." recovery />
       <Button type="submit" variant="danger" disabled={pending}>
         {pending ? "Checking…" : "Turn off two-factor authentication"}
       </Button>

@@ -12,7 +12,9 @@ import { resolvesToEdge } from "@/lib/dns/go-live";
 import { createApplication } from "@/lib/applications/create";
 import { getStack } from "@/lib/stacks/catalog";
 import { settings } from "@/lib/config";
-import { getMembership } from "@/db/queries/accounts";
+import { getAccount, getMembership } from "@/db/queries/accounts";
+import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
+import { blocksUser } from "@/lib/auth/home";
 import { isHostnameTaken } from "@/db/queries/applications";
 import { setLastAccount } from "@/db/queries/users";
 import { accountNameField } from "@/lib/accounts/fields";
@@ -95,16 +97,19 @@ export async function checkAccountStepAction(raw: unknown): Promise<AccountStep>
   const user = await requireUser();
   const choice = accountChoiceSchema.safeParse(raw);
   if (!choice.success) return { ok: false, field: "accountId", error: "Choose an account or create a new one." };
-  return checkAccountChoice(user.id, choice.data);
+  return checkAccountChoice(user, choice.data);
 }
 
-function checkAccountChoice(userId: number, choice: AccountChoice): AccountStep {
+function checkAccountChoice(user: { id: number; totpEnabledAt: Date | null }, choice: AccountChoice): AccountStep {
+  const userId = user.id;
   if (choice.mode === "new") {
     const name = accountNameField.safeParse(choice.name);
     return name.success ? { ok: true } : { ok: false, field: "newAccountName", error: name.error.issues[0].message };
   }
   const membership = getMembership({ userId, accountId: choice.accountId });
   if (!membership) return { ok: false, field: "accountId", error: "Choose one of your accounts." };
+  const account = getAccount({ id: choice.accountId });
+  if (account && blocksUser(account, user)) return { ok: false, field: "accountId", error: TWO_FACTOR_REQUIRED_MESSAGE };
   if (!can(membership.role, "application.create")) {
     return { ok: false, field: "accountId", error: forbiddenMessage(membership.role, "create applications") };
   }
@@ -142,7 +147,7 @@ export async function createApplicationAction(raw: unknown): Promise<CreateResul
   }
   const stack = getStack(data.stackId);
   if (!stack) return { ok: false, step: 3, field: "stackId", error: "Choose a proxy stack from the list." };
-  const accountCheck = checkAccountChoice(user.id, data.account);
+  const accountCheck = checkAccountChoice(user, data.account);
   if (!accountCheck.ok) return { ok: false, step: 4, field: accountCheck.field, error: accountCheck.error };
 
   // A hostname that already resolves to the edge (a previous owner's DNS) must prove ownership (SPEC §3.5).

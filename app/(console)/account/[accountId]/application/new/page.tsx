@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { parseId, requireAccount } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
+import { blocksUser } from "@/lib/auth/home";
 import { listAccountsOfUser } from "@/db/queries/accounts";
 import { DEFAULT_STACK_ID, STACKS } from "@/lib/stacks/catalog";
 import { ApplicationWizard } from "./application-wizard";
@@ -12,7 +13,10 @@ export const metadata: Metadata = { title: "New application" };
 export default async function NewApplicationPage({ params }: { params: Promise<{ accountId: string }> }) {
   const { accountId } = await params;
   const { user, account } = await requireAccount(parseId(accountId));
-  const accounts = listAccountsOfUser({ userId: user.id }).map((a) => ({
+  // Accounts that require two-factor authentication the user lacks are left out: nothing can be created there.
+  const accounts = listAccountsOfUser({ userId: user.id })
+    .filter((a) => !blocksUser(a, user))
+    .map((a) => ({
     id: a.id,
     name: a.name,
     role: a.role,
