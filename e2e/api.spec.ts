@@ -123,7 +123,17 @@ test("tokens: Bearer and section-token are accepted; none, unknown or malformed 
   }
   // Unknown paths and methods are problems too.
   expect((await api.call("GET", "/nothing/here", { token: tokens.owner })).status).toBe(404);
-  expect((await api.call("PUT", "/account", { token: tokens.owner })).status).toBe(405);
+  const put = await api.call("PUT", "/account", { token: tokens.owner });
+  expect(put.status).toBe(405);
+  expect(put.headers.allow).toBe("GET, HEAD, OPTIONS");
+  // HEAD is GET without a body; OPTIONS answers the path's real methods (not Next's default list).
+  const head = await ctx.fetch(`/api/v1/account/${ids.account}`, { method: "HEAD", headers: { authorization: `Bearer ${tokens.owner}` } });
+  expect(head.status()).toBe(200);
+  expect(head.headers()["content-type"]).toBe("application/json");
+  expect((await head.body()).length).toBe(0);
+  const options = await ctx.fetch(`/api/v1/account/${ids.account}/application/1/`, { method: "OPTIONS" });
+  expect(options.status()).toBe(204);
+  expect(options.headers().allow).toBe("GET, HEAD, DELETE, OPTIONS");
 });
 
 test("applications: create, list (paginated, with and without the trailing slash), get", async () => {
@@ -249,6 +259,18 @@ test("configuration: GET with ETag, PATCH with If-Match through the validator, p
   const failed = await api.call("PATCH", path, { token: tokens.owner, body: [{ op: "test", path: "/proxychain/0/name", value: "nginx" }], headers: { "if-match": etag } });
   expect(failed.status).toBe(422);
   expect(failed.body.type).toBe("https://edge-console.dev/problems/patch-failed");
+  // A move into its own child: our message naming the operation, not the engine's TypeError.
+  const intoItself = await api.call("PATCH", path, { token: tokens.owner, body: [{ op: "move", from: "/proxychain", path: "/proxychain/0" }], headers: { "if-match": etag } });
+  expect(intoItself.status).toBe(422);
+  expect(intoItself.body.detail).toBe("The patch cannot be applied: Operation 0 (move /proxychain/0): `from` may not be moved into one of its own children (RFC 6902 §4.4).");
+  const weak = await api.call("PATCH", path, { token: tokens.owner, body: patch, headers: { "if-match": `W/${etag}` } });
+  expect(weak.status).toBe(412);
+  expect(weak.body.detail).toMatch(/^If-Match compares strongly/);
+  // An empty patch (RFC 6902) with If-Match: * changes nothing and answers the current configuration.
+  const empty = await api.call("PATCH", path, { token: tokens.owner, body: [], headers: { "if-match": "*" } });
+  expect(empty.status).toBe(200);
+  expect(empty.headers.etag).toBe(etag);
+  expect(empty.body.environments.Staging.origin.address).toBe("203.0.113.7");
   expect((await api.call("GET", path, { token: tokens.owner })).headers.etag).toBe(etag);
 
   const ok = await api.call("PATCH", path, { token: tokens.owner, body: patch, headers: { "if-match": etag, "content-type": "application/json-patch+json" } });
@@ -404,6 +426,11 @@ test("an account that requires two-factor authentication refuses the token of a 
       expect(res.status, path).toBe(403);
       expect(res.body.type).toBe("https://edge-console.dev/problems/two-factor-required");
     }
+    // The account's applications do not leak through the graph or the list: only that it exists and is blocked.
+    const graph = await api.call("GET", "/account/graph", { token: tokens.owner });
+    expect(graph.body.find((a: { id: number }) => a.id === ids.account)).toMatchObject({ requires_2fa: true, blocked: true, applications: [] });
+    const list = await api.call("GET", "/account", { token: tokens.owner });
+    expect(list.body.find((a: { id: number }) => a.id === ids.account)).toMatchObject({ requires_2fa: true, blocked: true });
     // A non-member still learns nothing: 404.
     expect((await api.call("GET", `/account/${ids.account}`, { token: tokens.outsider })).status).toBe(404);
   } finally {
@@ -450,6 +477,16 @@ test("bad input: malformed JSON, wrong types, unknown fields, oversized bodies g
   });
   expect(badPatch.status).toBe(400);
   expect(badPatch.body.errors[0].field).toBe("0.op");
+  const badDomain = await api.call("POST", `/account/${ids.account}/application/${ids.app}/environment/Staging/domain/bad..host`, { token: tokens.owner });
+  expect(badDomain.status).toBe(400);
+  expect(badDomain.body.errors[0].field).toBe("hostName");
+  const deep = await api.call("PATCH", `/account/${ids.account}/application/${ids.app}/environment/Staging/configuration`, {
+    token: tokens.owner,
+    raw: '[{"op":"add","path":"/x","value":' + "[".repeat(20_000) + "]".repeat(20_000) + "}]",
+    headers: { "if-match": await etagOf(), "content-type": "application/json-patch+json" },
+  });
+  expect(deep.status).toBe(400);
+  expect(deep.body.type).toBe("https://edge-console.dev/problems/body-too-deep");
   // Ids that are not ids are plain 404s.
   expect((await api.call("GET", `/account/1e0/application`, { token: tokens.owner })).status).toBe(404);
   expect(snapshot(ids.account)).toEqual(before);
@@ -483,12 +520,17 @@ test("the API reference page lists every operation, linked from the tokens page,
   await expect(page.getByRole("table", { name: "Problem types" })).toContainText("https://edge-console.dev/problems/read-only-token");
   await snap(page, "api-02-reference");
   await page.screenshot({ path: "test-results/screenshots/api-02-reference-top.png" });
+  const history = page.getByRole("article", { name: "GET /account/{accountId}/domain/{hostName}/history", exact: true });
+  await expect(history).toContainText("Checks DomainCheck[]400");
+  await history.screenshot({ path: "test-results/screenshots/api-04-history-wide.png" });
   await page.setViewportSize({ width: 375, height: 800 });
   await page.reload();
   await expect(page.getByRole("heading", { name: "API reference", level: 1 })).toBeVisible();
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
   await page.getByRole("article", { name: "PATCH /account/{accountId}/application/{applicationId}/environment/{environmentName}/configuration", exact: true }).scrollIntoViewIfNeeded();
   await page.screenshot({ path: "test-results/screenshots/api-03-reference-phone.png" });
+  await history.screenshot({ path: "test-results/screenshots/api-05-history-phone.png" });
+  await page.getByRole("table", { name: "Problem types" }).screenshot({ path: "test-results/screenshots/api-06-problems-phone.png" });
 });
 
 test("every operation of the document was answered successfully above, each response checked against it", async () => {

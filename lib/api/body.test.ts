@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isJsonMediaType, MAX_BODY_BYTES, readJsonBody } from "./body";
+import { isJsonMediaType, jsonDepthExceeds, MAX_BODY_BYTES, MAX_BODY_DEPTH, readJsonBody } from "./body";
 import { ApiProblem } from "./problem";
 
 /** A POST whose body arrives as a stream of `chunks` (no Content-Length: chunked transfer). */
@@ -59,5 +59,14 @@ describe("readJsonBody", () => {
     expect(isJsonMediaType("application/json-patch+json")).toBe(true);
     expect(isJsonMediaType("application/x-www-form-urlencoded")).toBe(false);
     expect(isJsonMediaType(null)).toBe(false);
+  });
+
+  it("refuses a body nested deeper than 64 levels before parsing it (body-too-deep); brackets in strings do not count", async () => {
+    const deep = (n: number) => '{"op":"add","path":"/x","value":' + "[".repeat(n) + "]".repeat(n) + "}";
+    expect(await problemOf(readJsonBody(streamed([deep(20000)])))).toBe("body-too-deep");
+    expect(await problemOf(readJsonBody(streamed([deep(MAX_BODY_DEPTH)])))).toBe("body-too-deep");
+    expect(await readJsonBody(streamed([deep(MAX_BODY_DEPTH - 1)]))).toMatchObject({ op: "add" });
+    expect(jsonDepthExceeds(JSON.stringify({ a: "[".repeat(100) + '\\"{{{' }), 2)).toBe(false);
+    expect(jsonDepthExceeds("[[[]]]", 2)).toBe(true);
   });
 });

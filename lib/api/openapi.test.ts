@@ -1,7 +1,8 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { describe, expect, it, vi } from "vitest";
-import { buildOpenApiDocument } from "./openapi";
+import { buildOpenApiDocument, documentedProblems } from "./openapi";
 import { operations } from "./operations";
+import { PROBLEMS, type ProblemKind } from "./problem";
 
 // The handlers' modules reach lib/auth/session, whose Auth.js instance needs Next's runtime; the document never
 // calls it, so only that instance is replaced here.
@@ -47,5 +48,23 @@ describe("OpenAPI document of REST API v1", () => {
       return Object.values(node).some(closedAllOf);
     };
     expect(closedAllOf(doc)).toBe(false);
+  });
+
+  it("documents every status an operation can answer: the router's own, its body's, and each problem its handler throws", () => {
+    const paths = doc.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    for (const op of operations) {
+      const documented = new Set(Object.keys(paths[op.path][op.method].responses).map(Number));
+      const name = `${op.operationId}`;
+      expect(documented.has(500), name).toBe(true);
+      if (op.auth === false) continue;
+      // The router: token (401), rate limit (429); a handler's own checks (400 validation, 404 not found).
+      for (const status of [400, 401, 404, 429]) expect(documented.has(status), `${name} ${status}`).toBe(true);
+      if (op.path.includes("{accountId}") || op.write) expect(documented.has(403), `${name} 403`).toBe(true);
+      if (op.body) expect(documented.has(415), `${name} 415`).toBe(true);
+      // Every problem kind named in the handler's source (ApiProblem("conflict", …), a ternary of kinds, …).
+      const thrown = [...op.handle.toString().matchAll(/"([a-z-]+)"/g)].map((m) => m[1]).filter((k): k is ProblemKind => k in PROBLEMS);
+      for (const kind of thrown) expect.soft(documented.has(PROBLEMS[kind].status), `${name} throws ${kind}`).toBe(true);
+      for (const kind of documentedProblems(op)) expect(documented.has(PROBLEMS[kind].status), `${name} ${kind}`).toBe(true);
+    }
   });
 });

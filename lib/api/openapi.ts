@@ -6,15 +6,21 @@ import { problemSchema } from "./schemas";
 // The OpenAPI 3.1 document of REST API v1 (SPEC §3.6), generated (@asteasolutions/zod-to-openapi) from the same
 // operation declarations — paths, zod schemas, responses — that the router serves, so it cannot drift.
 
-/** Problems every authenticated operation can answer, and those that depend on what it declares. */
-function problemsOf(op: Operation): ProblemKind[] {
-  const kinds = new Set<ProblemKind>(op.problems ?? []);
-  if (op.auth !== false) ["unauthorized", "rate-limited", "internal"].forEach((k) => kinds.add(k as ProblemKind));
-  if (op.path.includes("{")) kinds.add("not-found");
-  if (op.path.includes("{accountId}")) kinds.add("two-factor-required");
-  if (op.write) kinds.add("forbidden");
-  if (op.body || op.query) kinds.add("validation");
-  if (op.body) kinds.add("unsupported-media-type");
+/**
+ * Every problem `op` can answer, documented in one place from what the router does and what the operation declares:
+ * the router's own (token 401, rate limit 429, 500; a handler may refuse input it checks itself with 400
+ * `validation` and anything it cannot find with 404), the account's (403 `two-factor-required`, `forbidden`), a
+ * write's (403 `read-only-token`), a body's (400 malformed/too large/too deep, 415) and `op.problems`.
+ */
+export function documentedProblems(op: Operation): ProblemKind[] {
+  const kinds = new Set<ProblemKind>();
+  if (op.auth !== false) (["validation", "unauthorized", "not-found", "rate-limited"] as const).forEach((k) => kinds.add(k));
+  if (op.path.includes("{accountId}")) (["two-factor-required", "forbidden"] as const).forEach((k) => kinds.add(k));
+  if (op.write) (["forbidden", "read-only-token"] as const).forEach((k) => kinds.add(k));
+  if (op.body) (["validation", "malformed-json", "body-too-large", "body-too-deep", "unsupported-media-type"] as const).forEach((k) => kinds.add(k));
+  if (op.query) kinds.add("validation");
+  for (const k of op.problems ?? []) kinds.add(k);
+  kinds.add("internal");
   return [...kinds];
 }
 
@@ -48,7 +54,7 @@ export function buildOpenApiDocument(operations: readonly Operation[], serverUrl
       };
     }
     const byStatus = new Map<number, ProblemKind[]>();
-    for (const kind of problemsOf(op)) byStatus.set(PROBLEMS[kind].status, [...(byStatus.get(PROBLEMS[kind].status) ?? []), kind]);
+    for (const kind of documentedProblems(op)) byStatus.set(PROBLEMS[kind].status, [...(byStatus.get(PROBLEMS[kind].status) ?? []), kind]);
     for (const [status, kinds] of [...byStatus].sort((a, b) => a[0] - b[0])) {
       responses[String(status)] = {
         description: kinds.map((k) => `${PROBLEMS[k].title} (\`${k}\`)`).join("; "),

@@ -12,6 +12,7 @@ export const PROBLEMS = {
   validation: { status: 400, title: "The request is not valid" },
   "malformed-json": { status: 400, title: "The request body is not valid JSON" },
   "body-too-large": { status: 400, title: "The request body is too large" },
+  "body-too-deep": { status: 400, title: "The request body is nested too deeply" },
   unauthorized: { status: 401, title: "A valid API token is required" },
   forbidden: { status: 403, title: "Not allowed" },
   "read-only-token": { status: 403, title: "This token is read-only" },

@@ -96,7 +96,8 @@ describe("API router", () => {
     expect(await created.json()).toEqual({ name: "x" });
     const put = await call("/thing/create", { method: "PUT" });
     expect(put.status).toBe(405);
-    expect(put.headers.get("allow")).toBe("POST");
+    expect(put.headers.get("allow")).toBe("POST, OPTIONS");
+    expect((await call("/thing/3", { method: "DELETE" })).headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     for (const path of ["/nothing", "/thing/0", "/thing/01", "/thing/1e3", "/thing/%zz"]) expect((await call(path)).status, path).toBe(404);
   });
 
@@ -120,5 +121,24 @@ describe("API router", () => {
     expect(log).toHaveBeenCalledTimes(2);
     expect(log.mock.calls[0][1]).toMatchObject({ method: "GET", path: "/api/v1/broken" });
     log.mockRestore();
+  });
+
+  it("HEAD answers like GET without a body (RFC 9110 §9.3.2), errors included", async () => {
+    const head = await call("/thing/7", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toBe("application/json");
+    expect(await head.text()).toBe("");
+    const anonymous = await call("/thing/7", { method: "HEAD", auth: null });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).toBe("");
+    expect((await call("/thing/0", { method: "HEAD" })).status).toBe(404);
+  });
+
+  it("OPTIONS answers 204 with the path's real methods; an unknown path is 404", async () => {
+    const get = await call("/thing/7", { method: "OPTIONS", auth: null });
+    expect(get.status).toBe(204);
+    expect(get.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    expect((await call("/thing/create/", { method: "OPTIONS" })).headers.get("allow")).toBe("POST, OPTIONS");
+    expect((await call("/nothing", { method: "OPTIONS" })).status).toBe(404);
   });
 });

@@ -69,18 +69,20 @@ export function createApiRouter(operations: readonly Operation[]) {
 
   return async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const method = request.method.toLowerCase() as HttpMethod;
+    const requested = request.method.toUpperCase();
+    // HEAD is GET without the body (RFC 9110 §9.3.2).
+    const method = (requested === "HEAD" ? "get" : requested.toLowerCase()) as HttpMethod;
     let path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
     const matches = compiled.map((c) => ({ c, m: c.pattern.exec(path) })).filter((x) => x.m !== null);
     const match = matches.find((x) => x.c.op.method === method);
     let caller: ApiCaller | null = null;
     try {
-      if (!match) {
-        if (matches.length === 0) throw notFoundProblem();
-        const allow = [...new Set(matches.filter((x) => x.c.pattern.source === matches[0].c.pattern.source).map((x) => x.c.op.method.toUpperCase()))];
-        throw new ApiProblem("method-not-allowed", `${request.method} is not allowed here; use ${allow.join(", ")}.`, { headers: { allow: allow.join(", ") } });
-      }
+      if (matches.length === 0) throw notFoundProblem();
+      const allow = allowOf(matches.filter((x) => x.c.pattern.source === matches[0].c.pattern.source).map((x) => x.c.op.method));
+      // OPTIONS (RFC 9110 §9.3.7): the methods this path answers, no token needed (the path template is public).
+      if (requested === "OPTIONS") return new Response(null, { status: 204, headers: { allow, "cache-control": "no-store" } });
+      if (!match) throw new ApiProblem("method-not-allowed", `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } });
       const { op, names } = match.c;
       if (op.auth !== false) {
         const value = tokenFromApiRequest(request.headers);
@@ -126,13 +128,30 @@ export function createApiRouter(operations: readonly Operation[]) {
       }
 
       const result = await op.handle({ caller: caller as ApiCaller, params: params.data as never, query: query.data as never, body: body as never, request, url });
-      return respond(op, result);
+      return withoutBodyFor(requested, respond(op, result));
     } catch (error) {
-      if (error instanceof ApiProblem) return problemResponse(error);
+      if (error instanceof ApiProblem) return withoutBodyFor(requested, problemResponse(error));
       console.error("api: unexpected error", { method: request.method, path: url.pathname, userId: caller?.user.id ?? null, tokenId: caller?.token.id ?? null }, error);
-      return problemResponse(new ApiProblem("internal", "Something went wrong on our side; nothing was changed. Try again in a moment."));
+      return withoutBodyFor(requested, problemResponse(new ApiProblem("internal", "Something went wrong on our side; nothing was changed. Try again in a moment.")));
     }
   };
+}
+
+/** The `Allow` value of a path answering `methods`: those, HEAD wherever GET is, and OPTIONS (RFC 9110 §10.2.1). */
+function allowOf(methods: HttpMethod[]): string {
+  const out = new Set(methods.map((m) => m.toUpperCase()));
+  if (out.has("GET")) out.add("HEAD");
+  out.add("OPTIONS");
+  return ALLOW_ORDER.filter((m) => out.has(m)).join(", ");
+}
+
+/** The order methods are listed in `Allow`. */
+const ALLOW_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/** The response to a HEAD request: the same status and headers as the GET, without the body (RFC 9110 §9.3.2). */
+function withoutBodyFor(method: string, response: Response): Response {
+  if (method !== "HEAD") return response;
+  return new Response(null, { status: response.status, headers: response.headers });
 }
 
 /** The response of a handler's result; its body must match the documented schema of its status (else a 500). */

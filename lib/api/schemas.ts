@@ -36,6 +36,9 @@ export const accountSchema = z
     account_name: z.string(),
     is_admin: z.boolean().openapi({ description: "True when the token's user is an owner or admin of the account." }),
     requires_2fa: z.boolean(),
+    blocked: z.boolean().openapi({
+      description: "True when the account requires two-factor authentication and the token's user has not turned it on: every other operation on the account answers 403 `two-factor-required` until they do (SPEC §3.2).",
+    }),
     role: roleSchema.openapi({ description: "The token's user's role in the account." }),
     created_at: isoTime,
   })
@@ -67,6 +70,10 @@ export const accountGraphSchema = z
     id,
     href,
     account_name: z.string(),
+    requires_2fa: z.boolean(),
+    blocked: z.boolean().openapi({
+      description: "True when the account requires two-factor authentication and the token's user has not turned it on: its applications are not listed (empty) until they do (SPEC §3.2).",
+    }),
     applications: z.array(
       z.strictObject({ id, href, application_name: z.string(), environments: z.array(z.strictObject({ id, environment_name: z.string() })) }),
     ),
@@ -124,7 +131,8 @@ export const domainDetailSchema = z
     ownership_required: z.boolean(),
     records: z.array(expectedRecordSchema).openapi({ description: "The records to create." }),
     alternative_records: z.array(expectedRecordSchema),
-    last_check: domainCheckSchema.nullable().openapi({ description: "The latest check with what it found; null when never checked." }),
+    // A union, not `.nullable()`: that would turn the DomainCheck component itself nullable (zod-to-openapi).
+    last_check: z.union([domainCheckSchema, z.null()]).openapi({ description: "The latest check with what it found; null when never checked." }),
   })
   .openapi("DomainDetail");
 
@@ -196,7 +204,7 @@ export const patchOperationSchema = z
   })
   .openapi("RFC6902Operation");
 
-export const patchRequestSchema = z.array(patchOperationSchema).min(1).max(200).openapi("PatchRequest", { description: "A JSON Patch document (RFC 6902)." });
+export const patchRequestSchema = z.array(patchOperationSchema).max(200).openapi("PatchRequest", { description: "A JSON Patch document (RFC 6902); `[]` changes nothing." });
 
 export const promoteResultSchema = z
   .strictObject({ commit: z.string().openapi({ description: "The merge commit now at the head of Production." }), environment: environmentSummarySchema })

@@ -33,14 +33,18 @@ export const hrefs = {
 
 const iso = (d: Date) => d.toISOString();
 
-/** An account as the token's user sees it (their role). */
-export function toAccount(account: AccountRow, role: Role): z.infer<typeof accountSchema> {
+/**
+ * An account as the token's user sees it (their role); `blocked` when it requires two-factor authentication and
+ * they have not turned it on (SPEC §3.2; the same rule as lib/auth/access `lookupAccount`).
+ */
+export function toAccount(account: Pick<AccountRow, "id" | "name" | "requireTwoFactor" | "createdAt">, role: Role, blocked: boolean): z.infer<typeof accountSchema> {
   return {
     id: account.id,
     href: hrefs.account(account.id),
     account_name: account.name,
     is_admin: role === "owner" || role === "admin",
     requires_2fa: account.requireTwoFactor,
+    blocked,
     role,
     created_at: iso(account.createdAt),
   };

@@ -4,7 +4,7 @@ import { getDb } from "@/db";
 import { applications, environments } from "@/db/schema";
 import { listAccountsOfUser } from "@/db/queries/accounts";
 import { accountNameField } from "@/lib/accounts/fields";
-import { apiAccount, requireWritableToken } from "../access";
+import { apiAccount, requireWritableToken, type ApiCaller } from "../access";
 import { defineOperation } from "../operation";
 import { accountGraphSchema, accountSchema, createAccountResponseSchema } from "../schemas";
 import { hrefs, toAccount } from "../serialize";
@@ -15,6 +15,14 @@ import { accountParams } from "./params";
 // Accounts (Section: AccountApiController): the token user's accounts, their graph, one account, and creating an
 // account together with its first application.
 
+/**
+ * True when the account requires two-factor authentication and the token's user has not turned it on (SPEC §3.2):
+ * the rule lib/auth/access `lookupAccount` refuses with `two-factor-required`, on the user row read this request.
+ */
+function blockedFor(caller: ApiCaller, account: { requireTwoFactor: boolean }): boolean {
+  return account.requireTwoFactor && !caller.user.totpEnabledAt;
+}
+
 export const accountOperations = [
   defineOperation({
     operationId: "accountList",
@@ -22,8 +30,12 @@ export const accountOperations = [
     path: "/account",
     tags: ["Account"],
     summary: "The accounts of the token's user, with their role in each.",
+    description: "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` (SPEC §3.2).",
     responses: { 200: { description: "Available accounts", schema: z.array(accountSchema) } },
-    handle: ({ caller }) => ({ status: 200, body: listAccountsOfUser({ userId: caller.user.id }).map((a) => toAccount(a, a.role)) }),
+    handle: ({ caller }) => ({
+      status: 200,
+      body: listAccountsOfUser({ userId: caller.user.id }).map((a) => toAccount(a, a.role, blockedFor(caller, a))),
+    }),
   }),
 
   defineOperation({
@@ -32,10 +44,13 @@ export const accountOperations = [
     path: "/account/graph",
     tags: ["Account"],
     summary: "The token user's accounts with their applications and environments.",
+    description:
+      "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` and no applications (SPEC §3.2).",
     responses: { 200: { description: "Accounts, applications and environments", schema: z.array(accountGraphSchema) } },
     handle: ({ caller }) => {
       const accounts = listAccountsOfUser({ userId: caller.user.id });
-      const ids = accounts.map((a) => a.id);
+      // Nothing of a blocked account is read: the same rule as every other operation on it (lookupAccount).
+      const ids = accounts.filter((a) => !blockedFor(caller, a)).map((a) => a.id);
       const db = getDb();
       const apps = ids.length ? db.select().from(applications).where(inArray(applications.accountId, ids)).orderBy(asc(applications.id)).all() : [];
       const envs = ids.length
@@ -45,6 +60,8 @@ export const accountOperations = [
         id: a.id,
         href: hrefs.account(a.id),
         account_name: a.name,
+        requires_2fa: a.requireTwoFactor,
+        blocked: blockedFor(caller, a),
         applications: apps
           .filter((app) => app.accountId === a.id)
           .map((app) => ({
@@ -95,7 +112,7 @@ export const accountOperations = [
     responses: { 200: { description: "The account object", schema: accountSchema } },
     handle: ({ caller, params }) => {
       const access = apiAccount(caller, params.accountId, "account.read", "see this account");
-      return { status: 200, body: toAccount(access.account, access.role) };
+      return { status: 200, body: toAccount(access.account, access.role, false) };
     },
   }),
 ];

@@ -71,6 +71,7 @@ export const applicationOperations = [
     summary: "Deletes an application (owners and admins): frees its hostnames and archives its repository.",
     params: applicationParams,
     write: true,
+    problems: ["conflict"],
     responses: { 204: { description: "Deleted" } },
     handle: ({ caller, params }) => {
       const { application, user } = apiApplication(caller, params.accountId, params.applicationId, "application.delete", "delete applications");

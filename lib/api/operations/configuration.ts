@@ -1,5 +1,5 @@
 import "server-only";
-import jsonPatch, { type Operation as PatchOperation } from "fast-json-patch";
+import type { Operation as PatchOperation } from "fast-json-patch";
 import { repositoryPath } from "@/lib/applications/repository";
 import { actorOf } from "@/lib/environments/access";
 import { CONFIG_FILE } from "@/lib/environments/commit";
@@ -7,6 +7,8 @@ import { saveFile } from "@/lib/environments/edit";
 import { readBlobAt } from "@/lib/git/commit";
 import { resolveBranch } from "@/lib/git/refs";
 import { apiEnvironment } from "../access";
+import { parseIfMatch } from "../if-match";
+import { applyJsonPatch } from "../json-patch";
 import { defineOperation } from "../operation";
 import { ApiProblem, notFoundProblem } from "../problem";
 import { environmentConfigurationSchema, patchRequestSchema } from "../schemas";
@@ -19,14 +21,6 @@ import { environmentParams } from "./params";
 // compare-and-swap on the branch, the audit row) — `If-Match: <commit>` is required so a stale patch is refused.
 
 const etagHeader = { ETag: { description: "The branch head the configuration was read at (a commit id, quoted).", schema: z.string() } };
-
-/** The commit of an `If-Match` value: `"<sha>"`, `<sha>` or `W/"<sha>"` is not accepted (strong only); null when absent. */
-function ifMatchCommit(value: string | null): string | null {
-  if (value === null) return null;
-  const match = /^\s*"?([0-9a-f]{40}|[0-9a-f]{64})"?\s*$/.exec(value);
-  if (!match) throw new ApiProblem("precondition-failed", "If-Match must be the commit id of the configuration you changed (the ETag of GET …/configuration).");
-  return match[1];
-}
 
 async function readConfig(repoDir: string, branch: string): Promise<{ head: string; config: Record<string, unknown> }> {
   const repoPath = repositoryPath({ repoDir });
@@ -60,9 +54,9 @@ export const configurationOperations = [
     tags: ["Configuration"],
     summary: "Applies an RFC 6902 JSON Patch to `section.config.json` and commits it, validated as in the editor.",
     description:
-      "`If-Match: <commit>` (the ETag of the GET) is required (428 without it); if the branch moved since, 412 and nothing is written. A patch that cannot be applied is 422 `patch-failed`; a result the validator refuses is 422 `invalid-configuration` with `issues` (key paths). A patch that changes nothing commits nothing.",
+      "`If-Match: \"<commit>\"` (the ETag of the GET) is required (428 without it); if the branch moved since, 412 and nothing is written. `If-Match: *` applies the patch to whatever is current (RFC 9110 §13.1.1); a weak validator (`W/…`) is refused with 412, as If-Match compares strongly. An empty patch `[]` changes nothing and answers the current configuration and its ETag. A patch that cannot be applied is 422 `patch-failed`, naming the operation (index, `op`, `path`); a result the validator refuses is 422 `invalid-configuration` with `issues` (key paths). A patch that changes nothing commits nothing.",
     params: environmentParams,
-    headers: z.object({ "If-Match": z.string().openapi({ description: "The commit the patch was written against (ETag of the GET)." }) }),
+    headers: z.object({ "If-Match": z.string().openapi({ description: "The commit the patch was written against (ETag of the GET, strong), or `*` for any current version." }) }),
     write: true,
     body: patchRequestSchema,
     bodyContentType: "application/json-patch+json",
@@ -70,20 +64,17 @@ export const configurationOperations = [
     responses: { 200: { description: "The configuration after the patch; `ETag` is the new commit", schema: environmentConfigurationSchema, headers: etagHeader } },
     handle: async ({ caller, params, body, request }) => {
       const { application, environment, user } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "config.edit", "edit the configuration");
-      const expected = ifMatchCommit(request.headers.get("if-match"));
-      if (!expected) throw new ApiProblem("precondition-required", "Send If-Match with the commit of the configuration you changed (the ETag of GET …/configuration).");
+      const ifMatch = parseIfMatch(request.headers.get("if-match"));
+      if (ifMatch.kind === "absent") throw new ApiProblem("precondition-required", "Send If-Match with the commit of the configuration you changed (the ETag of GET …/configuration), or * for whatever is current.");
       const { head, config } = await readConfig(application.repoDir, environment.name);
-      if (head !== expected) {
-        throw new ApiProblem("precondition-failed", `The ${environment.name} configuration changed since ${expected.slice(0, 7)}; read it again and re-apply your patch.`, { headers: { etag: `"${head}"` } });
+      if (ifMatch.kind === "commits" && !ifMatch.commits.includes(head)) {
+        throw new ApiProblem("precondition-failed", `The ${environment.name} configuration changed since ${ifMatch.commits[0].slice(0, 7)}; read it again and re-apply your patch.`, { headers: { etag: `"${head}"` } });
       }
-      let patched: unknown;
-      try {
-        patched = jsonPatch.applyPatch(config, body as PatchOperation[], true, false, true).newDocument;
-      } catch (error) {
-        const e = error as { name?: string; message?: string; index?: number };
-        const where = typeof e.index === "number" ? ` (operation ${e.index})` : "";
-        throw new ApiProblem("patch-failed", `The patch cannot be applied${where}: ${String(e.message ?? "").split("\n")[0]}`);
-      }
+      // An empty patch is valid (RFC 6902 §3) and changes nothing: the current configuration, no commit.
+      if (body.length === 0) return { status: 200, body: config, headers: { etag: `"${head}"` } };
+      const applied = applyJsonPatch(config, body as PatchOperation[]);
+      if (!applied.ok) throw new ApiProblem("patch-failed", `The patch cannot be applied: ${applied.message}`, { extensions: { errors: [{ field: String(applied.index), message: applied.message }] } });
+      const patched = applied.document;
       const result = await saveFile({
         application,
         environment,

@@ -67,6 +67,7 @@ export async function createApplicationForCaller(caller: ApiCaller, account: { i
   });
   if (!created.ok) {
     if (created.code === "not_found") throw notFoundProblem();
+    if (created.code === "two_factor_required") throw new ApiProblem("two-factor-required", created.message);
     if (created.code === "hostname_taken") throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field: "hostname", message: created.message }] } });
     const field = created.field === "accountName" ? "name" : created.field === "stackId" ? "stackName" : created.field;
     throw validationProblem([{ field, message: created.message }]);

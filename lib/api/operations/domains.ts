@@ -117,7 +117,8 @@ export const domainOperations = [
     path: "/account/{accountId}/domain/{hostName}/verifyEngaged",
     tags: ["Domain"],
     summary: "Checks now whether the domain routes through the edge (\"Verify now\"; at most once per 10 s per domain).",
-    description: "Within 10 s of the previous check (or while one runs) the last known state is answered with `checked: false`.",
+    description:
+      "A GET that runs a go-live check (a write): it needs a token without the read-only scope and a role that may verify domains (403 otherwise). Within 10 s of the previous check (or while one runs) the last known state is answered with `checked: false`. To poll with a read-only token, use `GET …/environment/{environmentName}/engaged` or `GET …/domain/{hostName}` (last known state; the scheduler keeps checking).",
     params: accountDomainParams,
     write: true,
     responses: { 200: { description: "Whether the domain is live, with its full status", schema: domainEngagedSchema } },
@@ -135,6 +136,8 @@ export const domainOperations = [
     path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/verifyEngaged",
     tags: ["Environment", "Domain"],
     summary: "Checks every domain of the environment now (each at most once per 10 s) and says whether all are live.",
+    description:
+      "A GET that runs go-live checks (a write): it needs a token without the read-only scope and a role that may verify domains (403 otherwise). To poll with a read-only token, use `…/engaged` (last known state, no check).",
     params: environmentParams,
     write: true,
     responses: { 200: { description: "Whether the environment routes through the edge", schema: environmentEngagedSchema } },
@@ -152,6 +155,7 @@ export const domainOperations = [
     path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/engaged",
     tags: ["Environment", "Domain"],
     summary: "The last known state of the environment's domains, without checking again.",
+    description: "Read-only (any token): the way to poll go-live. Use `verifyEngaged` (a write-capable token) to check now.",
     params: environmentParams,
     responses: { 200: { description: "Whether the environment routes through the edge", schema: environmentEngagedSchema } },
     handle: ({ caller, params }) => {

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { Fragment } from "react";
 import { requireUser } from "@/lib/auth/session";
 import { settings } from "@/lib/config";
 import { apiDocument } from "@/lib/api/document";
@@ -15,14 +16,32 @@ const METHOD_STYLE: Record<string, string> = {
   delete: "bg-red-50 text-red-800 ring-red-200",
 };
 
+/** A path or code text that may break after each `/` (then anywhere, only if a segment is wider than the line). */
+function Breakable({ text }: { text: string }) {
+  return (
+    <>
+      {text.split("/").map((part, i) => (
+        <Fragment key={i}>
+          {i > 0 ? (
+            <>
+              /<wbr />
+            </>
+          ) : null}
+          {part}
+        </Fragment>
+      ))}
+    </>
+  );
+}
+
 /** Text of the document with `code` spans (its descriptions use Markdown backticks). */
 function Prose({ text }: { text: string }) {
   return (
     <>
       {text.split(/`([^`]+)`/).map((part, i) =>
         i % 2 === 1 ? (
-          <code key={i} className="break-all font-mono text-[0.8em]">
-            {part}
+          <code key={i} className="[overflow-wrap:anywhere] font-mono text-[0.8em]">
+            <Breakable text={part} />
           </code>
         ) : (
           part
@@ -40,16 +59,19 @@ export default async function ApiReferencePage() {
   const groups = listOperations(doc);
   const schemas = (doc.components?.schemas ?? {}) as Record<string, JsonSchema>;
   return (
-    <div className="max-w-5xl space-y-8">
+    // Prose wraps between words (the body's `anywhere` would split words like "internal" in narrow columns);
+    // paths and code opt back into `anywhere`, after each `/` first.
+    <div className="max-w-5xl space-y-8 [overflow-wrap:break-word]">
       <div className="space-y-2">
         <h1 className="text-2xl font-semibold tracking-tight">API reference</h1>
         <p className="text-sm text-slate-600">
-          REST API v1 at <code className="break-all font-mono">{base}</code>, following Section&apos;s API v1. Send a token from{" "}
+          REST API v1 at <code className="[overflow-wrap:anywhere] font-mono">{base}</code>, following Section&apos;s API v1. Send a token from{" "}
           <Link href="/settings/tokens" className="font-medium text-indigo-700 hover:underline">
             Settings → API tokens
           </Link>{" "}
           as <code className="font-mono">Authorization: Bearer ec_…</code> or in the <code className="font-mono">section-token</code> header; it acts
-          with your roles. Paths answer with and without a trailing slash. Lists are JSON arrays; the next page is in the{" "}
+          with your roles. Paths answer with and without a trailing slash; <code className="font-mono">HEAD</code> works wherever{" "}
+          <code className="font-mono">GET</code> does and <code className="font-mono">OPTIONS</code> lists a path&apos;s methods. Lists are JSON arrays; the next page is in the{" "}
           <code className="font-mono">Link</code> header. The machine-readable document is{" "}
           <a href="/api/v1/openapi.json" className="font-medium text-indigo-700 hover:underline">
             openapi.json
@@ -80,7 +102,9 @@ export default async function ApiReferencePage() {
             <article key={op.id} id={op.id} aria-label={`${op.method.toUpperCase()} ${op.path}`} className="space-y-3 rounded-xl bg-white p-4 ring-1 ring-slate-200">
               <div className="flex flex-wrap items-center gap-2">
                 <span className={`rounded px-2 py-0.5 font-mono text-xs font-semibold uppercase ring-1 ${METHOD_STYLE[op.method] ?? ""}`}>{op.method}</span>
-                <code className="min-w-0 break-all font-mono text-sm font-medium text-slate-900">{op.path}</code>
+                <code className="min-w-0 [overflow-wrap:anywhere] font-mono text-sm font-medium text-slate-900">
+                  <Breakable text={op.path} />
+                </code>
               </div>
               <p className="text-sm text-slate-700">
                 <Prose text={op.summary} />
@@ -110,17 +134,22 @@ export default async function ApiReferencePage() {
               ) : null}
               {op.body ? (
                 <p className="text-sm text-slate-700">
-                  Body <span className="text-slate-500">({op.body.contentType})</span>: <code className="break-all font-mono text-xs">{describeSchema(op.body.schema)}</code>
+                  Body <span className="text-slate-500">({op.body.contentType})</span>: <code className="[overflow-wrap:anywhere] font-mono text-xs">{describeSchema(op.body.schema)}</code>
                 </p>
               ) : null}
               <ul className="space-y-0.5 text-sm">
                 {op.responses.map((r) => (
-                  <li key={r.status} className="flex flex-wrap gap-x-2">
-                    <span className={`font-mono text-xs font-semibold ${r.status.startsWith("2") ? "text-emerald-700" : "text-slate-500"}`}>{r.status}</span>
-                    <span className="text-slate-600">
+                  <li key={r.status} className="flex gap-x-2">
+                    <span className={`shrink-0 pt-0.5 font-mono text-xs font-semibold ${r.status.startsWith("2") ? "text-emerald-700" : "text-slate-500"}`}>{r.status}</span>
+                    <span className="min-w-0 text-slate-600">
                       <Prose text={r.description} />
+                      {r.schema && r.status.startsWith("2") ? (
+                        <>
+                          {" "}
+                          <code className="[overflow-wrap:anywhere] font-mono text-xs text-slate-800">{describeSchema(r.schema)}</code>
+                        </>
+                      ) : null}
                     </span>
-                    {r.schema && r.status.startsWith("2") ? <code className="break-all font-mono text-xs text-slate-800">{describeSchema(r.schema)}</code> : null}
                   </li>
                 ))}
               </ul>
@@ -136,15 +165,20 @@ export default async function ApiReferencePage() {
         <p className="text-sm text-slate-600">
           Every error is <code className="font-mono">application/problem+json</code> (RFC 9457) with <code className="font-mono">type</code>,{" "}
           <code className="font-mono">title</code>, <code className="font-mono">status</code>, <code className="font-mono">detail</code> and, for
-          validation errors, <code className="font-mono">errors</code> naming each field. Anything your token&apos;s user cannot see is a 404.
+          validation errors, <code className="font-mono">errors</code> naming each field. Each <code className="font-mono">type</code> is{" "}
+          <code className="[overflow-wrap:anywhere] font-mono">{PROBLEM_BASE}</code> followed by the kind below. Anything your token&apos;s user cannot see is a 404.
         </p>
         <div className="overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
           <table className="w-full text-left text-sm" aria-label="Problem types">
             <tbody className="divide-y divide-slate-100">
               {Object.entries(PROBLEMS).map(([kind, p]) => (
                 <tr key={kind}>
-                  <td className="px-4 py-1.5 font-mono text-xs">{p.status}</td>
-                  <td className="px-4 py-1.5 font-mono text-xs break-all">{PROBLEM_BASE + kind}</td>
+                  <td className="px-4 py-1.5 font-mono text-xs whitespace-nowrap">{p.status}</td>
+                  <td className="px-4 py-1.5 font-mono text-xs">
+                    {/* The base is the same on every row: on a phone only the kind is shown (the text above names the base). */}
+                    <span className="hidden sm:inline">{PROBLEM_BASE}</span>
+                    {kind}
+                  </td>
                   <td className="px-4 py-1.5 text-slate-600">{p.title}</td>
                 </tr>
               ))}
@@ -173,7 +207,7 @@ export default async function ApiReferencePage() {
                       {f.name}
                       {f.required ? "" : "?"}
                     </code>
-                    <code className="break-all font-mono text-xs text-slate-600">{f.type}</code>
+                    <code className="[overflow-wrap:anywhere] font-mono text-xs text-slate-600">{f.type}</code>
                     {f.description ? (
                       <span className="text-slate-600">
                         <Prose text={f.description} />

@@ -71,7 +71,15 @@ export function listOperations(document: unknown): { tag: string; operations: Re
   return [...groups].map(([tag, operations]) => ({ tag, operations }));
 }
 
-/** A one-line type for a schema: a component name, `T[]`, an enum, or `{ a, b? }` for an inline object. */
+/** True when a schema only annotates (description, format…) and says nothing about the type, e.g. `allOf: [{ $ref }, { description }]`. */
+function annotationOnly(schema: JsonSchema): boolean {
+  return !schema.$ref && !schema.type && !schema.enum && schema.const === undefined && !schema.anyOf && !schema.oneOf && !schema.allOf && !schema.properties && !schema.items;
+}
+
+/**
+ * A one-line type for a schema: a component name, `T[]` (`(A | B)[]` for a union), an enum, or `{ a, b? }` for an
+ * inline object. Parts of an `allOf` that only annotate (a description next to a `$ref`) are left out.
+ */
 export function describeSchema(schema: JsonSchema | undefined, depth = 0): string {
   if (!schema) return "any";
   if (schema.$ref) return schema.$ref.split("/").pop() ?? "object";
@@ -79,11 +87,15 @@ export function describeSchema(schema: JsonSchema | undefined, depth = 0): strin
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   const union = schema.anyOf ?? schema.oneOf;
   if (union) return union.map((s) => describeSchema(s, depth)).join(" | ");
-  if (schema.allOf) return schema.allOf.map((s) => describeSchema(s, depth)).join(" & ");
+  if (schema.allOf) {
+    const parts = schema.allOf.filter((s) => !annotationOnly(s));
+    return parts.length === 0 ? "any" : parts.map((s) => (parts.length > 1 ? grouped(describeSchema(s, depth)) : describeSchema(s, depth))).join(" & ");
+  }
   const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
+  if (types.length === 1 && types[0] === "null") return "null";
   const main = types.find((t) => t !== "null");
   const nullable = types.includes("null") ? " | null" : "";
-  if (main === "array") return `${describeSchema(schema.items, depth)}[]${nullable}`;
+  if (main === "array") return `${grouped(describeSchema(schema.items, depth))}[]${nullable}`;
   if (main === "object" || schema.properties) {
     if (!schema.properties) return schema.additionalProperties && typeof schema.additionalProperties === "object" ? `{ [key]: ${describeSchema(schema.additionalProperties, depth)} }` : "object";
     if (depth > 0) return "object";
@@ -94,6 +106,11 @@ export function describeSchema(schema: JsonSchema | undefined, depth = 0): strin
   }
   if (main) return `${main}${schema.format ? ` (${schema.format})` : ""}${nullable}`;
   return "any";
+}
+
+/** `A | B` → `(A | B)`, so a suffix (`[]`) or `&` applies to the whole union; `{ a: A | B }` stays as it is. */
+function grouped(type: string): string {
+  return / [|&] /.test(type) && !type.startsWith("{") ? `(${type})` : type;
 }
 
 /** The fields of an object schema: name, whether required, type and description. */

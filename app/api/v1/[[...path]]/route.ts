@@ -8,4 +8,5 @@ export const dynamic = "force-dynamic";
 
 const handle = createApiRouter(operations);
 
-export { handle as GET, handle as POST, handle as PUT, handle as PATCH, handle as DELETE };
+// HEAD and OPTIONS are the router's too (not Next's defaults): GET without a body, and the path's real `Allow`.
+export { handle as GET, handle as HEAD, handle as OPTIONS, handle as POST, handle as PUT, handle as PATCH, handle as DELETE };
