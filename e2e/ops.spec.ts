@@ -215,10 +215,16 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
 
   // Every bulk call is in the operator log.
   await page.goto("/ops/log");
-  await expect(page.locator("tbody tr").first()).toContainText(OPERATOR);
-  await expect(page.locator("tbody tr").first()).toContainText(`${moved}: too-soon`);
-  await expect(page.getByText(`${wrong}: checked (misconfigured)`)).toBeVisible();
+  const newest = page.getByTestId("operator-event").first();
+  await expect(newest).toContainText(OPERATOR);
+  await expect(newest).toContainText(`${moved}: not checked (checked moments ago)`);
+  await expect(page.getByText(`${wrong}: checked (Misconfigured)`)).toBeVisible();
+  await expect(page.getByRole("link", { name: "Older →" })).toHaveCount(0); // fewer than 51 events: no empty next page
   await snap(page, "ops-04-log");
+  await page.setViewportSize({ width: 375, height: 800 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  await snap(page, "ops-04b-log-375");
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // Live updates: with the toggle on, a domain that goes live through a check made elsewhere (a second tab) turns
   // Live on this page without a reload.

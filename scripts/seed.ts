@@ -21,18 +21,28 @@ function count(name: string, value: string | undefined, fallback?: number): numb
   return n;
 }
 
-const { values } = parseArgs({
-  options: {
-    accounts: { type: "string" },
-    domains: { type: "string" },
-    users: { type: "string" },
-    password: { type: "string" },
-    seed: { type: "string" },
-    fresh: { type: "boolean", default: false },
-    force: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
-  },
-});
+const OPTIONS = {
+  accounts: { type: "string" },
+  domains: { type: "string" },
+  users: { type: "string" },
+  password: { type: "string" },
+  seed: { type: "string" },
+  fresh: { type: "boolean", default: false },
+  force: { type: "boolean", default: false },
+  help: { type: "boolean", default: false },
+} as const;
+
+/** The command line, or the usage text and exit 2 on an unknown option or a missing value (`--domains -5`). */
+function readArgs() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { values } = readArgs();
 if (values.help) {
   console.log(USAGE);
   process.exit(0);

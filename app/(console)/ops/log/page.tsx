@@ -1,11 +1,14 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { formatUtc } from "@/components/ui/format";
+import { statusLabel } from "@/components/ui/status-badge";
 import { toId } from "@/lib/auth/access";
 import { requireOperator } from "@/lib/ops/access";
 import { listOperatorEvents } from "@/lib/ops/events";
 
 export const metadata: Metadata = { title: "Operator log" };
+
+const PAGE_SIZE = 50;
 
 type LoggedDomain = { id: number; hostname: string | null; result: string; status?: string };
 
@@ -15,12 +18,31 @@ function domainsOf(data: unknown): LoggedDomain[] {
   return Array.isArray(list) ? (list as LoggedDomain[]) : [];
 }
 
+/** One logged Verify now result in the words `/ops` uses for it. */
+function describeResult(d: LoggedDomain): string {
+  switch (d.result) {
+    case "checked":
+      return `checked (${statusLabel(d.status ?? "")})`;
+    case "too-soon":
+      return "not checked (checked moments ago)";
+    case "in-progress":
+      return "not checked (another check was running)";
+    case "not-found":
+      return "removed meanwhile";
+    case "failed":
+      return "the check failed";
+    default:
+      return d.result;
+  }
+}
+
 /** The operator log (SPEC §3.2): every operator action, newest first, 50 per page. 404 for anyone but an operator. */
 export default async function OperatorLogPage({ searchParams }: { searchParams: Promise<{ before?: string }> }) {
   await requireOperator();
   const before = toId((await searchParams).before);
-  const rows = listOperatorEvents({ beforeId: before, limit: 50 });
-  const older = rows.length === 50 ? rows[rows.length - 1].id : null;
+  const fetched = listOperatorEvents({ beforeId: before, limit: PAGE_SIZE + 1 });
+  const rows = fetched.slice(0, PAGE_SIZE);
+  const older = fetched.length > PAGE_SIZE ? rows[rows.length - 1].id : null;
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-end justify-between gap-2">
@@ -30,39 +52,26 @@ export default async function OperatorLogPage({ searchParams }: { searchParams: 
         </Link>
       </div>
       {rows.length === 0 ? (
-        <p className="text-sm text-slate-600">No operator actions yet.</p>
+        <p className="text-sm text-slate-600">{before ? "No older operator actions." : "No operator actions yet."}</p>
       ) : (
-        <div className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
-          <table className="w-full text-left text-sm">
-            <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th className="px-4 py-2 font-medium">When</th>
-                <th className="px-4 py-2 font-medium">Operator</th>
-                <th className="px-4 py-2 font-medium">Action</th>
-                <th className="px-4 py-2 font-medium">Domains</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id} className="border-t border-slate-100 align-top">
-                  <td className="whitespace-nowrap px-4 py-2 font-mono text-xs text-slate-600">{formatUtc(r.createdAt)}</td>
-                  <td className="px-4 py-2 [overflow-wrap:anywhere]">{r.operatorEmail}</td>
-                  <td className="px-4 py-2 font-mono text-xs">{r.action === "ops.verify" ? "Verify now" : r.action}</td>
-                  <td className="px-4 py-2">
-                    <ul className="space-y-0.5 text-xs text-slate-600">
-                      {domainsOf(r.data).map((d) => (
-                        <li key={d.id} className="[overflow-wrap:anywhere]">
-                          <span className="font-medium text-slate-800">{d.hostname ?? `#${d.id}`}</span>: {d.result}
-                          {d.status ? ` (${d.status})` : ""}
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ol className="divide-y divide-slate-100 rounded-xl bg-white ring-1 ring-slate-200">
+          {rows.map((r) => (
+            <li key={r.id} className="space-y-1 px-4 py-3" data-testid="operator-event">
+              <p className="flex flex-wrap gap-x-3 gap-y-0.5 text-sm">
+                <span className="font-medium text-slate-900">{r.action === "ops.verify" ? "Verify now" : r.action}</span>
+                <span className="[overflow-wrap:anywhere] text-slate-700">{r.operatorEmail}</span>
+                <span className="whitespace-nowrap font-mono text-xs leading-5 text-slate-500">{formatUtc(r.createdAt)}</span>
+              </p>
+              <ul className="space-y-0.5 text-xs text-slate-600">
+                {domainsOf(r.data).map((d) => (
+                  <li key={d.id} className="[overflow-wrap:anywhere]">
+                    <span className="font-medium text-slate-800">{d.hostname ?? `domain #${d.id}`}</span>: {describeResult(d)}
+                  </li>
+                ))}
+              </ul>
+            </li>
+          ))}
+        </ol>
       )}
       {before || older ? (
         <div className="flex gap-4 text-sm">
