@@ -6,7 +6,7 @@ import { applications, domains, environments } from "@/db/schema";
 import { getAccount, getMembership, type AccountRow } from "@/db/queries/accounts";
 import type { UserRow } from "@/db/queries/users";
 import type { Role } from "@/db/schema";
-import { TWO_FACTOR_REQUIRED_MESSAGE, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
+import { blocksUser, TWO_FACTOR_REQUIRED_MESSAGE, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
 import { can, forbiddenMessage, type Permission } from "./permissions";
 import { requireUser } from "./session";
 
@@ -53,7 +53,7 @@ export function lookupAccount(user: UserRow, accountId: number, permission: Perm
   const membership = getMembership({ userId: user.id, accountId });
   const account = membership ? getAccount({ id: accountId }) : undefined;
   if (!membership || !account) return NOT_FOUND;
-  if (account.requireTwoFactor && !user.totpEnabledAt) return { ok: false, status: 403, message: TWO_FACTOR_REQUIRED_MESSAGE, twoFactor: true };
+  if (blocksUser(account, user)) return { ok: false, status: 403, message: TWO_FACTOR_REQUIRED_MESSAGE, twoFactor: true };
   if (!can(membership.role, permission)) return { ok: false, status: 403, message: forbiddenMessage(membership.role, what, permission) };
   return { ok: true, value: { user, account, role: membership.role } };
 }

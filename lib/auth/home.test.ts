@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { blocksUser, homePath } from "./home";
+import { blocksUser } from "@/lib/two-factor/requirement";
+import { homePath } from "./home";
 
 // `/` never sends a user to an account that blocks them (SPEC §3.2) while another one is usable.
 

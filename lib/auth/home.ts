@@ -1,14 +1,9 @@
-import { TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
+import { blocksUser, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
 
 // Where `/` sends a signed-in user (SPEC §3.1, §3.2): an account they can open, never one that blocks them.
 
 /** An account as `/` sees it: its id and whether it requires two-factor authentication. */
 export type HomeAccount = { id: number; requireTwoFactor: boolean };
-
-/** True when the account requires two-factor authentication and the user has not turned it on (SPEC §3.2). */
-export function blocksUser(account: { requireTwoFactor: boolean }, user: { totpEnabledAt: Date | null }): boolean {
-  return account.requireTwoFactor && !user.totpEnabledAt;
-}
 
 /**
  * The path `/` redirects to: `/account/new` without accounts; the remembered account (`lastAccountId`) when the user

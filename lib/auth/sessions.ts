@@ -1,6 +1,6 @@
-import crypto from "node:crypto";
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
+import { newLinkToken } from "@/lib/tokens";
 import { userSessions, users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
@@ -15,9 +15,9 @@ export type UserSessionRow = typeof userSessions.$inferSelect;
 /** `last_seen_at` is written at most once per this interval per session (not on every request). */
 export const LAST_SEEN_RESOLUTION_MS = 60_000;
 
-/** A new random session key: 32 bytes, base64url (43 characters). */
+/** A new random session key: 32 bytes, base64url (43 characters), as every other secret link token. */
 export function newSessionKey(): string {
-  return crypto.randomBytes(32).toString("base64url");
+  return newLinkToken();
 }
 
 /**

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { hashToken } from "@/lib/tokens";
 
 // Recovery codes (SPEC §3.1): ten random single-use codes, shown once, stored only as SHA-256 hashes.
 
@@ -20,9 +21,9 @@ export function normaliseRecoveryCode(input: string): string {
   return input.toLowerCase().replace(/[\s-]/g, "");
 }
 
-/** Hex SHA-256 of the normalised code: codes are high-entropy, so a fast hash is enough (unlike passwords). */
+/** Hex SHA-256 of the normalised code (`hashToken`): codes are high-entropy, so a fast hash is enough (unlike passwords). */
 export function hashRecoveryCode(input: string): string {
-  return crypto.createHash("sha256").update(normaliseRecoveryCode(input)).digest("hex");
+  return hashToken(normaliseRecoveryCode(input));
 }
 
 /** True when `input` looks like a recovery code (10 symbols once normalised) rather than a 6-digit TOTP code. */

@@ -16,18 +16,23 @@ export const TWO_FACTOR_SETTINGS_PATH = "/settings/two-factor";
 
 type Reader = Pick<Db, "select">;
 
+/** The rule (SPEC §3.2): true when the account requires two-factor authentication and the user has not turned it on. */
+export function blocksUser(account: { requireTwoFactor: boolean }, user: { totpEnabledAt: Date | null }): boolean {
+  return account.requireTwoFactor && !user.totpEnabledAt;
+}
+
 /**
- * True when the account requires two-factor authentication and the user (a member or not) has not turned it on.
- * Read from the database on each call (inside the caller's transaction when given one).
+ * `blocksUser` for ids: the account's setting and the user's 2FA state read from the database on each call (inside
+ * the caller's transaction when given one). False for an unknown account.
  */
 export function blockedByTwoFactor(db: Reader, accountId: number, userId: number): boolean {
   const row = db
-    .select({ required: accounts.requireTwoFactor, enabledAt: users.totpEnabledAt })
+    .select({ requireTwoFactor: accounts.requireTwoFactor, totpEnabledAt: users.totpEnabledAt })
     .from(accounts)
     .innerJoin(users, eq(users.id, userId))
     .where(eq(accounts.id, accountId))
     .get();
-  return Boolean(row?.required && !row.enabledAt);
+  return row ? blocksUser(row, row) : false;
 }
 
 /** Emails of the account's members who have not turned on two-factor authentication, by email (for the owner's warning). */

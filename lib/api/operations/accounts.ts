@@ -4,6 +4,7 @@ import { getDb } from "@/db";
 import { applications, environments } from "@/db/schema";
 import { listAccountsOfUser } from "@/db/queries/accounts";
 import { accountNameField } from "@/lib/accounts/fields";
+import { blocksUser } from "@/lib/two-factor/requirement";
 import { apiAccount, requireWritableToken, type ApiCaller } from "../access";
 import { defineOperation } from "../operation";
 import { accountGraphSchema, accountSchema, createAccountResponseSchema } from "../schemas";
@@ -15,12 +16,9 @@ import { accountParams } from "./params";
 // Accounts (Section: AccountApiController): the token user's accounts, their graph, one account, and creating an
 // account together with its first application.
 
-/**
- * True when the account requires two-factor authentication and the token's user has not turned it on (SPEC §3.2):
- * the rule lib/auth/access `lookupAccount` refuses with `two-factor-required`, on the user row read this request.
- */
+/** `blocksUser` (the rule `lookupAccount` refuses with `two-factor-required`) for the token's user read this request. */
 function blockedFor(caller: ApiCaller, account: { requireTwoFactor: boolean }): boolean {
-  return account.requireTwoFactor && !caller.user.totpEnabledAt;
+  return blocksUser(account, caller.user);
 }
 
 export const accountOperations = [

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { requireUser } from "@/lib/auth/session";
 import { toId } from "@/lib/auth/access";
-import { blocksUser } from "@/lib/auth/home";
+import { blocksUser } from "@/lib/two-factor/requirement";
 import { listAccountsOfUser } from "@/db/queries/accounts";
 import { getDb } from "@/db";
 import { FormMessage } from "@/components/ui/field";

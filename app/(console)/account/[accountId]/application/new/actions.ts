@@ -14,7 +14,7 @@ import { getStack } from "@/lib/stacks/catalog";
 import { settings } from "@/lib/config";
 import { getAccount, getMembership } from "@/db/queries/accounts";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
-import { blocksUser } from "@/lib/auth/home";
+import { blocksUser } from "@/lib/two-factor/requirement";
 import { isHostnameTaken } from "@/db/queries/applications";
 import { setLastAccount } from "@/db/queries/users";
 import { accountNameField } from "@/lib/accounts/fields";

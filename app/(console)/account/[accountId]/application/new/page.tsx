@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { parseId, requireAccount } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
-import { blocksUser } from "@/lib/auth/home";
+import { blocksUser } from "@/lib/two-factor/requirement";
 import { listAccountsOfUser } from "@/db/queries/accounts";
 import { DEFAULT_STACK_ID, STACKS } from "@/lib/stacks/catalog";
 import { ApplicationWizard } from "./application-wizard";
