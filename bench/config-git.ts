@@ -12,6 +12,7 @@ import { promoteEnvironment } from "@/lib/environments/promote";
 import { resolveBranch } from "@/lib/git/refs";
 import { gitEnv } from "@/lib/git/run";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { percentile } from "./stats";
 
 /**
  * One measured operation. `console`: the product path (lib/environments: stale check, validation, commit-tree,
@@ -30,10 +31,6 @@ export type ConfigGitBenchRow = {
 };
 
 const round = (n: number) => Math.round(n * 100) / 100;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 function summarise(operation: ConfigGitBenchRow["operation"], kind: ConfigGitBenchRow["kind"], historyCommits: number, times: number[]): ConfigGitBenchRow {
   const sorted = [...times].sort((a, b) => a - b);

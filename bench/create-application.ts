@@ -10,8 +10,8 @@ import { createBareRepository, gitEnv } from "@/lib/git";
 import { buildInitialConfig, serializeSectionConfig } from "@/lib/section-config/schema";
 import { getStack } from "@/lib/stacks/catalog";
 import { readStarterFiles } from "@/lib/stacks/starter-files";
-// Aliased: the name `use…` makes the React hooks lint rule mistake this plain function for a hook.
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { percentile, rssSampler } from "./stats";
 
 /**
  * One measured run. `createApplication`: the whole unit (repository via git plumbing + one SQLite transaction);
@@ -32,22 +32,6 @@ export type CreateApplicationBenchRow = {
   /** Highest resident set size of this node process sampled every 20 ms (git children not included), MiB. */
   peakRssMiB: number;
 };
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function rssSampler(): () => number {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 20);
-  return () => {
-    clearInterval(timer);
-    return Math.round((Math.max(peak, process.memoryUsage().rss) / 2 ** 20) * 10) / 10;
-  };
-}
 
 function row(
   kind: CreateApplicationBenchRow["kind"],

@@ -4,8 +4,8 @@ import { resetSettings } from "@/lib/config";
 import { checkDomains } from "@/lib/dns/go-live";
 import { createResolver } from "@/lib/dns/resolver";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
-// Aliased: the name `use…` makes the React hooks lint rule mistake this plain function for a hook.
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { percentile, rssSampler } from "./stats";
 
 /** One measured run: `kind` is `checkDomains` (DNS + SQLite) or `floor` (bare `resolveCname`, no DB). */
 export type DnsBenchRow = {
@@ -23,23 +23,6 @@ export type DnsBenchRow = {
   /** Outcomes of the run, e.g. `live 750 · misconfigured 250`. */
   outcomes: string;
 };
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-/** Samples the process RSS every 20 ms until stopped; returns the peak in MiB. */
-function rssSampler(): () => number {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 20);
-  return () => {
-    clearInterval(timer);
-    return Math.round((Math.max(peak, process.memoryUsage().rss) / 2 ** 20) * 10) / 10;
-  };
-}
 
 /** Fills the zone and the database: half subdomains CNAMEd to their target, a quarter apexes on edge A, a quarter pointing elsewhere. */
 function seed(dnsServer: TestDnsServer, count: number): { ids: number[]; names: string[] } {

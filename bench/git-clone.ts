@@ -9,7 +9,6 @@ import { createApplication, repositoryPath } from "@/lib/applications/create";
 import { resetSettings } from "@/lib/config";
 import { gitEnv, runGit, runGitText } from "@/lib/git";
 import { startGitHttpServer } from "@/lib/testing/git-http-server";
-// Aliased: the name `use…` makes the React hooks lint rule mistake this plain function for a hook.
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 
 /**

@@ -10,6 +10,7 @@ import { resetSettings } from "@/lib/config";
 import { parseOpsFilter } from "@/lib/ops/filters";
 import { getStatusCounts, listOpsDomains } from "@/lib/ops/queries";
 import { startDnsServer } from "@/lib/testing/dns-server";
+import { percentile } from "./stats";
 
 // `npm run bench -- ops`: the operator view /ops under load with 1,000 and with 100,000 domains (SPEC §3.5: its
 // cost must not grow with the table). Each size gets its own data folder filled by `npm run seed` (lib/seed), an
@@ -43,9 +44,6 @@ export type OpsBenchRow = {
 };
 
 const round = (n: number) => Math.round(n * 100) / 100;
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0;
-}
 
 /** Env for child processes, built explicitly (never all of process.env). */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

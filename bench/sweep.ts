@@ -6,6 +6,7 @@ import { sweepDueDomains } from "@/lib/dns/scheduler";
 import { startDnsServer } from "@/lib/testing/dns-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { findKnotd, startKnot, type ZoneRecord } from "./knot";
+import { rssSampler } from "./stats";
 
 // A full background sweep (lib/dns/scheduler) of many due domains against a fast DNS server on loopback (Debian's
 // knotd with a generated zone; the project's dns2 test server when knot is not installed), next to the floor of a
@@ -28,16 +29,6 @@ export type SweepBenchRow = {
 };
 
 const ZONE = "bench.test";
-
-/** Samples the process RSS every 20 ms until stopped; returns the peak in MiB. */
-function rssSampler(): () => number {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  return () => {
-    clearInterval(timer);
-    return Math.round((Math.max(peak, process.memoryUsage().rss) / 2 ** 20) * 10) / 10;
-  };
-}
 
 /** The zone and the hostnames: 70 % CNAME to their target, 15 % edge A, 10 % CNAME elsewhere, 5 % missing (NXDOMAIN). */
 function plan(count: number): { records: ZoneRecord[]; names: string[] } {
