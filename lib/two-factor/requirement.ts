@@ -59,21 +59,21 @@ export type RequireTwoFactorResult = { ok: true; changed: boolean } | { ok: fals
 export function setRequireTwoFactor(params: { accountId: number; actor: { id: number; name: string }; required: boolean }): RequireTwoFactorResult {
   return writeTransaction((tx): RequireTwoFactorResult => {
     const row = tx
-      .select({ role: memberships.role, required: accounts.requireTwoFactor, name: accounts.name, enabledAt: users.totpEnabledAt })
+      .select({ role: memberships.role, requireTwoFactor: accounts.requireTwoFactor, name: accounts.name, totpEnabledAt: users.totpEnabledAt })
       .from(memberships)
       .innerJoin(accounts, eq(accounts.id, memberships.accountId))
       .innerJoin(users, eq(users.id, memberships.userId))
       .where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, params.actor.id)))
       .get();
     if (!row) return { ok: false, code: "not_found", message: "Not found: it does not exist or you do not have access to it." };
-    if (row.required && !row.enabledAt) return { ok: false, code: "forbidden", message: TWO_FACTOR_REQUIRED_MESSAGE };
+    if (blocksUser(row, row)) return { ok: false, code: "forbidden", message: TWO_FACTOR_REQUIRED_MESSAGE };
     if (!can(row.role, "account.require-two-factor")) {
       return { ok: false, code: "forbidden", message: forbiddenMessage(row.role, "change the two-factor requirement", "account.require-two-factor") };
     }
-    if (params.required && !row.enabledAt) {
+    if (params.required && !row.totpEnabledAt) {
       return { ok: false, code: "invalid", message: "Turn on two-factor authentication for your own login first: otherwise this setting would lock you out." };
     }
-    if (row.required === params.required) return { ok: true, changed: false };
+    if (row.requireTwoFactor === params.required) return { ok: true, changed: false };
     tx.update(accounts).set({ requireTwoFactor: params.required }).where(eq(accounts.id, params.accountId)).run();
     recordAudit(tx, {
       accountId: params.accountId,
