@@ -16,7 +16,9 @@ export async function register() {
   // Deletions first: a repository moved back from the trash is referenced, so the creation check keeps it.
   const trash = recoverInterruptedDeletions();
   if (trash.restored.length + trash.removed.length > 0) {
-    console.log(`start-up check: account deletions: restored ${trash.restored.length}, removed ${trash.removed.length} staged repositories`);
+    console.log(
+      `start-up check: account deletions: restored ${trash.restored.length}, removed ${trash.removed.length} staged repositories`,
+    );
   }
   const unarchived = recoverInterruptedApplicationDeletions();
   if (unarchived.length > 0) console.log(`start-up check: application deletions: restored ${unarchived.length} archived repositories`);

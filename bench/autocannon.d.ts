@@ -2,7 +2,14 @@
 declare module "autocannon" {
   type Histogram = { average: number; mean: number; p50: number; p90: number; p99: number; max: number; total: number };
   type Result = { requests: Histogram; latency: Histogram; throughput: Histogram; errors: number; timeouts: number; non2xx: number };
-  type Options = { url: string; connections?: number; duration?: number; amount?: number; headers?: Record<string, string>; method?: string };
+  type Options = {
+    url: string;
+    connections?: number;
+    duration?: number;
+    amount?: number;
+    headers?: Record<string, string>;
+    method?: string;
+  };
   type Instance = Promise<Result> & {
     on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): Instance;
   };

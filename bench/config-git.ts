@@ -32,9 +32,22 @@ export type ConfigGitBenchRow = {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-function summarise(operation: ConfigGitBenchRow["operation"], kind: ConfigGitBenchRow["kind"], historyCommits: number, times: number[]): ConfigGitBenchRow {
+function summarise(
+  operation: ConfigGitBenchRow["operation"],
+  kind: ConfigGitBenchRow["kind"],
+  historyCommits: number,
+  times: number[],
+): ConfigGitBenchRow {
   const sorted = [...times].sort((a, b) => a - b);
-  return { operation, kind, historyCommits, n: times.length, p50Ms: round(percentile(sorted, 50)), p95Ms: round(percentile(sorted, 95)), maxMs: round(sorted.at(-1) ?? 0) };
+  return {
+    operation,
+    kind,
+    historyCommits,
+    n: times.length,
+    p50Ms: round(percentile(sorted, 50)),
+    p95Ms: round(percentile(sorted, 95)),
+    maxMs: round(sorted.at(-1) ?? 0),
+  };
 }
 
 /** Appends `count` commits to `branch` in one git-fast-import(1) run (each rewrites CHANGELOG), for a long history. */
@@ -106,7 +119,15 @@ export async function benchConfigGit(options: { history?: number; n?: number } =
       const head = (await resolveBranch(repo, "Staging"))!;
       const text = git(["cat-file", "blob", `${head}:section.config.json`]);
       const t0 = performance.now();
-      const result = await saveFile({ application: app, environment: staging, actor, path: "section.config.json", content: setPort(text, "Staging", ++port), baseCommit: head, message: `port ${port}` });
+      const result = await saveFile({
+        application: app,
+        environment: staging,
+        actor,
+        path: "section.config.json",
+        content: setPort(text, "Staging", ++port),
+        baseCommit: head,
+        message: `port ${port}`,
+      });
       const ms = performance.now() - t0;
       if (!result.ok) throw new Error(`save failed: ${result.message}`);
       return ms;
@@ -119,7 +140,12 @@ export async function benchConfigGit(options: { history?: number; n?: number } =
     rows.push(summarise("config commit", "console", startCount, commitTimes));
 
     const scratch = fs.mkdtempSync(path.join(temp.dir, "floor-"));
-    const identity = { GIT_AUTHOR_NAME: "Bench", GIT_AUTHOR_EMAIL: "bench@example.com", GIT_COMMITTER_NAME: "Bench", GIT_COMMITTER_EMAIL: "bench@example.com" };
+    const identity = {
+      GIT_AUTHOR_NAME: "Bench",
+      GIT_AUTHOR_EMAIL: "bench@example.com",
+      GIT_COMMITTER_NAME: "Bench",
+      GIT_COMMITTER_EMAIL: "bench@example.com",
+    };
     const floorTimes: number[] = [];
     for (let i = 0; i < n; i++) {
       const head = git(["rev-parse", "refs/heads/Staging"]);

@@ -52,14 +52,25 @@ function row(
     p50Ms: round(percentile(sorted, 50)),
     p95Ms: round(percentile(sorted, 95)),
     maxMs: round(sorted[sorted.length - 1] ?? 0),
-    gitP50Ms: round(percentile([...gitTimes].sort((a, b) => a - b), 50)),
+    gitP50Ms: round(
+      percentile(
+        [...gitTimes].sort((a, b) => a - b),
+        50,
+      ),
+    ),
     peakRssMiB,
   };
 }
 
 /** The floor: one repository with the given files, by sequential git plumbing calls, no shell, no database. */
 function plainFirstCommit(dir: string, files: Record<string, string>): void {
-  const env = gitEnv({ GIT_DIR: dir, GIT_AUTHOR_NAME: "Edge Console", GIT_AUTHOR_EMAIL: "platform@edge.localhost", GIT_COMMITTER_NAME: "Edge Console", GIT_COMMITTER_EMAIL: "platform@edge.localhost" });
+  const env = gitEnv({
+    GIT_DIR: dir,
+    GIT_AUTHOR_NAME: "Edge Console",
+    GIT_AUTHOR_EMAIL: "platform@edge.localhost",
+    GIT_COMMITTER_NAME: "Edge Console",
+    GIT_COMMITTER_EMAIL: "platform@edge.localhost",
+  });
   const run = (args: string[], input = "") => execFileSync("git", args, { env, input, encoding: "utf8" }).trim();
   execFileSync("git", ["init", "--quiet", "--bare", "--initial-branch=Production", "--", dir], { env: gitEnv() });
   const folders = new Map<string, string[]>([["", []]]);
@@ -131,7 +142,11 @@ export async function benchCreateApplication(options: { n?: number; concurrency?
               {
                 actor: { id: user.id, name: user.name, email: user.email },
                 account: { id: account.id },
-                hostname: { hostname: `app${i}.c${concurrency}.bench.example`, unicode: `app${i}.c${concurrency}.bench.example`, isApex: false },
+                hostname: {
+                  hostname: `app${i}.c${concurrency}.bench.example`,
+                  unicode: `app${i}.c${concurrency}.bench.example`,
+                  isApex: false,
+                },
                 origin,
                 stackId: stack.id,
                 ownershipRequired: false,

@@ -44,7 +44,15 @@ function seed(dnsServer: TestDnsServer, count: number): { ids: number[]; names: 
     else if (kind === 2) dnsServer.set(hostname, [{ type: "A", value: "192.0.2.10" }]);
     else dnsServer.set(hostname, [{ type: "CNAME", value: "elsewhere.example.net" }]);
     names.push(hostname);
-    rows.push({ accountId, applicationId, environmentId, hostname, hostnameUnicode: hostname, isApex: kind === 2, verificationToken: `t${i}` });
+    rows.push({
+      accountId,
+      applicationId,
+      environmentId,
+      hostname,
+      hostnameUnicode: hostname,
+      isApex: kind === 2,
+      verificationToken: `t${i}`,
+    });
   }
   const ids = db.transaction((tx) => rows.map((row) => tx.insert(domains).values(row).returning({ id: domains.id }).get().id));
   return { ids, names };
@@ -56,7 +64,17 @@ function resetDomains(): void {
   db.transaction((tx) => {
     tx.delete(dnsChecks).run();
     tx.delete(auditEvents).run();
-    tx.update(domains).set({ status: "pending", lastCheckedAt: null, lastSuccessAt: null, flagged: false, failureStreak: 0, nextCheckAt: null, leaseUntil: null }).run();
+    tx.update(domains)
+      .set({
+        status: "pending",
+        lastCheckedAt: null,
+        lastSuccessAt: null,
+        flagged: false,
+        failureStreak: 0,
+        nextCheckAt: null,
+        leaseUntil: null,
+      })
+      .run();
   });
 }
 
@@ -69,7 +87,14 @@ export async function benchDnsChecks(options: { domains?: number; concurrency?: 
   const count = options.domains ?? 1000;
   const levels = options.concurrency ?? [1, 16, 64];
   const dnsServer = await startDnsServer();
-  const env = { DNS_SERVERS: dnsServer.address, EDGE_CNAME_SUFFIX: "edge.localhost", EDGE_IPV4: "192.0.2.10", EDGE_IPV6: "", DNS_TIMEOUT_MS: "2000", DNS_TRIES: "2" };
+  const env = {
+    DNS_SERVERS: dnsServer.address,
+    EDGE_CNAME_SUFFIX: "edge.localhost",
+    EDGE_IPV4: "192.0.2.10",
+    EDGE_IPV6: "",
+    DNS_TIMEOUT_MS: "2000",
+    DNS_TRIES: "2",
+  };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   const savedDataDir = process.env.DATA_DIR;
   Object.assign(process.env, env);
@@ -131,7 +156,15 @@ export async function benchDnsChecks(options: { domains?: number; concurrency?: 
   return rows;
 }
 
-function row(kind: DnsBenchRow["kind"], concurrency: number, times: number[], wallMs: number, peakRssMiB: number, queries: number, outcomes: string): DnsBenchRow {
+function row(
+  kind: DnsBenchRow["kind"],
+  concurrency: number,
+  times: number[],
+  wallMs: number,
+  peakRssMiB: number,
+  queries: number,
+  outcomes: string,
+): DnsBenchRow {
   const sorted = [...times].sort((a, b) => a - b);
   const round = (n: number) => Math.round(n * 100) / 100;
   return {

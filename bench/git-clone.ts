@@ -119,7 +119,15 @@ export async function benchGitClone(options: { commits?: number; runs?: number }
       }
       const requests = http ? seen.count() / runs : 0;
       const sorted = [...times].sort((a, b) => a - b);
-      rows.push({ kind, commits, runs, p50Ms: round(sorted[Math.floor((runs - 1) / 2)]), minMs: round(sorted[0]), maxMs: round(sorted[runs - 1]), requests });
+      rows.push({
+        kind,
+        commits,
+        runs,
+        p50Ms: round(sorted[Math.floor((runs - 1) / 2)]),
+        minMs: round(sorted[0]),
+        maxMs: round(sorted[runs - 1]),
+        requests,
+      });
     }
   } finally {
     await server?.close();

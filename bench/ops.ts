@@ -47,7 +47,14 @@ const round = (n: number) => Math.round(n * 100) / 100;
 
 /** Env for child processes, built explicitly (never all of process.env). */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production", ...extra };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: "C.UTF-8",
+    NEXT_TELEMETRY_DISABLED: "1",
+    NODE_ENV: "production",
+    ...extra,
+  };
 }
 
 /** Fills `dir` with `npm run seed` (accounts, users, applications with repositories, domains with check histories). */
@@ -106,7 +113,10 @@ async function startConsole(dir: string, distDir: string, dnsAddress: string): P
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}`);
-    const ok = await fetch(`${BASE}/api/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${BASE}/api/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return child;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -142,7 +152,8 @@ async function signIn(): Promise<string> {
     body: new URLSearchParams({ csrfToken, email: OPERATOR.email, password: OPERATOR.password, callbackUrl: `${BASE}/ops` }),
   });
   keep(res);
-  if (![...jar.keys()].some((k) => k.includes("session-token"))) throw new Error(`sign-in failed (${res.status} ${res.headers.get("location")})`);
+  if (![...jar.keys()].some((k) => k.includes("session-token")))
+    throw new Error(`sign-in failed (${res.status} ${res.headers.get("location")})`);
   return cookie();
 }
 
@@ -154,7 +165,9 @@ function groupRssMiB(pgid: number): number {
 
 /** CPU time (user + system, ms) used so far by every process in the group `pgid`, from /proc (Linux). */
 function groupCpuMs(pgid: number): number {
-  const pids = spawnSync("ps", ["-o", "pid=", "-g", String(pgid)], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.trim());
+  const pids = spawnSync("ps", ["-o", "pid=", "-g", String(pgid)], { encoding: "utf8" })
+    .stdout.split("\n")
+    .filter((l) => l.trim());
   let ticks = 0;
   for (const pid of pids) {
     try {
@@ -169,7 +182,12 @@ function groupCpuMs(pgid: number): number {
 }
 
 /** autocannon with 10 connections for `seconds` against `url`; latencies of every response for exact percentiles. */
-async function load(url: string, cookie: string, seconds: number, pgid: number): Promise<Omit<OpsBenchRow, "domains" | "page" | "kind" | "rows">> {
+async function load(
+  url: string,
+  cookie: string,
+  seconds: number,
+  pgid: number,
+): Promise<Omit<OpsBenchRow, "domains" | "page" | "kind" | "rows">> {
   const times: number[] = [];
   let peak = groupRssMiB(pgid);
   const cpuBefore = groupCpuMs(pgid);
@@ -249,10 +267,17 @@ export async function benchOps(options: { sizes?: number[]; seconds?: number } =
         for (const [name, pathAndQuery] of Object.entries(PAGES)) {
           const check = await fetch(BASE + pathAndQuery, { headers: { cookie } });
           const html = await check.text();
-          if (check.status !== 200 || !html.includes('data-count="total"')) throw new Error(`${pathAndQuery} answered ${check.status} without the operator view`);
+          if (check.status !== 200 || !html.includes('data-count="total"'))
+            throw new Error(`${pathAndQuery} answered ${check.status} without the operator view`);
           const tableRows = (html.match(/data-testid="ops-row-/g) ?? []).length;
           await load(BASE + pathAndQuery, cookie, 2, child.pid!); // warm-up
-          rows.push({ domains: size, page: name, kind: "http (10 conns)", rows: tableRows, ...(await load(BASE + pathAndQuery, cookie, options.seconds ?? 10, child.pid!)) });
+          rows.push({
+            domains: size,
+            page: name,
+            kind: "http (10 conns)",
+            rows: tableRows,
+            ...(await load(BASE + pathAndQuery, cookie, options.seconds ?? 10, child.pid!)),
+          });
           rows.push({ domains: size, page: name, kind: "floor (queries)", ...floor(dir, pathAndQuery.split("?")[1] ?? "", 2000) });
         }
       } finally {

@@ -7,12 +7,30 @@ export {};
 type Row = Record<string, string | number>;
 
 const benches: { name: string; run: () => Promise<Row[]> }[] = [
-  { name: "create application (100, temp SQLite, real git)", run: async () => (await import("./create-application")).benchCreateApplication({ n: 100 }) },
-  { name: "go-live DNS checks (1,000 domains, loopback DNS, temp SQLite)", run: async () => (await import("./dns-check")).benchDnsChecks({ domains: 1000 }) },
-  { name: "sweep (10,000 due domains, knotd on loopback, temp SQLite) beside a bare resolver loop", run: async () => (await import("./sweep")).benchSweep({ domains: 10_000 }) },
-  { name: "ops: /ops first and filtered page, 1,000 vs 100,000 domains (next start, 10 connections) beside its own queries", run: async () => (await import("./ops")).benchOps() },
-  { name: "config commit and promote (1,000-commit repository, real git, temp SQLite)", run: async () => (await import("./config-git")).benchConfigGit({ history: 1000, n: 50 }) },
-  { name: "git clone (1,000 commits): HTTP through the console's handler vs plain clones from disk", run: async () => (await import("./git-clone")).benchGitClone({ commits: 1000, runs: 5 }) },
+  {
+    name: "create application (100, temp SQLite, real git)",
+    run: async () => (await import("./create-application")).benchCreateApplication({ n: 100 }),
+  },
+  {
+    name: "go-live DNS checks (1,000 domains, loopback DNS, temp SQLite)",
+    run: async () => (await import("./dns-check")).benchDnsChecks({ domains: 1000 }),
+  },
+  {
+    name: "sweep (10,000 due domains, knotd on loopback, temp SQLite) beside a bare resolver loop",
+    run: async () => (await import("./sweep")).benchSweep({ domains: 10_000 }),
+  },
+  {
+    name: "ops: /ops first and filtered page, 1,000 vs 100,000 domains (next start, 10 connections) beside its own queries",
+    run: async () => (await import("./ops")).benchOps(),
+  },
+  {
+    name: "config commit and promote (1,000-commit repository, real git, temp SQLite)",
+    run: async () => (await import("./config-git")).benchConfigGit({ history: 1000, n: 50 }),
+  },
+  {
+    name: "git clone (1,000 commits): HTTP through the console's handler vs plain clones from disk",
+    run: async () => (await import("./git-clone")).benchGitClone({ commits: 1000, runs: 5 }),
+  },
 ];
 
 /** Prints rows as an aligned text table (numbers right-aligned). */

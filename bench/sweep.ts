@@ -52,9 +52,16 @@ function insertDomains(names: string[]): void {
   sqlite.transaction(() => {
     const accountId = Number(sqlite.prepare("INSERT INTO accounts (name) VALUES ('Bench')").run().lastInsertRowid);
     const appId = Number(
-      sqlite.prepare("INSERT INTO applications (account_id, name, repo_name, repo_dir, stack_id) VALUES (?, 'bench', 'bench', 'bench', 'varnish')").run(accountId).lastInsertRowid,
+      sqlite
+        .prepare(
+          "INSERT INTO applications (account_id, name, repo_name, repo_dir, stack_id) VALUES (?, 'bench', 'bench', 'bench', 'varnish')",
+        )
+        .run(accountId).lastInsertRowid,
     );
-    const envId = Number(sqlite.prepare("INSERT INTO environments (account_id, application_id, name) VALUES (?, ?, 'Production')").run(accountId, appId).lastInsertRowid);
+    const envId = Number(
+      sqlite.prepare("INSERT INTO environments (account_id, application_id, name) VALUES (?, ?, 'Production')").run(accountId, appId)
+        .lastInsertRowid,
+    );
     const insert = sqlite.prepare(
       "INSERT INTO domains (account_id, application_id, environment_id, hostname, hostname_unicode, is_apex, verification_token) VALUES (?, ?, ?, ?, ?, 0, ?)",
     );
@@ -69,14 +76,23 @@ function resetDomains(): void {
 }
 
 /** Resets every domain to never-checked, then times one sweep of all of them. */
-async function measureSweep(p: { count: number; concurrency: number; batchSize: number; serverName: string; resolver: Resolver }): Promise<SweepBenchRow> {
+async function measureSweep(p: {
+  count: number;
+  concurrency: number;
+  batchSize: number;
+  serverName: string;
+  resolver: Resolver;
+}): Promise<SweepBenchRow> {
   resetDomains();
   const stop = rssSampler();
   const started = performance.now();
   const sweep = await sweepDueDomains({ limit: p.count, concurrency: p.concurrency, batchSize: p.batchSize, resolver: p.resolver });
   const wallMs = performance.now() - started;
   const peak = stop();
-  const byStatus = getDb().$client.prepare("SELECT status, count(*) AS n FROM domains GROUP BY status ORDER BY n DESC").all() as { status: string; n: number }[];
+  const byStatus = getDb().$client.prepare("SELECT status, count(*) AS n FROM domains GROUP BY status ORDER BY n DESC").all() as {
+    status: string;
+    n: number;
+  }[];
   const stored = (getDb().$client.prepare("SELECT count(*) AS n FROM dns_checks").get() as { n: number }).n;
   return {
     kind: "sweep",
@@ -113,7 +129,14 @@ export async function benchSweep(options: { domains?: number; concurrency?: numb
     server = dns2;
     serverName = "dns2";
   }
-  const env = { DNS_SERVERS: server.address, EDGE_CNAME_SUFFIX: "edge.localhost", EDGE_IPV4: "192.0.2.10", EDGE_IPV6: "", DNS_TIMEOUT_MS: "2000", DNS_TRIES: "2" };
+  const env = {
+    DNS_SERVERS: server.address,
+    EDGE_CNAME_SUFFIX: "edge.localhost",
+    EDGE_IPV4: "192.0.2.10",
+    EDGE_IPV6: "",
+    DNS_TIMEOUT_MS: "2000",
+    DNS_TRIES: "2",
+  };
   const saved = Object.fromEntries([...Object.keys(env), "DATA_DIR"].map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   const temp = makeTempDataDir("ec-bench-sweep-");

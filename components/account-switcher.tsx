@@ -14,7 +14,9 @@ export function AccountSwitcher({ accounts }: Props) {
       <summary className="flex cursor-pointer list-none items-center gap-2 rounded-md px-2.5 py-1.5 text-sm font-medium text-slate-800 ring-1 ring-inset ring-slate-200 hover:bg-slate-50">
         <span className="text-slate-500">Account:</span>
         <span className="max-w-[10rem] truncate sm:max-w-[16rem]">{current?.name ?? "Your accounts"}</span>
-        <span aria-hidden className="text-slate-400">▾</span>
+        <span aria-hidden className="text-slate-400">
+          ▾
+        </span>
       </summary>
       <div className="absolute left-0 z-20 mt-1 w-64 rounded-md bg-white p-1 shadow-lg ring-1 ring-slate-200">
         <ul aria-label="Your accounts">
@@ -32,7 +34,10 @@ export function AccountSwitcher({ accounts }: Props) {
             </li>
           ))}
         </ul>
-        <Link href="/account/new" className="mt-1 block rounded border-t border-slate-100 px-2.5 py-1.5 text-sm font-medium text-indigo-700 hover:bg-slate-100">
+        <Link
+          href="/account/new"
+          className="mt-1 block rounded border-t border-slate-100 px-2.5 py-1.5 text-sm font-medium text-indigo-700 hover:bg-slate-100"
+        >
           + New account
         </Link>
       </div>

@@ -25,9 +25,9 @@ export function CloneInstructions({ url, canPush, branch = "Production" }: { url
               <code className="min-w-0 flex-1 break-all rounded bg-slate-100 px-2 py-1 text-xs">{clone}</code>
               <CopyButton value={clone} label="Copy clone command" />
             </div>
-            When git asks, the user name is <code className="font-mono">token</code> and the password is your token. A
-            credential helper (<code className="font-mono">git config --global credential.helper store</code>, or your
-            system&apos;s keychain helper) remembers it.
+            When git asks, the user name is <code className="font-mono">token</code> and the password is your token. A credential helper (
+            <code className="font-mono">git config --global credential.helper store</code>, or your system&apos;s keychain helper) remembers
+            it.
           </li>
           <li>
             Each environment is a branch: <code className="font-mono">git switch {branch}</code>.{" "}
@@ -37,8 +37,8 @@ export function CloneInstructions({ url, canPush, branch = "Production" }: { url
           </li>
         </ol>
         <p className="text-xs text-slate-500">
-          For scripts: <code className="font-mono">git clone http(s)://token:&lt;token&gt;@…</code> works too, but stores the
-          token in the clone&apos;s <code className="font-mono">.git/config</code>.
+          For scripts: <code className="font-mono">git clone http(s)://token:&lt;token&gt;@…</code> works too, but stores the token in the
+          clone&apos;s <code className="font-mono">.git/config</code>.
         </p>
       </div>
     </details>

@@ -27,9 +27,7 @@ describe("database", () => {
       .returning()
       .get();
     db.insert(environments).values({ accountId: account.id, applicationId: app.id, name: "Staging" }).run();
-    expect(() =>
-      db.insert(environments).values({ accountId: account.id, applicationId: app.id, name: "staging" }).run(),
-    ).toThrow(/UNIQUE/);
+    expect(() => db.insert(environments).values({ accountId: account.id, applicationId: app.id, name: "staging" }).run()).toThrow(/UNIQUE/);
   });
 
   it("refuses a duplicate email and rolls back a failed write transaction", () => {
@@ -40,7 +38,11 @@ describe("database", () => {
         tx.insert(users).values({ email: "a@example.com", passwordHash: "y" }).run();
       }),
     ).toThrow(/UNIQUE/);
-    const count = db.select({ n: sql<number>`count(*)` }).from(users).where(sql`email = 'a@example.com'`).get();
+    const count = db
+      .select({ n: sql<number>`count(*)` })
+      .from(users)
+      .where(sql`email = 'a@example.com'`)
+      .get();
     expect(count?.n).toBe(0);
   });
 });

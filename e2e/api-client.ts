@@ -6,7 +6,10 @@ import { expect, type APIRequestContext, type APIResponse } from "@playwright/te
 // console serves (status documented for that operation, content type, body validated with ajv against the
 // schema) — so the document is held to describe exactly what the API answers.
 
-type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>; components: unknown };
+type Doc = {
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  components: unknown;
+};
 
 export type ApiCall = { token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string>; sectionToken?: boolean };
 // The body has been validated against the document; tests read its fields freely.
@@ -57,7 +60,8 @@ export class ApiClient {
   /** Sends a request to `/api/v1<path>` and checks the response against the document. */
   async call(method: string, path: string, call: ApiCall = {}): Promise<ApiAnswer> {
     const headers: Record<string, string> = { ...call.headers };
-    if (call.token) headers[call.sectionToken ? "section-token" : "authorization"] = call.sectionToken ? call.token : `Bearer ${call.token}`;
+    if (call.token)
+      headers[call.sectionToken ? "section-token" : "authorization"] = call.sectionToken ? call.token : `Bearer ${call.token}`;
     let data: string | Buffer | undefined;
     // As bytes: Playwright would re-encode a string that is not valid JSON as a JSON string.
     if (call.raw !== undefined) data = Buffer.from(call.raw);

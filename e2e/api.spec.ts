@@ -44,7 +44,11 @@ function snapshot(accountId: number) {
       domains: count("select count(*) n from domains where account_id = ?"),
       checks: count("select count(*) n from dns_checks c join domains d on d.id = c.domain_id where d.account_id = ?"),
       memberships: count("select count(*) n from memberships where account_id = ?"),
-      roles: (db.prepare("select group_concat(role, ',') r from (select role from memberships where account_id = ? order by id)").get(accountId) as { r: string }).r,
+      roles: (
+        db
+          .prepare("select group_concat(role, ',') r from (select role from memberships where account_id = ? order by id)")
+          .get(accountId) as { r: string }
+      ).r,
       invitations: count("select count(*) n from invitations where account_id = ?"),
       audit: count("select count(*) n from audit_events where account_id = ?"),
       accounts: (db.prepare("select count(*) n from accounts").get() as { n: number }).n,
@@ -101,14 +105,21 @@ test("the OpenAPI document is served without a token and describes the API", asy
   const res = await api.call("GET", "/openapi.json");
   expect(res.status).toBe(200);
   expect(res.body.openapi).toBe("3.1.0");
-  expect(res.body.paths["/account/{accountId}/application/{applicationId}/environment/{environmentName}/configuration"].patch).toBeDefined();
+  expect(
+    res.body.paths["/account/{accountId}/application/{applicationId}/environment/{environmentName}/configuration"].patch,
+  ).toBeDefined();
 });
 
 test("tokens: Bearer and section-token are accepted; none, unknown or malformed get 401 problem+json", async () => {
   const bearer = await api.call("GET", "/account", { token: tokens.owner });
   expect(bearer.status).toBe(200);
   expect(bearer.body.map((a: { id: number }) => a.id)).toEqual([ids.account]);
-  expect(bearer.body[0]).toMatchObject({ account_name: `API ${run}`, role: "owner", is_admin: true, href: `/api/v1/account/${ids.account}` });
+  expect(bearer.body[0]).toMatchObject({
+    account_name: `API ${run}`,
+    role: "owner",
+    is_admin: true,
+    href: `/api/v1/account/${ids.account}`,
+  });
   const section = await api.call("GET", `/account/${ids.account}/`, { token: tokens.owner, sectionToken: true });
   expect(section.status).toBe(200);
 
@@ -139,7 +150,10 @@ test("tokens: Bearer and section-token are accepted; none, unknown or malformed 
 test("applications: create, list (paginated, with and without the trailing slash), get", async () => {
   await dns.set(hosts.prod, [{ type: "A", value: "203.0.113.7" }]);
   // No origin: it is taken from the hostname's A record, as the wizard prefills it.
-  const created = await api.call("POST", `/account/${ids.account}/application/create`, { token: tokens.owner, body: { hostname: `HTTPS://${hosts.prod.toUpperCase()}/path` } });
+  const created = await api.call("POST", `/account/${ids.account}/application/create`, {
+    token: tokens.owner,
+    body: { hostname: `HTTPS://${hosts.prod.toUpperCase()}/path` },
+  });
   expect(created.status).toBe(200);
   expect(created.body).toMatchObject({ application_name: hosts.prod, stack: "varnish", hostnames: [hosts.prod], status: "pending" });
   expect(created.body.environments).toEqual([{ id: expect.any(Number), environment_name: "Production" }]);
@@ -176,7 +190,10 @@ test("accounts: one account, the graph, and a new account with its first applica
   expect(graph.body[0].applications.map((a: { id: number }) => a.id)).toEqual([ids.app, ids.app2]);
   expect(graph.body[0].applications[0].environments).toEqual([{ id: expect.any(Number), environment_name: "Production" }]);
 
-  const created = await api.call("POST", "/account/create", { token: tokens.owner, body: { name: `Second ${run}`, hostname: host("second"), origin: "203.0.113.9" } });
+  const created = await api.call("POST", "/account/create", {
+    token: tokens.owner,
+    body: { name: `Second ${run}`, hostname: host("second"), origin: "203.0.113.9" },
+  });
   expect(created.status).toBe(200);
   expect(created.body).toMatchObject({ account_name: `Second ${run}`, applications: [{ application_name: host("second") }] });
   const accounts = await api.call("GET", "/account", { token: tokens.owner });
@@ -185,10 +202,15 @@ test("accounts: one account, the graph, and a new account with its first applica
 
 test("environments and domains: create, get, add/remove a domain, go live with verifyEngaged", async () => {
   const base = `/account/${ids.account}/application/${ids.app}/environment`;
-  const created = await api.call("POST", `${base}/create`, { token: tokens.owner, body: { name: "Staging", source_environment_name: "Production", domain_name: hosts.staging } });
+  const created = await api.call("POST", `${base}/create`, {
+    token: tokens.owner,
+    body: { name: "Staging", source_environment_name: "Production", domain_name: hosts.staging },
+  });
   expect(created.status).toBe(200);
   expect(created.body.environment_name).toBe("Staging");
-  expect(created.body.domains).toEqual([expect.objectContaining({ name: hosts.staging, cname: cnameTarget(hosts.staging), status: "pending" })]);
+  expect(created.body.domains).toEqual([
+    expect.objectContaining({ name: hosts.staging, cname: cnameTarget(hosts.staging), status: "pending" }),
+  ]);
 
   const list = await api.call("GET", `${base}/`, { token: tokens.owner });
   expect(list.body.map((e: { environment_name: string }) => e.environment_name)).toEqual(["Production", "Staging"]);
@@ -217,7 +239,11 @@ test("environments and domains: create, get, add/remove a domain, go live with v
   // The domain was checked moments ago, so the environment check answers its last state until 10 s have passed.
   expect(env.body.is_engaged).toBe(false);
   await expect
-    .poll(async () => (await api.call("GET", `/account/${ids.account}/domain/${hosts.staging}/verifyEngaged`, { token: tokens.owner })).body.is_engaged, { timeout: 20_000, intervals: [2_000] })
+    .poll(
+      async () =>
+        (await api.call("GET", `/account/${ids.account}/domain/${hosts.staging}/verifyEngaged`, { token: tokens.owner })).body.is_engaged,
+      { timeout: 20_000, intervals: [2_000] },
+    )
     .toBe(true);
   const engaged = await api.call("GET", `${base}/Staging/engaged`, { token: tokens.owner });
   expect(engaged.body).toMatchObject({ is_engaged: true, status: { status: "live", live: 1, total: 1 } });
@@ -235,7 +261,10 @@ test("environments and domains: create, get, add/remove a domain, go live with v
   // A live environment cannot be deleted; one without live domains can.
   const refused = await api.call("DELETE", `${base}/Staging`, { token: tokens.owner });
   expect(refused.status).toBe(409);
-  const temp = await api.call("POST", `${base}/create`, { token: tokens.owner, body: { name: "Temp", source_environment_name: "Production", domain_name: hosts.temp } });
+  const temp = await api.call("POST", `${base}/create`, {
+    token: tokens.owner,
+    body: { name: "Temp", source_environment_name: "Production", domain_name: hosts.temp },
+  });
   expect(temp.status).toBe(200);
   expect((await api.call("DELETE", `${base}/Temp/`, { token: tokens.owner })).status).toBe(204);
   expect((await api.call("GET", `${base}/Temp`, { token: tokens.owner })).status).toBe(404);
@@ -253,16 +282,30 @@ test("configuration: GET with ETag, PATCH with If-Match through the validator, p
   expect(noMatch.status).toBe(428);
   const stale = await api.call("PATCH", path, { token: tokens.owner, body: patch, headers: { "if-match": `"${"0".repeat(40)}"` } });
   expect(stale.status).toBe(412);
-  const invalid = await api.call("PATCH", path, { token: tokens.owner, body: [{ op: "replace", path: "/environments/Staging/origin/port", value: 70000 }], headers: { "if-match": etag } });
+  const invalid = await api.call("PATCH", path, {
+    token: tokens.owner,
+    body: [{ op: "replace", path: "/environments/Staging/origin/port", value: 70000 }],
+    headers: { "if-match": etag },
+  });
   expect(invalid.status).toBe(422);
   expect(invalid.body.issues[0].path).toBe("environments.Staging.origin.port");
-  const failed = await api.call("PATCH", path, { token: tokens.owner, body: [{ op: "test", path: "/proxychain/0/name", value: "nginx" }], headers: { "if-match": etag } });
+  const failed = await api.call("PATCH", path, {
+    token: tokens.owner,
+    body: [{ op: "test", path: "/proxychain/0/name", value: "nginx" }],
+    headers: { "if-match": etag },
+  });
   expect(failed.status).toBe(422);
   expect(failed.body.type).toBe("https://edge-console.dev/problems/patch-failed");
   // A move into its own child: our message naming the operation, not the engine's TypeError.
-  const intoItself = await api.call("PATCH", path, { token: tokens.owner, body: [{ op: "move", from: "/proxychain", path: "/proxychain/0" }], headers: { "if-match": etag } });
+  const intoItself = await api.call("PATCH", path, {
+    token: tokens.owner,
+    body: [{ op: "move", from: "/proxychain", path: "/proxychain/0" }],
+    headers: { "if-match": etag },
+  });
   expect(intoItself.status).toBe(422);
-  expect(intoItself.body.detail).toBe("The patch cannot be applied: Operation 0 (move /proxychain/0): `from` may not be moved into one of its own children (RFC 6902 §4.4).");
+  expect(intoItself.body.detail).toBe(
+    "The patch cannot be applied: Operation 0 (move /proxychain/0): `from` may not be moved into one of its own children (RFC 6902 §4.4).",
+  );
   const weak = await api.call("PATCH", path, { token: tokens.owner, body: patch, headers: { "if-match": `W/${etag}` } });
   expect(weak.status).toBe(412);
   expect(weak.body.detail).toMatch(/^If-Match compares strongly/);
@@ -273,7 +316,11 @@ test("configuration: GET with ETag, PATCH with If-Match through the validator, p
   expect(empty.body.environments.Staging.origin.address).toBe("203.0.113.7");
   expect((await api.call("GET", path, { token: tokens.owner })).headers.etag).toBe(etag);
 
-  const ok = await api.call("PATCH", path, { token: tokens.owner, body: patch, headers: { "if-match": etag, "content-type": "application/json-patch+json" } });
+  const ok = await api.call("PATCH", path, {
+    token: tokens.owner,
+    body: patch,
+    headers: { "if-match": etag, "content-type": "application/json-patch+json" },
+  });
   expect(ok.status).toBe(200);
   expect(ok.body.environments.Staging.origin.address).toBe("203.0.113.50");
   expect(ok.headers.etag).not.toBe(etag);
@@ -282,14 +329,20 @@ test("configuration: GET with ETag, PATCH with If-Match through the validator, p
   // The old ETag is stale now.
   expect((await api.call("PATCH", path, { token: tokens.owner, body: patch, headers: { "if-match": etag } })).status).toBe(412);
 
-  const promoted = await api.call("POST", `/account/${ids.account}/application/${ids.app}/environment/Staging/promote`, { token: tokens.owner });
+  const promoted = await api.call("POST", `/account/${ids.account}/application/${ids.app}/environment/Staging/promote`, {
+    token: tokens.owner,
+  });
   expect(promoted.status).toBe(200);
   expect(promoted.body.environment.environment_name).toBe("Production");
-  const production = await api.call("GET", `/account/${ids.account}/application/${ids.app}/environment/Production/configuration`, { token: tokens.owner });
+  const production = await api.call("GET", `/account/${ids.account}/application/${ids.app}/environment/Production/configuration`, {
+    token: tokens.owner,
+  });
   expect(production.headers.etag).toBe(`"${promoted.body.commit}"`);
   expect(production.body.environments.Staging.origin.address).toBe("203.0.113.50");
   // Nothing left to promote.
-  expect((await api.call("POST", `/account/${ids.account}/application/${ids.app}/environment/Staging/promote`, { token: tokens.owner })).status).toBe(409);
+  expect(
+    (await api.call("POST", `/account/${ids.account}/application/${ids.app}/environment/Staging/promote`, { token: tokens.owner })).status,
+  ).toBe(409);
 });
 
 test("members: list, invite (mailed), get, change role, remove", async () => {
@@ -371,7 +424,9 @@ function reads(): string[] {
 }
 
 async function etagOf(): Promise<string> {
-  return (await api.call("GET", `/account/${ids.account}/application/${ids.app}/environment/Staging/configuration`, { token: tokens.owner })).headers.etag;
+  return (
+    await api.call("GET", `/account/${ids.account}/application/${ids.app}/environment/Staging/configuration`, { token: tokens.owner })
+  ).headers.etag;
 }
 
 test("cross-tenant: another account's member gets 404 problem+json on every endpoint, and nothing is written", async () => {
@@ -389,7 +444,9 @@ test("cross-tenant: another account's member gets 404 problem+json on every endp
   }
   // Their own account's id with the victim's application id is still a 404.
   expect((await api.call("GET", `/account/${ids.outsiderAccount}/application/${ids.app}`, { token: tokens.outsider })).status).toBe(404);
-  expect((await api.call("GET", "/account", { token: tokens.outsider })).body.map((a: { id: number }) => a.id)).toEqual([ids.outsiderAccount]);
+  expect((await api.call("GET", "/account", { token: tokens.outsider })).body.map((a: { id: number }) => a.id)).toEqual([
+    ids.outsiderAccount,
+  ]);
   expect(snapshot(ids.account)).toEqual(before);
   expect(await etagOf()).toBe(etag);
 });
@@ -403,11 +460,18 @@ test("roles: a viewer's token and a read-only token get 403 problem+json on ever
     expect(viewer.status, `viewer ${method} ${path}`).toBe(403);
     expect(viewer.body.type).toBe("https://edge-console.dev/problems/forbidden");
     expect(viewer.body.detail).toMatch(/Your role in this account \(Viewer\) cannot/);
-    const readOnly = await api.call(method, path, { token: tokens.ownerReadOnly, body, headers: method === "PATCH" ? { "if-match": etag } : {} });
+    const readOnly = await api.call(method, path, {
+      token: tokens.ownerReadOnly,
+      body,
+      headers: method === "PATCH" ? { "if-match": etag } : {},
+    });
     expect(readOnly.status, `read-only ${method} ${path}`).toBe(403);
     expect(readOnly.body.type).toBe("https://edge-console.dev/problems/read-only-token");
   }
-  const account = await api.call("POST", "/account/create", { token: tokens.ownerReadOnly, body: { name: "Nope", hostname: host("nope"), origin: "203.0.113.7" } });
+  const account = await api.call("POST", "/account/create", {
+    token: tokens.ownerReadOnly,
+    body: { name: "Nope", hostname: host("nope"), origin: "203.0.113.7" },
+  });
   expect(account.status).toBe(403);
   expect(snapshot(ids.account)).toEqual(before);
   expect(await etagOf()).toBe(etag);
@@ -428,7 +492,11 @@ test("an account that requires two-factor authentication refuses the token of a 
     }
     // The account's applications do not leak through the graph or the list: only that it exists and is blocked.
     const graph = await api.call("GET", "/account/graph", { token: tokens.owner });
-    expect(graph.body.find((a: { id: number }) => a.id === ids.account)).toMatchObject({ requires_2fa: true, blocked: true, applications: [] });
+    expect(graph.body.find((a: { id: number }) => a.id === ids.account)).toMatchObject({
+      requires_2fa: true,
+      blocked: true,
+      applications: [],
+    });
     const list = await api.call("GET", "/account", { token: tokens.owner });
     expect(list.body.find((a: { id: number }) => a.id === ids.account)).toMatchObject({ requires_2fa: true, blocked: true });
     // A non-member still learns nothing: 404.
@@ -449,10 +517,17 @@ test("bad input: malformed JSON, wrong types, unknown fields, oversized bodies g
   const wrongType = await api.call("POST", create, { token: tokens.owner, body: { hostname: 42, origin: ["203.0.113.7"] } });
   expect(wrongType.status).toBe(400);
   expect(wrongType.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["hostname", "origin"]);
-  const unknown = await api.call("POST", create, { token: tokens.owner, body: { hostname: host("unknown"), origin: "203.0.113.7", accountId: 1, admin: true } });
+  const unknown = await api.call("POST", create, {
+    token: tokens.owner,
+    body: { hostname: host("unknown"), origin: "203.0.113.7", accountId: 1, admin: true },
+  });
   expect(unknown.status).toBe(400);
   expect(unknown.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["accountId", "admin"]);
-  const big = await api.call("POST", create, { token: tokens.owner, raw: JSON.stringify({ hostname: host("big"), origin: "x".repeat(70 * 1024) }), headers: json });
+  const big = await api.call("POST", create, {
+    token: tokens.owner,
+    raw: JSON.stringify({ hostname: host("big"), origin: "x".repeat(70 * 1024) }),
+    headers: json,
+  });
   expect(big.status).toBe(400);
   expect(big.body.type).toBe("https://edge-console.dev/problems/body-too-large");
   const badHost = await api.call("POST", create, { token: tokens.owner, body: { hostname: "localhost", origin: "203.0.113.7" } });
@@ -460,7 +535,11 @@ test("bad input: malformed JSON, wrong types, unknown fields, oversized bodies g
   expect(badHost.body.errors[0].field).toBe("hostname");
   const privateOrigin = await api.call("POST", create, { token: tokens.owner, body: { hostname: host("private"), origin: "10.0.0.1" } });
   expect(privateOrigin.body.errors[0].field).toBe("origin");
-  const notJson = await api.call("POST", create, { token: tokens.owner, raw: "hostname=x", headers: { "content-type": "application/x-www-form-urlencoded" } });
+  const notJson = await api.call("POST", create, {
+    token: tokens.owner,
+    raw: "hostname=x",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+  });
   expect(notJson.status).toBe(415);
   const badEnv = await api.call("POST", `/account/${ids.account}/application/${ids.app}/environment/create`, {
     token: tokens.owner,
@@ -477,7 +556,9 @@ test("bad input: malformed JSON, wrong types, unknown fields, oversized bodies g
   });
   expect(badPatch.status).toBe(400);
   expect(badPatch.body.errors[0].field).toBe("0.op");
-  const badDomain = await api.call("POST", `/account/${ids.account}/application/${ids.app}/environment/Staging/domain/bad..host`, { token: tokens.owner });
+  const badDomain = await api.call("POST", `/account/${ids.account}/application/${ids.app}/environment/Staging/domain/bad..host`, {
+    token: tokens.owner,
+  });
   expect(badDomain.status).toBe(400);
   expect(badDomain.body.errors[0].field).toBe("hostName");
   const deep = await api.call("PATCH", `/account/${ids.account}/application/${ids.app}/environment/Staging/configuration`, {
@@ -496,7 +577,11 @@ test("applications: delete frees the hostname (owner); the per-token rate limit 
   expect((await api.call("DELETE", `/account/${ids.account}/application/${ids.app2}/`, { token: tokens.owner })).status).toBe(204);
   expect((await api.call("GET", `/account/${ids.account}/application/${ids.app2}`, { token: tokens.owner })).status).toBe(404);
 
-  const answers = await Promise.all(Array.from({ length: E2E.apiRateLimitPerToken + 5 }, () => ctx.get("/api/v1/account", { headers: { authorization: `Bearer ${tokens.rate}` } })));
+  const answers = await Promise.all(
+    Array.from({ length: E2E.apiRateLimitPerToken + 5 }, () =>
+      ctx.get("/api/v1/account", { headers: { authorization: `Bearer ${tokens.rate}` } }),
+    ),
+  );
   const limited = answers.filter((r) => r.status() === 429);
   expect(limited.length).toBeGreaterThanOrEqual(5);
   // One of the refused answers, checked against the document like every other.
@@ -515,7 +600,8 @@ test("the API reference page lists every operation, linked from the tokens page,
   await expect(page.getByRole("heading", { name: "API reference", level: 1 })).toBeVisible();
   const doc = api.doc;
   for (const [path, methods] of Object.entries(doc.paths)) {
-    for (const method of Object.keys(methods)) await expect(page.getByRole("article", { name: `${method.toUpperCase()} ${path}`, exact: true })).toBeVisible();
+    for (const method of Object.keys(methods))
+      await expect(page.getByRole("article", { name: `${method.toUpperCase()} ${path}`, exact: true })).toBeVisible();
   }
   await expect(page.getByRole("table", { name: "Problem types" })).toContainText("https://edge-console.dev/problems/read-only-token");
   await snap(page, "api-02-reference");
@@ -527,7 +613,12 @@ test("the API reference page lists every operation, linked from the tokens page,
   await page.reload();
   await expect(page.getByRole("heading", { name: "API reference", level: 1 })).toBeVisible();
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
-  await page.getByRole("article", { name: "PATCH /account/{accountId}/application/{applicationId}/environment/{environmentName}/configuration", exact: true }).scrollIntoViewIfNeeded();
+  await page
+    .getByRole("article", {
+      name: "PATCH /account/{accountId}/application/{applicationId}/environment/{environmentName}/configuration",
+      exact: true,
+    })
+    .scrollIntoViewIfNeeded();
   await page.screenshot({ path: "test-results/screenshots/api-03-reference-phone.png" });
   await history.screenshot({ path: "test-results/screenshots/api-05-history-phone.png" });
   await page.getByRole("table", { name: "Problem types" }).screenshot({ path: "test-results/screenshots/api-06-problems-phone.png" });

@@ -34,7 +34,10 @@ test("a non-member gets 404 for another account's pages and cannot verify its do
 
   // B replays the Verify now action of their own page with A's domain id.
   await b.goto(appPathB);
-  await b.locator('input[name="domainId"]').first().evaluate((input, id) => ((input as HTMLInputElement).value = id), domainIdA);
+  await b
+    .locator('input[name="domainId"]')
+    .first()
+    .evaluate((input, id) => ((input as HTMLInputElement).value = id), domainIdA);
   await b.getByRole("button", { name: "Verify now" }).first().click();
   await expect(b.getByText(/not found|does not exist/i).first()).toBeVisible();
 

@@ -16,7 +16,10 @@ async function createEnvironment(page: Page, appPath: string, name: string, host
 
 /** Sets a hidden input of the first (or last) form holding it to `value` (replaying an action with another resource's id). */
 async function forge(page: Page, name: string, value: string, pick: "first" | "last" = "first"): Promise<void> {
-  await page.locator(`input[name="${name}"]`)[pick]().evaluate((input, v) => ((input as HTMLInputElement).value = v), value);
+  await page
+    .locator(`input[name="${name}"]`)
+    [pick]()
+    .evaluate((input, v) => ((input as HTMLInputElement).value = v), value);
 }
 
 // An owner creates Staging with its own hostname, edits its origin port in the browser (an invalid value is
@@ -190,7 +193,9 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
   await page.goto(`${stagingPath}/history`);
   await expect(page.getByRole("list", { name: "History of Staging" }).locator("li").first()).toContainText("Update varnish/default.vcl");
   await page.goto(`${appPath}/environment/Production/history`);
-  await expect(page.getByRole("list", { name: "History of Production" }).locator("li").first()).toContainText("Staging merged to Production");
+  await expect(page.getByRole("list", { name: "History of Production" }).locator("li").first()).toContainText(
+    "Staging merged to Production",
+  );
   await page.goto(appPath);
   await expect(page.getByTestId("environment-Staging")).toBeVisible();
   await expect(page.getByTestId("environment-Forged")).toHaveCount(0);

@@ -121,7 +121,14 @@ test("explanations: each status shows what was found, what is expected and what 
     {
       name: "extra-aaaa",
       hostname: apexAaaa,
-      dns: { [apexAaaa]: { records: [{ type: "A", value: EDGE }, { type: "AAAA", value: "2001:db8::1" }] } },
+      dns: {
+        [apexAaaa]: {
+          records: [
+            { type: "A", value: EDGE },
+            { type: "AAAA", value: "2001:db8::1" },
+          ],
+        },
+      },
       badge: "Misconfigured",
       sentence: `Remove the AAAA record 2001:db8::1 from ${apexAaaa}.`,
       found: `${apexAaaa} (no CNAME)`,

@@ -110,8 +110,15 @@ test.describe("git over HTTP", () => {
     await signUp(owner, `owner.${label}@example.com`);
     accountId = await createAccount(owner, `Git ${label}`);
     appPath = await createApplication(owner, accountId, hostname);
-    cloneUrl = ((await owner.getByText(/\/git\/account\/\d+\/application\/\d+\/.+\.git$/).first().textContent()) ?? "").trim();
-    expect(cloneUrl).toBe(`http://localhost:${new URL(owner.url()).port}/git/account/${accountId}${appPath.slice(`/account/${accountId}`.length)}/${hostname}.git`);
+    cloneUrl = (
+      (await owner
+        .getByText(/\/git\/account\/\d+\/application\/\d+\/.+\.git$/)
+        .first()
+        .textContent()) ?? ""
+    ).trim();
+    expect(cloneUrl).toBe(
+      `http://localhost:${new URL(owner.url()).port}/git/account/${accountId}${appPath.slice(`/account/${accountId}`.length)}/${hostname}.git`,
+    );
 
     const people = ["developer", "viewer", "outsider"] as const;
     const pages: Record<(typeof people)[number], Page> = {} as never;
@@ -277,11 +284,16 @@ test.describe("git over HTTP", () => {
   test("a new branch Qa becomes an environment; production is refused; feature/x is a plain branch", async () => {
     const dir = path.join(work, "developer");
     await gitOk(["switch", "-qc", "Qa"], dir);
-    editConfig(dir, (config) => (config.environments.Qa = { origin: { ...config.environments.Production.origin, address: "203.0.113.50" } }));
+    editConfig(
+      dir,
+      (config) => (config.environments.Qa = { origin: { ...config.environments.Production.origin, address: "203.0.113.50" } }),
+    );
     await gitOk(["commit", "-qam", "Qa environment"], dir);
     const push = await git(["push", "origin", "Qa"], { cwd: dir });
     expect(push.code, push.stderr).toBe(0);
-    expect(push.stderr).toMatch(/remote: Edge Console: environment "Qa" created \(no domains yet\): http:\/\/localhost:\d+\/account\/\d+\/application\/\d+\/environment\/Qa/);
+    expect(push.stderr).toMatch(
+      /remote: Edge Console: environment "Qa" created \(no domains yet\): http:\/\/localhost:\d+\/account\/\d+\/application\/\d+\/environment\/Qa/,
+    );
 
     await owner.goto(appPath);
     const nav = owner.getByRole("navigation", { name: "Environments" });

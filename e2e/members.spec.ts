@@ -22,16 +22,27 @@ function dbValue<T>(sql: string, ...args: unknown[]): T | undefined {
   }
 }
 const membershipId = (email: string, accountId: number) =>
-  dbValue<{ id: number }>("select m.id from memberships m join users u on u.id = m.user_id where u.email = ? and m.account_id = ?", email, accountId)?.id;
+  dbValue<{ id: number }>(
+    "select m.id from memberships m join users u on u.id = m.user_id where u.email = ? and m.account_id = ?",
+    email,
+    accountId,
+  )?.id;
 const roleIn = (email: string, accountId: number) =>
-  dbValue<{ role: string }>("select m.role from memberships m join users u on u.id = m.user_id where u.email = ? and m.account_id = ?", email, accountId)?.role ?? null;
+  dbValue<{ role: string }>(
+    "select m.role from memberships m join users u on u.id = m.user_id where u.email = ? and m.account_id = ?",
+    email,
+    accountId,
+  )?.role ?? null;
 
 /** The invite form's Email field (the console's banner is a region also named "Email …"). */
 const emailBox = (page: Page) => page.getByRole("textbox", { name: "Email", exact: true });
 
 /** Sets a hidden input of the first form matching `selector` to `value` (a forged form, as an attacker would send). */
 async function forge(page: Page, selector: string, value: string | number): Promise<void> {
-  await page.locator(selector).first().evaluate((input, v) => ((input as HTMLInputElement).value = v), String(value));
+  await page
+    .locator(selector)
+    .first()
+    .evaluate((input, v) => ((input as HTMLInputElement).value = v), String(value));
 }
 
 /** Invites `email` with `role` from the members page and waits for the confirmation. */
@@ -65,7 +76,9 @@ test("an invitation takes a new person from the mail to the account; the link th
   const visitor = await newPage(browser);
   await visitor.goto(link);
   await expect(visitor.getByRole("heading", { name: `Join Team ${label}` })).toBeVisible();
-  await expect(visitor.getByText(`owner.${label}@example.com invited ${alice} to join the account (organization) Team ${label}`)).toBeVisible();
+  await expect(
+    visitor.getByText(`owner.${label}@example.com invited ${alice} to join the account (organization) Team ${label}`),
+  ).toBeVisible();
   await snap(visitor, "members-02-invite-signed-out");
   await visitor.getByRole("link", { name: "Sign up" }).click();
   await expect(visitor).toHaveURL(/\/signup\?/);
@@ -292,7 +305,10 @@ test("a non-member gets 404 for members and settings, and replayed forms change 
   expect(roleIn(dev, victim)).toBe("developer");
 });
 
-test("account settings: viewers read, owners rename and transfer, the new owner deletes and hostnames become free", async ({ page, browser }) => {
+test("account settings: viewers read, owners rename and transfer, the new owner deletes and hostnames become free", async ({
+  page,
+  browser,
+}) => {
   test.setTimeout(120_000);
   const label = uniqueLabel();
   const owner = `owner.${label}@example.com`;
@@ -324,7 +340,9 @@ test("account settings: viewers read, owners rename and transfer, the new owner 
   await expect(page.getByText("Account renamed.")).toBeVisible();
   await expect(page.getByRole("heading", { name: `Settings of Gone Renamed ${label}` })).toBeVisible();
   await expect(page.getByTestId("delete-summary")).toContainText(hostname);
-  await expect(page.getByTestId("delete-summary")).toContainText(`2 applications will be deleted, freeing ${hostname}, ${idn} (${domainToASCII(idn)}).`);
+  await expect(page.getByTestId("delete-summary")).toContainText(
+    `2 applications will be deleted, freeing ${hostname}, ${idn} (${domainToASCII(idn)}).`,
+  );
   await snap(page, "members-19-settings-owner");
   // At phone width the long hostnames wrap instead of widening the page.
   await page.setViewportSize({ width: 375, height: 800 });

@@ -32,7 +32,10 @@ function ageLastCheck(hostname: string): void {
 function addBulkDomains(hostname: string, suffix: string, n: number): void {
   const db = openConsoleDb();
   try {
-    const d = db.prepare("select account_id, application_id, environment_id from domains where hostname = ?").get(hostname) as Record<string, number>;
+    const d = db.prepare("select account_id, application_id, environment_id from domains where hostname = ?").get(hostname) as Record<
+      string,
+      number
+    >;
     const insert = db.prepare(
       "insert into domains (account_id, application_id, environment_id, hostname, hostname_unicode, is_apex, verification_token) values (?, ?, ?, ?, ?, 0, 't')",
     );
@@ -56,7 +59,14 @@ function addPastSnapshots(): void {
       for (let ago = 14; ago >= 1; ago--) {
         const at = Date.now() - ago * 86_400_000;
         const day = new Date(at).toISOString().slice(0, 10);
-        const counts = { live: 20 - ago, pending: 10 + (ago % 4), misconfigured: 3 + (ago % 3), nxdomain: 2, error: ago % 2, flagged: ago % 5 === 0 ? 2 : 0 };
+        const counts = {
+          live: 20 - ago,
+          pending: 10 + (ago % 4),
+          misconfigured: 3 + (ago % 3),
+          nxdomain: 2,
+          error: ago % 2,
+          flagged: ago % 5 === 0 ? 2 : 0,
+        };
         for (const [status, n] of Object.entries(counts)) insert.run(day, status, n, at);
       }
     })();
@@ -112,7 +122,9 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
   await expect(page.getByRole("heading", { name: "Operations" })).toBeVisible();
   const total = dbNumber("select count(*) as n from domains");
   await expect(count(page, "total")).toHaveText(total.toLocaleString("en-US"));
-  await expect(count(page, "pending")).toHaveText(dbNumber("select count(*) as n from domains where status = 'pending'").toLocaleString("en-US"));
+  await expect(count(page, "pending")).toHaveText(
+    dbNumber("select count(*) as n from domains where status = 'pending'").toLocaleString("en-US"),
+  );
 
   // Search by the start of a hostname (typed in capitals, normalised): 60 domains, 50 on the first page, Next, Previous.
   await page.getByLabel("Hostname starts with").fill(`ZZ-Bulk-`);
@@ -185,7 +197,10 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
   await page.getByRole("button", { name: "Verify now" }).click();
   await expect(page.getByRole("status").filter({ hasText: "checked" })).toHaveText("1 of 1 checked");
   await expect(results).toContainText(`${moved}Live → Misconfigured`);
-  await page.getByRole("link", { name: /Flagged/ }).first().click();
+  await page
+    .getByRole("link", { name: /Flagged/ })
+    .first()
+    .click();
   await expect(page).toHaveURL(/status=flagged/);
   await expect(row(page, moved).locator("[data-flagged]")).toHaveText("⚑ Flagged");
   await expect(row(page, moved).locator("[data-status]")).toHaveText("Misconfigured");

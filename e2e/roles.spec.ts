@@ -36,7 +36,10 @@ test("a viewer can read but not change anything", async ({ browser }) => {
   const teamDomainId = await owner.locator('input[name="domainId"]').first().inputValue();
   await viewer.goto(ownAppPath);
   expect(ownDomainId).not.toBe(teamDomainId);
-  await viewer.locator('input[name="domainId"]').first().evaluate((input, id) => ((input as HTMLInputElement).value = id), teamDomainId);
+  await viewer
+    .locator('input[name="domainId"]')
+    .first()
+    .evaluate((input, id) => ((input as HTMLInputElement).value = id), teamDomainId);
   await viewer.getByRole("button", { name: "Verify now" }).first().click();
   await expect(viewer.getByText("Your role in this account (Viewer) cannot verify domains")).toBeVisible();
   expect(countChecks(hostname)).toBe(0);

@@ -53,7 +53,10 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
 
   // Profile: the name shows in the header at once.
   await page.goto("/settings");
-  await expect(page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Profile" })).toHaveAttribute("aria-current", "page");
+  await expect(page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Profile" })).toHaveAttribute(
+    "aria-current",
+    "page",
+  );
   await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");
   await page.getByRole("button", { name: "Save name" }).click();
   await expect(page.getByText("Name saved.")).toBeVisible();
@@ -116,7 +119,9 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
   await expect(page.getByText(`We sent a link to ${newEmail}.`)).toBeVisible();
   await expect(page.getByTestId("pending-email-change")).toContainText(newEmail);
   await snap(page, "settings-email-pending");
-  await expect.poll(async () => (await mailbox.mails(email)).map((m) => m.subject)).toContain("Email change requested for your Edge Console login");
+  await expect
+    .poll(async () => (await mailbox.mails(email)).map((m) => m.subject))
+    .toContain("Email change requested for your Edge Console login");
   const link = await linkFromMail(newEmail, "/change-email/");
   expect((await mailbox.mails(email)).some((m) => m.text.includes("/change-email/"))).toBe(false);
   await expectLoginRefused(other, newEmail, "a new password 1"); // not yet
@@ -208,7 +213,10 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
   }
 });
 
-test("deleting one's user: refused for the last owner (naming the account); a plain member goes, the account stays", async ({ page, browser }) => {
+test("deleting one's user: refused for the last owner (naming the account); a plain member goes, the account stays", async ({
+  page,
+  browser,
+}) => {
   const label = uniqueLabel();
   const ownerEmail = `owner.${label}@example.com`;
   const memberEmail = `member.${label}@example.com`;
@@ -262,11 +270,15 @@ test("deleting one's user: refused for the last owner (naming the account); a pl
   await expect(page.getByText(memberEmail)).toHaveCount(0);
   const check = openConsoleDb();
   try {
-    const audit = check.prepare("select action, actor_user_id as actor, actor_name as name from audit_events where account_id = ? order by id desc limit 1").get(accountId);
+    const audit = check
+      .prepare("select action, actor_user_id as actor, actor_name as name from audit_events where account_id = ? order by id desc limit 1")
+      .get(accountId);
     expect(audit).toEqual({ action: "member.leave", actor: null, name: memberEmail });
     const left = check.prepare("select count(*) as n from users where email = ?").get(memberEmail) as { n: number };
     expect(left.n).toBe(0);
-    const failures = check.prepare("select e.data from security_events e join users u on u.id = e.user_id where u.email = ? and e.kind = 'reauth.failure'").all(ownerEmail) as { data: string }[];
+    const failures = check
+      .prepare("select e.data from security_events e join users u on u.id = e.user_id where u.email = ? and e.kind = 'reauth.failure'")
+      .all(ownerEmail) as { data: string }[];
     expect(failures.map((f) => JSON.parse(f.data))).toEqual([{ purpose: "user.delete" }]);
   } finally {
     check.close();
@@ -301,7 +313,11 @@ test("another user never sees someone's security log or sessions; signed-out vis
   const db = openConsoleDb();
   const victimSession = (() => {
     try {
-      return (db.prepare("select s.id from user_sessions s join users u on u.id = s.user_id where u.email = ? and s.revoked_at is null").get(victim) as { id: number }).id;
+      return (
+        db
+          .prepare("select s.id from user_sessions s join users u on u.id = s.user_id where u.email = ? and s.revoked_at is null")
+          .get(victim) as { id: number }
+      ).id;
     } finally {
       db.close();
     }

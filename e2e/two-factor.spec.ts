@@ -37,7 +37,11 @@ function authenticator(secret: string) {
 function securityKinds(email: string): string[] {
   const db = openConsoleDb();
   try {
-    return (db.prepare("select e.kind from security_events e join users u on u.id = e.user_id where u.email = ? order by e.id").all(email) as { kind: string }[]).map((r) => r.kind);
+    return (
+      db.prepare("select e.kind from security_events e join users u on u.id = e.user_id where u.email = ? order by e.id").all(email) as {
+        kind: string;
+      }[]
+    ).map((r) => r.kind);
   } finally {
     db.close();
   }
@@ -120,7 +124,9 @@ test("a user secures their login with two-factor authentication and signs in wit
   await page.goto("/settings");
   await expect(page).toHaveURL(/\/login/);
   // …while the same endpoint with a right code does (so the refusal above is the code check, not a broken request).
-  await page.request.post("/api/auth/callback/credentials", { form: { email, password: PASSWORD, code: await app.code(), csrfToken: csrf.csrfToken } });
+  await page.request.post("/api/auth/callback/credentials", {
+    form: { email, password: PASSWORD, code: await app.code(), csrfToken: csrf.csrfToken },
+  });
   await page.goto("/settings");
   await expect(page).toHaveURL(/\/settings$/);
   await logOut(page);
@@ -176,7 +182,9 @@ test("a user secures their login with two-factor authentication and signs in wit
   await page.getByRole("button", { name: "Turn off two-factor authentication" }).click();
   await expect(page.getByTestId("two-factor-status")).toContainText("Off");
 
-  const kinds = securityKinds(email).filter((k) => k.startsWith("two-factor") || k.startsWith("signin.two") || k === "signin.recovery-code");
+  const kinds = securityKinds(email).filter(
+    (k) => k.startsWith("two-factor") || k.startsWith("signin.two") || k === "signin.recovery-code",
+  );
   expect(kinds).toEqual([
     "two-factor.enable",
     "signin.two-factor-failure",
@@ -236,7 +244,11 @@ test("an account that requires two-factor authentication blocks members without 
   /** Sends the member's captured rename action again, with another name; returns the account's name afterwards. */
   const replayRename = async (name: string) => {
     const body = captured.postDataBuffer()!.toString("utf8").replace(`Strict ${label} renamed`, name);
-    const headers = { "next-action": captured.headers()["next-action"], "content-type": captured.headers()["content-type"], accept: "text/x-component" };
+    const headers = {
+      "next-action": captured.headers()["next-action"],
+      "content-type": captured.headers()["content-type"],
+      accept: "text/x-component",
+    };
     const answer = await memberPage.request.post(captured.url(), { headers, data: Buffer.from(body, "utf8") });
     expect(answer.status()).toBe(200);
     const db = openConsoleDb();
@@ -255,7 +267,9 @@ test("an account that requires two-factor authentication blocks members without 
   await memberPage.getByRole("button", { name: "Create token" }).click();
   const token = (await memberPage.getByTestId("new-token-value").textContent())?.trim() ?? "";
   const apiAnswer = async () => {
-    const response = await memberPage.request.get(`/api/v1/account/${accountId}/application`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await memberPage.request.get(`/api/v1/account/${accountId}/application`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     return { status: response.status(), type: response.status() === 200 ? null : ((await response.json()) as { type?: string }).type };
   };
   const apiStatus = async () => (await apiAnswer()).status;
@@ -301,7 +315,9 @@ test("an account that requires two-factor authentication blocks members without 
   expect(await apiAnswer()).toEqual({ status: 403, type: "https://edge-console.dev/problems/two-factor-required" });
   const db = openConsoleDb();
   try {
-    const audit = db.prepare("select action, data from audit_events where account_id = ? and action = 'account.require-two-factor'").all(accountId) as { data: string }[];
+    const audit = db
+      .prepare("select action, data from audit_events where account_id = ? and action = 'account.require-two-factor'")
+      .all(accountId) as { data: string }[];
     expect(audit.map((a) => JSON.parse(a.data))).toEqual([{ required: true }]);
   } finally {
     db.close();

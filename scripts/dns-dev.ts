@@ -122,7 +122,15 @@ const [verb, ...args] = process.argv.slice(2);
 if (verb === "help" || verb === "--help" || verb === "-h") {
   // The header comment of this file is the help text.
   const text = fs.readFileSync(new URL(import.meta.url), "utf8").split("\n");
-  console.log(text.slice(0, text.findIndex((l) => l.startsWith("import"))).map((l) => l.replace(/^\/\/ ?/, "")).join("\n"));
+  console.log(
+    text
+      .slice(
+        0,
+        text.findIndex((l) => l.startsWith("import")),
+      )
+      .map((l) => l.replace(/^\/\/ ?/, ""))
+      .join("\n"),
+  );
   process.exit(0);
 }
 const main = !verb || verb.endsWith(".json") || fs.existsSync(verb) ? serve(verb) : command(verb, args);

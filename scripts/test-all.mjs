@@ -39,6 +39,7 @@ function readJson(file) {
 
 if (want("typecheck")) check("type check", run("Type check", bin("tsc"), ["--noEmit", "-p", "."]));
 if (want("lint")) check("ESLint", run("ESLint", bin("eslint"), [".", "--max-warnings", "0"]));
+if (want("lint")) check("Formatting", run("Formatting (Prettier)", bin("prettier"), ["--check", "."]));
 
 if (want("unit")) {
   const file = path.join(results, "vitest.json");

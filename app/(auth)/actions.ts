@@ -47,7 +47,9 @@ async function signInOrMessage(email: string, password: string, redirectTo: stri
   } catch (error) {
     if (error instanceof TwoFactorRequired) return { step: "code", values: { email } };
     if (error instanceof TwoFactorRefused) {
-      return error.rateLimited ? { step: "code", error: error.userMessage, values: { email } } : { step: "code", fieldErrors: { code: error.userMessage }, values: { email } };
+      return error.rateLimited
+        ? { step: "code", error: error.userMessage, values: { email } }
+        : { step: "code", fieldErrors: { code: error.userMessage }, values: { email } };
     }
     if (error instanceof LoginRateLimited) return { error: error.userMessage, values: { email } };
     if (error instanceof AuthError) return { error: "Wrong email or password.", values: { email } };
@@ -61,7 +63,11 @@ async function signInOrMessage(email: string, password: string, redirectTo: stri
  * response, and a mail failure is only logged (the console's banner can resend). Rate-limited per IP and email.
  */
 export async function signupAction(_prev: AuthFormState, form: FormData): Promise<AuthFormState> {
-  const raw = { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? ""), name: String(form.get("name") ?? "") };
+  const raw = {
+    email: String(form.get("email") ?? ""),
+    password: String(form.get("password") ?? ""),
+    name: String(form.get("name") ?? ""),
+  };
   const values = { email: raw.email, name: raw.name };
   const parsed = signupSchema.safeParse(raw);
   if (!parsed.success) return { fieldErrors: firstErrors(parsed.error), values };
@@ -96,7 +102,12 @@ export async function loginAction(_prev: AuthFormState, form: FormData): Promise
     };
   }
   // The second step sends a `code` field: an empty one is answered here (the password is checked again with the code).
-  const code = form.has("code") ? String(form.get("code") ?? "").trim().slice(0, 64) : undefined;
-  if (code === "") return { step: "code", fieldErrors: { code: "Enter the code from your authenticator app, or a recovery code." }, values: { email } };
+  const code = form.has("code")
+    ? String(form.get("code") ?? "")
+        .trim()
+        .slice(0, 64)
+    : undefined;
+  if (code === "")
+    return { step: "code", fieldErrors: { code: "Enter the code from your authenticator app, or a recovery code." }, values: { email } };
   return signInOrMessage(email, password, safeReturnPath(form.get("callbackUrl")), code);
 }

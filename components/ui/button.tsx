@@ -10,7 +10,11 @@ const VARIANTS: Record<Variant, string> = {
 };
 
 /** The console's button; `variant` picks the look, everything else is a plain `<button>`. */
-export function Button({ variant = "primary", className, ...props }: React.ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant }) {
+export function Button({
+  variant = "primary",
+  className,
+  ...props
+}: React.ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant }) {
   return (
     <button
       {...props}

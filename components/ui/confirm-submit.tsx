@@ -22,7 +22,13 @@ export function ConfirmSubmit({ label, prompt, confirmLabel, pending, disabled }
   const [asking, setAsking] = useState(false);
   if (!asking) {
     return (
-      <Button type="button" variant="secondary" className="whitespace-nowrap" disabled={disabled || pending} onClick={() => setAsking(true)}>
+      <Button
+        type="button"
+        variant="secondary"
+        className="whitespace-nowrap"
+        disabled={disabled || pending}
+        onClick={() => setAsking(true)}
+      >
         {label}
       </Button>
     );

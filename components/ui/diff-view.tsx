@@ -2,7 +2,8 @@ import clsx from "@/components/ui/clsx";
 
 /** How one line of git's unified diff is shown. */
 function lineClass(line: string): string {
-  if (line.startsWith("diff --git")) return "mt-3 border-t border-slate-700 pt-2 font-semibold text-white first:mt-0 first:border-0 first:pt-0";
+  if (line.startsWith("diff --git"))
+    return "mt-3 border-t border-slate-700 pt-2 font-semibold text-white first:mt-0 first:border-0 first:pt-0";
   if (/^(index |--- |\+\+\+ |new file|deleted file|similarity|rename |old mode|new mode|Binary files)/.test(line)) return "text-slate-400";
   if (line.startsWith("@@")) return "text-sky-300";
   if (line.startsWith("+")) return "bg-emerald-950/70 text-emerald-200";
@@ -25,12 +26,20 @@ export function DiffView({ diff, label }: { diff: { text: string; truncated: boo
       </figcaption>
       <pre aria-label={label} className="max-h-[32rem] overflow-auto rounded-lg bg-slate-900 p-3 text-xs leading-relaxed">
         {lines.map((line, i) => (
-          <div key={i} data-diff={line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : undefined} className={clsx("whitespace-pre px-1", lineClass(line))}>
+          <div
+            key={i}
+            data-diff={
+              line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : undefined
+            }
+            className={clsx("whitespace-pre px-1", lineClass(line))}
+          >
             {line || " "}
           </div>
         ))}
       </pre>
-      {diff.truncated ? <p className="text-xs text-amber-800">The diff is too long to show in full; fetch the repository to see the rest.</p> : null}
+      {diff.truncated ? (
+        <p className="text-xs text-amber-800">The diff is too long to show in full; fetch the repository to see the rest.</p>
+      ) : null}
     </figure>
   );
 }

@@ -20,7 +20,13 @@ export function getMembership(params: { userId: number; accountId: number }): { 
 /** Every account the user belongs to, with their role, by name. */
 export function listAccountsOfUser(params: { userId: number }): AccountWithRole[] {
   return getDb()
-    .select({ id: accounts.id, name: accounts.name, requireTwoFactor: accounts.requireTwoFactor, createdAt: accounts.createdAt, role: memberships.role })
+    .select({
+      id: accounts.id,
+      name: accounts.name,
+      requireTwoFactor: accounts.requireTwoFactor,
+      createdAt: accounts.createdAt,
+      role: memberships.role,
+    })
     .from(memberships)
     .innerJoin(accounts, eq(accounts.id, memberships.accountId))
     .where(eq(memberships.userId, params.userId))

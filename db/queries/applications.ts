@@ -9,7 +9,9 @@ export type EnvironmentRow = typeof environments.$inferSelect;
 export type DomainRow = typeof domains.$inferSelect;
 
 /** The account's applications, each with its go-live status (its Production environment's, SPEC §3.5). */
-export function listApplicationsOfAccount(params: { accountId: number }): (ApplicationRow & { goLive: EnvironmentStatus; hostnames: string[] })[] {
+export function listApplicationsOfAccount(params: {
+  accountId: number;
+}): (ApplicationRow & { goLive: EnvironmentStatus; hostnames: string[] })[] {
   const db = getDb();
   const apps = db.select().from(applications).where(eq(applications.accountId, params.accountId)).orderBy(asc(applications.name)).all();
   const rows = db

@@ -17,10 +17,22 @@ describe("audit log queries", () => {
     accountId = db.insert(accounts).values({ name: "Acme" }).returning().get().id;
     otherAccountId = db.insert(accounts).values({ name: "Other" }).returning().get().id;
     for (let i = 0; i < 7; i++) {
-      recordAudit(db, { accountId, actor: { id: userId, name: "Ann" }, action: i % 2 ? "member.role" : "application.create", targetType: "x", targetLabel: `t${i}` });
+      recordAudit(db, {
+        accountId,
+        actor: { id: userId, name: "Ann" },
+        action: i % 2 ? "member.role" : "application.create",
+        targetType: "x",
+        targetLabel: `t${i}`,
+      });
     }
     recordAudit(db, { accountId, actor: null, action: "domain.status", targetType: "domain", targetLabel: "www.acme.test" });
-    recordAudit(db, { accountId: otherAccountId, actor: { id: userId, name: "Ann" }, action: "member.role", targetType: "x", targetLabel: "other" });
+    recordAudit(db, {
+      accountId: otherAccountId,
+      actor: { id: userId, name: "Ann" },
+      action: "member.role",
+      targetType: "x",
+      targetLabel: "other",
+    });
   });
   afterAll(() => temp.cleanup());
 

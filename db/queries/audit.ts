@@ -10,7 +10,13 @@ export type AuditRow = typeof auditEvents.$inferSelect;
  * page). Filters: `actor` (a user id, or 0 for the platform itself) and `kind` (an action or its area, e.g.
  * `member` matches `member.role`). Returns `limit` rows and the id to continue from (null at the end).
  */
-export function listAuditEvents(params: { accountId: number; actor?: number | null; kind?: string | null; before?: number | null; limit?: number }): {
+export function listAuditEvents(params: {
+  accountId: number;
+  actor?: number | null;
+  kind?: string | null;
+  before?: number | null;
+  limit?: number;
+}): {
   rows: AuditRow[];
   nextBefore: number | null;
 } {
@@ -18,7 +24,8 @@ export function listAuditEvents(params: { accountId: number; actor?: number | nu
   const conditions = [eq(auditEvents.accountId, params.accountId)];
   if (params.actor === 0) conditions.push(sql`${auditEvents.actorUserId} is null`);
   else if (params.actor) conditions.push(eq(auditEvents.actorUserId, params.actor));
-  if (params.kind) conditions.push(params.kind.includes(".") ? eq(auditEvents.action, params.kind) : like(auditEvents.action, `${params.kind}.%`));
+  if (params.kind)
+    conditions.push(params.kind.includes(".") ? eq(auditEvents.action, params.kind) : like(auditEvents.action, `${params.kind}.%`));
   if (params.before) conditions.push(lt(auditEvents.id, params.before));
   const rows = getDb()
     .select()

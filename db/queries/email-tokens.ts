@@ -26,7 +26,13 @@ type Reader = Pick<ReturnType<typeof getDb>, "select">;
  * the link. With `replaceUnused`, the user's earlier unused tokens of that kind are deleted in the same
  * transaction (their links then count as unknown).
  */
-export function createEmailToken(params: { userId: number; kind: EmailTokenKind; email: string; expiresAt: Date; replaceUnused?: boolean }): string {
+export function createEmailToken(params: {
+  userId: number;
+  kind: EmailTokenKind;
+  email: string;
+  expiresAt: Date;
+  replaceUnused?: boolean;
+}): string {
   const token = newLinkToken();
   writeTransaction((tx) => {
     if (params.replaceUnused) {
@@ -87,7 +93,12 @@ export function redeemVerifyEmailToken(params: { token: string; now?: Date }): E
  * the address verified (the link proved the mailbox) and records `password.reset` in the security log. Returns the
  * check made inside the transaction; only `valid` changed anything.
  */
-export function redeemResetPasswordToken(params: { token: string; passwordHash: string; now?: Date; request?: RequestInfo }): EmailTokenCheck {
+export function redeemResetPasswordToken(params: {
+  token: string;
+  passwordHash: string;
+  now?: Date;
+  request?: RequestInfo;
+}): EmailTokenCheck {
   const now = params.now ?? new Date();
   return writeTransaction((tx) => {
     const found = check(tx, params.token, "reset-password", now);

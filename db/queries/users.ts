@@ -16,9 +16,11 @@ export function getUserByEmail(params: { email: string }): UserRow | undefined {
 }
 
 /** Creates a user; returns `{ ok: false }` when the email is already registered (UNIQUE constraint). */
-export function createUser(params: { email: string; name: string | null; passwordHash: string }):
-  | { ok: true; user: UserRow }
-  | { ok: false; reason: "email-taken" } {
+export function createUser(params: {
+  email: string;
+  name: string | null;
+  passwordHash: string;
+}): { ok: true; user: UserRow } | { ok: false; reason: "email-taken" } {
   try {
     const user = getDb().insert(users).values(params).returning().get();
     return { ok: true, user };

@@ -8,7 +8,9 @@ export const accounts = sqliteTable("accounts", {
   name: text("name").notNull(),
   /** Owners may require members to have two-factor authentication before they open the account (SPEC §3.2). */
   requireTwoFactor: integer("require_two_factor", { mode: "boolean" }).notNull().default(false),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+  createdAt: integer("created_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(sql`(unixepoch('subsec') * 1000)`),
 });
 
 export const ROLES = ["owner", "admin", "developer", "viewer"] as const;
@@ -26,7 +28,9 @@ export const memberships = sqliteTable(
       .notNull()
       .references(() => accounts.id, { onDelete: "cascade" }),
     role: text("role", { enum: ROLES }).notNull(),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [
     uniqueIndex("memberships_user_account_unique").on(t.userId, t.accountId),

@@ -20,7 +20,9 @@ export const applications = sqliteTable(
     /** Stack catalog id chosen at creation (SPEC §5). */
     stackId: text("stack_id").notNull(),
     createdBy: integer("created_by").references(() => users.id, { onDelete: "set null" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [index("applications_account_idx").on(t.accountId)],
 );
@@ -38,7 +40,9 @@ export const environments = sqliteTable(
       .references(() => applications.id, { onDelete: "cascade" }),
     /** Branch name, `^[A-Za-z][A-Za-z0-9]*$`; unique per application compared case-insensitively. */
     name: text("name").notNull(),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [
     uniqueIndex("environments_application_name_unique").on(t.applicationId, sql`lower(${t.name})`),

@@ -20,7 +20,9 @@ export const auditEvents = sqliteTable(
     targetId: integer("target_id"),
     targetLabel: text("target_label").notNull(),
     data: text("data", { mode: "json" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [index("audit_events_account_idx").on(t.accountId, t.createdAt)],
 );

@@ -41,7 +41,9 @@ export const domains = sqliteTable(
     failureStreak: integer("failure_streak").notNull().default(0),
     /** A checker holds the domain until this time; nobody else checks it meanwhile. */
     leaseUntil: integer("lease_until", { mode: "timestamp_ms" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [
     index("domains_account_idx").on(t.accountId),

@@ -41,7 +41,9 @@ export const operatorEvents = sqliteTable(
     /** Dotted kind, e.g. `ops.verify`. */
     action: text("action").notNull(),
     data: text("data", { mode: "json" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [index("operator_events_created_idx").on(t.createdAt)],
 );

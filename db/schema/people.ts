@@ -28,12 +28,16 @@ export const invitations = sqliteTable(
     acceptedAt: integer("accepted_at", { mode: "timestamp_ms" }),
     acceptedBy: integer("accepted_by").references(() => users.id, { onDelete: "set null" }),
     replacedBy: integer("replaced_by"),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [
     index("invitations_account_idx").on(t.accountId, t.status),
     // At most one pending invitation per address and account.
-    uniqueIndex("invitations_pending_unique").on(t.accountId, t.email).where(sql`${t.status} = 'pending'`),
+    uniqueIndex("invitations_pending_unique")
+      .on(t.accountId, t.email)
+      .where(sql`${t.status} = 'pending'`),
     check("invitations_role_check", sql`${t.role} in ('owner','admin','developer','viewer')`),
     check("invitations_status_check", sql`${t.status} in ('pending','accepted','revoked','replaced')`),
   ],
@@ -59,7 +63,9 @@ export const emailTokens = sqliteTable(
     tokenHash: text("token_hash").notNull().unique(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
     usedAt: integer("used_at", { mode: "timestamp_ms" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [index("email_tokens_user_idx").on(t.userId, t.kind)],
 );

@@ -17,8 +17,12 @@ export const userSessions = sqliteTable(
     sessionKey: text("session_key").notNull().unique(),
     userAgent: text("user_agent"),
     ip: text("ip"),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
-    lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
+    lastSeenAt: integer("last_seen_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
     revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
   },
   (t) => [index("user_sessions_user_idx").on(t.userId, t.lastSeenAt)],
@@ -34,7 +38,9 @@ export const recoveryCodes = sqliteTable(
       .references(() => users.id, { onDelete: "cascade" }),
     codeHash: text("code_hash").notNull(),
     usedAt: integer("used_at", { mode: "timestamp_ms" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [index("recovery_codes_user_idx").on(t.userId)],
 );
@@ -54,7 +60,9 @@ export const securityEvents = sqliteTable(
     ip: text("ip"),
     userAgent: text("user_agent"),
     data: text("data", { mode: "json" }),
-    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+    createdAt: integer("created_at", { mode: "timestamp_ms" })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
   },
   (t) => [index("security_events_user_idx").on(t.userId, t.createdAt)],
 );

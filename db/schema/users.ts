@@ -16,5 +16,7 @@ export const users = sqliteTable("users", {
   totpSecret: text("totp_secret"),
   /** When two-factor authentication was confirmed with a first code; null = not enabled. */
   totpEnabledAt: integer("totp_enabled_at", { mode: "timestamp_ms" }),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch('subsec') * 1000)`),
+  createdAt: integer("created_at", { mode: "timestamp_ms" })
+    .notNull()
+    .default(sql`(unixepoch('subsec') * 1000)`),
 });

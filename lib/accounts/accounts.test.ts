@@ -16,7 +16,11 @@ const TABLES = { accounts, memberships, applications, environments, domains, dns
 type Counts = Record<keyof typeof TABLES, number>;
 function counts(): Counts {
   const out = {} as Counts;
-  for (const [name, table] of Object.entries(TABLES)) out[name as keyof Counts] = getDb().select({ n: sql<number>`count(*)` }).from(table).get()!.n;
+  for (const [name, table] of Object.entries(TABLES))
+    out[name as keyof Counts] = getDb()
+      .select({ n: sql<number>`count(*)` })
+      .from(table)
+      .get()!.n;
   return out;
 }
 const folders = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
@@ -33,7 +37,16 @@ async function app(actor: { id: number; email: string }, accountId: number, host
   if (!result.ok) throw new Error(result.message);
   getDb()
     .insert(dnsChecks)
-    .values({ domainId: result.domain.id, checkedAt: new Date(), outcome: "nxdomain", status: "nxdomain", reason: "nxdomain", records: {}, resolver: "x", durationMs: 1 })
+    .values({
+      domainId: result.domain.id,
+      checkedAt: new Date(),
+      outcome: "nxdomain",
+      status: "nxdomain",
+      reason: "nxdomain",
+      records: {},
+      resolver: "x",
+      durationMs: 1,
+    })
     .run();
   return result.application;
 }
@@ -60,23 +73,51 @@ describe("account settings", () => {
 
   it("owners and admins rename; developers and non-members cannot", () => {
     const t = team();
-    expect(renameAccount({ accountId: t.account.id, actor: actorOf(t.adm), name: "Acme Inc" })).toEqual({ ok: true, accountId: t.account.id });
-    expect(renameAccount({ accountId: t.account.id, actor: actorOf(t.dev), name: "Dev Co" })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(renameAccount({ accountId: t.account.id, actor: actorOf(t.out), name: "Out Co" })).toMatchObject({ ok: false, code: "not_found" });
+    expect(renameAccount({ accountId: t.account.id, actor: actorOf(t.adm), name: "Acme Inc" })).toEqual({
+      ok: true,
+      accountId: t.account.id,
+    });
+    expect(renameAccount({ accountId: t.account.id, actor: actorOf(t.dev), name: "Dev Co" })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
+    expect(renameAccount({ accountId: t.account.id, actor: actorOf(t.out), name: "Out Co" })).toMatchObject({
+      ok: false,
+      code: "not_found",
+    });
     expect(getDb().select().from(accounts).get()?.name).toBe("Acme Inc");
-    expect(getDb().select().from(auditEvents).get()).toMatchObject({ action: "account.rename", actorUserId: t.adm.id, data: { from: "Acme", to: "Acme Inc" } });
+    expect(getDb().select().from(auditEvents).get()).toMatchObject({
+      action: "account.rename",
+      actorUserId: t.adm.id,
+      data: { from: "Acme", to: "Acme Inc" },
+    });
   });
 
   it("transfer: the target becomes owner and the giver admin, in one step; owners only", () => {
     const t = team();
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.adm), toUserId: t.dev.id })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.out.id })).toMatchObject({ ok: false, field: "userId" });
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.own.id })).toMatchObject({ ok: false, field: "userId" });
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.dev.id })).toEqual({ ok: true, accountId: t.account.id });
+    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.adm), toUserId: t.dev.id })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
+    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.out.id })).toMatchObject({
+      ok: false,
+      field: "userId",
+    });
+    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.own.id })).toMatchObject({
+      ok: false,
+      field: "userId",
+    });
+    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.dev.id })).toEqual({
+      ok: true,
+      accountId: t.account.id,
+    });
     expect([roleOf(t.account.id, t.dev.id), roleOf(t.account.id, t.own.id)]).toEqual(["owner", "admin"]);
     expect(auditOf(t.account.id)).toEqual([["account.transfer", t.own.id, "dev@example.com"]]);
     // The former owner is an admin now: no second transfer.
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.adm.id })).toMatchObject({ ok: false, code: "forbidden" });
+    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.adm.id })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
   });
 });
 
@@ -110,18 +151,38 @@ describe("deleteAccount", () => {
 
   it("removes the account's rows and repositories, frees its hostnames, and keeps other accounts", async () => {
     const s = await acmeWithApps();
-    expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.adm), confirmName: "Acme" })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.other), confirmName: "Acme" })).toMatchObject({ ok: false, code: "not_found" });
-    expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: "acme" })).toMatchObject({ ok: false, field: "confirm" });
+    expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.adm), confirmName: "Acme" })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
+    expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.other), confirmName: "Acme" })).toMatchObject({
+      ok: false,
+      code: "not_found",
+    });
+    expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: "acme" })).toMatchObject({
+      ok: false,
+      field: "confirm",
+    });
     expect(folders(repositoriesDir())).toHaveLength(3);
 
     const result = deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: " Acme " });
     expect(result).toEqual({ ok: true, accountName: "Acme", applications: 2, hostnames: ["shop.acme.test", "www.acme.test"] });
-    expect(counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, dnsChecks: 1, invitations: 0, auditEvents: 1 });
+    expect(counts()).toEqual({
+      accounts: 1,
+      memberships: 1,
+      applications: 1,
+      environments: 1,
+      domains: 1,
+      dnsChecks: 1,
+      invitations: 0,
+      auditEvents: 1,
+    });
     expect(folders(repositoriesDir())).toEqual([s.keep.repoDir]);
     expect(folders(trashDir())).toEqual([]);
     expect(getDb().select().from(users).where(eq(users.id, s.adm.id)).get()?.lastAccountId).toBeNull();
-    expect(console.log).toHaveBeenCalledWith(expect.stringMatching(/^\[account\] deleted account #\d+ "Acme" by user #\d+ "Olga": 2 application\(s\)/));
+    expect(console.log).toHaveBeenCalledWith(
+      expect.stringMatching(/^\[account\] deleted account #\d+ "Acme" by user #\d+ "Olga": 2 application\(s\)/),
+    );
 
     // The hostnames are free: another account creates an application with one.
     const reused = await app(s.other, s.otherAccount.id, "www.acme.test");

@@ -38,7 +38,10 @@ export type DeleteAccountSeams = {
  * `invalid` with field `confirm` (the typed name differs), `invalid` (an application was created meanwhile: try
  * again). Unexpected failures (disk, database) are thrown after every repository was moved back.
  */
-export function deleteAccount(params: { accountId: number; actor: Actor; confirmName: string }, seams: DeleteAccountSeams = {}): DeleteAccountResult {
+export function deleteAccount(
+  params: { accountId: number; actor: Actor; confirmName: string },
+  seams: DeleteAccountSeams = {},
+): DeleteAccountResult {
   const rename = seams.rename ?? fs.renameSync;
   const db = getDb();
   const role = actorRoleIn(db, params.accountId, params.actor.id);
@@ -46,7 +49,12 @@ export function deleteAccount(params: { accountId: number; actor: Actor; confirm
   if (!role || !account) return NOT_FOUND;
   if (!can(role, "account.delete")) return forbidden(role, "delete the account", "account.delete");
   if (params.confirmName.trim() !== account.name) {
-    return { ok: false, code: "invalid", field: "confirm", message: `Type the account name exactly as shown (${account.name}) to confirm.` };
+    return {
+      ok: false,
+      code: "invalid",
+      field: "confirm",
+      message: `Type the account name exactly as shown (${account.name}) to confirm.`,
+    };
   }
 
   const apps = db.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
@@ -82,7 +90,12 @@ export function deleteAccount(params: { accountId: number; actor: Actor; confirm
       if (now.some((a) => !staged.has(a.repoDir))) {
         return { ok: false, code: "invalid", message: "An application was created in this account meanwhile. Try again." };
       }
-      const hostnames = tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.accountId, account.id)).orderBy(asc(domains.hostname)).all();
+      const hostnames = tx
+        .select({ hostname: domains.hostname })
+        .from(domains)
+        .where(eq(domains.accountId, account.id))
+        .orderBy(asc(domains.hostname))
+        .all();
       tx.update(users).set({ lastAccountId: null }).where(eq(users.lastAccountId, account.id)).run();
       tx.delete(accounts).where(eq(accounts.id, account.id)).run();
       seams.afterDelete?.();
@@ -118,7 +131,10 @@ function removeQuietly(dir: string): void {
  * whose application row still exists (the deletion did not commit) is moved back into place; everything else is
  * removed, then the staging folder. Returns what it did. Missing trash folder → nothing.
  */
-export function recoverInterruptedDeletions(options: { olderThanMs?: number; now?: number } = {}): { restored: string[]; removed: string[] } {
+export function recoverInterruptedDeletions(options: { olderThanMs?: number; now?: number } = {}): {
+  restored: string[];
+  removed: string[];
+} {
   const olderThanMs = options.olderThanMs ?? 60_000;
   const now = options.now ?? Date.now();
   const out = { restored: [] as string[], removed: [] as string[] };

@@ -53,10 +53,15 @@ export function transferOwnership(params: { accountId: number; actor: Actor; toU
     const invalid = (message: string): Refusal => ({ ok: false, code: "invalid", field: "userId", message });
     if (!target) return invalid("Choose a member of this account.");
     if (params.toUserId === params.actor.id) return invalid("You are already an owner: choose another member.");
-    if (target.role === "owner") return invalid(`${target.email} is already an owner. To step down, change your own role on the Members page.`);
+    if (target.role === "owner")
+      return invalid(`${target.email} is already an owner. To step down, change your own role on the Members page.`);
 
     const set = (userId: number, to: "owner" | "admin") =>
-      tx.update(memberships).set({ role: to }).where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, userId))).run();
+      tx
+        .update(memberships)
+        .set({ role: to })
+        .where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, userId)))
+        .run();
     set(params.toUserId, "owner");
     set(params.actor.id, "admin");
     recordAudit(tx, {

@@ -31,7 +31,15 @@ describe("personal API tokens", () => {
     expect(value).toMatch(API_TOKEN_PATTERN);
     expect(value).toHaveLength(46);
     expect(Buffer.from(value.slice(3), "base64url")).toHaveLength(32);
-    expect(token).toMatchObject({ userId: alice, name: "laptop", prefix: value.slice(0, 7), readOnly: false, expiresAt: null, lastUsedAt: null, revokedAt: null });
+    expect(token).toMatchObject({
+      userId: alice,
+      name: "laptop",
+      prefix: value.slice(0, 7),
+      readOnly: false,
+      expiresAt: null,
+      lastUsedAt: null,
+      revokedAt: null,
+    });
     expect(token).not.toHaveProperty("tokenHash");
 
     const raw = getDb().$client.prepare("select * from api_tokens where id = ?").get(token.id) as Record<string, unknown>;
@@ -50,7 +58,13 @@ describe("personal API tokens", () => {
     expect(first?.token.id).toBe(token.id);
     expect(first?.token.lastUsedAt?.getTime()).toBe(t0.getTime() + 1000);
 
-    const lastUsed = () => getDb().select().from(apiTokens).all().find((t) => t.id === token.id)!.lastUsedAt!.getTime();
+    const lastUsed = () =>
+      getDb()
+        .select()
+        .from(apiTokens)
+        .all()
+        .find((t) => t.id === token.id)!
+        .lastUsedAt!.getTime();
     authenticateToken(value, { now: new Date(t0.getTime() + 30_000) });
     expect(lastUsed()).toBe(t0.getTime() + 1000);
     authenticateToken(value, { now: new Date(t0.getTime() + 2000 + LAST_USED_RESOLUTION_MS) });
@@ -114,8 +128,16 @@ describe("personal API tokens", () => {
   });
 
   it("parses the form: trimmed name, optional whole days, a checkbox", () => {
-    expect(createApiTokenSchema.parse({ name: " deploy ", expiresInDays: "", readOnly: undefined })).toEqual({ name: "deploy", expiresInDays: null, readOnly: false });
-    expect(createApiTokenSchema.parse({ name: "x", expiresInDays: " 30 ", readOnly: "on" })).toEqual({ name: "x", expiresInDays: 30, readOnly: true });
+    expect(createApiTokenSchema.parse({ name: " deploy ", expiresInDays: "", readOnly: undefined })).toEqual({
+      name: "deploy",
+      expiresInDays: null,
+      readOnly: false,
+    });
+    expect(createApiTokenSchema.parse({ name: "x", expiresInDays: " 30 ", readOnly: "on" })).toEqual({
+      name: "x",
+      expiresInDays: 30,
+      readOnly: true,
+    });
     for (const days of ["0", "-1", "1.5", "abc", "3651"]) {
       const result = createApiTokenSchema.safeParse({ name: "x", expiresInDays: days });
       expect(result.success, days).toBe(false);

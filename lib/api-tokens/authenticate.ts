@@ -20,7 +20,10 @@ export type TokenUser = typeof users.$inferSelect;
  * most one row per token per minute; `options.request` gives its IP and User-Agent). The token acts with its
  * user's current roles.
  */
-export function authenticateToken(value: string, options: { now?: Date; request?: RequestInfo } = {}): { user: TokenUser; token: ApiToken } | null {
+export function authenticateToken(
+  value: string,
+  options: { now?: Date; request?: RequestInfo } = {},
+): { user: TokenUser; token: ApiToken } | null {
   if (typeof value !== "string" || !API_TOKEN_PATTERN.test(value)) return null;
   const now = options.now ?? new Date();
   const db = getDb();

@@ -98,18 +98,18 @@ export function createApiToken(params: {
   const value = newApiTokenValue();
   return writeTransaction((tx) => {
     const token = tx
-    .insert(apiTokens)
-    .values({
-      userId: params.userId,
-      name: params.name.trim(),
-      tokenHash: hashToken(value),
-      prefix: value.slice(0, API_TOKEN_PREFIX_LENGTH),
-      readOnly: params.readOnly ?? false,
-      expiresAt: days === null ? null : new Date(now.getTime() + days * DAY_MS),
-      createdAt: now,
-    })
-    .returning(apiTokenColumns)
-    .get();
+      .insert(apiTokens)
+      .values({
+        userId: params.userId,
+        name: params.name.trim(),
+        tokenHash: hashToken(value),
+        prefix: value.slice(0, API_TOKEN_PREFIX_LENGTH),
+        readOnly: params.readOnly ?? false,
+        expiresAt: days === null ? null : new Date(now.getTime() + days * DAY_MS),
+        createdAt: now,
+      })
+      .returning(apiTokenColumns)
+      .get();
     recordSecurityEvent(tx, { userId: params.userId, kind: "token.create", ...params.request, data: tokenData(token), at: now });
     return { token, value };
   });
@@ -135,7 +135,12 @@ export function listApiTokens(params: { userId: number }): ApiToken[] {
  * unknown id, is `not-found` (ids cannot be probed); revoking an already revoked token is `ok` and keeps its time.
  * A revocation that changed something records `token.revoke` in the user's security log in the same transaction.
  */
-export function revokeApiToken(params: { userId: number; tokenId: number; now?: Date; request?: RequestInfo }): { ok: true; token: ApiToken } | { ok: false; reason: "not-found" } {
+export function revokeApiToken(params: {
+  userId: number;
+  tokenId: number;
+  now?: Date;
+  request?: RequestInfo;
+}): { ok: true; token: ApiToken } | { ok: false; reason: "not-found" } {
   const now = params.now ?? new Date();
   return writeTransaction((tx) => {
     const own = and(eq(apiTokens.id, params.tokenId), eq(apiTokens.userId, params.userId));
@@ -146,7 +151,8 @@ export function revokeApiToken(params: { userId: number; tokenId: number; now?: 
       .run().changes;
     const token = tx.select(apiTokenColumns).from(apiTokens).where(own).get();
     if (!token) return { ok: false as const, reason: "not-found" as const };
-    if (changed > 0) recordSecurityEvent(tx, { userId: params.userId, kind: "token.revoke", ...params.request, data: tokenData(token), at: now });
+    if (changed > 0)
+      recordSecurityEvent(tx, { userId: params.userId, kind: "token.revoke", ...params.request, data: tokenData(token), at: now });
     return { ok: true as const, token };
   });
 }

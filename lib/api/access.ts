@@ -59,7 +59,14 @@ export function apiApplication(caller: ApiCaller, accountId: number, application
  * An environment by name (compared ignoring case, SPEC §3.4) of the application, and the caller's access; 404 for a
  * name that could not be an environment's, or for anything the caller cannot see.
  */
-export function apiEnvironment(caller: ApiCaller, accountId: number, applicationId: number, name: string, permission: Permission, what: string) {
+export function apiEnvironment(
+  caller: ApiCaller,
+  accountId: number,
+  applicationId: number,
+  name: string,
+  permission: Permission,
+  what: string,
+) {
   if (!ENVIRONMENT_NAME_PATTERN.test(name) || name.length > 40) throw notFoundProblem();
   // Membership first, so a non-member learns nothing about which names exist.
   const access = apiApplication(caller, accountId, applicationId, "account.read", what);
@@ -89,5 +96,6 @@ export function apiDomain(caller: ApiCaller, accountId: number, hostName: string
 
 /** Refuses a write by a read-only token (403 `read-only-token`) where no account is involved yet (e.g. creating one). */
 export function requireWritableToken(caller: ApiCaller, what: string): void {
-  if (caller.token.readOnly) throw new ApiProblem("read-only-token", `This token is read-only: it cannot ${what}. Create a token without the read-only scope.`);
+  if (caller.token.readOnly)
+    throw new ApiProblem("read-only-token", `This token is read-only: it cannot ${what}. Create a token without the read-only scope.`);
 }

@@ -36,14 +36,22 @@ describe("readJsonBody", () => {
   });
 
   it("refuses a declared Content-Length over the limit before reading", async () => {
-    const request = new Request("http://localhost/", { method: "POST", headers: { "content-type": "application/json", "content-length": String(MAX_BODY_BYTES + 1) }, body: "{}" });
+    const request = new Request("http://localhost/", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": String(MAX_BODY_BYTES + 1) },
+      body: "{}",
+    });
     expect(await problemOf(readJsonBody(request))).toBe("body-too-large");
   });
 
   it("refuses malformed JSON, an empty body, bytes that are not UTF-8, and other media types", async () => {
     expect(await problemOf(readJsonBody(streamed(['{"a":'])))).toBe("malformed-json");
     expect(await problemOf(readJsonBody(streamed([])))).toBe("malformed-json");
-    const latin1 = new Request("http://localhost/", { method: "POST", headers: { "content-type": "application/json" }, body: new Uint8Array([0x22, 0xe9, 0x22]) });
+    const latin1 = new Request("http://localhost/", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new Uint8Array([0x22, 0xe9, 0x22]),
+    });
     expect(await problemOf(readJsonBody(latin1))).toBe("malformed-json");
     expect(await problemOf(readJsonBody(streamed(["{}"], { "content-type": "text/plain" })))).toBe("unsupported-media-type");
   });

@@ -16,7 +16,8 @@ export function jsonDepthExceeds(text: string, max = MAX_BODY_DEPTH): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -74,7 +75,8 @@ export async function readJsonBody(request: Request, limit = MAX_BODY_BYTES, opt
     throw new ApiProblem("unsupported-media-type", "Send the body as JSON with Content-Type: application/json.");
   }
   if (!text.trim()) throw new ApiProblem("malformed-json", "The request body is empty: send a JSON document.");
-  if (jsonDepthExceeds(text)) throw new ApiProblem("body-too-deep", `The request body nests arrays and objects more than ${MAX_BODY_DEPTH} levels deep.`);
+  if (jsonDepthExceeds(text))
+    throw new ApiProblem("body-too-deep", `The request body nests arrays and objects more than ${MAX_BODY_DEPTH} levels deep.`);
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -26,7 +26,11 @@ export function parseIfMatch(value: string | null): IfMatch {
       );
     }
     const match = COMMIT.exec(entry);
-    if (!match) throw new ApiProblem("precondition-failed", "If-Match must be the ETag of GET …/configuration (the quoted commit id of the configuration you changed), or *.");
+    if (!match)
+      throw new ApiProblem(
+        "precondition-failed",
+        "If-Match must be the ETag of GET …/configuration (the quoted commit id of the configuration you changed), or *.",
+      );
     commits.push(match[1]);
   }
   return { kind: "commits", commits };

@@ -28,7 +28,10 @@ describe("applyJsonPatch", () => {
 
   it("names each failure in our words", () => {
     const cases: [Parameters<typeof applyJsonPatch>[1], RegExp][] = [
-      [[{ op: "test", path: "/http/basic_auth", value: true }], /^Operation 0 \(test \/http\/basic_auth\): the value at `path` is not the one `test` expects\.$/],
+      [
+        [{ op: "test", path: "/http/basic_auth", value: true }],
+        /^Operation 0 \(test \/http\/basic_auth\): the value at `path` is not the one `test` expects\.$/,
+      ],
       [[{ op: "remove", path: "/nothing" }], /^Operation 0 \(remove \/nothing\): `path` does not exist/],
       [[{ op: "add", path: "/a/b/c", value: 1 }], /^Operation 0 \(add \/a\/b\/c\): the parent of `path` does not exist\.$/],
       [[{ op: "add", path: "/proxychain/9", value: 1 }], /past the end of the array/],

@@ -41,9 +41,15 @@ export function applyJsonPatch(document: unknown, patch: readonly PatchOperation
   let current: unknown = jsonPatch.deepClone(document);
   for (let index = 0; index < patch.length; index++) {
     const op = patch[index];
-    const fail = (reason: string): PatchOutcome => ({ ok: false, index, path: op.path, message: `Operation ${index} (${op.op} ${op.path || '""'}): ${reason}.` });
+    const fail = (reason: string): PatchOutcome => ({
+      ok: false,
+      index,
+      path: op.path,
+      message: `Operation ${index} (${op.op} ${op.path || '""'}): ${reason}.`,
+    });
     // RFC 6902 §4.4: "The from location MUST NOT be a proper prefix of the path location".
-    if (op.op === "move" && op.path.startsWith(op.from + "/")) return fail("`from` may not be moved into one of its own children (RFC 6902 §4.4)");
+    if (op.op === "move" && op.path.startsWith(op.from + "/"))
+      return fail("`from` may not be moved into one of its own children (RFC 6902 §4.4)");
     try {
       current = jsonPatch.applyOperation(current, op, true, true, true, index).newDocument;
     } catch (error) {

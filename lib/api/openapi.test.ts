@@ -17,7 +17,10 @@ describe("OpenAPI document of REST API v1", () => {
   });
 
   it("describes every operation the router serves, with problem+json errors and token security", () => {
-    const paths = doc.paths as Record<string, Record<string, { operationId: string; responses: Record<string, { content?: Record<string, unknown> }>; security: unknown[] }>>;
+    const paths = doc.paths as Record<
+      string,
+      Record<string, { operationId: string; responses: Record<string, { content?: Record<string, unknown> }>; security: unknown[] }>
+    >;
     for (const op of operations) {
       const entry = paths[op.path]?.[op.method];
       expect(entry, `${op.method} ${op.path}`).toBeDefined();
@@ -33,9 +36,13 @@ describe("OpenAPI document of REST API v1", () => {
 
   it("follows Section's field names (accounts, applications, environments, domains)", () => {
     const schemas = (doc.components as { schemas: Record<string, { properties: Record<string, unknown> }> }).schemas;
-    expect(Object.keys(schemas.Account.properties)).toEqual(expect.arrayContaining(["id", "href", "account_name", "is_admin", "requires_2fa"]));
+    expect(Object.keys(schemas.Account.properties)).toEqual(
+      expect.arrayContaining(["id", "href", "account_name", "is_admin", "requires_2fa"]),
+    );
     expect(Object.keys(schemas.ApplicationSummary.properties)).toEqual(expect.arrayContaining(["id", "href", "application_name"]));
-    expect(Object.keys(schemas.EnvironmentSummary.properties)).toEqual(expect.arrayContaining(["id", "href", "environment_name", "domains"]));
+    expect(Object.keys(schemas.EnvironmentSummary.properties)).toEqual(
+      expect.arrayContaining(["id", "href", "environment_name", "domains"]),
+    );
     expect(Object.keys(schemas.DomainSummary.properties)).toEqual(expect.arrayContaining(["name", "cname"]));
     expect(Object.keys(schemas.AccountUser.properties)).toEqual(expect.arrayContaining(["id", "email", "accountCapability"]));
   });

@@ -17,7 +17,8 @@ export function documentedProblems(op: Operation): ProblemKind[] {
   if (op.auth !== false) (["validation", "unauthorized", "not-found", "rate-limited"] as const).forEach((k) => kinds.add(k));
   if (op.path.includes("{accountId}")) (["two-factor-required", "forbidden"] as const).forEach((k) => kinds.add(k));
   if (op.write) (["forbidden", "read-only-token"] as const).forEach((k) => kinds.add(k));
-  if (op.body) (["validation", "malformed-json", "body-too-large", "body-too-deep", "unsupported-media-type"] as const).forEach((k) => kinds.add(k));
+  if (op.body)
+    (["validation", "malformed-json", "body-too-large", "body-too-deep", "unsupported-media-type"] as const).forEach((k) => kinds.add(k));
   if (op.query) kinds.add("validation");
   for (const k of op.problems ?? []) kinds.add(k);
   kinds.add("internal");
@@ -74,7 +75,9 @@ export function buildOpenApiDocument(operations: readonly Operation[], serverUrl
         ...(op.params ? { params: op.params } : {}),
         ...(op.query ? { query: op.query } : {}),
         ...(op.headers ? { headers: op.headers } : {}),
-        ...(op.body ? { body: { required: !op.bodyOptional, content: { [op.bodyContentType ?? "application/json"]: { schema: op.body } } } } : {}),
+        ...(op.body
+          ? { body: { required: !op.bodyOptional, content: { [op.bodyContentType ?? "application/json"]: { schema: op.body } } } }
+          : {}),
       },
       responses: responses as never,
     });

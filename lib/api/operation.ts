@@ -9,7 +9,11 @@ import type { ProblemKind } from "./problem";
 export type HttpMethod = "get" | "post" | "patch" | "delete";
 
 /** A documented response: its description and, unless empty (204), the zod schema of its JSON body. */
-export type ResponseSpec = { description: string; schema?: z.ZodType; headers?: Record<string, { description: string; schema: z.ZodType }> };
+export type ResponseSpec = {
+  description: string;
+  schema?: z.ZodType;
+  headers?: Record<string, { description: string; schema: z.ZodType }>;
+};
 
 /** What a handler answers: a status, an optional JSON body, extra headers (e.g. `Link`, `ETag`). */
 export type ApiResult = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -26,7 +30,11 @@ export type OperationContext<P extends Shape | undefined, Q extends Shape | unde
   url: URL;
 };
 
-export type Operation<P extends Shape | undefined = Shape | undefined, Q extends Shape | undefined = Shape | undefined, B extends z.ZodType | undefined = z.ZodType | undefined> = {
+export type Operation<
+  P extends Shape | undefined = Shape | undefined,
+  Q extends Shape | undefined = Shape | undefined,
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+> = {
   operationId: string;
   method: HttpMethod;
   /** OpenAPI path template below `/api/v1`, without a trailing slash (both forms answer), e.g. `/account/{accountId}`. */
@@ -54,8 +62,10 @@ export type Operation<P extends Shape | undefined = Shape | undefined, Q extends
 };
 
 /** Declares an operation with its handler's input types inferred from its schemas. */
-export function defineOperation<P extends Shape | undefined = undefined, Q extends Shape | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-  op: Operation<P, Q, B>,
-): Operation {
+export function defineOperation<
+  P extends Shape | undefined = undefined,
+  Q extends Shape | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(op: Operation<P, Q, B>): Operation {
   return op as unknown as Operation;
 }

@@ -8,14 +8,17 @@ export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ description: "Items per page (1–100, default 50)." }),
   cursor: z
     .string()
-    .regex(/^[1-9][0-9]{0,15}$/, "Use the cursor of a `Link: rel=\"next\"` header.")
+    .regex(/^[1-9][0-9]{0,15}$/, 'Use the cursor of a `Link: rel="next"` header.')
     .optional()
-    .openapi({ description: "Where to continue: taken from the previous page's `Link` header (rel=\"next\")." }),
+    .openapi({ description: 'Where to continue: taken from the previous page\'s `Link` header (rel="next").' }),
 });
 
 /** The documented `Link` response header of paginated lists. */
 export const linkHeader = {
-  Link: { description: 'RFC 8288 link to the next page, e.g. `<…?limit=50&cursor=42>; rel="next"`; absent on the last page.', schema: z.string() },
+  Link: {
+    description: 'RFC 8288 link to the next page, e.g. `<…?limit=50&cursor=42>; rel="next"`; absent on the last page.',
+    schema: z.string(),
+  },
 };
 
 /**

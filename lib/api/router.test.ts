@@ -102,7 +102,11 @@ describe("API router", () => {
   });
 
   it("names unknown and wrong fields in a 400 validation problem", async () => {
-    const res = await call("/thing/create", { method: "POST", headers: { "content-type": "application/json" }, body: '{"name":"much too long","extra":1}' });
+    const res = await call("/thing/create", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"name":"much too long","extra":1}',
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body).toMatchObject({ type: "https://edge-console.dev/problems/validation", status: 400 });

@@ -82,7 +82,8 @@ export function createApiRouter(operations: readonly Operation[]) {
       const allow = allowOf(matches.filter((x) => x.c.pattern.source === matches[0].c.pattern.source).map((x) => x.c.op.method));
       // OPTIONS (RFC 9110 §9.3.7): the methods this path answers, no token needed (the path template is public).
       if (requested === "OPTIONS") return new Response(null, { status: 204, headers: { allow, "cache-control": "no-store" } });
-      if (!match) throw new ApiProblem("method-not-allowed", `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } });
+      if (!match)
+        throw new ApiProblem("method-not-allowed", `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } });
       const { op, names } = match.c;
       if (op.auth !== false) {
         const value = tokenFromApiRequest(request.headers);
@@ -127,12 +128,26 @@ export function createApiRouter(operations: readonly Operation[]) {
         body = parsed.data;
       }
 
-      const result = await op.handle({ caller: caller as ApiCaller, params: params.data as never, query: query.data as never, body: body as never, request, url });
+      const result = await op.handle({
+        caller: caller as ApiCaller,
+        params: params.data as never,
+        query: query.data as never,
+        body: body as never,
+        request,
+        url,
+      });
       return withoutBodyFor(requested, respond(op, result));
     } catch (error) {
       if (error instanceof ApiProblem) return withoutBodyFor(requested, problemResponse(error));
-      console.error("api: unexpected error", { method: request.method, path: url.pathname, userId: caller?.user.id ?? null, tokenId: caller?.token.id ?? null }, error);
-      return withoutBodyFor(requested, problemResponse(new ApiProblem("internal", "Something went wrong on our side; nothing was changed. Try again in a moment.")));
+      console.error(
+        "api: unexpected error",
+        { method: request.method, path: url.pathname, userId: caller?.user.id ?? null, tokenId: caller?.token.id ?? null },
+        error,
+      );
+      return withoutBodyFor(
+        requested,
+        problemResponse(new ApiProblem("internal", "Something went wrong on our side; nothing was changed. Try again in a moment.")),
+      );
     }
   };
 }
@@ -161,6 +176,9 @@ function respond(op: Operation, result: ApiResult): Response {
   const headers: Record<string, string> = { "cache-control": "no-store", ...result.headers };
   if (!spec.schema) return new Response(null, { status: result.status, headers });
   const checked = spec.schema.safeParse(result.body);
-  if (!checked.success) throw new Error(`${op.operationId} answered a body that does not match its schema: ${JSON.stringify(checked.error.issues.slice(0, 3))}`);
+  if (!checked.success)
+    throw new Error(
+      `${op.operationId} answered a body that does not match its schema: ${JSON.stringify(checked.error.issues.slice(0, 3))}`,
+    );
   return new Response(JSON.stringify(result.body), { status: result.status, headers: { "content-type": "application/json", ...headers } });
 }

@@ -11,20 +11,31 @@ const id = z.number().int().positive();
 const isoTime = z.iso.datetime({ offset: true });
 const href = z.string().openapi({ description: "Path of this resource in the API, e.g. `/api/v1/account/1`." });
 
-export const roleSchema = z.enum(ROLES).openapi("Role", { description: "A role in an account (SPEC §2): owner > admin > developer > viewer." });
+export const roleSchema = z
+  .enum(ROLES)
+  .openapi("Role", { description: "A role in an account (SPEC §2): owner > admin > developer > viewer." });
 export const domainStatusSchema = z.enum(DOMAIN_STATUSES).openapi("DomainStatus", {
   description: "Go-live status of a domain (SPEC §3.5): pending (never checked), live, misconfigured, nxdomain, error.",
 });
 
 export const problemSchema = z
   .looseObject({
-    type: z.string().openapi({ description: `A stable URI per kind of problem, under ${PROBLEM_BASE}.`, example: `${PROBLEM_BASE}validation` }),
+    type: z
+      .string()
+      .openapi({ description: `A stable URI per kind of problem, under ${PROBLEM_BASE}.`, example: `${PROBLEM_BASE}validation` }),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
     message: z.string().openapi({ description: "Section's `ErrorModel.message`: the same text as `detail`." }),
-    errors: z.array(z.strictObject({ field: z.string(), message: z.string() })).optional().openapi({ description: "For validation problems: each field at fault (dotted path; `query.<name>` for query parameters)." }),
-    issues: z.array(z.strictObject({ path: z.string(), message: z.string(), line: z.number().int().optional(), column: z.number().int().optional() })).optional(),
+    errors: z
+      .array(z.strictObject({ field: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: "For validation problems: each field at fault (dotted path; `query.<name>` for query parameters)." }),
+    issues: z
+      .array(
+        z.strictObject({ path: z.string(), message: z.string(), line: z.number().int().optional(), column: z.number().int().optional() }),
+      )
+      .optional(),
     conflicts: z.array(z.string()).optional(),
   })
   .openapi("Problem", { description: "RFC 9457 problem details (`application/problem+json`)." });
@@ -37,7 +48,8 @@ export const accountSchema = z
     is_admin: z.boolean().openapi({ description: "True when the token's user is an owner or admin of the account." }),
     requires_2fa: z.boolean(),
     blocked: z.boolean().openapi({
-      description: "True when the account requires two-factor authentication and the token's user has not turned it on: every other operation on the account answers 403 `two-factor-required` until they do (SPEC §3.2).",
+      description:
+        "True when the account requires two-factor authentication and the token's user has not turned it on: every other operation on the account answers 403 `two-factor-required` until they do (SPEC §3.2).",
     }),
     role: roleSchema.openapi({ description: "The token's user's role in the account." }),
     created_at: isoTime,
@@ -45,13 +57,15 @@ export const accountSchema = z
   .openapi("Account");
 
 const applicationSummaryShape = {
-    id,
-    href,
-    application_name: z.string(),
-    stack: z.string().openapi({ description: "Stack catalog id chosen at creation (SPEC §5)." }),
-    hostnames: z.array(z.string()).openapi({ description: "The Production environment's hostnames (A-label form)." }),
-    status: domainStatusSchema.or(z.literal("none")).openapi({ description: "Go-live status of the Production environment (`none`: no domains)." }),
-    created_at: isoTime,
+  id,
+  href,
+  application_name: z.string(),
+  stack: z.string().openapi({ description: "Stack catalog id chosen at creation (SPEC §5)." }),
+  hostnames: z.array(z.string()).openapi({ description: "The Production environment's hostnames (A-label form)." }),
+  status: domainStatusSchema
+    .or(z.literal("none"))
+    .openapi({ description: "Go-live status of the Production environment (`none`: no domains)." }),
+  created_at: isoTime,
 };
 
 export const applicationSummarySchema = z.strictObject(applicationSummaryShape).openapi("ApplicationSummary");
@@ -72,10 +86,16 @@ export const accountGraphSchema = z
     account_name: z.string(),
     requires_2fa: z.boolean(),
     blocked: z.boolean().openapi({
-      description: "True when the account requires two-factor authentication and the token's user has not turned it on: its applications are not listed (empty) until they do (SPEC §3.2).",
+      description:
+        "True when the account requires two-factor authentication and the token's user has not turned it on: its applications are not listed (empty) until they do (SPEC §3.2).",
     }),
     applications: z.array(
-      z.strictObject({ id, href, application_name: z.string(), environments: z.array(z.strictObject({ id, environment_name: z.string() })) }),
+      z.strictObject({
+        id,
+        href,
+        application_name: z.string(),
+        environments: z.array(z.strictObject({ id, environment_name: z.string() })),
+      }),
     ),
   })
   .openapi("AccountGraph");
@@ -113,12 +133,12 @@ export const domainCheckSchema = z
   .openapi("DomainCheck", { description: "One go-live check of a domain." });
 
 const domainSummaryShape = {
-    name: z.string().openapi({ description: "The hostname (A-label form)." }),
-    cname: z.string().openapi({ description: "The CNAME target: `<hostname>.<EDGE_CNAME_SUFFIX>`." }),
-    name_unicode: z.string(),
-    is_apex: z.boolean(),
-    status: domainStatusSchema,
-    last_checked_at: isoTime.nullable(),
+  name: z.string().openapi({ description: "The hostname (A-label form)." }),
+  cname: z.string().openapi({ description: "The CNAME target: `<hostname>.<EDGE_CNAME_SUFFIX>`." }),
+  name_unicode: z.string(),
+  is_apex: z.boolean(),
+  status: domainStatusSchema,
+  last_checked_at: isoTime.nullable(),
 };
 
 export const domainSummarySchema = z.strictObject(domainSummaryShape).openapi("DomainSummary");
@@ -132,7 +152,9 @@ export const domainDetailSchema = z
     records: z.array(expectedRecordSchema).openapi({ description: "The records to create." }),
     alternative_records: z.array(expectedRecordSchema),
     // A union, not `.nullable()`: that would turn the DomainCheck component itself nullable (zod-to-openapi).
-    last_check: z.union([domainCheckSchema, z.null()]).openapi({ description: "The latest check with what it found; null when never checked." }),
+    last_check: z
+      .union([domainCheckSchema, z.null()])
+      .openapi({ description: "The latest check with what it found; null when never checked." }),
   })
   .openapi("DomainDetail");
 
@@ -143,7 +165,12 @@ export const environmentSummarySchema = z
     environment_name: z.string(),
     domains: z.array(domainSummarySchema),
     status: z
-      .strictObject({ status: domainStatusSchema.or(z.literal("none")), label: z.string(), live: z.number().int(), total: z.number().int() })
+      .strictObject({
+        status: domainStatusSchema.or(z.literal("none")),
+        label: z.string(),
+        live: z.number().int(),
+        total: z.number().int(),
+      })
       .openapi({ description: "Go-live summary (SPEC §3.4): Live, Partly live (n/m), the most urgent status, or No domains." }),
     created_at: isoTime,
   })
@@ -181,9 +208,7 @@ export const accountUserActionResultSchema = z
   .strictObject({
     success: z.boolean(),
     message: z.string(),
-    invitation: z
-      .strictObject({ id, email: z.string(), role: roleSchema, expires_at: isoTime, mailed: z.boolean() })
-      .optional(),
+    invitation: z.strictObject({ id, email: z.string(), role: roleSchema, expires_at: isoTime, mailed: z.boolean() }).optional(),
   })
   .openapi("AccountUserActionResult");
 
@@ -191,9 +216,9 @@ export const accountUserUpdateResultSchema = z
   .strictObject({ success: z.boolean(), message: z.string(), user: accountUserSchema })
   .openapi("AccountUserUpdateResult");
 
-export const environmentConfigurationSchema = z
-  .record(z.string(), z.unknown())
-  .openapi("EnvironmentConfiguration", { description: "The environment's `section.config.json` (SPEC §5) at its branch head; the commit is the `ETag`." });
+export const environmentConfigurationSchema = z.record(z.string(), z.unknown()).openapi("EnvironmentConfiguration", {
+  description: "The environment's `section.config.json` (SPEC §5) at its branch head; the commit is the `ETag`.",
+});
 
 export const patchOperationSchema = z
   .strictObject({
@@ -204,8 +229,14 @@ export const patchOperationSchema = z
   })
   .openapi("RFC6902Operation");
 
-export const patchRequestSchema = z.array(patchOperationSchema).max(200).openapi("PatchRequest", { description: "A JSON Patch document (RFC 6902); `[]` changes nothing." });
+export const patchRequestSchema = z
+  .array(patchOperationSchema)
+  .max(200)
+  .openapi("PatchRequest", { description: "A JSON Patch document (RFC 6902); `[]` changes nothing." });
 
 export const promoteResultSchema = z
-  .strictObject({ commit: z.string().openapi({ description: "The merge commit now at the head of Production." }), environment: environmentSummarySchema })
+  .strictObject({
+    commit: z.string().openapi({ description: "The merge commit now at the head of Production." }),
+    environment: environmentSummarySchema,
+  })
   .openapi("PromoteResult");

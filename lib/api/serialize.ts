@@ -37,7 +37,11 @@ const iso = (d: Date) => d.toISOString();
  * An account as the token's user sees it (their role); `blocked` when it requires two-factor authentication and
  * they have not turned it on (SPEC §3.2; the same rule as lib/auth/access `lookupAccount`).
  */
-export function toAccount(account: Pick<AccountRow, "id" | "name" | "requireTwoFactor" | "createdAt">, role: Role, blocked: boolean): z.infer<typeof accountSchema> {
+export function toAccount(
+  account: Pick<AccountRow, "id" | "name" | "requireTwoFactor" | "createdAt">,
+  role: Role,
+  blocked: boolean,
+): z.infer<typeof accountSchema> {
   return {
     id: account.id,
     href: hrefs.account(account.id),
@@ -61,7 +65,8 @@ function productionDomains(applicationIds: number[]): Map<number, { hostname: st
     .where(and(inArray(domains.applicationId, applicationIds), eq(environments.name, "Production")))
     .orderBy(asc(domains.id))
     .all();
-  for (const r of rows) out.set(r.applicationId, [...(out.get(r.applicationId) ?? []), { hostname: r.hostname, status: r.status as DomainStatus }]);
+  for (const r of rows)
+    out.set(r.applicationId, [...(out.get(r.applicationId) ?? []), { hostname: r.hostname, status: r.status as DomainStatus }]);
   return out;
 }
 
@@ -129,7 +134,13 @@ export function toCheck(check: CheckRow): z.infer<typeof domainCheckSchema> {
     outcome: check.outcome as DomainStatus,
     status: check.status as DomainStatus,
     reason: check.reason,
-    found: { chain: records.chain ?? [], a: records.a ?? [], aaaa: records.aaaa ?? [], txt: records.txt ?? [], explanation: records.explanation ?? "" },
+    found: {
+      chain: records.chain ?? [],
+      a: records.a ?? [],
+      aaaa: records.aaaa ?? [],
+      txt: records.txt ?? [],
+      explanation: records.explanation ?? "",
+    },
     resolver: check.resolver,
     duration_ms: check.durationMs,
     error_code: check.errorCode,
@@ -140,7 +151,13 @@ export function toCheck(check: CheckRow): z.infer<typeof domainCheckSchema> {
 export function toDomainDetail(domain: DomainRow): z.infer<typeof domainDetailSchema> {
   const db = getDb();
   const env = db.select({ name: environments.name }).from(environments).where(eq(environments.id, domain.environmentId)).get();
-  const last = db.select().from(dnsChecks).where(eq(dnsChecks.domainId, domain.id)).orderBy(desc(dnsChecks.checkedAt), desc(dnsChecks.id)).limit(1).get();
+  const last = db
+    .select()
+    .from(dnsChecks)
+    .where(eq(dnsChecks.domainId, domain.id))
+    .orderBy(desc(dnsChecks.checkedAt), desc(dnsChecks.id))
+    .limit(1)
+    .get();
   const expected = expectedRecords(domain);
   return {
     ...toDomainSummary(domain),

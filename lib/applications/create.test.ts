@@ -19,7 +19,10 @@ function counts(): Counts {
   const db = getDb();
   const out = {} as Counts;
   for (const [name, table] of Object.entries(TABLES)) {
-    out[name as keyof Counts] = db.select({ n: sql<number>`count(*)` }).from(table).get()!.n;
+    out[name as keyof Counts] = db
+      .select({ n: sql<number>`count(*)` })
+      .from(table)
+      .get()!.n;
   }
   return out;
 }
@@ -279,7 +282,12 @@ describe("createApplication", () => {
     getDb().update(accounts).set({ requireTwoFactor: true }).where(eq(accounts.id, acme.id)).run();
     const before = counts();
     const result = await createApplication(input({ actor: { id: dev.id, email: dev.email }, account: { id: acme.id } }));
-    expect(result).toMatchObject({ ok: false, code: "two_factor_required", field: "account", message: expect.stringMatching(/^This account requires two-factor authentication/) });
+    expect(result).toMatchObject({
+      ok: false,
+      code: "two_factor_required",
+      field: "account",
+      message: expect.stringMatching(/^This account requires two-factor authentication/),
+    });
     expect(counts()).toEqual(before);
     expect(repositoryFolders()).toEqual([]);
   });

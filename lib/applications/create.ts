@@ -83,13 +83,15 @@ function isHostnameConflict(err: unknown): boolean {
 }
 
 /** Why the user cannot create in the account (`notFound`: not owner/admin/developer; `twoFactorRequired`), or null. */
-function cannotCreateIn(accountId: number, userId: number, db: Pick<ReturnType<typeof getDb>, "select">): typeof notFound | typeof twoFactorRequired | null {
+function cannotCreateIn(
+  accountId: number,
+  userId: number,
+  db: Pick<ReturnType<typeof getDb>, "select">,
+): typeof notFound | typeof twoFactorRequired | null {
   const row = db
     .select({ id: memberships.id })
     .from(memberships)
-    .where(
-      and(eq(memberships.accountId, accountId), eq(memberships.userId, userId), inArray(memberships.role, CREATOR_ROLES)),
-    )
+    .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId), inArray(memberships.role, CREATOR_ROLES)))
     .get();
   // A member without two-factor authentication cannot create in an account that requires it (SPEC §3.2).
   if (!row) return notFound;
@@ -193,7 +195,11 @@ function writeRows(
     // row of this transaction (a new account included) and becomes `hostname_taken` in createApplication.
 
     if (!account) {
-      account = tx.insert(accounts).values({ name: target.newName ?? "" }).returning().get();
+      account = tx
+        .insert(accounts)
+        .values({ name: target.newName ?? "" })
+        .returning()
+        .get();
       tx.insert(memberships).values({ userId: input.actor.id, accountId: account.id, role: "owner" }).run();
       recordAudit(tx, {
         accountId: account.id,
@@ -236,13 +242,13 @@ function writeRows(
       targetId: application.id,
       targetLabel: application.name,
       data: {
-          hostname: hostname.hostname,
-          environment: PRODUCTION_BRANCH,
-          domainId: domain.id,
-          stackId: input.stackId,
-          origin: input.origin,
-          ownershipRequired: input.ownershipRequired,
-        },
+        hostname: hostname.hostname,
+        environment: PRODUCTION_BRANCH,
+        domainId: domain.id,
+        stackId: input.stackId,
+        origin: input.origin,
+        ownershipRequired: input.ownershipRequired,
+      },
     });
     return { ok: true, application, environment, domain, account };
   });

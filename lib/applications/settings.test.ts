@@ -22,8 +22,14 @@ describe("application settings (temp SQLite, real repository)", () => {
     const db = getDb();
     const account = db.insert(accounts).values({ name: "Acme" }).returning().get();
     const [o, d] = ["owner", "developer"].map((role) => {
-      const user = db.insert(users).values({ email: `${role}@example.com`, name: role, passwordHash: "x" }).returning().get();
-      db.insert(memberships).values({ userId: user.id, accountId: account.id, role: role as "owner" }).run();
+      const user = db
+        .insert(users)
+        .values({ email: `${role}@example.com`, name: role, passwordHash: "x" })
+        .returning()
+        .get();
+      db.insert(memberships)
+        .values({ userId: user.id, accountId: account.id, role: role as "owner" })
+        .run();
       return { id: user.id, name: role, email: `${role}@example.com` };
     });
     owner = o;
@@ -41,24 +47,43 @@ describe("application settings (temp SQLite, real repository)", () => {
   });
   afterEach(() => temp.cleanup());
 
-  const audit = () => getDb().select().from(auditEvents).where(eq(auditEvents.accountId, app.accountId)).all().map((e) => e.action);
+  const audit = () =>
+    getDb()
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.accountId, app.accountId))
+      .all()
+      .map((e) => e.action);
 
   it("renames for owners, refuses developers and empty names", () => {
     expect(renameApplication({ applicationId: app.id, actor: developer, name: "Shop" })).toMatchObject({ ok: false, code: "forbidden" });
     expect(renameApplication({ applicationId: app.id, actor: owner, name: "   " })).toMatchObject({ ok: false, field: "name" });
-    expect(renameApplication({ applicationId: app.id, actor: owner, name: "  Shop  " })).toMatchObject({ ok: true, application: { name: "Shop" } });
+    expect(renameApplication({ applicationId: app.id, actor: owner, name: "  Shop  " })).toMatchObject({
+      ok: true,
+      application: { name: "Shop" },
+    });
     expect(audit()).toContain("application.rename");
   });
 
   it("deletes after the typed name: rows gone, hostname free, repository archived", () => {
     const repo = repositoryPath(app);
-    expect(deleteApplication({ applicationId: app.id, actor: developer, confirmation: app.name })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(deleteApplication({ applicationId: app.id, actor: owner, confirmation: "nope" })).toMatchObject({ ok: false, field: "confirmation" });
+    expect(deleteApplication({ applicationId: app.id, actor: developer, confirmation: app.name })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
+    expect(deleteApplication({ applicationId: app.id, actor: owner, confirmation: "nope" })).toMatchObject({
+      ok: false,
+      field: "confirmation",
+    });
     expect(fs.existsSync(repo)).toBe(true);
 
     const now = new Date("2026-11-30T12:34:56.789Z");
     const result = deleteApplication({ applicationId: app.id, actor: owner, confirmation: app.name, now });
-    expect(result).toMatchObject({ ok: true, freedHostnames: ["www.example.com"], archivedAs: `${app.repoDir.replace(/\.git$/, "")}-20261130T123456Z.git` });
+    expect(result).toMatchObject({
+      ok: true,
+      freedHostnames: ["www.example.com"],
+      archivedAs: `${app.repoDir.replace(/\.git$/, "")}-20261130T123456Z.git`,
+    });
     expect(fs.existsSync(repo)).toBe(false);
     expect(fs.readdirSync(archiveDir())).toEqual([`${app.repoDir.replace(/\.git$/, "")}-20261130T123456Z.git`]);
     expect(getDb().select().from(applications).all()).toEqual([]);
@@ -80,7 +105,13 @@ describe("application settings (temp SQLite, real repository)", () => {
     ).toThrow("disk full");
     expect(fs.existsSync(repo)).toBe(true);
     expect(fs.readdirSync(archiveDir())).toEqual([]);
-    expect(getDb().select().from(domains).all().map((d) => d.hostname)).toEqual(["www.example.com"]);
+    expect(
+      getDb()
+        .select()
+        .from(domains)
+        .all()
+        .map((d) => d.hostname),
+    ).toEqual(["www.example.com"]);
   });
 });
 

@@ -62,7 +62,10 @@ export function renameApplication(params: { applicationId: number; actor: Actor;
 
 /** `YYYYMMDDTHHMMSSZ` of a time (no `:`, safe in folder names). */
 function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }
 
 /** Test seams: `rename` moves a folder (default `fs.renameSync`); `afterDelete` runs in the transaction before commit. */
@@ -89,7 +92,12 @@ export function deleteApplication(
     return { ok: false, code: "forbidden", message: "Only owners and admins can delete the application." };
   }
   if (params.confirmation.trim() !== app.name) {
-    return { ok: false, code: "invalid", field: "confirmation", message: `Type the application name exactly as shown (${app.name}) to confirm.` };
+    return {
+      ok: false,
+      code: "invalid",
+      field: "confirmation",
+      message: `Type the application name exactly as shown (${app.name}) to confirm.`,
+    };
   }
 
   const from = repositoryPath(app);
@@ -112,8 +120,14 @@ export function deleteApplication(
     }
     result = writeTransaction((tx): ApplicationSettingsResult => {
       const row = tx.select().from(applications).where(eq(applications.id, app.id)).get();
-      if (!row || !actorMay(tx, row.accountId, params.actor, "application.delete")) return { ok: false, code: "not_found", message: NOT_FOUND };
-      const freed = tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.applicationId, row.id)).all().map((d) => d.hostname);
+      if (!row || !actorMay(tx, row.accountId, params.actor, "application.delete"))
+        return { ok: false, code: "not_found", message: NOT_FOUND };
+      const freed = tx
+        .select({ hostname: domains.hostname })
+        .from(domains)
+        .where(eq(domains.applicationId, row.id))
+        .all()
+        .map((d) => d.hostname);
       tx.delete(applications).where(eq(applications.id, row.id)).run();
       recordAudit(tx, {
         accountId: row.accountId,
@@ -151,7 +165,13 @@ export function recoverInterruptedApplicationDeletions(): string[] {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
-  const referenced = new Set(getDb().select({ repoDir: applications.repoDir }).from(applications).all().map((r) => r.repoDir));
+  const referenced = new Set(
+    getDb()
+      .select({ repoDir: applications.repoDir })
+      .from(applications)
+      .all()
+      .map((r) => r.repoDir),
+  );
   const restored: string[] = [];
   for (const name of names.sort().reverse()) {
     const match = ARCHIVED_NAME.exec(name);

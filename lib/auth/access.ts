@@ -96,7 +96,12 @@ export async function requireAccount(accountId: number, permission: Permission =
  * For pages: an application and the access to its account. The account is derived from the application row;
  * the `accountId` of the URL must match it (else 404), so another account's ids never resolve.
  */
-export async function requireApplication(accountId: number, applicationId: number, permission: Permission = "account.read", what = "do this") {
+export async function requireApplication(
+  accountId: number,
+  applicationId: number,
+  permission: Permission = "account.read",
+  what = "do this",
+) {
   const user = await requireUser();
   const application = getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
   if (!application || application.accountId !== accountId) notFound();

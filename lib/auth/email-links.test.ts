@@ -67,7 +67,13 @@ describe("email links (verification and password reset)", () => {
   it("verifies once; a second use, an expired or an unknown link each say why", async () => {
     const user = await newUser();
     await sendVerificationMail(user);
-    const token = tokenOf(smtp.mails(user.email).at(-1)?.text.match(/\S+\/verify-email\/\S+/)?.[0], "/verify-email/");
+    const token = tokenOf(
+      smtp
+        .mails(user.email)
+        .at(-1)
+        ?.text.match(/\S+\/verify-email\/\S+/)?.[0],
+      "/verify-email/",
+    );
     expect(getUserById({ id: user.id })?.emailVerifiedAt).toBeNull();
 
     const first = verifyEmail(token);
@@ -80,7 +86,13 @@ describe("email links (verification and password reset)", () => {
 
     const later = await newUser();
     await sendVerificationMail(later);
-    const laterToken = tokenOf(smtp.mails(later.email).at(-1)?.text.match(/\S+\/verify-email\/\S+/)?.[0], "/verify-email/");
+    const laterToken = tokenOf(
+      smtp
+        .mails(later.email)
+        .at(-1)
+        ?.text.match(/\S+\/verify-email\/\S+/)?.[0],
+      "/verify-email/",
+    );
     expect(verifyEmail(laterToken, new Date(Date.now() + 25 * 3600_000)).status).toBe("expired");
     expect(getUserById({ id: later.id })?.emailVerifiedAt).toBeNull();
   });
@@ -88,8 +100,18 @@ describe("email links (verification and password reset)", () => {
   it("does not verify an address the user no longer has", async () => {
     const user = await newUser();
     await sendVerificationMail(user);
-    const token = tokenOf(smtp.mails(user.email).at(-1)?.text.match(/\S+\/verify-email\/\S+/)?.[0], "/verify-email/");
-    getDb().update(users).set({ email: `changed.${user.email}` }).where(eq(users.id, user.id)).run();
+    const token = tokenOf(
+      smtp
+        .mails(user.email)
+        .at(-1)
+        ?.text.match(/\S+\/verify-email\/\S+/)?.[0],
+      "/verify-email/",
+    );
+    getDb()
+      .update(users)
+      .set({ email: `changed.${user.email}` })
+      .where(eq(users.id, user.id))
+      .run();
     expect(verifyEmail(token).status).toBe("email-changed");
     expect(getUserById({ id: user.id })?.emailVerifiedAt).toBeNull();
   });
@@ -120,10 +142,16 @@ describe("email links (verification and password reset)", () => {
     const token = tokenOf(mail?.link, "/reset-password/");
     expect(checkResetToken(olderToken).status).toBe("unknown"); // replaced by the newer request
     expect(checkResetToken(token).status).toBe("valid");
-    const row = getDb().select().from(emailTokens).where(eq(emailTokens.tokenHash, hashToken(token))).get();
+    const row = getDb()
+      .select()
+      .from(emailTokens)
+      .where(eq(emailTokens.tokenHash, hashToken(token)))
+      .get();
     expect((row!.expiresAt.getTime() - row!.createdAt.getTime()) / 60_000).toBeCloseTo(60, 0);
 
-    expect((await resetPassword({ token, password: "brand new password", now: new Date(Date.now() + 61 * 60_000) })).status).toBe("expired");
+    expect((await resetPassword({ token, password: "brand new password", now: new Date(Date.now() + 61 * 60_000) })).status).toBe(
+      "expired",
+    );
     expect((await resetPassword({ token, password: "brand new password" })).status).toBe("valid");
     const after = getUserById({ id: user.id })!;
     expect(after.sessionVersion).toBe(user.sessionVersion + 1);
@@ -139,7 +167,13 @@ describe("email links (verification and password reset)", () => {
   it("a verification token is not a reset token", async () => {
     const user = await newUser();
     await sendVerificationMail(user);
-    const token = tokenOf(smtp.mails(user.email).at(-1)?.text.match(/\S+\/verify-email\/\S+/)?.[0], "/verify-email/");
+    const token = tokenOf(
+      smtp
+        .mails(user.email)
+        .at(-1)
+        ?.text.match(/\S+\/verify-email\/\S+/)?.[0],
+      "/verify-email/",
+    );
     expect(checkResetToken(token).status).toBe("unknown");
     expect((await resetPassword({ token, password: "sneaky password" })).status).toBe("unknown");
   });

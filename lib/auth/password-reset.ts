@@ -39,7 +39,12 @@ export function checkResetToken(token: string, now = new Date()): EmailTokenChec
  * token, stores the hash, bumps `sessionVersion`, revokes every session and records `password.reset`. `password` must already be validated (8–256 characters).
  * Returns `valid` when the password changed, otherwise why the token was refused.
  */
-export async function resetPassword(params: { token: string; password: string; now?: Date; request?: RequestInfo }): Promise<EmailTokenCheck> {
+export async function resetPassword(params: {
+  token: string;
+  password: string;
+  now?: Date;
+  request?: RequestInfo;
+}): Promise<EmailTokenCheck> {
   const before = checkResetToken(params.token, params.now);
   if (before.status !== "valid") return before;
   const passwordHash = await hashPassword(params.password);

@@ -17,11 +17,18 @@ import {
 } from "./sessions";
 
 const CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
-const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+const IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const req = (ip: string, userAgent = CHROME) => ({ ip, userAgent });
 
 const kinds = (userId: number) =>
-  getDb().select({ kind: securityEvents.kind }).from(securityEvents).where(eq(securityEvents.userId, userId)).orderBy(securityEvents.id).all().map((r) => r.kind);
+  getDb()
+    .select({ kind: securityEvents.kind })
+    .from(securityEvents)
+    .where(eq(securityEvents.userId, userId))
+    .orderBy(securityEvents.id)
+    .all()
+    .map((r) => r.kind);
 const version = (userId: number) => getDb().select().from(users).where(eq(users.id, userId)).get()!.sessionVersion;
 
 describe("user sessions", () => {
@@ -117,7 +124,12 @@ describe("user sessions", () => {
 
   it("a password reset revokes every session and logs password.reset", () => {
     const key = startUserSession({ userId: bob, request: req("203.0.113.1") });
-    const token = createEmailToken({ userId: bob, kind: "reset-password", email: "bob@example.com", expiresAt: new Date(Date.now() + 60_000) });
+    const token = createEmailToken({
+      userId: bob,
+      kind: "reset-password",
+      email: "bob@example.com",
+      expiresAt: new Date(Date.now() + 60_000),
+    });
     const before = version(bob);
     expect(redeemResetPasswordToken({ token, passwordHash: "y", request: req("203.0.113.5") }).status).toBe("valid");
     expect(version(bob)).toBe(before + 1);

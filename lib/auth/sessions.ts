@@ -29,7 +29,14 @@ export function startUserSession(params: { userId: number; request: RequestInfo;
   const at = params.now ?? new Date();
   writeTransaction((tx) => {
     tx.insert(userSessions)
-      .values({ userId: params.userId, sessionKey, userAgent: params.request.userAgent?.slice(0, 512) ?? null, ip: params.request.ip, createdAt: at, lastSeenAt: at })
+      .values({
+        userId: params.userId,
+        sessionKey,
+        userAgent: params.request.userAgent?.slice(0, 512) ?? null,
+        ip: params.request.ip,
+        createdAt: at,
+        lastSeenAt: at,
+      })
       .run();
     recordSecurityEvent(tx, { userId: params.userId, kind: "signin.success", ...params.request, data: params.data, at });
   });
@@ -41,7 +48,12 @@ export function startUserSession(params: { userId: number; request: RequestInfo;
  * when the stored time is older than `LAST_SEEN_RESOLUTION_MS` — one conditional UPDATE, so busy pages do not write
  * on every request.
  */
-export function checkUserSession(params: { userId: number; sessionKey: string | null | undefined; ip?: string | null; now?: Date }): boolean {
+export function checkUserSession(params: {
+  userId: number;
+  sessionKey: string | null | undefined;
+  ip?: string | null;
+  now?: Date;
+}): boolean {
   if (!params.sessionKey || params.sessionKey.length > 100) return false;
   const now = params.now ?? new Date();
   const db = getDb();
@@ -81,7 +93,12 @@ export function listActiveSessions(params: { userId: number; now?: Date }): User
  * Revokes one of the user's own sessions by id (`session.revoke` in the security log, with the device). Another
  * user's session id, an unknown id or an already revoked session is `not-found`.
  */
-export function revokeUserSession(params: { userId: number; sessionId: number; request: RequestInfo; now?: Date }): { ok: true } | { ok: false; reason: "not-found" } {
+export function revokeUserSession(params: {
+  userId: number;
+  sessionId: number;
+  request: RequestInfo;
+  now?: Date;
+}): { ok: true } | { ok: false; reason: "not-found" } {
   const now = params.now ?? new Date();
   return writeTransaction((tx) => {
     const row = tx
@@ -126,7 +143,9 @@ export function endSessionsInTx(
     ? tx
         .select()
         .from(userSessions)
-        .where(and(eq(userSessions.userId, params.userId), eq(userSessions.sessionKey, params.keepSessionKey), isNull(userSessions.revokedAt)))
+        .where(
+          and(eq(userSessions.userId, params.userId), eq(userSessions.sessionKey, params.keepSessionKey), isNull(userSessions.revokedAt)),
+        )
         .get()
     : undefined;
   const ended = tx
@@ -138,7 +157,14 @@ export function endSessionsInTx(
   if (kept) {
     keptSessionKey = newSessionKey();
     tx.insert(userSessions)
-      .values({ userId: params.userId, sessionKey: keptSessionKey, userAgent: kept.userAgent, ip: kept.ip, createdAt: kept.createdAt, lastSeenAt: params.now })
+      .values({
+        userId: params.userId,
+        sessionKey: keptSessionKey,
+        userAgent: kept.userAgent,
+        ip: kept.ip,
+        createdAt: kept.createdAt,
+        lastSeenAt: params.now,
+      })
       .run();
   }
   return { sessionVersion: user?.sessionVersion ?? 0, revoked: kept ? ended - 1 : ended, keptSessionKey };
@@ -149,16 +175,21 @@ export function endSessionsInTx(
  * transaction (`session.revoke-all`, with the count). The browser holding `keepSessionKey` stays signed in once its
  * token carries the returned `keptSessionKey` (`unstable_update({ sk })`, see the `jwt` callback in lib/auth/auth.ts).
  */
-export function signOutEverywhere(params: {
-  userId: number;
-  keepSessionKey: string | null;
-  request: RequestInfo;
-  now?: Date;
-}): { sessionVersion: number; revoked: number; keptSessionKey: string | null } {
+export function signOutEverywhere(params: { userId: number; keepSessionKey: string | null; request: RequestInfo; now?: Date }): {
+  sessionVersion: number;
+  revoked: number;
+  keptSessionKey: string | null;
+} {
   const now = params.now ?? new Date();
   return writeTransaction((tx) => {
     const result = endSessionsInTx(tx, { userId: params.userId, keepSessionKey: params.keepSessionKey, now });
-    recordSecurityEvent(tx, { userId: params.userId, kind: "session.revoke-all", ...params.request, data: { revoked: result.revoked }, at: now });
+    recordSecurityEvent(tx, {
+      userId: params.userId,
+      kind: "session.revoke-all",
+      ...params.request,
+      data: { revoked: result.revoked },
+      at: now,
+    });
     return result;
   });
 }

@@ -30,7 +30,11 @@ export class TwoFactorRefused extends CredentialsSignin {
  * recovery code) is accepted by lib/two-factor `verifySignInCode` (rate-limited, logged). Throws `TwoFactorRequired`
  * without a code and `TwoFactorRefused` for a refused one, so a right password alone never signs in.
  */
-export async function requireSecondFactor(user: { id: number; email: string; totpEnabledAt: Date | null }, code: string | undefined, headers: HeaderSource): Promise<void> {
+export async function requireSecondFactor(
+  user: { id: number; email: string; totpEnabledAt: Date | null },
+  code: string | undefined,
+  headers: HeaderSource,
+): Promise<void> {
   if (!user.totpEnabledAt) return;
   if (!code?.trim()) throw new TwoFactorRequired();
   const result = await verifySignInCode({ user, code, context: requestInfo(headers) });

@@ -12,7 +12,16 @@ afterEach(() => {
 
 describe("settings", () => {
   it("has the embedded defaults of SPEC §6", () => {
-    for (const key of ["DATA_DIR", "APP_URL", "EDGE_CNAME_SUFFIX", "EDGE_IPV4", "EDGE_IPV6", "DNS_SERVERS", "INVITE_TTL_HOURS", "ALLOW_PRIVATE_ORIGINS"]) {
+    for (const key of [
+      "DATA_DIR",
+      "APP_URL",
+      "EDGE_CNAME_SUFFIX",
+      "EDGE_IPV4",
+      "EDGE_IPV6",
+      "DNS_SERVERS",
+      "INVITE_TTL_HOURS",
+      "ALLOW_PRIVATE_ORIGINS",
+    ]) {
       delete process.env[key];
     }
     resetSettings();

@@ -65,7 +65,8 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1 (got ${JSON.stringify(raw)}).`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number of at least 1 (got ${JSON.stringify(raw)}).`);
   return value;
 }
 
@@ -94,14 +95,28 @@ function read(env: NodeJS.ProcessEnv): Settings {
     smtpUrl: env.SMTP_URL || null,
     mailFrom: env.MAIL_FROM || "Edge Console <no-reply@localhost>",
     dnsServers: list(env.DNS_SERVERS),
-    edgeCnameSuffix: (env.EDGE_CNAME_SUFFIX || "edge.localhost").trim().toLowerCase().replace(/^\.+|\.+$/g, ""),
+    edgeCnameSuffix: (env.EDGE_CNAME_SUFFIX || "edge.localhost")
+      .trim()
+      .toLowerCase()
+      .replace(/^\.+|\.+$/g, ""),
     edgeIpv4: z.array(ipv4, { message: "EDGE_IPV4" }).parse(list(env.EDGE_IPV4 ?? "192.0.2.10")),
     edgeIpv6: z.array(ipv6, { message: "EDGE_IPV6" }).parse(list(env.EDGE_IPV6).map((a) => a.toLowerCase())),
     operatorEmails: list(env.OPERATOR_EMAILS).map((e) => e.toLowerCase()),
-    inviteTtlHours: z.coerce.number().positive().parse(env.INVITE_TTL_HOURS || 48),
+    inviteTtlHours: z.coerce
+      .number()
+      .positive()
+      .parse(env.INVITE_TTL_HOURS || 48),
     allowPrivateOrigins: (env.ALLOW_PRIVATE_ORIGINS || "false").toLowerCase() === "true",
-    dnsTimeoutMs: z.coerce.number().int().positive().parse(env.DNS_TIMEOUT_MS || 2000),
-    dnsTries: z.coerce.number().int().positive().parse(env.DNS_TRIES || 2),
+    dnsTimeoutMs: z.coerce
+      .number()
+      .int()
+      .positive()
+      .parse(env.DNS_TIMEOUT_MS || 2000),
+    dnsTries: z.coerce
+      .number()
+      .int()
+      .positive()
+      .parse(env.DNS_TRIES || 2),
     checkIntervalSeconds: positiveInt(env, "CHECK_INTERVAL_SECONDS", 30),
     rateLimits: readRateLimits(env),
     apiRateLimit: {

@@ -29,10 +29,15 @@ function obs(partial: Partial<Observation>): Observation {
 
 describe("classify", () => {
   it("is live when the chain reaches the CNAME target, compared case-insensitively without trailing dot", () => {
-    expect(classify(obs({ chain: ["www.x.test.edge.localhost"], end: "stopped" }), sub)).toMatchObject({ outcome: "live", reason: "cname-target" });
+    expect(classify(obs({ chain: ["www.x.test.edge.localhost"], end: "stopped" }), sub)).toMatchObject({
+      outcome: "live",
+      reason: "cname-target",
+    });
     expect(classify(obs({ chain: ["WWW.X.TEST.EDGE.LOCALHOST."], end: "stopped" }), sub).outcome).toBe("live");
     expect(classify(obs({ chain: ["a.net", "www.x.test.edge.localhost"], end: "dangling" }), sub).outcome).toBe("live");
-    expect(classify(obs({ chain: ["www.x.test.edge.localhost"] }), { ...sub, cnameTarget: "WWW.X.TEST.EDGE.LOCALHOST." }).outcome).toBe("live");
+    expect(classify(obs({ chain: ["www.x.test.edge.localhost"] }), { ...sub, cnameTarget: "WWW.X.TEST.EDGE.LOCALHOST." }).outcome).toBe(
+      "live",
+    );
   });
 
   it("is live on edge addresses only: at least one A, every A in EDGE_IPV4, no AAAA outside EDGE_IPV6", () => {
@@ -60,7 +65,11 @@ describe("classify", () => {
 
   it("asks to remove a foreign A next to edge ones, or to replace foreign-only A records", () => {
     const mixed = classify(obs({ a: ["192.0.2.10", "203.0.113.5"] }), apex);
-    expect(mixed).toMatchObject({ outcome: "misconfigured", reason: "foreign-a", explanation: "remove the A record 203.0.113.5 from x.test." });
+    expect(mixed).toMatchObject({
+      outcome: "misconfigured",
+      reason: "foreign-a",
+      explanation: "remove the A record 203.0.113.5 from x.test.",
+    });
     const foreign = classify(obs({ a: ["203.0.113.5", "203.0.113.6"] }), apex);
     expect(foreign.explanation).toMatch(/^replace the A records 203.0.113.5 and 203.0.113.6 of x.test with A records for 192.0.2.10/);
     const subForeign = classify(obs({ a: ["203.0.113.5"] }), sub);
@@ -69,7 +78,11 @@ describe("classify", () => {
 
   it("asks to remove an AAAA outside EDGE_IPV6", () => {
     const c = classify(obs({ a: ["192.0.2.10"], aaaa: ["2001:db8::1"] }), apex);
-    expect(c).toMatchObject({ outcome: "misconfigured", reason: "foreign-aaaa", explanation: "remove the AAAA record 2001:db8::1 from x.test." });
+    expect(c).toMatchObject({
+      outcome: "misconfigured",
+      reason: "foreign-aaaa",
+      explanation: "remove the AAAA record 2001:db8::1 from x.test.",
+    });
     const none = classify(obs({ a: ["192.0.2.10"], aaaa: ["2001:db8::1"] }), { ...apex, edgeIpv6: [] });
     expect(none.reason).toBe("foreign-aaaa");
   });

@@ -135,14 +135,16 @@ export function classify(o: Observation, e: Expected): Classification {
       : { outcome: "live", reason: "edge-a", explanation: `${host} resolves only to the edge's addresses; nothing to change.` };
   }
 
-  const pointTo = e.isApex
-    ? `an apex cannot hold a CNAME: replace it with ${recordsToCreate(e, target)}`
-    : `point it to ${target}`;
+  const pointTo = e.isApex ? `an apex cannot hold a CNAME: replace it with ${recordsToCreate(e, target)}` : `point it to ${target}`;
   switch (o.end) {
     case "error":
       return transient(errorReason(o.errorCode), o.errorName ?? host);
     case "nxdomain":
-      return { outcome: "nxdomain", reason: "nxdomain", explanation: `${host} does not exist in DNS: create ${recordsToCreate(e, target)}.` };
+      return {
+        outcome: "nxdomain",
+        reason: "nxdomain",
+        explanation: `${host} does not exist in DNS: create ${recordsToCreate(e, target)}.`,
+      };
     case "dangling":
       return {
         outcome: "misconfigured",

@@ -5,7 +5,16 @@ import { accounts, applications, auditEvents, dnsChecks, domains, environments }
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { setTestEnv } from "@/lib/testing/env";
-import { canVerifyNow, checkDomain, checkDomains, nextCheckDelayMs, observe, resolvesToEdge, statusAfter, type CheckRecords } from "./go-live";
+import {
+  canVerifyNow,
+  checkDomain,
+  checkDomains,
+  nextCheckDelayMs,
+  observe,
+  resolvesToEdge,
+  statusAfter,
+  type CheckRecords,
+} from "./go-live";
 import { createResolver, type Resolver } from "./resolver";
 
 // The go-live check end to end: node's resolver over UDP to a DNS server on 127.0.0.1, a temporary SQLite file.
@@ -67,7 +76,8 @@ function addDomain(label: string, opts: { isApex?: boolean; ownershipRequired?: 
 const target = (hostname: string) => `${hostname}.edge.localhost`;
 const domainRow = (id: number) => getDb().select().from(domains).where(eq(domains.id, id)).get()!;
 const checksOf = (id: number) => getDb().select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id)).all();
-const auditOf = (hostname: string) => getDb().select().from(auditEvents).where(eq(auditEvents.targetLabel, hostname)).orderBy(asc(auditEvents.id)).all();
+const auditOf = (hostname: string) =>
+  getDb().select().from(auditEvents).where(eq(auditEvents.targetLabel, hostname)).orderBy(asc(auditEvents.id)).all();
 
 async function check(id: number, now = new Date()) {
   const result = await checkDomain(id, { resolver, now });
@@ -82,7 +92,13 @@ describe("checkDomain", () => {
     const now = new Date("2030-01-01T00:00:00Z");
     const r = await check(d.id, now);
     expect(r).toMatchObject({ status: "live", previousStatus: "pending", changed: true });
-    expect(r.check).toMatchObject({ outcome: "live", status: "live", reason: "cname-target", resolver: dnsServer.address, errorCode: null });
+    expect(r.check).toMatchObject({
+      outcome: "live",
+      status: "live",
+      reason: "cname-target",
+      resolver: dnsServer.address,
+      errorCode: null,
+    });
     expect((r.check.records as CheckRecords).chain).toEqual([target(d.hostname)]);
     const row = domainRow(d.id);
     expect(row).toMatchObject({ status: "live", flagged: false, failureStreak: 0, leaseUntil: null });
@@ -136,7 +152,10 @@ describe("checkDomain", () => {
 
   it("is misconfigured for an apex with one foreign A record", async () => {
     const d = addDomain("apex-foreign", { isApex: true });
-    dnsServer.set(d.hostname, [{ type: "A", value: "192.0.2.10" }, { type: "A", value: "203.0.113.5" }]);
+    dnsServer.set(d.hostname, [
+      { type: "A", value: "192.0.2.10" },
+      { type: "A", value: "203.0.113.5" },
+    ]);
     const r = await check(d.id);
     expect(r.check).toMatchObject({ status: "misconfigured", reason: "foreign-a" });
     expect((r.check.records as CheckRecords).explanation).toBe(`remove the A record 203.0.113.5 from ${d.hostname}.`);
@@ -144,7 +163,10 @@ describe("checkDomain", () => {
 
   it("is misconfigured for an AAAA record outside EDGE_IPV6", async () => {
     const d = addDomain("apex-v6", { isApex: true });
-    dnsServer.set(d.hostname, [{ type: "A", value: "192.0.2.10" }, { type: "AAAA", value: "2001:db8::1" }]);
+    dnsServer.set(d.hostname, [
+      { type: "A", value: "192.0.2.10" },
+      { type: "AAAA", value: "2001:db8::1" },
+    ]);
     const r = await check(d.id);
     expect(r.check).toMatchObject({ status: "misconfigured", reason: "foreign-aaaa" });
     expect((r.check.records as CheckRecords).explanation).toBe(`remove the AAAA record 2001:db8::1 from ${d.hostname}.`);
@@ -173,7 +195,10 @@ describe("checkDomain", () => {
     const r = await check(d.id);
     expect(r.check).toMatchObject({ status: "misconfigured", reason: "loop", errorCode: null });
     expect((r.check.records as CheckRecords).chain).toEqual([other, d.hostname]);
-    const asked = dnsServer.queries().filter((q) => q.type === "CNAME").map((q) => q.name);
+    const asked = dnsServer
+      .queries()
+      .filter((q) => q.type === "CNAME")
+      .map((q) => q.name);
     expect(asked).toEqual([d.hostname, other]);
   });
 
@@ -249,7 +274,9 @@ describe("checkDomain", () => {
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname) }]);
     const r = await check(d.id);
     expect(r.check).toMatchObject({ status: "misconfigured", reason: "ownership" });
-    expect((r.check.records as CheckRecords).explanation).toContain(`TXT record _edge-challenge.${d.hostname} with the value ec-verify-abc123`);
+    expect((r.check.records as CheckRecords).explanation).toContain(
+      `TXT record _edge-challenge.${d.hostname} with the value ec-verify-abc123`,
+    );
     dnsServer.set(`_edge-challenge.${d.hostname}`, [{ type: "TXT", value: "ec-verify-abc123" }]);
     const ok = await check(d.id);
     expect(ok.check).toMatchObject({ status: "live", reason: "cname-target" });
@@ -318,7 +345,9 @@ describe("checkDomain", () => {
 
   it("checks a batch with bounded concurrency, through the settings' resolver by default", async () => {
     const ds = Array.from({ length: 12 }, (_, i) => addDomain(`batch${i}`));
-    ds.forEach((d, i) => dnsServer.set(d.hostname, i % 2 ? [{ type: "CNAME", value: target(d.hostname) }] : [{ type: "A", value: "203.0.113.4" }]));
+    ds.forEach((d, i) =>
+      dnsServer.set(d.hostname, i % 2 ? [{ type: "CNAME", value: target(d.hostname) }] : [{ type: "A", value: "203.0.113.4" }]),
+    );
     const seen: number[] = [];
     const results = await checkDomains(
       ds.map((d) => d.id),
@@ -333,7 +362,10 @@ describe("checkDomain", () => {
 describe("observe", () => {
   it("asks A/AAAA of the final name and TXT of the challenge name, and stops at a given name", async () => {
     dnsServer.set("obs.x.test", [{ type: "CNAME", value: "obs.y.test" }]);
-    dnsServer.set("obs.y.test", [{ type: "A", value: "192.0.2.10", ttl: 30 }, { type: "AAAA", value: "2001:DB8:E::1" }]);
+    dnsServer.set("obs.y.test", [
+      { type: "A", value: "192.0.2.10", ttl: 30 },
+      { type: "AAAA", value: "2001:DB8:E::1" },
+    ]);
     dnsServer.set("_edge-challenge.obs.x.test", [{ type: "TXT", value: "t1" }]);
     expect(await observe("OBS.X.TEST.", resolver)).toMatchObject({
       hostname: "obs.x.test",

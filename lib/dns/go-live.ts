@@ -193,7 +193,13 @@ export function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Dat
   if (cutoff) q.prune.run({ domainId, id: cutoff.id });
   const changed = status !== previousStatus;
   if (changed) {
-    q.statusAudit.run({ accountId: row.accountId, targetId: row.id, targetLabel: row.hostname, data: { from: previousStatus, to: status, reason }, at: now });
+    q.statusAudit.run({
+      accountId: row.accountId,
+      targetId: row.id,
+      targetLabel: row.hostname,
+      data: { from: previousStatus, to: status, reason },
+      at: now,
+    });
   }
   return { check, status, previousStatus, changed, flaggedNow: flagged && !row.flagged, classification, observation };
 }
@@ -207,7 +213,10 @@ export function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Dat
  * sweeps) a domain whose `nextCheckAt` is after `now` is skipped as `not-due`, decided in the claiming transaction,
  * so a domain another sweep has just checked is not checked again. Rejects only on database errors.
  */
-export async function checkDomain(domainId: number, options: { resolver?: Resolver; now?: Date; dueOnly?: boolean } = {}): Promise<CheckDomainResult> {
+export async function checkDomain(
+  domainId: number,
+  options: { resolver?: Resolver; now?: Date; dueOnly?: boolean } = {},
+): Promise<CheckDomainResult> {
   const now = options.now ?? new Date();
   const leaseUntil = new Date(now.getTime() + leaseMs());
   const claim = writeTransaction(() => claimDomain(domainId, { now, leaseUntil, dueOnly: options.dueOnly }));

@@ -60,9 +60,7 @@ export async function observe(hostname: string, resolver: Resolver, options: { s
   const walk = await followCnameChain(start, resolver, options.stopAt);
   const base = { hostname: start, chain: walk.chain, final: walk.final, a: [], aaaa: [], ttl: null };
   const txt = await txtPromise;
-  const txtPart = txt.ok
-    ? { txt: txt.values.map((chunks) => chunks.join("")), txtErrorCode: null }
-    : { txt: [], txtErrorCode: txt.code };
+  const txtPart = txt.ok ? { txt: txt.values.map((chunks) => chunks.join("")), txtErrorCode: null } : { txt: [], txtErrorCode: txt.code };
   if (walk.end !== "ok") {
     return { ...base, ...txtPart, end: walk.end, errorCode: walk.errorCode, errorName: walk.errorName };
   }

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
-import { canonicalName, createResolver, describeResolver, followCnameChain, lookupOriginAddresses, parseDnsServer, type Resolver } from "./resolver";
+import {
+  canonicalName,
+  createResolver,
+  describeResolver,
+  followCnameChain,
+  lookupOriginAddresses,
+  parseDnsServer,
+  type Resolver,
+} from "./resolver";
 
 let dnsServer: TestDnsServer;
 let resolver: Resolver;
@@ -9,8 +17,14 @@ beforeAll(async () => {
   dnsServer = await startDnsServer();
   resolver = createResolver([dnsServer.address], { timeoutMs: 300, tries: 1 });
   dnsServer.set("www.origin.test", [{ type: "CNAME", value: "lb.hosting.test" }]);
-  dnsServer.set("lb.hosting.test", [{ type: "A", value: "203.0.113.20" }, { type: "A", value: "203.0.113.21" }]);
-  dnsServer.set("origin.test", [{ type: "A", value: "198.51.100.3" }, { type: "AAAA", value: "2001:db8::3" }]);
+  dnsServer.set("lb.hosting.test", [
+    { type: "A", value: "203.0.113.20" },
+    { type: "A", value: "203.0.113.21" },
+  ]);
+  dnsServer.set("origin.test", [
+    { type: "A", value: "198.51.100.3" },
+    { type: "AAAA", value: "2001:db8::3" },
+  ]);
   dnsServer.set("v6only.origin.test", [{ type: "AAAA", value: "2001:db8::4" }]);
   dnsServer.set("dangling.origin.test", [{ type: "CNAME", value: "nowhere.test" }]);
   dnsServer.set("sf.origin.test", [], "servfail");
@@ -35,10 +49,18 @@ describe("lookupOriginAddresses", () => {
 
 describe("followCnameChain", () => {
   it("reports the end of the walk", async () => {
-    expect(await followCnameChain("www.origin.test", resolver)).toMatchObject({ chain: ["lb.hosting.test"], final: "lb.hosting.test", end: "ok" });
+    expect(await followCnameChain("www.origin.test", resolver)).toMatchObject({
+      chain: ["lb.hosting.test"],
+      final: "lb.hosting.test",
+      end: "ok",
+    });
     expect(await followCnameChain("missing.origin.test", resolver)).toMatchObject({ chain: [], end: "nxdomain" });
     expect(await followCnameChain("dangling.origin.test", resolver)).toMatchObject({ chain: ["nowhere.test"], end: "dangling" });
-    expect(await followCnameChain("sf.origin.test", resolver)).toMatchObject({ end: "error", errorCode: "ESERVFAIL", errorName: "sf.origin.test" });
+    expect(await followCnameChain("sf.origin.test", resolver)).toMatchObject({
+      end: "error",
+      errorCode: "ESERVFAIL",
+      errorName: "sf.origin.test",
+    });
     expect(await followCnameChain("www.origin.test", resolver, ["LB.hosting.test."])).toMatchObject({ end: "stopped" });
   });
 });

@@ -30,10 +30,7 @@ export function parseDnsServer(entry: string): string {
  * An empty list keeps the system's resolvers (`/etc/resolv.conf`) — never use that in tests. Node's resolver does
  * not cache answers, so a long-lived one sees record changes at once. Throws an Error for a malformed server entry.
  */
-export function createResolver(
-  servers: string[] = settings().dnsServers,
-  options: { timeoutMs?: number; tries?: number } = {},
-): Resolver {
+export function createResolver(servers: string[] = settings().dnsServers, options: { timeoutMs?: number; tries?: number } = {}): Resolver {
   const resolver = new dns.Resolver({
     timeout: options.timeoutMs ?? settings().dnsTimeoutMs,
     tries: options.tries ?? settings().dnsTries,

@@ -14,7 +14,13 @@ import { createResolver, type Resolver } from "./resolver";
 import { listDueDomainIds, sweepDueDomains } from "./scheduler";
 
 // Background sweeps end to end: node's resolver to a DNS server on 127.0.0.1, a temporary SQLite file, real SMTP.
-const ENV = { EDGE_CNAME_SUFFIX: "edge.localhost", EDGE_IPV4: "192.0.2.10", DNS_TIMEOUT_MS: "300", DNS_TRIES: "1", APP_URL: "https://console.example.net" };
+const ENV = {
+  EDGE_CNAME_SUFFIX: "edge.localhost",
+  EDGE_IPV4: "192.0.2.10",
+  DNS_TIMEOUT_MS: "300",
+  DNS_TRIES: "1",
+  APP_URL: "https://console.example.net",
+};
 const MINUTE = 60_000;
 let restoreEnv: () => void;
 let dnsServer: TestDnsServer;
@@ -42,7 +48,11 @@ beforeEach(() => {
   const db = getDb();
   const accountId = db.insert(accounts).values({ name: "Acme" }).returning().get().id;
   for (const role of ["owner", "admin", "developer", "viewer"] as const) {
-    const user = db.insert(users).values({ email: `${role}@acme.test`, name: role, passwordHash: "x" }).returning().get();
+    const user = db
+      .insert(users)
+      .values({ email: `${role}@acme.test`, name: role, passwordHash: "x" })
+      .returning()
+      .get();
     db.insert(memberships).values({ userId: user.id, accountId, role }).run();
   }
   const applicationId = db
@@ -64,7 +74,12 @@ function addDomain(label: string, set: Partial<typeof domains.$inferInsert> = {}
     .get();
 }
 const row = (id: number) => getDb().select().from(domains).where(eq(domains.id, id)).get()!;
-const checks = (id?: number) => getDb().select().from(dnsChecks).where(id === undefined ? undefined : eq(dnsChecks.domainId, id)).all();
+const checks = (id?: number) =>
+  getDb()
+    .select()
+    .from(dnsChecks)
+    .where(id === undefined ? undefined : eq(dnsChecks.domainId, id))
+    .all();
 const pointAtEdge = (hostname: string) => dnsServer.set(hostname, [{ type: "CNAME", value: `${hostname}.edge.localhost` }]);
 
 describe("sweepDueDomains", () => {
@@ -127,7 +142,13 @@ describe("sweepDueDomains", () => {
     for (const id of ids.filter((_, i) => i % 2 === 0)) pointAtEdge(row(id).hostname);
     const goFile = path.join(temp.dir, "go");
     const tsx = path.join(process.cwd(), "node_modules", ".bin", "tsx");
-    const env = { PATH: process.env.PATH, NODE_ENV: "test", DATA_DIR: temp.dir, DNS_SERVERS: dnsServer.address, ...ENV } as NodeJS.ProcessEnv;
+    const env = {
+      PATH: process.env.PATH,
+      NODE_ENV: "test",
+      DATA_DIR: temp.dir,
+      DNS_SERVERS: dnsServer.address,
+      ...ENV,
+    } as NodeJS.ProcessEnv;
     const job = JSON.stringify({ goFile, nowMs: now.getTime(), concurrency: 4, batchSize: 5 });
     const workers = [0, 1].map(() => {
       const child = spawn(tsx, ["lib/testing/sweep-worker.ts", job], { env, stdio: ["ignore", "pipe", "inherit"] });
@@ -135,7 +156,9 @@ describe("sweepDueDomains", () => {
       child.stdout.on("data", (chunk) => (out += chunk));
       const ready = new Promise<void>((resolve) => child.stdout.on("data", () => out.startsWith("ready") && resolve()));
       const done = new Promise<{ due: number; checked: number; skipped: number; failed: number }>((resolve, reject) =>
-        child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!)) : reject(new Error(`worker exited ${code}: ${out}`)))),
+        child.on("exit", (code) =>
+          code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!)) : reject(new Error(`worker exited ${code}: ${out}`)),
+        ),
       );
       return { ready, done };
     });
@@ -207,7 +230,16 @@ describe("sweepDueDomains", () => {
     expect(snapshot()).toEqual(single);
     // And the cases came out as intended.
     expect(single.map((s) => `${s.domain.status}${s.domain.flagged ? "!" : ""}`)).toEqual([
-      "live", "live", "misconfigured!", "nxdomain!", "nxdomain", "live", "error", "misconfigured!", "misconfigured", "live",
+      "live",
+      "live",
+      "misconfigured!",
+      "nxdomain!",
+      "nxdomain",
+      "live",
+      "error",
+      "misconfigured!",
+      "misconfigured",
+      "live",
     ]);
   });
 
@@ -239,7 +271,12 @@ describe("sweepDueDomains", () => {
     const r = await sweepDueDomains({ now, resolver });
     expect(r).toMatchObject({ checked: 1, flagged: [d.id], mailed: 2 });
     expect(row(d.id)).toMatchObject({ status: "misconfigured", flagged: true });
-    expect(smtp.mails().flatMap((m) => m.to).sort()).toEqual(["admin@acme.test", "owner@acme.test"]);
+    expect(
+      smtp
+        .mails()
+        .flatMap((m) => m.to)
+        .sort(),
+    ).toEqual(["admin@acme.test", "owner@acme.test"]);
     expect(smtp.mails("developer@acme.test")).toEqual([]);
     expect(smtp.mails("viewer@acme.test")).toEqual([]);
     const [mail] = smtp.mails("owner@acme.test");
@@ -260,8 +297,16 @@ describe("sweepDueDomains", () => {
     pointAtEdge(d.hostname);
     expect(await checkDomain(d.id, { resolver })).toMatchObject({ status: "live" });
     dnsServer.set(d.hostname, [{ type: "A", value: "203.0.113.50" }]);
-    expect(await checkDomain(d.id, { resolver, now: new Date(Date.now() + 60_000) })).toMatchObject({ status: "misconfigured", flaggedNow: true });
-    expect(smtp.mails().flatMap((m) => m.to).sort()).toEqual(["admin@acme.test", "owner@acme.test"]);
+    expect(await checkDomain(d.id, { resolver, now: new Date(Date.now() + 60_000) })).toMatchObject({
+      status: "misconfigured",
+      flaggedNow: true,
+    });
+    expect(
+      smtp
+        .mails()
+        .flatMap((m) => m.to)
+        .sort(),
+    ).toEqual(["admin@acme.test", "owner@acme.test"]);
     expect(smtp.mails("owner@acme.test")[0].text).toContain("203.0.113.50");
     // The sweep that follows finds it flagged already: no second mail.
     const r = await sweepDueDomains({ now: new Date(row(d.id).nextCheckAt!.getTime() + 1), resolver });

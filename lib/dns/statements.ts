@@ -12,9 +12,17 @@ const ph = sql.placeholder;
 function prepare(db: Db) {
   return {
     /** The whole domain row. Params: `{ id }`. */
-    domain: db.select().from(domains).where(eq(domains.id, ph("id"))).prepare(),
+    domain: db
+      .select()
+      .from(domains)
+      .where(eq(domains.id, ph("id")))
+      .prepare(),
     /** Sets the lease. Params: `{ id, leaseUntil }` (ms). */
-    lease: db.update(domains).set({ leaseUntil: sql`${ph("leaseUntil")}` }).where(eq(domains.id, ph("id"))).prepare(),
+    lease: db
+      .update(domains)
+      .set({ leaseUntil: sql`${ph("leaseUntil")}` })
+      .where(eq(domains.id, ph("id")))
+      .prepare(),
     /** Clears the lease when it is still `lease` (ms). Params: `{ id, lease }`. */
     release: db
       .update(domains)
@@ -64,7 +72,10 @@ function prepare(db: Db) {
       .offset(ph("offset"))
       .prepare(),
     /** Deletes the domain's checks older than `id`. Params: `{ domainId, id }`. */
-    prune: db.delete(dnsChecks).where(and(eq(dnsChecks.domainId, ph("domainId")), lt(dnsChecks.id, ph("id")))).prepare(),
+    prune: db
+      .delete(dnsChecks)
+      .where(and(eq(dnsChecks.domainId, ph("domainId")), lt(dnsChecks.id, ph("id"))))
+      .prepare(),
     /** A `domain.status` audit row by the platform (as lib/audit/record writes it). Params: `{ accountId, targetId, targetLabel, data, at: Date }`. */
     statusAudit: db
       .insert(auditEvents)

@@ -17,9 +17,20 @@ describe("add and remove domains (temp SQLite, real repositories)", () => {
     temp = makeTempDataDir("ec-dom-");
     people.length = 0;
     const db = getDb();
-    for (const [i, role] of [["a", "developer"], ["b", "owner"]] as const) {
-      const user = db.insert(users).values({ email: `${i}@example.com`, name: i, passwordHash: "x" }).returning().get();
-      const account = db.insert(accounts).values({ name: `Account ${i}` }).returning().get();
+    for (const [i, role] of [
+      ["a", "developer"],
+      ["b", "owner"],
+    ] as const) {
+      const user = db
+        .insert(users)
+        .values({ email: `${i}@example.com`, name: i, passwordHash: "x" })
+        .returning()
+        .get();
+      const account = db
+        .insert(accounts)
+        .values({ name: `Account ${i}` })
+        .returning()
+        .get();
       db.insert(memberships).values({ userId: user.id, accountId: account.id, role }).run();
       const actor = { id: user.id, name: i, email: `${i}@example.com` };
       const created = await createApplication({
@@ -40,37 +51,80 @@ describe("add and remove domains (temp SQLite, real repositories)", () => {
 
   it("adds a domain with an audit row; a hostname used elsewhere is refused; removing frees it", () => {
     const [a, b] = people;
-    const added = addDomain({ environment: production(a.app), actor: a.actor, hostname: host("shop.example.com"), ownershipRequired: true });
+    const added = addDomain({
+      environment: production(a.app),
+      actor: a.actor,
+      hostname: host("shop.example.com"),
+      ownershipRequired: true,
+    });
     expect(added.ok).toBe(true);
     if (!added.ok) return;
     expect(added.domain).toMatchObject({ accountId: a.app.accountId, status: "pending", ownershipRequired: true });
-    const taken = addDomain({ environment: production(b.app), actor: b.actor, hostname: host("shop.example.com"), ownershipRequired: false });
+    const taken = addDomain({
+      environment: production(b.app),
+      actor: b.actor,
+      hostname: host("shop.example.com"),
+      ownershipRequired: false,
+    });
     expect(taken).toEqual({ ok: false, code: "taken", message: HOSTNAME_TAKEN });
     // The wizard's hostname counts too.
-    expect(addDomain({ environment: production(b.app), actor: b.actor, hostname: host("www.a.example.com"), ownershipRequired: false }).ok).toBe(false);
+    expect(
+      addDomain({ environment: production(b.app), actor: b.actor, hostname: host("www.a.example.com"), ownershipRequired: false }).ok,
+    ).toBe(false);
 
     // Another account's user cannot remove it; its own developer can, which frees the hostname.
     expect(removeDomain({ domainId: added.domain.id, actor: b.actor })).toMatchObject({ ok: false, code: "not_found" });
     expect(removeDomain({ domainId: added.domain.id, actor: a.actor }).ok).toBe(true);
     expect(getDb().select().from(domains).where(eq(domains.hostname, "shop.example.com")).get()).toBeUndefined();
-    expect(addDomain({ environment: production(b.app), actor: b.actor, hostname: host("shop.example.com"), ownershipRequired: false }).ok).toBe(true);
+    expect(
+      addDomain({ environment: production(b.app), actor: b.actor, hostname: host("shop.example.com"), ownershipRequired: false }).ok,
+    ).toBe(true);
 
-    const actions = getDb().select().from(auditEvents).where(eq(auditEvents.accountId, a.app.accountId)).all().map((e) => e.action);
+    const actions = getDb()
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.accountId, a.app.accountId))
+      .all()
+      .map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(["domain.add", "domain.remove"]));
   });
 
   it("refuses a viewer and a non-member, writing nothing", () => {
     const [a, b] = people;
     getDb().update(memberships).set({ role: "viewer" }).where(eq(memberships.userId, a.actor.id)).run();
-    expect(addDomain({ environment: production(a.app), actor: a.actor, hostname: host("x.example.com"), ownershipRequired: false }).ok).toBe(false);
-    expect(addDomain({ environment: production(a.app), actor: b.actor, hostname: host("y.example.com"), ownershipRequired: false }).ok).toBe(false);
-    expect(getDb().select().from(domains).all().map((d) => d.hostname).sort()).toEqual(["www.a.example.com", "www.b.example.com"]);
+    expect(
+      addDomain({ environment: production(a.app), actor: a.actor, hostname: host("x.example.com"), ownershipRequired: false }).ok,
+    ).toBe(false);
+    expect(
+      addDomain({ environment: production(a.app), actor: b.actor, hostname: host("y.example.com"), ownershipRequired: false }).ok,
+    ).toBe(false);
+    expect(
+      getDb()
+        .select()
+        .from(domains)
+        .all()
+        .map((d) => d.hostname)
+        .sort(),
+    ).toEqual(["www.a.example.com", "www.b.example.com"]);
   });
 
   it("turns a lost race on the UNIQUE constraint into `taken`", () => {
     const [a, b] = people;
     // The winner (another process) committed first: the UNIQUE constraint, not a read, refuses the loser.
-    getDb().insert(domains).values({ hostname: "race.example.com", isApex: false, hostnameUnicode: "race.example.com", accountId: a.app.accountId, applicationId: a.app.id, environmentId: production(a.app).id, verificationToken: "t" }).run();
-    expect(addDomain({ environment: production(b.app), actor: b.actor, hostname: host("race.example.com"), ownershipRequired: false })).toMatchObject({ ok: false, code: "taken" });
+    getDb()
+      .insert(domains)
+      .values({
+        hostname: "race.example.com",
+        isApex: false,
+        hostnameUnicode: "race.example.com",
+        accountId: a.app.accountId,
+        applicationId: a.app.id,
+        environmentId: production(a.app).id,
+        verificationToken: "t",
+      })
+      .run();
+    expect(
+      addDomain({ environment: production(b.app), actor: b.actor, hostname: host("race.example.com"), ownershipRequired: false }),
+    ).toMatchObject({ ok: false, code: "taken" });
   });
 });

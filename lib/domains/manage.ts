@@ -16,9 +16,7 @@ type DomainRow = typeof domains.$inferSelect;
 export const HOSTNAME_TAKEN = "This hostname is already used on the platform. Remove it there first, or choose another.";
 const NOT_FOUND = "Not found: it does not exist or you do not have access to it.";
 
-export type ManageDomainResult =
-  | { ok: true; domain: DomainRow }
-  | { ok: false; code: "not_found" | "taken"; message: string };
+export type ManageDomainResult = { ok: true; domain: DomainRow } | { ok: false; code: "not_found" | "taken"; message: string };
 
 /**
  * Adds `hostname` (already normalised by lib/hostname) to the environment: one transaction re-reads the
@@ -70,7 +68,9 @@ export function removeDomain(params: { domainId: number; actor: Actor }): Manage
   return writeTransaction((tx): ManageDomainResult => {
     const row = tx.select().from(domains).where(eq(domains.id, params.domainId)).get();
     if (!row || !actorMay(tx, row.accountId, params.actor, "domain.manage")) return { ok: false, code: "not_found", message: NOT_FOUND };
-    tx.delete(domains).where(and(eq(domains.id, row.id), eq(domains.accountId, row.accountId))).run();
+    tx.delete(domains)
+      .where(and(eq(domains.id, row.id), eq(domains.accountId, row.accountId)))
+      .run();
     recordAudit(tx, {
       accountId: row.accountId,
       actor: auditActor(params.actor),

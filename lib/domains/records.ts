@@ -19,7 +19,12 @@ export function expectedRecords(domain: { hostname: string; isApex: boolean; own
   if (domain.isApex) {
     for (const ip of edgeIpv4) records.push({ type: "A", name: domain.hostname, value: ip });
     for (const ip of edgeIpv6) records.push({ type: "AAAA", name: domain.hostname, value: ip });
-    alternatives.push({ type: "ALIAS", name: domain.hostname, value: cnameTarget, note: "at DNS providers that offer ALIAS/ANAME or CNAME flattening" });
+    alternatives.push({
+      type: "ALIAS",
+      name: domain.hostname,
+      value: cnameTarget,
+      note: "at DNS providers that offer ALIAS/ANAME or CNAME flattening",
+    });
   } else {
     records.push({ type: "CNAME", name: domain.hostname, value: cnameTarget });
   }

@@ -35,8 +35,16 @@ beforeEach(async () => {
   people.length = 0;
   const db = getDb();
   for (const name of ["a", "b"]) {
-    const user = db.insert(users).values({ email: `${name}@example.com`, name, passwordHash: "x" }).returning().get();
-    const account = db.insert(accounts).values({ name: `Account ${name}` }).returning().get();
+    const user = db
+      .insert(users)
+      .values({ email: `${name}@example.com`, name, passwordHash: "x" })
+      .returning()
+      .get();
+    const account = db
+      .insert(accounts)
+      .values({ name: `Account ${name}` })
+      .returning()
+      .get();
     db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
     const actor = { id: user.id, name, email: `${name}@example.com` };
     const created = await createApplication({
@@ -60,7 +68,12 @@ describe("ownership takeover", () => {
     const host = { hostname, unicode: hostname, isApex: false };
     // A adds the hostname, points it at the edge, and it goes live.
     expect(await resolvesToEdge(hostname, resolver)).toBe(false);
-    const first = addDomain({ environment: a.env, actor: a.actor, hostname: host, ownershipRequired: await resolvesToEdge(hostname, resolver) });
+    const first = addDomain({
+      environment: a.env,
+      actor: a.actor,
+      hostname: host,
+      ownershipRequired: await resolvesToEdge(hostname, resolver),
+    });
     if (!first.ok) throw new Error(first.message);
     dnsServer.set(hostname, [{ type: "CNAME", value: `${hostname}.edge.localhost` }]);
     expect(await checkDomain(first.domain.id, { resolver })).toMatchObject({ status: "live" });
@@ -68,7 +81,12 @@ describe("ownership takeover", () => {
     expect(removeDomain({ domainId: first.domain.id, actor: a.actor }).ok).toBe(true);
 
     // B adds it the way the console's actions do: the hostname already resolves to the edge, so B must prove ownership.
-    const second = addDomain({ environment: b.env, actor: b.actor, hostname: host, ownershipRequired: await resolvesToEdge(hostname, resolver) });
+    const second = addDomain({
+      environment: b.env,
+      actor: b.actor,
+      hostname: host,
+      ownershipRequired: await resolvesToEdge(hostname, resolver),
+    });
     if (!second.ok) throw new Error(second.message);
     expect(second.domain).toMatchObject({ ownershipRequired: true, status: "pending" });
     const tokenB = second.domain.verificationToken;

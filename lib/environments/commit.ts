@@ -31,9 +31,7 @@ export type EnvironmentCommitInput = {
 };
 
 export type EnvironmentCommitResult =
-  | { ok: true; commit: string }
-  | { ok: false; code: "invalid"; issues: SectionConfigIssue[] }
-  | { ok: false; code: "moved" };
+  { ok: true; commit: string } | { ok: false; code: "invalid"; issues: SectionConfigIssue[] } | { ok: false; code: "moved" };
 
 /**
  * Validates the `section.config.json` of `tree` with `parseSectionConfig(text, { environment })` (it must hold

@@ -38,7 +38,10 @@ export function isUniqueViolation(err: unknown, what: string): boolean {
  * cannot be written, the branch is moved back (compare-and-swap: only if nobody moved it since) and the error is
  * rethrown, so a change is never left without its audit row.
  */
-export async function auditBranchMove(entry: AuditEntry, move: { repoPath: string; branch: string; from: string; to: string }): Promise<void> {
+export async function auditBranchMove(
+  entry: AuditEntry,
+  move: { repoPath: string; branch: string; from: string; to: string },
+): Promise<void> {
   try {
     writeTransaction((tx) => recordAudit(tx, entry));
   } catch (err) {

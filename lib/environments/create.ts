@@ -42,7 +42,11 @@ function nameTaken(name: string) {
 }
 
 function hostnameTaken(unicode: string) {
-  return fail("taken", "hostname", `${unicode} is already used by an application on this platform. Each hostname can belong to one environment only.`);
+  return fail(
+    "taken",
+    "hostname",
+    `${unicode} is already used by an application on this platform. Each hostname can belong to one environment only.`,
+  );
 }
 
 /**
@@ -82,7 +86,11 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
   const repoPath = repositoryPath(app);
   const clash = (await listBranches(repoPath)).find((b) => b.toLowerCase() === name.toLowerCase());
   if (clash) {
-    return fail("taken", "name", `The repository already has a branch named “${clash}” that is not an environment. Choose another name, or delete that branch with git first.`);
+    return fail(
+      "taken",
+      "name",
+      `The repository already has a branch named “${clash}” that is not an environment. Choose another name, or delete that branch with git first.`,
+    );
   }
   const sourceHead = await resolveBranch(repoPath, source.name);
   const sourceFile = sourceHead ? await readBlobAt(repoPath, sourceHead, CONFIG_FILE) : null;
@@ -90,7 +98,11 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
   const sourceText = sourceFile.content.toString("utf8");
   const sourceConfig = parseSectionConfig(sourceText, { environment: source.name });
   if (!sourceConfig.ok) {
-    return fail("invalid", "source", `The configuration of ${source.name} is not valid (${sourceConfig.issues[0].path || CONFIG_FILE}: ${sourceConfig.issues[0].message}); fix it first.`);
+    return fail(
+      "invalid",
+      "source",
+      `The configuration of ${source.name} is not valid (${sourceConfig.issues[0].path || CONFIG_FILE}: ${sourceConfig.issues[0].message}); fix it first.`,
+    );
   }
 
   // Copy the block from the file's own JSON (not the parsed copy), so every other byte of meaning is kept.
@@ -146,7 +158,14 @@ function writeRows(input: CreateEnvironmentInput, name: string, sourceName: stri
       targetType: "environment",
       targetId: environment.id,
       targetLabel: name,
-      data: { applicationId: app.id, source: sourceName, hostname: hostname.hostname, domainId: domain.id, commit, ownershipRequired: input.ownershipRequired },
+      data: {
+        applicationId: app.id,
+        source: sourceName,
+        hostname: hostname.hostname,
+        domainId: domain.id,
+        commit,
+        ownershipRequired: input.ownershipRequired,
+      },
     });
     return { ok: true, environment, domain, commit };
   });

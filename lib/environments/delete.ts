@@ -54,7 +54,11 @@ export async function deleteEnvironment(input: DeleteEnvironmentInput): Promise<
       .where(and(eq(environments.id, env.id), eq(environments.applicationId, app.id)))
       .get();
     if (!row || !actorMay(tx, app.accountId, input.actor, "environment.manage")) return null;
-    const own = tx.select({ hostname: domains.hostname, status: domains.status }).from(domains).where(eq(domains.environmentId, env.id)).all();
+    const own = tx
+      .select({ hostname: domains.hostname, status: domains.status })
+      .from(domains)
+      .where(eq(domains.environmentId, env.id))
+      .all();
     const live = own.filter((d) => d.status === "live").map((d) => d.hostname);
     if (live.length > 0) return { live, freed: [] as string[] };
     tx.delete(environments).where(eq(environments.id, env.id)).run();

@@ -51,10 +51,15 @@ export type SaveFileResult =
 export async function saveFile(input: SaveFileInput): Promise<SaveFileResult> {
   const repoPath = repositoryPath(input.application);
   const branch = input.environment.name;
-  if (!isObjectId(input.baseCommit) || !isSafeTreePath(input.path)) return { ok: false, code: "bad_request", message: "The editor's form was not understood; reload the page." };
+  if (!isObjectId(input.baseCommit) || !isSafeTreePath(input.path))
+    return { ok: false, code: "bad_request", message: "The editor's form was not understood; reload the page." };
   let content = input.content.replace(/\r\n?/g, "\n");
   if (Buffer.byteLength(content) > MAX_EDITABLE_BYTES) {
-    return { ok: false, code: "bad_request", message: `The file is too large to save from the browser (at most ${MAX_EDITABLE_BYTES / 1024} KiB); push it with git.` };
+    return {
+      ok: false,
+      code: "bad_request",
+      message: `The file is too large to save from the browser (at most ${MAX_EDITABLE_BYTES / 1024} KiB); push it with git.`,
+    };
   }
 
   const head = await resolveBranch(repoPath, branch);
@@ -76,7 +81,15 @@ export async function saveFile(input: SaveFileInput): Promise<SaveFileResult> {
   const mode = current.mode === "100755" ? "100755" : "100644";
   const tree = await writeTreeWithChanges(repoPath, head, [{ path: input.path, content, mode }]);
   const message = input.message.trim().slice(0, 2000) || `Update ${input.path}`;
-  const committed = await commitToEnvironment({ repoPath, environment: branch, expectedHead: head, tree, parents: [head], message, author: authorOf(input.actor) });
+  const committed = await commitToEnvironment({
+    repoPath,
+    environment: branch,
+    expectedHead: head,
+    tree,
+    parents: [head],
+    message,
+    author: authorOf(input.actor),
+  });
   if (!committed.ok) {
     if (committed.code === "moved") return stale(repoPath, input.baseCommit, (await resolveBranch(repoPath, branch)) ?? head);
     return { ok: false, code: "invalid", issues: committed.issues, message: "The file was not saved: fix the problems listed." };
@@ -89,7 +102,13 @@ export async function saveFile(input: SaveFileInput): Promise<SaveFileResult> {
       targetType: "environment",
       targetId: input.environment.id,
       targetLabel: branch,
-      data: { applicationId: input.application.id, path: input.path, commit: committed.commit, parent: head, message: message.split("\n")[0] },
+      data: {
+        applicationId: input.application.id,
+        path: input.path,
+        commit: committed.commit,
+        parent: head,
+        message: message.split("\n")[0],
+      },
     },
     { repoPath, branch, from: head, to: committed.commit },
   );
@@ -104,7 +123,15 @@ export function checkText(filePath: string, content: string, environment: string
   }
   if (filePath.endsWith(".json")) {
     const error = locateJsonSyntaxError(content.replace(/^\uFEFF/, ""));
-    if (error) return [{ path: "", message: `Invalid JSON at line ${error.line}, column ${error.column}: ${error.message}`, line: error.line, column: error.column }];
+    if (error)
+      return [
+        {
+          path: "",
+          message: `Invalid JSON at line ${error.line}, column ${error.column}: ${error.message}`,
+          line: error.line,
+          column: error.column,
+        },
+      ];
   }
   return [];
 }
@@ -115,6 +142,7 @@ async function stale(repoPath: string, base: string, head: string): Promise<Save
     code: "stale",
     head,
     diff: await diffTrees(repoPath, base, head),
-    message: "Not saved: this environment changed since you opened the editor. Here is what changed meanwhile; your text is kept below so you can re-apply it on the current version.",
+    message:
+      "Not saved: this environment changed since you opened the editor. Here is what changed meanwhile; your text is kept below so you can re-apply it on the current version.",
   };
 }

@@ -67,7 +67,15 @@ describe("environments (real repositories, temp SQLite)", () => {
   /** Saves `file` on an environment from its current head, with `edit` applied to the text. */
   async function edit(env: { id: number; name: string }, file: string, change: (text: string) => string, message = "edit") {
     const head = (await resolveBranch(repo, env.name))!;
-    return saveFile({ application: app, environment: env, actor, path: file, content: change(show(repo, head, file)), baseCommit: head, message });
+    return saveFile({
+      application: app,
+      environment: env,
+      actor,
+      path: file,
+      content: change(show(repo, head, file)),
+      baseCommit: head,
+      message,
+    });
   }
 
   const setPort = (env: string, port: number) => (text: string) => {
@@ -76,7 +84,13 @@ describe("environments (real repositories, temp SQLite)", () => {
     return `${JSON.stringify(value, null, 2)}\n`;
   };
 
-  const auditActions = () => getDb().select({ action: auditEvents.action }).from(auditEvents).orderBy(auditEvents.id).all().map((r) => r.action);
+  const auditActions = () =>
+    getDb()
+      .select({ action: auditEvents.action })
+      .from(auditEvents)
+      .orderBy(auditEvents.id)
+      .all()
+      .map((r) => r.action);
 
   describe("names", () => {
     it("refuses names outside the rules with messages saying why", async () => {
@@ -101,7 +115,11 @@ describe("environments (real repositories, temp SQLite)", () => {
       const first = await create("staging");
       expect(first.ok).toBe(true);
       const clash = await create("Staging", "other.example.com");
-      expect(clash).toMatchObject({ ok: false, field: "name", message: expect.stringContaining("already has an environment named “Staging”") });
+      expect(clash).toMatchObject({
+        ok: false,
+        field: "name",
+        message: expect.stringContaining("already has an environment named “Staging”"),
+      });
       expect(await listBranches(repo)).toEqual(["Production", "staging"]);
       expect(await create("Staging2")).toMatchObject({ ok: true, environment: { name: "Staging2" } });
       expect(await listBranches(repo)).toEqual(["Production", "Staging2", "staging"]);
@@ -144,7 +162,14 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(loser).toMatchObject({ ok: false, field: "hostname", message: expect.stringContaining("already used") });
       const name = winner[0].ok ? winner[0].environment.name : "";
       expect(await listBranches(repo)).toEqual(["Production", name].sort());
-      expect(getDb().select().from(environments).all().map((e) => e.name).sort()).toEqual([name, "Production"].sort());
+      expect(
+        getDb()
+          .select()
+          .from(environments)
+          .all()
+          .map((e) => e.name)
+          .sort(),
+      ).toEqual([name, "Production"].sort());
     });
   });
 
@@ -197,7 +222,11 @@ describe("environments (real repositories, temp SQLite)", () => {
 
       const head = (await resolveBranch(repo, "Staging"))!;
       const bad = await edit(env, "section.config.json", (t) => t.replace('"port": 8443', '"port": "eighty"'));
-      expect(bad).toMatchObject({ ok: false, code: "invalid", issues: [{ path: "environments.Staging.origin.port", message: expect.any(String) }] });
+      expect(bad).toMatchObject({
+        ok: false,
+        code: "invalid",
+        issues: [{ path: "environments.Staging.origin.port", message: expect.any(String) }],
+      });
       const withoutOwnBlock = await edit(env, "section.config.json", (t) => {
         const value = JSON.parse(t);
         delete value.environments.Staging;
@@ -205,7 +234,11 @@ describe("environments (real repositories, temp SQLite)", () => {
       });
       expect(withoutOwnBlock).toMatchObject({ ok: false, code: "invalid", issues: [{ path: "environments.Staging" }] });
       const brokenJson = await edit(env, "varnish/proxy-features.json", (t) => `${t.trim()},`);
-      expect(brokenJson).toMatchObject({ ok: false, code: "invalid", issues: [{ message: expect.stringMatching(/^Invalid JSON at line \d+, column \d+/) }] });
+      expect(brokenJson).toMatchObject({
+        ok: false,
+        code: "invalid",
+        issues: [{ message: expect.stringMatching(/^Invalid JSON at line \d+, column \d+/) }],
+      });
       expect(await resolveBranch(repo, "Staging")).toBe(head);
       expect(auditActions().filter((a) => a === "config.commit")).toHaveLength(1);
     });
@@ -222,7 +255,9 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(linkLocal).toMatchObject({
         ok: false,
         code: "invalid",
-        issues: [{ path: "environments.Staging.origin.address", message: expect.stringMatching(/^169\.254\.169\.254 is a link-local address/) }],
+        issues: [
+          { path: "environments.Staging.origin.address", message: expect.stringMatching(/^169\.254\.169\.254 is a link-local address/) },
+        ],
       });
       const edge = await edit(env, "section.config.json", setAddress("192.0.2.10"));
       expect(edge).toMatchObject({ ok: false, code: "invalid", issues: [{ message: expect.stringMatching(/is the edge itself/) }] });
@@ -241,10 +276,22 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(saved.endsWith("}\n")).toBe(true);
       expect(git(repo, "log", "-1", "--format=%s", "Staging")).toBe("Update section.config.json");
       const now = (await resolveBranch(repo, "Staging"))!;
-      expect(await saveFile({ ...base, baseCommit: now, path: "section.config.json", content: saved })).toMatchObject({ ok: false, code: "unchanged" });
-      expect(await saveFile({ ...base, baseCommit: now, path: "nope.txt", content: "x" })).toMatchObject({ ok: false, code: "bad_request" });
-      expect(await saveFile({ ...base, baseCommit: now, path: "../escape", content: "x" })).toMatchObject({ ok: false, code: "bad_request" });
-      expect(await saveFile({ ...base, baseCommit: "HEAD", path: "section.config.json", content: "x" })).toMatchObject({ ok: false, code: "bad_request" });
+      expect(await saveFile({ ...base, baseCommit: now, path: "section.config.json", content: saved })).toMatchObject({
+        ok: false,
+        code: "unchanged",
+      });
+      expect(await saveFile({ ...base, baseCommit: now, path: "nope.txt", content: "x" })).toMatchObject({
+        ok: false,
+        code: "bad_request",
+      });
+      expect(await saveFile({ ...base, baseCommit: now, path: "../escape", content: "x" })).toMatchObject({
+        ok: false,
+        code: "bad_request",
+      });
+      expect(await saveFile({ ...base, baseCommit: "HEAD", path: "section.config.json", content: "x" })).toMatchObject({
+        ok: false,
+        code: "bad_request",
+      });
       expect(await resolveBranch(repo, "Staging")).toBe(now);
     });
 
@@ -275,7 +322,15 @@ describe("environments (real repositories, temp SQLite)", () => {
       const text = show(repo, head);
       const results = await Promise.all(
         [8001, 8002].map((port) =>
-          saveFile({ application: app, environment: env, actor, path: "section.config.json", content: setPort("Staging", port)(text), baseCommit: head, message: `port ${port}` }),
+          saveFile({
+            application: app,
+            environment: env,
+            actor,
+            path: "section.config.json",
+            content: setPort("Staging", port)(text),
+            baseCommit: head,
+            message: `port ${port}`,
+          }),
         ),
       );
       expect(results.filter((r) => r.ok)).toHaveLength(1);
@@ -293,22 +348,30 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(git(repo, "log", "-1", "--format=%B", "Staging")).toBe(`Revert "Use port 8443"\n\nThis reverts commit ${target}.`);
       const forward = (await diffCommit(repo, target)).text.split("\n").filter((l) => /^[+-][^+-]/.test(l));
       const backward = (await diffCommit(repo, reverted.commit)).text.split("\n").filter((l) => /^[+-][^+-]/.test(l));
-      expect(backward).toEqual(forward.map((l) => (l[0] === "+" ? "-" : "+") + l.slice(1)).sort((a, b) => (a[0] === b[0] ? 0 : a[0] === "-" ? -1 : 1)));
+      expect(backward).toEqual(
+        forward.map((l) => (l[0] === "+" ? "-" : "+") + l.slice(1)).sort((a, b) => (a[0] === b[0] ? 0 : a[0] === "-" ? -1 : 1)),
+      );
       expect(config(repo, "Staging").environments.Staging.origin.port).toBe(443);
       expect(show(repo, "Staging", "varnish/default.vcl")).toMatch(/# later\n$/);
 
       // Reverting the commit that created the Staging block would leave Staging without its block: refused.
       const creation = git(repo, "rev-list", "--max-parents=1", "--grep=^Create environment", "Staging");
       const head = (await resolveBranch(repo, "Staging"))!;
-      expect(await revertCommit({ application: app, environment: env, actor, commit: creation })).toMatchObject({ ok: false, code: "invalid" });
-      expect(await revertCommit({ application: app, environment: env, actor, commit: "f".repeat(40) })).toMatchObject({ ok: false, code: "not_found" });
+      expect(await revertCommit({ application: app, environment: env, actor, commit: creation })).toMatchObject({
+        ok: false,
+        code: "invalid",
+      });
+      expect(await revertCommit({ application: app, environment: env, actor, commit: "f".repeat(40) })).toMatchObject({
+        ok: false,
+        code: "not_found",
+      });
       expect(await resolveBranch(repo, "Staging")).toBe(head);
       expect(auditActions().filter((a) => a === "config.revert")).toHaveLength(1);
     });
   });
 
   describe("promote", () => {
-    it("merges into Production with a two-parent commit \"Staging merged to Production\"", async () => {
+    it('merges into Production with a two-parent commit "Staging merged to Production"', async () => {
       const env = await staging();
       await edit(env, "section.config.json", setPort("Staging", 8443));
       const before = { production: (await resolveBranch(repo, "Production"))!, staging: (await resolveBranch(repo, "Staging"))! };
@@ -320,13 +383,18 @@ describe("environments (real repositories, temp SQLite)", () => {
 
       const result = await promoteEnvironment({ application: app, environment: env, actor, expected: preview });
       if (!result.ok) throw new Error(result.message);
-      expect(git(repo, "log", "-1", "--format=%P|%s|%an", "Production")).toBe(`${before.production} ${before.staging}|Staging merged to Production|Ada`);
+      expect(git(repo, "log", "-1", "--format=%P|%s|%an", "Production")).toBe(
+        `${before.production} ${before.staging}|Staging merged to Production|Ada`,
+      );
       expect(config(repo, "Production").environments.Staging.origin.port).toBe(8443);
       expect(auditActions().at(-1)).toBe("environment.promote");
       // Nothing left to promote; a promotion reviewed against old heads is refused.
       expect(await promoteEnvironment({ application: app, environment: env, actor })).toMatchObject({ ok: false, code: "refused" });
       await edit(env, "varnish/default.vcl", (t) => `${t}# more\n`);
-      expect(await promoteEnvironment({ application: app, environment: env, actor, expected: preview })).toMatchObject({ ok: false, code: "changed" });
+      expect(await promoteEnvironment({ application: app, environment: env, actor, expected: preview })).toMatchObject({
+        ok: false,
+        code: "changed",
+      });
     });
 
     it("lists conflicting files and leaves Production unchanged", async () => {

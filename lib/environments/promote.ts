@@ -35,7 +35,8 @@ export async function previewPromotion(target: Target, options: { diff?: boolean
   if (name === PRODUCTION_BRANCH) return { state: "production", message: "Production is promoted into by the other environments." };
   const repoPath = repositoryPath(target.application);
   const [productionHead, environmentHead] = await Promise.all([resolveBranch(repoPath, PRODUCTION_BRANCH), resolveBranch(repoPath, name)]);
-  if (!productionHead || !environmentHead) return { state: "missing", message: "A branch of this promotion is missing from the repository." };
+  if (!productionHead || !environmentHead)
+    return { state: "missing", message: "A branch of this promotion is missing from the repository." };
   const heads = { productionHead, environmentHead };
   if (await isAncestor(repoPath, environmentHead, productionHead)) {
     return { state: "up_to_date", ...heads, message: `Production already contains everything in ${name}: nothing to promote.` };
@@ -55,7 +56,13 @@ export async function previewPromotion(target: Target, options: { diff?: boolean
   const checked = file ? parseSectionConfig(file.toString("utf8"), { environment: PRODUCTION_BRANCH }) : null;
   if (!checked || !checked.ok) {
     const issues = checked ? checked.issues : [{ path: "", message: `${CONFIG_FILE} would be missing` }];
-    return { state: "invalid", ...heads, issues, diff, message: "The merged configuration would be invalid for Production, so it cannot be promoted:" };
+    return {
+      state: "invalid",
+      ...heads,
+      issues,
+      diff,
+      message: "The merged configuration would be invalid for Production, so it cannot be promoted:",
+    };
   }
   return { state: "ready", ...heads, tree: merged.tree, diff };
 }
@@ -86,8 +93,15 @@ export async function promoteEnvironment(input: PromoteInput): Promise<PromoteRe
   if (preview.state === "production" || preview.state === "missing" || preview.state === "up_to_date") {
     return { ok: false, code: "refused", message: preview.message };
   }
-  if (input.expected && (input.expected.productionHead !== preview.productionHead || input.expected.environmentHead !== preview.environmentHead)) {
-    return { ok: false, code: "changed", message: `${name} or Production changed since you reviewed the diff; nothing was promoted. Review the new diff.` };
+  if (
+    input.expected &&
+    (input.expected.productionHead !== preview.productionHead || input.expected.environmentHead !== preview.environmentHead)
+  ) {
+    return {
+      ok: false,
+      code: "changed",
+      message: `${name} or Production changed since you reviewed the diff; nothing was promoted. Review the new diff.`,
+    };
   }
   if (preview.state === "conflict") return { ok: false, code: "conflict", conflicts: preview.conflicts, message: preview.message };
   if (preview.state === "invalid") return { ok: false, code: "invalid", issues: preview.issues, message: preview.message };
@@ -103,8 +117,14 @@ export async function promoteEnvironment(input: PromoteInput): Promise<PromoteRe
     author: authorOf(input.actor),
   });
   if (!committed.ok) {
-    if (committed.code === "moved") return { ok: false, code: "changed", message: "Production changed meanwhile; nothing was promoted. Review the new diff." };
-    return { ok: false, code: "invalid", issues: committed.issues, message: "The merged configuration would be invalid for Production, so it cannot be promoted:" };
+    if (committed.code === "moved")
+      return { ok: false, code: "changed", message: "Production changed meanwhile; nothing was promoted. Review the new diff." };
+    return {
+      ok: false,
+      code: "invalid",
+      issues: committed.issues,
+      message: "The merged configuration would be invalid for Production, so it cannot be promoted:",
+    };
   }
   await auditBranchMove(
     {
@@ -114,7 +134,12 @@ export async function promoteEnvironment(input: PromoteInput): Promise<PromoteRe
       targetType: "environment",
       targetId: input.environment.id,
       targetLabel: name,
-      data: { applicationId: input.application.id, commit: committed.commit, production: preview.productionHead, environmentHead: preview.environmentHead },
+      data: {
+        applicationId: input.application.id,
+        commit: committed.commit,
+        production: preview.productionHead,
+        environmentHead: preview.environmentHead,
+      },
     },
     { repoPath, branch: PRODUCTION_BRANCH, from: preview.productionHead, to: committed.commit },
   );

@@ -54,11 +54,25 @@ export async function revertCommit(input: RevertInput): Promise<RevertResult> {
     return { ok: false, code: "unchanged", message: `Reverting “${target.subject}” would change nothing: its change is no longer there.` };
   }
   const message = `Revert "${target.subject}"\n\nThis reverts commit ${target.sha}.`;
-  const committed = await commitToEnvironment({ repoPath, environment: branch, expectedHead: head, tree: merged.tree, parents: [head], message, author: authorOf(input.actor) });
+  const committed = await commitToEnvironment({
+    repoPath,
+    environment: branch,
+    expectedHead: head,
+    tree: merged.tree,
+    parents: [head],
+    message,
+    author: authorOf(input.actor),
+  });
   if (!committed.ok) {
-    if (committed.code === "moved") return { ok: false, code: "moved", message: `${branch} changed meanwhile; nothing was reverted. Look at the history again.` };
+    if (committed.code === "moved")
+      return { ok: false, code: "moved", message: `${branch} changed meanwhile; nothing was reverted. Look at the history again.` };
     const issue = committed.issues[0];
-    return { ok: false, code: "invalid", issues: committed.issues, message: `The result would be an invalid configuration (${issue.path || "section.config.json"}: ${issue.message}); nothing was reverted.` };
+    return {
+      ok: false,
+      code: "invalid",
+      issues: committed.issues,
+      message: `The result would be an invalid configuration (${issue.path || "section.config.json"}: ${issue.message}); nothing was reverted.`,
+    };
   }
   await auditBranchMove(
     {

@@ -25,7 +25,13 @@ function git(args: string[], options: { cwd?: string; env?: Record<string, strin
   return new Promise((resolve, reject) => {
     const child = spawn("git", ["-c", "credential.helper=", "-c", "core.askPass=", "-c", "init.defaultBranch=Production", ...args], {
       cwd: options.cwd,
-      env: gitEnv({ GIT_AUTHOR_NAME: "Dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "Dev", GIT_COMMITTER_EMAIL: "dev@example.com", ...options.env }),
+      env: gitEnv({
+        GIT_AUTHOR_NAME: "Dev",
+        GIT_AUTHOR_EMAIL: "dev@example.com",
+        GIT_COMMITTER_NAME: "Dev",
+        GIT_COMMITTER_EMAIL: "dev@example.com",
+        ...options.env,
+      }),
     });
     let stdout = "";
     let stderr = "";
@@ -68,10 +74,24 @@ describe("git smart HTTP with hooks", () => {
     work = path.join(temp.dir, "work");
     fs.mkdirSync(work);
     const db = getDb();
-    const user = (email: string) => db.insert(users).values({ email, name: email.split("@")[0], passwordHash: "x" }).returning().get();
-    const people = { owner: user("owner@example.com"), dev: user("dev@example.com"), viewer: user("viewer@example.com"), outsider: user("outsider@example.com") };
+    const user = (email: string) =>
+      db
+        .insert(users)
+        .values({ email, name: email.split("@")[0], passwordHash: "x" })
+        .returning()
+        .get();
+    const people = {
+      owner: user("owner@example.com"),
+      dev: user("dev@example.com"),
+      viewer: user("viewer@example.com"),
+      outsider: user("outsider@example.com"),
+    };
     const account = db.insert(accounts).values({ name: "Acme" }).returning().get();
-    const roles: [keyof typeof people, Role][] = [["owner", "owner"], ["dev", "developer"], ["viewer", "viewer"]];
+    const roles: [keyof typeof people, Role][] = [
+      ["owner", "owner"],
+      ["dev", "developer"],
+      ["viewer", "viewer"],
+    ];
     for (const [who, role] of roles) db.insert(memberships).values({ userId: people[who].id, accountId: account.id, role }).run();
     const created = await createApplication({
       actor: { id: people.owner.id, name: "owner" },
@@ -191,7 +211,11 @@ describe("git smart HTTP with hooks", () => {
     expect(pushed.stderr).toContain("remote: Edge Console: Production: section.config.json is valid");
     const good = (await ok(["rev-parse", "HEAD"], { cwd: clone })).trim();
     expect(await branchTip("Production")).toBe(good);
-    const audit = getDb().select().from(auditEvents).where(and(eq(auditEvents.accountId, application.accountId), eq(auditEvents.action, "git.push"))).all();
+    const audit = getDb()
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.accountId, application.accountId), eq(auditEvents.action, "git.push")))
+      .all();
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actorName: "dev", targetType: "application", targetId: application.id });
     expect(audit[0].data).toMatchObject({ refs: [{ ref: "refs/heads/Production", new: good }], token: tokens.dev.slice(0, 7) });
@@ -203,7 +227,9 @@ describe("git smart HTTP with hooks", () => {
     const invalid = await git(["push", "origin", "Production"], { cwd: clone });
     expect(invalid.code).not.toBe(0);
     expect(invalid.stderr).toContain("remote: Edge Console refused this push; no branch was changed:");
-    expect(invalid.stderr).toContain("Production: section.config.json environments.Production.origin.port: must be a number from 1 to 65535");
+    expect(invalid.stderr).toContain(
+      "Production: section.config.json environments.Production.origin.port: must be a number from 1 to 65535",
+    );
     expect(invalid.stderr).toContain("pre-receive hook declined");
     expect(await branchTip("Production")).toBe(good);
     // The refused objects stayed in quarantine: the repository does not have them.
@@ -240,7 +266,9 @@ describe("git smart HTTP with hooks", () => {
     expect(refused.stderr).toContain(
       "Production: section.config.json environments.Production.origin.address: 169.254.169.254 is a link-local address; the edge cannot reach it.",
     );
-    expect(refused.stderr).toContain("Production: section.config.json environments.Production.alternate_origins.edge.address: 192.0.2.10 is the edge itself");
+    expect(refused.stderr).toContain(
+      "Production: section.config.json environments.Production.alternate_origins.edge.address: 192.0.2.10 is the edge itself",
+    );
     expect(await branchTip("Production")).toBe(before);
   });
 
@@ -250,7 +278,9 @@ describe("git smart HTTP with hooks", () => {
     await ok(["checkout", "-qb", "Qa"], { cwd: clone });
     const missing = await git(["push", "origin", "Qa"], { cwd: clone });
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toContain('Qa: section.config.json environments.Qa: is missing: this branch needs the block of its environment "Qa"');
+    expect(missing.stderr).toContain(
+      'Qa: section.config.json environments.Qa: is missing: this branch needs the block of its environment "Qa"',
+    );
     expect(envNames()).toEqual(["Production"]);
 
     const config = JSON.parse(fs.readFileSync(path.join(clone, "section.config.json"), "utf8"));
@@ -317,10 +347,20 @@ describe("git smart HTTP with hooks", () => {
 
     const body = JSON.stringify({ applicationId: application.id, userId: 1, tokenId: 1, updates: [] });
     for (const authorization of [undefined, "Bearer wrong", `Basic ${hookSecret()}`]) {
-      const hook = await handleGitHookRequest(new Request("http://127.0.0.1/api/internal/git/pre-receive", { method: "POST", body, headers: authorization ? { authorization } : {} }), "pre-receive");
+      const hook = await handleGitHookRequest(
+        new Request("http://127.0.0.1/api/internal/git/pre-receive", {
+          method: "POST",
+          body,
+          headers: authorization ? { authorization } : {},
+        }),
+        "pre-receive",
+      );
       expect(hook.status).toBe(404);
     }
-    const unknown = await handleGitHookRequest(new Request("http://127.0.0.1/x", { method: "POST", body, headers: { authorization: `Bearer ${hookSecret()}` } }), "update");
+    const unknown = await handleGitHookRequest(
+      new Request("http://127.0.0.1/x", { method: "POST", body, headers: { authorization: `Bearer ${hookSecret()}` } }),
+      "update",
+    );
     expect(unknown.status).toBe(404);
     // Quarantine paths outside the repository are refused.
     const dev = getDb().select().from(users).where(eq(users.email, "dev@example.com")).get()!;
@@ -331,13 +371,20 @@ describe("git smart HTTP with hooks", () => {
       updates: [{ oldOid: "0".repeat(40), newOid: "1".repeat(40), ref: "refs/heads/Production" }],
       quarantine: { objectDirectory: "/tmp" },
     });
-    const refused = await handleGitHookRequest(new Request("http://127.0.0.1/", { method: "POST", body: outside, headers: { authorization: `Bearer ${hookSecret()}` } }), "pre-receive");
-    expect(await refused.json()).toEqual({ ok: false, messages: ["Edge Console refused this push: the pushed objects are not inside the repository."] });
+    const refused = await handleGitHookRequest(
+      new Request("http://127.0.0.1/", { method: "POST", body: outside, headers: { authorization: `Bearer ${hookSecret()}` } }),
+      "pre-receive",
+    );
+    expect(await refused.json()).toEqual({
+      ok: false,
+      messages: ["Edge Console refused this push: the pushed objects are not inside the repository."],
+    });
   });
 
   it("refuses a member without two-factor authentication when the account requires it (SPEC §3.2)", async () => {
     const db = getDb();
-    const setRequired = (required: boolean) => db.update(accounts).set({ requireTwoFactor: required }).where(eq(accounts.id, application.accountId)).run();
+    const setRequired = (required: boolean) =>
+      db.update(accounts).set({ requireTwoFactor: required }).where(eq(accounts.id, application.accountId)).run();
     const viewer = db.select().from(users).where(eq(users.email, "viewer@example.com")).get()!;
     setRequired(true);
     try {

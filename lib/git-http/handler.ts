@@ -79,7 +79,10 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
     if (target.service === "git-receive-pack") {
       if (!can(membership.role, "config.edit")) return text(403, forbiddenMessage(membership.role, "push to this repository"));
       if (auth.token.readOnly) {
-        return text(403, `The token "${auth.token.name}" (${auth.token.prefix}…) is read-only: it can fetch but not push. Use a token without "Read-only" (${settings().appUrl}/settings/tokens).`);
+        return text(
+          403,
+          `The token "${auth.token.name}" (${auth.token.prefix}…) is read-only: it can fetch but not push. Use a token without "Read-only" (${settings().appUrl}/settings/tokens).`,
+        );
       }
       if (!hooksInstalled(hooksDir)) {
         console.error(`git push refused: the hooks in ${hooksDir} are missing or not executable, so pushes cannot be checked`);

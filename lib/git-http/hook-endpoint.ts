@@ -26,7 +26,11 @@ export const hookRequestSchema = z.object({
       z.object({
         oldOid: z.string().regex(OBJECT_ID),
         newOid: z.string().regex(OBJECT_ID),
-        ref: z.string().min(6).max(1024).regex(/^refs\/[^\0\n\r]+$/),
+        ref: z
+          .string()
+          .min(6)
+          .max(1024)
+          .regex(/^refs\/[^\0\n\r]+$/),
       }),
     )
     .max(10_000),
@@ -69,7 +73,11 @@ export async function handleGitHookRequest(request: Request, hook: string): Prom
     const db = getDb();
     const application = db.select().from(applications).where(eq(applications.id, applicationId)).get();
     const user = db.select().from(users).where(eq(users.id, userId)).get();
-    const token = db.select({ prefix: apiTokens.prefix }).from(apiTokens).where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId))).get();
+    const token = db
+      .select({ prefix: apiTokens.prefix })
+      .from(apiTokens)
+      .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
+      .get();
     if (!application || !user || !token) return refuse("the application, user or token no longer exists.");
     const membership = db
       .select({ role: memberships.role })

@@ -20,7 +20,9 @@ describe("parseGitHttpPath", () => {
     expect(parseGitHttpPath("GET", `${base}/info/refs`, q("service=git-receive-pack"))?.service).toBe("git-receive-pack");
     expect(parseGitHttpPath("POST", `${base}/git-upload-pack`, q())).toMatchObject({ step: "rpc", suffix: "git-upload-pack" });
     expect(parseGitHttpPath("POST", `${base}/git-receive-pack`, q())).toMatchObject({ step: "rpc", service: "git-receive-pack" });
-    expect(parseGitHttpPath("GET", "/git/account/3/application/7/xn--bcher-kva.example.git/info/refs", q("service=git-upload-pack"))?.repoName).toBe("xn--bcher-kva.example");
+    expect(
+      parseGitHttpPath("GET", "/git/account/3/application/7/xn--bcher-kva.example.git/info/refs", q("service=git-upload-pack"))?.repoName,
+    ).toBe("xn--bcher-kva.example");
   });
 
   it.each([
@@ -58,17 +60,27 @@ describe("tokenFromAuthorization", () => {
     expect(tokenFromAuthorization("Bearer ec_abc")).toBe("ec_abc");
     expect(tokenFromAuthorization("bearer ec_abc")).toBe("ec_abc");
   });
-  it.each([null, "", "Basic", "Basic !!!", basic("token"), basic("token:"), basic("alice:ec_abc"), "Digest x", "Bearer a b", "x".repeat(5000)])(
-    "ignores %s",
-    (header) => {
-      expect(tokenFromAuthorization(header)).toBeNull();
-    },
-  );
+  it.each([
+    null,
+    "",
+    "Basic",
+    "Basic !!!",
+    basic("token"),
+    basic("token:"),
+    basic("alice:ec_abc"),
+    "Digest x",
+    "Bearer a b",
+    "x".repeat(5000),
+  ])("ignores %s", (header) => {
+    expect(tokenFromAuthorization(header)).toBeNull();
+  });
 });
 
 describe("parseCgiHeaders", () => {
   it("maps Status and keeps the other headers", () => {
-    const { status, headers } = parseCgiHeaders("Status: 403 Forbidden\r\nContent-Type: text/plain\r\nExpires: Fri, 01 Jan 1980 00:00:00 GMT\r\nTransfer-Encoding: chunked");
+    const { status, headers } = parseCgiHeaders(
+      "Status: 403 Forbidden\r\nContent-Type: text/plain\r\nExpires: Fri, 01 Jan 1980 00:00:00 GMT\r\nTransfer-Encoding: chunked",
+    );
     expect(status).toBe(403);
     expect(headers.get("content-type")).toBe("text/plain");
     expect(headers.get("expires")).toBe("Fri, 01 Jan 1980 00:00:00 GMT");

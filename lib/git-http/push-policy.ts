@@ -42,7 +42,7 @@ export function classifyRef(ref: string, environments: readonly string[]): RefKi
   }
   const short = ref.replace(/^refs\/(heads|tags)\//, "");
   if (short !== ref && (short === "HEAD" || short.startsWith("-") || short.split("/").some((part) => part.startsWith("-")))) {
-    return { kind: "reserved", reason: "a name that is HEAD or starts with \"-\" would be misread by git commands" };
+    return { kind: "reserved", reason: 'a name that is HEAD or starts with "-" would be misread by git commands' };
   }
   if (ref.startsWith("refs/tags/") && ref.length > "refs/tags/".length) return { kind: "tag", tag: ref.slice("refs/tags/".length) };
   if (!ref.startsWith("refs/heads/") || ref.length === "refs/heads/".length) return { kind: "unsupported" };

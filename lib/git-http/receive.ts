@@ -113,7 +113,12 @@ async function gitAcceptsBranchName(repoPath: string, name: string): Promise<boo
  * - other branches (`feature/x`) and tags are accepted unchecked; refs outside refs/heads and refs/tags are refused.
  * `objectEnv` is {@link quarantineEnv}'s result. Rejects only on unexpected git failures.
  */
-export async function checkPush(params: { repoPath: string; environments: readonly string[]; updates: readonly RefUpdate[]; objectEnv: Record<string, string> }): Promise<PushCheck> {
+export async function checkPush(params: {
+  repoPath: string;
+  environments: readonly string[];
+  updates: readonly RefUpdate[];
+  objectEnv: Record<string, string>;
+}): Promise<PushCheck> {
   const { repoPath, objectEnv } = params;
   const problems: string[] = [];
   const notes: string[] = [];
@@ -132,7 +137,10 @@ export async function checkPush(params: { repoPath: string; environments: readon
       continue;
     }
     if (kind.kind === "case-conflict") {
-      if (!deleting) problems.push(`${kind.branch}: differs only in case from the environment "${kind.environment}"; push to "${kind.environment}" or choose another name`);
+      if (!deleting)
+        problems.push(
+          `${kind.branch}: differs only in case from the environment "${kind.environment}"; push to "${kind.environment}" or choose another name`,
+        );
       continue;
     }
     const { branch, existing } = kind;
@@ -146,10 +154,14 @@ export async function checkPush(params: { repoPath: string; environments: readon
       }
       newEnvironments.set(branch.toLowerCase(), branch);
     } else if (deleting) {
-      problems.push(`${branch}: the branch of the environment "${branch}" cannot be deleted by a push${branch === "Production" ? "" : " (delete the environment in the console; its branch is kept as a tag)"}`);
+      problems.push(
+        `${branch}: the branch of the environment "${branch}" cannot be deleted by a push${branch === "Production" ? "" : " (delete the environment in the console; its branch is kept as a tag)"}`,
+      );
       continue;
     } else if (!creating && !(await isFastForward(repoPath, update.oldOid, update.newOid, objectEnv))) {
-      problems.push(`${branch}: non-fast-forward update refused: the branch of an environment cannot be rewritten; fetch, merge or rebase your work on it, and push without --force`);
+      problems.push(
+        `${branch}: non-fast-forward update refused: the branch of an environment cannot be rewritten; fetch, merge or rebase your work on it, and push without --force`,
+      );
       continue;
     }
 
@@ -204,7 +216,11 @@ export function recordPush(params: {
         .where(and(eq(environments.applicationId, application.id), sql`lower(${environments.name}) = lower(${kind.branch})`))
         .get();
       if (taken) continue;
-      const env = tx.insert(environments).values({ accountId: application.accountId, applicationId: application.id, name: kind.branch }).returning().get();
+      const env = tx
+        .insert(environments)
+        .values({ accountId: application.accountId, applicationId: application.id, name: kind.branch })
+        .returning()
+        .get();
       recordAudit(tx, {
         accountId: application.accountId,
         actor,
@@ -224,7 +240,11 @@ export function recordPush(params: {
       targetId: application.id,
       targetLabel: application.name,
       data: {
-        refs: params.updates.map((u) => ({ ref: u.ref, old: isZeroId(u.oldOid) ? null : u.oldOid, new: isZeroId(u.newOid) ? null : u.newOid })),
+        refs: params.updates.map((u) => ({
+          ref: u.ref,
+          old: isZeroId(u.oldOid) ? null : u.oldOid,
+          new: isZeroId(u.newOid) ? null : u.newOid,
+        })),
         token: params.tokenPrefix,
         ...(names.length > 0 ? { environmentsCreated: names } : {}),
       },
@@ -234,6 +254,8 @@ export function recordPush(params: {
   const base = `${params.appUrl}/account/${application.accountId}/application/${application.id}`;
   return {
     created,
-    messages: created.map((name) => `Edge Console: environment "${name}" created (no domains yet): ${base}/environment/${encodeURIComponent(name)}`),
+    messages: created.map(
+      (name) => `Edge Console: environment "${name}" created (no domains yet): ${base}/environment/${encodeURIComponent(name)}`,
+    ),
   };
 }

@@ -47,9 +47,7 @@ function claimDirectory(dir: string): void {
 
 /** Writes the tree for `node` bottom-up with `git mktree` (which sorts entries itself) and returns its id. */
 async function writeTree(gitDir: string, node: TreeNode): Promise<string> {
-  const subtrees = await Promise.all(
-    [...node.dirs].map(async ([name, child]) => [name, await writeTree(gitDir, child)] as const),
-  );
+  const subtrees = await Promise.all([...node.dirs].map(async ([name, child]) => [name, await writeTree(gitDir, child)] as const));
   const lines = [
     ...[...node.files].map(([name, oid]) => `100644 blob ${oid}\t${name}\0`),
     ...subtrees.map(([name, oid]) => `040000 tree ${oid}\t${name}\0`),
@@ -93,9 +91,7 @@ export async function createBareRepository(
   try {
     await runGit(["init", "--quiet", "--bare", `--initial-branch=${branch}`, "--template=", "--", gitDir]);
 
-    const oids = await Promise.all(
-      entries.map(([, content]) => runGitText(["hash-object", "-w", "--stdin"], { gitDir, input: content })),
-    );
+    const oids = await Promise.all(entries.map(([, content]) => runGitText(["hash-object", "-w", "--stdin"], { gitDir, input: content })));
     entries.forEach(([filePath], index) => {
       const parts = filePath.split("/");
       let node = root;

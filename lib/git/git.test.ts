@@ -64,7 +64,9 @@ describe("lib/git", () => {
         expect(fs.readFileSync(path.join(clone, name), "utf8"), name).toBe(content);
       }
       expect(git("-C", clone, "ls-files").trim().split("\n").sort()).toEqual(
-        Object.keys(FILES).map((f) => (/[^\x20-\x7e]/.test(f) ? `"${f.replace("é", "\\303\\251")}"` : f)).sort(),
+        Object.keys(FILES)
+          .map((f) => (/[^\x20-\x7e]/.test(f) ? `"${f.replace("é", "\\303\\251")}"` : f))
+          .sort(),
       );
       expect(git("-C", clone, "status", "--porcelain")).toBe("");
     });
@@ -173,7 +175,25 @@ describe("lib/git", () => {
     });
 
     it("validates branch names as git check-ref-format --branch does", () => {
-      const samples = ["Production", "Staging2", "feature/x", "a.b", "-x", "a..b", "a b", "a:b", "a~1", "a^", "x.lock", ".x", "x/", "x.", "a@{b", "a//b", "ü"];
+      const samples = [
+        "Production",
+        "Staging2",
+        "feature/x",
+        "a.b",
+        "-x",
+        "a..b",
+        "a b",
+        "a:b",
+        "a~1",
+        "a^",
+        "x.lock",
+        ".x",
+        "x/",
+        "x.",
+        "a@{b",
+        "a//b",
+        "ü",
+      ];
       for (const name of samples) {
         let valid = true;
         try {

@@ -8,7 +8,16 @@ import { createBareRepository, platformIdentity } from "./create-repository";
 import { diffCommit, diffTrees } from "./diff";
 import { getCommit, listCommits } from "./history";
 import { mergeCommits, revertTree } from "./merge";
-import { archiveBranchAsTag, deletedTagName, freeDeletedTagName, listBranches, listTags, resolveBranch, updateBranch, ZERO_OID } from "./refs";
+import {
+  archiveBranchAsTag,
+  deletedTagName,
+  freeDeletedTagName,
+  listBranches,
+  listTags,
+  resolveBranch,
+  updateBranch,
+  ZERO_OID,
+} from "./refs";
 import { gitEnv } from "./run";
 
 /** The real git CLI, as a user would run it (own process, no product code). */
@@ -64,7 +73,9 @@ describe("lib/git plumbing: commits, refs, merges without a worktree", () => {
       ["left", "right"].map((side) => writeTreeWithChanges(repo, head, [{ path: "race.txt", content: `${side}\n` }])),
     );
     const results = await Promise.all(
-      trees.map((tree, i) => commitOnBranch(repo, "Production", head, { tree, parents: [head], message: `race ${i}`, author: ADA, committer: PLATFORM })),
+      trees.map((tree, i) =>
+        commitOnBranch(repo, "Production", head, { tree, parents: [head], message: `race ${i}`, author: ADA, committer: PLATFORM }),
+      ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, code: "moved" }]);

@@ -92,7 +92,13 @@ export async function updateRefs(repoPath: string, updates: readonly RefUpdate[]
  * `expectedOld` = {@link ZERO_OID} creates the branch only if it does not exist. Resolves `false` when the branch
  * was not at `expectedOld` (nothing changed). Throws TypeError for an invalid name.
  */
-export function updateBranch(repoPath: string, branch: string, value: string, expectedOld: string, reflogMessage?: string): Promise<boolean> {
+export function updateBranch(
+  repoPath: string,
+  branch: string,
+  value: string,
+  expectedOld: string,
+  reflogMessage?: string,
+): Promise<boolean> {
   const ref = branchRef(branch);
   const update: RefUpdate = expectedOld === ZERO_OID ? { op: "create", ref, value } : { op: "update", ref, value, old: expectedOld };
   return updateRefs(repoPath, [update], reflogMessage);
@@ -109,7 +115,10 @@ export function deleteBranch(repoPath: string, branch: string, expectedOld: stri
  * second deletion within the same second.
  */
 export function deletedTagName(branch: string, at: Date, attempt = 1): string {
-  const stamp = at.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  const stamp = at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
   return `deleted/${branch}-${stamp}${attempt > 1 ? `-${attempt}` : ""}`;
 }
 

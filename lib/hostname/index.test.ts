@@ -120,19 +120,27 @@ describe("normaliseHostname: refused, each with its own code and message", () =>
     ["an ICANN public suffix", "co.uk", "public_suffix", /public suffix.*example\.co\.uk/],
     ["a private-section public suffix", "github.io", "private_suffix", /shared domain.*yourname\.github\.io/],
     ["a wildcard", "*.example.com", "wildcard", /^Wildcard hostnames are not supported yet/],
-    ["another customer's CNAME target", "www.alice.test.edge.localhost", "edge_domain", /^“www\.alice\.test\.edge\.localhost” is under the edge's own domain \(edge\.localhost\).*use your website's hostname/],
+    [
+      "another customer's CNAME target",
+      "www.alice.test.edge.localhost",
+      "edge_domain",
+      /^“www\.alice\.test\.edge\.localhost” is under the edge's own domain \(edge\.localhost\).*use your website's hostname/,
+    ],
   ];
 
-  it.each([["the suffix itself", "EDGE.localhost."], ["a pasted URL under it", "https://x.Edge.Localhost:8443/p"], ["an IDN under it", "bücher.edge.localhost"]])(
-    "refuses %s (%j) as under the edge's own domain",
-    (_what, input) => {
-      const result = normaliseHostname(input, { edgeCnameSuffix: SUFFIX });
-      expect(result).toMatchObject({ ok: false, code: "edge_domain", message: expect.stringMatching(/under the edge's own domain/) });
-    },
-  );
+  it.each([
+    ["the suffix itself", "EDGE.localhost."],
+    ["a pasted URL under it", "https://x.Edge.Localhost:8443/p"],
+    ["an IDN under it", "bücher.edge.localhost"],
+  ])("refuses %s (%j) as under the edge's own domain", (_what, input) => {
+    const result = normaliseHostname(input, { edgeCnameSuffix: SUFFIX });
+    expect(result).toMatchObject({ ok: false, code: "edge_domain", message: expect.stringMatching(/under the edge's own domain/) });
+  });
 
   it("refuses names under the configured EDGE_CNAME_SUFFIX, and only those", () => {
-    expect(normaliseHostname("www.example.com.cdn.example.net", { edgeCnameSuffix: "cdn.example.net" })).toMatchObject({ code: "edge_domain" });
+    expect(normaliseHostname("www.example.com.cdn.example.net", { edgeCnameSuffix: "cdn.example.net" })).toMatchObject({
+      code: "edge_domain",
+    });
     expect(normaliseHostname("www.edge.localhost.example", { edgeCnameSuffix: SUFFIX }).ok).toBe(true);
     expect(normaliseHostname("notedge.localhost", { edgeCnameSuffix: SUFFIX }).ok).toBe(true);
     expect(normaliseHostname("www.example.com.edge.localhost")).toMatchObject({ ok: false, code: "edge_domain" });

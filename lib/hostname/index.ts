@@ -23,8 +23,7 @@ export {
  *   left out).
  */
 export type HostnameResult =
-  | { ok: true; hostname: string; unicode: string; isApex: boolean; apex: string | null; notice?: string }
-  | HostnameError;
+  { ok: true; hostname: string; unicode: string; isApex: boolean; apex: string | null; notice?: string } | HostnameError;
 
 /**
  * Normalises what a user typed or pasted as a website's hostname (SPEC §4). Trims; takes the hostname out of a URL

@@ -24,7 +24,10 @@ function registrable(ascii: string, allowPrivateDomains: boolean): string | null
   // `*.<publicSuffix>` covers `domain`, yet tldts calls `domain` registrable: an exception rule prevails.
   const fallback = parse(publicSuffix.slice(publicSuffix.indexOf(".") + 1), opts).publicSuffix;
   if (!fallback) return domain;
-  return ascii.split(".").slice(-(fallback.split(".").length + 1)).join(".");
+  return ascii
+    .split(".")
+    .slice(-(fallback.split(".").length + 1))
+    .join(".");
 }
 
 /**

@@ -114,27 +114,18 @@ export function checkHostnameSyntax(input: string): HostnameSyntaxOk | HostnameE
     );
   }
   if (asciiLabels.length < 2) {
-    return fail(
-      "single_label",
-      `“${unicode}” has no domain part. Enter the full hostname, e.g. ${unicode}.example.com.`,
-    );
+    return fail("single_label", `“${unicode}” has no domain part. Enter the full hostname, e.g. ${unicode}.example.com.`);
   }
   return { ok: true, hostname: ascii, unicode };
 }
 
 function emptyLabel(input: string): HostnameError {
-  return fail(
-    "empty_label",
-    `“${input.trim()}” has an empty part (two dots in a row, or a dot at the start). Remove the extra dot.`,
-  );
+  return fail("empty_label", `“${input.trim()}” has an empty part (two dots in a row, or a dot at the start). Remove the extra dot.`);
 }
 
 function invalidCharacters(input: string, chars: string[]): HostnameError {
   const list = chars.map((c) => (c === " " ? "a space" : `“${c}”`)).join(", ");
-  return fail(
-    "invalid_character",
-    `“${input.trim()}” contains ${list}. Hostnames may only contain letters, digits, hyphens and dots.`,
-  );
+  return fail("invalid_character", `“${input.trim()}” contains ${list}. Hostnames may only contain letters, digits, hyphens and dots.`);
 }
 
 const shorten = (label: string) => (label.length > 20 ? `${label.slice(0, 10)}…${label.slice(-6)}` : label);

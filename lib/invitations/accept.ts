@@ -42,7 +42,11 @@ export function acceptInvitation(params: { token: string; actor: Actor; now?: Da
   if (!isLinkTokenShape(params.token)) return { ok: false, reason: "not_found" };
   const now = params.now ?? new Date();
   return writeTransaction((tx): AcceptResult => {
-    const invitation = tx.select().from(invitations).where(eq(invitations.tokenHash, hashToken(params.token))).get();
+    const invitation = tx
+      .select()
+      .from(invitations)
+      .where(eq(invitations.tokenHash, hashToken(params.token)))
+      .get();
     const user = tx.select().from(users).where(eq(users.id, params.actor.id)).get();
     if (!invitation || !user) return { ok: false, reason: "not_found" };
     const state = invitationState(invitation, now);
@@ -55,7 +59,10 @@ export function acceptInvitation(params: { token: string; actor: Actor; now?: Da
       .set({ status: "accepted", acceptedAt: now, acceptedBy: user.id })
       .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending")))
       .run();
-    tx.update(users).set({ emailVerifiedAt: now }).where(and(eq(users.id, user.id), isNull(users.emailVerifiedAt))).run();
+    tx.update(users)
+      .set({ emailVerifiedAt: now })
+      .where(and(eq(users.id, user.id), isNull(users.emailVerifiedAt)))
+      .run();
     recordAudit(tx, {
       accountId: invitation.accountId,
       actor: params.actor,

@@ -56,7 +56,9 @@ describe("invitations", () => {
 
   it("stores only the SHA-256 of the link token, normalises the address, mails an APP_URL link, and audits", async () => {
     const t = team();
-    const result = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "  Alice@Example.COM ", role: "developer", now: T0 }));
+    const result = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "  Alice@Example.COM ", role: "developer", now: T0 }),
+    );
     expect(result.mailed).toBe(true);
     expect(result.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const [row] = allInvitations();
@@ -88,30 +90,43 @@ describe("invitations", () => {
       field: "email",
       message: "dev@example.com is already a member of this account.",
     });
-    expect(await createInvitation({ accountId: t.account.id, actor: actorOf(t.adm), email: "new@example.com", role: "owner" })).toMatchObject({
+    expect(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.adm), email: "new@example.com", role: "owner" }),
+    ).toMatchObject({
       ok: false,
       field: "role",
       message: "Your role (Admin) cannot invite someone as Owner.",
     });
-    expect(await createInvitation({ accountId: t.account.id, actor: actorOf(t.dev), email: "new@example.com", role: "viewer" })).toMatchObject({
+    expect(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.dev), email: "new@example.com", role: "viewer" }),
+    ).toMatchObject({
       ok: false,
       code: "forbidden",
       message: "Your role in this account (Developer) cannot invite members. Ask an owner or admin.",
     });
     const stranger = makeUser("stranger@example.com");
-    expect(await createInvitation({ accountId: t.account.id, actor: actorOf(stranger), email: "new@example.com", role: "viewer" })).toMatchObject({
+    expect(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(stranger), email: "new@example.com", role: "viewer" }),
+    ).toMatchObject({
       ok: false,
       code: "not_found",
     });
-    expect(invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.adm), email: "new@example.com", role: "admin" })).invitation.role).toBe("admin");
+    expect(
+      invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.adm), email: "new@example.com", role: "admin" }))
+        .invitation.role,
+    ).toBe("admin");
     expect(allInvitations()).toHaveLength(1);
     expect(smtp.mails()).toHaveLength(1);
   });
 
   it("inviting a pending address again re-sends: the old link is replaced and points at the new one", async () => {
     const t = team();
-    const first = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "viewer", now: T0 }));
-    const second = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.adm), email: "ALICE@example.com", role: "developer", now: T0 }));
+    const first = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "viewer", now: T0 }),
+    );
+    const second = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.adm), email: "ALICE@example.com", role: "developer", now: T0 }),
+    );
     expect(second.replaced?.id).toBe(first.invitation.id);
     const [old, fresh] = allInvitations();
     expect(old).toMatchObject({ status: "replaced", replacedBy: fresh.id });
@@ -123,7 +138,9 @@ describe("invitations", () => {
   it("resend writes a new token and expiry; the old link says replaced, the new one works", async () => {
     const t = team();
     const alice = makeUser("alice@example.com");
-    const first = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "viewer", now: T0 }));
+    const first = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "viewer", now: T0 }),
+    );
     const later = new Date(T0.getTime() + 72 * HOUR); // the first link has expired by now; resend still works
     expect(findInvitation(first.token, later)?.state).toBe("expired");
     const second = await resendInvitation({ invitationId: first.invitation.id, actor: actorOf(t.adm), now: later });
@@ -135,24 +152,35 @@ describe("invitations", () => {
     expect(acceptInvitation({ token: second.token, actor: actorOf(alice), now: later })).toEqual({ ok: true, accountId: t.account.id });
     expect(roleOf(t.account.id, alice.id)).toBe("viewer");
     // The replaced row can be neither re-sent nor revoked.
-    expect(await resendInvitation({ invitationId: first.invitation.id, actor: actorOf(t.own) })).toMatchObject({ ok: false, code: "invalid" });
+    expect(await resendInvitation({ invitationId: first.invitation.id, actor: actorOf(t.own) })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
     expect(revokeInvitation({ invitationId: first.invitation.id, actor: actorOf(t.own) })).toMatchObject({ ok: false, code: "invalid" });
   });
 
   it("expires after INVITE_TTL_HOURS (default 48)", async () => {
     const t = team();
     const alice = makeUser("alice@example.com");
-    const link = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "viewer", now: T0 }));
+    const link = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "viewer", now: T0 }),
+    );
     const justBefore = new Date(T0.getTime() + 48 * HOUR - 1);
     const at = new Date(T0.getTime() + 48 * HOUR);
     expect(findInvitation(link.token, justBefore)?.state).toBe("pending");
-    expect(acceptInvitation({ token: link.token, actor: actorOf(alice), now: at })).toEqual({ ok: false, reason: "expired", accountId: t.account.id });
+    expect(acceptInvitation({ token: link.token, actor: actorOf(alice), now: at })).toEqual({
+      ok: false,
+      reason: "expired",
+      accountId: t.account.id,
+    });
     expect(roleOf(t.account.id, alice.id)).toBeNull();
 
     process.env.INVITE_TTL_HOURS = "1";
     resetSettings();
     try {
-      const short = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "bob@example.com", role: "viewer", now: T0 }));
+      const short = invited(
+        await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "bob@example.com", role: "viewer", now: T0 }),
+      );
       expect(short.invitation.expiresAt).toEqual(new Date(T0.getTime() + HOUR));
       expect(smtp.mails("bob@example.com")[0].text).toContain("expires in 1 hour.");
     } finally {
@@ -164,7 +192,9 @@ describe("invitations", () => {
   it("accepting: case-insensitive address match, single use, verifies the address, audited", async () => {
     const t = team();
     const alice = makeUser("alice@example.com", "Alice");
-    const link = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "Alice@Example.com", role: "developer", now: T0 }));
+    const link = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "Alice@Example.com", role: "developer", now: T0 }),
+    );
     expect(getDb().select().from(users).where(eq(users.id, alice.id)).get()?.emailVerifiedAt).toBeNull();
 
     const at = new Date(T0.getTime() + HOUR);
@@ -183,8 +213,14 @@ describe("invitations", () => {
   it("keeps an earlier verification time", async () => {
     const t = team();
     const verifiedAt = new Date("2029-06-01T00:00:00Z");
-    const alice = getDb().insert(users).values({ email: "alice@example.com", passwordHash: "x", emailVerifiedAt: verifiedAt }).returning().get();
-    const link = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "viewer", now: T0 }));
+    const alice = getDb()
+      .insert(users)
+      .values({ email: "alice@example.com", passwordHash: "x", emailVerifiedAt: verifiedAt })
+      .returning()
+      .get();
+    const link = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "viewer", now: T0 }),
+    );
     expect(acceptInvitation({ token: link.token, actor: actorOf(alice), now: T0 })).toMatchObject({ ok: true });
     expect(getDb().select().from(users).where(eq(users.id, alice.id)).get()?.emailVerifiedAt).toEqual(verifiedAt);
   });
@@ -193,15 +229,23 @@ describe("invitations", () => {
     const t = team();
     const alice = makeUser("alice@example.com");
     const mallory = makeUser("mallory@example.com");
-    const link = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "admin", now: T0 }));
+    const link = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "admin", now: T0 }),
+    );
     expect(acceptInvitation({ token: link.token, actor: actorOf(mallory), now: T0 })).toEqual({ ok: false, reason: "wrong_user" });
     expect(roleOf(t.account.id, mallory.id)).toBeNull();
 
     // The developer (now at another address) opens an invitation for it: already a member.
-    const made = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "dev@example.org", role: "viewer", now: T0 }));
+    const made = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "dev@example.org", role: "viewer", now: T0 }),
+    );
     const dev = getDb().select().from(users).where(eq(users.id, t.dev.id)).get()!;
     getDb().update(users).set({ email: "dev@example.org" }).where(eq(users.id, dev.id)).run();
-    expect(acceptInvitation({ token: made.token, actor: actorOf(dev), now: T0 })).toEqual({ ok: false, reason: "already_member", accountId: t.account.id });
+    expect(acceptInvitation({ token: made.token, actor: actorOf(dev), now: T0 })).toEqual({
+      ok: false,
+      reason: "already_member",
+      accountId: t.account.id,
+    });
 
     expect(revokeInvitation({ invitationId: link.invitation.id, actor: actorOf(t.adm) })).toEqual({ ok: true, accountId: t.account.id });
     expect(findInvitation(link.token, T0)?.state).toBe("revoked");
@@ -215,16 +259,23 @@ describe("invitations", () => {
 
   it("admins cannot re-send or revoke an owner invitation; non-members get not found", async () => {
     const t = team();
-    const link = invited(await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "boss@example.com", role: "owner", now: T0 }));
+    const link = invited(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "boss@example.com", role: "owner", now: T0 }),
+    );
     const message = "Only an owner can manage an invitation to join as Owner.";
     expect(await resendInvitation({ invitationId: link.invitation.id, actor: actorOf(t.adm) })).toMatchObject({ ok: false, message });
     expect(revokeInvitation({ invitationId: link.invitation.id, actor: actorOf(t.adm) })).toMatchObject({ ok: false, message });
-    expect(await createInvitation({ accountId: t.account.id, actor: actorOf(t.adm), email: "boss@example.com", role: "viewer" })).toMatchObject({
+    expect(
+      await createInvitation({ accountId: t.account.id, actor: actorOf(t.adm), email: "boss@example.com", role: "viewer" }),
+    ).toMatchObject({
       ok: false,
       field: "email",
     });
     const stranger = makeUser("stranger@example.com");
-    expect(revokeInvitation({ invitationId: link.invitation.id, actor: actorOf(stranger) })).toMatchObject({ ok: false, code: "not_found" });
+    expect(revokeInvitation({ invitationId: link.invitation.id, actor: actorOf(stranger) })).toMatchObject({
+      ok: false,
+      code: "not_found",
+    });
     expect(revokeInvitation({ invitationId: link.invitation.id, actor: actorOf(t.dev) })).toMatchObject({ ok: false, code: "forbidden" });
     expect(allInvitations().map((i) => i.status)).toEqual(["pending"]);
   });

@@ -17,7 +17,14 @@ import { hashToken, newLinkToken } from "@/lib/tokens";
 export type InvitationRow = typeof invitations.$inferSelect;
 
 /** A written invitation: its row, the token for the link (never stored), the account's name, whether it was mailed. */
-export type Invited = { ok: true; invitation: InvitationRow; token: string; accountName: string; replaced: InvitationRow | null; mailed: boolean };
+export type Invited = {
+  ok: true;
+  invitation: InvitationRow;
+  token: string;
+  accountName: string;
+  replaced: InvitationRow | null;
+  mailed: boolean;
+};
 
 type Options = { now?: Date };
 
@@ -29,7 +36,9 @@ type Options = { now?: Date };
  * a member; a pending owner invitation an admin may not replace). Audit `invitation.create` (or
  * `invitation.resend`). `mailed` is false when the SMTP server refused (logged; the invitation stays pending).
  */
-export async function createInvitation(params: { accountId: number; actor: Actor; email: string; role: Role } & Options): Promise<Invited | Refusal> {
+export async function createInvitation(
+  params: { accountId: number; actor: Actor; email: string; role: Role } & Options,
+): Promise<Invited | Refusal> {
   const email = normaliseEmail(params.email);
   const token = newLinkToken();
   const now = params.now ?? new Date();
@@ -39,7 +48,12 @@ export async function createInvitation(params: { accountId: number; actor: Actor
     if (!actorRole || !account) return NOT_FOUND;
     if (!can(actorRole, "members.manage")) return forbidden(actorRole, "invite members", "members.manage");
     if (!grantableRoles(actorRole).includes(params.role)) {
-      return { ok: false, code: "invalid", field: "role", message: `Your role (${roleLabel(actorRole)}) cannot invite someone as ${roleLabel(params.role)}.` };
+      return {
+        ok: false,
+        code: "invalid",
+        field: "role",
+        message: `Your role (${roleLabel(actorRole)}) cannot invite someone as ${roleLabel(params.role)}.`,
+      };
     }
     const member = tx
       .select({ id: memberships.id })
@@ -54,9 +68,22 @@ export async function createInvitation(params: { accountId: number; actor: Actor
       .where(and(eq(invitations.accountId, account.id), eq(invitations.email, email), eq(invitations.status, "pending")))
       .get();
     if (pending && !mayActOn(actorRole, pending.role)) {
-      return { ok: false, code: "invalid", field: "email", message: `${email} has a pending invitation as Owner; only an owner can change it.` };
+      return {
+        ok: false,
+        code: "invalid",
+        field: "email",
+        message: `${email} has a pending invitation as Owner; only an owner can change it.`,
+      };
     }
-    const invitation = insertInvitation(tx, { accountId: account.id, email, role: params.role, token, actor: params.actor, now, replacing: pending });
+    const invitation = insertInvitation(tx, {
+      accountId: account.id,
+      email,
+      role: params.role,
+      token,
+      actor: params.actor,
+      now,
+      replacing: pending,
+    });
     recordAudit(tx, {
       accountId: account.id,
       actor: params.actor,
@@ -86,7 +113,15 @@ export async function resendInvitation(params: { invitationId: number; actor: Ac
     const found = managedInvitation(tx, params.invitationId, params.actor, "re-send invitations");
     if (!found.ok) return found;
     const { old, account } = found;
-    const invitation = insertInvitation(tx, { accountId: account.id, email: old.email, role: old.role, token, actor: params.actor, now, replacing: old });
+    const invitation = insertInvitation(tx, {
+      accountId: account.id,
+      email: old.email,
+      role: old.role,
+      token,
+      actor: params.actor,
+      now,
+      replacing: old,
+    });
     recordAudit(tx, {
       accountId: account.id,
       actor: params.actor,
@@ -128,7 +163,8 @@ function managedInvitation(tx: Tx, invitationId: number, actor: Actor, what: str
   const account = old && actorRole ? tx.select().from(accounts).where(eq(accounts.id, old.accountId)).get() : undefined;
   if (!old || !actorRole || !account) return NOT_FOUND;
   if (!can(actorRole, "members.manage")) return forbidden(actorRole, what, "members.manage");
-  if (!mayActOn(actorRole, old.role)) return { ok: false, code: "forbidden", message: "Only an owner can manage an invitation to join as Owner." } as const;
+  if (!mayActOn(actorRole, old.role))
+    return { ok: false, code: "forbidden", message: "Only an owner can manage an invitation to join as Owner." } as const;
   if (old.status !== "pending") return { ok: false, code: "invalid", message: `This invitation was ${old.status} already.` } as const;
   return { ok: true, old, account } as const;
 }

@@ -17,7 +17,10 @@ export function isLinkTokenShape(token: unknown): token is string {
 }
 
 /** A heading and a sentence for a link that no longer works, e.g. for `replaced`: "a newer invitation was sent…". */
-export function refusalText(state: Exclude<InvitationState, "pending">, ctx: { inviterName: string; accountName: string }): { title: string; body: string } {
+export function refusalText(
+  state: Exclude<InvitationState, "pending">,
+  ctx: { inviterName: string; accountName: string },
+): { title: string; body: string } {
   switch (state) {
     case "expired":
       return {
@@ -32,6 +35,9 @@ export function refusalText(state: Exclude<InvitationState, "pending">, ctx: { i
         body: `This link was replaced by a newer invitation to ${ctx.accountName}: use the link in the latest email.`,
       };
     case "revoked":
-      return { title: "This invitation was revoked", body: `An admin of ${ctx.accountName} withdrew this invitation. Ask them if you think this is a mistake.` };
+      return {
+        title: "This invitation was revoked",
+        body: `An admin of ${ctx.accountName} withdrew this invitation. Ask them if you think this is a mistake.`,
+      };
   }
 }

@@ -10,7 +10,9 @@ export async function sendMailQuietly(mail: Mail): Promise<boolean> {
     await sendMail(mail);
     return true;
   } catch (error) {
-    console.error(`[mail] could not send to=${mail.to} subject=${JSON.stringify(mail.subject)}: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(
+      `[mail] could not send to=${mail.to} subject=${JSON.stringify(mail.subject)}: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return false;
   }
 }

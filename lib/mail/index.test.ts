@@ -21,7 +21,14 @@ describe("mail", () => {
   it("sends text and HTML parts through SMTP_URL, with links built from APP_URL", async () => {
     const link = consoleLink("/invite/abc");
     expect(link).toBe("https://console.example.net/invite/abc");
-    await sendMail(composeMail({ to: "Alice@Example.com", subject: "Join <Acme>", paragraphs: ["Bob invited you to <Acme>."], action: { label: "Accept", url: link } }));
+    await sendMail(
+      composeMail({
+        to: "Alice@Example.com",
+        subject: "Join <Acme>",
+        paragraphs: ["Bob invited you to <Acme>."],
+        action: { label: "Accept", url: link },
+      }),
+    );
     const [mail] = smtp.mails("alice@example.com");
     expect(mail.subject).toBe("Join <Acme>");
     expect(mail.text).toContain("Accept: https://console.example.net/invite/abc");

@@ -38,13 +38,20 @@ export function consoleLink(path: string): string {
   return `${settings().appUrl}${path.startsWith("/") ? path : `/${path}`}`;
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 /**
  * Builds a simple mail: paragraphs, one call-to-action link, and a footer; returns matching text and HTML parts.
  * Every string is escaped in the HTML part.
  */
-export function composeMail(params: { to: string; subject: string; paragraphs: string[]; action: { label: string; url: string }; footer?: string }): Mail {
+export function composeMail(params: {
+  to: string;
+  subject: string;
+  paragraphs: string[];
+  action: { label: string; url: string };
+  footer?: string;
+}): Mail {
   const { to, subject, paragraphs, action, footer } = params;
   const text = [...paragraphs, `${action.label}: ${action.url}`, ...(footer ? [footer] : []), "— Edge Console"].join("\n\n") + "\n";
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#0f172a;line-height:1.5">

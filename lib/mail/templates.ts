@@ -39,7 +39,14 @@ export function resetPasswordMail(params: { to: string; token: string }): Mail {
  * The invitation to join an account (SPEC §3.2): who invited whom to which account with which role, and the link
  * `/invite/<token>` (single use, valid `ttlHours`). `role` is the display name ("Developer").
  */
-export function invitationMail(params: { to: string; token: string; accountName: string; inviterName: string; role: string; ttlHours: number }): Mail {
+export function invitationMail(params: {
+  to: string;
+  token: string;
+  accountName: string;
+  inviterName: string;
+  role: string;
+  ttlHours: number;
+}): Mail {
   const { to, accountName, inviterName, role, ttlHours } = params;
   return composeMail({
     to,
@@ -77,6 +84,7 @@ export function domainFlaggedMail(params: {
       `Expected: ${params.expected}. To fix it: ${found.explanation}`,
     ],
     action: { label: "Open the application", url: consoleLink(params.applicationPath) },
-    footer: "You receive this mail as an owner or admin of the account. The console keeps checking and clears the alert when the domain is live again.",
+    footer:
+      "You receive this mail as an owner or admin of the account. The console keeps checking and clears the alert when the domain is live again.",
   });
 }

@@ -18,7 +18,11 @@ export type Actor = { id: number; name: string };
 export type Refusal = { ok: false; code: "not_found" | "forbidden" | "last_owner" | "invalid"; message: string; field?: string };
 
 /** What a non-member is told (the same words as lib/auth/access, so ids cannot be probed). */
-export const NOT_FOUND: Refusal = { ok: false, code: "not_found", message: "Not found: it does not exist or you do not have access to it." };
+export const NOT_FOUND: Refusal = {
+  ok: false,
+  code: "not_found",
+  message: "Not found: it does not exist or you do not have access to it.",
+};
 
 /** A refusal for a member whose role lacks a permission ("Your role in this account (Viewer) cannot …"). */
 export function forbidden(role: string, what: string, permission?: Permission): Refusal {

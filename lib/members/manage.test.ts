@@ -72,9 +72,15 @@ describe("members", () => {
     });
     expect(changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "owner", actor: actorOf(t.own) })).toMatchObject({ ok: true });
     expect(changeMemberRole({ membershipId: t.membershipOf(t.own.id), role: "viewer", actor: actorOf(t.own) })).toMatchObject({ ok: true });
-    expect([roleOf(t.account.id, t.dev.id), roleOf(t.account.id, t.adm.id), roleOf(t.account.id, t.own.id)]).toEqual(["admin", "owner", "viewer"]);
+    expect([roleOf(t.account.id, t.dev.id), roleOf(t.account.id, t.adm.id), roleOf(t.account.id, t.own.id)]).toEqual([
+      "admin",
+      "owner",
+      "viewer",
+    ]);
     // Unchanged role: nothing written.
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "admin", actor: actorOf(t.adm) })).toMatchObject({ changed: false });
+    expect(changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "admin", actor: actorOf(t.adm) })).toMatchObject({
+      changed: false,
+    });
     expect(auditOf(t.account.id)).toEqual([
       ["member.role", t.own.id, "dev@example.com"],
       ["member.role", t.own.id, "adm@example.com"],
@@ -90,13 +96,20 @@ describe("members", () => {
       code: "forbidden",
       message: "Only an owner can change the role of an owner.",
     });
-    expect(removeMember({ membershipId: t.membershipOf(t.own.id), actor: adm })).toMatchObject({ ok: false, code: "forbidden", message: "Only an owner can remove an owner." });
+    expect(removeMember({ membershipId: t.membershipOf(t.own.id), actor: adm })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+      message: "Only an owner can remove an owner.",
+    });
     expect(changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "owner", actor: adm })).toMatchObject({
       ok: false,
       code: "forbidden",
       message: "Only an owner can make someone an owner.",
     });
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "owner", actor: adm })).toMatchObject({ ok: false, code: "forbidden" });
+    expect(changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "owner", actor: adm })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
     expect(roleOf(t.account.id, t.own.id)).toBe("owner");
     expect(roleOf(t.account.id, t.adm.id)).toBe("admin");
 
@@ -113,8 +126,15 @@ describe("members", () => {
     const t = team();
     for (const actor of [t.dev, t.vie]) {
       const result = changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "viewer", actor: actorOf(actor) });
-      expect(result).toMatchObject({ ok: false, code: "forbidden", message: expect.stringMatching(/^Your role in this account \((Developer|Viewer)\) cannot/) });
-      expect(removeMember({ membershipId: t.membershipOf(t.adm.id), actor: actorOf(actor) })).toMatchObject({ ok: false, code: "forbidden" });
+      expect(result).toMatchObject({
+        ok: false,
+        code: "forbidden",
+        message: expect.stringMatching(/^Your role in this account \((Developer|Viewer)\) cannot/),
+      });
+      expect(removeMember({ membershipId: t.membershipOf(t.adm.id), actor: actorOf(actor) })).toMatchObject({
+        ok: false,
+        code: "forbidden",
+      });
     }
     expect(leaveAccount({ accountId: t.account.id, actor: actorOf(t.vie) })).toMatchObject({ ok: true });
     expect(removeMember({ membershipId: t.membershipOf(t.dev.id), actor: actorOf(t.dev) })).toMatchObject({ ok: true }); // removing oneself = leaving

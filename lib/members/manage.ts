@@ -26,7 +26,13 @@ export type MemberResult = { ok: true; accountId: number; changed: boolean } | R
 /** A membership with its user's email, read inside `tx`. */
 function findMembership(tx: Tx, where: SQL | undefined) {
   return tx
-    .select({ id: memberships.id, accountId: memberships.accountId, userId: memberships.userId, role: memberships.role, email: users.email })
+    .select({
+      id: memberships.id,
+      accountId: memberships.accountId,
+      userId: memberships.userId,
+      role: memberships.role,
+      email: users.email,
+    })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(where)
@@ -47,7 +53,8 @@ export function changeMemberRole(params: { membershipId: number; role: Role; act
     const actorRole = target ? actorRoleIn(tx, target.accountId, params.actor.id) : null;
     if (!target || !actorRole) return NOT_FOUND;
     if (!can(actorRole, "members.manage")) return forbidden(actorRole, "change roles of members", "members.manage");
-    if (!mayActOn(actorRole, target.role)) return { ok: false, code: "forbidden", message: "Only an owner can change the role of an owner." };
+    if (!mayActOn(actorRole, target.role))
+      return { ok: false, code: "forbidden", message: "Only an owner can change the role of an owner." };
     if (params.role === "owner" && !can(actorRole, "owner.grant")) {
       return { ok: false, code: "forbidden", message: "Only an owner can make someone an owner." };
     }

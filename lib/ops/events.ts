@@ -6,7 +6,12 @@ import { operatorEvents } from "@/db/schema";
 export type OperatorAction = "ops.verify";
 
 /** Appends one row to the operator log: who (`operator` id and email, kept if the user goes), what, details, when. */
-export function recordOperatorEvent(entry: { operator: { id: number; email: string }; action: OperatorAction; data: unknown; at?: Date }): void {
+export function recordOperatorEvent(entry: {
+  operator: { id: number; email: string };
+  action: OperatorAction;
+  data: unknown;
+  at?: Date;
+}): void {
   getDb()
     .insert(operatorEvents)
     .values({

@@ -41,10 +41,15 @@ export function normaliseHostnamePrefix(input: string): { prefix: string } | { e
     // punycode is not a prefix of the full label's).
     const whole = domainToASCII(text);
     if (whole) text = whole;
-    else text = text.split(".").map((label) => domainToASCII(label) || label).join(".");
+    else
+      text = text
+        .split(".")
+        .map((label) => domainToASCII(label) || label)
+        .join(".");
   }
   if (text.length > MAX_HOSTNAME_LENGTH) return { error: `A hostname has at most ${MAX_HOSTNAME_LENGTH} characters.` };
-  if (/[^a-z0-9.-]/.test(text)) return { error: "Search by the start of a hostname: letters, digits, dots and hyphens, e.g. shop.example." };
+  if (/[^a-z0-9.-]/.test(text))
+    return { error: "Search by the start of a hostname: letters, digits, dots and hyphens, e.g. shop.example." };
   return { prefix: text };
 }
 
@@ -73,7 +78,11 @@ function cursor(raw: string): string | null {
  * prefix), `after` / `before` (keyset cursors; `after` wins when both are given). Unknown values are ignored;
  * a malformed account id or search gets a message in `errors` and is not applied. Pure.
  */
-export function parseOpsFilter(params: Params): { filter: OpsFilter; errors: OpsFilterErrors; values: { status: string; account: string; q: string } } {
+export function parseOpsFilter(params: Params): {
+  filter: OpsFilter;
+  errors: OpsFilterErrors;
+  values: { status: string; account: string; q: string };
+} {
   const errors: OpsFilterErrors = {};
   const rawStatus = one(params.status);
   const status = (DOMAIN_STATUSES as readonly string[]).includes(rawStatus) ? (rawStatus as DomainStatus) : null;
@@ -99,7 +108,10 @@ export function parseOpsFilter(params: Params): { filter: OpsFilter; errors: Ops
 }
 
 /** The `/ops` URL for a filter (without cursors unless given), e.g. `/ops?status=live&q=shop`. */
-export function opsHref(filter: Pick<OpsFilter, "status" | "flagged" | "accountId" | "prefix">, cursorParams: { after?: string; before?: string } = {}): string {
+export function opsHref(
+  filter: Pick<OpsFilter, "status" | "flagged" | "accountId" | "prefix">,
+  cursorParams: { after?: string; before?: string } = {},
+): string {
   const search = new URLSearchParams();
   if (filter.flagged) search.set("status", "flagged");
   else if (filter.status) search.set("status", filter.status);

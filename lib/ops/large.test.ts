@@ -19,7 +19,9 @@ beforeAll(() => {
 afterAll(() => temp.cleanup());
 
 const hostnames = (where: string, limit = 50) =>
-  (getDb().all(sql.raw(`select hostname from domains where ${where} order by hostname limit ${limit}`)) as { hostname: string }[]).map((r) => r.hostname);
+  (getDb().all(sql.raw(`select hostname from domains where ${where} order by hostname limit ${limit}`)) as { hostname: string }[]).map(
+    (r) => r.hostname,
+  );
 
 /** Runs `fn` and returns its result with the time it took in milliseconds. */
 function timed<T>(fn: () => T): [T, number] {
@@ -41,7 +43,12 @@ describe(`/ops queries with ${N.toLocaleString("en")} domains`, () => {
     const [first, ms] = timed(() => listOpsDomains(NONE));
     expect(first.rows.map((r) => r.hostname)).toEqual(hostnames("1"));
     expect(first).toMatchObject({ hasPrevious: false, hasNext: true });
-    expect(first.rows[0]).toMatchObject({ hostname: "d0000001.a2.test", accountName: "Account 2", applicationName: "App of Account 2", status: "live" });
+    expect(first.rows[0]).toMatchObject({
+      hostname: "d0000001.a2.test",
+      accountName: "Account 2",
+      applicationName: "App of Account 2",
+      status: "live",
+    });
     const last = first.rows[49].hostname;
     const second = listOpsDomains({ ...NONE, after: last });
     expect(second.rows.map((r) => r.hostname)).toEqual(hostnames(`hostname > '${last}'`));
@@ -68,13 +75,24 @@ describe(`/ops queries with ${N.toLocaleString("en")} domains`, () => {
     getDb().run(sql`analyze`);
     const plan = (filter: OpsFilter) => {
       const { sql: text, params } = opsPageQuery(filter, 51).toSQL();
-      return (getDb().$client.prepare(`explain query plan ${text}`).all(...(params as unknown[])) as { detail: string }[]).map((r) => r.detail).join(" | ");
+      return (
+        getDb()
+          .$client.prepare(`explain query plan ${text}`)
+          .all(...(params as unknown[])) as { detail: string }[]
+      )
+        .map((r) => r.detail)
+        .join(" | ");
     };
     expect(plan(NONE)).toMatch(/USING INDEX domains_hostname_unique/);
-    expect(plan({ ...NONE, status: "misconfigured", prefix: "d00" })).toMatch(/USING (COVERING )?INDEX domains_status_hostname_idx \(status=\? AND hostname>\? AND hostname<\?\)/);
-    expect(plan({ ...NONE, flagged: true, after: "d005" })).toMatch(/USING (COVERING )?INDEX domains_flagged_hostname_idx \(flagged=\? AND hostname>\?\)/);
+    expect(plan({ ...NONE, status: "misconfigured", prefix: "d00" })).toMatch(
+      /USING (COVERING )?INDEX domains_status_hostname_idx \(status=\? AND hostname>\? AND hostname<\?\)/,
+    );
+    expect(plan({ ...NONE, flagged: true, after: "d005" })).toMatch(
+      /USING (COVERING )?INDEX domains_flagged_hostname_idx \(flagged=\? AND hostname>\?\)/,
+    );
     expect(plan({ ...NONE, accountId: 7 })).toMatch(/USING (COVERING )?INDEX domains_account_hostname_idx \(account_id=\?\)/);
     expect(plan({ ...NONE, prefix: "d0042" })).toMatch(/USING (COVERING )?INDEX domains_hostname_unique \(hostname>\? AND hostname<\?\)/);
-    for (const f of [NONE, { ...NONE, status: "live" as const }, { ...NONE, accountId: 3 }]) expect(plan(f)).not.toMatch(/TEMP B-TREE|SCAN domains(?! USING)/);
+    for (const f of [NONE, { ...NONE, status: "live" as const }, { ...NONE, accountId: 3 }])
+      expect(plan(f)).not.toMatch(/TEMP B-TREE|SCAN domains(?! USING)/);
   });
 });

@@ -86,12 +86,17 @@ describe("listOpsDomains (keyset pages ordered by hostname)", () => {
     const envs = [makeAccountWithApp("One"), makeAccountWithApp("Two"), makeAccountWithApp("Three")];
     for (let i = 0; i < 61; i++) {
       const status = STATUSES[i % 5];
-      makeDomain(envs[i % 3], `h${String((i * 37) % 61).padStart(3, "0")}.${i % 2 ? "shop" : "web"}.test`, { status, flagged: status !== "live" && i % 4 === 0 });
+      makeDomain(envs[i % 3], `h${String((i * 37) % 61).padStart(3, "0")}.${i % 2 ? "shop" : "web"}.test`, {
+        status,
+        flagged: status !== "live" && i % 4 === 0,
+      });
     }
   });
 
   const expected = (where: string) =>
-    (getDb().all(sql.raw(`select hostname from domains where ${where} order by hostname`)) as { hostname: string }[]).map((r) => r.hostname);
+    (getDb().all(sql.raw(`select hostname from domains where ${where} order by hostname`)) as { hostname: string }[]).map(
+      (r) => r.hostname,
+    );
 
   it.each([
     ["no filter", NONE, "1"],
@@ -119,7 +124,11 @@ describe("listOpsDomains (keyset pages ordered by hostname)", () => {
 describe("query plans (EXPLAIN QUERY PLAN): an index range, never a table scan or a sort", () => {
   const plan = (filter: OpsFilter) => {
     const { sql: text, params } = opsPageQuery(filter, 51).toSQL();
-    return (getDb().$client.prepare(`explain query plan ${text}`).all(...(params as unknown[])) as { detail: string }[])
+    return (
+      getDb()
+        .$client.prepare(`explain query plan ${text}`)
+        .all(...(params as unknown[])) as { detail: string }[]
+    )
       .map((r) => r.detail)
       .join(" | ");
   };
@@ -127,11 +136,23 @@ describe("query plans (EXPLAIN QUERY PLAN): an index range, never a table scan o
     ["first page", NONE, /SCAN domains USING INDEX domains_hostname_unique/],
     ["next page", { ...NONE, after: "m.test" }, /SEARCH domains USING INDEX domains_hostname_unique \(hostname>\?\)/],
     ["previous page", { ...NONE, before: "m.test" }, /SEARCH domains USING INDEX domains_hostname_unique \(hostname<\?\)/],
-    ["status", { ...NONE, status: "live" as const, after: "m.test" }, /SEARCH domains USING INDEX domains_status_hostname_idx \(status=\? AND hostname>\?\)/],
+    [
+      "status",
+      { ...NONE, status: "live" as const, after: "m.test" },
+      /SEARCH domains USING INDEX domains_status_hostname_idx \(status=\? AND hostname>\?\)/,
+    ],
     ["flagged", { ...NONE, flagged: true }, /SEARCH domains USING INDEX domains_flagged_hostname_idx \(flagged=\?\)/],
-    ["account", { ...NONE, accountId: 7, before: "m.test" }, /SEARCH domains USING INDEX domains_account_hostname_idx \(account_id=\? AND hostname<\?\)/],
+    [
+      "account",
+      { ...NONE, accountId: 7, before: "m.test" },
+      /SEARCH domains USING INDEX domains_account_hostname_idx \(account_id=\? AND hostname<\?\)/,
+    ],
     ["prefix", { ...NONE, prefix: "shop" }, /SEARCH domains USING INDEX domains_hostname_unique \(hostname>\? AND hostname<\?\)/],
-    ["status + prefix", { ...NONE, status: "error" as const, prefix: "shop" }, /SEARCH domains USING INDEX domains_status_hostname_idx \(status=\? AND hostname>\? AND hostname<\?\)/],
+    [
+      "status + prefix",
+      { ...NONE, status: "error" as const, prefix: "shop" },
+      /SEARCH domains USING INDEX domains_status_hostname_idx \(status=\? AND hostname>\? AND hostname<\?\)/,
+    ],
   ])("%s", (_name, filter, index) => {
     const detail = plan(filter);
     expect(detail).toMatch(index);
@@ -191,7 +212,12 @@ describe("daily snapshots", () => {
     expect(points).toEqual([{ day: "2030-04-01", live: 2, notLive: 3, flagged: 1 }]);
     // The page draws today from the live counters: a change since the snapshot shows at once.
     getDb().update(domains).set({ status: "live", flagged: false }).where(eq(domains.hostname, "shop.acme.test")).run();
-    expect(withCurrentCounts(points, getStatusCounts(), new Date("2030-04-01T02:00:00Z"))).toEqual([{ day: "2030-04-01", live: 3, notLive: 2, flagged: 0 }]);
-    expect(withCurrentCounts(points, getStatusCounts(), new Date("2030-04-02T00:00:00Z")).map((p) => p.day)).toEqual(["2030-04-01", "2030-04-02"]);
+    expect(withCurrentCounts(points, getStatusCounts(), new Date("2030-04-01T02:00:00Z"))).toEqual([
+      { day: "2030-04-01", live: 3, notLive: 2, flagged: 0 },
+    ]);
+    expect(withCurrentCounts(points, getStatusCounts(), new Date("2030-04-02T00:00:00Z")).map((p) => p.day)).toEqual([
+      "2030-04-01",
+      "2030-04-02",
+    ]);
   });
 });

@@ -115,15 +115,31 @@ export function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_PAGE_SI
   const accountIds = [...new Set(page.map((r) => r.accountId))];
   const applicationIds = [...new Set(page.map((r) => r.applicationId))];
   const accountNames = new Map(
-    accountIds.length ? db.select({ id: accounts.id, name: accounts.name }).from(accounts).where(inArray(accounts.id, accountIds)).all().map((a) => [a.id, a.name]) : [],
+    accountIds.length
+      ? db
+          .select({ id: accounts.id, name: accounts.name })
+          .from(accounts)
+          .where(inArray(accounts.id, accountIds))
+          .all()
+          .map((a) => [a.id, a.name])
+      : [],
   );
   const applicationNames = new Map(
     applicationIds.length
-      ? db.select({ id: applications.id, name: applications.name }).from(applications).where(inArray(applications.id, applicationIds)).all().map((a) => [a.id, a.name])
+      ? db
+          .select({ id: applications.id, name: applications.name })
+          .from(applications)
+          .where(inArray(applications.id, applicationIds))
+          .all()
+          .map((a) => [a.id, a.name])
       : [],
   );
   return {
-    rows: page.map((r) => ({ ...r, accountName: accountNames.get(r.accountId) ?? "", applicationName: applicationNames.get(r.applicationId) ?? "" })),
+    rows: page.map((r) => ({
+      ...r,
+      accountName: accountNames.get(r.accountId) ?? "",
+      applicationName: applicationNames.get(r.applicationId) ?? "",
+    })),
     hasPrevious,
     hasNext,
   };

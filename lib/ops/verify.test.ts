@@ -14,7 +14,13 @@ import { listOpsDomains } from "./queries";
 import { verifyDomainsAsOperator } from "./verify";
 
 // Bulk "Verify now" of the operator view against a DNS server on 127.0.0.1 and a temporary SQLite file.
-const ENV = { EDGE_CNAME_SUFFIX: "edge.localhost", EDGE_IPV4: "192.0.2.10", DNS_TIMEOUT_MS: "300", DNS_TRIES: "1", OPERATOR_EMAILS: "Ops@Example.com, second@example.com" };
+const ENV = {
+  EDGE_CNAME_SUFFIX: "edge.localhost",
+  EDGE_IPV4: "192.0.2.10",
+  DNS_TIMEOUT_MS: "300",
+  DNS_TRIES: "1",
+  OPERATOR_EMAILS: "Ops@Example.com, second@example.com",
+};
 let restoreEnv: () => void;
 let dnsServer: TestDnsServer;
 let resolver: Resolver;
@@ -49,7 +55,11 @@ describe("isOperator", () => {
 
 describe("verifyDomainsAsOperator", () => {
   it("checks domains of any account, keeps the 10 s limit, and records the call in the operator log", async () => {
-    const operator = getDb().insert(users).values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() }).returning().get();
+    const operator = getDb()
+      .insert(users)
+      .values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() })
+      .returning()
+      .get();
     const live = makeDomain(makeAccountWithApp("Acme"), "www.acme.test");
     const wrong = makeDomain(makeAccountWithApp("Globex"), "www.globex.test");
     pointAtEdge("www.acme.test");
@@ -77,7 +87,13 @@ describe("verifyDomainsAsOperator", () => {
     });
     // The operator's user may go; the log keeps the email.
     getDb().delete(users).where(eq(users.id, operator.id)).run();
-    expect(getDb().select().from(operatorEvents).all().map((e) => [e.operatorUserId, e.operatorEmail])[0]).toEqual([null, "ops@example.com"]);
+    expect(
+      getDb()
+        .select()
+        .from(operatorEvents)
+        .all()
+        .map((e) => [e.operatorUserId, e.operatorEmail])[0],
+    ).toEqual([null, "ops@example.com"]);
   });
 
   it("a live domain pointed elsewhere becomes misconfigured on the next sweep and is listed as flagged", async () => {
@@ -92,7 +108,9 @@ describe("verifyDomainsAsOperator", () => {
     dnsServer.set("elsewhere.example.net", [{ type: "A", value: "203.0.113.1" }]);
     await sweepDueDomains({ now: new Date(now.getTime() + 25 * 3600_000), resolver });
     const flagged = listOpsDomains({ ...NONE, flagged: true }).rows;
-    expect(flagged.map((r) => [r.id, r.hostname, r.status, r.flagged, r.accountName])).toEqual([[d.id, "shop.acme.test", "misconfigured", true, "Acme"]]);
+    expect(flagged.map((r) => [r.id, r.hostname, r.status, r.flagged, r.accountName])).toEqual([
+      [d.id, "shop.acme.test", "misconfigured", true, "Acme"],
+    ]);
     expect(getDb().select().from(domains).where(eq(domains.id, d.id)).get()).toMatchObject({ flagged: true });
   });
 });

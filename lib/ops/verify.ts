@@ -14,7 +14,15 @@ export const OPS_VERIFY_CHUNK = 5;
  * `in-progress` (another check holds it), `not-found` (deleted meanwhile), or `failed` (unexpected; logged).
  */
 export type OpsVerifyResult =
-  | { id: number; hostname: string; result: "checked"; status: DomainStatus; previousStatus: DomainStatus; flagged: boolean; dnsError: boolean }
+  | {
+      id: number;
+      hostname: string;
+      result: "checked";
+      status: DomainStatus;
+      previousStatus: DomainStatus;
+      flagged: boolean;
+      dnsError: boolean;
+    }
   | { id: number; hostname: string; result: "too-soon"; status: DomainStatus; waitSeconds: number }
   | { id: number; hostname: string | null; result: "in-progress" | "not-found" | "failed" };
 
@@ -63,7 +71,9 @@ export async function verifyDomainsAsOperator(params: {
   recordOperatorEvent({
     operator: params.operator,
     action: "ops.verify",
-    data: { domains: results.map((r) => ({ id: r.id, hostname: r.hostname, result: r.result, ...("status" in r ? { status: r.status } : {}) })) },
+    data: {
+      domains: results.map((r) => ({ id: r.id, hostname: r.hostname, result: r.result, ...("status" in r ? { status: r.status } : {}) })),
+    },
     at: now,
   });
   return results;

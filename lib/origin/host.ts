@@ -17,7 +17,11 @@ export type OriginPolicy = {
 export const ENTER_ADDRESS = "Enter your server's IP address or hostname, e.g. 203.0.113.7 or origin.example.com.";
 
 /** `host` without IPv6 brackets and without the trailing dot of a numeric name (`127.0.0.1.`). */
-const bareHost = (host: string) => host.trim().replace(/^\[(.*)\]$/, "$1").replace(/(\d)\.$/, "$1");
+const bareHost = (host: string) =>
+  host
+    .trim()
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/(\d)\.$/, "$1");
 
 /**
  * The IP address an origin host stands for, or `null` for a name: an IP literal (see `parseIp`; brackets allowed),

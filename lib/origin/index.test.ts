@@ -71,9 +71,7 @@ describe("parseOrigin: accepted", () => {
 
   it("normalises the Host header, optionally with a port; blank means none", () => {
     expect(origin(parse({ address: "203.0.113.7", hostHeader: "WWW.Example.com" })).host_header).toBe("www.example.com");
-    expect(origin(parse({ address: "203.0.113.7", hostHeader: "www.example.com:8080" })).host_header).toBe(
-      "www.example.com:8080",
-    );
+    expect(origin(parse({ address: "203.0.113.7", hostHeader: "www.example.com:8080" })).host_header).toBe("www.example.com:8080");
     expect(origin(parse({ address: "203.0.113.7", hostHeader: "  " }))).not.toHaveProperty("host_header");
   });
 });

@@ -14,8 +14,7 @@ export type Origin = { address: string; protocol: "http" | "https"; port: number
 
 /** A valid origin, or one user-facing message per form field that is wrong. */
 export type OriginResult =
-  | { ok: true; origin: Origin }
-  | { ok: false; fieldErrors: Partial<Record<"address" | "protocol" | "port" | "hostHeader", string>> };
+  { ok: true; origin: Origin } | { ok: false; fieldErrors: Partial<Record<"address" | "protocol" | "port" | "hostHeader", string>> };
 
 /** Overrides of the settings `parseOrigin` reads (tests, or a caller that already holds them). */
 export type OriginOptions = {
@@ -138,7 +137,10 @@ function checkHost(host: string, config: OriginPolicy): { address: string } | { 
 }
 
 function parseProtocol(value: string | undefined): "http" | "https" | null {
-  const text = (value ?? "").trim().toLowerCase().replace(/:(\/\/)?$/, "");
+  const text = (value ?? "")
+    .trim()
+    .toLowerCase()
+    .replace(/:(\/\/)?$/, "");
   if (!text) return "https";
   return text === "http" || text === "https" ? text : null;
 }

@@ -4,7 +4,12 @@ import { resetSettings, settings } from "@/lib/config";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { clientIp, consumeRateLimit, ipKey, RATE_LIMIT_TABLE, rateLimitMessage, refundRateLimit } from "./index";
 
-const LIMIT_VARS = ["RATE_LIMIT_LOGIN_PER_IP", "RATE_LIMIT_LOGIN_PER_EMAIL", "RATE_LIMIT_LOGIN_WINDOW_SECONDS", "RATE_LIMIT_RESET_PER_EMAIL"];
+const LIMIT_VARS = [
+  "RATE_LIMIT_LOGIN_PER_IP",
+  "RATE_LIMIT_LOGIN_PER_EMAIL",
+  "RATE_LIMIT_LOGIN_WINDOW_SECONDS",
+  "RATE_LIMIT_RESET_PER_EMAIL",
+];
 
 describe("rate limits", () => {
   let temp: ReturnType<typeof makeTempDataDir>;
@@ -26,7 +31,9 @@ describe("rate limits", () => {
     limits({ RATE_LIMIT_LOGIN_PER_EMAIL: "3", RATE_LIMIT_LOGIN_PER_IP: "100", RATE_LIMIT_LOGIN_WINDOW_SECONDS: "600" });
     for (let i = 0; i < 3; i++) {
       // Different IPs, one email (typed in another case each time): the email's count still grows.
-      expect(await consumeRateLimit("login", { ip: `198.51.100.${i + 1}`, email: i % 2 ? "Ann@Example.com " : "ann@example.com" })).toEqual({ ok: true });
+      expect(await consumeRateLimit("login", { ip: `198.51.100.${i + 1}`, email: i % 2 ? "Ann@Example.com " : "ann@example.com" })).toEqual(
+        { ok: true },
+      );
     }
     const refused = await consumeRateLimit("login", { ip: "198.51.100.9", email: "ANN@example.com" });
     expect(refused.ok).toBe(false);
@@ -74,7 +81,9 @@ describe("rate limits", () => {
     expect((await consumeRateLimit("reset", { email: "win@example.com" })).ok).toBe(true);
     expect((await consumeRateLimit("reset", { email: "win@example.com" })).ok).toBe(false);
     // Move the stored window's end into the past, as time passing would.
-    getDb().$client.prepare(`UPDATE ${RATE_LIMIT_TABLE} SET expire = ? WHERE key = ?`).run(Date.now() - 1, "reset:email:win@example.com");
+    getDb()
+      .$client.prepare(`UPDATE ${RATE_LIMIT_TABLE} SET expire = ? WHERE key = ?`)
+      .run(Date.now() - 1, "reset:email:win@example.com");
     expect((await consumeRateLimit("reset", { email: "win@example.com" })).ok).toBe(true);
   });
 
@@ -84,7 +93,9 @@ describe("rate limits", () => {
     closeDb(); // a restart: a new client on the same file
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(true);
     const other = openDatabase(databaseFile()); // what a second server process sees
-    const row = other.$client.prepare(`SELECT points FROM ${RATE_LIMIT_TABLE} WHERE key = ?`).get("login:email:restart@example.com") as { points: number };
+    const row = other.$client.prepare(`SELECT points FROM ${RATE_LIMIT_TABLE} WHERE key = ?`).get("login:email:restart@example.com") as {
+      points: number;
+    };
     expect(row.points).toBe(2);
     other.$client.close();
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(false);

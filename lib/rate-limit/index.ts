@@ -21,7 +21,11 @@ export const RATE_LIMIT_TABLE = "rate_limit_points";
 const CLEANUP_EVERY_MS = 5 * 60 * 1000;
 
 type KeyType = "ip" | "email";
-type Limiters = { client: ReturnType<typeof getDb>["$client"]; config: Record<RateLimitKind, RateLimitSetting>; byName: Map<string, RateLimiterSQLite> };
+type Limiters = {
+  client: ReturnType<typeof getDb>["$client"];
+  config: Record<RateLimitKind, RateLimitSetting>;
+  byName: Map<string, RateLimiterSQLite>;
+};
 
 let limiters: Limiters | null = null;
 let lastCleanup = 0;
@@ -148,7 +152,8 @@ export function clientIp(headers: HeaderSource): string {
   return "unknown";
 }
 
-let apiLimiter: { client: Limiters["client"]; setting: { perToken: number; windowSeconds: number }; limiter: RateLimiterSQLite } | null = null;
+let apiLimiter: { client: Limiters["client"]; setting: { perToken: number; windowSeconds: number }; limiter: RateLimiterSQLite } | null =
+  null;
 
 /**
  * Counts one REST API request of token `tokenId` (SPEC §3.6) in fixed windows of `RATE_LIMIT_API_WINDOW_SECONDS`
@@ -178,6 +183,10 @@ export async function consumeApiRateLimit(tokenId: number): Promise<RateLimitRes
   } catch (error) {
     if (!(error instanceof RateLimiterRes)) throw error;
     const retryAfterSeconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-    return { ok: false, retryAfterSeconds, message: `Too many requests with this token: at most ${setting.perToken} per ${setting.windowSeconds} s. Try again in ${retryAfterSeconds} s.` };
+    return {
+      ok: false,
+      retryAfterSeconds,
+      message: `Too many requests with this token: at most ${setting.perToken} per ${setting.windowSeconds} s. Try again in ${retryAfterSeconds} s.`,
+    };
   }
 }

@@ -22,8 +22,7 @@ const MAX_DEPTH = 512;
  */
 export function locateJsonSyntaxError(text: string): JsonSyntaxError | null {
   let i = 0;
-  const describe = (at: number) =>
-    at >= text.length ? "end of input" : `'${text[at] === "\n" ? "\\n" : text[at]}'`;
+  const describe = (at: number) => (at >= text.length ? "end of input" : `'${text[at] === "\n" ? "\\n" : text[at]}'`);
 
   const ws = () => {
     while (i < text.length && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;

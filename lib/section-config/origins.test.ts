@@ -6,7 +6,12 @@ import { formatSectionConfigIssues, parseSectionConfig, validateSectionConfig } 
 // SPEC §3.3 step 2 applied to section.config.json: the validator refuses exactly the origins the wizard refuses
 // (both use lib/origin refuseOriginHost), at the key path of the address, without DNS.
 
-const POLICY: OriginOptions = { allowPrivate: false, edgeIpv4: ["192.0.2.10"], edgeIpv6: ["2001:db8:e::1"], edgeCnameSuffix: "edge.localhost" };
+const POLICY: OriginOptions = {
+  allowPrivate: false,
+  edgeIpv4: ["192.0.2.10"],
+  edgeIpv6: ["2001:db8:e::1"],
+  edgeCnameSuffix: "edge.localhost",
+};
 
 const config = (address: string, alternate?: string) => ({
   proxychain: [],
@@ -56,7 +61,10 @@ describe("section.config.json origins", () => {
   it("refuses alternate origins too, and every refused address at once", () => {
     expect(issuesOf(config("127.0.0.1", "169.254.169.254"))).toEqual([
       { path: "environments.Staging.origin.address", message: expect.stringMatching(/loopback/) },
-      { path: "environments.Staging.alternate_origins.images.address", message: expect.stringMatching(/^169\.254\.169\.254 is a link-local address/) },
+      {
+        path: "environments.Staging.alternate_origins.images.address",
+        message: expect.stringMatching(/^169\.254\.169\.254 is a link-local address/),
+      },
     ]);
     const text = JSON.stringify(config("203.0.113.8", "192.0.2.10"));
     const result = parseSectionConfig(text, { environment: "Staging", origins: POLICY });
@@ -66,7 +74,16 @@ describe("section.config.json origins", () => {
   });
 
   it("accepts public addresses, names and the documentation ranges other than the edge's own", () => {
-    for (const address of ["203.0.113.7", "198.51.100.9", "192.0.2.11", "2001:db8::7", "8.8.8.8", "origin.example.com", "edge.localhost.example", "localhost.example"]) {
+    for (const address of [
+      "203.0.113.7",
+      "198.51.100.9",
+      "192.0.2.11",
+      "2001:db8::7",
+      "8.8.8.8",
+      "origin.example.com",
+      "edge.localhost.example",
+      "localhost.example",
+    ]) {
       expect(issuesOf(config(address, address)), address).toEqual([]);
       expect(parseOrigin({ address }, POLICY).ok, address).toBe(true);
     }

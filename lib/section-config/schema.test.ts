@@ -77,7 +77,9 @@ describe("section.config.json schema", () => {
       expect(issues[0]?.message, name).toMatch(/environment names start with a letter/);
       expect(issues[0]?.path).toBe(`environments[${JSON.stringify(name)}]`);
     }
-    expect(issuesOf({ proxychain: [], environments: {} })).toEqual([{ path: "environments", message: "must contain at least one environment" }]);
+    expect(issuesOf({ proxychain: [], environments: {} })).toEqual([
+      { path: "environments", message: "must contain at least one environment" },
+    ]);
     const twice = issuesOf({
       proxychain: [],
       environments: { Staging: { origin: { address: "203.0.113.7" } }, staging: { origin: { address: "203.0.113.7" } } },
@@ -89,7 +91,16 @@ describe("section.config.json schema", () => {
     const issues = issuesOf(
       withProduction({
         origin: { address: "203.0.113.7" },
-        ip_blacklist: ["198.51.100.7", "999.1.1.1", "10.0.0.0/33", "10.0.0.0/8", "2001:db8::/129", "example.com", "010.1.1.1", "1.2.3.4/08"],
+        ip_blacklist: [
+          "198.51.100.7",
+          "999.1.1.1",
+          "10.0.0.0/33",
+          "10.0.0.0/8",
+          "2001:db8::/129",
+          "example.com",
+          "010.1.1.1",
+          "1.2.3.4/08",
+        ],
       }),
     );
     expect(issues.map((i) => i.path)).toEqual([
@@ -110,7 +121,14 @@ describe("section.config.json schema", () => {
     expect(issuesOf(withProduction({}))).toEqual([{ path: "environments.Production.origin", message: "is required" }]);
     const issues = issuesOf(
       withProduction({
-        origin: { address: "https://example.com/", protocol: "ftp", port: 70000, host_header: "a b", enable_sni: "yes", remove_request_headers: ["X Bad"] },
+        origin: {
+          address: "https://example.com/",
+          protocol: "ftp",
+          port: 70000,
+          host_header: "a b",
+          enable_sni: "yes",
+          remove_request_headers: ["X Bad"],
+        },
         alternate_origins: { "bad name": { address: "203.0.113.7" }, ok: { address: "" } },
       }),
     );
@@ -125,7 +143,9 @@ describe("section.config.json schema", () => {
       'environments.Production.alternate_origins["bad name"]': expect.stringMatching(/alternate origin names/),
       "environments.Production.alternate_origins.ok.address": expect.stringMatching(/must not be empty/),
     });
-    expect(issuesOf(withProduction({ origin: { address: "203.0.113.7", port: "80" } }))[0].path).toBe("environments.Production.origin.port");
+    expect(issuesOf(withProduction({ origin: { address: "203.0.113.7", port: "80" } }))[0].path).toBe(
+      "environments.Production.origin.port",
+    );
   });
 
   it("rejects a proxy chain with a module twice or without an image", () => {
@@ -135,7 +155,10 @@ describe("section.config.json schema", () => {
     });
     expect(issues).toEqual([{ path: "proxychain[2].image", message: "is required" }]);
     const dup = issuesOf({
-      proxychain: [{ name: "varnish", image: "varnish:7.4" }, { name: "varnish", image: "varnish:7.4" }],
+      proxychain: [
+        { name: "varnish", image: "varnish:7.4" },
+        { name: "varnish", image: "varnish:7.4" },
+      ],
       environments: { Production: { origin: { address: "203.0.113.7" } } },
     });
     expect(dup).toEqual([{ path: "proxychain[1].name", message: '"varnish" appears twice in the proxy chain' }]);
@@ -163,9 +186,39 @@ describe("section.config.json schema", () => {
 
   it("locates a syntax error exactly when JSON.parse fails", () => {
     const samples = [
-      "{}", "[]", "0", "-0.5e+3", '"x"', "true", "null", ' { "a" : [ 1 , { "b" : null } ] } ',
-      "", " ", "{", "}", "[1,]", "[1 2]", '{"a" 1}', '{"a":}', "{'a':1}", '{"a":1}x', "01", "1.", "-", ".5", "+1",
-      '"\\x"', '"\\u12G4"', '"line\nbreak"', '"open', "tru", "nul", "NaN", '{"a":1,,"b":2}', "[", '{"a":[}',
+      "{}",
+      "[]",
+      "0",
+      "-0.5e+3",
+      '"x"',
+      "true",
+      "null",
+      ' { "a" : [ 1 , { "b" : null } ] } ',
+      "",
+      " ",
+      "{",
+      "}",
+      "[1,]",
+      "[1 2]",
+      '{"a" 1}',
+      '{"a":}',
+      "{'a':1}",
+      '{"a":1}x',
+      "01",
+      "1.",
+      "-",
+      ".5",
+      "+1",
+      '"\\x"',
+      '"\\u12G4"',
+      '"line\nbreak"',
+      '"open',
+      "tru",
+      "nul",
+      "NaN",
+      '{"a":1,,"b":2}',
+      "[",
+      '{"a":[}',
     ];
     for (const text of samples) {
       let valid = true;

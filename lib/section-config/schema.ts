@@ -33,8 +33,7 @@ export function isIpOrCidr(value: string): boolean {
   return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
-const nonEmpty = (what: string) =>
-  z.string({ error: `must be a string (${what})` }).min(1, { error: `must not be empty (${what})` });
+const nonEmpty = (what: string) => z.string({ error: `must be a string (${what})` }).min(1, { error: `must not be empty (${what})` });
 
 /** An origin: where the last proxy (or the edge, for an empty chain) sends requests. */
 export const originSchema = z.strictObject(
@@ -103,11 +102,9 @@ export const proxyModuleSchema = z.strictObject(
     name: z
       .string({ error: "must be a module name" })
       .regex(/^[a-z][a-z0-9_-]{0,62}$/, { error: "must be a module name: lower-case letters, digits, '-' and '_'" }),
-    image: z
-      .string({ error: "must be an image such as varnish:7.4" })
-      .regex(/^[a-z0-9][a-z0-9._/-]{0,127}(:[A-Za-z0-9._-]{1,128})?$/, {
-        error: "must be an image such as varnish:7.4",
-      }),
+    image: z.string({ error: "must be an image such as varnish:7.4" }).regex(/^[a-z0-9][a-z0-9._/-]{0,127}(:[A-Za-z0-9._-]{1,128})?$/, {
+      error: "must be an image such as varnish:7.4",
+    }),
   },
   objectError('an object such as {"name": "varnish", "image": "varnish:7.4"}'),
 );
@@ -216,7 +213,9 @@ export function validateSectionConfig(value: unknown, options: SectionConfigOpti
   if (env !== undefined && !Object.hasOwn(result.data.environments, env)) {
     return {
       ok: false,
-      issues: [{ path: formatKeyPath(["environments", env]), message: `is missing: this branch needs the block of its environment "${env}"` }],
+      issues: [
+        { path: formatKeyPath(["environments", env]), message: `is missing: this branch needs the block of its environment "${env}"` },
+      ],
     };
   }
   return { ok: true, config: result.data };
@@ -282,9 +281,7 @@ export function serializeSectionConfig(config: SectionConfig): string {
  * {@link validateSectionConfig} before committing it.
  */
 export function buildInitialConfig(stack: Pick<Stack, "proxychain">, origin: Origin): SectionConfig {
-  const cleaned = Object.fromEntries(
-    Object.entries(origin).filter(([, v]) => v !== undefined && v !== null && v !== ""),
-  ) as Origin;
+  const cleaned = Object.fromEntries(Object.entries(origin).filter(([, v]) => v !== undefined && v !== null && v !== "")) as Origin;
   return {
     proxychain: stack.proxychain.map((m) => ({ name: m.name, image: m.image })),
     environments: { Production: { origin: cleaned } },

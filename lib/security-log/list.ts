@@ -40,7 +40,10 @@ export function listSecurityEvents(params: { userId: number; before?: SecurityLo
       and(
         eq(securityEvents.userId, params.userId),
         before
-          ? or(lt(securityEvents.createdAt, new Date(before.at)), and(eq(securityEvents.createdAt, new Date(before.at)), lt(securityEvents.id, before.id)))
+          ? or(
+              lt(securityEvents.createdAt, new Date(before.at)),
+              and(eq(securityEvents.createdAt, new Date(before.at)), lt(securityEvents.id, before.id)),
+            )
           : undefined,
       ),
     )

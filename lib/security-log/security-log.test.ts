@@ -66,9 +66,18 @@ describe("security log", () => {
     authenticateToken(value, { now: new Date(t0.getTime() + 2000 + LAST_USED_RESOLUTION_MS), request });
     revokeApiToken({ userId: bob, tokenId: token.id, now: new Date(t0.getTime() + 3 * LAST_USED_RESOLUTION_MS), request });
     revokeApiToken({ userId: bob, tokenId: token.id, request }); // already revoked: nothing new
-    const rows = getDb().select().from(securityEvents).where(eq(securityEvents.userId, bob)).all().filter((r) => r.kind.startsWith("token."));
+    const rows = getDb()
+      .select()
+      .from(securityEvents)
+      .where(eq(securityEvents.userId, bob))
+      .all()
+      .filter((r) => r.kind.startsWith("token."));
     expect(rows.map((r) => r.kind)).toEqual(["token.create", "token.use", "token.use", "token.revoke"]);
-    expect(rows[1]).toMatchObject({ ip: "192.0.2.44", userAgent: "git/2.39.5", data: { tokenName: "deploy", tokenPrefix: value.slice(0, 7) } });
+    expect(rows[1]).toMatchObject({
+      ip: "192.0.2.44",
+      userAgent: "git/2.39.5",
+      data: { tokenName: "deploy", tokenPrefix: value.slice(0, 7) },
+    });
     expect(JSON.stringify(rows)).not.toContain(value);
   });
 

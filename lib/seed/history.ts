@@ -47,11 +47,21 @@ export function pickScenario(random: () => number): SeedScenario {
     const pick = random();
     if (!flagged && pick < 0.12) return { status: "misconfigured", flagged: false, ownershipRequired: true, kinds: repeat("ownership", n) };
     const kind: ObservedKind = pick < 0.2 ? "dangling" : "foreign";
-    return { status: "misconfigured", flagged, ownershipRequired: false, kinds: [...(flagged ? ["edge", "edge"] as ObservedKind[] : ["nxdomain"] as ObservedKind[]), ...repeat(kind, n)] };
+    return {
+      status: "misconfigured",
+      flagged,
+      ownershipRequired: false,
+      kinds: [...(flagged ? (["edge", "edge"] as ObservedKind[]) : (["nxdomain"] as ObservedKind[])), ...repeat(kind, n)],
+    };
   }
   if (r < 0.94) {
     const flagged = random() < 0.25;
-    return { status: "nxdomain", flagged, ownershipRequired: false, kinds: [...(flagged ? ["edge"] as ObservedKind[] : []), ...repeat("nxdomain", n)] };
+    return {
+      status: "nxdomain",
+      flagged,
+      ownershipRequired: false,
+      kinds: [...(flagged ? (["edge"] as ObservedKind[]) : []), ...repeat("nxdomain", n)],
+    };
   }
   return { status: "error", flagged: false, ownershipRequired: false, kinds: repeat(random() < 0.6 ? "timeout" : "servfail", n) };
 }
@@ -59,13 +69,37 @@ export function pickScenario(random: () => number): SeedScenario {
 /** A made-up observation of `expected.hostname` of the given kind (`n` varies the foreign names and addresses). */
 export function observationOf(kind: ObservedKind, expected: Expected, n: number): Observation {
   const hostname = expected.hostname;
-  const base: Observation = { hostname, chain: [], final: hostname, end: "ok", a: [], aaaa: [], ttl: null, txt: [], txtErrorCode: null, errorCode: null, errorName: null };
+  const base: Observation = {
+    hostname,
+    chain: [],
+    final: hostname,
+    end: "ok",
+    a: [],
+    aaaa: [],
+    ttl: null,
+    txt: [],
+    txtErrorCode: null,
+    errorCode: null,
+    errorName: null,
+  };
   const foreignIp = `198.51.100.${(n % 250) + 1}`;
   switch (kind) {
     case "edge":
       return expected.isApex
-        ? { ...base, a: [...expected.edgeIpv4], aaaa: [...expected.edgeIpv6], ttl: 300, txt: expected.ownershipToken ? [expected.ownershipToken] : [] }
-        : { ...base, chain: [expected.cnameTarget], final: expected.cnameTarget, end: "stopped", txt: expected.ownershipToken ? [expected.ownershipToken] : [] };
+        ? {
+            ...base,
+            a: [...expected.edgeIpv4],
+            aaaa: [...expected.edgeIpv6],
+            ttl: 300,
+            txt: expected.ownershipToken ? [expected.ownershipToken] : [],
+          }
+        : {
+            ...base,
+            chain: [expected.cnameTarget],
+            final: expected.cnameTarget,
+            end: "stopped",
+            txt: expected.ownershipToken ? [expected.ownershipToken] : [],
+          };
     case "ownership":
       return expected.isApex
         ? { ...base, a: [...expected.edgeIpv4], ttl: 300 }
@@ -122,7 +156,14 @@ export function replayHistory(
   random: () => number,
   n: number,
 ): { checks: SeededCheck[]; state: SeededDomainState } {
-  const state: SeededDomainState = { status: "pending", flagged: false, failureStreak: 0, lastCheckedAt: null, lastSuccessAt: null, nextCheckAt: null };
+  const state: SeededDomainState = {
+    status: "pending",
+    flagged: false,
+    failureStreak: 0,
+    lastCheckedAt: null,
+    lastSuccessAt: null,
+    nextCheckAt: null,
+  };
   if (scenario.kinds.length === 0) {
     state.nextCheckAt = random() < 0.5 ? null : now + Math.round(random() * 60_000);
     return { checks: [], state };
@@ -138,7 +179,14 @@ export function replayHistory(
     state.failureStreak = c.outcome === "live" ? 0 : state.failureStreak + 1;
     delays.push(Math.trunc(nextCheckDelayMs(c.outcome, state.failureStreak, random)));
     const o = observationOf(scenario.kinds[i], expected, n);
-    const records: CheckRecords = { chain: o.chain, a: o.a, aaaa: o.aaaa, txt: o.txt, ...(o.ttl === null ? {} : { ttl: o.ttl }), explanation: c.explanation };
+    const records: CheckRecords = {
+      chain: o.chain,
+      a: o.a,
+      aaaa: o.aaaa,
+      txt: o.txt,
+      ...(o.ttl === null ? {} : { ttl: o.ttl }),
+      explanation: c.explanation,
+    };
     checks.push({
       checkedAt: 0,
       outcome: c.outcome,

@@ -62,7 +62,8 @@ export function insertDomains(
       const scenario = pickScenario(p.random);
       const existingId = app.existing.get(domain.name);
       let token = crypto.randomBytes(32).toString("base64url");
-      const expectedOf = (t: string) => expectedFor({ hostname: host.hostname, isApex: host.isApex, ownershipRequired: scenario.ownershipRequired, verificationToken: t });
+      const expectedOf = (t: string) =>
+        expectedFor({ hostname: host.hostname, isApex: host.isApex, ownershipRequired: scenario.ownershipRequired, verificationToken: t });
       let id: number;
       let history: ReturnType<typeof replayHistory>;
       const createdAt = (h: ReturnType<typeof replayHistory>) =>
@@ -72,15 +73,38 @@ export function insertDomains(
         token = (sqlite.prepare("SELECT verification_token AS t FROM domains WHERE id = ?").get(existingId) as { t: string }).t;
         history = replayHistory(scenario, expectedOf(token), p.now, p.random, n);
         const s = history.state;
-        updateDomain.run(scenario.ownershipRequired ? 1 : 0, s.status, s.lastCheckedAt, s.lastSuccessAt, s.flagged ? 1 : 0, s.nextCheckAt, s.failureStreak, createdAt(history), existingId);
+        updateDomain.run(
+          scenario.ownershipRequired ? 1 : 0,
+          s.status,
+          s.lastCheckedAt,
+          s.lastSuccessAt,
+          s.flagged ? 1 : 0,
+          s.nextCheckAt,
+          s.failureStreak,
+          createdAt(history),
+          existingId,
+        );
         id = existingId;
       } else {
         history = replayHistory(scenario, expectedOf(token), p.now, p.random, n);
         const s = history.state;
         id = Number(
           insertDomain.run(
-            app.plan.accountId(), app.id, environmentId, host.hostname, host.unicode, host.isApex ? 1 : 0, token,
-            scenario.ownershipRequired ? 1 : 0, s.status, s.lastCheckedAt, s.lastSuccessAt, s.flagged ? 1 : 0, s.nextCheckAt, s.failureStreak, createdAt(history),
+            app.plan.accountId(),
+            app.id,
+            environmentId,
+            host.hostname,
+            host.unicode,
+            host.isApex ? 1 : 0,
+            token,
+            scenario.ownershipRequired ? 1 : 0,
+            s.status,
+            s.lastCheckedAt,
+            s.lastSuccessAt,
+            s.flagged ? 1 : 0,
+            s.nextCheckAt,
+            s.failureStreak,
+            createdAt(history),
           ).lastInsertRowid,
         );
       }

@@ -22,8 +22,26 @@ export type AppPlan = {
 export type AccountPlan = { index: number; name: string; id: number; apps: AppPlan[] };
 
 const COMPANIES = [
-  "northwind", "contoso", "fabrikam", "globex", "initech", "umbrella", "hooli", "acme", "stark", "wayne",
-  "wonka", "tyrell", "cyberdyne", "soylent", "vandelay", "oscorp", "aperture", "monarch", "gringotts", "dunder",
+  "northwind",
+  "contoso",
+  "fabrikam",
+  "globex",
+  "initech",
+  "umbrella",
+  "hooli",
+  "acme",
+  "stark",
+  "wayne",
+  "wonka",
+  "tyrell",
+  "cyberdyne",
+  "soylent",
+  "vandelay",
+  "oscorp",
+  "aperture",
+  "monarch",
+  "gringotts",
+  "dunder",
 ];
 const PRODUCTS = ["shop", "blog", "docs", "status", "api", "media", "careers", "support"];
 const LABELS = ["shop", "api", "cdn", "static", "img", "m", "eu", "us", "de", "fr", "jp", "beta", "news", "help", "login", "assets"];

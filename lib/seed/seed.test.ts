@@ -16,7 +16,10 @@ import { prepareSeedTarget, SEED_MARKER } from "./target";
 // console would have written itself.
 let temp: { dir: string; cleanup: () => void };
 let summary: SeedSummary;
-const all = <T>(query: string, ...params: unknown[]) => getDb().$client.prepare(query).all(...params) as T[];
+const all = <T>(query: string, ...params: unknown[]) =>
+  getDb()
+    .$client.prepare(query)
+    .all(...params) as T[];
 const one = <T>(query: string) => getDb().$client.prepare(query).get() as T;
 
 beforeAll(async () => {
@@ -47,9 +50,13 @@ describe("seedDatabase", () => {
   });
 
   it("keeps domain_status_counts equal to count(*) per status, with a mix of every status and some flagged", () => {
-    const actual = Object.fromEntries(all<{ status: string; n: number }>("SELECT status, count(*) AS n FROM domains GROUP BY status").map((r) => [r.status, r.n]));
+    const actual = Object.fromEntries(
+      all<{ status: string; n: number }>("SELECT status, count(*) AS n FROM domains GROUP BY status").map((r) => [r.status, r.n]),
+    );
     const flagged = one<{ n: number }>("SELECT count(*) AS n FROM domains WHERE flagged = 1").n;
-    const counters = Object.fromEntries(all<{ status: string; count: number }>("SELECT status, count FROM domain_status_counts").map((r) => [r.status, r.count]));
+    const counters = Object.fromEntries(
+      all<{ status: string; count: number }>("SELECT status, count FROM domain_status_counts").map((r) => [r.status, r.count]),
+    );
     for (const status of ["pending", "live", "misconfigured", "nxdomain", "error"]) {
       expect(actual[status], status).toBeGreaterThan(0);
       expect(counters[status], status).toBe(actual[status]);
@@ -96,7 +103,10 @@ describe("seedDatabase", () => {
     expect(dirs.size).toBe(apps.length);
     // A copied repository (the last application was not made first for its stack) is a whole repository.
     const last = apps[apps.length - 1];
-    const log = execFileSync("git", ["--git-dir", repositoryPath({ repoDir: last.repo_dir }), "log", "--format=%s", "Production"], { env: gitEnv(), encoding: "utf8" });
+    const log = execFileSync("git", ["--git-dir", repositoryPath({ repoDir: last.repo_dir }), "log", "--format=%s", "Production"], {
+      env: gitEnv(),
+      encoding: "utf8",
+    });
     expect(log).toContain("initial section.config.json");
   });
 });
@@ -112,8 +122,14 @@ describe("prepareSeedTarget", () => {
       expect(prepareSeedTarget(dir, { fresh: true, force: false })).toMatchObject({ ok: false });
       expect(fs.existsSync(path.join(dir, "console.db"))).toBe(true);
       fs.writeFileSync(path.join(dir, SEED_MARKER), "{}");
-      expect(prepareSeedTarget(dir, { fresh: false, force: false })).toMatchObject({ ok: false, message: expect.stringContaining("--fresh") });
-      expect(prepareSeedTarget(dir, { fresh: true, force: false })).toEqual({ ok: true, removed: ["console.db", "repositories", SEED_MARKER] });
+      expect(prepareSeedTarget(dir, { fresh: false, force: false })).toMatchObject({
+        ok: false,
+        message: expect.stringContaining("--fresh"),
+      });
+      expect(prepareSeedTarget(dir, { fresh: true, force: false })).toEqual({
+        ok: true,
+        removed: ["console.db", "repositories", SEED_MARKER],
+      });
       expect(fs.readdirSync(dir)).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

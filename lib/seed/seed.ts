@@ -118,7 +118,10 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
   const counts = insertDomains(sqlite, { apps, now, random, log });
   log(`domains ${counts.domains}, checks ${counts.checks}`);
   const byStatus = Object.fromEntries(
-    (sqlite.prepare("SELECT status, count FROM domain_status_counts").all() as { status: string; count: number }[]).map((r) => [r.status, r.count]),
+    (sqlite.prepare("SELECT status, count FROM domain_status_counts").all() as { status: string; count: number }[]).map((r) => [
+      r.status,
+      r.count,
+    ]),
   );
   const flagged = byStatus.flagged ?? 0;
   delete byStatus.flagged;
@@ -143,9 +146,25 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
 export type Sqlite = ReturnType<typeof getDb>["$client"];
 
 const FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Radia", "Linus", "Margaret", "Dennis", "Frances", "John"];
-const LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Perlman", "Torvalds", "Hamilton", "Ritchie", "Allen", "McCarthy"];
+const LAST = [
+  "Lovelace",
+  "Hopper",
+  "Turing",
+  "Dijkstra",
+  "Liskov",
+  "Thompson",
+  "Perlman",
+  "Torvalds",
+  "Hamilton",
+  "Ritchie",
+  "Allen",
+  "McCarthy",
+];
 
-function insertPeople(sqlite: Sqlite, p: { plan: ReturnType<typeof planAccounts>; userCount: number; passwordHash: string; now: number; random: () => number }) {
+function insertPeople(
+  sqlite: Sqlite,
+  p: { plan: ReturnType<typeof planAccounts>; userCount: number; passwordHash: string; now: number; random: () => number },
+) {
   const insertUser = sqlite.prepare(
     "INSERT INTO users (email, name, password_hash, email_verified_at, last_account_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
   );
@@ -256,7 +275,16 @@ function insertCopiedApplications(
       let stagingId: number | null = null;
       if (app.staging.length) {
         stagingId = Number(insertEnv.run(accountId, id, "Staging", created + DAY).lastInsertRowid);
-        insertAudit.run(accountId, owner, "environment.create", "environment", stagingId, "Staging", JSON.stringify({ applicationId: id, source: PRODUCTION_BRANCH, seeded: true }), created + DAY);
+        insertAudit.run(
+          accountId,
+          owner,
+          "environment.create",
+          "environment",
+          stagingId,
+          "Staging",
+          JSON.stringify({ applicationId: id, source: PRODUCTION_BRANCH, seeded: true }),
+          created + DAY,
+        );
       }
       return { plan: app, id, productionId, stagingId, existing: new Map<string, number>() };
     }),

@@ -15,7 +15,10 @@ const SEEDED_ENTRIES = ["console.db", "console.db-wal", "console.db-shm", "repos
  * `fresh` (its seeded entries are removed first); a database that was not seeded → refused unless `fresh` and
  * `force` are both given. Returns `{ ok: true, removed }` (the entries removed) or `{ ok: false, message }`.
  */
-export function prepareSeedTarget(dataDir: string, flags: { fresh: boolean; force: boolean }): { ok: true; removed: string[] } | { ok: false; message: string } {
+export function prepareSeedTarget(
+  dataDir: string,
+  flags: { fresh: boolean; force: boolean },
+): { ok: true; removed: string[] } | { ok: false; message: string } {
   const db = path.join(dataDir, "console.db");
   if (!fs.existsSync(db)) return { ok: true, removed: [] };
   const seeded = fs.existsSync(path.join(dataDir, SEED_MARKER));
@@ -28,7 +31,10 @@ export function prepareSeedTarget(dataDir: string, flags: { fresh: boolean; forc
     };
   }
   if (!seeded && !flags.force) {
-    return { ok: false, message: `${dataDir} holds a console database that was not made by the seed command: --fresh deletes it only together with --force.` };
+    return {
+      ok: false,
+      message: `${dataDir} holds a console database that was not made by the seed command: --fresh deletes it only together with --force.`,
+    };
   }
   const removed: string[] = [];
   for (const entry of SEEDED_ENTRIES) {

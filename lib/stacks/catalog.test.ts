@@ -61,7 +61,11 @@ describe("stack catalog", () => {
   });
 
   it("ships real module files pointing at next-hop", () => {
-    const files = { ...readStarterFiles(getStack("modsecurity")!), ...readStarterFiles(getStack("openresty")!), ...readStarterFiles(getStack("nodejs")!) };
+    const files = {
+      ...readStarterFiles(getStack("modsecurity")!),
+      ...readStarterFiles(getStack("openresty")!),
+      ...readStarterFiles(getStack("nodejs")!),
+    };
     const vcl = files["varnish/default.vcl"];
     expect(vcl).toMatch(/^vcl 4\.1;$/m);
     expect(vcl).toMatch(/backend default \{\s*\.host = "next-hop";\s*\.port = "80";/);
@@ -148,8 +152,8 @@ describe("stack catalog", () => {
   it.skipIf(!hasCommand("nginx"))("nginx.conf passes nginx -t", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-nginx-"));
     try {
-      const server = readStarterFiles(getStack("openresty")!)["openresty/nginx.conf"]
-        .replace("next-hop:80", "127.0.0.1:9")
+      const server = readStarterFiles(getStack("openresty")!)
+        ["openresty/nginx.conf"].replace("next-hop:80", "127.0.0.1:9")
         .replace("listen 80", "listen 127.0.0.1:9");
       fs.writeFileSync(path.join(dir, "server.conf"), server);
       fs.writeFileSync(

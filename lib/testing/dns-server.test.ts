@@ -74,7 +74,10 @@ describe("test DNS server", () => {
 
   it("returns TXT records, and sets TC on a large UDP answer so the resolver retries over TCP", async () => {
     const big = "v".repeat(3000);
-    server.set("_edge-challenge.x.test", [{ type: "TXT", value: "token-1" }, { type: "TXT", value: big }]);
+    server.set("_edge-challenge.x.test", [
+      { type: "TXT", value: "token-1" },
+      { type: "TXT", value: big },
+    ]);
     const txt = (await resolver.resolveTxt("_edge-challenge.x.test")).map((chunks) => chunks.join(""));
     expect(txt.sort()).toEqual(["token-1", big].sort());
     // Asked twice: over UDP (truncated answer), then over TCP.
@@ -83,7 +86,12 @@ describe("test DNS server", () => {
 
   it("refuses invalid records", () => {
     expect(() => server.set("x.test", [{ type: "A", value: "not-an-ip" }])).toThrow(/IPv4/);
-    expect(() => server.set("x.test", [{ type: "CNAME", value: "a.test" }, { type: "A", value: "192.0.2.1" }])).toThrow(/coexist/);
+    expect(() =>
+      server.set("x.test", [
+        { type: "CNAME", value: "a.test" },
+        { type: "A", value: "192.0.2.1" },
+      ]),
+    ).toThrow(/coexist/);
   });
 
   it("is controlled over HTTP by dnsControl from another process", async () => {

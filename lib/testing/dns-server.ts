@@ -391,7 +391,8 @@ async function handleControl(
       }
       if (req.method === "PUT") {
         const parsed = zoneEntrySchema.safeParse(JSON.parse((await readBody(req)) || "{}"));
-        if (!parsed.success) return reply(res, 400, { error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+        if (!parsed.success)
+          return reply(res, 400, { error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
         zone.set(name, parsed.data.records, parsed.data.mode ?? null);
         return reply(res, 200, { name: zoneKey(name), ...zone.get(name) });
       }

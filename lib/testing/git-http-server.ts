@@ -8,7 +8,9 @@ import { handleGitHookRequest, handleGitHttpRequest } from "@/lib/git-http";
  * (`/git/…` → handleGitHttpRequest, `/api/internal/git/<hook>` → handleGitHookRequest), for integration tests and
  * the clone benchmark without building the console. Requests and responses are streamed both ways.
  */
-export async function startGitHttpServer(options: { port?: number } = {}): Promise<{ url: string; port: number; close: () => Promise<void> }> {
+export async function startGitHttpServer(
+  options: { port?: number } = {},
+): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   let hookBaseUrl = "";
   const server = http.createServer(async (req, res) => {
     try {
@@ -31,7 +33,11 @@ export async function startGitHttpServer(options: { port?: number } = {}): Promi
         ...(hasBody ? { duplex: "half" } : {}),
       } as RequestInit);
       const hook = /^\/api\/internal\/git\/([^/]+)$/.exec(url.pathname);
-      const response = hook ? await handleGitHookRequest(request, hook[1]) : url.pathname.startsWith("/git/") ? await handleGitHttpRequest(request, { hookBaseUrl }) : new Response("Not found.\n", { status: 404 });
+      const response = hook
+        ? await handleGitHookRequest(request, hook[1])
+        : url.pathname.startsWith("/git/")
+          ? await handleGitHttpRequest(request, { hookBaseUrl })
+          : new Response("Not found.\n", { status: 404 });
       res.writeHead(response.status, Object.fromEntries(response.headers));
       if (!response.body) return void res.end();
       Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>).pipe(res);

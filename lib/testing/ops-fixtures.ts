@@ -52,7 +52,9 @@ export function fillDomains(params: { accounts: number; domains: number }): void
       )
       .run(base);
     sqlite
-      .prepare(`insert into environments (account_id, application_id, name) select account_id, id, 'Production' from applications where account_id > ?`)
+      .prepare(
+        `insert into environments (account_id, application_id, name) select account_id, id, 'Production' from applications where account_id > ?`,
+      )
       .run(base);
     sqlite
       .prepare(

@@ -82,7 +82,10 @@ export type CodeFailure = { ok: false; code: "invalid" | "rate_limited" | "state
  * disable and new recovery codes share it). When `check` succeeds its attempt is given back, so only wrong codes
  * use up the limit. Refused by the limit: `rate_limited` with the wait, and `check` is not run.
  */
-export async function limitedCodeCheck<T extends { ok: true }>(keys: { email: string; ip?: string | null }, check: () => T | CodeFailure): Promise<T | CodeFailure> {
+export async function limitedCodeCheck<T extends { ok: true }>(
+  keys: { email: string; ip?: string | null },
+  check: () => T | CodeFailure,
+): Promise<T | CodeFailure> {
   const limit = await consumeRateLimit("two-factor", keys);
   if (!limit.ok) return { ok: false, code: "rate_limited", message: limit.message, retryAfterSeconds: limit.retryAfterSeconds };
   const result = check();

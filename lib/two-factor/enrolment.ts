@@ -66,14 +66,19 @@ export async function pendingEnrolment(user: TwoFactorUser): Promise<PendingEnro
  * recovery codes (stored as SHA-256 hashes) and records `two-factor.enable`, in one transaction. Returns the codes
  * in clear, once. Refusals: `invalid` (wrong code), `rate_limited`, `state` (no enrolment started, or already on).
  */
-export async function confirmEnrolment(params: { user: TwoFactorUser; code: string; context: RequestContext }): Promise<{ ok: true; recoveryCodes: string[] } | CodeFailure> {
+export async function confirmEnrolment(params: {
+  user: TwoFactorUser;
+  code: string;
+  context: RequestContext;
+}): Promise<{ ok: true; recoveryCodes: string[] } | CodeFailure> {
   const { user, context } = params;
   return limitedCodeCheck({ email: user.email, ip: context.ip }, () =>
     writeTransaction((tx) => {
       const row = tx.select({ secret: users.totpSecret, enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)).get();
       if (!row || row.enabled) return state("Two-factor authentication is already on.");
       if (!row.secret) return state("Start the set-up again: no authenticator app is waiting for confirmation.");
-      if (!acceptCode(tx, user.id, params.code, { allowRecovery: false })) return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
+      if (!acceptCode(tx, user.id, params.code, { allowRecovery: false }))
+        return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
       tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, user.id)).run();
       const recoveryCodes = replaceRecoveryCodes(tx, user.id);
       recordSecurityEvent(tx, { userId: user.id, kind: "two-factor.enable", ip: context.ip, userAgent: context.userAgent });
@@ -86,13 +91,18 @@ export async function confirmEnrolment(params: { user: TwoFactorUser; code: stri
  * Replaces the recovery codes with ten new ones after a fresh code (TOTP or an unused recovery code) and records
  * `two-factor.recovery-codes`. Returns the new codes in clear, once. Refusals as for `confirmEnrolment`.
  */
-export async function regenerateRecoveryCodes(params: { user: TwoFactorUser; code: string; context: RequestContext }): Promise<{ ok: true; recoveryCodes: string[] } | CodeFailure> {
+export async function regenerateRecoveryCodes(params: {
+  user: TwoFactorUser;
+  code: string;
+  context: RequestContext;
+}): Promise<{ ok: true; recoveryCodes: string[] } | CodeFailure> {
   const { user, context } = params;
   return limitedCodeCheck({ email: user.email, ip: context.ip }, () =>
     writeTransaction((tx) => {
       const row = tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)).get();
       if (!row?.enabled) return state("Two-factor authentication is off.");
-      if (!acceptCode(tx, user.id, params.code, { allowRecovery: true })) return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
+      if (!acceptCode(tx, user.id, params.code, { allowRecovery: true }))
+        return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
       const recoveryCodes = replaceRecoveryCodes(tx, user.id);
       recordSecurityEvent(tx, { userId: user.id, kind: "two-factor.recovery-codes", ip: context.ip, userAgent: context.userAgent });
       return { ok: true as const, recoveryCodes };
@@ -104,7 +114,11 @@ export async function regenerateRecoveryCodes(params: { user: TwoFactorUser; cod
  * Turns two-factor authentication off after a fresh code (TOTP or an unused recovery code): forgets the secret and
  * the recovery codes and records `two-factor.disable`, in one transaction. Refusals as for `confirmEnrolment`.
  */
-export async function disableTwoFactor(params: { user: TwoFactorUser; code: string; context: RequestContext }): Promise<{ ok: true } | CodeFailure> {
+export async function disableTwoFactor(params: {
+  user: TwoFactorUser;
+  code: string;
+  context: RequestContext;
+}): Promise<{ ok: true } | CodeFailure> {
   const { user, context } = params;
   return limitedCodeCheck({ email: user.email, ip: context.ip }, () =>
     writeTransaction((tx) => {
@@ -114,7 +128,13 @@ export async function disableTwoFactor(params: { user: TwoFactorUser; code: stri
       if (!kind) return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
       tx.update(users).set({ totpSecret: null, totpEnabledAt: null }).where(eq(users.id, user.id)).run();
       tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).run();
-      recordSecurityEvent(tx, { userId: user.id, kind: "two-factor.disable", ip: context.ip, userAgent: context.userAgent, data: { with: kind } });
+      recordSecurityEvent(tx, {
+        userId: user.id,
+        kind: "two-factor.disable",
+        ip: context.ip,
+        userAgent: context.userAgent,
+        data: { with: kind },
+      });
       return { ok: true as const };
     }),
   );

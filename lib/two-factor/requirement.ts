@@ -48,7 +48,8 @@ export function membersWithoutTwoFactor(db: Reader, accountId: number): string[]
 }
 
 /** Outcome of `setRequireTwoFactor`. */
-export type RequireTwoFactorResult = { ok: true; changed: boolean } | { ok: false; code: "not_found" | "forbidden" | "invalid"; message: string };
+export type RequireTwoFactorResult =
+  { ok: true; changed: boolean } | { ok: false; code: "not_found" | "forbidden" | "invalid"; message: string };
 
 /**
  * Turns "Require two-factor authentication for members" on or off (owners only, `account.require-two-factor`) and
@@ -56,10 +57,19 @@ export type RequireTwoFactorResult = { ok: true; changed: boolean } | { ok: fals
  * (`invalid`) while the acting owner has not turned on two-factor authentication themselves (they would lock
  * themselves out). Refusals: `not_found` (not a member), `forbidden` (not an owner).
  */
-export function setRequireTwoFactor(params: { accountId: number; actor: { id: number; name: string }; required: boolean }): RequireTwoFactorResult {
+export function setRequireTwoFactor(params: {
+  accountId: number;
+  actor: { id: number; name: string };
+  required: boolean;
+}): RequireTwoFactorResult {
   return writeTransaction((tx): RequireTwoFactorResult => {
     const row = tx
-      .select({ role: memberships.role, requireTwoFactor: accounts.requireTwoFactor, name: accounts.name, totpEnabledAt: users.totpEnabledAt })
+      .select({
+        role: memberships.role,
+        requireTwoFactor: accounts.requireTwoFactor,
+        name: accounts.name,
+        totpEnabledAt: users.totpEnabledAt,
+      })
       .from(memberships)
       .innerJoin(accounts, eq(accounts.id, memberships.accountId))
       .innerJoin(users, eq(users.id, memberships.userId))
@@ -68,10 +78,18 @@ export function setRequireTwoFactor(params: { accountId: number; actor: { id: nu
     if (!row) return { ok: false, code: "not_found", message: "Not found: it does not exist or you do not have access to it." };
     if (blocksUser(row, row)) return { ok: false, code: "forbidden", message: TWO_FACTOR_REQUIRED_MESSAGE };
     if (!can(row.role, "account.require-two-factor")) {
-      return { ok: false, code: "forbidden", message: forbiddenMessage(row.role, "change the two-factor requirement", "account.require-two-factor") };
+      return {
+        ok: false,
+        code: "forbidden",
+        message: forbiddenMessage(row.role, "change the two-factor requirement", "account.require-two-factor"),
+      };
     }
     if (params.required && !row.totpEnabledAt) {
-      return { ok: false, code: "invalid", message: "Turn on two-factor authentication for your own login first: otherwise this setting would lock you out." };
+      return {
+        ok: false,
+        code: "invalid",
+        message: "Turn on two-factor authentication for your own login first: otherwise this setting would lock you out.",
+      };
     }
     if (row.requireTwoFactor === params.required) return { ok: true, changed: false };
     tx.update(accounts).set({ requireTwoFactor: params.required }).where(eq(accounts.id, params.accountId)).run();

@@ -2,7 +2,15 @@ import { and, eq, gt } from "drizzle-orm";
 import { writeTransaction } from "@/db";
 import { securityEvents } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
-import { acceptCode, cleanCode, limitedCodeCheck, unusedRecoveryCodes, type CodeFailure, type CodeKind, type RequestContext } from "./codes";
+import {
+  acceptCode,
+  cleanCode,
+  limitedCodeCheck,
+  unusedRecoveryCodes,
+  type CodeFailure,
+  type CodeKind,
+  type RequestContext,
+} from "./codes";
 import { looksLikeRecoveryCode } from "./recovery-codes";
 
 // The second step of signing in (SPEC §3.1): after the password was right, a TOTP code or a recovery code.

@@ -90,7 +90,12 @@ describe("two-factor authentication", () => {
     expect(await verifySignInCode({ user, code: next.replace(/(\d{3})/, "$1 "), context })).toEqual({ ok: true, kind: "totp" });
     expect(await verifySignInCode({ user, code: next, context })).toMatchObject({ ok: false, code: "invalid" });
     expect(await verifySignInCode({ user, code: appCode(secret, Date.now() + 120_000), context })).toMatchObject({ ok: false }); // outside the window
-    expect(events(user.id).map((e) => e.kind)).toEqual(["two-factor.enable", "signin.two-factor-failure", "signin.two-factor-failure", "signin.two-factor-failure"]);
+    expect(events(user.id).map((e) => e.kind)).toEqual([
+      "two-factor.enable",
+      "signin.two-factor-failure",
+      "signin.two-factor-failure",
+      "signin.two-factor-failure",
+    ]);
   });
 
   it("lets each recovery code sign in once, in any case and with or without its dash", async () => {
@@ -100,7 +105,12 @@ describe("two-factor authentication", () => {
     expect(await verifySignInCode({ user, code: codes[0].replace("-", ""), context })).toMatchObject({ ok: false, code: "invalid" });
     expect(await verifySignInCode({ user, code: "abcde-fghjk", context })).toMatchObject({ ok: false, code: "invalid" });
     const kinds = events(user.id);
-    expect(kinds.map((e) => e.kind)).toEqual(["two-factor.enable", "signin.recovery-code", "signin.two-factor-failure", "signin.two-factor-failure"]);
+    expect(kinds.map((e) => e.kind)).toEqual([
+      "two-factor.enable",
+      "signin.recovery-code",
+      "signin.two-factor-failure",
+      "signin.two-factor-failure",
+    ]);
     expect(kinds[1].data).toEqual({ recoveryCodesLeft: 9 });
     // Another user's recovery code is not this user's.
     const other = await enrol("recovery-other@example.com");
@@ -120,7 +130,8 @@ describe("two-factor authentication", () => {
     const { user, secret } = await enrol("limit@example.com");
     const good = await verifySignInCode({ user, code: appCode(secret, Date.now() + 30_000), context });
     expect(good.ok).toBe(true); // successes do not count
-    for (let i = 0; i < 3; i++) expect(await verifySignInCode({ user, code: "000000", context })).toMatchObject({ ok: false, code: "invalid" });
+    for (let i = 0; i < 3; i++)
+      expect(await verifySignInCode({ user, code: "000000", context })).toMatchObject({ ok: false, code: "invalid" });
     const refused = await verifySignInCode({ user, code: appCode(secret, Date.now() - 30_000), context });
     expect(refused).toMatchObject({ ok: false, code: "rate_limited", message: "Too many attempts. Try again in 15 minutes." });
     // Settings share the limit: disabling is refused too.
@@ -163,9 +174,17 @@ describe("two-factor authentication", () => {
       { userId: plain.id, role: "viewer" },
     ]);
     const actor = (u: { id: number }) => ({ id: u.id, name: "x" });
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toMatchObject({ ok: false, code: "invalid" });
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(admin), required: true })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(makeUser("stranger-2fa@example.com")), required: true })).toMatchObject({ code: "not_found" });
+    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
+    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(admin), required: true })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
+    expect(
+      setRequireTwoFactor({ accountId: account.id, actor: actor(makeUser("stranger-2fa@example.com")), required: true }),
+    ).toMatchObject({ code: "not_found" });
     getDb().update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, owner.id)).run();
     expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: true });
     expect(getDb().select().from(accounts).where(eq(accounts.id, account.id)).get()!.requireTwoFactor).toBe(true);
@@ -186,6 +205,10 @@ describe("two-factor authentication", () => {
     ]);
     // An owner who later turns their own 2FA off is blocked too, also from this setting.
     getDb().update(users).set({ totpEnabledAt: null }).where(eq(users.id, owner.id)).run();
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: false })).toEqual({ ok: false, code: "forbidden", message: TWO_FACTOR_REQUIRED_MESSAGE });
+    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: false })).toEqual({
+      ok: false,
+      code: "forbidden",
+      message: TWO_FACTOR_REQUIRED_MESSAGE,
+    });
   });
 });

@@ -30,7 +30,8 @@ export async function deleteOwnUserAfterReauth(params: {
   if (!check.ok) return { ok: false, code: "reauth", field: "currentPassword", message: check.message };
   if (!user.totpEnabledAt) return deleteOwnUser({ userId: user.id, confirmation: params.confirmation });
   const code = params.twoFactorCode.trim();
-  if (!code) return { ok: false, code: "reauth", field: "code", message: "Enter the code from your authenticator app, or an unused recovery code." };
+  if (!code)
+    return { ok: false, code: "reauth", field: "code", message: "Enter the code from your authenticator app, or an unused recovery code." };
   const keys = { email: user.email, ip: params.request.ip };
   const limit = await consumeRateLimit("two-factor", keys);
   if (!limit.ok) return { ok: false, code: "reauth", field: "code", message: limit.message };

@@ -62,7 +62,12 @@ export function deleteOwnUser(
       };
     }
     if (user.totpEnabledAt && !params.secondFactor?.accept(tx, user.id)) {
-      return { ok: false, code: "reauth", field: "code", message: params.secondFactor?.codeMessage ?? "Enter the code from your authenticator app." };
+      return {
+        ok: false,
+        code: "reauth",
+        field: "code",
+        message: params.secondFactor?.codeMessage ?? "Enter the code from your authenticator app.",
+      };
     }
     seams.afterCheck?.();
     const actor = { id: user.id, name: user.name?.trim() || user.email };
@@ -77,8 +82,9 @@ export function deleteOwnUser(
         data: { role: r.role, reason: "user deleted", summary: "Deleted their user" },
       });
     }
-    tx.delete(users).where(and(eq(users.id, user.id))).run();
+    tx.delete(users)
+      .where(and(eq(users.id, user.id)))
+      .run();
     return { ok: true, leftAccounts: rows.length };
   });
 }
-

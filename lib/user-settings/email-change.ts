@@ -22,8 +22,7 @@ export const changeEmailSchema = z.object({
 });
 
 export type RequestEmailChangeResult =
-  | { ok: true; mails: { confirm: Mail; notice: Mail } }
-  | { ok: false; field: "newEmail" | "currentPassword"; message: string };
+  { ok: true; mails: { confirm: Mail; notice: Mail } } | { ok: false; field: "newEmail" | "currentPassword"; message: string };
 
 /**
  * Starts an email change for the signed-in user: `newEmail` (already normalised) must differ from the current one
@@ -58,7 +57,13 @@ export async function requestEmailChange(params: {
         expiresAt: new Date(now.getTime() + CHANGE_EMAIL_TTL_HOURS * 3600_000),
       })
       .run();
-    recordSecurityEvent(tx, { userId: user.id, kind: "email.change-requested", ...params.request, data: { from: user.email, to: newEmail }, at: now });
+    recordSecurityEvent(tx, {
+      userId: user.id,
+      kind: "email.change-requested",
+      ...params.request,
+      data: { from: user.email, to: newEmail },
+      at: now,
+    });
     return false;
   });
   if (taken) return { ok: false, field: "newEmail", message: "Another user already has this email address." };
@@ -86,7 +91,14 @@ type Reader = Pick<ReturnType<typeof getDb>, "select">;
 function check(db: Reader, token: string, now: Date): EmailChangeCheck & { tokenId?: number } {
   if (token.length === 0 || token.length > 200) return { status: "unknown" };
   const row = db
-    .select({ id: emailTokens.id, to: emailTokens.email, usedAt: emailTokens.usedAt, expiresAt: emailTokens.expiresAt, userId: users.id, from: users.email })
+    .select({
+      id: emailTokens.id,
+      to: emailTokens.email,
+      usedAt: emailTokens.usedAt,
+      expiresAt: emailTokens.expiresAt,
+      userId: users.id,
+      from: users.email,
+    })
     .from(emailTokens)
     .innerJoin(users, eq(users.id, emailTokens.userId))
     .where(and(eq(emailTokens.tokenHash, hashToken(token)), eq(emailTokens.kind, "change-email")))
@@ -95,7 +107,13 @@ function check(db: Reader, token: string, now: Date): EmailChangeCheck & { token
   if (row.usedAt) return { status: "used" };
   if (row.expiresAt.getTime() <= now.getTime()) return { status: "expired" };
   if (row.from === row.to) return { status: "same", to: row.to };
-  if (db.select({ id: users.id }).from(users).where(and(eq(users.email, row.to), ne(users.id, row.userId))).get()) {
+  if (
+    db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.email, row.to), ne(users.id, row.userId)))
+      .get()
+  ) {
     return { status: "taken", to: row.to };
   }
   return { status: "valid", userId: row.userId, from: row.from, to: row.to, tokenId: row.id };
@@ -126,7 +144,13 @@ export function confirmEmailChange(params: { token: string; request?: RequestInf
       tx.delete(emailTokens)
         .where(and(eq(emailTokens.userId, found.userId), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)))
         .run();
-      recordSecurityEvent(tx, { userId: found.userId, kind: "email.change", ...params.request, data: { from: found.from, to: found.to }, at: now });
+      recordSecurityEvent(tx, {
+        userId: found.userId,
+        kind: "email.change",
+        ...params.request,
+        data: { from: found.from, to: found.to },
+        at: now,
+      });
       return { ...result, notice: emailChangedMail({ to: found.from, newEmail: found.to }) };
     });
   } catch (error) {

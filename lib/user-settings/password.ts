@@ -20,8 +20,7 @@ export const changePasswordSchema = z
 
 export type ChangePasswordResult =
   /** `sessionKey`: the kept browser's new session key (re-issue its token with it), null when none was kept. */
-  | { ok: true; revoked: number; sessionKey: string | null }
-  | { ok: false; field: "currentPassword" | "newPassword"; message: string };
+  { ok: true; revoked: number; sessionKey: string | null } | { ok: false; field: "currentPassword" | "newPassword"; message: string };
 
 /**
  * Changes the signed-in user's password (SPEC §3.1): the current password must match (rate-limited, see
@@ -37,7 +36,12 @@ export async function changePassword(params: {
   request: RequestInfo;
   now?: Date;
 }): Promise<ChangePasswordResult> {
-  const check = await checkCurrentPassword({ user: params.user, password: params.currentPassword, request: params.request, purpose: "password.change" });
+  const check = await checkCurrentPassword({
+    user: params.user,
+    password: params.currentPassword,
+    request: params.request,
+    purpose: "password.change",
+  });
   if (!check.ok) return { ok: false, field: "currentPassword", message: check.message };
   if (params.newPassword === params.currentPassword) {
     return { ok: false, field: "newPassword", message: "Choose a password different from the current one." };
@@ -52,7 +56,13 @@ export async function changePassword(params: {
     }
     tx.update(users).set({ passwordHash }).where(eq(users.id, params.user.id)).run();
     const ended = endSessionsInTx(tx, { userId: params.user.id, keepSessionKey: params.keepSessionKey, now });
-    recordSecurityEvent(tx, { userId: params.user.id, kind: "password.change", ...params.request, data: { revoked: ended.revoked }, at: now });
+    recordSecurityEvent(tx, {
+      userId: params.user.id,
+      kind: "password.change",
+      ...params.request,
+      data: { revoked: ended.revoked },
+      at: now,
+    });
     return { ok: true, revoked: ended.revoked, sessionKey: ended.keptSessionKey };
   });
 }

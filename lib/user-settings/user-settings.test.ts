@@ -26,10 +26,15 @@ const req = { ip: "198.51.100.7", userAgent: "vitest" };
 const PASSWORD = "correct horse battery";
 
 const userRow = (id: number) => getDb().select().from(users).where(eq(users.id, id)).get()!;
-const eventsOf = (userId: number) => getDb().select().from(securityEvents).where(eq(securityEvents.userId, userId)).orderBy(securityEvents.id).all();
+const eventsOf = (userId: number) =>
+  getDb().select().from(securityEvents).where(eq(securityEvents.userId, userId)).orderBy(securityEvents.id).all();
 
 async function makeLogin(email: string, name: string | null = null) {
-  return getDb().insert(users).values({ email, name, passwordHash: await hashPassword(PASSWORD) }).returning().get();
+  return getDb()
+    .insert(users)
+    .values({ email, name, passwordHash: await hashPassword(PASSWORD) })
+    .returning()
+    .get();
 }
 
 describe("the user's own settings", () => {
@@ -66,21 +71,41 @@ describe("the user's own settings", () => {
     it("needs the current password; wrong ones are rate-limited per email", async () => {
       const user = await makeLogin("pw-limit@example.com");
       for (let i = 0; i < 3; i++) {
-        const wrong = await changePassword({ user, currentPassword: "nope", newPassword: "new password 1", keepSessionKey: null, request: req });
+        const wrong = await changePassword({
+          user,
+          currentPassword: "nope",
+          newPassword: "new password 1",
+          keepSessionKey: null,
+          request: req,
+        });
         expect(wrong).toEqual({ ok: false, field: "currentPassword", message: "That is not your current password." });
       }
-      const limited = await changePassword({ user, currentPassword: PASSWORD, newPassword: "new password 1", keepSessionKey: null, request: req });
+      const limited = await changePassword({
+        user,
+        currentPassword: PASSWORD,
+        newPassword: "new password 1",
+        keepSessionKey: null,
+        request: req,
+      });
       expect(limited).toMatchObject({ ok: false, field: "currentPassword", message: expect.stringMatching(/^Too many attempts/) });
       expect(await verifyPassword(userRow(user.id).passwordHash, PASSWORD)).toBe(true); // nothing changed
       // Each wrong password is in the security log (the refused fourth attempt was never checked).
-      expect(eventsOf(user.id).map((e) => [e.kind, e.ip, e.data])).toEqual(Array(3).fill(["reauth.failure", "198.51.100.7", { purpose: "password.change" }]));
+      expect(eventsOf(user.id).map((e) => [e.kind, e.ip, e.data])).toEqual(
+        Array(3).fill(["reauth.failure", "198.51.100.7", { purpose: "password.change" }]),
+      );
     });
 
     it("stores the new hash, signs out other sessions, keeps this one and logs it", async () => {
       const user = await makeLogin("pw@example.com");
       const here = startUserSession({ userId: user.id, request: req });
       const other = startUserSession({ userId: user.id, request: { ip: "203.0.113.9", userAgent: "other" } });
-      const result = await changePassword({ user, currentPassword: PASSWORD, newPassword: "a brand new secret", keepSessionKey: here, request: req });
+      const result = await changePassword({
+        user,
+        currentPassword: PASSWORD,
+        newPassword: "a brand new secret",
+        keepSessionKey: here,
+        request: req,
+      });
       expect(result).toEqual({ ok: true, revoked: 1, sessionKey: expect.any(String) });
       const after = userRow(user.id);
       expect(await verifyPassword(after.passwordHash, "a brand new secret")).toBe(true);
@@ -92,7 +117,13 @@ describe("the user's own settings", () => {
       expect(checkUserSession({ userId: user.id, sessionKey: other })).toBe(false);
       expect(eventsOf(user.id).at(-1)).toMatchObject({ kind: "password.change", ip: "198.51.100.7", data: { revoked: 1 } });
       // The old user row (old hash) no longer passes: a concurrent change is refused.
-      const stale = await changePassword({ user, currentPassword: PASSWORD, newPassword: "third one here", keepSessionKey: here, request: req });
+      const stale = await changePassword({
+        user,
+        currentPassword: PASSWORD,
+        newPassword: "third one here",
+        keepSessionKey: here,
+        request: req,
+      });
       expect(stale.ok).toBe(false);
     });
 
@@ -140,13 +171,19 @@ describe("the user's own settings", () => {
     it("refuses the current address, a taken address and a wrong password", async () => {
       const user = await makeLogin("keep@example.com");
       await makeLogin("taken@example.com");
-      expect(await requestEmailChange({ user, newEmail: "keep@example.com", currentPassword: PASSWORD, request: req })).toMatchObject({ ok: false, field: "newEmail" });
+      expect(await requestEmailChange({ user, newEmail: "keep@example.com", currentPassword: PASSWORD, request: req })).toMatchObject({
+        ok: false,
+        field: "newEmail",
+      });
       expect(await requestEmailChange({ user, newEmail: "taken@example.com", currentPassword: PASSWORD, request: req })).toMatchObject({
         ok: false,
         field: "newEmail",
         message: "Another user already has this email address.",
       });
-      expect(await requestEmailChange({ user, newEmail: "free@example.com", currentPassword: "wrong", request: req })).toMatchObject({ ok: false, field: "currentPassword" });
+      expect(await requestEmailChange({ user, newEmail: "free@example.com", currentPassword: "wrong", request: req })).toMatchObject({
+        ok: false,
+        field: "currentPassword",
+      });
       expect(pendingEmailChange({ userId: user.id })).toBeNull();
       expect(eventsOf(user.id).map((e) => [e.kind, e.data])).toEqual([["reauth.failure", { purpose: "email.change" }]]);
     });
@@ -159,7 +196,9 @@ describe("the user's own settings", () => {
       if (!first.ok || !second.ok) throw new Error("request failed");
       const token = (m: { link?: string }) => m.link!.split("/").pop()!;
       expect(confirmEmailChange({ token: token(first.mails.confirm) }).status).toBe("unknown"); // replaced by the second
-      expect(confirmEmailChange({ token: token(second.mails.confirm), now: new Date(t0.getTime() + 25 * 3600_000) }).status).toBe("expired");
+      expect(confirmEmailChange({ token: token(second.mails.confirm), now: new Date(t0.getTime() + 25 * 3600_000) }).status).toBe(
+        "expired",
+      );
       await makeLogin("wanted@example.com"); // someone signs up with the address meanwhile
       expect(confirmEmailChange({ token: token(second.mails.confirm) })).toMatchObject({ status: "taken", to: "wanted@example.com" });
       expect(userRow(user.id).email).toBe("race@example.com");
@@ -178,8 +217,14 @@ describe("the user's own settings", () => {
       const owner = makeUser("sole@example.com", "Sole");
       const other = makeUser("co@example.com");
       makeAccount("Acme", [{ userId: owner.id, role: "owner" }]);
-      makeAccount("Beta", [{ userId: owner.id, role: "owner" }, { userId: other.id, role: "developer" }]);
-      makeAccount("Shared", [{ userId: owner.id, role: "owner" }, { userId: other.id, role: "owner" }]);
+      makeAccount("Beta", [
+        { userId: owner.id, role: "owner" },
+        { userId: other.id, role: "developer" },
+      ]);
+      makeAccount("Shared", [
+        { userId: owner.id, role: "owner" },
+        { userId: other.id, role: "owner" },
+      ]);
       expect(deleteOwnUser({ userId: owner.id, confirmation: "wrong@example.com" })).toMatchObject({ ok: false, code: "confirmation" });
       const refused = deleteOwnUser({ userId: owner.id, confirmation: " SOLE@example.com " });
       expect(refused).toMatchObject({ ok: false, code: "last_owner", accounts: [{ name: "Acme" }, { name: "Beta" }] });
@@ -190,39 +235,78 @@ describe("the user's own settings", () => {
     it("removes a plain member with their memberships; the account, audit names and invitations stay", () => {
       const owner = makeUser("boss@example.com", "Boss");
       const member = makeUser("leaver@example.com", "Lee Leaver");
-      const { account } = makeAccount("Gamma", [{ userId: owner.id, role: "owner" }, { userId: member.id, role: "admin" }]);
+      const { account } = makeAccount("Gamma", [
+        { userId: owner.id, role: "owner" },
+        { userId: member.id, role: "admin" },
+      ]);
       const db = getDb();
-      db.insert(auditEvents).values({ accountId: account.id, actorUserId: member.id, actorName: "Lee Leaver", action: "application.create", targetType: "application", targetLabel: "www" }).run();
+      db.insert(auditEvents)
+        .values({
+          accountId: account.id,
+          actorUserId: member.id,
+          actorName: "Lee Leaver",
+          action: "application.create",
+          targetType: "application",
+          targetLabel: "www",
+        })
+        .run();
       db.insert(invitations)
-        .values({ accountId: account.id, email: "guest@example.com", role: "viewer", tokenHash: "h1", invitedBy: member.id, invitedByName: "Lee Leaver", expiresAt: new Date(Date.now() + 3600_000) })
+        .values({
+          accountId: account.id,
+          email: "guest@example.com",
+          role: "viewer",
+          tokenHash: "h1",
+          invitedBy: member.id,
+          invitedByName: "Lee Leaver",
+          expiresAt: new Date(Date.now() + 3600_000),
+        })
         .run();
 
       expect(deleteOwnUser({ userId: member.id, confirmation: "leaver@example.com" })).toEqual({ ok: true, leftAccounts: 1 });
       expect(db.select().from(users).where(eq(users.id, member.id)).get()).toBeUndefined();
-      expect(db.select().from(memberships).where(eq(memberships.accountId, account.id)).all().map((m) => m.userId)).toEqual([owner.id]);
+      expect(
+        db
+          .select()
+          .from(memberships)
+          .where(eq(memberships.accountId, account.id))
+          .all()
+          .map((m) => m.userId),
+      ).toEqual([owner.id]);
       const audit = db.select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).orderBy(auditEvents.id).all();
       expect(audit.map((a) => [a.action, a.actorUserId, a.actorName])).toEqual([
         ["application.create", null, "Lee Leaver"],
         ["member.leave", null, "Lee Leaver"],
       ]);
-      expect(db.select().from(invitations).where(eq(invitations.accountId, account.id)).get()).toMatchObject({ invitedBy: null, invitedByName: "Lee Leaver" });
+      expect(db.select().from(invitations).where(eq(invitations.accountId, account.id)).get()).toMatchObject({
+        invitedBy: null,
+        invitedByName: "Lee Leaver",
+      });
     });
 
     it("two owners deleting themselves at the same moment (two processes): one goes, the account keeps the other", async () => {
       const a = makeUser("race-a@example.com");
       const b = makeUser("race-b@example.com");
-      const { account } = makeAccount("Race", [{ userId: a.id, role: "owner" }, { userId: b.id, role: "owner" }]);
+      const { account } = makeAccount("Race", [
+        { userId: a.id, role: "owner" },
+        { userId: b.id, role: "owner" },
+      ]);
       const root = path.resolve(import.meta.dirname, "../..");
       const startAt = Date.now() + 5000; // both workers have opened the database by then (tsx start-up on a busy machine)
       const outputs = await Promise.all(
         [a, b].map((u) =>
-          run(path.join(root, "node_modules", ".bin", "tsx"), ["lib/testing/delete-user-race-worker.ts", JSON.stringify({ userId: u.id, confirmation: u.email, startAt, pauseMs: 500 })], {
-            cwd: root,
-            env: { PATH: process.env.PATH, DATA_DIR: temp.dir, NODE_ENV: "test" },
-          }),
+          run(
+            path.join(root, "node_modules", ".bin", "tsx"),
+            ["lib/testing/delete-user-race-worker.ts", JSON.stringify({ userId: u.id, confirmation: u.email, startAt, pauseMs: 500 })],
+            {
+              cwd: root,
+              env: { PATH: process.env.PATH, DATA_DIR: temp.dir, NODE_ENV: "test" },
+            },
+          ),
         ),
       );
-      const [ra, rb] = outputs.map((o) => JSON.parse(o.stdout.trim().split("\n").pop()!) as { result: DeleteUserResult; started: number; finished: number });
+      const [ra, rb] = outputs.map(
+        (o) => JSON.parse(o.stdout.trim().split("\n").pop()!) as { result: DeleteUserResult; started: number; finished: number },
+      );
       // They really overlapped: each started before the other finished (one waited for the other's write lock).
       expect(ra.started).toBeLessThan(rb.finished);
       expect(rb.started).toBeLessThan(ra.finished);
@@ -234,7 +318,10 @@ describe("the user's own settings", () => {
     it("needs the current password (a wrong one is logged and deletes nothing), then deletes", async () => {
       const user = await makeLogin("reauth-delete@example.com");
       const base = { user, confirmation: user.email, twoFactorCode: "", request: req };
-      expect(await deleteOwnUserAfterReauth({ ...base, confirmation: "nope@example.com", currentPassword: PASSWORD })).toMatchObject({ ok: false, code: "confirmation" });
+      expect(await deleteOwnUserAfterReauth({ ...base, confirmation: "nope@example.com", currentPassword: PASSWORD })).toMatchObject({
+        ok: false,
+        code: "confirmation",
+      });
       expect(await deleteOwnUserAfterReauth({ ...base, currentPassword: "not it" })).toEqual({
         ok: false,
         code: "reauth",
@@ -253,14 +340,25 @@ describe("the user's own settings", () => {
       const secret = (await pendingEnrolment(userRow(login.id)))!.manualKey.replace(/ /g, "");
       const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" });
       const step = Math.floor(Date.now() / 30_000);
-      const enrolled = await confirmEnrolment({ user: userRow(login.id), code: totp.generate({ timestamp: (step - 1) * 30_000 + 1000 }), context: req });
+      const enrolled = await confirmEnrolment({
+        user: userRow(login.id),
+        code: totp.generate({ timestamp: (step - 1) * 30_000 + 1000 }),
+        context: req,
+      });
       if (!enrolled.ok) throw new Error(enrolled.message);
       const user = userRow(login.id);
       const base = { user, confirmation: user.email, currentPassword: PASSWORD, request: req };
       expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: "" })).toMatchObject({ ok: false, code: "reauth", field: "code" });
-      expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: "000000" })).toMatchObject({ ok: false, code: "reauth", field: "code", message: /not valid/ });
+      expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: "000000" })).toMatchObject({
+        ok: false,
+        code: "reauth",
+        field: "code",
+        message: /not valid/,
+      });
       // The code used to turn it on is of an accepted step already: replaying it is refused.
-      expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: totp.generate({ timestamp: (step - 1) * 30_000 + 1000 }) })).toMatchObject({ ok: false, field: "code" });
+      expect(
+        await deleteOwnUserAfterReauth({ ...base, twoFactorCode: totp.generate({ timestamp: (step - 1) * 30_000 + 1000 }) }),
+      ).toMatchObject({ ok: false, field: "code" });
       expect(userRow(user.id)).toBeDefined();
       expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: enrolled.recoveryCodes[0] })).toEqual({ ok: true, leftAccounts: 0 });
       expect(getDb().select().from(users).where(eq(users.id, user.id)).get()).toBeUndefined();
@@ -269,9 +367,16 @@ describe("the user's own settings", () => {
     it("counts owners at the time of the delete: of two owners deleting themselves, the second is refused", () => {
       const a = makeUser("twin-a@example.com");
       const b = makeUser("twin-b@example.com");
-      const { account } = makeAccount("Twins", [{ userId: a.id, role: "owner" }, { userId: b.id, role: "owner" }]);
+      const { account } = makeAccount("Twins", [
+        { userId: a.id, role: "owner" },
+        { userId: b.id, role: "owner" },
+      ]);
       expect(deleteOwnUser({ userId: a.id, confirmation: "twin-a@example.com" })).toMatchObject({ ok: true });
-      expect(deleteOwnUser({ userId: b.id, confirmation: "twin-b@example.com" })).toMatchObject({ ok: false, code: "last_owner", accounts: [{ id: account.id, name: "Twins" }] });
+      expect(deleteOwnUser({ userId: b.id, confirmation: "twin-b@example.com" })).toMatchObject({
+        ok: false,
+        code: "last_owner",
+        accounts: [{ id: account.id, name: "Twins" }],
+      });
     });
   });
 });

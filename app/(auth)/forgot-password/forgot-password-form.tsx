@@ -17,12 +17,23 @@ export function ForgotPasswordForm({ email }: { email?: string }) {
           If an account exists for that email, we sent a link to choose a new password. It works once, for 1 hour. Check your inbox.
         </FormMessage>
       ) : null}
-      <Field label="Email" name="email" type="email" autoComplete="email" required defaultValue={state.values?.email ?? ""} error={state.fieldErrors?.email} />
+      <Field
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="email"
+        required
+        defaultValue={state.values?.email ?? ""}
+        error={state.fieldErrors?.email}
+      />
       <Button type="submit" disabled={pending} className="w-full">
         {pending ? "Please wait…" : state.sent ? "Send the link again" : "Send reset link"}
       </Button>
       <p className="text-center text-sm text-slate-600">
-        Remembered it? <Link className="font-medium text-indigo-700 hover:underline" href="/login">Log in</Link>
+        Remembered it?{" "}
+        <Link className="font-medium text-indigo-700 hover:underline" href="/login">
+          Log in
+        </Link>
       </p>
     </form>
   );

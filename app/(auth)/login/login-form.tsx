@@ -71,9 +71,28 @@ export function LoginForm({ callbackUrl, email, notice }: Props) {
   return (
     <form key="password" action={formAction} className="space-y-4" noValidate>
       {hidden}
-      {state.error ? <FormMessage>{state.error}</FormMessage> : notice && state === initial ? <FormMessage tone="success">{notice}</FormMessage> : null}
-      <Field label="Email" name="email" type="email" autoComplete="email" required defaultValue={state.values?.email ?? ""} error={state.fieldErrors?.email} />
-      <Field label="Password" name="password" type="password" autoComplete="current-password" required error={state.fieldErrors?.password} />
+      {state.error ? (
+        <FormMessage>{state.error}</FormMessage>
+      ) : notice && state === initial ? (
+        <FormMessage tone="success">{notice}</FormMessage>
+      ) : null}
+      <Field
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="email"
+        required
+        defaultValue={state.values?.email ?? ""}
+        error={state.fieldErrors?.email}
+      />
+      <Field
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+        error={state.fieldErrors?.password}
+      />
       <p className="-mt-2 text-right text-sm">
         <Link className="font-medium text-indigo-700 hover:underline" href="/forgot-password">
           Forgot your password?

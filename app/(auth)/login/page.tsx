@@ -6,7 +6,11 @@ import { LoginForm } from "./login-form";
 
 export const metadata: Metadata = { title: "Log in" };
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string; email?: string; reset?: string; deleted?: string }> }) {
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ callbackUrl?: string; email?: string; reset?: string; deleted?: string }>;
+}) {
   const { callbackUrl, email, reset, deleted } = await searchParams;
   const returnTo = callbackUrl ? safeReturnPath(callbackUrl) : undefined;
   if (await getCurrentUser()) redirect(returnTo ?? "/");

@@ -39,12 +39,22 @@ export function SignupForm({ callbackUrl, email }: Props) {
         hint="At least 8 characters."
         error={state.fieldErrors?.password}
       />
-      <Field label="Name" name="name" autoComplete="name" hint="Optional: shown to your teammates." defaultValue={state.values?.name ?? ""} error={state.fieldErrors?.name} />
+      <Field
+        label="Name"
+        name="name"
+        autoComplete="name"
+        hint="Optional: shown to your teammates."
+        defaultValue={state.values?.name ?? ""}
+        error={state.fieldErrors?.name}
+      />
       <Button type="submit" disabled={pending} className="w-full">
         {pending ? "Please wait…" : "Sign up"}
       </Button>
       <p className="text-center text-sm text-slate-600">
-        Already have a login? <Link className="font-medium text-indigo-700 hover:underline" href={`/login${query}`}>Log in</Link>
+        Already have a login?{" "}
+        <Link className="font-medium text-indigo-700 hover:underline" href={`/login${query}`}>
+          Log in
+        </Link>
       </p>
     </form>
   );

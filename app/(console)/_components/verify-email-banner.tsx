@@ -14,7 +14,11 @@ export function VerifyEmailBanner({ email, action }: Props) {
         <p>
           Verify your email address: we sent a link to <strong>{email}</strong>.
         </p>
-        <button type="submit" disabled={pending} className="rounded-md px-2 py-1 font-semibold text-amber-900 underline hover:bg-amber-100 disabled:opacity-60">
+        <button
+          type="submit"
+          disabled={pending}
+          className="rounded-md px-2 py-1 font-semibold text-amber-900 underline hover:bg-amber-100 disabled:opacity-60"
+        >
           {pending ? "Sending…" : "Resend"}
         </button>
         {state.message ? (

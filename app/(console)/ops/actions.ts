@@ -6,7 +6,9 @@ import { OPS_VERIFY_CHUNK, verifyDomainsAsOperator, type OpsVerifyResult } from 
 
 export type OpsVerifyState = { ok: true; results: OpsVerifyResult[] } | { ok: false; error: string };
 
-const verifySchema = z.object({ domainIds: z.array(z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(OPS_VERIFY_CHUNK) });
+const verifySchema = z.object({
+  domainIds: z.array(z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER)).min(1).max(OPS_VERIFY_CHUNK),
+});
 
 /**
  * "Verify now" for up to 5 domains of any account, from the operator view (SPEC §3.5). Re-checks on every call that

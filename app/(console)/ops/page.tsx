@@ -81,7 +81,9 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
           <Pager previous={previous} next={next} />
         </div>
         {rows.length === 0 ? (
-          <p className="rounded-xl bg-white p-6 text-center text-sm text-slate-600 ring-1 ring-slate-200">No domains match these filters.</p>
+          <p className="rounded-xl bg-white p-6 text-center text-sm text-slate-600 ring-1 ring-slate-200">
+            No domains match these filters.
+          </p>
         ) : (
           <DomainTable rows={rows} />
         )}

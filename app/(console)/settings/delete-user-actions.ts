@@ -31,7 +31,9 @@ export async function deleteUserAction(_prev: DeleteUserState, form: FormData): 
     user,
     confirmation,
     currentPassword,
-    twoFactorCode: String(form.get("code") ?? "").trim().slice(0, 64),
+    twoFactorCode: String(form.get("code") ?? "")
+      .trim()
+      .slice(0, 64),
     request: requestInfo(await headers()),
   });
   if (!result.ok) {

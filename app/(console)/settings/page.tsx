@@ -46,9 +46,13 @@ export default async function SettingsPage() {
         <p className="text-sm text-slate-700">
           You sign in with <strong className="break-all">{user.email}</strong>{" "}
           {user.emailVerifiedAt ? (
-            <span className="whitespace-nowrap rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800 ring-1 ring-emerald-200">verified</span>
+            <span className="whitespace-nowrap rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-medium text-emerald-800 ring-1 ring-emerald-200">
+              verified
+            </span>
           ) : (
-            <span className="whitespace-nowrap rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-amber-200">not verified</span>
+            <span className="whitespace-nowrap rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-amber-200">
+              not verified
+            </span>
           )}
         </p>
         {pending ? (
@@ -58,28 +62,27 @@ export default async function SettingsPage() {
           </p>
         ) : null}
         <p className="text-sm text-slate-600">
-          To change it, enter the new address and your password. We send a link to the new address and tell the current
-          one; nothing changes until the link is opened.
+          To change it, enter the new address and your password. We send a link to the new address and tell the current one; nothing changes
+          until the link is opened.
         </p>
         <EmailForm />
       </Section>
 
       <Section id="password" title="Password">
-        <p className="text-sm text-slate-600">
-          Changing your password signs you out in every other browser; this one stays signed in.
-        </p>
+        <p className="text-sm text-slate-600">Changing your password signs you out in every other browser; this one stays signed in.</p>
         <PasswordForm />
       </Section>
 
       <Section id="delete" title="Delete your user" tone="danger">
         <p className="text-sm text-slate-700">
-          Deletes your login, your API tokens and your security log, and removes you from every account. Audit logs keep
-          your name. You cannot delete your user while you are the last owner of an account: make another member an
-          owner there first, or delete the account. See your accounts in the{" "}
+          Deletes your login, your API tokens and your security log, and removes you from every account. Audit logs keep your name. You
+          cannot delete your user while you are the last owner of an account: make another member an owner there first, or delete the
+          account. See your accounts in the{" "}
           <Link href="/" className="font-medium text-indigo-700 hover:underline">
             console
           </Link>
-          . To confirm, type your email address and your current password{user.totpEnabledAt ? ", and a code from your authenticator app" : ""}.
+          . To confirm, type your email address and your current password
+          {user.totpEnabledAt ? ", and a code from your authenticator app" : ""}.
         </p>
         <DeleteUserForm email={user.email} twoFactor={Boolean(user.totpEnabledAt)} />
       </Section>

@@ -38,6 +38,7 @@ export async function changePasswordAction(_prev: PasswordState, form: FormData)
   // This browser got a new session row: its token is re-issued with that key and the new version. Setting that cookie
   // re-renders the page in this response, and getCurrentUser reads the new token from cookies() (lib/auth/session.ts).
   if (result.sessionKey) await reissueSession(result.sessionKey);
-  const others = result.revoked === 0 ? "" : ` ${result.revoked} other ${result.revoked === 1 ? "session was" : "sessions were"} signed out.`;
+  const others =
+    result.revoked === 0 ? "" : ` ${result.revoked} other ${result.revoked === 1 ? "session was" : "sessions were"} signed out.`;
   return { message: `Password changed.${others}`, done: Date.now() };
 }

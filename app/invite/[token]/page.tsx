@@ -46,7 +46,9 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   if (!view) {
     return (
       <Card title="This invitation link is not valid">
-        <p className="text-sm text-slate-600">Check that you opened the whole link from the email. If it still does not work, ask for a new invitation.</p>
+        <p className="text-sm text-slate-600">
+          Check that you opened the whole link from the email. If it still does not work, ask for a new invitation.
+        </p>
         {consoleLink}
       </Card>
     );
@@ -86,10 +88,16 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
         {invite}
         <p className="text-sm text-slate-600">To accept, sign up or log in as {invitation.email}; you come back here afterwards.</p>
         <div className="space-y-2">
-          <Link href={`/signup?email=${email}&callbackUrl=${back}`} className={`${linkButton} bg-indigo-600 text-white hover:bg-indigo-500`}>
+          <Link
+            href={`/signup?email=${email}&callbackUrl=${back}`}
+            className={`${linkButton} bg-indigo-600 text-white hover:bg-indigo-500`}
+          >
             Sign up
           </Link>
-          <Link href={`/login?email=${email}&callbackUrl=${back}`} className={`${linkButton} bg-white text-slate-900 ring-1 ring-inset ring-slate-300 hover:bg-slate-50`}>
+          <Link
+            href={`/login?email=${email}&callbackUrl=${back}`}
+            className={`${linkButton} bg-white text-slate-900 ring-1 ring-inset ring-slate-300 hover:bg-slate-50`}
+          >
             Log in
           </Link>
         </div>

@@ -29,7 +29,10 @@ describe("account list and graph of a member without two-factor authentication",
     temp = makeTempDataDir("ec-api-accounts-");
     const db = getDb();
     userId = db.insert(users).values({ email: "dev@example.com", passwordHash: "x" }).returning().get().id;
-    for (const [key, name, required] of [["strict", "Strict", true], ["open", "Open", false]] as const) {
+    for (const [key, name, required] of [
+      ["strict", "Strict", true],
+      ["open", "Open", false],
+    ] as const) {
       const account = db.insert(accounts).values({ name, requireTwoFactor: required }).returning().get();
       ids[key] = account.id;
       db.insert(memberships).values({ userId, accountId: account.id, role: "developer" }).run();
@@ -49,9 +52,19 @@ describe("account list and graph of a member without two-factor authentication",
     expect(graph.status).toBe(200);
     const strict = graph.body.find((a: { id: number }) => a.id === ids.strict);
     const open = graph.body.find((a: { id: number }) => a.id === ids.open);
-    expect(strict).toEqual({ id: ids.strict, href: `/api/v1/account/${ids.strict}`, account_name: "Strict", requires_2fa: true, blocked: true, applications: [] });
+    expect(strict).toEqual({
+      id: ids.strict,
+      href: `/api/v1/account/${ids.strict}`,
+      account_name: "Strict",
+      requires_2fa: true,
+      blocked: true,
+      applications: [],
+    });
     expect(JSON.stringify(graph.body)).not.toContain("secret-strict");
-    expect(open).toMatchObject({ blocked: false, applications: [{ application_name: "secret-open.example.com", environments: [{ environment_name: "Production" }] }] });
+    expect(open).toMatchObject({
+      blocked: false,
+      applications: [{ application_name: "secret-open.example.com", environments: [{ environment_name: "Production" }] }],
+    });
 
     const list = await get("/account");
     expect(list.body.map((a: { id: number; blocked: boolean }) => [a.id, a.blocked])).toEqual([

@@ -28,7 +28,8 @@ export const accountOperations = [
     path: "/account",
     tags: ["Account"],
     summary: "The accounts of the token's user, with their role in each.",
-    description: "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` (SPEC §3.2).",
+    description:
+      "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` (SPEC §3.2).",
     responses: { 200: { description: "Available accounts", schema: z.array(accountSchema) } },
     handle: ({ caller }) => ({
       status: 200,
@@ -50,9 +51,16 @@ export const accountOperations = [
       // Nothing of a blocked account is read: the same rule as every other operation on it (lookupAccount).
       const ids = accounts.filter((a) => !blockedFor(caller, a)).map((a) => a.id);
       const db = getDb();
-      const apps = ids.length ? db.select().from(applications).where(inArray(applications.accountId, ids)).orderBy(asc(applications.id)).all() : [];
+      const apps = ids.length
+        ? db.select().from(applications).where(inArray(applications.accountId, ids)).orderBy(asc(applications.id)).all()
+        : [];
       const envs = ids.length
-        ? db.select().from(environments).where(inArray(environments.accountId, ids)).orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name)).all()
+        ? db
+            .select()
+            .from(environments)
+            .where(inArray(environments.accountId, ids))
+            .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
+            .all()
         : [];
       const body = accounts.map((a) => ({
         id: a.id,
@@ -81,7 +89,9 @@ export const accountOperations = [
     summary: "Creates an account (the token's user is its owner) and its first application, as one unit.",
     description: "The application gets its Production environment, domain and repository (SPEC §3.3); if any part fails, nothing is left.",
     write: true,
-    body: z.strictObject({ name: accountNameField.meta({ description: "Account name (1–80 characters)." }), ...applicationFields }).openapi("AccountCreateRequest"),
+    body: z
+      .strictObject({ name: accountNameField.meta({ description: "Account name (1–80 characters)." }), ...applicationFields })
+      .openapi("AccountCreateRequest"),
     problems: ["conflict"],
     responses: { 200: { description: "The new account and its application", schema: createAccountResponseSchema } },
     handle: async ({ caller, body }) => {
@@ -94,7 +104,13 @@ export const accountOperations = [
           id: account.id,
           href: hrefs.account(account.id),
           account_name: account.name,
-          applications: [{ id: created.application.id, href: hrefs.application(account.id, created.application.id), application_name: created.application.name }],
+          applications: [
+            {
+              id: created.application.id,
+              href: hrefs.application(account.id, created.application.id),
+              application_name: created.application.name,
+            },
+          ],
         },
       };
     },

@@ -74,7 +74,13 @@ export const applicationOperations = [
     problems: ["conflict"],
     responses: { 204: { description: "Deleted" } },
     handle: ({ caller, params }) => {
-      const { application, user } = apiApplication(caller, params.accountId, params.applicationId, "application.delete", "delete applications");
+      const { application, user } = apiApplication(
+        caller,
+        params.accountId,
+        params.applicationId,
+        "application.delete",
+        "delete applications",
+      );
       // The DELETE request is the confirmation the console asks to be typed.
       const result = deleteApplication({ applicationId: application.id, actor: actorOf(user), confirmation: application.name });
       if (!result.ok) {
@@ -85,4 +91,3 @@ export const applicationOperations = [
     },
   }),
 ];
-

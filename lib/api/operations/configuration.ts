@@ -41,7 +41,14 @@ export const configurationOperations = [
     params: environmentParams,
     responses: { 200: { description: "Environment configuration", schema: environmentConfigurationSchema, headers: etagHeader } },
     handle: async ({ caller, params }) => {
-      const { application, environment } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "account.read", "see the configuration");
+      const { application, environment } = apiEnvironment(
+        caller,
+        params.accountId,
+        params.applicationId,
+        params.environmentName,
+        "account.read",
+        "see the configuration",
+      );
       const { head, config } = await readConfig(application.repoDir, environment.name);
       return { status: 200, body: config, headers: { etag: `"${head}"` } };
     },
@@ -54,26 +61,54 @@ export const configurationOperations = [
     tags: ["Configuration"],
     summary: "Applies an RFC 6902 JSON Patch to `section.config.json` and commits it, validated as in the editor.",
     description:
-      "`If-Match: \"<commit>\"` (the ETag of the GET) is required (428 without it); if the branch moved since, 412 and nothing is written. `If-Match: *` applies the patch to whatever is current (RFC 9110 §13.1.1); a weak validator (`W/…`) is refused with 412, as If-Match compares strongly. An empty patch `[]` changes nothing and answers the current configuration and its ETag. A patch that cannot be applied is 422 `patch-failed`, naming the operation (index, `op`, `path`); a result the validator refuses is 422 `invalid-configuration` with `issues` (key paths). A patch that changes nothing commits nothing.",
+      '`If-Match: "<commit>"` (the ETag of the GET) is required (428 without it); if the branch moved since, 412 and nothing is written. `If-Match: *` applies the patch to whatever is current (RFC 9110 §13.1.1); a weak validator (`W/…`) is refused with 412, as If-Match compares strongly. An empty patch `[]` changes nothing and answers the current configuration and its ETag. A patch that cannot be applied is 422 `patch-failed`, naming the operation (index, `op`, `path`); a result the validator refuses is 422 `invalid-configuration` with `issues` (key paths). A patch that changes nothing commits nothing.',
     params: environmentParams,
-    headers: z.object({ "If-Match": z.string().openapi({ description: "The commit the patch was written against (ETag of the GET, strong), or `*` for any current version." }) }),
+    headers: z.object({
+      "If-Match": z
+        .string()
+        .openapi({ description: "The commit the patch was written against (ETag of the GET, strong), or `*` for any current version." }),
+    }),
     write: true,
     body: patchRequestSchema,
     bodyContentType: "application/json-patch+json",
     problems: ["precondition-failed", "precondition-required", "patch-failed", "invalid-configuration"],
-    responses: { 200: { description: "The configuration after the patch; `ETag` is the new commit", schema: environmentConfigurationSchema, headers: etagHeader } },
+    responses: {
+      200: {
+        description: "The configuration after the patch; `ETag` is the new commit",
+        schema: environmentConfigurationSchema,
+        headers: etagHeader,
+      },
+    },
     handle: async ({ caller, params, body, request }) => {
-      const { application, environment, user } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "config.edit", "edit the configuration");
+      const { application, environment, user } = apiEnvironment(
+        caller,
+        params.accountId,
+        params.applicationId,
+        params.environmentName,
+        "config.edit",
+        "edit the configuration",
+      );
       const ifMatch = parseIfMatch(request.headers.get("if-match"));
-      if (ifMatch.kind === "absent") throw new ApiProblem("precondition-required", "Send If-Match with the commit of the configuration you changed (the ETag of GET …/configuration), or * for whatever is current.");
+      if (ifMatch.kind === "absent")
+        throw new ApiProblem(
+          "precondition-required",
+          "Send If-Match with the commit of the configuration you changed (the ETag of GET …/configuration), or * for whatever is current.",
+        );
       const { head, config } = await readConfig(application.repoDir, environment.name);
       if (ifMatch.kind === "commits" && !ifMatch.commits.includes(head)) {
-        throw new ApiProblem("precondition-failed", `The ${environment.name} configuration changed since ${ifMatch.commits[0].slice(0, 7)}; read it again and re-apply your patch.`, { headers: { etag: `"${head}"` } });
+        throw new ApiProblem(
+          "precondition-failed",
+          `The ${environment.name} configuration changed since ${ifMatch.commits[0].slice(0, 7)}; read it again and re-apply your patch.`,
+          { headers: { etag: `"${head}"` } },
+        );
       }
       // An empty patch is valid (RFC 6902 §3) and changes nothing: the current configuration, no commit.
       if (body.length === 0) return { status: 200, body: config, headers: { etag: `"${head}"` } };
       const applied = applyJsonPatch(config, body as PatchOperation[]);
-      if (!applied.ok) throw new ApiProblem("patch-failed", `The patch cannot be applied: ${applied.message}`, { extensions: { errors: [{ field: String(applied.index), message: applied.message }] } });
+      if (!applied.ok)
+        throw new ApiProblem("patch-failed", `The patch cannot be applied: ${applied.message}`, {
+          extensions: { errors: [{ field: String(applied.index), message: applied.message }] },
+        });
       const patched = applied.document;
       const result = await saveFile({
         application,
@@ -88,9 +123,16 @@ export const configurationOperations = [
         if (result.code === "unchanged") return { status: 200, body: config, headers: { etag: `"${head}"` } };
         if (result.code === "invalid") {
           const errors = result.issues.map((i) => ({ field: i.path, message: i.message }));
-          throw new ApiProblem("invalid-configuration", `${result.message} ${errors.map((e) => `${e.field || "(file)"}: ${e.message}`).join("; ")}`, { extensions: { issues: result.issues, errors } });
+          throw new ApiProblem(
+            "invalid-configuration",
+            `${result.message} ${errors.map((e) => `${e.field || "(file)"}: ${e.message}`).join("; ")}`,
+            { extensions: { issues: result.issues, errors } },
+          );
         }
-        if (result.code === "stale") throw new ApiProblem("precondition-failed", `The ${environment.name} configuration changed meanwhile; nothing was written.`, { headers: { etag: `"${result.head}"` } });
+        if (result.code === "stale")
+          throw new ApiProblem("precondition-failed", `The ${environment.name} configuration changed meanwhile; nothing was written.`, {
+            headers: { etag: `"${result.head}"` },
+          });
         throw new ApiProblem("patch-failed", result.message);
       }
       return { status: 200, body: patched, headers: { etag: `"${result.commit}"` } };

@@ -21,12 +21,13 @@ import { z } from "../zod";
 
 /** Body fields shared by `POST /account/create` and `POST /account/{accountId}/application/create`. */
 export const applicationFields = {
-  hostname: z.string().max(2000).openapi({ description: "The website's production hostname (a pasted URL is accepted; SPEC §4).", example: "www.example.com" }),
-  origin: z
+  hostname: z
     .string()
     .max(2000)
-    .optional()
-    .openapi({ description: "Origin server: IP address, hostname, `host:port` or `http(s)://host[:port]`. Default: the hostname's current A record." }),
+    .openapi({ description: "The website's production hostname (a pasted URL is accepted; SPEC §4).", example: "www.example.com" }),
+  origin: z.string().max(2000).optional().openapi({
+    description: "Origin server: IP address, hostname, `host:port` or `http(s)://host[:port]`. Default: the hostname's current A record.",
+  }),
   stackName: z
     .string()
     .max(40)
@@ -50,7 +51,9 @@ export async function createApplicationForCaller(caller: ApiCaller, account: { i
   if (!originText) {
     const found = (await lookupOriginAddresses(host.hostname)).filter((ip) => parseOrigin({ address: ip }).ok);
     if (found.length === 0) {
-      throw validationProblem([{ field: "origin", message: `No usable A record was found for ${host.unicode}: send the origin's address in \`origin\`.` }]);
+      throw validationProblem([
+        { field: "origin", message: `No usable A record was found for ${host.unicode}: send the origin's address in \`origin\`.` },
+      ]);
     }
     originText = found[0];
   }
@@ -68,7 +71,8 @@ export async function createApplicationForCaller(caller: ApiCaller, account: { i
   if (!created.ok) {
     if (created.code === "not_found") throw notFoundProblem();
     if (created.code === "two_factor_required") throw new ApiProblem("two-factor-required", created.message);
-    if (created.code === "hostname_taken") throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field: "hostname", message: created.message }] } });
+    if (created.code === "hostname_taken")
+      throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field: "hostname", message: created.message }] } });
     const field = created.field === "accountName" ? "name" : created.field === "stackId" ? "stackName" : created.field;
     throw validationProblem([{ field, message: created.message }]);
   }

@@ -44,7 +44,14 @@ export const domainOperations = [
     problems: ["conflict"],
     responses: { 200: { description: "Environment Summary", schema: environmentSummarySchema } },
     handle: async ({ caller, params }) => {
-      const { environment, user } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "domain.manage", "add domains");
+      const { environment, user } = apiEnvironment(
+        caller,
+        params.accountId,
+        params.applicationId,
+        params.environmentName,
+        "domain.manage",
+        "add domains",
+      );
       const host = normaliseHostname(params.hostName);
       if (!host.ok) throw validationProblem([{ field: "hostName", message: host.message }]);
       const result = addDomain({
@@ -54,7 +61,8 @@ export const domainOperations = [
         ownershipRequired: await resolvesToEdge(host.hostname),
       });
       if (!result.ok) {
-        if (result.code === "taken") throw new ApiProblem("conflict", result.message, { extensions: { errors: [{ field: "hostName", message: result.message }] } });
+        if (result.code === "taken")
+          throw new ApiProblem("conflict", result.message, { extensions: { errors: [{ field: "hostName", message: result.message }] } });
         throw notFoundProblem();
       }
       return { status: 200, body: toEnvironmentSummary(environment) };
@@ -71,7 +79,14 @@ export const domainOperations = [
     write: true,
     responses: { 200: { description: "Environment Summary", schema: environmentSummarySchema } },
     handle: ({ caller, params }) => {
-      const { environment, user } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "domain.manage", "remove domains");
+      const { environment, user } = apiEnvironment(
+        caller,
+        params.accountId,
+        params.applicationId,
+        params.environmentName,
+        "domain.manage",
+        "remove domains",
+      );
       const { domain } = apiDomain(caller, params.accountId, params.hostName, "domain.manage", "remove domains");
       if (domain.environmentId !== environment.id) throw notFoundProblem();
       const result = removeDomain({ domainId: domain.id, actor: actorOf(user) });
@@ -116,7 +131,7 @@ export const domainOperations = [
     method: "get",
     path: "/account/{accountId}/domain/{hostName}/verifyEngaged",
     tags: ["Domain"],
-    summary: "Checks now whether the domain routes through the edge (\"Verify now\"; at most once per 10 s per domain).",
+    summary: 'Checks now whether the domain routes through the edge ("Verify now"; at most once per 10 s per domain).',
     description:
       "A GET that runs a go-live check (a write): it needs a token without the read-only scope and a role that may verify domains (403 otherwise). Within 10 s of the previous check (or while one runs) the last known state is answered with `checked: false`. To poll with a read-only token, use `GET …/environment/{environmentName}/engaged` or `GET …/domain/{hostName}` (last known state; the scheduler keeps checking).",
     params: accountDomainParams,
@@ -142,7 +157,14 @@ export const domainOperations = [
     write: true,
     responses: { 200: { description: "Whether the environment routes through the edge", schema: environmentEngagedSchema } },
     handle: async ({ caller, params }) => {
-      const { environment } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "domain.verify", "verify domains");
+      const { environment } = apiEnvironment(
+        caller,
+        params.accountId,
+        params.applicationId,
+        params.environmentName,
+        "domain.verify",
+        "verify domains",
+      );
       const rows = [];
       for (const d of domainsOfEnvironment(environment.id)) rows.push((await verifyNow(d)).domain);
       return { status: 200, body: engaged(rows) };
@@ -159,7 +181,14 @@ export const domainOperations = [
     params: environmentParams,
     responses: { 200: { description: "Whether the environment routes through the edge", schema: environmentEngagedSchema } },
     handle: ({ caller, params }) => {
-      const { environment } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "account.read", "see domains");
+      const { environment } = apiEnvironment(
+        caller,
+        params.accountId,
+        params.applicationId,
+        params.environmentName,
+        "account.read",
+        "see domains",
+      );
       return { status: 200, body: engaged(domainsOfEnvironment(environment.id)) };
     },
   }),

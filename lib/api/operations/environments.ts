@@ -55,7 +55,10 @@ export const environmentOperations = [
     write: true,
     body: z
       .strictObject({
-        name: z.string().max(200).openapi({ description: "Environment name, `^[A-Za-z][A-Za-z0-9]*$`, unique per application ignoring case.", example: "Staging" }),
+        name: z.string().max(200).openapi({
+          description: "Environment name, `^[A-Za-z][A-Za-z0-9]*$`, unique per application ignoring case.",
+          example: "Staging",
+        }),
         source_environment_name: z.string().max(200).openapi({ example: "Production" }),
         domain_name: z.string().max(2000).openapi({ description: "The hostname this environment serves.", example: "staging.example.com" }),
       })
@@ -63,7 +66,13 @@ export const environmentOperations = [
     problems: ["conflict"],
     responses: { 200: { description: "The newly created environment", schema: environmentSummarySchema } },
     handle: async ({ caller, params, body }) => {
-      const { application, user } = apiApplication(caller, params.accountId, params.applicationId, "environment.manage", "create environments");
+      const { application, user } = apiApplication(
+        caller,
+        params.accountId,
+        params.applicationId,
+        "environment.manage",
+        "create environments",
+      );
       const name = await checkEnvironmentName(body.name);
       const host = normaliseHostname(body.domain_name);
       const errors = [
@@ -82,7 +91,8 @@ export const environmentOperations = [
       if (!created.ok) {
         const field = { name: "name", source: "source_environment_name", hostname: "domain_name" }[created.field];
         if (created.code === "not_found" && created.field === "name") throw notFoundProblem();
-        if (created.code === "taken") throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field, message: created.message }] } });
+        if (created.code === "taken")
+          throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field, message: created.message }] } });
         throw validationProblem([{ field, message: created.message }]);
       }
       return { status: 200, body: toEnvironmentSummary(created.environment) };
@@ -98,7 +108,14 @@ export const environmentOperations = [
     params: environmentParams,
     responses: { 200: { description: "The environment", schema: environmentSummarySchema } },
     handle: ({ caller, params }) => {
-      const { environment } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "account.read", "see environments");
+      const { environment } = apiEnvironment(
+        caller,
+        params.accountId,
+        params.applicationId,
+        params.environmentName,
+        "account.read",
+        "see environments",
+      );
       return { status: 200, body: toEnvironmentSummary(environment) };
     },
   }),
@@ -114,7 +131,14 @@ export const environmentOperations = [
     problems: ["conflict"],
     responses: { 204: { description: "Deleted" } },
     handle: async ({ caller, params }) => {
-      const { application, environment, user } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "environment.manage", "delete environments");
+      const { application, environment, user } = apiEnvironment(
+        caller,
+        params.accountId,
+        params.applicationId,
+        params.environmentName,
+        "environment.manage",
+        "delete environments",
+      );
       // The DELETE request is the confirmation the console asks to be typed.
       const result = await deleteEnvironment({ application, environment, actor: actorOf(user), confirmation: environment.name });
       if (!result.ok) {
@@ -130,27 +154,38 @@ export const environmentOperations = [
     method: "post",
     path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/promote",
     tags: ["Environment"],
-    summary: "Promotes the environment: merges it into Production (\"<Env> merged to Production\"), validated first (SPEC §3.4).",
+    summary: 'Promotes the environment: merges it into Production ("<Env> merged to Production"), validated first (SPEC §3.4).',
     description:
       "A conflict lists the files and changes nothing (409, `conflicts`); an invalid merged configuration is 422 with `issues`. With `production_head` and `environment_head` (the heads you reviewed), the promotion is refused (412) if either moved since.",
     params: environmentParams,
     write: true,
     bodyOptional: true,
-    body: z
-      .strictObject({ production_head: objectId.optional(), environment_head: objectId.optional() })
-      .openapi("PromoteRequest"),
+    body: z.strictObject({ production_head: objectId.optional(), environment_head: objectId.optional() }).openapi("PromoteRequest"),
     problems: ["conflict", "precondition-failed", "invalid-configuration"],
     responses: { 200: { description: "Promoted", schema: promoteResultSchema } },
     handle: async ({ caller, params, body }) => {
-      const { application, environment, user } = apiEnvironment(caller, params.accountId, params.applicationId, params.environmentName, "environment.manage", "promote environments");
+      const { application, environment, user } = apiEnvironment(
+        caller,
+        params.accountId,
+        params.applicationId,
+        params.environmentName,
+        "environment.manage",
+        "promote environments",
+      );
       if ((body.production_head === undefined) !== (body.environment_head === undefined)) {
-        throw validationProblem([{ field: body.production_head ? "environment_head" : "production_head", message: "Send both heads, or neither." }]);
+        throw validationProblem([
+          { field: body.production_head ? "environment_head" : "production_head", message: "Send both heads, or neither." },
+        ]);
       }
-      const expected = body.production_head && body.environment_head && isObjectId(body.production_head) ? { productionHead: body.production_head, environmentHead: body.environment_head } : undefined;
+      const expected =
+        body.production_head && body.environment_head && isObjectId(body.production_head)
+          ? { productionHead: body.production_head, environmentHead: body.environment_head }
+          : undefined;
       const result = await promoteEnvironment({ application, environment, actor: actorOf(user), expected });
       if (!result.ok) {
         if (result.code === "conflict") throw new ApiProblem("conflict", result.message, { extensions: { conflicts: result.conflicts } });
-        if (result.code === "invalid") throw new ApiProblem("invalid-configuration", result.message, { extensions: { issues: result.issues } });
+        if (result.code === "invalid")
+          throw new ApiProblem("invalid-configuration", result.message, { extensions: { issues: result.issues } });
         if (result.code === "changed") throw new ApiProblem("precondition-failed", result.message);
         throw new ApiProblem("conflict", result.message);
       }

@@ -23,10 +23,24 @@ import { accountParams, userParams } from "./params";
 
 type MemberRow = { membershipId: number; userId: number; name: string | null; email: string; role: (typeof ROLES)[number]; joinedAt: Date };
 
-const memberColumns = { membershipId: memberships.id, userId: users.id, name: users.name, email: users.email, role: memberships.role, joinedAt: memberships.createdAt };
+const memberColumns = {
+  membershipId: memberships.id,
+  userId: users.id,
+  name: users.name,
+  email: users.email,
+  role: memberships.role,
+  joinedAt: memberships.createdAt,
+};
 
 function toAccountUser(m: MemberRow): z.infer<typeof accountUserSchema> {
-  return { id: m.userId, email: m.email, first_name: displayName(m), last_name: "", accountCapability: m.role, joined_at: m.joinedAt.toISOString() };
+  return {
+    id: m.userId,
+    email: m.email,
+    first_name: displayName(m),
+    last_name: "",
+    accountCapability: m.role,
+    joined_at: m.joinedAt.toISOString(),
+  };
 }
 
 function memberOf(accountId: number, userId: number): MemberRow | undefined {
@@ -83,7 +97,9 @@ export const memberOperations = [
     body: z
       .strictObject({
         email: emailField.meta({ description: "The address to invite (compared ignoring case)." }),
-        accountCapability: roleSchema.default("viewer").openapi({ description: "The role to give (default viewer). Admins cannot invite owners." }),
+        accountCapability: roleSchema
+          .default("viewer")
+          .openapi({ description: "The role to give (default viewer). Admins cannot invite owners." }),
       })
       .openapi("AccountUserInviteRequest"),
     problems: ["rate-limited"],
@@ -92,15 +108,28 @@ export const memberOperations = [
       const { account } = apiAccount(caller, params.accountId, "members.manage", "invite members");
       const limit = await consumeRateLimit("invite", { ip: clientIp(request.headers), email: caller.user.email });
       if (!limit.ok) throw new ApiProblem("rate-limited", limit.message, { headers: { "retry-after": String(limit.retryAfterSeconds) } });
-      const result = await createInvitation({ accountId: account.id, actor: actor(caller), email: body.email, role: body.accountCapability });
+      const result = await createInvitation({
+        accountId: account.id,
+        actor: actor(caller),
+        email: body.email,
+        role: body.accountCapability,
+      });
       if (!result.ok) refusal(result);
       const { invitation } = result;
       return {
         status: 200,
         body: {
           success: true,
-          message: result.mailed ? `Invitation sent to ${invitation.email} (as ${roleLabel(invitation.role)}).` : `The invitation for ${invitation.email} was saved, but the mail could not be sent.`,
-          invitation: { id: invitation.id, email: invitation.email, role: invitation.role, expires_at: invitation.expiresAt.toISOString(), mailed: result.mailed },
+          message: result.mailed
+            ? `Invitation sent to ${invitation.email} (as ${roleLabel(invitation.role)}).`
+            : `The invitation for ${invitation.email} was saved, but the mail could not be sent.`,
+          invitation: {
+            id: invitation.id,
+            email: invitation.email,
+            role: invitation.role,
+            expires_at: invitation.expiresAt.toISOString(),
+            mailed: result.mailed,
+          },
         },
       };
     },
@@ -142,7 +171,11 @@ export const memberOperations = [
       const after = memberOf(account.id, params.userId) ?? member;
       return {
         status: 200,
-        body: { success: true, message: result.changed ? `Role changed to ${roleLabel(after.role)}.` : "The role is unchanged.", user: toAccountUser(after) },
+        body: {
+          success: true,
+          message: result.changed ? `Role changed to ${roleLabel(after.role)}.` : "The role is unchanged.",
+          user: toAccountUser(after),
+        },
       };
     },
   }),

@@ -36,8 +36,8 @@ export function ConfirmEmailChangeForm({ token, from, to, signedIn }: { token: s
       <input type="hidden" name="token" value={token} />
       <h1 className="text-xl font-semibold">Confirm your new email address</h1>
       <p className="text-sm text-slate-700">
-        Change the email of the login <strong className="break-all">{from}</strong> to <strong className="break-all">{to}</strong>? From then on you
-        sign in with the new address.
+        Change the email of the login <strong className="break-all">{from}</strong> to <strong className="break-all">{to}</strong>? From
+        then on you sign in with the new address.
       </p>
       {result ? <FormMessage>{EMAIL_CHANGE_PROBLEMS[result.status].text}</FormMessage> : null}
       <Button type="submit" className="w-full" disabled={pending}>

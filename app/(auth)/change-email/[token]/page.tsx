@@ -25,8 +25,12 @@ export default async function ChangeEmailPage({ params }: { params: Promise<{ to
       <div className="space-y-4" data-testid="link-status">
         <h1 className="text-xl font-semibold">This link is for another login</h1>
         <p className="text-sm text-slate-700">
-          You are signed in as <strong className="break-all" data-testid="current-email">{user.email}</strong>; this link changes the email of
-          another login, <strong className="break-all">{result.from}</strong>, to <strong className="break-all">{result.to}</strong>.
+          You are signed in as{" "}
+          <strong className="break-all" data-testid="current-email">
+            {user.email}
+          </strong>
+          ; this link changes the email of another login, <strong className="break-all">{result.from}</strong>, to{" "}
+          <strong className="break-all">{result.to}</strong>.
         </p>
         <p className="text-sm text-slate-600">Log out to confirm it for that login. Nothing changes until you press “Confirm”.</p>
         <form action={logoutToEmailChangeAction}>
@@ -42,7 +46,10 @@ export default async function ChangeEmailPage({ params }: { params: Promise<{ to
   const signedIn = user !== null;
   const problem = EMAIL_CHANGE_PROBLEMS[result.status];
   return (
-    <LinkStatus title={problem.title} next={signedIn ? { href: "/settings", label: "Open your settings" } : { href: "/login", label: "Log in" }}>
+    <LinkStatus
+      title={problem.title}
+      next={signedIn ? { href: "/settings", label: "Open your settings" } : { href: "/login", label: "Log in" }}
+    >
       <p>{problem.text}</p>
     </LinkStatus>
   );

@@ -17,7 +17,11 @@ export default async function ResetPasswordPage({ params }: { params: Promise<{ 
   if (result.status !== "valid") {
     const problem = RESET_LINK_PROBLEMS[result.status];
     return (
-      <LinkStatus title={problem.title} next={{ href: "/forgot-password", label: "Ask for a new link" }} secondary={{ href: "/login", label: "Back to log in" }}>
+      <LinkStatus
+        title={problem.title}
+        next={{ href: "/forgot-password", label: "Ask for a new link" }}
+        secondary={{ href: "/login", label: "Back to log in" }}
+      >
         <p>{problem.text}</p>
       </LinkStatus>
     );

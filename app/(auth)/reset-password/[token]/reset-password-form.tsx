@@ -22,7 +22,15 @@ export function ResetPasswordForm({ token, email }: { token: string; email: stri
           </Link>
         </FormMessage>
       ) : null}
-      <Field label="New password" name="password" type="password" autoComplete="new-password" required hint="At least 8 characters." error={state.fieldErrors?.password} />
+      <Field
+        label="New password"
+        name="password"
+        type="password"
+        autoComplete="new-password"
+        required
+        hint="At least 8 characters."
+        error={state.fieldErrors?.password}
+      />
       <Button type="submit" disabled={pending} className="w-full">
         {pending ? "Please wait…" : "Set new password"}
       </Button>

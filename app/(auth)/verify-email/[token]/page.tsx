@@ -39,7 +39,9 @@ export default async function VerifyEmailPage({ params }: { params: Promise<{ to
     case "expired":
       return (
         <LinkStatus title="This link has expired" next={onwards}>
-          <p>Verification links are valid for 24 hours. Sign in and choose “Resend” in the banner at the top of the console to get a new one.</p>
+          <p>
+            Verification links are valid for 24 hours. Sign in and choose “Resend” in the banner at the top of the console to get a new one.
+          </p>
         </LinkStatus>
       );
     case "email-changed":

@@ -36,11 +36,15 @@ export default async function AccountHomePage({ params }: { params: Promise<{ ac
       <dl className="grid grid-cols-2 gap-4 sm:grid-cols-3">
         <div className="rounded-lg bg-white p-4 ring-1 ring-slate-200">
           <dt className="text-sm text-slate-500">Applications</dt>
-          <dd className="text-2xl font-semibold" data-testid="count-applications">{apps.length}</dd>
+          <dd className="text-2xl font-semibold" data-testid="count-applications">
+            {apps.length}
+          </dd>
         </div>
         <div className="rounded-lg bg-white p-4 ring-1 ring-slate-200">
           <dt className="text-sm text-slate-500">Live</dt>
-          <dd className="text-2xl font-semibold" data-testid="count-live">{live}</dd>
+          <dd className="text-2xl font-semibold" data-testid="count-live">
+            {live}
+          </dd>
         </div>
         <div className="rounded-lg bg-white p-4 ring-1 ring-slate-200">
           <dt className="text-sm text-slate-500">Not live yet</dt>
@@ -54,7 +58,10 @@ export default async function AccountHomePage({ params }: { params: Promise<{ ac
             An application puts one website behind the edge: its proxy stack, its origin and its domains.
           </p>
           {canCreate ? (
-            <Link href={`/account/${account.id}/application/new`} className="mt-4 inline-block font-semibold text-indigo-700 hover:underline">
+            <Link
+              href={`/account/${account.id}/application/new`}
+              className="mt-4 inline-block font-semibold text-indigo-700 hover:underline"
+            >
               Create your first application →
             </Link>
           ) : (
@@ -65,7 +72,10 @@ export default async function AccountHomePage({ params }: { params: Promise<{ ac
         <ul className="divide-y divide-slate-200 overflow-hidden rounded-xl bg-white ring-1 ring-slate-200" aria-label="Applications">
           {apps.map((app) => (
             <li key={app.id}>
-              <Link href={`/account/${account.id}/application/${app.id}`} className="flex flex-wrap items-center gap-4 px-5 py-4 hover:bg-slate-50">
+              <Link
+                href={`/account/${account.id}/application/${app.id}`}
+                className="flex flex-wrap items-center gap-4 px-5 py-4 hover:bg-slate-50"
+              >
                 <div className="min-w-0 flex-1">
                   <p className="truncate font-medium">{domainToUnicode(app.name) || app.name}</p>
                   <p className="truncate text-sm text-slate-500">

@@ -10,7 +10,15 @@ export function NewAccountForm() {
   const [state, action, pending] = useActionState(createAccountAction, {});
   return (
     <form action={action} className="space-y-4" noValidate>
-      <Field label="Account name" name="name" required maxLength={80} placeholder="Acme Inc." defaultValue={state.values?.name ?? ""} error={state.fieldErrors?.name} />
+      <Field
+        label="Account name"
+        name="name"
+        required
+        maxLength={80}
+        placeholder="Acme Inc."
+        defaultValue={state.values?.name ?? ""}
+        error={state.fieldErrors?.name}
+      />
       <Button type="submit" disabled={pending}>
         {pending ? "Creating…" : "Create account"}
       </Button>

@@ -65,14 +65,15 @@ export default async function ApiReferencePage() {
       <div className="space-y-2">
         <h1 className="text-2xl font-semibold tracking-tight">API reference</h1>
         <p className="text-sm text-slate-600">
-          REST API v1 at <code className="[overflow-wrap:anywhere] font-mono">{base}</code>, following Section&apos;s API v1. Send a token from{" "}
+          REST API v1 at <code className="[overflow-wrap:anywhere] font-mono">{base}</code>, following Section&apos;s API v1. Send a token
+          from{" "}
           <Link href="/settings/tokens" className="font-medium text-indigo-700 hover:underline">
             Settings → API tokens
           </Link>{" "}
-          as <code className="font-mono">Authorization: Bearer ec_…</code> or in the <code className="font-mono">section-token</code> header; it acts
-          with your roles. Paths answer with and without a trailing slash; <code className="font-mono">HEAD</code> works wherever{" "}
-          <code className="font-mono">GET</code> does and <code className="font-mono">OPTIONS</code> lists a path&apos;s methods. Lists are JSON arrays; the next page is in the{" "}
-          <code className="font-mono">Link</code> header. The machine-readable document is{" "}
+          as <code className="font-mono">Authorization: Bearer ec_…</code> or in the <code className="font-mono">section-token</code>{" "}
+          header; it acts with your roles. Paths answer with and without a trailing slash; <code className="font-mono">HEAD</code> works
+          wherever <code className="font-mono">GET</code> does and <code className="font-mono">OPTIONS</code> lists a path&apos;s methods.
+          Lists are JSON arrays; the next page is in the <code className="font-mono">Link</code> header. The machine-readable document is{" "}
           <a href="/api/v1/openapi.json" className="font-medium text-indigo-700 hover:underline">
             openapi.json
           </a>
@@ -80,7 +81,11 @@ export default async function ApiReferencePage() {
         </p>
         <nav aria-label="Operations" className="flex flex-wrap gap-2 pt-1 text-sm">
           {groups.map((g) => (
-            <a key={g.tag} href={`#tag-${g.tag}`} className="rounded-md bg-white px-2.5 py-1 font-medium text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50">
+            <a
+              key={g.tag}
+              href={`#tag-${g.tag}`}
+              className="rounded-md bg-white px-2.5 py-1 font-medium text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50"
+            >
               {g.tag}
             </a>
           ))}
@@ -99,9 +104,16 @@ export default async function ApiReferencePage() {
             {group.tag}
           </h2>
           {group.operations.map((op) => (
-            <article key={op.id} id={op.id} aria-label={`${op.method.toUpperCase()} ${op.path}`} className="space-y-3 rounded-xl bg-white p-4 ring-1 ring-slate-200">
+            <article
+              key={op.id}
+              id={op.id}
+              aria-label={`${op.method.toUpperCase()} ${op.path}`}
+              className="space-y-3 rounded-xl bg-white p-4 ring-1 ring-slate-200"
+            >
               <div className="flex flex-wrap items-center gap-2">
-                <span className={`rounded px-2 py-0.5 font-mono text-xs font-semibold uppercase ring-1 ${METHOD_STYLE[op.method] ?? ""}`}>{op.method}</span>
+                <span className={`rounded px-2 py-0.5 font-mono text-xs font-semibold uppercase ring-1 ${METHOD_STYLE[op.method] ?? ""}`}>
+                  {op.method}
+                </span>
                 <code className="min-w-0 [overflow-wrap:anywhere] font-mono text-sm font-medium text-slate-900">
                   <Breakable text={op.path} />
                 </code>
@@ -120,7 +132,11 @@ export default async function ApiReferencePage() {
                     <li key={`${p.in}-${p.name}`} className="flex flex-wrap items-baseline gap-x-2">
                       <code className="font-mono text-xs font-medium">
                         {p.name}
-                        {p.required ? <span className="text-red-700" title="required">*</span> : null}
+                        {p.required ? (
+                          <span className="text-red-700" title="required">
+                            *
+                          </span>
+                        ) : null}
                       </code>
                       <span className="text-xs text-slate-500">
                         {p.in} · <code className="font-mono">{describeSchema(p.schema)}</code>
@@ -134,13 +150,18 @@ export default async function ApiReferencePage() {
               ) : null}
               {op.body ? (
                 <p className="text-sm text-slate-700">
-                  Body <span className="text-slate-500">({op.body.contentType})</span>: <code className="[overflow-wrap:anywhere] font-mono text-xs">{describeSchema(op.body.schema)}</code>
+                  Body <span className="text-slate-500">({op.body.contentType})</span>:{" "}
+                  <code className="[overflow-wrap:anywhere] font-mono text-xs">{describeSchema(op.body.schema)}</code>
                 </p>
               ) : null}
               <ul className="space-y-0.5 text-sm">
                 {op.responses.map((r) => (
                   <li key={r.status} className="flex gap-x-2">
-                    <span className={`shrink-0 pt-0.5 font-mono text-xs font-semibold ${r.status.startsWith("2") ? "text-emerald-700" : "text-slate-500"}`}>{r.status}</span>
+                    <span
+                      className={`shrink-0 pt-0.5 font-mono text-xs font-semibold ${r.status.startsWith("2") ? "text-emerald-700" : "text-slate-500"}`}
+                    >
+                      {r.status}
+                    </span>
                     <span className="min-w-0 text-slate-600">
                       <Prose text={r.description} />
                       {r.schema && r.status.startsWith("2") ? (
@@ -163,10 +184,11 @@ export default async function ApiReferencePage() {
           Errors
         </h2>
         <p className="text-sm text-slate-600">
-          Every error is <code className="font-mono">application/problem+json</code> (RFC 9457) with <code className="font-mono">type</code>,{" "}
-          <code className="font-mono">title</code>, <code className="font-mono">status</code>, <code className="font-mono">detail</code> and, for
-          validation errors, <code className="font-mono">errors</code> naming each field. Each <code className="font-mono">type</code> is{" "}
-          <code className="[overflow-wrap:anywhere] font-mono">{PROBLEM_BASE}</code> followed by the kind below. Anything your token&apos;s user cannot see is a 404.
+          Every error is <code className="font-mono">application/problem+json</code> (RFC 9457) with <code className="font-mono">type</code>
+          , <code className="font-mono">title</code>, <code className="font-mono">status</code>, <code className="font-mono">detail</code>{" "}
+          and, for validation errors, <code className="font-mono">errors</code> naming each field. Each{" "}
+          <code className="font-mono">type</code> is <code className="[overflow-wrap:anywhere] font-mono">{PROBLEM_BASE}</code> followed by
+          the kind below. Anything your token&apos;s user cannot see is a 404.
         </p>
         <div className="overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
           <table className="w-full text-left text-sm" aria-label="Problem types">

@@ -12,8 +12,12 @@ describe("describeSchema", () => {
 
   it("groups unions inside arrays and intersections; keeps nullable and inline objects readable", () => {
     expect(describeSchema({ type: "array", items: { anyOf: [{ type: "string" }, { type: "integer" }] } })).toBe("(string | integer)[]");
-    expect(describeSchema({ allOf: [{ $ref: "#/components/schemas/A" }, { anyOf: [{ $ref: "#/components/schemas/B" }, { type: "null" }] }] })).toBe("A & (B | null)");
-    expect(describeSchema({ anyOf: [{ $ref: "#/components/schemas/DomainCheck" }, { type: "null" }], description: "x" })).toBe("DomainCheck | null");
+    expect(
+      describeSchema({ allOf: [{ $ref: "#/components/schemas/A" }, { anyOf: [{ $ref: "#/components/schemas/B" }, { type: "null" }] }] }),
+    ).toBe("A & (B | null)");
+    expect(describeSchema({ anyOf: [{ $ref: "#/components/schemas/DomainCheck" }, { type: "null" }], description: "x" })).toBe(
+      "DomainCheck | null",
+    );
     expect(describeSchema({ type: "object", properties: { a: { type: "string" } }, required: ["a"] })).toBe("{ a: string }");
     expect(describeSchema({ type: ["string", "null"], format: "date-time" })).toBe("string (date-time) | null");
   });

@@ -57,7 +57,13 @@ export function listOperations(document: unknown): { tag: string; operations: Re
           path,
           summary: op.summary ?? "",
           description: op.description,
-          parameters: (op.parameters ?? []).map((p) => ({ name: p.name, in: p.in, required: !!p.required, description: p.description ?? p.schema?.description ?? "", schema: p.schema ?? {} })),
+          parameters: (op.parameters ?? []).map((p) => ({
+            name: p.name,
+            in: p.in,
+            required: !!p.required,
+            description: p.description ?? p.schema?.description ?? "",
+            schema: p.schema ?? {},
+          })),
           body: body ? { contentType: body[0], schema: body[1].schema } : null,
           responses: Object.entries(op.responses).map(([status, r]) => ({
             status,
@@ -73,7 +79,17 @@ export function listOperations(document: unknown): { tag: string; operations: Re
 
 /** True when a schema only annotates (description, format…) and says nothing about the type, e.g. `allOf: [{ $ref }, { description }]`. */
 function annotationOnly(schema: JsonSchema): boolean {
-  return !schema.$ref && !schema.type && !schema.enum && schema.const === undefined && !schema.anyOf && !schema.oneOf && !schema.allOf && !schema.properties && !schema.items;
+  return (
+    !schema.$ref &&
+    !schema.type &&
+    !schema.enum &&
+    schema.const === undefined &&
+    !schema.anyOf &&
+    !schema.oneOf &&
+    !schema.allOf &&
+    !schema.properties &&
+    !schema.items
+  );
 }
 
 /**
@@ -89,7 +105,9 @@ export function describeSchema(schema: JsonSchema | undefined, depth = 0): strin
   if (union) return union.map((s) => describeSchema(s, depth)).join(" | ");
   if (schema.allOf) {
     const parts = schema.allOf.filter((s) => !annotationOnly(s));
-    return parts.length === 0 ? "any" : parts.map((s) => (parts.length > 1 ? grouped(describeSchema(s, depth)) : describeSchema(s, depth))).join(" & ");
+    return parts.length === 0
+      ? "any"
+      : parts.map((s) => (parts.length > 1 ? grouped(describeSchema(s, depth)) : describeSchema(s, depth))).join(" & ");
   }
   const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
   if (types.length === 1 && types[0] === "null") return "null";
@@ -97,7 +115,10 @@ export function describeSchema(schema: JsonSchema | undefined, depth = 0): strin
   const nullable = types.includes("null") ? " | null" : "";
   if (main === "array") return `${grouped(describeSchema(schema.items, depth))}[]${nullable}`;
   if (main === "object" || schema.properties) {
-    if (!schema.properties) return schema.additionalProperties && typeof schema.additionalProperties === "object" ? `{ [key]: ${describeSchema(schema.additionalProperties, depth)} }` : "object";
+    if (!schema.properties)
+      return schema.additionalProperties && typeof schema.additionalProperties === "object"
+        ? `{ [key]: ${describeSchema(schema.additionalProperties, depth)} }`
+        : "object";
     if (depth > 0) return "object";
     const required = new Set(schema.required ?? []);
     return `{ ${Object.entries(schema.properties)
@@ -116,5 +137,10 @@ function grouped(type: string): string {
 /** The fields of an object schema: name, whether required, type and description. */
 export function schemaFields(schema: JsonSchema): { name: string; required: boolean; type: string; description: string }[] {
   const required = new Set(schema.required ?? []);
-  return Object.entries(schema.properties ?? {}).map(([name, s]) => ({ name, required: required.has(name), type: describeSchema(s, 1), description: s.description ?? "" }));
+  return Object.entries(schema.properties ?? {}).map(([name, s]) => ({
+    name,
+    required: required.has(name),
+    type: describeSchema(s, 1),
+    description: s.description ?? "",
+  }));
 }

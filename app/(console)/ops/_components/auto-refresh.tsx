@@ -27,7 +27,8 @@ export function AutoRefresh() {
   return (
     <label className="inline-flex items-center gap-2 text-sm text-slate-700">
       <input type="checkbox" checked={on} onChange={(e) => setOn(e.target.checked)} className="size-4 rounded border-slate-300" />
-      Live updates (every {REFRESH_SECONDS} s){on && refreshedAt ? <span className="text-slate-500">· refreshed {refreshedAt} UTC</span> : null}
+      Live updates (every {REFRESH_SECONDS} s)
+      {on && refreshedAt ? <span className="text-slate-500">· refreshed {refreshedAt} UTC</span> : null}
     </label>
   );
 }

@@ -10,7 +10,14 @@ import type { OpsVerifyResult } from "@/lib/ops/verify";
 /** Domains sent per server call: small chunks, so the bar moves and each call re-checks the operator. */
 const CHUNK = 5;
 
-type Run = { names: Record<number, string>; total: number; done: number; results: OpsVerifyResult[]; error: string | null; running: boolean };
+type Run = {
+  names: Record<number, string>;
+  total: number;
+  done: number;
+  results: OpsVerifyResult[];
+  error: string | null;
+  running: boolean;
+};
 
 /** Words for one domain's outcome of a bulk check. */
 function describe(r: OpsVerifyResult): string {
@@ -39,7 +46,14 @@ export function BulkVerify({ selection, onClear }: { selection: { id: number; ho
 
   async function start() {
     const ids = selection.map((s) => s.id);
-    setRun({ names: Object.fromEntries(selection.map((s) => [s.id, s.hostname])), total: ids.length, done: 0, results: [], error: null, running: true });
+    setRun({
+      names: Object.fromEntries(selection.map((s) => [s.id, s.hostname])),
+      total: ids.length,
+      done: 0,
+      results: [],
+      error: null,
+      running: true,
+    });
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
       let answer: Awaited<ReturnType<typeof verifyDomainsAction>>;

@@ -42,7 +42,13 @@ export function DomainTable({ rows }: { rows: OpsTableRow[] }) {
           <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
             <tr>
               <th className="w-10 px-3 py-2 sm:px-4">
-                <input type="checkbox" aria-label="Select every domain on this page" checked={allSelected} onChange={toggleAll} className="size-4 accent-indigo-600" />
+                <input
+                  type="checkbox"
+                  aria-label="Select every domain on this page"
+                  checked={allSelected}
+                  onChange={toggleAll}
+                  className="size-4 accent-indigo-600"
+                />
               </th>
               <th className="px-4 py-2 font-medium">Hostname</th>
               <th className="px-4 py-2 font-medium">Status</th>
@@ -65,7 +71,9 @@ export function DomainTable({ rows }: { rows: OpsTableRow[] }) {
                 </td>
                 <td className="px-4 py-2.5">
                   <span className="font-medium text-slate-900 [overflow-wrap:anywhere]">{r.hostnameUnicode}</span>
-                  {r.hostnameUnicode !== r.hostname ? <span className="block font-mono text-xs text-slate-500 [overflow-wrap:anywhere]">{r.hostname}</span> : null}
+                  {r.hostnameUnicode !== r.hostname ? (
+                    <span className="block font-mono text-xs text-slate-500 [overflow-wrap:anywhere]">{r.hostname}</span>
+                  ) : null}
                   <span className="mt-0.5 block text-xs text-slate-500 [overflow-wrap:anywhere] sm:hidden">
                     {r.accountName} #{r.accountId} · {r.applicationName} · {r.lastChecked ? `checked ${r.lastChecked}` : "never checked"}
                   </span>
@@ -84,9 +92,15 @@ export function DomainTable({ rows }: { rows: OpsTableRow[] }) {
                     ) : null}
                   </div>
                 </td>
-                <td className="hidden whitespace-nowrap px-4 py-2.5 font-mono text-xs text-slate-600 sm:table-cell">{r.lastChecked ?? "never"}</td>
+                <td className="hidden whitespace-nowrap px-4 py-2.5 font-mono text-xs text-slate-600 sm:table-cell">
+                  {r.lastChecked ?? "never"}
+                </td>
                 <td className="hidden px-4 py-2.5 sm:table-cell">
-                  <Link href={`/ops?account=${r.accountId}`} className="text-indigo-700 hover:underline" title={`Show only account #${r.accountId}`}>
+                  <Link
+                    href={`/ops?account=${r.accountId}`}
+                    className="text-indigo-700 hover:underline"
+                    title={`Show only account #${r.accountId}`}
+                  >
                     {r.accountName}
                   </Link>
                   <span className="block text-xs text-slate-500">#{r.accountId}</span>

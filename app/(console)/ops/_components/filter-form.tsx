@@ -15,10 +15,24 @@ const STATUS_OPTIONS = [
  * The `/ops` filters as a plain GET form (works without JavaScript; the URL holds the filter): status, account id
  * (a text field, so it works with any number of accounts) and the start of a hostname.
  */
-export function FilterForm({ values, errors, accountName }: { values: { status: string; account: string; q: string }; errors: OpsFilterErrors; accountName: string | null }) {
+export function FilterForm({
+  values,
+  errors,
+  accountName,
+}: {
+  values: { status: string; account: string; q: string };
+  errors: OpsFilterErrors;
+  accountName: string | null;
+}) {
   const filtered = values.status || values.account || values.q;
   return (
-    <form method="get" action="/ops" role="search" aria-label="Filter domains" className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 sm:grid-cols-[1fr_10rem_12rem_auto] sm:items-start">
+    <form
+      method="get"
+      action="/ops"
+      role="search"
+      aria-label="Filter domains"
+      className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 sm:grid-cols-[1fr_10rem_12rem_auto] sm:items-start"
+    >
       <Field
         label="Hostname starts with"
         name="q"
@@ -43,7 +57,10 @@ export function FilterForm({ values, errors, accountName }: { values: { status: 
         hint={accountName !== null ? accountName || "No account with this id" : undefined}
       />
       <div className="flex items-center gap-3 sm:pt-6">
-        <button type="submit" className="rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500">
+        <button
+          type="submit"
+          className="rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500"
+        >
           Filter
         </button>
         {filtered ? (

@@ -7,7 +7,11 @@ import type { SnapshotPoint } from "@/lib/ops/snapshots";
 export function StatusChart({ points }: { points: SnapshotPoint[] }) {
   if (points.length === 0) return <p className="text-sm text-slate-600">No snapshots yet: the first is taken today.</p>;
   return (
-    <div className="h-56 w-full" role="img" aria-label={`Live and non-live domains per day, ${points[0].day} to ${points[points.length - 1].day}`}>
+    <div
+      className="h-56 w-full"
+      role="img"
+      aria-label={`Live and non-live domains per day, ${points[0].day} to ${points[points.length - 1].day}`}
+    >
       <ResponsiveContainer width="100%" height="100%">
         <ComposedChart data={points} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} barCategoryGap="20%">
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
@@ -17,7 +21,15 @@ export function StatusChart({ points }: { points: SnapshotPoint[] }) {
           <Legend wrapperStyle={{ fontSize: 12 }} />
           <Bar dataKey="live" name="Live" stackId="all" fill="#10b981" maxBarSize={48} isAnimationActive={false} />
           <Bar dataKey="notLive" name="Not live" stackId="all" fill="#f59e0b" maxBarSize={48} isAnimationActive={false} />
-          <Line type="monotone" dataKey="flagged" name="Flagged" stroke="#e11d48" strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} />
+          <Line
+            type="monotone"
+            dataKey="flagged"
+            name="Flagged"
+            stroke="#e11d48"
+            strokeWidth={2}
+            dot={{ r: 3 }}
+            isAnimationActive={false}
+          />
         </ComposedChart>
       </ResponsiveContainer>
     </div>

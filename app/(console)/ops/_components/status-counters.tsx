@@ -21,7 +21,10 @@ export function StatusCounters({ counts, active }: { counts: StatusCounts; activ
       <Link
         href="/ops"
         aria-current={active === "" ? "page" : undefined}
-        className={clsx("rounded-xl bg-white p-3 ring-1 hover:ring-indigo-400", active === "" ? "ring-2 ring-indigo-500" : "ring-slate-200")}
+        className={clsx(
+          "rounded-xl bg-white p-3 ring-1 hover:ring-indigo-400",
+          active === "" ? "ring-2 ring-indigo-500" : "ring-slate-200",
+        )}
       >
         <span className="block text-xs font-medium uppercase tracking-wide text-slate-500">All domains</span>
         <span data-count="total" className="block text-2xl font-semibold tabular-nums text-slate-900">
@@ -33,9 +36,14 @@ export function StatusCounters({ counts, active }: { counts: StatusCounts; activ
           key={status}
           href={`/ops?status=${status}`}
           aria-current={active === status ? "page" : undefined}
-          className={clsx("rounded-xl bg-white p-3 ring-1 hover:ring-indigo-400", active === status ? "ring-2 ring-indigo-500" : "ring-slate-200")}
+          className={clsx(
+            "rounded-xl bg-white p-3 ring-1 hover:ring-indigo-400",
+            active === status ? "ring-2 ring-indigo-500" : "ring-slate-200",
+          )}
         >
-          <span className="block text-xs font-medium uppercase tracking-wide text-slate-500">{status === "flagged" ? "⚑ Flagged" : statusLabel(status)}</span>
+          <span className="block text-xs font-medium uppercase tracking-wide text-slate-500">
+            {status === "flagged" ? "⚑ Flagged" : statusLabel(status)}
+          </span>
           <span data-count={status} className={clsx("block text-2xl font-semibold tabular-nums", ACCENT[status])}>
             {fmt(counts[status])}
           </span>

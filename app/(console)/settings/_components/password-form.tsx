@@ -22,8 +22,21 @@ export function PasswordForm() {
         className="max-w-md"
       />
       <div className="grid gap-3 sm:grid-cols-2">
-        <Field label="New password" name="newPassword" type="password" autoComplete="new-password" error={errors.newPassword} hint="At least 8 characters." />
-        <Field label="Confirm new password" name="confirmPassword" type="password" autoComplete="new-password" error={errors.confirmPassword} />
+        <Field
+          label="New password"
+          name="newPassword"
+          type="password"
+          autoComplete="new-password"
+          error={errors.newPassword}
+          hint="At least 8 characters."
+        />
+        <Field
+          label="Confirm new password"
+          name="confirmPassword"
+          type="password"
+          autoComplete="new-password"
+          error={errors.confirmPassword}
+        />
       </div>
       <Button type="submit" disabled={pending}>
         {pending ? "Changing…" : "Change password"}

@@ -31,7 +31,9 @@ export function SettingsNav() {
                 aria-current={active ? "page" : undefined}
                 className={clsx(
                   "block whitespace-nowrap rounded-md px-3 py-1.5 text-sm font-medium md:py-2",
-                  active ? "bg-indigo-50 text-indigo-700 ring-1 ring-inset ring-indigo-200 md:ring-0" : "text-slate-600 hover:bg-slate-100 hover:text-slate-900",
+                  active
+                    ? "bg-indigo-50 text-indigo-700 ring-1 ring-inset ring-indigo-200 md:ring-0"
+                    : "text-slate-600 hover:bg-slate-100 hover:text-slate-900",
                 )}
               >
                 {page.label}

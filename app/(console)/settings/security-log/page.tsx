@@ -23,8 +23,8 @@ export default async function SecurityLogPage({ searchParams }: { searchParams: 
       <div className="space-y-1">
         <h1 className="text-2xl font-semibold tracking-tight">Security log</h1>
         <p className="text-sm text-slate-600">
-          Sign-ins, failed sign-ins and changes to your login ({user.email}): password, email, two-factor, API tokens and
-          sessions. Times are UTC.
+          Sign-ins, failed sign-ins and changes to your login ({user.email}): password, email, two-factor, API tokens and sessions. Times
+          are UTC.
         </p>
       </div>
       {rows.length === 0 ? (
@@ -34,12 +34,19 @@ export default async function SecurityLogPage({ searchParams }: { searchParams: 
           {rows.map((row) => {
             const details = securityEventDetails(row.kind, row.data);
             return (
-              <li key={row.id} data-testid="security-event" data-kind={row.kind} className="grid gap-1 px-4 py-3 sm:grid-cols-[10.5rem_minmax(0,1fr)] sm:gap-4">
+              <li
+                key={row.id}
+                data-testid="security-event"
+                data-kind={row.kind}
+                className="grid gap-1 px-4 py-3 sm:grid-cols-[10.5rem_minmax(0,1fr)] sm:gap-4"
+              >
                 <time dateTime={row.createdAt.toISOString()} className="text-xs text-slate-500 sm:pt-0.5">
                   {formatUtc(row.createdAt)}
                 </time>
                 <div className="min-w-0 space-y-0.5">
-                  <p className={`text-sm font-medium ${FAILURES.has(row.kind) ? "text-red-700" : "text-slate-900"}`}>{securityEventLabel(row.kind)}</p>
+                  <p className={`text-sm font-medium ${FAILURES.has(row.kind) ? "text-red-700" : "text-slate-900"}`}>
+                    {securityEventLabel(row.kind)}
+                  </p>
                   {details ? <p className="break-words text-sm text-slate-700">{details}</p> : null}
                   <p className="text-xs text-slate-500">
                     {row.userAgent || row.ip ? `${describeUserAgent(row.userAgent)} · IP ${row.ip ?? "unknown"}` : "No request details"}

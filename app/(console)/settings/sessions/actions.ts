@@ -27,8 +27,17 @@ export async function revokeSessionAction(_prev: SessionActionState, form: FormD
  */
 export async function signOutEverywhereAction(): Promise<SessionActionState> {
   const user = await requireUser("/settings/sessions");
-  const result = signOutEverywhere({ userId: user.id, keepSessionKey: await getCurrentSessionKey(), request: requestInfo(await headers()) });
+  const result = signOutEverywhere({
+    userId: user.id,
+    keepSessionKey: await getCurrentSessionKey(),
+    request: requestInfo(await headers()),
+  });
   // As after a password change: this browser's token is re-issued with the new version, which re-renders the page.
   if (result.keptSessionKey) await reissueSession(result.keptSessionKey);
-  return { message: result.revoked === 0 ? "No other sessions were open." : `Signed out of ${result.revoked} other ${result.revoked === 1 ? "session" : "sessions"}.` };
+  return {
+    message:
+      result.revoked === 0
+        ? "No other sessions were open."
+        : `Signed out of ${result.revoked} other ${result.revoked === 1 ? "session" : "sessions"}.`,
+  };
 }

@@ -21,7 +21,9 @@ export default async function SessionsPage() {
     <div className="max-w-3xl space-y-6">
       <div className="space-y-1">
         <h1 className="text-2xl font-semibold tracking-tight">Sessions</h1>
-        <p className="text-sm text-slate-600">Browsers signed in as {user.email}. Sign out any you do not recognise, then change your password.</p>
+        <p className="text-sm text-slate-600">
+          Browsers signed in as {user.email}. Sign out any you do not recognise, then change your password.
+        </p>
       </div>
 
       <ul aria-label="Active sessions" className="divide-y divide-slate-200 rounded-xl bg-white ring-1 ring-slate-200">
@@ -29,12 +31,19 @@ export default async function SessionsPage() {
           const device = describeUserAgent(s.userAgent);
           const current = s.sessionKey === currentKey;
           return (
-            <li key={s.id} data-testid="session" data-current={current ? "true" : undefined} className="flex flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3">
+            <li
+              key={s.id}
+              data-testid="session"
+              data-current={current ? "true" : undefined}
+              className="flex flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3"
+            >
               <div className="min-w-0 flex-1">
                 <p className="font-medium text-slate-900">
                   {device}{" "}
                   {current ? (
-                    <span className="ml-1 rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700 ring-1 ring-indigo-200">This browser</span>
+                    <span className="ml-1 rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700 ring-1 ring-indigo-200">
+                      This browser
+                    </span>
                   ) : null}
                 </p>
                 <p className="text-xs text-slate-500">

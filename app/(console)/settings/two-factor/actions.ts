@@ -28,7 +28,9 @@ function failed(result: CodeFailure): TwoFactorFormState {
 
 /** The typed code, or a field error when empty. */
 function codeOf(form: FormData): string | TwoFactorFormState {
-  const code = String(form.get("code") ?? "").trim().slice(0, 64);
+  const code = String(form.get("code") ?? "")
+    .trim()
+    .slice(0, 64);
   return code ? code : { fieldErrors: { code: "Enter the code from your authenticator app." }, at: Date.now() };
 }
 

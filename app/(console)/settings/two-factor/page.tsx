@@ -46,15 +46,15 @@ export default async function TwoFactorPage({ searchParams }: { searchParams: Pr
       <div className="space-y-1">
         <h1 className="text-2xl font-semibold tracking-tight">Two-factor authentication</h1>
         <p className="text-sm text-slate-600">
-          With two-factor authentication on, logging in asks for your password and a 6-digit code from an authenticator app on your
-          phone (TOTP, RFC 6238: Google Authenticator, 1Password, Authy, FreeOTP…).
+          With two-factor authentication on, logging in asks for your password and a 6-digit code from an authenticator app on your phone
+          (TOTP, RFC 6238: Google Authenticator, 1Password, Authy, FreeOTP…).
         </p>
       </div>
 
       {requiredBy && !enabled ? (
         <FormMessage tone="warning">
-          The account (organization) <strong>{requiredBy.name}</strong> requires two-factor authentication. Turn it on below to open
-          that account.
+          The account (organization) <strong>{requiredBy.name}</strong> requires two-factor authentication. Turn it on below to open that
+          account.
           {othersOpen ? (
             <>
               {" "}
@@ -72,18 +72,20 @@ export default async function TwoFactorPage({ searchParams }: { searchParams: Pr
         <Section title="Status">
           {enabled ? (
             <p className="text-sm" data-testid="two-factor-status">
-              <span className="mr-2 inline-flex rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-800 ring-1 ring-emerald-200">On</span>
+              <span className="mr-2 inline-flex rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-800 ring-1 ring-emerald-200">
+                On
+              </span>
               Since {formatUtc(user.totpEnabledAt!, { seconds: false })}. {codesLeft} of 10 recovery codes left.
             </p>
           ) : (
             <p className="text-sm" data-testid="two-factor-status">
-              <span className="mr-2 inline-flex rounded-full bg-slate-100 px-2 py-0.5 text-xs font-semibold text-slate-700 ring-1 ring-slate-200">Off</span>
+              <span className="mr-2 inline-flex rounded-full bg-slate-100 px-2 py-0.5 text-xs font-semibold text-slate-700 ring-1 ring-slate-200">
+                Off
+              </span>
               Logging in asks for your password only.
             </p>
           )}
-          {requiring.length > 0 ? (
-            <p className="text-sm text-slate-600">Required by: {requiring.map((a) => a.name).join(", ")}.</p>
-          ) : null}
+          {requiring.length > 0 ? <p className="text-sm text-slate-600">Required by: {requiring.map((a) => a.name).join(", ")}.</p> : null}
           {!enabled ? <StartEnrolmentForm /> : null}
         </Section>
       )}
@@ -94,9 +96,18 @@ export default async function TwoFactorPage({ searchParams }: { searchParams: Pr
             <li className="space-y-3">
               <p>Scan this QR code with your authenticator app.</p>
               {/* eslint-disable-next-line @next/next/no-img-element -- a server-rendered SVG data URL, not an optimisable image */}
-              <img src={pending.qrDataUrl} alt="QR code to add Edge Console to your authenticator app" width={200} height={200} className="h-50 w-50 rounded-lg ring-1 ring-slate-200" />
+              <img
+                src={pending.qrDataUrl}
+                alt="QR code to add Edge Console to your authenticator app"
+                width={200}
+                height={200}
+                className="h-50 w-50 rounded-lg ring-1 ring-slate-200"
+              />
               <p>Cannot scan it? Enter this setup key by hand (time-based, 6 digits):</p>
-              <code data-testid="manual-key" className="block w-fit max-w-full break-all rounded-md bg-slate-50 px-3 py-2 font-mono text-base tracking-wider text-slate-900 ring-1 ring-slate-200">
+              <code
+                data-testid="manual-key"
+                className="block w-fit max-w-full break-all rounded-md bg-slate-50 px-3 py-2 font-mono text-base tracking-wider text-slate-900 ring-1 ring-slate-200"
+              >
                 {pending.manualKey}
               </code>
             </li>
@@ -108,8 +119,8 @@ export default async function TwoFactorPage({ searchParams }: { searchParams: Pr
         <>
           <Section title="Recovery codes">
             <p className="text-sm text-slate-600">
-              If you lose your phone, a recovery code signs you in once instead of a code. You have {codesLeft} unused. Making new
-              ones replaces all of them.
+              If you lose your phone, a recovery code signs you in once instead of a code. You have {codesLeft} unused. Making new ones
+              replaces all of them.
             </p>
             <RegenerateCodesForm email={user.email} />
           </Section>

@@ -44,30 +44,59 @@ export default async function AuditPage({
       <h1 className="text-2xl font-semibold tracking-tight">Audit log</h1>
       <form className="flex flex-wrap items-end gap-3" method="get">
         <div className="space-y-1">
-          <label htmlFor="audit-actor" className="block text-sm font-medium">Actor</label>
-          <select id="audit-actor" name="actor" defaultValue={query.actor ?? ""} className="rounded-md border-0 bg-white px-3 py-2 text-sm ring-1 ring-inset ring-slate-300">
+          <label htmlFor="audit-actor" className="block text-sm font-medium">
+            Actor
+          </label>
+          <select
+            id="audit-actor"
+            name="actor"
+            defaultValue={query.actor ?? ""}
+            className="rounded-md border-0 bg-white px-3 py-2 text-sm ring-1 ring-inset ring-slate-300"
+          >
             <option value="">Everyone</option>
             {facets.actors.map((a) => (
-              <option key={String(a.id)} value={a.id === null ? "platform" : String(a.id)}>{a.name}</option>
+              <option key={String(a.id)} value={a.id === null ? "platform" : String(a.id)}>
+                {a.name}
+              </option>
             ))}
           </select>
         </div>
         <div className="space-y-1">
-          <label htmlFor="audit-kind" className="block text-sm font-medium">Kind</label>
-          <select id="audit-kind" name="kind" defaultValue={kind ?? ""} className="rounded-md border-0 bg-white px-3 py-2 text-sm ring-1 ring-inset ring-slate-300">
+          <label htmlFor="audit-kind" className="block text-sm font-medium">
+            Kind
+          </label>
+          <select
+            id="audit-kind"
+            name="kind"
+            defaultValue={kind ?? ""}
+            className="rounded-md border-0 bg-white px-3 py-2 text-sm ring-1 ring-inset ring-slate-300"
+          >
             <option value="">All kinds</option>
             {areas.map((area) => (
               <optgroup key={area} label={area}>
                 <option value={area}>{area}: all</option>
-                {facets.kinds.filter((k) => k.startsWith(`${area}.`)).map((k) => (
-                  <option key={k} value={k}>{k}</option>
-                ))}
+                {facets.kinds
+                  .filter((k) => k.startsWith(`${area}.`))
+                  .map((k) => (
+                    <option key={k} value={k}>
+                      {k}
+                    </option>
+                  ))}
               </optgroup>
             ))}
           </select>
         </div>
-        <button type="submit" className="rounded-md bg-white px-3 py-2 text-sm font-semibold ring-1 ring-inset ring-slate-300 hover:bg-slate-50">Filter</button>
-        {query.actor || kind ? <Link href={`/account/${accountIdNum}/audit`} className="py-2 text-sm text-indigo-700 hover:underline">Clear</Link> : null}
+        <button
+          type="submit"
+          className="rounded-md bg-white px-3 py-2 text-sm font-semibold ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
+        >
+          Filter
+        </button>
+        {query.actor || kind ? (
+          <Link href={`/account/${accountIdNum}/audit`} className="py-2 text-sm text-indigo-700 hover:underline">
+            Clear
+          </Link>
+        ) : null}
       </form>
       {rows.length === 0 ? (
         <p className="text-sm text-slate-600">No events match.</p>
@@ -99,8 +128,16 @@ export default async function AuditPage({
         </div>
       )}
       <div className="flex gap-4 text-sm">
-        {query.before ? <Link href={`/account/${accountIdNum}/audit${qs({ before: null })}`} className="text-indigo-700 hover:underline">← Newest</Link> : null}
-        {nextBefore ? <Link href={`/account/${accountIdNum}/audit${qs({ before: String(nextBefore) })}`} className="text-indigo-700 hover:underline">Older →</Link> : null}
+        {query.before ? (
+          <Link href={`/account/${accountIdNum}/audit${qs({ before: null })}`} className="text-indigo-700 hover:underline">
+            ← Newest
+          </Link>
+        ) : null}
+        {nextBefore ? (
+          <Link href={`/account/${accountIdNum}/audit${qs({ before: String(nextBefore) })}`} className="text-indigo-700 hover:underline">
+            Older →
+          </Link>
+        ) : null}
       </div>
     </div>
   );

@@ -32,7 +32,9 @@ export async function changeRoleAction(_prev: FormState, form: FormData): Promis
   const result = changeMemberRole({ membershipId: input.data.membershipId, role: input.data.role, actor: actorOf(user) });
   if (!result.ok) return failure(result.message, { fieldErrors: { role: result.message } });
   revalidatePath(`/account/${result.accountId}`, "layout");
-  return result.changed ? success(`Role changed to ${roleLabel(input.data.role)}.`) : { tone: "info", message: "The role is unchanged.", at: Date.now() };
+  return result.changed
+    ? success(`Role changed to ${roleLabel(input.data.role)}.`)
+    : { tone: "info", message: "The role is unchanged.", at: Date.now() };
 }
 
 /** Removes a member from the account (needs "members.manage"; only owners remove owners; never the last owner). */

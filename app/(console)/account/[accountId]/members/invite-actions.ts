@@ -60,9 +60,15 @@ export async function inviteMemberAction(_prev: FormState, form: FormData): Prom
   if (!access.ok) return failure(access.message, { values: raw });
   const limited = await rateLimited(user);
   if (limited) return { ...limited, values: raw };
-  const result = await createInvitation({ accountId: input.data.accountId, actor: actorOf(user), email: input.data.email, role: input.data.role });
+  const result = await createInvitation({
+    accountId: input.data.accountId,
+    actor: actorOf(user),
+    email: input.data.email,
+    role: input.data.role,
+  });
   if (!result.ok) {
-    if (result.field === "email" || result.field === "role") return { fieldErrors: { [result.field]: result.message }, values: raw, at: Date.now() };
+    if (result.field === "email" || result.field === "role")
+      return { fieldErrors: { [result.field]: result.message }, values: raw, at: Date.now() };
     return failure(result.message, { values: raw });
   }
   revalidatePath(`/account/${input.data.accountId}/members`);

@@ -11,7 +11,12 @@ export type FormState = {
 };
 
 /** An error message for the whole form. */
-export const failure = (message: string, extra: Partial<FormState> = {}): FormState => ({ tone: "error", message, at: Date.now(), ...extra });
+export const failure = (message: string, extra: Partial<FormState> = {}): FormState => ({
+  tone: "error",
+  message,
+  at: Date.now(),
+  ...extra,
+});
 
 /** A success message for the whole form. */
 export const success = (message: string): FormState => ({ tone: "success", message, at: Date.now() });

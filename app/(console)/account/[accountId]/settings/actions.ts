@@ -55,10 +55,14 @@ export async function deleteAccountAction(_prev: FormState, form: FormData): Pro
     result = deleteAccount({ accountId: accountId.data, actor: actorOf(user), confirmName: confirm });
   } catch (error) {
     console.error(`deleteAccountAction: account #${accountId.data} by user #${user.id} failed; nothing was deleted`, error);
-    return failure("The account could not be deleted; nothing was changed. Try again, or ask your operator to check the server log.", { values: { confirm } });
+    return failure("The account could not be deleted; nothing was changed. Try again, or ask your operator to check the server log.", {
+      values: { confirm },
+    });
   }
   if (!result.ok) {
-    return result.field === "confirm" ? { fieldErrors: { confirm: result.message }, values: { confirm }, at: Date.now() } : failure(result.message, { values: { confirm } });
+    return result.field === "confirm"
+      ? { fieldErrors: { confirm: result.message }, values: { confirm }, at: Date.now() }
+      : failure(result.message, { values: { confirm } });
   }
   revalidatePath("/", "layout");
   redirect("/");

@@ -37,7 +37,9 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
   const apps = isOwner ? listApplicationsOfAccount({ accountId: account.id }) : [];
   // Shown in Unicode, with the stored A-label when it differs (as the domain panels show them).
   const hostnames = isOwner
-    ? listAccountHostnames({ accountId: account.id }).map((d) => (d.hostnameUnicode !== d.hostname ? `${d.hostnameUnicode} (${d.hostname})` : d.hostname))
+    ? listAccountHostnames({ accountId: account.id }).map((d) =>
+        d.hostnameUnicode !== d.hostname ? `${d.hostnameUnicode} (${d.hostname})` : d.hostname,
+      )
     : [];
   const withoutTwoFactor = can(role, "account.require-two-factor") ? membersWithoutTwoFactor(getDb(), account.id) : [];
 
@@ -72,8 +74,10 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
         </p>
         {can(role, "account.require-two-factor") && withoutTwoFactor.length > 0 ? (
           <p className="mb-3 text-sm text-slate-700" data-testid="members-without-two-factor">
-            {account.requireTwoFactor ? "Locked out until they turn it on" : "Members without two-factor authentication (requiring it would lock them out)"}:{" "}
-            {withoutTwoFactor.join(", ")}.
+            {account.requireTwoFactor
+              ? "Locked out until they turn it on"
+              : "Members without two-factor authentication (requiring it would lock them out)"}
+            : {withoutTwoFactor.join(", ")}.
           </p>
         ) : null}
         {can(role, "account.require-two-factor") ? (
@@ -85,8 +89,8 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
 
       <Section title="Transfer ownership">
         <p className="mb-3 text-sm text-slate-600">
-          The member you choose becomes an owner; you become an admin. An account can have several owners: to add one without
-          stepping down, change a member&apos;s role on the Members page.
+          The member you choose becomes an owner; you become an admin. An account can have several owners: to add one without stepping down,
+          change a member&apos;s role on the Members page.
         </p>
         <TransferForm
           accountId={account.id}
@@ -97,8 +101,8 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
 
       <Section title="Delete account" danger>
         <p className="mb-3 text-sm text-slate-600">
-          Deletes {account.name} with everything it owns: its applications and their repositories, environments and domains (their
-          hostnames become free for anyone), its members and invitations, and its audit log. This cannot be undone.
+          Deletes {account.name} with everything it owns: its applications and their repositories, environments and domains (their hostnames
+          become free for anyone), its members and invitations, and its audit log. This cannot be undone.
         </p>
         {isOwner ? (
           <>

@@ -19,5 +19,7 @@ export async function setRequireTwoFactorAction(_prev: FormState, form: FormData
   const result = setRequireTwoFactor({ accountId: accountId.data, actor: { id: user.id, name: displayName(user) }, required });
   if (!result.ok) return failure(result.message);
   revalidatePath(`/account/${accountId.data}/settings`);
-  return success(required ? "Members now need two-factor authentication to open this account." : "Two-factor authentication is no longer required.");
+  return success(
+    required ? "Members now need two-factor authentication to open this account." : "Two-factor authentication is no longer required.",
+  );
 }

@@ -27,7 +27,9 @@ export function SignOutEverywhereButton({ others }: { others: number }) {
       <Button type="submit" variant="danger" disabled={pending}>
         {pending ? "Signing out…" : "Sign out everywhere else"}
       </Button>
-      {others === 0 ? <p className="text-xs text-slate-500">No other sessions are open right now; this also ends any session token issued before.</p> : null}
+      {others === 0 ? (
+        <p className="text-xs text-slate-500">No other sessions are open right now; this also ends any session token issued before.</p>
+      ) : null}
     </form>
   );
 }

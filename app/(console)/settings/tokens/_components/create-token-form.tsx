@@ -50,7 +50,14 @@ export function CreateTokenForm() {
           className="max-w-xs"
         />
         <div className="flex items-start gap-2">
-          <input id="field-readOnly" name="readOnly" type="checkbox" defaultChecked={state.values?.readOnly ?? false} className="mt-0.5 h-4 w-4" aria-describedby="field-readOnly-hint" />
+          <input
+            id="field-readOnly"
+            name="readOnly"
+            type="checkbox"
+            defaultChecked={state.values?.readOnly ?? false}
+            className="mt-0.5 h-4 w-4"
+            aria-describedby="field-readOnly-hint"
+          />
           <div>
             <label htmlFor="field-readOnly" className="text-sm font-medium text-slate-800">
               Read-only

@@ -10,7 +10,13 @@ export function RevokeTokenButton({ tokenId, name }: { tokenId: number; name: st
   const [state, action, pending] = useActionState<RevokeTokenState, FormData>(revokeTokenAction, {});
   if (!confirming) {
     return (
-      <Button type="button" variant="secondary" className="whitespace-nowrap" onClick={() => setConfirming(true)} aria-label={`Revoke ${name}`}>
+      <Button
+        type="button"
+        variant="secondary"
+        className="whitespace-nowrap"
+        onClick={() => setConfirming(true)}
+        aria-label={`Revoke ${name}`}
+      >
         Revoke
       </Button>
     );

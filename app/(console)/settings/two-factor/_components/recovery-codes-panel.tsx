@@ -34,10 +34,13 @@ export function RecoveryCodesPanel({ codes, email, intro }: { codes: string[]; e
         Your recovery codes
       </h3>
       <p className="text-sm text-slate-600">
-        Save them somewhere safe now (a password manager): this is the only time they are shown. If you lose your phone, each code
-        signs you in once instead of an authenticator code.
+        Save them somewhere safe now (a password manager): this is the only time they are shown. If you lose your phone, each code signs you
+        in once instead of an authenticator code.
       </p>
-      <ol aria-label="Recovery codes" className="grid grid-cols-1 gap-x-8 gap-y-1 rounded-lg bg-slate-50 p-4 font-mono text-sm ring-1 ring-slate-200 min-[400px]:grid-cols-2">
+      <ol
+        aria-label="Recovery codes"
+        className="grid grid-cols-1 gap-x-8 gap-y-1 rounded-lg bg-slate-50 p-4 font-mono text-sm ring-1 ring-slate-200 min-[400px]:grid-cols-2"
+      >
         {codes.map((code) => (
           <li key={code} className="tracking-wide">
             {code}

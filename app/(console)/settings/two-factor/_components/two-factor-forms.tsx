@@ -30,7 +30,19 @@ export function StartEnrolmentForm() {
  * The code field (submitted as `code`); `id` is unique on the page, since two of these forms can be shown together.
  * `recovery` when a recovery code is accepted too (letters: no numeric keyboard on phones).
  */
-function CodeField({ id, state, label = "Authentication code", hint, recovery }: { id: string; state: TwoFactorFormState; label?: string; hint?: string; recovery?: boolean }) {
+function CodeField({
+  id,
+  state,
+  label = "Authentication code",
+  hint,
+  recovery,
+}: {
+  id: string;
+  state: TwoFactorFormState;
+  label?: string;
+  hint?: string;
+  recovery?: boolean;
+}) {
   return (
     <Field
       key={state.at ?? 0}
@@ -56,7 +68,13 @@ export function EnrolmentPanel({ email, children }: { email: string; children: R
   const [state, action, pending] = useActionState(confirmEnrolmentAction, {});
   const [, cancel, cancelling] = useActionState<TwoFactorFormState>(cancelEnrolmentAction, {});
   if (state.recoveryCodes) {
-    return <RecoveryCodesPanel codes={state.recoveryCodes} email={email} intro="Two-factor authentication is on. From now on, logging in asks for a code." />;
+    return (
+      <RecoveryCodesPanel
+        codes={state.recoveryCodes}
+        email={email}
+        intro="Two-factor authentication is on. From now on, logging in asks for a code."
+      />
+    );
   }
   return (
     <ol className="list-decimal space-y-4 pl-5 text-sm text-slate-700">
@@ -84,12 +102,20 @@ export function EnrolmentPanel({ email, children }: { email: string; children: R
 export function RegenerateCodesForm({ email }: { email: string }) {
   const [state, action, pending] = useActionState(regenerateRecoveryCodesAction, {});
   if (state.recoveryCodes) {
-    return <RecoveryCodesPanel codes={state.recoveryCodes} email={email} intro="New recovery codes were made; the old ones no longer work." />;
+    return (
+      <RecoveryCodesPanel codes={state.recoveryCodes} email={email} intro="New recovery codes were made; the old ones no longer work." />
+    );
   }
   return (
     <form action={action} className="space-y-3" noValidate>
       {state.error ? <FormMessage>{state.error}</FormMessage> : null}
-      <CodeField id="field-regenerate-code" state={state} label="Code for new recovery codes" hint="A code from your app (or an unused recovery code)." recovery />
+      <CodeField
+        id="field-regenerate-code"
+        state={state}
+        label="Code for new recovery codes"
+        hint="A code from your app (or an unused recovery code)."
+        recovery
+      />
       <Button type="submit" variant="secondary" disabled={pending}>
         {pending ? "Checking…" : "Generate new recovery codes"}
       </Button>
@@ -104,7 +130,13 @@ export function DisableForm({ warning }: { warning?: string }) {
     <form action={action} className="space-y-3" noValidate>
       {state.error ? <FormMessage>{state.error}</FormMessage> : null}
       {warning ? <FormMessage tone="warning">{warning}</FormMessage> : null}
-      <CodeField id="field-disable-code" state={state} label="Code to turn off" hint="A code from your app (or an unused recovery code)." recovery />
+      <CodeField
+        id="field-disable-code"
+        state={state}
+        label="Code to turn off"
+        hint="A code from your app (or an unused recovery code)."
+        recovery
+      />
       <Button type="submit" variant="danger" disabled={pending}>
         {pending ? "Checking…" : "Turn off two-factor authentication"}
       </Button>

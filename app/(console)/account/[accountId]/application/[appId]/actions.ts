@@ -16,7 +16,8 @@ export async function verifyDomainAction(_prev: VerifyState, form: FormData): Pr
   const user = await requireUser();
   const domainId = toId(form.get("domainId"));
   const found = domainId === null ? null : lookupDomain(user, domainId, "domain.verify", "verify domains");
-  if (!found || !found.ok) return { tone: "error", message: found?.message ?? "Not found: it does not exist or you do not have access to it.", at: Date.now() };
+  if (!found || !found.ok)
+    return { tone: "error", message: found?.message ?? "Not found: it does not exist or you do not have access to it.", at: Date.now() };
   const { domain, account, application, environment } = found.value;
   const now = new Date();
   if (!canVerifyNow(domain, now)) {

@@ -40,13 +40,22 @@ export async function checkHostnameStepAction(rawHostname: unknown): Promise<Hos
   await requireUser();
   const input = text.safeParse(rawHostname);
   if (!input.success) {
-    return { ok: false, error: typeof rawHostname === "string" ? "That is too long for a hostname (at most 253 characters)." : "Enter the hostname of your website, e.g. www.example.com." };
+    return {
+      ok: false,
+      error:
+        typeof rawHostname === "string"
+          ? "That is too long for a hostname (at most 253 characters)."
+          : "Enter the hostname of your website, e.g. www.example.com.",
+    };
   }
   if (!input.data.trim()) return { ok: false, error: "Enter the hostname of your website, e.g. www.example.com." };
   const result = normaliseHostname(input.data);
   if (!result.ok) return { ok: false, error: result.message };
   if (isHostnameTaken({ hostname: result.hostname })) {
-    return { ok: false, error: `${result.unicode} is already used by an application on this platform. Each hostname can belong to one application only.` };
+    return {
+      ok: false,
+      error: `${result.unicode} is already used by an application on this platform. Each hostname can belong to one application only.`,
+    };
   }
   const { edgeIpv4, edgeIpv6 } = settings();
   const found = await lookupOriginAddresses(result.hostname);

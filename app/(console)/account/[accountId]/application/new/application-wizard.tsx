@@ -22,7 +22,12 @@ const STEPS = ["Hostname", "Origin", "Proxy stack", "Account", "Review"] as cons
 const CATEGORY_LABELS: Record<string, string> = { performance: "Performance", security: "Security", other: "Other", monitor: "Monitor" };
 
 /** The five-step "Create application" wizard (SPEC §3.3); every step is re-checked on the server at the end. */
-export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAccountId: number | null; stacks: StackOption[]; defaultStackId: string }) {
+export function ApplicationWizard(props: {
+  accounts: AccountOption[];
+  defaultAccountId: number | null;
+  stacks: StackOption[];
+  defaultStackId: string;
+}) {
   const [step, setStep] = useState(1);
   const [pending, startTransition] = useTransition();
   const [hostnameInput, setHostnameInput] = useState("");
@@ -93,7 +98,8 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
     });
 
   const stack = props.stacks.find((s) => s.id === stackId);
-  const chosenAccount = account.mode === "existing" ? props.accounts.find((a) => a.id === account.accountId)?.name : `${account.name} (new)`;
+  const chosenAccount =
+    account.mode === "existing" ? props.accounts.find((a) => a.id === account.accountId)?.name : `${account.name} (new)`;
 
   return (
     <div className="grid gap-8 md:grid-cols-[12rem_1fr]">
@@ -107,7 +113,12 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
               step === i + 1 ? "bg-indigo-50 font-semibold text-indigo-800" : step > i + 1 ? "text-slate-700" : "text-slate-400",
             )}
           >
-            <span className={clsx("flex h-6 w-6 items-center justify-center rounded-full text-xs", step > i + 1 ? "bg-indigo-600 text-white" : "ring-1 ring-current")}>
+            <span
+              className={clsx(
+                "flex h-6 w-6 items-center justify-center rounded-full text-xs",
+                step > i + 1 ? "bg-indigo-600 text-white" : "ring-1 ring-current",
+              )}
+            >
               {step > i + 1 ? "✓" : i + 1}
             </span>
             {label}
@@ -138,7 +149,9 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
               error={hostnameError}
               hint="The production hostname of your website. It becomes the Production environment's first domain."
             />
-            <Button type="submit" disabled={pending}>{pending ? "Checking…" : "Continue"}</Button>
+            <Button type="submit" disabled={pending}>
+              {pending ? "Checking…" : "Continue"}
+            </Button>
           </form>
         )}
 
@@ -153,7 +166,9 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
           >
             <HostnameSummary hostname={hostname} />
             <h2 className="text-lg font-semibold">Where does the edge fetch your website from?</h2>
-            <p className="break-words text-sm text-slate-600 [overflow-wrap:anywhere]" data-testid="origin-hint">{hostname.originHint}</p>
+            <p className="break-words text-sm text-slate-600 [overflow-wrap:anywhere]" data-testid="origin-hint">
+              {hostname.originHint}
+            </p>
             <Field
               label="Origin address"
               name="address"
@@ -167,7 +182,9 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
             />
             <div className="grid gap-4 sm:grid-cols-2">
               <div className="space-y-1">
-                <label htmlFor="field-protocol" className="block text-sm font-medium text-slate-800">Protocol</label>
+                <label htmlFor="field-protocol" className="block text-sm font-medium text-slate-800">
+                  Protocol
+                </label>
                 <select
                   id="field-protocol"
                   value={origin.protocol}
@@ -213,10 +230,14 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
             }}
           >
             <h2 className="text-lg font-semibold">Proxy stack</h2>
-            <p className="text-sm text-slate-600">The proxy chain traffic passes through between visitors and your origin. You can change it later in the repository.</p>
+            <p className="text-sm text-slate-600">
+              The proxy chain traffic passes through between visitors and your origin. You can change it later in the repository.
+            </p>
             {Object.entries(groupBy(props.stacks, (s) => s.category)).map(([category, stacks]) => (
               <fieldset key={category} className="space-y-2">
-                <legend className="text-xs font-semibold uppercase tracking-wide text-slate-500">{CATEGORY_LABELS[category] ?? category}</legend>
+                <legend className="text-xs font-semibold uppercase tracking-wide text-slate-500">
+                  {CATEGORY_LABELS[category] ?? category}
+                </legend>
                 {stacks.map((s) => (
                   <label
                     key={s.id}
@@ -225,11 +246,20 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
                       stackId === s.id ? "bg-indigo-50 ring-indigo-400" : "ring-slate-200 hover:bg-slate-50",
                     )}
                   >
-                    <input type="radio" name="stackId" value={s.id} checked={stackId === s.id} onChange={() => setStackId(s.id)} className="mt-1" />
+                    <input
+                      type="radio"
+                      name="stackId"
+                      value={s.id}
+                      checked={stackId === s.id}
+                      onChange={() => setStackId(s.id)}
+                      className="mt-1"
+                    />
                     <span>
                       <span className="block text-sm font-medium">{s.label}</span>
                       <span className="block text-sm text-slate-600">{s.description}</span>
-                      <span className="block font-mono text-xs text-slate-500">{s.chain.length ? s.chain.join(" → ") : "no proxy modules"}</span>
+                      <span className="block font-mono text-xs text-slate-500">
+                        {s.chain.length ? s.chain.join(" → ") : "no proxy modules"}
+                      </span>
                     </span>
                   </label>
                 ))}
@@ -252,12 +282,19 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
             {creatable.length > 0 ? (
               <div className="space-y-2">
                 <label className="flex items-center gap-3 text-sm font-medium">
-                  <input type="radio" name="accountMode" checked={account.mode === "existing"} onChange={() => setAccount({ mode: "existing", accountId: creatable[0].id })} />
+                  <input
+                    type="radio"
+                    name="accountMode"
+                    checked={account.mode === "existing"}
+                    onChange={() => setAccount({ mode: "existing", accountId: creatable[0].id })}
+                  />
                   An account I belong to
                 </label>
                 {account.mode === "existing" ? (
                   <div className="space-y-1 pl-7">
-                    <label htmlFor="field-accountId" className="block text-sm font-medium text-slate-800">Account</label>
+                    <label htmlFor="field-accountId" className="block text-sm font-medium text-slate-800">
+                      Account
+                    </label>
                     <select
                       id="field-accountId"
                       value={account.accountId}
@@ -266,17 +303,28 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
                       className="block w-full rounded-md border-0 bg-white px-3 py-2 text-sm shadow-sm ring-1 ring-inset ring-slate-300"
                     >
                       {creatable.map((a) => (
-                        <option key={a.id} value={a.id}>{a.name} ({a.role})</option>
+                        <option key={a.id} value={a.id}>
+                          {a.name} ({a.role})
+                        </option>
                       ))}
                     </select>
-                    {accountError?.field === "accountId" ? <p id="field-accountId-error" className="text-sm text-red-600">{accountError.error}</p> : null}
+                    {accountError?.field === "accountId" ? (
+                      <p id="field-accountId-error" className="text-sm text-red-600">
+                        {accountError.error}
+                      </p>
+                    ) : null}
                   </div>
                 ) : null}
               </div>
             ) : null}
             <div className="space-y-2">
               <label className="flex items-center gap-3 text-sm font-medium">
-                <input type="radio" name="accountMode" checked={account.mode === "new"} onChange={() => setAccount({ mode: "new", name: "" })} />
+                <input
+                  type="radio"
+                  name="accountMode"
+                  checked={account.mode === "new"}
+                  onChange={() => setAccount({ mode: "new", name: "" })}
+                />
                 A new account
               </label>
               {account.mode === "new" ? (
@@ -301,16 +349,31 @@ export function ApplicationWizard(props: { accounts: AccountOption[]; defaultAcc
             <h2 className="text-lg font-semibold">Review</h2>
             {formError ? <FormMessage>{formError}</FormMessage> : null}
             <dl className="divide-y divide-slate-100 text-sm">
-              <ReviewRow term="Hostname" value={hostname.unicode !== hostname.hostname ? `${hostname.unicode} (${hostname.hostname})` : hostname.hostname} />
-              <ReviewRow term="Origin" value={`${checkedOrigin.protocol}://${checkedOrigin.address}:${checkedOrigin.port}${checkedOrigin.host_header ? ` (Host: ${checkedOrigin.host_header})` : ""}`} />
-              <ReviewRow term="Proxy stack" value={stack ? `${stack.label}${stack.chain.length ? ` — ${stack.chain.join(" → ")}` : ""}` : stackId} />
+              <ReviewRow
+                term="Hostname"
+                value={hostname.unicode !== hostname.hostname ? `${hostname.unicode} (${hostname.hostname})` : hostname.hostname}
+              />
+              <ReviewRow
+                term="Origin"
+                value={`${checkedOrigin.protocol}://${checkedOrigin.address}:${checkedOrigin.port}${checkedOrigin.host_header ? ` (Host: ${checkedOrigin.host_header})` : ""}`}
+              />
+              <ReviewRow
+                term="Proxy stack"
+                value={stack ? `${stack.label}${stack.chain.length ? ` — ${stack.chain.join(" → ")}` : ""}` : stackId}
+              />
               <ReviewRow term="Account" value={chosenAccount ?? ""} />
               <ReviewRow term="Environment" value="Production" />
             </dl>
-            <p className="text-sm text-slate-600">Creating the application does not make it live: next you will see the DNS record to set.</p>
+            <p className="text-sm text-slate-600">
+              Creating the application does not make it live: next you will see the DNS record to set.
+            </p>
             <div className="flex gap-3">
-              <Button type="button" variant="secondary" onClick={() => setStep(4)} disabled={pending}>Back</Button>
-              <Button type="button" onClick={create} disabled={pending}>{pending ? "Creating…" : "Create application"}</Button>
+              <Button type="button" variant="secondary" onClick={() => setStep(4)} disabled={pending}>
+                Back
+              </Button>
+              <Button type="button" onClick={create} disabled={pending}>
+                {pending ? "Creating…" : "Create application"}
+              </Button>
             </div>
           </div>
         )}
@@ -329,8 +392,8 @@ function HostnameSummary({ hostname }: { hostname: Extract<HostnameStep, { ok: t
       {hostname.notice ? <FormMessage tone="info">{hostname.notice}</FormMessage> : null}
       {hostname.isApex ? (
         <FormMessage tone="warning">
-          {hostname.unicode} is an apex (bare) domain: it cannot hold a CNAME record, so going live needs A records to the edge (or an ALIAS record at
-          providers that have one).
+          {hostname.unicode} is an apex (bare) domain: it cannot hold a CNAME record, so going live needs A records to the edge (or an ALIAS
+          record at providers that have one).
         </FormMessage>
       ) : null}
     </div>
@@ -340,8 +403,12 @@ function HostnameSummary({ hostname }: { hostname: Extract<HostnameStep, { ok: t
 function StepButtons({ onBack, pending }: { onBack: () => void; pending: boolean }) {
   return (
     <div className="flex gap-3 pt-2">
-      <Button type="button" variant="secondary" onClick={onBack} disabled={pending}>Back</Button>
-      <Button type="submit" disabled={pending}>{pending ? "Checking…" : "Continue"}</Button>
+      <Button type="button" variant="secondary" onClick={onBack} disabled={pending}>
+        Back
+      </Button>
+      <Button type="submit" disabled={pending}>
+        {pending ? "Checking…" : "Continue"}
+      </Button>
     </div>
   );
 }

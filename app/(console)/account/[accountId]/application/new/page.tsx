@@ -17,11 +17,11 @@ export default async function NewApplicationPage({ params }: { params: Promise<{
   const accounts = listAccountsOfUser({ userId: user.id })
     .filter((a) => !blocksUser(a, user))
     .map((a) => ({
-    id: a.id,
-    name: a.name,
-    role: a.role,
-    canCreate: can(a.role, "application.create"),
-  }));
+      id: a.id,
+      name: a.name,
+      role: a.role,
+      canCreate: can(a.role, "application.create"),
+    }));
   const stacks = STACKS.map((s) => ({
     id: s.id,
     label: s.label,
@@ -32,7 +32,9 @@ export default async function NewApplicationPage({ params }: { params: Promise<{
   return (
     <div className="space-y-6">
       <div>
-        <Link href={`/account/${account.id}`} className="text-sm text-slate-500 hover:underline">← {account.name}</Link>
+        <Link href={`/account/${account.id}`} className="text-sm text-slate-500 hover:underline">
+          ← {account.name}
+        </Link>
         <h1 className="mt-1 text-2xl font-semibold tracking-tight">New application</h1>
       </div>
       <ApplicationWizard accounts={accounts} defaultAccountId={account.id} stacks={stacks} defaultStackId={DEFAULT_STACK_ID} />

@@ -43,7 +43,12 @@ export function InvitationRow({ invitation, canManage }: Props) {
           </form>
           <form action={revokeAction}>
             <input type="hidden" name="invitationId" value={invitation.id} />
-            <ConfirmSubmit label="Revoke" prompt={`Revoke the invitation for ${invitation.email}?`} confirmLabel="Yes, revoke" pending={revokePending} />
+            <ConfirmSubmit
+              label="Revoke"
+              prompt={`Revoke the invitation for ${invitation.email}?`}
+              confirmLabel="Yes, revoke"
+              pending={revokePending}
+            />
           </form>
         </div>
       ) : null}

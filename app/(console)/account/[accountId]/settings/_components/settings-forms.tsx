@@ -38,7 +38,15 @@ export function RenameForm({ accountId, name }: { accountId: number; name: strin
  * Choose a member to become owner; the acting owner becomes admin. Rendered for everyone (`allowed` only for
  * owners) so its answer stays on screen after the page re-renders with the giver's new role.
  */
-export function TransferForm({ accountId, members, allowed }: { accountId: number; members: { value: string; label: string }[]; allowed: boolean }) {
+export function TransferForm({
+  accountId,
+  members,
+  allowed,
+}: {
+  accountId: number;
+  members: { value: string; label: string }[];
+  allowed: boolean;
+}) {
   const [state, action, pending] = useActionState<FormState, FormData>(transferOwnershipAction, {});
   return (
     <div className="space-y-3">

@@ -14,7 +14,12 @@ const time = (d: Date) => formatUtc(d);
 const sentence = (s: string) => (/^[a-z]+\s/.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s);
 
 /** node's resolver error codes in DNS words. */
-const ERROR_WORDS: Record<string, string> = { ESERVFAIL: "SERVFAIL", EREFUSED: "REFUSED", ETIMEOUT: "timed out", ECONNREFUSED: "resolver unreachable" };
+const ERROR_WORDS: Record<string, string> = {
+  ESERVFAIL: "SERVFAIL",
+  EREFUSED: "REFUSED",
+  ETIMEOUT: "timed out",
+  ECONNREFUSED: "resolver unreachable",
+};
 
 /** The "Found" line of a check: the CNAME chain as resolved, or why there was nothing to follow. */
 function foundLine(hostname: string, check: DnsCheckRow, found: CheckRecords): string {
@@ -60,7 +65,10 @@ export function DomainPanel({
             {lastCheck ? (
               <>
                 {" · "}
-                <Link href={`/account/${domain.accountId}/application/${domain.applicationId}/domain/${domain.id}`} className="text-indigo-700 hover:underline">
+                <Link
+                  href={`/account/${domain.accountId}/application/${domain.applicationId}/domain/${domain.id}`}
+                  className="text-indigo-700 hover:underline"
+                >
                   Check history
                 </Link>
               </>
@@ -73,22 +81,29 @@ export function DomainPanel({
         </div>
       </header>
 
-      {(
+      {
         <div className="space-y-3">
           <DnsRecordTable
-            caption={domain.status === "live" ? "DNS records (in place)" : records.length > 1 ? "To go live, create these records" : "To go live, create this record"}
+            caption={
+              domain.status === "live"
+                ? "DNS records (in place)"
+                : records.length > 1
+                  ? "To go live, create these records"
+                  : "To go live, create this record"
+            }
             records={records}
           />
           {domain.isApex ? (
             <>
               <p className="text-xs text-slate-600">
-                {domain.hostnameUnicode} is an apex domain: it cannot hold a CNAME. Create the {records.length > 1 ? "records" : "record"} above, or instead:
+                {domain.hostnameUnicode} is an apex domain: it cannot hold a CNAME. Create the {records.length > 1 ? "records" : "record"}{" "}
+                above, or instead:
               </p>
               <DnsRecordTable caption="Alternative" records={alternatives} />
             </>
           ) : null}
         </div>
-      )}
+      }
 
       {keptThroughError ? (
         <p className="rounded-lg bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-inset ring-amber-200">
@@ -98,8 +113,12 @@ export function DomainPanel({
       ) : null}
       {found && shown ? (
         <section aria-label="Last check" className="rounded-lg bg-slate-50 p-3 text-sm">
-          <p className={shown.outcome === "live" ? "mb-2 text-emerald-800" : "mb-2 font-medium text-slate-900"}>{sentence(found.explanation)}</p>
-          {shown !== lastCheck ? <p className="mb-2 text-xs text-slate-500">Found by the last successful check, {time(shown.checkedAt)}:</p> : null}
+          <p className={shown.outcome === "live" ? "mb-2 text-emerald-800" : "mb-2 font-medium text-slate-900"}>
+            {sentence(found.explanation)}
+          </p>
+          {shown !== lastCheck ? (
+            <p className="mb-2 text-xs text-slate-500">Found by the last successful check, {time(shown.checkedAt)}:</p>
+          ) : null}
           <dl className="grid grid-cols-[5.5rem_1fr] gap-x-3 gap-y-1 font-mono text-xs sm:grid-cols-[7rem_1fr]">
             <dt className="font-sans text-slate-500">Found</dt>
             <dd className="break-all">{foundLine(domain.hostname, shown, found)}</dd>
@@ -119,7 +138,9 @@ export function DomainPanel({
               </>
             ) : null}
             <dt className="font-sans text-slate-500">Expected</dt>
-            <dd className="break-all">{records.map((r) => (r.name === domain.hostname ? `${r.type} ${r.value}` : `${r.type} ${r.name} ${r.value}`)).join(", ")}</dd>
+            <dd className="break-all">
+              {records.map((r) => (r.name === domain.hostname ? `${r.type} ${r.value}` : `${r.type} ${r.name} ${r.value}`)).join(", ")}
+            </dd>
           </dl>
           {found.ttl ? (
             <p className="mt-2 text-xs text-slate-500">

@@ -56,7 +56,11 @@ export function EnvironmentHeader({
         {environments.map((e) => (
           <Link
             key={e.id}
-            href={section === "overview" ? overviewHref(base, e.name) : `${base}/environment/${encodeURIComponent(e.name)}/${SECTIONS.find((s) => s.id === section)?.sub}`}
+            href={
+              section === "overview"
+                ? overviewHref(base, e.name)
+                : `${base}/environment/${encodeURIComponent(e.name)}/${SECTIONS.find((s) => s.id === section)?.sub}`
+            }
             aria-current={e.id === current.id ? "page" : undefined}
             title={`${e.name}: ${e.status.label}`}
             className="group inline-flex items-center gap-2 rounded-full px-3 py-1 ring-1 ring-inset ring-slate-200 hover:bg-slate-100 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white aria-[current=page]:ring-indigo-600"

@@ -25,7 +25,8 @@ export async function EnvironmentView({ access, application, envName }: { access
   const environment = getEnvironmentByName({ applicationId: application.id, name: envName });
   if (!environment) notFound();
   // One URL per environment: `/environment/production` goes to `/environment/Production`.
-  if (environment.name !== envName) redirect(`/account/${application.accountId}/application/${application.id}/environment/${encodeURIComponent(environment.name)}`);
+  if (environment.name !== envName)
+    redirect(`/account/${application.accountId}/application/${application.id}/environment/${encodeURIComponent(environment.name)}`);
   const environments = listEnvironmentSummaries({ applicationId: application.id });
   const domains = listDomainsOfEnvironment({ environmentId: environment.id });
   const config = await readBranchFile(application, environment.name, "section.config.json");
@@ -54,7 +55,13 @@ export async function EnvironmentView({ access, application, envName }: { access
         </h2>
         {domains.length === 0 ? <p className="text-sm text-slate-600">This environment has no domains.</p> : null}
         {domains.map((domain) => (
-          <DomainPanel key={domain.id} domain={domain} lastCheck={listRecentChecks({ domainId: domain.id, limit: 1 })[0]} canVerify={canVerify} canManage={canManageDomains} />
+          <DomainPanel
+            key={domain.id}
+            domain={domain}
+            lastCheck={listRecentChecks({ domainId: domain.id, limit: 1 })[0]}
+            canVerify={canVerify}
+            canManage={canManageDomains}
+          />
         ))}
         {canManageDomains ? (
           <details className="group space-y-3">
@@ -73,7 +80,8 @@ export async function EnvironmentView({ access, application, envName }: { access
             Environments
           </h2>
           <p className="text-sm text-slate-600">
-            Each environment is a branch of the repository with its own domains. Try a change in one, compare it with Production, then promote it.
+            Each environment is a branch of the repository with its own domains. Try a change in one, compare it with Production, then
+            promote it.
           </p>
           <ul className="divide-y divide-slate-100 rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
             {environments.map((env) => (
@@ -112,7 +120,9 @@ export async function EnvironmentView({ access, application, envName }: { access
       ) : null}
 
       <section aria-labelledby="git-heading" className="space-y-2">
-        <h2 id="git-heading" className="text-lg font-semibold">Repository</h2>
+        <h2 id="git-heading" className="text-lg font-semibold">
+          Repository
+        </h2>
         <p className="text-sm text-slate-600">
           The configuration lives in a git repository; the <span className="font-mono">{environment.name}</span> environment is its{" "}
           <span className="font-mono">{environment.name}</span> branch.
@@ -139,7 +149,12 @@ export async function EnvironmentView({ access, application, envName }: { access
         {config === null ? (
           <p className="text-sm text-red-700">The configuration file could not be read from the repository.</p>
         ) : (
-          <pre aria-label="section.config.json" className="overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100">{config}</pre>
+          <pre
+            aria-label="section.config.json"
+            className="overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100"
+          >
+            {config}
+          </pre>
         )}
       </section>
 

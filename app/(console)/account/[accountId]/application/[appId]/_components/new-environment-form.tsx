@@ -10,7 +10,12 @@ export function NewEnvironmentForm({ applicationId, sources }: { applicationId: 
   const [state, action, pending] = useActionState<CreateEnvironmentState, FormData>(createEnvironmentAction, {});
   const sourceError = state.fieldErrors?.source;
   return (
-    <form action={action} noValidate aria-label="New environment" className="space-y-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200">
+    <form
+      action={action}
+      noValidate
+      aria-label="New environment"
+      className="space-y-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200"
+    >
       <input type="hidden" name="applicationId" value={applicationId} />
       {state.error ? <FormMessage>{state.error}</FormMessage> : null}
       <div className="grid gap-4 sm:grid-cols-3">

@@ -13,7 +13,14 @@ const NOT_FOUND = "Not found: it does not exist or you do not have access to it.
 const UNEXPECTED = "Something went wrong on our side; nothing was changed. Try again in a moment.";
 const text = (max: number) => z.string().max(max).default("");
 
-export type AddDomainState = { ok?: boolean; error?: string; notice?: string; fieldErrors?: { hostname?: string }; values?: { hostname: string }; at?: number };
+export type AddDomainState = {
+  ok?: boolean;
+  error?: string;
+  notice?: string;
+  fieldErrors?: { hostname?: string };
+  values?: { hostname: string };
+  at?: number;
+};
 
 const addSchema = z.object({ environmentId: text(20), hostname: text(2000) });
 
@@ -47,7 +54,8 @@ export async function addDomainAction(_prev: AddDomainState, form: FormData): Pr
     console.error("add domain failed", { userId: user.id, environmentId: environment.id }, error);
     return { error: UNEXPECTED, values };
   }
-  if (!result.ok) return result.code === "taken" ? { fieldErrors: { hostname: result.message }, values } : { error: result.message, values };
+  if (!result.ok)
+    return result.code === "taken" ? { fieldErrors: { hostname: result.message }, values } : { error: result.message, values };
   revalidatePath(`/account/${application.accountId}/application/${application.id}`, "layout");
   return { ok: true, notice: `Added ${result.domain.hostnameUnicode}.`, values: { hostname: "" }, at: Date.now() };
 }

@@ -36,7 +36,9 @@ export default async function DomainChecksPage({ params }: { params: Promise<{ a
           ← {application.name}
         </Link>
         <h1 className="break-all text-2xl font-semibold tracking-tight">Check history of {domain.hostnameUnicode}</h1>
-        <p className="text-sm text-slate-600">The last {CHECKS_KEPT} checks, newest first. Rows where the status changed are highlighted.</p>
+        <p className="text-sm text-slate-600">
+          The last {CHECKS_KEPT} checks, newest first. Rows where the status changed are highlighted.
+        </p>
       </div>
       {checks.length === 0 ? (
         <p className="text-sm text-slate-600">Not checked yet.</p>
@@ -65,11 +67,14 @@ export default async function DomainChecksPage({ params }: { params: Promise<{ a
                     <td className="whitespace-nowrap px-3 py-2 font-mono text-xs">{time(check.checkedAt)}</td>
                     <td className="whitespace-nowrap px-3 py-2">
                       <span className={changed ? "font-semibold" : undefined}>{statusLabel(check.status)}</span>
-                      {check.outcome !== check.status ? <span className="text-xs text-slate-500"> (check: {statusLabel(check.outcome)})</span> : null}
+                      {check.outcome !== check.status ? (
+                        <span className="text-xs text-slate-500"> (check: {statusLabel(check.outcome)})</span>
+                      ) : null}
                       {changed && before ? <span className="block text-xs text-amber-800">was {statusLabel(before)}</span> : null}
                     </td>
                     <td className="px-3 py-2 font-mono text-xs break-all">
-                      {found.chain.length ? `CNAME ${found.chain.join(" → ")}; ` : ""}A {found.a.join(", ") || "none"}; AAAA {found.aaaa.join(", ") || "none"}
+                      {found.chain.length ? `CNAME ${found.chain.join(" → ")}; ` : ""}A {found.a.join(", ") || "none"}; AAAA{" "}
+                      {found.aaaa.join(", ") || "none"}
                       {check.errorCode ? `; ${check.errorCode}` : ""}
                     </td>
                     <td className="px-3 py-2 font-mono text-xs">{check.resolver}</td>

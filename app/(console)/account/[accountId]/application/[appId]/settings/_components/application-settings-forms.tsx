@@ -35,5 +35,7 @@ export function RenameApplicationForm({ applicationId, name }: { applicationId: 
 
 /** Deletes the application after its name is typed; its hostnames become free, its repository is archived. */
 export function DeleteApplicationForm({ applicationId, name }: { applicationId: number; name: string }) {
-  return <TypedDeleteForm action={deleteApplicationAction} idField="applicationId" id={applicationId} name={name} button="Delete application" />;
+  return (
+    <TypedDeleteForm action={deleteApplicationAction} idField="applicationId" id={applicationId} name={name} button="Delete application" />
+  );
 }

@@ -11,7 +11,11 @@ import type { SectionConfigIssue } from "@/lib/section-config/schema";
 
 export type PromoteState = { error?: string; conflicts?: string[]; issues?: SectionConfigIssue[] };
 
-const promoteSchema = z.object({ environmentId: z.string().max(20), productionHead: z.string().max(64), environmentHead: z.string().max(64) });
+const promoteSchema = z.object({
+  environmentId: z.string().max(20),
+  productionHead: z.string().max(64),
+  environmentHead: z.string().max(64),
+});
 
 /**
  * Promotes an environment into Production (SPEC §3.4) for a member with "environment.manage": exactly the heads

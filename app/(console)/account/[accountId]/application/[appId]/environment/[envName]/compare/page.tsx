@@ -33,7 +33,10 @@ export default async function ComparePage({
   const others = environments.filter((e) => e.id !== environment.id);
   const other = others.find((e) => typeof query.with === "string" && e.name.toLowerCase() === query.with.toLowerCase()) ?? others[0];
   const repoPath = repositoryPath(application);
-  const [thisHead, otherHead] = await Promise.all([resolveBranch(repoPath, environment.name), other ? resolveBranch(repoPath, other.name) : null]);
+  const [thisHead, otherHead] = await Promise.all([
+    resolveBranch(repoPath, environment.name),
+    other ? resolveBranch(repoPath, other.name) : null,
+  ]);
   const diff = thisHead && otherHead ? await diffTrees(repoPath, otherHead, thisHead) : null;
   const isProduction = environment.name === "Production";
   const preview = isProduction ? null : await previewPromotion({ application, environment });
@@ -41,7 +44,14 @@ export default async function ComparePage({
 
   return (
     <div className="space-y-6">
-      <EnvironmentHeader account={account} application={application} environments={environments} current={environment} section="compare" canEdit={can(role, "config.edit")} />
+      <EnvironmentHeader
+        account={account}
+        application={application}
+        environments={environments}
+        current={environment}
+        section="compare"
+        canEdit={can(role, "config.edit")}
+      />
       {!other ? (
         <p className="text-sm text-slate-600">There is no other environment to compare {environment.name} with yet.</p>
       ) : (
@@ -51,7 +61,12 @@ export default async function ComparePage({
               <label htmlFor="compare-with" className="block text-sm font-medium text-slate-800">
                 Compare {environment.name} with
               </label>
-              <select id="compare-with" name="with" defaultValue={other.name} className="rounded-md border-0 bg-white py-2 pl-3 pr-8 text-sm ring-1 ring-inset ring-slate-300">
+              <select
+                id="compare-with"
+                name="with"
+                defaultValue={other.name}
+                className="rounded-md border-0 bg-white py-2 pl-3 pr-8 text-sm ring-1 ring-inset ring-slate-300"
+              >
                 {others.map((e) => (
                   <option key={e.id} value={e.name}>
                     {e.name}
@@ -59,7 +74,10 @@ export default async function ComparePage({
                 ))}
               </select>
             </div>
-            <button type="submit" className="rounded-md bg-white px-3 py-2 text-sm font-semibold ring-1 ring-inset ring-slate-300 hover:bg-slate-50">
+            <button
+              type="submit"
+              className="rounded-md bg-white px-3 py-2 text-sm font-semibold ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
+            >
               Compare
             </button>
           </form>
@@ -69,7 +87,11 @@ export default async function ComparePage({
           <p className="text-sm text-slate-600">
             Lines marked + are in {environment.name} but not in {other.name}; lines marked − are in {other.name} only.
           </p>
-          {diff ? <DiffView diff={diff} label={`${environment.name} compared with ${other.name}`} /> : <FormMessage>A branch is missing from the repository.</FormMessage>}
+          {diff ? (
+            <DiffView diff={diff} label={`${environment.name} compared with ${other.name}`} />
+          ) : (
+            <FormMessage>A branch is missing from the repository.</FormMessage>
+          )}
         </section>
       )}
 
@@ -81,11 +103,17 @@ export default async function ComparePage({
           {preview.state === "ready" ? (
             <>
               <p className="text-sm text-slate-600">
-                Promoting merges {environment.name} into Production as a commit “{environment.name} merged to Production”. Production will change like this:
+                Promoting merges {environment.name} into Production as a commit “{environment.name} merged to Production”. Production will
+                change like this:
               </p>
               <DiffView diff={preview.diff} label="What promoting changes in Production" />
               {canPromote ? (
-                <PromoteButton environmentId={environment.id} environment={environment.name} productionHead={preview.productionHead} environmentHead={preview.environmentHead} />
+                <PromoteButton
+                  environmentId={environment.id}
+                  environment={environment.name}
+                  productionHead={preview.productionHead}
+                  environmentHead={preview.environmentHead}
+                />
               ) : null}
             </>
           ) : preview.state === "conflict" ? (

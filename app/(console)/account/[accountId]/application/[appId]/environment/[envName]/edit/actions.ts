@@ -36,7 +36,11 @@ export async function saveFileAction(_prev: SaveFileState, form: FormData): Prom
   const input = saveSchema.safeParse(Object.fromEntries(form));
   if (!input.success) {
     const tooBig = input.error.issues.some((i) => i.path[0] === "content");
-    return { error: tooBig ? "The file is too large to save from the browser; push it with git." : "The editor's form was not understood. Reload the page." };
+    return {
+      error: tooBig
+        ? "The file is too large to save from the browser; push it with git."
+        : "The editor's form was not understood. Reload the page.",
+    };
   }
   const values = { content: input.data.content, message: input.data.message };
   const envId = toId(input.data.environmentId);
@@ -46,7 +50,15 @@ export async function saveFileAction(_prev: SaveFileState, form: FormData): Prom
 
   let result: Awaited<ReturnType<typeof saveFile>>;
   try {
-    result = await saveFile({ application, environment, actor: actorOf(user), path: input.data.path, content: values.content, baseCommit: input.data.baseCommit, message: values.message });
+    result = await saveFile({
+      application,
+      environment,
+      actor: actorOf(user),
+      path: input.data.path,
+      content: values.content,
+      baseCommit: input.data.baseCommit,
+      message: values.message,
+    });
   } catch (error) {
     console.error("save file failed", { userId: user.id, environmentId: environment.id, path: input.data.path }, error);
     return { error: "Something went wrong on our side; nothing was saved. Try again in a moment.", values };

@@ -15,7 +15,14 @@ const MAX_EDITABLE_BYTES = 256 * 1024;
  * (hidden `baseCommit`). Problems are listed next to the editor with their key paths; a stale save shows what
  * changed meanwhile and keeps the typed text.
  */
-export function ConfigEditor(props: { environmentId: number; environment: string; path: string; content: string; baseCommit: string; reloadHref: string }) {
+export function ConfigEditor(props: {
+  environmentId: number;
+  environment: string;
+  path: string;
+  content: string;
+  baseCommit: string;
+  reloadHref: string;
+}) {
   const [state, action, pending] = useActionState<SaveFileState, FormData>(saveFileAction, {});
   const [tooLarge, setTooLarge] = useState<string | null>(null);
   const problems = state.issues ?? [];
@@ -30,7 +37,9 @@ export function ConfigEditor(props: { environmentId: number; environment: string
         const bytes = typeof content === "string" ? new Blob([content]).size : 0;
         if (bytes > MAX_EDITABLE_BYTES) {
           event.preventDefault();
-          setTooLarge(`The file is too large to save from the browser (${Math.ceil(bytes / 1024)} KiB; at most ${MAX_EDITABLE_BYTES / 1024} KiB): push it with git.`);
+          setTooLarge(
+            `The file is too large to save from the browser (${Math.ceil(bytes / 1024)} KiB; at most ${MAX_EDITABLE_BYTES / 1024} KiB): push it with git.`,
+          );
         } else setTooLarge(null);
       }}
     >
@@ -42,7 +51,8 @@ export function ConfigEditor(props: { environmentId: number; environment: string
       {state.stale ? (
         <section aria-label="Changes since you opened the editor" className="space-y-2 rounded-xl bg-white p-4 ring-1 ring-amber-300">
           <h2 className="text-sm font-semibold text-amber-900">
-            {props.environment} changed since you opened the editor (now at <span className="font-mono">{state.stale.head.slice(0, 7)}</span>)
+            {props.environment} changed since you opened the editor (now at{" "}
+            <span className="font-mono">{state.stale.head.slice(0, 7)}</span>)
           </h2>
           <DiffView diff={state.stale.diff} label="Changes since you opened the editor" />
           <Link href={props.reloadHref} className="inline-block text-sm font-semibold text-indigo-700 hover:underline">
@@ -84,7 +94,10 @@ export function ConfigEditor(props: { environmentId: number; environment: string
               </>
             ) : (
               <p className="text-xs text-slate-500">
-                Saved files are checked first: {props.path === "section.config.json" ? `the configuration must be valid and hold the ${props.environment} block.` : "the configuration of the branch must stay valid."}
+                Saved files are checked first:{" "}
+                {props.path === "section.config.json"
+                  ? `the configuration must be valid and hold the ${props.environment} block.`
+                  : "the configuration of the branch must stay valid."}
               </p>
             )}
           </div>

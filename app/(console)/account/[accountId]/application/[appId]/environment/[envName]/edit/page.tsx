@@ -29,7 +29,14 @@ export default async function EditPage({
   const { application, environment, account, role } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
   const environments = listEnvironmentSummaries({ applicationId: application.id });
   const header = (
-    <EnvironmentHeader account={account} application={application} environments={environments} current={environment} section="edit" canEdit={can(role, "config.edit")} />
+    <EnvironmentHeader
+      account={account}
+      application={application}
+      environments={environments}
+      current={environment}
+      section="edit"
+      canEdit={can(role, "config.edit")}
+    />
   );
   if (!can(role, "config.edit")) {
     return (
@@ -44,7 +51,9 @@ export default async function EditPage({
   const filePath = typeof query.path === "string" && isSafeTreePath(query.path) ? query.path : "section.config.json";
   const head = await resolveBranch(repoPath, environment.name);
   const blob = head ? await readBlobAt(repoPath, head, filePath) : null;
-  const files = ((await listTree(repoPath, environment.name)) ?? []).filter((e) => e.type === "blob" && isEditable({ mode: e.mode, size: e.size }));
+  const files = ((await listTree(repoPath, environment.name)) ?? []).filter(
+    (e) => e.type === "blob" && isEditable({ mode: e.mode, size: e.size }),
+  );
   const text = blob?.content.toString("utf8");
   const editable = !!blob && isEditable(blob) && !blob.content.includes(0) && text !== undefined;
   const base = environmentPath(environment);
@@ -53,7 +62,8 @@ export default async function EditPage({
       {header}
       <div className="flex flex-wrap items-baseline justify-between gap-3">
         <h2 className="text-lg font-semibold">
-          Edit <span className="font-mono">{filePath}</span> <span className="text-sm font-normal text-slate-500">on {environment.name}</span>
+          Edit <span className="font-mono">{filePath}</span>{" "}
+          <span className="text-sm font-normal text-slate-500">on {environment.name}</span>
         </h2>
         <nav aria-label="Files to edit" className="flex flex-wrap gap-x-3 gap-y-1 text-sm">
           {files.map((f) => (
@@ -71,7 +81,9 @@ export default async function EditPage({
       {!head ? (
         <FormMessage>The {environment.name} branch is missing from the repository.</FormMessage>
       ) : !editable ? (
-        <FormMessage>{filePath} is not a text file of {environment.name} that can be edited here.</FormMessage>
+        <FormMessage>
+          {filePath} is not a text file of {environment.name} that can be edited here.
+        </FormMessage>
       ) : (
         <ConfigEditor
           key={`${head}:${filePath}`}

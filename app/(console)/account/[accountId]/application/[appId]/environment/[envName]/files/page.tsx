@@ -44,11 +44,18 @@ export default async function FilesPage({
 
   return (
     <div className="space-y-6">
-      <EnvironmentHeader account={account} application={application} environments={environments} current={environment} section="files" canEdit={canEdit} />
+      <EnvironmentHeader
+        account={account}
+        application={application}
+        environments={environments}
+        current={environment}
+        section="files"
+        canEdit={canEdit}
+      />
       {last ? (
         <p className="text-sm text-slate-600">
-          Branch <span className="font-mono">{environment.name}</span> at <span className="font-mono">{last.sha.slice(0, 7)}</span>: “{last.subject}” by {last.authorName},{" "}
-          {time(last.authoredAt)}.
+          Branch <span className="font-mono">{environment.name}</span> at <span className="font-mono">{last.sha.slice(0, 7)}</span>: “
+          {last.subject}” by {last.authorName}, {time(last.authoredAt)}.
         </p>
       ) : (
         <FormMessage>The {environment.name} branch is missing from the repository.</FormMessage>
@@ -72,11 +79,16 @@ export default async function FilesPage({
             </span>
           </div>
           {!blob ? (
-            <FormMessage>There is no file {selected} on {environment.name}.</FormMessage>
+            <FormMessage>
+              There is no file {selected} on {environment.name}.
+            </FormMessage>
           ) : binary ? (
             <p className="text-sm text-slate-600">Binary file, {size(blob.size)}.</p>
           ) : (
-            <pre aria-label={selected} className="max-h-[40rem] overflow-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100">
+            <pre
+              aria-label={selected}
+              className="max-h-[40rem] overflow-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100"
+            >
               {blob.content.toString("utf8")}
             </pre>
           )}
@@ -104,7 +116,11 @@ export default async function FilesPage({
                 <td className="px-4 py-2 text-right text-xs text-slate-500">{size(entry.size)}</td>
                 <td className="px-4 py-2 text-right text-xs">
                   {canEdit && entry.type === "blob" && isEditable({ mode: entry.mode, size: entry.size }) ? (
-                    <Link href={`${base}/edit?path=${encodeURIComponent(entry.path)}`} className="text-indigo-700 hover:underline" aria-label={`Edit ${entry.path}`}>
+                    <Link
+                      href={`${base}/edit?path=${encodeURIComponent(entry.path)}`}
+                      className="text-indigo-700 hover:underline"
+                      aria-label={`Edit ${entry.path}`}
+                    >
                       Edit
                     </Link>
                   ) : null}

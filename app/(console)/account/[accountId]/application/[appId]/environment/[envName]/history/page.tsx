@@ -42,34 +42,55 @@ export default async function HistoryPage({
   const page = await listCommits(repoPath, environment.name, { skip: (pageNumber - 1) * PAGE_SIZE, limit: PAGE_SIZE });
   const diffs = page ? await Promise.all(page.commits.map((c) => diffCommit(repoPath, c.sha, { maxBytes: 64 * 1024 }))) : [];
   const base = `${environmentPath(environment)}/history`;
-  const notice = query.notice && NOTICES[query.notice] && isObjectId(query.commit) ? `${NOTICES[query.notice]} ${query.commit.slice(0, 7)}.` : null;
+  const notice =
+    query.notice && NOTICES[query.notice] && isObjectId(query.commit) ? `${NOTICES[query.notice]} ${query.commit.slice(0, 7)}.` : null;
 
   return (
     <div className="space-y-6">
-      <EnvironmentHeader account={account} application={application} environments={environments} current={environment} section="history" canEdit={canEdit} />
+      <EnvironmentHeader
+        account={account}
+        application={application}
+        environments={environments}
+        current={environment}
+        section="history"
+        canEdit={canEdit}
+      />
       {notice ? <FormMessage tone="success">{notice}</FormMessage> : null}
       {!page ? (
         <FormMessage>The {environment.name} branch is missing from the repository.</FormMessage>
       ) : (
         <ol aria-label={`History of ${environment.name}`} className="space-y-3">
           {page.commits.map((commit, i) => (
-            <li key={commit.sha} data-testid={`commit-${commit.sha.slice(0, 7)}`} className="space-y-2 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200">
+            <li
+              key={commit.sha}
+              data-testid={`commit-${commit.sha.slice(0, 7)}`}
+              className="space-y-2 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200"
+            >
               <div className="flex flex-wrap items-start justify-between gap-3">
                 <div className="min-w-0 space-y-1">
                   <p className="break-words font-medium text-slate-900">
                     {commit.subject}
-                    {commit.parents.length > 1 ? <span className="ml-2 rounded bg-indigo-50 px-1.5 py-0.5 text-xs font-semibold text-indigo-700">merge</span> : null}
+                    {commit.parents.length > 1 ? (
+                      <span className="ml-2 rounded bg-indigo-50 px-1.5 py-0.5 text-xs font-semibold text-indigo-700">merge</span>
+                    ) : null}
                   </p>
                   <p className="text-xs text-slate-500">
-                    {commit.authorName} &lt;{commit.authorEmail}&gt; · <time dateTime={commit.authoredAt.toISOString()}>{time(commit.authoredAt)}</time> ·{" "}
+                    {commit.authorName} &lt;{commit.authorEmail}&gt; ·{" "}
+                    <time dateTime={commit.authoredAt.toISOString()}>{time(commit.authoredAt)}</time> ·{" "}
                     <span className="font-mono">{commit.sha.slice(0, 7)}</span>
                   </p>
-                  {commit.message !== commit.subject ? <p className="whitespace-pre-wrap text-xs text-slate-600">{commit.message.slice(commit.subject.length).trim()}</p> : null}
+                  {commit.message !== commit.subject ? (
+                    <p className="whitespace-pre-wrap text-xs text-slate-600">{commit.message.slice(commit.subject.length).trim()}</p>
+                  ) : null}
                 </div>
-                {canEdit && commit.parents.length > 0 ? <RevertButton environmentId={environment.id} commit={commit.sha} subject={commit.subject} /> : null}
+                {canEdit && commit.parents.length > 0 ? (
+                  <RevertButton environmentId={environment.id} commit={commit.sha} subject={commit.subject} />
+                ) : null}
               </div>
               <details>
-                <summary className="cursor-pointer text-xs font-medium text-indigo-700">Show diff ({diffs[i].files.length} file{diffs[i].files.length === 1 ? "" : "s"})</summary>
+                <summary className="cursor-pointer text-xs font-medium text-indigo-700">
+                  Show diff ({diffs[i].files.length} file{diffs[i].files.length === 1 ? "" : "s"})
+                </summary>
                 <div className="mt-2">
                   <DiffView diff={diffs[i]} label={`Diff of ${commit.sha.slice(0, 7)}`} />
                 </div>

@@ -15,7 +15,11 @@ export function RevertButton({ environmentId, commit, subject }: { environmentId
         {pending ? "Reverting…" : "Revert"}
       </Button>
       {state.message ? (
-        <p role="status" key={state.at} className={state.tone === "error" ? "max-w-xs text-right text-xs text-red-600" : "max-w-xs text-right text-xs text-emerald-700"}>
+        <p
+          role="status"
+          key={state.at}
+          className={state.tone === "error" ? "max-w-xs text-right text-xs text-red-600" : "max-w-xs text-right text-xs text-emerald-700"}
+        >
           {state.message}
         </p>
       ) : null}
