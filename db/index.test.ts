@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sql } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { eq, sql } from "drizzle-orm";
+import { getDb, readerClient, withWriterClient, writeTransaction } from "@/db";
 import { accounts, applications, environments, users } from "@/db/schema";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+
+async function countUsers(email: string): Promise<number> {
+  const row = await getDb()
+    .select({ n: sql<number>`count(*)` })
+    .from(users)
+    .where(eq(users.email, email))
+    .get();
+  return row?.n ?? 0;
+}
 
 describe("database", () => {
   let temp: ReturnType<typeof makeTempDataDir>;
@@ -11,38 +20,104 @@ describe("database", () => {
   });
   afterAll(() => temp.cleanup());
 
-  it("opens with WAL, foreign keys and a busy timeout", () => {
-    const client = getDb().$client;
+  it("opens with WAL, foreign keys and a busy timeout", async () => {
+    const client = readerClient();
     expect(client.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(client.pragma("foreign_keys", { simple: true })).toBe(1);
     expect(client.pragma("busy_timeout", { simple: true })).toBe(5000);
+    await withWriterClient((writer) => {
+      expect(writer.pragma("foreign_keys", { simple: true })).toBe(1);
+    });
   });
 
-  it("refuses a second environment whose name differs only in case", () => {
-    const db = getDb();
-    const account = db.insert(accounts).values({ name: "Acme" }).returning().get();
-    const app = db
-      .insert(applications)
-      .values({ accountId: account.id, name: "www.acme.test", repoName: "www.acme.test", repoDir: "x1", stackId: "varnish" })
-      .returning()
-      .get();
-    db.insert(environments).values({ accountId: account.id, applicationId: app.id, name: "Staging" }).run();
-    expect(() => db.insert(environments).values({ accountId: account.id, applicationId: app.id, name: "staging" }).run()).toThrow(/UNIQUE/);
+  it("refuses a second environment whose name differs only in case", async () => {
+    const app = await writeTransaction(async (tx) => {
+      const account = await tx.insert(accounts).values({ name: "Acme" }).returning().get();
+      return tx
+        .insert(applications)
+        .values({ accountId: account.id, name: "www.acme.test", repoName: "www.acme.test", repoDir: "x1", stackId: "varnish" })
+        .returning()
+        .get();
+    });
+    await writeTransaction((tx) =>
+      tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name: "Staging" }).run(),
+    );
+    await expect(
+      writeTransaction((tx) => tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name: "staging" }).run()),
+    ).rejects.toThrow(/UNIQUE/);
   });
 
-  it("refuses a duplicate email and rolls back a failed write transaction", () => {
-    const db = getDb();
-    expect(() =>
-      writeTransaction((tx) => {
-        tx.insert(users).values({ email: "a@example.com", passwordHash: "x" }).run();
-        tx.insert(users).values({ email: "a@example.com", passwordHash: "y" }).run();
+  it("refuses a duplicate email and rolls back a failed write transaction", async () => {
+    await expect(
+      writeTransaction(async (tx) => {
+        await tx.insert(users).values({ email: "a@example.com", passwordHash: "x" }).run();
+        await tx.insert(users).values({ email: "a@example.com", passwordHash: "y" }).run();
       }),
-    ).toThrow(/UNIQUE/);
-    const count = db
-      .select({ n: sql<number>`count(*)` })
-      .from(users)
-      .where(sql`email = 'a@example.com'`)
+    ).rejects.toThrow(/UNIQUE/);
+    expect(await countUsers("a@example.com")).toBe(0);
+  });
+
+  it("refuses a write outside writeTransaction (the reader is read-only)", async () => {
+    await expect(
+      (async () => {
+        await getDb().insert(users).values({ email: "outside@example.com", passwordHash: "x" }).run();
+      })(),
+    ).rejects.toThrow(/readonly/);
+  });
+
+  it("serialises concurrent transactions of one process: statements never interleave", async () => {
+    // Each transaction reads a counter, yields to the event loop, then writes counter + 1. Without the writer lock
+    // the second would read the same value (a lost update) or run its statements inside the first's transaction.
+    await writeTransaction((tx) => tx.insert(accounts).values({ name: "counter-0" }).run());
+    const bump = () =>
+      writeTransaction(async (tx) => {
+        const row = await tx
+          .select()
+          .from(accounts)
+          .where(sql`name LIKE 'counter-%'`)
+          .get();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const n = Number(row!.name.slice("counter-".length));
+        await tx
+          .update(accounts)
+          .set({ name: `counter-${n + 1}` })
+          .where(eq(accounts.id, row!.id))
+          .run();
+      });
+    await Promise.all(Array.from({ length: 10 }, bump));
+    const row = await getDb()
+      .select()
+      .from(accounts)
+      .where(sql`name LIKE 'counter-%'`)
       .get();
-    expect(count?.n).toBe(0);
+    expect(row?.name).toBe("counter-10");
+  });
+
+  it("sees its own writes through getDb() inside the transaction, and only committed rows outside", async () => {
+    let seenInside = -1;
+    let seenOutside = -1;
+    await writeTransaction(async (tx) => {
+      await tx.insert(users).values({ email: "inside@example.com", passwordHash: "x" }).run();
+      seenInside = await countUsers("inside@example.com");
+      const outside = readerClient().prepare("SELECT count(*) AS n FROM users WHERE email = 'inside@example.com'").get() as { n: number };
+      seenOutside = outside.n;
+    });
+    expect(seenInside).toBe(1);
+    expect(seenOutside).toBe(0);
+    expect(await countUsers("inside@example.com")).toBe(1);
+  });
+
+  it("runs a nested writeTransaction as a savepoint: its failure undoes only its own writes", async () => {
+    await writeTransaction(async (tx) => {
+      await tx.insert(users).values({ email: "outer@example.com", passwordHash: "x" }).run();
+      await expect(
+        writeTransaction(async (inner) => {
+          await inner.insert(users).values({ email: "inner@example.com", passwordHash: "x" }).run();
+          throw new Error("inner fails");
+        }),
+      ).rejects.toThrow("inner fails");
+    });
+    expect(await countUsers("outer@example.com")).toBe(1);
+    expect(await countUsers("inner@example.com")).toBe(0);
   });
 });

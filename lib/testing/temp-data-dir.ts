@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { resetSettings } from "@/lib/config";
-import { closeDb, getDb } from "@/db";
+import { closeDb, openDatabase } from "@/db";
 
 /**
  * Points `DATA_DIR` at a fresh temporary folder and opens a migrated SQLite file there.
@@ -13,7 +13,7 @@ export function makeTempDataDir(prefix = "ec-test-"): { dir: string; cleanup: ()
   process.env.DATA_DIR = dir;
   resetSettings();
   closeDb();
-  getDb();
+  openDatabase();
   return {
     dir,
     cleanup: () => {
