@@ -1,6 +1,10 @@
-import { describe, expect, it } from "vitest";
+import crypto from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
+import { base32Lower, matchesVerificationToken, newVerificationToken } from "@/lib/tokens/verification-token";
 import { classify, type Expected } from "./classify";
-import type { Observation } from "./observe";
+import { observe, type Observation } from "./observe";
+import { createResolver } from "./resolver";
 
 const sub: Expected = {
   hostname: "www.x.test",
@@ -136,5 +140,140 @@ describe("classify", () => {
       classify(obs({ end: "error", errorCode: "ESERVFAIL", errorName: "www.x.test" }), sub),
     ];
     for (const c of all) expect(c.explanation.split(/\.\s+[A-Z]/)).toHaveLength(1);
+  });
+});
+
+describe("ownership TXT as DNS panels store it", () => {
+  const pointing = obs({ chain: ["www.x.test.edge.localhost"], end: "stopped" });
+  /** A token of the new alphabet (lower-case base32, 160 bits), with a `k` for the Kelvin-sign look-alike. */
+  const token = "mfrggzdfmztwq2lknnwg23tpobyxe43u";
+  /** A token made before (32 bytes base64url): mixed case, `-` and `_`. */
+  const legacy = "Qx7-kR2_vB9sLm4TzW1yHcE0aNfGdJ8pUoIiXqVb3Ks";
+  const outcome = (txt: string[], t: string) => classify({ ...pointing, txt }, { ...sub, ownershipToken: t }).outcome;
+  const half = (t: string) => [t.slice(0, 13), t.slice(13)];
+
+  it.each([
+    ["exact", token],
+    ["upper case", token.toUpperCase()],
+    ["mixed case", token.slice(0, 10).toUpperCase() + token.slice(10)],
+    ["surrounding spaces", `  ${token}\t `],
+    ["surrounding line breaks and a no-break space", `\n\u00a0${token}\r\n`],
+    ["double quotes", `"${token}"`],
+    ["quotes and spaces", ` " ${token} " `],
+    ["single quotes", `'${token}'`],
+    ["typographic quotes", `\u201c${token}\u201d`],
+    ["quoted and upper case", `"${token.toUpperCase()}"`],
+    ["escaped quotes inside quotes", `"\\"${token}\\""`],
+    ["quotes in quotes", `"'${token}'"`],
+    ["two quoted strings", `"${half(token)[0]}" "${half(token)[1]}"`],
+    ["two quoted strings without blank", `"${half(token)[0]}""${half(token)[1]}"`],
+    ["three quoted strings, tabs", `"${token.slice(0, 5)}"\t"${token.slice(5, 20)}"  "${token.slice(20)}"`],
+    ["zone-file decimal escape", `"\\${token.charCodeAt(0).toString().padStart(3, "0")}${token.slice(1)}"`],
+  ])("accepts the new token with %s", (_, value) => {
+    expect(outcome([value], token)).toBe("live");
+    expect(outcome(["v=spf1 -all", value], token)).toBe("live");
+  });
+
+  it.each([
+    ["nothing", ""],
+    ["quotes only", '""'],
+    ["a prefix", `x${token}`],
+    ["a suffix", `${token}x`],
+    ["a trailing dot", `${token}.`],
+    ["a key", `token=${token}`],
+    ["the token twice", `${token}${token}`],
+    ["the token and another word", `${token} ${token}`],
+    ["a missing character", token.slice(1)],
+    ["a blank inside", `${half(token)[0]} ${half(token)[1]}`],
+    ["a blank inside quotes", `"${half(token)[0]} ${half(token)[1]}"`],
+    ["text after the quotes", `"${token}" x`],
+    ["text between quoted strings", `"${half(token)[0]}" x "${half(token)[1]}"`],
+    ["an opening quote only", `"${token}`],
+    ["a closing quote only", `${token}"`],
+    ["mismatched quotes", `"${token}'`],
+    ["a zero-width space", `${token}\u200b`],
+    ["the Kelvin sign for k", token.replace("k", "\u212a")],
+    ["full-width letters", token.replace(/[a-z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0))],
+    ["a Cyrillic look-alike", token.replace("o", "\u043e")],
+  ])("refuses the new token with %s", (_, value) => {
+    expect(value).not.toBe(token);
+    expect(outcome([value], token)).toBe("misconfigured");
+  });
+
+  it("compares a token made before exactly (case kept) but tolerates quotes, blanks and split strings", () => {
+    for (const value of [legacy, `"${legacy}"`, ` ${legacy} `, `"${legacy.slice(0, 20)}" "${legacy.slice(20)}"`, `\u201c${legacy}\u201d`]) {
+      expect(outcome([value], legacy), value).toBe("live");
+    }
+    for (const value of [legacy.toLowerCase(), legacy.toUpperCase(), `"${legacy.toLowerCase()}"`, `${legacy}=`, legacy.slice(0, -1)]) {
+      expect(outcome([value], legacy), value).toBe("misconfigured");
+    }
+  });
+
+  it("matchesVerificationToken ignores case only for tokens without upper-case letters", () => {
+    expect(matchesVerificationToken("ABC234", "abc234")).toBe(true);
+    expect(matchesVerificationToken("abc234", "ABC234")).toBe(false);
+    expect(matchesVerificationToken("aBc234", "aBc234")).toBe(true);
+    expect(matchesVerificationToken("", "")).toBe(false);
+    expect(matchesVerificationToken("abc2345", "abc234")).toBe(false);
+  });
+
+  it("makes new tokens of 160 random bits in lower-case base32 (RFC 4648 §6), which survive lower-casing", () => {
+    // RFC 4648 §10 test vectors, lower case, without padding
+    const vectors: [string, string][] = [
+      ["", ""],
+      ["f", "my"],
+      ["fo", "mzxq"],
+      ["foo", "mzxw6"],
+      ["foob", "mzxw6yq"],
+      ["fooba", "mzxw6ytb"],
+      ["foobar", "mzxw6ytboi"],
+    ];
+    for (const [input, output] of vectors) expect(base32Lower(Buffer.from(input))).toBe(output);
+    expect(base32Lower(new Uint8Array(20).fill(255))).toBe("7".repeat(32));
+    const tokens = new Set(Array.from({ length: 2000 }, () => newVerificationToken()));
+    expect(tokens.size).toBe(2000);
+    for (const t of tokens) {
+      expect(t).toMatch(/^[a-z2-7]{32}$/);
+      expect(t.toLowerCase()).toBe(t);
+    }
+    // every character position takes every symbol sooner or later (no stuck bits)
+    const seen = new Set([...tokens].flatMap((t) => [...t]));
+    expect(seen.size).toBe(32);
+    const t = newVerificationToken();
+    expect(outcome([t.toUpperCase()], t)).toBe("live");
+  });
+
+  it("does not take long on hostile values", () => {
+    const hostile = ['"' + "\\".repeat(30_000), '"a" '.repeat(10_000) + "x", " ".repeat(60_000) + "x", "'".repeat(60_000)];
+    const started = performance.now();
+    for (const value of hostile) expect(outcome([value], token)).toBe("misconfigured");
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+});
+
+describe("ownership TXT through a real resolver", () => {
+  let dnsServer: TestDnsServer;
+  beforeAll(async () => {
+    dnsServer = await startDnsServer();
+  });
+  afterAll(() => dnsServer.close());
+
+  it("reads quoted, blank-padded, upper-cased and chunk-split values of the challenge TXT as the token", async () => {
+    const resolver = createResolver([dnsServer.address]);
+    const token = newVerificationToken();
+    const expected = { ...sub, hostname: "own.x.test", cnameTarget: "own.x.test.edge.localhost", ownershipToken: token };
+    dnsServer.set("own.x.test", [{ type: "CNAME", value: "own.x.test.edge.localhost" }]);
+    const check = async (values: string[]) => {
+      dnsServer.set(
+        "_edge-challenge.own.x.test",
+        values.map((value) => ({ type: "TXT" as const, value })),
+      );
+      return classify(await observe("own.x.test", resolver, { stopAt: [expected.cnameTarget] }), expected).outcome;
+    };
+    expect(await check([`"${token.toUpperCase()}"`])).toBe("live");
+    // longer than one <character-string> (255 octets, RFC 1035 §3.3.14): the server sends two, observe joins them
+    expect(await check([" ".repeat(250) + token + " "])).toBe("live");
+    expect(await check([`"${token}" "${crypto.randomBytes(4).toString("hex")}"`])).toBe("misconfigured");
+    expect(await check([`${token}-old`, "unrelated"])).toBe("misconfigured");
   });
 });

@@ -1,9 +1,10 @@
 import ipaddr from "ipaddr.js";
 import type { DomainStatus } from "@/db/schema";
+import { matchesVerificationToken } from "@/lib/tokens/verification-token";
 import { MAX_CNAME_HOPS, canonicalName } from "./resolver";
 import { challengeName, type Observation } from "./observe";
 
-/** What a domain must resolve to (SPEC §3.5). */
+/** What a domain must resolve to (docs/product.md "Domains and DNS go-live status"). */
 export type Expected = {
   hostname: string;
   /** `<hostname>.<EDGE_CNAME_SUFFIX>`. */
@@ -82,6 +83,62 @@ function normaliseIp(address: string): string {
   }
 }
 
+/** Opening → closing quote marks people and word processors wrap a pasted value in (ASCII and typographic). */
+const QUOTE_PAIRS: Readonly<Record<string, string>> = {
+  '"': '"',
+  "'": "'",
+  "\u201c": "\u201d",
+  "\u2018": "\u2019",
+  "\u00ab": "\u00bb",
+  "\u201e": "\u201c",
+};
+
+/**
+ * One or more zone-file `<character-string>`s (RFC 1035 §5.1): `"…"` with `\"`, `\\`, `\DDD` escapes, separated by
+ * blanks or not at all.
+ */
+const QUOTED_STRINGS = /^"(?:[^"\\]|\\[\s\S])*"(?:\s*"(?:[^"\\]|\\[\s\S])*")*$/;
+
+function unescapeZoneText(text: string): string {
+  return text.replace(/\\(\d{3}|[\s\S])/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(Number(e)) : e));
+}
+
+/**
+ * The value a DNS panel meant, from one TXT value as the resolver returned it (its `<character-string>`s already
+ * joined, RFC 1035 §3.3.14, RFC 7208 §3.3): surrounding blanks removed; a value typed in zone-file form, one or
+ * more quoted strings (`"abc"`, `"ab" "c"`, RFC 1035 §5.1), becomes their joined contents; one pair of surrounding
+ * quote marks (`'…'`, `“…”`) is dropped. Repeated up to three times (`"'abc'"` → `abc`). Nothing else changes:
+ * inner blanks, other characters and case are kept. Pure; never throws.
+ */
+export function unwrapTxtValue(raw: string): string {
+  let value = raw.trim();
+  for (let round = 0; round < 3; round++) {
+    if (QUOTED_STRINGS.test(value)) {
+      value = [...value.matchAll(/"((?:[^"\\]|\\[\s\S])*)"/g)]
+        .map((m) => unescapeZoneText(m[1]))
+        .join("")
+        .trim();
+      continue;
+    }
+    const close = QUOTE_PAIRS[value[0] ?? ""];
+    if (value.length >= 2 && close !== undefined && value.endsWith(close)) {
+      value = value.slice(1, -1).trim();
+      continue;
+    }
+    break;
+  }
+  return value;
+}
+
+/**
+ * True when one of `txt` (the values of `TXT _edge-challenge.<hostname>`) is the ownership `token` once unwrapped
+ * ({@link unwrapTxtValue}) and compared by {@link matchesVerificationToken}: exactly, ignoring case only for tokens
+ * without upper-case letters. Never a substring: `xtoken`, `token2`, `"token" x` do not count. Pure.
+ */
+export function txtHoldsToken(txt: readonly string[], token: string): boolean {
+  return txt.some((raw) => matchesVerificationToken(unwrapTxtValue(raw), token));
+}
+
 /** "a", "a and b", "a, b and c". */
 function words(items: string[]): string {
   return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
@@ -102,11 +159,12 @@ function recordsToCreate(e: Expected, target: string): string {
 }
 
 /**
- * Classifies an observation against what is expected (SPEC §3.5). Pure. Live when the chain reaches the CNAME
- * target (names compared case-insensitively without trailing dot), or when the final name has at least one A
- * record, every A is in `edgeIpv4` and no AAAA lies outside `edgeIpv6`; then, when `ownershipToken` is set, the
- * challenge TXT must contain it. A transient resolver failure is `error`; the caller decides what that does to a
- * known status.
+ * Classifies an observation against what is expected (docs/product.md "Domains and DNS go-live status"). Pure. Live
+ * when the chain reaches the CNAME target (names compared case-insensitively without trailing dot), or when the final
+ * name has at least one A record, every A is in `edgeIpv4` and no AAAA lies outside `edgeIpv6`; then, when
+ * `ownershipToken` is set, one value of the challenge TXT must be that token ({@link txtHoldsToken}: quotes, blanks,
+ * split strings and, for lower-case tokens, case changes tolerated). A transient resolver failure is `error`; the
+ * caller decides what that does to a known status.
  */
 export function classify(o: Observation, e: Expected): Classification {
   const host = canonicalName(e.hostname);
@@ -122,7 +180,7 @@ export function classify(o: Observation, e: Expected): Classification {
 
   if (reachesTarget || edgeAddresses) {
     const token = e.ownershipToken;
-    if (token && !o.txt.includes(token)) {
+    if (token && !txtHoldsToken(o.txt, token)) {
       if (o.txtErrorCode) return transient(errorReason(o.txtErrorCode), challengeName(host));
       return {
         outcome: "misconfigured",

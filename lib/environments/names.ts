@@ -1,5 +1,5 @@
 import os from "node:os";
-import { isValidBranchName } from "@/lib/git/names";
+import { ambiguousRefNameReason, isValidBranchName } from "@/lib/git/names";
 import { runGitWithStatus } from "@/lib/git/run";
 import { ENVIRONMENT_NAME_PATTERN } from "@/lib/section-config/schema";
 
@@ -9,10 +9,11 @@ export const MAX_ENVIRONMENT_NAME_LENGTH = 40;
 export type EnvironmentNameCheck = { ok: true; name: string } | { ok: false; message: string };
 
 /**
- * Checks a new environment's name (SPEC §3.4) in this order, each with its own message: present;
+ * Checks a new environment's name (docs/product.md "Environments") in this order, each with its own message: present;
  * `^[A-Za-z][A-Za-z0-9]*$` (naming the first character that breaks it, so `qa-eu` and `new landing` are told what
- * is wrong); at most 40 characters; then the real `git check-ref-format --branch <name>` (git-check-ref-format(1)),
- * which also refuses names git reserves such as `HEAD`. git only runs for a name that passed the pattern, so it
+ * is wrong); at most 40 characters; not a name git clients read as another ref (`Head`, `Tags`, `Stash`, `Origin`:
+ * {@link ambiguousRefNameReason}, gitrevisions(7), the same rule as pushed branches); then the real
+ * `git check-ref-format --branch <name>` (git-check-ref-format(1)). git only runs for a name that passed the pattern, so it
  * starts with a letter and can never be read as an option (`--upload-pack=…` is refused before anything runs).
  * Uniqueness within the application is checked by the caller (and the database). Never throws for bad input.
  */
@@ -23,6 +24,8 @@ export async function checkEnvironmentName(raw: string): Promise<EnvironmentName
   if (name.length > MAX_ENVIRONMENT_NAME_LENGTH) {
     return { ok: false, message: `Environment names are at most ${MAX_ENVIRONMENT_NAME_LENGTH} characters.` };
   }
+  const ambiguity = ambiguousRefNameReason(name);
+  if (ambiguity) return { ok: false, message: `“${name}” is a name git reserves: ${ambiguity}. Choose another one.` };
   if (!isValidBranchName(name) || !(await gitAcceptsBranchName(name))) {
     return { ok: false, message: `“${name}” is a name git reserves; choose another one.` };
   }

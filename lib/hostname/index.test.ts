@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { resetSettings } from "@/lib/config";
-import { checkHostnameSyntax, cnameTarget, normaliseHostname, type HostnameResult } from "@/lib/hostname";
+import { checkHostnameSyntax, cnameTarget, normaliseHostname, specialUseName, type HostnameResult } from "@/lib/hostname";
 
 const SUFFIX = "edge.localhost";
 
@@ -121,6 +121,12 @@ describe("normaliseHostname: refused, each with its own code and message", () =>
     ["a private-section public suffix", "github.io", "private_suffix", /shared domain.*yourname\.github\.io/],
     ["a wildcard", "*.example.com", "wildcard", /^Wildcard hostnames are not supported yet/],
     [
+      "a special-use name",
+      "Printer.Local.",
+      "special_use",
+      /^“printer\.local” is under “local”, which .*multicast DNS \(RFC 6762 §3\): it can never be registered in the public DNS/,
+    ],
+    [
       "another customer's CNAME target",
       "www.alice.test.edge.localhost",
       "edge_domain",
@@ -142,7 +148,8 @@ describe("normaliseHostname: refused, each with its own code and message", () =>
       code: "edge_domain",
     });
     expect(normaliseHostname("www.edge.localhost.example", { edgeCnameSuffix: SUFFIX }).ok).toBe(true);
-    expect(normaliseHostname("notedge.localhost", { edgeCnameSuffix: SUFFIX }).ok).toBe(true);
+    expect(normaliseHostname("notcdn.example.net", { edgeCnameSuffix: "cdn.example.net" }).ok).toBe(true);
+    expect(normaliseHostname("notedge.localhost", { edgeCnameSuffix: SUFFIX })).toMatchObject({ ok: false, code: "special_use" });
     expect(normaliseHostname("www.example.com.edge.localhost")).toMatchObject({ ok: false, code: "edge_domain" });
   });
 
@@ -212,5 +219,74 @@ describe("normaliseHostname: other schemes", () => {
     const result = accepted(normaliseHostname("www.example.com:8443", { edgeCnameSuffix: SUFFIX }));
     expect(result.hostname).toBe("www.example.com");
     expect(result.notice).toContain("8443");
+  });
+});
+
+describe("normaliseHostname: special-use names (RFC 6761 and the IANA special-use registry)", () => {
+  it.each([
+    ["app.localhost", "localhost", /RFC 6761 §6\.3/],
+    ["a.b.LOCALHOST.", "localhost", /always means the computer asking/],
+    ["https://dev.localhost:3000/", "localhost", /RFC 6761/],
+    ["www.example.invalid", "invalid", /reserved never to exist \(RFC 6761 §6\.4\)/],
+    ["printer.local", "local", /multicast DNS \(RFC 6762 §3\)/],
+    ["bücher.local", "local", /RFC 6762/],
+    ["\uff50\uff52\uff49\uff4e\uff54\uff45\uff52\uff0e\uff4c\uff4f\uff43\uff41\uff4c", "local", /RFC 6762/],
+    ["nas\u3002local", "local", /RFC 6762/],
+    ["http://nas.local:5000/admin", "local", /RFC 6762/],
+    ["duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion", "onion", /Tor \(RFC 7686\)/],
+    ["www.facebookwkhpilnemxj7asaniu7vnjjbiltxjqhye3mhbshg7kx5tfyd.onion", "onion", /RFC 7686/],
+    ["name.alt", "alt", /outside the DNS \(RFC 9476\)/],
+    ["x.y.alt", "alt", /RFC 9476/],
+    ["db.internal", "internal", /ICANN for private networks/],
+    ["app.corp.internal", "internal", /never delegated/],
+    ["router.home.arpa", "home.arpa", /home networks \(RFC 8375\)/],
+    ["home.arpa", "home.arpa", /^“home\.arpa” is reserved for home networks/],
+    ["1.2.0.192.in-addr.arpa", "in-addr.arpa", /reverse DNS for IPv4 addresses/],
+    ["in-addr.arpa", "in-addr.arpa", /reverse DNS/],
+    ["b.a.9.8.ip6.arpa", "ip6.arpa", /reverse DNS for IPv6 addresses/],
+    ["ip6.arpa", "ip6.arpa", /reverse DNS/],
+    ["resolver.arpa", "arpa", /infrastructure domain \(RFC 3172\)/],
+    ["ipv4only.arpa", "arpa", /RFC 3172/],
+    ["x.6tisch.arpa", "arpa", /RFC 3172/],
+  ])("refuses %j (under %s)", (input, zone, message) => {
+    const result = normaliseHostname(input, { edgeCnameSuffix: "cdn.example.net" });
+    expect(result).toMatchObject({ ok: false, code: "special_use", message: expect.stringMatching(message) });
+    if (!result.ok) {
+      expect(result.message).toContain(zone);
+      expect(result.message).toMatch(/Enter your website's public hostname, e\.g\. www\.example\.com\.$/);
+    }
+  });
+
+  it.each([
+    "www.example.test",
+    "shop.test",
+    "www.example",
+    "example.com",
+    "www.example.net",
+    "example.org",
+    "localhost.example.com",
+    "local.example.com",
+    "www.onion.example.com",
+    "internal.example.com",
+    "home.arpa.example.com",
+    "in-addr.arpa.example.com",
+    "my-local.com",
+    "www.locals.example",
+    "x.alternative.example",
+    "x.internals.test",
+    "onions.test",
+    "arpa.test",
+  ])("accepts %j (testing, documentation and look-alikes)", (input) => {
+    const result = normaliseHostname(input, { edgeCnameSuffix: "cdn.example.net" });
+    expect(result.ok ? "ok" : result.code).toBe("ok");
+  });
+
+  it("specialUseName names the most specific zone and nothing for other names", () => {
+    expect(specialUseName("a.home.arpa")).toMatchObject({ zone: "home.arpa" });
+    expect(specialUseName("4.3.2.1.in-addr.arpa")).toMatchObject({ zone: "in-addr.arpa" });
+    expect(specialUseName("x.arpa")).toMatchObject({ zone: "arpa" });
+    expect(specialUseName("localhost")).toMatchObject({ zone: "localhost" });
+    expect(specialUseName("notlocalhost")).toBeNull();
+    expect(specialUseName("www.example.test")).toBeNull();
   });
 });

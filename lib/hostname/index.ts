@@ -1,9 +1,11 @@
 import { isIP } from "node:net";
 import { settings } from "@/lib/config";
 import { icannRegistrableDomain, publicSuffixSection } from "./psl";
+import { specialUseName } from "./special-use";
 import { checkHostnameSyntax, MAX_HOSTNAME_LENGTH, type HostnameError } from "./syntax";
 
 export { registrableDomain } from "./psl";
+export { specialUseName, type SpecialUseName } from "./special-use";
 export {
   checkHostnameSyntax,
   MAX_HOSTNAME_LENGTH,
@@ -18,7 +20,7 @@ export {
  * - `hostname`: the stored A-label form (lower-case, punycode, no trailing dot), e.g. `xn--bcher-kva.example`;
  * - `unicode`: the display form, e.g. `bücher.example` (equal to `hostname` for ASCII names);
  * - `apex` / `isApex`: the registrable domain under the ICANN section of the Public Suffix List, and whether the
- *   hostname is that domain itself (an apex cannot carry a CNAME record, SPEC §3.5);
+ *   hostname is that domain itself (an apex cannot carry a CNAME record, docs/product.md "Domains and DNS go-live status");
  * - `notice`: set when the hostname was taken out of a pasted URL, saying so (and that a port or credentials were
  *   left out).
  */
@@ -26,15 +28,18 @@ export type HostnameResult =
   { ok: true; hostname: string; unicode: string; isApex: boolean; apex: string | null; notice?: string } | HostnameError;
 
 /**
- * Normalises what a user typed or pasted as a website's hostname (SPEC §4). Trims; takes the hostname out of a URL
- * (anything with a scheme `xxx://`, a path, query, fragment, port or credentials, parsed with WHATWG `URL`) and says
- * so in `notice`; then applies `checkHostnameSyntax` (lower-case, one trailing dot dropped, UTS-46 → A-labels,
- * RFC 1035 label and length limits, at least two labels, no IP address, no wildcard); refuses the edge's own
- * domain `edgeCnameSuffix` and every name under it (`edge_domain`: those are the CNAME targets of customers'
- * domains, SPEC §3.5); refuses a name whose CNAME target `<hostname>.<edgeCnameSuffix>` would exceed 253
- * characters; refuses a name that is itself a public suffix in
- * either section of the Public Suffix List (tldts, ICANN + private: `co.uk` → `public_suffix`, `github.io` →
- * `private_suffix`); and decides apex-ness with the ICANN section only. Pure (no DNS); never throws.
+ * Normalises what a user typed or pasted as a website's hostname (docs/product.md "Hostname rules"). Trims; takes
+ * the hostname out of a URL (anything with a scheme `xxx://`, a path, query, fragment, port or credentials, parsed
+ * with WHATWG `URL`) and says so in `notice`; then applies `checkHostnameSyntax` (lower-case, one trailing dot
+ * dropped, UTS-46 → A-labels, RFC 1035 label and length limits, at least two labels, no IP address, no wildcard);
+ * refuses the edge's own domain `edgeCnameSuffix` and every name under it (`edge_domain`: those are the CNAME
+ * targets of customers' domains, docs/product.md "Domains and DNS go-live status"); refuses a special-use name no
+ * public DNS can ever delegate (`special_use`, `specialUseName`: `localhost`, `invalid` RFC 6761, `local` RFC 6762,
+ * `onion` RFC 7686, `alt` RFC 9476, `internal`, `home.arpa` RFC 8375, `in-addr.arpa`, `ip6.arpa` and the rest of
+ * `arpa` RFC 3172; `test`, `example` and example.com/net/org stay allowed for testing and documentation); refuses a
+ * name whose CNAME target `<hostname>.<edgeCnameSuffix>` would exceed 253 characters; refuses a name that is itself
+ * a public suffix in either section of the Public Suffix List (tldts, ICANN + private: `co.uk` → `public_suffix`,
+ * `github.io` → `private_suffix`); and decides apex-ness with the ICANN section only. Pure (no DNS); never throws.
  * @param opts.edgeCnameSuffix suffix of CNAME targets; defaults to `settings().edgeCnameSuffix` (`EDGE_CNAME_SUFFIX`).
  * @returns `{ ok: true, hostname, unicode, isApex, apex, notice? }` or `{ ok: false, code, message }`, each refusal
  *   with its own `HostnameErrorCode`.
@@ -54,6 +59,15 @@ export function normaliseHostname(input: string, opts: { edgeCnameSuffix?: strin
       ok: false,
       code: "edge_domain",
       message: `“${unicode}” is under the edge's own domain (${suffix}), where the edge's CNAME targets live; use your website's hostname, e.g. www.example.com.`,
+    };
+  }
+  const special = specialUseName(hostname);
+  if (special) {
+    const under = hostname === special.zone ? `“${unicode}”` : `“${unicode}” is under “${special.zone}”, which`;
+    return {
+      ok: false,
+      code: "special_use",
+      message: `${under} ${special.why}: it can never be registered in the public DNS or point at the edge. Enter your website's public hostname, e.g. www.example.com.`,
     };
   }
   const target = cnameTarget(hostname, suffix);
@@ -89,7 +103,7 @@ export function normaliseHostname(input: string, opts: { edgeCnameSuffix?: strin
 }
 
 /**
- * The CNAME target a domain's DNS must point at (SPEC §1): `<hostname>.<suffix>`, e.g. `www.example.com` →
+ * The CNAME target a domain's DNS must point at (docs/product.md "Glossary"): `<hostname>.<suffix>`, e.g. `www.example.com` →
  * `www.example.com.edge.localhost`. `hostname` must already be normalised (A-label form).
  * @param suffix defaults to `settings().edgeCnameSuffix` (`EDGE_CNAME_SUFFIX`, lower-case, without dots at the ends).
  */

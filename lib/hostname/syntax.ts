@@ -26,6 +26,7 @@ export type HostnameErrorCode =
   | "single_label"
   | "cname_target_too_long"
   | "edge_domain"
+  | "special_use"
   | "public_suffix"
   | "private_suffix";
 
@@ -42,7 +43,7 @@ const UNICODE_DOTS = /[\u3002\uFF0E\uFF61]/g;
 const fail = (code: HostnameErrorCode, message: string): HostnameError => ({ ok: false, code, message });
 
 /**
- * Checks a bare hostname (no URL handling) against the label and length rules of SPEC §4 and converts it to its
+ * Checks a bare hostname (no URL handling) against the label and length rules of docs/product.md "Hostname rules" and converts it to its
  * A-label form: lower-case, one trailing dot dropped, Unicode → punycode with `node:url` `domainToASCII` (WHATWG
  * host parsing = UTS-46 non-transitional processing), each label 1–63 characters of `[a-z0-9-]` not starting or
  * ending with a hyphen (RFC 1035 §2.3.1 / RFC 5891 §4.2.3.1, checked on the A-label and the U-label), at most 253

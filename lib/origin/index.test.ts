@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { resetSettings } from "@/lib/config";
 import { describeAddressRange, parseOrigin, type OriginInput, type OriginOptions, type OriginResult } from "@/lib/origin";
+import { validateSectionConfig } from "@/lib/section-config/schema";
 
 const EDGE: OriginOptions = {
   allowPrivate: false,
@@ -194,5 +195,91 @@ describe("describeAddressRange", () => {
     ["example.com", "invalid"],
   ])("%s → %s", (ip, range) => {
     expect(describeAddressRange(ip)).toBe(range);
+  });
+});
+
+describe("non-canonical IPv4 forms (WHATWG URL §3.5 IPv4 parser, inet_aton(3))", () => {
+  const PUBLIC_NON_CANONICAL: [string, RegExp][] = [
+    ["8.8.8", /^“8\.8\.8” means 8\.8\.0\.8 to most software: write 8\.8\.0\.8\.$/],
+    ["8.526344", /means 8\.8\.8\.8 to most software: write 8\.8\.8\.8\./],
+    ["134744072", /^“134744072” means 8\.8\.8\.8 to most software: write 8\.8\.8\.8\.$/],
+    ["0x8080808", /means 8\.8\.8\.8 .*write 8\.8\.8\.8\./],
+    ["0X08.0x08.0x08.0x08", /means 8\.8\.8\.8 .*write 8\.8\.8\.8\./],
+    ["010.0.0.1", /^“010\.0\.0\.1” means 8\.0\.0\.1 to most software but 10\.0\.0\.1 to some .*: write 8\.0\.0\.1\.$/],
+    ["0127.0.0.1", /means 87\.0\.0\.1 to most software but 127\.0\.0\.1 to some .*: write 87\.0\.0\.1\.$/],
+    ["8.8.8.010", /means 8\.8\.8\.8 to most software but 8\.8\.8\.10 to some .*: write 8\.8\.8\.8 or 8\.8\.8\.10\.$/],
+    ["08.8.8.8", /^“08\.8\.8\.8” is no IP address to most software but 8\.8\.8\.8 to some .*: write 8\.8\.8\.8\.$/],
+    ["8.8.8.08", /is no IP address to most software but 8\.8\.8\.8 to some/],
+    ["008.008.008.008", /is no IP address to most software but 8\.8\.8\.8 to some/],
+    ["8.8.8.8.", /^“8\.8\.8\.8\.” means 8\.8\.8\.8 to most software: write 8\.8\.8\.8\.$/],
+    ["\uff18.\uff18.\uff18.\uff18", /means 8\.8\.8\.8 to most software: write 8\.8\.8\.8\./],
+    ["8\u30028\u30028\u30028", /means 8\.8\.8\.8 to most software: write 8\.8\.8\.8\./],
+    ["8.8.8.8\u00ad", /means 8\.8\.8\.8 to most software: write 8\.8\.8\.8\./],
+    ["[8.8.8.8]", /^“\[8\.8\.8\.8\]” means 8\.8\.8\.8 to most software: write 8\.8\.8\.8\.$/],
+    ["[8.8.8.8]:8080", /means 8\.8\.8\.8 to most software: write 8\.8\.8\.8\./],
+    ["8.8.8:8080", /means 8\.8\.0\.8 to most software: write 8\.8\.0\.8\./],
+    ["http://8.8.8/", /^“8\.8\.8” means 8\.8\.0\.8 to most software: write 8\.8\.0\.8\.$/],
+    ["https://0x8080808:8443/", /means 8\.8\.8\.8 to most software: write 8\.8\.8\.8\./],
+    ["HTTP://@134744072/", /means 8\.8\.8\.8 to most software/],
+    ["http://%30x8.8.8.8/", /^“0x8\.8\.8\.8” means 8\.8\.8\.8 to most software/],
+    ["http://8.8.8.8./", /means 8\.8\.8\.8 to most software/],
+    ["http://8.8\t.8/?#", /^“8\.8\.8” means 8\.8\.0\.8/],
+  ];
+  it.each(PUBLIC_NON_CANONICAL)("refuses %j, naming the address it means and what to write", (address, message) => {
+    expect(errors(parse(address)).address).toMatch(message);
+  });
+
+  it("says what the short form means when private origins are allowed, and proposes both readings of leading zeros", () => {
+    expect(errors(parse("10.1.1", { allowPrivate: true })).address).toBe("“10.1.1” means 10.1.0.1 to most software: write 10.1.0.1.");
+    expect(errors(parse("0x7f.1", { allowPrivate: true })).address).toBe("“0x7f.1” means 127.0.0.1 to most software: write 127.0.0.1.");
+    expect(errors(parse("167772161", { allowPrivate: true })).address).toMatch(/means 10\.0\.0\.1 .*write 10\.0\.0\.1\./);
+    expect(errors(parse("010.0.0.1", { allowPrivate: true })).address).toMatch(/: write 8\.0\.0\.1 or 10\.0\.0\.1\.$/);
+  });
+
+  it("refuses the address a form means first when that address is refused anyway", () => {
+    expect(errors(parse("10.1.1")).address).toMatch(/^10\.1\.1 \(10\.1\.0\.1\) is a private address \(RFC 1918\)/);
+    expect(errors(parse("2130706433")).address).toMatch(/^2130706433 \(127\.0\.0\.1\) is a loopback address/);
+    expect(errors(parse("4294967295")).address).toMatch(/the broadcast address/);
+    expect(errors(parse("0x7f.1")).address).toMatch(/loopback address/);
+    expect(errors(parse("0177.0.0.08")).address).toMatch(
+      /^“0177\.0\.0\.08” is no IP address to most software but 177\.0\.0\.8 to some .*: write 177\.0\.0\.8\.$/,
+    );
+    expect(errors(parse("0127.0.0.08")).address).toMatch(/^0127\.0\.0\.08 \(127\.0\.0\.8\) is a loopback address/);
+    expect(errors(parse("3232235777:80")).address).toMatch(/\(192\.168\.1\.1\) is a private address/);
+    expect(errors(parse("192.0.2.10.", { allowPrivate: true })).address).toMatch(/is the edge itself/);
+    expect(errors(parse("0xc0.0.2.10")).address).toMatch(/is the edge itself/);
+  });
+
+  it("refuses forms that are neither an address nor a hostname", () => {
+    for (const address of ["4294967296", "1.2.3.256", "1.2.3.4.5", "0x1g.1", "::ffff:010.0.0.1", "::ffff:8.8.8", "[1.2.3]"]) {
+      expect(parse(address).ok, address).toBe(false);
+    }
+  });
+
+  it.each([
+    ["8.8.8.8", "8.8.8.8"],
+    ["203.0.113.7", "203.0.113.7"],
+    ["100.63.255.255", "100.63.255.255"],
+    ["http://%38.8.8.8/", "8.8.8.8"],
+    ["::ffff:8.8.8.8", "8.8.8.8"],
+    ["[2001:db8::7]", "2001:db8::7"],
+    ["8.8.8.8.nip.io", "8.8.8.8.nip.io"],
+    ["0x7f.example.com", "0x7f.example.com"],
+    ["10-1-1.example.com", "10-1-1.example.com"],
+    ["v10.1.1.example", "v10.1.1.example"],
+  ])("accepts %j as %j", (address, stored) => {
+    expect(origin(parse(address)).address).toBe(stored);
+  });
+
+  it("is the rule of the section.config.json validator too (same words, at the key path)", () => {
+    const plain = PUBLIC_NON_CANONICAL.map(([a]) => a).filter((a) => !/[:/[\]]/.test(a) && /^[\x21-\x7e]+$/.test(a));
+    expect(plain.length).toBeGreaterThan(10);
+    for (const address of plain) {
+      const result = validateSectionConfig({ proxychain: [], environments: { Production: { origin: { address } } } }, { origins: EDGE });
+      expect(result, address).toEqual({
+        ok: false,
+        issues: [{ path: "environments.Production.origin.address", message: errors(parse(address)).address }],
+      });
+    }
   });
 });

@@ -9,7 +9,10 @@ export { refuseOriginHost, type OriginPolicy } from "./host";
 /** What the origin form (wizard step 2, API) sends. `port` may be a number (API) or text (form). */
 export type OriginInput = { address: string; protocol?: string; port?: string | number; hostHeader?: string };
 
-/** An origin as stored in an environment block of `section.config.json` (SPEC §5). */
+/**
+ * An origin as stored in an environment block of `section.config.json` (docs/product.md "Repository per
+ * application").
+ */
 export type Origin = { address: string; protocol: "http" | "https"; port: number; host_header?: string };
 
 /** A valid origin, or one user-facing message per form field that is wrong. */
@@ -31,9 +34,9 @@ const DEFAULT_PORT = { http: 80, https: 443 } as const;
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /**
- * The settings origins are judged with (SPEC §3.3 step 2): each override, else `settings()` (`ALLOW_PRIVATE_ORIGINS`,
- * `EDGE_IPV4`, `EDGE_IPV6`, `EDGE_CNAME_SUFFIX`). Shared by the wizard (`parseOrigin`) and the `section.config.json`
- * validator so both refuse the same origins.
+ * The settings origins are judged with (docs/product.md "Create application" step 2): each override, else `settings()`
+ * (`ALLOW_PRIVATE_ORIGINS`, `EDGE_IPV4`, `EDGE_IPV6`, `EDGE_CNAME_SUFFIX`). Shared by the wizard (`parseOrigin`) and
+ * the `section.config.json` validator so both refuse the same origins.
  */
 export function originPolicy(overrides: OriginOptions = {}): OriginPolicy {
   return {
@@ -45,7 +48,8 @@ export function originPolicy(overrides: OriginOptions = {}): OriginPolicy {
 }
 
 /**
- * Validates the origin of an application (SPEC §3.3 step 2, §5): the server the edge forwards traffic to.
+ * Validates the origin of an application (docs/product.md "Create application" step 2, "Repository per
+ * application"): the server the edge forwards traffic to.
  * - `address`: an IP address (IPv4 dotted decimal, IPv6 with or without brackets; stored in canonical form, an
  *   IPv4-mapped IPv6 address as its IPv4) or a hostname (label and length rules of `checkHostnameSyntax`; the Public
  *   Suffix List does not matter; stored in A-label form). Also accepted: `host:port`, `[v6]:port`, and a URL
@@ -54,6 +58,9 @@ export function originPolicy(overrides: OriginOptions = {}): OriginPolicy {
  *   `edgeCnameSuffix`; unless `allowPrivate`: loopback (also `localhost` names, RFC 6761), private (RFC 1918), ULA
  *   (fc00::/7), link-local, unspecified, multicast, CGNAT (100.64.0.0/10) and broadcast addresses, judged with
  *   ipaddr.js ranges (an IPv4-mapped IPv6 address as its IPv4). Documentation ranges (192.0.2.0/24…) are allowed.
+ *   IPv4 only in four decimal numbers without leading zeros: other forms WHATWG URL and inet_aton(3) read as an
+ *   address (`10.1.1`, `167772161`, `010.0.0.1`, `0x7f.1`, `8.8.8.8.`, `[8.8.8.8]`, also inside a pasted URL) are
+ *   refused with the canonical form to write (lib/origin/host `refuseOriginHost`).
  * - `protocol`: `http` or `https` (any case); default `https`.
  * - `port`: an integer 1–65535; default 443 for https, 80 for http.
  * - `hostHeader`: optional; a hostname, optionally with `:port`; blank = none.
@@ -107,11 +114,11 @@ function splitAddress(raw: string): Split {
     if (url.pathname !== "/" || url.search || url.hash) {
       return { error: "An origin is a server, not a page: leave out the path, e.g. http://203.0.113.7:8080." };
     }
-    return { host: url.hostname, protocol, port: url.port ? Number(url.port) : DEFAULT_PORT[protocol] };
+    return { host: typedUrlHost(text) || url.hostname, protocol, port: url.port ? Number(url.port) : DEFAULT_PORT[protocol] };
   }
   if (isIP(text)) return { host: text };
-  const bracketed = /^\[([^\]]*)\](?::(\d+))?$/.exec(text);
-  const withPort = bracketed ?? /^([^:]*):(\d+)$/.exec(text);
+  // Brackets stay on the host: only an IPv6 address may wear them (RFC 3986 §3.2.2), `[8.8.8.8]` is refused later.
+  const withPort = /^(\[[^\]]*\])(?::(\d+))?$/.exec(text) ?? /^([^:]*):(\d+)$/.exec(text);
   if (withPort) {
     if (withPort[2] === undefined) return { host: withPort[1] };
     const port = parsePort(withPort[2], "https");
@@ -119,6 +126,24 @@ function splitAddress(raw: string): Split {
   }
   if (/[/?#@:\\\s]/.test(text)) return { error: `“${text}” is not an address or hostname. ${ENTER_ADDRESS}` };
   return { host: text };
+}
+
+/**
+ * The host of a URL as typed (percent-decoded), not as WHATWG URL parsing rewrites it: `http://10.1.1/` gives
+ * `10.1.1` where `URL.hostname` gives `10.1.0.1`, so the non-canonical form is judged, and refused, like a bare one.
+ * Follows the URL Standard's split of a special URL's authority (§4.4): tabs and newlines removed, the authority
+ * ending at `/`, `\`, `?` or `#`, credentials before the last `@`, the port after `:` (outside `[…]`). Null when
+ * percent-decoding fails.
+ */
+function typedUrlHost(text: string): string | null {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/\\?#]*)/i.exec(text.replace(/[\t\n\r]/g, ""))?.[1] ?? "";
+  const hostPort = authority.slice(authority.lastIndexOf("@") + 1);
+  const host = hostPort.startsWith("[") ? hostPort.slice(0, hostPort.indexOf("]") + 1) : hostPort.split(":")[0];
+  try {
+    return decodeURIComponent(host);
+  } catch {
+    return null;
+  }
 }
 
 // The refusals are `refuseOriginHost`'s (the same the section.config.json validator applies); then the syntax.
