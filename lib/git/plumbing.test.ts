@@ -138,7 +138,11 @@ describe("lib/git plumbing: commits, refs, merges without a worktree", () => {
 
     const production = await commit("Production", { "dir/c.txt": "production\n", "a.txt": "x\n" });
     const conflict = await mergeCommits(repo, production, staging);
-    expect(conflict).toEqual({ clean: false, conflicts: ["dir/c.txt"] });
+    expect(conflict).toEqual({
+      clean: false,
+      conflicts: ["dir/c.txt"],
+      details: [{ path: "dir/c.txt", kind: "content", message: "changed in both ours and theirs, in different ways" }],
+    });
     expect(await resolveBranch(repo, "Production")).toBe(production);
     expect(await resolveBranch(repo, "Staging")).toBe(staging);
   });

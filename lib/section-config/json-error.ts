@@ -1,6 +1,7 @@
 // Locates the first syntax error of a JSON text (RFC 8259) with a line and column, because V8's JSON.parse
 // messages do not always carry a position ("Unexpected end of JSON input", "Unexpected token '}', ... is not
-// valid JSON").
+// valid JSON"); and finds duplicate object keys, which RFC 8259 §4 leaves undefined and JSON.parse resolves
+// silently by keeping the last one (so a second "address" would quietly win over the first).
 
 /** Where and why a JSON text is invalid; `line` and `column` are 1-based (column in UTF-16 code units). */
 export type JsonSyntaxError = { offset: number; line: number; column: number; message: string };
@@ -16,11 +17,36 @@ class Stop extends Error {
 
 const MAX_DEPTH = 512;
 
+/** A key that appears twice in one object: its key path (e.g. `["environments", "Production", "origin", "address"]`) and where the second one is. */
+export type DuplicateKey = { path: (string | number)[]; offset: number; line: number; column: number };
+
 /**
  * The first syntax error in `text` per RFC 8259, or `null` when `text` is one valid JSON value.
  * Pure; O(length). Call it after `JSON.parse` has failed to explain where.
  */
 export function locateJsonSyntaxError(text: string): JsonSyntaxError | null {
+  return scanJson(text, null);
+}
+
+/**
+ * Every key that appears more than once in the same object of the JSON text `text` (keys compared after
+ * unescaping, so `"a"` and `"\u0061"` are the same key), in text order, with the key path of the repeated key
+ * and the 1-based line/column of its second (third, …) occurrence. Pure; O(length). Meant for text JSON.parse
+ * accepted; for invalid JSON it reports the duplicates before the syntax error.
+ */
+export function findDuplicateKeys(text: string): DuplicateKey[] {
+  const found: DuplicateKey[] = [];
+  scanJson(text, (path, offset) => found.push({ path, offset, ...lineAndColumn(text, offset) }));
+  return found;
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split("\n").length, column: offset - (before.lastIndexOf("\n") + 1) + 1 };
+}
+
+// The RFC 8259 scanner behind both functions; `onDuplicate` (when given) hears each repeated key.
+function scanJson(text: string, onDuplicate: ((path: (string | number)[], offset: number) => void) | null): JsonSyntaxError | null {
   let i = 0;
   const describe = (at: number) => (at >= text.length ? "end of input" : `'${text[at] === "\n" ? "\\n" : text[at]}'`);
 
@@ -68,6 +94,9 @@ export function locateJsonSyntaxError(text: string): JsonSyntaxError | null {
     i += match[0].length;
   };
 
+  // The key path of the value being scanned (kept only when looking for duplicates); copied only to report one.
+  const path: (string | number)[] = [];
+
   const value = (depth: number): void => {
     if (depth > MAX_DEPTH) throw new Stop(i, "Nesting too deep");
     ws();
@@ -90,14 +119,23 @@ export function locateJsonSyntaxError(text: string): JsonSyntaxError | null {
       i++;
       return;
     }
+    const keys = onDuplicate ? new Set<string>() : null;
     for (;;) {
       ws();
       if (text[i] !== '"') throw new Stop(i, `Unexpected ${describe(i)} (expected a double-quoted property name)`);
+      const keyStart = i;
       string();
+      if (keys) {
+        const key = JSON.parse(text.slice(keyStart, i)) as string;
+        if (keys.has(key)) onDuplicate?.([...path, key], keyStart);
+        keys.add(key);
+        path.push(key);
+      }
       ws();
       if (text[i] !== ":") throw new Stop(i, `Unexpected ${describe(i)} (expected ':' after the property name)`);
       i++;
       value(depth + 1);
+      if (keys) path.pop();
       ws();
       if (text[i] === "}") {
         i++;
@@ -118,8 +156,10 @@ export function locateJsonSyntaxError(text: string): JsonSyntaxError | null {
       i++;
       return;
     }
-    for (;;) {
+    for (let index = 0; ; index++) {
+      if (onDuplicate) path.push(index);
       value(depth + 1);
+      if (onDuplicate) path.pop();
       ws();
       if (text[i] === "]") {
         i++;
@@ -143,9 +183,6 @@ export function locateJsonSyntaxError(text: string): JsonSyntaxError | null {
   } catch (err) {
     if (!(err instanceof Stop)) throw err;
     const offset = Math.min(err.offset, text.length);
-    const before = text.slice(0, offset);
-    const line = before.split("\n").length;
-    const column = offset - (before.lastIndexOf("\n") + 1) + 1;
-    return { offset, line, column, message: err.message };
+    return { offset, ...lineAndColumn(text, offset), message: err.message };
   }
 }

@@ -2,7 +2,8 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { originPolicy, refuseOriginHost, type OriginOptions } from "@/lib/origin";
 import type { Stack } from "@/lib/stacks/catalog";
-import { locateJsonSyntaxError } from "./json-error";
+import { decodeUtf8Text, misdecodedTextProblem } from "./encoding";
+import { findDuplicateKeys, locateJsonSyntaxError } from "./json-error";
 
 // The one validator of `section.config.json` (SPEC §5), shared by the editor, the API, the pre-receive hook and
 // application creation. Origin addresses are judged by the wizard's own rule (lib/origin). Objects are strict: an unknown key is an error naming its path, because a misspelt key
@@ -238,12 +239,40 @@ function refusedOrigins(config: SectionConfig, policy: ReturnType<typeof originP
 }
 
 /**
+ * Parses the BYTES of a `section.config.json` as stored in git (the entry point for the pre-receive hook, commits
+ * and promotion): the file must be UTF-8 — a UTF-8 BOM is tolerated; UTF-16 (with or without a BOM), UTF-32 or
+ * other non-UTF-8 bytes give one issue "section.config.json must be UTF-8 (…)" (lib/section-config/encoding) —
+ * then as {@link parseSectionConfig}. Never throws.
+ */
+export function parseSectionConfigBytes(bytes: Uint8Array, options: SectionConfigOptions = {}): ParseSectionConfigResult {
+  const decoded = decodeUtf8Text(bytes);
+  if (!decoded.ok) return { ok: false, issues: [{ path: "", ...decoded.problem }] };
+  return parseSectionConfig(decoded.text, options);
+}
+
+/**
  * Parses the text of a `section.config.json` (a UTF-8 BOM is tolerated) and validates it with
- * {@link validateSectionConfig} (SPEC §5; origins judged as in the wizard). Returns `{ ok: true, config }` or `{ ok: false, issues }` where each issue has a key path (`""` for the whole
- * file) and a message; invalid JSON gives one issue with `line`/`column` (1-based). Never throws.
+ * {@link validateSectionConfig} (SPEC §5; origins judged as in the wizard). Returns `{ ok: true, config }` or
+ * `{ ok: false, issues }` where each issue has a key path (`""` for the whole file) and a message; invalid JSON
+ * gives one issue with `line`/`column` (1-based); a key that appears twice in one object is refused at its key
+ * path (JSON.parse would keep the last one silently); text decoded from non-UTF-8 bytes (U+FFFD or NUL in it) is
+ * refused as not UTF-8 — prefer {@link parseSectionConfigBytes} when you have the bytes. Never throws.
  */
 export function parseSectionConfig(text: string, options: SectionConfigOptions = {}): ParseSectionConfigResult {
+  const parsed = parseSectionConfigJson(text);
+  if (!parsed.ok) return parsed;
+  return validateSectionConfig(parsed.value, options);
+}
+
+/**
+ * The JSON value of a `section.config.json` text, strictly: BOM tolerated, not-UTF-8 text refused, syntax errors
+ * located (line/column), duplicate keys refused at their key paths ("appears twice"). No schema check: see
+ * {@link parseSectionConfig}. Used where the raw JSON is needed, e.g. the three-way merge (./merge3). Never throws.
+ */
+export function parseSectionConfigJson(text: string): { ok: true; value: unknown } | { ok: false; issues: SectionConfigIssue[] } {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const encoding = misdecodedTextProblem(source);
+  if (encoding) return { ok: false, issues: [{ path: "", ...encoding }] };
   let value: unknown;
   try {
     value = JSON.parse(source);
@@ -262,12 +291,31 @@ export function parseSectionConfig(text: string, options: SectionConfigOptions =
       ],
     };
   }
-  return validateSectionConfig(value, options);
+  const duplicates = findDuplicateKeys(source);
+  if (duplicates.length > 0) {
+    return {
+      ok: false,
+      issues: duplicates.map((d) => ({
+        path: formatKeyPath(d.path),
+        message: `appears twice (again at line ${d.line}, column ${d.column}); JSON would silently keep only the last one, so delete one of them`,
+        line: d.line,
+        column: d.column,
+      })),
+    };
+  }
+  return { ok: true, value };
 }
 
-/** One line per issue, `path: message`, as printed by `git push` rejections and API problem details. */
+/**
+ * One line per issue, `section.config.json <path>: message`, as printed by `git push` rejections and API problem
+ * details (a whole-file message that already names the file, e.g. "section.config.json must be UTF-8 …", is kept as is).
+ */
 export function formatSectionConfigIssues(issues: readonly SectionConfigIssue[]): string[] {
-  return issues.map((issue) => `section.config.json${issue.path ? ` ${issue.path}` : ""}: ${issue.message}`);
+  return issues.map((issue) =>
+    !issue.path && issue.message.startsWith("section.config.json ")
+      ? issue.message
+      : `section.config.json${issue.path ? ` ${issue.path}` : ""}: ${issue.message}`,
+  );
 }
 
 /** The file text for `config`: 2-space JSON with a trailing newline (the form every commit uses). */
