@@ -1,5 +1,6 @@
-// Playwright's webServer: starts the loopback DNS server first (the console must know it at start), then
-// `next start` on a fresh data folder. Records are changed by the specs through the DNS server's control port.
+// Playwright's webServer: starts the loopback DNS server first (the console must know it at start), then the
+// console's server (scripts/server.mjs: Next behind a plain Node server) on a fresh data folder. Records are changed
+// by the specs through the DNS server's control port.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -62,7 +63,15 @@ async function main() {
     const build = spawnSync(next, ["build"], { cwd: root, stdio: "inherit", env: { ...env, DATA_DIR: path.join(E2E.dataDir, "build") } });
     if (build.status !== 0) process.exit(build.status ?? 1);
   }
-  const server = spawn(next, ["start", "-p", String(E2E.port), "-H", "127.0.0.1"], { cwd: root, stdio: "inherit", env });
+  const server = spawn(
+    process.execPath,
+    [path.join(root, "scripts", "server.mjs"), "--port", String(E2E.port), "--hostname", "127.0.0.1"],
+    {
+      cwd: root,
+      stdio: "inherit",
+      env,
+    },
+  );
   const stop = () => {
     server.kill("SIGTERM");
     void dns.close();

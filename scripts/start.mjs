@@ -1,5 +1,6 @@
-// Runs the console on its embedded defaults: builds once when the build is missing or older than the
-// sources, then `next start`. Settings come from the environment (see README); none are required.
+// Runs the console on its embedded defaults: builds once when the build is missing or older than the sources, then
+// the console's server (scripts/server.mjs: Next's request handler behind a plain Node server). Settings come from
+// the environment (see README); none are required.
 import { spawnSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -29,6 +30,10 @@ if (!built || stale || process.argv.includes("--build")) {
 }
 
 const port = process.env.PORT || "3000";
-const child = spawn(next, ["start", "-p", port, "-H", process.env.HOSTNAME || "127.0.0.1"], { cwd: root, stdio: "inherit" });
+const server = path.join(root, "scripts", "server.mjs");
+const child = spawn(process.execPath, [server, "--port", port, "--hostname", process.env.HOSTNAME || "127.0.0.1"], {
+  cwd: root,
+  stdio: "inherit",
+});
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));

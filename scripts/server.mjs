@@ -1,0 +1,66 @@
+// The console's HTTP server: Next.js's own request handler behind a plain Node server, so that requests Next cannot
+// route are answered before it sees them (docs/architecture.md, "Requests"). Today that is one case: a request path
+// that is not valid percent-encoding (RFC 3986 §2.1, e.g. `/invite/%` or `/api/v1/%E0%A4%A`). Next answers those with
+// a 500 when it decodes dynamic segments; here they get a 400 — `application/problem+json` under /api/v1 (the API's
+// error format, RFC 9457), plain text elsewhere (git clients print it). Bodies are never read here, so git pushes
+// and API bodies stream to their routes untouched.
+//
+// Usage: node scripts/server.mjs [--port N] [--hostname H] (defaults: $PORT or 3000, $HOSTNAME or 127.0.0.1).
+import http from "node:http";
+import path from "node:path";
+import next from "next";
+
+const root = path.resolve(import.meta.dirname, "..");
+const arg = (name) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const port = Number(arg("port") ?? process.env.PORT ?? 3000);
+const hostname = arg("hostname") ?? process.env.HOSTNAME ?? "127.0.0.1";
+
+/** True when every segment of the request target's path decodes as UTF-8 percent-encoding. */
+function hasValidPathEncoding(target) {
+  const pathname = (target ?? "/").split("?")[0].split("#")[0];
+  try {
+    for (const segment of pathname.split("/")) decodeURIComponent(segment);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function answerMalformedPath(req, res) {
+  const detail = "The request path is not valid percent-encoding (RFC 3986 §2.1): every % must start a %XX escape of UTF-8 bytes.";
+  const api = (req.url ?? "").startsWith("/api/v1");
+  const body = api
+    ? JSON.stringify({
+        type: "https://edge-console.dev/problems/malformed-path",
+        title: "The request path is not valid",
+        status: 400,
+        detail,
+        message: detail,
+      })
+    : `Bad request: ${detail}\n`;
+  res.writeHead(400, {
+    "Content-Type": api ? "application/problem+json" : "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(body),
+    "Cache-Control": "no-store",
+  });
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
+const app = next({ dev: false, dir: root, hostname, port });
+const handle = app.getRequestHandler();
+await app.prepare();
+
+const server = http.createServer((req, res) => {
+  if (!hasValidPathEncoding(req.url)) return answerMalformedPath(req, res);
+  return handle(req, res);
+});
+server.listen(port, hostname, () => console.log(`Edge Console listening on http://${hostname}:${port}`));
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    server.close();
+    process.exit(0);
+  });
+}
