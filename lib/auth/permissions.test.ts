@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { can, PERMISSIONS, type Permission } from "./permissions";
 
 describe("permission table", () => {
+  it("says in one sentence what each entry allows", () => {
+    for (const entry of Object.values(PERMISSIONS)) expect(entry.allows).toMatch(/^[A-Z].+\.$/);
+  });
   it("gives viewers read access only", () => {
     for (const permission of Object.keys(PERMISSIONS) as Permission[]) {
       expect(can("viewer", permission)).toBe(permission === "account.read");

@@ -1,32 +1,43 @@
 import type { Role } from "@/db/schema";
 
 /**
- * What each role may do in an account (SPEC §2). One table decides every page, server action and route.
- * A role missing from the table (or an unknown string) has no rights: checks fail closed.
+ * What each role may do in an account (docs/product.md §2). One table decides every page, server action, API
+ * operation, git request and mail list; each entry says in one sentence what it allows. A role missing from an
+ * entry (or an unknown string) has no rights: checks fail closed. Nothing else in the code lists roles: ask `can`.
  */
 export const PERMISSIONS = {
-  "account.read": ["owner", "admin", "developer", "viewer"],
-  "application.create": ["owner", "admin", "developer"],
-  "config.edit": ["owner", "admin", "developer"],
-  "environment.manage": ["owner", "admin", "developer"],
-  "domain.manage": ["owner", "admin", "developer"],
-  "domain.verify": ["owner", "admin", "developer"],
-  "members.manage": ["owner", "admin"],
-  "application.rename": ["owner", "admin"],
-  "application.delete": ["owner", "admin"],
-  "account.rename": ["owner", "admin"],
-  "audit.read": ["owner", "admin"],
-  "account.delete": ["owner"],
-  "owner.grant": ["owner"],
-  "account.require-two-factor": ["owner"],
-} as const satisfies Record<string, readonly Role[]>;
+  "account.read": {
+    roles: ["owner", "admin", "developer", "viewer"],
+    allows: "See the account: applications, environments, domains, configuration, members, and fetch its repositories.",
+  },
+  "application.create": { roles: ["owner", "admin", "developer"], allows: "Create applications in the account (wizard, API)." },
+  "config.edit": {
+    roles: ["owner", "admin", "developer"],
+    allows: "Commit configuration: editor, revert, promote, API patches and git pushes.",
+  },
+  "environment.manage": { roles: ["owner", "admin", "developer"], allows: "Create and delete environments." },
+  "domain.manage": { roles: ["owner", "admin", "developer"], allows: "Add and remove an environment's domains." },
+  "domain.verify": { roles: ["owner", "admin", "developer"], allows: "Run a go-live check now (Verify now)." },
+  "members.manage": { roles: ["owner", "admin"], allows: "Invite members, change roles and remove members (admins never act on owners)." },
+  "application.rename": { roles: ["owner", "admin"], allows: "Rename an application." },
+  "application.delete": { roles: ["owner", "admin"], allows: "Delete an application (its repository is archived)." },
+  "account.rename": { roles: ["owner", "admin"], allows: "Rename the account." },
+  "audit.read": { roles: ["owner", "admin"], allows: "Read the account's audit log." },
+  "alerts.receive": {
+    roles: ["owner", "admin"],
+    allows: "Receive the account's alert mail (a live domain that stopped pointing at the edge).",
+  },
+  "account.delete": { roles: ["owner"], allows: "Delete the account with everything it owns." },
+  "owner.grant": { roles: ["owner"], allows: "Make members owners, transfer ownership and act on other owners." },
+  "account.require-two-factor": { roles: ["owner"], allows: "Require two-factor authentication of every member." },
+} as const satisfies Record<string, { roles: readonly Role[]; allows: string }>;
 
 export type Permission = keyof typeof PERMISSIONS;
 
 /** True when `role` grants `permission`; false for unknown roles. */
 export function can(role: string | null | undefined, permission: Permission): boolean {
   if (!role) return false;
-  return (PERMISSIONS[permission] as readonly string[]).includes(role);
+  return (PERMISSIONS[permission].roles as readonly string[]).includes(role);
 }
 
 const ROLE_LABELS: Record<Role, string> = { owner: "Owner", admin: "Admin", developer: "Developer", viewer: "Viewer" };
@@ -43,4 +54,9 @@ export function roleLabel(role: string): string {
 export function forbiddenMessage(role: string, what: string, permission?: Permission): string {
   const ownersOnly = permission ? !can("admin", permission) : false;
   return `Your role in this account (${roleLabel(role)}) cannot ${what}. Ask ${ownersOnly ? "an owner" : "an owner or admin"}.`;
+}
+
+/** The roles that hold `permission` (e.g. the members to mail for `alerts.receive`), in the table's order. */
+export function rolesWith(permission: Permission): readonly Role[] {
+  return PERMISSIONS[permission].roles;
 }
