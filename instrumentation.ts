@@ -8,21 +8,21 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   if (process.env.NEXT_PHASE === "phase-production-build") return;
-  const { getDb } = await import("@/db");
+  const { openDatabase } = await import("@/db");
   const { cleanupInterruptedCreations } = await import("@/lib/applications/create");
   const { recoverInterruptedDeletions } = await import("@/lib/accounts/delete");
   const { recoverInterruptedApplicationDeletions } = await import("@/lib/applications/settings");
-  getDb();
+  openDatabase();
   // Deletions first: a repository moved back from the trash is referenced, so the creation check keeps it.
-  const trash = recoverInterruptedDeletions();
+  const trash = await recoverInterruptedDeletions();
   if (trash.restored.length + trash.removed.length > 0) {
     console.log(
       `start-up check: account deletions: restored ${trash.restored.length}, removed ${trash.removed.length} staged repositories`,
     );
   }
-  const unarchived = recoverInterruptedApplicationDeletions();
+  const unarchived = await recoverInterruptedApplicationDeletions();
   if (unarchived.length > 0) console.log(`start-up check: application deletions: restored ${unarchived.length} archived repositories`);
-  const removed = cleanupInterruptedCreations();
+  const removed = await cleanupInterruptedCreations();
   if (removed.length > 0) console.log(`start-up check: removed ${removed.length} leftover repositories of interrupted creations`);
   // Background re-checks of due domains (SPEC §3.5), once per process; the lease in checkDomain keeps several
   // processes (this server, `npm run worker`) from checking one domain at once.

@@ -12,5 +12,5 @@ export const dynamic = "force-dynamic";
 export default async function Home() {
   const user = await getCurrentUser();
   if (!user) redirect("/login");
-  redirect(homePath(user, listAccountsOfUser({ userId: user.id })));
+  redirect(homePath(user, await listAccountsOfUser({ userId: user.id })));
 }

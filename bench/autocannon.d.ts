@@ -11,7 +11,7 @@ declare module "autocannon" {
     method?: string;
   };
   type Instance = Promise<Result> & {
-    on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): Instance;
+    on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
   };
   function autocannon(options: Options): Instance;
   export default autocannon;

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { getDb } from "@/db";
+import { writeTransaction } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { createApplication, repositoryPath } from "@/lib/applications/create";
 import { resetSettings } from "@/lib/config";
@@ -84,10 +84,12 @@ export async function benchConfigGit(options: { history?: number; n?: number } =
   const temp = makeTempDataDir("ec-bench-config-");
   const rows: ConfigGitBenchRow[] = [];
   try {
-    const db = getDb();
-    const user = db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning().get();
-    const account = db.insert(accounts).values({ name: "Bench" }).returning().get();
-    db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+    const { user, account } = await writeTransaction(async (db) => {
+      const user = await db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning().get();
+      const account = await db.insert(accounts).values({ name: "Bench" }).returning().get();
+      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+      return { user, account };
+    });
     const actor = { id: user.id, name: "Bench", email: user.email };
     const created = await createApplication({
       actor,

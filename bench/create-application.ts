@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { getDb } from "@/db";
+import { writeTransaction } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { createApplication } from "@/lib/applications/create";
 import { repositoriesDir, resetSettings } from "@/lib/config";
@@ -102,10 +102,12 @@ export async function benchCreateApplication(options: { n?: number; concurrency?
   const temp = makeTempDataDir("ec-bench-create-");
   const rows: CreateApplicationBenchRow[] = [];
   try {
-    const db = getDb();
-    const user = db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning().get();
-    const account = db.insert(accounts).values({ name: "Bench" }).returning().get();
-    db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+    const { user, account } = await writeTransaction(async (db) => {
+      const user = await db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning().get();
+      const account = await db.insert(accounts).values({ name: "Bench" }).returning().get();
+      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+      return { user, account };
+    });
     const stack = getStack("varnish")!;
     const origin = { address: "203.0.113.7", protocol: "https" as const, port: 443 };
 

@@ -1,4 +1,4 @@
-import { getDb } from "@/db";
+import { writeTransaction } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments } from "@/db/schema";
 import { resetSettings } from "@/lib/config";
 import { checkDomains } from "@/lib/dns/go-live";
@@ -25,16 +25,20 @@ export type DnsBenchRow = {
 };
 
 /** Fills the zone and the database: half subdomains CNAMEd to their target, a quarter apexes on edge A, a quarter pointing elsewhere. */
-function seed(dnsServer: TestDnsServer, count: number): { ids: number[]; names: string[] } {
+async function seed(dnsServer: TestDnsServer, count: number): Promise<{ ids: number[]; names: string[] }> {
   dnsServer.set("elsewhere.example.net", [{ type: "A", value: "203.0.113.1" }]);
-  const db = getDb();
-  const accountId = db.insert(accounts).values({ name: "Bench" }).returning().get().id;
-  const applicationId = db
-    .insert(applications)
-    .values({ accountId, name: "bench", repoName: "bench", repoDir: "bench", stackId: "varnish" })
-    .returning()
-    .get().id;
-  const environmentId = db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get().id;
+  const { accountId, applicationId, environmentId } = await writeTransaction(async (db) => {
+    const accountId = (await db.insert(accounts).values({ name: "Bench" }).returning().get()).id;
+    const applicationId = (
+      await db
+        .insert(applications)
+        .values({ accountId, name: "bench", repoName: "bench", repoDir: "bench", stackId: "varnish" })
+        .returning()
+        .get()
+    ).id;
+    const environmentId = (await db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get()).id;
+    return { accountId, applicationId, environmentId };
+  });
   const names: string[] = [];
   const rows: (typeof domains.$inferInsert)[] = [];
   for (let i = 0; i < count; i++) {
@@ -54,17 +58,21 @@ function seed(dnsServer: TestDnsServer, count: number): { ids: number[]; names: 
       verificationToken: `t${i}`,
     });
   }
-  const ids = db.transaction((tx) => rows.map((row) => tx.insert(domains).values(row).returning({ id: domains.id }).get().id));
+  const ids = await writeTransaction(async (tx) => {
+    const inserted: number[] = [];
+    for (const row of rows) inserted.push((await tx.insert(domains).values(row).returning({ id: domains.id }).get()).id);
+    return inserted;
+  });
   return { ids, names };
 }
 
 /** Puts every domain back to a never-checked state so each run does the same work (status changes + audit rows). */
-function resetDomains(): void {
-  const db = getDb();
-  db.transaction((tx) => {
-    tx.delete(dnsChecks).run();
-    tx.delete(auditEvents).run();
-    tx.update(domains)
+async function resetDomains(): Promise<void> {
+  await writeTransaction(async (tx) => {
+    await tx.delete(dnsChecks).run();
+    await tx.delete(auditEvents).run();
+    await tx
+      .update(domains)
       .set({
         status: "pending",
         lastCheckedAt: null,
@@ -101,7 +109,7 @@ export async function benchDnsChecks(options: { domains?: number; concurrency?: 
   const temp = makeTempDataDir("ec-bench-dns-");
   const rows: DnsBenchRow[] = [];
   try {
-    const { ids, names } = seed(dnsServer, count);
+    const { ids, names } = await seed(dnsServer, count);
     const resolver = createResolver([dnsServer.address]);
     for (const concurrency of levels) {
       // Floor: the same number of resolutions, one CNAME query each, no database.
@@ -122,7 +130,7 @@ export async function benchDnsChecks(options: { domains?: number; concurrency?: 
       );
       rows.push(row("floor", concurrency, floorTimes, performance.now() - floorStart, stopFloor(), dnsServer.queries().length, ""));
 
-      resetDomains();
+      await resetDomains();
       dnsServer.clearQueries();
       const started = new Map<number, number>();
       const times: number[] = [];

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { getDb } from "@/db";
+import { writeTransaction } from "@/db";
 import { users } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
 import { createApplication, repositoryPath } from "@/lib/applications/create";
@@ -75,8 +75,9 @@ export async function benchGitClone(options: { commits?: number; runs?: number }
   const rows: GitCloneBenchRow[] = [];
   let server: Awaited<ReturnType<typeof startGitHttpServer>> | null = null;
   try {
-    const db = getDb();
-    const user = db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning().get();
+    const user = await writeTransaction((db) =>
+      db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning().get(),
+    );
     const created = await createApplication({
       actor: { id: user.id, name: "Bench" },
       account: { newName: "Bench apps" },
@@ -91,7 +92,7 @@ export async function benchGitClone(options: { commits?: number; runs?: number }
     const total = Number(await runGitText(["rev-list", "--count", "Production"], { gitDir: repo }));
     if (total !== commits) throw new Error(`expected ${commits} commits, found ${total}`);
 
-    const { value } = createApiToken({ userId: user.id, name: "bench", readOnly: true });
+    const { value } = await createApiToken({ userId: user.id, name: "bench", readOnly: true });
     server = await startGitHttpServer();
     const url = `http://token:${value}@127.0.0.1:${server.port}/git/account/${created.account.id}/application/${created.application.id}/www.bench.example.git`;
     const target = path.join(temp.dir, "clones");

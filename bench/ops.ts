@@ -211,7 +211,7 @@ async function load(
 }
 
 /** The page's own reads (counts + a keyset page with names) `n` times in this process against the same database. */
-function floor(dir: string, search: string, n: number): Omit<OpsBenchRow, "domains" | "page" | "kind"> {
+async function floor(dir: string, search: string, n: number): Promise<Omit<OpsBenchRow, "domains" | "page" | "kind">> {
   process.env.DATA_DIR = dir;
   resetSettings();
   closeDb();
@@ -222,8 +222,8 @@ function floor(dir: string, search: string, n: number): Omit<OpsBenchRow, "domai
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const start = performance.now();
-    getStatusCounts();
-    rows = listOpsDomains(filter).rows.length;
+    await getStatusCounts();
+    rows = (await listOpsDomains(filter)).rows.length;
     times.push(performance.now() - start);
   }
   const wall = performance.now() - t0;
@@ -278,7 +278,7 @@ export async function benchOps(options: { sizes?: number[]; seconds?: number } =
             rows: tableRows,
             ...(await load(BASE + pathAndQuery, cookie, options.seconds ?? 10, child.pid!)),
           });
-          rows.push({ domains: size, page: name, kind: "floor (queries)", ...floor(dir, pathAndQuery.split("?")[1] ?? "", 2000) });
+          rows.push({ domains: size, page: name, kind: "floor (queries)", ...(await floor(dir, pathAndQuery.split("?")[1] ?? "", 2000)) });
         }
       } finally {
         if (child) await stopConsole(child);

@@ -1,4 +1,4 @@
-import { getDb } from "@/db";
+import { readerClient, withWriterClient } from "@/db";
 import { resetSettings } from "@/lib/config";
 import { CHECK_BATCH_SIZE } from "@/lib/dns/batch";
 import { createResolver, type Resolver } from "@/lib/dns/resolver";
@@ -47,31 +47,34 @@ function plan(count: number): { records: ZoneRecord[]; names: string[] } {
 }
 
 /** Inserts `names` as never-checked (due) domains of one application, in one transaction through a prepared statement. */
-function insertDomains(names: string[]): void {
-  const sqlite = getDb().$client;
-  sqlite.transaction(() => {
-    const accountId = Number(sqlite.prepare("INSERT INTO accounts (name) VALUES ('Bench')").run().lastInsertRowid);
-    const appId = Number(
-      sqlite
-        .prepare(
-          "INSERT INTO applications (account_id, name, repo_name, repo_dir, stack_id) VALUES (?, 'bench', 'bench', 'bench', 'varnish')",
-        )
-        .run(accountId).lastInsertRowid,
-    );
-    const envId = Number(
-      sqlite.prepare("INSERT INTO environments (account_id, application_id, name) VALUES (?, ?, 'Production')").run(accountId, appId)
-        .lastInsertRowid,
-    );
-    const insert = sqlite.prepare(
-      "INSERT INTO domains (account_id, application_id, environment_id, hostname, hostname_unicode, is_apex, verification_token) VALUES (?, ?, ?, ?, ?, 0, ?)",
-    );
-    names.forEach((name, i) => insert.run(accountId, appId, envId, name, name, `token-${i}`));
-  })();
+async function insertDomains(names: string[]): Promise<void> {
+  await withWriterClient((sqlite) =>
+    sqlite.transaction(() => {
+      const accountId = Number(sqlite.prepare("INSERT INTO accounts (name) VALUES ('Bench')").run().lastInsertRowid);
+      const appId = Number(
+        sqlite
+          .prepare(
+            "INSERT INTO applications (account_id, name, repo_name, repo_dir, stack_id) VALUES (?, 'bench', 'bench', 'bench', 'varnish')",
+          )
+          .run(accountId).lastInsertRowid,
+      );
+      const envId = Number(
+        sqlite.prepare("INSERT INTO environments (account_id, application_id, name) VALUES (?, ?, 'Production')").run(accountId, appId)
+          .lastInsertRowid,
+      );
+      const insert = sqlite.prepare(
+        "INSERT INTO domains (account_id, application_id, environment_id, hostname, hostname_unicode, is_apex, verification_token) VALUES (?, ?, ?, ?, ?, 0, ?)",
+      );
+      names.forEach((name, i) => insert.run(accountId, appId, envId, name, name, `token-${i}`));
+    })(),
+  );
 }
 
-function resetDomains(): void {
-  getDb().$client.exec(
-    "BEGIN IMMEDIATE; DELETE FROM dns_checks; DELETE FROM audit_events; UPDATE domains SET status = 'pending', last_checked_at = NULL, last_success_at = NULL, flagged = 0, failure_streak = 0, next_check_at = NULL, lease_until = NULL; COMMIT;",
+async function resetDomains(): Promise<void> {
+  await withWriterClient((sqlite) =>
+    sqlite.exec(
+      "BEGIN IMMEDIATE; DELETE FROM dns_checks; DELETE FROM audit_events; UPDATE domains SET status = 'pending', last_checked_at = NULL, last_success_at = NULL, flagged = 0, failure_streak = 0, next_check_at = NULL, lease_until = NULL; COMMIT;",
+    ),
   );
 }
 
@@ -83,17 +86,17 @@ async function measureSweep(p: {
   serverName: string;
   resolver: Resolver;
 }): Promise<SweepBenchRow> {
-  resetDomains();
+  await resetDomains();
   const stop = rssSampler();
   const started = performance.now();
   const sweep = await sweepDueDomains({ limit: p.count, concurrency: p.concurrency, batchSize: p.batchSize, resolver: p.resolver });
   const wallMs = performance.now() - started;
   const peak = stop();
-  const byStatus = getDb().$client.prepare("SELECT status, count(*) AS n FROM domains GROUP BY status ORDER BY n DESC").all() as {
+  const byStatus = readerClient().prepare("SELECT status, count(*) AS n FROM domains GROUP BY status ORDER BY n DESC").all() as {
     status: string;
     n: number;
   }[];
-  const stored = (getDb().$client.prepare("SELECT count(*) AS n FROM dns_checks").get() as { n: number }).n;
+  const stored = (readerClient().prepare("SELECT count(*) AS n FROM dns_checks").get() as { n: number }).n;
   return {
     kind: "sweep",
     server: p.serverName,
@@ -142,7 +145,7 @@ export async function benchSweep(options: { domains?: number; concurrency?: numb
   const temp = makeTempDataDir("ec-bench-sweep-");
   const rows: SweepBenchRow[] = [];
   try {
-    insertDomains(names);
+    await insertDomains(names);
     const resolver = createResolver([server.address]);
     for (const concurrency of levels) {
       let next = 0;

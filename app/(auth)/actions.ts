@@ -73,7 +73,7 @@ export async function signupAction(_prev: AuthFormState, form: FormData): Promis
   if (!parsed.success) return { fieldErrors: firstErrors(parsed.error), values };
   const limit = await consumeRateLimit("signup", { ip: clientIp(await headers()), email: parsed.data.email });
   if (!limit.ok) return { error: limit.message, values };
-  const created = createUser({
+  const created = await createUser({
     email: parsed.data.email,
     name: parsed.data.name || null,
     passwordHash: await hashPassword(parsed.data.password),

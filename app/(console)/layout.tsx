@@ -9,7 +9,7 @@ import { logoutAction, resendVerificationAction } from "./actions";
 /** The signed-in console: header with the account switcher and the user menu; a banner until the email is verified. */
 export default async function ConsoleLayout({ children }: { children: React.ReactNode }) {
   const user = await requireUser();
-  const accounts = listAccountsOfUser({ userId: user.id }).map((a) => ({ id: a.id, name: a.name, role: a.role }));
+  const accounts = (await listAccountsOfUser({ userId: user.id })).map((a) => ({ id: a.id, name: a.name, role: a.role }));
   return (
     <div className="min-h-screen">
       <header className="border-b border-slate-200 bg-white">

@@ -8,8 +8,8 @@ export type AccountRow = typeof accounts.$inferSelect;
 export type AccountWithRole = AccountRow & { role: Role };
 
 /** The user's role in the account, or null when they are not a member. */
-export function getMembership(params: { userId: number; accountId: number }): { role: Role } | null {
-  const row = getDb()
+export async function getMembership(params: { userId: number; accountId: number }): Promise<{ role: Role } | null> {
+  const row = await getDb()
     .select({ role: memberships.role })
     .from(memberships)
     .where(and(eq(memberships.userId, params.userId), eq(memberships.accountId, params.accountId)))
@@ -18,7 +18,7 @@ export function getMembership(params: { userId: number; accountId: number }): { 
 }
 
 /** Every account the user belongs to, with their role, by name. */
-export function listAccountsOfUser(params: { userId: number }): AccountWithRole[] {
+export async function listAccountsOfUser(params: { userId: number }): Promise<AccountWithRole[]> {
   return getDb()
     .select({
       id: accounts.id,
@@ -35,16 +35,16 @@ export function listAccountsOfUser(params: { userId: number }): AccountWithRole[
 }
 
 /** The account with this id, or undefined. */
-export function getAccount(params: { id: number }): AccountRow | undefined {
+export async function getAccount(params: { id: number }): Promise<AccountRow | undefined> {
   return getDb().select().from(accounts).where(eq(accounts.id, params.id)).get();
 }
 
 /** Creates an account with the user as its owner and an audit row, in one transaction. */
-export function createAccount(params: { name: string; owner: { id: number; name: string } }): AccountRow {
-  return writeTransaction((tx) => {
-    const account = tx.insert(accounts).values({ name: params.name }).returning().get();
-    tx.insert(memberships).values({ userId: params.owner.id, accountId: account.id, role: "owner" }).run();
-    recordAudit(tx, {
+export async function createAccount(params: { name: string; owner: { id: number; name: string } }): Promise<AccountRow> {
+  return writeTransaction(async (tx) => {
+    const account = await tx.insert(accounts).values({ name: params.name }).returning().get();
+    await tx.insert(memberships).values({ userId: params.owner.id, accountId: account.id, role: "owner" }).run();
+    await recordAudit(tx, {
       accountId: account.id,
       actor: params.owner,
       action: "account.create",

@@ -9,12 +9,17 @@ export type EnvironmentRow = typeof environments.$inferSelect;
 export type DomainRow = typeof domains.$inferSelect;
 
 /** The account's applications, each with its go-live status (its Production environment's, SPEC §3.5). */
-export function listApplicationsOfAccount(params: {
+export async function listApplicationsOfAccount(params: {
   accountId: number;
-}): (ApplicationRow & { goLive: EnvironmentStatus; hostnames: string[] })[] {
+}): Promise<(ApplicationRow & { goLive: EnvironmentStatus; hostnames: string[] })[]> {
   const db = getDb();
-  const apps = db.select().from(applications).where(eq(applications.accountId, params.accountId)).orderBy(asc(applications.name)).all();
-  const rows = db
+  const apps = await db
+    .select()
+    .from(applications)
+    .where(eq(applications.accountId, params.accountId))
+    .orderBy(asc(applications.name))
+    .all();
+  const rows = await db
     .select({ applicationId: domains.applicationId, hostname: domains.hostname, status: domains.status })
     .from(domains)
     .innerJoin(environments, eq(environments.id, domains.environmentId))
@@ -28,7 +33,7 @@ export function listApplicationsOfAccount(params: {
 }
 
 /** The environment of an application with this name (case-insensitive), or undefined. */
-export function getEnvironmentByName(params: { applicationId: number; name: string }): EnvironmentRow | undefined {
+export async function getEnvironmentByName(params: { applicationId: number; name: string }): Promise<EnvironmentRow | undefined> {
   return getDb()
     .select()
     .from(environments)
@@ -37,7 +42,7 @@ export function getEnvironmentByName(params: { applicationId: number; name: stri
 }
 
 /** The environments of an application, Production first. */
-export function listEnvironments(params: { applicationId: number }): EnvironmentRow[] {
+export async function listEnvironments(params: { applicationId: number }): Promise<EnvironmentRow[]> {
   return getDb()
     .select()
     .from(environments)
@@ -47,16 +52,16 @@ export function listEnvironments(params: { applicationId: number }): Environment
 }
 
 /** The domains of an environment, oldest first. */
-export function listDomainsOfEnvironment(params: { environmentId: number }): DomainRow[] {
+export async function listDomainsOfEnvironment(params: { environmentId: number }): Promise<DomainRow[]> {
   return getDb().select().from(domains).where(eq(domains.environmentId, params.environmentId)).orderBy(asc(domains.id)).all();
 }
 
 /** True when the normalised hostname is already a domain anywhere on the platform. */
-export function isHostnameTaken(params: { hostname: string }): boolean {
-  return !!getDb().select({ id: domains.id }).from(domains).where(eq(domains.hostname, params.hostname)).get();
+export async function isHostnameTaken(params: { hostname: string }): Promise<boolean> {
+  return !!(await getDb().select({ id: domains.id }).from(domains).where(eq(domains.hostname, params.hostname)).get());
 }
 
 /** The domains of an application (every environment), oldest first. */
-export function listDomainsOfApplication(params: { applicationId: number }): DomainRow[] {
+export async function listDomainsOfApplication(params: { applicationId: number }): Promise<DomainRow[]> {
   return getDb().select().from(domains).where(eq(domains.applicationId, params.applicationId)).orderBy(asc(domains.id)).all();
 }

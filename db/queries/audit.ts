@@ -10,16 +10,16 @@ export type AuditRow = typeof auditEvents.$inferSelect;
  * page). Filters: `actor` (a user id, or 0 for the platform itself) and `kind` (an action or its area, e.g.
  * `member` matches `member.role`). Returns `limit` rows and the id to continue from (null at the end).
  */
-export function listAuditEvents(params: {
+export async function listAuditEvents(params: {
   accountId: number;
   actor?: number | null;
   kind?: string | null;
   before?: number | null;
   limit?: number;
-}): {
+}): Promise<{
   rows: AuditRow[];
   nextBefore: number | null;
-} {
+}> {
   const limit = params.limit ?? 50;
   const conditions = [eq(auditEvents.accountId, params.accountId)];
   if (params.actor === 0) conditions.push(sql`${auditEvents.actorUserId} is null`);
@@ -27,7 +27,7 @@ export function listAuditEvents(params: {
   if (params.kind)
     conditions.push(params.kind.includes(".") ? eq(auditEvents.action, params.kind) : like(auditEvents.action, `${params.kind}.%`));
   if (params.before) conditions.push(lt(auditEvents.id, params.before));
-  const rows = getDb()
+  const rows = await getDb()
     .select()
     .from(auditEvents)
     .where(and(...conditions))
@@ -40,20 +40,23 @@ export function listAuditEvents(params: {
 }
 
 /** The actors and action kinds present in an account's log, for the filter menus. */
-export function listAuditFacets(params: { accountId: number }): { actors: { id: number | null; name: string }[]; kinds: string[] } {
+export async function listAuditFacets(params: {
+  accountId: number;
+}): Promise<{ actors: { id: number | null; name: string }[]; kinds: string[] }> {
   const db = getDb();
-  const actors = db
+  const actors = await db
     .selectDistinct({ id: auditEvents.actorUserId, name: auditEvents.actorName })
     .from(auditEvents)
     .where(eq(auditEvents.accountId, params.accountId))
     .all();
-  const kinds = db
-    .selectDistinct({ action: auditEvents.action })
-    .from(auditEvents)
-    .where(eq(auditEvents.accountId, params.accountId))
-    .orderBy(auditEvents.action)
-    .all()
-    .map((r) => r.action);
+  const kinds = (
+    await db
+      .selectDistinct({ action: auditEvents.action })
+      .from(auditEvents)
+      .where(eq(auditEvents.accountId, params.accountId))
+      .orderBy(auditEvents.action)
+      .all()
+  ).map((r) => r.action);
   const seen = new Map<string, { id: number | null; name: string }>();
   for (const a of actors) seen.set(String(a.id), a);
   return { actors: [...seen.values()].sort((a, b) => a.name.localeCompare(b.name)), kinds };

@@ -6,7 +6,7 @@ import { dnsChecks, domains } from "@/db/schema";
 export type DnsCheckRow = typeof dnsChecks.$inferSelect;
 
 /** The most recent go-live checks of a domain, newest first (at most `limit`). */
-export function listRecentChecks(params: { domainId: number; limit?: number }): DnsCheckRow[] {
+export async function listRecentChecks(params: { domainId: number; limit?: number }): Promise<DnsCheckRow[]> {
   return getDb()
     .select()
     .from(dnsChecks)
@@ -20,7 +20,7 @@ export function listRecentChecks(params: { domainId: number; limit?: number }): 
  * Every domain hostname of an account, all environments, ordered by A-label (the hostnames that deleting the account
  * frees, as lib/accounts/delete lists them): `hostname` is the stored A-label form, `hostnameUnicode` its display form.
  */
-export function listAccountHostnames(params: { accountId: number }): { hostname: string; hostnameUnicode: string }[] {
+export async function listAccountHostnames(params: { accountId: number }): Promise<{ hostname: string; hostnameUnicode: string }[]> {
   return getDb()
     .select({ hostname: domains.hostname, hostnameUnicode: domains.hostnameUnicode })
     .from(domains)

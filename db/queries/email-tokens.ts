@@ -1,6 +1,6 @@
 import "server-only";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, type Db } from "@/db";
 import { emailTokens, userSessions, users, type EmailTokenKind } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
@@ -19,37 +19,39 @@ export type EmailTokenCheck =
   | { status: "unknown" }
   | { status: "used" | "expired" | "email-changed"; token: EmailTokenRow; user: UserRow };
 
-type Reader = Pick<ReturnType<typeof getDb>, "select">;
+type Reader = Pick<Db, "select">;
 
 /**
  * Issues a single-use link token of `kind` for `email` and stores only its SHA-256; returns the token to put in
  * the link. With `replaceUnused`, the user's earlier unused tokens of that kind are deleted in the same
  * transaction (their links then count as unknown).
  */
-export function createEmailToken(params: {
+export async function createEmailToken(params: {
   userId: number;
   kind: EmailTokenKind;
   email: string;
   expiresAt: Date;
   replaceUnused?: boolean;
-}): string {
+}): Promise<string> {
   const token = newLinkToken();
-  writeTransaction((tx) => {
+  await writeTransaction(async (tx) => {
     if (params.replaceUnused) {
-      tx.delete(emailTokens)
+      await tx
+        .delete(emailTokens)
         .where(and(eq(emailTokens.userId, params.userId), eq(emailTokens.kind, params.kind), isNull(emailTokens.usedAt)))
         .run();
     }
-    tx.insert(emailTokens)
+    await tx
+      .insert(emailTokens)
       .values({ userId: params.userId, kind: params.kind, email: params.email, tokenHash: hashToken(token), expiresAt: params.expiresAt })
       .run();
   });
   return token;
 }
 
-function check(db: Reader, token: string, kind: EmailTokenKind, now: Date): EmailTokenCheck {
+async function check(db: Reader, token: string, kind: EmailTokenKind, now: Date): Promise<EmailTokenCheck> {
   if (token.length === 0 || token.length > 200) return { status: "unknown" };
-  const row = db
+  const row = await db
     .select({ token: emailTokens, user: users })
     .from(emailTokens)
     .innerJoin(users, eq(users.id, emailTokens.userId))
@@ -63,7 +65,7 @@ function check(db: Reader, token: string, kind: EmailTokenKind, now: Date): Emai
 }
 
 /** Looks a link token up by its hash without using it. */
-export function checkEmailToken(params: { token: string; kind: EmailTokenKind; now?: Date }): EmailTokenCheck {
+export async function checkEmailToken(params: { token: string; kind: EmailTokenKind; now?: Date }): Promise<EmailTokenCheck> {
   return check(getDb(), params.token, params.kind, params.now ?? new Date());
 }
 
@@ -71,13 +73,13 @@ export function checkEmailToken(params: { token: string; kind: EmailTokenKind; n
  * Uses a `verify-email` token: in one transaction marks it used and sets the user's `emailVerifiedAt` (kept when
  * already set). Returns the check made inside the transaction; only `valid` changed anything.
  */
-export function redeemVerifyEmailToken(params: { token: string; now?: Date }): EmailTokenCheck {
+export async function redeemVerifyEmailToken(params: { token: string; now?: Date }): Promise<EmailTokenCheck> {
   const now = params.now ?? new Date();
-  return writeTransaction((tx) => {
-    const found = check(tx, params.token, "verify-email", now);
+  return writeTransaction(async (tx): Promise<EmailTokenCheck> => {
+    const found = await check(tx, params.token, "verify-email", now);
     if (found.status !== "valid") return found;
-    tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id)).run();
-    const user = tx
+    await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id)).run();
+    const user = await tx
       .update(users)
       .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
       .where(eq(users.id, found.user.id))
@@ -98,16 +100,17 @@ export function redeemResetPasswordToken(params: {
   passwordHash: string;
   now?: Date;
   request?: RequestInfo;
-}): EmailTokenCheck {
+}): Promise<EmailTokenCheck> {
   const now = params.now ?? new Date();
-  return writeTransaction((tx) => {
-    const found = check(tx, params.token, "reset-password", now);
+  return writeTransaction(async (tx): Promise<EmailTokenCheck> => {
+    const found = await check(tx, params.token, "reset-password", now);
     if (found.status !== "valid") return found;
-    tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id)).run();
-    tx.delete(emailTokens)
+    await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id)).run();
+    await tx
+      .delete(emailTokens)
       .where(and(eq(emailTokens.userId, found.user.id), eq(emailTokens.kind, "reset-password"), isNull(emailTokens.usedAt)))
       .run();
-    const user = tx
+    const user = await tx
       .update(users)
       .set({
         passwordHash: params.passwordHash,
@@ -117,12 +120,14 @@ export function redeemResetPasswordToken(params: {
       .where(eq(users.id, found.user.id))
       .returning()
       .get();
-    const revoked = tx
-      .update(userSessions)
-      .set({ revokedAt: now })
-      .where(and(eq(userSessions.userId, found.user.id), isNull(userSessions.revokedAt)))
-      .run().changes;
-    recordSecurityEvent(tx, { userId: found.user.id, kind: "password.reset", ...params.request, data: { revoked }, at: now });
+    const revoked = (
+      await tx
+        .update(userSessions)
+        .set({ revokedAt: now })
+        .where(and(eq(userSessions.userId, found.user.id), isNull(userSessions.revokedAt)))
+        .run()
+    ).changes;
+    await recordSecurityEvent(tx, { userId: found.user.id, kind: "password.reset", ...params.request, data: { revoked }, at: now });
     return { ...found, user };
   });
 }

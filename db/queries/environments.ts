@@ -10,15 +10,15 @@ export type EnvironmentRow = typeof environments.$inferSelect;
 export type EnvironmentSummary = EnvironmentRow & { status: EnvironmentStatus; hostnames: string[] };
 
 /** The environments of an application, Production first then by name, each with its domains' status summary. */
-export function listEnvironmentSummaries(params: { applicationId: number }): EnvironmentSummary[] {
+export async function listEnvironmentSummaries(params: { applicationId: number }): Promise<EnvironmentSummary[]> {
   const db = getDb();
-  const envs = db
+  const envs = await db
     .select()
     .from(environments)
     .where(eq(environments.applicationId, params.applicationId))
     .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
     .all();
-  const rows = db
+  const rows = await db
     .select({ environmentId: domains.environmentId, hostname: domains.hostnameUnicode, status: domains.status })
     .from(domains)
     .where(eq(domains.applicationId, params.applicationId))

@@ -7,7 +7,7 @@ export type MemberRow = { membershipId: number; userId: number; name: string | n
 export type PendingInvitationRow = typeof invitations.$inferSelect;
 
 /** The account's members with their user's name and email, owners first, then by email. */
-export function listMembers(params: { accountId: number }): MemberRow[] {
+export async function listMembers(params: { accountId: number }): Promise<MemberRow[]> {
   return getDb()
     .select({
       membershipId: memberships.id,
@@ -25,7 +25,7 @@ export function listMembers(params: { accountId: number }): MemberRow[] {
 }
 
 /** The account's pending invitations (expired ones included: they can be re-sent), newest first. */
-export function listPendingInvitations(params: { accountId: number }): PendingInvitationRow[] {
+export async function listPendingInvitations(params: { accountId: number }): Promise<PendingInvitationRow[]> {
   return getDb()
     .select()
     .from(invitations)

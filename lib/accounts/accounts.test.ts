@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments, invitations, memberships, users } from "@/db/schema";
 import { repositoriesDir } from "@/lib/config";
 import { createApplication, repositoryPath } from "@/lib/applications/create";
@@ -14,13 +14,13 @@ import { renameAccount, transferOwnership } from "./settings";
 
 const TABLES = { accounts, memberships, applications, environments, domains, dnsChecks, invitations, auditEvents } as const;
 type Counts = Record<keyof typeof TABLES, number>;
-function counts(): Counts {
+async function counts(): Promise<Counts> {
   const out = {} as Counts;
   for (const [name, table] of Object.entries(TABLES))
-    out[name as keyof Counts] = getDb()
+    out[name as keyof Counts] = (await getDb()
       .select({ n: sql<number>`count(*)` })
       .from(table)
-      .get()!.n;
+      .get())!.n;
   return out;
 }
 const folders = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
@@ -35,19 +35,21 @@ async function app(actor: { id: number; email: string }, accountId: number, host
     ownershipRequired: false,
   });
   if (!result.ok) throw new Error(result.message);
-  getDb()
-    .insert(dnsChecks)
-    .values({
-      domainId: result.domain.id,
-      checkedAt: new Date(),
-      outcome: "nxdomain",
-      status: "nxdomain",
-      reason: "nxdomain",
-      records: {},
-      resolver: "x",
-      durationMs: 1,
-    })
-    .run();
+  await writeTransaction((tx) =>
+    tx
+      .insert(dnsChecks)
+      .values({
+        domainId: result.domain.id,
+        checkedAt: new Date(),
+        outcome: "nxdomain",
+        status: "nxdomain",
+        reason: "nxdomain",
+        records: {},
+        resolver: "x",
+        durationMs: 1,
+      })
+      .run(),
+  );
   return result.application;
 }
 
@@ -58,12 +60,12 @@ describe("account settings", () => {
   });
   afterEach(() => temp.cleanup());
 
-  function team() {
-    const own = makeUser("own@example.com", "Olga");
-    const adm = makeUser("adm@example.com");
-    const dev = makeUser("dev@example.com");
-    const out = makeUser("out@example.com");
-    const made = makeAccount("Acme", [
+  async function team() {
+    const own = await makeUser("own@example.com", "Olga");
+    const adm = await makeUser("adm@example.com");
+    const dev = await makeUser("dev@example.com");
+    const out = await makeUser("out@example.com");
+    const made = await makeAccount("Acme", [
       { userId: own.id, role: "owner" },
       { userId: adm.id, role: "admin" },
       { userId: dev.id, role: "developer" },
@@ -71,50 +73,50 @@ describe("account settings", () => {
     return { own, adm, dev, out, ...made };
   }
 
-  it("owners and admins rename; developers and non-members cannot", () => {
-    const t = team();
-    expect(renameAccount({ accountId: t.account.id, actor: actorOf(t.adm), name: "Acme Inc" })).toEqual({
+  it("owners and admins rename; developers and non-members cannot", async () => {
+    const t = await team();
+    expect(await renameAccount({ accountId: t.account.id, actor: actorOf(t.adm), name: "Acme Inc" })).toEqual({
       ok: true,
       accountId: t.account.id,
     });
-    expect(renameAccount({ accountId: t.account.id, actor: actorOf(t.dev), name: "Dev Co" })).toMatchObject({
+    expect(await renameAccount({ accountId: t.account.id, actor: actorOf(t.dev), name: "Dev Co" })).toMatchObject({
       ok: false,
       code: "forbidden",
     });
-    expect(renameAccount({ accountId: t.account.id, actor: actorOf(t.out), name: "Out Co" })).toMatchObject({
+    expect(await renameAccount({ accountId: t.account.id, actor: actorOf(t.out), name: "Out Co" })).toMatchObject({
       ok: false,
       code: "not_found",
     });
-    expect(getDb().select().from(accounts).get()?.name).toBe("Acme Inc");
-    expect(getDb().select().from(auditEvents).get()).toMatchObject({
+    expect((await getDb().select().from(accounts).get())?.name).toBe("Acme Inc");
+    expect(await getDb().select().from(auditEvents).get()).toMatchObject({
       action: "account.rename",
       actorUserId: t.adm.id,
       data: { from: "Acme", to: "Acme Inc" },
     });
   });
 
-  it("transfer: the target becomes owner and the giver admin, in one step; owners only", () => {
-    const t = team();
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.adm), toUserId: t.dev.id })).toMatchObject({
+  it("transfer: the target becomes owner and the giver admin, in one step; owners only", async () => {
+    const t = await team();
+    expect(await transferOwnership({ accountId: t.account.id, actor: actorOf(t.adm), toUserId: t.dev.id })).toMatchObject({
       ok: false,
       code: "forbidden",
     });
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.out.id })).toMatchObject({
+    expect(await transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.out.id })).toMatchObject({
       ok: false,
       field: "userId",
     });
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.own.id })).toMatchObject({
+    expect(await transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.own.id })).toMatchObject({
       ok: false,
       field: "userId",
     });
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.dev.id })).toEqual({
+    expect(await transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.dev.id })).toEqual({
       ok: true,
       accountId: t.account.id,
     });
-    expect([roleOf(t.account.id, t.dev.id), roleOf(t.account.id, t.own.id)]).toEqual(["owner", "admin"]);
-    expect(auditOf(t.account.id)).toEqual([["account.transfer", t.own.id, "dev@example.com"]]);
+    expect([await roleOf(t.account.id, t.dev.id), await roleOf(t.account.id, t.own.id)]).toEqual(["owner", "admin"]);
+    expect(await auditOf(t.account.id)).toEqual([["account.transfer", t.own.id, "dev@example.com"]]);
     // The former owner is an admin now: no second transfer.
-    expect(transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.adm.id })).toMatchObject({
+    expect(await transferOwnership({ accountId: t.account.id, actor: actorOf(t.own), toUserId: t.adm.id })).toMatchObject({
       ok: false,
       code: "forbidden",
     });
@@ -133,41 +135,41 @@ describe("deleteAccount", () => {
   });
 
   async function acmeWithApps() {
-    const own = makeUser("own@example.com", "Olga");
-    const adm = makeUser("adm@example.com");
-    const { account } = makeAccount("Acme", [
+    const own = await makeUser("own@example.com", "Olga");
+    const adm = await makeUser("adm@example.com");
+    const { account } = await makeAccount("Acme", [
       { userId: own.id, role: "owner" },
       { userId: adm.id, role: "admin" },
     ]);
-    const other = makeUser("other@example.com");
-    const { account: otherAccount } = makeAccount("Other", [{ userId: other.id, role: "owner" }]);
+    const other = await makeUser("other@example.com");
+    const { account: otherAccount } = await makeAccount("Other", [{ userId: other.id, role: "owner" }]);
     const a1 = await app(own, account.id, "www.acme.test");
     const a2 = await app(own, account.id, "shop.acme.test");
     const keep = await app(other, otherAccount.id, "www.other.test");
     await createInvitation({ accountId: account.id, actor: actorOf(own), email: "new@example.com", role: "viewer" });
-    getDb().update(users).set({ lastAccountId: account.id }).where(eq(users.id, adm.id)).run();
+    await writeTransaction((tx) => tx.update(users).set({ lastAccountId: account.id }).where(eq(users.id, adm.id)).run());
     return { own, adm, other, account, otherAccount, a1, a2, keep };
   }
 
   it("removes the account's rows and repositories, frees its hostnames, and keeps other accounts", async () => {
     const s = await acmeWithApps();
-    expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.adm), confirmName: "Acme" })).toMatchObject({
+    expect(await deleteAccount({ accountId: s.account.id, actor: actorOf(s.adm), confirmName: "Acme" })).toMatchObject({
       ok: false,
       code: "forbidden",
     });
-    expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.other), confirmName: "Acme" })).toMatchObject({
+    expect(await deleteAccount({ accountId: s.account.id, actor: actorOf(s.other), confirmName: "Acme" })).toMatchObject({
       ok: false,
       code: "not_found",
     });
-    expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: "acme" })).toMatchObject({
+    expect(await deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: "acme" })).toMatchObject({
       ok: false,
       field: "confirm",
     });
     expect(folders(repositoriesDir())).toHaveLength(3);
 
-    const result = deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: " Acme " });
+    const result = await deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: " Acme " });
     expect(result).toEqual({ ok: true, accountName: "Acme", applications: 2, hostnames: ["shop.acme.test", "www.acme.test"] });
-    expect(counts()).toEqual({
+    expect(await counts()).toEqual({
       accounts: 1,
       memberships: 1,
       applications: 1,
@@ -179,7 +181,7 @@ describe("deleteAccount", () => {
     });
     expect(folders(repositoriesDir())).toEqual([s.keep.repoDir]);
     expect(folders(trashDir())).toEqual([]);
-    expect(getDb().select().from(users).where(eq(users.id, s.adm.id)).get()?.lastAccountId).toBeNull();
+    expect((await getDb().select().from(users).where(eq(users.id, s.adm.id)).get())?.lastAccountId).toBeNull();
     expect(console.log).toHaveBeenCalledWith(
       expect.stringMatching(/^\[account\] deleted account #\d+ "Acme" by user #\d+ "Olga": 2 application\(s\)/),
     );
@@ -191,9 +193,9 @@ describe("deleteAccount", () => {
 
   it("a database failure midway moves every repository back and leaves every row", async () => {
     const s = await acmeWithApps();
-    const before = counts();
+    const before = await counts();
     const repos = folders(repositoriesDir());
-    expect(() =>
+    await expect(
       deleteAccount(
         { accountId: s.account.id, actor: actorOf(s.own), confirmName: "Acme" },
         {
@@ -203,8 +205,8 @@ describe("deleteAccount", () => {
           },
         },
       ),
-    ).toThrow("disk I/O error");
-    expect(counts()).toEqual(before);
+    ).rejects.toThrow("disk I/O error");
+    expect(await counts()).toEqual(before);
     expect(folders(repositoriesDir())).toEqual(repos);
     expect(fs.existsSync(path.join(repositoryPath(s.a1), "HEAD"))).toBe(true);
     expect(folders(trashDir())).toEqual([]);
@@ -212,7 +214,7 @@ describe("deleteAccount", () => {
 
   it("a failure while staging the second repository moves the first back", async () => {
     const s = await acmeWithApps();
-    const before = counts();
+    const before = await counts();
     const repos = folders(repositoriesDir());
     let calls = 0;
     const rename = (from: string, to: string) => {
@@ -220,8 +222,10 @@ describe("deleteAccount", () => {
       if (calls === 2) throw Object.assign(new Error("EXDEV: cross-device link not permitted"), { code: "EXDEV" });
       fs.renameSync(from, to);
     };
-    expect(() => deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: "Acme" }, { rename })).toThrow("EXDEV");
-    expect(counts()).toEqual(before);
+    await expect(deleteAccount({ accountId: s.account.id, actor: actorOf(s.own), confirmName: "Acme" }, { rename })).rejects.toThrow(
+      "EXDEV",
+    );
+    expect(await counts()).toEqual(before);
     expect(folders(repositoriesDir())).toEqual(repos);
     expect(folders(trashDir())).toEqual([]);
   });
@@ -238,10 +242,10 @@ describe("deleteAccount", () => {
     const fresh = path.join(trashDir(), "22222222-2222-4222-8222-222222222222");
     fs.mkdirSync(fresh);
 
-    expect(recoverInterruptedDeletions()).toEqual({ restored: [s.a1.repoDir], removed: ["0123456789abcdef0123456789abcdef.git"] });
+    expect(await recoverInterruptedDeletions()).toEqual({ restored: [s.a1.repoDir], removed: ["0123456789abcdef0123456789abcdef.git"] });
     expect(fs.existsSync(path.join(repositoryPath(s.a1), "HEAD"))).toBe(true);
     expect(folders(trashDir())).toEqual(["22222222-2222-4222-8222-222222222222"]); // too young: maybe still running
-    expect(recoverInterruptedDeletions({ olderThanMs: -1 })).toEqual({ restored: [], removed: [] });
+    expect(await recoverInterruptedDeletions({ olderThanMs: -1 })).toEqual({ restored: [], removed: [] });
     expect(folders(trashDir())).toEqual([]);
   });
 });

@@ -38,14 +38,14 @@ export type DeleteAccountSeams = {
  * `invalid` with field `confirm` (the typed name differs), `invalid` (an application was created meanwhile: try
  * again). Unexpected failures (disk, database) are thrown after every repository was moved back.
  */
-export function deleteAccount(
+export async function deleteAccount(
   params: { accountId: number; actor: Actor; confirmName: string },
   seams: DeleteAccountSeams = {},
-): DeleteAccountResult {
+): Promise<DeleteAccountResult> {
   const rename = seams.rename ?? fs.renameSync;
   const db = getDb();
-  const role = actorRoleIn(db, params.accountId, params.actor.id);
-  const account = role ? db.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
+  const role = await actorRoleIn(db, params.accountId, params.actor.id);
+  const account = role ? await db.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
   if (!role || !account) return NOT_FOUND;
   if (!can(role, "account.delete")) return forbidden(role, "delete the account", "account.delete");
   if (params.confirmName.trim() !== account.name) {
@@ -57,7 +57,7 @@ export function deleteAccount(
     };
   }
 
-  const apps = db.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
+  const apps = await db.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
   const staging = path.join(trashDir(), crypto.randomUUID());
   fs.mkdirSync(staging, { recursive: true });
   const moved: { from: string; to: string }[] = [];
@@ -81,23 +81,23 @@ export function deleteAccount(
       rename(from, to);
       moved.push({ from, to });
     }
-    result = writeTransaction((tx): DeleteAccountResult => {
-      const current = actorRoleIn(tx, account.id, params.actor.id);
+    result = await writeTransaction(async (tx): Promise<DeleteAccountResult> => {
+      const current = await actorRoleIn(tx, account.id, params.actor.id);
       if (!current) return NOT_FOUND;
       if (!can(current, "account.delete")) return forbidden(current, "delete the account", "account.delete");
-      const now = tx.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
+      const now = await tx.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
       const staged = new Set(apps.map((a) => a.repoDir));
       if (now.some((a) => !staged.has(a.repoDir))) {
         return { ok: false, code: "invalid", message: "An application was created in this account meanwhile. Try again." };
       }
-      const hostnames = tx
+      const hostnames = await tx
         .select({ hostname: domains.hostname })
         .from(domains)
         .where(eq(domains.accountId, account.id))
         .orderBy(asc(domains.hostname))
         .all();
-      tx.update(users).set({ lastAccountId: null }).where(eq(users.lastAccountId, account.id)).run();
-      tx.delete(accounts).where(eq(accounts.id, account.id)).run();
+      await tx.update(users).set({ lastAccountId: null }).where(eq(users.lastAccountId, account.id)).run();
+      await tx.delete(accounts).where(eq(accounts.id, account.id)).run();
       seams.afterDelete?.();
       return { ok: true, accountName: account.name, applications: now.length, hostnames: hostnames.map((h) => h.hostname) };
     });
@@ -131,10 +131,10 @@ function removeQuietly(dir: string): void {
  * whose application row still exists (the deletion did not commit) is moved back into place; everything else is
  * removed, then the staging folder. Returns what it did. Missing trash folder → nothing.
  */
-export function recoverInterruptedDeletions(options: { olderThanMs?: number; now?: number } = {}): {
+export async function recoverInterruptedDeletions(options: { olderThanMs?: number; now?: number } = {}): Promise<{
   restored: string[];
   removed: string[];
-} {
+}> {
   const olderThanMs = options.olderThanMs ?? 60_000;
   const now = options.now ?? Date.now();
   const out = { restored: [] as string[], removed: [] as string[] };
@@ -145,13 +145,7 @@ export function recoverInterruptedDeletions(options: { olderThanMs?: number; now
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return out;
     throw err;
   }
-  const referenced = new Set(
-    getDb()
-      .select({ repoDir: applications.repoDir })
-      .from(applications)
-      .all()
-      .map((r) => r.repoDir),
-  );
+  const referenced = new Set((await getDb().select({ repoDir: applications.repoDir }).from(applications).all()).map((r) => r.repoDir));
   for (const batch of batches) {
     const dir = path.join(trashDir(), batch);
     try {

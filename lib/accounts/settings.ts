@@ -13,15 +13,15 @@ export type SettingsResult = { ok: true; accountId: number } | Refusal;
  * Renames the account (owners and admins, "account.rename"; audit `account.rename` with `{ from, to }`). `name` must
  * already be trimmed and checked (lib/accounts/fields). Refusals: `not_found` (not a member), `forbidden`.
  */
-export function renameAccount(params: { accountId: number; actor: Actor; name: string }): SettingsResult {
-  return writeTransaction((tx): SettingsResult => {
-    const role = actorRoleIn(tx, params.accountId, params.actor.id);
-    const account = role ? tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
+export async function renameAccount(params: { accountId: number; actor: Actor; name: string }): Promise<SettingsResult> {
+  return writeTransaction(async (tx): Promise<SettingsResult> => {
+    const role = await actorRoleIn(tx, params.accountId, params.actor.id);
+    const account = role ? await tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
     if (!role || !account) return NOT_FOUND;
     if (!can(role, "account.rename")) return forbidden(role, "rename the account", "account.rename");
     if (account.name === params.name) return { ok: true, accountId: account.id };
-    tx.update(accounts).set({ name: params.name }).where(eq(accounts.id, account.id)).run();
-    recordAudit(tx, {
+    await tx.update(accounts).set({ name: params.name }).where(eq(accounts.id, account.id)).run();
+    await recordAudit(tx, {
       accountId: account.id,
       actor: params.actor,
       action: "account.rename",
@@ -39,12 +39,12 @@ export function renameAccount(params: { accountId: number; actor: Actor; name: s
  * admin (audit `account.transfer`). Refusals: `not_found` (the actor is not a member), `forbidden` (not an owner),
  * `invalid` with field `userId` (the target is not a member, is the actor, or already an owner).
  */
-export function transferOwnership(params: { accountId: number; actor: Actor; toUserId: number }): SettingsResult {
-  return writeTransaction((tx): SettingsResult => {
-    const role = actorRoleIn(tx, params.accountId, params.actor.id);
+export async function transferOwnership(params: { accountId: number; actor: Actor; toUserId: number }): Promise<SettingsResult> {
+  return writeTransaction(async (tx): Promise<SettingsResult> => {
+    const role = await actorRoleIn(tx, params.accountId, params.actor.id);
     if (!role) return NOT_FOUND;
     if (!can(role, "owner.grant")) return forbidden(role, "transfer ownership", "owner.grant");
-    const target = tx
+    const target = await tx
       .select({ role: memberships.role, email: users.email })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
@@ -62,9 +62,9 @@ export function transferOwnership(params: { accountId: number; actor: Actor; toU
         .set({ role: to })
         .where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, userId)))
         .run();
-    set(params.toUserId, "owner");
-    set(params.actor.id, "admin");
-    recordAudit(tx, {
+    await set(params.toUserId, "owner");
+    await set(params.actor.id, "admin");
+    await recordAudit(tx, {
       accountId: params.accountId,
       actor: params.actor,
       action: "account.transfer",

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, readerClient, withWriterClient, writeTransaction } from "@/db";
 import { apiTokens, users } from "@/db/schema";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { hashToken } from "@/lib/tokens";
@@ -18,16 +18,21 @@ describe("personal API tokens", () => {
   let temp: ReturnType<typeof makeTempDataDir>;
   let alice: number;
   let bob: number;
-  beforeAll(() => {
+  beforeAll(async () => {
     temp = makeTempDataDir("ec-tokens-");
-    const db = getDb();
-    alice = db.insert(users).values({ email: "alice@example.com", name: "Alice", passwordHash: "x" }).returning().get().id;
-    bob = db.insert(users).values({ email: "bob@example.com", name: null, passwordHash: "x" }).returning().get().id;
+    alice = (
+      await writeTransaction((tx) =>
+        tx.insert(users).values({ email: "alice@example.com", name: "Alice", passwordHash: "x" }).returning().get(),
+      )
+    ).id;
+    bob = (
+      await writeTransaction((tx) => tx.insert(users).values({ email: "bob@example.com", name: null, passwordHash: "x" }).returning().get())
+    ).id;
   });
   afterAll(() => temp.cleanup());
 
-  it("returns the value once and stores only its SHA-256 and a 7-character prefix", () => {
-    const { token, value } = createApiToken({ userId: alice, name: "  laptop  " });
+  it("returns the value once and stores only its SHA-256 and a 7-character prefix", async () => {
+    const { token, value } = await createApiToken({ userId: alice, name: "  laptop  " });
     expect(value).toMatch(API_TOKEN_PATTERN);
     expect(value).toHaveLength(46);
     expect(Buffer.from(value.slice(3), "base64url")).toHaveLength(32);
@@ -42,89 +47,85 @@ describe("personal API tokens", () => {
     });
     expect(token).not.toHaveProperty("tokenHash");
 
-    const raw = getDb().$client.prepare("select * from api_tokens where id = ?").get(token.id) as Record<string, unknown>;
+    const raw = readerClient().prepare("select * from api_tokens where id = ?").get(token.id) as Record<string, unknown>;
     expect(raw.token_hash).toBe(hashToken(value));
     expect(raw.token_hash).toMatch(/^[0-9a-f]{64}$/);
     // The value appears in no column, whole or beyond the prefix.
     for (const column of Object.values(raw)) expect(String(column)).not.toContain(value.slice(7));
-    expect(createApiToken({ userId: alice, name: "other" }).value).not.toBe(value);
+    expect((await createApiToken({ userId: alice, name: "other" })).value).not.toBe(value);
   });
 
-  it("authenticates an active token as its user and records the last use at most once a minute", () => {
+  it("authenticates an active token as its user and records the last use at most once a minute", async () => {
     const t0 = new Date("2030-01-01T00:00:00Z");
-    const { token, value } = createApiToken({ userId: bob, name: "ci", now: t0 });
-    const first = authenticateToken(value, { now: new Date(t0.getTime() + 1000) });
+    const { token, value } = await createApiToken({ userId: bob, name: "ci", now: t0 });
+    const first = await authenticateToken(value, { now: new Date(t0.getTime() + 1000) });
     expect(first?.user.email).toBe("bob@example.com");
     expect(first?.token.id).toBe(token.id);
     expect(first?.token.lastUsedAt?.getTime()).toBe(t0.getTime() + 1000);
 
-    const lastUsed = () =>
-      getDb()
-        .select()
-        .from(apiTokens)
-        .all()
-        .find((t) => t.id === token.id)!
-        .lastUsedAt!.getTime();
-    authenticateToken(value, { now: new Date(t0.getTime() + 30_000) });
-    expect(lastUsed()).toBe(t0.getTime() + 1000);
-    authenticateToken(value, { now: new Date(t0.getTime() + 2000 + LAST_USED_RESOLUTION_MS) });
-    expect(lastUsed()).toBe(t0.getTime() + 2000 + LAST_USED_RESOLUTION_MS);
+    const lastUsed = async () => (await getDb().select().from(apiTokens).all()).find((t) => t.id === token.id)!.lastUsedAt!.getTime();
+    await authenticateToken(value, { now: new Date(t0.getTime() + 30_000) });
+    expect(await lastUsed()).toBe(t0.getTime() + 1000);
+    await authenticateToken(value, { now: new Date(t0.getTime() + 2000 + LAST_USED_RESOLUTION_MS) });
+    expect(await lastUsed()).toBe(t0.getTime() + 2000 + LAST_USED_RESOLUTION_MS);
   });
 
-  it("rejects unknown, malformed and altered values", () => {
-    const { value } = createApiToken({ userId: alice, name: "x" });
+  it("rejects unknown, malformed and altered values", async () => {
+    const { value } = await createApiToken({ userId: alice, name: "x" });
     const flipped = value.slice(0, -1) + (value.endsWith("A") ? "B" : "A");
     for (const bad of [flipped, value.slice(3), value + "x", ` ${value}`, "", "ec_", hashToken(value), value.toUpperCase()]) {
-      expect(authenticateToken(bad), bad).toBeNull();
+      expect(await authenticateToken(bad), bad).toBeNull();
     }
-    expect(authenticateToken(value)).not.toBeNull();
+    expect(await authenticateToken(value)).not.toBeNull();
   });
 
-  it("expires tokens after the chosen number of days", () => {
+  it("expires tokens after the chosen number of days", async () => {
     const now = new Date("2030-06-01T12:00:00Z");
-    const { token, value } = createApiToken({ userId: alice, name: "week", expiresInDays: 7, now });
+    const { token, value } = await createApiToken({ userId: alice, name: "week", expiresInDays: 7, now });
     expect(token.expiresAt?.toISOString()).toBe("2030-06-08T12:00:00.000Z");
-    expect(authenticateToken(value, { now: new Date("2030-06-08T11:59:59Z") })).not.toBeNull();
-    expect(authenticateToken(value, { now: new Date("2030-06-08T12:00:00Z") })).toBeNull();
+    expect(await authenticateToken(value, { now: new Date("2030-06-08T11:59:59Z") })).not.toBeNull();
+    expect(await authenticateToken(value, { now: new Date("2030-06-08T12:00:00Z") })).toBeNull();
     expect(tokenState(token, new Date("2030-06-09T00:00:00Z"))).toBe("expired");
-    expect(() => createApiToken({ userId: alice, name: "bad", expiresInDays: 0 })).toThrow(RangeError);
-    expect(() => createApiToken({ userId: alice, name: "bad", expiresInDays: 1.5 })).toThrow(RangeError);
+    await expect(createApiToken({ userId: alice, name: "bad", expiresInDays: 0 })).rejects.toThrow(RangeError);
+    await expect(createApiToken({ userId: alice, name: "bad", expiresInDays: 1.5 })).rejects.toThrow(RangeError);
   });
 
-  it("revokes only the owner's own tokens; a revoked token authenticates nothing", () => {
-    const { token, value } = createApiToken({ userId: alice, name: "to revoke" });
-    expect(revokeApiToken({ userId: bob, tokenId: token.id })).toEqual({ ok: false, reason: "not-found" });
-    expect(authenticateToken(value)).not.toBeNull();
-    expect(revokeApiToken({ userId: alice, tokenId: 999_999 })).toEqual({ ok: false, reason: "not-found" });
+  it("revokes only the owner's own tokens; a revoked token authenticates nothing", async () => {
+    const { token, value } = await createApiToken({ userId: alice, name: "to revoke" });
+    expect(await revokeApiToken({ userId: bob, tokenId: token.id })).toEqual({ ok: false, reason: "not-found" });
+    expect(await authenticateToken(value)).not.toBeNull();
+    expect(await revokeApiToken({ userId: alice, tokenId: 999_999 })).toEqual({ ok: false, reason: "not-found" });
 
-    const revoked = revokeApiToken({ userId: alice, tokenId: token.id, now: new Date("2030-01-02T00:00:00Z") });
+    const revoked = await revokeApiToken({ userId: alice, tokenId: token.id, now: new Date("2030-01-02T00:00:00Z") });
     expect(revoked.ok && revoked.token.revokedAt?.toISOString()).toBe("2030-01-02T00:00:00.000Z");
-    expect(authenticateToken(value)).toBeNull();
+    expect(await authenticateToken(value)).toBeNull();
     expect(tokenState(revoked.ok ? revoked.token : token)).toBe("revoked");
     // Revoking again keeps the first time.
-    const again = revokeApiToken({ userId: alice, tokenId: token.id });
+    const again = await revokeApiToken({ userId: alice, tokenId: token.id });
     expect(again.ok && again.token.revokedAt?.toISOString()).toBe("2030-01-02T00:00:00.000Z");
   });
 
-  it("keeps the read-only scope and lists only the user's own tokens, newest first", () => {
-    const { token, value } = createApiToken({ userId: bob, name: "read only", readOnly: true });
+  it("keeps the read-only scope and lists only the user's own tokens, newest first", async () => {
+    const { token, value } = await createApiToken({ userId: bob, name: "read only", readOnly: true });
     expect(token.readOnly).toBe(true);
-    expect(authenticateToken(value)?.token.readOnly).toBe(true);
-    const bobs = listApiTokens({ userId: bob });
+    expect((await authenticateToken(value))?.token.readOnly).toBe(true);
+    const bobs = await listApiTokens({ userId: bob });
     // "ci" was created "in 2030" (an earlier test's clock), so it is the newest.
     expect(bobs.map((t) => t.name)).toEqual(["ci", "read only"]);
     expect(bobs.every((t) => t.userId === bob)).toBe(true);
     expect(bobs[1].id).toBe(token.id);
-    expect(listApiTokens({ userId: alice }).some((t) => t.userId !== alice)).toBe(false);
+    expect((await listApiTokens({ userId: alice })).some((t) => t.userId !== alice)).toBe(false);
     expect(bobs[0]).not.toHaveProperty("tokenHash");
   });
 
-  it("a deleted user's tokens go with them", () => {
-    const carol = getDb().insert(users).values({ email: "carol@example.com", passwordHash: "x" }).returning().get().id;
-    const { value } = createApiToken({ userId: carol, name: "c" });
-    getDb().$client.prepare("delete from users where id = ?").run(carol);
-    expect(authenticateToken(value)).toBeNull();
-    expect(listApiTokens({ userId: carol })).toEqual([]);
+  it("a deleted user's tokens go with them", async () => {
+    const carol = (
+      await writeTransaction((tx) => tx.insert(users).values({ email: "carol@example.com", passwordHash: "x" }).returning().get())
+    ).id;
+    const { value } = await createApiToken({ userId: carol, name: "c" });
+    await withWriterClient((client) => client.prepare("delete from users where id = ?").run(carol));
+    expect(await authenticateToken(value)).toBeNull();
+    expect(await listApiTokens({ userId: carol })).toEqual([]);
   });
 
   it("parses the form: trimmed name, optional whole days, a checkbox", () => {

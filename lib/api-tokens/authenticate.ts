@@ -1,5 +1,5 @@
 import { and, eq, isNull, lt, or } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { apiTokens, users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
@@ -20,14 +20,13 @@ export type TokenUser = typeof users.$inferSelect;
  * most one row per token per minute; `options.request` gives its IP and User-Agent). The token acts with its
  * user's current roles.
  */
-export function authenticateToken(
+export async function authenticateToken(
   value: string,
   options: { now?: Date; request?: RequestInfo } = {},
-): { user: TokenUser; token: ApiToken } | null {
+): Promise<{ user: TokenUser; token: ApiToken } | null> {
   if (typeof value !== "string" || !API_TOKEN_PATTERN.test(value)) return null;
   const now = options.now ?? new Date();
-  const db = getDb();
-  const row = db
+  const row = await getDb()
     .select({ token: apiTokenColumns, user: users })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
@@ -36,18 +35,24 @@ export function authenticateToken(
   if (!row || tokenState(row.token, now) !== "active") return null;
 
   const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
-  const touched = db
-    .update(apiTokens)
-    .set({ lastUsedAt: now })
-    .where(and(eq(apiTokens.id, row.token.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale))))
-    .run();
-  if (touched.changes === 0) return { user: row.user, token: row.token };
-  recordSecurityEvent(db, {
-    userId: row.user.id,
-    kind: "token.use",
-    ...options.request,
-    data: { tokenName: row.token.name, tokenPrefix: row.token.prefix, readOnly: row.token.readOnly },
-    at: now,
+  // A fresh `lastUsedAt` (the common case of a busy client) needs no write, so no write lock either.
+  if (row.token.lastUsedAt && row.token.lastUsedAt.getTime() >= stale.getTime()) return { user: row.user, token: row.token };
+  const touched = await writeTransaction(async (tx) => {
+    const result = await tx
+      .update(apiTokens)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiTokens.id, row.token.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale))))
+      .run();
+    if (result.changes === 0) return false;
+    await recordSecurityEvent(tx, {
+      userId: row.user.id,
+      kind: "token.use",
+      ...options.request,
+      data: { tokenName: row.token.name, tokenPrefix: row.token.prefix, readOnly: row.token.readOnly },
+      at: now,
+    });
+    return true;
   });
+  if (!touched) return { user: row.user, token: row.token };
   return { user: row.user, token: { ...row.token, lastUsedAt: now } };
 }

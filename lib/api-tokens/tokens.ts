@@ -82,22 +82,22 @@ export function newApiTokenValue(): string {
  * first 7 characters, and records `token.create` in the user's security log in the same transaction (with `request`,
  * the client's IP and User-Agent); returns the row and the value, which is never stored and cannot be shown again.
  */
-export function createApiToken(params: {
+export async function createApiToken(params: {
   userId: number;
   name: string;
   expiresInDays?: number | null;
   readOnly?: boolean;
   now?: Date;
   request?: RequestInfo;
-}): { token: ApiToken; value: string } {
+}): Promise<{ token: ApiToken; value: string }> {
   const now = params.now ?? new Date();
   const days = params.expiresInDays ?? null;
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > MAX_EXPIRY_DAYS)) {
     throw new RangeError(`expiresInDays must be a whole number from 1 to ${MAX_EXPIRY_DAYS}`);
   }
   const value = newApiTokenValue();
-  return writeTransaction((tx) => {
-    const token = tx
+  return writeTransaction(async (tx) => {
+    const token = await tx
       .insert(apiTokens)
       .values({
         userId: params.userId,
@@ -110,7 +110,7 @@ export function createApiToken(params: {
       })
       .returning(apiTokenColumns)
       .get();
-    recordSecurityEvent(tx, { userId: params.userId, kind: "token.create", ...params.request, data: tokenData(token), at: now });
+    await recordSecurityEvent(tx, { userId: params.userId, kind: "token.create", ...params.request, data: tokenData(token), at: now });
     return { token, value };
   });
 }
@@ -121,7 +121,7 @@ function tokenData(token: Pick<ApiToken, "name" | "prefix" | "readOnly">): Recor
 }
 
 /** The user's tokens, newest first, revoked ones included (the list shows them as revoked). */
-export function listApiTokens(params: { userId: number }): ApiToken[] {
+export async function listApiTokens(params: { userId: number }): Promise<ApiToken[]> {
   return getDb()
     .select(apiTokenColumns)
     .from(apiTokens)
@@ -140,19 +140,21 @@ export function revokeApiToken(params: {
   tokenId: number;
   now?: Date;
   request?: RequestInfo;
-}): { ok: true; token: ApiToken } | { ok: false; reason: "not-found" } {
+}): Promise<{ ok: true; token: ApiToken } | { ok: false; reason: "not-found" }> {
   const now = params.now ?? new Date();
-  return writeTransaction((tx) => {
+  return writeTransaction(async (tx) => {
     const own = and(eq(apiTokens.id, params.tokenId), eq(apiTokens.userId, params.userId));
-    const changed = tx
-      .update(apiTokens)
-      .set({ revokedAt: now })
-      .where(and(own, isNull(apiTokens.revokedAt)))
-      .run().changes;
-    const token = tx.select(apiTokenColumns).from(apiTokens).where(own).get();
+    const changed = (
+      await tx
+        .update(apiTokens)
+        .set({ revokedAt: now })
+        .where(and(own, isNull(apiTokens.revokedAt)))
+        .run()
+    ).changes;
+    const token = await tx.select(apiTokenColumns).from(apiTokens).where(own).get();
     if (!token) return { ok: false as const, reason: "not-found" as const };
     if (changed > 0)
-      recordSecurityEvent(tx, { userId: params.userId, kind: "token.revoke", ...params.request, data: tokenData(token), at: now });
+      await recordSecurityEvent(tx, { userId: params.userId, kind: "token.revoke", ...params.request, data: tokenData(token), at: now });
     return { ok: true as const, token };
   });
 }

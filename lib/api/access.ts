@@ -32,8 +32,8 @@ export function isWritePermission(permission: Permission): boolean {
  * `read-only-token` for a write with a read-only token; 403 `forbidden` for a role lacking it.
  * `what` completes "Your role … cannot <what>".
  */
-export function apiAccount(caller: ApiCaller, accountId: number, permission: Permission, what: string): Access {
-  const member = lookupAccount(caller.user, accountId, "account.read", what);
+export async function apiAccount(caller: ApiCaller, accountId: number, permission: Permission, what: string): Promise<Access> {
+  const member = await lookupAccount(caller.user, accountId, "account.read", what);
   if (!member.ok) {
     if (member.status === 404) throw notFoundProblem();
     // A member without two-factor authentication in an account that requires it (SPEC §3.2): refused, as in pages.
@@ -49,17 +49,17 @@ export function apiAccount(caller: ApiCaller, accountId: number, permission: Per
 type ApplicationRow = typeof applications.$inferSelect;
 
 /** An application of account `accountId` and the caller's access; 404 unless the application belongs to it. */
-export function apiApplication(caller: ApiCaller, accountId: number, applicationId: number, permission: Permission, what: string) {
-  const application: ApplicationRow | undefined = getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
+export async function apiApplication(caller: ApiCaller, accountId: number, applicationId: number, permission: Permission, what: string) {
+  const application: ApplicationRow | undefined = await getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
   if (!application || application.accountId !== accountId) throw notFoundProblem();
-  return { ...apiAccount(caller, application.accountId, permission, what), application };
+  return { ...(await apiAccount(caller, application.accountId, permission, what)), application };
 }
 
 /**
  * An environment by name (compared ignoring case, SPEC §3.4) of the application, and the caller's access; 404 for a
  * name that could not be an environment's, or for anything the caller cannot see.
  */
-export function apiEnvironment(
+export async function apiEnvironment(
   caller: ApiCaller,
   accountId: number,
   applicationId: number,
@@ -69,10 +69,10 @@ export function apiEnvironment(
 ) {
   if (!ENVIRONMENT_NAME_PATTERN.test(name) || name.length > 40) throw notFoundProblem();
   // Membership first, so a non-member learns nothing about which names exist.
-  const access = apiApplication(caller, accountId, applicationId, "account.read", what);
-  const environment = getEnvironmentByName({ applicationId: access.application.id, name });
+  const access = await apiApplication(caller, accountId, applicationId, "account.read", what);
+  const environment = await getEnvironmentByName({ applicationId: access.application.id, name });
   if (!environment) throw notFoundProblem();
-  return { ...apiApplication(caller, accountId, applicationId, permission, what), environment };
+  return { ...(await apiApplication(caller, accountId, applicationId, permission, what)), environment };
 }
 
 type DomainRow = typeof domains.$inferSelect;
@@ -81,17 +81,17 @@ type DomainRow = typeof domains.$inferSelect;
  * A domain of account `accountId` by hostname (any form §4 accepts: Unicode, upper case, trailing dot), with its
  * application and the caller's access; 404 when the hostname is not one of that account's domains.
  */
-export function apiDomain(caller: ApiCaller, accountId: number, hostName: string, permission: Permission, what: string) {
+export async function apiDomain(caller: ApiCaller, accountId: number, hostName: string, permission: Permission, what: string) {
   const host = normaliseHostname(hostName);
   if (!host.ok) throw notFoundProblem();
-  apiAccount(caller, accountId, "account.read", what);
-  const domain: DomainRow | undefined = getDb()
+  await apiAccount(caller, accountId, "account.read", what);
+  const domain: DomainRow | undefined = await getDb()
     .select()
     .from(domains)
     .where(and(eq(domains.hostname, host.hostname), eq(domains.accountId, accountId)))
     .get();
   if (!domain) throw notFoundProblem();
-  return { ...apiAccount(caller, domain.accountId, permission, what), domain };
+  return { ...(await apiAccount(caller, domain.accountId, permission, what)), domain };
 }
 
 /** Refuses a write by a read-only token (403 `read-only-token`) where no account is involved yet (e.g. creating one). */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { getDb } from "@/db";
+import { writeTransaction } from "@/db";
 import { users } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -64,10 +64,10 @@ describe("API router", () => {
     return handle(new Request(`http://localhost/api/v1${path}`, { ...init, headers }));
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     temp = makeTempDataDir("ec-api-router-");
-    const user = getDb().insert(users).values({ email: "ann@example.com", passwordHash: "x" }).returning().get();
-    token = createApiToken({ userId: user.id, name: "t" }).value;
+    const user = await writeTransaction((tx) => tx.insert(users).values({ email: "ann@example.com", passwordHash: "x" }).returning().get());
+    token = (await createApiToken({ userId: user.id, name: "t" })).value;
   });
   afterAll(() => temp.cleanup());
 

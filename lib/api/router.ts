@@ -87,7 +87,7 @@ export function createApiRouter(operations: readonly Operation[]) {
       const { op, names } = match.c;
       if (op.auth !== false) {
         const value = tokenFromApiRequest(request.headers);
-        const found = value === null ? null : authenticateToken(value, { request: requestInfo(request.headers) });
+        const found = value === null ? null : await authenticateToken(value, { request: requestInfo(request.headers) });
         if (!found) {
           throw new ApiProblem(
             "unauthorized",

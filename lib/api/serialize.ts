@@ -55,10 +55,10 @@ export function toAccount(
 }
 
 /** Production's domains of these applications (hostname, status), by application id. */
-function productionDomains(applicationIds: number[]): Map<number, { hostname: string; status: DomainStatus }[]> {
+async function productionDomains(applicationIds: number[]): Promise<Map<number, { hostname: string; status: DomainStatus }[]>> {
   const out = new Map<number, { hostname: string; status: DomainStatus }[]>();
   if (applicationIds.length === 0) return out;
-  const rows = getDb()
+  const rows = await getDb()
     .select({ applicationId: domains.applicationId, hostname: domains.hostname, status: domains.status })
     .from(domains)
     .innerJoin(environments, eq(environments.id, domains.environmentId))
@@ -71,8 +71,8 @@ function productionDomains(applicationIds: number[]): Map<number, { hostname: st
 }
 
 /** Application summaries (Production's hostnames and go-live status) for a list of rows. */
-export function toApplicationSummaries(apps: ApplicationRow[]): z.infer<typeof applicationSummarySchema>[] {
-  const byApp = productionDomains(apps.map((a) => a.id));
+export async function toApplicationSummaries(apps: ApplicationRow[]): Promise<z.infer<typeof applicationSummarySchema>[]> {
+  const byApp = await productionDomains(apps.map((a) => a.id));
   return apps.map((app) => {
     const own = byApp.get(app.id) ?? [];
     return {
@@ -88,22 +88,22 @@ export function toApplicationSummaries(apps: ApplicationRow[]): z.infer<typeof a
 }
 
 /** One application with its clone URL and environments. */
-export function toApplication(app: ApplicationRow): z.infer<typeof applicationSchema> {
-  const envs = getDb()
+export async function toApplication(app: ApplicationRow): Promise<z.infer<typeof applicationSchema>> {
+  const envs = await getDb()
     .select()
     .from(environments)
     .where(eq(environments.applicationId, app.id))
     .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
     .all();
   return {
-    ...toApplicationSummaries([app])[0],
+    ...(await toApplicationSummaries([app]))[0],
     clone_url: cloneUrl(app),
     environments: envs.map((e) => ({ id: e.id, environment_name: e.name })),
   };
 }
 
 /** A page of an account's applications by id (keyset: ids after `after`), `limit + 1` rows to tell if more follow. */
-export function applicationsPage(accountId: number, after: number, limit: number): ApplicationRow[] {
+export async function applicationsPage(accountId: number, after: number, limit: number): Promise<ApplicationRow[]> {
   return getDb()
     .select()
     .from(applications)
@@ -148,10 +148,10 @@ export function toCheck(check: CheckRow): z.infer<typeof domainCheckSchema> {
 }
 
 /** A domain with the records to create, and its latest check (what was found). */
-export function toDomainDetail(domain: DomainRow): z.infer<typeof domainDetailSchema> {
+export async function toDomainDetail(domain: DomainRow): Promise<z.infer<typeof domainDetailSchema>> {
   const db = getDb();
-  const env = db.select({ name: environments.name }).from(environments).where(eq(environments.id, domain.environmentId)).get();
-  const last = db
+  const env = await db.select({ name: environments.name }).from(environments).where(eq(environments.id, domain.environmentId)).get();
+  const last = await db
     .select()
     .from(dnsChecks)
     .where(eq(dnsChecks.domainId, domain.id))
@@ -171,7 +171,7 @@ export function toDomainDetail(domain: DomainRow): z.infer<typeof domainDetailSc
 }
 
 /** A page of a domain's checks, newest first (keyset: ids before `before`), `limit + 1` rows. */
-export function checksPage(domainId: number, before: number | null, limit: number): CheckRow[] {
+export async function checksPage(domainId: number, before: number | null, limit: number): Promise<CheckRow[]> {
   return getDb()
     .select()
     .from(dnsChecks)
@@ -182,13 +182,13 @@ export function checksPage(domainId: number, before: number | null, limit: numbe
 }
 
 /** The domains of an environment, oldest first. */
-export function domainsOfEnvironment(environmentId: number): DomainRow[] {
+export async function domainsOfEnvironment(environmentId: number): Promise<DomainRow[]> {
   return getDb().select().from(domains).where(eq(domains.environmentId, environmentId)).orderBy(asc(domains.id)).all();
 }
 
 /** An environment in Section's `EnvironmentSummary` shape plus its go-live summary. */
-export function toEnvironmentSummary(env: EnvironmentRow): z.infer<typeof environmentSummarySchema> {
-  const own = domainsOfEnvironment(env.id);
+export async function toEnvironmentSummary(env: EnvironmentRow): Promise<z.infer<typeof environmentSummarySchema>> {
+  const own = await domainsOfEnvironment(env.id);
   return {
     id: env.id,
     href: hrefs.environment(env.accountId, env.applicationId, env.name),

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, auditEvents, domains, environments, memberships, users, type Role } from "@/db/schema";
 import { repositoriesDir } from "@/lib/config";
 import { createBareRepository, gitEnv } from "@/lib/git";
@@ -15,14 +15,14 @@ const git = (...args: string[]) => execFileSync("git", args, { env: gitEnv(), en
 const TABLES = { accounts, memberships, applications, environments, domains, auditEvents } as const;
 type Counts = Record<keyof typeof TABLES, number>;
 
-function counts(): Counts {
+async function counts(): Promise<Counts> {
   const db = getDb();
   const out = {} as Counts;
   for (const [name, table] of Object.entries(TABLES)) {
-    out[name as keyof Counts] = db
+    out[name as keyof Counts] = (await db
       .select({ n: sql<number>`count(*)` })
       .from(table)
-      .get()!.n;
+      .get())!.n;
   }
   return out;
 }
@@ -31,38 +31,41 @@ function counts(): Counts {
 const repositoryFolders = () => (fs.existsSync(repositoriesDir()) ? fs.readdirSync(repositoriesDir()).sort() : []);
 
 function makeUser(email: string, name: string | null = null) {
-  return getDb().insert(users).values({ email, name, passwordHash: "x" }).returning().get();
+  return writeTransaction((tx) => tx.insert(users).values({ email, name, passwordHash: "x" }).returning().get());
 }
 
 function makeAccount(name: string, members: { userId: number; role: Role }[]) {
-  const db = getDb();
-  const account = db.insert(accounts).values({ name }).returning().get();
-  for (const m of members) db.insert(memberships).values({ accountId: account.id, userId: m.userId, role: m.role }).run();
-  return account;
+  return writeTransaction(async (tx) => {
+    const account = await tx.insert(accounts).values({ name }).returning().get();
+    for (const m of members) await tx.insert(memberships).values({ accountId: account.id, userId: m.userId, role: m.role }).run();
+    return account;
+  });
 }
 
 /** Another account's application holding `hostname` (rows only). */
-function occupyHostname(hostname: string) {
-  const db = getDb();
-  const owner = makeUser(`owner-${hostname}@example.com`);
-  const other = makeAccount(`Other ${hostname}`, [{ userId: owner.id, role: "owner" }]);
-  const app = db
-    .insert(applications)
-    .values({ accountId: other.id, name: hostname, repoName: hostname, repoDir: `other-${hostname}.git`, stackId: "empty" })
-    .returning()
-    .get();
-  const env = db.insert(environments).values({ accountId: other.id, applicationId: app.id, name: "Production" }).returning().get();
-  db.insert(domains)
-    .values({
-      accountId: other.id,
-      applicationId: app.id,
-      environmentId: env.id,
-      hostname,
-      hostnameUnicode: hostname,
-      isApex: false,
-      verificationToken: "t",
-    })
-    .run();
+async function occupyHostname(hostname: string) {
+  const owner = await makeUser(`owner-${hostname}@example.com`);
+  const other = await makeAccount(`Other ${hostname}`, [{ userId: owner.id, role: "owner" }]);
+  await writeTransaction(async (db) => {
+    const app = await db
+      .insert(applications)
+      .values({ accountId: other.id, name: hostname, repoName: hostname, repoDir: `other-${hostname}.git`, stackId: "empty" })
+      .returning()
+      .get();
+    const env = await db.insert(environments).values({ accountId: other.id, applicationId: app.id, name: "Production" }).returning().get();
+    await db
+      .insert(domains)
+      .values({
+        accountId: other.id,
+        applicationId: app.id,
+        environmentId: env.id,
+        hostname,
+        hostnameUnicode: hostname,
+        isApex: false,
+        verificationToken: "t",
+      })
+      .run();
+  });
 }
 
 function input(overrides: Partial<CreateApplicationInput> & Pick<CreateApplicationInput, "actor" | "account">): CreateApplicationInput {
@@ -83,7 +86,7 @@ describe("createApplication", () => {
   afterEach(() => temp.cleanup());
 
   it("creates account, owner membership, application, Production, domain, audit rows and the repository", async () => {
-    const ada = makeUser("ada@example.com", "Ada");
+    const ada = await makeUser("ada@example.com", "Ada");
     const result = await createApplication(
       input({
         actor: { id: ada.id, name: "Ada", email: ada.email },
@@ -95,10 +98,10 @@ describe("createApplication", () => {
     );
     if (!result.ok) throw new Error(result.message);
 
-    expect(counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 2 });
+    expect(await counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 2 });
     const db = getDb();
     expect(result.account).toMatchObject({ name: "Acme Corp" });
-    expect(db.select().from(memberships).get()).toMatchObject({ userId: ada.id, accountId: result.account.id, role: "owner" });
+    expect(await db.select().from(memberships).get()).toMatchObject({ userId: ada.id, accountId: result.account.id, role: "owner" });
     expect(result.application).toMatchObject({
       accountId: result.account.id,
       name: "bücher.example",
@@ -116,8 +119,8 @@ describe("createApplication", () => {
       ownershipRequired: true,
       status: "pending",
     });
-    expect(result.domain.verificationToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const audit = db.select().from(auditEvents).orderBy(auditEvents.id).all();
+    expect(result.domain.verificationToken).toMatch(/^[a-z2-7]{32}$/); // 160 bits, lower-case base32
+    const audit = await db.select().from(auditEvents).orderBy(auditEvents.id).all();
     expect(audit.map((a) => [a.action, a.actorUserId, a.actorName, a.targetId, a.targetLabel])).toEqual([
       ["account.create", ada.id, "Ada", result.account.id, "Acme Corp"],
       ["application.create", ada.id, "Ada", result.application.id, "bücher.example"],
@@ -145,20 +148,20 @@ describe("createApplication", () => {
   });
 
   it("creates in an existing account for a developer, without an account.create row", async () => {
-    const dev = makeUser("dev@example.com");
-    const acme = makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
+    const dev = await makeUser("dev@example.com");
+    const acme = await makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
     const result = await createApplication(input({ actor: { id: dev.id, email: dev.email }, account: { id: acme.id }, stackId: "empty" }));
     expect(result).toMatchObject({ ok: true, account: { id: acme.id } });
-    expect(counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 1 });
-    const audit = getDb().select().from(auditEvents).get();
+    expect(await counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 1 });
+    const audit = await getDb().select().from(auditEvents).get();
     expect(audit).toMatchObject({ action: "application.create", actorName: "dev@example.com", accountId: acme.id });
     const repo = repositoryPath(result.ok ? result.application : { repoDir: "x" });
     expect(git("-C", repo, "ls-tree", "-r", "--name-only", "Production").trim().split("\n")).toEqual([".gitignore", "section.config.json"]);
   });
 
   it("leaves no rows and no folder when the repository step fails (injected)", async () => {
-    const ada = makeUser("ada@example.com");
-    const before = counts();
+    const ada = await makeUser("ada@example.com");
+    const before = await counts();
     let madeDir = "";
     const failure = createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }), {
       buildRepository: async (dir, files, options) => {
@@ -169,13 +172,13 @@ describe("createApplication", () => {
     });
     await expect(failure).rejects.toThrow("disk full");
     expect(fs.existsSync(madeDir)).toBe(false);
-    expect(counts()).toEqual(before);
-    expect(counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+    expect(await counts()).toEqual(before);
+    expect(await counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
     expect(repositoryFolders()).toEqual([]);
   });
 
   it("leaves no rows and no folder when git itself fails", async () => {
-    const ada = makeUser("ada@example.com");
+    const ada = await makeUser("ada@example.com");
     const PATH = process.env.PATH;
     process.env.PATH = path.join(temp.dir, "no-bin");
     try {
@@ -185,12 +188,12 @@ describe("createApplication", () => {
     } finally {
       process.env.PATH = PATH;
     }
-    expect(counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+    expect(await counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
     expect(repositoryFolders()).toEqual([]);
   });
 
   it("leaves no rows and touches nothing when a file occupies the repository path", async () => {
-    const ada = makeUser("ada@example.com");
+    const ada = await makeUser("ada@example.com");
     const name = "0123456789abcdef0123456789abcdef.git";
     fs.mkdirSync(repositoriesDir(), { recursive: true });
     const obstacle = path.join(repositoriesDir(), name);
@@ -200,15 +203,15 @@ describe("createApplication", () => {
       newRepositoryDirName: () => name,
     });
     await expect(failure).rejects.toMatchObject({ code: "EEXIST" });
-    expect(counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+    expect(await counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
     expect(repositoryFolders()).toEqual([name]);
     expect(fs.readFileSync(obstacle, "utf8")).toBe("someone else's file");
   });
 
   it("refuses a hostname used by another account before any git work", async () => {
-    occupyHostname("www.example.com");
-    const ada = makeUser("ada@example.com");
-    const before = counts();
+    await occupyHostname("www.example.com");
+    const ada = await makeUser("ada@example.com");
+    const before = await counts();
     const result = await createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }));
     expect(result).toEqual({
       ok: false,
@@ -216,12 +219,12 @@ describe("createApplication", () => {
       field: "hostname",
       message: "www.example.com is already used by another application on this platform.",
     });
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
     expect(repositoryFolders()).toEqual([]);
   });
 
   it("rolls back every row (the new account too) and removes the repository when the DB step fails", async () => {
-    const ada = makeUser("ada@example.com");
+    const ada = await makeUser("ada@example.com");
     let built = "";
     let before: Counts | undefined;
     const result = await createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }), {
@@ -229,41 +232,41 @@ describe("createApplication", () => {
         await createBareRepository(dir, files, options);
         built = dir;
         // Another creation takes the hostname while this repository was being built.
-        occupyHostname("www.example.com");
-        before = counts();
+        await occupyHostname("www.example.com");
+        before = await counts();
       },
     });
     expect(result).toMatchObject({ ok: false, code: "hostname_taken", field: "hostname" });
     expect(fs.existsSync(built)).toBe(false);
-    expect(counts()).toEqual(before);
-    expect(getDb().select().from(accounts).where(eq(accounts.name, "Acme")).all()).toEqual([]);
-    expect(getDb().select().from(memberships).where(eq(memberships.userId, ada.id)).all()).toEqual([]);
-    expect(getDb().select().from(auditEvents).where(eq(auditEvents.actorUserId, ada.id)).all()).toEqual([]);
+    expect(await counts()).toEqual(before);
+    expect(await getDb().select().from(accounts).where(eq(accounts.name, "Acme")).all()).toEqual([]);
+    expect(await getDb().select().from(memberships).where(eq(memberships.userId, ada.id)).all()).toEqual([]);
+    expect(await getDb().select().from(auditEvents).where(eq(auditEvents.actorUserId, ada.id)).all()).toEqual([]);
     expect(repositoryFolders()).toEqual([]);
   });
 
   it("lets exactly one of two simultaneous creations of the same hostname win", async () => {
-    const ada = makeUser("ada@example.com");
-    const bob = makeUser("bob@example.com");
+    const ada = await makeUser("ada@example.com");
+    const bob = await makeUser("bob@example.com");
     const [a, b] = await Promise.all([
       createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "A" } })),
       createApplication(input({ actor: { id: bob.id, email: bob.email }, account: { newName: "B" } })),
     ]);
     expect([a.ok, b.ok].sort()).toEqual([false, true]);
     expect([a, b].find((r) => !r.ok)).toMatchObject({ code: "hostname_taken", field: "hostname" });
-    expect(counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 2 });
+    expect(await counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 2 });
     expect(repositoryFolders()).toHaveLength(1);
   });
 
   it("answers not found for a non-member, a viewer or a missing account, writing nothing", async () => {
-    const ada = makeUser("ada@example.com");
-    const eve = makeUser("eve@example.com");
-    const vic = makeUser("vic@example.com");
-    const acme = makeAccount("Acme", [
+    const ada = await makeUser("ada@example.com");
+    const eve = await makeUser("eve@example.com");
+    const vic = await makeUser("vic@example.com");
+    const acme = await makeAccount("Acme", [
       { userId: ada.id, role: "owner" },
       { userId: vic.id, role: "viewer" },
     ]);
-    const before = counts();
+    const before = await counts();
     for (const [actor, accountId] of [
       [eve, acme.id],
       [vic, acme.id],
@@ -272,15 +275,15 @@ describe("createApplication", () => {
       const result = await createApplication(input({ actor: { id: actor.id, email: actor.email }, account: { id: accountId } }));
       expect(result, actor.email).toEqual({ ok: false, code: "not_found", field: "account", message: "Account not found." });
     }
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
     expect(repositoryFolders()).toEqual([]);
   });
 
   it("says so when the account requires two-factor authentication the actor lacks, writing nothing", async () => {
-    const dev = makeUser("dev@example.com");
-    const acme = makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
-    getDb().update(accounts).set({ requireTwoFactor: true }).where(eq(accounts.id, acme.id)).run();
-    const before = counts();
+    const dev = await makeUser("dev@example.com");
+    const acme = await makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
+    await writeTransaction((tx) => tx.update(accounts).set({ requireTwoFactor: true }).where(eq(accounts.id, acme.id)).run());
+    const before = await counts();
     const result = await createApplication(input({ actor: { id: dev.id, email: dev.email }, account: { id: acme.id } }));
     expect(result).toMatchObject({
       ok: false,
@@ -288,28 +291,28 @@ describe("createApplication", () => {
       field: "account",
       message: expect.stringMatching(/^This account requires two-factor authentication/),
     });
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
     expect(repositoryFolders()).toEqual([]);
   });
 
   it("re-checks the membership inside the transaction (removed while the repository was built)", async () => {
-    const dev = makeUser("dev@example.com");
-    const acme = makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
+    const dev = await makeUser("dev@example.com");
+    const acme = await makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
     let built = "";
     const result = await createApplication(input({ actor: { id: dev.id, email: dev.email }, account: { id: acme.id } }), {
       buildRepository: async (dir, files, options) => {
         await createBareRepository(dir, files, options);
         built = dir;
-        getDb().delete(memberships).where(eq(memberships.userId, dev.id)).run();
+        await writeTransaction((tx) => tx.delete(memberships).where(eq(memberships.userId, dev.id)).run());
       },
     });
     expect(result).toMatchObject({ ok: false, code: "not_found" });
     expect(fs.existsSync(built)).toBe(false);
-    expect(counts()).toEqual({ accounts: 1, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+    expect(await counts()).toEqual({ accounts: 1, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
   });
 
   it("returns field errors for an unknown stack, an empty account name and an invalid origin", async () => {
-    const ada = makeUser("ada@example.com");
+    const ada = await makeUser("ada@example.com");
     const actor = { id: ada.id, email: ada.email };
     expect(await createApplication(input({ actor, account: { newName: "A" }, stackId: "nginx-plus" }))).toMatchObject({
       ok: false,
@@ -320,7 +323,7 @@ describe("createApplication", () => {
       input({ actor, account: { newName: "A" }, origin: { address: "http://203.0.113.7/", protocol: "http", port: 80 } }),
     );
     expect(origin).toMatchObject({ ok: false, code: "invalid", field: "origin", message: expect.stringMatching(/^origin\.address: /) });
-    expect(counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
+    expect(await counts()).toEqual({ accounts: 0, memberships: 0, applications: 0, environments: 0, domains: 0, auditEvents: 0 });
     expect(repositoryFolders()).toEqual([]);
   });
 });

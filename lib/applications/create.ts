@@ -3,7 +3,7 @@ import { insertDomain } from "@/lib/domains/insert";
 import fs from "node:fs";
 import path from "node:path";
 import { and, eq, inArray } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, type Db } from "@/db";
 import { accounts, applications, domains, environments, memberships } from "@/db/schema";
 import { repositoriesDir } from "@/lib/config";
 import { createBareRepository, PRODUCTION_BRANCH, type CreateBareRepositoryOptions } from "@/lib/git";
@@ -17,7 +17,7 @@ export { cleanupInterruptedCreations, repositoryPath } from "./repository";
 
 // The creation unit of SPEC §3.3 step 5: repository + application, Production environment, domain and audit rows,
 // all or nothing. Order: claim the repository folder at its final path and build it (slow, async), then ONE
-// synchronous write transaction for the rows; any failure after the claim removes the folder. A crash between the
+// write transaction for the rows; any failure after the claim removes the folder. A crash between the
 // two leaves only an unreferenced folder, which `cleanupInterruptedCreations` removes at start-up; a row can never
 // exist without its repository.
 
@@ -83,19 +83,19 @@ function isHostnameConflict(err: unknown): boolean {
 }
 
 /** Why the user cannot create in the account (`notFound`: not owner/admin/developer; `twoFactorRequired`), or null. */
-function cannotCreateIn(
+async function cannotCreateIn(
   accountId: number,
   userId: number,
-  db: Pick<ReturnType<typeof getDb>, "select">,
-): typeof notFound | typeof twoFactorRequired | null {
-  const row = db
+  db: Pick<Db, "select">,
+): Promise<typeof notFound | typeof twoFactorRequired | null> {
+  const row = await db
     .select({ id: memberships.id })
     .from(memberships)
     .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId), inArray(memberships.role, CREATOR_ROLES)))
     .get();
   // A member without two-factor authentication cannot create in an account that requires it (SPEC §3.2).
   if (!row) return notFound;
-  return blockedByTwoFactor(db, accountId, userId) ? twoFactorRequired : null;
+  return (await blockedByTwoFactor(db, accountId, userId)) ? twoFactorRequired : null;
 }
 
 /**
@@ -136,9 +136,9 @@ export async function createApplication(
   // on domains.hostname decides a race between two creations.
   const db = getDb();
   const accountId = "id" in input.account ? input.account.id : null;
-  const refused = accountId !== null ? cannotCreateIn(accountId, input.actor.id, db) : null;
+  const refused = accountId !== null ? await cannotCreateIn(accountId, input.actor.id, db) : null;
   if (refused) return refused;
-  if (db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
+  if (await db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
     return hostnameTaken(input.hostname);
   }
 
@@ -157,7 +157,7 @@ export async function createApplication(
   let result: CreateApplicationResult;
   try {
     await (seams.buildRepository ?? createBareRepository)(repoPath, files, { message: "initial section.config.json" });
-    result = writeRows(input, { accountId, newName, repoDir });
+    result = await writeRows(input, { accountId, newName, repoDir });
   } catch (err) {
     removeRepository(repoPath);
     if (isHostnameConflict(err)) return hostnameTaken(input.hostname);
@@ -177,31 +177,31 @@ function removeRepository(repoPath: string): void {
 }
 
 /** The rows of one creation, in one write transaction; returns an error value only before its first write. */
-function writeRows(
+async function writeRows(
   input: CreateApplicationInput,
   target: { accountId: number | null; newName: string | null; repoDir: string },
-): CreateApplicationResult {
+): Promise<CreateApplicationResult> {
   const actorName = input.actor.name?.trim() || input.actor.email?.trim() || `user #${input.actor.id}`;
   const { hostname } = input;
-  return writeTransaction((tx) => {
+  return writeTransaction(async (tx): Promise<CreateApplicationResult> => {
     let account: Account | undefined;
     if (target.accountId !== null) {
-      const refused = cannotCreateIn(target.accountId, input.actor.id, tx);
+      const refused = await cannotCreateIn(target.accountId, input.actor.id, tx);
       if (refused) return refused;
-      account = tx.select().from(accounts).where(eq(accounts.id, target.accountId)).get();
+      account = await tx.select().from(accounts).where(eq(accounts.id, target.accountId)).get();
       if (!account) return notFound;
     }
     // The hostname's uniqueness is the UNIQUE constraint on domains.hostname: a violation below rolls back every
     // row of this transaction (a new account included) and becomes `hostname_taken` in createApplication.
 
     if (!account) {
-      account = tx
+      account = await tx
         .insert(accounts)
         .values({ name: target.newName ?? "" })
         .returning()
         .get();
-      tx.insert(memberships).values({ userId: input.actor.id, accountId: account.id, role: "owner" }).run();
-      recordAudit(tx, {
+      await tx.insert(memberships).values({ userId: input.actor.id, accountId: account.id, role: "owner" }).run();
+      await recordAudit(tx, {
         accountId: account.id,
         actor: { id: input.actor.id, name: actorName },
         action: "account.create",
@@ -210,7 +210,7 @@ function writeRows(
         targetLabel: account.name,
       });
     }
-    const application = tx
+    const application = await tx
       .insert(applications)
       .values({
         accountId: account.id,
@@ -222,19 +222,19 @@ function writeRows(
       })
       .returning()
       .get();
-    const environment = tx
+    const environment = await tx
       .insert(environments)
       .values({ accountId: account.id, applicationId: application.id, name: PRODUCTION_BRANCH })
       .returning()
       .get();
-    const domain = insertDomain(tx, {
+    const domain = await insertDomain(tx, {
       accountId: account.id,
       applicationId: application.id,
       environmentId: environment.id,
       hostname,
       ownershipRequired: input.ownershipRequired,
     });
-    recordAudit(tx, {
+    await recordAudit(tx, {
       accountId: account.id,
       actor: { id: input.actor.id, name: actorName },
       action: "application.create",

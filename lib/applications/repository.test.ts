@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { writeTransaction } from "@/db";
 import { users } from "@/db/schema";
 import { repositoriesDir, resetSettings } from "@/lib/config";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -33,7 +33,7 @@ describe("application repositories", () => {
   afterEach(() => temp.cleanup());
 
   it("start-up check removes old unreferenced repositories and *.tmp* leftovers, keeping referenced and fresh ones", async () => {
-    const user = getDb().insert(users).values({ email: "ada@example.com", passwordHash: "x" }).returning().get();
+    const user = await writeTransaction((tx) => tx.insert(users).values({ email: "ada@example.com", passwordHash: "x" }).returning().get());
     const created = await createApplication({
       actor: { id: user.id, email: user.email },
       account: { newName: "Acme" },
@@ -56,18 +56,18 @@ describe("application repositories", () => {
     leftover("README", 2 * HOUR, "file"); // not ours: never removed
     leftover("lost+found", 2 * HOUR);
 
-    expect(cleanupInterruptedCreations()).toEqual([orphan, "0123456789abcdef0123456789abcdef.git.tmp-4242", "upload.tmp"].sort());
+    expect(await cleanupInterruptedCreations()).toEqual([orphan, "0123456789abcdef0123456789abcdef.git.tmp-4242", "upload.tmp"].sort());
     expect(fs.readdirSync(repositoriesDir()).sort()).toEqual([created.application.repoDir, fresh, "README", "lost+found"].sort());
     expect(await readBranchFile(created.application, "Production", ".gitignore")).toBe("local.config.json\n");
 
     // The fresh one goes once it is older than the threshold; a second run finds nothing else.
-    expect(cleanupInterruptedCreations({ olderThanMs: 1_000 })).toEqual([fresh]);
-    expect(cleanupInterruptedCreations({ olderThanMs: 0 })).toEqual([]);
+    expect(await cleanupInterruptedCreations({ olderThanMs: 1_000 })).toEqual([fresh]);
+    expect(await cleanupInterruptedCreations({ olderThanMs: 0 })).toEqual([]);
   });
 
-  it("start-up check is a no-op without a repositories folder", () => {
+  it("start-up check is a no-op without a repositories folder", async () => {
     expect(fs.existsSync(repositoriesDir())).toBe(false);
-    expect(cleanupInterruptedCreations()).toEqual([]);
+    expect(await cleanupInterruptedCreations()).toEqual([]);
   });
 
   it("resolves repository paths only inside the repositories folder", () => {

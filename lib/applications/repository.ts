@@ -52,7 +52,7 @@ export function cloneUrl(application: { id: number; accountId: number; repoName:
  * another process right now is left alone). Returns the removed names, sorted. Missing folder → `[]`.
  * fs errors other than a vanished entry are thrown.
  */
-export function cleanupInterruptedCreations(options: { olderThanMs?: number; now?: number } = {}): string[] {
+export async function cleanupInterruptedCreations(options: { olderThanMs?: number; now?: number } = {}): Promise<string[]> {
   const olderThanMs = options.olderThanMs ?? 60_000;
   const now = options.now ?? Date.now();
   const dir = repositoriesDir();
@@ -75,13 +75,7 @@ export function cleanupInterruptedCreations(options: { olderThanMs?: number; now
   });
   if (old.length === 0) return [];
 
-  const referenced = new Set(
-    getDb()
-      .select({ repoDir: applications.repoDir })
-      .from(applications)
-      .all()
-      .map((row) => row.repoDir),
-  );
+  const referenced = new Set((await getDb().select({ repoDir: applications.repoDir }).from(applications).all()).map((row) => row.repoDir));
   const removed: string[] = [];
   for (const name of old) {
     if (referenced.has(name)) continue;

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, auditEvents, domains, memberships, users } from "@/db/schema";
 import { archiveDir } from "@/lib/config";
 import type { Actor } from "@/lib/environments/commit";
@@ -19,19 +19,24 @@ describe("application settings (temp SQLite, real repository)", () => {
 
   beforeEach(async () => {
     temp = makeTempDataDir("ec-appset-");
-    const db = getDb();
-    const account = db.insert(accounts).values({ name: "Acme" }).returning().get();
-    const [o, d] = ["owner", "developer"].map((role) => {
-      const user = db
-        .insert(users)
-        .values({ email: `${role}@example.com`, name: role, passwordHash: "x" })
-        .returning()
-        .get();
-      db.insert(memberships)
-        .values({ userId: user.id, accountId: account.id, role: role as "owner" })
-        .run();
-      return { id: user.id, name: role, email: `${role}@example.com` };
+    const { account, actors } = await writeTransaction(async (db) => {
+      const account = await db.insert(accounts).values({ name: "Acme" }).returning().get();
+      const actors: Actor[] = [];
+      for (const role of ["owner", "developer"]) {
+        const user = await db
+          .insert(users)
+          .values({ email: `${role}@example.com`, name: role, passwordHash: "x" })
+          .returning()
+          .get();
+        await db
+          .insert(memberships)
+          .values({ userId: user.id, accountId: account.id, role: role as "owner" })
+          .run();
+        actors.push({ id: user.id, name: role, email: `${role}@example.com` });
+      }
+      return { account, actors };
     });
+    const [o, d] = actors;
     owner = o;
     developer = d;
     const created = await createApplication({
@@ -47,38 +52,36 @@ describe("application settings (temp SQLite, real repository)", () => {
   });
   afterEach(() => temp.cleanup());
 
-  const audit = () =>
-    getDb()
-      .select()
-      .from(auditEvents)
-      .where(eq(auditEvents.accountId, app.accountId))
-      .all()
-      .map((e) => e.action);
+  const audit = async () =>
+    (await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, app.accountId)).all()).map((e) => e.action);
 
-  it("renames for owners, refuses developers and empty names", () => {
-    expect(renameApplication({ applicationId: app.id, actor: developer, name: "Shop" })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(renameApplication({ applicationId: app.id, actor: owner, name: "   " })).toMatchObject({ ok: false, field: "name" });
-    expect(renameApplication({ applicationId: app.id, actor: owner, name: "  Shop  " })).toMatchObject({
-      ok: true,
-      application: { name: "Shop" },
-    });
-    expect(audit()).toContain("application.rename");
-  });
-
-  it("deletes after the typed name: rows gone, hostname free, repository archived", () => {
-    const repo = repositoryPath(app);
-    expect(deleteApplication({ applicationId: app.id, actor: developer, confirmation: app.name })).toMatchObject({
+  it("renames for owners, refuses developers and empty names", async () => {
+    expect(await renameApplication({ applicationId: app.id, actor: developer, name: "Shop" })).toMatchObject({
       ok: false,
       code: "forbidden",
     });
-    expect(deleteApplication({ applicationId: app.id, actor: owner, confirmation: "nope" })).toMatchObject({
+    expect(await renameApplication({ applicationId: app.id, actor: owner, name: "   " })).toMatchObject({ ok: false, field: "name" });
+    expect(await renameApplication({ applicationId: app.id, actor: owner, name: "  Shop  " })).toMatchObject({
+      ok: true,
+      application: { name: "Shop" },
+    });
+    expect(await audit()).toContain("application.rename");
+  });
+
+  it("deletes after the typed name: rows gone, hostname free, repository archived", async () => {
+    const repo = repositoryPath(app);
+    expect(await deleteApplication({ applicationId: app.id, actor: developer, confirmation: app.name })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
+    expect(await deleteApplication({ applicationId: app.id, actor: owner, confirmation: "nope" })).toMatchObject({
       ok: false,
       field: "confirmation",
     });
     expect(fs.existsSync(repo)).toBe(true);
 
     const now = new Date("2026-11-30T12:34:56.789Z");
-    const result = deleteApplication({ applicationId: app.id, actor: owner, confirmation: app.name, now });
+    const result = await deleteApplication({ applicationId: app.id, actor: owner, confirmation: app.name, now });
     expect(result).toMatchObject({
       ok: true,
       freedHostnames: ["www.example.com"],
@@ -86,14 +89,14 @@ describe("application settings (temp SQLite, real repository)", () => {
     });
     expect(fs.existsSync(repo)).toBe(false);
     expect(fs.readdirSync(archiveDir())).toEqual([`${app.repoDir.replace(/\.git$/, "")}-20261130T123456Z.git`]);
-    expect(getDb().select().from(applications).all()).toEqual([]);
-    expect(getDb().select().from(domains).all()).toEqual([]);
-    expect(audit()).toContain("application.delete");
+    expect(await getDb().select().from(applications).all()).toEqual([]);
+    expect(await getDb().select().from(domains).all()).toEqual([]);
+    expect(await audit()).toContain("application.delete");
   });
 
-  it("moves the repository back when the transaction fails", () => {
+  it("moves the repository back when the transaction fails", async () => {
     const repo = repositoryPath(app);
-    expect(() =>
+    await expect(
       deleteApplication(
         { applicationId: app.id, actor: owner, confirmation: app.name },
         {
@@ -102,16 +105,10 @@ describe("application settings (temp SQLite, real repository)", () => {
           },
         },
       ),
-    ).toThrow("disk full");
+    ).rejects.toThrow("disk full");
     expect(fs.existsSync(repo)).toBe(true);
     expect(fs.readdirSync(archiveDir())).toEqual([]);
-    expect(
-      getDb()
-        .select()
-        .from(domains)
-        .all()
-        .map((d) => d.hostname),
-    ).toEqual(["www.example.com"]);
+    expect((await getDb().select().from(domains).all()).map((d) => d.hostname)).toEqual(["www.example.com"]);
   });
 });
 
@@ -120,10 +117,12 @@ describe("recoverInterruptedApplicationDeletions", () => {
     const temp = makeTempDataDir("ec-apprec-");
     try {
       const { recoverInterruptedApplicationDeletions } = await import("./settings");
-      const db = getDb();
-      const account = db.insert(accounts).values({ name: "Acme" }).returning().get();
-      const user = db.insert(users).values({ email: "o@example.com", name: "o", passwordHash: "x" }).returning().get();
-      db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+      const { account, user } = await writeTransaction(async (db) => {
+        const account = await db.insert(accounts).values({ name: "Acme" }).returning().get();
+        const user = await db.insert(users).values({ email: "o@example.com", name: "o", passwordHash: "x" }).returning().get();
+        await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+        return { account, user };
+      });
       const created = await createApplication({
         actor: { id: user.id, name: "o", email: "o@example.com" },
         account: { id: account.id },
@@ -138,7 +137,7 @@ describe("recoverInterruptedApplicationDeletions", () => {
       fs.mkdirSync(archiveDir(), { recursive: true });
       fs.renameSync(repo, `${archiveDir()}/${created.application.repoDir.replace(/\.git$/, "")}-20261130T000000Z.git`);
       fs.mkdirSync(`${archiveDir()}/${"f".repeat(32)}-20261130T000000Z.git`); // a finished deletion: stays archived
-      expect(recoverInterruptedApplicationDeletions()).toEqual([created.application.repoDir]);
+      expect(await recoverInterruptedApplicationDeletions()).toEqual([created.application.repoDir]);
       expect(fs.existsSync(repo)).toBe(true);
       expect(fs.readdirSync(archiveDir())).toEqual([`${"f".repeat(32)}-20261130T000000Z.git`]);
     } finally {

@@ -36,18 +36,19 @@ export function checkApplicationName(raw: string): { ok: true; name: string } | 
  * Renames the application's display name (owners and admins, "application.rename"; audit `application.rename`
  * with `{ from, to }`). The clone URL and repository are unchanged. Refusals come back as values.
  */
-export function renameApplication(params: { applicationId: number; actor: Actor; name: string }): ApplicationSettingsResult {
+export async function renameApplication(params: { applicationId: number; actor: Actor; name: string }): Promise<ApplicationSettingsResult> {
   const checked = checkApplicationName(params.name);
   if (!checked.ok) return { ok: false, code: "invalid", field: "name", message: checked.message };
-  return writeTransaction((tx): ApplicationSettingsResult => {
-    const app = tx.select().from(applications).where(eq(applications.id, params.applicationId)).get();
-    if (!app || !actorMay(tx, app.accountId, params.actor, "account.read")) return { ok: false, code: "not_found", message: NOT_FOUND };
-    if (!actorMay(tx, app.accountId, params.actor, "application.rename")) {
+  return writeTransaction(async (tx): Promise<ApplicationSettingsResult> => {
+    const app = await tx.select().from(applications).where(eq(applications.id, params.applicationId)).get();
+    if (!app || !(await actorMay(tx, app.accountId, params.actor, "account.read")))
+      return { ok: false, code: "not_found", message: NOT_FOUND };
+    if (!(await actorMay(tx, app.accountId, params.actor, "application.rename"))) {
       return { ok: false, code: "forbidden", message: "Only owners and admins can rename the application." };
     }
     if (app.name === checked.name) return { ok: true, application: app };
-    const updated = tx.update(applications).set({ name: checked.name }).where(eq(applications.id, app.id)).returning().get();
-    recordAudit(tx, {
+    const updated = await tx.update(applications).set({ name: checked.name }).where(eq(applications.id, app.id)).returning().get();
+    await recordAudit(tx, {
       accountId: app.accountId,
       actor: auditActor(params.actor),
       action: "application.rename",
@@ -80,15 +81,16 @@ export type DeleteApplicationSeams = { rename?: (from: string, to: string) => vo
  * Refusals: `not_found`, `forbidden`, `invalid` (field `confirmation`). Unexpected failures are thrown after the
  * repository was moved back.
  */
-export function deleteApplication(
+export async function deleteApplication(
   params: { applicationId: number; actor: Actor; confirmation: string; now?: Date },
   seams: DeleteApplicationSeams = {},
-): ApplicationSettingsResult {
+): Promise<ApplicationSettingsResult> {
   const rename = seams.rename ?? fs.renameSync;
   const db = getDb();
-  const app = db.select().from(applications).where(eq(applications.id, params.applicationId)).get();
-  if (!app || !actorMay(db, app.accountId, params.actor, "account.read")) return { ok: false, code: "not_found", message: NOT_FOUND };
-  if (!actorMay(db, app.accountId, params.actor, "application.delete")) {
+  const app = await db.select().from(applications).where(eq(applications.id, params.applicationId)).get();
+  if (!app || !(await actorMay(db, app.accountId, params.actor, "account.read")))
+    return { ok: false, code: "not_found", message: NOT_FOUND };
+  if (!(await actorMay(db, app.accountId, params.actor, "application.delete"))) {
     return { ok: false, code: "forbidden", message: "Only owners and admins can delete the application." };
   }
   if (params.confirmation.trim() !== app.name) {
@@ -118,18 +120,15 @@ export function deleteApplication(
       rename(from, to);
       moved = true;
     }
-    result = writeTransaction((tx): ApplicationSettingsResult => {
-      const row = tx.select().from(applications).where(eq(applications.id, app.id)).get();
-      if (!row || !actorMay(tx, row.accountId, params.actor, "application.delete"))
+    result = await writeTransaction(async (tx): Promise<ApplicationSettingsResult> => {
+      const row = await tx.select().from(applications).where(eq(applications.id, app.id)).get();
+      if (!row || !(await actorMay(tx, row.accountId, params.actor, "application.delete")))
         return { ok: false, code: "not_found", message: NOT_FOUND };
-      const freed = tx
-        .select({ hostname: domains.hostname })
-        .from(domains)
-        .where(eq(domains.applicationId, row.id))
-        .all()
-        .map((d) => d.hostname);
-      tx.delete(applications).where(eq(applications.id, row.id)).run();
-      recordAudit(tx, {
+      const freed = (await tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.applicationId, row.id)).all()).map(
+        (d) => d.hostname,
+      );
+      await tx.delete(applications).where(eq(applications.id, row.id)).run();
+      await recordAudit(tx, {
         accountId: row.accountId,
         actor: auditActor(params.actor),
         action: "application.delete",
@@ -157,7 +156,7 @@ const ARCHIVED_NAME = /^([0-9a-f]{32})-\d{8}T\d{6}Z\.git$/;
  * application row whose repository sits in `archiveDir()`. Each such repository is moved back (newest archive
  * first). Returns the restored folder names. Missing archive folder → `[]`.
  */
-export function recoverInterruptedApplicationDeletions(): string[] {
+export async function recoverInterruptedApplicationDeletions(): Promise<string[]> {
   let names: string[];
   try {
     names = fs.readdirSync(archiveDir());
@@ -165,13 +164,7 @@ export function recoverInterruptedApplicationDeletions(): string[] {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
-  const referenced = new Set(
-    getDb()
-      .select({ repoDir: applications.repoDir })
-      .from(applications)
-      .all()
-      .map((r) => r.repoDir),
-  );
+  const referenced = new Set((await getDb().select({ repoDir: applications.repoDir }).from(applications).all()).map((r) => r.repoDir));
   const restored: string[] = [];
   for (const name of names.sort().reverse()) {
     const match = ARCHIVED_NAME.exec(name);

@@ -1,7 +1,7 @@
 import { auditEvents } from "@/db/schema";
-import type { getDb } from "@/db";
+import type { Db } from "@/db";
 
-type Writer = Pick<ReturnType<typeof getDb>, "insert">;
+type Writer = Pick<Db, "insert">;
 
 export type AuditEntry = {
   accountId: number;
@@ -21,8 +21,8 @@ export type AuditEntry = {
  * Appends one row to an account's audit log (SPEC §3.2). Call it with the transaction (`tx`) of the mutation it
  * records, so the change and its audit row commit together.
  */
-export function recordAudit(writer: Writer, entry: AuditEntry): void {
-  writer
+export async function recordAudit(writer: Writer, entry: AuditEntry): Promise<void> {
+  await writer
     .insert(auditEvents)
     .values({
       accountId: entry.accountId,

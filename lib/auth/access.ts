@@ -49,9 +49,9 @@ export function toId(raw: unknown): number | null {
  * `permission`, and 403 (`twoFactor`) for any member without two-factor authentication when the account requires it
  * (SPEC §3.2): every page and action that derives access here is refused for them.
  */
-export function lookupAccount(user: UserRow, accountId: number, permission: Permission, what: string): Lookup<Access> {
-  const membership = getMembership({ userId: user.id, accountId });
-  const account = membership ? getAccount({ id: accountId }) : undefined;
+export async function lookupAccount(user: UserRow, accountId: number, permission: Permission, what: string): Promise<Lookup<Access>> {
+  const membership = await getMembership({ userId: user.id, accountId });
+  const account = membership ? await getAccount({ id: accountId }) : undefined;
   if (!membership || !account) return NOT_FOUND;
   if (blocksUser(account, user)) return { ok: false, status: 403, message: TWO_FACTOR_REQUIRED_MESSAGE, twoFactor: true };
   if (!can(membership.role, permission)) return { ok: false, status: 403, message: forbiddenMessage(membership.role, what, permission) };
@@ -59,8 +59,8 @@ export function lookupAccount(user: UserRow, accountId: number, permission: Perm
 }
 
 /** A domain with its environment and application; the account is taken from the domain row. */
-export function lookupDomain(user: UserRow, domainId: number, permission: Permission, what: string) {
-  const row = getDb()
+export async function lookupDomain(user: UserRow, domainId: number, permission: Permission, what: string) {
+  const row = await getDb()
     .select({ domain: domains, environment: environments, application: applications })
     .from(domains)
     .innerJoin(environments, eq(environments.id, domains.environmentId))
@@ -68,7 +68,7 @@ export function lookupDomain(user: UserRow, domainId: number, permission: Permis
     .where(eq(domains.id, domainId))
     .get();
   if (!row) return NOT_FOUND;
-  const access = lookupAccount(user, row.domain.accountId, permission, what);
+  const access = await lookupAccount(user, row.domain.accountId, permission, what);
   return access.ok ? { ok: true as const, value: { ...access.value, ...row } } : access;
 }
 
@@ -89,7 +89,7 @@ function unwrap<T>(lookup: Lookup<T>, accountId: number): T {
  */
 export async function requireAccount(accountId: number, permission: Permission = "account.read", what = "do this"): Promise<Access> {
   const user = await requireUser();
-  return unwrap(lookupAccount(user, accountId, permission, what), accountId);
+  return unwrap(await lookupAccount(user, accountId, permission, what), accountId);
 }
 
 /**
@@ -103,8 +103,8 @@ export async function requireApplication(
   what = "do this",
 ) {
   const user = await requireUser();
-  const application = getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
+  const application = await getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
   if (!application || application.accountId !== accountId) notFound();
-  const access = unwrap(lookupAccount(user, application.accountId, permission, what), application.accountId);
+  const access = unwrap(await lookupAccount(user, application.accountId, permission, what), application.accountId);
   return { ...access, application };
 }

@@ -74,16 +74,16 @@ export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth(() 
         const keys = { ip: clientIp(request.headers), email };
         const limit = await consumeRateLimit("login", keys);
         if (!limit.ok) {
-          recordRateLimitedSignIn({ email, headers: request.headers });
+          await recordRateLimitedSignIn({ email, headers: request.headers });
           throw new LoginRateLimited(limit.retryAfterSeconds, limit.message);
         }
-        const user = getUserByEmail({ email });
+        const user = await getUserByEmail({ email });
         if (!user) {
           await verifyDecoy(parsed.data.password);
           throw new CredentialsSignin();
         }
         if (!(await verifyPassword(user.passwordHash, parsed.data.password))) {
-          recordFailedSignIn({ userId: user.id, headers: request.headers });
+          await recordFailedSignIn({ userId: user.id, headers: request.headers });
           throw new CredentialsSignin();
         }
         await refundRateLimit("login", keys); // only failed attempts use up the limit
@@ -102,11 +102,11 @@ export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth(() 
         const uid = Number(user.id);
         token.uid = uid;
         token.sv = user.sessionVersion ?? 0;
-        token.sk = startUserSession({ userId: uid, request: await currentRequestInfo() });
+        token.sk = await startUserSession({ userId: uid, request: await currentRequestInfo() });
       } else if (trigger === "update") {
         const next = (session as { sk?: unknown } | undefined)?.sk;
         if (typeof next === "string" && next !== token.sk) {
-          const version = currentVersionForSession({ userId: Number(token.uid), sessionKey: next });
+          const version = await currentVersionForSession({ userId: Number(token.uid), sessionKey: next });
           if (version !== null) {
             token.sk = next;
             token.sv = version;
@@ -126,7 +126,7 @@ export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth(() 
     // Sign-out (the console's "Log out" and Auth.js's own endpoint) revokes the session's row.
     async signOut(message) {
       const token = "token" in message ? message.token : null;
-      if (typeof token?.sk === "string") endUserSession({ sessionKey: token.sk, request: await currentRequestInfo() });
+      if (typeof token?.sk === "string") await endUserSession({ sessionKey: token.sk, request: await currentRequestInfo() });
     },
   },
 }));

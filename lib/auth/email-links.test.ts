@@ -1,7 +1,7 @@
 import net from "node:net";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { emailTokens, users } from "@/db/schema";
 import { createUser, getUserById } from "@/db/queries/users";
 import { resetSettings } from "@/lib/config";
@@ -26,7 +26,7 @@ describe("email links (verification and password reset)", () => {
   let smtp: TestSmtpServer;
   let n = 0;
   const newUser = async (email = `user${++n}@example.com`) => {
-    const created = createUser({ email, name: null, passwordHash: await hashPassword("old password") });
+    const created = await createUser({ email, name: null, passwordHash: await hashPassword("old password") });
     if (!created.ok) throw new Error("user exists");
     return created.user;
   };
@@ -56,7 +56,7 @@ describe("email links (verification and password reset)", () => {
     const link = mail.text.match(/https?:\/\/\S+\/verify-email\/\S+/)?.[0];
     const token = tokenOf(link, "/verify-email/");
     expect(token.length).toBeGreaterThanOrEqual(43);
-    const rows = getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id)).all();
+    const rows = await getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id)).all();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ kind: "verify-email", email: user.email, tokenHash: hashToken(token), usedAt: null });
     expect(JSON.stringify(rows)).not.toContain(token);
@@ -74,15 +74,15 @@ describe("email links (verification and password reset)", () => {
         ?.text.match(/\S+\/verify-email\/\S+/)?.[0],
       "/verify-email/",
     );
-    expect(getUserById({ id: user.id })?.emailVerifiedAt).toBeNull();
+    expect((await getUserById({ id: user.id }))?.emailVerifiedAt).toBeNull();
 
-    const first = verifyEmail(token);
+    const first = await verifyEmail(token);
     expect(first.status).toBe("valid");
-    expect(getUserById({ id: user.id })?.emailVerifiedAt).toBeInstanceOf(Date);
-    expect(verifyEmail(token).status).toBe("used");
-    expect(verifyEmail("no-such-token").status).toBe("unknown");
-    expect(verifyEmail("").status).toBe("unknown");
-    expect(verifyEmail("x".repeat(10_000)).status).toBe("unknown");
+    expect((await getUserById({ id: user.id }))?.emailVerifiedAt).toBeInstanceOf(Date);
+    expect((await verifyEmail(token)).status).toBe("used");
+    expect((await verifyEmail("no-such-token")).status).toBe("unknown");
+    expect((await verifyEmail("")).status).toBe("unknown");
+    expect((await verifyEmail("x".repeat(10_000))).status).toBe("unknown");
 
     const later = await newUser();
     await sendVerificationMail(later);
@@ -93,8 +93,8 @@ describe("email links (verification and password reset)", () => {
         ?.text.match(/\S+\/verify-email\/\S+/)?.[0],
       "/verify-email/",
     );
-    expect(verifyEmail(laterToken, new Date(Date.now() + 25 * 3600_000)).status).toBe("expired");
-    expect(getUserById({ id: later.id })?.emailVerifiedAt).toBeNull();
+    expect((await verifyEmail(laterToken, new Date(Date.now() + 25 * 3600_000))).status).toBe("expired");
+    expect((await getUserById({ id: later.id }))?.emailVerifiedAt).toBeNull();
   });
 
   it("does not verify an address the user no longer has", async () => {
@@ -107,13 +107,15 @@ describe("email links (verification and password reset)", () => {
         ?.text.match(/\S+\/verify-email\/\S+/)?.[0],
       "/verify-email/",
     );
-    getDb()
-      .update(users)
-      .set({ email: `changed.${user.email}` })
-      .where(eq(users.id, user.id))
-      .run();
-    expect(verifyEmail(token).status).toBe("email-changed");
-    expect(getUserById({ id: user.id })?.emailVerifiedAt).toBeNull();
+    await writeTransaction(async (tx) => {
+      await tx
+        .update(users)
+        .set({ email: `changed.${user.email}` })
+        .where(eq(users.id, user.id))
+        .run();
+    });
+    expect((await verifyEmail(token)).status).toBe("email-changed");
+    expect((await getUserById({ id: user.id }))?.emailVerifiedAt).toBeNull();
   });
 
   it("keeps the token and resolves false when the SMTP server is down (signup must not fail)", async () => {
@@ -128,21 +130,21 @@ describe("email links (verification and password reset)", () => {
     await expect(sendMail({ to: "x@example.com", subject: "s", text: "t", html: "h" })).rejects.toThrow();
     const user = await newUser();
     expect(await sendVerificationMail(user)).toBe(false);
-    expect(getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id)).all()).toHaveLength(1);
+    expect(await getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id)).all()).toHaveLength(1);
   });
 
   it("resets a password once, signs out everywhere, and replaces older links", async () => {
     const user = await newUser("Reset.Me@example.com".toLowerCase());
-    expect(startPasswordReset({ email: "nobody@example.com" })).toBeNull();
+    expect(await startPasswordReset({ email: "nobody@example.com" })).toBeNull();
 
-    const older = startPasswordReset({ email: "  RESET.me@Example.com " });
-    const mail = startPasswordReset({ email: "reset.me@example.com" });
+    const older = await startPasswordReset({ email: "  RESET.me@Example.com " });
+    const mail = await startPasswordReset({ email: "reset.me@example.com" });
     expect(mail?.to).toBe(user.email);
     const olderToken = tokenOf(older?.link, "/reset-password/");
     const token = tokenOf(mail?.link, "/reset-password/");
-    expect(checkResetToken(olderToken).status).toBe("unknown"); // replaced by the newer request
-    expect(checkResetToken(token).status).toBe("valid");
-    const row = getDb()
+    expect((await checkResetToken(olderToken)).status).toBe("unknown"); // replaced by the newer request
+    expect((await checkResetToken(token)).status).toBe("valid");
+    const row = await getDb()
       .select()
       .from(emailTokens)
       .where(eq(emailTokens.tokenHash, hashToken(token)))
@@ -153,14 +155,14 @@ describe("email links (verification and password reset)", () => {
       "expired",
     );
     expect((await resetPassword({ token, password: "brand new password" })).status).toBe("valid");
-    const after = getUserById({ id: user.id })!;
+    const after = (await getUserById({ id: user.id }))!;
     expect(after.sessionVersion).toBe(user.sessionVersion + 1);
     expect(await verifyPassword(after.passwordHash, "brand new password")).toBe(true);
     expect(await verifyPassword(after.passwordHash, "old password")).toBe(false);
     expect(after.emailVerifiedAt).toBeInstanceOf(Date);
 
     expect((await resetPassword({ token, password: "third password!" })).status).toBe("used");
-    expect(await verifyPassword(getUserById({ id: user.id })!.passwordHash, "brand new password")).toBe(true);
+    expect(await verifyPassword((await getUserById({ id: user.id }))!.passwordHash, "brand new password")).toBe(true);
     expect((await resetPassword({ token: "forged", password: "third password!" })).status).toBe("unknown");
   });
 
@@ -174,7 +176,7 @@ describe("email links (verification and password reset)", () => {
         ?.text.match(/\S+\/verify-email\/\S+/)?.[0],
       "/verify-email/",
     );
-    expect(checkResetToken(token).status).toBe("unknown");
+    expect((await checkResetToken(token)).status).toBe("unknown");
     expect((await resetPassword({ token, password: "sneaky password" })).status).toBe("unknown");
   });
 });

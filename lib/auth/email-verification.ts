@@ -12,7 +12,7 @@ import { VERIFY_EMAIL_TTL_HOURS, verifyEmailMail } from "@/lib/mail/templates";
  * never rejects for a mail failure.
  */
 export async function sendVerificationMail(user: { id: number; email: string }, now = new Date()): Promise<boolean> {
-  const token = createEmailToken({
+  const token = await createEmailToken({
     userId: user.id,
     kind: "verify-email",
     email: user.email,
@@ -25,6 +25,6 @@ export async function sendVerificationMail(user: { id: number; email: string }, 
  * Uses a verification link's token: `valid` → the token is now used and the user's address verified (only when the
  * token's address is still the user's email); otherwise the reason (`unknown`, `used`, `expired`, `email-changed`).
  */
-export function verifyEmail(token: string, now = new Date()): EmailTokenCheck {
+export async function verifyEmail(token: string, now = new Date()): Promise<EmailTokenCheck> {
   return redeemVerifyEmailToken({ token, now });
 }

@@ -15,11 +15,11 @@ import { hashPassword } from "./password";
  * Starts a reset for `email` (normalised here): issues a token, replacing the user's unused ones, and returns the
  * mail to send — or null when no user has that email (the caller answers the same either way: no enumeration).
  */
-export function startPasswordReset(params: { email: string; now?: Date }): Mail | null {
+export async function startPasswordReset(params: { email: string; now?: Date }): Promise<Mail | null> {
   const now = params.now ?? new Date();
-  const user = getUserByEmail({ email: normaliseEmail(params.email) });
+  const user = await getUserByEmail({ email: normaliseEmail(params.email) });
   if (!user) return null;
-  const token = createEmailToken({
+  const token = await createEmailToken({
     userId: user.id,
     kind: "reset-password",
     email: user.email,
@@ -30,7 +30,7 @@ export function startPasswordReset(params: { email: string; now?: Date }): Mail 
 }
 
 /** What a reset link's token is worth now, without using it (the reset page shows the form only for `valid`). */
-export function checkResetToken(token: string, now = new Date()): EmailTokenCheck {
+export async function checkResetToken(token: string, now = new Date()): Promise<EmailTokenCheck> {
   return checkEmailToken({ token, kind: "reset-password", now });
 }
 
@@ -45,7 +45,7 @@ export async function resetPassword(params: {
   now?: Date;
   request?: RequestInfo;
 }): Promise<EmailTokenCheck> {
-  const before = checkResetToken(params.token, params.now);
+  const before = await checkResetToken(params.token, params.now);
   if (before.status !== "valid") return before;
   const passwordHash = await hashPassword(params.password);
   return redeemResetPasswordToken({ token: params.token, passwordHash, now: params.now, request: params.request });

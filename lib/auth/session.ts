@@ -52,11 +52,11 @@ async function readSessionClaims(): Promise<SessionClaims | null> {
 export const getCurrentUser = cache(async (): Promise<UserRow | null> => {
   const claims = await readSessionClaims();
   if (!claims) return null;
-  const user = getUserById({ id: claims.uid });
+  const user = await getUserById({ id: claims.uid });
   if (!user) return null;
   if (claims.sv !== user.sessionVersion) return null;
   const ip = requestInfo(await headers()).ip;
-  if (!checkUserSession({ userId: user.id, sessionKey: claims.sk, ip })) return null;
+  if (!(await checkUserSession({ userId: user.id, sessionKey: claims.sk, ip }))) return null;
   return user;
 });
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, type Tx } from "@/db";
 import { newLinkToken } from "@/lib/tokens";
 import { userSessions, users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
@@ -24,11 +24,17 @@ export function newSessionKey(): string {
  * Starts a session for a user who just signed in: inserts its row (User-Agent, client IP) and records
  * `signin.success` in the user's security log, in one transaction. Returns the key to carry in the token.
  */
-export function startUserSession(params: { userId: number; request: RequestInfo; now?: Date; data?: Record<string, unknown> }): string {
+export async function startUserSession(params: {
+  userId: number;
+  request: RequestInfo;
+  now?: Date;
+  data?: Record<string, unknown>;
+}): Promise<string> {
   const sessionKey = newSessionKey();
   const at = params.now ?? new Date();
-  writeTransaction((tx) => {
-    tx.insert(userSessions)
+  await writeTransaction(async (tx) => {
+    await tx
+      .insert(userSessions)
       .values({
         userId: params.userId,
         sessionKey,
@@ -38,7 +44,7 @@ export function startUserSession(params: { userId: number; request: RequestInfo;
         lastSeenAt: at,
       })
       .run();
-    recordSecurityEvent(tx, { userId: params.userId, kind: "signin.success", ...params.request, data: params.data, at });
+    await recordSecurityEvent(tx, { userId: params.userId, kind: "signin.success", ...params.request, data: params.data, at });
   });
   return sessionKey;
 }
@@ -48,26 +54,29 @@ export function startUserSession(params: { userId: number; request: RequestInfo;
  * when the stored time is older than `LAST_SEEN_RESOLUTION_MS` — one conditional UPDATE, so busy pages do not write
  * on every request.
  */
-export function checkUserSession(params: {
+export async function checkUserSession(params: {
   userId: number;
   sessionKey: string | null | undefined;
   ip?: string | null;
   now?: Date;
-}): boolean {
+}): Promise<boolean> {
   if (!params.sessionKey || params.sessionKey.length > 100) return false;
   const now = params.now ?? new Date();
-  const db = getDb();
-  const row = db
+  const row = await getDb()
     .select({ id: userSessions.id, lastSeenAt: userSessions.lastSeenAt })
     .from(userSessions)
     .where(and(eq(userSessions.sessionKey, params.sessionKey), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
     .get();
   if (!row) return false;
   if (now.getTime() - row.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
-    db.update(userSessions)
-      .set({ lastSeenAt: now, ...(params.ip && params.ip !== "unknown" ? { ip: params.ip } : {}) })
-      .where(and(eq(userSessions.id, row.id), lt(userSessions.lastSeenAt, new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS + 1))))
-      .run();
+    // Only a stale row takes the write lock; the UPDATE stays conditional, so concurrent requests write once.
+    await writeTransaction(async (tx) => {
+      await tx
+        .update(userSessions)
+        .set({ lastSeenAt: now, ...(params.ip && params.ip !== "unknown" ? { ip: params.ip } : {}) })
+        .where(and(eq(userSessions.id, row.id), lt(userSessions.lastSeenAt, new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS + 1))))
+        .run();
+    });
   }
   return true;
 }
@@ -79,7 +88,7 @@ export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
  * The user's unrevoked sessions seen within the token lifetime (an older row's token has expired), most recently
  * seen first.
  */
-export function listActiveSessions(params: { userId: number; now?: Date }): UserSessionRow[] {
+export async function listActiveSessions(params: { userId: number; now?: Date }): Promise<UserSessionRow[]> {
   const oldest = new Date((params.now ?? new Date()).getTime() - SESSION_MAX_AGE_SECONDS * 1000);
   return getDb()
     .select()
@@ -93,22 +102,22 @@ export function listActiveSessions(params: { userId: number; now?: Date }): User
  * Revokes one of the user's own sessions by id (`session.revoke` in the security log, with the device). Another
  * user's session id, an unknown id or an already revoked session is `not-found`.
  */
-export function revokeUserSession(params: {
+export async function revokeUserSession(params: {
   userId: number;
   sessionId: number;
   request: RequestInfo;
   now?: Date;
-}): { ok: true } | { ok: false; reason: "not-found" } {
+}): Promise<{ ok: true } | { ok: false; reason: "not-found" }> {
   const now = params.now ?? new Date();
-  return writeTransaction((tx) => {
-    const row = tx
+  return writeTransaction(async (tx) => {
+    const row = await tx
       .update(userSessions)
       .set({ revokedAt: now })
       .where(and(eq(userSessions.id, params.sessionId), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
       .returning()
       .get();
     if (!row) return { ok: false as const, reason: "not-found" as const };
-    recordSecurityEvent(tx, {
+    await recordSecurityEvent(tx, {
       userId: params.userId,
       kind: "session.revoke",
       ...params.request,
@@ -119,8 +128,6 @@ export function revokeUserSession(params: {
   });
 }
 
-type Tx = Parameters<Parameters<typeof writeTransaction>[0]>[0];
-
 /**
  * Inside `tx`: bumps the user's session version (every token issued before stops working) and revokes EVERY session
  * row of the user. When `keepSessionKey` names one of their unrevoked sessions (the browser making the change), that
@@ -129,18 +136,18 @@ type Tx = Parameters<Parameters<typeof writeTransaction>[0]>[0];
  * revived through Auth.js's update endpoint (which any client may call). Returns the new version, how many OTHER
  * sessions ended, and the kept browser's new key (null when none). Used by "sign out everywhere" and password change.
  */
-export function endSessionsInTx(
+export async function endSessionsInTx(
   tx: Tx,
   params: { userId: number; keepSessionKey?: string | null; now: Date },
-): { sessionVersion: number; revoked: number; keptSessionKey: string | null } {
-  const user = tx
+): Promise<{ sessionVersion: number; revoked: number; keptSessionKey: string | null }> {
+  const user = await tx
     .update(users)
     .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
     .where(eq(users.id, params.userId))
     .returning({ sessionVersion: users.sessionVersion })
     .get();
   const kept = params.keepSessionKey
-    ? tx
+    ? await tx
         .select()
         .from(userSessions)
         .where(
@@ -148,15 +155,18 @@ export function endSessionsInTx(
         )
         .get()
     : undefined;
-  const ended = tx
-    .update(userSessions)
-    .set({ revokedAt: params.now })
-    .where(and(eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
-    .run().changes;
+  const ended = (
+    await tx
+      .update(userSessions)
+      .set({ revokedAt: params.now })
+      .where(and(eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
+      .run()
+  ).changes;
   let keptSessionKey: string | null = null;
   if (kept) {
     keptSessionKey = newSessionKey();
-    tx.insert(userSessions)
+    await tx
+      .insert(userSessions)
       .values({
         userId: params.userId,
         sessionKey: keptSessionKey,
@@ -175,15 +185,20 @@ export function endSessionsInTx(
  * transaction (`session.revoke-all`, with the count). The browser holding `keepSessionKey` stays signed in once its
  * token carries the returned `keptSessionKey` (`unstable_update({ sk })`, see the `jwt` callback in lib/auth/auth.ts).
  */
-export function signOutEverywhere(params: { userId: number; keepSessionKey: string | null; request: RequestInfo; now?: Date }): {
+export async function signOutEverywhere(params: {
+  userId: number;
+  keepSessionKey: string | null;
+  request: RequestInfo;
+  now?: Date;
+}): Promise<{
   sessionVersion: number;
   revoked: number;
   keptSessionKey: string | null;
-} {
+}> {
   const now = params.now ?? new Date();
-  return writeTransaction((tx) => {
-    const result = endSessionsInTx(tx, { userId: params.userId, keepSessionKey: params.keepSessionKey, now });
-    recordSecurityEvent(tx, {
+  return writeTransaction(async (tx) => {
+    const result = await endSessionsInTx(tx, { userId: params.userId, keepSessionKey: params.keepSessionKey, now });
+    await recordSecurityEvent(tx, {
       userId: params.userId,
       kind: "session.revoke-all",
       ...params.request,
@@ -195,16 +210,16 @@ export function signOutEverywhere(params: { userId: number; keepSessionKey: stri
 }
 
 /** Revokes the session with this key, if unrevoked (sign-out); records `signout`. No-op for an unknown key. */
-export function endUserSession(params: { sessionKey: string; request?: RequestInfo; now?: Date }): void {
+export async function endUserSession(params: { sessionKey: string; request?: RequestInfo; now?: Date }): Promise<void> {
   const now = params.now ?? new Date();
-  writeTransaction((tx) => {
-    const row = tx
+  await writeTransaction(async (tx) => {
+    const row = await tx
       .update(userSessions)
       .set({ revokedAt: now })
       .where(and(eq(userSessions.sessionKey, params.sessionKey), isNull(userSessions.revokedAt)))
       .returning({ userId: userSessions.userId })
       .get();
-    if (row) recordSecurityEvent(tx, { userId: row.userId, kind: "signout", ...params.request, at: now });
+    if (row) await recordSecurityEvent(tx, { userId: row.userId, kind: "signout", ...params.request, at: now });
   });
 }
 
@@ -213,8 +228,8 @@ export function endUserSession(params: { sessionKey: string; request?: RequestIn
  * token is re-issued with, together with its new key, after the version was bumped (password change, sign out
  * everywhere). Null otherwise.
  */
-export function currentVersionForSession(params: { userId: number; sessionKey: string }): number | null {
-  const row = getDb()
+export async function currentVersionForSession(params: { userId: number; sessionKey: string }): Promise<number | null> {
+  const row = await getDb()
     .select({ sessionVersion: users.sessionVersion })
     .from(userSessions)
     .innerJoin(users, eq(users.id, userSessions.userId))

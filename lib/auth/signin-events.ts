@@ -1,5 +1,5 @@
 import { and, eq, gt } from "drizzle-orm";
-import { getDb } from "@/db";
+import { writeTransaction } from "@/db";
 import { securityEvents } from "@/db/schema";
 import { getUserByEmail } from "@/db/queries/users";
 import { recordSecurityEvent } from "@/lib/security-log/record";
@@ -14,35 +14,39 @@ export const RATE_LIMITED_LOG_INTERVAL_MS = 60_000;
  * Records a failed sign-in (wrong password) in the security log of the user it was aimed at (SPEC §3.2), with the
  * client IP and User-Agent. Attempts for an address without a user are not logged anywhere.
  */
-export function recordFailedSignIn(params: { userId: number; headers: HeaderSource; reason?: string }): void {
-  recordSecurityEvent(getDb(), {
-    userId: params.userId,
-    kind: "signin.failure",
-    ...requestInfo(params.headers),
-    ...(params.reason ? { data: { reason: params.reason } } : {}),
-  });
+export async function recordFailedSignIn(params: { userId: number; headers: HeaderSource; reason?: string }): Promise<void> {
+  await writeTransaction((tx) =>
+    recordSecurityEvent(tx, {
+      userId: params.userId,
+      kind: "signin.failure",
+      ...requestInfo(params.headers),
+      ...(params.reason ? { data: { reason: params.reason } } : {}),
+    }),
+  );
 }
 
 /**
  * Records an attempt the login rate limit refused (`signin.rate-limited`) for the user with `email`, when there is
  * one — at most once per `RATE_LIMITED_LOG_INTERVAL_MS` per user, so a password-guessing flood cannot fill the log.
  */
-export function recordRateLimitedSignIn(params: { email: string; headers: HeaderSource; now?: Date }): void {
-  const user = getUserByEmail({ email: params.email });
+export async function recordRateLimitedSignIn(params: { email: string; headers: HeaderSource; now?: Date }): Promise<void> {
+  const user = await getUserByEmail({ email: params.email });
   if (!user) return;
   const now = params.now ?? new Date();
-  const db = getDb();
-  const recent = db
-    .select({ id: securityEvents.id })
-    .from(securityEvents)
-    .where(
-      and(
-        eq(securityEvents.userId, user.id),
-        eq(securityEvents.kind, "signin.rate-limited"),
-        gt(securityEvents.createdAt, new Date(now.getTime() - RATE_LIMITED_LOG_INTERVAL_MS)),
-      ),
-    )
-    .get();
-  if (recent) return;
-  recordSecurityEvent(db, { userId: user.id, kind: "signin.rate-limited", ...requestInfo(params.headers), at: now });
+  // The check and the insert in one transaction: concurrent refused attempts still add one row per interval.
+  await writeTransaction(async (tx) => {
+    const recent = await tx
+      .select({ id: securityEvents.id })
+      .from(securityEvents)
+      .where(
+        and(
+          eq(securityEvents.userId, user.id),
+          eq(securityEvents.kind, "signin.rate-limited"),
+          gt(securityEvents.createdAt, new Date(now.getTime() - RATE_LIMITED_LOG_INTERVAL_MS)),
+        ),
+      )
+      .get();
+    if (recent) return;
+    await recordSecurityEvent(tx, { userId: user.id, kind: "signin.rate-limited", ...requestInfo(params.headers), at: now });
+  });
 }

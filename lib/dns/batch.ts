@@ -51,65 +51,76 @@ export async function checkDomainsInBatches(
   // Claim no more than two rounds of work ahead, so a claimed domain never waits in the queue long enough for its
   // lease (sized for one slow check) to run out, even when every query times out.
   const claimSize = Math.min(batchSize, 2 * workers);
-  const claimNext = () => {
+  let claiming: Promise<void> | null = null;
+  const claimNext = async () => {
     const from = claimed;
     claimed = Math.min(ids.length, claimed + claimSize);
     // The lease runs from the moment of the claim, so domains claimed late in a long sweep are held as long.
     const leaseUntil = new Date(now.getTime() + (performance.now() - started) + leaseMs());
+    const to = claimed;
     try {
-      writeTransaction(() => {
-        for (let index = from; index < claimed; index++) {
-          const claim = claimDomain(ids[index], { now, leaseUntil, dueOnly: options.dueOnly });
+      // Queued only once committed: other workers run while the transaction awaits its statements.
+      const claims = await writeTransaction(async () => {
+        const held: { index: number; claim: DomainClaim }[] = [];
+        for (let index = from; index < to; index++) {
+          const claim = await claimDomain(ids[index], { now, leaseUntil, dueOnly: options.dueOnly });
           if ("skipped" in claim) results[index] = { skipped: claim.skipped };
-          else queue.push({ index, claim });
+          else held.push({ index, claim });
         }
+        return held;
       });
+      queue.push(...claims);
     } catch (error) {
-      queue.length = 0; // rolled back: nothing of this batch is ours
-      for (let index = from; index < claimed; index++) results[index] = failed(error);
+      // rolled back: nothing of this batch is ours
+      for (let index = from; index < to; index++) results[index] = failed(error);
     }
   };
 
-  const flush = () => {
+  const flush = async () => {
     const batch = done;
     done = [];
     if (batch.length === 0) return;
     try {
-      const stored = writeTransaction(() =>
-        batch.map((item) => {
+      const stored = await writeTransaction(async () => {
+        const written: BatchCheckResult[] = [];
+        for (const item of batch) {
           if ("error" in item) {
-            releaseClaim(item.claim);
-            return failed(item.error);
-          }
-          return storeCheck(item.claim, item.observed, now);
-        }),
-      );
+            await releaseClaim(item.claim);
+            written.push(failed(item.error));
+          } else written.push(await storeCheck(item.claim, item.observed, now));
+        }
+        return written;
+      });
       batch.forEach((item, i) => (results[item.index] = stored[i]));
     } catch (error) {
       for (const item of batch) results[item.index] = failed(error);
     }
   };
 
-  const finish = (item: Done) => {
+  const finish = async (item: Done) => {
     if (done.length === 0) oldestDone = performance.now();
     done.push(item);
-    if (done.length >= batchSize || performance.now() - oldestDone >= FLUSH_AFTER_MS) flush();
+    if (done.length >= batchSize || performance.now() - oldestDone >= FLUSH_AFTER_MS) await flush();
   };
 
   const worker = async () => {
     for (;;) {
-      while (queue.length === 0 && claimed < ids.length) claimNext(); // a batch may hold only skips
+      // A batch may hold only skips. One claim at a time: a worker that finds the queue empty waits for the claim in
+      // flight (which may be the last one), or starts the next.
+      while (queue.length === 0 && (claiming || claimed < ids.length)) await (claiming ??= claimNext().finally(() => (claiming = null)));
       const next = queue.shift();
       if (!next) return;
+      let item: Done;
       try {
-        finish({ ...next, observed: await observeClaim(next.claim, resolver) });
+        item = { ...next, observed: await observeClaim(next.claim, resolver) };
       } catch (error) {
-        finish({ ...next, error });
+        item = { ...next, error };
       }
+      await finish(item);
     }
   };
   await Promise.all(Array.from({ length: workers }, worker));
-  flush();
+  await flush();
   for (let index = 0; index < ids.length; index++) results[index] ??= failed(new Error("not checked")); // never a hole
   return results;
 }

@@ -17,7 +17,7 @@ import type { CheckRecords } from "./go-live";
  */
 export async function mailFlaggedDomain(domainId: number, found: CheckRecords): Promise<number> {
   const db = getDb();
-  const row = db
+  const row = await db
     .select({ domain: domains, application: applications, account: accounts })
     .from(domains)
     .innerJoin(applications, eq(applications.id, domains.applicationId))
@@ -25,7 +25,7 @@ export async function mailFlaggedDomain(domainId: number, found: CheckRecords): 
     .where(eq(domains.id, domainId))
     .get();
   if (!row) return 0;
-  const admins = db
+  const admins = await db
     .select({ email: users.email })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))

@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments } from "@/db/schema";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -39,14 +39,17 @@ beforeAll(async () => {
   restoreEnv = setTestEnv({ ...ENV, DNS_SERVERS: dnsServer.address });
   temp = makeTempDataDir("ec-golive-");
   resolver = createResolver([dnsServer.address]);
-  const db = getDb();
-  accountId = db.insert(accounts).values({ name: "Acme" }).returning().get().id;
-  applicationId = db
-    .insert(applications)
-    .values({ accountId, name: "www.acme.test", repoName: "www-acme-test", repoDir: "app-1", stackId: "varnish" })
-    .returning()
-    .get().id;
-  environmentId = db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get().id;
+  await writeTransaction(async (db) => {
+    accountId = (await db.insert(accounts).values({ name: "Acme" }).returning().get()).id;
+    applicationId = (
+      await db
+        .insert(applications)
+        .values({ accountId, name: "www.acme.test", repoName: "www-acme-test", repoDir: "app-1", stackId: "varnish" })
+        .returning()
+        .get()
+    ).id;
+    environmentId = (await db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get()).id;
+  });
 });
 
 afterAll(async () => {
@@ -58,23 +61,25 @@ afterAll(async () => {
 /** Inserts a domain row; hostnames get a unique suffix so tests share one zone without clashing. */
 function addDomain(label: string, opts: { isApex?: boolean; ownershipRequired?: boolean; token?: string } = {}) {
   const hostname = `${label}.t${++counter}.test`;
-  return getDb()
-    .insert(domains)
-    .values({
-      accountId,
-      applicationId,
-      environmentId,
-      hostname,
-      hostnameUnicode: hostname,
-      isApex: opts.isApex ?? false,
-      verificationToken: opts.token ?? `token-${counter}`,
-      ownershipRequired: opts.ownershipRequired ?? false,
-    })
-    .returning()
-    .get();
+  return writeTransaction((tx) =>
+    tx
+      .insert(domains)
+      .values({
+        accountId,
+        applicationId,
+        environmentId,
+        hostname,
+        hostnameUnicode: hostname,
+        isApex: opts.isApex ?? false,
+        verificationToken: opts.token ?? `token-${counter}`,
+        ownershipRequired: opts.ownershipRequired ?? false,
+      })
+      .returning()
+      .get(),
+  );
 }
 const target = (hostname: string) => `${hostname}.edge.localhost`;
-const domainRow = (id: number) => getDb().select().from(domains).where(eq(domains.id, id)).get()!;
+const domainRow = async (id: number) => (await getDb().select().from(domains).where(eq(domains.id, id)).get())!;
 const checksOf = (id: number) => getDb().select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id)).all();
 const auditOf = (hostname: string) =>
   getDb().select().from(auditEvents).where(eq(auditEvents.targetLabel, hostname)).orderBy(asc(auditEvents.id)).all();
@@ -87,7 +92,7 @@ async function check(id: number, now = new Date()) {
 
 describe("checkDomain", () => {
   it("is live for a CNAME straight to the target, and stores the check", async () => {
-    const d = addDomain("www");
+    const d = await addDomain("www");
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname) }]);
     const now = new Date("2030-01-01T00:00:00Z");
     const r = await check(d.id, now);
@@ -100,7 +105,7 @@ describe("checkDomain", () => {
       errorCode: null,
     });
     expect((r.check.records as CheckRecords).chain).toEqual([target(d.hostname)]);
-    const row = domainRow(d.id);
+    const row = await domainRow(d.id);
     expect(row).toMatchObject({ status: "live", flagged: false, failureStreak: 0, leaseUntil: null });
     expect(row.lastCheckedAt).toEqual(now);
     expect(row.lastSuccessAt).toEqual(now);
@@ -110,7 +115,7 @@ describe("checkDomain", () => {
   });
 
   it("follows shop → alias.example.net → the target and stores the chain", async () => {
-    const d = addDomain("shop");
+    const d = await addDomain("shop");
     const alias = `alias.${d.hostname}.example.net`;
     dnsServer.set(d.hostname, [{ type: "CNAME", value: alias }]);
     dnsServer.set(alias, [{ type: "CNAME", value: target(d.hostname) }]);
@@ -120,14 +125,14 @@ describe("checkDomain", () => {
   });
 
   it("compares the target case-insensitively and without trailing dot", async () => {
-    const d = addDomain("case");
+    const d = await addDomain("case");
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname).toUpperCase() + "." }]);
     const r = await check(d.id);
     expect(r.check).toMatchObject({ status: "live", reason: "cname-target" });
   });
 
   it("is misconfigured for a CNAME elsewhere, naming what was found and the target", async () => {
-    const d = addDomain("elsewhere");
+    const d = await addDomain("elsewhere");
     dnsServer.set(d.hostname, [{ type: "CNAME", value: "foo.example.net" }]);
     dnsServer.set("foo.example.net", [{ type: "A", value: "203.0.113.9" }]);
     const r = await check(d.id);
@@ -139,7 +144,7 @@ describe("checkDomain", () => {
   });
 
   it("is live for an apex whose A records are all in EDGE_IPV4, and stores their TTL", async () => {
-    const d = addDomain("apex", { isApex: true });
+    const d = await addDomain("apex", { isApex: true });
     dnsServer.set(d.hostname, [
       { type: "A", value: "192.0.2.10", ttl: 120 },
       { type: "A", value: "192.0.2.11", ttl: 60 },
@@ -151,7 +156,7 @@ describe("checkDomain", () => {
   });
 
   it("is misconfigured for an apex with one foreign A record", async () => {
-    const d = addDomain("apex-foreign", { isApex: true });
+    const d = await addDomain("apex-foreign", { isApex: true });
     dnsServer.set(d.hostname, [
       { type: "A", value: "192.0.2.10" },
       { type: "A", value: "203.0.113.5" },
@@ -162,7 +167,7 @@ describe("checkDomain", () => {
   });
 
   it("is misconfigured for an AAAA record outside EDGE_IPV6", async () => {
-    const d = addDomain("apex-v6", { isApex: true });
+    const d = await addDomain("apex-v6", { isApex: true });
     dnsServer.set(d.hostname, [
       { type: "A", value: "192.0.2.10" },
       { type: "AAAA", value: "2001:db8::1" },
@@ -173,13 +178,13 @@ describe("checkDomain", () => {
   });
 
   it("is nxdomain for a name that does not exist", async () => {
-    const d = addDomain("unknown");
+    const d = await addDomain("unknown");
     const r = await check(d.id);
     expect(r.check).toMatchObject({ outcome: "nxdomain", status: "nxdomain", reason: "nxdomain" });
   });
 
   it("is misconfigured (dangling) for a CNAME to a name that does not exist", async () => {
-    const d = addDomain("dangling");
+    const d = await addDomain("dangling");
     dnsServer.set(d.hostname, [{ type: "CNAME", value: "gone.example.net" }]);
     const r = await check(d.id);
     expect(r.check).toMatchObject({ status: "misconfigured", reason: "dangling" });
@@ -187,7 +192,7 @@ describe("checkDomain", () => {
   });
 
   it("detects a CNAME loop at once, with the chain, asking each name once", async () => {
-    const d = addDomain("loop");
+    const d = await addDomain("loop");
     const other = `b.${d.hostname}`;
     dnsServer.set(d.hostname, [{ type: "CNAME", value: other }]);
     dnsServer.set(other, [{ type: "CNAME", value: d.hostname }]);
@@ -203,7 +208,7 @@ describe("checkDomain", () => {
   });
 
   it("stops a chain longer than 8 hops (too-long)", async () => {
-    const d = addDomain("long");
+    const d = await addDomain("long");
     const names = Array.from({ length: 10 }, (_, i) => `h${i}.${d.hostname}`);
     dnsServer.set(d.hostname, [{ type: "CNAME", value: names[0] }]);
     names.slice(0, -1).forEach((n, i) => dnsServer.set(n, [{ type: "CNAME", value: names[i + 1] }]));
@@ -214,7 +219,7 @@ describe("checkDomain", () => {
   });
 
   it("keeps a live domain live on SERVFAIL: the check says error with its code, lastSuccessAt is unchanged", async () => {
-    const d = addDomain("sf");
+    const d = await addDomain("sf");
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname) }]);
     const t0 = new Date("2030-01-01T00:00:00Z");
     await check(d.id, t0);
@@ -223,18 +228,18 @@ describe("checkDomain", () => {
     const r = await check(d.id, t1);
     expect(r).toMatchObject({ status: "live", previousStatus: "live", changed: false });
     expect(r.check).toMatchObject({ outcome: "error", status: "live", reason: "servfail", errorCode: "ESERVFAIL" });
-    const row = domainRow(d.id);
+    const row = await domainRow(d.id);
     expect(row).toMatchObject({ status: "live", flagged: false, failureStreak: 1 });
     expect(row.lastSuccessAt).toEqual(t0);
     expect(row.lastCheckedAt).toEqual(t1);
     const delay = row.nextCheckAt!.getTime() - t1.getTime();
     expect(delay).toBeGreaterThanOrEqual(54_000);
     expect(delay).toBeLessThanOrEqual(66_000);
-    expect(auditOf(d.hostname)).toHaveLength(1); // only pending → live
+    expect(await auditOf(d.hostname)).toHaveLength(1); // only pending → live
   });
 
   it("keeps a live domain live when the server stops answering (timeout)", async () => {
-    const d = addDomain("to");
+    const d = await addDomain("to");
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname) }]);
     const t0 = new Date("2030-01-01T00:00:00Z");
     await check(d.id, t0);
@@ -242,18 +247,18 @@ describe("checkDomain", () => {
     const r = await check(d.id, new Date("2030-01-01T00:05:00Z"));
     expect(r.check).toMatchObject({ outcome: "error", status: "live", reason: "timeout", errorCode: "ETIMEOUT" });
     expect(r.check.durationMs).toBeGreaterThanOrEqual(250);
-    expect(domainRow(d.id).lastSuccessAt).toEqual(t0);
+    expect((await domainRow(d.id)).lastSuccessAt).toEqual(t0);
   });
 
   it("makes a never-checked domain error on SERVFAIL, and a known misconfigured one stays misconfigured on REFUSED", async () => {
-    const d = addDomain("new-sf");
+    const d = await addDomain("new-sf");
     dnsServer.set(d.hostname, [], "servfail");
     const r = await check(d.id);
     expect(r).toMatchObject({ status: "error", previousStatus: "pending", changed: true });
-    expect(domainRow(d.id).lastSuccessAt).toBeNull();
-    expect(auditOf(d.hostname).map((a) => a.data)).toEqual([{ from: "pending", to: "error", reason: "servfail" }]);
+    expect((await domainRow(d.id)).lastSuccessAt).toBeNull();
+    expect((await auditOf(d.hostname)).map((a) => a.data)).toEqual([{ from: "pending", to: "error", reason: "servfail" }]);
 
-    const m = addDomain("mis-refused");
+    const m = await addDomain("mis-refused");
     dnsServer.set(m.hostname, [{ type: "A", value: "203.0.113.1" }]);
     await check(m.id);
     dnsServer.set(m.hostname, [], "refused");
@@ -264,13 +269,13 @@ describe("checkDomain", () => {
   it("records an unreachable resolver as a transient error", async () => {
     const gone = await startDnsServer();
     await gone.close();
-    const d = addDomain("unreachable");
+    const d = await addDomain("unreachable");
     const r = await checkDomain(d.id, { resolver: createResolver([gone.address]) });
     expect(r).toMatchObject({ status: "error", check: { outcome: "error", reason: "unreachable", errorCode: "ECONNREFUSED" } });
   });
 
   it("requires the ownership TXT when the domain must prove ownership", async () => {
-    const d = addDomain("owned", { ownershipRequired: true, token: "ec-verify-abc123" });
+    const d = await addDomain("owned", { ownershipRequired: true, token: "ec-verify-abc123" });
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname) }]);
     const r = await check(d.id);
     expect(r.check).toMatchObject({ status: "misconfigured", reason: "ownership" });
@@ -284,11 +289,11 @@ describe("checkDomain", () => {
   });
 
   it("writes one audit row per status change and none for a repeat with the same status", async () => {
-    const d = addDomain("audit");
+    const d = await addDomain("audit");
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname) }]);
     await check(d.id);
     await check(d.id);
-    const rows = auditOf(d.hostname);
+    const rows = await auditOf(d.hostname);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       accountId,
@@ -303,39 +308,39 @@ describe("checkDomain", () => {
   });
 
   it("flags a live domain that stops pointing at the edge and clears the flag on its return", async () => {
-    const d = addDomain("flag");
+    const d = await addDomain("flag");
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname) }]);
     expect((await check(d.id)).flaggedNow).toBe(false);
     dnsServer.set(d.hostname, [{ type: "CNAME", value: "old-host.example.net" }]);
     const off = await check(d.id);
     expect(off).toMatchObject({ status: "misconfigured", flaggedNow: true });
-    expect(domainRow(d.id).flagged).toBe(true);
+    expect((await domainRow(d.id)).flagged).toBe(true);
     expect((await check(d.id)).flaggedNow).toBe(false); // still flagged, not flagged again
-    expect(domainRow(d.id)).toMatchObject({ flagged: true, failureStreak: 2 });
+    expect(await domainRow(d.id)).toMatchObject({ flagged: true, failureStreak: 2 });
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname) }]);
     await check(d.id);
-    expect(domainRow(d.id)).toMatchObject({ status: "live", flagged: false, failureStreak: 0 });
-    expect(auditOf(d.hostname).map((a) => (a.data as { to: string }).to)).toEqual(["live", "misconfigured", "live"]);
+    expect(await domainRow(d.id)).toMatchObject({ status: "live", flagged: false, failureStreak: 0 });
+    expect((await auditOf(d.hostname)).map((a) => (a.data as { to: string }).to)).toEqual(["live", "misconfigured", "live"]);
   });
 
   it("keeps the last 50 checks per domain", async () => {
-    const d = addDomain("prune");
+    const d = await addDomain("prune");
     dnsServer.set(d.hostname, [{ type: "A", value: "203.0.113.1" }]);
     const ids: number[] = [];
     for (let i = 0; i < 55; i++) ids.push((await check(d.id, new Date(Date.UTC(2030, 0, 1, 0, i)))).check.id);
-    const kept = checksOf(d.id);
+    const kept = await checksOf(d.id);
     expect(kept).toHaveLength(50);
     expect(kept.map((c) => c.id)).toEqual(ids.slice(5));
   });
 
   it("runs one of two concurrent checks of the same domain; the other is skipped", async () => {
-    const d = addDomain("race");
+    const d = await addDomain("race");
     dnsServer.set(d.hostname, [{ type: "CNAME", value: target(d.hostname) }]);
     const results = await Promise.all([checkDomain(d.id, { resolver }), checkDomain(d.id, { resolver })]);
     expect(results.filter((r) => r.skipped === "in-progress")).toHaveLength(1);
     expect(results.filter((r) => !r.skipped)).toHaveLength(1);
-    expect(checksOf(d.id)).toHaveLength(1);
-    expect(domainRow(d.id).leaseUntil).toBeNull();
+    expect(await checksOf(d.id)).toHaveLength(1);
+    expect((await domainRow(d.id)).leaseUntil).toBeNull();
     expect((await checkDomain(d.id, { resolver })).skipped).toBeUndefined();
   });
 
@@ -344,7 +349,8 @@ describe("checkDomain", () => {
   });
 
   it("checks a batch with bounded concurrency, through the settings' resolver by default", async () => {
-    const ds = Array.from({ length: 12 }, (_, i) => addDomain(`batch${i}`));
+    const ds: Awaited<ReturnType<typeof addDomain>>[] = [];
+    for (let i = 0; i < 12; i++) ds.push(await addDomain(`batch${i}`));
     ds.forEach((d, i) =>
       dnsServer.set(d.hostname, i % 2 ? [{ type: "CNAME", value: target(d.hostname) }] : [{ type: "A", value: "203.0.113.4" }]),
     );

@@ -106,24 +106,24 @@ export type DomainClaim = { domain: DomainRow; leaseUntil: Date };
 /**
  * Claims domain `domainId`: sets its lease to `leaseUntil` unless another checker holds it (`in-progress`), it is
  * gone (`not-found`) or, with `dueOnly`, its `nextCheckAt` is after `now` (`not-due`). Call it inside a
- * `writeTransaction` (BEGIN IMMEDIATE), so two checkers never both claim a domain. Synchronous.
+ * `writeTransaction` (BEGIN IMMEDIATE), so two checkers never both claim a domain.
  */
-export function claimDomain(
+export async function claimDomain(
   domainId: number,
   params: { now: Date; leaseUntil: Date; dueOnly?: boolean },
-): DomainClaim | { skipped: "in-progress" | "not-found" | "not-due" } {
+): Promise<DomainClaim | { skipped: "in-progress" | "not-found" | "not-due" }> {
   const q = checkStatements();
-  const row = q.domain.get({ id: domainId });
+  const row = await q.domain.get({ id: domainId });
   if (!row) return { skipped: "not-found" };
   if (row.leaseUntil && row.leaseUntil.getTime() > params.now.getTime()) return { skipped: "in-progress" };
   if (params.dueOnly && row.nextCheckAt && row.nextCheckAt.getTime() > params.now.getTime()) return { skipped: "not-due" };
-  q.lease.run({ id: domainId, leaseUntil: params.leaseUntil.getTime() });
+  await q.lease.run({ id: domainId, leaseUntil: params.leaseUntil.getTime() });
   return { domain: { ...row, leaseUntil: params.leaseUntil }, leaseUntil: params.leaseUntil };
 }
 
 /** Releases a claim (after a failed observation) unless another checker has taken the domain since. Call it inside a `writeTransaction`. */
-export function releaseClaim(claim: DomainClaim): void {
-  checkStatements().release.run({ id: claim.domain.id, lease: claim.leaseUntil.getTime() });
+export async function releaseClaim(claim: DomainClaim): Promise<void> {
+  await checkStatements().release.run({ id: claim.domain.id, lease: claim.leaseUntil.getTime() });
 }
 
 /** What one go-live check found about a claimed domain, before it is stored (see `observeClaim`, `storeCheck`). */
@@ -147,9 +147,9 @@ export async function observeClaim(claim: DomainClaim, resolver: Resolver): Prom
  * transient error keeps a known status), lastCheckedAt, lastSuccessAt, flagged (set on live → not live, cleared on
  * live), failureStreak, nextCheckAt (backoff), and releases the lease when it is still ours; prunes checks beyond
  * the last 50; and on a status change writes a `domain.status` audit row by "Edge Console". `now` is the check
- * time. Call it inside a `writeTransaction` (several checks may share one). Synchronous; throws only on database errors.
+ * time. Call it inside a `writeTransaction` (several checks may share one). Rejects only on database errors.
  */
-export function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Date): CheckDomainResult {
+export async function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Date): Promise<CheckDomainResult> {
   const q = checkStatements();
   const domainId = claim.domain.id;
   const { observation, classification } = observed;
@@ -161,14 +161,14 @@ export function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Dat
     ...(observation.ttl === null ? {} : { ttl: observation.ttl }),
     explanation: classification.explanation,
   };
-  const row = q.domain.get({ id: domainId });
+  const row = await q.domain.get({ id: domainId });
   if (!row) return { skipped: "not-found" };
   const { outcome, reason } = classification;
   const previousStatus = row.status;
   const status = statusAfter(previousStatus, outcome);
   const flagged = status === "live" ? false : previousStatus === "live" ? true : row.flagged;
   const failureStreak = outcome === "live" ? 0 : row.failureStreak + 1;
-  const check = q.insertCheck.get({
+  const check = (await q.insertCheck.get({
     domainId,
     checkedAt: now,
     outcome,
@@ -178,8 +178,8 @@ export function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Dat
     resolver: observed.resolverName,
     durationMs: observed.durationMs,
     errorCode: observation.errorCode ?? (outcome === "error" ? observation.txtErrorCode : null),
-  })!;
-  q.updateAfterCheck.run({
+  }))!;
+  await q.updateAfterCheck.run({
     id: domainId,
     status,
     now: now.getTime(),
@@ -189,11 +189,11 @@ export function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Dat
     nextCheckAt: Math.trunc(now.getTime() + nextCheckDelayMs(outcome, failureStreak)), // whole ms, as a Date stores it
     lease: claim.leaseUntil.getTime(),
   });
-  const cutoff = q.cutoff.get({ domainId, offset: CHECKS_KEPT - 1 });
-  if (cutoff) q.prune.run({ domainId, id: cutoff.id });
+  const cutoff = await q.cutoff.get({ domainId, offset: CHECKS_KEPT - 1 });
+  if (cutoff) await q.prune.run({ domainId, id: cutoff.id });
   const changed = status !== previousStatus;
   if (changed) {
-    q.statusAudit.run({
+    await q.statusAudit.run({
       accountId: row.accountId,
       targetId: row.id,
       targetLabel: row.hostname,
@@ -219,16 +219,16 @@ export async function checkDomain(
 ): Promise<CheckDomainResult> {
   const now = options.now ?? new Date();
   const leaseUntil = new Date(now.getTime() + leaseMs());
-  const claim = writeTransaction(() => claimDomain(domainId, { now, leaseUntil, dueOnly: options.dueOnly }));
+  const claim = await writeTransaction(() => claimDomain(domainId, { now, leaseUntil, dueOnly: options.dueOnly }));
   if ("skipped" in claim) return { skipped: claim.skipped };
   let observed: ObservedCheck;
   try {
     observed = await observeClaim(claim, options.resolver ?? createResolver());
   } catch (error) {
-    writeTransaction(() => releaseClaim(claim));
+    await writeTransaction(() => releaseClaim(claim));
     throw error;
   }
-  const result = writeTransaction(() => storeCheck(claim, observed, now));
+  const result = await writeTransaction(() => storeCheck(claim, observed, now));
   if (!result.skipped && result.flaggedNow) await mailFlaggedDomain(domainId, result.check.records as CheckRecords);
   return result;
 }

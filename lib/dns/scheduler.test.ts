@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments, memberships, users } from "@/db/schema";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
@@ -41,39 +41,44 @@ afterAll(async () => {
   await dnsServer.close();
   await smtp.close();
 });
-beforeEach(() => {
+beforeEach(async () => {
   temp = makeTempDataDir("ec-sched-");
   dnsServer.reset();
   smtp.clear();
-  const db = getDb();
-  const accountId = db.insert(accounts).values({ name: "Acme" }).returning().get().id;
-  for (const role of ["owner", "admin", "developer", "viewer"] as const) {
-    const user = db
-      .insert(users)
-      .values({ email: `${role}@acme.test`, name: role, passwordHash: "x" })
-      .returning()
-      .get();
-    db.insert(memberships).values({ userId: user.id, accountId, role }).run();
-  }
-  const applicationId = db
-    .insert(applications)
-    .values({ accountId, name: "Acme shop", repoName: "shop", repoDir: "app-1", stackId: "varnish" })
-    .returning()
-    .get().id;
-  const environmentId = db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get().id;
-  env = { accountId, applicationId, environmentId };
+  env = await writeTransaction(async (db) => {
+    const accountId = (await db.insert(accounts).values({ name: "Acme" }).returning().get()).id;
+    for (const role of ["owner", "admin", "developer", "viewer"] as const) {
+      const user = await db
+        .insert(users)
+        .values({ email: `${role}@acme.test`, name: role, passwordHash: "x" })
+        .returning()
+        .get();
+      await db.insert(memberships).values({ userId: user.id, accountId, role }).run();
+    }
+    const applicationId = (
+      await db
+        .insert(applications)
+        .values({ accountId, name: "Acme shop", repoName: "shop", repoDir: "app-1", stackId: "varnish" })
+        .returning()
+        .get()
+    ).id;
+    const environmentId = (await db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get()).id;
+    return { accountId, applicationId, environmentId };
+  });
 });
 afterEach(() => temp.cleanup());
 
 function addDomain(label: string, set: Partial<typeof domains.$inferInsert> = {}) {
   const hostname = `${label}.s${++counter}.test`;
-  return getDb()
-    .insert(domains)
-    .values({ ...env, hostname, hostnameUnicode: hostname, isApex: false, verificationToken: "t", ...set })
-    .returning()
-    .get();
+  return writeTransaction((tx) =>
+    tx
+      .insert(domains)
+      .values({ ...env, hostname, hostnameUnicode: hostname, isApex: false, verificationToken: "t", ...set })
+      .returning()
+      .get(),
+  );
 }
-const row = (id: number) => getDb().select().from(domains).where(eq(domains.id, id)).get()!;
+const row = async (id: number) => (await getDb().select().from(domains).where(eq(domains.id, id)).get())!;
 const checks = (id?: number) =>
   getDb()
     .select()
@@ -85,32 +90,35 @@ const pointAtEdge = (hostname: string) => dnsServer.set(hostname, [{ type: "CNAM
 describe("sweepDueDomains", () => {
   it("picks only due domains (never checked, or nextCheckAt passed) whose lease is free", async () => {
     const now = new Date("2030-01-01T00:00:00Z");
-    const never = addDomain("never");
-    const overdue = addDomain("overdue", { nextCheckAt: new Date(now.getTime() - MINUTE) });
-    const later = addDomain("later", { nextCheckAt: new Date(now.getTime() + MINUTE) });
-    const leased = addDomain("leased", { nextCheckAt: new Date(now.getTime() - MINUTE), leaseUntil: new Date(now.getTime() + MINUTE) });
-    expect(listDueDomainIds({ now, limit: 10 }).sort()).toEqual([never.id, overdue.id].sort());
+    const never = await addDomain("never");
+    const overdue = await addDomain("overdue", { nextCheckAt: new Date(now.getTime() - MINUTE) });
+    const later = await addDomain("later", { nextCheckAt: new Date(now.getTime() + MINUTE) });
+    const leased = await addDomain("leased", {
+      nextCheckAt: new Date(now.getTime() - MINUTE),
+      leaseUntil: new Date(now.getTime() + MINUTE),
+    });
+    expect((await listDueDomainIds({ now, limit: 10 })).sort()).toEqual([never.id, overdue.id].sort());
     const r = await sweepDueDomains({ now, resolver });
     expect(r).toMatchObject({ due: 2, checked: 2, skipped: 0, failed: 0 });
-    expect(checks(never.id)).toHaveLength(1);
-    expect(checks(overdue.id)).toHaveLength(1);
-    expect(checks(later.id)).toHaveLength(0);
-    expect(checks(leased.id)).toHaveLength(0);
+    expect(await checks(never.id)).toHaveLength(1);
+    expect(await checks(overdue.id)).toHaveLength(1);
+    expect(await checks(later.id)).toHaveLength(0);
+    expect(await checks(leased.id)).toHaveLength(0);
     // Checked: not due again until their backoff runs out.
-    expect(listDueDomainIds({ now, limit: 10 })).toEqual([]);
+    expect(await listDueDomainIds({ now, limit: 10 })).toEqual([]);
   });
 
   it("grows the backoff while a domain stays unresolved and resets it when the status changes", async () => {
-    const d = addDomain("backoff");
+    const d = await addDomain("backoff");
     let now = new Date("2030-01-01T00:00:00Z");
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
       await sweepDueDomains({ now, resolver });
-      const next = row(d.id).nextCheckAt!;
+      const next = (await row(d.id)).nextCheckAt!;
       delays.push(next.getTime() - now.getTime());
       now = next;
     }
-    expect(row(d.id)).toMatchObject({ status: "nxdomain", failureStreak: 3 });
+    expect(await row(d.id)).toMatchObject({ status: "nxdomain", failureStreak: 3 });
     // 1, 2, 4 minutes, each ±10 % jitter.
     [1, 2, 4].forEach((m, i) => {
       expect(delays[i]).toBeGreaterThanOrEqual(0.9 * m * MINUTE);
@@ -118,13 +126,14 @@ describe("sweepDueDomains", () => {
     });
     pointAtEdge(d.hostname);
     await sweepDueDomains({ now, resolver });
-    expect(row(d.id)).toMatchObject({ status: "live", failureStreak: 0 });
-    expect(row(d.id).nextCheckAt!.getTime() - now.getTime()).toBeGreaterThanOrEqual(12 * 60 * MINUTE);
+    expect(await row(d.id)).toMatchObject({ status: "live", failureStreak: 0 });
+    expect((await row(d.id)).nextCheckAt!.getTime() - now.getTime()).toBeGreaterThanOrEqual(12 * 60 * MINUTE);
   });
 
   it("never checks one domain twice when two sweeps start together on the same database", async () => {
     const now = new Date("2030-01-01T00:00:00Z");
-    const ids = Array.from({ length: 12 }, (_, i) => addDomain(`race${i}`).id);
+    const ids: number[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await addDomain(`race${i}`)).id);
     // Small batches, so each sweep claims a few domains at a time and the two interleave.
     const sweep = () => sweepDueDomains({ now, resolver, concurrency: 2, batchSize: 2 });
     const [a, b] = await Promise.all([sweep(), sweep()]);
@@ -132,14 +141,15 @@ describe("sweepDueDomains", () => {
     expect(a.checked + b.checked).toBe(12);
     // They overlapped: one sweep met domains the other held or had just checked, and skipped them.
     expect(a.skipped + b.skipped).toBeGreaterThan(0);
-    expect(checks()).toHaveLength(12);
-    for (const id of ids) expect(checks(id)).toHaveLength(1);
+    expect(await checks()).toHaveLength(12);
+    for (const id of ids) expect(await checks(id)).toHaveLength(1);
   });
 
   it("never checks one domain twice when two worker processes sweep the same database at once (count the checks)", async () => {
     const now = new Date("2030-01-01T00:00:00Z");
-    const ids = Array.from({ length: 200 }, (_, i) => addDomain(`proc${i}`).id);
-    for (const id of ids.filter((_, i) => i % 2 === 0)) pointAtEdge(row(id).hostname);
+    const ids: number[] = [];
+    for (let i = 0; i < 200; i++) ids.push((await addDomain(`proc${i}`)).id);
+    for (const id of ids.filter((_, i) => i % 2 === 0)) pointAtEdge((await row(id)).hostname);
     const goFile = path.join(temp.dir, "go");
     const tsx = path.join(process.cwd(), "node_modules", ".bin", "tsx");
     const env = {
@@ -172,11 +182,12 @@ describe("sweepDueDomains", () => {
     // Both did part of the work, so they really ran side by side.
     expect(a.checked).toBeGreaterThan(0);
     expect(b.checked).toBeGreaterThan(0);
-    expect(checks()).toHaveLength(200);
+    expect(await checks()).toHaveLength(200);
     const perDomain = new Map<number, number>();
-    for (const c of checks()) perDomain.set(c.domainId, (perDomain.get(c.domainId) ?? 0) + 1);
+    for (const c of await checks()) perDomain.set(c.domainId, (perDomain.get(c.domainId) ?? 0) + 1);
     expect([...perDomain.values()].every((n) => n === 1)).toBe(true);
-    expect(ids.filter((id) => row(id).status === "live")).toHaveLength(100);
+    const statuses = await Promise.all(ids.map(async (id) => (await row(id)).status));
+    expect(statuses.filter((status) => status === "live")).toHaveLength(100);
   }, 60_000);
 
   it("writes in batches exactly what single checks write: checks, statuses, flags, backoff streaks and audit rows", async () => {
@@ -199,35 +210,39 @@ describe("sweepDueDomains", () => {
       { label: "back-live", dns: pointAtEdge, set: { status: "misconfigured", flagged: true, failureStreak: 5 } },
     ];
     dnsServer.set("elsewhere.example.net", [{ type: "A", value: "203.0.113.9" }]);
-    const ids = cases.map(({ label, dns, set }) => {
-      const d = addDomain(label, set);
+    const ids: number[] = [];
+    for (const { label, dns, set } of cases) {
+      const d = await addDomain(label, set);
       dns(d.hostname);
-      return d.id;
-    });
-    const initial = ids.map((id) => row(id));
+      ids.push(d.id);
+    }
+    const initial = await Promise.all(ids.map((id) => row(id)));
     const snapshot = () => {
       const db = getDb();
-      return ids.map((id) => {
-        const { nextCheckAt, ...rest } = row(id);
-        const history = db.select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id)).all();
-        const audit = db.select().from(auditEvents).where(eq(auditEvents.targetId, id)).orderBy(asc(auditEvents.id)).all();
-        return {
-          domain: { ...rest, due: nextCheckAt!.getTime() > now.getTime() },
-          checks: history.map((c) => ({ ...c, id: 0, durationMs: 0 })),
-          audit: audit.map((e) => ({ ...e, id: 0 })),
-        };
-      });
+      return Promise.all(
+        ids.map(async (id) => {
+          const { nextCheckAt, ...rest } = await row(id);
+          const history = await db.select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id)).all();
+          const audit = await db.select().from(auditEvents).where(eq(auditEvents.targetId, id)).orderBy(asc(auditEvents.id)).all();
+          return {
+            domain: { ...rest, due: nextCheckAt!.getTime() > now.getTime() },
+            checks: history.map((c) => ({ ...c, id: 0, durationMs: 0 })),
+            audit: audit.map((e) => ({ ...e, id: 0 })),
+          };
+        }),
+      );
     };
     for (const id of ids) await checkDomain(id, { resolver, now });
-    const single = snapshot();
+    const single = await snapshot();
     // Back to the starting state, then one batched sweep.
-    const db = getDb();
-    db.delete(dnsChecks).run();
-    db.delete(auditEvents).run();
-    for (const d of initial) db.update(domains).set(d).where(eq(domains.id, d.id)).run();
+    await writeTransaction(async (db) => {
+      await db.delete(dnsChecks).run();
+      await db.delete(auditEvents).run();
+      for (const d of initial) await db.update(domains).set(d).where(eq(domains.id, d.id)).run();
+    });
     const swept = await sweepDueDomains({ now, resolver, batchSize: 4, concurrency: 3 });
     expect(swept).toMatchObject({ due: ids.length, checked: ids.length, failed: 0 });
-    expect(snapshot()).toEqual(single);
+    expect(await snapshot()).toEqual(single);
     // And the cases came out as intended.
     expect(single.map((s) => `${s.domain.status}${s.domain.flagged ? "!" : ""}`)).toEqual([
       "live",
@@ -244,33 +259,33 @@ describe("sweepDueDomains", () => {
   });
 
   it("keeps a live domain live across sweeps while its DNS server times out", async () => {
-    const d = addDomain("steady");
+    const d = await addDomain("steady");
     pointAtEdge(d.hostname);
     let now = new Date("2030-01-01T00:00:00Z");
     await sweepDueDomains({ now, resolver });
-    expect(row(d.id).status).toBe("live");
+    expect((await row(d.id)).status).toBe("live");
     dnsServer.set(d.hostname, [], "timeout");
     for (let i = 0; i < 3; i++) {
-      now = row(d.id).nextCheckAt!;
+      now = (await row(d.id)).nextCheckAt!;
       const r = await sweepDueDomains({ now, resolver });
       expect(r).toMatchObject({ checked: 1, flagged: [] });
-      expect(row(d.id)).toMatchObject({ status: "live", flagged: false });
+      expect(await row(d.id)).toMatchObject({ status: "live", flagged: false });
     }
-    expect(checks(d.id).map((c) => c.outcome)).toEqual(["live", "error", "error", "error"]);
+    expect((await checks(d.id)).map((c) => c.outcome)).toEqual(["live", "error", "error", "error"]);
     expect(smtp.mails()).toEqual([]);
   });
 
   it("flags a live domain pointed elsewhere on the next sweep and mails the owners and admins", async () => {
-    const d = addDomain("moved");
+    const d = await addDomain("moved");
     pointAtEdge(d.hostname);
     let now = new Date("2030-01-01T00:00:00Z");
     await sweepDueDomains({ now, resolver });
     dnsServer.set(d.hostname, [{ type: "CNAME", value: "other-cdn.example.net" }]);
     dnsServer.set("other-cdn.example.net", [{ type: "A", value: "203.0.113.9" }]);
-    now = row(d.id).nextCheckAt!;
+    now = (await row(d.id)).nextCheckAt!;
     const r = await sweepDueDomains({ now, resolver });
     expect(r).toMatchObject({ checked: 1, flagged: [d.id], mailed: 2 });
-    expect(row(d.id)).toMatchObject({ status: "misconfigured", flagged: true });
+    expect(await row(d.id)).toMatchObject({ status: "misconfigured", flagged: true });
     expect(
       smtp
         .mails()
@@ -287,13 +302,13 @@ describe("sweepDueDomains", () => {
     expect(mail.text).toContain(`https://console.example.net/account/${env.accountId}/application/${env.applicationId}`);
 
     // Still misconfigured on the next sweep: no second mail.
-    now = row(d.id).nextCheckAt!;
+    now = (await row(d.id)).nextCheckAt!;
     expect(await sweepDueDomains({ now, resolver })).toMatchObject({ checked: 1, flagged: [] });
     expect(smtp.mails()).toHaveLength(2);
   });
 
   it("mails the owners and admins when Verify now (checkDomain) is what finds a live domain pointed elsewhere", async () => {
-    const d = addDomain("verified");
+    const d = await addDomain("verified");
     pointAtEdge(d.hostname);
     expect(await checkDomain(d.id, { resolver })).toMatchObject({ status: "live" });
     dnsServer.set(d.hostname, [{ type: "A", value: "203.0.113.50" }]);
@@ -309,7 +324,7 @@ describe("sweepDueDomains", () => {
     ).toEqual(["admin@acme.test", "owner@acme.test"]);
     expect(smtp.mails("owner@acme.test")[0].text).toContain("203.0.113.50");
     // The sweep that follows finds it flagged already: no second mail.
-    const r = await sweepDueDomains({ now: new Date(row(d.id).nextCheckAt!.getTime() + 1), resolver });
+    const r = await sweepDueDomains({ now: new Date((await row(d.id)).nextCheckAt!.getTime() + 1), resolver });
     expect(r).toMatchObject({ checked: 1, flagged: [], mailed: 0 });
     expect(smtp.mails()).toHaveLength(2);
   });

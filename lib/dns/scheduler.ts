@@ -17,8 +17,8 @@ import type { Resolver } from "./resolver";
 export type SweepResult = { due: number; checked: number; skipped: number; failed: number; flagged: number[]; mailed: number };
 
 /** Ids of domains due at `now` (nextCheckAt ≤ now or never set) whose lease is free, most overdue first, at most `limit`. */
-export function listDueDomainIds(params: { now: Date; limit: number }): number[] {
-  return getDb()
+export async function listDueDomainIds(params: { now: Date; limit: number }): Promise<number[]> {
+  const rows = await getDb()
     .select({ id: domains.id })
     .from(domains)
     .where(
@@ -29,8 +29,8 @@ export function listDueDomainIds(params: { now: Date; limit: number }): number[]
     )
     .orderBy(asc(domains.nextCheckAt), asc(domains.id))
     .limit(params.limit)
-    .all()
-    .map((r) => r.id);
+    .all();
+  return rows.map((r) => r.id);
 }
 
 /**
@@ -43,7 +43,7 @@ export async function sweepDueDomains(
   options: { limit?: number; concurrency?: number; now?: Date; resolver?: Resolver; batchSize?: number } = {},
 ): Promise<SweepResult> {
   const now = options.now ?? new Date();
-  const ids = listDueDomainIds({ now, limit: options.limit ?? 1000 });
+  const ids = await listDueDomainIds({ now, limit: options.limit ?? 1000 });
   const result: SweepResult = { due: ids.length, checked: 0, skipped: 0, failed: 0, flagged: [], mailed: 0 };
   if (ids.length === 0) return result;
   const outcomes = await checkDomainsInBatches(ids, {
@@ -86,9 +86,9 @@ export function startScheduler(options: { intervalMs?: number; limit?: number; c
   let running: Promise<void> | null = null;
   const tick = () => {
     running = sweepDueDomains({ limit: options.limit, concurrency: options.concurrency })
-      .then((r) => {
+      .then(async (r) => {
         if (r.checked + r.failed > 0) console.log(`[checker] checked ${r.checked}, failed ${r.failed}, flagged ${r.flagged.length}`);
-        takeDailySnapshot(); // today's counts for the /ops chart (6 rows, O(1))
+        await takeDailySnapshot(); // today's counts for the /ops chart (6 rows, O(1))
       })
       .catch((error) => console.error("[checker] sweep failed", error))
       .finally(() => {

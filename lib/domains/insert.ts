@@ -1,15 +1,15 @@
-import crypto from "node:crypto";
 import { domains } from "@/db/schema";
-import type { getDb } from "@/db";
+import type { Db } from "@/db";
+import { newVerificationToken } from "@/lib/tokens/verification-token";
 
-type Writer = Pick<ReturnType<typeof getDb>, "insert">;
+type Writer = Pick<Db, "insert">;
 
 /**
- * Inserts a domain for an environment with a fresh ownership token (32 random bytes, base64url, for
+ * Inserts a domain for an environment with a fresh ownership token (160 random bits, lower-case base32, for
  * `TXT _edge-challenge.<hostname>`, SPEC §3.5). Call it inside the transaction that creates its environment or
  * application; the UNIQUE constraint on `domains.hostname` throws when the hostname is used anywhere on the platform.
  */
-export function insertDomain(
+export async function insertDomain(
   writer: Writer,
   params: {
     accountId: number;
@@ -28,7 +28,7 @@ export function insertDomain(
       hostname: params.hostname.hostname,
       hostnameUnicode: params.hostname.unicode,
       isApex: params.hostname.isApex,
-      verificationToken: crypto.randomBytes(32).toString("base64url"),
+      verificationToken: newVerificationToken(),
       ownershipRequired: params.ownershipRequired,
     })
     .returning()

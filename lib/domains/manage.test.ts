@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, auditEvents, domains, memberships, users } from "@/db/schema";
 import { createApplication, type Application, type Environment } from "@/lib/applications/create";
 import type { Actor } from "@/lib/environments/commit";
@@ -16,22 +16,24 @@ describe("add and remove domains (temp SQLite, real repositories)", () => {
   beforeEach(async () => {
     temp = makeTempDataDir("ec-dom-");
     people.length = 0;
-    const db = getDb();
     for (const [i, role] of [
       ["a", "developer"],
       ["b", "owner"],
     ] as const) {
-      const user = db
-        .insert(users)
-        .values({ email: `${i}@example.com`, name: i, passwordHash: "x" })
-        .returning()
-        .get();
-      const account = db
-        .insert(accounts)
-        .values({ name: `Account ${i}` })
-        .returning()
-        .get();
-      db.insert(memberships).values({ userId: user.id, accountId: account.id, role }).run();
+      const { user, account } = await writeTransaction(async (db) => {
+        const user = await db
+          .insert(users)
+          .values({ email: `${i}@example.com`, name: i, passwordHash: "x" })
+          .returning()
+          .get();
+        const account = await db
+          .insert(accounts)
+          .values({ name: `Account ${i}` })
+          .returning()
+          .get();
+        await db.insert(memberships).values({ userId: user.id, accountId: account.id, role }).run();
+        return { user, account };
+      });
       const actor = { id: user.id, name: i, email: `${i}@example.com` };
       const created = await createApplication({
         actor,
@@ -49,9 +51,9 @@ describe("add and remove domains (temp SQLite, real repositories)", () => {
 
   const production = (app: Application) => people.find((p) => p.app.id === app.id)!.env;
 
-  it("adds a domain with an audit row; a hostname used elsewhere is refused; removing frees it", () => {
+  it("adds a domain with an audit row; a hostname used elsewhere is refused; removing frees it", async () => {
     const [a, b] = people;
-    const added = addDomain({
+    const added = await addDomain({
       environment: production(a.app),
       actor: a.actor,
       hostname: host("shop.example.com"),
@@ -60,7 +62,7 @@ describe("add and remove domains (temp SQLite, real repositories)", () => {
     expect(added.ok).toBe(true);
     if (!added.ok) return;
     expect(added.domain).toMatchObject({ accountId: a.app.accountId, status: "pending", ownershipRequired: true });
-    const taken = addDomain({
+    const taken = await addDomain({
       environment: production(b.app),
       actor: b.actor,
       hostname: host("shop.example.com"),
@@ -69,62 +71,54 @@ describe("add and remove domains (temp SQLite, real repositories)", () => {
     expect(taken).toEqual({ ok: false, code: "taken", message: HOSTNAME_TAKEN });
     // The wizard's hostname counts too.
     expect(
-      addDomain({ environment: production(b.app), actor: b.actor, hostname: host("www.a.example.com"), ownershipRequired: false }).ok,
+      (await addDomain({ environment: production(b.app), actor: b.actor, hostname: host("www.a.example.com"), ownershipRequired: false }))
+        .ok,
     ).toBe(false);
 
     // Another account's user cannot remove it; its own developer can, which frees the hostname.
-    expect(removeDomain({ domainId: added.domain.id, actor: b.actor })).toMatchObject({ ok: false, code: "not_found" });
-    expect(removeDomain({ domainId: added.domain.id, actor: a.actor }).ok).toBe(true);
-    expect(getDb().select().from(domains).where(eq(domains.hostname, "shop.example.com")).get()).toBeUndefined();
+    expect(await removeDomain({ domainId: added.domain.id, actor: b.actor })).toMatchObject({ ok: false, code: "not_found" });
+    expect((await removeDomain({ domainId: added.domain.id, actor: a.actor })).ok).toBe(true);
+    expect(await getDb().select().from(domains).where(eq(domains.hostname, "shop.example.com")).get()).toBeUndefined();
     expect(
-      addDomain({ environment: production(b.app), actor: b.actor, hostname: host("shop.example.com"), ownershipRequired: false }).ok,
+      (await addDomain({ environment: production(b.app), actor: b.actor, hostname: host("shop.example.com"), ownershipRequired: false }))
+        .ok,
     ).toBe(true);
 
-    const actions = getDb()
-      .select()
-      .from(auditEvents)
-      .where(eq(auditEvents.accountId, a.app.accountId))
-      .all()
-      .map((e) => e.action);
+    const actions = (await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, a.app.accountId)).all()).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(["domain.add", "domain.remove"]));
   });
 
-  it("refuses a viewer and a non-member, writing nothing", () => {
+  it("refuses a viewer and a non-member, writing nothing", async () => {
     const [a, b] = people;
-    getDb().update(memberships).set({ role: "viewer" }).where(eq(memberships.userId, a.actor.id)).run();
+    await writeTransaction((tx) => tx.update(memberships).set({ role: "viewer" }).where(eq(memberships.userId, a.actor.id)).run());
     expect(
-      addDomain({ environment: production(a.app), actor: a.actor, hostname: host("x.example.com"), ownershipRequired: false }).ok,
+      (await addDomain({ environment: production(a.app), actor: a.actor, hostname: host("x.example.com"), ownershipRequired: false })).ok,
     ).toBe(false);
     expect(
-      addDomain({ environment: production(a.app), actor: b.actor, hostname: host("y.example.com"), ownershipRequired: false }).ok,
+      (await addDomain({ environment: production(a.app), actor: b.actor, hostname: host("y.example.com"), ownershipRequired: false })).ok,
     ).toBe(false);
-    expect(
-      getDb()
-        .select()
-        .from(domains)
-        .all()
-        .map((d) => d.hostname)
-        .sort(),
-    ).toEqual(["www.a.example.com", "www.b.example.com"]);
+    expect((await getDb().select().from(domains).all()).map((d) => d.hostname).sort()).toEqual(["www.a.example.com", "www.b.example.com"]);
   });
 
-  it("turns a lost race on the UNIQUE constraint into `taken`", () => {
+  it("turns a lost race on the UNIQUE constraint into `taken`", async () => {
     const [a, b] = people;
     // The winner (another process) committed first: the UNIQUE constraint, not a read, refuses the loser.
-    getDb()
-      .insert(domains)
-      .values({
-        hostname: "race.example.com",
-        isApex: false,
-        hostnameUnicode: "race.example.com",
-        accountId: a.app.accountId,
-        applicationId: a.app.id,
-        environmentId: production(a.app).id,
-        verificationToken: "t",
-      })
-      .run();
+    await writeTransaction((tx) =>
+      tx
+        .insert(domains)
+        .values({
+          hostname: "race.example.com",
+          isApex: false,
+          hostnameUnicode: "race.example.com",
+          accountId: a.app.accountId,
+          applicationId: a.app.id,
+          environmentId: production(a.app).id,
+          verificationToken: "t",
+        })
+        .run(),
+    );
     expect(
-      addDomain({ environment: production(b.app), actor: b.actor, hostname: host("race.example.com"), ownershipRequired: false }),
+      await addDomain({ environment: production(b.app), actor: b.actor, hostname: host("race.example.com"), ownershipRequired: false }),
     ).toMatchObject({ ok: false, code: "taken" });
   });
 });

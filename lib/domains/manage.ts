@@ -24,25 +24,26 @@ export type ManageDomainResult = { ok: true; domain: DomainRow } | { ok: false; 
  * `domain.add` audit row. `ownershipRequired` is true when the hostname already resolved to the edge (see
  * `resolvesToEdge`). A hostname used anywhere on the platform (also by a concurrent add) gives `taken`.
  */
-export function addDomain(params: {
+export async function addDomain(params: {
   environment: { id: number; accountId: number; applicationId: number; name: string };
   actor: Actor;
   hostname: { hostname: string; unicode: string; isApex: boolean };
   ownershipRequired: boolean;
-}): ManageDomainResult {
+}): Promise<ManageDomainResult> {
   const env = params.environment;
   try {
-    return writeTransaction((tx): ManageDomainResult => {
-      const row = tx.select().from(environments).where(eq(environments.id, env.id)).get();
-      if (!row || !actorMay(tx, row.accountId, params.actor, "domain.manage")) return { ok: false, code: "not_found", message: NOT_FOUND };
-      const domain = insertDomain(tx, {
+    return await writeTransaction(async (tx): Promise<ManageDomainResult> => {
+      const row = await tx.select().from(environments).where(eq(environments.id, env.id)).get();
+      if (!row || !(await actorMay(tx, row.accountId, params.actor, "domain.manage")))
+        return { ok: false, code: "not_found", message: NOT_FOUND };
+      const domain = await insertDomain(tx, {
         accountId: row.accountId,
         applicationId: row.applicationId,
         environmentId: row.id,
         hostname: params.hostname,
         ownershipRequired: params.ownershipRequired,
       });
-      recordAudit(tx, {
+      await recordAudit(tx, {
         accountId: row.accountId,
         actor: auditActor(params.actor),
         action: "domain.add",
@@ -64,14 +65,16 @@ export function addDomain(params: {
  * domain and the actor's "domain.manage" right, deletes the row (its checks go by ON DELETE CASCADE) and writes the
  * `domain.remove` audit row with the status it had.
  */
-export function removeDomain(params: { domainId: number; actor: Actor }): ManageDomainResult {
-  return writeTransaction((tx): ManageDomainResult => {
-    const row = tx.select().from(domains).where(eq(domains.id, params.domainId)).get();
-    if (!row || !actorMay(tx, row.accountId, params.actor, "domain.manage")) return { ok: false, code: "not_found", message: NOT_FOUND };
-    tx.delete(domains)
+export async function removeDomain(params: { domainId: number; actor: Actor }): Promise<ManageDomainResult> {
+  return writeTransaction(async (tx): Promise<ManageDomainResult> => {
+    const row = await tx.select().from(domains).where(eq(domains.id, params.domainId)).get();
+    if (!row || !(await actorMay(tx, row.accountId, params.actor, "domain.manage")))
+      return { ok: false, code: "not_found", message: NOT_FOUND };
+    await tx
+      .delete(domains)
       .where(and(eq(domains.id, row.id), eq(domains.accountId, row.accountId)))
       .run();
-    recordAudit(tx, {
+    await recordAudit(tx, {
       accountId: row.accountId,
       actor: auditActor(params.actor),
       action: "domain.remove",

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { writeTransaction } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { createApplication, type Environment } from "@/lib/applications/create";
 import { challengeName, checkDomain, resolvesToEdge } from "@/lib/dns/go-live";
@@ -33,19 +33,21 @@ beforeEach(async () => {
   temp = makeTempDataDir("ec-takeover-");
   dnsServer.reset();
   people.length = 0;
-  const db = getDb();
   for (const name of ["a", "b"]) {
-    const user = db
-      .insert(users)
-      .values({ email: `${name}@example.com`, name, passwordHash: "x" })
-      .returning()
-      .get();
-    const account = db
-      .insert(accounts)
-      .values({ name: `Account ${name}` })
-      .returning()
-      .get();
-    db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+    const { user, account } = await writeTransaction(async (db) => {
+      const user = await db
+        .insert(users)
+        .values({ email: `${name}@example.com`, name, passwordHash: "x" })
+        .returning()
+        .get();
+      const account = await db
+        .insert(accounts)
+        .values({ name: `Account ${name}` })
+        .returning()
+        .get();
+      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+      return { user, account };
+    });
     const actor = { id: user.id, name, email: `${name}@example.com` };
     const created = await createApplication({
       actor,
@@ -68,7 +70,7 @@ describe("ownership takeover", () => {
     const host = { hostname, unicode: hostname, isApex: false };
     // A adds the hostname, points it at the edge, and it goes live.
     expect(await resolvesToEdge(hostname, resolver)).toBe(false);
-    const first = addDomain({
+    const first = await addDomain({
       environment: a.env,
       actor: a.actor,
       hostname: host,
@@ -78,10 +80,10 @@ describe("ownership takeover", () => {
     dnsServer.set(hostname, [{ type: "CNAME", value: `${hostname}.edge.localhost` }]);
     expect(await checkDomain(first.domain.id, { resolver })).toMatchObject({ status: "live" });
     // A removes it; the DNS still points at the edge.
-    expect(removeDomain({ domainId: first.domain.id, actor: a.actor }).ok).toBe(true);
+    expect((await removeDomain({ domainId: first.domain.id, actor: a.actor })).ok).toBe(true);
 
     // B adds it the way the console's actions do: the hostname already resolves to the edge, so B must prove ownership.
-    const second = addDomain({
+    const second = await addDomain({
       environment: b.env,
       actor: b.actor,
       hostname: host,

@@ -22,16 +22,26 @@ const NOT_FOUND = { ok: false, status: 404, message: "Not found: it does not exi
  * is taken from the environment row (never from the form); a non-member gets 404, a member whose role (read now)
  * lacks `permission` gets 403 with a sentence naming `what`.
  */
-export function lookupEnvironment(user: UserRow, environmentId: number, permission: Permission, what: string): Lookup<EnvironmentAccess> {
-  const row = getDb()
+export async function lookupEnvironment(
+  user: UserRow,
+  environmentId: number,
+  permission: Permission,
+  what: string,
+): Promise<Lookup<EnvironmentAccess>> {
+  const row = await getDb()
     .select({ environment: environments, application: applications })
     .from(environments)
     .innerJoin(applications, eq(applications.id, environments.applicationId))
     .where(eq(environments.id, environmentId))
     .get();
   if (!row) return NOT_FOUND;
-  const access = lookupAccount(user, row.application.accountId, permission, what);
+  const access = await lookupAccount(user, row.application.accountId, permission, what);
   return access.ok ? { ok: true, value: { ...access.value, ...row } } : access;
+}
+
+/** The application with id `applicationId`, or undefined (no access check: the caller looks the account up next). */
+export async function getApplicationById(applicationId: number): Promise<ApplicationRow | undefined> {
+  return getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
 }
 
 /**
@@ -48,7 +58,7 @@ export async function requireEnvironment(accountId: number, applicationId: numbe
     notFound();
   }
   if (!/^[A-Za-z][A-Za-z0-9]{0,39}$/.test(name)) notFound();
-  const environment = getDb()
+  const environment = await getDb()
     .select()
     .from(environments)
     .where(and(eq(environments.applicationId, application.id), sql`lower(${environments.name}) = lower(${name})`))

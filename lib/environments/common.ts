@@ -15,14 +15,14 @@ type Reader = Pick<Db, "select">;
  * True when the actor's role in the account, read now (inside the caller's transaction), grants `permission`, and
  * the account does not refuse them for lacking two-factor authentication.
  */
-export function actorMay(db: Reader, accountId: number, actor: Actor, permission: Permission): boolean {
-  const row = db
+export async function actorMay(db: Reader, accountId: number, actor: Actor, permission: Permission): Promise<boolean> {
+  const row = await db
     .select({ role: memberships.role })
     .from(memberships)
     .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, actor.id)))
     .get();
   // A member without two-factor authentication has no rights in an account that requires it (SPEC §3.2).
-  return can(row?.role, permission) && !blockedByTwoFactor(db, accountId, actor.id);
+  return can(row?.role, permission) && !(await blockedByTwoFactor(db, accountId, actor.id));
 }
 
 /** True for SQLite's UNIQUE violation whose message names `what` (e.g. `domains.hostname`), also when wrapped. */
@@ -43,7 +43,7 @@ export async function auditBranchMove(
   move: { repoPath: string; branch: string; from: string; to: string },
 ): Promise<void> {
   try {
-    writeTransaction((tx) => recordAudit(tx, entry));
+    await writeTransaction((tx) => recordAudit(tx, entry));
   } catch (err) {
     const undone = await updateBranch(move.repoPath, move.branch, move.from, move.to, "undo: audit failed").catch(() => false);
     console.error(`audit of ${entry.action} failed; branch ${move.branch} ${undone ? "moved back" : "could NOT be moved back"}`, err);

@@ -76,10 +76,10 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
       .from(environments)
       .where(and(eq(environments.applicationId, app.id), sql`lower(${environments.name}) = lower(${n})`))
       .get();
-  if (byName(name)) return nameTaken(name);
-  const source = byName(input.source);
+  if (await byName(name)) return nameTaken(name);
+  const source = await byName(input.source);
   if (!source) return fail("not_found", "source", "Choose the environment to copy from.");
-  if (db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
+  if (await db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
     return hostnameTaken(input.hostname.unicode);
   }
 
@@ -125,7 +125,7 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
   }
 
   try {
-    const rows = writeRows(input, name, source.name, committed.commit);
+    const rows = await writeRows(input, name, source.name, committed.commit);
     if (!rows.ok) await deleteBranch(repoPath, name, committed.commit, "undo: environment not created");
     return rows;
   } catch (err) {
@@ -139,19 +139,24 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
 }
 
 /** The rows of a new environment in one write transaction; the actor's role is re-read inside it. */
-function writeRows(input: CreateEnvironmentInput, name: string, sourceName: string, commit: string): CreateEnvironmentResult {
+async function writeRows(
+  input: CreateEnvironmentInput,
+  name: string,
+  sourceName: string,
+  commit: string,
+): Promise<CreateEnvironmentResult> {
   const { application: app, hostname } = input;
-  return writeTransaction((tx) => {
-    if (!actorMay(tx, app.accountId, input.actor, "environment.manage")) return fail("not_found", "name", "Not found.");
-    const environment = tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning().get();
-    const domain = insertDomain(tx, {
+  return writeTransaction(async (tx): Promise<CreateEnvironmentResult> => {
+    if (!(await actorMay(tx, app.accountId, input.actor, "environment.manage"))) return fail("not_found", "name", "Not found.");
+    const environment = await tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning().get();
+    const domain = await insertDomain(tx, {
       accountId: app.accountId,
       applicationId: app.id,
       environmentId: environment.id,
       hostname,
       ownershipRequired: input.ownershipRequired,
     });
-    recordAudit(tx, {
+    await recordAudit(tx, {
       accountId: app.accountId,
       actor: auditActor(input.actor),
       action: "environment.create",

@@ -47,22 +47,22 @@ export async function deleteEnvironment(input: DeleteEnvironmentInput): Promise<
   const head = await resolveBranch(repoPath, env.name);
   const tag = head ? await freeDeletedTagName(repoPath, env.name, input.now ?? new Date()) : null;
 
-  const removed = writeTransaction((tx) => {
-    const row = tx
+  const removed = await writeTransaction(async (tx) => {
+    const row = await tx
       .select()
       .from(environments)
       .where(and(eq(environments.id, env.id), eq(environments.applicationId, app.id)))
       .get();
-    if (!row || !actorMay(tx, app.accountId, input.actor, "environment.manage")) return null;
-    const own = tx
+    if (!row || !(await actorMay(tx, app.accountId, input.actor, "environment.manage"))) return null;
+    const own = await tx
       .select({ hostname: domains.hostname, status: domains.status })
       .from(domains)
       .where(eq(domains.environmentId, env.id))
       .all();
     const live = own.filter((d) => d.status === "live").map((d) => d.hostname);
     if (live.length > 0) return { live, freed: [] as string[] };
-    tx.delete(environments).where(eq(environments.id, env.id)).run();
-    recordAudit(tx, {
+    await tx.delete(environments).where(eq(environments.id, env.id)).run();
+    await recordAudit(tx, {
       accountId: app.accountId,
       actor: auditActor(input.actor),
       action: "environment.delete",

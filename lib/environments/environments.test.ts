@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, auditEvents, domains, environments, memberships, users } from "@/db/schema";
 import { createApplication, repositoryPath, type Application } from "@/lib/applications/create";
 import { diffCommit } from "@/lib/git/diff";
@@ -36,10 +36,12 @@ describe("environments (real repositories, temp SQLite)", () => {
 
   beforeEach(async () => {
     temp = makeTempDataDir("ec-env-");
-    const db = getDb();
-    const user = db.insert(users).values({ email: "ada@example.com", name: "Ada", passwordHash: "x" }).returning().get();
-    const account = db.insert(accounts).values({ name: "Acme" }).returning().get();
-    db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "developer" }).run();
+    const { user, account } = await writeTransaction(async (db) => {
+      const user = await db.insert(users).values({ email: "ada@example.com", name: "Ada", passwordHash: "x" }).returning().get();
+      const account = await db.insert(accounts).values({ name: "Acme" }).returning().get();
+      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "developer" }).run();
+      return { user, account };
+    });
     actor = { id: user.id, name: "Ada", email: "ada@example.com" };
     const created = await createApplication({
       actor,
@@ -84,13 +86,8 @@ describe("environments (real repositories, temp SQLite)", () => {
     return `${JSON.stringify(value, null, 2)}\n`;
   };
 
-  const auditActions = () =>
-    getDb()
-      .select({ action: auditEvents.action })
-      .from(auditEvents)
-      .orderBy(auditEvents.id)
-      .all()
-      .map((r) => r.action);
+  const auditActions = async () =>
+    (await getDb().select({ action: auditEvents.action }).from(auditEvents).orderBy(auditEvents.id).all()).map((r) => r.action);
 
   describe("names", () => {
     it("refuses names outside the rules with messages saying why", async () => {
@@ -145,7 +142,7 @@ describe("environments (real repositories, temp SQLite)", () => {
       });
       expect(staged.proxychain).toEqual(config(repo, production).proxychain);
       expect(git(repo, "diff", "--stat", production, head)).toMatch(/section\.config\.json \| 7 \+{7}/);
-      expect(auditActions()).toEqual(["application.create", "environment.create"]);
+      expect(await auditActions()).toEqual(["application.create", "environment.create"]);
     });
 
     it("refuses a hostname used anywhere and an unknown source, leaving no branch", async () => {
@@ -162,14 +159,7 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(loser).toMatchObject({ ok: false, field: "hostname", message: expect.stringContaining("already used") });
       const name = winner[0].ok ? winner[0].environment.name : "";
       expect(await listBranches(repo)).toEqual(["Production", name].sort());
-      expect(
-        getDb()
-          .select()
-          .from(environments)
-          .all()
-          .map((e) => e.name)
-          .sort(),
-      ).toEqual([name, "Production"].sort());
+      expect((await getDb().select().from(environments).all()).map((e) => e.name).sort()).toEqual([name, "Production"].sort());
     });
   });
 
@@ -187,20 +177,20 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(await listBranches(repo)).toEqual(["Production"]);
       expect(await listTags(repo)).toEqual(["deleted/Staging-20250607T080910Z"]);
       expect(git(repo, "rev-parse", "refs/tags/deleted/Staging-20250607T080910Z")).toBe(head);
-      expect(getDb().select().from(domains).where(eq(domains.hostname, "staging.example.com")).all()).toEqual([]);
-      expect(auditActions()).toEqual(["application.create", "environment.create", "environment.delete"]);
+      expect(await getDb().select().from(domains).where(eq(domains.hostname, "staging.example.com")).all()).toEqual([]);
+      expect(await auditActions()).toEqual(["application.create", "environment.create", "environment.delete"]);
       // The hostname and the name are free again.
       expect(await create("Staging")).toMatchObject({ ok: true });
     });
 
     it("refuses Production and an environment with a live domain", async () => {
-      const production = getDb().select().from(environments).where(eq(environments.name, "Production")).get()!;
+      const production = (await getDb().select().from(environments).where(eq(environments.name, "Production")).get())!;
       expect(await deleteEnvironment({ application: app, environment: production, actor, confirmation: "Production" })).toMatchObject({
         ok: false,
         code: "production",
       });
       const env = await staging();
-      getDb().update(domains).set({ status: "live" }).where(eq(domains.environmentId, env.id)).run();
+      await writeTransaction((tx) => tx.update(domains).set({ status: "live" }).where(eq(domains.environmentId, env.id)).run());
       expect(await deleteEnvironment({ application: app, environment: env, actor, confirmation: "Staging" })).toMatchObject({
         ok: false,
         code: "live",
@@ -208,7 +198,7 @@ describe("environments (real repositories, temp SQLite)", () => {
       });
       expect(await listBranches(repo)).toEqual(["Production", "Staging"]);
       expect(await listTags(repo)).toEqual([]);
-      expect(getDb().select().from(environments).all()).toHaveLength(2);
+      expect(await getDb().select().from(environments).all()).toHaveLength(2);
     });
   });
 
@@ -240,7 +230,7 @@ describe("environments (real repositories, temp SQLite)", () => {
         issues: [{ message: expect.stringMatching(/^Invalid JSON at line \d+, column \d+/) }],
       });
       expect(await resolveBranch(repo, "Staging")).toBe(head);
-      expect(auditActions().filter((a) => a === "config.commit")).toHaveLength(1);
+      expect((await auditActions()).filter((a) => a === "config.commit")).toHaveLength(1);
     });
 
     it("refuses an origin the wizard refuses (link-local, the edge itself), leaving the branch unchanged (SPEC §3.3)", async () => {
@@ -262,7 +252,7 @@ describe("environments (real repositories, temp SQLite)", () => {
       const edge = await edit(env, "section.config.json", setAddress("192.0.2.10"));
       expect(edge).toMatchObject({ ok: false, code: "invalid", issues: [{ message: expect.stringMatching(/is the edge itself/) }] });
       expect(await resolveBranch(repo, "Staging")).toBe(head);
-      expect(auditActions().filter((a) => a === "config.commit")).toHaveLength(0);
+      expect((await auditActions()).filter((a) => a === "config.commit")).toHaveLength(0);
     });
 
     it("stores the browser's CRLF line breaks as LF, keeps the final line break, and refuses no-op or unknown files", async () => {
@@ -366,7 +356,7 @@ describe("environments (real repositories, temp SQLite)", () => {
         code: "not_found",
       });
       expect(await resolveBranch(repo, "Staging")).toBe(head);
-      expect(auditActions().filter((a) => a === "config.revert")).toHaveLength(1);
+      expect((await auditActions()).filter((a) => a === "config.revert")).toHaveLength(1);
     });
   });
 
@@ -387,7 +377,7 @@ describe("environments (real repositories, temp SQLite)", () => {
         `${before.production} ${before.staging}|Staging merged to Production|Ada`,
       );
       expect(config(repo, "Production").environments.Staging.origin.port).toBe(8443);
-      expect(auditActions().at(-1)).toBe("environment.promote");
+      expect((await auditActions()).at(-1)).toBe("environment.promote");
       // Nothing left to promote; a promotion reviewed against old heads is refused.
       expect(await promoteEnvironment({ application: app, environment: env, actor })).toMatchObject({ ok: false, code: "refused" });
       await edit(env, "varnish/default.vcl", (t) => `${t}# more\n`);
@@ -399,14 +389,14 @@ describe("environments (real repositories, temp SQLite)", () => {
 
     it("lists conflicting files and leaves Production unchanged", async () => {
       const env = await staging();
-      const production = getDb().select().from(environments).where(eq(environments.name, "Production")).get()!;
+      const production = (await getDb().select().from(environments).where(eq(environments.name, "Production")).get())!;
       await edit(env, "varnish/default.vcl", (t) => t.replace('.port = "80";', '.port = "8081";'));
       await edit(production, "varnish/default.vcl", (t) => t.replace('.port = "80";', '.port = "8082";'));
       const head = (await resolveBranch(repo, "Production"))!;
       const result = await promoteEnvironment({ application: app, environment: env, actor });
       expect(result).toMatchObject({ ok: false, code: "conflict", conflicts: ["varnish/default.vcl"] });
       expect(await resolveBranch(repo, "Production")).toBe(head);
-      expect(auditActions()).not.toContain("environment.promote");
+      expect(await auditActions()).not.toContain("environment.promote");
     });
 
     it("refuses a merge whose configuration is invalid for Production, leaving Production unchanged", async () => {

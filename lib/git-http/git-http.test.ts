@@ -4,7 +4,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, auditEvents, environments, memberships, users, type Role } from "@/db/schema";
 import { createApiToken, revokeApiToken } from "@/lib/api-tokens";
 import { createApplication, repositoryPath } from "@/lib/applications/create";
@@ -60,12 +60,8 @@ describe("git smart HTTP with hooks", () => {
 
   const urlWith = (token: string) => repoUrl.replace("http://", `http://token:${token}@`);
   const branchTip = async (branch: string) => (await ok(["--git-dir", repoDir, "rev-parse", `refs/heads/${branch}`])).trim();
-  const envNames = () =>
-    getDb()
-      .select({ name: environments.name })
-      .from(environments)
-      .where(eq(environments.applicationId, application.id))
-      .all()
+  const envNames = async () =>
+    (await getDb().select({ name: environments.name }).from(environments).where(eq(environments.applicationId, application.id)).all())
       .map((r) => r.name)
       .sort();
 
@@ -73,26 +69,28 @@ describe("git smart HTTP with hooks", () => {
     temp = makeTempDataDir("ec-git-http-");
     work = path.join(temp.dir, "work");
     fs.mkdirSync(work);
-    const db = getDb();
-    const user = (email: string) =>
-      db
-        .insert(users)
-        .values({ email, name: email.split("@")[0], passwordHash: "x" })
-        .returning()
-        .get();
-    const people = {
-      owner: user("owner@example.com"),
-      dev: user("dev@example.com"),
-      viewer: user("viewer@example.com"),
-      outsider: user("outsider@example.com"),
-    };
-    const account = db.insert(accounts).values({ name: "Acme" }).returning().get();
-    const roles: [keyof typeof people, Role][] = [
-      ["owner", "owner"],
-      ["dev", "developer"],
-      ["viewer", "viewer"],
-    ];
-    for (const [who, role] of roles) db.insert(memberships).values({ userId: people[who].id, accountId: account.id, role }).run();
+    const { people, account } = await writeTransaction(async (db) => {
+      const user = (email: string) =>
+        db
+          .insert(users)
+          .values({ email, name: email.split("@")[0], passwordHash: "x" })
+          .returning()
+          .get();
+      const people = {
+        owner: await user("owner@example.com"),
+        dev: await user("dev@example.com"),
+        viewer: await user("viewer@example.com"),
+        outsider: await user("outsider@example.com"),
+      };
+      const account = await db.insert(accounts).values({ name: "Acme" }).returning().get();
+      const roles: [keyof typeof people, Role][] = [
+        ["owner", "owner"],
+        ["dev", "developer"],
+        ["viewer", "viewer"],
+      ];
+      for (const [who, role] of roles) await db.insert(memberships).values({ userId: people[who].id, accountId: account.id, role }).run();
+      return { people, account };
+    });
     const created = await createApplication({
       actor: { id: people.owner.id, name: "owner" },
       account: { id: account.id },
@@ -104,17 +102,17 @@ describe("git smart HTTP with hooks", () => {
     if (!created.ok) throw new Error(created.message);
     application = created.application;
     repoDir = repositoryPath(created.application);
-    const make = (name: string, userId: number, readOnly = false) => {
-      const { token, value } = createApiToken({ userId, name, readOnly });
+    const make = async (name: string, userId: number, readOnly = false) => {
+      const { token, value } = await createApiToken({ userId, name, readOnly });
       tokens[name] = value;
       tokenIds = { ...tokenIds, [name]: token.id };
     };
-    make("dev", people.dev.id);
-    make("dev-ro", people.dev.id, true);
-    make("viewer", people.viewer.id);
-    make("outsider", people.outsider.id);
-    make("revoked", people.dev.id);
-    revokeApiToken({ userId: people.dev.id, tokenId: tokenIds.revoked });
+    await make("dev", people.dev.id);
+    await make("dev-ro", people.dev.id, true);
+    await make("viewer", people.viewer.id);
+    await make("outsider", people.outsider.id);
+    await make("revoked", people.dev.id);
+    await revokeApiToken({ userId: people.dev.id, tokenId: tokenIds.revoked });
     server = await startGitHttpServer();
     repoUrl = `${server.url}/git/account/${account.id}/application/${application.id}/www.example.test.git`;
   });
@@ -211,7 +209,7 @@ describe("git smart HTTP with hooks", () => {
     expect(pushed.stderr).toContain("remote: Edge Console: Production: section.config.json is valid");
     const good = (await ok(["rev-parse", "HEAD"], { cwd: clone })).trim();
     expect(await branchTip("Production")).toBe(good);
-    const audit = getDb()
+    const audit = await getDb()
       .select()
       .from(auditEvents)
       .where(and(eq(auditEvents.accountId, application.accountId), eq(auditEvents.action, "git.push")))
@@ -249,7 +247,7 @@ describe("git smart HTTP with hooks", () => {
     expect(deleted.code).not.toBe(0);
     expect(deleted.stderr).toContain("cannot be deleted");
     expect(await branchTip("Production")).toBe(good);
-    expect(getDb().select().from(auditEvents).where(eq(auditEvents.action, "git.push")).all()).toHaveLength(1);
+    expect(await getDb().select().from(auditEvents).where(eq(auditEvents.action, "git.push")).all()).toHaveLength(1);
   });
 
   it("refuses a push whose origin is link-local or the edge itself (SPEC §3.3), changing no branch", async () => {
@@ -281,7 +279,7 @@ describe("git smart HTTP with hooks", () => {
     expect(missing.stderr).toContain(
       'Qa: section.config.json environments.Qa: is missing: this branch needs the block of its environment "Qa"',
     );
-    expect(envNames()).toEqual(["Production"]);
+    expect(await envNames()).toEqual(["Production"]);
 
     const config = JSON.parse(fs.readFileSync(path.join(clone, "section.config.json"), "utf8"));
     config.environments.Qa = config.environments.Production;
@@ -290,8 +288,8 @@ describe("git smart HTTP with hooks", () => {
     const pushed = await git(["push", "origin", "Qa"], { cwd: clone });
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(pushed.stderr).toMatch(/remote: Edge Console: environment "Qa" created \(no domains yet\): http:\/\/\S+\/environment\/Qa/);
-    expect(envNames()).toEqual(["Production", "Qa"]);
-    const created = getDb().select().from(auditEvents).where(eq(auditEvents.action, "environment.create")).all();
+    expect(await envNames()).toEqual(["Production", "Qa"]);
+    const created = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "environment.create")).all();
     expect(created.map((e) => e.targetLabel)).toEqual(["www.example.test / Qa"]);
 
     for (const twin of ["production", "QA"]) {
@@ -314,7 +312,7 @@ describe("git smart HTTP with hooks", () => {
     expect((await git(["push", "origin", ":feature/x"], { cwd: clone })).code).toBe(0);
     const notes = await git(["push", "origin", "HEAD:refs/notes/x"], { cwd: clone });
     expect(notes.stderr).toContain("refs/notes/x: only branches (refs/heads/…) and tags (refs/tags/…) can be pushed");
-    expect(envNames()).toEqual(["Production", "Qa"]);
+    expect(await envNames()).toEqual(["Production", "Qa"]);
   });
 
   it("inflates gzip request bodies (protocol v2 ls-refs)", async () => {
@@ -363,7 +361,7 @@ describe("git smart HTTP with hooks", () => {
     );
     expect(unknown.status).toBe(404);
     // Quarantine paths outside the repository are refused.
-    const dev = getDb().select().from(users).where(eq(users.email, "dev@example.com")).get()!;
+    const dev = (await getDb().select().from(users).where(eq(users.email, "dev@example.com")).get())!;
     const outside = JSON.stringify({
       applicationId: application.id,
       userId: dev.id,
@@ -382,20 +380,19 @@ describe("git smart HTTP with hooks", () => {
   });
 
   it("refuses a member without two-factor authentication when the account requires it (SPEC §3.2)", async () => {
-    const db = getDb();
     const setRequired = (required: boolean) =>
-      db.update(accounts).set({ requireTwoFactor: required }).where(eq(accounts.id, application.accountId)).run();
-    const viewer = db.select().from(users).where(eq(users.email, "viewer@example.com")).get()!;
-    setRequired(true);
+      writeTransaction((tx) => tx.update(accounts).set({ requireTwoFactor: required }).where(eq(accounts.id, application.accountId)).run());
+    const viewer = (await getDb().select().from(users).where(eq(users.email, "viewer@example.com")).get())!;
+    await setRequired(true);
     try {
       const refused = await git(["ls-remote", urlWith(tokens.viewer)]);
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toContain("This account requires two-factor authentication");
-      db.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, viewer.id)).run();
+      await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, viewer.id)).run());
       expect((await git(["ls-remote", urlWith(tokens.viewer)])).code).toBe(0);
     } finally {
-      setRequired(false);
-      db.update(users).set({ totpEnabledAt: null }).where(eq(users.id, viewer.id)).run();
+      await setRequired(false);
+      await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: null }).where(eq(users.id, viewer.id)).run());
     }
   });
 });

@@ -59,19 +59,19 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
     if (!target) return text(404, "Not found.");
 
     const presented = tokenFromAuthorization(request.headers.get("authorization"));
-    const auth = presented ? authenticateToken(presented, { request: requestInfo(request.headers) }) : null;
+    const auth = presented ? await authenticateToken(presented, { request: requestInfo(request.headers) }) : null;
     if (!auth) return unauthorized();
 
     const db = getDb();
-    const application = db.select().from(applications).where(eq(applications.id, target.applicationId)).get();
+    const application = await db.select().from(applications).where(eq(applications.id, target.applicationId)).get();
     if (!application || application.accountId !== target.accountId || application.repoName !== target.repoName) return notFound();
-    const membership = db
+    const membership = await db
       .select({ role: memberships.role })
       .from(memberships)
       .where(and(eq(memberships.userId, auth.user.id), eq(memberships.accountId, application.accountId)))
       .get();
     if (!membership || !can(membership.role, "account.read")) return notFound();
-    if (blockedByTwoFactor(db, application.accountId, auth.user.id)) {
+    if (await blockedByTwoFactor(db, application.accountId, auth.user.id)) {
       return text(403, `${TWO_FACTOR_REQUIRED_MESSAGE} (${settings().appUrl}${TWO_FACTOR_SETTINGS_PATH})`);
     }
 

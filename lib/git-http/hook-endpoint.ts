@@ -71,15 +71,15 @@ export async function handleGitHookRequest(request: Request, hook: string): Prom
     const { applicationId, userId, tokenId, updates, quarantine } = input.data;
 
     const db = getDb();
-    const application = db.select().from(applications).where(eq(applications.id, applicationId)).get();
-    const user = db.select().from(users).where(eq(users.id, userId)).get();
-    const token = db
+    const application = await db.select().from(applications).where(eq(applications.id, applicationId)).get();
+    const user = await db.select().from(users).where(eq(users.id, userId)).get();
+    const token = await db
       .select({ prefix: apiTokens.prefix })
       .from(apiTokens)
       .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
       .get();
     if (!application || !user || !token) return refuse("the application, user or token no longer exists.");
-    const membership = db
+    const membership = await db
       .select({ role: memberships.role })
       .from(memberships)
       .where(and(eq(memberships.userId, userId), eq(memberships.accountId, application.accountId)))
@@ -90,12 +90,12 @@ export async function handleGitHookRequest(request: Request, hook: string): Prom
       const repoPath = repositoryPath(application);
       const objectEnv = quarantineEnv(repoPath, quarantine);
       if (!objectEnv) return refuse("the pushed objects are not inside the repository.");
-      const result = await checkPush({ repoPath, environments: environmentNames(application.id), updates, objectEnv });
+      const result = await checkPush({ repoPath, environments: await environmentNames(application.id), updates, objectEnv });
       return json(200, result);
     }
 
     const actor = { id: user.id, name: user.name?.trim() || user.email };
-    const result = recordPush({ application, actor, tokenPrefix: token.prefix, updates, appUrl: settings().appUrl });
+    const result = await recordPush({ application, actor, tokenPrefix: token.prefix, updates, appUrl: settings().appUrl });
     return json(200, { ok: true, messages: result.messages });
   } catch (error) {
     console.error(`git ${hook} hook callback failed`, error);

@@ -61,13 +61,13 @@ export function quarantineEnv(repoPath: string, paths: QuarantinePaths): Record<
 }
 
 /** The application's environment names (exact case). */
-export function environmentNames(applicationId: number): string[] {
-  return getDb()
+export async function environmentNames(applicationId: number): Promise<string[]> {
+  const rows = await getDb()
     .select({ name: environments.name })
     .from(environments)
     .where(eq(environments.applicationId, applicationId))
-    .all()
-    .map((row) => row.name);
+    .all();
+  return rows.map((row) => row.name);
 }
 
 /** `section.config.json` of commit `oid` (as text), or an error sentence. Reads through `--batch-check` first (size cap). */
@@ -129,6 +129,7 @@ export async function checkPush(params: {
     const creating = isZeroId(update.oldOid);
     if (kind.kind === "tag" || kind.kind === "branch") continue;
     if (kind.kind === "reserved") {
+      if (deleting && kind.deletable) continue; // removing an ambiguous branch or tag made before the rule
       problems.push(`${update.ref}: refused: ${kind.reason}`);
       continue;
     }
@@ -189,39 +190,36 @@ export async function checkPush(params: {
  * prefix; actor = the token's user) plus `environment.create` rows, in one transaction. Returns the created names
  * and lines for `git push` to show.
  */
-export function recordPush(params: {
+export async function recordPush(params: {
   application: { id: number; accountId: number; name: string };
   actor: { id: number; name: string };
   tokenPrefix: string;
   updates: readonly RefUpdate[];
   /** Base of the console's URLs (APP_URL) for the lines shown after the push. */
   appUrl: string;
-}): { created: string[]; messages: string[] } {
+}): Promise<{ created: string[]; messages: string[] }> {
   const { application, actor } = params;
-  const created = writeTransaction((tx) => {
+  const created = await writeTransaction(async (tx) => {
     const names: string[] = [];
     for (const update of params.updates) {
       if (isZeroId(update.newOid)) continue;
-      const current = tx
-        .select({ name: environments.name })
-        .from(environments)
-        .where(eq(environments.applicationId, application.id))
-        .all()
-        .map((r) => r.name);
+      const current = (
+        await tx.select({ name: environments.name }).from(environments).where(eq(environments.applicationId, application.id)).all()
+      ).map((r) => r.name);
       const kind = classifyRef(update.ref, current);
       if (kind.kind !== "environment" || kind.existing !== null) continue;
-      const taken = tx
+      const taken = await tx
         .select({ id: environments.id })
         .from(environments)
         .where(and(eq(environments.applicationId, application.id), sql`lower(${environments.name}) = lower(${kind.branch})`))
         .get();
       if (taken) continue;
-      const env = tx
+      const env = await tx
         .insert(environments)
         .values({ accountId: application.accountId, applicationId: application.id, name: kind.branch })
         .returning()
         .get();
-      recordAudit(tx, {
+      await recordAudit(tx, {
         accountId: application.accountId,
         actor,
         action: "environment.create",
@@ -232,7 +230,7 @@ export function recordPush(params: {
       });
       names.push(env.name);
     }
-    recordAudit(tx, {
+    await recordAudit(tx, {
       accountId: application.accountId,
       actor,
       action: "git.push",

@@ -15,9 +15,9 @@ import type { InvitationRow } from "./manage";
 export type InvitationView = { invitation: InvitationRow; accountName: string; state: InvitationState };
 
 /** The invitation a link token points at (by its SHA-256), or null for an unknown or malformed token. */
-export function findInvitation(token: string, now: Date = new Date()): InvitationView | null {
+export async function findInvitation(token: string, now: Date = new Date()): Promise<InvitationView | null> {
   if (!isLinkTokenShape(token)) return null;
-  const row = getDb()
+  const row = await getDb()
     .select({ invitation: invitations, accountName: accounts.name })
     .from(invitations)
     .innerJoin(accounts, eq(accounts.id, invitations.accountId))
@@ -38,32 +38,34 @@ export type AcceptResult = { ok: true; accountId: number } | { ok: false; reason
  * was empty (opening the mailed link proves the address) and writes audit `invitation.accept`. Refusals name the
  * reason; nothing is written for them.
  */
-export function acceptInvitation(params: { token: string; actor: Actor; now?: Date }): AcceptResult {
+export async function acceptInvitation(params: { token: string; actor: Actor; now?: Date }): Promise<AcceptResult> {
   if (!isLinkTokenShape(params.token)) return { ok: false, reason: "not_found" };
   const now = params.now ?? new Date();
-  return writeTransaction((tx): AcceptResult => {
-    const invitation = tx
+  return writeTransaction(async (tx): Promise<AcceptResult> => {
+    const invitation = await tx
       .select()
       .from(invitations)
       .where(eq(invitations.tokenHash, hashToken(params.token)))
       .get();
-    const user = tx.select().from(users).where(eq(users.id, params.actor.id)).get();
+    const user = await tx.select().from(users).where(eq(users.id, params.actor.id)).get();
     if (!invitation || !user) return { ok: false, reason: "not_found" };
     const state = invitationState(invitation, now);
     if (state !== "pending") return { ok: false, reason: state, accountId: invitation.accountId };
     if (normaliseEmail(user.email) !== normaliseEmail(invitation.email)) return { ok: false, reason: "wrong_user" };
-    if (roleIn(tx, invitation.accountId, user.id)) return { ok: false, reason: "already_member", accountId: invitation.accountId };
+    if (await roleIn(tx, invitation.accountId, user.id)) return { ok: false, reason: "already_member", accountId: invitation.accountId };
 
-    tx.insert(memberships).values({ accountId: invitation.accountId, userId: user.id, role: invitation.role }).run();
-    tx.update(invitations)
+    await tx.insert(memberships).values({ accountId: invitation.accountId, userId: user.id, role: invitation.role }).run();
+    await tx
+      .update(invitations)
       .set({ status: "accepted", acceptedAt: now, acceptedBy: user.id })
       .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending")))
       .run();
-    tx.update(users)
+    await tx
+      .update(users)
       .set({ emailVerifiedAt: now })
       .where(and(eq(users.id, user.id), isNull(users.emailVerifiedAt)))
       .run();
-    recordAudit(tx, {
+    await recordAudit(tx, {
       accountId: invitation.accountId,
       actor: params.actor,
       action: "invitation.accept",

@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, type Tx } from "@/db";
 import { accounts, invitations, memberships, users, type Role } from "@/db/schema";
 import { can, roleLabel } from "@/lib/auth/permissions";
 import { normaliseEmail } from "@/lib/auth/email";
@@ -7,7 +7,7 @@ import { recordAudit } from "@/lib/audit/record";
 import { settings } from "@/lib/config";
 import { sendMailQuietly } from "@/lib/mail/deliver";
 import { invitationMail } from "@/lib/mail/templates";
-import { grantableRoles, mayActOn, NOT_FOUND, forbidden, actorRoleIn, type Actor, type Refusal, type Tx } from "@/lib/members/common";
+import { grantableRoles, mayActOn, NOT_FOUND, forbidden, actorRoleIn, type Actor, type Refusal } from "@/lib/members/common";
 import { hashToken, newLinkToken } from "@/lib/tokens";
 
 // Inviting people to an account, re-sending and revoking invitations (SPEC §3.2). Each change is one BEGIN
@@ -42,9 +42,9 @@ export async function createInvitation(
   const email = normaliseEmail(params.email);
   const token = newLinkToken();
   const now = params.now ?? new Date();
-  const written = writeTransaction((tx): Omit<Invited, "mailed" | "token"> | Refusal => {
-    const actorRole = actorRoleIn(tx, params.accountId, params.actor.id);
-    const account = tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
+  const written = await writeTransaction(async (tx): Promise<Omit<Invited, "mailed" | "token"> | Refusal> => {
+    const actorRole = await actorRoleIn(tx, params.accountId, params.actor.id);
+    const account = await tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
     if (!actorRole || !account) return NOT_FOUND;
     if (!can(actorRole, "members.manage")) return forbidden(actorRole, "invite members", "members.manage");
     if (!grantableRoles(actorRole).includes(params.role)) {
@@ -55,14 +55,14 @@ export async function createInvitation(
         message: `Your role (${roleLabel(actorRole)}) cannot invite someone as ${roleLabel(params.role)}.`,
       };
     }
-    const member = tx
+    const member = await tx
       .select({ id: memberships.id })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
       .where(and(eq(memberships.accountId, account.id), eq(users.email, email)))
       .get();
     if (member) return { ok: false, code: "invalid", field: "email", message: `${email} is already a member of this account.` };
-    const pending = tx
+    const pending = await tx
       .select()
       .from(invitations)
       .where(and(eq(invitations.accountId, account.id), eq(invitations.email, email), eq(invitations.status, "pending")))
@@ -75,7 +75,7 @@ export async function createInvitation(
         message: `${email} has a pending invitation as Owner; only an owner can change it.`,
       };
     }
-    const invitation = insertInvitation(tx, {
+    const invitation = await insertInvitation(tx, {
       accountId: account.id,
       email,
       role: params.role,
@@ -84,7 +84,7 @@ export async function createInvitation(
       now,
       replacing: pending,
     });
-    recordAudit(tx, {
+    await recordAudit(tx, {
       accountId: account.id,
       actor: params.actor,
       action: pending ? "invitation.resend" : "invitation.create",
@@ -109,11 +109,11 @@ export async function createInvitation(
 export async function resendInvitation(params: { invitationId: number; actor: Actor } & Options): Promise<Invited | Refusal> {
   const token = newLinkToken();
   const now = params.now ?? new Date();
-  const written = writeTransaction((tx): Omit<Invited, "mailed" | "token"> | Refusal => {
-    const found = managedInvitation(tx, params.invitationId, params.actor, "re-send invitations");
+  const written = await writeTransaction(async (tx): Promise<Omit<Invited, "mailed" | "token"> | Refusal> => {
+    const found = await managedInvitation(tx, params.invitationId, params.actor, "re-send invitations");
     if (!found.ok) return found;
     const { old, account } = found;
-    const invitation = insertInvitation(tx, {
+    const invitation = await insertInvitation(tx, {
       accountId: account.id,
       email: old.email,
       role: old.role,
@@ -122,7 +122,7 @@ export async function resendInvitation(params: { invitationId: number; actor: Ac
       now,
       replacing: old,
     });
-    recordAudit(tx, {
+    await recordAudit(tx, {
       accountId: account.id,
       actor: params.actor,
       action: "invitation.resend",
@@ -138,12 +138,12 @@ export async function resendInvitation(params: { invitationId: number; actor: Ac
 }
 
 /** Withdraws a pending invitation: its link stops working (audit `invitation.revoke`). Refusals as `resendInvitation`. */
-export function revokeInvitation(params: { invitationId: number; actor: Actor }): { ok: true; accountId: number } | Refusal {
-  return writeTransaction((tx): { ok: true; accountId: number } | Refusal => {
-    const found = managedInvitation(tx, params.invitationId, params.actor, "revoke invitations");
+export async function revokeInvitation(params: { invitationId: number; actor: Actor }): Promise<{ ok: true; accountId: number } | Refusal> {
+  return writeTransaction(async (tx): Promise<{ ok: true; accountId: number } | Refusal> => {
+    const found = await managedInvitation(tx, params.invitationId, params.actor, "revoke invitations");
     if (!found.ok) return found;
-    tx.update(invitations).set({ status: "revoked" }).where(eq(invitations.id, found.old.id)).run();
-    recordAudit(tx, {
+    await tx.update(invitations).set({ status: "revoked" }).where(eq(invitations.id, found.old.id)).run();
+    await recordAudit(tx, {
       accountId: found.account.id,
       actor: params.actor,
       action: "invitation.revoke",
@@ -157,10 +157,10 @@ export function revokeInvitation(params: { invitationId: number; actor: Actor })
 }
 
 /** A pending invitation the actor may manage, read inside `tx`; the account comes from the invitation row. */
-function managedInvitation(tx: Tx, invitationId: number, actor: Actor, what: string) {
-  const old = tx.select().from(invitations).where(eq(invitations.id, invitationId)).get();
-  const actorRole = old ? actorRoleIn(tx, old.accountId, actor.id) : null;
-  const account = old && actorRole ? tx.select().from(accounts).where(eq(accounts.id, old.accountId)).get() : undefined;
+async function managedInvitation(tx: Tx, invitationId: number, actor: Actor, what: string) {
+  const old = await tx.select().from(invitations).where(eq(invitations.id, invitationId)).get();
+  const actorRole = old ? await actorRoleIn(tx, old.accountId, actor.id) : null;
+  const account = old && actorRole ? await tx.select().from(accounts).where(eq(accounts.id, old.accountId)).get() : undefined;
   if (!old || !actorRole || !account) return NOT_FOUND;
   if (!can(actorRole, "members.manage")) return forbidden(actorRole, what, "members.manage");
   if (!mayActOn(actorRole, old.role))
@@ -169,13 +169,13 @@ function managedInvitation(tx: Tx, invitationId: number, actor: Actor, what: str
   return { ok: true, old, account } as const;
 }
 
-function insertInvitation(
+async function insertInvitation(
   tx: Tx,
   p: { accountId: number; email: string; role: Role; token: string; actor: Actor; now: Date; replacing: InvitationRow | null | undefined },
-): InvitationRow {
+): Promise<InvitationRow> {
   // The partial unique index allows one pending row per address: retire the old row before inserting its successor.
-  if (p.replacing) tx.update(invitations).set({ status: "replaced" }).where(eq(invitations.id, p.replacing.id)).run();
-  const invitation = tx
+  if (p.replacing) await tx.update(invitations).set({ status: "replaced" }).where(eq(invitations.id, p.replacing.id)).run();
+  const invitation = await tx
     .insert(invitations)
     .values({
       accountId: p.accountId,
@@ -189,7 +189,7 @@ function insertInvitation(
     })
     .returning()
     .get();
-  if (p.replacing) tx.update(invitations).set({ replacedBy: invitation.id }).where(eq(invitations.id, p.replacing.id)).run();
+  if (p.replacing) await tx.update(invitations).set({ replacedBy: invitation.id }).where(eq(invitations.id, p.replacing.id)).run();
   return invitation;
 }
 

@@ -1,15 +1,11 @@
 import type { Permission } from "@/lib/auth/permissions";
 import { and, eq, sql } from "drizzle-orm";
-import type { Db, writeTransaction } from "@/db";
+import type { Db } from "@/db";
 import { memberships, ROLES, type Role } from "@/db/schema";
 import { can, forbiddenMessage } from "@/lib/auth/permissions";
 import { blockedByTwoFactor } from "@/lib/two-factor/requirement";
 
-// Shared pieces of the people logic (members, invitations, account settings): the transaction type, the result
-// shape, the role rules of SPEC §2 and the in-transaction reads every check is made from.
-
-/** The transaction handle `writeTransaction` passes to its callback. */
-export type Tx = Parameters<Parameters<typeof writeTransaction>[0]>[0];
+// Shared pieces of the people logic (members, invitations, account settings): the result shape, the role rules of SPEC §2 and the in-transaction reads every check is made from.
 
 /** The signed-in user acting; `name` is what the audit log shows. */
 export type Actor = { id: number; name: string };
@@ -53,8 +49,8 @@ export function mayActOn(actorRole: string | null | undefined, targetRole: strin
 export type Reader = Pick<Db, "select">;
 
 /** The user's role in the account read inside `tx` (or from the client), or null for a non-member. */
-export function roleIn(tx: Reader, accountId: number, userId: number): Role | null {
-  const row = tx
+export async function roleIn(tx: Reader, accountId: number, userId: number): Promise<Role | null> {
+  const row = await tx
     .select({ role: memberships.role })
     .from(memberships)
     .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId)))
@@ -67,16 +63,17 @@ export function roleIn(tx: Reader, accountId: number, userId: number): Role | nu
  * a member the account refuses because it requires two-factor authentication and they have not turned it on
  * (SPEC §3.2, lib/two-factor/requirement). Use it for the actor's rights; `roleIn` for membership facts.
  */
-export function actorRoleIn(tx: Reader, accountId: number, userId: number): Role | null {
-  const role = roleIn(tx, accountId, userId);
-  return role && !blockedByTwoFactor(tx, accountId, userId) ? role : null;
+export async function actorRoleIn(tx: Reader, accountId: number, userId: number): Promise<Role | null> {
+  const role = await roleIn(tx, accountId, userId);
+  return role && !(await blockedByTwoFactor(tx, accountId, userId)) ? role : null;
 }
 
 /** Number of owners of the account, read inside `tx`. */
-export function ownerCount(tx: Reader, accountId: number): number {
-  return tx
+export async function ownerCount(tx: Reader, accountId: number): Promise<number> {
+  const row = await tx
     .select({ n: sql<number>`count(*)` })
     .from(memberships)
     .where(and(eq(memberships.accountId, accountId), eq(memberships.role, "owner")))
-    .get()!.n;
+    .get();
+  return row!.n;
 }

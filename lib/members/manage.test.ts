@@ -34,13 +34,13 @@ describe("members", () => {
   });
   afterEach(() => temp.cleanup());
 
-  function team() {
-    const own = makeUser("own@example.com", "Olga");
-    const adm = makeUser("adm@example.com", "Adam");
-    const dev = makeUser("dev@example.com");
-    const vie = makeUser("vie@example.com");
-    const out = makeUser("out@example.com");
-    const made = makeAccount("Acme", [
+  async function team() {
+    const own = await makeUser("own@example.com", "Olga");
+    const adm = await makeUser("adm@example.com", "Adam");
+    const dev = await makeUser("dev@example.com");
+    const vie = await makeUser("vie@example.com");
+    const out = await makeUser("out@example.com");
+    const made = await makeAccount("Acme", [
       { userId: own.id, role: "owner" },
       { userId: adm.id, role: "admin" },
       { userId: dev.id, role: "developer" },
@@ -49,134 +49,140 @@ describe("members", () => {
     return { own, adm, dev, vie, out, ...made };
   }
 
-  it("the last owner cannot be demoted, removed or leave — also by themselves", () => {
-    const t = team();
+  it("the last owner cannot be demoted, removed or leave — also by themselves", async () => {
+    const t = await team();
     const m = t.membershipOf(t.own.id);
     const refused = { ok: false, code: "last_owner" };
-    expect(changeMemberRole({ membershipId: m, role: "admin", actor: actorOf(t.own) })).toMatchObject(refused);
-    expect(removeMember({ membershipId: m, actor: actorOf(t.own) })).toMatchObject(refused);
-    expect(leaveAccount({ accountId: t.account.id, actor: actorOf(t.own) })).toMatchObject({
+    expect(await changeMemberRole({ membershipId: m, role: "admin", actor: actorOf(t.own) })).toMatchObject(refused);
+    expect(await removeMember({ membershipId: m, actor: actorOf(t.own) })).toMatchObject(refused);
+    expect(await leaveAccount({ accountId: t.account.id, actor: actorOf(t.own) })).toMatchObject({
       ...refused,
       message: expect.stringContaining("You are the only owner, so you cannot leave."),
     });
-    expect(roleOf(t.account.id, t.own.id)).toBe("owner");
-    expect(auditOf(t.account.id)).toEqual([]);
+    expect(await roleOf(t.account.id, t.own.id)).toBe("owner");
+    expect(await auditOf(t.account.id)).toEqual([]);
   });
 
-  it("an owner changes roles, grants owner, and then may step down; each change is audited", () => {
-    const t = team();
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "admin", actor: actorOf(t.own) })).toEqual({
+  it("an owner changes roles, grants owner, and then may step down; each change is audited", async () => {
+    const t = await team();
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "admin", actor: actorOf(t.own) })).toEqual({
       ok: true,
       accountId: t.account.id,
       changed: true,
     });
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "owner", actor: actorOf(t.own) })).toMatchObject({ ok: true });
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.own.id), role: "viewer", actor: actorOf(t.own) })).toMatchObject({ ok: true });
-    expect([roleOf(t.account.id, t.dev.id), roleOf(t.account.id, t.adm.id), roleOf(t.account.id, t.own.id)]).toEqual([
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "owner", actor: actorOf(t.own) })).toMatchObject({
+      ok: true,
+    });
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.own.id), role: "viewer", actor: actorOf(t.own) })).toMatchObject({
+      ok: true,
+    });
+    expect([await roleOf(t.account.id, t.dev.id), await roleOf(t.account.id, t.adm.id), await roleOf(t.account.id, t.own.id)]).toEqual([
       "admin",
       "owner",
       "viewer",
     ]);
     // Unchanged role: nothing written.
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "admin", actor: actorOf(t.adm) })).toMatchObject({
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "admin", actor: actorOf(t.adm) })).toMatchObject({
       changed: false,
     });
-    expect(auditOf(t.account.id)).toEqual([
+    expect(await auditOf(t.account.id)).toEqual([
       ["member.role", t.own.id, "dev@example.com"],
       ["member.role", t.own.id, "adm@example.com"],
       ["member.role", t.own.id, "own@example.com"],
     ]);
   });
 
-  it("an admin manages non-owners but never acts on an owner or grants owner", () => {
-    const t = team();
+  it("an admin manages non-owners but never acts on an owner or grants owner", async () => {
+    const t = await team();
     const adm = actorOf(t.adm);
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.own.id), role: "viewer", actor: adm })).toMatchObject({
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.own.id), role: "viewer", actor: adm })).toMatchObject({
       ok: false,
       code: "forbidden",
       message: "Only an owner can change the role of an owner.",
     });
-    expect(removeMember({ membershipId: t.membershipOf(t.own.id), actor: adm })).toMatchObject({
+    expect(await removeMember({ membershipId: t.membershipOf(t.own.id), actor: adm })).toMatchObject({
       ok: false,
       code: "forbidden",
       message: "Only an owner can remove an owner.",
     });
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "owner", actor: adm })).toMatchObject({
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "owner", actor: adm })).toMatchObject({
       ok: false,
       code: "forbidden",
       message: "Only an owner can make someone an owner.",
     });
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "owner", actor: adm })).toMatchObject({
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "owner", actor: adm })).toMatchObject({
       ok: false,
       code: "forbidden",
     });
-    expect(roleOf(t.account.id, t.own.id)).toBe("owner");
-    expect(roleOf(t.account.id, t.adm.id)).toBe("admin");
+    expect(await roleOf(t.account.id, t.own.id)).toBe("owner");
+    expect(await roleOf(t.account.id, t.adm.id)).toBe("admin");
 
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.vie.id), role: "developer", actor: adm })).toMatchObject({ ok: true });
-    expect(removeMember({ membershipId: t.membershipOf(t.dev.id), actor: adm })).toMatchObject({ ok: true });
-    expect(roleOf(t.account.id, t.dev.id)).toBeNull();
-    expect(auditOf(t.account.id)).toEqual([
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.vie.id), role: "developer", actor: adm })).toMatchObject({ ok: true });
+    expect(await removeMember({ membershipId: t.membershipOf(t.dev.id), actor: adm })).toMatchObject({ ok: true });
+    expect(await roleOf(t.account.id, t.dev.id)).toBeNull();
+    expect(await auditOf(t.account.id)).toEqual([
       ["member.role", t.adm.id, "vie@example.com"],
       ["member.remove", t.adm.id, "dev@example.com"],
     ]);
   });
 
-  it("developers and viewers cannot manage members but can leave", () => {
-    const t = team();
+  it("developers and viewers cannot manage members but can leave", async () => {
+    const t = await team();
     for (const actor of [t.dev, t.vie]) {
-      const result = changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "viewer", actor: actorOf(actor) });
+      const result = await changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "viewer", actor: actorOf(actor) });
       expect(result).toMatchObject({
         ok: false,
         code: "forbidden",
         message: expect.stringMatching(/^Your role in this account \((Developer|Viewer)\) cannot/),
       });
-      expect(removeMember({ membershipId: t.membershipOf(t.adm.id), actor: actorOf(actor) })).toMatchObject({
+      expect(await removeMember({ membershipId: t.membershipOf(t.adm.id), actor: actorOf(actor) })).toMatchObject({
         ok: false,
         code: "forbidden",
       });
     }
-    expect(leaveAccount({ accountId: t.account.id, actor: actorOf(t.vie) })).toMatchObject({ ok: true });
-    expect(removeMember({ membershipId: t.membershipOf(t.dev.id), actor: actorOf(t.dev) })).toMatchObject({ ok: true }); // removing oneself = leaving
-    expect(auditOf(t.account.id)).toEqual([
+    expect(await leaveAccount({ accountId: t.account.id, actor: actorOf(t.vie) })).toMatchObject({ ok: true });
+    expect(await removeMember({ membershipId: t.membershipOf(t.dev.id), actor: actorOf(t.dev) })).toMatchObject({ ok: true }); // removing oneself = leaving
+    expect(await auditOf(t.account.id)).toEqual([
       ["member.leave", t.vie.id, "vie@example.com"],
       ["member.leave", t.dev.id, "dev@example.com"],
     ]);
   });
 
-  it("a non-member (or a missing membership) gets not found and changes nothing", () => {
-    const t = team();
-    const other = makeAccount("Other", [{ userId: t.out.id, role: "owner" }]);
+  it("a non-member (or a missing membership) gets not found and changes nothing", async () => {
+    const t = await team();
+    const other = await makeAccount("Other", [{ userId: t.out.id, role: "owner" }]);
     const notFound = { ok: false, code: "not_found", message: "Not found: it does not exist or you do not have access to it." };
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "owner", actor: actorOf(t.out) })).toEqual(notFound);
-    expect(removeMember({ membershipId: t.membershipOf(t.own.id), actor: actorOf(t.out) })).toEqual(notFound);
-    expect(leaveAccount({ accountId: t.account.id, actor: actorOf(t.out) })).toEqual(notFound);
-    expect(changeMemberRole({ membershipId: 99_999, role: "viewer", actor: actorOf(t.own) })).toEqual(notFound);
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.dev.id), role: "owner", actor: actorOf(t.out) })).toEqual(notFound);
+    expect(await removeMember({ membershipId: t.membershipOf(t.own.id), actor: actorOf(t.out) })).toEqual(notFound);
+    expect(await leaveAccount({ accountId: t.account.id, actor: actorOf(t.out) })).toEqual(notFound);
+    expect(await changeMemberRole({ membershipId: 99_999, role: "viewer", actor: actorOf(t.own) })).toEqual(notFound);
     // Acme's owner cannot touch Other's membership through its id.
-    expect(removeMember({ membershipId: other.membershipOf(t.out.id), actor: actorOf(t.own) })).toEqual(notFound);
-    expect(roleOf(t.account.id, t.dev.id)).toBe("developer");
-    expect(roleOf(other.account.id, t.out.id)).toBe("owner");
-    expect(auditOf(t.account.id)).toEqual([]);
+    expect(await removeMember({ membershipId: other.membershipOf(t.out.id), actor: actorOf(t.own) })).toEqual(notFound);
+    expect(await roleOf(t.account.id, t.dev.id)).toBe("developer");
+    expect(await roleOf(other.account.id, t.out.id)).toBe("owner");
+    expect(await auditOf(t.account.id)).toEqual([]);
   });
 
-  it("a demoted admin's next action is refused at once (the role is read in the transaction)", () => {
-    const t = team();
-    expect(changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "viewer", actor: actorOf(t.own) })).toMatchObject({ ok: true });
-    expect(removeMember({ membershipId: t.membershipOf(t.dev.id), actor: actorOf(t.adm) })).toMatchObject({
+  it("a demoted admin's next action is refused at once (the role is read in the transaction)", async () => {
+    const t = await team();
+    expect(await changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "viewer", actor: actorOf(t.own) })).toMatchObject({
+      ok: true,
+    });
+    expect(await removeMember({ membershipId: t.membershipOf(t.dev.id), actor: actorOf(t.adm) })).toMatchObject({
       ok: false,
       message: "Your role in this account (Viewer) cannot remove members. Ask an owner or admin.",
     });
-    expect(roleOf(t.account.id, t.dev.id)).toBe("developer");
+    expect(await roleOf(t.account.id, t.dev.id)).toBe("developer");
   });
 
-  it("holds the write lock from the checks to the write (another connection cannot begin a write meanwhile)", () => {
-    const t = team();
-    changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "owner", actor: actorOf(t.own) });
+  it("holds the write lock from the checks to the write (another connection cannot begin a write meanwhile)", async () => {
+    const t = await team();
+    await changeMemberRole({ membershipId: t.membershipOf(t.adm.id), role: "owner", actor: actorOf(t.own) });
     const other = new Database(databaseFile());
     other.pragma("busy_timeout = 0");
     let blocked: unknown = null;
     try {
-      const result = changeMemberRole(
+      const result = await changeMemberRole(
         { membershipId: t.membershipOf(t.adm.id), role: "admin", actor: actorOf(t.own) },
         {
           afterCheck: () => {
@@ -214,9 +220,9 @@ describe("members", () => {
     }
 
     it("two owners demoting each other leave exactly one owner", async () => {
-      const a = makeUser("a@example.com");
-      const b = makeUser("b@example.com");
-      const { account, membershipOf } = makeAccount("Duo", [
+      const a = await makeUser("a@example.com");
+      const b = await makeUser("b@example.com");
+      const { account, membershipOf } = await makeAccount("Duo", [
         { userId: a.id, role: "owner" },
         { userId: b.id, role: "owner" },
       ]);
@@ -228,14 +234,14 @@ describe("members", () => {
       expect(ra.started).toBeLessThan(rb.finished);
       expect(rb.started).toBeLessThan(ra.finished);
       expect([ra.result.ok, rb.result.ok].sort()).toEqual([false, true]);
-      expect(owners(account.id)).toBe(1);
-      expect(auditOf(account.id).filter(([action]) => action === "member.role")).toHaveLength(1);
+      expect(await owners(account.id)).toBe(1);
+      expect((await auditOf(account.id)).filter(([action]) => action === "member.role")).toHaveLength(1);
     }, 30_000);
 
     it("two owners leaving at once: one leaves, the other stays owner", async () => {
-      const a = makeUser("a@example.com");
-      const b = makeUser("b@example.com");
-      const { account } = makeAccount("Duo", [
+      const a = await makeUser("a@example.com");
+      const b = await makeUser("b@example.com");
+      const { account } = await makeAccount("Duo", [
         { userId: a.id, role: "owner" },
         { userId: b.id, role: "owner" },
       ]);
@@ -245,7 +251,7 @@ describe("members", () => {
       ]);
       expect([ra.result.ok, rb.result.ok].sort()).toEqual([false, true]);
       expect([ra.result, rb.result].find((r) => !r.ok)).toMatchObject({ code: "last_owner" });
-      expect(owners(account.id)).toBe(1);
+      expect(await owners(account.id)).toBe(1);
     }, 30_000);
   });
 });

@@ -1,5 +1,5 @@
 import { and, eq, type SQL } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, type Tx } from "@/db";
 import { memberships, users, type Role } from "@/db/schema";
 import { can, roleLabel } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
@@ -13,7 +13,6 @@ import {
   type Actor,
   type Refusal,
   type Seams,
-  type Tx,
 } from "./common";
 
 // Changing roles, removing members and leaving an account (SPEC §2, §3.2). Every check — the actor's role, the
@@ -24,7 +23,7 @@ import {
 export type MemberResult = { ok: true; accountId: number; changed: boolean } | Refusal;
 
 /** A membership with its user's email, read inside `tx`. */
-function findMembership(tx: Tx, where: SQL | undefined) {
+async function findMembership(tx: Tx, where: SQL | undefined) {
   return tx
     .select({
       id: memberships.id,
@@ -47,10 +46,13 @@ const membershipById = (tx: Tx, membershipId: number) => findMembership(tx, eq(m
  * (the actor lacks "members.manage"; a non-owner acting on an owner or granting owner), `last_owner` (demoting the
  * only owner, also oneself). Setting the role a member already has changes nothing (`changed: false`).
  */
-export function changeMemberRole(params: { membershipId: number; role: Role; actor: Actor }, seams: Seams = {}): MemberResult {
-  return writeTransaction((tx): MemberResult => {
-    const target = membershipById(tx, params.membershipId);
-    const actorRole = target ? actorRoleIn(tx, target.accountId, params.actor.id) : null;
+export async function changeMemberRole(
+  params: { membershipId: number; role: Role; actor: Actor },
+  seams: Seams = {},
+): Promise<MemberResult> {
+  return writeTransaction(async (tx): Promise<MemberResult> => {
+    const target = await membershipById(tx, params.membershipId);
+    const actorRole = target ? await actorRoleIn(tx, target.accountId, params.actor.id) : null;
     if (!target || !actorRole) return NOT_FOUND;
     if (!can(actorRole, "members.manage")) return forbidden(actorRole, "change roles of members", "members.manage");
     if (!mayActOn(actorRole, target.role))
@@ -59,12 +61,12 @@ export function changeMemberRole(params: { membershipId: number; role: Role; act
       return { ok: false, code: "forbidden", message: "Only an owner can make someone an owner." };
     }
     if (params.role === target.role) return { ok: true, accountId: target.accountId, changed: false };
-    if (target.role === "owner" && ownerCount(tx, target.accountId) <= 1) {
+    if (target.role === "owner" && (await ownerCount(tx, target.accountId)) <= 1) {
       return { ok: false, code: "last_owner", message: `${target.email} is the only owner. ${LAST_OWNER_MESSAGE}` };
     }
     seams.afterCheck?.();
-    tx.update(memberships).set({ role: params.role }).where(eq(memberships.id, target.id)).run();
-    recordAudit(tx, {
+    await tx.update(memberships).set({ role: params.role }).where(eq(memberships.id, target.id)).run();
+    await recordAudit(tx, {
       accountId: target.accountId,
       actor: params.actor,
       action: "member.role",
@@ -82,10 +84,10 @@ export function changeMemberRole(params: { membershipId: number; role: Role; act
  * leaving, `member.leave`). Refusals: `not_found`, `forbidden` (lacking "members.manage" for someone else; a
  * non-owner removing an owner), `last_owner` (the only owner).
  */
-export function removeMember(params: { membershipId: number; actor: Actor }, seams: Seams = {}): MemberResult {
-  return writeTransaction((tx): MemberResult => {
-    const target = membershipById(tx, params.membershipId);
-    const actorRole = target ? actorRoleIn(tx, target.accountId, params.actor.id) : null;
+export async function removeMember(params: { membershipId: number; actor: Actor }, seams: Seams = {}): Promise<MemberResult> {
+  return writeTransaction(async (tx): Promise<MemberResult> => {
+    const target = await membershipById(tx, params.membershipId);
+    const actorRole = target ? await actorRoleIn(tx, target.accountId, params.actor.id) : null;
     if (!target || !actorRole) return NOT_FOUND;
     const self = target.userId === params.actor.id;
     if (!self && !can(actorRole, "members.manage")) return forbidden(actorRole, "remove members", "members.manage");
@@ -95,28 +97,28 @@ export function removeMember(params: { membershipId: number; actor: Actor }, sea
 }
 
 /** The actor leaves the account (audit `member.leave`). Refusals: `not_found` (not a member), `last_owner`. */
-export function leaveAccount(params: { accountId: number; actor: Actor }, seams: Seams = {}): MemberResult {
-  return writeTransaction((tx): MemberResult => {
-    const target = findMembership(tx, and(eq(memberships.accountId, params.accountId), eq(memberships.userId, params.actor.id)));
+export async function leaveAccount(params: { accountId: number; actor: Actor }, seams: Seams = {}): Promise<MemberResult> {
+  return writeTransaction(async (tx): Promise<MemberResult> => {
+    const target = await findMembership(tx, and(eq(memberships.accountId, params.accountId), eq(memberships.userId, params.actor.id)));
     if (!target) return NOT_FOUND;
     return deleteMembership(tx, target, params.actor, "member.leave", seams);
   });
 }
 
-function deleteMembership(
+async function deleteMembership(
   tx: Tx,
-  target: NonNullable<ReturnType<typeof findMembership>>,
+  target: NonNullable<Awaited<ReturnType<typeof findMembership>>>,
   actor: Actor,
   action: "member.remove" | "member.leave",
   seams: Seams,
-): MemberResult {
-  if (target.role === "owner" && ownerCount(tx, target.accountId) <= 1) {
+): Promise<MemberResult> {
+  if (target.role === "owner" && (await ownerCount(tx, target.accountId)) <= 1) {
     const who = action === "member.leave" ? "You are the only owner, so you cannot leave." : `${target.email} is the only owner.`;
     return { ok: false, code: "last_owner", message: `${who} ${LAST_OWNER_MESSAGE}` };
   }
   seams.afterCheck?.();
-  tx.delete(memberships).where(eq(memberships.id, target.id)).run();
-  recordAudit(tx, {
+  await tx.delete(memberships).where(eq(memberships.id, target.id)).run();
+  await recordAudit(tx, {
     accountId: target.accountId,
     actor,
     action,

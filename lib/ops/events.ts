@@ -1,33 +1,35 @@
 import { desc, lt } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { operatorEvents } from "@/db/schema";
 
 /** Kinds of operator actions (SPEC §3.2 "operator actions are recorded"). */
 export type OperatorAction = "ops.verify";
 
 /** Appends one row to the operator log: who (`operator` id and email, kept if the user goes), what, details, when. */
-export function recordOperatorEvent(entry: {
+export async function recordOperatorEvent(entry: {
   operator: { id: number; email: string };
   action: OperatorAction;
   data: unknown;
   at?: Date;
-}): void {
-  getDb()
-    .insert(operatorEvents)
-    .values({
-      operatorUserId: entry.operator.id,
-      operatorEmail: entry.operator.email,
-      action: entry.action,
-      data: entry.data,
-      ...(entry.at ? { createdAt: entry.at } : {}),
-    })
-    .run();
+}): Promise<void> {
+  await writeTransaction((tx) =>
+    tx
+      .insert(operatorEvents)
+      .values({
+        operatorUserId: entry.operator.id,
+        operatorEmail: entry.operator.email,
+        action: entry.action,
+        data: entry.data,
+        ...(entry.at ? { createdAt: entry.at } : {}),
+      })
+      .run(),
+  );
 }
 
 export type OperatorEventRow = typeof operatorEvents.$inferSelect;
 
 /** A page of the operator log, newest first: `limit` rows (default 50) with ids below `beforeId` (keyset). */
-export function listOperatorEvents(params: { limit?: number; beforeId?: number | null } = {}): OperatorEventRow[] {
+export async function listOperatorEvents(params: { limit?: number; beforeId?: number | null } = {}): Promise<OperatorEventRow[]> {
   return getDb()
     .select()
     .from(operatorEvents)

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { readerClient, writeTransaction } from "@/db";
 import { fillDomains } from "@/lib/testing/ops-fixtures";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import type { OpsFilter } from "./filters";
@@ -12,35 +12,38 @@ const N = 100_000;
 const NONE: OpsFilter = { status: null, flagged: false, accountId: null, prefix: "", after: null, before: null };
 let temp: { cleanup: () => void };
 
-beforeAll(() => {
+beforeAll(async () => {
   temp = makeTempDataDir("ec-ops-large-");
-  fillDomains({ accounts: 1000, domains: N });
+  await fillDomains({ accounts: 1000, domains: N });
 });
 afterAll(() => temp.cleanup());
 
 const hostnames = (where: string, limit = 50) =>
-  (getDb().all(sql.raw(`select hostname from domains where ${where} order by hostname limit ${limit}`)) as { hostname: string }[]).map(
-    (r) => r.hostname,
-  );
+  (
+    readerClient().prepare(`select hostname from domains where ${where} order by hostname limit ${limit}`).all() as { hostname: string }[]
+  ).map((r) => r.hostname);
 
 /** Runs `fn` and returns its result with the time it took in milliseconds. */
-function timed<T>(fn: () => T): [T, number] {
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
-  const value = fn();
+  const value = await fn();
   return [value, performance.now() - t0];
 }
 
 describe(`/ops queries with ${N.toLocaleString("en")} domains`, () => {
-  it("counts per status come from the counters and equal count(*)", () => {
-    const [counts, ms] = timed(getStatusCounts);
+  it("counts per status come from the counters and equal count(*)", async () => {
+    const [counts, ms] = await timed(getStatusCounts);
     expect(counts).toEqual({ pending: N / 5, live: N / 5, misconfigured: N / 5, nxdomain: N / 5, error: N / 5, flagged: N / 50, total: N });
-    const scanned = getDb().all(sql`select status, count(*) as n from domains group by status`) as { status: string; n: number }[];
+    const scanned = readerClient().prepare("select status, count(*) as n from domains group by status").all() as {
+      status: string;
+      n: number;
+    }[];
     for (const { status, n } of scanned) expect(counts[status as keyof typeof counts]).toBe(n);
     expect(ms).toBeLessThan(500); // a loose bound (shared CI cores); the plans below are the real guarantee
   });
 
-  it("renders the first page and the next one from the keyset cursor", () => {
-    const [first, ms] = timed(() => listOpsDomains(NONE));
+  it("renders the first page and the next one from the keyset cursor", async () => {
+    const [first, ms] = await timed(() => listOpsDomains(NONE));
     expect(first.rows.map((r) => r.hostname)).toEqual(hostnames("1"));
     expect(first).toMatchObject({ hasPrevious: false, hasNext: true });
     expect(first.rows[0]).toMatchObject({
@@ -50,7 +53,7 @@ describe(`/ops queries with ${N.toLocaleString("en")} domains`, () => {
       status: "live",
     });
     const last = first.rows[49].hostname;
-    const second = listOpsDomains({ ...NONE, after: last });
+    const second = await listOpsDomains({ ...NONE, after: last });
     expect(second.rows.map((r) => r.hostname)).toEqual(hostnames(`hostname > '${last}'`));
     expect(second.hasPrevious).toBe(true);
     expect(ms).toBeLessThan(500);
@@ -62,8 +65,8 @@ describe(`/ops queries with ${N.toLocaleString("en")} domains`, () => {
     ["account", { ...NONE, accountId: 777 }, "account_id = 777"],
     ["hostname prefix", { ...NONE, prefix: "d00420" }, "hostname like 'd00420%'"],
     ["status + prefix", { ...NONE, status: "nxdomain" as const, prefix: "d0099" }, "status = 'nxdomain' and hostname like 'd0099%'"],
-  ])("filters by %s", (_name, filter, where) => {
-    const [page, ms] = timed(() => listOpsDomains(filter));
+  ])("filters by %s", async (_name, filter, where) => {
+    const [page, ms] = await timed(() => listOpsDomains(filter));
     const want = hostnames(where);
     expect(want.length).toBeGreaterThan(0);
     expect(page.rows.map((r) => r.hostname)).toEqual(want);
@@ -71,13 +74,13 @@ describe(`/ops queries with ${N.toLocaleString("en")} domains`, () => {
     expect(ms).toBeLessThan(500);
   });
 
-  it("keeps to its indexes once SQLite has statistics of the table (ANALYZE)", () => {
-    getDb().run(sql`analyze`);
+  it("keeps to its indexes once SQLite has statistics of the table (ANALYZE)", async () => {
+    await writeTransaction((tx) => tx.run(sql`analyze`));
     const plan = (filter: OpsFilter) => {
       const { sql: text, params } = opsPageQuery(filter, 51).toSQL();
       return (
-        getDb()
-          .$client.prepare(`explain query plan ${text}`)
+        readerClient()
+          .prepare(`explain query plan ${text}`)
           .all(...(params as unknown[])) as { detail: string }[]
       )
         .map((r) => r.detail)

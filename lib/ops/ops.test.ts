@@ -1,6 +1,6 @@
 import { count, eq, sql, type SQL } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, readerClient, writeTransaction } from "@/db";
 import { accounts, applications, domains, domainStatusSnapshots, environments, type DomainStatus } from "@/db/schema";
 import { makeAccountWithApp, makeDomain } from "@/lib/testing/ops-fixtures";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -18,41 +18,42 @@ afterEach(() => temp.cleanup());
 const STATUSES: DomainStatus[] = ["pending", "live", "misconfigured", "nxdomain", "error"];
 const NONE: OpsFilter = { status: null, flagged: false, accountId: null, prefix: "", after: null, before: null };
 
-const countOf = (table: typeof domains | typeof domainStatusSnapshots, where?: SQL) =>
-  getDb().select({ n: count() }).from(table).where(where).get()!.n;
+const countOf = async (table: typeof domains | typeof domainStatusSnapshots, where?: SQL) =>
+  (await getDb().select({ n: count() }).from(table).where(where).get())!.n;
 
 /** The counters as `count(*)` over `domains` computes them. */
-function countedByScan() {
-  const byStatus = Object.fromEntries(STATUSES.map((s) => [s, countOf(domains, eq(domains.status, s))]));
-  return { ...byStatus, flagged: countOf(domains, eq(domains.flagged, true)), total: countOf(domains) };
+async function countedByScan() {
+  const byStatus: Record<string, number> = {};
+  for (const s of STATUSES) byStatus[s] = await countOf(domains, eq(domains.status, s));
+  return { ...byStatus, flagged: await countOf(domains, eq(domains.flagged, true)), total: await countOf(domains) };
 }
 
 /** Two accounts with 3 + 2 domains of mixed statuses; returns the envs. */
-function seedSmall() {
-  const a = makeAccountWithApp("Acme");
-  const b = makeAccountWithApp("Globex");
-  makeDomain(a, "www.acme.test", { status: "live" });
-  makeDomain(a, "shop.acme.test", { status: "misconfigured", flagged: true });
-  makeDomain(a, "api.acme.test");
-  makeDomain(b, "www.globex.test", { status: "nxdomain" });
-  makeDomain(b, "xn--bcher-kva.globex.test", { status: "live", hostnameUnicode: "bücher.globex.test" });
+async function seedSmall() {
+  const a = await makeAccountWithApp("Acme");
+  const b = await makeAccountWithApp("Globex");
+  await makeDomain(a, "www.acme.test", { status: "live" });
+  await makeDomain(a, "shop.acme.test", { status: "misconfigured", flagged: true });
+  await makeDomain(a, "api.acme.test");
+  await makeDomain(b, "www.globex.test", { status: "nxdomain" });
+  await makeDomain(b, "xn--bcher-kva.globex.test", { status: "live", hostnameUnicode: "bücher.globex.test" });
   return { a, b };
 }
 
 /** Every page from the start (Next) and back from the end (Previous), pageSize 7. */
-function walk(filter: OpsFilter) {
+async function walk(filter: OpsFilter) {
   const forward: string[] = [];
-  let page = listOpsDomains(filter, 7);
+  let page = await listOpsDomains(filter, 7);
   expect(page.hasPrevious).toBe(false);
   forward.push(...page.rows.map((r) => r.hostname));
   while (page.hasNext) {
-    page = listOpsDomains({ ...filter, after: forward[forward.length - 1] }, 7);
+    page = await listOpsDomains({ ...filter, after: forward[forward.length - 1] }, 7);
     expect(page.hasPrevious).toBe(true);
     forward.push(...page.rows.map((r) => r.hostname));
   }
   const backward: string[] = [...page.rows.map((r) => r.hostname)];
   while (page.hasPrevious) {
-    page = listOpsDomains({ ...filter, after: null, before: backward[0] }, 7);
+    page = await listOpsDomains({ ...filter, after: null, before: backward[0] }, 7);
     expect(page.hasNext).toBe(true);
     backward.unshift(...page.rows.map((r) => r.hostname));
   }
@@ -60,41 +61,42 @@ function walk(filter: OpsFilter) {
 }
 
 describe("status counters (domain_status_counts, kept by triggers)", () => {
-  it("agree with count(*) after inserts, status and flag updates, deletes and cascade deletes", () => {
-    const { a, b } = seedSmall();
-    expect(getStatusCounts()).toEqual(countedByScan());
-    expect(getStatusCounts()).toMatchObject({ live: 2, misconfigured: 1, pending: 1, nxdomain: 1, flagged: 1, total: 5 });
-    const db = getDb();
-    db.update(domains).set({ status: "live", flagged: false }).where(eq(domains.hostname, "shop.acme.test")).run();
-    db.update(domains).set({ status: "error" }).where(eq(domains.hostname, "api.acme.test")).run();
-    db.update(domains).set({ flagged: true }).where(eq(domains.hostname, "www.globex.test")).run();
-    expect(getStatusCounts()).toEqual(countedByScan());
-    db.delete(domains).where(eq(domains.hostname, "www.acme.test")).run();
-    expect(getStatusCounts()).toEqual(countedByScan());
-    db.delete(environments).where(eq(environments.id, a.environmentId)).run(); // cascade: domains of that environment
-    expect(getStatusCounts()).toEqual(countedByScan());
-    db.delete(applications).where(eq(applications.id, b.applicationId)).run();
-    makeDomain(makeAccountWithApp("Initech"), "www.initech.test", { status: "misconfigured", flagged: true });
-    expect(getStatusCounts()).toEqual(countedByScan());
-    db.delete(accounts).run(); // every account: cascades through applications and environments to domains
-    expect(getStatusCounts()).toEqual({ pending: 0, live: 0, misconfigured: 0, nxdomain: 0, error: 0, flagged: 0, total: 0 });
+  it("agree with count(*) after inserts, status and flag updates, deletes and cascade deletes", async () => {
+    const { a, b } = await seedSmall();
+    expect(await getStatusCounts()).toEqual(await countedByScan());
+    expect(await getStatusCounts()).toMatchObject({ live: 2, misconfigured: 1, pending: 1, nxdomain: 1, flagged: 1, total: 5 });
+    await writeTransaction(async (db) => {
+      await db.update(domains).set({ status: "live", flagged: false }).where(eq(domains.hostname, "shop.acme.test")).run();
+      await db.update(domains).set({ status: "error" }).where(eq(domains.hostname, "api.acme.test")).run();
+      await db.update(domains).set({ flagged: true }).where(eq(domains.hostname, "www.globex.test")).run();
+    });
+    expect(await getStatusCounts()).toEqual(await countedByScan());
+    await writeTransaction((db) => db.delete(domains).where(eq(domains.hostname, "www.acme.test")).run());
+    expect(await getStatusCounts()).toEqual(await countedByScan());
+    await writeTransaction((db) => db.delete(environments).where(eq(environments.id, a.environmentId)).run()); // cascade: domains of that environment
+    expect(await getStatusCounts()).toEqual(await countedByScan());
+    await writeTransaction((db) => db.delete(applications).where(eq(applications.id, b.applicationId)).run());
+    await makeDomain(await makeAccountWithApp("Initech"), "www.initech.test", { status: "misconfigured", flagged: true });
+    expect(await getStatusCounts()).toEqual(await countedByScan());
+    await writeTransaction((db) => db.delete(accounts).run()); // every account: cascades through applications and environments to domains
+    expect(await getStatusCounts()).toEqual({ pending: 0, live: 0, misconfigured: 0, nxdomain: 0, error: 0, flagged: 0, total: 0 });
   });
 });
 
 describe("listOpsDomains (keyset pages ordered by hostname)", () => {
-  beforeEach(() => {
-    const envs = [makeAccountWithApp("One"), makeAccountWithApp("Two"), makeAccountWithApp("Three")];
+  beforeEach(async () => {
+    const envs = [await makeAccountWithApp("One"), await makeAccountWithApp("Two"), await makeAccountWithApp("Three")];
     for (let i = 0; i < 61; i++) {
       const status = STATUSES[i % 5];
-      makeDomain(envs[i % 3], `h${String((i * 37) % 61).padStart(3, "0")}.${i % 2 ? "shop" : "web"}.test`, {
+      await makeDomain(envs[i % 3], `h${String((i * 37) % 61).padStart(3, "0")}.${i % 2 ? "shop" : "web"}.test`, {
         status,
         flagged: status !== "live" && i % 4 === 0,
       });
     }
   });
 
-  const expected = (where: string) =>
-    (getDb().all(sql.raw(`select hostname from domains where ${where} order by hostname`)) as { hostname: string }[]).map(
+  const expected = async (where: string) =>
+    ((await getDb().all(sql.raw(`select hostname from domains where ${where} order by hostname`))) as { hostname: string }[]).map(
       (r) => r.hostname,
     );
 
@@ -106,18 +108,18 @@ describe("listOpsDomains (keyset pages ordered by hostname)", () => {
     ["prefix", { ...NONE, prefix: "h01" }, "hostname like 'h01%'"],
     ["status + prefix", { ...NONE, status: "live" as const, prefix: "h0" }, "status = 'live' and hostname like 'h0%'"],
     ["account + status", { ...NONE, accountId: 1, status: "pending" as const }, "account_id = 1 and status = 'pending'"],
-  ])("%s: Next and Previous visit every row once, without gaps", (_name, filter, where) => {
-    const want = expected(where);
+  ])("%s: Next and Previous visit every row once, without gaps", async (_name, filter, where) => {
+    const want = await expected(where);
     expect(want.length).toBeGreaterThan(0);
-    const { forward, backward } = walk(filter);
+    const { forward, backward } = await walk(filter);
     expect(forward).toEqual(want);
     expect(backward).toEqual(want);
   });
 
-  it("joins the account and application names; an empty filter result has no pages", () => {
-    const page = listOpsDomains({ ...NONE, accountId: 3 }, 2);
+  it("joins the account and application names; an empty filter result has no pages", async () => {
+    const page = await listOpsDomains({ ...NONE, accountId: 3 }, 2);
     expect(page.rows[0]).toMatchObject({ accountName: "Three", applicationName: "Three app", accountId: 3 });
-    expect(listOpsDomains({ ...NONE, prefix: "zzz" })).toEqual({ rows: [], hasPrevious: false, hasNext: false });
+    expect(await listOpsDomains({ ...NONE, prefix: "zzz" })).toEqual({ rows: [], hasPrevious: false, hasNext: false });
   });
 });
 
@@ -125,8 +127,8 @@ describe("query plans (EXPLAIN QUERY PLAN): an index range, never a table scan o
   const plan = (filter: OpsFilter) => {
     const { sql: text, params } = opsPageQuery(filter, 51).toSQL();
     return (
-      getDb()
-        .$client.prepare(`explain query plan ${text}`)
+      readerClient()
+        .prepare(`explain query plan ${text}`)
         .all(...(params as unknown[])) as { detail: string }[]
     )
       .map((r) => r.detail)
@@ -186,36 +188,41 @@ describe("parseOpsFilter and normaliseHostnamePrefix", () => {
 });
 
 describe("daily snapshots", () => {
-  it("upserts today's counts (one row per status), keeps other days, and feeds the chart", () => {
-    seedSmall();
+  it("upserts today's counts (one row per status), keeps other days, and feeds the chart", async () => {
+    await seedSmall();
     const day1 = new Date("2030-03-01T10:00:00Z");
-    expect(ensureDailySnapshot(day1)).toBe(true);
-    expect(ensureDailySnapshot(day1)).toBe(false);
-    getDb().update(domains).set({ status: "live", flagged: false }).run();
-    takeDailySnapshot(new Date("2030-03-01T23:00:00Z"));
-    takeDailySnapshot(new Date("2030-03-02T01:00:00Z"));
-    getDb().delete(domains).where(eq(domains.hostname, "www.acme.test")).run();
-    expect(ensureDailySnapshot(new Date("2030-03-02T05:00:00Z"))).toBe(false);
-    takeDailySnapshot(new Date("2030-03-03T01:00:00Z"));
-    expect(countOf(domainStatusSnapshots)).toBe(18);
-    expect(listSnapshotPoints({ now: new Date("2030-03-03T12:00:00Z"), days: 30 })).toEqual([
+    expect(await ensureDailySnapshot(day1)).toBe(true);
+    expect(await ensureDailySnapshot(day1)).toBe(false);
+    await writeTransaction((db) => db.update(domains).set({ status: "live", flagged: false }).run());
+    await takeDailySnapshot(new Date("2030-03-01T23:00:00Z"));
+    await takeDailySnapshot(new Date("2030-03-02T01:00:00Z"));
+    await writeTransaction((db) => db.delete(domains).where(eq(domains.hostname, "www.acme.test")).run());
+    expect(await ensureDailySnapshot(new Date("2030-03-02T05:00:00Z"))).toBe(false);
+    await takeDailySnapshot(new Date("2030-03-03T01:00:00Z"));
+    expect(await countOf(domainStatusSnapshots)).toBe(18);
+    expect(await listSnapshotPoints({ now: new Date("2030-03-03T12:00:00Z"), days: 30 })).toEqual([
       { day: "2030-03-01", live: 5, notLive: 0, flagged: 0 },
       { day: "2030-03-02", live: 5, notLive: 0, flagged: 0 },
       { day: "2030-03-03", live: 4, notLive: 0, flagged: 0 },
     ]);
-    expect(listSnapshotPoints({ now: new Date("2030-03-03T12:00:00Z"), days: 2 }).map((p) => p.day)).toEqual(["2030-03-02", "2030-03-03"]);
+    expect((await listSnapshotPoints({ now: new Date("2030-03-03T12:00:00Z"), days: 2 })).map((p) => p.day)).toEqual([
+      "2030-03-02",
+      "2030-03-03",
+    ]);
   });
-  it("stores the counts of the moment: live vs not live before the change", () => {
-    seedSmall();
-    takeDailySnapshot(new Date("2030-04-01T00:00:00Z"));
-    const points = listSnapshotPoints({ now: new Date("2030-04-01T01:00:00Z") });
+  it("stores the counts of the moment: live vs not live before the change", async () => {
+    await seedSmall();
+    await takeDailySnapshot(new Date("2030-04-01T00:00:00Z"));
+    const points = await listSnapshotPoints({ now: new Date("2030-04-01T01:00:00Z") });
     expect(points).toEqual([{ day: "2030-04-01", live: 2, notLive: 3, flagged: 1 }]);
     // The page draws today from the live counters: a change since the snapshot shows at once.
-    getDb().update(domains).set({ status: "live", flagged: false }).where(eq(domains.hostname, "shop.acme.test")).run();
-    expect(withCurrentCounts(points, getStatusCounts(), new Date("2030-04-01T02:00:00Z"))).toEqual([
+    await writeTransaction((db) =>
+      db.update(domains).set({ status: "live", flagged: false }).where(eq(domains.hostname, "shop.acme.test")).run(),
+    );
+    expect(withCurrentCounts(points, await getStatusCounts(), new Date("2030-04-01T02:00:00Z"))).toEqual([
       { day: "2030-04-01", live: 3, notLive: 2, flagged: 0 },
     ]);
-    expect(withCurrentCounts(points, getStatusCounts(), new Date("2030-04-02T00:00:00Z")).map((p) => p.day)).toEqual([
+    expect(withCurrentCounts(points, await getStatusCounts(), new Date("2030-04-02T00:00:00Z")).map((p) => p.day)).toEqual([
       "2030-04-01",
       "2030-04-02",
     ]);

@@ -12,9 +12,9 @@ import { OPS_PAGE_SIZE, type OpsFilter } from "./filters";
 export type StatusCounts = Record<DomainStatus | "flagged" | "total", number>;
 
 /** Per-status domain counts from `domain_status_counts` (6 rows; O(1) in the number of domains). */
-export function getStatusCounts(): StatusCounts {
+export async function getStatusCounts(): Promise<StatusCounts> {
   const counts = { pending: 0, live: 0, misconfigured: 0, nxdomain: 0, error: 0, flagged: 0, total: 0 } as StatusCounts;
-  for (const row of getDb().select().from(domainStatusCounts).all()) {
+  for (const row of await getDb().select().from(domainStatusCounts).all()) {
     if (row.status in counts) counts[row.status as keyof StatusCounts] = row.count;
   }
   counts.total = DOMAIN_STATUSES.reduce((sum, s) => sum + counts[s], 0);
@@ -77,15 +77,15 @@ export function opsPageQuery(filter: OpsFilter, limit: number) {
 }
 
 /** Whether any domain under the filter sorts strictly before (`"before"`) or after (`"after"`) `hostname`. */
-function anyBeyond(filter: OpsFilter, side: "before" | "after", hostname: string): boolean {
+async function anyBeyond(filter: OpsFilter, side: "before" | "after", hostname: string): Promise<boolean> {
   const where = [...filterConditions(filter), side === "before" ? lt(domains.hostname, hostname) : gt(domains.hostname, hostname)];
-  return !!getDb()
+  return !!(await getDb()
     .select({ id: domains.id })
     .from(domains)
     .where(and(...where))
     .orderBy(side === "before" ? desc(domains.hostname) : asc(domains.hostname))
     .limit(1)
-    .get();
+    .get());
 }
 
 /**
@@ -94,8 +94,8 @@ function anyBeyond(filter: OpsFilter, side: "before" | "after", hostname: string
  * first as `before` for the previous one. Cost: one index range of `pageSize + 1` rows, one index probe per
  * direction, and two primary-key lookups for the names — independent of the number of domains.
  */
-export function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_PAGE_SIZE): OpsPage {
-  const fetched = opsPageQuery(filter, pageSize + 1).all();
+export async function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_PAGE_SIZE): Promise<OpsPage> {
+  const fetched = await opsPageQuery(filter, pageSize + 1).all();
   const more = fetched.length > pageSize;
   const page = fetched.slice(0, pageSize);
   if (filter.before) page.reverse();
@@ -106,32 +106,30 @@ export function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_PAGE_SI
     hasNext = !!filter.before;
   } else if (filter.before) {
     hasPrevious = more;
-    hasNext = anyBeyond(filter, "after", page[page.length - 1].hostname);
+    hasNext = await anyBeyond(filter, "after", page[page.length - 1].hostname);
   } else {
     hasNext = more;
-    hasPrevious = !!filter.after && anyBeyond(filter, "before", page[0].hostname);
+    hasPrevious = !!filter.after && (await anyBeyond(filter, "before", page[0].hostname));
   }
   const db = getDb();
   const accountIds = [...new Set(page.map((r) => r.accountId))];
   const applicationIds = [...new Set(page.map((r) => r.applicationId))];
   const accountNames = new Map(
     accountIds.length
-      ? db
-          .select({ id: accounts.id, name: accounts.name })
-          .from(accounts)
-          .where(inArray(accounts.id, accountIds))
-          .all()
-          .map((a) => [a.id, a.name])
+      ? (await db.select({ id: accounts.id, name: accounts.name }).from(accounts).where(inArray(accounts.id, accountIds)).all()).map(
+          (a) => [a.id, a.name],
+        )
       : [],
   );
   const applicationNames = new Map(
     applicationIds.length
-      ? db
-          .select({ id: applications.id, name: applications.name })
-          .from(applications)
-          .where(inArray(applications.id, applicationIds))
-          .all()
-          .map((a) => [a.id, a.name])
+      ? (
+          await db
+            .select({ id: applications.id, name: applications.name })
+            .from(applications)
+            .where(inArray(applications.id, applicationIds))
+            .all()
+        ).map((a) => [a.id, a.name])
       : [],
   );
   return {
@@ -146,14 +144,14 @@ export function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_PAGE_SI
 }
 
 /** The name of an account (for the "Account" filter's caption), or null when there is none with that id. */
-export function getAccountName(accountId: number): string | null {
-  return getDb().select({ name: accounts.name }).from(accounts).where(eq(accounts.id, accountId)).get()?.name ?? null;
+export async function getAccountName(accountId: number): Promise<string | null> {
+  return (await getDb().select({ name: accounts.name }).from(accounts).where(eq(accounts.id, accountId)).get())?.name ?? null;
 }
 
 /** Which of `accountIds` the user is a member of (to link application names only where the user may open them). */
-export function memberAccountIds(userId: number, accountIds: number[]): Set<number> {
+export async function memberAccountIds(userId: number, accountIds: number[]): Promise<Set<number>> {
   if (accountIds.length === 0) return new Set();
-  const rows = getDb()
+  const rows = await getDb()
     .select({ accountId: memberships.accountId })
     .from(memberships)
     .where(and(eq(memberships.userId, userId), inArray(memberships.accountId, accountIds)))

@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, sql } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { domainStatusSnapshots } from "@/db/schema";
 
 /** The UTC day of `at` as `YYYY-MM-DD`. */
@@ -12,22 +12,24 @@ export function utcDay(at: Date): string {
  * `domain_status_snapshots` under the UTC day of `now` (default: the current time), replacing that day's earlier
  * snapshot, in one statement (so the day's rows are always from one moment). O(1) in the number of domains.
  */
-export function takeDailySnapshot(now: Date = new Date()): void {
-  getDb().run(sql`
+export async function takeDailySnapshot(now: Date = new Date()): Promise<void> {
+  await writeTransaction((tx) =>
+    tx.run(sql`
     INSERT INTO domain_status_snapshots (day, status, count, taken_at)
     SELECT ${utcDay(now)}, status, count, ${now.getTime()} FROM domain_status_counts WHERE true
-    ON CONFLICT (day, status) DO UPDATE SET count = excluded.count, taken_at = excluded.taken_at`);
+    ON CONFLICT (day, status) DO UPDATE SET count = excluded.count, taken_at = excluded.taken_at`),
+  );
 }
 
 /** Takes today's snapshot only if there is none yet for the UTC day of `now` (when `/ops` renders). Returns whether it wrote. */
-export function ensureDailySnapshot(now: Date = new Date()): boolean {
-  const exists = getDb()
+export async function ensureDailySnapshot(now: Date = new Date()): Promise<boolean> {
+  const exists = await getDb()
     .select({ day: domainStatusSnapshots.day })
     .from(domainStatusSnapshots)
     .where(and(eq(domainStatusSnapshots.day, utcDay(now)), eq(domainStatusSnapshots.status, "live")))
     .get();
   if (exists) return false;
-  takeDailySnapshot(now);
+  await takeDailySnapshot(now);
   return true;
 }
 
@@ -35,10 +37,10 @@ export function ensureDailySnapshot(now: Date = new Date()): boolean {
 export type SnapshotPoint = { day: string; live: number; notLive: number; flagged: number };
 
 /** The chart's points for the last `days` UTC days up to `now` (default 90), oldest first; days without a snapshot are left out. */
-export function listSnapshotPoints(params: { days?: number; now?: Date } = {}): SnapshotPoint[] {
+export async function listSnapshotPoints(params: { days?: number; now?: Date } = {}): Promise<SnapshotPoint[]> {
   const now = params.now ?? new Date();
   const from = utcDay(new Date(now.getTime() - ((params.days ?? 90) - 1) * 86_400_000));
-  const rows = getDb()
+  const rows = await getDb()
     .select()
     .from(domainStatusSnapshots)
     .where(gte(domainStatusSnapshots.day, from))

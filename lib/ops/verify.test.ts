@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { domains, operatorEvents, users } from "@/db/schema";
 import { createResolver, type Resolver } from "@/lib/dns/resolver";
 import { sweepDueDomains } from "@/lib/dns/scheduler";
@@ -55,13 +55,11 @@ describe("isOperator", () => {
 
 describe("verifyDomainsAsOperator", () => {
   it("checks domains of any account, keeps the 10 s limit, and records the call in the operator log", async () => {
-    const operator = getDb()
-      .insert(users)
-      .values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() })
-      .returning()
-      .get();
-    const live = makeDomain(makeAccountWithApp("Acme"), "www.acme.test");
-    const wrong = makeDomain(makeAccountWithApp("Globex"), "www.globex.test");
+    const operator = await writeTransaction((tx) =>
+      tx.insert(users).values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() }).returning().get(),
+    );
+    const live = await makeDomain(await makeAccountWithApp("Acme"), "www.acme.test");
+    const wrong = await makeDomain(await makeAccountWithApp("Globex"), "www.globex.test");
     pointAtEdge("www.acme.test");
     dnsServer.set("www.globex.test", [{ type: "A", value: "203.0.113.9" }]);
     const now = new Date("2030-01-01T00:00:00Z");
@@ -73,7 +71,7 @@ describe("verifyDomainsAsOperator", () => {
     ]);
     const again = await verifyDomainsAsOperator({ operator, domainIds: [live.id], now: new Date(now.getTime() + 4000), resolver });
     expect(again).toEqual([{ id: live.id, hostname: "www.acme.test", result: "too-soon", status: "live", waitSeconds: 6 }]);
-    const log = listOperatorEvents();
+    const log = await listOperatorEvents();
     expect(log.map((e) => [e.action, e.operatorEmail])).toEqual([
       ["ops.verify", "ops@example.com"],
       ["ops.verify", "ops@example.com"],
@@ -86,31 +84,28 @@ describe("verifyDomainsAsOperator", () => {
       ],
     });
     // The operator's user may go; the log keeps the email.
-    getDb().delete(users).where(eq(users.id, operator.id)).run();
-    expect(
-      getDb()
-        .select()
-        .from(operatorEvents)
-        .all()
-        .map((e) => [e.operatorUserId, e.operatorEmail])[0],
-    ).toEqual([null, "ops@example.com"]);
+    await writeTransaction((tx) => tx.delete(users).where(eq(users.id, operator.id)).run());
+    expect((await getDb().select().from(operatorEvents).all()).map((e) => [e.operatorUserId, e.operatorEmail])[0]).toEqual([
+      null,
+      "ops@example.com",
+    ]);
   });
 
   it("a live domain pointed elsewhere becomes misconfigured on the next sweep and is listed as flagged", async () => {
-    const d = makeDomain(makeAccountWithApp("Acme"), "shop.acme.test");
-    makeDomain(makeAccountWithApp("Other"), "www.other.test", { status: "live" });
+    const d = await makeDomain(await makeAccountWithApp("Acme"), "shop.acme.test");
+    await makeDomain(await makeAccountWithApp("Other"), "www.other.test", { status: "live" });
     pointAtEdge("shop.acme.test");
     pointAtEdge("www.other.test");
     const now = new Date("2030-01-01T00:00:00Z");
     await sweepDueDomains({ now, resolver });
-    expect(listOpsDomains({ ...NONE, flagged: true }).rows).toEqual([]);
+    expect((await listOpsDomains({ ...NONE, flagged: true })).rows).toEqual([]);
     dnsServer.set("shop.acme.test", [{ type: "CNAME", value: "elsewhere.example.net" }]);
     dnsServer.set("elsewhere.example.net", [{ type: "A", value: "203.0.113.1" }]);
     await sweepDueDomains({ now: new Date(now.getTime() + 25 * 3600_000), resolver });
-    const flagged = listOpsDomains({ ...NONE, flagged: true }).rows;
+    const flagged = (await listOpsDomains({ ...NONE, flagged: true })).rows;
     expect(flagged.map((r) => [r.id, r.hostname, r.status, r.flagged, r.accountName])).toEqual([
       [d.id, "shop.acme.test", "misconfigured", true, "Acme"],
     ]);
-    expect(getDb().select().from(domains).where(eq(domains.id, d.id)).get()).toMatchObject({ flagged: true });
+    expect(await getDb().select().from(domains).where(eq(domains.id, d.id)).get()).toMatchObject({ flagged: true });
   });
 });

@@ -40,7 +40,7 @@ export async function verifyDomainsAsOperator(params: {
 }): Promise<OpsVerifyResult[]> {
   const now = params.now ?? new Date();
   const ids = [...new Set(params.domainIds)];
-  const rows = ids.length ? getDb().select().from(domains).where(inArray(domains.id, ids)).all() : [];
+  const rows = ids.length ? await getDb().select().from(domains).where(inArray(domains.id, ids)).all() : [];
   const byId = new Map(rows.map((r) => [r.id, r]));
   const due = ids.filter((id) => byId.has(id) && canVerifyNow(byId.get(id)!, now));
   const checks = await checkDomains(due, { concurrency: OPS_VERIFY_CHUNK, now, resolver: params.resolver });
@@ -68,7 +68,7 @@ export async function verifyDomainsAsOperator(params: {
       dnsError: outcome.check.outcome === "error",
     };
   });
-  recordOperatorEvent({
+  await recordOperatorEvent({
     operator: params.operator,
     action: "ops.verify",
     data: {

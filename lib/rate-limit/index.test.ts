@@ -1,5 +1,6 @@
+import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, getDb, openDatabase, databaseFile } from "@/db";
+import { closeDb, databaseFile, withWriterClient } from "@/db";
 import { resetSettings, settings } from "@/lib/config";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { clientIp, consumeRateLimit, ipKey, RATE_LIMIT_TABLE, rateLimitMessage, refundRateLimit } from "./index";
@@ -81,9 +82,9 @@ describe("rate limits", () => {
     expect((await consumeRateLimit("reset", { email: "win@example.com" })).ok).toBe(true);
     expect((await consumeRateLimit("reset", { email: "win@example.com" })).ok).toBe(false);
     // Move the stored window's end into the past, as time passing would.
-    getDb()
-      .$client.prepare(`UPDATE ${RATE_LIMIT_TABLE} SET expire = ? WHERE key = ?`)
-      .run(Date.now() - 1, "reset:email:win@example.com");
+    await withWriterClient((client) =>
+      client.prepare(`UPDATE ${RATE_LIMIT_TABLE} SET expire = ? WHERE key = ?`).run(Date.now() - 1, "reset:email:win@example.com"),
+    );
     expect((await consumeRateLimit("reset", { email: "win@example.com" })).ok).toBe(true);
   });
 
@@ -92,12 +93,12 @@ describe("rate limits", () => {
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(true);
     closeDb(); // a restart: a new client on the same file
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(true);
-    const other = openDatabase(databaseFile()); // what a second server process sees
-    const row = other.$client.prepare(`SELECT points FROM ${RATE_LIMIT_TABLE} WHERE key = ?`).get("login:email:restart@example.com") as {
+    const other = new Database(databaseFile(), { readonly: true }); // what a second server process sees
+    const row = other.prepare(`SELECT points FROM ${RATE_LIMIT_TABLE} WHERE key = ?`).get("login:email:restart@example.com") as {
       points: number;
     };
     expect(row.points).toBe(2);
-    other.$client.close();
+    other.close();
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(false);
   });
 

@@ -1,8 +1,9 @@
 import "server-only";
 import net from "node:net";
 import ipaddr from "ipaddr.js";
+import type BetterSqlite3 from "better-sqlite3";
 import { RateLimiterRes, RateLimiterSQLite } from "rate-limiter-flexible";
-import { getDb } from "@/db";
+import { withWriterClient } from "@/db";
 import { settings, type RateLimitKind, type RateLimitSetting } from "@/lib/config";
 
 export type { RateLimitKind } from "@/lib/config";
@@ -15,14 +16,18 @@ export type RateLimitResult = { ok: true } | { ok: false; retryAfterSeconds: num
  * It lives in the console's own database so limits hold across processes and restarts. It is created here with
  * rate-limiter-flexible's own DDL (not by a migration), because the library otherwise creates it asynchronously
  * and refuses to count until that has finished.
+ *
+ * The store runs on the database's writer connection, and only inside `withWriterClient` (under the writer lock, for
+ * the whole of each limiter call): nothing of it ever runs on the writer while a `writeTransaction` is open there.
  */
 export const RATE_LIMIT_TABLE = "rate_limit_points";
 
 const CLEANUP_EVERY_MS = 5 * 60 * 1000;
 
 type KeyType = "ip" | "email";
+type Client = BetterSqlite3.Database;
 type Limiters = {
-  client: ReturnType<typeof getDb>["$client"];
+  client: Client;
   config: Record<RateLimitKind, RateLimitSetting>;
   byName: Map<string, RateLimiterSQLite>;
 };
@@ -30,9 +35,11 @@ type Limiters = {
 let limiters: Limiters | null = null;
 let lastCleanup = 0;
 
-/** The limiters of this process, rebuilt when the database client or the settings change (tests switch both). */
-function current(): Limiters {
-  const client = getDb().$client;
+/**
+ * The limiters of this process on the writer connection `client` (call only under `withWriterClient`), rebuilt when
+ * the database client or the settings change (tests switch both).
+ */
+function current(client: Client): Limiters {
   const config = settings().rateLimits;
   if (!limiters || limiters.client !== client || limiters.config !== config) {
     client
@@ -43,8 +50,7 @@ function current(): Limiters {
   return limiters;
 }
 
-function limiter(kind: RateLimitKind, type: KeyType): RateLimiterSQLite {
-  const state = current();
+function limiter(state: Limiters, kind: RateLimitKind, type: KeyType): RateLimiterSQLite {
   const name = `${kind}:${type}`;
   let found = state.byName.get(name);
   if (!found) {
@@ -63,12 +69,12 @@ function limiter(kind: RateLimitKind, type: KeyType): RateLimiterSQLite {
   return found;
 }
 
-/** Drops rows whose window ended (at most every 5 minutes per process). */
-function cleanup(now: number): void {
+/** Drops rows whose window ended (at most every 5 minutes per process). Call only under `withWriterClient`. */
+function cleanup(client: Client, now: number): void {
   if (now - lastCleanup < CLEANUP_EVERY_MS) return;
   lastCleanup = now;
-  current(); // makes sure the table exists
-  getDb().$client.prepare(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire IS NOT NULL AND expire < ?`).run(now);
+  current(client); // makes sure the table exists
+  client.prepare(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire IS NOT NULL AND expire < ?`).run(now);
 }
 
 /**
@@ -107,11 +113,15 @@ export function rateLimitMessage(retryAfterSeconds: number): string {
  */
 export async function consumeRateLimit(kind: RateLimitKind, keys: { ip?: string | null; email?: string | null }): Promise<RateLimitResult> {
   const now = Date.now();
-  cleanup(now);
-  const attempts = keyValues(keys).map(([type, value]) => limiter(kind, type).consume(value));
+  // The writer lock is held until both counts have settled.
+  const outcomes = await withWriterClient((client) => {
+    cleanup(client, now);
+    const state = current(client);
+    return Promise.allSettled(keyValues(keys).map(([type, value]) => limiter(state, kind, type).consume(value)));
+  });
 
   let waitMs = -1;
-  for (const outcome of await Promise.allSettled(attempts)) {
+  for (const outcome of outcomes) {
     if (outcome.status === "fulfilled") continue;
     if (!(outcome.reason instanceof RateLimiterRes)) throw outcome.reason;
     waitMs = Math.max(waitMs, outcome.reason.msBeforeNext, 0);
@@ -127,11 +137,14 @@ export async function consumeRateLimit(kind: RateLimitKind, keys: { ip?: string 
  */
 export async function refundRateLimit(kind: RateLimitKind, keys: { ip?: string | null; email?: string | null }): Promise<void> {
   // Not the library's `reward()`: on a window that just ended it would store -1 and grant an extra attempt.
-  const refund = current().client.prepare(
-    `UPDATE ${RATE_LIMIT_TABLE} SET points = points - 1 WHERE key = ? AND points > 0 AND (expire IS NULL OR expire > ?)`,
-  );
-  const now = Date.now();
-  for (const [type, value] of keyValues(keys)) refund.run(limiter(kind, type).getKey(value), now);
+  await withWriterClient((client) => {
+    const state = current(client);
+    const refund = client.prepare(
+      `UPDATE ${RATE_LIMIT_TABLE} SET points = points - 1 WHERE key = ? AND points > 0 AND (expire IS NULL OR expire > ?)`,
+    );
+    const now = Date.now();
+    for (const [type, value] of keyValues(keys)) refund.run(limiter(state, kind, type).getKey(value), now);
+  });
 }
 
 type HeaderSource = { get(name: string): string | null };
@@ -152,8 +165,7 @@ export function clientIp(headers: HeaderSource): string {
   return "unknown";
 }
 
-let apiLimiter: { client: Limiters["client"]; setting: { perToken: number; windowSeconds: number }; limiter: RateLimiterSQLite } | null =
-  null;
+let apiLimiter: { client: Client; setting: { perToken: number; windowSeconds: number }; limiter: RateLimiterSQLite } | null = null;
 
 /**
  * Counts one REST API request of token `tokenId` (SPEC §3.6) in fixed windows of `RATE_LIMIT_API_WINDOW_SECONDS`
@@ -162,23 +174,25 @@ let apiLimiter: { client: Limiters["client"]; setting: { perToken: number; windo
  */
 export async function consumeApiRateLimit(tokenId: number): Promise<RateLimitResult> {
   const now = Date.now();
-  cleanup(now);
-  const client = current().client;
   const setting = settings().apiRateLimit;
-  if (!apiLimiter || apiLimiter.client !== client || apiLimiter.setting !== setting) {
-    const limiter = new RateLimiterSQLite({
-      storeClient: client,
-      storeType: "better-sqlite3",
-      tableName: RATE_LIMIT_TABLE,
-      tableCreated: true,
-      keyPrefix: "api:token",
-      points: setting.perToken,
-      duration: setting.windowSeconds,
-    });
-    apiLimiter = { client, setting, limiter };
-  }
   try {
-    await apiLimiter.limiter.consume(String(tokenId));
+    await withWriterClient(async (client) => {
+      cleanup(client, now);
+      current(client); // makes sure the table exists
+      if (!apiLimiter || apiLimiter.client !== client || apiLimiter.setting !== setting) {
+        const limiter = new RateLimiterSQLite({
+          storeClient: client,
+          storeType: "better-sqlite3",
+          tableName: RATE_LIMIT_TABLE,
+          tableCreated: true,
+          keyPrefix: "api:token",
+          points: setting.perToken,
+          duration: setting.windowSeconds,
+        });
+        apiLimiter = { client, setting, limiter };
+      }
+      await apiLimiter.limiter.consume(String(tokenId));
+    });
     return { ok: true };
   } catch (error) {
     if (!(error instanceof RateLimiterRes)) throw error;

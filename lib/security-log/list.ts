@@ -27,13 +27,13 @@ export function formatSecurityLogCursor(row: Pick<SecurityEventRow, "createdAt" 
  * `security_events_user_idx`). Only ever reads rows of `userId`. `next` is the cursor of the following page, or null
  * on the last one.
  */
-export function listSecurityEvents(params: { userId: number; before?: SecurityLogCursor | null; limit?: number }): {
+export async function listSecurityEvents(params: { userId: number; before?: SecurityLogCursor | null; limit?: number }): Promise<{
   rows: SecurityEventRow[];
   next: string | null;
-} {
+}> {
   const limit = Math.min(Math.max(params.limit ?? SECURITY_LOG_PAGE_SIZE, 1), 200);
   const before = params.before;
-  const rows = getDb()
+  const rows = await getDb()
     .select()
     .from(securityEvents)
     .where(

@@ -1,7 +1,7 @@
 import { securityEvents } from "@/db/schema";
-import type { getDb } from "@/db";
+import type { Db } from "@/db";
 
-type Writer = Pick<ReturnType<typeof getDb>, "insert">;
+type Writer = Pick<Db, "insert">;
 
 /**
  * Kinds of the per-user security log (SPEC §3.2), dotted: what happened to the user's own login.
@@ -46,10 +46,10 @@ export type SecurityEventEntry = {
 
 /**
  * Appends one row to a user's security log (SPEC §3.2). Pass the transaction (`tx`) of the change it records so
- * both commit together, or `getDb()` for events without one (sign-ins, failed sign-ins).
+ * both commit together; events without one (sign-ins, failed sign-ins) open a `writeTransaction` of their own.
  */
-export function recordSecurityEvent(writer: Writer, entry: SecurityEventEntry): void {
-  writer
+export async function recordSecurityEvent(writer: Writer, entry: SecurityEventEntry): Promise<void> {
+  await writer
     .insert(securityEvents)
     .values({
       userId: entry.userId,

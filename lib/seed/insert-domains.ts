@@ -1,4 +1,4 @@
-import crypto from "node:crypto";
+import { newVerificationToken } from "@/lib/tokens/verification-token";
 import { expectedFor } from "@/lib/dns/go-live";
 import { normaliseHostname } from "@/lib/hostname";
 import { pickScenario, replayHistory } from "./history";
@@ -61,7 +61,7 @@ export function insertDomains(
       const host = hostnameOf(domain.name);
       const scenario = pickScenario(p.random);
       const existingId = app.existing.get(domain.name);
-      let token = crypto.randomBytes(32).toString("base64url");
+      let token = newVerificationToken();
       const expectedOf = (t: string) =>
         expectedFor({ hostname: host.hostname, isApex: host.isApex, ownershipRequired: scenario.ownershipRequired, verificationToken: t });
       let id: number;

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { readerClient } from "@/db";
 import { readBranchFile, repositoryPath } from "@/lib/applications/repository";
 import { verifyPassword } from "@/lib/auth/password";
 import { gitEnv } from "@/lib/git";
@@ -17,10 +17,10 @@ import { prepareSeedTarget, SEED_MARKER } from "./target";
 let temp: { dir: string; cleanup: () => void };
 let summary: SeedSummary;
 const all = <T>(query: string, ...params: unknown[]) =>
-  getDb()
-    .$client.prepare(query)
+  readerClient()
+    .prepare(query)
     .all(...params) as T[];
-const one = <T>(query: string) => getDb().$client.prepare(query).get() as T;
+const one = <T>(query: string) => readerClient().prepare(query).get() as T;
 
 beforeAll(async () => {
   temp = makeTempDataDir("ec-seed-");

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { getDb } from "@/db";
+import type Database from "better-sqlite3";
+import { readerClient, withWriterClient } from "@/db";
 import { createApplication } from "@/lib/applications/create";
 import { newRepositoryDirName, repositoryPath } from "@/lib/applications/repository";
 import { hashPassword } from "@/lib/auth/password";
@@ -77,13 +78,11 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
   const password = options.password ?? "seed-password";
   const random = seededRandom(options.seed ?? 1);
   const now = (options.now ?? new Date()).getTime();
-  const db = getDb();
-  const sqlite = db.$client;
 
   // 1. People: users, accounts, memberships (one transaction).
   const passwordHash = await hashPassword(password);
   const plan = planAccounts({ accounts: accountCount, domains: domainCount, random });
-  const people = insertPeople(sqlite, { plan, userCount, passwordHash, now, random });
+  const people = await withWriterClient((sqlite) => insertPeople(sqlite, { plan, userCount, passwordHash, now, random }));
   log(`users ${userCount}, accounts ${accountCount}, memberships ${people.memberships}`);
 
   // 2. Applications: the first of each (stack, Staging or not) made the normal way, the others copied.
@@ -111,14 +110,14 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
     fs.rmSync(templateDir, { recursive: true, force: true });
   }
   const madeNormally = apps.length;
-  apps.push(...insertCopiedApplications(sqlite, { copies, ownerIds: people.ownerIds, now, random }));
+  apps.push(...(await withWriterClient((sqlite) => insertCopiedApplications(sqlite, { copies, ownerIds: people.ownerIds, now, random }))));
   log(`applications ${apps.length} (${madeNormally} made by createApplication, ${copies.length} with a copied repository)`);
 
   // 3. Domains with their check histories, DOMAIN_BATCH per transaction.
-  const counts = insertDomains(sqlite, { apps, now, random, log });
+  const counts = await withWriterClient((sqlite) => insertDomains(sqlite, { apps, now, random, log }));
   log(`domains ${counts.domains}, checks ${counts.checks}`);
   const byStatus = Object.fromEntries(
-    (sqlite.prepare("SELECT status, count FROM domain_status_counts").all() as { status: string; count: number }[]).map((r) => [
+    (readerClient().prepare("SELECT status, count FROM domain_status_counts").all() as { status: string; count: number }[]).map((r) => [
       r.status,
       r.count,
     ]),
@@ -142,8 +141,8 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
   };
 }
 
-/** The better-sqlite3 connection of `getDb()`. */
-export type Sqlite = ReturnType<typeof getDb>["$client"];
+/** A raw better-sqlite3 connection (the writer of `withWriterClient`). */
+export type Sqlite = Database.Database;
 
 const FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Radia", "Linus", "Margaret", "Dennis", "Frances", "John"];
 const LAST = [

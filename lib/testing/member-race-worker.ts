@@ -2,7 +2,7 @@
 // DATA_DIR, waits until `startAt` (epoch ms) so two workers start together, then runs one people operation. Inside
 // its transaction, after the checks and before the write, it pauses `pauseMs`, so the other worker's operation
 // overlaps it. Prints the result as one JSON line.
-import { getDb } from "@/db";
+import { openDatabase } from "@/db";
 import { changeMemberRole, leaveAccount } from "@/lib/members/manage";
 import type { Role } from "@/db/schema";
 
@@ -11,12 +11,12 @@ type Job =
   | { op: "leave"; accountId: number; actor: { id: number; name: string }; startAt: number; pauseMs: number };
 
 const job = JSON.parse(process.argv[2]) as Job;
-getDb(); // open and migrate before the start signal
+openDatabase(); // open and migrate before the start signal
 const pause = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, job.pauseMs);
 while (Date.now() < job.startAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
 const started = Date.now();
 const result =
   job.op === "role"
-    ? changeMemberRole({ membershipId: job.membershipId, role: job.role, actor: job.actor }, { afterCheck: pause })
-    : leaveAccount({ accountId: job.accountId, actor: job.actor }, { afterCheck: pause });
+    ? await changeMemberRole({ membershipId: job.membershipId, role: job.role, actor: job.actor }, { afterCheck: pause })
+    : await leaveAccount({ accountId: job.accountId, actor: job.actor }, { afterCheck: pause });
 process.stdout.write(JSON.stringify({ result, started, finished: Date.now() }) + "\n");

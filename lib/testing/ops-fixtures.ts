@@ -1,33 +1,38 @@
-import { getDb } from "@/db";
+import { withWriterClient, writeTransaction } from "@/db";
 import { accounts, applications, domains, environments, type DomainStatus } from "@/db/schema";
 
 // Test and bench set-up for the operator view: accounts with one application each, and domains written straight
 // to the database (the triggers of migration 0004 keep the counters as for any other write).
 
 /** Inserts an account with one application and its Production environment; returns their ids. */
-export function makeAccountWithApp(name: string) {
-  const db = getDb();
-  const accountId = db.insert(accounts).values({ name }).returning().get().id;
-  const applicationId = db
-    .insert(applications)
-    .values({ accountId, name: `${name} app`, repoName: "site", repoDir: `repo-${accountId}`, stackId: "varnish" })
-    .returning()
-    .get().id;
-  const environmentId = db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get().id;
-  return { accountId, applicationId, environmentId };
+export async function makeAccountWithApp(name: string) {
+  return writeTransaction(async (db) => {
+    const accountId = (await db.insert(accounts).values({ name }).returning().get()).id;
+    const applicationId = (
+      await db
+        .insert(applications)
+        .values({ accountId, name: `${name} app`, repoName: "site", repoDir: `repo-${accountId}`, stackId: "varnish" })
+        .returning()
+        .get()
+    ).id;
+    const environmentId = (await db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get()).id;
+    return { accountId, applicationId, environmentId };
+  });
 }
 
 /** Inserts one domain of `env` with `status` (and `flagged`); returns the row. */
-export function makeDomain(
+export async function makeDomain(
   env: { accountId: number; applicationId: number; environmentId: number },
   hostname: string,
   set: { status?: DomainStatus; flagged?: boolean; hostnameUnicode?: string; nextCheckAt?: Date } = {},
 ) {
-  return getDb()
-    .insert(domains)
-    .values({ ...env, hostname, hostnameUnicode: set.hostnameUnicode ?? hostname, isApex: false, verificationToken: "t", ...set })
-    .returning()
-    .get();
+  return writeTransaction((tx) =>
+    tx
+      .insert(domains)
+      .values({ ...env, hostname, hostnameUnicode: set.hostnameUnicode ?? hostname, isApex: false, verificationToken: "t", ...set })
+      .returning()
+      .get(),
+  );
 }
 
 /**
@@ -35,37 +40,38 @@ export function makeDomain(
  * them round-robin: hostnames `d000001.a7.test`…, statuses cycling pending/live/misconfigured/nxdomain/error, one
  * misconfigured domain in ten flagged. One recursive-CTE statement per table (100,000 domains in about a second).
  */
-export function fillDomains(params: { accounts: number; domains: number }): void {
-  const sqlite = getDb().$client;
-  sqlite.transaction(() => {
-    const base = (sqlite.prepare("select coalesce(max(id), 0) as n from accounts").get() as { n: number }).n;
-    sqlite
-      .prepare(
-        `with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
+export async function fillDomains(params: { accounts: number; domains: number }): Promise<void> {
+  await withWriterClient((sqlite) =>
+    sqlite.transaction(() => {
+      const base = (sqlite.prepare("select coalesce(max(id), 0) as n from accounts").get() as { n: number }).n;
+      sqlite
+        .prepare(
+          `with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
          insert into accounts (id, name) select cast(? as integer) + i, 'Account ' || (cast(? as integer) + i) from n`,
-      )
-      .run(params.accounts, base, base);
-    sqlite
-      .prepare(
-        `insert into applications (account_id, name, repo_name, repo_dir, stack_id)
+        )
+        .run(params.accounts, base, base);
+      sqlite
+        .prepare(
+          `insert into applications (account_id, name, repo_name, repo_dir, stack_id)
          select id, 'App of ' || name, 'site', 'fill-' || id, 'varnish' from accounts where id > ?`,
-      )
-      .run(base);
-    sqlite
-      .prepare(
-        `insert into environments (account_id, application_id, name) select account_id, id, 'Production' from applications where account_id > ?`,
-      )
-      .run(base);
-    sqlite
-      .prepare(
-        `with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
+        )
+        .run(base);
+      sqlite
+        .prepare(
+          `insert into environments (account_id, application_id, name) select account_id, id, 'Production' from applications where account_id > ?`,
+        )
+        .run(base);
+      sqlite
+        .prepare(
+          `with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
          insert into domains (account_id, application_id, environment_id, hostname, hostname_unicode, is_apex, verification_token, status, flagged, last_checked_at)
          select e.account_id, e.application_id, e.id, h, h, 0, 't', s, case when s = 'misconfigured' and i % 50 = 2 then 1 else 0 end,
                 case when s = 'pending' then null else 1764500000000 + i end
          from (select i, printf('d%07d.a%d.test', i, cast(? as integer) + 1 + i % ?) as h, cast(? as integer) + 1 + i % ? as acc,
                       case i % 5 when 0 then 'pending' when 1 then 'live' when 2 then 'misconfigured' when 3 then 'nxdomain' else 'error' end as s
                from n) join environments e on e.account_id = acc`,
-      )
-      .run(params.domains, base, params.accounts, base, params.accounts);
-  })();
+        )
+        .run(params.domains, base, params.accounts, base, params.accounts);
+    })(),
+  );
 }

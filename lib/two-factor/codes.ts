@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { writeTransaction } from "@/db";
+import { getDb, type Tx } from "@/db";
 import { recoveryCodes, users } from "@/db/schema";
 import { consumeRateLimit, refundRateLimit } from "@/lib/rate-limit";
 import { hashRecoveryCode, looksLikeRecoveryCode, newRecoveryCode, RECOVERY_CODE_COUNT } from "./recovery-codes";
@@ -7,9 +7,6 @@ import { openTotpState, sealTotpState } from "./secret-box";
 import { matchTotp } from "./totp";
 
 // Checking a code inside a write transaction: a TOTP code (replay-protected) or a recovery code (single use).
-
-/** The transaction handle `writeTransaction` passes to its callback. */
-export type Tx = Parameters<Parameters<typeof writeTransaction>[0]>[0];
 
 /** Where a request came from, for the security log and the per-IP limit. */
 export type RequestContext = { ip?: string | null; userAgent?: string | null };
@@ -29,22 +26,28 @@ export function cleanCode(input: string): string {
  * the same code cannot both pass (the transaction is BEGIN IMMEDIATE). With `allowRecovery`, an unused recovery
  * code is marked used in the same transaction.
  */
-export function acceptCode(tx: Tx, userId: number, input: string, options: { allowRecovery: boolean; now?: number }): CodeKind | null {
+export async function acceptCode(
+  tx: Tx,
+  userId: number,
+  input: string,
+  options: { allowRecovery: boolean; now?: number },
+): Promise<CodeKind | null> {
   const code = cleanCode(input);
   if (/^\d{6}$/.test(code)) {
-    const row = tx.select({ totpSecret: users.totpSecret }).from(users).where(eq(users.id, userId)).get();
+    const row = await tx.select({ totpSecret: users.totpSecret }).from(users).where(eq(users.id, userId)).get();
     if (!row?.totpSecret) return null;
     const state = openTotpState(userId, row.totpSecret);
     const step = matchTotp(state.secret, code, options.now ?? Date.now());
     if (step === null || step <= state.lastStep) return null;
-    tx.update(users)
+    await tx
+      .update(users)
       .set({ totpSecret: sealTotpState(userId, { ...state, lastStep: step }) })
       .where(eq(users.id, userId))
       .run();
     return "totp";
   }
   if (options.allowRecovery && looksLikeRecoveryCode(code)) {
-    const used = tx
+    const used = await tx
       .update(recoveryCodes)
       .set({ usedAt: new Date() })
       .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, hashRecoveryCode(code)), isNull(recoveryCodes.usedAt)))
@@ -56,22 +59,29 @@ export function acceptCode(tx: Tx, userId: number, input: string, options: { all
 }
 
 /** Replaces the user's recovery codes with ten new ones inside `tx`; returns them in clear (shown once, never stored). */
-export function replaceRecoveryCodes(tx: Tx, userId: number): string[] {
+export async function replaceRecoveryCodes(tx: Tx, userId: number): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-  tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run();
-  tx.insert(recoveryCodes)
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run();
+  await tx
+    .insert(recoveryCodes)
     .values(codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code) })))
     .run();
   return codes;
 }
 
 /** Number of unused recovery codes of the user. */
-export function unusedRecoveryCodes(tx: Pick<Tx, "select">, userId: number): number {
-  return tx
+export async function unusedRecoveryCodes(tx: Pick<Tx, "select">, userId: number): Promise<number> {
+  const row = await tx
     .select({ n: sql<number>`count(*)` })
     .from(recoveryCodes)
     .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)))
-    .get()!.n;
+    .get();
+  return row!.n;
+}
+
+/** Number of unused recovery codes of the user, read now (the two-factor settings page). */
+export async function recoveryCodesLeft(userId: number): Promise<number> {
+  return unusedRecoveryCodes(getDb(), userId);
 }
 
 /** Why a code operation was refused: a wrong code, the rate limit (with the wait), or the wrong state (e.g. not on). */
@@ -84,11 +94,11 @@ export type CodeFailure = { ok: false; code: "invalid" | "rate_limited" | "state
  */
 export async function limitedCodeCheck<T extends { ok: true }>(
   keys: { email: string; ip?: string | null },
-  check: () => T | CodeFailure,
+  check: () => Promise<T | CodeFailure>,
 ): Promise<T | CodeFailure> {
   const limit = await consumeRateLimit("two-factor", keys);
   if (!limit.ok) return { ok: false, code: "rate_limited", message: limit.message, retryAfterSeconds: limit.retryAfterSeconds };
-  const result = check();
+  const result = await check();
   if (result.ok) await refundRateLimit("two-factor", keys);
   return result;
 }

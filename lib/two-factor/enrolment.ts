@@ -24,22 +24,22 @@ const state = (message: string): CodeFailure => ({ ok: false, code: "state", mes
  * Starts an enrolment: stores a new random secret (encrypted, not yet enabled), replacing an unconfirmed one.
  * Refused (`state`) when two-factor authentication is already on.
  */
-export function startEnrolment(params: { userId: number }): { ok: true } | CodeFailure {
-  return writeTransaction((tx) => {
-    const user = tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, params.userId)).get();
+export async function startEnrolment(params: { userId: number }): Promise<{ ok: true } | CodeFailure> {
+  return writeTransaction(async (tx) => {
+    const user = await tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, params.userId)).get();
     if (!user) return state("Your login no longer exists.");
     if (user.enabled) return state("Two-factor authentication is already on.");
     const totpSecret = sealTotpState(params.userId, { secret: newTotpSecret(), lastStep: 0 });
-    tx.update(users).set({ totpSecret }).where(eq(users.id, params.userId)).run();
+    await tx.update(users).set({ totpSecret }).where(eq(users.id, params.userId)).run();
     return { ok: true as const };
   });
 }
 
 /** Forgets an unconfirmed enrolment (no-op when none, or when two-factor authentication is on). */
-export function cancelEnrolment(params: { userId: number }): void {
-  writeTransaction((tx) => {
-    const user = tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, params.userId)).get();
-    if (user && !user.enabled) tx.update(users).set({ totpSecret: null }).where(eq(users.id, params.userId)).run();
+export async function cancelEnrolment(params: { userId: number }): Promise<void> {
+  await writeTransaction(async (tx) => {
+    const user = await tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, params.userId)).get();
+    if (user && !user.enabled) await tx.update(users).set({ totpSecret: null }).where(eq(users.id, params.userId)).run();
   });
 }
 
@@ -73,15 +73,19 @@ export async function confirmEnrolment(params: {
 }): Promise<{ ok: true; recoveryCodes: string[] } | CodeFailure> {
   const { user, context } = params;
   return limitedCodeCheck({ email: user.email, ip: context.ip }, () =>
-    writeTransaction((tx) => {
-      const row = tx.select({ secret: users.totpSecret, enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)).get();
+    writeTransaction(async (tx) => {
+      const row = await tx
+        .select({ secret: users.totpSecret, enabled: users.totpEnabledAt })
+        .from(users)
+        .where(eq(users.id, user.id))
+        .get();
       if (!row || row.enabled) return state("Two-factor authentication is already on.");
       if (!row.secret) return state("Start the set-up again: no authenticator app is waiting for confirmation.");
-      if (!acceptCode(tx, user.id, params.code, { allowRecovery: false }))
+      if (!(await acceptCode(tx, user.id, params.code, { allowRecovery: false })))
         return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
-      tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, user.id)).run();
-      const recoveryCodes = replaceRecoveryCodes(tx, user.id);
-      recordSecurityEvent(tx, { userId: user.id, kind: "two-factor.enable", ip: context.ip, userAgent: context.userAgent });
+      await tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, user.id)).run();
+      const recoveryCodes = await replaceRecoveryCodes(tx, user.id);
+      await recordSecurityEvent(tx, { userId: user.id, kind: "two-factor.enable", ip: context.ip, userAgent: context.userAgent });
       return { ok: true as const, recoveryCodes };
     }),
   );
@@ -98,13 +102,13 @@ export async function regenerateRecoveryCodes(params: {
 }): Promise<{ ok: true; recoveryCodes: string[] } | CodeFailure> {
   const { user, context } = params;
   return limitedCodeCheck({ email: user.email, ip: context.ip }, () =>
-    writeTransaction((tx) => {
-      const row = tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)).get();
+    writeTransaction(async (tx) => {
+      const row = await tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)).get();
       if (!row?.enabled) return state("Two-factor authentication is off.");
-      if (!acceptCode(tx, user.id, params.code, { allowRecovery: true }))
+      if (!(await acceptCode(tx, user.id, params.code, { allowRecovery: true })))
         return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
-      const recoveryCodes = replaceRecoveryCodes(tx, user.id);
-      recordSecurityEvent(tx, { userId: user.id, kind: "two-factor.recovery-codes", ip: context.ip, userAgent: context.userAgent });
+      const recoveryCodes = await replaceRecoveryCodes(tx, user.id);
+      await recordSecurityEvent(tx, { userId: user.id, kind: "two-factor.recovery-codes", ip: context.ip, userAgent: context.userAgent });
       return { ok: true as const, recoveryCodes };
     }),
   );
@@ -121,14 +125,14 @@ export async function disableTwoFactor(params: {
 }): Promise<{ ok: true } | CodeFailure> {
   const { user, context } = params;
   return limitedCodeCheck({ email: user.email, ip: context.ip }, () =>
-    writeTransaction((tx) => {
-      const row = tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)).get();
+    writeTransaction(async (tx) => {
+      const row = await tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)).get();
       if (!row?.enabled) return state("Two-factor authentication is already off.");
-      const kind = acceptCode(tx, user.id, params.code, { allowRecovery: true });
+      const kind = await acceptCode(tx, user.id, params.code, { allowRecovery: true });
       if (!kind) return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
-      tx.update(users).set({ totpSecret: null, totpEnabledAt: null }).where(eq(users.id, user.id)).run();
-      tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).run();
-      recordSecurityEvent(tx, {
+      await tx.update(users).set({ totpSecret: null, totpEnabledAt: null }).where(eq(users.id, user.id)).run();
+      await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).run();
+      await recordSecurityEvent(tx, {
         userId: user.id,
         kind: "two-factor.disable",
         ip: context.ip,

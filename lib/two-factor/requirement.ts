@@ -1,5 +1,5 @@
 import { and, asc, eq, isNull } from "drizzle-orm";
-import { writeTransaction, type Db } from "@/db";
+import { getDb, writeTransaction, type Db } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { can, forbiddenMessage } from "@/lib/auth/permissions";
@@ -25,8 +25,8 @@ export function blocksUser(account: { requireTwoFactor: boolean }, user: { totpE
  * `blocksUser` for ids: the account's setting and the user's 2FA state read from the database on each call (inside
  * the caller's transaction when given one). False for an unknown account.
  */
-export function blockedByTwoFactor(db: Reader, accountId: number, userId: number): boolean {
-  const row = db
+export async function blockedByTwoFactor(db: Reader, accountId: number, userId: number): Promise<boolean> {
+  const row = await db
     .select({ requireTwoFactor: accounts.requireTwoFactor, totpEnabledAt: users.totpEnabledAt })
     .from(accounts)
     .innerJoin(users, eq(users.id, userId))
@@ -36,15 +36,20 @@ export function blockedByTwoFactor(db: Reader, accountId: number, userId: number
 }
 
 /** Emails of the account's members who have not turned on two-factor authentication, by email (for the owner's warning). */
-export function membersWithoutTwoFactor(db: Reader, accountId: number): string[] {
-  return db
+export async function membersWithoutTwoFactor(db: Reader, accountId: number): Promise<string[]> {
+  const rows = await db
     .select({ email: users.email })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(eq(memberships.accountId, accountId), isNull(users.totpEnabledAt)))
     .orderBy(asc(users.email))
-    .all()
-    .map((row) => row.email);
+    .all();
+  return rows.map((row) => row.email);
+}
+
+/** `membersWithoutTwoFactor` read now, outside a transaction (the account settings page). */
+export async function listMembersWithoutTwoFactor(accountId: number): Promise<string[]> {
+  return membersWithoutTwoFactor(getDb(), accountId);
 }
 
 /** Outcome of `setRequireTwoFactor`. */
@@ -57,13 +62,13 @@ export type RequireTwoFactorResult =
  * (`invalid`) while the acting owner has not turned on two-factor authentication themselves (they would lock
  * themselves out). Refusals: `not_found` (not a member), `forbidden` (not an owner).
  */
-export function setRequireTwoFactor(params: {
+export async function setRequireTwoFactor(params: {
   accountId: number;
   actor: { id: number; name: string };
   required: boolean;
-}): RequireTwoFactorResult {
-  return writeTransaction((tx): RequireTwoFactorResult => {
-    const row = tx
+}): Promise<RequireTwoFactorResult> {
+  return writeTransaction(async (tx): Promise<RequireTwoFactorResult> => {
+    const row = await tx
       .select({
         role: memberships.role,
         requireTwoFactor: accounts.requireTwoFactor,
@@ -92,8 +97,8 @@ export function setRequireTwoFactor(params: {
       };
     }
     if (row.requireTwoFactor === params.required) return { ok: true, changed: false };
-    tx.update(accounts).set({ requireTwoFactor: params.required }).where(eq(accounts.id, params.accountId)).run();
-    recordAudit(tx, {
+    await tx.update(accounts).set({ requireTwoFactor: params.required }).where(eq(accounts.id, params.accountId)).run();
+    await recordAudit(tx, {
       accountId: params.accountId,
       actor: params.actor,
       action: "account.require-two-factor",

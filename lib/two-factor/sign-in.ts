@@ -33,28 +33,28 @@ export async function verifySignInCode(params: {
   const { user, context } = params;
   const event = { userId: user.id, ip: context.ip, userAgent: context.userAgent };
   const result = await limitedCodeCheck<SignInCodeAccepted>({ email: user.email, ip: context.ip }, () =>
-    writeTransaction((tx) => {
-      const kind = acceptCode(tx, user.id, params.code, { allowRecovery: true });
+    writeTransaction(async (tx) => {
+      const kind = await acceptCode(tx, user.id, params.code, { allowRecovery: true });
       if (!kind) {
-        recordSecurityEvent(tx, { ...event, kind: "signin.two-factor-failure" });
+        await recordSecurityEvent(tx, { ...event, kind: "signin.two-factor-failure" });
         return { ok: false as const, code: "invalid" as const, message: "That code is not valid." };
       }
       if (kind === "totp") return { ok: true as const, kind };
-      const recoveryCodesLeft = unusedRecoveryCodes(tx, user.id);
-      recordSecurityEvent(tx, { ...event, kind: "signin.recovery-code", data: { recoveryCodesLeft } });
+      const recoveryCodesLeft = await unusedRecoveryCodes(tx, user.id);
+      await recordSecurityEvent(tx, { ...event, kind: "signin.recovery-code", data: { recoveryCodesLeft } });
       return { ok: true as const, kind, recoveryCodesLeft };
     }),
   );
   if (!result.ok && result.code === "rate_limited") {
     // At most one row a minute, so a flood of refused codes cannot fill the log.
-    writeTransaction((tx) => {
+    await writeTransaction(async (tx) => {
       const since = new Date(Date.now() - 60_000);
-      const recent = tx
+      const recent = await tx
         .select({ id: securityEvents.id })
         .from(securityEvents)
         .where(and(eq(securityEvents.userId, user.id), eq(securityEvents.kind, "signin.rate-limited"), gt(securityEvents.createdAt, since)))
         .get();
-      if (!recent) recordSecurityEvent(tx, { ...event, kind: "signin.rate-limited", data: { step: "two-factor" } });
+      if (!recent) await recordSecurityEvent(tx, { ...event, kind: "signin.rate-limited", data: { step: "two-factor" } });
     });
   }
   return result;

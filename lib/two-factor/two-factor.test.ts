@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, auditEvents, recoveryCodes, securityEvents, users } from "@/db/schema";
 import { getUserById } from "@/db/queries/users";
 import { resetSettings } from "@/lib/config";
@@ -19,7 +19,7 @@ function appCode(secret: string, timestamp = Date.now()): string {
   return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" }).generate({ timestamp });
 }
 
-const userRow = (id: number) => getUserById({ id })!;
+const userRow = async (id: number) => (await getUserById({ id }))!;
 const events = (userId: number) =>
   getDb()
     .select({ kind: securityEvents.kind, data: securityEvents.data })
@@ -29,13 +29,13 @@ const events = (userId: number) =>
 
 /** Enrols the user and confirms with the current code; returns the secret (read like a person would: the manual key) and the codes. */
 async function enrol(email: string) {
-  const user = makeUser(email);
-  expect(startEnrolment({ userId: user.id })).toEqual({ ok: true });
-  const pending = await pendingEnrolment(userRow(user.id));
+  const user = await makeUser(email);
+  expect(await startEnrolment({ userId: user.id })).toEqual({ ok: true });
+  const pending = await pendingEnrolment(await userRow(user.id));
   const secret = pending!.manualKey.replace(/ /g, "");
-  const confirmed = await confirmEnrolment({ user: userRow(user.id), code: appCode(secret), context });
+  const confirmed = await confirmEnrolment({ user: await userRow(user.id), code: appCode(secret), context });
   if (!confirmed.ok) throw new Error(confirmed.message);
-  return { user: userRow(user.id), secret, codes: confirmed.recoveryCodes };
+  return { user: await userRow(user.id), secret, codes: confirmed.recoveryCodes };
 }
 
 describe("two-factor authentication", () => {
@@ -50,36 +50,36 @@ describe("two-factor authentication", () => {
   afterAll(() => temp.cleanup());
 
   it("enrols with a QR code and a manual key, stores the secret encrypted, and turns on with a first code", async () => {
-    const user = makeUser("enrol@example.com");
-    startEnrolment({ userId: user.id });
-    const pending = await pendingEnrolment(userRow(user.id));
+    const user = await makeUser("enrol@example.com");
+    await startEnrolment({ userId: user.id });
+    const pending = await pendingEnrolment(await userRow(user.id));
     expect(pending!.uri).toMatch(/^otpauth:\/\/totp\/Edge%20Console:enrol%40example\.com\?.*secret=[A-Z2-7]{32}/);
     expect(pending!.manualKey).toMatch(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
     expect(Buffer.from(pending!.qrDataUrl.split(",")[1], "base64").toString()).toContain("<svg");
     const secret = pending!.manualKey.replace(/ /g, "");
-    const stored = userRow(user.id).totpSecret!;
+    const stored = (await userRow(user.id)).totpSecret!;
     expect(stored).not.toContain(secret);
     expect(openTotpState(user.id, stored).secret).toBe(secret);
     expect(() => openTotpState(user.id + 1, stored)).toThrow(); // bound to its user
 
-    const wrong = await confirmEnrolment({ user: userRow(user.id), code: appCode(secret, Date.now() - 5 * 60_000), context });
+    const wrong = await confirmEnrolment({ user: await userRow(user.id), code: appCode(secret, Date.now() - 5 * 60_000), context });
     expect(wrong).toMatchObject({ ok: false, code: "invalid", message: WRONG_CODE });
-    expect(userRow(user.id).totpEnabledAt).toBeNull();
+    expect((await userRow(user.id)).totpEnabledAt).toBeNull();
 
-    const confirmed = await confirmEnrolment({ user: userRow(user.id), code: appCode(secret), context });
+    const confirmed = await confirmEnrolment({ user: await userRow(user.id), code: appCode(secret), context });
     expect(confirmed.ok).toBe(true);
     if (!confirmed.ok) return;
     expect(confirmed.recoveryCodes).toHaveLength(10);
     expect(new Set(confirmed.recoveryCodes).size).toBe(10);
-    expect(userRow(user.id).totpEnabledAt).toBeInstanceOf(Date);
-    const hashes = getDb().select().from(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).all();
+    expect((await userRow(user.id)).totpEnabledAt).toBeInstanceOf(Date);
+    const hashes = await getDb().select().from(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).all();
     expect(hashes).toHaveLength(10);
     for (const row of hashes) {
       expect(row.codeHash).toMatch(/^[0-9a-f]{64}$/);
       expect(confirmed.recoveryCodes).not.toContain(row.codeHash);
     }
-    expect(events(user.id).map((e) => e.kind)).toEqual(["two-factor.enable"]);
-    expect(startEnrolment({ userId: user.id })).toMatchObject({ ok: false, code: "state" });
+    expect((await events(user.id)).map((e) => e.kind)).toEqual(["two-factor.enable"]);
+    expect(await startEnrolment({ userId: user.id })).toMatchObject({ ok: false, code: "state" });
   });
 
   it("accepts a sign-in code once per time step (replay refused) and records failures", async () => {
@@ -90,7 +90,7 @@ describe("two-factor authentication", () => {
     expect(await verifySignInCode({ user, code: next.replace(/(\d{3})/, "$1 "), context })).toEqual({ ok: true, kind: "totp" });
     expect(await verifySignInCode({ user, code: next, context })).toMatchObject({ ok: false, code: "invalid" });
     expect(await verifySignInCode({ user, code: appCode(secret, Date.now() + 120_000), context })).toMatchObject({ ok: false }); // outside the window
-    expect(events(user.id).map((e) => e.kind)).toEqual([
+    expect((await events(user.id)).map((e) => e.kind)).toEqual([
       "two-factor.enable",
       "signin.two-factor-failure",
       "signin.two-factor-failure",
@@ -104,7 +104,7 @@ describe("two-factor authentication", () => {
     expect(first).toEqual({ ok: true, kind: "recovery", recoveryCodesLeft: 9 });
     expect(await verifySignInCode({ user, code: codes[0].replace("-", ""), context })).toMatchObject({ ok: false, code: "invalid" });
     expect(await verifySignInCode({ user, code: "abcde-fghjk", context })).toMatchObject({ ok: false, code: "invalid" });
-    const kinds = events(user.id);
+    const kinds = await events(user.id);
     expect(kinds.map((e) => e.kind)).toEqual([
       "two-factor.enable",
       "signin.recovery-code",
@@ -136,8 +136,8 @@ describe("two-factor authentication", () => {
     expect(refused).toMatchObject({ ok: false, code: "rate_limited", message: "Too many attempts. Try again in 15 minutes." });
     // Settings share the limit: disabling is refused too.
     expect(await disableTwoFactor({ user, code: appCode(secret, Date.now() - 30_000), context })).toMatchObject({ code: "rate_limited" });
-    expect(userRow(user.id).totpEnabledAt).not.toBeNull();
-    expect(events(user.id).at(-1)).toMatchObject({ kind: "signin.rate-limited", data: { step: "two-factor" } });
+    expect((await userRow(user.id)).totpEnabledAt).not.toBeNull();
+    expect((await events(user.id)).at(-1)).toMatchObject({ kind: "signin.rate-limited", data: { step: "two-factor" } });
   });
 
   it("regenerates recovery codes and disables only with a fresh code", async () => {
@@ -149,11 +149,11 @@ describe("two-factor authentication", () => {
     expect(await verifySignInCode({ user, code: codes[4], context })).toMatchObject({ ok: false }); // old codes are gone
     expect(await disableTwoFactor({ user, code: appCode(secret), context })).toMatchObject({ ok: false, code: "invalid" }); // step used at confirm
     expect(await disableTwoFactor({ user, code: appCode(secret, Date.now() + 30_000), context })).toEqual({ ok: true });
-    const after = userRow(user.id);
+    const after = await userRow(user.id);
     expect(after.totpSecret).toBeNull();
     expect(after.totpEnabledAt).toBeNull();
-    expect(getDb().select().from(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).all()).toHaveLength(0);
-    expect(events(user.id).map((e) => e.kind)).toEqual([
+    expect(await getDb().select().from(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).all()).toHaveLength(0);
+    expect((await events(user.id)).map((e) => e.kind)).toEqual([
       "two-factor.enable",
       "two-factor.recovery-codes",
       "signin.two-factor-failure",
@@ -163,49 +163,49 @@ describe("two-factor authentication", () => {
   });
 
   it("lets only an owner with two-factor authentication require it, and then blocks members without it", async () => {
-    const owner = makeUser("owner-2fa@example.com");
-    const admin = makeUser("admin-2fa@example.com");
+    const owner = await makeUser("owner-2fa@example.com");
+    const admin = await makeUser("admin-2fa@example.com");
     const member = await enrol("member-2fa@example.com");
-    const plain = makeUser("plain-2fa@example.com");
-    const { account } = makeAccount("Secure Co", [
+    const plain = await makeUser("plain-2fa@example.com");
+    const { account } = await makeAccount("Secure Co", [
       { userId: owner.id, role: "owner" },
       { userId: admin.id, role: "admin" },
       { userId: member.user.id, role: "developer" },
       { userId: plain.id, role: "viewer" },
     ]);
     const actor = (u: { id: number }) => ({ id: u.id, name: "x" });
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toMatchObject({
+    expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toMatchObject({
       ok: false,
       code: "invalid",
     });
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(admin), required: true })).toMatchObject({
+    expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(admin), required: true })).toMatchObject({
       ok: false,
       code: "forbidden",
     });
     expect(
-      setRequireTwoFactor({ accountId: account.id, actor: actor(makeUser("stranger-2fa@example.com")), required: true }),
+      await setRequireTwoFactor({ accountId: account.id, actor: actor(await makeUser("stranger-2fa@example.com")), required: true }),
     ).toMatchObject({ code: "not_found" });
-    getDb().update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, owner.id)).run();
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: true });
-    expect(getDb().select().from(accounts).where(eq(accounts.id, account.id)).get()!.requireTwoFactor).toBe(true);
+    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, owner.id)).run());
+    expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: true });
+    expect((await getDb().select().from(accounts).where(eq(accounts.id, account.id)).get())!.requireTwoFactor).toBe(true);
 
-    expect(blockedByTwoFactor(getDb(), account.id, plain.id)).toBe(true);
-    expect(membersWithoutTwoFactor(getDb(), account.id)).toEqual(["admin-2fa@example.com", "plain-2fa@example.com"]);
-    expect(blockedByTwoFactor(getDb(), account.id, member.user.id)).toBe(false);
-    expect(blockedByTwoFactor(getDb(), account.id + 999, plain.id)).toBe(false); // unknown account: the 404 path decides
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: false });
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: false })).toEqual({ ok: true, changed: true });
-    expect(blockedByTwoFactor(getDb(), account.id, plain.id)).toBe(false);
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: true });
-    const audit = getDb().select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).all();
+    expect(await blockedByTwoFactor(getDb(), account.id, plain.id)).toBe(true);
+    expect(await membersWithoutTwoFactor(getDb(), account.id)).toEqual(["admin-2fa@example.com", "plain-2fa@example.com"]);
+    expect(await blockedByTwoFactor(getDb(), account.id, member.user.id)).toBe(false);
+    expect(await blockedByTwoFactor(getDb(), account.id + 999, plain.id)).toBe(false); // unknown account: the 404 path decides
+    expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: false });
+    expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: false })).toEqual({ ok: true, changed: true });
+    expect(await blockedByTwoFactor(getDb(), account.id, plain.id)).toBe(false);
+    expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: true });
+    const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).all();
     expect(audit.map((a) => [a.action, a.data])).toEqual([
       ["account.require-two-factor", { required: true }],
       ["account.require-two-factor", { required: false }],
       ["account.require-two-factor", { required: true }],
     ]);
     // An owner who later turns their own 2FA off is blocked too, also from this setting.
-    getDb().update(users).set({ totpEnabledAt: null }).where(eq(users.id, owner.id)).run();
-    expect(setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: false })).toEqual({
+    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: null }).where(eq(users.id, owner.id)).run());
+    expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: false })).toEqual({
       ok: false,
       code: "forbidden",
       message: TWO_FACTOR_REQUIRED_MESSAGE,

@@ -35,11 +35,11 @@ export async function deleteOwnUserAfterReauth(params: {
   const keys = { email: user.email, ip: params.request.ip };
   const limit = await consumeRateLimit("two-factor", keys);
   if (!limit.ok) return { ok: false, code: "reauth", field: "code", message: limit.message };
-  const result = deleteOwnUser({
+  const result = await deleteOwnUser({
     userId: user.id,
     confirmation: params.confirmation,
     secondFactor: {
-      accept: (tx, userId) => acceptCode(tx, userId, code, { allowRecovery: true }) !== null,
+      accept: async (tx, userId) => (await acceptCode(tx, userId, code, { allowRecovery: true })) !== null,
       codeMessage: WRONG_CODE,
     },
   });

@@ -1,8 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, type Tx } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
-import type { Tx } from "@/lib/two-factor/codes";
 
 // Deleting one's own user (SPEC §3.1): refused while the user is the last owner of any account (SPEC §2: an
 // account always keeps an owner), checked in the same BEGIN IMMEDIATE transaction as the delete. Deleting the row
@@ -33,18 +32,22 @@ function listNames(names: string[]): string {
  * `seams.afterCheck` runs after the checks. The settings page goes through `deleteOwnUserAfterReauth`
  * (./delete-user-reauth), which checks the current password first.
  */
-export function deleteOwnUser(
-  params: { userId: number; confirmation: string; secondFactor?: { accept: (tx: Tx, userId: number) => boolean; codeMessage: string } },
+export async function deleteOwnUser(
+  params: {
+    userId: number;
+    confirmation: string;
+    secondFactor?: { accept: (tx: Tx, userId: number) => Promise<boolean>; codeMessage: string };
+  },
   seams: { afterCheck?: () => void } = {},
-): DeleteUserResult {
-  return writeTransaction((tx): DeleteUserResult => {
-    const user = tx.select().from(users).where(eq(users.id, params.userId)).get();
+): Promise<DeleteUserResult> {
+  return writeTransaction(async (tx): Promise<DeleteUserResult> => {
+    const user = await tx.select().from(users).where(eq(users.id, params.userId)).get();
     if (!user) return { ok: false, code: "not_found" };
     if (params.confirmation.trim().toLowerCase() !== user.email) {
       return { ok: false, code: "confirmation", message: `Type your email address, ${user.email}, to confirm.` };
     }
     const owners = sql<number>`(select count(*) from ${memberships} m2 where m2.account_id = ${memberships.accountId} and m2.role = 'owner')`;
-    const rows = tx
+    const rows = await tx
       .select({ accountId: accounts.id, name: accounts.name, role: memberships.role, owners })
       .from(memberships)
       .innerJoin(accounts, eq(accounts.id, memberships.accountId))
@@ -61,7 +64,7 @@ export function deleteOwnUser(
         message: `You are the last owner of ${listNames(soleOwned.map((a) => a.name))}. Make another member an owner of ${one ? "that account" : "each"}, or delete ${one ? "it" : "them"}, before deleting your user.`,
       };
     }
-    if (user.totpEnabledAt && !params.secondFactor?.accept(tx, user.id)) {
+    if (user.totpEnabledAt && !(await params.secondFactor?.accept(tx, user.id))) {
       return {
         ok: false,
         code: "reauth",
@@ -72,7 +75,7 @@ export function deleteOwnUser(
     seams.afterCheck?.();
     const actor = { id: user.id, name: user.name?.trim() || user.email };
     for (const r of rows) {
-      recordAudit(tx, {
+      await recordAudit(tx, {
         accountId: r.accountId,
         actor,
         action: "member.leave",
@@ -82,7 +85,8 @@ export function deleteOwnUser(
         data: { role: r.role, reason: "user deleted", summary: "Deleted their user" },
       });
     }
-    tx.delete(users)
+    await tx
+      .delete(users)
       .where(and(eq(users.id, user.id)))
       .run();
     return { ok: true, leftAccounts: rows.length };

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, ne } from "drizzle-orm";
 import { z } from "zod";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, type Db } from "@/db";
 import { emailTokens, users } from "@/db/schema";
 import { emailField } from "@/lib/auth/email";
 import type { Mail } from "@/lib/mail";
@@ -43,12 +43,14 @@ export async function requestEmailChange(params: {
   if (!check.ok) return { ok: false, field: "currentPassword", message: check.message };
   const now = params.now ?? new Date();
   const token = newLinkToken();
-  const taken = writeTransaction((tx) => {
-    if (tx.select({ id: users.id }).from(users).where(eq(users.email, newEmail)).get()) return true;
-    tx.delete(emailTokens)
+  const taken = await writeTransaction(async (tx) => {
+    if (await tx.select({ id: users.id }).from(users).where(eq(users.email, newEmail)).get()) return true;
+    await tx
+      .delete(emailTokens)
       .where(and(eq(emailTokens.userId, user.id), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)))
       .run();
-    tx.insert(emailTokens)
+    await tx
+      .insert(emailTokens)
       .values({
         userId: user.id,
         kind: "change-email",
@@ -57,7 +59,7 @@ export async function requestEmailChange(params: {
         expiresAt: new Date(now.getTime() + CHANGE_EMAIL_TTL_HOURS * 3600_000),
       })
       .run();
-    recordSecurityEvent(tx, {
+    await recordSecurityEvent(tx, {
       userId: user.id,
       kind: "email.change-requested",
       ...params.request,
@@ -86,11 +88,11 @@ export type EmailChangeCheck =
   | { status: "unknown" | "used" | "expired" }
   | { status: "taken" | "same"; to: string };
 
-type Reader = Pick<ReturnType<typeof getDb>, "select">;
+type Reader = Pick<Db, "select">;
 
-function check(db: Reader, token: string, now: Date): EmailChangeCheck & { tokenId?: number } {
+async function check(db: Reader, token: string, now: Date): Promise<EmailChangeCheck & { tokenId?: number }> {
   if (token.length === 0 || token.length > 200) return { status: "unknown" };
-  const row = db
+  const row = await db
     .select({
       id: emailTokens.id,
       to: emailTokens.email,
@@ -108,7 +110,7 @@ function check(db: Reader, token: string, now: Date): EmailChangeCheck & { token
   if (row.expiresAt.getTime() <= now.getTime()) return { status: "expired" };
   if (row.from === row.to) return { status: "same", to: row.to };
   if (
-    db
+    await db
       .select({ id: users.id })
       .from(users)
       .where(and(eq(users.email, row.to), ne(users.id, row.userId)))
@@ -120,8 +122,8 @@ function check(db: Reader, token: string, now: Date): EmailChangeCheck & { token
 }
 
 /** Looks an email change link up without using it (the confirmation page shows both addresses for `valid`). */
-export function checkEmailChangeToken(token: string, now = new Date()): EmailChangeCheck {
-  const result = check(getDb(), token, now);
+export async function checkEmailChangeToken(token: string, now = new Date()): Promise<EmailChangeCheck> {
+  const result = await check(getDb(), token, now);
   delete result.tokenId;
   return result;
 }
@@ -132,19 +134,24 @@ export function checkEmailChangeToken(token: string, now = new Date()): EmailCha
  * the mailbox), uses the token, drops the user's other unused links and records `email.change` `{ from, to }`.
  * Returns the check; for `valid`, also the notice to send to the old address.
  */
-export function confirmEmailChange(params: { token: string; request?: RequestInfo; now?: Date }): EmailChangeCheck & { notice?: Mail } {
+export async function confirmEmailChange(params: {
+  token: string;
+  request?: RequestInfo;
+  now?: Date;
+}): Promise<EmailChangeCheck & { notice?: Mail }> {
   const now = params.now ?? new Date();
   try {
-    return writeTransaction((tx) => {
-      const found = check(tx, params.token, now);
+    return await writeTransaction(async (tx): Promise<EmailChangeCheck & { notice?: Mail }> => {
+      const found = await check(tx, params.token, now);
       if (found.status !== "valid") return found;
       const { tokenId, ...result } = found;
-      tx.update(users).set({ email: found.to, emailVerifiedAt: now }).where(eq(users.id, found.userId)).run();
-      tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, tokenId!)).run();
-      tx.delete(emailTokens)
+      await tx.update(users).set({ email: found.to, emailVerifiedAt: now }).where(eq(users.id, found.userId)).run();
+      await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, tokenId!)).run();
+      await tx
+        .delete(emailTokens)
         .where(and(eq(emailTokens.userId, found.userId), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)))
         .run();
-      recordSecurityEvent(tx, {
+      await recordSecurityEvent(tx, {
         userId: found.userId,
         kind: "email.change",
         ...params.request,
@@ -161,9 +168,9 @@ export function confirmEmailChange(params: { token: string; request?: RequestInf
 }
 
 /** The user's newest unused, unexpired email change link: the address it was sent to and when it expires, or null. */
-export function pendingEmailChange(params: { userId: number; now?: Date }): { email: string; expiresAt: Date } | null {
+export async function pendingEmailChange(params: { userId: number; now?: Date }): Promise<{ email: string; expiresAt: Date } | null> {
   const now = params.now ?? new Date();
-  const row = getDb()
+  const row = await getDb()
     .select({ email: emailTokens.email, expiresAt: emailTokens.expiresAt })
     .from(emailTokens)
     .where(and(eq(emailTokens.userId, params.userId), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)))

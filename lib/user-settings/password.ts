@@ -48,15 +48,15 @@ export async function changePassword(params: {
   }
   const passwordHash = await hashPassword(params.newPassword);
   const now = params.now ?? new Date();
-  return writeTransaction((tx): ChangePasswordResult => {
+  return writeTransaction(async (tx): Promise<ChangePasswordResult> => {
     // The hash checked above must still be the stored one: a concurrent change or reset wins, this one is refused.
-    const row = tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, params.user.id)).get();
+    const row = await tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, params.user.id)).get();
     if (!row || row.passwordHash !== params.user.passwordHash) {
       return { ok: false, field: "currentPassword", message: "Your password was changed meanwhile. Reload the page and try again." };
     }
-    tx.update(users).set({ passwordHash }).where(eq(users.id, params.user.id)).run();
-    const ended = endSessionsInTx(tx, { userId: params.user.id, keepSessionKey: params.keepSessionKey, now });
-    recordSecurityEvent(tx, {
+    await tx.update(users).set({ passwordHash }).where(eq(users.id, params.user.id)).run();
+    const ended = await endSessionsInTx(tx, { userId: params.user.id, keepSessionKey: params.keepSessionKey, now });
+    await recordSecurityEvent(tx, {
       userId: params.user.id,
       kind: "password.change",
       ...params.request,

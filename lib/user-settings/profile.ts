@@ -13,13 +13,13 @@ export const profileNameSchema = z.object({ name: z.string().trim().max(100, "Us
  * anything changed (the same name again writes nothing). Audit rows written earlier keep the name they were written
  * with.
  */
-export function updateProfileName(params: { userId: number; name: string; request: RequestInfo }): { changed: boolean } {
+export async function updateProfileName(params: { userId: number; name: string; request: RequestInfo }): Promise<{ changed: boolean }> {
   const name = params.name.trim() || null;
-  return writeTransaction((tx) => {
-    const before = tx.select({ name: users.name }).from(users).where(eq(users.id, params.userId)).get();
+  return writeTransaction(async (tx) => {
+    const before = await tx.select({ name: users.name }).from(users).where(eq(users.id, params.userId)).get();
     if (!before || before.name === name) return { changed: false };
-    tx.update(users).set({ name }).where(eq(users.id, params.userId)).run();
-    recordSecurityEvent(tx, { userId: params.userId, kind: "profile.update", ...params.request, data: { name } });
+    await tx.update(users).set({ name }).where(eq(users.id, params.userId)).run();
+    await recordSecurityEvent(tx, { userId: params.userId, kind: "profile.update", ...params.request, data: { name } });
     return { changed: true };
   });
 }

@@ -1,4 +1,4 @@
-import { getDb } from "@/db";
+import { writeTransaction } from "@/db";
 import { verifyPassword } from "@/lib/auth/password";
 import { consumeRateLimit, refundRateLimit } from "@/lib/rate-limit";
 import { recordSecurityEvent } from "@/lib/security-log/record";
@@ -27,7 +27,9 @@ export async function checkCurrentPassword(params: {
   const limit = await consumeRateLimit("reauth", keys);
   if (!limit.ok) return { ok: false, reason: "rate-limited", message: limit.message };
   if (!params.password || !(await verifyPassword(params.user.passwordHash, params.password))) {
-    recordSecurityEvent(getDb(), { userId: params.user.id, kind: "reauth.failure", ...params.request, data: { purpose: params.purpose } });
+    await writeTransaction((tx) =>
+      recordSecurityEvent(tx, { userId: params.user.id, kind: "reauth.failure", ...params.request, data: { purpose: params.purpose } }),
+    );
     return { ok: false, reason: "wrong-password", message: "That is not your current password." };
   }
   await refundRateLimit("reauth", keys);

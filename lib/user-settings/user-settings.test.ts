@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
-import { getDb } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { auditEvents, invitations, memberships, securityEvents, users } from "@/db/schema";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { checkUserSession, startUserSession } from "@/lib/auth/sessions";
@@ -25,16 +25,13 @@ const run = promisify(execFile);
 const req = { ip: "198.51.100.7", userAgent: "vitest" };
 const PASSWORD = "correct horse battery";
 
-const userRow = (id: number) => getDb().select().from(users).where(eq(users.id, id)).get()!;
+const userRow = async (id: number) => (await getDb().select().from(users).where(eq(users.id, id)).get())!;
 const eventsOf = (userId: number) =>
   getDb().select().from(securityEvents).where(eq(securityEvents.userId, userId)).orderBy(securityEvents.id).all();
 
 async function makeLogin(email: string, name: string | null = null) {
-  return getDb()
-    .insert(users)
-    .values({ email, name, passwordHash: await hashPassword(PASSWORD) })
-    .returning()
-    .get();
+  const passwordHash = await hashPassword(PASSWORD);
+  return writeTransaction((tx) => tx.insert(users).values({ email, name, passwordHash }).returning().get());
 }
 
 describe("the user's own settings", () => {
@@ -56,12 +53,12 @@ describe("the user's own settings", () => {
 
   it("sets the name (empty clears it) and logs profile.update only on a change", async () => {
     const user = await makeLogin("name@example.com");
-    expect(updateProfileName({ userId: user.id, name: "  Ada  ", request: req })).toEqual({ changed: true });
-    expect(userRow(user.id).name).toBe("Ada");
-    expect(updateProfileName({ userId: user.id, name: "Ada", request: req })).toEqual({ changed: false });
-    updateProfileName({ userId: user.id, name: "  ", request: req });
-    expect(userRow(user.id).name).toBeNull();
-    expect(eventsOf(user.id).map((e) => [e.kind, e.data])).toEqual([
+    expect(await updateProfileName({ userId: user.id, name: "  Ada  ", request: req })).toEqual({ changed: true });
+    expect((await userRow(user.id)).name).toBe("Ada");
+    expect(await updateProfileName({ userId: user.id, name: "Ada", request: req })).toEqual({ changed: false });
+    await updateProfileName({ userId: user.id, name: "  ", request: req });
+    expect((await userRow(user.id)).name).toBeNull();
+    expect((await eventsOf(user.id)).map((e) => [e.kind, e.data])).toEqual([
       ["profile.update", { name: "Ada" }],
       ["profile.update", { name: null }],
     ]);
@@ -88,17 +85,17 @@ describe("the user's own settings", () => {
         request: req,
       });
       expect(limited).toMatchObject({ ok: false, field: "currentPassword", message: expect.stringMatching(/^Too many attempts/) });
-      expect(await verifyPassword(userRow(user.id).passwordHash, PASSWORD)).toBe(true); // nothing changed
+      expect(await verifyPassword((await userRow(user.id)).passwordHash, PASSWORD)).toBe(true); // nothing changed
       // Each wrong password is in the security log (the refused fourth attempt was never checked).
-      expect(eventsOf(user.id).map((e) => [e.kind, e.ip, e.data])).toEqual(
+      expect((await eventsOf(user.id)).map((e) => [e.kind, e.ip, e.data])).toEqual(
         Array(3).fill(["reauth.failure", "198.51.100.7", { purpose: "password.change" }]),
       );
     });
 
     it("stores the new hash, signs out other sessions, keeps this one and logs it", async () => {
       const user = await makeLogin("pw@example.com");
-      const here = startUserSession({ userId: user.id, request: req });
-      const other = startUserSession({ userId: user.id, request: { ip: "203.0.113.9", userAgent: "other" } });
+      const here = await startUserSession({ userId: user.id, request: req });
+      const other = await startUserSession({ userId: user.id, request: { ip: "203.0.113.9", userAgent: "other" } });
       const result = await changePassword({
         user,
         currentPassword: PASSWORD,
@@ -107,15 +104,15 @@ describe("the user's own settings", () => {
         request: req,
       });
       expect(result).toEqual({ ok: true, revoked: 1, sessionKey: expect.any(String) });
-      const after = userRow(user.id);
+      const after = await userRow(user.id);
       expect(await verifyPassword(after.passwordHash, "a brand new secret")).toBe(true);
       expect(after.sessionVersion).toBe(user.sessionVersion + 1);
       // This browser continues on a fresh key; its old key (and any copy of its old cookie) is dead like the other.
       const kept = result.ok ? result.sessionKey! : "";
-      expect(checkUserSession({ userId: user.id, sessionKey: kept })).toBe(true);
-      expect(checkUserSession({ userId: user.id, sessionKey: here })).toBe(false);
-      expect(checkUserSession({ userId: user.id, sessionKey: other })).toBe(false);
-      expect(eventsOf(user.id).at(-1)).toMatchObject({ kind: "password.change", ip: "198.51.100.7", data: { revoked: 1 } });
+      expect(await checkUserSession({ userId: user.id, sessionKey: kept })).toBe(true);
+      expect(await checkUserSession({ userId: user.id, sessionKey: here })).toBe(false);
+      expect(await checkUserSession({ userId: user.id, sessionKey: other })).toBe(false);
+      expect((await eventsOf(user.id)).at(-1)).toMatchObject({ kind: "password.change", ip: "198.51.100.7", data: { revoked: 1 } });
       // The old user row (old hash) no longer passes: a concurrent change is refused.
       const stale = await changePassword({
         user,
@@ -150,19 +147,24 @@ describe("the user's own settings", () => {
       expect(notice.text).toContain("new@example.com");
       expect(notice.text).not.toContain("/change-email/"); // the old address never gets the link
 
-      expect(userRow(user.id).email).toBe("old@example.com");
-      expect(pendingEmailChange({ userId: user.id })).toMatchObject({ email: "new@example.com" });
-      expect(checkEmailChangeToken(link![1])).toEqual({ status: "valid", userId: user.id, from: "old@example.com", to: "new@example.com" });
+      expect((await userRow(user.id)).email).toBe("old@example.com");
+      expect(await pendingEmailChange({ userId: user.id })).toMatchObject({ email: "new@example.com" });
+      expect(await checkEmailChangeToken(link![1])).toEqual({
+        status: "valid",
+        userId: user.id,
+        from: "old@example.com",
+        to: "new@example.com",
+      });
 
-      const done = confirmEmailChange({ token: link![1], request: req });
+      const done = await confirmEmailChange({ token: link![1], request: req });
       expect(done.status).toBe("valid");
-      const after = userRow(user.id);
+      const after = await userRow(user.id);
       expect(after.email).toBe("new@example.com");
       expect(after.emailVerifiedAt).not.toBeNull();
       expect(done.notice).toMatchObject({ to: "old@example.com", subject: "Your Edge Console login email was changed" });
-      expect(confirmEmailChange({ token: link![1] }).status).toBe("used");
-      expect(pendingEmailChange({ userId: user.id })).toBeNull();
-      expect(eventsOf(user.id).map((e) => [e.kind, e.data])).toEqual([
+      expect((await confirmEmailChange({ token: link![1] })).status).toBe("used");
+      expect(await pendingEmailChange({ userId: user.id })).toBeNull();
+      expect((await eventsOf(user.id)).map((e) => [e.kind, e.data])).toEqual([
         ["email.change-requested", { from: "old@example.com", to: "new@example.com" }],
         ["email.change", { from: "old@example.com", to: "new@example.com" }],
       ]);
@@ -184,8 +186,8 @@ describe("the user's own settings", () => {
         ok: false,
         field: "currentPassword",
       });
-      expect(pendingEmailChange({ userId: user.id })).toBeNull();
-      expect(eventsOf(user.id).map((e) => [e.kind, e.data])).toEqual([["reauth.failure", { purpose: "email.change" }]]);
+      expect(await pendingEmailChange({ userId: user.id })).toBeNull();
+      expect((await eventsOf(user.id)).map((e) => [e.kind, e.data])).toEqual([["reauth.failure", { purpose: "email.change" }]]);
     });
 
     it("re-checks at confirmation: an address taken meanwhile, an expired or replaced link change nothing", async () => {
@@ -195,13 +197,13 @@ describe("the user's own settings", () => {
       const second = await requestEmailChange({ user, newEmail: "wanted@example.com", currentPassword: PASSWORD, request: req, now: t0 });
       if (!first.ok || !second.ok) throw new Error("request failed");
       const token = (m: { link?: string }) => m.link!.split("/").pop()!;
-      expect(confirmEmailChange({ token: token(first.mails.confirm) }).status).toBe("unknown"); // replaced by the second
-      expect(confirmEmailChange({ token: token(second.mails.confirm), now: new Date(t0.getTime() + 25 * 3600_000) }).status).toBe(
+      expect((await confirmEmailChange({ token: token(first.mails.confirm) })).status).toBe("unknown"); // replaced by the second
+      expect((await confirmEmailChange({ token: token(second.mails.confirm), now: new Date(t0.getTime() + 25 * 3600_000) })).status).toBe(
         "expired",
       );
       await makeLogin("wanted@example.com"); // someone signs up with the address meanwhile
-      expect(confirmEmailChange({ token: token(second.mails.confirm) })).toMatchObject({ status: "taken", to: "wanted@example.com" });
-      expect(userRow(user.id).email).toBe("race@example.com");
+      expect(await confirmEmailChange({ token: token(second.mails.confirm) })).toMatchObject({ status: "taken", to: "wanted@example.com" });
+      expect((await userRow(user.id)).email).toBe("race@example.com");
     });
   });
 
@@ -213,80 +215,82 @@ describe("the user's own settings", () => {
   });
 
   describe("deleting one's own user", () => {
-    it("is refused while the user is the last owner of an account, naming those accounts", () => {
-      const owner = makeUser("sole@example.com", "Sole");
-      const other = makeUser("co@example.com");
-      makeAccount("Acme", [{ userId: owner.id, role: "owner" }]);
-      makeAccount("Beta", [
+    it("is refused while the user is the last owner of an account, naming those accounts", async () => {
+      const owner = await makeUser("sole@example.com", "Sole");
+      const other = await makeUser("co@example.com");
+      await makeAccount("Acme", [{ userId: owner.id, role: "owner" }]);
+      await makeAccount("Beta", [
         { userId: owner.id, role: "owner" },
         { userId: other.id, role: "developer" },
       ]);
-      makeAccount("Shared", [
+      await makeAccount("Shared", [
         { userId: owner.id, role: "owner" },
         { userId: other.id, role: "owner" },
       ]);
-      expect(deleteOwnUser({ userId: owner.id, confirmation: "wrong@example.com" })).toMatchObject({ ok: false, code: "confirmation" });
-      const refused = deleteOwnUser({ userId: owner.id, confirmation: " SOLE@example.com " });
+      expect(await deleteOwnUser({ userId: owner.id, confirmation: "wrong@example.com" })).toMatchObject({
+        ok: false,
+        code: "confirmation",
+      });
+      const refused = await deleteOwnUser({ userId: owner.id, confirmation: " SOLE@example.com " });
       expect(refused).toMatchObject({ ok: false, code: "last_owner", accounts: [{ name: "Acme" }, { name: "Beta" }] });
       expect(refused.ok === false && "message" in refused ? refused.message : "").toMatch(/last owner of “Acme” and “Beta”/);
-      expect(userRow(owner.id)).toBeDefined();
+      expect(await userRow(owner.id)).toBeDefined();
     });
 
-    it("removes a plain member with their memberships; the account, audit names and invitations stay", () => {
-      const owner = makeUser("boss@example.com", "Boss");
-      const member = makeUser("leaver@example.com", "Lee Leaver");
-      const { account } = makeAccount("Gamma", [
+    it("removes a plain member with their memberships; the account, audit names and invitations stay", async () => {
+      const owner = await makeUser("boss@example.com", "Boss");
+      const member = await makeUser("leaver@example.com", "Lee Leaver");
+      const { account } = await makeAccount("Gamma", [
         { userId: owner.id, role: "owner" },
         { userId: member.id, role: "admin" },
       ]);
       const db = getDb();
-      db.insert(auditEvents)
-        .values({
-          accountId: account.id,
-          actorUserId: member.id,
-          actorName: "Lee Leaver",
-          action: "application.create",
-          targetType: "application",
-          targetLabel: "www",
-        })
-        .run();
-      db.insert(invitations)
-        .values({
-          accountId: account.id,
-          email: "guest@example.com",
-          role: "viewer",
-          tokenHash: "h1",
-          invitedBy: member.id,
-          invitedByName: "Lee Leaver",
-          expiresAt: new Date(Date.now() + 3600_000),
-        })
-        .run();
+      await writeTransaction(async (tx) => {
+        await tx
+          .insert(auditEvents)
+          .values({
+            accountId: account.id,
+            actorUserId: member.id,
+            actorName: "Lee Leaver",
+            action: "application.create",
+            targetType: "application",
+            targetLabel: "www",
+          })
+          .run();
+        await tx
+          .insert(invitations)
+          .values({
+            accountId: account.id,
+            email: "guest@example.com",
+            role: "viewer",
+            tokenHash: "h1",
+            invitedBy: member.id,
+            invitedByName: "Lee Leaver",
+            expiresAt: new Date(Date.now() + 3600_000),
+          })
+          .run();
+      });
 
-      expect(deleteOwnUser({ userId: member.id, confirmation: "leaver@example.com" })).toEqual({ ok: true, leftAccounts: 1 });
-      expect(db.select().from(users).where(eq(users.id, member.id)).get()).toBeUndefined();
-      expect(
-        db
-          .select()
-          .from(memberships)
-          .where(eq(memberships.accountId, account.id))
-          .all()
-          .map((m) => m.userId),
-      ).toEqual([owner.id]);
-      const audit = db.select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).orderBy(auditEvents.id).all();
+      expect(await deleteOwnUser({ userId: member.id, confirmation: "leaver@example.com" })).toEqual({ ok: true, leftAccounts: 1 });
+      expect(await db.select().from(users).where(eq(users.id, member.id)).get()).toBeUndefined();
+      expect((await db.select().from(memberships).where(eq(memberships.accountId, account.id)).all()).map((m) => m.userId)).toEqual([
+        owner.id,
+      ]);
+      const audit = await db.select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).orderBy(auditEvents.id).all();
       expect(audit.map((a) => [a.action, a.actorUserId, a.actorName])).toEqual([
         ["application.create", null, "Lee Leaver"],
         ["member.leave", null, "Lee Leaver"],
       ]);
-      expect(db.select().from(invitations).where(eq(invitations.accountId, account.id)).get()).toMatchObject({
+      expect(await db.select().from(invitations).where(eq(invitations.accountId, account.id)).get()).toMatchObject({
         invitedBy: null,
         invitedByName: "Lee Leaver",
       });
     });
 
     it("two owners deleting themselves at the same moment (two processes): one goes, the account keeps the other", async () => {
-      const a = makeUser("race-a@example.com");
-      const b = makeUser("race-b@example.com");
-      const { account } = makeAccount("Race", [
+      const a = await makeUser("race-a@example.com");
+      const b = await makeUser("race-b@example.com");
+      const { account } = await makeAccount("Race", [
         { userId: a.id, role: "owner" },
         { userId: b.id, role: "owner" },
       ]);
@@ -312,7 +316,9 @@ describe("the user's own settings", () => {
       expect(rb.started).toBeLessThan(ra.finished);
       expect([ra.result.ok, rb.result.ok].sort()).toEqual([false, true]);
       expect([ra.result, rb.result].find((r) => !r.ok)).toMatchObject({ code: "last_owner", accounts: [{ id: account.id, name: "Race" }] });
-      expect(getDb().select().from(memberships).where(eq(memberships.accountId, account.id)).all()).toMatchObject([{ role: "owner" }]);
+      expect(await getDb().select().from(memberships).where(eq(memberships.accountId, account.id)).all()).toMatchObject([
+        { role: "owner" },
+      ]);
     }, 30_000);
 
     it("needs the current password (a wrong one is logged and deletes nothing), then deletes", async () => {
@@ -328,25 +334,25 @@ describe("the user's own settings", () => {
         field: "currentPassword",
         message: "That is not your current password.",
       });
-      expect(userRow(user.id)).toBeDefined();
-      expect(eventsOf(user.id).map((e) => [e.kind, e.data])).toEqual([["reauth.failure", { purpose: "user.delete" }]]);
+      expect(await userRow(user.id)).toBeDefined();
+      expect((await eventsOf(user.id)).map((e) => [e.kind, e.data])).toEqual([["reauth.failure", { purpose: "user.delete" }]]);
       expect(await deleteOwnUserAfterReauth({ ...base, currentPassword: PASSWORD })).toEqual({ ok: true, leftAccounts: 0 });
-      expect(getDb().select().from(users).where(eq(users.id, user.id)).get()).toBeUndefined();
+      expect(await getDb().select().from(users).where(eq(users.id, user.id)).get()).toBeUndefined();
     });
 
     it("with two-factor authentication on, also needs a fresh code (each code works once)", async () => {
       const login = await makeLogin("tfa-delete@example.com");
-      startEnrolment({ userId: login.id });
-      const secret = (await pendingEnrolment(userRow(login.id)))!.manualKey.replace(/ /g, "");
+      await startEnrolment({ userId: login.id });
+      const secret = (await pendingEnrolment(await userRow(login.id)))!.manualKey.replace(/ /g, "");
       const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" });
       const step = Math.floor(Date.now() / 30_000);
       const enrolled = await confirmEnrolment({
-        user: userRow(login.id),
+        user: await userRow(login.id),
         code: totp.generate({ timestamp: (step - 1) * 30_000 + 1000 }),
         context: req,
       });
       if (!enrolled.ok) throw new Error(enrolled.message);
-      const user = userRow(login.id);
+      const user = await userRow(login.id);
       const base = { user, confirmation: user.email, currentPassword: PASSWORD, request: req };
       expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: "" })).toMatchObject({ ok: false, code: "reauth", field: "code" });
       expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: "000000" })).toMatchObject({
@@ -359,20 +365,20 @@ describe("the user's own settings", () => {
       expect(
         await deleteOwnUserAfterReauth({ ...base, twoFactorCode: totp.generate({ timestamp: (step - 1) * 30_000 + 1000 }) }),
       ).toMatchObject({ ok: false, field: "code" });
-      expect(userRow(user.id)).toBeDefined();
+      expect(await userRow(user.id)).toBeDefined();
       expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: enrolled.recoveryCodes[0] })).toEqual({ ok: true, leftAccounts: 0 });
-      expect(getDb().select().from(users).where(eq(users.id, user.id)).get()).toBeUndefined();
+      expect(await getDb().select().from(users).where(eq(users.id, user.id)).get()).toBeUndefined();
     });
 
-    it("counts owners at the time of the delete: of two owners deleting themselves, the second is refused", () => {
-      const a = makeUser("twin-a@example.com");
-      const b = makeUser("twin-b@example.com");
-      const { account } = makeAccount("Twins", [
+    it("counts owners at the time of the delete: of two owners deleting themselves, the second is refused", async () => {
+      const a = await makeUser("twin-a@example.com");
+      const b = await makeUser("twin-b@example.com");
+      const { account } = await makeAccount("Twins", [
         { userId: a.id, role: "owner" },
         { userId: b.id, role: "owner" },
       ]);
-      expect(deleteOwnUser({ userId: a.id, confirmation: "twin-a@example.com" })).toMatchObject({ ok: true });
-      expect(deleteOwnUser({ userId: b.id, confirmation: "twin-b@example.com" })).toMatchObject({
+      expect(await deleteOwnUser({ userId: a.id, confirmation: "twin-a@example.com" })).toMatchObject({ ok: true });
+      expect(await deleteOwnUser({ userId: b.id, confirmation: "twin-b@example.com" })).toMatchObject({
         ok: false,
         code: "last_owner",
         accounts: [{ id: account.id, name: "Twins" }],

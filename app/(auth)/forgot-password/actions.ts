@@ -20,7 +20,7 @@ export async function forgotPasswordAction(_prev: ForgotPasswordState, form: For
   if (!parsed.success) return { fieldErrors: { email: parsed.error.issues[0]?.message ?? "Enter a valid email address." }, values };
   const limit = await consumeRateLimit("reset", { ip: clientIp(await headers()), email: parsed.data });
   if (!limit.ok) return { error: limit.message, values };
-  const mail = startPasswordReset({ email: parsed.data });
+  const mail = await startPasswordReset({ email: parsed.data });
   if (mail) after(() => sendMailQuietly(mail));
   return { sent: true, values };
 }

@@ -23,10 +23,10 @@ export const metadata: Metadata = { title: "Operations" };
 export default async function OpsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const operator = await requireOperator();
   const { filter, errors, values } = parseOpsFilter(await searchParams);
-  ensureDailySnapshot();
-  const counts = getStatusCounts();
-  const page = listOpsDomains(filter);
-  const members = memberAccountIds(operator.id, [...new Set(page.rows.map((r) => r.accountId))]);
+  await ensureDailySnapshot();
+  const counts = await getStatusCounts();
+  const page = await listOpsDomains(filter);
+  const members = await memberAccountIds(operator.id, [...new Set(page.rows.map((r) => r.accountId))]);
   const rows: OpsTableRow[] = page.rows.map((r) => ({
     id: r.id,
     hostname: r.hostname,
@@ -44,6 +44,8 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
   const previous = page.hasPrevious ? (first ? opsHref(filter, { before: first }) : opsHref(filter)) : null;
   const next = page.hasNext ? (last ? opsHref(filter, { after: last }) : opsHref(filter)) : null;
   const active = filter.flagged ? "flagged" : (filter.status ?? "");
+  const points = withCurrentCounts(await listSnapshotPoints({ days: 90 }), counts);
+  const accountName = filter.accountId ? ((await getAccountName(filter.accountId)) ?? "") : null;
   const described = [
     filter.flagged ? "flagged" : filter.status ? statusLabel(filter.status) : null,
     filter.accountId ? `account #${filter.accountId}` : null,
@@ -69,9 +71,9 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
         <h2 id="ops-chart" className="mb-2 text-sm font-semibold text-slate-800">
           Live and not live, per day (UTC)
         </h2>
-        <StatusChart points={withCurrentCounts(listSnapshotPoints({ days: 90 }), counts)} />
+        <StatusChart points={points} />
       </section>
-      <FilterForm values={values} errors={errors} accountName={filter.accountId ? (getAccountName(filter.accountId) ?? "") : null} />
+      <FilterForm values={values} errors={errors} accountName={accountName} />
       <section aria-labelledby="ops-domains" className="space-y-3">
         <div className="flex flex-wrap items-baseline justify-between gap-2">
           <h2 id="ops-domains" className="text-lg font-semibold">

@@ -28,7 +28,7 @@ function Section({ id, title, tone, children }: { id: string; title: string; ton
 /** The user's own login (SPEC §3.1): name, email (re-verified), password, and deleting the user. */
 export default async function SettingsPage() {
   const user = await requireUser("/settings");
-  const pending = pendingEmailChange({ userId: user.id });
+  const pending = await pendingEmailChange({ userId: user.id });
   return (
     <div className="max-w-3xl space-y-6">
       <div className="space-y-1">

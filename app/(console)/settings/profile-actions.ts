@@ -18,7 +18,7 @@ export async function updateNameAction(_prev: NameState, form: FormData): Promis
   const values = { name: String(form.get("name") ?? "") };
   const input = profileNameSchema.safeParse(values);
   if (!input.success) return { error: input.error.issues[0]?.message ?? "Check the name.", values };
-  const { changed } = updateProfileName({ userId: user.id, name: input.data.name, request: requestInfo(await headers()) });
+  const { changed } = await updateProfileName({ userId: user.id, name: input.data.name, request: requestInfo(await headers()) });
   revalidatePath("/", "layout");
   return { message: changed ? "Name saved." : "Nothing to change.", values: { name: input.data.name } };
 }

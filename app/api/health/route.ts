@@ -1,12 +1,11 @@
-import { sql } from "drizzle-orm";
-import { getDb } from "@/db";
+import { checkDatabase } from "@/lib/ops/health";
 
 export const dynamic = "force-dynamic";
 
 /** GET /api/health — 200 `{ status: "ok" }` when the database answers a query, else 503 problem+json (SPEC §7). */
-export function GET() {
+export async function GET() {
   try {
-    getDb().get(sql`select 1`);
+    await checkDatabase();
     return Response.json({ status: "ok", database: "ok" }, { headers: { "cache-control": "no-store" } });
   } catch (error) {
     console.error("health check: database unusable", error);

@@ -18,12 +18,12 @@ export async function acceptInvitationAction(_prev: AcceptState, form: FormData)
   const token = form.get("token");
   if (!isLinkTokenShape(token)) return { message: "This invitation link is not valid.", at: Date.now() };
   const user = await requireUser(`/invite/${token}`);
-  const result = acceptInvitation({ token, actor: { id: user.id, name: displayName(user) } });
+  const result = await acceptInvitation({ token, actor: { id: user.id, name: displayName(user) } });
   if (!result.ok) {
     revalidatePath(`/invite/${token}`);
     redirect(`/invite/${token}`);
   }
-  setLastAccount({ userId: user.id, accountId: result.accountId });
+  await setLastAccount({ userId: user.id, accountId: result.accountId });
   revalidatePath("/", "layout");
   redirect(`/account/${result.accountId}`);
 }

@@ -41,7 +41,7 @@ const consoleLink = (
  */
 export default async function InvitationPage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
-  const view = findInvitation(token);
+  const view = await findInvitation(token);
   const user = await getCurrentUser();
   if (!view) {
     return (
@@ -55,7 +55,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   }
 
   const { invitation, accountName, state } = view;
-  const member = user ? getMembership({ userId: user.id, accountId: invitation.accountId }) : null;
+  const member = user ? await getMembership({ userId: user.id, accountId: invitation.accountId }) : null;
   if (state !== "pending") {
     const text = refusalText(state, { inviterName: invitation.invitedByName, accountName });
     return (

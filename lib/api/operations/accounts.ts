@@ -31,9 +31,9 @@ export const accountOperations = [
     description:
       "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` (SPEC §3.2).",
     responses: { 200: { description: "Available accounts", schema: z.array(accountSchema) } },
-    handle: ({ caller }) => ({
+    handle: async ({ caller }) => ({
       status: 200,
-      body: listAccountsOfUser({ userId: caller.user.id }).map((a) => toAccount(a, a.role, blockedFor(caller, a))),
+      body: (await listAccountsOfUser({ userId: caller.user.id })).map((a) => toAccount(a, a.role, blockedFor(caller, a))),
     }),
   }),
 
@@ -46,16 +46,16 @@ export const accountOperations = [
     description:
       "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` and no applications (SPEC §3.2).",
     responses: { 200: { description: "Accounts, applications and environments", schema: z.array(accountGraphSchema) } },
-    handle: ({ caller }) => {
-      const accounts = listAccountsOfUser({ userId: caller.user.id });
+    handle: async ({ caller }) => {
+      const accounts = await listAccountsOfUser({ userId: caller.user.id });
       // Nothing of a blocked account is read: the same rule as every other operation on it (lookupAccount).
       const ids = accounts.filter((a) => !blockedFor(caller, a)).map((a) => a.id);
       const db = getDb();
       const apps = ids.length
-        ? db.select().from(applications).where(inArray(applications.accountId, ids)).orderBy(asc(applications.id)).all()
+        ? await db.select().from(applications).where(inArray(applications.accountId, ids)).orderBy(asc(applications.id)).all()
         : [];
       const envs = ids.length
-        ? db
+        ? await db
             .select()
             .from(environments)
             .where(inArray(environments.accountId, ids))
@@ -97,7 +97,7 @@ export const accountOperations = [
     handle: async ({ caller, body }) => {
       requireWritableToken(caller, "create accounts");
       const created = await createApplicationForCaller(caller, { newName: body.name }, body);
-      const account = accountRow(created.account.id) ?? created.account;
+      const account = (await accountRow(created.account.id)) ?? created.account;
       return {
         status: 200,
         body: {
@@ -124,8 +124,8 @@ export const accountOperations = [
     summary: "One account.",
     params: accountParams,
     responses: { 200: { description: "The account object", schema: accountSchema } },
-    handle: ({ caller, params }) => {
-      const access = apiAccount(caller, params.accountId, "account.read", "see this account");
+    handle: async ({ caller, params }) => {
+      const access = await apiAccount(caller, params.accountId, "account.read", "see this account");
       return { status: 200, body: toAccount(access.account, access.role, false) };
     },
   }),

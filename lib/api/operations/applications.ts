@@ -23,11 +23,11 @@ export const applicationOperations = [
     params: accountParams,
     query: pageQuerySchema,
     responses: { 200: { description: "The account's applications", schema: z.array(applicationSummarySchema), headers: linkHeader } },
-    handle: ({ caller, params, query, url }) => {
-      const access = apiAccount(caller, params.accountId, "account.read", "see applications");
-      const rows = applicationsPage(access.account.id, Number(query.cursor ?? 0), query.limit);
+    handle: async ({ caller, params, query, url }) => {
+      const access = await apiAccount(caller, params.accountId, "account.read", "see applications");
+      const rows = await applicationsPage(access.account.id, Number(query.cursor ?? 0), query.limit);
       const { items, headers } = page(rows, query.limit, url, (a) => a.id);
-      return { status: 200, body: toApplicationSummaries(items), headers };
+      return { status: 200, body: await toApplicationSummaries(items), headers };
     },
   }),
 
@@ -43,9 +43,9 @@ export const applicationOperations = [
     problems: ["conflict"],
     responses: { 200: { description: "The new application", schema: applicationSchema } },
     handle: async ({ caller, params, body }) => {
-      const access = apiAccount(caller, params.accountId, "application.create", "create applications");
+      const access = await apiAccount(caller, params.accountId, "application.create", "create applications");
       const created = await createApplicationForCaller(caller, { id: access.account.id }, body);
-      return { status: 200, body: toApplication(created.application) };
+      return { status: 200, body: await toApplication(created.application) };
     },
   }),
 
@@ -57,9 +57,9 @@ export const applicationOperations = [
     summary: "One application with its environments and clone URL.",
     params: applicationParams,
     responses: { 200: { description: "The application object", schema: applicationSchema } },
-    handle: ({ caller, params }) => {
-      const { application } = apiApplication(caller, params.accountId, params.applicationId, "account.read", "see this application");
-      return { status: 200, body: toApplication(application) };
+    handle: async ({ caller, params }) => {
+      const { application } = await apiApplication(caller, params.accountId, params.applicationId, "account.read", "see this application");
+      return { status: 200, body: await toApplication(application) };
     },
   }),
 
@@ -73,8 +73,8 @@ export const applicationOperations = [
     write: true,
     problems: ["conflict"],
     responses: { 204: { description: "Deleted" } },
-    handle: ({ caller, params }) => {
-      const { application, user } = apiApplication(
+    handle: async ({ caller, params }) => {
+      const { application, user } = await apiApplication(
         caller,
         params.accountId,
         params.applicationId,
@@ -82,7 +82,7 @@ export const applicationOperations = [
         "delete applications",
       );
       // The DELETE request is the confirmation the console asks to be typed.
-      const result = deleteApplication({ applicationId: application.id, actor: actorOf(user), confirmation: application.name });
+      const result = await deleteApplication({ applicationId: application.id, actor: actorOf(user), confirmation: application.name });
       if (!result.ok) {
         if (result.code === "not_found") throw notFoundProblem();
         throw new ApiProblem(result.code === "forbidden" ? "forbidden" : "conflict", result.message);

@@ -41,7 +41,7 @@ export const configurationOperations = [
     params: environmentParams,
     responses: { 200: { description: "Environment configuration", schema: environmentConfigurationSchema, headers: etagHeader } },
     handle: async ({ caller, params }) => {
-      const { application, environment } = apiEnvironment(
+      const { application, environment } = await apiEnvironment(
         caller,
         params.accountId,
         params.applicationId,
@@ -80,7 +80,7 @@ export const configurationOperations = [
       },
     },
     handle: async ({ caller, params, body, request }) => {
-      const { application, environment, user } = apiEnvironment(
+      const { application, environment, user } = await apiEnvironment(
         caller,
         params.accountId,
         params.applicationId,

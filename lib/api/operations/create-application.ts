@@ -76,11 +76,11 @@ export async function createApplicationForCaller(caller: ApiCaller, account: { i
     const field = created.field === "accountName" ? "name" : created.field === "stackId" ? "stackName" : created.field;
     throw validationProblem([{ field, message: created.message }]);
   }
-  setLastAccount({ userId: caller.user.id, accountId: created.account.id });
+  await setLastAccount({ userId: caller.user.id, accountId: created.account.id });
   return created;
 }
 
 /** The account row by id (after a creation). */
-export function accountRow(id: number) {
+export async function accountRow(id: number) {
   return getDb().select().from(accounts).where(eq(accounts.id, id)).get();
 }

@@ -27,7 +27,7 @@ async function verifyNow(domain: DomainRow): Promise<{ domain: DomainRow; checke
   if (!canVerifyNow(domain)) return { domain, checked: false };
   const result = await checkDomain(domain.id);
   if (result.skipped === "not-found") throw notFoundProblem();
-  const fresh = getDb().select().from(domains).where(eq(domains.id, domain.id)).get();
+  const fresh = await getDb().select().from(domains).where(eq(domains.id, domain.id)).get();
   if (!fresh) throw notFoundProblem();
   return { domain: fresh, checked: !result.skipped };
 }
@@ -44,7 +44,7 @@ export const domainOperations = [
     problems: ["conflict"],
     responses: { 200: { description: "Environment Summary", schema: environmentSummarySchema } },
     handle: async ({ caller, params }) => {
-      const { environment, user } = apiEnvironment(
+      const { environment, user } = await apiEnvironment(
         caller,
         params.accountId,
         params.applicationId,
@@ -54,7 +54,7 @@ export const domainOperations = [
       );
       const host = normaliseHostname(params.hostName);
       if (!host.ok) throw validationProblem([{ field: "hostName", message: host.message }]);
-      const result = addDomain({
+      const result = await addDomain({
         environment,
         actor: actorOf(user),
         hostname: { hostname: host.hostname, unicode: host.unicode, isApex: host.isApex },
@@ -65,7 +65,7 @@ export const domainOperations = [
           throw new ApiProblem("conflict", result.message, { extensions: { errors: [{ field: "hostName", message: result.message }] } });
         throw notFoundProblem();
       }
-      return { status: 200, body: toEnvironmentSummary(environment) };
+      return { status: 200, body: await toEnvironmentSummary(environment) };
     },
   }),
 
@@ -78,8 +78,8 @@ export const domainOperations = [
     params: environmentDomainParams,
     write: true,
     responses: { 200: { description: "Environment Summary", schema: environmentSummarySchema } },
-    handle: ({ caller, params }) => {
-      const { environment, user } = apiEnvironment(
+    handle: async ({ caller, params }) => {
+      const { environment, user } = await apiEnvironment(
         caller,
         params.accountId,
         params.applicationId,
@@ -87,11 +87,11 @@ export const domainOperations = [
         "domain.manage",
         "remove domains",
       );
-      const { domain } = apiDomain(caller, params.accountId, params.hostName, "domain.manage", "remove domains");
+      const { domain } = await apiDomain(caller, params.accountId, params.hostName, "domain.manage", "remove domains");
       if (domain.environmentId !== environment.id) throw notFoundProblem();
-      const result = removeDomain({ domainId: domain.id, actor: actorOf(user) });
+      const result = await removeDomain({ domainId: domain.id, actor: actorOf(user) });
       if (!result.ok) throw notFoundProblem();
-      return { status: 200, body: toEnvironmentSummary(environment) };
+      return { status: 200, body: await toEnvironmentSummary(environment) };
     },
   }),
 
@@ -103,9 +103,9 @@ export const domainOperations = [
     summary: "A domain's full go-live status: the records to create and what the latest check found.",
     params: accountDomainParams,
     responses: { 200: { description: "The domain", schema: domainDetailSchema } },
-    handle: ({ caller, params }) => {
-      const { domain } = apiDomain(caller, params.accountId, params.hostName, "account.read", "see domains");
-      return { status: 200, body: toDomainDetail(domain) };
+    handle: async ({ caller, params }) => {
+      const { domain } = await apiDomain(caller, params.accountId, params.hostName, "account.read", "see domains");
+      return { status: 200, body: await toDomainDetail(domain) };
     },
   }),
 
@@ -118,9 +118,9 @@ export const domainOperations = [
     params: accountDomainParams,
     query: pageQuerySchema,
     responses: { 200: { description: "Checks", schema: z.array(domainCheckSchema), headers: linkHeader } },
-    handle: ({ caller, params, query, url }) => {
-      const { domain } = apiDomain(caller, params.accountId, params.hostName, "account.read", "see domains");
-      const rows = checksPage(domain.id, query.cursor ? Number(query.cursor) : null, query.limit);
+    handle: async ({ caller, params, query, url }) => {
+      const { domain } = await apiDomain(caller, params.accountId, params.hostName, "account.read", "see domains");
+      const rows = await checksPage(domain.id, query.cursor ? Number(query.cursor) : null, query.limit);
       const { items, headers } = page(rows, query.limit, url, (c) => c.id);
       return { status: 200, body: items.map(toCheck), headers };
     },
@@ -138,10 +138,13 @@ export const domainOperations = [
     write: true,
     responses: { 200: { description: "Whether the domain is live, with its full status", schema: domainEngagedSchema } },
     handle: async ({ caller, params }) => {
-      const found = apiDomain(caller, params.accountId, params.hostName, "domain.verify", "verify domains");
+      const found = await apiDomain(caller, params.accountId, params.hostName, "domain.verify", "verify domains");
       const { domain, checked } = await verifyNow(found.domain);
       const live = domain.status === "live";
-      return { status: 200, body: { is_engaged: live, hostnames: { [domain.hostname]: live }, checked, domain: toDomainDetail(domain) } };
+      return {
+        status: 200,
+        body: { is_engaged: live, hostnames: { [domain.hostname]: live }, checked, domain: await toDomainDetail(domain) },
+      };
     },
   }),
 
@@ -157,7 +160,7 @@ export const domainOperations = [
     write: true,
     responses: { 200: { description: "Whether the environment routes through the edge", schema: environmentEngagedSchema } },
     handle: async ({ caller, params }) => {
-      const { environment } = apiEnvironment(
+      const { environment } = await apiEnvironment(
         caller,
         params.accountId,
         params.applicationId,
@@ -166,8 +169,8 @@ export const domainOperations = [
         "verify domains",
       );
       const rows = [];
-      for (const d of domainsOfEnvironment(environment.id)) rows.push((await verifyNow(d)).domain);
-      return { status: 200, body: engaged(rows) };
+      for (const d of await domainsOfEnvironment(environment.id)) rows.push((await verifyNow(d)).domain);
+      return { status: 200, body: await engaged(rows) };
     },
   }),
 
@@ -180,8 +183,8 @@ export const domainOperations = [
     description: "Read-only (any token): the way to poll go-live. Use `verifyEngaged` (a write-capable token) to check now.",
     params: environmentParams,
     responses: { 200: { description: "Whether the environment routes through the edge", schema: environmentEngagedSchema } },
-    handle: ({ caller, params }) => {
-      const { environment } = apiEnvironment(
+    handle: async ({ caller, params }) => {
+      const { environment } = await apiEnvironment(
         caller,
         params.accountId,
         params.applicationId,
@@ -189,12 +192,12 @@ export const domainOperations = [
         "account.read",
         "see domains",
       );
-      return { status: 200, body: engaged(domainsOfEnvironment(environment.id)) };
+      return { status: 200, body: await engaged(await domainsOfEnvironment(environment.id)) };
     },
   }),
 ];
 
-function engaged(rows: DomainRow[]) {
+async function engaged(rows: DomainRow[]) {
   const status = summariseEnvironment(rows.map((d) => d.status as DomainStatus));
-  return { is_engaged: status.total > 0 && status.live === status.total, status, domains: rows.map(toDomainDetail) };
+  return { is_engaged: status.total > 0 && status.live === status.total, status, domains: await Promise.all(rows.map(toDomainDetail)) };
 }

@@ -33,15 +33,15 @@ export const environmentOperations = [
     summary: "The application's environments, Production first, each with its domains and go-live status.",
     params: applicationParams,
     responses: { 200: { description: "The application's environments", schema: z.array(environmentSummarySchema) } },
-    handle: ({ caller, params }) => {
-      const { application } = apiApplication(caller, params.accountId, params.applicationId, "account.read", "see environments");
-      const rows = getDb()
+    handle: async ({ caller, params }) => {
+      const { application } = await apiApplication(caller, params.accountId, params.applicationId, "account.read", "see environments");
+      const rows = await getDb()
         .select()
         .from(environments)
         .where(eq(environments.applicationId, application.id))
         .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
         .all();
-      return { status: 200, body: rows.map(toEnvironmentSummary) };
+      return { status: 200, body: await Promise.all(rows.map(toEnvironmentSummary)) };
     },
   }),
 
@@ -66,7 +66,7 @@ export const environmentOperations = [
     problems: ["conflict"],
     responses: { 200: { description: "The newly created environment", schema: environmentSummarySchema } },
     handle: async ({ caller, params, body }) => {
-      const { application, user } = apiApplication(
+      const { application, user } = await apiApplication(
         caller,
         params.accountId,
         params.applicationId,
@@ -95,7 +95,7 @@ export const environmentOperations = [
           throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field, message: created.message }] } });
         throw validationProblem([{ field, message: created.message }]);
       }
-      return { status: 200, body: toEnvironmentSummary(created.environment) };
+      return { status: 200, body: await toEnvironmentSummary(created.environment) };
     },
   }),
 
@@ -107,8 +107,8 @@ export const environmentOperations = [
     summary: "One environment with its domains (`name`, `cname`, status).",
     params: environmentParams,
     responses: { 200: { description: "The environment", schema: environmentSummarySchema } },
-    handle: ({ caller, params }) => {
-      const { environment } = apiEnvironment(
+    handle: async ({ caller, params }) => {
+      const { environment } = await apiEnvironment(
         caller,
         params.accountId,
         params.applicationId,
@@ -116,7 +116,7 @@ export const environmentOperations = [
         "account.read",
         "see environments",
       );
-      return { status: 200, body: toEnvironmentSummary(environment) };
+      return { status: 200, body: await toEnvironmentSummary(environment) };
     },
   }),
 
@@ -131,7 +131,7 @@ export const environmentOperations = [
     problems: ["conflict"],
     responses: { 204: { description: "Deleted" } },
     handle: async ({ caller, params }) => {
-      const { application, environment, user } = apiEnvironment(
+      const { application, environment, user } = await apiEnvironment(
         caller,
         params.accountId,
         params.applicationId,
@@ -164,7 +164,7 @@ export const environmentOperations = [
     problems: ["conflict", "precondition-failed", "invalid-configuration"],
     responses: { 200: { description: "Promoted", schema: promoteResultSchema } },
     handle: async ({ caller, params, body }) => {
-      const { application, environment, user } = apiEnvironment(
+      const { application, environment, user } = await apiEnvironment(
         caller,
         params.accountId,
         params.applicationId,
@@ -189,9 +189,9 @@ export const environmentOperations = [
         if (result.code === "changed") throw new ApiProblem("precondition-failed", result.message);
         throw new ApiProblem("conflict", result.message);
       }
-      const production = getEnvironmentByName({ applicationId: application.id, name: "Production" });
+      const production = await getEnvironmentByName({ applicationId: application.id, name: "Production" });
       if (!production) throw notFoundProblem();
-      return { status: 200, body: { commit: result.commit, environment: toEnvironmentSummary(production) } };
+      return { status: 200, body: { commit: result.commit, environment: await toEnvironmentSummary(production) } };
     },
   }),
 ];

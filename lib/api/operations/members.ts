@@ -43,7 +43,7 @@ function toAccountUser(m: MemberRow): z.infer<typeof accountUserSchema> {
   };
 }
 
-function memberOf(accountId: number, userId: number): MemberRow | undefined {
+async function memberOf(accountId: number, userId: number): Promise<MemberRow | undefined> {
   return getDb()
     .select(memberColumns)
     .from(memberships)
@@ -71,9 +71,9 @@ export const memberOperations = [
     params: accountParams,
     query: pageQuerySchema,
     responses: { 200: { description: "List of users", schema: z.array(accountUserSchema), headers: linkHeader } },
-    handle: ({ caller, params, query, url }) => {
-      const { account } = apiAccount(caller, params.accountId, "account.read", "see members");
-      const rows = getDb()
+    handle: async ({ caller, params, query, url }) => {
+      const { account } = await apiAccount(caller, params.accountId, "account.read", "see members");
+      const rows = await getDb()
         .select(memberColumns)
         .from(memberships)
         .innerJoin(users, eq(users.id, memberships.userId))
@@ -105,7 +105,7 @@ export const memberOperations = [
     problems: ["rate-limited"],
     responses: { 200: { description: "Action response", schema: accountUserActionResultSchema } },
     handle: async ({ caller, params, body, request }) => {
-      const { account } = apiAccount(caller, params.accountId, "members.manage", "invite members");
+      const { account } = await apiAccount(caller, params.accountId, "members.manage", "invite members");
       const limit = await consumeRateLimit("invite", { ip: clientIp(request.headers), email: caller.user.email });
       if (!limit.ok) throw new ApiProblem("rate-limited", limit.message, { headers: { "retry-after": String(limit.retryAfterSeconds) } });
       const result = await createInvitation({
@@ -143,9 +143,9 @@ export const memberOperations = [
     summary: "One member of the account.",
     params: userParams,
     responses: { 200: { description: "The member", schema: accountUserSchema } },
-    handle: ({ caller, params }) => {
-      const { account } = apiAccount(caller, params.accountId, "account.read", "see members");
-      const member = memberOf(account.id, params.userId);
+    handle: async ({ caller, params }) => {
+      const { account } = await apiAccount(caller, params.accountId, "account.read", "see members");
+      const member = await memberOf(account.id, params.userId);
       if (!member) throw notFoundProblem();
       return { status: 200, body: toAccountUser(member) };
     },
@@ -162,13 +162,13 @@ export const memberOperations = [
     body: z.strictObject({ accountCapability: roleSchema }).openapi("AccountUserUpdateParams"),
     problems: ["conflict"],
     responses: { 200: { description: "Action response", schema: accountUserUpdateResultSchema } },
-    handle: ({ caller, params, body }) => {
-      const { account } = apiAccount(caller, params.accountId, "members.manage", "change roles");
-      const member = memberOf(account.id, params.userId);
+    handle: async ({ caller, params, body }) => {
+      const { account } = await apiAccount(caller, params.accountId, "members.manage", "change roles");
+      const member = await memberOf(account.id, params.userId);
       if (!member) throw notFoundProblem();
-      const result = changeMemberRole({ membershipId: member.membershipId, role: body.accountCapability, actor: actor(caller) });
+      const result = await changeMemberRole({ membershipId: member.membershipId, role: body.accountCapability, actor: actor(caller) });
       if (!result.ok) refusal(result);
-      const after = memberOf(account.id, params.userId) ?? member;
+      const after = (await memberOf(account.id, params.userId)) ?? member;
       return {
         status: 200,
         body: {
@@ -190,13 +190,13 @@ export const memberOperations = [
     write: true,
     problems: ["conflict"],
     responses: { 200: { description: "Action response", schema: accountUserActionResultSchema } },
-    handle: ({ caller, params }) => {
+    handle: async ({ caller, params }) => {
       const self = params.userId === caller.user.id;
-      const { account } = apiAccount(caller, params.accountId, self ? "account.read" : "members.manage", "remove members");
+      const { account } = await apiAccount(caller, params.accountId, self ? "account.read" : "members.manage", "remove members");
       if (self) requireWritableToken(caller, "leave the account");
-      const member = memberOf(account.id, params.userId);
+      const member = await memberOf(account.id, params.userId);
       if (!member) throw notFoundProblem();
-      const result = removeMember({ membershipId: member.membershipId, actor: actor(caller) });
+      const result = await removeMember({ membershipId: member.membershipId, actor: actor(caller) });
       if (!result.ok) refusal(result);
       return { status: 200, body: { success: true, message: self ? "You left the account." : "Member removed." } };
     },

@@ -23,9 +23,9 @@ export type ConfirmEmailChangeState = {
 export async function confirmEmailChangeAction(_prev: ConfirmEmailChangeState, form: FormData): Promise<ConfirmEmailChangeState> {
   const token = String(form.get("token") ?? "");
   const user = await getCurrentUser();
-  const check = checkEmailChangeToken(token);
+  const check = await checkEmailChangeToken(token);
   if (user && check.status === "valid" && check.userId !== user.id) return { result: { status: "other-user" } };
-  const result = confirmEmailChange({ token, request: requestInfo(await headers()) });
+  const result = await confirmEmailChange({ token, request: requestInfo(await headers()) });
   if (result.status !== "valid") return { result };
   const notice = result.notice;
   if (notice) after(() => sendMailQuietly(notice));

@@ -18,7 +18,7 @@ export const dynamic = "force-dynamic";
  */
 export default async function ChangeEmailPage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
-  const result = checkEmailChangeToken(token);
+  const result = await checkEmailChangeToken(token);
   const user = await getCurrentUser();
   if (result.status === "valid" && user && user.id !== result.userId) {
     return (

@@ -13,7 +13,7 @@ export const dynamic = "force-dynamic";
  */
 export default async function ResetPasswordPage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
-  const result = checkResetToken(token);
+  const result = await checkResetToken(token);
   if (result.status !== "valid") {
     const problem = RESET_LINK_PROBLEMS[result.status];
     return (

@@ -12,7 +12,7 @@ export const dynamic = "force-dynamic";
  */
 export default async function VerifyEmailPage({ params }: { params: Promise<{ token: string }> }) {
   const { token } = await params;
-  const result = verifyEmail(token);
+  const result = await verifyEmail(token);
   const signedIn = (await getCurrentUser()) !== null;
   const onwards = signedIn ? { href: "/", label: "Continue to the console" } : { href: "/login", label: "Log in" };
 

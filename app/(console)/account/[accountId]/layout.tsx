@@ -11,7 +11,7 @@ export default async function AccountLayout({ children, params }: { children: Re
   const { accountId } = await params;
   const { account, role, user } = await requireAccount(parseId(accountId));
   // The console opens on the account used last (the switcher's memory), whichever of its pages was opened.
-  if (user.lastAccountId !== account.id) setLastAccount({ userId: user.id, accountId: account.id });
+  if (user.lastAccountId !== account.id) await setLastAccount({ userId: user.id, accountId: account.id });
   const base = `/account/${account.id}`;
   const tabs = [
     { href: base, label: "Applications", exact: true },

@@ -13,8 +13,8 @@ export const metadata: Metadata = { title: "Applications" };
 export default async function AccountHomePage({ params }: { params: Promise<{ accountId: string }> }) {
   const { accountId } = await params;
   const { account, role, user } = await requireAccount(parseId(accountId));
-  if (user.lastAccountId !== account.id) setLastAccount({ userId: user.id, accountId: account.id });
-  const apps = listApplicationsOfAccount({ accountId: account.id });
+  if (user.lastAccountId !== account.id) await setLastAccount({ userId: user.id, accountId: account.id });
+  const apps = await listApplicationsOfAccount({ accountId: account.id });
   const live = apps.filter((a) => a.goLive.status === "live").length;
   const canCreate = can(role, "application.create");
   return (

@@ -15,8 +15,8 @@ export async function createAccountAction(_prev: NewAccountState, form: FormData
   const raw = String(form.get("name") ?? "");
   const parsed = accountNameField.safeParse(raw);
   if (!parsed.success) return { fieldErrors: { name: parsed.error.issues[0].message }, values: { name: raw } };
-  const account = createAccount({ name: parsed.data, owner: { id: user.id, name: displayName(user) } });
-  setLastAccount({ userId: user.id, accountId: account.id });
+  const account = await createAccount({ name: parsed.data, owner: { id: user.id, name: displayName(user) } });
+  await setLastAccount({ userId: user.id, accountId: account.id });
   revalidatePath("/", "layout"); // the header's account switcher lists the new account
   redirect(`/account/${account.id}`);
 }

@@ -7,7 +7,7 @@ export const metadata: Metadata = { title: "New account" };
 
 export default async function NewAccountPage() {
   const user = await requireUser("/account/new");
-  const first = listAccountsOfUser({ userId: user.id }).length === 0;
+  const first = (await listAccountsOfUser({ userId: user.id })).length === 0;
   return (
     <div className="mx-auto max-w-lg rounded-xl bg-white p-6 shadow-sm ring-1 ring-slate-200">
       <h1 className="text-xl font-semibold">{first ? "Create your first account (organization)" : "New account (organization)"}</h1>

@@ -40,7 +40,7 @@ function describeResult(d: LoggedDomain): string {
 export default async function OperatorLogPage({ searchParams }: { searchParams: Promise<{ before?: string }> }) {
   await requireOperator();
   const before = toId((await searchParams).before);
-  const fetched = listOperatorEvents({ beforeId: before, limit: PAGE_SIZE + 1 });
+  const fetched = await listOperatorEvents({ beforeId: before, limit: PAGE_SIZE + 1 });
   const rows = fetched.slice(0, PAGE_SIZE);
   const older = fetched.length > PAGE_SIZE ? rows[rows.length - 1].id : null;
   return (

@@ -17,7 +17,7 @@ const FAILURES = new Set(["signin.failure", "signin.rate-limited", "signin.two-f
 export default async function SecurityLogPage({ searchParams }: { searchParams: Promise<{ before?: string | string[] }> }) {
   const user = await requireUser("/settings/security-log");
   const before = parseSecurityLogCursor((await searchParams).before);
-  const { rows, next } = listSecurityEvents({ userId: user.id, before });
+  const { rows, next } = await listSecurityEvents({ userId: user.id, before });
   return (
     <div className="max-w-4xl space-y-6">
       <div className="space-y-1">

@@ -15,7 +15,7 @@ export type SessionActionState = { error?: string; message?: string };
 export async function revokeSessionAction(_prev: SessionActionState, form: FormData): Promise<SessionActionState> {
   const user = await requireUser("/settings/sessions");
   const sessionId = toId(form.get("sessionId"));
-  const result = sessionId === null ? null : revokeUserSession({ userId: user.id, sessionId, request: requestInfo(await headers()) });
+  const result = sessionId === null ? null : await revokeUserSession({ userId: user.id, sessionId, request: requestInfo(await headers()) });
   if (!result?.ok) return { error: "Not found: this session does not exist, is not yours or has already ended." };
   revalidatePath("/settings/sessions");
   return { message: "Signed out." };
@@ -27,7 +27,7 @@ export async function revokeSessionAction(_prev: SessionActionState, form: FormD
  */
 export async function signOutEverywhereAction(): Promise<SessionActionState> {
   const user = await requireUser("/settings/sessions");
-  const result = signOutEverywhere({
+  const result = await signOutEverywhere({
     userId: user.id,
     keepSessionKey: await getCurrentSessionKey(),
     request: requestInfo(await headers()),

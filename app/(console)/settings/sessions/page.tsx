@@ -15,7 +15,7 @@ export const metadata: Metadata = { title: "Sessions" };
 export default async function SessionsPage() {
   const user = await requireUser("/settings/sessions");
   const currentKey = await getCurrentSessionKey();
-  const sessions = pinCurrentSession(listActiveSessions({ userId: user.id }), currentKey);
+  const sessions = pinCurrentSession(await listActiveSessions({ userId: user.id }), currentKey);
   const others = sessions.filter((s) => s.sessionKey !== currentKey).length;
   return (
     <div className="max-w-3xl space-y-6">

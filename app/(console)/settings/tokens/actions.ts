@@ -32,7 +32,7 @@ export async function createTokenAction(_prev: CreateTokenState, form: FormData)
     }
     return { fieldErrors, values };
   }
-  const { token, value } = createApiToken({ userId: user.id, ...input.data, request: requestInfo(await headers()) });
+  const { token, value } = await createApiToken({ userId: user.id, ...input.data, request: requestInfo(await headers()) });
   revalidatePath("/settings/tokens");
   return { created: { name: token.name, value, readOnly: token.readOnly, expiresAt: token.expiresAt?.toISOString() ?? null } };
 }
@@ -44,7 +44,7 @@ export type RevokeTokenState = { error?: string };
 export async function revokeTokenAction(_prev: RevokeTokenState, form: FormData): Promise<RevokeTokenState> {
   const user = await requireUser("/settings/tokens");
   const tokenId = toId(form.get("tokenId"));
-  const result = tokenId === null ? null : revokeApiToken({ userId: user.id, tokenId, request: requestInfo(await headers()) });
+  const result = tokenId === null ? null : await revokeApiToken({ userId: user.id, tokenId, request: requestInfo(await headers()) });
   if (!result?.ok) return { error: "Not found: this token does not exist or is not yours." };
   revalidatePath("/settings/tokens");
   return {};

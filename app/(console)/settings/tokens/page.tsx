@@ -16,7 +16,7 @@ const STATE_LABEL = { active: "Active", expired: "Expired", revoked: "Revoked" }
 export default async function TokensPage() {
   const user = await requireUser("/settings/tokens");
   const now = new Date();
-  const tokens = listApiTokens({ userId: user.id });
+  const tokens = await listApiTokens({ userId: user.id });
   return (
     <div className="max-w-5xl space-y-8">
       <div className="space-y-1">

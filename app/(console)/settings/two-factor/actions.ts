@@ -37,7 +37,7 @@ function codeOf(form: FormData): string | TwoFactorFormState {
 /** Starts an enrolment (a new secret, not yet on); the page then shows its QR code and key. */
 export async function startEnrolmentAction(): Promise<TwoFactorFormState> {
   const user = await requireUser(PATH);
-  const result = startEnrolment({ userId: user.id });
+  const result = await startEnrolment({ userId: user.id });
   if (!result.ok) return { error: result.message, at: Date.now() };
   revalidatePath(PATH);
   return {};
@@ -46,7 +46,7 @@ export async function startEnrolmentAction(): Promise<TwoFactorFormState> {
 /** Forgets an enrolment that was not confirmed. */
 export async function cancelEnrolmentAction(): Promise<TwoFactorFormState> {
   const user = await requireUser(PATH);
-  cancelEnrolment({ userId: user.id });
+  await cancelEnrolment({ userId: user.id });
   revalidatePath(PATH);
   return {};
 }

@@ -4,10 +4,9 @@ import { requireUser } from "@/lib/auth/session";
 import { toId } from "@/lib/auth/access";
 import { blocksUser } from "@/lib/two-factor/requirement";
 import { listAccountsOfUser } from "@/db/queries/accounts";
-import { getDb } from "@/db";
 import { FormMessage } from "@/components/ui/field";
 import { formatUtc } from "@/components/ui/format";
-import { unusedRecoveryCodes } from "@/lib/two-factor/codes";
+import { recoveryCodesLeft } from "@/lib/two-factor/codes";
 import { pendingEnrolment } from "@/lib/two-factor/enrolment";
 import { DisableForm, EnrolmentPanel, RegenerateCodesForm, StartEnrolmentForm } from "./_components/two-factor-forms";
 
@@ -33,13 +32,13 @@ function Section({ title, children }: { title: string; children: React.ReactNode
 export default async function TwoFactorPage({ searchParams }: { searchParams: Promise<{ required?: string }> }) {
   const user = await requireUser("/settings/two-factor");
   const { required } = await searchParams;
-  const memberOf = listAccountsOfUser({ userId: user.id });
+  const memberOf = await listAccountsOfUser({ userId: user.id });
   const requiring = memberOf.filter((a) => a.requireTwoFactor);
   const othersOpen = memberOf.some((a) => !blocksUser(a, user));
   const requiredBy = requiring.find((a) => a.id === toId(required));
   const enabled = Boolean(user.totpEnabledAt);
   const pending = await pendingEnrolment(user);
-  const codesLeft = enabled ? unusedRecoveryCodes(getDb(), user.id) : 0;
+  const codesLeft = enabled ? await recoveryCodesLeft(user.id) : 0;
 
   return (
     <div className="max-w-3xl space-y-6">

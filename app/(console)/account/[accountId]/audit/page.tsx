@@ -29,8 +29,8 @@ export default async function AuditPage({
   const accountIdNum = access.account.id;
   const actor = query.actor === "platform" ? 0 : toId(query.actor);
   const kind = query.kind && /^[a-z][a-z0-9.-]{0,60}$/.test(query.kind) ? query.kind : null;
-  const { rows, nextBefore } = listAuditEvents({ accountId: accountIdNum, actor, kind, before: toId(query.before) });
-  const facets = listAuditFacets({ accountId: accountIdNum });
+  const { rows, nextBefore } = await listAuditEvents({ accountId: accountIdNum, actor, kind, before: toId(query.before) });
+  const facets = await listAuditFacets({ accountId: accountIdNum });
   const areas = [...new Set(facets.kinds.map((k) => k.split(".")[0]))];
   const qs = (extra: Record<string, string | null>) => {
     const p = new URLSearchParams();

@@ -29,7 +29,7 @@ export async function changeRoleAction(_prev: FormState, form: FormData): Promis
     const roleError = input.error.issues.find((i) => i.path[0] === "role");
     return roleError ? failure(roleError.message, { fieldErrors: { role: roleError.message } }) : failure(NOT_FOUND.message);
   }
-  const result = changeMemberRole({ membershipId: input.data.membershipId, role: input.data.role, actor: actorOf(user) });
+  const result = await changeMemberRole({ membershipId: input.data.membershipId, role: input.data.role, actor: actorOf(user) });
   if (!result.ok) return failure(result.message, { fieldErrors: { role: result.message } });
   revalidatePath(`/account/${result.accountId}`, "layout");
   return result.changed
@@ -42,7 +42,7 @@ export async function removeMemberAction(_prev: FormState, form: FormData): Prom
   const input = membershipSchema.safeParse(Object.fromEntries(form));
   const user = await requireUser();
   if (!input.success) return failure(NOT_FOUND.message);
-  const result = removeMember({ membershipId: input.data.membershipId, actor: actorOf(user) });
+  const result = await removeMember({ membershipId: input.data.membershipId, actor: actorOf(user) });
   if (!result.ok) return failure(result.message);
   revalidatePath(`/account/${result.accountId}`, "layout");
   return success("Member removed.");
@@ -53,7 +53,7 @@ export async function leaveAccountAction(_prev: FormState, form: FormData): Prom
   const input = accountSchema.safeParse(Object.fromEntries(form));
   const user = await requireUser();
   if (!input.success) return failure(NOT_FOUND.message);
-  const result = leaveAccount({ accountId: input.data.accountId, actor: actorOf(user) });
+  const result = await leaveAccount({ accountId: input.data.accountId, actor: actorOf(user) });
   if (!result.ok) return failure(result.message);
   revalidatePath("/", "layout");
   redirect("/");

@@ -56,7 +56,7 @@ export async function inviteMemberAction(_prev: FormState, form: FormData): Prom
     }
     return Object.keys(fieldErrors).length ? { fieldErrors, values: raw, at: Date.now() } : failure(NOT_FOUND.message, { values: raw });
   }
-  const access = lookupAccount(user, input.data.accountId, "members.manage", "invite members");
+  const access = await lookupAccount(user, input.data.accountId, "members.manage", "invite members");
   if (!access.ok) return failure(access.message, { values: raw });
   const limited = await rateLimited(user);
   if (limited) return { ...limited, values: raw };
@@ -93,7 +93,7 @@ export async function revokeInvitationAction(_prev: FormState, form: FormData): 
   const input = invitationSchema.safeParse(Object.fromEntries(form));
   const user = await requireUser();
   if (!input.success) return failure(NOT_FOUND.message);
-  const result = revokeInvitation({ invitationId: input.data.invitationId, actor: actorOf(user) });
+  const result = await revokeInvitation({ invitationId: input.data.invitationId, actor: actorOf(user) });
   if (!result.ok) return failure(result.message);
   revalidatePath(`/account/${result.accountId}/members`);
   return success("Invitation revoked.");

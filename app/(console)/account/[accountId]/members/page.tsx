@@ -19,8 +19,8 @@ const moment = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "
 export default async function MembersPage({ params }: { params: Promise<{ accountId: string }> }) {
   const { accountId } = await params;
   const { account, role, user } = await requireAccount(parseId(accountId));
-  const members = listMembers({ accountId: account.id });
-  const pending = listPendingInvitations({ accountId: account.id });
+  const members = await listMembers({ accountId: account.id });
+  const pending = await listPendingInvitations({ accountId: account.id });
   const canManage = can(role, "members.manage");
   const grantable = grantableRoles(role).map((r) => ({ value: r, label: roleLabel(r) }));
   const now = new Date();

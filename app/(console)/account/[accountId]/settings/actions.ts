@@ -25,7 +25,7 @@ export async function renameAccountAction(_prev: FormState, form: FormData): Pro
   const user = await requireUser();
   if (!accountId.success) return failure(NOT_FOUND.message);
   if (!name.success) return { fieldErrors: { name: name.error.issues[0].message }, values: { name: raw }, at: Date.now() };
-  const result = renameAccount({ accountId: accountId.data, actor: actorOf(user), name: name.data });
+  const result = await renameAccount({ accountId: accountId.data, actor: actorOf(user), name: name.data });
   if (!result.ok) return failure(result.message, { values: { name: raw } });
   revalidatePath("/", "layout"); // the switcher and every page of the account show the name
   return { ...success("Account renamed."), values: { name: name.data } };
@@ -38,7 +38,7 @@ export async function transferOwnershipAction(_prev: FormState, form: FormData):
   const user = await requireUser();
   if (!accountId.success) return failure(NOT_FOUND.message);
   if (!userId.success) return { fieldErrors: { userId: "Choose a member." }, at: Date.now() };
-  const result = transferOwnership({ accountId: accountId.data, actor: actorOf(user), toUserId: userId.data });
+  const result = await transferOwnership({ accountId: accountId.data, actor: actorOf(user), toUserId: userId.data });
   if (!result.ok) return result.field === "userId" ? { fieldErrors: { userId: result.message }, at: Date.now() } : failure(result.message);
   revalidatePath("/", "layout");
   return success("Ownership transferred. You are an admin of this account now.");
@@ -50,9 +50,9 @@ export async function deleteAccountAction(_prev: FormState, form: FormData): Pro
   const confirm = String(form.get("confirm") ?? "").slice(0, 200);
   const user = await requireUser();
   if (!accountId.success) return failure(NOT_FOUND.message);
-  let result: ReturnType<typeof deleteAccount>;
+  let result: Awaited<ReturnType<typeof deleteAccount>>;
   try {
-    result = deleteAccount({ accountId: accountId.data, actor: actorOf(user), confirmName: confirm });
+    result = await deleteAccount({ accountId: accountId.data, actor: actorOf(user), confirmName: confirm });
   } catch (error) {
     console.error(`deleteAccountAction: account #${accountId.data} by user #${user.id} failed; nothing was deleted`, error);
     return failure("The account could not be deleted; nothing was changed. Try again, or ask your operator to check the server log.", {

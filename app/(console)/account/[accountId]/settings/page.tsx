@@ -7,8 +7,7 @@ import { listAccountHostnames } from "@/db/queries/domains";
 import { FormMessage } from "@/components/ui/field";
 import { DeleteForm, RenameForm, TransferForm } from "./_components/settings-forms";
 import { RequireTwoFactorForm } from "./_components/require-two-factor-form";
-import { membersWithoutTwoFactor } from "@/lib/two-factor/requirement";
-import { getDb } from "@/db";
+import { listMembersWithoutTwoFactor } from "@/lib/two-factor/requirement";
 
 export const metadata: Metadata = { title: "Account settings" };
 
@@ -33,15 +32,15 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
   const { account, role, user } = await requireAccount(parseId(accountId));
   const canRename = can(role, "account.rename");
   const isOwner = can(role, "owner.grant") && can(role, "account.delete");
-  const others = isOwner ? listMembers({ accountId: account.id }).filter((m) => m.userId !== user.id && m.role !== "owner") : [];
-  const apps = isOwner ? listApplicationsOfAccount({ accountId: account.id }) : [];
+  const others = isOwner ? (await listMembers({ accountId: account.id })).filter((m) => m.userId !== user.id && m.role !== "owner") : [];
+  const apps = isOwner ? await listApplicationsOfAccount({ accountId: account.id }) : [];
   // Shown in Unicode, with the stored A-label when it differs (as the domain panels show them).
   const hostnames = isOwner
-    ? listAccountHostnames({ accountId: account.id }).map((d) =>
+    ? (await listAccountHostnames({ accountId: account.id })).map((d) =>
         d.hostnameUnicode !== d.hostname ? `${d.hostnameUnicode} (${d.hostname})` : d.hostname,
       )
     : [];
-  const withoutTwoFactor = can(role, "account.require-two-factor") ? membersWithoutTwoFactor(getDb(), account.id) : [];
+  const withoutTwoFactor = can(role, "account.require-two-factor") ? await listMembersWithoutTwoFactor(account.id) : [];
 
   return (
     <div className="space-y-6">

@@ -16,7 +16,7 @@ export async function setRequireTwoFactorAction(_prev: FormState, form: FormData
   const required = form.get("required") === "on";
   const user = await requireUser();
   if (!accountId.success) return failure(NOT_FOUND.message);
-  const result = setRequireTwoFactor({ accountId: accountId.data, actor: { id: user.id, name: displayName(user) }, required });
+  const result = await setRequireTwoFactor({ accountId: accountId.data, actor: { id: user.id, name: displayName(user) }, required });
   if (!result.ok) return failure(result.message);
   revalidatePath(`/account/${accountId.data}/settings`);
   return success(

@@ -15,7 +15,7 @@ export type VerifyState = { message?: string; tone?: "error" | "info" | "success
 export async function verifyDomainAction(_prev: VerifyState, form: FormData): Promise<VerifyState> {
   const user = await requireUser();
   const domainId = toId(form.get("domainId"));
-  const found = domainId === null ? null : lookupDomain(user, domainId, "domain.verify", "verify domains");
+  const found = domainId === null ? null : await lookupDomain(user, domainId, "domain.verify", "verify domains");
   if (!found || !found.ok)
     return { tone: "error", message: found?.message ?? "Not found: it does not exist or you do not have access to it.", at: Date.now() };
   const { domain, account, application, environment } = found.value;

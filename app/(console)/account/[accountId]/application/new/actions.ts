@@ -51,7 +51,7 @@ export async function checkHostnameStepAction(rawHostname: unknown): Promise<Hos
   if (!input.data.trim()) return { ok: false, error: "Enter the hostname of your website, e.g. www.example.com." };
   const result = normaliseHostname(input.data);
   if (!result.ok) return { ok: false, error: result.message };
-  if (isHostnameTaken({ hostname: result.hostname })) {
+  if (await isHostnameTaken({ hostname: result.hostname })) {
     return {
       ok: false,
       error: `${result.unicode} is already used by an application on this platform. Each hostname can belong to one application only.`,
@@ -109,15 +109,15 @@ export async function checkAccountStepAction(raw: unknown): Promise<AccountStep>
   return checkAccountChoice(user, choice.data);
 }
 
-function checkAccountChoice(user: { id: number; totpEnabledAt: Date | null }, choice: AccountChoice): AccountStep {
+async function checkAccountChoice(user: { id: number; totpEnabledAt: Date | null }, choice: AccountChoice): Promise<AccountStep> {
   const userId = user.id;
   if (choice.mode === "new") {
     const name = accountNameField.safeParse(choice.name);
     return name.success ? { ok: true } : { ok: false, field: "newAccountName", error: name.error.issues[0].message };
   }
-  const membership = getMembership({ userId, accountId: choice.accountId });
+  const membership = await getMembership({ userId, accountId: choice.accountId });
   if (!membership) return { ok: false, field: "accountId", error: "Choose one of your accounts." };
-  const account = getAccount({ id: choice.accountId });
+  const account = await getAccount({ id: choice.accountId });
   if (account && blocksUser(account, user)) return { ok: false, field: "accountId", error: TWO_FACTOR_REQUIRED_MESSAGE };
   if (!can(membership.role, "application.create")) {
     return { ok: false, field: "accountId", error: forbiddenMessage(membership.role, "create applications") };
@@ -156,7 +156,7 @@ export async function createApplicationAction(raw: unknown): Promise<CreateResul
   }
   const stack = getStack(data.stackId);
   if (!stack) return { ok: false, step: 3, field: "stackId", error: "Choose a proxy stack from the list." };
-  const accountCheck = checkAccountChoice(user, data.account);
+  const accountCheck = await checkAccountChoice(user, data.account);
   if (!accountCheck.ok) return { ok: false, step: 4, field: accountCheck.field, error: accountCheck.error };
 
   // A hostname that already resolves to the edge (a previous owner's DNS) must prove ownership (SPEC §3.5).
@@ -190,7 +190,7 @@ export async function createApplicationAction(raw: unknown): Promise<CreateResul
         return { ok: false, step: 4, field: "accountId", error: created.message };
     }
   }
-  setLastAccount({ userId: user.id, accountId: created.account.id });
+  await setLastAccount({ userId: user.id, accountId: created.account.id });
   if (data.account.mode === "new") revalidatePath("/", "layout"); // the account switcher lists the new account
   redirect(`/account/${created.account.id}/application/${created.application.id}`);
 }

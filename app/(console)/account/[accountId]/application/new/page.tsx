@@ -14,7 +14,7 @@ export default async function NewApplicationPage({ params }: { params: Promise<{
   const { accountId } = await params;
   const { user, account } = await requireAccount(parseId(accountId));
   // Accounts that require two-factor authentication the user lacks are left out: nothing can be created there.
-  const accounts = listAccountsOfUser({ userId: user.id })
+  const accounts = (await listAccountsOfUser({ userId: user.id }))
     .filter((a) => !blocksUser(a, user))
     .map((a) => ({
       id: a.id,

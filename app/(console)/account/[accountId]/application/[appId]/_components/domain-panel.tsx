@@ -31,7 +31,7 @@ function foundLine(hostname: string, check: DnsCheckRow, found: CheckRecords): s
 }
 
 /** One domain: its go-live status, the records to create, and what the last check found next to them. */
-export function DomainPanel({
+export async function DomainPanel({
   domain,
   lastCheck,
   canVerify,
@@ -45,7 +45,9 @@ export function DomainPanel({
   const { records, alternatives, cnameTarget } = expectedRecords(domain);
   const keptThroughError = lastCheck && lastCheck.outcome === "error" && domain.status !== "error";
   // After a transient error, show what the last answered check found (the error itself found nothing).
-  const shown = keptThroughError ? listRecentChecks({ domainId: domain.id, limit: 50 }).find((c) => c.outcome !== "error") : lastCheck;
+  const shown = keptThroughError
+    ? (await listRecentChecks({ domainId: domain.id, limit: 50 })).find((c) => c.outcome !== "error")
+    : lastCheck;
   const found = shown?.records as CheckRecords | undefined;
   return (
     <article data-testid={`domain-${domain.hostname}`} className="space-y-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200">

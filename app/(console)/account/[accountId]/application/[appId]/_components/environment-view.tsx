@@ -22,13 +22,14 @@ import { NewEnvironmentForm } from "./new-environment-form";
  * Buttons appear only for roles that may use them; the actions check again on the server.
  */
 export async function EnvironmentView({ access, application, envName }: { access: Access; application: ApplicationRow; envName: string }) {
-  const environment = getEnvironmentByName({ applicationId: application.id, name: envName });
+  const environment = await getEnvironmentByName({ applicationId: application.id, name: envName });
   if (!environment) notFound();
   // One URL per environment: `/environment/production` goes to `/environment/Production`.
   if (environment.name !== envName)
     redirect(`/account/${application.accountId}/application/${application.id}/environment/${encodeURIComponent(environment.name)}`);
-  const environments = listEnvironmentSummaries({ applicationId: application.id });
-  const domains = listDomainsOfEnvironment({ environmentId: environment.id });
+  const environments = await listEnvironmentSummaries({ applicationId: application.id });
+  const domains = await listDomainsOfEnvironment({ environmentId: environment.id });
+  const lastChecks = await Promise.all(domains.map((domain) => listRecentChecks({ domainId: domain.id, limit: 1 })));
   const config = await readBranchFile(application, environment.name, "section.config.json");
   const url = cloneUrl(application);
   const canVerify = can(access.role, "domain.verify");
@@ -54,14 +55,8 @@ export async function EnvironmentView({ access, application, envName }: { access
           Domains <span className="text-sm font-normal text-slate-500">({environment.name})</span>
         </h2>
         {domains.length === 0 ? <p className="text-sm text-slate-600">This environment has no domains.</p> : null}
-        {domains.map((domain) => (
-          <DomainPanel
-            key={domain.id}
-            domain={domain}
-            lastCheck={listRecentChecks({ domainId: domain.id, limit: 1 })[0]}
-            canVerify={canVerify}
-            canManage={canManageDomains}
-          />
+        {domains.map((domain, i) => (
+          <DomainPanel key={domain.id} domain={domain} lastCheck={lastChecks[i][0]} canVerify={canVerify} canManage={canManageDomains} />
         ))}
         {canManageDomains ? (
           <details className="group space-y-3">

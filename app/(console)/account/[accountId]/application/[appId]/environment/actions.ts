@@ -2,17 +2,14 @@
 
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db";
-import { applications } from "@/db/schema";
 import { lookupAccount, toId } from "@/lib/auth/access";
 import { requireUser } from "@/lib/auth/session";
 import { resolvesToEdge } from "@/lib/dns/go-live";
 import { createEnvironment } from "@/lib/environments/create";
 import { deleteEnvironment } from "@/lib/environments/delete";
 import { checkEnvironmentName } from "@/lib/environments/names";
-import { actorOf, environmentPath, lookupEnvironment } from "@/lib/environments/access";
+import { actorOf, environmentPath, getApplicationById, lookupEnvironment } from "@/lib/environments/access";
 import { normaliseHostname } from "@/lib/hostname";
 
 const NOT_FOUND = "Not found: it does not exist or you do not have access to it.";
@@ -38,9 +35,9 @@ export async function createEnvironmentAction(_prev: CreateEnvironmentState, for
   if (!input.success) return { error: "The form was not understood. Reload the page and try again." };
   const values = { name: input.data.name, source: input.data.source, hostname: input.data.hostname };
   const appId = toId(input.data.applicationId);
-  const application = appId === null ? undefined : getDb().select().from(applications).where(eq(applications.id, appId)).get();
+  const application = appId === null ? undefined : await getApplicationById(appId);
   if (!application) return { error: NOT_FOUND, values };
-  const access = lookupAccount(user, application.accountId, "environment.manage", "create environments");
+  const access = await lookupAccount(user, application.accountId, "environment.manage", "create environments");
   if (!access.ok) return { error: access.message, values };
 
   // Both fields are checked up front so the form shows every problem at once.
@@ -89,7 +86,7 @@ export async function deleteEnvironmentAction(_prev: DeleteEnvironmentState, for
   if (!input.success) return { error: "The form was not understood. Reload the page and try again." };
   const values = { confirmation: input.data.confirmation };
   const envId = toId(input.data.environmentId);
-  const found = envId === null ? null : lookupEnvironment(user, envId, "environment.manage", "delete environments");
+  const found = envId === null ? null : await lookupEnvironment(user, envId, "environment.manage", "delete environments");
   if (!found || !found.ok) return { error: found?.message ?? NOT_FOUND, values };
   const { application, environment } = found.value;
 

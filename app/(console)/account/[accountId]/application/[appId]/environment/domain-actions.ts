@@ -35,16 +35,16 @@ export async function addDomainAction(_prev: AddDomainState, form: FormData): Pr
   if (!input.success) return { error: "The form was not understood. Reload the page and try again." };
   const values = { hostname: input.data.hostname };
   const envId = toId(input.data.environmentId);
-  const found = envId === null ? null : lookupEnvironment(user, envId, "domain.manage", "add domains");
+  const found = envId === null ? null : await lookupEnvironment(user, envId, "domain.manage", "add domains");
   if (!found || !found.ok) return { error: found?.message ?? NOT_FOUND, values };
   const { application, environment } = found.value;
   if (!values.hostname.trim()) return { fieldErrors: { hostname: "Enter a hostname, e.g. shop.example.com." }, values };
   const host = normaliseHostname(values.hostname);
   if (!host.ok) return { fieldErrors: { hostname: host.message }, values };
 
-  let result: ReturnType<typeof addDomain>;
+  let result: Awaited<ReturnType<typeof addDomain>>;
   try {
-    result = addDomain({
+    result = await addDomain({
       environment,
       actor: actorOf(user),
       hostname: { hostname: host.hostname, unicode: host.unicode, isApex: host.isApex },
@@ -66,11 +66,11 @@ export type RemoveDomainState = { error?: string };
 export async function removeDomainAction(_prev: RemoveDomainState, form: FormData): Promise<RemoveDomainState> {
   const user = await requireUser();
   const domainId = toId(form.get("domainId"));
-  const found = domainId === null ? null : lookupDomain(user, domainId, "domain.manage", "remove domains");
+  const found = domainId === null ? null : await lookupDomain(user, domainId, "domain.manage", "remove domains");
   if (!found || !found.ok) return { error: found?.message ?? NOT_FOUND };
-  let result: ReturnType<typeof removeDomain>;
+  let result: Awaited<ReturnType<typeof removeDomain>>;
   try {
-    result = removeDomain({ domainId: found.value.domain.id, actor: actorOf(user) });
+    result = await removeDomain({ domainId: found.value.domain.id, actor: actorOf(user) });
   } catch (error) {
     console.error("remove domain failed", { userId: user.id, domainId }, error);
     return { error: UNEXPECTED };

@@ -29,9 +29,9 @@ export async function renameApplicationAction(_prev: ApplicationSettingsState, f
   const values = { name: input.data.name };
   const appId = toId(input.data.applicationId);
   if (appId === null) return { error: "Not found: it does not exist or you do not have access to it.", values };
-  let result: ReturnType<typeof renameApplication>;
+  let result: Awaited<ReturnType<typeof renameApplication>>;
   try {
-    result = renameApplication({ applicationId: appId, actor: actorOf(user), name: values.name });
+    result = await renameApplication({ applicationId: appId, actor: actorOf(user), name: values.name });
   } catch (error) {
     console.error("rename application failed", { userId: user.id, applicationId: appId }, error);
     return { error: UNEXPECTED, values };
@@ -54,9 +54,9 @@ export async function deleteApplicationAction(_prev: ApplicationSettingsState, f
   const values = { confirmation: input.data.confirmation };
   const appId = toId(input.data.applicationId);
   if (appId === null) return { error: "Not found: it does not exist or you do not have access to it.", values };
-  let result: ReturnType<typeof deleteApplication>;
+  let result: Awaited<ReturnType<typeof deleteApplication>>;
   try {
-    result = deleteApplication({ applicationId: appId, actor: actorOf(user), confirmation: values.confirmation });
+    result = await deleteApplication({ applicationId: appId, actor: actorOf(user), confirmation: values.confirmation });
   } catch (error) {
     console.error("delete application failed", { userId: user.id, applicationId: appId }, error);
     return { error: UNEXPECTED, values };

@@ -14,7 +14,7 @@ export default async function ApplicationSettingsPage({ params }: { params: Prom
   const { application, role, account } = await requireApplication(parseId(accountId), parseId(appId));
   const canRename = can(role, "application.rename");
   const canDelete = can(role, "application.delete");
-  const hostnames = listDomainsOfApplication({ applicationId: application.id }).map((d) => d.hostnameUnicode);
+  const hostnames = (await listDomainsOfApplication({ applicationId: application.id })).map((d) => d.hostnameUnicode);
   const base = `/account/${account.id}/application/${application.id}`;
   return (
     <div className="space-y-6">

@@ -1,12 +1,10 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { and, eq } from "drizzle-orm";
-import { getDb } from "@/db";
-import { domains } from "@/db/schema";
 import { statusLabel } from "@/components/ui/status-badge";
 import { parseId, requireApplication } from "@/lib/auth/access";
 import { CHECKS_KEPT, type CheckRecords } from "@/lib/dns/go-live";
+import { getApplicationDomain } from "@/lib/domains/queries";
 import { listRecentChecks } from "@/db/queries/domains";
 import { formatUtc } from "@/components/ui/format";
 
@@ -22,13 +20,9 @@ const time = (d: Date) => formatUtc(d);
 export default async function DomainChecksPage({ params }: { params: Promise<{ accountId: string; appId: string; domainId: string }> }) {
   const { accountId, appId, domainId } = await params;
   const { application, account } = await requireApplication(parseId(accountId), parseId(appId));
-  const domain = getDb()
-    .select()
-    .from(domains)
-    .where(and(eq(domains.id, parseId(domainId)), eq(domains.applicationId, application.id)))
-    .get();
+  const domain = await getApplicationDomain({ applicationId: application.id, domainId: parseId(domainId) });
   if (!domain) notFound();
-  const checks = listRecentChecks({ domainId: domain.id, limit: CHECKS_KEPT });
+  const checks = await listRecentChecks({ domainId: domain.id, limit: CHECKS_KEPT });
   return (
     <div className="space-y-4">
       <div>

@@ -27,7 +27,7 @@ export async function promoteEnvironmentAction(_prev: PromoteState, form: FormDa
   const input = promoteSchema.safeParse(Object.fromEntries(form));
   if (!input.success) return { error: "The form was not understood. Reload the page." };
   const envId = toId(input.data.environmentId);
-  const found = envId === null ? null : lookupEnvironment(user, envId, "environment.manage", "promote environments");
+  const found = envId === null ? null : await lookupEnvironment(user, envId, "environment.manage", "promote environments");
   if (!found || !found.ok) return { error: found?.message ?? "Not found: it does not exist or you do not have access to it." };
   const { application, environment } = found.value;
 

@@ -29,7 +29,7 @@ export default async function ComparePage({
   const { accountId, appId, envName } = await params;
   const query = await searchParams;
   const { application, environment, account, role } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
-  const environments = listEnvironmentSummaries({ applicationId: application.id });
+  const environments = await listEnvironmentSummaries({ applicationId: application.id });
   const others = environments.filter((e) => e.id !== environment.id);
   const other = others.find((e) => typeof query.with === "string" && e.name.toLowerCase() === query.with.toLowerCase()) ?? others[0];
   const repoPath = repositoryPath(application);

@@ -44,7 +44,7 @@ export async function saveFileAction(_prev: SaveFileState, form: FormData): Prom
   }
   const values = { content: input.data.content, message: input.data.message };
   const envId = toId(input.data.environmentId);
-  const found = envId === null ? null : lookupEnvironment(user, envId, "config.edit", "edit the configuration");
+  const found = envId === null ? null : await lookupEnvironment(user, envId, "config.edit", "edit the configuration");
   if (!found || !found.ok) return { error: found?.message ?? "Not found: it does not exist or you do not have access to it.", values };
   const { application, environment } = found.value;
 

@@ -27,7 +27,7 @@ export default async function EditPage({
   const { accountId, appId, envName } = await params;
   const query = await searchParams;
   const { application, environment, account, role } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
-  const environments = listEnvironmentSummaries({ applicationId: application.id });
+  const environments = await listEnvironmentSummaries({ applicationId: application.id });
   const header = (
     <EnvironmentHeader
       account={account}

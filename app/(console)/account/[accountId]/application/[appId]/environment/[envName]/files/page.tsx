@@ -31,7 +31,7 @@ export default async function FilesPage({
   const { accountId, appId, envName } = await params;
   const query = await searchParams;
   const { application, environment, account, role } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
-  const environments = listEnvironmentSummaries({ applicationId: application.id });
+  const environments = await listEnvironmentSummaries({ applicationId: application.id });
   const canEdit = can(role, "config.edit");
   const repoPath = repositoryPath(application);
   const head = await resolveBranch(repoPath, environment.name);

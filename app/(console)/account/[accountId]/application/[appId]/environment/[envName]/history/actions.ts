@@ -22,7 +22,7 @@ export async function revertCommitAction(_prev: RevertState, form: FormData): Pr
   const at = Date.now();
   if (!input.success) return { tone: "error", message: "The form was not understood. Reload the page.", at };
   const envId = toId(input.data.environmentId);
-  const found = envId === null ? null : lookupEnvironment(user, envId, "config.edit", "revert changes");
+  const found = envId === null ? null : await lookupEnvironment(user, envId, "config.edit", "revert changes");
   if (!found || !found.ok)
     return { tone: "error", message: found?.message ?? "Not found: it does not exist or you do not have access to it.", at };
   const { application, environment } = found.value;

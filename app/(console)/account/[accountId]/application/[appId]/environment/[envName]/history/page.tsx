@@ -35,7 +35,7 @@ export default async function HistoryPage({
   const { accountId, appId, envName } = await params;
   const query = await searchParams;
   const { application, environment, account, role } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
-  const environments = listEnvironmentSummaries({ applicationId: application.id });
+  const environments = await listEnvironmentSummaries({ applicationId: application.id });
   const canEdit = can(role, "config.edit");
   const repoPath = repositoryPath(application);
   const pageNumber = Math.min(10_000, Math.max(1, Math.floor(Number(query.page)) || 1));
