@@ -6,7 +6,7 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { RunResult } from "better-sqlite3";
-import { settings } from "@/lib/config";
+import { dataDirectory } from "./location";
 import * as schema from "./schema";
 
 // The one database client of the console (docs/architecture.md, "Data"). Every query is awaited and every write
@@ -36,7 +36,7 @@ let lockTail: Promise<void> = Promise.resolve();
 
 /** Path of the SQLite file inside `DATA_DIR`. */
 export function databaseFile(): string {
-  return path.join(settings().dataDir, "console.db");
+  return path.join(dataDirectory(), "console.db");
 }
 
 function configure(sqlite: Database.Database): void {

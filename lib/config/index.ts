@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 import { z } from "zod";
+import { dataDirectory } from "@/db/location";
 
 /**
  * The console's settings (SPEC §6), read from environment variables once, each with its embedded default.
@@ -90,7 +91,7 @@ const ipv6 = z.string().includes(":", { message: "must be IPv6 addresses" });
 function read(env: NodeJS.ProcessEnv): Settings {
   const appUrl = new URL(env.APP_URL || "http://localhost:3000");
   return {
-    dataDir: path.resolve(env.DATA_DIR || "./data"),
+    dataDir: dataDirectory(env),
     appUrl: appUrl.origin + appUrl.pathname.replace(/\/+$/, ""),
     smtpUrl: env.SMTP_URL || null,
     mailFrom: env.MAIL_FROM || "Edge Console <no-reply@localhost>",
