@@ -24,6 +24,10 @@ const benches: { name: string; run: () => Promise<Row[]> }[] = [
     run: async () => (await import("./ops")).benchOps(),
   },
   {
+    name: "pages: account home and application page, 10 vs 1,000 domains per account (scripts/server.mjs, 10 connections)",
+    run: async () => (await import("./pages")).benchPages(),
+  },
+  {
     name: "config commit and promote (1,000-commit repository, real git, temp SQLite)",
     run: async () => (await import("./config-git")).benchConfigGit({ history: 1000, n: 50 }),
   },

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Creates an application through REST API v1 and waits until its domain is live (SPEC §3.6, §3.5).
+# Creates an application through REST API v1 and waits until its domain is live (docs/product.md §3.6, §3.5).
 # Usage: EC_TOKEN=ec_… scripts/api-go-live.sh <console URL> <account id> <hostname> <origin>
 # Needs curl and jq, and a token without the read-only scope (creating and "Verify now" are writes).
 # Set the hostname's DNS (the CNAME it prints) while it waits.

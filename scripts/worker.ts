@@ -1,14 +1,32 @@
-// `npm run worker`: background go-live re-checks (SPEC §3.5) outside the console process, against the same
-// DATA_DIR (and the same settings: DNS_SERVERS, SMTP_URL, APP_URL, CHECK_INTERVAL_SECONDS…). Several workers and
-// the console can run together: the lease in checkDomain keeps them from checking one domain at once.
+// `npm run worker`: background go-live re-checks (docs/product.md §3.5) outside the console process, against the
+// same DATA_DIR (and the same settings: DNS_SERVERS, SMTP_URL, APP_URL, CHECK_INTERVAL_SECONDS…), and every 10
+// minutes the check for leftovers of interrupted creations and deletions (lib/maintenance/leftovers.ts). Several
+// workers and the console can run together: the lease in checkDomain keeps them from checking one domain at once,
+// and the leftovers check touches only what is older than 60 s, deciding inside a write transaction.
+import { createRequire } from "node:module";
 import { openDatabase } from "@/db";
 import { settings } from "@/lib/config";
-import { startScheduler } from "@/lib/dns/scheduler";
+import { startScheduler, type MaintenanceJob } from "@/lib/dns/scheduler";
+
+/**
+ * The leftovers check, when this process can load it: the account and application modules it uses are guarded by
+ * `server-only`, which loads only under the `react-server` condition (`tsx --conditions=react-server`). Probed with a
+ * plain `require`, whose failure is an ordinary exception.
+ */
+async function leftoversJob(): Promise<MaintenanceJob | null> {
+  try {
+    createRequire(import.meta.url)("server-only");
+  } catch {
+    console.error("worker: the leftovers check is off: start the worker with `tsx --conditions=react-server scripts/worker.ts`");
+    return null;
+  }
+  return (await import("@/lib/maintenance/leftovers")).leftoversJob();
+}
 
 openDatabase(); // applies migrations, like the console at start
 const s = settings();
 console.log(`worker: checking due domains in ${s.dataDir} every ${s.checkIntervalSeconds} s`);
-const scheduler = startScheduler();
+const scheduler = startScheduler({ maintenance: (await leftoversJob()) ?? undefined });
 const keepAlive = setInterval(() => {}, 1 << 30);
 const stop = () => {
   clearInterval(keepAlive);

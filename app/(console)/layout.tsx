@@ -30,7 +30,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
             <Link href="/settings" className="rounded-md px-2.5 py-1.5 font-medium text-slate-700 hover:bg-slate-100">
               Settings
             </Link>
-            <form action={logoutAction}>
+            <form action={logoutAction.bind(null, undefined)}>
               <button type="submit" className="rounded-md px-2.5 py-1.5 font-medium text-slate-700 hover:bg-slate-100">
                 Log out
               </button>

@@ -1,21 +1,11 @@
 import { recordAudit } from "@/lib/audit/record";
 import "server-only";
-import { and, asc, eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { accounts, memberships, type Role } from "@/db/schema";
 
 export type AccountRow = typeof accounts.$inferSelect;
 export type AccountWithRole = AccountRow & { role: Role };
-
-/** The user's role in the account, or null when they are not a member. */
-export async function getMembership(params: { userId: number; accountId: number }): Promise<{ role: Role } | null> {
-  const row = await getDb()
-    .select({ role: memberships.role })
-    .from(memberships)
-    .where(and(eq(memberships.userId, params.userId), eq(memberships.accountId, params.accountId)))
-    .get();
-  return row ?? null;
-}
 
 /** Every account the user belongs to, with their role, by name. */
 export async function listAccountsOfUser(params: { userId: number }): Promise<AccountWithRole[]> {

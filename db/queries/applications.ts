@@ -8,7 +8,7 @@ export type ApplicationRow = typeof applications.$inferSelect;
 export type EnvironmentRow = typeof environments.$inferSelect;
 export type DomainRow = typeof domains.$inferSelect;
 
-/** The account's applications, each with its go-live status (its Production environment's, SPEC §3.5). */
+/** The account's applications, each with its go-live status (its Production environment's, docs/product.md §3.5). */
 export async function listApplicationsOfAccount(params: {
   accountId: number;
 }): Promise<(ApplicationRow & { goLive: EnvironmentStatus; hostnames: string[] })[]> {

@@ -6,7 +6,7 @@ import { summariseEnvironment, type EnvironmentStatus } from "@/lib/domains/summ
 
 export type EnvironmentRow = typeof environments.$inferSelect;
 
-/** An environment with its go-live summary (SPEC §3.4) and its hostnames (Unicode form), for lists and tabs. */
+/** An environment with its go-live summary (docs/product.md §3.4) and its hostnames (Unicode form), for lists and tabs. */
 export type EnvironmentSummary = EnvironmentRow & { status: EnvironmentStatus; hostnames: string[] };
 
 /** The environments of an application, Production first then by name, each with its domains' status summary. */

@@ -2,11 +2,11 @@ import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex, check } from "drizzle-orm/sqlite-core";
 import { users } from "./users";
 
-/** An organization that owns applications (SPEC §1). */
+/** An organization that owns applications (docs/product.md §1). */
 export const accounts = sqliteTable("accounts", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   name: text("name").notNull(),
-  /** Owners may require members to have two-factor authentication before they open the account (SPEC §3.2). */
+  /** Owners may require members to have two-factor authentication before they open the account (docs/product.md §3.2). */
   requireTwoFactor: integer("require_two_factor", { mode: "boolean" }).notNull().default(false),
   createdAt: integer("created_at", { mode: "timestamp_ms" })
     .notNull()
@@ -16,7 +16,7 @@ export const accounts = sqliteTable("accounts", {
 export const ROLES = ["owner", "admin", "developer", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
 
-/** A user's role in an account (SPEC §2); one per user and account. */
+/** A user's role in an account (docs/product.md §2); one per user and account. */
 export const memberships = sqliteTable(
   "memberships",
   {

@@ -3,7 +3,7 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
 import { accounts } from "./accounts";
 import { users } from "./users";
 
-/** One website's delivery setup; one application = one bare git repository (SPEC §1, §5). */
+/** One website's delivery setup; one application = one bare git repository (docs/product.md §1, §5). */
 export const applications = sqliteTable(
   "applications",
   {
@@ -17,7 +17,7 @@ export const applications = sqliteTable(
     repoName: text("repo_name").notNull(),
     /** Folder name of the bare repository under `DATA_DIR/repositories`. */
     repoDir: text("repo_dir").notNull().unique(),
-    /** Stack catalog id chosen at creation (SPEC §5). */
+    /** Stack catalog id chosen at creation (docs/product.md §5). */
     stackId: text("stack_id").notNull(),
     createdBy: integer("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" })
@@ -27,7 +27,7 @@ export const applications = sqliteTable(
   (t) => [index("applications_account_idx").on(t.accountId)],
 );
 
-/** A named variant of an application's configuration = one branch of its repository (SPEC §1, §3.4). */
+/** A named variant of an application's configuration = one branch of its repository (docs/product.md §1, §3.4). */
 export const environments = sqliteTable(
   "environments",
   {

@@ -3,7 +3,7 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { accounts } from "./accounts";
 import { users } from "./users";
 
-/** Who did what, when, to what, in an account (SPEC §3.2). Actor name is kept if the user is deleted. */
+/** Who did what, when, to what, in an account (docs/product.md §3.2). Actor name is kept if the user is deleted. */
 export const auditEvents = sqliteTable(
   "audit_events",
   {

@@ -6,7 +6,7 @@ import { applications, environments } from "./applications";
 export const DOMAIN_STATUSES = ["pending", "live", "misconfigured", "nxdomain", "error"] as const;
 export type DomainStatus = (typeof DOMAIN_STATUSES)[number];
 
-/** A hostname served by an environment; a hostname belongs to at most one environment platform-wide (SPEC §3.5). */
+/** A hostname served by an environment; a hostname belongs to at most one environment platform-wide (docs/product.md §3.5). */
 export const domains = sqliteTable(
   "domains",
   {
@@ -20,7 +20,7 @@ export const domains = sqliteTable(
     environmentId: integer("environment_id")
       .notNull()
       .references(() => environments.id, { onDelete: "cascade" }),
-    /** Normalised A-label form (SPEC §4): the platform-wide unique key. */
+    /** Normalised A-label form (docs/product.md §4): the platform-wide unique key. */
     hostname: text("hostname").notNull().unique(),
     /** Unicode form for display (equal to `hostname` for ASCII names). */
     hostnameUnicode: text("hostname_unicode").notNull(),
@@ -58,7 +58,7 @@ export const domains = sqliteTable(
   ],
 );
 
-/** One go-live check of a domain: what was found, through which resolver, how long it took (SPEC §3.5). */
+/** One go-live check of a domain: what was found, through which resolver, how long it took (docs/product.md §3.5). */
 export const dnsChecks = sqliteTable(
   "dns_checks",
   {

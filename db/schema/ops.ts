@@ -4,7 +4,7 @@ import { DOMAIN_STATUSES } from "./domains";
 import { users } from "./users";
 
 /**
- * Number of domains per go-live status (plus `flagged`), platform-wide, for `/ops` (SPEC §3.5). Kept by SQLite
+ * Number of domains per go-live status (plus `flagged`), platform-wide, for `/ops` (docs/product.md §3.5). Kept by SQLite
  * triggers on `domains` (migration 0004), so every insert, status change, flag change and delete — cascades
  * included — updates it in the same transaction. Never written by application code.
  */
@@ -31,7 +31,7 @@ export const domainStatusSnapshots = sqliteTable(
   (t) => [primaryKey({ columns: [t.day, t.status] })],
 );
 
-/** What operators did on `/ops` (SPEC §3.2 "operator actions are recorded"). The email is kept if the user goes. */
+/** What operators did on `/ops` (docs/product.md §3.2 "operator actions are recorded"). The email is kept if the user goes. */
 export const operatorEvents = sqliteTable(
   "operator_events",
   {

@@ -7,7 +7,7 @@ export const INVITATION_STATUSES = ["pending", "accepted", "revoked", "replaced"
 export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 
 /**
- * An invitation to join an account with a role (SPEC §3.2). Only the SHA-256 of the link's token is stored.
+ * An invitation to join an account with a role (docs/product.md §3.2). Only the SHA-256 of the link's token is stored.
  * A resend marks the row `replaced` (pointing at its successor) and inserts a new pending row.
  */
 export const invitations = sqliteTable(
@@ -43,12 +43,13 @@ export const invitations = sqliteTable(
   ],
 );
 
-export const EMAIL_TOKEN_KINDS = ["verify-email", "reset-password", "change-email"] as const;
+export const EMAIL_TOKEN_KINDS = ["verify-email", "reset-password", "change-email", "revert-email-change"] as const;
 export type EmailTokenKind = (typeof EMAIL_TOKEN_KINDS)[number];
 
 /**
  * Single-use, expiring links sent by mail (email verification, password reset, email change — `email` is then the
- * new address, which takes effect when the link is followed); stored only as SHA-256 hashes.
+ * new address, which takes effect when the link is followed — and its undo, "This wasn't me", mailed to the old
+ * address, whose `email` is the address to restore); stored only as SHA-256 hashes.
  */
 export const emailTokens = sqliteTable(
   "email_tokens",

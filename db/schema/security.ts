@@ -3,7 +3,7 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { users } from "./users";
 
 /**
- * One sign-in of a user (SPEC §3.1 sessions): the JWT carries `sessionKey`; a revoked or unknown key signs that
+ * One sign-in of a user (docs/product.md §3.1 sessions): the JWT carries `sessionKey`; a revoked or unknown key signs that
  * browser out. "Sign out everywhere" bumps `users.session_version` and revokes every row.
  */
 export const userSessions = sqliteTable(
@@ -28,7 +28,7 @@ export const userSessions = sqliteTable(
   (t) => [index("user_sessions_user_idx").on(t.userId, t.lastSeenAt)],
 );
 
-/** Single-use TOTP recovery codes (SPEC §3.1), stored only as hashes. */
+/** Single-use TOTP recovery codes (docs/product.md §3.1), stored only as hashes. */
 export const recoveryCodes = sqliteTable(
   "recovery_codes",
   {
@@ -46,7 +46,7 @@ export const recoveryCodes = sqliteTable(
 );
 
 /**
- * The per-user security log (SPEC §3.2): sign-ins, failed sign-ins, password/email/2FA changes, token creation and
+ * The per-user security log (docs/product.md §3.2): sign-ins, failed sign-ins, password/email/2FA changes, token creation and
  * use, session revocations. Kind is dotted, e.g. `signin.success`, `signin.failure`, `password.change`.
  */
 export const securityEvents = sqliteTable(

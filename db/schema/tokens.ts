@@ -3,7 +3,7 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { users } from "./users";
 
 /**
- * Personal API tokens (SPEC §3.6): `ec_` + 32 random bytes, shown once, stored as a SHA-256 hash; act with their
+ * Personal API tokens (docs/product.md §3.6): `ec_` + 32 random bytes, shown once, stored as a SHA-256 hash; act with their
  * user's current roles; optional expiry and read-only scope; revocable; last-used time recorded.
  */
 export const apiTokens = sqliteTable(

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-/** A person with a login (SPEC §1). Emails are stored trimmed and lower-cased. */
+/** A person with a login (docs/product.md §1). Emails are stored trimmed and lower-cased. */
 export const users = sqliteTable("users", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   email: text("email").notNull().unique(),

@@ -6,10 +6,10 @@ import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, domains, users } from "@/db/schema";
 import { can } from "@/lib/auth/permissions";
 import { settings } from "@/lib/config";
-import { repositoryPath } from "@/lib/applications/repository";
-import { forbidden, NOT_FOUND, actorRoleIn, type Actor, type Refusal } from "@/lib/members/common";
+import { repositoryPath } from "@/lib/repositories/paths";
+import { actorRole, forbidden, NOT_FOUND, type Actor, type Refusal } from "@/lib/members/common";
 
-// Deleting an account (SPEC §3.2) with everything it owns, all or nothing across the database and the disk:
+// Deleting an account (docs/product.md §3.2) with everything it owns, all or nothing across the database and the disk:
 //   1. move each application's repository into a fresh staging folder `DATA_DIR/trash/<uuid>/` (rename is atomic);
 //   2. one transaction re-checks the owner and deletes the account row — memberships, invitations, applications,
 //      environments, domains (their hostnames become free), checks and audit rows go by ON DELETE CASCADE;
@@ -44,10 +44,11 @@ export async function deleteAccount(
 ): Promise<DeleteAccountResult> {
   const rename = seams.rename ?? fs.renameSync;
   const db = getDb();
-  const role = await actorRoleIn(db, params.accountId, params.actor.id);
-  const account = role ? await db.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
-  if (!role || !account) return NOT_FOUND;
-  if (!can(role, "account.delete")) return forbidden(role, "delete the account", "account.delete");
+  const actor = await actorRole(params.accountId, params.actor.id);
+  if (!actor.ok) return actor;
+  const account = await db.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
+  if (!account) return NOT_FOUND;
+  if (!can(actor.role, "account.delete")) return forbidden(actor.role, "delete the account", "account.delete");
   if (params.confirmName.trim() !== account.name) {
     return {
       ok: false,
@@ -82,9 +83,9 @@ export async function deleteAccount(
       moved.push({ from, to });
     }
     result = await writeTransaction(async (tx): Promise<DeleteAccountResult> => {
-      const current = await actorRoleIn(tx, account.id, params.actor.id);
-      if (!current) return NOT_FOUND;
-      if (!can(current, "account.delete")) return forbidden(current, "delete the account", "account.delete");
+      const current = await actorRole(account.id, params.actor.id);
+      if (!current.ok) return current;
+      if (!can(current.role, "account.delete")) return forbidden(current.role, "delete the account", "account.delete");
       const now = await tx.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
       const staged = new Set(apps.map((a) => a.repoDir));
       if (now.some((a) => !staged.has(a.repoDir))) {
@@ -126,7 +127,7 @@ function removeQuietly(dir: string): void {
 }
 
 /**
- * Start-up check (SPEC §7) for account deletions interrupted by a crash: in each staging folder under `trashDir()`
+ * Start-up check (docs/product.md §7) for account deletions interrupted by a crash: in each staging folder under `trashDir()`
  * older than `olderThanMs` (default 60 s, so a deletion running in another process is left alone), a repository
  * whose application row still exists (the deletion did not commit) is moved back into place; everything else is
  * removed, then the staging folder. Returns what it did. Missing trash folder → nothing.

@@ -3,9 +3,9 @@ import { writeTransaction } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { can } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
-import { forbidden, NOT_FOUND, actorRoleIn, type Actor, type Refusal } from "@/lib/members/common";
+import { actorRole, forbidden, NOT_FOUND, type Actor, type Refusal } from "@/lib/members/common";
 
-// Account settings (SPEC §3.2): rename and transfer of ownership, each one transaction with its checks and audit row.
+// Account settings (docs/product.md §3.2): rename and transfer of ownership, each one transaction with its checks and audit row.
 
 export type SettingsResult = { ok: true; accountId: number } | Refusal;
 
@@ -15,10 +15,11 @@ export type SettingsResult = { ok: true; accountId: number } | Refusal;
  */
 export async function renameAccount(params: { accountId: number; actor: Actor; name: string }): Promise<SettingsResult> {
   return writeTransaction(async (tx): Promise<SettingsResult> => {
-    const role = await actorRoleIn(tx, params.accountId, params.actor.id);
-    const account = role ? await tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get() : undefined;
-    if (!role || !account) return NOT_FOUND;
-    if (!can(role, "account.rename")) return forbidden(role, "rename the account", "account.rename");
+    const actor = await actorRole(params.accountId, params.actor.id);
+    if (!actor.ok) return actor;
+    const account = await tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
+    if (!account) return NOT_FOUND;
+    if (!can(actor.role, "account.rename")) return forbidden(actor.role, "rename the account", "account.rename");
     if (account.name === params.name) return { ok: true, accountId: account.id };
     await tx.update(accounts).set({ name: params.name }).where(eq(accounts.id, account.id)).run();
     await recordAudit(tx, {
@@ -35,15 +36,15 @@ export async function renameAccount(params: { accountId: number; actor: Actor; n
 }
 
 /**
- * Transfers ownership (SPEC §2): in one transaction the member `toUserId` becomes owner and the acting owner becomes
+ * Transfers ownership (docs/product.md §2): in one transaction the member `toUserId` becomes owner and the acting owner becomes
  * admin (audit `account.transfer`). Refusals: `not_found` (the actor is not a member), `forbidden` (not an owner),
  * `invalid` with field `userId` (the target is not a member, is the actor, or already an owner).
  */
 export async function transferOwnership(params: { accountId: number; actor: Actor; toUserId: number }): Promise<SettingsResult> {
   return writeTransaction(async (tx): Promise<SettingsResult> => {
-    const role = await actorRoleIn(tx, params.accountId, params.actor.id);
-    if (!role) return NOT_FOUND;
-    if (!can(role, "owner.grant")) return forbidden(role, "transfer ownership", "owner.grant");
+    const actor = await actorRole(params.accountId, params.actor.id);
+    if (!actor.ok) return actor;
+    if (!can(actor.role, "owner.grant")) return forbidden(actor.role, "transfer ownership", "owner.grant");
     const target = await tx
       .select({ role: memberships.role, email: users.email })
       .from(memberships)

@@ -17,17 +17,18 @@ const fail = (r: Refusal): State => ({ message: r.message, kind: r.kind });
 
 // A rename in the shape every account action has; `run` records that it ran.
 let runs = 0;
+const theAccount = accountResource((input: { accountId: string }) => input.accountId);
 const renameAction = accountAction({
   name: "test rename",
   schema: z.object({ accountId: z.string(), name: z.string().min(1).max(80) }),
-  resource: accountResource((input: { accountId: string }) => input.accountId),
+  resource: theAccount,
   permission: "account.rename",
   what: "rename the account",
   fail,
   run: async ({ input, resource }) => {
     runs += 1;
     await writeTransaction((tx) => tx.update(accounts).set({ name: input.name }).where(eq(accounts.id, resource.accountId)).run());
-    return { ok: true, ran: runs };
+    return { ok: true as const, ran: runs };
   },
 });
 

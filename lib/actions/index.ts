@@ -140,6 +140,7 @@ export function userAction<S extends z.ZodType, State>(
  */
 export function accountAction<S extends z.ZodType, R, State>(
   def: Common<S, State> & {
+    /** Loads the resource from the parsed form. Declare it as a const before the call (TypeScript then infers R). */
     resource: ResourceLoader<z.output<S>, R>;
     permission: Permission;
     /** Completes "Your role in this account (Viewer) cannot …", e.g. "create environments". */

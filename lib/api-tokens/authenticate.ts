@@ -13,7 +13,7 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 export type TokenUser = typeof users.$inferSelect;
 
 /**
- * The user and token for a presented API token value (SPEC §3.6), or null when the value is malformed (not
+ * The user and token for a presented API token value (docs/product.md §3.6), or null when the value is malformed (not
  * `ec_` + 43 base64url characters), unknown, revoked or expired, or its user is gone. Looks the token up by its
  * SHA-256 only. Records `lastUsedAt = now` when it was never set or is older than a minute (one conditional
  * UPDATE, so concurrent requests do not pile up writes), and with it `token.use` in the user's security log (so at

@@ -7,7 +7,7 @@ import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
 import { hashToken } from "@/lib/tokens";
 
-// Personal API tokens (SPEC §3.6): `ec_` + 32 random bytes (base64url), shown once, stored only as SHA-256.
+// Personal API tokens (docs/product.md §3.6): `ec_` + 32 random bytes (base64url), shown once, stored only as SHA-256.
 // Used by `git` over HTTP (Basic auth, user `token`) and by the REST API (Bearer / `section-token`).
 
 /** Every token starts with this, so secret scanners and people recognise it. */
@@ -77,7 +77,7 @@ export function newApiTokenValue(): string {
 }
 
 /**
- * Creates a personal API token for `userId` (SPEC §3.6). `name`, `expiresInDays` (whole days from now, null = never)
+ * Creates a personal API token for `userId` (docs/product.md §3.6). `name`, `expiresInDays` (whole days from now, null = never)
  * and `readOnly` are as parsed by {@link createApiTokenSchema}. Stores the SHA-256 of the value (`hashToken`) and its
  * first 7 characters, and records `token.create` in the user's security log in the same transaction (with `request`,
  * the client's IP and User-Agent); returns the row and the value, which is never stored and cannot be shown again.

@@ -10,7 +10,7 @@ import { ENVIRONMENT_NAME_PATTERN } from "@/lib/section-config/schema";
 import { normaliseHostname } from "@/lib/hostname";
 import { ApiProblem, notFoundProblem } from "./problem";
 
-// Authorization of API calls (SPEC §2, §3.6), the API flavour of lib/auth/access: the caller is a token's user
+// Authorization of API calls (docs/product.md §2, §3.6), the API flavour of lib/auth/access: the caller is a token's user
 // (roles read from the database on every request), the account is always derived from the resource row, a
 // non-member gets 404 exactly like the console's pages, a member whose role lacks the permission gets 403, and a
 // read-only token may only use the read permissions.
@@ -36,7 +36,7 @@ export async function apiAccount(caller: ApiCaller, accountId: number, permissio
   const member = await lookupAccount(caller.user, accountId, "account.read", what);
   if (!member.ok) {
     if (member.status === 404) throw notFoundProblem();
-    // A member without two-factor authentication in an account that requires it (SPEC §3.2): refused, as in pages.
+    // A member without two-factor authentication in an account that requires it (docs/product.md §3.2): refused, as in pages.
     throw new ApiProblem(member.twoFactor ? "two-factor-required" : "forbidden", member.message);
   }
   if (isWritePermission(permission) && caller.token.readOnly) {
@@ -56,7 +56,7 @@ export async function apiApplication(caller: ApiCaller, accountId: number, appli
 }
 
 /**
- * An environment by name (compared ignoring case, SPEC §3.4) of the application, and the caller's access; 404 for a
+ * An environment by name (compared ignoring case, docs/product.md §3.4) of the application, and the caller's access; 404 for a
  * name that could not be an environment's, or for anything the caller cannot see.
  */
 export async function apiEnvironment(

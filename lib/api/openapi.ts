@@ -3,7 +3,7 @@ import type { Operation } from "./operation";
 import { PROBLEMS, PROBLEM_CONTENT_TYPE, type ProblemKind } from "./problem";
 import { problemSchema } from "./schemas";
 
-// The OpenAPI 3.1 document of REST API v1 (SPEC §3.6), generated (@asteasolutions/zod-to-openapi) from the same
+// The OpenAPI 3.1 document of REST API v1 (docs/product.md §3.6), generated (@asteasolutions/zod-to-openapi) from the same
 // operation declarations — paths, zod schemas, responses — that the router serves, so it cannot drift.
 
 /**
@@ -88,7 +88,7 @@ export function buildOpenApiDocument(operations: readonly Operation[], serverUrl
       title: "Edge Console API",
       version: "1.0.0",
       description:
-        "REST API v1 of Edge Console (SPEC §3.6), following Section's API v1 where it has the same resources. Every path also answers with Section's trailing slash. Lists are bare arrays; further pages are in the `Link` header (rel=\"next\"). Errors are RFC 9457 problem details.",
+        "REST API v1 of Edge Console (docs/product.md §3.6), following Section's API v1 where it has the same resources. Every path also answers with Section's trailing slash. Lists are bare arrays; further pages are in the `Link` header (rel=\"next\"). Errors are RFC 9457 problem details.",
     },
     servers: [{ url: serverUrl }],
   });

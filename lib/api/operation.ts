@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { ApiCaller } from "./access";
 import type { ProblemKind } from "./problem";
 
-// The shape of one REST API operation (SPEC §3.6). Each operation declares its path, its zod schemas (path
+// The shape of one REST API operation (docs/product.md §3.6). Each operation declares its path, its zod schemas (path
 // parameters, query, body, responses) and its handler; the router runs the handler with parsed input and the
 // OpenAPI document is generated from the very same declarations, so the two cannot drift.
 

@@ -1,6 +1,6 @@
 import "server-only";
 import type { z } from "zod";
-import { authenticateToken } from "@/lib/api-tokens";
+import { authenticateToken, recordReadOnlyRefusal } from "@/lib/api-tokens";
 import { consumeApiRateLimit } from "@/lib/rate-limit";
 import { requestInfo } from "@/lib/security-log/request-info";
 import type { ApiCaller } from "./access";
@@ -9,12 +9,13 @@ import type { ApiResult, HttpMethod, Operation } from "./operation";
 import { ApiProblem, notFoundProblem, problemResponse, validationProblem, type FieldError } from "./problem";
 import { tokenFromApiRequest } from "./token";
 
-// The one wrapper every REST API request goes through (SPEC §3.6): match the path (with or without Section's
+// The one wrapper every REST API request goes through (docs/product.md §3.6): match the path (with or without Section's
 // trailing slash) → authenticate the token (Bearer or `section-token`) → per-token rate limit → parse path
 // parameters (anything malformed is a 404, ids cannot be probed), query and JSON body (≤ 64 KiB, strict zod:
 // unknown fields are named) → the operation's handler (authorization against the resource row, then lib) → the
 // response, checked against its documented schema. Every failure is problem+json; unexpected errors are logged with
-// context and answered as a 500 without internals.
+// context and answered as a 500 without internals. A write refused to a read-only token is also written to the
+// token owner's security log (lib/api-tokens/write-refusals.ts).
 
 /** Where the API lives; paths of operations are below it. */
 export const API_PREFIX = "/api/v1";
@@ -138,7 +139,17 @@ export function createApiRouter(operations: readonly Operation[]) {
       });
       return withoutBodyFor(requested, respond(op, result));
     } catch (error) {
-      if (error instanceof ApiProblem) return withoutBodyFor(requested, problemResponse(error));
+      if (error instanceof ApiProblem) {
+        // A write refused to a read-only token goes to its owner's security log (at most once a minute per route).
+        if (error.kind === "read-only-token" && caller && match) {
+          await recordReadOnlyRefusal({
+            token: caller.token,
+            route: `${match.c.op.method.toUpperCase()} ${match.c.op.path}`,
+            request: requestInfo(request.headers),
+          });
+        }
+        return withoutBodyFor(requested, problemResponse(error));
+      }
       console.error(
         "api: unexpected error",
         { method: request.method, path: url.pathname, userId: caller?.user.id ?? null, tokenId: caller?.token.id ?? null },

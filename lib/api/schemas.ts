@@ -2,7 +2,7 @@ import { ROLES, DOMAIN_STATUSES } from "@/db/schema";
 import { PROBLEM_BASE } from "./problem";
 import { z } from "./zod";
 
-// The REST API's resource shapes (SPEC §3.6). Names and nesting follow Section's API v1
+// The REST API's resource shapes (docs/product.md §3.6). Names and nesting follow Section's API v1
 // (`section-api-v1.swagger.yaml`: `id`, `href`, `account_name`, `application_name`, `environment_name`, domains with
 // `name` and `cname`, `is_engaged`, `accountCapability`); our own additions are snake_case fields with clear names
 // (`status`, `records`, `found`, `history`). Response objects are strict: the document lists every field.
@@ -13,9 +13,9 @@ const href = z.string().openapi({ description: "Path of this resource in the API
 
 export const roleSchema = z
   .enum(ROLES)
-  .openapi("Role", { description: "A role in an account (SPEC §2): owner > admin > developer > viewer." });
+  .openapi("Role", { description: "A role in an account (docs/product.md §2): owner > admin > developer > viewer." });
 export const domainStatusSchema = z.enum(DOMAIN_STATUSES).openapi("DomainStatus", {
-  description: "Go-live status of a domain (SPEC §3.5): pending (never checked), live, misconfigured, nxdomain, error.",
+  description: "Go-live status of a domain (docs/product.md §3.5): pending (never checked), live, misconfigured, nxdomain, error.",
 });
 
 export const problemSchema = z
@@ -37,6 +37,22 @@ export const problemSchema = z
       )
       .optional(),
     conflicts: z.array(z.string()).optional(),
+    conflict_details: z
+      .array(
+        z.strictObject({
+          path: z.string(),
+          kind: z
+            .string()
+            .openapi({ description: "content, add/add, modify/delete, binary, rename, file/directory, mode, config-keys or other." }),
+          message: z.string(),
+          key_paths: z
+            .array(z.string())
+            .optional()
+            .openapi({ description: "For `config-keys`: the keys of section.config.json both sides changed." }),
+        }),
+      )
+      .optional()
+      .openapi({ description: "For a promotion conflict: each conflicting file, what kind of conflict it is and a sentence." }),
   })
   .openapi("Problem", { description: "RFC 9457 problem details (`application/problem+json`)." });
 
@@ -45,11 +61,11 @@ export const accountSchema = z
     id,
     href,
     account_name: z.string(),
-    is_admin: z.boolean().openapi({ description: "True when the token's user is an owner or admin of the account." }),
+    is_admin: z.boolean().openapi({ description: "True when the token's user may manage the account's members (owners and admins)." }),
     requires_2fa: z.boolean(),
     blocked: z.boolean().openapi({
       description:
-        "True when the account requires two-factor authentication and the token's user has not turned it on: every other operation on the account answers 403 `two-factor-required` until they do (SPEC §3.2).",
+        "True when the account requires two-factor authentication and the token's user has not turned it on: every other operation on the account answers 403 `two-factor-required` until they do (docs/product.md §3.2).",
     }),
     role: roleSchema.openapi({ description: "The token's user's role in the account." }),
     created_at: isoTime,
@@ -60,7 +76,7 @@ const applicationSummaryShape = {
   id,
   href,
   application_name: z.string(),
-  stack: z.string().openapi({ description: "Stack catalog id chosen at creation (SPEC §5)." }),
+  stack: z.string().openapi({ description: "Stack catalog id chosen at creation (docs/product.md §5)." }),
   hostnames: z.array(z.string()).openapi({ description: "The Production environment's hostnames (A-label form)." }),
   status: domainStatusSchema
     .or(z.literal("none"))
@@ -74,7 +90,7 @@ export const applicationSummarySchema = z.strictObject(applicationSummaryShape).
 export const applicationSchema = z
   .strictObject({
     ...applicationSummaryShape,
-    clone_url: z.string().openapi({ description: "Git smart HTTP clone URL (SPEC §3.6)." }),
+    clone_url: z.string().openapi({ description: "Git smart HTTP clone URL (docs/product.md §3.6)." }),
     environments: z.array(z.strictObject({ id, environment_name: z.string() })),
   })
   .openapi("Application");
@@ -87,7 +103,7 @@ export const accountGraphSchema = z
     requires_2fa: z.boolean(),
     blocked: z.boolean().openapi({
       description:
-        "True when the account requires two-factor authentication and the token's user has not turned it on: its applications are not listed (empty) until they do (SPEC §3.2).",
+        "True when the account requires two-factor authentication and the token's user has not turned it on: its applications are not listed (empty) until they do (docs/product.md §3.2).",
     }),
     applications: z.array(
       z.strictObject({
@@ -106,7 +122,7 @@ export const createAccountResponseSchema = z
 
 export const expectedRecordSchema = z
   .strictObject({ type: z.enum(["CNAME", "A", "AAAA", "ALIAS", "TXT"]), name: z.string(), value: z.string(), note: z.string().optional() })
-  .openapi("DnsRecord", { description: "A DNS record the customer creates to take the domain live (SPEC §3.5)." });
+  .openapi("DnsRecord", { description: "A DNS record the customer creates to take the domain live (docs/product.md §3.5)." });
 
 export const foundRecordsSchema = z
   .strictObject({
@@ -171,7 +187,7 @@ export const environmentSummarySchema = z
         live: z.number().int(),
         total: z.number().int(),
       })
-      .openapi({ description: "Go-live summary (SPEC §3.4): Live, Partly live (n/m), the most urgent status, or No domains." }),
+      .openapi({ description: "Go-live summary (docs/product.md §3.4): Live, Partly live (n/m), the most urgent status, or No domains." }),
     created_at: isoTime,
   })
   .openapi("EnvironmentSummary");
@@ -217,7 +233,7 @@ export const accountUserUpdateResultSchema = z
   .openapi("AccountUserUpdateResult");
 
 export const environmentConfigurationSchema = z.record(z.string(), z.unknown()).openapi("EnvironmentConfiguration", {
-  description: "The environment's `section.config.json` (SPEC §5) at its branch head; the commit is the `ETag`.",
+  description: "The environment's `section.config.json` (docs/product.md §5) at its branch head; the commit is the `ETag`.",
 });
 
 export const patchOperationSchema = z

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { getDb } from "@/db";
 import { accounts, applications, dnsChecks, domains, environments, type DomainStatus, type Role } from "@/db/schema";
 import { cloneUrl } from "@/lib/applications/repository";
+import { can } from "@/lib/auth/permissions";
 import { expectedRecords } from "@/lib/domains/records";
 import { summariseEnvironment } from "@/lib/domains/summary";
 import type {
@@ -35,7 +36,7 @@ const iso = (d: Date) => d.toISOString();
 
 /**
  * An account as the token's user sees it (their role); `blocked` when it requires two-factor authentication and
- * they have not turned it on (SPEC §3.2; the same rule as lib/auth/access `lookupAccount`).
+ * they have not turned it on (docs/product.md §3.2; the same rule as lib/auth/access `lookupAccount`).
  */
 export function toAccount(
   account: Pick<AccountRow, "id" | "name" | "requireTwoFactor" | "createdAt">,
@@ -46,7 +47,7 @@ export function toAccount(
     id: account.id,
     href: hrefs.account(account.id),
     account_name: account.name,
-    is_admin: role === "owner" || role === "admin",
+    is_admin: can(role, "members.manage"),
     requires_2fa: account.requireTwoFactor,
     blocked,
     role,

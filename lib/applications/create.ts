@@ -1,38 +1,38 @@
-import { recordAudit } from "@/lib/audit/record";
-import { insertDomain } from "@/lib/domains/insert";
 import fs from "node:fs";
 import path from "node:path";
-import { and, eq, inArray } from "drizzle-orm";
-import { getDb, writeTransaction, type Db } from "@/db";
+import { eq } from "drizzle-orm";
+import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, domains, environments, memberships } from "@/db/schema";
+import { accountNameField } from "@/lib/accounts/fields";
+import { recordAudit } from "@/lib/audit/record";
+import { can } from "@/lib/auth/permissions";
+import { effectiveRole } from "@/lib/auth/roles";
 import { repositoriesDir } from "@/lib/config";
+import { insertDomain } from "@/lib/domains/insert";
 import { createBareRepository, PRODUCTION_BRANCH, type CreateBareRepositoryOptions } from "@/lib/git";
+import { newRepositoryDirName } from "@/lib/repositories/paths";
 import { buildInitialConfig, serializeSectionConfig, validateSectionConfig } from "@/lib/section-config/schema";
 import { getStack } from "@/lib/stacks/catalog";
 import { readStarterFiles } from "@/lib/stacks/starter-files";
-import { newRepositoryDirName } from "./repository";
-import { blockedByTwoFactor, TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
+import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 
 export { cleanupInterruptedCreations, repositoryPath } from "./repository";
 
-// The creation unit of SPEC §3.3 step 5: repository + application, Production environment, domain and audit rows,
-// all or nothing. Order: claim the repository folder at its final path and build it (slow, async), then ONE
-// write transaction for the rows; any failure after the claim removes the folder. A crash between the
-// two leaves only an unreferenced folder, which `cleanupInterruptedCreations` removes at start-up; a row can never
-// exist without its repository.
+// The creation unit of docs/product.md §3.3 step 5: repository + application, Production environment, domain and
+// audit rows, all or nothing. Order: claim the repository folder at its final path and build it (slow, async), then
+// ONE write transaction for the rows; any failure after the claim removes the folder. A crash between the two leaves
+// only an unreferenced folder, which `cleanupInterruptedCreations` removes at start-up; a row can never exist
+// without its repository.
 
 export type Account = typeof accounts.$inferSelect;
 export type Application = typeof applications.$inferSelect;
 export type Environment = typeof environments.$inferSelect;
 export type Domain = typeof domains.$inferSelect;
 
-/** Roles that may create applications in an account (SPEC §2). */
-const CREATOR_ROLES = ["owner", "admin", "developer"] as const;
-
 export type CreateApplicationInput = {
   /** The signed-in user; `name` (or else `email`) is recorded in the audit log as the actor. */
   actor: { id: number; name?: string | null; email?: string | null };
-  /** An account where the actor is owner/admin/developer, or a new account (the actor becomes its owner). */
+  /** An account where the actor may create applications ("application.create"), or a new account (the actor becomes its owner). */
   account: { id: number } | { newName: string };
   /** Already normalised by `lib/hostname` (A-label form, Unicode form, apex or not). */
   hostname: { hostname: string; unicode: string; isApex: boolean };
@@ -82,38 +82,35 @@ function isHostnameConflict(err: unknown): boolean {
   return false;
 }
 
-/** Why the user cannot create in the account (`notFound`: not owner/admin/developer; `twoFactorRequired`), or null. */
-async function cannotCreateIn(
-  accountId: number,
-  userId: number,
-  db: Pick<Db, "select">,
-): Promise<typeof notFound | typeof twoFactorRequired | null> {
-  const row = await db
-    .select({ id: memberships.id })
-    .from(memberships)
-    .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId), inArray(memberships.role, CREATOR_ROLES)))
-    .get();
-  // A member without two-factor authentication cannot create in an account that requires it (SPEC §3.2).
-  if (!row) return notFound;
-  return (await blockedByTwoFactor(db, accountId, userId)) ? twoFactorRequired : null;
+/**
+ * Why the user cannot create in the account, or null: their effective role there (lib/auth/roles, read on the
+ * connection of the moment, so inside the transaction it holds for its writes) must grant "application.create"
+ * (`notFound` otherwise: no such account, not a member, or a role without it); a member the account blocks for
+ * lacking two-factor authentication gets `twoFactorRequired` (docs/product.md §3.2).
+ */
+async function cannotCreateIn(accountId: number, userId: number): Promise<typeof notFound | typeof twoFactorRequired | null> {
+  const role = await effectiveRole(accountId, userId);
+  if (role.kind === "blocked" && can(role.role, "application.create")) return twoFactorRequired;
+  return role.kind === "member" && can(role.role, "application.create") ? null : notFound;
 }
 
 /**
- * Creates an application as one unit (SPEC §3.3 step 5, §5, STYLE "The two paths"): a bare repository at
- * `repositoriesDir()/<random>.git` whose `Production` branch holds "initial section.config.json" (the stack's
- * proxy chain, the origin, `.gitignore`, the starter files), then in one `BEGIN IMMEDIATE` transaction: the
- * account and the actor's owner membership (when `account.newName`), the application (display name = the Unicode
- * hostname, repoName = the A-label hostname, stackId, createdBy), the `Production` environment, the domain (status pending, random 32-byte base64url verification
- * token) and audit rows `account.create` / `application.create`.
+ * Creates an application as one unit (docs/product.md §3.3 step 5, §5; docs/architecture.md "The two paths"): a
+ * bare repository at `repositoriesDir()/<random>.git` whose `Production` branch holds "initial section.config.json"
+ * (the stack's proxy chain, the origin, `.gitignore`, the starter files), then in one `BEGIN IMMEDIATE` transaction:
+ * the account and the actor's owner membership (when `account.newName`), the application (display name = the
+ * Unicode hostname, repoName = the A-label hostname, stackId, createdBy), the `Production` environment, the domain
+ * (status pending, random verification token) and audit rows `account.create` / `application.create`.
  *
- * Authorization is the caller's job; the actor's owner/admin/developer membership of an existing account is
+ * Inputs are already normalised (see `createApplicationFromInput` in ./from-input for the wizard's and the API's
+ * raw fields). Authorization is the caller's job; the actor's "application.create" right in an existing account is
  * re-checked inside the transaction. Expected failures are returned as `{ ok: false, code, field, message }`, with
- * nothing written and no folder left: `not_found` (field `account`: no such account, or the actor is not
- * owner/admin/developer there — show a 404), `two_factor_required` (field `account`: the account requires two-factor authentication the actor lacks, SPEC §3.2),
- * `hostname_taken` (field `hostname`; also when another creation wins
- * the race), `invalid` (field `stackId`, `accountName` or `origin`). Unexpected failures (git, disk,
- * database) are thrown after the repository folder was removed and the transaction rolled back; a folder already
- * occupying the target path is never touched (RepositoryPathTakenError / EEXIST is thrown).
+ * nothing written and no folder left: `not_found` (field `account`: no such account, or the actor may not create
+ * there — show a 404), `two_factor_required` (field `account`: the account requires two-factor authentication the
+ * actor lacks, docs/product.md §3.2), `hostname_taken` (field `hostname`; also when another creation wins the race),
+ * `invalid` (field `stackId`, `accountName` — lib/accounts/fields `accountNameField` — or `origin`). Unexpected
+ * failures (git, disk, database) are thrown after the repository folder was removed and the transaction rolled back;
+ * a folder already occupying the target path is never touched (RepositoryPathTakenError / EEXIST is thrown).
  */
 export async function createApplication(
   input: CreateApplicationInput,
@@ -121,9 +118,11 @@ export async function createApplication(
 ): Promise<CreateApplicationResult> {
   const stack = getStack(input.stackId);
   if (!stack) return invalid("stackId", "Choose a proxy stack from the list.");
-  const newName = "newName" in input.account ? input.account.newName.trim() : null;
-  if (newName !== null && (newName.length === 0 || newName.length > 100)) {
-    return invalid("accountName", "Account name must be 1 to 100 characters.");
+  let newName: string | null = null;
+  if ("newName" in input.account) {
+    const checked = accountNameField.safeParse(input.account.newName);
+    if (!checked.success) return invalid("accountName", checked.error.issues[0].message);
+    newName = checked.data;
   }
   const config = buildInitialConfig(stack, input.origin);
   const checked = validateSectionConfig(config, { environment: PRODUCTION_BRANCH });
@@ -136,7 +135,7 @@ export async function createApplication(
   // on domains.hostname decides a race between two creations.
   const db = getDb();
   const accountId = "id" in input.account ? input.account.id : null;
-  const refused = accountId !== null ? await cannotCreateIn(accountId, input.actor.id, db) : null;
+  const refused = accountId !== null ? await cannotCreateIn(accountId, input.actor.id) : null;
   if (refused) return refused;
   if (await db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
     return hostnameTaken(input.hostname);
@@ -186,7 +185,7 @@ async function writeRows(
   return writeTransaction(async (tx): Promise<CreateApplicationResult> => {
     let account: Account | undefined;
     if (target.accountId !== null) {
-      const refused = await cannotCreateIn(target.accountId, input.actor.id, tx);
+      const refused = await cannotCreateIn(target.accountId, input.actor.id);
       if (refused) return refused;
       account = await tx.select().from(accounts).where(eq(accounts.id, target.accountId)).get();
       if (!account) return notFound;

@@ -79,7 +79,7 @@ describe("application repositories", () => {
     expect(newRepositoryDirName()).not.toBe(newRepositoryDirName());
   });
 
-  it("builds the clone URL of SPEC §3.6 from APP_URL", () => {
+  it("builds the clone URL of docs/product.md §3.6 from APP_URL", () => {
     const previous = process.env.APP_URL;
     process.env.APP_URL = "https://console.example.com/";
     resetSettings();

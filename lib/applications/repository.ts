@@ -1,32 +1,15 @@
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { getDb } from "@/db";
 import { applications } from "@/db/schema";
 import { repositoriesDir, settings } from "@/lib/config";
 import { readBlob } from "@/lib/git";
+import { REPOSITORY_DIR_NAME, repositoryPath } from "@/lib/repositories/paths";
 
-// Where application repositories live and how leftovers of an interrupted creation are removed (SPEC §7).
+// The application's repository as pages show it (a branch's file, the clone URL) and the start-up removal of
+// leftovers of an interrupted creation (docs/product.md §7). Where repositories live: lib/repositories/paths.
 
-/** Folder names of repositories made by this module: `<32 hex>.git`. */
-const REPOSITORY_DIR_NAME = /^[0-9a-f]{32}\.git$/;
-
-/** A fresh folder name for a new repository: 16 random bytes in hex + `.git`. */
-export function newRepositoryDirName(): string {
-  return `${crypto.randomBytes(16).toString("hex")}.git`;
-}
-
-/**
- * Absolute path of an application's bare repository: `repositoriesDir()/<repoDir>`.
- * Throws TypeError when `repoDir` is not a single folder name (a corrupted row must not point elsewhere).
- */
-export function repositoryPath(application: { repoDir: string }): string {
-  const name = application.repoDir;
-  if (!name || name === "." || name === ".." || name.includes("/") || name.includes("\\") || name.includes("\0")) {
-    throw new TypeError(`Invalid repository folder name: ${JSON.stringify(name)}`);
-  }
-  return path.join(repositoriesDir(), name);
-}
+export { newRepositoryDirName, repositoryPath } from "@/lib/repositories/paths";
 
 /**
  * The text of `filePath` on the branch of environment `branch` of the application's repository, or `null` when
@@ -37,7 +20,7 @@ export function readBranchFile(application: { repoDir: string }, branch: string,
 }
 
 /**
- * The git clone URL shown in the UI (SPEC §3.6):
+ * The git clone URL shown in the UI (docs/product.md §3.6):
  * `<APP_URL>/git/account/{accountId}/application/{appId}/{repoName}.git`.
  */
 export function cloneUrl(application: { id: number; accountId: number; repoName: string }): string {
@@ -46,7 +29,7 @@ export function cloneUrl(application: { id: number; accountId: number; repoName:
 }
 
 /**
- * Start-up check (SPEC §7): removes from `repositoriesDir()` the repository folders (`<32 hex>.git`) that no
+ * Start-up check (docs/product.md §7): removes from `repositoriesDir()` the repository folders (`<32 hex>.git`) that no
  * applications row references — left by a crash between building a repository and committing its rows — and any
  * `*.tmp*` entry, when their modification time is older than `olderThanMs` (default 60 s, so a creation running in
  * another process right now is left alone). Returns the removed names, sorted. Missing folder → `[]`.

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, auditEvents, domains, memberships, users } from "@/db/schema";
 import { archiveDir } from "@/lib/config";
-import type { Actor } from "@/lib/environments/commit";
+import type { Actor } from "@/lib/repositories/changes";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { createApplication, repositoryPath, type Application } from "./create";
 import { deleteApplication, renameApplication } from "./settings";
@@ -32,7 +32,7 @@ describe("application settings (temp SQLite, real repository)", () => {
           .insert(memberships)
           .values({ userId: user.id, accountId: account.id, role: role as "owner" })
           .run();
-        actors.push({ id: user.id, name: role, email: `${role}@example.com` });
+        actors.push({ id: user.id, name: role });
       }
       return { account, actors };
     });

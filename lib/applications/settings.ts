@@ -5,11 +5,10 @@ import { getDb, writeTransaction } from "@/db";
 import { applications, domains } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { archiveDir } from "@/lib/config";
-import { actorMay, auditActor } from "@/lib/environments/common";
-import type { Actor } from "@/lib/environments/commit";
-import { repositoryPath } from "./repository";
+import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
+import { repositoryPath } from "@/lib/repositories/paths";
 
-// Application settings (SPEC §3.3, last paragraph): rename the display name; delete with typed confirmation, which
+// Application settings (docs/product.md §3.3, last paragraph): rename the display name; delete with typed confirmation, which
 // frees its hostnames and archives its repository under `DATA_DIR/archive` (no longer served).
 
 type ApplicationRow = typeof applications.$inferSelect;
@@ -41,9 +40,8 @@ export async function renameApplication(params: { applicationId: number; actor: 
   if (!checked.ok) return { ok: false, code: "invalid", field: "name", message: checked.message };
   return writeTransaction(async (tx): Promise<ApplicationSettingsResult> => {
     const app = await tx.select().from(applications).where(eq(applications.id, params.applicationId)).get();
-    if (!app || !(await actorMay(tx, app.accountId, params.actor, "account.read")))
-      return { ok: false, code: "not_found", message: NOT_FOUND };
-    if (!(await actorMay(tx, app.accountId, params.actor, "application.rename"))) {
+    if (!app || !(await actorMay(app.accountId, params.actor, "account.read"))) return { ok: false, code: "not_found", message: NOT_FOUND };
+    if (!(await actorMay(app.accountId, params.actor, "application.rename"))) {
       return { ok: false, code: "forbidden", message: "Only owners and admins can rename the application." };
     }
     if (app.name === checked.name) return { ok: true, application: app };
@@ -88,9 +86,8 @@ export async function deleteApplication(
   const rename = seams.rename ?? fs.renameSync;
   const db = getDb();
   const app = await db.select().from(applications).where(eq(applications.id, params.applicationId)).get();
-  if (!app || !(await actorMay(db, app.accountId, params.actor, "account.read")))
-    return { ok: false, code: "not_found", message: NOT_FOUND };
-  if (!(await actorMay(db, app.accountId, params.actor, "application.delete"))) {
+  if (!app || !(await actorMay(app.accountId, params.actor, "account.read"))) return { ok: false, code: "not_found", message: NOT_FOUND };
+  if (!(await actorMay(app.accountId, params.actor, "application.delete"))) {
     return { ok: false, code: "forbidden", message: "Only owners and admins can delete the application." };
   }
   if (params.confirmation.trim() !== app.name) {
@@ -122,7 +119,7 @@ export async function deleteApplication(
     }
     result = await writeTransaction(async (tx): Promise<ApplicationSettingsResult> => {
       const row = await tx.select().from(applications).where(eq(applications.id, app.id)).get();
-      if (!row || !(await actorMay(tx, row.accountId, params.actor, "application.delete")))
+      if (!row || !(await actorMay(row.accountId, params.actor, "application.delete")))
         return { ok: false, code: "not_found", message: NOT_FOUND };
       const freed = (await tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.applicationId, row.id)).all()).map(
         (d) => d.hostname,
@@ -152,7 +149,7 @@ export async function deleteApplication(
 const ARCHIVED_NAME = /^([0-9a-f]{32})-\d{8}T\d{6}Z\.git$/;
 
 /**
- * Start-up check (SPEC §7): a crash between archiving a repository and committing the deletion leaves an
+ * Start-up check (docs/product.md §7): a crash between archiving a repository and committing the deletion leaves an
  * application row whose repository sits in `archiveDir()`. Each such repository is moved back (newest archive
  * first). Returns the restored folder names. Missing archive folder → `[]`.
  */

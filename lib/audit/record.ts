@@ -18,7 +18,7 @@ export type AuditEntry = {
 };
 
 /**
- * Appends one row to an account's audit log (SPEC §3.2). Call it with the transaction (`tx`) of the mutation it
+ * Appends one row to an account's audit log (docs/product.md §3.2). Call it with the transaction (`tx`) of the mutation it
  * records, so the change and its audit row commit together.
  */
 export async function recordAudit(writer: Writer, entry: AuditEntry): Promise<void> {

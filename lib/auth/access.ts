@@ -2,17 +2,19 @@ import "server-only";
 import { notFound, redirect } from "next/navigation";
 import { eq } from "drizzle-orm";
 import { getDb } from "@/db";
-import { applications, domains, environments } from "@/db/schema";
-import { getAccount, getMembership, type AccountRow } from "@/db/queries/accounts";
+import { applications } from "@/db/schema";
+import type { AccountRow } from "@/db/queries/accounts";
 import type { UserRow } from "@/db/queries/users";
 import type { Role } from "@/db/schema";
-import { blocksUser, TWO_FACTOR_REQUIRED_MESSAGE, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
+import { NOT_FOUND_MESSAGE } from "@/lib/actions";
+import { TWO_FACTOR_REQUIRED_MESSAGE, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
 import { can, forbiddenMessage, type Permission } from "./permissions";
+import { effectiveRole } from "./roles";
 import { requireUser } from "./session";
 
 export type Access = { user: UserRow; account: AccountRow; role: Role };
 
-/** Thrown when a member's role lacks a permission; pages show `message`, actions return it. */
+/** Thrown when a member's role lacks a permission; pages show `message`. */
 export class ForbiddenError extends Error {
   constructor(message: string) {
     super(message);
@@ -21,12 +23,12 @@ export class ForbiddenError extends Error {
 }
 
 /**
- * Outcome of an access lookup for server actions, which answer with a message instead of rendering a page.
+ * Outcome of an access lookup that answers with a message instead of rendering a page (the REST API, lib/api/access).
  * `twoFactor` marks a member refused because the account requires two-factor authentication and they lack it.
  */
 export type Lookup<T> = { ok: true; value: T } | { ok: false; status: 404 | 403; message: string; twoFactor?: true };
 
-const NOT_FOUND = { ok: false, status: 404, message: "Not found: it does not exist or you do not have access to it." } as const;
+const NOT_FOUND = { ok: false, status: 404, message: NOT_FOUND_MESSAGE } as const;
 
 /** Parses a route/form id; anything but a positive integer becomes a 404 (ids cannot be probed). */
 export function parseId(raw: unknown): number {
@@ -45,31 +47,17 @@ export function toId(raw: unknown): number | null {
 }
 
 /**
- * The user's access to an account from the database (role read now): 404 for non-members, 403 for a role lacking
- * `permission`, and 403 (`twoFactor`) for any member without two-factor authentication when the account requires it
- * (SPEC §3.2): every page and action that derives access here is refused for them.
+ * The user's access to an account, from `effectiveRole` (lib/auth/roles, read now) and the permission table: 404 for
+ * non-members, 403 for a role lacking `permission`, and 403 (`twoFactor`) for any member without two-factor
+ * authentication when the account requires it (docs/product.md §3.2): every page and action that derives access
+ * here is refused for them.
  */
 export async function lookupAccount(user: UserRow, accountId: number, permission: Permission, what: string): Promise<Lookup<Access>> {
-  const membership = await getMembership({ userId: user.id, accountId });
-  const account = membership ? await getAccount({ id: accountId }) : undefined;
-  if (!membership || !account) return NOT_FOUND;
-  if (blocksUser(account, user)) return { ok: false, status: 403, message: TWO_FACTOR_REQUIRED_MESSAGE, twoFactor: true };
-  if (!can(membership.role, permission)) return { ok: false, status: 403, message: forbiddenMessage(membership.role, what, permission) };
-  return { ok: true, value: { user, account, role: membership.role } };
-}
-
-/** A domain with its environment and application; the account is taken from the domain row. */
-export async function lookupDomain(user: UserRow, domainId: number, permission: Permission, what: string) {
-  const row = await getDb()
-    .select({ domain: domains, environment: environments, application: applications })
-    .from(domains)
-    .innerJoin(environments, eq(environments.id, domains.environmentId))
-    .innerJoin(applications, eq(applications.id, domains.applicationId))
-    .where(eq(domains.id, domainId))
-    .get();
-  if (!row) return NOT_FOUND;
-  const access = await lookupAccount(user, row.domain.accountId, permission, what);
-  return access.ok ? { ok: true as const, value: { ...access.value, ...row } } : access;
+  const member = await effectiveRole(accountId, user.id);
+  if (member.kind === "none") return NOT_FOUND;
+  if (member.kind === "blocked") return { ok: false, status: 403, message: TWO_FACTOR_REQUIRED_MESSAGE, twoFactor: true };
+  if (!can(member.role, permission)) return { ok: false, status: 403, message: forbiddenMessage(member.role, what, permission) };
+  return { ok: true, value: { user, account: member.account, role: member.role } };
 }
 
 function unwrap<T>(lookup: Lookup<T>, accountId: number): T {

@@ -1,6 +1,5 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { headers } from "next/headers";
 import { z } from "zod";
 import { authSecret } from "@/lib/config";
 import { clientIp, consumeRateLimit, refundRateLimit } from "@/lib/rate-limit";
@@ -8,22 +7,13 @@ import { normaliseEmail } from "./email";
 import { verifyDecoy, verifyPassword } from "./password";
 import { requireSecondFactor } from "./two-factor-step";
 import { getUserByEmail } from "@/db/queries/users";
-import { requestInfo, type RequestInfo } from "@/lib/security-log/request-info";
-import { currentVersionForSession, endUserSession, SESSION_MAX_AGE_SECONDS, startUserSession } from "./sessions";
+import { endUserSession, SESSION_MAX_AGE_SECONDS } from "./sessions";
+import { currentRequestInfo, jwtCallback, sessionCallback } from "./session-callbacks";
 import { recordFailedSignIn, recordRateLimitedSignIn } from "./signin-events";
 
 declare module "next-auth" {
   interface User {
     sessionVersion?: number;
-  }
-}
-
-/** IP and User-Agent of the request being handled (server action or route handler); empty outside a request. */
-async function currentRequestInfo(): Promise<RequestInfo> {
-  try {
-    return requestInfo(await headers());
-  } catch {
-    return { ip: null, userAgent: null };
   }
 }
 
@@ -92,36 +82,8 @@ export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth(() 
       },
     }),
   ],
-  callbacks: {
-    // Sign-in: a `user_sessions` row (and `signin.success`) per sign-in, its key in the token. Update: only the
-    // server's `unstable_update({ sk })` after a password change or "sign out everywhere" moves a token to the new
-    // session row it names (fresh random key, unrevoked, this user's) and the user's new version. Any client can
-    // call Auth.js's update endpoint, so an update without such a key changes nothing; an old cookie stays dead.
-    async jwt({ token, user, trigger, session }) {
-      if (user) {
-        const uid = Number(user.id);
-        token.uid = uid;
-        token.sv = user.sessionVersion ?? 0;
-        token.sk = await startUserSession({ userId: uid, request: await currentRequestInfo() });
-      } else if (trigger === "update") {
-        const next = (session as { sk?: unknown } | undefined)?.sk;
-        if (typeof next === "string" && next !== token.sk) {
-          const version = await currentVersionForSession({ userId: Number(token.uid), sessionKey: next });
-          if (version !== null) {
-            token.sk = next;
-            token.sv = version;
-          }
-        }
-      }
-      return token;
-    },
-    session({ session, token }) {
-      session.user.id = String(token.uid);
-      // The session key stays inside the encrypted token: never handed to page JavaScript (`/api/auth/session`).
-      (session as unknown as { sessionVersion: number }).sessionVersion = Number(token.sv ?? 0);
-      return session;
-    },
-  },
+  // The token's life: lib/auth/session-callbacks.ts (sign-in, the server's update, and dead sessions answered as none).
+  callbacks: { jwt: jwtCallback, session: sessionCallback },
   events: {
     // Sign-out (the console's "Log out" and Auth.js's own endpoint) revokes the session's row.
     async signOut(message) {
@@ -133,7 +95,7 @@ export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth(() 
 
 /**
  * Re-issues this browser's session token on the new session row `sessionKey` (made by `endSessionsInTx` after a
- * password change or "sign out everywhere") with the user's new session version; see the `jwt` callback.
+ * password change, an email change or "sign out everywhere") with the user's new session version; see the `jwt` callback.
  */
 export async function reissueSession(sessionKey: string): Promise<void> {
   await unstable_update({ sk: sessionKey } as Parameters<typeof unstable_update>[0]);

@@ -3,7 +3,7 @@ import { createEmailToken, redeemVerifyEmailToken, type EmailTokenCheck } from "
 import { sendMailQuietly } from "@/lib/mail/deliver";
 import { VERIFY_EMAIL_TTL_HOURS, verifyEmailMail } from "@/lib/mail/templates";
 
-// Email verification (SPEC §3.1): a single-use link valid 24 hours, stored as a SHA-256 hash in `email_tokens`
+// Email verification (docs/product.md §3.1): a single-use link valid 24 hours, stored as a SHA-256 hash in `email_tokens`
 // (kind `verify-email`). The console works before verification; the console layout offers to resend the link.
 
 /**

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Trims and lower-cases an email address (SPEC §3.1: emails compare case-insensitively). */
+/** Trims and lower-cases an email address (docs/product.md §3.1: emails compare case-insensitively). */
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }

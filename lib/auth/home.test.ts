@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { blocksUser } from "@/lib/two-factor/requirement";
 import { homePath } from "./home";
 
-// `/` never sends a user to an account that blocks them (SPEC §3.2) while another one is usable.
+// `/` never sends a user to an account that blocks them (docs/product.md §3.2) while another one is usable.
 
 const withTwoFactor = { totpEnabledAt: new Date("2026-01-01T00:00:00Z") };
 const without = { totpEnabledAt: null };

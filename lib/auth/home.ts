@@ -1,6 +1,6 @@
 import { blocksUser, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
 
-// Where `/` sends a signed-in user (SPEC §3.1, §3.2): an account they can open, never one that blocks them.
+// Where `/` sends a signed-in user (docs/product.md §3.1, §3.2): an account they can open, never one that blocks them.
 
 /** An account as `/` sees it: its id and whether it requires two-factor authentication. */
 export type HomeAccount = { id: number; requireTwoFactor: boolean };

@@ -7,7 +7,7 @@ import { RESET_PASSWORD_TTL_MINUTES, resetPasswordMail } from "@/lib/mail/templa
 import { normaliseEmail } from "./email";
 import { hashPassword } from "./password";
 
-// Password reset (SPEC §3.1): a single-use link valid 1 hour, stored as a SHA-256 hash in `email_tokens` (kind
+// Password reset (docs/product.md §3.1): a single-use link valid 1 hour, stored as a SHA-256 hash in `email_tokens` (kind
 // `reset-password`). A new request replaces the user's older unused links. Using it sets the new password and
 // bumps the session version, which signs the user out everywhere.
 

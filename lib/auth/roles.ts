@@ -1,4 +1,3 @@
-import "server-only";
 import { and, eq } from "drizzle-orm";
 import { getDb } from "@/db";
 import { accounts, memberships, users, type Role } from "@/db/schema";

@@ -5,7 +5,7 @@ import { userSessions, users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
 
-// Sign-ins as rows (SPEC §3.1 sessions): every sign-in gets a `user_sessions` row whose random key travels in the
+// Sign-ins as rows (docs/product.md §3.1 sessions): every sign-in gets a `user_sessions` row whose random key travels in the
 // session token (JWT). A request is signed in only while its row is unrevoked AND the token's session version
 // equals the user's. Revoking a row signs that one browser out; "sign out everywhere" bumps the version and
 // revokes every row.
@@ -181,7 +181,7 @@ export async function endSessionsInTx(
 }
 
 /**
- * "Sign out everywhere" (SPEC §3.1): bumps the session version and revokes every other session of the user in one
+ * "Sign out everywhere" (docs/product.md §3.1): bumps the session version and revokes every other session of the user in one
  * transaction (`session.revoke-all`, with the count). The browser holding `keepSessionKey` stays signed in once its
  * token carries the returned `keptSessionKey` (`unstable_update({ sk })`, see the `jwt` callback in lib/auth/auth.ts).
  */

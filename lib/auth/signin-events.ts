@@ -11,7 +11,7 @@ type HeaderSource = { get(name: string): string | null };
 export const RATE_LIMITED_LOG_INTERVAL_MS = 60_000;
 
 /**
- * Records a failed sign-in (wrong password) in the security log of the user it was aimed at (SPEC §3.2), with the
+ * Records a failed sign-in (wrong password) in the security log of the user it was aimed at (docs/product.md §3.2), with the
  * client IP and User-Agent. Attempts for an address without a user are not logged anywhere.
  */
 export async function recordFailedSignIn(params: { userId: number; headers: HeaderSource; reason?: string }): Promise<void> {

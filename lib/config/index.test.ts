@@ -11,7 +11,7 @@ afterEach(() => {
 });
 
 describe("settings", () => {
-  it("has the embedded defaults of SPEC §6", () => {
+  it("has the embedded defaults of docs/product.md §6", () => {
     for (const key of [
       "DATA_DIR",
       "APP_URL",

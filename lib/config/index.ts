@@ -5,7 +5,7 @@ import { z } from "zod";
 import { dataDirectory } from "@/db/location";
 
 /**
- * The console's settings (SPEC §6), read from environment variables once, each with its embedded default.
+ * The console's settings (docs/product.md §6), read from environment variables once, each with its embedded default.
  * Throws a ZodError naming the variable when a value is malformed (e.g. `EDGE_IPV4=not-an-ip`).
  */
 export type Settings = {
@@ -42,7 +42,7 @@ export type RateLimitKind = (typeof RATE_LIMIT_KINDS)[number];
 /** Attempts allowed per IP and per email within a fixed window of `windowSeconds`. */
 export type RateLimitSetting = { perIp: number; perEmail: number; windowSeconds: number };
 
-/** Embedded defaults of the rate limits (SPEC §6); each can be raised or lowered, never switched off. */
+/** Embedded defaults of the rate limits (docs/product.md §6); each can be raised or lowered, never switched off. */
 export const RATE_LIMIT_DEFAULTS: Record<RateLimitKind, RateLimitSetting> = {
   login: { perIp: 30, perEmail: 10, windowSeconds: 15 * 60 },
   signup: { perIp: 10, perEmail: 10, windowSeconds: 60 * 60 },

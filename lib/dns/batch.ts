@@ -11,7 +11,7 @@ import {
 } from "./go-live";
 import { createResolver, type Resolver } from "./resolver";
 
-// Go-live checks of many domains for background sweeps (SPEC §3.5), with the same guarantees as `checkDomain` — each
+// Go-live checks of many domains for background sweeps (docs/product.md §3.5), with the same guarantees as `checkDomain` — each
 // domain is claimed by lease in a BEGIN IMMEDIATE transaction before it is observed, and stored by the same
 // `storeCheck` — but with one transaction per batch instead of two per domain: domains are claimed a batch at a time,
 // just before they are needed, resolved with bounded concurrency, and their results written a batch at a time.
@@ -64,7 +64,7 @@ export async function checkDomainsInBatches(
         const held: { index: number; claim: DomainClaim }[] = [];
         for (let index = from; index < to; index++) {
           const claim = await claimDomain(ids[index], { now, leaseUntil, dueOnly: options.dueOnly });
-          if ("skipped" in claim) results[index] = { skipped: claim.skipped };
+          if ("skipped" in claim) results[index] = claim;
           else held.push({ index, claim });
         }
         return held;

@@ -1,18 +1,20 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { getDb } from "@/db";
 import { accounts, applications, domains, memberships, users } from "@/db/schema";
+import { rolesWith } from "@/lib/auth/permissions";
 import { expectedRecords } from "@/lib/domains/records";
 import { sendMailQuietly } from "@/lib/mail/deliver";
 import { domainFlaggedMail } from "@/lib/mail/templates";
 import type { CheckRecords } from "./go-live";
 
-// The go-live alert (SPEC §3.5): when a check flags a live domain that stopped pointing at the edge — in a background
-// sweep, on "Verify now", through the API or from /ops — the account's owners and admins get one mail saying what was
-// found, what is expected and where to fix it. Developers and viewers are not mailed.
+// The go-live alert (docs/product.md §3.5): when a check flags a live domain that stopped pointing at the edge — in a
+// background sweep, on "Verify now", through the API or from /ops — the members whose role receives the account's
+// alerts (`alerts.receive` in lib/auth/permissions.ts: owners and admins) get one mail saying what was found, what is
+// expected and where to fix it.
 
 /**
- * Mails the owners and admins of flagged domain `domainId`'s account ("<hostname> stopped pointing at the edge",
- * with `found` — the check's records — and the expected records, and a link to the application built from
+ * Mails the members with `alerts.receive` in flagged domain `domainId`'s account ("<hostname> stopped pointing at the
+ * edge", with `found` — the check's records — and the expected records, and a link to the application built from
  * APP_URL). Returns how many mails were sent; a mail that fails is logged and not counted, never thrown.
  */
 export async function mailFlaggedDomain(domainId: number, found: CheckRecords): Promise<number> {
@@ -25,17 +27,17 @@ export async function mailFlaggedDomain(domainId: number, found: CheckRecords): 
     .where(eq(domains.id, domainId))
     .get();
   if (!row) return 0;
-  const admins = await db
+  const recipients = await db
     .select({ email: users.email })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.accountId, row.account.id), inArray(memberships.role, ["owner", "admin"])))
+    .where(and(eq(memberships.accountId, row.account.id), inArray(memberships.role, [...rolesWith("alerts.receive")])))
     .all();
   const expected = expectedRecords(row.domain)
     .records.map((r) => (r.name === row.domain.hostname ? `${r.type} ${r.value}` : `${r.type} ${r.name} ${r.value}`))
     .join(", ");
   let sent = 0;
-  for (const { email } of admins) {
+  for (const { email } of recipients) {
     const mail = domainFlaggedMail({
       to: email,
       hostname: row.domain.hostnameUnicode,

@@ -21,11 +21,19 @@ export type CheckRecords = {
   txt: string[];
   ttl?: number;
   explanation: string;
+  /**
+   * Set on a check someone asked for — "Verify now" on the page, `verifyEngaged` in the API, the /ops bulk check —
+   * and absent on the background re-checks: only the former count towards the 10 s limit of "Verify now".
+   */
+  verifyNow?: true;
 };
 
-/** Checks kept per domain; older ones are pruned (SPEC §3.5). */
+/** Checks kept per domain; older ones are pruned (docs/product.md §3.5). */
 export const CHECKS_KEPT = 50;
-/** "Verify now" may run once per this many milliseconds per domain (SPEC §3.5). */
+/**
+ * "Verify now" may run once per this many milliseconds per domain (docs/product.md §3.5). Only checks someone asked
+ * for count: a background re-check never makes a click wait (see `claimDomain`).
+ */
 export const VERIFY_NOW_INTERVAL_MS = 10_000;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -45,7 +53,7 @@ export function expectedFor(domain: Pick<DomainRow, "hostname" | "isApex" | "own
 
 /**
  * Status after a check: the outcome, except that a transient `error` never replaces a known status
- * (live / misconfigured / nxdomain); `pending` and `error` become `error` (SPEC §3.5).
+ * (live / misconfigured / nxdomain); `pending` and `error` become `error` (docs/product.md §3.5).
  */
 export function statusAfter(previous: DomainStatus, outcome: DomainStatus): DomainStatus {
   if (outcome !== "error") return outcome;
@@ -53,7 +61,7 @@ export function statusAfter(previous: DomainStatus, outcome: DomainStatus): Doma
 }
 
 /**
- * Milliseconds until the next background check (SPEC §3.5): live → uniformly 12–24 h; error → 1 min doubling per
+ * Milliseconds until the next background check (docs/product.md §3.5): live → uniformly 12–24 h; error → 1 min doubling per
  * consecutive failure up to 15 min; pending/misconfigured/nxdomain → 1 min doubling up to 1 h. `failureStreak` is
  * the count of consecutive non-live checks including this one; non-live delays get ±10 % jitter from `random`.
  */
@@ -64,14 +72,17 @@ export function nextCheckDelayMs(outcome: DomainStatus, failureStreak: number, r
   return Math.round(base * (0.9 + 0.2 * random()));
 }
 
-/** Whether "Verify now" may run for a domain at `now`: never checked, or last checked at least 10 s ago. */
+/**
+ * Whether a domain's last check, whatever started it, is at least 10 s before `now` (or it was never checked). "Verify
+ * now" itself decides with `checkDomain(id, { verifyNow: true })`, where a background check does not count.
+ */
 export function canVerifyNow(domain: Pick<DomainRow, "lastCheckedAt">, now: Date = new Date()): boolean {
   return !domain.lastCheckedAt || now.getTime() - domain.lastCheckedAt.getTime() >= VERIFY_NOW_INTERVAL_MS;
 }
 
 /**
  * Whether `hostname` already resolves to the edge (its chain reaches the CNAME target, or it has only edge
- * addresses), for deciding when a new domain must prove ownership (SPEC §3.5). Resolves through `resolver`
+ * addresses), for deciding when a new domain must prove ownership (docs/product.md §3.5). Resolves through `resolver`
  * (default: from the settings). NXDOMAIN, NODATA, misconfiguration and transient errors all give false.
  */
 export async function resolvesToEdge(hostname: string, resolver: Resolver = createResolver()): Promise<boolean> {
@@ -80,9 +91,16 @@ export async function resolvesToEdge(hostname: string, resolver: Resolver = crea
   return classify(observation, expected).outcome === "live";
 }
 
+/**
+ * A "Verify now" refused because another one ran less than 10 s before: when that check ran, the status it left, and
+ * when the next "Verify now" may run.
+ */
+export type TooSoon = { skipped: "too-soon"; lastCheckedAt: Date; status: DomainStatus; retryAt: Date };
+
 /** Result of `checkDomain`. `flaggedNow` is true when this check flagged the domain (live → not live: mail the admins). */
 export type CheckDomainResult =
   | { skipped: "in-progress" | "not-found" | "not-due" }
+  | TooSoon
   | {
       skipped?: undefined;
       check: DnsCheckRow;
@@ -100,25 +118,43 @@ export function leaseMs(): number {
   return 10 * s.dnsTimeoutMs * 2 ** s.dnsTries + 30_000;
 }
 
-/** A domain held by one checker: its row as claimed and the lease time that marks the hold as ours. */
-export type DomainClaim = { domain: DomainRow; leaseUntil: Date };
+/**
+ * A domain held by one checker: its row as claimed, the lease time that marks the hold as ours, and whether someone
+ * asked for this check ("Verify now").
+ */
+export type DomainClaim = { domain: DomainRow; leaseUntil: Date; verifyNow: boolean };
 
 /**
  * Claims domain `domainId`: sets its lease to `leaseUntil` unless another checker holds it (`in-progress`), it is
- * gone (`not-found`) or, with `dueOnly`, its `nextCheckAt` is after `now` (`not-due`). Call it inside a
- * `writeTransaction` (BEGIN IMMEDIATE), so two checkers never both claim a domain.
+ * gone (`not-found`) or, with `dueOnly`, its `nextCheckAt` is after `now` (`not-due`). With `verifyNow` (a check
+ * someone asked for), it is refused as `too-soon` when the domain's last check was itself a "Verify now" less than
+ * 10 s before `now` (docs/product.md §3.5); a background check just before does not count, so a click right after
+ * one runs. Call it inside a `writeTransaction` (BEGIN IMMEDIATE), so two checkers never both claim a domain and two
+ * clicks never both pass the 10 s limit.
  */
 export async function claimDomain(
   domainId: number,
-  params: { now: Date; leaseUntil: Date; dueOnly?: boolean },
-): Promise<DomainClaim | { skipped: "in-progress" | "not-found" | "not-due" }> {
+  params: { now: Date; leaseUntil: Date; dueOnly?: boolean; verifyNow?: boolean },
+): Promise<DomainClaim | TooSoon | { skipped: "in-progress" | "not-found" | "not-due" }> {
   const q = checkStatements();
   const row = await q.domain.get({ id: domainId });
   if (!row) return { skipped: "not-found" };
   if (row.leaseUntil && row.leaseUntil.getTime() > params.now.getTime()) return { skipped: "in-progress" };
   if (params.dueOnly && row.nextCheckAt && row.nextCheckAt.getTime() > params.now.getTime()) return { skipped: "not-due" };
+  if (params.verifyNow && !canVerifyNow(row, params.now)) {
+    const last = await q.lastCheck.get({ domainId });
+    if ((last?.records as CheckRecords | undefined)?.verifyNow) {
+      const lastCheckedAt = row.lastCheckedAt!;
+      return {
+        skipped: "too-soon",
+        lastCheckedAt,
+        status: row.status,
+        retryAt: new Date(lastCheckedAt.getTime() + VERIFY_NOW_INTERVAL_MS),
+      };
+    }
+  }
   await q.lease.run({ id: domainId, leaseUntil: params.leaseUntil.getTime() });
-  return { domain: { ...row, leaseUntil: params.leaseUntil }, leaseUntil: params.leaseUntil };
+  return { domain: { ...row, leaseUntil: params.leaseUntil }, leaseUntil: params.leaseUntil, verifyNow: params.verifyNow ?? false };
 }
 
 /** Releases a claim (after a failed observation) unless another checker has taken the domain since. Call it inside a `writeTransaction`. */
@@ -130,7 +166,7 @@ export async function releaseClaim(claim: DomainClaim): Promise<void> {
 export type ObservedCheck = { observation: Observation; classification: Classification; durationMs: number; resolverName: string };
 
 /**
- * Observes and classifies a claimed domain through `resolver` (SPEC §3.5). Never rejects for DNS reasons (they are
+ * Observes and classifies a claimed domain through `resolver` (docs/product.md §3.5). Never rejects for DNS reasons (they are
  * part of the observation); rejects only when the resolver itself cannot be used.
  */
 export async function observeClaim(claim: DomainClaim, resolver: Resolver): Promise<ObservedCheck> {
@@ -143,7 +179,7 @@ export async function observeClaim(claim: DomainClaim, resolver: Resolver): Prom
 }
 
 /**
- * Stores one observed check of a claimed domain (SPEC §3.5): inserts the `dns_checks` row; updates status (a
+ * Stores one observed check of a claimed domain (docs/product.md §3.5): inserts the `dns_checks` row; updates status (a
  * transient error keeps a known status), lastCheckedAt, lastSuccessAt, flagged (set on live → not live, cleared on
  * live), failureStreak, nextCheckAt (backoff), and releases the lease when it is still ours; prunes checks beyond
  * the last 50; and on a status change writes a `domain.status` audit row by "Edge Console". `now` is the check
@@ -160,6 +196,7 @@ export async function storeCheck(claim: DomainClaim, observed: ObservedCheck, no
     txt: observation.txt,
     ...(observation.ttl === null ? {} : { ttl: observation.ttl }),
     explanation: classification.explanation,
+    ...(claim.verifyNow ? { verifyNow: true as const } : {}),
   };
   const row = await q.domain.get({ id: domainId });
   if (!row) return { skipped: "not-found" };
@@ -205,22 +242,26 @@ export async function storeCheck(claim: DomainClaim, observed: ObservedCheck, no
 }
 
 /**
- * Runs the go-live check of one domain (SPEC §3.5): claims the domain's lease (a second concurrent call gets
+ * Runs the go-live check of one domain (docs/product.md §3.5): claims the domain's lease (a second concurrent call gets
  * `{ skipped: "in-progress" }`), observes its DNS through `resolver` (default: a new one from the settings),
  * classifies, then in one transaction stores the check (`storeCheck`: status, flag, backoff, pruning to 50, audit
  * row on a status change); when it flags the domain (live → not live), mails the account's owners and admins
  * (`mailFlaggedDomain`). `now` is the check time (default: the current time). With `dueOnly` (background
  * sweeps) a domain whose `nextCheckAt` is after `now` is skipped as `not-due`, decided in the claiming transaction,
- * so a domain another sweep has just checked is not checked again. Rejects only on database errors.
+ * so a domain another sweep has just checked is not checked again. With `verifyNow` (the page's "Verify now", the
+ * API's `verifyEngaged`, /ops) the check is recorded as asked for, and refused as `too-soon` (with when the last one
+ * ran and when the next may) within 10 s of the previous "Verify now" (`claimDomain`). Rejects only on database errors.
  */
 export async function checkDomain(
   domainId: number,
-  options: { resolver?: Resolver; now?: Date; dueOnly?: boolean } = {},
+  options: { resolver?: Resolver; now?: Date; dueOnly?: boolean; verifyNow?: boolean } = {},
 ): Promise<CheckDomainResult> {
   const now = options.now ?? new Date();
   const leaseUntil = new Date(now.getTime() + leaseMs());
-  const claim = await writeTransaction(() => claimDomain(domainId, { now, leaseUntil, dueOnly: options.dueOnly }));
-  if ("skipped" in claim) return { skipped: claim.skipped };
+  const claim = await writeTransaction(() =>
+    claimDomain(domainId, { now, leaseUntil, dueOnly: options.dueOnly, verifyNow: options.verifyNow }),
+  );
+  if ("skipped" in claim) return claim;
   let observed: ObservedCheck;
   try {
     observed = await observeClaim(claim, options.resolver ?? createResolver());
@@ -250,6 +291,8 @@ export async function checkDomains(
     now?: Date;
     /** Skip domains not due at `now` (see `checkDomain`). */
     dueOnly?: boolean;
+    /** Checks someone asked for, under the 10 s limit of "Verify now" (see `checkDomain`). */
+    verifyNow?: boolean;
     onStart?: (id: number) => void;
     onResult?: (id: number, result: BatchCheckResult) => void;
   } = {},
@@ -263,7 +306,7 @@ export async function checkDomains(
       let result: BatchCheckResult;
       options.onStart?.(ids[index]);
       try {
-        result = await checkDomain(ids[index], { resolver, now: options.now, dueOnly: options.dueOnly });
+        result = await checkDomain(ids[index], { resolver, now: options.now, dueOnly: options.dueOnly, verifyNow: options.verifyNow });
       } catch (error) {
         result = { skipped: "failed", error: error instanceof Error ? error.message : String(error) };
       }

@@ -1,7 +1,7 @@
 import { canonicalName, dnsErrorCode, followCnameChain, type Resolver } from "./resolver";
 
 /**
- * What the resolver returned for a hostname, before any judgement (SPEC §3.5). Names are canonical (lower-case, no
+ * What the resolver returned for a hostname, before any judgement (docs/product.md §3.5). Names are canonical (lower-case, no
  * trailing dot). `end` says how resolution ended:
  * - `ok`: the chain ended at `final`, whose A/AAAA are in `a`/`aaaa` (possibly empty: NODATA);
  * - `stopped`: the chain reached a name in `stopAt` (the CNAME target); its addresses were not asked;
@@ -29,7 +29,7 @@ export type Observation = {
   errorName: string | null;
 };
 
-/** Name holding the ownership token of `hostname` (SPEC §3.5). */
+/** Name holding the ownership token of `hostname` (docs/product.md §3.5). */
 export function challengeName(hostname: string): string {
   return `_edge-challenge.${canonicalName(hostname)}`;
 }

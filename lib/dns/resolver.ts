@@ -25,7 +25,7 @@ export function parseDnsServer(entry: string): string {
 }
 
 /**
- * Creates a resolver for go-live checks (SPEC §3.5, §6): node's `dns.promises.Resolver` with the settings' per-try
+ * Creates a resolver for go-live checks (docs/product.md §3.5, §6): node's `dns.promises.Resolver` with the settings' per-try
  * `timeout` (ms) and `tries`, talking to `servers` (`host`, `host:port`, `[v6]:port`; default `DNS_SERVERS`).
  * An empty list keeps the system's resolvers (`/etc/resolv.conf`) — never use that in tests. Node's resolver does
  * not cache answers, so a long-lived one sees record changes at once. Throws an Error for a malformed server entry.
@@ -49,7 +49,7 @@ export function describeResolver(resolver: Resolver = createResolver()): string 
   return systemResolvers.has(resolver) ? `system (${servers || "none"})` : servers;
 }
 
-/** Lower-cases a DNS name and drops trailing dots, the form names are compared and stored in (SPEC §3.5). */
+/** Lower-cases a DNS name and drops trailing dots, the form names are compared and stored in (docs/product.md §3.5). */
 export function canonicalName(name: string): string {
   return name.trim().toLowerCase().replace(/\.+$/, "");
 }
@@ -60,7 +60,7 @@ export function dnsErrorCode(error: unknown): string {
   return typeof code === "string" ? code : "EUNKNOWN";
 }
 
-/** Most CNAME hops followed from a hostname (SPEC §3.5). */
+/** Most CNAME hops followed from a hostname (docs/product.md §3.5). */
 export const MAX_CNAME_HOPS = 8;
 
 /**
@@ -111,7 +111,7 @@ export async function followCnameChain(
 
 /**
  * The IPv4 addresses `hostname` resolves to after following its CNAME chain, to prefill the wizard's origin
- * (SPEC §3.3 step 2), through `resolver` (default: the configured one). Returns [] on NXDOMAIN, NODATA, a dangling
+ * (docs/product.md §3.3 step 2), through `resolver` (default: the configured one). Returns [] on NXDOMAIN, NODATA, a dangling
  * or looping chain, and on any resolver error (SERVFAIL, REFUSED, timeout) — never throws for DNS reasons.
  */
 export async function lookupOriginAddresses(hostname: string, resolver: Resolver = createResolver()): Promise<string[]> {

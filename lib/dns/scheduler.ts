@@ -8,7 +8,7 @@ import { mailFlaggedDomain } from "./flag-mail";
 import type { BatchCheckResult, CheckRecords } from "./go-live";
 import type { Resolver } from "./resolver";
 
-// Background re-checks (SPEC §3.5): a sweep checks the domains that are due (their backoff, set by checkDomain, has
+// Background re-checks (docs/product.md §3.5): a sweep checks the domains that are due (their backoff, set by checkDomain, has
 // run out, or they were never checked) and mails the owners and admins of each domain that stopped pointing at the
 // edge. Sweeps run on a timer inside the console (instrumentation.ts) and in `npm run worker`; the lease taken by
 // checkDomain means several sweeps — in one process or many — never check one domain at once.
@@ -75,26 +75,44 @@ export async function sweepDueDomains(
 export type Scheduler = { stop: () => Promise<void> };
 
 /**
- * Runs `sweepDueDomains` every `intervalMs` (default `CHECK_INTERVAL_SECONDS` × 1000), one sweep at a time (the
- * next starts `intervalMs` after the previous ended), then updates today's `/ops` chart snapshot. Errors of a
- * sweep are logged and the loop goes on. The timer does not keep the process alive.
+ * A periodic job run in the scheduler's loop after a sweep, at most once per `intervalMs` (the first after one
+ * interval): the console and `npm run worker` pass the leftovers check of lib/maintenance/leftovers.ts.
  */
-export function startScheduler(options: { intervalMs?: number; limit?: number; concurrency?: number } = {}): Scheduler {
+export type MaintenanceJob = { name: string; intervalMs: number; run: () => Promise<void> };
+
+/**
+ * Runs `sweepDueDomains` every `intervalMs` (default `CHECK_INTERVAL_SECONDS` × 1000), one sweep at a time (the
+ * next starts `intervalMs` after the previous ended), then updates today's `/ops` chart snapshot, then runs the
+ * `maintenance` job when its own interval has passed. Errors of a step are logged and the loop goes on. The timer
+ * does not keep the process alive.
+ */
+export function startScheduler(
+  options: { intervalMs?: number; limit?: number; concurrency?: number; maintenance?: MaintenanceJob } = {},
+): Scheduler {
   const intervalMs = options.intervalMs ?? settings().checkIntervalSeconds * 1000;
+  const job = options.maintenance;
+  let nextJobAt = job ? Date.now() + job.intervalMs : Infinity;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
+  const sweep = async () => {
+    const r = await sweepDueDomains({ limit: options.limit, concurrency: options.concurrency });
+    if (r.checked + r.failed > 0) console.log(`[checker] checked ${r.checked}, failed ${r.failed}, flagged ${r.flagged.length}`);
+    await takeDailySnapshot(); // today's counts for the /ops chart (6 rows, O(1))
+  };
+  const maintain = async () => {
+    if (!job || Date.now() < nextJobAt) return;
+    nextJobAt = Date.now() + job.intervalMs;
+    await job.run();
+  };
   const tick = () => {
-    running = sweepDueDomains({ limit: options.limit, concurrency: options.concurrency })
-      .then(async (r) => {
-        if (r.checked + r.failed > 0) console.log(`[checker] checked ${r.checked}, failed ${r.failed}, flagged ${r.flagged.length}`);
-        await takeDailySnapshot(); // today's counts for the /ops chart (6 rows, O(1))
-      })
-      .catch((error) => console.error("[checker] sweep failed", error))
-      .finally(() => {
-        running = null;
-        if (!stopped) schedule();
-      });
+    running = (async () => {
+      await sweep().catch((error) => console.error("[checker] sweep failed", error));
+      await maintain().catch((error) => console.error(`[maintenance] ${job?.name} failed`, error));
+    })().finally(() => {
+      running = null;
+      if (!stopped) schedule();
+    });
   };
   const schedule = () => {
     timer = setTimeout(tick, intervalMs);

@@ -62,6 +62,14 @@ function prepare(db: Db) {
       })
       .where(eq(domains.id, ph("id")))
       .prepare(),
+    /** The domain's newest check (its time and records). Params: `{ domainId }`. */
+    lastCheck: db
+      .select({ checkedAt: dnsChecks.checkedAt, records: dnsChecks.records })
+      .from(dnsChecks)
+      .where(eq(dnsChecks.domainId, ph("domainId")))
+      .orderBy(desc(dnsChecks.checkedAt), desc(dnsChecks.id))
+      .limit(1)
+      .prepare(),
     /** The id of the domain's `keep`-th newest check, if it has that many. Params: `{ domainId, offset }`. */
     cutoff: db
       .select({ id: dnsChecks.id })

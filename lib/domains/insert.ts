@@ -6,7 +6,7 @@ type Writer = Pick<Db, "insert">;
 
 /**
  * Inserts a domain for an environment with a fresh ownership token (160 random bits, lower-case base32, for
- * `TXT _edge-challenge.<hostname>`, SPEC §3.5). Call it inside the transaction that creates its environment or
+ * `TXT _edge-challenge.<hostname>`, docs/product.md §3.5). Call it inside the transaction that creates its environment or
  * application; the UNIQUE constraint on `domains.hostname` throws when the hostname is used anywhere on the platform.
  */
 export async function insertDomain(

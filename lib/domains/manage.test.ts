@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb, writeTransaction } from "@/db";
 import { accounts, auditEvents, domains, memberships, users } from "@/db/schema";
 import { createApplication, type Application, type Environment } from "@/lib/applications/create";
-import type { Actor } from "@/lib/environments/commit";
+import type { Actor } from "@/lib/repositories/changes";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { addDomain, HOSTNAME_TAKEN, removeDomain } from "./manage";
 

@@ -2,11 +2,10 @@ import { and, eq } from "drizzle-orm";
 import { writeTransaction } from "@/db";
 import { domains, environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
-import { actorMay, auditActor, isUniqueViolation } from "@/lib/environments/common";
-import type { Actor } from "@/lib/environments/commit";
+import { actorMay, auditActor, isUniqueViolation, type Actor } from "@/lib/repositories/changes";
 import { insertDomain } from "./insert";
 
-// Adding and removing domains of an environment (SPEC §3.5). The hostname's platform-wide uniqueness is the
+// Adding and removing domains of an environment (docs/product.md §3.5). The hostname's platform-wide uniqueness is the
 // UNIQUE constraint on domains.hostname: of two accounts racing for one hostname, one insert wins and the other
 // gets a message, never an error page.
 
@@ -34,7 +33,7 @@ export async function addDomain(params: {
   try {
     return await writeTransaction(async (tx): Promise<ManageDomainResult> => {
       const row = await tx.select().from(environments).where(eq(environments.id, env.id)).get();
-      if (!row || !(await actorMay(tx, row.accountId, params.actor, "domain.manage")))
+      if (!row || !(await actorMay(row.accountId, params.actor, "domain.manage")))
         return { ok: false, code: "not_found", message: NOT_FOUND };
       const domain = await insertDomain(tx, {
         accountId: row.accountId,
@@ -68,7 +67,7 @@ export async function addDomain(params: {
 export async function removeDomain(params: { domainId: number; actor: Actor }): Promise<ManageDomainResult> {
   return writeTransaction(async (tx): Promise<ManageDomainResult> => {
     const row = await tx.select().from(domains).where(eq(domains.id, params.domainId)).get();
-    if (!row || !(await actorMay(tx, row.accountId, params.actor, "domain.manage")))
+    if (!row || !(await actorMay(row.accountId, params.actor, "domain.manage")))
       return { ok: false, code: "not_found", message: NOT_FOUND };
     await tx
       .delete(domains)

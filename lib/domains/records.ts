@@ -3,7 +3,7 @@ import { settings } from "@/lib/config";
 export type ExpectedRecord = { type: "CNAME" | "A" | "AAAA" | "ALIAS" | "TXT"; name: string; value: string; note?: string };
 
 /**
- * The DNS records a customer creates to take a domain live (SPEC §3.5): a CNAME to `<hostname>.<EDGE_CNAME_SUFFIX>`
+ * The DNS records a customer creates to take a domain live (docs/product.md §3.5): a CNAME to `<hostname>.<EDGE_CNAME_SUFFIX>`
  * for a subdomain; for an apex, A records to every `EDGE_IPV4` (AAAA to `EDGE_IPV6` when set), or an ALIAS/ANAME to
  * the CNAME target; plus `TXT _edge-challenge.<hostname>` when ownership must be proven. Names are A-labels.
  */

@@ -6,7 +6,7 @@ const URGENCY: DomainStatus[] = ["misconfigured", "nxdomain", "error", "pending"
 export type EnvironmentStatus = { status: DomainStatus | "none"; label: string; live: number; total: number };
 
 /**
- * The go-live status of an environment from its domains' statuses (SPEC §3.4): Live when all are live,
+ * The go-live status of an environment from its domains' statuses (docs/product.md §3.4): Live when all are live,
  * "Partly live (n/m)" when some are, else the most urgent status present; "No domains" when it has none.
  */
 export function summariseEnvironment(statuses: DomainStatus[]): EnvironmentStatus {

@@ -4,13 +4,13 @@ import { accounts, memberships, users } from "@/db/schema";
 import { createApplication, type Environment } from "@/lib/applications/create";
 import { challengeName, checkDomain, resolvesToEdge } from "@/lib/dns/go-live";
 import { createResolver, type Resolver } from "@/lib/dns/resolver";
-import type { Actor } from "@/lib/environments/commit";
+import type { Actor } from "@/lib/repositories/changes";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { setTestEnv } from "@/lib/testing/env";
 import { addDomain, removeDomain } from "./manage";
 
-// Ownership takeover (SPEC §3.5): a hostname freed by one account while its DNS still points at the edge must not go
+// Ownership takeover (docs/product.md §3.5): a hostname freed by one account while its DNS still points at the edge must not go
 // live for the next account that adds it until `TXT _edge-challenge.<hostname>` holds that account's token.
 // Real parts: a temporary SQLite file, real repositories, node's resolver to a DNS server on 127.0.0.1.
 const ENV = { EDGE_CNAME_SUFFIX: "edge.localhost", EDGE_IPV4: "192.0.2.10", DNS_TIMEOUT_MS: "300", DNS_TRIES: "1" };

@@ -1,22 +1,14 @@
 import { commitOnBranch, readBlobContent } from "@/lib/git/commit";
 import { platformIdentity, type GitIdentity } from "@/lib/git/create-repository";
-import { parseSectionConfig, type SectionConfigIssue } from "@/lib/section-config/schema";
+import { parseSectionConfigBytes, type SectionConfigIssue } from "@/lib/section-config/schema";
 
-// The one door through which the console writes a commit on an environment branch (SPEC §3.4: "every new commit
-// on an environment branch is validated first"). Saves, reverts, promotions and environment creation all pass
-// here: the new tree's section.config.json is validated for the branch's environment BEFORE the commit object is
-// written, and the branch then moves by compare-and-swap from the head the change was computed on.
+// The one door through which the console writes a commit on an environment branch (docs/product.md §3.4: "every
+// new commit on an environment branch is validated first"). Saves, reverts, promotions and environment creation all
+// pass here: the new tree's section.config.json is validated for the branch's environment BEFORE the commit object
+// is written, and the branch then moves by compare-and-swap from the head the change was computed on.
 
-/** The config file every environment branch holds (SPEC §5). */
+/** The config file every environment branch holds (docs/product.md §5). */
 export const CONFIG_FILE = "section.config.json";
-
-/** The signed-in user making a change: recorded as the commit's author and as the audit log's actor. */
-export type Actor = { id: number; name: string; email: string };
-
-/** The commit identity of an actor: `name <email>`. */
-export function authorOf(actor: Actor): GitIdentity {
-  return { name: actor.name || actor.email, email: actor.email };
-}
 
 export type EnvironmentCommitInput = {
   repoPath: string;
@@ -34,9 +26,10 @@ export type EnvironmentCommitResult =
   { ok: true; commit: string } | { ok: false; code: "invalid"; issues: SectionConfigIssue[] } | { ok: false; code: "moved" };
 
 /**
- * Validates the `section.config.json` of `tree` with `parseSectionConfig(text, { environment })` (it must hold
- * that environment's block) and, only when valid, commits `tree` (author: the user, committer: the platform) and
- * moves the branch from `expectedHead` (git-commit-tree(1), git-update-ref(1) compare-and-swap). Results:
+ * Validates the `section.config.json` of `tree` with `parseSectionConfigBytes(bytes, { environment })` (UTF-8, no
+ * key twice in one object, and it must hold that environment's block) and, only when valid, commits `tree`
+ * (author: the user, committer: the platform) and moves the branch from `expectedHead` (git-commit-tree(1),
+ * git-update-ref(1) compare-and-swap). Results:
  * `invalid` with key-path issues (nothing written), `moved` when the branch is no longer at `expectedHead`
  * (nothing moved), or the new commit id. Rejects with GitError for repository failures.
  */
@@ -45,7 +38,7 @@ export async function commitToEnvironment(input: EnvironmentCommitInput): Promis
   if (!file) {
     return { ok: false, code: "invalid", issues: [{ path: "", message: `${CONFIG_FILE} is missing: every environment branch needs it` }] };
   }
-  const checked = parseSectionConfig(file.toString("utf8"), { environment: input.environment });
+  const checked = parseSectionConfigBytes(file, { environment: input.environment });
   if (!checked.ok) return { ok: false, code: "invalid", issues: checked.issues };
   const result = await commitOnBranch(input.repoPath, input.environment, input.expectedHead, {
     tree: input.tree,

@@ -3,12 +3,14 @@ import { getDb, writeTransaction } from "@/db";
 import { domains, environments, type applications } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { insertDomain } from "@/lib/domains/insert";
-import { repositoryPath } from "@/lib/applications/repository";
 import { readBlobAt, writeTreeWithChanges } from "@/lib/git/commit";
 import { deleteBranch, listBranches, resolveBranch, ZERO_OID } from "@/lib/git/refs";
-import { parseSectionConfig } from "@/lib/section-config/schema";
-import { actorMay, auditActor, isUniqueViolation } from "./common";
-import { authorOf, commitToEnvironment, CONFIG_FILE, type Actor } from "./commit";
+import { actorMay, auditActor, commitAuthor, isUniqueViolation, type Actor } from "@/lib/repositories/changes";
+import { repositoryPath } from "@/lib/repositories/paths";
+import { decodeUtf8Text } from "@/lib/section-config/encoding";
+import { detectJsonLayout, formatJson } from "@/lib/section-config/merge3";
+import { parseSectionConfigBytes, parseSectionConfigJson } from "@/lib/section-config/schema";
+import { commitToEnvironment, CONFIG_FILE } from "./commit";
 import { checkEnvironmentName } from "./names";
 
 type ApplicationRow = typeof applications.$inferSelect;
@@ -24,7 +26,7 @@ export type CreateEnvironmentInput = {
   source: string;
   /** Already normalised by lib/hostname (A-label, Unicode, apex or not). */
   hostname: { hostname: string; unicode: string; isApex: boolean };
-  /** The hostname already resolves to the edge: it must prove ownership by TXT before going live (SPEC §3.5). */
+  /** The hostname already resolves to the edge: it must prove ownership by TXT before going live (docs/product.md §3.5). */
   ownershipRequired: boolean;
 };
 
@@ -50,7 +52,7 @@ function hostnameTaken(unicode: string) {
 }
 
 /**
- * Creates an environment (SPEC §3.4): checks the name (lib/environments/names), its uniqueness in the application
+ * Creates an environment (docs/product.md §3.4): checks the name (lib/environments/names), its uniqueness in the application
  * ignoring case, the source environment and the hostname's platform-wide uniqueness; then makes branch `<name>`
  * from the source branch's head with ONE validated commit (author: the actor) whose `section.config.json` gains
  * `environments.<name>`, a copy of the source's block; then, in one transaction, the environment row, its domain
@@ -60,7 +62,7 @@ function hostnameTaken(unicode: string) {
  * the rows second. If the transaction fails — the name or hostname taken by a concurrent creation (UNIQUE
  * constraints), the actor's role gone, a database error — the branch is deleted again (compare-and-swap on the
  * commit just made) before answering. A crash between the two leaves at most a branch without a row: a plain
- * branch (SPEC §3.6 allows those), never a row without its branch, so no start-up repair is needed; a later
+ * branch (docs/product.md §3.6 allows those), never a row without its branch, so no start-up repair is needed; a later
  * creation with that name is refused with a message saying the repository already has such a branch.
  * Expected failures come back as `{ ok: false, code, field, message }`; repository/database failures are thrown.
  */
@@ -95,20 +97,26 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
   const sourceHead = await resolveBranch(repoPath, source.name);
   const sourceFile = sourceHead ? await readBlobAt(repoPath, sourceHead, CONFIG_FILE) : null;
   if (!sourceHead || !sourceFile) return fail("invalid", "source", `The ${source.name} branch has no ${CONFIG_FILE} to copy.`);
-  const sourceText = sourceFile.content.toString("utf8");
-  const sourceConfig = parseSectionConfig(sourceText, { environment: source.name });
-  if (!sourceConfig.ok) {
+  const sourceConfig = parseSectionConfigBytes(sourceFile.content, { environment: source.name });
+  const decoded = decodeUtf8Text(sourceFile.content);
+  const json = decoded.ok ? parseSectionConfigJson(decoded.text) : null;
+  if (!sourceConfig.ok || !decoded.ok || !json?.ok) {
+    const issue = sourceConfig.ok ? { path: "", message: "cannot be read" } : sourceConfig.issues[0];
     return fail(
       "invalid",
       "source",
-      `The configuration of ${source.name} is not valid (${sourceConfig.issues[0].path || CONFIG_FILE}: ${sourceConfig.issues[0].message}); fix it first.`,
+      `The configuration of ${source.name} is not valid (${issue.path || CONFIG_FILE}: ${issue.message}); fix it first.`,
     );
   }
 
-  // Copy the block from the file's own JSON (not the parsed copy), so every other byte of meaning is kept.
-  const raw = JSON.parse(sourceText.replace(/^\uFEFF/, "")) as { environments: Record<string, unknown> };
+  // Copy the block from the file's own JSON (not the parsed copy), so every other byte of meaning is kept, and
+  // write it the way the file was written (indentation, line endings, BOM), so the diff shows only the new block.
+  const raw = json.value as { environments: Record<string, unknown> };
   raw.environments[name] = structuredClone(raw.environments[source.name]);
-  const tree = await writeTreeWithChanges(repoPath, sourceHead, [{ path: CONFIG_FILE, content: `${JSON.stringify(raw, null, 2)}\n` }]);
+  const content = formatJson(raw, detectJsonLayout(decoded.text, decoded.bom));
+  const tree = await writeTreeWithChanges(repoPath, sourceHead, [
+    { path: CONFIG_FILE, content, mode: sourceFile.mode === "100755" ? "100755" : "100644" },
+  ]);
   const committed = await commitToEnvironment({
     repoPath,
     environment: name,
@@ -116,7 +124,7 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
     tree,
     parents: [sourceHead],
     message: `Create environment ${name} from ${source.name}`,
-    author: authorOf(input.actor),
+    author: await commitAuthor(input.actor),
   });
   if (!committed.ok) {
     if (committed.code === "moved") return nameTaken(name); // a concurrent creation made the branch first
@@ -147,7 +155,7 @@ async function writeRows(
 ): Promise<CreateEnvironmentResult> {
   const { application: app, hostname } = input;
   return writeTransaction(async (tx): Promise<CreateEnvironmentResult> => {
-    if (!(await actorMay(tx, app.accountId, input.actor, "environment.manage"))) return fail("not_found", "name", "Not found.");
+    if (!(await actorMay(app.accountId, input.actor, "environment.manage"))) return fail("not_found", "name", "Not found.");
     const environment = await tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning().get();
     const domain = await insertDomain(tx, {
       accountId: app.accountId,

@@ -2,11 +2,10 @@ import { and, eq } from "drizzle-orm";
 import { writeTransaction } from "@/db";
 import { domains, environments, type applications } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
-import { repositoryPath } from "@/lib/applications/repository";
 import { PRODUCTION_BRANCH } from "@/lib/git/names";
 import { archiveBranchAsTag, freeDeletedTagName, resolveBranch } from "@/lib/git/refs";
-import { actorMay, auditActor } from "./common";
-import type { Actor } from "./commit";
+import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
+import { repositoryPath } from "@/lib/repositories/paths";
 
 type ApplicationRow = typeof applications.$inferSelect;
 type EnvironmentRow = typeof environments.$inferSelect;
@@ -25,14 +24,14 @@ export type DeleteEnvironmentResult =
   | { ok: false; code: "production" | "confirmation" | "live" | "not_found"; message: string };
 
 /**
- * Deletes a non-Production environment (SPEC §3.4) when none of its domains is live and `confirmation` equals its
+ * Deletes a non-Production environment (docs/product.md §3.4) when none of its domains is live and `confirmation` equals its
  * name: one transaction re-reads the environment, the actor's role and its domains' statuses, deletes the row
  * (its domains and their checks go with it by ON DELETE CASCADE, which frees the hostnames) and writes the
  * `environment.delete` audit row; then the branch becomes the tag `deleted/<name>-<YYYYMMDDTHHMMSSZ>` in one atomic
  * ref transaction (git-update-ref(1) `--stdin`).
  *
  * Rows first, branch second — the mirror of creation — so a row never outlives its branch: a crash in between
- * leaves the branch as a plain branch (SPEC §3.6), nothing half-deleted. If someone pushes to the branch in the
+ * leaves the branch as a plain branch (docs/product.md §3.6), nothing half-deleted. If someone pushes to the branch in the
  * same instant, the archive is retried from the new head. Expected refusals come back as values.
  */
 export async function deleteEnvironment(input: DeleteEnvironmentInput): Promise<DeleteEnvironmentResult> {
@@ -53,7 +52,7 @@ export async function deleteEnvironment(input: DeleteEnvironmentInput): Promise<
       .from(environments)
       .where(and(eq(environments.id, env.id), eq(environments.applicationId, app.id)))
       .get();
-    if (!row || !(await actorMay(tx, app.accountId, input.actor, "environment.manage"))) return null;
+    if (!row || !(await actorMay(app.accountId, input.actor, "environment.manage"))) return null;
     const own = await tx
       .select({ hostname: domains.hostname, status: domains.status })
       .from(domains)

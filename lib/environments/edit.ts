@@ -1,13 +1,13 @@
-import { repositoryPath } from "@/lib/applications/repository";
 import { readBlobAt, writeTreeWithChanges } from "@/lib/git/commit";
 import { diffTrees, type DiffText } from "@/lib/git/diff";
 import { isSafeTreePath } from "@/lib/git/names";
 import { isObjectId, resolveBranch } from "@/lib/git/refs";
-import { locateJsonSyntaxError } from "@/lib/section-config/json-error";
-import { parseSectionConfig, type SectionConfigIssue } from "@/lib/section-config/schema";
+import { auditActor, auditBranchMove, commitAuthor, type Actor } from "@/lib/repositories/changes";
+import { repositoryPath } from "@/lib/repositories/paths";
+import { applyLineEnding, decodeUtf8Text, detectLineEnding } from "@/lib/section-config/encoding";
+import { parseSectionConfig, parseSectionConfigJson, type SectionConfigIssue } from "@/lib/section-config/schema";
 import type { applications, environments } from "@/db/schema";
-import { auditActor, auditBranchMove } from "./common";
-import { authorOf, commitToEnvironment, CONFIG_FILE, type Actor } from "./commit";
+import { commitToEnvironment, CONFIG_FILE } from "./commit";
 
 type ApplicationRow = typeof applications.$inferSelect;
 type EnvironmentRow = typeof environments.$inferSelect;
@@ -26,7 +26,10 @@ export type SaveFileInput = {
   actor: Actor;
   /** An existing file of the branch, e.g. `section.config.json` or `varnish/default.vcl`. */
   path: string;
-  /** The new text (line breaks are stored as `\n`, whatever the browser sent; a final line break is kept). */
+  /**
+   * The new text. It is stored with the file's own line endings (CRLF stays CRLF, whatever the browser sent), its
+   * byte order mark if it had one, and its final line break.
+   */
   content: string;
   /** The branch head when the editor opened. */
   baseCommit: string;
@@ -41,7 +44,7 @@ export type SaveFileResult =
   | { ok: false; code: "unchanged" | "bad_request"; message: string };
 
 /**
- * Saves one file of an environment's branch from the browser editor (SPEC §3.4) as a commit authored by the user.
+ * Saves one file of an environment's branch from the browser editor (docs/product.md §3.4) as a commit authored by the user.
  * Refused, nothing written: a path that is not an editable file of `baseCommit`; no change; a STALE save — the
  * branch is no longer at `baseCommit` (checked first, and again by the compare-and-swap that moves the branch) —
  * answered with the diff from `baseCommit` to the current head so the user sees what changed meanwhile; a JSON
@@ -70,16 +73,22 @@ export async function saveFile(input: SaveFileInput): Promise<SaveFileResult> {
   if (!current || !isEditable({ mode: current.mode, size: current.size })) {
     return { ok: false, code: "bad_request", message: `${input.path} is not a file that can be edited here.` };
   }
-  const before = current.content.toString("utf8");
+  // The file as stored may be CRLF and start with a BOM; the browser sends LF (or CRLF) text without a BOM. Compare
+  // in LF form, then store the new text the way the file was written, so History shows only the real change.
+  const decoded = decodeUtf8Text(current.content, input.path);
+  if (!decoded.ok) return { ok: false, code: "bad_request", message: decoded.problem.message };
+  const before = decoded.text.replace(/\r\n?/g, "\n");
+  content = content.replace(/^\uFEFF/, "");
   // Keep the file's final line break when the browser's text lost it (as editors do), so diffs stay clean.
   if (before.endsWith("\n") && content !== "" && !content.endsWith("\n")) content += "\n";
   if (before === content) return { ok: false, code: "unchanged", message: "Nothing changed: edit the file before saving." };
+  const stored = (decoded.bom ? "\uFEFF" : "") + applyLineEnding(content, detectLineEnding(decoded.text));
 
-  const issues = checkText(input.path, content, branch);
+  const issues = checkText(input.path, stored, branch);
   if (issues.length > 0) return { ok: false, code: "invalid", issues, message: "The file was not saved: fix the problems listed." };
 
   const mode = current.mode === "100755" ? "100755" : "100644";
-  const tree = await writeTreeWithChanges(repoPath, head, [{ path: input.path, content, mode }]);
+  const tree = await writeTreeWithChanges(repoPath, head, [{ path: input.path, content: stored, mode }]);
   const message = input.message.trim().slice(0, 2000) || `Update ${input.path}`;
   const committed = await commitToEnvironment({
     repoPath,
@@ -88,7 +97,7 @@ export async function saveFile(input: SaveFileInput): Promise<SaveFileResult> {
     tree,
     parents: [head],
     message,
-    author: authorOf(input.actor),
+    author: await commitAuthor(input.actor),
   });
   if (!committed.ok) {
     if (committed.code === "moved") return stale(repoPath, input.baseCommit, (await resolveBranch(repoPath, branch)) ?? head);
@@ -115,23 +124,20 @@ export async function saveFile(input: SaveFileInput): Promise<SaveFileResult> {
   return { ok: true, commit: committed.commit };
 }
 
-/** Problems of a file's text before committing: the config validator, or JSON syntax for other `.json` files. */
+/**
+ * Problems of a file's text before committing: the config validator for `section.config.json`; for other `.json`
+ * files, JSON syntax (line/column) and keys that appear twice in one object (by key path).
+ */
 export function checkText(filePath: string, content: string, environment: string): SectionConfigIssue[] {
   if (filePath === CONFIG_FILE) {
     const parsed = parseSectionConfig(content, { environment });
     return parsed.ok ? [] : parsed.issues;
   }
   if (filePath.endsWith(".json")) {
-    const error = locateJsonSyntaxError(content.replace(/^\uFEFF/, ""));
-    if (error)
-      return [
-        {
-          path: "",
-          message: `Invalid JSON at line ${error.line}, column ${error.column}: ${error.message}`,
-          line: error.line,
-          column: error.column,
-        },
-      ];
+    const parsed = parseSectionConfigJson(content);
+    return parsed.ok
+      ? []
+      : parsed.issues.map((issue) => ({ ...issue, message: issue.message.replace(/section\.config\.json/g, filePath) }));
   }
   return [];
 }

@@ -12,7 +12,7 @@ import { diffCommit } from "@/lib/git/diff";
 import { gitEnv } from "@/lib/git/run";
 import { listBranches, listTags, resolveBranch } from "@/lib/git/refs";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
-import type { Actor } from "./commit";
+import type { Actor } from "@/lib/repositories/changes";
 import { createEnvironment } from "./create";
 import { deleteEnvironment } from "./delete";
 import { saveFile } from "./edit";
@@ -42,7 +42,7 @@ describe("environments (real repositories, temp SQLite)", () => {
       await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "developer" }).run();
       return { user, account };
     });
-    actor = { id: user.id, name: "Ada", email: "ada@example.com" };
+    actor = { id: user.id, name: "Ada" };
     const created = await createApplication({
       actor,
       account: { id: account.id },
@@ -233,7 +233,7 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect((await auditActions()).filter((a) => a === "config.commit")).toHaveLength(1);
     });
 
-    it("refuses an origin the wizard refuses (link-local, the edge itself), leaving the branch unchanged (SPEC §3.3)", async () => {
+    it("refuses an origin the wizard refuses (link-local, the edge itself), leaving the branch unchanged (docs/product.md §3.3)", async () => {
       const env = await staging();
       const head = (await resolveBranch(repo, "Staging"))!;
       const setAddress = (address: string) => (text: string) => {

@@ -1,13 +1,13 @@
-import { repositoryPath } from "@/lib/applications/repository";
 import { readBlobContent } from "@/lib/git/commit";
 import { diffTrees, type DiffText } from "@/lib/git/diff";
-import { mergeCommits } from "@/lib/git/merge";
+import { MergeError, mergeCommits, type FileConflict, type TreeMergeResult } from "@/lib/git/merge";
 import { PRODUCTION_BRANCH } from "@/lib/git/names";
 import { isAncestor, resolveBranch } from "@/lib/git/refs";
-import { parseSectionConfig, type SectionConfigIssue } from "@/lib/section-config/schema";
+import { auditActor, auditBranchMove, commitAuthor, type Actor } from "@/lib/repositories/changes";
+import { repositoryPath } from "@/lib/repositories/paths";
+import { parseSectionConfigBytes, type SectionConfigIssue } from "@/lib/section-config/schema";
 import type { applications, environments } from "@/db/schema";
-import { auditActor, auditBranchMove } from "./common";
-import { authorOf, commitToEnvironment, CONFIG_FILE, type Actor } from "./commit";
+import { commitToEnvironment, CONFIG_FILE } from "./commit";
 
 type ApplicationRow = typeof applications.$inferSelect;
 type EnvironmentRow = typeof environments.$inferSelect;
@@ -18,12 +18,13 @@ export type PromotionPreview =
   | { state: "production"; message: string }
   | { state: "missing"; message: string }
   | { state: "up_to_date"; productionHead: string; environmentHead: string; message: string }
-  | { state: "conflict"; productionHead: string; environmentHead: string; conflicts: string[]; message: string }
+  | { state: "unmergeable"; productionHead: string; environmentHead: string; message: string }
+  | { state: "conflict"; productionHead: string; environmentHead: string; conflicts: string[]; details: FileConflict[]; message: string }
   | { state: "invalid"; productionHead: string; environmentHead: string; issues: SectionConfigIssue[]; diff: DiffText; message: string }
   | { state: "ready"; productionHead: string; environmentHead: string; tree: string; diff: DiffText };
 
 /**
- * Computes the promotion of an environment into Production (SPEC §3.4) without touching any ref: the two heads,
+ * Computes the promotion of an environment into Production (docs/product.md §3.4) without touching any ref: the two heads,
  * `git merge-tree --write-tree <Production> <env>` (git-merge-tree(1)) → conflicting files, or the merged tree;
  * the merged `section.config.json` validated for Production; and the diff Production → merged tree, i.e. exactly
  * what Production would become (two-dot, so it is the real change even when Production moved on since the
@@ -41,19 +42,34 @@ export async function previewPromotion(target: Target, options: { diff?: boolean
   if (await isAncestor(repoPath, environmentHead, productionHead)) {
     return { state: "up_to_date", ...heads, message: `Production already contains everything in ${name}: nothing to promote.` };
   }
-  const merged = await mergeCommits(repoPath, productionHead, environmentHead);
+  let merged: TreeMergeResult;
+  try {
+    merged = await mergeCommits(repoPath, productionHead, environmentHead, { labels: { ours: PRODUCTION_BRANCH, theirs: name } });
+  } catch (err) {
+    if (!(err instanceof MergeError)) throw err;
+    if (err.reason === "failed") console.error("promote: git merge-tree failed", { repoPath, productionHead, environmentHead }, err);
+    return {
+      state: "unmergeable",
+      ...heads,
+      message:
+        err.reason === "unrelated_histories"
+          ? `${name} and Production share no history (the ${name} branch was not made from Production), so git cannot merge them. Nothing was changed. Merge Production into ${name} with git first, then promote again.`
+          : `git could not merge ${name} into Production, so nothing was changed. Try again; if it keeps failing, ask an operator to check the repository.`,
+    };
+  }
   if (!merged.clean) {
     return {
       state: "conflict",
       ...heads,
       conflicts: merged.conflicts,
-      message: `${name} and Production both changed ${merged.conflicts.join(", ")} in different ways, so they cannot be merged automatically. Nothing was changed. Make the files agree (edit one of them), then promote again.`,
+      details: merged.details,
+      message: `${name} and Production both changed ${merged.conflicts.join(", ")} in different ways, so they cannot be merged automatically. Nothing was changed. Make them agree (edit one of them), then promote again.`,
     };
   }
   // The promotion itself needs no diff (the user saw it on the preview); skipping it saves a git run.
   const diff = options.diff === false ? { text: "", truncated: false, files: [] } : await diffTrees(repoPath, productionHead, merged.tree);
   const file = await readBlobContent(repoPath, merged.tree, CONFIG_FILE);
-  const checked = file ? parseSectionConfig(file.toString("utf8"), { environment: PRODUCTION_BRANCH }) : null;
+  const checked = file ? parseSectionConfigBytes(file, { environment: PRODUCTION_BRANCH }) : null;
   if (!checked || !checked.ok) {
     const issues = checked ? checked.issues : [{ path: "", message: `${CONFIG_FILE} would be missing` }];
     return {
@@ -76,7 +92,7 @@ export type PromoteInput = Target & {
 export type PromoteResult =
   | { ok: true; commit: string }
   | { ok: false; code: "changed" | "refused"; message: string }
-  | { ok: false; code: "conflict"; conflicts: string[]; message: string }
+  | { ok: false; code: "conflict"; conflicts: string[]; details: FileConflict[]; message: string }
   | { ok: false; code: "invalid"; issues: SectionConfigIssue[]; message: string };
 
 /**
@@ -90,7 +106,7 @@ export type PromoteResult =
 export async function promoteEnvironment(input: PromoteInput): Promise<PromoteResult> {
   const preview = await previewPromotion(input, { diff: false });
   const name = input.environment.name;
-  if (preview.state === "production" || preview.state === "missing" || preview.state === "up_to_date") {
+  if (preview.state === "production" || preview.state === "missing" || preview.state === "up_to_date" || preview.state === "unmergeable") {
     return { ok: false, code: "refused", message: preview.message };
   }
   if (
@@ -103,7 +119,9 @@ export async function promoteEnvironment(input: PromoteInput): Promise<PromoteRe
       message: `${name} or Production changed since you reviewed the diff; nothing was promoted. Review the new diff.`,
     };
   }
-  if (preview.state === "conflict") return { ok: false, code: "conflict", conflicts: preview.conflicts, message: preview.message };
+  if (preview.state === "conflict") {
+    return { ok: false, code: "conflict", conflicts: preview.conflicts, details: preview.details, message: preview.message };
+  }
   if (preview.state === "invalid") return { ok: false, code: "invalid", issues: preview.issues, message: preview.message };
 
   const repoPath = repositoryPath(input.application);
@@ -114,7 +132,7 @@ export async function promoteEnvironment(input: PromoteInput): Promise<PromoteRe
     tree: preview.tree,
     parents: [preview.productionHead, preview.environmentHead],
     message: `${name} merged to Production`,
-    author: authorOf(input.actor),
+    author: await commitAuthor(input.actor),
   });
   if (!committed.ok) {
     if (committed.code === "moved")

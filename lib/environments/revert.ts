@@ -1,12 +1,12 @@
-import { repositoryPath } from "@/lib/applications/repository";
 import { treeOf } from "@/lib/git/commit";
 import { getCommit } from "@/lib/git/history";
-import { revertTree } from "@/lib/git/merge";
+import { revertTree, type FileConflict } from "@/lib/git/merge";
 import { isAncestor, isObjectId, resolveBranch } from "@/lib/git/refs";
 import type { SectionConfigIssue } from "@/lib/section-config/schema";
 import type { applications, environments } from "@/db/schema";
-import { auditActor, auditBranchMove } from "./common";
-import { authorOf, commitToEnvironment, type Actor } from "./commit";
+import { auditActor, auditBranchMove, commitAuthor, type Actor } from "@/lib/repositories/changes";
+import { repositoryPath } from "@/lib/repositories/paths";
+import { commitToEnvironment } from "./commit";
 
 type ApplicationRow = typeof applications.$inferSelect;
 type EnvironmentRow = typeof environments.$inferSelect;
@@ -22,11 +22,11 @@ export type RevertInput = {
 export type RevertResult =
   | { ok: true; commit: string }
   | { ok: false; code: "not_found" | "unchanged" | "moved"; message: string }
-  | { ok: false; code: "conflict"; conflicts: string[]; message: string }
+  | { ok: false; code: "conflict"; conflicts: string[]; details: FileConflict[]; message: string }
   | { ok: false; code: "invalid"; issues: SectionConfigIssue[]; message: string };
 
 /**
- * Reverts `commit` on the environment's branch as a NEW commit (what git-revert(1) does, SPEC §3.4), authored by
+ * Reverts `commit` on the environment's branch as a NEW commit (what git-revert(1) does, docs/product.md §3.4), authored by
  * the actor, message `Revert "<subject>"` + `This reverts commit <sha>.`: the inverse change is computed by a
  * three-way merge in the object database (lib/git/merge revertTree, git-merge-tree(1)), so it also applies after
  * later commits; a merge commit is reverted against its first parent. Refused, nothing changed: a commit not in
@@ -41,12 +41,13 @@ export async function revertCommit(input: RevertInput): Promise<RevertResult> {
   if (!head || !target || !(await isAncestor(repoPath, target.sha, head))) {
     return { ok: false, code: "not_found", message: `That commit is not in the history of ${branch}.` };
   }
-  const merged = await revertTree(repoPath, target.sha, head);
+  const merged = await revertTree(repoPath, target.sha, head, { labels: { ours: branch, theirs: "the revert" } });
   if (!merged.clean) {
     return {
       ok: false,
       code: "conflict",
       conflicts: merged.conflicts,
+      details: merged.details,
       message: `Reverting “${target.subject}” conflicts with later changes in ${merged.conflicts.join(", ")}; nothing was changed. Edit the file instead.`,
     };
   }
@@ -61,7 +62,7 @@ export async function revertCommit(input: RevertInput): Promise<RevertResult> {
     tree: merged.tree,
     parents: [head],
     message,
-    author: authorOf(input.actor),
+    author: await commitAuthor(input.actor),
   });
   if (!committed.ok) {
     if (committed.code === "moved")

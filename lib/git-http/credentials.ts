@@ -2,7 +2,7 @@
 // API token as the password — what git's credential helpers and `http://token:<value>@host/…` URLs send — or a
 // `Bearer` token (RFC 6750) for `git -c http.extraHeader="Authorization: Bearer …"`.
 
-/** User names accepted with an API token as the password (SPEC §3.6), compared case-insensitively. */
+/** User names accepted with an API token as the password (docs/product.md §3.6), compared case-insensitively. */
 export const TOKEN_USERNAMES = ["token", "section-token"] as const;
 
 /** The `WWW-Authenticate` challenge of a 401 (RFC 7617), so git asks its credential helper or the user. */

@@ -1,23 +1,25 @@
 import fs from "node:fs";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { getDb } from "@/db";
-import { applications, memberships } from "@/db/schema";
-import { authenticateToken } from "@/lib/api-tokens";
+import { applications } from "@/db/schema";
+import { effectiveRole } from "@/lib/auth/roles";
+import { authenticateToken, recordReadOnlyRefusal } from "@/lib/api-tokens";
 import { requestInfo } from "@/lib/security-log/request-info";
 import { repositoryPath } from "@/lib/applications/repository";
 import { can, forbiddenMessage } from "@/lib/auth/permissions";
-import { blockedByTwoFactor, TWO_FACTOR_REQUIRED_MESSAGE, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
+import { TWO_FACTOR_REQUIRED_MESSAGE, TWO_FACTOR_SETTINGS_PATH } from "@/lib/two-factor/requirement";
 import { repositoriesDir, settings } from "@/lib/config";
 import { runHttpBackend } from "./backend";
 import { BASIC_CHALLENGE, tokenFromAuthorization } from "./credentials";
 import { defaultHookBaseUrl, defaultHooksDir, hookEnv, hooksInstalled } from "./hooks";
 import { parseGitHttpPath } from "./paths";
 
-// Git smart HTTP for application repositories (SPEC §3.6): `/git/account/{accountId}/application/{appId}/{name}.git`.
+// Git smart HTTP for application repositories (docs/product.md §3.6): `/git/account/{accountId}/application/{appId}/{name}.git`.
 // Order of checks: the URL must be one of the smart protocol's three requests (else 404, before anything else);
 // credentials (else 401 with a Basic challenge, whatever the repository, so ids cannot be probed without a
 // token); the application must exist under that account with that name and the token's user must be a member
-// (else 404); pushing needs "config.edit" and a token that is not read-only (else 403 with a sentence git prints).
+// (else 404); pushing needs "config.edit" and a token that is not read-only (else 403 with a sentence git prints;
+// the refusal of a read-only token is also written to its owner's security log).
 
 export type GitHttpOptions = {
   /** Base URL of the hook callbacks, default `http://127.0.0.1:$PORT/api/internal/git` (loopback only). */
@@ -62,23 +64,19 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
     const auth = presented ? await authenticateToken(presented, { request: requestInfo(request.headers) }) : null;
     if (!auth) return unauthorized();
 
-    const db = getDb();
-    const application = await db.select().from(applications).where(eq(applications.id, target.applicationId)).get();
+    const application = await getDb().select().from(applications).where(eq(applications.id, target.applicationId)).get();
     if (!application || application.accountId !== target.accountId || application.repoName !== target.repoName) return notFound();
-    const membership = await db
-      .select({ role: memberships.role })
-      .from(memberships)
-      .where(and(eq(memberships.userId, auth.user.id), eq(memberships.accountId, application.accountId)))
-      .get();
-    if (!membership || !can(membership.role, "account.read")) return notFound();
-    if (await blockedByTwoFactor(db, application.accountId, auth.user.id)) {
-      return text(403, `${TWO_FACTOR_REQUIRED_MESSAGE} (${settings().appUrl}${TWO_FACTOR_SETTINGS_PATH})`);
-    }
+    const member = await effectiveRole(application.accountId, auth.user.id);
+    if (member.kind === "none" || !can(member.role, "account.read")) return notFound();
+    if (member.kind === "blocked") return text(403, `${TWO_FACTOR_REQUIRED_MESSAGE} (${settings().appUrl}${TWO_FACTOR_SETTINGS_PATH})`);
 
     const hooksDir = options.hooksDir ?? defaultHooksDir();
     if (target.service === "git-receive-pack") {
-      if (!can(membership.role, "config.edit")) return text(403, forbiddenMessage(membership.role, "push to this repository"));
+      if (!can(member.role, "config.edit")) return text(403, forbiddenMessage(member.role, "push to this repository"));
       if (auth.token.readOnly) {
+        // Also in the token owner's security log, at most once a minute per token and repository.
+        const repository = `/git/account/${application.accountId}/application/${application.id}/${application.repoName}.git`;
+        await recordReadOnlyRefusal({ token: auth.token, route: `git push ${repository}`, request: requestInfo(request.headers) });
         return text(
           403,
           `The token "${auth.token.name}" (${auth.token.prefix}…) is read-only: it can fetch but not push. Use a token without "Read-only" (${settings().appUrl}/settings/tokens).`,

@@ -1,10 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { getDb } from "@/db";
-import { apiTokens, applications, memberships, users } from "@/db/schema";
-import { repositoryPath } from "@/lib/applications/repository";
+import { apiTokens, applications, users } from "@/db/schema";
 import { can } from "@/lib/auth/permissions";
+import { effectiveRole } from "@/lib/auth/roles";
 import { settings } from "@/lib/config";
+import { repositoryPath } from "@/lib/repositories/paths";
+import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 import { isHookName, verifyHookSecret } from "./hooks";
 import { OBJECT_ID } from "./push-policy";
 import { checkPush, environmentNames, quarantineEnv, recordPush } from "./receive";
@@ -79,14 +81,13 @@ export async function handleGitHookRequest(request: Request, hook: string): Prom
       .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
       .get();
     if (!application || !user || !token) return refuse("the application, user or token no longer exists.");
-    const membership = await db
-      .select({ role: memberships.role })
-      .from(memberships)
-      .where(and(eq(memberships.userId, userId), eq(memberships.accountId, application.accountId)))
-      .get();
 
     if (hook === "pre-receive") {
-      if (!membership || !can(membership.role, "config.edit")) return refuse("your role no longer allows pushing to this repository.");
+      // The role is read again now (lib/auth/roles): removed, demoted or blocked by the account's 2FA rule since the
+      // request began means no push.
+      const role = await effectiveRole(application.accountId, userId);
+      if (role.kind === "blocked") return refuse(TWO_FACTOR_REQUIRED_MESSAGE);
+      if (role.kind === "none" || !can(role.role, "config.edit")) return refuse("your role no longer allows pushing to this repository.");
       const repoPath = repositoryPath(application);
       const objectEnv = quarantineEnv(repoPath, quarantine);
       if (!objectEnv) return refuse("the pushed objects are not inside the repository.");

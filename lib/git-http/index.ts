@@ -1,4 +1,4 @@
-// Git smart HTTP for application repositories (SPEC §3.6): the request handler, its hook callbacks, and the
+// Git smart HTTP for application repositories (docs/product.md §3.6): the request handler, its hook callbacks, and the
 // push rules. Mounted by app/git/[...path]/route.ts and app/api/internal/git/[hook]/route.ts.
 export { handleGitHttpRequest, type GitHttpOptions } from "./handler";
 export { handleGitHookRequest } from "./hook-endpoint";

@@ -5,11 +5,11 @@ import { getDb, writeTransaction } from "@/db";
 import { environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { GitError, runGit } from "@/lib/git";
-import { formatSectionConfigIssues, parseSectionConfig } from "@/lib/section-config/schema";
+import { formatSectionConfigIssues, parseSectionConfigBytes } from "@/lib/section-config/schema";
 import { classifyRef, isZeroId, type RefUpdate } from "./push-policy";
 
 // The checks of a push before any ref moves (githooks(5) pre-receive) and what an accepted push records
-// (post-receive): SPEC §3.6. git reads run with the quarantine environment, where the pushed objects live until
+// (post-receive): docs/product.md §3.6. git reads run with the quarantine environment, where the pushed objects live until
 // git-receive-pack(1) accepts them (git-receive-pack(1) "QUARANTINE ENVIRONMENT").
 
 /** Largest `section.config.json` read from a push (bytes); larger files are refused without being read. */
@@ -70,16 +70,18 @@ export async function environmentNames(applicationId: number): Promise<string[]>
   return rows.map((row) => row.name);
 }
 
-/** `section.config.json` of commit `oid` (as text), or an error sentence. Reads through `--batch-check` first (size cap). */
-async function readConfigAt(repoPath: string, oid: string, env: Record<string, string>): Promise<{ text: string } | { error: string }> {
+/**
+ * `section.config.json` of commit `oid` (its bytes: the validator decides whether they are UTF-8), or an error
+ * sentence. Reads through `--batch-check` first (size cap).
+ */
+async function readConfigAt(repoPath: string, oid: string, env: Record<string, string>): Promise<{ bytes: Buffer } | { error: string }> {
   const spec = `${oid}:section.config.json\n`;
   const check = (await runGit(["cat-file", "--batch-check"], { gitDir: repoPath, env, input: spec })).toString("utf8").trim();
   const match = /^([0-9a-f]{40,64}) (\w+) (\d+)$/.exec(check);
-  if (!match) return { error: "section.config.json is missing: every environment branch needs one (SPEC §5)" };
+  if (!match) return { error: "section.config.json is missing: every environment branch needs one (docs/product.md §5)" };
   if (match[2] !== "blob") return { error: "section.config.json must be a file" };
   if (Number(match[3]) > MAX_CONFIG_BYTES) return { error: `section.config.json is larger than ${MAX_CONFIG_BYTES / 1024} KiB` };
-  const text = (await runGit(["cat-file", "blob", match[1]], { gitDir: repoPath, env })).toString("utf8");
-  return { text };
+  return { bytes: await runGit(["cat-file", "blob", match[1]], { gitDir: repoPath, env }) };
 }
 
 /** True when `oldOid` is an ancestor of `newOid` (git-merge-base(1) `--is-ancestor`: exit 0 yes, 1 no). */
@@ -105,10 +107,10 @@ async function gitAcceptsBranchName(repoPath: string, name: string): Promise<boo
 }
 
 /**
- * The pre-receive rules of SPEC §3.6 for one push (all refs at once; git applies none when any is refused):
+ * The pre-receive rules of docs/product.md §3.6 for one push (all refs at once; git applies none when any is refused):
  * - an environment branch (existing, or a new branch named like an environment, `^[A-Za-z][A-Za-z0-9]*$`, accepted
- *   by git-check-ref-format(1) `--branch`) must hold a `section.config.json` that `parseSectionConfig` accepts with
- *   the block of that environment; an existing one may not be deleted or rewritten (non-fast-forward);
+ *   by git-check-ref-format(1) `--branch`) must hold a `section.config.json` that `parseSectionConfigBytes` accepts
+ *   (UTF-8, no key twice in one object, valid, with the block of that environment); an existing one may not be deleted or rewritten (non-fast-forward);
  * - a new branch differing only in case from an environment (or from another branch of the same push) is refused;
  * - other branches (`feature/x`) and tags are accepted unchecked; refs outside refs/heads and refs/tags are refused.
  * `objectEnv` is {@link quarantineEnv}'s result. Rejects only on unexpected git failures.
@@ -171,7 +173,7 @@ export async function checkPush(params: {
       problems.push(`${branch}: ${config.error}`);
       continue;
     }
-    const parsed = parseSectionConfig(config.text, { environment: branch });
+    const parsed = parseSectionConfigBytes(config.bytes, { environment: branch });
     if (!parsed.ok) {
       for (const line of formatSectionConfigIssues(parsed.issues)) problems.push(`${branch}: ${line}`);
       continue;

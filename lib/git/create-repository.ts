@@ -7,7 +7,7 @@ import { runGit, runGitText } from "./run";
 /** A commit identity (`user.name` / `user.email`). */
 export type GitIdentity = { name: string; email: string };
 
-/** The platform's own identity for commits it makes: "Edge Console" <platform@EDGE_CNAME_SUFFIX> (SPEC §5). */
+/** The platform's own identity for commits it makes: "Edge Console" <platform@EDGE_CNAME_SUFFIX> (docs/product.md §5). */
 export function platformIdentity(): GitIdentity {
   return { name: "Edge Console", email: `platform@${settings().edgeCnameSuffix || "localhost"}` };
 }

@@ -110,7 +110,7 @@ export function deleteBranch(repoPath: string, branch: string, expectedOld: stri
 }
 
 /**
- * The tag that keeps a deleted environment's branch (SPEC §3.4): `deleted/<name>-<YYYYMMDDTHHMMSSZ>` in UTC
+ * The tag that keeps a deleted environment's branch (docs/product.md §3.4): `deleted/<name>-<YYYYMMDDTHHMMSSZ>` in UTC
  * (no `:` — git ref names cannot hold one, git-check-ref-format(1)). `attempt` > 1 appends `-<attempt>` for a
  * second deletion within the same second.
  */

@@ -64,7 +64,7 @@ export function publicSuffixSection(hostname: string): "icann" | "private" | nul
 }
 
 /**
- * The registrable domain of an A-label `hostname` under the ICANN section of the Public Suffix List only (SPEC §1
+ * The registrable domain of an A-label `hostname` under the ICANN section of the Public Suffix List only (docs/product.md §1
  * "Apex"), with the same rule logic as `registrableDomain`: `shop.example.co.uk` → `example.co.uk`,
  * `me.github.io` → `github.io`; `null` when there is none. Pure.
  */

@@ -4,11 +4,12 @@ import { accounts, invitations, memberships, users } from "@/db/schema";
 import { normaliseEmail } from "@/lib/auth/email";
 import { recordAudit } from "@/lib/audit/record";
 import { hashToken } from "@/lib/tokens";
-import { roleIn, type Actor } from "@/lib/members/common";
+import { effectiveRole } from "@/lib/auth/roles";
+import type { Actor } from "@/lib/members/common";
 import { invitationState, isLinkTokenShape, type InvitationState } from "./state";
 import type { InvitationRow } from "./manage";
 
-// Opening and accepting an invitation link (SPEC §3.2): the link's token is hashed and looked up; accepting needs
+// Opening and accepting an invitation link (docs/product.md §3.2): the link's token is hashed and looked up; accepting needs
 // the signed-in user's email to be the invited address (both stored normalised), and proves that address.
 
 /** An invitation link as the `/invite/<token>` page shows it: the row, its account's name and its state now. */
@@ -52,7 +53,9 @@ export async function acceptInvitation(params: { token: string; actor: Actor; no
     const state = invitationState(invitation, now);
     if (state !== "pending") return { ok: false, reason: state, accountId: invitation.accountId };
     if (normaliseEmail(user.email) !== normaliseEmail(invitation.email)) return { ok: false, reason: "wrong_user" };
-    if (await roleIn(tx, invitation.accountId, user.id)) return { ok: false, reason: "already_member", accountId: invitation.accountId };
+    if ((await effectiveRole(invitation.accountId, user.id)).kind !== "none") {
+      return { ok: false, reason: "already_member", accountId: invitation.accountId };
+    }
 
     await tx.insert(memberships).values({ accountId: invitation.accountId, userId: user.id, role: invitation.role }).run();
     await tx

@@ -7,10 +7,10 @@ import { recordAudit } from "@/lib/audit/record";
 import { settings } from "@/lib/config";
 import { sendMailQuietly } from "@/lib/mail/deliver";
 import { invitationMail } from "@/lib/mail/templates";
-import { grantableRoles, mayActOn, NOT_FOUND, forbidden, actorRoleIn, type Actor, type Refusal } from "@/lib/members/common";
+import { actorRole, forbidden, grantableRoles, mayActOn, NOT_FOUND, type Actor, type Refusal } from "@/lib/members/common";
 import { hashToken, newLinkToken } from "@/lib/tokens";
 
-// Inviting people to an account, re-sending and revoking invitations (SPEC §3.2). Each change is one BEGIN
+// Inviting people to an account, re-sending and revoking invitations (docs/product.md §3.2). Each change is one BEGIN
 // IMMEDIATE transaction with its checks and its audit row; the mail is sent after the commit. Only the SHA-256
 // of a link token is stored; the token itself exists in the mail alone.
 
@@ -43,16 +43,17 @@ export async function createInvitation(
   const token = newLinkToken();
   const now = params.now ?? new Date();
   const written = await writeTransaction(async (tx): Promise<Omit<Invited, "mailed" | "token"> | Refusal> => {
-    const actorRole = await actorRoleIn(tx, params.accountId, params.actor.id);
+    const actor = await actorRole(params.accountId, params.actor.id);
+    if (!actor.ok) return actor;
     const account = await tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
-    if (!actorRole || !account) return NOT_FOUND;
-    if (!can(actorRole, "members.manage")) return forbidden(actorRole, "invite members", "members.manage");
-    if (!grantableRoles(actorRole).includes(params.role)) {
+    if (!account) return NOT_FOUND;
+    if (!can(actor.role, "members.manage")) return forbidden(actor.role, "invite members", "members.manage");
+    if (!grantableRoles(actor.role).includes(params.role)) {
       return {
         ok: false,
         code: "invalid",
         field: "role",
-        message: `Your role (${roleLabel(actorRole)}) cannot invite someone as ${roleLabel(params.role)}.`,
+        message: `Your role (${roleLabel(actor.role)}) cannot invite someone as ${roleLabel(params.role)}.`,
       };
     }
     const member = await tx
@@ -67,7 +68,7 @@ export async function createInvitation(
       .from(invitations)
       .where(and(eq(invitations.accountId, account.id), eq(invitations.email, email), eq(invitations.status, "pending")))
       .get();
-    if (pending && !mayActOn(actorRole, pending.role)) {
+    if (pending && !mayActOn(actor.role, pending.role)) {
       return {
         ok: false,
         code: "invalid",
@@ -159,11 +160,13 @@ export async function revokeInvitation(params: { invitationId: number; actor: Ac
 /** A pending invitation the actor may manage, read inside `tx`; the account comes from the invitation row. */
 async function managedInvitation(tx: Tx, invitationId: number, actor: Actor, what: string) {
   const old = await tx.select().from(invitations).where(eq(invitations.id, invitationId)).get();
-  const actorRole = old ? await actorRoleIn(tx, old.accountId, actor.id) : null;
-  const account = old && actorRole ? await tx.select().from(accounts).where(eq(accounts.id, old.accountId)).get() : undefined;
-  if (!old || !actorRole || !account) return NOT_FOUND;
-  if (!can(actorRole, "members.manage")) return forbidden(actorRole, what, "members.manage");
-  if (!mayActOn(actorRole, old.role))
+  if (!old) return NOT_FOUND;
+  const acting = await actorRole(old.accountId, actor.id);
+  if (!acting.ok) return acting;
+  const account = await tx.select().from(accounts).where(eq(accounts.id, old.accountId)).get();
+  if (!account) return NOT_FOUND;
+  if (!can(acting.role, "members.manage")) return forbidden(acting.role, what, "members.manage");
+  if (!mayActOn(acting.role, old.role))
     return { ok: false, code: "forbidden", message: "Only an owner can manage an invitation to join as Owner." } as const;
   if (old.status !== "pending") return { ok: false, code: "invalid", message: `This invitation was ${old.status} already.` } as const;
   return { ok: true, old, account } as const;

@@ -1,6 +1,6 @@
 import type { InvitationStatus } from "@/db/schema";
 
-// Pure rules of an invitation link (SPEC §3.2): what state a row is in at a given time, and the words for it.
+// Pure rules of an invitation link (docs/product.md §3.2): what state a row is in at a given time, and the words for it.
 
 /** What an invitation link can be at a moment: usable (`pending`), or one of the reasons it no longer works. */
 export type InvitationState = "pending" | "expired" | "accepted" | "revoked" | "replaced";

@@ -7,7 +7,7 @@ export const VERIFY_EMAIL_TTL_HOURS = 24;
 /** Minutes a password reset link stays valid. */
 export const RESET_PASSWORD_TTL_MINUTES = 60;
 
-/** The mail that proves a user owns `to`: a link to `/verify-email/<token>`, valid 24 hours (SPEC §3.1). */
+/** The mail that proves a user owns `to`: a link to `/verify-email/<token>`, valid 24 hours (docs/product.md §3.1). */
 export function verifyEmailMail(params: { to: string; token: string }): Mail {
   return composeMail({
     to: params.to,
@@ -21,7 +21,7 @@ export function verifyEmailMail(params: { to: string; token: string }): Mail {
   });
 }
 
-/** The mail with a link to `/reset-password/<token>` to choose a new password, valid 1 hour (SPEC §3.1). */
+/** The mail with a link to `/reset-password/<token>` to choose a new password, valid 1 hour (docs/product.md §3.1). */
 export function resetPasswordMail(params: { to: string; token: string }): Mail {
   return composeMail({
     to: params.to,
@@ -36,7 +36,7 @@ export function resetPasswordMail(params: { to: string; token: string }): Mail {
 }
 
 /**
- * The invitation to join an account (SPEC §3.2): who invited whom to which account with which role, and the link
+ * The invitation to join an account (docs/product.md §3.2): who invited whom to which account with which role, and the link
  * `/invite/<token>` (single use, valid `ttlHours`). `role` is the display name ("Developer").
  */
 export function invitationMail(params: {
@@ -61,7 +61,7 @@ export function invitationMail(params: {
 }
 
 /**
- * The alert to an account's owners and admins when a live domain stops pointing at the edge (SPEC §3.5): what the
+ * The alert to an account's owners and admins when a live domain stops pointing at the edge (docs/product.md §3.5): what the
  * check found (CNAME chain, A/AAAA), what is expected, and a link to the application's page.
  */
 export function domainFlaggedMail(params: {

@@ -1,11 +1,14 @@
-import type { Permission } from "@/lib/auth/permissions";
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { memberships, ROLES, type Role } from "@/db/schema";
-import { can, forbiddenMessage } from "@/lib/auth/permissions";
-import { blockedByTwoFactor } from "@/lib/two-factor/requirement";
+import { can, forbiddenMessage, type Permission } from "@/lib/auth/permissions";
+import { effectiveRole } from "@/lib/auth/roles";
+import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 
-// Shared pieces of the people logic (members, invitations, account settings): the result shape, the role rules of SPEC §2 and the in-transaction reads every check is made from.
+// Shared pieces of the people logic (members, invitations, account settings): the result shape, the role rules of
+// docs/product.md §2 and the in-transaction reads every check is made from. The acting user's role comes from
+// `effectiveRole` (lib/auth/roles), the one membership-role lookup; the facts about OTHER members (a target's role,
+// the owner count of the last-owner rule) are plain membership reads.
 
 /** The signed-in user acting; `name` is what the audit log shows. */
 export type Actor = { id: number; name: string };
@@ -13,7 +16,7 @@ export type Actor = { id: number; name: string };
 /** Outcome of a people operation: `ok`, or a refusal with a message for the user (nothing was written). */
 export type Refusal = { ok: false; code: "not_found" | "forbidden" | "last_owner" | "invalid"; message: string; field?: string };
 
-/** What a non-member is told (the same words as lib/auth/access, so ids cannot be probed). */
+/** What a non-member is told (the words of lib/actions NOT_FOUND_MESSAGE, so ids cannot be probed). */
 export const NOT_FOUND: Refusal = {
   ok: false,
   code: "not_found",
@@ -25,14 +28,14 @@ export function forbidden(role: string, what: string, permission?: Permission): 
   return { ok: false, code: "forbidden", message: forbiddenMessage(role, what, permission) };
 }
 
-/** The message when a change would leave an account without an owner (SPEC §2). */
+/** The message when a change would leave an account without an owner (docs/product.md §2). */
 export const LAST_OWNER_MESSAGE = "An account always keeps at least one owner: make another member an owner first.";
 
 /** Test seams: `afterCheck` runs inside the write transaction, after the checks and before the first write. */
 export type Seams = { afterCheck?: () => void };
 
 /**
- * Roles a member with `actorRole` may give, by invitation or role change (SPEC §2): owners any role, admins any
+ * Roles a member with `actorRole` may give, by invitation or role change (docs/product.md §2): owners any role, admins any
  * but owner, developers and viewers none. Ordered owner → viewer.
  */
 export function grantableRoles(actorRole: string | null | undefined): Role[] {
@@ -48,27 +51,19 @@ export function mayActOn(actorRole: string | null | undefined, targetRole: strin
 /** Anything that reads: the client or a transaction. */
 export type Reader = Pick<Db, "select">;
 
-/** The user's role in the account read inside `tx` (or from the client), or null for a non-member. */
-export async function roleIn(tx: Reader, accountId: number, userId: number): Promise<Role | null> {
-  const row = await tx
-    .select({ role: memberships.role })
-    .from(memberships)
-    .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId)))
-    .get();
-  return row?.role ?? null;
-}
-
 /**
- * The role the acting user may use in the account, read inside `tx`: their role, or null for a non-member and for
- * a member the account refuses because it requires two-factor authentication and they have not turned it on
- * (SPEC §3.2, lib/two-factor/requirement). Use it for the actor's rights; `roleIn` for membership facts.
+ * The role the acting user may use in the account, from `effectiveRole`: inside a `writeTransaction` it reads on the
+ * transaction's connection, so the answer holds for the writes that follow. Refusals: `not_found` for a non-member
+ * (or no such account), `forbidden` with the two-factor message for a member the account blocks (docs/product.md §3.2).
  */
-export async function actorRoleIn(tx: Reader, accountId: number, userId: number): Promise<Role | null> {
-  const role = await roleIn(tx, accountId, userId);
-  return role && !(await blockedByTwoFactor(tx, accountId, userId)) ? role : null;
+export async function actorRole(accountId: number, actorId: number): Promise<{ ok: true; role: Role } | Refusal> {
+  const member = await effectiveRole(accountId, actorId);
+  if (member.kind === "none") return NOT_FOUND;
+  if (member.kind === "blocked") return { ok: false, code: "forbidden", message: TWO_FACTOR_REQUIRED_MESSAGE };
+  return { ok: true, role: member.role };
 }
 
-/** Number of owners of the account, read inside `tx`. */
+/** Number of owners of the account, read inside `tx` (a membership fact for the last-owner rule, not a right). */
 export async function ownerCount(tx: Reader, accountId: number): Promise<number> {
   const row = await tx
     .select({ n: sql<number>`count(*)` })

@@ -205,12 +205,15 @@ describe("members", () => {
   describe("two processes at the same moment", () => {
     const root = path.resolve(import.meta.dirname, "../..");
     const tsx = path.join(root, "node_modules", ".bin", "tsx");
+    // lib/auth/roles (the role lookup the people logic uses) is marked `server-only`; the worker runs outside Next,
+    // so it resolves packages as the server does (the marker's `react-server` export is empty).
+    const nodeFlags = ["--conditions=react-server"];
 
     async function together(jobs: object[]): Promise<{ result: MemberResult; started: number; finished: number }[]> {
       const startAt = Date.now() + 2500; // both workers have opened the database by then
       const outputs = await Promise.all(
         jobs.map((job) =>
-          run(tsx, ["lib/testing/member-race-worker.ts", JSON.stringify({ ...job, startAt, pauseMs: 300 })], {
+          run(tsx, [...nodeFlags, "lib/testing/member-race-worker.ts", JSON.stringify({ ...job, startAt, pauseMs: 300 })], {
             cwd: root,
             env: { PATH: process.env.PATH, DATA_DIR: temp.dir, NODE_ENV: "test" },
           }),

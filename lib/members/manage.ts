@@ -3,19 +3,9 @@ import { writeTransaction, type Tx } from "@/db";
 import { memberships, users, type Role } from "@/db/schema";
 import { can, roleLabel } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
-import {
-  forbidden,
-  LAST_OWNER_MESSAGE,
-  mayActOn,
-  NOT_FOUND,
-  ownerCount,
-  actorRoleIn,
-  type Actor,
-  type Refusal,
-  type Seams,
-} from "./common";
+import { actorRole, forbidden, LAST_OWNER_MESSAGE, mayActOn, NOT_FOUND, ownerCount, type Actor, type Refusal, type Seams } from "./common";
 
-// Changing roles, removing members and leaving an account (SPEC §2, §3.2). Every check — the actor's role, the
+// Changing roles, removing members and leaving an account (docs/product.md §2, §3.2). Every check — the actor's role, the
 // target's role, the owner count — is read inside the same BEGIN IMMEDIATE transaction as the write, so two owners
 // demoting each other at the same moment still leave one owner: the second transaction starts after the first
 // committed and sees its result.
@@ -52,12 +42,13 @@ export async function changeMemberRole(
 ): Promise<MemberResult> {
   return writeTransaction(async (tx): Promise<MemberResult> => {
     const target = await membershipById(tx, params.membershipId);
-    const actorRole = target ? await actorRoleIn(tx, target.accountId, params.actor.id) : null;
-    if (!target || !actorRole) return NOT_FOUND;
-    if (!can(actorRole, "members.manage")) return forbidden(actorRole, "change roles of members", "members.manage");
-    if (!mayActOn(actorRole, target.role))
-      return { ok: false, code: "forbidden", message: "Only an owner can change the role of an owner." };
-    if (params.role === "owner" && !can(actorRole, "owner.grant")) {
+    if (!target) return NOT_FOUND;
+    const actor = await actorRole(target.accountId, params.actor.id);
+    if (!actor.ok) return actor;
+    const role = actor.role;
+    if (!can(role, "members.manage")) return forbidden(role, "change roles of members", "members.manage");
+    if (!mayActOn(role, target.role)) return { ok: false, code: "forbidden", message: "Only an owner can change the role of an owner." };
+    if (params.role === "owner" && !can(role, "owner.grant")) {
       return { ok: false, code: "forbidden", message: "Only an owner can make someone an owner." };
     }
     if (params.role === target.role) return { ok: true, accountId: target.accountId, changed: false };
@@ -87,11 +78,12 @@ export async function changeMemberRole(
 export async function removeMember(params: { membershipId: number; actor: Actor }, seams: Seams = {}): Promise<MemberResult> {
   return writeTransaction(async (tx): Promise<MemberResult> => {
     const target = await membershipById(tx, params.membershipId);
-    const actorRole = target ? await actorRoleIn(tx, target.accountId, params.actor.id) : null;
-    if (!target || !actorRole) return NOT_FOUND;
+    if (!target) return NOT_FOUND;
+    const actor = await actorRole(target.accountId, params.actor.id);
+    if (!actor.ok) return actor;
     const self = target.userId === params.actor.id;
-    if (!self && !can(actorRole, "members.manage")) return forbidden(actorRole, "remove members", "members.manage");
-    if (!self && !mayActOn(actorRole, target.role)) return { ok: false, code: "forbidden", message: "Only an owner can remove an owner." };
+    if (!self && !can(actor.role, "members.manage")) return forbidden(actor.role, "remove members", "members.manage");
+    if (!self && !mayActOn(actor.role, target.role)) return { ok: false, code: "forbidden", message: "Only an owner can remove an owner." };
     return deleteMembership(tx, target, params.actor, self ? "member.leave" : "member.remove", seams);
   });
 }

@@ -2,7 +2,7 @@ import { desc, lt } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { operatorEvents } from "@/db/schema";
 
-/** Kinds of operator actions (SPEC §3.2 "operator actions are recorded"). */
+/** Kinds of operator actions (docs/product.md §3.2 "operator actions are recorded"). */
 export type OperatorAction = "ops.verify";
 
 /** Appends one row to the operator log: who (`operator` id and email, kept if the user goes), what, details, when. */

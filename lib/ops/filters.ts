@@ -6,7 +6,7 @@ import { MAX_HOSTNAME_LENGTH } from "@/lib/hostname";
 export const OPS_PAGE_SIZE = 50;
 
 /**
- * What `/ops` lists, parsed from its URL (SPEC §3.5): a status, flagged only, one account, a hostname prefix, and a
+ * What `/ops` lists, parsed from its URL (docs/product.md §3.5): a status, flagged only, one account, a hostname prefix, and a
  * keyset cursor — `after` (Next: rows whose hostname sorts after it) or `before` (Previous).
  */
 export type OpsFilter = {
@@ -26,7 +26,7 @@ type Params = Record<string, string | string[] | undefined>;
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? "";
 
 /**
- * Normalises a hostname search into a stored-form prefix (SPEC §4 where it applies to part of a name): trims,
+ * Normalises a hostname search into a stored-form prefix (docs/product.md §4 where it applies to part of a name): trims,
  * lower-cases, takes the host out of a pasted URL, drops a leading `*.` and one trailing dot, and turns Unicode
  * labels into A-labels (UTS-46, so `Bücher.example` finds `xn--bcher-kva.example`). Returns `{ prefix }` or
  * `{ error }` when what is left holds characters no hostname has, or is longer than 253 characters.

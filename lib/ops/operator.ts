@@ -2,7 +2,7 @@ import { settings } from "@/lib/config";
 import type { UserRow } from "@/db/queries/users";
 
 /**
- * Whether a user is an operator (SPEC §1, §3.5): their email is verified and listed in `OPERATOR_EMAILS`
+ * Whether a user is an operator (docs/product.md §1, §3.5): their email is verified and listed in `OPERATOR_EMAILS`
  * (compared lower-cased). Pass the user row read on this request, never claims from the session token.
  */
 export function isOperator(user: Pick<UserRow, "email" | "emailVerifiedAt"> | null | undefined): boolean {

@@ -3,7 +3,7 @@ import { getDb } from "@/db";
 import { accounts, applications, domains, domainStatusCounts, memberships, DOMAIN_STATUSES, type DomainStatus } from "@/db/schema";
 import { OPS_PAGE_SIZE, type OpsFilter } from "./filters";
 
-// Reads of the operator view `/ops` (SPEC §3.5). Every read costs the same whatever the size of `domains`: counts
+// Reads of the operator view `/ops` (docs/product.md §3.5). Every read costs the same whatever the size of `domains`: counts
 // come from `domain_status_counts` (kept by triggers), pages are keyset ranges of one index ordered by hostname
 // ((status, hostname), (flagged, hostname), (account_id, hostname) or the unique hostname index), and names are
 // looked up by primary key for the rows of the page only.

@@ -1,7 +1,7 @@
 import { inArray } from "drizzle-orm";
 import { getDb } from "@/db";
 import { domains, type DomainStatus } from "@/db/schema";
-import { canVerifyNow, checkDomains, VERIFY_NOW_INTERVAL_MS } from "@/lib/dns/go-live";
+import { checkDomains } from "@/lib/dns/go-live";
 import type { Resolver } from "@/lib/dns/resolver";
 import { recordOperatorEvent } from "./events";
 
@@ -10,8 +10,9 @@ export const OPS_VERIFY_CHUNK = 5;
 
 /**
  * What happened to one domain of a bulk "Verify now": `checked` (with the status before and after; `dnsError` when
- * the check itself failed transiently), `too-soon` (checked less than 10 s ago, SPEC §3.5; `waitSeconds` left),
- * `in-progress` (another check holds it), `not-found` (deleted meanwhile), or `failed` (unexpected; logged).
+ * the check itself failed transiently), `too-soon` (a "Verify now" — from /ops, the page or the API — ran less than
+ * 10 s ago, docs/product.md §3.5; `waitSeconds` left; background checks do not count), `in-progress` (another check
+ * holds it), `not-found` (deleted meanwhile), or `failed` (unexpected; logged).
  */
 export type OpsVerifyResult =
   | {
@@ -27,8 +28,8 @@ export type OpsVerifyResult =
   | { id: number; hostname: string | null; result: "in-progress" | "not-found" | "failed" };
 
 /**
- * Runs "Verify now" for domains of any account on behalf of an operator (SPEC §3.5 operator view): each domain is
- * checked through `checkDomain` (its lease and per-domain 10 s limit apply, as for members), at most
+ * Runs "Verify now" for domains of any account on behalf of an operator (docs/product.md §3.5 operator view): each
+ * domain is checked through `checkDomain` as a "Verify now" (its lease and per-domain 10 s limit apply, as for members), at most
  * `OPS_VERIFY_CHUNK` at once, and the call is recorded in the operator log (`ops.verify`) with every result.
  * The caller must have checked that `operator` is an operator. Results are in the order of `domainIds`.
  */
@@ -42,16 +43,16 @@ export async function verifyDomainsAsOperator(params: {
   const ids = [...new Set(params.domainIds)];
   const rows = ids.length ? await getDb().select().from(domains).where(inArray(domains.id, ids)).all() : [];
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const due = ids.filter((id) => byId.has(id) && canVerifyNow(byId.get(id)!, now));
-  const checks = await checkDomains(due, { concurrency: OPS_VERIFY_CHUNK, now, resolver: params.resolver });
-  const checked = new Map(due.map((id, i) => [id, checks[i]]));
+  const found = ids.filter((id) => byId.has(id));
+  const checks = await checkDomains(found, { concurrency: OPS_VERIFY_CHUNK, now, resolver: params.resolver, verifyNow: true });
+  const checked = new Map(found.map((id, i) => [id, checks[i]]));
   const results = ids.map((id): OpsVerifyResult => {
     const row = byId.get(id);
-    if (!row) return { id, hostname: null, result: "not-found" };
     const outcome = checked.get(id);
-    if (!outcome) {
-      const waitSeconds = Math.ceil((VERIFY_NOW_INTERVAL_MS - (now.getTime() - (row.lastCheckedAt?.getTime() ?? 0))) / 1000);
-      return { id, hostname: row.hostname, result: "too-soon", status: row.status, waitSeconds };
+    if (!row || !outcome) return { id, hostname: null, result: "not-found" };
+    if (outcome.skipped === "too-soon") {
+      const waitSeconds = Math.ceil((outcome.retryAt.getTime() - now.getTime()) / 1000);
+      return { id, hostname: row.hostname, result: "too-soon", status: outcome.status, waitSeconds };
     }
     if (outcome.skipped === "failed") {
       console.error(`[ops] verify of domain #${id} failed: ${outcome.error}`);

@@ -168,7 +168,7 @@ export function clientIp(headers: HeaderSource): string {
 let apiLimiter: { client: Client; setting: { perToken: number; windowSeconds: number }; limiter: RateLimiterSQLite } | null = null;
 
 /**
- * Counts one REST API request of token `tokenId` (SPEC §3.6) in fixed windows of `RATE_LIMIT_API_WINDOW_SECONDS`
+ * Counts one REST API request of token `tokenId` (docs/product.md §3.6) in fixed windows of `RATE_LIMIT_API_WINDOW_SECONDS`
  * (default 60), at most `RATE_LIMIT_API_PER_TOKEN` (default 600) per window, in the same SQLite table as the other
  * limits. Refused: the wait in whole seconds for `Retry-After` (RFC 9110 §10.2.3). Rejects only when the database fails.
  */

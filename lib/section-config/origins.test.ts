@@ -3,7 +3,7 @@ import { resetSettings } from "@/lib/config";
 import { parseOrigin, type OriginOptions } from "@/lib/origin";
 import { formatSectionConfigIssues, parseSectionConfig, validateSectionConfig } from "./schema";
 
-// SPEC §3.3 step 2 applied to section.config.json: the validator refuses exactly the origins the wizard refuses
+// docs/product.md §3.3 step 2 applied to section.config.json: the validator refuses exactly the origins the wizard refuses
 // (both use lib/origin refuseOriginHost), at the key path of the address, without DNS.
 
 const POLICY: OriginOptions = {

@@ -10,7 +10,7 @@ import {
   validateSectionConfig,
 } from "./schema";
 
-// The example of SPEC §5, verbatim.
+// The example of docs/product.md §5, verbatim.
 const SPEC_EXAMPLE =
   '{"proxychain":[{"name":"varnish","image":"varnish:7.4"}],"environments":{"Production":{"origin":{"address":"203.0.113.7"}}}}';
 
@@ -21,12 +21,12 @@ const issuesOf = (value: unknown) => {
 };
 
 describe("section.config.json schema", () => {
-  it("accepts the SPEC §5 example", () => {
+  it("accepts the docs/product.md §5 example", () => {
     const result = parseSectionConfig(SPEC_EXAMPLE);
     expect(result).toEqual({ ok: true, config: JSON.parse(SPEC_EXAMPLE) });
   });
 
-  it("accepts every environment block key of SPEC §5", () => {
+  it("accepts every environment block key of docs/product.md §5", () => {
     const origin = {
       address: "origin.example.com",
       protocol: "https",

@@ -5,11 +5,11 @@ import type { Stack } from "@/lib/stacks/catalog";
 import { decodeUtf8Text, misdecodedTextProblem } from "./encoding";
 import { findDuplicateKeys, locateJsonSyntaxError } from "./json-error";
 
-// The one validator of `section.config.json` (SPEC §5), shared by the editor, the API, the pre-receive hook and
+// The one validator of `section.config.json` (docs/product.md §5), shared by the editor, the API, the pre-receive hook and
 // application creation. Origin addresses are judged by the wizard's own rule (lib/origin). Objects are strict: an unknown key is an error naming its path, because a misspelt key
 // (`host-header`) would otherwise be ignored silently by the platform.
 
-/** Environment (= branch) names: `^[A-Za-z][A-Za-z0-9]*$` (SPEC §3.4). */
+/** Environment (= branch) names: `^[A-Za-z][A-Za-z0-9]*$` (docs/product.md §3.4). */
 export const ENVIRONMENT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9]*$/;
 
 const HOST_LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
@@ -110,7 +110,7 @@ export const proxyModuleSchema = z.strictObject(
   objectError('an object such as {"name": "varnish", "image": "varnish:7.4"}'),
 );
 
-/** The whole `section.config.json` (SPEC §5). */
+/** The whole `section.config.json` (docs/product.md §5). */
 export const sectionConfigSchema = z
   .strictObject(
     {
@@ -191,7 +191,7 @@ function toIssues(error: z.ZodError): SectionConfigIssue[] {
 
 /** Options of {@link validateSectionConfig} and {@link parseSectionConfig}. */
 export type SectionConfigOptions = {
-  /** Also require the block of this environment (the branch's own, SPEC §5). */
+  /** Also require the block of this environment (the branch's own, docs/product.md §5). */
   environment?: string;
   /** Overrides of the origin settings (`ALLOW_PRIVATE_ORIGINS`, `EDGE_IPV4`/`EDGE_IPV6`, `EDGE_CNAME_SUFFIX`); default `settings()`. */
   origins?: OriginOptions;
@@ -200,9 +200,9 @@ export type SectionConfigOptions = {
 /**
  * Validates an already-parsed value against {@link sectionConfigSchema}, then judges every origin address
  * (`environments.<Env>.origin.address`, `environments.<Env>.alternate_origins.<name>.address`) with the wizard's own
- * rule, lib/origin `refuseOriginHost` (SPEC §3.3 step 2: no loopback, private, link-local… address unless
+ * rule, lib/origin `refuseOriginHost` (docs/product.md §3.3 step 2: no loopback, private, link-local… address unless
  * `ALLOW_PRIVATE_ORIGINS=true`, never the edge's own addresses or names under `EDGE_CNAME_SUFFIX`; no DNS lookup).
- * With `environment`, also requires the block of that branch's environment (SPEC §5: a branch's file holds at least
+ * With `environment`, also requires the block of that branch's environment (docs/product.md §5: a branch's file holds at least
  * its own environment's block). Never throws (a malformed setting aside: see lib/config `settings`).
  */
 export function validateSectionConfig(value: unknown, options: SectionConfigOptions = {}): ParseSectionConfigResult {
@@ -252,7 +252,7 @@ export function parseSectionConfigBytes(bytes: Uint8Array, options: SectionConfi
 
 /**
  * Parses the text of a `section.config.json` (a UTF-8 BOM is tolerated) and validates it with
- * {@link validateSectionConfig} (SPEC §5; origins judged as in the wizard). Returns `{ ok: true, config }` or
+ * {@link validateSectionConfig} (docs/product.md §5; origins judged as in the wizard). Returns `{ ok: true, config }` or
  * `{ ok: false, issues }` where each issue has a key path (`""` for the whole file) and a message; invalid JSON
  * gives one issue with `line`/`column` (1-based); a key that appears twice in one object is refused at its key
  * path (JSON.parse would keep the last one silently); text decoded from non-UTF-8 bytes (U+FFFD or NUL in it) is
@@ -324,7 +324,7 @@ export function serializeSectionConfig(config: SectionConfig): string {
 }
 
 /**
- * The first `section.config.json` of an application (SPEC §3.3, §5): the stack's proxy chain and a `Production`
+ * The first `section.config.json` of an application (docs/product.md §3.3, §5): the stack's proxy chain and a `Production`
  * block holding `origin` (keys left undefined or empty are omitted). Pure; validate the result with
  * {@link validateSectionConfig} before committing it.
  */

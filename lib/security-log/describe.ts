@@ -13,6 +13,7 @@ export const SECURITY_EVENT_LABELS: Record<SecurityEventKind, string> = {
   "password.reset": "Password reset by email link",
   "email.change-requested": "Email change requested",
   "email.change": "Email address changed",
+  "email.change-reverted": "Email change undone (“This wasn’t me”)",
   "email.verify": "Email address verified",
   "two-factor.enable": "Two-factor authentication turned on",
   "two-factor.disable": "Two-factor authentication turned off",
@@ -20,6 +21,7 @@ export const SECURITY_EVENT_LABELS: Record<SecurityEventKind, string> = {
   "token.create": "API token created",
   "token.revoke": "API token revoked",
   "token.use": "API token used",
+  "token.write-refused": "Write refused (read-only API token)",
   "session.revoke": "Session signed out",
   "session.revoke-all": "Signed out everywhere",
   "profile.update": "Profile updated",
@@ -40,17 +42,25 @@ const REAUTH_PURPOSES: Record<string, string> = {
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : null);
 
+/** "; 2 other sessions ended" for a positive count, else nothing. */
+const endedSessions = (n: unknown) => (typeof n === "number" && n > 0 ? `; ${n} ${n === 1 ? "session" : "sessions"} ended` : "");
+
 /** One line of details for an event from its JSON data (never secrets): addresses, token names, counts. */
 export function securityEventDetails(kind: string, data: unknown): string | null {
   const d = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
   switch (kind) {
     case "email.change-requested":
     case "email.change":
-      return str(d.from) && str(d.to) ? `${d.from} → ${d.to}` : null;
+    case "email.change-reverted":
+      return str(d.from) && str(d.to) ? `${d.from} → ${d.to}${endedSessions(d.revoked)}` : null;
     case "token.create":
     case "token.revoke":
     case "token.use":
       return str(d.tokenName) ? `Token “${d.tokenName}”${str(d.tokenPrefix) ? ` (${d.tokenPrefix}…)` : ""}` : null;
+    case "token.write-refused":
+      return str(d.tokenName)
+        ? `Token “${d.tokenName}”${str(d.tokenPrefix) ? ` (${d.tokenPrefix}…)` : ""}${str(d.route) ? `: ${d.route}` : ""}`
+        : null;
     case "session.revoke-all":
       return typeof d.revoked === "number" ? `${d.revoked} other ${d.revoked === 1 ? "session" : "sessions"} ended` : null;
     case "session.revoke":

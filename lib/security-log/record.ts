@@ -4,8 +4,9 @@ import type { Db } from "@/db";
 type Writer = Pick<Db, "insert">;
 
 /**
- * Kinds of the per-user security log (SPEC §3.2), dotted: what happened to the user's own login.
- * `token.use` is recorded at most once per token per `LAST_USED_RESOLUTION_MS` (with its last-used time).
+ * Kinds of the per-user security log (docs/product.md §3.2), dotted: what happened to the user's own login.
+ * `token.use` is recorded at most once per token per `LAST_USED_RESOLUTION_MS` (with its last-used time);
+ * `token.write-refused` (a write tried with a read-only token) at most once a minute per token and route.
  */
 export const SECURITY_EVENT_KINDS = [
   "signin.success",
@@ -18,6 +19,7 @@ export const SECURITY_EVENT_KINDS = [
   "password.reset",
   "email.change-requested",
   "email.change",
+  "email.change-reverted",
   "email.verify",
   "two-factor.enable",
   "two-factor.disable",
@@ -25,6 +27,7 @@ export const SECURITY_EVENT_KINDS = [
   "token.create",
   "token.revoke",
   "token.use",
+  "token.write-refused",
   "session.revoke",
   "session.revoke-all",
   "profile.update",
@@ -45,7 +48,7 @@ export type SecurityEventEntry = {
 };
 
 /**
- * Appends one row to a user's security log (SPEC §3.2). Pass the transaction (`tx`) of the change it records so
+ * Appends one row to a user's security log (docs/product.md §3.2). Pass the transaction (`tx`) of the change it records so
  * both commit together; events without one (sign-ins, failed sign-ins) open a `writeTransaction` of their own.
  */
 export async function recordSecurityEvent(writer: Writer, entry: SecurityEventEntry): Promise<void> {

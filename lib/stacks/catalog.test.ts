@@ -18,7 +18,7 @@ const hasCommand = (name: string) => {
 };
 
 describe("stack catalog", () => {
-  it("has the stacks of SPEC §5 with their categories and proxy chains", () => {
+  it("has the stacks of docs/product.md §5 with their categories and proxy chains", () => {
     const table = Object.fromEntries(STACKS.map((s) => [s.id, { category: s.category, chain: s.proxychain.map((m) => m.image) }]));
     expect(table).toEqual({
       varnish: { category: "performance", chain: ["varnish:7.4"] },
@@ -39,7 +39,7 @@ describe("stack catalog", () => {
     }
   });
 
-  it("lists starter files as in SPEC §5, each present and non-trivial", () => {
+  it("lists starter files as in docs/product.md §5, each present and non-trivial", () => {
     expect(getStack("varnish")?.starterFiles).toEqual(["varnish/default.vcl", "varnish/proxy-features.json"]);
     expect(getStack("modsecurity")?.starterFiles).toEqual([
       "modsecurity/modsecurity.conf",

@@ -1,7 +1,7 @@
-// The proxy stack catalog of SPEC §5: pure data, safe to import from client components (the wizard lists it).
+// The proxy stack catalog of docs/product.md §5: pure data, safe to import from client components (the wizard lists it).
 // The starter files' contents are read on the server by `./starter-files`.
 
-/** Wizard grouping of stacks (SPEC §3.3 step 3), in display order. */
+/** Wizard grouping of stacks (docs/product.md §3.3 step 3), in display order. */
 export const STACK_CATEGORIES = [
   { id: "performance", label: "Performance" },
   { id: "security", label: "Security" },
@@ -30,7 +30,7 @@ export type Stack = {
 const VARNISH: ProxyModule = { name: "varnish", image: "varnish:7.4" };
 const VARNISH_FILES = ["varnish/default.vcl", "varnish/proxy-features.json"] as const;
 
-/** Every stack of SPEC §5, in wizard order. */
+/** Every stack of docs/product.md §5, in wizard order. */
 export const STACKS: readonly Stack[] = [
   {
     id: "varnish",
@@ -74,7 +74,7 @@ export const STACKS: readonly Stack[] = [
   },
 ];
 
-/** The stack the wizard preselects (SPEC §5). */
+/** The stack the wizard preselects (docs/product.md §5). */
 export const DEFAULT_STACK_ID = "varnish";
 
 /** The catalog entry for `id`, or `undefined` for an unknown id (e.g. a tampered form value). */

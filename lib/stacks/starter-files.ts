@@ -14,7 +14,7 @@ export function startersDir(): string {
 const cache = new Map<string, string>();
 
 /**
- * The starter files of `stack` as `{ "<repository path>": "<utf-8 content>" }` (SPEC §5), read once per process.
+ * The starter files of `stack` as `{ "<repository path>": "<utf-8 content>" }` (docs/product.md §5), read once per process.
  * Throws the fs error (ENOENT) when a catalog file is missing from `lib/stacks/starters/`: a packaging defect.
  */
 export function readStarterFiles(stack: Stack): Record<string, string> {

@@ -7,7 +7,7 @@ import { acceptCode, limitedCodeCheck, replaceRecoveryCodes, type CodeFailure, t
 import { openTotpState, sealTotpState } from "./secret-box";
 import { manualKey, newTotpSecret, totpUri } from "./totp";
 
-// Turning two-factor authentication on and off (SPEC §3.1): enrol → confirm with a first code → recovery codes.
+// Turning two-factor authentication on and off (docs/product.md §3.1): enrol → confirm with a first code → recovery codes.
 
 /** The user fields these operations read (a row of `users`). */
 export type TwoFactorUser = { id: number; email: string; totpSecret: string | null; totpEnabledAt: Date | null };

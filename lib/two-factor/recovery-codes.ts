@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { hashToken } from "@/lib/tokens";
 
-// Recovery codes (SPEC §3.1): ten random single-use codes, shown once, stored only as SHA-256 hashes.
+// Recovery codes (docs/product.md §3.1): ten random single-use codes, shown once, stored only as SHA-256 hashes.
 
 /** How many recovery codes a user gets at a time. */
 export const RECOVERY_CODE_COUNT = 10;

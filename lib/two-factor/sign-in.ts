@@ -13,7 +13,7 @@ import {
 } from "./codes";
 import { looksLikeRecoveryCode } from "./recovery-codes";
 
-// The second step of signing in (SPEC §3.1): after the password was right, a TOTP code or a recovery code.
+// The second step of signing in (docs/product.md §3.1): after the password was right, a TOTP code or a recovery code.
 
 /** An accepted second factor: which kind, and for a recovery code how many are left. */
 export type SignInCodeAccepted = { ok: true; kind: CodeKind; recoveryCodesLeft?: number };

@@ -8,7 +8,9 @@ import { resetSettings } from "@/lib/config";
 import { makeAccount, makeUser } from "@/lib/testing/people";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { confirmEnrolment, disableTwoFactor, pendingEnrolment, regenerateRecoveryCodes, startEnrolment, WRONG_CODE } from "./enrolment";
-import { blockedByTwoFactor, membersWithoutTwoFactor, setRequireTwoFactor, TWO_FACTOR_REQUIRED_MESSAGE } from "./requirement";
+import { setRequireTwoFactor } from "./account-setting";
+import { effectiveRole } from "@/lib/auth/roles";
+import { membersWithoutTwoFactor, TWO_FACTOR_REQUIRED_MESSAGE } from "./requirement";
 import { openTotpState } from "./secret-box";
 import { refusedCodeMessage, verifySignInCode } from "./sign-in";
 
@@ -189,13 +191,13 @@ describe("two-factor authentication", () => {
     expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: true });
     expect((await getDb().select().from(accounts).where(eq(accounts.id, account.id)).get())!.requireTwoFactor).toBe(true);
 
-    expect(await blockedByTwoFactor(getDb(), account.id, plain.id)).toBe(true);
+    expect((await effectiveRole(account.id, plain.id)).kind === "blocked").toBe(true);
     expect(await membersWithoutTwoFactor(getDb(), account.id)).toEqual(["admin-2fa@example.com", "plain-2fa@example.com"]);
-    expect(await blockedByTwoFactor(getDb(), account.id, member.user.id)).toBe(false);
-    expect(await blockedByTwoFactor(getDb(), account.id + 999, plain.id)).toBe(false); // unknown account: the 404 path decides
+    expect((await effectiveRole(account.id, member.user.id)).kind === "blocked").toBe(false);
+    expect((await effectiveRole(account.id + 999, plain.id)).kind === "blocked").toBe(false); // unknown account: the 404 path decides
     expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: false });
     expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: false })).toEqual({ ok: true, changed: true });
-    expect(await blockedByTwoFactor(getDb(), account.id, plain.id)).toBe(false);
+    expect((await effectiveRole(account.id, plain.id)).kind === "blocked").toBe(false);
     expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: true });
     const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).all();
     expect(audit.map((a) => [a.action, a.data])).toEqual([

@@ -4,13 +4,13 @@ import { acceptCode } from "@/lib/two-factor/codes";
 import { deleteOwnUser, type DeleteUserResult } from "./delete-user";
 import { checkCurrentPassword } from "./reauth";
 
-// Deleting one's own user from the settings page (SPEC §3.1): re-authentication around `deleteOwnUser`. Kept apart
+// Deleting one's own user from the settings page (docs/product.md §3.1): re-authentication around `deleteOwnUser`. Kept apart
 // from ./delete-user so that file stays free of server-only imports (a tsx worker of its race test loads it).
 
 const WRONG_CODE = "That code is not valid. Enter the current code from your authenticator app, or an unused recovery code.";
 
 /**
- * "Delete my user" as the settings page submits it (SPEC §3.1): the typed email must match, the current password must
+ * "Delete my user" as the settings page submits it (docs/product.md §3.1): the typed email must match, the current password must
  * be right (`checkCurrentPassword`: `reauth` rate limit, a wrong one is logged as `reauth.failure`), and with
  * two-factor authentication on a fresh code is needed, under the shared `two-factor` rate limit (only a refused code
  * uses it up). Then `deleteOwnUser` runs. Refusals name their field; nothing is deleted.

@@ -3,7 +3,7 @@ import { writeTransaction, type Tx } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 
-// Deleting one's own user (SPEC §3.1): refused while the user is the last owner of any account (SPEC §2: an
+// Deleting one's own user (docs/product.md §3.1): refused while the user is the last owner of any account (docs/product.md §2: an
 // account always keeps an owner), checked in the same BEGIN IMMEDIATE transaction as the delete. Deleting the row
 // cascades to memberships, sessions, tokens, email links, recovery codes and the security log; audit rows and
 // invitations keep the name they were written with (`actor_name`, `invited_by_name`; their user ids become null).

@@ -3,17 +3,26 @@ import { z } from "zod";
 import { getDb, writeTransaction, type Db } from "@/db";
 import { emailTokens, users } from "@/db/schema";
 import { emailField } from "@/lib/auth/email";
+import { endSessionsInTx } from "@/lib/auth/sessions";
 import type { Mail } from "@/lib/mail";
-import { CHANGE_EMAIL_TTL_HOURS, changeEmailConfirmMail, emailChangedMail, emailChangeRequestedMail } from "@/lib/mail/settings-templates";
+import {
+  CHANGE_EMAIL_TTL_HOURS,
+  changeEmailConfirmMail,
+  emailChangedMail,
+  emailChangeRequestedMail,
+  REVERT_EMAIL_CHANGE_TTL_DAYS,
+} from "@/lib/mail/settings-templates";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
 import { hashToken, newLinkToken } from "@/lib/tokens";
 import { checkCurrentPassword } from "./reauth";
 
-// Changing the login's email (SPEC §3.1, re-verified): a link goes to the NEW address (`email_tokens` kind
+// Changing the login's email (docs/product.md §3.1, re-verified): a link goes to the NEW address (`email_tokens` kind
 // `change-email`, whose `email` is the new address, stored as a SHA-256 hash, 24 hours, single use); the old
-// address is told at once. Only following the link changes `users.email` (and marks it verified); the old address
-// is told again then. A newer request replaces the user's unused links.
+// address is told at once. Only following the link changes `users.email` (and marks it verified) and, like a
+// password change, signs every other browser out; the old address is told again then, with a "This wasn't me" link
+// (kind `revert-email-change`, 7 days, single use; lib/user-settings/email-change-undo.ts). A newer request replaces
+// the user's unused links.
 
 /** The "Change email" form: the new address (normalised) and the current password. */
 export const changeEmailSchema = z.object({
@@ -80,12 +89,14 @@ export async function requestEmailChange(params: {
 
 /**
  * What an email change link is worth: `valid` (with the current and new address), or why not — `unknown` (never
- * issued, replaced by a newer request, or its user deleted), `used`, `expired`, `taken` (another user has the new
- * address by now), `same` (the login already has that address).
+ * issued, replaced by a newer request, or its user deleted), `used` (with the login and the address it set, so the
+ * page can tell that login "changed"), `expired`, `taken` (another user has the new address by now), `same` (the
+ * login already has that address).
  */
 export type EmailChangeCheck =
   | { status: "valid"; userId: number; from: string; to: string }
-  | { status: "unknown" | "used" | "expired" }
+  | { status: "unknown" | "expired" }
+  | { status: "used"; userId: number; to: string }
   | { status: "taken" | "same"; to: string };
 
 type Reader = Pick<Db, "select">;
@@ -106,7 +117,7 @@ async function check(db: Reader, token: string, now: Date): Promise<EmailChangeC
     .where(and(eq(emailTokens.tokenHash, hashToken(token)), eq(emailTokens.kind, "change-email")))
     .get();
   if (!row) return { status: "unknown" };
-  if (row.usedAt) return { status: "used" };
+  if (row.usedAt) return { status: "used", userId: row.userId, to: row.to };
   if (row.expiresAt.getTime() <= now.getTime()) return { status: "expired" };
   if (row.from === row.to) return { status: "same", to: row.to };
   if (
@@ -128,20 +139,35 @@ export async function checkEmailChangeToken(token: string, now = new Date()): Pr
   return result;
 }
 
+/** What confirming an email change did: the check, and for `valid` the notice for the old address and the sessions. */
+export type EmailChangeResult = EmailChangeCheck & {
+  /** The notice to the old address, with its "This wasn't me" link. */
+  notice?: Mail;
+  /** How many other sessions were signed out. */
+  revoked?: number;
+  /** The confirming browser's new session key (re-issue its token with it), null when it was not kept. */
+  sessionKey?: string | null;
+};
+
 /**
  * Follows an email change link: in one BEGIN IMMEDIATE transaction re-checks the token and that no other user has
  * the new address (users.email is unique), sets `users.email` to it with `email_verified_at = now` (the link proved
- * the mailbox), uses the token, drops the user's other unused links and records `email.change` `{ from, to }`.
- * Returns the check; for `valid`, also the notice to send to the old address.
+ * the mailbox), uses the token, drops the user's other unused links, signs every session out except
+ * `keepSessionKey` (the confirming browser, when it is signed in as this user: it continues on a fresh key, as after
+ * a password change, see `endSessionsInTx`), issues the "This wasn't me" link for the old address and records
+ * `email.change` `{ from, to }` (with `revoked` when sessions ended). Returns the check; for `valid`, also the notice
+ * to send to the old address and the kept browser's new session key.
  */
 export async function confirmEmailChange(params: {
   token: string;
+  keepSessionKey?: string | null;
   request?: RequestInfo;
   now?: Date;
-}): Promise<EmailChangeCheck & { notice?: Mail }> {
+}): Promise<EmailChangeResult> {
   const now = params.now ?? new Date();
+  const undoToken = newLinkToken();
   try {
-    return await writeTransaction(async (tx): Promise<EmailChangeCheck & { notice?: Mail }> => {
+    return await writeTransaction(async (tx): Promise<EmailChangeResult> => {
       const found = await check(tx, params.token, now);
       if (found.status !== "valid") return found;
       const { tokenId, ...result } = found;
@@ -151,14 +177,30 @@ export async function confirmEmailChange(params: {
         .delete(emailTokens)
         .where(and(eq(emailTokens.userId, found.userId), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)))
         .run();
+      const ended = await endSessionsInTx(tx, { userId: found.userId, keepSessionKey: params.keepSessionKey, now });
+      await tx
+        .insert(emailTokens)
+        .values({
+          userId: found.userId,
+          kind: "revert-email-change",
+          email: found.from,
+          tokenHash: hashToken(undoToken),
+          expiresAt: new Date(now.getTime() + REVERT_EMAIL_CHANGE_TTL_DAYS * 24 * 3600_000),
+        })
+        .run();
       await recordSecurityEvent(tx, {
         userId: found.userId,
         kind: "email.change",
         ...params.request,
-        data: { from: found.from, to: found.to },
+        data: { from: found.from, to: found.to, ...(ended.revoked > 0 ? { revoked: ended.revoked } : {}) },
         at: now,
       });
-      return { ...result, notice: emailChangedMail({ to: found.from, newEmail: found.to }) };
+      return {
+        ...result,
+        notice: emailChangedMail({ to: found.from, newEmail: found.to, undoToken }),
+        revoked: ended.revoked,
+        sessionKey: ended.keptSessionKey,
+      };
     });
   } catch (error) {
     // The unique index is the last word if another transaction took the address between check and update.

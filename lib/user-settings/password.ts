@@ -23,7 +23,7 @@ export type ChangePasswordResult =
   { ok: true; revoked: number; sessionKey: string | null } | { ok: false; field: "currentPassword" | "newPassword"; message: string };
 
 /**
- * Changes the signed-in user's password (SPEC §3.1): the current password must match (rate-limited, see
+ * Changes the signed-in user's password (docs/product.md §3.1): the current password must match (rate-limited, see
  * `checkCurrentPassword`); the new one is hashed with argon2id; then, in one transaction, the hash is stored, the
  * session version bumped and every session except `keepSessionKey` revoked (other browsers are signed out), and
  * `password.change` recorded. The caller re-issues the kept browser's token with the returned `sessionKey`.

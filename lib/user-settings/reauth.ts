@@ -15,7 +15,7 @@ export type ReauthPurpose = "password.change" | "email.change" | "user.delete";
  * Every attempt counts against the `reauth` rate limit per client IP and per the user's email (`RATE_LIMIT_REAUTH_…`);
  * a correct password gives its attempt back, so only wrong ones use the limit up. argon2id verification
  * (lib/auth/password). A wrong password is recorded in the user's security log as `reauth.failure` `{ purpose }`
- * (SPEC §3.2); an attempt the limit refuses is not (it was never checked).
+ * (docs/product.md §3.2); an attempt the limit refuses is not (it was never checked).
  */
 export async function checkCurrentPassword(params: {
   user: { id: number; email: string; passwordHash: string };

@@ -1,4 +1,4 @@
-// The order of /settings/sessions (SPEC §3.1): this browser first, then the others as listed (most recently seen first).
+// The order of /settings/sessions (docs/product.md §3.1): this browser first, then the others as listed (most recently seen first).
 
 /**
  * `sessions` with the one whose `sessionKey` is `currentKey` ("This browser") moved to the top; the others keep their

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import { getDb, writeTransaction } from "@/db";
-import { auditEvents, invitations, memberships, securityEvents, users } from "@/db/schema";
+import { auditEvents, emailTokens, invitations, memberships, securityEvents, users } from "@/db/schema";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
-import { checkUserSession, startUserSession } from "@/lib/auth/sessions";
+import { checkUserSession, listActiveSessions, startUserSession } from "@/lib/auth/sessions";
 import { resetSettings } from "@/lib/config";
 import { sendMail } from "@/lib/mail";
 import { makeAccount, makeUser } from "@/lib/testing/people";
@@ -17,6 +17,7 @@ import { confirmEnrolment, pendingEnrolment, startEnrolment } from "@/lib/two-fa
 import { deleteOwnUser, type DeleteUserResult } from "./delete-user";
 import { deleteOwnUserAfterReauth } from "./delete-user-reauth";
 import { checkEmailChangeToken, confirmEmailChange, pendingEmailChange, requestEmailChange } from "./email-change";
+import { checkEmailChangeUndoToken, undoEmailChange } from "./email-change-undo";
 import { changePassword } from "./password";
 import { updateProfileName } from "./profile";
 import { pinCurrentSession } from "./session-order";
@@ -204,6 +205,116 @@ describe("the user's own settings", () => {
       await makeLogin("wanted@example.com"); // someone signs up with the address meanwhile
       expect(await confirmEmailChange({ token: token(second.mails.confirm) })).toMatchObject({ status: "taken", to: "wanted@example.com" });
       expect((await userRow(user.id)).email).toBe("race@example.com");
+    });
+
+    /** Requests and confirms a change of `user`'s email to `to`; the confirming browser is `keep` (or none). */
+    async function changeEmail(user: { id: number; email: string; passwordHash: string }, to: string, keep: string | null) {
+      const started = await requestEmailChange({ user, newEmail: to, currentPassword: PASSWORD, request: req });
+      if (!started.ok) throw new Error(started.message);
+      return confirmEmailChange({ token: started.mails.confirm.link!.split("/").pop()!, keepSessionKey: keep, request: req });
+    }
+
+    it("signs every other session out when the change is confirmed; the confirming browser stays on a fresh key", async () => {
+      const user = await makeLogin("sessions-old@example.com");
+      const confirming = await startUserSession({ userId: user.id, request: req });
+      const requesting = await startUserSession({ userId: user.id, request: { ip: "203.0.113.9", userAgent: "other" } });
+      const done = await changeEmail(user, "sessions-new@example.com", confirming);
+      expect(done).toMatchObject({ status: "valid", revoked: 1, sessionKey: expect.any(String) });
+      const after = await userRow(user.id);
+      expect(after.sessionVersion).toBe(user.sessionVersion + 1);
+      expect(await checkUserSession({ userId: user.id, sessionKey: done.sessionKey })).toBe(true);
+      expect(await checkUserSession({ userId: user.id, sessionKey: confirming })).toBe(false); // a copy of its old cookie is dead
+      expect(await checkUserSession({ userId: user.id, sessionKey: requesting })).toBe(false);
+      expect((await eventsOf(user.id)).at(-1)).toMatchObject({
+        kind: "email.change",
+        data: { from: "sessions-old@example.com", to: "sessions-new@example.com", revoked: 1 },
+      });
+      // Confirmed from a browser that is not signed in (or another login's key): every session ends.
+      const again = await changeEmail(after, "sessions-third@example.com", "not-a-key-of-this-user");
+      expect(again).toMatchObject({ status: "valid", revoked: 1, sessionKey: null });
+      expect(await checkUserSession({ userId: user.id, sessionKey: done.sessionKey })).toBe(false);
+    });
+
+    it("mails the old address a 'This wasn't me' link that restores it once and signs out everywhere", async () => {
+      const user = await makeLogin("victim@example.com");
+      const victimBrowser = await startUserSession({ userId: user.id, request: req });
+      const attacker = await startUserSession({ userId: user.id, request: { ip: "203.0.113.66", userAgent: "attacker" } });
+      const done = await changeEmail(user, "attacker@example.com", attacker);
+      if (done.status !== "valid") throw new Error(done.status);
+      await sendMail(done.notice!);
+
+      const [notice] = smtp.mails("victim@example.com").filter((m) => m.subject === "Your Edge Console login email was changed");
+      expect(notice.text).toContain("attacker@example.com");
+      const link = notice.text.match(/This wasn't me: https:\/\/console\.example\.net\/change-email\/undo\/([A-Za-z0-9_-]{43})/);
+      expect(link, notice.text).not.toBeNull();
+      expect(notice.html).toContain(`href="https://console.example.net/change-email/undo/${link![1]}"`);
+      expect(smtp.mails("attacker@example.com").some((m) => m.text.includes("/change-email/undo/"))).toBe(false);
+      // Only the hash is stored, valid 7 days.
+      const stored = await getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id)).all();
+      const undo = stored.find((t) => t.kind === "revert-email-change")!;
+      expect(undo).toMatchObject({ email: "victim@example.com", usedAt: null });
+      expect(undo.tokenHash).not.toContain(link![1]);
+      expect(undo.expiresAt.getTime() - Date.now()).toBeGreaterThan(7 * 24 * 3600_000 - 60_000);
+      expect(undo.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(7 * 24 * 3600_000);
+
+      // Opening the link (the page's check) changes nothing; the attacker starts another change meanwhile.
+      expect(await checkEmailChangeUndoToken(link![1])).toEqual({
+        status: "valid",
+        userId: user.id,
+        current: "attacker@example.com",
+        restore: "victim@example.com",
+      });
+      const attackerRow = await userRow(user.id);
+      const pending = await requestEmailChange({
+        user: attackerRow,
+        newEmail: "attacker2@example.com",
+        currentPassword: PASSWORD,
+        request: req,
+      });
+      expect(pending.ok).toBe(true);
+      expect((await userRow(user.id)).email).toBe("attacker@example.com");
+
+      const undone = await undoEmailChange({ token: link![1], request: { ip: "198.51.100.8", userAgent: "victim" } });
+      expect(undone).toMatchObject({ status: "valid", restore: "victim@example.com" });
+      const after = await userRow(user.id);
+      expect(after.email).toBe("victim@example.com");
+      expect(after.emailVerifiedAt).not.toBeNull();
+      expect(after.sessionVersion).toBe(attackerRow.sessionVersion + 1);
+      expect(await listActiveSessions({ userId: user.id })).toEqual([]); // the attacker's kept browser too
+      expect(await checkUserSession({ userId: user.id, sessionKey: done.sessionKey })).toBe(false);
+      expect(await checkUserSession({ userId: user.id, sessionKey: victimBrowser })).toBe(false);
+      expect(await pendingEmailChange({ userId: user.id })).toBeNull(); // the attacker's pending change is gone
+      expect((await eventsOf(user.id)).at(-1)).toMatchObject({
+        kind: "email.change-reverted",
+        ip: "198.51.100.8",
+        data: { from: "attacker@example.com", to: "victim@example.com", revoked: 1 },
+      });
+      // Single use.
+      expect(await undoEmailChange({ token: link![1] })).toEqual({ status: "used" });
+      expect(await checkEmailChangeUndoToken(link![1])).toEqual({ status: "used" });
+    });
+
+    it("refuses an undo link that expired, is unknown, or whose address another user took meanwhile", async () => {
+      const user = await makeLogin("undo-old@example.com");
+      const t0 = new Date();
+      const started = await requestEmailChange({
+        user,
+        newEmail: "undo-new@example.com",
+        currentPassword: PASSWORD,
+        request: req,
+        now: t0,
+      });
+      if (!started.ok) throw new Error(started.message);
+      const done = await confirmEmailChange({ token: started.mails.confirm.link!.split("/").pop()!, now: t0 });
+      const undoToken = done.notice!.link!.split("/").pop()!;
+      expect(await undoEmailChange({ token: undoToken, now: new Date(t0.getTime() + 7 * 24 * 3600_000 + 1000) })).toEqual({
+        status: "expired",
+      });
+      expect(await undoEmailChange({ token: "x".repeat(43) })).toEqual({ status: "unknown" });
+      expect(await undoEmailChange({ token: "" })).toEqual({ status: "unknown" });
+      await makeLogin("undo-old@example.com"); // someone signs up with the old address meanwhile
+      expect(await undoEmailChange({ token: undoToken })).toEqual({ status: "taken", restore: "undo-old@example.com" });
+      expect((await userRow(user.id)).email).toBe("undo-new@example.com");
     });
   });
 

@@ -3,7 +3,7 @@ import { ForgotPasswordForm } from "./forgot-password-form";
 
 export const metadata: Metadata = { title: "Forgot password" };
 
-/** Requests a password reset link by email (SPEC §3.1). Open to everyone: it reveals nothing about accounts. */
+/** Requests a password reset link by email (docs/product.md §3.1). Open to everyone: it reveals nothing about accounts. */
 export default async function ForgotPasswordPage({ searchParams }: { searchParams: Promise<{ email?: string | string[] }> }) {
   const { email } = await searchParams;
   return (

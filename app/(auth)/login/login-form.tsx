@@ -14,7 +14,7 @@ type Props = {
 };
 
 /**
- * The login form (SPEC §3.1): email and password, then — only when the password was right and the user has
+ * The login form (docs/product.md §3.1): email and password, then — only when the password was right and the user has
  * two-factor authentication — "Authentication code" (or "Recovery code"). The password stays in this component's
  * memory between the steps (never echoed by the server, never in the page) and is sent again with the code: the
  * server signs in only when all of them are right.

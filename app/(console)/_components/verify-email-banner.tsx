@@ -3,11 +3,11 @@
 import { useActionState } from "react";
 import type { ResendVerificationState } from "../actions";
 
-type Props = { email: string; action: (prev: ResendVerificationState) => Promise<ResendVerificationState> };
+type Props = { email: string; action: (prev: ResendVerificationState, form: FormData) => Promise<ResendVerificationState> };
 
-/** The console's reminder to verify the login's email, with a Resend button (SPEC §3.1). */
+/** The console's reminder to verify the login's email, with a Resend button (docs/product.md §3.1). */
 export function VerifyEmailBanner({ email, action }: Props) {
-  const [state, formAction, pending] = useActionState(action, {});
+  const [state, formAction, pending] = useActionState<ResendVerificationState, FormData>(action, {});
   return (
     <div role="region" aria-label="Email verification" className="border-b border-amber-200 bg-amber-50">
       <form action={formAction} className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2 text-sm text-amber-900">

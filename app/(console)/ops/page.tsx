@@ -16,7 +16,7 @@ import { StatusCounters } from "./_components/status-counters";
 export const metadata: Metadata = { title: "Operations" };
 
 /**
- * The operator view (SPEC §3.5): every domain of every account with status, flag, last check, account and
+ * The operator view (docs/product.md §3.5): every domain of every account with status, flag, last check, account and
  * application; counts per status; filters (status, account id, hostname prefix) in the URL; keyset pages of 50;
  * "Verify now" for a selection; a chart of live and non-live domains per day. 404 for anyone but an operator.
  */

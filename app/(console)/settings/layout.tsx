@@ -1,7 +1,7 @@
 import { requireUser } from "@/lib/auth/session";
 import { SettingsNav } from "./_components/settings-nav";
 
-/** The user's own settings (SPEC §3.1): sub-navigation beside (or above, on phones) each settings page. */
+/** The user's own settings (docs/product.md §3.1): sub-navigation beside (or above, on phones) each settings page. */
 export default async function SettingsLayout({ children }: { children: React.ReactNode }) {
   await requireUser("/settings");
   return (

@@ -25,7 +25,7 @@ function Section({ id, title, tone, children }: { id: string; title: string; ton
   );
 }
 
-/** The user's own login (SPEC §3.1): name, email (re-verified), password, and deleting the user. */
+/** The user's own login (docs/product.md §3.1): name, email (re-verified), password, and deleting the user. */
 export default async function SettingsPage() {
   const user = await requireUser("/settings");
   const pending = await pendingEmailChange({ userId: user.id });

@@ -2,7 +2,7 @@ import { checkDatabase } from "@/lib/ops/health";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/health — 200 `{ status: "ok" }` when the database answers a query, else 503 problem+json (SPEC §7). */
+/** GET /api/health — 200 `{ status: "ok" }` when the database answers a query, else 503 problem+json (docs/product.md §7). */
 export async function GET() {
   try {
     await checkDatabase();

@@ -1,6 +1,6 @@
 import { handleGitHttpRequest } from "@/lib/git-http";
 
-// Git smart HTTP (SPEC §3.6): `git clone <APP_URL>/git/account/{accountId}/application/{appId}/{name}.git`.
+// Git smart HTTP (docs/product.md §3.6): `git clone <APP_URL>/git/account/{accountId}/application/{appId}/{name}.git`.
 // Thin: lib/git-http parses, authenticates, authorizes and runs git-http-backend(1). Every method is answered
 // there (anything but the smart protocol's GET/POST requests is 404, never 405 or 500).
 

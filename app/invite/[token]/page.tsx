@@ -2,10 +2,10 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Button } from "@/components/ui/button";
 import { roleLabel } from "@/lib/auth/permissions";
+import { effectiveRole } from "@/lib/auth/roles";
 import { getCurrentUser } from "@/lib/auth/session";
 import { findInvitation } from "@/lib/invitations/accept";
 import { refusalText } from "@/lib/invitations/state";
-import { getMembership } from "@/db/queries/accounts";
 import { AcceptForm } from "./accept-form";
 import { logoutToInvitationAction } from "./actions";
 
@@ -35,7 +35,7 @@ const consoleLink = (
 );
 
 /**
- * `/invite/<token>` (SPEC §3.2), for signed-out visitors too (outside the console layout and the proxy's matcher):
+ * `/invite/<token>` (docs/product.md §3.2), for signed-out visitors too (outside the console layout and the proxy's matcher):
  * who invited whom to which account; Sign up / Log in with the address prefilled, coming back here; Accept for the
  * invited user; its own page for each refusal (expired, used, replaced, revoked, another user, already a member).
  */
@@ -55,7 +55,8 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   }
 
   const { invitation, accountName, state } = view;
-  const member = user ? await getMembership({ userId: user.id, accountId: invitation.accountId }) : null;
+  const membership = user ? await effectiveRole(invitation.accountId, user.id) : null;
+  const member = membership && membership.kind !== "none" ? membership : null;
   if (state !== "pending") {
     const text = refusalText(state, { inviterName: invitation.invitedByName, accountName });
     return (
@@ -113,7 +114,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
           <strong data-testid="current-email">{user.email}</strong>.
         </p>
         <p className="text-sm text-slate-600">Log out, then sign up or log in as {invitation.email} to accept it.</p>
-        <form action={logoutToInvitationAction}>
+        <form action={logoutToInvitationAction.bind(null, undefined)}>
           <input type="hidden" name="token" value={token} />
           <Button type="submit" className="w-full">
             Log out and continue

@@ -7,7 +7,7 @@ import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { createApiRouter } from "../router";
 import { operations } from ".";
 
-// Accounts that require two-factor authentication (SPEC §3.2) through the real router and operations: a member
+// Accounts that require two-factor authentication (docs/product.md §3.2) through the real router and operations: a member
 // without 2FA sees that the account exists (id, name, `blocked`) but none of its applications or environments —
 // the same refusal `GET /account/{id}` gives with 403 `two-factor-required`.
 

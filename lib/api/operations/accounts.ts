@@ -29,7 +29,7 @@ export const accountOperations = [
     tags: ["Account"],
     summary: "The accounts of the token's user, with their role in each.",
     description:
-      "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` (SPEC §3.2).",
+      "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` (docs/product.md §3.2).",
     responses: { 200: { description: "Available accounts", schema: z.array(accountSchema) } },
     handle: async ({ caller }) => ({
       status: 200,
@@ -44,7 +44,7 @@ export const accountOperations = [
     tags: ["Account"],
     summary: "The token user's accounts with their applications and environments.",
     description:
-      "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` and no applications (SPEC §3.2).",
+      "An account that requires two-factor authentication the user has not turned on is listed with `blocked: true` and no applications (docs/product.md §3.2).",
     responses: { 200: { description: "Accounts, applications and environments", schema: z.array(accountGraphSchema) } },
     handle: async ({ caller }) => {
       const accounts = await listAccountsOfUser({ userId: caller.user.id });
@@ -87,7 +87,8 @@ export const accountOperations = [
     path: "/account/create",
     tags: ["Account"],
     summary: "Creates an account (the token's user is its owner) and its first application, as one unit.",
-    description: "The application gets its Production environment, domain and repository (SPEC §3.3); if any part fails, nothing is left.",
+    description:
+      "The application gets its Production environment, domain and repository (docs/product.md §3.3); if any part fails, nothing is left.",
     write: true,
     body: z
       .strictObject({ name: accountNameField.meta({ description: "Account name (1–80 characters)." }), ...applicationFields })

@@ -1,6 +1,6 @@
 import "server-only";
 import { deleteApplication } from "@/lib/applications/settings";
-import { actorOf } from "@/lib/environments/access";
+import { actorOf } from "@/lib/actions";
 import { apiAccount, apiApplication } from "../access";
 import { defineOperation } from "../operation";
 import { linkHeader, page, pageQuerySchema } from "../pagination";
@@ -36,7 +36,7 @@ export const applicationOperations = [
     method: "post",
     path: "/account/{accountId}/application/create",
     tags: ["Application"],
-    summary: "Creates an application: its Production environment, domain and repository, as one unit (SPEC §3.3).",
+    summary: "Creates an application: its Production environment, domain and repository, as one unit (docs/product.md §3.3).",
     params: accountParams,
     write: true,
     body: z.strictObject(applicationFields).openapi("ApplicationCreateRequest"),

@@ -1,11 +1,13 @@
 import "server-only";
 import type { Operation as PatchOperation } from "fast-json-patch";
-import { repositoryPath } from "@/lib/applications/repository";
-import { actorOf } from "@/lib/environments/access";
+import { actorOf } from "@/lib/actions";
 import { CONFIG_FILE } from "@/lib/environments/commit";
 import { saveFile } from "@/lib/environments/edit";
 import { readBlobAt } from "@/lib/git/commit";
 import { resolveBranch } from "@/lib/git/refs";
+import { repositoryPath } from "@/lib/repositories/paths";
+import { decodeUtf8Text } from "@/lib/section-config/encoding";
+import { formatSectionConfigIssues, parseSectionConfigJson, type SectionConfigIssue } from "@/lib/section-config/schema";
 import { apiEnvironment } from "../access";
 import { parseIfMatch } from "../if-match";
 import { applyJsonPatch } from "../json-patch";
@@ -15,20 +17,36 @@ import { environmentConfigurationSchema, patchRequestSchema } from "../schemas";
 import { z } from "../zod";
 import { environmentParams } from "./params";
 
-// An environment's `section.config.json` (SPEC §3.4, §5; Section: getConfiguration / patchConfiguration). GET
+// An environment's `section.config.json` (docs/product.md §3.4, §5; Section: getConfiguration / patchConfiguration). GET
 // answers the file at the branch head with the commit as `ETag`; PATCH applies an RFC 6902 JSON Patch to it and
 // commits the result through the editor's own path (lib/environments/edit `saveFile`: the one validator, a
 // compare-and-swap on the branch, the audit row) — `If-Match: <commit>` is required so a stale patch is refused.
 
 const etagHeader = { ETag: { description: "The branch head the configuration was read at (a commit id, quoted).", schema: z.string() } };
 
+/**
+ * The configuration at the branch head, read strictly: a file that is not UTF-8 (e.g. UTF-16), not JSON, holds a
+ * key twice in one object (JSON.parse would silently keep the last) or is not an object is 422
+ * `invalid-configuration` with the issues (key paths), never a guess; a missing branch or file is 404.
+ */
 async function readConfig(repoDir: string, branch: string): Promise<{ head: string; config: Record<string, unknown> }> {
   const repoPath = repositoryPath({ repoDir });
   const head = await resolveBranch(repoPath, branch);
   if (!head) throw notFoundProblem();
   const blob = await readBlobAt(repoPath, head, CONFIG_FILE);
   if (!blob) throw notFoundProblem();
-  return { head, config: JSON.parse(blob.content.toString("utf8").replace(/^\uFEFF/, "")) as Record<string, unknown> };
+  const decoded = decodeUtf8Text(blob.content);
+  const parsed = decoded.ok ? parseSectionConfigJson(decoded.text) : { ok: false as const, issues: [{ path: "", ...decoded.problem }] };
+  const value = parsed.ok ? parsed.value : null;
+  if (!parsed.ok || typeof value !== "object" || value === null || Array.isArray(value)) {
+    const issues: SectionConfigIssue[] = parsed.ok ? [{ path: "", message: "must be a JSON object" }] : parsed.issues;
+    throw new ApiProblem(
+      "invalid-configuration",
+      `The ${branch} configuration cannot be read: ${formatSectionConfigIssues(issues).join("; ")}. Fix the file with git, then try again.`,
+      { extensions: { issues } },
+    );
+  }
+  return { head, config: value as Record<string, unknown> };
 }
 
 export const configurationOperations = [
@@ -39,6 +57,7 @@ export const configurationOperations = [
     tags: ["Configuration"],
     summary: "The environment's `section.config.json` at its branch head; `ETag` is that commit.",
     params: environmentParams,
+    problems: ["invalid-configuration"],
     responses: { 200: { description: "Environment configuration", schema: environmentConfigurationSchema, headers: etagHeader } },
     handle: async ({ caller, params }) => {
       const { application, environment } = await apiEnvironment(

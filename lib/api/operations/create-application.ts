@@ -2,29 +2,24 @@ import "server-only";
 import { eq } from "drizzle-orm";
 import { getDb } from "@/db";
 import { accounts } from "@/db/schema";
-import { setLastAccount } from "@/db/queries/users";
-import { createApplication } from "@/lib/applications/create";
-import { displayName } from "@/lib/auth/session";
-import { resolvesToEdge } from "@/lib/dns/go-live";
-import { lookupOriginAddresses } from "@/lib/dns/resolver";
-import { normaliseHostname } from "@/lib/hostname";
-import { parseOrigin } from "@/lib/origin";
-import { DEFAULT_STACK_ID, STACKS, getStack } from "@/lib/stacks/catalog";
+import { actorOf } from "@/lib/actions";
+import { createApplicationFromInput, type AccountChoice, type ApplicationField } from "@/lib/applications/from-input";
+import { DEFAULT_STACK_ID, STACKS } from "@/lib/stacks/catalog";
 import type { ApiCaller } from "../access";
 import { ApiProblem, notFoundProblem, validationProblem } from "../problem";
 import { z } from "../zod";
 
-// Creating an application through the API (SPEC §3.3 as one call): the same steps as the wizard's final action —
-// hostname normalised (§4), origin checked (or taken from the hostname's A records, as the wizard prefills it),
-// a catalog stack (§5), ownership required when the hostname already points at the edge — then
-// lib/applications `createApplication`, which creates everything as one unit or nothing.
+// Creating an application through the API (docs/product.md §3.3 as one call): the wizard's own path,
+// lib/applications `createApplicationFromInput` — hostname normalised (§4), origin checked (or taken from the
+// hostname's A records, as the wizard prefills it), a catalog stack (§5), the account checked, ownership required
+// when the hostname already points at the edge — which creates everything as one unit or nothing.
 
 /** Body fields shared by `POST /account/create` and `POST /account/{accountId}/application/create`. */
 export const applicationFields = {
-  hostname: z
-    .string()
-    .max(2000)
-    .openapi({ description: "The website's production hostname (a pasted URL is accepted; SPEC §4).", example: "www.example.com" }),
+  hostname: z.string().max(2000).openapi({
+    description: "The website's production hostname (a pasted URL is accepted; docs/product.md §4).",
+    example: "www.example.com",
+  }),
   origin: z.string().max(2000).optional().openapi({
     description: "Origin server: IP address, hostname, `host:port` or `http(s)://host[:port]`. Default: the hostname's current A record.",
   }),
@@ -32,52 +27,56 @@ export const applicationFields = {
     .string()
     .max(40)
     .optional()
-    .openapi({ description: `A stack catalog id (SPEC §5): ${STACKS.map((s) => s.id).join(", ")}. Default \`${DEFAULT_STACK_ID}\`.` }),
+    .openapi({
+      description: `A stack catalog id (docs/product.md §5): ${STACKS.map((s) => s.id).join(", ")}. Default \`${DEFAULT_STACK_ID}\`.`,
+    }),
 };
 
 type Input = { hostname: string; origin?: string; stackName?: string };
 
-/**
- * Creates an application (and, with `newAccountName`, its account) for the caller. Authorization of an existing
- * account is the caller's job (and is re-checked by `createApplication`). Problems: `validation` with the field
- * (`hostname`, `origin`, `stackName`, `name`), `conflict` for a hostname used on the platform, `not-found`.
- */
-export async function createApplicationForCaller(caller: ApiCaller, account: { id: number } | { newName: string }, input: Input) {
-  const host = normaliseHostname(input.hostname);
-  if (!host.ok) throw validationProblem([{ field: "hostname", message: host.message }]);
-  const stack = getStack(input.stackName ?? DEFAULT_STACK_ID);
-  if (!stack) throw validationProblem([{ field: "stackName", message: `Use one of: ${STACKS.map((s) => s.id).join(", ")}.` }]);
-  let originText = input.origin?.trim();
-  if (!originText) {
-    const found = (await lookupOriginAddresses(host.hostname)).filter((ip) => parseOrigin({ address: ip }).ok);
-    if (found.length === 0) {
-      throw validationProblem([
-        { field: "origin", message: `No usable A record was found for ${host.unicode}: send the origin's address in \`origin\`.` },
-      ]);
-    }
-    originText = found[0];
-  }
-  const origin = parseOrigin({ address: originText });
-  if (!origin.ok) throw validationProblem([{ field: "origin", message: Object.values(origin.fieldErrors).join(" ") }]);
+/** The body field each refused field of the creation is reported as. */
+const BODY_FIELD: Record<ApplicationField, string> = {
+  hostname: "hostname",
+  address: "origin",
+  protocol: "origin",
+  port: "origin",
+  hostHeader: "origin",
+  stackId: "stackName",
+  account: "accountId",
+  accountName: "name",
+};
 
-  const created = await createApplication({
-    actor: { id: caller.user.id, name: displayName(caller.user) },
+/**
+ * Creates an application (and, with `newName`, its account) for the caller. Authorization of an existing account
+ * is the caller's job (it is re-checked on the way). Problems: `validation` with the body field (`hostname`,
+ * `origin`, `stackName`, `name`), `conflict` for a hostname used on the platform, `not-found`, `forbidden`,
+ * `two-factor-required`.
+ */
+export async function createApplicationForCaller(caller: ApiCaller, account: AccountChoice, input: Input) {
+  const origin = input.origin?.trim();
+  const created = await createApplicationFromInput({
+    actor: actorOf(caller.user),
+    hostname: input.hostname,
+    origin: origin ? { address: origin } : null,
+    stackId: input.stackName ?? DEFAULT_STACK_ID,
     account,
-    hostname: { hostname: host.hostname, unicode: host.unicode, isApex: host.isApex },
-    origin: origin.origin,
-    stackId: stack.id,
-    ownershipRequired: await resolvesToEdge(host.hostname),
   });
-  if (!created.ok) {
-    if (created.code === "not_found") throw notFoundProblem();
-    if (created.code === "two_factor_required") throw new ApiProblem("two-factor-required", created.message);
-    if (created.code === "hostname_taken")
-      throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field: "hostname", message: created.message }] } });
-    const field = created.field === "accountName" ? "name" : created.field === "stackId" ? "stackName" : created.field;
-    throw validationProblem([{ field, message: created.message }]);
+  if (created.ok) return created;
+  const field = BODY_FIELD[created.field];
+  switch (created.code) {
+    case "not_found":
+      throw notFoundProblem();
+    case "forbidden":
+      throw new ApiProblem("forbidden", created.message);
+    case "two_factor_required":
+      throw new ApiProblem("two-factor-required", created.message);
+    case "hostname_taken":
+      throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field, message: created.message }] } });
+    default: {
+      const message = created.field === "stackId" ? `Use one of: ${STACKS.map((s) => s.id).join(", ")}.` : created.message;
+      throw validationProblem([{ field, message }]);
+    }
   }
-  await setLastAccount({ userId: caller.user.id, accountId: created.account.id });
-  return created;
 }
 
 /** The account row by id (after a creation). */

@@ -2,10 +2,10 @@ import "server-only";
 import { eq } from "drizzle-orm";
 import { getDb } from "@/db";
 import { domains, type DomainStatus } from "@/db/schema";
-import { canVerifyNow, checkDomain, resolvesToEdge } from "@/lib/dns/go-live";
+import { checkDomain, resolvesToEdge } from "@/lib/dns/go-live";
 import { addDomain, removeDomain } from "@/lib/domains/manage";
 import { summariseEnvironment } from "@/lib/domains/summary";
-import { actorOf } from "@/lib/environments/access";
+import { actorOf } from "@/lib/actions";
 import { normaliseHostname } from "@/lib/hostname";
 import { apiDomain, apiEnvironment } from "../access";
 import { defineOperation } from "../operation";
@@ -16,16 +16,19 @@ import { checksPage, domainsOfEnvironment, toCheck, toDomainDetail, toEnvironmen
 import { z } from "../zod";
 import { accountDomainParams, environmentDomainParams, environmentParams } from "./params";
 
-// Domains and go-live (SPEC §3.5; Section: DomainApiController, EnvironmentApiController): add and remove a domain
+// Domains and go-live (docs/product.md §3.5; Section: DomainApiController, EnvironmentApiController): add and remove a domain
 // on an environment; a domain's full status, found records and check history; `verifyEngaged` (check now, at most
 // once per 10 s per domain as "Verify now") and `engaged` (last known).
 
 type DomainRow = typeof domains.$inferSelect;
 
-/** Runs the go-live check of a domain now unless it ran in the last 10 s (or is running): the domain row after it. */
+/**
+ * Runs the go-live check of a domain now, as "Verify now" does (docs/product.md §3.5): refused within 10 s of the
+ * previous Verify now of that domain (console, API or /ops; background checks do not count) or while a check runs.
+ * Returns the domain row after it and whether a check ran.
+ */
 async function verifyNow(domain: DomainRow): Promise<{ domain: DomainRow; checked: boolean }> {
-  if (!canVerifyNow(domain)) return { domain, checked: false };
-  const result = await checkDomain(domain.id);
+  const result = await checkDomain(domain.id, { verifyNow: true });
   if (result.skipped === "not-found") throw notFoundProblem();
   const fresh = await getDb().select().from(domains).where(eq(domains.id, domain.id)).get();
   if (!fresh) throw notFoundProblem();
@@ -133,7 +136,7 @@ export const domainOperations = [
     tags: ["Domain"],
     summary: 'Checks now whether the domain routes through the edge ("Verify now"; at most once per 10 s per domain).',
     description:
-      "A GET that runs a go-live check (a write): it needs a token without the read-only scope and a role that may verify domains (403 otherwise). Within 10 s of the previous check (or while one runs) the last known state is answered with `checked: false`. To poll with a read-only token, use `GET …/environment/{environmentName}/engaged` or `GET …/domain/{hostName}` (last known state; the scheduler keeps checking).",
+      "A GET that runs a go-live check (a write): it needs a token without the read-only scope and a role that may verify domains (403 otherwise). Within 10 s of the previous Verify now (console, API or /ops; background checks do not count), or while a check runs, the last known state is answered with `checked: false`. To poll with a read-only token, use `GET …/environment/{environmentName}/engaged` or `GET …/domain/{hostName}` (last known state; the scheduler keeps checking).",
     params: accountDomainParams,
     write: true,
     responses: { 200: { description: "Whether the domain is live, with its full status", schema: domainEngagedSchema } },

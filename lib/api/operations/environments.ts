@@ -4,7 +4,7 @@ import { getDb } from "@/db";
 import { environments } from "@/db/schema";
 import { getEnvironmentByName } from "@/db/queries/applications";
 import { resolvesToEdge } from "@/lib/dns/go-live";
-import { actorOf } from "@/lib/environments/access";
+import { actorOf } from "@/lib/actions";
 import { createEnvironment } from "@/lib/environments/create";
 import { deleteEnvironment } from "@/lib/environments/delete";
 import { checkEnvironmentName } from "@/lib/environments/names";
@@ -50,7 +50,7 @@ export const environmentOperations = [
     method: "post",
     path: "/account/{accountId}/application/{applicationId}/environment/create",
     tags: ["Environment"],
-    summary: "Creates an environment: a branch from the source environment with its own block, and one domain (SPEC §3.4).",
+    summary: "Creates an environment: a branch from the source environment with its own block, and one domain (docs/product.md §3.4).",
     params: applicationParams,
     write: true,
     body: z
@@ -154,9 +154,9 @@ export const environmentOperations = [
     method: "post",
     path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/promote",
     tags: ["Environment"],
-    summary: 'Promotes the environment: merges it into Production ("<Env> merged to Production"), validated first (SPEC §3.4).',
+    summary: 'Promotes the environment: merges it into Production ("<Env> merged to Production"), validated first (docs/product.md §3.4).',
     description:
-      "A conflict lists the files and changes nothing (409, `conflicts`); an invalid merged configuration is 422 with `issues`. With `production_head` and `environment_head` (the heads you reviewed), the promotion is refused (412) if either moved since.",
+      "A conflict lists the files and changes nothing (409, `conflicts`, and `conflict_details`: each file's kind of conflict, a sentence, and for `section.config.json` the key paths both sides changed); branches git cannot merge (no shared history) and an environment already in Production are 409 too; an invalid merged configuration is 422 with `issues`. With `production_head` and `environment_head` (the heads you reviewed), the promotion is refused (412) if either moved since.",
     params: environmentParams,
     write: true,
     bodyOptional: true,
@@ -169,7 +169,7 @@ export const environmentOperations = [
         params.accountId,
         params.applicationId,
         params.environmentName,
-        "environment.manage",
+        "config.edit",
         "promote environments",
       );
       if ((body.production_head === undefined) !== (body.environment_head === undefined)) {
@@ -183,7 +183,19 @@ export const environmentOperations = [
           : undefined;
       const result = await promoteEnvironment({ application, environment, actor: actorOf(user), expected });
       if (!result.ok) {
-        if (result.code === "conflict") throw new ApiProblem("conflict", result.message, { extensions: { conflicts: result.conflicts } });
+        if (result.code === "conflict") {
+          throw new ApiProblem("conflict", result.message, {
+            extensions: {
+              conflicts: result.conflicts,
+              conflict_details: result.details.map((d) => ({
+                path: d.path,
+                kind: d.kind,
+                message: d.message,
+                ...(d.keyPaths ? { key_paths: d.keyPaths } : {}),
+              })),
+            },
+          });
+        }
         if (result.code === "invalid")
           throw new ApiProblem("invalid-configuration", result.message, { extensions: { issues: result.issues } });
         if (result.code === "changed") throw new ApiProblem("precondition-failed", result.message);

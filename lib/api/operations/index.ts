@@ -7,7 +7,7 @@ import { memberOperations } from "./members";
 import type { Operation } from "../operation";
 import { openapiOperation } from "./openapi";
 
-/** Every operation of REST API v1 (SPEC §3.6): the router serves them and the OpenAPI document describes them. */
+/** Every operation of REST API v1 (docs/product.md §3.6): the router serves them and the OpenAPI document describes them. */
 export const operations: Operation[] = [
   ...accountOperations,
   ...memberOperations,

@@ -9,6 +9,7 @@ import { EMAIL_CHANGE_PROBLEMS } from "./messages";
 
 /**
  * "Confirm new email address": a button (not the link itself), so mail scanners opening links change nothing.
+ * Confirming signs every other session of the login out (this browser, when signed in as it, stays signed in).
  * `signedIn`: the link's own login is signed in here (the page never shows this form to another user), so the
  * result offers its settings; signed out, it offers to log in.
  */
@@ -21,6 +22,11 @@ export function ConfirmEmailChangeForm({ token, from, to, signedIn }: { token: s
         <h1 className="text-xl font-semibold">Email address changed</h1>
         <p className="text-sm text-slate-700">
           You now sign in with <strong className="break-all">{result.to}</strong>. We told {from} about the change.
+        </p>
+        <p className="text-sm text-slate-600">
+          {result.revoked > 0
+            ? `${result.revoked} other ${result.revoked === 1 ? "session was" : "sessions were"} signed out${signedIn ? "; this browser stays signed in" : ""}.`
+            : "No other session was open."}
         </p>
         <Link
           href={signedIn ? "/settings" : "/login"}
@@ -40,6 +46,7 @@ export function ConfirmEmailChangeForm({ token, from, to, signedIn }: { token: s
         then on you sign in with the new address.
       </p>
       {result ? <FormMessage>{EMAIL_CHANGE_PROBLEMS[result.status].text}</FormMessage> : null}
+      {state.error ? <FormMessage>{state.error}</FormMessage> : null}
       <Button type="submit" className="w-full" disabled={pending}>
         {pending ? "Confirming…" : "Confirm new email address"}
       </Button>

@@ -11,7 +11,7 @@ export const metadata: Metadata = { title: "Confirm new email" };
 export const dynamic = "force-dynamic";
 
 /**
- * Opens an email change link (SPEC §3.1): a valid link shows both addresses and a "Confirm" button (opening the
+ * Opens an email change link (docs/product.md §3.1): a valid link shows both addresses and a "Confirm" button (opening the
  * link alone changes nothing); expired, used, unknown or taken links each explain themselves. Opened while signed in
  * as another user, it says so and offers "Log out and continue" instead (as invitations do), so nobody confirms a
  * change of someone else's login by mistake or lands in the wrong settings afterwards.
@@ -33,7 +33,7 @@ export default async function ChangeEmailPage({ params }: { params: Promise<{ to
           <strong className="break-all">{result.to}</strong>.
         </p>
         <p className="text-sm text-slate-600">Log out to confirm it for that login. Nothing changes until you press “Confirm”.</p>
-        <form action={logoutToEmailChangeAction}>
+        <form action={logoutToEmailChangeAction.bind(null, undefined)}>
           <input type="hidden" name="token" value={token} />
           <Button type="submit" className="w-full">
             Log out and continue
@@ -43,6 +43,17 @@ export default async function ChangeEmailPage({ params }: { params: Promise<{ to
     );
   }
   if (result.status === "valid") return <ConfirmEmailChangeForm token={token} from={result.from} to={result.to} signedIn={user !== null} />;
+  // The login that confirmed it, still signed in here (its cookie was re-issued, which re-renders this page).
+  if (result.status === "used" && user && user.id === result.userId && user.email === result.to) {
+    return (
+      <LinkStatus title="Email address changed" tone="success" next={{ href: "/settings", label: "Open your settings" }}>
+        <p>
+          You now sign in with <strong className="break-all">{result.to}</strong>. Every other session was signed out; this browser stays
+          signed in.
+        </p>
+      </LinkStatus>
+    );
+  }
   const signedIn = user !== null;
   const problem = EMAIL_CHANGE_PROBLEMS[result.status];
   return (

@@ -8,7 +8,7 @@ export const metadata: Metadata = { title: "Choose a new password" };
 export const dynamic = "force-dynamic";
 
 /**
- * Opens a password reset link (SPEC §3.1): a valid token shows the New password form (the token is used only when
+ * Opens a password reset link (docs/product.md §3.1): a valid token shows the New password form (the token is used only when
  * the form is sent); an expired, used or unknown token gets its own page. Needs no session: the link is the proof.
  */
 export default async function ResetPasswordPage({ params }: { params: Promise<{ token: string }> }) {

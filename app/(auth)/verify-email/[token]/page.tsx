@@ -7,7 +7,7 @@ export const metadata: Metadata = { title: "Verify email" };
 export const dynamic = "force-dynamic";
 
 /**
- * Opens a verification link (SPEC §3.1): a valid token verifies its address and is used up; an expired, used or
+ * Opens a verification link (docs/product.md §3.1): a valid token verifies its address and is used up; an expired, used or
  * unknown token each get their own page. Works signed in or not: the token itself proves the mailbox.
  */
 export default async function VerifyEmailPage({ params }: { params: Promise<{ token: string }> }) {

@@ -2,19 +2,22 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { parseId, requireAccount } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
-import { listApplicationsOfAccount } from "@/db/queries/applications";
+import { listApplicationOverviews } from "@/lib/domains/listing";
 import { setLastAccount } from "@/db/queries/users";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { domainToUnicode } from "node:url";
 
 export const metadata: Metadata = { title: "Applications" };
 
-/** Account home: its applications with their go-live status and counts. */
+/**
+ * Account home: its applications with their go-live status (counted per status in SQL) and first hostnames; its cost
+ * does not grow with the number of domains (docs/product.md §3.4).
+ */
 export default async function AccountHomePage({ params }: { params: Promise<{ accountId: string }> }) {
   const { accountId } = await params;
   const { account, role, user } = await requireAccount(parseId(accountId));
   if (user.lastAccountId !== account.id) await setLastAccount({ userId: user.id, accountId: account.id });
-  const apps = await listApplicationsOfAccount({ accountId: account.id });
+  const apps = await listApplicationOverviews({ accountId: account.id });
   const live = apps.filter((a) => a.goLive.status === "live").length;
   const canCreate = can(role, "application.create");
   return (
@@ -79,7 +82,8 @@ export default async function AccountHomePage({ params }: { params: Promise<{ ac
                 <div className="min-w-0 flex-1">
                   <p className="truncate font-medium">{domainToUnicode(app.name) || app.name}</p>
                   <p className="truncate text-sm text-slate-500">
-                    {app.hostnames.map((h) => domainToUnicode(h) || h).join(", ") || "No domains"} · {app.stackId}
+                    {app.hostnames.map((h) => domainToUnicode(h) || h).join(", ") || "No domains"}
+                    {app.goLive.total > app.hostnames.length ? ` and ${app.goLive.total - app.hostnames.length} more` : ""} · {app.stackId}
                   </p>
                 </div>
                 <StatusBadge status={app.goLive.status} label={app.goLive.label} />

@@ -2,7 +2,7 @@
 
 import { useActionState } from "react";
 import { Button } from "@/components/ui/button";
-import { Field } from "@/components/ui/field";
+import { Field, FormMessage } from "@/components/ui/field";
 import { createAccountAction } from "./actions";
 
 /** Form asking for the new account's name. */
@@ -10,6 +10,7 @@ export function NewAccountForm() {
   const [state, action, pending] = useActionState(createAccountAction, {});
   return (
     <form action={action} className="space-y-4" noValidate>
+      {state.error ? <FormMessage>{state.error}</FormMessage> : null}
       <Field
         label="Account name"
         name="name"

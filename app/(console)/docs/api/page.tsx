@@ -51,7 +51,7 @@ function Prose({ text }: { text: string }) {
   );
 }
 
-/** REST API v1 reference (SPEC §3.6), rendered from the OpenAPI document the API serves. */
+/** REST API v1 reference (docs/product.md §3.6), rendered from the OpenAPI document the API serves. */
 export default async function ApiReferencePage() {
   await requireUser("/docs/api");
   const base = `${settings().appUrl}/api/v1`;

@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { statusLabel } from "@/components/ui/status-badge";
-import { verifyDomainsAction } from "../actions";
+import { verifyDomainsAction, type OpsVerifyState } from "../actions";
 import type { OpsVerifyResult } from "@/lib/ops/verify";
 
 /** Domains sent per server call: small chunks, so the bar moves and each call re-checks the operator. */
@@ -56,9 +56,11 @@ export function BulkVerify({ selection, onClear }: { selection: { id: number; ho
     });
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
-      let answer: Awaited<ReturnType<typeof verifyDomainsAction>>;
+      let answer: OpsVerifyState;
       try {
-        answer = await verifyDomainsAction({ domainIds: chunk });
+        const form = new FormData();
+        form.set("domainIds", chunk.join(","));
+        answer = await verifyDomainsAction({ ok: true, results: [] }, form);
       } catch {
         answer = { ok: false, error: "The console could not be reached. Check your connection and try again." };
       }

@@ -36,7 +36,7 @@ function describeResult(d: LoggedDomain): string {
   }
 }
 
-/** The operator log (SPEC §3.2): every operator action, newest first, 50 per page. 404 for anyone but an operator. */
+/** The operator log (docs/product.md §3.2): every operator action, newest first, 50 per page. 404 for anyone but an operator. */
 export default async function OperatorLogPage({ searchParams }: { searchParams: Promise<{ before?: string }> }) {
   await requireOperator();
   const before = toId((await searchParams).before);

@@ -11,6 +11,7 @@ export function PasswordForm() {
   const errors = state.fieldErrors ?? {};
   return (
     <form action={action} noValidate className="space-y-3" key={state.done ?? "form"}>
+      {state.error ? <FormMessage>{state.error}</FormMessage> : null}
       {state.message ? <FormMessage tone="success">{state.message}</FormMessage> : null}
       <Field
         label="Current password"

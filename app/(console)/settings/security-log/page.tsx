@@ -11,7 +11,7 @@ export const metadata: Metadata = { title: "Security log" };
 const FAILURES = new Set(["signin.failure", "signin.rate-limited", "signin.two-factor-failure", "reauth.failure"]);
 
 /**
- * The signed-in user's own security log (SPEC §3.2), newest first, 50 per page (keyset: `?before=<ms>.<id>`).
+ * The signed-in user's own security log (docs/product.md §3.2), newest first, 50 per page (keyset: `?before=<ms>.<id>`).
  * There is no user id in the URL: the page only ever reads the signed-in user's rows.
  */
 export default async function SecurityLogPage({ searchParams }: { searchParams: Promise<{ before?: string | string[] }> }) {

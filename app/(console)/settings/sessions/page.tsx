@@ -9,7 +9,7 @@ import { RevokeSessionButton, SignOutEverywhereButton } from "./_components/sess
 export const metadata: Metadata = { title: "Sessions" };
 
 /**
- * The signed-in user's active sessions (SPEC §3.1): device and browser, IP address, signed in, last seen; this
+ * The signed-in user's active sessions (docs/product.md §3.1): device and browser, IP address, signed in, last seen; this
  * browser marked and listed first; sign out one, or everywhere else.
  */
 export default async function SessionsPage() {

@@ -12,7 +12,7 @@ const when = (d: Date | null, none = "—") => (d ? formatUtc(d, { seconds: fals
 
 const STATE_LABEL = { active: "Active", expired: "Expired", revoked: "Revoked" } as const;
 
-/** The signed-in user's personal API tokens (SPEC §3.6): create (value shown once), list, revoke. */
+/** The signed-in user's personal API tokens (docs/product.md §3.6): create (value shown once), list, revoke. */
 export default async function TokensPage() {
   const user = await requireUser("/settings/tokens");
   const now = new Date();

@@ -25,9 +25,9 @@ function Section({ title, children }: { title: string; children: React.ReactNode
 }
 
 /**
- * The signed-in user's two-factor authentication (SPEC §3.1): status; set-up with a QR code and a key to type,
+ * The signed-in user's two-factor authentication (docs/product.md §3.1): status; set-up with a QR code and a key to type,
  * confirmed by a first code; recovery codes (shown once, new ones after a fresh code); turning it off with a fresh
- * code. `?required=<accountId>` comes from an account that requires it (SPEC §3.2) and names that account.
+ * code. `?required=<accountId>` comes from an account that requires it (docs/product.md §3.2) and names that account.
  */
 export default async function TwoFactorPage({ searchParams }: { searchParams: Promise<{ required?: string }> }) {
   const user = await requireUser("/settings/two-factor");

@@ -15,7 +15,7 @@ export const metadata: Metadata = { title: "Members" };
 const day = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeZone: "UTC" });
 const moment = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
-/** The account's members and pending invitations; owners and admins also invite, change roles and remove (SPEC §2). */
+/** The account's members and pending invitations; owners and admins also invite, change roles and remove (docs/product.md §2). */
 export default async function MembersPage({ params }: { params: Promise<{ accountId: string }> }) {
   const { accountId } = await params;
   const { account, role, user } = await requireAccount(parseId(accountId));

@@ -24,18 +24,21 @@ function Section({ title, children, danger }: { title: string; children: React.R
 }
 
 /**
- * Account settings (SPEC §2, §3.2): rename (owners, admins), require two-factor authentication for members,
+ * Account settings (docs/product.md §2, §3.2): rename (owners, admins), require two-factor authentication for members,
  * transfer ownership and delete (owners). Others read.
  */
 export default async function AccountSettingsPage({ params }: { params: Promise<{ accountId: string }> }) {
   const { accountId } = await params;
   const { account, role, user } = await requireAccount(parseId(accountId));
   const canRename = can(role, "account.rename");
-  const isOwner = can(role, "owner.grant") && can(role, "account.delete");
-  const others = isOwner ? (await listMembers({ accountId: account.id })).filter((m) => m.userId !== user.id && m.role !== "owner") : [];
-  const apps = isOwner ? await listApplicationsOfAccount({ accountId: account.id }) : [];
+  const canTransfer = can(role, "owner.grant");
+  const canDelete = can(role, "account.delete");
+  const others = canTransfer
+    ? (await listMembers({ accountId: account.id })).filter((m) => m.userId !== user.id && m.role !== "owner")
+    : [];
+  const apps = canDelete ? await listApplicationsOfAccount({ accountId: account.id }) : [];
   // Shown in Unicode, with the stored A-label when it differs (as the domain panels show them).
-  const hostnames = isOwner
+  const hostnames = canDelete
     ? (await listAccountHostnames({ accountId: account.id })).map((d) =>
         d.hostnameUnicode !== d.hostname ? `${d.hostnameUnicode} (${d.hostname})` : d.hostname,
       )
@@ -93,7 +96,7 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
         </p>
         <TransferForm
           accountId={account.id}
-          allowed={isOwner}
+          allowed={canTransfer}
           members={others.map((m) => ({ value: String(m.userId), label: `${m.name?.trim() || m.email} (${roleLabel(m.role)})` }))}
         />
       </Section>
@@ -103,7 +106,7 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
           Deletes {account.name} with everything it owns: its applications and their repositories, environments and domains (their hostnames
           become free for anyone), its members and invitations, and its audit log. This cannot be undone.
         </p>
-        {isOwner ? (
+        {canDelete ? (
           <>
             <p className="mb-3 text-sm text-slate-700 [overflow-wrap:anywhere]" data-testid="delete-summary">
               {apps.length === 0

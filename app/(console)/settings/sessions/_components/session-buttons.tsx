@@ -20,9 +20,10 @@ export function RevokeSessionButton({ sessionId, device }: { sessionId: number; 
 
 /** "Sign out everywhere else": every other session ends, this browser stays signed in. */
 export function SignOutEverywhereButton({ others }: { others: number }) {
-  const [state, action, pending] = useActionState<SessionActionState>(signOutEverywhereAction, {});
+  const [state, action, pending] = useActionState<SessionActionState, FormData>(signOutEverywhereAction, {});
   return (
     <form action={action} className="space-y-3">
+      {state.error ? <FormMessage>{state.error}</FormMessage> : null}
       {state.message ? <FormMessage tone="success">{state.message}</FormMessage> : null}
       <Button type="submit" variant="danger" disabled={pending}>
         {pending ? "Signing out…" : "Sign out everywhere else"}

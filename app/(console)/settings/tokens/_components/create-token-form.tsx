@@ -30,6 +30,7 @@ export function CreateTokenForm() {
         </div>
       ) : null}
       <form action={action} className="space-y-4" noValidate key={state.created?.value ?? "form"}>
+        {state.error ? <FormMessage>{state.error}</FormMessage> : null}
         <Field
           label="Name"
           name="name"

@@ -15,7 +15,7 @@ import { RecoveryCodesPanel } from "./recovery-codes-panel";
 
 /** "Set up two-factor authentication": makes a new secret; the page then shows its QR code. */
 export function StartEnrolmentForm() {
-  const [state, action, pending] = useActionState<TwoFactorFormState>(startEnrolmentAction, {});
+  const [state, action, pending] = useActionState<TwoFactorFormState, FormData>(startEnrolmentAction, {});
   return (
     <form action={action} className="space-y-3">
       {state.error ? <FormMessage>{state.error}</FormMessage> : null}
@@ -66,7 +66,7 @@ function CodeField({
  */
 export function EnrolmentPanel({ email, children }: { email: string; children: React.ReactNode }) {
   const [state, action, pending] = useActionState(confirmEnrolmentAction, {});
-  const [, cancel, cancelling] = useActionState<TwoFactorFormState>(cancelEnrolmentAction, {});
+  const [, cancel, cancelling] = useActionState<TwoFactorFormState, FormData>(cancelEnrolmentAction, {});
   if (state.recoveryCodes) {
     return (
       <RecoveryCodesPanel

@@ -19,9 +19,23 @@ export type StackOption = { id: string; label: string; category: string; descrip
 type AccountOption = { id: number; name: string; role: string; canCreate: boolean };
 
 const STEPS = ["Hostname", "Origin", "Proxy stack", "Account", "Review"] as const;
+
+/** The wizard's fields as the FormData its actions read. */
+function formOf(fields: Record<string, string | number>): FormData {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.set(key, String(value));
+  return form;
+}
+
+/** The account choice as form fields. */
+function accountFields(account: AccountChoice): Record<string, string | number> {
+  return account.mode === "existing"
+    ? { accountMode: "existing", accountId: account.accountId }
+    : { accountMode: "new", newAccountName: account.name };
+}
 const CATEGORY_LABELS: Record<string, string> = { performance: "Performance", security: "Security", other: "Other", monitor: "Monitor" };
 
-/** The five-step "Create application" wizard (SPEC §3.3); every step is re-checked on the server at the end. */
+/** The five-step "Create application" wizard (docs/product.md §3.3); every step is re-checked on the server at the end. */
 export function ApplicationWizard(props: {
   accounts: AccountOption[];
   defaultAccountId: number | null;
@@ -48,7 +62,7 @@ export function ApplicationWizard(props: {
 
   const submitHostname = () =>
     startTransition(async () => {
-      const result = await checkHostnameStepAction(hostnameInput);
+      const result = await checkHostnameStepAction({ ok: false, error: "" }, formOf({ hostname: hostnameInput }));
       if (!result.ok) {
         setHostnameError(result.error);
         return;
@@ -62,7 +76,7 @@ export function ApplicationWizard(props: {
 
   const submitOrigin = () =>
     startTransition(async () => {
-      const result = await checkOriginStepAction(origin);
+      const result = await checkOriginStepAction({ ok: false, fieldErrors: {} }, formOf(origin));
       if (!result.ok) {
         setOriginErrors(result.fieldErrors);
         return;
@@ -74,7 +88,7 @@ export function ApplicationWizard(props: {
 
   const submitAccount = () =>
     startTransition(async () => {
-      const result = await checkAccountStepAction(account);
+      const result = await checkAccountStepAction({ ok: true }, formOf(accountFields(account)));
       if (!result.ok) {
         setAccountError({ field: result.field, error: result.error });
         return;
@@ -86,7 +100,10 @@ export function ApplicationWizard(props: {
   const create = () =>
     startTransition(async () => {
       setFormError(undefined);
-      const result = await createApplicationAction({ hostname: hostname?.hostname ?? hostnameInput, origin, stackId, account });
+      const result = await createApplicationAction(
+        { ok: false, step: 5, error: "" },
+        formOf({ hostname: hostname?.hostname ?? hostnameInput, ...origin, stackId, ...accountFields(account) }),
+      );
       // On success the action redirects; a returned value is a refusal: go back to the step it concerns.
       if (result && !result.ok) {
         setStep(result.step);

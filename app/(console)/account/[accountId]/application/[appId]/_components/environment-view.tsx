@@ -5,32 +5,55 @@ import { CopyButton } from "@/components/ui/copy-button";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { can } from "@/lib/auth/permissions";
 import type { Access } from "@/lib/auth/access";
-import { cloneUrl, readBranchFile } from "@/lib/applications/repository";
-import { getEnvironmentByName, listDomainsOfEnvironment, type ApplicationRow } from "@/db/queries/applications";
-import { listEnvironmentSummaries } from "@/db/queries/environments";
-import { listRecentChecks } from "@/db/queries/domains";
+import { cloneUrl, repositoryPath } from "@/lib/applications/repository";
+import { listEnvironmentDomainPage, listEnvironmentOverviews, parseDomainPageParams } from "@/lib/domains/listing";
+import { readBranchBlobCached } from "@/lib/git/cache";
+import { getEnvironmentByName, type ApplicationRow } from "@/db/queries/applications";
 import { AddDomainForm } from "./add-domain-form";
 import { DeleteEnvironmentForm } from "./delete-environment-form";
-import { DomainPanel } from "./domain-panel";
+import { DomainList } from "./domain-list";
 import { EnvironmentHeader, overviewHref } from "./environment-header";
 import { NewEnvironmentForm } from "./new-environment-form";
 
+/** Up to this many domains on a page, their details (records, last check) are rendered in place. */
+const INLINE_DETAILS_MAX = 10;
+
 /**
- * An application seen through one environment: its domains with their go-live status and records, the clone
- * URL, and `section.config.json` of the environment's branch. The overview (Production's view) also lists every
+ * An application seen through one environment: its domains with their go-live status and records (a page at a time,
+ * searchable by hostname; see DomainList), the clone URL, and `section.config.json` of the environment's branch
+ * (read once per commit: lib/git/cache.ts). The overview (Production's view) also lists every
  * environment with its status and offers "New environment"; other environments offer "Delete environment".
  * Buttons appear only for roles that may use them; the actions check again on the server.
  */
-export async function EnvironmentView({ access, application, envName }: { access: Access; application: ApplicationRow; envName: string }) {
+export async function EnvironmentView({
+  access,
+  application,
+  envName,
+  searchParams = {},
+}: {
+  access: Access;
+  application: ApplicationRow;
+  envName: string;
+  /** The page's search params: `q` (hostname prefix), `after` / `before` (keyset cursors of the domain list). */
+  searchParams?: Record<string, string | string[] | undefined>;
+}) {
   const environment = await getEnvironmentByName({ applicationId: application.id, name: envName });
   if (!environment) notFound();
   // One URL per environment: `/environment/production` goes to `/environment/Production`.
   if (environment.name !== envName)
     redirect(`/account/${application.accountId}/application/${application.id}/environment/${encodeURIComponent(environment.name)}`);
-  const environments = await listEnvironmentSummaries({ applicationId: application.id });
-  const domains = await listDomainsOfEnvironment({ environmentId: environment.id });
-  const lastChecks = await Promise.all(domains.map((domain) => listRecentChecks({ domainId: domain.id, limit: 1 })));
-  const config = await readBranchFile(application, environment.name, "section.config.json");
+  const environments = await listEnvironmentOverviews({ applicationId: application.id });
+  const total = environments.find((e) => e.id === environment.id)?.status.total ?? 0;
+  const search = parseDomainPageParams(searchParams);
+  const page = await listEnvironmentDomainPage({
+    environmentId: environment.id,
+    prefix: search.error ? "" : search.prefix,
+    after: search.after,
+    before: search.before,
+  });
+  // A short list shows every domain's details in place; a long one loads them when opened (docs/product.md §3.5).
+  const inline = page.matching <= INLINE_DETAILS_MAX;
+  const config = await readBranchBlobCached(repositoryPath(application), environment.name, "section.config.json");
   const url = cloneUrl(application);
   const canVerify = can(access.role, "domain.verify");
   const canManage = can(access.role, "environment.manage");
@@ -54,10 +77,15 @@ export async function EnvironmentView({ access, application, envName }: { access
         <h2 id="domains-heading" className="text-lg font-semibold">
           Domains <span className="text-sm font-normal text-slate-500">({environment.name})</span>
         </h2>
-        {domains.length === 0 ? <p className="text-sm text-slate-600">This environment has no domains.</p> : null}
-        {domains.map((domain, i) => (
-          <DomainPanel key={domain.id} domain={domain} lastCheck={lastChecks[i][0]} canVerify={canVerify} canManage={canManageDomains} />
-        ))}
+        <DomainList
+          basePath={isProduction ? base : envBase}
+          page={page}
+          total={total}
+          search={search}
+          inline={inline}
+          canVerify={canVerify}
+          canManage={canManageDomains}
+        />
         {canManageDomains ? (
           <details className="group space-y-3">
             <summary className="cursor-pointer list-none text-sm font-semibold text-indigo-700 hover:underline">
@@ -85,7 +113,10 @@ export async function EnvironmentView({ access, application, envName }: { access
                   {env.name}
                 </Link>
                 <StatusBadge status={env.status.status} label={env.status.label} />
-                <span className="min-w-0 flex-1 truncate text-sm text-slate-600">{env.hostnames.join(", ") || "No domains"}</span>
+                <span className="min-w-0 flex-1 truncate text-sm text-slate-600">
+                  {env.hostnames.join(", ") || "No domains"}
+                  {env.status.total > env.hostnames.length ? ` and ${env.status.total - env.hostnames.length} more` : ""}
+                </span>
                 <span className="flex gap-3 text-sm">
                   <Link className="text-slate-600 hover:underline" href={`${base}/environment/${encodeURIComponent(env.name)}/files`}>
                     Files

@@ -8,7 +8,7 @@ import { DeleteApplicationForm, RenameApplicationForm } from "./_components/appl
 
 export const metadata: Metadata = { title: "Application settings" };
 
-/** Application settings (SPEC §3.3): rename its display name, delete it (owners and admins). Others read. */
+/** Application settings (docs/product.md §3.3): rename its display name, delete it (owners and admins). Others read. */
 export default async function ApplicationSettingsPage({ params }: { params: Promise<{ accountId: string; appId: string }> }) {
   const { accountId, appId } = await params;
   const { application, role, account } = await requireApplication(parseId(accountId), parseId(appId));

@@ -13,7 +13,7 @@ export const metadata: Metadata = { title: "Check history" };
 const time = (d: Date) => formatUtc(d);
 
 /**
- * The last 50 go-live checks of one domain (SPEC §3.5), newest first: time, status, what was found, resolver and
+ * The last 50 go-live checks of one domain (docs/product.md §3.5), newest first: time, status, what was found, resolver and
  * duration; a check that changed the status is highlighted. Any member may read it; the account is derived from
  * the application row and the domain must belong to that application (else 404).
  */

@@ -3,13 +3,13 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { toId } from "@/lib/auth/access";
-import { requireUser } from "@/lib/auth/session";
-import { actorOf, lookupEnvironment } from "@/lib/environments/access";
+import { accountAction, type Refusal } from "@/lib/actions";
+import { environmentResource } from "@/lib/actions/resources";
 import { promoteEnvironment } from "@/lib/environments/promote";
+import type { FileConflict } from "@/lib/git/merge";
 import type { SectionConfigIssue } from "@/lib/section-config/schema";
 
-export type PromoteState = { error?: string; conflicts?: string[]; issues?: SectionConfigIssue[] };
+export type PromoteState = { error?: string; conflicts?: FileConflict[]; issues?: SectionConfigIssue[] };
 
 const promoteSchema = z.object({
   environmentId: z.string().max(20),
@@ -17,38 +17,43 @@ const promoteSchema = z.object({
   environmentHead: z.string().max(64),
 });
 
-/**
- * Promotes an environment into Production (SPEC §3.4) for a member with "environment.manage": exactly the heads
- * the user reviewed on the compare page are merged ("<Env> merged to Production"), after validation; a conflict
- * lists the files and changes nothing. Opens Production's history.
- */
-export async function promoteEnvironmentAction(_prev: PromoteState, form: FormData): Promise<PromoteState> {
-  const user = await requireUser();
-  const input = promoteSchema.safeParse(Object.fromEntries(form));
-  if (!input.success) return { error: "The form was not understood. Reload the page." };
-  const envId = toId(input.data.environmentId);
-  const found = envId === null ? null : await lookupEnvironment(user, envId, "environment.manage", "promote environments");
-  if (!found || !found.ok) return { error: found?.message ?? "Not found: it does not exist or you do not have access to it." };
-  const { application, environment } = found.value;
+// Loaders built before the calls: made inside `accountAction({...})`, the resource's type would be left to
+// inference and come out `unknown`.
+const targetEnvironment = environmentResource((input: { environmentId: string }) => input.environmentId);
 
-  let result: Awaited<ReturnType<typeof promoteEnvironment>>;
-  try {
-    result = await promoteEnvironment({
+/**
+ * Promotes an environment into Production (docs/product.md §3.4) for a member with "config.edit": exactly the heads
+ * the user reviewed on the compare page are merged ("<Env> merged to Production"), after validation; a conflict
+ * lists the files (and what each side did) and changes nothing. Opens Production's history.
+ */
+export const promoteEnvironmentAction = accountAction({
+  name: "promote environment",
+  schema: promoteSchema,
+  resource: targetEnvironment,
+  permission: "config.edit",
+  what: "promote environments",
+  fail: (r: Refusal): PromoteState => ({
+    error:
+      r.kind === "invalid"
+        ? "The form was not understood. Reload the page."
+        : r.kind === "unexpected"
+          ? "Something went wrong on our side; nothing was promoted. Try again in a moment."
+          : r.message,
+  }),
+  run: async ({ input, resource: { application, environment }, actor }): Promise<PromoteState> => {
+    const result = await promoteEnvironment({
       application,
       environment,
-      actor: actorOf(user),
-      expected: { productionHead: input.data.productionHead, environmentHead: input.data.environmentHead },
+      actor,
+      expected: { productionHead: input.productionHead, environmentHead: input.environmentHead },
     });
-  } catch (error) {
-    console.error("promote failed", { userId: user.id, environmentId: environment.id }, error);
-    return { error: "Something went wrong on our side; nothing was promoted. Try again in a moment." };
-  }
-  if (!result.ok) {
-    if (result.code === "conflict") return { error: result.message, conflicts: result.conflicts };
-    if (result.code === "invalid") return { error: result.message, issues: result.issues };
-    return { error: result.message };
-  }
-  const base = `/account/${application.accountId}/application/${application.id}`;
-  revalidatePath(base, "layout");
-  redirect(`${base}/environment/Production/history?notice=promoted&commit=${result.commit}`);
-}
+    if (!result.ok) {
+      if (result.code === "conflict") return { error: result.message, conflicts: result.details };
+      if (result.code === "invalid") return { error: result.message, issues: result.issues };
+      return { error: result.message };
+    }
+    const base = `/account/${application.accountId}/application/${application.id}`;
+    revalidatePath(base, "layout");
+    redirect(`${base}/environment/Production/history?notice=promoted&commit=${result.commit}`);
+  },
+});

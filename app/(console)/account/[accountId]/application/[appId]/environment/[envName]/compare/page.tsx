@@ -3,11 +3,8 @@ import { DiffView } from "@/components/ui/diff-view";
 import { FormMessage } from "@/components/ui/field";
 import { parseId } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
-import { repositoryPath } from "@/lib/applications/repository";
 import { environmentPath, requireEnvironment } from "@/lib/environments/access";
-import { previewPromotion } from "@/lib/environments/promote";
-import { diffTrees } from "@/lib/git/diff";
-import { resolveBranch } from "@/lib/git/refs";
+import { compareEnvironment } from "@/lib/environments/compare";
 import { listEnvironmentSummaries } from "@/db/queries/environments";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { PromoteButton } from "./promote-button";
@@ -32,15 +29,8 @@ export default async function ComparePage({
   const environments = await listEnvironmentSummaries({ applicationId: application.id });
   const others = environments.filter((e) => e.id !== environment.id);
   const other = others.find((e) => typeof query.with === "string" && e.name.toLowerCase() === query.with.toLowerCase()) ?? others[0];
-  const repoPath = repositoryPath(application);
-  const [thisHead, otherHead] = await Promise.all([
-    resolveBranch(repoPath, environment.name),
-    other ? resolveBranch(repoPath, other.name) : null,
-  ]);
-  const diff = thisHead && otherHead ? await diffTrees(repoPath, otherHead, thisHead) : null;
-  const isProduction = environment.name === "Production";
-  const preview = isProduction ? null : await previewPromotion({ application, environment });
-  const canPromote = can(role, "environment.manage");
+  const { diff, preview } = await compareEnvironment({ application, environment }, other ?? null);
+  const canPromote = can(role, "config.edit");
 
   return (
     <div className="space-y-6">
@@ -119,9 +109,11 @@ export default async function ComparePage({
           ) : preview.state === "conflict" ? (
             <FormMessage tone="warning">
               <p>{preview.message}</p>
-              <ul className="mt-1 list-inside list-disc font-mono text-xs">
-                {preview.conflicts.map((f) => (
-                  <li key={f}>{f}</li>
+              <ul className="mt-1 list-inside list-disc text-xs">
+                {preview.details.map((c) => (
+                  <li key={c.path}>
+                    <span className="font-mono">{c.path}</span>: {c.message}
+                  </li>
                 ))}
               </ul>
             </FormMessage>

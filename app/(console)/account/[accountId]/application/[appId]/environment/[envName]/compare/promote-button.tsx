@@ -17,9 +17,11 @@ export function PromoteButton(props: { environmentId: number; environment: strin
         <FormMessage>
           <p>{state.error}</p>
           {state.conflicts?.length ? (
-            <ul className="mt-1 list-inside list-disc font-mono text-xs">
-              {state.conflicts.map((f) => (
-                <li key={f}>{f}</li>
+            <ul className="mt-1 list-inside list-disc text-xs">
+              {state.conflicts.map((c) => (
+                <li key={c.path}>
+                  <span className="font-mono">{c.path}</span>: {c.message}
+                </li>
               ))}
             </ul>
           ) : null}

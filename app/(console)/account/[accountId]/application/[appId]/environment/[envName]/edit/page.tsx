@@ -5,6 +5,7 @@ import { parseId } from "@/lib/auth/access";
 import { can, forbiddenMessage } from "@/lib/auth/permissions";
 import { repositoryPath } from "@/lib/applications/repository";
 import { environmentPath, requireEnvironment } from "@/lib/environments/access";
+import { decodeUtf8Text } from "@/lib/section-config/encoding";
 import { isEditable } from "@/lib/environments/edit";
 import { readBlobAt } from "@/lib/git/commit";
 import { isSafeTreePath } from "@/lib/git/names";
@@ -16,7 +17,7 @@ import { ConfigEditor } from "./config-editor";
 
 export const metadata: Metadata = { title: "Edit configuration" };
 
-/** Edits one file of the environment's branch (default `section.config.json`) in the browser (SPEC §3.4). */
+/** Edits one file of the environment's branch (default `section.config.json`) in the browser (docs/product.md §3.4). */
 export default async function EditPage({
   params,
   searchParams,
@@ -54,8 +55,9 @@ export default async function EditPage({
   const files = ((await listTree(repoPath, environment.name)) ?? []).filter(
     (e) => e.type === "blob" && isEditable({ mode: e.mode, size: e.size }),
   );
-  const text = blob?.content.toString("utf8");
-  const editable = !!blob && isEditable(blob) && !blob.content.includes(0) && text !== undefined;
+  const editable = !!blob && isEditable(blob);
+  // The editor holds text: a file that is not UTF-8 (UTF-16, Latin-1, binary) is named, not shown garbled.
+  const decoded = blob && editable ? decodeUtf8Text(blob.content, filePath) : null;
   const base = environmentPath(environment);
   return (
     <div className="space-y-6">
@@ -80,17 +82,19 @@ export default async function EditPage({
       </div>
       {!head ? (
         <FormMessage>The {environment.name} branch is missing from the repository.</FormMessage>
-      ) : !editable ? (
+      ) : !decoded ? (
         <FormMessage>
           {filePath} is not a text file of {environment.name} that can be edited here.
         </FormMessage>
+      ) : !decoded.ok ? (
+        <FormMessage>{decoded.problem.message}. The browser editor cannot open it: push the fixed file with git.</FormMessage>
       ) : (
         <ConfigEditor
           key={`${head}:${filePath}`}
           environmentId={environment.id}
           environment={environment.name}
           path={filePath}
-          content={text}
+          content={decoded.text}
           baseCommit={head}
           reloadHref={`${base}/edit?path=${encodeURIComponent(filePath)}`}
         />

@@ -20,7 +20,7 @@ export const metadata: Metadata = { title: "Files" };
 const size = (n: number | null) => (n === null ? "" : n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
 const time = (d: Date) => formatUtc(d, { seconds: false });
 
-/** The files of the environment's branch at its head; `?path=` shows one file (SPEC §3.4 "browse files"). */
+/** The files of the environment's branch at its head; `?path=` shows one file (docs/product.md §3.4 "browse files"). */
 export default async function FilesPage({
   params,
   searchParams,

@@ -21,7 +21,7 @@ const time = (d: Date) => formatUtc(d);
 const NOTICES: Record<string, string> = { saved: "Saved as commit", promoted: "Promoted: merge commit" };
 
 /**
- * The environment's history (SPEC §3.4): the changes made on its branch, newest first, 20 per page — author, time,
+ * The environment's history (docs/product.md §3.4): the changes made on its branch, newest first, 20 per page — author, time,
  * message and diff of each — with "Revert" for members who may edit. Follows first parents, so a promotion is one
  * entry whose diff is what it changed here.
  */
