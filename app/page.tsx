@@ -1,7 +1,7 @@
 import { redirect } from "next/navigation";
 import { getCurrentUser } from "@/lib/auth/session";
 import { homePath } from "@/lib/auth/home";
-import { listAccountsOfUser } from "@/db/queries/accounts";
+import { listAccountsOfUser } from "@/lib/accounts/queries";
 
 export const dynamic = "force-dynamic";
 

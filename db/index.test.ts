@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
-import { getDb, readerClient, withWriterClient, writeTransaction } from "@/db";
+import { closeDb, getDb, openDatabase, readerClient, withWriterClient, writeTransaction } from "@/db";
 import { accounts, applications, environments, users } from "@/db/schema";
-import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 
 async function countUsers(email: string): Promise<number> {
   const row = await getDb()
@@ -14,11 +16,18 @@ async function countUsers(email: string): Promise<number> {
 }
 
 describe("database", () => {
-  let temp: ReturnType<typeof makeTempDataDir>;
+  // db/ stands alone (docs/architecture.md, "Data"): a fresh data folder made here, not with lib/testing.
+  let dir: string;
   beforeAll(() => {
-    temp = makeTempDataDir();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-db-test-"));
+    process.env.DATA_DIR = dir;
+    closeDb();
+    openDatabase();
   });
-  afterAll(() => temp.cleanup());
+  afterAll(() => {
+    closeDb();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it("opens with WAL, foreign keys and a busy timeout", async () => {
     const client = readerClient();

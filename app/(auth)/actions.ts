@@ -12,7 +12,7 @@ import { sendVerificationMail } from "@/lib/auth/email-verification";
 import { hashPassword } from "@/lib/auth/password";
 import { safeReturnPath } from "@/lib/auth/redirect";
 import { clientIp, consumeRateLimit } from "@/lib/rate-limit";
-import { createUser } from "@/db/queries/users";
+import { createUser } from "@/lib/users/queries";
 
 type Field = "email" | "password" | "name" | "code";
 

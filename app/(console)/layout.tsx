@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { requireUser, displayName } from "@/lib/auth/session";
-import { listAccountsOfUser } from "@/db/queries/accounts";
+import { listAccountsOfUser } from "@/lib/accounts/queries";
 import { isOperator } from "@/lib/ops/operator";
 import { AccountSwitcher } from "@/components/account-switcher";
 import { VerifyEmailBanner } from "./_components/verify-email-banner";

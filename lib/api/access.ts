@@ -2,7 +2,7 @@ import "server-only";
 import { and, eq } from "drizzle-orm";
 import { getDb } from "@/db";
 import { applications, domains } from "@/db/schema";
-import { getEnvironmentByName } from "@/db/queries/applications";
+import { getEnvironmentByName } from "@/lib/applications/queries";
 import type { ApiToken, TokenUser } from "@/lib/api-tokens";
 import { lookupAccount, type Access } from "@/lib/auth/access";
 import { can, forbiddenMessage, type Permission } from "@/lib/auth/permissions";

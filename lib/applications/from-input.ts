@@ -1,6 +1,6 @@
 import "server-only";
-import { isHostnameTaken } from "@/db/queries/applications";
-import { setLastAccount } from "@/db/queries/users";
+import { isHostnameTaken } from "@/lib/applications/queries";
+import { setLastAccount } from "@/lib/users/queries";
 import { accountNameField } from "@/lib/accounts/fields";
 import { can, forbiddenMessage } from "@/lib/auth/permissions";
 import { effectiveRole } from "@/lib/auth/roles";

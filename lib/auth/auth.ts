@@ -6,7 +6,7 @@ import { clientIp, consumeRateLimit, refundRateLimit } from "@/lib/rate-limit";
 import { normaliseEmail } from "./email";
 import { verifyDecoy, verifyPassword } from "./password";
 import { requireSecondFactor } from "./two-factor-step";
-import { getUserByEmail } from "@/db/queries/users";
+import { getUserByEmail } from "@/lib/users/queries";
 import { endUserSession, SESSION_MAX_AGE_SECONDS } from "./sessions";
 import { currentRequestInfo, jwtCallback, sessionCallback } from "./session-callbacks";
 import { recordFailedSignIn, recordRateLimitedSignIn } from "./signin-events";

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDb, writeTransaction } from "@/db";
 import { emailTokens, users } from "@/db/schema";
-import { createUser, getUserById } from "@/db/queries/users";
+import { createUser, getUserById } from "@/lib/users/queries";
 import { resetSettings } from "@/lib/config";
 import { sendMail } from "@/lib/mail";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";

@@ -1,5 +1,5 @@
 import "server-only";
-import { createEmailToken, redeemVerifyEmailToken, type EmailTokenCheck } from "@/db/queries/email-tokens";
+import { createEmailToken, redeemVerifyEmailToken, type EmailTokenCheck } from "@/lib/auth/email-tokens";
 import { sendMailQuietly } from "@/lib/mail/deliver";
 import { VERIFY_EMAIL_TTL_HOURS, verifyEmailMail } from "@/lib/mail/templates";
 

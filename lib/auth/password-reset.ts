@@ -1,6 +1,6 @@
 import "server-only";
-import { checkEmailToken, createEmailToken, redeemResetPasswordToken, type EmailTokenCheck } from "@/db/queries/email-tokens";
-import { getUserByEmail } from "@/db/queries/users";
+import { checkEmailToken, createEmailToken, redeemResetPasswordToken, type EmailTokenCheck } from "@/lib/auth/email-tokens";
+import { getUserByEmail } from "@/lib/users/queries";
 import type { Mail } from "@/lib/mail";
 import type { RequestInfo } from "@/lib/security-log/request-info";
 import { RESET_PASSWORD_TTL_MINUTES, resetPasswordMail } from "@/lib/mail/templates";

@@ -4,7 +4,7 @@ import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { decode } from "next-auth/jwt";
 import { authSecret } from "@/lib/config";
-import { getUserById, type UserRow } from "@/db/queries/users";
+import { getUserById, type UserRow } from "@/lib/users/queries";
 import { requestInfo } from "@/lib/security-log/request-info";
 import { checkUserSession } from "./sessions";
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { securityEvents, userSessions, users } from "@/db/schema";
-import { createEmailToken, redeemResetPasswordToken } from "@/db/queries/email-tokens";
+import { createEmailToken, redeemResetPasswordToken } from "@/lib/auth/email-tokens";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { describeUserAgent } from "./device";
 import {

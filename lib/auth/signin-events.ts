@@ -1,7 +1,7 @@
 import { and, eq, gt } from "drizzle-orm";
 import { writeTransaction } from "@/db";
 import { securityEvents } from "@/db/schema";
-import { getUserByEmail } from "@/db/queries/users";
+import { getUserByEmail } from "@/lib/users/queries";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import { requestInfo } from "@/lib/security-log/request-info";
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readerClient, writeTransaction } from "@/db";
 import { dnsChecks, environments, type DomainStatus } from "@/db/schema";
-import { listApplicationsOfAccount } from "@/db/queries/applications";
-import { listEnvironmentSummaries } from "@/db/queries/environments";
+import { listApplicationsOfAccount } from "@/lib/applications/queries";
+import { listEnvironmentSummaries } from "@/lib/environments/queries";
 import { fillDomains, makeAccountWithApp, makeDomain } from "@/lib/testing/ops-fixtures";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import {

@@ -1,9 +1,12 @@
 import "server-only";
-import { and, eq } from "drizzle-orm";
+import { and, asc, desc, eq } from "drizzle-orm";
 import { getDb } from "@/db";
-import { domains } from "@/db/schema";
+import { dnsChecks, domains } from "@/db/schema";
+import type { DnsCheckRow, DomainRow } from "@/db/types";
 
-type DomainRow = typeof domains.$inferSelect;
+// Reads of domains and their go-live checks for pages and the API (docs/architecture.md, "Data").
+
+export type { DnsCheckRow };
 
 /** Domain `domainId` if it belongs to application `applicationId` (pages derive the application from the URL), else undefined. */
 export async function getApplicationDomain(params: { applicationId: number; domainId: number }): Promise<DomainRow | undefined> {
@@ -12,4 +15,28 @@ export async function getApplicationDomain(params: { applicationId: number; doma
     .from(domains)
     .where(and(eq(domains.id, params.domainId), eq(domains.applicationId, params.applicationId)))
     .get();
+}
+
+/** The most recent go-live checks of a domain, newest first (at most `limit`). */
+export async function listRecentChecks(params: { domainId: number; limit?: number }): Promise<DnsCheckRow[]> {
+  return getDb()
+    .select()
+    .from(dnsChecks)
+    .where(eq(dnsChecks.domainId, params.domainId))
+    .orderBy(desc(dnsChecks.checkedAt), desc(dnsChecks.id))
+    .limit(params.limit ?? 1)
+    .all();
+}
+
+/**
+ * Every domain hostname of an account, all environments, ordered by A-label (the hostnames that deleting the account
+ * frees, as lib/accounts/delete lists them): `hostname` is the stored A-label form, `hostnameUnicode` its display form.
+ */
+export async function listAccountHostnames(params: { accountId: number }): Promise<{ hostname: string; hostnameUnicode: string }[]> {
+  return getDb()
+    .select({ hostname: domains.hostname, hostnameUnicode: domains.hostnameUnicode })
+    .from(domains)
+    .where(eq(domains.accountId, params.accountId))
+    .orderBy(asc(domains.hostname))
+    .all();
 }

@@ -1,7 +1,7 @@
 import "server-only";
 import { notFound } from "next/navigation";
 import { getCurrentUser } from "@/lib/auth/session";
-import type { UserRow } from "@/db/queries/users";
+import type { UserRow } from "@/lib/users/queries";
 import { isOperator } from "./operator";
 
 export { isOperator };

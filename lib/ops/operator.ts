@@ -1,5 +1,5 @@
 import { settings } from "@/lib/config";
-import type { UserRow } from "@/db/queries/users";
+import type { UserRow } from "@/lib/users/queries";
 
 /**
  * Whether a user is an operator (docs/product.md §1, §3.5): their email is verified and listed in `OPERATOR_EMAILS`

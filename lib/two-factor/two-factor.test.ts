@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
 import { getDb, writeTransaction } from "@/db";
 import { accounts, auditEvents, recoveryCodes, securityEvents, users } from "@/db/schema";
-import { getUserById } from "@/db/queries/users";
+import { getUserById } from "@/lib/users/queries";
 import { resetSettings } from "@/lib/config";
 import { makeAccount, makeUser } from "@/lib/testing/people";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createUser, getUserById } from "@/db/queries/users";
+import { createUser, getUserById } from "@/lib/users/queries";
 import { listApiTokens } from "@/lib/api-tokens";
 import { hashPassword } from "@/lib/auth/password";
 import { listActiveSessions, startUserSession } from "@/lib/auth/sessions";

@@ -8,7 +8,7 @@ import { signOut } from "@/lib/auth/auth";
 import { requireUser } from "@/lib/auth/session";
 import { acceptInvitation } from "@/lib/invitations/accept";
 import { isLinkTokenShape } from "@/lib/invitations/state";
-import { setLastAccount } from "@/db/queries/users";
+import { setLastAccount } from "@/lib/users/queries";
 
 export type AcceptState = { message?: string; at?: number };
 

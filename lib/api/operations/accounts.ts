@@ -2,7 +2,7 @@ import "server-only";
 import { asc, inArray, sql } from "drizzle-orm";
 import { getDb } from "@/db";
 import { applications, environments } from "@/db/schema";
-import { listAccountsOfUser } from "@/db/queries/accounts";
+import { listAccountsOfUser } from "@/lib/accounts/queries";
 import { accountNameField } from "@/lib/accounts/fields";
 import { blocksUser } from "@/lib/two-factor/requirement";
 import { apiAccount, requireWritableToken, type ApiCaller } from "../access";

@@ -2,7 +2,7 @@ import "server-only";
 import { asc, eq, sql } from "drizzle-orm";
 import { getDb } from "@/db";
 import { environments } from "@/db/schema";
-import { getEnvironmentByName } from "@/db/queries/applications";
+import { getEnvironmentByName } from "@/lib/applications/queries";
 import { resolvesToEdge } from "@/lib/dns/go-live";
 import { actorOf } from "@/lib/actions";
 import { createEnvironment } from "@/lib/environments/create";

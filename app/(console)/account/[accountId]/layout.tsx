@@ -1,7 +1,7 @@
 import { parseId, requireAccount } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
 import { AccountTabs } from "@/components/account-tabs";
-import { setLastAccount } from "@/db/queries/users";
+import { setLastAccount } from "@/lib/users/queries";
 
 /**
  * Frame of an account's pages: the tabs a member may open. Membership is checked here and again by every page

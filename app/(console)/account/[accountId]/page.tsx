@@ -3,7 +3,7 @@ import Link from "next/link";
 import { parseId, requireAccount } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
 import { listApplicationOverviews } from "@/lib/domains/listing";
-import { setLastAccount } from "@/db/queries/users";
+import { setLastAccount } from "@/lib/users/queries";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { domainToUnicode } from "node:url";
 

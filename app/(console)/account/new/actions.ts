@@ -5,8 +5,8 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { userAction } from "@/lib/actions";
 import { accountNameField } from "@/lib/accounts/fields";
-import { createAccount } from "@/db/queries/accounts";
-import { setLastAccount } from "@/db/queries/users";
+import { createAccount } from "@/lib/accounts/queries";
+import { setLastAccount } from "@/lib/users/queries";
 
 export type NewAccountState = { fieldErrors?: { name?: string }; values?: { name?: string }; error?: string };
 

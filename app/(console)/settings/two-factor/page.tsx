@@ -3,7 +3,7 @@ import Link from "next/link";
 import { requireUser } from "@/lib/auth/session";
 import { toId } from "@/lib/auth/access";
 import { blocksUser } from "@/lib/two-factor/requirement";
-import { listAccountsOfUser } from "@/db/queries/accounts";
+import { listAccountsOfUser } from "@/lib/accounts/queries";
 import { FormMessage } from "@/components/ui/field";
 import { formatUtc } from "@/components/ui/format";
 import { recoveryCodesLeft } from "@/lib/two-factor/codes";

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { parseId, requireAccount, ForbiddenError, toId } from "@/lib/auth/access";
-import { listAuditEvents, listAuditFacets } from "@/db/queries/audit";
+import { listAuditEvents, listAuditFacets } from "@/lib/audit/queries";
 import { FormMessage } from "@/components/ui/field";
 import { formatUtc } from "@/components/ui/format";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { NOT_FOUND_MESSAGE } from "@/lib/actions";
-import { listPendingInvitations } from "@/db/queries/members";
+import { listPendingInvitations } from "@/lib/members/queries";
 import { createInvitation } from "@/lib/invitations/manage";
 import { formData, signInForActions, signOutForActions } from "@/lib/testing/action-request";
 import { actorOf, auditOf, makeAccount, makeUser, roleOf } from "@/lib/testing/people";

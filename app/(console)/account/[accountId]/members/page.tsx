@@ -4,7 +4,7 @@ import { can, roleLabel } from "@/lib/auth/permissions";
 import { displayName } from "@/lib/auth/session";
 import { grantableRoles, mayActOn } from "@/lib/members/common";
 import { invitationState } from "@/lib/invitations/state";
-import { listMembers, listPendingInvitations } from "@/db/queries/members";
+import { listMembers, listPendingInvitations } from "@/lib/members/queries";
 import { InviteForm } from "./_components/invite-form";
 import { InvitationRow } from "./_components/invitation-row";
 import { LeaveForm } from "./_components/leave-form";

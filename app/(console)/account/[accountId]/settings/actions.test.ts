@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { NOT_FOUND_MESSAGE } from "@/lib/actions";
-import { getAccount } from "@/db/queries/accounts";
+import { getAccount } from "@/lib/accounts/queries";
 import { formData, signInForActions } from "@/lib/testing/action-request";
 import { auditOf, makeAccount, makeUser, roleOf } from "@/lib/testing/people";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";

@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import { parseId, requireAccount } from "@/lib/auth/access";
 import { can, roleLabel } from "@/lib/auth/permissions";
-import { listMembers } from "@/db/queries/members";
-import { listApplicationsOfAccount } from "@/db/queries/applications";
-import { listAccountHostnames } from "@/db/queries/domains";
+import { listMembers } from "@/lib/members/queries";
+import { listApplicationsOfAccount } from "@/lib/applications/queries";
+import { listAccountHostnames } from "@/lib/domains/queries";
 import { FormMessage } from "@/components/ui/field";
 import { DeleteForm, RenameForm, TransferForm } from "./_components/settings-forms";
 import { RequireTwoFactorForm } from "./_components/require-two-factor-form";

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { accountAction, type AccountContext } from "@/lib/actions";
 import { domainResource } from "@/lib/actions/resources";
-import { listRecentChecks } from "@/db/queries/domains";
+import { listRecentChecks } from "@/lib/domains/queries";
 import { domainDetailsOf, type DomainDetailsData } from "./_components/domain-details-data";
 
 export type DomainDetailsState = { details?: DomainDetailsData; error?: string };

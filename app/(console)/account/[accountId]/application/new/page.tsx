@@ -3,7 +3,7 @@ import Link from "next/link";
 import { parseId, requireAccount } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
 import { blocksUser } from "@/lib/two-factor/requirement";
-import { listAccountsOfUser } from "@/db/queries/accounts";
+import { listAccountsOfUser } from "@/lib/accounts/queries";
 import { DEFAULT_STACK_ID, STACKS } from "@/lib/stacks/catalog";
 import { ApplicationWizard } from "./application-wizard";
 

@@ -2,8 +2,8 @@ import "server-only";
 import { formatUtc } from "@/components/ui/format";
 import { expectedRecords, type ExpectedRecord } from "@/lib/domains/records";
 import type { CheckRecords } from "@/lib/dns/go-live";
-import type { DomainRow } from "@/db/queries/applications";
-import { listRecentChecks, type DnsCheckRow } from "@/db/queries/domains";
+import type { DomainRow } from "@/lib/applications/queries";
+import { listRecentChecks, type DnsCheckRow } from "@/lib/domains/queries";
 
 // What a domain panel shows, made on the server as plain data: the panel itself is a client component (DomainPanel),
 // so a page of domains sends these few fields instead of a rendered tree per domain, and the details loaded on

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { StatusBadge } from "@/components/ui/status-badge";
-import type { EnvironmentSummary } from "@/db/queries/environments";
+import type { EnvironmentSummary } from "@/lib/environments/queries";
 
 export type EnvironmentSection = "overview" | "files" | "edit" | "history" | "compare";
 

@@ -8,7 +8,7 @@ import type { Access } from "@/lib/auth/access";
 import { cloneUrl, repositoryPath } from "@/lib/applications/repository";
 import { listEnvironmentDomainPage, listEnvironmentOverviews, parseDomainPageParams } from "@/lib/domains/listing";
 import { readBranchBlobCached } from "@/lib/git/cache";
-import { getEnvironmentByName, type ApplicationRow } from "@/db/queries/applications";
+import { getEnvironmentByName, type ApplicationRow } from "@/lib/applications/queries";
 import { AddDomainForm } from "./add-domain-form";
 import { DeleteEnvironmentForm } from "./delete-environment-form";
 import { DomainList } from "./domain-list";

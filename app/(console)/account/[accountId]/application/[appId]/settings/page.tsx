@@ -3,7 +3,7 @@ import Link from "next/link";
 import { FormMessage } from "@/components/ui/field";
 import { parseId, requireApplication } from "@/lib/auth/access";
 import { can, roleLabel } from "@/lib/auth/permissions";
-import { listDomainsOfApplication } from "@/db/queries/applications";
+import { listDomainsOfApplication } from "@/lib/applications/queries";
 import { DeleteApplicationForm, RenameApplicationForm } from "./_components/application-settings-forms";
 
 export const metadata: Metadata = { title: "Application settings" };

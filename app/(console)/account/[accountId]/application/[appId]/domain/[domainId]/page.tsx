@@ -5,7 +5,7 @@ import { statusLabel } from "@/components/ui/status-badge";
 import { parseId, requireApplication } from "@/lib/auth/access";
 import { CHECKS_KEPT, type CheckRecords } from "@/lib/dns/go-live";
 import { getApplicationDomain } from "@/lib/domains/queries";
-import { listRecentChecks } from "@/db/queries/domains";
+import { listRecentChecks } from "@/lib/domains/queries";
 import { formatUtc } from "@/components/ui/format";
 
 export const metadata: Metadata = { title: "Check history" };

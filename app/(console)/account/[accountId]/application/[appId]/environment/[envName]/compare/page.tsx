@@ -5,7 +5,7 @@ import { parseId } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
 import { environmentPath, requireEnvironment } from "@/lib/environments/access";
 import { compareEnvironment } from "@/lib/environments/compare";
-import { listEnvironmentSummaries } from "@/db/queries/environments";
+import { listEnvironmentSummaries } from "@/lib/environments/queries";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { PromoteButton } from "./promote-button";
 

@@ -11,7 +11,7 @@ import { readBlobAt } from "@/lib/git/commit";
 import { isSafeTreePath } from "@/lib/git/names";
 import { listTree } from "@/lib/git/read";
 import { resolveBranch } from "@/lib/git/refs";
-import { listEnvironmentSummaries } from "@/db/queries/environments";
+import { listEnvironmentSummaries } from "@/lib/environments/queries";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { ConfigEditor } from "./config-editor";
 

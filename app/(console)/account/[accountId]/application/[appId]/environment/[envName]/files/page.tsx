@@ -11,7 +11,7 @@ import { getCommit } from "@/lib/git/history";
 import { isSafeTreePath } from "@/lib/git/names";
 import { listTree } from "@/lib/git/read";
 import { resolveBranch } from "@/lib/git/refs";
-import { listEnvironmentSummaries } from "@/db/queries/environments";
+import { listEnvironmentSummaries } from "@/lib/environments/queries";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { formatUtc } from "@/components/ui/format";
 

@@ -9,7 +9,7 @@ import { environmentPath, requireEnvironment } from "@/lib/environments/access";
 import { diffCommit } from "@/lib/git/diff";
 import { listCommits } from "@/lib/git/history";
 import { isObjectId } from "@/lib/git/refs";
-import { listEnvironmentSummaries } from "@/db/queries/environments";
+import { listEnvironmentSummaries } from "@/lib/environments/queries";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { RevertButton } from "./revert-button";
 import { formatUtc } from "@/components/ui/format";

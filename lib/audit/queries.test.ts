@@ -3,7 +3,7 @@ import { writeTransaction } from "@/db";
 import { accounts, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
-import { listAuditEvents, listAuditFacets } from "./audit";
+import { listAuditEvents, listAuditFacets } from "./queries";
 
 describe("audit log queries", () => {
   let temp: ReturnType<typeof makeTempDataDir>;

@@ -5,7 +5,7 @@ import { emailTokens, userSessions, users, type EmailTokenKind } from "@/db/sche
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
 import { hashToken, newLinkToken } from "@/lib/tokens";
-import type { UserRow } from "./users";
+import type { UserRow } from "@/db/types";
 
 export type EmailTokenRow = typeof emailTokens.$inferSelect;
 
