@@ -3,8 +3,9 @@ import "server-only";
 import { asc, eq } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { accounts, memberships, type Role } from "@/db/schema";
+import type { AccountRow } from "@/db/types";
 
-export type AccountRow = typeof accounts.$inferSelect;
+export type { AccountRow };
 export type AccountWithRole = AccountRow & { role: Role };
 
 /** Every account the user belongs to, with their role, by name. */

@@ -4,14 +4,15 @@ import { getDb } from "@/db";
 import { accounts, applications, domains, environments } from "@/db/schema";
 import { toId } from "@/lib/auth/access";
 import type { ResourceLoader } from "./index";
+import type { ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 
 // The resources a server action can act on, each loaded from one id of the form; the owning account is read from the
 // row (docs/product.md §2: the account is derived from the resource, never trusted from the client). A malformed id
 // ("1e0", "01", "-1") loads nothing, like a missing row.
 
-type Application = typeof applications.$inferSelect;
-type Environment = typeof environments.$inferSelect;
-type Domain = typeof domains.$inferSelect;
+type Application = ApplicationRow;
+type Environment = EnvironmentRow;
+type Domain = DomainRow;
 
 /** The account named by `pick(input)` (account-level actions: rename, members, settings). */
 export function accountResource<I>(pick: (input: I) => unknown): ResourceLoader<I, { accountId: number }> {

@@ -5,12 +5,13 @@ import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
 import { hashToken } from "@/lib/tokens";
 import { API_TOKEN_PATTERN, apiTokenColumns, tokenState, type ApiToken } from "./tokens";
+import type { UserRow } from "@/db/types";
 
 /** `lastUsedAt` is written at most once per this interval per token (a busy CI job does not write on every call). */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
 /** The user a token acts for (the `users` row, read now: roles are looked up per request). */
-export type TokenUser = typeof users.$inferSelect;
+export type TokenUser = UserRow;
 
 /**
  * The user and token for a presented API token value (docs/product.md §3.6), or null when the value is malformed (not

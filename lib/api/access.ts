@@ -9,6 +9,7 @@ import { can, forbiddenMessage, type Permission } from "@/lib/auth/permissions";
 import { ENVIRONMENT_NAME_PATTERN } from "@/lib/section-config/schema";
 import { normaliseHostname } from "@/lib/hostname";
 import { ApiProblem, notFoundProblem } from "./problem";
+import type { ApplicationRow, DomainRow } from "@/db/types";
 
 // Authorization of API calls (docs/product.md §2, §3.6), the API flavour of lib/auth/access: the caller is a token's user
 // (roles read from the database on every request), the account is always derived from the resource row, a
@@ -46,8 +47,6 @@ export async function apiAccount(caller: ApiCaller, accountId: number, permissio
   return member.value;
 }
 
-type ApplicationRow = typeof applications.$inferSelect;
-
 /** An application of account `accountId` and the caller's access; 404 unless the application belongs to it. */
 export async function apiApplication(caller: ApiCaller, accountId: number, applicationId: number, permission: Permission, what: string) {
   const application: ApplicationRow | undefined = await getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
@@ -74,8 +73,6 @@ export async function apiEnvironment(
   if (!environment) throw notFoundProblem();
   return { ...(await apiApplication(caller, accountId, applicationId, permission, what)), environment };
 }
-
-type DomainRow = typeof domains.$inferSelect;
 
 /**
  * A domain of account `accountId` by hostname (any form §4 accepts: Unicode, upper case, trailing dot), with its

@@ -2,7 +2,7 @@ import "server-only";
 import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { getDb } from "@/db";
-import { accounts, applications, dnsChecks, domains, environments, type DomainStatus, type Role } from "@/db/schema";
+import { applications, dnsChecks, domains, environments, type DomainStatus, type Role } from "@/db/schema";
 import { cloneUrl } from "@/lib/applications/repository";
 import { can } from "@/lib/auth/permissions";
 import { expectedRecords } from "@/lib/domains/records";
@@ -16,14 +16,11 @@ import type {
   domainSummarySchema,
   environmentSummarySchema,
 } from "./schemas";
+import type { AccountRow, ApplicationRow, DnsCheckRow, DomainRow, EnvironmentRow } from "@/db/types";
 
 // Database rows → the API's resource shapes (lib/api/schemas). Reads only.
 
-type AccountRow = typeof accounts.$inferSelect;
-type ApplicationRow = typeof applications.$inferSelect;
-type EnvironmentRow = typeof environments.$inferSelect;
-type DomainRow = typeof domains.$inferSelect;
-type CheckRow = typeof dnsChecks.$inferSelect;
+type CheckRow = DnsCheckRow;
 
 /** API paths of resources (the `href` fields). */
 export const hrefs = {

@@ -15,6 +15,7 @@ import { buildInitialConfig, serializeSectionConfig, validateSectionConfig } fro
 import { getStack } from "@/lib/stacks/catalog";
 import { readStarterFiles } from "@/lib/stacks/starter-files";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
+import type { AccountRow, ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 
 export { cleanupInterruptedCreations, repositoryPath } from "./repository";
 
@@ -24,10 +25,10 @@ export { cleanupInterruptedCreations, repositoryPath } from "./repository";
 // only an unreferenced folder, which `cleanupInterruptedCreations` removes at start-up; a row can never exist
 // without its repository.
 
-export type Account = typeof accounts.$inferSelect;
-export type Application = typeof applications.$inferSelect;
-export type Environment = typeof environments.$inferSelect;
-export type Domain = typeof domains.$inferSelect;
+export type Account = AccountRow;
+export type Application = ApplicationRow;
+export type Environment = EnvironmentRow;
+export type Domain = DomainRow;
 
 export type CreateApplicationInput = {
   /** The signed-in user; `name` (or else `email`) is recorded in the audit log as the actor. */

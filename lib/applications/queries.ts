@@ -3,10 +3,11 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { getDb } from "@/db";
 import { applications, domains, environments, type DomainStatus } from "@/db/schema";
 import { summariseEnvironment, type EnvironmentStatus } from "@/lib/domains/summary";
+import type { ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 
-export type ApplicationRow = typeof applications.$inferSelect;
-export type EnvironmentRow = typeof environments.$inferSelect;
-export type DomainRow = typeof domains.$inferSelect;
+export type { ApplicationRow };
+export type { EnvironmentRow };
+export type { DomainRow };
 
 /** The account's applications, each with its go-live status (its Production environment's, docs/product.md §3.5). */
 export async function listApplicationsOfAccount(params: {

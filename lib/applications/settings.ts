@@ -7,11 +7,10 @@ import { recordAudit } from "@/lib/audit/record";
 import { archiveDir } from "@/lib/config";
 import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
 import { repositoryPath } from "@/lib/repositories/paths";
+import type { ApplicationRow } from "@/db/types";
 
 // Application settings (docs/product.md §3.3, last paragraph): rename the display name; delete with typed confirmation, which
 // frees its hostnames and archives its repository under `DATA_DIR/archive` (no longer served).
-
-type ApplicationRow = typeof applications.$inferSelect;
 
 const NOT_FOUND = "Not found: it does not exist or you do not have access to it.";
 

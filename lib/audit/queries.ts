@@ -2,8 +2,9 @@ import "server-only";
 import { and, desc, eq, like, lt, sql } from "drizzle-orm";
 import { getDb } from "@/db";
 import { auditEvents } from "@/db/schema";
+import type { AuditRow } from "@/db/types";
 
-export type AuditRow = typeof auditEvents.$inferSelect;
+export type { AuditRow };
 
 /**
  * One page of an account's audit log, newest first, keyset-paginated by id (`before` = the last id of the previous

@@ -6,8 +6,9 @@ import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
 import { hashToken, newLinkToken } from "@/lib/tokens";
 import type { UserRow } from "@/db/types";
+import type { EmailTokenRow } from "@/db/types";
 
-export type EmailTokenRow = typeof emailTokens.$inferSelect;
+export type { EmailTokenRow };
 
 /**
  * What a link token is worth now: `valid` (with its row and user), or why not — `unknown` (never issued, mistyped,

@@ -2,9 +2,10 @@ import { and, eq } from "drizzle-orm";
 import { getDb } from "@/db";
 import { accounts, memberships, users, type Role } from "@/db/schema";
 import { blocksUser } from "@/lib/two-factor/requirement";
+import type { AccountRow } from "@/db/types";
 
 /** The account row as every role decision reads it. */
-export type RoleAccount = typeof accounts.$inferSelect;
+export type RoleAccount = AccountRow;
 
 /**
  * A user's effective role in an account (docs/product.md §2, §3.2): their membership's role, unless the account

@@ -4,13 +4,14 @@ import { newLinkToken } from "@/lib/tokens";
 import { userSessions, users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
+import type { UserSessionRow } from "@/db/types";
 
 // Sign-ins as rows (docs/product.md §3.1 sessions): every sign-in gets a `user_sessions` row whose random key travels in the
 // session token (JWT). A request is signed in only while its row is unrevoked AND the token's session version
 // equals the user's. Revoking a row signs that one browser out; "sign out everywhere" bumps the version and
 // revokes every row.
 
-export type UserSessionRow = typeof userSessions.$inferSelect;
+export type { UserSessionRow };
 
 /** `last_seen_at` is written at most once per this interval per session (not on every request). */
 export const LAST_SEEN_RESOLUTION_MS = 60_000;

@@ -1,18 +1,18 @@
 import { settings } from "@/lib/config";
 import { writeTransaction } from "@/db";
-import type { dnsChecks, domains, DomainStatus } from "@/db/schema";
+import type { DomainStatus } from "@/db/schema";
 import { classify, type Classification, type Expected } from "./classify";
 import { observe, type Observation } from "./observe";
 import { createResolver, describeResolver, type Resolver } from "./resolver";
 import { mailFlaggedDomain } from "./flag-mail";
 import { checkStatements } from "./statements";
+import type { DnsCheckRow, DomainRow } from "@/db/types";
 
 export { classify, type CheckReason, type Classification, type Expected } from "./classify";
 export { observe, challengeName, type Observation } from "./observe";
 
-type DomainRow = typeof domains.$inferSelect;
 /** A stored go-live check (`dns_checks` row). */
-export type DnsCheckRow = typeof dnsChecks.$inferSelect;
+export type { DnsCheckRow };
 /** The `records` JSON of a check: what was found, plus the sentence shown next to it. */
 export type CheckRecords = {
   chain: string[];

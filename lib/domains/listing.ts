@@ -5,15 +5,11 @@ import { applications, dnsChecks, domains, environments, DOMAIN_STATUSES, type D
 import { normaliseHostnamePrefix } from "@/lib/ops/filters";
 import { MAX_HOSTNAME_LENGTH } from "@/lib/hostname";
 import type { EnvironmentStatus } from "./summary";
+import type { ApplicationRow, DnsCheckRow, DomainRow, EnvironmentRow } from "@/db/types";
 
 // Reads of the pages whose size grows with the data (the application page, the account home): a keyset page of an
 // environment's domains by hostname, and go-live summaries from per-status counts made by SQL (docs/product.md §3.4)
 // with only the first few hostnames for display. No read here loads every domain of an environment or an account.
-
-type DomainRow = typeof domains.$inferSelect;
-type DnsCheckRow = typeof dnsChecks.$inferSelect;
-type EnvironmentRow = typeof environments.$inferSelect;
-type ApplicationRow = typeof applications.$inferSelect;
 
 /** Domains per page of an environment's domain list. */
 export const DOMAIN_PAGE_SIZE = 25;

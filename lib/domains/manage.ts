@@ -4,12 +4,11 @@ import { domains, environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { actorMay, auditActor, isUniqueViolation, type Actor } from "@/lib/repositories/changes";
 import { insertDomain } from "./insert";
+import type { DomainRow } from "@/db/types";
 
 // Adding and removing domains of an environment (docs/product.md §3.5). The hostname's platform-wide uniqueness is the
 // UNIQUE constraint on domains.hostname: of two accounts racing for one hostname, one insert wins and the other
 // gets a message, never an error page.
-
-type DomainRow = typeof domains.$inferSelect;
 
 /** The message for a hostname already served by some environment on the platform. */
 export const HOSTNAME_TAKEN = "This hostname is already used on the platform. Remove it there first, or choose another.";

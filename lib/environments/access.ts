@@ -2,11 +2,9 @@ import "server-only";
 import { notFound } from "next/navigation";
 import { and, eq, sql } from "drizzle-orm";
 import { getDb } from "@/db";
-import { applications, environments } from "@/db/schema";
+import { environments } from "@/db/schema";
 import { requireApplication, type Access } from "@/lib/auth/access";
-
-type ApplicationRow = typeof applications.$inferSelect;
-type EnvironmentRow = typeof environments.$inferSelect;
+import type { ApplicationRow, EnvironmentRow } from "@/db/types";
 
 /** An environment, its application, and the user's access to their account. */
 export type EnvironmentAccess = Access & { application: ApplicationRow; environment: EnvironmentRow };

@@ -1,12 +1,9 @@
-import type { applications, environments } from "@/db/schema";
 import { diffTrees, type DiffText } from "@/lib/git/diff";
 import { PRODUCTION_BRANCH } from "@/lib/git/names";
 import { resolveBranch } from "@/lib/git/refs";
 import { repositoryPath } from "@/lib/repositories/paths";
 import { previewPromotion, type PromotionPreview } from "./promote";
-
-type ApplicationRow = typeof applications.$inferSelect;
-type EnvironmentRow = typeof environments.$inferSelect;
+import type { ApplicationRow, EnvironmentRow } from "@/db/types";
 
 /** What the compare page shows: the two-dot diff with the other environment, and what promoting would do. */
 export type Comparison = {

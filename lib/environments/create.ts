@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
-import { domains, environments, type applications } from "@/db/schema";
+import { domains, environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { insertDomain } from "@/lib/domains/insert";
 import { readBlobAt, writeTreeWithChanges } from "@/lib/git/commit";
@@ -12,10 +12,7 @@ import { detectJsonLayout, formatJson } from "@/lib/section-config/merge3";
 import { parseSectionConfigBytes, parseSectionConfigJson } from "@/lib/section-config/schema";
 import { commitToEnvironment, CONFIG_FILE } from "./commit";
 import { checkEnvironmentName } from "./names";
-
-type ApplicationRow = typeof applications.$inferSelect;
-type EnvironmentRow = typeof environments.$inferSelect;
-type DomainRow = typeof domains.$inferSelect;
+import type { ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 
 export type CreateEnvironmentInput = {
   application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;

@@ -1,14 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { writeTransaction } from "@/db";
-import { domains, environments, type applications } from "@/db/schema";
+import { domains, environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { PRODUCTION_BRANCH } from "@/lib/git/names";
 import { archiveBranchAsTag, freeDeletedTagName, resolveBranch } from "@/lib/git/refs";
 import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
 import { repositoryPath } from "@/lib/repositories/paths";
-
-type ApplicationRow = typeof applications.$inferSelect;
-type EnvironmentRow = typeof environments.$inferSelect;
+import type { ApplicationRow, EnvironmentRow } from "@/db/types";
 
 export type DeleteEnvironmentInput = {
   application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;

@@ -6,11 +6,8 @@ import { auditActor, auditBranchMove, commitAuthor, type Actor } from "@/lib/rep
 import { repositoryPath } from "@/lib/repositories/paths";
 import { applyLineEnding, decodeUtf8Text, detectLineEnding } from "@/lib/section-config/encoding";
 import { parseSectionConfig, parseSectionConfigJson, type SectionConfigIssue } from "@/lib/section-config/schema";
-import type { applications, environments } from "@/db/schema";
 import { commitToEnvironment, CONFIG_FILE } from "./commit";
-
-type ApplicationRow = typeof applications.$inferSelect;
-type EnvironmentRow = typeof environments.$inferSelect;
+import type { ApplicationRow, EnvironmentRow } from "@/db/types";
 
 /** Largest file the browser editor saves (bytes of UTF-8). */
 export const MAX_EDITABLE_BYTES = 256 * 1024;

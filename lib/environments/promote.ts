@@ -6,11 +6,9 @@ import { isAncestor, resolveBranch } from "@/lib/git/refs";
 import { auditActor, auditBranchMove, commitAuthor, type Actor } from "@/lib/repositories/changes";
 import { repositoryPath } from "@/lib/repositories/paths";
 import { parseSectionConfigBytes, type SectionConfigIssue } from "@/lib/section-config/schema";
-import type { applications, environments } from "@/db/schema";
 import { commitToEnvironment, CONFIG_FILE } from "./commit";
+import type { ApplicationRow, EnvironmentRow } from "@/db/types";
 
-type ApplicationRow = typeof applications.$inferSelect;
-type EnvironmentRow = typeof environments.$inferSelect;
 type Target = { application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">; environment: Pick<EnvironmentRow, "id" | "name"> };
 
 /** What promoting an environment would do now, computed without changing anything. */

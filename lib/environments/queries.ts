@@ -3,8 +3,9 @@ import { asc, eq, sql } from "drizzle-orm";
 import { getDb } from "@/db";
 import { domains, environments, type DomainStatus } from "@/db/schema";
 import { summariseEnvironment, type EnvironmentStatus } from "@/lib/domains/summary";
+import type { EnvironmentRow } from "@/db/types";
 
-export type EnvironmentRow = typeof environments.$inferSelect;
+export type { EnvironmentRow };
 
 /** An environment with its go-live summary (docs/product.md §3.4) and its hostnames (Unicode form), for lists and tabs. */
 export type EnvironmentSummary = EnvironmentRow & { status: EnvironmentStatus; hostnames: string[] };

@@ -3,13 +3,10 @@ import { getCommit } from "@/lib/git/history";
 import { revertTree, type FileConflict } from "@/lib/git/merge";
 import { isAncestor, isObjectId, resolveBranch } from "@/lib/git/refs";
 import type { SectionConfigIssue } from "@/lib/section-config/schema";
-import type { applications, environments } from "@/db/schema";
 import { auditActor, auditBranchMove, commitAuthor, type Actor } from "@/lib/repositories/changes";
 import { repositoryPath } from "@/lib/repositories/paths";
 import { commitToEnvironment } from "./commit";
-
-type ApplicationRow = typeof applications.$inferSelect;
-type EnvironmentRow = typeof environments.$inferSelect;
+import type { ApplicationRow, EnvironmentRow } from "@/db/types";
 
 export type RevertInput = {
   application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;

@@ -9,12 +9,13 @@ import { sendMailQuietly } from "@/lib/mail/deliver";
 import { invitationMail } from "@/lib/mail/templates";
 import { actorRole, forbidden, grantableRoles, mayActOn, NOT_FOUND, type Actor, type Refusal } from "@/lib/members/common";
 import { hashToken, newLinkToken } from "@/lib/tokens";
+import type { InvitationRow } from "@/db/types";
 
 // Inviting people to an account, re-sending and revoking invitations (docs/product.md §3.2). Each change is one BEGIN
 // IMMEDIATE transaction with its checks and its audit row; the mail is sent after the commit. Only the SHA-256
 // of a link token is stored; the token itself exists in the mail alone.
 
-export type InvitationRow = typeof invitations.$inferSelect;
+export type { InvitationRow };
 
 /** A written invitation: its row, the token for the link (never stored), the account's name, whether it was mailed. */
 export type Invited = {

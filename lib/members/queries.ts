@@ -2,9 +2,10 @@ import "server-only";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { getDb } from "@/db";
 import { invitations, memberships, users, type Role } from "@/db/schema";
+import type { InvitationRow } from "@/db/types";
 
 export type MemberRow = { membershipId: number; userId: number; name: string | null; email: string; role: Role; joinedAt: Date };
-export type PendingInvitationRow = typeof invitations.$inferSelect;
+export type PendingInvitationRow = InvitationRow;
 
 /** The account's members with their user's name and email, owners first, then by email. */
 export async function listMembers(params: { accountId: number }): Promise<MemberRow[]> {

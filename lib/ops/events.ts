@@ -1,6 +1,7 @@
 import { desc, lt } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { operatorEvents } from "@/db/schema";
+import type { OperatorEventRow } from "@/db/types";
 
 /** Kinds of operator actions (docs/product.md §3.2 "operator actions are recorded"). */
 export type OperatorAction = "ops.verify";
@@ -26,7 +27,7 @@ export async function recordOperatorEvent(entry: {
   );
 }
 
-export type OperatorEventRow = typeof operatorEvents.$inferSelect;
+export type { OperatorEventRow };
 
 /** A page of the operator log, newest first: `limit` rows (default 50) with ids below `beforeId` (keyset). */
 export async function listOperatorEvents(params: { limit?: number; beforeId?: number | null } = {}): Promise<OperatorEventRow[]> {

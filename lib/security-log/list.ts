@@ -1,8 +1,9 @@
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import { getDb } from "@/db";
 import { securityEvents } from "@/db/schema";
+import type { SecurityEventRow } from "@/db/types";
 
-export type SecurityEventRow = typeof securityEvents.$inferSelect;
+export type { SecurityEventRow };
 
 /** Rows per page of the security log. */
 export const SECURITY_LOG_PAGE_SIZE = 50;

@@ -2,8 +2,9 @@ import "server-only";
 import { eq } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { users } from "@/db/schema";
+import type { UserRow } from "@/db/types";
 
-export type UserRow = typeof users.$inferSelect;
+export type { UserRow };
 
 /** The user with this id, or undefined. */
 export async function getUserById(params: { id: number }): Promise<UserRow | undefined> {

@@ -15,12 +15,11 @@ import { domainCheckSchema, domainDetailSchema, domainEngagedSchema, environment
 import { checksPage, domainsOfEnvironment, toCheck, toDomainDetail, toEnvironmentSummary } from "../serialize";
 import { z } from "../zod";
 import { accountDomainParams, environmentDomainParams, environmentParams } from "./params";
+import type { DomainRow } from "@/db/types";
 
 // Domains and go-live (docs/product.md §3.5; Section: DomainApiController, EnvironmentApiController): add and remove a domain
 // on an environment; a domain's full status, found records and check history; `verifyEngaged` (check now, at most
 // once per 10 s per domain as "Verify now") and `engaged` (last known).
-
-type DomainRow = typeof domains.$inferSelect;
 
 /**
  * Runs the go-live check of a domain now, as "Verify now" does (docs/product.md §3.5): refused within 10 s of the
