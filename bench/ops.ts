@@ -12,7 +12,7 @@ import { getStatusCounts, listOpsDomains } from "@/lib/ops/queries";
 import { startDnsServer } from "@/lib/testing/dns-server";
 import { percentile } from "./stats";
 
-// `npm run bench -- ops`: the operator view /ops under load with 1,000 and with 100,000 domains (SPEC §3.5: its
+// `npm run bench -- ops`: the operator view /ops under load with 1,000 and with 100,000 domains (docs/product.md §3.5: its
 // cost must not grow with the table). Each size gets its own data folder filled by `npm run seed` (lib/seed), an
 // operator user written straight into the database, and `next start` from the build in NEXT_DIST_DIR (default
 // .next; built when missing) on loopback. The operator signs in through Auth.js's credentials endpoint, then

@@ -2,7 +2,7 @@ import Link from "next/link";
 import { CopyButton } from "@/components/ui/copy-button";
 
 /**
- * "Clone with git": how to clone an application's repository over HTTP with a personal API token (SPEC §3.6),
+ * "Clone with git": how to clone an application's repository over HTTP with a personal API token (docs/product.md §3.6),
  * and whether the reader's role can push. Presentational: pass the clone URL (`cloneUrl` in
  * lib/applications/repository) and `canPush` (the member's role has "config.edit").
  */
