@@ -3,10 +3,13 @@ import { E2E } from "./e2e/env";
 
 /**
  * Journeys in Debian's Chromium (`/usr/bin/chromium`, or CHROMIUM_PATH) against `next start`, started by
- * e2e/serve.ts together with the loopback DNS server the console resolves through.
+ * e2e/serve.ts together with the loopback DNS server the console resolves through. The test process imports the
+ * product's server modules (e2e/people.ts): e2e/tsconfig.playwright.json maps their `server-only` marker to the
+ * test stand-in (as vitest.config.ts does) for every file Playwright loads.
  */
 export default defineConfig({
   testDir: "./e2e",
+  tsconfig: "./e2e/tsconfig.playwright.json",
   fullyParallel: false,
   workers: 1,
   retries: 0,

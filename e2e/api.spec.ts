@@ -1,8 +1,10 @@
-import { expect, request as playwrightRequest, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
+import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
 import { ApiClient } from "./api-client";
-import { addMembership, openConsoleDb } from "./db";
+import { accountFootprint, setAccountRequiresTwoFactor } from "./db";
 import { E2E } from "./env";
-import { createAccount, dns, mailbox, signUp, snap, uniqueLabel } from "./helpers";
+import { expect, test, type Browser, type Page } from "./fixtures";
+import { dns, mailbox, snap, uniqueLabel } from "./helpers";
+import { signUp, type Person } from "./people";
 
 // REST API v1 (SPEC §3.6) over real HTTP against the running console: tokens made in Settings → API tokens, the
 // loopback DNS server for go-live, real git repositories behind the writes. Every response is checked against the
@@ -26,37 +28,16 @@ async function createToken(page: Page, name: string, options: { readOnly?: boole
   return value;
 }
 
-async function newUser(browser: Browser, label: string): Promise<{ page: Page; email: string }> {
+/** A new user and a browser signed in as them (e2e/people.ts). */
+async function newUser(browser: Browser, label: string): Promise<{ page: Page; email: string; person: Person }> {
   const page = await (await browser.newContext()).newPage();
   const email = `${label}-${run}@api-e2e.test`;
-  await signUp(page, email);
-  return { page, email };
+  const person = await signUp(page, email);
+  return { page, email, person };
 }
 
 /** What the "nothing written" checks compare: rows of the account and its audit log. */
-function snapshot(accountId: number) {
-  const db = openConsoleDb();
-  try {
-    const count = (sql: string) => (db.prepare(sql).get(accountId) as { n: number }).n;
-    return {
-      applications: count("select count(*) n from applications where account_id = ?"),
-      environments: count("select count(*) n from environments where account_id = ?"),
-      domains: count("select count(*) n from domains where account_id = ?"),
-      checks: count("select count(*) n from dns_checks c join domains d on d.id = c.domain_id where d.account_id = ?"),
-      memberships: count("select count(*) n from memberships where account_id = ?"),
-      roles: (
-        db
-          .prepare("select group_concat(role, ',') r from (select role from memberships where account_id = ? order by id)")
-          .get(accountId) as { r: string }
-      ).r,
-      invitations: count("select count(*) n from invitations where account_id = ?"),
-      audit: count("select count(*) n from audit_events where account_id = ?"),
-      accounts: (db.prepare("select count(*) n from accounts").get() as { n: number }).n,
-    };
-  } finally {
-    db.close();
-  }
-}
+const snapshot = accountFootprint;
 
 let ctx: APIRequestContext;
 let ownerPage: Page;
@@ -65,36 +46,33 @@ const tokens = { owner: "", ownerReadOnly: "", viewer: "", outsider: "", rate: "
 const ids = { account: 0, outsiderAccount: 0, app: 0, app2: 0, ownerUser: 0, viewerUser: 0, devUser: 0 };
 const hosts = { prod: host("www"), prod2: host("shop"), staging: host("staging"), extra: host("extra"), temp: host("temp") };
 
-test.beforeAll(async ({ browser }) => {
+test.beforeAll(async ({ browser, people }) => {
   ctx = await playwrightRequest.newContext({ baseURL: E2E.baseUrl });
   const doc = await (await ctx.get("/api/v1/openapi.json")).json();
   api = new ApiClient(ctx, doc);
 
   const owner = await newUser(browser, "owner");
   ownerPage = owner.page;
-  ids.account = await createAccount(owner.page, `API ${run}`);
+  ids.account = await people.createAccount(owner.person, `API ${run}`);
   tokens.owner = await createToken(owner.page, "script");
   tokens.ownerReadOnly = await createToken(owner.page, "read only", { readOnly: true });
   tokens.rate = await createToken(owner.page, "busy");
   await snap(owner.page, "api-01-tokens");
 
   const viewer = await newUser(browser, "viewer");
-  addMembership(viewer.email, ids.account, "viewer");
+  await people.addMembership(viewer.email, ids.account, "viewer");
   tokens.viewer = await createToken(viewer.page, "viewer script");
 
   const dev = await newUser(browser, "dev");
-  addMembership(dev.email, ids.account, "developer");
+  await people.addMembership(dev.email, ids.account, "developer");
 
   const outsider = await newUser(browser, "outsider");
-  ids.outsiderAccount = await createAccount(outsider.page, `Other ${run}`);
+  ids.outsiderAccount = await people.createAccount(outsider.person, `Other ${run}`);
   tokens.outsider = await createToken(outsider.page, "outsider script");
 
-  const db = openConsoleDb();
-  const userId = (email: string) => (db.prepare("select id from users where email = ?").get(email) as { id: number }).id;
-  ids.ownerUser = userId(owner.email);
-  ids.viewerUser = userId(viewer.email);
-  ids.devUser = userId(dev.email);
-  db.close();
+  ids.ownerUser = owner.person.id;
+  ids.viewerUser = viewer.person.id;
+  ids.devUser = dev.person.id;
 });
 
 test.afterAll(async () => {
@@ -430,7 +408,7 @@ async function etagOf(): Promise<string> {
 }
 
 test("cross-tenant: another account's member gets 404 problem+json on every endpoint, and nothing is written", async () => {
-  const before = snapshot(ids.account);
+  const before = await snapshot(ids.account);
   const etag = await etagOf();
   for (const path of reads()) {
     const res = await api.call("GET", path, { token: tokens.outsider });
@@ -447,12 +425,12 @@ test("cross-tenant: another account's member gets 404 problem+json on every endp
   expect((await api.call("GET", "/account", { token: tokens.outsider })).body.map((a: { id: number }) => a.id)).toEqual([
     ids.outsiderAccount,
   ]);
-  expect(snapshot(ids.account)).toEqual(before);
+  expect(await snapshot(ids.account)).toEqual(before);
   expect(await etagOf()).toBe(etag);
 });
 
 test("roles: a viewer's token and a read-only token get 403 problem+json on every write, and nothing is written", async () => {
-  const before = snapshot(ids.account);
+  const before = await snapshot(ids.account);
   const etag = await etagOf();
   for (const path of reads()) expect((await api.call("GET", path, { token: tokens.viewer })).status, path).toBe(200);
   for (const [method, path, body] of writes()) {
@@ -473,17 +451,13 @@ test("roles: a viewer's token and a read-only token get 403 problem+json on ever
     body: { name: "Nope", hostname: host("nope"), origin: "203.0.113.7" },
   });
   expect(account.status).toBe(403);
-  expect(snapshot(ids.account)).toEqual(before);
+  expect(await snapshot(ids.account)).toEqual(before);
   expect(await etagOf()).toBe(etag);
 });
 
 test("an account that requires two-factor authentication refuses the token of a member without it (403), as its pages do", async () => {
-  const setRequired = (on: boolean) => {
-    const db = openConsoleDb();
-    db.prepare("update accounts set require_two_factor = ? where id = ?").run(on ? 1 : 0, ids.account);
-    db.close();
-  };
-  setRequired(true);
+  const setRequired = (on: boolean) => setAccountRequiresTwoFactor(ids.account, on);
+  await setRequired(true);
   try {
     for (const path of [`/account/${ids.account}`, `/account/${ids.account}/application/${ids.app}/environment/Staging/configuration`]) {
       const res = await api.call("GET", path, { token: tokens.owner });
@@ -502,13 +476,13 @@ test("an account that requires two-factor authentication refuses the token of a 
     // A non-member still learns nothing: 404.
     expect((await api.call("GET", `/account/${ids.account}`, { token: tokens.outsider })).status).toBe(404);
   } finally {
-    setRequired(false);
+    await setRequired(false);
   }
   expect((await api.call("GET", `/account/${ids.account}`, { token: tokens.owner })).status).toBe(200);
 });
 
 test("bad input: malformed JSON, wrong types, unknown fields, oversized bodies get 400 problem+json; nothing is written", async () => {
-  const before = snapshot(ids.account);
+  const before = await snapshot(ids.account);
   const create = `/account/${ids.account}/application/create`;
   const json = { "content-type": "application/json" };
   const malformed = await api.call("POST", create, { token: tokens.owner, raw: '{"hostname": "a.example.com",', headers: json });
@@ -570,7 +544,7 @@ test("bad input: malformed JSON, wrong types, unknown fields, oversized bodies g
   expect(deep.body.type).toBe("https://edge-console.dev/problems/body-too-deep");
   // Ids that are not ids are plain 404s.
   expect((await api.call("GET", `/account/1e0/application`, { token: tokens.owner })).status).toBe(404);
-  expect(snapshot(ids.account)).toEqual(before);
+  expect(await snapshot(ids.account)).toEqual(before);
 });
 
 test("applications: delete frees the hostname (owner); the per-token rate limit answers 429 with Retry-After", async () => {
@@ -594,6 +568,7 @@ test("applications: delete frees the hostname (owner); the per-token rate limit 
 });
 
 test("the API reference page lists every operation, linked from the tokens page, and fits a phone", async () => {
+  test.setTimeout(120_000); // full-page screenshots of a long page: ~60 s on a loaded 2-core machine
   const page = ownerPage;
   await page.goto("/settings/tokens");
   await page.getByRole("link", { name: "API reference" }).click();

@@ -1,23 +1,24 @@
-import { expect, test } from "@playwright/test";
-import { createAccount, createApplication, signUp, uniqueLabel } from "./helpers";
+import { expect, test } from "./fixtures";
+import { uniqueLabel } from "./helpers";
 
 // User A owns an account with an application; user B is signed in but not a member: every page and action
 // touching A's account, application, environment and domain answers 404 and changes nothing.
-test("a non-member gets 404 for another account's pages and cannot verify its domains", async ({ browser }) => {
+test("a non-member gets 404 for another account's pages and cannot verify its domains", async ({ browser, people }) => {
   const label = uniqueLabel();
   const victim = await browser.newContext();
   const attacker = await browser.newContext();
   const a = await victim.newPage();
   const b = await attacker.newPage();
 
-  await signUp(a, `victim.${label}@example.com`);
-  const accountA = await createAccount(a, `Victim ${label}`);
-  const appPathA = await createApplication(a, accountA, `www.victim-${label}.test`);
+  const userA = await people.signUp(a, `victim.${label}@example.com`);
+  const accountA = await people.createAccount(userA, `Victim ${label}`);
+  const appPathA = await people.createApplication(userA, accountA, `www.victim-${label}.test`);
+  await a.goto(appPathA);
   const domainIdA = await a.locator('input[name="domainId"]').first().inputValue();
 
-  await signUp(b, `attacker.${label}@example.com`);
-  const accountB = await createAccount(b, `Attacker ${label}`);
-  const appPathB = await createApplication(b, accountB, `www.attacker-${label}.test`);
+  const userB = await people.signUp(b, `attacker.${label}@example.com`);
+  const accountB = await people.createAccount(userB, `Attacker ${label}`);
+  const appPathB = await people.createApplication(userB, accountB, `www.attacker-${label}.test`);
 
   for (const path of [
     `/account/${accountA}`,
@@ -52,11 +53,14 @@ test("a non-member gets 404 for another account's pages and cannot verify its do
 
 // A stolen copy of a browser's session cookie dies with "Sign out everywhere else" — also the copy of the browser
 // that pressed it — and cannot be revived through Auth.js's own session-update endpoint (which any client can call).
-test("a copied session cookie stays dead after sign out everywhere else, even through /api/auth/session updates", async ({ browser }) => {
+test("a copied session cookie stays dead after sign out everywhere else, even through /api/auth/session updates", async ({
+  browser,
+  people,
+}) => {
   const label = uniqueLabel();
   const owner = await browser.newContext();
   const page = await owner.newPage();
-  await signUp(page, `revive.${label}@example.com`);
+  await people.signUp(page, `revive.${label}@example.com`);
   const copied = (await owner.cookies()).filter((c) => c.name.includes("authjs.session-token"));
   expect(copied.length).toBeGreaterThan(0);
 

@@ -1,7 +1,7 @@
-import { expect, test } from "@playwright/test";
-import { signUp, uniqueLabel } from "./helpers";
+import { expect, test } from "./fixtures";
+import { uniqueLabel } from "./helpers";
 
-test("signup and login refuse bad input with messages next to the fields", async ({ page }) => {
+test("signup and login refuse bad input with messages next to the fields", async ({ page, people }) => {
   const label = uniqueLabel();
   await page.goto("/signup");
   await page.getByLabel("Email").fill("not-an-email");
@@ -12,7 +12,9 @@ test("signup and login refuse bad input with messages next to the fields", async
   await expect(page.getByLabel("Email")).toHaveValue("not-an-email");
 
   const email = `login.${label}@example.com`;
-  await signUp(page, email);
+  await people.signUp(page, email); // a successful signup through the form: e2e/journey.spec.ts
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/account\/new$/);
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login/);
 

@@ -1,6 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { addMembership } from "./db";
-import { createAccount, createApplication, signUp, snap, uniqueLabel } from "./helpers";
+import { expect, test, type Page } from "./fixtures";
+import { snap, uniqueLabel } from "./helpers";
 
 /** Opens "Add domain" on the current environment page and submits `hostname`. */
 async function addDomain(page: Page, hostname: string): Promise<void> {
@@ -13,13 +12,14 @@ async function addDomain(page: Page, hostname: string): Promise<void> {
 
 // Two accounts want the same hostname: the first adds it (normalised) to an environment, the second is told it is
 // in use, next to the field; once the first removes it (after confirming), the second can add it.
-test("domains: add (normalised, unique platform-wide) and remove on an environment", async ({ browser }) => {
+test("domains: add (normalised, unique platform-wide) and remove on an environment", async ({ browser, people }) => {
   const label = uniqueLabel();
   const shop = `shop.dom-${label}.test`;
   const a = await (await browser.newContext()).newPage();
-  await signUp(a, `dom-a.${label}@example.com`);
-  const accountA = await createAccount(a, `Dom A ${label}`);
-  const appA = await createApplication(a, accountA, `www.dom-a-${label}.test`);
+  const userA = await people.signUp(a, `dom-a.${label}@example.com`);
+  const accountA = await people.createAccount(userA, `Dom A ${label}`);
+  const appA = await people.createApplication(userA, accountA, `www.dom-a-${label}.test`);
+  await a.goto(appA);
 
   // Refused input stays in the field with its message; a pasted, upper-case name is normalised.
   await addDomain(a, `*.dom-${label}.test`);
@@ -52,9 +52,9 @@ test("domains: add (normalised, unique platform-wide) and remove on an environme
 
   // Another account cannot take it: a clear message next to the field, not an error page.
   const b = await (await browser.newContext()).newPage();
-  await signUp(b, `dom-b.${label}@example.com`);
-  const accountB = await createAccount(b, `Dom B ${label}`);
-  await createApplication(b, accountB, `www.dom-b-${label}.test`);
+  const userB = await people.signUp(b, `dom-b.${label}@example.com`);
+  const accountB = await people.createAccount(userB, `Dom B ${label}`);
+  await b.goto(await people.createApplication(userB, accountB, `www.dom-b-${label}.test`));
   await addDomain(b, shop);
   await expect(b.locator("#add-domain-hostname-error")).toContainText("already used on the platform");
   await expect(b.getByTestId(`domain-${shop}`)).toHaveCount(0);
@@ -76,8 +76,8 @@ test("domains: add (normalised, unique platform-wide) and remove on an environme
 
   // A viewer of account A sees no Add or Remove.
   const v = await (await browser.newContext()).newPage();
-  await signUp(v, `dom-v.${label}@example.com`);
-  addMembership(`dom-v.${label}@example.com`, accountA, "viewer");
+  await people.signUp(v, `dom-v.${label}@example.com`);
+  await people.addMembership(`dom-v.${label}@example.com`, accountA, "viewer");
   await v.goto(appA);
   await expect(v.getByTestId(`domain-www.dom-a-${label}.test`)).toBeVisible();
   await expect(v.getByText("+ Add domain")).toHaveCount(0);
@@ -86,17 +86,18 @@ test("domains: add (normalised, unique platform-wide) and remove on an environme
 
 // An admin renames an application and deletes it (typed confirmation); its hostname becomes free for anyone.
 // A developer sees the settings read-only.
-test("application settings: rename, delete with typed confirmation frees the hostname", async ({ browser }) => {
+test("application settings: rename, delete with typed confirmation frees the hostname", async ({ browser, people }) => {
   const label = uniqueLabel();
   const www = `www.appset-${label}.test`;
   const owner = await (await browser.newContext()).newPage();
-  await signUp(owner, `appset-o.${label}@example.com`);
-  const accountId = await createAccount(owner, `AppSet ${label}`);
-  const appPath = await createApplication(owner, accountId, www);
+  const ownerUser = await people.signUp(owner, `appset-o.${label}@example.com`);
+  const accountId = await people.createAccount(ownerUser, `AppSet ${label}`);
+  const appPath = await people.createApplication(ownerUser, accountId, www);
+  await owner.goto(appPath);
 
   const dev = await (await browser.newContext()).newPage();
-  await signUp(dev, `appset-d.${label}@example.com`);
-  addMembership(`appset-d.${label}@example.com`, accountId, "developer");
+  await people.signUp(dev, `appset-d.${label}@example.com`);
+  await people.addMembership(`appset-d.${label}@example.com`, accountId, "developer");
   await dev.goto(`${appPath}/settings`);
   await expect(dev.getByText("can view these settings but not change them")).toBeVisible();
   await expect(dev.getByRole("button", { name: "Delete application" })).toHaveCount(0);
@@ -124,8 +125,8 @@ test("application settings: rename, delete with typed confirmation frees the hos
 
   // The hostname is free: another account creates an application with it.
   const other = await (await browser.newContext()).newPage();
-  await signUp(other, `appset-x.${label}@example.com`);
-  const otherAccount = await createAccount(other, `Other ${label}`);
-  await createApplication(other, otherAccount, www);
+  const otherUser = await people.signUp(other, `appset-x.${label}@example.com`);
+  const otherAccount = await people.createAccount(otherUser, `Other ${label}`);
+  await other.goto(await people.createApplication(otherUser, otherAccount, www));
   await expect(other.getByTestId(`domain-${www}`)).toBeVisible();
 });

@@ -18,6 +18,11 @@ export const E2E = {
     return `http://127.0.0.1:${this.smtpControlPort}`;
   },
   dataDir: process.env.E2E_DATA_DIR || path.join(os.tmpdir(), "edge-console-e2e"),
+  /**
+   * `AUTH_SECRET` of the e2e console, so the test process can mint session cookies for users it signs up itself
+   * (e2e/people.ts). A throwaway console on loopback: the secret only has to be the same on both sides.
+   */
+  authSecret: process.env.E2E_AUTH_SECRET || "e2e-only-auth-secret-of-a-throwaway-loopback-console",
   edgeCnameSuffix: "edge.localhost",
   edgeIpv4: "192.0.2.10",
   screenshots: path.resolve("test-results/screenshots"),
@@ -30,3 +35,46 @@ export const E2E = {
   /** REST API requests per token per minute (e2e/api.spec.ts exceeds it with a dedicated token). */
   apiRateLimitPerToken: 300,
 };
+
+/**
+ * Rate limits of the e2e console: generous for every kind (all specs share one client IP), except the login limit
+ * per email, which e2e/mail.spec.ts exceeds with a dedicated address, and the two-factor limit per user (default).
+ * Small limits are tested by unit tests.
+ */
+function rateLimitEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kind of ["LOGIN", "SIGNUP", "RESET", "INVITE", "VERIFY_RESEND", "REAUTH"]) {
+    env[`RATE_LIMIT_${kind}_PER_IP`] = String(E2E.generousRateLimit);
+    env[`RATE_LIMIT_${kind}_PER_EMAIL`] = String(E2E.generousRateLimit);
+  }
+  env.RATE_LIMIT_LOGIN_PER_EMAIL = String(E2E.loginLimitPerEmail);
+  env.RATE_LIMIT_API_PER_TOKEN = String(E2E.apiRateLimitPerToken);
+  env.RATE_LIMIT_API_WINDOW_SECONDS = "60";
+  // Two-factor codes: generous per IP, the default per user (5 wrong codes), which e2e/two-factor.spec.ts exceeds.
+  env.RATE_LIMIT_TWO_FACTOR_PER_IP = String(E2E.generousRateLimit);
+  return env;
+}
+
+/**
+ * The console's settings (docs/product.md §6) of the e2e run: the server started by e2e/serve.ts runs with them, and
+ * the test process applies them too before it calls the product's own functions (e2e/people.ts), so both sides
+ * open the same SQLite file, sign session tokens with the same secret and build the same links.
+ */
+export function consoleEnv(): Record<string, string> {
+  return {
+    DATA_DIR: E2E.dataDir,
+    AUTH_SECRET: E2E.authSecret,
+    APP_URL: E2E.baseUrl,
+    DNS_SERVERS: `127.0.0.1:${E2E.dnsPort}`,
+    DNS_TIMEOUT_MS: "800",
+    DNS_TRIES: "1",
+    EDGE_CNAME_SUFFIX: E2E.edgeCnameSuffix,
+    EDGE_IPV4: E2E.edgeIpv4,
+    SMTP_URL: `smtp://127.0.0.1:${E2E.smtpPort}`,
+    // Operators of the e2e console (e2e/ops.spec.ts signs up with these; only a verified one may open /ops).
+    OPERATOR_EMAILS: E2E.operatorEmails.join(","),
+    // Background re-checks once an hour: journeys expect a new domain to stay "Pending" until they press Verify now.
+    CHECK_INTERVAL_SECONDS: "3600",
+    ...rateLimitEnv(),
+  };
+}

@@ -1,6 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { createAccount, createApplication, signUp, snap, uniqueLabel } from "./helpers";
-import { addMembership } from "./db";
+import { expect, test, type Page } from "./fixtures";
+import { snap, uniqueLabel } from "./helpers";
 
 /** Creates an environment from the application page's "New environment" form; ends on the new environment's page. */
 async function createEnvironment(page: Page, appPath: string, name: string, hostname: string): Promise<void> {
@@ -26,14 +25,15 @@ async function forge(page: Page, name: string, value: string, pick: "first" | "l
 // refused with its key path; a stale save shows what changed), reads the history, compares with Production and
 // promotes: Production then holds the change; deleting Staging frees its hostname. A non-member gets 404 and "not found"; a viewer sees no buttons and
 // is refused when replaying the actions.
-test("environments: create, edit, history, compare, promote; viewers and non-members cannot", async ({ browser }) => {
-  test.setTimeout(120_000);
+test("environments: create, edit, history, compare, promote; viewers and non-members cannot", async ({ browser, people }) => {
+  test.setTimeout(180_000); // about 60 steps: ~2 min on a loaded 2-core machine
   const label = uniqueLabel();
   const ownerContext = await browser.newContext();
   const page = await ownerContext.newPage();
-  await signUp(page, `env-owner.${label}@example.com`);
-  const accountId = await createAccount(page, `Env ${label}`);
-  const appPath = await createApplication(page, accountId, `www.env-${label}.test`);
+  const owner = await people.signUp(page, `env-owner.${label}@example.com`);
+  const accountId = await people.createAccount(owner, `Env ${label}`);
+  const appPath = await people.createApplication(owner, accountId, `www.env-${label}.test`);
+  await page.goto(appPath);
 
   // Create: a name outside the rules is refused next to the field, then Staging is created.
   await expect(page.getByTestId("environment-Production")).toBeVisible();
@@ -133,9 +133,9 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
   const otherContext = await browser.newContext();
   const other = await otherContext.newPage();
   const otherEmail = `env-other.${label}@example.com`;
-  await signUp(other, otherEmail);
-  const ownAccount = await createAccount(other, `Other ${label}`);
-  const ownApp = await createApplication(other, ownAccount, `www.env-other-${label}.test`);
+  const otherUser = await people.signUp(other, otherEmail);
+  const ownAccount = await people.createAccount(otherUser, `Other ${label}`);
+  const ownApp = await people.createApplication(otherUser, ownAccount, `www.env-other-${label}.test`);
   await createEnvironment(other, ownApp, "Staging", `staging.env-other-${label}.test`);
   for (const sub of ["", "/files", "/edit", "/history", "/compare"]) {
     const response = await other.goto(`${stagingPath}${sub}`);
@@ -171,7 +171,7 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
   };
   await replays(/Not found: it does not exist/);
 
-  addMembership(otherEmail, accountId, "viewer");
+  await people.addMembership(otherEmail, accountId, "viewer");
   await other.goto(stagingPath);
   await expect(other.getByTestId(`domain-staging.env-${label}.test`)).toBeVisible();
   await expect(other.getByRole("button", { name: "Delete environment" })).toHaveCount(0);

@@ -1,9 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
-import { expect, test, type Locator, type Page } from "@playwright/test";
+import type { Locator } from "@playwright/test";
+import { expect, test, type Page } from "./fixtures";
 import type { DnsFailureMode, DnsRecordInput } from "../lib/testing/dns-server";
 import { E2E } from "./env";
-import { createAccount, createApplication, dns, linkFromMail, mailbox, signUp, snap, uniqueLabel } from "./helpers";
+import { dns, linkFromMail, mailbox, snap, uniqueLabel } from "./helpers";
 
 // What the application page says about each go-live status (SPEC §3.5): for every case the DNS is set through the
 // loopback server's control API, "Verify now" is pressed, and the domain's panel must show what was found, what is
@@ -55,14 +56,14 @@ type Case = {
   expected: string;
 };
 
-test("explanations: each status shows what was found, what is expected and what to change", async ({ page }) => {
+test("explanations: each status shows what was found, what is expected and what to change", async ({ page, people }) => {
   test.setTimeout(120_000);
   const label = uniqueLabel();
   const base = `expl-${label}.test`;
   const owner = `expl.${label}@example.com`;
-  await signUp(page, owner);
-  const accountId = await createAccount(page, `Explain ${label}`);
-  const appPath = await createApplication(page, accountId, `www.${base}`);
+  const ownerUser = await people.signUp(page, owner);
+  const accountId = await people.createAccount(ownerUser, `Explain ${label}`);
+  const appPath = await people.createApplication(ownerUser, accountId, `www.${base}`);
 
   const h = (sub: string) => `${sub}.${base}`;
   const apexCname = `apexcname-${label}.test`;
@@ -192,7 +193,7 @@ test("explanations: each status shows what was found, what is expected and what 
   const txtRow = panel.locator("table").first().locator("tr", { hasText: "TXT" });
   await expect(txtRow).toContainText(`_edge-challenge.${claimed}`);
   const token = (await txtRow.locator("td").nth(2).locator("span").first().textContent())!.trim();
-  expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(token).toMatch(/^[a-z2-7]{32}$/); // lower-case base32, 160 bits (lib/tokens/verification-token)
   await verify(panel, "Misconfigured");
   await expect(panel.getByRole("region", { name: "Last check" }).locator("p").first()).toHaveText(
     `${claimed} already pointed at the edge when it was added: create a TXT record _edge-challenge.${claimed} with the value ${token} to prove you control it.`,

@@ -4,9 +4,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { addMembership } from "./db";
-import { createAccount, createApplication, signUp, snap, uniqueLabel } from "./helpers";
+import { expect, test, type Browser, type BrowserContext, type Page } from "./fixtures";
+import { snap, uniqueLabel } from "./helpers";
 
 // Git over HTTP against the built console, with the real git CLI (SPEC §3.6): tokens made in /settings/tokens,
 // clone/fetch/push with each role, the pre-receive rules (validation, no rewrites, environments from branches,
@@ -103,13 +102,14 @@ test.describe("git over HTTP", () => {
     return out.split("\t")[0] ?? "";
   };
 
-  test.beforeAll(async ({ browser }: { browser: Browser }) => {
+  test.beforeAll(async ({ browser, people }) => {
     test.setTimeout(120_000);
     work = fs.mkdtempSync(path.join(os.tmpdir(), "ec-e2e-git-work-"));
     owner = await newPage(browser);
-    await signUp(owner, `owner.${label}@example.com`);
-    accountId = await createAccount(owner, `Git ${label}`);
-    appPath = await createApplication(owner, accountId, hostname);
+    const ownerUser = await people.signUp(owner, `owner.${label}@example.com`);
+    accountId = await people.createAccount(ownerUser, `Git ${label}`);
+    appPath = await people.createApplication(ownerUser, accountId, hostname);
+    await owner.goto(appPath);
     cloneUrl = (
       (await owner
         .getByText(/\/git\/account\/\d+\/application\/\d+\/.+\.git$/)
@@ -120,16 +120,16 @@ test.describe("git over HTTP", () => {
       `http://localhost:${new URL(owner.url()).port}/git/account/${accountId}${appPath.slice(`/account/${accountId}`.length)}/${hostname}.git`,
     );
 
-    const people = ["developer", "viewer", "outsider"] as const;
-    const pages: Record<(typeof people)[number], Page> = {} as never;
-    for (const who of people) {
+    const others = ["developer", "viewer", "outsider"] as const;
+    const pages: Record<(typeof others)[number], Page> = {} as never;
+    for (const who of others) {
       pages[who] = await newPage(browser);
-      await signUp(pages[who], `${who}.${label}@example.com`);
+      await people.signUp(pages[who], `${who}.${label}@example.com`);
     }
     developer = pages.developer;
     outsiderPage = pages.outsider;
-    addMembership(`developer.${label}@example.com`, accountId, "developer");
-    addMembership(`viewer.${label}@example.com`, accountId, "viewer");
+    await people.addMembership(`developer.${label}@example.com`, accountId, "developer");
+    await people.addMembership(`viewer.${label}@example.com`, accountId, "viewer");
     tokens.developer = await createToken(developer, "laptop");
     tokens.developerReadOnly = await createToken(developer, "ci read", { readOnly: true });
     tokens.viewer = await createToken(pages.viewer, "viewer laptop");

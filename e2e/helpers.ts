@@ -40,33 +40,10 @@ export async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(E2E.screenshots, `${name}.png`), fullPage: true });
 }
 
-/** Signs up a new user through /signup; ends on /account/new. */
-export async function signUp(page: Page, email: string, password = "correct horse battery"): Promise<void> {
-  await page.goto("/signup");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign up" }).click();
-  await expect(page).toHaveURL(/\/account\/new$/);
-}
-
 /** Creates an account (organization) from /account/new; returns its id. */
 export async function createAccount(page: Page, name: string): Promise<number> {
   await page.getByLabel("Account name").fill(name);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/account\/\d+$/);
   return Number(new URL(page.url()).pathname.split("/")[2]);
-}
-
-/** Runs the wizard with the defaults (Varnish, the current account); returns the application page's URL path. */
-export async function createApplication(page: Page, accountId: number, hostname: string, origin = "203.0.113.7"): Promise<string> {
-  await page.goto(`/account/${accountId}/application/new`);
-  await page.getByLabel("Hostname").fill(hostname);
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByLabel("Origin address").fill(origin);
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.getByRole("button", { name: "Create application" }).click();
-  await expect(page).toHaveURL(/\/account\/\d+\/application\/\d+$/);
-  return new URL(page.url()).pathname;
 }

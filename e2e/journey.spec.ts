@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createAccount, dns, snap, uniqueLabel } from "./helpers";
+import { createAccount, dns, linkFromMail, snap, uniqueLabel } from "./helpers";
 import { E2E } from "./env";
 
 test("a new user takes a website from signup to a Live domain", async ({ page }) => {
@@ -16,6 +16,8 @@ test("a new user takes a website from signup to a Live domain", async ({ page })
   await expect(page).toHaveURL(/\/account\/new$/);
   await expect(page.getByText("An account is the organization that owns your applications")).toBeVisible();
   await snap(page, "02-account-new");
+  // …and mailed a link to verify the address (followed in e2e/mail.spec.ts).
+  expect(await linkFromMail(`person.${label}@example.com`, "/verify-email/")).toMatch(/^\/verify-email\/[A-Za-z0-9_-]+$/);
   const accountId = await createAccount(page, `Acme ${label}`);
   await expect(page.getByRole("heading", { name: `Acme ${label}` })).toBeVisible();
   await snap(page, "03-account-home-empty");

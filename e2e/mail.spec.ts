@@ -1,7 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
-import { openConsoleDb } from "./db";
+import { expireEmailTokens } from "./db";
 import { E2E } from "./env";
-import { linkFromMail, mailbox, signUp, snap, uniqueLabel } from "./helpers";
+import { expect, test, type Page } from "./fixtures";
+import { linkFromMail, mailbox, snap, uniqueLabel } from "./helpers";
 
 const PASSWORD = "correct horse battery";
 const banner = (page: Page) => page.getByRole("region", { name: "Email verification" });
@@ -12,21 +12,6 @@ async function linksInMail(to: string, prefix: string): Promise<URL[]> {
   return mails.flatMap((m) => (m.text.match(/https?:\/\/\S+/g) ?? []).map((s) => new URL(s)).filter((u) => u.pathname.startsWith(prefix)));
 }
 
-/**
- * Moves the expiry of the user's tokens of `kind` into the past — the oldest one, or every unused one — as time
- * passing would, without waiting a day.
- */
-function expireTokens(email: string, kind: "verify-email" | "reset-password", which: "oldest" | "unused"): void {
-  const mine = "select t.id from email_tokens t join users u on u.id = t.user_id where u.email = ? and t.kind = ?";
-  const where = which === "oldest" ? `id = (select min(id) from (${mine}))` : `id in (${mine}) and used_at is null`;
-  const db = openConsoleDb();
-  try {
-    db.prepare(`update email_tokens set expires_at = ? where ${where}`).run(Date.now() - 1000, email, kind);
-  } finally {
-    db.close();
-  }
-}
-
 async function logIn(page: Page, email: string, password: string): Promise<void> {
   await page.goto("/login");
   await page.getByLabel("Email").fill(email);
@@ -34,9 +19,11 @@ async function logIn(page: Page, email: string, password: string): Promise<void>
   await page.getByRole("button", { name: "Log in" }).click();
 }
 
-test("signup mails a verification link; the banner resends it and goes once the address is verified", async ({ page }) => {
+test("signup mails a verification link; the banner resends it and goes once the address is verified", async ({ page, people }) => {
   const email = `verify.${uniqueLabel()}@example.com`;
-  await signUp(page, email);
+  const person = await people.signUp(page, email);
+  await people.mailVerificationLink(person); // what signup does after its response (the form's own: e2e/journey.spec.ts)
+  await page.goto("/account/new");
   await expect(banner(page)).toContainText(`Verify your email address: we sent a link to ${email}.`);
 
   // The first mail arrives at the loopback SMTP server, its link built from APP_URL.
@@ -52,7 +39,7 @@ test("signup mails a verification link; the banner resends it and goes once the 
   expect(latest).not.toBe(first);
 
   // An expired link (the first one, aged past its 24 hours) and a made-up one each get their own page.
-  expireTokens(email, "verify-email", "oldest");
+  await expireEmailTokens(email, "verify-email", "oldest");
   await page.goto(first);
   await expect(page.getByRole("heading", { name: "This link has expired" })).toBeVisible();
   await snap(page, "mail-verify-expired");
@@ -74,12 +61,13 @@ test("signup mails a verification link; the banner resends it and goes once the 
   await snap(page, "mail-verify-used");
 });
 
-test("a password reset by mail signs out every session; links come from APP_URL whatever the Host", async ({ browser }) => {
+test("a password reset by mail signs out every session; links come from APP_URL whatever the Host", async ({ browser, people }) => {
   const label = uniqueLabel();
   const email = `reset.${label}@example.com`;
   const oldContext = await browser.newContext();
   const oldPage = await oldContext.newPage();
-  await signUp(oldPage, email);
+  await people.signUp(oldPage, email);
+  await oldPage.goto("/account/new");
 
   // A second browser reaches the console through another Host (127.0.0.1 instead of localhost).
   const otherHost = `http://127.0.0.1:${E2E.port}`;
@@ -150,7 +138,7 @@ test("a password reset by mail signs out every session; links come from APP_URL 
   const third = await linkFromMail(email, "/reset-password/");
   await page.goto(second);
   await expect(page.getByRole("heading", { name: "This link is not valid" })).toBeVisible();
-  expireTokens(email, "reset-password", "unused");
+  await expireEmailTokens(email, "reset-password", "unused");
   await page.goto(third);
   await expect(page.getByRole("heading", { name: "This link has expired" })).toBeVisible();
   await snap(page, "mail-reset-expired");
@@ -159,9 +147,10 @@ test("a password reset by mail signs out every session; links come from APP_URL 
   await context.close();
 });
 
-test("the login form refuses further attempts for an email after too many wrong passwords", async ({ page }) => {
+test("the login form refuses further attempts for an email after too many wrong passwords", async ({ page, people }) => {
   const email = `ratelimit.${uniqueLabel()}@example.com`;
-  await signUp(page, email);
+  await people.signUp(page, email);
+  await page.goto("/account/new");
   await page.getByRole("button", { name: "Log out" }).click();
   await expect(page).toHaveURL(/\/login/);
 

@@ -1,7 +1,10 @@
 import { domainToASCII } from "node:url";
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { addMembership, openConsoleDb } from "./db";
-import { createAccount, createApplication, linkFromMail, signUp, snap, uniqueLabel } from "./helpers";
+import { getAccount } from "@/lib/accounts/queries";
+import { listPendingInvitations } from "@/lib/members/queries";
+import { countAccounts, countInvitationsTo, invitationStatus } from "./db";
+import { expect, test, type Browser, type Page } from "./fixtures";
+import { createAccount, linkFromMail, snap, uniqueLabel } from "./helpers";
+import { findUser, membershipOf } from "./people";
 
 // Accounts and people (SPEC §2, §3.2): invitations from the mail to the account, each dead link's own page, the
 // owner rules enforced on the server (also against replayed forms), account settings and deletion.
@@ -12,27 +15,8 @@ async function newPage(browser: Browser): Promise<Page> {
   return (await browser.newContext()).newPage();
 }
 
-/** A value read from the console's database. */
-function dbValue<T>(sql: string, ...args: unknown[]): T | undefined {
-  const db = openConsoleDb();
-  try {
-    return db.prepare(sql).get(...args) as T | undefined;
-  } finally {
-    db.close();
-  }
-}
-const membershipId = (email: string, accountId: number) =>
-  dbValue<{ id: number }>(
-    "select m.id from memberships m join users u on u.id = m.user_id where u.email = ? and m.account_id = ?",
-    email,
-    accountId,
-  )?.id;
-const roleIn = (email: string, accountId: number) =>
-  dbValue<{ role: string }>(
-    "select m.role from memberships m join users u on u.id = m.user_id where u.email = ? and m.account_id = ?",
-    email,
-    accountId,
-  )?.role ?? null;
+const membershipId = async (email: string, accountId: number) => (await membershipOf(email, accountId))?.membershipId;
+const roleIn = async (email: string, accountId: number) => (await membershipOf(email, accountId))?.role ?? null;
 
 /** The invite form's Email field (the console's banner is a region also named "Email …"). */
 const emailBox = (page: Page) => page.getByRole("textbox", { name: "Email", exact: true });
@@ -54,11 +38,12 @@ async function invite(page: Page, accountId: number, email: string, role: string
   await expect(page.getByText(`Invitation sent to ${email.toLowerCase()}`)).toBeVisible();
 }
 
-test("an invitation takes a new person from the mail to the account; the link then says it was used", async ({ page, browser }) => {
+test("an invitation takes a new person from the mail to the account; the link then says it was used", async ({ page, browser, people }) => {
   test.setTimeout(90_000);
   const label = uniqueLabel();
-  await signUp(page, `owner.${label}@example.com`);
-  const accountId = await createAccount(page, `Team ${label}`);
+  const owner = await people.signUp(page, `owner.${label}@example.com`);
+  const accountId = await people.createAccount(owner, `Team ${label}`);
+  await page.goto(`/account/${accountId}`);
   await page.getByRole("link", { name: "Members" }).click();
   await expect(page.getByRole("heading", { name: `Members of Team ${label}` })).toBeVisible();
 
@@ -96,7 +81,8 @@ test("an invitation takes a new person from the mail to the account; the link th
   await visitor.getByText("Account:").click();
   await expect(visitor.getByRole("list", { name: "Your accounts" })).toContainText(`Team ${label}`);
   await snap(visitor, "members-05-accepted");
-  expect(dbValue<{ v: number | null }>("select email_verified_at as v from users where email = ?", alice)?.v).not.toBeNull();
+  expect((await findUser(alice))?.emailVerifiedAt).not.toBeNull();
+  expect((await findUser(alice))?.emailVerifiedAt).toBeInstanceOf(Date);
 
   // The same link again: already used.
   await visitor.goto(link);
@@ -111,12 +97,12 @@ test("an invitation takes a new person from the mail to the account; the link th
   await snap(page, "members-07-owner-list");
 });
 
-test("resend replaces a link, revoke withdraws one, another user's session is offered a way out", async ({ page, browser }) => {
+test("resend replaces a link, revoke withdraws one, another user's session is offered a way out", async ({ page, browser, people }) => {
   test.setTimeout(90_000);
   const label = uniqueLabel();
   const owner = `owner.${label}@example.com`;
-  await signUp(page, owner);
-  const accountId = await createAccount(page, `Crew ${label}`);
+  const ownerUser = await people.signUp(page, owner);
+  const accountId = await people.createAccount(ownerUser, `Crew ${label}`);
 
   // Inviting an existing member is a field error.
   await page.goto(`/account/${accountId}/members`);
@@ -166,8 +152,7 @@ test("resend replaces a link, revoke withdraws one, another user's session is of
   await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
 
   // Logging in (an existing login) through the invitation also comes back to it.
-  const carolPage = await newPage(browser);
-  await signUp(carolPage, carol);
+  await people.createPerson(carol); // an existing login (signed up elsewhere)
   await page.getByRole("link", { name: "Log in" }).click();
   await expect(page.getByLabel("Email")).toHaveValue(carol);
   await page.getByLabel("Password").fill(PASSWORD);
@@ -175,23 +160,22 @@ test("resend replaces a link, revoke withdraws one, another user's session is of
   await expect(page).toHaveURL(new RegExp(`${carolLink}$`));
   await page.getByRole("button", { name: `Accept and join Crew ${label}` }).click();
   await expect(page).toHaveURL(new RegExp(`/account/${accountId}$`));
-  expect(roleIn(carol, accountId)).toBe("admin");
+  expect(await roleIn(carol, accountId)).toBe("admin");
 });
 
-test("owner rules hold on the server: last owner, admin against owner, a demoted user's next action", async ({ page, browser }) => {
+test("owner rules hold on the server: last owner, admin against owner, a demoted user's next action", async ({ page, browser, people }) => {
   test.setTimeout(90_000);
   const label = uniqueLabel();
   const owner = `owner.${label}@example.com`;
   const admin = `admin.${label}@example.com`;
   const dev = `dev.${label}@example.com`;
-  await signUp(page, owner);
-  const accountId = await createAccount(page, `Guild ${label}`);
+  const ownerUser = await people.signUp(page, owner);
+  const accountId = await people.createAccount(ownerUser, `Guild ${label}`);
   const adminPage = await newPage(browser);
-  await signUp(adminPage, admin);
-  const devPage = await newPage(browser);
-  await signUp(devPage, dev);
-  addMembership(admin, accountId, "admin");
-  addMembership(dev, accountId, "developer");
+  await people.signUp(adminPage, admin);
+  await people.createPerson(dev);
+  await people.addMembership(admin, accountId, "admin");
+  await people.addMembership(dev, accountId, "developer");
 
   // The sole owner can neither leave nor demote themselves.
   await page.goto(`/account/${accountId}/members`);
@@ -203,7 +187,7 @@ test("owner rules hold on the server: last owner, admin against owner, a demoted
   await page.getByTestId(`member-${owner}`).getByRole("button", { name: "Save role" }).click();
   await expect(page.getByTestId(`member-${owner}`).getByText(`${owner} is the only owner.`)).toBeVisible();
   await snap(page, "members-14-last-owner-demote");
-  expect(roleIn(owner, accountId)).toBe("owner");
+  expect(await roleIn(owner, accountId)).toBe("owner");
 
   // An admin sees no controls on the owner; a forged Remove of the owner is refused.
   await adminPage.goto(`/account/${accountId}/members`);
@@ -213,11 +197,11 @@ test("owner rules hold on the server: last owner, admin against owner, a demoted
   await expect(adminPage.getByLabel("Role", { exact: true }).locator('option[value="owner"]')).toHaveCount(0);
   await snap(adminPage, "members-15-admin-view");
   const devRow = adminPage.getByTestId(`member-${dev}`);
-  await forge(adminPage, `[data-testid="member-${dev}"] input[name="membershipId"] >> nth=1`, membershipId(owner, accountId)!);
+  await forge(adminPage, `[data-testid="member-${dev}"] input[name="membershipId"] >> nth=1`, (await membershipId(owner, accountId))!);
   await devRow.getByRole("button", { name: "Remove" }).click();
   await devRow.getByRole("button", { name: "Yes, remove" }).click();
   await expect(devRow.getByText("Only an owner can remove an owner.")).toBeVisible();
-  expect(roleIn(owner, accountId)).toBe("owner");
+  expect(await roleIn(owner, accountId)).toBe("owner");
 
   // The owner demotes the admin to viewer: the admin's next page has no controls (a stale page: next test).
   await page.reload();
@@ -227,21 +211,21 @@ test("owner rules hold on the server: last owner, admin against owner, a demoted
   await adminPage.goto(`/account/${accountId}/members`);
   await expect(adminPage.getByTestId(`member-${dev}`).getByRole("button", { name: "Remove" })).toHaveCount(0);
   await expect(adminPage.getByRole("button", { name: "Send invitation" })).toHaveCount(0);
-  expect(roleIn(dev, accountId)).toBe("developer");
+  expect(await roleIn(dev, accountId)).toBe("developer");
 });
 
-test("a demoted admin's already open page is refused on its next action", async ({ page, browser }) => {
+test("a demoted admin's already open page is refused on its next action", async ({ page, browser, people }) => {
   const label = uniqueLabel();
   const owner = `owner.${label}@example.com`;
   const admin = `admin.${label}@example.com`;
   const dev = `dev.${label}@example.com`;
-  await signUp(page, owner);
-  const accountId = await createAccount(page, `Order ${label}`);
+  const ownerUser = await people.signUp(page, owner);
+  const accountId = await people.createAccount(ownerUser, `Order ${label}`);
   const adminPage = await newPage(browser);
-  await signUp(adminPage, admin);
-  await signUp(await newPage(browser), dev);
-  addMembership(admin, accountId, "admin");
-  addMembership(dev, accountId, "developer");
+  await people.signUp(adminPage, admin);
+  await people.createPerson(dev);
+  await people.addMembership(admin, accountId, "admin");
+  await people.addMembership(dev, accountId, "developer");
 
   await adminPage.goto(`/account/${accountId}/members`); // opened while still an admin
   await page.goto(`/account/${accountId}/members`);
@@ -254,23 +238,25 @@ test("a demoted admin's already open page is refused on its next action", async 
   await devRow.getByRole("button", { name: "Yes, remove" }).click();
   await expect(devRow.getByText("Your role in this account (Viewer) cannot remove members. Ask an owner or admin.")).toBeVisible();
   await snap(adminPage, "members-16-demoted-refused");
-  expect(roleIn(dev, accountId)).toBe("developer");
+  expect(await roleIn(dev, accountId)).toBe("developer");
 });
 
-test("a non-member gets 404 for members and settings, and replayed forms change nothing", async ({ page, browser }) => {
+test("a non-member gets 404 for members and settings, and replayed forms change nothing", async ({ page, browser, people }) => {
   const label = uniqueLabel();
   const owner = `owner.${label}@example.com`;
   const dev = `dev.${label}@example.com`;
-  await signUp(page, owner);
-  const victim = await createAccount(page, `Victim ${label}`);
-  await signUp(await newPage(browser), dev);
-  addMembership(dev, victim, "developer");
+  const ownerUser = await people.signUp(page, owner);
+  const victim = await people.createAccount(ownerUser, `Victim ${label}`);
+  await people.createPerson(dev);
+  await people.addMembership(dev, victim, "developer");
   await invite(page, victim, `pending.${label}@example.com`, "Viewer");
-  const victimInvitation = dbValue<{ id: number }>("select id from invitations where email = ?", `pending.${label}@example.com`)!.id;
+  const victimInvitation = (await listPendingInvitations({ accountId: victim })).find(
+    (i) => i.email === `pending.${label}@example.com`,
+  )!.id;
 
   const attacker = await newPage(browser);
-  await signUp(attacker, `attacker.${label}@example.com`);
-  const own = await createAccount(attacker, `Attacker ${label}`);
+  const attackerUser = await people.signUp(attacker, `attacker.${label}@example.com`);
+  const own = await people.createAccount(attackerUser, `Attacker ${label}`);
   for (const path of [`/account/${victim}/members`, `/account/${victim}/settings`]) {
     const response = await attacker.goto(path);
     expect(response?.status(), path).toBe(404);
@@ -299,15 +285,16 @@ test("a non-member gets 404 for members and settings, and replayed forms change 
   await attacker.getByRole("button", { name: "Delete account" }).click();
   await expect(attacker.getByText("Not found: it does not exist or you do not have access to it.").last()).toBeVisible();
 
-  expect(dbValue<{ name: string }>("select name from accounts where id = ?", victim)?.name).toBe(`Victim ${label}`);
-  expect(dbValue<{ status: string }>("select status from invitations where id = ?", victimInvitation)?.status).toBe("pending");
-  expect(dbValue<{ n: number }>("select count(*) as n from invitations where email = ?", `spam.${label}@example.com`)?.n).toBe(0);
-  expect(roleIn(dev, victim)).toBe("developer");
+  expect((await getAccount({ id: victim }))?.name).toBe(`Victim ${label}`);
+  expect(await invitationStatus(victimInvitation)).toBe("pending");
+  expect(await countInvitationsTo(`spam.${label}@example.com`)).toBe(0);
+  expect(await roleIn(dev, victim)).toBe("developer");
 });
 
 test("account settings: viewers read, owners rename and transfer, the new owner deletes and hostnames become free", async ({
   page,
   browser,
+  people,
 }) => {
   test.setTimeout(120_000);
   const label = uniqueLabel();
@@ -315,18 +302,18 @@ test("account settings: viewers read, owners rename and transfer, the new owner 
   const heir = `heir.${label}@example.com`;
   const viewer = `viewer.${label}@example.com`;
   const hostname = `www.gone-${label}.test`;
-  await signUp(page, owner);
-  const accountId = await createAccount(page, `Gone ${label}`);
-  await createApplication(page, accountId, hostname);
+  const ownerUser = await people.signUp(page, owner);
+  const accountId = await people.createAccount(ownerUser, `Gone ${label}`);
+  await people.createApplication(ownerUser, accountId, hostname);
   // An internationalised hostname is listed in Unicode with its A-label (stored form) next to it.
   const idn = `www.bücher-${label}.test`;
-  await createApplication(page, accountId, idn);
+  await people.createApplication(ownerUser, accountId, idn);
   const heirPage = await newPage(browser);
-  await signUp(heirPage, heir);
+  const heirUser = await people.signUp(heirPage, heir);
   const viewerPage = await newPage(browser);
-  await signUp(viewerPage, viewer);
-  addMembership(heir, accountId, "developer");
-  addMembership(viewer, accountId, "viewer");
+  await people.signUp(viewerPage, viewer);
+  await people.addMembership(heir, accountId, "developer");
+  await people.addMembership(viewer, accountId, "viewer");
 
   await viewerPage.goto(`/account/${accountId}/settings`);
   await expect(viewerPage.getByText("Your role in this account (Viewer) can view these settings but not change them.")).toBeVisible();
@@ -354,7 +341,7 @@ test("account settings: viewers read, owners rename and transfer, the new owner 
   await page.getByRole("button", { name: "Transfer ownership" }).click();
   await page.getByRole("button", { name: "Yes, transfer" }).click();
   await expect(page.getByText("Ownership transferred. You are an admin of this account now.")).toBeVisible();
-  expect([roleIn(heir, accountId), roleIn(owner, accountId)]).toEqual(["owner", "admin"]);
+  expect([await roleIn(heir, accountId), await roleIn(owner, accountId)]).toEqual(["owner", "admin"]);
   await page.reload();
   await expect(page.getByText("Only owners can delete the account.")).toBeVisible();
 
@@ -368,13 +355,13 @@ test("account settings: viewers read, owners rename and transfer, the new owner 
   await heirPage.getByRole("button", { name: "Delete account" }).click();
   await expect(heirPage).toHaveURL(/\/account\/new$/);
   await snap(heirPage, "members-21-deleted");
-  expect(dbValue<{ n: number }>("select count(*) as n from accounts where id = ?", accountId)?.n).toBe(0);
+  expect(await countAccounts(accountId)).toBe(0);
   const gone = await viewerPage.goto(`/account/${accountId}`);
   expect(gone?.status()).toBe(404);
 
   // The hostname is free: another account creates an application with it.
-  const other = await createAccount(heirPage, `Next ${label}`);
-  await createApplication(heirPage, other, hostname);
+  const other = await createAccount(heirPage, `Next ${label}`); // on /account/new, where deleting the account led
+  await heirPage.goto(await people.createApplication(heirUser, other, hostname));
   await expect(heirPage.getByTestId(`domain-${hostname}`)).toBeVisible();
   await snap(heirPage, "members-22-hostname-reused");
 });

@@ -1,20 +1,21 @@
-import { expect, test } from "@playwright/test";
-import { createAccount, signUp, uniqueLabel } from "./helpers";
+import { expect, test } from "./fixtures";
+import { uniqueLabel } from "./helpers";
 
 // Requests no browser of ours sends, answered with a 4xx and never a 500 (docs/architecture.md, "Requests"):
 // server actions with a null, malformed or foreign Origin (refused in proxy.ts before they run), and paths that are
 // not valid percent-encoding (refused by scripts/server.mjs for pages, the API and git alike).
 
-test("a server action with a null, malformed or foreign Origin gets 403 and does not run", async ({ page }) => {
+test("a server action with a null, malformed or foreign Origin gets 403 and does not run", async ({ page, people }) => {
   const label = uniqueLabel();
-  await signUp(page, `origin-${label}@example.test`);
-  const accountId = await createAccount(page, `Origin ${label}`);
+  const user = await people.signUp(page, `origin-${label}@example.test`);
+  const accountId = await people.createAccount(user, `Origin ${label}`);
   await page.goto(`/account/${accountId}/settings`);
 
   // One real rename, to capture the action's request as the browser sends it.
   const captured = page.waitForRequest((r) => r.method() === "POST" && Boolean(r.headers()["next-action"]));
-  await page.getByLabel("Account name").fill(`Renamed ${label}`);
-  await page.getByRole("button", { name: "Save" }).first().click();
+  // The settings page has three fields named after the account's name (its section, the name, the typed deletion confirmation).
+  await page.getByRole("textbox", { name: "Account name", exact: true }).fill(`Renamed ${label}`);
+  await page.getByRole("button", { name: "Save name" }).click();
   const call = await captured;
   await expect(page.getByText("Account renamed.")).toBeVisible();
   const body = call.postData() ?? "";
@@ -33,7 +34,7 @@ test("a server action with a null, malformed or foreign Origin gets 403 and does
     expect(await replay.text()).toContain("Forbidden: the Origin header");
   }
   await page.reload();
-  await expect(page.getByLabel("Account name")).toHaveValue(`Renamed ${label}`);
+  await expect(page.getByRole("textbox", { name: "Account name", exact: true })).toHaveValue(`Renamed ${label}`);
 });
 
 test("paths that are not valid percent-encoding get 400 on pages, the API and git", async ({ request }) => {

@@ -1,86 +1,19 @@
-import { expect, test, type Page } from "@playwright/test";
-import { countChecks, openConsoleDb } from "./db";
+import { addBulkDomains, addPastSnapshots, ageLastCheck, countChecks, countDomains } from "./db";
 import { E2E } from "./env";
-import { createAccount, createApplication, dns, linkFromMail, signUp, snap, uniqueLabel } from "./helpers";
+import { expect, test, type Page } from "./fixtures";
+import { dns, linkFromMail, snap, uniqueLabel } from "./helpers";
 
 // The operator view /ops (SPEC §3.5): only a verified address listed in OPERATOR_EMAILS (set by e2e/serve.ts) may
 // open it; the operator sees every account's domains, counts, filters, pages, checks a selection with progress, and
 // sees a live domain that stopped pointing at the edge flagged.
 const [OPERATOR, UNVERIFIED_OPERATOR] = E2E.operatorEmails;
 
-/** Reads one number from the console's database. */
-function dbNumber(query: string, ...params: unknown[]): number {
-  const db = openConsoleDb();
-  try {
-    return (db.prepare(query).get(...params) as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
-
-/** Moves a domain's last check 11 s into the past, as waiting out the 10 s "Verify now" limit would. */
-function ageLastCheck(hostname: string): void {
-  const db = openConsoleDb();
-  try {
-    db.prepare("update domains set last_checked_at = last_checked_at - 11000 where hostname = ?").run(hostname);
-  } finally {
-    db.close();
-  }
-}
-
-/** Adds `n` pending domains `zz-bulk-000.<suffix>`… to the application of `hostname` (many rows for the pager). */
-function addBulkDomains(hostname: string, suffix: string, n: number): void {
-  const db = openConsoleDb();
-  try {
-    const d = db.prepare("select account_id, application_id, environment_id from domains where hostname = ?").get(hostname) as Record<
-      string,
-      number
-    >;
-    const insert = db.prepare(
-      "insert into domains (account_id, application_id, environment_id, hostname, hostname_unicode, is_apex, verification_token) values (?, ?, ?, ?, ?, 0, 't')",
-    );
-    db.transaction(() => {
-      for (let i = 0; i < n; i++) {
-        const name = `zz-bulk-${String(i).padStart(3, "0")}.${suffix}`;
-        insert.run(d.account_id, d.application_id, d.environment_id, name, name);
-      }
-    })();
-  } finally {
-    db.close();
-  }
-}
-
-/** Writes snapshots for the 14 days before today, as a running console's daily sweeps would have (for the chart). */
-function addPastSnapshots(): void {
-  const db = openConsoleDb();
-  try {
-    const insert = db.prepare("insert or replace into domain_status_snapshots (day, status, count, taken_at) values (?, ?, ?, ?)");
-    db.transaction(() => {
-      for (let ago = 14; ago >= 1; ago--) {
-        const at = Date.now() - ago * 86_400_000;
-        const day = new Date(at).toISOString().slice(0, 10);
-        const counts = {
-          live: 20 - ago,
-          pending: 10 + (ago % 4),
-          misconfigured: 3 + (ago % 3),
-          nxdomain: 2,
-          error: ago % 2,
-          flagged: ago % 5 === 0 ? 2 : 0,
-        };
-        for (const [status, n] of Object.entries(counts)) insert.run(day, status, n, at);
-      }
-    })();
-  } finally {
-    db.close();
-  }
-}
-
 const row = (page: Page, hostname: string) => page.getByTestId(`ops-row-${hostname}`);
 const count = (page: Page, status: string) => page.locator(`[data-count="${status}"]`);
 
-test("a non-operator and an operator address that is not verified get 404 at /ops", async ({ browser }) => {
+test("a non-operator and an operator address that is not verified get 404 at /ops", async ({ browser, people }) => {
   const someone = await (await browser.newContext()).newPage();
-  await signUp(someone, `not-ops.${uniqueLabel()}@example.com`);
+  await people.signUp(someone, `not-ops.${uniqueLabel()}@example.com`);
   for (const path of ["/ops", "/ops/log", "/ops?status=live"]) {
     expect((await someone.goto(path))?.status(), path).toBe(404);
     await expect(someone.getByRole("heading", { name: "Page not found" })).toBeVisible();
@@ -89,13 +22,13 @@ test("a non-operator and an operator address that is not verified get 404 at /op
   await expect(someone.getByRole("link", { name: "Operations" })).toHaveCount(0);
 
   const unverified = await (await browser.newContext()).newPage();
-  await signUp(unverified, UNVERIFIED_OPERATOR);
+  await people.signUp(unverified, UNVERIFIED_OPERATOR);
   expect((await unverified.goto("/ops"))?.status()).toBe(404);
   await expect(unverified.getByRole("heading", { name: "Page not found" })).toBeVisible();
   await expect(unverified.getByRole("link", { name: "Operations" })).toHaveCount(0);
 });
 
-test("operator: counts, filters, pages, Verify now with progress, and a flagged domain", async ({ browser }) => {
+test("operator: counts, filters, pages, Verify now with progress, and a flagged domain", async ({ browser, people }) => {
   test.setTimeout(120_000);
   const label = uniqueLabel();
   const zone = `ops-${label}.test`;
@@ -103,42 +36,43 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
 
   // Another user's account, of which the operator is not a member.
   const stranger = await (await browser.newContext()).newPage();
-  await signUp(stranger, `stranger.${label}@example.com`);
-  const strangerAccount = await createAccount(stranger, `Stranger ${label}`);
-  await createApplication(stranger, strangerAccount, other);
+  const strangerUser = await people.signUp(stranger, `stranger.${label}@example.com`);
+  const strangerAccount = await people.createAccount(strangerUser, `Stranger ${label}`);
+  await people.createApplication(strangerUser, strangerAccount, other);
 
   // The operator signs up and verifies the address from the mail.
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await signUp(page, OPERATOR);
+  const operator = await people.signUp(page, OPERATOR);
+  await people.mailVerificationLink(operator); // as signup does
   await page.goto(await linkFromMail(OPERATOR, "/verify-email/"));
   await expect(page.getByRole("heading", { name: "Email address verified" })).toBeVisible();
-  await page.goto("/account/new");
-  const account = await createAccount(page, `Ops ${label}`);
-  for (const hostname of [live, moved, wrong]) await createApplication(page, account, hostname);
-  addBulkDomains(live, zone, 60);
+  const account = await people.createAccount(operator, `Ops ${label}`);
+  for (const hostname of [live, moved, wrong]) await people.createApplication(operator, account, hostname);
+  // /ops searches platform-wide: a prefix of this run's own, so other specs' bulk domains never share its pages.
+  const bulk = `zz-${label}-`;
+  await addBulkDomains(live, zone, 60, bulk);
+  await page.goto(`/account/${account}`);
 
   await page.getByRole("link", { name: "Operations" }).click();
   await expect(page).toHaveURL(/\/ops$/);
   await expect(page.getByRole("heading", { name: "Operations" })).toBeVisible();
-  const total = dbNumber("select count(*) as n from domains");
+  const total = await countDomains();
   await expect(count(page, "total")).toHaveText(total.toLocaleString("en-US"));
-  await expect(count(page, "pending")).toHaveText(
-    dbNumber("select count(*) as n from domains where status = 'pending'").toLocaleString("en-US"),
-  );
+  await expect(count(page, "pending")).toHaveText((await countDomains({ status: "pending" })).toLocaleString("en-US"));
 
   // Search by the start of a hostname (typed in capitals, normalised): 60 domains, 50 on the first page, Next, Previous.
-  await page.getByLabel("Hostname starts with").fill(`ZZ-Bulk-`);
+  await page.getByLabel("Hostname starts with").fill(bulk.toUpperCase());
   await page.getByRole("button", { name: "Filter" }).click();
-  await expect(page).toHaveURL(/q=ZZ-Bulk-/);
-  await expect(page.getByLabel("Hostname starts with")).toHaveValue("ZZ-Bulk-");
+  await expect(page).toHaveURL(new RegExp(`q=${bulk.toUpperCase()}`));
+  await expect(page.getByLabel("Hostname starts with")).toHaveValue(bulk.toUpperCase());
   await expect(page.locator("tbody tr")).toHaveCount(50);
-  await expect(page.locator("tbody tr").first()).toHaveAttribute("data-testid", `ops-row-zz-bulk-000.${zone}`);
+  await expect(page.locator("tbody tr").first()).toHaveAttribute("data-testid", `ops-row-${bulk}000.${zone}`);
   await page.getByRole("link", { name: "Next →" }).first().click();
   await expect(page.locator("tbody tr")).toHaveCount(10);
-  await expect(page.locator("tbody tr").first()).toHaveAttribute("data-testid", `ops-row-zz-bulk-050.${zone}`);
+  await expect(page.locator("tbody tr").first()).toHaveAttribute("data-testid", `ops-row-${bulk}050.${zone}`);
   await page.getByRole("link", { name: "← Previous" }).first().click();
   await expect(page.locator("tbody tr")).toHaveCount(50);
-  await expect(page.locator("tbody tr").last()).toHaveAttribute("data-testid", `ops-row-zz-bulk-049.${zone}`);
+  await expect(page.locator("tbody tr").last()).toHaveAttribute("data-testid", `ops-row-${bulk}049.${zone}`);
 
   // Filter by account id, then by status with the counters' links.
   await page.goto("/ops");
@@ -172,14 +106,14 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
   await snap(page, "ops-01-verified");
 
   // The same server action replayed by a signed-in non-operator is refused on the server and checks nothing.
-  ageLastCheck(wrong); // past the 10 s limit: only the operator check can stop a new check
-  const checksBefore = countChecks(wrong);
+  await ageLastCheck(wrong); // past the 10 s limit: only the operator check can stop a new check
+  const checksBefore = await countChecks(wrong);
   const replay = await stranger.request.post(call.url(), {
     headers: { "next-action": call.headers()["next-action"], "content-type": call.headers()["content-type"] ?? "text/plain;charset=UTF-8" },
     data: call.postData() ?? "",
   });
   expect(await replay.text()).toContain("Not found: it does not exist or you do not have access to it.");
-  expect(countChecks(wrong)).toBe(checksBefore);
+  expect(await countChecks(wrong)).toBe(checksBefore);
 
   // The table (refreshed) shows the new statuses; the pending filter no longer lists them.
   await expect(row(page, live)).toHaveCount(0);
@@ -192,7 +126,7 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
   // The live shop domain is pointed elsewhere: the next check finds it misconfigured and flags it.
   await dns.set(moved, [{ type: "CNAME", value: "elsewhere.example.net" }]);
   await dns.set("elsewhere.example.net", [{ type: "A", value: "203.0.113.77" }]);
-  ageLastCheck(moved);
+  await ageLastCheck(moved);
   await page.getByLabel(`Select ${moved}`).check();
   await page.getByRole("button", { name: "Verify now" }).click();
   await expect(page.getByRole("status").filter({ hasText: "checked" })).toHaveText("1 of 1 checked");
@@ -204,7 +138,7 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
   await expect(page).toHaveURL(/status=flagged/);
   await expect(row(page, moved).locator("[data-flagged]")).toHaveText("⚑ Flagged");
   await expect(row(page, moved).locator("[data-status]")).toHaveText("Misconfigured");
-  await expect(count(page, "flagged")).toHaveText(dbNumber("select count(*) as n from domains where flagged = 1").toLocaleString("en-US"));
+  await expect(count(page, "flagged")).toHaveText((await countDomains({ flagged: true })).toLocaleString("en-US"));
   await expect(row(page, moved).getByRole("link", { name: moved })).toBeVisible(); // a member: the application links
 
   // Checked moments ago: a second press inside 10 s is refused per domain.
@@ -213,7 +147,7 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
   await expect(results).toContainText(/checked moments ago; again in \d+ s/);
 
   // The full page at 1280 px and at 375 px (no sideways scrolling of the page itself).
-  addPastSnapshots();
+  await addPastSnapshots();
   await page.goto(`/ops`);
   await expect(page.getByRole("img", { name: /Live and non-live domains per day/ })).toBeVisible();
   await snap(page, "ops-02-desktop");
@@ -247,7 +181,7 @@ test("operator: counts, filters, pages, Verify now with progress, and a flagged 
   await expect(row(page, wrong).locator("[data-status]")).toHaveText("Misconfigured");
   await page.getByLabel(/Live updates/).check();
   await dns.set(wrong, [{ type: "CNAME", value: `${wrong}.${E2E.edgeCnameSuffix}` }]);
-  ageLastCheck(wrong);
+  await ageLastCheck(wrong);
   const elsewhere = await page.context().newPage();
   await elsewhere.goto(`/ops?q=${wrong}`);
   await elsewhere.getByLabel(`Select ${wrong}`).check();

@@ -1,27 +1,29 @@
-import { expect, test } from "@playwright/test";
-import { createAccount, createApplication, signUp, snap, uniqueLabel } from "./helpers";
-import { addMembership, countChecks } from "./db";
+import { expect, test } from "./fixtures";
+import { snap, uniqueLabel } from "./helpers";
+import { countChecks } from "./db";
 
 // A viewer reads the account's applications but cannot create applications or verify domains, even by replaying
 // the actions of pages they can open; the role is read from the database on each request.
-test("a viewer can read but not change anything", async ({ browser }) => {
+test("a viewer can read but not change anything", async ({ browser, people }) => {
   const label = uniqueLabel();
   const ownerContext = await browser.newContext();
   const viewerContext = await browser.newContext();
   const owner = await ownerContext.newPage();
   const viewer = await viewerContext.newPage();
 
-  await signUp(owner, `owner.${label}@example.com`);
-  const accountId = await createAccount(owner, `Team ${label}`);
+  const ownerUser = await people.signUp(owner, `owner.${label}@example.com`);
+  const accountId = await people.createAccount(ownerUser, `Team ${label}`);
   const hostname = `www.team-${label}.test`;
-  const appPath = await createApplication(owner, accountId, hostname);
+  const appPath = await people.createApplication(ownerUser, accountId, hostname);
+  await owner.goto(appPath);
 
   const viewerEmail = `viewer.${label}@example.com`;
-  await signUp(viewer, viewerEmail);
-  const ownAccount = await createAccount(viewer, `Own ${label}`);
-  const ownAppPath = await createApplication(viewer, ownAccount, `www.own-${label}.test`);
+  const viewerUser = await people.signUp(viewer, viewerEmail);
+  const ownAccount = await people.createAccount(viewerUser, `Own ${label}`);
+  const ownAppPath = await people.createApplication(viewerUser, ownAccount, `www.own-${label}.test`);
+  await viewer.goto(ownAppPath);
   const ownDomainId = await viewer.locator('input[name="domainId"]').first().inputValue();
-  addMembership(viewerEmail, accountId, "viewer");
+  await people.addMembership(viewerEmail, accountId, "viewer");
 
   // Reads: the account home and the application page, without the buttons that change things.
   await viewer.goto(`/account/${accountId}`);
@@ -42,7 +44,7 @@ test("a viewer can read but not change anything", async ({ browser }) => {
     .evaluate((input, id) => ((input as HTMLInputElement).value = id), teamDomainId);
   await viewer.getByRole("button", { name: "Verify now" }).first().click();
   await expect(viewer.getByText("Your role in this account (Viewer) cannot verify domains")).toBeVisible();
-  expect(countChecks(hostname)).toBe(0);
+  expect(await countChecks(hostname)).toBe(0);
 
   // The wizard does not offer the team account, and the server refuses it if sent anyway.
   await viewer.goto(`/account/${accountId}/application/new`);

@@ -1,6 +1,9 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
-import { openConsoleDb } from "./db";
-import { createAccount, linkFromMail, mailbox, signUp, snap, uniqueLabel } from "./helpers";
+import { listAuditEvents } from "@/lib/audit/queries";
+import { listActiveSessions } from "@/lib/auth/sessions";
+import { listSecurityEvents } from "@/lib/security-log/list";
+import { countUsers } from "./db";
+import { expect, test, type Browser, type Page } from "./fixtures";
+import { linkFromMail, mailbox, snap, uniqueLabel } from "./helpers";
 
 const PASSWORD = "correct horse battery";
 
@@ -42,14 +45,14 @@ async function expectNoSideScroll(page: Page): Promise<void> {
   expect(widths[0]).toBeLessThanOrEqual(widths[1]);
 }
 
-test("a user manages name, password, sessions, email, tokens and reads the security log", async ({ page, browser, request }) => {
+test("a user manages name, password, sessions, email, tokens and reads the security log", async ({ page, browser, request, people }) => {
   test.setTimeout(120_000);
   const label = uniqueLabel();
   const email = `settings.${label}@example.com`;
   const newEmail = `moved.${label}@example.com`;
   await page.setViewportSize({ width: 1280, height: 900 });
-  await signUp(page, email);
-  await createAccount(page, `Settings ${label}`);
+  const user = await people.signUp(page, email);
+  await people.createAccount(user, `Settings ${label}`);
 
   // Profile: the name shows in the header at once.
   await page.goto("/settings");
@@ -127,7 +130,7 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
   await expectLoginRefused(other, newEmail, "a new password 1"); // not yet
   // Opened while signed in as someone else: it says so and offers to log out; nothing is confirmed there.
   const bystander = await (await browser.newContext()).newPage();
-  await signUp(bystander, `bystander.${label}@example.com`);
+  await people.signUp(bystander, `bystander.${label}@example.com`);
   await bystander.goto(link);
   await expect(bystander.getByRole("heading", { name: "This link is for another login" })).toBeVisible();
   await expect(bystander.getByTestId("current-email")).toHaveText(`bystander.${label}@example.com`);
@@ -150,6 +153,10 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
   await expect(other.getByRole("region", { name: "Email" })).toContainText(`You sign in with ${newEmail} verified`);
   await other.getByRole("button", { name: "Log out" }).click();
   await expect(other).toHaveURL(/\/login/);
+  // Confirming the change from the other browser ended every other session, this one too (lib/user-settings
+  // `confirmEmailChange`): it signs in again with the new address.
+  await expectSignedOut(page);
+  await logIn(page, newEmail, "a new password 1");
 
   // A token: created, used by git (even for a repository that does not exist), revoked.
   await page.goto("/settings/tokens");
@@ -216,12 +223,13 @@ test("a user manages name, password, sessions, email, tokens and reads the secur
 test("deleting one's user: refused for the last owner (naming the account); a plain member goes, the account stays", async ({
   page,
   browser,
+  people,
 }) => {
   const label = uniqueLabel();
   const ownerEmail = `owner.${label}@example.com`;
   const memberEmail = `member.${label}@example.com`;
-  await signUp(page, ownerEmail);
-  const accountId = await createAccount(page, `Solo ${label}`);
+  const owner = await people.signUp(page, ownerEmail);
+  const accountId = await people.createAccount(owner, `Solo ${label}`);
 
   // At phone width the "not verified" pill stays on one line.
   await page.setViewportSize({ width: 375, height: 800 });
@@ -249,14 +257,8 @@ test("deleting one's user: refused for the last owner (naming the account); a pl
   // A member of the account (developer) deletes their user.
   const memberContext = await browser.newContext();
   const member = await memberContext.newPage();
-  await signUp(member, memberEmail);
-  const db = openConsoleDb();
-  try {
-    const { id } = db.prepare("select id from users where email = ?").get(memberEmail) as { id: number };
-    db.prepare("insert into memberships (user_id, account_id, role) values (?, ?, 'developer')").run(id, accountId);
-  } finally {
-    db.close();
-  }
+  await people.signUp(member, memberEmail);
+  await people.addMembership(memberEmail, accountId, "developer");
   await member.goto("/settings");
   await member.getByLabel(`Type ${memberEmail} to confirm`).fill(memberEmail);
   await member.getByRole("region", { name: "Delete your user" }).getByLabel("Current password").fill(PASSWORD);
@@ -268,28 +270,22 @@ test("deleting one's user: refused for the last owner (naming the account); a pl
   await page.goto(`/account/${accountId}/members`);
   await expect(page.getByText(ownerEmail).first()).toBeVisible();
   await expect(page.getByText(memberEmail)).toHaveCount(0);
-  const check = openConsoleDb();
-  try {
-    const audit = check
-      .prepare("select action, actor_user_id as actor, actor_name as name from audit_events where account_id = ? order by id desc limit 1")
-      .get(accountId);
-    expect(audit).toEqual({ action: "member.leave", actor: null, name: memberEmail });
-    const left = check.prepare("select count(*) as n from users where email = ?").get(memberEmail) as { n: number };
-    expect(left.n).toBe(0);
-    const failures = check
-      .prepare("select e.data from security_events e join users u on u.id = e.user_id where u.email = ? and e.kind = 'reauth.failure'")
-      .all(ownerEmail) as { data: string }[];
-    expect(failures.map((f) => JSON.parse(f.data))).toEqual([{ purpose: "user.delete" }]);
-  } finally {
-    check.close();
-  }
+  const [audit] = (await listAuditEvents({ accountId, limit: 1 })).rows;
+  expect({ action: audit.action, actor: audit.actorUserId, name: audit.actorName }).toEqual({
+    action: "member.leave",
+    actor: null,
+    name: memberEmail,
+  });
+  expect(await countUsers(memberEmail)).toBe(0);
+  const failures = (await listSecurityEvents({ userId: owner.id, limit: 200 })).rows.filter((e) => e.kind === "reauth.failure");
+  expect(failures.map((f) => f.data)).toEqual([{ purpose: "user.delete" }]);
 });
 
-test("another user never sees someone's security log or sessions; signed-out visitors go to login", async ({ page, browser }) => {
+test("another user never sees someone's security log or sessions; signed-out visitors go to login", async ({ page, browser, people }) => {
   const label = uniqueLabel();
   const victim = `victim.${label}@example.com`;
   const attacker = `attacker.${label}@example.com`;
-  await signUp(page, victim);
+  const victimUser = await people.signUp(page, victim);
   await page.goto("/settings");
   await page.getByLabel("Name", { exact: true }).fill(`Secret ${label}`);
   await page.getByRole("button", { name: "Save name" }).click();
@@ -300,7 +296,7 @@ test("another user never sees someone's security log or sessions; signed-out vis
   // The attacker's log holds only the attacker's own events.
   const attackerContext = await browser.newContext();
   const evil = await attackerContext.newPage();
-  await signUp(evil, attacker);
+  await people.signUp(evil, attacker);
   await evil.goto("/settings/security-log");
   await expect(evil.getByTestId("security-event")).toHaveCount(1); // their own sign-in
   await expect(evil.locator("body")).not.toContainText(`Secret ${label}`);
@@ -310,18 +306,7 @@ test("another user never sees someone's security log or sessions; signed-out vis
   await expect(evil.locator("body")).not.toContainText(`Secret ${label}`);
 
   // The attacker submits the victim's session id through their own "Sign out" form: not found, the victim stays in.
-  const db = openConsoleDb();
-  const victimSession = (() => {
-    try {
-      return (
-        db
-          .prepare("select s.id from user_sessions s join users u on u.id = s.user_id where u.email = ? and s.revoked_at is null")
-          .get(victim) as { id: number }
-      ).id;
-    } finally {
-      db.close();
-    }
-  })();
+  const victimSession = (await listActiveSessions({ userId: victimUser.id }))[0].id;
   const second = await browser.newContext();
   await logIn(await second.newPage(), attacker);
   await evil.goto("/settings/sessions");

@@ -1,8 +1,11 @@
 import fs from "node:fs";
-import { expect, test, type Page } from "@playwright/test";
 import { Secret, TOTP } from "otpauth";
-import { openConsoleDb, addMembership } from "./db";
-import { createAccount, signUp, snap, uniqueLabel } from "./helpers";
+import { getAccount } from "@/lib/accounts/queries";
+import { listAuditEvents } from "@/lib/audit/queries";
+import { listSecurityEvents } from "@/lib/security-log/list";
+import { expect, test, type Page } from "./fixtures";
+import { snap, uniqueLabel } from "./helpers";
+import { findUser } from "./people";
 
 // Two-factor authentication (SPEC §3.1, §3.2) as a person uses it: enrol by reading the setup key off the page and
 // computing codes like an authenticator app would (otpauth, RFC 6238), sign in with the code step, recovery codes,
@@ -33,18 +36,11 @@ function authenticator(secret: string) {
   };
 }
 
-/** Security-log kinds of the user, oldest first. */
-function securityKinds(email: string): string[] {
-  const db = openConsoleDb();
-  try {
-    return (
-      db.prepare("select e.kind from security_events e join users u on u.id = e.user_id where u.email = ? order by e.id").all(email) as {
-        kind: string;
-      }[]
-    ).map((r) => r.kind);
-  } finally {
-    db.close();
-  }
+/** Security-log kinds of the user, oldest first (their security log, lib/security-log, read backwards). */
+async function securityKinds(email: string): Promise<string[]> {
+  const user = await findUser(email);
+  if (!user) throw new Error(`no user ${email}`);
+  return (await listSecurityEvents({ userId: user.id, limit: 200 })).rows.map((r) => r.kind).reverse();
 }
 
 /** Turns on two-factor authentication in /settings/two-factor; returns the app and the recovery codes shown. */
@@ -86,11 +82,11 @@ async function logOut(page: Page) {
   await expect(page).toHaveURL(/\/login/);
 }
 
-test("a user secures their login with two-factor authentication and signs in with codes", async ({ page }) => {
+test("a user secures their login with two-factor authentication and signs in with codes", async ({ page, people }) => {
   test.setTimeout(120_000);
   const email = `tfa.${uniqueLabel()}@example.com`;
-  await signUp(page, email);
-  const accountId = await createAccount(page, "Two Factor Co");
+  const user = await people.signUp(page, email);
+  const accountId = await people.createAccount(user, "Two Factor Co");
 
   await page.goto("/settings/two-factor");
   await expect(page.getByTestId("two-factor-status")).toContainText("Off");
@@ -182,7 +178,7 @@ test("a user secures their login with two-factor authentication and signs in wit
   await page.getByRole("button", { name: "Turn off two-factor authentication" }).click();
   await expect(page.getByTestId("two-factor-status")).toContainText("Off");
 
-  const kinds = securityKinds(email).filter(
+  const kinds = (await securityKinds(email)).filter(
     (k) => k.startsWith("two-factor") || k.startsWith("signin.two") || k === "signin.recovery-code",
   );
   expect(kinds).toEqual([
@@ -196,10 +192,10 @@ test("a user secures their login with two-factor authentication and signs in wit
   ]);
 });
 
-test("wrong codes at sign-in hit the rate limit, which then refuses even the right code", async ({ page }) => {
+test("wrong codes at sign-in hit the rate limit, which then refuses even the right code", async ({ page, people }) => {
   test.setTimeout(90_000);
   const email = `tfa.limit.${uniqueLabel()}@example.com`;
-  await signUp(page, email);
+  await people.signUp(page, email);
   const { app } = await enrol(page); // one wrong code at confirmation
   await page.getByRole("button", { name: "Done: I saved them" }).click();
   await logOut(page);
@@ -212,16 +208,16 @@ test("wrong codes at sign-in hit the rate limit, which then refuses even the rig
   await snap(page, "2fa-06-rate-limited");
   await page.goto("/settings");
   await expect(page).toHaveURL(/\/login/);
-  expect(securityKinds(email)).toContain("signin.rate-limited");
+  expect(await securityKinds(email)).toContain("signin.rate-limited");
 });
 
-test("an account that requires two-factor authentication blocks members without it until they enrol", async ({ page, browser }) => {
+test("an account that requires two-factor authentication blocks members without it until they enrol", async ({ page, browser, people }) => {
   test.setTimeout(120_000);
   const label = uniqueLabel();
   const owner = `tfa.owner.${label}@example.com`;
   const member = `tfa.member.${label}@example.com`;
-  await signUp(page, owner);
-  const accountId = await createAccount(page, `Strict ${label}`);
+  const ownerUser = await people.signUp(page, owner);
+  const accountId = await people.createAccount(ownerUser, `Strict ${label}`);
   const settingsPath = `/account/${accountId}/settings`;
 
   // An owner without two-factor authentication cannot require it (it would lock them out).
@@ -232,9 +228,9 @@ test("an account that requires two-factor authentication blocks members without 
   // The member (an admin) renames the account while that is allowed; the request is kept to be replayed later.
   const memberContext = await browser.newContext();
   const memberPage = await memberContext.newPage();
-  await signUp(memberPage, member);
-  const ownAccountId = await createAccount(memberPage, `Own ${label}`);
-  addMembership(member, accountId, "admin");
+  const memberUser = await people.signUp(memberPage, member);
+  const ownAccountId = await people.createAccount(memberUser, `Own ${label}`);
+  await people.addMembership(member, accountId, "admin");
   await memberPage.goto(settingsPath);
   const renameRequest = memberPage.waitForRequest((r) => r.method() === "POST" && Boolean(r.headers()["next-action"]));
   await memberPage.getByRole("textbox", { name: "Account name" }).fill(`Strict ${label} renamed`);
@@ -251,12 +247,7 @@ test("an account that requires two-factor authentication blocks members without 
     };
     const answer = await memberPage.request.post(captured.url(), { headers, data: Buffer.from(body, "utf8") });
     expect(answer.status()).toBe(200);
-    const db = openConsoleDb();
-    try {
-      return (db.prepare("select name from accounts where id = ?").get(accountId) as { name: string }).name;
-    } finally {
-      db.close();
-    }
+    return (await getAccount({ id: accountId }))!.name;
   };
   expect(await replayRename(`Strict ${label} replayed`)).toBe(`Strict ${label} replayed`); // a replay works while allowed
   expect(await replayRename(`Strict ${label} renamed`)).toBe(`Strict ${label} renamed`);
@@ -313,15 +304,8 @@ test("an account that requires two-factor authentication blocks members without 
   expect(await replayRename(`Strict ${label} replayed again`)).toBe(`Strict ${label} renamed`);
   // Nor does their API token: a problem naming the requirement (git: lib/git-http/git-http.test.ts).
   expect(await apiAnswer()).toEqual({ status: 403, type: "https://edge-console.dev/problems/two-factor-required" });
-  const db = openConsoleDb();
-  try {
-    const audit = db
-      .prepare("select action, data from audit_events where account_id = ? and action = 'account.require-two-factor'")
-      .all(accountId) as { data: string }[];
-    expect(audit.map((a) => JSON.parse(a.data))).toEqual([{ required: true }]);
-  } finally {
-    db.close();
-  }
+  const audit = (await listAuditEvents({ accountId, kind: "account.require-two-factor" })).rows;
+  expect(audit.map((a) => a.data)).toEqual([{ required: true }]);
 
   // Once enrolled, the member gets in.
   await enrol(memberPage);
@@ -333,11 +317,11 @@ test("an account that requires two-factor authentication blocks members without 
   await memberContext.close();
 });
 
-test("two-factor pages fit a phone screen", async ({ browser }) => {
+test("two-factor pages fit a phone screen", async ({ browser, people }) => {
   const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
   const page = await context.newPage();
   const email = `tfa.phone.${uniqueLabel()}@example.com`;
-  await signUp(page, email);
+  await people.signUp(page, email);
   await page.goto("/settings/two-factor");
   await page.getByRole("button", { name: "Set up two-factor authentication" }).click();
   await expect(page.getByTestId("manual-key")).toBeVisible();
