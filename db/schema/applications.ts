@@ -40,6 +40,8 @@ export const environments = sqliteTable(
       .references(() => applications.id, { onDelete: "cascade" }),
     /** Branch name, `^[A-Za-z][A-Za-z0-9]*$`; unique per application compared case-insensitively. */
     name: text("name").notNull(),
+    /** `X-Edge-Secret` the edge sends to this environment's origins (docs/product.md §8); made on first use. */
+    edgeSecret: text("edge_secret"),
     createdAt: integer("created_at", { mode: "timestamp_ms" })
       .notNull()
       .default(sql`(unixepoch('subsec') * 1000)`),

@@ -29,6 +29,8 @@ export const domains = sqliteTable(
     verificationToken: text("verification_token").notNull(),
     /** True when the hostname already pointed at the edge when added: it needs the TXT record to go live. */
     ownershipRequired: integer("ownership_required", { mode: "boolean" }).notNull().default(false),
+    /** When the TXT proof was first seen (recorded once): from then on the domain is routable (docs/product.md §8). */
+    ownershipProvenAt: integer("ownership_proven_at", { mode: "timestamp_ms" }),
     status: text("status", { enum: DOMAIN_STATUSES }).notNull().default("pending"),
     /** Time of the last check (successful or not). */
     lastCheckedAt: integer("last_checked_at", { mode: "timestamp_ms" }),
@@ -48,7 +50,7 @@ export const domains = sqliteTable(
   (t) => [
     index("domains_account_idx").on(t.accountId),
     index("domains_application_idx").on(t.applicationId),
-    index("domains_environment_idx").on(t.environmentId),
+    index("domains_environment_hostname_idx").on(t.environmentId, t.hostname),
     index("domains_next_check_idx").on(t.nextCheckAt),
     // /ops keyset pages ordered by hostname, filtered by status, flag or account (cost independent of table size).
     index("domains_status_hostname_idx").on(t.status, t.hostname),

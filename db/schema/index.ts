@@ -7,3 +7,4 @@ export * from "./people";
 export * from "./tokens";
 export * from "./ops";
 export * from "./security";
+export * from "./edge";
