@@ -24,6 +24,8 @@ export type Settings = {
   operatorEmails: string[];
   inviteTtlHours: number;
   allowPrivateOrigins: boolean;
+  /** `EDGE_ALLOW_CODE_MODULES` (false): allow the modules that run customer code (`nodejs`, `openresty`), docs/product.md §8. */
+  allowCodeModules: boolean;
   /** Per-query DNS timeout in milliseconds and the number of tries (node's c-ares resolver options). */
   dnsTimeoutMs: number;
   dnsTries: number;
@@ -108,6 +110,7 @@ function read(env: NodeJS.ProcessEnv): Settings {
       .positive()
       .parse(env.INVITE_TTL_HOURS || 48),
     allowPrivateOrigins: (env.ALLOW_PRIVATE_ORIGINS || "false").toLowerCase() === "true",
+    allowCodeModules: (env.EDGE_ALLOW_CODE_MODULES || "false").toLowerCase() === "true",
     dnsTimeoutMs: z.coerce
       .number()
       .int()
