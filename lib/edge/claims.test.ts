@@ -1,0 +1,207 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getDb, writeTransaction } from "@/db";
+import { auditEvents, domainClaims, domains } from "@/db/schema";
+import { createResolver, type Resolver } from "@/lib/dns/resolver";
+import { HOSTNAME_TAKEN } from "@/lib/domains/manage";
+import { addEnvironmentRow, environmentRow, makeApplication } from "@/lib/environments/fixtures";
+import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
+import { setTestEnv } from "@/lib/testing/env";
+import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { addDomainOrClaim, checkClaim, checkDueClaims, claimRecord, listEnvironmentClaims, withdrawClaim } from "./claims";
+
+// Claims on a hostname another account holds (docs/product.md §3.5), end to end: two accounts with real repositories
+// in a temporary database, node's resolver over UDP to the loopback DNS server, mail through the real SMTP test
+// server.
+
+const host = (name: string) => ({ hostname: name, unicode: name, isApex: false });
+
+describe("hostname claims", () => {
+  let temp: ReturnType<typeof makeTempDataDir>;
+  let dns: TestDnsServer;
+  let smtp: TestSmtpServer;
+  let resolver: Resolver;
+  let restoreEnv: () => void;
+  let a: Awaited<ReturnType<typeof makeApplication>>;
+  let b: Awaited<ReturnType<typeof makeApplication>>;
+
+  beforeAll(async () => {
+    dns = await startDnsServer();
+    smtp = await startSmtpServer();
+    restoreEnv = setTestEnv({
+      DNS_SERVERS: dns.address,
+      DNS_TIMEOUT_MS: "300",
+      DNS_TRIES: "1",
+      SMTP_URL: smtp.smtpUrl,
+      APP_URL: "http://console.test",
+    });
+    resolver = createResolver([dns.address]);
+    temp = makeTempDataDir("ec-claims-");
+    a = await makeApplication("holder");
+    b = await makeApplication("claimant");
+  });
+  afterAll(async () => {
+    temp.cleanup();
+    restoreEnv();
+    await dns.close();
+    await smtp.close();
+  });
+
+  const actions = async (accountId: number) =>
+    (await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, accountId)).all()).map((e) => e.action);
+
+  it("keeps `taken` for a hostname of the same account, and makes one claim for another account's", async () => {
+    const aProd = await environmentRow(a.app, "Production");
+    const bProd = await environmentRow(b.app, "Production");
+    // Same account: today's refusal.
+    expect(
+      await addDomainOrClaim({
+        environment: aProd,
+        actor: a.actor("developer"),
+        hostname: host("www.holder.example"),
+        ownershipRequired: false,
+      }),
+    ).toEqual({ ok: false, code: "taken", message: HOSTNAME_TAKEN });
+    // A viewer of the claimant's account may not claim.
+    expect(
+      await addDomainOrClaim({
+        environment: bProd,
+        actor: b.actor("viewer"),
+        hostname: host("www.holder.example"),
+        ownershipRequired: false,
+      }),
+    ).toMatchObject({ ok: false, code: "not_found" });
+    const first = await addDomainOrClaim({
+      environment: bProd,
+      actor: b.actor("developer"),
+      hostname: host("www.holder.example"),
+      ownershipRequired: false,
+    });
+    expect(first).toMatchObject({
+      ok: true,
+      kind: "claim",
+      created: true,
+      claim: { hostname: "www.holder.example", accountId: b.account.id },
+    });
+    const again = await addDomainOrClaim({
+      environment: bProd,
+      actor: b.actor("developer"),
+      hostname: host("www.holder.example"),
+      ownershipRequired: false,
+    });
+    expect(again).toMatchObject({ ok: true, kind: "claim", created: false });
+    expect((await listEnvironmentClaims(bProd.id)).length).toBe(1);
+    expect(await actions(b.account.id)).toContain("domain.claim");
+    // The holder keeps its domain until the proof is published.
+    const held = await getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")).get();
+    expect(held?.accountId).toBe(a.account.id);
+  });
+
+  it("does nothing while the TXT record holds another value; the right token moves the hostname and tells the holder", async () => {
+    const bProd = await environmentRow(b.app, "Production");
+    const [claim] = await listEnvironmentClaims(bProd.id);
+    const record = claimRecord(claim);
+    expect(record).toEqual({ type: "TXT", name: "_edge-challenge.www.holder.example", value: claim.verificationToken });
+
+    // No record yet.
+    const none = await checkClaim(claim.id, { resolver });
+    expect(none).toMatchObject({ result: "waiting", message: "No TXT record at _edge-challenge.www.holder.example yet." });
+    // A wrong token: nothing moves.
+    dns.zone.set(record.name, [{ type: "TXT", value: "not-the-token" }]);
+    const wrong = await checkClaim(claim.id, { resolver, now: new Date(Date.now() + 60_000) });
+    expect(wrong).toMatchObject({ result: "waiting" });
+    expect(wrong.result === "waiting" && wrong.message).toContain('"not-the-token"');
+    expect((await getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")).get())?.accountId).toBe(a.account.id);
+    expect(smtp.mails()).toHaveLength(0);
+    // "Verify now" again within 10 s is refused.
+    expect(await checkClaim(claim.id, { resolver, now: new Date(Date.now() + 61_000), verifyNow: true })).toMatchObject({
+      result: "too-soon",
+    });
+
+    // A second claim on the same hostname from another environment of the claimant goes away with the move.
+    const stagingEnv = await addEnvironmentRow(b.app, "Staging");
+    const staging = await writeTransaction(async (tx) =>
+      tx
+        .insert(domainClaims)
+        .values({
+          hostname: "www.holder.example",
+          hostnameUnicode: "www.holder.example",
+          accountId: b.account.id,
+          applicationId: b.app.id,
+          environmentId: stagingEnv.id,
+          verificationToken: "other-claim-token",
+        })
+        .returning()
+        .get(),
+    );
+    expect(staging.id).toBeGreaterThan(claim.id);
+
+    // The right token (as a DNS panel may store it: quoted, upper case).
+    dns.zone.set(record.name, [{ type: "TXT", value: `"${claim.verificationToken.toUpperCase()}"` }]);
+    const moved = await checkClaim(claim.id, { resolver, now: new Date(Date.now() + 120_000) });
+    expect(moved).toMatchObject({ result: "moved", previousAccountId: a.account.id, mailed: 2 });
+    const row = await getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")).get();
+    expect(row).toMatchObject({
+      accountId: b.account.id,
+      environmentId: bProd.id,
+      ownershipRequired: true,
+      verificationToken: claim.verificationToken,
+    });
+    expect(row?.ownershipProvenAt).toBeInstanceOf(Date);
+    expect(await getDb().select().from(domainClaims).where(eq(domainClaims.hostname, "www.holder.example")).all()).toEqual([]);
+
+    // The previous holder's owner and admin were mailed, nobody else.
+    const to = smtp
+      .mails()
+      .flatMap((m) => m.to)
+      .sort();
+    expect(to).toEqual([a.user("admin").email, a.user("owner").email].sort());
+    expect(smtp.mails()[0].subject).toBe("www.holder.example moved to another account");
+    expect(smtp.mails()[0].text).toContain(`http://console.test/account/${a.account.id}/application/${a.app.id}`);
+    // Both audit logs.
+    expect(await actions(a.account.id)).toContain("domain.claim.lost");
+    expect(await actions(b.account.id)).toContain("domain.claim.won");
+  });
+
+  it("can be withdrawn by a member who manages domains, and the background sweep checks due claims", async () => {
+    const aProd = await environmentRow(a.app, "Production");
+    const bProd = await environmentRow(b.app, "Production");
+    // Account A now claims its old name back.
+    const claimed = await addDomainOrClaim({
+      environment: aProd,
+      actor: a.actor("admin"),
+      hostname: host("www.holder.example"),
+      ownershipRequired: false,
+    });
+    if (!claimed.ok || claimed.kind !== "claim") throw new Error("expected a claim");
+    expect(await withdrawClaim({ claimId: claimed.claim.id, actor: b.actor("owner") })).toEqual({
+      ok: false,
+      message: expect.stringContaining("Not found"),
+    });
+    expect(await withdrawClaim({ claimId: claimed.claim.id, actor: a.actor("viewer") })).toMatchObject({ ok: false });
+    expect(await withdrawClaim({ claimId: claimed.claim.id, actor: a.actor("developer") })).toEqual({ ok: true });
+    expect(await listEnvironmentClaims(aProd.id)).toEqual([]);
+    expect(await actions(a.account.id)).toContain("domain.claim.withdraw");
+
+    // A new claim, proven through the background sweep.
+    const again = await addDomainOrClaim({
+      environment: aProd,
+      actor: a.actor("admin"),
+      hostname: host("www.holder.example"),
+      ownershipRequired: false,
+    });
+    if (!again.ok || again.kind !== "claim") throw new Error("expected a claim");
+    dns.zone.set(claimRecord(again.claim).name, [{ type: "TXT", value: again.claim.verificationToken }]);
+    smtp.clear();
+    expect(await checkDueClaims({ resolver })).toEqual({ checked: 1, moved: 1 });
+    expect((await getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")).get())?.environmentId).toBe(aProd.id);
+    expect(
+      smtp
+        .mails()
+        .flatMap((m) => m.to)
+        .sort(),
+    ).toEqual([b.user("admin").email, b.user("owner").email].sort());
+    expect(await listEnvironmentClaims(bProd.id)).toEqual([]);
+  });
+});

@@ -1,0 +1,355 @@
+import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
+import { getDb, writeTransaction } from "@/db";
+import { accounts, applications, domainClaims, domains, environments, memberships, users } from "@/db/schema";
+import type { DomainRow } from "@/db/types";
+import { recordAudit } from "@/lib/audit/record";
+import { rolesWith } from "@/lib/auth/permissions";
+import { txtHoldsToken } from "@/lib/dns/classify";
+import { challengeName } from "@/lib/dns/observe";
+import { createResolver, dnsErrorCode, type Resolver } from "@/lib/dns/resolver";
+import { addDomain, HOSTNAME_TAKEN, type ManageDomainResult } from "@/lib/domains/manage";
+import { sendMailQuietly } from "@/lib/mail/deliver";
+import { composeMail, consoleLink } from "@/lib/mail/index";
+import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
+import { newVerificationToken } from "@/lib/tokens/verification-token";
+
+// Claims on hostnames another account holds (docs/product.md §3.5, "Ownership"): adding a hostname that another
+// account's environment serves creates a claim instead of failing; whoever publishes `TXT _edge-challenge.<hostname>`
+// with the claim's token gets the hostname. The checker (background sweep and "Verify now") moves the name in one
+// transaction, mails the previous holder's owners and admins, and writes an audit row in both accounts.
+
+/** A row of `domain_claims`. */
+export type DomainClaimRow = typeof domainClaims.$inferSelect;
+
+const NOT_FOUND = "Not found: it does not exist or you do not have access to it.";
+
+/** "Verify now" on one claim runs at most once per this many milliseconds (as for domains, docs/product.md §3.5). */
+export const CLAIM_VERIFY_NOW_INTERVAL_MS = 10_000;
+
+/** The TXT record a claimant publishes: `_edge-challenge.<hostname>` holding the claim's token (docs/product.md §3.5). */
+export function claimRecord(claim: Pick<DomainClaimRow, "hostname" | "verificationToken">): { type: "TXT"; name: string; value: string } {
+  return { type: "TXT", name: challengeName(claim.hostname), value: claim.verificationToken };
+}
+
+/** The sentence shown with a claim: what to publish and what happens then. */
+export function claimInstructions(claim: Pick<DomainClaimRow, "hostname" | "hostnameUnicode" | "verificationToken">): string {
+  const r = claimRecord(claim);
+  return (
+    `${claim.hostnameUnicode} is used by another account. To take it over, publish ${r.type} ${r.name} with the value ` +
+    `${r.value}; once the console sees it, the hostname moves to this environment and the other account is told.`
+  );
+}
+
+/** What adding a hostname gave: a new domain, a claim (new or already there), or a refusal. */
+export type AddOrClaimResult =
+  | { ok: true; kind: "domain"; domain: DomainRow }
+  | { ok: true; kind: "claim"; claim: DomainClaimRow; created: boolean }
+  | { ok: false; code: "not_found" | "taken"; message: string };
+
+/**
+ * Adds `hostname` to the environment (lib/domains/manage `addDomain`); when another account's environment holds it,
+ * creates a claim instead (docs/product.md §3.5): one transaction re-reads the environment and the actor's
+ * "domain.manage" right, inserts the `domain_claims` row with a fresh token (160 bits, lower-case base32) and writes
+ * the `domain.claim` audit row. A hostname held in the same account keeps the `taken` refusal; a claim that already
+ * exists for this environment is returned as it is (`created: false`). Same parameters as `addDomain`.
+ */
+export async function addDomainOrClaim(params: Parameters<typeof addDomain>[0]): Promise<AddOrClaimResult> {
+  // Twice at most: the holder may remove the hostname between the refused insert and the claim.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const added: ManageDomainResult = await addDomain(params);
+    if (added.ok) return { ok: true, kind: "domain", domain: added.domain };
+    if (added.code !== "taken") return added;
+    const claimed = await claimHostname(params);
+    if (claimed !== "freed") return claimed;
+  }
+  return { ok: false, code: "taken", message: HOSTNAME_TAKEN };
+}
+
+async function claimHostname(params: Parameters<typeof addDomain>[0]): Promise<AddOrClaimResult | "freed"> {
+  const host = params.hostname;
+  return writeTransaction(async (tx): Promise<AddOrClaimResult | "freed"> => {
+    const env = await tx.select().from(environments).where(eq(environments.id, params.environment.id)).get();
+    if (!env || !(await actorMay(env.accountId, params.actor, "domain.manage")))
+      return { ok: false, code: "not_found", message: NOT_FOUND };
+    const holder = await tx.select().from(domains).where(eq(domains.hostname, host.hostname)).get();
+    if (!holder) return "freed";
+    if (holder.accountId === env.accountId) return { ok: false, code: "taken", message: HOSTNAME_TAKEN };
+    const existing = await tx
+      .select()
+      .from(domainClaims)
+      .where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.environmentId, env.id)))
+      .get();
+    if (existing) return { ok: true, kind: "claim", claim: existing, created: false };
+    const claim = await tx
+      .insert(domainClaims)
+      .values({
+        hostname: host.hostname,
+        hostnameUnicode: host.unicode,
+        accountId: env.accountId,
+        applicationId: env.applicationId,
+        environmentId: env.id,
+        verificationToken: newVerificationToken(),
+        createdBy: params.actor.id,
+      })
+      .returning()
+      .get();
+    await recordAudit(tx, {
+      accountId: env.accountId,
+      actor: auditActor(params.actor),
+      action: "domain.claim",
+      targetType: "domain_claim",
+      targetId: claim.id,
+      targetLabel: claim.hostname,
+      data: { applicationId: env.applicationId, environment: env.name },
+    });
+    return { ok: true, kind: "claim", claim, created: true };
+  });
+}
+
+/** The claims of an environment, oldest first. */
+export async function listEnvironmentClaims(environmentId: number): Promise<DomainClaimRow[]> {
+  return getDb()
+    .select()
+    .from(domainClaims)
+    .where(eq(domainClaims.environmentId, environmentId))
+    .orderBy(asc(domainClaims.createdAt), asc(domainClaims.id))
+    .all();
+}
+
+/** One claim by id, or null. */
+export async function getClaim(claimId: number): Promise<DomainClaimRow | null> {
+  return (await getDb().select().from(domainClaims).where(eq(domainClaims.id, claimId)).get()) ?? null;
+}
+
+/**
+ * Withdraws a claim: one transaction re-reads it and the actor's "domain.manage" right in its account, deletes it
+ * and writes the `domain.claim.withdraw` audit row. A missing claim or a caller without the right gets `not_found`.
+ */
+export async function withdrawClaim(params: { claimId: number; actor: Actor }): Promise<{ ok: true } | { ok: false; message: string }> {
+  return writeTransaction(async (tx) => {
+    const claim = await tx.select().from(domainClaims).where(eq(domainClaims.id, params.claimId)).get();
+    if (!claim || !(await actorMay(claim.accountId, params.actor, "domain.manage"))) return { ok: false as const, message: NOT_FOUND };
+    await tx.delete(domainClaims).where(eq(domainClaims.id, claim.id)).run();
+    await recordAudit(tx, {
+      accountId: claim.accountId,
+      actor: auditActor(params.actor),
+      action: "domain.claim.withdraw",
+      targetType: "domain_claim",
+      targetId: claim.id,
+      targetLabel: claim.hostname,
+      data: { applicationId: claim.applicationId, environmentId: claim.environmentId },
+    });
+    return { ok: true as const };
+  });
+}
+
+/**
+ * What one claim check did: `waiting` (the TXT record does not hold the token yet; `result` says what was found),
+ * `moved` (the hostname now belongs to the claimant: `domain` is its new row, `mailed` how many of the previous
+ * holder's owners and admins were told), `too-soon` (a "Verify now" less than 10 s ago; `waitSeconds` left), or
+ * `not-found` (the claim was withdrawn or settled meanwhile).
+ */
+export type ClaimCheckResult =
+  | { result: "waiting"; claim: DomainClaimRow; message: string }
+  | { result: "moved"; domain: DomainRow; previousAccountId: number | null; mailed: number }
+  | { result: "too-soon"; waitSeconds: number }
+  | { result: "not-found" };
+
+/** Reads the TXT values of `_edge-challenge.<hostname>`: the strings, or the resolver's error code (NXDOMAIN/NODATA = none). */
+async function readChallenge(hostname: string, resolver: Resolver): Promise<{ txt: string[] } | { errorCode: string }> {
+  try {
+    return { txt: (await resolver.resolveTxt(challengeName(hostname))).map((chunks) => chunks.join("")) };
+  } catch (error) {
+    const code = dnsErrorCode(error);
+    if (code === "ENODATA" || code === "ENOTFOUND") return { txt: [] };
+    return { errorCode: code };
+  }
+}
+
+/**
+ * Checks one claim (docs/product.md §3.5): asks `TXT _edge-challenge.<hostname>` through `resolver` (default: the
+ * configured one, `DNS_SERVERS`) with no transaction open. When one value is the claim's token (compared as for
+ * domains, lib/dns/classify `txtHoldsToken`), `transferHostname` moves the name; otherwise the claim's
+ * `last_checked_at` and `last_result` are updated. `verifyNow` applies the 10 s limit per claim. Never throws for DNS
+ * reasons.
+ */
+export async function checkClaim(
+  claimId: number,
+  options: { resolver?: Resolver; now?: Date; verifyNow?: boolean } = {},
+): Promise<ClaimCheckResult> {
+  const now = options.now ?? new Date();
+  const claim = await getClaim(claimId);
+  if (!claim) return { result: "not-found" };
+  if (options.verifyNow && claim.lastCheckedAt) {
+    const wait = claim.lastCheckedAt.getTime() + CLAIM_VERIFY_NOW_INTERVAL_MS - now.getTime();
+    if (wait > 0) return { result: "too-soon", waitSeconds: Math.ceil(wait / 1000) };
+  }
+  const found = await readChallenge(claim.hostname, options.resolver ?? createResolver());
+  if ("txt" in found && txtHoldsToken(found.txt, claim.verificationToken)) return transferHostname(claim.id, now);
+  const record = claimRecord(claim);
+  const message =
+    "errorCode" in found
+      ? `The DNS lookup of ${record.name} failed (${found.errorCode}); it is tried again.`
+      : found.txt.length === 0
+        ? `No TXT record at ${record.name} yet.`
+        : `${record.name} holds ${found.txt.map((t) => `"${t}"`).join(", ")}, not this claim's token.`;
+  const updated = await writeTransaction((tx) =>
+    tx.update(domainClaims).set({ lastCheckedAt: now, lastResult: message }).where(eq(domainClaims.id, claim.id)).returning().get(),
+  );
+  if (!updated) return { result: "not-found" };
+  return { result: "waiting", claim: updated, message };
+}
+
+/** Called after the edge's desired state changed (a hostname moved); set by `onEdgeChange`. */
+let edgeChangeHook: ((environmentIds: number[]) => Promise<void> | void) | null = null;
+
+/**
+ * Registers what to call after a claim moved a hostname, with the two environments concerned (docs/edge.md
+ * "Versions": domain claim). The console wires `noteEdgeChange` of lib/edge/changes.ts here.
+ */
+export function onEdgeChange(hook: ((environmentIds: number[]) => Promise<void> | void) | null): void {
+  edgeChangeHook = hook;
+}
+
+/**
+ * Moves a claimed hostname to the claimant, in one transaction (docs/product.md §3.5): the claim is re-read (gone →
+ * `not-found`); the previous holder's domain row is deleted (its checks go with it); a domain row is created on the
+ * claimant's environment with the claim's token and the ownership proof recorded now; every claim on the hostname is
+ * removed; `domain.claim.won` (claimant) and `domain.claim.lost` (previous holder) audit rows are written. Then,
+ * outside the transaction, the edge is told and the previous holder's owners and admins (`alerts.receive`) are mailed.
+ */
+export async function transferHostname(claimId: number, now: Date = new Date()): Promise<ClaimCheckResult> {
+  const moved = await writeTransaction(async (tx) => {
+    const claim = await tx.select().from(domainClaims).where(eq(domainClaims.id, claimId)).get();
+    if (!claim) return null;
+    const env = await tx.select().from(environments).where(eq(environments.id, claim.environmentId)).get();
+    if (!env) return null;
+    const previous = await tx.select().from(domains).where(eq(domains.hostname, claim.hostname)).get();
+    if (previous) {
+      await tx.delete(domains).where(eq(domains.id, previous.id)).run();
+      await recordAudit(tx, {
+        accountId: previous.accountId,
+        actor: null,
+        action: "domain.claim.lost",
+        targetType: "domain",
+        targetId: previous.id,
+        targetLabel: previous.hostname,
+        data: { applicationId: previous.applicationId, environmentId: previous.environmentId, status: previous.status },
+        at: now,
+      });
+    }
+    const isApex = previous?.isApex ?? false;
+    const domain = await tx
+      .insert(domains)
+      .values({
+        accountId: claim.accountId,
+        applicationId: claim.applicationId,
+        environmentId: claim.environmentId,
+        hostname: claim.hostname,
+        hostnameUnicode: claim.hostnameUnicode,
+        isApex,
+        verificationToken: claim.verificationToken,
+        ownershipRequired: true,
+        ownershipProvenAt: now,
+      })
+      .returning()
+      .get();
+    await tx.delete(domainClaims).where(eq(domainClaims.hostname, claim.hostname)).run();
+    await recordAudit(tx, {
+      accountId: claim.accountId,
+      actor: null,
+      action: "domain.claim.won",
+      targetType: "domain",
+      targetId: domain.id,
+      targetLabel: domain.hostname,
+      data: { applicationId: claim.applicationId, environment: env.name, previousAccountId: previous?.accountId ?? null },
+      at: now,
+    });
+    return { domain, previous: previous ?? null };
+  });
+  if (!moved) return { result: "not-found" };
+  const changed = [moved.domain.environmentId, ...(moved.previous ? [moved.previous.environmentId] : [])];
+  if (edgeChangeHook) {
+    try {
+      await edgeChangeHook(changed);
+    } catch (error) {
+      console.error("[claims] noting the edge change failed", error);
+    }
+  }
+  const mailed = moved.previous ? await mailPreviousHolder(moved.previous, moved.domain) : 0;
+  return { result: "moved", domain: moved.domain, previousAccountId: moved.previous?.accountId ?? null, mailed };
+}
+
+/** Mails the owners and admins of the account that lost `lost` to a claim; returns how many mails were sent. */
+async function mailPreviousHolder(lost: DomainRow, won: DomainRow): Promise<number> {
+  const db = getDb();
+  const context = await db
+    .select({ account: accounts, application: applications })
+    .from(applications)
+    .innerJoin(accounts, eq(accounts.id, applications.accountId))
+    .where(eq(applications.id, lost.applicationId))
+    .get();
+  if (!context) return 0;
+  const recipients = await db
+    .select({ email: users.email })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.accountId, lost.accountId), inArray(memberships.role, [...rolesWith("alerts.receive")])))
+    .all();
+  let sent = 0;
+  for (const { email } of recipients) {
+    const mail = composeMail({
+      to: email,
+      subject: `${won.hostnameUnicode} moved to another account`,
+      paragraphs: [
+        `${won.hostnameUnicode} was a domain of the application "${context.application.name}" in the account "${context.account.name}".`,
+        `Another account published the ownership proof TXT ${challengeName(won.hostname)} for it, so the hostname now belongs to that account and is no longer served for yours.`,
+        "If this is unexpected, whoever controls the DNS of this name published the record: check who can change your DNS.",
+      ],
+      action: { label: "Open the application", url: consoleLink(`/account/${context.account.id}/application/${context.application.id}`) },
+      footer: "You receive this mail as an owner or admin of the account.",
+    });
+    if (await sendMailQuietly(mail)) sent++;
+  }
+  return sent;
+}
+
+/**
+ * How long after its last check a claim is checked again by the background sweep: 1 minute while the claim is under
+ * an hour old, then 15 minutes (a claim waits for a person to publish a record).
+ */
+export function claimRecheckMs(claim: Pick<DomainClaimRow, "createdAt">, now: Date): number {
+  return now.getTime() - claim.createdAt.getTime() < 3_600_000 ? 60_000 : 900_000;
+}
+
+/**
+ * The background part (docs/product.md §3.5): checks up to `limit` (default 200) claims that are due — never checked,
+ * or last checked longer ago than `claimRecheckMs` — one at a time through `resolver`. Returns how many were checked
+ * and how many moved a hostname. Errors of one claim are logged and the others go on.
+ */
+export async function checkDueClaims(
+  options: { now?: Date; resolver?: Resolver; limit?: number } = {},
+): Promise<{ checked: number; moved: number }> {
+  const now = options.now ?? new Date();
+  const candidates = await getDb()
+    .select()
+    .from(domainClaims)
+    .where(or(isNull(domainClaims.lastCheckedAt), lte(domainClaims.lastCheckedAt, new Date(now.getTime() - 60_000))))
+    .orderBy(asc(domainClaims.lastCheckedAt), asc(domainClaims.id))
+    .limit(options.limit ?? 200)
+    .all();
+  const resolver = options.resolver ?? createResolver();
+  let checked = 0;
+  let moved = 0;
+  for (const claim of candidates) {
+    if (claim.lastCheckedAt && now.getTime() - claim.lastCheckedAt.getTime() < claimRecheckMs(claim, now)) continue;
+    try {
+      const r = await checkClaim(claim.id, { resolver, now });
+      if (r.result === "moved") moved++;
+      if (r.result !== "not-found") checked++;
+    } catch (error) {
+      console.error(`[claims] check of claim #${claim.id} failed`, error);
+    }
+  }
+  return { checked, moved };
+}
