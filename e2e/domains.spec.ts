@@ -10,8 +10,8 @@ async function addDomain(page: Page, hostname: string): Promise<void> {
   await form.getByRole("button", { name: "Add domain" }).click();
 }
 
-// Two accounts want the same hostname: the first adds it (normalised) to an environment, the second is told it is
-// in use, next to the field; once the first removes it (after confirming), the second can add it.
+// Two accounts want the same hostname: the first adds it (normalised) to an environment, the second gets a claim
+// with the TXT record to publish; once the first removes it (after confirming), the second can add it.
 test("domains: add (normalised, unique platform-wide) and remove on an environment", async ({ browser, people }) => {
   const label = uniqueLabel();
   const shop = `shop.dom-${label}.test`;
@@ -50,13 +50,15 @@ test("domains: add (normalised, unique platform-wide) and remove on an environme
   await snap(a, "dom-01b-history");
   await a.goto(appA);
 
-  // Another account cannot take it: a clear message next to the field, not an error page.
+  // Another account cannot take it outright: its add becomes a claim with the TXT record to publish (docs/product.md
+  // §3.5), not an error page.
   const b = await (await browser.newContext()).newPage();
   const userB = await people.signUp(b, `dom-b.${label}@example.com`);
   const accountB = await people.createAccount(userB, `Dom B ${label}`);
   await b.goto(await people.createApplication(userB, accountB, `www.dom-b-${label}.test`));
   await addDomain(b, shop);
-  await expect(b.locator("#add-domain-hostname-error")).toContainText("already used on the platform");
+  await expect(b.getByText(`${shop} is used by another account.`)).toBeVisible();
+  await expect(b.getByTestId(`claim-${shop}`)).toContainText(`_edge-challenge.${shop}`);
   await expect(b.getByTestId(`domain-${shop}`)).toHaveCount(0);
   await snap(b, "dom-02-taken");
 
@@ -73,6 +75,7 @@ test("domains: add (normalised, unique platform-wide) and remove on an environme
 
   await addDomain(b, shop);
   await expect(b.getByTestId(`domain-${shop}`)).toBeVisible();
+  await expect(b.getByTestId(`claim-${shop}`)).toHaveCount(0);
 
   // A viewer of account A sees no Add or Remove.
   const v = await (await browser.newContext()).newPage();

@@ -23,6 +23,10 @@ export const PERMISSIONS = {
   "application.delete": { roles: ["owner", "admin"], allows: "Delete an application (its repository is archived)." },
   "account.rename": { roles: ["owner", "admin"], allows: "Rename the account." },
   "audit.read": { roles: ["owner", "admin"], allows: "Read the account's audit log." },
+  "edge.secret.read": {
+    roles: ["owner", "admin"],
+    allows: "See an environment's X-Edge-Secret, the header the edge sends so the origin can refuse other requests.",
+  },
   "alerts.receive": {
     roles: ["owner", "admin"],
     allows: "Receive the account's alert mail (a live domain that stopped pointing at the edge).",

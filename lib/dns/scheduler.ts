@@ -2,6 +2,7 @@ import { and, asc, isNull, lte, or } from "drizzle-orm";
 import { getDb } from "@/db";
 import { domains } from "@/db/schema";
 import { settings } from "@/lib/config";
+import { checkDueClaims } from "@/lib/edge/claims";
 import { takeDailySnapshot } from "@/lib/ops/snapshots";
 import { checkDomainsInBatches } from "./batch";
 import { mailFlaggedDomain } from "./flag-mail";
@@ -82,7 +83,8 @@ export type MaintenanceJob = { name: string; intervalMs: number; run: () => Prom
 
 /**
  * Runs `sweepDueDomains` every `intervalMs` (default `CHECK_INTERVAL_SECONDS` × 1000), one sweep at a time (the
- * next starts `intervalMs` after the previous ended), then updates today's `/ops` chart snapshot, then runs the
+ * next starts `intervalMs` after the previous ended), then updates today's `/ops` chart snapshot, checks the hostname
+ * claims that are due (lib/edge/claims `checkDueClaims`), then runs the
  * `maintenance` job when its own interval has passed. Errors of a step are logged and the loop goes on. The timer
  * does not keep the process alive.
  */
@@ -99,6 +101,8 @@ export function startScheduler(
     const r = await sweepDueDomains({ limit: options.limit, concurrency: options.concurrency });
     if (r.checked + r.failed > 0) console.log(`[checker] checked ${r.checked}, failed ${r.failed}, flagged ${r.flagged.length}`);
     await takeDailySnapshot(); // today's counts for the /ops chart (6 rows, O(1))
+    const claims = await checkDueClaims(); // claims on other accounts' hostnames (docs/product.md §3.5)
+    if (claims.moved > 0) console.log(`[checker] claims: checked ${claims.checked}, hostnames moved ${claims.moved}`);
   };
   const maintain = async () => {
     if (!job || Date.now() < nextJobAt) return;

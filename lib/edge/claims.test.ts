@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb, writeTransaction } from "@/db";
 import { auditEvents, domainClaims, domains } from "@/db/schema";
 import { createResolver, type Resolver } from "@/lib/dns/resolver";
-import { HOSTNAME_TAKEN } from "@/lib/domains/manage";
+import { HOSTNAME_TAKEN, removeDomain } from "@/lib/domains/manage";
 import { addEnvironmentRow, environmentRow, makeApplication } from "@/lib/environments/fixtures";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { setTestEnv } from "@/lib/testing/env";
@@ -203,5 +203,32 @@ describe("hostname claims", () => {
         .sort(),
     ).toEqual([b.user("admin").email, b.user("owner").email].sort());
     expect(await listEnvironmentClaims(bProd.id)).toEqual([]);
+  });
+  it("settles the claimant's own claim when the hostname becomes free and it is added", async () => {
+    const aProd = await environmentRow(a.app, "Production");
+    const bProd = await environmentRow(b.app, "Production");
+    const added = await addDomainOrClaim({
+      environment: aProd,
+      actor: a.actor("owner"),
+      hostname: host("shop.holder.example"),
+      ownershipRequired: false,
+    });
+    if (!added.ok || added.kind !== "domain") throw new Error("expected a domain");
+    const claim = await addDomainOrClaim({
+      environment: bProd,
+      actor: b.actor("owner"),
+      hostname: host("shop.holder.example"),
+      ownershipRequired: false,
+    });
+    expect(claim).toMatchObject({ ok: true, kind: "claim", created: true });
+    expect(await removeDomain({ domainId: added.domain.id, actor: a.actor("owner") })).toMatchObject({ ok: true });
+    const again = await addDomainOrClaim({
+      environment: bProd,
+      actor: b.actor("owner"),
+      hostname: host("shop.holder.example"),
+      ownershipRequired: false,
+    });
+    expect(again).toMatchObject({ ok: true, kind: "domain", domain: { accountId: b.account.id } });
+    expect((await listEnvironmentClaims(bProd.id)).map((c) => c.hostname)).not.toContain("shop.holder.example");
   });
 });

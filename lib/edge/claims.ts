@@ -47,8 +47,8 @@ export type AddOrClaimResult =
   | { ok: false; code: "not_found" | "taken"; message: string };
 
 /**
- * Adds `hostname` to the environment (lib/domains/manage `addDomain`); when another account's environment holds it,
- * creates a claim instead (docs/product.md §3.5): one transaction re-reads the environment and the actor's
+ * Adds `hostname` to the environment (lib/domains/manage `addDomain`; the account's own claims on that hostname are
+ * then removed); when another account's environment holds it, creates a claim instead (docs/product.md §3.5): one transaction re-reads the environment and the actor's
  * "domain.manage" right, inserts the `domain_claims` row with a fresh token (160 bits, lower-case base32) and writes
  * the `domain.claim` audit row. A hostname held in the same account keeps the `taken` refusal; a claim that already
  * exists for this environment is returned as it is (`created: false`). Same parameters as `addDomain`.
@@ -57,7 +57,16 @@ export async function addDomainOrClaim(params: Parameters<typeof addDomain>[0]):
   // Twice at most: the holder may remove the hostname between the refused insert and the claim.
   for (let attempt = 0; attempt < 2; attempt++) {
     const added: ManageDomainResult = await addDomain(params);
-    if (added.ok) return { ok: true, kind: "domain", domain: added.domain };
+    if (added.ok) {
+      // The hostname was free after all (its holder removed it): the account's own claims on it are settled.
+      await writeTransaction((tx) =>
+        tx
+          .delete(domainClaims)
+          .where(and(eq(domainClaims.hostname, added.domain.hostname), eq(domainClaims.accountId, added.domain.accountId)))
+          .run(),
+      );
+      return { ok: true, kind: "domain", domain: added.domain };
+    }
     if (added.code !== "taken") return added;
     const claimed = await claimHostname(params);
     if (claimed !== "freed") return claimed;
@@ -212,8 +221,8 @@ export function onEdgeChange(hook: ((environmentIds: number[]) => Promise<void> 
 }
 
 /**
- * Moves a claimed hostname to the claimant, in one transaction (docs/product.md §3.5): the claim is re-read (gone →
- * `not-found`); the previous holder's domain row is deleted (its checks go with it); a domain row is created on the
+ * Moves a claimed hostname to the claimant, in one transaction (docs/product.md §3.5): the claim is re-read (gone, or
+ * the claimant's account holds the hostname already: its claims on it are removed → `not-found`); the previous holder's domain row is deleted (its checks go with it); a domain row is created on the
  * claimant's environment with the claim's token and the ownership proof recorded now; every claim on the hostname is
  * removed; `domain.claim.won` (claimant) and `domain.claim.lost` (previous holder) audit rows are written. Then,
  * outside the transaction, the edge is told and the previous holder's owners and admins (`alerts.receive`) are mailed.
@@ -225,6 +234,14 @@ export async function transferHostname(claimId: number, now: Date = new Date()):
     const env = await tx.select().from(environments).where(eq(environments.id, claim.environmentId)).get();
     if (!env) return null;
     const previous = await tx.select().from(domains).where(eq(domains.hostname, claim.hostname)).get();
+    if (previous?.accountId === claim.accountId) {
+      // The account holds the hostname already (added once it was free): nothing to move, its claims are settled.
+      await tx
+        .delete(domainClaims)
+        .where(and(eq(domainClaims.hostname, claim.hostname), eq(domainClaims.accountId, claim.accountId)))
+        .run();
+      return null;
+    }
     if (previous) {
       await tx.delete(domains).where(eq(domains.id, previous.id)).run();
       await recordAudit(tx, {

@@ -4,7 +4,7 @@ import { operatorEvents } from "@/db/schema";
 import type { OperatorEventRow } from "@/db/types";
 
 /** Kinds of operator actions (docs/product.md §3.2 "operator actions are recorded"). */
-export type OperatorAction = "ops.verify";
+export type OperatorAction = "ops.verify" | "edge.node.add" | "edge.node.revoke" | "edge.node.drain" | "edge.node.undrain";
 
 /** Appends one row to the operator log: who (`operator` id and email, kept if the user goes), what, details, when. */
 export async function recordOperatorEvent(entry: {

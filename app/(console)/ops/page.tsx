@@ -61,6 +61,9 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
         </div>
         <div className="flex flex-wrap items-center gap-4">
           <AutoRefresh />
+          <Link href="/ops/edge" className="text-sm font-medium text-indigo-700 hover:underline">
+            Edge nodes →
+          </Link>
           <Link href="/ops/log" className="text-sm font-medium text-indigo-700 hover:underline">
             Operator log →
           </Link>

@@ -3,7 +3,8 @@ import { eq } from "drizzle-orm";
 import { getDb } from "@/db";
 import { domains, type DomainStatus } from "@/db/schema";
 import { checkDomain, resolvesToEdge } from "@/lib/dns/go-live";
-import { addDomain, removeDomain } from "@/lib/domains/manage";
+import { removeDomain } from "@/lib/domains/manage";
+import { addDomainOrClaim, claimInstructions, claimRecord } from "@/lib/edge/claims";
 import { summariseEnvironment } from "@/lib/domains/summary";
 import { actorOf } from "@/lib/actions";
 import { normaliseHostname } from "@/lib/hostname";
@@ -34,6 +35,17 @@ async function verifyNow(domain: DomainRow): Promise<{ domain: DomainRow; checke
   return { domain: fresh, checked: !result.skipped };
 }
 
+/** The 202 answer to adding a hostname another account holds: the claim and the TXT record that settles it (§3.5). */
+const domainClaimSchema = z
+  .strictObject({
+    status: z.literal("claimed"),
+    hostname: z.string(),
+    detail: z.string(),
+    record: z.strictObject({ type: z.literal("TXT"), name: z.string(), value: z.string() }),
+    created_at: z.string(),
+  })
+  .openapi("DomainClaim");
+
 export const domainOperations = [
   defineOperation({
     operationId: "environmentAddDomain",
@@ -41,10 +53,15 @@ export const domainOperations = [
     path: "/account/{accountId}/application/{applicationId}/environment/{environmentName}/domain/{hostName}",
     tags: ["Domain"],
     summary: "Adds a domain to the environment (normalised, unique platform-wide). It goes live once its DNS points at the edge.",
+    description:
+      "A hostname another account holds is not refused: the answer is 202 with a claim and the TXT record `_edge-challenge.<hostname>` to publish; once the console sees it, the hostname moves to this environment. A hostname used in the same account is a 409.",
     params: environmentDomainParams,
     write: true,
     problems: ["conflict"],
-    responses: { 200: { description: "Environment Summary", schema: environmentSummarySchema } },
+    responses: {
+      200: { description: "Environment Summary", schema: environmentSummarySchema },
+      202: { description: "The hostname is held by another account: a claim was made", schema: domainClaimSchema },
+    },
     handle: async ({ caller, params }) => {
       const { environment, user } = await apiEnvironment(
         caller,
@@ -56,12 +73,23 @@ export const domainOperations = [
       );
       const host = normaliseHostname(params.hostName);
       if (!host.ok) throw validationProblem([{ field: "hostName", message: host.message }]);
-      const result = await addDomain({
+      const result = await addDomainOrClaim({
         environment,
         actor: actorOf(user),
         hostname: { hostname: host.hostname, unicode: host.unicode, isApex: host.isApex },
         ownershipRequired: await resolvesToEdge(host.hostname),
       });
+      if (result.ok && result.kind === "claim") {
+        const { claim } = result;
+        const body = {
+          status: "claimed" as const,
+          hostname: claim.hostname,
+          detail: claimInstructions(claim),
+          record: claimRecord(claim),
+          created_at: claim.createdAt.toISOString(),
+        };
+        return { status: 202, body };
+      }
       if (!result.ok) {
         if (result.code === "taken")
           throw new ApiProblem("conflict", result.message, { extensions: { errors: [{ field: "hostName", message: result.message }] } });

@@ -18,6 +18,20 @@ function domainsOf(data: unknown): LoggedDomain[] {
   return Array.isArray(list) ? (list as LoggedDomain[]) : [];
 }
 
+/** What an edge node action was called on the operator log. */
+const EDGE_ACTIONS: Record<string, string> = {
+  "edge.node.add": "Edge node added",
+  "edge.node.revoke": "Edge node revoked",
+  "edge.node.drain": "Edge node drained",
+  "edge.node.undrain": "Edge node undrained",
+};
+
+/** The edge node an operator action was about (from the event's JSON data), or null. */
+function nodeOf(data: unknown): string | null {
+  const node = (data as { node?: { name?: unknown } } | null)?.node;
+  return node && typeof node.name === "string" ? node.name : null;
+}
+
 /** One logged Verify now result in the words `/ops` uses for it. */
 function describeResult(d: LoggedDomain): string {
   switch (d.result) {
@@ -58,7 +72,10 @@ export default async function OperatorLogPage({ searchParams }: { searchParams: 
           {rows.map((r) => (
             <li key={r.id} className="space-y-1 px-4 py-3" data-testid="operator-event">
               <p className="flex flex-wrap gap-x-3 gap-y-0.5 text-sm">
-                <span className="font-medium text-slate-900">{r.action === "ops.verify" ? "Verify now" : r.action}</span>
+                <span className="font-medium text-slate-900">
+                  {r.action === "ops.verify" ? "Verify now" : (EDGE_ACTIONS[r.action] ?? r.action)}
+                </span>
+                {nodeOf(r.data) ? <span className="font-mono text-slate-800">{nodeOf(r.data)}</span> : null}
                 <span className="[overflow-wrap:anywhere] text-slate-700">{r.operatorEmail}</span>
                 <span className="whitespace-nowrap font-mono text-xs leading-5 text-slate-500">{formatUtc(r.createdAt)}</span>
               </p>

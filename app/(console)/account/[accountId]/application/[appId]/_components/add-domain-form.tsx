@@ -26,7 +26,7 @@ export function AddDomainForm({ environmentId, environmentName }: { environmentI
         placeholder="shop.example.com"
         defaultValue={state.values?.hostname ?? ""}
         error={state.fieldErrors?.hostname}
-        hint={`Another hostname served by ${environmentName}. It must not be used anywhere else on the platform.`}
+        hint={`Another hostname served by ${environmentName}. A hostname another account uses becomes a claim, settled by a TXT record.`}
         className="max-w-md"
       />
       <Button type="submit" disabled={pending}>

@@ -5,7 +5,8 @@ import { z } from "zod";
 import { accountAction, type Refusal } from "@/lib/actions";
 import { domainResource, environmentResource } from "@/lib/actions/resources";
 import { resolvesToEdge } from "@/lib/dns/go-live";
-import { addDomain, removeDomain } from "@/lib/domains/manage";
+import { removeDomain } from "@/lib/domains/manage";
+import { addDomainOrClaim } from "@/lib/edge/claims";
 import { normaliseHostname } from "@/lib/hostname";
 
 const text = (max: number) => z.string().max(max).default("");
@@ -30,6 +31,7 @@ export type AddDomainState = {
  * Adds a domain to an environment (docs/product.md §3.5) for a member with "domain.manage": the hostname is
  * normalised (§4) and unique platform-wide (database constraint; a lost race is a field message). The account is
  * taken from the environment row. A hostname already resolving to the edge must prove ownership before going live.
+ * A hostname another account holds becomes a claim (lib/edge/claims.ts), shown with its TXT record on the page.
  */
 export const addDomainAction = accountAction({
   name: "add domain",
@@ -44,7 +46,7 @@ export const addDomainAction = accountAction({
     if (!values.hostname.trim()) return { fieldErrors: { hostname: "Enter a hostname, e.g. shop.example.com." }, values };
     const host = normaliseHostname(values.hostname);
     if (!host.ok) return { fieldErrors: { hostname: host.message }, values };
-    const result = await addDomain({
+    const result = await addDomainOrClaim({
       environment,
       actor,
       hostname: { hostname: host.hostname, unicode: host.unicode, isApex: host.isApex },
@@ -53,6 +55,10 @@ export const addDomainAction = accountAction({
     if (!result.ok)
       return result.code === "taken" ? { fieldErrors: { hostname: result.message }, values } : { error: result.message, values };
     revalidatePath(`/account/${application.accountId}/application/${application.id}`, "layout");
+    if (result.kind === "claim") {
+      const notice = `${result.claim.hostnameUnicode} is used by another account. ${result.created ? "A claim was made" : "It is already claimed here"}: publish the TXT record shown under “Claimed hostnames” to take it over.`;
+      return { ok: true, notice, values: { hostname: "" }, at: Date.now() };
+    }
     return { ok: true, notice: `Added ${result.domain.hostnameUnicode}.`, values: { hostname: "" }, at: Date.now() };
   },
 });
