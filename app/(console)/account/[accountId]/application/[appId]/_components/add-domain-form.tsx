@@ -13,12 +13,12 @@ export function AddDomainForm({ environmentId, environmentName }: { environmentI
       <input type="hidden" name="environmentId" value={environmentId} />
       {state.error ? <FormMessage>{state.error}</FormMessage> : null}
       {state.notice ? (
-        <FormMessage tone="success" key={state.at}>
+        <FormMessage tone="success" key={`notice-${state.at}`}>
           {state.notice}
         </FormMessage>
       ) : null}
       <Field
-        key={state.at}
+        key={`field-${state.at}`}
         id="add-domain-hostname"
         label="Hostname"
         name="hostname"
