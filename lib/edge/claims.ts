@@ -209,23 +209,12 @@ export async function checkClaim(
   return { result: "waiting", claim: updated, message };
 }
 
-/** Called after the edge's desired state changed (a hostname moved); set by `onEdgeChange`. */
-let edgeChangeHook: ((environmentIds: number[]) => Promise<void> | void) | null = null;
-
-/**
- * Registers what to call after a claim moved a hostname, with the two environments concerned (docs/edge.md
- * "Versions": domain claim). The console wires `noteEdgeChange` of lib/edge/changes.ts here.
- */
-export function onEdgeChange(hook: ((environmentIds: number[]) => Promise<void> | void) | null): void {
-  edgeChangeHook = hook;
-}
-
 /**
  * Moves a claimed hostname to the claimant, in one transaction (docs/product.md §3.5): the claim is re-read (gone, or
  * the claimant's account holds the hostname already: its claims on it are removed → `not-found`); the previous holder's domain row is deleted (its checks go with it); a domain row is created on the
  * claimant's environment with the claim's token and the ownership proof recorded now; every claim on the hostname is
  * removed; `domain.claim.won` (claimant) and `domain.claim.lost` (previous holder) audit rows are written. Then,
- * outside the transaction, the edge is told and the previous holder's owners and admins (`alerts.receive`) are mailed.
+ * outside the transaction, the previous holder's owners and admins (`alerts.receive`) are mailed.
  */
 export async function transferHostname(claimId: number, now: Date = new Date()): Promise<ClaimCheckResult> {
   const moved = await writeTransaction(async (tx) => {
@@ -285,14 +274,8 @@ export async function transferHostname(claimId: number, now: Date = new Date()):
     return { domain, previous: previous ?? null };
   });
   if (!moved) return { result: "not-found" };
-  const changed = [moved.domain.environmentId, ...(moved.previous ? [moved.previous.environmentId] : [])];
-  if (edgeChangeHook) {
-    try {
-      await edgeChangeHook(changed);
-    } catch (error) {
-      console.error("[claims] noting the edge change failed", error);
-    }
-  }
+  // TODO(lead): tell the edge, once lib/edge/changes.ts exists: noteEdgeChange for moved.domain.environmentId and
+  // moved.previous?.environmentId (docs/edge.md "Versions": a claim changes what the edge serves).
   const mailed = moved.previous ? await mailPreviousHolder(moved.previous, moved.domain) : 0;
   return { result: "moved", domain: moved.domain, previousAccountId: moved.previous?.accountId ?? null, mailed };
 }
