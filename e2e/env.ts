@@ -28,8 +28,11 @@ export const E2E = {
   screenshots: path.resolve("test-results/screenshots"),
   /** Login attempts per email per window the e2e console allows (e2e/mail.spec.ts exceeds it on purpose). */
   loginLimitPerEmail: 8,
-  /** `OPERATOR_EMAILS` of the e2e console: e2e/ops.spec.ts signs up with both and verifies only the first. */
-  operatorEmails: ["operator@ops-e2e.test", "unverified-operator@ops-e2e.test"],
+  /**
+   * `OPERATOR_EMAILS` of the e2e console: e2e/ops.spec.ts signs up with the first two and verifies only the first;
+   * e2e/ops-edge.spec.ts uses the third.
+   */
+  operatorEmails: ["operator@ops-e2e.test", "unverified-operator@ops-e2e.test", "edge-operator@ops-e2e.test"],
   /** Every other rate limit of the e2e console: generous, so journeys never meet them. */
   generousRateLimit: 1000,
   /** REST API requests per token per minute (e2e/api.spec.ts exceeds it with a dedicated token). */

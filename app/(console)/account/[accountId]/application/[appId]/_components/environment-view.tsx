@@ -9,8 +9,12 @@ import { cloneUrl, repositoryPath } from "@/lib/applications/repository";
 import { listEnvironmentDomainPage, listEnvironmentOverviews, parseDomainPageParams } from "@/lib/domains/listing";
 import { readBranchBlobCached } from "@/lib/git/cache";
 import { getEnvironmentByName, type ApplicationRow } from "@/lib/applications/queries";
+import { listEnvironmentClaims } from "@/lib/edge/claims";
 import { AddDomainForm } from "./add-domain-form";
 import { DeleteEnvironmentForm } from "./delete-environment-form";
+import { DomainClaims } from "./domain-claims";
+import { EdgePanel } from "./edge-panel";
+import { loadEdgePanel } from "./edge-serving-data";
 import { DomainList } from "./domain-list";
 import { EnvironmentHeader, overviewHref } from "./environment-header";
 import { NewEnvironmentForm } from "./new-environment-form";
@@ -19,8 +23,9 @@ import { NewEnvironmentForm } from "./new-environment-form";
 const INLINE_DETAILS_MAX = 10;
 
 /**
- * An application seen through one environment: its domains with their go-live status and records (a page at a time,
- * searchable by hostname; see DomainList), the clone URL, and `section.config.json` of the environment's branch
+ * An application seen through one environment: what the edge serves for it, the module versions the edge runs and (for
+ * owners and admins) its X-Edge-Secret (EdgePanel); its domains with their go-live status and records (a page at a time,
+ * searchable by hostname; see DomainList), its claims on other accounts' hostnames (DomainClaims), the clone URL, and `section.config.json` of the environment's branch
  * (read once per commit: lib/git/cache.ts). The overview (Production's view) also lists every
  * environment with its status and offers "New environment"; other environments offer "Delete environment".
  * Buttons appear only for roles that may use them; the actions check again on the server.
@@ -62,6 +67,8 @@ export async function EnvironmentView({
   const base = `/account/${access.account.id}/application/${application.id}`;
   const envBase = `${base}/environment/${encodeURIComponent(environment.name)}`;
   const isProduction = environment.name === "Production";
+  const edge = await loadEdgePanel(access, environment, config);
+  const claims = await listEnvironmentClaims(environment.id);
   return (
     <div className="space-y-8">
       <EnvironmentHeader
@@ -72,6 +79,8 @@ export async function EnvironmentView({
         section="overview"
         canEdit={canEdit}
       />
+
+      <EdgePanel data={edge} />
 
       <section aria-labelledby="domains-heading" className="space-y-3">
         <h2 id="domains-heading" className="text-lg font-semibold">
@@ -96,6 +105,8 @@ export async function EnvironmentView({
           </details>
         ) : null}
       </section>
+
+      <DomainClaims claims={claims} canVerify={canVerify} canManage={canManageDomains} />
 
       {isProduction ? (
         <section aria-labelledby="environments-heading" className="space-y-3">

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Role } from "@/db/schema";
+import { environmentEdgeSecret, type EnvironmentServing } from "@/lib/edge/serving";
+import { environmentRow, makeApplication } from "@/lib/environments/fixtures";
+import { requireEnvironment } from "@/lib/environments/access";
+import { signInForActions } from "@/lib/testing/action-request";
+import { makeUser } from "@/lib/testing/people";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { loadEdgePanel, moduleVersions, proxyChainOf, servingLine } from "./edge-serving-data";
+
+vi.mock("next/headers", async () => (await import("@/lib/testing/action-request")).nextHeadersMock);
+vi.mock("next/cache", async () => (await import("@/lib/testing/action-request")).nextCacheMock);
+
+// The environment page's edge panel: the X-Edge-Secret only for owners and admins, 404 for a non-member (through the
+// page's own access check, with a real session); and the serving line's words.
+
+describe("X-Edge-Secret on the environment page", () => {
+  let temp: ReturnType<typeof makeTempDataDir>;
+  let f: Awaited<ReturnType<typeof makeApplication>>;
+
+  beforeAll(async () => {
+    temp = makeTempDataDir("ec-edge-secret-");
+    f = await makeApplication("secret");
+  });
+  afterAll(() => temp.cleanup());
+
+  const panelAs = async (user: { id: number }) => {
+    await signInForActions(user);
+    const access = await requireEnvironment(f.account.id, f.app.id, "Production");
+    return loadEdgePanel(access, access.environment, '{"proxychain":[{"name":"varnish","image":"varnish:7.4"}]}');
+  };
+
+  it("shows the secret to owners and admins only", async () => {
+    const secret = await environmentEdgeSecret((await environmentRow(f.app, "Production")).id);
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    for (const role of ["owner", "admin"] as Role[]) expect((await panelAs(f.user(role))).secret, role).toBe(secret);
+    for (const role of ["developer", "viewer"] as Role[]) {
+      const panel = await panelAs(f.user(role));
+      expect(panel.secret, role).toBeNull();
+      expect(panel.modules, role).toEqual([{ name: "varnish", image: "varnish:7.4", edge: null }]);
+    }
+  });
+
+  it("gives a non-member 404", async () => {
+    const stranger = await makeUser("stranger.secret@example.com");
+    await expect(panelAs(stranger)).rejects.toMatchObject({ digest: "NEXT_HTTP_ERROR_FALLBACK;404" });
+  });
+});
+
+describe("serving line", () => {
+  const now = new Date("2026-12-04T15:00:00Z");
+  const serving = (s: Partial<EnvironmentServing>): EnvironmentServing => ({
+    desiredCommit: "3f2a9c1d0e5b6a7980112233445566778899aabb",
+    nodesTotal: 2,
+    nodesServing: 2,
+    lastAppliedAt: new Date("2026-12-04T14:02:11Z"),
+    failures: [],
+    ...s,
+  });
+
+  it("says where the environment is served, or why not", () => {
+    expect(servingLine("Production", serving({}), now)).toEqual({
+      text: "Production @ 3f2a9c1 on 2 of 2 nodes, applied 14:02 UTC",
+      tone: "ok",
+    });
+    expect(
+      servingLine("Production", serving({ nodesServing: 1, nodesTotal: 1, lastAppliedAt: new Date("2026-12-03T09:00:00Z") }), now).text,
+    ).toBe("Production @ 3f2a9c1 on 1 of 1 node, applied 2026-12-03 09:00 UTC");
+    expect(servingLine("Production", serving({ nodesServing: 1 }), now).tone).toBe("partial");
+    expect(servingLine("Production", serving({ nodesTotal: 0, nodesServing: 0 }), now)).toEqual({ text: "No edge nodes", tone: "idle" });
+    expect(servingLine("Production", undefined, now).text).toBe("No edge nodes");
+    expect(servingLine("Staging", serving({ nodesServing: 0, lastAppliedAt: null }), now).text).toBe(
+      "Not served yet: no edge node has reported",
+    );
+    expect(servingLine("Staging", serving({ desiredCommit: null }), now).text).toBe("Not served: Staging has no routable domain");
+  });
+
+  it("names the tool that refused the newest version, on which node", () => {
+    const line = servingLine(
+      "Staging",
+      serving({
+        desiredCommit: "9d1e2f0aa",
+        nodesServing: 0,
+        failures: [{ node: "edge-1", tool: "varnishd", message: "VCL compilation failed", at: new Date("2026-12-04T14:05:00Z") }],
+      }),
+      now,
+    );
+    expect(line.tone).toBe("failed");
+    expect(line.text).toMatch(/^Staging @ 9d1e2f0: varnishd refused it on edge-1: VCL compilation failed \(/);
+  });
+
+  it("shows the version each module runs on the edge beside the catalog label", () => {
+    const chain = proxyChainOf(
+      '\uFEFF{"proxychain":[{"name":"modsecurity","image":"modsecurity:3"},{"name":"varnish","image":"varnish:7.4"}]}',
+    );
+    expect(moduleVersions(chain, [{ varnish: "7.1.1", nginx: "1.22.1" }, { varnish: "7.1.1", nginx: "1.22.2" }, {}])).toEqual([
+      { name: "modsecurity", image: "modsecurity:3", edge: "nginx 1.22.1, 1.22.2 on the edge" },
+      { name: "varnish", image: "varnish:7.4", edge: "varnish 7.1.1 on the edge" },
+    ]);
+    expect(proxyChainOf("not json")).toEqual([]);
+    expect(proxyChainOf(null)).toEqual([]);
+  });
+});

@@ -1,0 +1,103 @@
+import "server-only";
+import { formatUtc } from "@/components/ui/format";
+import type { Access } from "@/lib/auth/access";
+import { can } from "@/lib/auth/permissions";
+import { listEdgeNodes } from "@/lib/edge/nodes";
+import { environmentEdgeSecret, environmentServing, type EnvironmentServing } from "@/lib/edge/serving";
+
+// What an environment's page says about the edge (docs/product.md §8, "Operators"; docs/edge.md "Desired state"):
+// which commit the edge serves and on how many nodes, or which tool refused what; the version of each module the
+// edge runs beside the catalog's label; and, for owners and admins, the environment's X-Edge-Secret.
+
+/** The serving line's tone: `ok` (served everywhere), `partial` (applying or some nodes behind), `failed`, `idle`. */
+export type ServingTone = "ok" | "partial" | "failed" | "idle";
+
+/** The first 7 characters of a commit id, as git abbreviates it. */
+export const shortCommit = (commit: string) => commit.slice(0, 7);
+
+/** `14:02 UTC` for today (UTC), else `2026-12-03 14:02 UTC`. */
+export function appliedTime(at: Date, now: Date = new Date()): string {
+  const full = formatUtc(at, { seconds: false });
+  return full.slice(0, 10) === formatUtc(now).slice(0, 10) ? full.slice(11) : full;
+}
+
+/**
+ * One sentence on what the edge serves for environment `name` (docs/product.md §8):
+ * - `No edge nodes` when the console has no active node;
+ * - `Not served: <name> has no routable domain` when the desired state holds no commit for it;
+ * - `<name> @ 9d1e2f0: varnishd refused it on edge-1: <message> (still serving 3f2a9c1)` for the newest failure;
+ * - `Not served yet: no edge node has reported` before any node applied it;
+ * - `<name> @ 3f2a9c1 on 2 of 2 nodes, applied 14:02 UTC` otherwise.
+ */
+export function servingLine(
+  name: string,
+  serving: EnvironmentServing | undefined,
+  now: Date = new Date(),
+): { text: string; tone: ServingTone } {
+  if (!serving || serving.nodesTotal === 0) return { text: "No edge nodes", tone: "idle" };
+  if (!serving.desiredCommit) return { text: `Not served: ${name} has no routable domain`, tone: "idle" };
+  const at = `${name} @ ${shortCommit(serving.desiredCommit)}`;
+  const failure = [...serving.failures].sort((x, y) => y.at.getTime() - x.at.getTime())[0];
+  if (failure) {
+    const still = failure.servingCommit ? `still serving ${shortCommit(failure.servingCommit)}` : "nothing served before";
+    return { text: `${at}: ${failure.tool} refused it on ${failure.node}: ${failure.message} (${still})`, tone: "failed" };
+  }
+  if (serving.nodesServing === 0 && !serving.lastAppliedAt) return { text: "Not served yet: no edge node has reported", tone: "partial" };
+  const applied = serving.lastAppliedAt ? `, applied ${appliedTime(serving.lastAppliedAt, now)}` : "";
+  return {
+    text: `${at} on ${serving.nodesServing} of ${serving.nodesTotal} node${serving.nodesTotal === 1 ? "" : "s"}${applied}`,
+    tone: serving.nodesServing === serving.nodesTotal ? "ok" : "partial",
+  };
+}
+
+/** The tool a node reports for each module of a proxy chain (docs/edge.md "Desired state": `tools`). */
+const TOOL_OF_MODULE: Record<string, string> = { varnish: "varnish", modsecurity: "nginx", openresty: "nginx", nodejs: "node" };
+
+/** One module of the environment's proxy chain: the catalog label and what the edge runs. */
+export type ModuleVersion = { name: string; image: string; edge: string | null };
+
+/** The `proxychain` of a `section.config.json` text ({name, image} pairs); empty when the text does not parse. */
+export function proxyChainOf(config: string | null): { name: string; image: string }[] {
+  if (!config) return [];
+  try {
+    const chain = (JSON.parse(config.replace(/^\uFEFF/, "")) as { proxychain?: unknown }).proxychain;
+    if (!Array.isArray(chain)) return [];
+    return chain
+      .filter((m): m is { name: string; image?: unknown } => !!m && typeof (m as { name?: unknown }).name === "string")
+      .map((m) => ({ name: m.name, image: typeof m.image === "string" ? m.image : m.name }));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Each module of `chain` with the version the edge runs, from the tools the active nodes report: `varnish 7.1.1 on
+ * the edge` (several versions while nodes differ: `nginx 1.22.1, 1.24.0 on the edge`), null before any report.
+ */
+export function moduleVersions(chain: { name: string; image: string }[], reports: Record<string, string>[]): ModuleVersion[] {
+  return chain.map(({ name, image }) => {
+    const tool = TOOL_OF_MODULE[name] ?? name;
+    const versions = [...new Set(reports.map((tools) => tools[tool]).filter((v): v is string => typeof v === "string" && v !== ""))].sort();
+    return { name, image, edge: versions.length ? `${tool} ${versions.join(", ")} on the edge` : null };
+  });
+}
+
+/** Everything the environment's edge panel shows; `secret` is null for roles without "edge.secret.read". */
+export type EdgePanelData = { serving: { text: string; tone: ServingTone }; modules: ModuleVersion[]; secret: string | null };
+
+/**
+ * Loads the edge panel of one environment for a member whose access was checked by the page (`requireEnvironment`):
+ * the serving line, the module versions of `config`'s proxy chain, and the X-Edge-Secret only when the role holds
+ * "edge.secret.read" (owners and admins; the secret is made on first use).
+ */
+export async function loadEdgePanel(access: Pick<Access, "role">, environment: { id: number; name: string }, config: string | null) {
+  const [servingMap, nodes] = await Promise.all([environmentServing([environment.id]), listEdgeNodes()]);
+  const reports = nodes.filter((n) => !n.revokedAt).map((n) => n.tools ?? {});
+  const secret = can(access.role, "edge.secret.read") ? await environmentEdgeSecret(environment.id) : null;
+  const data: EdgePanelData = {
+    serving: servingLine(environment.name, servingMap.get(environment.id)),
+    modules: moduleVersions(proxyChainOf(config), reports),
+    secret,
+  };
+  return data;
+}

@@ -1,0 +1,109 @@
+import { E2E } from "./env";
+import { expect, test } from "./fixtures";
+import { linkFromMail, snap, uniqueLabel } from "./helpers";
+
+// Edge nodes at /ops/edge (docs/product.md §8 "Operators", docs/edge.md "Node tokens"): only an operator may open
+// it; the operator adds a node (its token shown once, with the agent's command), sees what the node reports (last
+// contact, address and ports, applied version, tools), drains and undrains it, and revokes it after typing its name.
+// Every action lands in the operator log.
+const EDGE_OPERATOR = E2E.operatorEmails[2];
+
+test("a non-operator gets 404 at /ops/edge", async ({ browser, people }) => {
+  const someone = await (await browser.newContext()).newPage();
+  await people.signUp(someone, `not-edge-ops.${uniqueLabel()}@example.com`);
+  expect((await someone.goto("/ops/edge"))?.status()).toBe(404);
+  await expect(someone.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});
+
+test("operator: add a node (token once), its report, drain, undrain, revoke with typed confirmation", async ({ browser, people }) => {
+  test.setTimeout(120_000);
+  const label = uniqueLabel();
+  const name = `e2e-${label}`;
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const operator = await people.signUp(page, EDGE_OPERATOR);
+  await people.mailVerificationLink(operator);
+  await page.goto(await linkFromMail(EDGE_OPERATOR, "/verify-email/"));
+  await expect(page.getByRole("heading", { name: "Email address verified" })).toBeVisible();
+
+  await page.goto("/ops");
+  await page.getByRole("link", { name: "Edge nodes →" }).click();
+  await expect(page).toHaveURL(/\/ops\/edge$/);
+  await expect(page.getByRole("heading", { name: "Edge nodes" })).toBeVisible();
+
+  // A bad name is refused next to the field.
+  const form = page.getByRole("form", { name: "Add a node" });
+  await form.getByLabel("Name").fill("Bad Name!");
+  await form.getByRole("button", { name: "Add node" }).click();
+  await expect(page.locator("#edge-node-name-error")).toBeVisible();
+
+  // Added: the token is shown once, with the command that starts the agent.
+  await form.getByLabel("Name").fill(name);
+  await form.getByRole("button", { name: "Add node" }).click();
+  const shown = page.getByTestId("edge-node-token");
+  await expect(shown).toContainText(`Node ${name} added`);
+  const token = (await shown.getByLabel("Node token").textContent())!.trim();
+  expect(token).toMatch(/^en_[A-Za-z0-9_-]{43}$/);
+  await expect(shown.getByLabel("Agent command")).toHaveText(`CONSOLE_URL=${E2E.baseUrl} EDGE_NODE_TOKEN=${token} npm run edge`);
+  await expect(shown.getByRole("button", { name: /^Copy token/ })).toBeVisible();
+  const row = page.getByTestId(`edge-node-${name}`);
+  await expect(row).toContainText("never");
+  await snap(page, "ops-edge-01-added");
+
+  // The same name again (any case) is refused.
+  await form.getByLabel("Name").fill(name.toUpperCase());
+  await form.getByRole("button", { name: "Add node" }).click();
+  await expect(page.locator("#edge-node-name-error")).toBeVisible();
+
+  // The node reports (docs/edge.md "Desired state": POST /api/edge/v1/report with its token): the row shows it.
+  const report = await page.request.post("/api/edge/v1/report", {
+    headers: { authorization: `Bearer ${token}` },
+    data: {
+      version: 0,
+      address: "127.0.0.2",
+      ports: { http: 8080, https: 8443 },
+      tools: { haproxy: "2.6.12", varnish: "7.1.1" },
+      error: null,
+      environments: [],
+    },
+  });
+  expect(report.status()).toBe(204);
+  await page.reload();
+  await expect(row).toContainText("127.0.0.2");
+  await expect(row).toContainText("http 8080");
+  await expect(row).toContainText("varnish 7.1.1");
+  await expect(row).toContainText(/s ago|just now/);
+  await expect(row).toContainText("Serving");
+  await expect(page.getByTestId("edge-node-token")).toHaveCount(0); // shown once only
+
+  // Drain and undrain.
+  await row.getByRole("button", { name: "Drain" }).click();
+  await expect(row).toContainText("Drained");
+  await row.getByRole("button", { name: "Undrain" }).click();
+  await expect(row).not.toContainText("Drained");
+
+  // Revoke asks for the name; a wrong one changes nothing.
+  await row.getByRole("button", { name: "Revoke…" }).click();
+  const revoke = row.getByRole("form", { name: `Revoke ${name}` });
+  await revoke.getByLabel(`Type ${name} to confirm`).fill("something-else");
+  await revoke.getByRole("button", { name: "Revoke node" }).click();
+  await expect(revoke).toContainText(`Type ${name} to confirm.`);
+  await snap(page, "ops-edge-02-revoke");
+  await revoke.getByLabel(`Type ${name} to confirm`).fill(name);
+  await revoke.getByRole("button", { name: "Revoke node" }).click();
+  await expect(row).toContainText("Revoked");
+  // The revoked token no longer works.
+  const after = await page.request.post("/api/edge/v1/report", {
+    headers: { authorization: `Bearer ${token}` },
+    data: { version: 0, environments: [] },
+  });
+  expect(after.status()).toBe(401);
+
+  // The operator log has each action.
+  await page.goto("/ops/log");
+  const events = page.getByTestId("operator-event").filter({ hasText: name });
+  await expect(events).toHaveCount(4);
+  await expect(events.first()).toContainText("Edge node revoked");
+  await expect(events.nth(1)).toContainText("Edge node undrained");
+  await expect(events.nth(2)).toContainText("Edge node drained");
+  await expect(events.nth(3)).toContainText("Edge node added");
+});
