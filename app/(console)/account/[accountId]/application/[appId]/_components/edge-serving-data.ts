@@ -39,7 +39,9 @@ export function servingLine(
   const at = `${name} @ ${shortCommit(serving.desiredCommit)}`;
   const failure = [...serving.failures].sort((x, y) => y.at.getTime() - x.at.getTime())[0];
   if (failure) {
-    const still = failure.servingCommit ? `still serving ${shortCommit(failure.servingCommit)}` : "nothing served before";
+    // The commit the node still serves after the refusal, when the serving summary carries it.
+    const kept = "servingCommit" in failure && typeof failure.servingCommit === "string" ? failure.servingCommit : null;
+    const still = kept ? `still serving ${shortCommit(kept)}` : "the previous version stays";
     return { text: `${at}: ${failure.tool} refused it on ${failure.node}: ${failure.message} (${still})`, tone: "failed" };
   }
   if (serving.nodesServing === 0 && !serving.lastAppliedAt) return { text: "Not served yet: no edge node has reported", tone: "partial" };
