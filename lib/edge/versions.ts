@@ -1,0 +1,196 @@
+import crypto from "node:crypto";
+import { and, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
+import { getDb, writeTransaction } from "@/db";
+import { applications, edgeEnvironmentVersions, edgeStateVersion, environments } from "@/db/schema";
+import { settings } from "@/lib/config";
+import { resolveBranch } from "@/lib/git/cache";
+import { repositoryPath } from "@/lib/repositories/paths";
+import { routableHostnames } from "./routable";
+
+// The desired state's versions (docs/edge.md "Versions"): one global sequence (edge_state_version) and, per
+// environment, the version at which its fingerprint last changed (edge_environment_versions).
+
+/** Which environments a reconcile looks at: one environment, one application, one account, or (empty) all. */
+export type ReconcileScope = { environmentId?: number; applicationId?: number; accountId?: number };
+
+/** What a reconcile changed: the global version after it, and the environments it gave that version. */
+export type ReconcileResult = { version: number; changed: number[]; removed: number[] };
+
+/** The settings a node receives with the state (docs/edge.md "Desired state": `settings`); part of every fingerprint. */
+export type EdgeSettings = { allowCodeModules: boolean; allowPrivateOrigins: boolean; edgeAddresses: string[]; cnameSuffix: string };
+
+/** The console's edge settings now, from lib/config. */
+export function edgeSettings(): EdgeSettings {
+  const s = settings();
+  return {
+    allowCodeModules: s.allowCodeModules,
+    allowPrivateOrigins: s.allowPrivateOrigins,
+    edgeAddresses: [...s.edgeIpv4, ...s.edgeIpv6],
+    cnameSuffix: s.edgeCnameSuffix,
+  };
+}
+
+/** The fingerprint of a removed (or not routable) environment. */
+export const REMOVED_FINGERPRINT = "removed";
+
+/**
+ * SHA-256 (hex) over the branch head commit, the sorted routable hostnames, the secret and the settings
+ * (docs/edge.md "Versions").
+ */
+export function environmentFingerprint(input: { commit: string; hostnames: readonly string[]; secret: string; settings: EdgeSettings }): string {
+  const body = JSON.stringify([input.commit, [...input.hostnames].sort(), input.secret, input.settings]);
+  return crypto.createHash("sha256").update(body, "utf8").digest("hex");
+}
+
+/** Reconciles run one after another in a process, so a slower one never writes an older view over a newer one. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Recomputes the fingerprints of the environments in `scope` (all when empty) and gives each changed one the next
+ * global version; an environment that was deleted, has no branch, or lost its last routable hostname keeps its row
+ * with `removed_at` set, at the new version (docs/edge.md "Versions"). Rows of environments that no longer exist are
+ * marked removed by every reconcile, whatever its scope. Makes a missing X-Edge-Secret. Reads branch heads from the
+ * repositories' ref files (no git process per environment) before its one write transaction. Calls `onVersion`
+ * hooks (the long-poll wake-up) when the version moved. Throws on database errors.
+ */
+export function reconcileEdgeState(scope: ReconcileScope = {}): Promise<ReconcileResult> {
+  const run = queue.then(() => reconcileNow(scope));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+/** Called with the new global version after a reconcile moved it (changes.ts registers the long-poll wake-up). */
+const versionListeners = new Set<(version: number) => void>();
+
+/** Registers `listener` for version moves; returns its removal. */
+export function onEdgeVersion(listener: (version: number) => void): () => void {
+  versionListeners.add(listener);
+  return () => versionListeners.delete(listener);
+}
+
+type Candidate = { environmentId: number; commit: string | null; fingerprint: string };
+
+async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
+  const conditions: SQL[] = [];
+  if (scope.environmentId !== undefined) conditions.push(eq(environments.id, scope.environmentId));
+  if (scope.applicationId !== undefined) conditions.push(eq(environments.applicationId, scope.applicationId));
+  if (scope.accountId !== undefined) conditions.push(eq(environments.accountId, scope.accountId));
+  const envs = await getDb()
+    .select({
+      id: environments.id,
+      name: environments.name,
+      secret: environments.edgeSecret,
+      repoDir: applications.repoDir,
+    })
+    .from(environments)
+    .innerJoin(applications, eq(applications.id, environments.applicationId))
+    .where(conditions.length ? and(...conditions) : undefined)
+    .all();
+
+  // The secret is part of the fingerprint: make the missing ones first (one transaction).
+  const missing = envs.filter((e) => !e.secret);
+  if (missing.length) {
+    await writeTransaction(async (tx) => {
+      for (const env of missing) {
+        const secret = crypto.randomBytes(32).toString("base64url");
+        await tx
+          .update(environments)
+          .set({ edgeSecret: secret })
+          .where(and(eq(environments.id, env.id), isNull(environments.edgeSecret)))
+          .run();
+        const row = await tx.select({ secret: environments.edgeSecret }).from(environments).where(eq(environments.id, env.id)).get();
+        env.secret = row?.secret ?? secret;
+      }
+    });
+  }
+
+  const hostnames = await routableHostnames(envs.map((e) => e.id));
+  const currentSettings = edgeSettings();
+  const candidates: Candidate[] = [];
+  for (const env of envs) {
+    let commit: string | null = null;
+    try {
+      commit = await resolveBranch(repositoryPath(env), env.name);
+    } catch (error) {
+      // A missing or broken repository serves nothing; the next reconcile looks again.
+      console.error(`edge: cannot read the head of ${env.name} (environment ${env.id}):`, error);
+    }
+    const names = hostnames.get(env.id) ?? [];
+    const routable = commit !== null && names.length > 0;
+    candidates.push({
+      environmentId: env.id,
+      commit: routable ? commit : null,
+      fingerprint: routable ? environmentFingerprint({ commit: commit!, hostnames: names, secret: env.secret!, settings: currentSettings }) : REMOVED_FINGERPRINT,
+    });
+  }
+
+  const result = await writeTransaction(async (tx) => {
+    const existing = new Map<number, { fingerprint: string; removed: boolean }>();
+    const ids = candidates.map((c) => c.environmentId);
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await tx
+        .select({ id: edgeEnvironmentVersions.environmentId, fingerprint: edgeEnvironmentVersions.fingerprint, removedAt: edgeEnvironmentVersions.removedAt })
+        .from(edgeEnvironmentVersions)
+        .where(inArray(edgeEnvironmentVersions.environmentId, ids.slice(i, i + 500)))
+        .all();
+      for (const row of rows) existing.set(row.id, { fingerprint: row.fingerprint, removed: row.removedAt !== null });
+    }
+    // Rows whose environment is gone (deleted environment or application), not yet marked removed.
+    const orphans = await tx
+      .select({ id: edgeEnvironmentVersions.environmentId })
+      .from(edgeEnvironmentVersions)
+      .where(
+        and(
+          isNull(edgeEnvironmentVersions.removedAt),
+          sql`not exists (select 1 from ${environments} where ${environments.id} = ${edgeEnvironmentVersions.environmentId})`,
+        ),
+      )
+      .all();
+
+    const upserts: Candidate[] = [];
+    for (const c of candidates) {
+      const before = existing.get(c.environmentId);
+      if (c.fingerprint === REMOVED_FINGERPRINT) {
+        if (before && !before.removed) upserts.push(c); // was served: now removed
+        continue; // never served, or already removed: nothing to tell
+      }
+      if (!before || before.removed || before.fingerprint !== c.fingerprint) upserts.push(c);
+    }
+    const orphanIds = orphans.map((o) => o.id).filter((id) => !upserts.some((u) => u.environmentId === id));
+    if (upserts.length === 0 && orphanIds.length === 0) {
+      const row = await tx.select({ version: edgeStateVersion.version }).from(edgeStateVersion).where(eq(edgeStateVersion.id, 1)).get();
+      return { version: row?.version ?? 0, changed: [], removed: [], moved: false };
+    }
+    const bumped = await tx
+      .insert(edgeStateVersion)
+      .values({ id: 1, version: 1 })
+      .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
+      .returning({ version: edgeStateVersion.version })
+      .get();
+    const version = bumped.version;
+    const now = new Date();
+    const changed: number[] = [];
+    const removed: number[] = [];
+    for (const c of upserts) {
+      const isRemoved = c.fingerprint === REMOVED_FINGERPRINT;
+      (isRemoved ? removed : changed).push(c.environmentId);
+      const values = { version, fingerprint: c.fingerprint, commit: c.commit, removedAt: isRemoved ? now : null, updatedAt: now };
+      await tx
+        .insert(edgeEnvironmentVersions)
+        .values({ environmentId: c.environmentId, ...values })
+        .onConflictDoUpdate({ target: edgeEnvironmentVersions.environmentId, set: values })
+        .run();
+    }
+    for (const id of orphanIds) {
+      removed.push(id);
+      await tx
+        .update(edgeEnvironmentVersions)
+        .set({ version, fingerprint: REMOVED_FINGERPRINT, commit: null, removedAt: now, updatedAt: now })
+        .where(eq(edgeEnvironmentVersions.environmentId, id))
+        .run();
+    }
+    return { version, changed, removed, moved: true };
+  });
+  if (result.moved) for (const listener of versionListeners) listener(result.version);
+  return { version: result.version, changed: result.changed, removed: result.removed };
+}
