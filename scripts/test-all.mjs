@@ -37,6 +37,19 @@ function readJson(file) {
   }
 }
 
+// System packages the tests and the edge need (scripts/install-system-packages.sh). As root, what is missing is
+// installed first; otherwise one line names the script and the suites that need a missing tool skip with their
+// own message (never under CI=true, where they fail instead).
+if (want("unit") || want("e2e")) {
+  const installer = path.join(root, "scripts", "install-system-packages.sh");
+  const missing = spawnSync(installer, ["--check"], { cwd: root, encoding: "utf8" });
+  if (missing.status !== 0) {
+    const what = `${missing.stdout}${missing.stderr}`.trim().split("\n").join("; ");
+    if (process.getuid?.() === 0) check("system packages", run("System packages", installer, []));
+    else console.log(`System packages: ${what || "the check failed"} — run: sudo scripts/install-system-packages.sh`);
+  }
+}
+
 if (want("typecheck")) check("type check", run("Type check", bin("tsc"), ["--noEmit", "-p", "."]));
 if (want("lint")) check("ESLint", run("ESLint", bin("eslint"), [".", "--max-warnings", "0"]));
 if (want("lint")) check("Formatting", run("Formatting (Prettier)", bin("prettier"), ["--check", "."]));
