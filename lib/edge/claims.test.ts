@@ -9,6 +9,7 @@ import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { setTestEnv } from "@/lib/testing/env";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { environmentServing } from "./serving";
 import { addDomainOrClaim, checkClaim, checkDueClaims, claimRecord, listEnvironmentClaims, withdrawClaim } from "./claims";
 
 // Claims on a hostname another account holds (docs/product.md §3.5), end to end: two accounts with real repositories
@@ -159,6 +160,11 @@ describe("hostname claims", () => {
     expect(to).toEqual([a.user("admin").email, a.user("owner").email].sort());
     expect(smtp.mails()[0].subject).toBe("www.holder.example moved to another account");
     expect(smtp.mails()[0].text).toContain(`http://console.test/account/${a.account.id}/application/${a.app.id}`);
+    // The edge was told: the claimant's environment is in the desired state now, the previous holder's (no routable
+    // hostname left) is not.
+    const serving = await environmentServing([bProd.id, (await environmentRow(a.app, "Production")).id]);
+    expect(serving.get(bProd.id)?.desiredCommit).toMatch(/^[0-9a-f]{40}$/);
+    expect(serving.get((await environmentRow(a.app, "Production")).id)?.desiredCommit).toBeNull();
     // Both audit logs.
     expect(await actions(a.account.id)).toContain("domain.claim.lost");
     expect(await actions(b.account.id)).toContain("domain.claim.won");

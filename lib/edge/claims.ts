@@ -9,6 +9,7 @@ import { challengeName } from "@/lib/dns/observe";
 import { createResolver, dnsErrorCode, type Resolver } from "@/lib/dns/resolver";
 import { addDomain, HOSTNAME_TAKEN, type ManageDomainResult } from "@/lib/domains/manage";
 import { sendMailQuietly } from "@/lib/mail/deliver";
+import { noteEdgeChange } from "./changes";
 import { composeMail, consoleLink } from "@/lib/mail/index";
 import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
 import { newVerificationToken } from "@/lib/tokens/verification-token";
@@ -214,7 +215,8 @@ export async function checkClaim(
  * the claimant's account holds the hostname already: its claims on it are removed → `not-found`); the previous holder's domain row is deleted (its checks go with it); a domain row is created on the
  * claimant's environment with the claim's token and the ownership proof recorded now; every claim on the hostname is
  * removed; `domain.claim.won` (claimant) and `domain.claim.lost` (previous holder) audit rows are written. Then,
- * outside the transaction, the previous holder's owners and admins (`alerts.receive`) are mailed.
+ * outside the transaction, the edge is told (`noteEdgeChange` for both environments) and the previous holder's owners
+ * and admins (`alerts.receive`) are mailed.
  */
 export async function transferHostname(claimId: number, now: Date = new Date()): Promise<ClaimCheckResult> {
   const moved = await writeTransaction(async (tx) => {
@@ -274,8 +276,9 @@ export async function transferHostname(claimId: number, now: Date = new Date()):
     return { domain, previous: previous ?? null };
   });
   if (!moved) return { result: "not-found" };
-  // TODO(lead): tell the edge, once lib/edge/changes.ts exists: noteEdgeChange for moved.domain.environmentId and
-  // moved.previous?.environmentId (docs/edge.md "Versions": a claim changes what the edge serves).
+  // Both environments serve something else now (docs/edge.md "Versions": claim).
+  await noteEdgeChange({ environmentId: moved.domain.environmentId });
+  if (moved.previous) await noteEdgeChange({ environmentId: moved.previous.environmentId });
   const mailed = moved.previous ? await mailPreviousHolder(moved.previous, moved.domain) : 0;
   return { result: "moved", domain: moved.domain, previousAccountId: moved.previous?.accountId ?? null, mailed };
 }

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { NOT_FOUND_MESSAGE, UNEXPECTED_MESSAGE, userAction, type Refusal } from "@/lib/actions";
 import { toId } from "@/lib/auth/access";
 import { settings } from "@/lib/config";
-import { createEdgeNode, listEdgeNodes, revokeEdgeNode, setEdgeNodeDrain } from "@/lib/edge/nodes";
+import { createEdgeNode, EdgeNodeNameError, listEdgeNodes, revokeEdgeNode, setEdgeNodeDrain } from "@/lib/edge/nodes";
 import { lookupOperator } from "@/lib/ops/access";
 import { recordOperatorEvent } from "@/lib/ops/events";
 
@@ -33,10 +33,6 @@ export type EdgeNodeActionState = {
 
 const refusedNode = (r: Refusal): EdgeNodeActionState => ({ error: r.message });
 
-/** Node names (docs/edge.md "Node tokens"): 1–63 characters, lower-case letters, digits and hyphens, not starting with a hyphen. */
-const NODE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const NODE_NAME_MESSAGE = "Use 1–63 characters: lower-case letters, digits and hyphens, starting with a letter or digit.";
-
 /** The command an operator runs on the new node (docs/edge.md "Parts": `npm run edge` with CONSOLE_URL and EDGE_NODE_TOKEN). */
 function agentCommand(token: string): string {
   return `CONSOLE_URL=${settings().appUrl} EDGE_NODE_TOKEN=${token} npm run edge`;
@@ -50,8 +46,8 @@ async function findNode(nodeId: string) {
 }
 
 /**
- * Adds an edge node: `name` (1–63 characters, `a-z`, `0-9` and `-`, unique ignoring case; others get a message next
- * to the field). Answers the token once, with the agent's command line.
+ * Adds an edge node: `name` (1–63 characters, `a-z`, `0-9` and `-`, unique ignoring case; lib/edge/nodes refuses
+ * others with EdgeNodeNameError, shown next to the field). Answers the token once, with the agent's command line.
  */
 export const addEdgeNodeAction = userAction({
   name: "ops add edge node",
@@ -63,12 +59,14 @@ export const addEdgeNodeAction = userAction({
     const name = input.name.trim();
     const values = { name: input.name };
     if (!name) return { fieldErrors: { name: "Enter a name for the node, e.g. edge-1." }, values };
-    // The rule of lib/edge/nodes, checked here for a message next to the field; createEdgeNode checks it again (and
-    // the unique index decides a race, which then ends as an unexpected failure).
-    if (!NODE_NAME.test(name)) return { fieldErrors: { name: NODE_NAME_MESSAGE }, values };
-    if ((await listEdgeNodes()).some((n) => n.name.toLowerCase() === name.toLowerCase()))
-      return { fieldErrors: { name: `A node named ${name} exists already (revoked nodes keep their name).` }, values };
-    const created = await createEdgeNode(name);
+    let created: Awaited<ReturnType<typeof createEdgeNode>>;
+    try {
+      created = await createEdgeNode(name);
+    } catch (error) {
+      // A bad or duplicate name (lib/edge/nodes says the rule): a message next to the field.
+      if (error instanceof EdgeNodeNameError) return { fieldErrors: { name: error.message }, values };
+      throw error;
+    }
     await recordOperatorEvent({
       operator,
       action: "edge.node.add",
