@@ -20,5 +20,8 @@ export async function register() {
   if (!scheduled.edgeConsoleScheduler) {
     const { startScheduler } = await import("@/lib/dns/scheduler");
     scheduled.edgeConsoleScheduler = startScheduler({ maintenance: leftoversJob() });
+    // The edge's full reconcile at start and every 5 minutes (docs/edge.md "Versions").
+    const { startEdgeReconciler } = await import("@/lib/edge/periodic");
+    startEdgeReconciler();
   }
 }

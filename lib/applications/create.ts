@@ -16,6 +16,7 @@ import { getStack } from "@/lib/stacks/catalog";
 import { readStarterFiles } from "@/lib/stacks/starter-files";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 import type { AccountRow, ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
+import { noteEdgeChange } from "@/lib/edge/changes";
 
 export { cleanupInterruptedCreations, repositoryPath } from "./repository";
 
@@ -250,6 +251,7 @@ async function writeRows(
         ownershipRequired: input.ownershipRequired,
       },
     });
+    void noteEdgeChange({ applicationId: application.id }); // docs/edge.md "Versions" (runs after this transaction commits)
     return { ok: true, application, environment, domain, account };
   });
 }

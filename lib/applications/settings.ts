@@ -8,6 +8,7 @@ import { archiveDir } from "@/lib/config";
 import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
 import { repositoryPath } from "@/lib/repositories/paths";
 import type { ApplicationRow } from "@/db/types";
+import { noteEdgeChange } from "@/lib/edge/changes";
 
 // Application settings (docs/product.md §3.3, last paragraph): rename the display name; delete with typed confirmation, which
 // frees its hostnames and archives its repository under `DATA_DIR/archive` (no longer served).
@@ -141,6 +142,7 @@ export async function deleteApplication(
     throw err;
   }
   if (!result.ok) moveBack();
+  else void noteEdgeChange({ applicationId: app.id }); // docs/edge.md "Versions": its environments' rows are marked removed
   return result;
 }
 

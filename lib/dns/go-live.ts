@@ -7,6 +7,7 @@ import { createResolver, describeResolver, type Resolver } from "./resolver";
 import { mailFlaggedDomain } from "./flag-mail";
 import { checkStatements } from "./statements";
 import type { DnsCheckRow, DomainRow } from "@/db/types";
+import { recordOwnershipProof } from "@/lib/edge/ownership";
 
 export { classify, type CheckReason, type Classification, type Expected } from "./classify";
 export { observe, challengeName, type Observation } from "./observe";
@@ -226,6 +227,7 @@ export async function storeCheck(claim: DomainClaim, observed: ObservedCheck, no
     nextCheckAt: Math.trunc(now.getTime() + nextCheckDelayMs(outcome, failureStreak)), // whole ms, as a Date stores it
     lease: claim.leaseUntil.getTime(),
   });
+  await recordOwnershipProof(row, observation.txt, now); // docs/edge.md "Versions": the TXT proof, recorded once
   const cutoff = await q.cutoff.get({ domainId, offset: CHECKS_KEPT - 1 });
   if (cutoff) await q.prune.run({ domainId, id: cutoff.id });
   const changed = status !== previousStatus;

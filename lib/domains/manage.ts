@@ -5,6 +5,7 @@ import { recordAudit } from "@/lib/audit/record";
 import { actorMay, auditActor, isUniqueViolation, type Actor } from "@/lib/repositories/changes";
 import { insertDomain } from "./insert";
 import type { DomainRow } from "@/db/types";
+import { noteEdgeChange } from "@/lib/edge/changes";
 
 // Adding and removing domains of an environment (docs/product.md §3.5). The hostname's platform-wide uniqueness is the
 // UNIQUE constraint on domains.hostname: of two accounts racing for one hostname, one insert wins and the other
@@ -30,7 +31,7 @@ export async function addDomain(params: {
 }): Promise<ManageDomainResult> {
   const env = params.environment;
   try {
-    return await writeTransaction(async (tx): Promise<ManageDomainResult> => {
+    const added = await writeTransaction(async (tx): Promise<ManageDomainResult> => {
       const row = await tx.select().from(environments).where(eq(environments.id, env.id)).get();
       if (!row || !(await actorMay(row.accountId, params.actor, "domain.manage")))
         return { ok: false, code: "not_found", message: NOT_FOUND };
@@ -52,6 +53,8 @@ export async function addDomain(params: {
       });
       return { ok: true, domain };
     });
+    if (added.ok) void noteEdgeChange({ environmentId: added.domain.environmentId }); // docs/edge.md "Versions"
+    return added;
   } catch (error) {
     if (isUniqueViolation(error, "domains.hostname")) return { ok: false, code: "taken", message: HOSTNAME_TAKEN };
     throw error;
@@ -64,7 +67,7 @@ export async function addDomain(params: {
  * `domain.remove` audit row with the status it had.
  */
 export async function removeDomain(params: { domainId: number; actor: Actor }): Promise<ManageDomainResult> {
-  return writeTransaction(async (tx): Promise<ManageDomainResult> => {
+  const removed = await writeTransaction(async (tx): Promise<ManageDomainResult> => {
     const row = await tx.select().from(domains).where(eq(domains.id, params.domainId)).get();
     if (!row || !(await actorMay(row.accountId, params.actor, "domain.manage")))
       return { ok: false, code: "not_found", message: NOT_FOUND };
@@ -83,4 +86,6 @@ export async function removeDomain(params: { domainId: number; actor: Actor }): 
     });
     return { ok: true, domain: row };
   });
+  if (removed.ok) void noteEdgeChange({ environmentId: removed.domain.environmentId }); // docs/edge.md "Versions"
+  return removed;
 }

@@ -1,8 +1,9 @@
 import { AsyncResource } from "node:async_hooks";
 import { EventEmitter } from "node:events";
+import path from "node:path";
 import { eq } from "drizzle-orm";
 import { getDb } from "@/db";
-import { edgeStateVersion } from "@/db/schema";
+import { applications, edgeStateVersion } from "@/db/schema";
 import { onEdgeVersion, reconcileEdgeState, type ReconcileScope } from "./versions";
 
 // Telling the edge that what it serves changed (docs/edge.md "Versions"): every path that changes a commit, a
@@ -50,6 +51,23 @@ export function noteEdgeChange(scope: ReconcileScope = {}): Promise<void> {
       });
     });
   });
+}
+
+/**
+ * {@link noteEdgeChange} for the application whose bare repository is `repoPath` (callers that know only the
+ * repository, such as lib/environments/commit.ts). Never throws; nothing happens when no application has it.
+ */
+export async function noteEdgeRepositoryChange(repoPath: string): Promise<void> {
+  try {
+    const row = await getDb()
+      .select({ id: applications.id })
+      .from(applications)
+      .where(eq(applications.repoDir, path.basename(repoPath)))
+      .get();
+    if (row) await noteEdgeChange({ applicationId: row.id });
+  } catch (error) {
+    console.error("edge: cannot tell the edge about a commit:", error);
+  }
 }
 
 /** How often a waiting long-poll reads edge_state_version for changes made by other processes (ms). */

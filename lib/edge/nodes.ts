@@ -62,11 +62,11 @@ export function newEdgeTokenValue(): string {
 }
 
 /**
- * Checks a node name (trimmed): returns it, or throws {@link EdgeNodeNameError} `invalid-name` with a sentence saying
- * the rule. Case is kept as typed only when already lower-case; upper-case letters are refused.
+ * Checks a node name (trimmed, lower-cased: names are compared ignoring case): returns it, or throws
+ * {@link EdgeNodeNameError} `invalid-name` with a sentence saying the rule.
  */
 export function checkEdgeNodeName(name: string): string {
-  const trimmed = typeof name === "string" ? name.trim() : "";
+  const trimmed = typeof name === "string" ? name.trim().toLowerCase() : "";
   if (!EDGE_NODE_NAME_PATTERN.test(trimmed)) {
     throw new EdgeNodeNameError(
       "invalid-name",
@@ -181,7 +181,11 @@ export async function authenticateEdgeNode(authorizationHeader: string | null): 
   if (typeof authorizationHeader !== "string") return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorizationHeader.trim());
   if (!match || !EDGE_TOKEN_PATTERN.test(match[1])) return null;
-  const row = await getDb().select().from(edgeNodes).where(eq(edgeNodes.tokenHash, hashToken(match[1]))).get();
+  const row = await getDb()
+    .select()
+    .from(edgeNodes)
+    .where(eq(edgeNodes.tokenHash, hashToken(match[1])))
+    .get();
   if (!row || row.revokedAt) return null;
   return row;
 }

@@ -50,7 +50,13 @@ export async function environmentServing(environmentIds: number[]): Promise<Map<
     reports.push(...(await db.select().from(edgeNodeEnvironments).where(inArray(edgeNodeEnvironments.environmentId, chunk)).all()));
   }
   for (const id of ids) {
-    result.set(id, { desiredCommit: desired.get(id) ?? null, nodesTotal: activeNodes.length, nodesServing: 0, lastAppliedAt: null, failures: [] });
+    result.set(id, {
+      desiredCommit: desired.get(id) ?? null,
+      nodesTotal: activeNodes.length,
+      nodesServing: 0,
+      lastAppliedAt: null,
+      failures: [],
+    });
   }
   for (const report of reports) {
     const name = nodeName.get(report.nodeId);

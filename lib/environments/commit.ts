@@ -1,6 +1,7 @@
 import { commitOnBranch, readBlobContent } from "@/lib/git/commit";
 import { platformIdentity, type GitIdentity } from "@/lib/git/create-repository";
 import { parseSectionConfigBytes, type SectionConfigIssue } from "@/lib/section-config/schema";
+import { noteEdgeRepositoryChange } from "@/lib/edge/changes";
 
 // The one door through which the console writes a commit on an environment branch (docs/product.md §3.4: "every
 // new commit on an environment branch is validated first"). Saves, reverts, promotions and environment creation all
@@ -47,5 +48,6 @@ export async function commitToEnvironment(input: EnvironmentCommitInput): Promis
     author: input.author,
     committer: platformIdentity(),
   });
+  if (result.ok) void noteEdgeRepositoryChange(input.repoPath); // docs/edge.md "Versions"
   return result.ok ? result : { ok: false, code: "moved" };
 }

@@ -13,6 +13,7 @@ import { parseSectionConfigBytes, parseSectionConfigJson } from "@/lib/section-c
 import { commitToEnvironment, CONFIG_FILE } from "./commit";
 import { checkEnvironmentName } from "./names";
 import type { ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
+import { noteEdgeChange } from "@/lib/edge/changes";
 
 export type CreateEnvironmentInput = {
   application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;
@@ -177,6 +178,7 @@ async function writeRows(
         ownershipRequired: input.ownershipRequired,
       },
     });
+    void noteEdgeChange({ environmentId: environment.id }); // docs/edge.md "Versions"
     return { ok: true, environment, domain, commit };
   });
 }

@@ -7,6 +7,7 @@ import { archiveBranchAsTag, freeDeletedTagName, resolveBranch } from "@/lib/git
 import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
 import { repositoryPath } from "@/lib/repositories/paths";
 import type { ApplicationRow, EnvironmentRow } from "@/db/types";
+import { noteEdgeChange } from "@/lib/edge/changes";
 
 export type DeleteEnvironmentInput = {
   application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;
@@ -79,6 +80,7 @@ export async function deleteEnvironment(input: DeleteEnvironmentInput): Promise<
     };
   }
 
+  void noteEdgeChange({ applicationId: app.id }); // docs/edge.md "Versions": the deleted environment's row is marked removed
   if (head && tag) await archive(repoPath, env.name, head, tag);
   return { ok: true, tag, freedHostnames: removed.freed };
 }

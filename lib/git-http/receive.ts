@@ -7,6 +7,7 @@ import { recordAudit } from "@/lib/audit/record";
 import { GitError, runGit } from "@/lib/git";
 import { formatSectionConfigIssues, parseSectionConfigBytes } from "@/lib/section-config/schema";
 import { classifyRef, isZeroId, type RefUpdate } from "./push-policy";
+import { noteEdgeChange } from "@/lib/edge/changes";
 
 // The checks of a push before any ref moves (githooks(5) pre-receive) and what an accepted push records
 // (post-receive): docs/product.md §3.6. git reads run with the quarantine environment, where the pushed objects live until
@@ -251,6 +252,7 @@ export async function recordPush(params: {
     });
     return names;
   });
+  void noteEdgeChange({ applicationId: application.id }); // docs/edge.md "Versions": pushes move what the edge serves
   const base = `${params.appUrl}/account/${application.accountId}/application/${application.id}`;
   return {
     created,
