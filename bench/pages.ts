@@ -16,7 +16,8 @@ import { percentile } from "./stats";
 // autocannon sends 10 concurrent connections to each page. The server is started with bench/spawn-counter.mjs
 // preloaded, which counts the processes it starts (git, per request). BENCH_ROOT runs another checkout of the
 // console (e.g. an older commit, for before/after figures) with this benchmark; BENCH_PAGES_SEEDS=1k (or 100k) runs one
-// seed only; BENCH_SERVER_NODE_OPTIONS passes V8 flags to the server.
+// seed only; BENCH_SERVER_NODE_OPTIONS passes V8 flags to the server. The server gets the heap cap `npm start` gives it
+// (scripts/heap.mjs: CONSOLE_MAX_HEAP_MB, default 192 MiB; CONSOLE_MAX_HEAP_MB=0 measures it uncapped).
 
 const root = path.resolve(process.env.BENCH_ROOT || path.resolve(import.meta.dirname, ".."));
 const PORT = Number(process.env.BENCH_PAGES_PORT || 21120);
@@ -111,11 +112,36 @@ function ensureBuild(distDir: string): void {
   if (build.status !== 0) throw new Error("next build failed");
 }
 
-/** Starts scripts/server.mjs (spawn counter preloaded) in its own process group; resolves when /api/health answers. */
+/**
+ * The heap flags `npm start` gives the server (scripts/heap.mjs of the checkout under test: CONSOLE_MAX_HEAP_MB,
+ * unless `nodeOptions` already sets --max-old-space-size), so that one server process runs as under `npm start`;
+ * none for a checkout without scripts/heap.mjs (an older commit: its server runs uncapped, as it did).
+ */
+async function heapFlags(nodeOptions: string | undefined): Promise<string[]> {
+  const heapModule = path.join(root, "scripts", "heap.mjs");
+  if (!fs.existsSync(heapModule)) return [];
+  const { consoleHeapFlags } = (await import(pathToFileURL(heapModule).href)) as {
+    consoleHeapFlags: (env: { CONSOLE_MAX_HEAP_MB?: string; NODE_OPTIONS?: string }, execArgv: string[]) => string[];
+  };
+  return consoleHeapFlags({ CONSOLE_MAX_HEAP_MB: process.env.CONSOLE_MAX_HEAP_MB, NODE_OPTIONS: nodeOptions }, []);
+}
+
+/**
+ * Starts scripts/server.mjs (spawn counter preloaded, heap flags as `npm start` gives them) in its own process
+ * group; resolves when /api/health answers.
+ */
 async function startConsole(dir: string, distDir: string, dnsAddress: string, countFile: string): Promise<ChildProcess> {
+  const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
   const child = spawn(
     process.execPath,
-    ["--import", pathToFileURL(path.resolve(import.meta.dirname, "spawn-counter.mjs")).href, "scripts/server.mjs", "--port", String(PORT)],
+    [
+      ...(await heapFlags(nodeOptions)),
+      "--import",
+      pathToFileURL(path.resolve(import.meta.dirname, "spawn-counter.mjs")).href,
+      "scripts/server.mjs",
+      "--port",
+      String(PORT),
+    ],
     {
       cwd: root,
       detached: true,
@@ -129,7 +155,9 @@ async function startConsole(dir: string, distDir: string, dnsAddress: string, co
         CHECK_INTERVAL_SECONDS: "3600", // no background sweep during the measurement
         BENCH_SPAWN_COUNT_FILE: countFile,
         // V8 flags to try on the server, e.g. BENCH_SERVER_NODE_OPTIONS="--max-old-space-size=160" (peak RSS vs req/s).
-        ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+        // The cap the server applies itself when started without one (scripts/server.mjs); 0 in a "before" run.
+        ...(process.env.CONSOLE_MAX_HEAP_MB ? { CONSOLE_MAX_HEAP_MB: process.env.CONSOLE_MAX_HEAP_MB } : {}),
       }),
     },
   );

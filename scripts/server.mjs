@@ -5,62 +5,89 @@
 // error format, RFC 9457), plain text elsewhere (git clients print it). Bodies are never read here, so git pushes
 // and API bodies stream to their routes untouched.
 //
+// Its heap is capped (scripts/heap.mjs: CONSOLE_MAX_HEAP_MB, default 192 MiB): started without a
+// --max-old-space-size, this script starts itself again with one (same flags, arguments and environment), passes
+// SIGINT/SIGTERM on and exits with the server's code. `npm start` gives the flag directly, so only one server runs.
+//
 // Usage: node scripts/server.mjs [--port N] [--hostname H] (defaults: $PORT or 3000, $HOSTNAME or 127.0.0.1).
+import { spawn } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
-import next from "next";
+import { consoleHeapFlags } from "./heap.mjs";
 
-const root = path.resolve(import.meta.dirname, "..");
-const arg = (name) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
-const port = Number(arg("port") ?? process.env.PORT ?? 3000);
-const hostname = arg("hostname") ?? process.env.HOSTNAME ?? "127.0.0.1";
+let heapFlags;
+try {
+  heapFlags = consoleHeapFlags(process.env, process.execArgv);
+} catch (error) {
+  console.error(error.message);
+  process.exit(2);
+}
+if (heapFlags.length > 0) {
+  const child = spawn(process.execPath, [...process.execArgv, ...heapFlags, ...process.argv.slice(1)], {
+    stdio: "inherit",
+  });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  await serve();
+}
 
-/** True when every segment of the request target's path decodes as UTF-8 percent-encoding. */
-function hasValidPathEncoding(target) {
-  const pathname = (target ?? "/").split("?")[0].split("#")[0];
-  try {
-    for (const segment of pathname.split("/")) decodeURIComponent(segment);
-    return true;
-  } catch {
-    return false;
+/** Runs Next's request handler behind the HTTP server until SIGINT/SIGTERM. */
+async function serve() {
+  const { default: next } = await import("next");
+
+  const root = path.resolve(import.meta.dirname, "..");
+  const arg = (name) => {
+    const at = process.argv.indexOf(`--${name}`);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const port = Number(arg("port") ?? process.env.PORT ?? 3000);
+  const hostname = arg("hostname") ?? process.env.HOSTNAME ?? "127.0.0.1";
+
+  /** True when every segment of the request target's path decodes as UTF-8 percent-encoding. */
+  function hasValidPathEncoding(target) {
+    const pathname = (target ?? "/").split("?")[0].split("#")[0];
+    try {
+      for (const segment of pathname.split("/")) decodeURIComponent(segment);
+      return true;
+    } catch {
+      return false;
+    }
   }
-}
 
-function answerMalformedPath(req, res) {
-  const detail = "The request path is not valid percent-encoding (RFC 3986 §2.1): every % must start a %XX escape of UTF-8 bytes.";
-  const api = (req.url ?? "").startsWith("/api/v1");
-  const body = api
-    ? JSON.stringify({
-        type: "https://edge-console.dev/problems/malformed-path",
-        title: "The request path is not valid",
-        status: 400,
-        detail,
-        message: detail,
-      })
-    : `Bad request: ${detail}\n`;
-  res.writeHead(400, {
-    "Content-Type": api ? "application/problem+json" : "text/plain; charset=utf-8",
-    "Content-Length": Buffer.byteLength(body),
-    "Cache-Control": "no-store",
+  function answerMalformedPath(req, res) {
+    const detail = "The request path is not valid percent-encoding (RFC 3986 §2.1): every % must start a %XX escape of UTF-8 bytes.";
+    const api = (req.url ?? "").startsWith("/api/v1");
+    const body = api
+      ? JSON.stringify({
+          type: "https://edge-console.dev/problems/malformed-path",
+          title: "The request path is not valid",
+          status: 400,
+          detail,
+          message: detail,
+        })
+      : `Bad request: ${detail}\n`;
+    res.writeHead(400, {
+      "Content-Type": api ? "application/problem+json" : "text/plain; charset=utf-8",
+      "Content-Length": Buffer.byteLength(body),
+      "Cache-Control": "no-store",
+    });
+    res.end(req.method === "HEAD" ? undefined : body);
+  }
+
+  const app = next({ dev: false, dir: root, hostname, port });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+
+  const server = http.createServer((req, res) => {
+    if (!hasValidPathEncoding(req.url)) return answerMalformedPath(req, res);
+    return handle(req, res);
   });
-  res.end(req.method === "HEAD" ? undefined : body);
-}
-
-const app = next({ dev: false, dir: root, hostname, port });
-const handle = app.getRequestHandler();
-await app.prepare();
-
-const server = http.createServer((req, res) => {
-  if (!hasValidPathEncoding(req.url)) return answerMalformedPath(req, res);
-  return handle(req, res);
-});
-server.listen(port, hostname, () => console.log(`Edge Console listening on http://${hostname}:${port}`));
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    server.close();
-    process.exit(0);
-  });
+  server.listen(port, hostname, () => console.log(`Edge Console listening on http://${hostname}:${port}`));
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.on(signal, () => {
+      server.close();
+      process.exit(0);
+    });
+  }
 }

@@ -1,9 +1,10 @@
 // Runs the console on its embedded defaults: builds once when the build is missing or older than the sources, then
-// the console's server (scripts/server.mjs: Next's request handler behind a plain Node server). Settings come from
-// the environment (see README); none are required.
+// the console's server (scripts/server.mjs: Next's request handler behind a plain Node server) with its heap cap
+// (scripts/heap.mjs, CONSOLE_MAX_HEAP_MB). Settings come from the environment (see README); none are required.
 import { spawnSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { consoleHeapFlags } from "./heap.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const buildId = path.join(root, ".next", "BUILD_ID");
@@ -29,9 +30,17 @@ if (!built || stale || process.argv.includes("--build")) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+let heapFlags; // the heap cap (scripts/heap.mjs), given here so that server.mjs need not start itself again
+try {
+  heapFlags = consoleHeapFlags(process.env, process.execArgv);
+} catch (error) {
+  console.error(error.message);
+  process.exit(2);
+}
+
 const port = process.env.PORT || "3000";
 const server = path.join(root, "scripts", "server.mjs");
-const child = spawn(process.execPath, [server, "--port", port, "--hostname", process.env.HOSTNAME || "127.0.0.1"], {
+const child = spawn(process.execPath, [...heapFlags, server, "--port", port, "--hostname", process.env.HOSTNAME || "127.0.0.1"], {
   cwd: root,
   stdio: "inherit",
 });

@@ -1,10 +1,12 @@
 import "server-only";
+import { headers } from "next/headers";
 import { unstable_rethrow } from "next/navigation";
 import type { z } from "zod";
 import type { Role } from "@/db/schema";
 import { can, forbiddenMessage, type Permission } from "@/lib/auth/permissions";
+import { safeReturnPath } from "@/lib/auth/redirect";
 import { effectiveRole, type RoleAccount } from "@/lib/auth/roles";
-import { displayName, requireUser } from "@/lib/auth/session";
+import { displayName, getCurrentUser, requireUser } from "@/lib/auth/session";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 
 // The one shape of a server action (docs/architecture.md, "Server actions"): the counterpart of the REST API's
@@ -72,6 +74,34 @@ function fieldErrorsOf(error: z.ZodError): Record<string, string> {
   return out;
 }
 
+/**
+ * The page a server action was called from, as a path to return to after signing in, or undefined. It is the
+ * request's `Referer` (the page's URL; browsers send it on same-origin POSTs) when that URL is on the host the action
+ * was sent to (the first `X-Forwarded-Host`, else `Host`: the rule proxy.ts applies to `Origin`), filtered by
+ * `safeReturnPath` (lib/auth/redirect.ts: a same-site path, never /login, /signup or /api/auth). Anything else —
+ * no Referer, another host, a rejected path — gives undefined, and the caller is sent to plain /login.
+ */
+export async function actionReturnPath(): Promise<string | undefined> {
+  const h = await headers();
+  const referer = h.get("referer");
+  const host = h.get("x-forwarded-host")?.split(",")[0]?.trim() || h.get("host");
+  if (!referer || !host) return undefined;
+  let url: URL;
+  try {
+    url = new URL(referer);
+  } catch {
+    return undefined;
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.host !== host.toLowerCase()) return undefined;
+  const path = safeReturnPath(url.pathname + url.search);
+  return path === "/" ? undefined : path;
+}
+
+/** The signed-in user, or a redirect to /login whose callbackUrl is the page the action came from. */
+async function requireActionUser(): Promise<SignedInUser> {
+  return (await getCurrentUser()) ?? requireUser(await actionReturnPath());
+}
+
 async function guarded<State>(name: string, userId: number, fail: () => State, body: () => Promise<State>): Promise<State> {
   try {
     return await body();
@@ -110,13 +140,14 @@ export function publicAction<S extends z.ZodType, State>(
 
 /**
  * Makes a server action for a signed-in user acting on their own login (settings, tokens, 2FA): session → parse →
- * run, with one catch. A signed-out caller is redirected to /login by `requireUser`.
+ * run, with one catch. A signed-out caller is redirected to /login, with the page the action was called from as
+ * its callbackUrl when that page is one of ours (`actionReturnPath`).
  */
 export function userAction<S extends z.ZodType, State>(
   def: Common<S, State> & { run: (ctx: UserContext<z.output<S>>) => Promise<State> },
 ): (prev: State, form: FormData) => Promise<State> {
   return async (_prev, form) => {
-    const user = await requireUser();
+    const user = await requireActionUser();
     const raw = rawFields(form);
     const refuse = (kind: RefusalKind, message: string, fieldErrors: Record<string, string> = {}) =>
       def.fail({ kind, message, fieldErrors, raw });
@@ -149,7 +180,7 @@ export function accountAction<S extends z.ZodType, R, State>(
   },
 ): (prev: State, form: FormData) => Promise<State> {
   return async (_prev, form) => {
-    const user = await requireUser();
+    const user = await requireActionUser();
     const raw = rawFields(form);
     const refuse = (kind: RefusalKind, message: string, fieldErrors: Record<string, string> = {}) =>
       def.fail({ kind, message, fieldErrors, raw });

@@ -5,7 +5,7 @@ import { parseId } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
 import { environmentPath, requireEnvironment } from "@/lib/environments/access";
 import { compareEnvironment } from "@/lib/environments/compare";
-import { listEnvironmentSummaries } from "@/lib/environments/queries";
+import { listEnvironmentOverviews } from "@/lib/domains/listing";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { PromoteButton } from "./promote-button";
 
@@ -26,7 +26,7 @@ export default async function ComparePage({
   const { accountId, appId, envName } = await params;
   const query = await searchParams;
   const { application, environment, account, role } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
-  const environments = await listEnvironmentSummaries({ applicationId: application.id });
+  const environments = await listEnvironmentOverviews({ applicationId: application.id });
   const others = environments.filter((e) => e.id !== environment.id);
   const other = others.find((e) => typeof query.with === "string" && e.name.toLowerCase() === query.with.toLowerCase()) ?? others[0];
   const { diff, preview } = await compareEnvironment({ application, environment }, other ?? null);

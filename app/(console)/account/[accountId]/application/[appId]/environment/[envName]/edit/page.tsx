@@ -11,7 +11,7 @@ import { readBlobAt } from "@/lib/git/commit";
 import { isSafeTreePath } from "@/lib/git/names";
 import { listTree } from "@/lib/git/read";
 import { resolveBranch } from "@/lib/git/refs";
-import { listEnvironmentSummaries } from "@/lib/environments/queries";
+import { listEnvironmentOverviews } from "@/lib/domains/listing";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { ConfigEditor } from "./config-editor";
 
@@ -28,7 +28,7 @@ export default async function EditPage({
   const { accountId, appId, envName } = await params;
   const query = await searchParams;
   const { application, environment, account, role } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
-  const environments = await listEnvironmentSummaries({ applicationId: application.id });
+  const environments = await listEnvironmentOverviews({ applicationId: application.id });
   const header = (
     <EnvironmentHeader
       account={account}

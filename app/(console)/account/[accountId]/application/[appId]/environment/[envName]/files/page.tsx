@@ -11,7 +11,7 @@ import { getCommit } from "@/lib/git/history";
 import { isSafeTreePath } from "@/lib/git/names";
 import { listTree } from "@/lib/git/read";
 import { resolveBranch } from "@/lib/git/refs";
-import { listEnvironmentSummaries } from "@/lib/environments/queries";
+import { listEnvironmentOverviews } from "@/lib/domains/listing";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { formatUtc } from "@/components/ui/format";
 
@@ -31,7 +31,7 @@ export default async function FilesPage({
   const { accountId, appId, envName } = await params;
   const query = await searchParams;
   const { application, environment, account, role } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
-  const environments = await listEnvironmentSummaries({ applicationId: application.id });
+  const environments = await listEnvironmentOverviews({ applicationId: application.id });
   const canEdit = can(role, "config.edit");
   const repoPath = repositoryPath(application);
   const head = await resolveBranch(repoPath, environment.name);

@@ -9,7 +9,7 @@ import { environmentPath, requireEnvironment } from "@/lib/environments/access";
 import { diffCommit } from "@/lib/git/diff";
 import { listCommits } from "@/lib/git/history";
 import { isObjectId } from "@/lib/git/refs";
-import { listEnvironmentSummaries } from "@/lib/environments/queries";
+import { listEnvironmentOverviews } from "@/lib/domains/listing";
 import { EnvironmentHeader } from "../../../_components/environment-header";
 import { RevertButton } from "./revert-button";
 import { formatUtc } from "@/components/ui/format";
@@ -35,7 +35,7 @@ export default async function HistoryPage({
   const { accountId, appId, envName } = await params;
   const query = await searchParams;
   const { application, environment, account, role } = await requireEnvironment(parseId(accountId), parseId(appId), envName);
-  const environments = await listEnvironmentSummaries({ applicationId: application.id });
+  const environments = await listEnvironmentOverviews({ applicationId: application.id });
   const canEdit = can(role, "config.edit");
   const repoPath = repositoryPath(application);
   const pageNumber = Math.min(10_000, Math.max(1, Math.floor(Number(query.page)) || 1));
