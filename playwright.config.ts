@@ -1,11 +1,19 @@
 import { defineConfig } from "@playwright/test";
+import { EDGE_E2E } from "./e2e/edge-env";
 import { E2E } from "./e2e/env";
+
+/** The edge project's one spec (not e2e/ops-edge.spec.ts, a console journey). */
+const EDGE_SPEC = /(^|[\\/])e2e[\\/]edge\.spec\.ts$/;
 
 /**
  * Journeys in Debian's Chromium (`/usr/bin/chromium`, or CHROMIUM_PATH) against `next start`, started by
  * e2e/serve.ts together with the loopback DNS server the console resolves through. The test process imports the
  * product's server modules (e2e/people.ts): e2e/tsconfig.playwright.json maps their `server-only` marker to the
  * test stand-in (as vitest.config.ts does) for every file Playwright loads.
+ *
+ * Two projects: "console" (every journey but the edge's, against the console of e2e/serve.ts) and "edge"
+ * (e2e/edge.spec.ts: a second console and a real edge node started by e2e/serve-edge.ts; run it alone with
+ * `npx playwright test --project=edge`). Playwright starts both web servers for either project.
  */
 export default defineConfig({
   testDir: "./e2e",
@@ -34,12 +42,29 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: "npx tsx e2e/serve.ts",
-    url: `${E2E.baseUrl}/api/health`,
-    reuseExistingServer: false,
-    timeout: 180_000,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  projects: [
+    { name: "console", testIgnore: EDGE_SPEC },
+    { name: "edge", testMatch: EDGE_SPEC, use: { baseURL: EDGE_E2E.consoleUrl } },
+  ],
+  webServer: [
+    {
+      command: "npx tsx e2e/serve.ts",
+      url: `${E2E.baseUrl}/api/health`,
+      reuseExistingServer: false,
+      timeout: 180_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      // Ready once the edge node serves (or could not start: e2e/edge.spec.ts then fails with the reason).
+      command: "npx tsx e2e/serve-edge.ts",
+      url: `${EDGE_E2E.controlUrl}/ready`,
+      reuseExistingServer: false,
+      timeout: 240_000,
+      stdout: "pipe",
+      stderr: "pipe",
+      // SIGTERM first: serve-edge stops the agent's process group (which stops its proxies), then the console.
+      gracefulShutdown: { signal: "SIGTERM", timeout: 20_000 },
+    },
+  ],
 });
