@@ -1,8 +1,9 @@
 import { AsyncResource } from "node:async_hooks";
 import { EventEmitter } from "node:events";
+import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { databaseFile, getDb } from "@/db";
 import { applications, edgeStateVersion } from "@/db/schema";
 import { onEdgeVersion, reconcileEdgeState, type ReconcileScope } from "./versions";
 
@@ -40,9 +41,13 @@ export async function currentEdgeVersion(): Promise<number> {
  * returned promise settles when the reconcile is done (tests await it; product paths need not).
  */
 export function noteEdgeChange(scope: ReconcileScope = {}): Promise<void> {
-  return new Promise<void>((resolve) => {
+  const file = databaseFile();
+  const done = new Promise<void>((resolve) => {
     detached.runInAsyncScope(() => {
       setImmediate(() => {
+        // The database this change was made in is gone or no longer this process's (a test's temporary folder
+        // removed): nothing to reconcile.
+        if (databaseFile() !== file || !fs.existsSync(file)) return resolve();
         reconcileEdgeState(scope)
           .catch((error: unknown) => {
             console.error("edge: reconcile after a change failed (the periodic reconcile will retry):", error);
@@ -51,6 +56,17 @@ export function noteEdgeChange(scope: ReconcileScope = {}): Promise<void> {
       });
     });
   });
+  pending.add(done);
+  void done.finally(() => pending.delete(done));
+  return done;
+}
+
+/** Background reconciles started by noteEdgeChange and not yet done. */
+const pending = new Set<Promise<void>>();
+
+/** Resolves when every background reconcile started so far (and any they started) is done (tests, shutdown). */
+export async function settleEdgeChanges(): Promise<void> {
+  while (pending.size) await Promise.all([...pending]);
 }
 
 /**

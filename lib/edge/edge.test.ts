@@ -1,0 +1,316 @@
+import { eq } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { getDb, writeTransaction } from "@/db";
+import { edgeEnvironmentVersions, edgeNodes, edgeStateVersion, operatorEvents, users } from "@/db/schema";
+import { createApiToken } from "@/lib/api-tokens";
+import { operations } from "@/lib/api/operations";
+import { createApiRouter } from "@/lib/api/router";
+import { addDomain } from "@/lib/domains/manage";
+import { createEnvironment } from "@/lib/environments/create";
+import { deleteEnvironment } from "@/lib/environments/delete";
+import { saveFile } from "@/lib/environments/edit";
+import { git, makeApplication } from "@/lib/environments/fixtures";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { handleEdgeReport, handleEdgeState } from "./api";
+import { currentEdgeVersion, settleEdgeChanges, waitForEdgeVersion } from "./changes";
+import { createEdgeNode, EdgeNodeNameError, listEdgeNodes, revokeEdgeNode, setEdgeNodeDrain } from "./nodes";
+import { isUnderCnameSuffix } from "./routable";
+import { environmentEdgeSecret, environmentServing } from "./serving";
+import { buildDesiredState, clearEdgeStateCache, type EdgeDesiredState } from "./state";
+import { runEdgeTokenCommand } from "./token-cli";
+import { reconcileEdgeState } from "./versions";
+
+// The console half of docs/edge.md on a temporary SQLite file and real bare repositories: versions move with the
+// product's own paths (editor save, domain add, environment create/delete), the long-poll, reports, node tokens.
+
+const host = (name: string) => ({ hostname: name, unicode: name, isApex: false });
+
+async function state(token: string, query: string, init: RequestInit = {}) {
+  const response = await handleEdgeState(
+    new Request(`http://localhost/api/edge/v1/state?${query}`, { ...init, headers: { authorization: `Bearer ${token}` } }),
+  );
+  return { status: response.status, body: response.status === 200 ? ((await response.json()) as EdgeDesiredState) : await response.json() };
+}
+
+function report(token: string, body: unknown) {
+  return handleEdgeReport(
+    new Request("http://localhost/api/edge/v1/report", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-forwarded-for": "127.0.0.9" },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+const versionRows = async () =>
+  Object.fromEntries(
+    (await getDb().select().from(edgeEnvironmentVersions).all()).map((r) => [r.environmentId, { version: r.version, removed: r.removedAt !== null }]),
+  );
+
+describe("edge desired state (temp SQLite, real repositories)", () => {
+  let temp: ReturnType<typeof makeTempDataDir>;
+  let fixture: Awaited<ReturnType<typeof makeApplication>>;
+
+  beforeEach(async () => {
+    temp = makeTempDataDir("ec-edge-");
+    clearEdgeStateCache();
+    fixture = await makeApplication("acme");
+    await settleEdgeChanges();
+  });
+  afterEach(async () => {
+    await settleEdgeChanges();
+    temp.cleanup();
+  });
+
+  const production = async () => (await getDb().query.environments.findFirst({ where: (e, { eq: is }) => is(e.name, "Production") }))!;
+
+  it("versions: since=0 is full; a commit on Staging bumps only Staging; a domain bumps; a deletion is in removed", async () => {
+    const { node, token } = await createEdgeNode("edge-1");
+    const prod = await production();
+    const full = await state(token, "since=0&wait=0");
+    expect(full.status).toBe(200);
+    const first = full.body as EdgeDesiredState;
+    expect(first.full).toBe(true);
+    expect(first.node).toEqual({ name: node.name, drain: false });
+    expect(first.settings).toMatchObject({ allowCodeModules: false, cnameSuffix: "edge.localhost" });
+    expect(first.removed).toEqual([]);
+    expect(first.environments).toHaveLength(1);
+    const e = first.environments[0];
+    expect(e).toMatchObject({
+      key: `e${prod.id}`,
+      environmentId: prod.id,
+      applicationId: fixture.app.id,
+      accountId: fixture.account.id,
+      name: "Production",
+      commit: git(fixture.repo, "rev-parse", "Production"),
+      hostnames: ["www.acme.example"],
+      chain: ["varnish"],
+      origin: { address: "203.0.113.7" },
+      certificates: [],
+      acmeChallenges: [],
+    });
+    expect(e.secret).toBe(await environmentEdgeSecret(prod.id));
+    expect(Object.keys(e.files).sort()).toEqual(["varnish/default.vcl", "varnish/proxy-features.json"]);
+    expect(e.files["varnish/default.vcl"]).toContain("vcl 4");
+
+    // Staging: a new environment, then an editor save on it moves Staging only.
+    const created = await createEnvironment({
+      application: fixture.app,
+      actor: fixture.actor("owner"),
+      name: "Staging",
+      source: "Production",
+      hostname: host("staging.acme.example"),
+      ownershipRequired: false,
+    });
+    if (!created.ok) throw new Error(created.message);
+    await settleEdgeChanges();
+    const afterCreate = await currentEdgeVersion();
+    expect(afterCreate).toBeGreaterThan(first.version);
+    const before = await versionRows();
+    const vcl = git(fixture.repo, "show", "Staging:varnish/default.vcl");
+    const saved = await saveFile({
+      application: fixture.app,
+      environment: created.environment,
+      actor: fixture.actor("owner"),
+      path: "varnish/default.vcl",
+      content: `${vcl}\n# staging change\n`,
+      baseCommit: git(fixture.repo, "rev-parse", "Staging"),
+      message: "",
+    });
+    expect(saved).toMatchObject({ ok: true });
+    await settleEdgeChanges();
+    const after = await versionRows();
+    expect(after[prod.id]).toEqual(before[prod.id]);
+    expect(after[created.environment.id].version).toBeGreaterThan(before[created.environment.id].version);
+    const incremental = (await state(token, `since=${afterCreate}&wait=0`)).body as EdgeDesiredState;
+    expect(incremental.full).toBe(false);
+    expect(incremental.environments.map((x) => x.name)).toEqual(["Staging"]);
+    expect(incremental.environments[0].files["varnish/default.vcl"]).toContain("# staging change");
+
+    // Unchanged state: a reconcile gives the same version, and a poll at it answers empty lists.
+    const steady = await currentEdgeVersion();
+    expect((await reconcileEdgeState()).version).toBe(steady);
+    expect((await state(token, `since=${steady}&wait=0`)).body).toMatchObject({ version: steady, environments: [], removed: [] });
+
+    // A domain on Production bumps Production.
+    const added = await addDomain({ environment: prod, actor: fixture.actor("owner"), hostname: host("shop.acme.example"), ownershipRequired: false });
+    expect(added.ok).toBe(true);
+    await settleEdgeChanges();
+    const withDomain = (await state(token, `since=${steady}&wait=0`)).body as EdgeDesiredState;
+    expect(withDomain.environments.map((x) => [x.name, x.hostnames])).toEqual([["Production", ["shop.acme.example", "www.acme.example"]]]);
+
+    // Deleting Staging: it appears in removed; a full state no longer lists it.
+    const beforeDelete = await currentEdgeVersion();
+    const deleted = await deleteEnvironment({
+      application: fixture.app,
+      environment: created.environment,
+      actor: fixture.actor("owner"),
+      confirmation: "Staging",
+    });
+    expect(deleted).toMatchObject({ ok: true });
+    await settleEdgeChanges();
+    const removal = (await state(token, `since=${beforeDelete}&wait=0`)).body as EdgeDesiredState;
+    expect(removal.removed).toEqual([created.environment.id]);
+    expect(removal.environments).toEqual([]);
+    const again = (await state(token, "since=0&wait=0")).body as EdgeDesiredState;
+    expect(again.environments.map((x) => x.name)).toEqual(["Production"]);
+    expect(again.version).toBe(removal.version);
+  });
+
+  it("does not send an environment without routable hostnames (ownership not proven, or under the CNAME suffix)", async () => {
+    const { token } = await createEdgeNode("edge-1");
+    const created = await createEnvironment({
+      application: fixture.app,
+      actor: fixture.actor("owner"),
+      name: "Claimed",
+      source: "Production",
+      hostname: host("claimed.acme.example"),
+      ownershipRequired: true,
+    });
+    if (!created.ok) throw new Error(created.message);
+    await settleEdgeChanges();
+    const full = (await state(token, "since=0&wait=0")).body as EdgeDesiredState;
+    expect(full.environments.map((x) => x.name)).toEqual(["Production"]);
+    expect(isUnderCnameSuffix("www.acme.example.edge.localhost", "edge.localhost")).toBe(true);
+    expect(isUnderCnameSuffix("edge.localhost.example", "edge.localhost")).toBe(false);
+  });
+
+  it("long-poll: wakes within the wait when a change lands; otherwise answers the same version with empty lists", async () => {
+    const { token } = await createEdgeNode("edge-1");
+    const since = await currentEdgeVersion();
+    const quiet = await state(token, `since=${since}&wait=1`);
+    expect(quiet.body).toMatchObject({ version: since, full: false, environments: [], removed: [] });
+
+    const waiting = state(token, `since=${since}&wait=20`);
+    await new Promise((r) => setTimeout(r, 100));
+    const prod = await production();
+    await addDomain({ environment: prod, actor: fixture.actor("owner"), hostname: host("late.acme.example"), ownershipRequired: false });
+    const woke = (await waiting).body as EdgeDesiredState;
+    expect(woke.version).toBeGreaterThan(since);
+    expect(woke.environments.map((x) => x.hostnames)).toEqual([["late.acme.example", "www.acme.example"]]);
+
+    // Another process (the worker) bumps the version table only: the once-a-second read sees it.
+    const other = waitForEdgeVersion(woke.version, 20_000);
+    await writeTransaction((tx) =>
+      tx
+        .update(edgeStateVersion)
+        .set({ version: woke.version + 1 })
+        .where(eq(edgeStateVersion.id, 1))
+        .run(),
+    );
+    expect(await other).toBe(woke.version + 1);
+
+    // A client that goes away ends the wait.
+    const controller = new AbortController();
+    const gone = handleEdgeState(
+      new Request(`http://localhost/api/edge/v1/state?since=${woke.version + 1}&wait=60`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: controller.signal,
+      }),
+    );
+    controller.abort();
+    expect((await gone).status).toBe(499);
+  });
+
+  it("reports: a round trip makes environmentServing say 1 of 1; a failure names the tool and message", async () => {
+    const { node, token } = await createEdgeNode("edge-1");
+    const prod = await production();
+    const desired = (await state(token, "since=0&wait=0")).body as EdgeDesiredState;
+    const commit = desired.environments[0].commit;
+    const applied = await report(token, {
+      version: desired.version,
+      ports: { http: 8080, https: 8443 },
+      tools: { haproxy: "2.6.12", varnish: "7.1.1" },
+      error: null,
+      environments: [{ environmentId: prod.id, version: desired.environments[0].version, status: "applied", servingCommit: commit, appliedAt: "2026-12-04T14:02:11Z" }],
+    });
+    expect(applied.status).toBe(204);
+    const serving = (await environmentServing([prod.id])).get(prod.id)!;
+    expect(serving).toMatchObject({ desiredCommit: commit, nodesTotal: 1, nodesServing: 1, failures: [] });
+    expect(serving.lastAppliedAt?.toISOString()).toBe("2026-12-04T14:02:11.000Z");
+    const [view] = await listEdgeNodes();
+    expect(view).toMatchObject({
+      id: node.id,
+      address: "127.0.0.9",
+      httpPort: 8080,
+      httpsPort: 8443,
+      appliedVersion: desired.version,
+      tools: { haproxy: "2.6.12", varnish: "7.1.1" },
+      lastError: null,
+      stale: false,
+    });
+
+    const failed = await report(token, {
+      version: desired.version,
+      address: "127.0.0.2",
+      environments: [
+        { environmentId: prod.id, version: desired.environments[0].version, status: "failed", servingCommit: commit, tool: "varnishd", message: "VCL compilation failed" },
+      ],
+    });
+    expect(failed.status).toBe(204);
+    const after = (await environmentServing([prod.id])).get(prod.id)!;
+    expect(after.nodesServing).toBe(0);
+    expect(after.failures).toMatchObject([{ node: "edge-1", tool: "varnishd", message: "VCL compilation failed", servingCommit: commit }]);
+    expect((await listEdgeNodes())[0].address).toBe("127.0.0.2");
+
+    const bad = await report(token, { version: -1, environments: [{ environmentId: prod.id, status: "maybe" }] });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get("content-type")).toBe("application/problem+json");
+    const problem = (await bad.json()) as { errors: { field: string }[] };
+    expect(problem.errors.map((e) => e.field)).toEqual(expect.arrayContaining(["version", "environments.0.status"]));
+  });
+
+  it("tokens: unknown, revoked and user tokens get 401 on the edge API; a node token gets 401 on /api/v1; bad parameters 400", async () => {
+    const { node, token } = await createEdgeNode("edge-1");
+    expect((await state(token, "since=0&wait=0")).status).toBe(200);
+    expect((await state(token, "since=0&wait=61")).status).toBe(400);
+    expect((await state(token, "since=-1&wait=0")).status).toBe(400);
+
+    const nobody = await handleEdgeState(new Request("http://localhost/api/edge/v1/state?wait=0"));
+    expect(nobody.status).toBe(401);
+    expect(nobody.headers.get("content-type")).toBe("application/problem+json");
+    expect((await state(`en_${"A".repeat(43)}`, "wait=0")).status).toBe(401);
+
+    const user = await writeTransaction((tx) => tx.select().from(users).where(eq(users.id, fixture.user("owner").id)).get());
+    const { value: userToken } = await createApiToken({ userId: user!.id, name: "ci" });
+    expect((await state(userToken, "since=0&wait=0")).status).toBe(401);
+    expect((await report(userToken, { version: 1 })).status).toBe(401);
+
+    const api = createApiRouter(operations);
+    const withNodeToken = await api(new Request("http://localhost/api/v1/account", { headers: { authorization: `Bearer ${token}` } }));
+    expect(withNodeToken.status).toBe(401);
+    const withUserToken = await api(new Request("http://localhost/api/v1/account", { headers: { authorization: `Bearer ${userToken}` } }));
+    expect(withUserToken.status).toBe(200);
+
+    expect(await setEdgeNodeDrain(node.id, true)).toBe(true);
+    expect(((await state(token, "since=0&wait=0")).body as EdgeDesiredState).node).toEqual({ name: "edge-1", drain: true });
+    expect(await revokeEdgeNode(node.id)).toBe(true);
+    expect(await revokeEdgeNode(node.id)).toBe(false);
+    expect((await state(token, "since=0&wait=0")).status).toBe(401);
+    expect((await report(token, { version: 1 })).status).toBe(401);
+  });
+
+  it("node names: the rule, case-insensitive uniqueness, and the edge:token command's messages and exit codes", async () => {
+    await createEdgeNode("edge-1");
+    await expect(createEdgeNode("EDGE-1")).rejects.toMatchObject({ code: "duplicate-name" });
+    await expect(createEdgeNode("-x")).rejects.toBeInstanceOf(EdgeNodeNameError);
+    await expect(createEdgeNode("a".repeat(64))).rejects.toMatchObject({ code: "invalid-name" });
+
+    const added = await runEdgeTokenCommand(["add", "edge-2"]);
+    expect(added.code).toBe(0);
+    const token = /en_[A-Za-z0-9_-]{43}/.exec(added.stdout)?.[0];
+    expect(token).toBeTruthy();
+    const stored = await getDb().select().from(edgeNodes).where(eq(edgeNodes.name, "edge-2")).get();
+    expect(stored?.tokenHash).not.toContain(token!.slice(3)); // only the SHA-256 is stored
+    expect(await runEdgeTokenCommand(["add", "edge-2"])).toMatchObject({ code: 1, stderr: expect.stringContaining("exists already") });
+    expect(await runEdgeTokenCommand(["revoke", "nope"])).toMatchObject({ code: 1, stderr: expect.stringContaining("No edge node is named nope") });
+    expect(await runEdgeTokenCommand(["frob"])).toMatchObject({ code: 2 });
+    expect(await runEdgeTokenCommand(["add"])).toMatchObject({ code: 2 });
+    expect(await runEdgeTokenCommand(["drain", "edge-2"])).toMatchObject({ code: 0 });
+    expect((await runEdgeTokenCommand(["list"])).stdout).toMatch(/edge-2 {2}en_.{4}… {2}drained/);
+    expect(await runEdgeTokenCommand(["revoke", "edge-2"])).toMatchObject({ code: 0 });
+    expect(await runEdgeTokenCommand(["revoke", "edge-2"])).toMatchObject({ code: 1 });
+    const events = await getDb().select().from(operatorEvents).all();
+    expect(events.map((e) => e.action)).toEqual(["edge.node.add", "edge.node.drain", "edge.node.revoke"]);
+  });
+});
