@@ -12,6 +12,7 @@ import { saveFile } from "@/lib/environments/edit";
 import { git, makeApplication } from "@/lib/environments/fixtures";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { handleEdgeReport, handleEdgeState } from "./api";
+import { CatFileBatch } from "./git-batch";
 import { currentEdgeVersion, settleEdgeChanges, waitForEdgeVersion } from "./changes";
 import { createEdgeNode, EdgeNodeNameError, listEdgeNodes, revokeEdgeNode, setEdgeNodeDrain } from "./nodes";
 import { isUnderCnameSuffix } from "./routable";
@@ -44,7 +45,10 @@ function report(token: string, body: unknown) {
 
 const versionRows = async () =>
   Object.fromEntries(
-    (await getDb().select().from(edgeEnvironmentVersions).all()).map((r) => [r.environmentId, { version: r.version, removed: r.removedAt !== null }]),
+    (await getDb().select().from(edgeEnvironmentVersions).all()).map((r) => [
+      r.environmentId,
+      { version: r.version, removed: r.removedAt !== null },
+    ]),
   );
 
 describe("edge desired state (temp SQLite, real repositories)", () => {
@@ -133,7 +137,12 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect((await state(token, `since=${steady}&wait=0`)).body).toMatchObject({ version: steady, environments: [], removed: [] });
 
     // A domain on Production bumps Production.
-    const added = await addDomain({ environment: prod, actor: fixture.actor("owner"), hostname: host("shop.acme.example"), ownershipRequired: false });
+    const added = await addDomain({
+      environment: prod,
+      actor: fixture.actor("owner"),
+      hostname: host("shop.acme.example"),
+      ownershipRequired: false,
+    });
     expect(added.ok).toBe(true);
     await settleEdgeChanges();
     const withDomain = (await state(token, `since=${steady}&wait=0`)).body as EdgeDesiredState;
@@ -222,7 +231,15 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
       ports: { http: 8080, https: 8443 },
       tools: { haproxy: "2.6.12", varnish: "7.1.1" },
       error: null,
-      environments: [{ environmentId: prod.id, version: desired.environments[0].version, status: "applied", servingCommit: commit, appliedAt: "2026-12-04T14:02:11Z" }],
+      environments: [
+        {
+          environmentId: prod.id,
+          version: desired.environments[0].version,
+          status: "applied",
+          servingCommit: commit,
+          appliedAt: "2026-12-04T14:02:11Z",
+        },
+      ],
     });
     expect(applied.status).toBe(204);
     const serving = (await environmentServing([prod.id])).get(prod.id)!;
@@ -244,7 +261,14 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
       version: desired.version,
       address: "127.0.0.2",
       environments: [
-        { environmentId: prod.id, version: desired.environments[0].version, status: "failed", servingCommit: commit, tool: "varnishd", message: "VCL compilation failed" },
+        {
+          environmentId: prod.id,
+          version: desired.environments[0].version,
+          status: "failed",
+          servingCommit: commit,
+          tool: "varnishd",
+          message: "VCL compilation failed",
+        },
       ],
     });
     expect(failed.status).toBe(204);
@@ -271,7 +295,13 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect(nobody.headers.get("content-type")).toBe("application/problem+json");
     expect((await state(`en_${"A".repeat(43)}`, "wait=0")).status).toBe(401);
 
-    const user = await writeTransaction((tx) => tx.select().from(users).where(eq(users.id, fixture.user("owner").id)).get());
+    const user = await writeTransaction((tx) =>
+      tx
+        .select()
+        .from(users)
+        .where(eq(users.id, fixture.user("owner").id))
+        .get(),
+    );
     const { value: userToken } = await createApiToken({ userId: user!.id, name: "ci" });
     expect((await state(userToken, "since=0&wait=0")).status).toBe(401);
     expect((await report(userToken, { version: 1 })).status).toBe(401);
@@ -290,6 +320,21 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect((await report(token, { version: 1 })).status).toBe(401);
   });
 
+  it("builds the full state with one git process per repository, and from the cache with none", async () => {
+    await makeApplication("beta");
+    await makeApplication("gamma");
+    await settleEdgeChanges();
+    clearEdgeStateCache();
+    const before = CatFileBatch.started;
+    const full = await buildDesiredState({ name: "edge-1", drain: false }, 0);
+    expect(full.environments.map((e) => e.hostnames[0]).sort()).toEqual(["www.acme.example", "www.beta.example", "www.gamma.example"]);
+    expect(full.environments.every((e) => Object.keys(e.files).length === 2)).toBe(true);
+    expect(CatFileBatch.started - before).toBe(3);
+    const cached = await buildDesiredState({ name: "edge-1", drain: false }, 0);
+    expect(CatFileBatch.started - before).toBe(3);
+    expect(cached.environments).toEqual(full.environments);
+  });
+
   it("node names: the rule, case-insensitive uniqueness, and the edge:token command's messages and exit codes", async () => {
     await createEdgeNode("edge-1");
     await expect(createEdgeNode("EDGE-1")).rejects.toMatchObject({ code: "duplicate-name" });
@@ -303,7 +348,10 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     const stored = await getDb().select().from(edgeNodes).where(eq(edgeNodes.name, "edge-2")).get();
     expect(stored?.tokenHash).not.toContain(token!.slice(3)); // only the SHA-256 is stored
     expect(await runEdgeTokenCommand(["add", "edge-2"])).toMatchObject({ code: 1, stderr: expect.stringContaining("exists already") });
-    expect(await runEdgeTokenCommand(["revoke", "nope"])).toMatchObject({ code: 1, stderr: expect.stringContaining("No edge node is named nope") });
+    expect(await runEdgeTokenCommand(["revoke", "nope"])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("No edge node is named nope"),
+    });
     expect(await runEdgeTokenCommand(["frob"])).toMatchObject({ code: 2 });
     expect(await runEdgeTokenCommand(["add"])).toMatchObject({ code: 2 });
     expect(await runEdgeTokenCommand(["drain", "edge-2"])).toMatchObject({ code: 0 });

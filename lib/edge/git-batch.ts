@@ -18,12 +18,15 @@ type Pending = { resolve: (object: GitObject | null) => void; reject: (error: Er
  * `close()` ends the child. Errors of the child reject every pending read.
  */
 export class CatFileBatch {
+  /** How many batch processes this process started (tests and the benchmark check there is one per repository). */
+  static started = 0;
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly pending: Pending[] = [];
   private buffer: Buffer = Buffer.alloc(0);
   private failed: Error | null = null;
 
   constructor(repoPath: string) {
+    CatFileBatch.started += 1;
     this.child = spawn("git", ["cat-file", "--batch"], { env: gitEnv({ GIT_DIR: repoPath }), stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout.on("data", (chunk: Buffer) => {
       this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;

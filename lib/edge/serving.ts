@@ -91,7 +91,7 @@ export async function environmentEdgeSecret(environmentId: number): Promise<stri
   if (!row) throw new Error(`Environment ${environmentId} does not exist.`);
   if (row.secret) return row.secret;
   const { secret, created } = await ensureEdgeSecret(environmentId);
-  if (created) noteEdgeChange({ environmentId });
+  if (created) void noteEdgeChange({ environmentId });
   return secret;
 }
 
