@@ -5,7 +5,15 @@ import { checkNginx, makeNginxWork, nginxArgs, nginxMainConf, hostPort, NGINX_MO
 import { checkNode, nodeEntry } from "./nodejs";
 import { LUA_SANDBOX, OPENRESTY_FILE, renderOpenrestyFragment } from "./openresty";
 import { haveTool, toolPath } from "./tools";
-import { MODULE_ORDER, type ChainInput, type HopAddress, type ModuleName, type ProcessSpec, type Refusal, type RenderedChain } from "./types";
+import {
+  MODULE_ORDER,
+  type ChainInput,
+  type HopAddress,
+  type ModuleName,
+  type ProcessSpec,
+  type Refusal,
+  type RenderedChain,
+} from "./types";
 import { checkVarnish, VCL_FILE, wrapTenantVcl } from "./varnish";
 
 // The module drivers (docs/product.md §8; docs/edge.md "Applying, on the node"): the platform's policy, the
@@ -80,7 +88,8 @@ function filesUnder(files: Readonly<Record<string, string>>, prefix: string): [s
 export async function renderChain(input: ChainInput): Promise<RenderedChain | Refusal> {
   const policy = chainPolicy(input.chain, input.allowCodeModules);
   if (policy) return policy;
-  if (input.listen.length !== input.chain.length) return { ok: false, tool: "policy", message: "internal: one listen address per module is needed" };
+  if (input.listen.length !== input.chain.length)
+    return { ok: false, tool: "policy", message: "internal: one listen address per module is needed" };
   const { dir } = input;
   await fs.mkdir(dir, { recursive: true });
   const written: string[] = [];
@@ -120,7 +129,12 @@ export async function renderChain(input: ChainInput): Promise<RenderedChain | Re
         "        }",
         "    }",
       ].join("\n");
-      const conf = await writeFile(dir, "platform/modsecurity-nginx.conf", nginxMainConf({ modules: [NGINX_MODULES.modsecurity], work, body }), written);
+      const conf = await writeFile(
+        dir,
+        "platform/modsecurity-nginx.conf",
+        nginxMainConf({ modules: [NGINX_MODULES.modsecurity], work, body }),
+        written,
+      );
       processes.push(nginxProcess(name, conf, work, listen));
     } else if (name === "openresty") {
       const text = input.files[OPENRESTY_FILE];
@@ -128,7 +142,8 @@ export async function renderChain(input: ChainInput): Promise<RenderedChain | Re
       const folder = path.join(dir, "openresty");
       const fragment = renderOpenrestyFragment(text, listen, next, folder);
       if (!fragment.ok) return fragment;
-      for (const [rel, content] of filesUnder(input.files, "openresty")) if (rel !== OPENRESTY_FILE) await writeFile(dir, rel, content, written);
+      for (const [rel, content] of filesUnder(input.files, "openresty"))
+        if (rel !== OPENRESTY_FILE) await writeFile(dir, rel, content, written);
       const fragmentPath = await writeFile(dir, OPENRESTY_FILE, fragment.conf, written);
       const work = path.join(dir, "platform", "openresty");
       await makeNginxWork(work);
@@ -162,7 +177,16 @@ export async function renderChain(input: ChainInput): Promise<RenderedChain | Re
 }
 
 function nginxProcess(module: ModuleName, conf: string, work: string, listen: HopAddress): ProcessSpec {
-  return { module, command: toolPath("nginx") ?? "/usr/sbin/nginx", args: nginxArgs(conf, work), env: {}, cwd: work, user: "proxy", listen, writable: [work] };
+  return {
+    module,
+    command: toolPath("nginx") ?? "/usr/sbin/nginx",
+    args: nginxArgs(conf, work),
+    env: {},
+    cwd: work,
+    user: "proxy",
+    listen,
+    writable: [work],
+  };
 }
 
 /** Tool names per module, for skipping a check whose tool is not installed. */
@@ -174,7 +198,7 @@ const MODULE_TOOL: Record<ModuleName, string> = { modsecurity: "nginx", openrest
  * `node --check` on the entry file. Returns the first refusal, or ok with `skipped`: the tools that are not
  * installed (their checks were not run; the caller logs one line).
  */
-export async function checkChain(rendered: RenderedChain, input: ChainInput): Promise<({ ok: true; skipped: string[] }) | Refusal> {
+export async function checkChain(rendered: RenderedChain, input: ChainInput): Promise<{ ok: true; skipped: string[] } | Refusal> {
   const skipped: string[] = [];
   for (let i = 0; i < input.chain.length; i++) {
     const name = input.chain[i] as ModuleName;
@@ -190,7 +214,12 @@ export async function checkChain(rendered: RenderedChain, input: ChainInput): Pr
     else if (name === "modsecurity" || name === "openresty") {
       const work = path.join(input.dir, "platform", name);
       const tenant = path.join(input.dir, ...(name === "modsecurity" ? MODSECURITY_FILE : OPENRESTY_FILE).split("/"));
-      result = await checkNginx(path.join(input.dir, "platform", `${name}-nginx.conf`), work, name === "modsecurity" ? MODSECURITY_FILE : OPENRESTY_FILE, tenant);
+      result = await checkNginx(
+        path.join(input.dir, "platform", `${name}-nginx.conf`),
+        work,
+        name === "modsecurity" ? MODSECURITY_FILE : OPENRESTY_FILE,
+        tenant,
+      );
     } else if (name === "nodejs") {
       const entry = nodeEntry(input.files);
       if (!entry.ok) return entry;

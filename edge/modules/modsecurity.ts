@@ -14,16 +14,55 @@ export const DEBIAN_CRS = { setup: "/etc/modsecurity/crs", rules: "/usr/share/mo
 
 const ALLOWED = new Set(
   [
-    "SecRuleEngine", "SecRequestBodyAccess", "SecRequestBodyLimit", "SecRequestBodyNoFilesLimit", "SecRequestBodyLimitAction",
-    "SecRequestBodyInMemoryLimit", "SecRequestBodyJsonDepthLimit", "SecResponseBodyAccess", "SecResponseBodyMimeType",
-    "SecResponseBodyMimeTypesClear", "SecResponseBodyLimit", "SecResponseBodyLimitAction", "SecRule", "SecAction",
-    "SecDefaultAction", "SecMarker", "SecRuleRemoveById", "SecRuleRemoveByMsg", "SecRuleRemoveByTag",
-    "SecRuleUpdateActionById", "SecRuleUpdateTargetById", "SecRuleUpdateTargetByMsg", "SecRuleUpdateTargetByTag",
-    "SecPcreMatchLimit", "SecPcreMatchLimitRecursion", "SecArgumentSeparator", "SecArgumentsLimit", "SecCookieFormat",
-    "SecComponentSignature", "SecCollectionTimeout", "SecUploadKeepFiles", "SecUploadFileLimit", "SecUploadFileMode",
-    "SecDebugLogLevel", "SecUnicodeMapFile", "SecStatusEngine", "SecWebAppId", "SecHttpBlKey", "SecXmlExternalEntity",
-    "Include", "SecTmpDir", "SecDataDir", "SecUploadDir", "SecAuditEngine", "SecAuditLogParts", "SecAuditLogType",
-    "SecAuditLogFormat", "SecAuditLogRelevantStatus", "SecAuditLog",
+    "SecRuleEngine",
+    "SecRequestBodyAccess",
+    "SecRequestBodyLimit",
+    "SecRequestBodyNoFilesLimit",
+    "SecRequestBodyLimitAction",
+    "SecRequestBodyInMemoryLimit",
+    "SecRequestBodyJsonDepthLimit",
+    "SecResponseBodyAccess",
+    "SecResponseBodyMimeType",
+    "SecResponseBodyMimeTypesClear",
+    "SecResponseBodyLimit",
+    "SecResponseBodyLimitAction",
+    "SecRule",
+    "SecAction",
+    "SecDefaultAction",
+    "SecMarker",
+    "SecRuleRemoveById",
+    "SecRuleRemoveByMsg",
+    "SecRuleRemoveByTag",
+    "SecRuleUpdateActionById",
+    "SecRuleUpdateTargetById",
+    "SecRuleUpdateTargetByMsg",
+    "SecRuleUpdateTargetByTag",
+    "SecPcreMatchLimit",
+    "SecPcreMatchLimitRecursion",
+    "SecArgumentSeparator",
+    "SecArgumentsLimit",
+    "SecCookieFormat",
+    "SecComponentSignature",
+    "SecCollectionTimeout",
+    "SecUploadKeepFiles",
+    "SecUploadFileLimit",
+    "SecUploadFileMode",
+    "SecDebugLogLevel",
+    "SecUnicodeMapFile",
+    "SecStatusEngine",
+    "SecWebAppId",
+    "SecHttpBlKey",
+    "SecXmlExternalEntity",
+    "Include",
+    "SecTmpDir",
+    "SecDataDir",
+    "SecUploadDir",
+    "SecAuditEngine",
+    "SecAuditLogParts",
+    "SecAuditLogType",
+    "SecAuditLogFormat",
+    "SecAuditLogRelevantStatus",
+    "SecAuditLog",
   ].map((d) => d.toLowerCase()),
 );
 
@@ -56,7 +95,11 @@ function words(line: string): string[] {
 export function renderModsecurityRules(text: string, work: string): { ok: true; rules: string } | Refusal {
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
   const out: string[] = [];
-  const refuse = (n: number, message: string): Refusal => ({ ok: false, tool: "policy", message: `${MODSECURITY_FILE}: ${message} (line ${n})` });
+  const refuse = (n: number, message: string): Refusal => ({
+    ok: false,
+    tool: "policy",
+    message: `${MODSECURITY_FILE}: ${message} (line ${n})`,
+  });
   for (let n = 0; n < lines.length; n++) {
     // A directive may continue over lines ending in "\": judge it whole, keep the line count.
     const first = n;
@@ -79,7 +122,11 @@ export function renderModsecurityRules(text: string, work: string): { ok: true; 
     }
     if (name === "include") {
       const mapped = args.length === 1 ? crsPath(args[0]) : null;
-      if (!mapped) return refuse(line, `Include is allowed only for Debian's OWASP CRS (${DEBIAN_CRS.setup}/crs-setup.conf, ${DEBIAN_CRS.rules}/*.conf)`);
+      if (!mapped)
+        return refuse(
+          line,
+          `Include is allowed only for Debian's OWASP CRS (${DEBIAN_CRS.setup}/crs-setup.conf, ${DEBIAN_CRS.rules}/*.conf)`,
+        );
       out.push(`Include ${mapped}`, ...Array(span - 1).fill(""));
       continue;
     }

@@ -78,12 +78,16 @@ describe.skipIf(skip("varnishd"))("varnish (needs varnishd)", () => {
 
   it("refuses each forbidden feature with a clear message", async () => {
     const add = (code: string) => vcl.replace("sub vcl_recv {", `sub vcl_recv {\n    ${code}`);
-    expect(await refused(add('set req.http.x = std.fileread("/etc/passwd");'))).toMatch(/varnish\/default.vcl: std.fileread\(\) is not allowed.*line 29, column 22/);
+    expect(await refused(add('set req.http.x = std.fileread("/etc/passwd");'))).toMatch(
+      /varnish\/default.vcl: std.fileread\(\) is not allowed.*line 29, column 22/,
+    );
     expect(await refused(add('set req.http.x = std.getenv("HOME");'))).toMatch(/std.getenv\(\) is not allowed/);
     expect(await refused(add('ban("req.url ~ /");'))).toMatch(/ban\(\) is not allowed/);
     expect(await refused(add("C{ abort(); }C"))).toMatch(/inline C is not allowed/);
     expect(await refused(vcl.replace("import std;", "import std;\nimport directors;"))).toMatch(/only "import std;" is allowed/);
-    expect(await refused(vcl.replace("sub vcl_recv {", 'backend other { .host = "127.0.0.1"; .port = "22"; }\nsub vcl_recv {'))).toMatch(/a second backend/);
+    expect(await refused(vcl.replace("sub vcl_recv {", 'backend other { .host = "127.0.0.1"; .port = "22"; }\nsub vcl_recv {'))).toMatch(
+      /a second backend/,
+    );
     expect(await refused(vcl.replace('.host = "next-hop"', '.host = "192.0.2.1"'))).toMatch(/must have .host = "next-hop"/);
     expect(await refused(vcl.replace('.port = "80";', '.port = "22";'))).toMatch(/\.port must be "80"/);
   });
@@ -96,15 +100,21 @@ describe.skipIf(skip("varnishd"))("varnish (needs varnishd)", () => {
     const next = { host: "127.0.0.1", port: 21900 };
     const body = vcl.replace('.host = "next-hop"', '.host = "127.0.0.1"').replace('.port = "80"', '.port = "21900"');
     fs.writeFileSync(raw, body.replace("sub vcl_recv {", 'sub vcl_recv {\n    set req.http.x = std.fileread("/etc/hostname");'));
-    expect(await checkVarnish(raw, next)).toMatchObject({ ok: false, message: expect.stringMatching(/as compiled by varnishd, it calls std.fileread\(\)/) });
+    expect(await checkVarnish(raw, next)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/as compiled by varnishd, it calls std.fileread\(\)/),
+    });
     fs.writeFileSync(raw, body.replace('.port = "21900"', '.port = "22"'));
-    expect(await checkVarnish(raw, next)).toMatchObject({ ok: false, message: expect.stringMatching(/backend address other than the next hop/) });
+    expect(await checkVarnish(raw, next)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/backend address other than the next hop/),
+    });
     fs.writeFileSync(raw, body);
     expect(await checkVarnish(raw, next)).toEqual({ ok: true });
   });
 
   it("gives varnishd's message with line and column for a syntax error", async () => {
-    const message = await refused(vcl.replace("if (req.method != \"GET\" && req.method != \"HEAD\") {", 'if (req.method != "GET" {'));
+    const message = await refused(vcl.replace('if (req.method != "GET" && req.method != "HEAD") {', 'if (req.method != "GET" {'));
     expect(message).toMatch(/^varnish\/default.vcl: varnishd refused it: Expected '\)' got '\{' \(line \d+, column \d+\)$/);
   });
 
@@ -158,7 +168,13 @@ async function waitPort(port: number) {
 
 function upgrade(port: number) {
   return new Promise<number>((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, path: "/ws", headers: { Connection: "Upgrade", Upgrade: "websocket", "X-Edge-Hop": "tok17" }, agent: false });
+    const req = http.request({
+      host: "127.0.0.1",
+      port,
+      path: "/ws",
+      headers: { Connection: "Upgrade", Upgrade: "websocket", "X-Edge-Hop": "tok17" },
+      agent: false,
+    });
     req.on("upgrade", (res, socket) => (socket.destroy(), resolve(res.statusCode ?? 0)));
     req.on("response", (res) => resolve(res.statusCode ?? 0));
     req.on("error", reject);
@@ -169,15 +185,42 @@ function upgrade(port: number) {
 describe.skipIf(skip("varnishd"))("varnish serving (needs varnishd)", () => {
   it("sets the platform X-Cache over the tenant's, passes the health request and WebSocket upgrades", async () => {
     const up = await origin(21950);
-    const tenant = starter("varnish/default.vcl").replace(/sub vcl_deliver \{[\s\S]*$/, 'sub vcl_deliver { set resp.http.X-Cache = "TENANT"; return (deliver); }\n');
-    const i = input(["varnish"], { "varnish/default.vcl": tenant }, { lastHop: { host: "127.0.0.1", port: 21950 }, listen: [{ host: "127.0.0.1", port: 21951 }] });
+    const tenant = starter("varnish/default.vcl").replace(
+      /sub vcl_deliver \{[\s\S]*$/,
+      'sub vcl_deliver { set resp.http.X-Cache = "TENANT"; return (deliver); }\n',
+    );
+    const i = input(
+      ["varnish"],
+      { "varnish/default.vcl": tenant },
+      { lastHop: { host: "127.0.0.1", port: 21950 }, listen: [{ host: "127.0.0.1", port: 21951 }] },
+    );
     const rendered = await renderChain(i);
     expect(rendered.ok).toBe(true);
     if (!rendered.ok) return;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "edge-vd-"));
     fs.chmodSync(work, 0o755);
     roots.push(work);
-    const child = spawn("varnishd", ["-F", "-n", work, "-a", "127.0.0.1:21951", "-f", rendered.varnish!.vclPath, "-p", "vcc_allow_inline_c=off", "-p", "vcc_unsafe_path=off", "-s", "malloc,16m", "-T", "127.0.0.1:0"], { stdio: "ignore" });
+    const child = spawn(
+      "varnishd",
+      [
+        "-F",
+        "-n",
+        work,
+        "-a",
+        "127.0.0.1:21951",
+        "-f",
+        rendered.varnish!.vclPath,
+        "-p",
+        "vcc_allow_inline_c=off",
+        "-p",
+        "vcc_unsafe_path=off",
+        "-s",
+        "malloc,16m",
+        "-T",
+        "127.0.0.1:0",
+      ],
+      { stdio: "ignore" },
+    );
     try {
       await waitPort(21951);
       const first = await get(21951, "/a", { "X-Edge-Hop": "tok17", "X-Request-Id": "r1" });
@@ -203,7 +246,10 @@ describe.skipIf(skip("varnishd"))("varnish serving (needs varnishd)", () => {
 describe.skipIf(skip("nginx"))("modsecurity (needs nginx)", () => {
   it("renders the old starter (modsecurity.d paths, SecAuditLog /dev/stdout) and nginx -t accepts it", async () => {
     const old = fs.readFileSync(path.join(import.meta.dirname, "testdata", "old-modsecurity.conf"), "utf8");
-    const i = input(["modsecurity", "varnish"], { "modsecurity/modsecurity.conf": old, "varnish/default.vcl": starter("varnish/default.vcl") });
+    const i = input(["modsecurity", "varnish"], {
+      "modsecurity/modsecurity.conf": old,
+      "varnish/default.vcl": starter("varnish/default.vcl"),
+    });
     const rendered = await renderChain(i);
     expect(rendered.ok).toBe(true);
     if (!rendered.ok) return;
@@ -213,7 +259,9 @@ describe.skipIf(skip("nginx"))("modsecurity (needs nginx)", () => {
     expect(rules).not.toMatch(/^SecAuditLog \/dev\/stdout/m);
     expect(rendered.processes[0]).toMatchObject({ module: "modsecurity", user: "proxy", listen: i.listen[0] });
     expect(await checkChain(rendered, i)).toMatchObject({ ok: true });
-    expect(await verdict(["modsecurity"], { "modsecurity/modsecurity.conf": starter("modsecurity/modsecurity.conf") })).toMatchObject({ ok: true });
+    expect(await verdict(["modsecurity"], { "modsecurity/modsecurity.conf": starter("modsecurity/modsecurity.conf") })).toMatchObject({
+      ok: true,
+    });
   });
 
   it("refuses Include /etc/passwd, SecRuleScript and exec:", async () => {
@@ -222,7 +270,9 @@ describe.skipIf(skip("nginx"))("modsecurity (needs nginx)", () => {
       const v = await verdict(["modsecurity"], { "modsecurity/modsecurity.conf": base + extra });
       return v.ok ? "" : v.message;
     };
-    expect(await msg("Include /etc/passwd\n")).toMatch(/modsecurity\/modsecurity.conf: Include is allowed only for Debian's OWASP CRS.*\(line 2\)/);
+    expect(await msg("Include /etc/passwd\n")).toMatch(
+      /modsecurity\/modsecurity.conf: Include is allowed only for Debian's OWASP CRS.*\(line 2\)/,
+    );
     expect(await msg("SecRuleScript /tmp/x.lua\n")).toMatch(/SecRuleScript is not allowed.*line 2/);
     expect(await msg('SecRule ARGS "@rx x" "id:1,phase:1,pass,exec:/tmp/x.lua"\n')).toMatch(/"exec:" action is not allowed/);
     expect(await msg("SecRemoteRules key https://x/\n")).toMatch(/SecRemoteRules is not allowed/);
@@ -231,7 +281,11 @@ describe.skipIf(skip("nginx"))("modsecurity (needs nginx)", () => {
 
   it("passes a request and a WebSocket upgrade with its headers intact", async () => {
     const up = await origin(21960);
-    const i = input(["modsecurity"], { "modsecurity/modsecurity.conf": starter("modsecurity/modsecurity.conf") }, { listen: [{ host: "127.0.0.1", port: 21961 }], lastHop: { host: "127.0.0.1", port: 21960 } });
+    const i = input(
+      ["modsecurity"],
+      { "modsecurity/modsecurity.conf": starter("modsecurity/modsecurity.conf") },
+      { listen: [{ host: "127.0.0.1", port: 21961 }], lastHop: { host: "127.0.0.1", port: 21960 } },
+    );
     const rendered = await renderChain(i);
     if (!rendered.ok) throw new Error(rendered.message);
     const p = rendered.processes[0];
@@ -260,9 +314,15 @@ describe.skipIf(skip("nginx"))("openresty (needs nginx)", () => {
   });
   it("refuses listen 8080, proxy_pass elsewhere, *_by_lua_file and include", async () => {
     expect(await msg(conf.replace("listen 80 default_server;", "listen 8080;"))).toMatch(/only "listen 80" is allowed/);
-    expect(await msg(conf.replace("proxy_pass http://next_hop;", "proxy_pass http://127.0.0.1:22;"))).toMatch(/proxy_pass must go to http:\/\/next-hop:80/);
-    expect(await msg(conf.replace("location / {", "location / {\n        content_by_lua_file /tmp/x.lua;"))).toMatch(/content_by_lua_file" is not allowed/);
-    expect(await msg(conf.replace("location / {", "location / {\n        include /etc/nginx/mime.types;"))).toMatch(/"include" is not allowed/);
+    expect(await msg(conf.replace("proxy_pass http://next_hop;", "proxy_pass http://127.0.0.1:22;"))).toMatch(
+      /proxy_pass must go to http:\/\/next-hop:80/,
+    );
+    expect(await msg(conf.replace("location / {", "location / {\n        content_by_lua_file /tmp/x.lua;"))).toMatch(
+      /content_by_lua_file" is not allowed/,
+    );
+    expect(await msg(conf.replace("location / {", "location / {\n        include /etc/nginx/mime.types;"))).toMatch(
+      /"include" is not allowed/,
+    );
   });
   it("runs Lua without os and io", async () => {
     const up = await origin(21970);
@@ -270,7 +330,11 @@ describe.skipIf(skip("nginx"))("openresty (needs nginx)", () => {
       "location / {",
       'location = /lua { content_by_lua_block { local ok = pcall(require, "io"); local ok2 = pcall(require, "ffi"); ngx.say(type(os), " ", type(io), " ", tostring(ok), " ", tostring(ok2)) } }\n    location / {',
     );
-    const i = input(["openresty"], { "openresty/nginx.conf": text }, { listen: [{ host: "127.0.0.1", port: 21971 }], lastHop: { host: "127.0.0.1", port: 21970 } });
+    const i = input(
+      ["openresty"],
+      { "openresty/nginx.conf": text },
+      { listen: [{ host: "127.0.0.1", port: 21971 }], lastHop: { host: "127.0.0.1", port: 21970 } },
+    );
     const rendered = await renderChain(i);
     if (!rendered.ok) throw new Error(rendered.message);
     expect(await checkChain(rendered, i)).toMatchObject({ ok: true });
@@ -294,7 +358,10 @@ describe.skipIf(skip("node"))("nodejs (needs node)", () => {
     const rendered = await renderChain(i);
     if (!rendered.ok) throw new Error(rendered.message);
     expect(await checkChain(rendered, i)).toMatchObject({ ok: true });
-    expect(rendered.processes[0]).toMatchObject({ user: "tenant", env: { HOST: "127.0.0.1", PORT: "21000", NEXT_HOP_HOST: "127.0.0.1", NEXT_HOP_PORT: "21900" } });
+    expect(rendered.processes[0]).toMatchObject({
+      user: "tenant",
+      env: { HOST: "127.0.0.1", PORT: "21000", NEXT_HOP_HOST: "127.0.0.1", NEXT_HOP_PORT: "21900" },
+    });
     expect(Object.keys(rendered.processes[0].env).sort()).toEqual(["HOST", "NEXT_HOP_HOST", "NEXT_HOP_PORT", "PORT"]);
     expect(rendered.processes[0].args).toContain("--experimental-permission");
   });

@@ -169,7 +169,7 @@ export function nginxMainConf(options: { modules: readonly string[]; work: strin
     `    fastcgi_temp_path ${w}/tmp/fastcgi;`,
     `    uwsgi_temp_path ${w}/tmp/uwsgi;`,
     `    scgi_temp_path ${w}/tmp/scgi;`,
-    "    map $http_upgrade $edge_connection { default upgrade; \"\" \"\"; }",
+    '    map $http_upgrade $edge_connection { default upgrade; "" ""; }',
     options.body,
     "}",
     "",

@@ -5,7 +5,14 @@ import type { Refusal } from "./types";
 // The nodejs driver (docs/product.md §8 "nodejs"): core modules only (a package.json with dependencies is refused;
 // nodes never install packages), the entry file checked with `node --check`, run under Node's permission model.
 
-const DEPENDENCY_KEYS = ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies", "bundleDependencies", "bundledDependencies"];
+const DEPENDENCY_KEYS = [
+  "dependencies",
+  "devDependencies",
+  "optionalDependencies",
+  "peerDependencies",
+  "bundleDependencies",
+  "bundledDependencies",
+];
 
 /**
  * The entry file of the module (`nodejs/` + package.json `main`, default `index.js`) or a policy refusal: an
@@ -37,7 +44,8 @@ export function nodeEntry(files: Readonly<Record<string, string>>): { ok: true; 
     }
   }
   const entry = path.posix.normalize(path.posix.join("nodejs", main));
-  if (!entry.startsWith("nodejs/") || path.posix.isAbsolute(main)) return refuse(`nodejs/package.json: "main" must name a file inside the nodejs folder`);
+  if (!entry.startsWith("nodejs/") || path.posix.isAbsolute(main))
+    return refuse(`nodejs/package.json: "main" must name a file inside the nodejs folder`);
   if (files[entry] === undefined) return refuse(`${entry} is missing: the nodejs module runs it (package.json "main", default index.js)`);
   return { ok: true, entry };
 }

@@ -31,13 +31,49 @@ export const LUA_SANDBOX = `
 `;
 
 const REFUSED = new Set([
-  "include", "load_module", "lua_package_path", "lua_package_cpath", "init_by_lua", "init_by_lua_block", "resolver",
-  "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass", "proxy_bind", "proxy_cache_path",
-  "proxy_store", "proxy_temp_path", "client_body_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path",
-  "error_log", "auth_basic_user_file", "user", "pid", "daemon", "env", "worker_processes", "lua_ssl_trusted_certificate",
-  "ssl_certificate", "ssl_certificate_key", "ssl_trusted_certificate", "ssl_client_certificate", "ssl_dhparam",
-  "ssl_crl", "ssl_password_file", "ssl_session_ticket_key", "ssl_stapling_file", "proxy_ssl_certificate",
-  "proxy_ssl_certificate_key", "proxy_ssl_trusted_certificate", "proxy_ssl_crl", "proxy_ssl_password_file", "lua_code_cache",
+  "include",
+  "load_module",
+  "lua_package_path",
+  "lua_package_cpath",
+  "init_by_lua",
+  "init_by_lua_block",
+  "resolver",
+  "fastcgi_pass",
+  "uwsgi_pass",
+  "scgi_pass",
+  "grpc_pass",
+  "memcached_pass",
+  "proxy_bind",
+  "proxy_cache_path",
+  "proxy_store",
+  "proxy_temp_path",
+  "client_body_temp_path",
+  "fastcgi_temp_path",
+  "uwsgi_temp_path",
+  "scgi_temp_path",
+  "error_log",
+  "auth_basic_user_file",
+  "user",
+  "pid",
+  "daemon",
+  "env",
+  "worker_processes",
+  "lua_ssl_trusted_certificate",
+  "ssl_certificate",
+  "ssl_certificate_key",
+  "ssl_trusted_certificate",
+  "ssl_client_certificate",
+  "ssl_dhparam",
+  "ssl_crl",
+  "ssl_password_file",
+  "ssl_session_ticket_key",
+  "ssl_stapling_file",
+  "proxy_ssl_certificate",
+  "proxy_ssl_certificate_key",
+  "proxy_ssl_trusted_certificate",
+  "proxy_ssl_crl",
+  "proxy_ssl_password_file",
+  "lua_code_cache",
 ]);
 
 /**
@@ -45,8 +81,17 @@ const REFUSED = new Set([
  * `proxy_pass http://next-hop[:80]`) → `next`; `root`/`alias` relative paths kept inside `folder`. Returns the
  * rewritten fragment (lines kept where possible) or a policy refusal naming the line.
  */
-export function renderOpenrestyFragment(text: string, listen: HopAddress, next: HopAddress, folder: string): { ok: true; conf: string } | Refusal {
-  const refuse = (line: number, message: string): Refusal => ({ ok: false, tool: "policy", message: `${OPENRESTY_FILE}: ${message} (line ${line})` });
+export function renderOpenrestyFragment(
+  text: string,
+  listen: HopAddress,
+  next: HopAddress,
+  folder: string,
+): { ok: true; conf: string } | Refusal {
+  const refuse = (line: number, message: string): Refusal => ({
+    ok: false,
+    tool: "policy",
+    message: `${OPENRESTY_FILE}: ${message} (line ${line})`,
+  });
   let tree: NginxDirective[];
   try {
     tree = parseNginx(text);
@@ -61,10 +106,28 @@ export function renderOpenrestyFragment(text: string, listen: HopAddress, next: 
       if (problem) return;
       const name = d.name.toLowerCase();
       if (REFUSED.has(name)) return void (problem = refuse(d.line, `"${d.name}" is not allowed on the edge`));
-      if (name.endsWith("_by_lua_file")) return void (problem = refuse(d.line, `"${d.name}" is not allowed: put the Lua code in a ${d.name.replace(/_file$/, "_block")}`));
-      if (name === "access_log" && d.args[0] !== "off") return void (problem = refuse(d.line, 'access_log is not available on the edge: only "access_log off;"'));
-      if (d.args.some((a) => /^unix:/i.test(a) || /[^a-z]unix:/i.test(a))) return void (problem = refuse(d.line, "Unix sockets are not allowed"));
-      if (context === "http" && !["upstream", "server", "map", "geo", "lua_shared_dict", "split_clients", "limit_req_zone", "limit_conn_zone", "init_worker_by_lua_block", "log_format"].includes(name) && d.children) {
+      if (name.endsWith("_by_lua_file"))
+        return void (problem = refuse(d.line, `"${d.name}" is not allowed: put the Lua code in a ${d.name.replace(/_file$/, "_block")}`));
+      if (name === "access_log" && d.args[0] !== "off")
+        return void (problem = refuse(d.line, 'access_log is not available on the edge: only "access_log off;"'));
+      if (d.args.some((a) => /^unix:/i.test(a) || /[^a-z]unix:/i.test(a)))
+        return void (problem = refuse(d.line, "Unix sockets are not allowed"));
+      if (
+        context === "http" &&
+        ![
+          "upstream",
+          "server",
+          "map",
+          "geo",
+          "lua_shared_dict",
+          "split_clients",
+          "limit_req_zone",
+          "limit_conn_zone",
+          "init_worker_by_lua_block",
+          "log_format",
+        ].includes(name) &&
+        d.children
+      ) {
         return void (problem = refuse(d.line, `"${d.name}" blocks are not allowed at the top of this file`));
       }
       if (name === "listen") {
@@ -77,16 +140,25 @@ export function renderOpenrestyFragment(text: string, listen: HopAddress, next: 
       }
       if (name === "server" && context === "upstream") {
         const [address, ...params] = d.args;
-        if (address !== "next-hop:80" && address !== "next-hop") return void (problem = refuse(d.line, `an upstream may only name next-hop:80; got "${address}"`));
-        if (params.some((p) => /^(resolve|service=|backup)/.test(p))) return void (problem = refuse(d.line, `"${params.join(" ")}" is not allowed here`));
+        if (address !== "next-hop:80" && address !== "next-hop")
+          return void (problem = refuse(d.line, `an upstream may only name next-hop:80; got "${address}"`));
+        if (params.some((p) => /^(resolve|service=|backup)/.test(p)))
+          return void (problem = refuse(d.line, `"${params.join(" ")}" is not allowed here`));
         d.args = [nextHop, ...params];
       }
       if (name === "proxy_pass") {
         const m = /^https?:\/\/([^/]+)(\/.*)?$/.exec(d.args[0] ?? "");
-        if (!m || d.args[0].includes("$")) return void (problem = refuse(d.line, `proxy_pass must go to http://next-hop:80 or an upstream of this file; got "${d.args[0] ?? ""}"`));
+        if (!m || d.args[0].includes("$"))
+          return void (problem = refuse(
+            d.line,
+            `proxy_pass must go to http://next-hop:80 or an upstream of this file; got "${d.args[0] ?? ""}"`,
+          ));
         if (m[1] === "next-hop:80" || m[1] === "next-hop") d.args = [`http://${nextHop}${m[2] ?? ""}`];
         else if (!upstreams.has(m[1]) || d.args[0].startsWith("https")) {
-          return void (problem = refuse(d.line, `proxy_pass must go to http://next-hop:80 or an upstream of this file; got "${d.args[0]}"`));
+          return void (problem = refuse(
+            d.line,
+            `proxy_pass must go to http://next-hop:80 or an upstream of this file; got "${d.args[0]}"`,
+          ));
         }
       }
       if (name === "root" || name === "alias") {

@@ -35,12 +35,30 @@ export function labelFor(key: string): string {
  * must exist (`vcl.label`) before this VCL is loaded. Throws on a malformed key or token.
  */
 export function renderVarnishRouter(envs: readonly { key: string; hopToken: string }[]): string {
-  const lines = ["vcl 4.1;", "", "# Edge platform router (docs/edge.md \"One request\"): hop token → environment label.", "backend edge_none none;", "", "sub vcl_recv {"];
+  const lines = [
+    "vcl 4.1;",
+    "",
+    '# Edge platform router (docs/edge.md "One request"): hop token → environment label.',
+    "backend edge_none none;",
+    "",
+    "sub vcl_recv {",
+  ];
   for (const env of envs) {
     if (!HOP_TOKEN.test(env.hopToken)) throw new Error(`hop token of ${env.key} has characters VCL cannot hold`);
     lines.push(`    if (req.http.X-Edge-Hop == "${env.hopToken}") {`, `        return (vcl(${labelFor(env.key)}));`, "    }");
   }
-  lines.push('    return (synth(404, "Not Found"));', "}", "", "sub vcl_synth {", '    set resp.http.X-Edge-Status = "not-configured";', '    set resp.http.Content-Type = "text/plain; charset=utf-8";', '    set resp.body = "No site is configured here.";', "    return (deliver);", "}", "");
+  lines.push(
+    '    return (synth(404, "Not Found"));',
+    "}",
+    "",
+    "sub vcl_synth {",
+    '    set resp.http.X-Edge-Status = "not-configured";',
+    '    set resp.http.Content-Type = "text/plain; charset=utf-8";',
+    '    set resp.body = "No site is configured here.";',
+    "    return (deliver);",
+    "}",
+    "",
+  );
   return lines.join("\n");
 }
 
@@ -144,7 +162,11 @@ export function wrapTenantVcl(text: string, key: string, next: HopAddress): { ok
   }
   const reachable = new Set<string>();
   const walk = (name: string) => {
-    for (const callee of calls.get(name) ?? []) if (!reachable.has(callee)) (reachable.add(callee), walk(callee));
+    for (const callee of calls.get(name) ?? []) {
+      if (reachable.has(callee)) continue;
+      reachable.add(callee);
+      walk(callee);
+    }
   };
   for (const method of Object.keys(FINAL_METHODS)) walk(method);
   for (const sub of subs) {
@@ -153,7 +175,9 @@ export function wrapTenantVcl(text: string, key: string, next: HopAddress): { ok
       if (tokens[j].text !== "return" || tokens[j + 1]?.text !== "(") continue;
       if (!final) {
         if (reachable.has(sub.name) && !sub.name.startsWith("vcl_")) {
-          return refuse(`sub ${sub.name} is called from vcl_deliver or vcl_backend_response and returns ${at(tokens[j])}: return from the vcl_ method itself`);
+          return refuse(
+            `sub ${sub.name} is called from vcl_deliver or vcl_backend_response and returns ${at(tokens[j])}: return from the vcl_ method itself`,
+          );
         }
         continue;
       }
@@ -221,7 +245,8 @@ export function inspectCompiledVcl(c: string, next: HopAddress): string | null {
   if (/\.uds_path = "/.test(c)) return "uses a Unix socket backend";
   const endpoints = [...c.matchAll(/\/\* "([^"]*)" -> [^*]*\*\//g)].map((m) => m[1]);
   const expected = `${next.host} ${next.port}`;
-  if (endpoints.length === 0 || endpoints.some((e) => e !== expected)) return `has a backend address other than the next hop (${endpoints.join(", ")})`;
+  if (endpoints.length === 0 || endpoints.some((e) => e !== expected))
+    return `has a backend address other than the next hop (${endpoints.join(", ")})`;
   return null;
 }
 
@@ -238,9 +263,12 @@ export async function checkVarnish(vclPath: string, next: HopAddress): Promise<{
     await fs.copyFile(vclPath, copy);
     await fs.chmod(copy, 0o644);
     const run = await runTool("varnishd", ["-C", "-n", path.join(work, "n"), ...VARNISH_PARAMS, "-f", copy], { timeoutMs: 30_000 });
-    if (run.code !== 0) return { ok: false, tool: "varnishd", message: `${VCL_FILE}: varnishd refused it: ${trimVccMessage(run.stderr + run.stdout)}` };
+    if (run.code !== 0)
+      return { ok: false, tool: "varnishd", message: `${VCL_FILE}: varnishd refused it: ${trimVccMessage(run.stderr + run.stdout)}` };
     const problem = inspectCompiledVcl(run.stderr + run.stdout, next);
-    return problem ? { ok: false, tool: "varnishd", message: `${VCL_FILE}: refused: as compiled by varnishd, it ${problem}` } : { ok: true };
+    return problem
+      ? { ok: false, tool: "varnishd", message: `${VCL_FILE}: refused: as compiled by varnishd, it ${problem}` }
+      : { ok: true };
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }

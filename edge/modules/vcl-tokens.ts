@@ -2,7 +2,14 @@
 // inline C `C{ … }C`), used for the platform's rewriting and for clear refusals before varnishd's own check.
 
 /** One VCL token with its offsets in the text and its 1-based line and column. */
-export type VclToken = { kind: "id" | "str" | "num" | "punct" | "inline-c"; text: string; start: number; end: number; line: number; column: number };
+export type VclToken = {
+  kind: "id" | "str" | "num" | "punct" | "inline-c";
+  text: string;
+  start: number;
+  end: number;
+  line: number;
+  column: number;
+};
 
 /** Tokens of `text`; throws an Error with line/column on an unterminated string or comment. */
 export function tokenizeVcl(text: string): VclToken[] {
@@ -49,7 +56,7 @@ export function tokenizeVcl(text: string): VclToken[] {
       kind = "inline-c";
     } else if (c === "{" && text[i + 1] === '"') {
       const end = text.indexOf('"}', i + 2);
-      if (end === -1) fail("unterminated {\" string");
+      if (end === -1) fail('unterminated {" string');
       advance(end + 2);
       kind = "str";
     } else if (c === '"') {

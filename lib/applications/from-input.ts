@@ -10,7 +10,8 @@ import { lookupOriginAddresses } from "@/lib/dns/resolver";
 import { normaliseHostname } from "@/lib/hostname";
 import { parseOrigin, type OriginResult } from "@/lib/origin";
 import type { Actor } from "@/lib/repositories/changes";
-import { getStack } from "@/lib/stacks/catalog";
+import { chainPolicy } from "@/edge/modules";
+import { getStack, type Stack } from "@/lib/stacks/catalog";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 import { createApplication, type CreateApplicationResult } from "./create";
 
@@ -104,6 +105,22 @@ export async function checkCreationAccount(actorId: number, choice: AccountChoic
   return { ok: true };
 }
 
+/**
+ * Why the platform refuses `stack` (docs/product.md §8): a module it does not know, or a module that runs customer
+ * code (openresty, nodejs) while EDGE_ALLOW_CODE_MODULES is off (lib/config `settings().allowCodeModules`). Null
+ * when the stack can be chosen; the wizard can use it to explain a disabled choice.
+ */
+export function refuseStack(stack: Pick<Stack, "label" | "proxychain">): string | null {
+  const refusal = chainPolicy(
+    stack.proxychain.map((m) => m.name),
+    settings().allowCodeModules,
+  );
+  if (!refusal) return null;
+  return /EDGE_ALLOW_CODE_MODULES/.test(refusal.message)
+    ? `The ${stack.label} stack runs your own code on the edge, which this platform does not allow (EDGE_ALLOW_CODE_MODULES is off). Choose another stack.`
+    : `The ${stack.label} stack cannot be served here: ${refusal.message.replace(/^proxychain: /, "")}.`;
+}
+
 /** The raw fields of a creation, as the wizard or the API received them. */
 export type ApplicationFields = {
   actor: Actor;
@@ -154,6 +171,8 @@ export async function createApplicationFromInput(input: ApplicationFields): Prom
   }
   const stack = getStack(input.stackId);
   if (!stack) return { ok: false, code: "invalid", field: "stackId", message: "Choose a proxy stack from the list." };
+  const stackRefused = refuseStack(stack);
+  if (stackRefused) return { ok: false, code: "invalid", field: "stackId", message: stackRefused };
   const account = await checkCreationAccount(input.actor.id, input.account);
   if (!account.ok) return account;
 

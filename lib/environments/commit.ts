@@ -1,3 +1,4 @@
+import { checkEdgeCommit } from "@/lib/edge/checks";
 import { commitOnBranch, readBlobContent } from "@/lib/git/commit";
 import { platformIdentity, type GitIdentity } from "@/lib/git/create-repository";
 import { parseSectionConfigBytes, type SectionConfigIssue } from "@/lib/section-config/schema";
@@ -30,7 +31,9 @@ export type EnvironmentCommitResult =
  * Validates the `section.config.json` of `tree` with `parseSectionConfigBytes(bytes, { environment })` (UTF-8, no
  * key twice in one object, and it must hold that environment's block) and, only when valid, commits `tree`
  * (author: the user, committer: the platform) and moves the branch from `expectedHead` (git-commit-tree(1),
- * git-update-ref(1) compare-and-swap). Results:
+ * git-update-ref(1) compare-and-swap). Between the two, the edge's checks of the tree's module files
+ * (lib/edge/checks `checkEdgeCommit`: unknown or code modules, forbidden directives, varnishd/nginx/node refusals)
+ * give one issue with path "" naming the file and the tool. Results:
  * `invalid` with key-path issues (nothing written), `moved` when the branch is no longer at `expectedHead`
  * (nothing moved), or the new commit id. Rejects with GitError for repository failures.
  */
@@ -41,6 +44,9 @@ export async function commitToEnvironment(input: EnvironmentCommitInput): Promis
   }
   const checked = parseSectionConfigBytes(file, { environment: input.environment });
   if (!checked.ok) return { ok: false, code: "invalid", issues: checked.issues };
+  // The edge's own policy and tools over the module files (docs/edge.md "Checks on the console").
+  const edge = await checkEdgeCommit({ repoPath: input.repoPath, rev: input.tree, chain: checked.config.proxychain.map((m) => m.name) });
+  if (!edge.ok) return { ok: false, code: "invalid", issues: [{ path: "", message: edge.message }] };
   const result = await commitOnBranch(input.repoPath, input.environment, input.expectedHead, {
     tree: input.tree,
     parents: input.parents,

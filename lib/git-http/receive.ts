@@ -4,6 +4,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
+import { checkEdgeCommit } from "@/lib/edge/checks";
 import { GitError, runGit } from "@/lib/git";
 import { formatSectionConfigIssues, parseSectionConfigBytes } from "@/lib/section-config/schema";
 import { classifyRef, isZeroId, type RefUpdate } from "./push-policy";
@@ -111,7 +112,8 @@ async function gitAcceptsBranchName(repoPath: string, name: string): Promise<boo
  * The pre-receive rules of docs/product.md §3.6 for one push (all refs at once; git applies none when any is refused):
  * - an environment branch (existing, or a new branch named like an environment, `^[A-Za-z][A-Za-z0-9]*$`, accepted
  *   by git-check-ref-format(1) `--branch`) must hold a `section.config.json` that `parseSectionConfigBytes` accepts
- *   (UTF-8, no key twice in one object, valid, with the block of that environment); an existing one may not be deleted or rewritten (non-fast-forward);
+ *   (UTF-8, no key twice in one object, valid, with the block of that environment) and module files the edge's
+ *   checks accept (lib/edge/checks `checkEdgeCommit`); an existing one may not be deleted or rewritten (non-fast-forward);
  * - a new branch differing only in case from an environment (or from another branch of the same push) is refused;
  * - other branches (`feature/x`) and tags are accepted unchecked; refs outside refs/heads and refs/tags are refused.
  * `objectEnv` is {@link quarantineEnv}'s result. Rejects only on unexpected git failures.
@@ -177,6 +179,17 @@ export async function checkPush(params: {
     const parsed = parseSectionConfigBytes(config.bytes, { environment: branch });
     if (!parsed.ok) {
       for (const line of formatSectionConfigIssues(parsed.issues)) problems.push(`${branch}: ${line}`);
+      continue;
+    }
+    // The edge's own policy and tools over the module files (docs/edge.md "Checks on the console").
+    const edge = await checkEdgeCommit({
+      repoPath,
+      rev: update.newOid,
+      chain: parsed.config.proxychain.map((m) => m.name),
+      env: objectEnv,
+    });
+    if (!edge.ok) {
+      problems.push(`${branch}: ${edge.message}`);
       continue;
     }
     notes.push(`${branch}: section.config.json is valid`);

@@ -4,10 +4,12 @@
 // the origin configured in section.config.json), streaming bodies both ways. Change `onRequest` / `onResponse`
 // to rewrite what passes through.
 //
-// Settings (environment variables): PORT (80), NEXT_HOP_HOST ("next-hop"), NEXT_HOP_PORT (80).
+// Settings (environment variables): HOST ("0.0.0.0"), PORT (80), NEXT_HOP_HOST ("next-hop"), NEXT_HOP_PORT (80).
+// On the edge the platform sets them to its loopback ports (docs/product.md §8): listen where HOST and PORT say.
 
 import http from "node:http";
 
+const HOST = process.env.HOST || "0.0.0.0";
 const PORT = Number(process.env.PORT || 80);
 const NEXT_HOP_HOST = process.env.NEXT_HOP_HOST || "next-hop";
 const NEXT_HOP_PORT = Number(process.env.NEXT_HOP_PORT || 80);
@@ -84,7 +86,7 @@ const server = http.createServer((req, res) => {
 });
 
 server.keepAliveTimeout = 65_000;
-server.listen(PORT, () => {
+server.listen(PORT, HOST, () => {
   console.log(`pass-through proxy on :${server.address().port} -> ${NEXT_HOP_HOST}:${NEXT_HOP_PORT}`);
 });
 

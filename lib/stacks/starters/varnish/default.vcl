@@ -11,7 +11,7 @@
 #   - honours the origin's Cache-Control / Expires (Varnish derives the TTL from them; Set-Cookie,
 #     Cache-Control: private/no-store/no-cache make a response uncacheable);
 #   - serves stale content for up to 6 hours while fetching a fresh copy, or while next-hop fails (grace);
-#   - adds an X-Cache: HIT/MISS response header so you can see what happened.
+#   - the edge adds an X-Cache: HIT/MISS/PASS response header (after your vcl_deliver) so you can see what happened.
 
 vcl 4.1;
 
@@ -88,9 +88,6 @@ sub vcl_backend_response {
 }
 
 sub vcl_deliver {
-    if (obj.hits > 0) {
-        set resp.http.X-Cache = "HIT";
-    } else {
-        set resp.http.X-Cache = "MISS";
-    }
+    # Response headers for visitors can be set here. X-Cache is written by the edge after this subroutine.
+    unset resp.http.Via;
 }

@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { getDb } from "@/db";
+import { edgeCheckCache } from "@/db/schema";
+import { haveTool } from "@/edge/modules";
+import { commitToEnvironment } from "@/lib/environments/commit";
+import { commitFiles, git, makeApplication } from "@/lib/environments/fixtures";
+import { platformIdentity } from "@/lib/git/create-repository";
+import { resolveBranch } from "@/lib/git/refs";
+import { writeTreeWithChanges } from "@/lib/git/commit";
+import { checkPush } from "@/lib/git-http/receive";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { checkEnvironmentFiles } from "./checks";
+
+// docs/edge.md "Checks on the console": the console runs the edge's policy and tools on every commit that lands on
+// an environment branch, caching verdicts in edge_check_cache. Needs varnishd (skipped by name when it is missing
+// locally; never under CI=true).
+
+const BROKEN = (vcl: string) => vcl.replace("sub vcl_recv {", 'sub vcl_recv {\n    if (req.url ~ "x" {\n    }');
+
+describe("console checks of module files", () => {
+  let temp: ReturnType<typeof makeTempDataDir>;
+  beforeEach(() => {
+    temp = makeTempDataDir("ec-edge-checks-");
+  });
+  afterEach(() => temp.cleanup());
+
+  it("refuses unknown and code modules by policy, without a tool", async () => {
+    expect(await checkEnvironmentFiles({ chain: ["squid"], files: {}, allowCodeModules: true })).toMatchObject({
+      ok: false,
+      tool: "policy",
+      message: expect.stringMatching(/"squid" is not a module/),
+    });
+    expect(await checkEnvironmentFiles({ chain: ["nodejs"], files: { "nodejs/index.js": "" }, allowCodeModules: false })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/EDGE_ALLOW_CODE_MODULES/),
+    });
+    expect(await checkEnvironmentFiles({ chain: [], files: {}, allowCodeModules: false })).toEqual({ ok: true });
+  });
+
+  describe.skipIf(!haveTool("varnishd") && process.env.CI !== "true")("with varnishd", () => {
+    it("refuses a commit with a broken VCL with varnishd's message; nothing moves; the verdict is cached", async () => {
+      const f = await makeApplication("edgecheck", ["developer"]);
+      const head = (await resolveBranch(f.repo, "Production"))!;
+      const vcl = git(f.repo, "show", `${head}:varnish/default.vcl`) + "\n";
+      const tree = await writeTreeWithChanges(f.repo, head, [{ path: "varnish/default.vcl", content: BROKEN(vcl) }]);
+      const result = await commitToEnvironment({
+        repoPath: f.repo,
+        environment: "Production",
+        expectedHead: head,
+        tree,
+        parents: [head],
+        message: "break it",
+        author: platformIdentity(),
+      });
+      expect(result).toEqual({
+        ok: false,
+        code: "invalid",
+        issues: [
+          {
+            path: "",
+            message: expect.stringMatching(/^varnish\/default.vcl: varnishd refused it: Expected '\)' got '\{' \(line 29, column \d+\)$/),
+          },
+        ],
+      });
+      expect(await resolveBranch(f.repo, "Production")).toBe(head);
+
+      const files = {
+        "varnish/default.vcl": BROKEN(vcl),
+        "varnish/proxy-features.json": git(f.repo, "show", `${head}:varnish/proxy-features.json`) + "\n",
+      };
+      const rowsBefore = await getDb().select().from(edgeCheckCache).all();
+      expect(rowsBefore.some((r) => !r.ok && r.tool === "varnishd" && /Expected '\)' got '\{'/.test(r.message ?? ""))).toBe(true);
+      const again = await checkEnvironmentFiles({ chain: ["varnish"], files, allowCodeModules: false });
+      expect(again).toMatchObject({ ok: false, tool: "varnishd", path: "varnish/default.vcl" });
+      // Same content, same verdict: answered from the cache row (no new row).
+      expect(await getDb().select().from(edgeCheckCache).all()).toHaveLength(rowsBefore.length);
+
+      // The valid starter passes (and is cached as ok).
+      expect(await checkEnvironmentFiles({ chain: ["varnish"], files: { "varnish/default.vcl": vcl }, allowCodeModules: false })).toEqual({
+        ok: true,
+      });
+      expect((await getDb().select().from(edgeCheckCache).all()).some((r) => r.ok)).toBe(true);
+    });
+
+    it("checkPush refuses a push with a broken VCL, printing varnishd's message", async () => {
+      const f = await makeApplication("edgepush", ["developer"]);
+      const head = (await resolveBranch(f.repo, "Production"))!;
+      const vcl = git(f.repo, "show", `${head}:varnish/default.vcl`) + "\n";
+      const commit = await commitFiles(f.repo, head, { "varnish/default.vcl": BROKEN(vcl) });
+      const check = await checkPush({
+        repoPath: f.repo,
+        environments: ["Production"],
+        updates: [{ ref: "refs/heads/Production", oldOid: head, newOid: commit }],
+        objectEnv: {},
+      });
+      expect(check.ok).toBe(false);
+      expect(check.messages[0]).toBe("Edge Console refused this push; no branch was changed:");
+      expect(check.messages[1]).toMatch(
+        /^ {2}Production: varnish\/default.vcl: varnishd refused it: Expected '\)' got '\{' \(line 29, column \d+\)$/,
+      );
+
+      const fine = await commitFiles(f.repo, head, { "varnish/default.vcl": vcl.replace("6h", "2h") });
+      const ok = await checkPush({
+        repoPath: f.repo,
+        environments: ["Production"],
+        updates: [{ ref: "refs/heads/Production", oldOid: head, newOid: fine }],
+        objectEnv: {},
+      });
+      expect(ok).toEqual({ ok: true, messages: ["Edge Console: Production: section.config.json is valid"] });
+    });
+  });
+});
