@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { and, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { getDb, writeTransaction } from "@/db";
 import { applications, edgeEnvironmentVersions, edgeStateVersion, environments } from "@/db/schema";
 import { settings } from "@/lib/config";
 import { resolveBranch } from "@/lib/git/cache";
@@ -76,55 +76,66 @@ export function onEdgeVersion(listener: (version: number) => void): () => void {
 type Candidate = { environmentId: number; commit: string | null; fingerprint: string };
 
 async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
-  // One write transaction from the first read to the last write: it starts after any transaction that called
-  // noteEdgeChange has committed (the writer lock), so it sees that change. Branch heads are read from ref files.
-  const result = await writeTransaction(async (tx) => {
-    const conditions: SQL[] = [];
-    if (scope.environmentId !== undefined) conditions.push(eq(environments.id, scope.environmentId));
-    if (scope.applicationId !== undefined) conditions.push(eq(environments.applicationId, scope.applicationId));
-    if (scope.accountId !== undefined) conditions.push(eq(environments.accountId, scope.accountId));
-    const envs = await tx
-      .select({
-        id: environments.id,
-        name: environments.name,
-        secret: environments.edgeSecret,
-        repoDir: applications.repoDir,
-      })
-      .from(environments)
-      .innerJoin(applications, eq(applications.id, environments.applicationId))
-      .where(conditions.length ? and(...conditions) : undefined)
-      .all();
+  // A barrier: an empty write transaction starts only after any transaction that was open when noteEdgeChange was
+  // called has committed (the writer lock), so the reads below see that change. They run on the reader, outside
+  // the lock; only the comparison and the writes hold it.
+  await writeTransaction(() => undefined);
+  const conditions: SQL[] = [];
+  if (scope.environmentId !== undefined) conditions.push(eq(environments.id, scope.environmentId));
+  if (scope.applicationId !== undefined) conditions.push(eq(environments.applicationId, scope.applicationId));
+  if (scope.accountId !== undefined) conditions.push(eq(environments.accountId, scope.accountId));
+  const envs = await getDb()
+    .select({
+      id: environments.id,
+      name: environments.name,
+      secret: environments.edgeSecret,
+      repoDir: applications.repoDir,
+    })
+    .from(environments)
+    .innerJoin(applications, eq(applications.id, environments.applicationId))
+    .where(conditions.length ? and(...conditions) : undefined)
+    .all();
 
-    // The secret is part of the fingerprint: make the missing ones first (one transaction).
-    const missing = envs.filter((e) => !e.secret);
-    for (const env of missing) {
-      const secret = crypto.randomBytes(32).toString("base64url");
-      await tx.update(environments).set({ edgeSecret: secret }).where(eq(environments.id, env.id)).run();
-      env.secret = secret;
-    }
-
-    const hostnames = await routableHostnames(envs.map((e) => e.id));
-    const currentSettings = edgeSettings();
-    const candidates: Candidate[] = [];
-    for (const env of envs) {
-      let commit: string | null = null;
-      try {
-        commit = await resolveBranch(repositoryPath(env), env.name);
-      } catch (error) {
-        // A missing or broken repository serves nothing; the next reconcile looks again.
-        console.error(`edge: cannot read the head of ${env.name} (environment ${env.id}):`, error);
+  // The secret is part of the fingerprint: make the missing ones first (one short transaction).
+  const missing = envs.filter((e) => !e.secret);
+  if (missing.length) {
+    await writeTransaction(async (tx) => {
+      for (const env of missing) {
+        const secret = crypto.randomBytes(32).toString("base64url");
+        await tx
+          .update(environments)
+          .set({ edgeSecret: secret })
+          .where(and(eq(environments.id, env.id), isNull(environments.edgeSecret)))
+          .run();
+        const row = await tx.select({ secret: environments.edgeSecret }).from(environments).where(eq(environments.id, env.id)).get();
+        env.secret = row?.secret ?? secret;
       }
-      const names = hostnames.get(env.id) ?? [];
-      const routable = commit !== null && names.length > 0;
-      candidates.push({
-        environmentId: env.id,
-        commit: routable ? commit : null,
-        fingerprint: routable
-          ? environmentFingerprint({ commit: commit!, hostnames: names, secret: env.secret!, settings: currentSettings })
-          : REMOVED_FINGERPRINT,
-      });
-    }
+    });
+  }
 
+  const hostnames = await routableHostnames(envs.map((e) => e.id));
+  const currentSettings = edgeSettings();
+  const candidates: Candidate[] = [];
+  for (const env of envs) {
+    let commit: string | null = null;
+    try {
+      commit = await resolveBranch(repositoryPath(env), env.name);
+    } catch (error) {
+      // A missing or broken repository serves nothing; the next reconcile looks again.
+      console.error(`edge: cannot read the head of ${env.name} (environment ${env.id}):`, error);
+    }
+    const names = hostnames.get(env.id) ?? [];
+    const routable = commit !== null && names.length > 0;
+    candidates.push({
+      environmentId: env.id,
+      commit: routable ? commit : null,
+      fingerprint: routable
+        ? environmentFingerprint({ commit: commit!, hostnames: names, secret: env.secret!, settings: currentSettings })
+        : REMOVED_FINGERPRINT,
+    });
+  }
+
+  const result = await writeTransaction(async (tx) => {
     const existing = new Map<number, { fingerprint: string; removed: boolean }>();
     const ids = candidates.map((c) => c.environmentId);
     for (let i = 0; i < ids.length; i += 500) {
