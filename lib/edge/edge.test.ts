@@ -9,7 +9,9 @@ import { addDomain } from "@/lib/domains/manage";
 import { createEnvironment } from "@/lib/environments/create";
 import { deleteEnvironment } from "@/lib/environments/delete";
 import { saveFile } from "@/lib/environments/edit";
-import { git, makeApplication } from "@/lib/environments/fixtures";
+import { commitFiles, git, makeApplication } from "@/lib/environments/fixtures";
+import { deleteApplication } from "@/lib/applications/settings";
+import { recordPush } from "@/lib/git-http/receive";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { handleEdgeReport, handleEdgeState } from "./api";
 import { CatFileBatch } from "./git-batch";
@@ -318,6 +320,39 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect(await revokeEdgeNode(node.id)).toBe(false);
     expect((await state(token, "since=0&wait=0")).status).toBe(401);
     expect((await report(token, { version: 1 })).status).toBe(401);
+  });
+
+  it("a push (post-receive) and an application deletion reach the edge; a since ahead of the console gives a full state", async () => {
+    const { token } = await createEdgeNode("edge-1");
+    const prod = await production();
+    const since = await currentEdgeVersion();
+    const old = git(fixture.repo, "rev-parse", "Production");
+    const vcl = git(fixture.repo, "show", "Production:varnish/default.vcl");
+    const pushed = await commitFiles(fixture.repo, old, { "varnish/default.vcl": `${vcl}\n# pushed\n` }, { branch: "Production" });
+    await recordPush({
+      application: fixture.app,
+      actor: fixture.actor("owner"),
+      tokenPrefix: "ec_test",
+      updates: [{ ref: "refs/heads/Production", oldOid: old, newOid: pushed }],
+      appUrl: "http://localhost",
+    });
+    await settleEdgeChanges();
+    const afterPush = (await state(token, `since=${since}&wait=0`)).body as EdgeDesiredState;
+    expect(afterPush.environments.map((e) => [e.environmentId, e.commit])).toEqual([[prod.id, pushed]]);
+    expect(afterPush.environments[0].files["varnish/default.vcl"]).toContain("# pushed");
+
+    expect(((await state(token, `since=${afterPush.version + 100}&wait=0`)).body as EdgeDesiredState).full).toBe(true);
+
+    const deleted = await deleteApplication({
+      applicationId: fixture.app.id,
+      actor: fixture.actor("owner"),
+      confirmation: fixture.app.name,
+    });
+    expect(deleted.ok).toBe(true);
+    await settleEdgeChanges();
+    const gone = (await state(token, `since=${afterPush.version}&wait=0`)).body as EdgeDesiredState;
+    expect(gone.removed).toEqual([prod.id]);
+    expect(((await state(token, "since=0&wait=0")).body as EdgeDesiredState).environments).toEqual([]);
   });
 
   it("builds the full state with one git process per repository, and from the cache with none", async () => {
