@@ -2,12 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { edgeCheckCache } from "@/db/schema";
 import { haveTool } from "@/edge/modules";
+import { refuseStack } from "@/lib/applications/from-input";
 import { commitToEnvironment } from "@/lib/environments/commit";
 import { commitFiles, git, makeApplication } from "@/lib/environments/fixtures";
 import { platformIdentity } from "@/lib/git/create-repository";
 import { resolveBranch } from "@/lib/git/refs";
 import { writeTreeWithChanges } from "@/lib/git/commit";
 import { checkPush } from "@/lib/git-http/receive";
+import { getStack } from "@/lib/stacks/catalog";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { checkEnvironmentFiles } from "./checks";
 
@@ -35,6 +37,13 @@ describe("console checks of module files", () => {
       message: expect.stringMatching(/EDGE_ALLOW_CODE_MODULES/),
     });
     expect(await checkEnvironmentFiles({ chain: [], files: {}, allowCodeModules: false })).toEqual({ ok: true });
+  });
+
+  it("refuses code-module stacks at creation while EDGE_ALLOW_CODE_MODULES is off (the default)", () => {
+    expect(refuseStack(getStack("nodejs")!)).toMatch(/^The Node.js stack runs your own code on the edge, .*EDGE_ALLOW_CODE_MODULES is off/);
+    expect(refuseStack(getStack("openresty")!)).toMatch(/EDGE_ALLOW_CODE_MODULES is off/);
+    expect(refuseStack(getStack("modsecurity")!)).toBeNull();
+    expect(refuseStack({ label: "Squid", proxychain: [{ name: "squid", image: "squid:6" }] })).toMatch(/"squid" is not a module/);
   });
 
   describe.skipIf(!haveTool("varnishd") && process.env.CI !== "true")("with varnishd", () => {

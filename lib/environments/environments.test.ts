@@ -288,7 +288,9 @@ describe("environments (real repositories, temp SQLite)", () => {
     it("refuses a stale save with the diff of what changed meanwhile", async () => {
       const env = await staging();
       const opened = (await resolveBranch(repo, "Staging"))!;
-      expect(await edit(env, "varnish/default.vcl", (t) => t.replace('.port = "80";', '.port = "8080";'))).toMatchObject({ ok: true });
+      expect(
+        await edit(env, "varnish/default.vcl", (t) => t.replace(".first_byte_timeout = 60s;", ".first_byte_timeout = 61s;")),
+      ).toMatchObject({ ok: true });
       const moved = (await resolveBranch(repo, "Staging"))!;
       const stale = await saveFile({
         application: app,
@@ -302,7 +304,7 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(stale).toMatchObject({ ok: false, code: "stale", head: moved });
       if (stale.ok || stale.code !== "stale") return;
       expect(stale.diff.files).toEqual(["varnish/default.vcl"]);
-      expect(stale.diff.text).toContain('-    .port = "80";\n+    .port = "8080";');
+      expect(stale.diff.text).toContain("-    .first_byte_timeout = 60s;\n+    .first_byte_timeout = 61s;");
       expect(await resolveBranch(repo, "Staging")).toBe(moved);
     });
 
@@ -390,8 +392,8 @@ describe("environments (real repositories, temp SQLite)", () => {
     it("lists conflicting files and leaves Production unchanged", async () => {
       const env = await staging();
       const production = (await getDb().select().from(environments).where(eq(environments.name, "Production")).get())!;
-      await edit(env, "varnish/default.vcl", (t) => t.replace('.port = "80";', '.port = "8081";'));
-      await edit(production, "varnish/default.vcl", (t) => t.replace('.port = "80";', '.port = "8082";'));
+      await edit(env, "varnish/default.vcl", (t) => t.replace(".first_byte_timeout = 60s;", ".first_byte_timeout = 62s;"));
+      await edit(production, "varnish/default.vcl", (t) => t.replace(".first_byte_timeout = 60s;", ".first_byte_timeout = 63s;"));
       const head = (await resolveBranch(repo, "Production"))!;
       const result = await promoteEnvironment({ application: app, environment: env, actor });
       expect(result).toMatchObject({ ok: false, code: "conflict", conflicts: ["varnish/default.vcl"] });

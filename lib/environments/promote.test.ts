@@ -131,8 +131,10 @@ describe("promote, compare and edit on real repositories", () => {
       value.environments[name] = { origin: { address: "203.0.113.8" } };
       return JSON.stringify(value, null, 2) + "\n";
     };
+    // Module files the edge's checks accept (lib/edge/checks): the starter VCL, changed by a comment.
+    const vcl = git(f.repo, "show", `${production}:varnish/default.vcl`) + "\n";
     const pushed: Record<string, string> = {
-      Orphan: await commitFiles(f.repo, null, { "section.config.json": withBlock("Orphan") }),
+      Orphan: await commitFiles(f.repo, null, { "section.config.json": withBlock("Orphan"), "varnish/default.vcl": vcl }),
       Crlf: await commitFiles(f.repo, production, { "section.config.json": "\uFEFF" + withBlock("Crlf").replace(/\n/g, "\r\n") }),
       Binary: await commitFiles(f.repo, production, {
         "section.config.json": withBlock("Binary"),
@@ -142,14 +144,14 @@ describe("promote, compare and edit on real repositories", () => {
       Clash: await commitFiles(f.repo, production, {
         "section.config.json": withBlock("Clash"),
         ".gitignore": null,
-        "varnish/default.vcl": "vcl 4.1;\n# Clash's own\n",
+        "varnish/default.vcl": `${vcl}# Clash's own\n`,
       }),
     };
     // Production moves on too: the same files changed the other way.
     await commitFiles(
       f.repo,
       production,
-      { ".gitignore": "local.config.json\n*.log\n", "varnish/default.vcl": "vcl 4.1;\n# Production's own\n" },
+      { ".gitignore": "local.config.json\n*.log\n", "varnish/default.vcl": `${vcl}# Production's own\n` },
       { branch: "Production" },
     );
 
