@@ -1,19 +1,18 @@
 import { AsyncResource } from "node:async_hooks";
-import { EventEmitter } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { databaseFile, getDb } from "@/db";
 import { applications, edgeStateVersion } from "@/db/schema";
-import { onEdgeVersion, reconcileEdgeState, type ReconcileScope } from "./versions";
+import { edgeVersionEvents } from "./events";
+import { reconcileEdgeState, type ReconcileScope } from "./versions";
 
 // Telling the edge that what it serves changed (docs/edge.md "Versions"): every path that changes a commit, a
 // hostname, an environment or an application calls `noteEdgeChange`, which reconciles the affected environments in
 // the background and wakes the long-polls waiting in this process. Other processes (the worker) bump the one-row
 // edge_state_version table; waiting polls read it every second, so they see those bumps too.
 
-const events = new EventEmitter();
-events.setMaxListeners(0); // one listener per waiting long-poll
+const events = edgeVersionEvents();
 
 /**
  * An async scope made when this module loads, outside any request or transaction: background reconciles run in it,
@@ -25,8 +24,6 @@ const detached = new AsyncResource("edge-change");
 export function publishEdgeVersion(version: number): void {
   events.emit("version", version);
 }
-
-onEdgeVersion(publishEdgeVersion);
 
 /** The global desired-state version now (edge_state_version, row 1; 0 before the first change). */
 export async function currentEdgeVersion(): Promise<number> {

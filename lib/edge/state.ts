@@ -202,7 +202,7 @@ export async function buildDesiredState(node: Pick<EdgeNodeRow, "name" | "drain"
     .all();
   const removed = rows.filter((r) => r.removedAt !== null || r.commit === null).map((r) => r.environmentId);
   const live = rows.filter((r) => r.removedAt === null && r.commit !== null);
-  const version = Math.max(globalVersion, ...rows.map((r) => r.version));
+  const version = rows.reduce((max, r) => Math.max(max, r.version), globalVersion);
 
   const details = new Map<
     number,

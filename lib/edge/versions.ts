@@ -5,6 +5,7 @@ import { applications, edgeEnvironmentVersions, edgeStateVersion, environments }
 import { settings } from "@/lib/config";
 import { resolveBranch } from "@/lib/git/cache";
 import { repositoryPath } from "@/lib/repositories/paths";
+import { edgeVersionEvents } from "./events";
 import { routableHostnames } from "./routable";
 
 // The desired state's versions (docs/edge.md "Versions"): one global sequence (edge_state_version) and, per
@@ -47,30 +48,26 @@ export function environmentFingerprint(input: {
   return crypto.createHash("sha256").update(body, "utf8").digest("hex");
 }
 
-/** Reconciles run one after another in a process, so a slower one never writes an older view over a newer one. */
-let queue: Promise<unknown> = Promise.resolve();
+/**
+ * Reconciles run one after another in a process (the queue is on globalThis, shared by every bundle that loads this
+ * module), so a slower one never writes an older view over a newer one.
+ */
+const QUEUE_KEY = Symbol.for("edge-console.edge-reconcile-queue");
+const queueHolder = globalThis as unknown as Record<symbol, Promise<unknown> | undefined>;
 
 /**
  * Recomputes the fingerprints of the environments in `scope` (all when empty) and gives each changed one the next
  * global version; an environment that was deleted, has no branch, or lost its last routable hostname keeps its row
  * with `removed_at` set, at the new version (docs/edge.md "Versions"). Rows of environments that no longer exist are
  * marked removed by every reconcile, whatever its scope. Makes a missing X-Edge-Secret. Reads branch heads from the
- * repositories' ref files (no git process per environment) before its one write transaction. Calls `onVersion`
- * hooks (the long-poll wake-up) when the version moved. Throws on database errors.
+ * repositories' ref files (no git process per environment) outside the writer lock, then compares and writes in one
+ * transaction; wakes the long-polls waiting in this process when the version moved. Call it outside any
+ * transaction (noteEdgeChange does). Throws on database errors.
  */
 export function reconcileEdgeState(scope: ReconcileScope = {}): Promise<ReconcileResult> {
-  const run = queue.then(() => reconcileNow(scope));
-  queue = run.catch(() => undefined);
+  const run = (queueHolder[QUEUE_KEY] ?? Promise.resolve()).then(() => reconcileNow(scope));
+  queueHolder[QUEUE_KEY] = run.catch(() => undefined);
   return run;
-}
-
-/** Called with the new global version after a reconcile moved it (changes.ts registers the long-poll wake-up). */
-const versionListeners = new Set<(version: number) => void>();
-
-/** Registers `listener` for version moves; returns its removal. */
-export function onEdgeVersion(listener: (version: number) => void): () => void {
-  versionListeners.add(listener);
-  return () => versionListeners.delete(listener);
 }
 
 type Candidate = { environmentId: number; commit: string | null; fingerprint: string };
@@ -206,6 +203,6 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
     }
     return { version, changed, removed, moved: true };
   });
-  if (result.moved) for (const listener of versionListeners) listener(result.version);
+  if (result.moved) edgeVersionEvents().emit("version", result.version); // wakes this process's long-polls
   return { version: result.version, changed: result.changed, removed: result.removed };
 }
