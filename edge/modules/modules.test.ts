@@ -344,6 +344,8 @@ describe.skipIf(skip("nginx"))("openresty (needs nginx)", () => {
       await waitPort(21971);
       expect((await get(21971, "/lua")).body.trim()).toBe("nil nil false false");
       expect((await get(21971, "/y", { "X-Edge-Hop": "tok17" })).body).toBe("hello /y");
+      expect(await upgrade(21971)).toBe(101);
+      expect(up.seen.at(-1)).toMatchObject({ upgrade: "websocket", "x-edge-hop": "tok17" });
     } finally {
       child.kill("SIGTERM");
       await up.close();
@@ -365,6 +367,25 @@ describe.skipIf(skip("node"))("nodejs (needs node)", () => {
     expect(Object.keys(rendered.processes[0].env).sort()).toEqual(["HOST", "NEXT_HOP_HOST", "NEXT_HOP_PORT", "PORT"]);
     expect(rendered.processes[0].args).toContain("--experimental-permission");
   });
+  it("runs the starter under the permission model with only its four variables, passing requests and upgrades", async () => {
+    const up = await origin(21980);
+    const i = input(["nodejs"], files, { listen: [{ host: "127.0.0.1", port: 21981 }], lastHop: { host: "127.0.0.1", port: 21980 } });
+    const rendered = await renderChain(i);
+    if (!rendered.ok) throw new Error(rendered.message);
+    const p = rendered.processes[0];
+    const child = spawn(p.command, p.args, { cwd: p.cwd, env: p.env, stdio: "ignore" });
+    try {
+      await waitPort(21981);
+      const res = await get(21981, "/n", { "X-Edge-Hop": "tok17", "X-Request-Id": "r3" });
+      expect(res.body).toBe("hello /n");
+      expect(up.seen[0]).toMatchObject({ "x-edge-hop": "tok17", "x-request-id": "r3" });
+      expect(await upgrade(21981)).toBe(101);
+    } finally {
+      child.kill("SIGTERM");
+      await up.close();
+    }
+  }, 30_000);
+
   it("refuses dependencies and names a syntax error", async () => {
     const deps = await verdict(["nodejs"], { ...files, "nodejs/package.json": '{"main":"index.js","dependencies":{"left-pad":"1"}}' });
     expect(deps.ok ? "" : deps.message).toMatch(/"dependencies" is not allowed/);

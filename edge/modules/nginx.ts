@@ -99,7 +99,13 @@ export function parseNginx(text: string): NginxDirective[] {
   return block(0);
 }
 
-const quote = (s: string) => (/^[A-Za-z0-9_./:$@*=,+-]+$/.test(s) ? s : `"${s.replace(/["\\]/g, "\\$&")}"`);
+// Words keep their escapes as written (the parser keeps backslashes), so only the quoting is chosen again here.
+const quote = (s: string) => {
+  if (/^[^\s;{}#"']+$/.test(s)) return s;
+  if (!s.includes('"')) return `"${s}"`;
+  if (!s.includes("'")) return `'${s}'`;
+  return `"${s.replace(/(?<!\\)"/g, '\\"')}"`;
+};
 
 /** Renders directives back to nginx syntax (4-space indentation). */
 export function serializeNginx(directives: readonly NginxDirective[]): string {
@@ -116,10 +122,10 @@ export function serializeNginx(directives: readonly NginxDirective[]): string {
       while (line < d.line) emit("\n");
       if ((d as NginxDirective & { lua?: boolean }).lua) {
         const body = d.args[d.args.length - 1];
-        emit(`${indent}${[d.name, ...d.args.slice(0, -1).map(quote)].join(" ")} ${body}\n`);
+        emit(`${indent}${[quote(d.name), ...d.args.slice(0, -1).map(quote)].join(" ")} ${body}\n`);
         continue;
       }
-      const head = [d.name, ...d.args.map(quote)].join(" ");
+      const head = [quote(d.name), ...d.args.map(quote)].join(" ");
       if (!d.children) {
         emit(`${indent}${head};\n`);
         continue;

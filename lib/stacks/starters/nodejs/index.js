@@ -8,6 +8,7 @@
 // On the edge the platform sets them to its loopback ports (docs/product.md §8): listen where HOST and PORT say.
 
 import http from "node:http";
+import net from "node:net";
 
 const HOST = process.env.HOST || "0.0.0.0";
 const PORT = Number(process.env.PORT || 80);
@@ -83,6 +84,20 @@ const server = http.createServer((req, res) => {
   });
   req.on("aborted", () => upstreamReq.destroy());
   req.pipe(upstreamReq);
+});
+
+// WebSocket (and other Upgrade) requests: replay the request head to next-hop, then relay bytes both ways.
+server.on("upgrade", (req, socket, head) => {
+  const upstream = net.connect(NEXT_HOP_PORT, NEXT_HOP_HOST, () => {
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    upstream.write(lines.join("\r\n") + "\r\n\r\n");
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+  });
+  upstream.on("error", () => socket.destroy());
+  socket.on("error", () => upstream.destroy());
 });
 
 server.keepAliveTimeout = 65_000;
