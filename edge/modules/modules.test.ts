@@ -373,7 +373,7 @@ describe.skipIf(skip("node"))("nodejs (needs node)", () => {
     const rendered = await renderChain(i);
     if (!rendered.ok) throw new Error(rendered.message);
     const p = rendered.processes[0];
-    const child = spawn(p.command, p.args, { cwd: p.cwd, env: p.env, stdio: "ignore" });
+    const child = spawn(p.command, p.args, { cwd: p.cwd, env: p.env as NodeJS.ProcessEnv, stdio: "ignore" });
     try {
       await waitPort(21981);
       const res = await get(21981, "/n", { "X-Edge-Hop": "tok17", "X-Request-Id": "r3" });
