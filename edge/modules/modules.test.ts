@@ -6,7 +6,7 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { chainPolicy, checkChain, haveTool, renderChain, renderVarnishRouter, type ChainInput } from "./index";
-import { checkVarnish } from "./varnish";
+import { checkVarnish, wrapTenantVcl } from "./varnish";
 
 // The drivers against the real tools (docs/product.md §8). Each describe skips with its tool's name when the tool
 // is missing locally; never under CI=true.
@@ -53,6 +53,26 @@ describe("chain policy", () => {
     expect(chainPolicy(["nodejs"], false)?.message).toMatch(/EDGE_ALLOW_CODE_MODULES/);
     expect(chainPolicy(["openresty"], false)?.message).toMatch(/EDGE_ALLOW_CODE_MODULES/);
     expect(chainPolicy(["nodejs"], true)).toBeNull();
+  });
+});
+
+describe("varnish wrapper (text only)", () => {
+  const next = { host: "127.0.0.1", port: 21900 };
+  const base = 'vcl 4.1;\nbackend default { .host = "next-hop"; .port = "80"; }\n';
+  it("runs the platform's part before every return of vcl_deliver and keeps the tenant's line numbers", () => {
+    const wrapped = wrapTenantVcl(`${base}sub vcl_deliver {\n    return (deliver);\n}\n`, "e17", next);
+    if (!wrapped.ok) throw new Error(wrapped.message);
+    expect(wrapped.vcl.split("\n")[3]).toBe("    { call edge_platform_deliver; return (deliver); }");
+    expect(wrapped.vcl.split("\n")[0]).toMatch(/^vcl 4\.1; sub vcl_recv \{ if \(req\.http\.X-Edge-Health\)/);
+  });
+  it("refuses a custom sub that returns when vcl_deliver calls it, and a Unix socket backend", () => {
+    const custom = wrapTenantVcl(`${base}sub mine {\n    return (deliver);\n}\nsub vcl_deliver {\n    call mine;\n}\n`, "e17", next);
+    expect(custom).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/sub mine is called from vcl_deliver or vcl_backend_response and returns \(line 4/),
+    });
+    const uds = wrapTenantVcl('vcl 4.1;\nbackend default { .path = "/run/x.sock"; }\n', "e17", next);
+    expect(uds).toMatchObject({ ok: false, message: expect.stringMatching(/\.path \(a Unix socket\) is not allowed/) });
   });
 });
 
