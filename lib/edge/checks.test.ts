@@ -1,7 +1,11 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getDb } from "@/db";
 import { edgeCheckCache } from "@/db/schema";
 import { haveTool } from "@/edge/modules";
+import { createApiToken } from "@/lib/api-tokens";
 import { refuseStack } from "@/lib/applications/from-input";
 import { commitToEnvironment } from "@/lib/environments/commit";
 import { commitFiles, git, makeApplication } from "@/lib/environments/fixtures";
@@ -10,6 +14,8 @@ import { resolveBranch } from "@/lib/git/refs";
 import { writeTreeWithChanges } from "@/lib/git/commit";
 import { checkPush } from "@/lib/git-http/receive";
 import { getStack } from "@/lib/stacks/catalog";
+import { gitEnv } from "@/lib/git";
+import { startGitHttpServer } from "@/lib/testing/git-http-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { checkEnvironmentFiles } from "./checks";
 
@@ -116,6 +122,47 @@ describe("console checks of module files", () => {
         objectEnv: {},
       });
       expect(ok).toEqual({ ok: true, messages: ["Edge Console: Production: section.config.json is valid"] });
+    });
+
+    it("a real git push of a broken VCL is refused with remote: lines naming varnishd's message", async () => {
+      const f = await makeApplication("edgegit", ["developer"]);
+      const { value } = await createApiToken({ userId: f.user("developer").id, name: "push" });
+      const server = await startGitHttpServer();
+      try {
+        const url = `${server.url}/git/account/${f.app.accountId}/application/${f.app.id}/www.edgegit.example.git`.replace(
+          "http://",
+          `http://token:${value}@`,
+        );
+        const clone = path.join(temp.dir, "clone");
+        const run = (args: string[], cwd?: string) =>
+          new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+            const child = spawn("git", ["-c", "credential.helper=", ...args], {
+              cwd,
+              env: gitEnv({
+                GIT_AUTHOR_NAME: "Dev",
+                GIT_AUTHOR_EMAIL: "dev@example.com",
+                GIT_COMMITTER_NAME: "Dev",
+                GIT_COMMITTER_EMAIL: "dev@example.com",
+              }),
+            });
+            let stderr = "";
+            child.stderr.on("data", (d) => (stderr += d));
+            child.on("error", reject);
+            child.on("close", (code) => resolve({ code, stderr }));
+          });
+        expect((await run(["clone", url, clone])).code).toBe(0);
+        const file = path.join(clone, "varnish", "default.vcl");
+        fs.writeFileSync(file, BROKEN(fs.readFileSync(file, "utf8")));
+        expect((await run(["commit", "-qam", "break the VCL"], clone)).code).toBe(0);
+        const pushed = await run(["push", "origin", "Production"], clone);
+        expect(pushed.code).not.toBe(0);
+        expect(pushed.stderr).toContain("remote: Edge Console refused this push; no branch was changed:");
+        expect(pushed.stderr).toMatch(
+          /remote: {3}Production: varnish\/default.vcl: varnishd refused it: Expected '\)' got '\{' \(line 29, column \d+\)/,
+        );
+      } finally {
+        await server.close();
+      }
     });
   });
 });
