@@ -104,6 +104,7 @@ describe.skipIf(skip("varnishd"))("varnish (needs varnishd)", () => {
     expect(await refused(add('set req.http.x = std.getenv("HOME");'))).toMatch(/std.getenv\(\) is not allowed/);
     expect(await refused(add('ban("req.url ~ /");'))).toMatch(/ban\(\) is not allowed/);
     expect(await refused(add("C{ abort(); }C"))).toMatch(/inline C is not allowed/);
+    expect(await refused(add("return (vcl(edge_e18));"))).toMatch(/return \(vcl\(…\)\) is not allowed/);
     expect(await refused(vcl.replace("import std;", "import std;\nimport directors;"))).toMatch(/only "import std;" is allowed/);
     expect(await refused(vcl.replace("sub vcl_recv {", 'backend other { .host = "127.0.0.1"; .port = "22"; }\nsub vcl_recv {'))).toMatch(
       /a second backend/,

@@ -15,7 +15,9 @@ export const VCL_FILE = "varnish/default.vcl";
 /** varnishd parameters for tenant VCL (docs/product.md §8). */
 export const VARNISH_PARAMS = ["-p", "vcc_allow_inline_c=off", "-p", "vcc_unsafe_path=off"] as const;
 
-const FORBIDDEN_STD = new Set(["fileread", "blobread", "getenv", "ban", "ban_error"]);
+// docs/product.md §8 names fileread, blobread, getenv and ban; file_exists would tell a tenant which files the node
+// has, so it goes with them.
+const FORBIDDEN_STD = new Set(["fileread", "blobread", "getenv", "ban", "ban_error", "file_exists"]);
 const HOP_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 const KEY = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
@@ -121,6 +123,8 @@ export function wrapTenantVcl(text: string, key: string, next: HopAddress): { ok
     }
     if (t.text.startsWith("std.") && FORBIDDEN_STD.has(t.text.slice(4))) return refuse(`${t.text}() is not allowed on the edge ${at(t)}`);
     if (t.text === "ban" && tokens[k + 1]?.text === "(") return refuse(`ban() is not allowed on the edge ${at(t)}`);
+    if (t.text === "vcl" && k > 0 && tokens[k + 1]?.text === "(")
+      return refuse(`return (vcl(…)) is not allowed: the platform chooses the VCL ${at(t)}`);
     if ((t.text === "backend" || t.text === "director") && isDirective) {
       if (t.text === "director") return refuse(`directors are not allowed: the next hop is the only backend ${at(t)}`);
       backends++;
@@ -240,6 +244,7 @@ export function inspectCompiledVcl(c: string, next: HopAddress): string | null {
   for (const m of c.matchAll(/\/\* --- BEGIN VMOD (\w+) --- \*\//g)) if (m[1] !== "std") return `imports the VMOD "${m[1]}"`;
   for (const m of c.matchAll(/Vmod_vmod_std_Func\.(\w+)\s*\(/g)) if (FORBIDDEN_STD.has(m[1])) return `calls std.${m[1]}()`;
   if (/VRT_ban_string\s*\(\s*ctx/.test(c)) return "calls ban()";
+  if (/VPI_vcl_(get|select)\s*\(\s*ctx/.test(c)) return "switches to another VCL";
   const backends = [...c.matchAll(/static const struct vrt_backend vgc_dir_priv_/g)].length;
   if (backends !== 1) return `defines ${backends} backends; the next hop must be the only one`;
   if (/\.uds_path = "/.test(c)) return "uses a Unix socket backend";
