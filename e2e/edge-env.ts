@@ -24,8 +24,8 @@ export const EDGE_E2E = {
   stateDir: process.env.E2E_EDGE_STATE_DIR || path.join(os.tmpdir(), "edge-console-e2e-edge-node"),
   /** EDGE_BIND_ADDRESS of the node, also the console's EDGE_IPV4. */
   bindAddress: "127.0.0.2",
-  httpPort: Number(process.env.E2E_EDGE_HTTP_PORT || 18080),
-  httpsPort: Number(process.env.E2E_EDGE_HTTPS_PORT || 18443),
+  httpPort: Number(process.env.E2E_EDGE_HTTP_PORT || 19080),
+  httpsPort: Number(process.env.E2E_EDGE_HTTPS_PORT || 19443),
   /** EDGE_INTERNAL_PORT_BASE of the node: away from the agent's own tests' ports. */
   internalPortBase: Number(process.env.E2E_EDGE_INTERNAL_PORT_BASE || 26000),
   nodeName: "e2e-node",

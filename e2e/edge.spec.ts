@@ -3,10 +3,12 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { expect, test as base, type Page } from "@playwright/test";
+import { connectToConsole, disconnectFromConsole } from "./db";
 import { EDGE_E2E, targetEdgeConsole } from "./edge-env";
 import { startOrigin, type TestOrigin } from "./edge-origin";
-import { expect, test, type Page } from "./fixtures";
 import { snap, uniqueLabel } from "./helpers";
+import * as people from "./people";
 import type { EdgeServeStatus } from "./serve-edge";
 
 // The edge end to end (docs/product.md §8, docs/edge.md): a console and a real edge node (`npm run edge`: HAProxy,
@@ -15,6 +17,22 @@ import type { EdgeServeStatus } from "./serve-edge";
 // VCL behaves differently while Production does not; a `git push` is served within 10 s; a broken VCL is refused with
 // varnishd's message (editor and push) while the previous one keeps serving; the environment page says "on 1 of 1
 // nodes"; an unknown host gets 404 not-configured; the node's health requests never reach the origin.
+
+/**
+ * e2e/fixtures.ts's `people`, aimed at the edge project's console first (its data folder, port and secret): users,
+ * accounts and sessions are made by the product's own functions on that console's database (e2e/people.ts).
+ */
+const test = base.extend<object, { people: typeof people }>({
+  people: [
+    async ({}, use) => {
+      targetEdgeConsole();
+      connectToConsole();
+      await use(people);
+      disconnectFromConsole();
+    },
+    { scope: "worker" },
+  ],
+});
 
 type EdgeAnswer = { status: number; headers: http.IncomingHttpHeaders; body: string };
 
@@ -147,7 +165,6 @@ test.describe("the edge serves what the console says", () => {
   const productionPath = () => `${appPath}/environment/Production`;
 
   test.beforeAll(async ({ browser }) => {
-    targetEdgeConsole(); // this worker's e2e/people.ts and e2e/db.ts now act on the edge project's console
     const status = (await (await fetch(`${EDGE_E2E.controlUrl}/status`)).json()) as EdgeServeStatus;
     test.skip(status.state === "no-tools", `edge journeys skipped: ${status.message}`);
     expect(status.state, `the edge node did not start: ${status.message}\n${status.agentLog.slice(-40).join("\n")}`).toBe("ready");

@@ -9,6 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import path from "node:path";
 import { startDnsServer } from "../lib/testing/dns-server";
 import { EDGE_E2E, EDGE_TOOLS, edgeConsoleEnv } from "./edge-env";
@@ -70,6 +71,22 @@ function probe(url: string, host?: string): Promise<{ status: number; headers: h
     });
     request.on("timeout", () => request.destroy());
     request.on("error", () => resolve(null));
+  });
+}
+
+/** True when something accepts TCP connections on `host`:`port`. */
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 1000 });
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.on("error", () => resolve(false));
   });
 }
 
@@ -190,6 +207,16 @@ async function main() {
     return;
   }
 
+  // The node's public ports must be free: another node there would answer in its place.
+  for (const port of [EDGE_E2E.httpPort, EDGE_E2E.httpsPort]) {
+    if (await listening(EDGE_E2E.bindAddress, port)) {
+      status.state = "failed";
+      status.message = `${EDGE_E2E.bindAddress}:${port} is already in use (see ss -ltnp); set E2E_EDGE_HTTP_PORT / E2E_EDGE_HTTPS_PORT`;
+      log(status.message);
+      return;
+    }
+  }
+
   status.message = "making the node token";
   const token = spawnSync("npm", ["run", "--silent", "edge:token", "--", "add", EDGE_E2E.nodeName], {
     cwd: root,
@@ -205,7 +232,7 @@ async function main() {
   }
 
   status.message = "starting the edge node";
-  const runningAgent = spawn("npm", ["run", "--silent", "edge"], {
+  const runningAgent = spawn("npm", ["run", "edge"], {
     cwd: root,
     detached: true, // its own process group: stopped as a whole, after the agent had the chance to stop its proxies
     stdio: ["ignore", "pipe", "pipe"],
@@ -247,9 +274,11 @@ async function main() {
     status.message = `edge node on ${EDGE_E2E.bindAddress}:${EDGE_E2E.httpPort} (https ${EDGE_E2E.httpsPort})`;
     log(status.message);
   } catch (error) {
-    status.state = "failed";
-    status.message = (error as Error).message;
-    log(status.message);
+    if (status.state !== "failed") {
+      status.state = "failed";
+      status.message = (error as Error).message;
+      log(status.message);
+    }
   }
 }
 
