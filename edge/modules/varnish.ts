@@ -121,6 +121,7 @@ export function wrapTenantVcl(text: string, key: string, next: HopAddress): { ok
       if (name?.text !== "std" || tokens[k + 2]?.text !== ";") return refuse(`only "import std;" is allowed ${at(t)}`);
       continue;
     }
+    if (/^edge_platform/i.test(t.text)) return refuse(`names starting with "edge_platform" belong to the platform ${at(t)}`);
     if (t.text.startsWith("std.") && FORBIDDEN_STD.has(t.text.slice(4))) return refuse(`${t.text}() is not allowed on the edge ${at(t)}`);
     if (t.text === "ban" && tokens[k + 1]?.text === "(") return refuse(`ban() is not allowed on the edge ${at(t)}`);
     if (t.text === "vcl" && k > 0 && tokens[k + 1]?.text === "(")
