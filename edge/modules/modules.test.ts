@@ -349,7 +349,7 @@ describe.skipIf(skip("nginx"))("openresty (needs nginx)", () => {
     const up = await origin(21970);
     const text = conf.replace(
       "location / {",
-      'location = /lua { content_by_lua_block { local ok = pcall(require, "io"); local ok2 = pcall(require, "ffi"); ngx.say(type(os), " ", type(io), " ", tostring(ok), " ", tostring(ok2)) } }\n    location / {',
+      'location = /lua { content_by_lua_block { local ok = pcall(require, "io"); local ok2 = pcall(require, "ffi"); ngx.say(type(os), " ", type(io), " ", tostring(ok), " ", tostring(ok2)) -- a brace in a comment: }\n } }\n    location / {',
     );
     const i = input(
       ["openresty"],

@@ -81,9 +81,22 @@ export function parseNginx(text: string): NginxDirective[] {
           const start = i;
           let depthLua = 1;
           while (i < text.length && depthLua > 0) {
-            if (text[i] === "{") depthLua++;
-            else if (text[i] === "}") depthLua--;
-            else if (text[i] === "\n") line++;
+            const ch = text[i];
+            if (ch === '"' || ch === "'") {
+              // A Lua string: braces inside do not count.
+              i++;
+              while (i < text.length && text[i] !== ch && text[i] !== "\n") i += text[i] === "\\" ? 2 : 1;
+            } else if (ch === "-" && text[i + 1] === "-") {
+              while (i < text.length && text[i] !== "\n") i++;
+              continue;
+            } else if (ch === "[" && text[i + 1] === "[") {
+              const end = text.indexOf("]]", i + 2);
+              const stop = end === -1 ? text.length : end + 1;
+              for (let j = i; j < stop; j++) if (text[j] === "\n") line++;
+              i = stop;
+            } else if (ch === "{") depthLua++;
+            else if (ch === "}") depthLua--;
+            else if (ch === "\n") line++;
             i++;
           }
           current.args.push(`{${text.slice(start, i - 1)}}`);
