@@ -1,0 +1,372 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
+import { haveTool } from "../modules";
+
+// The edge agent end to end on loopback (docs/edge.md, docs/product.md §8): a tiny console playing the two
+// endpoints with a state this test builds, real origins on 127.0.0.1, the agent as a child process bound to
+// 127.0.0.2 with real haproxy and varnishd.
+
+const missing = ["haproxy", "varnishd", "varnishadm", "openssl"].filter((t) => !haveTool(t));
+const skip = missing.length > 0 && process.env.CI !== "true";
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+const STARTER_VCL = fs.readFileSync(path.join(ROOT, "lib/stacks/starters/varnish/default.vcl"), "utf8");
+const COMMIT = "3f2a9c1".padEnd(40, "0");
+
+type Hit = { url: string; headers: http.IncomingHttpHeaders };
+
+function origin(name: string) {
+  const hits: Hit[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push({ url: req.url ?? "", headers: req.headers });
+    res.writeHead(200, { "content-type": "text/plain", "cache-control": "public, max-age=300" });
+    res.end(`hello from ${name}`);
+  });
+  return { hits, server };
+}
+
+async function listen(server: http.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return (server.address() as AddressInfo).port;
+}
+
+/** The console's two endpoints (docs/edge.md "Desired state"), answering from `state`. */
+function fakeConsole() {
+  const c = {
+    mode: "ok" as "ok" | "down" | "revoked" | "malformed",
+    state: { version: 1, environments: [] as object[], settings: {} as object },
+    polls: 0,
+    reports: [] as { version: number; error: string | null; environments: { environmentId: number; version: number; status: string; tool?: string; message?: string }[] }[],
+    waiters: [] as (() => void)[],
+    server: http.createServer(),
+    set(version: number, environments: object[], settings: object) {
+      c.state = { version, environments, settings };
+      for (const w of c.waiters.splice(0)) w();
+    },
+  };
+  c.server.on("request", (req, res) => {
+    const url = new URL(req.url ?? "/", "http://x");
+    if (url.pathname === "/api/edge/v1/state") c.polls++;
+    if (req.headers.authorization !== `Bearer ${TOKEN}` || c.mode === "revoked") {
+      res.writeHead(401, { "content-type": "application/problem+json" }).end('{"title":"Unauthorized"}');
+      return;
+    }
+    if (c.mode === "down") {
+      res.writeHead(503).end();
+      return;
+    }
+    if (url.pathname === "/api/edge/v1/report") {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        c.reports.push(JSON.parse(body) as (typeof c.reports)[number]);
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    const since = Number(url.searchParams.get("since"));
+    const answer = () => {
+      if (c.mode === "malformed") return res.writeHead(200, { "content-type": "application/json" }).end('{"version": "x"');
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({ ...c.state, full: true, node: { name: "edge-test", drain: false }, removed: [] }),
+      );
+    };
+    if (c.state.version > since) return answer();
+    const timer = setTimeout(answer, 1500);
+    c.waiters.push(() => {
+      clearTimeout(timer);
+      answer();
+    });
+  });
+  return c;
+}
+
+const TOKEN = "en_" + "t".repeat(43);
+
+function get(port: number, host: string, headers: Record<string, string> = {}, urlPath = "/") {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; ms: number }>((resolve, reject) => {
+    const t0 = Date.now();
+    const req = http.request({ host: "127.0.0.2", port, path: urlPath, headers: { host, ...headers }, timeout: 10_000 }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: Date.now() - t0 }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+let agentOutput = () => "";
+
+async function until<T>(what: string, fn: () => Promise<T | null> | T | null, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown = null;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v !== null && v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nagent said:\n${agentOutput().slice(-3000)}`);
+}
+
+function rss(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skipped: ${missing.join(", ")} missing)` : ""}`, () => {
+  const main = origin("main");
+  const alt = origin("alt");
+  const con = fakeConsole();
+  let dns: TestDnsServer;
+  let agent: ChildProcess | null = null;
+  let agentLog = "";
+  agentOutput = () => agentLog;
+  let stateDir = "";
+  const httpPort = 20000 + Math.floor(Math.random() * 5000) * 2;
+  const portBase = 40000 + Math.floor(Math.random() * 10) * 2000;
+  let mainPort = 0;
+  let altPort = 0;
+  let deadPort = 0;
+
+  const env = (id: number, hostname: string, extra: object = {}) => ({
+    key: `e${id}`,
+    version: 1,
+    environmentId: id,
+    commit: COMMIT,
+    hostnames: [hostname],
+    secret: `secret-${id}`,
+    chain: [],
+    origin: { address: "127.0.0.1", port: mainPort },
+    alternateOrigins: {},
+    ipBlacklist: [],
+    files: {},
+    ...extra,
+  });
+  const settings = { allowCodeModules: false, allowPrivateOrigins: true, edgeAddresses: [] };
+  const routerVcl = STARTER_VCL.replace("sub vcl_recv {", 'sub vcl_recv {\n    set req.http.X-Edge-Origin = "alt";');
+  const envs = () => [
+    env(1, "a.test"),
+    env(2, "blocked.test", { ipBlacklist: ["127.0.0.0/8"] }),
+    env(3, "cached.test", { chain: ["varnish"], files: { "varnish/default.vcl": STARTER_VCL } }),
+    env(4, "self.test", { origin: { address: "self.test", port: httpPort } }),
+    env(5, "down.test", { origin: { address: "127.0.0.1", port: deadPort } }),
+    env(6, "alt.test", {
+      chain: ["varnish"],
+      files: { "varnish/default.vcl": routerVcl },
+      alternateOrigins: { alt: { address: "127.0.0.1", port: altPort } },
+    }),
+  ];
+
+  function startAgent() {
+    agentLog = "";
+    agent = spawn(TSX, ["edge/agent/main.ts"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        EDGE_NODE_TOKEN: TOKEN,
+        CONSOLE_URL: `http://127.0.0.1:${(con.server.address() as AddressInfo).port}`,
+        EDGE_BIND_ADDRESS: "127.0.0.2",
+        EDGE_HTTP_PORT: String(httpPort),
+        EDGE_HTTPS_PORT: String(httpPort + 1),
+        EDGE_STATE_DIR: stateDir,
+        EDGE_INTERNAL_PORT_BASE: String(portBase),
+        EDGE_DNS_SERVERS: dns.address,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    agent.stdout?.on("data", (d: Buffer) => (agentLog += d.toString()));
+    agent.stderr?.on("data", (d: Buffer) => (agentLog += d.toString()));
+  }
+
+  async function stopAgent(signal: NodeJS.Signals) {
+    const a = agent;
+    if (!a || a.exitCode !== null) return;
+    await new Promise<void>((r) => {
+      a.once("exit", () => r());
+      a.kill(signal);
+    });
+  }
+
+  const pidOf = (name: string) => Number(fs.readFileSync(path.join(stateDir, "run", `${name}.pid`), "utf8"));
+  const lastReportFor = (id: number) =>
+    con.reports
+      .flatMap((r) => r.environments)
+      .filter((e) => e.environmentId === id)
+      .at(-1);
+
+  beforeAll(async () => {
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-agent-"));
+    mainPort = await listen(main.server);
+    altPort = await listen(alt.server);
+    const dead = http.createServer();
+    deadPort = await listen(dead);
+    await new Promise((r) => dead.close(r));
+    await new Promise<void>((r) => con.server.listen(0, "127.0.0.1", r));
+    dns = await startDnsServer();
+    dns.set("self.test", [{ type: "A", value: "127.0.0.2" }]);
+    con.set(1, envs(), settings);
+    startAgent();
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopAgent("SIGTERM");
+    // Leftovers of a failed run: processes named in the pid files.
+    for (const f of fs.existsSync(path.join(stateDir, "run")) ? fs.readdirSync(path.join(stateDir, "run")) : []) {
+      if (!f.endsWith(".pid")) continue;
+      try {
+        process.kill(Number(fs.readFileSync(path.join(stateDir, "run", f), "utf8")), "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    await Promise.all([main.server, alt.server, con.server].map((s) => new Promise((r) => s.close(r))));
+    await dns.close();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("applies the first state and reports every environment (time from state to served)", async () => {
+    const t0 = Date.now();
+    await until("reports for 6 environments", () => [1, 2, 3, 4, 5, 6].every((id) => lastReportFor(id)), 60_000);
+    const served = Date.now() - t0;
+    for (const id of [1, 2, 3, 4, 5, 6]) expect(lastReportFor(id), `e${id}: ${JSON.stringify(lastReportFor(id))}`).toMatchObject({ status: "applied", servingCommit: COMMIT });
+    const r = await get(httpPort, "a.test");
+    expect(r.status).toBe(200);
+    console.log(`first state (6 environments, 2 with varnish) served ${served} ms after the agent started`);
+    // A new hostname on a running node: time from the new state to served.
+    const t1 = Date.now();
+    con.set(2, [...envs().slice(0, 1).map((e) => ({ ...e, version: 2, hostnames: ["a.test", "new.test"] })), ...envs().slice(1)], settings);
+    await until("new.test served", async () => (await get(httpPort, "new.test")).status === 200);
+    console.log(`new hostname served ${Date.now() - t1} ms after the state changed`);
+  }, 90_000);
+
+  it("serves the origin through the empty chain with request id, forwarding headers and the secret", async () => {
+    main.hits.length = 0;
+    const r = await get(httpPort, "A.TEST:8080", { "x-request-id": "client-id_1.2:3", "x-edge-origin": "alt", "x-edge-hop": "forged" });
+    expect(r.status).toBe(200);
+    expect(r.body).toBe("hello from main");
+    expect(r.headers["x-request-id"]).toBe("client-id_1.2:3");
+    const hit = main.hits.at(-1)!;
+    expect(hit.headers["x-edge-secret"]).toBe("secret-1");
+    expect(hit.headers["x-edge-origin"]).toBeUndefined();
+    expect(hit.headers["x-edge-hop"]).toBeUndefined();
+    expect(hit.headers["x-forwarded-for"]).toBe("127.0.0.1");
+    expect(hit.headers["x-forwarded-proto"]).toBe("http");
+    expect(hit.headers["x-request-id"]).toBe("client-id_1.2:3");
+    expect(alt.hits).toHaveLength(0);
+    const generated = await get(httpPort, "a.test", { "x-request-id": "bad id with spaces" });
+    expect(generated.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("answers unknown hostnames 404 not-configured, blacklisted clients 403", async () => {
+    const unknown = await get(httpPort, "nobody.test");
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers["x-edge-status"]).toBe("not-configured");
+    expect(unknown.body).not.toMatch(/test/);
+    const blocked = await get(httpPort, "blocked.test");
+    expect(blocked.status).toBe(403);
+  });
+
+  it("caches through varnish (MISS then HIT) and picks the alternate origin only through a module", async () => {
+    const first = await get(httpPort, "cached.test", {}, "/page");
+    const second = await get(httpPort, "cached.test", {}, "/page");
+    expect(first.body).toBe("hello from main");
+    expect(first.headers["x-cache"]).toBe("MISS");
+    expect(second.headers["x-cache"]).toBe("HIT");
+    const viaModule = await get(httpPort, "alt.test", {}, "/x");
+    expect(viaModule.body).toBe("hello from alt");
+  });
+
+  it("refuses an origin that resolves to the node itself, and answers 502 fast with the request id when the origin is down", async () => {
+    const self = await get(httpPort, "self.test");
+    expect(self.status).toBe(502);
+    expect(self.headers["x-edge-status"]).toBe("origin-refused");
+    const down = await get(httpPort, "down.test", { "x-request-id": "down-1" });
+    expect(down.status).toBe(502);
+    expect(down.headers["x-request-id"]).toBe("down-1");
+    expect(down.ms).toBeLessThan(3000);
+    console.log(`origin down answered 502 in ${down.ms} ms`);
+  });
+
+  it("keeps health requests away from the origin and haproxy owns the public ports", () => {
+    expect([...main.hits, ...alt.hits].filter((h) => h.headers["x-edge-health"] || h.url.includes("health"))).toHaveLength(0);
+    const ss = execFileSync("ss", ["-ltnp"], { encoding: "utf8" });
+    const line = ss.split("\n").find((l) => l.includes(`127.0.0.2:${httpPort} `));
+    expect(line).toMatch(/haproxy/);
+    expect(ss.split("\n").find((l) => l.includes(`127.0.0.2:${httpPort + 1} `))).toMatch(/haproxy/);
+  });
+
+  it("refuses a broken VCL with varnishd's message while the old version keeps serving", async () => {
+    const broken = envs().map((e) =>
+      e.key === "e3" ? { ...e, version: 3, files: { "varnish/default.vcl": STARTER_VCL.replace("sub vcl_recv {", "sub vcl_recv {\n    set req.http.X = ;") } } : e,
+    );
+    con.set(3, broken, settings);
+    const report = await until("failed report for e3", () => {
+      const r = lastReportFor(3);
+      return r?.version === 3 ? r : null;
+    });
+    expect(report.status).toBe("failed");
+    expect(report.tool).toMatch(/varnishd|policy/);
+    expect(report.message).toMatch(/line|Line/);
+    const still = await get(httpPort, "cached.test", {}, "/page");
+    expect(still.status).toBe(200);
+    expect(still.headers["x-cache"]).toBe("HIT");
+  }, 60_000);
+
+  it("restarts a killed varnishd and haproxy and applies again", async () => {
+    const peak = Object.fromEntries(["haproxy", "varnishd"].map((n) => [n, rss(pidOf(n))]));
+    const oldVarnish = pidOf("varnishd");
+    process.kill(oldVarnish, "SIGKILL");
+    await until("varnish chain served again", async () => {
+      const r = await get(httpPort, "cached.test", {}, "/again");
+      return r.status === 200 && r.headers["x-cache"] === "MISS" && pidOf("varnishd") !== oldVarnish;
+    }, 40_000);
+    const oldHaproxy = pidOf("haproxy");
+    process.kill(oldHaproxy, "SIGKILL");
+    await until("haproxy serves again", async () => pidOf("haproxy") !== oldHaproxy && (await get(httpPort, "a.test")).status === 200, 40_000);
+    console.log(`peak RSS (kB): haproxy master ${peak.haproxy}, varnishd manager ${peak.varnishd}, agent ${agent?.pid ? rss(agent.pid) : 0} (tsx wrapper)`);
+  }, 90_000);
+
+  it("keeps serving while the agent is down and adopts the proxies on restart", async () => {
+    const haproxyPid = pidOf("haproxy");
+    await stopAgent("SIGKILL");
+    expect((await get(httpPort, "a.test")).status).toBe(200);
+    expect((await get(httpPort, "cached.test", {}, "/page")).headers["x-cache"]).toBe("HIT");
+    const reportsBefore = con.reports.length;
+    startAgent();
+    await until("the restarted agent reports", () => con.reports.length > reportsBefore, 40_000);
+    expect(pidOf("haproxy")).toBe(haproxyPid);
+    expect(agentLog).toMatch(/adopted the running haproxy/);
+    expect((await get(httpPort, "a.test")).status).toBe(200);
+  }, 90_000);
+
+  it("keeps the last good state when the console is down, refuses a malformed state, and stops polling on 401", async () => {
+    con.mode = "down";
+    con.set(4, envs(), settings);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await get(httpPort, "a.test")).status).toBe(200);
+    con.mode = "malformed";
+    con.set(5, envs(), settings);
+    await until("a malformed-state error in a report", () => con.reports.some((r) => r.error?.includes("desired state")), 40_000);
+    expect((await get(httpPort, "a.test")).status).toBe(200);
+    con.mode = "revoked";
+    con.set(6, envs(), settings);
+    await until("the agent logs the 401", () => /401/.test(agentLog), 40_000);
+    const polls = con.polls;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(con.polls).toBe(polls);
+    expect((await get(httpPort, "a.test")).status).toBe(200);
+    con.mode = "ok";
+  }, 90_000);
+});

@@ -1,0 +1,869 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { checkChain, haveTool, labelFor, renderChain, renderVarnishRouter, toolVersions, type HopAddress, type ProcessSpec } from "../modules";
+import { renderHaproxy, type HaproxyEnvironment, type RenderedOrigin } from "../haproxy/render";
+import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
+import { OriginResolver, resolveOrigin, type OwnEndpoints } from "./origins";
+import { isExpectedProcess, Supervisor, waitForPort, type ManagedProcess } from "./processes";
+import type { EdgeSettings } from "./settings";
+import { mergeDesiredState, parseDesiredState, type DesiredEnvironment, type DesiredState, type StateSettings } from "./state";
+
+// The edge agent: poll the desired state, apply it per environment, report, and supervise haproxy, varnishd and
+// the environments' nginx/node processes (docs/edge.md "Applying, on the node", docs/product.md §8).
+
+/** What serves one environment now (persisted in EDGE_STATE_DIR/private/agent.json). */
+type Active = {
+  env: DesiredEnvironment;
+  entry: HopAddress;
+  modulePorts: number[];
+  processes: { name: string; spec: ProcessSpec }[];
+  vclName: string | null;
+  /** The wrapped VCL file of this version (loaded again after a varnishd restart). */
+  vclPath: string | null;
+  appliedAt: string;
+};
+
+type Persisted = {
+  stateVersion: number;
+  settings: StateSettings;
+  desired: Record<string, DesiredEnvironment>;
+  hopTokens: Record<string, string>;
+  lastHops: Record<string, number>;
+  usedPorts: number[];
+  active: Record<string, Active>;
+};
+
+/** One environment's line in a report (docs/edge.md "Desired state", POST /api/edge/v1/report). */
+export type EnvironmentReport = {
+  environmentId: number;
+  version: number;
+  status: "applied" | "failed" | "removed";
+  servingCommit: string | null;
+  appliedAt?: string;
+  tool?: string;
+  message?: string;
+};
+
+class ApplyError extends Error {
+  constructor(
+    readonly tool: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const EMPTY_SETTINGS: StateSettings = { allowCodeModules: false, allowPrivateOrigins: false, edgeAddresses: [] };
+const CA_FILE = "/etc/ssl/certs/ca-certificates.crt";
+
+function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, out: `${stdout}${stderr}`.trim() });
+    });
+  });
+}
+
+function userIds(name: string): { uid: number; gid: number } | null {
+  try {
+    const line = fs
+      .readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`${name}:`));
+    if (!line) return null;
+    const [, , uid, gid] = line.split(":");
+    return { uid: Number(uid), gid: Number(gid) };
+  } catch {
+    return null;
+  }
+}
+
+function groupId(name: string): number | null {
+  try {
+    const line = fs
+      .readFileSync("/etc/group", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(`${name}:`));
+    return line ? Number(line.split(":")[2]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The edge agent of one node. `start()` serves the last good state at once, then polls the console. */
+export class EdgeAgent {
+  private readonly dirs: { root: string; priv: string; haproxy: string; run: string; envs: string; vcl: string; varnish: string };
+  private p: Persisted;
+  private readonly supervisor: Supervisor;
+  private readonly resolver: OriginResolver;
+  private readonly isRoot = process.getuid?.() === 0;
+  private stopped = false;
+  private revoked = false;
+  private pollAbort: AbortController | null = null;
+  private applying: Promise<void> = Promise.resolve();
+  private pendingReport: EnvironmentReport[] = [];
+  private nodeError: string | null = null;
+  private tools: Record<string, string> = {};
+  private heartbeat: NodeJS.Timeout | null = null;
+  private reresolve: NodeJS.Timeout | null = null;
+  private routerCounter = 0;
+  private routerName: string | null = null;
+  private routerLabels = "";
+
+  constructor(
+    private readonly s: EdgeSettings,
+    private readonly log: (line: string) => void = (l) => console.log(`[edge] ${l}`),
+  ) {
+    const root = s.stateDir;
+    this.dirs = {
+      root,
+      priv: path.join(root, "private"),
+      haproxy: path.join(root, "haproxy"),
+      run: path.join(root, "run"),
+      envs: path.join(root, "envs"),
+      vcl: path.join(root, "vcl"),
+      varnish: path.join(root, "varnish"),
+    };
+    // EDGE_STATE_DIR itself is 0711 so that varnishd's unprivileged users reach their own folders; everything
+    // secret (state with secrets and keys, tokens, sockets, HAProxy's configuration) sits in 0700 folders.
+    fs.mkdirSync(root, { recursive: true, mode: 0o711 });
+    fs.chmodSync(root, 0o711);
+    for (const d of [this.dirs.priv, this.dirs.haproxy, this.dirs.run]) {
+      fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+      fs.chmodSync(d, 0o700);
+    }
+    fs.mkdirSync(this.dirs.envs, { recursive: true, mode: 0o711 });
+    fs.mkdirSync(this.dirs.vcl, { recursive: true, mode: 0o750 });
+    const varnishGid = this.isRoot ? groupId("varnish") : null;
+    if (varnishGid !== null) fs.chownSync(this.dirs.vcl, 0, varnishGid);
+    this.p = this.load();
+    this.supervisor = new Supervisor(this.dirs.run, this.log);
+    this.resolver = new OriginResolver(s.dnsServers, 60);
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  private load(): Persisted {
+    try {
+      const raw = JSON.parse(fs.readFileSync(path.join(this.dirs.priv, "agent.json"), "utf8")) as Persisted;
+      if (typeof raw.stateVersion === "number" && raw.active && raw.desired) return raw;
+    } catch {
+      // first start
+    }
+    return { stateVersion: 0, settings: EMPTY_SETTINGS, desired: {}, hopTokens: {}, lastHops: {}, usedPorts: [], active: {} };
+  }
+
+  private save(): void {
+    const file = path.join(this.dirs.priv, "agent.json");
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(this.p), { mode: 0o600 });
+    fs.renameSync(`${file}.tmp`, file);
+  }
+
+  // ---------------------------------------------------------------- ports
+
+  private get varnishAddress(): HopAddress {
+    return { host: this.s.internalAddress, port: this.s.internalPortBase };
+  }
+
+  private get varnishAdminPort(): number {
+    return this.s.internalPortBase + 1;
+  }
+
+  private allocatePort(): number {
+    const used = new Set(this.p.usedPorts);
+    for (let port = this.s.internalPortBase + 10; port < this.s.internalPortBase + 2000; port++) {
+      if (!used.has(port)) {
+        this.p.usedPorts.push(port);
+        return port;
+      }
+    }
+    throw new ApplyError("policy", "no free internal port left (EDGE_INTERNAL_PORT_BASE range of 2000 is used up)");
+  }
+
+  private freePorts(ports: readonly number[]): void {
+    const drop = new Set(ports);
+    this.p.usedPorts = this.p.usedPorts.filter((p) => !drop.has(p));
+  }
+
+  /** The node's own listeners: an origin may never be one of them (docs/product.md §8). */
+  private own(): OwnEndpoints {
+    return {
+      bindAddress: this.s.bindAddress,
+      publicPorts: [this.s.httpPort, this.s.httpsPort],
+      internalPorts: () => new Set([this.s.internalPortBase, this.varnishAdminPort, ...this.p.usedPorts]),
+    };
+  }
+
+  // ---------------------------------------------------------------- start / stop
+
+  /** Serves the persisted last good state (adopting running processes), then starts polling and heartbeats. */
+  async start(): Promise<void> {
+    this.tools = await toolVersions().catch(() => ({}));
+    await this.ensureDefaultCertificate();
+    await this.startVarnish();
+    // nginx / node processes of the active versions: adopt or start.
+    for (const a of Object.values(this.p.active)) {
+      for (const pr of a.processes) this.supervisor.ensure(this.managed(pr.name, pr.spec));
+    }
+    const haproxy = await this.commitHaproxy(this.activeHaproxyEnvs());
+    if (!haproxy.ok) {
+      this.nodeError = `haproxy: ${haproxy.message}`;
+      this.log(this.nodeError);
+    }
+    this.supervisor.watch();
+    this.heartbeat = setInterval(() => void this.report([]), 60_000);
+    this.heartbeat.unref();
+    // Origin hostnames are re-resolved every minute; a changed answer re-renders HAProxy.
+    this.reresolve = setInterval(() => {
+      this.resolver.clear();
+      this.applying = this.applying.then(() => this.refreshOrigins()).catch((e: Error) => this.log(`re-resolve: ${e.message}`));
+    }, 60_000);
+    this.reresolve.unref();
+    this.log(`serving ${Object.keys(this.p.active).length} environment(s) from the last good state (version ${this.p.stateVersion})`);
+    void this.pollLoop();
+  }
+
+  /** Stops polling; stops the proxies unless `keepProxies` (then they keep serving for an upgrade). */
+  async stop(keepProxies: boolean): Promise<void> {
+    this.stopped = true;
+    this.pollAbort?.abort();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.reresolve) clearInterval(this.reresolve);
+    this.supervisor.halt();
+    await this.applying.catch(() => {});
+    if (keepProxies) {
+      this.supervisor.release();
+      this.log("stopped; proxies left running (--keep-proxies)");
+      return;
+    }
+    for (const name of this.supervisor.names()) await this.supervisor.stop(name);
+    this.log("stopped with its proxies");
+  }
+
+  // ---------------------------------------------------------------- console
+
+  private async pollLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped && !this.revoked) {
+      const url = new URL("/api/edge/v1/state", this.s.consoleUrl);
+      url.searchParams.set("since", String(this.p.stateVersion));
+      url.searchParams.set("wait", "30");
+      this.pollAbort = new AbortController();
+      const timer = setTimeout(() => this.pollAbort?.abort(), 45_000);
+      let retry = false;
+      try {
+        const res = await fetch(url, { headers: { authorization: `Bearer ${this.s.nodeToken}` }, signal: this.pollAbort.signal });
+        const text = await res.text();
+        if (res.status === 401) {
+          this.revoked = true;
+          this.log("the console refused this node's token (401): polling stopped, the last good state keeps serving");
+          break;
+        }
+        if (res.status !== 200) throw new Error(`console answered ${res.status}`);
+        const parsed = parseDesiredState(text);
+        if (!parsed.ok) {
+          this.log(parsed.message);
+          this.nodeError = parsed.message;
+          await this.report([]);
+          retry = true;
+        } else {
+          failures = 0;
+          this.nodeError = null;
+          await this.accept(parsed.state);
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        this.log(`console unreachable: ${(error as Error).message}; the last good state keeps serving`);
+        retry = true;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (retry) {
+        failures++;
+        const base = Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5));
+        await new Promise((r) => setTimeout(r, base / 2 + Math.random() * (base / 2)));
+      }
+    }
+  }
+
+  private async accept(state: DesiredState): Promise<void> {
+    const current = new Map(Object.entries(this.p.desired));
+    const merged = mergeDesiredState(current, state);
+    this.p.desired = Object.fromEntries(merged);
+    this.p.settings = state.settings;
+    const touched = new Set<string>([...state.environments.map((e) => e.key), ...state.removed.map((id) => `e${id}`)]);
+    if (state.full) for (const k of current.keys()) touched.add(k);
+    this.save();
+    const round = this.applying.then(() => this.applyRound(touched));
+    this.applying = round.then(
+      () => undefined,
+      () => undefined,
+    );
+    const reports = await round;
+    this.p.stateVersion = state.version;
+    this.save();
+    await this.report(reports);
+  }
+
+  /** Sends POST /api/edge/v1/report (docs/edge.md "Desired state"); failures are logged, never thrown. */
+  async report(environments: EnvironmentReport[]): Promise<void> {
+    if (this.revoked || this.stopped) return;
+    const body = {
+      version: this.p.stateVersion,
+      ...(this.s.bindAddress ? { address: this.s.bindAddress } : {}),
+      ports: { http: this.s.httpPort, https: this.s.httpsPort },
+      tools: this.tools,
+      error: this.nodeError,
+      environments: [...this.pendingReport, ...environments],
+    };
+    try {
+      const res = await fetch(new URL("/api/edge/v1/report", this.s.consoleUrl), {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.s.nodeToken}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (res.status === 401) {
+        this.revoked = true;
+        this.pollAbort?.abort();
+        this.log("the console refused this node's token (401): polling stopped, the last good state keeps serving");
+      }
+      this.pendingReport = res.ok ? [] : body.environments;
+    } catch (error) {
+      this.pendingReport = body.environments.slice(-500);
+      this.log(`report not delivered: ${(error as Error).message}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- apply
+
+  /** The current applied view, for tests and the report: environment key → version and commit. */
+  applied(): Record<string, { version: number; commit: string }> {
+    return Object.fromEntries(Object.entries(this.p.active).map(([k, a]) => [k, { version: a.env.version, commit: a.env.commit }]));
+  }
+
+  private hopToken(key: string): string {
+    this.p.hopTokens[key] ??= randomBytes(24).toString("base64url");
+    return this.p.hopTokens[key];
+  }
+
+  private lastHop(key: string): HopAddress {
+    this.p.lastHops[key] ??= this.allocatePort();
+    return { host: this.s.internalAddress, port: this.p.lastHops[key] };
+  }
+
+  private async applyRound(touched: ReadonlySet<string>): Promise<EnvironmentReport[]> {
+    const reports: EnvironmentReport[] = [];
+    // Removed environments: drop routes, stop processes, discard VCL.
+    const removed = Object.keys(this.p.active).filter((k) => !this.p.desired[k]);
+    const prepared: { key: string; prev: Active | undefined; next: Active }[] = [];
+    for (const [key, env] of Object.entries(this.p.desired)) {
+      const prev = this.p.active[key];
+      if (prev && prev.env.version === env.version && !touched.has(key)) continue;
+      if (prev && JSON.stringify(prev.env) === JSON.stringify(env)) continue;
+      try {
+        const next = await this.prepare(env);
+        prepared.push({ key, prev, next });
+      } catch (error) {
+        const e = error instanceof ApplyError ? error : new ApplyError("agent", (error as Error).message);
+        this.log(`${key} v${env.version} refused by ${e.tool}: ${e.message}`);
+        reports.push(this.failed(env, e));
+      }
+    }
+    for (const { key, next } of prepared) this.p.active[key] = next;
+    const removedActive = removed.map((k) => [k, this.p.active[k]] as const);
+    for (const k of removed) delete this.p.active[k];
+    await this.syncRouter();
+    let commit = await this.commitHaproxy(this.activeHaproxyEnvs());
+    if (!commit.ok) {
+      // Find the environments HAProxy refuses: each one alone on top of what served before.
+      for (const { key, prev, next } of prepared) {
+        if (prev) this.p.active[key] = prev;
+        else delete this.p.active[key];
+        void next;
+      }
+      const base = await this.activeHaproxyEnvs();
+      for (const item of prepared) {
+        const trial = [...base.filter((e) => e.key !== item.key), await this.haproxyEnv(item.next)];
+        const r = await this.checkHaproxy(trial);
+        if (r.ok) this.p.active[item.key] = item.next;
+        else {
+          await this.discard(item.next, item.prev);
+          reports.push(this.failed(item.next.env, new ApplyError("haproxy", r.message)));
+        }
+      }
+      await this.syncRouter();
+      commit = await this.commitHaproxy(this.activeHaproxyEnvs());
+      if (!commit.ok) this.nodeError = `haproxy: ${commit.message}`;
+    }
+    // Health request through each new chain; a failing one goes back to its previous version.
+    let rollback = false;
+    for (const item of prepared) {
+      if (this.p.active[item.key] !== item.next) continue;
+      const health = await this.health(item.next);
+      if (health) {
+        rollback = true;
+        if (item.prev) this.p.active[item.key] = item.prev;
+        else delete this.p.active[item.key];
+        await this.discard(item.next, item.prev);
+        reports.push(this.failed(item.next.env, new ApplyError("health", health)));
+        continue;
+      }
+      if (item.prev) await this.retire(item.prev, item.next);
+      reports.push({
+        environmentId: item.next.env.environmentId,
+        version: item.next.env.version,
+        status: "applied",
+        servingCommit: item.next.env.commit,
+        appliedAt: item.next.appliedAt,
+      });
+    }
+    if (rollback) {
+      await this.syncRouter();
+      await this.commitHaproxy(this.activeHaproxyEnvs());
+    }
+    for (const [key, a] of removedActive) {
+      await this.retire(a, null);
+      this.freePorts([this.p.lastHops[key]]);
+      delete this.p.lastHops[key];
+      delete this.p.hopTokens[key];
+      fs.rmSync(path.join(this.dirs.envs, key), { recursive: true, force: true });
+      reports.push({ environmentId: a.env.environmentId, version: a.env.version, status: "removed", servingCommit: null });
+    }
+    this.save();
+    return reports;
+  }
+
+  private failed(env: DesiredEnvironment, e: ApplyError): EnvironmentReport {
+    const serving = this.p.active[env.key];
+    return {
+      environmentId: env.environmentId,
+      version: env.version,
+      status: "failed",
+      servingCommit: serving ? serving.env.commit : null,
+      tool: e.tool,
+      message: e.message.slice(0, 2000),
+    };
+  }
+
+  /** Renders, checks and activates one environment's chain (not yet routed by HAProxy). Throws ApplyError. */
+  private async prepare(env: DesiredEnvironment): Promise<Active> {
+    const lastHop = this.lastHop(env.key);
+    const hopToken = this.hopToken(env.key);
+    if (env.chain.length === 0) {
+      return { env, entry: lastHop, modulePorts: [], processes: [], vclName: null, vclPath: null, appliedAt: new Date().toISOString() };
+    }
+    const modulePorts: number[] = [];
+    const listen: HopAddress[] = env.chain.map((m) => {
+      if (m === "varnish") return this.varnishAddress;
+      const port = this.allocatePort();
+      modulePorts.push(port);
+      return { host: this.s.internalAddress, port };
+    });
+    const dir = path.join(this.dirs.envs, env.key, `${env.version}-${Date.now().toString(36)}`);
+    const vclName = `${env.key}_v${env.version}_${Date.now().toString(36)}`;
+    const input = {
+      key: env.key,
+      chain: env.chain,
+      files: env.files,
+      listen,
+      lastHop,
+      varnish: this.varnishAddress,
+      hopToken,
+      allowCodeModules: this.p.settings.allowCodeModules,
+      dir,
+      vclName,
+    };
+    const started: string[] = [];
+    try {
+      const rendered = await renderChain(input);
+      if (!rendered.ok) throw new ApplyError(rendered.tool, rendered.message);
+      const checked = await checkChain(rendered, input);
+      if (!checked.ok) throw new ApplyError(checked.tool, checked.message);
+      let loaded: string | null = null;
+      if (rendered.varnish) {
+        await this.varnishadm(["vcl.load", vclName, path.relative(this.dirs.envs, rendered.varnish.vclPath), "cold"]);
+        loaded = vclName;
+      }
+      const processes: Active["processes"] = [];
+      for (const [i, spec] of rendered.processes.entries()) {
+        const name = `${env.key}-${spec.module}-${i}-${path.basename(dir)}`;
+        this.chownForUser(spec, dir);
+        this.supervisor.ensure(this.managed(name, spec));
+        started.push(name);
+        if (!(await waitForPort(spec.listen.host, spec.listen.port, 10_000))) {
+          throw new ApplyError(spec.module === "nodejs" ? "node" : "nginx", `${spec.module} did not start listening on ${spec.listen.host}:${spec.listen.port} (see run/${name}.log)`);
+        }
+        processes.push({ name, spec });
+      }
+      if (loaded) {
+        await this.varnishadm(["vcl.state", loaded, "warm"]);
+        await this.varnishadm(["vcl.label", labelFor(env.key), loaded]);
+      }
+      return { env, entry: listen[0], modulePorts, processes, vclName: loaded, vclPath: rendered.varnish?.vclPath ?? null, appliedAt: new Date().toISOString() };
+    } catch (error) {
+      for (const name of started) await this.supervisor.stop(name);
+      this.freePorts(modulePorts);
+      await this.varnishadm(["vcl.discard", vclName]).catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Undoes a prepared version that will not serve: label back to `prev`'s VCL, its processes stopped. */
+  private async discard(next: Active, prev: Active | undefined): Promise<void> {
+    if (next.vclName) {
+      if (prev?.vclName) await this.varnishadm(["vcl.label", labelFor(next.env.key), prev.vclName]).catch(() => {});
+      await this.varnishadm(["vcl.discard", next.vclName]).catch(() => {});
+    }
+    for (const pr of next.processes) await this.supervisor.stop(pr.name);
+    this.freePorts(next.modulePorts);
+  }
+
+  /** Stops an old version after the switch (`next` null: the environment is gone). */
+  private async retire(old: Active, next: Active | null): Promise<void> {
+    for (const pr of old.processes) await this.supervisor.stop(pr.name);
+    this.freePorts(old.modulePorts);
+    if (old.vclName && old.vclName !== next?.vclName) {
+      if (!next?.vclName) await this.varnishadm(["vcl.discard", labelFor(old.env.key)]).catch(() => {});
+      await this.varnishadm(["vcl.discard", old.vclName]).catch(() => {});
+    }
+  }
+
+  private chownForUser(spec: ProcessSpec, dir: string): void {
+    const ids = this.isRoot ? userIds(spec.user === "proxy" ? "edge-proxy" : "edge-tenant") : null;
+    if (!ids) return;
+    const targets = spec.user === "proxy" ? ((spec as ProcessSpec & { writable?: string[] }).writable ?? [dir]) : [];
+    for (const t of targets) fs.chownSync(t, ids.uid, ids.gid);
+  }
+
+  private managed(name: string, spec: ProcessSpec): ManagedProcess {
+    const ids = this.isRoot ? userIds(spec.user === "proxy" ? "edge-proxy" : "edge-tenant") : null;
+    return {
+      name,
+      command: spec.command,
+      args: spec.args,
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...spec.env },
+      cwd: spec.cwd,
+      ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
+    };
+  }
+
+  /** Sends the health request (docs/edge.md "Applying, on the node" step 5). Returns null when it passed, else why. */
+  private health(a: Active): Promise<string | null> {
+    const nonce = randomBytes(12).toString("hex");
+    return new Promise((resolve) => {
+      const req = http.request(
+        {
+          host: a.entry.host,
+          port: a.entry.port,
+          path: "/.edge/health",
+          headers: {
+            host: a.env.hostnames[0] ?? `${a.env.key}.invalid`,
+            "x-edge-hop": this.hopToken(a.env.key),
+            "x-edge-health": nonce,
+            "x-request-id": `health-${nonce}`,
+          },
+          timeout: 5000,
+        },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (d: string) => (body += d));
+          res.on("end", () =>
+            resolve(res.statusCode === 200 && body.trim() === nonce ? null : `the health request got ${res.statusCode} instead of the nonce`),
+          );
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("timed out after 5 s")));
+      req.on("error", (e) => resolve(`the health request failed: ${e.message}`));
+      req.end();
+    });
+  }
+
+  // ---------------------------------------------------------------- varnish
+
+  private async varnishadm(args: string[]): Promise<string> {
+    const r = await run("varnishadm", ["-T", `127.0.0.1:${this.varnishAdminPort}`, "-S", path.join(this.dirs.priv, "varnish.secret"), ...args]);
+    if (r.code !== 0) throw new ApplyError("varnishd", r.out.split("\n").slice(0, 12).join("\n") || `varnishadm ${args[0]} failed`);
+    return r.out;
+  }
+
+  private async startVarnish(): Promise<void> {
+    if (!haveTool("varnishd")) {
+      this.log("varnishd is not installed: chains with varnish will be refused");
+      return;
+    }
+    const secret = path.join(this.dirs.priv, "varnish.secret");
+    if (!fs.existsSync(secret)) fs.writeFileSync(secret, randomBytes(32).toString("hex"), { mode: 0o600 });
+    const boot = path.join(this.dirs.vcl, "boot.vcl");
+    fs.writeFileSync(boot, 'vcl 4.1;\nbackend none_at_all none;\nsub vcl_recv { return (synth(404, "Not configured")); }\n', { mode: 0o640 });
+    const gid = this.isRoot ? groupId("varnish") : null;
+    if (gid !== null) fs.chownSync(boot, 0, gid);
+    const args = [
+      "-F",
+      "-a",
+      `${this.varnishAddress.host}:${this.varnishAddress.port}`,
+      "-T",
+      `127.0.0.1:${this.varnishAdminPort}`,
+      "-S",
+      secret,
+      "-n",
+      this.dirs.varnish,
+      "-f",
+      boot,
+      "-p",
+      "vcc_allow_inline_c=off",
+      "-p",
+      "vcc_unsafe_path=off",
+      // With vcc_unsafe_path=off VCL files are named relative to vcl_path: the router's folder and the envs folder.
+      "-p",
+      `vcl_path=${this.dirs.vcl}:${this.dirs.envs}`,
+      "-s",
+      "malloc,256m",
+      ...(this.isRoot && userIds("varnish") && gid !== null ? ["-j", "unix,user=varnish,ccgroup=varnish"] : []),
+    ];
+    const adopted = this.supervisor.ensure({ name: "varnishd", command: "varnishd", args, onRestart: () => this.reloadAllVcl() });
+    if (!(await this.waitVarnish())) throw new Error("varnishd did not start (see run/varnishd.log)");
+    if (adopted) {
+      const list = await this.varnishadm(["vcl.list"]).catch(() => "");
+      const missing = Object.values(this.p.active).some((a) => a.vclName && !list.includes(a.vclName));
+      if (!missing) {
+        const m = /active\s+\S+\s+\S+\s+\S+\s+(router_\d+)/.exec(list);
+        this.routerName = m?.[1] ?? null;
+        this.routerCounter = Number(this.routerName?.split("_")[1] ?? 0);
+        this.routerLabels = this.routerName ? this.varnishLabelKey() : "";
+        this.log("adopted the running varnishd");
+        return;
+      }
+    }
+    await this.reloadAllVcl();
+  }
+
+  private async waitVarnish(): Promise<boolean> {
+    const end = Date.now() + 15_000;
+    while (Date.now() < end) {
+      if ((await run("varnishadm", ["-T", `127.0.0.1:${this.varnishAdminPort}`, "-S", path.join(this.dirs.priv, "varnish.secret"), "ping"])).code === 0) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
+  }
+
+  /** After a (re)start of varnishd: every active environment's VCL and label again, then the router. */
+  private async reloadAllVcl(): Promise<void> {
+    if (!(await this.waitVarnish())) throw new Error("varnishd does not answer on its admin port");
+    this.routerName = null;
+    this.routerLabels = "";
+    for (const a of Object.values(this.p.active)) {
+      if (!a.vclName) continue;
+      if (!a.vclPath) continue;
+      await this.varnishadm(["vcl.load", a.vclName, path.relative(this.dirs.envs, a.vclPath)]);
+      await this.varnishadm(["vcl.label", labelFor(a.env.key), a.vclName]);
+    }
+    await this.syncRouter();
+    this.log("varnishd VCLs loaded");
+  }
+
+  private varnishLabelKey(): string {
+    return Object.values(this.p.active)
+      .filter((a) => a.vclName)
+      .map((a) => `${a.env.key}:${this.hopToken(a.env.key)}`)
+      .sort()
+      .join(",");
+  }
+
+  /** Loads and uses a new router VCL when the set of labels changed; discards the old router. */
+  private async syncRouter(): Promise<void> {
+    if (!haveTool("varnishd")) return;
+    const key = this.varnishLabelKey();
+    if (key === this.routerLabels && this.routerName) return;
+    const envs = Object.values(this.p.active)
+      .filter((a) => a.vclName)
+      .map((a) => ({ key: a.env.key, hopToken: this.hopToken(a.env.key) }));
+    const name = `router_${++this.routerCounter}`;
+    const file = path.join(this.dirs.vcl, `${name}.vcl`);
+    fs.writeFileSync(file, renderVarnishRouter(envs), { mode: 0o640 });
+    const gid = this.isRoot ? groupId("varnish") : null;
+    if (gid !== null) fs.chownSync(file, 0, gid);
+    await this.varnishadm(["vcl.load", name, `${name}.vcl`]);
+    await this.varnishadm(["vcl.use", name]);
+    const old = this.routerName;
+    this.routerName = name;
+    this.routerLabels = key;
+    if (old) await this.varnishadm(["vcl.discard", old]).catch(() => {});
+    await this.varnishadm(["vcl.discard", "boot"]).catch(() => {});
+    for (const f of fs.readdirSync(this.dirs.vcl)) if (f.startsWith("router_") && f !== `${name}.vcl`) fs.rmSync(path.join(this.dirs.vcl, f), { force: true });
+  }
+
+  // ---------------------------------------------------------------- haproxy
+
+  private async ensureDefaultCertificate(): Promise<void> {
+    const pem = path.join(this.dirs.haproxy, "default.pem");
+    if (!fs.existsSync(pem)) {
+      const key = path.join(this.dirs.haproxy, "default.key");
+      const crt = path.join(this.dirs.haproxy, "default.crt");
+      const r = await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "3650", "-subj", "/CN=edge-default"]);
+      if (r.code !== 0) throw new Error(`openssl could not make the default certificate: ${r.out}`);
+      fs.writeFileSync(pem, fs.readFileSync(crt, "utf8") + fs.readFileSync(key, "utf8"), { mode: 0o600 });
+      fs.rmSync(key);
+      fs.rmSync(crt);
+    }
+    fs.writeFileSync(path.join(this.dirs.haproxy, "crt-list.txt"), `${pem}\n`, { mode: 0o600 });
+  }
+
+  private async haproxyEnv(a: Active): Promise<HaproxyEnvironment> {
+    const opts = { allowPrivate: this.p.settings.allowPrivateOrigins, edgeAddresses: this.p.settings.edgeAddresses, own: this.own() };
+    const origins: RenderedOrigin[] = [{ name: null, origin: a.env.origin, resolution: await resolveOrigin(this.resolver, a.env.origin, opts) }];
+    for (const [name, origin] of Object.entries(a.env.alternateOrigins)) {
+      origins.push({ name, origin, resolution: await resolveOrigin(this.resolver, origin, opts) });
+    }
+    for (const o of origins) if (!o.resolution.ok) this.log(`${a.env.key} origin ${o.name ?? "default"} refused: ${o.resolution.reason}`);
+    return {
+      key: a.env.key,
+      hostnames: a.env.hostnames,
+      hopToken: this.hopToken(a.env.key),
+      secret: a.env.secret,
+      entry: a.entry,
+      lastHop: this.lastHop(a.env.key),
+      ipBlacklist: a.env.ipBlacklist,
+      origins,
+      errorPages: {
+        ...(a.env.files["custom_errors/502.html"] ? { "502": a.env.files["custom_errors/502.html"] } : {}),
+        ...(a.env.files["custom_errors/503.html"] ? { "503": a.env.files["custom_errors/503.html"] } : {}),
+      },
+    };
+  }
+
+  private activeHaproxyEnvs(): Promise<HaproxyEnvironment[]> {
+    return Promise.all(Object.values(this.p.active).map((a) => this.haproxyEnv(a)));
+  }
+
+  private haproxyGlobal() {
+    return {
+      dir: this.dirs.haproxy,
+      bindAddress: this.s.bindAddress,
+      httpPort: this.s.httpPort,
+      httpsPort: this.s.httpsPort,
+      user: this.isRoot && userIds("edge-proxy") ? "edge-proxy" : null,
+      caFile: CA_FILE,
+    };
+  }
+
+  private writeHaproxyFiles(files: Record<string, string>): void {
+    fs.mkdirSync(path.join(this.dirs.haproxy, "files"), { recursive: true, mode: 0o700 });
+    for (const [rel, content] of Object.entries(files)) {
+      const file = path.join(this.dirs.haproxy, rel);
+      if (!fs.existsSync(file)) fs.writeFileSync(file, content, { mode: 0o600 });
+    }
+  }
+
+  private async checkHaproxy(envsOrPromise: HaproxyEnvironment[] | Promise<HaproxyEnvironment[]>): Promise<{ ok: true } | { ok: false; message: string }> {
+    const rendered = renderHaproxy(this.haproxyGlobal(), await envsOrPromise);
+    this.writeHaproxyFiles(rendered.files);
+    const file = path.join(this.dirs.haproxy, "haproxy.check.cfg");
+    fs.writeFileSync(file, rendered.config, { mode: 0o600 });
+    const mapFile = path.join(this.dirs.haproxy, "hosts.map");
+    if (!fs.existsSync(mapFile)) fs.writeFileSync(mapFile, "", { mode: 0o600 });
+    const r = await run("haproxy", ["-c", "-q", "-f", file]);
+    return r.code === 0 ? { ok: true } : { ok: false, message: r.out.split("\n").filter((l) => /ALERT|error/i.test(l)).slice(0, 6).join("\n") || r.out.slice(0, 800) };
+  }
+
+  /**
+   * Makes HAProxy serve `envs`: host-map changes alone go through the Runtime API; any other change is checked
+   * with `haproxy -c` and applied by a master-worker reload (docs/edge.md "Applying, on the node" step 4).
+   */
+  private async commitHaproxy(envsOrPromise: HaproxyEnvironment[] | Promise<HaproxyEnvironment[]>): Promise<{ ok: true } | { ok: false; message: string }> {
+    const envs = await envsOrPromise;
+    const rendered = renderHaproxy(this.haproxyGlobal(), envs);
+    this.writeHaproxyFiles(rendered.files);
+    const cfg = path.join(this.dirs.haproxy, "haproxy.cfg");
+    const mapFile = path.join(this.dirs.haproxy, "hosts.map");
+    const oldConfig = fs.existsSync(cfg) ? fs.readFileSync(cfg, "utf8") : null;
+    const oldMap = fs.existsSync(mapFile) ? fs.readFileSync(mapFile, "utf8") : "";
+    const running = this.supervisor.pid("haproxy") !== null || this.adoptHaproxy();
+    if (running && oldConfig === rendered.config) {
+      if (oldMap === rendered.hostsMap) return { ok: true };
+      fs.writeFileSync(`${mapFile}.tmp`, rendered.hostsMap, { mode: 0o600 });
+      fs.renameSync(`${mapFile}.tmp`, mapFile);
+      try {
+        await applyMapChanges(path.join(this.dirs.haproxy, "admin.sock"), mapFile, parseHostsMap(oldMap), parseHostsMap(rendered.hostsMap));
+        return { ok: true };
+      } catch (error) {
+        this.log(`runtime map change failed (${(error as Error).message}): reloading`);
+        return this.reloadHaproxy();
+      }
+    }
+    const check = path.join(this.dirs.haproxy, "haproxy.new.cfg");
+    fs.writeFileSync(check, rendered.config, { mode: 0o600 });
+    fs.writeFileSync(`${mapFile}.new`, rendered.hostsMap, { mode: 0o600 });
+    if (!fs.existsSync(mapFile)) fs.writeFileSync(mapFile, "", { mode: 0o600 });
+    const r = await run("haproxy", ["-c", "-q", "-f", check]);
+    if (r.code !== 0) return { ok: false, message: r.out.split("\n").slice(0, 6).join("\n") };
+    fs.renameSync(`${mapFile}.new`, mapFile);
+    fs.renameSync(check, cfg);
+    if (!running) return this.startHaproxy();
+    return this.reloadHaproxy();
+  }
+
+  private haproxySpec(): ManagedProcess {
+    return {
+      name: "haproxy",
+      command: "haproxy",
+      args: ["-W", "-S", `${path.join(this.dirs.haproxy, "master.sock")},mode,600`, "-f", path.join(this.dirs.haproxy, "haproxy.cfg")],
+      onRestart: async () => {
+        if (!(await waitForPort(this.s.bindAddress ?? "127.0.0.1", this.s.httpPort, 10_000))) throw new Error("haproxy did not bind its ports");
+        this.log("haproxy restarted with the current configuration");
+      },
+    };
+  }
+
+  private adoptHaproxy(): boolean {
+    try {
+      const pid = Number(fs.readFileSync(path.join(this.dirs.run, "haproxy.pid"), "utf8"));
+      if (!isExpectedProcess(pid, "haproxy")) return false;
+      this.supervisor.ensure(this.haproxySpec());
+      this.log("adopted the running haproxy");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async startHaproxy(): Promise<{ ok: true } | { ok: false; message: string }> {
+    this.supervisor.ensure(this.haproxySpec());
+    if (await waitForPort(this.s.bindAddress ?? "127.0.0.1", this.s.httpPort, 10_000)) return { ok: true };
+    const log = fs.readFileSync(path.join(this.dirs.run, "haproxy.log"), "utf8").split("\n").slice(-6).join("\n");
+    return { ok: false, message: `haproxy did not start: ${log}` };
+  }
+
+  private async workerPid(): Promise<string> {
+    const info = await haproxyCommand(path.join(this.dirs.haproxy, "admin.sock"), "show info", 2000).catch(() => "");
+    return /^Pid: (\d+)/m.exec(info)?.[1] ?? "";
+  }
+
+  private async reloadHaproxy(): Promise<{ ok: true } | { ok: false; message: string }> {
+    const before = await this.workerPid();
+    try {
+      await haproxyCommand(path.join(this.dirs.haproxy, "master.sock"), "reload", 5000);
+    } catch (error) {
+      return { ok: false, message: `haproxy reload failed: ${(error as Error).message}` };
+    }
+    const end = Date.now() + 10_000;
+    while (Date.now() < end) {
+      const now = await this.workerPid();
+      if (now && now !== before) return { ok: true };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { ok: false, message: "haproxy reload did not bring up a new worker within 10 s" };
+  }
+
+  private async refreshOrigins(): Promise<void> {
+    if (this.stopped) return;
+    const r = await this.commitHaproxy(this.activeHaproxyEnvs());
+    if (!r.ok) this.log(`haproxy after re-resolving origins: ${r.message}`);
+  }
+}

@@ -1,0 +1,195 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+// The agent's own processes (docs/product.md §8 "Agent settings"): started detached with their pid files under
+// EDGE_STATE_DIR, adopted again by pid file after an agent restart (when the pid is alive and runs the expected
+// binary), restarted with back-off when they die, and left running on request for an upgrade.
+
+/** One process the agent keeps running. `command` is an absolute path or a name found on PATH. */
+export type ManagedProcess = {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** Called after the supervisor restarted it (re-apply its part: VCLs, …). */
+  onRestart?: () => Promise<void>;
+};
+
+type Entry = { spec: ManagedProcess; pid: number; failures: number; nextTry: number; restarting: boolean };
+
+/** Absolute path of a command (PATH lookup), or the command itself when not found. */
+export function resolveCommand(command: string): string {
+  if (command.includes("/")) return command;
+  for (const dir of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":").concat(["/usr/sbin", "/sbin"])) {
+    const p = path.join(dir, command);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // next
+    }
+  }
+  return command;
+}
+
+/** True when `pid` is alive and its executable is `command` (by real path; "(deleted)" suffixes ignored). */
+export function isExpectedProcess(pid: number, command: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    if (/\) Z /.test(stat)) return false;
+    const exe = fs.readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "");
+    return exe === fs.realpathSync(resolveCommand(command));
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until a TCP listener accepts at host:port, up to `timeoutMs`. Resolves true when it did. */
+export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.createConnection({ host, port });
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** Keeps named processes running; see the file comment. `runDir` holds `<name>.pid` and `<name>.log`. */
+export class Supervisor {
+  private entries = new Map<string, Entry>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly runDir: string,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  private pidFile(name: string): string {
+    return path.join(this.runDir, `${name}.pid`);
+  }
+
+  /** Pid of a running managed process, or null. */
+  pid(name: string): number | null {
+    const e = this.entries.get(name);
+    return e && isExpectedProcess(e.pid, e.spec.command) ? e.pid : null;
+  }
+
+  /** Names of the processes under supervision. */
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /**
+   * Adopts the process named in `<name>.pid` when it is alive and runs `spec.command`, else starts it.
+   * Returns whether it was adopted (true) or started (false). Throws when it cannot be started.
+   */
+  ensure(spec: ManagedProcess): boolean {
+    try {
+      const pid = Number(fs.readFileSync(this.pidFile(spec.name), "utf8").trim());
+      if (isExpectedProcess(pid, spec.command)) {
+        this.entries.set(spec.name, { spec, pid, failures: 0, nextTry: 0, restarting: false });
+        return true;
+      }
+    } catch {
+      // no pid file: start it
+    }
+    this.entries.set(spec.name, { spec, pid: this.start(spec), failures: 0, nextTry: 0, restarting: false });
+    return false;
+  }
+
+  private start(spec: ManagedProcess): number {
+    const logFd = fs.openSync(path.join(this.runDir, `${spec.name}.log`), "a", 0o600);
+    try {
+      const child = spawn(resolveCommand(spec.command), spec.args, {
+        detached: true,
+        stdio: ["ignore", logFd, logFd],
+        env: (spec.env ?? { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }) as NodeJS.ProcessEnv,
+        cwd: spec.cwd,
+        ...(spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
+      });
+      child.on("error", (e) => this.log(`${spec.name}: ${e.message}`));
+      child.unref();
+      if (!child.pid) throw new Error(`${spec.name}: could not start ${spec.command}`);
+      fs.writeFileSync(this.pidFile(spec.name), `${child.pid}\n`, { mode: 0o600 });
+      return child.pid;
+    } finally {
+      fs.closeSync(logFd);
+    }
+  }
+
+  /** Stops a managed process (SIGTERM, then SIGKILL after `graceMs`) and forgets it. */
+  async stop(name: string, graceMs = 5000): Promise<void> {
+    const e = this.entries.get(name);
+    this.entries.delete(name);
+    fs.rmSync(this.pidFile(name), { force: true });
+    if (!e || !isExpectedProcess(e.pid, e.spec.command)) return;
+    try {
+      process.kill(e.pid, "SIGTERM");
+    } catch {
+      return;
+    }
+    const end = Date.now() + graceMs;
+    while (Date.now() < end && isExpectedProcess(e.pid, e.spec.command)) await new Promise((r) => setTimeout(r, 50));
+    if (isExpectedProcess(e.pid, e.spec.command)) {
+      try {
+        process.kill(e.pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
+
+  /** Forgets every process without stopping it (`--keep-proxies`). */
+  release(): void {
+    this.entries.clear();
+    this.halt();
+  }
+
+  /** Checks every `intervalMs` that the processes live; a dead one is restarted with back-off (1 s → 30 s). */
+  watch(intervalMs = 500): void {
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops watching. */
+  halt(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async tick(): Promise<void> {
+    for (const e of this.entries.values()) {
+      if (e.restarting || isExpectedProcess(e.pid, e.spec.command)) continue;
+      if (Date.now() < e.nextTry) continue;
+      e.restarting = true;
+      try {
+        this.log(`${e.spec.name} (pid ${e.pid}) is gone: restarting`);
+        e.pid = this.start(e.spec);
+        await new Promise((r) => setTimeout(r, 300));
+        if (!isExpectedProcess(e.pid, e.spec.command)) throw new Error(`${e.spec.name} exited at once (see ${e.spec.name}.log)`);
+        await e.spec.onRestart?.();
+        e.failures = 0;
+      } catch (error) {
+        e.failures++;
+        e.nextTry = Date.now() + Math.min(30_000, 1000 * 2 ** (e.failures - 1));
+        this.log(`${e.spec.name}: restart failed: ${(error as Error).message}`);
+      } finally {
+        e.restarting = false;
+      }
+    }
+  }
+}
