@@ -52,6 +52,32 @@ describe("console checks of module files", () => {
     expect(refuseStack({ label: "Squid", proxychain: [{ name: "squid", image: "squid:6" }] })).toMatch(/"squid" is not a module/);
   });
 
+  it("refuses a commit whose chain names a code module or an unknown module, at the key path proxychain", async () => {
+    const f = await makeApplication("edgechain", ["developer"]);
+    const head = (await resolveBranch(f.repo, "Production"))!;
+    const config = JSON.parse(git(f.repo, "show", `${head}:section.config.json`));
+    for (const [name, expected] of [
+      ["nodejs", /EDGE_ALLOW_CODE_MODULES is off/],
+      ["squid", /"squid" is not a module of this platform/],
+    ] as const) {
+      config.proxychain = [{ name, image: `${name}:1` }];
+      const tree = await writeTreeWithChanges(f.repo, head, [
+        { path: "section.config.json", content: JSON.stringify(config, null, 2) + "\n" },
+      ]);
+      const result = await commitToEnvironment({
+        repoPath: f.repo,
+        environment: "Production",
+        expectedHead: head,
+        tree,
+        parents: [head],
+        message: name,
+        author: platformIdentity(),
+      });
+      expect(result).toEqual({ ok: false, code: "invalid", issues: [{ path: "proxychain", message: expect.stringMatching(expected) }] });
+    }
+    expect(await resolveBranch(f.repo, "Production")).toBe(head);
+  });
+
   describe.skipIf(!haveTool("varnishd") && process.env.CI !== "true")("with varnishd", () => {
     it("refuses a commit with a broken VCL with varnishd's message; nothing moves; the verdict is cached", async () => {
       const f = await makeApplication("edgecheck", ["developer"]);

@@ -150,3 +150,13 @@ export async function checkEdgeCommit(params: {
   if (!read.ok) return { ok: false, tool: "policy", message: read.message };
   return checkEnvironmentFiles({ chain: params.chain, files: read.files, allowCodeModules });
 }
+
+/**
+ * A refusal of {@link checkEdgeCommit} as a validator issue (lib/section-config `SectionConfigIssue`): the chain
+ * rules at the key path `proxychain`, module files and tools as a whole-file issue whose message names the file.
+ */
+export function edgeIssue(result: Extract<EdgeCheckResult, { ok: false }>): { path: string; message: string } {
+  return result.message.startsWith("proxychain: ")
+    ? { path: "proxychain", message: result.message.slice("proxychain: ".length) }
+    : { path: "", message: result.message };
+}

@@ -1,4 +1,4 @@
-import { checkEdgeCommit } from "@/lib/edge/checks";
+import { checkEdgeCommit, edgeIssue } from "@/lib/edge/checks";
 import { commitOnBranch, readBlobContent } from "@/lib/git/commit";
 import { platformIdentity, type GitIdentity } from "@/lib/git/create-repository";
 import { parseSectionConfigBytes, type SectionConfigIssue } from "@/lib/section-config/schema";
@@ -46,7 +46,7 @@ export async function commitToEnvironment(input: EnvironmentCommitInput): Promis
   if (!checked.ok) return { ok: false, code: "invalid", issues: checked.issues };
   // The edge's own policy and tools over the module files (docs/edge.md "Checks on the console").
   const edge = await checkEdgeCommit({ repoPath: input.repoPath, rev: input.tree, chain: checked.config.proxychain.map((m) => m.name) });
-  if (!edge.ok) return { ok: false, code: "invalid", issues: [{ path: "", message: edge.message }] };
+  if (!edge.ok) return { ok: false, code: "invalid", issues: [edgeIssue(edge)] };
   const result = await commitOnBranch(input.repoPath, input.environment, input.expectedHead, {
     tree: input.tree,
     parents: input.parents,
