@@ -54,6 +54,19 @@ function viaEdge(host: string, urlPath: string, headers: Record<string, string> 
   });
 }
 
+/** What e2e/serve-edge.ts says about the node (state, message, the agent's last lines). */
+async function serveStatus(): Promise<EdgeServeStatus> {
+  return (await (await fetch(`${EDGE_E2E.controlUrl}/status`)).json()) as EdgeServeStatus;
+}
+
+/** The agent's last output lines, for failure messages (empty when e2e/serve-edge.ts cannot be asked). */
+async function agentLog(): Promise<string[]> {
+  return serveStatus().then(
+    (status) => status.agentLog,
+    () => [],
+  );
+}
+
 /**
  * Asks the edge for `host` + `urlPath` every 200 ms until `served` holds for an answer, and returns that answer;
  * fails after `timeoutMs` naming the last answer (a new state reaches the node through its long poll, then it
@@ -73,7 +86,10 @@ async function untilServed(host: string, urlPath: string, served: (a: EdgeAnswer
   }
   const seen =
     last instanceof Error ? last.message : last ? `${last.status} ${JSON.stringify(last.headers)} ${last.body.slice(0, 300)}` : "nothing";
-  throw new Error(`the edge did not serve ${host}${urlPath} as expected within ${timeoutMs / 1000} s; last answer: ${seen}`);
+  throw new Error(
+    `the edge did not serve ${host}${urlPath} as expected within ${timeoutMs / 1000} s; last answer: ${seen}\n` +
+      `the edge agent's last lines:\n${(await agentLog()).slice(-25).join("\n")}`,
+  );
 }
 
 type Run = { code: number | null; stdout: string; stderr: string };
@@ -165,7 +181,7 @@ test.describe("the edge serves what the console says", () => {
   const productionPath = () => `${appPath}/environment/Production`;
 
   test.beforeAll(async ({ browser }) => {
-    const status = (await (await fetch(`${EDGE_E2E.controlUrl}/status`)).json()) as EdgeServeStatus;
+    const status = await serveStatus();
     test.skip(status.state === "no-tools", `edge journeys skipped: ${status.message}`);
     expect(status.state, `the edge node did not start: ${status.message}\n${status.agentLog.slice(-40).join("\n")}`).toBe("ready");
     origin = await startOrigin(label);
