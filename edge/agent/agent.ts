@@ -485,8 +485,11 @@ export class EdgeAgent {
       const checked = await checkChain(rendered, input);
       if (!checked.ok) throw new ApplyError(checked.tool, checked.message);
       let loaded: string | null = null;
+      let flatVcl: string | null = null;
       if (rendered.varnish) {
-        await this.varnishadm(["vcl.load", vclName, path.relative(this.dirs.envs, rendered.varnish.vclPath), "cold"]);
+        // vcc_unsafe_path=off allows no "/" in vcl.load names: a flat copy in the vcl_path folder is loaded.
+        flatVcl = this.writeVcl(`${vclName}.vcl`, fs.readFileSync(rendered.varnish.vclPath, "utf8"));
+        await this.varnishadm(["vcl.load", vclName, `${vclName}.vcl`, "cold"]);
         loaded = vclName;
       }
       const processes: Active["processes"] = [];
@@ -504,12 +507,13 @@ export class EdgeAgent {
         await this.varnishadm(["vcl.state", loaded, "warm"]);
         await this.varnishadm(["vcl.label", labelFor(env.key), loaded]);
       }
-      return { env, entry: listen[0], modulePorts, processes, vclName: loaded, vclPath: rendered.varnish?.vclPath ?? null, appliedAt: new Date().toISOString() };
+      return { env, entry: listen[0], modulePorts, processes, vclName: loaded, vclPath: flatVcl, appliedAt: new Date().toISOString() };
     } catch (error) {
       for (const name of started) await this.supervisor.stop(name);
       this.freePorts(modulePorts);
       await this.varnishadm(["vcl.discard", vclName]).catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(path.join(this.dirs.vcl, `${vclName}.vcl`), { force: true });
       throw error;
     }
   }
@@ -519,6 +523,7 @@ export class EdgeAgent {
     if (next.vclName) {
       if (prev?.vclName) await this.varnishadm(["vcl.label", labelFor(next.env.key), prev.vclName]).catch(() => {});
       await this.varnishadm(["vcl.discard", next.vclName]).catch(() => {});
+      if (next.vclPath) fs.rmSync(next.vclPath, { force: true });
     }
     for (const pr of next.processes) await this.supervisor.stop(pr.name);
     this.freePorts(next.modulePorts);
@@ -531,6 +536,7 @@ export class EdgeAgent {
     if (old.vclName && old.vclName !== next?.vclName) {
       if (!next?.vclName) await this.varnishadm(["vcl.discard", labelFor(old.env.key)]).catch(() => {});
       await this.varnishadm(["vcl.discard", old.vclName]).catch(() => {});
+      if (old.vclPath) fs.rmSync(old.vclPath, { force: true });
     }
   }
 
@@ -547,7 +553,7 @@ export class EdgeAgent {
       name,
       command: spec.command,
       args: spec.args,
-      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...spec.env },
+      env: spec.env,
       cwd: spec.cwd,
       ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
     };
@@ -620,9 +626,9 @@ export class EdgeAgent {
       "vcc_allow_inline_c=off",
       "-p",
       "vcc_unsafe_path=off",
-      // With vcc_unsafe_path=off VCL files are named relative to vcl_path: the router's folder and the envs folder.
+      // With vcc_unsafe_path=off VCL files are named relative to vcl_path (no "/"): the agent's vcl folder.
       "-p",
-      `vcl_path=${this.dirs.vcl}:${this.dirs.envs}`,
+      `vcl_path=${this.dirs.vcl}`,
       "-s",
       "malloc,256m",
       ...(this.isRoot && userIds("varnish") && gid !== null ? ["-j", "unix,user=varnish,ccgroup=varnish"] : []),
@@ -661,11 +667,20 @@ export class EdgeAgent {
     for (const a of Object.values(this.p.active)) {
       if (!a.vclName) continue;
       if (!a.vclPath) continue;
-      await this.varnishadm(["vcl.load", a.vclName, path.relative(this.dirs.envs, a.vclPath)]);
+      await this.varnishadm(["vcl.load", a.vclName, path.basename(a.vclPath)]);
       await this.varnishadm(["vcl.label", labelFor(a.env.key), a.vclName]);
     }
     await this.syncRouter();
     this.log("varnishd VCLs loaded");
+  }
+
+  /** Writes a VCL file into the vcl_path folder, readable by varnishd's group only. Returns its path. */
+  private writeVcl(name: string, text: string): string {
+    const file = path.join(this.dirs.vcl, name);
+    fs.writeFileSync(file, text, { mode: 0o640 });
+    const gid = this.isRoot ? groupId("varnish") : null;
+    if (gid !== null) fs.chownSync(file, 0, gid);
+    return file;
   }
 
   private varnishLabelKey(): string {
@@ -685,10 +700,7 @@ export class EdgeAgent {
       .filter((a) => a.vclName)
       .map((a) => ({ key: a.env.key, hopToken: this.hopToken(a.env.key) }));
     const name = `router_${++this.routerCounter}`;
-    const file = path.join(this.dirs.vcl, `${name}.vcl`);
-    fs.writeFileSync(file, renderVarnishRouter(envs), { mode: 0o640 });
-    const gid = this.isRoot ? groupId("varnish") : null;
-    if (gid !== null) fs.chownSync(file, 0, gid);
+    this.writeVcl(`${name}.vcl`, renderVarnishRouter(envs));
     await this.varnishadm(["vcl.load", name, `${name}.vcl`]);
     await this.varnishadm(["vcl.use", name]);
     const old = this.routerName;

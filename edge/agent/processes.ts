@@ -117,7 +117,8 @@ export class Supervisor {
       const child = spawn(resolveCommand(spec.command), spec.args, {
         detached: true,
         stdio: ["ignore", logFd, logFd],
-        env: (spec.env ?? { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }) as NodeJS.ProcessEnv,
+        // Exactly the given environment (a tenant's Node process gets only HOST, PORT, NEXT_HOP_*), else a PATH.
+        env: (spec.env ?? { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }) as unknown as NodeJS.ProcessEnv,
         cwd: spec.cwd,
         ...(spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
       });
