@@ -17,6 +17,10 @@ const skip = missing.length > 0 && process.env.CI !== "true";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 const STARTER_VCL = fs.readFileSync(path.join(ROOT, "lib/stacks/starters/varnish/default.vcl"), "utf8");
+// The starter detects only; blocking is one line away (what its comment tells customers to change).
+const MODSEC_CONF = fs
+  .readFileSync(path.join(ROOT, "lib/stacks/starters/modsecurity/modsecurity.conf"), "utf8")
+  .replace("SecRuleEngine DetectionOnly", "SecRuleEngine On");
 const COMMIT = "3f2a9c1".padEnd(40, "0");
 
 type Hit = { url: string; headers: http.IncomingHttpHeaders };
@@ -170,6 +174,7 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
       files: { "varnish/default.vcl": routerVcl },
       alternateOrigins: { alt: { address: "127.0.0.1", port: altPort } },
     }),
+    env(7, "waf.test", { chain: ["modsecurity", "varnish"], files: { "modsecurity/modsecurity.conf": MODSEC_CONF, "varnish/default.vcl": STARTER_VCL } }),
   ];
 
   function startAgent() {
@@ -243,12 +248,12 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
 
   it("applies the first state and reports every environment (time from state to served)", async () => {
     const t0 = Date.now();
-    await until("reports for 6 environments", () => [1, 2, 3, 4, 5, 6].every((id) => lastReportFor(id)), 60_000);
+    await until("reports for 7 environments", () => [1, 2, 3, 4, 5, 6, 7].every((id) => lastReportFor(id)), 60_000);
     const served = Date.now() - t0;
-    for (const id of [1, 2, 3, 4, 5, 6]) expect(lastReportFor(id), `e${id}: ${JSON.stringify(lastReportFor(id))}`).toMatchObject({ status: "applied", servingCommit: COMMIT });
+    for (const id of [1, 2, 3, 4, 5, 6, 7]) expect(lastReportFor(id), `e${id}: ${JSON.stringify(lastReportFor(id))}`).toMatchObject({ status: "applied", servingCommit: COMMIT });
     const r = await get(httpPort, "a.test");
     expect(r.status).toBe(200);
-    console.log(`first state (6 environments, 2 with varnish) served ${served} ms after the agent started`);
+    console.log(`first state (7 environments, 3 with varnish, 1 with modsecurity nginx) served ${served} ms after the agent started`);
     // A new hostname on a running node: time from the new state to served.
     const t1 = Date.now();
     con.set(2, [...envs().slice(0, 1).map((e) => ({ ...e, version: 2, hostnames: ["a.test", "new.test"] })), ...envs().slice(1)], settings);
@@ -289,6 +294,11 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     expect(first.body).toBe("hello from main");
     expect(first.headers["x-cache"]).toBe("MISS");
     expect(second.headers["x-cache"]).toBe("HIT");
+    const waf = await get(httpPort, "waf.test", {}, "/w");
+    expect(waf.body).toBe("hello from main");
+    expect(waf.headers["x-cache"]).toBe("MISS");
+    const attack = await get(httpPort, "waf.test", {}, "/w?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
+    expect(attack.status).toBe(403);
     const viaModule = await get(httpPort, "alt.test", {}, "/x");
     expect(viaModule.body).toBe("hello from alt");
   });
@@ -368,7 +378,7 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     expect((await get(httpPort, "a.test")).status).toBe(200);
     con.mode = "revoked";
     con.set(6, envs(), settings);
-    await until("the agent logs the 401", () => /401/.test(agentLog), 40_000);
+    await until("the agent logs the 401", () => /token \(401\)/.test(agentLog), 40_000);
     await new Promise((r) => setTimeout(r, 1000)); // a poll already on its way may still arrive
     const polls = con.polls;
     await new Promise((r) => setTimeout(r, 3000));

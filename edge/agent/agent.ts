@@ -94,6 +94,13 @@ function groupId(name: string): number | null {
   }
 }
 
+/** The ALERT lines of `haproxy -c` output (the first six), else its last lines. */
+function haproxyErrors(out: string): string {
+  const lines = out.split("\n");
+  const alerts = lines.filter((l) => /ALERT/.test(l)).slice(0, 6);
+  return (alerts.length ? alerts : lines.slice(-6)).join("\n").replace(/\[ALERT\]\s+\(\d+\) : /g, "") || "haproxy -c failed";
+}
+
 /** The edge agent of one node. `start()` serves the last good state at once, then polls the console. */
 export class EdgeAgent {
   private readonly dirs: { root: string; priv: string; haproxy: string; run: string; envs: string; vcl: string; varnish: string };
@@ -380,6 +387,7 @@ export class EdgeAgent {
     await this.syncRouter();
     let commit = await this.commitHaproxy(this.activeHaproxyEnvs());
     if (!commit.ok) {
+      this.log(`haproxy refused the new configuration: ${commit.message}`);
       // Find the environments HAProxy refuses: each one alone on top of what served before.
       for (const { key, prev, next } of prepared) {
         if (prev) this.p.active[key] = prev;
@@ -410,7 +418,8 @@ export class EdgeAgent {
         if (item.prev) this.p.active[item.key] = item.prev;
         else delete this.p.active[item.key];
         await this.discard(item.next, item.prev);
-        reports.push(this.failed(item.next.env, new ApplyError("health", health)));
+        const said = item.next.processes.map((pr) => this.logTail(pr.name)).filter(Boolean).join("\n");
+        reports.push(this.failed(item.next.env, new ApplyError("health", said ? `${health}\n${said}` : health)));
         continue;
       }
       if (item.prev) await this.retire(item.prev, item.next);
@@ -499,7 +508,11 @@ export class EdgeAgent {
         this.supervisor.ensure(this.managed(name, spec));
         started.push(name);
         if (!(await waitForPort(spec.listen.host, spec.listen.port, 10_000))) {
-          throw new ApplyError(spec.module === "nodejs" ? "node" : "nginx", `${spec.module} did not start listening on ${spec.listen.host}:${spec.listen.port} (see run/${name}.log)`);
+          const said = this.logTail(name);
+          throw new ApplyError(
+            spec.module === "nodejs" ? "node" : "nginx",
+            `${spec.module} did not start listening on ${spec.listen.host}:${spec.listen.port}${said ? `: ${said}` : ""}`,
+          );
         }
         processes.push({ name, spec });
       }
@@ -515,6 +528,15 @@ export class EdgeAgent {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(path.join(this.dirs.vcl, `${vclName}.vcl`), { force: true });
       throw error;
+    }
+  }
+
+  /** The last lines a managed process wrote (for a report's message), or "". */
+  private logTail(name: string): string {
+    try {
+      return fs.readFileSync(path.join(this.dirs.run, `${name}.log`), "utf8").trim().split("\n").slice(-3).join("\n");
+    } catch {
+      return "";
     }
   }
 
@@ -544,7 +566,11 @@ export class EdgeAgent {
     const ids = this.isRoot ? userIds(spec.user === "proxy" ? "edge-proxy" : "edge-tenant") : null;
     if (!ids) return;
     const targets = spec.user === "proxy" ? ((spec as ProcessSpec & { writable?: string[] }).writable ?? [dir]) : [];
-    for (const t of targets) fs.chownSync(t, ids.uid, ids.gid);
+    const chown = (p: string) => {
+      fs.chownSync(p, ids.uid, ids.gid);
+      if (fs.statSync(p).isDirectory()) for (const f of fs.readdirSync(p)) chown(path.join(p, f));
+    };
+    for (const t of targets) chown(t);
   }
 
   private managed(name: string, spec: ProcessSpec): ManagedProcess {
@@ -780,8 +806,8 @@ export class EdgeAgent {
     fs.writeFileSync(file, rendered.config, { mode: 0o600 });
     const mapFile = path.join(this.dirs.haproxy, "hosts.map");
     if (!fs.existsSync(mapFile)) fs.writeFileSync(mapFile, "", { mode: 0o600 });
-    const r = await run("haproxy", ["-c", "-q", "-f", file]);
-    return r.code === 0 ? { ok: true } : { ok: false, message: r.out.split("\n").filter((l) => /ALERT|error/i.test(l)).slice(0, 6).join("\n") || r.out.slice(0, 800) };
+    const r = await run("haproxy", ["-c", "-f", file]);
+    return r.code === 0 ? { ok: true } : { ok: false, message: haproxyErrors(r.out) };
   }
 
   /**
@@ -813,8 +839,8 @@ export class EdgeAgent {
     fs.writeFileSync(check, rendered.config, { mode: 0o600 });
     fs.writeFileSync(`${mapFile}.new`, rendered.hostsMap, { mode: 0o600 });
     if (!fs.existsSync(mapFile)) fs.writeFileSync(mapFile, "", { mode: 0o600 });
-    const r = await run("haproxy", ["-c", "-q", "-f", check]);
-    if (r.code !== 0) return { ok: false, message: r.out.split("\n").slice(0, 6).join("\n") };
+    const r = await run("haproxy", ["-c", "-f", check]);
+    if (r.code !== 0) return { ok: false, message: haproxyErrors(r.out) };
     fs.renameSync(`${mapFile}.new`, mapFile);
     fs.renameSync(check, cfg);
     if (!running) return this.startHaproxy();
