@@ -46,7 +46,11 @@ function fakeConsole() {
     mode: "ok" as "ok" | "down" | "revoked" | "malformed",
     state: { version: 1, environments: [] as object[], settings: {} as object },
     polls: 0,
-    reports: [] as { version: number; error: string | null; environments: { environmentId: number; version: number; status: string; tool?: string; message?: string }[] }[],
+    reports: [] as {
+      version: number;
+      error: string | null;
+      environments: { environmentId: number; version: number; status: string; tool?: string; message?: string }[];
+    }[],
     waiters: [] as (() => void)[],
     server: http.createServer(),
     set(version: number, environments: object[], settings: object) {
@@ -80,9 +84,9 @@ function fakeConsole() {
       if (done || res.writableEnded) return;
       done = true;
       if (c.mode === "malformed") return res.writeHead(200, { "content-type": "application/json" }).end('{"version": "x"');
-      res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({ ...c.state, full: true, node: { name: "edge-test", drain: false }, removed: [] }),
-      );
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ ...c.state, full: true, node: { name: "edge-test", drain: false }, removed: [] }));
     };
     if (c.state.version > since) return answer();
     const timer = setTimeout(answer, 1500);
@@ -127,9 +131,16 @@ async function until<T>(what: string, fn: () => Promise<T | null> | T | null, ti
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nagent said:\n${agentOutput().slice(-3000)}`);
 }
 
-function rss(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+/** Peak RSS (VmHWM, kB) of a process and of each of its children, e.g. "12688+9120". */
+function rss(pid: number): string {
+  const one = (p: number) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0);
+  let children: number[] = [];
+  try {
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // none
+  }
+  return [pid, ...children].map(one).join("+");
 }
 
 describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skipped: ${missing.join(", ")} missing)` : ""}`, () => {
@@ -174,7 +185,10 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
       files: { "varnish/default.vcl": routerVcl },
       alternateOrigins: { alt: { address: "127.0.0.1", port: altPort } },
     }),
-    env(7, "waf.test", { chain: ["modsecurity", "varnish"], files: { "modsecurity/modsecurity.conf": MODSEC_CONF, "varnish/default.vcl": STARTER_VCL } }),
+    env(7, "waf.test", {
+      chain: ["modsecurity", "varnish"],
+      files: { "modsecurity/modsecurity.conf": MODSEC_CONF, "varnish/default.vcl": STARTER_VCL },
+    }),
   ];
 
   function startAgent() {
@@ -250,13 +264,23 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     const t0 = Date.now();
     await until("reports for 7 environments", () => [1, 2, 3, 4, 5, 6, 7].every((id) => lastReportFor(id)), 60_000);
     const served = Date.now() - t0;
-    for (const id of [1, 2, 3, 4, 5, 6, 7]) expect(lastReportFor(id), `e${id}: ${JSON.stringify(lastReportFor(id))}`).toMatchObject({ status: "applied", servingCommit: COMMIT });
+    for (const id of [1, 2, 3, 4, 5, 6, 7])
+      expect(lastReportFor(id), `e${id}: ${JSON.stringify(lastReportFor(id))}`).toMatchObject({ status: "applied", servingCommit: COMMIT });
     const r = await get(httpPort, "a.test");
     expect(r.status).toBe(200);
     console.log(`first state (7 environments, 3 with varnish, 1 with modsecurity nginx) served ${served} ms after the agent started`);
     // A new hostname on a running node: time from the new state to served.
     const t1 = Date.now();
-    con.set(2, [...envs().slice(0, 1).map((e) => ({ ...e, version: 2, hostnames: ["a.test", "new.test"] })), ...envs().slice(1)], settings);
+    con.set(
+      2,
+      [
+        ...envs()
+          .slice(0, 1)
+          .map((e) => ({ ...e, version: 2, hostnames: ["a.test", "new.test"] })),
+        ...envs().slice(1),
+      ],
+      settings,
+    );
     await until("new.test served", async () => (await get(httpPort, "new.test")).status === 200);
     console.log(`new hostname served ${Date.now() - t1} ms after the state changed`);
   }, 90_000);
@@ -324,7 +348,13 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
 
   it("refuses a broken VCL with varnishd's message while the old version keeps serving", async () => {
     const broken = envs().map((e) =>
-      e.key === "e3" ? { ...e, version: 3, files: { "varnish/default.vcl": STARTER_VCL.replace("sub vcl_recv {", "sub vcl_recv {\n    set req.http.X = ;") } } : e,
+      e.key === "e3"
+        ? {
+            ...e,
+            version: 3,
+            files: { "varnish/default.vcl": STARTER_VCL.replace("sub vcl_recv {", "sub vcl_recv {\n    set req.http.X = ;") },
+          }
+        : e,
     );
     con.set(3, broken, settings);
     const report = await until("failed report for e3", () => {
@@ -340,17 +370,32 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
   }, 60_000);
 
   it("restarts a killed varnishd and haproxy and applies again", async () => {
-    const peak = Object.fromEntries(["haproxy", "varnishd"].map((n) => [n, rss(pidOf(n))]));
+    const peak = Object.fromEntries(
+      fs
+        .readdirSync(path.join(stateDir, "run"))
+        .filter((f) => f.endsWith(".pid"))
+        .map((f) => [f.replace(/\.pid$/, ""), rss(pidOf(f.replace(/\.pid$/, "")))]),
+    );
     const oldVarnish = pidOf("varnishd");
     process.kill(oldVarnish, "SIGKILL");
-    await until("varnish chain served again", async () => {
-      const r = await get(httpPort, "cached.test", {}, "/again");
-      return r.status === 200 && r.headers["x-cache"] === "MISS" && pidOf("varnishd") !== oldVarnish;
-    }, 40_000);
+    await until(
+      "varnish chain served again",
+      async () => {
+        const r = await get(httpPort, "cached.test", {}, "/again");
+        return r.status === 200 && r.headers["x-cache"] === "MISS" && pidOf("varnishd") !== oldVarnish;
+      },
+      40_000,
+    );
     const oldHaproxy = pidOf("haproxy");
     process.kill(oldHaproxy, "SIGKILL");
-    await until("haproxy serves again", async () => pidOf("haproxy") !== oldHaproxy && (await get(httpPort, "a.test")).status === 200, 40_000);
-    console.log(`peak RSS (kB): haproxy master ${peak.haproxy}, varnishd manager ${peak.varnishd}, agent ${agent?.pid ? rss(agent.pid) : 0} (tsx wrapper)`);
+    await until(
+      "haproxy serves again",
+      async () => pidOf("haproxy") !== oldHaproxy && (await get(httpPort, "a.test")).status === 200,
+      40_000,
+    );
+    console.log(
+      `peak RSS (kB, process+children): ${JSON.stringify(peak)}; agent (tsx wrapper + node) ${agent?.pid ? rss(agent.pid) : "?"}`,
+    );
   }, 90_000);
 
   it("keeps serving while the agent is down and adopts the proxies on restart", async () => {

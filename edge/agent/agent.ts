@@ -3,7 +3,16 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { checkChain, haveTool, labelFor, renderChain, renderVarnishRouter, toolVersions, type HopAddress, type ProcessSpec } from "../modules";
+import {
+  checkChain,
+  haveTool,
+  labelFor,
+  renderChain,
+  renderVarnishRouter,
+  toolVersions,
+  type HopAddress,
+  type ProcessSpec,
+} from "../modules";
 import { renderHaproxy, type HaproxyEnvironment, type RenderedOrigin } from "../haproxy/render";
 import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
 import { OriginResolver, resolveOrigin, type OwnEndpoints } from "./origins";
@@ -418,7 +427,10 @@ export class EdgeAgent {
         if (item.prev) this.p.active[item.key] = item.prev;
         else delete this.p.active[item.key];
         await this.discard(item.next, item.prev);
-        const said = item.next.processes.map((pr) => this.logTail(pr.name)).filter(Boolean).join("\n");
+        const said = item.next.processes
+          .map((pr) => this.logTail(pr.name))
+          .filter(Boolean)
+          .join("\n");
         reports.push(this.failed(item.next.env, new ApplyError("health", said ? `${health}\n${said}` : health)));
         continue;
       }
@@ -534,7 +546,12 @@ export class EdgeAgent {
   /** The last lines a managed process wrote (for a report's message), or "". */
   private logTail(name: string): string {
     try {
-      return fs.readFileSync(path.join(this.dirs.run, `${name}.log`), "utf8").trim().split("\n").slice(-3).join("\n");
+      return fs
+        .readFileSync(path.join(this.dirs.run, `${name}.log`), "utf8")
+        .trim()
+        .split("\n")
+        .slice(-3)
+        .join("\n");
     } catch {
       return "";
     }
@@ -607,7 +624,9 @@ export class EdgeAgent {
           res.setEncoding("utf8");
           res.on("data", (d: string) => (body += d));
           res.on("end", () =>
-            resolve(res.statusCode === 200 && body.trim() === nonce ? null : `the health request got ${res.statusCode} instead of the nonce`),
+            resolve(
+              res.statusCode === 200 && body.trim() === nonce ? null : `the health request got ${res.statusCode} instead of the nonce`,
+            ),
           );
         },
       );
@@ -620,7 +639,13 @@ export class EdgeAgent {
   // ---------------------------------------------------------------- varnish
 
   private async varnishadm(args: string[]): Promise<string> {
-    const r = await run("varnishadm", ["-T", `127.0.0.1:${this.varnishAdminPort}`, "-S", path.join(this.dirs.priv, "varnish.secret"), ...args]);
+    const r = await run("varnishadm", [
+      "-T",
+      `127.0.0.1:${this.varnishAdminPort}`,
+      "-S",
+      path.join(this.dirs.priv, "varnish.secret"),
+      ...args,
+    ]);
     if (r.code !== 0) throw new ApplyError("varnishd", r.out.split("\n").slice(0, 12).join("\n") || `varnishadm ${args[0]} failed`);
     return r.out;
   }
@@ -633,7 +658,9 @@ export class EdgeAgent {
     const secret = path.join(this.dirs.priv, "varnish.secret");
     if (!fs.existsSync(secret)) fs.writeFileSync(secret, randomBytes(32).toString("hex"), { mode: 0o600 });
     const boot = path.join(this.dirs.vcl, "boot.vcl");
-    fs.writeFileSync(boot, 'vcl 4.1;\nbackend none_at_all none;\nsub vcl_recv { return (synth(404, "Not configured")); }\n', { mode: 0o640 });
+    fs.writeFileSync(boot, 'vcl 4.1;\nbackend none_at_all none;\nsub vcl_recv { return (synth(404, "Not configured")); }\n', {
+      mode: 0o640,
+    });
     const gid = this.isRoot ? groupId("varnish") : null;
     if (gid !== null) fs.chownSync(boot, 0, gid);
     const args = [
@@ -679,7 +706,11 @@ export class EdgeAgent {
   private async waitVarnish(): Promise<boolean> {
     const end = Date.now() + 15_000;
     while (Date.now() < end) {
-      if ((await run("varnishadm", ["-T", `127.0.0.1:${this.varnishAdminPort}`, "-S", path.join(this.dirs.priv, "varnish.secret"), "ping"])).code === 0) return true;
+      if (
+        (await run("varnishadm", ["-T", `127.0.0.1:${this.varnishAdminPort}`, "-S", path.join(this.dirs.priv, "varnish.secret"), "ping"]))
+          .code === 0
+      )
+        return true;
       await new Promise((r) => setTimeout(r, 200));
     }
     return false;
@@ -734,7 +765,8 @@ export class EdgeAgent {
     this.routerLabels = key;
     if (old) await this.varnishadm(["vcl.discard", old]).catch(() => {});
     await this.varnishadm(["vcl.discard", "boot"]).catch(() => {});
-    for (const f of fs.readdirSync(this.dirs.vcl)) if (f.startsWith("router_") && f !== `${name}.vcl`) fs.rmSync(path.join(this.dirs.vcl, f), { force: true });
+    for (const f of fs.readdirSync(this.dirs.vcl))
+      if (f.startsWith("router_") && f !== `${name}.vcl`) fs.rmSync(path.join(this.dirs.vcl, f), { force: true });
   }
 
   // ---------------------------------------------------------------- haproxy
@@ -744,7 +776,21 @@ export class EdgeAgent {
     if (!fs.existsSync(pem)) {
       const key = path.join(this.dirs.haproxy, "default.key");
       const crt = path.join(this.dirs.haproxy, "default.crt");
-      const r = await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "3650", "-subj", "/CN=edge-default"]);
+      const r = await run("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        crt,
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=edge-default",
+      ]);
       if (r.code !== 0) throw new Error(`openssl could not make the default certificate: ${r.out}`);
       fs.writeFileSync(pem, fs.readFileSync(crt, "utf8") + fs.readFileSync(key, "utf8"), { mode: 0o600 });
       fs.rmSync(key);
@@ -755,7 +801,9 @@ export class EdgeAgent {
 
   private async haproxyEnv(a: Active): Promise<HaproxyEnvironment> {
     const opts = { allowPrivate: this.p.settings.allowPrivateOrigins, edgeAddresses: this.p.settings.edgeAddresses, own: this.own() };
-    const origins: RenderedOrigin[] = [{ name: null, origin: a.env.origin, resolution: await resolveOrigin(this.resolver, a.env.origin, opts) }];
+    const origins: RenderedOrigin[] = [
+      { name: null, origin: a.env.origin, resolution: await resolveOrigin(this.resolver, a.env.origin, opts) },
+    ];
     for (const [name, origin] of Object.entries(a.env.alternateOrigins)) {
       origins.push({ name, origin, resolution: await resolveOrigin(this.resolver, origin, opts) });
     }
@@ -799,7 +847,9 @@ export class EdgeAgent {
     }
   }
 
-  private async checkHaproxy(envsOrPromise: HaproxyEnvironment[] | Promise<HaproxyEnvironment[]>): Promise<{ ok: true } | { ok: false; message: string }> {
+  private async checkHaproxy(
+    envsOrPromise: HaproxyEnvironment[] | Promise<HaproxyEnvironment[]>,
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
     const rendered = renderHaproxy(this.haproxyGlobal(), await envsOrPromise);
     this.writeHaproxyFiles(rendered.files);
     const file = path.join(this.dirs.haproxy, "haproxy.check.cfg");
@@ -814,7 +864,9 @@ export class EdgeAgent {
    * Makes HAProxy serve `envs`: host-map changes alone go through the Runtime API; any other change is checked
    * with `haproxy -c` and applied by a master-worker reload (docs/edge.md "Applying, on the node" step 4).
    */
-  private async commitHaproxy(envsOrPromise: HaproxyEnvironment[] | Promise<HaproxyEnvironment[]>): Promise<{ ok: true } | { ok: false; message: string }> {
+  private async commitHaproxy(
+    envsOrPromise: HaproxyEnvironment[] | Promise<HaproxyEnvironment[]>,
+  ): Promise<{ ok: true } | { ok: false; message: string }> {
     const envs = await envsOrPromise;
     const rendered = renderHaproxy(this.haproxyGlobal(), envs);
     this.writeHaproxyFiles(rendered.files);
@@ -853,7 +905,8 @@ export class EdgeAgent {
       command: "haproxy",
       args: ["-W", "-S", `${path.join(this.dirs.haproxy, "master.sock")},mode,600`, "-f", path.join(this.dirs.haproxy, "haproxy.cfg")],
       onRestart: async () => {
-        if (!(await waitForPort(this.s.bindAddress ?? "127.0.0.1", this.s.httpPort, 10_000))) throw new Error("haproxy did not bind its ports");
+        if (!(await waitForPort(this.s.bindAddress ?? "127.0.0.1", this.s.httpPort, 10_000)))
+          throw new Error("haproxy did not bind its ports");
         this.log("haproxy restarted with the current configuration");
       },
     };

@@ -34,9 +34,7 @@ function isLocalBind(address: string, own: OwnEndpoints): boolean {
     // Bound to every address: the node's own interface addresses, loopback and unspecified all reach it.
     const range = ipaddr.parse(address).range();
     if (range === "loopback" || range === "unspecified") return true;
-    return Object.values(os.networkInterfaces()).some((list) =>
-      (list ?? []).some((i) => ipaddr.process(i.address).toString() === address),
-    );
+    return Object.values(os.networkInterfaces()).some((list) => (list ?? []).some((i) => ipaddr.process(i.address).toString() === address));
   }
   const bind = ipaddr.process(own.bindAddress);
   return bind.range() === "unspecified" || bind.toString() === address;
@@ -59,7 +57,8 @@ export function refuseOriginAddress(
   if (opts.own.publicPorts.includes(port) && (range === "loopback" || isLocalBind(norm, opts.own))) {
     return `${address}:${port} is this node's own public port`;
   }
-  if (opts.edgeAddresses.some((e) => net.isIP(e) && ipaddr.process(e).toString() === norm)) return `${address} is an address of the edge itself`;
+  if (opts.edgeAddresses.some((e) => net.isIP(e) && ipaddr.process(e).toString() === norm))
+    return `${address} is an address of the edge itself`;
   if (!opts.allowPrivate && !isPublicAddress(norm)) return `${address} is a ${range} address (private origins are not allowed)`;
   return null;
 }

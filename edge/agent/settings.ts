@@ -102,7 +102,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, argv: readonl
     .map((s) => s.trim())
     .filter(Boolean);
   for (const s of dnsServers) {
-    const m = /^\[([0-9A-Fa-f:.]+)\](?::([0-9]{1,5}))?$/.exec(s) ?? /^([0-9.]+)(?::([0-9]{1,5}))?$/.exec(s) ?? /^([0-9A-Fa-f:]+)()$/.exec(s);
+    const m =
+      /^\[([0-9A-Fa-f:.]+)\](?::([0-9]{1,5}))?$/.exec(s) ?? /^([0-9.]+)(?::([0-9]{1,5}))?$/.exec(s) ?? /^([0-9A-Fa-f:]+)()$/.exec(s);
     if (!m || !net.isIP(m[1]) || (m[2] && (Number(m[2]) < 1 || Number(m[2]) > 65535))) {
       throw new SettingsError(`EDGE_DNS_SERVERS must list IP addresses (ip, ip:port or [ipv6]:port), got "${s}"`);
     }
@@ -115,7 +116,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, argv: readonl
   }
   const internalPortBase = port(env, "EDGE_INTERNAL_PORT_BASE", 20000);
   if (internalPortBase < 1024 || internalPortBase + 2000 > 65535) {
-    throw new SettingsError(`EDGE_INTERNAL_PORT_BASE must be from 1024 to 63535 (the agent uses 2000 ports from it), got ${internalPortBase}`);
+    throw new SettingsError(
+      `EDGE_INTERNAL_PORT_BASE must be from 1024 to 63535 (the agent uses 2000 ports from it), got ${internalPortBase}`,
+    );
   }
   const internalAddress = env.EDGE_INTERNAL_ADDRESS?.trim() || "127.0.0.1";
   if (!net.isIPv4(internalAddress) || !internalAddress.startsWith("127.")) {
@@ -123,7 +126,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, argv: readonl
   }
   for (const p of [httpPort, httpsPort]) {
     if (p >= internalPortBase && p < internalPortBase + 2000 && (bindAddress === null || bindAddress === internalAddress)) {
-      throw new SettingsError(`EDGE_HTTP_PORT/EDGE_HTTPS_PORT ${p} falls inside the internal ports ${internalPortBase}-${internalPortBase + 1999}`);
+      throw new SettingsError(
+        `EDGE_HTTP_PORT/EDGE_HTTPS_PORT ${p} falls inside the internal ports ${internalPortBase}-${internalPortBase + 1999}`,
+      );
     }
   }
 

@@ -16,7 +16,10 @@ export const originSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.-]+(:[0-9]{1,5})?$/)
     .optional(),
-  tls_name: z.string().regex(/^[A-Za-z0-9.-]+$/).optional(),
+  tls_name: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/)
+    .optional(),
   enable_sni: z.boolean().optional(),
   disable_keepalive: z.boolean().optional(),
   remove_request_headers: z.array(headerName).optional(),
@@ -93,10 +96,7 @@ export function parseDesiredState(text: string): { ok: true; state: DesiredState
  * Folds a (partial or full) state into the environments the node should serve, keyed by environment key
  * (docs/edge.md "Desired state": `full` replaces everything, `removed` drops ids).
  */
-export function mergeDesiredState(
-  current: ReadonlyMap<string, DesiredEnvironment>,
-  state: DesiredState,
-): Map<string, DesiredEnvironment> {
+export function mergeDesiredState(current: ReadonlyMap<string, DesiredEnvironment>, state: DesiredState): Map<string, DesiredEnvironment> {
   const next = state.full ? new Map<string, DesiredEnvironment>() : new Map(current);
   for (const id of state.removed) next.delete(`e${id}`);
   for (const env of state.environments) next.set(env.key, env);

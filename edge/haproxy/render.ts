@@ -140,9 +140,7 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
   for (const e of sorted) {
     if (e.ipBlacklist.length) {
       const acl = put(`${e.key}-blacklist.acl`, e.ipBlacklist.join("\n") + "\n");
-      L.push(
-        `  http-request deny deny_status 403 hdr X-Edge-Status blocked if { var(txn.env) -m str ${e.key} } { src -f ${acl} }`,
-      );
+      L.push(`  http-request deny deny_status 403 hdr X-Edge-Status blocked if { var(txn.env) -m str ${e.key} } { src -f ${acl} }`);
     }
     L.push(`  http-request set-header X-Edge-Hop ${q(e.hopToken)} if { var(txn.env) -m str ${e.key} }`);
   }
