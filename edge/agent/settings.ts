@@ -25,13 +25,16 @@ export type EdgeSettings = {
   keepProxies: boolean;
 };
 
+/** Environment variables as read (process.env or a test's object). */
+export type SettingsEnv = Readonly<Record<string, string | undefined>>;
+
 /** A setting that cannot be used; `main` prints `message` on one line and exits 2. */
 export class SettingsError extends Error {}
 
 const TRUE = new Set(["true", "1", "yes"]);
 const FALSE = new Set(["false", "0", "no", ""]);
 
-function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+function bool(env: SettingsEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined) return fallback;
   const v = raw.trim().toLowerCase();
@@ -40,7 +43,7 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new SettingsError(`${name} must be true or false, got "${raw}"`);
 }
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function port(env: SettingsEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
   if (!/^[0-9]{1,5}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 65535) {
@@ -60,7 +63,7 @@ function isLoopbackHost(host: string): boolean {
  * Reads and validates the agent's settings from `env` (docs/product.md §8 "Agent settings").
  * Throws SettingsError with a one-line message naming the setting for a missing token or a bad value.
  */
-export function readSettings(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): EdgeSettings {
+export function readSettings(env: SettingsEnv = process.env, argv: readonly string[] = []): EdgeSettings {
   const token = env.EDGE_NODE_TOKEN?.trim() ?? "";
   if (!token) {
     throw new SettingsError(
