@@ -15,7 +15,6 @@ import { haveTool } from "../modules";
 const missing = ["haproxy", "varnishd", "varnishadm", "openssl"].filter((t) => !haveTool(t));
 const skip = missing.length > 0 && process.env.CI !== "true";
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 const STARTER_VCL = fs.readFileSync(path.join(ROOT, "lib/stacks/starters/varnish/default.vcl"), "utf8");
 // The starter detects only; blocking is one line away (what its comment tells customers to change).
 const MODSEC_CONF = fs
@@ -193,7 +192,8 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
 
   function startAgent() {
     agentLog = "";
-    const child = spawn(TSX, ["edge/agent/main.ts"], {
+    // node with tsx's loader (not the tsx wrapper): a SIGKILL then ends the agent itself.
+    const child = spawn(process.execPath, ["--import", "tsx", "edge/agent/main.ts"], {
       cwd: ROOT,
       env: {
         NODE_ENV: "test",
@@ -394,7 +394,7 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
       40_000,
     );
     console.log(
-      `peak RSS (kB, process+children): ${JSON.stringify(peak)}; agent (tsx wrapper + node) ${agent?.pid ? rss(agent.pid) : "?"}`,
+      `peak RSS (kB, process+children): ${JSON.stringify(peak)}; agent (node with the tsx loader) ${agent?.pid ? rss(agent.pid) : "?"}`,
     );
   }, 90_000);
 
