@@ -369,6 +369,23 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     expect(still.headers["x-cache"]).toBe("HIT");
   }, 60_000);
 
+  it("drops a removed environment: its hostname becomes not-configured and the report says removed", async () => {
+    con.set(
+      4,
+      envs().filter((e) => e.key !== "e5"),
+      settings,
+    );
+    const report = await until("removed report for e5", () => {
+      const r = lastReportFor(5);
+      return r?.status === "removed" ? r : null;
+    });
+    expect(report.status).toBe("removed");
+    const gone = await get(httpPort, "down.test");
+    expect(gone.status).toBe(404);
+    expect(gone.headers["x-edge-status"]).toBe("not-configured");
+    expect((await get(httpPort, "a.test")).status).toBe(200);
+  }, 60_000);
+
   it("restarts a killed varnishd and haproxy and applies again", async () => {
     const peak = Object.fromEntries(
       fs
@@ -414,15 +431,15 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
 
   it("keeps the last good state when the console is down, refuses a malformed state, and stops polling on 401", async () => {
     con.mode = "down";
-    con.set(4, envs(), settings);
+    con.set(5, envs(), settings);
     await new Promise((r) => setTimeout(r, 2500));
     expect((await get(httpPort, "a.test")).status).toBe(200);
     con.mode = "malformed";
-    con.set(5, envs(), settings);
+    con.set(6, envs(), settings);
     await until("a malformed-state error in a report", () => con.reports.some((r) => r.error?.includes("desired state")), 40_000);
     expect((await get(httpPort, "a.test")).status).toBe(200);
     con.mode = "revoked";
-    con.set(6, envs(), settings);
+    con.set(7, envs(), settings);
     await until("the agent logs the 401", () => /token \(401\)/.test(agentLog), 40_000);
     await new Promise((r) => setTimeout(r, 1000)); // a poll already on its way may still arrive
     const polls = con.polls;
