@@ -332,7 +332,7 @@ test.describe("the edge serves what the console says", () => {
 
     // The editor: refused with varnishd's words, nothing committed.
     await saveInEditor(page, productionPath(), "varnish/default.vcl", broken, "A broken VCL");
-    await expect(page.getByText(/varnishd/).first()).toBeVisible();
+    await expect(page.getByText(/varnish\/default\.vcl: varnishd refused it: .*\(line \d+, column \d+\)/)).toBeVisible();
     await expect(page).not.toHaveURL(/notice=saved/);
     await snap(page, "edge-03-broken-vcl-refused");
 

@@ -163,12 +163,25 @@ async function main() {
   let stopping = false;
 
   const stopAgent = async () => {
-    if (agent?.pid && agent.exitCode === null && agent.signalCode === null) {
+    if (agent?.pid) {
+      // npm exits at once on SIGTERM; the agent itself takes a moment to stop its proxies: wait until no process
+      // of the group is left (kill 0 fails with ESRCH), then kill what remains.
       const group = -agent.pid;
+      const groupAlive = () => {
+        try {
+          process.kill(group, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
       killPids([group], "SIGTERM");
       const deadline = Date.now() + 10_000;
-      while (agent.exitCode === null && agent.signalCode === null && Date.now() < deadline) await sleep(100);
-      killPids([group], "SIGKILL");
+      while (groupAlive() && Date.now() < deadline) await sleep(100);
+      if (groupAlive()) {
+        log("the edge agent did not stop within 10 s: killing its process group");
+        killPids([group], "SIGKILL");
+      }
     }
     // Proxies the agent left behind (it may have been killed before it could stop them).
     const left = processesUsing(EDGE_E2E.stateDir);
