@@ -218,7 +218,7 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     const a = agent;
     if (!a || a.exitCode !== null) return;
     await new Promise<void>((r) => {
-      a.once("exit", () => r());
+      a.once("close", () => r());
       a.kill(signal);
     });
   }
@@ -246,11 +246,15 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
 
   afterAll(async () => {
     await stopAgent("SIGTERM");
+    const stoppedCleanly = /stopped with its proxies/.test(agentLog);
+    const left = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.includes(stateDir));
     // Leftovers of a failed run: processes named in the pid files.
     for (const f of fs.existsSync(path.join(stateDir, "run")) ? fs.readdirSync(path.join(stateDir, "run")) : []) {
       if (!f.endsWith(".pid")) continue;
       try {
-        process.kill(Number(fs.readFileSync(path.join(stateDir, "run", f), "utf8")), "SIGKILL");
+        process.kill(-Number(fs.readFileSync(path.join(stateDir, "run", f), "utf8")), "SIGKILL");
       } catch {
         // gone
       }
@@ -258,6 +262,8 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     await Promise.all([main.server, alt.server, con.server].map((s) => new Promise((r) => s.close(r))));
     await dns.close();
     fs.rmSync(stateDir, { recursive: true, force: true });
+    expect(stoppedCleanly, agentLog.slice(-2000)).toBe(true);
+    expect(left, "processes left after the agent stopped").toEqual([]);
   }, 60_000);
 
   it("applies the first state and reports every environment (time from state to served)", async () => {

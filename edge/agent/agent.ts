@@ -16,7 +16,7 @@ import {
 import { renderHaproxy, type HaproxyEnvironment, type RenderedOrigin } from "../haproxy/render";
 import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
 import { OriginResolver, resolveOrigin, type OwnEndpoints } from "./origins";
-import { isExpectedProcess, Supervisor, waitForPort, type ManagedProcess } from "./processes";
+import { isExpectedProcess, killStragglers, Supervisor, waitForPort, type ManagedProcess } from "./processes";
 import type { EdgeSettings } from "./settings";
 import { mergeDesiredState, parseDesiredState, type DesiredEnvironment, type DesiredState, type StateSettings } from "./state";
 
@@ -236,7 +236,7 @@ export class EdgeAgent {
     // Origin hostnames are re-resolved every minute; a changed answer re-renders HAProxy.
     this.reresolve = setInterval(() => {
       this.resolver.clear();
-      this.applying = this.applying.then(() => this.refreshOrigins()).catch((e: Error) => this.log(`re-resolve: ${e.message}`));
+      this.serialized(() => this.refreshOrigins()).catch((e: Error) => this.log(`re-resolve: ${e.message}`));
     }, 60_000);
     this.reresolve.unref();
     this.log(`serving ${Object.keys(this.p.active).length} environment(s) from the last good state (version ${this.p.stateVersion})`);
@@ -257,6 +257,8 @@ export class EdgeAgent {
       return;
     }
     for (const name of this.supervisor.names()) await this.supervisor.stop(name);
+    // Anything still working inside the rendered chains (a worker whose master is gone) is the agent's own.
+    killStragglers(this.dirs.envs);
     this.log("stopped with its proxies");
   }
 
@@ -289,7 +291,15 @@ export class EdgeAgent {
         } else {
           failures = 0;
           this.nodeError = null;
-          await this.accept(parsed.state);
+          try {
+            await this.accept(parsed.state);
+          } catch (error) {
+            // An apply round that broke off (e.g. varnishd restarting under it): report it, and try again.
+            this.nodeError = `apply failed: ${(error as Error).message.split("\n").slice(0, 3).join(" ")}`;
+            this.log(this.nodeError);
+            await this.report([]);
+            retry = true;
+          }
         }
       } catch (error) {
         if (this.stopped) break;
@@ -304,6 +314,16 @@ export class EdgeAgent {
         await new Promise((r) => setTimeout(r, base / 2 + Math.random() * (base / 2)));
       }
     }
+  }
+
+  /** Runs `fn` after the apply round in progress (apply rounds, VCL reloads and re-resolves never overlap). */
+  private serialized(fn: () => Promise<void>): Promise<void> {
+    const run = this.applying.then(fn);
+    this.applying = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   private async accept(state: DesiredState): Promise<void> {
@@ -603,7 +623,17 @@ export class EdgeAgent {
   }
 
   /** Sends the health request (docs/edge.md "Applying, on the node" step 5). Returns null when it passed, else why. */
-  private health(a: Active): Promise<string | null> {
+  private async health(a: Active): Promise<string | null> {
+    // A reload's new worker may still be binding: the last hop and the chain entry must accept first (≤ 5 s).
+    const lastHop = this.lastHop(a.env.key);
+    if (!(await waitForPort(lastHop.host, lastHop.port, 5000)))
+      return `the last hop ${lastHop.host}:${lastHop.port} does not accept connections`;
+    if (!(await waitForPort(a.entry.host, a.entry.port, 5000)))
+      return `the chain entry ${a.entry.host}:${a.entry.port} does not accept connections`;
+    return this.healthRequest(a);
+  }
+
+  private healthRequest(a: Active): Promise<string | null> {
     const nonce = randomBytes(12).toString("hex");
     return new Promise((resolve) => {
       const req = http.request(
@@ -686,7 +716,12 @@ export class EdgeAgent {
       "malloc,256m",
       ...(this.isRoot && userIds("varnish") && gid !== null ? ["-j", "unix,user=varnish,ccgroup=varnish"] : []),
     ];
-    const adopted = this.supervisor.ensure({ name: "varnishd", command: "varnishd", args, onRestart: () => this.reloadAllVcl() });
+    const adopted = this.supervisor.ensure({
+      name: "varnishd",
+      command: "varnishd",
+      args,
+      onRestart: () => this.serialized(() => this.reloadAllVcl()),
+    });
     if (!(await this.waitVarnish())) throw new Error("varnishd did not start (see run/varnishd.log)");
     if (adopted) {
       const list = await this.varnishadm(["vcl.list"]).catch(() => "");

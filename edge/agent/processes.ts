@@ -50,6 +50,16 @@ export function isExpectedProcess(pid: number, command: string): boolean {
   }
 }
 
+/** True when `pid` is alive (not a zombie) and runs a program other than `command`. */
+function isOtherProgram(pid: number, command: string): boolean {
+  try {
+    if (/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))) return false;
+  } catch {
+    return false;
+  }
+  return !isExpectedProcess(pid, command);
+}
+
 /** Waits until a TCP listener accepts at host:port, up to `timeoutMs`. Resolves true when it did. */
 export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
@@ -66,6 +76,27 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
+}
+
+/**
+ * Ends processes still working in `folder` (by their current directory), e.g. an nginx worker that outlived its
+ * master after the master was killed. Only used for a folder of a process the agent started.
+ */
+export function killStragglers(folder: string): void {
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      const cwd = fs.readlinkSync(`/proc/${pid}/cwd`).replace(/ \(deleted\)$/, "");
+      if (cwd === folder || cwd.startsWith(`${folder}/`)) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone or not ours to read
+    }
+  }
 }
 
 /** Keeps named processes running; see the file comment. `runDir` holds `<name>.pid` and `<name>.log`. */
@@ -137,21 +168,29 @@ export class Supervisor {
     const e = this.entries.get(name);
     this.entries.delete(name);
     fs.rmSync(this.pidFile(name), { force: true });
-    if (!e || !isExpectedProcess(e.pid, e.spec.command)) return;
-    try {
-      process.kill(e.pid, "SIGTERM");
-    } catch {
-      return;
-    }
-    const end = Date.now() + graceMs;
-    while (Date.now() < end && isExpectedProcess(e.pid, e.spec.command)) await new Promise((r) => setTimeout(r, 50));
-    if (isExpectedProcess(e.pid, e.spec.command)) {
+    if (!e) return;
+    // Each process was started detached, so it leads its own process group: the group takes its workers along
+    // (nginx and haproxy workers, varnishd's child).
+    const signal = (sig: NodeJS.Signals) => {
       try {
-        process.kill(e.pid, "SIGKILL");
+        process.kill(-e.pid, sig);
       } catch {
-        // gone
+        try {
+          process.kill(e.pid, sig);
+        } catch {
+          // gone
+        }
       }
+    };
+    if (isExpectedProcess(e.pid, e.spec.command)) {
+      signal("SIGTERM");
+      const end = Date.now() + graceMs;
+      while (Date.now() < end && isExpectedProcess(e.pid, e.spec.command)) await new Promise((r) => setTimeout(r, 50));
     }
+    // Whatever of the group is still there (a worker that outlived its master) ends now, unless the pid now
+    // belongs to another program.
+    if (!isOtherProgram(e.pid, e.spec.command)) signal("SIGKILL");
+    if (e.spec.cwd) killStragglers(e.spec.cwd);
   }
 
   /** Forgets every process without stopping it (`--keep-proxies`). */
@@ -162,8 +201,8 @@ export class Supervisor {
 
   /** Checks every `intervalMs` that the processes live; a dead one is restarted with back-off (1 s → 30 s). */
   watch(intervalMs = 500): void {
+    // Kept referenced: the agent lives on to supervise even when it no longer polls (a revoked token).
     this.timer = setInterval(() => void this.tick(), intervalMs);
-    this.timer.unref();
   }
 
   /** Stops watching. */

@@ -168,7 +168,7 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
       // The last hop (docs/edge.md "One request"): only its own environment's hop token is admitted.
       `frontend lasthop_${e.key}`,
       `  bind ${addr(e.lastHop.host, e.lastHop.port)}`,
-      `  http-request deny deny_status 403 hdr X-Edge-Status hop-refused unless { req.hdr(x-edge-hop) -m str ${q(e.hopToken)} }`,
+      `  http-request deny deny_status 403 hdr X-Edge-Status hop-refused unless { req.hdr(x-edge-hop) -m str -- ${q(e.hopToken)} }`,
       `  http-request return status 200 content-type text/plain lf-string "%[req.hdr(x-edge-health)]" hdr Cache-Control no-store hdr X-Edge-Status health if { req.hdr(x-edge-health) -m found }`,
       "  http-request set-var(txn.origin) req.hdr(x-edge-origin)",
     );
