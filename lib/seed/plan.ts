@@ -62,9 +62,11 @@ export function productionName(base: string, i: number): string {
 
 /**
  * Plans `accounts` accounts sharing `domains` domains as evenly as possible (the first accounts get the remainder);
- * an account without domains has no application. Stacks are picked at random, weighted towards Varnish.
+ * an account without domains has no application. Stacks are picked at random among `stacks` (default: the whole
+ * catalog), weighted towards Varnish.
  */
-export function planAccounts(p: { accounts: number; domains: number; random: () => number }): AccountPlan[] {
+export function planAccounts(p: { accounts: number; domains: number; random: () => number; stacks?: readonly string[] }): AccountPlan[] {
+  const stacks = p.stacks ?? STACKS.map((s) => s.id);
   const plans: AccountPlan[] = [];
   for (let a = 0; a < p.accounts; a++) {
     const company = COMPANIES[a % COMPANIES.length];
@@ -79,7 +81,7 @@ export function planAccounts(p: { accounts: number; domains: number; random: () 
         const base = k === 0 ? `${slug}.example` : `${PRODUCTS[(k - 1) % PRODUCTS.length]}-${slug}.example`;
         const stagingCount = count >= 3 && p.random() < 0.4 ? Math.max(1, Math.round(count * 0.1)) : 0;
         const r = p.random();
-        const stackId = r < 0.4 ? "varnish" : STACKS[Math.floor(p.random() * STACKS.length)].id;
+        const stackId = r < 0.4 ? "varnish" : stacks[Math.floor(p.random() * stacks.length)];
         account.apps.push({
           accountIndex: a,
           accountId: () => account.id,

@@ -5,9 +5,10 @@ import { readerClient, withWriterClient } from "@/db";
 import { createApplication } from "@/lib/applications/create";
 import { newRepositoryDirName, repositoryPath } from "@/lib/applications/repository";
 import { hashPassword } from "@/lib/auth/password";
-import { repositoriesDir } from "@/lib/config";
+import { repositoriesDir, settings } from "@/lib/config";
 import { createEnvironment } from "@/lib/environments/create";
 import { PRODUCTION_BRANCH, runGit } from "@/lib/git";
+import { chainPolicy } from "@/edge/modules";
 import { STACKS } from "@/lib/stacks/catalog";
 import { seededRandom } from "./history";
 import { hostnameOf, insertDomains } from "./insert-domains";
@@ -81,7 +82,15 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
 
   // 1. People: users, accounts, memberships (one transaction).
   const passwordHash = await hashPassword(password);
-  const plan = planAccounts({ accounts: accountCount, domains: domainCount, random });
+  // Stacks this console may serve: code modules only with EDGE_ALLOW_CODE_MODULES (docs/product.md §8).
+  const stacks = STACKS.filter(
+    (s) =>
+      !chainPolicy(
+        s.proxychain.map((m) => m.name),
+        settings().allowCodeModules,
+      ),
+  ).map((s) => s.id);
+  const plan = planAccounts({ accounts: accountCount, domains: domainCount, random, stacks });
   const people = await withWriterClient((sqlite) => insertPeople(sqlite, { plan, userCount, passwordHash, now, random }));
   log(`users ${userCount}, accounts ${accountCount}, memberships ${people.memberships}`);
 
