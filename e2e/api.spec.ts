@@ -137,12 +137,20 @@ test("applications: create, list (paginated, with and without the trailing slash
   expect(created.body.environments).toEqual([{ id: expect.any(Number), environment_name: "Production" }]);
   ids.app = created.body.id;
 
-  const second = await api.call("POST", `/account/${ids.account}/application/create/`, {
+  // A stack that runs customer code is refused while EDGE_ALLOW_CODE_MODULES is off (docs/product.md §8).
+  const code = await api.call("POST", `/account/${ids.account}/application/create/`, {
     token: tokens.owner,
     body: { hostname: hosts.prod2, origin: "https://198.51.100.20:8443", stackName: "openresty" },
   });
+  expect(code.status).toBe(400);
+  expect(JSON.stringify(code.body)).toContain("EDGE_ALLOW_CODE_MODULES");
+
+  const second = await api.call("POST", `/account/${ids.account}/application/create/`, {
+    token: tokens.owner,
+    body: { hostname: hosts.prod2, origin: "https://198.51.100.20:8443", stackName: "modsecurity" },
+  });
   expect(second.status).toBe(200);
-  expect(second.body.stack).toBe("openresty");
+  expect(second.body.stack).toBe("modsecurity");
   ids.app2 = second.body.id;
 
   for (const suffix of ["", "/"]) {

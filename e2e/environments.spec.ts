@@ -85,7 +85,7 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
   const stalePage = await ownerContext.newPage();
   await stalePage.goto(`${stagingPath}/edit?path=varnish/default.vcl`);
   const vcl = stalePage.locator('textarea[name="content"]');
-  await vcl.fill((await vcl.inputValue()).replace('.port = "80";', '.port = "8080";'));
+  await vcl.fill((await vcl.inputValue()).replace(".first_byte_timeout = 60s;", ".first_byte_timeout = 90s;"));
   await stalePage.getByRole("button", { name: "Save as a commit" }).click();
   await expect(stalePage).toHaveURL(/notice=saved/);
   await stalePage.close();
@@ -95,7 +95,7 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
   await page.getByRole("button", { name: "Save as a commit" }).click();
   await expect(page.getByText("this environment changed since you opened the editor")).toBeVisible();
   const changes = page.getByRole("region", { name: "Changes since you opened the editor" });
-  await expect(changes.locator('[data-diff="add"]', { hasText: '.port = "8080";' })).toBeVisible();
+  await expect(changes.locator('[data-diff="add"]', { hasText: ".first_byte_timeout = 90s;" })).toBeVisible();
   await expect(editor).toHaveValue(/host_header/);
   await snap(page, "env-06-edit-stale");
 
@@ -207,7 +207,7 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
   const reverted = page.getByRole("list", { name: "History of Staging" }).locator("li").first();
   await expect(reverted).toContainText('Revert "Update varnish/default.vcl"');
   await reverted.getByText("Show diff").click();
-  await expect(reverted.locator('[data-diff="del"]', { hasText: '.port = "8080";' })).toBeVisible();
+  await expect(reverted.locator('[data-diff="del"]', { hasText: ".first_byte_timeout = 90s;" })).toBeVisible();
   await snap(page, "env-11-reverted");
 
   // Delete: the typed name must match; then Staging is gone and its hostname is free for a new environment.
