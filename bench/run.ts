@@ -35,6 +35,10 @@ const benches: { name: string; run: () => Promise<Row[]> }[] = [
     name: "git clone (1,000 commits): HTTP through the console's handler vs plain clones from disk",
     run: async () => (await import("./git-clone")).benchGitClone({ commits: 1000, runs: 5 }),
   },
+  {
+    name: "edge: hits/misses via wrk (http, https) beside origin and nginx floors, 20 applies under load, cold start with 100 environments",
+    run: async () => (await import("./edge")).benchEdge({ applies: 20, coldEnvironments: 100 }),
+  },
 ];
 
 /** Prints rows as an aligned text table (numbers right-aligned). */

@@ -32,6 +32,7 @@ openssl
 iproute2
 procps
 pebble
+wrk
 "
 # chromium, fonts-dejavu-core: the Playwright journeys (Debian's Chromium at /usr/bin/chromium).
 # git: repositories per application (docs/product.md §5). ca-certificates: npm ci, origin TLS verification.
@@ -39,7 +40,7 @@ pebble
 # haproxy, varnish (+ gcc, libc6-dev: varnishd compiles VCL to C), nginx-light with the ModSecurity and Lua modules,
 # modsecurity-crs: the edge's proxies and the console's checks (docs/product.md §8).
 # openssl: the agent's default self-signed certificate. iproute2: `ss` in the edge tests. procps: `ps` (init scripts).
-# pebble: the ACME test server for HTTPS certificates (docs/product.md §9).
+# pebble: the ACME test server for HTTPS certificates (docs/product.md §9). wrk: the edge benchmark (bench/edge.ts).
 
 # Debian's services for the edge's tools, each with the pid file its init script uses.
 SERVICES="
