@@ -73,7 +73,9 @@ export async function createApplicationForCaller(caller: ApiCaller, account: Acc
     case "hostname_taken":
       throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field, message: created.message }] } });
     default: {
-      const message = created.field === "stackId" ? `Use one of: ${STACKS.map((s) => s.id).join(", ")}.` : created.message;
+      // An unknown stack name lists the catalog; a known stack this console refuses (code modules) keeps its reason.
+      const unknownStack = created.field === "stackId" && !STACKS.some((s) => s.id === (input.stackName ?? DEFAULT_STACK_ID));
+      const message = unknownStack ? `Use one of: ${STACKS.map((s) => s.id).join(", ")}.` : created.message;
       throw validationProblem([{ field, message }]);
     }
   }
