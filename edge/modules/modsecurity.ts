@@ -152,6 +152,9 @@ export function renderModsecurityRules(text: string, work: string): { ok: true; 
     const rest = args.join(" ");
     if (/(^|[\s,"'])exec\s*:/i.test(rest)) return refuse(line, `the "exec:" action is not allowed on the edge`);
     if (/@inspectFile\b/i.test(rest)) return refuse(line, `the @inspectFile operator is not allowed on the edge`);
+    // Operators that open a file named in the rule (a file-existence oracle on the console and the node).
+    const reads = /@(validateDTD|validateSchema)\b/i.exec(rest);
+    if (reads) return refuse(line, `the @${reads[1]} operator reads files and is not allowed on the edge`);
     const fromFile = /@(pmFromFile|pmf|ipMatchFromFile|ipMatchF)\s+(\S+)/i.exec(rest);
     if (fromFile && !(fromFile[2].startsWith(`${DEBIAN_CRS.rules}/`) && !fromFile[2].includes(".."))) {
       return refuse(line, `@${fromFile[1]} may only read files of Debian's CRS (${DEBIAN_CRS.rules})`);

@@ -298,6 +298,13 @@ describe.skipIf(skip("nginx"))("modsecurity (needs nginx)", () => {
     expect(await msg('SecRule ARGS "@rx x" "id:1,phase:1,pass,exec:/tmp/x.lua"\n')).toMatch(/"exec:" action is not allowed/);
     expect(await msg("SecRemoteRules key https://x/\n")).toMatch(/SecRemoteRules is not allowed/);
     expect(await msg("SecAuditLog /var/log/x\n")).toMatch(/SecAuditLog is not allowed/);
+    // Operators that open a named file would tell an editor which files exist on the console host or the node.
+    expect(await msg('SecRule REQUEST_BODY "@validateDTD /etc/shadow" "id:9002,phase:2,deny,status:403"\n')).toMatch(
+      /@validateDTD operator reads files.*line 2/,
+    );
+    expect(await msg('SecRule REQUEST_BODY "@validateSchema /root/.profile" "id:9003,phase:2,deny"\n')).toMatch(
+      /@validateSchema operator reads files/,
+    );
   });
 
   it("passes a request and a WebSocket upgrade with its headers intact", async () => {
