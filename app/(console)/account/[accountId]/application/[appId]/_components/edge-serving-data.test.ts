@@ -30,11 +30,11 @@ describe("X-Edge-Secret on the environment page", () => {
     return loadEdgePanel(access, access.environment, '{"proxychain":[{"name":"varnish","image":"varnish:7.4"}]}');
   };
 
-  it("shows the secret to owners and admins only", async () => {
+  it("shows the secret to owners, admins and developers (who could read it at an origin of theirs), not viewers", async () => {
     const secret = await environmentEdgeSecret((await environmentRow(f.app, "Production")).id);
     expect(secret.length).toBeGreaterThanOrEqual(32);
-    for (const role of ["owner", "admin"] as Role[]) expect((await panelAs(f.user(role))).secret, role).toBe(secret);
-    for (const role of ["developer", "viewer"] as Role[]) {
+    for (const role of ["owner", "admin", "developer"] as Role[]) expect((await panelAs(f.user(role))).secret, role).toBe(secret);
+    for (const role of ["viewer"] as Role[]) {
       const panel = await panelAs(f.user(role));
       expect(panel.secret, role).toBeNull();
       expect(panel.modules, role).toEqual([{ name: "varnish", image: "varnish:7.4", edge: null }]);

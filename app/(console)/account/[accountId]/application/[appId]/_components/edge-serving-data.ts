@@ -90,7 +90,7 @@ export type EdgePanelData = { serving: { text: string; tone: ServingTone }; modu
 /**
  * Loads the edge panel of one environment for a member whose access was checked by the page (`requireEnvironment`):
  * the serving line, the module versions of `config`'s proxy chain, and the X-Edge-Secret only when the role holds
- * "edge.secret.read" (owners and admins; the secret is made on first use).
+ * "edge.secret.read" (owners, admins and developers; the secret is made on first use).
  */
 export async function loadEdgePanel(access: Pick<Access, "role">, environment: { id: number; name: string }, config: string | null) {
   const [servingMap, nodes] = await Promise.all([environmentServing([environment.id]), listEdgeNodes()]);
