@@ -307,6 +307,8 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     expect(alt.hits).toHaveLength(0);
     const generated = await get(httpPort, "a.test", { "x-request-id": "bad id with spaces" });
     expect(generated.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    // Host is matched case-insensitively, without its port and without one trailing dot (RFC 9110 §4.2.3, RFC 1034 §3.1).
+    for (const host of ["A.TEST", "a.test.", "a.test.:8080"]) expect((await get(httpPort, host)).status, host).toBe(200);
   });
 
   it("answers unknown hostnames 404 not-configured, blacklisted clients 403", async () => {

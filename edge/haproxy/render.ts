@@ -133,7 +133,7 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     "  http-request set-var(txn.reqid) req.hdr(x-request-id)",
     "  http-request set-header X-Forwarded-Proto https if { ssl_fc }",
     "  http-request set-header X-Forwarded-Proto http unless { ssl_fc }",
-    "  http-request set-var(txn.host) req.hdr(host),field(1,:),lower",
+    "  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)",
     `  http-request set-var(txn.env) var(txn.host),map(${mapPath})`,
     `  http-request return status 404 content-type "text/html; charset=utf-8" file ${notConfigured} hdr X-Edge-Status not-configured hdr Cache-Control no-store unless { var(txn.env) -m found }`,
   );
