@@ -1,8 +1,8 @@
-import crypto from "node:crypto";
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb } from "@/db";
 import { edgeEnvironmentVersions, edgeNodeEnvironments, edgeNodes, environments } from "@/db/schema";
 import { noteEdgeChange } from "./changes";
+import { ensureEdgeSecret } from "./secret";
 
 // What the edge serves for an environment, as the console's pages show it (docs/product.md §8, docs/edge.md "Desired
 // state"), and the environment's X-Edge-Secret.
@@ -93,19 +93,4 @@ export async function environmentEdgeSecret(environmentId: number): Promise<stri
   const { secret, created } = await ensureEdgeSecret(environmentId);
   if (created) void noteEdgeChange({ environmentId });
   return secret;
-}
-
-/**
- * The environment's secret, made in a write transaction when missing (the caller's transaction when inside one).
- * `created` says whether this call made it. Throws when the environment does not exist.
- */
-export async function ensureEdgeSecret(environmentId: number): Promise<{ secret: string; created: boolean }> {
-  return writeTransaction(async (tx) => {
-    const row = await tx.select({ secret: environments.edgeSecret }).from(environments).where(eq(environments.id, environmentId)).get();
-    if (!row) throw new Error(`Environment ${environmentId} does not exist.`);
-    if (row.secret) return { secret: row.secret, created: false };
-    const secret = crypto.randomBytes(32).toString("base64url");
-    await tx.update(environments).set({ edgeSecret: secret }).where(eq(environments.id, environmentId)).run();
-    return { secret, created: true };
-  });
 }

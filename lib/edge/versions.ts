@@ -6,6 +6,7 @@ import { settings } from "@/lib/config";
 import { resolveBranch } from "@/lib/git/cache";
 import { repositoryPath } from "@/lib/repositories/paths";
 import { edgeVersionEvents } from "./events";
+import { ensureEdgeSecret } from "./secret";
 import { routableHostnames } from "./routable";
 
 // The desired state's versions (docs/edge.md "Versions"): one global sequence (edge_state_version) and, per
@@ -96,17 +97,9 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
   // The secret is part of the fingerprint: make the missing ones first (one short transaction).
   const missing = envs.filter((e) => !e.secret);
   if (missing.length) {
-    await writeTransaction(async (tx) => {
-      for (const env of missing) {
-        const secret = crypto.randomBytes(32).toString("base64url");
-        await tx
-          .update(environments)
-          .set({ edgeSecret: secret })
-          .where(and(eq(environments.id, env.id), isNull(environments.edgeSecret)))
-          .run();
-        const row = await tx.select({ secret: environments.edgeSecret }).from(environments).where(eq(environments.id, env.id)).get();
-        env.secret = row?.secret ?? secret;
-      }
+    await writeTransaction(async () => {
+      // An environment deleted since the read above has no secret to make; its row is marked removed when the orphans are reconciled.
+      for (const env of missing) env.secret = (await ensureEdgeSecret(env.id).catch(() => null))?.secret ?? env.secret;
     });
   }
 
