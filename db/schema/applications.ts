@@ -42,6 +42,8 @@ export const environments = sqliteTable(
     name: text("name").notNull(),
     /** `X-Edge-Secret` the edge sends to this environment's origins (docs/product.md §8); made on first use. */
     edgeSecret: text("edge_secret"),
+    /** "Redirect HTTP to HTTPS" (docs/product.md §9): 308 for hostnames that have a certificate; set by an admin. */
+    redirectHttps: integer("redirect_https", { mode: "boolean" }).notNull().default(false),
     createdAt: integer("created_at", { mode: "timestamp_ms" })
       .notNull()
       .default(sql`(unixepoch('subsec') * 1000)`),

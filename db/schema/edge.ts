@@ -83,6 +83,8 @@ export const edgeNodeEnvironments = sqliteTable(
     tool: text("tool"),
     message: text("message"),
     appliedAt: integer("applied_at", { mode: "timestamp_ms" }),
+    /** JSON array: the HTTP-01 tokens the node answers for this environment after this report (docs/edge.md). */
+    acmeTokens: text("acme_tokens", { mode: "json" }).$type<string[]>(),
     reportedAt: integer("reported_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.nodeId, t.environmentId] }), index("edge_node_environments_env_idx").on(t.environmentId)],

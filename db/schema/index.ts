@@ -8,3 +8,4 @@ export * from "./tokens";
 export * from "./ops";
 export * from "./security";
 export * from "./edge";
+export * from "./https";
