@@ -84,6 +84,20 @@ describe("test DNS server", () => {
     expect(server.queries().filter((q) => q.name === "_edge-challenge.x.test")).toHaveLength(2);
   });
 
+  it("returns CAA records (RFC 8659) written in zone-file form, and refuses a malformed one", async () => {
+    server.set("caa.test", [
+      { type: "CAA", value: '0 issue "letsencrypt.org"' },
+      { type: "CAA", value: "128 issuewild ;" },
+      { type: "A", value: "192.0.2.1" },
+    ]);
+    const caa = await resolver.resolveCaa("caa.test");
+    expect(caa).toEqual(expect.arrayContaining([{ critical: 0, issue: "letsencrypt.org" }, { critical: 128, issuewild: ";" }]));
+    expect(caa).toHaveLength(2);
+    expect(await code(resolver.resolveCaa("www.caa.test"))).toBe("ENOTFOUND");
+    expect(await code(resolver.resolve4("caa.test"))).toBe("ok");
+    expect(() => server.set("x.test", [{ type: "CAA", value: "issue letsencrypt.org" }])).toThrow(/CAA record needs/);
+  });
+
   it("refuses invalid records", () => {
     expect(() => server.set("x.test", [{ type: "A", value: "not-an-ip" }])).toThrow(/IPv4/);
     expect(() =>

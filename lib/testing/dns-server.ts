@@ -11,8 +11,8 @@ import { z } from "zod";
 
 const { Packet } = dns2;
 
-/** Record types the server holds. */
-export const DNS_RECORD_TYPES = ["CNAME", "A", "AAAA", "TXT"] as const;
+/** Record types the server holds. A CAA value is written as in a zone file: `0 issue "letsencrypt.org"` (RFC 8659 §4). */
+export const DNS_RECORD_TYPES = ["CNAME", "A", "AAAA", "TXT", "CAA"] as const;
 export type DnsRecordType = (typeof DNS_RECORD_TYPES)[number];
 /** How a name fails instead of answering: rcode SERVFAIL (2), rcode REFUSED (5), or no answer at all. */
 export const DNS_FAILURE_MODES = ["servfail", "refused", "timeout"] as const;
@@ -56,12 +56,23 @@ export function normaliseRecords(records: DnsRecordInput[]): DnsRecord[] {
     if (r.type === "A" && !net.isIPv4(r.value)) throw new Error(`A record needs an IPv4 address, got "${r.value}"`);
     if (r.type === "AAAA" && !net.isIPv6(r.value)) throw new Error(`AAAA record needs an IPv6 address, got "${r.value}"`);
     if (r.type === "CNAME" && !/^[A-Za-z0-9_.-]+$/.test(r.value)) throw new Error(`bad CNAME target "${r.value}"`);
+    if (r.type === "CAA") parseCaaValue(r.value);
     return { type: r.type, value: r.value.trim(), ttl };
   });
   const cnames = out.filter((r) => r.type === "CNAME").length;
   if (cnames > 1) throw new Error("a name holds at most one CNAME record");
   if (cnames === 1 && out.length > 1) throw new Error("a CNAME cannot coexist with other records at the same name");
   return out;
+}
+
+/**
+ * Reads a CAA value in zone-file form, `<flags> <tag> "<value>"` (RFC 8659 §4.1.1; the quotes are optional), into
+ * its parts. Throws an Error for another shape (flags outside 0–255, a tag that is not letters and digits).
+ */
+export function parseCaaValue(value: string): { flags: number; tag: string; value: string } {
+  const match = /^\s*(\d{1,3})\s+([A-Za-z0-9]+)\s+(?:"([^"]*)"|(\S*))\s*$/.exec(value);
+  if (!match || Number(match[1]) > 255) throw new Error(`CAA record needs '<flags> <tag> "<value>"', got "${value}"`);
+  return { flags: Number(match[1]), tag: match[2], value: match[3] ?? match[4] ?? "" };
 }
 
 /** The records and failure modes of a zone; the DNS handler and the control API both work on it. */
@@ -112,6 +123,7 @@ const TYPE_CODE: Record<DnsRecordType, number> = {
   AAAA: Packet.TYPE.AAAA,
   CNAME: Packet.TYPE.CNAME,
   TXT: Packet.TYPE.TXT,
+  CAA: Packet.TYPE.CAA,
 };
 const TYPE_NAME = new Map<number, string>(Object.entries(Packet.TYPE).map(([k, v]) => [v as number, k]));
 
@@ -128,6 +140,8 @@ function resource(name: string, record: DnsRecord): dns2.Packet.Resource {
       const chunks = record.value.match(/[\s\S]{1,255}/g) ?? [""];
       return { ...base, data: chunks } as unknown as dns2.Packet.Resource;
     }
+    case "CAA":
+      return { ...base, ...parseCaaValue(record.value) } as unknown as dns2.Packet.Resource;
   }
 }
 
