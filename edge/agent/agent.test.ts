@@ -1,176 +1,51 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { haveTool } from "../modules";
+import {
+  COMMIT,
+  MODSEC_CONF,
+  STARTER_VCL,
+  edgeAgent,
+  fakeConsole,
+  get,
+  listen,
+  origin,
+  randomPorts,
+  rss,
+  testEnvironment,
+  until as untilWith,
+  type EdgeAgent,
+} from "./test-harness";
 
 // The edge agent end to end on loopback (docs/edge.md, docs/product.md §8): a tiny console playing the two
 // endpoints with a state this test builds, real origins on 127.0.0.1, the agent as a child process bound to
-// 127.0.0.2 with real haproxy and varnishd.
+// 127.0.0.2 with real haproxy and varnishd. The shared pieces are in ./test-harness.ts.
 
 const missing = ["haproxy", "varnishd", "varnishadm", "openssl"].filter((t) => !haveTool(t));
 const skip = missing.length > 0 && process.env.CI !== "true";
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const STARTER_VCL = fs.readFileSync(path.join(ROOT, "lib/stacks/starters/varnish/default.vcl"), "utf8");
-// The starter detects only; blocking is one line away (what its comment tells customers to change).
-const MODSEC_CONF = fs
-  .readFileSync(path.join(ROOT, "lib/stacks/starters/modsecurity/modsecurity.conf"), "utf8")
-  .replace("SecRuleEngine DetectionOnly", "SecRuleEngine On");
-const COMMIT = "3f2a9c1".padEnd(40, "0");
-
-type Hit = { url: string; headers: http.IncomingHttpHeaders };
-
-function origin(name: string) {
-  const hits: Hit[] = [];
-  const server = http.createServer((req, res) => {
-    hits.push({ url: req.url ?? "", headers: req.headers });
-    res.writeHead(200, { "content-type": "text/plain", "cache-control": "public, max-age=300" });
-    res.end(`hello from ${name}`);
-  });
-  return { hits, server };
-}
-
-async function listen(server: http.Server): Promise<number> {
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return (server.address() as AddressInfo).port;
-}
-
-/** The console's two endpoints (docs/edge.md "Desired state"), answering from `state`. */
-function fakeConsole() {
-  const c = {
-    mode: "ok" as "ok" | "down" | "revoked" | "malformed",
-    state: { version: 1, environments: [] as object[], settings: {} as object },
-    polls: 0,
-    reports: [] as {
-      version: number;
-      error: string | null;
-      environments: { environmentId: number; version: number; status: string; tool?: string; message?: string }[];
-    }[],
-    waiters: [] as (() => void)[],
-    server: http.createServer(),
-    set(version: number, environments: object[], settings: object) {
-      c.state = { version, environments, settings };
-      for (const w of c.waiters.splice(0)) w();
-    },
-  };
-  c.server.on("request", (req, res) => {
-    const url = new URL(req.url ?? "/", "http://x");
-    if (url.pathname === "/api/edge/v1/state") c.polls++;
-    if (req.headers.authorization !== `Bearer ${TOKEN}` || c.mode === "revoked") {
-      res.writeHead(401, { "content-type": "application/problem+json" }).end('{"title":"Unauthorized"}');
-      return;
-    }
-    if (c.mode === "down") {
-      res.writeHead(503).end();
-      return;
-    }
-    if (url.pathname === "/api/edge/v1/report") {
-      let body = "";
-      req.on("data", (d: Buffer) => (body += d.toString()));
-      req.on("end", () => {
-        c.reports.push(JSON.parse(body) as (typeof c.reports)[number]);
-        res.writeHead(204).end();
-      });
-      return;
-    }
-    const since = Number(url.searchParams.get("since"));
-    let done = false;
-    const answer = () => {
-      if (done || res.writableEnded) return;
-      done = true;
-      if (c.mode === "malformed") return res.writeHead(200, { "content-type": "application/json" }).end('{"version": "x"');
-      res
-        .writeHead(200, { "content-type": "application/json" })
-        .end(JSON.stringify({ ...c.state, full: true, node: { name: "edge-test", drain: false }, removed: [] }));
-    };
-    if (c.state.version > since) return answer();
-    const timer = setTimeout(answer, 1500);
-    c.waiters.push(() => {
-      clearTimeout(timer);
-      answer();
-    });
-  });
-  return c;
-}
-
-const TOKEN = "en_" + "t".repeat(43);
-
-function get(port: number, host: string, headers: Record<string, string> = {}, urlPath = "/") {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; ms: number }>((resolve, reject) => {
-    const t0 = Date.now();
-    const req = http.request({ host: "127.0.0.2", port, path: urlPath, headers: { host, ...headers }, timeout: 10_000 }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: Date.now() - t0 }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 let agentOutput = () => "";
-
-async function until<T>(what: string, fn: () => Promise<T | null> | T | null, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown = null;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== null && v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\nagent said:\n${agentOutput().slice(-3000)}`);
-}
-
-/** Peak RSS (VmHWM, kB) of a process and of each of its children, e.g. "12688+9120". */
-function rss(pid: number): string {
-  const one = (p: number) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0);
-  let children: number[] = [];
-  try {
-    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    // none
-  }
-  return [pid, ...children].map(one).join("+");
-}
+const until = <T>(what: string, fn: () => Promise<T | null | false | undefined> | T | null | false | undefined, timeoutMs = 20_000) =>
+  untilWith(what, fn, timeoutMs, agentOutput);
 
 describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skipped: ${missing.join(", ")} missing)` : ""}`, () => {
   const main = origin("main");
   const alt = origin("alt");
   const con = fakeConsole();
   let dns: TestDnsServer;
-  let agent: ChildProcess | null = null;
-  let agentLog = "";
-  agentOutput = () => agentLog;
+  let node: EdgeAgent;
   let stateDir = "";
-  const httpPort = 20000 + Math.floor(Math.random() * 5000) * 2;
-  const portBase = 40000 + Math.floor(Math.random() * 10) * 2000;
+  const { httpPort, portBase } = randomPorts();
   let mainPort = 0;
   let altPort = 0;
   let deadPort = 0;
 
-  const env = (id: number, hostname: string, extra: object = {}) => ({
-    key: `e${id}`,
-    version: 1,
-    environmentId: id,
-    commit: COMMIT,
-    hostnames: [hostname],
-    secret: `secret-${id}`,
-    chain: [],
-    origin: { address: "127.0.0.1", port: mainPort },
-    alternateOrigins: {},
-    ipBlacklist: [],
-    files: {},
-    ...extra,
-  });
+  const env = (id: number, hostname: string, extra: object = {}) => testEnvironment(id, hostname, mainPort, extra);
   const settings = { allowCodeModules: false, allowPrivateOrigins: true, edgeAddresses: [] };
   const routerVcl = STARTER_VCL.replace("sub vcl_recv {", 'sub vcl_recv {\n    set req.http.X-Edge-Origin = "alt";');
   const envs = () => [
@@ -190,45 +65,10 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     }),
   ];
 
-  function startAgent() {
-    agentLog = "";
-    // node with tsx's loader (not the tsx wrapper): a SIGKILL then ends the agent itself.
-    const child = spawn(process.execPath, ["--import", "tsx", "edge/agent/main.ts"], {
-      cwd: ROOT,
-      env: {
-        NODE_ENV: "test",
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        EDGE_NODE_TOKEN: TOKEN,
-        CONSOLE_URL: `http://127.0.0.1:${(con.server.address() as AddressInfo).port}`,
-        EDGE_BIND_ADDRESS: "127.0.0.2",
-        EDGE_HTTP_PORT: String(httpPort),
-        EDGE_HTTPS_PORT: String(httpPort + 1),
-        EDGE_STATE_DIR: stateDir,
-        EDGE_INTERNAL_PORT_BASE: String(portBase),
-        EDGE_DNS_SERVERS: dns.address,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout.on("data", (d: Buffer) => (agentLog += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (agentLog += d.toString()));
-    agent = child;
-  }
-
-  async function stopAgent(signal: NodeJS.Signals) {
-    const a = agent;
-    if (!a || a.exitCode !== null) return;
-    await new Promise<void>((r) => {
-      a.once("close", () => r());
-      a.kill(signal);
-    });
-  }
-
-  const pidOf = (name: string) => Number(fs.readFileSync(path.join(stateDir, "run", `${name}.pid`), "utf8"));
-  const lastReportFor = (id: number) =>
-    con.reports
-      .flatMap((r) => r.environments)
-      .filter((e) => e.environmentId === id)
-      .at(-1);
+  const startAgent = () => node.start();
+  const stopAgent = (signal: NodeJS.Signals) => node.stop(signal);
+  const pidOf = (name: string) => node.pidOf(name);
+  const lastReportFor = (id: number) => con.lastReportFor(id);
 
   beforeAll(async () => {
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-agent-"));
@@ -237,32 +77,23 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     const dead = http.createServer();
     deadPort = await listen(dead);
     await new Promise((r) => dead.close(r));
-    await new Promise<void>((r) => con.server.listen(0, "127.0.0.1", r));
+    await listen(con.server);
     dns = await startDnsServer();
     dns.set("self.test", [{ type: "A", value: "127.0.0.2" }]);
+    node = edgeAgent({ stateDir, consoleUrl: con.url(), httpPort, portBase, dnsServers: dns.address });
+    agentOutput = () => node.log();
     con.set(1, envs(), settings);
     startAgent();
   }, 60_000);
 
   afterAll(async () => {
     await stopAgent("SIGTERM");
-    const stoppedCleanly = /stopped with its proxies/.test(agentLog);
-    const left = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
-      .split("\n")
-      .filter((l) => l.includes(stateDir));
-    // Leftovers of a failed run: processes named in the pid files.
-    for (const f of fs.existsSync(path.join(stateDir, "run")) ? fs.readdirSync(path.join(stateDir, "run")) : []) {
-      if (!f.endsWith(".pid")) continue;
-      try {
-        process.kill(-Number(fs.readFileSync(path.join(stateDir, "run", f), "utf8")), "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
+    const stoppedCleanly = /stopped with its proxies/.test(node.log());
+    const left = node.leftovers();
     await Promise.all([main.server, alt.server, con.server].map((s) => new Promise((r) => s.close(r))));
     await dns.close();
     fs.rmSync(stateDir, { recursive: true, force: true });
-    expect(stoppedCleanly, agentLog.slice(-2000)).toBe(true);
+    expect(stoppedCleanly, node.log().slice(-2000)).toBe(true);
     expect(left, "processes left after the agent stopped").toEqual([]);
   }, 60_000);
 
@@ -419,7 +250,7 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
       40_000,
     );
     console.log(
-      `peak RSS (kB, process+children): ${JSON.stringify(peak)}; agent (node with the tsx loader) ${agent?.pid ? rss(agent.pid) : "?"}`,
+      `peak RSS (kB, process+children): ${JSON.stringify(peak)}; agent (node with the tsx loader) ${node.child()?.pid ? rss(node.child()!.pid!) : "?"}`,
     );
   }, 90_000);
 
@@ -433,7 +264,7 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     startAgent();
     await until("the restarted agent reports", () => con.reports.length > reportsBefore, 40_000);
     expect(pidOf("haproxy")).toBe(haproxyPid);
-    expect(agentLog).toMatch(/adopted the running haproxy/);
+    expect(node.log()).toMatch(/adopted the running haproxy/);
     expect((await get(httpPort, "a.test")).status).toBe(200);
   }, 90_000);
 
@@ -448,7 +279,7 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     expect((await get(httpPort, "a.test")).status).toBe(200);
     con.mode = "revoked";
     con.set(7, envs(), settings);
-    await until("the agent logs the 401", () => /token \(401\)/.test(agentLog), 40_000);
+    await until("the agent logs the 401", () => /token \(401\)/.test(node.log()), 40_000);
     await new Promise((r) => setTimeout(r, 1000)); // a poll already on its way may still arrive
     const polls = con.polls;
     await new Promise((r) => setTimeout(r, 3000));
