@@ -286,6 +286,64 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect(problem.errors.map((e) => e.field)).toEqual(expect.arrayContaining(["version", "environments.0.status"]));
   });
 
+  it("serving: a new commit is applying while the previous one is served; drained nodes count; a revoked node keeps its last commit", async () => {
+    const one = await createEdgeNode("edge-1");
+    const two = await createEdgeNode("edge-2");
+    const prod = await production();
+    const first = (await state(one.token, "since=0&wait=0")).body as EdgeDesiredState;
+    const applied = (commit: string, version: number) => ({
+      version,
+      environments: [{ environmentId: prod.id, version, status: "applied", servingCommit: commit }],
+    });
+    const old = first.environments[0].commit;
+    for (const { token } of [one, two]) expect((await report(token, applied(old, first.environments[0].version))).status).toBe(204);
+    await setEdgeNodeDrain(two.node.id, true);
+    let serving = (await environmentServing([prod.id])).get(prod.id)!;
+    expect(serving).toMatchObject({ desiredCommit: old, nodesTotal: 2, nodesServing: 2, nodesDrained: 1, nodesStale: 0, applying: [] });
+
+    // A push: the desired commit moves; both nodes still serve the old one and are applying the new one.
+    const vcl = git(fixture.repo, "show", "Production:varnish/default.vcl");
+    const pushed = await commitFiles(fixture.repo, old, { "varnish/default.vcl": `${vcl}\n# next\n` }, { branch: "Production" });
+    await recordPush({
+      application: fixture.app,
+      actor: fixture.actor("owner"),
+      tokenPrefix: "ec_test",
+      updates: [{ ref: "refs/heads/Production", oldOid: old, newOid: pushed }],
+      appUrl: "http://localhost",
+    });
+    await settleEdgeChanges();
+    serving = (await environmentServing([prod.id])).get(prod.id)!;
+    expect(serving).toMatchObject({ desiredCommit: pushed, nodesServing: 0, failures: [] });
+    expect(serving.applying.map((n) => [n.node, n.servingCommit, n.drain])).toEqual([
+      ["edge-1", old, false],
+      ["edge-2", old, true],
+    ]);
+
+    // A refusal of the new version is shown with what stays served; a refusal of an older version is history.
+    const next = ((await state(one.token, `since=${first.version}&wait=0`)).body as EdgeDesiredState).environments[0];
+    const refusal = { environmentId: prod.id, status: "failed", servingCommit: old, tool: "varnishd", message: "VCL compilation failed" };
+    await report(one.token, { version: next.version, environments: [{ ...refusal, version: next.version }] });
+    await report(two.token, { version: next.version, environments: [{ ...refusal, version: next.version - 1 }] });
+    serving = (await environmentServing([prod.id])).get(prod.id)!;
+    expect(serving.failures).toMatchObject([{ node: "edge-1", tool: "varnishd", servingCommit: old }]);
+    expect(serving.applying.map((n) => n.node)).toEqual(["edge-2"]);
+
+    // Stale: no contact for more than 2 minutes.
+    const later = new Date(Date.now() + 3 * 60_000);
+    expect((await environmentServing([prod.id], later)).get(prod.id)!.nodesStale).toBe(2);
+
+    // Revoked: no active node any more, each revoked node with the commit it served when last heard from.
+    await report(one.token, applied(pushed, next.version));
+    await revokeEdgeNode(one.node.id);
+    await revokeEdgeNode(two.node.id);
+    serving = (await environmentServing([prod.id])).get(prod.id)!;
+    expect(serving).toMatchObject({ nodesTotal: 0, nodesServing: 0, applying: [], failures: [] });
+    expect(serving.revoked.map((n) => [n.node, n.servingCommit])).toEqual([
+      ["edge-1", pushed],
+      ["edge-2", old],
+    ]);
+  });
+
   it("tokens: unknown, revoked and user tokens get 401 on the edge API; a node token gets 401 on /api/v1; bad parameters 400", async () => {
     const { node, token } = await createEdgeNode("edge-1");
     expect((await state(token, "since=0&wait=0")).status).toBe(200);

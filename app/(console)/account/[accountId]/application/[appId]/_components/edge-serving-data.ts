@@ -3,7 +3,7 @@ import { formatUtc } from "@/components/ui/format";
 import type { Access } from "@/lib/auth/access";
 import { can } from "@/lib/auth/permissions";
 import { listEdgeNodes } from "@/lib/edge/nodes";
-import { environmentEdgeSecret, environmentServing, type EnvironmentServing } from "@/lib/edge/serving";
+import { environmentEdgeSecret, environmentServing, type EdgeNodeServing, type EnvironmentServing } from "@/lib/edge/serving";
 
 // What an environment's page says about the edge (docs/product.md §8, "Operators"; docs/edge.md "Desired state"):
 // which commit the edge serves and on how many nodes, or which tool refused what; the version of each module the
@@ -21,35 +21,82 @@ export function appliedTime(at: Date, now: Date = new Date()): string {
   return full.slice(0, 10) === formatUtc(now).slice(0, 10) ? full.slice(11) : full;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** `(1 drained, 1 stale)`, or "" when every active node takes traffic and reports. */
+function nodeNotes(serving: EnvironmentServing): string {
+  const notes = [
+    serving.nodesDrained ? `${serving.nodesDrained} drained` : "",
+    serving.nodesStale ? `${serving.nodesStale} stale` : "",
+  ].filter(Boolean);
+  return notes.length ? ` (${notes.join(", ")})` : "";
+}
+
+/** The commit most of `nodes` serve, with how many serve it; null when none serves one. */
+function commonCommit(nodes: EdgeNodeServing[]): { commit: string; nodes: number } | null {
+  const counts = new Map<string, number>();
+  for (const n of nodes) if (n.servingCommit) counts.set(n.servingCommit, (counts.get(n.servingCommit) ?? 0) + 1);
+  const [top] = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  return top ? { commit: top[0], nodes: top[1] } : null;
+}
+
+/** `edge-1 was revoked; it served 3f2a9c1 when last seen (14:02 UTC)`, for up to 3 revoked nodes. */
+function revokedWords(name: string, revoked: EdgeNodeServing[], now: Date): string {
+  const said = revoked.slice(0, 3).map((n) => {
+    const seen = n.lastContactAt ? ` (${appliedTime(n.lastContactAt, now)})` : "";
+    return n.servingCommit
+      ? `${n.node} was revoked; it served ${shortCommit(n.servingCommit)} when last seen${seen}`
+      : `${n.node} was revoked; it did not serve ${name}`;
+  });
+  if (revoked.length > 3) said.push(`and ${plural(revoked.length - 3, "more revoked node")}`);
+  return said.join("; ");
+}
+
 /**
- * One sentence on what the edge serves for environment `name` (docs/product.md §8):
- * - `No edge nodes` when the console has no active node;
+ * One sentence on what the edge serves for environment `name` (docs/product.md §8 "Operators"). Drained and stale
+ * nodes count among the nodes (a drained node still serves; a stale one served this when last heard from) and are
+ * named in brackets:
+ * - `No edge nodes` when the console never had a node;
+ * - `No active edge nodes (edge-1 was revoked; it served 3f2a9c1 when last seen (14:02 UTC))`: a revoked node keeps
+ *   serving its last state;
  * - `Not served: <name> has no routable domain` when the desired state holds no commit for it;
- * - `<name> @ 9d1e2f0: varnishd refused it on edge-1: <message> (still serving 3f2a9c1)` for the newest failure;
- * - `Not served yet: no edge node has reported` before any node applied it;
- * - `<name> @ 3f2a9c1 on 2 of 2 nodes, applied 14:02 UTC` otherwise.
+ * - `<name> @ 9d1e2f0: varnishd refused it on edge-1: <message> (still serving 3f2a9c1)` for the newest refusal of
+ *   the desired version;
+ * - `<name> @ 3f2a9c1 on 1 of 1 node · applying 9d1e2f0…` while the nodes still serve the previous commit;
+ * - `Not served yet: no edge node has reported` before any node reported, `Not served yet: <name> @ 9d1e2f0 is being
+ *   applied` when nodes report but none serves it yet;
+ * - `<name> @ 3f2a9c1 on 2 of 2 nodes (1 drained), applied 14:02 UTC` otherwise, `· applying on 1 more node` while
+ *   others catch up.
  */
 export function servingLine(
   name: string,
   serving: EnvironmentServing | undefined,
   now: Date = new Date(),
 ): { text: string; tone: ServingTone } {
-  if (!serving || serving.nodesTotal === 0) return { text: "No edge nodes", tone: "idle" };
+  if (!serving || serving.nodesTotal === 0) {
+    if (serving?.revoked.length) return { text: `No active edge nodes (${revokedWords(name, serving.revoked, now)})`, tone: "partial" };
+    return { text: "No edge nodes", tone: "idle" };
+  }
   if (!serving.desiredCommit) return { text: `Not served: ${name} has no routable domain`, tone: "idle" };
-  const at = `${name} @ ${shortCommit(serving.desiredCommit)}`;
+  const desired = shortCommit(serving.desiredCommit);
   const failure = [...serving.failures].sort((x, y) => y.at.getTime() - x.at.getTime())[0];
   if (failure) {
-    // The commit the node still serves after the refusal, when the serving summary carries it.
-    const kept = "servingCommit" in failure && typeof failure.servingCommit === "string" ? failure.servingCommit : null;
-    const still = kept ? `still serving ${shortCommit(kept)}` : "the previous version stays";
-    return { text: `${at}: ${failure.tool} refused it on ${failure.node}: ${failure.message} (${still})`, tone: "failed" };
+    const still = failure.servingCommit ? `still serving ${shortCommit(failure.servingCommit)}` : `serving nothing of ${name} yet`;
+    return { text: `${name} @ ${desired}: ${failure.tool} refused it on ${failure.node}: ${failure.message} (${still})`, tone: "failed" };
   }
-  if (serving.nodesServing === 0 && !serving.lastAppliedAt) return { text: "Not served yet: no edge node has reported", tone: "partial" };
+  const of = `of ${plural(serving.nodesTotal, "node")}${nodeNotes(serving)}`;
+  if (serving.nodesServing === 0) {
+    const previous = commonCommit(serving.applying);
+    if (previous)
+      return { text: `${name} @ ${shortCommit(previous.commit)} on ${previous.nodes} ${of} · applying ${desired}…`, tone: "partial" };
+    if (serving.applying.every((n) => !n.lastContactAt)) return { text: "Not served yet: no edge node has reported", tone: "partial" };
+    return { text: `Not served yet: ${name} @ ${desired} is being applied${nodeNotes(serving)}`, tone: "partial" };
+  }
   const applied = serving.lastAppliedAt ? `, applied ${appliedTime(serving.lastAppliedAt, now)}` : "";
-  return {
-    text: `${at} on ${serving.nodesServing} of ${serving.nodesTotal} node${serving.nodesTotal === 1 ? "" : "s"}${applied}`,
-    tone: serving.nodesServing === serving.nodesTotal ? "ok" : "partial",
-  };
+  const catchingUp = serving.applying.filter((n) => !n.stale).length;
+  const more = catchingUp ? ` · applying on ${plural(catchingUp, "more node")}` : "";
+  const everywhere = serving.nodesServing === serving.nodesTotal && serving.nodesStale === 0;
+  return { text: `${name} @ ${desired} on ${serving.nodesServing} ${of}${applied}${more}`, tone: everywhere ? "ok" : "partial" };
 }
 
 /** The tool a node reports for each module of a proxy chain (docs/edge.md "Desired state": `tools`). */
