@@ -1,3 +1,4 @@
+import type { Page } from "@playwright/test";
 import { E2E } from "./env";
 import { expect, test } from "./fixtures";
 import { linkFromMail, snap, uniqueLabel } from "./helpers";
@@ -7,6 +8,23 @@ import { linkFromMail, snap, uniqueLabel } from "./helpers";
 // contact, address and ports, applied version, tools), drains and undrains it, and revokes it after typing its name.
 // Every action lands in the operator log.
 const EDGE_OPERATOR = E2E.operatorEmails[2];
+
+/**
+ * Signs `page` in as the edge operator: signed up with a verified address by the first journey below, or here when
+ * this test runs alone.
+ */
+async function signInAsEdgeOperator(page: Page, people: typeof import("./people")) {
+  const known = await people.findUser(EDGE_OPERATOR);
+  if (known) {
+    const { id, email, name, sessionVersion } = known;
+    await people.signIn(page, { id, email, name, sessionVersion, password: people.PASSWORD });
+  }
+  if (known?.emailVerifiedAt) return;
+  const operator = known ? { ...known, password: people.PASSWORD } : await people.signUp(page, EDGE_OPERATOR);
+  await people.mailVerificationLink(operator);
+  await page.goto(await linkFromMail(EDGE_OPERATOR, "/verify-email/"));
+  await expect(page.getByRole("heading", { name: "Email address verified" })).toBeVisible();
+}
 
 test("a non-operator gets 404 at /ops/edge", async ({ browser, people }) => {
   const someone = await (await browser.newContext()).newPage();
@@ -106,4 +124,34 @@ test("operator: add a node (token once), its report, drain, undrain, revoke with
   await expect(events.nth(1)).toContainText("Edge node undrained");
   await expect(events.nth(2)).toContainText("Edge node drained");
   await expect(events.nth(3)).toContainText("Edge node added");
+});
+
+test("operator: Enter pressed three times quickly adds one node and its token stays shown", async ({ browser, people }) => {
+  const name = `e2e-enter-${uniqueLabel()}`;
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await signInAsEdgeOperator(page, people);
+  await page.goto("/ops/edge");
+  const form = page.getByRole("form", { name: "Add a node" });
+  const field = form.getByLabel("Name");
+  await field.fill(name);
+  await field.press("Enter");
+  await field.press("Enter");
+  await field.press("Enter");
+  const shown = page.getByTestId("edge-node-token");
+  await expect(shown).toContainText(`Node ${name} added`);
+  const token = (await shown.getByLabel("Node token").textContent())!.trim();
+  expect(token).toMatch(/^en_[A-Za-z0-9_-]{43}$/);
+  await expect(page.getByTestId(`edge-node-${name}`)).toHaveCount(1);
+  // Nothing refused afterwards: no "exists already" next to the field, and the token is still the one shown.
+  await page.waitForLoadState("networkidle");
+  await expect(page.locator("#edge-node-name-error")).toHaveCount(0);
+  await expect(shown.getByLabel("Node token")).toHaveText(token);
+  // A refusal typed after it (an empty name) keeps the token on the page until the operator leaves.
+  await field.press("Enter");
+  await expect(page.locator("#edge-node-name-error")).toHaveText("Enter a name for the node, e.g. edge-1.");
+  await expect(shown.getByLabel("Node token")).toHaveText(token);
+  await snap(page, "ops-edge-03-enter-thrice");
+  await page.reload();
+  await expect(page.getByTestId(`edge-node-${name}`)).toHaveCount(1);
+  await expect(page.getByTestId("edge-node-token")).toHaveCount(0);
 });

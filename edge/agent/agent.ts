@@ -6,10 +6,13 @@ import path from "node:path";
 import {
   checkChain,
   haveTool,
+  inspectCompiledVcl,
   labelFor,
   renderChain,
   renderVarnishRouter,
   toolVersions,
+  trimVccMessage,
+  VCL_FILE,
   type HopAddress,
   type ProcessSpec,
 } from "../modules";
@@ -67,6 +70,23 @@ class ApplyError extends Error {
 
 const EMPTY_SETTINGS: StateSettings = { allowCodeModules: false, allowPrivateOrigins: false, edgeAddresses: [] };
 const CA_FILE = "/etc/ssl/certs/ca-certificates.crt";
+
+/** Environments prepared at once in an apply round (measured with 100 varnish environments: see bench/edge.ts). */
+const PREPARE_CONCURRENCY = 3;
+
+/** Runs `fn` over `items` with at most `limit` at a time; results in the items' order. `fn` must not reject. */
+async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -397,17 +417,26 @@ export class EdgeAgent {
     // Removed environments: drop routes, stop processes, discard VCL.
     const removed = Object.keys(this.p.active).filter((k) => !this.p.desired[k]);
     const prepared: { key: string; prev: Active | undefined; next: Active }[] = [];
-    for (const [key, env] of Object.entries(this.p.desired)) {
+    const todo = Object.entries(this.p.desired).filter(([key, env]) => {
       const prev = this.p.active[key];
-      if (prev && prev.env.version === env.version && !touched.has(key)) continue;
-      if (prev && JSON.stringify(prev.env) === JSON.stringify(env)) continue;
+      if (prev && prev.env.version === env.version && !touched.has(key)) return false;
+      return !(prev && JSON.stringify(prev.env) === JSON.stringify(env));
+    });
+    // A few environments at a time: varnishd compiles one VCL at a time anyway, the rest (rendering, checks,
+    // starting nginx/node, warming and labelling) overlaps. Results keep the desired state's order.
+    type Prepared = { key: string; env: DesiredEnvironment } & ({ next: Active } | { error: ApplyError });
+    const results = await inParallel(todo, PREPARE_CONCURRENCY, async ([key, env]): Promise<Prepared> => {
       try {
-        const next = await this.prepare(env);
-        prepared.push({ key, prev, next });
+        return { key, env, next: await this.prepare(env) };
       } catch (error) {
-        const e = error instanceof ApplyError ? error : new ApplyError("agent", (error as Error).message);
-        this.log(`${key} v${env.version} refused by ${e.tool}: ${e.message}`);
-        reports.push(this.failed(env, e));
+        return { key, env, error: error instanceof ApplyError ? error : new ApplyError("agent", (error as Error).message) };
+      }
+    });
+    for (const r of results) {
+      if ("next" in r) prepared.push({ key: r.key, prev: this.p.active[r.key], next: r.next });
+      else {
+        this.log(`${r.key} v${r.env.version} refused by ${r.error.tool}: ${r.error.message}`);
+        reports.push(this.failed(r.env, r.error));
       }
     }
     for (const { key, next } of prepared) this.p.active[key] = next;
@@ -476,6 +505,7 @@ export class EdgeAgent {
       reports.push({ environmentId: a.env.environmentId, version: a.env.version, status: "removed", servingCommit: null });
     }
     this.save();
+    if (haveTool("varnishd")) await this.sweepVclWork();
     return reports;
   }
 
@@ -523,14 +553,16 @@ export class EdgeAgent {
     try {
       const rendered = await renderChain(input);
       if (!rendered.ok) throw new ApplyError(rendered.tool, rendered.message);
-      const checked = await checkChain(rendered, input);
+      // varnishd compiles the VCL once, in vcl.load below (loadTenantVcl), not also in a `varnishd -C` check.
+      const checked = await checkChain(rendered, input, { compileVarnish: false });
       if (!checked.ok) throw new ApplyError(checked.tool, checked.message);
       let loaded: string | null = null;
       let flatVcl: string | null = null;
       if (rendered.varnish) {
         // vcc_unsafe_path=off allows no "/" in vcl.load names: a flat copy in the vcl_path folder is loaded.
         flatVcl = this.writeVcl(`${vclName}.vcl`, fs.readFileSync(rendered.varnish.vclPath, "utf8"));
-        await this.varnishadm(["vcl.load", vclName, `${vclName}.vcl`, "cold"]);
+        const at = env.chain.indexOf("varnish");
+        await this.loadTenantVcl(vclName, listen[at + 1] ?? lastHop);
         loaded = vclName;
       }
       const processes: Active["processes"] = [];
@@ -680,6 +712,79 @@ export class EdgeAgent {
     return r.out;
   }
 
+  /**
+   * `vcl.load` (cold) of a tenant's wrapped VCL `<name>.vcl` from the vcl folder: varnishd's compiler is the check
+   * (docs/edge.md "Applying, on the node" step 3), its message trimmed as the console's `varnishd -C` check trims it,
+   * then the C it compiled (kept by `debug=+vcl_keep`) is inspected as the console inspects it. Throws ApplyError
+   * (tool varnishd); the caller discards the VCL.
+   */
+  private async loadTenantVcl(name: string, next: HopAddress): Promise<void> {
+    const r = await run("varnishadm", [
+      "-T",
+      `127.0.0.1:${this.varnishAdminPort}`,
+      "-S",
+      path.join(this.dirs.priv, "varnish.secret"),
+      "vcl.load",
+      name,
+      `${name}.vcl`,
+      "cold",
+    ]);
+    if (r.code !== 0) {
+      if (!/VCC-compiler|VCL compilation failed/.test(r.out)) throw new ApplyError("varnishd", r.out.split("\n").slice(0, 12).join("\n"));
+      throw new ApplyError("varnishd", `${VCL_FILE}: varnishd refused it: ${trimVccMessage(r.out)}`);
+    }
+    const kept = fs.readdirSync(this.dirs.varnish).filter((d) => d.startsWith(`vcl_${name}.`));
+    const source = kept.map((d) => path.join(this.dirs.varnish, d, "vgc.c")).find((f) => fs.existsSync(f));
+    if (!source) throw new ApplyError("varnishd", "the C that varnishd compiled was not kept (debug=+vcl_keep is off?)");
+    const problem = inspectCompiledVcl(fs.readFileSync(source, "utf8"), next);
+    fs.rmSync(source, { force: true });
+    if (problem) throw new ApplyError("varnishd", `${VCL_FILE}: refused: as compiled by varnishd, it ${problem}`);
+  }
+
+  /**
+   * Parameters the agent sets on its varnishd (running or adopted): `debug=+vcl_keep` so that loadTenantVcl reads
+   * the compiled C, and gcc at -O1 without -g in `cc_command` (about half the compile time of Debian's -g -O2; the
+   * per-request VCL code is calls into varnishd). Unknown defaults are left alone.
+   */
+  private async tuneVarnish(): Promise<void> {
+    await this.varnishadm(["param.set", "debug", "+vcl_keep"]);
+    const shown = await this.varnishadm(["param.show", "cc_command"]).catch(() => "");
+    const value = /Value is: (.*?)(?: \(default\))?$/m.exec(shown)?.[1];
+    if (!value || !/ -O2 /.test(value)) return;
+    const tuned = value.replace(" -g ", " ").replace(" -O2 ", " -O1 ");
+    await this.varnishadm(["param.set", "cc_command", `"${tuned.replace(/[\\"]/g, "\\$&")}"`]).catch((e: Error) =>
+      this.log(`varnishd cc_command left as it is: ${e.message}`),
+    );
+  }
+
+  /**
+   * Removes what `debug=+vcl_keep` leaves in varnishd's work folder: the folders of VCLs varnishd no longer has
+   * (discarded or refused) and the C sources of those it has. Runs between apply rounds (never beside a vcl.load).
+   */
+  private async sweepVclWork(): Promise<void> {
+    const list = await this.varnishadm(["vcl.list"]).catch(() => null);
+    if (list === null) return;
+    const names = new Set(
+      list
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/)[4])
+        .filter(Boolean),
+    );
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(this.dirs.varnish);
+    } catch {
+      return;
+    }
+    for (const d of entries) {
+      const m = /^vcl_(.+)\.\d+\.\d+$/.exec(d);
+      if (!m) continue;
+      const dir = path.join(this.dirs.varnish, d);
+      if (names.has(m[1])) fs.rmSync(path.join(dir, "vgc.c"), { force: true });
+      else fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   private async startVarnish(): Promise<void> {
     if (!haveTool("varnishd")) {
       this.log("varnishd is not installed: chains with varnish will be refused");
@@ -723,6 +828,7 @@ export class EdgeAgent {
       onRestart: () => this.serialized(() => this.reloadAllVcl()),
     });
     if (!(await this.waitVarnish())) throw new Error("varnishd did not start (see run/varnishd.log)");
+    await this.tuneVarnish();
     if (adopted) {
       const list = await this.varnishadm(["vcl.list"]).catch(() => "");
       const missing = Object.values(this.p.active).some((a) => a.vclName && !list.includes(a.vclName));
@@ -754,6 +860,7 @@ export class EdgeAgent {
   /** After a (re)start of varnishd: every active environment's VCL and label again, then the router. */
   private async reloadAllVcl(): Promise<void> {
     if (!(await this.waitVarnish())) throw new Error("varnishd does not answer on its admin port");
+    await this.tuneVarnish();
     this.routerName = null;
     this.routerLabels = "";
     for (const a of Object.values(this.p.active)) {
@@ -763,6 +870,7 @@ export class EdgeAgent {
       await this.varnishadm(["vcl.label", labelFor(a.env.key), a.vclName]);
     }
     await this.syncRouter();
+    await this.sweepVclWork();
     this.log("varnishd VCLs loaded");
   }
 

@@ -8,6 +8,7 @@ import { safeReturnPath } from "@/lib/auth/redirect";
 import { effectiveRole, type RoleAccount } from "@/lib/auth/roles";
 import { displayName, getCurrentUser, requireUser } from "@/lib/auth/session";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
+import { NOT_FOUND_MESSAGE } from "./messages";
 
 // The one shape of a server action (docs/architecture.md, "Server actions"): the counterpart of the REST API's
 // operation (lib/api/operation.ts). Every exported action of app/ is made by `publicAction` (signed-out pages),
@@ -17,8 +18,8 @@ import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 // `run` returns the action's own state (what its form shows); refusals made here go through the action's `fail`,
 // so each form keeps its own state shape. `redirect()`/`notFound()` thrown by `run` pass through untouched.
 
-/** What a member who is not one (or a missing resource) is told: the same words everywhere, so ids cannot be probed. */
-export const NOT_FOUND_MESSAGE = "Not found: it does not exist or you do not have access to it.";
+/** What a member who is not one (or a missing resource) is told (./messages, shared with code outside actions). */
+export { NOT_FOUND_MESSAGE };
 /** What an unexpected failure shows (details go to the server log only). */
 export const UNEXPECTED_MESSAGE = "Something went wrong on our side; nothing was changed. Try again in a moment.";
 /** What a form that does not parse at all (a forged or stale form) shows. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { applications, domains } from "@/db/schema";
+import { NOT_FOUND_MESSAGE as NOT_FOUND } from "@/lib/actions/messages";
 import { recordAudit } from "@/lib/audit/record";
 import { archiveDir } from "@/lib/config";
 import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
@@ -12,8 +13,6 @@ import { noteEdgeChange } from "@/lib/edge/changes";
 
 // Application settings (docs/product.md §3.3, last paragraph): rename the display name; delete with typed confirmation, which
 // frees its hostnames and archives its repository under `DATA_DIR/archive` (no longer served).
-
-const NOT_FOUND = "Not found: it does not exist or you do not have access to it.";
 
 /** Longest display name of an application. */
 export const APPLICATION_NAME_MAX = 100;

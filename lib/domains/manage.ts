@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { writeTransaction } from "@/db";
 import { domains, environments } from "@/db/schema";
+import { NOT_FOUND_MESSAGE as NOT_FOUND } from "@/lib/actions/messages";
 import { recordAudit } from "@/lib/audit/record";
 import { actorMay, auditActor, isUniqueViolation, type Actor } from "@/lib/repositories/changes";
 import { insertDomain } from "./insert";
@@ -13,7 +14,6 @@ import { noteEdgeChange } from "@/lib/edge/changes";
 
 /** The message for a hostname already served by some environment on the platform. */
 export const HOSTNAME_TAKEN = "This hostname is already used on the platform. Remove it there first, or choose another.";
-const NOT_FOUND = "Not found: it does not exist or you do not have access to it.";
 
 export type ManageDomainResult = { ok: true; domain: DomainRow } | { ok: false; code: "not_found" | "taken"; message: string };
 

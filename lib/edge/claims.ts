@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { accounts, applications, domainClaims, domains, environments, memberships, users } from "@/db/schema";
 import type { DomainRow } from "@/db/types";
+import { NOT_FOUND_MESSAGE } from "@/lib/actions/messages";
 import { recordAudit } from "@/lib/audit/record";
 import { rolesWith } from "@/lib/auth/permissions";
 import { txtHoldsToken } from "@/lib/dns/classify";
@@ -21,8 +22,6 @@ import { newVerificationToken } from "@/lib/tokens/verification-token";
 
 /** A row of `domain_claims`. */
 export type DomainClaimRow = typeof domainClaims.$inferSelect;
-
-const NOT_FOUND = "Not found: it does not exist or you do not have access to it.";
 
 /** "Verify now" on one claim runs at most once per this many milliseconds (as for domains, docs/product.md §3.5). */
 export const CLAIM_VERIFY_NOW_INTERVAL_MS = 10_000;
@@ -80,7 +79,7 @@ async function claimHostname(params: Parameters<typeof addDomain>[0]): Promise<A
   return writeTransaction(async (tx): Promise<AddOrClaimResult | "freed"> => {
     const env = await tx.select().from(environments).where(eq(environments.id, params.environment.id)).get();
     if (!env || !(await actorMay(env.accountId, params.actor, "domain.manage")))
-      return { ok: false, code: "not_found", message: NOT_FOUND };
+      return { ok: false, code: "not_found", message: NOT_FOUND_MESSAGE };
     const holder = await tx.select().from(domains).where(eq(domains.hostname, host.hostname)).get();
     if (!holder) return "freed";
     if (holder.accountId === env.accountId) return { ok: false, code: "taken", message: HOSTNAME_TAKEN };
@@ -138,7 +137,8 @@ export async function getClaim(claimId: number): Promise<DomainClaimRow | null> 
 export async function withdrawClaim(params: { claimId: number; actor: Actor }): Promise<{ ok: true } | { ok: false; message: string }> {
   return writeTransaction(async (tx) => {
     const claim = await tx.select().from(domainClaims).where(eq(domainClaims.id, params.claimId)).get();
-    if (!claim || !(await actorMay(claim.accountId, params.actor, "domain.manage"))) return { ok: false as const, message: NOT_FOUND };
+    if (!claim || !(await actorMay(claim.accountId, params.actor, "domain.manage")))
+      return { ok: false as const, message: NOT_FOUND_MESSAGE };
     await tx.delete(domainClaims).where(eq(domainClaims.id, claim.id)).run();
     await recordAudit(tx, {
       accountId: claim.accountId,

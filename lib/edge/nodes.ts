@@ -172,6 +172,12 @@ export async function listEdgeNodes(now: Date = new Date()): Promise<EdgeNodeVie
   return rows.map((row) => edgeNodeView(row, now));
 }
 
+/** Node `id` as operators see it (revoked ones included), or null when there is no such node. */
+export async function getEdgeNode(id: number, now: Date = new Date()): Promise<EdgeNodeView | null> {
+  const row = await getDb().select().from(edgeNodes).where(eq(edgeNodes.id, id)).get();
+  return row ? edgeNodeView(row, now) : null;
+}
+
 /**
  * The active node for an `Authorization: Bearer en_…` header value (docs/edge.md "Desired state"), or null when the
  * header is missing, not a Bearer node token (a user's `ec_` token is refused here), unknown or revoked. Looks the

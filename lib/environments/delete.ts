@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { writeTransaction } from "@/db";
 import { domains, environments } from "@/db/schema";
+import { NOT_FOUND_MESSAGE } from "@/lib/actions/messages";
 import { recordAudit } from "@/lib/audit/record";
 import { PRODUCTION_BRANCH } from "@/lib/git/names";
 import { archiveBranchAsTag, freeDeletedTagName, resolveBranch } from "@/lib/git/refs";
@@ -71,7 +72,7 @@ export async function deleteEnvironment(input: DeleteEnvironmentInput): Promise<
     });
     return { live: [] as string[], freed: own.map((d) => d.hostname) };
   });
-  if (!removed) return { ok: false, code: "not_found", message: "Not found: it does not exist or you do not have access to it." };
+  if (!removed) return { ok: false, code: "not_found", message: NOT_FOUND_MESSAGE };
   if (removed.live.length > 0) {
     return {
       ok: false,

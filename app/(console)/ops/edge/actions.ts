@@ -5,7 +5,7 @@ import { z } from "zod";
 import { NOT_FOUND_MESSAGE, UNEXPECTED_MESSAGE, userAction, type Refusal } from "@/lib/actions";
 import { toId } from "@/lib/auth/access";
 import { settings } from "@/lib/config";
-import { createEdgeNode, EdgeNodeNameError, listEdgeNodes, revokeEdgeNode, setEdgeNodeDrain } from "@/lib/edge/nodes";
+import { createEdgeNode, EdgeNodeNameError, getEdgeNode, revokeEdgeNode, setEdgeNodeDrain } from "@/lib/edge/nodes";
 import { lookupOperator } from "@/lib/ops/access";
 import { recordOperatorEvent } from "@/lib/ops/events";
 
@@ -38,11 +38,10 @@ function agentCommand(token: string): string {
   return `CONSOLE_URL=${settings().appUrl} EDGE_NODE_TOKEN=${token} npm run edge`;
 }
 
-/** The node named by the form's `nodeId` (malformed ids find nothing), from the node list. */
+/** The node named by the form's `nodeId` (malformed ids find nothing). */
 async function findNode(nodeId: string) {
   const id = toId(nodeId);
-  if (id === null) return null;
-  return (await listEdgeNodes()).find((n) => n.id === id) ?? null;
+  return id === null ? null : getEdgeNode(id);
 }
 
 /**

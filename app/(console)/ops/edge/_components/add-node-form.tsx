@@ -1,21 +1,44 @@
 "use client";
 
-import { useActionState } from "react";
+import { useActionState, useRef } from "react";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Field, FormMessage } from "@/components/ui/field";
 import { addEdgeNodeAction, type AddEdgeNodeState } from "../actions";
 
 /**
+ * Keeps the token panel of the last node added when a later answer is a refusal (an empty or bad name typed after
+ * it): the token is shown once and must not vanish before the operator copied it.
+ */
+async function addKeepingToken(prev: AddEdgeNodeState, form: FormData): Promise<AddEdgeNodeState> {
+  const next = await addEdgeNodeAction(prev, form);
+  return next.created || !prev.created ? next : { ...next, created: prev.created };
+}
+
+/**
  * "Add a node": one Name field. The answer shows the node token once, with a copy button, and the command that
- * starts the node's agent; the console keeps only its hash.
+ * starts the node's agent; the console keeps only its hash. One submission at a time: Enter pressed again while the
+ * first runs is ignored (the button is disabled too), so a quick double or triple Enter adds one node and its token
+ * stays on the page.
  */
 export function AddNodeForm() {
-  const [state, action, pending] = useActionState<AddEdgeNodeState, FormData>(addEdgeNodeAction, {});
+  // Set on submit, before React re-renders with `pending`: Enter presses in between are refused here.
+  const busy = useRef(false);
+  const [state, action, pending] = useActionState<AddEdgeNodeState, FormData>(async (prev, form) => {
+    try {
+      return await addKeepingToken(prev, form);
+    } finally {
+      busy.current = false;
+    }
+  }, {});
   return (
     <div className="space-y-4">
       {state.created ? (
-        <div key={state.at} data-testid="edge-node-token" className="space-y-3 rounded-xl bg-emerald-50 p-5 ring-1 ring-emerald-200">
+        <div
+          key={state.created.token}
+          data-testid="edge-node-token"
+          className="space-y-3 rounded-xl bg-emerald-50 p-5 ring-1 ring-emerald-200"
+        >
           <p className="text-sm font-semibold text-emerald-900">
             Node {state.created.name} added. Copy its token now: it is shown only once.
           </p>
@@ -36,6 +59,10 @@ export function AddNodeForm() {
       ) : null}
       <form
         action={action}
+        onSubmit={(event) => {
+          if (busy.current) event.preventDefault();
+          else busy.current = true;
+        }}
         noValidate
         aria-label="Add a node"
         className="space-y-3 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200"

@@ -3,7 +3,7 @@
 import { useActionState, useState } from "react";
 import { Button } from "@/components/ui/button";
 import clsx from "@/components/ui/clsx";
-import { Field, FormMessage } from "@/components/ui/field";
+import { TypedDeleteForm } from "@/components/ui/typed-delete-form";
 import { revokeEdgeNodeAction, setEdgeNodeDrainAction, type EdgeNodeActionState } from "../actions";
 
 /** One node as the table shows it (times already in words, on the server). */
@@ -55,10 +55,9 @@ function DrainButton({ row }: { row: NodeTableRow }) {
   );
 }
 
-/** Revoke for one node: asks for the node's name first; the action checks it again on the server. */
+/** Revoke for one node: asks for the node's name first (TypedDeleteForm); the action checks it again on the server. */
 function RevokeForm({ row }: { row: NodeTableRow }) {
   const [open, setOpen] = useState(false);
-  const [state, action, pending] = useActionState<EdgeNodeActionState, FormData>(revokeEdgeNodeAction, {});
   if (!open)
     return (
       <Button type="button" variant="ghost" onClick={() => setOpen(true)} className="px-2.5 py-1 text-xs text-red-700">
@@ -66,33 +65,25 @@ function RevokeForm({ row }: { row: NodeTableRow }) {
       </Button>
     );
   return (
-    <form
-      action={action}
-      noValidate
-      aria-label={`Revoke ${row.name}`}
+    <TypedDeleteForm<EdgeNodeActionState>
+      action={revokeEdgeNodeAction}
+      idField="nodeId"
+      id={row.id}
+      name={row.name}
+      button="Revoke node"
+      pendingText="Revoking…"
+      label={`Revoke ${row.name}`}
       className="w-64 space-y-2 rounded-lg bg-red-50 p-3 ring-1 ring-red-200"
-    >
-      <input type="hidden" name="nodeId" value={row.id} />
-      <p className="text-xs text-red-900">
-        Its next poll gets 401: the node keeps serving its last state and stops taking changes. This cannot be undone.
-      </p>
-      {state.error ? <FormMessage>{state.error}</FormMessage> : null}
-      <Field
-        label={`Type ${row.name} to confirm`}
-        name="confirmation"
-        autoComplete="off"
-        defaultValue={state.values?.confirmation ?? ""}
-        error={state.fieldErrors?.confirmation}
-      />
-      <div className="flex gap-2">
-        <Button type="submit" variant="danger" disabled={pending} className="px-2.5 py-1 text-xs">
-          {pending ? "Revoking…" : "Revoke node"}
-        </Button>
+      extra={
         <Button type="button" variant="ghost" onClick={() => setOpen(false)} className="px-2.5 py-1 text-xs">
           Cancel
         </Button>
-      </div>
-    </form>
+      }
+    >
+      <p className="text-xs text-red-900">
+        Its next poll gets 401: the node keeps serving its last state and stops taking changes. This cannot be undone.
+      </p>
+    </TypedDeleteForm>
   );
 }
 
