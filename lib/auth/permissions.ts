@@ -29,6 +29,10 @@ export const PERMISSIONS = {
     roles: ["owner", "admin", "developer"],
     allows: "See an environment's X-Edge-Secret, the header the edge sends so the origin can refuse other requests.",
   },
+  "https.manage": {
+    roles: ["owner", "admin"],
+    allows: "Upload or remove a domain's own certificate, renew a certificate now, and switch an environment's HTTP-to-HTTPS redirect.",
+  },
   "alerts.receive": {
     roles: ["owner", "admin"],
     allows: "Receive the account's alert mail (a live domain that stopped pointing at the edge).",

@@ -26,6 +26,11 @@ const reportEnvironmentSchema = z.strictObject({
   appliedAt: z.iso.datetime({ offset: true }).nullable().optional(),
   tool: text(40).nullable().optional(),
   message: text(4000).nullable().optional(),
+  /** HTTP-01 tokens the node answers for this environment after this round (lib/https/edge.ts waits for them). */
+  acmeChallenges: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "must be an ACME token (base64url)"))
+    .max(1000)
+    .optional(),
 });
 
 /** The report body (docs/edge.md "Desired state"); unknown fields are refused so typos surface. */
@@ -87,6 +92,7 @@ export async function recordEdgeReport(
         message: applied ? null : (env.message ?? ""),
         appliedAt: applied ? (env.appliedAt ? new Date(env.appliedAt) : now) : null,
         reportedAt: now,
+        ...(env.acmeChallenges ? { acmeTokens: env.acmeChallenges } : {}),
       };
       await tx
         .insert(edgeNodeEnvironments)

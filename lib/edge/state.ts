@@ -7,6 +7,7 @@ import type { EdgeNodeRow } from "./nodes";
 import { routableHostnames } from "./routable";
 import { currentEdgeVersion } from "./changes";
 import { edgeSettings, type EdgeSettings } from "./versions";
+import { httpsStateFor, type EdgeAcmeChallenge, type EdgeCertificate } from "@/lib/https/edge";
 
 // The desired state a node polls for (docs/edge.md "Desired state"): every routable environment whose version is
 // greater than the node's `since`, with its commit, hostnames, secret, proxy chain, origins and module files, and
@@ -36,8 +37,10 @@ export type EdgeEnvironmentState = {
   alternateOrigins: Record<string, unknown>;
   ipBlacklist: string[];
   files: Record<string, string>;
-  certificates: unknown[];
-  acmeChallenges: unknown[];
+  /** HTTPS (docs/product.md §9, lib/https/edge.ts): certificates with their keys, HTTP-01 answers, the redirect flag. */
+  certificates: EdgeCertificate[];
+  acmeChallenges: EdgeAcmeChallenge[];
+  redirectHttps: boolean;
 };
 
 /** The answer of `GET /api/edge/v1/state` (docs/edge.md "Desired state"). */
@@ -227,6 +230,7 @@ export async function buildDesiredState(node: Pick<EdgeNodeRow, "name" | "drain"
     for (const d of chunk) details.set(d.id, d);
   }
   const hostnames = await routableHostnames(ids);
+  const httpsState = await httpsStateFor(ids);
 
   const out: EdgeEnvironmentState[] = [];
   const byRepo = new Map<string, typeof live>();
@@ -264,8 +268,7 @@ export async function buildDesiredState(node: Pick<EdgeNodeRow, "name" | "drain"
           hostnames: hostnames.get(row.environmentId) ?? [],
           secret: d.secret!,
           ...payload,
-          certificates: [],
-          acmeChallenges: [],
+          ...(httpsState.get(row.environmentId) ?? { certificates: [], acmeChallenges: [], redirectHttps: false }),
         });
       }
     } catch (error) {

@@ -27,87 +27,92 @@ afterAll(() => pki?.remove());
 
 const fields = (r: ReturnType<typeof checkOwnCertificate>) => (r.ok ? [] : r.errors);
 
-describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")("checkOwnCertificate (needs openssl to make the test certificates)", () => {
-  it("accepts a matching chain and key and returns the facts, the chain leaf first and the key as PKCS#8", () => {
-    const r = checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf + intermediate, keyText: leafKey });
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    const blocks = pemBlocks(r.certificate.chainPem);
-    expect(blocks).toHaveLength(2);
-    expect(new X509Certificate(blocks[0]).subject).toContain("CN=shop.example.com");
-    expect(r.certificate.facts.issuer).toBe("Test Intermediate");
-    expect(r.certificate.facts.sans).toEqual(["shop.example.com", "www.shop.example.com"]);
-    expect(r.certificate.facts.serial).toMatch(/^[0-9A-F]+$/);
-    expect(r.certificate.facts.notAfter.getTime()).toBeGreaterThan(Date.now() + 29 * 86400_000);
-    expect(r.certificate.keyPem).toContain("-----BEGIN PRIVATE KEY-----");
-  });
-
-  it("puts a chain pasted in reverse order (root, intermediate, leaf) leaf first", () => {
-    const r = checkOwnCertificate({ hostname: "www.shop.example.com", chainText: root + intermediate + leaf, keyText: leafKey });
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    const subjects = pemBlocks(r.certificate.chainPem).map((b) => new X509Certificate(b).subject);
-    expect(subjects).toEqual(["CN=shop.example.com", "CN=Test Intermediate", "CN=Test Root"]);
-  });
-
-  it("refuses a key that belongs to another certificate", () => {
-    expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: wildcardKey }))).toEqual([
-      { field: "private_key", message: "The private key does not match the certificate: it belongs to another certificate." },
-    ]);
-  });
-
-  it("refuses a certificate that does not cover the hostname, naming what it covers", () => {
-    expect(fields(checkOwnCertificate({ hostname: "blog.example.com", chainText: leaf, keyText: leafKey }))).toEqual([
-      { field: "public_certificates", message: "The certificate covers shop.example.com, www.shop.example.com, not blog.example.com." },
-    ]);
-  });
-
-  it("counts a wildcard SAN for one label only", () => {
-    expect(checkOwnCertificate({ hostname: "blog.example.com", chainText: wildcard, keyText: wildcardKey }).ok).toBe(true);
-    expect(fields(checkOwnCertificate({ hostname: "a.b.example.com", chainText: wildcard, keyText: wildcardKey }))[0]?.message).toBe(
-      "The certificate covers *.example.com, not a.b.example.com.",
-    );
-    expect(checkOwnCertificate({ hostname: "example.com", chainText: wildcard, keyText: wildcardKey }).ok).toBe(false);
-  });
-
-  it("refuses an expired certificate and one not valid yet, with the date", () => {
-    const late = new Date(Date.now() + 40 * 86400_000);
-    const expired = fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: leafKey, now: late }));
-    expect(expired).toHaveLength(1);
-    expect(expired[0].message).toMatch(/^The certificate expired on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.$/);
-    const early = fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: leafKey, now: new Date(0) }));
-    expect(early[0].message).toMatch(/^The certificate is not valid before /);
-  });
-
-  it("refuses garbage, an empty field and an encrypted key, each on its field", () => {
-    expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: "hello", keyText: leafKey }))[0]).toEqual({
-      field: "public_certificates",
-      message: expect.stringMatching(/^No certificate found/),
+describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")(
+  "checkOwnCertificate (needs openssl to make the test certificates)",
+  () => {
+    it("accepts a matching chain and key and returns the facts, the chain leaf first and the key as PKCS#8", () => {
+      const r = checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf + intermediate, keyText: leafKey });
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      const blocks = pemBlocks(r.certificate.chainPem);
+      expect(blocks).toHaveLength(2);
+      expect(new X509Certificate(blocks[0]).subject).toContain("CN=shop.example.com");
+      expect(r.certificate.facts.issuer).toBe("Test Intermediate");
+      expect(r.certificate.facts.sans).toEqual(["shop.example.com", "www.shop.example.com"]);
+      expect(r.certificate.facts.serial).toMatch(/^[0-9A-F]+$/);
+      expect(r.certificate.facts.notAfter.getTime()).toBeGreaterThan(Date.now() + 29 * 86400_000);
+      expect(r.certificate.keyPem).toContain("-----BEGIN PRIVATE KEY-----");
     });
-    const broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-    expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: broken, keyText: leafKey }))[0].message).toBe(
-      "Certificate 1 of the chain cannot be read: it is not a valid X.509 certificate.",
-    );
-    expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: "" }))[0]).toEqual({
-      field: "private_key",
-      message: expect.stringMatching(/^No private key found/),
-    });
-    pki.openssl(["pkey", "-in", "shop.key", "-aes256", "-passout", "pass:secret", "-out", "enc.key"]);
-    expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: pki.read("enc.key") }))[0].message).toMatch(
-      /^The private key is encrypted/,
-    );
-    const badKey = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
-    expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: badKey }))[0].message).toBe(
-      "The private key cannot be read: it is not a valid PEM private key.",
-    );
-  });
 
-  it("refuses a certificate in the chain that is not the leaf's issuer", () => {
-    const other = pki.ca("Other Root");
-    const errors = fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf + other + intermediate, keyText: leafKey }));
-    expect(errors).toEqual([{ field: "public_certificates", message: expect.stringContaining("Other Root") }]);
-  });
-});
+    it("puts a chain pasted in reverse order (root, intermediate, leaf) leaf first", () => {
+      const r = checkOwnCertificate({ hostname: "www.shop.example.com", chainText: root + intermediate + leaf, keyText: leafKey });
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      const subjects = pemBlocks(r.certificate.chainPem).map((b) => new X509Certificate(b).subject);
+      expect(subjects).toEqual(["CN=shop.example.com", "CN=Test Intermediate", "CN=Test Root"]);
+    });
+
+    it("refuses a key that belongs to another certificate", () => {
+      expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: wildcardKey }))).toEqual([
+        { field: "private_key", message: "The private key does not match the certificate: it belongs to another certificate." },
+      ]);
+    });
+
+    it("refuses a certificate that does not cover the hostname, naming what it covers", () => {
+      expect(fields(checkOwnCertificate({ hostname: "blog.example.com", chainText: leaf, keyText: leafKey }))).toEqual([
+        { field: "public_certificates", message: "The certificate covers shop.example.com, www.shop.example.com, not blog.example.com." },
+      ]);
+    });
+
+    it("counts a wildcard SAN for one label only", () => {
+      expect(checkOwnCertificate({ hostname: "blog.example.com", chainText: wildcard, keyText: wildcardKey }).ok).toBe(true);
+      expect(fields(checkOwnCertificate({ hostname: "a.b.example.com", chainText: wildcard, keyText: wildcardKey }))[0]?.message).toBe(
+        "The certificate covers *.example.com, not a.b.example.com.",
+      );
+      expect(checkOwnCertificate({ hostname: "example.com", chainText: wildcard, keyText: wildcardKey }).ok).toBe(false);
+    });
+
+    it("refuses an expired certificate and one not valid yet, with the date", () => {
+      const late = new Date(Date.now() + 40 * 86400_000);
+      const expired = fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: leafKey, now: late }));
+      expect(expired).toHaveLength(1);
+      expect(expired[0].message).toMatch(/^The certificate expired on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.$/);
+      const early = fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: leafKey, now: new Date(0) }));
+      expect(early[0].message).toMatch(/^The certificate is not valid before /);
+    });
+
+    it("refuses garbage, an empty field and an encrypted key, each on its field", () => {
+      expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: "hello", keyText: leafKey }))[0]).toEqual({
+        field: "public_certificates",
+        message: expect.stringMatching(/^No certificate found/),
+      });
+      const broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+      expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: broken, keyText: leafKey }))[0].message).toBe(
+        "Certificate 1 of the chain cannot be read: it is not a valid X.509 certificate.",
+      );
+      expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: "" }))[0]).toEqual({
+        field: "private_key",
+        message: expect.stringMatching(/^No private key found/),
+      });
+      pki.openssl(["pkey", "-in", "shop.key", "-aes256", "-passout", "pass:secret", "-out", "enc.key"]);
+      expect(
+        fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: pki.read("enc.key") }))[0].message,
+      ).toMatch(/^The private key is encrypted/);
+      const badKey = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+      expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: badKey }))[0].message).toBe(
+        "The private key cannot be read: it is not a valid PEM private key.",
+      );
+    });
+
+    it("refuses a certificate in the chain that is not the leaf's issuer", () => {
+      const other = pki.ca("Other Root");
+      const errors = fields(
+        checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf + other + intermediate, keyText: leafKey }),
+      );
+      expect(errors).toEqual([{ field: "public_certificates", message: expect.stringContaining("Other Root") }]);
+    });
+  },
+);
 
 describe("nameCovers (RFC 6125 §6.4.3)", () => {
   it("matches exact names ignoring case and a trailing dot", () => {

@@ -150,22 +150,32 @@ export function checkOwnCertificate(input: {
   if (blocks.length === 0) {
     errors.push({
       field: "public_certificates",
-      message: "No certificate found: paste the PEM chain, each certificate between -----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----.",
+      message:
+        "No certificate found: paste the PEM chain, each certificate between -----BEGIN CERTIFICATE----- and -----END CERTIFICATE-----.",
     });
   }
   blocks.forEach((block, i) => {
     try {
       certificates.push(new X509Certificate(block));
     } catch {
-      errors.push({ field: "public_certificates", message: `Certificate ${i + 1} of the chain cannot be read: it is not a valid X.509 certificate.` });
+      errors.push({
+        field: "public_certificates",
+        message: `Certificate ${i + 1} of the chain cannot be read: it is not a valid X.509 certificate.`,
+      });
     }
   });
 
   let key: KeyObject | null = null;
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyText)) {
-    errors.push({ field: "private_key", message: "The private key is encrypted: paste it without a passphrase (openssl pkey -in key.pem)." });
+    errors.push({
+      field: "private_key",
+      message: "The private key is encrypted: paste it without a passphrase (openssl pkey -in key.pem).",
+    });
   } else if (!/-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/.test(keyText)) {
-    errors.push({ field: "private_key", message: "No private key found: paste the PEM key, between -----BEGIN PRIVATE KEY----- and -----END PRIVATE KEY-----." });
+    errors.push({
+      field: "private_key",
+      message: "No private key found: paste the PEM key, between -----BEGIN PRIVATE KEY----- and -----END PRIVATE KEY-----.",
+    });
   } else {
     try {
       key = crypto.createPrivateKey({ key: keyText, format: "pem" });
@@ -194,7 +204,13 @@ export function checkOwnCertificate(input: {
     certificates.filter((_, i) => i !== leafIndex),
   );
   if (unrelated.length) {
-    const names = unrelated.map((c) => c.subject.split("\n").find((l) => l.startsWith("CN="))?.slice(3) ?? c.subject.replace(/\n/g, ", "));
+    const names = unrelated.map(
+      (c) =>
+        c.subject
+          .split("\n")
+          .find((l) => l.startsWith("CN="))
+          ?.slice(3) ?? c.subject.replace(/\n/g, ", "),
+    );
     errors.push({
       field: "public_certificates",
       message: `The chain holds certificates that did not issue the certificate for ${input.hostname} or its issuers: ${names.join("; ")}. Remove them.`,

@@ -123,21 +123,47 @@ describe("pre-flight: the HTTP token (a loopback HTTP server stands in for a nod
   afterAll(async () => new Promise<void>((resolve) => standIn.close(() => resolve())));
 
   it("passes when each address and port returns the token, sent with the hostname as Host", async () => {
-    const r = await checkHttpToken({ hostname: "shop.example.com", addresses: ["127.0.0.1"], ports: [port], token: "tok-1", expected: "tok-1.auth" });
+    const r = await checkHttpToken({
+      hostname: "shop.example.com",
+      addresses: ["127.0.0.1"],
+      ports: [port],
+      token: "tok-1",
+      expected: "tok-1.auth",
+    });
     expect(r).toEqual({ ok: true });
     expect(seen.at(-1)).toEqual({ host: "shop.example.com", url: "/.well-known/acme-challenge/tok-1" });
   });
 
   it("names the address that answered wrong, answered 404, or could not be reached", async () => {
-    const wrong = await checkHttpToken({ hostname: "shop.example.com", addresses: ["127.0.0.1"], ports: [port], token: "tok-2", expected: "tok-2.auth" });
+    const wrong = await checkHttpToken({
+      hostname: "shop.example.com",
+      addresses: ["127.0.0.1"],
+      ports: [port],
+      token: "tok-2",
+      expected: "tok-2.auth",
+    });
     expect(wrong).toEqual({
       ok: false,
       step: "http",
-      problems: [`http://shop.example.com/.well-known/acme-challenge/tok-2 through 127.0.0.1:${port} answered 200 with another body than the token.`],
+      problems: [
+        `http://shop.example.com/.well-known/acme-challenge/tok-2 through 127.0.0.1:${port} answered 200 with another body than the token.`,
+      ],
     });
-    const missing = await checkHttpToken({ hostname: "shop.example.com", addresses: ["127.0.0.1"], ports: [port], token: "tok-3", expected: "x" });
+    const missing = await checkHttpToken({
+      hostname: "shop.example.com",
+      addresses: ["127.0.0.1"],
+      ports: [port],
+      token: "tok-3",
+      expected: "x",
+    });
     expect(missing).toMatchObject({ problems: [expect.stringContaining(`through 127.0.0.1:${port} answered 404 instead of the token.`)] });
-    const closed = await checkHttpToken({ hostname: "shop.example.com", addresses: ["127.0.0.2"], ports: [1], token: "tok-1", expected: "tok-1.auth" });
+    const closed = await checkHttpToken({
+      hostname: "shop.example.com",
+      addresses: ["127.0.0.2"],
+      ports: [1],
+      token: "tok-1",
+      expected: "tok-1.auth",
+    });
     expect(closed).toMatchObject({ problems: [expect.stringMatching(/through 127\.0\.0\.2:1 could not be reached \(ECONNREFUSED\)\.$/)] });
   });
 

@@ -27,12 +27,23 @@ export async function checkAddresses(
 ): Promise<PreflightResult> {
   const name = canonicalName(hostname);
   const walk = await followCnameChain(name, resolver);
-  if (walk.end === "nxdomain") return { ok: false, step: "dns", problems: [`${name} does not exist in DNS: add its CNAME or A record first.`] };
-  if (walk.end === "dangling") return { ok: false, step: "dns", problems: [`The CNAME of ${name} ends at ${walk.final}, which does not exist.`] };
+  if (walk.end === "nxdomain")
+    return { ok: false, step: "dns", problems: [`${name} does not exist in DNS: add its CNAME or A record first.`] };
+  if (walk.end === "dangling")
+    return { ok: false, step: "dns", problems: [`The CNAME of ${name} ends at ${walk.final}, which does not exist.`] };
   if (walk.end === "loop" || walk.end === "too-long")
-    return { ok: false, step: "dns", problems: [`The CNAME chain of ${name} ${walk.end === "loop" ? "loops" : "is longer than 8 names"}: fix it.`] };
+    return {
+      ok: false,
+      step: "dns",
+      problems: [`The CNAME chain of ${name} ${walk.end === "loop" ? "loops" : "is longer than 8 names"}: fix it.`],
+    };
   if (walk.end === "error")
-    return { ok: false, step: "dns", transient: true, problems: [`DNS lookup of ${walk.errorName ?? name} failed (${walk.errorCode}): it is retried.`] };
+    return {
+      ok: false,
+      step: "dns",
+      transient: true,
+      problems: [`DNS lookup of ${walk.errorName ?? name} failed (${walk.errorCode}): it is retried.`],
+    };
   const final = walk.final;
   const lookup = async (family: 4 | 6): Promise<string[] | { error: string }> => {
     try {
@@ -43,9 +54,17 @@ export async function checkAddresses(
     }
   };
   const [a, aaaa] = await Promise.all([lookup(4), lookup(6)]);
-  for (const [type, answer] of [["A", a], ["AAAA", aaaa]] as const) {
+  for (const [type, answer] of [
+    ["A", a],
+    ["AAAA", aaaa],
+  ] as const) {
     if (!Array.isArray(answer))
-      return { ok: false, step: "dns", transient: true, problems: [`DNS lookup of ${type} ${final} failed (${answer.error}): it is retried.`] };
+      return {
+        ok: false,
+        step: "dns",
+        transient: true,
+        problems: [`DNS lookup of ${type} ${final} failed (${answer.error}): it is retried.`],
+      };
   }
   const v4 = a as string[];
   const v6 = (aaaa as string[]).map((x) => x.toLowerCase());
@@ -95,7 +114,11 @@ export async function checkCaa(hostname: string, resolver: Resolver, identities:
     const critical = records.find((r) => r.critical & 128 && !Object.keys(r).some((k) => KNOWN_CAA_TAGS.has(k)));
     if (critical) {
       const tag = Object.keys(critical).find((k) => k !== "critical") ?? "?";
-      return { ok: false, step: "caa", problems: [`CAA on ${name} has a critical record with the unknown tag ${tag}: no CA may issue; remove it.`] };
+      return {
+        ok: false,
+        step: "caa",
+        problems: [`CAA on ${name} has a critical record with the unknown tag ${tag}: no CA may issue; remove it.`],
+      };
     }
     const issuers = records.filter((r) => typeof r.issue === "string").map((r) => r.issue!.split(";")[0].trim().toLowerCase());
     if (issuers.length === 0) return { ok: true };

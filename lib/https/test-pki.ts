@@ -18,7 +18,7 @@ export type TestPki = {
    * A certificate `name` signed by CA `issuer` (its files in this folder) for `sans` (DNS names; the first is the
    * CN), valid for `days`; `ca` makes it an intermediate CA. Returns the certificate PEM; the key is `name`.key.
    */
-  issue(name: string, issuer: string, sans: string[], options?: { days?: number; ca?: boolean }): string;
+  issue(name: string, issuer: string, sans: string[], options?: { days?: number; ca?: boolean; ips?: string[] }): string;
   read(file: string): string;
   remove(): void;
 };
@@ -46,8 +46,21 @@ export function makeTestPki(): TestPki {
     ca(name, days = 30) {
       key(name);
       openssl([
-        "req", "-x509", "-new", "-key", `${name}.key`, "-subj", `/CN=${name}`, "-days", String(days), "-out", `${name}.crt`,
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        `${name}.key`,
+        "-subj",
+        `/CN=${name}`,
+        "-days",
+        String(days),
+        "-out",
+        `${name}.crt`,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
       ]);
       return read(`${name}.crt`);
     },
@@ -57,12 +70,26 @@ export function makeTestPki(): TestPki {
       const lines = options.ca
         ? ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign"]
         : ["basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature", "extendedKeyUsage=serverAuth"];
-      if (sans.length) lines.push(`subjectAltName=${sans.map((s) => `DNS:${s}`).join(",")}`);
+      const alt = [...sans.map((s) => `DNS:${s}`), ...(options.ips ?? []).map((ip) => `IP:${ip}`)];
+      if (alt.length) lines.push(`subjectAltName=${alt.join(",")}`);
       fs.writeFileSync(ext, lines.join("\n") + "\n");
       openssl(["req", "-new", "-key", `${name}.key`, "-subj", `/CN=${sans[0] ?? name}`, "-out", `${name}.csr`]);
       openssl([
-        "x509", "-req", "-in", `${name}.csr`, "-CA", `${issuer}.crt`, "-CAkey", `${issuer}.key`, "-CAcreateserial",
-        "-days", String(options.days ?? 30), "-extfile", ext, "-out", `${name}.crt`,
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        `${issuer}.crt`,
+        "-CAkey",
+        `${issuer}.key`,
+        "-CAcreateserial",
+        "-days",
+        String(options.days ?? 30),
+        "-extfile",
+        ext,
+        "-out",
+        `${name}.crt`,
       ]);
       return read(`${name}.crt`);
     },
