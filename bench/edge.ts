@@ -380,9 +380,12 @@ function startAgent(stateDir: string, consolePort: number, httpPort: number, log
  * Runs the edge benchmark (see the comment at the top of this file). Needs haproxy, varnishd, nginx, openssl and wrk
  * (scripts/install-system-packages.sh). `applies` (default 20) VCL changes, `coldEnvironments` (default 100).
  */
-export async function benchEdge(options: { applies?: number; coldEnvironments?: number } = {}): Promise<EdgeBenchRow[]> {
+export async function benchEdge(
+  options: { applies?: number; coldEnvironments?: number; parts?: readonly ("steady" | "cold")[] } = {},
+): Promise<EdgeBenchRow[]> {
   const applies = options.applies ?? 20;
   const coldCount = options.coldEnvironments ?? 100;
+  const parts = new Set(options.parts ?? ["steady", "cold"]);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ec-bench-edge-"));
   fs.chmodSync(tmp, 0o711); // varnishd's own users (as root) must reach the state folders inside
   const rows: EdgeBenchRow[] = [];
@@ -432,86 +435,89 @@ http {
     );
     const nginx = startGroup("nginx", ["-e", `${tmp}/nginx-error.log`, "-c", path.join(tmp, "nginx.conf"), "-p", tmp], childEnv());
 
-    // Edge node 1: one environment with the varnish chain.
-    const stateDir = path.join(tmp, "state-1");
-    stateDirs.push(stateDir);
-    con.set(1, [environment(1, HOST, 1, applyVcl(0))]);
-    const agent = startAgent(stateDir, consolePort, 31080, log);
-    await until(
-      "the edge to serve bench.test",
-      90_000,
-      async () => (await get(31080, HOST, "/hit"))?.status === 200,
-      () => agentLog,
-    );
-    const warm = await get(31080, HOST, "/hit");
-    if (warm?.headers["x-cache"] !== "HIT") throw new Error(`expected a cache HIT on the second request, got ${warm?.headers["x-cache"]}`);
-    await until(
-      "nginx and the origin",
-      10_000,
-      async () => {
-        const a = await fetch(`http://${FLOOR_HOST}:${NGINX_PORT}/hit`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        const b = await fetch(`http://${FLOOR_HOST}:${ORIGIN_PORT}/`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        return a === 200 && b === 200;
-      },
-      () => fs.readFileSync(path.join(tmp, "nginx-error.log"), "utf8"),
-    );
-
-    // 1. Throughput, one run at a time.
-    const runs: [string, string, { host?: string; miss?: string }][] = [
-      ["static nginx (floor)", `http://${FLOOR_HOST}:${NGINX_PORT}/hit`, {}],
-      ["origin direct (floor)", `http://${FLOOR_HOST}:${ORIGIN_PORT}/hit`, {}],
-      ["edge http hit", `http://${BIND}:31080/hit`, { host: HOST }],
-      ["edge http miss", `http://${BIND}:31080/`, { host: HOST, miss: "http" }],
-      ["edge https hit", `https://${BIND}:31443/hit`, { host: HOST }],
-      ["edge https miss", `https://${BIND}:31443/`, { host: HOST, miss: "https" }],
-    ];
-    for (const [what, url, o] of runs) rows.push(throughputRow(what, await wrk(tmp, url, o).result));
-    const nginxFloor = Number(rows[0].perSecond);
-    for (const r of rows.slice(2)) r.what += ` (${Math.round((Number(r.perSecond) / nginxFloor) * 100)}% of nginx)`;
-
-    // 2. Applies under keep-alive load.
-    const load = wrk(tmp, `http://${BIND}:31080/hit`, { host: HOST, connections: 16, seconds: 600 });
-    await sleep(1000);
-    const times: number[] = [];
-    for (let n = 1; n <= applies; n++) {
-      const t0 = performance.now();
-      con.set(n + 1, [environment(1, HOST, n + 1, applyVcl(n))]);
+    // Edge node 1: one environment with the varnish chain (parts 1, 2 and its RSS).
+    if (parts.has("steady")) {
+      const stateDir = path.join(tmp, "state-1");
+      stateDirs.push(stateDir);
+      con.set(1, [environment(1, HOST, 1, applyVcl(0))]);
+      const agent = startAgent(stateDir, consolePort, 31080, log);
       await until(
-        `apply ${n} served`,
-        60_000,
-        async () => {
-          const r = await get(31080, HOST, "/hit");
-          return r?.headers["x-bench-apply"] === String(n);
-        },
+        "the edge to serve bench.test",
+        90_000,
+        async () => (await get(31080, HOST, "/hit"))?.status === 200,
         () => agentLog,
       );
-      times.push(performance.now() - t0);
-      await sleep(200);
+      const warm = await get(31080, HOST, "/hit");
+      if (warm?.headers["x-cache"] !== "HIT")
+        throw new Error(`expected a cache HIT on the second request, got ${warm?.headers["x-cache"]}`);
+      await until(
+        "nginx and the origin",
+        10_000,
+        async () => {
+          const a = await fetch(`http://${FLOOR_HOST}:${NGINX_PORT}/hit`).then(
+            (r) => r.status,
+            () => 0,
+          );
+          const b = await fetch(`http://${FLOOR_HOST}:${ORIGIN_PORT}/`).then(
+            (r) => r.status,
+            () => 0,
+          );
+          return a === 200 && b === 200;
+        },
+        () => fs.readFileSync(path.join(tmp, "nginx-error.log"), "utf8"),
+      );
+
+      // 1. Throughput, one run at a time.
+      const runs: [string, string, { host?: string; miss?: string }][] = [
+        ["static nginx (floor)", `http://${FLOOR_HOST}:${NGINX_PORT}/hit`, {}],
+        ["origin direct (floor)", `http://${FLOOR_HOST}:${ORIGIN_PORT}/hit`, {}],
+        ["edge http hit", `http://${BIND}:31080/hit`, { host: HOST }],
+        ["edge http miss", `http://${BIND}:31080/`, { host: HOST, miss: "http" }],
+        ["edge https hit", `https://${BIND}:31443/hit`, { host: HOST }],
+        ["edge https miss", `https://${BIND}:31443/`, { host: HOST, miss: "https" }],
+      ];
+      for (const [what, url, o] of runs) rows.push(throughputRow(what, await wrk(tmp, url, o).result));
+      const nginxFloor = Number(rows[0].perSecond);
+      for (const r of rows.slice(2)) r.what += ` (${Math.round((Number(r.perSecond) / nginxFloor) * 100)}% of nginx)`;
+
+      // 2. Applies under keep-alive load.
+      const load = wrk(tmp, `http://${BIND}:31080/hit`, { host: HOST, connections: 16, seconds: 600 });
+      await sleep(1000);
+      const times: number[] = [];
+      for (let n = 1; n <= applies; n++) {
+        const t0 = performance.now();
+        con.set(n + 1, [environment(1, HOST, n + 1, applyVcl(n))]);
+        await until(
+          `apply ${n} served`,
+          60_000,
+          async () => {
+            const r = await get(31080, HOST, "/hit");
+            return r?.headers["x-bench-apply"] === String(n);
+          },
+          () => agentLog,
+        );
+        times.push(performance.now() - t0);
+        await sleep(200);
+      }
+      killGroup(load.child.pid, "SIGINT"); // wrk prints its summary (and runs done()) on SIGINT
+      const loadResult = await load.result;
+      times.sort((a, b) => a - b);
+      rows.push({
+        part: "2 apply",
+        what: `${applies} VCL changes, wrk 16 conns on the hit URL (${Math.round(loadResult.requests / (loadResult.durationUs / 1e6))} req/s)`,
+        count: applies,
+        perSecond: "",
+        p50Ms: round(percentile(times, 50), 0),
+        tailMs: round(percentile(times, 95), 0),
+        tail: "p95",
+        failed: loadResult.errors + loadResult.status,
+        peakRssMiB: "",
+      });
+      rows.push(...rssRows("steady node", stateDir, agent.pid));
+      currentAgent = null;
+      await stopGroup(agent);
+      killLeftovers(stateDir);
     }
-    killGroup(load.child.pid, "SIGINT"); // wrk prints its summary (and runs done()) on SIGINT
-    const loadResult = await load.result;
-    times.sort((a, b) => a - b);
-    rows.push({
-      part: "2 apply",
-      what: `${applies} VCL changes, wrk 16 conns on the hit URL (${Math.round(loadResult.requests / (loadResult.durationUs / 1e6))} req/s)`,
-      count: applies,
-      perSecond: "",
-      p50Ms: round(percentile(times, 50), 0),
-      tailMs: round(percentile(times, 95), 0),
-      tail: "p95",
-      failed: loadResult.errors + loadResult.status,
-      peakRssMiB: "",
-    });
-    rows.push(...rssRows("steady node", stateDir, agent.pid));
-    currentAgent = null;
-    await stopGroup(agent);
-    killLeftovers(stateDir);
 
     // 3. Cold start with `coldCount` environments.
     const coldDir = path.join(tmp, "state-2");
@@ -522,39 +528,41 @@ http {
       hosts.map((h, i) => environment(i + 1, h, 1000, STARTER_VCL)),
     );
     agentLog = "";
-    const t0 = performance.now();
-    const cold = startAgent(coldDir, consolePort, 31180, log);
-    const pending = new Set(hosts);
-    let failed = coldCount;
-    try {
-      await until(
-        `${coldCount} environments served`,
-        300_000,
-        async () => {
-          const answers = await Promise.all([...pending].map(async (h) => [h, (await get(31180, h, "/"))?.status] as const));
-          for (const [h, status] of answers) if (status === 200) pending.delete(h);
-          return pending.size === 0;
-        },
-        () => agentLog,
-      );
-    } finally {
-      failed = pending.size;
+    if (parts.has("cold")) {
+      const t0 = performance.now();
+      const cold = startAgent(coldDir, consolePort, 31180, log);
+      const pending = new Set(hosts);
+      let failed = coldCount;
+      try {
+        await until(
+          `${coldCount} environments served`,
+          300_000,
+          async () => {
+            const answers = await Promise.all([...pending].map(async (h) => [h, (await get(31180, h, "/"))?.status] as const));
+            for (const [h, status] of answers) if (status === 200) pending.delete(h);
+            return pending.size === 0;
+          },
+          () => agentLog,
+        );
+      } finally {
+        failed = pending.size;
+      }
+      const coldMs = performance.now() - t0;
+      rows.push({
+        part: "3 cold start",
+        what: `${coldCount} environments (varnish chain each): agent start to all served`,
+        count: coldCount,
+        perSecond: "",
+        p50Ms: round(coldMs, 0),
+        tailMs: "",
+        tail: "total",
+        failed,
+        peakRssMiB: "",
+      });
+      rows.push(...rssRows(`cold node (${coldCount} envs)`, coldDir, cold.pid));
+      await stopGroup(cold);
+      killLeftovers(coldDir);
     }
-    const coldMs = performance.now() - t0;
-    rows.push({
-      part: "3 cold start",
-      what: `${coldCount} environments (varnish chain each): agent start to all served`,
-      count: coldCount,
-      perSecond: "",
-      p50Ms: round(coldMs, 0),
-      tailMs: "",
-      tail: "total",
-      failed,
-      peakRssMiB: "",
-    });
-    rows.push(...rssRows(`cold node (${coldCount} envs)`, coldDir, cold.pid));
-    await stopGroup(cold);
-    killLeftovers(coldDir);
     await stopGroup(nginx, 2000);
     await stopGroup(origin, 2000);
   } finally {

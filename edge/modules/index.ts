@@ -21,7 +21,7 @@ import { checkVarnish, VCL_FILE, wrapTenantVcl } from "./varnish";
 // agent and, through lib/edge/checks, by the console on every commit that lands on an environment branch.
 
 export { haveTool, toolVersions } from "./tools";
-export { labelFor, renderVarnishRouter } from "./varnish";
+export { inspectCompiledVcl, labelFor, renderVarnishRouter, trimVccMessage, VCL_FILE } from "./varnish";
 export * from "./types";
 
 /** Modules that run customer code: refused unless the console allows them (EDGE_ALLOW_CODE_MODULES). */
@@ -192,18 +192,34 @@ function nginxProcess(module: ModuleName, conf: string, work: string, listen: Ho
 /** Tool names per module, for skipping a check whose tool is not installed. */
 const MODULE_TOOL: Record<ModuleName, string> = { modsecurity: "nginx", openresty: "nginx", varnish: "varnishd", nodejs: "node" };
 
+/** Options of {@link checkChain}. */
+export type CheckOptions = {
+  /**
+   * Run `varnishd -C` on the chain's VCL (default true: the console's checks). The edge agent passes false: on a
+   * node `vcl.load` is varnishd's same compiler with the same message, and the agent inspects the C it kept
+   * ({@link inspectCompiledVcl}), so each VCL is compiled once.
+   */
+  compileVarnish?: boolean;
+};
+
 /**
  * The tools' own checks over a rendered chain (docs/edge.md "Applying, on the node" step 3): `varnishd -C` with
- * vcc_allow_inline_c=off and vcc_unsafe_path=off (then the generated C inspected), `nginx -t` per nginx module,
- * `node --check` on the entry file. Returns the first refusal, or ok with `skipped`: the tools that are not
- * installed (their checks were not run; the caller logs one line).
+ * vcc_allow_inline_c=off and vcc_unsafe_path=off (then the generated C inspected; left out when
+ * `options.compileVarnish` is false), `nginx -t` per nginx module, `node --check` on the entry file. Returns the
+ * first refusal, or ok with `skipped`: the tools that are not installed (their checks were not run; the caller logs
+ * one line).
  */
-export async function checkChain(rendered: RenderedChain, input: ChainInput): Promise<{ ok: true; skipped: string[] } | Refusal> {
+export async function checkChain(
+  rendered: RenderedChain,
+  input: ChainInput,
+  options: CheckOptions = {},
+): Promise<{ ok: true; skipped: string[] } | Refusal> {
   const skipped: string[] = [];
   for (let i = 0; i < input.chain.length; i++) {
     const name = input.chain[i] as ModuleName;
     const tool = MODULE_TOOL[name];
     if (!tool) continue;
+    if (name === "varnish" && options.compileVarnish === false) continue;
     if (!haveTool(tool)) {
       if (!skipped.includes(tool)) skipped.push(tool);
       continue;
