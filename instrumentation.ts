@@ -23,5 +23,8 @@ export async function register() {
     // The edge's full reconcile at start and every 5 minutes (docs/edge.md "Versions").
     const { startEdgeReconciler } = await import("@/lib/edge/periodic");
     startEdgeReconciler();
+    // HTTPS certificates: orders, renewals and expiry mail (docs/https.md "Scheduler"); leases as above.
+    const { startCertificateScheduler } = await import("@/lib/https/scheduler");
+    startCertificateScheduler();
   }
 }

@@ -27,10 +27,13 @@ openDatabase(); // applies migrations, like the console at start
 const s = settings();
 console.log(`worker: checking due domains in ${s.dataDir} every ${s.checkIntervalSeconds} s`);
 const scheduler = startScheduler({ maintenance: (await leftoversJob()) ?? undefined });
+// HTTPS certificates (docs/https.md "Scheduler"): orders and renewals under the same lease discipline.
+const { startCertificateScheduler } = await import("@/lib/https/scheduler");
+const certificates = startCertificateScheduler();
 const keepAlive = setInterval(() => {}, 1 << 30);
 const stop = () => {
   clearInterval(keepAlive);
-  void scheduler.stop().then(() => process.exit(0));
+  void Promise.all([scheduler.stop(), certificates.stop()]).then(() => process.exit(0));
 };
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
