@@ -17,6 +17,8 @@ import {
   type ProcessSpec,
 } from "../modules";
 import { renderHaproxy, type HaproxyEnvironment, type RenderedOrigin } from "../haproxy/render";
+import { originCaFile } from "../haproxy/origin-ca";
+import { renderVarnishBoot } from "../modules/varnish";
 import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
 import { OriginResolver, resolveOrigin, type OwnEndpoints } from "./origins";
 import { isExpectedProcess, killStragglers, Supervisor, waitForPort, type ManagedProcess } from "./processes";
@@ -69,7 +71,6 @@ class ApplyError extends Error {
 }
 
 const EMPTY_SETTINGS: StateSettings = { allowCodeModules: false, allowPrivateOrigins: false, edgeAddresses: [] };
-const CA_FILE = "/etc/ssl/certs/ca-certificates.crt";
 
 /** Environments prepared at once in an apply round (measured with 100 varnish environments: see bench/edge.ts). */
 const PREPARE_CONCURRENCY = 3;
@@ -793,9 +794,8 @@ export class EdgeAgent {
     const secret = path.join(this.dirs.priv, "varnish.secret");
     if (!fs.existsSync(secret)) fs.writeFileSync(secret, randomBytes(32).toString("hex"), { mode: 0o600 });
     const boot = path.join(this.dirs.vcl, "boot.vcl");
-    fs.writeFileSync(boot, 'vcl 4.1;\nbackend none_at_all none;\nsub vcl_recv { return (synth(404, "Not configured")); }\n', {
-      mode: 0o640,
-    });
+    // 503 chain-unavailable until the labels and the router are loaded (a restart never answers 404).
+    fs.writeFileSync(boot, renderVarnishBoot(), { mode: 0o640 });
     const gid = this.isRoot ? groupId("varnish") : null;
     if (gid !== null) fs.chownSync(boot, 0, gid);
     const args = [
@@ -978,7 +978,8 @@ export class EdgeAgent {
       httpPort: this.s.httpPort,
       httpsPort: this.s.httpsPort,
       user: this.isRoot && userIds("edge-proxy") ? "edge-proxy" : null,
-      caFile: CA_FILE,
+      // EDGE_ORIGIN_CA_FILE: CAs trusted for HTTPS origins besides the system's (docs/edge.md "One request").
+      caFile: originCaFile(this.dirs.haproxy, process.env.EDGE_ORIGIN_CA_FILE),
     };
   }
 

@@ -58,6 +58,12 @@ const DEFAULT_503 = `<!doctype html>
 <body><h1>503 Service unavailable</h1><p>The website is unavailable for a moment. The request id is in the X-Request-Id header.</p></body></html>
 `;
 
+/**
+ * The node's own health for load balancers and DNS health checks (docs/edge.md "Drain and the node's health"):
+ * answered by HAProxy on the public ports for any Host, 200 `ok`, or 503 `draining` while the node is drained.
+ */
+export const NODE_HEALTH_PATH = "/.well-known/edge-node/health";
+
 /** Largest body an errorfile may hold (HAProxy keeps errorfiles in one buffer of tune.bufsize, 16 kB). */
 const MAX_ERROR_BODY = 12_000;
 
@@ -127,6 +133,12 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     `  bind ${bind}:${g.httpsPort} ssl crt-list ${g.dir}/crt-list.txt alpn h2,http/1.1`,
     "  unique-id-format %[uuid()]",
     "  option forwardfor",
+    // The node's health (docs/edge.md "Drain and the node's health"): before any routing, never logged or counted as
+    // an environment's traffic; `drain 1` in node.map (changed through the Runtime API) makes it 503.
+    `  acl edge_node_health path ${NODE_HEALTH_PATH}`,
+    "  http-request set-log-level silent if edge_node_health",
+    `  http-request return status 503 content-type text/plain string draining hdr Cache-Control no-store hdr X-Edge-Status draining if edge_node_health { str(drain),map(${g.dir}/node.map,0) -m str 1 }`,
+    "  http-request return status 200 content-type text/plain string ok hdr Cache-Control no-store hdr X-Edge-Status ok if edge_node_health",
     // Every client-sent internal header goes (docs/product.md §8: client-sent X-Edge-Origin and internal headers).
     "  http-request del-header ^x-edge- -m reg",
     `  http-request set-header X-Request-Id %[unique-id] unless { req.hdr_cnt(x-request-id) eq 1 } { req.hdr(x-request-id) -m reg ^[A-Za-z0-9._:-]{1,128}$ }`,
@@ -136,6 +148,10 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     "  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)",
     `  http-request set-var(txn.env) var(txn.host),map(${mapPath})`,
     `  http-request return status 404 content-type "text/html; charset=utf-8" file ${notConfigured} hdr X-Edge-Status not-configured hdr Cache-Control no-store unless { var(txn.env) -m found }`,
+    // The chain and the origin see the Host that was routed: lower case, without the port and the trailing dot, so
+    // `a.test:8080` and `a.test` are one cache object and the origin gets `Host: a.test` (RFC 9110 §7.2; a
+    // host_header of the origin still replaces it at the last hop).
+    "  http-request set-header Host %[var(txn.host)]",
   );
   for (const e of sorted) {
     if (e.ipBlacklist.length) {
@@ -163,6 +179,13 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
       `backend chain_${e.key}`,
       `  errorfile 502 ${chain502}`,
       `  errorfile 503 ${chain503}`,
+      // varnishd answers 503 chain-unavailable while the environment's VCL is not loaded (a restart): the page is the
+      // environment's 503 page, as when HAProxy cannot reach the chain's first module.
+      `  http-response return errorfile ${chain503} if { status 503 } { res.hdr(x-edge-status) -m str chain-unavailable }`,
+      // A module that dies under a safe request (e.g. varnishd killed and restarted by the agent) gets it once more
+      // instead of a 502; unsafe methods are never sent twice (RFC 9110 §9.2.2).
+      "  retry-on conn-failure empty-response",
+      "  http-request disable-l7-retry unless { method GET HEAD OPTIONS }",
       `  server entry ${addr(e.entry.host, e.entry.port)}`,
       "",
       // The last hop (docs/edge.md "One request"): only its own environment's hop token is admitted.

@@ -6,7 +6,7 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { chainPolicy, checkChain, haveTool, renderChain, renderVarnishRouter, type ChainInput } from "./index";
-import { checkVarnish, wrapTenantVcl } from "./varnish";
+import { VARNISH_PARAMS, checkVarnish, renderVarnishBoot, wrapTenantVcl } from "./varnish";
 
 // The drivers against the real tools (docs/product.md §8). Each describe skips with its tool's name when the tool
 // is missing locally; never under CI=true.
@@ -74,6 +74,28 @@ describe("varnish wrapper (text only)", () => {
     const uds = wrapTenantVcl('vcl 4.1;\nbackend default { .path = "/run/x.sock"; }\n', "e17", next);
     expect(uds).toMatchObject({ ok: false, message: expect.stringMatching(/\.path \(a Unix socket\) is not allowed/) });
   });
+  it("refuses backend attributes the next hop cannot take (.proxy_header, .probe, .preamble), as the node would", () => {
+    const withAttr = (attr: string) =>
+      wrapTenantVcl(`vcl 4.1;\nbackend default { .host = "next-hop"; .port = "80"; ${attr} }\n`, "e17", next);
+    expect(withAttr(".proxy_header = 1;")).toMatchObject({
+      ok: false,
+      tool: "policy",
+      message: expect.stringMatching(
+        /^varnish\/default.vcl: backend attribute .proxy_header is not allowed: the next hop speaks plain HTTP\/1.1, not the PROXY protocol; allowed: .host, .port, .*\(line 2, column 53\)$/,
+      ),
+    });
+    expect(withAttr('.probe = { .url = "/"; .interval = 1s; }')).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/\.probe is not allowed: .*health request/),
+    });
+    expect(withAttr('.preamble = ":";')).toMatchObject({ ok: false, message: expect.stringMatching(/\.preamble is not allowed/) });
+    expect(
+      withAttr(
+        '.host_header = "www.example.com"; .connect_timeout = 5s; .first_byte_timeout = 60s; .between_bytes_timeout = 10s; .max_connections = 100;',
+      ),
+    ).toMatchObject({ ok: true });
+    expect(wrapTenantVcl(starter("varnish/default.vcl"), "e17", next)).toMatchObject({ ok: true });
+  });
 });
 
 describe.skipIf(skip("varnishd"))("varnish (needs varnishd)", () => {
@@ -130,6 +152,13 @@ describe.skipIf(skip("varnishd"))("varnish (needs varnishd)", () => {
       ok: false,
       message: expect.stringMatching(/backend address other than the next hop/),
     });
+    fs.writeFileSync(raw, body.replace(".connect_timeout = 5s;", ".proxy_header = 1;"));
+    expect(await checkVarnish(raw, next)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/it sends the PROXY protocol to the next hop/),
+    });
+    fs.writeFileSync(raw, body.replace(".connect_timeout = 5s;", '.probe = { .url = "/"; }'));
+    expect(await checkVarnish(raw, next)).toMatchObject({ ok: false, message: expect.stringMatching(/it probes the next hop/) });
     fs.writeFileSync(raw, body);
     expect(await checkVarnish(raw, next)).toEqual({ ok: true });
   });
@@ -203,7 +232,47 @@ function upgrade(port: number) {
   });
 }
 
+/** varnishd serving `vclPath` on `port` until `fn` is done. */
+async function withVarnishd(vclPath: string, port: number, fn: () => Promise<void>) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "edge-vd-"));
+  fs.chmodSync(work, 0o755);
+  roots.push(work);
+  const child = spawn(
+    "varnishd",
+    ["-F", "-n", work, "-a", `127.0.0.1:${port}`, "-f", vclPath, ...VARNISH_PARAMS, "-s", "malloc,16m", "-T", "127.0.0.1:0"],
+    { stdio: "ignore" },
+  );
+  try {
+    await waitPort(port);
+    await fn();
+  } finally {
+    const closed = new Promise((r) => child.once("close", r));
+    child.kill("SIGTERM");
+    await closed;
+  }
+}
+
 describe.skipIf(skip("varnishd"))("varnish serving (needs varnishd)", () => {
+  it("answers 503 chain-unavailable, never 404, from the boot VCL and for a hop token the router does not know", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-boot-"));
+    fs.chmodSync(dir, 0o755);
+    roots.push(dir);
+    const boot = path.join(dir, "boot.vcl");
+    const router = path.join(dir, "router.vcl");
+    fs.writeFileSync(boot, renderVarnishBoot(), { mode: 0o644 });
+    fs.writeFileSync(router, renderVarnishRouter([]), { mode: 0o644 });
+    for (const vclPath of [boot, router]) {
+      await withVarnishd(vclPath, 21960, async () => {
+        for (const headers of [{ "X-Edge-Hop": "tok17" }, {}] as Record<string, string>[]) {
+          const r = await get(21960, "/x", headers);
+          expect(r.status, path.basename(vclPath)).toBe(503);
+          expect(r.headers["x-edge-status"]).toBe("chain-unavailable");
+          expect(r.headers["cache-control"]).toBe("no-store");
+        }
+      });
+    }
+  }, 30_000);
+
   it("sets the platform X-Cache over the tenant's, passes the health request and WebSocket upgrades", async () => {
     const up = await origin(21950);
     const tenant = starter("varnish/default.vcl").replace(

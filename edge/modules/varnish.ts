@@ -21,6 +21,27 @@ const FORBIDDEN_STD = new Set(["fileread", "blobread", "getenv", "ban", "ban_err
 const HOP_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 const KEY = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
+/**
+ * What a tenant's next-hop backend may set (Varnish 7.1 backend attributes). The next hop is a platform listener
+ * speaking plain HTTP/1.1 that admits requests carrying the environment's hop token only, so the node refuses the
+ * rest; the console runs this same policy, so the two agree (docs/edge.md "Applying, on the node").
+ */
+export const BACKEND_ATTRIBUTES: ReadonlySet<string> = new Set([
+  "host",
+  "port",
+  "host_header",
+  "connect_timeout",
+  "first_byte_timeout",
+  "between_bytes_timeout",
+  "max_connections",
+]);
+const BACKEND_REFUSED: Record<string, string> = {
+  proxy_header: "the next hop speaks plain HTTP/1.1, not the PROXY protocol",
+  probe:
+    "the next hop admits only requests of the proxy chain, so a probe would mark it sick; the platform checks it with the health request",
+  preamble: "the next hop speaks plain HTTP/1.1",
+};
+
 const refuse = (message: string): Refusal => ({ ok: false, tool: "policy", message: `${VCL_FILE}: ${message}` });
 const at = (t: VclToken) => `(line ${t.line}, column ${t.column})`;
 
@@ -32,9 +53,11 @@ export function labelFor(key: string): string {
 
 /**
  * The top-level VCL of the shared varnishd: routes each request by the `X-Edge-Hop` header HAProxy set to the label
- * {@link labelFor}(key) (routing on a header, because `return (vcl(…))` rolls the request back), and answers 404
- * with `X-Edge-Status: not-configured` for an unknown or missing token (docs/edge.md "One request"). Every label
- * must exist (`vcl.label`) before this VCL is loaded. Throws on a malformed key or token.
+ * {@link labelFor}(key) (routing on a header, because `return (vcl(…))` rolls the request back), and answers 503
+ * with `X-Edge-Status: chain-unavailable` for an unknown or missing token (docs/edge.md "One request"): only HAProxy's
+ * front reaches varnishd with a token, after it matched the Host, so a token the router does not know is an
+ * environment whose VCL is not loaded yet (a new environment, or varnishd restarting), never a hostname that is not
+ * configured. Every label must exist (`vcl.label`) before this VCL is loaded. Throws on a malformed key or token.
  */
 export function renderVarnishRouter(envs: readonly { key: string; hopToken: string }[]): string {
   const lines = [
@@ -49,19 +72,42 @@ export function renderVarnishRouter(envs: readonly { key: string; hopToken: stri
     if (!HOP_TOKEN.test(env.hopToken)) throw new Error(`hop token of ${env.key} has characters VCL cannot hold`);
     lines.push(`    if (req.http.X-Edge-Hop == "${env.hopToken}") {`, `        return (vcl(${labelFor(env.key)}));`, "    }");
   }
-  lines.push(
-    '    return (synth(404, "Not Found"));',
-    "}",
-    "",
-    "sub vcl_synth {",
-    '    set resp.http.X-Edge-Status = "not-configured";',
-    '    set resp.http.Content-Type = "text/plain; charset=utf-8";',
-    '    set resp.body = "No site is configured here.";',
-    "    return (deliver);",
-    "}",
-    "",
-  );
+  lines.push('    return (synth(503, "Service Unavailable"));', "}", "", ...UNAVAILABLE_SYNTH);
   return lines.join("\n");
+}
+
+// Answered while an environment's VCL is not loaded: HAProxy's chain backend replaces it with the environment's
+// 503 page (custom_errors/503.html or the platform's), keeping the status and X-Edge-Status.
+const UNAVAILABLE_SYNTH = [
+  "sub vcl_synth {",
+  '    set resp.http.X-Edge-Status = "chain-unavailable";',
+  '    set resp.http.Content-Type = "text/plain; charset=utf-8";',
+  '    set resp.http.Cache-Control = "no-store";',
+  '    set resp.http.Retry-After = "1";',
+  '    set resp.body = "The website is unavailable for a moment.";',
+  "    return (deliver);",
+  "}",
+  "",
+];
+
+/**
+ * The VCL varnishd starts with (`-f`), before the agent loaded the environments' labels and the router: every
+ * request gets 503 `X-Edge-Status: chain-unavailable`, as the router gives for a label not loaded yet
+ * (docs/edge.md "Applying, on the node": a varnishd restart must never answer another environment's page or a 404).
+ */
+export function renderVarnishBoot(): string {
+  return [
+    "vcl 4.1;",
+    "",
+    '# Edge platform boot VCL (docs/edge.md "Applying, on the node"): nothing is loaded yet.',
+    "backend edge_none none;",
+    "",
+    "sub vcl_recv {",
+    '    return (synth(503, "Service Unavailable"));',
+    "}",
+    "",
+    ...UNAVAILABLE_SYNTH,
+  ].join("\n");
 }
 
 type Sub = { name: string; open: number; close: number };
@@ -141,9 +187,14 @@ export function wrapTenantVcl(text: string, key: string, next: HopAddress): { ok
         const name = tokens[j + 1].text;
         const value = tokens[j + 3];
         if (name === "path") return refuse(`.path (a Unix socket) is not allowed: the backend is "next-hop" ${at(field)}`);
+        if (!BACKEND_ATTRIBUTES.has(name)) {
+          const why = BACKEND_REFUSED[name] ?? "the platform does not allow it in the next-hop backend";
+          return refuse(
+            `backend attribute .${name} is not allowed: ${why}; allowed: ${[...BACKEND_ATTRIBUTES].map((a) => `.${a}`).join(", ")} ${at(field)}`,
+          );
+        }
         if (name === "host") host = value;
         if (name === "port") port = value;
-        if (name === "probe" && value?.text === "{") j = matchingClose(tokens, j + 3);
       }
       if (!host || host.text !== '"next-hop"') {
         return refuse(`the backend must have .host = "next-hop" (the next module of the proxy chain, or the origin) ${at(host ?? t)}`);
@@ -249,6 +300,8 @@ export function inspectCompiledVcl(c: string, next: HopAddress): string | null {
   const backends = [...c.matchAll(/static const struct vrt_backend vgc_dir_priv_/g)].length;
   if (backends !== 1) return `defines ${backends} backends; the next hop must be the only one`;
   if (/\.uds_path = "/.test(c)) return "uses a Unix socket backend";
+  if (/^\s*\.proxy_header = [1-9]/m.test(c)) return "sends the PROXY protocol to the next hop";
+  if (/^\s*\.probe = /m.test(c)) return "probes the next hop";
   const endpoints = [...c.matchAll(/\/\* "([^"]*)" -> [^*]*\*\//g)].map((m) => m[1]);
   const expected = `${next.host} ${next.port}`;
   if (endpoints.length === 0 || endpoints.some((e) => e !== expected))
