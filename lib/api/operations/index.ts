@@ -3,6 +3,7 @@ import { applicationOperations } from "./applications";
 import { configurationOperations } from "./configuration";
 import { domainOperations } from "./domains";
 import { environmentOperations } from "./environments";
+import { httpsOperations } from "./https";
 import { memberOperations } from "./members";
 import type { Operation } from "../operation";
 import { openapiOperation } from "./openapi";
@@ -14,6 +15,7 @@ export const operations: Operation[] = [
   ...applicationOperations,
   ...environmentOperations,
   ...domainOperations,
+  ...httpsOperations,
   ...configurationOperations,
   openapiOperation,
 ];
