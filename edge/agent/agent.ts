@@ -16,7 +16,7 @@ import {
   type HopAddress,
   type ProcessSpec,
 } from "../modules";
-import { renderHaproxy, type HaproxyEnvironment, type RenderedOrigin } from "../haproxy/render";
+import { NODE_HEALTH_PATH, renderHaproxy, type HaproxyEnvironment, type RenderedOrigin } from "../haproxy/render";
 import { originCaFile } from "../haproxy/origin-ca";
 import { renderVarnishBoot } from "../modules/varnish";
 import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
@@ -48,6 +48,8 @@ type Persisted = {
   lastHops: Record<string, number>;
   usedPorts: number[];
   active: Record<string, Active>;
+  /** The console's `node.drain` as last applied (docs/edge.md "Drain and the node's health"). */
+  drain?: boolean;
 };
 
 /** One environment's line in a report (docs/edge.md "Desired state", POST /api/edge/v1/report). */
@@ -241,6 +243,7 @@ export class EdgeAgent {
   async start(): Promise<void> {
     this.tools = await toolVersions().catch(() => ({}));
     await this.ensureDefaultCertificate();
+    this.writeNodeMap();
     await this.startVarnish();
     // nginx / node processes of the active versions: adopt or start.
     for (const a of Object.values(this.p.active)) {
@@ -355,7 +358,11 @@ export class EdgeAgent {
     const touched = new Set<string>([...state.environments.map((e) => e.key), ...state.removed.map((id) => `e${id}`)]);
     if (state.full) for (const k of current.keys()) touched.add(k);
     this.save();
-    const round = this.applying.then(() => this.applyRound(touched));
+    const drain = state.node?.drain ?? false;
+    const round = this.applying.then(async () => {
+      await this.applyDrain(drain);
+      return this.applyRound(touched);
+    });
     this.applying = round.then(
       () => undefined,
       () => undefined,
@@ -1000,6 +1007,7 @@ export class EdgeAgent {
     fs.writeFileSync(file, rendered.config, { mode: 0o600 });
     const mapFile = path.join(this.dirs.haproxy, "hosts.map");
     if (!fs.existsSync(mapFile)) fs.writeFileSync(mapFile, "", { mode: 0o600 });
+    this.writeNodeMap();
     const r = await run("haproxy", ["-c", "-f", file]);
     return r.code === 0 ? { ok: true } : { ok: false, message: haproxyErrors(r.out) };
   }
@@ -1035,12 +1043,52 @@ export class EdgeAgent {
     fs.writeFileSync(check, rendered.config, { mode: 0o600 });
     fs.writeFileSync(`${mapFile}.new`, rendered.hostsMap, { mode: 0o600 });
     if (!fs.existsSync(mapFile)) fs.writeFileSync(mapFile, "", { mode: 0o600 });
+    this.writeNodeMap();
     const r = await run("haproxy", ["-c", "-f", check]);
     if (r.code !== 0) return { ok: false, message: haproxyErrors(r.out) };
     fs.renameSync(`${mapFile}.new`, mapFile);
     fs.renameSync(check, cfg);
     if (!running) return this.startHaproxy();
     return this.reloadHaproxy();
+  }
+
+  /**
+   * Writes `haproxy/node.map` (`drain 0|1`) from the persisted drain flag when it differs; the public frontend's
+   * health answer reads it (docs/edge.md "Drain and the node's health"). Returns true when the file changed.
+   */
+  private writeNodeMap(): boolean {
+    const file = path.join(this.dirs.haproxy, "node.map");
+    const text = `drain ${this.p.drain ? 1 : 0}\n`;
+    if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return false;
+    fs.writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+    fs.renameSync(`${file}.tmp`, file);
+    return true;
+  }
+
+  /**
+   * Applies the console's `node.drain` (docs/edge.md "Drain and the node's health"): the node keeps serving every
+   * request and connection; only its health answer turns 503 `draining` (or back to 200), changed in the running
+   * HAProxy through the Runtime API (`set map`), with a reload as the fallback.
+   */
+  private async applyDrain(drain: boolean): Promise<void> {
+    if ((this.p.drain ?? false) === drain && !this.writeNodeMap()) return;
+    this.p.drain = drain;
+    this.save();
+    this.writeNodeMap();
+    this.log(
+      drain
+        ? `drained: ${NODE_HEALTH_PATH} answers 503 draining (traffic is still served until DNS moves it away)`
+        : `not drained: ${NODE_HEALTH_PATH} answers 200`,
+    );
+    if (this.supervisor.pid("haproxy") === null) return;
+    const map = path.join(this.dirs.haproxy, "node.map");
+    const out = await haproxyCommand(path.join(this.dirs.haproxy, "admin.sock"), `set map ${map} drain ${drain ? 1 : 0}`, 2000).catch(
+      (e: Error) => `failed: ${e.message}`,
+    );
+    if (out.trim() === "") return;
+    this.log(`runtime drain change (${out.trim()}): reloading haproxy`);
+    const r = await this.reloadHaproxy();
+    if (!r.ok) this.log(`haproxy: ${r.message}`);
   }
 
   private haproxySpec(): ManagedProcess {
