@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -10,10 +11,11 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 
 /**
  * The `ca-file` HAProxy verifies origin certificates with. Without `extraFile` (EDGE_ORIGIN_CA_FILE unset or empty)
- * it is the system bundle `systemFile`. With it, the agent writes `<dir>/origin-ca.pem` = the system bundle followed by
- * every PEM certificate of `extraFile` (e.g. a company CA, or a test CA), rewritten only when its content changes,
- * and returns that path. Throws an Error naming EDGE_ORIGIN_CA_FILE when the file cannot be read or holds no
- * PEM certificate.
+ * it is the system bundle `systemFile`. With it, writes `<dir>/origin-ca-<sha256 prefix>.pem` = the system bundle
+ * followed by every PEM certificate of `extraFile` (e.g. a company CA, or a test CA), removes older bundles, and
+ * returns that path: the name follows the content, so a changed file changes haproxy.cfg and the agent's next
+ * reload picks it up. Throws an Error naming EDGE_ORIGIN_CA_FILE when the file cannot be read or holds no PEM
+ * certificate.
  */
 export function originCaFile(dir: string, extraFile: string | undefined, systemFile = SYSTEM_CA_FILE): string {
   if (!extraFile || extraFile.trim() === "") return systemFile;
@@ -27,8 +29,13 @@ export function originCaFile(dir: string, extraFile: string | undefined, systemF
   if (!certs) throw new Error(`EDGE_ORIGIN_CA_FILE: ${extraFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   const system = fs.existsSync(systemFile) ? fs.readFileSync(systemFile, "utf8") : "";
   const bundle = `${system.trimEnd()}${system ? "\n" : ""}${certs.join("\n")}\n`;
-  const file = path.join(dir, "origin-ca.pem");
-  const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null;
-  if (current !== bundle) fs.writeFileSync(file, bundle, { mode: 0o644 });
+  const name = `origin-ca-${createHash("sha256").update(bundle).digest("hex").slice(0, 16)}.pem`;
+  const file = path.join(dir, name);
+  if (!fs.existsSync(file)) {
+    fs.writeFileSync(`${file}.tmp`, bundle, { mode: 0o644 });
+    fs.renameSync(`${file}.tmp`, file);
+  }
+  for (const f of fs.readdirSync(dir))
+    if (/^origin-ca-[0-9a-f]{16}\.pem$/.test(f) && f !== name) fs.rmSync(path.join(dir, f), { force: true });
   return file;
 }

@@ -64,12 +64,6 @@ const DEFAULT_503 = `<!doctype html>
  */
 export const NODE_HEALTH_PATH = "/.well-known/edge-node/health";
 
-/**
- * The node's own health for load balancers and DNS health checks (docs/edge.md "Drain and the node's health"):
- * answered by HAProxy on the public ports for any Host, 200 `ok`, or 503 `draining` while the node is drained.
- */
-export const NODE_HEALTH_PATH = "/.well-known/edge-node/health";
-
 /** Largest body an errorfile may hold (HAProxy keeps errorfiles in one buffer of tune.bufsize, 16 kB). */
 const MAX_ERROR_BODY = 12_000;
 
@@ -139,12 +133,6 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     `  bind ${bind}:${g.httpsPort} ssl crt-list ${g.dir}/crt-list.txt alpn h2,http/1.1`,
     "  unique-id-format %[uuid()]",
     "  option forwardfor",
-    // The node's health (docs/edge.md "Drain and the node's health"): before any routing, never logged or counted as
-    // an environment's traffic; `drain 1` in node.map (changed through the Runtime API) makes it 503.
-    `  acl edge_node_health path ${NODE_HEALTH_PATH}`,
-    "  http-request set-log-level silent if edge_node_health",
-    `  http-request return status 503 content-type text/plain string draining hdr Cache-Control no-store hdr X-Edge-Status draining if edge_node_health { str(drain),map(${g.dir}/node.map,0) -m str 1 }`,
-    "  http-request return status 200 content-type text/plain string ok hdr Cache-Control no-store hdr X-Edge-Status ok if edge_node_health",
     // The node's health (docs/edge.md "Drain and the node's health"): before any routing, never logged or counted as
     // an environment's traffic; `drain 1` in node.map (changed through the Runtime API) makes it 503.
     `  acl edge_node_health path ${NODE_HEALTH_PATH}`,
