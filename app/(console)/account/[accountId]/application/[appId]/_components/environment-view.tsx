@@ -14,6 +14,7 @@ import { AddDomainForm } from "./add-domain-form";
 import { DeleteEnvironmentForm } from "./delete-environment-form";
 import { DomainClaims } from "./domain-claims";
 import { EdgePanel } from "./edge-panel";
+import { RedirectHttpsPanel } from "./https-panel";
 import { loadEdgePanel } from "./edge-serving-data";
 import { DomainList } from "./domain-list";
 import { EnvironmentHeader, overviewHref } from "./environment-header";
@@ -81,6 +82,8 @@ export async function EnvironmentView({
       />
 
       <EdgePanel data={edge} />
+
+      <RedirectHttpsPanel environmentId={environment.id} on={environment.redirectHttps} canManage={can(access.role, "https.manage")} />
 
       <section aria-labelledby="domains-heading" className="space-y-3">
         <h2 id="domains-heading" className="text-lg font-semibold">

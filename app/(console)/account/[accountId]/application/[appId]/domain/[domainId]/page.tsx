@@ -7,6 +7,9 @@ import { CHECKS_KEPT, type CheckRecords } from "@/lib/dns/go-live";
 import { getApplicationDomain } from "@/lib/domains/queries";
 import { listRecentChecks } from "@/lib/domains/queries";
 import { formatUtc } from "@/components/ui/format";
+import { can } from "@/lib/auth/permissions";
+import { httpsStatus } from "@/lib/https/store";
+import { HttpsPanel } from "../../_components/https-panel";
 
 export const metadata: Metadata = { title: "Check history" };
 
@@ -19,10 +22,11 @@ const time = (d: Date) => formatUtc(d);
  */
 export default async function DomainChecksPage({ params }: { params: Promise<{ accountId: string; appId: string; domainId: string }> }) {
   const { accountId, appId, domainId } = await params;
-  const { application, account } = await requireApplication(parseId(accountId), parseId(appId));
+  const { application, account, role } = await requireApplication(parseId(accountId), parseId(appId));
   const domain = await getApplicationDomain({ applicationId: application.id, domainId: parseId(domainId) });
   if (!domain) notFound();
   const checks = await listRecentChecks({ domainId: domain.id, limit: CHECKS_KEPT });
+  const https = await httpsStatus(domain); // docs/product.md §9
   return (
     <div className="space-y-4">
       <div>
@@ -34,6 +38,7 @@ export default async function DomainChecksPage({ params }: { params: Promise<{ a
           The last {CHECKS_KEPT} checks, newest first. Rows where the status changed are highlighted.
         </p>
       </div>
+      <HttpsPanel domainId={domain.id} status={https} canManage={can(role, "https.manage")} />
       {checks.length === 0 ? (
         <p className="text-sm text-slate-600">Not checked yet.</p>
       ) : (
