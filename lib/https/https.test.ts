@@ -17,7 +17,8 @@ import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { AcmeOrderError, acmeClient, orderCertificate } from "./acme";
 import { makeTestPki, type TestPki } from "./test-pki";
 import { freePort, startPebble, type TestPebble } from "./test-pebble";
-import { claimDueCertificates, nextRetryAt, renewalAt, sweepCertificates } from "./scheduler";
+import { certificateOverview } from "./ops";
+import { claimDueCertificates, mailExpiringCertificates, nextRetryAt, renewalAt, sweepCertificates } from "./scheduler";
 import { httpsStatus, requestRenewal, returnToAcme, setRedirectHttps, uploadOwnCertificate } from "./store";
 
 // The console side of HTTPS (docs/https.md) on a temporary SQLite file, the loopback test DNS server and Debian's
@@ -131,6 +132,29 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
 
     const status = await httpsStatus(await domainRow());
     expect(status).toMatchObject({ state: "failed", acmeEnabled: true, failureReason: expect.stringContaining("AAAA 2001:db8::1") });
+
+    const overview = await certificateOverview();
+    expect(overview.counts).toEqual({ none: 0, pending: 0, issued: 0, failed: 1 });
+    expect(overview.failed).toEqual([expect.objectContaining({ hostname, accountName: "Acme tls", failureStep: "dns", attempts: 2 })]);
+  });
+
+  it("mails owners and admins once when the served certificate expires within 14 days and renewal fails", async () => {
+    const domain = await domainRow();
+    pki.ca("Soon CA");
+    const chain = pki.issue("soon", "Soon CA", [hostname], { days: 10 });
+    await uploadOwnCertificate({ domain, actor: null, chainText: chain, keyText: pki.read("soon.key") });
+    // As if it had come from ACME and its renewal kept failing.
+    await writeTransaction(
+      async (tx) =>
+        void (await tx
+          .update(domainCertificates)
+          .set({ source: "acme", state: "failed", failureReason: "CAA on tls.example allows only digicert.com." })
+          .run()),
+    );
+    expect(await mailExpiringCertificates()).toBe(2); // owner and admin of the fixture's account
+    expect(await mailExpiringCertificates()).toBe(0);
+    expect((await certificateOverview()).expiring).toEqual([expect.objectContaining({ hostname, issuer: "Soon CA" })]);
+    expect(await audits("certificate.expiry-mail")).toHaveLength(1);
   });
 
   it("refuses when CAA on a parent allows another CA", async () => {

@@ -64,6 +64,9 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
           <Link href="/ops/edge" className="text-sm font-medium text-indigo-700 hover:underline">
             Edge nodes →
           </Link>
+          <Link href="/ops/certificates" className="text-sm font-medium text-indigo-700 hover:underline">
+            Certificates →
+          </Link>
           <Link href="/ops/log" className="text-sm font-medium text-indigo-700 hover:underline">
             Operator log →
           </Link>
