@@ -10,6 +10,7 @@ import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTool } from "../modules";
 import {
+  MODSEC_CONF,
   STARTER_VCL,
   edgeAgent,
   fakeConsole,
@@ -227,9 +228,10 @@ describe.skipIf(skip)(`edge chains on a running node${skip ? ` (skipped: ${missi
   let trusted: ReturnType<typeof tlsOrigin>;
   let rogue: ReturnType<typeof tlsOrigin>;
   const ports = { main: 0, alt: 0, ws: 0, trusted: 0, rogue: 0, dead: 0 };
-  const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const CUSTOM_502 = "<html><body>custom 502 page of down.test</body></html>";
   const CUSTOM_503 = "<html><body>custom 503 page of cached.test</body></html>";
+  const WAF_503 = "<html><body>custom 503 page of ws-waf.test</body></html>";
 
   const envs = () => {
     const https = (port: number, extra: object) => ({ origin: { address: "127.0.0.1", port, protocol: "https", ...extra } });
@@ -250,6 +252,10 @@ describe.skipIf(skip)(`edge chains on a running node${skip ? ` (skipped: ${missi
       }),
       testEnvironment(9, "ws.test", ports.ws),
       testEnvironment(10, "ws-varnish.test", ports.ws, varnish),
+      testEnvironment(11, "ws-waf.test", ports.ws, {
+        chain: ["modsecurity", "varnish"],
+        files: { "modsecurity/modsecurity.conf": MODSEC_CONF, "varnish/default.vcl": STARTER_VCL, "custom_errors/503.html": WAF_503 },
+      }),
     ];
   };
   const settings = { allowCodeModules: false, allowPrivateOrigins: true, edgeAddresses: [] };
@@ -350,17 +356,17 @@ describe.skipIf(skip)(`edge chains on a running node${skip ? ` (skipped: ${missi
     expect(main.hits.at(-1)?.headers["x-forwarded-proto"]).toBe("https");
   });
 
-  it("passes a WebSocket end to end, through the empty chain and through varnish", async () => {
-    for (const host of ["ws.test", "ws-varnish.test"]) {
+  it("passes a WebSocket end to end, through the empty chain, varnish, and modsecurity + varnish", async () => {
+    for (const host of ["ws.test", "ws-varnish.test", "ws-waf.test"]) {
       const r = await wsRoundTrip(httpPort, host, `hi ${host}`);
       expect(r.status, host).toMatch(/^HTTP\/1\.1 101/);
       expect(r.accept, host).not.toBeNull();
       expect(r.accept, host).not.toMatch(/MISMATCH/);
       expect(r.echo, host).toBe(`echo: hi ${host}`);
       expect(ws.upgrades.at(-1)?.host, host).toBe(host);
-      expect(ws.upgrades.at(-1)?.["x-edge-secret"], host).toMatch(/^secret-(9|10)$/);
+      expect(ws.upgrades.at(-1)?.["x-edge-secret"], host).toMatch(/^secret-(9|10|11)$/);
     }
-    expect(ws.upgrades).toHaveLength(2);
+    expect(ws.upgrades).toHaveLength(3);
   });
 
   it("answers the environment's custom 502 page when its origin is down, with X-Request-Id", async () => {
@@ -447,4 +453,26 @@ describe.skipIf(skip)(`edge chains on a running node${skip ? ` (skipped: ${missi
     }
     expect(unavailable.length, "the restart window was observed").toBeGreaterThan(0);
   }, 90_000);
+  it("answers 503 with the environment's page while the chain's first module (nginx) is down", async () => {
+    expect((await at("ws-waf.test", "/before")).status).toBe(200);
+    const run = path.join(stateDir, "run");
+    const pidFiles = fs.readdirSync(run).filter((f) => f.endsWith(".pid") && !/^(haproxy|varnishd)\.pid$/.test(f));
+    expect(pidFiles, "the modsecurity nginx of ws-waf.test").toHaveLength(1);
+    const pid = Number(fs.readFileSync(path.join(run, pidFiles[0]), "utf8"));
+    // The whole process group: nginx's workers hold the listening socket too. The agent restarts it within about a
+    // second, so the requests start at once.
+    process.kill(-pid, "SIGKILL");
+    const answers: Got[] = [];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 3000 && !answers.some((r) => r.status !== 200))
+      answers.push(await at("ws-waf.test", "/while-down", { "x-request-id": "waf-down-1" }));
+    const down = answers.find((r) => r.status !== 200);
+    expect(down, `answers: ${answers.map((r) => r.status).join(",")}`).toBeDefined();
+    expect(down!.status).toBe(503);
+    expect(down!.headers["x-edge-status"]).toBe("chain-unavailable");
+    expect(down!.headers["x-request-id"]).toBe("waf-down-1");
+    expect(down!.body).toBe(WAF_503);
+    for (const r of answers.filter((x) => x.status === 200)) expect(r.body).toBe("hello from ws");
+    await until("ws-waf.test served again", async () => (await at("ws-waf.test", "/after")).status === 200, 40_000);
+  }, 60_000);
 });
