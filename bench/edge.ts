@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -49,6 +49,14 @@ import { percentile, rssSampler } from "./stats";
 //     bench process                              110.6
 
 const root = path.resolve(import.meta.dirname, "..");
+/** The heap flags of `npm run edge` (package.json), so the figures are those of the agent as run. */
+const EDGE_HEAP_FLAGS = (
+  /node (.*?) ?edge\/dist\/agent\.mjs/.exec(
+    (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.edge ?? "",
+  )?.[1] ?? ""
+)
+  .split(" ")
+  .filter((f) => f.startsWith("--"));
 const BIND = "127.0.0.5";
 const FLOOR_HOST = "127.0.0.6";
 const ORIGIN_PORT = 31090;
@@ -191,7 +199,8 @@ function rssRows(label: string, stateDir: string, agentPid: number | undefined):
     rows.push(row("varnishd manager", peakRss(varnish)));
     for (const c of childrenOf(varnish)) rows.push(row("varnishd child", peakRss(c)));
   }
-  if (agentPid) rows.push(row("agent (node + tsx)", peakRss(agentPid)));
+  if (agentPid)
+    rows.push(row(process.env.EDGE_BENCH_AGENT === "tsx" ? "agent (node + tsx)" : "agent (node, edge/dist/agent.mjs)", peakRss(agentPid)));
   return rows;
 }
 
@@ -355,11 +364,15 @@ function throughputRow(what: string, r: WrkResult): EdgeBenchRow {
 
 // ---------------------------------------------------------------- agent
 
+/** What runs the agent: `npm run edge`'s bundle (edge/build.mjs), or EDGE_BENCH_AGENT=tsx for the TypeScript sources. */
+const AGENT_ARGS =
+  process.env.EDGE_BENCH_AGENT === "tsx" ? ["--import", "tsx", "edge/agent/main.ts"] : [...EDGE_HEAP_FLAGS, "edge/dist/agent.mjs"];
+
 function startAgent(stateDir: string, consolePort: number, httpPort: number, log: (s: string) => void): ChildProcess {
-  // node with tsx's loader (not the tsx wrapper): the agent itself leads the group and gets the signals.
+  // node itself (not npm or the tsx wrapper): the agent leads the group and gets the signals.
   currentAgent = startGroup(
     process.execPath,
-    ["--import", "tsx", "edge/agent/main.ts"],
+    AGENT_ARGS,
     childEnv({
       NODE_ENV: "production",
       EDGE_NODE_TOKEN: TOKEN,
@@ -396,6 +409,7 @@ export async function benchEdge(
     agentLog = (agentLog + s).slice(-20_000);
   };
   const stateDirs: string[] = [];
+  if (process.env.EDGE_BENCH_AGENT !== "tsx") execFileSync(process.execPath, ["edge/build.mjs"], { cwd: root, stdio: "inherit" });
   try {
     fs.writeFileSync(path.join(tmp, "done.lua"), WRK_DONE);
     fs.writeFileSync(path.join(tmp, "miss.lua"), WRK_MISS);
