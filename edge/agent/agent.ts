@@ -21,7 +21,16 @@ import { originCaFile } from "../haproxy/origin-ca";
 import { renderVarnishBoot } from "../modules/varnish";
 import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
 import { OriginResolver, resolveOrigin, type OwnEndpoints } from "./origins";
-import { isExpectedProcess, killStragglers, Supervisor, waitForPort, type ManagedProcess } from "./processes";
+import { isExpectedProcess, killStragglers, Supervisor, waitForPort, waitForSocket, type ManagedProcess } from "./processes";
+import {
+  lockEnvironmentFolder,
+  noSandboxMessage,
+  sandboxProcesses,
+  sandboxSupport,
+  SANDBOXED_MODULES,
+  startAs,
+  type RunSpec,
+} from "./sandbox";
 import type { EdgeSettings } from "./settings";
 import { mergeDesiredState, parseDesiredState, type DesiredEnvironment, type DesiredState, type StateSettings } from "./state";
 
@@ -544,6 +553,7 @@ export class EdgeAgent {
       return { host: this.s.internalAddress, port };
     });
     const dir = path.join(this.dirs.envs, env.key, `${env.version}-${Date.now().toString(36)}`);
+    lockEnvironmentFolder(path.join(this.dirs.envs, env.key), env.environmentId);
     const vclName = `${env.key}_v${env.version}_${Date.now().toString(36)}`;
     const input = {
       key: env.key,
@@ -574,16 +584,22 @@ export class EdgeAgent {
         loaded = vclName;
       }
       const processes: Active["processes"] = [];
-      for (const [i, spec] of rendered.processes.entries()) {
-        const name = `${env.key}-${spec.module}-${i}-${path.basename(dir)}`;
+      // Code modules run in the sandbox, each behind its bridge (edge/agent/sandbox.ts, docs/edge.md "Files and users").
+      const specs = await this.placeProcesses(env, input, rendered.processes);
+      for (const [i, spec] of specs.entries()) {
+        const name = `${env.key}-${spec.module}-${i}${spec.bridge ? "-bridge" : ""}-${path.basename(dir)}`;
         this.chownForUser(spec, dir);
         this.supervisor.ensure(this.managed(name, spec));
         started.push(name);
-        if (!(await waitForPort(spec.listen.host, spec.listen.port, 10_000))) {
+        const where = spec.readySocket ?? `${spec.listen.host}:${spec.listen.port}`;
+        const ready = spec.readySocket
+          ? await waitForSocket(spec.readySocket, 10_000)
+          : await waitForPort(spec.listen.host, spec.listen.port, 10_000);
+        if (!ready) {
           const said = this.logTail(name);
           throw new ApplyError(
-            spec.module === "nodejs" ? "node" : "nginx",
-            `${spec.module} did not start listening on ${spec.listen.host}:${spec.listen.port}${said ? `: ${said}` : ""}`,
+            spec.bridge ? "agent" : spec.module === "nodejs" ? "node" : "nginx",
+            `${spec.module}${spec.bridge ? "'s sandbox bridge" : ""} did not start listening on ${where}${said ? `: ${said}` : ""}`,
           );
         }
         processes.push({ name, spec });
@@ -639,10 +655,37 @@ export class EdgeAgent {
     }
   }
 
+  /**
+   * What to start for one environment's rendered processes, in order. As root every process runs as a user of
+   * its environment (edge/agent/sandbox.ts); code modules in the sandbox, or refused with tool `agent` when this
+   * node cannot make it, unless EDGE_UNSAFE_NO_SANDBOX=true. Throws ApplyError.
+   */
+  private async placeProcesses(
+    env: DesiredEnvironment,
+    input: { chain: readonly string[]; listen: HopAddress[]; lastHop: HopAddress; files: Record<string, string>; dir: string },
+    processes: readonly ProcessSpec[],
+  ): Promise<RunSpec[]> {
+    if (processes.length === 0) return [];
+    const code = processes.find((p) => SANDBOXED_MODULES.includes(p.module));
+    const sandbox = await sandboxSupport();
+    if (!sandbox.ok && code) {
+      if (!this.s.unsafeNoSandbox) throw new ApplyError("agent", noSandboxMessage(code.module, sandbox.reason));
+      this.log(`${env.key}: ${code.module} runs WITHOUT the sandbox (EDGE_UNSAFE_NO_SANDBOX=true): ${sandbox.reason}`);
+    }
+    if (!this.isRoot) return [...processes];
+    const placed = await sandboxProcesses(
+      { environmentId: env.environmentId, ...input, proxyUid: userIds("edge-proxy")?.uid ?? null, netns: sandbox.ok },
+      processes,
+    );
+    if (!placed.ok) throw new ApplyError(placed.tool, placed.message);
+    return placed.specs;
+  }
+
   private chownForUser(spec: ProcessSpec, dir: string): void {
-    const ids = this.isRoot ? userIds(spec.user === "proxy" ? "edge-proxy" : "edge-tenant") : null;
-    if (!ids) return;
-    const targets = spec.user === "proxy" ? ((spec as ProcessSpec & { writable?: string[] }).writable ?? [dir]) : [];
+    const runAs = (spec as RunSpec).runAs;
+    const ids = runAs ?? (this.isRoot ? userIds(spec.user === "proxy" ? "edge-proxy" : "edge-tenant") : null);
+    if (!ids || !this.isRoot) return;
+    const targets = runAs ? (spec.writable ?? []) : spec.user === "proxy" ? (spec.writable ?? [dir]) : [];
     const chown = (p: string) => {
       fs.chownSync(p, ids.uid, ids.gid);
       if (fs.statSync(p).isDirectory()) for (const f of fs.readdirSync(p)) chown(path.join(p, f));
@@ -651,6 +694,20 @@ export class EdgeAgent {
   }
 
   private managed(name: string, spec: ProcessSpec): ManagedProcess {
+    const runAs = (spec as RunSpec).runAs;
+    if (runAs && this.isRoot) {
+      const inSocket = runAs.inSocket;
+      return {
+        name,
+        command: spec.command,
+        args: spec.args,
+        env: spec.env,
+        cwd: spec.cwd,
+        // setpriv (and unshare for the sandbox) drop to the environment's user; without setpriv, Node's spawn does.
+        ...startAs(runAs),
+        ...(inSocket ? { beforeStart: () => fs.rmSync(inSocket, { force: true }) } : {}),
+      };
+    }
     const ids = this.isRoot ? userIds(spec.user === "proxy" ? "edge-proxy" : "edge-tenant") : null;
     return {
       name,

@@ -16,11 +16,30 @@ export type ManagedProcess = {
   cwd?: string;
   uid?: number;
   gid?: number;
+  /**
+   * Programs run first (as the agent's user) that end by exec-ing `command` with `args`, e.g. the sandbox's
+   * unshare + setpriv (edge/agent/sandbox.ts). The pid stays the same; until the exec it runs a launcher program.
+   */
+  launcher?: string[];
+  /** Run before each start (e.g. remove a socket file a killed process left behind). */
+  beforeStart?: () => void;
   /** Called after the supervisor restarted it (re-apply its part: VCLs, …). */
   onRestart?: () => Promise<void>;
 };
 
-type Entry = { spec: ManagedProcess; pid: number; failures: number; nextTry: number; restarting: boolean };
+type Entry = { spec: ManagedProcess; pid: number; failures: number; nextTry: number; restarting: boolean; startedAt: number };
+
+/** How long a launched process may still run its launcher programs before it must be `command`. */
+const LAUNCH_GRACE_MS = 3000;
+
+/** True when `pid` is alive and not a zombie. */
+function isAlive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
 
 /** Absolute path of a command (PATH lookup), or the command itself when not found. */
 export function resolveCommand(command: string): string {
@@ -58,6 +77,24 @@ function isOtherProgram(pid: number, command: string): boolean {
     return false;
   }
   return !isExpectedProcess(pid, command);
+}
+
+/** Waits until a UNIX socket at `socketPath` accepts, up to `timeoutMs`. Resolves true when it did. */
+export async function waitForSocket(socketPath: string, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.createConnection({ path: socketPath });
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
 
 /** Waits until a TCP listener accepts at host:port, up to `timeoutMs`. Resolves true when it did. */
@@ -116,7 +153,13 @@ export class Supervisor {
   /** Pid of a running managed process, or null. */
   pid(name: string): number | null {
     const e = this.entries.get(name);
-    return e && isExpectedProcess(e.pid, e.spec.command) ? e.pid : null;
+    return e && this.alive(e) ? e.pid : null;
+  }
+
+  /** The entry's process runs its command, or was started moments ago and still runs its launcher. */
+  private alive(e: Entry): boolean {
+    if (isExpectedProcess(e.pid, e.spec.command)) return true;
+    return !!e.spec.launcher && Date.now() - e.startedAt < LAUNCH_GRACE_MS && isAlive(e.pid);
   }
 
   /** Names of the processes under supervision. */
@@ -132,20 +175,22 @@ export class Supervisor {
     try {
       const pid = Number(fs.readFileSync(this.pidFile(spec.name), "utf8").trim());
       if (isExpectedProcess(pid, spec.command)) {
-        this.entries.set(spec.name, { spec, pid, failures: 0, nextTry: 0, restarting: false });
+        this.entries.set(spec.name, { spec, pid, failures: 0, nextTry: 0, restarting: false, startedAt: 0 });
         return true;
       }
     } catch {
       // no pid file: start it
     }
-    this.entries.set(spec.name, { spec, pid: this.start(spec), failures: 0, nextTry: 0, restarting: false });
+    this.entries.set(spec.name, { spec, pid: this.start(spec), failures: 0, nextTry: 0, restarting: false, startedAt: Date.now() });
     return false;
   }
 
   private start(spec: ManagedProcess): number {
+    spec.beforeStart?.();
     const logFd = fs.openSync(path.join(this.runDir, `${spec.name}.log`), "a", 0o600);
+    const [file, ...args] = [...(spec.launcher ?? []), resolveCommand(spec.command), ...spec.args];
     try {
-      const child = spawn(resolveCommand(spec.command), spec.args, {
+      const child = spawn(file, args, {
         detached: true,
         stdio: ["ignore", logFd, logFd],
         // Exactly the given environment (a tenant's Node process gets only HOST, PORT, NEXT_HOP_*), else a PATH.
@@ -182,14 +227,14 @@ export class Supervisor {
         }
       }
     };
-    if (isExpectedProcess(e.pid, e.spec.command)) {
+    if (this.alive(e)) {
       signal("SIGTERM");
       const end = Date.now() + graceMs;
-      while (Date.now() < end && isExpectedProcess(e.pid, e.spec.command)) await new Promise((r) => setTimeout(r, 50));
+      while (Date.now() < end && this.alive(e)) await new Promise((r) => setTimeout(r, 50));
     }
     // Whatever of the group is still there (a worker that outlived its master) ends now, unless the pid now
     // belongs to another program.
-    if (!isOtherProgram(e.pid, e.spec.command)) signal("SIGKILL");
+    if (this.alive(e) || !isOtherProgram(e.pid, e.spec.command)) signal("SIGKILL");
     if (e.spec.cwd) killStragglers(e.spec.cwd);
   }
 
@@ -213,12 +258,26 @@ export class Supervisor {
 
   private async tick(): Promise<void> {
     for (const e of this.entries.values()) {
-      if (e.restarting || isExpectedProcess(e.pid, e.spec.command)) continue;
+      if (e.restarting || this.alive(e)) continue;
       if (Date.now() < e.nextTry) continue;
       e.restarting = true;
       try {
         this.log(`${e.spec.name} (pid ${e.pid}) is gone: restarting`);
+        // What is left of the dead process's group (an nginx worker whose master was killed) goes first: it may
+        // hold the ports or sockets the new process needs. A group id stays reserved while members remain.
+        if (!isAlive(e.pid)) {
+          try {
+            process.kill(-e.pid, "SIGKILL");
+          } catch {
+            // no group left
+          }
+        }
         e.pid = this.start(e.spec);
+        e.startedAt = Date.now();
+        // A launched process first runs its launcher programs (≤ 1.5 s), then it must stay up for 300 ms.
+        const launched = Date.now() + 1500;
+        while (e.spec.launcher && Date.now() < launched && !isExpectedProcess(e.pid, e.spec.command) && isAlive(e.pid))
+          await new Promise((r) => setTimeout(r, 50));
         await new Promise((r) => setTimeout(r, 300));
         if (!isExpectedProcess(e.pid, e.spec.command)) throw new Error(`${e.spec.name} exited at once (see ${e.spec.name}.log)`);
         await e.spec.onRestart?.();

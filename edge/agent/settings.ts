@@ -23,6 +23,11 @@ export type EdgeSettings = {
   internalAddress: string;
   /** Leave haproxy/varnishd/nginx/node running when the agent stops (for an upgrade). */
   keepProxies: boolean;
+  /**
+   * EDGE_UNSAFE_NO_SANDBOX (development only): run code modules without the sandbox when this node cannot make it
+   * (not root, no network namespaces), instead of refusing them (docs/edge.md "Files and users").
+   */
+  unsafeNoSandbox?: boolean;
 };
 
 /** Environment variables as read (process.env or a test's object). */
@@ -148,5 +153,6 @@ export function readSettings(env: SettingsEnv = process.env, argv: readonly stri
     internalPortBase,
     internalAddress,
     keepProxies,
+    unsafeNoSandbox: bool(env, "EDGE_UNSAFE_NO_SANDBOX", false),
   };
 }

@@ -78,13 +78,14 @@ const REFUSED = new Set([
 
 /**
  * Applies the policy to the tenant's fragment: `listen 80` → `listen[i]`, `next-hop:80` (upstream `server`,
- * `proxy_pass http://next-hop[:80]`) → `next`; `root`/`alias` relative paths kept inside `folder`. Returns the
- * rewritten fragment (lines kept where possible) or a policy refusal naming the line.
+ * `proxy_pass http://next-hop[:80]`) → `next`; `root`/`alias` relative paths kept inside `folder`. `listen` and
+ * `next` are loopback TCP addresses, or nginx's `unix:<path>` for the node's sandbox (docs/edge.md "Files and
+ * users"). Returns the rewritten fragment (lines kept where possible) or a policy refusal naming the line.
  */
 export function renderOpenrestyFragment(
   text: string,
-  listen: HopAddress,
-  next: HopAddress,
+  listen: HopAddress | `unix:${string}`,
+  next: HopAddress | `unix:${string}`,
   folder: string,
 ): { ok: true; conf: string } | Refusal {
   const refuse = (line: number, message: string): Refusal => ({
@@ -99,7 +100,11 @@ export function renderOpenrestyFragment(
     return { ok: false, tool: "policy", message: `${OPENRESTY_FILE}: ${(err as Error).message}` };
   }
   const upstreams = new Set(tree.filter((d) => d.name === "upstream" && d.children).map((d) => d.args[0]));
-  const nextHop = hostPort(next);
+  const nextHop = typeof next === "string" ? next : hostPort(next);
+  const listenAt = typeof listen === "string" ? listen : hostPort(listen);
+  // proxy_pass to a UNIX socket with a URI needs a ":" after the path (nginx's proxy_pass documentation).
+  const passTo = (uri: string | undefined) =>
+    typeof next === "string" ? `http://${nextHop}${uri ? `:${uri}` : ""}` : `http://${nextHop}${uri ?? ""}`;
   let problem: Refusal | null = null;
   const walk = (list: NginxDirective[], context: string): void => {
     for (const d of list) {
@@ -136,7 +141,7 @@ export function renderOpenrestyFragment(
         if (address !== "80" || params.some((p) => !["default_server", "default"].includes(p))) {
           return void (problem = refuse(d.line, `only "listen 80" is allowed (the module contract); got "listen ${d.args.join(" ")}"`));
         }
-        d.args = [hostPort(listen), ...params];
+        d.args = [listenAt, ...params];
       }
       if (name === "server" && context === "upstream") {
         const [address, ...params] = d.args;
@@ -153,7 +158,7 @@ export function renderOpenrestyFragment(
             d.line,
             `proxy_pass must go to http://next-hop:80 or an upstream of this file; got "${d.args[0] ?? ""}"`,
           ));
-        if (m[1] === "next-hop:80" || m[1] === "next-hop") d.args = [`http://${nextHop}${m[2] ?? ""}`];
+        if (m[1] === "next-hop:80" || m[1] === "next-hop") d.args = [passTo(m[2])];
         else if (!upstreams.has(m[1]) || d.args[0].startsWith("https")) {
           return void (problem = refuse(
             d.line,

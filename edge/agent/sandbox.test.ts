@@ -1,0 +1,425 @@
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTool } from "../modules";
+import { sandboxIds } from "./sandbox";
+import {
+  MODSEC_CONF,
+  ROOT,
+  STARTER_VCL,
+  edgeAgent,
+  fakeConsole,
+  get,
+  listen,
+  origin,
+  randomPorts,
+  testEnvironment,
+  until as untilWith,
+  type EdgeAgent,
+} from "./test-harness";
+
+// The sandbox of tenants' code on a running node (docs/product.md §8 "Privileges"; docs/edge.md "Files and users").
+// A fake console serves the desired state straight to a real agent (root, real haproxy, varnishd, nginx, node),
+// with code modules allowed and none of the console's checks: every file the console would refuse reaches the node,
+// so whatever holds here holds on the node itself. Attacker environments run their code (Node and OpenResty Lua)
+// and report what each attempt got; every attempt must fail, and each target is shown to be reachable from the
+// host, so a failure is the sandbox's doing.
+
+const tools = ["haproxy", "varnishd", "varnishadm", "openssl", "nginx", "node", "unshare", "setpriv", "ip"];
+const missing = tools.filter((t) => !haveTool(t));
+const notRoot = process.getuid?.() !== 0;
+const skip = (missing.length > 0 || notRoot) && process.env.CI !== "true";
+const why = missing.length ? `${missing.join(", ")} missing` : "not running as root (the sandbox needs root)";
+
+const starter = (file: string) => fs.readFileSync(path.join(ROOT, "lib/stacks/starters", file), "utf8");
+
+/** The attacker's Node module: `/attack?op=…` tries one thing and answers JSON {ok, error}; anything else passes to next-hop. */
+const NODE_ATTACKER = `
+const http = require("node:http");
+const net = require("node:net");
+const fs = require("node:fs");
+const answer = (res, body) => { res.writeHead(200, { "content-type": "application/json" }); res.end(JSON.stringify(body)); };
+const fail = (e) => ({ ok: false, error: e.code || e.message });
+function attack(q, res) {
+  const op = q.get("op");
+  if (op === "read") {
+    try { return answer(res, { ok: true, data: fs.readFileSync(q.get("path"), "utf8").slice(0, 200) }); }
+    catch (e) { return answer(res, fail(e)); }
+  }
+  if (op === "spawn") {
+    try { return answer(res, { ok: true, data: String(require("node:child_process").execFileSync("/usr/bin/id")) }); }
+    catch (e) { return answer(res, fail(e)); }
+  }
+  if (op === "connect" || op === "unix") {
+    const s = op === "unix" ? net.connect({ path: q.get("path") }) : net.connect({ host: q.get("host"), port: Number(q.get("port")) });
+    const t = setTimeout(() => { s.destroy(); answer(res, { ok: false, error: "timeout" }); }, 3000);
+    s.on("connect", () => { clearTimeout(t); s.destroy(); answer(res, { ok: true }); });
+    s.on("error", (e) => { clearTimeout(t); answer(res, fail(e)); });
+    return;
+  }
+  if (op === "whoami") return answer(res, { ok: true, uid: process.getuid(), gid: process.getgid(), groups: process.getgroups() });
+  answer(res, { ok: false, error: "unknown op" });
+}
+http.createServer((req, res) => {
+  const url = new URL(req.url, "http://x");
+  if (url.pathname === "/attack") return attack(url.searchParams, res);
+  const up = http.request({ host: process.env.NEXT_HOP_HOST, port: Number(process.env.NEXT_HOP_PORT), method: req.method, path: req.url, headers: req.headers }, (r) => {
+    res.writeHead(r.statusCode, r.headers);
+    r.pipe(res);
+  });
+  up.on("error", () => { res.writeHead(502); res.end(); });
+  req.pipe(up);
+}).listen(Number(process.env.PORT), process.env.HOST);
+`;
+
+/**
+ * The attacker's OpenResty module: the same `/attack?op=…` answers from Lua, other paths pass to next-hop. The
+ * node's policy refuses "unix:" in the file; the Lua code builds it from two strings, as an attacker would.
+ */
+const LUA_ATTACKER = `
+upstream next_hop {
+    server next-hop:80;
+}
+server {
+    listen 80;
+    location /attack {
+        content_by_lua_block {
+            local args = ngx.req.get_uri_args()
+            local op = args.op
+            local function answer(ok, err)
+                ngx.header["content-type"] = "application/json"
+                if ok then ngx.say('{"ok":true}') else ngx.say('{"ok":false,"error":"' .. (tostring(err):gsub('[%c"\\\\]', " ")) .. '"}') end
+            end
+            if op == "connect" or op == "unix" then
+                local sock = ngx.socket.tcp()
+                sock:settimeout(3000)
+                local ok, err
+                if op == "unix" then ok, err = sock:connect("un" .. "ix:" .. args.path) else ok, err = sock:connect(args.host, tonumber(args.port)) end
+                if ok then sock:close() end
+                return answer(ok, err)
+            elseif op == "read" then
+                local ok, err = pcall(function() return io.open(args.path):read("*a") end)
+                return answer(ok, err)
+            elseif op == "require" then
+                package.path = args.dir .. "/?." .. args.ext
+                local ok, err = pcall(require, args.name)
+                return answer(ok, err)
+            elseif op == "spawn" then
+                local ok, err = pcall(function() return os.execute("/usr/bin/id") end)
+                if not ok then return answer(ok, err) end
+                ok, err = pcall(function() return io.popen("/usr/bin/id"):read("*a") end)
+                return answer(ok, err)
+            elseif op == "pipe" then
+                local ok, err = pcall(require, "ngx.pipe")
+                if ok then ok, err = pcall(function() return err.spawn({ "/usr/bin/id" }) end) end
+                return answer(ok, err)
+            end
+            return answer(false, "unknown op")
+        }
+    }
+    location / {
+        proxy_pass http://next_hop;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+    }
+}
+`;
+
+type Attempt = { ok: boolean; error?: string; data?: string; uid?: number; gid?: number; groups?: number[] };
+
+describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` (skipped: ${why})` : ""}`, () => {
+  const main = origin("main");
+  const con = fakeConsole();
+  let node: EdgeAgent;
+  let stateDir = "";
+  const { httpPort, portBase } = randomPorts();
+  let mainPort = 0;
+  // A listener the tenants must not reach: it records every connection.
+  const seen: string[] = [];
+  const recorder = net.createServer((c) => {
+    seen.push(String(c.remotePort));
+    c.destroy();
+  });
+  let recorderPort = 0;
+
+  const settings = { allowCodeModules: true, allowPrivateOrigins: true, edgeAddresses: [] };
+  const env = (id: number, hostname: string, extra: object = {}) => testEnvironment(id, hostname, mainPort, extra);
+  const nodeStarter = { "nodejs/index.js": starter("nodejs/index.js"), "nodejs/package.json": starter("nodejs/package.json") };
+  const live = () => [
+    env(31, "lua.test", { chain: ["openresty"], files: { "openresty/nginx.conf": starter("openresty/nginx.conf") } }),
+    env(32, "node.test", { chain: ["nodejs"], files: nodeStarter }),
+    env(33, "victim.test", { chain: ["varnish"], files: { "varnish/default.vcl": STARTER_VCL } }),
+    env(35, "attack-node.test", { chain: ["nodejs"], files: { "nodejs/index.js": NODE_ATTACKER } }),
+    env(36, "attack-lua.test", { chain: ["openresty"], files: { "openresty/nginx.conf": LUA_ATTACKER } }),
+  ];
+  // Files the console's checks refuse, sent to the node unchecked: the node's own policy and tools refuse them.
+  const unchecked = () => [
+    env(41, "inline-c.test", { chain: ["varnish"], files: { "varnish/default.vcl": `${STARTER_VCL}\nC{ #include <stdlib.h> }C\n` } }),
+    env(42, "fileread.test", {
+      chain: ["varnish"],
+      files: {
+        "varnish/default.vcl": STARTER_VCL.replace(
+          "sub vcl_recv {",
+          'import std;\nsub vcl_recv {\n    set req.http.X-Leak = std.fileread("/etc/passwd");',
+        ),
+      },
+    }),
+    env(43, "backend.test", {
+      chain: ["varnish"],
+      files: { "varnish/default.vcl": `${STARTER_VCL}\nbackend evil { .host = "10.0.0.1"; .port = "80"; }\n` },
+    }),
+    env(44, "vmod.test", {
+      chain: ["varnish"],
+      files: { "varnish/default.vcl": STARTER_VCL.replace("vcl 4.1;", "vcl 4.1;\nimport directors;") },
+    }),
+    env(45, "include.test", { chain: ["modsecurity"], files: { "modsecurity/modsecurity.conf": `${MODSEC_CONF}\nInclude /etc/passwd\n` } }),
+    env(46, "luafile.test", {
+      chain: ["openresty"],
+      files: { "openresty/nginx.conf": "server {\n    listen 80;\n    location / { content_by_lua_file /etc/passwd; }\n}\n" },
+    }),
+    env(47, "script.test", {
+      chain: ["modsecurity"],
+      files: { "modsecurity/modsecurity.conf": `${MODSEC_CONF}\nSecRuleScript /tmp/x.lua "phase:1,deny,id:9001"\n` },
+    }),
+    env(48, "nginx-include.test", {
+      chain: ["openresty"],
+      files: { "openresty/nginx.conf": "include /etc/nginx/mime.types;\nserver {\n    listen 80;\n}\n" },
+    }),
+  ];
+
+  let agentOutput = () => "";
+  const until = <T>(what: string, fn: () => Promise<T | null | false | undefined> | T | null | false | undefined, timeoutMs = 30_000) =>
+    untilWith(what, fn, timeoutMs, agentOutput);
+  const agentState = () =>
+    JSON.parse(fs.readFileSync(path.join(stateDir, "private", "agent.json"), "utf8")) as {
+      lastHops: Record<string, number>;
+      active: Record<string, { modulePorts: number[]; processes: { name: string; spec: { readySocket?: string; bridge?: boolean } }[] }>;
+    };
+  const pidOf = (key: string, module: string, bridge = false) => {
+    const name = agentState().active[key].processes.find((p) => p.name.startsWith(`${key}-${module}-`) && !!p.spec.bridge === bridge)!.name;
+    return { name, pid: node.pidOf(name) };
+  };
+  const attack = async (host: string, query: Record<string, string>): Promise<Attempt> => {
+    const r = await get(httpPort, host, {}, `/attack?${new URLSearchParams(query)}`);
+    expect(r.status, r.body).toBe(200);
+    return JSON.parse(r.body) as Attempt;
+  };
+  const both = async (query: Record<string, string>) => ({
+    node: await attack("attack-node.test", query),
+    lua: await attack("attack-lua.test", query),
+  });
+  const hostCanConnect = (target: { host: string; port: number } | { path: string }) =>
+    new Promise<boolean>((resolve) => {
+      const s = net.connect(target as net.NetConnectOpts);
+      s.on("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+
+  beforeAll(async () => {
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-sbx-"));
+    mainPort = await listen(main.server);
+    await new Promise<void>((r) => recorder.listen(0, "127.0.0.1", () => r()));
+    recorderPort = (recorder.address() as net.AddressInfo).port;
+    await listen(con.server);
+    node = edgeAgent({ stateDir, consoleUrl: con.url(), httpPort, portBase });
+    agentOutput = () => node.log();
+    con.set(1, [...live(), ...unchecked()], settings);
+    node.start();
+    await until("reports for the live environments", () => [31, 32, 33, 35, 36].every((id) => con.lastReportFor(id)), 90_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await node.stop("SIGTERM");
+    const left = node.leftovers();
+    await Promise.all([main.server, con.server, recorder].map((s) => new Promise((r) => s.close(r))));
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    expect(left, "processes left after the agent stopped").toEqual([]);
+  }, 60_000);
+
+  it("serves the openresty and nodejs starters through their sandbox, each tenant as its own user in its own network namespace", async () => {
+    for (const id of [31, 32, 33, 35, 36])
+      expect(con.lastReportFor(id), `e${id}: ${JSON.stringify(con.lastReportFor(id))}`).toMatchObject({ status: "applied" });
+    for (const host of ["lua.test", "node.test"]) {
+      const r = await get(httpPort, host, {}, "/hello");
+      expect(r.status, host).toBe(200);
+      expect(r.body, host).toBe("hello from main");
+    }
+    // §8 Privileges: the tenant's process runs as its environment's numeric user, no groups, no capabilities, no
+    // new privileges, in a network namespace other than the host's.
+    const hostNet = fs.readlinkSync("/proc/self/ns/net");
+    const rssKb: Record<string, string> = {};
+    // Resident (kB): all of it, and the part that is the process's own (anonymous; the rest is shared program text).
+    const rssOf = (text: string) => `${/^VmRSS:\s+(\d+)/m.exec(text)?.[1]} (own ${/^RssAnon:\s+(\d+)/m.exec(text)?.[1]})`;
+    for (const [key, module] of [
+      ["e31", "openresty"],
+      ["e32", "nodejs"],
+    ] as const) {
+      const id = Number(key.slice(1));
+      const { pid } = pidOf(key, module);
+      const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+      const field = (n: string) => new RegExp(`^${n}:[ \\t]*(.*)$`, "m").exec(status)?.[1]?.trim() ?? "";
+      expect(field("Uid").split(/\s+/)[0], key).toBe(String(sandboxIds(id).tenant));
+      expect(field("Gid").split(/\s+/)[0], key).toBe(String(sandboxIds(id).gid));
+      expect(field("Groups"), key).toBe("");
+      expect(field("NoNewPrivs"), key).toBe("1");
+      expect(field("CapEff"), key).toBe("0000000000000000");
+      expect(field("CapBnd"), key).toBe("0000000000000000");
+      expect(fs.readlinkSync(`/proc/${pid}/ns/net`), key).not.toBe(hostNet);
+      const bridge = pidOf(key, module, true).pid;
+      expect(fs.readlinkSync(`/proc/${bridge}/ns/net`), `${key} bridge`).toBe(hostNet);
+      expect(fs.readFileSync(`/proc/${bridge}/status`, "utf8"), `${key} bridge`).toMatch(
+        new RegExp(`^Uid:\\s+${sandboxIds(id).bridge}\\s`, "m"),
+      );
+      rssKb[`${module} tenant`] = rssOf(status);
+      rssKb[`${module} bridge`] = rssOf(fs.readFileSync(`/proc/${bridge}/status`, "utf8"));
+    }
+    console.log(`RSS per sandboxed process (kB, after serving): ${JSON.stringify(rssKb)}`);
+  });
+
+  it("§8 Privileges: tenant code cannot read EDGE_STATE_DIR (state with secrets, node token) or another environment's files", async () => {
+    const victimVersion = fs.readdirSync(path.join(stateDir, "envs", "e33"))[0];
+    const victimVcl = path.join(stateDir, "envs", "e33", victimVersion, "varnish", "default.vcl");
+    const agentPid = node.child()!.pid!;
+    const targets = [
+      path.join(stateDir, "private", "agent.json"),
+      path.join(stateDir, "private", "varnish.secret"),
+      victimVcl,
+      `/proc/${agentPid}/environ`, // the node token is in the agent's environment
+    ];
+    for (const target of targets) {
+      expect(fs.readFileSync(target, "utf8").length, `${target} exists and root reads it`).toBeGreaterThan(0);
+      const { node: n, lua } = await both({ op: "read", path: target });
+      expect(n, `node read ${target}`).toMatchObject({ ok: false });
+      expect(n.error).toBe("ERR_ACCESS_DENIED");
+      expect(lua, `lua read ${target}`).toMatchObject({ ok: false });
+      expect(lua.error).toMatch(/attempt to index .*'io'/);
+    }
+    // Lua's require reads a file through package.path and quotes it in a syntax error: the file modes stop it.
+    // Its own file shows the oracle works; the victim's VCL and the agent's state are not found.
+    const ownVersion = fs.readdirSync(path.join(stateDir, "envs", "e36"))[0];
+    const own = await attack("attack-lua.test", {
+      op: "require",
+      dir: path.join(stateDir, "envs", "e36", ownVersion, "openresty"),
+      name: "nginx",
+      ext: "conf",
+    });
+    expect(own.ok).toBe(false);
+    expect(own.error).toMatch(/upstream|unexpected symbol|syntax error|'=' expected/);
+    const theirs = await attack("attack-lua.test", { op: "require", dir: path.dirname(victimVcl), name: "default", ext: "vcl" });
+    expect(theirs.error).toMatch(/module 'default' not found/);
+    expect(theirs.error).not.toMatch(/vcl 4|backend/);
+    const secrets = await attack("attack-lua.test", { op: "require", dir: path.join(stateDir, "private"), name: "agent", ext: "json" });
+    expect(secrets.error).toMatch(/module 'agent' not found/);
+    expect(secrets.error).not.toMatch(/secret-|hopTokens/);
+  });
+
+  it("§8 Privileges: tenant code cannot reach another environment's last hop or module, varnish, its admin port, the console, the Runtime API or private networks", async () => {
+    const state = agentState();
+    const tcp: [string, string, number][] = [
+      ["another environment's last hop", "127.0.0.1", state.lastHops.e33],
+      ["another environment's module (bridge port)", "127.0.0.1", state.active.e32.modulePorts[0]],
+      ["the varnish listen port", "127.0.0.1", portBase],
+      ["the varnish admin port", "127.0.0.1", portBase + 1],
+      ["the console", "127.0.0.1", Number(new URL(con.url()).port)],
+      ["the node's public port", "127.0.0.2", httpPort],
+      ["a listener of the host", "127.0.0.1", recorderPort],
+    ];
+    for (const [what, host, port] of tcp) {
+      expect(await hostCanConnect({ host, port }), `${what} ${host}:${port} accepts from the host`).toBe(true);
+      const { node: n, lua } = await both({ op: "connect", host, port: String(port) });
+      expect(n, `node → ${what}`).toMatchObject({ ok: false, error: "ECONNREFUSED" });
+      expect(lua, `lua → ${what}`).toMatchObject({ ok: false });
+      expect(lua.error, `lua → ${what}`).toMatch(/refused/);
+    }
+    const before = seen.length;
+    expect(before, "the host's own test connection was recorded").toBeGreaterThan(0);
+    await both({ op: "connect", host: "127.0.0.1", port: String(recorderPort) });
+    expect(seen.length, "connections from tenants to the host's listener").toBe(before);
+    // Private networks and the metadata address: no route at all inside the namespace.
+    for (const host of ["10.0.0.1", "169.254.169.254", "192.168.1.1"]) {
+      const { node: n, lua } = await both({ op: "connect", host, port: "80" });
+      expect(n, `node → ${host}`).toMatchObject({ ok: false, error: "ENETUNREACH" });
+      expect(lua, `lua → ${host}`).toMatchObject({ ok: false });
+      expect(lua.error, `lua → ${host}`).toMatch(/unreachable/);
+    }
+    // UNIX sockets: HAProxy's Runtime API (0700 folder) and another environment's sandbox socket (its folder's group).
+    const e32In = state.active.e32.processes.find((p) => p.spec.readySocket)!.spec.readySocket!;
+    for (const [what, socket] of [
+      ["the HAProxy Runtime API", path.join(stateDir, "haproxy", "admin.sock")],
+      ["the HAProxy master socket", path.join(stateDir, "haproxy", "master.sock")],
+      ["another environment's sandbox socket", e32In],
+    ]) {
+      expect(await hostCanConnect({ path: socket }), `${what} accepts from the host`).toBe(true);
+      const { node: n, lua } = await both({ op: "unix", path: socket });
+      expect(n, `node → ${what}`).toMatchObject({ ok: false, error: "EACCES" });
+      expect(lua, `lua → ${what}`).toMatchObject({ ok: false });
+      expect(lua.error, `lua → ${what}`).toMatch(/permission denied/i);
+    }
+  });
+
+  it("§8 Privileges: tenant code cannot run commands", async () => {
+    const n = await attack("attack-node.test", { op: "spawn" });
+    expect(n).toMatchObject({ ok: false, error: "ERR_ACCESS_DENIED" });
+    const lua = await attack("attack-lua.test", { op: "spawn" });
+    expect(lua.ok).toBe(false);
+    expect(lua.error).toMatch(/attempt to index .*'os'/);
+    const pipe = await attack("attack-lua.test", { op: "pipe" });
+    expect(pipe.ok).toBe(false);
+    const who = await attack("attack-node.test", { op: "whoami" });
+    expect(who).toMatchObject({ ok: true, uid: sandboxIds(35).tenant, gid: sandboxIds(35).gid });
+    // getgroups(2) may list the effective gid; nothing else.
+    expect(who.groups?.filter((g) => g !== sandboxIds(35).gid)).toEqual([]);
+  });
+
+  it("§8 modules: VCL and nginx tricks sent without the console's checks are refused on the node", async () => {
+    await until(
+      "reports for the unchecked environments",
+      () => [41, 42, 43, 44, 45, 46, 47, 48].every((id) => con.lastReportFor(id)),
+      60_000,
+    );
+    const expected: Record<number, RegExp> = {
+      41: /inline C|C\{|vcc_allow_inline_c/i,
+      42: /fileread/,
+      43: /backend/i,
+      44: /directors|import/i,
+      45: /Include/,
+      46: /content_by_lua_file/,
+      47: /SecRuleScript/i,
+      48: /include/,
+    };
+    for (const [id, message] of Object.entries(expected)) {
+      const r = con.lastReportFor(Number(id))!;
+      expect(r.status, `e${id}: ${JSON.stringify(r)}`).toBe("failed");
+      expect(r.tool, `e${id}: ${r.message}`).toMatch(/^(policy|varnishd|nginx)$/);
+      expect(r.message, `e${id}`).toMatch(message);
+    }
+    // Nothing of them serves: their hostnames are not configured.
+    expect((await get(httpPort, "fileread.test")).headers["x-edge-status"]).toBe("not-configured");
+  });
+
+  it("restarts a tenant nginx and a tenant node killed with SIGKILL, still in their sandbox", async () => {
+    for (const [key, module, host] of [
+      ["e31", "openresty", "lua.test"],
+      ["e32", "nodejs", "node.test"],
+    ] as const) {
+      const { name, pid } = pidOf(key, module);
+      process.kill(pid, "SIGKILL");
+      await until(
+        `${module} restarted and serving`,
+        async () => node.pidOf(name) !== pid && (await get(httpPort, host, {}, "/again")).body === "hello from main",
+        30_000,
+      );
+      const now = node.pidOf(name);
+      expect(fs.readlinkSync(`/proc/${now}/ns/net`)).not.toBe(fs.readlinkSync("/proc/self/ns/net"));
+      expect(fs.readFileSync(`/proc/${now}/status`, "utf8")).toMatch(
+        new RegExp(`^Uid:\\s+${sandboxIds(Number(key.slice(1))).tenant}\\s`, "m"),
+      );
+    }
+  }, 90_000);
+});
