@@ -35,11 +35,13 @@ async function app(actor: { id: number; email: string }, accountId: number, host
     ownershipRequired: false,
   });
   if (!result.ok) throw new Error(result.message);
+  const domain = result.domain;
+  if (!domain) throw new Error(`${hostname} is held by another account`);
   await writeTransaction((tx) =>
     tx
       .insert(dnsChecks)
       .values({
-        domainId: result.domain.id,
+        domainId: domain.id,
         checkedAt: new Date(),
         outcome: "nxdomain",
         status: "nxdomain",

@@ -256,3 +256,17 @@ export const promoteResultSchema = z
     environment: environmentSummarySchema,
   })
   .openapi("PromoteResult");
+
+/**
+ * A claim on a hostname another account holds (docs/product.md §3.5): the TXT record that settles it. The 202 answer
+ * of adding such a hostname, and the `claim` of an application, account or environment created with one.
+ */
+export const domainClaimSchema = z
+  .strictObject({
+    status: z.literal("claimed"),
+    hostname: z.string(),
+    detail: z.string(),
+    record: z.strictObject({ type: z.literal("TXT"), name: z.string(), value: z.string() }),
+    created_at: z.string(),
+  })
+  .openapi("DomainClaim");

@@ -7,11 +7,13 @@ import { cloneUrl } from "@/lib/applications/repository";
 import { can } from "@/lib/auth/permissions";
 import { expectedRecords } from "@/lib/domains/records";
 import { summariseEnvironment } from "@/lib/domains/summary";
+import { claimInstructions, claimRecord, type DomainClaimRow } from "@/lib/edge/claims";
 import type {
   accountSchema,
   applicationSchema,
   applicationSummarySchema,
   domainCheckSchema,
+  domainClaimSchema,
   domainDetailSchema,
   domainSummarySchema,
   environmentSummarySchema,
@@ -194,5 +196,16 @@ export async function toEnvironmentSummary(env: EnvironmentRow): Promise<z.infer
     domains: own.map(toDomainSummary),
     status: summariseEnvironment(own.map((d) => d.status as DomainStatus)),
     created_at: iso(env.createdAt),
+  };
+}
+
+/** A claim as the API shows it (lib/api/schemas `domainClaimSchema`): its TXT record and what it does. */
+export function toDomainClaim(claim: DomainClaimRow): z.infer<typeof domainClaimSchema> {
+  return {
+    status: "claimed",
+    hostname: claim.hostname,
+    detail: claimInstructions(claim),
+    record: claimRecord(claim),
+    created_at: claim.createdAt.toISOString(),
   };
 }

@@ -42,14 +42,14 @@ function makeAccount(name: string, members: { userId: number; role: Role }[]) {
   });
 }
 
-/** Another account's application holding `hostname` (rows only). */
-async function occupyHostname(hostname: string) {
-  const owner = await makeUser(`owner-${hostname}@example.com`);
-  const other = await makeAccount(`Other ${hostname}`, [{ userId: owner.id, role: "owner" }]);
+/** An application holding `hostname` (rows only), in `account` or else in a new account of another user. */
+async function occupyHostname(hostname: string, account?: { id: number }) {
+  const other =
+    account ?? (await makeAccount(`Other ${hostname}`, [{ userId: (await makeUser(`owner-${hostname}@example.com`)).id, role: "owner" }]));
   await writeTransaction(async (db) => {
     const app = await db
       .insert(applications)
-      .values({ accountId: other.id, name: hostname, repoName: hostname, repoDir: `other-${hostname}.git`, stackId: "empty" })
+      .values({ accountId: other.id, name: hostname, repoName: hostname, repoDir: `other-${other.id}-${hostname}.git`, stackId: "empty" })
       .returning()
       .get();
     const env = await db.insert(environments).values({ accountId: other.id, applicationId: app.id, name: "Production" }).returning().get();
@@ -119,7 +119,8 @@ describe("createApplication", () => {
       ownershipRequired: true,
       status: "pending",
     });
-    expect(result.domain.verificationToken).toMatch(/^[a-z2-7]{32}$/); // 160 bits, lower-case base32
+    expect(result.claim).toBeNull();
+    expect(result.domain?.verificationToken).toMatch(/^[a-z2-7]{32}$/); // 160 bits, lower-case base32
     const audit = await db.select().from(auditEvents).orderBy(auditEvents.id).all();
     expect(audit.map((a) => [a.action, a.actorUserId, a.actorName, a.targetId, a.targetLabel])).toEqual([
       ["account.create", ada.id, "Ada", result.account.id, "Acme Corp"],
@@ -208,17 +209,76 @@ describe("createApplication", () => {
     expect(fs.readFileSync(obstacle, "utf8")).toBe("someone else's file");
   });
 
-  it("refuses a hostname used by another account before any git work", async () => {
+  it("a hostname another account holds: the application is made with a claim on it instead of the domain (docs/product.md §3.5)", async () => {
     await occupyHostname("www.example.com");
     const ada = await makeUser("ada@example.com");
     const before = await counts();
     const result = await createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }));
+    if (!result.ok) throw new Error(result.message);
+    expect(result.domain).toBeNull();
+    expect(result.claim).toMatchObject({
+      hostname: "www.example.com",
+      accountId: result.account.id,
+      applicationId: result.application.id,
+      environmentId: result.environment.id,
+      createdBy: ada.id,
+      verificationToken: expect.stringMatching(/^[a-z2-7]{32}$/),
+    });
+    // The other account keeps its domain; the new account, application and environment exist with their repository.
+    expect(await counts()).toEqual({
+      ...before,
+      accounts: before.accounts + 1,
+      memberships: before.memberships + 1,
+      applications: before.applications + 1,
+      environments: before.environments + 1,
+      auditEvents: before.auditEvents + 3,
+    });
+    expect(fs.existsSync(repositoryPath(result.application))).toBe(true);
+    const audit = await getDb()
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.accountId, result.account.id))
+      .orderBy(auditEvents.id)
+      .all();
+    expect(audit.map((a) => [a.action, a.targetLabel])).toEqual([
+      ["account.create", "Acme"],
+      ["domain.claim", "www.example.com"],
+      ["application.create", "www.example.com"],
+    ]);
+    expect(audit[2].data).toMatchObject({ domainId: null, claimId: result.claim!.id });
+  });
+
+  it("refuses a hostname the same account holds, before any git work", async () => {
+    const ada = await makeUser("ada@example.com");
+    const acme = await makeAccount("Acme", [{ userId: ada.id, role: "owner" }]);
+    await occupyHostname("www.example.com", acme);
+    const before = await counts();
+    const result = await createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { id: acme.id } }));
     expect(result).toEqual({
       ok: false,
       code: "hostname_taken",
       field: "hostname",
-      message: "www.example.com is already used by another application on this platform.",
+      message: "www.example.com is already used by another application of this account. Remove it there first, or choose another.",
     });
+    expect(await counts()).toEqual(before);
+    expect(repositoryFolders()).toEqual([]);
+  });
+
+  it("writes nothing and removes the repository when the account takes the hostname while the repository is built", async () => {
+    const ada = await makeUser("ada@example.com");
+    const acme = await makeAccount("Acme", [{ userId: ada.id, role: "owner" }]);
+    let built = "";
+    let before: Counts | undefined;
+    const result = await createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { id: acme.id } }), {
+      buildRepository: async (dir, files, options) => {
+        await createBareRepository(dir, files, options);
+        built = dir;
+        await occupyHostname("www.example.com", acme);
+        before = await counts();
+      },
+    });
+    expect(result).toMatchObject({ ok: false, code: "hostname_taken", field: "hostname" });
+    expect(fs.existsSync(built)).toBe(false);
     expect(await counts()).toEqual(before);
     expect(repositoryFolders()).toEqual([]);
   });
@@ -227,35 +287,44 @@ describe("createApplication", () => {
     const ada = await makeUser("ada@example.com");
     let built = "";
     let before: Counts | undefined;
-    const result = await createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }), {
+    const failure = createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "Acme" } }), {
       buildRepository: async (dir, files, options) => {
         await createBareRepository(dir, files, options);
         built = dir;
-        // Another creation takes the hostname while this repository was being built.
-        await occupyHostname("www.example.com");
+        // The user is deleted while the repository is built: the membership row's foreign key fails.
+        await writeTransaction((tx) => tx.delete(users).where(eq(users.id, ada.id)).run());
         before = await counts();
       },
     });
-    expect(result).toMatchObject({ ok: false, code: "hostname_taken", field: "hostname" });
+    await expect(failure).rejects.toThrow(/FOREIGN KEY/);
     expect(fs.existsSync(built)).toBe(false);
     expect(await counts()).toEqual(before);
     expect(await getDb().select().from(accounts).where(eq(accounts.name, "Acme")).all()).toEqual([]);
-    expect(await getDb().select().from(memberships).where(eq(memberships.userId, ada.id)).all()).toEqual([]);
     expect(await getDb().select().from(auditEvents).where(eq(auditEvents.actorUserId, ada.id)).all()).toEqual([]);
     expect(repositoryFolders()).toEqual([]);
   });
 
-  it("lets exactly one of two simultaneous creations of the same hostname win", async () => {
+  it("two simultaneous creations of one hostname: in two accounts one gets the domain and the other a claim; in one account one wins", async () => {
     const ada = await makeUser("ada@example.com");
     const bob = await makeUser("bob@example.com");
     const [a, b] = await Promise.all([
       createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { newName: "A" } })),
       createApplication(input({ actor: { id: bob.id, email: bob.email }, account: { newName: "B" } })),
     ]);
-    expect([a.ok, b.ok].sort()).toEqual([false, true]);
-    expect([a, b].find((r) => !r.ok)).toMatchObject({ code: "hostname_taken", field: "hostname" });
-    expect(await counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 2 });
-    expect(repositoryFolders()).toHaveLength(1);
+    if (!a.ok || !b.ok) throw new Error("both creations should succeed");
+    expect([a.domain === null, b.domain === null].sort()).toEqual([false, true]);
+    expect([a.claim === null, b.claim === null].sort()).toEqual([false, true]);
+    expect((await counts()).domains).toBe(1);
+
+    const team = await makeAccount("Team", [{ userId: ada.id, role: "owner" }]);
+    const other = { hostname: "shop.example.com", unicode: "shop.example.com", isApex: false };
+    const [c, d] = await Promise.all([
+      createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { id: team.id }, hostname: other })),
+      createApplication(input({ actor: { id: ada.id, email: ada.email }, account: { id: team.id }, hostname: other })),
+    ]);
+    expect([c.ok, d.ok].sort()).toEqual([false, true]);
+    expect([c, d].find((r) => !r.ok)).toMatchObject({ code: "hostname_taken", field: "hostname" });
+    expect(repositoryFolders()).toHaveLength(3);
   });
 
   it("answers not found for a non-member, a viewer or a missing account, writing nothing", async () => {

@@ -1,14 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
-import { accounts, applications, domains, environments, memberships } from "@/db/schema";
+import { writeTransaction } from "@/db";
+import { accounts, applications, environments, memberships } from "@/db/schema";
 import { accountNameField } from "@/lib/accounts/fields";
 import { recordAudit } from "@/lib/audit/record";
 import { can } from "@/lib/auth/permissions";
 import { effectiveRole } from "@/lib/auth/roles";
 import { repositoriesDir } from "@/lib/config";
-import { insertDomain } from "@/lib/domains/insert";
 import { createBareRepository, PRODUCTION_BRANCH, type CreateBareRepositoryOptions } from "@/lib/git";
 import { newRepositoryDirName } from "@/lib/repositories/paths";
 import { buildInitialConfig, serializeSectionConfig, validateSectionConfig } from "@/lib/section-config/schema";
@@ -17,6 +16,7 @@ import { readStarterFiles } from "@/lib/stacks/starter-files";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 import type { AccountRow, ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
+import { hostnameHolder, insertDomainOrClaim, type DomainClaimRow } from "@/lib/edge/claims";
 
 export { cleanupInterruptedCreations, repositoryPath } from "./repository";
 
@@ -56,19 +56,24 @@ export type CreateApplicationSeams = {
 /** The wizard field an error belongs to (`account`: the chosen account, for `not_found`). */
 export type CreateApplicationField = "hostname" | "origin" | "stackId" | "accountName" | "account";
 
+/**
+ * A creation: the Production environment holds the hostname (`domain`), or — when another account holds it — a claim
+ * on it (`claim`, docs/product.md §3.5) and no domain yet.
+ */
 export type CreateApplicationResult =
-  | { ok: true; application: Application; environment: Environment; domain: Domain; account: Account }
+  | { ok: true; application: Application; environment: Environment; domain: Domain | null; claim: DomainClaimRow | null; account: Account }
   | { ok: false; code: "not_found" | "hostname_taken" | "invalid" | "two_factor_required"; field: CreateApplicationField; message: string };
 
 const notFound = { ok: false, code: "not_found", field: "account", message: "Account not found." } as const;
 const twoFactorRequired = { ok: false, code: "two_factor_required", field: "account", message: TWO_FACTOR_REQUIRED_MESSAGE } as const;
 
+/** The hostname is held in the account the application is made in: a claim cannot settle that (docs/product.md §3.5). */
 function hostnameTaken(hostname: CreateApplicationInput["hostname"]) {
   return {
     ok: false,
     code: "hostname_taken",
     field: "hostname",
-    message: `${hostname.unicode} is already used by another application on this platform.`,
+    message: `${hostname.unicode} is already used by another application of this account. Remove it there first, or choose another.`,
   } as const;
 }
 
@@ -102,14 +107,16 @@ async function cannotCreateIn(accountId: number, userId: number): Promise<typeof
  * (the stack's proxy chain, the origin, `.gitignore`, the starter files), then in one `BEGIN IMMEDIATE` transaction:
  * the account and the actor's owner membership (when `account.newName`), the application (display name = the
  * Unicode hostname, repoName = the A-label hostname, stackId, createdBy), the `Production` environment, the domain
- * (status pending, random verification token) and audit rows `account.create` / `application.create`.
+ * (status pending, random verification token) — or, when another account holds the hostname, a claim on it
+ * (lib/edge/claims `insertDomainOrClaim`, audit row `domain.claim`; docs/product.md §3.5) — and audit rows
+ * `account.create` / `application.create`.
  *
  * Inputs are already normalised (see `createApplicationFromInput` in ./from-input for the wizard's and the API's
  * raw fields). Authorization is the caller's job; the actor's "application.create" right in an existing account is
  * re-checked inside the transaction. Expected failures are returned as `{ ok: false, code, field, message }`, with
  * nothing written and no folder left: `not_found` (field `account`: no such account, or the actor may not create
  * there — show a 404), `two_factor_required` (field `account`: the account requires two-factor authentication the
- * actor lacks, docs/product.md §3.2), `hostname_taken` (field `hostname`; also when another creation wins the race),
+ * actor lacks, docs/product.md §3.2), `hostname_taken` (field `hostname`: the account holds the hostname already),
  * `invalid` (field `stackId`, `accountName` — lib/accounts/fields `accountNameField` — or `origin`). Unexpected
  * failures (git, disk, database) are thrown after the repository folder was removed and the transaction rolled back;
  * a folder already occupying the target path is never touched (RepositoryPathTakenError / EEXIST is thrown).
@@ -135,13 +142,10 @@ export async function createApplication(
 
   // Cheap early answers before any git work; the transaction re-checks the membership, and the UNIQUE constraint
   // on domains.hostname decides a race between two creations.
-  const db = getDb();
   const accountId = "id" in input.account ? input.account.id : null;
   const refused = accountId !== null ? await cannotCreateIn(accountId, input.actor.id) : null;
   if (refused) return refused;
-  if (await db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
-    return hostnameTaken(input.hostname);
-  }
+  if ((await hostnameHolder(input.hostname.hostname, accountId)) === "same-account") return hostnameTaken(input.hostname);
 
   const files: Record<string, string> = {
     ...readStarterFiles(stack),
@@ -191,9 +195,11 @@ async function writeRows(
       if (refused) return refused;
       account = await tx.select().from(accounts).where(eq(accounts.id, target.accountId)).get();
       if (!account) return notFound;
+      if ((await hostnameHolder(hostname.hostname, account.id)) === "same-account") return hostnameTaken(hostname);
     }
-    // The hostname's uniqueness is the UNIQUE constraint on domains.hostname: a violation below rolls back every
-    // row of this transaction (a new account included) and becomes `hostname_taken` in createApplication.
+    // Held in this account: refused above, before any write (a new account holds nothing). Held by another account:
+    // a claim instead of the domain (insertDomainOrClaim). The UNIQUE constraint on domains.hostname stays the last
+    // word: a violation rolls back every row of this transaction (a new account included).
 
     if (!account) {
       account = await tx
@@ -228,13 +234,15 @@ async function writeRows(
       .values({ accountId: account.id, applicationId: application.id, name: PRODUCTION_BRANCH })
       .returning()
       .get();
-    const domain = await insertDomain(tx, {
-      accountId: account.id,
-      applicationId: application.id,
-      environmentId: environment.id,
+    const held = await insertDomainOrClaim(tx, {
+      environment,
       hostname,
       ownershipRequired: input.ownershipRequired,
+      actor: { id: input.actor.id, name: actorName },
     });
+    if (held.kind === "taken") throw new Error(`createApplication: ${hostname.hostname} was taken inside the transaction`);
+    const domain = held.kind === "domain" ? held.domain : null;
+    const claim = held.kind === "claim" ? held.claim : null;
     await recordAudit(tx, {
       accountId: account.id,
       actor: { id: input.actor.id, name: actorName },
@@ -245,13 +253,14 @@ async function writeRows(
       data: {
         hostname: hostname.hostname,
         environment: PRODUCTION_BRANCH,
-        domainId: domain.id,
+        domainId: domain?.id ?? null,
+        claimId: claim?.id ?? null,
         stackId: input.stackId,
         origin: input.origin,
         ownershipRequired: input.ownershipRequired,
       },
     });
     void noteEdgeChange({ applicationId: application.id }); // docs/edge.md "Versions" (runs after this transaction commits)
-    return { ok: true, application, environment, domain, account };
+    return { ok: true, application, environment, domain, claim, account };
   });
 }

@@ -35,19 +35,26 @@ export function normaliseNewHostname(raw: string): { ok: true; host: CheckedHost
 }
 
 /**
- * Wizard step 1: {@link normaliseNewHostname}, then refuses a hostname any application on the platform already uses
- * (the creation's UNIQUE constraint decides a race later; this is the early answer).
+ * Wizard step 1: {@link normaliseNewHostname}; a hostname another application already uses is not refused here
+ * (docs/product.md §3.5): the notice says that creating the application makes a claim on it, settled by a TXT record.
+ * The creation refuses it only when the chosen account holds it itself (`createApplication`'s `hostname_taken`).
  */
 export async function checkNewHostname(raw: string): Promise<{ ok: true; host: CheckedHostname } | { ok: false; message: string }> {
   const checked = normaliseNewHostname(raw);
   if (!checked.ok) return checked;
   if (await isHostnameTaken({ hostname: checked.host.hostname })) {
-    return {
-      ok: false,
-      message: `${checked.host.unicode} is already used by an application on this platform. Each hostname can belong to one application only.`,
-    };
+    const claim = heldHostnameNotice(checked.host.unicode);
+    return { ok: true, host: { ...checked.host, notice: checked.host.notice ? `${checked.host.notice} ${claim}` : claim } };
   }
   return checked;
+}
+
+/** What the wizard says about a hostname another application uses (docs/product.md §3.5 "Ownership"). */
+export function heldHostnameNotice(unicode: string): string {
+  return (
+    `${unicode} is already used by an application on this platform. If another account holds it, creating this application ` +
+    `makes a claim on it: publish the TXT record shown after creation and the hostname moves to your application.`
+  );
 }
 
 /**

@@ -10,6 +10,12 @@ import { setTestEnv } from "@/lib/testing/env";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { environmentServing } from "./serving";
+import { createApiToken } from "@/lib/api-tokens";
+import { operations } from "@/lib/api/operations";
+import { createApiRouter } from "@/lib/api/router";
+import { createEnvironment } from "@/lib/environments/create";
+import { listBranches } from "@/lib/git/refs";
+import { settleEdgeChanges } from "./changes";
 import { addDomainOrClaim, checkClaim, checkDueClaims, claimRecord, listEnvironmentClaims, withdrawClaim } from "./claims";
 
 // Claims on a hostname another account holds (docs/product.md §3.5), end to end: two accounts with real repositories
@@ -236,5 +242,154 @@ describe("hostname claims", () => {
     });
     expect(again).toMatchObject({ ok: true, kind: "domain", domain: { accountId: b.account.id } });
     expect((await listEnvironmentClaims(bProd.id)).map((c) => c.hostname)).not.toContain("shop.holder.example");
+  });
+});
+
+describe("claims on every creation path (docs/product.md §3.5: the wizard, the API, new environments)", () => {
+  let temp: ReturnType<typeof makeTempDataDir>;
+  let dns: TestDnsServer;
+  let restoreEnv: () => void;
+  let resolver: Resolver;
+  let keeper: Awaited<ReturnType<typeof makeApplication>>;
+  let newcomer: Awaited<ReturnType<typeof makeApplication>>;
+  let api: ReturnType<typeof createApiRouter>;
+
+  beforeAll(async () => {
+    dns = await startDnsServer();
+    restoreEnv = setTestEnv({ DNS_SERVERS: dns.address, DNS_TIMEOUT_MS: "300", DNS_TRIES: "1", APP_URL: "http://console.test" });
+    resolver = createResolver([dns.address]);
+    temp = makeTempDataDir("ec-claims-create-");
+    keeper = await makeApplication("keeper");
+    newcomer = await makeApplication("newcomer");
+    api = createApiRouter(operations);
+    const added = await addDomainOrClaim({
+      environment: await environmentRow(keeper.app, "Production"),
+      actor: keeper.actor("owner"),
+      hostname: host("staging.keeper.example"),
+      ownershipRequired: false,
+    });
+    if (!added.ok || added.kind !== "domain") throw new Error("expected a domain");
+  });
+  afterAll(async () => {
+    await settleEdgeChanges();
+    temp.cleanup();
+    restoreEnv();
+    await dns.close();
+  });
+
+  const post = async (user: { id: number }, path: string, body: object) => {
+    const { value } = await createApiToken({ userId: user.id, name: `t${Math.random()}` });
+    const response = await api(
+      new Request(`http://localhost/api/v1${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${value}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const claimsOf = async (applicationId: number) =>
+    getDb().select().from(domainClaims).where(eq(domainClaims.applicationId, applicationId)).all();
+  const holderOf = async (hostname: string) =>
+    (await getDb().select().from(domains).where(eq(domains.hostname, hostname)).get())?.accountId;
+
+  it("API application creation: 202 with the application and its claim; the same account's hostname is a 409", async () => {
+    const created = await post(newcomer.user("owner"), `/account/${newcomer.account.id}/application/create`, {
+      hostname: "www.keeper.example",
+      origin: "203.0.113.9",
+    });
+    expect(created.status).toBe(202);
+    const claim = created.body.claim as {
+      status: string;
+      hostname: string;
+      record: { type: string; name: string; value: string };
+      detail: string;
+    };
+    expect(claim).toMatchObject({
+      status: "claimed",
+      hostname: "www.keeper.example",
+      record: { type: "TXT", name: "_edge-challenge.www.keeper.example" },
+    });
+    expect(claim.detail).toContain("is used by another account");
+    expect(created.body).toMatchObject({ application_name: "www.keeper.example", environments: [{ environment_name: "Production" }] });
+    const rows = await claimsOf(created.body.id as number);
+    expect(rows).toMatchObject([{ hostname: "www.keeper.example", accountId: newcomer.account.id, verificationToken: claim.record.value }]);
+    expect(await holderOf("www.keeper.example")).toBe(keeper.account.id);
+
+    const refused = await post(keeper.user("owner"), `/account/${keeper.account.id}/application/create`, {
+      hostname: "www.keeper.example",
+      origin: "203.0.113.9",
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      detail: "www.keeper.example is already used by another application of this account. Remove it there first, or choose another.",
+    });
+  });
+
+  it("API account creation with a held hostname: 202 with the new account, its application and the claim", async () => {
+    const created = await post(newcomer.user("developer"), "/account/create", {
+      name: "Newcomer Two",
+      hostname: "www.keeper.example",
+      origin: "203.0.113.9",
+    });
+    expect(created.status).toBe(202);
+    expect(created.body).toMatchObject({ account_name: "Newcomer Two", claim: { status: "claimed", hostname: "www.keeper.example" } });
+    const [application] = created.body.applications as { id: number }[];
+    expect(await claimsOf(application.id)).toHaveLength(1);
+  });
+
+  it("new environment with a held hostname: API 202 and the console's path make a claim with the branch; same account: refused", async () => {
+    const created = await post(
+      newcomer.user("owner"),
+      `/account/${newcomer.account.id}/application/${newcomer.app.id}/environment/create`,
+      {
+        name: "Staging",
+        source_environment_name: "Production",
+        domain_name: "staging.keeper.example",
+      },
+    );
+    expect(created.status).toBe(202);
+    expect(created.body).toMatchObject({ environment_name: "Staging", domains: [], claim: { hostname: "staging.keeper.example" } });
+    expect(await listBranches(newcomer.repo)).toContain("Staging");
+
+    const viaConsole = await createEnvironment({
+      application: newcomer.app,
+      actor: newcomer.actor("developer"),
+      name: "Preview",
+      source: "Production",
+      hostname: host("www.keeper.example"),
+      ownershipRequired: false,
+    });
+    if (!viaConsole.ok) throw new Error(viaConsole.message);
+    expect(viaConsole.domain).toBeNull();
+    expect(viaConsole.claim).toMatchObject({ hostname: "www.keeper.example", environmentId: viaConsole.environment.id });
+    expect(await listEnvironmentClaims(viaConsole.environment.id)).toHaveLength(1);
+
+    const refused = await createEnvironment({
+      application: keeper.app,
+      actor: keeper.actor("owner"),
+      name: "Again",
+      source: "Production",
+      hostname: host("staging.keeper.example"),
+      ownershipRequired: false,
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      code: "taken",
+      field: "hostname",
+      message: expect.stringContaining("Remove it there first"),
+    });
+    expect(await listBranches(keeper.repo)).not.toContain("Again");
+  });
+
+  it("a claim made at creation settles like any other: the TXT proof moves the hostname to the new environment", async () => {
+    const staging = await environmentRow(newcomer.app, "Staging");
+    const [claim] = await listEnvironmentClaims(staging.id);
+    dns.zone.set(claimRecord(claim).name, [{ type: "TXT", value: claim.verificationToken }]);
+    expect(await checkClaim(claim.id, { resolver })).toMatchObject({ result: "moved", previousAccountId: keeper.account.id });
+    expect(await getDb().select().from(domains).where(eq(domains.hostname, "staging.keeper.example")).get()).toMatchObject({
+      accountId: newcomer.account.id,
+      environmentId: staging.id,
+    });
   });
 });

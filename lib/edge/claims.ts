@@ -1,13 +1,14 @@
 import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, type Tx } from "@/db";
 import { accounts, applications, domainClaims, domains, environments, memberships, users } from "@/db/schema";
-import type { DomainRow } from "@/db/types";
+import type { DomainRow, EnvironmentRow } from "@/db/types";
 import { NOT_FOUND_MESSAGE } from "@/lib/actions/messages";
 import { recordAudit } from "@/lib/audit/record";
 import { rolesWith } from "@/lib/auth/permissions";
 import { txtHoldsToken } from "@/lib/dns/classify";
 import { challengeName } from "@/lib/dns/observe";
 import { createResolver, dnsErrorCode, type Resolver } from "@/lib/dns/resolver";
+import { insertDomain } from "@/lib/domains/insert";
 import { addDomain, HOSTNAME_TAKEN, type ManageDomainResult } from "@/lib/domains/manage";
 import { sendMailQuietly } from "@/lib/mail/deliver";
 import { noteEdgeChange } from "./changes";
@@ -75,44 +76,111 @@ export async function addDomainOrClaim(params: Parameters<typeof addDomain>[0]):
 }
 
 async function claimHostname(params: Parameters<typeof addDomain>[0]): Promise<AddOrClaimResult | "freed"> {
-  const host = params.hostname;
   return writeTransaction(async (tx): Promise<AddOrClaimResult | "freed"> => {
     const env = await tx.select().from(environments).where(eq(environments.id, params.environment.id)).get();
     if (!env || !(await actorMay(env.accountId, params.actor, "domain.manage")))
       return { ok: false, code: "not_found", message: NOT_FOUND_MESSAGE };
-    const holder = await tx.select().from(domains).where(eq(domains.hostname, host.hostname)).get();
+    const holder = await tx
+      .select({ accountId: domains.accountId })
+      .from(domains)
+      .where(eq(domains.hostname, params.hostname.hostname))
+      .get();
     if (!holder) return "freed";
     if (holder.accountId === env.accountId) return { ok: false, code: "taken", message: HOSTNAME_TAKEN };
-    const existing = await tx
-      .select()
-      .from(domainClaims)
-      .where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.environmentId, env.id)))
-      .get();
-    if (existing) return { ok: true, kind: "claim", claim: existing, created: false };
-    const claim = await tx
-      .insert(domainClaims)
-      .values({
-        hostname: host.hostname,
-        hostnameUnicode: host.unicode,
-        accountId: env.accountId,
-        applicationId: env.applicationId,
-        environmentId: env.id,
-        verificationToken: newVerificationToken(),
-        createdBy: params.actor.id,
-      })
-      .returning()
-      .get();
-    await recordAudit(tx, {
-      accountId: env.accountId,
-      actor: auditActor(params.actor),
-      action: "domain.claim",
-      targetType: "domain_claim",
-      targetId: claim.id,
-      targetLabel: claim.hostname,
-      data: { applicationId: env.applicationId, environment: env.name },
-    });
-    return { ok: true, kind: "claim", claim, created: true };
+    return { ok: true, kind: "claim", ...(await insertClaim(tx, { environment: env, hostname: params.hostname, actor: params.actor })) };
   });
+}
+
+/** The environment a claim or domain is written for. */
+type ClaimTarget = Pick<EnvironmentRow, "id" | "accountId" | "applicationId" | "name">;
+
+/**
+ * Inside the caller's write transaction: the environment's claim on `hostname`, made now (a fresh token: 160 bits,
+ * lower-case base32; audit row `domain.claim` by `actor`) unless the environment has one already (`created: false`).
+ * The caller has checked that another account holds the hostname.
+ */
+async function insertClaim(
+  tx: Tx,
+  params: { environment: ClaimTarget; hostname: { hostname: string; unicode: string }; actor: Actor },
+): Promise<{ claim: DomainClaimRow; created: boolean }> {
+  const { environment: env, hostname: host } = params;
+  const existing = await tx
+    .select()
+    .from(domainClaims)
+    .where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.environmentId, env.id)))
+    .get();
+  if (existing) return { claim: existing, created: false };
+  const claim = await tx
+    .insert(domainClaims)
+    .values({
+      hostname: host.hostname,
+      hostnameUnicode: host.unicode,
+      accountId: env.accountId,
+      applicationId: env.applicationId,
+      environmentId: env.id,
+      verificationToken: newVerificationToken(),
+      createdBy: params.actor.id,
+    })
+    .returning()
+    .get();
+  await recordAudit(tx, {
+    accountId: env.accountId,
+    actor: auditActor(params.actor),
+    action: "domain.claim",
+    targetType: "domain_claim",
+    targetId: claim.id,
+    targetLabel: claim.hostname,
+    data: { applicationId: env.applicationId, environment: env.name },
+  });
+  return { claim, created: true };
+}
+
+/** What {@link insertDomainOrClaim} wrote: a domain, a claim (new or already there), or nothing (`taken`). */
+export type DomainOrClaim =
+  { kind: "domain"; domain: DomainRow } | { kind: "claim"; claim: DomainClaimRow; created: boolean } | { kind: "taken" };
+
+/**
+ * The hostname of a new application or environment (docs/product.md §3.3, §3.4), inside the transaction that writes
+ * its other rows, so the rows and the claim are one unit: a domain row (lib/domains/insert; the account's own claims
+ * on the hostname are then settled) when nobody holds the hostname; a claim (docs/product.md §3.5: as "Add domain"
+ * makes one) when another account's environment holds it; `taken`, writing nothing, when this account holds it
+ * ("Remove it there first"). The caller answers `taken` before it writes anything, or rolls back.
+ */
+export async function insertDomainOrClaim(
+  tx: Tx,
+  params: {
+    environment: ClaimTarget;
+    hostname: { hostname: string; unicode: string; isApex: boolean };
+    ownershipRequired: boolean;
+    actor: Actor;
+  },
+): Promise<DomainOrClaim> {
+  const { environment: env, hostname: host } = params;
+  const holder = await tx.select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, host.hostname)).get();
+  if (holder?.accountId === env.accountId) return { kind: "taken" };
+  if (holder) return { kind: "claim", ...(await insertClaim(tx, params)) };
+  const domain = await insertDomain(tx, {
+    accountId: env.accountId,
+    applicationId: env.applicationId,
+    environmentId: env.id,
+    hostname: host,
+    ownershipRequired: params.ownershipRequired,
+  });
+  await tx
+    .delete(domainClaims)
+    .where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.accountId, env.accountId)))
+    .run();
+  return { kind: "domain", domain };
+}
+
+/**
+ * Whether the hostname is held, and by whom relative to `accountId` (null: not known yet, e.g. a new account): `free`,
+ * `same-account` (refused: "Remove it there first"), or `other-account` (creating makes a claim). Reads only.
+ */
+export async function hostnameHolder(hostname: string, accountId: number | null): Promise<"free" | "same-account" | "other-account"> {
+  const holder = await getDb().select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, hostname)).get();
+  if (!holder) return "free";
+  return holder.accountId === accountId ? "same-account" : "other-account";
 }
 
 /** The claims of an environment, oldest first. */

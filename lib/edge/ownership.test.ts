@@ -48,7 +48,7 @@ describe("ownership proof", () => {
       hostname: { hostname: "claimed.proof.example", unicode: "claimed.proof.example", isApex: false },
       ownershipRequired: true,
     });
-    if (!created.ok) throw new Error(created.message);
+    if (!created.ok || !created.domain) throw new Error(created.ok ? "a claim instead of a domain" : created.message);
     await settleEdgeChanges();
     const domain = created.domain;
     const row = async () => (await getDb().select().from(domains).where(eq(domains.id, domain.id)).get())!;

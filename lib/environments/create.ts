@@ -1,8 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
-import { domains, environments } from "@/db/schema";
+import { environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
-import { insertDomain } from "@/lib/domains/insert";
 import { readBlobAt, writeTreeWithChanges } from "@/lib/git/commit";
 import { deleteBranch, listBranches, resolveBranch, ZERO_OID } from "@/lib/git/refs";
 import { actorMay, auditActor, commitAuthor, isUniqueViolation, type Actor } from "@/lib/repositories/changes";
@@ -14,6 +13,7 @@ import { commitToEnvironment, CONFIG_FILE } from "./commit";
 import { checkEnvironmentName } from "./names";
 import type { ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
+import { hostnameHolder, insertDomainOrClaim, type DomainClaimRow } from "@/lib/edge/claims";
 
 export type CreateEnvironmentInput = {
   application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;
@@ -30,8 +30,9 @@ export type CreateEnvironmentInput = {
 
 export type CreateEnvironmentField = "name" | "source" | "hostname";
 
+/** A new environment holds its hostname (`domain`), or — another account holding it — a claim on it (`claim`). */
 export type CreateEnvironmentResult =
-  | { ok: true; environment: EnvironmentRow; domain: DomainRow; commit: string }
+  | { ok: true; environment: EnvironmentRow; domain: DomainRow | null; claim: DomainClaimRow | null; commit: string }
   | { ok: false; code: "invalid" | "taken" | "not_found"; field: CreateEnvironmentField; message: string };
 
 const fail = (code: "invalid" | "taken" | "not_found", field: CreateEnvironmentField, message: string) =>
@@ -41,11 +42,12 @@ function nameTaken(name: string) {
   return fail("taken", "name", `This application already has an environment named “${name}” (names are compared ignoring case).`);
 }
 
+/** The account holds the hostname already: a claim cannot settle that (docs/product.md §3.5). */
 function hostnameTaken(unicode: string) {
   return fail(
     "taken",
     "hostname",
-    `${unicode} is already used by an application on this platform. Each hostname can belong to one environment only.`,
+    `${unicode} is already used by an application of this account. Remove it there first, or choose another.`,
   );
 }
 
@@ -54,7 +56,9 @@ function hostnameTaken(unicode: string) {
  * ignoring case, the source environment and the hostname's platform-wide uniqueness; then makes branch `<name>`
  * from the source branch's head with ONE validated commit (author: the actor) whose `section.config.json` gains
  * `environments.<name>`, a copy of the source's block; then, in one transaction, the environment row, its domain
- * (pending, random verification token) and the `environment.create` audit row.
+ * (pending, random verification token) — or, when another account holds the hostname, a claim on it (lib/edge/claims
+ * `insertDomainOrClaim`, docs/product.md §3.5) — and the `environment.create` audit row. A hostname this account
+ * holds already is refused ("Remove it there first").
  *
  * Order and failure: the branch is created first (git-update-ref(1) with the zero old value: it never overwrites),
  * the rows second. If the transaction fails — the name or hostname taken by a concurrent creation (UNIQUE
@@ -79,9 +83,7 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
   if (await byName(name)) return nameTaken(name);
   const source = await byName(input.source);
   if (!source) return fail("not_found", "source", "Choose the environment to copy from.");
-  if (await db.select({ id: domains.id }).from(domains).where(eq(domains.hostname, input.hostname.hostname)).get()) {
-    return hostnameTaken(input.hostname.unicode);
-  }
+  if ((await hostnameHolder(input.hostname.hostname, app.accountId)) === "same-account") return hostnameTaken(input.hostname.unicode);
 
   const repoPath = repositoryPath(app);
   const clash = (await listBranches(repoPath)).find((b) => b.toLowerCase() === name.toLowerCase());
@@ -154,14 +156,13 @@ async function writeRows(
   const { application: app, hostname } = input;
   return writeTransaction(async (tx): Promise<CreateEnvironmentResult> => {
     if (!(await actorMay(app.accountId, input.actor, "environment.manage"))) return fail("not_found", "name", "Not found.");
+    if ((await hostnameHolder(hostname.hostname, app.accountId)) === "same-account") return hostnameTaken(hostname.unicode);
     const environment = await tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning().get();
-    const domain = await insertDomain(tx, {
-      accountId: app.accountId,
-      applicationId: app.id,
-      environmentId: environment.id,
-      hostname,
-      ownershipRequired: input.ownershipRequired,
-    });
+    // Held by another account: a claim instead of the domain (docs/product.md §3.5), in this same transaction.
+    const held = await insertDomainOrClaim(tx, { environment, hostname, ownershipRequired: input.ownershipRequired, actor: input.actor });
+    if (held.kind === "taken") throw new Error(`createEnvironment: ${hostname.hostname} was taken inside the transaction`);
+    const domain = held.kind === "domain" ? held.domain : null;
+    const claim = held.kind === "claim" ? held.claim : null;
     await recordAudit(tx, {
       accountId: app.accountId,
       actor: auditActor(input.actor),
@@ -173,12 +174,13 @@ async function writeRows(
         applicationId: app.id,
         source: sourceName,
         hostname: hostname.hostname,
-        domainId: domain.id,
+        domainId: domain?.id ?? null,
+        claimId: claim?.id ?? null,
         commit,
         ownershipRequired: input.ownershipRequired,
       },
     });
     void noteEdgeChange({ environmentId: environment.id }); // docs/edge.md "Versions"
-    return { ok: true, environment, domain, commit };
+    return { ok: true, environment, domain, claim, commit };
   });
 }

@@ -230,6 +230,7 @@ async function createNormally(app: AppPlan, ownerId: number, templateDir: string
     ownershipRequired: false,
   });
   if (!created.ok) throw new Error(`seed: createApplication(${app.production[0].name}): ${created.message}`);
+  if (!created.domain) throw new Error(`seed: ${app.production[0].name} is held by another account (a claim was made)`);
   const repo = repositoryPath(created.application);
   // Packed (one pack file instead of a folder per object), so each copy is a handful of files.
   const keep = async (key: string) => {
@@ -252,6 +253,7 @@ async function createNormally(app: AppPlan, ownerId: number, templateDir: string
       ownershipRequired: false,
     });
     if (!env.ok) throw new Error(`seed: createEnvironment(${app.staging[0].name}): ${env.message}`);
+    if (!env.domain) throw new Error(`seed: ${app.staging[0].name} is held by another account (a claim was made)`);
     stagingId = env.environment.id;
     existing.set(app.staging[0].name, env.domain.id);
     await keep(`${app.stackId}+staging`);

@@ -7,8 +7,8 @@ import { accountNameField } from "@/lib/accounts/fields";
 import { blocksUser } from "@/lib/two-factor/requirement";
 import { apiAccount, requireWritableToken, type ApiCaller } from "../access";
 import { defineOperation } from "../operation";
-import { accountGraphSchema, accountSchema, createAccountResponseSchema } from "../schemas";
-import { hrefs, toAccount } from "../serialize";
+import { accountGraphSchema, accountSchema, createAccountResponseSchema, domainClaimSchema } from "../schemas";
+import { hrefs, toAccount, toDomainClaim } from "../serialize";
 import { z } from "../zod";
 import { accountRow, applicationFields, createApplicationForCaller } from "./create-application";
 import { accountParams } from "./params";
@@ -94,14 +94,23 @@ export const accountOperations = [
       .strictObject({ name: accountNameField.meta({ description: "Account name (1–80 characters)." }), ...applicationFields })
       .openapi("AccountCreateRequest"),
     problems: ["conflict"],
-    responses: { 200: { description: "The new account and its application", schema: createAccountResponseSchema } },
+    responses: {
+      200: { description: "The new account and its application", schema: createAccountResponseSchema },
+      202: {
+        description:
+          "The account and its application were created; the hostname is held by another account, so a claim was made (the TXT record to publish is in `claim`; docs/product.md §3.5)",
+        schema: z.strictObject({ ...createAccountResponseSchema.shape, claim: domainClaimSchema }).openapi("AccountCreatedWithClaim"),
+      },
+    },
     handle: async ({ caller, body }) => {
       requireWritableToken(caller, "create accounts");
       const created = await createApplicationForCaller(caller, { newName: body.name }, body);
       const account = (await accountRow(created.account.id)) ?? created.account;
+      const claim = created.claim ? { claim: toDomainClaim(created.claim) } : {};
       return {
-        status: 200,
+        status: created.claim ? 202 : 200,
         body: {
+          ...claim,
           id: account.id,
           href: hrefs.account(account.id),
           account_name: account.name,

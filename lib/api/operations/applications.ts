@@ -5,8 +5,8 @@ import { apiAccount, apiApplication } from "../access";
 import { defineOperation } from "../operation";
 import { linkHeader, page, pageQuerySchema } from "../pagination";
 import { ApiProblem, notFoundProblem } from "../problem";
-import { applicationSchema, applicationSummarySchema } from "../schemas";
-import { applicationsPage, toApplication, toApplicationSummaries } from "../serialize";
+import { applicationSchema, applicationSummarySchema, domainClaimSchema } from "../schemas";
+import { applicationsPage, toApplication, toApplicationSummaries, toDomainClaim } from "../serialize";
 import { z } from "../zod";
 import { applicationFields, createApplicationForCaller } from "./create-application";
 import { accountParams, applicationParams } from "./params";
@@ -40,12 +40,22 @@ export const applicationOperations = [
     params: accountParams,
     write: true,
     body: z.strictObject(applicationFields).openapi("ApplicationCreateRequest"),
+    description:
+      "A hostname another account holds is not refused: the application is created with a claim on it instead of the domain, and the answer is 202 with the application and `claim` (the TXT record `_edge-challenge.<hostname>` to publish; docs/product.md §3.5). A hostname used in the same account is a 409.",
     problems: ["conflict"],
-    responses: { 200: { description: "The new application", schema: applicationSchema } },
+    responses: {
+      200: { description: "The new application", schema: applicationSchema },
+      202: {
+        description: "The application was created; its hostname is held by another account, so a claim was made",
+        schema: z.strictObject({ ...applicationSchema.shape, claim: domainClaimSchema }).openapi("ApplicationCreatedWithClaim"),
+      },
+    },
     handle: async ({ caller, params, body }) => {
       const access = await apiAccount(caller, params.accountId, "application.create", "create applications");
       const created = await createApplicationForCaller(caller, { id: access.account.id }, body);
-      return { status: 200, body: await toApplication(created.application) };
+      const application = await toApplication(created.application);
+      if (created.claim) return { status: 202, body: { ...application, claim: toDomainClaim(created.claim) } };
+      return { status: 200, body: application };
     },
   }),
 

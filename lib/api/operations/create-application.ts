@@ -48,9 +48,10 @@ const BODY_FIELD: Record<ApplicationField, string> = {
 
 /**
  * Creates an application (and, with `newName`, its account) for the caller. Authorization of an existing account
- * is the caller's job (it is re-checked on the way). Problems: `validation` with the body field (`hostname`,
- * `origin`, `stackName`, `name`), `conflict` for a hostname used on the platform, `not-found`, `forbidden`,
- * `two-factor-required`.
+ * is the caller's job (it is re-checked on the way). A hostname another account holds gives a creation with a claim
+ * (`claim` set, docs/product.md §3.5): the operation answers 202 with it. Problems: `validation` with the body field
+ * (`hostname`, `origin`, `stackName`, `name`), `conflict` for a hostname the account itself uses, `not-found`,
+ * `forbidden`, `two-factor-required`.
  */
 export async function createApplicationForCaller(caller: ApiCaller, account: AccountChoice, input: Input) {
   const origin = input.origin?.trim();

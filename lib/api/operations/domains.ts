@@ -4,7 +4,7 @@ import { getDb } from "@/db";
 import { domains, type DomainStatus } from "@/db/schema";
 import { checkDomain, resolvesToEdge } from "@/lib/dns/go-live";
 import { removeDomain } from "@/lib/domains/manage";
-import { addDomainOrClaim, claimInstructions, claimRecord } from "@/lib/edge/claims";
+import { addDomainOrClaim } from "@/lib/edge/claims";
 import { summariseEnvironment } from "@/lib/domains/summary";
 import { actorOf } from "@/lib/actions";
 import { normaliseHostname } from "@/lib/hostname";
@@ -12,8 +12,15 @@ import { apiDomain, apiEnvironment } from "../access";
 import { defineOperation } from "../operation";
 import { linkHeader, page, pageQuerySchema } from "../pagination";
 import { ApiProblem, notFoundProblem, validationProblem } from "../problem";
-import { domainCheckSchema, domainDetailSchema, domainEngagedSchema, environmentEngagedSchema, environmentSummarySchema } from "../schemas";
-import { checksPage, domainsOfEnvironment, toCheck, toDomainDetail, toEnvironmentSummary } from "../serialize";
+import {
+  domainCheckSchema,
+  domainClaimSchema,
+  domainDetailSchema,
+  domainEngagedSchema,
+  environmentEngagedSchema,
+  environmentSummarySchema,
+} from "../schemas";
+import { checksPage, domainsOfEnvironment, toCheck, toDomainClaim, toDomainDetail, toEnvironmentSummary } from "../serialize";
 import { z } from "../zod";
 import { accountDomainParams, environmentDomainParams, environmentParams } from "./params";
 import type { DomainRow } from "@/db/types";
@@ -34,17 +41,6 @@ async function verifyNow(domain: DomainRow): Promise<{ domain: DomainRow; checke
   if (!fresh) throw notFoundProblem();
   return { domain: fresh, checked: !result.skipped };
 }
-
-/** The 202 answer to adding a hostname another account holds: the claim and the TXT record that settles it (§3.5). */
-const domainClaimSchema = z
-  .strictObject({
-    status: z.literal("claimed"),
-    hostname: z.string(),
-    detail: z.string(),
-    record: z.strictObject({ type: z.literal("TXT"), name: z.string(), value: z.string() }),
-    created_at: z.string(),
-  })
-  .openapi("DomainClaim");
 
 export const domainOperations = [
   defineOperation({
@@ -79,17 +75,7 @@ export const domainOperations = [
         hostname: { hostname: host.hostname, unicode: host.unicode, isApex: host.isApex },
         ownershipRequired: await resolvesToEdge(host.hostname),
       });
-      if (result.ok && result.kind === "claim") {
-        const { claim } = result;
-        const body = {
-          status: "claimed" as const,
-          hostname: claim.hostname,
-          detail: claimInstructions(claim),
-          record: claimRecord(claim),
-          created_at: claim.createdAt.toISOString(),
-        };
-        return { status: 202, body };
-      }
+      if (result.ok && result.kind === "claim") return { status: 202, body: toDomainClaim(result.claim) };
       if (!result.ok) {
         if (result.code === "taken")
           throw new ApiProblem("conflict", result.message, { extensions: { errors: [{ field: "hostName", message: result.message }] } });

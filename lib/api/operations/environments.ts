@@ -14,8 +14,8 @@ import { isObjectId } from "@/lib/git/refs";
 import { apiApplication, apiEnvironment } from "../access";
 import { defineOperation } from "../operation";
 import { ApiProblem, notFoundProblem, validationProblem } from "../problem";
-import { environmentSummarySchema, promoteResultSchema } from "../schemas";
-import { toEnvironmentSummary } from "../serialize";
+import { domainClaimSchema, environmentSummarySchema, promoteResultSchema } from "../schemas";
+import { toDomainClaim, toEnvironmentSummary } from "../serialize";
 import { z } from "../zod";
 import { applicationParams, environmentParams } from "./params";
 
@@ -63,8 +63,16 @@ export const environmentOperations = [
         domain_name: z.string().max(2000).openapi({ description: "The hostname this environment serves.", example: "staging.example.com" }),
       })
       .openapi("EnvironmentCreateRequest"),
+    description:
+      "A domain_name another account holds is not refused: the environment is created with a claim on it instead of the domain, and the answer is 202 with the environment and `claim` (the TXT record `_edge-challenge.<hostname>` to publish; docs/product.md §3.5). A hostname used in the same account is a 409.",
     problems: ["conflict"],
-    responses: { 200: { description: "The newly created environment", schema: environmentSummarySchema } },
+    responses: {
+      200: { description: "The newly created environment", schema: environmentSummarySchema },
+      202: {
+        description: "The environment was created; its hostname is held by another account, so a claim was made",
+        schema: z.strictObject({ ...environmentSummarySchema.shape, claim: domainClaimSchema }).openapi("EnvironmentCreatedWithClaim"),
+      },
+    },
     handle: async ({ caller, params, body }) => {
       const { application, user } = await apiApplication(
         caller,
@@ -95,7 +103,9 @@ export const environmentOperations = [
           throw new ApiProblem("conflict", created.message, { extensions: { errors: [{ field, message: created.message }] } });
         throw validationProblem([{ field, message: created.message }]);
       }
-      return { status: 200, body: await toEnvironmentSummary(created.environment) };
+      const summary = await toEnvironmentSummary(created.environment);
+      if (created.claim) return { status: 202, body: { ...summary, claim: toDomainClaim(created.claim) } };
+      return { status: 200, body: summary };
     },
   }),
 

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { lastAccountOf, makeApplication, tableState } from "@/lib/environments/fixtures";
+import { listApplicationsOfAccount } from "@/lib/applications/queries";
+import { environmentRow, lastAccountOf, makeApplication, tableState } from "@/lib/environments/fixtures";
 import { formData, signInForActions } from "@/lib/testing/action-request";
 import { makeUser } from "@/lib/testing/people";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { setTestEnv } from "@/lib/testing/env";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { claimInstructions, listEnvironmentClaims } from "@/lib/edge/claims";
 import { checkAccountStepAction, checkHostnameStepAction, createApplicationAction } from "./actions";
 
 vi.mock("next/headers", async () => (await import("@/lib/testing/action-request")).nextHeadersMock);
@@ -52,13 +54,16 @@ describe("application wizard actions", () => {
     await dns.close();
   });
 
-  it("step 1: normalises, refuses what is empty, too long or used, and prefills the origin from the A record", async () => {
+  it("step 1: normalises, refuses what is empty or too long, says a used hostname becomes a claim, and prefills the origin", async () => {
     await signInForActions(stranger);
     expect(await hostnameStep(" ")).toEqual({ ok: false, error: "Enter the hostname of your website, e.g. www.example.com." });
     expect(await hostnameStep("a".repeat(2001))).toEqual({ ok: false, error: "That is too long for a hostname (at most 253 characters)." });
-    expect(await hostnameStep("WWW.wizard.example")).toEqual({
-      ok: false,
-      error: "www.wizard.example is already used by an application on this platform. Each hostname can belong to one application only.",
+    expect(await hostnameStep("WWW.wizard.example")).toMatchObject({
+      ok: true,
+      hostname: "www.wizard.example",
+      notice:
+        "www.wizard.example is already used by an application on this platform. If another account holds it, creating this " +
+        "application makes a claim on it: publish the TXT record shown after creation and the hostname moves to your application.",
     });
     dns.set("shop.wizard.example", [{ type: "A", value: "203.0.113.9" }]);
     expect(await hostnameStep("https://Shop.Wizard.Example/cart")).toMatchObject({
@@ -133,5 +138,30 @@ describe("application wizard actions", () => {
     await expect(create({ accountMode: "existing", accountId: f.app.accountId })).rejects.toThrow(/NEXT_REDIRECT/);
     expect(await counts()).toEqual({ ...before, applications: before.applications + 1 });
     expect(await lastAccountOf(f.user("developer").id)).toBe(f.app.accountId);
+  });
+
+  it("final step: a hostname another account holds makes the application with a claim (TXT record on its page); the same account's is refused", async () => {
+    await signInForActions(stranger);
+    const before = await counts();
+    // The stranger's new account: the hostname belongs to f's account, so the application comes with a claim.
+    await expect(create({ accountMode: "new", newAccountName: "Claimants", hostname: "www.wizard.example" })).rejects.toThrow(
+      /NEXT_REDIRECT/,
+    );
+    expect(await counts()).toEqual({ accounts: before.accounts + 1, applications: before.applications + 1 });
+    const [made] = await listApplicationsOfAccount({ accountId: (await lastAccountOf(stranger.id))! });
+    expect(made).toMatchObject({ name: "www.wizard.example", hostnames: [] });
+    const claims = await listEnvironmentClaims((await environmentRow(made, "Production")).id);
+    expect(claims).toMatchObject([{ hostname: "www.wizard.example", accountId: made.accountId }]);
+    expect(claimInstructions(claims[0])).toContain(`TXT _edge-challenge.www.wizard.example with the value ${claims[0].verificationToken}`);
+    // f's owner creating it again in f's own account is refused at step 1, with nothing written.
+    await signInForActions(f.user("owner"));
+    const again = await counts();
+    expect(await create({ accountMode: "existing", accountId: f.app.accountId, hostname: "www.wizard.example" })).toEqual({
+      ok: false,
+      step: 1,
+      field: "hostname",
+      error: "www.wizard.example is already used by another application of this account. Remove it there first, or choose another.",
+    });
+    expect(await counts()).toEqual(again);
   });
 });
