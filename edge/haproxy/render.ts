@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Origin } from "../agent/state";
+import { httpsFrontendLines, type HttpsPaths } from "../agent/certificates";
 
 // HAProxy configuration of an edge node: the public front and each environment's last hop (docs/edge.md
 // "One request", docs/product.md §8). Pure: returns the configuration text and the files it names.
@@ -38,6 +39,8 @@ export type HaproxyGlobal = {
   /** `user`/`group` to drop to after binding (root only), or null to stay. */
   user: string | null;
   caFile: string;
+  /** HTTPS maps (docs/https.md "Edge side"): when given, ACME challenges and the HTTP-to-HTTPS redirect are served. */
+  https?: Pick<HttpsPaths, "acmeMap" | "redirectMap">;
 };
 
 /** The rendered configuration: text of haproxy.cfg, plus files relative to `dir` (content-addressed names). */
@@ -146,6 +149,7 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     "  http-request set-header X-Forwarded-Proto https if { ssl_fc }",
     "  http-request set-header X-Forwarded-Proto http unless { ssl_fc }",
     "  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)",
+    ...(g.https ? httpsFrontendLines(g.https, g.httpsPort) : []),
     `  http-request set-var(txn.env) var(txn.host),map(${mapPath})`,
     `  http-request return status 404 content-type "text/html; charset=utf-8" file ${notConfigured} hdr X-Edge-Status not-configured hdr Cache-Control no-store unless { var(txn.env) -m found }`,
     // The chain and the origin see the Host that was routed: lower case, without the port and the trailing dot, so
@@ -224,8 +228,11 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
       let tls = "";
       if (protocol === "https") {
         const name = origin.tls_name ?? (isIp(origin.address) ? null : origin.address);
-        tls = ` ssl verify required ca-file ${g.caFile}`;
-        if (name) tls += ` verifyhost ${name}`;
+        // docs/product.md §8: verified by default; `verify_certificate: false` is the customer's choice for an
+        // origin with a self-signed certificate (encrypted, not authenticated). SNI is still sent.
+        const verify = origin.verify_certificate ?? true;
+        tls = verify ? ` ssl verify required ca-file ${g.caFile}` : " ssl verify none";
+        if (name && verify) tls += ` verifyhost ${name}`;
         if (name && (origin.enable_sni ?? true)) tls += ` sni str(${name})`;
       }
       o.resolution.addresses.slice(0, 16).forEach((a, i) => L.push(`  server s${i} ${addr(a, port)}${tls}`));

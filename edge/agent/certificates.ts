@@ -1,0 +1,207 @@
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
+
+// HTTPS on a node (docs/https.md "Edge side", docs/edge.md "Desired state"): the certificates, HTTP-01 answers and
+// redirect flags of the desired state become files under the agent's haproxy folder (certs/<hostname>.pem,
+// crt-list.txt, acme.map, redirect.map) and reach the running HAProxy through its Runtime API, without a reload:
+// `new ssl cert` / `set ssl cert` / `commit ssl cert` / `add ssl crt-list` / `del ssl crt-list` / `del ssl cert`, and
+// `add|set|del map` (HAProxy 2.6 management guide, "Unix Socket commands"). Files are written too, so a restart or a
+// reload serves the same. A hostname without a certificate gets the default certificate (first line of the crt-list).
+
+const hostnameSchema = z
+  .string()
+  .regex(/^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9_])?)*$/);
+const pemSchema = z
+  .string()
+  .max(64 * 1024)
+  .regex(/^-----BEGIN [A-Z ]+-----[\s\S]+-----END [A-Z ]+-----\s*$/);
+const certificateSchema = z.object({ hostname: hostnameSchema, chain: pemSchema, key: pemSchema });
+const challengeSchema = z.object({
+  hostname: hostnameSchema,
+  token: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/),
+  keyAuthorization: z.string().regex(/^[A-Za-z0-9_.-]{1,600}$/),
+});
+
+/** The HTTPS part of one environment, checked. */
+export type HttpsEnvironment = {
+  environmentId: number;
+  certificates: { hostname: string; chain: string; key: string }[];
+  acmeChallenges: { hostname: string; token: string; keyAuthorization: string }[];
+  redirectHttps: boolean;
+};
+
+/**
+ * Reads the HTTPS fields of a desired environment (`certificates`, `acmeChallenges`, `redirectHttps`), keeping the
+ * entries that have the documented shape (others are dropped: a hostname that is not an A-label, a PEM with an
+ * unexpected shape, a token outside base64url).
+ */
+export function httpsOf(env: {
+  environmentId: number;
+  certificates?: unknown;
+  acmeChallenges?: unknown;
+  redirectHttps?: unknown;
+}): HttpsEnvironment {
+  const list = <T>(value: unknown, schema: z.ZodType<T>): T[] =>
+    Array.isArray(value)
+      ? value.flatMap((v) => {
+          const r = schema.safeParse(v);
+          return r.success ? [r.data] : [];
+        })
+      : [];
+  return {
+    environmentId: env.environmentId,
+    certificates: list(env.certificates, certificateSchema),
+    acmeChallenges: list(env.acmeChallenges, challengeSchema),
+    redirectHttps: env.redirectHttps === true,
+  };
+}
+
+/** Where the HTTPS files live (absolute paths); the HAProxy configuration names `acmeMap` and `redirectMap`. */
+export type HttpsPaths = { certs: string; crtList: string; acmeMap: string; redirectMap: string };
+
+/** What one apply did: runtime commands sent, and whether a reload is needed (a command was refused). */
+export type HttpsApplyResult = { commands: number; reload: boolean; errors: string[] };
+
+/** The HTTPS state of a node: desired files computed from the environments, applied to HAProxy. */
+export class EdgeHttps {
+  readonly paths: HttpsPaths;
+  private tokens = new Map<number, string[]>();
+
+  /** `dir`: the agent's haproxy folder (0700); `defaultPem`: the default certificate's file, first in the crt-list. */
+  constructor(
+    private readonly dir: string,
+    private readonly defaultPem: string,
+  ) {
+    this.paths = {
+      certs: path.join(dir, "certs"),
+      crtList: path.join(dir, "crt-list.txt"),
+      acmeMap: path.join(dir, "acme.map"),
+      redirectMap: path.join(dir, "redirect.map"),
+    };
+  }
+
+  /** The desired files for `envs`: certificate files by path, crt-list text, and the two maps. */
+  private desired(envs: readonly HttpsEnvironment[]) {
+    const certs = new Map<string, { hostname: string; pem: string }>();
+    const acme = new Map<string, string>();
+    const redirect = new Map<string, string>();
+    this.tokens = new Map();
+    for (const env of envs) {
+      for (const c of env.certificates) {
+        const pem = `${c.chain.trim()}\n${c.key.trim()}\n`;
+        certs.set(path.join(this.paths.certs, `${c.hostname}.pem`), { hostname: c.hostname, pem });
+        if (env.redirectHttps) redirect.set(c.hostname, "1");
+      }
+      for (const ch of env.acmeChallenges) acme.set(ch.token, ch.keyAuthorization);
+      this.tokens.set(
+        env.environmentId,
+        env.acmeChallenges.map((ch) => ch.token),
+      );
+    }
+    const files = [...certs.keys()].sort();
+    const crtList = [this.defaultPem, ...files.map((f) => `${f} ${certs.get(f)!.hostname}`)].join("\n") + "\n";
+    return { certs, crtList, acme, redirect };
+  }
+
+  /** The tokens of environment `environmentId` this node answers after the last write or apply (for its report). */
+  tokensFor(environmentId: number): string[] {
+    return this.tokens.get(environmentId) ?? [];
+  }
+
+  /** Writes every HTTPS file for `envs` (before HAProxy starts or reloads): certificate files 0600, crt-list, maps. */
+  writeFiles(envs: readonly HttpsEnvironment[]): void {
+    const want = this.desired(envs);
+    fs.mkdirSync(this.paths.certs, { recursive: true, mode: 0o700 });
+    for (const [file, c] of want.certs) writeAtomic(file, c.pem);
+    for (const f of fs.readdirSync(this.paths.certs)) {
+      const file = path.join(this.paths.certs, f);
+      if (!want.certs.has(file)) fs.rmSync(file, { force: true });
+    }
+    writeAtomic(this.paths.crtList, want.crtList);
+    writeAtomic(this.paths.acmeMap, mapText(want.acme));
+    writeAtomic(this.paths.redirectMap, mapText(want.redirect));
+  }
+
+  /**
+   * Makes the running HAProxy (admin socket `socketPath`) serve `envs`: compares with the files on disk (what HAProxy
+   * serves), sends the Runtime API commands for the differences, then writes the files. A refused command stops the
+   * rest and asks for a reload (`reload: true`), which reads the files written here. Never throws for HAProxy's answers.
+   */
+  async apply(envs: readonly HttpsEnvironment[], socketPath: string): Promise<HttpsApplyResult> {
+    const want = this.desired(envs);
+    const result: HttpsApplyResult = { commands: 0, reload: false, errors: [] };
+    const had = new Map<string, string>();
+    for (const line of readText(this.paths.crtList).split("\n").slice(1)) {
+      const file = line.trim().split(/\s+/)[0];
+      if (file) had.set(file, readText(file));
+    }
+    const send = async (command: string, ok: RegExp) => {
+      result.commands++;
+      const answer = await haproxyCommand(socketPath, command).catch((e: Error) => `error: ${e.message}`);
+      if (!ok.test(answer)) throw new Error(`haproxy refused "${command.split("\n")[0]}": ${answer.trim().split("\n")[0]}`);
+    };
+    try {
+      for (const [file, c] of want.certs) {
+        const before = had.get(file);
+        if (before === c.pem) continue;
+        if (before === undefined) await send(`new ssl cert ${file}`, /New empty certificate store/);
+        await send(`set ssl cert ${file} <<\n${c.pem.trim()}\n`, /Transaction (created|updated)/);
+        await send(`commit ssl cert ${file}`, /Success!/);
+        if (before === undefined) await send(`add ssl crt-list ${this.paths.crtList} <<\n${file} ${c.hostname}\n`, /Success!/);
+      }
+      for (const file of had.keys()) {
+        if (want.certs.has(file)) continue;
+        await send(`del ssl crt-list ${this.paths.crtList} ${file}`, /deleted in crtlist/);
+        await send(`del ssl cert ${file}`, /deleted!/);
+      }
+      result.commands += await applyMapChanges(socketPath, this.paths.acmeMap, parseHostsMap(readText(this.paths.acmeMap)), want.acme);
+      result.commands += await applyMapChanges(
+        socketPath,
+        this.paths.redirectMap,
+        parseHostsMap(readText(this.paths.redirectMap)),
+        want.redirect,
+      );
+    } catch (error) {
+      result.reload = true;
+      result.errors.push((error as Error).message);
+    }
+    this.writeFiles(envs);
+    return result;
+  }
+}
+
+function mapText(m: ReadonlyMap<string, string>): string {
+  return [...m].map(([k, v]) => `${k} ${v}\n`).join("");
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  if (readText(file) === text && fs.existsSync(file)) return;
+  fs.writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * The public frontend's HTTPS lines (docs/https.md "Edge side"), placed after the Host is known and before routing:
+ * `/.well-known/acme-challenge/<token>` answered from `acmeMap` (any Host: tokens are random and public), and a 308
+ * to `https://host[:httpsPort unless 443]/path` for plain-HTTP requests to hostnames listed in `redirectMap`, never
+ * for the challenge path.
+ */
+export function httpsFrontendLines(paths: Pick<HttpsPaths, "acmeMap" | "redirectMap">, httpsPort: number): string[] {
+  const port = httpsPort === 443 ? "" : `:${httpsPort}`;
+  return [
+    "  acl edge_acme_path path_beg /.well-known/acme-challenge/",
+    `  http-request set-var(txn.acme) path,field(4,/),map(${paths.acmeMap}) if edge_acme_path`,
+    '  http-request return status 200 content-type text/plain lf-string "%[var(txn.acme)]" hdr Cache-Control no-store if edge_acme_path { var(txn.acme) -m found }',
+    `  http-request redirect location https://%[var(txn.host)]${port}%[capture.req.uri] code 308 if !{ ssl_fc } !edge_acme_path { var(txn.host),map(${paths.redirectMap}) -m found }`,
+  ];
+}
