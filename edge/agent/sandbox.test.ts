@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -9,6 +10,7 @@ import {
   MODSEC_CONF,
   ROOT,
   STARTER_VCL,
+  TOKEN,
   edgeAgent,
   fakeConsole,
   get,
@@ -403,6 +405,19 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     expect((await get(httpPort, "fileread.test")).headers["x-edge-status"]).toBe("not-configured");
   });
 
+  it("keeps sandboxed chains serving while the agent is down, and adopts tenants and bridges on restart", async () => {
+    const processes = () =>
+      [pidOf("e31", "openresty"), pidOf("e31", "openresty", true), pidOf("e32", "nodejs"), pidOf("e32", "nodejs", true)].map((p) => p.pid);
+    const before = processes();
+    await node.stop("SIGKILL");
+    for (const host of ["lua.test", "node.test"]) expect((await get(httpPort, host, {}, "/agent-down")).body, host).toBe("hello from main");
+    const reports = con.reports.length;
+    node.start();
+    await until("the restarted agent reports", () => con.reports.length > reports, 60_000);
+    expect(processes()).toEqual(before);
+    for (const host of ["lua.test", "node.test"]) expect((await get(httpPort, host, {}, "/agent-back")).body, host).toBe("hello from main");
+  }, 90_000);
+
   it("restarts a tenant nginx and a tenant node killed with SIGKILL, still in their sandbox", async () => {
     for (const [key, module, host] of [
       ["e31", "openresty", "lua.test"],
@@ -421,5 +436,122 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
         new RegExp(`^Uid:\\s+${sandboxIds(Number(key.slice(1))).tenant}\\s`, "m"),
       );
     }
+  }, 90_000);
+});
+
+// Where the sandbox cannot be made (here: the agent is not root), code modules are refused with tool `agent`
+// rather than run without it, unless EDGE_UNSAFE_NO_SANDBOX=true (development) says otherwise.
+describe.skipIf(skip)(`code modules on a node without the sandbox${skip ? ` (skipped: ${why})` : ""}`, () => {
+  const main = origin("main");
+  const con = fakeConsole();
+  const { httpPort, portBase } = randomPorts();
+  let stateDir = "";
+  let child: ChildProcess | null = null;
+  let log = "";
+  const NOBODY = 65534;
+
+  /** The agent as user nobody (not root), with the harness's settings and `extra` variables. */
+  const startAgent = (extra: Record<string, string> = {}) => {
+    log = "";
+    child = spawn(process.execPath, ["--import", "tsx", "edge/agent/main.ts"], {
+      cwd: ROOT,
+      uid: NOBODY,
+      gid: NOBODY,
+      env: {
+        NODE_ENV: "test",
+        HOME: stateDir,
+        PATH: "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        EDGE_NODE_TOKEN: TOKEN,
+        CONSOLE_URL: con.url(),
+        EDGE_BIND_ADDRESS: "127.0.0.2",
+        EDGE_HTTP_PORT: String(httpPort),
+        EDGE_HTTPS_PORT: String(httpPort + 1),
+        EDGE_STATE_DIR: stateDir,
+        EDGE_INTERNAL_PORT_BASE: String(portBase),
+        ...extra,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d: Buffer) => (log += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
+  };
+  const stopAgent = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((r) => {
+      c.once("close", () => r());
+      c.kill("SIGTERM");
+    });
+  };
+  const until = <T>(what: string, fn: () => Promise<T | null | false | undefined> | T | null | false | undefined, timeoutMs = 60_000) =>
+    untilWith(what, fn, timeoutMs, () => log);
+
+  beforeAll(async () => {
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-nosbx-"));
+    fs.chownSync(stateDir, NOBODY, NOBODY);
+    await listen(main.server);
+    await listen(con.server);
+    const port = (main.server.address() as net.AddressInfo).port;
+    con.set(
+      1,
+      [
+        testEnvironment(51, "node-nosbx.test", port, {
+          chain: ["nodejs"],
+          files: { "nodejs/index.js": starter("nodejs/index.js"), "nodejs/package.json": starter("nodejs/package.json") },
+        }),
+        testEnvironment(52, "lua-nosbx.test", port, {
+          chain: ["openresty"],
+          files: { "openresty/nginx.conf": starter("openresty/nginx.conf") },
+        }),
+      ],
+      { allowCodeModules: true, allowPrivateOrigins: true, edgeAddresses: [] },
+    );
+  }, 30_000);
+
+  afterAll(async () => {
+    await stopAgent();
+    const run = path.join(stateDir, "run");
+    for (const f of fs.existsSync(run) ? fs.readdirSync(run).filter((n) => n.endsWith(".pid")) : []) {
+      try {
+        process.kill(-Number(fs.readFileSync(path.join(run, f), "utf8")), "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    await Promise.all([main.server, con.server].map((s) => new Promise((r) => s.close(r))));
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("refuses nodejs and openresty with tool agent and a message that says why and what to do", async () => {
+    startAgent();
+    const reports = await until("reports for e51 and e52", () => {
+      const r = [con.lastReportFor(51), con.lastReportFor(52)];
+      return r.every(Boolean) ? r : null;
+    });
+    for (const r of reports) {
+      expect(r!.status, JSON.stringify(r)).toBe("failed");
+      expect(r!.tool).toBe("agent");
+      expect(r!.message).toMatch(/runs your own code, which this node runs only in its sandbox/);
+      expect(r!.message).toMatch(/the agent does not run as root/);
+      expect(r!.message).toMatch(/EDGE_UNSAFE_NO_SANDBOX=true/);
+    }
+    // Nothing of theirs runs: no process was started for them.
+    expect(fs.readdirSync(path.join(stateDir, "run")).filter((f) => /^e5[12]-/.test(f))).toEqual([]);
+    await stopAgent();
+  }, 90_000);
+
+  it("runs them unisolated only with EDGE_UNSAFE_NO_SANDBOX=true, and says so in its log", async () => {
+    const before = con.reports.length;
+    startAgent({ EDGE_UNSAFE_NO_SANDBOX: "true" });
+    await until(
+      "applied reports for e51 and e52 after the restart",
+      () =>
+        con.reports
+          .slice(before)
+          .flatMap((r) => r.environments)
+          .filter((e) => e.status === "applied" && [51, 52].includes(e.environmentId)).length === 2,
+    );
+    expect(log).toMatch(/e51: nodejs runs WITHOUT the sandbox \(EDGE_UNSAFE_NO_SANDBOX=true\): the agent does not run as root/);
+    expect((await get(httpPort, "node-nosbx.test")).body).toBe("hello from main");
   }, 90_000);
 });
