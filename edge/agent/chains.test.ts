@@ -228,7 +228,7 @@ describe.skipIf(skip)(`edge chains on a running node${skip ? ` (skipped: ${missi
   let trusted: ReturnType<typeof tlsOrigin>;
   let rogue: ReturnType<typeof tlsOrigin>;
   const ports = { main: 0, alt: 0, ws: 0, trusted: 0, rogue: 0, dead: 0 };
-  const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   const CUSTOM_502 = "<html><body>custom 502 page of down.test</body></html>";
   const CUSTOM_503 = "<html><body>custom 503 page of cached.test</body></html>";
   const WAF_503 = "<html><body>custom 503 page of ws-waf.test</body></html>";
@@ -256,6 +256,7 @@ describe.skipIf(skip)(`edge chains on a running node${skip ? ` (skipped: ${missi
         chain: ["modsecurity", "varnish"],
         files: { "modsecurity/modsecurity.conf": MODSEC_CONF, "varnish/default.vcl": STARTER_VCL, "custom_errors/503.html": WAF_503 },
       }),
+      testEnvironment(12, "tls-unverified.test", 0, https(ports.rogue, { tls_name: "origin.test", verify_certificate: false })),
     ];
   };
   const settings = { allowCodeModules: false, allowPrivateOrigins: true, edgeAddresses: [] };
@@ -332,6 +333,11 @@ describe.skipIf(skip)(`edge chains on a running node${skip ? ` (skipped: ${missi
     const noSni = await at("tls-no-sni.test");
     expect(noSni.status).toBe(200);
     expect(trusted.hits.at(-1)).toEqual({ servername: false, host: "tls-no-sni.test" });
+    // verify_certificate false (the customer's choice for a self-signed origin): the untrusted origin answers over
+    // TLS, with SNI.
+    const unverified = await at("tls-unverified.test");
+    expect(unverified.status).toBe(200);
+    expect(rogue.hits.at(-1)).toEqual({ servername: "origin.test", host: "tls-unverified.test" });
     console.log(`HTTPS origin: verified 200 in ${ok.ms} ms; untrusted CA 502 in ${untrusted.ms} ms; wrong name 502 in ${wrongName.ms} ms`);
   });
 

@@ -21,6 +21,7 @@ export const originSchema = z.object({
     .regex(/^[A-Za-z0-9.-]+$/)
     .optional(),
   enable_sni: z.boolean().optional(),
+  verify_certificate: z.boolean().optional(),
   disable_keepalive: z.boolean().optional(),
   remove_request_headers: z.array(headerName).optional(),
 });

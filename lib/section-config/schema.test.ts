@@ -34,6 +34,7 @@ describe("section.config.json schema", () => {
       host_header: "www.example.com",
       tls_name: "origin.example.com",
       enable_sni: true,
+      verify_certificate: false,
       disable_keepalive: false,
       remove_request_headers: ["X-Debug", "cookie"],
     };
@@ -127,6 +128,7 @@ describe("section.config.json schema", () => {
           port: 70000,
           host_header: "a b",
           enable_sni: "yes",
+          verify_certificate: "no",
           remove_request_headers: ["X Bad"],
         },
         alternate_origins: { "bad name": { address: "203.0.113.7" }, ok: { address: "" } },
@@ -139,6 +141,7 @@ describe("section.config.json schema", () => {
       "environments.Production.origin.port": "must be a number from 1 to 65535",
       "environments.Production.origin.host_header": expect.stringMatching(/must be a hostname/),
       "environments.Production.origin.enable_sni": "must be true or false",
+      "environments.Production.origin.verify_certificate": "must be true or false",
       "environments.Production.origin.remove_request_headers[0]": "must be an HTTP header name",
       'environments.Production.alternate_origins["bad name"]': expect.stringMatching(/alternate origin names/),
       "environments.Production.alternate_origins.ok.address": expect.stringMatching(/must not be empty/),

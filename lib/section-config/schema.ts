@@ -62,6 +62,7 @@ export const originSchema = z.strictObject(
       .refine(isHostname, { error: "must be a hostname (the name expected on the origin's TLS certificate)" })
       .optional(),
     enable_sni: z.boolean({ error: "must be true or false" }).optional(),
+    verify_certificate: z.boolean({ error: "must be true or false" }).optional(),
     disable_keepalive: z.boolean({ error: "must be true or false" }).optional(),
     remove_request_headers: z
       .array(z.string({ error: "must be a header name" }).regex(HEADER_NAME, { error: "must be an HTTP header name" }), {
