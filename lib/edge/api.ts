@@ -46,7 +46,8 @@ async function answer(fn: () => Promise<Response>): Promise<Response> {
 
 /**
  * `GET /api/edge/v1/state?since=<version>&wait=<seconds>`: authenticates the node, waits (no transaction held) until
- * the global version passes `since`, the wait ends or the client goes away, then answers the desired state (200).
+ * the global version passes `since`, the wait ends or the client goes away, then reads the node again (its drain flag
+ * now; a token revoked meanwhile gets 401) and answers the desired state (200).
  * 401 problem+json for a missing, unknown or revoked token; 400 for a bad `since` or `wait`.
  */
 export function handleEdgeState(request: Request): Promise<Response> {
@@ -54,10 +55,11 @@ export function handleEdgeState(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const since = queryInteger(url, "since", 0, Number.MAX_SAFE_INTEGER, 0);
     const wait = queryInteger(url, "wait", 0, MAX_WAIT_SECONDS, DEFAULT_WAIT_SECONDS);
-    const node = await authenticated(request);
+    await authenticated(request);
     await waitForEdgeVersion(since, wait * 1000, request.signal);
     if (request.signal.aborted) return new Response(null, { status: 499 });
-    const state = await buildDesiredState(node, since);
+    // Read again after the wait: a drain (or a revocation) made meanwhile is in this answer.
+    const state = await buildDesiredState(await authenticated(request), since);
     return new Response(JSON.stringify(state), {
       status: 200,
       headers: { "content-type": "application/json", "cache-control": "no-store" },

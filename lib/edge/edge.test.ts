@@ -223,6 +223,30 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect((await gone).status).toBe(499);
   });
 
+  it("drain: a waiting long-poll wakes with node.drain at once; the same value again moves nothing; a revocation during the wait is a 401", async () => {
+    const { node, token } = await createEdgeNode("edge-1");
+    const since = await currentEdgeVersion();
+    const waiting = state(token, `since=${since}&wait=20`);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    expect(await setEdgeNodeDrain(node.id, true)).toBe(true);
+    const drained = (await waiting).body as EdgeDesiredState;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(drained).toMatchObject({ version: since + 1, node: { name: "edge-1", drain: true }, environments: [], removed: [] });
+    expect(await setEdgeNodeDrain(node.id, true)).toBe(true);
+    expect(await currentEdgeVersion()).toBe(since + 1);
+    expect(await setEdgeNodeDrain(node.id + 100, true)).toBe(false);
+
+    const undrain = state(token, `since=${since + 1}&wait=20`);
+    await new Promise((r) => setTimeout(r, 100));
+    await setEdgeNodeDrain(node.id, false);
+    expect(((await undrain).body as EdgeDesiredState).node).toEqual({ name: "edge-1", drain: false });
+
+    const revokedWhileWaiting = state(token, `since=${since + 2}&wait=2`);
+    await revokeEdgeNode(node.id);
+    expect((await revokedWhileWaiting).status).toBe(401);
+  });
+
   it("reports: a round trip makes environmentServing say 1 of 1; a failure names the tool and message", async () => {
     const { node, token } = await createEdgeNode("edge-1");
     const prod = await production();

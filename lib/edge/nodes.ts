@@ -4,6 +4,8 @@ import type { InferSelectModel } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { edgeNodes } from "@/db/schema";
 import { hashToken } from "@/lib/tokens";
+import { edgeVersionEvents } from "./events";
+import { bumpEdgeVersion } from "./versions";
 
 // Edge nodes and their tokens (docs/edge.md "Node tokens"): `en_` + 32 random bytes (base64url), shown once, stored
 // as SHA-256 and looked up by that hash only. A revoked node keeps its row (history, its name stays taken).
@@ -113,12 +115,22 @@ export async function revokeEdgeNode(id: number): Promise<boolean> {
   });
 }
 
-/** Drains (`drain` true) or undrains node `id`. False when there is no such node. Idempotent otherwise. */
+/**
+ * Drains (`drain` true) or undrains node `id` (docs/edge.md "Desired state": `node.drain`). False when there is no
+ * such node; idempotent otherwise. A change moves the global version (lib/edge/versions `bumpEdgeVersion`) and wakes
+ * the long-polls, so the node hears it at once instead of at the end of its wait.
+ */
 export async function setEdgeNodeDrain(id: number, drain: boolean): Promise<boolean> {
-  return writeTransaction(async (tx) => {
-    const result = await tx.update(edgeNodes).set({ drain }).where(eq(edgeNodes.id, id)).run();
-    return result.changes > 0;
+  const result = await writeTransaction(async (tx) => {
+    const row = await tx.select({ drain: edgeNodes.drain }).from(edgeNodes).where(eq(edgeNodes.id, id)).get();
+    if (!row) return null;
+    if (row.drain === drain) return { version: null };
+    await tx.update(edgeNodes).set({ drain }).where(eq(edgeNodes.id, id)).run();
+    return { version: await bumpEdgeVersion(tx) };
   });
+  if (result === null) return false;
+  if (result.version !== null) edgeVersionEvents().emit("version", result.version);
+  return true;
 }
 
 /** The node named `name` (ignoring case), or null. */

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { and, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, type Tx } from "@/db";
 import { applications, edgeEnvironmentVersions, edgeStateVersion, environments } from "@/db/schema";
 import { settings } from "@/lib/config";
 import { resolveBranch } from "@/lib/git/cache";
@@ -166,13 +166,7 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
       const row = await tx.select({ version: edgeStateVersion.version }).from(edgeStateVersion).where(eq(edgeStateVersion.id, 1)).get();
       return { version: row?.version ?? 0, changed: [], removed: [], moved: false };
     }
-    const bumped = await tx
-      .insert(edgeStateVersion)
-      .values({ id: 1, version: 1 })
-      .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
-      .returning({ version: edgeStateVersion.version })
-      .get();
-    const version = bumped.version;
+    const version = await bumpEdgeVersion(tx);
     const now = new Date();
     const changed: number[] = [];
     const removed: number[] = [];
@@ -198,4 +192,19 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
   });
   if (result.moved) edgeVersionEvents().emit("version", result.version); // wakes this process's long-polls
   return { version: result.version, changed: result.changed, removed: result.removed };
+}
+
+/**
+ * Inside the caller's write transaction: the next global desired-state version (edge_state_version, row 1), for a
+ * change every node must hear about (docs/edge.md "Versions"). The caller wakes the long-polls after the commit
+ * (`edgeVersionEvents().emit("version", version)`); other processes see the row within a second.
+ */
+export async function bumpEdgeVersion(tx: Tx): Promise<number> {
+  const bumped = await tx
+    .insert(edgeStateVersion)
+    .values({ id: 1, version: 1 })
+    .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
+    .returning({ version: edgeStateVersion.version })
+    .get();
+  return bumped.version;
 }
