@@ -32,6 +32,7 @@ import {
   type RunSpec,
 } from "./sandbox";
 import type { EdgeSettings } from "./settings";
+import { EdgeHttps, httpsOf } from "./certificates";
 import { mergeDesiredState, parseDesiredState, type DesiredEnvironment, type DesiredState, type StateSettings } from "./state";
 
 // The edge agent: poll the desired state, apply it per environment, report, and supervise haproxy, varnishd and
@@ -70,6 +71,8 @@ export type EnvironmentReport = {
   appliedAt?: string;
   tool?: string;
   message?: string;
+  /** HTTP-01 tokens of this environment the node answers after the round (docs/edge.md "Challenges"). */
+  acmeChallenges?: string[];
 };
 
 class ApplyError extends Error {
@@ -161,6 +164,8 @@ export class EdgeAgent {
   private routerCounter = 0;
   private routerName: string | null = null;
   private routerLabels = "";
+  /** Certificates, HTTP-01 answers and redirects (docs/https.md "Edge side"; ./certificates.ts). */
+  private readonly https: EdgeHttps;
 
   constructor(
     private readonly s: EdgeSettings,
@@ -191,6 +196,7 @@ export class EdgeAgent {
     this.p = this.load();
     this.supervisor = new Supervisor(this.dirs.run, this.log);
     this.resolver = new OriginResolver(s.dnsServers, 60);
+    this.https = new EdgeHttps(this.dirs.haproxy, path.join(this.dirs.haproxy, "default.pem"));
   }
 
   // ---------------------------------------------------------------- persistence
@@ -252,6 +258,7 @@ export class EdgeAgent {
   async start(): Promise<void> {
     this.tools = await toolVersions().catch(() => ({}));
     await this.ensureDefaultCertificate();
+    this.https.writeFiles(this.httpsEnvs()); // HTTPS files before HAProxy starts (docs/https.md "Edge side")
     this.writeNodeMap();
     await this.startVarnish();
     // nginx / node processes of the active versions: adopt or start.
@@ -370,7 +377,9 @@ export class EdgeAgent {
     const drain = state.node?.drain ?? false;
     const round = this.applying.then(async () => {
       await this.applyDrain(drain);
-      return this.applyRound(touched);
+      const reports = await this.applyRound(touched);
+      await this.applyHttps(reports);
+      return reports;
     });
     this.applying = round.then(
       () => undefined,
@@ -524,6 +533,28 @@ export class EdgeAgent {
     this.save();
     if (haveTool("varnishd")) await this.sweepVclWork();
     return reports;
+  }
+
+  /** The HTTPS part of every desired environment (docs/https.md "Edge side"). */
+  private httpsEnvs() {
+    return Object.values(this.p.desired).map(httpsOf);
+  }
+
+  /**
+   * Applies certificates, HTTP-01 answers and redirects to the running HAProxy through its Runtime API (a reload when
+   * a command is refused; the files are written either way) and lists in each report entry the environment's tokens
+   * this node answers now (docs/edge.md "Challenges").
+   */
+  private async applyHttps(reports: EnvironmentReport[]): Promise<void> {
+    const envs = this.httpsEnvs();
+    if (this.supervisor.pid("haproxy") !== null) {
+      const r = await this.https.apply(envs, path.join(this.dirs.haproxy, "admin.sock"));
+      if (r.reload) {
+        this.log(`https: ${r.errors.join("; ")}: reloading`);
+        await this.reloadHaproxy();
+      }
+    } else this.https.writeFiles(envs);
+    for (const r of reports) r.acmeChallenges = this.https.tokensFor(r.environmentId);
   }
 
   private failed(env: DesiredEnvironment, e: ApplyError): EnvironmentReport {
@@ -1044,6 +1075,7 @@ export class EdgeAgent {
       user: this.isRoot && userIds("edge-proxy") ? "edge-proxy" : null,
       // EDGE_ORIGIN_CA_FILE: CAs trusted for HTTPS origins besides the system's (docs/edge.md "One request").
       caFile: originCaFile(this.dirs.haproxy, process.env.EDGE_ORIGIN_CA_FILE),
+      https: this.https.paths,
     };
   }
 

@@ -46,6 +46,8 @@ export const environmentSchema = z.object({
   files: z.record(z.string(), z.string()).default({}),
   certificates: z.array(z.unknown()).default([]),
   acmeChallenges: z.array(z.unknown()).default([]),
+  /** "Redirect HTTP to HTTPS" (docs/https.md "Edge side"): read by ./certificates.ts. */
+  redirectHttps: z.boolean().default(false),
 });
 export type DesiredEnvironment = z.infer<typeof environmentSchema>;
 
