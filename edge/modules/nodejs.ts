@@ -3,7 +3,8 @@ import { runTool } from "./tools";
 import type { Refusal } from "./types";
 
 // The nodejs driver (docs/product.md §8 "nodejs"): core modules only (a package.json with dependencies is refused;
-// nodes never install packages), the entry file checked with `node --check`, run under Node's permission model.
+// nodes never install packages), the entry file checked with `node --check`, run under Node's permission model and,
+// on a node, in the agent's sandbox (docs/edge.md "Files and users").
 
 const DEPENDENCY_KEYS = [
   "dependencies",

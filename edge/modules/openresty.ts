@@ -5,7 +5,8 @@ import type { HopAddress, Refusal } from "./types";
 // The openresty driver's policy (docs/product.md §8 "openresty"): the tenant's `openresty/nginx.conf` is an
 // http-context fragment (upstream + server blocks). The module contract's tokens `listen 80` and `next-hop:80` are
 // rewritten to the agent's ports; any other listen, upstream, proxy target or socket, includes, Lua files and
-// package paths, and file paths outside the folder are refused. Lua runs without os/io (LUA_SANDBOX).
+// package paths, and file paths outside the folder are refused. Lua runs without os/io (LUA_SANDBOX), and the agent
+// runs this nginx in its sandbox, where `listen` and `next-hop` become UNIX sockets (docs/edge.md "Files and users").
 
 /** The tenant's file. */
 export const OPENRESTY_FILE = "openresty/nginx.conf";
