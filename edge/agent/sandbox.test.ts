@@ -156,6 +156,15 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     env(33, "victim.test", { chain: ["varnish"], files: { "varnish/default.vcl": STARTER_VCL } }),
     env(35, "attack-node.test", { chain: ["nodejs"], files: { "nodejs/index.js": NODE_ATTACKER } }),
     env(36, "attack-lua.test", { chain: ["openresty"], files: { "openresty/nginx.conf": LUA_ATTACKER } }),
+    env(37, "full.test", {
+      chain: ["modsecurity", "openresty", "varnish", "nodejs"],
+      files: {
+        "modsecurity/modsecurity.conf": MODSEC_CONF,
+        "openresty/nginx.conf": starter("openresty/nginx.conf"),
+        "varnish/default.vcl": STARTER_VCL,
+        ...nodeStarter,
+      },
+    }),
   ];
   // Files the console's checks refuse, sent to the node unchecked: the node's own policy and tools refuse them.
   const unchecked = () => [
@@ -233,7 +242,7 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     agentOutput = () => node.log();
     con.set(1, [...live(), ...unchecked()], settings);
     node.start();
-    await until("reports for the live environments", () => [31, 32, 33, 35, 36].every((id) => con.lastReportFor(id)), 90_000);
+    await until("reports for the live environments", () => [31, 32, 33, 35, 36, 37].every((id) => con.lastReportFor(id)), 90_000);
   }, 120_000);
 
   afterAll(async () => {
@@ -245,13 +254,19 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
   }, 60_000);
 
   it("serves the openresty and nodejs starters through their sandbox, each tenant as its own user in its own network namespace", async () => {
-    for (const id of [31, 32, 33, 35, 36])
+    for (const id of [31, 32, 33, 35, 36, 37])
       expect(con.lastReportFor(id), `e${id}: ${JSON.stringify(con.lastReportFor(id))}`).toMatchObject({ status: "applied" });
     for (const host of ["lua.test", "node.test"]) {
       const r = await get(httpPort, host, {}, "/hello");
       expect(r.status, host).toBe(200);
       expect(r.body, host).toBe("hello from main");
     }
+    // Every module at once: modsecurity's nginx (host) → openresty (sandbox) → varnish (host) → node (sandbox).
+    const first = await get(httpPort, "full.test", {}, "/full");
+    const second = await get(httpPort, "full.test", {}, "/full");
+    expect(first.body).toBe("hello from main");
+    expect([first.headers["x-cache"], second.headers["x-cache"]]).toEqual(["MISS", "HIT"]);
+    expect((await get(httpPort, "full.test", {}, "/full?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")).status).toBe(403);
     // §8 Privileges: the tenant's process runs as its environment's numeric user, no groups, no capabilities, no
     // new privileges, in a network namespace other than the host's.
     const hostNet = fs.readlinkSync("/proc/self/ns/net");
@@ -400,6 +415,7 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
       expect(r.status, `e${id}: ${JSON.stringify(r)}`).toBe("failed");
       expect(r.tool, `e${id}: ${r.message}`).toMatch(/^(policy|varnishd|nginx)$/);
       expect(r.message, `e${id}`).toMatch(message);
+      console.log(`e${id} refused by ${r.tool}: ${r.message?.split("\n")[0]}`);
     }
     // Nothing of them serves: their hostnames are not configured.
     expect((await get(httpPort, "fileread.test")).headers["x-edge-status"]).toBe("not-configured");
