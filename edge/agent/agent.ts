@@ -32,7 +32,7 @@ import {
   type RunSpec,
 } from "./sandbox";
 import type { EdgeSettings } from "./settings";
-import { EdgeHttps, httpsOf } from "./certificates";
+import { EdgeHttps, httpsOf, sameExceptHttps } from "./certificates";
 import { mergeDesiredState, parseDesiredState, type DesiredEnvironment, type DesiredState, type StateSettings } from "./state";
 
 // The edge agent: poll the desired state, apply it per environment, report, and supervise haproxy, varnishd and
@@ -446,6 +446,18 @@ export class EdgeAgent {
     const todo = Object.entries(this.p.desired).filter(([key, env]) => {
       const prev = this.p.active[key];
       if (prev && prev.env.version === env.version && !touched.has(key)) return false;
+      // Only the HTTPS part changed: nothing to prepare, applyHttps sends it through the Runtime API (docs/https.md).
+      if (prev && prev.env.version !== env.version && sameExceptHttps(prev.env, env)) {
+        prev.env = env;
+        reports.push({
+          environmentId: env.environmentId,
+          version: env.version,
+          status: "applied",
+          servingCommit: env.commit,
+          appliedAt: prev.appliedAt,
+        });
+        return false;
+      }
       return !(prev && JSON.stringify(prev.env) === JSON.stringify(env));
     });
     // A few environments at a time: varnishd compiles one VCL at a time anyway, the rest (rendering, checks,

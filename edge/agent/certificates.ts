@@ -205,3 +205,16 @@ export function httpsFrontendLines(paths: Pick<HttpsPaths, "acmeMap" | "redirect
     `  http-request redirect location https://%[var(txn.host)]${port}%[capture.req.uri] code 308 if !{ ssl_fc } !edge_acme_path { var(txn.host),map(${paths.redirectMap}) -m found }`,
   ];
 }
+
+/** The fields of a desired environment that only HTTPS reads (and the version, which every change moves). */
+const HTTPS_ONLY_FIELDS = new Set(["certificates", "acmeChallenges", "redirectHttps", "version"]);
+
+/**
+ * True when two desired versions of an environment differ at most in their HTTPS part (certificates, challenges,
+ * redirect flag) and version: the agent then applies them through the Runtime API alone, without preparing the
+ * chain again (no VCL load, no process start, no reload).
+ */
+export function sameExceptHttps(a: object, b: object): boolean {
+  const strip = (e: object) => JSON.stringify(Object.entries(e).filter(([k]) => !HTTPS_ONLY_FIELDS.has(k)));
+  return strip(a) === strip(b);
+}

@@ -172,11 +172,11 @@ export async function nodesMissingToken(environmentId: number, token: string, no
 }
 
 /**
- * Waits until every active node answers `token` for `environmentId` (polling every `pollMs`, default 250), at most
+ * Waits until every active node answers `token` for `environmentId` (polling every `pollMs`, default 100), at most
  * `timeoutMs`. Resolves to null when they all do, or to a sentence naming the nodes that did not (or saying that no
  * node is active).
  */
-export async function waitForNodes(environmentId: number, token: string, timeoutMs: number, pollMs = 250): Promise<string | null> {
+export async function waitForNodes(environmentId: number, token: string, timeoutMs: number, pollMs = 100): Promise<string | null> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if ((await activeNodes()).length === 0) return "No edge node is active: a node must report before a certificate can be ordered.";

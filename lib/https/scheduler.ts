@@ -79,7 +79,7 @@ export async function claimDueCertificates(now: Date, limit: number): Promise<Cl
 
 /** What one order attempt ended with. */
 export type OrderOutcome =
-  | { id: number; hostname: string; result: "issued"; ms: number }
+  | { id: number; hostname: string; result: "issued"; ms: number; validationMs: number; nodesMs: number }
   | { id: number; hostname: string; result: "failed"; step: string; reason: string }
   | { id: number; hostname: string; result: "waiting"; reason: string }
   | { id: number; result: "lost" };
@@ -272,17 +272,27 @@ export async function orderClaimedCertificate(claim: Claim, options: OrderOption
   }
 
   try {
+    let nodesMs = 0;
     const issued = await orderCertificate({
       hostname: cert.hostname,
       publish: async (acmeToken, keyAuthorization) => {
+        const published = Date.now();
         await publishChallenge(cert, "acme", acmeToken, keyAuthorization);
         const missingNodes = await waitForNodes(cert.environmentId, acmeToken, waitMs);
+        nodesMs += Date.now() - published;
         if (missingNodes) throw new AcmeOrderError("nodes", missingNodes);
       },
       withdraw: (acmeToken) => withdrawChallenge(cert.environmentId, acmeToken),
     });
     if (await recordIssued(claim, issued, now())) await bumpEdgeEnvironment(cert.environmentId);
-    return { id: cert.id, hostname: cert.hostname, result: "issued", ms: issued.timings.total };
+    return {
+      id: cert.id,
+      hostname: cert.hostname,
+      result: "issued",
+      ms: issued.timings.total,
+      validationMs: issued.timings.validation,
+      nodesMs,
+    };
   } catch (error) {
     if (error instanceof AcmeOrderError) return fail(error.step, error.message);
     return fail("internal", `The order could not be completed: ${error instanceof Error ? error.message : String(error)}`);
