@@ -5,7 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTool } from "../modules";
-import { sandboxIds } from "./sandbox";
+import { renderOpenrestyFragment } from "../modules/openresty";
+import { bridgeConfig, launcher, sandboxIds } from "./sandbox";
 import {
   MODSEC_CONF,
   ROOT,
@@ -130,6 +131,61 @@ server {
 }
 `;
 
+// The pieces the sandbox renders (no root needed).
+describe("the sandbox's rendering", () => {
+  it("renders openresty's module contract onto the sandbox's UNIX sockets", () => {
+    const text = [
+      "upstream next_hop { server next-hop:80; keepalive 8; }",
+      "server {",
+      "    listen 80 default_server;",
+      "    location / { proxy_pass http://next_hop; }",
+      "    location /direct { proxy_pass http://next-hop:80/base/; }",
+      "    location /plain { proxy_pass http://next-hop; }",
+      "}",
+    ].join("\n");
+    const r = renderOpenrestyFragment(text, "unix:/s/in.sock", "unix:/s/out.sock", "/v/openresty");
+    expect(r.ok).toBe(true);
+    const conf = r.ok ? r.conf : "";
+    expect(conf).toMatch(/server unix:\/s\/out\.sock;/);
+    expect(conf).toContain("listen unix:/s/in.sock default_server;");
+    // nginx wants a ":" between a UNIX socket path and a URI (proxy_pass documentation).
+    expect(conf).toContain("proxy_pass http://unix:/s/out.sock:/base/;");
+    expect(conf).toContain("proxy_pass http://unix:/s/out.sock;");
+    expect(conf).not.toMatch(/127\.0\.0\.1|next-hop/);
+    // The tenant may still not name a socket itself.
+    const own = renderOpenrestyFragment(
+      "server { listen 80; location / { proxy_pass http://unix:/tmp/x.sock; } }",
+      "unix:/s/in.sock",
+      "unix:/s/out.sock",
+      "/v",
+    );
+    expect(own).toMatchObject({ ok: false, tool: "policy" });
+  });
+
+  it("renders the bridge and the launcher", () => {
+    const cfg = bridgeConfig({ host: "127.0.0.1", port: 20011 }, { host: "127.0.0.1", port: 20012 }, "/s/in.sock", "/s/out.sock");
+    expect(cfg).toMatch(/bind 127\.0\.0\.1:20011\n\s+server tenant unix@\/s\/in\.sock/);
+    expect(cfg).toMatch(/bind unix@\/s\/out\.sock mode 660\n\s+server next 127\.0\.0\.1:20012/);
+    expect(cfg).toMatch(/mode tcp/);
+    const ids = sandboxIds(17);
+    expect(ids).toEqual({ tenant: 1_000_000_017, bridge: 1_500_000_017, gid: 1_000_000_017 });
+    expect(() => sandboxIds(0)).toThrow(/no sandbox user/);
+    const argv = launcher({ uid: ids.tenant, gid: ids.gid, netns: true });
+    expect(argv.slice(1, 3)).toEqual(["--net", "--"]);
+    for (const flag of [
+      `--reuid=${ids.tenant}`,
+      `--regid=${ids.gid}`,
+      "--clear-groups",
+      "--no-new-privs",
+      "--inh-caps=-all",
+      "--bounding-set=-all",
+    ])
+      expect(argv).toContain(flag);
+    expect(argv.at(-1)).toBe("--");
+    expect(launcher({ uid: ids.bridge, gid: ids.gid, netns: false })).not.toContain("--net");
+  });
+});
+
 type Attempt = { ok: boolean; error?: string; data?: string; uid?: number; gid?: number; groups?: number[] };
 
 describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` (skipped: ${why})` : ""}`, () => {
@@ -253,7 +309,7 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     expect(left, "processes left after the agent stopped").toEqual([]);
   }, 60_000);
 
-  it("serves the openresty and nodejs starters through their sandbox, each tenant as its own user in its own network namespace", async () => {
+  it("§8 modules and Privileges: the openresty and nodejs starters serve through their sandbox, each tenant as its own user in its own network namespace", async () => {
     for (const id of [31, 32, 33, 35, 36, 37])
       expect(con.lastReportFor(id), `e${id}: ${JSON.stringify(con.lastReportFor(id))}`).toMatchObject({ status: "applied" });
     for (const host of ["lua.test", "node.test"]) {
@@ -421,7 +477,7 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     expect((await get(httpPort, "fileread.test")).headers["x-edge-status"]).toBe("not-configured");
   });
 
-  it("keeps sandboxed chains serving while the agent is down, and adopts tenants and bridges on restart", async () => {
+  it("§8 Agent settings: sandboxed chains keep serving while the agent is down; the restarted agent adopts tenants and bridges", async () => {
     const processes = () =>
       [pidOf("e31", "openresty"), pidOf("e31", "openresty", true), pidOf("e32", "nodejs"), pidOf("e32", "nodejs", true)].map((p) => p.pid);
     const before = processes();
@@ -434,7 +490,7 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     for (const host of ["lua.test", "node.test"]) expect((await get(httpPort, host, {}, "/agent-back")).body, host).toBe("hello from main");
   }, 90_000);
 
-  it("restarts a tenant nginx and a tenant node killed with SIGKILL, still in their sandbox", async () => {
+  it("§8 Agent settings (supervision) and Privileges: a tenant nginx and a tenant node killed with SIGKILL come back in their sandbox", async () => {
     for (const [key, module, host] of [
       ["e31", "openresty", "lua.test"],
       ["e32", "nodejs", "node.test"],
@@ -538,7 +594,7 @@ describe.skipIf(skip)(`code modules on a node without the sandbox${skip ? ` (ski
     fs.rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
 
-  it("refuses nodejs and openresty with tool agent and a message that says why and what to do", async () => {
+  it("§8 Privileges: without the sandbox, nodejs and openresty are refused with tool agent and a message that says why and what to do", async () => {
     startAgent();
     const reports = await until("reports for e51 and e52", () => {
       const r = [con.lastReportFor(51), con.lastReportFor(52)];
@@ -556,7 +612,7 @@ describe.skipIf(skip)(`code modules on a node without the sandbox${skip ? ` (ski
     await stopAgent();
   }, 90_000);
 
-  it("runs them unisolated only with EDGE_UNSAFE_NO_SANDBOX=true, and says so in its log", async () => {
+  it("§8 Privileges: only EDGE_UNSAFE_NO_SANDBOX=true runs them unisolated, and the agent says so in its log", async () => {
     const before = con.reports.length;
     startAgent({ EDGE_UNSAFE_NO_SANDBOX: "true" });
     await until(
