@@ -91,7 +91,12 @@ describe("test DNS server", () => {
       { type: "A", value: "192.0.2.1" },
     ]);
     const caa = await resolver.resolveCaa("caa.test");
-    expect(caa).toEqual(expect.arrayContaining([{ critical: 0, issue: "letsencrypt.org" }, { critical: 128, issuewild: ";" }]));
+    expect(caa).toEqual(
+      expect.arrayContaining([
+        { critical: 0, issue: "letsencrypt.org" },
+        { critical: 128, issuewild: ";" },
+      ]),
+    );
     expect(caa).toHaveLength(2);
     expect(await code(resolver.resolveCaa("www.caa.test"))).toBe("ENOTFOUND");
     expect(await code(resolver.resolve4("caa.test"))).toBe("ok");

@@ -1,11 +1,10 @@
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { getDb } from "@/db";
-import { auditEvents, domains, environments } from "@/db/schema";
 import { haveTool } from "@/edge/modules/tools";
 import { NOT_FOUND_MESSAGE } from "@/lib/actions";
+import { listAuditEvents } from "@/lib/audit/queries";
+import { httpsStateFor } from "@/lib/https/edge";
 import { environmentRow, makeApplication } from "@/lib/environments/fixtures";
-import { certificateOf } from "@/lib/https/store";
+import { certificateOf, findDomain } from "@/lib/https/store";
 import { makeTestPki, type TestPki } from "@/lib/https/test-pki";
 import { formData, signInForActions } from "@/lib/testing/action-request";
 import { setTestEnv } from "@/lib/testing/env";
@@ -32,7 +31,7 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")("HTTPS action
     temp = makeTempDataDir("ec-https-actions-");
     fixture = await makeApplication("acttls");
     stranger = await makeApplication("actstranger", ["owner"]);
-    domainId = (await getDb().select().from(domains).where(eq(domains.hostname, hostname)).get())!.id;
+    domainId = (await findDomain(fixture.app.accountId, hostname))!.id;
     pki = makeTestPki();
     pki.ca("Action CA");
   });
@@ -98,8 +97,8 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")("HTTPS action
     });
     await signInForActions(fixture.user("admin"));
     expect(await setRedirectHttpsAction({}, formData({ environmentId: production.id, on: "true" }))).toMatchObject({ ok: true });
-    expect((await getDb().select().from(environments).where(eq(environments.id, production.id)).get())!.redirectHttps).toBe(true);
-    const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "environment.redirect-https")).all();
-    expect(audit.map((a) => [a.actorName, a.data])).toEqual([["Admin", { on: true }]]);
+    expect((await httpsStateFor([production.id])).get(production.id)?.redirectHttps).toBe(true);
+    const audit = await listAuditEvents({ accountId: fixture.app.accountId, kind: "environment.redirect-https" });
+    expect(audit.rows.map((a) => [a.actorName, a.data])).toEqual([["Admin", { on: true }]]);
   });
 });
