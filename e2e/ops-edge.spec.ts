@@ -127,31 +127,49 @@ test("operator: add a node (token once), its report, drain, undrain, revoke with
 });
 
 test("operator: Enter pressed three times quickly adds one node and its token stays shown", async ({ browser, people }) => {
-  const name = `e2e-enter-${uniqueLabel()}`;
+  const label = uniqueLabel();
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   await signInAsEdgeOperator(page, people);
   await page.goto("/ops/edge");
   const form = page.getByRole("form", { name: "Add a node" });
   const field = form.getByLabel("Name");
-  await field.fill(name);
-  await field.press("Enter");
-  await field.press("Enter");
-  await field.press("Enter");
   const shown = page.getByTestId("edge-node-token");
-  await expect(shown).toContainText(`Node ${name} added`);
+  const fieldError = page.locator("#edge-node-name-error");
+
+  // Three submissions in one go, before React can re-render (as fast Enter presses are): one node, one token, no refusal.
+  const first = `e2e-enter-${label}`;
+  await field.fill(first);
+  await field.evaluate((input) => {
+    const owner = (input as HTMLInputElement).form!;
+    for (let i = 0; i < 3; i++) owner.requestSubmit();
+  });
+  await expect(shown).toContainText(`Node ${first} added`);
   const token = (await shown.getByLabel("Node token").textContent())!.trim();
   expect(token).toMatch(/^en_[A-Za-z0-9_-]{43}$/);
-  await expect(page.getByTestId(`edge-node-${name}`)).toHaveCount(1);
-  // Nothing refused afterwards: no "exists already" next to the field, and the token is still the one shown.
+  await expect(page.getByTestId(`edge-node-${first}`)).toHaveCount(1);
   await page.waitForLoadState("networkidle");
-  await expect(page.locator("#edge-node-name-error")).toHaveCount(0);
+  await expect(fieldError).toHaveCount(0);
   await expect(shown.getByLabel("Node token")).toHaveText(token);
+
+  // Enter pressed three times on the keyboard: one node; a press that lands after the answer finds an empty field
+  // ("Enter a name"), never "exists already", and the token stays.
+  const second = `e2e-enter2-${label}`;
+  await field.fill(second);
+  for (let i = 0; i < 3; i++) await field.press("Enter");
+  await expect(shown).toContainText(`Node ${second} added`);
+  const token2 = (await shown.getByLabel("Node token").textContent())!.trim();
+  expect(token2).not.toBe(token);
+  await page.waitForLoadState("networkidle");
+  await expect(page.getByTestId(`edge-node-${second}`)).toHaveCount(1);
+  expect((await fieldError.allTextContents()).join(" ")).not.toContain("exists already");
+
   // A refusal typed after it (an empty name) keeps the token on the page until the operator leaves.
+  await field.fill("");
   await field.press("Enter");
-  await expect(page.locator("#edge-node-name-error")).toHaveText("Enter a name for the node, e.g. edge-1.");
-  await expect(shown.getByLabel("Node token")).toHaveText(token);
+  await expect(fieldError).toHaveText("Enter a name for the node, e.g. edge-1.");
+  await expect(shown.getByLabel("Node token")).toHaveText(token2);
   await snap(page, "ops-edge-03-enter-thrice");
   await page.reload();
-  await expect(page.getByTestId(`edge-node-${name}`)).toHaveCount(1);
+  await expect(page.getByTestId(`edge-node-${first}`)).toHaveCount(1);
   await expect(page.getByTestId("edge-node-token")).toHaveCount(0);
 });
