@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -186,10 +188,60 @@ describe("the sandbox's rendering", () => {
   });
 });
 
+/**
+ * An origin that completes a WebSocket handshake (RFC 6455 §4.2.2: Sec-WebSocket-Accept, which HAProxy checks) and
+ * then echoes every byte back.
+ */
+function echoOrigin(): http.Server {
+  const server = http.createServer((_req, res) => res.writeHead(426).end());
+  server.on("upgrade", (req, socket: net.Socket) => {
+    const accept = createHash("sha1")
+      .update(`${String(req.headers["sec-websocket-key"])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest("base64");
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    socket.pipe(socket);
+  });
+  return server;
+}
+
+/** Sends an Upgrade request for `host` to the node, then `payload`; resolves to what came back after the 101. */
+function upgradeEcho(port: number, host: string, payload: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.2", port });
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error(`no echo through ${host}`))), 10_000);
+    let got = "";
+    let upgraded = false;
+    socket.on("connect", () =>
+      socket.write(
+        `GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      ),
+    );
+    socket.on("data", (d: Buffer) => {
+      got += d.toString();
+      if (!upgraded && got.includes("\r\n\r\n")) {
+        if (!got.startsWith("HTTP/1.1 101")) return (clearTimeout(timer), socket.destroy(), reject(new Error(got.split("\r\n")[0])));
+        upgraded = true;
+        got = got.slice(got.indexOf("\r\n\r\n") + 4);
+        socket.write(payload);
+      }
+      if (upgraded && got.length >= payload.length) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(got);
+      }
+    });
+    socket.on("error", (e) => (clearTimeout(timer), reject(e)));
+  });
+}
+
 type Attempt = { ok: boolean; error?: string; data?: string; uid?: number; gid?: number; groups?: number[] };
 
 describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` (skipped: ${why})` : ""}`, () => {
   const main = origin("main");
+  const ws = echoOrigin();
+  let wsPort = 0;
   const con = fakeConsole();
   let node: EdgeAgent;
   let stateDir = "";
@@ -212,6 +264,12 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     env(33, "victim.test", { chain: ["varnish"], files: { "varnish/default.vcl": STARTER_VCL } }),
     env(35, "attack-node.test", { chain: ["nodejs"], files: { "nodejs/index.js": NODE_ATTACKER } }),
     env(36, "attack-lua.test", { chain: ["openresty"], files: { "openresty/nginx.conf": LUA_ATTACKER } }),
+    env(38, "ws-node.test", { chain: ["nodejs"], files: nodeStarter, origin: { address: "127.0.0.1", port: wsPort } }),
+    env(39, "ws-lua.test", {
+      chain: ["openresty"],
+      files: { "openresty/nginx.conf": starter("openresty/nginx.conf") },
+      origin: { address: "127.0.0.1", port: wsPort },
+    }),
     env(37, "full.test", {
       chain: ["modsecurity", "openresty", "varnish", "nodejs"],
       files: {
@@ -291,6 +349,7 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
   beforeAll(async () => {
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-sbx-"));
     mainPort = await listen(main.server);
+    wsPort = await listen(ws);
     await new Promise<void>((r) => recorder.listen(0, "127.0.0.1", () => r()));
     recorderPort = (recorder.address() as net.AddressInfo).port;
     await listen(con.server);
@@ -298,19 +357,20 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     agentOutput = () => node.log();
     con.set(1, [...live(), ...unchecked()], settings);
     node.start();
-    await until("reports for the live environments", () => [31, 32, 33, 35, 36, 37].every((id) => con.lastReportFor(id)), 90_000);
+    await until("reports for the live environments", () => [31, 32, 33, 35, 36, 37, 38, 39].every((id) => con.lastReportFor(id)), 90_000);
   }, 120_000);
 
   afterAll(async () => {
     await node.stop("SIGTERM");
     const left = node.leftovers();
-    await Promise.all([main.server, con.server, recorder].map((s) => new Promise((r) => s.close(r))));
+    ws.closeAllConnections();
+    await Promise.all([main.server, ws, con.server, recorder].map((s) => new Promise((r) => s.close(r))));
     fs.rmSync(stateDir, { recursive: true, force: true });
     expect(left, "processes left after the agent stopped").toEqual([]);
   }, 60_000);
 
   it("§8 modules and Privileges: the openresty and nodejs starters serve through their sandbox, each tenant as its own user in its own network namespace", async () => {
-    for (const id of [31, 32, 33, 35, 36, 37])
+    for (const id of [31, 32, 33, 35, 36, 37, 38, 39])
       expect(con.lastReportFor(id), `e${id}: ${JSON.stringify(con.lastReportFor(id))}`).toMatchObject({ status: "applied" });
     for (const host of ["lua.test", "node.test"]) {
       const r = await get(httpPort, host, {}, "/hello");
@@ -323,6 +383,9 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     expect(first.body).toBe("hello from main");
     expect([first.headers["x-cache"], second.headers["x-cache"]]).toEqual(["MISS", "HIT"]);
     expect((await get(httpPort, "full.test", {}, "/full?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")).status).toBe(403);
+    // WebSocket upgrades pass through the bridge and the sockets both ways (docs/product.md §8: Upgrade passes through).
+    for (const host of ["ws-node.test", "ws-lua.test"])
+      expect(await upgradeEcho(httpPort, host, `hello ${host}`), host).toBe(`hello ${host}`);
     // §8 Privileges: the tenant's process runs as its environment's numeric user, no groups, no capabilities, no
     // new privileges, in a network namespace other than the host's.
     const hostNet = fs.readlinkSync("/proc/self/ns/net");
