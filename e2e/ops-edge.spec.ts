@@ -96,6 +96,7 @@ test("operator: add a node (token once), its report, drain, undrain, revoke with
   // Drain and undrain.
   await row.getByRole("button", { name: "Drain" }).click();
   await expect(row).toContainText("Drained");
+  await expect(row.getByTestId("edge-node-drained")).toContainText("Still serves every request");
   await row.getByRole("button", { name: "Undrain" }).click();
   await expect(row).not.toContainText("Drained");
 

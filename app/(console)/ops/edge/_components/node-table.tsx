@@ -124,6 +124,11 @@ export function NodeTable({ rows }: { rows: NodeTableRow[] }) {
                   {row.prefix}… · added {row.createdAt}
                   {row.revoked ? ` · revoked ${row.revoked}` : ""}
                 </p>
+                {row.drain && !row.revoked ? (
+                  <p className="mt-1 max-w-md text-xs text-slate-600" data-testid="edge-node-drained">
+                    Still serves every request and takes changes: take it out of DNS (or your load balancer) to move traffic away.
+                  </p>
+                ) : null}
                 {row.lastError ? (
                   <p className="mt-1 max-w-md text-xs text-red-700 [overflow-wrap:anywhere]" data-testid="edge-node-error">
                     {row.lastError}
