@@ -11,6 +11,7 @@ import { getDb, writeTransaction } from "@/db";
 import { domainCertificates, domains, edgeNodes } from "@/db/schema";
 import { edgeAgent, randomPorts, type EdgeAgent } from "@/edge/agent/test-harness";
 import { haveTool } from "@/edge/modules/tools";
+import { haproxyCommand } from "@/edge/haproxy/runtime";
 import { createResolver } from "@/lib/dns/resolver";
 import { handleEdgeReport, handleEdgeState } from "@/lib/edge/api";
 import { settleEdgeChanges } from "@/lib/edge/changes";
@@ -66,6 +67,12 @@ function presented(port: number, servername: string): Promise<X509Certificate> {
   });
 }
 
+/** The pid of the HAProxy worker serving now (`show info` on the admin socket): a reload starts a new worker. */
+async function workerPidAt(stateDir: string): Promise<string> {
+  const info = await haproxyCommand(path.join(stateDir, "haproxy", "admin.sock"), "show info", 2000);
+  return /^Pid: (\d+)/m.exec(info)?.[1] ?? "";
+}
+
 describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (skipped: ${missing.join(", ")} missing)` : ""}`, () => {
   const hostname = "www.e2etls.example";
   const { httpPort, portBase } = randomPorts();
@@ -77,6 +84,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
   let server: http.Server;
   let agent: EdgeAgent;
   let stateDir: string;
+  const workerPid = () => workerPidAt(stateDir);
 
   beforeAll(async () => {
     dns = await startDnsServer();
@@ -156,5 +164,23 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     console.log(
       `[https e2e] order ${o.ms} ms (node applied the challenge in ${o.nodesMs} ms, CA validated in ${o.validationMs} ms); sweep with pre-flight ${issuedMs} ms; served by the node ${servedMs} ms after the sweep began`,
     );
+  }, 120_000);
+
+  it("renews (Renew now): the new certificate replaces the old one on the node, HAProxy not reloaded", async () => {
+    const before = (await getDb().select().from(domainCertificates).get())!;
+    const worker = await workerPid();
+    await writeTransaction(async (tx) => void (await tx.update(domainCertificates).set({ nextTryAt: new Date() }).run()));
+    const sweep = await sweepCertificates({ resolver: createResolver([dns.address], { timeoutMs: 500, tries: 1 }) });
+    expect(sweep.outcomes).toEqual([expect.objectContaining({ result: "issued" })]);
+    const after = (await getDb().select().from(domainCertificates).get())!;
+    expect(after.serial).not.toBe(before.serial);
+    let served: X509Certificate | null = null;
+    for (let i = 0; i < 100; i++) {
+      served = await presented(httpsPort, hostname);
+      if (served.serialNumber.toUpperCase() === after.serial) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(served!.serialNumber.toUpperCase()).toBe(after.serial);
+    expect(await workerPid()).toBe(worker); // the same HAProxy worker: no reload
   }, 120_000);
 });
