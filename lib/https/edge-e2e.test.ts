@@ -122,12 +122,12 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     });
     agent.start();
     // The node has applied the environment and reported.
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 900; i++) {
       const node = await getDb().select().from(edgeNodes).get();
       if (node?.lastContactAt && node.httpPort === httpPort && (node.appliedVersion ?? 0) > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await agent?.stop("SIGTERM");
     agent?.leftovers();

@@ -176,7 +176,7 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
     const before = ordersAtCa();
     const sweep = sweepCertificates({ resolver, nodesWaitMs: 10_000 });
     let token: string | null = null;
-    for (let i = 0; i < 100 && !token; i++) {
+    for (let i = 0; i < 400 && !token; i++) {
       const state = await buildDesiredState({ name: "edge-1", drain: false }, 0);
       token = state.environments[0]?.acmeChallenges[0]?.token ?? null;
       if (!token) await new Promise((resolve) => setTimeout(resolve, 50));
