@@ -393,11 +393,13 @@ export async function sweepCertificates(options: OrderOptions & { limit?: number
 /** A running certificate scheduler; `stop()` cancels the next sweep and waits for a running one. */
 export type CertificateScheduler = { stop: () => Promise<void>; kick: () => void };
 
-let current: { kick: () => void } | null = null;
+/** This process's running scheduler, on globalThis: server actions and instrumentation.ts load separate bundles. */
+const CURRENT_KEY = Symbol.for("edge-console.certificate-scheduler");
+const holder = globalThis as unknown as Record<symbol, { kick: () => void } | null | undefined>;
 
 /** Asks this process's certificate scheduler (when one runs) for a sweep now ("Renew now"). */
 export function kickCertificateScheduler(): void {
-  current?.kick();
+  holder[CURRENT_KEY]?.kick();
 }
 
 /**
@@ -441,13 +443,13 @@ export function startCertificateScheduler(options: { intervalMs?: number } = {})
   };
   schedule();
   const handle = { kick: () => !stopped && tick() };
-  current = handle;
+  holder[CURRENT_KEY] = handle;
   return {
     kick: handle.kick,
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
-      if (current === handle) current = null;
+      if (holder[CURRENT_KEY] === handle) holder[CURRENT_KEY] = null;
       await running;
     },
   };
