@@ -540,6 +540,24 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     expect((await get(httpPort, "fileread.test")).headers["x-edge-status"]).toBe("not-configured");
   });
 
+  it("§8 Desired state: a new version of a sandboxed environment replaces the old one, whose processes, folder and sockets go", async () => {
+    const before = pidOf("e32", "nodejs");
+    const oldFolder = fs.readdirSync(path.join(stateDir, "envs", "e32"));
+    expect(oldFolder).toHaveLength(1);
+    const changed = live().map((e) =>
+      e.key === "e32" ? { ...e, version: 2, files: { ...nodeStarter, "nodejs/index.js": `// v2\n${nodeStarter["nodejs/index.js"]}` } } : e,
+    );
+    con.set(2, [...changed, ...unchecked()], settings);
+    await until("e32 v2 applied", () => con.lastReportFor(32)?.version === 2 && con.lastReportFor(32));
+    expect(con.lastReportFor(32)).toMatchObject({ status: "applied" });
+    expect(pidOf("e32", "nodejs").pid).not.toBe(before.pid);
+    expect(fs.existsSync(`/proc/${before.pid}`) && !/\) Z /.test(fs.readFileSync(`/proc/${before.pid}/stat`, "utf8"))).toBe(false);
+    const folders = fs.readdirSync(path.join(stateDir, "envs", "e32"));
+    expect(folders).toHaveLength(1);
+    expect(folders[0]).not.toBe(oldFolder[0]);
+    expect((await get(httpPort, "node.test", {}, "/v2")).body).toBe("hello from main");
+  }, 60_000);
+
   it("§8 Agent settings: sandboxed chains keep serving while the agent is down; the restarted agent adopts tenants and bridges", async () => {
     const processes = () =>
       [pidOf("e31", "openresty"), pidOf("e31", "openresty", true), pidOf("e32", "nodejs"), pidOf("e32", "nodejs", true)].map((p) => p.pid);

@@ -315,3 +315,16 @@ export function lockEnvironmentFolder(folder: string, environmentId: number): vo
   fs.chownSync(folder, 0, sandboxIds(environmentId).gid);
   fs.chmodSync(folder, 0o750);
 }
+
+/**
+ * The version folder (`<environment folder>/<version>`) that processes with these working folders run in, or null
+ * when none is inside `environmentFolder` (e.g. a chain without nginx or Node processes).
+ */
+export function versionFolderOf(environmentFolder: string, cwds: readonly string[]): string | null {
+  for (const cwd of cwds) {
+    const rel = path.relative(environmentFolder, cwd);
+    if (!rel || rel.startsWith("..") || path.isAbsolute(rel)) continue;
+    return path.join(environmentFolder, rel.split(path.sep)[0]);
+  }
+  return null;
+}
