@@ -18,7 +18,15 @@ import { AcmeOrderError, acmeClient, orderCertificate } from "./acme";
 import { makeTestPki, type TestPki } from "./test-pki";
 import { freePort, startPebble, type TestPebble } from "./test-pebble";
 import { certificateOverview } from "./ops";
-import { claimDueCertificates, mailExpiringCertificates, nextRetryAt, renewalAt, sweepCertificates } from "./scheduler";
+import {
+  claimDueCertificates,
+  kickCertificateScheduler,
+  mailExpiringCertificates,
+  nextRetryAt,
+  renewalAt,
+  startCertificateScheduler,
+  sweepCertificates,
+} from "./scheduler";
 import { httpsStatus, requestRenewal, returnToAcme, setRedirectHttps, uploadOwnCertificate } from "./store";
 
 // The console side of HTTPS (docs/https.md) on a temporary SQLite file, the loopback test DNS server and Debian's
@@ -224,6 +232,21 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
     const now = new Date();
     const [a, b] = await Promise.all([claimDueCertificates(now, 10), claimDueCertificates(now, 10)]);
     expect(a.length + b.length).toBe(1);
+  });
+
+  it("the scheduler sweeps when kicked (Renew now) and stops cleanly", async () => {
+    const scheduler = startCertificateScheduler({ intervalMs: 3_600_000 });
+    try {
+      kickCertificateScheduler();
+      let row = await certRow();
+      for (let i = 0; i < 100 && !row; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        row = await certRow();
+      }
+      expect(row).toMatchObject({ hostname, source: "acme" });
+    } finally {
+      await scheduler.stop();
+    }
   });
 
   it("creates the ACME account once (key sealed) and reuses it", async () => {
