@@ -20,8 +20,11 @@ export type HaproxyEnvironment = {
   hostnames: readonly string[];
   hopToken: string;
   secret: string;
-  /** The first hop of the proxy chain (the last hop itself for an empty chain). */
-  entry: { host: string; port: number };
+  /**
+   * The first hop of the proxy chain (the last hop itself for an empty chain); `socket`: a UNIX socket HAProxy
+   * connects to instead (varnishd's, for a chain that starts with varnish).
+   */
+  entry: { host: string; port: number; socket?: string };
   /** The environment's last hop listener. */
   lastHop: { host: string; port: number };
   ipBlacklist: readonly string[];
@@ -38,6 +41,8 @@ export type HaproxyGlobal = {
   httpsPort: number;
   /** `user`/`group` to drop to after binding (root only), or null to stay. */
   user: string | null;
+  /** `nbthread` (HAProxy's default: one thread per CPU). */
+  threads?: number;
   caFile: string;
   /** HTTPS maps (docs/https.md "Edge side"): when given, ACME challenges and the HTTP-to-HTTPS redirect are served. */
   https?: Pick<HttpsPaths, "acmeMap" | "redirectMap">;
@@ -120,6 +125,7 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     "  tune.ssl.default-dh-param 2048",
     "  ssl-default-bind-options ssl-min-ver TLSv1.2",
     ...(g.user ? [`  user ${g.user}`, `  group ${g.user}`] : []),
+    ...(g.threads ? [`  nbthread ${g.threads}`] : []),
     "",
     "defaults",
     "  mode http",
@@ -190,7 +196,7 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
       // instead of a 502; unsafe methods are never sent twice (RFC 9110 §9.2.2).
       "  retry-on conn-failure empty-response",
       "  http-request disable-l7-retry unless { method GET HEAD OPTIONS }",
-      `  server entry ${addr(e.entry.host, e.entry.port)}`,
+      `  server entry ${e.entry.socket ? `unix@${e.entry.socket}` : addr(e.entry.host, e.entry.port)}`,
       "",
       // The last hop (docs/edge.md "One request"): only its own environment's hop token is admitted.
       `frontend lasthop_${e.key}`,
