@@ -46,7 +46,7 @@ export type RunSpec = ProcessSpec & {
   runAs?: RunAs;
   /** Ready when this UNIX socket accepts (a sandboxed tenant), else when `listen` accepts. */
   readySocket?: string;
-  /** Set on a bridge: the name part that follows the tenant process's name. */
+  /** True for a sandbox bridge (its process name ends in `-bridge`; it is not a module of the chain). */
   bridge?: boolean;
 };
 
