@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { writeTransaction } from "@/db";
 import { edgeNodeEnvironments, edgeNodes } from "@/db/schema";
@@ -17,7 +17,8 @@ const text = (max: number) => z.string().max(max);
 const reportEnvironmentSchema = z.strictObject({
   environmentId: z.number().int().positive(),
   version: z.number().int().min(0),
-  status: z.enum(["applied", "failed"]),
+  /** `removed`: the node dropped the environment (it was removed from the desired state). */
+  status: z.enum(["applied", "failed", "removed"]),
   servingCommit: z
     .string()
     .regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, "must be a full commit id (40 hex characters)")
@@ -83,6 +84,14 @@ export async function recordEdgeReport(
       .where(eq(edgeNodes.id, nodeId))
       .run();
     for (const env of report.environments) {
+      if (env.status === "removed") {
+        // The node no longer serves it: nothing of it remains to show.
+        await tx
+          .delete(edgeNodeEnvironments)
+          .where(and(eq(edgeNodeEnvironments.nodeId, nodeId), eq(edgeNodeEnvironments.environmentId, env.environmentId)))
+          .run();
+        continue;
+      }
       const applied = env.status === "applied";
       const values = {
         version: env.version,
