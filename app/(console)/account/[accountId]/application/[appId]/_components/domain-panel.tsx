@@ -44,6 +44,10 @@ export function DomainPanel({
                 <Link href={domain.historyHref} className="text-indigo-700 hover:underline">
                   Check history
                 </Link>
+                {" · "}
+                <Link href={`${domain.historyHref}#https-heading`} className="text-indigo-700 hover:underline">
+                  HTTPS
+                </Link>
               </>
             ) : null}
           </p>
