@@ -40,7 +40,7 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
   let dns: TestDnsServer;
   let node: EdgeAgent;
   let stateDir = "";
-  const { httpPort, portBase } = randomPorts();
+  const { httpPort, portBase } = randomPorts("agent");
   let mainPort = 0;
   let altPort = 0;
   let deadPort = 0;

@@ -223,7 +223,7 @@ describe.skipIf(skip)(`edge chains on a running node${skip ? ` (skipped: ${missi
     untilWith(what, fn, ms, () => node?.log() ?? "");
   let stateDir = "";
   let certDir = "";
-  const { httpPort, portBase } = randomPorts();
+  const { httpPort, portBase } = randomPorts("chains");
   const httpsPort = httpPort + 1;
   let trusted: ReturnType<typeof tlsOrigin>;
   let rogue: ReturnType<typeof tlsOrigin>;

@@ -83,7 +83,7 @@ describe.skipIf(skip)(`edge node drain and health${skip ? ` (skipped: ${missing.
   let con: ReturnType<typeof drainConsole>;
   let node: EdgeAgent;
   let stateDir = "";
-  const { httpPort, portBase } = randomPorts();
+  const { httpPort, portBase } = randomPorts("drain");
   const until = <T>(what: string, fn: () => Promise<T | null | false | undefined>, timeoutMs = 20_000) =>
     untilWith(what, fn, timeoutMs, () => node.log());
   const health = (host = "127.0.0.2") => get(httpPort, host, {}, NODE_HEALTH_PATH);

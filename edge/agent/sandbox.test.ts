@@ -245,7 +245,7 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
   const con = fakeConsole();
   let node: EdgeAgent;
   let stateDir = "";
-  const { httpPort, portBase } = randomPorts();
+  const { httpPort, portBase } = randomPorts("sandbox");
   let mainPort = 0;
   // A listener the tenants must not reach: it records every connection.
   const seen: string[] = [];
@@ -597,7 +597,7 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
 describe.skipIf(skip)(`code modules on a node without the sandbox${skip ? ` (skipped: ${why})` : ""}`, () => {
   const main = origin("main");
   const con = fakeConsole();
-  const { httpPort, portBase } = randomPorts();
+  const { httpPort, portBase } = randomPorts("sandboxUnprivileged");
   let stateDir = "";
   let child: ChildProcess | null = null;
   let log = "";

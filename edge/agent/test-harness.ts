@@ -328,7 +328,18 @@ export function edgeAgent(o: EdgeAgentOptions): EdgeAgent {
   return a;
 }
 
-/** A random even public HTTP port in 20000..29998 (HTTPS is the next one) and an internal port base in 40000..58000. */
-export function randomPorts(): { httpPort: number; portBase: number } {
-  return { httpPort: 20000 + Math.floor(Math.random() * 5000) * 2, portBase: 40000 + Math.floor(Math.random() * 10) * 2000 };
+/**
+ * Each suite that starts a node has its own slot, so that suites running at the same time (vitest runs files in
+ * parallel) never share internal ports: the internal range (2000 ports from EDGE_INTERNAL_PORT_BASE) is the slot's
+ * alone, and the public ports are drawn inside the slot's own hundred. Add a slot for a new suite.
+ */
+export const PORT_SLOTS = { agent: 0, chains: 1, drain: 2, sandbox: 3, sandboxUnprivileged: 4, httpsEdge: 5 } as const;
+
+/**
+ * Ports for one suite's node: an even public HTTP port in 30000 + 100 × slot … + 98 (HTTPS is the next one) and the
+ * internal port base 40000 + 2000 × slot (40000..50000). Clear of e2e/edge-env.ts (19080, 26000) and the defaults.
+ */
+export function randomPorts(suite: keyof typeof PORT_SLOTS): { httpPort: number; portBase: number } {
+  const slot = PORT_SLOTS[suite];
+  return { httpPort: 30000 + slot * 100 + Math.floor(Math.random() * 50) * 2, portBase: 40000 + slot * 2000 };
 }

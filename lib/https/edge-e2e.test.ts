@@ -75,7 +75,7 @@ async function workerPidAt(stateDir: string): Promise<string> {
 
 describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (skipped: ${missing.join(", ")} missing)` : ""}`, () => {
   const hostname = "www.e2etls.example";
-  const { httpPort, portBase } = randomPorts();
+  const { httpPort, portBase } = randomPorts("httpsEdge");
   const httpsPort = httpPort + 1;
   let temp: ReturnType<typeof makeTempDataDir>;
   let restoreEnv: () => void;
