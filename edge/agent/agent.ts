@@ -21,6 +21,7 @@ import { NODE_HEALTH_PATH, renderHaproxy, type HaproxyEnvironment, type Rendered
 import { originCaFile } from "../haproxy/origin-ca";
 import { renderVarnishBoot } from "../modules/varnish";
 import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
+import { consoleRequest } from "./console-client";
 import { OriginResolver, resolveOrigin, type OwnEndpoints } from "./origins";
 import { isExpectedProcess, killStragglers, Supervisor, waitForPort, waitForSocket, type ManagedProcess } from "./processes";
 import {
@@ -348,8 +349,8 @@ export class EdgeAgent {
       const timer = setTimeout(() => this.pollAbort?.abort(), 45_000);
       let retry = false;
       try {
-        const res = await fetch(url, { headers: { authorization: `Bearer ${this.s.nodeToken}` }, signal: this.pollAbort.signal });
-        const text = await res.text();
+        const res = await consoleRequest(url, { token: this.s.nodeToken, timeoutMs: 45_000, signal: this.pollAbort.signal });
+        const text = res.text;
         if (res.status === 401) {
           this.revoked = true;
           this.log("the console refused this node's token (401): polling stopped, the last good state keeps serving");
@@ -437,18 +438,17 @@ export class EdgeAgent {
       environments: [...this.pendingReport, ...environments],
     };
     try {
-      const res = await fetch(new URL("/api/edge/v1/report", this.s.consoleUrl), {
-        method: "POST",
-        headers: { authorization: `Bearer ${this.s.nodeToken}`, "content-type": "application/json" },
+      const res = await consoleRequest(new URL("/api/edge/v1/report", this.s.consoleUrl), {
+        token: this.s.nodeToken,
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(10_000),
+        timeoutMs: 10_000,
       });
       if (res.status === 401) {
         this.revoked = true;
         this.pollAbort?.abort();
         this.log("the console refused this node's token (401): polling stopped, the last good state keeps serving");
       }
-      this.pendingReport = res.ok ? [] : body.environments;
+      this.pendingReport = res.status >= 200 && res.status < 300 ? [] : body.environments;
     } catch (error) {
       this.pendingReport = body.environments.slice(-500);
       this.log(`report not delivered: ${(error as Error).message}`);
