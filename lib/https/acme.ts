@@ -27,7 +27,7 @@ function trustCaBundle(s: AcmeSettings): void {
   const bundle = readCaBundle(s);
   if (bundle === trustedBundle) return;
   trustedBundle = bundle;
-  acme.axios.defaults.httpsAgent = bundle ? new https.Agent({ ca: [...tls.rootCertificates, bundle] }) : undefined;
+  acme.axios.defaults.httpsAgent = bundle ? new https.Agent({ ca: [...tls.rootCertificates, bundle], keepAlive: true }) : undefined;
 }
 
 /**
