@@ -14,6 +14,7 @@ import { percentile, rssSampler } from "./stats";
 //    function), over HTTP and over HTTPS (the agent's default self-signed certificate, HTTP/1.1), beside two floors:
 //    the origin (a node http server in a child process) served directly, and the same 1 KiB body as a static file
 //    from a plain nginx (tiny config in a temp folder). The body is application/octet-stream so no hop gzips it.
+//    The nginx floor and the edge HTTP hit run in turns, 3 times each, and each row keeps its median run.
 // 2. Apply: 20 VCL changes (vcl_deliver sets X-Bench-Apply: <n>, new commit and version each) handed out by the
 //    fake console while wrk keeps 16 keep-alive connections on the environment's cached URL; commit-to-served is the
 //    time from the state change (the agent's long-poll answered) until a request through the edge shows the new
@@ -21,32 +22,44 @@ import { percentile, rssSampler } from "./stats";
 // 3. Cold start: a second agent (fresh state folder) with 100 environments, each with the varnish chain: time from
 //    spawning the agent until every hostname answers 200 from the origin through the edge.
 // 4. Peak RSS (VmHWM in /proc/<pid>/status) of haproxy (master, worker), varnishd (manager, cache child) and the
-//    agent (node with the tsx loader), read at the end of each agent's run.
+//    agent (`npm run edge`'s edge/dist/agent.mjs with its node flags; EDGE_BENCH_AGENT=tsx runs the TypeScript
+//    sources with the tsx loader instead), read at the end of each agent's run. About 40 MiB of a node process's
+//    RSS is the node binary itself, shared with every other node process.
 //
 // Addresses: the edge binds 127.0.0.5 (HTTP 31080/31443, cold start 31180/31543), internal ports from 32000 on
 // 127.0.0.5 (varnish admin on 127.0.0.1:32001), origin and nginx on 127.0.0.6:31090/31091 (an origin on the
 // node's own address is refused). Every process started here runs in its own process group and is stopped by it.
+// `benchEdge({ parts: ["cold"] })` runs the cold start alone.
 //
-// Figures from one run (2026-12-04, 270 s): 2 vCPUs shared with a CI run (load average 3.7 before, 7 after), and
-// wrk, the origin, nginx and the whole edge share those two cores, so absolute numbers are low and noisy.
+// Figures from one run (2026-12-04 16:07 UTC, 117 s): 2 vCPUs shared with other test runs (load average 5.5 before,
+// 7.8 after), and wrk, the origin, nginx and the whole edge share those two cores, so absolute numbers are low and
+// noisy; the ratios are what to compare. The run before these changes (same day, load 3.7 → 7) is in brackets.
 //
-//   what (wrk -t2 -c32, 5 s)         req/s   p50 ms   p99 ms   failed
-//   static nginx (floor)             26550     0.88    129.1        0
-//   origin direct (floor)            17633     1.30     46.9        0
-//   edge http hit                     6964     3.57     93.5        0   26% of nginx (target ≥ 30%: not met here)
-//   edge http miss                    2381    10.49    165.8        0    9%
-//   edge https hit                    6024     3.89    102.1        0   23%
-//   edge https miss                   1238    21.45    181.5        0    5%
+//   what (wrk -t2 -c32, 5 s)          req/s   p50 ms   p99 ms   failed
+//   static nginx (floor, median of 3) 29019     0.78     19.0        0   [26550]
+//   origin direct (floor)             32749     0.91      8.2        0   [17633]
+//   edge http hit (median of 3)       13388     2.05     20.8        0   46% of nginx (target ≥ 30%) [6964, 26%]
+//   edge http miss                     3042     9.70     40.9        0   10%  [2381, 9%]
+//   edge https hit                    12501     2.12      9.9        0   43%  [6024, 23%]
+//   edge https miss                    3296     9.04     35.7        0   11%  [1238, 5%]
 //
-//   apply: 20 VCL changes under wrk -c16 on the hit URL (6396 req/s): commit-to-served p50 2918 ms, p95 4035 ms,
-//          0 failed requests
-//   cold start, 100 environments with the varnish chain: 169.6 s from agent start to all 100 served (about 1.7 s an
-//          environment on average; docs/edge.md: each VCL is checked with varnishd -C, then compiled again by vcl.load)
+//   apply: 20 VCL changes under wrk -c16 on the hit URL (10868 req/s): commit-to-served p50 424 ms, p95 745 ms,
+//          0 failed requests [p50 2918 ms, p95 4035 ms]
+//   cold start, 100 environments with the varnish chain: 45.3 s from agent start to all 100 served [169.6 s; 93 s
+//          on a quieter box the same day]: each VCL compiled once (vcl.load; no varnishd -C on the node), gcc -O1
+//          without -g, 3 environments prepared at a time (varnishd compiles one VCL at a time: the floor is 100
+//          compiles, ~0.2–0.4 s each here)
 //   peak RSS (MiB)                   steady node (1 env)   cold node (100 envs)
-//     haproxy master / worker              12.3 / 14.1          12.5 / 19.4
-//     varnishd manager / child              5.3 / 144.0          5.3 / 42.4   (child: malloc storage of ~18k misses)
-//     agent (node + tsx loader)                  122.8                128.3
+//     haproxy master / worker              12.6 / 19.6          12.4 / 24.3
+//     varnishd manager / child              5.3 / 168.0          5.5 / 42.6   (child: malloc storage of ~18k misses)
+//     agent (edge/dist/agent.mjs)                 62.0                 66.8   [tsx loader: 122.8 / 128.3]
 //     bench process                              110.6
+//
+// What made the hits faster (measured as CPU per hit of haproxy and varnishd, since req/s alone swings by half on
+// this box): HAProxy with one thread on two CPUs (fewer wake-ups; p99 far lower), HAProxy → varnishd over a UNIX
+// socket (≈ 10–15 % less CPU in each than loopback TCP), and varnishd's shared memory log without per-request
+// timestamps and headers (≈ 10 % of varnishd's CPU per hit). perf showed both processes spending most of their time
+// in the kernel (sockets, context switches), not in their own code.
 
 const root = path.resolve(import.meta.dirname, "..");
 /** The heap flags of `npm run edge` (package.json), so the figures are those of the agent as run. */
