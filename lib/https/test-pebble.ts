@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import https from "node:https";
 import net from "node:net";
 import path from "node:path";
 import { makeTestPki, type TestPki } from "./test-pki";
@@ -15,6 +16,10 @@ export type TestPebble = {
   caBundle: string;
   /** What pebble printed so far. */
   output(): string;
+  /** How many orders (`POST /order-plz`) pebble received so far. */
+  orders(): number;
+  /** Writes pebble's issuing root (management API `GET /roots/0`) to a PEM file and returns its path. */
+  rootFile(): Promise<string>;
   stop(): Promise<void>;
 };
 
@@ -32,9 +37,11 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts pebble on 127.0.0.1 with its HTTP-01 validation port `httpPort` (the nodes' HTTP port) and its resolver
- * `dnsServer` (`127.0.0.1:<port>` of the test DNS server). Resolves once it listens; rejects after 15 s.
+ * `dnsServer` (`127.0.0.1:<port>` of the test DNS server). `validitySeconds` sets pebble's
+ * `certificateValidityPeriod` (the lifetime of the certificates it issues; pebble's default is 5 years), so a test
+ * can see renewal at a third of the lifetime happen for real. Resolves once it listens; rejects after 15 s.
  */
-export async function startPebble(options: { httpPort: number; dnsServer: string }): Promise<TestPebble> {
+export async function startPebble(options: { httpPort: number; dnsServer: string; validitySeconds?: number }): Promise<TestPebble> {
   const pki: TestPki = makeTestPki();
   pki.ca("pebble-listener-ca");
   pki.issue("pebble-listener", "pebble-listener-ca", ["localhost"], { ips: ["127.0.0.1"] });
@@ -49,6 +56,7 @@ export async function startPebble(options: { httpPort: number; dnsServer: string
       tlsPort,
       ocspResponderURL: "",
       externalAccountBindingRequired: false,
+      ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}),
     },
   };
   const configFile = path.join(pki.dir, "pebble.json");
@@ -73,6 +81,26 @@ export async function startPebble(options: { httpPort: number; dnsServer: string
     directoryUrl: `https://127.0.0.1:${port}/dir`,
     caBundle: path.join(pki.dir, "pebble-listener-ca.crt"),
     output: () => output,
+    orders: () => (output.match(/POST \/order-plz/g) ?? []).length,
+    rootFile: async () => {
+      const pem = await new Promise<string>((resolve, reject) => {
+        const request = https.get(
+          { host: "127.0.0.1", port: management, path: "/roots/0", ca: pki.read("pebble-listener-ca.crt"), servername: "localhost" },
+          (response) => {
+            let body = "";
+            response.setEncoding("utf8");
+            response.on("data", (chunk: string) => (body += chunk));
+            response.on("end", () =>
+              response.statusCode === 200 ? resolve(body) : reject(new Error(`pebble /roots/0: ${response.statusCode}`)),
+            );
+          },
+        );
+        request.on("error", reject);
+      });
+      const file = path.join(pki.dir, "pebble-root.crt");
+      fs.writeFileSync(file, pem);
+      return file;
+    },
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));
