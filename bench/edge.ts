@@ -55,11 +55,15 @@ import { percentile, rssSampler } from "./stats";
 //     agent (edge/dist/agent.mjs)                 62.0                 66.8   [tsx loader: 122.8 / 128.3]
 //     bench process                              110.6
 //
+// A second run on a quieter moment (load 2.3 before, 6.6 after): nginx floor 72029 req/s, edge http hit 27855 (39 %),
+// https hit 15830 (22 %), applies p50 535 / p95 724 ms, cold start 40.6 s, agent peak RSS 62.2 / 72.5 MiB. The
+// less the box is shared, the faster nginx alone gets compared with three processes in a row.
+//
 // What made the hits faster (measured as CPU per hit of haproxy and varnishd, since req/s alone swings by half on
-// this box): HAProxy with one thread on two CPUs (fewer wake-ups; p99 far lower), HAProxy → varnishd over a UNIX
-// socket (≈ 10–15 % less CPU in each than loopback TCP), and varnishd's shared memory log without per-request
-// timestamps and headers (≈ 10 % of varnishd's CPU per hit). perf showed both processes spending most of their time
-// in the kernel (sockets, context switches), not in their own code.
+// this box): HAProxy with one thread on two CPUs (as many hits per second as two threads, fewer wake-ups, lower p99),
+// HAProxy → varnishd over a UNIX socket (≈ 10–15 % less CPU in each than loopback TCP), and varnishd's shared memory
+// log without per-request timestamps and headers (≈ 10 % of varnishd's CPU per hit). perf showed both processes
+// spending most of their time in the kernel (sockets, context switches), not in their own code.
 
 const root = path.resolve(import.meta.dirname, "..");
 /** The heap flags of `npm run edge` (package.json), so the figures are those of the agent as run. */
