@@ -29,6 +29,8 @@ export const EDGE_E2E = {
   /** EDGE_INTERNAL_PORT_BASE of the node: away from the agent's own tests' ports. */
   internalPortBase: Number(process.env.E2E_EDGE_INTERNAL_PORT_BASE || 26000),
   nodeName: "e2e-node",
+  /** ACME_EMAIL of the edge console (pebble accepts any contact). */
+  acmeEmail: "acme@e2e-edge.test",
 };
 
 /** The tools an edge node needs to serve a varnish chain (docs/product.md §8). */

@@ -4,13 +4,18 @@
 // unprivileged ports with its own EDGE_STATE_DIR (docs/edge.md "Node tokens", docs/product.md §8 "Agent settings").
 // `GET /ready` on the control port answers 200 once the node's HAProxy answers an unknown host with
 // `X-Edge-Status: not-configured` (docs/edge.md "Applying, on the node"), or once starting it failed; `GET /status`
-// tells e2e/edge.spec.ts whether the node runs, or why not. On SIGTERM the agent's process group stops first (it stops its proxies), then the
+// tells e2e/edge.spec.ts whether the node runs, or why not. HTTPS (docs/https.md): Debian's pebble runs on loopback
+// (listener certificate made by openssl at start, HTTP-01 validation on the node's HTTP port, resolving through this
+// console's DNS server) and the console gets ACME_DIRECTORY_URL, ACME_EMAIL, ACME_CA_BUNDLE and ACME_CAA_IDENTITIES;
+// `GET /pebble` answers its issuing root and how many orders it received, `GET /output` every line the console and
+// the agent printed (e2e/https.spec.ts greps them for private keys). On SIGTERM the agent's process group stops first (it stops its proxies), then the
 // console; whatever still runs from this node's state folder is killed by pid.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
+import { startPebble, type TestPebble } from "../lib/https/test-pebble";
 import { startDnsServer } from "../lib/testing/dns-server";
 import { EDGE_E2E, EDGE_TOOLS, edgeConsoleEnv } from "./edge-env";
 
@@ -25,9 +30,20 @@ export type EdgeServeStatus = {
   missingTools: string[];
   /** The last lines the agent printed (stdout and stderr), for failure messages. */
   agentLog: string[];
+  /** True when pebble runs and the console orders certificates from it. */
+  acme: boolean;
 };
 
-const status: EdgeServeStatus = { state: "starting", message: "starting the console", missingTools: [], agentLog: [] };
+/** What `GET /pebble` answers. */
+export type EdgePebbleStatus = { rootPem: string; orders: number; directoryUrl: string };
+
+const status: EdgeServeStatus = { state: "starting", message: "starting the console", missingTools: [], agentLog: [], acme: false };
+/** Every line the console and the agent printed (at most the last 50,000). */
+const output: string[] = [];
+const keepOutput = (line: string) => {
+  output.push(line);
+  if (output.length > 50_000) output.splice(0, output.length - 50_000);
+};
 const log = (line: string) => console.log(`e2e-edge: ${line}`);
 
 /** True when `name` is on PATH (`command -v`). */
@@ -106,6 +122,7 @@ function remember(child: ChildProcess): void {
       if (!line.trim()) continue;
       process.stdout.write(`[edge] ${line}\n`);
       status.agentLog.push(line);
+      keepOutput(`[edge] ${line}`);
     }
     if (status.agentLog.length > 200) status.agentLog.splice(0, status.agentLog.length - 200);
   };
@@ -120,6 +137,8 @@ async function main() {
   fs.rmSync(EDGE_E2E.stateDir, { recursive: true, force: true });
   fs.mkdirSync(EDGE_E2E.dataDir, { recursive: true });
 
+  let pebble: TestPebble | null = null;
+  let pebbleRoot = "";
   const control = http.createServer((request, response) => {
     if (request.url === "/ready") {
       // Ready once the outcome is known: a node that failed to start fails the edge spec with /status's message,
@@ -128,12 +147,33 @@ async function main() {
       response.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(`${status.state}: ${status.message}\n`);
     } else if (request.url === "/status") {
       response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(status));
+    } else if (request.url === "/pebble" && pebble) {
+      const answer: EdgePebbleStatus = { rootPem: pebbleRoot, orders: pebble.orders(), directoryUrl: pebble.directoryUrl };
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+    } else if (request.url === "/output") {
+      response.writeHead(200, { "content-type": "text/plain; charset=utf-8" }).end(output.join("\n"));
     } else response.writeHead(404).end();
   });
   await new Promise<void>((resolve) => control.listen(EDGE_E2E.controlPort, "127.0.0.1", resolve));
 
   const dns = await startDnsServer({ dnsPort: EDGE_E2E.dnsPort, controlPort: EDGE_E2E.dnsControlPort });
   log(`DNS server on 127.0.0.1:${dns.dnsPort}, control on ${dns.controlPort}`);
+
+  // The ACME test CA (docs/https.md "Tests"): real HTTP-01 validation through the node's HTTP port.
+  const acmeEnv: Record<string, string> = {};
+  if (haveTool("pebble") && haveTool("openssl")) {
+    pebble = await startPebble({ httpPort: EDGE_E2E.httpPort, dnsServer: `127.0.0.1:${dns.dnsPort}` });
+    const rootFile = await pebble.rootFile();
+    pebbleRoot = fs.readFileSync(rootFile, "utf8");
+    Object.assign(acmeEnv, {
+      ACME_DIRECTORY_URL: pebble.directoryUrl,
+      ACME_EMAIL: EDGE_E2E.acmeEmail,
+      ACME_CA_BUNDLE: pebble.caBundle,
+      ACME_CAA_IDENTITIES: "pebble.test",
+    });
+    status.acme = true;
+    log(`pebble on ${pebble.directoryUrl} (HTTP-01 on port ${EDGE_E2E.httpPort})`);
+  } else log("pebble or openssl missing: automatic certificates stay off on this console");
 
   const consoleEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -142,6 +182,7 @@ async function main() {
     NODE_ENV: "production",
     PORT: String(EDGE_E2E.consolePort),
     ...edgeConsoleEnv(),
+    ...acmeEnv,
     NEXT_TELEMETRY_DISABLED: "1",
     ...(process.env.NEXT_DIST_DIR ? { NEXT_DIST_DIR: process.env.NEXT_DIST_DIR } : {}),
   };
@@ -157,8 +198,14 @@ async function main() {
   const consoleServer = spawn(
     process.execPath,
     [path.join(root, "scripts", "server.mjs"), "--port", String(EDGE_E2E.consolePort), "--hostname", "127.0.0.1"],
-    { cwd: root, stdio: "inherit", env: consoleEnv },
+    { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: consoleEnv },
   );
+  for (const stream of [consoleServer.stdout, consoleServer.stderr]) {
+    stream?.on("data", (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) keepOutput(line);
+    });
+  }
   let agent: ChildProcess | null = null;
   let stopping = false;
 
@@ -197,6 +244,7 @@ async function main() {
     consoleServer.kill("SIGTERM");
     control.close();
     await dns.close();
+    await pebble?.stop();
   };
   process.on("SIGTERM", () => void stop());
   process.on("SIGINT", () => void stop());

@@ -273,6 +273,12 @@ export async function checkDomain(
   }
   const result = await writeTransaction(() => storeCheck(claim, observed, now));
   if (!result.skipped && result.flaggedNow) await mailFlaggedDomain(domainId, result.check.records as CheckRecords);
+  // A domain that just became live gets its certificate now rather than at the next sweep (docs/https.md "Scheduler").
+  if (!result.skipped && result.changed && result.status === "live")
+    void import("@/lib/https/scheduler").then(
+      (m) => m.kickCertificateScheduler(),
+      () => undefined,
+    );
   return result;
 }
 
