@@ -48,7 +48,8 @@ import { percentile, rssSampler } from "./stats";
 //   cold start, 100 environments with the varnish chain: 45.3 s from agent start to all 100 served [169.6 s; 93 s
 //          on a quieter box the same day]: each VCL compiled once (vcl.load; no varnishd -C on the node), gcc -O0
 //          without -g, 3 environments prepared at a time (varnishd compiles one VCL at a time: the floor is 100
-//          compiles, ~0.2–0.4 s each here)
+//          compiles, ~0.2–0.4 s each here). With gcc -O0 instead of -O1 (commit after these runs): 17.4 s and
+//          17.9 s, cold start alone (`benchEdge({ parts: ["cold"] })`, load average 6–7)
 //   peak RSS (MiB)                   steady node (1 env)   cold node (100 envs)
 //     haproxy master / worker              12.6 / 19.6          12.4 / 24.3
 //     varnishd manager / child              5.3 / 168.0          5.5 / 42.6   (child: malloc storage of ~18k misses)
