@@ -46,7 +46,7 @@ import { percentile, rssSampler } from "./stats";
 //   apply: 20 VCL changes under wrk -c16 on the hit URL (10868 req/s): commit-to-served p50 424 ms, p95 745 ms,
 //          0 failed requests [p50 2918 ms, p95 4035 ms]
 //   cold start, 100 environments with the varnish chain: 45.3 s from agent start to all 100 served [169.6 s; 93 s
-//          on a quieter box the same day]: each VCL compiled once (vcl.load; no varnishd -C on the node), gcc -O0
+//          on a quieter box the same day]: each VCL compiled once (vcl.load; no varnishd -C on the node), gcc -O1
 //          without -g, 3 environments prepared at a time (varnishd compiles one VCL at a time: the floor is 100
 //          compiles, ~0.2–0.4 s each here). With gcc -O0 instead of -O1 (commit after these runs): 17.4 s and
 //          17.9 s, cold start alone (`benchEdge({ parts: ["cold"] })`, load average 6–7)
