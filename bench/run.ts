@@ -2,7 +2,7 @@
 // To add a benchmark: write `bench/<name>.ts` exporting an async function returning rows, and list it here.
 // Each bench is imported only when it runs, so one bench's imports cannot stop the others (`npm run bench -- sweep`).
 
-export {};
+import { createRequire } from "node:module";
 
 type Row = Record<string, string | number>;
 
@@ -34,6 +34,18 @@ const benches: { name: string; run: () => Promise<Row[]> }[] = [
   {
     name: "git clone (1,000 commits): HTTP through the console's handler vs plain clones from disk",
     run: async () => (await import("./git-clone")).benchGitClone({ commits: 1000, runs: 5 }),
+  },
+  {
+    // The console's HTTPS modules import `server-only`: run with `npx tsx --conditions=react-server bench/run.ts certificates`.
+    name: "certificates: domain live → HTTPS on 2 nodes with pebble; one certificate installed on a node holding 1,000",
+    run: async () => {
+      try {
+        createRequire(import.meta.url)("server-only");
+      } catch {
+        return [{ skipped: "run it as `npx tsx --conditions=react-server bench/run.ts certificates` (server-only modules)" }];
+      }
+      return (await import("./https")).benchHttps({ runs: 5, held: 1000 });
+    },
   },
   {
     name: "edge: hits/misses via wrk (http, https) beside origin and nginx floors, 20 applies under load, cold start with 100 environments",

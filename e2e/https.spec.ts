@@ -192,6 +192,13 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
     await page.getByRole("button", { name: "Create application" }).click();
     await expect(page).toHaveURL(/\/account\/\d+\/application\/\d+$/);
     appPath = new URL(page.url()).pathname;
+    // The node serves the new environment (its report is what makes it an active node for the certificate order).
+    await page.goto(`${appPath}/environment/Production`);
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId("edge-serving")).toContainText(/on 1 of 1 nodes?/, { timeout: 1000 });
+    }).toPass({ timeout: 30_000 });
+    await page.goto(appPath);
 
     // The customer's DNS: A at the edge, and a CAA on the zone that allows only another CA.
     await dns.set(hostname, [{ type: "A", value: EDGE_E2E.bindAddress }]);
@@ -201,8 +208,9 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
     const panel = page.getByTestId(`domain-${hostname}`);
     await panel.getByRole("button", { name: "Verify now" }).click();
     await expect(panel.locator("[data-status]").first()).toHaveText("Live");
-    await panel.getByRole("link", { name: "HTTPS" }).click();
-    await expect(page.getByRole("heading", { name: "HTTPS" })).toBeVisible();
+    await panel.getByRole("link", { name: "HTTPS", exact: true }).click();
+    await expect(page).toHaveURL(/\/domain\/\d+/);
+    await expect(page.getByRole("heading", { name: "HTTPS", exact: true })).toBeVisible();
     domainPath = new URL(page.url()).pathname;
 
     // Going live woke the certificate scheduler: the pre-flight refuses and says what to fix.

@@ -425,6 +425,7 @@ export function startCertificateScheduler(options: { intervalMs?: number } = {})
         for (const o of r.outcomes) {
           if (o.result === "issued") console.log(`[certificates] issued ${o.hostname} in ${o.ms} ms`);
           else if (o.result === "failed") console.log(`[certificates] ${o.hostname}: ${o.step}: ${o.reason}`);
+          else if (o.result === "waiting") console.log(`[certificates] ${o.hostname}: waiting: ${o.reason}`);
         }
       })
       .catch((error) => console.error("[certificates] sweep failed", error))
