@@ -34,7 +34,7 @@ export function HttpsPanel({ domainId, status, canManage }: { domainId: number; 
         {status.source === "custom" ? <span className="text-slate-600"> (own certificate)</span> : null}
       </p>
       {status.issuer ? (
-        <dl className="grid grid-cols-[auto,1fr] gap-x-4 gap-y-1 text-sm">
+        <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
           <dt className="text-slate-500">Issuer</dt>
           <dd>{status.issuer}</dd>
           <dt className="text-slate-500">Expires</dt>
