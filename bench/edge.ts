@@ -59,6 +59,8 @@ import { percentile, rssSampler } from "./stats";
 // A second run on a quieter moment (load 2.3 before, 6.6 after): nginx floor 72029 req/s, edge http hit 27855 (39 %),
 // https hit 15830 (22 %), applies p50 535 / p95 724 ms, cold start 40.6 s, agent peak RSS 62.2 / 72.5 MiB. The
 // less the box is shared, the faster nginx alone gets compared with three processes in a row.
+// A third run after gcc -O0 (16:24 UTC, load 5.3 before, 8.0 after, 89 s): nginx floor 26150, edge http hit 8470
+// (32 %), https hit 11674 (45 %), applies p50 502 / p95 727 ms, cold start 19.3 s, agent peak RSS 61.7 / 75.0 MiB.
 //
 // What made the hits faster (measured as CPU per hit of haproxy and varnishd, since req/s alone swings by half on
 // this box): HAProxy with one thread on two CPUs (as many hits per second as two threads, fewer wake-ups, lower p99),
