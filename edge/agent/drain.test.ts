@@ -44,7 +44,7 @@ function drainConsole(environments: object[]) {
             removed: [],
           }),
         );
-      // A short long-poll: the drain flag changes no version, so the node sees it when the wait ends.
+      // A short long-poll: this console moves no version on a drain (the real one does), the node sees it when the wait ends.
       if (c.version > since) answer();
       else setTimeout(answer, 300);
     }),
