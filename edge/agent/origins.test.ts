@@ -1,3 +1,4 @@
+import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { isPublicAddress, originPort, refuseOriginAddress, type OwnEndpoints } from "./origins";
 
@@ -27,6 +28,28 @@ describe("origin addresses", () => {
     expect(refuseOriginAddress("127.0.0.2", 8080, lax)).toMatch(/public port/);
     expect(refuseOriginAddress("127.0.0.1", 20010, lax)).toMatch(/internal port/);
     expect(refuseOriginAddress("127.0.0.1", 3000, lax)).toBeNull();
+  });
+
+  it("refuses the unspecified address on an internal port: a connection to 0.0.0.0 reaches loopback listeners", async () => {
+    // The premise, on a real socket: a listener on 127.0.0.1 answers a connection made to 0.0.0.0.
+    const server = net.createServer((socket) => socket.end("here"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, "0.0.0.0");
+      let data = "";
+      socket.on("data", (chunk) => (data += chunk));
+      socket.on("end", () => resolve(data));
+      socket.on("error", reject);
+    });
+    await new Promise((resolve) => server.close(resolve));
+    expect(answer).toBe("here");
+
+    const withListener = { ...lax, own: { ...own, internalPorts: () => new Set([port]) } };
+    expect(refuseOriginAddress("0.0.0.0", port, withListener)).toMatch(/internal port/);
+    expect(refuseOriginAddress("::", port, withListener)).toMatch(/internal port/);
+    expect(refuseOriginAddress("0.0.0.0", 20001, lax)).toMatch(/internal port/);
+    expect(refuseOriginAddress("0.0.0.0", 3000, lax)).toBeNull();
   });
 
   it("defaults the port by protocol", () => {

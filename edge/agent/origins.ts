@@ -52,8 +52,10 @@ export function refuseOriginAddress(
   if (!net.isIP(address)) return `${address} is not an IP address`;
   const norm = ipaddr.process(address).toString();
   const range = ipaddr.process(address).range();
-  // The node's own ports, always (docs/product.md §8), even with private origins allowed.
-  if (range === "loopback" && opts.own.internalPorts().has(port)) return `${address}:${port} is one of this node's internal ports`;
+  // The node's own ports, always (docs/product.md §8), even with private origins allowed. A connection to the
+  // unspecified address (0.0.0.0, ::) goes to this host's loopback, so it reaches the internal listeners too.
+  const reachesLoopback = range === "loopback" || range === "unspecified";
+  if (reachesLoopback && opts.own.internalPorts().has(port)) return `${address}:${port} is one of this node's internal ports`;
   if (opts.own.publicPorts.includes(port) && (range === "loopback" || isLocalBind(norm, opts.own))) {
     return `${address}:${port} is this node's own public port`;
   }
