@@ -282,6 +282,55 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
     expect(followed.stdout).toContain("answered /followed");
   });
 
+  test("a second domain: issued on its own once live; a foreign AAAA added later is named on its panel by Renew now, no order at pebble", async () => {
+    test.setTimeout(90_000);
+    const shop = `shop.${zone}`;
+    await dns.set(shop, [{ type: "A", value: EDGE_E2E.bindAddress }]);
+    await page.goto(`${appPath}/environment/Production`);
+    const summary = page.getByText("+ Add domain");
+    if (await summary.isVisible()) await summary.click();
+    const form = page.getByRole("form", { name: "Add domain" });
+    await form.getByLabel("Hostname").fill(shop);
+    await form.getByRole("button", { name: "Add domain" }).click();
+    const panel = page.getByTestId(`domain-${shop}`);
+    await expect(panel).toBeVisible();
+    await panel.getByRole("button", { name: "Verify now" }).click();
+    await expect(panel.locator("[data-status]").first()).toHaveText("Live");
+    await panel.getByRole("link", { name: "HTTPS", exact: true }).click();
+    await expect(page).toHaveURL(/\/domain\/\d+/);
+    const https = page.getByTestId("https-panel");
+    // Going live is enough: no button pressed.
+    await untilOnPage(
+      page,
+      async () => expect(https.getByTestId("https-state")).toHaveText("Certificate issued", { timeout: 500 }),
+      30_000,
+    );
+    const serial = (await https.locator("dd").nth(3).textContent())?.trim();
+
+    await dns.set(shop, [
+      { type: "A", value: EDGE_E2E.bindAddress },
+      { type: "AAAA", value: "2001:db8::1" },
+    ]);
+    const ordersBefore = (await pebbleStatus()).orders;
+    await https.getByRole("button", { name: "Renew now" }).click();
+    await expect(https.getByRole("status")).toHaveText("Renewal queued: the status below follows it.");
+    await untilOnPage(
+      page,
+      async () =>
+        expect(page.getByTestId("https-failure")).toContainText(
+          `DNS records: AAAA 2001:db8::1 on ${shop} does not point at the edge: remove it.`,
+          { timeout: 500 },
+        ),
+      20_000,
+    );
+    // The served certificate stays while its renewal fails.
+    await expect(https.getByTestId("https-state")).toHaveText("Certificate order failed");
+    await expect(https.locator("dd").nth(3)).toHaveText(serial ?? "");
+    expect((await pebbleStatus()).orders, "pebble saw no order").toBe(ordersBefore);
+    await snap(page, "https-03b-aaaa-refused");
+    await dns.set(shop, [{ type: "A", value: EDGE_E2E.bindAddress }]);
+  });
+
   test("own certificates refused on their fields (wrong key, expired, another hostname, garbage); nothing is stored", async () => {
     pki.ca("Own CA");
     const chain = pki.issue("own", "Own CA", [hostname]);
@@ -342,6 +391,9 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
         page.getByLabel(c.field === "private_key" ? "Private key (PEM, unencrypted)" : "Certificate chain (PEM)"),
       ).toHaveAttribute("aria-invalid", "true");
       if (c.name === "garbage") await expect(page.locator("#private_key-error")).toHaveText(/^No private key found/);
+      // The chain stays in its field for a correction; the key is never sent back.
+      await expect(page.getByLabel("Certificate chain (PEM)")).toHaveValue(c.chain);
+      await expect(page.getByLabel("Private key (PEM, unencrypted)")).toHaveValue("");
       await snap(page, `https-04-refused-${c.name.replace(/ /g, "-")}`);
     }
     await page.goto(domainPath);
@@ -374,9 +426,9 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
       await expect(https.getByTestId("https-state")).toHaveText("Certificate issued");
       await expect(https.getByRole("button")).toHaveCount(0);
       await expect(https.getByText("Use an own certificate")).toHaveCount(0);
+      if (role === "viewer") await snap(memberPage, "https-05-viewer-domain-page");
       await memberPage.goto(`${appPath}/environment/Production`);
       await expect(memberPage.getByTestId("redirect-https").getByRole("button")).toHaveCount(0);
-      if (role === "viewer") await snap(memberPage, "https-05-viewer");
       await memberPage.close();
     }
   });

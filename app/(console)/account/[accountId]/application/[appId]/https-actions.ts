@@ -16,6 +16,8 @@ export type HttpsActionState = {
   ok?: boolean;
   message?: string;
   fieldErrors?: { public_certificates?: string; private_key?: string };
+  /** The refused upload's certificate chain (public), shown again in its field; the key is never sent back. */
+  chain?: string;
   at?: number;
 };
 
@@ -65,7 +67,7 @@ export const uploadCertificateAction = accountAction({
     if (!result.ok) {
       const fieldErrors: HttpsActionState["fieldErrors"] = {};
       for (const e of result.errors) fieldErrors[e.field] = fieldErrors[e.field] ? `${fieldErrors[e.field]} ${e.message}` : e.message;
-      return { fieldErrors, at: Date.now() };
+      return { fieldErrors, chain: input.public_certificates, at: Date.now() };
     }
     revalidatePath(`/account/${application.accountId}/application/${application.id}`, "layout");
     return {

@@ -49,7 +49,10 @@ export function RemoveCertificateButton({ domainId }: { domainId: number }) {
   );
 }
 
-/** Upload of an own certificate: PEM chain and key; refusals appear under their field. The key field is never filled back. */
+/**
+ * Upload of an own certificate: PEM chain and key; refusals appear under their field, the chain stays in its field
+ * after a refusal, the key field is never filled back.
+ */
 export function UploadCertificateForm({ domainId, hostname }: { domainId: number; hostname: string }) {
   const [state, action, pending] = useActionState<HttpsActionState, FormData>(uploadCertificateAction, {});
   const field =
@@ -63,6 +66,8 @@ export function UploadCertificateForm({ domainId, hostname }: { domainId: number
         </label>
         <p className="text-xs text-slate-500">The certificate for {hostname} and its intermediates, in any order.</p>
         <textarea
+          key={state.at ?? 0}
+          defaultValue={state.chain ?? ""}
           id="public_certificates"
           name="public_certificates"
           rows={6}
