@@ -31,6 +31,7 @@ import {
   sandboxSupport,
   SANDBOXED_MODULES,
   startAs,
+  versionFolderOf,
   type RunSpec,
 } from "./sandbox";
 import type { EdgeSettings } from "./settings";
@@ -722,12 +723,25 @@ export class EdgeAgent {
     }
     for (const pr of next.processes) await this.supervisor.stop(pr.name);
     this.freePorts(next.modulePorts);
+    this.removeVersionFolder(next, prev ?? null);
+  }
+
+  /** Removes `gone`'s version folder (rendered files, sandbox sockets) once its processes stopped, unless `kept` uses it. */
+  private removeVersionFolder(gone: Active, kept: Active | null): void {
+    const folder = path.join(this.dirs.envs, gone.env.key);
+    const dir = versionFolderOf(
+      folder,
+      gone.processes.map((p) => p.spec.cwd),
+    );
+    if (dir && dir !== versionFolderOf(folder, kept?.processes.map((p) => p.spec.cwd) ?? []))
+      fs.rmSync(dir, { recursive: true, force: true });
   }
 
   /** Stops an old version after the switch (`next` null: the environment is gone). */
   private async retire(old: Active, next: Active | null): Promise<void> {
     for (const pr of old.processes) await this.supervisor.stop(pr.name);
     this.freePorts(old.modulePorts);
+    this.removeVersionFolder(old, next);
     if (old.vclName && old.vclName !== next?.vclName) {
       if (!next?.vclName) await this.varnishadm(["vcl.discard", labelFor(old.env.key)]).catch(() => {});
       await this.varnishadm(["vcl.discard", old.vclName]).catch(() => {});
