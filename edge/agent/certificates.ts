@@ -68,6 +68,11 @@ export type HttpsApplyResult = { commands: number; reload: boolean; errors: stri
 export class EdgeHttps {
   readonly paths: HttpsPaths;
   private tokens = new Map<number, string[]>();
+  /**
+   * What this process last wrote to each HTTPS file (path → text), so an apply on a node holding many certificates
+   * compares in memory instead of reading every file again; filled from the files on first use.
+   */
+  private written = new Map<string, string>();
 
   /** `dir`: the agent's haproxy folder (0700); `defaultPem`: the default certificate's file, first in the crt-list. */
   constructor(
@@ -114,14 +119,34 @@ export class EdgeHttps {
   writeFiles(envs: readonly HttpsEnvironment[]): void {
     const want = this.desired(envs);
     fs.mkdirSync(this.paths.certs, { recursive: true, mode: 0o700 });
-    for (const [file, c] of want.certs) writeAtomic(file, c.pem);
+    for (const [file, c] of want.certs) this.write(file, c.pem);
     for (const f of fs.readdirSync(this.paths.certs)) {
       const file = path.join(this.paths.certs, f);
-      if (!want.certs.has(file)) fs.rmSync(file, { force: true });
+      if (!want.certs.has(file)) {
+        fs.rmSync(file, { force: true });
+        this.written.delete(file);
+      }
     }
-    writeAtomic(this.paths.crtList, want.crtList);
-    writeAtomic(this.paths.acmeMap, mapText(want.acme));
-    writeAtomic(this.paths.redirectMap, mapText(want.redirect));
+    this.write(this.paths.crtList, want.crtList);
+    this.write(this.paths.acmeMap, mapText(want.acme));
+    this.write(this.paths.redirectMap, mapText(want.redirect));
+  }
+
+  /** The text of an HTTPS file as this process last wrote it (read from disk the first time). */
+  private text(file: string): string {
+    let known = this.written.get(file);
+    if (known === undefined) {
+      known = readText(file);
+      this.written.set(file, known);
+    }
+    return known;
+  }
+
+  /** Writes `text` to `file` (0600, atomically) unless it already holds it. */
+  private write(file: string, text: string): void {
+    if (this.written.get(file) === text && fs.existsSync(file)) return;
+    writeAtomic(file, text);
+    this.written.set(file, text);
   }
 
   /**
@@ -133,9 +158,9 @@ export class EdgeHttps {
     const want = this.desired(envs);
     const result: HttpsApplyResult = { commands: 0, reload: false, errors: [] };
     const had = new Map<string, string>();
-    for (const line of readText(this.paths.crtList).split("\n").slice(1)) {
+    for (const line of this.text(this.paths.crtList).split("\n").slice(1)) {
       const file = line.trim().split(/\s+/)[0];
-      if (file) had.set(file, readText(file));
+      if (file) had.set(file, this.text(file));
     }
     const send = async (command: string, ok: RegExp) => {
       result.commands++;
@@ -156,11 +181,11 @@ export class EdgeHttps {
         await send(`del ssl crt-list ${this.paths.crtList} ${file}`, /deleted in crtlist/);
         await send(`del ssl cert ${file}`, /deleted!/);
       }
-      result.commands += await applyMapChanges(socketPath, this.paths.acmeMap, parseHostsMap(readText(this.paths.acmeMap)), want.acme);
+      result.commands += await applyMapChanges(socketPath, this.paths.acmeMap, parseHostsMap(this.text(this.paths.acmeMap)), want.acme);
       result.commands += await applyMapChanges(
         socketPath,
         this.paths.redirectMap,
-        parseHostsMap(readText(this.paths.redirectMap)),
+        parseHostsMap(this.text(this.paths.redirectMap)),
         want.redirect,
       );
     } catch (error) {
