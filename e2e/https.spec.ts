@@ -324,8 +324,8 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
         ),
       20_000,
     );
-    // The served certificate stays while its renewal fails.
-    await expect(https.getByTestId("https-state")).toHaveText("Certificate order failed");
+    // The served certificate stays while its renewal fails, and the panel says so.
+    await expect(https.getByTestId("https-state")).toHaveText("Renewal failed: the certificate below is still served");
     await expect(https.locator("dd").nth(3)).toHaveText(serial ?? "");
     expect((await pebbleStatus()).orders, "pebble saw no order").toBe(ordersBefore);
     await snap(page, "https-03b-aaaa-refused");

@@ -30,7 +30,11 @@ export function HttpsPanel({ domainId, status, canManage }: { domainId: number; 
         HTTPS
       </h2>
       <p className="text-sm" data-testid="https-state">
-        <span className="font-semibold">{STATE_LABELS[status.state]}</span>
+        <span className="font-semibold">
+          {status.state === "failed" && status.issuer
+            ? "Renewal failed: the certificate below is still served"
+            : STATE_LABELS[status.state]}
+        </span>
         {status.source === "custom" ? <span className="text-slate-600"> (own certificate)</span> : null}
       </p>
       {status.issuer ? (
