@@ -213,8 +213,8 @@ async function liveToServed(runs: number): Promise<HttpsBenchRow[]> {
   ];
 }
 
-/** Part 2: one more certificate on a HAProxy holding 1,000, `runs` times; and the bare Runtime API floor. */
-async function installOnFullNode(runs: number, held: number): Promise<HttpsBenchRow[]> {
+/** Part 2: one more certificate on a HAProxy holding `held`, `runs` times; and the bare Runtime API floor (rows). */
+export async function installOnFullNode(runs: number, held: number): Promise<HttpsBenchRow[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-bench-https-haproxy-"));
   const pki = makeTestPki();
   let haproxy: ChildProcess | null = null;
