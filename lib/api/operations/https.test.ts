@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { eq } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
-import { auditEvents, domains } from "@/db/schema";
+import { auditEvents, domainCertificates, domains } from "@/db/schema";
 import { haveTool } from "@/edge/modules/tools";
 import { createApiToken } from "@/lib/api-tokens";
 import { makeApplication } from "@/lib/environments/fixtures";
@@ -106,8 +106,14 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")("domain HTTPS
     expect(back.body).toMatchObject({ type: "acme", status: "none", issuer: null });
   });
 
-  it("renewCertificate: admin only; 409 while ACME is off", async () => {
+  it("renewCertificate: admin only (viewers and developers 403, another account's member 404, no row made); 409 while ACME is off", async () => {
+    const rows = async () => (await getDb().select().from(domainCertificates).all()).length;
+    const before = await rows();
+    expect((await call("viewer", "POST", "/renewCertificate")).status).toBe(403);
     expect((await call("developer", "POST", "/renewCertificate")).status).toBe(403);
+    expect((await call("stranger", "POST", "/renewCertificate")).status).toBe(404);
+    expect((await call("stranger", "POST", "/https", { type: "acme" })).status).toBe(404);
+    expect(await rows()).toBe(before);
     const off = await call("admin", "POST", "/renewCertificate");
     expect(off.status).toBe(409);
     expect(off.body.detail).toContain("ACME_DIRECTORY_URL");
