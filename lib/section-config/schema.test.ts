@@ -116,6 +116,13 @@ describe("section.config.json schema", () => {
     expect(isIpOrCidr("0.0.0.0/0")).toBe(true);
     expect(isIpOrCidr("::/0")).toBe(true);
     expect(isIpOrCidr("1.2.3.4/")).toBe(false);
+    // An IPv6 zone names an interface of one machine; HAProxy refuses it in an ACL file on the node.
+    expect(isIpOrCidr("fe80::1%eth0")).toBe(false);
+    expect(isIpOrCidr("fe80::1%eth0/64")).toBe(false);
+    expect(isIpOrCidr("fe80::1/64")).toBe(true);
+    expect(issuesOf(withProduction({ origin: { address: "fe80::1%eth0" } })).map((i) => i.path)).toEqual([
+      "environments.Production.origin.address",
+    ]);
   });
 
   it("checks origin values and reports a missing origin", () => {

@@ -22,11 +22,15 @@ const objectError = (what: string) => ({
 
 const isHostname = (value: string) => HOSTNAME.test(value) && isIP(value) === 0;
 
+// node:net's isIP accepts an IPv6 zone ("fe80::1%eth0"): it names an interface of one machine, means nothing on an
+// edge node, and HAProxy refuses it (haproxy -c on the node), so the console refuses it first.
+const isPlainIp = (value: string) => (value.includes("%") ? 0 : isIP(value));
+
 /** True for an IPv4/IPv6 address or a CIDR block (`203.0.113.0/24`, `2001:db8::/32`), in strict notation. */
 export function isIpOrCidr(value: string): boolean {
   const slash = value.indexOf("/");
   const address = slash === -1 ? value : value.slice(0, slash);
-  const family = isIP(address);
+  const family = isPlainIp(address);
   if (family === 0) return false;
   if (slash === -1) return true;
   const prefix = value.slice(slash + 1);
@@ -39,7 +43,7 @@ const nonEmpty = (what: string) => z.string({ error: `must be a string (${what})
 /** An origin: where the last proxy (or the edge, for an empty chain) sends requests. */
 export const originSchema = z.strictObject(
   {
-    address: nonEmpty("an IP address or hostname").refine((v) => isIP(v) !== 0 || isHostname(v), {
+    address: nonEmpty("an IP address or hostname").refine((v) => isPlainIp(v) !== 0 || isHostname(v), {
       error: "must be an IP address or a hostname, without scheme, port or path (e.g. 203.0.113.7 or origin.example.com)",
     }),
     protocol: z.enum(["http", "https"], { error: 'must be "http" or "https"' }).optional(),
