@@ -1,26 +1,13 @@
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import {
-  checkChain,
-  haveTool,
-  inspectCompiledVcl,
-  labelFor,
-  renderChain,
-  renderVarnishRouter,
-  toolVersions,
-  trimVccMessage,
-  VCL_FILE,
-  type HopAddress,
-  type ProcessSpec,
-} from "../modules";
+import { checkChain, haveTool, labelFor, renderChain, toolVersions, type HopAddress, type ProcessSpec } from "../modules";
 import { NODE_HEALTH_PATH, renderHaproxy, type HaproxyEnvironment, type RenderedOrigin } from "../haproxy/render";
 import { originCaFile } from "../haproxy/origin-ca";
-import { renderVarnishBoot } from "../modules/varnish";
 import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
+import { ApplyError, groupId, run, userIds } from "./common";
 import { consoleRequest } from "./console-client";
 import { OriginResolver, resolveOrigin, type OwnEndpoints } from "./origins";
 import { isExpectedProcess, killStragglers, Supervisor, waitForPort, waitForSocket, type ManagedProcess } from "./processes";
@@ -35,6 +22,7 @@ import {
   type RunSpec,
 } from "./sandbox";
 import type { EdgeSettings } from "./settings";
+import { VarnishControl } from "./varnish-control";
 import { EdgeHttps, httpsOf, sameExceptHttps } from "./certificates";
 import { mergeDesiredState, parseDesiredState, type DesiredEnvironment, type DesiredState, type StateSettings } from "./state";
 
@@ -78,15 +66,6 @@ export type EnvironmentReport = {
   acmeChallenges?: string[];
 };
 
-class ApplyError extends Error {
-  constructor(
-    readonly tool: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const EMPTY_SETTINGS: StateSettings = { allowCodeModules: false, allowPrivateOrigins: false, edgeAddresses: [] };
 
 /**
@@ -95,14 +74,6 @@ const EMPTY_SETTINGS: StateSettings = { allowCodeModules: false, allowPrivateOri
  * p99 (fewer wake-ups), than HAProxy's default of one thread per CPU (bench/edge.ts).
  */
 const HAPROXY_THREADS = Math.max(1, Math.floor(os.availableParallelism() / 2));
-
-/** varnishd's `vsl_mask`: its default plus the per-request records nothing on the node reads. */
-const VSL_MASK = [
-  "-Debug,-ObjProtocol,-ObjStatus,-ObjReason,-ObjHeader,-VCL_trace,-ExpKill,-WorkThread,-Hash,-VfpAcct",
-  "-H2RxHdr,-H2RxBody,-H2TxHdr,-H2TxBody,-VdpAcct",
-  "-Timestamp,-ReqHeader,-RespHeader,-BereqHeader,-BerespHeader,-ReqUnset,-RespUnset,-BereqUnset,-BerespUnset",
-  "-VCL_call,-VCL_return",
-].join(",");
 
 /**
  * Environments prepared at once in an apply round. Cold start with 100 varnish environments on the 2-CPU bench box
@@ -122,41 +93,6 @@ async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ code, out: `${stdout}${stderr}`.trim() });
-    });
-  });
-}
-
-function userIds(name: string): { uid: number; gid: number } | null {
-  try {
-    const line = fs
-      .readFileSync("/etc/passwd", "utf8")
-      .split("\n")
-      .find((l) => l.startsWith(`${name}:`));
-    if (!line) return null;
-    const [, , uid, gid] = line.split(":");
-    return { uid: Number(uid), gid: Number(gid) };
-  } catch {
-    return null;
-  }
-}
-
-function groupId(name: string): number | null {
-  try {
-    const line = fs
-      .readFileSync("/etc/group", "utf8")
-      .split("\n")
-      .find((l) => l.startsWith(`${name}:`));
-    return line ? Number(line.split(":")[2]) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The ALERT lines of `haproxy -c` output (the first six), else its last lines. */
@@ -179,10 +115,9 @@ export class EdgeAgent {
     /** varnishd's UNIX socket for HAProxy (0750, group edge-proxy as root). */
     sock: string;
   };
-  /** varnishd's UNIX socket when it listens there (HAProxy's way into chains that start with varnish), else null. */
-  private varnishSocket: string | null = null;
   private p: Persisted;
   private readonly supervisor: Supervisor;
+  private readonly varnish: VarnishControl;
   private readonly resolver: OriginResolver;
   private readonly isRoot = process.getuid?.() === 0;
   private stopped = false;
@@ -194,9 +129,6 @@ export class EdgeAgent {
   private tools: Record<string, string> = {};
   private heartbeat: NodeJS.Timeout | null = null;
   private reresolve: NodeJS.Timeout | null = null;
-  private routerCounter = 0;
-  private routerName: string | null = null;
-  private routerLabels = "";
   /** Certificates, HTTP-01 answers and redirects (docs/https.md "Edge side"; ./certificates.ts). */
   private readonly https: EdgeHttps;
 
@@ -234,6 +166,17 @@ export class EdgeAgent {
     if (proxyGid !== null) fs.chownSync(this.dirs.sock, 0, proxyGid);
     this.p = this.load();
     this.supervisor = new Supervisor(this.dirs.run, this.log);
+    this.varnish = new VarnishControl({
+      dirs: this.dirs,
+      address: this.varnishAddress,
+      adminPort: this.varnishAdminPort,
+      isRoot: this.isRoot,
+      supervisor: this.supervisor,
+      log: this.log,
+      environments: () => Object.values(this.p.active).map((a) => ({ key: a.env.key, vclName: a.vclName, vclPath: a.vclPath })),
+      hopToken: (key) => this.hopToken(key),
+      serialized: (fn) => this.serialized(fn),
+    });
     this.resolver = new OriginResolver(s.dnsServers, 60);
     this.https = new EdgeHttps(this.dirs.haproxy, path.join(this.dirs.haproxy, "default.pem"));
   }
@@ -299,7 +242,7 @@ export class EdgeAgent {
     await this.ensureDefaultCertificate();
     this.https.writeFiles(this.httpsEnvs()); // HTTPS files before HAProxy starts (docs/https.md "Edge side")
     this.writeNodeMap();
-    await this.startVarnish();
+    await this.varnish.start();
     // nginx / node processes of the active versions: adopt or start.
     for (const a of Object.values(this.p.active)) {
       for (const pr of a.processes) this.supervisor.ensure(this.managed(pr.name, pr.spec));
@@ -518,7 +461,7 @@ export class EdgeAgent {
     for (const { key, next } of prepared) this.p.active[key] = next;
     const removedActive = removed.map((k) => [k, this.p.active[k]] as const);
     for (const k of removed) delete this.p.active[k];
-    await this.syncRouter();
+    await this.varnish.syncRouter();
     let commit = await this.commitHaproxy(this.activeHaproxyEnvs());
     if (!commit.ok) {
       this.log(`haproxy refused the new configuration: ${commit.message}`);
@@ -538,7 +481,7 @@ export class EdgeAgent {
           reports.push(this.failed(item.next.env, new ApplyError("haproxy", r.message)));
         }
       }
-      await this.syncRouter();
+      await this.varnish.syncRouter();
       commit = await this.commitHaproxy(this.activeHaproxyEnvs());
       if (!commit.ok) this.nodeError = `haproxy: ${commit.message}`;
     }
@@ -569,7 +512,7 @@ export class EdgeAgent {
       });
     }
     if (rollback) {
-      await this.syncRouter();
+      await this.varnish.syncRouter();
       await this.commitHaproxy(this.activeHaproxyEnvs());
     }
     for (const [key, a] of removedActive) {
@@ -581,7 +524,7 @@ export class EdgeAgent {
       reports.push({ environmentId: a.env.environmentId, version: a.env.version, status: "removed", servingCommit: null });
     }
     this.save();
-    if (haveTool("varnishd")) await this.sweepVclWork();
+    if (haveTool("varnishd")) await this.varnish.sweep();
     return reports;
   }
 
@@ -659,9 +602,9 @@ export class EdgeAgent {
       let flatVcl: string | null = null;
       if (rendered.varnish) {
         // vcc_unsafe_path=off allows no "/" in vcl.load names: a flat copy in the vcl_path folder is loaded.
-        flatVcl = this.writeVcl(`${vclName}.vcl`, fs.readFileSync(rendered.varnish.vclPath, "utf8"));
+        flatVcl = this.varnish.writeVcl(`${vclName}.vcl`, fs.readFileSync(rendered.varnish.vclPath, "utf8"));
         const at = env.chain.indexOf("varnish");
-        await this.loadTenantVcl(vclName, listen[at + 1] ?? lastHop);
+        await this.varnish.loadTenantVcl(vclName, listen[at + 1] ?? lastHop);
         loaded = vclName;
       }
       const processes: Active["processes"] = [];
@@ -686,14 +629,14 @@ export class EdgeAgent {
         processes.push({ name, spec });
       }
       if (loaded) {
-        await this.varnishadm(["vcl.state", loaded, "warm"]);
-        await this.varnishadm(["vcl.label", labelFor(env.key), loaded]);
+        await this.varnish.adm(["vcl.state", loaded, "warm"]);
+        await this.varnish.adm(["vcl.label", labelFor(env.key), loaded]);
       }
       return { env, entry: listen[0], modulePorts, processes, vclName: loaded, vclPath: flatVcl, appliedAt: new Date().toISOString() };
     } catch (error) {
       for (const name of started) await this.supervisor.stop(name);
       this.freePorts(modulePorts);
-      await this.varnishadm(["vcl.discard", vclName]).catch(() => {});
+      await this.varnish.adm(["vcl.discard", vclName]).catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(path.join(this.dirs.vcl, `${vclName}.vcl`), { force: true });
       throw error;
@@ -717,8 +660,8 @@ export class EdgeAgent {
   /** Undoes a prepared version that will not serve: label back to `prev`'s VCL, its processes stopped. */
   private async discard(next: Active, prev: Active | undefined): Promise<void> {
     if (next.vclName) {
-      if (prev?.vclName) await this.varnishadm(["vcl.label", labelFor(next.env.key), prev.vclName]).catch(() => {});
-      await this.varnishadm(["vcl.discard", next.vclName]).catch(() => {});
+      if (prev?.vclName) await this.varnish.adm(["vcl.label", labelFor(next.env.key), prev.vclName]).catch(() => {});
+      await this.varnish.adm(["vcl.discard", next.vclName]).catch(() => {});
       if (next.vclPath) fs.rmSync(next.vclPath, { force: true });
     }
     for (const pr of next.processes) await this.supervisor.stop(pr.name);
@@ -743,8 +686,8 @@ export class EdgeAgent {
     this.freePorts(old.modulePorts);
     this.removeVersionFolder(old, next);
     if (old.vclName && old.vclName !== next?.vclName) {
-      if (!next?.vclName) await this.varnishadm(["vcl.discard", labelFor(old.env.key)]).catch(() => {});
-      await this.varnishadm(["vcl.discard", old.vclName]).catch(() => {});
+      if (!next?.vclName) await this.varnish.adm(["vcl.discard", labelFor(old.env.key)]).catch(() => {});
+      await this.varnish.adm(["vcl.discard", old.vclName]).catch(() => {});
       if (old.vclPath) fs.rmSync(old.vclPath, { force: true });
     }
   }
@@ -826,13 +769,13 @@ export class EdgeAgent {
 
   /** True when HAProxy reaches `a`'s chain over varnishd's socket (the chain starts with varnish). */
   private viaVarnishSocket(a: Active): boolean {
-    return this.varnishSocket !== null && a.env.chain[0] === "varnish" && a.vclName !== null;
+    return this.varnish.socket !== null && a.env.chain[0] === "varnish" && a.vclName !== null;
   }
 
   private healthRequest(a: Active): Promise<string | null> {
     const nonce = randomBytes(12).toString("hex");
     // The way HAProxy enters the chain: varnishd's socket, or the entry's TCP address.
-    const to = this.viaVarnishSocket(a) ? { socketPath: this.varnishSocket! } : { host: a.entry.host, port: a.entry.port };
+    const to = this.viaVarnishSocket(a) ? { socketPath: this.varnish.socket! } : { host: a.entry.host, port: a.entry.port };
     return new Promise((resolve) => {
       const req = http.request(
         {
@@ -861,232 +804,6 @@ export class EdgeAgent {
       req.on("error", (e) => resolve(`the health request failed: ${e.message}`));
       req.end();
     });
-  }
-
-  // ---------------------------------------------------------------- varnish
-
-  private async varnishadm(args: string[]): Promise<string> {
-    const r = await run("varnishadm", [
-      "-T",
-      `127.0.0.1:${this.varnishAdminPort}`,
-      "-S",
-      path.join(this.dirs.priv, "varnish.secret"),
-      ...args,
-    ]);
-    if (r.code !== 0) throw new ApplyError("varnishd", r.out.split("\n").slice(0, 12).join("\n") || `varnishadm ${args[0]} failed`);
-    return r.out;
-  }
-
-  /**
-   * `vcl.load` (cold) of a tenant's wrapped VCL `<name>.vcl` from the vcl folder: varnishd's compiler is the check
-   * (docs/edge.md "Applying, on the node" step 3), its message trimmed as the console's `varnishd -C` check trims it,
-   * then the C it compiled (kept by `debug=+vcl_keep`) is inspected as the console inspects it. Throws ApplyError
-   * (tool varnishd); the caller discards the VCL.
-   */
-  private async loadTenantVcl(name: string, next: HopAddress): Promise<void> {
-    const r = await run("varnishadm", [
-      "-T",
-      `127.0.0.1:${this.varnishAdminPort}`,
-      "-S",
-      path.join(this.dirs.priv, "varnish.secret"),
-      "vcl.load",
-      name,
-      `${name}.vcl`,
-      "cold",
-    ]);
-    if (r.code !== 0) {
-      if (!/VCC-compiler|VCL compilation failed/.test(r.out)) throw new ApplyError("varnishd", r.out.split("\n").slice(0, 12).join("\n"));
-      throw new ApplyError("varnishd", `${VCL_FILE}: varnishd refused it: ${trimVccMessage(r.out)}`);
-    }
-    const kept = fs.readdirSync(this.dirs.varnish).filter((d) => d.startsWith(`vcl_${name}.`));
-    const source = kept.map((d) => path.join(this.dirs.varnish, d, "vgc.c")).find((f) => fs.existsSync(f));
-    if (!source) throw new ApplyError("varnishd", "the C that varnishd compiled was not kept (debug=+vcl_keep is off?)");
-    const problem = inspectCompiledVcl(fs.readFileSync(source, "utf8"), next);
-    fs.rmSync(source, { force: true });
-    if (problem) throw new ApplyError("varnishd", `${VCL_FILE}: refused: as compiled by varnishd, it ${problem}`);
-  }
-
-  /**
-   * Parameters the agent sets on its varnishd (running or adopted): `debug=+vcl_keep` so that loadTenantVcl reads
-   * the compiled C, and gcc at -O0 without -g in `cc_command`: a third of the compile time of Debian's -g -O2, and
-   * the same CPU per cache hit (measured: the per-request VCL code is calls into varnishd). Unknown defaults are
-   * left alone.
-   */
-  private async tuneVarnish(): Promise<void> {
-    await this.varnishadm(["param.set", "debug", "+vcl_keep"]);
-    const shown = await this.varnishadm(["param.show", "cc_command"]).catch(() => "");
-    const value = /Value is: (.*?)(?: \(default\))?$/m.exec(shown)?.[1];
-    if (!value || !/ -O2 /.test(value)) return;
-    const tuned = value.replace(" -g ", " ").replace(" -O2 ", " -O0 ");
-    await this.varnishadm(["param.set", "cc_command", `"${tuned.replace(/[\\"]/g, "\\$&")}"`]).catch((e: Error) =>
-      this.log(`varnishd cc_command left as it is: ${e.message}`),
-    );
-  }
-
-  /**
-   * Removes what `debug=+vcl_keep` leaves in varnishd's work folder: the folders of VCLs varnishd no longer has
-   * (discarded or refused) and the C sources of those it has. Runs between apply rounds (never beside a vcl.load).
-   */
-  private async sweepVclWork(): Promise<void> {
-    const list = await this.varnishadm(["vcl.list"]).catch(() => null);
-    if (list === null) return;
-    const names = new Set(
-      list
-        .split("\n")
-        .map((l) => l.trim().split(/\s+/)[4])
-        .filter(Boolean),
-    );
-    let entries: string[] = [];
-    try {
-      entries = fs.readdirSync(this.dirs.varnish);
-    } catch {
-      return;
-    }
-    for (const d of entries) {
-      const m = /^vcl_(.+)\.\d+\.\d+$/.exec(d);
-      if (!m) continue;
-      const dir = path.join(this.dirs.varnish, d);
-      if (names.has(m[1])) fs.rmSync(path.join(dir, "vgc.c"), { force: true });
-      else fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
-  private async startVarnish(): Promise<void> {
-    if (!haveTool("varnishd")) {
-      this.log("varnishd is not installed: chains with varnish will be refused");
-      return;
-    }
-    const secret = path.join(this.dirs.priv, "varnish.secret");
-    if (!fs.existsSync(secret)) fs.writeFileSync(secret, randomBytes(32).toString("hex"), { mode: 0o600 });
-    const boot = path.join(this.dirs.vcl, "boot.vcl");
-    // 503 chain-unavailable until the labels and the router are loaded (a restart never answers 404).
-    fs.writeFileSync(boot, renderVarnishBoot(), { mode: 0o640 });
-    const gid = this.isRoot ? groupId("varnish") : null;
-    if (gid !== null) fs.chownSync(boot, 0, gid);
-    const socket = path.join(this.dirs.sock, "varnish.sock");
-    const proxyGroup = this.isRoot && groupId("edge-proxy") !== null ? ",group=edge-proxy" : "";
-    const args = [
-      "-F",
-      "-a",
-      `${this.varnishAddress.host}:${this.varnishAddress.port}`,
-      // HAProxy's front reaches a chain that starts with varnish over this socket (cheaper than loopback TCP);
-      // modules before varnish, and the health request of other chains, use the TCP address.
-      "-a",
-      `${socket},mode=660${proxyGroup}`,
-      "-T",
-      `127.0.0.1:${this.varnishAdminPort}`,
-      "-S",
-      secret,
-      "-n",
-      this.dirs.varnish,
-      "-f",
-      boot,
-      "-p",
-      "vcc_allow_inline_c=off",
-      "-p",
-      "vcc_unsafe_path=off",
-      // With vcc_unsafe_path=off VCL files are named relative to vcl_path (no "/"): the agent's vcl folder.
-      "-p",
-      `vcl_path=${this.dirs.vcl}`,
-      "-s",
-      "malloc,256m",
-      // The shared memory log without per-request timestamps and headers: nothing on the node reads them (traffic
-      // figures come from HAProxy, docs/product.md §10), and formatting them is ~10 % of a cache hit's CPU.
-      "-p",
-      `vsl_mask=${VSL_MASK}`,
-      ...(this.isRoot && userIds("varnish") && gid !== null ? ["-j", "unix,user=varnish,ccgroup=varnish"] : []),
-    ];
-    const adopted = this.supervisor.ensure({
-      name: "varnishd",
-      command: "varnishd",
-      args,
-      onRestart: () => this.serialized(() => this.reloadAllVcl()),
-    });
-    if (!(await this.waitVarnish())) throw new Error("varnishd did not start (see run/varnishd.log)");
-    // An adopted varnishd from an agent before the socket: HAProxy keeps using its TCP address.
-    this.varnishSocket = (await waitForSocket(socket, 2000)) ? socket : null;
-    await this.tuneVarnish();
-    if (adopted) {
-      const list = await this.varnishadm(["vcl.list"]).catch(() => "");
-      const missing = Object.values(this.p.active).some((a) => a.vclName && !list.includes(a.vclName));
-      if (!missing) {
-        const m = /active\s+\S+\s+\S+\s+\S+\s+(router_\d+)/.exec(list);
-        this.routerName = m?.[1] ?? null;
-        this.routerCounter = Number(this.routerName?.split("_")[1] ?? 0);
-        this.routerLabels = this.routerName ? this.varnishLabelKey() : "";
-        this.log("adopted the running varnishd");
-        return;
-      }
-    }
-    await this.reloadAllVcl();
-  }
-
-  private async waitVarnish(): Promise<boolean> {
-    const end = Date.now() + 15_000;
-    while (Date.now() < end) {
-      if (
-        (await run("varnishadm", ["-T", `127.0.0.1:${this.varnishAdminPort}`, "-S", path.join(this.dirs.priv, "varnish.secret"), "ping"]))
-          .code === 0
-      )
-        return true;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return false;
-  }
-
-  /** After a (re)start of varnishd: every active environment's VCL and label again, then the router. */
-  private async reloadAllVcl(): Promise<void> {
-    if (!(await this.waitVarnish())) throw new Error("varnishd does not answer on its admin port");
-    await this.tuneVarnish();
-    this.routerName = null;
-    this.routerLabels = "";
-    for (const a of Object.values(this.p.active)) {
-      if (!a.vclName) continue;
-      if (!a.vclPath) continue;
-      await this.varnishadm(["vcl.load", a.vclName, path.basename(a.vclPath)]);
-      await this.varnishadm(["vcl.label", labelFor(a.env.key), a.vclName]);
-    }
-    await this.syncRouter();
-    await this.sweepVclWork();
-    this.log("varnishd VCLs loaded");
-  }
-
-  /** Writes a VCL file into the vcl_path folder, readable by varnishd's group only. Returns its path. */
-  private writeVcl(name: string, text: string): string {
-    const file = path.join(this.dirs.vcl, name);
-    fs.writeFileSync(file, text, { mode: 0o640 });
-    const gid = this.isRoot ? groupId("varnish") : null;
-    if (gid !== null) fs.chownSync(file, 0, gid);
-    return file;
-  }
-
-  private varnishLabelKey(): string {
-    return Object.values(this.p.active)
-      .filter((a) => a.vclName)
-      .map((a) => `${a.env.key}:${this.hopToken(a.env.key)}`)
-      .sort()
-      .join(",");
-  }
-
-  /** Loads and uses a new router VCL when the set of labels changed; discards the old router. */
-  private async syncRouter(): Promise<void> {
-    if (!haveTool("varnishd")) return;
-    const key = this.varnishLabelKey();
-    if (key === this.routerLabels && this.routerName) return;
-    const envs = Object.values(this.p.active)
-      .filter((a) => a.vclName)
-      .map((a) => ({ key: a.env.key, hopToken: this.hopToken(a.env.key) }));
-    const name = `router_${++this.routerCounter}`;
-    this.writeVcl(`${name}.vcl`, renderVarnishRouter(envs));
-    await this.varnishadm(["vcl.load", name, `${name}.vcl`]);
-    await this.varnishadm(["vcl.use", name]);
-    const old = this.routerName;
-    this.routerName = name;
-    this.routerLabels = key;
-    if (old) await this.varnishadm(["vcl.discard", old]).catch(() => {});
-    await this.varnishadm(["vcl.discard", "boot"]).catch(() => {});
-    for (const f of fs.readdirSync(this.dirs.vcl))
-      if (f.startsWith("router_") && f !== `${name}.vcl`) fs.rmSync(path.join(this.dirs.vcl, f), { force: true });
   }
 
   // ---------------------------------------------------------------- haproxy
@@ -1133,7 +850,7 @@ export class EdgeAgent {
       hostnames: a.env.hostnames,
       hopToken: this.hopToken(a.env.key),
       secret: a.env.secret,
-      entry: this.viaVarnishSocket(a) ? { ...a.entry, socket: this.varnishSocket! } : a.entry,
+      entry: this.viaVarnishSocket(a) ? { ...a.entry, socket: this.varnish.socket! } : a.entry,
       lastHop: this.lastHop(a.env.key),
       ipBlacklist: a.env.ipBlacklist,
       origins,
