@@ -243,6 +243,9 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
     await expect(https).toContainText("Pebble Intermediate");
     await expect(https).toContainText(hostname);
     await expect(page.getByTestId("https-failure")).toHaveCount(0);
+    // The button waits out its rate limit and says until when.
+    await expect(https.getByRole("button", { name: "Renew now" })).toBeDisabled();
+    await expect(https.getByTestId("renew-blocked")).toContainText(/^Renew now can be used again at .+ \(once per 5 minutes\)\.$/);
     await snap(page, "https-02-issued");
 
     const resolve = `${hostname}:${EDGE_E2E.httpsPort}:${EDGE_E2E.bindAddress}`;

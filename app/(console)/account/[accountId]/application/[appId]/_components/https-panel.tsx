@@ -66,7 +66,14 @@ export function HttpsPanel({ domainId, status, canManage }: { domainId: number; 
       {canManage ? (
         <div className="space-y-4 border-t border-slate-100 pt-3">
           {status.source === "acme" ? (
-            <RenewButton domainId={domainId} disabled={!status.acmeEnabled || status.renewBlockedUntil !== null} />
+            <div className="space-y-1">
+              <RenewButton domainId={domainId} disabled={!status.acmeEnabled || status.renewBlockedUntil !== null} />
+              {status.acmeEnabled && status.renewBlockedUntil ? (
+                <p className="text-xs text-slate-500" data-testid="renew-blocked">
+                  Renew now can be used again at {formatUtc(status.renewBlockedUntil)} (once per 5 minutes).
+                </p>
+              ) : null}
+            </div>
           ) : (
             <RemoveCertificateButton domainId={domainId} />
           )}
