@@ -157,6 +157,8 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     expect(first.body).toBe("hello from main");
     expect(first.headers["x-cache"]).toBe("MISS");
     expect(second.headers["x-cache"]).toBe("HIT");
+    // varnishd listens on a UNIX socket (client.ip 0.0.0.0): the origin still sees the client's address, alone.
+    expect(main.hits.at(-1)!.headers["x-forwarded-for"]).toBe("127.0.0.1");
     const waf = await get(httpPort, "waf.test", {}, "/w");
     expect(waf.body).toBe("hello from main");
     expect(waf.headers["x-cache"]).toBe("MISS");

@@ -247,7 +247,9 @@ export function wrapTenantVcl(text: string, key: string, next: HopAddress): { ok
 
   const prefix = [
     // docs/edge.md "Applying, on the node": the health request and WebSocket upgrades pass before the tenant's code.
-    'sub vcl_recv { if (req.http.X-Edge-Health) { return (pass); } if (req.http.Upgrade ~ "(?i)websocket") { return (pipe); } }',
+    // HAProxy reaches varnishd over a UNIX socket, where client.ip is 0.0.0.0: varnishd appended that to
+    // X-Forwarded-For, which already ends with the client's address. Dropped so origins see the client last.
+    'sub vcl_recv { set req.http.X-Forwarded-For = regsub(req.http.X-Forwarded-For, ",\\s*0\\.0\\.0\\.0$", ""); if (req.http.X-Edge-Health) { return (pass); } if (req.http.Upgrade ~ "(?i)websocket") { return (pipe); } }',
     // Objects keyed per environment: hashed before the tenant's vcl_hash, which cannot take data out of the hash.
     `sub vcl_hash { hash_data("edge-env:${key}"); }`,
     "sub vcl_pipe { if (req.http.Upgrade) { set bereq.http.Upgrade = req.http.Upgrade; set bereq.http.Connection = req.http.Connection; } }",
