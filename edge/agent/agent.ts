@@ -499,10 +499,17 @@ export class EdgeAgent {
           .map((pr) => this.logTail(pr.name))
           .filter(Boolean)
           .join("\n");
+        this.log(
+          `${item.key} v${item.next.env.version} failed its health request: ${health}; ${item.prev ? `v${item.prev.env.version} keeps serving` : "not served"}`,
+        );
         reports.push(this.failed(item.next.env, new ApplyError("health", said ? `${health}\n${said}` : health)));
         continue;
       }
       if (item.prev) await this.retire(item.prev, item.next);
+      const e = item.next.env;
+      this.log(
+        `${item.key} v${e.version} applied: ${e.application ?? "?"} ${e.name ?? ""} @ ${e.commit.slice(0, 7)}, ${e.hostnames.length} hostname(s), chain ${e.chain.join(" → ") || "empty"}`,
+      );
       reports.push({
         environmentId: item.next.env.environmentId,
         version: item.next.env.version,
@@ -521,6 +528,7 @@ export class EdgeAgent {
       delete this.p.lastHops[key];
       delete this.p.hopTokens[key];
       fs.rmSync(path.join(this.dirs.envs, key), { recursive: true, force: true });
+      this.log(`${key} removed: no longer served`);
       reports.push({ environmentId: a.env.environmentId, version: a.env.version, status: "removed", servingCommit: null });
     }
     this.save();
