@@ -184,7 +184,8 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     const unreachable = put(`${e.key}-origin-unreachable.http`, errorFile("502 Bad Gateway", "origin-unreachable", page502));
     const originError = put(`${e.key}-origin-error.http`, errorFile("502 Bad Gateway", "origin-error", page502));
     const timeout = put(`${e.key}-origin-timeout.http`, errorFile("504 Gateway Timeout", "origin-timeout", page502));
-    const refusedPage = put(`${e.key}-origin-refused.html`, page502);
+    // `http-request return … file` holds the page in one buffer too: a page over the cap would fail haproxy -c.
+    const refusedPage = put(`${e.key}-origin-refused.html`, Buffer.byteLength(page502) <= MAX_ERROR_BODY ? page502 : DEFAULT_502);
     L.push(
       `backend chain_${e.key}`,
       `  errorfile 502 ${chain502}`,
