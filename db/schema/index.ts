@@ -9,3 +9,4 @@ export * from "./ops";
 export * from "./security";
 export * from "./edge";
 export * from "./https";
+export * from "./traffic";
