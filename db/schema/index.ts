@@ -10,3 +10,4 @@ export * from "./security";
 export * from "./edge";
 export * from "./https";
 export * from "./traffic";
+export * from "./purge";
