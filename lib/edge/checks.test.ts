@@ -52,6 +52,37 @@ describe("console checks of module files", () => {
     expect(refuseStack({ label: "Squid", proxychain: [{ name: "squid", image: "squid:6" }] })).toMatch(/"squid" is not a module/);
   });
 
+  it("refuses a custom error page larger than the edge serves (12,000 bytes), naming the file", async () => {
+    const f = await makeApplication("edgepages", ["developer"]);
+    const head = (await resolveBranch(f.repo, "Production"))!;
+    const land = async (content: string) =>
+      commitToEnvironment({
+        repoPath: f.repo,
+        environment: "Production",
+        expectedHead: (await resolveBranch(f.repo, "Production"))!,
+        tree: await writeTreeWithChanges(f.repo, (await resolveBranch(f.repo, "Production"))!, [
+          { path: "custom_errors/502.html", content },
+        ]),
+        parents: [(await resolveBranch(f.repo, "Production"))!],
+        message: "error page",
+        author: platformIdentity(),
+      });
+    const big = await land(`<p>${"x".repeat(12_000)}</p>`);
+    expect(big).toEqual({
+      ok: false,
+      code: "invalid",
+      issues: [
+        {
+          path: expect.any(String),
+          message: expect.stringMatching(/^custom_errors\/502\.html: 12,007 bytes; the edge serves error pages of at most 12,000 bytes$/),
+        },
+      ],
+    });
+    expect(await resolveBranch(f.repo, "Production")).toBe(head);
+    const fits = await land("x".repeat(12_000));
+    expect(fits).toMatchObject({ ok: true });
+  });
+
   it("refuses a commit whose chain names a code module or an unknown module, at the key path proxychain", async () => {
     const f = await makeApplication("edgechain", ["developer"]);
     const head = (await resolveBranch(f.repo, "Production"))!;

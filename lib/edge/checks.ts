@@ -131,8 +131,36 @@ export async function readModuleFiles(
 }
 
 /**
+ * Largest custom error page the edge serves, in bytes (edge/haproxy/render.ts: HAProxy holds an error page in one
+ * buffer); a larger `custom_errors/502.html` or `503.html` would be replaced by the platform's page on the node.
+ */
+export const MAX_CUSTOM_ERROR_BYTES = 12_000;
+
+/**
+ * The refusal for a custom error page of `rev` over {@link MAX_CUSTOM_ERROR_BYTES} (docs/edge.md "One request",
+ * error pages), or null. Reads sizes only (`git ls-tree -l`).
+ */
+async function customErrorPagesRefusal(repoPath: string, rev: string, env: Record<string, string>): Promise<EdgeCheckResult | null> {
+  const pages = ["custom_errors/502.html", "custom_errors/503.html"];
+  const listing = (await runGit(["ls-tree", "-z", "-l", rev, "--", ...pages], { gitDir: repoPath, env })).toString("utf8");
+  for (const entry of listing.split("\0")) {
+    const m = /^\d+ blob [0-9a-f]+\s+(\d+)\t(.+)$/.exec(entry);
+    if (!m || Number(m[1]) <= MAX_CUSTOM_ERROR_BYTES) continue;
+    const size = Number(m[1]).toLocaleString("en-US");
+    return {
+      ok: false,
+      tool: "policy",
+      path: m[2],
+      message: `${m[2]}: ${size} bytes; the edge serves error pages of at most ${MAX_CUSTOM_ERROR_BYTES.toLocaleString("en-US")} bytes`,
+    };
+  }
+  return null;
+}
+
+/**
  * The check of a commit about to land on an environment branch (lib/environments/commit.ts, lib/git-http/receive.ts):
- * {@link readModuleFiles} of `rev`, then {@link checkEnvironmentFiles} for `chain` with the console's
+ * custom error pages over {@link MAX_CUSTOM_ERROR_BYTES}, {@link readModuleFiles} of `rev`, then
+ * {@link checkEnvironmentFiles} for `chain` with the console's
  * `allowCodeModules` (EDGE_ALLOW_CODE_MODULES). The message reads like the validator's, naming the file and the
  * tool, e.g. `varnish/default.vcl: varnishd refused it: … (line 12, column 5)`.
  */
@@ -145,6 +173,8 @@ export async function checkEdgeCommit(params: {
   const allowCodeModules = settings().allowCodeModules;
   const policy = chainPolicy(params.chain, allowCodeModules);
   if (policy) return { ok: false, tool: policy.tool, message: policy.message };
+  const pages = await customErrorPagesRefusal(params.repoPath, params.rev, params.env ?? {});
+  if (pages) return pages;
   if (params.chain.length === 0) return { ok: true };
   const read = await readModuleFiles(params.repoPath, params.rev, params.env);
   if (!read.ok) return { ok: false, tool: "policy", message: read.message };
