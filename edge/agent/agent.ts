@@ -24,6 +24,7 @@ import {
 import type { EdgeSettings } from "./settings";
 import { VarnishControl } from "./varnish-control";
 import { EdgeHttps, httpsOf, sameExceptHttps } from "./certificates";
+import { EdgeMetrics } from "./metrics";
 import { mergeDesiredState, parseDesiredState, type DesiredEnvironment, type DesiredState, type StateSettings } from "./state";
 
 // The edge agent: poll the desired state, apply it per environment, report, and supervise haproxy, varnishd and
@@ -131,6 +132,8 @@ export class EdgeAgent {
   private reresolve: NodeJS.Timeout | null = null;
   /** Certificates, HTTP-01 answers and redirects (docs/https.md "Edge side"; ./certificates.ts). */
   private readonly https: EdgeHttps;
+  /** Traffic metrics: HAProxy's log lines counted and pushed (docs/traffic.md "On the node"; ./metrics.ts). */
+  readonly metrics: EdgeMetrics;
 
   constructor(
     private readonly s: EdgeSettings,
@@ -179,6 +182,20 @@ export class EdgeAgent {
     });
     this.resolver = new OriginResolver(s.dnsServers, 60);
     this.https = new EdgeHttps(this.dirs.haproxy, path.join(this.dirs.haproxy, "default.pem"));
+    this.metrics = new EdgeMetrics({
+      consoleUrl: s.consoleUrl,
+      nodeToken: s.nodeToken,
+      host: s.internalAddress,
+      port: s.internalPortBase + 2,
+      flushSeconds: s.metricsFlushSeconds,
+      spoolDir: path.join(this.dirs.priv, "metrics-spool"),
+      droppedLogs: async () => {
+        const info = await haproxyCommand(path.join(this.dirs.haproxy, "admin.sock"), "show info", 2000);
+        const m = /^DroppedLogs: (\d+)$/m.exec(info);
+        return m ? Number(m[1]) : null;
+      },
+      log: this.log,
+    });
   }
 
   // ---------------------------------------------------------------- persistence
@@ -242,6 +259,7 @@ export class EdgeAgent {
     await this.ensureDefaultCertificate();
     this.https.writeFiles(this.httpsEnvs()); // HTTPS files before HAProxy starts (docs/https.md "Edge side")
     this.writeNodeMap();
+    await this.metrics.start(); // before HAProxy logs to it
     await this.varnish.start();
     // nginx / node processes of the active versions: adopt or start.
     for (const a of Object.values(this.p.active)) {
@@ -273,6 +291,7 @@ export class EdgeAgent {
     if (this.reresolve) clearInterval(this.reresolve);
     this.supervisor.halt();
     await this.applying.catch(() => {});
+    await this.metrics.stop();
     if (keepProxies) {
       this.supervisor.release();
       this.log("stopped; proxies left running (--keep-proxies)");
@@ -884,6 +903,7 @@ export class EdgeAgent {
       // EDGE_ORIGIN_CA_FILE: CAs trusted for HTTPS origins besides the system's (docs/edge.md "One request").
       caFile: originCaFile(this.dirs.haproxy, process.env.EDGE_ORIGIN_CA_FILE),
       https: this.https.paths,
+      metricsLog: this.metrics.target,
     };
   }
 

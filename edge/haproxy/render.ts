@@ -46,7 +46,22 @@ export type HaproxyGlobal = {
   caFile: string;
   /** HTTPS maps (docs/https.md "Edge side"): when given, ACME challenges and the HTTP-to-HTTPS redirect are served. */
   https?: Pick<HttpsPaths, "acmeMap" | "redirectMap">;
+  /**
+   * Where the public front sends one JSON log line per request over UDP (docs/traffic.md "On the node"): the agent's
+   * metrics listener on a loopback address. Absent: no per-request log.
+   */
+  metricsLog?: { host: string; port: number };
 };
+
+/**
+ * The per-request log line (docs/traffic.md "On the node"), JSON encoded by HAProxy (`%{+json}o` escapes the values):
+ * e environment key, t accept time (epoch ms), m method, u path and query (cut at 2,048 bytes), s status, bi bytes
+ * from the client, bo bytes to the client, ta total active time (ms, -1 when aborted), c X-Cache, x X-Edge-Status, id
+ * request id. A missing value is "-". Quotes are escaped for the configuration parser.
+ */
+export const METRICS_LOG_FORMAT =
+  '%{+json}o{"e":"%[var(txn.env)]","t":%Ts%ms,"m":"%HM","u":"%[var(txn.uri)]","s":%ST,"bi":%U,"bo":%B,"ta":%Ta,' +
+  '"c":"%[var(txn.cache)]","x":"%[var(txn.edgestatus)]","id":"%[var(txn.reqid)]"}';
 
 /** The rendered configuration: text of haproxy.cfg, plus files relative to `dir` (content-addressed names). */
 export type RenderedHaproxy = { config: string; files: Record<string, string>; hostsMap: string };
@@ -142,6 +157,13 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     `  bind ${bind}:${g.httpsPort} ssl crt-list ${g.dir}/crt-list.txt alpn h2,http/1.1`,
     "  unique-id-format %[uuid()]",
     "  option forwardfor",
+    ...(g.metricsLog
+      ? [
+          `  log ${addr(g.metricsLog.host, g.metricsLog.port)} len 8192 format raw local0`,
+          `  log-format ${METRICS_LOG_FORMAT.replace(/"/g, '\\"')}`,
+          "  http-request set-var(txn.uri) pathq,bytes(0,2048)",
+        ]
+      : []),
     // The node's health (docs/edge.md "Drain and the node's health"): before any routing, never logged or counted as
     // an environment's traffic; `drain 1` in node.map (changed through the Runtime API) makes it 503.
     `  acl edge_node_health path ${NODE_HEALTH_PATH}`,
@@ -169,6 +191,9 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
       L.push(`  http-request deny deny_status 403 hdr X-Edge-Status blocked if { var(txn.env) -m str ${e.key} } { src -f ${acl} }`);
     }
     L.push(`  http-request set-header X-Edge-Hop ${q(e.hopToken)} if { var(txn.env) -m str ${e.key} }`);
+  }
+  if (g.metricsLog) {
+    L.push("  http-response set-var(txn.cache) res.hdr(x-cache)", "  http-response set-var(txn.edgestatus) res.hdr(x-edge-status)");
   }
   L.push("  http-after-response set-header X-Request-Id %[var(txn.reqid)] if { var(txn.reqid) -m found }");
   for (const e of sorted) L.push(`  use_backend chain_${e.key} if { var(txn.env) -m str ${e.key} }`);

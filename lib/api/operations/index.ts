@@ -5,6 +5,7 @@ import { domainOperations } from "./domains";
 import { environmentOperations } from "./environments";
 import { httpsOperations } from "./https";
 import { memberOperations } from "./members";
+import { trafficOperations } from "@/lib/traffic/api";
 import type { Operation } from "../operation";
 import { openapiOperation } from "./openapi";
 
@@ -16,6 +17,7 @@ export const operations: Operation[] = [
   ...environmentOperations,
   ...domainOperations,
   ...httpsOperations,
+  ...trafficOperations,
   ...configurationOperations,
   openapiOperation,
 ];
