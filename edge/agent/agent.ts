@@ -24,6 +24,7 @@ import {
 import type { EdgeSettings } from "./settings";
 import { VarnishControl } from "./varnish-control";
 import { EdgeHttps, httpsOf, sameExceptHttps } from "./certificates";
+import { PurgeApplier, type PurgeReport } from "./purge";
 import { EdgeMetrics } from "./metrics";
 import { mergeDesiredState, parseDesiredState, type DesiredEnvironment, type DesiredState, type StateSettings } from "./state";
 
@@ -132,6 +133,9 @@ export class EdgeAgent {
   private reresolve: NodeJS.Timeout | null = null;
   /** Certificates, HTTP-01 answers and redirects (docs/https.md "Edge side"; ./certificates.ts). */
   private readonly https: EdgeHttps;
+  /** Purges (docs/edge.md "Purge"; ./purge.ts) and their results not yet delivered in a report. */
+  private readonly purges: PurgeApplier;
+  private pendingPurges: PurgeReport[] = [];
   /** Traffic metrics: HAProxy's log lines counted and pushed (docs/traffic.md "On the node"; ./metrics.ts). */
   readonly metrics: EdgeMetrics;
 
@@ -182,6 +186,11 @@ export class EdgeAgent {
     });
     this.resolver = new OriginResolver(s.dnsServers, 60);
     this.https = new EdgeHttps(this.dirs.haproxy, path.join(this.dirs.haproxy, "default.pem"));
+    this.purges = new PurgeApplier(
+      (expression) => this.varnish.ban(expression),
+      () => haveTool("varnishd"),
+      this.log,
+    );
     this.metrics = new EdgeMetrics({
       consoleUrl: s.consoleUrl,
       nodeToken: s.nodeToken,
@@ -368,6 +377,11 @@ export class EdgeAgent {
   }
 
   private async accept(state: DesiredState): Promise<void> {
+    if (state.purges.length) {
+      // Purges first and reported at once: they do not wait for an apply round (docs/edge.md "Purge").
+      this.pendingPurges.push(...(await this.purges.apply(state.purges)));
+      await this.report([]);
+    }
     const current = new Map(Object.entries(this.p.desired));
     const merged = mergeDesiredState(current, state);
     this.p.desired = Object.fromEntries(merged);
@@ -402,7 +416,10 @@ export class EdgeAgent {
       tools: this.tools,
       error: this.nodeError,
       environments: [...this.pendingReport, ...environments],
+      ...(this.pendingPurges.length ? { purges: this.pendingPurges } : {}),
     };
+    const sentPurges = this.pendingPurges;
+    this.pendingPurges = [];
     try {
       const res = await consoleRequest(new URL("/api/edge/v1/report", this.s.consoleUrl), {
         token: this.s.nodeToken,
@@ -415,8 +432,10 @@ export class EdgeAgent {
         this.log("the console refused this node's token (401): polling stopped, the last good state keeps serving");
       }
       this.pendingReport = res.status >= 200 && res.status < 300 ? [] : body.environments;
+      if (res.status < 200 || res.status >= 300) this.pendingPurges = [...sentPurges, ...this.pendingPurges].slice(-5000);
     } catch (error) {
       this.pendingReport = body.environments.slice(-500);
+      this.pendingPurges = [...sentPurges, ...this.pendingPurges].slice(-5000);
       this.log(`report not delivered: ${(error as Error).message}`);
     }
   }

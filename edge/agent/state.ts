@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { purgeSchema } from "./purge";
 
 // The desired state the console serves at GET /api/edge/v1/state: docs/edge.md "Desired state". The agent checks
 // its shape before using any of it; a state that does not fit is refused whole (the last good one keeps serving).
@@ -64,6 +65,8 @@ export const desiredStateSchema = z.object({
   }),
   environments: z.array(environmentSchema),
   removed: z.array(z.number().int()).default([]),
+  /** Purges to apply (docs/edge.md "Purge"; ./purge.ts). */
+  purges: z.array(purgeSchema).default([]),
 });
 export type DesiredState = z.infer<typeof desiredStateSchema>;
 export type StateSettings = DesiredState["settings"];

@@ -333,7 +333,16 @@ export function edgeAgent(o: EdgeAgentOptions): EdgeAgent {
  * parallel) never share internal ports: the internal range (2000 ports from EDGE_INTERNAL_PORT_BASE) is the slot's
  * alone, and the public ports are drawn inside the slot's own hundred. Add a slot for a new suite.
  */
-export const PORT_SLOTS = { agent: 0, chains: 1, drain: 2, sandbox: 3, sandboxUnprivileged: 4, httpsEdge: 5, varnishWork: 6 } as const;
+export const PORT_SLOTS = {
+  agent: 0,
+  chains: 1,
+  drain: 2,
+  sandbox: 3,
+  sandboxUnprivileged: 4,
+  httpsEdge: 5,
+  varnishWork: 6,
+  purge: 8,
+} as const;
 
 /**
  * Ports for one suite's node: an even public HTTP port in 30000 + 100 × slot … + 98 (HTTPS is the next one) and the

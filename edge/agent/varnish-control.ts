@@ -18,6 +18,9 @@ const VSL_MASK = [
   "-VCL_call,-VCL_return",
 ].join(",");
 
+/** varnishd's `ban_lurker_age` on the node (seconds; docs/edge.md "Purge"). */
+export const BAN_LURKER_AGE_SECONDS = 2;
+
 /** One active environment as varnishd knows it: its key, and its loaded VCL and file (null without varnish). */
 export type VarnishEnvironment = { key: string; vclName: string | null; vclPath: string | null };
 
@@ -65,6 +68,14 @@ export class VarnishControl {
   }
 
   /**
+   * Adds one ban (docs/edge.md "Purge"): `expression` is a whole ban as the console wrote it, with quoted values
+   * (varnishadm passes its words on unquoted, and varnishd's CLI splits them). Throws ApplyError (tool varnishd).
+   */
+  async ban(expression: string): Promise<void> {
+    await this.adm(["ban", expression]);
+  }
+
+  /**
    * `vcl.load` (cold) of a tenant's wrapped VCL `<name>.vcl` from the vcl folder: varnishd's compiler is the check
    * (docs/edge.md "Applying, on the node" step 3), its message trimmed as the console's `varnishd -C` check trims it,
    * then the C it compiled (kept by `debug=+vcl_keep`) is inspected as the console inspects it. Throws ApplyError
@@ -101,6 +112,9 @@ export class VarnishControl {
    */
   private async tune(): Promise<void> {
     await this.adm(["param.set", "debug", "+vcl_keep"]);
+    // docs/edge.md "Purge": purges arrive one at a time (rate-limited per environment), so the ban lurker need not
+    // hold off for bursts (default 60 s); a ban it has tested against every object drops out of ban.list sooner.
+    await this.adm(["param.set", "ban_lurker_age", String(BAN_LURKER_AGE_SECONDS)]).catch(() => {});
     const shown = await this.adm(["param.show", "cc_command"]).catch(() => "");
     const value = /Value is: (.*?)(?: \(default\))?$/m.exec(shown)?.[1];
     if (!value || !/ -O2 /.test(value)) return;

@@ -261,10 +261,13 @@ export function wrapTenantVcl(text: string, key: string, next: HopAddress): { ok
     '    if (obj.uncacheable) { set resp.http.X-Cache = "PASS"; } elsif (obj.hits > 0) { set resp.http.X-Cache = "HIT"; } else { set resp.http.X-Cache = "MISS"; }',
     "    unset resp.http.x-edge-url;",
     "    unset resp.http.x-edge-env;",
+    "    unset resp.http.x-edge-host;",
     "}",
     "sub edge_platform_backend_response {",
     "    set beresp.http.x-edge-url = bereq.url;",
     `    set beresp.http.x-edge-env = "${key}";`,
+    // docs/edge.md "Purge": bans test these object headers only (obj.*), so the ban lurker can retire them.
+    "    set beresp.http.x-edge-host = bereq.http.host;",
     "}",
     "sub vcl_deliver { call edge_platform_deliver; }",
     "sub vcl_backend_response { call edge_platform_backend_response; }",

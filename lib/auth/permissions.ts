@@ -29,6 +29,11 @@ export const PERMISSIONS = {
     roles: ["owner", "admin", "developer"],
     allows: "See an environment's X-Edge-Secret, the header the edge sends so the origin can refuse other requests.",
   },
+  "edge.purge": {
+    roles: ["owner", "admin", "developer"],
+    allows: "Purge an environment's cache on the edge: everything, a path prefix or one URL.",
+  },
+  "edge.ban": { roles: ["owner", "admin"], allows: "Purge an environment's cache with a ban expression of their own." },
   "https.manage": {
     roles: ["owner", "admin"],
     allows: "Upload or remove a domain's own certificate, renew a certificate now, and switch an environment's HTTP-to-HTTPS redirect.",

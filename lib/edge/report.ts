@@ -4,6 +4,7 @@ import { z } from "zod";
 import { writeTransaction } from "@/db";
 import { edgeNodeEnvironments, edgeNodes } from "@/db/schema";
 import type { FieldError } from "@/lib/api/problem";
+import { recordPurgeReports } from "@/lib/purge/store";
 
 // A node's report (docs/edge.md "Desired state": `POST /api/edge/v1/report`): after every apply round and at least
 // every 60 seconds, so it is also the node's heartbeat.
@@ -46,6 +47,17 @@ export const edgeReportSchema = z.strictObject({
   tools: z.record(text(40), text(100)).optional(),
   error: text(4000).nullable().optional(),
   environments: z.array(reportEnvironmentSchema).max(100_000).default([]),
+  /** Purges the node applied (or varnishd refused) since its last delivered report (docs/edge.md "Purge"). */
+  purges: z
+    .array(
+      z.strictObject({
+        id: z.number().int().positive(),
+        appliedAt: z.iso.datetime({ offset: true }).nullable().optional(),
+        error: text(2000).nullable().optional(),
+      }),
+    )
+    .max(10_000)
+    .optional(),
 });
 
 /** A parsed report. */
@@ -109,5 +121,6 @@ export async function recordEdgeReport(
         .onConflictDoUpdate({ target: [edgeNodeEnvironments.nodeId, edgeNodeEnvironments.environmentId], set: values })
         .run();
     }
+    if (report.purges) await recordPurgeReports(tx, nodeId, report.purges, now);
   });
 }

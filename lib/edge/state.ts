@@ -8,6 +8,7 @@ import { routableHostnames } from "./routable";
 import { currentEdgeVersion } from "./changes";
 import { edgeSettings, type EdgeSettings } from "./versions";
 import { httpsStateFor, type EdgeAcmeChallenge, type EdgeCertificate } from "@/lib/https/edge";
+import { purgesForNode, type EdgePurge } from "@/lib/purge/store";
 
 // The desired state a node polls for (docs/edge.md "Desired state"): every routable environment whose version is
 // greater than the node's `since`, with its commit, hostnames, secret, proxy chain, origins and module files, and
@@ -51,6 +52,8 @@ export type EdgeDesiredState = {
   settings: EdgeSettings;
   environments: EdgeEnvironmentState[];
   removed: number[];
+  /** Purges this node has not reported yet (docs/edge.md "Purge"; lib/purge/store.ts). */
+  purges: EdgePurge[];
 };
 
 /** What the payload cache keeps per (environment, version): everything but the hostnames and secret, read fresh. */
@@ -185,7 +188,10 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
  * version was given is listed as removed. Reads files with one `git cat-file --batch` per repository (at most 4 at
  * once) and caches each environment's payload by (environment id, version). Holds no transaction.
  */
-export async function buildDesiredState(node: Pick<EdgeNodeRow, "name" | "drain">, since: number): Promise<EdgeDesiredState> {
+export async function buildDesiredState(
+  node: Pick<EdgeNodeRow, "name" | "drain"> & { id?: number },
+  since: number,
+): Promise<EdgeDesiredState> {
   const globalVersion = await currentEdgeVersion();
   const full = since <= 0 || since > globalVersion;
   const db = getDb();
@@ -286,5 +292,6 @@ export async function buildDesiredState(node: Pick<EdgeNodeRow, "name" | "drain"
     settings: edgeSettings(),
     environments: out,
     removed: full ? [] : [...new Set(removed)].sort((a, b) => a - b),
+    purges: node.id === undefined ? [] : await purgesForNode(node.id),
   };
 }

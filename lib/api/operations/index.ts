@@ -5,6 +5,7 @@ import { domainOperations } from "./domains";
 import { environmentOperations } from "./environments";
 import { httpsOperations } from "./https";
 import { memberOperations } from "./members";
+import { purgeOperations } from "./purge";
 import { trafficOperations } from "@/lib/traffic/api";
 import type { Operation } from "../operation";
 import { openapiOperation } from "./openapi";
@@ -17,6 +18,7 @@ export const operations: Operation[] = [
   ...environmentOperations,
   ...domainOperations,
   ...httpsOperations,
+  ...purgeOperations,
   ...trafficOperations,
   ...configurationOperations,
   openapiOperation,
