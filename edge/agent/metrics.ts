@@ -250,6 +250,7 @@ export class EdgeMetrics {
   private socket: dgram.Socket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private unreadable = 0;
+  private lastUnreadable = "";
   private lastDropped: number | null = null;
   private lastSocketDrops = 0;
   private droppedPushes = 0;
@@ -288,28 +289,37 @@ export class EdgeMetrics {
   line(text: string): void {
     this.received++;
     for (const l of text.split("\n")) {
-      if (!l.trim()) continue;
+      // HAProxy also sends its own notices there ("Proxy public stopped …" on a reload): not request lines.
+      if (!l.startsWith("{")) continue;
       try {
         const r = parseLogLine(l);
         if (r) this.counter.add(r);
-      } catch {
-        this.unreadable++;
+      } catch (error) {
+        if (this.unreadable++ === 0) this.lastUnreadable = `${(error as Error).message}: ${l.slice(0, 200)}`;
       }
     }
   }
 
   /** Log lines lost since the previous call: HAProxy's dropped logs, socket drops, unreadable lines. */
   private async lost(): Promise<number> {
-    let lost = this.unreadable;
+    const unreadable = this.unreadable;
     this.unreadable = 0;
+    let haproxy = 0;
     const dropped = await this.o.droppedLogs().catch(() => null);
     if (dropped !== null) {
-      lost += this.lastDropped === null ? 0 : dropped >= this.lastDropped ? dropped - this.lastDropped : dropped;
+      haproxy = this.lastDropped === null ? 0 : dropped >= this.lastDropped ? dropped - this.lastDropped : dropped;
       this.lastDropped = dropped;
     }
     const drops = socketDrops(this.o.port);
-    lost += Math.max(0, drops - this.lastSocketDrops);
+    const socket = Math.max(0, drops - this.lastSocketDrops);
     this.lastSocketDrops = drops;
+    const lost = unreadable + haproxy + socket;
+    if (lost) {
+      this.o.log(
+        `metrics: ${lost} log line(s) lost (HAProxy dropped ${haproxy}, socket dropped ${socket}, unreadable ${unreadable}` +
+          `${unreadable ? `, e.g. ${this.lastUnreadable}` : ""}); the console is told`,
+      );
+    }
     return lost;
   }
 
