@@ -159,9 +159,12 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     expect(second.headers["x-cache"]).toBe("HIT");
     // varnishd listens on a UNIX socket (client.ip 0.0.0.0): the origin still sees the client's address, alone.
     expect(main.hits.at(-1)!.headers["x-forwarded-for"]).toBe("127.0.0.1");
-    const waf = await get(httpPort, "waf.test", {}, "/w");
+    const waf = await get(httpPort, "waf.test", { "x-forwarded-for": "203.0.113.9" }, "/w");
     expect(waf.body).toBe("hello from main");
     expect(waf.headers["x-cache"]).toBe("MISS");
+    // nginx and varnishd appended their peers (127.0.0.1, 0.0.0.0): the last hop removes the trailing loopback hops.
+    // This test's client is on loopback too, so its own address goes with them; a real client's stays last.
+    expect(main.hits.at(-1)!.headers["x-forwarded-for"]).toBe("203.0.113.9");
     const attack = await get(httpPort, "waf.test", {}, "/w?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
     expect(attack.status).toBe(403);
     const viaModule = await get(httpPort, "alt.test", {}, "/x");

@@ -230,6 +230,9 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
       `  http-request deny deny_status 403 hdr X-Edge-Status hop-refused unless { req.hdr(x-edge-hop) -m str -- ${q(e.hopToken)} }`,
       `  http-request return status 200 content-type text/plain lf-string "%[req.hdr(x-edge-health)]" hdr Cache-Control no-store hdr X-Edge-Status health if { req.hdr(x-edge-health) -m found }`,
       "  http-request set-var(txn.origin) req.hdr(x-edge-origin)",
+      // The chain's own hops (loopback, 0.0.0.0 of a UNIX socket, "unix:") appended themselves to X-Forwarded-For:
+      // they go, so the origin sees the front's value, the client's address last (docs/edge.md "One request").
+      "  http-request replace-header X-Forwarded-For '^(.*?)(,[[:space:]]*(127[.][0-9.]+|0[.]0[.]0[.]0|::1|unix:[^,]*))+$' '\\1'",
     );
     for (const o of e.origins) {
       if (o.name !== null) L.push(`  use_backend origin_${e.key}_${o.name} if { var(txn.origin) -m str ${o.name} }`);
