@@ -2,7 +2,7 @@ import Link from "next/link";
 import { StatusBadge } from "@/components/ui/status-badge";
 import type { EnvironmentSummary } from "@/lib/environments/queries";
 
-export type EnvironmentSection = "overview" | "files" | "edit" | "history" | "compare";
+export type EnvironmentSection = "overview" | "files" | "edit" | "history" | "compare" | "traffic";
 
 const SECTIONS: { id: EnvironmentSection; label: string; sub: string }[] = [
   { id: "overview", label: "Overview", sub: "" },
@@ -10,6 +10,7 @@ const SECTIONS: { id: EnvironmentSection; label: string; sub: string }[] = [
   { id: "edit", label: "Edit", sub: "edit" },
   { id: "history", label: "History", sub: "history" },
   { id: "compare", label: "Compare", sub: "compare" },
+  { id: "traffic", label: "Traffic", sub: "traffic" },
 ];
 
 /** URL of an environment's overview: the application page for Production, else `…/environment/<name>`. */
