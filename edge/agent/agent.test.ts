@@ -268,6 +268,11 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     const reportsBefore = con.reports.length;
     startAgent();
     await until("the restarted agent reports", () => con.reports.length > reportsBefore, 40_000);
+    // Its first report names what it serves (a console that knows nothing of this node, e.g. after a new token,
+    // learns it at once): the environments of the last good state, applied — a.test and cached.test among them.
+    const first = con.reports[reportsBefore];
+    const applied = first.environments.filter((e) => e.status === "applied").map((e) => e.environmentId);
+    expect(applied).toEqual(expect.arrayContaining([1, 3]));
     expect(pidOf("haproxy")).toBe(haproxyPid);
     expect(node.log()).toMatch(/adopted the running haproxy/);
     expect((await get(httpPort, "a.test")).status).toBe(200);

@@ -289,6 +289,19 @@ export class EdgeAgent {
     }, 60_000);
     this.reresolve.unref();
     this.log(`serving ${Object.keys(this.p.active).length} environment(s) from the last good state (version ${this.p.stateVersion})`);
+    // What it serves goes in the first report: the console keeps one line per node and environment, and a node that
+    // comes back with a new token (docs/edge.md "Node tokens") has none until then, although it serves.
+    this.pendingReport.push(
+      ...Object.values(this.p.active).map((a): EnvironmentReport => ({
+        environmentId: a.env.environmentId,
+        version: a.env.version,
+        status: "applied",
+        servingCommit: a.env.commit,
+        appliedAt: a.appliedAt,
+        acmeChallenges: this.https.tokensFor(a.env.environmentId),
+      })),
+    );
+    void this.report([]);
     void this.pollLoop();
   }
 
