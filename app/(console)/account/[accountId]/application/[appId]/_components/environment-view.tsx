@@ -19,6 +19,7 @@ import { loadEdgePanel } from "./edge-serving-data";
 import { DomainList } from "./domain-list";
 import { EnvironmentHeader, overviewHref } from "./environment-header";
 import { NewEnvironmentForm } from "./new-environment-form";
+import { PurgePanel } from "./purge-panel";
 
 /** Up to this many domains on a page, their details (records, last check) are rendered in place. */
 const INLINE_DETAILS_MAX = 10;
@@ -84,6 +85,13 @@ export async function EnvironmentView({
       <EdgePanel data={edge} />
 
       <RedirectHttpsPanel environmentId={environment.id} on={environment.redirectHttps} canManage={can(access.role, "https.manage")} />
+
+      <PurgePanel
+        environment={environment}
+        repoDir={application.repoDir}
+        canPurge={can(access.role, "edge.purge")}
+        canBan={can(access.role, "edge.ban")}
+      />
 
       <section aria-labelledby="domains-heading" className="space-y-3">
         <h2 id="domains-heading" className="text-lg font-semibold">
