@@ -26,5 +26,8 @@ export async function register() {
     // HTTPS certificates: orders, renewals and expiry mail (docs/https.md "Scheduler"); leases as above.
     const { startCertificateScheduler } = await import("@/lib/https/scheduler");
     startCertificateScheduler();
+    // Traffic: retention of the metric rows and the 5xx alert mail (docs/traffic.md "Retention", "Alerts").
+    const { startTrafficScheduler } = await import("@/lib/traffic/scheduler");
+    startTrafficScheduler();
   }
 }

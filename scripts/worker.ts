@@ -30,9 +30,13 @@ const scheduler = startScheduler({ maintenance: (await leftoversJob()) ?? undefi
 // HTTPS certificates (docs/https.md "Scheduler"): orders and renewals under the same lease discipline.
 const { startCertificateScheduler } = await import("@/lib/https/scheduler");
 const certificates = startCertificateScheduler();
+// Traffic: retention of the metric rows and the 5xx alert mail (docs/traffic.md "Retention", "Alerts").
+const { startTrafficScheduler } = await import("@/lib/traffic/scheduler");
+const traffic = startTrafficScheduler();
 const keepAlive = setInterval(() => {}, 1 << 30);
 const stop = () => {
   clearInterval(keepAlive);
+  traffic.stop();
   void Promise.all([scheduler.stop(), certificates.stop()]).then(() => process.exit(0));
 };
 process.on("SIGTERM", stop);

@@ -13,6 +13,9 @@ import { makeApplication } from "@/lib/environments/fixtures";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { handleMetricsPush } from "./push-api";
 import { recentRequests } from "./query";
+import { checkErrorAlerts, pruneTraffic, setErrorAlert } from "./scheduler";
+import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
+import { setTestEnv } from "@/lib/testing/env";
 
 // The metrics push (docs/edge.md "Metrics") against the real handler on a temporary SQLite file: a node token is
 // required, forged or absurd pushes are refused with the field named, a replayed push id is counted once, minute
@@ -97,7 +100,17 @@ describe("metrics push and the metrics API", () => {
       tokens[role] = (await createApiToken({ userId: fixture.user(role).id, name: "t" })).value;
     tokens.stranger = (await createApiToken({ userId: stranger.user("owner").id, name: "t" })).value;
   });
-  afterAll(() => temp.cleanup());
+  let smtp: TestSmtpServer;
+  let restoreEnv: () => void;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    restoreEnv = setTestEnv({ SMTP_URL: smtp.smtpUrl });
+  });
+  afterAll(async () => {
+    await smtp.close();
+    restoreEnv();
+    temp.cleanup();
+  });
 
   it("adds a push to the minute, hour and node rows; the same push id again is counted once", async () => {
     const first = body([minute(envId, now - 120_000)], {
@@ -168,5 +181,48 @@ describe("metrics push and the metrics API", () => {
     expect((await api("stranger", q, stranger.app.accountId)).status).toBe(404);
     expect((await api("owner", "?from=yesterday")).status).toBe(400);
     expect((await api("owner", `?from=${now - 30 * 86_400_000}&to=${now}&step=minute`)).status).toBe(400);
+  });
+
+  it("mails owners and admins once when the 5xx rate over 5 minutes passes the threshold an admin set (off by default)", async () => {
+    const at = minuteStart(Date.now());
+    expect(
+      (
+        await push(
+          body([
+            minute(envId, at, {
+              requests: 40,
+              status2xx: 10,
+              status4xx: 0,
+              status5xx: 30,
+              latency: [40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+              hits: 0,
+              misses: 0,
+            }),
+          ]),
+        )
+      ).status,
+    ).toBe(200);
+    expect(await checkErrorAlerts()).toEqual([]); // off by default
+    const env = (await getDb().select().from(environments).where(eq(environments.id, envId)).get())!;
+    await setErrorAlert(env, 80, fixture.actor("admin"));
+    expect(await checkErrorAlerts()).toEqual([]); // 30 of 40 = 75 % < 80 %
+    await setErrorAlert(env, 50, fixture.actor("admin"));
+    expect(await checkErrorAlerts()).toEqual([envId]);
+    expect(await checkErrorAlerts()).toEqual([]); // not again within 30 minutes
+    await new Promise((r) => setTimeout(r, 300));
+    const to = smtp
+      .mails()
+      .flatMap((m) => m.to)
+      .sort();
+    expect(to).toEqual([fixture.user("admin").email, fixture.user("owner").email].map((e) => e.toLowerCase()).sort());
+    expect(smtp.mails()[0].subject).toContain("% of requests failed with 5xx");
+  });
+
+  it("drops minute rows after 7 days and hour rows after 90 days", async () => {
+    const dropped = await pruneTraffic(Date.now() + 8 * 86_400_000);
+    expect(dropped.traffic_minutes).toBeGreaterThan(0);
+    expect(dropped.traffic_hours).toBe(0);
+    expect(await getDb().select().from(trafficHours).get()).toBeTruthy();
+    expect((await pruneTraffic(Date.now() + 91 * 86_400_000)).traffic_hours).toBeGreaterThan(0);
   });
 });
