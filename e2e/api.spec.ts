@@ -1,4 +1,5 @@
 import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
+import { makeTestPki } from "../lib/https/test-pki";
 import { ApiClient } from "./api-client";
 import { accountFootprint, setAccountRequiresTwoFactor } from "./db";
 import { E2E } from "./env";
@@ -575,6 +576,32 @@ test("applications: delete frees the hostname (owner); the per-token rate limit 
   expect((await api.call("GET", "/account", { token: tokens.owner })).status).toBe(200);
 });
 
+test("HTTPS: the status, an own certificate uploaded (the key never answered) and back to ACME; Renew now is 409 while ACME is off", async () => {
+  // This console has no ACME settings: the 202 of renewCertificate is checked in lib/api/operations/https.test.ts and
+  // the whole issuance against pebble in e2e/https.spec.ts (edge project).
+  const pki = makeTestPki();
+  try {
+    pki.ca("Api e2e CA");
+    const chain = pki.issue("leaf", "Api e2e CA", [hosts.prod]);
+    const base = `/account/${ids.account}/domain/${hosts.prod}`;
+    const status = await api.call("GET", `${base}/https`, { token: tokens.owner });
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ hostname: hosts.prod, type: "acme", acme_enabled: false });
+    const body = { type: "custom", public_certificates: chain, private_key: pki.read("leaf.key"), verify_only: false };
+    const uploaded = await api.call("POST", `${base}/https`, { token: tokens.owner, body });
+    expect(uploaded.status).toBe(200);
+    expect(uploaded.body).toMatchObject({ type: "custom", status: "issued", issuer: "Api e2e CA" });
+    expect(JSON.stringify(uploaded.body)).not.toContain("PRIVATE KEY");
+    const back = await api.call("POST", `${base}/https`, { token: tokens.owner, body: { type: "acme" } });
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ type: "acme" });
+    const renew = await api.call("POST", `${base}/renewCertificate`, { token: tokens.owner });
+    expect(renew.status).toBe(409);
+  } finally {
+    pki.remove();
+  }
+});
+
 test("the API reference page lists every operation, linked from the tokens page, and fits a phone", async () => {
   test.setTimeout(120_000); // full-page screenshots of a long page: ~60 s on a loaded 2-core machine
   const page = ownerPage;
@@ -607,12 +634,20 @@ test("the API reference page lists every operation, linked from the tokens page,
   await page.getByRole("table", { name: "Problem types" }).screenshot({ path: "test-results/screenshots/api-06-problems-phone.png" });
 });
 
+/**
+ * Operations whose success needs a setting this console does not have (ACME): answered with a refusal above, and with
+ * success where the setting is on (named beside each).
+ */
+const ANSWERED_ELSEWHERE = new Set([
+  "POST /account/{accountId}/domain/{hostName}/renewCertificate", // 202: lib/api/operations/https.test.ts, e2e/https.spec.ts
+]);
+
 test("every operation of the document was answered successfully above, each response checked against it", async () => {
   const missing: string[] = [];
   for (const [path, methods] of Object.entries(api.doc.paths)) {
     for (const method of Object.keys(methods)) {
       const ok = [...api.seen].some((s) => s.startsWith(`${method.toUpperCase()} ${path} 2`));
-      if (!ok) missing.push(`${method.toUpperCase()} ${path}`);
+      if (!ok && !ANSWERED_ELSEWHERE.has(`${method.toUpperCase()} ${path}`)) missing.push(`${method.toUpperCase()} ${path}`);
     }
   }
   expect(missing).toEqual([]);

@@ -63,7 +63,9 @@ describe("varnish wrapper (text only)", () => {
     const wrapped = wrapTenantVcl(`${base}sub vcl_deliver {\n    return (deliver);\n}\n`, "e17", next);
     if (!wrapped.ok) throw new Error(wrapped.message);
     expect(wrapped.vcl.split("\n")[3]).toBe("    { call edge_platform_deliver; return (deliver); }");
-    expect(wrapped.vcl.split("\n")[0]).toMatch(/^vcl 4\.1; sub vcl_recv \{ set req\.http\.X-Forwarded-For = .*if \(req\.http\.X-Edge-Health\)/);
+    expect(wrapped.vcl.split("\n")[0]).toMatch(
+      /^vcl 4\.1; sub vcl_recv \{ set req\.http\.X-Forwarded-For = .*if \(req\.http\.X-Edge-Health\)/,
+    );
   });
   it("refuses a custom sub that returns when vcl_deliver calls it, and a Unix socket backend", () => {
     const custom = wrapTenantVcl(`${base}sub mine {\n    return (deliver);\n}\nsub vcl_deliver {\n    call mine;\n}\n`, "e17", next);

@@ -119,6 +119,21 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")("domain HTTPS
     expect(off.body.detail).toContain("ACME_DIRECTORY_URL");
   });
 
+  it("renewCertificate with ACME on: 202 with the status (queued), then 429 within 5 minutes", async () => {
+    // The CA is never reached here: a closed loopback port stands in for the directory URL.
+    const restore = setTestEnv({ ACME_DIRECTORY_URL: "https://127.0.0.1:9/directory", ACME_EMAIL: "ops@example.com" });
+    try {
+      const queued = await call("admin", "POST", "/renewCertificate");
+      expect(queued.status, queued.text).toBe(202);
+      expect(queued.body).toMatchObject({ hostname, type: "acme" });
+      expect(queued.text).not.toMatch(/PRIVATE KEY/);
+      const again = await call("owner", "POST", "/renewCertificate");
+      expect(again.status).toBe(429);
+    } finally {
+      restore();
+    }
+  });
+
   it("is in the OpenAPI document", async () => {
     const res = await handle(new Request("http://localhost/api/v1/openapi.json"));
     const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
