@@ -10,6 +10,8 @@ import { environmentPath, requireEnvironment } from "@/lib/environments/access";
 import { recentRequests, totalOf } from "@/lib/traffic/query";
 import { TRAFFIC_RANGES, trafficView } from "@/lib/traffic/view";
 import { EnvironmentHeader } from "../../../_components/environment-header";
+import { errorAlertOf } from "@/lib/traffic/scheduler";
+import { ErrorAlertForm } from "./alert-form";
 
 export const metadata: Metadata = { title: "Traffic" };
 
@@ -58,6 +60,8 @@ export default async function TrafficPage({
   const rid = typeof query.rid === "string" ? query.rid.slice(0, 128) : "";
   const recent = recentRequests(environment.id, rid || undefined);
   const base = environmentPath(environment, "/traffic");
+  const canAlert = can(role, "alerts.receive");
+  const alertThreshold = canAlert ? await errorAlertOf(environment.id) : null;
 
   return (
     <div className="space-y-6">
@@ -101,6 +105,7 @@ export default async function TrafficPage({
           </div>
         ))}
       </dl>
+      {canAlert ? <ErrorAlertForm environmentId={environment.id} threshold={alertThreshold} /> : null}
       <TrafficCharts series={series} hourly={range.step === "hour"} />
       <section className="space-y-3" aria-labelledby="recent-requests">
         <div className="flex flex-wrap items-end gap-3">
