@@ -48,6 +48,18 @@ const benches: { name: string; run: () => Promise<Row[]> }[] = [
     },
   },
   {
+    name: "purge: a prefix purge effective on 3 local nodes (reported applied, and MISS on each), p95 target 1 s",
+    // The console's edge modules import `server-only`: run with `npx tsx --conditions=react-server bench/run.ts purge`.
+    run: async () => {
+      try {
+        createRequire(import.meta.url)("server-only");
+      } catch {
+        return [{ skipped: "run it as `npx tsx --conditions=react-server bench/run.ts purge` (server-only modules)" }];
+      }
+      return (await import("./purge")).benchPurge({ runs: 10 });
+    },
+  },
+  {
     name: "edge: hits/misses via wrk (http, https) beside origin and nginx floors, 20 applies under load, cold start with 100 environments",
     run: async () => (await import("./edge")).benchEdge({ applies: 20, coldEnvironments: 100 }),
   },
