@@ -131,7 +131,11 @@ describe("serving line", () => {
     });
     const never = [node({ node: "edge-2", servingCommit: null, lastContactAt: null })];
     expect(servingLine("Staging", serving({ nodesTotal: 0, nodesServing: 0, revoked: never }), now).text).toBe(
-      "No active edge nodes (edge-2 was revoked; it did not serve Staging)",
+      "No active edge nodes (1 revoked node)",
+    );
+    // One that served is named; the one that never did is only counted.
+    expect(servingLine("Production", serving({ nodesTotal: 0, nodesServing: 0, revoked: [...revoked, ...never] }), now).text).toBe(
+      "No active edge nodes (edge-1 was revoked; it served 3f2a9c1 when last seen (14:10 UTC); and 1 more revoked node)",
     );
   });
 

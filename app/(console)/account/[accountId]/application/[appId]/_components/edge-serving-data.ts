@@ -40,15 +40,18 @@ function commonCommit(nodes: EdgeNodeServing[]): { commit: string; nodes: number
   return top ? { commit: top[0], nodes: top[1] } : null;
 }
 
-/** `edge-1 was revoked; it served 3f2a9c1 when last seen (14:02 UTC)`, for up to 3 revoked nodes. */
-function revokedWords(name: string, revoked: EdgeNodeServing[], now: Date): string {
-  const said = revoked.slice(0, 3).map((n) => {
+/**
+ * `edge-1 was revoked; it served 3f2a9c1 when last seen (14:02 UTC)`, for up to 3 revoked nodes that served the
+ * environment; `2 revoked nodes` when none of them did (naming a node that never served it tells nothing).
+ */
+function revokedWords(revoked: EdgeNodeServing[], now: Date): string {
+  const served = revoked.filter((n) => n.servingCommit);
+  if (served.length === 0) return plural(revoked.length, "revoked node");
+  const said = served.slice(0, 3).map((n) => {
     const seen = n.lastContactAt ? ` (${appliedTime(n.lastContactAt, now)})` : "";
-    return n.servingCommit
-      ? `${n.node} was revoked; it served ${shortCommit(n.servingCommit)} when last seen${seen}`
-      : `${n.node} was revoked; it did not serve ${name}`;
+    return `${n.node} was revoked; it served ${shortCommit(n.servingCommit!)} when last seen${seen}`;
   });
-  if (revoked.length > 3) said.push(`and ${plural(revoked.length - 3, "more revoked node")}`);
+  if (revoked.length > said.length) said.push(`and ${plural(revoked.length - said.length, "more revoked node")}`);
   return said.join("; ");
 }
 
@@ -74,7 +77,7 @@ export function servingLine(
   now: Date = new Date(),
 ): { text: string; tone: ServingTone } {
   if (!serving || serving.nodesTotal === 0) {
-    if (serving?.revoked.length) return { text: `No active edge nodes (${revokedWords(name, serving.revoked, now)})`, tone: "partial" };
+    if (serving?.revoked.length) return { text: `No active edge nodes (${revokedWords(serving.revoked, now)})`, tone: "partial" };
     return { text: "No edge nodes", tone: "idle" };
   }
   if (!serving.desiredCommit) return { text: `Not served: ${name} has no routable domain`, tone: "idle" };
