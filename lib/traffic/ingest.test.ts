@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getDb } from "@/db";
-import { environments, trafficHours, trafficMinutes, trafficNodeMinutes } from "@/db/schema";
+import { edgeNodes, environments, trafficHours, trafficMinutes, trafficNodeMinutes } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
 import { createApiRouter } from "@/lib/api/router";
 import { operations } from "@/lib/api/operations";
@@ -12,7 +12,8 @@ import { settleEdgeChanges } from "@/lib/edge/changes";
 import { makeApplication } from "@/lib/environments/fixtures";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { handleMetricsPush } from "./push-api";
-import { recentRequests } from "./query";
+import { fleetView } from "./fleet";
+import { accountMonthlyBandwidth, recentRequests } from "./query";
 import { checkErrorAlerts, pruneTraffic, setErrorAlert } from "./scheduler";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
 import { setTestEnv } from "@/lib/testing/env";
@@ -216,6 +217,25 @@ describe("metrics push and the metrics API", () => {
       .sort();
     expect(to).toEqual([fixture.user("admin").email, fixture.user("owner").email].map((e) => e.toLowerCase()).sort());
     expect(smtp.mails()[0].subject).toContain("% of requests failed with 5xx");
+  });
+
+  it("shows the node's totals to operators, flags a node that stopped pushing, and sums the account's month", async () => {
+    const node = (await getDb().select().from(edgeNodes).where(eq(edgeNodes.name, "edge-m1")).get())!;
+    const now = Date.now();
+    const view = fleetView(
+      [
+        { id: node.id, name: "edge-m1" },
+        { id: 99_999, name: "never" },
+      ],
+      now,
+    );
+    expect(view.rows[0]).toMatchObject({ name: "edge-m1", stopped: false });
+    expect(view.rows[0].requests).toBeGreaterThanOrEqual(20);
+    expect(view.rows[1]).toMatchObject({ requests: 0, lastPushAt: null, stopped: true });
+    expect(fleetView([{ id: node.id, name: "edge-m1" }], now + 4 * 60_000).rows[0].stopped).toBe(true);
+    const months = accountMonthlyBandwidth(fixture.app.accountId);
+    expect(months.reduce((a, m) => a + m.requests, 0)).toBe(60);
+    expect(accountMonthlyBandwidth(stranger.app.accountId)).toEqual([]);
   });
 
   it("drops minute rows after 7 days and hour rows after 90 days", async () => {

@@ -6,6 +6,7 @@ import { listApplicationOverviews } from "@/lib/domains/listing";
 import { setLastAccount } from "@/lib/users/queries";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { domainToUnicode } from "node:url";
+import { AccountBandwidth } from "@/components/traffic/account-bandwidth";
 
 export const metadata: Metadata = { title: "Applications" };
 
@@ -92,6 +93,7 @@ export default async function AccountHomePage({ params }: { params: Promise<{ ac
           ))}
         </ul>
       )}
+      <AccountBandwidth accountId={account.id} />
     </div>
   );
 }

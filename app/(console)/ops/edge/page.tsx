@@ -57,6 +57,9 @@ export default async function EdgeNodesPage() {
           <Link href="/ops" className="text-sm font-medium text-indigo-700 hover:underline">
             ← Operations
           </Link>
+          <Link href="/ops/traffic" className="text-sm font-medium text-indigo-700 hover:underline">
+            Traffic →
+          </Link>
           <Link href="/ops/log" className="text-sm font-medium text-indigo-700 hover:underline">
             Operator log →
           </Link>
