@@ -1,6 +1,6 @@
-import { and, desc, eq, gt, inArray, isNull, notExists, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, notExists, sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
-import { edgeEnvironmentVersions, edgeNodes, edgeStateVersion, purgeNodeStates, purges, users } from "@/db/schema";
+import { edgeNodes, edgeStateVersion, purgeNodeStates, purges, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { publishEdgeVersion } from "@/lib/edge/changes";
 import { EDGE_NODE_STALE_MS } from "@/lib/edge/nodes";
@@ -119,19 +119,17 @@ export async function createPurge(input: {
 export type EdgePurge = { id: number; environmentId: number; key: string; ban: string; createdAt: string };
 
 /**
- * The purges node `nodeId` has to apply (docs/edge.md "Purge"): made in the last {@link PURGE_DELIVERY_MS} for an
- * environment that is served, that the node has not reported yet (applied or refused), oldest first, at most
- * {@link MAX_PURGES_PER_STATE}.
+ * The purges node `nodeId` has to apply (docs/edge.md "Purge"): made in the last {@link PURGE_DELIVERY_MS} that the
+ * node has not reported yet (applied or refused), oldest first, at most {@link MAX_PURGES_PER_STATE}. Also those of an
+ * environment the node does not serve (yet): the ban then matches nothing, and the purge completes instead of waiting.
  */
 export async function purgesForNode(nodeId: number, now: Date = new Date()): Promise<EdgePurge[]> {
   const rows = await getDb()
     .select({ id: purges.id, environmentId: purges.environmentId, ban: purges.ban, createdAt: purges.createdAt })
     .from(purges)
-    .innerJoin(edgeEnvironmentVersions, eq(edgeEnvironmentVersions.environmentId, purges.environmentId))
     .where(
       and(
         gt(purges.createdAt, new Date(now.getTime() - PURGE_DELIVERY_MS)),
-        isNull(edgeEnvironmentVersions.removedAt),
         notExists(
           getDb()
             .select({ one: sql`1` })
