@@ -239,6 +239,8 @@ export type EdgeMetricsOptions = {
   /** HAProxy's DroppedLogs counter (cumulative, resets when a new worker starts), or null when unknown. */
   droppedLogs: () => Promise<number | null>;
   log: (line: string) => void;
+  /** Spool bound in pushes (default SPOOL_MAX_FILES). */
+  spoolMaxFiles?: number;
 };
 
 /**
@@ -357,7 +359,7 @@ export class EdgeMetrics {
     let bytes = files.reduce((n, f) => n + f.size, 0);
     let count = files.length;
     for (const f of files) {
-      if (count <= SPOOL_MAX_FILES && bytes <= SPOOL_MAX_BYTES) break;
+      if (count <= (this.o.spoolMaxFiles ?? SPOOL_MAX_FILES) && bytes <= SPOOL_MAX_BYTES) break;
       fs.rmSync(f.path, { force: true });
       count--;
       bytes -= f.size;
