@@ -1,4 +1,6 @@
 import { X509Certificate } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTool } from "@/edge/modules/tools";
 import { checkOwnCertificate, nameCovers, pemBlocks } from "./certificate";
@@ -102,6 +104,48 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")(
       expect(fields(checkOwnCertificate({ hostname: "shop.example.com", chainText: leaf, keyText: badKey }))[0].message).toBe(
         "The private key cannot be read: it is not a valid PEM private key.",
       );
+    });
+
+    it("refuses what the nodes' HAProxy would not load: an RSA key under 2048 bits, a SHA-1 signature", () => {
+      const ext = "subjectAltName=DNS:weak.example.com\n";
+      pki.openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "weak.key"]);
+      pki.openssl(["req", "-new", "-key", "weak.key", "-subj", "/CN=weak.example.com", "-out", "weak.csr"]);
+      fs.writeFileSync(path.join(pki.dir, "weak.ext"), ext);
+      const sign = (name: string, key: string, digest: string) => {
+        if (key !== "weak.key") pki.openssl(["req", "-new", "-key", key, "-subj", "/CN=weak.example.com", "-out", "weak.csr"]);
+        pki.openssl(
+          ["x509", "-req", "-in", "weak.csr", "-CA", "Test Intermediate.crt", "-CAkey", "Test Intermediate.key"].concat([
+            "-CAcreateserial",
+            `-${digest}`,
+            "-days",
+            "30",
+            "-extfile",
+            "weak.ext",
+            "-out",
+            name,
+          ]),
+        );
+        return pki.read(name);
+      };
+      const rsa1024 = sign("rsa1024.crt", "weak.key", "sha256");
+      expect(
+        fields(checkOwnCertificate({ hostname: "weak.example.com", chainText: rsa1024 + intermediate, keyText: pki.read("weak.key") })),
+      ).toEqual([
+        {
+          field: "public_certificates",
+          message: "Certificate 1 of the chain (weak.example.com) has a 1024-bit RSA key: the edge needs at least 2048 bits.",
+        },
+      ]);
+      const sha1 = sign("sha1.crt", "shop.key", "sha1");
+      expect(fields(checkOwnCertificate({ hostname: "weak.example.com", chainText: sha1 + intermediate, keyText: leafKey }))).toEqual([
+        {
+          field: "public_certificates",
+          message:
+            "Certificate 1 of the chain (weak.example.com) is signed with SHA-1, which the edge refuses: ask the CA for a certificate signed with SHA-256.",
+        },
+      ]);
+      const sha256 = sign("sha256.crt", "shop.key", "sha256");
+      expect(checkOwnCertificate({ hostname: "weak.example.com", chainText: sha256 + intermediate, keyText: leafKey }).ok).toBe(true);
     });
 
     it("refuses a certificate in the chain that is not the leaf's issuer", () => {

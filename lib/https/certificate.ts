@@ -121,12 +121,94 @@ function orderChain(leaf: X509Certificate, rest: X509Certificate[]): { chain: X5
   return { chain, unrelated: left };
 }
 
+/** Signature algorithms (OID → hash) that OpenSSL's default security level on the nodes refuses (RFC 3279 §2.2). */
+const WEAK_SIGNATURES: Record<string, string> = {
+  "1.2.840.113549.1.1.2": "MD2",
+  "1.2.840.113549.1.1.4": "MD5",
+  "1.2.840.113549.1.1.5": "SHA-1",
+  "1.3.14.3.2.29": "SHA-1",
+  "1.2.840.10045.4.1": "SHA-1",
+  "1.2.840.10040.4.3": "SHA-1",
+};
+
+/** One DER element at `offset` of `der` (X.690 §8.1): its tag, where its content starts and where it ends. */
+function derElement(der: Buffer, offset: number): { tag: number; start: number; end: number } {
+  const tag = der[offset];
+  let length = der[offset + 1];
+  let start = offset + 2;
+  if (length & 0x80) {
+    const bytes = length & 0x7f;
+    length = 0;
+    for (let i = 0; i < bytes; i++) length = length * 256 + der[start + i];
+    start += bytes;
+  }
+  return { tag, start, end: start + length };
+}
+
+/** The OID of a certificate's outer signatureAlgorithm (RFC 5280 §4.1.1.2), dotted; null when the DER is not as expected. */
+function signatureOid(certificate: X509Certificate): string | null {
+  try {
+    const der = certificate.raw;
+    const outer = derElement(der, 0);
+    const tbs = derElement(der, outer.start);
+    const algorithm = derElement(der, tbs.end);
+    const oid = derElement(der, algorithm.start);
+    if (outer.tag !== 0x30 || algorithm.tag !== 0x30 || oid.tag !== 0x06) return null;
+    const arcs: number[] = [];
+    let value = 0;
+    for (let i = oid.start; i < oid.end; i++) {
+      value = value * 128 + (der[i] & 0x7f);
+      if (!(der[i] & 0x80)) {
+        if (arcs.length === 0) arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
+        else arcs.push(value);
+        value = 0;
+      }
+    }
+    return arcs.join(".");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why the nodes' HAProxy (OpenSSL security level 2, Debian's default) would refuse to load `chain` (leaf first), one
+ * sentence per certificate: an RSA or DSA key under 2048 bits, an EC key under 224 bits, or a certificate that is not
+ * self-signed and is signed with MD5 or SHA-1. A certificate HAProxy refuses fails the node's reload from its files
+ * (docs/https.md "Edge side"), so it is refused here. Empty when the chain loads.
+ */
+export function edgeLoadProblems(chain: X509Certificate[]): string[] {
+  const problems: string[] = [];
+  chain.forEach((certificate, i) => {
+    const cn =
+      certificate.subject
+        .split("\n")
+        .find((l) => l.startsWith("CN="))
+        ?.slice(3) ?? certificate.subject.replace(/\n/g, ", ");
+    const which = `Certificate ${i + 1} of the chain (${cn})`;
+    const type = certificate.publicKey.asymmetricKeyType;
+    const details = certificate.publicKey.asymmetricKeyDetails ?? {};
+    if ((type === "rsa" || type === "rsa-pss" || type === "dsa") && (details.modulusLength ?? 0) < 2048) {
+      problems.push(`${which} has a ${details.modulusLength}-bit ${type.toUpperCase()} key: the edge needs at least 2048 bits.`);
+    } else if (type === "ec") {
+      const bits = Number(/\d{3}/.exec(details.namedCurve ?? "")?.[0] ?? 0);
+      if (bits && bits < 224) problems.push(`${which} has a ${bits}-bit EC key (${details.namedCurve}): the edge needs at least 224 bits.`);
+    }
+    const hash = WEAK_SIGNATURES[signatureOid(certificate) ?? ""];
+    const selfSigned = certificate.checkIssued(certificate) && certificate.verify(certificate.publicKey);
+    if (hash && !selfSigned) {
+      problems.push(`${which} is signed with ${hash}, which the edge refuses: ask the CA for a certificate signed with SHA-256.`);
+    }
+  });
+  return problems;
+}
+
 /**
  * Checks an admin's own certificate for `hostname` (A-label) at time `now` (docs/product.md §9): `chainText` holds
  * one or more PEM certificates in any order, `keyText` one unencrypted PEM private key (PKCS#1, PKCS#8 or SEC1).
  * Refused, each with a field message: no or unreadable certificates or key, an encrypted key, a key that matches no
  * certificate, a certificate of the chain that does not belong to the leaf's chain, a leaf that does not cover the
- * hostname (wildcards by {@link nameCovers}), a leaf that has expired or is not valid yet. On success the chain is
+ * hostname (wildcards by {@link nameCovers}), a key or signature the nodes' HAProxy refuses ({@link edgeLoadProblems}),
+ * a leaf that has expired or is not valid yet. On success the chain is
  * returned leaf first and the key as PKCS#8 PEM. Never throws for bad input.
  */
 export function checkOwnCertificate(input: {
@@ -225,6 +307,7 @@ export function checkOwnCertificate(input: {
         : `The certificate names no DNS name (subjectAltName): it does not cover ${input.hostname}.`,
     });
   }
+  for (const message of edgeLoadProblems(chain)) errors.push({ field: "public_certificates", message });
   if (facts.notAfter.getTime() <= now.getTime()) {
     errors.push({ field: "public_certificates", message: `The certificate expired on ${dateText(facts.notAfter)}.` });
   } else if (facts.notBefore.getTime() > now.getTime()) {
