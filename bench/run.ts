@@ -60,6 +60,10 @@ const benches: { name: string; run: () => Promise<Row[]> }[] = [
     },
   },
   {
+    name: "traffic: agent CPU per 10,000 log lines, socket loss by line rate, console ingest 50 nodes × 1,000 environments, 7-day chart query × 100 environments",
+    run: async () => (await import("./traffic")).benchTraffic(),
+  },
+  {
     name: "edge: hits/misses via wrk (http, https) beside origin and nginx floors, 20 applies under load, cold start with 100 environments",
     run: async () => (await import("./edge")).benchEdge({ applies: 20, coldEnvironments: 100 }),
   },
