@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, notExists, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lt, lte, notExists, sql } from "drizzle-orm";
 import { getDb, writeTransaction } from "@/db";
 import { edgeNodes, edgeStateVersion, purgeNodeStates, purges, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
@@ -17,6 +17,8 @@ export const PURGE_RATE_LIMIT = 20;
 export const PURGE_RATE_WINDOW_MS = 60_000;
 /** How long a purge is handed to nodes that have not applied it (a node back within this time still gets it). */
 export const PURGE_DELIVERY_MS = 60 * 60_000;
+/** How long purges (and their per-node state) are kept; older ones of an environment go when it purges again. */
+export const PURGE_KEEP_MS = 30 * 24 * 60 * 60_000;
 /** Most purges in one desired-state answer. */
 export const MAX_PURGES_PER_STATE = 1000;
 /** How long `POST …/proxy/varnish/state` waits for every active node (docs/product.md §10). */
@@ -48,8 +50,9 @@ export type PurgeCreateRefusal = { code: "rate-limited"; message: string; retryA
 
 /**
  * Stores `purge` for `environment` by `actor` (one write transaction): refused when the environment already had
- * {@link PURGE_RATE_LIMIT} purges in the last minute; otherwise the row, an audit entry `environment.purge` (kind,
- * input), and the next global desired-state version, so every node's long-poll answers at once with the purge.
+ * {@link PURGE_RATE_LIMIT} purges in the last minute; otherwise the row (the environment's purges older than
+ * {@link PURGE_KEEP_MS} are deleted), an audit entry `environment.purge` (kind, input), and the next global
+ * desired-state version, so every node's long-poll answers at once with the purge.
  * Returns the purge id.
  */
 export async function createPurge(input: {
@@ -63,7 +66,13 @@ export async function createPurge(input: {
     const recent = await tx
       .select({ createdAt: purges.createdAt })
       .from(purges)
-      .where(and(eq(purges.environmentId, input.environment.id), gt(purges.createdAt, new Date(now.getTime() - PURGE_RATE_WINDOW_MS))))
+      .where(
+        and(
+          eq(purges.environmentId, input.environment.id),
+          gt(purges.createdAt, new Date(now.getTime() - PURGE_RATE_WINDOW_MS)),
+          lte(purges.createdAt, now),
+        ),
+      )
       .orderBy(purges.createdAt)
       .all();
     if (recent.length >= PURGE_RATE_LIMIT) {
@@ -78,6 +87,10 @@ export async function createPurge(input: {
         },
       };
     }
+    await tx
+      .delete(purges)
+      .where(and(eq(purges.environmentId, input.environment.id), lt(purges.createdAt, new Date(now.getTime() - PURGE_KEEP_MS))))
+      .run();
     const row = await tx
       .insert(purges)
       .values({

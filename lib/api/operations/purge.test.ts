@@ -3,14 +3,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getDb } from "@/db";
 import { auditEvents, purges } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
-import { commitFiles, git, makeApplication } from "@/lib/environments/fixtures";
+import { commitFiles, environmentRow, git, makeApplication } from "@/lib/environments/fixtures";
 import { createEdgeNode } from "@/lib/edge/nodes";
 import { recordEdgeReport } from "@/lib/edge/report";
 import { buildDesiredState } from "@/lib/edge/state";
 import { reconcileEdgeState } from "@/lib/edge/versions";
 import { settleEdgeChanges } from "@/lib/edge/changes";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
-import { PURGE_RATE_LIMIT } from "@/lib/purge/store";
+import { PURGE_KEEP_MS, PURGE_RATE_LIMIT, createPurge, waitForPurge } from "@/lib/purge/store";
+import { purgeEverything } from "@/lib/purge/expression";
 import { createApiRouter } from "../router";
 import { buildOpenApiDocument } from "../openapi";
 import { operations } from ".";
@@ -111,6 +112,12 @@ describe("purge API", () => {
       complete: false,
       nodes: [{ node: "edge-api", state: "pending", applied_at: null }],
     });
+    // What the synchronous call does for 30 s (then 202), here for 200 ms: the node is still pending.
+    const environment = await environmentRow(shop.app, "Production");
+    expect(await waitForPurge(environment.id, answer.body!.id as number, 200)).toMatchObject({
+      complete: false,
+      nodes: [{ node: "edge-api", state: "pending" }],
+    });
   });
 
   it(`the ${PURGE_RATE_LIMIT + 1}st purge of a minute is 429 with Retry-After`, async () => {
@@ -124,6 +131,18 @@ describe("purge API", () => {
     expect(status).toBe(429);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     expect(await count()).toBe(PURGE_RATE_LIMIT);
+  });
+
+  it("purges older than 30 days go when the environment purges again", async () => {
+    const environment = await environmentRow(shop.app, "Production");
+    const target = { id: environment.id, accountId: shop.app.accountId, applicationId: shop.app.id, name: "Production" };
+    const purge = purgeEverything(`e${environment.id}`);
+    const old = new Date(Date.now() - PURGE_KEEP_MS - 60_000);
+    expect((await createPurge({ environment: target, actor: shop.actor("owner"), purge, now: old })).ok).toBe(true);
+    const before = await count();
+    const later = new Date(Date.now() + 2 * 60_000); // past this file's rate-limit minute
+    expect((await createPurge({ environment: target, actor: shop.actor("owner"), purge, now: later })).ok).toBe(true);
+    expect(await count()).toBe(before);
   });
 
   it("is in the OpenAPI document", () => {
