@@ -602,6 +602,22 @@ test("HTTPS: the status, an own certificate uploaded (the key never answered) an
   }
 });
 
+test("purge: everything and a prefix are accepted (no edge node here: nothing to wait for); a viewer gets 403; a malformed expression 400", async () => {
+  const purge = `/account/${ids.account}/application/${ids.app}/environment/Production/proxy/varnish/state`;
+  const everything = await api.call("POST", purge, { token: tokens.owner });
+  expect([202, 204]).toContain(everything.status);
+  const prefix = await api.call("POST", `${purge}?banExpression=${encodeURIComponent('req.url ~ "^/img/"')}&async=true`, {
+    token: tokens.owner,
+  });
+  expect(prefix.status).toBe(202);
+  expect(prefix.body).toMatchObject({ kind: "prefix", input: "/img/" });
+  expect((await api.call("POST", purge, { token: tokens.viewer })).status).toBe(403);
+  const malformed = await api.call("POST", `${purge}?banExpression=${encodeURIComponent('req.url ~ "unclosed')}`, {
+    token: tokens.owner,
+  });
+  expect(malformed.status).toBe(400);
+});
+
 test("the API reference page lists every operation, linked from the tokens page, and fits a phone", async () => {
   test.setTimeout(120_000); // full-page screenshots of a long page: ~60 s on a loaded 2-core machine
   const page = ownerPage;
