@@ -61,7 +61,15 @@ const benches: { name: string; run: () => Promise<Row[]> }[] = [
   },
   {
     name: "traffic: agent CPU per 10,000 log lines, socket loss by line rate, console ingest 50 nodes × 1,000 environments, 7-day chart query × 100 environments",
-    run: async () => (await import("./traffic")).benchTraffic(),
+    // The console's edge modules import `server-only`: run with `npx tsx --conditions=react-server bench/run.ts traffic`.
+    run: async () => {
+      try {
+        createRequire(import.meta.url)("server-only");
+      } catch {
+        return [{ skipped: "run it as `npx tsx --conditions=react-server bench/run.ts traffic` (server-only modules)" }];
+      }
+      return (await import("./traffic")).benchTraffic();
+    },
   },
   {
     name: "edge: hits/misses via wrk (http, https) beside origin and nginx floors, 20 applies under load, cold start with 100 environments",
