@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { EdgeMetrics, latencyBucket, parseLogLine, withoutQueryValues, type MetricsPush } from "./metrics";
+import { EdgeMetrics, latencyBucket, MetricsCounter, parseLogLine, RECENT_PER_PUSH, withoutQueryValues, type MetricsPush } from "./metrics";
 
 // The agent's metrics (docs/traffic.md "On the node") with real UDP datagrams and a real HTTP console on loopback:
 // lines are counted per environment and minute, query values never kept, health lines ignored; while the console is
@@ -43,6 +43,19 @@ describe("agent metrics", () => {
     expect(parseLogLine(line({ ta: -1, c: "-" }))).toMatchObject({ durationMs: 0, cache: null });
     expect(() => parseLogLine(line({ e: "x1" }))).toThrow();
     expect([0, 5, 6, 10_000, 10_001].map(latencyBucket)).toEqual([0, 0, 1, 10, 11]);
+  });
+
+  it("keeps a push's recent requests bounded however many environments the node serves", () => {
+    const counter = new MetricsCounter();
+    for (let env = 1; env <= 1000; env++)
+      for (let i = 0; i < 100; i++) counter.add(parseLogLine(line({ e: `e${env}`, id: `r${env}-${i}` }))!);
+    const { minutes, recent } = counter.take();
+    expect(minutes).toHaveLength(1000);
+    expect(minutes.reduce((n, m) => n + m.requests, 0)).toBe(100_000);
+    expect(recent.length).toBeLessThanOrEqual(RECENT_PER_PUSH);
+    expect(new Set(recent.map((r) => r.environmentId)).size).toBe(1000);
+    expect(recent.filter((r) => r.environmentId === 1).map((r) => r.requestId)).toContain("r1-99"); // the newest kept
+    expect(counter.take()).toEqual({ minutes: [], recent: [] });
   });
 
   it("counts datagrams, spools while the console is away (bounded, drops counted), and delivers oldest first", async () => {

@@ -19,6 +19,9 @@ export const LATENCY_BUCKET_COUNT = LATENCY_BUCKETS_MS.length + 1;
 /** Requests kept per environment between two pushes (the console keeps the last 100 over all nodes). */
 export const RECENT_PER_ENVIRONMENT = 100;
 
+/** Recent requests in one push, over all environments (about 150 bytes each). */
+export const RECENT_PER_PUSH = 20_000;
+
 /** Spool bounds: oldest pushes are dropped (and counted) beyond these. */
 export const SPOOL_MAX_FILES = 2000;
 export const SPOOL_MAX_BYTES = 64 * 1024 * 1024;
@@ -202,10 +205,15 @@ export class MetricsCounter {
     if (ring.length > RECENT_PER_ENVIRONMENT * 2) ring.splice(0, ring.length - RECENT_PER_ENVIRONMENT);
   }
 
-  /** Takes what was counted since the last call (the counter starts again from zero). */
+  /**
+   * Takes what was counted since the last call (the counter starts again from zero). Recent requests are cut to
+   * RECENT_PER_PUSH in all, shared evenly between environments (at least one each), so a push stays far below the
+   * console's body limit however many environments the node serves.
+   */
   take(): { minutes: MinuteCounts[]; recent: RecentRequest[] } {
     const minutes = [...this.minutes.values()];
-    const recent = [...this.recent.values()].flatMap((ring) => ring.slice(-RECENT_PER_ENVIRONMENT));
+    const each = Math.max(1, Math.min(RECENT_PER_ENVIRONMENT, Math.floor(RECENT_PER_PUSH / Math.max(1, this.recent.size))));
+    const recent = [...this.recent.values()].flatMap((ring) => ring.slice(-each));
     this.minutes = new Map();
     this.recent = new Map();
     return { minutes, recent };
