@@ -121,6 +121,11 @@ describe("agent metrics", () => {
     expect(received.reduce((n, p) => n + p.droppedPushes, 0)).toBe(3);
     expect(new Set(received.map((p) => p.pushId)).size).toBe(4);
     expect(received[0].recent[0]).toMatchObject({ path: "/a?x&y", requestId: "rid-1", environmentId: 7 });
+    // A stop spools what it counted without sending it (a slow console never holds up a stop).
+    await send(1);
+    await metrics.stop();
+    expect(metrics.spooled()).toBe(1);
+    expect(received).toHaveLength(4);
     expect(logs.join("\n")).toContain("spooled");
   });
 });

@@ -276,7 +276,10 @@ export class EdgeMetrics {
     return { host: this.o.host, port: this.o.port };
   }
 
-  /** Binds the UDP listener and starts the flush timer. Rejects when the port cannot be bound. */
+  /**
+   * Binds the UDP listener and starts the flush timer (the first flush also sends what an earlier run spooled).
+   * Rejects when the port cannot be bound.
+   */
   async start(): Promise<void> {
     fs.mkdirSync(this.o.spoolDir, { recursive: true, mode: 0o700 });
     const socket = dgram.createSocket({ type: "udp4", recvBufferSize: 8 * 1024 * 1024 });
@@ -334,13 +337,13 @@ export class EdgeMetrics {
   }
 
   /** Makes a push of what was counted (spooled first), then sends the spool oldest first. Never throws. */
-  flush(): Promise<void> {
-    const run = this.flushing.then(() => this.flushNow());
+  flush(send = true): Promise<void> {
+    const run = this.flushing.then(() => this.flushNow(send));
     this.flushing = run.catch(() => undefined);
     return this.flushing;
   }
 
-  private async flushNow(): Promise<void> {
+  private async flushNow(send: boolean): Promise<void> {
     const { minutes, recent } = this.counter.take();
     const lostLogs = await this.lost();
     if (minutes.length || lostLogs || this.droppedPushes) {
@@ -358,7 +361,7 @@ export class EdgeMetrics {
       fs.renameSync(`${file}.tmp`, file);
       this.boundSpool();
     }
-    if (!this.revoked) await this.sendSpool();
+    if (send && !this.revoked) await this.sendSpool();
   }
 
   /** Oldest pushes beyond SPOOL_MAX_FILES / SPOOL_MAX_BYTES are removed and counted in the next push. */
@@ -431,11 +434,14 @@ export class EdgeMetrics {
     }
   }
 
-  /** Stops the listener and the timer after a last push attempt (what cannot be sent stays spooled). */
+  /**
+   * Stops the listener and the timer; what was counted since the last push is spooled (not sent, so a slow console
+   * never holds up a stop) and goes with the next start's first push.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (this.socket) await this.flush();
+    if (this.socket) await this.flush(false);
     this.socket?.close();
     this.socket = null;
   }
