@@ -342,6 +342,7 @@ export const PORT_SLOTS = {
   httpsEdge: 5,
   varnishWork: 6,
   purge: 8,
+  traffic: 9,
 } as const;
 
 /**

@@ -7,7 +7,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getDb } from "@/db";
 import { edgeNodes, environments, trafficNodeMinutes } from "@/db/schema";
-import { edgeAgent, until, type EdgeAgent } from "@/edge/agent/test-harness";
+import { edgeAgent, randomPorts, until, type EdgeAgent } from "@/edge/agent/test-harness";
 import { haveTool } from "@/edge/modules/tools";
 import { createApiToken } from "@/lib/api-tokens";
 import { operations } from "@/lib/api/operations";
@@ -36,10 +36,8 @@ vi.mock("@/lib/auth/auth", () => ({ auth: async () => null }));
 const missing = ["haproxy", "varnishd", "varnishadm"].filter((t) => !haveTool(t));
 const skip = missing.length > 0 && process.env.CI !== "true";
 
-/** Ports of this suite (edge/agent/test-harness.ts PORT_SLOTS has no slot for it: slot 9 is used here). */
-const SLOT = 9;
-const httpPort = 30000 + SLOT * 100 + Math.floor(Math.random() * 50) * 2;
-const portBase = 40000 + SLOT * 2000;
+/** Ports of this suite: its slot in edge/agent/test-harness.ts PORT_SLOTS. */
+const { httpPort, portBase } = randomPorts("traffic");
 
 /** The console's three edge routes on a loopback HTTP server, calling the real handlers. */
 function consoleServer(): http.Server {
