@@ -618,6 +618,15 @@ test("purge: everything and a prefix are accepted (no edge node here: nothing to
   expect(malformed.status).toBe(400);
 });
 
+test("metrics: any member reads an environment's series (no edge node here: zeros); a bad step is 400; another account's member 404", async () => {
+  const metrics = `/account/${ids.account}/application/${ids.app}/environment/Production/metrics`;
+  const series = await api.call("GET", `${metrics}?step=hour`, { token: tokens.viewer });
+  expect(series.status).toBe(200);
+  expect(series.body).toMatchObject({ environment: "Production", step: "hour", totals: { requests: 0 } });
+  expect((await api.call("GET", `${metrics}?step=week`, { token: tokens.owner })).status).toBe(400);
+  expect((await api.call("GET", metrics, { token: tokens.outsider })).status).toBe(404);
+});
+
 test("the API reference page lists every operation, linked from the tokens page, and fits a phone", async () => {
   test.setTimeout(120_000); // full-page screenshots of a long page: ~60 s on a loaded 2-core machine
   const page = ownerPage;
