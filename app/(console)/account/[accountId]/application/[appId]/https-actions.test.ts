@@ -65,6 +65,10 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")("HTTPS action
       formData({ domainId, public_certificates: pki.issue("act-b", "Action CA", ["b.example"]), private_key: pki.read("act-b.key") }),
     );
     expect(wrongHost).toMatchObject({ fieldErrors: { public_certificates: `The certificate covers b.example, not ${hostname}.` } });
+    const huge = await uploadCertificateAction({}, formData({ domainId, public_certificates: "A".repeat(200_000), private_key: key }));
+    expect(huge).toMatchObject({ fieldErrors: { public_certificates: "The certificate chain is larger than 64 KiB." }, chain: "" });
+    const hugeKey = await uploadCertificateAction({}, formData({ domainId, public_certificates: chain, private_key: "A".repeat(70_000) }));
+    expect(hugeKey).toMatchObject({ fieldErrors: { private_key: "The private key is larger than 64 KiB." }, chain });
     const stored = await uploadCertificateAction({}, form());
     expect(stored).toMatchObject({ ok: true, message: expect.stringContaining("issued by Action CA") });
     expect(JSON.stringify(stored)).not.toContain("PRIVATE KEY");

@@ -4,6 +4,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { accountAction, type Refusal } from "@/lib/actions";
 import { domainResource, environmentResource } from "@/lib/actions/resources";
+import { MAX_PEM_BYTES } from "@/lib/https/certificate";
 import { kickCertificateScheduler } from "@/lib/https/scheduler";
 import { requestRenewal, returnToAcme, setRedirectHttps, uploadOwnCertificate } from "@/lib/https/store";
 
@@ -23,14 +24,10 @@ export type HttpsActionState = {
 
 const uploadSchema = z.object({
   domainId: z.string().default(""),
-  public_certificates: z
-    .string()
-    .max(64 * 1024, "The certificate chain is larger than 64 KiB.")
-    .default(""),
-  private_key: z
-    .string()
-    .max(64 * 1024, "The private key is larger than 64 KiB.")
-    .default(""),
+  // No length limit here: a schema failure shows "the form was not understood"; checkOwnCertificate refuses a field
+  // over MAX_PEM_BYTES with a message on that field (docs/https.md "Own certificates").
+  public_certificates: z.string().default(""),
+  private_key: z.string().default(""),
 });
 const domainSchema = z.object({ domainId: z.string().default("") });
 const redirectSchema = z.object({ environmentId: z.string().default(""), on: z.enum(["true", "false"]).default("false") });
@@ -67,7 +64,9 @@ export const uploadCertificateAction = accountAction({
     if (!result.ok) {
       const fieldErrors: HttpsActionState["fieldErrors"] = {};
       for (const e of result.errors) fieldErrors[e.field] = fieldErrors[e.field] ? `${fieldErrors[e.field]} ${e.message}` : e.message;
-      return { fieldErrors, chain: input.public_certificates, at: Date.now() };
+      // The chain goes back into its field, unless it is over the limit (then the field starts empty again).
+      const chain = Buffer.byteLength(input.public_certificates) <= MAX_PEM_BYTES ? input.public_certificates : "";
+      return { fieldErrors, chain, at: Date.now() };
     }
     revalidatePath(`/account/${application.accountId}/application/${application.id}`, "layout");
     return {
