@@ -167,6 +167,7 @@ describe.skipIf(skip)(`edge agent with real haproxy and varnishd${skip ? ` (skip
     expect(main.hits.at(-1)!.headers["x-forwarded-for"]).toBe("203.0.113.9");
     const attack = await get(httpPort, "waf.test", {}, "/w?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E");
     expect(attack.status).toBe(403);
+    expect(attack.headers["x-edge-status"]).toBe("waf-blocked");
     const viaModule = await get(httpPort, "alt.test", {}, "/x");
     expect(viaModule.body).toBe("hello from alt");
   });

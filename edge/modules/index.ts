@@ -123,6 +123,10 @@ export async function renderChain(input: ChainInput): Promise<RenderedChain | Re
         "        client_max_body_size 0;",
         "        modsecurity on;",
         `        modsecurity_rules_file ${rulesPath};`,
+        // ModSecurity's refusals (nginx's own 403, never an origin's: proxy_intercept_errors is off) carry
+        // X-Edge-Status: waf-blocked, which the node's traffic counts as blocks (docs/traffic.md).
+        "        error_page 403 = @edge_waf_blocked;",
+        "        location @edge_waf_blocked { add_header X-Edge-Status waf-blocked always; return 403; }",
         "        location / {",
         "            proxy_pass http://edge_next_hop;",
         ...PASS_THROUGH.map((l) => `            ${l}`),
