@@ -144,6 +144,17 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")(
             "Certificate 1 of the chain (weak.example.com) is signed with SHA-1, which the edge refuses: ask the CA for a certificate signed with SHA-256.",
         },
       ]);
+      pki.openssl(["genpkey", "-algorithm", "ED25519", "-out", "ed.key"]);
+      const ed25519 = sign("ed.crt", "ed.key", "sha256");
+      expect(
+        fields(checkOwnCertificate({ hostname: "weak.example.com", chainText: ed25519 + intermediate, keyText: pki.read("ed.key") })),
+      ).toEqual([
+        {
+          field: "public_certificates",
+          message:
+            "Certificate 1 of the chain (weak.example.com) has an Ed25519 key: browsers accept RSA and ECDSA P-256, P-384 or P-521 certificates; ask the CA for one of those.",
+        },
+      ]);
       const sha256 = sign("sha256.crt", "shop.key", "sha256");
       expect(checkOwnCertificate({ hostname: "weak.example.com", chainText: sha256 + intermediate, keyText: leafKey }).ok).toBe(true);
     });

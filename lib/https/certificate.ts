@@ -131,6 +131,9 @@ const WEAK_SIGNATURES: Record<string, string> = {
   "1.2.840.10040.4.3": "SHA-1",
 };
 
+/** The EC curves (OpenSSL names) a leaf may use: those the CA/Browser Forum baseline requirements allow (§6.1.5). */
+const LEAF_CURVES = ["prime256v1", "secp384r1", "secp521r1"];
+
 /** One DER element at `offset` of `der` (X.690 §8.1): its tag, where its content starts and where it ends. */
 function derElement(der: Buffer, offset: number): { tag: number; start: number; end: number } {
   const tag = der[offset];
@@ -171,9 +174,10 @@ function signatureOid(certificate: X509Certificate): string | null {
 }
 
 /**
- * Why the nodes' HAProxy (OpenSSL security level 2, Debian's default) would refuse to load `chain` (leaf first), one
- * sentence per certificate: an RSA or DSA key under 2048 bits, an EC key under 224 bits, or a certificate that is not
- * self-signed and is signed with MD5 or SHA-1. A certificate HAProxy refuses fails the node's reload from its files
+ * Why the nodes' HAProxy (OpenSSL security level 2, Debian's default) would refuse to load `chain` (leaf first), or
+ * browsers would refuse the leaf, one sentence per certificate: a leaf key that is not RSA or ECDSA P-256/P-384/P-521
+ * (DSA, RSA-PSS, Ed25519, secp256k1…), an RSA or DSA key under 2048 bits, an EC key under 224 bits, or a certificate
+ * that is not self-signed and is signed with MD5 or SHA-1. A certificate HAProxy refuses fails the node's reload from its files
  * (docs/https.md "Edge side"), so it is refused here. Empty when the chain loads.
  */
 export function edgeLoadProblems(chain: X509Certificate[]): string[] {
@@ -187,7 +191,12 @@ export function edgeLoadProblems(chain: X509Certificate[]): string[] {
     const which = `Certificate ${i + 1} of the chain (${cn})`;
     const type = certificate.publicKey.asymmetricKeyType;
     const details = certificate.publicKey.asymmetricKeyDetails ?? {};
-    if ((type === "rsa" || type === "rsa-pss" || type === "dsa") && (details.modulusLength ?? 0) < 2048) {
+    if (i === 0 && !(type === "rsa" || (type === "ec" && LEAF_CURVES.includes(details.namedCurve ?? "")))) {
+      const names: Record<string, string> = { dsa: "DSA", "rsa-pss": "RSA-PSS", ed25519: "Ed25519", ed448: "Ed448" };
+      const name = names[String(type)] ?? String(type);
+      const what = type === "ec" ? `an EC key on ${details.namedCurve}` : `${/^[ER]/.test(name) ? "an" : "a"} ${name} key`;
+      problems.push(`${which} has ${what}: browsers accept RSA and ECDSA P-256, P-384 or P-521 certificates; ask the CA for one of those.`);
+    } else if ((type === "rsa" || type === "rsa-pss" || type === "dsa") && (details.modulusLength ?? 0) < 2048) {
       problems.push(`${which} has a ${details.modulusLength}-bit ${type.toUpperCase()} key: the edge needs at least 2048 bits.`);
     } else if (type === "ec") {
       const bits = Number(/\d{3}/.exec(details.namedCurve ?? "")?.[0] ?? 0);
