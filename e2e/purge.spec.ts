@@ -109,11 +109,11 @@ test.describe("purge on the environment page, applied by the node", () => {
     await expect(developerPage.getByTestId("ban-form")).toHaveCount(0);
 
     // A malformed prefix is a field message; nothing is sent.
-    await panel.getByLabel("Path prefix").fill("img/");
+    await panel.getByRole("textbox", { name: "Path prefix" }).fill("img/");
     await panel.getByRole("button", { name: "Purge prefix" }).click();
     await expect(panel.getByText("The prefix must start with / (for example /images/).")).toBeVisible();
 
-    await panel.getByLabel("Path prefix").fill("/img/");
+    await panel.getByRole("textbox", { name: "Path prefix" }).fill("/img/");
     await panel.getByRole("button", { name: "Purge prefix" }).click();
     await expect(panel.getByRole("status")).toHaveText(/Purged on 1 of 1 node\./, { timeout: 15_000 });
     await developerPage.reload();

@@ -606,6 +606,11 @@ export class EdgeAgent {
         await this.reloadHaproxy();
       }
     } else this.https.writeFiles(envs);
+    // Certificates left out (docs/https.md "Edge side"): said in the log and as the node's error for operators.
+    const refused = this.https.refused.length ? `https: certificates left out: ${this.https.refused.join("; ")}` : null;
+    if (refused && refused !== this.nodeError) this.log(refused);
+    if (refused) this.nodeError ??= refused;
+    else if (this.nodeError?.startsWith("https: certificates left out")) this.nodeError = null;
     for (const r of reports) r.acmeChallenges = this.https.tokensFor(r.environmentId);
   }
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -172,6 +172,37 @@ describe.skipIf(!haveTool("haproxy") && process.env.CI !== "true")(
       expect(fs.readdirSync(path.join(dir, "certs"))).toEqual([]);
       expect(haproxy.pid).toBe(pid());
       expect(haproxy.exitCode).toBeNull();
+    });
+
+    it("leaves out a certificate HAProxy would refuse (1024-bit RSA): the others are served, the node's files still load", async () => {
+      pki.openssl(
+        ["req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", "weak.key", "-out", "weak.crt", "-days", "30"].concat([
+          "-subj",
+          "/CN=weak.b.test",
+          "-addext",
+          "subjectAltName=DNS:weak.b.test",
+        ]),
+      );
+      const good = pki.issue("g1", "Edge Test CA", ["www.a.test"]);
+      const applied = await https.apply(
+        [
+          env({ certificates: [{ hostname: "www.a.test", chain: good, key: pki.read("g1.key") }] }),
+          env({ environmentId: 2, certificates: [{ hostname: "weak.b.test", chain: pki.read("weak.crt"), key: pki.read("weak.key") }] }),
+        ],
+        socket(),
+      );
+      expect(applied.reload).toBe(false);
+      expect(applied.refused).toEqual([expect.stringMatching(/^weak\.b\.test: .*1024-bit RSA key/)]);
+      expect(https.refused).toEqual(applied.refused);
+      expect((await presented(httpsPort, "www.a.test")).cn).toBe("www.a.test");
+      expect((await presented(httpsPort, "weak.b.test")).cn).toBe("edge-default");
+      expect(fs.readFileSync(path.join(dir, "crt-list.txt"), "utf8")).not.toContain("weak.b.test");
+      // What a reload or a restart reads still loads.
+      const check = spawnSync("haproxy", ["-c", "-f", path.join(dir, "haproxy.cfg")], { encoding: "utf8" });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+      expect(haproxy.exitCode).toBeNull();
+      await https.apply([env()], socket());
+      expect(https.refused).toEqual([]);
     });
 
     it("answers HTTP-01 tokens from the map and redirects plain HTTP with 308, never the challenge path", async () => {

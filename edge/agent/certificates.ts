@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { certificateLoadRefusal } from "./certificate-load";
 import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
 
 // HTTPS on a node (docs/https.md "Edge side", docs/edge.md "Desired state"): the certificates, HTTP-01 answers and
@@ -61,13 +62,21 @@ export function httpsOf(env: {
 /** Where the HTTPS files live (absolute paths); the HAProxy configuration names `acmeMap` and `redirectMap`. */
 export type HttpsPaths = { certs: string; crtList: string; acmeMap: string; redirectMap: string };
 
-/** What one apply did: runtime commands sent, and whether a reload is needed (a command was refused). */
-export type HttpsApplyResult = { commands: number; reload: boolean; errors: string[] };
+/**
+ * What one apply did: runtime commands sent, whether a reload is needed (a map command was refused), and the
+ * certificates left out because HAProxy would refuse them or refused them (`hostname: why`; the hostname is served
+ * with the default certificate).
+ */
+export type HttpsApplyResult = { commands: number; reload: boolean; errors: string[]; refused: string[] };
 
 /** The HTTPS state of a node: desired files computed from the environments, applied to HAProxy. */
 export class EdgeHttps {
   readonly paths: HttpsPaths;
   private tokens = new Map<number, string[]>();
+  /** Certificate files HAProxy refused through the Runtime API (path → the PEM refused): left out until they change. */
+  private runtimeRefused = new Map<string, string>();
+  /** Why each certificate left out of the last desired set was refused (`hostname: why`). */
+  refused: string[] = [];
   /**
    * What this process last wrote to each HTTPS file (path → text), so an apply on a node holding many certificates
    * compares in memory instead of reading every file again; filled from the files on first use.
@@ -93,10 +102,19 @@ export class EdgeHttps {
     const acme = new Map<string, string>();
     const redirect = new Map<string, string>();
     this.tokens = new Map();
+    this.refused = [];
     for (const env of envs) {
       for (const c of env.certificates) {
         const pem = `${c.chain.trim()}\n${c.key.trim()}\n`;
-        certs.set(path.join(this.paths.certs, `${c.hostname}.pem`), { hostname: c.hostname, pem });
+        const file = path.join(this.paths.certs, `${c.hostname}.pem`);
+        // One certificate HAProxy cannot load would fail the next reload (and a restart) for every environment of the
+        // node: it is left out, its hostname gets the default certificate, and the agent reports why.
+        const why = this.runtimeRefused.get(file) === pem ? "HAProxy refused it" : certificateLoadRefusal(c.chain, c.key);
+        if (why) {
+          this.refused.push(`${c.hostname}: ${why}`);
+          continue;
+        }
+        certs.set(file, { hostname: c.hostname, pem });
         if (env.redirectHttps) redirect.set(c.hostname, "1");
       }
       for (const ch of env.acmeChallenges) acme.set(ch.token, ch.keyAuthorization);
@@ -117,7 +135,12 @@ export class EdgeHttps {
 
   /** Writes every HTTPS file for `envs` (before HAProxy starts or reloads): certificate files 0600, crt-list, maps. */
   writeFiles(envs: readonly HttpsEnvironment[]): void {
-    const want = this.desired(envs);
+    this.writeCertificateFiles(this.desired(envs));
+  }
+
+  private writeCertificateFiles(want: ReturnType<EdgeHttps["desired"]>): void {
+    const files = [...want.certs.keys()].sort();
+    want.crtList = [this.defaultPem, ...files.map((f) => `${f} ${want.certs.get(f)!.hostname}`)].join("\n") + "\n";
     fs.mkdirSync(this.paths.certs, { recursive: true, mode: 0o700 });
     for (const [file, c] of want.certs) this.write(file, c.pem);
     for (const f of fs.readdirSync(this.paths.certs)) {
@@ -156,7 +179,7 @@ export class EdgeHttps {
    */
   async apply(envs: readonly HttpsEnvironment[], socketPath: string): Promise<HttpsApplyResult> {
     const want = this.desired(envs);
-    const result: HttpsApplyResult = { commands: 0, reload: false, errors: [] };
+    const result: HttpsApplyResult = { commands: 0, reload: false, errors: [], refused: [] };
     const had = new Map<string, string>();
     for (const line of this.text(this.paths.crtList).split("\n").slice(1)) {
       const file = line.trim().split(/\s+/)[0];
@@ -167,15 +190,25 @@ export class EdgeHttps {
       const answer = await haproxyCommand(socketPath, command).catch((e: Error) => `error: ${e.message}`);
       if (!ok.test(answer)) throw new Error(`haproxy refused "${command.split("\n")[0]}": ${answer.trim().split("\n")[0]}`);
     };
-    try {
-      for (const [file, c] of want.certs) {
-        const before = had.get(file);
-        if (before === c.pem) continue;
+    for (const [file, c] of want.certs) {
+      const before = had.get(file);
+      if (before === c.pem) continue;
+      try {
         if (before === undefined) await send(`new ssl cert ${file}`, /New empty certificate store/);
         await send(`set ssl cert ${file} <<\n${c.pem.trim()}\n`, /Transaction (created|updated)/);
         await send(`commit ssl cert ${file}`, /Success!/);
         if (before === undefined) await send(`add ssl crt-list ${this.paths.crtList} <<\n${file} ${c.hostname}\n`, /Success!/);
+      } catch (error) {
+        // This certificate only: its transaction is dropped, the others go on; it stays out of the files (the
+        // previous one, if any, keeps serving until HAProxy next reloads, then the default certificate).
+        await haproxyCommand(socketPath, `abort ssl cert ${file}`).catch(() => "");
+        this.runtimeRefused.set(file, c.pem);
+        want.certs.delete(file);
+        this.refused.push(`${c.hostname}: ${(error as Error).message}`);
+        if (before !== undefined) want.certs.set(file, { hostname: c.hostname, pem: before });
       }
+    }
+    try {
       for (const file of had.keys()) {
         if (want.certs.has(file)) continue;
         await send(`del ssl crt-list ${this.paths.crtList} ${file}`, /deleted in crtlist/);
@@ -192,7 +225,8 @@ export class EdgeHttps {
       result.reload = true;
       result.errors.push((error as Error).message);
     }
-    this.writeFiles(envs);
+    this.writeCertificateFiles(want);
+    result.refused = this.refused;
     return result;
   }
 }
