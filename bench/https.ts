@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +13,7 @@ import { edgeAgent, type EdgeAgent } from "@/edge/agent/test-harness";
 import { renderHaproxy } from "@/edge/haproxy/render";
 import { haproxyCommand } from "@/edge/haproxy/runtime";
 import { haveTool } from "@/edge/modules/tools";
-import { handleEdgeReport, handleEdgeState } from "@/lib/edge/api";
+import { edgeConsoleServer } from "@/lib/testing/edge-console";
 import { settleEdgeChanges } from "@/lib/edge/changes";
 import { createEdgeNode } from "@/lib/edge/nodes";
 import { clearEdgeStateCache } from "@/lib/edge/state";
@@ -53,27 +52,6 @@ function median(values: number[]): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function consoleServer(): http.Server {
-  return http.createServer((req, res) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const abort = new AbortController();
-      res.on("close", () => !res.writableEnded && abort.abort());
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const request = new Request(url, {
-        method: req.method,
-        headers: req.headers as Record<string, string>,
-        body: chunks.length ? Buffer.concat(chunks) : undefined,
-        signal: abort.signal,
-      });
-      const response = url.pathname === "/api/edge/v1/state" ? await handleEdgeState(request) : await handleEdgeReport(request);
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(Buffer.from(await response.arrayBuffer()));
-    })().catch(() => res.writeHead(500).end());
-  });
-}
 
 function presentedSerial(address: string, port: number, servername: string): Promise<string> {
   return new Promise((resolve) => {
@@ -117,7 +95,7 @@ async function liveToServed(runs: number): Promise<HttpsBenchRow[]> {
   });
   const temp = makeTempDataDir("ec-bench-https-");
   clearEdgeStateCache();
-  const server = consoleServer();
+  const server = edgeConsoleServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const agents: EdgeAgent[] = [];
   const stateDirs: string[] = [];

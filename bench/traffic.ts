@@ -12,7 +12,7 @@ import { trafficSeries } from "@/lib/traffic/query";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { edgeAgent, until, type EdgeAgent } from "@/edge/agent/test-harness";
 import { haveTool } from "@/edge/modules/tools";
-import { handleEdgeReport, handleEdgeState } from "@/lib/edge/api";
+import { edgeConsoleServer } from "@/lib/testing/edge-console";
 import { settleEdgeChanges } from "@/lib/edge/changes";
 import { createEdgeNode } from "@/lib/edge/nodes";
 import { clearEdgeStateCache } from "@/lib/edge/state";
@@ -20,7 +20,6 @@ import { reconcileEdgeState } from "@/lib/edge/versions";
 import { makeApplication } from "@/lib/environments/fixtures";
 import { listenLoopback, pointProductionAt } from "@/lib/purge/test-edge";
 import { setTestEnv } from "@/lib/testing/env";
-import { handleMetricsPush } from "@/lib/traffic/push-api";
 
 // Traffic benchmark (docs/traffic.md): the agent's CPU per 10,000 log lines received over real loopback UDP (sent by
 // a child process, so the sender's CPU is not counted), the line rate at which the agent's socket starts to lose
@@ -232,34 +231,6 @@ async function consoleMeasures(): Promise<TrafficBenchRow[]> {
   return rows;
 }
 
-/** The console's three edge routes (state, report, metrics) on a loopback server, calling the real handlers. */
-function consoleServer(): http.Server {
-  return http.createServer((req, res) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const abort = new AbortController();
-      res.on("close", () => !res.writableEnded && abort.abort());
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const request = new Request(url, {
-        method: req.method,
-        headers: req.headers as Record<string, string>,
-        body: chunks.length ? Buffer.concat(chunks) : undefined,
-        signal: abort.signal,
-      });
-      const handler =
-        url.pathname === "/api/edge/v1/state"
-          ? handleEdgeState
-          : url.pathname === "/api/edge/v1/metrics"
-            ? handleMetricsPush
-            : handleEdgeReport;
-      const response = await handler(request);
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(Buffer.from(await response.arrayBuffer()));
-    })().catch(() => res.writeHead(500).end());
-  });
-}
-
 /**
  * A real node (haproxy + varnishd, EDGE_METRICS_FLUSH_SECONDS=1) in front of a loopback origin: `wrk -c 64 -d 10s`
  * on a cached URL, then the console's count against wrk's, and the loss the node reported.
@@ -273,7 +244,7 @@ async function nodeMeasures(): Promise<TrafficBenchRow[]> {
   const origin = http.createServer((_req, res) =>
     res.writeHead(200, { "content-type": "text/plain", "cache-control": "public, max-age=300" }).end("hello\n"),
   );
-  const server = consoleServer();
+  const server = edgeConsoleServer();
   const httpPort = 30990;
   let node: EdgeAgent | null = null;
   try {

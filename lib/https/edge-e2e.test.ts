@@ -16,7 +16,7 @@ import { haveTool } from "@/edge/modules/tools";
 import { haproxyCommand } from "@/edge/haproxy/runtime";
 import { toHttpsBody } from "@/lib/api/operations/https";
 import { createResolver } from "@/lib/dns/resolver";
-import { handleEdgeReport, handleEdgeState } from "@/lib/edge/api";
+import { edgeConsoleServer } from "@/lib/testing/edge-console";
 import { settleEdgeChanges } from "@/lib/edge/changes";
 import { createEdgeNode } from "@/lib/edge/nodes";
 import { clearEdgeStateCache } from "@/lib/edge/state";
@@ -49,28 +49,6 @@ const skip = missing.length > 0 && process.env.CI !== "true";
 
 /** Lifetime of pebble's certificates in this file: renewal is due 20 s after issuance. */
 const VALIDITY_SECONDS = 30;
-
-/** The console's two edge routes on a loopback HTTP server, calling the real handlers. */
-function consoleServer(): http.Server {
-  return http.createServer((req, res) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const abort = new AbortController();
-      res.on("close", () => !res.writableEnded && abort.abort());
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const request = new Request(url, {
-        method: req.method,
-        headers: req.headers as Record<string, string>,
-        body: chunks.length ? Buffer.concat(chunks) : undefined,
-        signal: abort.signal,
-      });
-      const response = url.pathname === "/api/edge/v1/state" ? await handleEdgeState(request) : await handleEdgeReport(request);
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(Buffer.from(await response.arrayBuffer()));
-    })().catch(() => res.writeHead(500).end());
-  });
-}
 
 /** The certificate the node presents for `servername` on 127.0.0.2:`port`. */
 function presented(port: number, servername: string): Promise<X509Certificate> {
@@ -222,7 +200,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     await settleEdgeChanges();
     await reconcileEdgeState();
     const { token } = await createEdgeNode("edge-1");
-    server = consoleServer();
+    server = edgeConsoleServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-https-e2e-"));
     agent = edgeAgent({

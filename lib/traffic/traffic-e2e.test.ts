@@ -12,7 +12,7 @@ import { haveTool } from "@/edge/modules/tools";
 import { createApiToken } from "@/lib/api-tokens";
 import { operations } from "@/lib/api/operations";
 import { createApiRouter } from "@/lib/api/router";
-import { handleEdgeReport, handleEdgeState } from "@/lib/edge/api";
+import { edgeConsoleServer } from "@/lib/testing/edge-console";
 import { settleEdgeChanges } from "@/lib/edge/changes";
 import { createEdgeNode } from "@/lib/edge/nodes";
 import { clearEdgeStateCache } from "@/lib/edge/state";
@@ -21,7 +21,6 @@ import { commitFiles, git, makeApplication } from "@/lib/environments/fixtures";
 import { recordPush } from "@/lib/git-http/receive";
 import { setTestEnv } from "@/lib/testing/env";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
-import { handleMetricsPush } from "./push-api";
 import { recentRequests } from "./query";
 
 // Traffic end to end on loopback (docs/traffic.md): the console's edge handlers (state, report, metrics) on a
@@ -38,34 +37,6 @@ const skip = missing.length > 0 && process.env.CI !== "true";
 
 /** Ports of this suite: its slot in edge/agent/test-harness.ts PORT_SLOTS. */
 const { httpPort, portBase } = randomPorts("traffic");
-
-/** The console's three edge routes on a loopback HTTP server, calling the real handlers. */
-function consoleServer(): http.Server {
-  return http.createServer((req, res) => {
-    void (async () => {
-      const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c as Buffer);
-      const abort = new AbortController();
-      res.on("close", () => !res.writableEnded && abort.abort());
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const request = new Request(url, {
-        method: req.method,
-        headers: req.headers as Record<string, string>,
-        body: chunks.length ? Buffer.concat(chunks) : undefined,
-        signal: abort.signal,
-      });
-      const handler =
-        url.pathname === "/api/edge/v1/state"
-          ? handleEdgeState
-          : url.pathname === "/api/edge/v1/metrics"
-            ? handleMetricsPush
-            : handleEdgeReport;
-      const response = await handler(request);
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(Buffer.from(await response.arrayBuffer()));
-    })().catch(() => res.writeHead(500).end());
-  });
-}
 
 type Seen = { status: number; cache: string | undefined; requestId: string | undefined };
 
@@ -177,7 +148,7 @@ describe.skipIf(skip)(`traffic end to end: agent, console, origin${skip ? ` (ski
       .get())!.id;
     apiToken = (await createApiToken({ userId: fixture.user("viewer").id, name: "t" })).value;
     const { token } = await createEdgeNode("edge-1");
-    server = consoleServer();
+    server = edgeConsoleServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-traffic-e2e-"));
     agent = edgeAgent({
