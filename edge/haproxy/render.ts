@@ -177,8 +177,10 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     "  http-request set-header X-Forwarded-Proto https if { ssl_fc }",
     "  http-request set-header X-Forwarded-Proto http unless { ssl_fc }",
     "  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)",
-    ...(g.https ? httpsFrontendLines(g.https, g.httpsPort) : []),
     `  http-request set-var(txn.env) var(txn.host),map(${mapPath})`,
+    // HTTP-01 answers and the redirect after the environment is known, so their log lines count for it (the CA's
+    // validation shows among its recent requests, docs/traffic.md), and before the not-configured 404.
+    ...(g.https ? httpsFrontendLines(g.https, g.httpsPort) : []),
     `  http-request return status 404 content-type "text/html; charset=utf-8" file ${notConfigured} hdr X-Edge-Status not-configured hdr Cache-Control no-store unless { var(txn.env) -m found }`,
     // The chain and the origin see the Host that was routed: lower case, without the port and the trailing dot, so
     // `a.test:8080` and `a.test` are one cache object and the origin gets `Host: a.test` (RFC 9110 §7.2; a

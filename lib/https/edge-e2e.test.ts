@@ -26,6 +26,7 @@ import { recordPush } from "@/lib/git-http/receive";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { setTestEnv } from "@/lib/testing/env";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { recentRequests } from "@/lib/traffic/query";
 import { certificateKeyContext } from "./edge";
 import { certificateOverview } from "./ops";
 import { startCertificateScheduler, renewalAt, sweepCertificates, type CertificateScheduler } from "./scheduler";
@@ -210,6 +211,8 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
       portBase,
       dnsServers: dns.address,
       token,
+      // Traffic pushed every second: the CA's validation requests show in the environment's recent requests.
+      env: { EDGE_METRICS_FLUSH_SECONDS: "1" },
     });
     agent.start();
     // The node has applied the environment and reported; the origin answers through it over plain HTTP.
@@ -270,6 +273,15 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     expect((await curl(["--resolve", resolve, `https://${hostname}:${httpsPort}/`])).code).toBe(60);
     await rememberKey();
     console.log(`[https e2e] domain live → HTTPS served (verified by curl) in ${servedMs} ms`);
+    // pebble's HTTP-01 validation went through the node like any visitor: it is among the environment's recent
+    // requests (docs/traffic.md), answered 200 from the challenge map.
+    const environmentId = (await domainRow()).environmentId;
+    let validation: ReturnType<typeof recentRequests>[number] | undefined;
+    for (let i = 0; i < 100 && !validation; i++) {
+      validation = recentRequests(environmentId).find((r) => r.path.startsWith("/.well-known/acme-challenge/"));
+      if (!validation) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(validation, "pebble's validation request in the recent requests").toMatchObject({ method: "GET", status: 200 });
   }, 60_000);
 
   it("the redirect switch: plain HTTP gets 308 to https://host:port/path?query, never the challenge path; off serves HTTP again", async () => {
