@@ -14,6 +14,14 @@ const want = (stage) => only.length === 0 || only.includes(stage);
 
 let passed = 0;
 let failed = 0;
+// The names of failed tests with the first line of their error, printed again at the very end so that the tail of
+// a long CI log says what failed.
+const failures = [];
+const firstLine = (text) =>
+  String(text ?? "")
+    .trim()
+    .split("\n")[0]
+    .slice(0, 300);
 
 function run(label, command, args, env = {}) {
   console.log(`\n=== ${label}: ${[path.basename(command), ...args].join(" ")}`);
@@ -26,6 +34,7 @@ function check(label, ok) {
   else {
     failed += 1;
     console.log(`✗ ${label} failed`);
+    failures.push(label);
   }
 }
 
@@ -60,6 +69,15 @@ if (want("unit")) {
   const ok = run("Unit and integration tests", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile=${file}`]);
   const report = readJson(file);
   if (report) {
+    for (const file of report.testResults ?? []) {
+      const name = path.relative(root, file.name);
+      for (const test of file.assertionResults ?? []) {
+        if (test.status === "failed") failures.push(`vitest ${name} › ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+      }
+      if (file.status === "failed" && !(file.assertionResults ?? []).some((t) => t.status === "failed")) {
+        failures.push(`vitest ${name}: ${firstLine(file.message)}`);
+      }
+    }
     passed += report.numPassedTests;
     failed += report.numFailedTests + (ok || report.numFailedTests > 0 ? 0 : 1);
   } else failed += 1;
@@ -76,11 +94,27 @@ if (want("e2e")) {
     const ok = run("Journeys (Playwright, Chromium)", bin("playwright"), ["test"]);
     const report = readJson(file);
     if (report?.stats) {
+      const walk = (suite, titles) => {
+        for (const spec of suite.specs ?? []) {
+          for (const test of spec.tests ?? []) {
+            if (test.status === "unexpected" || test.status === "flaky") {
+              const error = test.results?.find((r) => r.error)?.error?.message;
+              failures.push(`playwright ${spec.file} › ${[...titles, spec.title].join(" › ")} (${test.status}): ${firstLine(error)}`);
+            }
+          }
+        }
+        for (const child of suite.suites ?? []) walk(child, [...titles, child.title]);
+      };
+      for (const suite of report.suites ?? []) walk(suite, []);
       passed += report.stats.expected;
       failed += report.stats.unexpected + (report.stats.flaky ?? 0) + (ok || report.stats.unexpected > 0 ? 0 : 1);
     } else failed += 1;
   }
 }
 
+if (failures.length > 0) {
+  console.log(`\nFailed tests:`);
+  for (const line of failures) console.log(`✗ ${line}`);
+}
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
