@@ -6,7 +6,7 @@ import { publishEdgeVersion } from "@/lib/edge/changes";
 import { EDGE_NODE_STALE_MS } from "@/lib/edge/nodes";
 import { readBranchBlobCached } from "@/lib/git/cache";
 import { repositoryPath } from "@/lib/repositories/paths";
-import type { Purge, PurgeKind } from "./expression";
+import { purgeEverything, type Purge, type PurgeKind } from "./expression";
 
 // Purges in the console (docs/product.md §10 "Purge", docs/edge.md "Purge"): stored with the ban they became, audited,
 // rate-limited per environment, handed to every node in its desired-state answer (`purges`) until the node reports
@@ -128,39 +128,74 @@ export async function createPurge(input: {
   return { ok: true, id: result.id };
 }
 
-/** One purge as a node receives it in the desired state (docs/edge.md "Purge"). */
-export type EdgePurge = { id: number; environmentId: number; key: string; ban: string; createdAt: string };
+/**
+ * One purge as a node receives it in the desired state (docs/edge.md "Purge"). `catchUp` marks an entry standing for
+ * every purge of the environment the node missed (see {@link purgesForNode}): its ban is the environment's term
+ * alone (everything of it) and its id that of the newest missed purge.
+ */
+export type EdgePurge = { id: number; environmentId: number; key: string; ban: string; createdAt: string; catchUp?: true };
 
 /**
- * The purges node `nodeId` has to apply (docs/edge.md "Purge"): made in the last {@link PURGE_DELIVERY_MS} that the
- * node has not reported yet (applied or refused), oldest first, at most {@link MAX_PURGES_PER_STATE}. Also those of an
- * environment the node does not serve (yet): the ban then matches nothing, and the purge completes instead of waiting.
+ * The purges node `nodeId` has to apply (docs/edge.md "Purge"), at most {@link MAX_PURGES_PER_STATE}:
+ * - first, one **catch-up** per environment with purges the node missed: made after the node's token, older than
+ *   {@link PURGE_DELIVERY_MS} (so no longer handed out one by one) and never reported by the node, e.g. while it
+ *   could not reach the console for more than an hour. Its ban is everything of that environment (a ban holds for
+ *   every object cached before it, so it covers each missed purge whatever it named), its id the newest missed
+ *   purge's; once the node reports that id, {@link recordPurgeReports} books every older missed purge of the
+ *   environment as applied at the same time;
+ * - then the purges of the last {@link PURGE_DELIVERY_MS} the node has not reported yet (applied or refused), oldest
+ *   first. Also those of an environment the node does not serve (yet): the ban then matches nothing, and the purge
+ *   completes instead of waiting.
  */
 export async function purgesForNode(nodeId: number, now: Date = new Date()): Promise<EdgePurge[]> {
-  const rows = await getDb()
+  const db = getDb();
+  const unreported = notExists(
+    db
+      .select({ one: sql`1` })
+      .from(purgeNodeStates)
+      .where(and(eq(purgeNodeStates.purgeId, purges.id), eq(purgeNodeStates.nodeId, nodeId))),
+  );
+  const windowStart = new Date(now.getTime() - PURGE_DELIVERY_MS);
+  const node = await db.select({ createdAt: edgeNodes.createdAt }).from(edgeNodes).where(eq(edgeNodes.id, nodeId)).get();
+  const missed = node
+    ? await db
+        .select({
+          environmentId: purges.environmentId,
+          id: sql<number>`max(${purges.id})`,
+          createdAt: sql<number>`max(${purges.createdAt})`,
+        })
+        .from(purges)
+        .where(and(gt(purges.createdAt, node.createdAt), lte(purges.createdAt, windowStart), unreported))
+        .groupBy(purges.environmentId)
+        .orderBy(sql`max(${purges.id})`)
+        .limit(MAX_PURGES_PER_STATE)
+        .all()
+    : [];
+  const catchUps = missed.map((m): EdgePurge => ({
+    id: m.id,
+    environmentId: m.environmentId,
+    key: `e${m.environmentId}`,
+    ban: purgeEverything(`e${m.environmentId}`).ban,
+    createdAt: new Date(m.createdAt).toISOString(),
+    catchUp: true,
+  }));
+  const rows = await db
     .select({ id: purges.id, environmentId: purges.environmentId, ban: purges.ban, createdAt: purges.createdAt })
     .from(purges)
-    .where(
-      and(
-        gt(purges.createdAt, new Date(now.getTime() - PURGE_DELIVERY_MS)),
-        notExists(
-          getDb()
-            .select({ one: sql`1` })
-            .from(purgeNodeStates)
-            .where(and(eq(purgeNodeStates.purgeId, purges.id), eq(purgeNodeStates.nodeId, nodeId))),
-        ),
-      ),
-    )
+    .where(and(gt(purges.createdAt, windowStart), unreported))
     .orderBy(purges.id)
-    .limit(MAX_PURGES_PER_STATE)
+    .limit(MAX_PURGES_PER_STATE - catchUps.length)
     .all();
-  return rows.map((r) => ({
-    id: r.id,
-    environmentId: r.environmentId,
-    key: `e${r.environmentId}`,
-    ban: r.ban,
-    createdAt: r.createdAt.toISOString(),
-  }));
+  return [
+    ...catchUps,
+    ...rows.map((r) => ({
+      id: r.id,
+      environmentId: r.environmentId,
+      key: `e${r.environmentId}`,
+      ban: r.ban,
+      createdAt: r.createdAt.toISOString(),
+    })),
+  ];
 }
 
 /** A node's report entry for one purge (docs/edge.md "Purge"). */
@@ -168,7 +203,12 @@ export type ReportedPurge = { id: number; appliedAt?: string | null; error?: str
 
 /**
  * Records what node `nodeId` reported for purges (inside the report's write transaction, `tx`). Ids of purges that
- * no longer exist (their environment was deleted) are skipped.
+ * no longer exist (their environment was deleted) are skipped. A purge reported applied that is older than
+ * {@link PURGE_DELIVERY_MS} was a catch-up ({@link purgesForNode}: everything of its environment): every purge of
+ * that environment with a smaller id, also older than that and not reported by the node, is booked as applied at the
+ * same time. (A purge handed out one by one and reported only after the hour passed books nothing wrong this way:
+ * any older purge of its environment was either in the same answer, and so applied before it, or beyond the hour
+ * then, and so covered by a catch-up applied first.)
  */
 export async function recordPurgeReports(
   tx: Pick<ReturnType<typeof getDb>, "select" | "insert">,
@@ -178,17 +218,20 @@ export async function recordPurgeReports(
 ): Promise<void> {
   if (reported.length === 0) return;
   const ids = [...new Set(reported.map((r) => r.id))];
-  const existing = new Set<number>();
+  const existing = new Map<number, { environmentId: number; createdAt: Date }>();
   for (let i = 0; i < ids.length; i += 500) {
     const rows = await tx
-      .select({ id: purges.id })
+      .select({ id: purges.id, environmentId: purges.environmentId, createdAt: purges.createdAt })
       .from(purges)
       .where(inArray(purges.id, ids.slice(i, i + 500)))
       .all();
-    for (const r of rows) existing.add(r.id);
+    for (const r of rows) existing.set(r.id, r);
   }
+  const windowStart = now.getTime() - PURGE_DELIVERY_MS;
+  const catchUps: { environmentId: number; id: number; appliedAt: Date }[] = [];
   for (const r of reported) {
-    if (!existing.has(r.id)) continue;
+    const purge = existing.get(r.id);
+    if (!purge) continue;
     const values = {
       appliedAt: r.error ? null : r.appliedAt ? new Date(r.appliedAt) : now,
       error: r.error ? r.error.slice(0, 2000) : null,
@@ -199,6 +242,34 @@ export async function recordPurgeReports(
       .values({ purgeId: r.id, nodeId, ...values })
       .onConflictDoUpdate({ target: [purgeNodeStates.purgeId, purgeNodeStates.nodeId], set: values })
       .run();
+    if (values.appliedAt && purge.createdAt.getTime() <= windowStart)
+      catchUps.push({ environmentId: purge.environmentId, id: r.id, appliedAt: values.appliedAt });
+  }
+  for (const c of catchUps) {
+    const covered = await tx
+      .select({ id: purges.id })
+      .from(purges)
+      .where(
+        and(
+          eq(purges.environmentId, c.environmentId),
+          lt(purges.id, c.id),
+          lte(purges.createdAt, new Date(windowStart)),
+          notExists(
+            tx
+              .select({ one: sql`1` })
+              .from(purgeNodeStates)
+              .where(and(eq(purgeNodeStates.purgeId, purges.id), eq(purgeNodeStates.nodeId, nodeId))),
+          ),
+        ),
+      )
+      .all();
+    for (let i = 0; i < covered.length; i += 500) {
+      await tx
+        .insert(purgeNodeStates)
+        .values(covered.slice(i, i + 500).map((p) => ({ purgeId: p.id, nodeId, appliedAt: c.appliedAt, error: null, reportedAt: now })))
+        .onConflictDoNothing()
+        .run();
+    }
   }
 }
 
@@ -218,7 +289,14 @@ export type PurgeStatus = {
   complete: boolean;
 };
 
-async function statusesFor(rows: { id: number; kind: PurgeKind; input: string; createdAt: Date; createdBy: string | null }[], now: Date) {
+/**
+ * Adds each purge's per-node state to `rows` (purges, any environments): the active nodes (not revoked, in contact
+ * within {@link EDGE_NODE_STALE_MS}) plus any node that reported it, each `applied`, `failed` or `pending`.
+ */
+export async function purgeStatusesOf<R extends { id: number; kind: PurgeKind; input: string; createdAt: Date; createdBy: string | null }>(
+  rows: R[],
+  now: Date = new Date(),
+): Promise<(R & Pick<PurgeStatus, "nodes" | "complete">)[]> {
   if (rows.length === 0) return [];
   const db = getDb();
   const nodes = await db
@@ -237,7 +315,7 @@ async function statusesFor(rows: { id: number; kind: PurgeKind; input: string; c
     )
     .all();
   const names = new Map(nodes.map((n) => [n.id, n.name]));
-  return rows.map((r): PurgeStatus => {
+  return rows.map((r) => {
     const mine = new Map(states.filter((s) => s.purgeId === r.id).map((s) => [s.nodeId, s]));
     const ids = [...new Set([...active.map((n) => n.id), ...mine.keys()])].sort((a, b) => a - b);
     const list = ids.map((id): PurgeNodeState => {
@@ -257,12 +335,12 @@ async function statusesFor(rows: { id: number; kind: PurgeKind; input: string; c
 /** The purge `id` of environment `environmentId` with its per-node state, or null. */
 export async function purgeStatus(environmentId: number, id: number, now: Date = new Date()): Promise<PurgeStatus | null> {
   const rows = await recentRows(environmentId, 1, id);
-  return (await statusesFor(rows, now))[0] ?? null;
+  return (await purgeStatusesOf(rows, now))[0] ?? null;
 }
 
 /** The environment's last `limit` purges (newest first) with their per-node state (the environment page). */
 export async function recentPurges(environmentId: number, limit = 10, now: Date = new Date()): Promise<PurgeStatus[]> {
-  return statusesFor(await recentRows(environmentId, limit), now);
+  return purgeStatusesOf(await recentRows(environmentId, limit), now);
 }
 
 async function recentRows(environmentId: number, limit: number, id?: number) {

@@ -60,6 +60,9 @@ export default async function EdgeNodesPage() {
           <Link href="/ops/traffic" className="text-sm font-medium text-indigo-700 hover:underline">
             Traffic →
           </Link>
+          <Link href="/ops/purges" className="text-sm font-medium text-indigo-700 hover:underline">
+            Purges →
+          </Link>
           <Link href="/ops/log" className="text-sm font-medium text-indigo-700 hover:underline">
             Operator log →
           </Link>
