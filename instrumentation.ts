@@ -11,23 +11,26 @@ export async function register() {
   if (process.env.NEXT_PHASE === "phase-production-build") return;
   const { openDatabase } = await import("@/db");
   const { describeLeftovers, leftoversJob, settleInterruptedOperations } = await import("@/lib/maintenance/leftovers");
+  const { log, runOutsideRequest } = await import("@/lib/log");
   openDatabase();
   const said = describeLeftovers(await settleInterruptedOperations({ atStart: true }));
-  if (said) console.log(`start-up check: ${said}`);
+  if (said) log.info(`start-up check: ${said}`);
   // Background re-checks of due domains (docs/product.md §3.5), once per process; the lease in checkDomain keeps
   // several processes (this server, `npm run worker`) from checking one domain at once.
   const scheduled = globalThis as { edgeConsoleScheduler?: unknown };
-  if (!scheduled.edgeConsoleScheduler) {
-    const { startScheduler } = await import("@/lib/dns/scheduler");
-    scheduled.edgeConsoleScheduler = startScheduler({ maintenance: leftoversJob() });
-    // The edge's full reconcile at start and every 5 minutes (docs/edge.md "Versions").
-    const { startEdgeReconciler } = await import("@/lib/edge/periodic");
-    startEdgeReconciler();
-    // HTTPS certificates: orders, renewals and expiry mail (docs/https.md "Scheduler"); leases as above.
-    const { startCertificateScheduler } = await import("@/lib/https/scheduler");
-    startCertificateScheduler();
-    // Traffic: retention of the metric rows and the 5xx alert mail (docs/traffic.md "Retention", "Alerts").
-    const { startTrafficScheduler } = await import("@/lib/traffic/scheduler");
-    startTrafficScheduler();
-  }
+  // Outside any request's log context: the timers started here must not carry a request id into later lines.
+  if (!scheduled.edgeConsoleScheduler)
+    await runOutsideRequest(async () => {
+      const { startScheduler } = await import("@/lib/dns/scheduler");
+      scheduled.edgeConsoleScheduler = startScheduler({ maintenance: leftoversJob() });
+      // The edge's full reconcile at start and every 5 minutes (docs/edge.md "Versions").
+      const { startEdgeReconciler } = await import("@/lib/edge/periodic");
+      startEdgeReconciler();
+      // HTTPS certificates: orders, renewals and expiry mail (docs/https.md "Scheduler"); leases as above.
+      const { startCertificateScheduler } = await import("@/lib/https/scheduler");
+      startCertificateScheduler();
+      // Traffic: retention of the metric rows and the 5xx alert mail (docs/traffic.md "Retention", "Alerts").
+      const { startTrafficScheduler } = await import("@/lib/traffic/scheduler");
+      startTrafficScheduler();
+    });
 }

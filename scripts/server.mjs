@@ -13,13 +13,14 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
+import { processLogger, requestContext, requestIdFrom } from "../lib/log/core.mjs";
 import { consoleHeapFlags } from "./heap.mjs";
 
 let heapFlags;
 try {
   heapFlags = consoleHeapFlags(process.env, process.execArgv);
 } catch (error) {
-  console.error(error.message);
+  processLogger().fatal(error.message);
   process.exit(2);
 }
 if (heapFlags.length > 0) {
@@ -81,9 +82,11 @@ async function serve() {
 
   const server = http.createServer((req, res) => {
     if (!hasValidPathEncoding(req.url)) return answerMalformedPath(req, res);
-    return handle(req, res);
+    // Every line logged while Next handles the request carries its X-Request-Id (lib/log/core.mjs).
+    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    return requestContext().run(requestId ? { requestId } : {}, () => handle(req, res));
   });
-  server.listen(port, hostname, () => console.log(`Edge Console listening on http://${hostname}:${port}`));
+  server.listen(port, hostname, () => processLogger().info(`Edge Console listening on http://${hostname}:${port}`));
   for (const signal of ["SIGINT", "SIGTERM"]) {
     process.on(signal, () => {
       server.close();

@@ -7,6 +7,8 @@ import { createRequire } from "node:module";
 import { openDatabase } from "@/db";
 import { settings } from "@/lib/config";
 import { startScheduler, type MaintenanceJob } from "@/lib/dns/scheduler";
+import { log } from "@/lib/log";
+import { serveWorkerMetrics } from "@/lib/metrics/worker";
 
 /**
  * The leftovers check, when this process can load it: the account and application modules it uses are guarded by
@@ -17,7 +19,7 @@ async function leftoversJob(): Promise<MaintenanceJob | null> {
   try {
     createRequire(import.meta.url)("server-only");
   } catch {
-    console.error("worker: the leftovers check is off: start the worker with `tsx --conditions=react-server scripts/worker.ts`");
+    log.error("worker: the leftovers check is off: start the worker with `tsx --conditions=react-server scripts/worker.ts`");
     return null;
   }
   return (await import("@/lib/maintenance/leftovers")).leftoversJob();
@@ -25,7 +27,9 @@ async function leftoversJob(): Promise<MaintenanceJob | null> {
 
 openDatabase(); // applies migrations, like the console at start
 const s = settings();
-console.log(`worker: checking due domains in ${s.dataDir} every ${s.checkIntervalSeconds} s`);
+log.info(`worker: checking due domains in ${s.dataDir} every ${s.checkIntervalSeconds} s`);
+// Its counters live in this process: WORKER_METRICS_PORT serves them as the console serves /metrics.
+const metricsServer = await serveWorkerMetrics();
 const scheduler = startScheduler({ maintenance: (await leftoversJob()) ?? undefined });
 // HTTPS certificates (docs/https.md "Scheduler"): orders and renewals under the same lease discipline.
 const { startCertificateScheduler } = await import("@/lib/https/scheduler");
@@ -36,6 +40,7 @@ const traffic = startTrafficScheduler();
 const keepAlive = setInterval(() => {}, 1 << 30);
 const stop = () => {
   clearInterval(keepAlive);
+  metricsServer?.close();
   traffic.stop();
   void Promise.all([scheduler.stop(), certificates.stop()]).then(() => process.exit(0));
 };

@@ -11,6 +11,7 @@ import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { actorOf, auditOf, makeAccount, makeUser, roleOf } from "@/lib/testing/people";
 import { deleteAccount, recoverInterruptedDeletions, trashDir } from "./delete";
 import { renameAccount, transferOwnership } from "./settings";
+import { captureLog } from "@/lib/log";
 
 const TABLES = { accounts, memberships, applications, environments, domains, dnsChecks, invitations, auditEvents } as const;
 type Counts = Record<keyof typeof TABLES, number>;
@@ -155,6 +156,7 @@ describe("deleteAccount", () => {
 
   it("removes the account's rows and repositories, frees its hostnames, and keeps other accounts", async () => {
     const s = await acmeWithApps();
+    const logged = captureLog();
     expect(await deleteAccount({ accountId: s.account.id, actor: actorOf(s.adm), confirmName: "Acme" })).toMatchObject({
       ok: false,
       code: "forbidden",
@@ -184,8 +186,12 @@ describe("deleteAccount", () => {
     expect(folders(repositoriesDir())).toEqual([s.keep.repoDir]);
     expect(folders(trashDir())).toEqual([]);
     expect((await getDb().select().from(users).where(eq(users.id, s.adm.id)).get())?.lastAccountId).toBeNull();
-    expect(console.log).toHaveBeenCalledWith(
-      expect.stringMatching(/^\[account\] deleted account #\d+ "Acme" by user #\d+ "Olga": 2 application\(s\)/),
+    logged.stop();
+    expect(logged.lines()).toContainEqual(
+      expect.objectContaining({
+        level: "info",
+        msg: expect.stringMatching(/^\[account\] deleted account #\d+ "Acme" by user #\d+ "Olga": 2 application\(s\)/),
+      }),
     );
 
     // The hostnames are free: another account creates an application with one.

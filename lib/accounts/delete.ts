@@ -8,6 +8,7 @@ import { can } from "@/lib/auth/permissions";
 import { settings } from "@/lib/config";
 import { repositoryPath } from "@/lib/repositories/paths";
 import { actorRole, forbidden, NOT_FOUND, type Actor, type Refusal } from "@/lib/members/common";
+import { log } from "@/lib/log";
 
 // Deleting an account (docs/product.md §3.2) with everything it owns, all or nothing across the database and the disk:
 //   1. move each application's repository into a fresh staging folder `DATA_DIR/trash/<uuid>/` (rename is atomic);
@@ -67,7 +68,7 @@ export async function deleteAccount(
       try {
         rename(to, from);
       } catch (err) {
-        console.error(`deleteAccount: could not move ${to} back to ${from}; the start-up check will`, err);
+        log.error({ err }, `deleteAccount: could not move ${to} back to ${from}; the start-up check will`);
       }
     }
     removeQuietly(staging);
@@ -111,7 +112,7 @@ export async function deleteAccount(
     return result;
   }
   removeQuietly(staging);
-  console.log(
+  log.info(
     `[account] deleted account #${account.id} ${JSON.stringify(account.name)} by user #${params.actor.id} ${JSON.stringify(params.actor.name)}: ` +
       `${result.applications} application(s), hostnames freed: ${result.hostnames.join(", ") || "none"}`,
   );
@@ -122,7 +123,7 @@ function removeQuietly(dir: string): void {
   try {
     fs.rmSync(dir, { recursive: true, force: true });
   } catch (err) {
-    console.error(`deleteAccount: could not remove ${dir}; the start-up check will`, err);
+    log.error({ err }, `deleteAccount: could not remove ${dir}; the start-up check will`);
   }
 }
 

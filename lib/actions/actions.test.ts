@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { writeTransaction } from "@/db";
 import { accounts, users } from "@/db/schema";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { captureLog } from "@/lib/log";
 import { makeAccount, makeUser } from "@/lib/testing/people";
 import { formData, signInForActions, signOutForActions } from "@/lib/testing/action-request";
 import { accountAction, NOT_FOUND_MESSAGE, UNEXPECTED_MESSAGE, UNREADABLE_FORM_MESSAGE, userAction, type Refusal } from "./index";
@@ -105,10 +106,12 @@ describe("server-action wrapper", () => {
 
   it("turns an unexpected error into the generic message", async () => {
     await signInForActions(owner);
-    const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const logged = captureLog();
     expect(await brokenAction({}, formData({}))).toEqual({ message: UNEXPECTED_MESSAGE, kind: "unexpected" });
-    expect(quiet).toHaveBeenCalled();
-    quiet.mockRestore();
+    logged.stop();
+    expect(logged.lines()).toContainEqual(
+      expect.objectContaining({ level: "error", userId: owner.id, msg: expect.stringMatching(/failed unexpectedly/) }),
+    );
   });
 
   it("sends a signed-out caller to /login without running anything", async () => {

@@ -9,6 +9,7 @@ import { effectiveRole, type RoleAccount } from "@/lib/auth/roles";
 import { displayName, getCurrentUser, requireUser } from "@/lib/auth/session";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 import { NOT_FOUND_MESSAGE } from "./messages";
+import { annotateRequest, log } from "@/lib/log";
 
 // The one shape of a server action (docs/architecture.md, "Server actions"): the counterpart of the REST API's
 // operation (lib/api/operation.ts). Every exported action of app/ is made by `publicAction` (signed-out pages),
@@ -100,7 +101,9 @@ export async function actionReturnPath(): Promise<string | undefined> {
 
 /** The signed-in user, or a redirect to /login whose callbackUrl is the page the action came from. */
 async function requireActionUser(): Promise<SignedInUser> {
-  return (await getCurrentUser()) ?? requireUser(await actionReturnPath());
+  const user = (await getCurrentUser()) ?? (await requireUser(await actionReturnPath()));
+  annotateRequest({ userId: user.id }); // every later log line of this request names the user
+  return user;
 }
 
 async function guarded<State>(name: string, userId: number, fail: () => State, body: () => Promise<State>): Promise<State> {
@@ -108,7 +111,7 @@ async function guarded<State>(name: string, userId: number, fail: () => State, b
     return await body();
   } catch (error) {
     unstable_rethrow(error); // redirect(), notFound() and Next's own control flow
-    console.error(`${name} failed unexpectedly`, { userId }, error);
+    log.error({ userId, err: error }, `${name} failed unexpectedly`);
     return fail();
   }
 }

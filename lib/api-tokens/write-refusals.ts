@@ -4,6 +4,7 @@ import { securityEvents } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
 import type { ApiToken } from "./tokens";
+import { log } from "@/lib/log";
 
 // Writes refused to a read-only API token (docs/product.md §3.6), in its owner's security log (`token.write-refused`):
 // a script or a leaked token trying to change things shows up there. A client retrying in a loop would flood the
@@ -63,7 +64,7 @@ export async function recordReadOnlyRefusal(params: {
       return true;
     });
   } catch (error) {
-    console.error("could not record a write refused to a read-only token", { tokenId: token.id, route }, error);
+    log.error({ tokenId: token.id, route, err: error }, "could not record a write refused to a read-only token");
     return false;
   }
 }

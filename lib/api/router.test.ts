@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTransaction } from "@/db";
 import { users } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { captureLog } from "@/lib/log";
 import { defineOperation } from "./operation";
 import { createApiRouter } from "./router";
 import { z } from "./zod";
@@ -114,7 +115,7 @@ describe("API router", () => {
   });
 
   it("an unexpected error is a 500 problem without internals, logged with context; so is a body that drifted from its schema", async () => {
-    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    const logged = captureLog();
     for (const path of ["/broken", "/drifted"]) {
       const res = await call(path);
       expect(res.status).toBe(500);
@@ -122,9 +123,10 @@ describe("API router", () => {
       expect(text).not.toMatch(/secret|console\.db|passwordHash|at \w+ \(/);
       expect(JSON.parse(text).type).toBe("https://edge-console.dev/problems/internal");
     }
-    expect(log).toHaveBeenCalledTimes(2);
-    expect(log.mock.calls[0][1]).toMatchObject({ method: "GET", path: "/api/v1/broken" });
-    log.mockRestore();
+    logged.stop();
+    const lines = logged.lines().filter((line) => line.msg === "api: unexpected error");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: "error", method: "GET", path: "/api/v1/broken", err: { type: "Error" } });
   });
 
   it("HEAD answers like GET without a body (RFC 9110 §9.3.2), errors included", async () => {

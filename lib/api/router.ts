@@ -8,6 +8,7 @@ import { readJsonBody } from "./body";
 import type { ApiResult, HttpMethod, Operation } from "./operation";
 import { ApiProblem, notFoundProblem, problemResponse, validationProblem, type FieldError } from "./problem";
 import { tokenFromApiRequest } from "./token";
+import { annotateRequest, log } from "@/lib/log";
 
 // The one wrapper every REST API request goes through (docs/product.md §3.6): match the path (with or without Section's
 // trailing slash) → authenticate the token (Bearer or `section-token`) → per-token rate limit → parse path
@@ -99,6 +100,7 @@ export function createApiRouter(operations: readonly Operation[]) {
           );
         }
         caller = found;
+        annotateRequest({ userId: found.user.id }); // every later log line of this request names the user
         const limit = await consumeApiRateLimit(found.token.id);
         if (!limit.ok) throw new ApiProblem("rate-limited", limit.message, { headers: { "retry-after": String(limit.retryAfterSeconds) } });
       }
@@ -150,10 +152,9 @@ export function createApiRouter(operations: readonly Operation[]) {
         }
         return withoutBodyFor(requested, problemResponse(error));
       }
-      console.error(
+      log.error(
+        { method: request.method, path: url.pathname, userId: caller?.user.id ?? null, tokenId: caller?.token.id ?? null, err: error },
         "api: unexpected error",
-        { method: request.method, path: url.pathname, userId: caller?.user.id ?? null, tokenId: caller?.token.id ?? null },
-        error,
       );
       return withoutBodyFor(
         requested,

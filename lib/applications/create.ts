@@ -17,6 +17,7 @@ import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 import type { AccountRow, ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
 import { hostnameHolder, insertDomainOrClaim, type DomainClaimRow } from "@/lib/edge/claims";
+import { log } from "@/lib/log";
 
 export { cleanupInterruptedCreations, repositoryPath } from "./repository";
 
@@ -177,7 +178,7 @@ function removeRepository(repoPath: string): void {
   try {
     fs.rmSync(repoPath, { recursive: true, force: true });
   } catch (err) {
-    console.error(`createApplication: could not remove ${repoPath}; the start-up check will`, err);
+    log.error({ err }, `createApplication: could not remove ${repoPath}; the start-up check will`);
   }
 }
 

@@ -10,6 +10,7 @@ import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
 import { repositoryPath } from "@/lib/repositories/paths";
 import type { ApplicationRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
+import { log } from "@/lib/log";
 
 // Application settings (docs/product.md §3.3, last paragraph): rename the display name; delete with typed confirmation, which
 // frees its hostnames and archives its repository under `DATA_DIR/archive` (no longer served).
@@ -106,7 +107,7 @@ export async function deleteApplication(
     try {
       rename(to, from);
     } catch (err) {
-      console.error(`deleteApplication: could not move ${to} back to ${from}`, err);
+      log.error({ err }, `deleteApplication: could not move ${to} back to ${from}`);
     }
   };
   let result: ApplicationSettingsResult;

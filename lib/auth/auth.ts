@@ -10,6 +10,7 @@ import { getUserByEmail } from "@/lib/users/queries";
 import { endUserSession, SESSION_MAX_AGE_SECONDS } from "./sessions";
 import { currentRequestInfo, jwtCallback, sessionCallback } from "./session-callbacks";
 import { recordFailedSignIn, recordRateLimitedSignIn } from "./signin-events";
+import { log } from "@/lib/log";
 
 declare module "next-auth" {
   interface User {
@@ -51,7 +52,7 @@ export const { handlers, auth, signIn, signOut, unstable_update } = NextAuth(() 
   logger: {
     error(error: Error) {
       if (error.name === "CredentialsSignin" || (error as { type?: string }).type === "CredentialsSignin") return;
-      console.error("[auth]", error);
+      log.error({ err: error }, "[auth]");
     },
   },
   providers: [

@@ -10,6 +10,7 @@ import {
   type ObservedCheck,
 } from "./go-live";
 import { createResolver, type Resolver } from "./resolver";
+import { countGoLiveCheck } from "@/lib/metrics";
 
 // Go-live checks of many domains for background sweeps (docs/product.md §3.5), with the same guarantees as `checkDomain` — each
 // domain is claimed by lease in a BEGIN IMMEDIATE transaction before it is observed, and stored by the same
@@ -92,8 +93,10 @@ export async function checkDomainsInBatches(
         return written;
       });
       batch.forEach((item, i) => (results[item.index] = stored[i]));
+      for (const r of stored) if (!r.skipped || r.skipped === "failed") countGoLiveCheck(r.skipped ? "failed" : r.classification.outcome);
     } catch (error) {
       for (const item of batch) results[item.index] = failed(error);
+      countGoLiveCheck("failed", batch.length);
     }
   };
 

@@ -8,6 +8,7 @@ import { mailFlaggedDomain } from "./flag-mail";
 import { checkStatements } from "./statements";
 import type { DnsCheckRow, DomainRow } from "@/db/types";
 import { recordOwnershipProof } from "@/lib/edge/ownership";
+import { countGoLiveCheck } from "@/lib/metrics";
 
 export { classify, type CheckReason, type Classification, type Expected } from "./classify";
 export { observe, challengeName, type Observation } from "./observe";
@@ -268,10 +269,12 @@ export async function checkDomain(
   try {
     observed = await observeClaim(claim, options.resolver ?? createResolver());
   } catch (error) {
+    countGoLiveCheck("failed");
     await writeTransaction(() => releaseClaim(claim));
     throw error;
   }
   const result = await writeTransaction(() => storeCheck(claim, observed, now));
+  if (!result.skipped) countGoLiveCheck(result.classification.outcome);
   if (!result.skipped && result.flaggedNow) await mailFlaggedDomain(domainId, result.check.records as CheckRecords);
   // A domain that just became live gets its certificate now rather than at the next sweep (docs/https.md "Scheduler").
   if (!result.skipped && result.changed && result.status === "live")

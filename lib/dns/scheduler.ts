@@ -8,6 +8,8 @@ import { checkDomainsInBatches } from "./batch";
 import { mailFlaggedDomain } from "./flag-mail";
 import type { BatchCheckResult, CheckRecords } from "./go-live";
 import type { Resolver } from "./resolver";
+import { log } from "@/lib/log";
+import { timeSweep } from "@/lib/metrics";
 
 // Background re-checks (docs/product.md §3.5): a sweep checks the domains that are due (their backoff, set by checkDomain, has
 // run out, or they were never checked) and mails the owners and admins of each domain that stopped pointing at the
@@ -58,7 +60,7 @@ export async function sweepDueDomains(
   outcomes.forEach((outcome, i) => {
     if (outcome.skipped === "failed") {
       result.failed++;
-      console.error(`[checker] check of domain #${ids[i]} failed: ${outcome.error}`);
+      log.error({ domainId: ids[i] }, `[checker] check of domain #${ids[i]} failed: ${outcome.error}`);
     } else if (outcome.skipped) result.skipped++;
     else {
       result.checked++;
@@ -98,11 +100,11 @@ export function startScheduler(
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   const sweep = async () => {
-    const r = await sweepDueDomains({ limit: options.limit, concurrency: options.concurrency });
-    if (r.checked + r.failed > 0) console.log(`[checker] checked ${r.checked}, failed ${r.failed}, flagged ${r.flagged.length}`);
+    const r = await timeSweep(() => sweepDueDomains({ limit: options.limit, concurrency: options.concurrency }));
+    if (r.checked + r.failed > 0) log.info(`[checker] checked ${r.checked}, failed ${r.failed}, flagged ${r.flagged.length}`);
     await takeDailySnapshot(); // today's counts for the /ops chart (6 rows, O(1))
     const claims = await checkDueClaims(); // claims on other accounts' hostnames (docs/product.md §3.5)
-    if (claims.moved > 0) console.log(`[checker] claims: checked ${claims.checked}, hostnames moved ${claims.moved}`);
+    if (claims.moved > 0) log.info(`[checker] claims: checked ${claims.checked}, hostnames moved ${claims.moved}`);
   };
   const maintain = async () => {
     if (!job || Date.now() < nextJobAt) return;
@@ -111,8 +113,8 @@ export function startScheduler(
   };
   const tick = () => {
     running = (async () => {
-      await sweep().catch((error) => console.error("[checker] sweep failed", error));
-      await maintain().catch((error) => console.error(`[maintenance] ${job?.name} failed`, error));
+      await sweep().catch((error) => log.error({ err: error }, "[checker] sweep failed"));
+      await maintain().catch((error) => log.error({ err: error }, `[maintenance] ${job?.name} failed`));
     })().finally(() => {
       running = null;
       if (!stopped) schedule();

@@ -5,6 +5,7 @@ import { waitForEdgeVersion } from "./changes";
 import { authenticateEdgeNode, type EdgeNodeRow } from "./nodes";
 import { MAX_REPORT_BYTES, parseEdgeReport, recordEdgeReport } from "./report";
 import { buildDesiredState } from "./state";
+import { log } from "@/lib/log";
 
 // The edge API's two handlers (docs/edge.md "Desired state"), called by the thin routes under app/api/edge/v1/.
 // Only node tokens (`en_…`) are accepted here; a user's `ec_` token gets 401, as does a node token on /api/v1.
@@ -39,7 +40,7 @@ async function answer(fn: () => Promise<Response>): Promise<Response> {
     return await fn();
   } catch (error) {
     if (error instanceof ApiProblem) return problemResponse(error);
-    console.error("edge API: unexpected failure:", error);
+    log.error({ err: error }, "edge API: unexpected failure");
     return problemResponse(new ApiProblem("internal", "The console could not answer; try again."));
   }
 }

@@ -6,6 +6,7 @@ import { databaseFile, getDb } from "@/db";
 import { applications, edgeStateVersion } from "@/db/schema";
 import { edgeVersionEvents } from "./events";
 import { reconcileEdgeState, type ReconcileScope } from "./versions";
+import { log } from "@/lib/log";
 
 // Telling the edge that what it serves changed (docs/edge.md "Versions"): every path that changes a commit, a
 // hostname, an environment or an application calls `noteEdgeChange`, which reconciles the affected environments in
@@ -47,7 +48,7 @@ export function noteEdgeChange(scope: ReconcileScope = {}): Promise<void> {
         if (databaseFile() !== file || !fs.existsSync(file)) return resolve();
         reconcileEdgeState(scope)
           .catch((error: unknown) => {
-            console.error("edge: reconcile after a change failed (the periodic reconcile will retry):", error);
+            log.error({ err: error }, "edge: reconcile after a change failed (the periodic reconcile will retry)");
           })
           .finally(resolve);
       });
@@ -79,7 +80,7 @@ export async function noteEdgeRepositoryChange(repoPath: string): Promise<void> 
       .get();
     if (row) await noteEdgeChange({ applicationId: row.id });
   } catch (error) {
-    console.error("edge: cannot tell the edge about a commit:", error);
+    log.error({ err: error }, "edge: cannot tell the edge about a commit");
   }
 }
 

@@ -8,6 +8,7 @@ import { edgeCheckCache } from "@/db/schema";
 import { chainPolicy, checkChain, MODULE_ORDER, renderChain, toolVersions, type ChainInput } from "@/edge/modules";
 import { settings } from "@/lib/config";
 import { runGit } from "@/lib/git";
+import { log } from "@/lib/log";
 
 // The console's side of docs/edge.md "Checks on the console": every commit that lands on an environment branch
 // (editor, API, promote, revert, environment creation through lib/environments/commit.ts; pushes through
@@ -75,7 +76,7 @@ export async function checkEnvironmentFiles(params: {
         for (const tool of checked.skipped) {
           if (loggedMissing.has(tool)) continue;
           loggedMissing.add(tool);
-          console.info(`edge checks: ${tool} is not installed here; commits are judged by the platform's policy alone for its modules`);
+          log.info(`edge checks: ${tool} is not installed here; commits are judged by the platform's policy alone for its modules`);
         }
         verdict = { ok: true };
       } else verdict = { ok: false, tool: checked.tool, message: checked.message };

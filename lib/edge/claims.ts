@@ -15,6 +15,7 @@ import { noteEdgeChange } from "./changes";
 import { composeMail, consoleLink } from "@/lib/mail/index";
 import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
 import { newVerificationToken } from "@/lib/tokens/verification-token";
+import { log } from "@/lib/log";
 
 // Claims on hostnames another account holds (docs/product.md §3.5, "Ownership"): adding a hostname that another
 // account's environment serves creates a claim instead of failing; whoever publishes `TXT _edge-challenge.<hostname>`
@@ -419,7 +420,7 @@ export async function checkDueClaims(
       if (r.result === "moved") moved++;
       if (r.result !== "not-found") checked++;
     } catch (error) {
-      console.error(`[claims] check of claim #${claim.id} failed`, error);
+      log.error({ err: error }, `[claims] check of claim #${claim.id} failed`);
     }
   }
   return { checked, moved };

@@ -1,4 +1,5 @@
 import { reconcileEdgeState } from "./versions";
+import { log } from "@/lib/log";
 
 // The full reconcile at start and every 5 minutes (docs/edge.md "Versions"), so a missed noteEdgeChange heals.
 
@@ -16,10 +17,10 @@ export function startEdgeReconciler(intervalMs: number = EDGE_RECONCILE_INTERVAL
     try {
       const result = await reconcileEdgeState();
       if (result.changed.length + result.removed.length > 0) {
-        console.log(`[edge] reconcile: version ${result.version}, changed ${result.changed.length}, removed ${result.removed.length}`);
+        log.info(`[edge] reconcile: version ${result.version}, changed ${result.changed.length}, removed ${result.removed.length}`);
       }
     } catch (error) {
-      console.error("[edge] reconcile failed", error);
+      log.error({ err: error }, "[edge] reconcile failed");
     }
     if (!stopped) {
       timer = setTimeout(() => void run(), intervalMs);

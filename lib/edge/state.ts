@@ -9,6 +9,7 @@ import { currentEdgeVersion } from "./changes";
 import { edgeSettings, type EdgeSettings } from "./versions";
 import { httpsStateFor, type EdgeAcmeChallenge, type EdgeCertificate } from "@/lib/https/edge";
 import { purgesForNode, type EdgePurge } from "@/lib/purge/store";
+import { log } from "@/lib/log";
 
 // The desired state a node polls for (docs/edge.md "Desired state"): every routable environment whose version is
 // greater than the node's `since`, with its commit, hostnames, secret, proxy chain, origins and module files, and
@@ -163,7 +164,7 @@ async function readPayload(batch: CatFileBatch, commit: string, name: string): P
     const text = textOf(object.content);
     if (text === null) continue;
     if (bytes + object.content.length > MAX_FILES_BYTES) {
-      console.warn(`edge: ${p} and later files of environment ${name} at ${commit.slice(0, 7)} left out: over ${MAX_FILES_BYTES} bytes`);
+      log.warn(`edge: ${p} and later files of environment ${name} at ${commit.slice(0, 7)} left out: over ${MAX_FILES_BYTES} bytes`);
       break;
     }
     bytes += object.content.length;
@@ -279,7 +280,7 @@ export async function buildDesiredState(
       }
     } catch (error) {
       // One unreadable repository must not stop every node: its environments are left out of this answer.
-      console.error(`edge: cannot read the files of repository ${repoDir} for the desired state:`, error);
+      log.error({ err: error }, `edge: cannot read the files of repository ${repoDir} for the desired state`);
     } finally {
       (batch as CatFileBatch | null)?.close();
     }

@@ -8,6 +8,7 @@ import { repositoryPath } from "@/lib/repositories/paths";
 import { edgeVersionEvents } from "./events";
 import { ensureEdgeSecret } from "./secret";
 import { routableHostnames } from "./routable";
+import { log } from "@/lib/log";
 
 // The desired state's versions (docs/edge.md "Versions"): one global sequence (edge_state_version) and, per
 // environment, the version at which its fingerprint last changed (edge_environment_versions).
@@ -112,7 +113,7 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
       commit = await resolveBranch(repositoryPath(env), env.name);
     } catch (error) {
       // A missing or broken repository serves nothing; the next reconcile looks again.
-      console.error(`edge: cannot read the head of ${env.name} (environment ${env.id}):`, error);
+      log.error({ err: error }, `edge: cannot read the head of ${env.name} (environment ${env.id})`);
     }
     const names = hostnames.get(env.id) ?? [];
     const routable = commit !== null && names.length > 0;

@@ -14,6 +14,7 @@ import { checkEnvironmentName } from "./names";
 import type { ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
 import { hostnameHolder, insertDomainOrClaim, type DomainClaimRow } from "@/lib/edge/claims";
+import { log } from "@/lib/log";
 
 export type CreateEnvironmentInput = {
   application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;
@@ -138,7 +139,7 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
     return rows;
   } catch (err) {
     await deleteBranch(repoPath, name, committed.commit, "undo: environment not created").catch((undo) =>
-      console.error(`createEnvironment: could not delete branch ${name} of ${repoPath}`, undo),
+      log.error({ err: undo }, `createEnvironment: could not delete branch ${name} of ${repoPath}`),
     );
     if (isUniqueViolation(err, "environments")) return nameTaken(name);
     if (isUniqueViolation(err, "domains.hostname")) return hostnameTaken(input.hostname.unicode);

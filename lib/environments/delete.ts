@@ -9,6 +9,7 @@ import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
 import { repositoryPath } from "@/lib/repositories/paths";
 import type { ApplicationRow, EnvironmentRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
+import { log } from "@/lib/log";
 
 export type DeleteEnvironmentInput = {
   application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">;
@@ -93,10 +94,10 @@ async function archive(repoPath: string, branch: string, head: string, tag: stri
     try {
       if (await archiveBranchAsTag(repoPath, branch, current, tag)) return;
     } catch (err) {
-      console.error(`deleteEnvironment: archiving ${branch} of ${repoPath} failed; it stays a plain branch`, err);
+      log.error({ err }, `deleteEnvironment: archiving ${branch} of ${repoPath} failed; it stays a plain branch`);
       return;
     }
     current = await resolveBranch(repoPath, branch);
   }
-  if (current) console.error(`deleteEnvironment: ${branch} of ${repoPath} kept moving; it stays a plain branch`);
+  if (current) log.error(`deleteEnvironment: ${branch} of ${repoPath} kept moving; it stays a plain branch`);
 }

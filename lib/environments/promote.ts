@@ -8,6 +8,7 @@ import { repositoryPath } from "@/lib/repositories/paths";
 import { parseSectionConfigBytes, type SectionConfigIssue } from "@/lib/section-config/schema";
 import { commitToEnvironment, CONFIG_FILE } from "./commit";
 import type { ApplicationRow, EnvironmentRow } from "@/db/types";
+import { log } from "@/lib/log";
 
 type Target = { application: Pick<ApplicationRow, "id" | "accountId" | "repoDir">; environment: Pick<EnvironmentRow, "id" | "name"> };
 
@@ -45,7 +46,7 @@ export async function previewPromotion(target: Target, options: { diff?: boolean
     merged = await mergeCommits(repoPath, productionHead, environmentHead, { labels: { ours: PRODUCTION_BRANCH, theirs: name } });
   } catch (err) {
     if (!(err instanceof MergeError)) throw err;
-    if (err.reason === "failed") console.error("promote: git merge-tree failed", { repoPath, productionHead, environmentHead }, err);
+    if (err.reason === "failed") log.error({ repoPath, productionHead, environmentHead, err }, "promote: git merge-tree failed");
     return {
       state: "unmergeable",
       ...heads,

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { Readable } from "node:stream";
 import { gitEnv } from "@/lib/git";
+import { log } from "@/lib/log";
 
 // Runs git's own git-http-backend(1) as a CGI program (RFC 3875) for one request and streams both bodies: the
 // request body into its standard input, its standard output (CGI headers, a blank line, the body) back as a Response.
@@ -177,7 +178,7 @@ export function runHttpBackend(request: HttpBackendRequest): Promise<Response> {
       }
     });
     child.on("error", (error) => {
-      console.error("git http-backend could not start", error);
+      log.error({ err: error }, "git http-backend could not start");
       settle(textResponse(503, "The git service is unavailable right now. Try again later."));
       if (bodyOpen) {
         bodyOpen = false;
@@ -188,7 +189,7 @@ export function runHttpBackend(request: HttpBackendRequest): Promise<Response> {
       request.signal?.removeEventListener("abort", onAbort);
       if (code !== 0 && !request.signal?.aborted) {
         const message = Buffer.concat(stderr).toString("utf8").trim();
-        console.error(`git http-backend ${request.method} ${request.pathInfo} exited ${code ?? signal}${message ? `: ${message}` : ""}`);
+        log.error(`git http-backend ${request.method} ${request.pathInfo} exited ${code ?? signal}${message ? `: ${message}` : ""}`);
       }
     });
 

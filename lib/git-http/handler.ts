@@ -13,6 +13,7 @@ import { runHttpBackend } from "./backend";
 import { BASIC_CHALLENGE, tokenFromAuthorization } from "./credentials";
 import { defaultHookBaseUrl, defaultHooksDir, hookEnv, hooksInstalled } from "./hooks";
 import { parseGitHttpPath } from "./paths";
+import { annotateRequest, log } from "@/lib/log";
 
 // Git smart HTTP for application repositories (docs/product.md §3.6): `/git/account/{accountId}/application/{appId}/{name}.git`.
 // Order of checks: the URL must be one of the smart protocol's three requests (else 404, before anything else);
@@ -66,6 +67,7 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
 
     const application = await getDb().select().from(applications).where(eq(applications.id, target.applicationId)).get();
     if (!application || application.accountId !== target.accountId || application.repoName !== target.repoName) return notFound();
+    annotateRequest({ userId: auth.user.id, accountId: application.accountId }); // named in every later log line
     const member = await effectiveRole(application.accountId, auth.user.id);
     if (member.kind === "none" || !can(member.role, "account.read")) return notFound();
     if (member.kind === "blocked") return text(403, `${TWO_FACTOR_REQUIRED_MESSAGE} (${settings().appUrl}${TWO_FACTOR_SETTINGS_PATH})`);
@@ -83,14 +85,14 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
         );
       }
       if (!hooksInstalled(hooksDir)) {
-        console.error(`git push refused: the hooks in ${hooksDir} are missing or not executable, so pushes cannot be checked`);
+        log.error(`git push refused: the hooks in ${hooksDir} are missing or not executable, so pushes cannot be checked`);
         return text(503, "Pushing is unavailable right now: the console cannot check pushes. Try again later.");
       }
     }
 
     const repoDir = repositoryPath(application);
     if (!fs.existsSync(repoDir)) {
-      console.error(`git: repository of application ${application.id} is missing at ${repoDir}`);
+      log.error(`git: repository of application ${application.id} is missing at ${repoDir}`);
       return notFound();
     }
 
@@ -116,7 +118,7 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
       signal: request.signal,
     });
   } catch (error) {
-    console.error("git HTTP request failed", error);
+    log.error({ err: error }, "git HTTP request failed");
     return text(503, "The git service is unavailable right now. Try again later.");
   }
 }

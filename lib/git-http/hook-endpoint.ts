@@ -10,6 +10,7 @@ import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 import { isHookName, verifyHookSecret } from "./hooks";
 import { OBJECT_ID } from "./push-policy";
 import { checkPush, environmentNames, quarantineEnv, recordPush } from "./receive";
+import { log } from "@/lib/log";
 
 // The loopback endpoint the hook scripts call (`POST /api/internal/git/{pre-receive,post-receive}`): not a
 // public API, answered only with this boot's hook secret (see ./hooks). Answers `{ ok, messages }`; the hook
@@ -99,7 +100,7 @@ export async function handleGitHookRequest(request: Request, hook: string): Prom
     const result = await recordPush({ application, actor, tokenPrefix: token.prefix, updates, appUrl: settings().appUrl });
     return json(200, { ok: true, messages: result.messages });
   } catch (error) {
-    console.error(`git ${hook} hook callback failed`, error);
+    log.error({ err: error }, `git ${hook} hook callback failed`);
     return json(503, { ok: false, messages: ["Edge Console could not check this push right now; nothing was changed. Try again later."] });
   }
 }

@@ -13,6 +13,7 @@ import {
 import { publishEdgeVersion } from "@/lib/edge/changes";
 import { EDGE_NODE_STALE_MS } from "@/lib/edge/nodes";
 import { openPrivateKey } from "./secret-box";
+import { log } from "@/lib/log";
 
 // HTTPS in the desired state (docs/edge.md "Desired state": `certificates`, `acmeChallenges`, `redirectHttps`): what
 // an environment's nodes receive, the version bump that tells them, and the wait until every active node reports a
@@ -75,7 +76,7 @@ export async function httpsStateFor(environmentIds: readonly number[], now: Date
           serial: c.serial ?? "",
         });
       } catch (error) {
-        console.error(`https: certificate of ${c.hostname} left out of the desired state: ${(error as Error).message}`);
+        log.error(`https: certificate of ${c.hostname} left out of the desired state: ${(error as Error).message}`);
       }
     }
     const challenges = await db

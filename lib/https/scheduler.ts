@@ -12,6 +12,8 @@ import { AcmeOrderError, orderCertificate, type IssuedCertificate } from "./acme
 import { chainFacts } from "./certificate";
 import { activeNodes, bumpEdgeEnvironment, certificateKeyContext, waitForNodes } from "./edge";
 import { checkAddresses, checkCaa, checkHttpToken } from "./preflight";
+import { log } from "@/lib/log";
+import { countCertificateOrder } from "@/lib/metrics";
 import { sealPrivateKey } from "./secret-box";
 import { ensureCertificateRows } from "./store";
 import {
@@ -377,9 +379,10 @@ export async function sweepCertificates(options: OrderOptions & { limit?: number
     result.claimed = claims.length;
     for (const claim of claims) {
       try {
-        result.outcomes.push(await orderClaimedCertificate(claim, options));
+        result.outcomes.push(countCertificateOrder(await orderClaimedCertificate(claim, options)));
       } catch (error) {
-        console.error(`[certificates] order of certificate #${claim.id} failed:`, error);
+        countCertificateOrder({ result: "error" });
+        log.error({ err: error, certificateId: claim.id }, `[certificates] order of certificate #${claim.id} failed`);
         await recordFailure(claim, "internal", `The order could not be completed: ${(error as Error).message}`, new Date()).catch(
           () => undefined,
         );
@@ -423,12 +426,12 @@ export function startCertificateScheduler(options: { intervalMs?: number } = {})
     running = sweepCertificates()
       .then((r) => {
         for (const o of r.outcomes) {
-          if (o.result === "issued") console.log(`[certificates] issued ${o.hostname} in ${o.ms} ms`);
-          else if (o.result === "failed") console.log(`[certificates] ${o.hostname}: ${o.step}: ${o.reason}`);
-          else if (o.result === "waiting") console.log(`[certificates] ${o.hostname}: waiting: ${o.reason}`);
+          if (o.result === "issued") log.info(`[certificates] issued ${o.hostname} in ${o.ms} ms`);
+          else if (o.result === "failed") log.warn(`[certificates] ${o.hostname}: ${o.step}: ${o.reason}`);
+          else if (o.result === "waiting") log.info(`[certificates] ${o.hostname}: waiting: ${o.reason}`);
         }
       })
-      .catch((error) => console.error("[certificates] sweep failed", error))
+      .catch((error) => log.error({ err: error }, "[certificates] sweep failed"))
       .finally(() => {
         running = null;
         if (stopped) return;

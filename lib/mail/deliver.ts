@@ -1,3 +1,4 @@
+import { log } from "@/lib/log";
 import { sendMail, type Mail } from "./index";
 
 /**
@@ -10,7 +11,7 @@ export async function sendMailQuietly(mail: Mail): Promise<boolean> {
     await sendMail(mail);
     return true;
   } catch (error) {
-    console.error(
+    log.error(
       `[mail] could not send to=${mail.to} subject=${JSON.stringify(mail.subject)}: ${error instanceof Error ? error.message : String(error)}`,
     );
     return false;

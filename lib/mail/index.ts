@@ -1,6 +1,8 @@
 import nodemailer from "nodemailer";
 import type { Transporter } from "nodemailer";
 import { settings } from "@/lib/config";
+import { log } from "@/lib/log";
+import { countMail } from "@/lib/metrics";
 
 export type Mail = {
   to: string;
@@ -27,10 +29,16 @@ function transporterFor(url: string): Transporter {
 export async function sendMail(mail: Mail): Promise<void> {
   const { smtpUrl, mailFrom } = settings();
   if (!smtpUrl) {
-    console.log(`[mail] to=${mail.to} subject=${JSON.stringify(mail.subject)}${mail.link ? ` link=${mail.link}` : ""}`);
-    return;
+    log.info(`[mail] to=${mail.to} subject=${JSON.stringify(mail.subject)}${mail.link ? ` link=${mail.link}` : ""}`);
+    return countMail("logged");
   }
-  await transporterFor(smtpUrl).sendMail({ from: mailFrom, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+  try {
+    await transporterFor(smtpUrl).sendMail({ from: mailFrom, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+  } catch (error) {
+    countMail("failed");
+    throw error;
+  }
+  countMail("sent");
 }
 
 /** An absolute link into the console, built from `APP_URL` only (never from a request's Host header). */

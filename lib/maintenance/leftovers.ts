@@ -5,6 +5,7 @@ import { cleanupInterruptedCreations } from "@/lib/applications/repository";
 import { recoverInterruptedApplicationDeletions } from "@/lib/applications/settings";
 import { archiveDir } from "@/lib/config";
 import type { MaintenanceJob } from "@/lib/dns/scheduler";
+import { log } from "@/lib/log";
 
 // Leftovers of operations interrupted by a crash (docs/product.md §7; docs/architecture.md, "Data"): an account
 // deletion's repositories staged in DATA_DIR/trash, an application deletion's repository moved to DATA_DIR/archive
@@ -63,7 +64,7 @@ export function leftoversJob(intervalMs = LEFTOVERS_INTERVAL_MS): MaintenanceJob
     intervalMs,
     run: async () => {
       const said = describeLeftovers(await settleInterruptedOperations());
-      if (said) console.log(`[maintenance] ${said}`);
+      if (said) log.info(`[maintenance] ${said}`);
     },
   };
 }

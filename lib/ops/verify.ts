@@ -4,6 +4,7 @@ import { domains, type DomainStatus } from "@/db/schema";
 import { checkDomains } from "@/lib/dns/go-live";
 import type { Resolver } from "@/lib/dns/resolver";
 import { recordOperatorEvent } from "./events";
+import { log } from "@/lib/log";
 
 /** Domains one bulk "Verify now" call may check (the page sends its selection in chunks of this size or less). */
 export const OPS_VERIFY_CHUNK = 5;
@@ -55,7 +56,7 @@ export async function verifyDomainsAsOperator(params: {
       return { id, hostname: row.hostname, result: "too-soon", status: outcome.status, waitSeconds };
     }
     if (outcome.skipped === "failed") {
-      console.error(`[ops] verify of domain #${id} failed: ${outcome.error}`);
+      log.error(`[ops] verify of domain #${id} failed: ${outcome.error}`);
       return { id, hostname: row.hostname, result: "failed" };
     }
     if (outcome.skipped) return { id, hostname: row.hostname, result: outcome.skipped === "not-found" ? "not-found" : "in-progress" };

@@ -5,6 +5,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { RateLimiterRes, RateLimiterSQLite } from "rate-limiter-flexible";
 import { withWriterClient } from "@/db";
 import { settings, type RateLimitKind, type RateLimitSetting } from "@/lib/config";
+import { countRateLimitRefusal } from "@/lib/metrics";
 
 export type { RateLimitKind } from "@/lib/config";
 
@@ -127,6 +128,7 @@ export async function consumeRateLimit(kind: RateLimitKind, keys: { ip?: string 
     waitMs = Math.max(waitMs, outcome.reason.msBeforeNext, 0);
   }
   if (waitMs < 0) return { ok: true };
+  countRateLimitRefusal(kind);
   const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
   return { ok: false, retryAfterSeconds, message: rateLimitMessage(retryAfterSeconds) };
 }
@@ -196,6 +198,7 @@ export async function consumeApiRateLimit(tokenId: number): Promise<RateLimitRes
     return { ok: true };
   } catch (error) {
     if (!(error instanceof RateLimiterRes)) throw error;
+    countRateLimitRefusal("api");
     const retryAfterSeconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
     return {
       ok: false,

@@ -6,6 +6,7 @@ import { can, type Permission } from "@/lib/auth/permissions";
 import { effectiveRole } from "@/lib/auth/roles";
 import type { GitIdentity } from "@/lib/git/create-repository";
 import { updateBranch } from "@/lib/git/refs";
+import { log } from "@/lib/log";
 
 // What every change to an application's rows or repository shares, below lib/applications, lib/environments and
 // lib/domains (which all import it, never each other for it): who acts, whether they still may (re-read inside the
@@ -60,7 +61,7 @@ export async function auditBranchMove(
     await writeTransaction((tx) => recordAudit(tx, entry));
   } catch (err) {
     const undone = await updateBranch(move.repoPath, move.branch, move.from, move.to, "undo: audit failed").catch(() => false);
-    console.error(`audit of ${entry.action} failed; branch ${move.branch} ${undone ? "moved back" : "could NOT be moved back"}`, err);
+    log.error({ err }, `audit of ${entry.action} failed; branch ${move.branch} ${undone ? "moved back" : "could NOT be moved back"}`);
     throw err;
   }
 }

@@ -2,6 +2,7 @@ import { ApiProblem, problemResponse, validationProblem } from "@/lib/api/proble
 import { readJsonBody } from "@/lib/api/body";
 import { authenticateEdgeNode } from "@/lib/edge/nodes";
 import { ingestMetricsPush, MAX_PUSH_BYTES, parseMetricsPush } from "./ingest";
+import { log } from "@/lib/log";
 
 // POST /api/edge/v1/metrics (docs/edge.md "Metrics"): a node's additive counts, authenticated by its node token.
 
@@ -30,7 +31,7 @@ export async function handleMetricsPush(request: Request): Promise<Response> {
     );
   } catch (error) {
     if (error instanceof ApiProblem) return problemResponse(error);
-    console.error("metrics push: unexpected failure:", error);
+    log.error({ err: error }, "metrics push: unexpected failure");
     return problemResponse(new ApiProblem("internal", "The console could not record the push; send it again."));
   }
 }

@@ -6,6 +6,7 @@ import { recordAudit } from "@/lib/audit/record";
 import { rolesWith } from "@/lib/auth/permissions";
 import { sendMailQuietly } from "@/lib/mail/deliver";
 import { composeMail, consoleLink } from "@/lib/mail";
+import { log } from "@/lib/log";
 
 // The traffic job (docs/traffic.md "Retention" and "Alerts"): every minute it drops minute rows older than 7 days,
 // hour rows older than 90 days and push ids older than 2 days, and mails the owners and admins of an account when an
@@ -158,7 +159,7 @@ export function startTrafficScheduler(intervalMs = 60_000): TrafficScheduler {
     const now = Date.now();
     pruneTraffic(now)
       .then(() => checkErrorAlerts(now))
-      .catch((error: unknown) => console.error("traffic job:", error instanceof Error ? error.message : error));
+      .catch((error: unknown) => log.error({ err: error }, "traffic job failed"));
   };
   run();
   const timer = setInterval(run, intervalMs);

@@ -1,4 +1,5 @@
 import { checkDatabase } from "@/lib/ops/health";
+import { log } from "@/lib/log";
 
 export const dynamic = "force-dynamic";
 
@@ -8,7 +9,7 @@ export async function GET() {
     await checkDatabase();
     return Response.json({ status: "ok", database: "ok" }, { headers: { "cache-control": "no-store" } });
   } catch (error) {
-    console.error("health check: database unusable", error);
+    log.error({ err: error }, "health check: database unusable");
     return Response.json(
       { type: "https://edge-console.dev/problems/unavailable", title: "Database unavailable", status: 503 },
       { status: 503, headers: { "content-type": "application/problem+json", "cache-control": "no-store" } },

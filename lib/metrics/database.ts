@@ -1,0 +1,56 @@
+import { readerClient } from "@/db";
+import { Gauge, type Registry } from "prom-client";
+import { EDGE_NODE_STALE_MS } from "@/lib/edge/nodes";
+
+// Gauges computed from the database when /metrics is scraped (prom-client `collect()`), so they are right whichever
+// process (console, worker) did the work: the due-domain backlog, domains by status and edge nodes by state.
+
+/** Edge node states as /ops/edge shows them: revoked, stale (no contact for 2 minutes), draining, active. */
+export const EDGE_NODE_STATES = ["active", "draining", "stale", "revoked"] as const;
+
+const registered = new WeakSet<Registry>();
+
+/** Adds the database gauges to `registry` once (later calls do nothing). Each scrape runs three indexed queries. */
+export function registerDatabaseGauges(registry: Registry): void {
+  if (registered.has(registry)) return;
+  registered.add(registry);
+  new Gauge({
+    name: "edge_console_dns_due_domains",
+    help: "Domains due for a background go-live check now (never checked, or their next check time has passed).",
+    registers: [registry],
+    collect() {
+      const row = readerClient()
+        .prepare("SELECT count(*) AS n FROM domains WHERE next_check_at IS NULL OR next_check_at <= ?")
+        .get(Date.now()) as { n: number };
+      this.set(row.n);
+    },
+  });
+  new Gauge({
+    name: "edge_console_domains",
+    help: "Domains by go-live status.",
+    labelNames: ["status"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const rows = readerClient().prepare("SELECT status, count FROM domain_status_counts").all() as { status: string; count: number }[];
+      for (const row of rows) this.set({ status: row.status }, row.count);
+    },
+  });
+  new Gauge({
+    name: "edge_console_edge_nodes",
+    help: "Edge nodes by state: active, draining, stale (no contact for 2 minutes), revoked.",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const rows = readerClient()
+        .prepare(
+          `SELECT CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
+                       WHEN coalesce(last_contact_at, created_at) < ? THEN 'stale'
+                       WHEN drain THEN 'draining' ELSE 'active' END AS state, count(*) AS n
+             FROM edge_nodes GROUP BY 1`,
+        )
+        .all(Date.now() - EDGE_NODE_STALE_MS) as { state: string; n: number }[];
+      for (const state of EDGE_NODE_STATES) this.set({ state }, rows.find((r) => r.state === state)?.n ?? 0);
+    },
+  });
+}
