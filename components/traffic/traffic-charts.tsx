@@ -11,15 +11,41 @@ export type ChartSeries = {
 
 const COLORS = ["#4f46e5", "#059669", "#d97706", "#e11d48", "#0891b2", "#7c3aed", "#65a30d", "#db2777"];
 
-type Metric = { key: "requests" | "errorRate" | "hitRatio" | "bytesOut" | "p95Ms"; title: string; format: (v: number) => string };
+type Metric = {
+  key: "requests" | "errorRate" | "hitRatio" | "bytesOut" | "p95Ms";
+  title: string;
+  /** The value in the tooltip. */
+  format: (v: number) => string;
+  /** The value on the y axis (short enough for one line). */
+  tick?: (v: number) => string;
+};
+
+/** A ratio as a whole percent on the axis, with one decimal below 10 % (`2.5 %`, `27 %`). */
+const percentTick = (v: number) => `${Number((v * 100).toFixed(v < 0.1 ? 1 : 0))} %`;
 
 const METRICS: Metric[] = [
   { key: "requests", title: "Requests", format: (v) => v.toLocaleString("en-US") },
-  { key: "errorRate", title: "Error rate (5xx)", format: (v) => `${(v * 100).toFixed(2)} %` },
-  { key: "hitRatio", title: "Cache hit ratio", format: (v) => `${(v * 100).toFixed(1)} %` },
+  { key: "errorRate", title: "Error rate (5xx)", format: (v) => `${(v * 100).toFixed(2)} %`, tick: percentTick },
+  { key: "hitRatio", title: "Cache hit ratio", format: (v) => `${(v * 100).toFixed(1)} %`, tick: percentTick },
   { key: "bytesOut", title: "Bandwidth (sent)", format: formatBytes },
-  { key: "p95Ms", title: "p95 latency", format: (v) => `≤ ${v.toLocaleString("en-US")} ms` },
+  {
+    key: "p95Ms",
+    title: "p95 latency",
+    format: (v) => `≤ ${v.toLocaleString("en-US")} ms`,
+    tick: (v) => `${v.toLocaleString("en-US")} ms`,
+  },
 ];
+
+/**
+ * Indexes of `values` with a value whose neighbours have none: a line cannot draw them (a ratio or p95 exists only
+ * for periods with requests, so one busy minute among idle ones would leave its chart empty), so they get a dot.
+ */
+export function isolatedPoints(values: readonly (number | null | undefined)[]): Set<number> {
+  const out = new Set<number>();
+  const has = (i: number) => values[i] !== null && values[i] !== undefined;
+  for (let i = 0; i < values.length; i++) if (has(i) && !has(i - 1) && !has(i + 1)) out.add(i);
+  return out;
+}
 
 /**
  * Five charts (requests, 5xx rate, cache hit ratio, bandwidth, p95) with one line per environment, side by side on
@@ -46,25 +72,39 @@ export function TrafficCharts({ series, hourly }: { series: ChartSeries[]; hourl
               <LineChart data={rows} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
                 <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" vertical={false} />
                 <XAxis dataKey="at" tick={{ fontSize: 11, fill: "#64748b" }} tickFormatter={tick} minTickGap={24} />
-                <YAxis tick={{ fontSize: 11, fill: "#64748b" }} width={64} tickFormatter={(v: number) => m.format(v)} />
+                <YAxis tick={{ fontSize: 11, fill: "#64748b" }} width={64} tickFormatter={(v: number) => (m.tick ?? m.format)(v)} />
                 <Tooltip
                   labelFormatter={(at) => `${new Date(Number(at)).toISOString().slice(0, 16).replace("T", " ")} UTC`}
                   formatter={(v) => (v === null || v === undefined ? "—" : m.format(Number(v)))}
                 />
                 {series.length > 1 ? <Legend wrapperStyle={{ fontSize: 12 }} /> : null}
-                {series.map((s, i) => (
-                  <Line
-                    key={s.name}
-                    type="monotone"
-                    dataKey={`${s.name}:${m.key}`}
-                    name={s.name}
-                    stroke={COLORS[i % COLORS.length]}
-                    strokeWidth={2}
-                    dot={false}
-                    connectNulls={false}
-                    isAnimationActive={false}
-                  />
-                ))}
+                {series.map((s, i) => {
+                  const isolated = isolatedPoints(s.points.map((p) => p[m.key]));
+                  return (
+                    <Line
+                      key={s.name}
+                      type="monotone"
+                      dataKey={`${s.name}:${m.key}`}
+                      name={s.name}
+                      stroke={COLORS[i % COLORS.length]}
+                      strokeWidth={2}
+                      dot={(props) =>
+                        isolated.has(props.index) && props.cx !== undefined && props.cy !== undefined ? (
+                          <circle
+                            key={`dot-${props.index}`}
+                            className="recharts-line-dot"
+                            cx={props.cx}
+                            cy={props.cy}
+                            r={3}
+                            fill={COLORS[i % COLORS.length]}
+                          />
+                        ) : null
+                      }
+                      connectNulls={false}
+                      isAnimationActive={false}
+                    />
+                  );
+                })}
               </LineChart>
             </ResponsiveContainer>
           </div>

@@ -29,7 +29,8 @@ export default async function OpsPurgesPage() {
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Purges</h1>
           <p className="text-sm text-slate-600">
-            The last {list.length} purges of every account{pending ? `, ${pending} not yet applied on every active node` : ""}.
+            {list.length === 1 ? "The last purge" : `The last ${list.length} purges`} of every account
+            {pending ? `, ${pending} not yet applied on every active node` : ""}.
           </p>
         </div>
         <div className="flex flex-wrap items-center gap-4">
@@ -45,7 +46,7 @@ export default async function OpsPurgesPage() {
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="ops-purges">
             <caption className="sr-only">Recent purges of every account and when each edge node applied them</caption>
-            <thead className="text-xs text-slate-500">
+            <thead className="text-xs whitespace-nowrap text-slate-500">
               <tr>
                 <th className="py-1 pr-3 font-medium">Sent</th>
                 <th className="py-1 pr-3 font-medium">Account</th>
@@ -64,7 +65,7 @@ export default async function OpsPurgesPage() {
                     {p.account} <span className="text-xs text-slate-500">#{p.accountId}</span>
                   </td>
                   <td className="py-1.5 pr-3">{p.application}</td>
-                  <td className="py-1.5 pr-3">{p.environment}</td>
+                  <td className="py-1.5 pr-3 whitespace-nowrap">{p.environment}</td>
                   <td className="py-1.5 pr-3">
                     {KIND_LABELS[p.kind]}
                     {p.input ? <code className="ml-1 break-all">{p.input}</code> : null}

@@ -9,16 +9,17 @@ export function ErrorAlertForm({ environmentId, threshold }: { environmentId: nu
   return (
     <form action={action} className="flex flex-wrap items-end gap-2 text-sm">
       <input type="hidden" name="environmentId" value={environmentId} />
-      <label className="flex flex-col gap-1">
-        <span className="text-slate-700">Mail owners and admins when 5xx answers over 5 minutes reach (%)</span>
-        <input
-          name="threshold"
-          inputMode="numeric"
-          defaultValue={threshold ?? ""}
-          placeholder="off"
-          className="w-28 rounded-md border border-slate-300 px-2 py-1"
-        />
+      <label htmlFor={`alert-threshold-${environmentId}`} className="w-full text-slate-700">
+        Mail owners and admins when 5xx answers over 5 minutes reach (%)
       </label>
+      <input
+        id={`alert-threshold-${environmentId}`}
+        name="threshold"
+        inputMode="numeric"
+        defaultValue={threshold ?? ""}
+        placeholder="off"
+        className="w-28 rounded-md border border-slate-300 px-2 py-1"
+      />
       <button type="submit" disabled={pending} className="rounded-md bg-slate-800 px-3 py-1 font-medium text-white disabled:opacity-60">
         {pending ? "Saving…" : "Save alert"}
       </button>
