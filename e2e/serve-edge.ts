@@ -17,6 +17,7 @@ import net from "node:net";
 import path from "node:path";
 import { startPebble, type TestPebble } from "../lib/https/test-pebble";
 import { startDnsServer } from "../lib/testing/dns-server";
+import { EDGE_CONSOLE_LOG, teeTo } from "./console-log";
 import { EDGE_E2E, EDGE_TOOLS, edgeConsoleEnv } from "./edge-env";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -200,9 +201,11 @@ async function main() {
     [path.join(root, "scripts", "server.mjs"), "--port", String(EDGE_E2E.consolePort), "--hostname", "127.0.0.1"],
     { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: consoleEnv },
   );
+  const keepConsole = teeTo(EDGE_CONSOLE_LOG); // for e2e/zz-log-secrets.spec.ts
   for (const stream of [consoleServer.stdout, consoleServer.stderr]) {
     stream?.on("data", (chunk: Buffer) => {
       process.stdout.write(chunk);
+      keepConsole(chunk);
       for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) keepOutput(line);
     });
   }

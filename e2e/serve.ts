@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { startDnsServer } from "../lib/testing/dns-server";
 import { startSmtpServer } from "../lib/testing/smtp-server";
+import { CONSOLE_LOG, teeTo } from "./console-log";
 import { consoleEnv, E2E } from "./env";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -41,10 +42,20 @@ async function main() {
     [path.join(root, "scripts", "server.mjs"), "--port", String(E2E.port), "--hostname", "127.0.0.1"],
     {
       cwd: root,
-      stdio: "inherit",
+      stdio: ["ignore", "pipe", "pipe"],
       env,
     },
   );
+  // Printed as before, and kept in test-results/console.log for e2e/zz-log-secrets.spec.ts.
+  const keep = teeTo(CONSOLE_LOG);
+  server.stdout?.on("data", (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    keep(chunk);
+  });
+  server.stderr?.on("data", (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    keep(chunk);
+  });
   const stop = () => {
     server.kill("SIGTERM");
     void dns.close();
