@@ -9,20 +9,23 @@ import { CopyButton } from "@/components/ui/copy-button";
 export function CloneInstructions({ url, canPush, branch = "Production" }: { url: string; canPush: boolean; branch?: string }) {
   const clone = `git clone ${url}`;
   return (
-    <details className="rounded-lg bg-white px-3 py-2 text-sm ring-1 ring-slate-200" data-testid="clone-instructions">
-      <summary className="cursor-pointer font-medium text-slate-800">Clone with git</summary>
-      <div className="mt-3 space-y-3 text-slate-700">
+    <details
+      className="rounded-lg bg-white dark:bg-slate-900 px-3 py-2 text-sm ring-1 ring-slate-200 dark:ring-slate-700"
+      data-testid="clone-instructions"
+    >
+      <summary className="cursor-pointer font-medium text-slate-800 dark:text-slate-200">Clone with git</summary>
+      <div className="mt-3 space-y-3 text-slate-700 dark:text-slate-300">
         <ol className="list-decimal space-y-2 pl-5">
           <li>
             Create a personal API token in{" "}
-            <Link href="/settings/tokens" className="text-indigo-700 hover:underline">
+            <Link href="/settings/tokens" className="text-indigo-700 dark:text-indigo-300 hover:underline">
               Settings → API tokens
             </Link>
             {canPush ? "" : " (a read-only one is enough: your role can fetch but not push)"}.
           </li>
           <li>
             <div className="flex items-center gap-2">
-              <code className="min-w-0 flex-1 break-all rounded bg-slate-100 px-2 py-1 text-xs">{clone}</code>
+              <code className="min-w-0 flex-1 break-all rounded bg-slate-100 dark:bg-slate-800 px-2 py-1 text-xs">{clone}</code>
               <CopyButton value={clone} label="Copy clone command" />
             </div>
             When git asks, the user name is <code className="font-mono">token</code> and the password is your token. A credential helper (
@@ -36,7 +39,7 @@ export function CloneInstructions({ url, canPush, branch = "Production" }: { url
               : "Your role can read the configuration but not push changes."}
           </li>
         </ol>
-        <p className="text-xs text-slate-500">
+        <p className="text-xs text-slate-500 dark:text-slate-400">
           For scripts: <code className="font-mono">git clone http(s)://token:&lt;token&gt;@…</code> works too, but stores the token in the
           clone&apos;s <code className="font-mono">.git/config</code>.
         </p>

@@ -30,9 +30,9 @@ export const E2E = {
   loginLimitPerEmail: 8,
   /**
    * `OPERATOR_EMAILS` of the e2e console: e2e/ops.spec.ts signs up with the first two and verifies only the first;
-   * e2e/ops-edge.spec.ts uses the third.
+   * e2e/ops-edge.spec.ts uses the third, e2e/a11y.spec.ts the fourth.
    */
-  operatorEmails: ["operator@ops-e2e.test", "unverified-operator@ops-e2e.test", "edge-operator@ops-e2e.test"],
+  operatorEmails: ["operator@ops-e2e.test", "unverified-operator@ops-e2e.test", "edge-operator@ops-e2e.test", "a11y-operator@ops-e2e.test"],
   /** Every other rate limit of the e2e console: generous, so journeys never meet them. */
   generousRateLimit: 1000,
   /** REST API requests per token per minute (e2e/api.spec.ts exceeds it with a dedicated token). */

@@ -5,7 +5,7 @@ export default function ConsoleError({ error, reset }: { error: Error & { digest
   return (
     <div className="mx-auto max-w-md py-16 text-center">
       <h1 className="text-xl font-semibold">Something went wrong</h1>
-      <p className="mt-2 text-sm text-slate-600">
+      <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">
         The console could not show this page. Try again; if it keeps failing, give this code to your operator: {error.digest ?? "n/a"}.
       </p>
       <button

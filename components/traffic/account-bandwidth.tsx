@@ -13,10 +13,10 @@ export function AccountBandwidth({ accountId }: { accountId: number }) {
         Bandwidth per month
       </h2>
       {months.length === 0 ? (
-        <p className="text-sm text-slate-600">No traffic through the edge yet.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">No traffic through the edge yet.</p>
       ) : (
         <table className="w-full max-w-2xl text-left text-sm">
-          <thead className="text-xs text-slate-500">
+          <thead className="text-xs text-slate-500 dark:text-slate-400">
             <tr>
               <th className="py-1 pr-3">Month (UTC)</th>
               <th className="py-1 pr-3">Sent</th>
@@ -26,7 +26,7 @@ export function AccountBandwidth({ accountId }: { accountId: number }) {
           </thead>
           <tbody>
             {months.map((m) => (
-              <tr key={m.month} className="border-t border-slate-100">
+              <tr key={m.month} className="border-t border-slate-100 dark:border-slate-800">
                 <td className="py-1 pr-3">{m.month}</td>
                 <td className="py-1 pr-3" data-testid={`bandwidth-${m.month}`}>
                   {formatBytes(m.bytesOut)}

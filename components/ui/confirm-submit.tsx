@@ -35,7 +35,7 @@ export function ConfirmSubmit({ label, prompt, confirmLabel, pending, disabled }
   }
   return (
     <span role="group" aria-label={label} className="inline-flex flex-wrap items-center gap-2">
-      <span className="text-sm text-slate-700">{prompt}</span>
+      <span className="text-sm text-slate-700 dark:text-slate-300">{prompt}</span>
       <Button type="submit" variant="danger" className="whitespace-nowrap" disabled={pending}>
         {pending ? "Working…" : confirmLabel}
       </Button>

@@ -17,14 +17,17 @@ function lineClass(line: string): string {
  * paths it touches) is listed above it; an empty diff says "No differences."; `truncated` says the rest was cut.
  */
 export function DiffView({ diff, label }: { diff: { text: string; truncated: boolean; files: string[] }; label: string }) {
-  if (diff.text.trim() === "") return <p className="text-sm text-slate-600">No differences.</p>;
+  if (diff.text.trim() === "") return <p className="text-sm text-slate-600 dark:text-slate-400">No differences.</p>;
   const lines = diff.text.replace(/\n$/, "").split("\n");
   return (
     <figure className="space-y-2">
-      <figcaption className="text-xs text-slate-600">
+      <figcaption className="text-xs text-slate-600 dark:text-slate-400">
         {diff.files.length} file{diff.files.length === 1 ? "" : "s"} changed: <span className="font-mono">{diff.files.join(", ")}</span>
       </figcaption>
-      <pre aria-label={label} className="max-h-[32rem] overflow-auto rounded-lg bg-slate-900 p-3 text-xs leading-relaxed">
+      <pre
+        aria-label={label}
+        className="max-h-[32rem] overflow-auto rounded-lg bg-slate-900 dark:bg-slate-950 dark:ring-1 dark:ring-slate-800 p-3 text-xs leading-relaxed"
+      >
         {lines.map((line, i) => (
           <div
             key={i}
@@ -38,7 +41,9 @@ export function DiffView({ diff, label }: { diff: { text: string; truncated: boo
         ))}
       </pre>
       {diff.truncated ? (
-        <p className="text-xs text-amber-800">The diff is too long to show in full; fetch the repository to see the rest.</p>
+        <p className="text-xs text-amber-800 dark:text-amber-200">
+          The diff is too long to show in full; fetch the repository to see the rest.
+        </p>
       ) : null}
     </figure>
   );

@@ -16,7 +16,7 @@ export function SelectField({ label, name, options, error, hint, hideLabel, id, 
   const described = [hint ? `${fieldId}-hint` : null, error ? `${fieldId}-error` : null].filter(Boolean).join(" ");
   return (
     <div className={clsx("space-y-1", className)}>
-      <label htmlFor={fieldId} className={hideLabel ? "sr-only" : "block text-sm font-medium text-slate-800"}>
+      <label htmlFor={fieldId} className={hideLabel ? "sr-only" : "block text-sm font-medium text-slate-800 dark:text-slate-200"}>
         {label}
       </label>
       <select
@@ -25,8 +25,8 @@ export function SelectField({ label, name, options, error, hint, hideLabel, id, 
         aria-invalid={error ? true : undefined}
         aria-describedby={described || undefined}
         className={clsx(
-          "block w-full rounded-md border-0 bg-white py-2 pl-3 pr-8 text-sm text-slate-900 shadow-sm ring-1 ring-inset focus:ring-2 focus:ring-inset focus:ring-indigo-600",
-          error ? "ring-red-400" : "ring-slate-300",
+          "block w-full rounded-md border-0 bg-white dark:bg-slate-900 py-2 pl-3 pr-8 text-sm text-slate-900 dark:text-slate-100 shadow-sm ring-1 ring-inset focus:ring-2 focus:ring-inset focus:ring-indigo-600",
+          error ? "ring-red-400" : "ring-slate-300 dark:ring-slate-600",
         )}
         {...select}
       >
@@ -37,12 +37,12 @@ export function SelectField({ label, name, options, error, hint, hideLabel, id, 
         ))}
       </select>
       {hint ? (
-        <p id={`${fieldId}-hint`} className="text-xs text-slate-500">
+        <p id={`${fieldId}-hint`} className="text-xs text-slate-500 dark:text-slate-400">
           {hint}
         </p>
       ) : null}
       {error ? (
-        <p id={`${fieldId}-error`} className="text-sm text-red-600">
+        <p id={`${fieldId}-error`} className="text-sm text-red-600 dark:text-red-400">
           {error}
         </p>
       ) : null}

@@ -12,12 +12,12 @@ export function LinkStatus({ title, children, next, secondary, tone = "problem" 
     <div className="space-y-4" data-testid="link-status">
       <div
         aria-hidden
-        className={`flex h-10 w-10 items-center justify-center rounded-full text-lg font-bold ${tone === "success" ? "bg-emerald-100 text-emerald-700" : "bg-amber-100 text-amber-700"}`}
+        className={`flex h-10 w-10 items-center justify-center rounded-full text-lg font-bold ${tone === "success" ? "bg-emerald-100 dark:bg-emerald-900/40 text-emerald-700 dark:text-emerald-300" : "bg-amber-100 dark:bg-amber-900/40 text-amber-700 dark:text-amber-300"}`}
       >
         {tone === "success" ? "✓" : "!"}
       </div>
       <h1 className="text-xl font-semibold">{title}</h1>
-      <div className="space-y-2 text-sm text-slate-700">{children}</div>
+      <div className="space-y-2 text-sm text-slate-700 dark:text-slate-300">{children}</div>
       <Link
         href={next.href}
         className="inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500"
@@ -26,7 +26,7 @@ export function LinkStatus({ title, children, next, secondary, tone = "problem" 
       </Link>
       {secondary ? (
         <p className="text-center text-sm">
-          <Link className="font-medium text-indigo-700 hover:underline" href={secondary.href}>
+          <Link className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline" href={secondary.href}>
             {secondary.label}
           </Link>
         </p>

@@ -29,9 +29,9 @@ export function ForgotPasswordForm({ email }: { email?: string }) {
       <Button type="submit" disabled={pending} className="w-full">
         {pending ? "Please wait…" : state.sent ? "Send the link again" : "Send reset link"}
       </Button>
-      <p className="text-center text-sm text-slate-600">
+      <p className="text-center text-sm text-slate-600 dark:text-slate-400">
         Remembered it?{" "}
-        <Link className="font-medium text-indigo-700 hover:underline" href="/login">
+        <Link className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline" href="/login">
           Log in
         </Link>
       </p>

@@ -9,7 +9,9 @@ export default async function ForgotPasswordPage({ searchParams }: { searchParam
   return (
     <>
       <h1 className="mb-1 text-xl font-semibold">Forgot your password?</h1>
-      <p className="mb-5 text-sm text-slate-600">Enter the email you log in with and we will mail you a link to choose a new password.</p>
+      <p className="mb-5 text-sm text-slate-600 dark:text-slate-400">
+        Enter the email you log in with and we will mail you a link to choose a new password.
+      </p>
       <ForgotPasswordForm email={typeof email === "string" ? email : undefined} />
     </>
   );

@@ -36,7 +36,7 @@ export function LoginForm({ callbackUrl, email, notice }: Props) {
       <form key="code" action={formAction} className="space-y-4" noValidate>
         {hidden}
         <input type="hidden" name="email" value={state.values?.email ?? ""} />
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           {recovery
             ? "Enter one of the recovery codes you saved when you turned on two-factor authentication. Each code works once."
             : "Open your authenticator app and enter the 6-digit code it shows for Edge Console."}
@@ -57,10 +57,14 @@ export function LoginForm({ callbackUrl, email, notice }: Props) {
           {pending ? "Checking…" : "Verify"}
         </Button>
         <div className="flex flex-wrap justify-between gap-2 text-sm">
-          <button type="button" className="font-medium text-indigo-700 hover:underline" onClick={() => setRecovery(!recovery)}>
+          <button
+            type="button"
+            className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline"
+            onClick={() => setRecovery(!recovery)}
+          >
             {recovery ? "Use your authenticator app instead" : "Use a recovery code instead"}
           </button>
-          <a className="text-slate-600 hover:underline" href={`/login${query}`}>
+          <a className="text-slate-600 dark:text-slate-400 hover:underline" href={`/login${query}`}>
             Start over
           </a>
         </div>
@@ -94,16 +98,16 @@ export function LoginForm({ callbackUrl, email, notice }: Props) {
         error={state.fieldErrors?.password}
       />
       <p className="-mt-2 text-right text-sm">
-        <Link className="font-medium text-indigo-700 hover:underline" href="/forgot-password">
+        <Link className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline" href="/forgot-password">
           Forgot your password?
         </Link>
       </p>
       <Button type="submit" disabled={pending} className="w-full">
         {pending ? "Please wait…" : "Log in"}
       </Button>
-      <p className="text-center text-sm text-slate-600">
+      <p className="text-center text-sm text-slate-600 dark:text-slate-400">
         New here?{" "}
-        <Link className="font-medium text-indigo-700 hover:underline" href={`/signup${query}`}>
+        <Link className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline" href={`/signup${query}`}>
           Sign up
         </Link>
       </p>

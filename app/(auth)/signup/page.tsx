@@ -13,7 +13,7 @@ export default async function SignupPage({ searchParams }: { searchParams: Promi
   return (
     <>
       <h1 className="mb-1 text-xl font-semibold">Create your login</h1>
-      <p className="mb-5 text-sm text-slate-600">Sign up to put your websites behind the edge.</p>
+      <p className="mb-5 text-sm text-slate-600 dark:text-slate-400">Sign up to put your websites behind the edge.</p>
       <SignupForm callbackUrl={returnTo} email={email} />
     </>
   );

@@ -50,9 +50,9 @@ export function SignupForm({ callbackUrl, email }: Props) {
       <Button type="submit" disabled={pending} className="w-full">
         {pending ? "Please wait…" : "Sign up"}
       </Button>
-      <p className="text-center text-sm text-slate-600">
+      <p className="text-center text-sm text-slate-600 dark:text-slate-400">
         Already have a login?{" "}
-        <Link className="font-medium text-indigo-700 hover:underline" href={`/login${query}`}>
+        <Link className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline" href={`/login${query}`}>
           Log in
         </Link>
       </p>

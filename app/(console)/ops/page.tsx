@@ -57,24 +57,24 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
       <div className="flex flex-wrap items-end justify-between gap-2">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Operations</h1>
-          <p className="text-sm text-slate-600">Go-live status of every domain on the platform, across all accounts.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">Go-live status of every domain on the platform, across all accounts.</p>
         </div>
         <div className="flex flex-wrap items-center gap-4">
           <AutoRefresh />
-          <Link href="/ops/edge" className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link href="/ops/edge" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Edge nodes →
           </Link>
-          <Link href="/ops/certificates" className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link href="/ops/certificates" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Certificates →
           </Link>
-          <Link href="/ops/log" className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link href="/ops/log" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Operator log →
           </Link>
         </div>
       </div>
       <StatusCounters counts={counts} active={active} />
-      <section aria-labelledby="ops-chart" className="rounded-xl bg-white p-4 ring-1 ring-slate-200">
-        <h2 id="ops-chart" className="mb-2 text-sm font-semibold text-slate-800">
+      <section aria-labelledby="ops-chart" className="rounded-xl bg-white dark:bg-slate-900 p-4 ring-1 ring-slate-200 dark:ring-slate-700">
+        <h2 id="ops-chart" className="mb-2 text-sm font-semibold text-slate-800 dark:text-slate-200">
           Live and not live, per day (UTC)
         </h2>
         <StatusChart points={points} />
@@ -84,12 +84,14 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
         <div className="flex flex-wrap items-baseline justify-between gap-2">
           <h2 id="ops-domains" className="text-lg font-semibold">
             Domains
-            {described.length ? <span className="ml-2 text-sm font-normal text-slate-600">{described.join(" · ")}</span> : null}
+            {described.length ? (
+              <span className="ml-2 text-sm font-normal text-slate-600 dark:text-slate-400">{described.join(" · ")}</span>
+            ) : null}
           </h2>
           <Pager previous={previous} next={next} />
         </div>
         {rows.length === 0 ? (
-          <p className="rounded-xl bg-white p-6 text-center text-sm text-slate-600 ring-1 ring-slate-200">
+          <p className="rounded-xl bg-white dark:bg-slate-900 p-6 text-center text-sm text-slate-600 dark:text-slate-400 ring-1 ring-slate-200 dark:ring-slate-700">
             No domains match these filters.
           </p>
         ) : (

@@ -18,8 +18,8 @@ function Card({ title, children }: { title: string; children: React.ReactNode })
   return (
     <main className="flex min-h-screen items-center justify-center px-4 py-12">
       <div className="w-full max-w-md">
-        <p className="mb-6 text-center text-lg font-semibold tracking-tight text-indigo-700">Edge Console</p>
-        <div className="space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-slate-200">
+        <p className="mb-6 text-center text-lg font-semibold tracking-tight text-indigo-700 dark:text-indigo-300">Edge Console</p>
+        <div className="space-y-4 rounded-xl bg-white dark:bg-slate-900 p-6 shadow-sm ring-1 ring-slate-200 dark:ring-slate-700">
           <h1 className="text-xl font-semibold">{title}</h1>
           {children}
         </div>
@@ -29,7 +29,7 @@ function Card({ title, children }: { title: string; children: React.ReactNode })
 }
 
 const consoleLink = (
-  <Link href="/" className="block text-center text-sm font-medium text-indigo-700 hover:underline">
+  <Link href="/" className="block text-center text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
     Go to the console
   </Link>
 );
@@ -46,7 +46,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   if (!view) {
     return (
       <Card title="This invitation link is not valid">
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           Check that you opened the whole link from the email. If it still does not work, ask for a new invitation.
         </p>
         {consoleLink}
@@ -61,7 +61,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
     const text = refusalText(state, { inviterName: invitation.invitedByName, accountName });
     return (
       <Card title={text.title}>
-        <p className="text-sm text-slate-600" data-testid="invitation-state" data-state={state}>
+        <p className="text-sm text-slate-600 dark:text-slate-400" data-testid="invitation-state" data-state={state}>
           {text.body}
         </p>
         {member ? (
@@ -75,7 +75,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   }
 
   const invite = (
-    <p className="text-sm text-slate-700">
+    <p className="text-sm text-slate-700 dark:text-slate-300">
       <strong>{invitation.invitedByName}</strong> invited <strong>{invitation.email}</strong> to join the account (organization){" "}
       <strong>{accountName}</strong> on Edge Console with the role <strong>{roleLabel(invitation.role)}</strong>.
     </p>
@@ -87,7 +87,9 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
     return (
       <Card title={`Join ${accountName}`}>
         {invite}
-        <p className="text-sm text-slate-600">To accept, sign up or log in as {invitation.email}; you come back here afterwards.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">
+          To accept, sign up or log in as {invitation.email}; you come back here afterwards.
+        </p>
         <div className="space-y-2">
           <Link
             href={`/signup?email=${email}&callbackUrl=${back}`}
@@ -97,7 +99,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
           </Link>
           <Link
             href={`/login?email=${email}&callbackUrl=${back}`}
-            className={`${linkButton} bg-white text-slate-900 ring-1 ring-inset ring-slate-300 hover:bg-slate-50`}
+            className={`${linkButton} bg-white dark:bg-slate-900 text-slate-900 dark:text-slate-100 ring-1 ring-inset ring-slate-300 dark:ring-slate-600 hover:bg-slate-50 dark:hover:bg-slate-800/50`}
           >
             Log in
           </Link>
@@ -109,11 +111,11 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   if (user.email !== invitation.email) {
     return (
       <Card title="This invitation is for someone else">
-        <p className="text-sm text-slate-700">
+        <p className="text-sm text-slate-700 dark:text-slate-300">
           This invitation to {accountName} is for <strong data-testid="invited-email">{invitation.email}</strong>, but you are signed in as{" "}
           <strong data-testid="current-email">{user.email}</strong>.
         </p>
-        <p className="text-sm text-slate-600">Log out, then sign up or log in as {invitation.email} to accept it.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">Log out, then sign up or log in as {invitation.email} to accept it.</p>
         <form action={logoutToInvitationAction.bind(null, undefined)}>
           <input type="hidden" name="token" value={token} />
           <Button type="submit" className="w-full">
@@ -128,7 +130,7 @@ export default async function InvitationPage({ params }: { params: Promise<{ tok
   if (member) {
     return (
       <Card title={`You are already a member of ${accountName}`}>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           Your role there is {roleLabel(member.role)}. To change it, ask an owner or admin of {accountName}.
         </p>
         <Link href={`/account/${invitation.accountId}`} className={`${linkButton} bg-indigo-600 text-white hover:bg-indigo-500`}>

@@ -20,10 +20,10 @@ export function ConfirmEmailChangeForm({ token, from, to, signedIn }: { token: s
     return (
       <div className="space-y-4" data-testid="link-status">
         <h1 className="text-xl font-semibold">Email address changed</h1>
-        <p className="text-sm text-slate-700">
+        <p className="text-sm text-slate-700 dark:text-slate-300">
           You now sign in with <strong className="break-all">{result.to}</strong>. We told {from} about the change.
         </p>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           {result.revoked > 0
             ? `${result.revoked} other ${result.revoked === 1 ? "session was" : "sessions were"} signed out${signedIn ? "; this browser stays signed in" : ""}.`
             : "No other session was open."}
@@ -41,7 +41,7 @@ export function ConfirmEmailChangeForm({ token, from, to, signedIn }: { token: s
     <form action={action} className="space-y-4">
       <input type="hidden" name="token" value={token} />
       <h1 className="text-xl font-semibold">Confirm your new email address</h1>
-      <p className="text-sm text-slate-700">
+      <p className="text-sm text-slate-700 dark:text-slate-300">
         Change the email of the login <strong className="break-all">{from}</strong> to <strong className="break-all">{to}</strong>? From
         then on you sign in with the new address.
       </p>

@@ -24,7 +24,7 @@ export default async function ChangeEmailPage({ params }: { params: Promise<{ to
     return (
       <div className="space-y-4" data-testid="link-status">
         <h1 className="text-xl font-semibold">This link is for another login</h1>
-        <p className="text-sm text-slate-700">
+        <p className="text-sm text-slate-700 dark:text-slate-300">
           You are signed in as{" "}
           <strong className="break-all" data-testid="current-email">
             {user.email}
@@ -32,7 +32,9 @@ export default async function ChangeEmailPage({ params }: { params: Promise<{ to
           ; this link changes the email of another login, <strong className="break-all">{result.from}</strong>, to{" "}
           <strong className="break-all">{result.to}</strong>.
         </p>
-        <p className="text-sm text-slate-600">Log out to confirm it for that login. Nothing changes until you press “Confirm”.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">
+          Log out to confirm it for that login. Nothing changes until you press “Confirm”.
+        </p>
         <form action={logoutToEmailChangeAction.bind(null, undefined)}>
           <input type="hidden" name="token" value={token} />
           <Button type="submit" className="w-full">

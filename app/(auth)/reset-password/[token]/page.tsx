@@ -29,7 +29,7 @@ export default async function ResetPasswordPage({ params }: { params: Promise<{ 
   return (
     <>
       <h1 className="mb-1 text-xl font-semibold">Choose a new password</h1>
-      <p className="mb-5 text-sm text-slate-600">
+      <p className="mb-5 text-sm text-slate-600 dark:text-slate-400">
         For <strong>{result.user.email}</strong>. Setting it signs you out on every device.
       </p>
       <ResetPasswordForm token={token} email={result.user.email} />

@@ -25,7 +25,7 @@ export default async function AccountHomePage({ params }: { params: Promise<{ ac
     <div className="space-y-6">
       <div className="flex flex-wrap items-end justify-between gap-4">
         <div>
-          <p className="text-sm text-slate-500">Account (organization)</p>
+          <p className="text-sm text-slate-500 dark:text-slate-400">Account (organization)</p>
           <h1 className="text-2xl font-semibold tracking-tight">{account.name}</h1>
         </div>
         {canCreate ? (
@@ -38,51 +38,54 @@ export default async function AccountHomePage({ params }: { params: Promise<{ ac
         ) : null}
       </div>
       <dl className="grid grid-cols-2 gap-4 sm:grid-cols-3">
-        <div className="rounded-lg bg-white p-4 ring-1 ring-slate-200">
-          <dt className="text-sm text-slate-500">Applications</dt>
+        <div className="rounded-lg bg-white dark:bg-slate-900 p-4 ring-1 ring-slate-200 dark:ring-slate-700">
+          <dt className="text-sm text-slate-500 dark:text-slate-400">Applications</dt>
           <dd className="text-2xl font-semibold" data-testid="count-applications">
             {apps.length}
           </dd>
         </div>
-        <div className="rounded-lg bg-white p-4 ring-1 ring-slate-200">
-          <dt className="text-sm text-slate-500">Live</dt>
+        <div className="rounded-lg bg-white dark:bg-slate-900 p-4 ring-1 ring-slate-200 dark:ring-slate-700">
+          <dt className="text-sm text-slate-500 dark:text-slate-400">Live</dt>
           <dd className="text-2xl font-semibold" data-testid="count-live">
             {live}
           </dd>
         </div>
-        <div className="rounded-lg bg-white p-4 ring-1 ring-slate-200">
-          <dt className="text-sm text-slate-500">Not live yet</dt>
+        <div className="rounded-lg bg-white dark:bg-slate-900 p-4 ring-1 ring-slate-200 dark:ring-slate-700">
+          <dt className="text-sm text-slate-500 dark:text-slate-400">Not live yet</dt>
           <dd className="text-2xl font-semibold">{apps.length - live}</dd>
         </div>
       </dl>
       {apps.length === 0 ? (
-        <div className="rounded-xl border border-dashed border-slate-300 bg-white p-10 text-center">
+        <div className="rounded-xl border border-dashed border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 p-10 text-center">
           <h2 className="text-lg font-semibold">No applications yet</h2>
-          <p className="mx-auto mt-1 max-w-md text-sm text-slate-600">
+          <p className="mx-auto mt-1 max-w-md text-sm text-slate-600 dark:text-slate-400">
             An application puts one website behind the edge: its proxy stack, its origin and its domains.
           </p>
           {canCreate ? (
             <Link
               href={`/account/${account.id}/application/new`}
-              className="mt-4 inline-block font-semibold text-indigo-700 hover:underline"
+              className="mt-4 inline-block font-semibold text-indigo-700 dark:text-indigo-300 hover:underline"
             >
               Create your first application →
             </Link>
           ) : (
-            <p className="mt-4 text-sm text-slate-500">Your role (viewer) cannot create applications.</p>
+            <p className="mt-4 text-sm text-slate-500 dark:text-slate-400">Your role (viewer) cannot create applications.</p>
           )}
         </div>
       ) : (
-        <ul className="divide-y divide-slate-200 overflow-hidden rounded-xl bg-white ring-1 ring-slate-200" aria-label="Applications">
+        <ul
+          className="divide-y divide-slate-200 dark:divide-slate-700 overflow-hidden rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700"
+          aria-label="Applications"
+        >
           {apps.map((app) => (
             <li key={app.id}>
               <Link
                 href={`/account/${account.id}/application/${app.id}`}
-                className="flex flex-wrap items-center gap-4 px-5 py-4 hover:bg-slate-50"
+                className="flex flex-wrap items-center gap-4 px-5 py-4 hover:bg-slate-50 dark:hover:bg-slate-800/50"
               >
                 <div className="min-w-0 flex-1">
                   <p className="truncate font-medium">{domainToUnicode(app.name) || app.name}</p>
-                  <p className="truncate text-sm text-slate-500">
+                  <p className="truncate text-sm text-slate-500 dark:text-slate-400">
                     {app.hostnames.map((h) => domainToUnicode(h) || h).join(", ") || "No domains"}
                     {app.goLive.total > app.hostnames.length ? ` and ${app.goLive.total - app.hostnames.length} more` : ""} · {app.stackId}
                   </p>

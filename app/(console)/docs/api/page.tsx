@@ -10,10 +10,10 @@ import { describeSchema, listOperations, schemaFields, type JsonSchema } from ".
 export const metadata: Metadata = { title: "API reference" };
 
 const METHOD_STYLE: Record<string, string> = {
-  get: "bg-sky-50 text-sky-800 ring-sky-200",
-  post: "bg-emerald-50 text-emerald-800 ring-emerald-200",
-  patch: "bg-amber-50 text-amber-800 ring-amber-200",
-  delete: "bg-red-50 text-red-800 ring-red-200",
+  get: "bg-sky-50 dark:bg-sky-950/40 text-sky-800 dark:text-sky-200 ring-sky-200 dark:ring-sky-900",
+  post: "bg-emerald-50 dark:bg-emerald-950/40 text-emerald-800 dark:text-emerald-200 ring-emerald-200 dark:ring-emerald-900",
+  patch: "bg-amber-50 dark:bg-amber-950/40 text-amber-800 dark:text-amber-200 ring-amber-200 dark:ring-amber-900",
+  delete: "bg-red-50 dark:bg-red-950/40 text-red-800 dark:text-red-200 ring-red-200 dark:ring-red-900",
 };
 
 /** A path or code text that may break after each `/` (then anywhere, only if a segment is wider than the line). */
@@ -64,17 +64,17 @@ export default async function ApiReferencePage() {
     <div className="max-w-5xl space-y-8 [overflow-wrap:break-word]">
       <div className="space-y-2">
         <h1 className="text-2xl font-semibold tracking-tight">API reference</h1>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           REST API v1 at <code className="[overflow-wrap:anywhere] font-mono">{base}</code>, following Section&apos;s API v1. Send a token
           from{" "}
-          <Link href="/settings/tokens" className="font-medium text-indigo-700 hover:underline">
+          <Link href="/settings/tokens" className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Settings → API tokens
           </Link>{" "}
           as <code className="font-mono">Authorization: Bearer ec_…</code> or in the <code className="font-mono">section-token</code>{" "}
           header; it acts with your roles. Paths answer with and without a trailing slash; <code className="font-mono">HEAD</code> works
           wherever <code className="font-mono">GET</code> does and <code className="font-mono">OPTIONS</code> lists a path&apos;s methods.
           Lists are JSON arrays; the next page is in the <code className="font-mono">Link</code> header. The machine-readable document is{" "}
-          <a href="/api/v1/openapi.json" className="font-medium text-indigo-700 hover:underline">
+          <a href="/api/v1/openapi.json" className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             openapi.json
           </a>
           .
@@ -84,15 +84,21 @@ export default async function ApiReferencePage() {
             <a
               key={g.tag}
               href={`#tag-${g.tag}`}
-              className="rounded-md bg-white px-2.5 py-1 font-medium text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50"
+              className="rounded-md bg-white dark:bg-slate-900 px-2.5 py-1 font-medium text-slate-700 dark:text-slate-300 ring-1 ring-slate-200 dark:ring-slate-700 hover:bg-slate-50 dark:hover:bg-slate-800/50"
             >
               {g.tag}
             </a>
           ))}
-          <a href="#errors" className="rounded-md bg-white px-2.5 py-1 font-medium text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50">
+          <a
+            href="#errors"
+            className="rounded-md bg-white dark:bg-slate-900 px-2.5 py-1 font-medium text-slate-700 dark:text-slate-300 ring-1 ring-slate-200 dark:ring-slate-700 hover:bg-slate-50 dark:hover:bg-slate-800/50"
+          >
             Errors
           </a>
-          <a href="#schemas" className="rounded-md bg-white px-2.5 py-1 font-medium text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50">
+          <a
+            href="#schemas"
+            className="rounded-md bg-white dark:bg-slate-900 px-2.5 py-1 font-medium text-slate-700 dark:text-slate-300 ring-1 ring-slate-200 dark:ring-slate-700 hover:bg-slate-50 dark:hover:bg-slate-800/50"
+          >
             Schemas
           </a>
         </nav>
@@ -108,40 +114,43 @@ export default async function ApiReferencePage() {
               key={op.id}
               id={op.id}
               aria-label={`${op.method.toUpperCase()} ${op.path}`}
-              className="space-y-3 rounded-xl bg-white p-4 ring-1 ring-slate-200"
+              className="space-y-3 rounded-xl bg-white dark:bg-slate-900 p-4 ring-1 ring-slate-200 dark:ring-slate-700"
             >
               <div className="flex flex-wrap items-center gap-2">
                 <span className={`rounded px-2 py-0.5 font-mono text-xs font-semibold uppercase ring-1 ${METHOD_STYLE[op.method] ?? ""}`}>
                   {op.method}
                 </span>
-                <code className="min-w-0 [overflow-wrap:anywhere] font-mono text-sm font-medium text-slate-900">
+                <code className="min-w-0 [overflow-wrap:anywhere] font-mono text-sm font-medium text-slate-900 dark:text-slate-100">
                   <Breakable text={op.path} />
                 </code>
               </div>
-              <p className="text-sm text-slate-700">
+              <p className="text-sm text-slate-700 dark:text-slate-300">
                 <Prose text={op.summary} />
               </p>
               {op.description ? (
-                <p className="text-sm text-slate-600">
+                <p className="text-sm text-slate-600 dark:text-slate-400">
                   <Prose text={op.description} />
                 </p>
               ) : null}
               {op.parameters.length > 0 ? (
-                <ul aria-label={`Parameters of ${op.id}`} className="space-y-1 border-t border-slate-100 pt-2 text-sm">
+                <ul
+                  aria-label={`Parameters of ${op.id}`}
+                  className="space-y-1 border-t border-slate-100 dark:border-slate-800 pt-2 text-sm"
+                >
                   {op.parameters.map((p) => (
                     <li key={`${p.in}-${p.name}`} className="flex flex-wrap items-baseline gap-x-2">
                       <code className="font-mono text-xs font-medium">
                         {p.name}
                         {p.required ? (
-                          <span className="text-red-700" title="required">
+                          <span className="text-red-700 dark:text-red-300" title="required">
                             *
                           </span>
                         ) : null}
                       </code>
-                      <span className="text-xs text-slate-500">
+                      <span className="text-xs text-slate-500 dark:text-slate-400">
                         {p.in} · <code className="font-mono">{describeSchema(p.schema)}</code>
                       </span>
-                      <span className="text-slate-600">
+                      <span className="text-slate-600 dark:text-slate-400">
                         <Prose text={p.description} />
                       </span>
                     </li>
@@ -149,8 +158,8 @@ export default async function ApiReferencePage() {
                 </ul>
               ) : null}
               {op.body ? (
-                <p className="text-sm text-slate-700">
-                  Body <span className="text-slate-500">({op.body.contentType})</span>:{" "}
+                <p className="text-sm text-slate-700 dark:text-slate-300">
+                  Body <span className="text-slate-500 dark:text-slate-400">({op.body.contentType})</span>:{" "}
                   <code className="[overflow-wrap:anywhere] font-mono text-xs">{describeSchema(op.body.schema)}</code>
                 </p>
               ) : null}
@@ -158,16 +167,18 @@ export default async function ApiReferencePage() {
                 {op.responses.map((r) => (
                   <li key={r.status} className="flex gap-x-2">
                     <span
-                      className={`shrink-0 pt-0.5 font-mono text-xs font-semibold ${r.status.startsWith("2") ? "text-emerald-700" : "text-slate-500"}`}
+                      className={`shrink-0 pt-0.5 font-mono text-xs font-semibold ${r.status.startsWith("2") ? "text-emerald-700 dark:text-emerald-300" : "text-slate-500 dark:text-slate-400"}`}
                     >
                       {r.status}
                     </span>
-                    <span className="min-w-0 text-slate-600">
+                    <span className="min-w-0 text-slate-600 dark:text-slate-400">
                       <Prose text={r.description} />
                       {r.schema && r.status.startsWith("2") ? (
                         <>
                           {" "}
-                          <code className="[overflow-wrap:anywhere] font-mono text-xs text-slate-800">{describeSchema(r.schema)}</code>
+                          <code className="[overflow-wrap:anywhere] font-mono text-xs text-slate-800 dark:text-slate-200">
+                            {describeSchema(r.schema)}
+                          </code>
                         </>
                       ) : null}
                     </span>
@@ -183,16 +194,16 @@ export default async function ApiReferencePage() {
         <h2 id="errors-heading" className="text-lg font-semibold">
           Errors
         </h2>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           Every error is <code className="font-mono">application/problem+json</code> (RFC 9457) with <code className="font-mono">type</code>
           , <code className="font-mono">title</code>, <code className="font-mono">status</code>, <code className="font-mono">detail</code>{" "}
           and, for validation errors, <code className="font-mono">errors</code> naming each field. Each{" "}
           <code className="font-mono">type</code> is <code className="[overflow-wrap:anywhere] font-mono">{PROBLEM_BASE}</code> followed by
           the kind below. Anything your token&apos;s user cannot see is a 404.
         </p>
-        <div className="overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+        <div className="overflow-x-auto rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700">
           <table className="w-full text-left text-sm" aria-label="Problem types">
-            <tbody className="divide-y divide-slate-100">
+            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {Object.entries(PROBLEMS).map(([kind, p]) => (
                 <tr key={kind}>
                   <td className="px-4 py-1.5 font-mono text-xs whitespace-nowrap">{p.status}</td>
@@ -201,7 +212,7 @@ export default async function ApiReferencePage() {
                     <span className="hidden sm:inline">{PROBLEM_BASE}</span>
                     {kind}
                   </td>
-                  <td className="px-4 py-1.5 text-slate-600">{p.title}</td>
+                  <td className="px-4 py-1.5 text-slate-600 dark:text-slate-400">{p.title}</td>
                 </tr>
               ))}
             </tbody>
@@ -214,10 +225,14 @@ export default async function ApiReferencePage() {
           Schemas
         </h2>
         {Object.entries(schemas).map(([name, schema]) => (
-          <article key={name} id={`schema-${name}`} className="scroll-mt-6 space-y-2 rounded-xl bg-white p-4 ring-1 ring-slate-200">
+          <article
+            key={name}
+            id={`schema-${name}`}
+            className="scroll-mt-6 space-y-2 rounded-xl bg-white dark:bg-slate-900 p-4 ring-1 ring-slate-200 dark:ring-slate-700"
+          >
             <h3 className="font-mono text-sm font-semibold">{name}</h3>
             {schema.description ? (
-              <p className="text-sm text-slate-600">
+              <p className="text-sm text-slate-600 dark:text-slate-400">
                 <Prose text={schema.description} />
               </p>
             ) : null}
@@ -229,9 +244,9 @@ export default async function ApiReferencePage() {
                       {f.name}
                       {f.required ? "" : "?"}
                     </code>
-                    <code className="[overflow-wrap:anywhere] font-mono text-xs text-slate-600">{f.type}</code>
+                    <code className="[overflow-wrap:anywhere] font-mono text-xs text-slate-600 dark:text-slate-400">{f.type}</code>
                     {f.description ? (
-                      <span className="text-slate-600">
+                      <span className="text-slate-600 dark:text-slate-400">
                         <Prose text={f.description} />
                       </span>
                     ) : null}
@@ -239,7 +254,7 @@ export default async function ApiReferencePage() {
                 ))}
               </ul>
             ) : (
-              <p className="font-mono text-xs text-slate-700">{describeSchema(schema)}</p>
+              <p className="font-mono text-xs text-slate-700 dark:text-slate-300">{describeSchema(schema)}</p>
             )}
           </article>
         ))}

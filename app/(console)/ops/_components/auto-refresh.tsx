@@ -25,10 +25,15 @@ export function AutoRefresh() {
     return () => clearInterval(timer);
   }, [on, router]);
   return (
-    <label className="inline-flex items-center gap-2 text-sm text-slate-700">
-      <input type="checkbox" checked={on} onChange={(e) => setOn(e.target.checked)} className="size-4 rounded border-slate-300" />
+    <label className="inline-flex items-center gap-2 text-sm text-slate-700 dark:text-slate-300">
+      <input
+        type="checkbox"
+        checked={on}
+        onChange={(e) => setOn(e.target.checked)}
+        className="size-4 rounded border-slate-300 dark:border-slate-600"
+      />
       Live updates (every {REFRESH_SECONDS} s)
-      {on && refreshedAt ? <span className="text-slate-500">· refreshed {refreshedAt} UTC</span> : null}
+      {on && refreshedAt ? <span className="text-slate-500 dark:text-slate-400">· refreshed {refreshedAt} UTC</span> : null}
     </label>
   );
 }

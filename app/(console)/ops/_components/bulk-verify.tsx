@@ -80,30 +80,43 @@ export function BulkVerify({ selection, onClear }: { selection: { id: number; ho
 
   const busy = run?.running ?? false;
   return (
-    <section aria-label="Verify selected domains" className="rounded-xl bg-white p-3 ring-1 ring-slate-200">
+    <section
+      aria-label="Verify selected domains"
+      className="rounded-xl bg-white dark:bg-slate-900 p-3 ring-1 ring-slate-200 dark:ring-slate-700"
+    >
       <div className="flex flex-wrap items-center gap-3">
         <Button type="button" onClick={start} disabled={busy || selection.length === 0}>
           {busy ? "Checking…" : "Verify now"}
         </Button>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           {selection.length === 0 ? "Select domains below to check them now." : `${selection.length} selected`}
         </p>
         {run ? (
           <div className="flex min-w-48 flex-1 items-center gap-2">
             <progress value={run.done} max={run.total} aria-label="Verify progress" className="h-2 flex-1 accent-indigo-600" />
-            <span role="status" className="whitespace-nowrap text-sm font-medium text-slate-700">
+            <span role="status" className="whitespace-nowrap text-sm font-medium text-slate-700 dark:text-slate-300">
               {run.done} of {run.total} checked
             </span>
           </div>
         ) : null}
       </div>
-      {run?.error ? <p className="mt-2 text-sm text-red-600">{run.error}</p> : null}
+      {run?.error ? <p className="mt-2 text-sm text-red-600 dark:text-red-400">{run.error}</p> : null}
       {run && run.results.length > 0 ? (
         <ul aria-label="Verify results" className="mt-2 grid gap-x-6 gap-y-1 text-sm sm:grid-cols-2">
           {run.results.map((r) => (
-            <li key={r.id} data-result={r.result} className="flex min-w-0 justify-between gap-2 border-b border-slate-100 py-1">
-              <span className="truncate font-medium text-slate-800">{run.names[r.id] ?? r.hostname ?? `#${r.id}`}</span>
-              <span className={r.result === "checked" && !r.dnsError ? "text-slate-700" : "text-amber-700"}>{describe(r)}</span>
+            <li
+              key={r.id}
+              data-result={r.result}
+              className="flex min-w-0 justify-between gap-2 border-b border-slate-100 dark:border-slate-800 py-1"
+            >
+              <span className="truncate font-medium text-slate-800 dark:text-slate-200">{run.names[r.id] ?? r.hostname ?? `#${r.id}`}</span>
+              <span
+                className={
+                  r.result === "checked" && !r.dnsError ? "text-slate-700 dark:text-slate-300" : "text-amber-700 dark:text-amber-300"
+                }
+              >
+                {describe(r)}
+              </span>
             </li>
           ))}
         </ul>

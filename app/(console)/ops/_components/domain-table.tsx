@@ -37,9 +37,9 @@ export function DomainTable({ rows }: { rows: OpsTableRow[] }) {
   return (
     <div className="space-y-3">
       <BulkVerify selection={chosen} onClear={() => setSelected(new Set())} />
-      <div className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+      <div className="relative overflow-x-auto rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700">
         <table className="w-full text-left text-sm sm:min-w-[56rem]">
-          <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+          <thead className="bg-slate-50 dark:bg-slate-800/50 text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">
             <tr>
               <th className="w-10 px-3 py-2 sm:px-4">
                 <input
@@ -59,7 +59,7 @@ export function DomainTable({ rows }: { rows: OpsTableRow[] }) {
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.id} data-testid={`ops-row-${r.hostname}`} className="border-t border-slate-100 align-top">
+              <tr key={r.id} data-testid={`ops-row-${r.hostname}`} className="border-t border-slate-100 dark:border-slate-800 align-top">
                 <td className="px-3 py-2.5 sm:px-4">
                   <input
                     type="checkbox"
@@ -70,11 +70,13 @@ export function DomainTable({ rows }: { rows: OpsTableRow[] }) {
                   />
                 </td>
                 <td className="px-4 py-2.5">
-                  <span className="font-medium text-slate-900 [overflow-wrap:anywhere]">{r.hostnameUnicode}</span>
+                  <span className="font-medium text-slate-900 dark:text-slate-100 [overflow-wrap:anywhere]">{r.hostnameUnicode}</span>
                   {r.hostnameUnicode !== r.hostname ? (
-                    <span className="block font-mono text-xs text-slate-500 [overflow-wrap:anywhere]">{r.hostname}</span>
+                    <span className="block font-mono text-xs text-slate-500 dark:text-slate-400 [overflow-wrap:anywhere]">
+                      {r.hostname}
+                    </span>
                   ) : null}
-                  <span className="mt-0.5 block text-xs text-slate-500 [overflow-wrap:anywhere] sm:hidden">
+                  <span className="mt-0.5 block text-xs text-slate-500 dark:text-slate-400 [overflow-wrap:anywhere] sm:hidden">
                     {r.accountName} #{r.accountId} · {r.applicationName} · {r.lastChecked ? `checked ${r.lastChecked}` : "never checked"}
                   </span>
                 </td>
@@ -92,26 +94,26 @@ export function DomainTable({ rows }: { rows: OpsTableRow[] }) {
                     ) : null}
                   </div>
                 </td>
-                <td className="hidden whitespace-nowrap px-4 py-2.5 font-mono text-xs text-slate-600 sm:table-cell">
+                <td className="hidden whitespace-nowrap px-4 py-2.5 font-mono text-xs text-slate-600 dark:text-slate-400 sm:table-cell">
                   {r.lastChecked ?? "never"}
                 </td>
                 <td className="hidden px-4 py-2.5 sm:table-cell">
                   <Link
                     href={`/ops?account=${r.accountId}`}
-                    className="text-indigo-700 hover:underline"
+                    className="text-indigo-700 dark:text-indigo-300 hover:underline"
                     title={`Show only account #${r.accountId}`}
                   >
                     {r.accountName}
                   </Link>
-                  <span className="block text-xs text-slate-500">#{r.accountId}</span>
+                  <span className="block text-xs text-slate-500 dark:text-slate-400">#{r.accountId}</span>
                 </td>
                 <td className="hidden px-4 py-2.5 [overflow-wrap:anywhere] sm:table-cell">
                   {r.applicationHref ? (
-                    <Link href={r.applicationHref} className="text-indigo-700 hover:underline">
+                    <Link href={r.applicationHref} className="text-indigo-700 dark:text-indigo-300 hover:underline">
                       {r.applicationName}
                     </Link>
                   ) : (
-                    <span className="text-slate-700">{r.applicationName}</span>
+                    <span className="text-slate-700 dark:text-slate-300">{r.applicationName}</span>
                   )}
                 </td>
               </tr>

@@ -31,7 +31,7 @@ export function FilterForm({
       action="/ops"
       role="search"
       aria-label="Filter domains"
-      className="grid gap-3 rounded-xl bg-white p-4 ring-1 ring-slate-200 sm:grid-cols-[1fr_10rem_12rem_auto] sm:items-start"
+      className="grid gap-3 rounded-xl bg-white dark:bg-slate-900 p-4 ring-1 ring-slate-200 dark:ring-slate-700 sm:grid-cols-[1fr_10rem_12rem_auto] sm:items-start"
     >
       <Field
         label="Hostname starts with"
@@ -64,7 +64,7 @@ export function FilterForm({
           Filter
         </button>
         {filtered ? (
-          <Link href="/ops" className="text-sm text-indigo-700 hover:underline">
+          <Link href="/ops" className="text-sm text-indigo-700 dark:text-indigo-300 hover:underline">
             Clear
           </Link>
         ) : null}

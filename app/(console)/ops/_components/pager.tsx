@@ -6,20 +6,28 @@ export function Pager({ previous, next }: { previous: string | null; next: strin
   return (
     <nav aria-label="Pages" className="flex items-center justify-end gap-2">
       {previous ? (
-        <Link href={previous} rel="prev" className={`${look} bg-white text-slate-900 ring-slate-300 hover:bg-slate-50`}>
+        <Link
+          href={previous}
+          rel="prev"
+          className={`${look} bg-white dark:bg-slate-900 text-slate-900 dark:text-slate-100 ring-slate-300 dark:ring-slate-600 hover:bg-slate-50 dark:hover:bg-slate-800/50`}
+        >
           ← Previous
         </Link>
       ) : (
-        <span aria-disabled="true" className={`${look} text-slate-400 ring-slate-200`}>
+        <span aria-disabled="true" className={`${look} text-slate-400 dark:text-slate-500 ring-slate-200 dark:ring-slate-700`}>
           ← Previous
         </span>
       )}
       {next ? (
-        <Link href={next} rel="next" className={`${look} bg-white text-slate-900 ring-slate-300 hover:bg-slate-50`}>
+        <Link
+          href={next}
+          rel="next"
+          className={`${look} bg-white dark:bg-slate-900 text-slate-900 dark:text-slate-100 ring-slate-300 dark:ring-slate-600 hover:bg-slate-50 dark:hover:bg-slate-800/50`}
+        >
           Next →
         </Link>
       ) : (
-        <span aria-disabled="true" className={`${look} text-slate-400 ring-slate-200`}>
+        <span aria-disabled="true" className={`${look} text-slate-400 dark:text-slate-500 ring-slate-200 dark:ring-slate-700`}>
           Next →
         </span>
       )}

@@ -5,7 +5,7 @@ import type { SnapshotPoint } from "@/lib/ops/snapshots";
 
 /** Live and non-live domains per UTC day (stacked bars) from the daily snapshots, with flagged ones as a line. */
 export function StatusChart({ points }: { points: SnapshotPoint[] }) {
-  if (points.length === 0) return <p className="text-sm text-slate-600">No snapshots yet: the first is taken today.</p>;
+  if (points.length === 0) return <p className="text-sm text-slate-600 dark:text-slate-400">No snapshots yet: the first is taken today.</p>;
   return (
     <div
       className="h-56 w-full"

@@ -11,10 +11,10 @@ const STATE_LABELS = { none: "None yet", pending: "Ordering", issued: "Issued", 
 
 function CertificateTable({ rows, caption, withReason }: { rows: OpsCertificate[]; caption: string; withReason: boolean }) {
   return (
-    <div className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+    <div className="relative overflow-x-auto rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700">
       <table className="min-w-full text-left text-sm">
         <caption className="sr-only">{caption}</caption>
-        <thead className="bg-slate-50 text-xs text-slate-500">
+        <thead className="bg-slate-50 dark:bg-slate-800/50 text-xs text-slate-500 dark:text-slate-400">
           <tr>
             <th className="px-3 py-2">Hostname</th>
             <th className="px-3 py-2">Account</th>
@@ -24,7 +24,7 @@ function CertificateTable({ rows, caption, withReason }: { rows: OpsCertificate[
             <th className="px-3 py-2">Next try</th>
           </tr>
         </thead>
-        <tbody className="divide-y divide-slate-100">
+        <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
           {rows.map((c) => (
             <tr key={c.id}>
               <td className="break-all px-3 py-2 font-mono text-xs">{c.hostname}</td>
@@ -60,17 +60,19 @@ export default async function CertificatesPage() {
       <div className="flex flex-wrap items-end justify-between gap-2">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Certificates</h1>
-          <p className="text-sm text-slate-600">HTTPS certificates of every domain, across all accounts.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">HTTPS certificates of every domain, across all accounts.</p>
         </div>
-        <Link href="/ops" className="text-sm font-medium text-indigo-700 hover:underline">
+        <Link href="/ops" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
           ← Operations
         </Link>
       </div>
-      {!acmeEnabled() ? <p className="rounded-md bg-amber-50 p-3 text-sm text-amber-900">{ACME_OFF_MESSAGE}</p> : null}
+      {!acmeEnabled() ? (
+        <p className="rounded-md bg-amber-50 dark:bg-amber-950/40 p-3 text-sm text-amber-900 dark:text-amber-100">{ACME_OFF_MESSAGE}</p>
+      ) : null}
       <dl className="grid grid-cols-2 gap-3 sm:grid-cols-4" data-testid="certificate-counts">
         {(Object.keys(STATE_LABELS) as (keyof typeof STATE_LABELS)[]).map((state) => (
-          <div key={state} className="rounded-xl bg-white p-4 ring-1 ring-slate-200">
-            <dt className="text-xs text-slate-500">{STATE_LABELS[state]}</dt>
+          <div key={state} className="rounded-xl bg-white dark:bg-slate-900 p-4 ring-1 ring-slate-200 dark:ring-slate-700">
+            <dt className="text-xs text-slate-500 dark:text-slate-400">{STATE_LABELS[state]}</dt>
             <dd className="text-2xl font-semibold">{counts[state]}</dd>
           </div>
         ))}
@@ -82,7 +84,7 @@ export default async function CertificatesPage() {
         {expiring.length ? (
           <CertificateTable rows={expiring} caption="Certificates expiring within 14 days" withReason={false} />
         ) : (
-          <p className="text-sm text-slate-600">None.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">None.</p>
         )}
       </section>
       <section aria-labelledby="failed-heading" className="space-y-2">
@@ -92,7 +94,7 @@ export default async function CertificatesPage() {
         {failed.length ? (
           <CertificateTable rows={failed} caption="Failed certificate orders" withReason />
         ) : (
-          <p className="text-sm text-slate-600">None.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">None.</p>
         )}
       </section>
     </div>

@@ -44,7 +44,7 @@ export default async function EdgeNodesPage() {
       <div className="flex flex-wrap items-end justify-between gap-2">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Edge nodes</h1>
-          <p className="text-sm text-slate-600">
+          <p className="text-sm text-slate-600 dark:text-slate-400">
             Machines that serve every routable environment. {active.length} active
             {active.length
               ? `, ${active.filter((n) => n.stale && n.lastContactAt).length} stale, ${active.filter((n) => n.drain).length} drained`
@@ -54,22 +54,22 @@ export default async function EdgeNodesPage() {
         </div>
         <div className="flex flex-wrap items-center gap-4">
           <AutoRefresh />
-          <Link href="/ops" className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link href="/ops" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             ← Operations
           </Link>
-          <Link href="/ops/traffic" className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link href="/ops/traffic" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Traffic →
           </Link>
-          <Link href="/ops/purges" className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link href="/ops/purges" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Purges →
           </Link>
-          <Link href="/ops/log" className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link href="/ops/log" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Operator log →
           </Link>
         </div>
       </div>
       {rows.length === 0 ? (
-        <p className="rounded-xl bg-white p-6 text-center text-sm text-slate-600 ring-1 ring-slate-200">
+        <p className="rounded-xl bg-white dark:bg-slate-900 p-6 text-center text-sm text-slate-600 dark:text-slate-400 ring-1 ring-slate-200 dark:ring-slate-700">
           No edge nodes yet. Add one below, then start its agent with the command shown.
         </p>
       ) : (

@@ -61,28 +61,31 @@ export default async function OperatorLogPage({ searchParams }: { searchParams: 
     <div className="space-y-4">
       <div className="flex flex-wrap items-end justify-between gap-2">
         <h1 className="text-2xl font-semibold tracking-tight">Operator log</h1>
-        <Link href="/ops" className="text-sm font-medium text-indigo-700 hover:underline">
+        <Link href="/ops" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
           ← Operations
         </Link>
       </div>
       {rows.length === 0 ? (
-        <p className="text-sm text-slate-600">{before ? "No older operator actions." : "No operator actions yet."}</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">{before ? "No older operator actions." : "No operator actions yet."}</p>
       ) : (
-        <ol className="divide-y divide-slate-100 rounded-xl bg-white ring-1 ring-slate-200">
+        <ol className="divide-y divide-slate-100 dark:divide-slate-800 rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700">
           {rows.map((r) => (
             <li key={r.id} className="space-y-1 px-4 py-3" data-testid="operator-event">
               <p className="flex flex-wrap gap-x-3 gap-y-0.5 text-sm">
-                <span className="font-medium text-slate-900">
+                <span className="font-medium text-slate-900 dark:text-slate-100">
                   {r.action === "ops.verify" ? "Verify now" : (EDGE_ACTIONS[r.action] ?? r.action)}
                 </span>
-                {nodeOf(r.data) ? <span className="font-mono text-slate-800">{nodeOf(r.data)}</span> : null}
-                <span className="[overflow-wrap:anywhere] text-slate-700">{r.operatorEmail}</span>
-                <span className="whitespace-nowrap font-mono text-xs leading-5 text-slate-500">{formatUtc(r.createdAt)}</span>
+                {nodeOf(r.data) ? <span className="font-mono text-slate-800 dark:text-slate-200">{nodeOf(r.data)}</span> : null}
+                <span className="[overflow-wrap:anywhere] text-slate-700 dark:text-slate-300">{r.operatorEmail}</span>
+                <span className="whitespace-nowrap font-mono text-xs leading-5 text-slate-500 dark:text-slate-400">
+                  {formatUtc(r.createdAt)}
+                </span>
               </p>
-              <ul className="space-y-0.5 text-xs text-slate-600">
+              <ul className="space-y-0.5 text-xs text-slate-600 dark:text-slate-400">
                 {domainsOf(r.data).map((d) => (
                   <li key={d.id} className="[overflow-wrap:anywhere]">
-                    <span className="font-medium text-slate-800">{d.hostname ?? `domain #${d.id}`}</span>: {describeResult(d)}
+                    <span className="font-medium text-slate-800 dark:text-slate-200">{d.hostname ?? `domain #${d.id}`}</span>:{" "}
+                    {describeResult(d)}
                   </li>
                 ))}
               </ul>
@@ -93,12 +96,12 @@ export default async function OperatorLogPage({ searchParams }: { searchParams: 
       {before || older ? (
         <div className="flex gap-4 text-sm">
           {before ? (
-            <Link href="/ops/log" className="text-indigo-700 hover:underline">
+            <Link href="/ops/log" className="text-indigo-700 dark:text-indigo-300 hover:underline">
               ← Newest
             </Link>
           ) : null}
           {older ? (
-            <Link href={`/ops/log?before=${older}`} className="text-indigo-700 hover:underline">
+            <Link href={`/ops/log?before=${older}`} className="text-indigo-700 dark:text-indigo-300 hover:underline">
               Older →
             </Link>
           ) : null}

@@ -23,22 +23,24 @@ export default async function OpsTrafficPage() {
       <div className="flex flex-wrap items-end justify-between gap-2">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Edge traffic</h1>
-          <p className="text-sm text-slate-600">
+          <p className="text-sm text-slate-600 dark:text-slate-400">
             Last hour, per node: {view.total.requests.toLocaleString("en-US")} requests, {formatBytes(view.total.bytesOut)} sent.
           </p>
         </div>
         <div className="flex flex-wrap items-center gap-4">
           <AutoRefresh />
-          <Link href="/ops/edge" className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link href="/ops/edge" className="text-sm font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             ← Edge nodes
           </Link>
         </div>
       </div>
       {view.rows.length === 0 ? (
-        <p className="rounded-xl bg-white p-6 text-center text-sm text-slate-600 ring-1 ring-slate-200">No active edge nodes.</p>
+        <p className="rounded-xl bg-white dark:bg-slate-900 p-6 text-center text-sm text-slate-600 dark:text-slate-400 ring-1 ring-slate-200 dark:ring-slate-700">
+          No active edge nodes.
+        </p>
       ) : (
         <table className="w-full text-left text-sm">
-          <thead className="text-xs text-slate-500">
+          <thead className="text-xs text-slate-500 dark:text-slate-400">
             <tr>
               <th className="py-1 pr-3">Node</th>
               <th className="py-1 pr-3">Requests</th>
@@ -51,17 +53,23 @@ export default async function OpsTrafficPage() {
           </thead>
           <tbody>
             {view.rows.map((r) => (
-              <tr key={r.nodeId} className="border-t border-slate-100">
+              <tr key={r.nodeId} className="border-t border-slate-100 dark:border-slate-800">
                 <td className="py-1 pr-3 font-medium">{r.name}</td>
                 <td className="py-1 pr-3">{r.requests.toLocaleString("en-US")}</td>
                 <td className="py-1 pr-3">{r.status5xx.toLocaleString("en-US")}</td>
                 <td className="py-1 pr-3">{formatBytes(r.bytesOut)}</td>
-                <td className={`py-1 pr-3 ${r.lostLogs ? "font-semibold text-rose-700" : ""}`}>{r.lostLogs.toLocaleString("en-US")}</td>
-                <td className={`py-1 pr-3 ${r.droppedPushes ? "font-semibold text-rose-700" : ""}`}>{r.droppedPushes}</td>
+                <td className={`py-1 pr-3 ${r.lostLogs ? "font-semibold text-rose-700 dark:text-rose-300" : ""}`}>
+                  {r.lostLogs.toLocaleString("en-US")}
+                </td>
+                <td className={`py-1 pr-3 ${r.droppedPushes ? "font-semibold text-rose-700 dark:text-rose-300" : ""}`}>
+                  {r.droppedPushes}
+                </td>
                 <td className="py-1 pr-3">
                   {r.lastPushAt ? formatUtc(new Date(r.lastPushAt)) : "never"}
                   {r.stopped ? (
-                    <span className="ml-2 rounded-full bg-rose-100 px-2 py-0.5 text-xs font-medium text-rose-800">stopped reporting</span>
+                    <span className="ml-2 rounded-full bg-rose-100 dark:bg-rose-900/40 px-2 py-0.5 text-xs font-medium text-rose-800 dark:text-rose-200">
+                      stopped reporting
+                    </span>
                   ) : null}
                 </td>
               </tr>

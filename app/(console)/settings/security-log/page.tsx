@@ -22,15 +22,18 @@ export default async function SecurityLogPage({ searchParams }: { searchParams: 
     <div className="max-w-4xl space-y-6">
       <div className="space-y-1">
         <h1 className="text-2xl font-semibold tracking-tight">Security log</h1>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           Sign-ins, failed sign-ins and changes to your login ({user.email}): password, email, two-factor, API tokens and sessions. Times
           are UTC.
         </p>
       </div>
       {rows.length === 0 ? (
-        <p className="text-sm text-slate-600">{before ? "No older events." : "Nothing recorded yet."}</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">{before ? "No older events." : "Nothing recorded yet."}</p>
       ) : (
-        <ol aria-label="Security events" className="divide-y divide-slate-200 rounded-xl bg-white ring-1 ring-slate-200">
+        <ol
+          aria-label="Security events"
+          className="divide-y divide-slate-200 dark:divide-slate-700 rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700"
+        >
           {rows.map((row) => {
             const details = securityEventDetails(row.kind, row.data);
             return (
@@ -40,15 +43,17 @@ export default async function SecurityLogPage({ searchParams }: { searchParams: 
                 data-kind={row.kind}
                 className="grid gap-1 px-4 py-3 sm:grid-cols-[10.5rem_minmax(0,1fr)] sm:gap-4"
               >
-                <time dateTime={row.createdAt.toISOString()} className="text-xs text-slate-500 sm:pt-0.5">
+                <time dateTime={row.createdAt.toISOString()} className="text-xs text-slate-500 dark:text-slate-400 sm:pt-0.5">
                   {formatUtc(row.createdAt)}
                 </time>
                 <div className="min-w-0 space-y-0.5">
-                  <p className={`text-sm font-medium ${FAILURES.has(row.kind) ? "text-red-700" : "text-slate-900"}`}>
+                  <p
+                    className={`text-sm font-medium ${FAILURES.has(row.kind) ? "text-red-700 dark:text-red-300" : "text-slate-900 dark:text-slate-100"}`}
+                  >
                     {securityEventLabel(row.kind)}
                   </p>
-                  {details ? <p className="break-words text-sm text-slate-700">{details}</p> : null}
-                  <p className="text-xs text-slate-500">
+                  {details ? <p className="break-words text-sm text-slate-700 dark:text-slate-300">{details}</p> : null}
+                  <p className="text-xs text-slate-500 dark:text-slate-400">
                     {row.userAgent || row.ip ? `${describeUserAgent(row.userAgent)} · IP ${row.ip ?? "unknown"}` : "No request details"}
                   </p>
                 </div>
@@ -59,12 +64,12 @@ export default async function SecurityLogPage({ searchParams }: { searchParams: 
       )}
       <nav aria-label="Pages" className="flex gap-4 text-sm">
         {before ? (
-          <Link href="/settings/security-log" className="font-medium text-indigo-700 hover:underline">
+          <Link href="/settings/security-log" className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Newest
           </Link>
         ) : null}
         {next ? (
-          <Link href={`/settings/security-log?before=${next}`} className="font-medium text-indigo-700 hover:underline">
+          <Link href={`/settings/security-log?before=${next}`} className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Older events →
           </Link>
         ) : null}

@@ -21,12 +21,15 @@ export default async function SessionsPage() {
     <div className="max-w-3xl space-y-6">
       <div className="space-y-1">
         <h1 className="text-2xl font-semibold tracking-tight">Sessions</h1>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           Browsers signed in as {user.email}. Sign out any you do not recognise, then change your password.
         </p>
       </div>
 
-      <ul aria-label="Active sessions" className="divide-y divide-slate-200 rounded-xl bg-white ring-1 ring-slate-200">
+      <ul
+        aria-label="Active sessions"
+        className="divide-y divide-slate-200 dark:divide-slate-700 rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700"
+      >
         {sessions.map((s) => {
           const device = describeUserAgent(s.userAgent);
           const current = s.sessionKey === currentKey;
@@ -38,15 +41,15 @@ export default async function SessionsPage() {
               className="flex flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3"
             >
               <div className="min-w-0 flex-1">
-                <p className="font-medium text-slate-900">
+                <p className="font-medium text-slate-900 dark:text-slate-100">
                   {device}{" "}
                   {current ? (
-                    <span className="ml-1 rounded-full bg-indigo-50 px-2 py-0.5 text-xs font-medium text-indigo-700 ring-1 ring-indigo-200">
+                    <span className="ml-1 rounded-full bg-indigo-50 dark:bg-indigo-950/40 px-2 py-0.5 text-xs font-medium text-indigo-700 dark:text-indigo-300 ring-1 ring-indigo-200 dark:ring-indigo-900">
                       This browser
                     </span>
                   ) : null}
                 </p>
-                <p className="text-xs text-slate-500">
+                <p className="text-xs text-slate-500 dark:text-slate-400">
                   <span>IP {s.ip ?? "unknown"}</span> · <span>signed in {formatUtc(s.createdAt, { seconds: false })}</span> ·{" "}
                   <span>last seen {formatUtc(s.lastSeenAt, { seconds: false })}</span>
                 </p>
@@ -57,11 +60,14 @@ export default async function SessionsPage() {
         })}
       </ul>
 
-      <section aria-labelledby="everywhere-heading" className="space-y-3 rounded-xl bg-white p-5 ring-1 ring-slate-200">
+      <section
+        aria-labelledby="everywhere-heading"
+        className="space-y-3 rounded-xl bg-white dark:bg-slate-900 p-5 ring-1 ring-slate-200 dark:ring-slate-700"
+      >
         <h2 id="everywhere-heading" className="text-lg font-semibold">
           Sign out everywhere
         </h2>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           Ends every session except this browser’s, at once: each of them is asked to sign in again on its next request.
         </p>
         <SignOutEverywhereButton others={others} />

@@ -21,18 +21,21 @@ export default async function TokensPage() {
     <div className="max-w-5xl space-y-8">
       <div className="space-y-1">
         <h1 className="text-2xl font-semibold tracking-tight">API tokens</h1>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           A token lets git and scripts act as you, with your roles in each account. For git, use the user name{" "}
           <code className="font-mono">token</code> and the token as the password. Scripts use the REST API with{" "}
           <code className="font-mono">Authorization: Bearer &lt;token&gt;</code>: see the{" "}
-          <Link href="/docs/api" className="font-medium text-indigo-700 hover:underline">
+          <Link href="/docs/api" className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             API reference
           </Link>
           .
         </p>
       </div>
 
-      <section aria-labelledby="new-token-heading" className="max-w-3xl space-y-3 rounded-xl bg-white p-5 ring-1 ring-slate-200">
+      <section
+        aria-labelledby="new-token-heading"
+        className="max-w-3xl space-y-3 rounded-xl bg-white dark:bg-slate-900 p-5 ring-1 ring-slate-200 dark:ring-slate-700"
+      >
         <h2 id="new-token-heading" className="text-lg font-semibold">
           New token
         </h2>
@@ -44,11 +47,11 @@ export default async function TokensPage() {
           Your tokens
         </h2>
         {tokens.length === 0 ? (
-          <p className="text-sm text-slate-600">You have no tokens yet.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">You have no tokens yet.</p>
         ) : (
-          <div className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+          <div className="relative overflow-x-auto rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700">
             <table className="w-full text-left text-sm" aria-label="API tokens">
-              <thead className="whitespace-nowrap bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+              <thead className="whitespace-nowrap bg-slate-50 dark:bg-slate-800/50 text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">
                 <tr>
                   <th className="px-4 py-2 font-medium">Name</th>
                   <th className="px-4 py-2 font-medium">Token</th>
@@ -62,7 +65,7 @@ export default async function TokensPage() {
                   </th>
                 </tr>
               </thead>
-              <tbody className="divide-y divide-slate-100">
+              <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
                 {tokens.map((token) => (
                   <TokenRow key={token.id} token={token} now={now} />
                 ))}
@@ -78,7 +81,7 @@ export default async function TokensPage() {
 function TokenRow({ token, now }: { token: ApiToken; now: Date }) {
   const state = tokenState(token, now);
   return (
-    <tr data-testid={`token-${token.id}`} data-state={state} className={state === "active" ? "" : "text-slate-400"}>
+    <tr data-testid={`token-${token.id}`} data-state={state} className={state === "active" ? "" : "text-slate-400 dark:text-slate-500"}>
       <td className="min-w-32 px-4 py-2 font-medium">{token.name}</td>
       <td className="px-4 py-2 whitespace-nowrap font-mono text-xs">{token.prefix}…</td>
       <td className="px-4 py-2 whitespace-nowrap">{token.readOnly ? "Read-only" : "Read and write"}</td>

@@ -15,7 +15,10 @@ export const metadata: Metadata = { title: "Two-factor authentication" };
 function Section({ title, children }: { title: string; children: React.ReactNode }) {
   const slug = `tfa-${title.toLowerCase().replace(/\W+/g, "-")}`;
   return (
-    <section aria-labelledby={slug} className="space-y-3 rounded-xl bg-white p-5 ring-1 ring-slate-200">
+    <section
+      aria-labelledby={slug}
+      className="space-y-3 rounded-xl bg-white dark:bg-slate-900 p-5 ring-1 ring-slate-200 dark:ring-slate-700"
+    >
       <h2 id={slug} className="text-lg font-semibold">
         {title}
       </h2>
@@ -44,7 +47,7 @@ export default async function TwoFactorPage({ searchParams }: { searchParams: Pr
     <div className="max-w-3xl space-y-6">
       <div className="space-y-1">
         <h1 className="text-2xl font-semibold tracking-tight">Two-factor authentication</h1>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           With two-factor authentication on, logging in asks for your password and a 6-digit code from an authenticator app on your phone
           (TOTP, RFC 6238: Google Authenticator, 1Password, Authy, FreeOTP…).
         </p>
@@ -71,20 +74,22 @@ export default async function TwoFactorPage({ searchParams }: { searchParams: Pr
         <Section title="Status">
           {enabled ? (
             <p className="text-sm" data-testid="two-factor-status">
-              <span className="mr-2 inline-flex rounded-full bg-emerald-50 px-2 py-0.5 text-xs font-semibold text-emerald-800 ring-1 ring-emerald-200">
+              <span className="mr-2 inline-flex rounded-full bg-emerald-50 dark:bg-emerald-950/40 px-2 py-0.5 text-xs font-semibold text-emerald-800 dark:text-emerald-200 ring-1 ring-emerald-200 dark:ring-emerald-900">
                 On
               </span>
               Since {formatUtc(user.totpEnabledAt!, { seconds: false })}. {codesLeft} of 10 recovery codes left.
             </p>
           ) : (
             <p className="text-sm" data-testid="two-factor-status">
-              <span className="mr-2 inline-flex rounded-full bg-slate-100 px-2 py-0.5 text-xs font-semibold text-slate-700 ring-1 ring-slate-200">
+              <span className="mr-2 inline-flex rounded-full bg-slate-100 dark:bg-slate-800 px-2 py-0.5 text-xs font-semibold text-slate-700 dark:text-slate-300 ring-1 ring-slate-200 dark:ring-slate-700">
                 Off
               </span>
               Logging in asks for your password only.
             </p>
           )}
-          {requiring.length > 0 ? <p className="text-sm text-slate-600">Required by: {requiring.map((a) => a.name).join(", ")}.</p> : null}
+          {requiring.length > 0 ? (
+            <p className="text-sm text-slate-600 dark:text-slate-400">Required by: {requiring.map((a) => a.name).join(", ")}.</p>
+          ) : null}
           {!enabled ? <StartEnrolmentForm /> : null}
         </Section>
       )}
@@ -100,12 +105,12 @@ export default async function TwoFactorPage({ searchParams }: { searchParams: Pr
                 alt="QR code to add Edge Console to your authenticator app"
                 width={200}
                 height={200}
-                className="h-50 w-50 rounded-lg ring-1 ring-slate-200"
+                className="h-50 w-50 rounded-lg ring-1 ring-slate-200 dark:ring-slate-700"
               />
               <p>Cannot scan it? Enter this setup key by hand (time-based, 6 digits):</p>
               <code
                 data-testid="manual-key"
-                className="block w-fit max-w-full break-all rounded-md bg-slate-50 px-3 py-2 font-mono text-base tracking-wider text-slate-900 ring-1 ring-slate-200"
+                className="block w-fit max-w-full break-all rounded-md bg-slate-50 dark:bg-slate-800/50 px-3 py-2 font-mono text-base tracking-wider text-slate-900 dark:text-slate-100 ring-1 ring-slate-200 dark:ring-slate-700"
               >
                 {pending.manualKey}
               </code>
@@ -117,7 +122,7 @@ export default async function TwoFactorPage({ searchParams }: { searchParams: Pr
       {enabled ? (
         <>
           <Section title="Recovery codes">
-            <p className="text-sm text-slate-600">
+            <p className="text-sm text-slate-600 dark:text-slate-400">
               If you lose your phone, a recovery code signs you in once instead of a code. You have {codesLeft} unused. Making new ones
               replaces all of them.
             </p>

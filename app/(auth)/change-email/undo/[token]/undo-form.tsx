@@ -18,11 +18,11 @@ export function UndoEmailChangeForm({ token, current, restore }: { token: string
     return (
       <div className="space-y-4" data-testid="link-status">
         <h1 className="text-xl font-semibold">Your old address is back</h1>
-        <p className="text-sm text-slate-700">
+        <p className="text-sm text-slate-700 dark:text-slate-300">
           The login signs in with <strong className="break-all">{result.restore}</strong> again, and every session was signed out, this one
           too.
         </p>
-        <p className="text-sm text-slate-700">
+        <p className="text-sm text-slate-700 dark:text-slate-300">
           If the password may have been changed as well, reset it now: the link goes to this address.
         </p>
         <Link
@@ -32,7 +32,7 @@ export function UndoEmailChangeForm({ token, current, restore }: { token: string
           Reset the password
         </Link>
         <p className="text-center text-sm">
-          <Link className="font-medium text-indigo-700 hover:underline" href="/login">
+          <Link className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline" href="/login">
             Log in
           </Link>
         </p>
@@ -43,7 +43,7 @@ export function UndoEmailChangeForm({ token, current, restore }: { token: string
     <form action={action} className="space-y-4">
       <input type="hidden" name="token" value={token} />
       <h1 className="text-xl font-semibold">Undo the email change</h1>
-      <p className="text-sm text-slate-700">
+      <p className="text-sm text-slate-700 dark:text-slate-300">
         The login now signs in with <strong className="break-all">{current}</strong>. Make <strong className="break-all">{restore}</strong>{" "}
         its email again and sign it out everywhere?
       </p>

@@ -51,7 +51,7 @@ export default async function AuditPage({
             id="audit-actor"
             name="actor"
             defaultValue={query.actor ?? ""}
-            className="rounded-md border-0 bg-white px-3 py-2 text-sm ring-1 ring-inset ring-slate-300"
+            className="rounded-md border-0 bg-white dark:bg-slate-900 px-3 py-2 text-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600"
           >
             <option value="">Everyone</option>
             {facets.actors.map((a) => (
@@ -69,7 +69,7 @@ export default async function AuditPage({
             id="audit-kind"
             name="kind"
             defaultValue={kind ?? ""}
-            className="rounded-md border-0 bg-white px-3 py-2 text-sm ring-1 ring-inset ring-slate-300"
+            className="rounded-md border-0 bg-white dark:bg-slate-900 px-3 py-2 text-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600"
           >
             <option value="">All kinds</option>
             {areas.map((area) => (
@@ -88,22 +88,22 @@ export default async function AuditPage({
         </div>
         <button
           type="submit"
-          className="rounded-md bg-white px-3 py-2 text-sm font-semibold ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
+          className="rounded-md bg-white dark:bg-slate-900 px-3 py-2 text-sm font-semibold ring-1 ring-inset ring-slate-300 dark:ring-slate-600 hover:bg-slate-50 dark:hover:bg-slate-800/50"
         >
           Filter
         </button>
         {query.actor || kind ? (
-          <Link href={`/account/${accountIdNum}/audit`} className="py-2 text-sm text-indigo-700 hover:underline">
+          <Link href={`/account/${accountIdNum}/audit`} className="py-2 text-sm text-indigo-700 dark:text-indigo-300 hover:underline">
             Clear
           </Link>
         ) : null}
       </form>
       {rows.length === 0 ? (
-        <p className="text-sm text-slate-600">No events match.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">No events match.</p>
       ) : (
-        <div className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+        <div className="relative overflow-x-auto rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700">
           <table className="w-full text-left text-sm">
-            <thead className="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+            <thead className="bg-slate-50 dark:bg-slate-800/50 text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">
               <tr>
                 <th className="px-4 py-2 font-medium">When</th>
                 <th className="px-4 py-2 font-medium">Who</th>
@@ -113,8 +113,8 @@ export default async function AuditPage({
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.id} className="border-t border-slate-100 align-top">
-                  <td className="whitespace-nowrap px-4 py-2 font-mono text-xs text-slate-600">{time(r.createdAt)}</td>
+                <tr key={r.id} className="border-t border-slate-100 dark:border-slate-800 align-top">
+                  <td className="whitespace-nowrap px-4 py-2 font-mono text-xs text-slate-600 dark:text-slate-400">{time(r.createdAt)}</td>
                   <td className="px-4 py-2">{r.actorName}</td>
                   <td className="px-4 py-2 font-mono text-xs">{r.action}</td>
                   <td className="px-4 py-2">
@@ -129,12 +129,18 @@ export default async function AuditPage({
       )}
       <div className="flex gap-4 text-sm">
         {query.before ? (
-          <Link href={`/account/${accountIdNum}/audit${qs({ before: null })}`} className="text-indigo-700 hover:underline">
+          <Link
+            href={`/account/${accountIdNum}/audit${qs({ before: null })}`}
+            className="text-indigo-700 dark:text-indigo-300 hover:underline"
+          >
             ← Newest
           </Link>
         ) : null}
         {nextBefore ? (
-          <Link href={`/account/${accountIdNum}/audit${qs({ before: String(nextBefore) })}`} className="text-indigo-700 hover:underline">
+          <Link
+            href={`/account/${accountIdNum}/audit${qs({ before: String(nextBefore) })}`}
+            className="text-indigo-700 dark:text-indigo-300 hover:underline"
+          >
             Older →
           </Link>
         ) : null}
@@ -152,7 +158,7 @@ function AuditDetails({ data }: { data: unknown }) {
     return text.length > 120 ? `${text.slice(0, 117)}…` : text;
   };
   return (
-    <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-2 text-xs text-slate-500">
+    <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-2 text-xs text-slate-500 dark:text-slate-400">
       {entries.map(([key, value]) => (
         <div key={key} className="contents">
           <dt className="font-medium">{key}</dt>

@@ -28,9 +28,9 @@ export default async function MembersPage({ params }: { params: Promise<{ accoun
   return (
     <div className="space-y-8">
       <div>
-        <p className="text-sm text-slate-500">Account (organization)</p>
+        <p className="text-sm text-slate-500 dark:text-slate-400">Account (organization)</p>
         <h1 className="text-2xl font-semibold tracking-tight">Members of {account.name}</h1>
-        <p className="mt-1 text-sm text-slate-600">
+        <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">
           {canManage
             ? "Owners and admins invite people, change roles and remove members. Only owners grant or remove the owner role."
             : `Your role (${roleLabel(role)}) can see the members; owners and admins manage them.`}
@@ -38,21 +38,29 @@ export default async function MembersPage({ params }: { params: Promise<{ accoun
       </div>
 
       {canManage ? (
-        <section aria-labelledby="invite-heading" className="rounded-xl bg-white p-5 ring-1 ring-slate-200">
+        <section
+          aria-labelledby="invite-heading"
+          className="rounded-xl bg-white dark:bg-slate-900 p-5 ring-1 ring-slate-200 dark:ring-slate-700"
+        >
           <h2 id="invite-heading" className="text-base font-semibold">
             Invite someone
           </h2>
-          <p className="mb-4 mt-1 text-sm text-slate-600">They get an email with a link that works once and expires after a while.</p>
+          <p className="mb-4 mt-1 text-sm text-slate-600 dark:text-slate-400">
+            They get an email with a link that works once and expires after a while.
+          </p>
           <InviteForm accountId={account.id} roles={grantable} />
         </section>
       ) : null}
 
-      <section aria-labelledby="members-heading" className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+      <section
+        aria-labelledby="members-heading"
+        className="relative overflow-x-auto rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700"
+      >
         <h2 id="members-heading" className="px-4 pt-4 text-base font-semibold">
           Members ({members.length})
         </h2>
         <table className="mt-2 w-full text-left">
-          <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
+          <thead className="border-b border-slate-200 dark:border-slate-700 text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">
             <tr>
               <th className="px-4 py-2 font-medium">Name</th>
               <th className="px-4 py-2 font-medium">Role</th>
@@ -62,7 +70,7 @@ export default async function MembersPage({ params }: { params: Promise<{ accoun
               </th>
             </tr>
           </thead>
-          <tbody className="divide-y divide-slate-100">
+          <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
             {members.map((m) => {
               const isSelf = m.userId === user.id;
               const actsOn = mayActOn(role, m.role);
@@ -82,11 +90,14 @@ export default async function MembersPage({ params }: { params: Promise<{ accoun
       </section>
 
       {pending.length > 0 ? (
-        <section aria-labelledby="pending-heading" className="rounded-xl bg-white ring-1 ring-slate-200">
+        <section
+          aria-labelledby="pending-heading"
+          className="rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700"
+        >
           <h2 id="pending-heading" className="px-4 pt-4 text-base font-semibold">
             Pending invitations ({pending.length})
           </h2>
-          <ul className="mt-2 divide-y divide-slate-100" aria-label="Pending invitations">
+          <ul className="mt-2 divide-y divide-slate-100 dark:divide-slate-800" aria-label="Pending invitations">
             {pending.map((inv) => (
               <InvitationRow
                 key={inv.email}
@@ -105,11 +116,14 @@ export default async function MembersPage({ params }: { params: Promise<{ accoun
         </section>
       ) : null}
 
-      <section aria-labelledby="leave-heading" className="rounded-xl bg-white p-5 ring-1 ring-slate-200">
+      <section
+        aria-labelledby="leave-heading"
+        className="rounded-xl bg-white dark:bg-slate-900 p-5 ring-1 ring-slate-200 dark:ring-slate-700"
+      >
         <h2 id="leave-heading" className="text-base font-semibold">
           Leave this account
         </h2>
-        <p className="mb-3 mt-1 text-sm text-slate-600">
+        <p className="mb-3 mt-1 text-sm text-slate-600 dark:text-slate-400">
           You are {displayName(user)} ({roleLabel(role)}). An account always keeps at least one owner, so its last owner cannot leave.
         </p>
         <LeaveForm accountId={account.id} accountName={account.name} />

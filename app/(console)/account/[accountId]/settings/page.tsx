@@ -14,8 +14,11 @@ export const metadata: Metadata = { title: "Account settings" };
 function Section({ title, children, danger }: { title: string; children: React.ReactNode; danger?: boolean }) {
   const slug = title.toLowerCase().replace(/\W+/g, "-");
   return (
-    <section aria-labelledby={slug} className={`rounded-xl bg-white p-5 ring-1 ${danger ? "ring-red-200" : "ring-slate-200"}`}>
-      <h2 id={slug} className={`mb-3 text-base font-semibold ${danger ? "text-red-700" : ""}`}>
+    <section
+      aria-labelledby={slug}
+      className={`rounded-xl bg-white dark:bg-slate-900 p-5 ring-1 ${danger ? "ring-red-200 dark:ring-red-900" : "ring-slate-200 dark:ring-slate-700"}`}
+    >
+      <h2 id={slug} className={`mb-3 text-base font-semibold ${danger ? "text-red-700 dark:text-red-300" : ""}`}>
         {title}
       </h2>
       {children}
@@ -48,7 +51,7 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
   return (
     <div className="space-y-6">
       <div>
-        <p className="text-sm text-slate-500">Account (organization)</p>
+        <p className="text-sm text-slate-500 dark:text-slate-400">Account (organization)</p>
         <h1 className="text-2xl font-semibold tracking-tight">Settings of {account.name}</h1>
       </div>
       {!canRename ? (
@@ -62,20 +65,20 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
           <RenameForm accountId={account.id} name={account.name} />
         ) : (
           <p className="text-sm">
-            <span className="text-slate-500">Account name: </span>
+            <span className="text-slate-500 dark:text-slate-400">Account name: </span>
             <span className="font-medium">{account.name}</span>
           </p>
         )}
       </Section>
 
       <Section title="Two-factor authentication">
-        <p className="mb-3 text-sm text-slate-600" data-testid="require-two-factor-status">
+        <p className="mb-3 text-sm text-slate-600 dark:text-slate-400" data-testid="require-two-factor-status">
           {account.requireTwoFactor
             ? "Required. Members without it cannot open this account (its pages, the API and git) until they turn it on for their login."
             : "Not required: members may log in with their password only."}
         </p>
         {can(role, "account.require-two-factor") && withoutTwoFactor.length > 0 ? (
-          <p className="mb-3 text-sm text-slate-700" data-testid="members-without-two-factor">
+          <p className="mb-3 text-sm text-slate-700 dark:text-slate-300" data-testid="members-without-two-factor">
             {account.requireTwoFactor
               ? "Locked out until they turn it on"
               : "Members without two-factor authentication (requiring it would lock them out)"}
@@ -85,12 +88,12 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
         {can(role, "account.require-two-factor") ? (
           <RequireTwoFactorForm accountId={account.id} required={account.requireTwoFactor} />
         ) : (
-          <p className="text-sm text-slate-500">Only owners can change this.</p>
+          <p className="text-sm text-slate-500 dark:text-slate-400">Only owners can change this.</p>
         )}
       </Section>
 
       <Section title="Transfer ownership">
-        <p className="mb-3 text-sm text-slate-600">
+        <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">
           The member you choose becomes an owner; you become an admin. An account can have several owners: to add one without stepping down,
           change a member&apos;s role on the Members page.
         </p>
@@ -102,13 +105,13 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
       </Section>
 
       <Section title="Delete account" danger>
-        <p className="mb-3 text-sm text-slate-600">
+        <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">
           Deletes {account.name} with everything it owns: its applications and their repositories, environments and domains (their hostnames
           become free for anyone), its members and invitations, and its audit log. This cannot be undone.
         </p>
         {canDelete ? (
           <>
-            <p className="mb-3 text-sm text-slate-700 [overflow-wrap:anywhere]" data-testid="delete-summary">
+            <p className="mb-3 text-sm text-slate-700 dark:text-slate-300 [overflow-wrap:anywhere]" data-testid="delete-summary">
               {apps.length === 0
                 ? "This account has no applications."
                 : `${apps.length} application${apps.length === 1 ? "" : "s"} will be deleted${hostnames.length ? `, freeing ${hostnames.join(", ")}` : ""}.`}
@@ -116,7 +119,7 @@ export default async function AccountSettingsPage({ params }: { params: Promise<
             <DeleteForm accountId={account.id} name={account.name} />
           </>
         ) : (
-          <p className="text-sm text-slate-500">Only owners can delete the account.</p>
+          <p className="text-sm text-slate-500 dark:text-slate-400">Only owners can delete the account.</p>
         )}
       </Section>
     </div>

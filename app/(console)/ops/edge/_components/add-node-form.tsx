@@ -37,19 +37,21 @@ export function AddNodeForm() {
         <div
           key={state.created.token}
           data-testid="edge-node-token"
-          className="space-y-3 rounded-xl bg-emerald-50 p-5 ring-1 ring-emerald-200"
+          className="space-y-3 rounded-xl bg-emerald-50 dark:bg-emerald-950/40 p-5 ring-1 ring-emerald-200 dark:ring-emerald-900"
         >
-          <p className="text-sm font-semibold text-emerald-900">
+          <p className="text-sm font-semibold text-emerald-900 dark:text-emerald-100">
             Node {state.created.name} added. Copy its token now: it is shown only once.
           </p>
-          <div className="flex items-center gap-2 rounded-lg bg-white px-3 py-2 ring-1 ring-emerald-200">
+          <div className="flex items-center gap-2 rounded-lg bg-white dark:bg-slate-900 px-3 py-2 ring-1 ring-emerald-200 dark:ring-emerald-900">
             <code className="min-w-0 flex-1 break-all text-xs" aria-label="Node token">
               {state.created.token}
             </code>
             <CopyButton value={state.created.token} label="Copy token" />
           </div>
-          <p className="text-sm text-emerald-900">On the node, in a checkout of the console&apos;s repository, start the agent:</p>
-          <div className="flex items-center gap-2 rounded-lg bg-slate-900 px-3 py-2">
+          <p className="text-sm text-emerald-900 dark:text-emerald-100">
+            On the node, in a checkout of the console&apos;s repository, start the agent:
+          </p>
+          <div className="flex items-center gap-2 rounded-lg bg-slate-900 dark:bg-slate-950 dark:ring-1 dark:ring-slate-800 px-3 py-2">
             <code className="min-w-0 flex-1 break-all text-xs text-slate-100" aria-label="Agent command">
               {state.created.command}
             </code>
@@ -65,7 +67,7 @@ export function AddNodeForm() {
         }}
         noValidate
         aria-label="Add a node"
-        className="space-y-3 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200"
+        className="space-y-3 rounded-xl bg-white dark:bg-slate-900 p-5 shadow-sm ring-1 ring-slate-200 dark:ring-slate-700"
       >
         {state.error ? <FormMessage>{state.error}</FormMessage> : null}
         <Field

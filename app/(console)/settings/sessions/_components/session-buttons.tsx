@@ -13,7 +13,7 @@ export function RevokeSessionButton({ sessionId, device }: { sessionId: number; 
     <form action={action} className="flex flex-wrap items-center justify-end gap-2">
       <input type="hidden" name="sessionId" value={sessionId} />
       <ConfirmSubmit label="Sign out" prompt={`Sign out ${device}?`} confirmLabel="Yes, sign out" pending={pending} />
-      {state.error ? <p className="w-full text-right text-sm text-red-600">{state.error}</p> : null}
+      {state.error ? <p className="w-full text-right text-sm text-red-600 dark:text-red-400">{state.error}</p> : null}
     </form>
   );
 }
@@ -29,7 +29,9 @@ export function SignOutEverywhereButton({ others }: { others: number }) {
         {pending ? "Signing out…" : "Sign out everywhere else"}
       </Button>
       {others === 0 ? (
-        <p className="text-xs text-slate-500">No other sessions are open right now; this also ends any session token issued before.</p>
+        <p className="text-xs text-slate-500 dark:text-slate-400">
+          No other sessions are open right now; this also ends any session token issued before.
+        </p>
       ) : null}
     </form>
   );

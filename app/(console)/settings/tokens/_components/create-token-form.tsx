@@ -13,11 +13,14 @@ export function CreateTokenForm() {
   return (
     <div className="space-y-4">
       {state.created && dismissed !== state.created.value ? (
-        <div className="space-y-2 rounded-xl bg-emerald-50 p-4 ring-1 ring-emerald-200" data-testid="new-token">
-          <p className="text-sm font-medium text-emerald-900">
+        <div
+          className="space-y-2 rounded-xl bg-emerald-50 dark:bg-emerald-950/40 p-4 ring-1 ring-emerald-200 dark:ring-emerald-900"
+          data-testid="new-token"
+        >
+          <p className="text-sm font-medium text-emerald-900 dark:text-emerald-100">
             Token “{state.created.name}” created{state.created.readOnly ? " (read-only)" : ""}.
           </p>
-          <div className="flex items-center gap-2 rounded-lg bg-white px-3 py-2 ring-1 ring-emerald-200">
+          <div className="flex items-center gap-2 rounded-lg bg-white dark:bg-slate-900 px-3 py-2 ring-1 ring-emerald-200 dark:ring-emerald-900">
             <code className="min-w-0 flex-1 break-all text-xs" data-testid="new-token-value">
               {state.created.value}
             </code>
@@ -60,10 +63,10 @@ export function CreateTokenForm() {
             aria-describedby="field-readOnly-hint"
           />
           <div>
-            <label htmlFor="field-readOnly" className="text-sm font-medium text-slate-800">
+            <label htmlFor="field-readOnly" className="text-sm font-medium text-slate-800 dark:text-slate-200">
               Read-only
             </label>
-            <p id="field-readOnly-hint" className="text-xs text-slate-500">
+            <p id="field-readOnly-hint" className="text-xs text-slate-500 dark:text-slate-400">
               Can fetch and read, never push or change anything.
             </p>
           </div>

@@ -24,14 +24,14 @@ export function RevokeTokenButton({ tokenId, name }: { tokenId: number; name: st
   return (
     <form action={action} className="flex flex-wrap items-center justify-end gap-2" role="group" aria-label={`Confirm revoking ${name}`}>
       <input type="hidden" name="tokenId" value={tokenId} />
-      <span className="text-xs text-slate-700">Anything using “{name}” stops working now.</span>
+      <span className="text-xs text-slate-700 dark:text-slate-300">Anything using “{name}” stops working now.</span>
       <Button type="submit" variant="danger" className="whitespace-nowrap" disabled={pending}>
         {pending ? "Revoking…" : "Revoke token"}
       </Button>
       <Button type="button" variant="ghost" onClick={() => setConfirming(false)} disabled={pending}>
         Cancel
       </Button>
-      {state.error ? <p className="w-full text-right text-sm text-red-600">{state.error}</p> : null}
+      {state.error ? <p className="w-full text-right text-sm text-red-600 dark:text-red-400">{state.error}</p> : null}
     </form>
   );
 }

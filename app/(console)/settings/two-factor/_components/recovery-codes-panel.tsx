@@ -33,13 +33,13 @@ export function RecoveryCodesPanel({ codes, email, intro }: { codes: string[]; e
       <h3 id="recovery-codes-heading" className="text-base font-semibold">
         Your recovery codes
       </h3>
-      <p className="text-sm text-slate-600">
+      <p className="text-sm text-slate-600 dark:text-slate-400">
         Save them somewhere safe now (a password manager): this is the only time they are shown. If you lose your phone, each code signs you
         in once instead of an authenticator code.
       </p>
       <ol
         aria-label="Recovery codes"
-        className="grid grid-cols-1 gap-x-8 gap-y-1 rounded-lg bg-slate-50 p-4 font-mono text-sm ring-1 ring-slate-200 min-[400px]:grid-cols-2"
+        className="grid grid-cols-1 gap-x-8 gap-y-1 rounded-lg bg-slate-50 dark:bg-slate-800/50 p-4 font-mono text-sm ring-1 ring-slate-200 dark:ring-slate-700 min-[400px]:grid-cols-2"
       >
         {codes.map((code) => (
           <li key={code} className="tracking-wide">

@@ -77,7 +77,7 @@ export function EnrolmentPanel({ email, children }: { email: string; children: R
     );
   }
   return (
-    <ol className="list-decimal space-y-4 pl-5 text-sm text-slate-700">
+    <ol className="list-decimal space-y-4 pl-5 text-sm text-slate-700 dark:text-slate-300">
       {children}
       <li className="space-y-3">
         <p>Enter the code the app shows, to check it works.</p>

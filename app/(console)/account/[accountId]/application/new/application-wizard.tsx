@@ -127,7 +127,11 @@ export function ApplicationWizard(props: {
             aria-current={step === i + 1 ? "step" : undefined}
             className={clsx(
               "flex items-center gap-2 whitespace-nowrap rounded-md px-2 py-1.5 text-sm",
-              step === i + 1 ? "bg-indigo-50 font-semibold text-indigo-800" : step > i + 1 ? "text-slate-700" : "text-slate-400",
+              step === i + 1
+                ? "bg-indigo-50 dark:bg-indigo-950/40 font-semibold text-indigo-800 dark:text-indigo-200"
+                : step > i + 1
+                  ? "text-slate-700 dark:text-slate-300"
+                  : "text-slate-400 dark:text-slate-500",
             )}
           >
             <span
@@ -143,7 +147,7 @@ export function ApplicationWizard(props: {
         ))}
       </ol>
 
-      <section className="min-w-0 rounded-xl bg-white p-6 shadow-sm ring-1 ring-slate-200">
+      <section className="min-w-0 rounded-xl bg-white dark:bg-slate-900 p-6 shadow-sm ring-1 ring-slate-200 dark:ring-slate-700">
         {step === 1 && (
           <form
             className="space-y-4"
@@ -183,7 +187,7 @@ export function ApplicationWizard(props: {
           >
             <HostnameSummary hostname={hostname} />
             <h2 className="text-lg font-semibold">Where does the edge fetch your website from?</h2>
-            <p className="break-words text-sm text-slate-600 [overflow-wrap:anywhere]" data-testid="origin-hint">
+            <p className="break-words text-sm text-slate-600 dark:text-slate-400 [overflow-wrap:anywhere]" data-testid="origin-hint">
               {hostname.originHint}
             </p>
             <Field
@@ -199,19 +203,19 @@ export function ApplicationWizard(props: {
             />
             <div className="grid gap-4 sm:grid-cols-2">
               <div className="space-y-1">
-                <label htmlFor="field-protocol" className="block text-sm font-medium text-slate-800">
+                <label htmlFor="field-protocol" className="block text-sm font-medium text-slate-800 dark:text-slate-200">
                   Protocol
                 </label>
                 <select
                   id="field-protocol"
                   value={origin.protocol}
                   onChange={(e) => setOrigin({ ...origin, protocol: e.target.value })}
-                  className="block w-full rounded-md border-0 bg-white px-3 py-2 text-sm shadow-sm ring-1 ring-inset ring-slate-300"
+                  className="block w-full rounded-md border-0 bg-white dark:bg-slate-900 px-3 py-2 text-sm shadow-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600"
                 >
                   <option value="https">https</option>
                   <option value="http">http</option>
                 </select>
-                {originErrors.protocol ? <p className="text-sm text-red-600">{originErrors.protocol}</p> : null}
+                {originErrors.protocol ? <p className="text-sm text-red-600 dark:text-red-400">{originErrors.protocol}</p> : null}
               </div>
               <Field
                 label="Port"
@@ -247,12 +251,12 @@ export function ApplicationWizard(props: {
             }}
           >
             <h2 className="text-lg font-semibold">Proxy stack</h2>
-            <p className="text-sm text-slate-600">
+            <p className="text-sm text-slate-600 dark:text-slate-400">
               The proxy chain traffic passes through between visitors and your origin. You can change it later in the repository.
             </p>
             {Object.entries(groupBy(props.stacks, (s) => s.category)).map(([category, stacks]) => (
               <fieldset key={category} className="space-y-2">
-                <legend className="text-xs font-semibold uppercase tracking-wide text-slate-500">
+                <legend className="text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">
                   {CATEGORY_LABELS[category] ?? category}
                 </legend>
                 {stacks.map((s) => (
@@ -260,7 +264,9 @@ export function ApplicationWizard(props: {
                     key={s.id}
                     className={clsx(
                       "flex cursor-pointer gap-3 rounded-lg p-3 ring-1 ring-inset",
-                      stackId === s.id ? "bg-indigo-50 ring-indigo-400" : "ring-slate-200 hover:bg-slate-50",
+                      stackId === s.id
+                        ? "bg-indigo-50 dark:bg-indigo-950/40 ring-indigo-400"
+                        : "ring-slate-200 dark:ring-slate-700 hover:bg-slate-50 dark:hover:bg-slate-800/50",
                     )}
                   >
                     <input
@@ -273,8 +279,8 @@ export function ApplicationWizard(props: {
                     />
                     <span>
                       <span className="block text-sm font-medium">{s.label}</span>
-                      <span className="block text-sm text-slate-600">{s.description}</span>
-                      <span className="block font-mono text-xs text-slate-500">
+                      <span className="block text-sm text-slate-600 dark:text-slate-400">{s.description}</span>
+                      <span className="block font-mono text-xs text-slate-500 dark:text-slate-400">
                         {s.chain.length ? s.chain.join(" → ") : "no proxy modules"}
                       </span>
                     </span>
@@ -309,7 +315,7 @@ export function ApplicationWizard(props: {
                 </label>
                 {account.mode === "existing" ? (
                   <div className="space-y-1 pl-7">
-                    <label htmlFor="field-accountId" className="block text-sm font-medium text-slate-800">
+                    <label htmlFor="field-accountId" className="block text-sm font-medium text-slate-800 dark:text-slate-200">
                       Account
                     </label>
                     <select
@@ -317,7 +323,7 @@ export function ApplicationWizard(props: {
                       value={account.accountId}
                       onChange={(e) => setAccount({ mode: "existing", accountId: Number(e.target.value) })}
                       aria-describedby={accountError?.field === "accountId" ? "field-accountId-error" : undefined}
-                      className="block w-full rounded-md border-0 bg-white px-3 py-2 text-sm shadow-sm ring-1 ring-inset ring-slate-300"
+                      className="block w-full rounded-md border-0 bg-white dark:bg-slate-900 px-3 py-2 text-sm shadow-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600"
                     >
                       {creatable.map((a) => (
                         <option key={a.id} value={a.id}>
@@ -326,7 +332,7 @@ export function ApplicationWizard(props: {
                       ))}
                     </select>
                     {accountError?.field === "accountId" ? (
-                      <p id="field-accountId-error" className="text-sm text-red-600">
+                      <p id="field-accountId-error" className="text-sm text-red-600 dark:text-red-400">
                         {accountError.error}
                       </p>
                     ) : null}
@@ -365,7 +371,7 @@ export function ApplicationWizard(props: {
           <div className="space-y-5">
             <h2 className="text-lg font-semibold">Review</h2>
             {formError ? <FormMessage>{formError}</FormMessage> : null}
-            <dl className="divide-y divide-slate-100 text-sm">
+            <dl className="divide-y divide-slate-100 dark:divide-slate-800 text-sm">
               <ReviewRow
                 term="Hostname"
                 value={hostname.unicode !== hostname.hostname ? `${hostname.unicode} (${hostname.hostname})` : hostname.hostname}
@@ -381,7 +387,7 @@ export function ApplicationWizard(props: {
               <ReviewRow term="Account" value={chosenAccount ?? ""} />
               <ReviewRow term="Environment" value="Production" />
             </dl>
-            <p className="text-sm text-slate-600">
+            <p className="text-sm text-slate-600 dark:text-slate-400">
               Creating the application does not make it live: next you will see the DNS record to set.
             </p>
             <div className="flex gap-3">
@@ -402,9 +408,11 @@ export function ApplicationWizard(props: {
 function HostnameSummary({ hostname }: { hostname: Extract<HostnameStep, { ok: true }> }) {
   return (
     <div className="space-y-2 [overflow-wrap:anywhere]">
-      <p className="text-sm text-slate-600">
-        Hostname: <span className="font-medium text-slate-900">{hostname.unicode}</span>
-        {hostname.unicode !== hostname.hostname ? <span className="font-mono text-xs text-slate-500"> ({hostname.hostname})</span> : null}
+      <p className="text-sm text-slate-600 dark:text-slate-400">
+        Hostname: <span className="font-medium text-slate-900 dark:text-slate-100">{hostname.unicode}</span>
+        {hostname.unicode !== hostname.hostname ? (
+          <span className="font-mono text-xs text-slate-500 dark:text-slate-400"> ({hostname.hostname})</span>
+        ) : null}
       </p>
       {hostname.notice ? <FormMessage tone="info">{hostname.notice}</FormMessage> : null}
       {hostname.isApex ? (
@@ -433,7 +441,7 @@ function StepButtons({ onBack, pending }: { onBack: () => void; pending: boolean
 function ReviewRow({ term, value }: { term: string; value: string }) {
   return (
     <div className="grid grid-cols-3 gap-4 py-2">
-      <dt className="text-slate-500">{term}</dt>
+      <dt className="text-slate-500 dark:text-slate-400">{term}</dt>
       <dd className="col-span-2 break-all font-medium">{value}</dd>
     </div>
   );

@@ -32,7 +32,7 @@ export default async function NewApplicationPage({ params }: { params: Promise<{
   return (
     <div className="space-y-6">
       <div>
-        <Link href={`/account/${account.id}`} className="text-sm text-slate-500 hover:underline">
+        <Link href={`/account/${account.id}`} className="text-sm text-slate-500 dark:text-slate-400 hover:underline">
           ← {account.name}
         </Link>
         <h1 className="mt-1 text-2xl font-semibold tracking-tight">New application</h1>

@@ -19,11 +19,11 @@ export function InvitationRow({ invitation, canManage }: Props) {
   return (
     <li className="flex flex-wrap items-start gap-4 px-4 py-3" data-testid={`invitation-${invitation.email}`}>
       <div className="min-w-0 flex-1">
-        <p className="font-medium text-slate-900">{invitation.email}</p>
-        <p className="text-sm text-slate-500">
+        <p className="font-medium text-slate-900 dark:text-slate-100">{invitation.email}</p>
+        <p className="text-sm text-slate-500 dark:text-slate-400">
           {invitation.roleLabel} · invited by {invitation.invitedBy} ·{" "}
           {invitation.expired ? (
-            <span className="font-medium text-amber-700">expired {invitation.expires}</span>
+            <span className="font-medium text-amber-700 dark:text-amber-300">expired {invitation.expires}</span>
           ) : (
             <>expires {invitation.expires}</>
           )}

@@ -26,11 +26,15 @@ export function MemberRow({ member, isSelf, roles, canRemove, accountName }: Pro
   return (
     <tr className="align-top" data-testid={`member-${member.email}`}>
       <td className="px-4 py-3">
-        <p className="break-words font-medium text-slate-900">
+        <p className="break-words font-medium text-slate-900 dark:text-slate-100">
           {member.name?.trim() || member.email}
-          {isSelf ? <span className="ml-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-600">You</span> : null}
+          {isSelf ? (
+            <span className="ml-2 rounded bg-slate-100 dark:bg-slate-800 px-1.5 py-0.5 text-xs font-medium text-slate-600 dark:text-slate-400">
+              You
+            </span>
+          ) : null}
         </p>
-        {member.name?.trim() ? <p className="text-sm text-slate-500">{member.email}</p> : null}
+        {member.name?.trim() ? <p className="text-sm text-slate-500 dark:text-slate-400">{member.email}</p> : null}
       </td>
       <td className="w-96 px-4 py-3 text-sm">
         {roles.length > 0 ? (
@@ -54,11 +58,11 @@ export function MemberRow({ member, isSelf, roles, canRemove, accountName }: Pro
               </Button>
             </div>
             {roleError ? (
-              <p id={`${fieldId}-error`} className="text-sm text-red-600">
+              <p id={`${fieldId}-error`} className="text-sm text-red-600 dark:text-red-400">
                 {roleError}
               </p>
             ) : roleState.message ? (
-              <p role="status" className="text-xs text-slate-600">
+              <p role="status" className="text-xs text-slate-600 dark:text-slate-400">
                 {roleState.message}
               </p>
             ) : null}
@@ -67,7 +71,7 @@ export function MemberRow({ member, isSelf, roles, canRemove, accountName }: Pro
           <span data-testid="role">{member.roleLabel}</span>
         )}
       </td>
-      <td className="whitespace-nowrap px-4 py-3 text-sm text-slate-600">{member.joined}</td>
+      <td className="whitespace-nowrap px-4 py-3 text-sm text-slate-600 dark:text-slate-400">{member.joined}</td>
       <td className="px-4 py-3 text-right">
         {canRemove ? (
           <form action={removeAction} className="flex flex-col items-end gap-2">

@@ -51,9 +51,11 @@ export function TransferForm({
   return (
     <div className="space-y-3">
       {!allowed ? (
-        <p className="text-sm text-slate-500">Only owners can transfer ownership.</p>
+        <p className="text-sm text-slate-500 dark:text-slate-400">Only owners can transfer ownership.</p>
       ) : members.length === 0 ? (
-        <p className="text-sm text-slate-600">Invite someone first: only a member who is not an owner yet can receive ownership.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">
+          Invite someone first: only a member who is not an owner yet can receive ownership.
+        </p>
       ) : (
         <form action={action} className="space-y-3">
           <input type="hidden" name="accountId" value={accountId} />

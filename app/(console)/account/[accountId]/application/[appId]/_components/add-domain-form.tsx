@@ -9,7 +9,12 @@ import { addDomainAction, type AddDomainState } from "../environment/domain-acti
 export function AddDomainForm({ environmentId, environmentName }: { environmentId: number; environmentName: string }) {
   const [state, action, pending] = useActionState<AddDomainState, FormData>(addDomainAction, {});
   return (
-    <form action={action} noValidate aria-label="Add domain" className="space-y-3 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200">
+    <form
+      action={action}
+      noValidate
+      aria-label="Add domain"
+      className="space-y-3 rounded-xl bg-white dark:bg-slate-900 p-5 shadow-sm ring-1 ring-slate-200 dark:ring-slate-700"
+    >
       <input type="hidden" name="environmentId" value={environmentId} />
       {state.error ? <FormMessage>{state.error}</FormMessage> : null}
       {state.notice ? (

@@ -14,7 +14,7 @@ export function DomainClaims({ claims, canVerify, canManage }: { claims: DomainC
       <h2 id="claims-heading" className="text-lg font-semibold">
         Claimed hostnames
       </h2>
-      <p className="text-sm text-slate-600">
+      <p className="text-sm text-slate-600 dark:text-slate-400">
         These hostnames are used by another account. Whoever publishes the TXT record gets the hostname: once the console sees it, the
         hostname moves here and the other account is told by mail.
       </p>
@@ -25,17 +25,17 @@ export function DomainClaims({ claims, canVerify, canManage }: { claims: DomainC
             <li
               key={claim.id}
               data-testid={`claim-${claim.hostname}`}
-              className="space-y-3 rounded-xl bg-white p-5 shadow-sm ring-1 ring-amber-200"
+              className="space-y-3 rounded-xl bg-white dark:bg-slate-900 p-5 shadow-sm ring-1 ring-amber-200 dark:ring-amber-900"
             >
               <div className="flex flex-wrap items-start justify-between gap-3">
                 <div className="min-w-0 space-y-1">
                   <p className="flex flex-wrap items-center gap-2">
-                    <span className="break-all font-semibold text-slate-900">{claim.hostnameUnicode}</span>
-                    <span className="rounded-full bg-amber-50 px-2.5 py-0.5 text-xs font-semibold text-amber-900 ring-1 ring-inset ring-amber-300">
+                    <span className="break-all font-semibold text-slate-900 dark:text-slate-100">{claim.hostnameUnicode}</span>
+                    <span className="rounded-full bg-amber-50 dark:bg-amber-950/40 px-2.5 py-0.5 text-xs font-semibold text-amber-900 dark:text-amber-100 ring-1 ring-inset ring-amber-300 dark:ring-amber-800">
                       Claim: waiting for the TXT proof
                     </span>
                   </p>
-                  <p className="text-xs text-slate-500">
+                  <p className="text-xs text-slate-500 dark:text-slate-400">
                     {claim.lastCheckedAt ? `Last checked ${formatUtc(claim.lastCheckedAt)}: ${claim.lastResult ?? ""}` : "Not checked yet."}
                   </p>
                 </div>

@@ -46,7 +46,7 @@ export async function DomainList({
       {showSearch ? (
         <form method="get" action={basePath} role="search" aria-label="Domains" className="flex flex-wrap items-end gap-2">
           <div>
-            <label htmlFor="domain-search" className="block text-xs font-medium text-slate-600">
+            <label htmlFor="domain-search" className="block text-xs font-medium text-slate-600 dark:text-slate-400">
               Hostname starts with
             </label>
             <input
@@ -57,42 +57,45 @@ export async function DomainList({
               autoComplete="off"
               aria-invalid={search.error ? true : undefined}
               aria-describedby={search.error ? "domain-search-error" : undefined}
-              className="mt-1 w-64 rounded-md border-0 px-2.5 py-1.5 text-sm ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-indigo-600"
+              className="mt-1 w-64 rounded-md border-0 px-2.5 py-1.5 text-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600 focus:ring-2 focus:ring-indigo-600"
             />
           </div>
           <button
             type="submit"
-            className="rounded-md bg-white px-3 py-1.5 text-sm font-semibold text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
+            className="rounded-md bg-white dark:bg-slate-900 px-3 py-1.5 text-sm font-semibold text-slate-900 dark:text-slate-100 shadow-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600 hover:bg-slate-50 dark:hover:bg-slate-800/50"
           >
             Search
           </button>
           {search.q ? (
-            <Link href={listHref(basePath, "")} className="py-1.5 text-sm text-slate-600 hover:underline">
+            <Link href={listHref(basePath, "")} className="py-1.5 text-sm text-slate-600 dark:text-slate-400 hover:underline">
               Clear
             </Link>
           ) : null}
           {search.error ? (
-            <p id="domain-search-error" className="w-full text-sm text-red-700">
+            <p id="domain-search-error" className="w-full text-sm text-red-700 dark:text-red-300">
               {search.error}
             </p>
           ) : null}
         </form>
       ) : null}
       {total > 0 && (showSearch || searching) ? (
-        <p className="text-sm text-slate-600" data-testid="domain-count">
+        <p className="text-sm text-slate-600 dark:text-slate-400" data-testid="domain-count">
           {searching ? `${page.matching} of ${total} domains start with “${search.prefix}”.` : `${total} domains, by hostname.`}
           {inline ? "" : " Open a domain's details for its DNS records and last check."}
         </p>
       ) : null}
-      {total === 0 ? <p className="text-sm text-slate-600">This environment has no domains.</p> : null}
+      {total === 0 ? <p className="text-sm text-slate-600 dark:text-slate-400">This environment has no domains.</p> : null}
       {total > 0 && rows.length === 0 ? (
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           {page.matching === 0 ? (
             "No domain matches."
           ) : (
             <>
               No domain on this page.{" "}
-              <Link href={listHref(basePath, searching ? search.prefix : "")} className="text-indigo-700 hover:underline">
+              <Link
+                href={listHref(basePath, searching ? search.prefix : "")}
+                className="text-indigo-700 dark:text-indigo-300 hover:underline"
+              >
                 First page
               </Link>
             </>
@@ -113,7 +116,7 @@ export async function DomainList({
           {page.hasPrevious && rows.length ? (
             <Link
               href={listHref(basePath, searching ? search.prefix : "", { before: rows[0].hostname })}
-              className="text-indigo-700 hover:underline"
+              className="text-indigo-700 dark:text-indigo-300 hover:underline"
             >
               ← Previous
             </Link>
@@ -121,7 +124,7 @@ export async function DomainList({
           {page.hasNext && rows.length ? (
             <Link
               href={listHref(basePath, searching ? search.prefix : "", { after: rows[rows.length - 1].hostname })}
-              className="text-indigo-700 hover:underline"
+              className="text-indigo-700 dark:text-indigo-300 hover:underline"
             >
               Next →
             </Link>

@@ -25,7 +25,10 @@ export function DomainPanel({
   canManage?: boolean;
 }) {
   return (
-    <article data-testid={`domain-${domain.hostname}`} className="space-y-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200">
+    <article
+      data-testid={`domain-${domain.hostname}`}
+      className="space-y-4 rounded-xl bg-white dark:bg-slate-900 p-5 shadow-sm ring-1 ring-slate-200 dark:ring-slate-700"
+    >
       <header className="flex flex-wrap items-start justify-between gap-3">
         <div className="min-w-0">
           <div className="flex flex-wrap items-center gap-2">
@@ -35,17 +38,19 @@ export function DomainPanel({
               <span className="rounded-full bg-red-600 px-2 py-0.5 text-xs font-semibold text-white">Stopped pointing at the edge</span>
             ) : null}
           </div>
-          {domain.hostnameUnicode !== domain.hostname ? <p className="font-mono text-xs text-slate-500">{domain.hostname}</p> : null}
-          <p className="mt-1 text-xs text-slate-500">
+          {domain.hostnameUnicode !== domain.hostname ? (
+            <p className="font-mono text-xs text-slate-500 dark:text-slate-400">{domain.hostname}</p>
+          ) : null}
+          <p className="mt-1 text-xs text-slate-500 dark:text-slate-400">
             {domain.checkedLine}
             {domain.historyHref ? (
               <>
                 {" · "}
-                <Link href={domain.historyHref} className="text-indigo-700 hover:underline">
+                <Link href={domain.historyHref} className="text-indigo-700 underline dark:text-indigo-300">
                   Check history
                 </Link>
                 {" · "}
-                <Link href={`${domain.historyHref}#https-heading`} className="text-indigo-700 hover:underline">
+                <Link href={`${domain.historyHref}#https-heading`} className="text-indigo-700 underline dark:text-indigo-300">
                   HTTPS
                 </Link>
               </>

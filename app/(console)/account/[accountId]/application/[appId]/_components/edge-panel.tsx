@@ -3,13 +3,18 @@ import { CopyButton } from "@/components/ui/copy-button";
 import type { EdgePanelData, ServingTone } from "./edge-serving-data";
 
 const TONE: Record<ServingTone, string> = {
-  ok: "bg-emerald-50 text-emerald-900 ring-emerald-200",
-  partial: "bg-amber-50 text-amber-900 ring-amber-200",
-  failed: "bg-red-50 text-red-900 ring-red-200",
-  idle: "bg-slate-50 text-slate-700 ring-slate-200",
+  ok: "bg-emerald-50 dark:bg-emerald-950/40 text-emerald-900 dark:text-emerald-100 ring-emerald-200 dark:ring-emerald-900",
+  partial: "bg-amber-50 dark:bg-amber-950/40 text-amber-900 dark:text-amber-100 ring-amber-200 dark:ring-amber-900",
+  failed: "bg-red-50 dark:bg-red-950/40 text-red-900 dark:text-red-100 ring-red-200 dark:ring-red-900",
+  idle: "bg-slate-50 dark:bg-slate-800/50 text-slate-700 dark:text-slate-300 ring-slate-200 dark:ring-slate-700",
 };
 
-const DOT: Record<ServingTone, string> = { ok: "bg-emerald-500", partial: "bg-amber-400", failed: "bg-red-500", idle: "bg-slate-300" };
+const DOT: Record<ServingTone, string> = {
+  ok: "bg-emerald-500",
+  partial: "bg-amber-400",
+  failed: "bg-red-500",
+  idle: "bg-slate-300 dark:bg-slate-600",
+};
 
 /**
  * The edge, as an environment's page shows it (docs/product.md §8): what the edge serves (one line), the version each
@@ -35,22 +40,25 @@ export function EdgePanel({ data }: { data: EdgePanelData }) {
           {data.modules.map((m, i) => (
             <li
               key={`${m.name}-${i}`}
-              className="inline-flex items-center gap-2 rounded-full bg-white px-3 py-1 ring-1 ring-inset ring-slate-200"
+              className="inline-flex items-center gap-2 rounded-full bg-white dark:bg-slate-900 px-3 py-1 ring-1 ring-inset ring-slate-200 dark:ring-slate-700"
             >
-              <span className="font-mono font-semibold text-slate-800">{m.image}</span>
-              <span className="text-slate-500">{m.edge ?? "not reported by the edge yet"}</span>
+              <span className="font-mono font-semibold text-slate-800 dark:text-slate-200">{m.image}</span>
+              <span className="text-slate-500 dark:text-slate-400">{m.edge ?? "not reported by the edge yet"}</span>
             </li>
           ))}
         </ul>
       ) : null}
       {data.secret ? (
-        <div className="space-y-1 rounded-lg bg-white px-4 py-3 ring-1 ring-slate-200" data-testid="edge-secret">
+        <div
+          className="space-y-1 rounded-lg bg-white dark:bg-slate-900 px-4 py-3 ring-1 ring-slate-200 dark:ring-slate-700"
+          data-testid="edge-secret"
+        >
           <div className="flex flex-wrap items-center gap-2">
-            <span className="text-sm font-semibold text-slate-800">X-Edge-Secret</span>
-            <code className="min-w-0 flex-1 break-all rounded bg-slate-100 px-2 py-1 text-xs">{data.secret}</code>
+            <span className="text-sm font-semibold text-slate-800 dark:text-slate-200">X-Edge-Secret</span>
+            <code className="min-w-0 flex-1 break-all rounded bg-slate-100 dark:bg-slate-800 px-2 py-1 text-xs">{data.secret}</code>
             <CopyButton value={data.secret} label="Copy secret" />
           </div>
-          <p className="text-xs text-slate-600">
+          <p className="text-xs text-slate-600 dark:text-slate-400">
             The edge sends this header with every request to your origin. Your origin can refuse requests that do not carry this header.
           </p>
         </div>

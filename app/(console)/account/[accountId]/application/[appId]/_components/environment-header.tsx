@@ -43,13 +43,13 @@ export function EnvironmentHeader({
   const envBase = `${base}/environment/${encodeURIComponent(current.name)}`;
   return (
     <div className="space-y-3">
-      <Link href={`/account/${account.id}`} className="text-sm text-slate-500 hover:underline">
+      <Link href={`/account/${account.id}`} className="text-sm text-slate-500 dark:text-slate-400 hover:underline">
         ← {account.name}
       </Link>
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="break-all text-2xl font-semibold tracking-tight">{application.name}</h1>
         {env ? <StatusBadge status={env.status.status} label={env.status.label} /> : null}
-        <Link href={`${base}/settings`} className="ml-auto text-sm font-medium text-slate-600 hover:underline">
+        <Link href={`${base}/settings`} className="ml-auto text-sm font-medium text-slate-600 dark:text-slate-400 hover:underline">
           Application settings
         </Link>
       </div>
@@ -64,23 +64,23 @@ export function EnvironmentHeader({
             }
             aria-current={e.id === current.id ? "page" : undefined}
             title={`${e.name}: ${e.status.label}`}
-            className="group inline-flex items-center gap-2 rounded-full px-3 py-1 ring-1 ring-inset ring-slate-200 hover:bg-slate-100 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white aria-[current=page]:ring-indigo-600"
+            className="group inline-flex items-center gap-2 rounded-full px-3 py-1 ring-1 ring-inset ring-slate-200 dark:ring-slate-700 hover:bg-slate-100 dark:hover:bg-slate-800 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white aria-[current=page]:ring-indigo-600"
           >
             {e.name}
             <span
               aria-hidden
-              className={`h-2 w-2 rounded-full ${e.status.status === "live" ? "bg-emerald-500" : e.status.live > 0 ? "bg-amber-400" : "bg-slate-300"}`}
+              className={`h-2 w-2 rounded-full ${e.status.status === "live" ? "bg-emerald-500" : e.status.live > 0 ? "bg-amber-400" : "bg-slate-300 dark:bg-slate-600"}`}
             />
           </Link>
         ))}
       </nav>
-      <nav aria-label={`${current.name} sections`} className="flex gap-1 overflow-x-auto border-b border-slate-200">
+      <nav aria-label={`${current.name} sections`} className="flex gap-1 overflow-x-auto border-b border-slate-200 dark:border-slate-700">
         {SECTIONS.filter((s) => canEdit || s.id !== "edit").map((s) => (
           <Link
             key={s.id}
             href={s.id === "overview" ? overviewHref(base, current.name) : `${envBase}/${s.sub}`}
             aria-current={s.id === section ? "page" : undefined}
-            className="whitespace-nowrap border-b-2 border-transparent px-3 py-2 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:border-indigo-600 aria-[current=page]:text-indigo-700"
+            className="whitespace-nowrap border-b-2 border-transparent px-3 py-2 text-sm font-medium text-slate-600 dark:text-slate-400 hover:text-slate-900 dark:hover:text-slate-100 aria-[current=page]:border-indigo-600 aria-[current=page]:text-indigo-700 dark:aria-[current=page]:text-indigo-300"
           >
             {s.label}
           </Link>

@@ -95,7 +95,7 @@ export async function EnvironmentView({
 
       <section aria-labelledby="domains-heading" className="space-y-3">
         <h2 id="domains-heading" className="text-lg font-semibold">
-          Domains <span className="text-sm font-normal text-slate-500">({environment.name})</span>
+          Domains <span className="text-sm font-normal text-slate-500 dark:text-slate-400">({environment.name})</span>
         </h2>
         <DomainList
           basePath={isProduction ? base : envBase}
@@ -108,7 +108,7 @@ export async function EnvironmentView({
         />
         {canManageDomains ? (
           <details className="group space-y-3">
-            <summary className="cursor-pointer list-none text-sm font-semibold text-indigo-700 hover:underline">
+            <summary className="cursor-pointer list-none text-sm font-semibold text-indigo-700 dark:text-indigo-300 hover:underline">
               <span className="group-open:hidden">+ Add domain</span>
               <span className="hidden group-open:inline">Add domain</span>
             </summary>
@@ -124,30 +124,39 @@ export async function EnvironmentView({
           <h2 id="environments-heading" className="text-lg font-semibold">
             Environments
           </h2>
-          <p className="text-sm text-slate-600">
+          <p className="text-sm text-slate-600 dark:text-slate-400">
             Each environment is a branch of the repository with its own domains. Try a change in one, compare it with Production, then
             promote it.
           </p>
-          <ul className="divide-y divide-slate-100 rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
+          <ul className="divide-y divide-slate-100 dark:divide-slate-800 rounded-xl bg-white dark:bg-slate-900 shadow-sm ring-1 ring-slate-200 dark:ring-slate-700">
             {environments.map((env) => (
               <li key={env.id} data-testid={`environment-${env.name}`} className="flex flex-wrap items-center gap-x-4 gap-y-1 px-5 py-3">
-                <Link href={overviewHref(base, env.name)} className="font-medium text-indigo-700 hover:underline">
+                <Link href={overviewHref(base, env.name)} className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
                   {env.name}
                 </Link>
                 <StatusBadge status={env.status.status} label={env.status.label} />
-                <span className="min-w-0 flex-1 truncate text-sm text-slate-600">
+                <span className="min-w-0 flex-1 truncate text-sm text-slate-600 dark:text-slate-400">
                   {env.hostnames.join(", ") || "No domains"}
                   {env.status.total > env.hostnames.length ? ` and ${env.status.total - env.hostnames.length} more` : ""}
                 </span>
                 <span className="flex gap-3 text-sm">
-                  <Link className="text-slate-600 hover:underline" href={`${base}/environment/${encodeURIComponent(env.name)}/files`}>
+                  <Link
+                    className="text-slate-600 dark:text-slate-400 hover:underline"
+                    href={`${base}/environment/${encodeURIComponent(env.name)}/files`}
+                  >
                     Files
                   </Link>
-                  <Link className="text-slate-600 hover:underline" href={`${base}/environment/${encodeURIComponent(env.name)}/history`}>
+                  <Link
+                    className="text-slate-600 dark:text-slate-400 hover:underline"
+                    href={`${base}/environment/${encodeURIComponent(env.name)}/history`}
+                  >
                     History
                   </Link>
                   {env.name !== "Production" ? (
-                    <Link className="text-slate-600 hover:underline" href={`${base}/environment/${encodeURIComponent(env.name)}/compare`}>
+                    <Link
+                      className="text-slate-600 dark:text-slate-400 hover:underline"
+                      href={`${base}/environment/${encodeURIComponent(env.name)}/compare`}
+                    >
                       Compare
                     </Link>
                   ) : null}
@@ -157,7 +166,7 @@ export async function EnvironmentView({
           </ul>
           {canManage ? (
             <details className="group space-y-3" open={environments.length === 1}>
-              <summary className="cursor-pointer list-none text-sm font-semibold text-indigo-700 hover:underline">
+              <summary className="cursor-pointer list-none text-sm font-semibold text-indigo-700 dark:text-indigo-300 hover:underline">
                 <span className="group-open:hidden">+ New environment</span>
                 <span className="hidden group-open:inline">New environment</span>
               </summary>
@@ -171,11 +180,11 @@ export async function EnvironmentView({
         <h2 id="git-heading" className="text-lg font-semibold">
           Repository
         </h2>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           The configuration lives in a git repository; the <span className="font-mono">{environment.name}</span> environment is its{" "}
           <span className="font-mono">{environment.name}</span> branch.
         </p>
-        <div className="flex items-center gap-2 rounded-lg bg-white px-3 py-2 ring-1 ring-slate-200">
+        <div className="flex items-center gap-2 rounded-lg bg-white dark:bg-slate-900 px-3 py-2 ring-1 ring-slate-200 dark:ring-slate-700">
           <code className="min-w-0 flex-1 break-all text-xs">{url}</code>
           <CopyButton value={url} label="Copy clone URL" />
         </div>
@@ -186,20 +195,20 @@ export async function EnvironmentView({
         <div className="flex flex-wrap items-baseline justify-between gap-2">
           <h2 id="config-heading" className="text-lg font-semibold">
             <span className="font-mono">section.config.json</span>{" "}
-            <span className="text-sm font-normal text-slate-500">({environment.name} branch)</span>
+            <span className="text-sm font-normal text-slate-500 dark:text-slate-400">({environment.name} branch)</span>
           </h2>
           {canEdit ? (
-            <Link href={`${envBase}/edit`} className="text-sm font-semibold text-indigo-700 hover:underline">
+            <Link href={`${envBase}/edit`} className="text-sm font-semibold text-indigo-700 dark:text-indigo-300 hover:underline">
               Edit configuration
             </Link>
           ) : null}
         </div>
         {config === null ? (
-          <p className="text-sm text-red-700">The configuration file could not be read from the repository.</p>
+          <p className="text-sm text-red-700 dark:text-red-300">The configuration file could not be read from the repository.</p>
         ) : (
           <pre
             aria-label="section.config.json"
-            className="overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100"
+            className="overflow-x-auto rounded-lg bg-slate-900 dark:bg-slate-950 dark:ring-1 dark:ring-slate-800 p-4 text-xs leading-relaxed text-slate-100"
           >
             {config}
           </pre>
@@ -207,11 +216,14 @@ export async function EnvironmentView({
       </section>
 
       {!isProduction && canManage ? (
-        <section aria-labelledby="delete-heading" className="space-y-3 rounded-xl bg-white p-5 ring-1 ring-red-200">
-          <h2 id="delete-heading" className="text-lg font-semibold text-red-800">
+        <section
+          aria-labelledby="delete-heading"
+          className="space-y-3 rounded-xl bg-white dark:bg-slate-900 p-5 ring-1 ring-red-200 dark:ring-red-900"
+        >
+          <h2 id="delete-heading" className="text-lg font-semibold text-red-800 dark:text-red-200">
             Delete environment
           </h2>
-          <p className="text-sm text-slate-600">
+          <p className="text-sm text-slate-600 dark:text-slate-400">
             Deletes {environment.name} and frees its hostnames. Its branch is kept in the repository as a tag{" "}
             <span className="font-mono">deleted/{environment.name}-…</span>. Not possible while one of its domains is live.
           </p>

@@ -10,12 +10,16 @@ import {
 } from "../https-actions";
 
 const button =
-  "rounded-md bg-white px-3 py-1.5 text-sm font-semibold text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50 disabled:cursor-not-allowed disabled:text-slate-400";
+  "rounded-md bg-white dark:bg-slate-900 px-3 py-1.5 text-sm font-semibold text-slate-900 dark:text-slate-100 shadow-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600 hover:bg-slate-50 dark:hover:bg-slate-800/50 disabled:cursor-not-allowed disabled:text-slate-400 dark:disabled:text-slate-500";
 
 function Message({ state }: { state: HttpsActionState }) {
   if (!state.message) return null;
   return (
-    <p role="status" key={state.at} className={state.ok ? "text-xs text-emerald-700" : "text-xs text-red-600"}>
+    <p
+      role="status"
+      key={state.at}
+      className={state.ok ? "text-xs text-emerald-700 dark:text-emerald-300" : "text-xs text-red-600 dark:text-red-400"}
+    >
       {state.message}
     </p>
   );
@@ -56,7 +60,7 @@ export function RemoveCertificateButton({ domainId }: { domainId: number }) {
 export function UploadCertificateForm({ domainId, hostname }: { domainId: number; hostname: string }) {
   const [state, action, pending] = useActionState<HttpsActionState, FormData>(uploadCertificateAction, {});
   const field =
-    "block w-full rounded-md border-0 px-3 py-2 font-mono text-xs ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-indigo-600";
+    "block w-full rounded-md border-0 px-3 py-2 font-mono text-xs ring-1 ring-inset ring-slate-300 dark:ring-slate-600 focus:ring-2 focus:ring-indigo-600";
   return (
     <form action={action} className="space-y-3">
       <input type="hidden" name="domainId" value={domainId} />
@@ -64,7 +68,7 @@ export function UploadCertificateForm({ domainId, hostname }: { domainId: number
         <label htmlFor="public_certificates" className="block text-sm font-medium">
           Certificate chain (PEM)
         </label>
-        <p className="text-xs text-slate-500">The certificate for {hostname} and its intermediates, in any order.</p>
+        <p className="text-xs text-slate-500 dark:text-slate-400">The certificate for {hostname} and its intermediates, in any order.</p>
         <textarea
           key={state.at ?? 0}
           defaultValue={state.chain ?? ""}
@@ -78,7 +82,7 @@ export function UploadCertificateForm({ domainId, hostname }: { domainId: number
           placeholder="-----BEGIN CERTIFICATE-----"
         />
         {state.fieldErrors?.public_certificates ? (
-          <p id="public_certificates-error" className="mt-1 text-xs text-red-600">
+          <p id="public_certificates-error" className="mt-1 text-xs text-red-600 dark:text-red-400">
             {state.fieldErrors.public_certificates}
           </p>
         ) : null}
@@ -99,7 +103,7 @@ export function UploadCertificateForm({ domainId, hostname }: { domainId: number
           placeholder="-----BEGIN PRIVATE KEY-----"
         />
         {state.fieldErrors?.private_key ? (
-          <p id="private_key-error" className="mt-1 text-xs text-red-600">
+          <p id="private_key-error" className="mt-1 text-xs text-red-600 dark:text-red-400">
             {state.fieldErrors.private_key}
           </p>
         ) : null}

@@ -14,7 +14,7 @@ export function NewEnvironmentForm({ applicationId, sources }: { applicationId: 
       action={action}
       noValidate
       aria-label="New environment"
-      className="space-y-4 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200"
+      className="space-y-4 rounded-xl bg-white dark:bg-slate-900 p-5 shadow-sm ring-1 ring-slate-200 dark:ring-slate-700"
     >
       <input type="hidden" name="applicationId" value={applicationId} />
       {state.error ? <FormMessage>{state.error}</FormMessage> : null}
@@ -30,7 +30,7 @@ export function NewEnvironmentForm({ applicationId, sources }: { applicationId: 
           hint="Letters and digits, starting with a letter. It is also the git branch's name."
         />
         <div className="space-y-1">
-          <label htmlFor="field-source" className="block text-sm font-medium text-slate-800">
+          <label htmlFor="field-source" className="block text-sm font-medium text-slate-800 dark:text-slate-200">
             Source environment
           </label>
           <select
@@ -39,7 +39,7 @@ export function NewEnvironmentForm({ applicationId, sources }: { applicationId: 
             defaultValue={state.values?.source || sources[0]}
             aria-invalid={sourceError ? true : undefined}
             aria-describedby={sourceError ? "field-source-error field-source-hint" : "field-source-hint"}
-            className="block w-full rounded-md border-0 bg-white py-2 pl-3 pr-8 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-inset focus:ring-indigo-600"
+            className="block w-full rounded-md border-0 bg-white dark:bg-slate-900 py-2 pl-3 pr-8 text-sm text-slate-900 dark:text-slate-100 shadow-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600 focus:ring-2 focus:ring-inset focus:ring-indigo-600"
           >
             {sources.map((s) => (
               <option key={s} value={s}>
@@ -47,11 +47,11 @@ export function NewEnvironmentForm({ applicationId, sources }: { applicationId: 
               </option>
             ))}
           </select>
-          <p id="field-source-hint" className="text-xs text-slate-500">
+          <p id="field-source-hint" className="text-xs text-slate-500 dark:text-slate-400">
             The new branch starts from this one, with a copy of its settings.
           </p>
           {sourceError ? (
-            <p id="field-source-error" className="text-sm text-red-600">
+            <p id="field-source-error" className="text-sm text-red-600 dark:text-red-400">
               {sourceError}
             </p>
           ) : null}

@@ -4,13 +4,18 @@ import { useActionState, useState } from "react";
 import { banAction, purgeAction, type PurgeActionState } from "../purge-actions";
 
 const button =
-  "rounded-md bg-white px-3 py-1.5 text-sm font-semibold text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50 disabled:cursor-not-allowed disabled:text-slate-400";
-const input = "w-full rounded-md px-2 py-1.5 font-mono text-sm ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-indigo-600";
+  "rounded-md bg-white dark:bg-slate-900 px-3 py-1.5 text-sm font-semibold text-slate-900 dark:text-slate-100 shadow-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600 hover:bg-slate-50 dark:hover:bg-slate-800/50 disabled:cursor-not-allowed disabled:text-slate-400 dark:disabled:text-slate-500";
+const input =
+  "w-full rounded-md px-2 py-1.5 font-mono text-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600 focus:ring-2 focus:ring-indigo-600";
 
 function Message({ state }: { state: PurgeActionState }) {
   if (!state.message) return null;
   return (
-    <p role="status" key={state.at} className={state.ok ? "text-xs text-emerald-700" : "text-xs text-red-600"}>
+    <p
+      role="status"
+      key={state.at}
+      className={state.ok ? "text-xs text-emerald-700 dark:text-emerald-300" : "text-xs text-red-600 dark:text-red-400"}
+    >
       {state.message}
     </p>
   );
@@ -56,7 +61,7 @@ export function PurgeForm({ environmentId }: { environmentId: number }) {
             className={input}
           />
           {state.fieldError ? (
-            <p id={`purge-error-${environmentId}`} className="text-xs text-red-600">
+            <p id={`purge-error-${environmentId}`} className="text-xs text-red-600 dark:text-red-400">
               {state.fieldError}
             </p>
           ) : null}
@@ -89,10 +94,10 @@ export function BanForm({ environmentId }: { environmentId: number }) {
         aria-describedby={`ban-help-${environmentId}`}
         className={input}
       />
-      <p id={`ban-help-${environmentId}`} className="text-xs text-slate-500">
+      <p id={`ban-help-${environmentId}`} className="text-xs text-slate-500 dark:text-slate-400">
         Conditions on req.url, req.http.host, obj.status and obj.http.&lt;header&gt; with ==, !=, ~ or !~, joined by &amp;&amp;.
       </p>
-      {state.fieldError ? <p className="text-xs text-red-600">{state.fieldError}</p> : null}
+      {state.fieldError ? <p className="text-xs text-red-600 dark:text-red-400">{state.fieldError}</p> : null}
       <button type="submit" disabled={pending} className={button}>
         {pending ? "Purging…" : "Purge by expression"}
       </button>

@@ -30,9 +30,9 @@ export async function PurgePanel({
   return (
     <section aria-labelledby="purge-heading" className="space-y-3" data-testid="purge-panel">
       <h2 id="purge-heading" className="text-lg font-semibold">
-        Purge <span className="text-sm font-normal text-slate-500">({environment.name})</span>
+        Purge <span className="text-sm font-normal text-slate-500 dark:text-slate-400">({environment.name})</span>
       </h2>
-      <p className="text-sm text-slate-600">
+      <p className="text-sm text-slate-600 dark:text-slate-400">
         Removes cached responses of this environment on every edge node; other environments keep theirs.
       </p>
       {canPurge ? <PurgeForm environmentId={environment.id} /> : null}
@@ -40,7 +40,7 @@ export async function PurgePanel({
       {recent.length ? (
         <table className="w-full text-left text-sm" data-testid="purge-list">
           <caption className="sr-only">Recent purges and when each edge node applied them</caption>
-          <thead className="text-xs text-slate-500">
+          <thead className="text-xs text-slate-500 dark:text-slate-400">
             <tr>
               <th className="py-1 pr-3 font-medium">Sent</th>
               <th className="py-1 pr-3 font-medium">What</th>
@@ -50,7 +50,7 @@ export async function PurgePanel({
           </thead>
           <tbody>
             {recent.map((p) => (
-              <tr key={p.id} className="border-t border-slate-100 align-top">
+              <tr key={p.id} className="border-t border-slate-100 dark:border-slate-800 align-top">
                 <td className="py-1.5 pr-3 whitespace-nowrap">{formatUtc(p.createdAt)}</td>
                 <td className="py-1.5 pr-3">
                   {KIND_LABELS[p.kind]}
@@ -59,7 +59,7 @@ export async function PurgePanel({
                 <td className="py-1.5 pr-3">{p.createdBy ?? "—"}</td>
                 <td className="py-1.5">
                   {p.nodes.length === 0 ? (
-                    <span className="text-slate-500">no active node</span>
+                    <span className="text-slate-500 dark:text-slate-400">no active node</span>
                   ) : (
                     <ul>
                       {p.nodes.map((n) => (

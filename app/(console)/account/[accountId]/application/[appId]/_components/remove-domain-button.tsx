@@ -10,7 +10,11 @@ export function RemoveDomainButton({ domainId, hostname, live }: { domainId: num
   const [confirming, setConfirming] = useState(false);
   if (!confirming) {
     return (
-      <button type="button" onClick={() => setConfirming(true)} className="text-sm font-semibold text-red-700 hover:underline">
+      <button
+        type="button"
+        onClick={() => setConfirming(true)}
+        className="text-sm font-semibold text-red-700 dark:text-red-300 hover:underline"
+      >
         Remove
       </button>
     );
@@ -18,7 +22,7 @@ export function RemoveDomainButton({ domainId, hostname, live }: { domainId: num
   return (
     <form action={action} className="flex max-w-xs flex-col items-end gap-2 text-right">
       <input type="hidden" name="domainId" value={domainId} />
-      <p className="text-sm text-slate-700">
+      <p className="text-sm text-slate-700 dark:text-slate-300">
         Remove {hostname}? The hostname becomes free for anyone on the platform.
         {live ? " It is live: the edge stops serving it." : ""}
       </p>
@@ -30,7 +34,7 @@ export function RemoveDomainButton({ domainId, hostname, live }: { domainId: num
           {pending ? "Removing…" : "Remove domain"}
         </Button>
       </div>
-      {state.error ? <p className="text-xs text-red-600">{state.error}</p> : null}
+      {state.error ? <p className="text-xs text-red-600 dark:text-red-400">{state.error}</p> : null}
     </form>
   );
 }

@@ -12,12 +12,16 @@ export function VerifyButton({ domainId, disabled }: { domainId: number; disable
       <button
         type="submit"
         disabled={pending || disabled}
-        className="rounded-md bg-white px-3 py-1.5 text-sm font-semibold text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50 disabled:cursor-not-allowed disabled:text-slate-400"
+        className="rounded-md bg-white dark:bg-slate-900 px-3 py-1.5 text-sm font-semibold text-slate-900 dark:text-slate-100 shadow-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600 hover:bg-slate-50 dark:hover:bg-slate-800/50 disabled:cursor-not-allowed disabled:text-slate-400 dark:disabled:text-slate-500"
       >
         {pending ? "Checking…" : "Verify now"}
       </button>
       {state.message ? (
-        <p role="status" key={state.at} className={state.tone === "error" ? "text-xs text-red-600" : "text-xs text-slate-600"}>
+        <p
+          role="status"
+          key={state.at}
+          className={state.tone === "error" ? "text-xs text-red-600 dark:text-red-400" : "text-xs text-slate-600 dark:text-slate-400"}
+        >
           {state.message}
         </p>
       ) : null}

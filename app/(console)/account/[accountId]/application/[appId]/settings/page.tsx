@@ -19,7 +19,7 @@ export default async function ApplicationSettingsPage({ params }: { params: Prom
   return (
     <div className="space-y-6">
       <div>
-        <Link href={base} className="text-sm text-slate-500 hover:underline">
+        <Link href={base} className="text-sm text-slate-500 dark:text-slate-400 hover:underline">
           ← {application.name}
         </Link>
         <h1 className="text-2xl font-semibold tracking-tight">Settings of {application.name}</h1>
@@ -29,7 +29,10 @@ export default async function ApplicationSettingsPage({ params }: { params: Prom
           Your role in this account ({roleLabel(role)}) can view these settings but not change them. Ask an owner or admin.
         </FormMessage>
       ) : null}
-      <section aria-labelledby="name-heading" className="rounded-xl bg-white p-5 ring-1 ring-slate-200">
+      <section
+        aria-labelledby="name-heading"
+        className="rounded-xl bg-white dark:bg-slate-900 p-5 ring-1 ring-slate-200 dark:ring-slate-700"
+      >
         <h2 id="name-heading" className="mb-3 text-base font-semibold">
           Display name
         </h2>
@@ -38,14 +41,19 @@ export default async function ApplicationSettingsPage({ params }: { params: Prom
         ) : (
           <p className="text-sm font-medium">{application.name}</p>
         )}
-        <p className="mt-3 text-xs text-slate-500">The name is shown in the console only; the clone URL and the hostnames do not change.</p>
+        <p className="mt-3 text-xs text-slate-500 dark:text-slate-400">
+          The name is shown in the console only; the clone URL and the hostnames do not change.
+        </p>
       </section>
       {canDelete ? (
-        <section aria-labelledby="delete-heading" className="rounded-xl bg-white p-5 ring-1 ring-red-200">
-          <h2 id="delete-heading" className="mb-3 text-base font-semibold text-red-700">
+        <section
+          aria-labelledby="delete-heading"
+          className="rounded-xl bg-white dark:bg-slate-900 p-5 ring-1 ring-red-200 dark:ring-red-900"
+        >
+          <h2 id="delete-heading" className="mb-3 text-base font-semibold text-red-700 dark:text-red-300">
             Delete application
           </h2>
-          <p className="mb-3 text-sm text-slate-600">
+          <p className="mb-3 text-sm text-slate-600 dark:text-slate-400">
             Deletes the application with every environment and domain. Its hostnames become free
             {hostnames.length ? ` (${hostnames.join(", ")})` : ""}. The repository is archived on the server and no longer served.
           </p>

@@ -30,22 +30,25 @@ export default async function DomainChecksPage({ params }: { params: Promise<{ a
   return (
     <div className="space-y-4">
       <div>
-        <Link href={`/account/${account.id}/application/${application.id}`} className="text-sm text-slate-500 hover:underline">
+        <Link
+          href={`/account/${account.id}/application/${application.id}`}
+          className="text-sm text-slate-500 dark:text-slate-400 hover:underline"
+        >
           ← {application.name}
         </Link>
         <h1 className="break-all text-2xl font-semibold tracking-tight">Check history of {domain.hostnameUnicode}</h1>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           The last {CHECKS_KEPT} checks, newest first. Rows where the status changed are highlighted.
         </p>
       </div>
       <HttpsPanel domainId={domain.id} status={https} canManage={can(role, "https.manage")} />
       {checks.length === 0 ? (
-        <p className="text-sm text-slate-600">Not checked yet.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">Not checked yet.</p>
       ) : (
-        <div className="relative overflow-x-auto rounded-xl bg-white ring-1 ring-slate-200">
+        <div className="relative overflow-x-auto rounded-xl bg-white dark:bg-slate-900 ring-1 ring-slate-200 dark:ring-slate-700">
           <table className="min-w-full text-left text-sm">
             <caption className="sr-only">Checks of {domain.hostname}</caption>
-            <thead className="bg-slate-50 text-xs text-slate-500">
+            <thead className="bg-slate-50 dark:bg-slate-800/50 text-xs text-slate-500 dark:text-slate-400">
               <tr>
                 <th className="px-3 py-2">Time</th>
                 <th className="px-3 py-2">Status</th>
@@ -54,7 +57,7 @@ export default async function DomainChecksPage({ params }: { params: Promise<{ a
                 <th className="px-3 py-2 text-right">Duration</th>
               </tr>
             </thead>
-            <tbody className="divide-y divide-slate-100">
+            <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
               {checks.map((check, i) => {
                 const older = checks[i + 1];
                 // The oldest row's predecessor is "pending" (never checked) unless older checks were pruned.
@@ -62,14 +65,20 @@ export default async function DomainChecksPage({ params }: { params: Promise<{ a
                 const changed = before !== null && before !== check.status;
                 const found = check.records as CheckRecords;
                 return (
-                  <tr key={check.id} data-changed={changed ? "true" : undefined} className={changed ? "bg-amber-50" : undefined}>
+                  <tr
+                    key={check.id}
+                    data-changed={changed ? "true" : undefined}
+                    className={changed ? "bg-amber-50 dark:bg-amber-950/40" : undefined}
+                  >
                     <td className="whitespace-nowrap px-3 py-2 font-mono text-xs">{time(check.checkedAt)}</td>
                     <td className="whitespace-nowrap px-3 py-2">
                       <span className={changed ? "font-semibold" : undefined}>{statusLabel(check.status)}</span>
                       {check.outcome !== check.status ? (
-                        <span className="text-xs text-slate-500"> (check: {statusLabel(check.outcome)})</span>
+                        <span className="text-xs text-slate-500 dark:text-slate-400"> (check: {statusLabel(check.outcome)})</span>
                       ) : null}
-                      {changed && before ? <span className="block text-xs text-amber-800">was {statusLabel(before)}</span> : null}
+                      {changed && before ? (
+                        <span className="block text-xs text-amber-800 dark:text-amber-200">was {statusLabel(before)}</span>
+                      ) : null}
                     </td>
                     <td className="px-3 py-2 font-mono text-xs break-all">
                       {found.chain.length ? `CNAME ${found.chain.join(" → ")}; ` : ""}A {found.a.join(", ") || "none"}; AAAA{" "}

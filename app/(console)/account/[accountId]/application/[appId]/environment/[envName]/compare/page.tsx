@@ -43,19 +43,19 @@ export default async function ComparePage({
         canEdit={can(role, "config.edit")}
       />
       {!other ? (
-        <p className="text-sm text-slate-600">There is no other environment to compare {environment.name} with yet.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">There is no other environment to compare {environment.name} with yet.</p>
       ) : (
         <section aria-labelledby="compare-heading" className="space-y-3">
           <form method="get" action={`${environmentPath(environment)}/compare`} className="flex flex-wrap items-end gap-3">
             <div className="space-y-1">
-              <label htmlFor="compare-with" className="block text-sm font-medium text-slate-800">
+              <label htmlFor="compare-with" className="block text-sm font-medium text-slate-800 dark:text-slate-200">
                 Compare {environment.name} with
               </label>
               <select
                 id="compare-with"
                 name="with"
                 defaultValue={other.name}
-                className="rounded-md border-0 bg-white py-2 pl-3 pr-8 text-sm ring-1 ring-inset ring-slate-300"
+                className="rounded-md border-0 bg-white dark:bg-slate-900 py-2 pl-3 pr-8 text-sm ring-1 ring-inset ring-slate-300 dark:ring-slate-600"
               >
                 {others.map((e) => (
                   <option key={e.id} value={e.name}>
@@ -66,7 +66,7 @@ export default async function ComparePage({
             </div>
             <button
               type="submit"
-              className="rounded-md bg-white px-3 py-2 text-sm font-semibold ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
+              className="rounded-md bg-white dark:bg-slate-900 px-3 py-2 text-sm font-semibold ring-1 ring-inset ring-slate-300 dark:ring-slate-600 hover:bg-slate-50 dark:hover:bg-slate-800/50"
             >
               Compare
             </button>
@@ -74,7 +74,7 @@ export default async function ComparePage({
           <h2 id="compare-heading" className="text-lg font-semibold">
             {environment.name} compared with {other.name}
           </h2>
-          <p className="text-sm text-slate-600">
+          <p className="text-sm text-slate-600 dark:text-slate-400">
             Lines marked + are in {environment.name} but not in {other.name}; lines marked − are in {other.name} only.
           </p>
           {diff ? (
@@ -86,13 +86,16 @@ export default async function ComparePage({
       )}
 
       {preview ? (
-        <section aria-labelledby="promote-heading" className="space-y-3 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200">
+        <section
+          aria-labelledby="promote-heading"
+          className="space-y-3 rounded-xl bg-white dark:bg-slate-900 p-5 shadow-sm ring-1 ring-slate-200 dark:ring-slate-700"
+        >
           <h2 id="promote-heading" className="text-lg font-semibold">
             Promote {environment.name} to Production
           </h2>
           {preview.state === "ready" ? (
             <>
-              <p className="text-sm text-slate-600">
+              <p className="text-sm text-slate-600 dark:text-slate-400">
                 Promoting merges {environment.name} into Production as a commit “{environment.name} merged to Production”. Production will
                 change like this:
               </p>
@@ -132,7 +135,7 @@ export default async function ComparePage({
               <DiffView diff={preview.diff} label="What promoting would change in Production" />
             </>
           ) : (
-            <p className="text-sm text-slate-600">{preview.message}</p>
+            <p className="text-sm text-slate-600 dark:text-slate-400">{preview.message}</p>
           )}
         </section>
       ) : null}

@@ -53,7 +53,7 @@ export default async function FilesPage({
         canEdit={canEdit}
       />
       {last ? (
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           Branch <span className="font-mono">{environment.name}</span> at <span className="font-mono">{last.sha.slice(0, 7)}</span>: “
           {last.subject}” by {last.authorName}, {time(last.authoredAt)}.
         </p>
@@ -68,11 +68,14 @@ export default async function FilesPage({
               {selected}
             </h2>
             <span className="flex gap-4 text-sm">
-              <Link href={`${base}/files`} className="text-slate-600 hover:underline">
+              <Link href={`${base}/files`} className="text-slate-600 dark:text-slate-400 hover:underline">
                 All files
               </Link>
               {blob && canEdit && isEditable(blob) && !binary ? (
-                <Link href={`${base}/edit?path=${encodeURIComponent(selected)}`} className="font-semibold text-indigo-700 hover:underline">
+                <Link
+                  href={`${base}/edit?path=${encodeURIComponent(selected)}`}
+                  className="font-semibold text-indigo-700 dark:text-indigo-300 hover:underline"
+                >
                   Edit
                 </Link>
               ) : null}
@@ -83,20 +86,20 @@ export default async function FilesPage({
               There is no file {selected} on {environment.name}.
             </FormMessage>
           ) : binary ? (
-            <p className="text-sm text-slate-600">Binary file, {size(blob.size)}.</p>
+            <p className="text-sm text-slate-600 dark:text-slate-400">Binary file, {size(blob.size)}.</p>
           ) : (
             <pre
               aria-label={selected}
-              className="max-h-[40rem] overflow-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100"
+              className="max-h-[40rem] overflow-auto rounded-lg bg-slate-900 dark:bg-slate-950 dark:ring-1 dark:ring-slate-800 p-4 text-xs leading-relaxed text-slate-100"
             >
               {blob.content.toString("utf8")}
             </pre>
           )}
         </section>
       ) : (
-        <table className="w-full overflow-hidden rounded-xl bg-white text-left text-sm shadow-sm ring-1 ring-slate-200">
+        <table className="w-full overflow-hidden rounded-xl bg-white dark:bg-slate-900 text-left text-sm shadow-sm ring-1 ring-slate-200 dark:ring-slate-700">
           <caption className="sr-only">Files of {environment.name}</caption>
-          <thead className="bg-slate-50 text-xs text-slate-500">
+          <thead className="bg-slate-50 dark:bg-slate-800/50 text-xs text-slate-500 dark:text-slate-400">
             <tr>
               <th className="px-4 py-2 font-medium">File</th>
               <th className="px-4 py-2 text-right font-medium">Size</th>
@@ -107,18 +110,21 @@ export default async function FilesPage({
           </thead>
           <tbody>
             {entries.map((entry) => (
-              <tr key={entry.path} className="border-t border-slate-100">
+              <tr key={entry.path} className="border-t border-slate-100 dark:border-slate-800">
                 <td className="px-4 py-2 font-mono text-xs">
-                  <Link href={`${base}/files?path=${encodeURIComponent(entry.path)}`} className="text-indigo-700 hover:underline">
+                  <Link
+                    href={`${base}/files?path=${encodeURIComponent(entry.path)}`}
+                    className="text-indigo-700 dark:text-indigo-300 hover:underline"
+                  >
                     {entry.path}
                   </Link>
                 </td>
-                <td className="px-4 py-2 text-right text-xs text-slate-500">{size(entry.size)}</td>
+                <td className="px-4 py-2 text-right text-xs text-slate-500 dark:text-slate-400">{size(entry.size)}</td>
                 <td className="px-4 py-2 text-right text-xs">
                   {canEdit && entry.type === "blob" && isEditable({ mode: entry.mode, size: entry.size }) ? (
                     <Link
                       href={`${base}/edit?path=${encodeURIComponent(entry.path)}`}
-                      className="text-indigo-700 hover:underline"
+                      className="text-indigo-700 dark:text-indigo-300 hover:underline"
                       aria-label={`Edit ${entry.path}`}
                     >
                       Edit

@@ -64,23 +64,27 @@ export default async function HistoryPage({
             <li
               key={commit.sha}
               data-testid={`commit-${commit.sha.slice(0, 7)}`}
-              className="space-y-2 rounded-xl bg-white p-4 shadow-sm ring-1 ring-slate-200"
+              className="space-y-2 rounded-xl bg-white dark:bg-slate-900 p-4 shadow-sm ring-1 ring-slate-200 dark:ring-slate-700"
             >
               <div className="flex flex-wrap items-start justify-between gap-3">
                 <div className="min-w-0 space-y-1">
-                  <p className="break-words font-medium text-slate-900">
+                  <p className="break-words font-medium text-slate-900 dark:text-slate-100">
                     {commit.subject}
                     {commit.parents.length > 1 ? (
-                      <span className="ml-2 rounded bg-indigo-50 px-1.5 py-0.5 text-xs font-semibold text-indigo-700">merge</span>
+                      <span className="ml-2 rounded bg-indigo-50 dark:bg-indigo-950/40 px-1.5 py-0.5 text-xs font-semibold text-indigo-700 dark:text-indigo-300">
+                        merge
+                      </span>
                     ) : null}
                   </p>
-                  <p className="text-xs text-slate-500">
+                  <p className="text-xs text-slate-500 dark:text-slate-400">
                     {commit.authorName} &lt;{commit.authorEmail}&gt; ·{" "}
                     <time dateTime={commit.authoredAt.toISOString()}>{time(commit.authoredAt)}</time> ·{" "}
                     <span className="font-mono">{commit.sha.slice(0, 7)}</span>
                   </p>
                   {commit.message !== commit.subject ? (
-                    <p className="whitespace-pre-wrap text-xs text-slate-600">{commit.message.slice(commit.subject.length).trim()}</p>
+                    <p className="whitespace-pre-wrap text-xs text-slate-600 dark:text-slate-400">
+                      {commit.message.slice(commit.subject.length).trim()}
+                    </p>
                   ) : null}
                 </div>
                 {canEdit && commit.parents.length > 0 ? (
@@ -88,7 +92,7 @@ export default async function HistoryPage({
                 ) : null}
               </div>
               <details>
-                <summary className="cursor-pointer text-xs font-medium text-indigo-700">
+                <summary className="cursor-pointer text-xs font-medium text-indigo-700 dark:text-indigo-300">
                   Show diff ({diffs[i].files.length} file{diffs[i].files.length === 1 ? "" : "s"})
                 </summary>
                 <div className="mt-2">
@@ -101,14 +105,14 @@ export default async function HistoryPage({
       )}
       <nav aria-label="Pages" className="flex justify-between text-sm">
         {pageNumber > 1 ? (
-          <Link href={`${base}?page=${pageNumber - 1}`} className="font-medium text-indigo-700 hover:underline">
+          <Link href={`${base}?page=${pageNumber - 1}`} className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             ← Newer
           </Link>
         ) : (
           <span />
         )}
         {page?.hasMore ? (
-          <Link href={`${base}?page=${pageNumber + 1}`} className="font-medium text-indigo-700 hover:underline">
+          <Link href={`${base}?page=${pageNumber + 1}`} className="font-medium text-indigo-700 dark:text-indigo-300 hover:underline">
             Older →
           </Link>
         ) : null}

@@ -18,7 +18,11 @@ export function RevertButton({ environmentId, commit, subject }: { environmentId
         <p
           role="status"
           key={state.at}
-          className={state.tone === "error" ? "max-w-xs text-right text-xs text-red-600" : "max-w-xs text-right text-xs text-emerald-700"}
+          className={
+            state.tone === "error"
+              ? "max-w-xs text-right text-xs text-red-600 dark:text-red-400"
+              : "max-w-xs text-right text-xs text-emerald-700 dark:text-emerald-300"
+          }
         >
           {state.message}
         </p>

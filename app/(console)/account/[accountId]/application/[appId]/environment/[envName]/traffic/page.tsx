@@ -74,18 +74,18 @@ export default async function TrafficPage({
         canEdit={can(role, "config.edit")}
       />
       <div className="flex flex-wrap items-center gap-2 text-sm">
-        <span className="text-slate-600">Range:</span>
+        <span className="text-slate-600 dark:text-slate-400">Range:</span>
         {Object.entries(TRAFFIC_RANGES).map(([key, r]) => (
           <Link
             key={key}
             href={`${base}?range=${key}`}
             aria-current={key === rangeKey ? "page" : undefined}
-            className="rounded-full px-3 py-1 ring-1 ring-inset ring-slate-200 hover:bg-slate-100 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white"
+            className="rounded-full px-3 py-1 ring-1 ring-inset ring-slate-200 dark:ring-slate-700 hover:bg-slate-100 dark:hover:bg-slate-800 aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white"
           >
             {r.label}
           </Link>
         ))}
-        <span className="ml-auto text-slate-500">
+        <span className="ml-auto text-slate-500 dark:text-slate-400">
           UTC, one point per {range.step}, all edge nodes. Also in the API: <code>…/environment/{environment.name}/metrics</code>
         </span>
       </div>
@@ -97,8 +97,8 @@ export default async function TrafficPage({
           ["Bandwidth (sent)", formatBytes(totals.bytesOut)],
           ["p95 latency", totals.p95Ms === null ? "—" : `≤ ${totals.p95Ms} ms`],
         ].map(([k, v]) => (
-          <div key={k} className="rounded-lg border border-slate-200 p-3">
-            <dt className="text-xs text-slate-500">{k}</dt>
+          <div key={k} className="rounded-lg border border-slate-200 dark:border-slate-700 p-3">
+            <dt className="text-xs text-slate-500 dark:text-slate-400">{k}</dt>
             <dd className="text-lg font-semibold" data-testid={`total-${k}`}>
               {v}
             </dd>
@@ -122,22 +122,24 @@ export default async function TrafficPage({
               name="rid"
               defaultValue={rid}
               placeholder="Request id (X-Request-Id)"
-              className="w-72 rounded-md border border-slate-300 px-2 py-1"
+              className="w-72 rounded-md border border-slate-300 dark:border-slate-600 px-2 py-1"
             />
-            <button type="submit" className="rounded-md bg-slate-800 px-3 py-1 font-medium text-white">
+            <button type="submit" className="rounded-md bg-slate-800 dark:bg-slate-700 px-3 py-1 font-medium text-white">
               Search
             </button>
           </form>
         </div>
-        <p className="text-sm text-slate-600">
+        <p className="text-sm text-slate-600 dark:text-slate-400">
           The last 100 requests over all nodes. Query values, bodies and cookies are never recorded: only the query&apos;s keys.
         </p>
         {recent.length === 0 ? (
-          <p className="text-sm text-slate-600">{rid ? `No recent request has an id starting with “${rid}”.` : "No requests yet."}</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">
+            {rid ? `No recent request has an id starting with “${rid}”.` : "No requests yet."}
+          </p>
         ) : (
           <div className="overflow-x-auto">
             <table className="w-full text-left text-sm">
-              <thead className="text-xs text-slate-500">
+              <thead className="text-xs text-slate-500 dark:text-slate-400">
                 <tr>
                   <th className="py-1 pr-3">Time</th>
                   <th className="py-1 pr-3">Method</th>
@@ -150,7 +152,7 @@ export default async function TrafficPage({
               </thead>
               <tbody>
                 {recent.map((r, i) => (
-                  <tr key={`${r.requestId}-${i}`} className="border-t border-slate-100">
+                  <tr key={`${r.requestId}-${i}`} className="border-t border-slate-100 dark:border-slate-800">
                     <td className="py-1 pr-3 whitespace-nowrap">{formatUtc(new Date(r.at))}</td>
                     <td className="py-1 pr-3">{r.method}</td>
                     <td className="py-1 pr-3 break-all font-mono text-xs">{r.path}</td>
