@@ -66,7 +66,7 @@ export function TrafficCharts({ series, hourly }: { series: ChartSeries[]; hourl
     <div className="grid gap-6 lg:grid-cols-2">
       {METRICS.map((m) => (
         <figure key={m.key} className="space-y-2">
-          <figcaption className="text-sm font-medium text-slate-700">{m.title}</figcaption>
+          <figcaption className="text-sm font-medium text-slate-700 dark:text-slate-300">{m.title}</figcaption>
           <div className="h-48 w-full" role="img" aria-label={`${m.title} per ${hourly ? "hour" : "minute"}, UTC`}>
             <ResponsiveContainer width="100%" height="100%">
               <LineChart data={rows} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>

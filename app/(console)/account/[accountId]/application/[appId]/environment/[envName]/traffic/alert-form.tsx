@@ -9,7 +9,7 @@ export function ErrorAlertForm({ environmentId, threshold }: { environmentId: nu
   return (
     <form action={action} className="flex flex-wrap items-end gap-2 text-sm">
       <input type="hidden" name="environmentId" value={environmentId} />
-      <label htmlFor={`alert-threshold-${environmentId}`} className="w-full text-slate-700">
+      <label htmlFor={`alert-threshold-${environmentId}`} className="w-full text-slate-700 dark:text-slate-300">
         Mail owners and admins when 5xx answers over 5 minutes reach (%)
       </label>
       <input
@@ -18,13 +18,17 @@ export function ErrorAlertForm({ environmentId, threshold }: { environmentId: nu
         inputMode="numeric"
         defaultValue={threshold ?? ""}
         placeholder="off"
-        className="w-28 rounded-md border border-slate-300 px-2 py-1"
+        className="w-28 rounded-md border border-slate-300 dark:border-slate-600 px-2 py-1"
       />
-      <button type="submit" disabled={pending} className="rounded-md bg-slate-800 px-3 py-1 font-medium text-white disabled:opacity-60">
+      <button
+        type="submit"
+        disabled={pending}
+        className="rounded-md bg-slate-800 dark:bg-slate-700 px-3 py-1 font-medium text-white disabled:opacity-60"
+      >
         {pending ? "Saving…" : "Save alert"}
       </button>
       {state.message ? (
-        <p role="status" className={state.ok ? "text-emerald-700" : "text-rose-700"}>
+        <p role="status" className={state.ok ? "text-emerald-700 dark:text-emerald-300" : "text-rose-700 dark:text-rose-300"}>
           {state.message}
         </p>
       ) : null}
