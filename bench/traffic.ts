@@ -32,7 +32,9 @@ import { setTestEnv } from "@/lib/testing/env";
 // net.core.rmem_max); ingest of 50 pushes × 1,000 environments 1.0–1.1 s (≈ 21 ms a push); the 7-day chart query for
 // 100 environments p50 260–272 ms; through a real node under `wrk -c 64 -d 10s` (≈ 10,100 req/s of cache hits)
 // 101,639 answered within wrk's 10 s and 101,702 counted (63 in flight at the end), 0 reported lost, counted 0.8 s
-// after wrk ended with a flush of 1 s.
+// after wrk ended with a flush of 1 s. A 30 s console outage under `wrk -c 32 -d 45s` (8,400–10,200 req/s): nothing
+// counted while the console was down, 30 pushes spooled, then 377,202 counted for 377,186 answered and 458,156 for
+// 458,126 (in flight at wrk's end), 0 lost, the last counted 0.1–0.8 s after wrk ended.
 
 export type TrafficBenchRow = { measure: string; value: string; target: string };
 
@@ -316,7 +318,110 @@ async function nodeMeasures(): Promise<TrafficBenchRow[]> {
   }
 }
 
+/**
+ * A 30 s console outage under load (docs/traffic.md "On the node"): a real node (flush 1 s) under `wrk -c 32` for 45 s;
+ * 5 s in, the console's listener closes (every connection dropped) and opens again on the same port 30 s later. The
+ * node keeps serving and spools its pushes meanwhile; afterwards the console's count must equal wrk's (give or take
+ * the requests still in flight when wrk stopped).
+ */
+async function outageMeasures(): Promise<TrafficBenchRow[]> {
+  const missing = ["haproxy", "varnishd", "wrk"].filter((t) => !haveTool(t));
+  if (missing.length) return [{ measure: "30 s console outage under wrk", value: `skipped: ${missing.join(", ")} missing`, target: "" }];
+  const restoreEnv = setTestEnv({ EDGE_IPV4: "127.0.0.2", EDGE_IPV6: "", ALLOW_PRIVATE_ORIGINS: "true" });
+  const temp = makeTempDataDir("bench-traffic-outage-");
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-traffic-outage-"));
+  const origin = http.createServer((_req, res) =>
+    res.writeHead(200, { "content-type": "text/plain", "cache-control": "public, max-age=300" }).end("hello\n"),
+  );
+  const server = edgeConsoleServer();
+  const httpPort = 30996;
+  let node: EdgeAgent | null = null;
+  try {
+    clearEdgeStateCache();
+    await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+    const fixture = await makeApplication("benchoutage");
+    await pointProductionAt(fixture, (origin.address() as { port: number }).port);
+    await settleEdgeChanges();
+    await reconcileEdgeState();
+    const { token } = await createEdgeNode("bench-outage");
+    const consoleUrl = await listenLoopback(server);
+    const consolePort = Number(new URL(consoleUrl).port);
+    const agent = edgeAgent({ stateDir, consoleUrl, httpPort, portBase: 61400, token, env: { EDGE_METRICS_FLUSH_SECONDS: "1" } });
+    node = agent;
+    agent.start();
+    const host = `www.benchoutage.example`;
+    const get = () =>
+      new Promise<boolean>((resolve) => {
+        http
+          .get({ host: "127.0.0.2", port: httpPort, path: "/", headers: { host }, agent: false }, (res) => {
+            res.resume();
+            resolve(res.statusCode === 200);
+          })
+          .on("error", () => resolve(false));
+      });
+    await until("the node to serve", get, 90_000, () => agent.log());
+    const total = () =>
+      Number((readerClient().prepare("SELECT coalesce(sum(requests), 0) AS n FROM traffic_minutes").get() as { n: number }).n);
+    const lost = () =>
+      Number((readerClient().prepare("SELECT coalesce(sum(lost_logs), 0) AS n FROM traffic_node_minutes").get() as { n: number }).n);
+    await new Promise((r) => setTimeout(r, 3000));
+    const before = total();
+    const lostBefore = lost();
+    const wrk = new Promise<string>((resolve, reject) =>
+      execFile("wrk", ["-t", "2", "-c", "32", "-d", "45s", "-H", `Host: ${host}`, `http://127.0.0.2:${httpPort}/cached`], (e, stdout) =>
+        e ? reject(e) : resolve(stdout),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 5000));
+    server.close();
+    server.closeAllConnections();
+    const downAt = Date.now();
+    const countedWhenDown = total() - before;
+    await new Promise((r) => setTimeout(r, 30_000));
+    const countedDuringOutage = total() - before - countedWhenDown;
+    const spooled = fs.existsSync(path.join(stateDir, "private", "metrics-spool"))
+      ? fs.readdirSync(path.join(stateDir, "private", "metrics-spool")).length
+      : -1;
+    await new Promise<void>((resolve) => server.listen(consolePort, "127.0.0.1", resolve));
+    const upAt = Date.now();
+    const out = await wrk;
+    const sent = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+    const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? "?";
+    const t0 = Date.now();
+    await until("the console to count what wrk sent", () => total() - before >= sent - lost() + lostBefore || null, 60_000).catch(
+      () => null,
+    );
+    const visibleMs = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 2500));
+    const counted = total() - before;
+    const reportedLost = lost() - lostBefore;
+    return [
+      {
+        measure: `30 s console outage under wrk -c 32 for 45 s (${rps} req/s, cache hits)`,
+        value:
+          `${sent} answered, ${counted} counted, ${sent - counted} missing, ${reportedLost} reported lost; ` +
+          `${countedDuringOutage} counted while down (${Math.round((upAt - downAt) / 1000)} s), ${spooled} pushes spooled at its end; ` +
+          `counted ${visibleMs} ms after wrk ended`,
+        target: "missing between -32 and the reported loss",
+      },
+    ];
+  } finally {
+    await node?.stop("SIGTERM").catch(() => undefined);
+    node?.leftovers();
+    server.close();
+    origin.close();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    temp.cleanup();
+    restoreEnv();
+  }
+}
+
+/** The console outage measure alone (`npx tsx --conditions=react-server -e` on {@link benchTrafficOutage}). */
+export async function benchTrafficOutage(): Promise<TrafficBenchRow[]> {
+  return outageMeasures();
+}
+
 /** Runs the traffic benchmark; one row per measure. */
 export async function benchTraffic(): Promise<TrafficBenchRow[]> {
-  return [...(await agentMeasures()), ...(await consoleMeasures()), ...(await nodeMeasures())];
+  return [...(await agentMeasures()), ...(await consoleMeasures()), ...(await nodeMeasures()), ...(await outageMeasures())];
 }
