@@ -27,7 +27,7 @@ export function registerDatabaseGauges(registry: Registry): void {
   });
   new Gauge({
     name: "edge_console_domains",
-    help: "Domains by go-live status.",
+    help: "Domains by go-live status, and flagged: live domains that stopped pointing at the edge (domain_status_counts).",
     labelNames: ["status"],
     registers: [registry],
     collect() {

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { log } from "@/lib/log";
 import { registerDatabaseGauges } from "./database";
 import { consoleMetrics } from "./index";
 
@@ -17,6 +18,15 @@ export function bearerMatches(authorization: string | null, expected: string): b
   return crypto.timingSafeEqual(digest(presented), digest(expected)) && presented.length > 0;
 }
 
+let lastRefusalWarning = 0;
+
+/** Logs a refused scrape at most once a minute: a scraper with a wrong token retries every interval. */
+function warnRefusedScrape(): void {
+  if (Date.now() - lastRefusalWarning < 60_000) return;
+  lastRefusalWarning = Date.now();
+  log.warn("metrics: refused a scrape without the right METRICS_TOKEN (at most one such line a minute)");
+}
+
 const plain = (status: number, body: string, headers: Record<string, string> = {}) =>
   new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...headers } });
 
@@ -28,10 +38,12 @@ const plain = (status: number, body: string, headers: Record<string, string> = {
 export async function metricsResponse(request: Request): Promise<Response> {
   const token = metricsToken();
   if (!token) return plain(404, "Not found.\n");
-  if (!bearerMatches(request.headers.get("authorization"), token))
+  if (!bearerMatches(request.headers.get("authorization"), token)) {
+    warnRefusedScrape();
     return plain(401, "Send the metrics token as `Authorization: Bearer <METRICS_TOKEN>`.\n", {
       "www-authenticate": 'Bearer realm="Edge Console metrics"',
     });
+  }
   const { registry } = consoleMetrics();
   registerDatabaseGauges(registry);
   const body = await registry.metrics();

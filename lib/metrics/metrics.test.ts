@@ -11,6 +11,7 @@ import { consumeRateLimit } from "@/lib/rate-limit";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { setTestEnv } from "@/lib/testing/env";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { captureLog, runWithRequestId } from "@/lib/log";
 import { bearerMatches } from "./http";
 import { serveWorkerMetrics } from "./worker";
 
@@ -75,12 +76,19 @@ describe("GET /metrics", () => {
   });
 
   it("is 401 with a Bearer challenge for a missing, wrong or differently sent token", async () => {
+    const logged = captureLog();
     for (const auth of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN, "Bearer "]) {
-      const res = await scrape(auth);
+      const res = await runWithRequestId("scrape-1", () => scrape(auth));
       expect(res.status, String(auth)).toBe(401);
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm=/);
       expect(await res.text()).not.toContain("edge_console");
     }
+    logged.stop();
+    // One warning a minute, with the request's id, never the token presented.
+    expect(logged.lines().filter((l) => String(l.msg).startsWith("metrics: refused"))).toEqual([
+      expect.objectContaining({ level: "warn", requestId: "scrape-1" }),
+    ]);
+    expect(logged.text()).not.toContain(TOKEN.slice(0, -1));
     expect(bearerMatches(`bearer ${TOKEN}`, TOKEN)).toBe(true);
   });
 
