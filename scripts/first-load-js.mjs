@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Prints the first-load JavaScript of every App Router page of an existing production build (it builds nothing):
-// the files every page loads (build-manifest.json "rootMainFiles": React, Next's runtime) plus the chunks the page
-// and its layouts load (the page's client reference manifest, "entryJSFiles"), each counted once, raw and gzipped
+// the files every page loads (build-manifest.json "rootMainFiles": React, Next's runtime) plus the chunks of the page
+// and of the layouts and boundaries around it (the page's client reference manifest, "entryJSFiles") — the same set
+// as the page's HTML loads with <script src> (checked on /login) — each counted once, raw and gzipped
 // (zlib level 9, as a server compressing them would send them). `polyfillFiles` are left out: they load only in
 // browsers without ES modules.
 //
@@ -48,7 +49,10 @@ function pageManifests(appDir) {
   return found.filter((p) => !p.route.startsWith("/_")).sort((a, b) => a.route.localeCompare(b.route));
 }
 
-/** The chunk files (relative to the build folder) a page's manifest lists for the page and the layouts above it. */
+/** The files of a folder that wrap its pages (Next.js App Router "file conventions"). */
+const BOUNDARIES = new Set(["layout", "template", "not-found", "error", "loading", "forbidden", "unauthorized"]);
+
+/** The chunk files (relative to the build folder) a page's manifest lists for the page and what wraps it. */
 function entryFiles(manifestFile, key) {
   const sandbox = { globalThis: {} };
   vm.runInNewContext(fs.readFileSync(manifestFile, "utf8"), sandbox);
@@ -57,10 +61,13 @@ function entryFiles(manifestFile, key) {
   const pageDir = key.replace(/\/page$/, "");
   const files = new Set();
   for (const [entry, chunks] of Object.entries(manifest.entryJSFiles)) {
+    // The page, and the layouts and boundaries (not-found, error…) of the folders above it, which render around it;
+    // entries outside app/ are Next's own (the built-in global error boundary), around every page.
+    const inApp = /^\[project\]\/app(\/|$)/.test(entry);
     const name = entry.replace(/^\[project\]\/app/, "");
-    const isPage = name === key;
-    const isLayout = name.endsWith("/layout") && pageDir.startsWith(name.replace(/\/layout$/, ""));
-    if (isPage || isLayout) for (const chunk of chunks) files.add(chunk);
+    const dir = name.slice(0, name.lastIndexOf("/"));
+    const around = BOUNDARIES.has(name.slice(name.lastIndexOf("/") + 1)) && (pageDir === dir || pageDir.startsWith(`${dir}/`));
+    if (!inApp || name === key || around) for (const chunk of chunks) files.add(chunk);
   }
   return files;
 }

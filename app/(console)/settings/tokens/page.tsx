@@ -81,7 +81,7 @@ export default async function TokensPage() {
 function TokenRow({ token, now }: { token: ApiToken; now: Date }) {
   const state = tokenState(token, now);
   return (
-    <tr data-testid={`token-${token.id}`} data-state={state} className={state === "active" ? "" : "text-slate-400 dark:text-slate-500"}>
+    <tr data-testid={`token-${token.id}`} data-state={state} className={state === "active" ? "" : "text-slate-500 dark:text-slate-400"}>
       <td className="min-w-32 px-4 py-2 font-medium">{token.name}</td>
       <td className="px-4 py-2 whitespace-nowrap font-mono text-xs">{token.prefix}…</td>
       <td className="px-4 py-2 whitespace-nowrap">{token.readOnly ? "Read-only" : "Read and write"}</td>

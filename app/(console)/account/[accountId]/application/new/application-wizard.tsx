@@ -131,7 +131,7 @@ export function ApplicationWizard(props: {
                 ? "bg-indigo-50 dark:bg-indigo-950/40 font-semibold text-indigo-800 dark:text-indigo-200"
                 : step > i + 1
                   ? "text-slate-700 dark:text-slate-300"
-                  : "text-slate-400 dark:text-slate-500",
+                  : "text-slate-500 dark:text-slate-400",
             )}
           >
             <span
