@@ -2,8 +2,8 @@ import { defineConfig } from "@playwright/test";
 import { EDGE_E2E } from "./e2e/edge-env";
 import { E2E } from "./e2e/env";
 
-/** The edge project's specs: e2e/edge.spec.ts, e2e/https.spec.ts, e2e/purge.spec.ts and e2e/traffic.spec.ts (not e2e/ops-edge.spec.ts, a console journey). */
-const EDGE_SPEC = /(^|[\\/])e2e[\\/](edge|https|purge|traffic)\.spec\.ts$/;
+/** The edge project's specs: e2e/edge.spec.ts, e2e/https.spec.ts, e2e/purge.spec.ts, e2e/purge-catch-up.spec.ts and e2e/traffic.spec.ts (not e2e/ops-edge.spec.ts, a console journey). */
+const EDGE_SPEC = /(^|[\\/])e2e[\\/](edge|https|purge|purge-catch-up|traffic)\.spec\.ts$/;
 
 /**
  * Journeys in Debian's Chromium (`/usr/bin/chromium`, or CHROMIUM_PATH) against `next start`, started by
