@@ -4,6 +4,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { expect, test as base, type Page } from "@playwright/test";
+import { editorReady, replaceEditorText } from "./code-editor";
 import { connectToConsole, disconnectFromConsole } from "./db";
 import { EDGE_E2E, targetEdgeConsole } from "./edge-env";
 import { startOrigin, type TestOrigin } from "./edge-origin";
@@ -153,9 +154,7 @@ function intoSub(vcl: string, name: string, line: string): string {
 /** Opens the browser editor on `file` of an environment, replaces its text, saves it as a commit. */
 async function saveInEditor(page: Page, environmentPath: string, file: string, edit: (text: string) => string, message: string) {
   await page.goto(`${environmentPath}/edit?path=${encodeURIComponent(file)}`);
-  const editor = page.locator('textarea[name="content"]');
-  await expect(editor).toBeVisible();
-  await editor.fill(edit(await editor.inputValue()));
+  await replaceEditorText(page, edit(await editorReady(page)));
   await page.getByLabel("Commit message").fill(message);
   await page.getByRole("button", { name: "Save as a commit" }).click();
 }

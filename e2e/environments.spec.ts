@@ -1,3 +1,4 @@
+import { editorReady, replaceEditorText } from "./code-editor";
 import { expect, test, type Page } from "./fixtures";
 import { snap, uniqueLabel } from "./helpers";
 
@@ -57,16 +58,16 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
   const stagingPath = `${appPath}/environment/Staging`;
   await page.goto(`${stagingPath}/edit`);
   const editor = page.locator('textarea[name="content"]');
-  const original = JSON.parse(await editor.inputValue());
+  const original = JSON.parse(await editorReady(page));
   const config = structuredClone(original);
   config.environments.Staging.origin.port = "eighty";
-  await editor.fill(JSON.stringify(config, null, 2));
+  await replaceEditorText(page, JSON.stringify(config, null, 2));
   await page.getByRole("button", { name: "Save as a commit" }).click();
   await expect(page.getByText("environments.Staging.origin.port")).toBeVisible();
   await expect(editor).toHaveValue(/"eighty"/);
   await snap(page, "env-04-edit-invalid");
   config.environments.Staging.origin.port = 8443;
-  await editor.fill(JSON.stringify(config, null, 2));
+  await replaceEditorText(page, JSON.stringify(config, null, 2));
   await page.getByLabel("Commit message").fill("Use port 8443 on Staging");
   await page.getByRole("button", { name: "Save as a commit" }).click();
   await expect(page).toHaveURL(/\/environment\/Staging\/history\?notice=saved/);
@@ -84,14 +85,13 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
   await page.goto(`${stagingPath}/edit`);
   const stalePage = await ownerContext.newPage();
   await stalePage.goto(`${stagingPath}/edit?path=varnish/default.vcl`);
-  const vcl = stalePage.locator('textarea[name="content"]');
-  await vcl.fill((await vcl.inputValue()).replace(".first_byte_timeout = 60s;", ".first_byte_timeout = 90s;"));
+  await replaceEditorText(stalePage, (await editorReady(stalePage)).replace(".first_byte_timeout = 60s;", ".first_byte_timeout = 90s;"));
   await stalePage.getByRole("button", { name: "Save as a commit" }).click();
   await expect(stalePage).toHaveURL(/notice=saved/);
   await stalePage.close();
-  const mine = JSON.parse(await editor.inputValue());
+  const mine = JSON.parse(await editorReady(page));
   mine.environments.Staging.origin.host_header = "www.example.com";
-  await editor.fill(JSON.stringify(mine, null, 2));
+  await replaceEditorText(page, JSON.stringify(mine, null, 2));
   await page.getByRole("button", { name: "Save as a commit" }).click();
   await expect(page.getByText("this environment changed since you opened the editor")).toBeVisible();
   const changes = page.getByRole("region", { name: "Changes since you opened the editor" });
@@ -159,8 +159,8 @@ test("environments: create, edit, history, compare, promote; viewers and non-mem
     await expect(other.getByText(expected).first()).toBeVisible();
 
     await other.goto(`${ownStaging}/edit`);
+    await replaceEditorText(other, "{}"); // once the editor is up, the page is hydrated: the forged id stays
     await forge(other, "environmentId", stagingId);
-    await other.locator('textarea[name="content"]').fill("{}");
     await other.getByRole("button", { name: "Save as a commit" }).click();
     await expect(other.getByText(expected).first()).toBeVisible();
 

@@ -6,6 +6,7 @@ import { can, forbiddenMessage } from "@/lib/auth/permissions";
 import { repositoryPath } from "@/lib/applications/repository";
 import { environmentPath, requireEnvironment } from "@/lib/environments/access";
 import { decodeUtf8Text } from "@/lib/section-config/encoding";
+import { sectionConfigJsonSchema } from "@/lib/section-config/json-schema";
 import { isEditable } from "@/lib/environments/edit";
 import { readBlobAt } from "@/lib/git/commit";
 import { isSafeTreePath } from "@/lib/git/names";
@@ -65,7 +66,7 @@ export default async function EditPage({
       <div className="flex flex-wrap items-baseline justify-between gap-3">
         <h2 className="text-lg font-semibold">
           Edit <span className="font-mono">{filePath}</span>{" "}
-          <span className="text-sm font-normal text-slate-500">on {environment.name}</span>
+          <span className="text-sm font-normal text-slate-500 dark:text-slate-400">on {environment.name}</span>
         </h2>
         <nav aria-label="Files to edit" className="flex flex-wrap gap-x-3 gap-y-1 text-sm">
           {files.map((f) => (
@@ -73,7 +74,7 @@ export default async function EditPage({
               key={f.path}
               href={`${base}/edit?path=${encodeURIComponent(f.path)}`}
               aria-current={f.path === filePath ? "page" : undefined}
-              className="font-mono text-xs text-indigo-700 hover:underline aria-[current=page]:font-semibold aria-[current=page]:text-slate-900"
+              className="font-mono text-xs text-indigo-700 hover:underline aria-[current=page]:font-semibold aria-[current=page]:text-slate-900 dark:text-indigo-300 dark:aria-[current=page]:text-slate-100"
             >
               {f.path}
             </Link>
@@ -97,6 +98,7 @@ export default async function EditPage({
           content={decoded.text}
           baseCommit={head}
           reloadHref={`${base}/edit?path=${encodeURIComponent(filePath)}`}
+          schema={filePath === "section.config.json" ? sectionConfigJsonSchema() : undefined}
         />
       )}
     </div>

@@ -1,0 +1,149 @@
+"use client";
+
+import { useEffect, useEffectEvent, useRef } from "react";
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
+import { bracketMatching, ensureSyntaxTree, foldGutter, foldKeymap, indentOnInput, syntaxTree } from "@codemirror/language";
+import { linter, lintGutter, lintKeymap, type Diagnostic } from "@codemirror/lint";
+import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
+import { EditorState, type Extension } from "@codemirror/state";
+import {
+  drawSelection,
+  EditorView,
+  highlightActiveLine,
+  highlightActiveLineGutter,
+  highlightSpecialChars,
+  keymap,
+  lineNumbers,
+} from "@codemirror/view";
+import type { JsonSchema } from "@/lib/section-config/json-schema";
+import { lintSectionConfig } from "./json-lint";
+import { languageOf, loadLanguage } from "./languages";
+import { editorTheme } from "./theme";
+
+/** A problem the editor found while the user types: its 1-based line and the message shown there. */
+export type EditorProblem = { line: number; message: string };
+
+/** Props of {@link CodeEditor}. */
+export type CodeEditorProps = {
+  /** The id of the `<textarea>` the editor takes over: its text is the start, every change is written back to it. */
+  textareaId: string;
+  /** The file's repository path: picks the language (./languages.ts `languageOf`). */
+  path: string;
+  /** For `section.config.json`: the JSON Schema exported from the server's validator (lib/section-config/json-schema.ts). */
+  schema?: JsonSchema;
+  /** With `schema`: the branch's environment, whose block the file must hold. */
+  environment?: string;
+  /** The id of the element that labels the editor (the textarea's <label>). */
+  labelledBy: string;
+  /** Ids of elements describing the editor (the problem lists), or undefined. */
+  describedBy?: string;
+  /** Called with true once the editor is up (hide the textarea then), with false when it goes. */
+  onReady: (ready: boolean) => void;
+  /** Called after each check of a JSON file with the problems found, in line order. */
+  onProblems?: (problems: EditorProblem[]) => void;
+};
+
+/**
+ * The configuration editor (docs/architecture.md "The configuration editor"): CodeMirror 6 with line numbers, code
+ * folding, bracket matching, search (Ctrl/Cmd-F), undo history and highlighting for JSON, JavaScript, nginx and VCL;
+ * JSON files are checked while typing (syntax, keys written twice and, for `section.config.json`, the exported JSON
+ * Schema), each problem underlined and marked in the gutter at its line. It enhances a real `<textarea>` rather than
+ * replacing the form field: the textarea keeps the text the form submits (and is what a browser without JavaScript
+ * uses), so the server action, its checks and the stale-save refusal are unchanged. If the editor's code cannot load,
+ * the textarea simply stays. Tab is left to move the focus (no keyboard trap, WCAG 2.1.2).
+ */
+export default function CodeEditor({
+  textareaId,
+  path,
+  schema,
+  environment,
+  labelledBy,
+  describedBy,
+  onReady,
+  onProblems,
+}: CodeEditorProps) {
+  const host = useRef<HTMLDivElement>(null);
+  const ready = useEffectEvent((up: boolean) => onReady(up));
+  const report = useEffectEvent((problems: EditorProblem[]) => onProblems?.(problems));
+  // Compared by value: a re-render with an equal schema must not rebuild the editor (and lose undo history).
+  const schemaJson = schema ? JSON.stringify(schema) : "";
+
+  useEffect(() => {
+    const textarea = document.getElementById(textareaId);
+    const parent = host.current;
+    if (!(textarea instanceof HTMLTextAreaElement) || !parent) return;
+    const language = languageOf(path);
+    const checked: JsonSchema | undefined = schemaJson ? JSON.parse(schemaJson) : undefined;
+    let view: EditorView | null = null;
+    let cancelled = false;
+
+    const jsonLint: Extension =
+      language === "json"
+        ? [
+            lintGutter(),
+            linter(
+              (v): Diagnostic[] => {
+                const text = v.state.doc.toString();
+                const tree = ensureSyntaxTree(v.state, v.state.doc.length, 1000) ?? syntaxTree(v.state);
+                const problems = lintSectionConfig(text, tree, checked, checked ? environment : undefined);
+                report(problems.map((p) => ({ line: v.state.doc.lineAt(p.from).number, message: p.message })));
+                return problems.map((p) => ({ from: p.from, to: p.to, severity: "error", message: p.message }));
+              },
+              { delay: 250 },
+            ),
+          ]
+        : [];
+
+    loadLanguage(language).then(
+      (support) => {
+        if (cancelled) return;
+        view = new EditorView({
+          parent,
+          state: EditorState.create({
+            doc: textarea.value,
+            extensions: [
+              lineNumbers(),
+              highlightActiveLineGutter(),
+              foldGutter(),
+              jsonLint,
+              highlightSpecialChars(),
+              history(),
+              drawSelection(),
+              indentOnInput(),
+              bracketMatching(),
+              highlightActiveLine(),
+              highlightSelectionMatches(),
+              search({ top: true }),
+              keymap.of([...searchKeymap, ...defaultKeymap, ...historyKeymap, ...foldKeymap, ...lintKeymap]),
+              support,
+              editorTheme,
+              EditorView.contentAttributes.of({
+                "aria-labelledby": labelledBy,
+                ...(describedBy ? { "aria-describedby": describedBy } : {}),
+                spellcheck: "false",
+                autocapitalize: "off",
+                autocorrect: "off",
+                "data-language": language,
+              }),
+              // The form submits the textarea: keep it equal to the document.
+              EditorView.updateListener.of((update) => {
+                if (update.docChanged) textarea.value = update.state.doc.toString();
+              }),
+            ],
+          }),
+        });
+        ready(true);
+      },
+      () => {
+        // The language chunk did not load (offline, a deploy in between): the plain textarea stays usable.
+      },
+    );
+    return () => {
+      cancelled = true;
+      view?.destroy();
+      ready(false);
+    };
+  }, [textareaId, path, schemaJson, environment, labelledBy, describedBy]);
+
+  return <div ref={host} data-testid="code-editor" />;
+}
