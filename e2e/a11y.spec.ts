@@ -157,6 +157,7 @@ test("the header's theme toggle cycles System, Light and Dark, and the choice su
   await expect(html).not.toHaveClass(/\bdark\b/);
   await page.reload();
   await expect(html).not.toHaveClass(/\bdark\b/); // stored: light although the system is dark
+  await expect(toggle).toHaveAccessibleName("Theme: Light"); // read from storage once hydrated
   expect(await pageLightness(page)).toBeGreaterThan(90);
 
   await toggle.click();
@@ -166,8 +167,16 @@ test("the header's theme toggle cycles System, Light and Dark, and the choice su
   await expect(html).toHaveClass(/\bdark\b/);
   expect(await pageLightness(page)).toBeLessThan(20);
 
+  // A stored choice beats the system's: Dark on a light system.
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.reload();
+  await expect(html).toHaveClass(/\bdark\b/);
+
+  // Back to System: the light system's preference again, and a change of it is followed without a reload.
   await toggle.click();
   await expect(toggle).toHaveAccessibleName("Theme: System");
   expect(await page.evaluate(() => localStorage.getItem("theme"))).toBeNull();
+  await expect(html).not.toHaveClass(/\bdark\b/);
+  await page.emulateMedia({ colorScheme: "dark" });
   await expect(html).toHaveClass(/\bdark\b/);
 });
