@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { codeEditor, editorReady, replaceEditorText } from "./code-editor";
 import { expect, test, type Page } from "./fixtures";
 import { snap, uniqueLabel } from "./helpers";
@@ -15,6 +16,15 @@ async function createToken(page: Page, name: string): Promise<string> {
   const value = (await page.getByTestId("new-token-value").textContent())?.trim() ?? "";
   expect(value).toMatch(/^ec_[A-Za-z0-9_-]{43}$/);
   return value;
+}
+
+/** axe-core's serious and critical violations on the page, one line each (rule, and the first element's selector). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(results.passes.length).toBeGreaterThan(10);
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes[0]?.target.join(" ")} — ${v.nodes[0]?.failureSummary ?? ""}`);
 }
 
 /** The vertical centre of an element on the page (to tell which editor line a gutter marker sits on). */
@@ -108,11 +118,18 @@ test("editor: highlighting, search, an unknown key marked at its line before sav
   await expect(page.locator(".cm-line", { hasText: '"port": 8443' })).toBeVisible();
   await snap(page, "editor-03-stale");
 
-  // The same editor in the dark theme (the `dark` class on <html> the header's toggle sets): a dark background.
-  await page.evaluate(() => document.documentElement.classList.add("dark"));
+  // Accessible in the light theme (axe-core: no serious or critical violation)…
+  expect(await seriousViolations(page)).toEqual([]);
+  // …and in the dark one, chosen with the header's toggle (System → Light → Dark): the editor follows it.
+  const toggle = page.getByRole("button", { name: /^Theme: / });
+  await toggle.click();
+  await toggle.click();
+  await expect(toggle).toHaveAccessibleName("Theme: Dark");
+  await expect(page.locator("html")).toHaveClass(/\bdark\b/);
   await expect(page.locator(".cm-editor")).toHaveCSS("background-color", "rgb(2, 6, 23)");
+  expect(await seriousViolations(page)).toEqual([]);
   await snap(page, "editor-04-dark");
-  await page.evaluate(() => document.documentElement.classList.remove("dark"));
+  await toggle.click(); // back to System (light in this browser)
   await expect(page.locator(".cm-editor")).toHaveCSS("background-color", "rgb(255, 255, 255)");
 
   // VCL is highlighted too: `sub` in the keyword colour, a string in the string colour.
