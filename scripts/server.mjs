@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
-import { processLogger, requestContext, requestIdFrom } from "../lib/log/core.mjs";
+import { logRequestWhenDone, processLogger, requestContext, requestIdFrom } from "../lib/log/core.mjs";
 import { consoleHeapFlags } from "./heap.mjs";
 
 let heapFlags;
@@ -84,7 +84,9 @@ async function serve() {
     if (!hasValidPathEncoding(req.url)) return answerMalformedPath(req, res);
     // Every line logged while Next handles the request carries its X-Request-Id (lib/log/core.mjs).
     const requestId = requestIdFrom(req.headers["x-request-id"]);
-    return requestContext().run(requestId ? { requestId } : {}, () => handle(req, res));
+    const context = requestId ? { requestId } : {};
+    logRequestWhenDone(req, res, context); // one access line per request, tokens out of the path
+    return requestContext().run(context, () => handle(req, res));
   });
   server.listen(port, hostname, () => processLogger().info(`Edge Console listening on http://${hostname}:${port}`));
   for (const signal of ["SIGINT", "SIGTERM"]) {

@@ -50,6 +50,44 @@ export const REDACTED = "[redacted]";
 /** The X-Request-Id values logged: the edge's own rule (edge/haproxy/render.ts), one header of 1–128 safe characters. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Pages whose last path segment is a credential (a link token from a mail); logged as `[token]`. */
+const TOKEN_PAGES = /^(\/(?:invite|reset-password|verify-email|change-email\/undo|change-email))\/[^/?#]+/;
+
+/**
+ * The path of a request target as the access log writes it: without the query string (it may hold a return URL
+ * or a token) and with the link token of /invite, /reset-password, /verify-email and /change-email(/undo) replaced
+ * by `[token]`.
+ * @param {string | undefined} target
+ * @returns {string}
+ */
+export function loggablePath(target) {
+  const pathname = (target ?? "/").split(/[?#]/)[0] || "/";
+  return pathname.replace(TOKEN_PAGES, "$1/[token]");
+}
+
+/**
+ * Logs one answered request of Node's HTTP server (scripts/server.mjs) when its response has been sent: method,
+ * {@link loggablePath}, status, duration in ms, and the request's log context (`requestId`, `userId`, `accountId`
+ * as they were at the end). Next's static assets (`/_next/`) are not logged.
+ * @param {import("node:http").IncomingMessage} req
+ * @param {import("node:http").ServerResponse} res
+ * @param {Record<string, string | number>} context the object the request ran with (see {@link requestContext})
+ */
+export function logRequestWhenDone(req, res, context) {
+  if ((req.url ?? "").startsWith("/_next/")) return;
+  const started = performance.now();
+  res.once("close", () => {
+    const fields = {
+      ...context,
+      method: req.method,
+      path: loggablePath(req.url),
+      status: res.statusCode,
+      ms: Math.round(performance.now() - started),
+    };
+    processLogger().info(fields, "request");
+  });
+}
+
 const CONTEXT_KEY = Symbol.for("edge-console.log-context");
 const LOGGER_KEY = Symbol.for("edge-console.logger");
 

@@ -1,6 +1,8 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { captureLog, log, runWithRequestId, annotateRequest, runOutsideRequest } from "./index";
-import { createLogger, logLevelFrom, REDACTED, requestIdFrom, SECRET_KEYS } from "./core.mjs";
+import { createLogger, loggablePath, logLevelFrom, logRequestWhenDone, REDACTED, requestIdFrom, SECRET_KEYS } from "./core.mjs";
 
 // The console's log through the real pino logger: what a line carries, and that secrets never reach it.
 
@@ -104,5 +106,49 @@ describe("LOG_LEVEL", () => {
     expect(lines.map((l) => JSON.parse(l))).toEqual([
       expect.objectContaining({ level: "warn", msg: expect.stringMatching(/LOG_LEVEL="verbose"/) }),
     ]);
+  });
+});
+
+describe("access log", () => {
+  it("keeps tokens of mail links and query strings out of the path", () => {
+    expect(loggablePath("/invite/AbC_-123xyz?next=/x")).toBe("/invite/[token]");
+    expect(loggablePath("/reset-password/tok")).toBe("/reset-password/[token]");
+    expect(loggablePath("/verify-email/tok/")).toBe("/verify-email/[token]/");
+    expect(loggablePath("/change-email/tok")).toBe("/change-email/[token]");
+    expect(loggablePath("/change-email/undo/tok")).toBe("/change-email/undo/[token]");
+    expect(loggablePath("/login?callbackUrl=%2Fsettings&token=abc")).toBe("/login");
+    expect(loggablePath("/account/3/application/4")).toBe("/account/3/application/4");
+    expect(loggablePath("/invitees/x")).toBe("/invitees/x");
+    expect(loggablePath(undefined)).toBe("/");
+  });
+
+  it("logs one line per answered request of a real HTTP server, with the request's context, and none for /_next/", async () => {
+    const logged = captureLog();
+    const server = http.createServer((req, res) => {
+      const context: Record<string, string | number> = { requestId: "edge-1" };
+      logRequestWhenDone(req, res, context);
+      context.userId = 5; // as annotateRequest does once the request has signed in
+      res.writeHead(req.url?.startsWith("/invite/") ? 200 : 404).end("ok");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const linkToken = "Zm9vYmFyLWxpbmstdG9rZW4tdmFsdWUtMTIzNDU2Nzg5MA";
+    try {
+      expect((await fetch(`${base}/invite/${linkToken}?email=a%40b.test`)).status).toBe(200);
+      expect((await fetch(`${base}/_next/static/chunk.js`)).status).toBe(404);
+      expect((await fetch(`${base}/nope`, { method: "POST" })).status).toBe(404);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      server.close();
+      logged.stop();
+    }
+    const lines = logged.lines().filter((l) => l.msg === "request");
+    expect(lines).toEqual([
+      expect.objectContaining({ level: "info", method: "GET", path: "/invite/[token]", status: 200, requestId: "edge-1", userId: 5 }),
+      expect.objectContaining({ method: "POST", path: "/nope", status: 404 }),
+    ]);
+    expect(typeof lines[0].ms).toBe("number");
+    expect(logged.text()).not.toContain(linkToken);
+    expect(logged.text()).not.toContain("a%40b.test");
   });
 });
