@@ -138,8 +138,22 @@ export default function CodeEditor({
         // The language chunk did not load (offline, a deploy in between): the plain textarea stays usable.
       },
     );
+    // Whatever else happens to the textarea (React resets the form after an action, with the text the server sent
+    // back or, when it sent none, the text the page was opened with), the form submits the editor's document.
+    const form = textarea.form;
+    const onFormData = (event: FormDataEvent) => {
+      if (view) event.formData.set(textarea.name, view.state.doc.toString());
+    };
+    const onReset = () =>
+      setTimeout(() => {
+        if (view) textarea.value = view.state.doc.toString();
+      });
+    form?.addEventListener("formdata", onFormData);
+    form?.addEventListener("reset", onReset);
     return () => {
       cancelled = true;
+      form?.removeEventListener("formdata", onFormData);
+      form?.removeEventListener("reset", onReset);
       view?.destroy();
       ready(false);
     };
