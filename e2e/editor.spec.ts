@@ -97,6 +97,18 @@ test("editor: highlighting, search, an unknown key marked at its line before sav
   await expect(page.locator("#content-problems").getByText("environments.Production.origin.colour")).toBeVisible();
   await expect(page.locator(".cm-line", { hasText: '"colour": "blue"' })).toBeVisible();
 
+  // What JSON Schema cannot say is the server's to judge (a loopback origin): nothing marked while typing, and once
+  // the save is refused, its problem is marked at its line too.
+  const loopback = JSON.parse(original);
+  loopback.environments.Production.origin.address = "127.0.0.1";
+  await replaceEditorText(page, JSON.stringify(loopback, null, 2) + "\n");
+  await expect(page.getByText("Found while typing")).toBeHidden();
+  await page.getByRole("button", { name: "Save as a commit" }).click();
+  await expect(page.locator("#content-problems").getByText("environments.Production.origin.address")).toBeVisible();
+  await expect(page.locator(".cm-lintRange-error")).toHaveText('"address"');
+  const refusedMarker = await middle(page, ".cm-lint-marker-error");
+  expect(Math.abs(refusedMarker - (await middle(page, ".cm-lineNumbers .cm-gutterElement", String(addressLine))))).toBeLessThan(3);
+
   // A commit lands on the branch through the REST API after the editor was opened…
   const api = `/api/v1${appPath}/environment/Production/configuration`;
   const patched = await request.patch(api, {

@@ -3,9 +3,9 @@
 import { useEffect, useEffectEvent, useRef } from "react";
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { bracketMatching, ensureSyntaxTree, foldGutter, foldKeymap, indentOnInput, syntaxTree } from "@codemirror/language";
-import { linter, lintGutter, lintKeymap, type Diagnostic } from "@codemirror/lint";
+import { forceLinting, linter, lintGutter, lintKeymap, type Diagnostic } from "@codemirror/lint";
 import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
-import { EditorState, type Extension } from "@codemirror/state";
+import { EditorState, StateEffect, type Extension } from "@codemirror/state";
 import {
   drawSelection,
   EditorView,
@@ -16,9 +16,12 @@ import {
   lineNumbers,
 } from "@codemirror/view";
 import type { JsonSchema } from "@/lib/section-config/json-schema";
-import { lintSectionConfig } from "./json-lint";
+import { lintSectionConfig, placeKeyPathIssues } from "./json-lint";
 import { languageOf, loadLanguage } from "./languages";
 import { editorTheme } from "./theme";
+
+// Dispatched when the server's problems change: the lint runs again on an unchanged document.
+const serverIssuesChanged = StateEffect.define<null>();
 
 /** A problem the editor found while the user types: its 1-based line and the message shown there. */
 export type EditorProblem = { line: number; message: string };
@@ -39,6 +42,12 @@ export type CodeEditorProps = {
   describedBy?: string;
   /** Called with true once the editor is up (hide the textarea then), with false when it goes. */
   onReady: (ready: boolean) => void;
+  /**
+   * The server's problems of the last refused save of `section.config.json` (key path + message) and the text it
+   * refused: marked at their lines too while the document is still that text (the checks JSON Schema cannot say).
+   */
+  serverIssues?: readonly { path: string; message: string }[];
+  serverText?: string;
   /** Called after each check of a JSON file with the problems found, in line order. */
   onProblems?: (problems: EditorProblem[]) => void;
 };
@@ -59,10 +68,14 @@ export default function CodeEditor({
   environment,
   labelledBy,
   describedBy,
+  serverIssues,
+  serverText,
   onReady,
   onProblems,
 }: CodeEditorProps) {
   const host = useRef<HTMLDivElement>(null);
+  const editor = useRef<EditorView | null>(null);
+  const server = useRef<{ issues: readonly { path: string; message: string }[]; text?: string }>({ issues: [] });
   const ready = useEffectEvent((up: boolean) => onReady(up));
   const report = useEffectEvent((problems: EditorProblem[]) => onProblems?.(problems));
   // Compared by value: a re-render with an equal schema must not rebuild the editor (and lose undo history).
@@ -86,10 +99,23 @@ export default function CodeEditor({
                 const text = v.state.doc.toString();
                 const tree = ensureSyntaxTree(v.state, v.state.doc.length, 1000) ?? syntaxTree(v.state);
                 const problems = lintSectionConfig(text, tree, checked, checked ? environment : undefined);
+                // Listed beside the editor: its own findings (the server's are listed there already).
                 report(problems.map((p) => ({ line: v.state.doc.lineAt(p.from).number, message: p.message })));
-                return problems.map((p) => ({ from: p.from, to: p.to, severity: "error", message: p.message }));
+                const refused = server.current;
+                if (checked && refused.text === text) {
+                  // The server's problems of this very text, where the editor's check found nothing at that place.
+                  for (const p of placeKeyPathIssues(text, tree, refused.issues)) {
+                    if (!problems.some((q) => q.from === p.from)) problems.push(p);
+                  }
+                }
+                return problems
+                  .sort((a, b) => a.from - b.from)
+                  .map((p) => ({ from: p.from, to: p.to, severity: "error", message: p.message }));
               },
-              { delay: 250 },
+              {
+                delay: 250,
+                needsRefresh: (update) => update.transactions.some((tr) => tr.effects.some((e) => e.is(serverIssuesChanged))),
+              },
             ),
           ]
         : [];
@@ -132,6 +158,7 @@ export default function CodeEditor({
             ],
           }),
         });
+        editor.current = view;
         ready(true);
       },
       () => {
@@ -155,9 +182,20 @@ export default function CodeEditor({
       form?.removeEventListener("formdata", onFormData);
       form?.removeEventListener("reset", onReset);
       view?.destroy();
+      editor.current = null;
       ready(false);
     };
   }, [textareaId, path, schemaJson, environment, labelledBy, describedBy]);
+
+  // A refused save's problems: check again so they are marked (or cleared) at once.
+  useEffect(() => {
+    // The form sends line breaks as CRLF (HTML's multipart/form-data encoding); the document's are LF.
+    server.current = { issues: serverIssues ?? [], text: serverText?.replace(/\r\n?/g, "\n") };
+    if (editor.current) {
+      editor.current.dispatch({ effects: serverIssuesChanged.of(null) });
+      forceLinting(editor.current);
+    }
+  }, [serverIssues, serverText]);
 
   return <div ref={host} data-testid="code-editor" />;
 }

@@ -1,7 +1,7 @@
 import { jsonLanguage } from "@codemirror/lang-json";
 import { describe, expect, it } from "vitest";
 import { sectionConfigJsonSchema } from "@/lib/section-config/json-schema";
-import { lintSectionConfig } from "./json-lint";
+import { lintSectionConfig, parseKeyPath, placeKeyPathIssues } from "./json-lint";
 
 const schema = sectionConfigJsonSchema();
 
@@ -67,5 +67,33 @@ describe("section.config.json lint (the editor's check while typing)", () => {
   it("tolerates a UTF-8 BOM and keeps the marks in place", () => {
     const text = "\ufeff" + VALID.replace('"port": 443', '"port": 0');
     expect(lint(text)).toEqual([{ line: 7, marked: "0", message: "must be at least 1" }]);
+  });
+});
+
+describe("the server's problems placed in the text", () => {
+  it("reads the server's key paths", () => {
+    expect(parseKeyPath("environments.Production.origin.port")).toEqual(["environments", "Production", "origin", "port"]);
+    expect(parseKeyPath("proxychain[0].image")).toEqual(["proxychain", 0, "image"]);
+    expect(parseKeyPath('environments["my env"].origin')).toEqual(["environments", "my env", "origin"]);
+    expect(parseKeyPath("")).toEqual([]);
+    expect(parseKeyPath(".x")).toBeNull();
+    expect(parseKeyPath("a b")).toBeNull();
+  });
+
+  it("marks each at its key's line, a missing key at its object, and leaves whole-file problems out", () => {
+    const issues = [
+      { path: "environments.Production.origin.address", message: "is a loopback address" },
+      { path: "environments.Staging", message: "is missing" },
+      { path: "", message: "section.config.json must be UTF-8" },
+    ];
+    const placed = placeKeyPathIssues(VALID, jsonLanguage.parser.parse(VALID), issues).map((p) => ({
+      line: VALID.slice(0, p.from).split("\n").length,
+      marked: VALID.slice(p.from, p.to),
+      message: p.message,
+    }));
+    expect(placed).toEqual([
+      { line: 6, marked: '"address"', message: "is a loopback address" },
+      { line: 3, marked: '"environments"', message: "is missing" },
+    ]);
   });
 });

@@ -111,3 +111,43 @@ export function lintSectionConfig(text: string, tree: Tree, schema?: JsonSchema,
   }
   return problems.sort((a, b) => a.from - b.from);
 }
+
+/**
+ * The segments of a key path as the server formats it (lib/section-config/schema.ts `formatKeyPath`:
+ * `environments.Production.origin.port`, `proxychain[0].image`, `environments["my env"]`), or null when `text` is
+ * not such a path. The empty path is `[]`.
+ */
+export function parseKeyPath(text: string): JsonPath | null {
+  const path: JsonPath = [];
+  const segment = /^(?:\.?([A-Za-z_$][A-Za-z0-9_$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\])/;
+  for (let rest = text; rest !== "";) {
+    const m = segment.exec(rest);
+    if (!m || (m[1] !== undefined && path.length === 0 && rest.startsWith("."))) return null;
+    if (m[1] !== undefined) path.push(m[1]);
+    else if (m[2] !== undefined) path.push(Number(m[2]));
+    else path.push(JSON.parse(m[3]) as string);
+    rest = rest.slice(m[0].length);
+  }
+  return path;
+}
+
+/**
+ * Places the server's problems of a save (key path + message, lib/section-config/schema.ts `SectionConfigIssue`)
+ * in the text they are about: each on its key (a missing key on its closest ancestor's). Problems without a path
+ * (the whole file) or with a path that cannot be read are left out: the page lists them anyway. Pure.
+ */
+export function placeKeyPathIssues(text: string, tree: Tree, issues: readonly { path: string; message: string }[]): TextProblem[] {
+  const placed: TextProblem[] = [];
+  for (const issue of issues) {
+    const path = issue.path ? parseKeyPath(issue.path) : null;
+    if (!path || path.length === 0) continue;
+    for (let rest = path; rest.length > 0; rest = rest.slice(0, -1)) {
+      const range = locateJsonPath(tree, text, rest, "key");
+      if (range) {
+        placed.push({ ...range, message: issue.message });
+        break;
+      }
+    }
+  }
+  return placed;
+}

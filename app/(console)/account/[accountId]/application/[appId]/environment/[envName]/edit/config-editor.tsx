@@ -101,6 +101,8 @@ export function ConfigEditor(props: {
             environment={props.environment}
             labelledBy="content-label"
             describedBy="content-problems content-typing-problems"
+            serverIssues={state.issues}
+            serverText={state.values?.content}
             onReady={setEnhanced}
             onProblems={setTyping}
           />
