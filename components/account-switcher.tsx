@@ -29,7 +29,7 @@ export function AccountSwitcher({ accounts }: Props) {
                 className="flex items-center justify-between rounded px-2.5 py-1.5 text-sm hover:bg-slate-100 dark:hover:bg-slate-800 aria-[current=page]:bg-indigo-50 dark:aria-[current=page]:bg-indigo-950/40"
               >
                 <span className="truncate">{a.name}</span>
-                <span className="text-xs capitalize text-slate-500 dark:text-slate-400">{a.role}</span>
+                <span className="text-xs capitalize text-slate-600 dark:text-slate-400">{a.role}</span>
               </Link>
             </li>
           ))}

@@ -18,7 +18,7 @@ export function CloneInstructions({ url, canPush, branch = "Production" }: { url
         <ol className="list-decimal space-y-2 pl-5">
           <li>
             Create a personal API token in{" "}
-            <Link href="/settings/tokens" className="text-indigo-700 dark:text-indigo-300 hover:underline">
+            <Link href="/settings/tokens" className="text-indigo-700 underline dark:text-indigo-300">
               Settings → API tokens
             </Link>
             {canPush ? "" : " (a read-only one is enough: your role can fetch but not push)"}.

@@ -66,6 +66,9 @@ async function audit(page: Page, path: string, theme: (typeof THEMES)[number], n
   await expect(page.locator("html"), `${path}: the <head> script follows the system preference`).toHaveClass(
     theme === "dark" ? /\bdark\b/ : /^(?!.*\bdark\b)/,
   );
+  // Collapsed parts (a commit's diff, the clone instructions, a domain's records) are checked too.
+  await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+  await page.waitForLoadState("networkidle");
   await snap(page, `a11y-${theme}-${name}`);
   const results = await new AxeBuilder({ page }).analyze();
   expect(results.passes.length, `${path}: axe ran its rules`).toBeGreaterThan(10);

@@ -26,6 +26,7 @@ export function DiffView({ diff, label }: { diff: { text: string; truncated: boo
       </figcaption>
       <pre
         aria-label={label}
+        tabIndex={0}
         className="max-h-[32rem] overflow-auto rounded-lg bg-slate-900 dark:bg-slate-950 dark:ring-1 dark:ring-slate-800 p-3 text-xs leading-relaxed"
       >
         {lines.map((line, i) => (

@@ -208,6 +208,7 @@ export async function EnvironmentView({
         ) : (
           <pre
             aria-label="section.config.json"
+            tabIndex={0}
             className="overflow-x-auto rounded-lg bg-slate-900 dark:bg-slate-950 dark:ring-1 dark:ring-slate-800 p-4 text-xs leading-relaxed text-slate-100"
           >
             {config}

@@ -90,6 +90,7 @@ export default async function FilesPage({
           ) : (
             <pre
               aria-label={selected}
+              tabIndex={0}
               className="max-h-[40rem] overflow-auto rounded-lg bg-slate-900 dark:bg-slate-950 dark:ring-1 dark:ring-slate-800 p-4 text-xs leading-relaxed text-slate-100"
             >
               {blob.content.toString("utf8")}
