@@ -20,7 +20,8 @@ let heapFlags;
 try {
   heapFlags = consoleHeapFlags(process.env, process.execArgv);
 } catch (error) {
-  processLogger().fatal(error.message);
+  // A refusal to start is a sentence for the person starting it: on stderr, as a shell shows it, not a JSON line.
+  process.stderr.write(`${error.message}\n`);
   process.exit(2);
 }
 if (heapFlags.length > 0) {

@@ -16,6 +16,7 @@ import { haveTool } from "@/edge/modules/tools";
 import { haproxyCommand } from "@/edge/haproxy/runtime";
 import { toHttpsBody } from "@/lib/api/operations/https";
 import { createResolver } from "@/lib/dns/resolver";
+import { captureLog } from "@/lib/log";
 import { edgeConsoleServer } from "@/lib/testing/edge-console";
 import { settleEdgeChanges } from "@/lib/edge/changes";
 import { createEdgeNode } from "@/lib/edge/nodes";
@@ -114,8 +115,9 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
   let stateDir: string;
   let fixture: Awaited<ReturnType<typeof makeApplication>>;
   let scheduler: CertificateScheduler | null = null;
-  /** Every line the console side printed during this file (console.* of this process). */
+  /** Every line the console side printed during this file (console.* and the structured log of this process). */
   const printed: string[] = [];
+  let logged: ReturnType<typeof captureLog> | null = null;
   const restoreConsole: (() => void)[] = [];
   /** The base64 lines of every private key the console issued here. */
   const keys = new Set<string>();
@@ -148,6 +150,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
   };
 
   beforeAll(async () => {
+    logged = captureLog();
     for (const method of ["log", "info", "warn", "error", "debug"] as const) {
       const original = console[method];
       console[method] = (...args: unknown[]) => {
@@ -239,6 +242,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     await dns?.close();
     if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
     for (const restore of restoreConsole) restore();
+    logged?.stop();
   });
 
   it("the domain goes live: the scheduler orders through the node and curl --resolve verifies HTTPS against pebble's root within 30 s", async () => {
@@ -462,13 +466,14 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     const domain = await domainRow();
     const texts: [string, string][] = [
       ["console output", printed.join("\n")],
+      ["console log", logged!.text()],
       ["agent output", agent.log()],
       ["audit log", JSON.stringify(await getDb().select().from(auditEvents).all())],
       ["domain page status", JSON.stringify(await httpsStatus(domain))],
       ["API body", JSON.stringify(toHttpsBody(await httpsStatus(domain)))],
       ["/ops/certificates", JSON.stringify(await certificateOverview())],
     ];
-    expect(printed.join("\n")).toContain("[certificates] issued");
+    expect(logged!.text()).toContain("[certificates] issued");
     for (const [where, text] of texts) {
       expect(text, where).not.toMatch(/PRIVATE KEY/);
       for (const line of keys) expect(text.includes(line), `${where} holds a line of a private key`).toBe(false);
