@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { checkChain, haveTool, labelFor, renderChain, toolVersions, type HopAddress, type ProcessSpec } from "../modules";
 import { NODE_HEALTH_PATH, renderHaproxy, type HaproxyEnvironment, type RenderedOrigin } from "../haproxy/render";
+import { readWorkerCounters } from "../haproxy/counters";
 import { originCaFile } from "../haproxy/origin-ca";
 import { applyMapChanges, haproxyCommand, parseHostsMap } from "../haproxy/runtime";
 import { ApplyError, groupId, run, userIds } from "./common";
@@ -25,6 +26,7 @@ import type { EdgeSettings } from "./settings";
 import { VarnishControl } from "./varnish-control";
 import { EdgeHttps, httpsOf, sameExceptHttps } from "./certificates";
 import { PurgeApplier, type PurgeReport } from "./purge";
+import { WorkerHolds } from "./hold";
 import { EdgeMetrics } from "./metrics";
 import { mergeDesiredState, parseDesiredState, type DesiredEnvironment, type DesiredState, type StateSettings } from "./state";
 
@@ -138,6 +140,9 @@ export class EdgeAgent {
   private pendingPurges: PurgeReport[] = [];
   /** Traffic metrics: HAProxy's log lines counted and pushed (docs/traffic.md "On the node"; ./metrics.ts). */
   readonly metrics: EdgeMetrics;
+  /** One held request per HAProxy worker, so a retired worker's final counters can be read (./hold.ts). */
+  private readonly holds: WorkerHolds;
+  private readonly holdTarget: { host: string; port: number; secret: string };
 
   constructor(
     private readonly s: EdgeSettings,
@@ -191,6 +196,8 @@ export class EdgeAgent {
       () => haveTool("varnishd"),
       this.log,
     );
+    this.holdTarget = { host: s.internalAddress, port: s.internalPortBase + 3, secret: this.holdSecret() };
+    this.holds = new WorkerHolds(this.holdTarget, this.log);
     this.metrics = new EdgeMetrics({
       consoleUrl: s.consoleUrl,
       nodeToken: s.nodeToken,
@@ -203,11 +210,30 @@ export class EdgeAgent {
         const m = /^DroppedLogs: (\d+)$/m.exec(info);
         return m ? Number(m[1]) : null;
       },
+      counters: () => readWorkerCounters(path.join(this.dirs.haproxy, "master.sock")),
+      countersFile: path.join(this.dirs.priv, "metrics-counters.json"),
+      holds: this.holds,
+      receiveBufferBytes: s.metricsReceiveBufferBytes,
       log: this.log,
     });
   }
 
   // ---------------------------------------------------------------- persistence
+
+  /** The secret of HAProxy's `edge_hold` listener: random once, kept in private/ so the configuration stays the same. */
+  private holdSecret(): string {
+    const file = path.join(this.dirs.priv, "hold-secret");
+    try {
+      const saved = fs.readFileSync(file, "utf8").trim();
+      if (/^[0-9a-f]{64}$/.test(saved)) return saved;
+    } catch {
+      // made below
+    }
+    const secret = randomBytes(32).toString("hex");
+    fs.mkdirSync(this.dirs.priv, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+    return secret;
+  }
 
   private load(): Persisted {
     try {
@@ -314,6 +340,7 @@ export class EdgeAgent {
     this.supervisor.halt();
     await this.applying.catch(() => {});
     await this.metrics.stop();
+    this.holds.releaseAll();
     if (keepProxies) {
       this.supervisor.release();
       this.log("stopped; proxies left running (--keep-proxies)");
@@ -941,6 +968,7 @@ export class EdgeAgent {
       caFile: originCaFile(this.dirs.haproxy, process.env.EDGE_ORIGIN_CA_FILE),
       https: this.https.paths,
       metricsLog: this.metrics.target,
+      hold: this.holdTarget,
     };
   }
 
@@ -1084,6 +1112,8 @@ export class EdgeAgent {
 
   private async reloadHaproxy(): Promise<{ ok: true } | { ok: false; message: string }> {
     const before = await this.workerPid();
+    // The worker about to become old: its counters read now are nearly final (docs/traffic.md "Counters").
+    await this.metrics.readCounters();
     try {
       await haproxyCommand(path.join(this.dirs.haproxy, "master.sock"), "reload", 5000);
     } catch (error) {
@@ -1092,7 +1122,11 @@ export class EdgeAgent {
     const end = Date.now() + 10_000;
     while (Date.now() < end) {
       const now = await this.workerPid();
-      if (now && now !== before) return { ok: true };
+      if (now && now !== before) {
+        // The new worker gets its hold, and the old one is let go once it is drained and read.
+        void this.metrics.readCounters();
+        return { ok: true };
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     return { ok: false, message: "haproxy reload did not bring up a new worker within 10 s" };

@@ -250,16 +250,28 @@ function writeAtomic(file: string, text: string): void {
 }
 
 /**
- * The public frontend's HTTPS lines (docs/https.md "Edge side"), placed after the Host is known and before routing:
- * `/.well-known/acme-challenge/<token>` answered from `acmeMap` (any Host: tokens are random and public), and a 308
- * to `https://host[:httpsPort unless 443]/path` for plain-HTTP requests to hostnames listed in `redirectMap`, never
- * for the challenge path.
+ * The public frontend's HTTPS line (docs/https.md "Edge side"), placed after the Host is known and before the
+ * not-configured answer: `/.well-known/acme-challenge/<token>` answered from `acmeMap` for a Host no environment
+ * serves (tokens are random and public). A Host of an environment gets the same answer in its chain backend
+ * ({@link httpsChainLines}), where HAProxy's per-environment counters count it (docs/traffic.md "Counters").
  */
-export function httpsFrontendLines(paths: Pick<HttpsPaths, "acmeMap" | "redirectMap">, httpsPort: number): string[] {
-  const port = httpsPort === 443 ? "" : `:${httpsPort}`;
+export function httpsFrontendLines(paths: Pick<HttpsPaths, "acmeMap">): string[] {
   return [
     "  acl edge_acme_path path_beg /.well-known/acme-challenge/",
     `  http-request set-var(txn.acme) path,field(4,/),map(${paths.acmeMap}) if edge_acme_path`,
+    '  http-request return status 200 content-type text/plain lf-string "%[var(txn.acme)]" hdr Cache-Control no-store if edge_acme_path { var(txn.acme) -m found } !{ var(txn.env) -m found }',
+  ];
+}
+
+/**
+ * The HTTPS lines of an environment's chain backend, first in it: the HTTP-01 answer (`txn.acme`, looked up by the
+ * frontend) and a 308 to `https://host[:httpsPort unless 443]/path` for plain-HTTP requests to hostnames listed in
+ * `redirectMap`, never for the challenge path.
+ */
+export function httpsChainLines(paths: Pick<HttpsPaths, "redirectMap">, httpsPort: number): string[] {
+  const port = httpsPort === 443 ? "" : `:${httpsPort}`;
+  return [
+    "  acl edge_acme_path path_beg /.well-known/acme-challenge/",
     '  http-request return status 200 content-type text/plain lf-string "%[var(txn.acme)]" hdr Cache-Control no-store if edge_acme_path { var(txn.acme) -m found }',
     `  http-request redirect location https://%[var(txn.host)]${port}%[capture.req.uri] code 308 if !{ ssl_fc } !edge_acme_path { var(txn.host),map(${paths.redirectMap}) -m found }`,
   ];

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { zeroTotals, type ChainTotals, type WorkerCounters } from "../haproxy/counters";
 import { EdgeMetrics, latencyBucket, MetricsCounter, parseLogLine, RECENT_PER_PUSH, withoutQueryValues, type MetricsPush } from "./metrics";
 
 // The agent's metrics (docs/traffic.md "On the node") with real UDP datagrams and a real HTTP console on loopback:
@@ -127,5 +128,105 @@ describe("agent metrics", () => {
     expect(metrics.spooled()).toBe(1);
     expect(received).toHaveLength(4);
     expect(logs.join("\n")).toContain("spooled");
+  });
+  it("counts requests from HAProxy's counters: a lost line loses nothing, a worker's tail after its last read comes from its lines, an agent restart goes on", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-metrics-"));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const received: MetricsPush[] = [];
+    const consoleServer = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        received.push(JSON.parse(body) as MetricsPush);
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((r) => consoleServer.listen(0, "127.0.0.1", r));
+    cleanup.push(() => new Promise((r) => consoleServer.close(r)));
+    const consolePort = (consoleServer.address() as AddressInfo).port;
+    // What `show proc` + `show stat` would give (the real HAProxy is read in lib/traffic/traffic-e2e.test.ts).
+    let workers: WorkerCounters[] = [];
+    const totals = (responses: number, s5 = 0): ChainTotals => ({
+      ...zeroTotals(),
+      responses,
+      status2xx: responses - s5,
+      status5xx: s5,
+      bytesIn: responses * 80,
+      bytesOut: responses * 500,
+    });
+    const worker = (pid: number, startedAt: number, envs: [number, ChainTotals][]): WorkerCounters => ({
+      pid,
+      startedAt,
+      current: true,
+      readAt: Date.now(),
+      publicSessions: null,
+      chains: new Map(envs),
+    });
+    const make = () =>
+      new EdgeMetrics({
+        consoleUrl: new URL(`http://127.0.0.1:${consolePort}`),
+        nodeToken: "en_" + "t".repeat(43),
+        host: "127.0.0.1",
+        port: 0,
+        flushSeconds: 3600,
+        spoolDir: path.join(dir, "spool"),
+        droppedLogs: async () => null,
+        log: () => undefined,
+        counters: async () => workers,
+        countersFile: path.join(dir, "counters.json"),
+      });
+    const sum = (key: "requests" | "status5xx" | "bytesOut" | "hits") => received.flatMap((p) => p.minutes).reduce((n, m) => n + m[key], 0);
+    const logged = () => received.flatMap((p) => p.minutes).reduce((n, m) => n + m.latency.reduce((a, b) => a + b, 0), 0);
+    let metrics = make();
+    await metrics.start();
+    cleanup.push(() => metrics.stop());
+    const t0 = Date.now();
+
+    // Worker 100 answered 3 requests; one of the 3 lines was lost. Requests, statuses and bytes are the counters'.
+    workers = [worker(100, t0, [[7, totals(3)]])];
+    metrics.line(line({ p: 100, t: t0, d: t0 }));
+    metrics.line(line({ p: 100, t: t0, d: t0 }));
+    await new Promise((r) => setTimeout(r, 5));
+    await metrics.flush();
+    expect([sum("requests"), sum("bytesOut"), logged(), sum("hits")]).toEqual([3, 1500, 2, 2]);
+
+    // A reload: 100 answers 2 more after its last read (both logged, 500s) and exits; the new worker 200 answers 1.
+    // A line of a request that ended before the read arrives late: its request is in the counters already.
+    metrics.line(line({ p: 100, t: t0 - 5, d: t0 - 1 }));
+    metrics.line(line({ p: 100, t: Date.now(), d: Date.now() + 1, s: 500 }));
+    metrics.line(line({ p: 100, t: Date.now(), d: Date.now() + 1, s: 500 }));
+    workers = [worker(200, Date.now(), [[7, totals(1)]])];
+    await metrics.flush();
+    expect(sum("requests")).toBe(4); // 100's tail waits for its late lines (TAIL_GRACE_MS)
+    await new Promise((r) => setTimeout(r, 2100));
+    await metrics.flush();
+    // The two lines that ended after 100's last read are its tail; the earlier lost line changes nothing.
+    expect(sum("requests")).toBe(6);
+    expect(sum("status5xx")).toBe(2);
+    // A line of 100 arriving even later is not counted again.
+    metrics.line(line({ p: 100, t: Date.now(), d: Date.now() }));
+    await new Promise((r) => setTimeout(r, 2100));
+    await metrics.flush();
+    expect(sum("requests")).toBe(6);
+
+    // The agent restarts beside the running worker 200 (started before it): it goes on from the saved read.
+    await metrics.stop();
+    workers = [worker(200, workers[0].startedAt, [[7, totals(6)]])];
+    metrics = make();
+    await new Promise((r) => setTimeout(r, 1100)); // the new agent starts after the worker
+    await metrics.start();
+    await metrics.flush();
+    expect(sum("requests")).toBe(11); // 6 + (6 - 1) answered by 200 since the saved read
+    // Without a saved read (a HAProxy adopted by a new state folder), a running worker counts from the first read.
+    await metrics.stop();
+    fs.rmSync(path.join(dir, "counters.json"));
+    workers = [worker(200, workers[0].startedAt, [[7, totals(9)]])];
+    metrics = make();
+    await metrics.start();
+    await metrics.flush();
+    expect(sum("requests")).toBe(11);
+    workers = [worker(200, workers[0].startedAt, [[7, totals(11)]])];
+    await metrics.flush();
+    expect(sum("requests")).toBe(13);
   });
 });

@@ -2,13 +2,16 @@ import { randomUUID } from "node:crypto";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
+import { CHAIN_FIELDS, zeroTotals, type ChainTotals, type WorkerCounters } from "../haproxy/counters";
 import { consoleRequest } from "./console-client";
 
-// Traffic metrics on the node (docs/traffic.md "On the node", docs/edge.md "Metrics"): HAProxy's public front sends
-// one JSON line per request over loopback UDP (edge/haproxy/render.ts METRICS_LOG_FORMAT); this module counts them
-// per environment and minute (requests, status classes, bytes, X-Cache, a fixed latency histogram), keeps the last
-// requests per environment (query keys only), and pushes additive deltas to the console every
-// EDGE_METRICS_FLUSH_SECONDS, each push with its own id. Undelivered pushes wait in a bounded spool on disk.
+// Traffic metrics on the node (docs/traffic.md "On the node", docs/edge.md "Metrics"). Requests, status classes and
+// bytes per environment come from HAProxy's own counters (edge/haproxy/counters.ts), read from every worker at each
+// flush and minute, so a lost log line never loses a request (docs/traffic.md "Counters"). HAProxy's public front
+// also sends one JSON line per request over loopback UDP (edge/haproxy/render.ts METRICS_LOG_FORMAT): those give
+// X-Cache, ModSecurity blocks, a fixed latency histogram and the last requests per environment (query keys only),
+// and the last requests of a worker that exited after its last counter read. Additive deltas go to the console
+// every EDGE_METRICS_FLUSH_SECONDS, each push with its own id. Undelivered pushes wait in a bounded spool on disk.
 
 /** Upper bounds (ms, inclusive) of the fixed latency buckets; a 12th bucket holds slower requests (docs/traffic.md). */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
@@ -32,6 +35,10 @@ const NODE_HEALTH_PATH = "/.well-known/edge-node/health";
 /** One request as HAProxy logged it (see METRICS_LOG_FORMAT in edge/haproxy/render.ts). */
 export type LogRecord = {
   environmentId: number;
+  /** The HAProxy worker that answered (its counters hold the request), or null in a line without one. */
+  pid: number | null;
+  /** When HAProxy logged it (the request's end), epoch ms, or null in a line without it. */
+  endAt: number | null;
   /** Accept time, epoch ms. */
   at: number;
   method: string;
@@ -48,7 +55,11 @@ export type LogRecord = {
   requestId: string;
 };
 
-/** Additive counters of one environment over one minute, as pushed (docs/edge.md "Metrics"). */
+/**
+ * Additive counters of one environment over one minute, as pushed (docs/edge.md "Metrics"). `requests`, the status
+ * classes and the bytes are HAProxy's counters; hits/misses/passes, blocked and `latency` count the log lines
+ * received (so the histogram may hold fewer requests than `requests` when lines were lost).
+ */
 export type MinuteCounts = {
   environmentId: number;
   /** Epoch ms of the minute's start. */
@@ -114,6 +125,19 @@ export function latencyBucket(ms: number): number {
   return LATENCY_BUCKETS_MS.length;
 }
 
+/** What one logged request adds to HAProxy's counters (a response of its status class, its bytes). */
+function lineTotals(r: { status: number; bytesIn: number; bytesOut: number }): ChainTotals {
+  const t = zeroTotals();
+  t.responses = 1;
+  if (r.status >= 200 && r.status < 300) t.status2xx = 1;
+  else if (r.status >= 300 && r.status < 400) t.status3xx = 1;
+  else if (r.status >= 400 && r.status < 500) t.status4xx = 1;
+  else if (r.status >= 500 && r.status < 600) t.status5xx = 1;
+  t.bytesIn = r.bytesIn;
+  t.bytesOut = r.bytesOut;
+  return t;
+}
+
 function str(v: unknown): string | null {
   return typeof v === "string" && v !== "-" && v !== "" ? v : null;
 }
@@ -136,6 +160,8 @@ export function parseLogLine(text: string): LogRecord | null {
   const cache = str(j.c)?.toUpperCase() ?? null;
   return {
     environmentId: Number(m[1]),
+    pid: typeof j.p === "number" && Number.isInteger(j.p) && j.p > 0 ? j.p : null,
+    endAt: typeof j.d === "number" && Number.isFinite(j.d) ? j.d : null,
     at: j.t,
     method: (str(j.m) ?? "-").slice(0, 16),
     path: withoutQueryValues(uri),
@@ -149,19 +175,27 @@ export function parseLogLine(text: string): LogRecord | null {
   };
 }
 
-/** Counts log records per environment and minute, and keeps the last requests per environment. */
+/**
+ * Counts per environment and minute: log records (`add`) and counter deltas (`addCounted`); keeps the last requests
+ * per environment.
+ */
 export class MetricsCounter {
   private minutes = new Map<string, MinuteCounts>();
   private recent = new Map<number, RecentRequest[]>();
 
-  /** Adds one request. */
-  add(r: LogRecord): void {
-    const at = r.at - (r.at % 60_000);
-    const k = `${r.environmentId}:${at}`;
+  /**
+   * @param countLines true: a log line also counts its request, status class and bytes (no HAProxy counters, as in
+   *   unit tests of the log path); false: those come from {@link addCounted} only.
+   */
+  constructor(private readonly countLines = true) {}
+
+  private minute(environmentId: number, epochMs: number): MinuteCounts {
+    const at = epochMs - (epochMs % 60_000);
+    const k = `${environmentId}:${at}`;
     let c = this.minutes.get(k);
     if (!c) {
       c = {
-        environmentId: r.environmentId,
+        environmentId,
         at,
         requests: 0,
         status2xx: 0,
@@ -178,13 +212,25 @@ export class MetricsCounter {
       };
       this.minutes.set(k, c);
     }
-    c.requests++;
-    if (r.status >= 200 && r.status < 300) c.status2xx++;
-    else if (r.status >= 300 && r.status < 400) c.status3xx++;
-    else if (r.status >= 400 && r.status < 500) c.status4xx++;
-    else if (r.status >= 500 && r.status < 600) c.status5xx++;
-    c.bytesIn += r.bytesIn;
-    c.bytesOut += r.bytesOut;
+    return c;
+  }
+
+  /** Adds a delta of HAProxy's counters (requests answered, status classes, bytes) to the minute of `epochMs`. */
+  addCounted(environmentId: number, epochMs: number, d: ChainTotals): void {
+    const c = this.minute(environmentId, epochMs);
+    c.requests += d.responses;
+    c.status2xx += d.status2xx;
+    c.status3xx += d.status3xx;
+    c.status4xx += d.status4xx;
+    c.status5xx += d.status5xx;
+    c.bytesIn += d.bytesIn;
+    c.bytesOut += d.bytesOut;
+  }
+
+  /** Adds one logged request to the minute of its accept time. */
+  add(r: LogRecord): void {
+    const c = this.minute(r.environmentId, r.at);
+    if (this.countLines) this.addCounted(r.environmentId, r.at, lineTotals(r));
     if (r.cache === "HIT") c.hits++;
     else if (r.cache === "MISS") c.misses++;
     else if (r.cache === "PASS") c.passes++;
@@ -249,6 +295,45 @@ export type EdgeMetricsOptions = {
   log: (line: string) => void;
   /** Spool bound in pushes (default SPOOL_MAX_FILES). */
   spoolMaxFiles?: number;
+  /**
+   * Every HAProxy worker's per-environment counters (edge/haproxy/counters.ts readWorkerCounters). Without it the
+   * log lines count the requests too (tests of the log path alone).
+   */
+  counters?: () => Promise<WorkerCounters[]>;
+  /** The agent's holds on HAProxy's workers (edge/agent/hold.ts): a retired worker lives on until its final read. */
+  holds?: { ensure(currentPid: number): Promise<void>; release(pid: number): void };
+  /** Where the last counter reads are kept, so an agent restarted beside a running HAProxy goes on from them. */
+  countersFile?: string;
+  /** The UDP socket's receive buffer in bytes (default 8 MiB; the kernel caps it at net.core.rmem_max). */
+  receiveBufferBytes?: number;
+};
+
+/** Lines of a worker's requests kept between two counter reads (the newest beyond this are kept, see below). */
+export const TAIL_LINES = 50_000;
+
+/** Counter reads happen at least this often (ms), besides each flush, each minute and before a reload. */
+const COUNTER_READ_MS = 5000;
+
+/** How long a worker must be gone before its tail is counted: log lines sent just before it exited arrive late. */
+const TAIL_GRACE_MS = 2000;
+
+/** One logged request of a worker that ended after the worker's last counter read. */
+type TailLine = { endAt: number; status: number; bytesIn: number; bytesOut: number };
+
+/**
+ * What the agent knows of one HAProxy worker: its counters at the last read (`last`, taken at `lastReadAt`), and the
+ * log lines of requests that ended after that read (`pending`, per environment): if the worker exits before its next
+ * read, they are the only record of those requests.
+ */
+type WorkerState = {
+  read: boolean;
+  startedAt: number;
+  lastReadAt: number;
+  last: Map<number, ChainTotals>;
+  pending: Map<number, TailLine[]>;
+  pendingCount: number;
+  goneAt: number | null;
+  firstLineAt: number;
 };
 
 /**
@@ -256,7 +341,7 @@ export type EdgeMetricsOptions = {
  * (docs/traffic.md "On the node"). `start()` binds before HAProxy is configured to log to it.
  */
 export class EdgeMetrics {
-  readonly counter = new MetricsCounter();
+  readonly counter: MetricsCounter;
   private socket: dgram.Socket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private unreadable = 0;
@@ -266,10 +351,22 @@ export class EdgeMetrics {
   private droppedPushes = 0;
   private revoked = false;
   private flushing: Promise<void> = Promise.resolve();
+  private reading: Promise<void> = Promise.resolve();
+  private minuteTimer: NodeJS.Timeout | null = null;
+  private readTimer: NodeJS.Timeout | null = null;
+  private readonly workers = new Map<number, WorkerState>();
+  /** Workers whose tail was counted: later lines or reads of them are not counted again (newest 1,000 pids). */
+  private readonly finished = new Set<number>();
+  /** Counter reads of the previous agent run (countersFile), used once per worker still running. */
+  private restored = new Map<number, { startedAt: number; chains: Map<number, ChainTotals> }>();
+  private readonly startedAt = Date.now();
+  private counterError = "";
   /** Lines received (tests and the benchmark read it). */
   received = 0;
 
-  constructor(private readonly o: EdgeMetricsOptions) {}
+  constructor(private readonly o: EdgeMetricsOptions) {
+    this.counter = new MetricsCounter(!o.counters);
+  }
 
   /** Where HAProxy sends its lines. */
   get target(): { host: string; port: number } {
@@ -282,7 +379,7 @@ export class EdgeMetrics {
    */
   async start(): Promise<void> {
     fs.mkdirSync(this.o.spoolDir, { recursive: true, mode: 0o700 });
-    const socket = dgram.createSocket({ type: "udp4", recvBufferSize: 8 * 1024 * 1024 });
+    const socket = dgram.createSocket({ type: "udp4", recvBufferSize: this.o.receiveBufferBytes ?? 8 * 1024 * 1024 });
     socket.on("message", (msg) => this.line(msg.toString("utf8")));
     socket.on("error", (e) => this.o.log(`metrics socket: ${e.message}`));
     await new Promise<void>((resolve, reject) => {
@@ -296,6 +393,197 @@ export class EdgeMetrics {
     this.lastSocketDrops = socketDrops(this.o.port);
     this.timer = setInterval(() => void this.flush(), this.o.flushSeconds * 1000);
     this.timer.unref();
+    if (this.o.counters) {
+      this.restore();
+      this.scheduleMinuteRead();
+      // Frequent reads keep a worker's lines since its last read few (what a reload's old worker leaves to them).
+      this.readTimer = setInterval(() => void this.readCounters(), COUNTER_READ_MS);
+      this.readTimer.unref();
+    }
+  }
+
+  /** Reads the counters just after every minute starts, so each minute gets what was answered in it. */
+  private scheduleMinuteRead(): void {
+    const wait = 60_000 - (Date.now() % 60_000) + 20;
+    this.minuteTimer = setTimeout(() => {
+      void this.readCounters().finally(() => {
+        if (this.minuteTimer) this.scheduleMinuteRead();
+      });
+    }, wait);
+    this.minuteTimer.unref();
+  }
+
+  /**
+   * Reads every HAProxy worker's counters and adds what each environment answered since the previous read to the
+   * current minute (docs/traffic.md "Counters"). Called at each flush and minute, and by the agent just before it
+   * reloads HAProxy (the old worker's counts are then nearly final). Never throws: a failed read is logged once and
+   * the next read catches up (the counters are cumulative).
+   */
+  readCounters(): Promise<void> {
+    const run = this.reading.then(() => this.readCountersNow());
+    this.reading = run.catch(() => undefined);
+    return this.reading;
+  }
+
+  private async readCountersNow(): Promise<void> {
+    if (!this.o.counters) return;
+    let list: WorkerCounters[];
+    try {
+      list = await this.o.counters();
+      this.counterError = "";
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== this.counterError) this.o.log(`metrics: HAProxy's counters not read (${message}); the next read catches up`);
+      this.counterError = message;
+      return;
+    }
+    const now = Date.now();
+    const seen = new Set<number>();
+    for (const w of list) {
+      if (this.finished.has(w.pid)) continue;
+      seen.add(w.pid);
+      let st = this.workers.get(w.pid);
+      if (!st) this.workers.set(w.pid, (st = this.newWorker(now)));
+      if (!st.read) this.firstRead(st, w);
+      for (const [env, totals] of w.chains) {
+        const prev = st.last.get(env) ?? zeroTotals();
+        const d = zeroTotals();
+        let any = false;
+        for (const f of CHAIN_FIELDS) {
+          d[f] = Math.max(0, totals[f] - prev[f]);
+          if (d[f]) any = true;
+        }
+        if (any) this.counter.addCounted(env, now, d);
+      }
+      st.last = w.chains;
+      st.lastReadAt = w.readAt;
+      st.goneAt = null;
+      if (w.current) void this.o.holds?.ensure(w.pid);
+      else if (w.publicSessions === 0) {
+        // A retired worker with no session left on the public front can answer nothing more: these counters are
+        // final, its lines are all in them. It may go.
+        this.workers.delete(w.pid);
+        this.finish(w.pid);
+        this.o.holds?.release(w.pid);
+        continue;
+      }
+      // Requests that ended before the read are in its counters.
+      st.pendingCount = 0;
+      for (const [env, lines] of st.pending) {
+        const later = lines.filter((l) => l.endAt > w.readAt);
+        if (later.length) st.pending.set(env, later);
+        else st.pending.delete(env);
+        st.pendingCount += later.length;
+      }
+    }
+    for (const [pid, st] of this.workers) {
+      if (seen.has(pid)) continue;
+      // A worker never read whose lines came a while ago exited before any read: its lines are all there is.
+      if (!st.read && now - st.firstLineAt < TAIL_GRACE_MS) continue;
+      st.goneAt ??= now;
+      if (now - st.goneAt < TAIL_GRACE_MS && st.read) continue;
+      this.countTail(st, pid, now);
+      this.workers.delete(pid);
+      this.finish(pid);
+    }
+    this.save();
+  }
+
+  /** Notes a worker whose count is complete: later lines or reads of it are not counted (newest 1,000 pids). */
+  private finish(pid: number): void {
+    this.finished.add(pid);
+    if (this.finished.size > 1000) this.finished.delete(this.finished.values().next().value!);
+  }
+
+  private newWorker(now: number): WorkerState {
+    return {
+      read: false,
+      startedAt: 0,
+      lastReadAt: -Infinity,
+      last: new Map(),
+      pending: new Map(),
+      pendingCount: 0,
+      goneAt: null,
+      firstLineAt: now,
+    };
+  }
+
+  /**
+   * The first read of a worker: one started after this agent counts from zero; one the previous agent run read goes
+   * on from that read; any other (a HAProxy adopted without saved reads) is counted from this read on.
+   */
+  private firstRead(st: WorkerState, w: WorkerCounters): void {
+    st.read = true;
+    st.startedAt = w.startedAt;
+    const saved = this.restored.get(w.pid);
+    this.restored.delete(w.pid);
+    if (w.startedAt >= this.startedAt - 1000) return;
+    if (saved && Math.abs(saved.startedAt - w.startedAt) <= 2000) {
+      st.last = saved.chains;
+    } else {
+      st.last = w.chains;
+      this.o.log(`metrics: HAProxy worker ${w.pid} was running before this agent: its requests are counted from now on`);
+    }
+  }
+
+  /**
+   * A worker that exited: the requests it answered after its last counter read are known only from its log lines,
+   * those whose end time (`d`, HAProxy's clock at logging) is later than the read. A lost line among them is a
+   * request missed, reported as a lost line like any other.
+   */
+  private countTail(st: WorkerState, pid: number, now: number): void {
+    let n = 0;
+    for (const [env, lines] of st.pending) {
+      for (const line of lines) this.counter.addCounted(env, now, lineTotals(line));
+      n += lines.length;
+    }
+    if (st.read)
+      this.o.log(
+        `metrics: HAProxy worker ${pid} exited before its final read: ${n} request(s) after its last read counted from its log lines`,
+      );
+  }
+
+  /** Keeps a logged request of a worker that ended after the worker's last read (for its tail). */
+  private tally(r: LogRecord): void {
+    if (r.pid === null || r.status < 100 || this.finished.has(r.pid)) return;
+    let st = this.workers.get(r.pid);
+    if (!st) this.workers.set(r.pid, (st = this.newWorker(Date.now())));
+    const endAt = r.endAt ?? Date.now();
+    if (endAt <= st.lastReadAt) return;
+    let lines = st.pending.get(r.environmentId);
+    if (!lines) st.pending.set(r.environmentId, (lines = []));
+    lines.push({ endAt, status: r.status, bytesIn: r.bytesIn, bytesOut: r.bytesOut });
+    // Bounded between reads (every few seconds): the oldest go first, as the next read most likely counts them.
+    if (++st.pendingCount > TAIL_LINES) {
+      const oldest = [...st.pending.values()].reduce((a, b) => (a[0].endAt <= b[0].endAt ? a : b));
+      oldest.shift();
+      st.pendingCount--;
+    }
+  }
+
+  private restore(): void {
+    if (!this.o.countersFile) return;
+    try {
+      const saved = JSON.parse(fs.readFileSync(this.o.countersFile, "utf8")) as {
+        workers: { pid: number; startedAt: number; chains: [number, ChainTotals][] }[];
+      };
+      for (const w of saved.workers) this.restored.set(w.pid, { startedAt: w.startedAt, chains: new Map(w.chains) });
+    } catch {
+      // none yet, or unreadable: workers running before this agent are counted from its first read
+    }
+  }
+
+  private save(): void {
+    if (!this.o.countersFile) return;
+    const workers = [...this.workers]
+      .filter(([, st]) => st.read)
+      .map(([pid, st]) => ({ pid, startedAt: st.startedAt, chains: [...st.last] }));
+    try {
+      fs.writeFileSync(`${this.o.countersFile}.tmp`, JSON.stringify({ workers }), { mode: 0o600 });
+      fs.renameSync(`${this.o.countersFile}.tmp`, this.o.countersFile);
+    } catch (error) {
+      this.o.log(`metrics: counter reads not saved (${(error as Error).message})`);
+    }
   }
 
   /** Counts one log line (a datagram may hold one line, with or without its newline). */
@@ -306,7 +594,10 @@ export class EdgeMetrics {
       if (!l.startsWith("{")) continue;
       try {
         const r = parseLogLine(l);
-        if (r) this.counter.add(r);
+        if (r) {
+          this.counter.add(r);
+          if (this.o.counters) this.tally(r);
+        }
       } catch (error) {
         if (this.unreadable++ === 0) this.lastUnreadable = `${(error as Error).message}: ${l.slice(0, 200)}`;
       }
@@ -344,6 +635,7 @@ export class EdgeMetrics {
   }
 
   private async flushNow(send: boolean): Promise<void> {
+    await this.readCounters();
     const { minutes, recent } = this.counter.take();
     const lostLogs = await this.lost();
     if (minutes.length || lostLogs || this.droppedPushes) {
@@ -441,6 +733,10 @@ export class EdgeMetrics {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.minuteTimer) clearTimeout(this.minuteTimer);
+    this.minuteTimer = null;
+    if (this.readTimer) clearInterval(this.readTimer);
+    this.readTimer = null;
     if (this.socket) await this.flush(false);
     this.socket?.close();
     this.socket = null;

@@ -455,13 +455,14 @@ describe.skipIf(skip)(`the sandbox of tenants' code on a running node${skip ? ` 
     expect(secrets.error).not.toMatch(/secret-|hopTokens/);
   });
 
-  it("§8 Privileges: tenant code cannot reach another environment's last hop or module, varnish, its admin port, the console, the Runtime API or private networks", async () => {
+  it("§8 Privileges: tenant code cannot reach another environment's last hop or module, varnish, its admin port, HAProxy's hold listener, the console, the Runtime API or private networks", async () => {
     const state = agentState();
     const tcp: [string, string, number][] = [
       ["another environment's last hop", "127.0.0.1", state.lastHops.e33],
       ["another environment's module (bridge port)", "127.0.0.1", state.active.e32.modulePorts[0]],
       ["the varnish listen port", "127.0.0.1", portBase],
       ["the varnish admin port", "127.0.0.1", portBase + 1],
+      ["HAProxy's hold listener", "127.0.0.1", portBase + 3],
       ["the console", "127.0.0.1", Number(new URL(con.url()).port)],
       ["the node's public port", "127.0.0.2", httpPort],
       ["a listener of the host", "127.0.0.1", recorderPort],

@@ -43,6 +43,8 @@ describe("edge agent settings", () => {
     expect(refused({ EDGE_DNS_SERVERS: "dns.example" })).toMatch(/^EDGE_DNS_SERVERS/);
     expect(refused({ EDGE_INTERNAL_ADDRESS: "10.0.0.1" })).toMatch(/^EDGE_INTERNAL_ADDRESS/);
     expect(refused({ EDGE_METRICS_FLUSH_SECONDS: "0" })).toMatch(/^EDGE_METRICS_FLUSH_SECONDS/);
+    for (const bad of ["0", "-1", "4k", "2000000000"])
+      expect(refused({ EDGE_METRICS_RECEIVE_BUFFER_BYTES: bad })).toMatch(/^EDGE_METRICS_RECEIVE_BUFFER_BYTES must be a whole number/);
     expect(refused({ EDGE_KEEP_PROXIES: "maybe" })).toMatch(/^EDGE_KEEP_PROXIES/);
   });
 

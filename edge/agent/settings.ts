@@ -17,6 +17,8 @@ export type EdgeSettings = {
   /** Absolute path of EDGE_STATE_DIR. */
   stateDir: string;
   metricsFlushSeconds: number;
+  /** EDGE_METRICS_RECEIVE_BUFFER_BYTES: the log socket's receive buffer (default 8 MiB; tests make it tiny to lose lines). */
+  metricsReceiveBufferBytes: number;
   /** First of the loopback ports the agent assigns (varnish, varnish admin, last hops, modules). */
   internalPortBase: number;
   /** Loopback address the internal listeners use. */
@@ -122,6 +124,10 @@ export function readSettings(env: SettingsEnv = process.env, argv: readonly stri
   if (!/^[0-9]+$/.test(rawFlush) || Number(rawFlush) < 1 || Number(rawFlush) > 3600) {
     throw new SettingsError(`EDGE_METRICS_FLUSH_SECONDS must be a whole number of seconds from 1 to 3600, got "${rawFlush}"`);
   }
+  const rawBuffer = env.EDGE_METRICS_RECEIVE_BUFFER_BYTES?.trim() || String(8 * 1024 * 1024);
+  if (!/^[0-9]+$/.test(rawBuffer) || Number(rawBuffer) < 1 || Number(rawBuffer) > 1024 * 1024 * 1024) {
+    throw new SettingsError(`EDGE_METRICS_RECEIVE_BUFFER_BYTES must be a whole number of bytes from 1 to 1073741824, got "${rawBuffer}"`);
+  }
   const internalPortBase = port(env, "EDGE_INTERNAL_PORT_BASE", 20000);
   if (internalPortBase < 1024 || internalPortBase + 2000 > 65535) {
     throw new SettingsError(
@@ -150,6 +156,7 @@ export function readSettings(env: SettingsEnv = process.env, argv: readonly stri
     dnsServers,
     stateDir,
     metricsFlushSeconds: Number(rawFlush),
+    metricsReceiveBufferBytes: Number(rawBuffer),
     internalPortBase,
     internalAddress,
     keepProxies,

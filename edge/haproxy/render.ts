@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Origin } from "../agent/state";
-import { httpsFrontendLines, type HttpsPaths } from "../agent/certificates";
+import { httpsChainLines, httpsFrontendLines, type HttpsPaths } from "../agent/certificates";
 
 // HAProxy configuration of an edge node: the public front and each environment's last hop (docs/edge.md
 // "One request", docs/product.md §8). Pure: returns the configuration text and the files it names.
@@ -51,6 +51,12 @@ export type HaproxyGlobal = {
    * metrics listener on a loopback address. Absent: no per-request log.
    */
   metricsLog?: { host: string; port: number };
+  /**
+   * The agent's hold on each worker (docs/traffic.md "Counters"): a loopback listener where one request of the agent,
+   * carrying `secret`, waits for its body, so a worker retired by a reload lives on until the agent has read its final
+   * counters. Absent: none.
+   */
+  hold?: { host: string; port: number; secret: string };
 };
 
 /**
@@ -61,7 +67,7 @@ export type HaproxyGlobal = {
  */
 export const METRICS_LOG_FORMAT =
   '%{+json}o{"e":"%[var(txn.env)]","t":%Ts%ms,"m":"%HM","u":"%[var(txn.uri)]","s":%ST,"bi":%U,"bo":%B,"ta":%Ta,' +
-  '"c":"%[var(txn.cache)]","x":"%[var(txn.edgestatus)]","id":"%[var(txn.reqid)]"}';
+  '"c":"%[var(txn.cache)]","x":"%[var(txn.edgestatus)]","id":"%[var(txn.reqid)]","p":%pid,"d":%[date(0,ms)]}';
 
 /** The rendered configuration: text of haproxy.cfg, plus files relative to `dir` (content-addressed names). */
 export type RenderedHaproxy = { config: string; files: Record<string, string>; hostsMap: string };
@@ -178,22 +184,17 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     "  http-request set-header X-Forwarded-Proto http unless { ssl_fc }",
     "  http-request set-var(txn.host) req.hdr(host),field(1,:),lower,regsub([.]$,)",
     `  http-request set-var(txn.env) var(txn.host),map(${mapPath})`,
-    // HTTP-01 answers and the redirect after the environment is known, so their log lines count for it (the CA's
-    // validation shows among its recent requests, docs/traffic.md), and before the not-configured 404.
-    ...(g.https ? httpsFrontendLines(g.https, g.httpsPort) : []),
+    // HTTP-01 answers for a Host no environment serves, before the not-configured 404; an environment's own are
+    // answered in its chain backend with its redirect and ip_blacklist, so HAProxy counts them for it (docs/traffic.md
+    // "Counters") and the CA's validation shows among its recent requests.
+    ...(g.https ? httpsFrontendLines(g.https) : []),
     `  http-request return status 404 content-type "text/html; charset=utf-8" file ${notConfigured} hdr X-Edge-Status not-configured hdr Cache-Control no-store unless { var(txn.env) -m found }`,
     // The chain and the origin see the Host that was routed: lower case, without the port and the trailing dot, so
     // `a.test:8080` and `a.test` are one cache object and the origin gets `Host: a.test` (RFC 9110 §7.2; a
     // host_header of the origin still replaces it at the last hop).
     "  http-request set-header Host %[var(txn.host)]",
   );
-  for (const e of sorted) {
-    if (e.ipBlacklist.length) {
-      const acl = put(`${e.key}-blacklist.acl`, e.ipBlacklist.join("\n") + "\n");
-      L.push(`  http-request deny deny_status 403 hdr X-Edge-Status blocked if { var(txn.env) -m str ${e.key} } { src -f ${acl} }`);
-    }
-    L.push(`  http-request set-header X-Edge-Hop ${q(e.hopToken)} if { var(txn.env) -m str ${e.key} }`);
-  }
+  for (const e of sorted) L.push(`  http-request set-header X-Edge-Hop ${q(e.hopToken)} if { var(txn.env) -m str ${e.key} }`);
   if (g.metricsLog) {
     L.push("  http-response set-var(txn.cache) res.hdr(x-cache)", "  http-response set-var(txn.edgestatus) res.hdr(x-edge-status)");
   }
@@ -213,8 +214,12 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     const timeout = put(`${e.key}-origin-timeout.http`, errorFile("504 Gateway Timeout", "origin-timeout", page502));
     // `http-request return … file` holds the page in one buffer too: a page over the cap would fail haproxy -c.
     const refusedPage = put(`${e.key}-origin-refused.html`, Buffer.byteLength(page502) <= MAX_ERROR_BODY ? page502 : DEFAULT_502);
+    L.push(`backend chain_${e.key}`, ...(g.https ? httpsChainLines(g.https, g.httpsPort) : []));
+    if (e.ipBlacklist.length) {
+      const acl = put(`${e.key}-blacklist.acl`, e.ipBlacklist.join("\n") + "\n");
+      L.push(`  http-request deny deny_status 403 hdr X-Edge-Status blocked if { src -f ${acl} }`);
+    }
     L.push(
-      `backend chain_${e.key}`,
       `  errorfile 502 ${chain502}`,
       `  errorfile 503 ${chain503}`,
       // varnishd answers 503 chain-unavailable while the environment's VCL is not loaded (a restart): the page is the
@@ -275,6 +280,19 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
       o.resolution.addresses.slice(0, 16).forEach((a, i) => L.push(`  server s${i} ${addr(a, port)}${tls}`));
       L.push("");
     }
+  }
+  if (g.hold) {
+    L.push(
+      "frontend edge_hold",
+      `  bind ${addr(g.hold.host, g.hold.port)}`,
+      "  timeout client 24h",
+      "  timeout http-request 24h",
+      `  http-request deny deny_status 403 unless { req.hdr(x-edge-hold) -m str -- ${q(g.hold.secret)} }`,
+      '  http-request return status 200 content-type text/plain lf-string "%pid" if { path /pid }',
+      "  http-request wait-for-body time 24h at-least 1",
+      "  http-request return status 200 content-type text/plain string released",
+      "",
+    );
   }
   return { config: L.join("\n") + "\n", files, hostsMap: hostLines.join("\n") + (hostLines.length ? "\n" : "") };
 }

@@ -9,6 +9,7 @@ import { getDb } from "@/db";
 import { edgeNodes, environments, trafficNodeMinutes } from "@/db/schema";
 import { edgeAgent, randomPorts, until, type EdgeAgent } from "@/edge/agent/test-harness";
 import { haveTool } from "@/edge/modules/tools";
+import { haproxyCommand } from "@/edge/haproxy/runtime";
 import { createApiToken } from "@/lib/api-tokens";
 import { operations } from "@/lib/api/operations";
 import { createApiRouter } from "@/lib/api/router";
@@ -28,7 +29,8 @@ import { recentRequests } from "./query";
 // real origin on 127.0.0.1. Requests through the node show up in the metrics API with exact totals, statuses and
 // HITs (as the client saw them); the node's health path is not counted; the recent requests hold the request id the
 // client got, with query keys and no values; at a fixed 2,000 req/s for 5 s the console counts exactly what the
-// client sent: none lost, none twice.
+// client sent: none lost, none twice. The counts are HAProxy's own counters (docs/traffic.md "Counters"): log lines
+// lost while the agent is paused lose no request, and neither do two reloads of HAProxy under load.
 
 vi.mock("@/lib/auth/auth", () => ({ auth: async () => null }));
 
@@ -290,5 +292,99 @@ describe.skipIf(skip)(`traffic end to end: agent, console, origin${skip ? ` (ski
     expect(failed).toBe(0);
     expect(after.requests - before.requests).toBe(answered);
     expect(await lostLogs()).toBe(0);
+  }, 120_000);
+  /** Drops counted by the kernel for the agent's log socket (the last column of /proc/net/udp). */
+  const socketDrops = () => {
+    const hexPort = (portBase + 2).toString(16).toUpperCase().padStart(4, "0");
+    const row = fs
+      .readFileSync("/proc/net/udp", "utf8")
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .find((f) => f[1]?.endsWith(`:${hexPort}`));
+    return Number(row?.[row.length - 1] ?? 0);
+  };
+
+  /** Sends `total` GETs, `concurrency` at a time; resolves with how many were answered (any status) and failed. */
+  const burst = async (total: number, concurrency: number, stop?: () => boolean) => {
+    let next = 0;
+    let answered = 0;
+    let failed = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total && !stop?.()) {
+          next++;
+          await request("/cached").then(
+            () => answered++,
+            () => failed++,
+          );
+        }
+      }),
+    );
+    return { answered, failed };
+  };
+
+  it("counts every request from HAProxy's counters while log lines are lost (the agent paused, its socket full)", async () => {
+    const before = await settled();
+    const lostBefore = await lostLogs();
+    const drops0 = socketDrops();
+    const agentPid = agent.child()!.pid!;
+    // Paused, the agent reads nothing: HAProxy keeps answering and its lines overflow the socket's receive buffer
+    // (net.core.rmem_max caps it; 4 MiB here, about 10,000 lines).
+    process.kill(agentPid, "SIGSTOP");
+    let sent = { answered: 0, failed: 0 };
+    try {
+      for (let round = 0; round < 10 && socketDrops() === drops0; round++) {
+        const r = await burst(5000, 64);
+        sent = { answered: sent.answered + r.answered, failed: sent.failed + r.failed };
+      }
+    } finally {
+      process.kill(agentPid, "SIGCONT");
+    }
+    const dropped = socketDrops() - drops0;
+    console.log(`agent paused: ${sent.answered} answered, ${sent.failed} failed, ${dropped} log lines dropped by the socket`);
+    expect(dropped, "no log line was dropped: the burst did not fill the socket's buffer").toBeGreaterThan(0);
+    await until(
+      "the paused burst in the metrics API",
+      async () => (await totals()).requests - before.requests >= sent.answered && (await lostLogs()) > lostBefore,
+      20_000,
+      () => agent.log(),
+    );
+    // The lines the socket kept are read after the pause: the cache counts and histogram settle a moment later.
+    const after = await settled();
+    expect(after.requests - before.requests).toBe(sent.answered);
+    expect(after.status_2xx - before.status_2xx).toBe(sent.answered);
+    // The lines that did arrive still give the cache counts and the histogram; the lost ones are reported.
+    const logged = (after.latency_histogram as unknown as number[]).reduce((a, b) => a + b, 0);
+    const loggedBefore = (before.latency_histogram as unknown as number[]).reduce((a, b) => a + b, 0);
+    expect(logged - loggedBefore).toBeLessThan(sent.answered);
+    expect((await lostLogs()) - lostBefore).toBeGreaterThanOrEqual(dropped);
+  }, 120_000);
+
+  it("counts every request across two HAProxy reloads under load: each old worker is held until its final read", async () => {
+    const before = await settled();
+    const master = path.join(stateDir, "haproxy", "master.sock");
+    let done = false;
+    const load = burst(1_000_000, 32, () => done);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await haproxyCommand(master, "reload")).not.toMatch(/fail/i);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await haproxyCommand(master, "reload")).not.toMatch(/fail/i);
+    await new Promise((r) => setTimeout(r, 1500));
+    done = true;
+    const sent = await load;
+    console.log(`two reloads under load: ${sent.answered} answered, ${sent.failed} failed (connections closed by old workers)`);
+    // An old worker's last requests are counted 2 s after it exits (its late lines), then nothing moves.
+    const after = await settled();
+    // The holds kept both old workers until their counters were final: no request was left to their log lines.
+    expect(agent.log()).not.toContain("exited before its final read");
+    expect(
+      after.requests - before.requests,
+      `answered ${sent.answered}\n${agent
+        .log()
+        .split("\n")
+        .filter((l) => /metrics|lost|reload/.test(l))
+        .slice(-20)
+        .join("\n")}`,
+    ).toBe(sent.answered);
   }, 120_000);
 });
