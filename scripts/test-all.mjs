@@ -1,5 +1,5 @@
 // The README's test command: type check, ESLint (Next's rules), unit/integration tests (vitest), a production
-// build, then the Chromium journeys (Playwright). Ends with one plain line: "N passed, N failed".
+// build and its first-load JavaScript budget, then the Chromium journeys (Playwright). Ends with one plain line: "N passed, N failed".
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -88,6 +88,12 @@ if (want("e2e")) {
   const built = run("Production build", bin("next"), ["build"], { DATA_DIR: buildDir, NEXT_TELEMETRY_DISABLED: "1" });
   fs.rmSync(buildDir, { recursive: true, force: true });
   check("next build", built);
+  // Every page but the editor's loads at most 150 kB of gzip JavaScript on a first visit (docs/architecture.md).
+  if (built)
+    check(
+      "first-load JavaScript",
+      run("First-load JavaScript (gzip)", process.execPath, ["scripts/first-load-js.mjs", "--budget", "150", "--except", "/edit"]),
+    );
   if (built) {
     const file = path.join(results, "playwright.json");
     fs.rmSync(file, { force: true });
