@@ -72,6 +72,10 @@ const benches: { name: string; run: () => Promise<Row[]> }[] = [
     },
   },
   {
+    name: "haproxy-counters: the agent's read of HAProxy's per-environment counters, 1,000 environments, beside the unparsed show stat",
+    run: async () => (await import("./haproxy-counters")).benchHaproxyCounters({ environments: 1000, reads: 30 }),
+  },
+  {
     name: "edge: hits/misses via wrk (http, https) beside origin and nginx floors, 20 applies under load, cold start with 100 environments",
     run: async () => (await import("./edge")).benchEdge({ applies: 20, coldEnvironments: 100 }),
   },
