@@ -11,6 +11,7 @@ import net from "node:net";
 export class WorkerHolds {
   private readonly holds = new Map<number, net.Socket>();
   private opening: Promise<void> | null = null;
+  private lastError = "";
 
   /**
    * @param target the `edge_hold` listener and its secret
@@ -51,9 +52,13 @@ export class WorkerHolds {
           if (this.holds.get(pid) === socket) this.holds.delete(pid);
         });
       } catch (error) {
-        this.log(`metrics: no hold on HAProxy worker ${currentPid} (${(error as Error).message})`);
+        // Said once until a hold succeeds again (a HAProxy still on a configuration without the listener).
+        const message = (error as Error).message;
+        if (message !== this.lastError) this.log(`metrics: no hold on HAProxy worker ${currentPid} (${message})`);
+        this.lastError = message;
         return;
       }
+      this.lastError = "";
     }
   }
 

@@ -553,11 +553,14 @@ export class EdgeMetrics {
     let lines = st.pending.get(r.environmentId);
     if (!lines) st.pending.set(r.environmentId, (lines = []));
     lines.push({ endAt, status: r.status, bytesIn: r.bytesIn, bytesOut: r.bytesOut });
-    // Bounded between reads (every few seconds): the oldest go first, as the next read most likely counts them.
+    // Bounded between reads (every few seconds): beyond, the older half of each environment's lines goes (the next
+    // read most likely counts them), in one pass so a flood costs no more per line.
     if (++st.pendingCount > TAIL_LINES) {
-      const oldest = [...st.pending.values()].reduce((a, b) => (a[0].endAt <= b[0].endAt ? a : b));
-      oldest.shift();
-      st.pendingCount--;
+      for (const kept of st.pending.values()) {
+        const drop = Math.ceil(kept.length / 2);
+        kept.splice(0, drop);
+        st.pendingCount -= drop;
+      }
     }
   }
 
