@@ -83,7 +83,7 @@ function checkString(value: string, schema: JsonSchema, path: JsonPath, at: Sche
   } else if (schema.maxLength !== undefined && length > schema.maxLength) {
     out.push({ path, at, message: `must be at most ${schema.maxLength} characters` });
   } else if (schema.pattern !== undefined && pattern(schema.pattern)?.test(value) === false) {
-    out.push({ path, at, message: `${JSON.stringify(value)} does not match ${schema.pattern}` });
+    out.push({ path, at, message: schema.errorMessage ?? `${JSON.stringify(value)} does not match ${schema.pattern}` });
   }
 }
 

@@ -83,6 +83,14 @@ describe("the JSON Schema exported from the section.config.json validator", () =
     expect(checkJsonSchema(value, schema)).toEqual([{ path: ["environments", "Production", "origin", "colour"], at: "key", message }]);
   });
 
+  it("gives a value that does not match its pattern the server's own message", () => {
+    const value = { ...config(), proxychain: [{ name: "Varnish", image: "varnish:7.4" }] };
+    const server = validateSectionConfig(value);
+    const message = !server.ok ? server.issues.find((i) => i.path === "proxychain[0].name")?.message : undefined;
+    expect(message).toMatch(/module name/);
+    expect(checkJsonSchema(value, schema)).toEqual([{ path: ["proxychain", 0, "name"], at: "value", message }]);
+  });
+
   it("leaves the checks written as code to the server (a loopback origin passes the schema, not the save)", () => {
     const value = config({ origin: { address: "127.0.0.1" } });
     expect(checkJsonSchema(value, schema)).toEqual([]);
