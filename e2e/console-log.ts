@@ -17,3 +17,19 @@ export function teeTo(file: string): (chunk: Buffer) => void {
   const fd = fs.openSync(file, "w");
   return (chunk) => fs.writeSync(fd, chunk);
 }
+
+/**
+ * Returns a function that prints a console's output to `out` without its access-log lines (the JSON lines logged
+ * at info with the message "request", one per answered request: thousands in a run). Everything is in the file
+ * kept by {@link teeTo}; the run's own output keeps what helps reading a failure. A line cut between two chunks is
+ * printed once it is whole.
+ */
+export function withoutAccessLines(out: NodeJS.WritableStream): (chunk: Buffer) => void {
+  let rest = "";
+  return (chunk) => {
+    const lines = (rest + chunk.toString("utf8")).split("\n");
+    rest = lines.pop() ?? "";
+    const kept = lines.filter((line) => !(line.startsWith('{"level":"info"') && line.endsWith('"msg":"request"}')));
+    if (kept.length) out.write(`${kept.join("\n")}\n`);
+  };
+}

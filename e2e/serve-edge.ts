@@ -17,7 +17,7 @@ import net from "node:net";
 import path from "node:path";
 import { startPebble, type TestPebble } from "../lib/https/test-pebble";
 import { startDnsServer } from "../lib/testing/dns-server";
-import { EDGE_CONSOLE_LOG, teeTo } from "./console-log";
+import { EDGE_CONSOLE_LOG, teeTo, withoutAccessLines } from "./console-log";
 import { EDGE_E2E, EDGE_TOOLS, edgeConsoleEnv } from "./edge-env";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -203,8 +203,9 @@ async function main() {
   );
   const keepConsole = teeTo(EDGE_CONSOLE_LOG); // for e2e/zz-log-secrets.spec.ts
   for (const stream of [consoleServer.stdout, consoleServer.stderr]) {
+    const print = withoutAccessLines(process.stdout); // one per stream: a line may be cut between two chunks
     stream?.on("data", (chunk: Buffer) => {
-      process.stdout.write(chunk);
+      print(chunk);
       keepConsole(chunk);
       for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) keepOutput(line);
     });
@@ -313,6 +314,8 @@ async function main() {
       EDGE_STATE_DIR: EDGE_E2E.stateDir,
       EDGE_INTERNAL_PORT_BASE: String(EDGE_E2E.internalPortBase),
       EDGE_DNS_SERVERS: `127.0.0.1:${EDGE_E2E.dnsPort}`,
+      // Pushes every 2 s rather than every minute: the Traffic tab's journey sees its requests within seconds.
+      EDGE_METRICS_FLUSH_SECONDS: "2",
     },
   });
   agent = runningAgent;

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { startDnsServer } from "../lib/testing/dns-server";
 import { startSmtpServer } from "../lib/testing/smtp-server";
-import { CONSOLE_LOG, teeTo } from "./console-log";
+import { CONSOLE_LOG, teeTo, withoutAccessLines } from "./console-log";
 import { consoleEnv, E2E } from "./env";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -46,10 +46,11 @@ async function main() {
       env,
     },
   );
-  // Printed as before, and kept in test-results/console.log for e2e/zz-log-secrets.spec.ts.
+  // Kept whole in test-results/console.log for e2e/zz-log-secrets.spec.ts; printed without the access-log lines.
   const keep = teeTo(CONSOLE_LOG);
+  const print = withoutAccessLines(process.stdout);
   server.stdout?.on("data", (chunk: Buffer) => {
-    process.stdout.write(chunk);
+    print(chunk);
     keep(chunk);
   });
   server.stderr?.on("data", (chunk: Buffer) => {
