@@ -122,6 +122,9 @@ test("editor: highlighting, search, an unknown key marked at its line before sav
   mine.environments.Production.origin.port = 8443;
   await replaceEditorText(page, JSON.stringify(mine, null, 2) + "\n");
   await expect(page.locator(".cm-lint-marker-error")).toHaveCount(0);
+  // The refused save's problems stay listed, named as those of the text refused, not of this one.
+  await expect(page.locator("#content-problems").getByRole("heading", { name: "Problems of the refused save" })).toBeVisible();
+  await expect(page.locator("#content-problems")).toContainText("The text has changed since; saving checks it again.");
   await page.getByRole("button", { name: "Save as a commit" }).click();
   await expect(page.getByText("this environment changed since you opened the editor")).toBeVisible();
   const changes = page.getByRole("region", { name: "Changes since you opened the editor" });

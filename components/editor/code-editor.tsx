@@ -50,6 +50,8 @@ export type CodeEditorProps = {
   serverText?: string;
   /** Called after each check of a JSON file with the problems found, in line order. */
   onProblems?: (problems: EditorProblem[]) => void;
+  /** Called when the user changes the text. */
+  onEdit?: () => void;
 };
 
 /**
@@ -72,12 +74,14 @@ export default function CodeEditor({
   serverText,
   onReady,
   onProblems,
+  onEdit,
 }: CodeEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<EditorView | null>(null);
   const server = useRef<{ issues: readonly { path: string; message: string }[]; text?: string }>({ issues: [] });
   const ready = useEffectEvent((up: boolean) => onReady(up));
   const report = useEffectEvent((problems: EditorProblem[]) => onProblems?.(problems));
+  const edited = useEffectEvent(() => onEdit?.());
   // Compared by value: a re-render with an equal schema must not rebuild the editor (and lose undo history).
   const schemaJson = schema ? JSON.stringify(schema) : "";
 
@@ -153,7 +157,19 @@ export default function CodeEditor({
               }),
               // The form submits the textarea: keep it equal to the document.
               EditorView.updateListener.of((update) => {
-                if (update.docChanged) textarea.value = update.state.doc.toString();
+                if (!update.docChanged) return;
+                textarea.value = update.state.doc.toString();
+                if (
+                  update.transactions.some(
+                    (t) =>
+                      t.isUserEvent("input") ||
+                      t.isUserEvent("delete") ||
+                      t.isUserEvent("undo") ||
+                      t.isUserEvent("redo") ||
+                      t.isUserEvent("move"),
+                  )
+                )
+                  edited();
               }),
             ],
           }),

@@ -37,6 +37,9 @@ export function ConfigEditor(props: {
   const problems = state.issues ?? [];
   const [enhanced, setEnhanced] = useState(false);
   const [typing, setTyping] = useState<EditorProblem[]>([]);
+  // The answer the text was changed after: its problems are then those of the refused text, not of this one.
+  const [editedAfter, setEditedAfter] = useState<SaveFileState | null>(null);
+  const stale = problems.length > 0 && editedAfter === state;
   return (
     <form
       action={action}
@@ -105,6 +108,7 @@ export function ConfigEditor(props: {
             serverText={state.values?.content}
             onReady={setEnhanced}
             onProblems={setTyping}
+            onEdit={() => setEditedAfter(state)}
           />
           {enhanced ? (
             <p className="text-xs text-slate-500 dark:text-slate-400">
@@ -130,8 +134,13 @@ export function ConfigEditor(props: {
           <div id="content-problems" aria-live="polite" className="space-y-2">
             {problems.length > 0 ? (
               <>
-                <h2 className="text-sm font-semibold text-red-800 dark:text-red-300">Problems</h2>
-                <ul className="space-y-2 text-sm">
+                <h2 className="text-sm font-semibold text-red-800 dark:text-red-300">
+                  {stale ? "Problems of the refused save" : "Problems"}
+                </h2>
+                {stale ? (
+                  <p className="text-xs text-slate-600 dark:text-slate-400">The text has changed since; saving checks it again.</p>
+                ) : null}
+                <ul className={`space-y-2 text-sm${stale ? " opacity-70" : ""}`}>
                   {problems.map((issue, i) => (
                     <li
                       key={`${issue.path}-${i}`}
