@@ -138,7 +138,7 @@ export class EdgeAgent {
   /** Purges (docs/edge.md "Purge"; ./purge.ts) and their results not yet delivered in a report. */
   private readonly purges: PurgeApplier;
   private pendingPurges: PurgeReport[] = [];
-  /** Traffic metrics: HAProxy's log lines counted and pushed (docs/traffic.md "On the node"; ./metrics.ts). */
+  /** Traffic metrics: HAProxy's counters read, its log lines counted, both pushed (docs/traffic.md; ./metrics.ts). */
   readonly metrics: EdgeMetrics;
   /** One held request per HAProxy worker, so a retired worker's final counters can be read (./hold.ts). */
   private readonly holds: WorkerHolds;

@@ -63,7 +63,8 @@ export type HaproxyGlobal = {
  * The per-request log line (docs/traffic.md "On the node"), JSON encoded by HAProxy (`%{+json}o` escapes the values):
  * e environment key, t accept time (epoch ms), m method, u path and query (cut at 2,048 bytes), s status, bi bytes
  * from the client, bo bytes to the client, ta total active time (ms, -1 when aborted), c X-Cache, x X-Edge-Status, id
- * request id. A missing value is "-". Quotes are escaped for the configuration parser.
+ * request id, p the worker's pid, d the time of logging (epoch ms: the request's end, compared with the worker's
+ * counter reads, docs/traffic.md "Counters"). A missing value is "-". Quotes are escaped for the configuration parser.
  */
 export const METRICS_LOG_FORMAT =
   '%{+json}o{"e":"%[var(txn.env)]","t":%Ts%ms,"m":"%HM","u":"%[var(txn.uri)]","s":%ST,"bi":%U,"bo":%B,"ta":%Ta,' +
