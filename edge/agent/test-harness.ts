@@ -347,7 +347,7 @@ export const PORT_SLOTS = {
 
 /**
  * Ports for one suite's node: an even public HTTP port in 30000 + 100 × slot … + 98 (HTTPS is the next one) and the
- * internal port base 40000 + 2000 × slot (40000..52000). Clear of e2e/edge-env.ts (19080, 26000) and the defaults.
+ * internal port base 40000 + 2000 × slot (40000..58000). Clear of e2e/edge-env.ts (19080, 26000) and the defaults.
  */
 export function randomPorts(suite: keyof typeof PORT_SLOTS): { httpPort: number; portBase: number } {
   const slot = PORT_SLOTS[suite];
