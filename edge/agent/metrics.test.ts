@@ -228,5 +228,18 @@ describe("agent metrics", () => {
     workers = [worker(200, workers[0].startedAt, [[7, totals(11)]])];
     await metrics.flush();
     expect(sum("requests")).toBe(13);
+
+    // The agent killed after a read and before the push it belongs to: the reads were saved with the last push, so
+    // the next agent counts that read's increase (saved at the read, it would be lost).
+    workers = [worker(200, workers[0].startedAt, [[7, totals(15)]])];
+    await metrics.readCounters();
+    const killed = metrics;
+    workers = [worker(200, workers[0].startedAt, [[7, totals(16)]])];
+    metrics = make();
+    await metrics.start();
+    await metrics.flush();
+    expect(sum("requests")).toBe(18); // 13 + (16 - 11): from the read pushed last
+    killed.counter.take(); // what the killed agent had not pushed is gone with it
+    await killed.stop();
   });
 });

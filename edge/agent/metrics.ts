@@ -486,7 +486,6 @@ export class EdgeMetrics {
       this.workers.delete(pid);
       this.finish(pid);
     }
-    this.save();
   }
 
   /** Notes a worker whose count is complete: later lines or reads of it are not counted (newest 1,000 pids). */
@@ -576,11 +575,19 @@ export class EdgeMetrics {
     }
   }
 
-  private save(): void {
+  /** The reads whose increases are in the counter now (taken with them, see flushNow). */
+  private reads(): { pid: number; startedAt: number; chains: [number, ChainTotals][] }[] {
+    return [...this.workers].filter(([, st]) => st.read).map(([pid, st]) => ({ pid, startedAt: st.startedAt, chains: [...st.last] }));
+  }
+
+  /**
+   * Saves the reads a push was made from, after the push is spooled: a restarted agent (stopped, or killed) goes on
+   * from what reached the spool. Saved at each read instead, a killed agent would lose what was read since the last
+   * push (up to EDGE_METRICS_FLUSH_SECONDS of requests). Killed between the spool and this write, the next agent
+   * counts that one push's increases again.
+   */
+  private save(workers: { pid: number; startedAt: number; chains: [number, ChainTotals][] }[]): void {
     if (!this.o.countersFile) return;
-    const workers = [...this.workers]
-      .filter(([, st]) => st.read)
-      .map(([pid, st]) => ({ pid, startedAt: st.startedAt, chains: [...st.last] }));
     try {
       fs.writeFileSync(`${this.o.countersFile}.tmp`, JSON.stringify({ workers }), { mode: 0o600 });
       fs.renameSync(`${this.o.countersFile}.tmp`, this.o.countersFile);
@@ -640,6 +647,8 @@ export class EdgeMetrics {
   private async flushNow(send: boolean): Promise<void> {
     await this.readCounters();
     const { minutes, recent } = this.counter.take();
+    // Taken with the counts: a read that runs while this push is written belongs to the next push.
+    const reads = this.o.counters ? this.reads() : null;
     const lostLogs = await this.lost();
     if (minutes.length || lostLogs || this.droppedPushes) {
       const push: MetricsPush = {
@@ -656,6 +665,7 @@ export class EdgeMetrics {
       fs.renameSync(`${file}.tmp`, file);
       this.boundSpool();
     }
+    if (reads) this.save(reads);
     if (send && !this.revoked) await this.sendSpool();
   }
 
