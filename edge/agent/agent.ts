@@ -339,6 +339,24 @@ export class EdgeAgent {
     if (this.reresolve) clearInterval(this.reresolve);
     this.supervisor.halt();
     await this.applying.catch(() => {});
+    if (!keepProxies && this.supervisor.names().includes("haproxy")) {
+      // HAProxy goes first, while the log socket is open, by a soft stop (SIGUSR1: it stops accepting and finishes
+      // the requests under way; no client gets a 503 from a chain module already stopped). The holds keep each
+      // worker until it has no session left and its counters are read for the last time, as after a reload
+      // (docs/traffic.md "Counters"); a worker not drained in 5 s leaves its last requests to its log lines.
+      await this.metrics.readCounters();
+      const pid = this.supervisor.pid("haproxy");
+      try {
+        if (pid) process.kill(pid, "SIGUSR1");
+      } catch {
+        // already gone
+      }
+      await this.metrics.readUntilRetired(5000);
+      this.holds.releaseAll();
+      await this.supervisor.stop("haproxy", 5000, "SIGUSR1");
+      await new Promise((r) => setTimeout(r, 300)); // the last lines of a worker not read to the end
+      this.metrics.proxiesGone();
+    }
     await this.metrics.stop();
     this.holds.releaseAll();
     if (keepProxies) {

@@ -361,6 +361,9 @@ export class EdgeMetrics {
   private restored = new Map<number, { startedAt: number; chains: Map<number, ChainTotals> }>();
   private readonly startedAt = Date.now();
   private counterError = "";
+  private proxiesStopped = false;
+  /** HAProxy is being stopped: every worker is retiring, read until it has no session left, none held anew. */
+  private retiring = false;
   /** Lines received (tests and the benchmark read it). */
   received = 0;
 
@@ -426,7 +429,7 @@ export class EdgeMetrics {
   }
 
   private async readCountersNow(): Promise<void> {
-    if (!this.o.counters) return;
+    if (!this.o.counters || this.proxiesStopped) return;
     let list: WorkerCounters[];
     try {
       list = await this.o.counters();
@@ -458,7 +461,7 @@ export class EdgeMetrics {
       st.last = w.chains;
       st.lastReadAt = w.readAt;
       st.goneAt = null;
-      if (w.current) void this.o.holds?.ensure(w.pid);
+      if (w.current && !this.retiring) void this.o.holds?.ensure(w.pid);
       else if (w.publicSessions === 0) {
         // A retired worker with no session left on the public front can answer nothing more: these counters are
         // final, its lines are all in them. It may go.
@@ -492,6 +495,35 @@ export class EdgeMetrics {
   private finish(pid: number): void {
     this.finished.add(pid);
     if (this.finished.size > 1000) this.finished.delete(this.finished.values().next().value!);
+  }
+
+  /**
+   * HAProxy is soft-stopping (the agent stops with its proxies): reads every worker every 100 ms until each has no
+   * session left on the public front and got its final read, or `timeoutMs` passes. Resolves with the workers left.
+   */
+  async readUntilRetired(timeoutMs: number): Promise<number> {
+    this.retiring = true;
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      await this.readCounters();
+      const left = [...this.workers.values()].filter((st) => st.read).length;
+      if (left === 0 || Date.now() >= end) return left;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * HAProxy was stopped (the agent stops with its proxies, after a last read): every worker's requests after its last
+   * read are counted from its log lines, now that no more can come. Later reads do nothing.
+   */
+  proxiesGone(): void {
+    this.proxiesStopped = true;
+    const now = Date.now();
+    for (const [pid, st] of this.workers) {
+      this.countTail(st, pid, now);
+      this.workers.delete(pid);
+      this.finish(pid);
+    }
   }
 
   private newWorker(now: number): WorkerState {

@@ -208,8 +208,8 @@ export class Supervisor {
     }
   }
 
-  /** Stops a managed process (SIGTERM, then SIGKILL after `graceMs`) and forgets it. */
-  async stop(name: string, graceMs = 5000): Promise<void> {
+  /** Stops a managed process (`first`, SIGTERM unless told, then SIGKILL after `graceMs`) and forgets it. */
+  async stop(name: string, graceMs = 5000, first: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const e = this.entries.get(name);
     this.entries.delete(name);
     fs.rmSync(this.pidFile(name), { force: true });
@@ -228,7 +228,7 @@ export class Supervisor {
       }
     };
     if (this.alive(e)) {
-      signal("SIGTERM");
+      signal(first);
       const end = Date.now() + graceMs;
       while (Date.now() < end && this.alive(e)) await new Promise((r) => setTimeout(r, 50));
     }

@@ -286,8 +286,10 @@ export function renderHaproxy(g: HaproxyGlobal, envs: readonly HaproxyEnvironmen
     L.push(
       "frontend edge_hold",
       `  bind ${addr(g.hold.host, g.hold.port)}`,
+      // The held request waits under wait-for-body's own 24 h; any other connection gets 5 s to send its headers
+      // (a stranger's open connections would otherwise keep a retired worker alive).
       "  timeout client 24h",
-      "  timeout http-request 24h",
+      "  timeout http-request 5s",
       `  http-request deny deny_status 403 unless { req.hdr(x-edge-hold) -m str -- ${q(g.hold.secret)} }`,
       '  http-request return status 200 content-type text/plain lf-string "%pid" if { path /pid }',
       "  http-request wait-for-body time 24h at-least 1",
