@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseChainStats, readWorkerCounters } from "@/edge/haproxy/counters";
+import { parseShowStat, readWorkerCounters } from "@/edge/haproxy/counters";
 import { haproxyCommand } from "@/edge/haproxy/runtime";
 import { haveTool } from "@/edge/modules/tools";
 
@@ -61,7 +61,7 @@ export async function benchHaproxyCounters({ environments = 1000, reads = 30 } =
     const csv = await haproxyCommand(master, `@!${first.pid} show stat -1 3 -1`);
     const floor = await timed(() => haproxyCommand(master, `@!${first.pid} show stat -1 3 -1`));
     const parse0 = performance.now();
-    for (let i = 0; i < reads; i++) parseChainStats(csv);
+    for (let i = 0; i < reads; i++) parseShowStat(csv);
     const parseMs = (performance.now() - parse0) / reads;
     const fmt = (t: { p50: number; p95: number; cpuMs: number }) =>
       `p50 ${t.p50.toFixed(1)} ms, p95 ${t.p95.toFixed(1)} ms, ${t.cpuMs.toFixed(1)} ms CPU a read`;

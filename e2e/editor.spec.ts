@@ -125,6 +125,7 @@ test("editor: highlighting, search, an unknown key marked at its line before sav
   // The refused save's problems stay listed, named as those of the text refused, not of this one.
   await expect(page.locator("#content-problems").getByRole("heading", { name: "Problems of the refused save" })).toBeVisible();
   await expect(page.locator("#content-problems")).toContainText("The text has changed since; saving checks it again.");
+  await snap(page, "editor-02b-refused-then-edited");
   await page.getByRole("button", { name: "Save as a commit" }).click();
   await expect(page.getByText("this environment changed since you opened the editor")).toBeVisible();
   const changes = page.getByRole("region", { name: "Changes since you opened the editor" });

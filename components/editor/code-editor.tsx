@@ -5,7 +5,7 @@ import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { bracketMatching, ensureSyntaxTree, foldGutter, foldKeymap, indentOnInput, syntaxTree } from "@codemirror/language";
 import { forceLinting, linter, lintGutter, lintKeymap, type Diagnostic } from "@codemirror/lint";
 import { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
-import { EditorState, StateEffect, type Extension } from "@codemirror/state";
+import { EditorState, StateEffect, Transaction, type Extension } from "@codemirror/state";
 import {
   drawSelection,
   EditorView,
@@ -159,17 +159,8 @@ export default function CodeEditor({
               EditorView.updateListener.of((update) => {
                 if (!update.docChanged) return;
                 textarea.value = update.state.doc.toString();
-                if (
-                  update.transactions.some(
-                    (t) =>
-                      t.isUserEvent("input") ||
-                      t.isUserEvent("delete") ||
-                      t.isUserEvent("undo") ||
-                      t.isUserEvent("redo") ||
-                      t.isUserEvent("move"),
-                  )
-                )
-                  edited();
+                // Typing, deleting, pasting, undo/redo: every change the user makes carries a user event.
+                if (update.transactions.some((t) => t.annotation(Transaction.userEvent) !== undefined)) edited();
               }),
             ],
           }),

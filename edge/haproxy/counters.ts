@@ -47,15 +47,17 @@ export function zeroTotals(): ChainTotals {
 }
 
 /**
- * Parses the CSV of `show stat` (its first line names the columns, `# pxname,svname,…`) into the totals of every
- * `chain_e<id>` BACKEND row, keyed by environment id. Other proxies (origins, last hops, the public front) are
- * skipped. Throws when the header lacks a column it needs (a HAProxy that counts otherwise).
+ * Parses the CSV of `show stat` (its first line names the columns, `# pxname,svname,…`) in one pass: the totals of
+ * every `chain_e<id>` BACKEND row keyed by environment id, and the public front's current sessions (`scur` of its
+ * FRONTEND row; null when absent). Other proxies (origins, last hops) are skipped. Throws when the header lacks a
+ * column it needs (a HAProxy that counts otherwise).
  */
-export function parseChainStats(csv: string): Map<number, ChainTotals> {
+export function parseShowStat(csv: string): { chains: Map<number, ChainTotals>; publicSessions: number | null } {
   const lines = csv.split("\n").filter((l) => l.trim());
-  const out = new Map<number, ChainTotals>();
+  const chains = new Map<number, ChainTotals>();
+  let sessions: number | null = null;
   const header = lines.find((l) => l.startsWith("# "));
-  if (!header) return out;
+  if (!header) return { chains, publicSessions: null };
   const cols = header.slice(2).split(",");
   const at = (name: string) => {
     const i = cols.indexOf(name);
@@ -65,6 +67,7 @@ export function parseChainStats(csv: string): Map<number, ChainTotals> {
   const ix = {
     px: at("pxname"),
     sv: at("svname"),
+    scur: at("scur"),
     bin: at("bin"),
     bout: at("bout"),
     h1: at("hrsp_1xx"),
@@ -77,11 +80,12 @@ export function parseChainStats(csv: string): Map<number, ChainTotals> {
   for (const line of lines) {
     if (line.startsWith("#")) continue;
     const f = line.split(",");
+    const n = (i: number) => Number(f[i]) || 0;
+    if (f[ix.sv] === "FRONTEND" && f[ix.px] === "public") sessions = n(ix.scur);
     if (f[ix.sv] !== "BACKEND") continue;
     const m = /^chain_e([1-9][0-9]{0,11})$/.exec(f[ix.px] ?? "");
     if (!m) continue;
-    const n = (i: number) => Number(f[i]) || 0;
-    out.set(Number(m[1]), {
+    chains.set(Number(m[1]), {
       responses: n(ix.h1) + n(ix.h2) + n(ix.h3) + n(ix.h4) + n(ix.h5) + n(ix.ho),
       status2xx: n(ix.h2),
       status3xx: n(ix.h3),
@@ -91,22 +95,7 @@ export function parseChainStats(csv: string): Map<number, ChainTotals> {
       bytesOut: n(ix.bout),
     });
   }
-  return out;
-}
-
-/** The public front's current sessions (`scur` of its FRONTEND row) in the CSV of `show stat`, or null. */
-export function publicSessions(csv: string): number | null {
-  const lines = csv.split("\n");
-  const cols = (lines.find((l) => l.startsWith("# ")) ?? "").slice(2).split(",");
-  const px = cols.indexOf("pxname");
-  const sv = cols.indexOf("svname");
-  const scur = cols.indexOf("scur");
-  if (px < 0 || sv < 0 || scur < 0) return null;
-  for (const line of lines) {
-    const f = line.split(",");
-    if (f[px] === "public" && f[sv] === "FRONTEND") return Number(f[scur]) || 0;
-  }
-  return null;
+  return { chains, publicSessions: sessions };
 }
 
 /**
@@ -148,14 +137,7 @@ export async function readWorkerCounters(masterSocket: string, now = Date.now())
       continue;
     }
     if (!csv.includes("# pxname")) continue; // gone meanwhile: the master answers with an error line
-    out.push({
-      pid: w.pid,
-      startedAt: now - w.uptimeSeconds * 1000,
-      current: w.current,
-      readAt,
-      publicSessions: publicSessions(csv),
-      chains: parseChainStats(csv),
-    });
+    out.push({ pid: w.pid, startedAt: now - w.uptimeSeconds * 1000, current: w.current, readAt, ...parseShowStat(csv) });
   }
   return out;
 }
