@@ -12,7 +12,7 @@ export async function register() {
   const { openDatabase } = await import("@/db");
   const { describeLeftovers, leftoversJob, settleInterruptedOperations } = await import("@/lib/maintenance/leftovers");
   const { log, runOutsideRequest } = await import("@/lib/log");
-  openDatabase();
+  await openDatabase();
   const said = describeLeftovers(await settleInterruptedOperations({ atStart: true }));
   if (said) log.info(`start-up check: ${said}`);
   // Background re-checks of due domains (docs/product.md §3.5), once per process; the lease in checkDomain keeps

@@ -15,5 +15,6 @@ export default defineConfig({
     testTimeout: 20000,
     hookTimeout: 30000,
     pool: "forks",
+    globalSetup: ["lib/testing/postgres-global-setup.ts"],
   },
 });

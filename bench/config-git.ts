@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { createApplication, repositoryPath } from "@/lib/applications/create";
 import { resetSettings } from "@/lib/config";
@@ -85,9 +85,9 @@ export async function benchConfigGit(options: { history?: number; n?: number } =
   const rows: ConfigGitBenchRow[] = [];
   try {
     const { user, account } = await writeTransaction(async (db) => {
-      const user = await db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning().get();
-      const account = await db.insert(accounts).values({ name: "Bench" }).returning().get();
-      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+      const user = await one(db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning());
+      const account = await one(db.insert(accounts).values({ name: "Bench" }).returning());
+      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" });
       return { user, account };
     });
     const actor = { id: user.id, name: "Bench", email: user.email };

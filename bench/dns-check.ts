@@ -1,4 +1,4 @@
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments } from "@/db/schema";
 import { resetSettings } from "@/lib/config";
 import { checkDomains } from "@/lib/dns/go-live";
@@ -28,15 +28,13 @@ export type DnsBenchRow = {
 async function seed(dnsServer: TestDnsServer, count: number): Promise<{ ids: number[]; names: string[] }> {
   dnsServer.set("elsewhere.example.net", [{ type: "A", value: "203.0.113.1" }]);
   const { accountId, applicationId, environmentId } = await writeTransaction(async (db) => {
-    const accountId = (await db.insert(accounts).values({ name: "Bench" }).returning().get()).id;
+    const accountId = (await one(db.insert(accounts).values({ name: "Bench" }).returning())).id;
     const applicationId = (
-      await db
-        .insert(applications)
-        .values({ accountId, name: "bench", repoName: "bench", repoDir: "bench", stackId: "varnish" })
-        .returning()
-        .get()
+      await one(
+        db.insert(applications).values({ accountId, name: "bench", repoName: "bench", repoDir: "bench", stackId: "varnish" }).returning(),
+      )
     ).id;
-    const environmentId = (await db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get()).id;
+    const environmentId = (await one(db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning())).id;
     return { accountId, applicationId, environmentId };
   });
   const names: string[] = [];
@@ -60,7 +58,7 @@ async function seed(dnsServer: TestDnsServer, count: number): Promise<{ ids: num
   }
   const ids = await writeTransaction(async (tx) => {
     const inserted: number[] = [];
-    for (const row of rows) inserted.push((await tx.insert(domains).values(row).returning({ id: domains.id }).get()).id);
+    for (const row of rows) inserted.push((await one(tx.insert(domains).values(row).returning({ id: domains.id }))).id);
     return inserted;
   });
   return { ids, names };
@@ -69,20 +67,17 @@ async function seed(dnsServer: TestDnsServer, count: number): Promise<{ ids: num
 /** Puts every domain back to a never-checked state so each run does the same work (status changes + audit rows). */
 async function resetDomains(): Promise<void> {
   await writeTransaction(async (tx) => {
-    await tx.delete(dnsChecks).run();
-    await tx.delete(auditEvents).run();
-    await tx
-      .update(domains)
-      .set({
-        status: "pending",
-        lastCheckedAt: null,
-        lastSuccessAt: null,
-        flagged: false,
-        failureStreak: 0,
-        nextCheckAt: null,
-        leaseUntil: null,
-      })
-      .run();
+    await tx.delete(dnsChecks);
+    await tx.delete(auditEvents);
+    await tx.update(domains).set({
+      status: "pending",
+      lastCheckedAt: null,
+      lastSuccessAt: null,
+      flagged: false,
+      failureStreak: 0,
+      nextCheckAt: null,
+      leaseUntil: null,
+    });
   });
 }
 

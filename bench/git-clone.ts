@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { users } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
 import { createApplication, repositoryPath } from "@/lib/applications/create";
@@ -76,7 +76,7 @@ export async function benchGitClone(options: { commits?: number; runs?: number }
   let server: Awaited<ReturnType<typeof startGitHttpServer>> | null = null;
   try {
     const user = await writeTransaction((db) =>
-      db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning().get(),
+      one(db.insert(users).values({ email: "bench@example.com", name: "Bench", passwordHash: "x" }).returning()),
     );
     const created = await createApplication({
       actor: { id: user.id, name: "Bench" },

@@ -6,7 +6,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { and, eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { domainCertificates, domains, edgeNodeEnvironments, edgeNodes } from "@/db/schema";
 import { EdgeHttps, type HttpsEnvironment } from "@/edge/agent/certificates";
 import { edgeAgent, type EdgeAgent } from "@/edge/agent/test-harness";
@@ -139,26 +139,25 @@ async function liveToServed(runs: number): Promise<HttpsBenchRow[]> {
       await makeApplication(label);
       await settleEdgeChanges();
       await reconcileEdgeState();
-      const domain = (await getDb().select().from(domains).where(eq(domains.hostname, hostname)).get())!;
+      const domain = (await first(getDb().select().from(domains).where(eq(domains.hostname, hostname))))!;
       // Served over HTTP by both nodes first (the environment applied): what "live" finds in practice.
       const deadline = Date.now() + 120_000;
       for (;;) {
         const applied = await getDb()
           .select()
           .from(edgeNodeEnvironments)
-          .where(and(eq(edgeNodeEnvironments.environmentId, domain.environmentId), eq(edgeNodeEnvironments.status, "applied")))
-          .all();
-        const nodes = await getDb().select().from(edgeNodes).all();
+          .where(and(eq(edgeNodeEnvironments.environmentId, domain.environmentId), eq(edgeNodeEnvironments.status, "applied")));
+        const nodes = await getDb().select().from(edgeNodes);
         if (applied.length === addresses.length && nodes.every((n) => n.httpPort === httpPort)) break;
         if (Date.now() > deadline)
           throw new Error(`the nodes did not apply ${hostname}:\n${agents.map((a) => a.log().slice(-1500)).join("\n")}`);
         await sleep(100);
       }
       const started = performance.now();
-      await writeTransaction(async (tx) => void (await tx.update(domains).set({ status: "live" }).where(eq(domains.id, domain.id)).run()));
+      await writeTransaction(async (tx) => void (await tx.update(domains).set({ status: "live" }).where(eq(domains.id, domain.id))));
       scheduler.kick();
       for (;;) {
-        const cert = await getDb().select().from(domainCertificates).where(eq(domainCertificates.domainId, domain.id)).get();
+        const cert = await first(getDb().select().from(domainCertificates).where(eq(domainCertificates.domainId, domain.id)));
         if (cert?.state === "failed") throw new Error(`${hostname}: ${cert.failureStep}: ${cert.failureReason}`);
         if (cert?.serial) {
           const served = await Promise.all(addresses.map((a) => presentedSerial(a, httpPort + 1, hostname)));

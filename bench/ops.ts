@@ -214,7 +214,7 @@ async function load(
 async function floor(dir: string, search: string, n: number): Promise<Omit<OpsBenchRow, "domains" | "page" | "kind">> {
   process.env.DATA_DIR = dir;
   resetSettings();
-  closeDb();
+  await closeDb();
   const { filter } = parseOpsFilter(Object.fromEntries(new URLSearchParams(search)));
   const times: number[] = [];
   let rows = 0;
@@ -228,7 +228,7 @@ async function floor(dir: string, search: string, n: number): Promise<Omit<OpsBe
   }
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  closeDb();
+  await closeDb();
   times.sort((a, b) => a - b);
   return {
     requests: n,

@@ -93,7 +93,7 @@ export async function benchPurge({ runs = 10 }: { runs?: number } = {}): Promise
         await sleep(200);
       }
     }
-    while ((await getDb().select().from(edgeNodes).all()).filter((n) => n.lastContactAt).length < addresses.length) await sleep(100);
+    while ((await getDb().select().from(edgeNodes)).filter((n) => n.lastContactAt).length < addresses.length) await sleep(100);
 
     const warm = async (urlPath: string) => {
       for (const address of addresses) {

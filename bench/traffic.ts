@@ -218,7 +218,7 @@ async function consoleMeasures(): Promise<TrafficBenchRow[]> {
     const times: number[] = [];
     for (let i = 0; i < 10; i++) {
       const s = performance.now();
-      trafficSeries(envIds.slice(0, 100), now - 7 * 86_400_000, now, "hour");
+      await trafficSeries(envIds.slice(0, 100), now - 7 * 86_400_000, now, "hour");
       times.push(performance.now() - s);
     }
     times.sort((a, b) => a - b);

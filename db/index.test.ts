@@ -1,31 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
-import { closeDb, getDb, openDatabase, readerClient, withWriterClient, writeTransaction } from "@/db";
+import { closeDb, getDb, openDatabase, readerClient, withWriterClient, writeTransaction, first, one } from "@/db";
 import { accounts, applications, environments, users } from "@/db/schema";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 async function countUsers(email: string): Promise<number> {
-  const row = await getDb()
-    .select({ n: sql<number>`count(*)` })
-    .from(users)
-    .where(eq(users.email, email))
-    .get();
+  const row = await first(
+    getDb()
+      .select({ n: sql<number>`count(*)` })
+      .from(users)
+      .where(eq(users.email, email)),
+  );
   return row?.n ?? 0;
 }
 
 describe("database", () => {
   // db/ stands alone (docs/architecture.md, "Data"): a fresh data folder made here, not with lib/testing.
   let dir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-db-test-"));
     process.env.DATA_DIR = dir;
-    closeDb();
-    openDatabase();
+    await closeDb();
+    await openDatabase();
   });
-  afterAll(() => {
-    closeDb();
+  afterAll(async () => {
+    await closeDb();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -41,26 +42,25 @@ describe("database", () => {
 
   it("refuses a second environment whose name differs only in case", async () => {
     const app = await writeTransaction(async (tx) => {
-      const account = await tx.insert(accounts).values({ name: "Acme" }).returning().get();
-      return tx
-        .insert(applications)
-        .values({ accountId: account.id, name: "www.acme.test", repoName: "www.acme.test", repoDir: "x1", stackId: "varnish" })
-        .returning()
-        .get();
+      const account = await one(tx.insert(accounts).values({ name: "Acme" }).returning());
+      return one(
+        tx
+          .insert(applications)
+          .values({ accountId: account.id, name: "www.acme.test", repoName: "www.acme.test", repoDir: "x1", stackId: "varnish" })
+          .returning(),
+      );
     });
-    await writeTransaction((tx) =>
-      tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name: "Staging" }).run(),
-    );
+    await writeTransaction((tx) => tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name: "Staging" }));
     await expect(
-      writeTransaction((tx) => tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name: "staging" }).run()),
+      writeTransaction((tx) => tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name: "staging" })),
     ).rejects.toThrow(/UNIQUE/);
   });
 
   it("refuses a duplicate email and rolls back a failed write transaction", async () => {
     await expect(
       writeTransaction(async (tx) => {
-        await tx.insert(users).values({ email: "a@example.com", passwordHash: "x" }).run();
-        await tx.insert(users).values({ email: "a@example.com", passwordHash: "y" }).run();
+        await tx.insert(users).values({ email: "a@example.com", passwordHash: "x" });
+        await tx.insert(users).values({ email: "a@example.com", passwordHash: "y" });
       }),
     ).rejects.toThrow(/UNIQUE/);
     expect(await countUsers("a@example.com")).toBe(0);
@@ -69,7 +69,7 @@ describe("database", () => {
   it("refuses a write outside writeTransaction (the reader is read-only)", async () => {
     await expect(
       (async () => {
-        await getDb().insert(users).values({ email: "outside@example.com", passwordHash: "x" }).run();
+        await getDb().insert(users).values({ email: "outside@example.com", passwordHash: "x" });
       })(),
     ).rejects.toThrow(/readonly/);
   });
@@ -77,28 +77,29 @@ describe("database", () => {
   it("serialises concurrent transactions of one process: statements never interleave", async () => {
     // Each transaction reads a counter, yields to the event loop, then writes counter + 1. Without the writer lock
     // the second would read the same value (a lost update) or run its statements inside the first's transaction.
-    await writeTransaction((tx) => tx.insert(accounts).values({ name: "counter-0" }).run());
+    await writeTransaction((tx) => tx.insert(accounts).values({ name: "counter-0" }));
     const bump = () =>
       writeTransaction(async (tx) => {
-        const row = await tx
-          .select()
-          .from(accounts)
-          .where(sql`name LIKE 'counter-%'`)
-          .get();
+        const row = await first(
+          tx
+            .select()
+            .from(accounts)
+            .where(sql`name LIKE 'counter-%'`),
+        );
         await new Promise((resolve) => setTimeout(resolve, 5));
         const n = Number(row!.name.slice("counter-".length));
         await tx
           .update(accounts)
           .set({ name: `counter-${n + 1}` })
-          .where(eq(accounts.id, row!.id))
-          .run();
+          .where(eq(accounts.id, row!.id));
       });
     await Promise.all(Array.from({ length: 10 }, bump));
-    const row = await getDb()
-      .select()
-      .from(accounts)
-      .where(sql`name LIKE 'counter-%'`)
-      .get();
+    const row = await first(
+      getDb()
+        .select()
+        .from(accounts)
+        .where(sql`name LIKE 'counter-%'`),
+    );
     expect(row?.name).toBe("counter-10");
   });
 
@@ -106,7 +107,7 @@ describe("database", () => {
     let seenInside = -1;
     let seenOutside = -1;
     await writeTransaction(async (tx) => {
-      await tx.insert(users).values({ email: "inside@example.com", passwordHash: "x" }).run();
+      await tx.insert(users).values({ email: "inside@example.com", passwordHash: "x" });
       seenInside = await countUsers("inside@example.com");
       const outside = readerClient().prepare("SELECT count(*) AS n FROM users WHERE email = 'inside@example.com'").get() as { n: number };
       seenOutside = outside.n;
@@ -118,10 +119,10 @@ describe("database", () => {
 
   it("runs a nested writeTransaction as a savepoint: its failure undoes only its own writes", async () => {
     await writeTransaction(async (tx) => {
-      await tx.insert(users).values({ email: "outer@example.com", passwordHash: "x" }).run();
+      await tx.insert(users).values({ email: "outer@example.com", passwordHash: "x" });
       await expect(
         writeTransaction(async (inner) => {
-          await inner.insert(users).values({ email: "inner@example.com", passwordHash: "x" }).run();
+          await inner.insert(users).values({ email: "inner@example.com", passwordHash: "x" });
           throw new Error("inner fails");
         }),
       ).rejects.toThrow("inner fails");

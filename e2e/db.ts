@@ -1,5 +1,5 @@
 import { and, asc, count, eq, isNull, min, sql } from "drizzle-orm";
-import { closeDb, getDb, writeTransaction } from "@/db";
+import { closeDb, getDb, writeTransaction, first } from "@/db";
 import {
   accounts,
   applications,
@@ -33,13 +33,13 @@ export function connectToConsole(): void {
 }
 
 /** Closes this process's connections to the console's database (they reopen on the next query). */
-export function disconnectFromConsole(): void {
-  closeDb();
+export async function disconnectFromConsole(): Promise<void> {
+  await closeDb();
 }
 
 async function userIdOf(email: string): Promise<number> {
   connectToConsole();
-  const row = await getDb().select({ id: users.id }).from(users).where(eq(users.email, email)).get();
+  const row = await first(getDb().select({ id: users.id }).from(users).where(eq(users.email, email)));
   if (!row) throw new Error(`no user ${email}`);
   return row.id;
 }
@@ -47,12 +47,13 @@ async function userIdOf(email: string): Promise<number> {
 /** Number of go-live checks stored for a hostname. */
 export async function countChecks(hostname: string): Promise<number> {
   connectToConsole();
-  const row = await getDb()
-    .select({ n: count() })
-    .from(dnsChecks)
-    .innerJoin(domains, eq(domains.id, dnsChecks.domainId))
-    .where(eq(domains.hostname, hostname))
-    .get();
+  const row = await first(
+    getDb()
+      .select({ n: count() })
+      .from(dnsChecks)
+      .innerJoin(domains, eq(domains.id, dnsChecks.domainId))
+      .where(eq(domains.hostname, hostname)),
+  );
   return row?.n ?? 0;
 }
 
@@ -61,31 +62,31 @@ export async function accountFootprint(accountId: number) {
   connectToConsole();
   const db = getDb();
   const rows = async (table: typeof applications | typeof environments | typeof domains | typeof invitations | typeof auditEvents) =>
-    (await db.select({ n: count() }).from(table).where(eq(table.accountId, accountId)).get())?.n ?? 0;
+    (await first(db.select({ n: count() }).from(table).where(eq(table.accountId, accountId))))?.n ?? 0;
   const members = await db
     .select({ role: memberships.role })
     .from(memberships)
     .where(eq(memberships.accountId, accountId))
-    .orderBy(asc(memberships.id))
-    .all();
+    .orderBy(asc(memberships.id));
   return {
     applications: await rows(applications),
     environments: await rows(environments),
     domains: await rows(domains),
     checks:
       (
-        await db
-          .select({ n: count() })
-          .from(dnsChecks)
-          .innerJoin(domains, eq(domains.id, dnsChecks.domainId))
-          .where(eq(domains.accountId, accountId))
-          .get()
+        await first(
+          db
+            .select({ n: count() })
+            .from(dnsChecks)
+            .innerJoin(domains, eq(domains.id, dnsChecks.domainId))
+            .where(eq(domains.accountId, accountId)),
+        )
       )?.n ?? 0,
     memberships: members.length,
     roles: members.map((m) => m.role).join(","),
     invitations: await rows(invitations),
     audit: await rows(auditEvents),
-    accounts: (await db.select({ n: count() }).from(accounts).get())?.n ?? 0,
+    accounts: (await first(db.select({ n: count() }).from(accounts)))?.n ?? 0,
   };
 }
 
@@ -96,7 +97,7 @@ export async function accountFootprint(accountId: number) {
 export async function setAccountRequiresTwoFactor(accountId: number, on: boolean): Promise<void> {
   connectToConsole();
   await writeTransaction(async (tx) => {
-    await tx.update(accounts).set({ requireTwoFactor: on }).where(eq(accounts.id, accountId)).run();
+    await tx.update(accounts).set({ requireTwoFactor: on }).where(eq(accounts.id, accountId));
   });
 }
 
@@ -109,23 +110,22 @@ export async function expireEmailTokens(email: string, kind: "verify-email" | "r
   const mine = and(eq(emailTokens.userId, userId), eq(emailTokens.kind, kind));
   await writeTransaction(async (tx) => {
     if (which === "oldest") {
-      const oldest = await tx
-        .select({ id: min(emailTokens.id) })
-        .from(emailTokens)
-        .where(mine)
-        .get();
+      const oldest = await first(
+        tx
+          .select({ id: min(emailTokens.id) })
+          .from(emailTokens)
+          .where(mine),
+      );
       if (oldest?.id == null) return;
       await tx
         .update(emailTokens)
         .set({ expiresAt: new Date(Date.now() - 1000) })
-        .where(eq(emailTokens.id, oldest.id))
-        .run();
+        .where(eq(emailTokens.id, oldest.id));
     } else {
       await tx
         .update(emailTokens)
         .set({ expiresAt: new Date(Date.now() - 1000) })
-        .where(and(mine, isNull(emailTokens.usedAt)))
-        .run();
+        .where(and(mine, isNull(emailTokens.usedAt)));
     }
   });
 }
@@ -137,8 +137,7 @@ export async function ageLastCheck(hostname: string): Promise<void> {
     await tx
       .update(domains)
       .set({ lastCheckedAt: sql`${domains.lastCheckedAt} - 11000` })
-      .where(eq(domains.hostname, hostname))
-      .run();
+      .where(eq(domains.hostname, hostname));
   });
 }
 
@@ -150,7 +149,7 @@ export async function ageLastCheck(hostname: string): Promise<void> {
 export async function addBulkDomains(hostname: string, suffix: string, n: number, prefix = "zz-bulk-"): Promise<void> {
   connectToConsole();
   await writeTransaction(async (tx) => {
-    const d = await tx.select().from(domains).where(eq(domains.hostname, hostname)).get();
+    const d = await first(tx.select().from(domains).where(eq(domains.hostname, hostname)));
     if (!d) throw new Error(`no domain ${hostname}`);
     for (let i = 0; i < n; i++) {
       const name = `${prefix}${String(i).padStart(3, "0")}.${suffix}`;
@@ -187,8 +186,7 @@ export async function addPastSnapshots(): Promise<void> {
           .onConflictDoUpdate({
             target: [domainStatusSnapshots.day, domainStatusSnapshots.status],
             set: { count: n, takenAt: new Date(at) },
-          })
-          .run();
+          });
       }
     }
   });
@@ -197,26 +195,26 @@ export async function addPastSnapshots(): Promise<void> {
 /** An invitation's status (`pending`, `accepted`, `revoked`…), or undefined when there is no such invitation. */
 export async function invitationStatus(invitationId: number): Promise<string | undefined> {
   connectToConsole();
-  const row = await getDb().select({ status: invitations.status }).from(invitations).where(eq(invitations.id, invitationId)).get();
+  const row = await first(getDb().select({ status: invitations.status }).from(invitations).where(eq(invitations.id, invitationId)));
   return row?.status;
 }
 
 /** Number of invitations (of any account, in any state) to an address. */
 export async function countInvitationsTo(email: string): Promise<number> {
   connectToConsole();
-  return (await getDb().select({ n: count() }).from(invitations).where(eq(invitations.email, email)).get())?.n ?? 0;
+  return (await first(getDb().select({ n: count() }).from(invitations).where(eq(invitations.email, email))))?.n ?? 0;
 }
 
 /** Number of users with an email address (0 once deleted). */
 export async function countUsers(email: string): Promise<number> {
   connectToConsole();
-  return (await getDb().select({ n: count() }).from(users).where(eq(users.email, email)).get())?.n ?? 0;
+  return (await first(getDb().select({ n: count() }).from(users).where(eq(users.email, email))))?.n ?? 0;
 }
 
 /** Number of accounts with an id (0 once deleted). */
 export async function countAccounts(accountId: number): Promise<number> {
   connectToConsole();
-  return (await getDb().select({ n: count() }).from(accounts).where(eq(accounts.id, accountId)).get())?.n ?? 0;
+  return (await first(getDb().select({ n: count() }).from(accounts).where(eq(accounts.id, accountId))))?.n ?? 0;
 }
 
 /** Number of domain rows on the platform: all, with a status, or flagged (counted from the rows themselves). */
@@ -225,5 +223,5 @@ export async function countDomains(
 ): Promise<number> {
   connectToConsole();
   const where = and(which.status ? eq(domains.status, which.status) : undefined, which.flagged ? eq(domains.flagged, true) : undefined);
-  return (await getDb().select({ n: count() }).from(domains).where(where).get())?.n ?? 0;
+  return (await first(getDb().select({ n: count() }).from(domains).where(where)))?.n ?? 0;
 }

@@ -21,7 +21,7 @@ export const test = base.extend<object, { people: typeof people }>({
     async ({}, use) => {
       connectToConsole();
       await use(people);
-      disconnectFromConsole();
+      await disconnectFromConsole();
     },
     { scope: "worker" },
   ],

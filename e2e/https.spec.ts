@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect, test as base, type Page } from "@playwright/test";
 import { and, count, eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { auditEvents, domainCertificates } from "@/db/schema";
 import { certificateKeyContext } from "../lib/https/edge";
 import { openPrivateKey } from "../lib/https/secret-box";
@@ -33,7 +33,7 @@ const test = base.extend<object, { people: typeof people }>({
       targetEdgeConsole();
       connectToConsole();
       await use(people);
-      disconnectFromConsole();
+      await disconnectFromConsole();
     },
     { scope: "worker" },
   ],
@@ -373,11 +373,12 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
     ];
     const audits = async () => {
       connectToConsole();
-      const row = await getDb()
-        .select({ n: count() })
-        .from(auditEvents)
-        .where(and(eq(auditEvents.action, "certificate.upload"), eq(auditEvents.targetLabel, hostname)))
-        .get();
+      const row = await first(
+        getDb()
+          .select({ n: count() })
+          .from(auditEvents)
+          .where(and(eq(auditEvents.action, "certificate.upload"), eq(auditEvents.targetLabel, hostname))),
+      );
       return row?.n ?? 0;
     };
     await page.goto(domainPath);
@@ -405,7 +406,7 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
     await expect(https.locator("dd").nth(3)).toHaveText(issuedSerial ?? "");
     expect(await audits()).toBe(0);
     connectToConsole();
-    const row = await getDb().select().from(domainCertificates).where(eq(domainCertificates.hostname, hostname)).get();
+    const row = await first(getDb().select().from(domainCertificates).where(eq(domainCertificates.hostname, hostname)));
     expect(row).toMatchObject({ source: "acme", state: "issued" });
   });
 
@@ -439,7 +440,7 @@ test.describe("HTTPS: the domain page's panel, a certificate from pebble, served
 
   test("no private key in the domain page, the API body, or the console's and the agent's output", async () => {
     connectToConsole();
-    const row = (await getDb().select().from(domainCertificates).where(eq(domainCertificates.hostname, hostname)).get())!;
+    const row = (await first(getDb().select().from(domainCertificates).where(eq(domainCertificates.hostname, hostname))))!;
     const key = openPrivateKey(certificateKeyContext(row.domainId), row.privateKeySealed!);
     const lines = key
       .split("\n")

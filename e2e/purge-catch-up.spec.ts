@@ -1,7 +1,7 @@
 import http from "node:http";
 import { eq } from "drizzle-orm";
 import { expect, test as base } from "@playwright/test";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { edgeNodes, environments, purgeNodeStates } from "@/db/schema";
 import { purgePrefix } from "@/lib/purge/expression";
 import { createPurge } from "@/lib/purge/store";
@@ -25,7 +25,7 @@ const test = base.extend<object, { people: typeof people }>({
       targetEdgeConsole();
       connectToConsole();
       await use(people);
-      disconnectFromConsole();
+      await disconnectFromConsole();
     },
     { scope: "worker" },
   ],
@@ -55,7 +55,7 @@ test("a node that missed a purge more than an hour old bans everything of that e
   const label = uniqueLabel();
   const hostname = `www.catch-up-${label}.test`;
   const origin: TestOrigin = await startOrigin(label);
-  const node = await getDb().select().from(edgeNodes).where(eq(edgeNodes.name, EDGE_E2E.nodeName)).get();
+  const node = await first(getDb().select().from(edgeNodes).where(eq(edgeNodes.name, EDGE_E2E.nodeName)));
   expect(node, "the e2e node's row").toBeTruthy();
   try {
     const page = await (await browser.newContext({ baseURL: EDGE_E2E.consoleUrl })).newPage();
@@ -81,15 +81,14 @@ test("a node that missed a purge more than an hour old bans everything of that e
     const fetchedBefore = fetched();
 
     // The node's token three hours old, and a purge of /other/ made two hours ago that it never got.
-    const production = (await getDb().select().from(environments).where(eq(environments.applicationId, applicationId)).all()).find(
+    const production = (await getDb().select().from(environments).where(eq(environments.applicationId, applicationId))).find(
       (e) => e.name === "Production",
     )!;
     await writeTransaction((tx) =>
       tx
         .update(edgeNodes)
         .set({ createdAt: new Date(Date.now() - 3 * 3_600_000) })
-        .where(eq(edgeNodes.id, node!.id))
-        .run(),
+        .where(eq(edgeNodes.id, node!.id)),
     );
     const prefix = purgePrefix(`e${production.id}`, "/other/");
     if (!prefix.ok) throw new Error(prefix.message);
@@ -103,14 +102,14 @@ test("a node that missed a purge more than an hour old bans everything of that e
 
     // The node wakes on the new version (polls read it every second), bans everything of Production and reports.
     await expect(async () => {
-      const row = (await getDb().select().from(purgeNodeStates).all()).find((s) => s.purgeId === made.id && s.nodeId === node!.id);
+      const row = (await getDb().select().from(purgeNodeStates)).find((s) => s.purgeId === made.id && s.nodeId === node!.id);
       expect(row?.appliedAt, "the node's report of the catch-up").toBeTruthy();
       expect(row?.error ?? null).toBeNull();
     }).toPass({ timeout: 45_000 });
     expect((await viaEdge(hostname, "/page.html")).cache).toBe("MISS");
     expect(fetched()).toBe(fetchedBefore + 1);
   } finally {
-    await writeTransaction((tx) => tx.update(edgeNodes).set({ createdAt: node!.createdAt }).where(eq(edgeNodes.id, node!.id)).run());
+    await writeTransaction((tx) => tx.update(edgeNodes).set({ createdAt: node!.createdAt }).where(eq(edgeNodes.id, node!.id)));
     await origin.stop();
   }
 });

@@ -20,7 +20,7 @@ const test = base.extend<object, { people: typeof people }>({
       targetEdgeConsole();
       connectToConsole();
       await use(people);
-      disconnectFromConsole();
+      await disconnectFromConsole();
     },
     { scope: "worker" },
   ],

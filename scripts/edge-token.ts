@@ -3,7 +3,7 @@
 import { closeDb, openDatabase } from "@/db";
 import { runEdgeTokenCommand } from "@/lib/edge/token-cli";
 
-openDatabase();
+await openDatabase();
 try {
   const result = await runEdgeTokenCommand(process.argv.slice(2));
   if (result.stdout) process.stdout.write(`${result.stdout}\n`);
@@ -13,5 +13,5 @@ try {
   process.stderr.write(`edge:token failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 } finally {
-  closeDb();
+  await closeDb();
 }

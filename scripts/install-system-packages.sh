@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the tests and an edge node need (docs/product.md §8, docs/edge.md "Parts"), keeps
-# Debian's own haproxy/varnish/nginx services stopped and disabled (the edge agent runs its own processes), and
-# creates the unprivileged users the agent runs proxies (edge-proxy) and tenants' code (edge-tenant) as.
+# Debian's own haproxy/varnish/nginx/postgresql services stopped and disabled (the edge agent runs its own processes,
+# the tests their own PostgreSQL cluster), and creates the unprivileged users the agent runs proxies (edge-proxy) and tenants' code (edge-tenant) as.
 #
 #   sudo scripts/install-system-packages.sh          # install what is missing; a second run changes nothing
 #   scripts/install-system-packages.sh --check       # print what is missing (any user); exit 1 when something is
@@ -33,6 +33,7 @@ iproute2
 procps
 pebble
 wrk
+postgresql
 "
 # chromium, fonts-dejavu-core: the Playwright journeys (Debian's Chromium at /usr/bin/chromium).
 # git: repositories per application (docs/product.md §5). ca-certificates: npm ci, origin TLS verification.
@@ -41,13 +42,17 @@ wrk
 # modsecurity-crs: the edge's proxies and the console's checks (docs/product.md §8).
 # openssl: the agent's default self-signed certificate. iproute2: `ss` in the edge tests. procps: `ps` (init scripts).
 # pebble: the ACME test server for HTTPS certificates (docs/product.md §9). wrk: the edge benchmark (bench/edge.ts).
+# postgresql: the suite's second run and the race tests on PostgreSQL (docs/architecture.md "Data"); the tests start
+# their own cluster (lib/testing/postgres.ts), Debian's service stays stopped.
 
-# Debian's services for the edge's tools, each with the pid file its init script uses.
+# Debian's services for the edge's tools and PostgreSQL, each with the pid file its init script uses (a pattern
+# matches several: Debian's `postgresql` script starts every cluster, each writing /run/postgresql/<major>-<name>.pid).
 SERVICES="
 haproxy:/run/haproxy.pid
 varnish:/run/varnishd.pid
 varnishncsa:/run/varnishncsa/varnishncsa.pid
 nginx:/run/nginx.pid
+postgresql:/run/postgresql/*.pid
 "
 
 USERS="edge-proxy edge-tenant"
@@ -69,13 +74,14 @@ missing_users() {
   done
 }
 
-# A service counts as running when its pid file names a live process.
+# A service counts as running when one of its pid files names a live process.
 running_services() {
   for entry in $SERVICES; do
     name=${entry%%:*}
-    pidfile=${entry#*:}
-    [ -s "$pidfile" ] || continue
-    for pid in $(cat "$pidfile" 2>/dev/null); do
+    pattern=${entry#*:}
+    # shellcheck disable=SC2086 # the pattern expands to the pid files (an unmatched one stays as is and is skipped)
+    pids=$(for pidfile in $pattern; do [ -s "$pidfile" ] && cat "$pidfile" 2>/dev/null; done || true)
+    for pid in $pids; do
       if kill -0 "$pid" 2>/dev/null; then
         echo "$name"
         break
@@ -148,7 +154,7 @@ if [ -n "$packages" ]; then
 fi
 
 for name in $(running_services); do
-  say "stopping Debian's $name service (the edge agent runs its own)"
+  say "stopping Debian's $name service (the edge agent and the tests run their own)"
   if [ -d /run/systemd/system ]; then systemctl stop "$name"; else service "$name" stop; fi
 done
 for name in $(enabled_services); do

@@ -72,7 +72,7 @@ const summary = await seedDatabase({
   seed: count("seed", values.seed, 1),
   log: (line) => console.log(`  ${line}`),
 });
-closeDb();
+await closeDb();
 fs.writeFileSync(path.join(dataDir, SEED_MARKER), `${JSON.stringify({ ...summary, seededAt: new Date().toISOString() }, null, 2)}\n`);
 
 const statuses = Object.entries(summary.byStatus)

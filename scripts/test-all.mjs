@@ -1,5 +1,11 @@
-// The README's test command: type check, ESLint (Next's rules), unit/integration tests (vitest), a production
-// build and its first-load JavaScript budget, then the Chromium journeys (Playwright). Ends with one plain line: "N passed, N failed".
+// The README's test command: type check, ESLint (Next's rules), unit/integration tests (vitest) on SQLite and again on
+// PostgreSQL, a production build and its first-load JavaScript budget, then the Chromium journeys (Playwright). Ends
+// with one plain line: "N passed, N failed".
+//
+//   node scripts/test-all.mjs [stage…] [-- vitest args…]
+//
+// Stages: typecheck, lint, unit (both vitest runs), unit-postgres (the PostgreSQL run only), e2e; none = all.
+// Arguments after `--` go to both vitest runs (e.g. `-- lib/testing` to run only those files).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -9,7 +15,10 @@ const root = path.resolve(import.meta.dirname, "..");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
 const results = path.join(root, "test-results");
 fs.mkdirSync(results, { recursive: true });
-const only = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const dashes = argv.indexOf("--");
+const only = dashes === -1 ? argv : argv.slice(0, dashes);
+const vitestArgs = dashes === -1 ? [] : argv.slice(dashes + 1);
 const want = (stage) => only.length === 0 || only.includes(stage);
 
 let passed = 0;
@@ -49,7 +58,7 @@ function readJson(file) {
 // System packages the tests and the edge need (scripts/install-system-packages.sh). As root, what is missing is
 // installed first; otherwise one line names the script and the suites that need a missing tool skip with their
 // own message (never under CI=true, where they fail instead).
-if (want("unit") || want("e2e")) {
+if (want("unit") || want("unit-postgres") || want("e2e")) {
   const installer = path.join(root, "scripts", "install-system-packages.sh");
   const missing = spawnSync(installer, ["--check"], { cwd: root, encoding: "utf8" });
   if (missing.status !== 0) {
@@ -63,24 +72,50 @@ if (want("typecheck")) check("type check", run("Type check", bin("tsc"), ["--noE
 if (want("lint")) check("ESLint", run("ESLint", bin("eslint"), [".", "--max-warnings", "0"]));
 if (want("lint")) check("Formatting", run("Formatting (Prettier)", bin("prettier"), ["--check", "."]));
 
-if (want("unit")) {
-  const file = path.join(results, "vitest.json");
+// One vitest run with its JSON report in test-results/<report>: counts its tests and adds each failed test (or a file
+// that failed without a failed test) to `failures` as "<prefix> <file> › <test>: <first line of the error>".
+function vitestStage(label, report, prefix, env = {}) {
+  const file = path.join(results, report);
   fs.rmSync(file, { force: true });
-  const ok = run("Unit and integration tests", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile=${file}`]);
-  const report = readJson(file);
-  if (report) {
-    for (const file of report.testResults ?? []) {
+  const ok = run(label, bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile=${file}`, ...vitestArgs], env);
+  const json = readJson(file);
+  if (json) {
+    for (const file of json.testResults ?? []) {
       const name = path.relative(root, file.name);
       for (const test of file.assertionResults ?? []) {
-        if (test.status === "failed") failures.push(`vitest ${name} › ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+        if (test.status === "failed") failures.push(`${prefix} ${name} › ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
       }
       if (file.status === "failed" && !(file.assertionResults ?? []).some((t) => t.status === "failed")) {
-        failures.push(`vitest ${name}: ${firstLine(file.message)}`);
+        failures.push(`${prefix} ${name}: ${firstLine(file.message)}`);
       }
     }
-    passed += report.numPassedTests;
-    failed += report.numFailedTests + (ok || report.numFailedTests > 0 ? 0 : 1);
-  } else failed += 1;
+    passed += json.numPassedTests;
+    failed += json.numFailedTests + (ok || json.numFailedTests > 0 ? 0 : 1);
+  } else {
+    failed += 1;
+    failures.push(`${prefix}: no report (${path.relative(root, file)})`);
+  }
+}
+
+if (want("unit")) vitestStage("Unit and integration tests", "vitest.json", "vitest", { TEST_DATABASE: "sqlite" });
+
+// The same files again on a throwaway PostgreSQL cluster (lib/testing/postgres-global-setup.ts). Without PostgreSQL
+// one line says why and nothing is counted, except under CI=true, where the stage fails.
+if (want("unit") || want("unit-postgres")) {
+  const probe = spawnSync(
+    bin("tsx"),
+    ["--eval", 'import { postgresAvailable } from "./lib/testing/postgres.ts"; process.stdout.write(postgresAvailable() ?? "");'],
+    { cwd: root, encoding: "utf8" },
+  );
+  const reason =
+    probe.status === 0 ? probe.stdout.trim() : `the PostgreSQL check failed: ${firstLine(probe.stderr || probe.error?.message)}`;
+  if (!reason) {
+    vitestStage("Unit and integration tests on PostgreSQL", "vitest-postgres.json", "vitest[postgres]", { TEST_DATABASE: "postgres" });
+  } else if (process.env.CI === "true") {
+    failed += 1;
+    failures.push(`PostgreSQL suite cannot run (CI=true): ${reason}`);
+    console.log(`✗ ${failures.at(-1)}`);
+  } else console.log(`PostgreSQL suite skipped: ${reason}`);
 }
 
 if (want("e2e")) {

@@ -25,7 +25,7 @@ async function leftoversJob(): Promise<MaintenanceJob | null> {
   return (await import("@/lib/maintenance/leftovers")).leftoversJob();
 }
 
-openDatabase(); // applies migrations, like the console at start
+await openDatabase(); // applies migrations, like the console at start
 const s = settings();
 log.info(`worker: checking due domains in ${s.dataDir} every ${s.checkIntervalSeconds} s`);
 // Its counters live in this process: WORKER_METRICS_PORT serves them as the console serves /metrics.

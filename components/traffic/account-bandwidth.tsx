@@ -5,8 +5,8 @@ import { formatBytes } from "@/lib/traffic/format";
  * Bandwidth of all the account's environments per month (UTC), newest first, from the hour rows (docs/traffic.md
  * "Pages"): bytes sent to clients, bytes received, requests. Server component; any member sees it.
  */
-export function AccountBandwidth({ accountId }: { accountId: number }) {
-  const months = accountMonthlyBandwidth(accountId, 6);
+export async function AccountBandwidth({ accountId }: { accountId: number }) {
+  const months = await accountMonthlyBandwidth(accountId, 6);
   return (
     <section aria-labelledby="bandwidth-heading" className="space-y-2">
       <h2 id="bandwidth-heading" className="text-lg font-semibold">

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments, invitations, memberships, users } from "@/db/schema";
 import { repositoriesDir } from "@/lib/config";
 import { createApplication, repositoryPath } from "@/lib/applications/create";
@@ -18,10 +18,11 @@ type Counts = Record<keyof typeof TABLES, number>;
 async function counts(): Promise<Counts> {
   const out = {} as Counts;
   for (const [name, table] of Object.entries(TABLES))
-    out[name as keyof Counts] = (await getDb()
-      .select({ n: sql<number>`count(*)` })
-      .from(table)
-      .get())!.n;
+    out[name as keyof Counts] = (await first(
+      getDb()
+        .select({ n: sql<number>`count(*)` })
+        .from(table),
+    ))!.n;
   return out;
 }
 const folders = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []);
@@ -39,19 +40,16 @@ async function app(actor: { id: number; email: string }, accountId: number, host
   const domain = result.domain;
   if (!domain) throw new Error(`${hostname} is held by another account`);
   await writeTransaction((tx) =>
-    tx
-      .insert(dnsChecks)
-      .values({
-        domainId: domain.id,
-        checkedAt: new Date(),
-        outcome: "nxdomain",
-        status: "nxdomain",
-        reason: "nxdomain",
-        records: {},
-        resolver: "x",
-        durationMs: 1,
-      })
-      .run(),
+    tx.insert(dnsChecks).values({
+      domainId: domain.id,
+      checkedAt: new Date(),
+      outcome: "nxdomain",
+      status: "nxdomain",
+      reason: "nxdomain",
+      records: {},
+      resolver: "x",
+      durationMs: 1,
+    }),
   );
   return result.application;
 }
@@ -90,8 +88,8 @@ describe("account settings", () => {
       ok: false,
       code: "not_found",
     });
-    expect((await getDb().select().from(accounts).get())?.name).toBe("Acme Inc");
-    expect(await getDb().select().from(auditEvents).get()).toMatchObject({
+    expect((await first(getDb().select().from(accounts)))?.name).toBe("Acme Inc");
+    expect(await first(getDb().select().from(auditEvents))).toMatchObject({
       action: "account.rename",
       actorUserId: t.adm.id,
       data: { from: "Acme", to: "Acme Inc" },
@@ -150,7 +148,7 @@ describe("deleteAccount", () => {
     const a2 = await app(own, account.id, "shop.acme.test");
     const keep = await app(other, otherAccount.id, "www.other.test");
     await createInvitation({ accountId: account.id, actor: actorOf(own), email: "new@example.com", role: "viewer" });
-    await writeTransaction((tx) => tx.update(users).set({ lastAccountId: account.id }).where(eq(users.id, adm.id)).run());
+    await writeTransaction((tx) => tx.update(users).set({ lastAccountId: account.id }).where(eq(users.id, adm.id)));
     return { own, adm, other, account, otherAccount, a1, a2, keep };
   }
 
@@ -185,7 +183,7 @@ describe("deleteAccount", () => {
     });
     expect(folders(repositoriesDir())).toEqual([s.keep.repoDir]);
     expect(folders(trashDir())).toEqual([]);
-    expect((await getDb().select().from(users).where(eq(users.id, s.adm.id)).get())?.lastAccountId).toBeNull();
+    expect((await first(getDb().select().from(users).where(eq(users.id, s.adm.id))))?.lastAccountId).toBeNull();
     logged.stop();
     expect(logged.lines()).toContainEqual(
       expect.objectContaining({

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { asc, eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { accounts, applications, domains, users } from "@/db/schema";
 import { can } from "@/lib/auth/permissions";
 import { settings } from "@/lib/config";
@@ -47,7 +47,7 @@ export async function deleteAccount(
   const db = getDb();
   const actor = await actorRole(params.accountId, params.actor.id);
   if (!actor.ok) return actor;
-  const account = await db.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
+  const account = await first(db.select().from(accounts).where(eq(accounts.id, params.accountId)));
   if (!account) return NOT_FOUND;
   if (!can(actor.role, "account.delete")) return forbidden(actor.role, "delete the account", "account.delete");
   if (params.confirmName.trim() !== account.name) {
@@ -59,7 +59,7 @@ export async function deleteAccount(
     };
   }
 
-  const apps = await db.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
+  const apps = await db.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id));
   const staging = path.join(trashDir(), crypto.randomUUID());
   fs.mkdirSync(staging, { recursive: true });
   const moved: { from: string; to: string }[] = [];
@@ -87,7 +87,7 @@ export async function deleteAccount(
       const current = await actorRole(account.id, params.actor.id);
       if (!current.ok) return current;
       if (!can(current.role, "account.delete")) return forbidden(current.role, "delete the account", "account.delete");
-      const now = await tx.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id)).all();
+      const now = await tx.select({ repoDir: applications.repoDir }).from(applications).where(eq(applications.accountId, account.id));
       const staged = new Set(apps.map((a) => a.repoDir));
       if (now.some((a) => !staged.has(a.repoDir))) {
         return { ok: false, code: "invalid", message: "An application was created in this account meanwhile. Try again." };
@@ -96,10 +96,9 @@ export async function deleteAccount(
         .select({ hostname: domains.hostname })
         .from(domains)
         .where(eq(domains.accountId, account.id))
-        .orderBy(asc(domains.hostname))
-        .all();
-      await tx.update(users).set({ lastAccountId: null }).where(eq(users.lastAccountId, account.id)).run();
-      await tx.delete(accounts).where(eq(accounts.id, account.id)).run();
+        .orderBy(asc(domains.hostname));
+      await tx.update(users).set({ lastAccountId: null }).where(eq(users.lastAccountId, account.id));
+      await tx.delete(accounts).where(eq(accounts.id, account.id));
       seams.afterDelete?.();
       return { ok: true, accountName: account.name, applications: now.length, hostnames: hostnames.map((h) => h.hostname) };
     });
@@ -147,7 +146,7 @@ export async function recoverInterruptedDeletions(options: { olderThanMs?: numbe
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return out;
     throw err;
   }
-  const referenced = new Set((await getDb().select({ repoDir: applications.repoDir }).from(applications).all()).map((r) => r.repoDir));
+  const referenced = new Set((await getDb().select({ repoDir: applications.repoDir }).from(applications)).map((r) => r.repoDir));
   for (const batch of batches) {
     const dir = path.join(trashDir(), batch);
     try {

@@ -1,7 +1,7 @@
 import { recordAudit } from "@/lib/audit/record";
 import "server-only";
 import { asc, eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { accounts, memberships, type Role } from "@/db/schema";
 import type { AccountRow } from "@/db/types";
 
@@ -21,20 +21,19 @@ export async function listAccountsOfUser(params: { userId: number }): Promise<Ac
     .from(memberships)
     .innerJoin(accounts, eq(accounts.id, memberships.accountId))
     .where(eq(memberships.userId, params.userId))
-    .orderBy(asc(accounts.name), asc(accounts.id))
-    .all();
+    .orderBy(asc(accounts.name), asc(accounts.id));
 }
 
 /** The account with this id, or undefined. */
 export async function getAccount(params: { id: number }): Promise<AccountRow | undefined> {
-  return getDb().select().from(accounts).where(eq(accounts.id, params.id)).get();
+  return first(getDb().select().from(accounts).where(eq(accounts.id, params.id)));
 }
 
 /** Creates an account with the user as its owner and an audit row, in one transaction. */
 export async function createAccount(params: { name: string; owner: { id: number; name: string } }): Promise<AccountRow> {
   return writeTransaction(async (tx) => {
-    const account = await tx.insert(accounts).values({ name: params.name }).returning().get();
-    await tx.insert(memberships).values({ userId: params.owner.id, accountId: account.id, role: "owner" }).run();
+    const account = await one(tx.insert(accounts).values({ name: params.name }).returning());
+    await tx.insert(memberships).values({ userId: params.owner.id, accountId: account.id, role: "owner" });
     await recordAudit(tx, {
       accountId: account.id,
       actor: params.owner,

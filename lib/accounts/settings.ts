@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { can } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
@@ -17,11 +17,11 @@ export async function renameAccount(params: { accountId: number; actor: Actor; n
   return writeTransaction(async (tx): Promise<SettingsResult> => {
     const actor = await actorRole(params.accountId, params.actor.id);
     if (!actor.ok) return actor;
-    const account = await tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
+    const account = await first(tx.select().from(accounts).where(eq(accounts.id, params.accountId)));
     if (!account) return NOT_FOUND;
     if (!can(actor.role, "account.rename")) return forbidden(actor.role, "rename the account", "account.rename");
     if (account.name === params.name) return { ok: true, accountId: account.id };
-    await tx.update(accounts).set({ name: params.name }).where(eq(accounts.id, account.id)).run();
+    await tx.update(accounts).set({ name: params.name }).where(eq(accounts.id, account.id));
     await recordAudit(tx, {
       accountId: account.id,
       actor: params.actor,
@@ -45,12 +45,13 @@ export async function transferOwnership(params: { accountId: number; actor: Acto
     const actor = await actorRole(params.accountId, params.actor.id);
     if (!actor.ok) return actor;
     if (!can(actor.role, "owner.grant")) return forbidden(actor.role, "transfer ownership", "owner.grant");
-    const target = await tx
-      .select({ role: memberships.role, email: users.email })
-      .from(memberships)
-      .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, params.toUserId)))
-      .get();
+    const target = await first(
+      tx
+        .select({ role: memberships.role, email: users.email })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, params.toUserId))),
+    );
     const invalid = (message: string): Refusal => ({ ok: false, code: "invalid", field: "userId", message });
     if (!target) return invalid("Choose a member of this account.");
     if (params.toUserId === params.actor.id) return invalid("You are already an owner: choose another member.");
@@ -61,8 +62,7 @@ export async function transferOwnership(params: { accountId: number; actor: Acto
       tx
         .update(memberships)
         .set({ role: to })
-        .where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, userId)))
-        .run();
+        .where(and(eq(memberships.accountId, params.accountId), eq(memberships.userId, userId)));
     await set(params.toUserId, "owner");
     await set(params.actor.id, "admin");
     await recordAudit(tx, {

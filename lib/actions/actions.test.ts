@@ -28,7 +28,7 @@ const renameAction = accountAction({
   fail,
   run: async ({ input, resource }) => {
     runs += 1;
-    await writeTransaction((tx) => tx.update(accounts).set({ name: input.name }).where(eq(accounts.id, resource.accountId)).run());
+    await writeTransaction((tx) => tx.update(accounts).set({ name: input.name }).where(eq(accounts.id, resource.accountId)));
     return { ok: true as const, ran: runs };
   },
 });
@@ -88,8 +88,8 @@ describe("server-action wrapper", () => {
   });
 
   it("refuses a member the account blocks for lacking two-factor authentication", async () => {
-    await writeTransaction((tx) => tx.update(accounts).set({ requireTwoFactor: true }).where(eq(accounts.id, account)).run());
-    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, owner.id)).run());
+    await writeTransaction((tx) => tx.update(accounts).set({ requireTwoFactor: true }).where(eq(accounts.id, account)));
+    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, owner.id)));
     await signInForActions(viewer);
     expect((await renameAction({}, formData({ accountId: account, name: "x" }))).kind).toBe("two_factor");
     await signInForActions(owner);

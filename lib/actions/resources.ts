@@ -1,6 +1,6 @@
 import "server-only";
 import { eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { accounts, applications, domains, environments } from "@/db/schema";
 import { toId } from "@/lib/auth/access";
 import type { ResourceLoader } from "./index";
@@ -19,7 +19,7 @@ export function accountResource<I>(pick: (input: I) => unknown): ResourceLoader<
   return async (input) => {
     const id = toId(pick(input));
     if (id === null) return null;
-    const row = await getDb().select({ id: accounts.id }).from(accounts).where(eq(accounts.id, id)).get();
+    const row = await first(getDb().select({ id: accounts.id }).from(accounts).where(eq(accounts.id, id)));
     return row ? { accountId: row.id, value: { accountId: row.id } } : null;
   };
 }
@@ -29,7 +29,7 @@ export function applicationResource<I>(pick: (input: I) => unknown): ResourceLoa
   return async (input) => {
     const id = toId(pick(input));
     if (id === null) return null;
-    const application = await getDb().select().from(applications).where(eq(applications.id, id)).get();
+    const application = await first(getDb().select().from(applications).where(eq(applications.id, id)));
     return application ? { accountId: application.accountId, value: { application } } : null;
   };
 }
@@ -41,12 +41,13 @@ export function environmentResource<I>(
   return async (input) => {
     const id = toId(pick(input));
     if (id === null) return null;
-    const row = await getDb()
-      .select({ environment: environments, application: applications })
-      .from(environments)
-      .innerJoin(applications, eq(applications.id, environments.applicationId))
-      .where(eq(environments.id, id))
-      .get();
+    const row = await first(
+      getDb()
+        .select({ environment: environments, application: applications })
+        .from(environments)
+        .innerJoin(applications, eq(applications.id, environments.applicationId))
+        .where(eq(environments.id, id)),
+    );
     return row ? { accountId: row.application.accountId, value: row } : null;
   };
 }
@@ -58,13 +59,14 @@ export function domainResource<I>(
   return async (input) => {
     const id = toId(pick(input));
     if (id === null) return null;
-    const row = await getDb()
-      .select({ domain: domains, environment: environments, application: applications })
-      .from(domains)
-      .innerJoin(environments, eq(environments.id, domains.environmentId))
-      .innerJoin(applications, eq(applications.id, domains.applicationId))
-      .where(eq(domains.id, id))
-      .get();
+    const row = await first(
+      getDb()
+        .select({ domain: domains, environment: environments, application: applications })
+        .from(domains)
+        .innerJoin(environments, eq(environments.id, domains.environmentId))
+        .innerJoin(applications, eq(applications.id, domains.applicationId))
+        .where(eq(domains.id, id)),
+    );
     return row ? { accountId: row.application.accountId, value: row } : null;
   };
 }

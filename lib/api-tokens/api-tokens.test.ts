@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb, readerClient, withWriterClient, writeTransaction } from "@/db";
+import { getDb, readerClient, withWriterClient, writeTransaction, one } from "@/db";
 import { apiTokens, users } from "@/db/schema";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { hashToken } from "@/lib/tokens";
@@ -22,11 +22,11 @@ describe("personal API tokens", () => {
     temp = makeTempDataDir("ec-tokens-");
     alice = (
       await writeTransaction((tx) =>
-        tx.insert(users).values({ email: "alice@example.com", name: "Alice", passwordHash: "x" }).returning().get(),
+        one(tx.insert(users).values({ email: "alice@example.com", name: "Alice", passwordHash: "x" }).returning()),
       )
     ).id;
     bob = (
-      await writeTransaction((tx) => tx.insert(users).values({ email: "bob@example.com", name: null, passwordHash: "x" }).returning().get())
+      await writeTransaction((tx) => one(tx.insert(users).values({ email: "bob@example.com", name: null, passwordHash: "x" }).returning()))
     ).id;
   });
   afterAll(() => temp.cleanup());
@@ -63,7 +63,7 @@ describe("personal API tokens", () => {
     expect(first?.token.id).toBe(token.id);
     expect(first?.token.lastUsedAt?.getTime()).toBe(t0.getTime() + 1000);
 
-    const lastUsed = async () => (await getDb().select().from(apiTokens).all()).find((t) => t.id === token.id)!.lastUsedAt!.getTime();
+    const lastUsed = async () => (await getDb().select().from(apiTokens)).find((t) => t.id === token.id)!.lastUsedAt!.getTime();
     await authenticateToken(value, { now: new Date(t0.getTime() + 30_000) });
     expect(await lastUsed()).toBe(t0.getTime() + 1000);
     await authenticateToken(value, { now: new Date(t0.getTime() + 2000 + LAST_USED_RESOLUTION_MS) });
@@ -120,7 +120,7 @@ describe("personal API tokens", () => {
 
   it("a deleted user's tokens go with them", async () => {
     const carol = (
-      await writeTransaction((tx) => tx.insert(users).values({ email: "carol@example.com", passwordHash: "x" }).returning().get())
+      await writeTransaction((tx) => one(tx.insert(users).values({ email: "carol@example.com", passwordHash: "x" }).returning()))
     ).id;
     const { value } = await createApiToken({ userId: carol, name: "c" });
     await withWriterClient((client) => client.prepare("delete from users where id = ?").run(carol));

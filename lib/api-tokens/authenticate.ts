@@ -1,5 +1,5 @@
 import { and, eq, isNull, lt, or } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, affectedRows } from "@/db";
 import { apiTokens, users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
@@ -27,12 +27,13 @@ export async function authenticateToken(
 ): Promise<{ user: TokenUser; token: ApiToken } | null> {
   if (typeof value !== "string" || !API_TOKEN_PATTERN.test(value)) return null;
   const now = options.now ?? new Date();
-  const row = await getDb()
-    .select({ token: apiTokenColumns, user: users })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(eq(apiTokens.tokenHash, hashToken(value)))
-    .get();
+  const row = await first(
+    getDb()
+      .select({ token: apiTokenColumns, user: users })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(eq(apiTokens.tokenHash, hashToken(value))),
+  );
   if (!row || tokenState(row.token, now) !== "active") return null;
 
   const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
@@ -42,9 +43,8 @@ export async function authenticateToken(
     const result = await tx
       .update(apiTokens)
       .set({ lastUsedAt: now })
-      .where(and(eq(apiTokens.id, row.token.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale))))
-      .run();
-    if (result.changes === 0) return false;
+      .where(and(eq(apiTokens.id, row.token.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, stale))));
+    if (affectedRows(result) === 0) return false;
     await recordSecurityEvent(tx, {
       userId: row.user.id,
       kind: "token.use",

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one, affectedRows } from "@/db";
 import { apiTokens } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
@@ -97,19 +97,20 @@ export async function createApiToken(params: {
   }
   const value = newApiTokenValue();
   return writeTransaction(async (tx) => {
-    const token = await tx
-      .insert(apiTokens)
-      .values({
-        userId: params.userId,
-        name: params.name.trim(),
-        tokenHash: hashToken(value),
-        prefix: value.slice(0, API_TOKEN_PREFIX_LENGTH),
-        readOnly: params.readOnly ?? false,
-        expiresAt: days === null ? null : new Date(now.getTime() + days * DAY_MS),
-        createdAt: now,
-      })
-      .returning(apiTokenColumns)
-      .get();
+    const token = await one(
+      tx
+        .insert(apiTokens)
+        .values({
+          userId: params.userId,
+          name: params.name.trim(),
+          tokenHash: hashToken(value),
+          prefix: value.slice(0, API_TOKEN_PREFIX_LENGTH),
+          readOnly: params.readOnly ?? false,
+          expiresAt: days === null ? null : new Date(now.getTime() + days * DAY_MS),
+          createdAt: now,
+        })
+        .returning(apiTokenColumns),
+    );
     await recordSecurityEvent(tx, { userId: params.userId, kind: "token.create", ...params.request, data: tokenData(token), at: now });
     return { token, value };
   });
@@ -126,8 +127,7 @@ export async function listApiTokens(params: { userId: number }): Promise<ApiToke
     .select(apiTokenColumns)
     .from(apiTokens)
     .where(eq(apiTokens.userId, params.userId))
-    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
-    .all();
+    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id));
 }
 
 /**
@@ -144,14 +144,13 @@ export function revokeApiToken(params: {
   const now = params.now ?? new Date();
   return writeTransaction(async (tx) => {
     const own = and(eq(apiTokens.id, params.tokenId), eq(apiTokens.userId, params.userId));
-    const changed = (
+    const changed = affectedRows(
       await tx
         .update(apiTokens)
         .set({ revokedAt: now })
-        .where(and(own, isNull(apiTokens.revokedAt)))
-        .run()
-    ).changes;
-    const token = await tx.select(apiTokenColumns).from(apiTokens).where(own).get();
+        .where(and(own, isNull(apiTokens.revokedAt))),
+    );
+    const token = await first(tx.select(apiTokenColumns).from(apiTokens).where(own));
     if (!token) return { ok: false as const, reason: "not-found" as const };
     if (changed > 0)
       await recordSecurityEvent(tx, { userId: params.userId, kind: "token.revoke", ...params.request, data: tokenData(token), at: now });

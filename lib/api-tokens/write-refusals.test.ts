@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first as firstRow, one } from "@/db";
 import { applications, memberships, securityEvents } from "@/db/schema";
 import { createApiRouter } from "@/lib/api/router";
 import { operations } from "@/lib/api/operations";
@@ -29,8 +29,7 @@ describe("writes refused to read-only tokens", () => {
       .select()
       .from(securityEvents)
       .where(and(eq(securityEvents.userId, userId), eq(securityEvents.kind, "token.write-refused")))
-      .orderBy(securityEvents.id)
-      .all();
+      .orderBy(securityEvents.id);
 
   /** Moves every refusal row of `userId` `ms` into the past (as if that much time went by). */
   const age = (userId: number, ms: number) =>
@@ -39,8 +38,7 @@ describe("writes refused to read-only tokens", () => {
         await tx
           .update(securityEvents)
           .set({ createdAt: new Date(row.createdAt.getTime() - ms) })
-          .where(eq(securityEvents.id, row.id))
-          .run();
+          .where(eq(securityEvents.id, row.id));
       }
     });
 
@@ -105,16 +103,17 @@ describe("writes refused to read-only tokens", () => {
     expect((await call("GET", path, readOnly.value)).status).toBe(200);
     expect((await call("POST", path, writable, { accountCapability: "viewer" })).status).toBe(200);
     expect(await refusalsOf(owner.id)).toHaveLength(3);
-    expect((await getDb().select().from(memberships).where(eq(memberships.userId, member.id)).get())!.role).toBe("viewer");
+    expect((await firstRow(getDb().select().from(memberships).where(eq(memberships.userId, member.id))))!.role).toBe("viewer");
   });
 
   it("logs a git push with a read-only token once a minute per repository", async () => {
     const app = await writeTransaction((tx) =>
-      tx
-        .insert(applications)
-        .values({ accountId, name: "site", repoName: "site", repoDir: "repo-refusals", stackId: "varnish" })
-        .returning()
-        .get(),
+      one(
+        tx
+          .insert(applications)
+          .values({ accountId, name: "site", repoName: "site", repoDir: "repo-refusals", stackId: "varnish" })
+          .returning(),
+      ),
     );
     await age(owner.id, WRITE_REFUSAL_RESOLUTION_MS); // the REST rows above are older than a minute
     const before = (await refusalsOf(owner.id)).length;

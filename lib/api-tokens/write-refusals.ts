@@ -1,5 +1,5 @@
 import { and, eq, gt, sql } from "drizzle-orm";
-import { getDb, writeTransaction, type Db } from "@/db";
+import { getDb, writeTransaction, type Db, first } from "@/db";
 import { securityEvents } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
@@ -18,19 +18,20 @@ type Reader = Pick<Db, "select">;
 
 /** True when a `token.write-refused` row for this token and route was written after `since`. */
 async function loggedSince(db: Reader, userId: number, tokenId: number, route: string, since: Date): Promise<boolean> {
-  const row = await db
-    .select({ id: securityEvents.id })
-    .from(securityEvents)
-    .where(
-      and(
-        eq(securityEvents.userId, userId),
-        eq(securityEvents.kind, "token.write-refused"),
-        gt(securityEvents.createdAt, since),
-        sql`json_extract(${securityEvents.data}, '$.tokenId') = ${tokenId}`,
-        sql`json_extract(${securityEvents.data}, '$.route') = ${route}`,
+  const row = await first(
+    db
+      .select({ id: securityEvents.id })
+      .from(securityEvents)
+      .where(
+        and(
+          eq(securityEvents.userId, userId),
+          eq(securityEvents.kind, "token.write-refused"),
+          gt(securityEvents.createdAt, since),
+          sql`json_extract(${securityEvents.data}, '$.tokenId') = ${tokenId}`,
+          sql`json_extract(${securityEvents.data}, '$.route') = ${route}`,
+        ),
       ),
-    )
-    .get();
+  );
   return row !== undefined;
 }
 

@@ -1,6 +1,6 @@
 import "server-only";
 import { and, eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { applications, domains } from "@/db/schema";
 import { getEnvironmentByName } from "@/lib/applications/queries";
 import type { ApiToken, TokenUser } from "@/lib/api-tokens";
@@ -49,7 +49,9 @@ export async function apiAccount(caller: ApiCaller, accountId: number, permissio
 
 /** An application of account `accountId` and the caller's access; 404 unless the application belongs to it. */
 export async function apiApplication(caller: ApiCaller, accountId: number, applicationId: number, permission: Permission, what: string) {
-  const application: ApplicationRow | undefined = await getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
+  const application: ApplicationRow | undefined = await first(
+    getDb().select().from(applications).where(eq(applications.id, applicationId)),
+  );
   if (!application || application.accountId !== accountId) throw notFoundProblem();
   return { ...(await apiAccount(caller, application.accountId, permission, what)), application };
 }
@@ -82,11 +84,12 @@ export async function apiDomain(caller: ApiCaller, accountId: number, hostName: 
   const host = normaliseHostname(hostName);
   if (!host.ok) throw notFoundProblem();
   await apiAccount(caller, accountId, "account.read", what);
-  const domain: DomainRow | undefined = await getDb()
-    .select()
-    .from(domains)
-    .where(and(eq(domains.hostname, host.hostname), eq(domains.accountId, accountId)))
-    .get();
+  const domain: DomainRow | undefined = await first(
+    getDb()
+      .select()
+      .from(domains)
+      .where(and(eq(domains.hostname, host.hostname), eq(domains.accountId, accountId))),
+  );
   if (!domain) throw notFoundProblem();
   return { ...(await apiAccount(caller, domain.accountId, permission, what)), domain };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { users } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -67,7 +67,7 @@ describe("API router", () => {
 
   beforeAll(async () => {
     temp = makeTempDataDir("ec-api-router-");
-    const user = await writeTransaction((tx) => tx.insert(users).values({ email: "ann@example.com", passwordHash: "x" }).returning().get());
+    const user = await writeTransaction((tx) => one(tx.insert(users).values({ email: "ann@example.com", passwordHash: "x" }).returning()));
     token = (await createApiToken({ userId: user.id, name: "t" })).value;
   });
   afterAll(() => temp.cleanup());

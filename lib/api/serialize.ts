@@ -1,7 +1,7 @@
 import "server-only";
 import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
 import type { z } from "zod";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { applications, dnsChecks, domains, environments, type DomainStatus, type Role } from "@/db/schema";
 import { cloneUrl } from "@/lib/applications/repository";
 import { can } from "@/lib/auth/permissions";
@@ -63,8 +63,7 @@ async function productionDomains(applicationIds: number[]): Promise<Map<number, 
     .from(domains)
     .innerJoin(environments, eq(environments.id, domains.environmentId))
     .where(and(inArray(domains.applicationId, applicationIds), eq(environments.name, "Production")))
-    .orderBy(asc(domains.id))
-    .all();
+    .orderBy(asc(domains.id));
   for (const r of rows)
     out.set(r.applicationId, [...(out.get(r.applicationId) ?? []), { hostname: r.hostname, status: r.status as DomainStatus }]);
   return out;
@@ -93,8 +92,7 @@ export async function toApplication(app: ApplicationRow): Promise<z.infer<typeof
     .select()
     .from(environments)
     .where(eq(environments.applicationId, app.id))
-    .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
-    .all();
+    .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name));
   return {
     ...(await toApplicationSummaries([app]))[0],
     clone_url: cloneUrl(app),
@@ -109,8 +107,7 @@ export async function applicationsPage(accountId: number, after: number, limit: 
     .from(applications)
     .where(and(eq(applications.accountId, accountId), gt(applications.id, after)))
     .orderBy(asc(applications.id))
-    .limit(limit + 1)
-    .all();
+    .limit(limit + 1);
 }
 
 /** A domain in Section's `DomainSummary` shape plus its status. */
@@ -150,14 +147,10 @@ export function toCheck(check: CheckRow): z.infer<typeof domainCheckSchema> {
 /** A domain with the records to create, and its latest check (what was found). */
 export async function toDomainDetail(domain: DomainRow): Promise<z.infer<typeof domainDetailSchema>> {
   const db = getDb();
-  const env = await db.select({ name: environments.name }).from(environments).where(eq(environments.id, domain.environmentId)).get();
-  const last = await db
-    .select()
-    .from(dnsChecks)
-    .where(eq(dnsChecks.domainId, domain.id))
-    .orderBy(desc(dnsChecks.checkedAt), desc(dnsChecks.id))
-    .limit(1)
-    .get();
+  const env = await first(db.select({ name: environments.name }).from(environments).where(eq(environments.id, domain.environmentId)));
+  const last = await first(
+    db.select().from(dnsChecks).where(eq(dnsChecks.domainId, domain.id)).orderBy(desc(dnsChecks.checkedAt), desc(dnsChecks.id)).limit(1),
+  );
   const expected = expectedRecords(domain);
   return {
     ...toDomainSummary(domain),
@@ -177,13 +170,12 @@ export async function checksPage(domainId: number, before: number | null, limit:
     .from(dnsChecks)
     .where(before === null ? eq(dnsChecks.domainId, domainId) : and(eq(dnsChecks.domainId, domainId), lt(dnsChecks.id, before)))
     .orderBy(desc(dnsChecks.id))
-    .limit(limit + 1)
-    .all();
+    .limit(limit + 1);
 }
 
 /** The domains of an environment, oldest first. */
 export async function domainsOfEnvironment(environmentId: number): Promise<DomainRow[]> {
-  return getDb().select().from(domains).where(eq(domains.environmentId, environmentId)).orderBy(asc(domains.id)).all();
+  return getDb().select().from(domains).where(eq(domains.environmentId, environmentId)).orderBy(asc(domains.id));
 }
 
 /** An environment in Section's `EnvironmentSummary` shape plus its go-live summary. */

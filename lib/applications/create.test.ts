@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { accounts, applications, auditEvents, domains, environments, memberships, users, type Role } from "@/db/schema";
 import { repositoriesDir } from "@/lib/config";
 import { createBareRepository, gitEnv } from "@/lib/git";
@@ -19,10 +19,7 @@ async function counts(): Promise<Counts> {
   const db = getDb();
   const out = {} as Counts;
   for (const [name, table] of Object.entries(TABLES)) {
-    out[name as keyof Counts] = (await db
-      .select({ n: sql<number>`count(*)` })
-      .from(table)
-      .get())!.n;
+    out[name as keyof Counts] = (await first(db.select({ n: sql<number>`count(*)` }).from(table)))!.n;
   }
   return out;
 }
@@ -31,13 +28,13 @@ async function counts(): Promise<Counts> {
 const repositoryFolders = () => (fs.existsSync(repositoriesDir()) ? fs.readdirSync(repositoriesDir()).sort() : []);
 
 function makeUser(email: string, name: string | null = null) {
-  return writeTransaction((tx) => tx.insert(users).values({ email, name, passwordHash: "x" }).returning().get());
+  return writeTransaction((tx) => one(tx.insert(users).values({ email, name, passwordHash: "x" }).returning()));
 }
 
 function makeAccount(name: string, members: { userId: number; role: Role }[]) {
   return writeTransaction(async (tx) => {
-    const account = await tx.insert(accounts).values({ name }).returning().get();
-    for (const m of members) await tx.insert(memberships).values({ accountId: account.id, userId: m.userId, role: m.role }).run();
+    const account = await one(tx.insert(accounts).values({ name }).returning());
+    for (const m of members) await tx.insert(memberships).values({ accountId: account.id, userId: m.userId, role: m.role });
     return account;
   });
 }
@@ -47,24 +44,22 @@ async function occupyHostname(hostname: string, account?: { id: number }) {
   const other =
     account ?? (await makeAccount(`Other ${hostname}`, [{ userId: (await makeUser(`owner-${hostname}@example.com`)).id, role: "owner" }]));
   await writeTransaction(async (db) => {
-    const app = await db
-      .insert(applications)
-      .values({ accountId: other.id, name: hostname, repoName: hostname, repoDir: `other-${other.id}-${hostname}.git`, stackId: "empty" })
-      .returning()
-      .get();
-    const env = await db.insert(environments).values({ accountId: other.id, applicationId: app.id, name: "Production" }).returning().get();
-    await db
-      .insert(domains)
-      .values({
-        accountId: other.id,
-        applicationId: app.id,
-        environmentId: env.id,
-        hostname,
-        hostnameUnicode: hostname,
-        isApex: false,
-        verificationToken: "t",
-      })
-      .run();
+    const app = await one(
+      db
+        .insert(applications)
+        .values({ accountId: other.id, name: hostname, repoName: hostname, repoDir: `other-${other.id}-${hostname}.git`, stackId: "empty" })
+        .returning(),
+    );
+    const env = await one(db.insert(environments).values({ accountId: other.id, applicationId: app.id, name: "Production" }).returning());
+    await db.insert(domains).values({
+      accountId: other.id,
+      applicationId: app.id,
+      environmentId: env.id,
+      hostname,
+      hostnameUnicode: hostname,
+      isApex: false,
+      verificationToken: "t",
+    });
   });
 }
 
@@ -101,7 +96,7 @@ describe("createApplication", () => {
     expect(await counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 2 });
     const db = getDb();
     expect(result.account).toMatchObject({ name: "Acme Corp" });
-    expect(await db.select().from(memberships).get()).toMatchObject({ userId: ada.id, accountId: result.account.id, role: "owner" });
+    expect(await first(db.select().from(memberships))).toMatchObject({ userId: ada.id, accountId: result.account.id, role: "owner" });
     expect(result.application).toMatchObject({
       accountId: result.account.id,
       name: "bücher.example",
@@ -121,7 +116,7 @@ describe("createApplication", () => {
     });
     expect(result.claim).toBeNull();
     expect(result.domain?.verificationToken).toMatch(/^[a-z2-7]{32}$/); // 160 bits, lower-case base32
-    const audit = await db.select().from(auditEvents).orderBy(auditEvents.id).all();
+    const audit = await db.select().from(auditEvents).orderBy(auditEvents.id);
     expect(audit.map((a) => [a.action, a.actorUserId, a.actorName, a.targetId, a.targetLabel])).toEqual([
       ["account.create", ada.id, "Ada", result.account.id, "Acme Corp"],
       ["application.create", ada.id, "Ada", result.application.id, "bücher.example"],
@@ -154,7 +149,7 @@ describe("createApplication", () => {
     const result = await createApplication(input({ actor: { id: dev.id, email: dev.email }, account: { id: acme.id }, stackId: "empty" }));
     expect(result).toMatchObject({ ok: true, account: { id: acme.id } });
     expect(await counts()).toEqual({ accounts: 1, memberships: 1, applications: 1, environments: 1, domains: 1, auditEvents: 1 });
-    const audit = await getDb().select().from(auditEvents).get();
+    const audit = await first(getDb().select().from(auditEvents));
     expect(audit).toMatchObject({ action: "application.create", actorName: "dev@example.com", accountId: acme.id });
     const repo = repositoryPath(result.ok ? result.application : { repoDir: "x" });
     expect(git("-C", repo, "ls-tree", "-r", "--name-only", "Production").trim().split("\n")).toEqual([".gitignore", "section.config.json"]);
@@ -234,12 +229,7 @@ describe("createApplication", () => {
       auditEvents: before.auditEvents + 3,
     });
     expect(fs.existsSync(repositoryPath(result.application))).toBe(true);
-    const audit = await getDb()
-      .select()
-      .from(auditEvents)
-      .where(eq(auditEvents.accountId, result.account.id))
-      .orderBy(auditEvents.id)
-      .all();
+    const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, result.account.id)).orderBy(auditEvents.id);
     expect(audit.map((a) => [a.action, a.targetLabel])).toEqual([
       ["account.create", "Acme"],
       ["domain.claim", "www.example.com"],
@@ -292,15 +282,15 @@ describe("createApplication", () => {
         await createBareRepository(dir, files, options);
         built = dir;
         // The user is deleted while the repository is built: the membership row's foreign key fails.
-        await writeTransaction((tx) => tx.delete(users).where(eq(users.id, ada.id)).run());
+        await writeTransaction((tx) => tx.delete(users).where(eq(users.id, ada.id)));
         before = await counts();
       },
     });
     await expect(failure).rejects.toThrow(/FOREIGN KEY/);
     expect(fs.existsSync(built)).toBe(false);
     expect(await counts()).toEqual(before);
-    expect(await getDb().select().from(accounts).where(eq(accounts.name, "Acme")).all()).toEqual([]);
-    expect(await getDb().select().from(auditEvents).where(eq(auditEvents.actorUserId, ada.id)).all()).toEqual([]);
+    expect(await getDb().select().from(accounts).where(eq(accounts.name, "Acme"))).toEqual([]);
+    expect(await getDb().select().from(auditEvents).where(eq(auditEvents.actorUserId, ada.id))).toEqual([]);
     expect(repositoryFolders()).toEqual([]);
   });
 
@@ -351,7 +341,7 @@ describe("createApplication", () => {
   it("says so when the account requires two-factor authentication the actor lacks, writing nothing", async () => {
     const dev = await makeUser("dev@example.com");
     const acme = await makeAccount("Acme", [{ userId: dev.id, role: "developer" }]);
-    await writeTransaction((tx) => tx.update(accounts).set({ requireTwoFactor: true }).where(eq(accounts.id, acme.id)).run());
+    await writeTransaction((tx) => tx.update(accounts).set({ requireTwoFactor: true }).where(eq(accounts.id, acme.id)));
     const before = await counts();
     const result = await createApplication(input({ actor: { id: dev.id, email: dev.email }, account: { id: acme.id } }));
     expect(result).toMatchObject({
@@ -372,7 +362,7 @@ describe("createApplication", () => {
       buildRepository: async (dir, files, options) => {
         await createBareRepository(dir, files, options);
         built = dir;
-        await writeTransaction((tx) => tx.delete(memberships).where(eq(memberships.userId, dev.id)).run());
+        await writeTransaction((tx) => tx.delete(memberships).where(eq(memberships.userId, dev.id)));
       },
     });
     expect(result).toMatchObject({ ok: false, code: "not_found" });

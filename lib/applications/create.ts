@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first, one, isUniqueViolation } from "@/db";
 import { accounts, applications, environments, memberships } from "@/db/schema";
 import { accountNameField } from "@/lib/accounts/fields";
 import { recordAudit } from "@/lib/audit/record";
@@ -82,14 +82,6 @@ function invalid(field: CreateApplicationField, message: string) {
   return { ok: false, code: "invalid", field, message } as const;
 }
 
-/** True for SQLite's UNIQUE violation on `domains.hostname`, also when wrapped by Drizzle (`cause`). */
-function isHostnameConflict(err: unknown): boolean {
-  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === "SQLITE_CONSTRAINT_UNIQUE" && String(e.message).includes("domains.hostname")) return true;
-  }
-  return false;
-}
-
 /**
  * Why the user cannot create in the account, or null: their effective role there (lib/auth/roles, read on the
  * connection of the moment, so inside the transaction it holds for its writes) must grant "application.create"
@@ -166,7 +158,7 @@ export async function createApplication(
     result = await writeRows(input, { accountId, newName, repoDir });
   } catch (err) {
     removeRepository(repoPath);
-    if (isHostnameConflict(err)) return hostnameTaken(input.hostname);
+    if (isUniqueViolation(err, "domains.hostname")) return hostnameTaken(input.hostname);
     throw err;
   }
   if (!result.ok) removeRepository(repoPath);
@@ -194,7 +186,7 @@ async function writeRows(
     if (target.accountId !== null) {
       const refused = await cannotCreateIn(target.accountId, input.actor.id);
       if (refused) return refused;
-      account = await tx.select().from(accounts).where(eq(accounts.id, target.accountId)).get();
+      account = await first(tx.select().from(accounts).where(eq(accounts.id, target.accountId)));
       if (!account) return notFound;
       if ((await hostnameHolder(hostname.hostname, account.id)) === "same-account") return hostnameTaken(hostname);
     }
@@ -203,12 +195,13 @@ async function writeRows(
     // word: a violation rolls back every row of this transaction (a new account included).
 
     if (!account) {
-      account = await tx
-        .insert(accounts)
-        .values({ name: target.newName ?? "" })
-        .returning()
-        .get();
-      await tx.insert(memberships).values({ userId: input.actor.id, accountId: account.id, role: "owner" }).run();
+      account = await one(
+        tx
+          .insert(accounts)
+          .values({ name: target.newName ?? "" })
+          .returning(),
+      );
+      await tx.insert(memberships).values({ userId: input.actor.id, accountId: account.id, role: "owner" });
       await recordAudit(tx, {
         accountId: account.id,
         actor: { id: input.actor.id, name: actorName },
@@ -218,23 +211,22 @@ async function writeRows(
         targetLabel: account.name,
       });
     }
-    const application = await tx
-      .insert(applications)
-      .values({
-        accountId: account.id,
-        name: hostname.unicode,
-        repoName: hostname.hostname,
-        repoDir: target.repoDir,
-        stackId: input.stackId,
-        createdBy: input.actor.id,
-      })
-      .returning()
-      .get();
-    const environment = await tx
-      .insert(environments)
-      .values({ accountId: account.id, applicationId: application.id, name: PRODUCTION_BRANCH })
-      .returning()
-      .get();
+    const application = await one(
+      tx
+        .insert(applications)
+        .values({
+          accountId: account.id,
+          name: hostname.unicode,
+          repoName: hostname.hostname,
+          repoDir: target.repoDir,
+          stackId: input.stackId,
+          createdBy: input.actor.id,
+        })
+        .returning(),
+    );
+    const environment = await one(
+      tx.insert(environments).values({ accountId: account.id, applicationId: application.id, name: PRODUCTION_BRANCH }).returning(),
+    );
     const held = await insertDomainOrClaim(tx, {
       environment,
       hostname,

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { users } from "@/db/schema";
 import { repositoriesDir, resetSettings } from "@/lib/config";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -33,7 +33,7 @@ describe("application repositories", () => {
   afterEach(() => temp.cleanup());
 
   it("start-up check removes old unreferenced repositories and *.tmp* leftovers, keeping referenced and fresh ones", async () => {
-    const user = await writeTransaction((tx) => tx.insert(users).values({ email: "ada@example.com", passwordHash: "x" }).returning().get());
+    const user = await writeTransaction((tx) => one(tx.insert(users).values({ email: "ada@example.com", passwordHash: "x" }).returning()));
     const created = await createApplication({
       actor: { id: user.id, email: user.email },
       account: { newName: "Acme" },

@@ -58,7 +58,7 @@ export async function cleanupInterruptedCreations(options: { olderThanMs?: numbe
   });
   if (old.length === 0) return [];
 
-  const referenced = new Set((await getDb().select({ repoDir: applications.repoDir }).from(applications).all()).map((row) => row.repoDir));
+  const referenced = new Set((await getDb().select({ repoDir: applications.repoDir }).from(applications)).map((row) => row.repoDir));
   const removed: string[] = [];
   for (const name of old) {
     if (referenced.has(name)) continue;

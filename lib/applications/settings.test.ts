@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, one } from "@/db";
 import { accounts, applications, auditEvents, domains, memberships, users } from "@/db/schema";
 import { archiveDir } from "@/lib/config";
 import type { Actor } from "@/lib/repositories/changes";
@@ -20,18 +20,16 @@ describe("application settings (temp SQLite, real repository)", () => {
   beforeEach(async () => {
     temp = makeTempDataDir("ec-appset-");
     const { account, actors } = await writeTransaction(async (db) => {
-      const account = await db.insert(accounts).values({ name: "Acme" }).returning().get();
+      const account = await one(db.insert(accounts).values({ name: "Acme" }).returning());
       const actors: Actor[] = [];
       for (const role of ["owner", "developer"]) {
-        const user = await db
-          .insert(users)
-          .values({ email: `${role}@example.com`, name: role, passwordHash: "x" })
-          .returning()
-          .get();
-        await db
-          .insert(memberships)
-          .values({ userId: user.id, accountId: account.id, role: role as "owner" })
-          .run();
+        const user = await one(
+          db
+            .insert(users)
+            .values({ email: `${role}@example.com`, name: role, passwordHash: "x" })
+            .returning(),
+        );
+        await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: role as "owner" });
         actors.push({ id: user.id, name: role });
       }
       return { account, actors };
@@ -52,8 +50,7 @@ describe("application settings (temp SQLite, real repository)", () => {
   });
   afterEach(() => temp.cleanup());
 
-  const audit = async () =>
-    (await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, app.accountId)).all()).map((e) => e.action);
+  const audit = async () => (await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, app.accountId))).map((e) => e.action);
 
   it("renames for owners, refuses developers and empty names", async () => {
     expect(await renameApplication({ applicationId: app.id, actor: developer, name: "Shop" })).toMatchObject({
@@ -89,8 +86,8 @@ describe("application settings (temp SQLite, real repository)", () => {
     });
     expect(fs.existsSync(repo)).toBe(false);
     expect(fs.readdirSync(archiveDir())).toEqual([`${app.repoDir.replace(/\.git$/, "")}-20261130T123456Z.git`]);
-    expect(await getDb().select().from(applications).all()).toEqual([]);
-    expect(await getDb().select().from(domains).all()).toEqual([]);
+    expect(await getDb().select().from(applications)).toEqual([]);
+    expect(await getDb().select().from(domains)).toEqual([]);
     expect(await audit()).toContain("application.delete");
   });
 
@@ -108,7 +105,7 @@ describe("application settings (temp SQLite, real repository)", () => {
     ).rejects.toThrow("disk full");
     expect(fs.existsSync(repo)).toBe(true);
     expect(fs.readdirSync(archiveDir())).toEqual([]);
-    expect((await getDb().select().from(domains).all()).map((d) => d.hostname)).toEqual(["www.example.com"]);
+    expect((await getDb().select().from(domains)).map((d) => d.hostname)).toEqual(["www.example.com"]);
   });
 });
 
@@ -118,9 +115,9 @@ describe("recoverInterruptedApplicationDeletions", () => {
     try {
       const { recoverInterruptedApplicationDeletions } = await import("./settings");
       const { account, user } = await writeTransaction(async (db) => {
-        const account = await db.insert(accounts).values({ name: "Acme" }).returning().get();
-        const user = await db.insert(users).values({ email: "o@example.com", name: "o", passwordHash: "x" }).returning().get();
-        await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+        const account = await one(db.insert(accounts).values({ name: "Acme" }).returning());
+        const user = await one(db.insert(users).values({ email: "o@example.com", name: "o", passwordHash: "x" }).returning());
+        await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" });
         return { account, user };
       });
       const created = await createApplication({

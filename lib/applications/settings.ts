@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { applications, domains } from "@/db/schema";
 import { NOT_FOUND_MESSAGE as NOT_FOUND } from "@/lib/actions/messages";
 import { recordAudit } from "@/lib/audit/record";
@@ -39,13 +39,13 @@ export async function renameApplication(params: { applicationId: number; actor: 
   const checked = checkApplicationName(params.name);
   if (!checked.ok) return { ok: false, code: "invalid", field: "name", message: checked.message };
   return writeTransaction(async (tx): Promise<ApplicationSettingsResult> => {
-    const app = await tx.select().from(applications).where(eq(applications.id, params.applicationId)).get();
+    const app = await first(tx.select().from(applications).where(eq(applications.id, params.applicationId)));
     if (!app || !(await actorMay(app.accountId, params.actor, "account.read"))) return { ok: false, code: "not_found", message: NOT_FOUND };
     if (!(await actorMay(app.accountId, params.actor, "application.rename"))) {
       return { ok: false, code: "forbidden", message: "Only owners and admins can rename the application." };
     }
     if (app.name === checked.name) return { ok: true, application: app };
-    const updated = await tx.update(applications).set({ name: checked.name }).where(eq(applications.id, app.id)).returning().get();
+    const updated = await one(tx.update(applications).set({ name: checked.name }).where(eq(applications.id, app.id)).returning());
     await recordAudit(tx, {
       accountId: app.accountId,
       actor: auditActor(params.actor),
@@ -85,7 +85,7 @@ export async function deleteApplication(
 ): Promise<ApplicationSettingsResult> {
   const rename = seams.rename ?? fs.renameSync;
   const db = getDb();
-  const app = await db.select().from(applications).where(eq(applications.id, params.applicationId)).get();
+  const app = await first(db.select().from(applications).where(eq(applications.id, params.applicationId)));
   if (!app || !(await actorMay(app.accountId, params.actor, "account.read"))) return { ok: false, code: "not_found", message: NOT_FOUND };
   if (!(await actorMay(app.accountId, params.actor, "application.delete"))) {
     return { ok: false, code: "forbidden", message: "Only owners and admins can delete the application." };
@@ -118,13 +118,13 @@ export async function deleteApplication(
       moved = true;
     }
     result = await writeTransaction(async (tx): Promise<ApplicationSettingsResult> => {
-      const row = await tx.select().from(applications).where(eq(applications.id, app.id)).get();
+      const row = await first(tx.select().from(applications).where(eq(applications.id, app.id)));
       if (!row || !(await actorMay(row.accountId, params.actor, "application.delete")))
         return { ok: false, code: "not_found", message: NOT_FOUND };
-      const freed = (await tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.applicationId, row.id)).all()).map(
+      const freed = (await tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.applicationId, row.id))).map(
         (d) => d.hostname,
       );
-      await tx.delete(applications).where(eq(applications.id, row.id)).run();
+      await tx.delete(applications).where(eq(applications.id, row.id));
       await recordAudit(tx, {
         accountId: row.accountId,
         actor: auditActor(params.actor),
@@ -162,7 +162,7 @@ export async function recoverInterruptedApplicationDeletions(): Promise<string[]
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
-  const referenced = new Set((await getDb().select({ repoDir: applications.repoDir }).from(applications).all()).map((r) => r.repoDir));
+  const referenced = new Set((await getDb().select({ repoDir: applications.repoDir }).from(applications)).map((r) => r.repoDir));
   const restored: string[] = [];
   for (const name of names.sort().reverse()) {
     const match = ARCHIVED_NAME.exec(name);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { accounts, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -13,9 +13,9 @@ describe("audit log queries", () => {
   beforeAll(async () => {
     temp = makeTempDataDir();
     await writeTransaction(async (db) => {
-      userId = (await db.insert(users).values({ email: "ann@example.com", passwordHash: "x", name: "Ann" }).returning().get()).id;
-      accountId = (await db.insert(accounts).values({ name: "Acme" }).returning().get()).id;
-      otherAccountId = (await db.insert(accounts).values({ name: "Other" }).returning().get()).id;
+      userId = (await one(db.insert(users).values({ email: "ann@example.com", passwordHash: "x", name: "Ann" }).returning())).id;
+      accountId = (await one(db.insert(accounts).values({ name: "Acme" }).returning())).id;
+      otherAccountId = (await one(db.insert(accounts).values({ name: "Other" }).returning())).id;
       for (let i = 0; i < 7; i++) {
         await recordAudit(db, {
           accountId,

@@ -33,8 +33,7 @@ export async function listAuditEvents(params: {
     .from(auditEvents)
     .where(and(...conditions))
     .orderBy(desc(auditEvents.id))
-    .limit(limit + 1)
-    .all();
+    .limit(limit + 1);
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   return { rows: page, nextBefore: more ? page[page.length - 1].id : null };
@@ -48,15 +47,13 @@ export async function listAuditFacets(params: {
   const actors = await db
     .selectDistinct({ id: auditEvents.actorUserId, name: auditEvents.actorName })
     .from(auditEvents)
-    .where(eq(auditEvents.accountId, params.accountId))
-    .all();
+    .where(eq(auditEvents.accountId, params.accountId));
   const kinds = (
     await db
       .selectDistinct({ action: auditEvents.action })
       .from(auditEvents)
       .where(eq(auditEvents.accountId, params.accountId))
       .orderBy(auditEvents.action)
-      .all()
   ).map((r) => r.action);
   const seen = new Map<string, { id: number | null; name: string }>();
   for (const a of actors) seen.set(String(a.id), a);

@@ -22,18 +22,15 @@ export type AuditEntry = {
  * records, so the change and its audit row commit together.
  */
 export async function recordAudit(writer: Writer, entry: AuditEntry): Promise<void> {
-  await writer
-    .insert(auditEvents)
-    .values({
-      accountId: entry.accountId,
-      actorUserId: entry.actor?.id ?? null,
-      actorName: entry.actor?.name ?? "Edge Console",
-      action: entry.action,
-      targetType: entry.targetType,
-      targetId: entry.targetId ?? null,
-      targetLabel: entry.targetLabel,
-      data: entry.data ?? null,
-      ...(entry.at ? { createdAt: entry.at } : {}),
-    })
-    .run();
+  await writer.insert(auditEvents).values({
+    accountId: entry.accountId,
+    actorUserId: entry.actor?.id ?? null,
+    actorName: entry.actor?.name ?? "Edge Console",
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: entry.targetId ?? null,
+    targetLabel: entry.targetLabel,
+    data: entry.data ?? null,
+    ...(entry.at ? { createdAt: entry.at } : {}),
+  });
 }

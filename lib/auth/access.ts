@@ -1,7 +1,7 @@
 import "server-only";
 import { notFound, redirect } from "next/navigation";
 import { eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { applications } from "@/db/schema";
 import type { AccountRow } from "@/lib/accounts/queries";
 import type { UserRow } from "@/lib/users/queries";
@@ -91,7 +91,7 @@ export async function requireApplication(
   what = "do this",
 ) {
   const user = await requireUser();
-  const application = await getDb().select().from(applications).where(eq(applications.id, applicationId)).get();
+  const application = await first(getDb().select().from(applications).where(eq(applications.id, applicationId)));
   if (!application || application.accountId !== accountId) notFound();
   const access = unwrap(await lookupAccount(user, application.accountId, permission, what), application.accountId);
   return { ...access, application };

@@ -1,7 +1,7 @@
 import net from "node:net";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { emailTokens, users } from "@/db/schema";
 import { createUser, getUserById } from "@/lib/users/queries";
 import { resetSettings } from "@/lib/config";
@@ -56,7 +56,7 @@ describe("email links (verification and password reset)", () => {
     const link = mail.text.match(/https?:\/\/\S+\/verify-email\/\S+/)?.[0];
     const token = tokenOf(link, "/verify-email/");
     expect(token.length).toBeGreaterThanOrEqual(43);
-    const rows = await getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id)).all();
+    const rows = await getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ kind: "verify-email", email: user.email, tokenHash: hashToken(token), usedAt: null });
     expect(JSON.stringify(rows)).not.toContain(token);
@@ -111,8 +111,7 @@ describe("email links (verification and password reset)", () => {
       await tx
         .update(users)
         .set({ email: `changed.${user.email}` })
-        .where(eq(users.id, user.id))
-        .run();
+        .where(eq(users.id, user.id));
     });
     expect((await verifyEmail(token)).status).toBe("email-changed");
     expect((await getUserById({ id: user.id }))?.emailVerifiedAt).toBeNull();
@@ -130,7 +129,7 @@ describe("email links (verification and password reset)", () => {
     await expect(sendMail({ to: "x@example.com", subject: "s", text: "t", html: "h" })).rejects.toThrow();
     const user = await newUser();
     expect(await sendVerificationMail(user)).toBe(false);
-    expect(await getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id)).all()).toHaveLength(1);
+    expect(await getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id))).toHaveLength(1);
   });
 
   it("resets a password once, signs out everywhere, and replaces older links", async () => {
@@ -144,11 +143,12 @@ describe("email links (verification and password reset)", () => {
     const token = tokenOf(mail?.link, "/reset-password/");
     expect((await checkResetToken(olderToken)).status).toBe("unknown"); // replaced by the newer request
     expect((await checkResetToken(token)).status).toBe("valid");
-    const row = await getDb()
-      .select()
-      .from(emailTokens)
-      .where(eq(emailTokens.tokenHash, hashToken(token)))
-      .get();
+    const row = await first(
+      getDb()
+        .select()
+        .from(emailTokens)
+        .where(eq(emailTokens.tokenHash, hashToken(token))),
+    );
     expect((row!.expiresAt.getTime() - row!.createdAt.getTime()) / 60_000).toBeCloseTo(60, 0);
 
     expect((await resetPassword({ token, password: "brand new password", now: new Date(Date.now() + 61 * 60_000) })).status).toBe(

@@ -1,6 +1,6 @@
 import "server-only";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { getDb, writeTransaction, type Db } from "@/db";
+import { getDb, writeTransaction, type Db, first, affectedRows, one } from "@/db";
 import { emailTokens, userSessions, users, type EmailTokenKind } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
@@ -39,25 +39,24 @@ export async function createEmailToken(params: {
     if (params.replaceUnused) {
       await tx
         .delete(emailTokens)
-        .where(and(eq(emailTokens.userId, params.userId), eq(emailTokens.kind, params.kind), isNull(emailTokens.usedAt)))
-        .run();
+        .where(and(eq(emailTokens.userId, params.userId), eq(emailTokens.kind, params.kind), isNull(emailTokens.usedAt)));
     }
     await tx
       .insert(emailTokens)
-      .values({ userId: params.userId, kind: params.kind, email: params.email, tokenHash: hashToken(token), expiresAt: params.expiresAt })
-      .run();
+      .values({ userId: params.userId, kind: params.kind, email: params.email, tokenHash: hashToken(token), expiresAt: params.expiresAt });
   });
   return token;
 }
 
 async function check(db: Reader, token: string, kind: EmailTokenKind, now: Date): Promise<EmailTokenCheck> {
   if (token.length === 0 || token.length > 200) return { status: "unknown" };
-  const row = await db
-    .select({ token: emailTokens, user: users })
-    .from(emailTokens)
-    .innerJoin(users, eq(users.id, emailTokens.userId))
-    .where(and(eq(emailTokens.tokenHash, hashToken(token)), eq(emailTokens.kind, kind)))
-    .get();
+  const row = await first(
+    db
+      .select({ token: emailTokens, user: users })
+      .from(emailTokens)
+      .innerJoin(users, eq(users.id, emailTokens.userId))
+      .where(and(eq(emailTokens.tokenHash, hashToken(token)), eq(emailTokens.kind, kind))),
+  );
   if (!row) return { status: "unknown" };
   if (row.token.usedAt) return { status: "used", ...row };
   if (row.token.expiresAt.getTime() <= now.getTime()) return { status: "expired", ...row };
@@ -79,13 +78,14 @@ export async function redeemVerifyEmailToken(params: { token: string; now?: Date
   return writeTransaction(async (tx): Promise<EmailTokenCheck> => {
     const found = await check(tx, params.token, "verify-email", now);
     if (found.status !== "valid") return found;
-    await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id)).run();
-    const user = await tx
-      .update(users)
-      .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
-      .where(eq(users.id, found.user.id))
-      .returning()
-      .get();
+    await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id));
+    const user = await one(
+      tx
+        .update(users)
+        .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` })
+        .where(eq(users.id, found.user.id))
+        .returning(),
+    );
     return { ...found, user };
   });
 }
@@ -106,28 +106,27 @@ export function redeemResetPasswordToken(params: {
   return writeTransaction(async (tx): Promise<EmailTokenCheck> => {
     const found = await check(tx, params.token, "reset-password", now);
     if (found.status !== "valid") return found;
-    await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id)).run();
+    await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, found.token.id));
     await tx
       .delete(emailTokens)
-      .where(and(eq(emailTokens.userId, found.user.id), eq(emailTokens.kind, "reset-password"), isNull(emailTokens.usedAt)))
-      .run();
-    const user = await tx
-      .update(users)
-      .set({
-        passwordHash: params.passwordHash,
-        sessionVersion: sql`${users.sessionVersion} + 1`,
-        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})`,
-      })
-      .where(eq(users.id, found.user.id))
-      .returning()
-      .get();
-    const revoked = (
+      .where(and(eq(emailTokens.userId, found.user.id), eq(emailTokens.kind, "reset-password"), isNull(emailTokens.usedAt)));
+    const user = await one(
+      tx
+        .update(users)
+        .set({
+          passwordHash: params.passwordHash,
+          sessionVersion: sql`${users.sessionVersion} + 1`,
+          emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})`,
+        })
+        .where(eq(users.id, found.user.id))
+        .returning(),
+    );
+    const revoked = affectedRows(
       await tx
         .update(userSessions)
         .set({ revokedAt: now })
-        .where(and(eq(userSessions.userId, found.user.id), isNull(userSessions.revokedAt)))
-        .run()
-    ).changes;
+        .where(and(eq(userSessions.userId, found.user.id), isNull(userSessions.revokedAt))),
+    );
     await recordSecurityEvent(tx, { userId: found.user.id, kind: "password.reset", ...params.request, data: { revoked }, at: now });
     return { ...found, user };
   });

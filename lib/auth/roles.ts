@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { accounts, memberships, users, type Role } from "@/db/schema";
 import { blocksUser } from "@/lib/two-factor/requirement";
 import type { AccountRow } from "@/db/types";
@@ -21,13 +21,14 @@ export type EffectiveRole =
  * decision of the console starts here and then asks the permission table (lib/auth/permissions `can`).
  */
 export async function effectiveRole(accountId: number, userId: number): Promise<EffectiveRole> {
-  const row = await getDb()
-    .select({ account: accounts, role: memberships.role, totpEnabledAt: users.totpEnabledAt })
-    .from(memberships)
-    .innerJoin(accounts, eq(accounts.id, memberships.accountId))
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId)))
-    .get();
+  const row = await first(
+    getDb()
+      .select({ account: accounts, role: memberships.role, totpEnabledAt: users.totpEnabledAt })
+      .from(memberships)
+      .innerJoin(accounts, eq(accounts.id, memberships.accountId))
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId))),
+  );
   if (!row) return { kind: "none" };
   if (blocksUser(row.account, row)) return { kind: "blocked", role: row.role, account: row.account };
   return { kind: "member", role: row.role, account: row.account };

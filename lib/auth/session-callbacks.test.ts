@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { JWT } from "next-auth/jwt";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { userSessions } from "@/db/schema";
 import { makeUser } from "@/lib/testing/people";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -50,7 +50,7 @@ describe("Auth.js session callbacks", () => {
   it("answer a session revoked from the sessions list with null", async () => {
     const user = await makeUser("revoked@example.com");
     const sk = await startUserSession({ userId: user.id, request: req });
-    const row = (await getDb().select().from(userSessions).where(eq(userSessions.sessionKey, sk)).get())!;
+    const row = (await first(getDb().select().from(userSessions).where(eq(userSessions.sessionKey, sk))))!;
     await revokeUserSession({ userId: user.id, sessionId: row.id, request: req });
     expect(await sessionEndpoint(tokenOf(user, sk))).toBeNull();
   });

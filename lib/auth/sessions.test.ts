@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { securityEvents, userSessions, users } from "@/db/schema";
 import { createEmailToken, redeemResetPasswordToken } from "@/lib/auth/email-tokens";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -28,9 +28,8 @@ const kinds = async (userId: number) =>
       .from(securityEvents)
       .where(eq(securityEvents.userId, userId))
       .orderBy(securityEvents.id)
-      .all()
   ).map((r) => r.kind);
-const version = async (userId: number) => (await getDb().select().from(users).where(eq(users.id, userId)).get())!.sessionVersion;
+const version = async (userId: number) => (await first(getDb().select().from(users).where(eq(users.id, userId))))!.sessionVersion;
 
 describe("user sessions", () => {
   let temp: ReturnType<typeof makeTempDataDir>;
@@ -38,9 +37,9 @@ describe("user sessions", () => {
   let bob: number;
   beforeAll(async () => {
     temp = makeTempDataDir("ec-sessions-");
-    alice = (await writeTransaction((tx) => tx.insert(users).values({ email: "alice@example.com", passwordHash: "x" }).returning().get()))
+    alice = (await writeTransaction((tx) => one(tx.insert(users).values({ email: "alice@example.com", passwordHash: "x" }).returning())))
       .id;
-    bob = (await writeTransaction((tx) => tx.insert(users).values({ email: "bob@example.com", passwordHash: "x" }).returning().get())).id;
+    bob = (await writeTransaction((tx) => one(tx.insert(users).values({ email: "bob@example.com", passwordHash: "x" }).returning()))).id;
   });
   afterAll(() => temp.cleanup());
 
@@ -54,7 +53,7 @@ describe("user sessions", () => {
   it("starts a session per sign-in with its device and IP, and logs the sign-in", async () => {
     const key = await startUserSession({ userId: alice, request: req("198.51.100.7") });
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const row = (await getDb().select().from(userSessions).where(eq(userSessions.sessionKey, key)).get())!;
+    const row = (await first(getDb().select().from(userSessions).where(eq(userSessions.sessionKey, key))))!;
     expect(row).toMatchObject({ userId: alice, ip: "198.51.100.7", userAgent: CHROME, revokedAt: null });
     expect(await kinds(alice)).toEqual(["signin.success"]);
     expect(await checkUserSession({ userId: alice, sessionKey: key })).toBe(true);
@@ -73,7 +72,7 @@ describe("user sessions", () => {
   it("bumps last seen (and the IP) at most once a minute", async () => {
     const t0 = new Date("2030-01-01T00:00:00Z");
     const key = await startUserSession({ userId: bob, request: req("203.0.113.1"), now: t0 });
-    const seen = async () => (await getDb().select().from(userSessions).where(eq(userSessions.sessionKey, key)).get())!;
+    const seen = async () => (await first(getDb().select().from(userSessions).where(eq(userSessions.sessionKey, key))))!;
     await checkUserSession({ userId: bob, sessionKey: key, ip: "203.0.113.2", now: new Date(t0.getTime() + 30_000) });
     expect((await seen()).lastSeenAt).toEqual(t0);
     const later = new Date(t0.getTime() + LAST_SEEN_RESOLUTION_MS);
@@ -83,7 +82,7 @@ describe("user sessions", () => {
 
   it("revokes one's own session by id; another user's id is not found", async () => {
     const key = await startUserSession({ userId: alice, request: req("198.51.100.8", IPHONE) });
-    const id = (await getDb().select().from(userSessions).where(eq(userSessions.sessionKey, key)).get())!.id;
+    const id = (await first(getDb().select().from(userSessions).where(eq(userSessions.sessionKey, key))))!.id;
     expect(await revokeUserSession({ userId: bob, sessionId: id, request: req("203.0.113.1") })).toEqual({
       ok: false,
       reason: "not-found",
@@ -95,7 +94,7 @@ describe("user sessions", () => {
       ok: false,
       reason: "not-found",
     });
-    const event = (await getDb().select().from(securityEvents).where(eq(securityEvents.kind, "session.revoke")).get())!;
+    const event = (await first(getDb().select().from(securityEvents).where(eq(securityEvents.kind, "session.revoke"))))!;
     expect(event).toMatchObject({ userId: alice, ip: "198.51.100.7", data: { sessionUserAgent: IPHONE, sessionIp: "198.51.100.8" } });
   });
 

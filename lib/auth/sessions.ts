@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
-import { getDb, writeTransaction, type Tx } from "@/db";
+import { getDb, writeTransaction, type Tx, first, affectedRows } from "@/db";
 import { newLinkToken } from "@/lib/tokens";
 import { userSessions, users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
@@ -34,17 +34,14 @@ export async function startUserSession(params: {
   const sessionKey = newSessionKey();
   const at = params.now ?? new Date();
   await writeTransaction(async (tx) => {
-    await tx
-      .insert(userSessions)
-      .values({
-        userId: params.userId,
-        sessionKey,
-        userAgent: params.request.userAgent?.slice(0, 512) ?? null,
-        ip: params.request.ip,
-        createdAt: at,
-        lastSeenAt: at,
-      })
-      .run();
+    await tx.insert(userSessions).values({
+      userId: params.userId,
+      sessionKey,
+      userAgent: params.request.userAgent?.slice(0, 512) ?? null,
+      ip: params.request.ip,
+      createdAt: at,
+      lastSeenAt: at,
+    });
     await recordSecurityEvent(tx, { userId: params.userId, kind: "signin.success", ...params.request, data: params.data, at });
   });
   return sessionKey;
@@ -63,11 +60,12 @@ export async function checkUserSession(params: {
 }): Promise<boolean> {
   if (!params.sessionKey || params.sessionKey.length > 100) return false;
   const now = params.now ?? new Date();
-  const row = await getDb()
-    .select({ id: userSessions.id, lastSeenAt: userSessions.lastSeenAt })
-    .from(userSessions)
-    .where(and(eq(userSessions.sessionKey, params.sessionKey), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
-    .get();
+  const row = await first(
+    getDb()
+      .select({ id: userSessions.id, lastSeenAt: userSessions.lastSeenAt })
+      .from(userSessions)
+      .where(and(eq(userSessions.sessionKey, params.sessionKey), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt))),
+  );
   if (!row) return false;
   if (now.getTime() - row.lastSeenAt.getTime() >= LAST_SEEN_RESOLUTION_MS) {
     // Only a stale row takes the write lock; the UPDATE stays conditional, so concurrent requests write once.
@@ -75,8 +73,7 @@ export async function checkUserSession(params: {
       await tx
         .update(userSessions)
         .set({ lastSeenAt: now, ...(params.ip && params.ip !== "unknown" ? { ip: params.ip } : {}) })
-        .where(and(eq(userSessions.id, row.id), lt(userSessions.lastSeenAt, new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS + 1))))
-        .run();
+        .where(and(eq(userSessions.id, row.id), lt(userSessions.lastSeenAt, new Date(now.getTime() - LAST_SEEN_RESOLUTION_MS + 1))));
     });
   }
   return true;
@@ -95,8 +92,7 @@ export async function listActiveSessions(params: { userId: number; now?: Date })
     .select()
     .from(userSessions)
     .where(and(eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt), gt(userSessions.lastSeenAt, oldest)))
-    .orderBy(desc(userSessions.lastSeenAt), desc(userSessions.id))
-    .all();
+    .orderBy(desc(userSessions.lastSeenAt), desc(userSessions.id));
 }
 
 /**
@@ -111,12 +107,13 @@ export async function revokeUserSession(params: {
 }): Promise<{ ok: true } | { ok: false; reason: "not-found" }> {
   const now = params.now ?? new Date();
   return writeTransaction(async (tx) => {
-    const row = await tx
-      .update(userSessions)
-      .set({ revokedAt: now })
-      .where(and(eq(userSessions.id, params.sessionId), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
-      .returning()
-      .get();
+    const row = await first(
+      tx
+        .update(userSessions)
+        .set({ revokedAt: now })
+        .where(and(eq(userSessions.id, params.sessionId), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
+        .returning(),
+    );
     if (!row) return { ok: false as const, reason: "not-found" as const };
     await recordSecurityEvent(tx, {
       userId: params.userId,
@@ -141,42 +138,40 @@ export async function endSessionsInTx(
   tx: Tx,
   params: { userId: number; keepSessionKey?: string | null; now: Date },
 ): Promise<{ sessionVersion: number; revoked: number; keptSessionKey: string | null }> {
-  const user = await tx
-    .update(users)
-    .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
-    .where(eq(users.id, params.userId))
-    .returning({ sessionVersion: users.sessionVersion })
-    .get();
+  const user = await first(
+    tx
+      .update(users)
+      .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
+      .where(eq(users.id, params.userId))
+      .returning({ sessionVersion: users.sessionVersion }),
+  );
   const kept = params.keepSessionKey
-    ? await tx
-        .select()
-        .from(userSessions)
-        .where(
-          and(eq(userSessions.userId, params.userId), eq(userSessions.sessionKey, params.keepSessionKey), isNull(userSessions.revokedAt)),
-        )
-        .get()
+    ? await first(
+        tx
+          .select()
+          .from(userSessions)
+          .where(
+            and(eq(userSessions.userId, params.userId), eq(userSessions.sessionKey, params.keepSessionKey), isNull(userSessions.revokedAt)),
+          ),
+      )
     : undefined;
-  const ended = (
+  const ended = affectedRows(
     await tx
       .update(userSessions)
       .set({ revokedAt: params.now })
-      .where(and(eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
-      .run()
-  ).changes;
+      .where(and(eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt))),
+  );
   let keptSessionKey: string | null = null;
   if (kept) {
     keptSessionKey = newSessionKey();
-    await tx
-      .insert(userSessions)
-      .values({
-        userId: params.userId,
-        sessionKey: keptSessionKey,
-        userAgent: kept.userAgent,
-        ip: kept.ip,
-        createdAt: kept.createdAt,
-        lastSeenAt: params.now,
-      })
-      .run();
+    await tx.insert(userSessions).values({
+      userId: params.userId,
+      sessionKey: keptSessionKey,
+      userAgent: kept.userAgent,
+      ip: kept.ip,
+      createdAt: kept.createdAt,
+      lastSeenAt: params.now,
+    });
   }
   return { sessionVersion: user?.sessionVersion ?? 0, revoked: kept ? ended - 1 : ended, keptSessionKey };
 }
@@ -214,12 +209,13 @@ export async function signOutEverywhere(params: {
 export async function endUserSession(params: { sessionKey: string; request?: RequestInfo; now?: Date }): Promise<void> {
   const now = params.now ?? new Date();
   await writeTransaction(async (tx) => {
-    const row = await tx
-      .update(userSessions)
-      .set({ revokedAt: now })
-      .where(and(eq(userSessions.sessionKey, params.sessionKey), isNull(userSessions.revokedAt)))
-      .returning({ userId: userSessions.userId })
-      .get();
+    const row = await first(
+      tx
+        .update(userSessions)
+        .set({ revokedAt: now })
+        .where(and(eq(userSessions.sessionKey, params.sessionKey), isNull(userSessions.revokedAt)))
+        .returning({ userId: userSessions.userId }),
+    );
     if (row) await recordSecurityEvent(tx, { userId: row.userId, kind: "signout", ...params.request, at: now });
   });
 }
@@ -230,11 +226,12 @@ export async function endUserSession(params: { sessionKey: string; request?: Req
  * everywhere). Null otherwise.
  */
 export async function currentVersionForSession(params: { userId: number; sessionKey: string }): Promise<number | null> {
-  const row = await getDb()
-    .select({ sessionVersion: users.sessionVersion })
-    .from(userSessions)
-    .innerJoin(users, eq(users.id, userSessions.userId))
-    .where(and(eq(userSessions.sessionKey, params.sessionKey), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt)))
-    .get();
+  const row = await first(
+    getDb()
+      .select({ sessionVersion: users.sessionVersion })
+      .from(userSessions)
+      .innerJoin(users, eq(users.id, userSessions.userId))
+      .where(and(eq(userSessions.sessionKey, params.sessionKey), eq(userSessions.userId, params.userId), isNull(userSessions.revokedAt))),
+  );
   return row?.sessionVersion ?? null;
 }

@@ -1,5 +1,5 @@
 import { and, eq, gt } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first } from "@/db";
 import { securityEvents } from "@/db/schema";
 import { getUserByEmail } from "@/lib/users/queries";
 import { recordSecurityEvent } from "@/lib/security-log/record";
@@ -35,17 +35,18 @@ export async function recordRateLimitedSignIn(params: { email: string; headers: 
   const now = params.now ?? new Date();
   // The check and the insert in one transaction: concurrent refused attempts still add one row per interval.
   await writeTransaction(async (tx) => {
-    const recent = await tx
-      .select({ id: securityEvents.id })
-      .from(securityEvents)
-      .where(
-        and(
-          eq(securityEvents.userId, user.id),
-          eq(securityEvents.kind, "signin.rate-limited"),
-          gt(securityEvents.createdAt, new Date(now.getTime() - RATE_LIMITED_LOG_INTERVAL_MS)),
+    const recent = await first(
+      tx
+        .select({ id: securityEvents.id })
+        .from(securityEvents)
+        .where(
+          and(
+            eq(securityEvents.userId, user.id),
+            eq(securityEvents.kind, "signin.rate-limited"),
+            gt(securityEvents.createdAt, new Date(now.getTime() - RATE_LIMITED_LOG_INTERVAL_MS)),
+          ),
         ),
-      )
-      .get();
+    );
     if (recent) return;
     await recordSecurityEvent(tx, { userId: user.id, kind: "signin.rate-limited", ...requestInfo(params.headers), at: now });
   });

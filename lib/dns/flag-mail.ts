@@ -1,5 +1,5 @@
 import { and, eq, inArray } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { accounts, applications, domains, memberships, users } from "@/db/schema";
 import { rolesWith } from "@/lib/auth/permissions";
 import { expectedRecords } from "@/lib/domains/records";
@@ -19,20 +19,20 @@ import type { CheckRecords } from "./go-live";
  */
 export async function mailFlaggedDomain(domainId: number, found: CheckRecords): Promise<number> {
   const db = getDb();
-  const row = await db
-    .select({ domain: domains, application: applications, account: accounts })
-    .from(domains)
-    .innerJoin(applications, eq(applications.id, domains.applicationId))
-    .innerJoin(accounts, eq(accounts.id, domains.accountId))
-    .where(eq(domains.id, domainId))
-    .get();
+  const row = await first(
+    db
+      .select({ domain: domains, application: applications, account: accounts })
+      .from(domains)
+      .innerJoin(applications, eq(applications.id, domains.applicationId))
+      .innerJoin(accounts, eq(accounts.id, domains.accountId))
+      .where(eq(domains.id, domainId)),
+  );
   if (!row) return 0;
   const recipients = await db
     .select({ email: users.email })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.accountId, row.account.id), inArray(memberships.role, [...rolesWith("alerts.receive")])))
-    .all();
+    .where(and(eq(memberships.accountId, row.account.id), inArray(memberships.role, [...rolesWith("alerts.receive")])));
   const expected = expectedRecords(row.domain)
     .records.map((r) => (r.name === row.domain.hostname ? `${r.type} ${r.value}` : `${r.type} ${r.name} ${r.value}`))
     .join(", ");

@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments } from "@/db/schema";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -40,15 +40,16 @@ beforeAll(async () => {
   temp = makeTempDataDir("ec-golive-");
   resolver = createResolver([dnsServer.address]);
   await writeTransaction(async (db) => {
-    accountId = (await db.insert(accounts).values({ name: "Acme" }).returning().get()).id;
+    accountId = (await one(db.insert(accounts).values({ name: "Acme" }).returning())).id;
     applicationId = (
-      await db
-        .insert(applications)
-        .values({ accountId, name: "www.acme.test", repoName: "www-acme-test", repoDir: "app-1", stackId: "varnish" })
-        .returning()
-        .get()
+      await one(
+        db
+          .insert(applications)
+          .values({ accountId, name: "www.acme.test", repoName: "www-acme-test", repoDir: "app-1", stackId: "varnish" })
+          .returning(),
+      )
     ).id;
-    environmentId = (await db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get()).id;
+    environmentId = (await one(db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning())).id;
   });
 });
 
@@ -62,27 +63,28 @@ afterAll(async () => {
 function addDomain(label: string, opts: { isApex?: boolean; ownershipRequired?: boolean; token?: string } = {}) {
   const hostname = `${label}.t${++counter}.test`;
   return writeTransaction((tx) =>
-    tx
-      .insert(domains)
-      .values({
-        accountId,
-        applicationId,
-        environmentId,
-        hostname,
-        hostnameUnicode: hostname,
-        isApex: opts.isApex ?? false,
-        verificationToken: opts.token ?? `token-${counter}`,
-        ownershipRequired: opts.ownershipRequired ?? false,
-      })
-      .returning()
-      .get(),
+    one(
+      tx
+        .insert(domains)
+        .values({
+          accountId,
+          applicationId,
+          environmentId,
+          hostname,
+          hostnameUnicode: hostname,
+          isApex: opts.isApex ?? false,
+          verificationToken: opts.token ?? `token-${counter}`,
+          ownershipRequired: opts.ownershipRequired ?? false,
+        })
+        .returning(),
+    ),
   );
 }
 const target = (hostname: string) => `${hostname}.edge.localhost`;
-const domainRow = async (id: number) => (await getDb().select().from(domains).where(eq(domains.id, id)).get())!;
-const checksOf = (id: number) => getDb().select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id)).all();
+const domainRow = async (id: number) => (await first(getDb().select().from(domains).where(eq(domains.id, id))))!;
+const checksOf = (id: number) => getDb().select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id));
 const auditOf = (hostname: string) =>
-  getDb().select().from(auditEvents).where(eq(auditEvents.targetLabel, hostname)).orderBy(asc(auditEvents.id)).all();
+  getDb().select().from(auditEvents).where(eq(auditEvents.targetLabel, hostname)).orderBy(asc(auditEvents.id));
 
 async function check(id: number, now = new Date()) {
   const result = await checkDomain(id, { resolver, now });

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments, memberships, users } from "@/db/schema";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
@@ -46,23 +46,25 @@ beforeEach(async () => {
   dnsServer.reset();
   smtp.clear();
   env = await writeTransaction(async (db) => {
-    const accountId = (await db.insert(accounts).values({ name: "Acme" }).returning().get()).id;
+    const accountId = (await one(db.insert(accounts).values({ name: "Acme" }).returning())).id;
     for (const role of ["owner", "admin", "developer", "viewer"] as const) {
-      const user = await db
-        .insert(users)
-        .values({ email: `${role}@acme.test`, name: role, passwordHash: "x" })
-        .returning()
-        .get();
-      await db.insert(memberships).values({ userId: user.id, accountId, role }).run();
+      const user = await one(
+        db
+          .insert(users)
+          .values({ email: `${role}@acme.test`, name: role, passwordHash: "x" })
+          .returning(),
+      );
+      await db.insert(memberships).values({ userId: user.id, accountId, role });
     }
     const applicationId = (
-      await db
-        .insert(applications)
-        .values({ accountId, name: "Acme shop", repoName: "shop", repoDir: "app-1", stackId: "varnish" })
-        .returning()
-        .get()
+      await one(
+        db
+          .insert(applications)
+          .values({ accountId, name: "Acme shop", repoName: "shop", repoDir: "app-1", stackId: "varnish" })
+          .returning(),
+      )
     ).id;
-    const environmentId = (await db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get()).id;
+    const environmentId = (await one(db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning())).id;
     return { accountId, applicationId, environmentId };
   });
 });
@@ -71,20 +73,20 @@ afterEach(() => temp.cleanup());
 function addDomain(label: string, set: Partial<typeof domains.$inferInsert> = {}) {
   const hostname = `${label}.s${++counter}.test`;
   return writeTransaction((tx) =>
-    tx
-      .insert(domains)
-      .values({ ...env, hostname, hostnameUnicode: hostname, isApex: false, verificationToken: "t", ...set })
-      .returning()
-      .get(),
+    one(
+      tx
+        .insert(domains)
+        .values({ ...env, hostname, hostnameUnicode: hostname, isApex: false, verificationToken: "t", ...set })
+        .returning(),
+    ),
   );
 }
-const row = async (id: number) => (await getDb().select().from(domains).where(eq(domains.id, id)).get())!;
+const row = async (id: number) => (await first(getDb().select().from(domains).where(eq(domains.id, id))))!;
 const checks = (id?: number) =>
   getDb()
     .select()
     .from(dnsChecks)
-    .where(id === undefined ? undefined : eq(dnsChecks.domainId, id))
-    .all();
+    .where(id === undefined ? undefined : eq(dnsChecks.domainId, id));
 const pointAtEdge = (hostname: string) => dnsServer.set(hostname, [{ type: "CNAME", value: `${hostname}.edge.localhost` }]);
 
 describe("sweepDueDomains", () => {
@@ -222,8 +224,8 @@ describe("sweepDueDomains", () => {
       return Promise.all(
         ids.map(async (id) => {
           const { nextCheckAt, ...rest } = await row(id);
-          const history = await db.select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id)).all();
-          const audit = await db.select().from(auditEvents).where(eq(auditEvents.targetId, id)).orderBy(asc(auditEvents.id)).all();
+          const history = await db.select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id));
+          const audit = await db.select().from(auditEvents).where(eq(auditEvents.targetId, id)).orderBy(asc(auditEvents.id));
           return {
             domain: { ...rest, due: nextCheckAt!.getTime() > now.getTime() },
             checks: history.map((c) => ({ ...c, id: 0, durationMs: 0 })),
@@ -236,9 +238,9 @@ describe("sweepDueDomains", () => {
     const single = await snapshot();
     // Back to the starting state, then one batched sweep.
     await writeTransaction(async (db) => {
-      await db.delete(dnsChecks).run();
-      await db.delete(auditEvents).run();
-      for (const d of initial) await db.update(domains).set(d).where(eq(domains.id, d.id)).run();
+      await db.delete(dnsChecks);
+      await db.delete(auditEvents);
+      for (const d of initial) await db.update(domains).set(d).where(eq(domains.id, d.id));
     });
     const swept = await sweepDueDomains({ now, resolver, batchSize: 4, concurrency: 3 });
     expect(swept).toMatchObject({ due: ids.length, checked: ids.length, failed: 0 });

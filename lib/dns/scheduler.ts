@@ -31,8 +31,7 @@ export async function listDueDomainIds(params: { now: Date; limit: number }): Pr
       ),
     )
     .orderBy(asc(domains.nextCheckAt), asc(domains.id))
-    .limit(params.limit)
-    .all();
+    .limit(params.limit);
   return rows.map((r) => r.id);
 }
 

@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { dnsChecks, domains, memberships, users } from "@/db/schema";
 import { verifyDomainAction } from "@/app/(console)/account/[accountId]/application/[appId]/actions";
 import { verifyDomainsAction } from "@/app/(console)/ops/actions";
@@ -57,27 +57,25 @@ async function setUp() {
   dnsServer.set(hostname, [{ type: "CNAME", value: `${hostname}.edge.localhost` }]);
   const member = async (role: "developer" | "viewer") => {
     const user = await makeUser(`${role}${n}@acme.test`);
-    await writeTransaction((tx) => tx.insert(memberships).values({ userId: user.id, accountId: env.accountId, role }).run());
+    await writeTransaction((tx) => tx.insert(memberships).values({ userId: user.id, accountId: env.accountId, role }));
     return user;
   };
   return { env, domain, hostname, developer: await member("developer"), viewer: await member("viewer") };
 }
-const checksOf = (id: number) => getDb().select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id)).all();
+const checksOf = (id: number) => getDb().select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).orderBy(asc(dnsChecks.id));
 /** Moves every time of a domain's checks `ms` into the past, as waiting would. */
 async function age(id: number, ms: number) {
-  const row = (await getDb().select().from(domains).where(eq(domains.id, id)).get())!;
+  const row = (await first(getDb().select().from(domains).where(eq(domains.id, id))))!;
   await writeTransaction(async (tx) => {
     await tx
       .update(domains)
       .set({ lastCheckedAt: new Date(row.lastCheckedAt!.getTime() - ms) })
-      .where(eq(domains.id, id))
-      .run();
-    for (const c of await tx.select().from(dnsChecks).where(eq(dnsChecks.domainId, id)).all()) {
+      .where(eq(domains.id, id));
+    for (const c of await tx.select().from(dnsChecks).where(eq(dnsChecks.domainId, id))) {
       await tx
         .update(dnsChecks)
         .set({ checkedAt: new Date(c.checkedAt.getTime() - ms) })
-        .where(eq(dnsChecks.id, c.id))
-        .run();
+        .where(eq(dnsChecks.id, c.id));
     }
   });
 }
@@ -112,7 +110,7 @@ describe("checkDomain with verifyNow", () => {
   it("lets /ops bulk verify check a domain the scheduler has just checked, then limits it like the page", async () => {
     const { domain, hostname } = await setUp();
     const operator = await writeTransaction((tx) =>
-      tx.insert(users).values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() }).returning().get(),
+      one(tx.insert(users).values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() }).returning()),
     );
     const now = new Date();
     await sweepDueDomains({ now, resolver });
@@ -177,9 +175,9 @@ describe("the /ops bulk verify action", () => {
     expect(await checksOf(domain.id)).toEqual([]);
 
     const operator =
-      (await getDb().select().from(users).where(eq(users.email, "ops@example.com")).get()) ??
+      (await first(getDb().select().from(users).where(eq(users.email, "ops@example.com")))) ??
       (await writeTransaction((tx) =>
-        tx.insert(users).values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() }).returning().get(),
+        one(tx.insert(users).values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() }).returning()),
       ));
     await signInForActions(operator);
     expect(await verifyDomainsAction({ ok: true, results: [] }, formData({ domainIds: "1,2,3,4,5,6" }))).toEqual({

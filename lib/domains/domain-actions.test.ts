@@ -34,8 +34,8 @@ beforeAll(async () => {
     stranger: await makeUser("stranger@example.com"),
   };
   await writeTransaction(async (tx) => {
-    await tx.insert(memberships).values({ userId: users.developer.id, accountId: env.accountId, role: "developer" }).run();
-    await tx.insert(memberships).values({ userId: users.viewer.id, accountId: env.accountId, role: "viewer" }).run();
+    await tx.insert(memberships).values({ userId: users.developer.id, accountId: env.accountId, role: "developer" });
+    await tx.insert(memberships).values({ userId: users.viewer.id, accountId: env.accountId, role: "viewer" });
   });
 });
 afterAll(async () => {
@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 const hostnames = async () =>
-  (await getDb().select({ hostname: domains.hostname }).from(domains).where(eq(domains.environmentId, env.environmentId)).all()).map(
+  (await getDb().select({ hostname: domains.hostname }).from(domains).where(eq(domains.environmentId, env.environmentId))).map(
     (d) => d.hostname,
   );
 

@@ -1,6 +1,7 @@
 import { domains } from "@/db/schema";
 import type { Db } from "@/db";
 import { newVerificationToken } from "@/lib/tokens/verification-token";
+import { one } from "@/db";
 
 type Writer = Pick<Db, "insert">;
 
@@ -19,18 +20,19 @@ export async function insertDomain(
     ownershipRequired: boolean;
   },
 ) {
-  return writer
-    .insert(domains)
-    .values({
-      accountId: params.accountId,
-      applicationId: params.applicationId,
-      environmentId: params.environmentId,
-      hostname: params.hostname.hostname,
-      hostnameUnicode: params.hostname.unicode,
-      isApex: params.hostname.isApex,
-      verificationToken: newVerificationToken(),
-      ownershipRequired: params.ownershipRequired,
-    })
-    .returning()
-    .get();
+  return one(
+    writer
+      .insert(domains)
+      .values({
+        accountId: params.accountId,
+        applicationId: params.applicationId,
+        environmentId: params.environmentId,
+        hostname: params.hostname.hostname,
+        hostnameUnicode: params.hostname.unicode,
+        isApex: params.hostname.isApex,
+        verificationToken: newVerificationToken(),
+        ownershipRequired: params.ownershipRequired,
+      })
+      .returning(),
+  );
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readerClient, writeTransaction } from "@/db";
+import { readerClient, writeTransaction, one } from "@/db";
 import { dnsChecks, environments, type DomainStatus } from "@/db/schema";
 import { listApplicationsOfAccount } from "@/lib/applications/queries";
 import { listEnvironmentSummaries } from "@/lib/environments/queries";
@@ -127,7 +127,7 @@ describe("overviews from counts", () => {
     const first = (readerClient().prepare("select min(id) as id from accounts").get() as { id: number }).id;
     const app = (readerClient().prepare("select id from applications where account_id = ?").get(first) as { id: number }).id;
     const staging = await writeTransaction(async (tx) =>
-      tx.insert(environments).values({ accountId: first, applicationId: app, name: "Staging" }).returning().get(),
+      one(tx.insert(environments).values({ accountId: first, applicationId: app, name: "Staging" }).returning()),
     );
     await makeDomain({ accountId: first, applicationId: app, environmentId: staging.id }, "staging.a1.test", { status: "live" });
     await makeAccountWithApp("Empty");
@@ -173,8 +173,7 @@ describe("listLatestChecks", () => {
           check(b.id, 2000, "b-first"),
           check(b.id, 2000, "b-same-time-later"),
           check(a.id, 2000, "a-mid"),
-        ])
-        .run(),
+        ]),
     );
     const latest = await listLatestChecks([a.id, b.id, never.id]);
     expect(latest.get(a.id)?.resolver).toBe("a-new");

@@ -1,6 +1,6 @@
 import "server-only";
 import { and, asc, desc, eq, gt, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { applications, dnsChecks, domains, environments, DOMAIN_STATUSES, type DomainStatus } from "@/db/schema";
 import { normaliseHostnamePrefix } from "@/lib/ops/filters";
 import { MAX_HOSTNAME_LENGTH } from "@/lib/hostname";
@@ -50,8 +50,7 @@ async function countsByEnvironment(where: SQL): Promise<Map<number, Partial<Stat
     .select({ environmentId: domains.environmentId, status: domains.status, n: sql<number>`count(*)` })
     .from(domains)
     .where(where)
-    .groupBy(domains.environmentId, domains.status)
-    .all();
+    .groupBy(domains.environmentId, domains.status);
   const out = new Map<number, Partial<StatusCounts>>();
   for (const row of rows) {
     const counts = out.get(row.environmentId) ?? {};
@@ -68,8 +67,7 @@ async function firstHostnames(environmentId: number, limit: number): Promise<str
     .from(domains)
     .where(eq(domains.environmentId, environmentId))
     .orderBy(asc(domains.id))
-    .limit(limit)
-    .all();
+    .limit(limit);
   return rows.map((r) => r.hostname);
 }
 
@@ -86,8 +84,7 @@ export async function listEnvironmentOverviews(params: { applicationId: number }
     .select()
     .from(environments)
     .where(eq(environments.applicationId, params.applicationId))
-    .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
-    .all();
+    .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name));
   const counts = await countsByEnvironment(eq(domains.applicationId, params.applicationId));
   return Promise.all(
     envs.map(async (env) => ({
@@ -108,18 +105,12 @@ export type ApplicationOverview = ApplicationRow & { goLive: EnvironmentStatus; 
  */
 export async function listApplicationOverviews(params: { accountId: number }): Promise<ApplicationOverview[]> {
   const db = getDb();
-  const apps = await db
-    .select()
-    .from(applications)
-    .where(eq(applications.accountId, params.accountId))
-    .orderBy(asc(applications.name))
-    .all();
+  const apps = await db.select().from(applications).where(eq(applications.accountId, params.accountId)).orderBy(asc(applications.name));
   if (apps.length === 0) return [];
   const production = await db
     .select({ id: environments.id, applicationId: environments.applicationId })
     .from(environments)
-    .where(and(eq(environments.accountId, params.accountId), eq(environments.name, "Production")))
-    .all();
+    .where(and(eq(environments.accountId, params.accountId), eq(environments.name, "Production")));
   const productionOf = new Map(production.map((e) => [e.applicationId, e.id]));
   const ids = production.map((e) => e.id);
   const counts = ids.length ? await countsByEnvironment(inArray(domains.environmentId, ids)) : new Map<number, Partial<StatusCounts>>();
@@ -136,7 +127,6 @@ export async function listApplicationOverviews(params: { accountId: number }): P
                 .where(eq(domains.environmentId, envId))
                 .orderBy(asc(domains.id))
                 .limit(HOSTNAMES_SHOWN)
-                .all()
             ).map((r) => r.hostname);
       return { ...app, goLive: summariseCounts(envId === undefined ? {} : (counts.get(envId) ?? {})), hostnames };
     }),
@@ -207,18 +197,18 @@ export async function listEnvironmentDomainPage(query: DomainPageQuery, pageSize
     .from(domains)
     .where(and(...where))
     .orderBy(query.before ? desc(domains.hostname) : asc(domains.hostname))
-    .limit(pageSize + 1)
-    .all();
+    .limit(pageSize + 1);
   const more = fetched.length > pageSize;
   const rows = fetched.slice(0, pageSize);
   if (query.before) rows.reverse();
   const beyond = async (side: "before" | "after", hostname: string) =>
-    !!(await db
-      .select({ id: domains.id })
-      .from(domains)
-      .where(and(...pageConditions(query), side === "before" ? lt(domains.hostname, hostname) : gt(domains.hostname, hostname)))
-      .limit(1)
-      .get());
+    !!(await first(
+      db
+        .select({ id: domains.id })
+        .from(domains)
+        .where(and(...pageConditions(query), side === "before" ? lt(domains.hostname, hostname) : gt(domains.hostname, hostname)))
+        .limit(1),
+    ));
   let hasPrevious: boolean;
   let hasNext: boolean;
   if (rows.length === 0) {
@@ -231,11 +221,12 @@ export async function listEnvironmentDomainPage(query: DomainPageQuery, pageSize
     hasNext = more;
     hasPrevious = !!query.after && (await beyond("before", rows[0].hostname));
   }
-  const counted = await db
-    .select({ n: sql<number>`count(*)` })
-    .from(domains)
-    .where(and(...pageConditions(query)))
-    .get();
+  const counted = await first(
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(domains)
+      .where(and(...pageConditions(query))),
+  );
   return { rows, hasPrevious, hasNext, matching: Number(counted?.n ?? 0) };
 }
 
@@ -258,7 +249,6 @@ export async function listLatestChecks(domainIds: number[]): Promise<Map<number,
         sql`(select (select c.id from dns_checks c where c.domain_id = d.id order by c.checked_at desc, c.id desc limit 1)
              from domains d where d.id in (${ids}))`,
       ),
-    )
-    .all();
+    );
   return new Map(rows.map((c) => [c.domainId, c]));
 }

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { accounts, auditEvents, domains, memberships, users } from "@/db/schema";
 import { createApplication, type Application, type Environment } from "@/lib/applications/create";
 import type { Actor } from "@/lib/repositories/changes";
@@ -21,17 +21,19 @@ describe("add and remove domains (temp SQLite, real repositories)", () => {
       ["b", "owner"],
     ] as const) {
       const { user, account } = await writeTransaction(async (db) => {
-        const user = await db
-          .insert(users)
-          .values({ email: `${i}@example.com`, name: i, passwordHash: "x" })
-          .returning()
-          .get();
-        const account = await db
-          .insert(accounts)
-          .values({ name: `Account ${i}` })
-          .returning()
-          .get();
-        await db.insert(memberships).values({ userId: user.id, accountId: account.id, role }).run();
+        const user = await one(
+          db
+            .insert(users)
+            .values({ email: `${i}@example.com`, name: i, passwordHash: "x" })
+            .returning(),
+        );
+        const account = await one(
+          db
+            .insert(accounts)
+            .values({ name: `Account ${i}` })
+            .returning(),
+        );
+        await db.insert(memberships).values({ userId: user.id, accountId: account.id, role });
         return { user, account };
       });
       const actor = { id: user.id, name: i, email: `${i}@example.com` };
@@ -78,44 +80,41 @@ describe("add and remove domains (temp SQLite, real repositories)", () => {
     // Another account's user cannot remove it; its own developer can, which frees the hostname.
     expect(await removeDomain({ domainId: added.domain.id, actor: b.actor })).toMatchObject({ ok: false, code: "not_found" });
     expect((await removeDomain({ domainId: added.domain.id, actor: a.actor })).ok).toBe(true);
-    expect(await getDb().select().from(domains).where(eq(domains.hostname, "shop.example.com")).get()).toBeUndefined();
+    expect(await first(getDb().select().from(domains).where(eq(domains.hostname, "shop.example.com")))).toBeUndefined();
     expect(
       (await addDomain({ environment: production(b.app), actor: b.actor, hostname: host("shop.example.com"), ownershipRequired: false }))
         .ok,
     ).toBe(true);
 
-    const actions = (await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, a.app.accountId)).all()).map((e) => e.action);
+    const actions = (await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, a.app.accountId))).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(["domain.add", "domain.remove"]));
   });
 
   it("refuses a viewer and a non-member, writing nothing", async () => {
     const [a, b] = people;
-    await writeTransaction((tx) => tx.update(memberships).set({ role: "viewer" }).where(eq(memberships.userId, a.actor.id)).run());
+    await writeTransaction((tx) => tx.update(memberships).set({ role: "viewer" }).where(eq(memberships.userId, a.actor.id)));
     expect(
       (await addDomain({ environment: production(a.app), actor: a.actor, hostname: host("x.example.com"), ownershipRequired: false })).ok,
     ).toBe(false);
     expect(
       (await addDomain({ environment: production(a.app), actor: b.actor, hostname: host("y.example.com"), ownershipRequired: false })).ok,
     ).toBe(false);
-    expect((await getDb().select().from(domains).all()).map((d) => d.hostname).sort()).toEqual(["www.a.example.com", "www.b.example.com"]);
+    expect((await getDb().select().from(domains)).map((d) => d.hostname).sort()).toEqual(["www.a.example.com", "www.b.example.com"]);
   });
 
   it("turns a lost race on the UNIQUE constraint into `taken`", async () => {
     const [a, b] = people;
     // The winner (another process) committed first: the UNIQUE constraint, not a read, refuses the loser.
     await writeTransaction((tx) =>
-      tx
-        .insert(domains)
-        .values({
-          hostname: "race.example.com",
-          isApex: false,
-          hostnameUnicode: "race.example.com",
-          accountId: a.app.accountId,
-          applicationId: a.app.id,
-          environmentId: production(a.app).id,
-          verificationToken: "t",
-        })
-        .run(),
+      tx.insert(domains).values({
+        hostname: "race.example.com",
+        isApex: false,
+        hostnameUnicode: "race.example.com",
+        accountId: a.app.accountId,
+        applicationId: a.app.id,
+        environmentId: production(a.app).id,
+        verificationToken: "t",
+      }),
     );
     expect(
       await addDomain({ environment: production(b.app), actor: b.actor, hostname: host("race.example.com"), ownershipRequired: false }),

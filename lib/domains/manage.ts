@@ -1,9 +1,9 @@
 import { and, eq } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first, isUniqueViolation } from "@/db";
 import { domains, environments } from "@/db/schema";
 import { NOT_FOUND_MESSAGE as NOT_FOUND } from "@/lib/actions/messages";
 import { recordAudit } from "@/lib/audit/record";
-import { actorMay, auditActor, isUniqueViolation, type Actor } from "@/lib/repositories/changes";
+import { actorMay, auditActor, type Actor } from "@/lib/repositories/changes";
 import { insertDomain } from "./insert";
 import type { DomainRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
@@ -32,7 +32,7 @@ export async function addDomain(params: {
   const env = params.environment;
   try {
     const added = await writeTransaction(async (tx): Promise<ManageDomainResult> => {
-      const row = await tx.select().from(environments).where(eq(environments.id, env.id)).get();
+      const row = await first(tx.select().from(environments).where(eq(environments.id, env.id)));
       if (!row || !(await actorMay(row.accountId, params.actor, "domain.manage")))
         return { ok: false, code: "not_found", message: NOT_FOUND };
       const domain = await insertDomain(tx, {
@@ -68,13 +68,10 @@ export async function addDomain(params: {
  */
 export async function removeDomain(params: { domainId: number; actor: Actor }): Promise<ManageDomainResult> {
   const removed = await writeTransaction(async (tx): Promise<ManageDomainResult> => {
-    const row = await tx.select().from(domains).where(eq(domains.id, params.domainId)).get();
+    const row = await first(tx.select().from(domains).where(eq(domains.id, params.domainId)));
     if (!row || !(await actorMay(row.accountId, params.actor, "domain.manage")))
       return { ok: false, code: "not_found", message: NOT_FOUND };
-    await tx
-      .delete(domains)
-      .where(and(eq(domains.id, row.id), eq(domains.accountId, row.accountId)))
-      .run();
+    await tx.delete(domains).where(and(eq(domains.id, row.id), eq(domains.accountId, row.accountId)));
     await recordAudit(tx, {
       accountId: row.accountId,
       actor: auditActor(params.actor),

@@ -1,6 +1,6 @@
 import "server-only";
 import { and, asc, desc, eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { dnsChecks, domains } from "@/db/schema";
 import type { DnsCheckRow, DomainRow } from "@/db/types";
 
@@ -10,11 +10,12 @@ export type { DnsCheckRow };
 
 /** Domain `domainId` if it belongs to application `applicationId` (pages derive the application from the URL), else undefined. */
 export async function getApplicationDomain(params: { applicationId: number; domainId: number }): Promise<DomainRow | undefined> {
-  return getDb()
-    .select()
-    .from(domains)
-    .where(and(eq(domains.id, params.domainId), eq(domains.applicationId, params.applicationId)))
-    .get();
+  return first(
+    getDb()
+      .select()
+      .from(domains)
+      .where(and(eq(domains.id, params.domainId), eq(domains.applicationId, params.applicationId))),
+  );
 }
 
 /** The most recent go-live checks of a domain, newest first (at most `limit`). */
@@ -24,8 +25,7 @@ export async function listRecentChecks(params: { domainId: number; limit?: numbe
     .from(dnsChecks)
     .where(eq(dnsChecks.domainId, params.domainId))
     .orderBy(desc(dnsChecks.checkedAt), desc(dnsChecks.id))
-    .limit(params.limit ?? 1)
-    .all();
+    .limit(params.limit ?? 1);
 }
 
 /**
@@ -37,6 +37,5 @@ export async function listAccountHostnames(params: { accountId: number }): Promi
     .select({ hostname: domains.hostname, hostnameUnicode: domains.hostnameUnicode })
     .from(domains)
     .where(eq(domains.accountId, params.accountId))
-    .orderBy(asc(domains.hostname))
-    .all();
+    .orderBy(asc(domains.hostname));
 }

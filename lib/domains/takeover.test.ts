@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { createApplication, type Environment } from "@/lib/applications/create";
 import { challengeName, checkDomain, resolvesToEdge } from "@/lib/dns/go-live";
@@ -35,17 +35,19 @@ beforeEach(async () => {
   people.length = 0;
   for (const name of ["a", "b"]) {
     const { user, account } = await writeTransaction(async (db) => {
-      const user = await db
-        .insert(users)
-        .values({ email: `${name}@example.com`, name, passwordHash: "x" })
-        .returning()
-        .get();
-      const account = await db
-        .insert(accounts)
-        .values({ name: `Account ${name}` })
-        .returning()
-        .get();
-      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" }).run();
+      const user = await one(
+        db
+          .insert(users)
+          .values({ email: `${name}@example.com`, name, passwordHash: "x" })
+          .returning(),
+      );
+      const account = await one(
+        db
+          .insert(accounts)
+          .values({ name: `Account ${name}` })
+          .returning(),
+      );
+      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "owner" });
       return { user, account };
     });
     const actor = { id: user.id, name, email: `${name}@example.com` };

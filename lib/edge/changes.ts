@@ -2,7 +2,7 @@ import { AsyncResource } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { databaseFile, getDb } from "@/db";
+import { databaseFile, getDb, first } from "@/db";
 import { applications, edgeStateVersion } from "@/db/schema";
 import { edgeVersionEvents } from "./events";
 import { reconcileEdgeState, type ReconcileScope } from "./versions";
@@ -28,7 +28,7 @@ export function publishEdgeVersion(version: number): void {
 
 /** The global desired-state version now (edge_state_version, row 1; 0 before the first change). */
 export async function currentEdgeVersion(): Promise<number> {
-  const row = await getDb().select({ version: edgeStateVersion.version }).from(edgeStateVersion).where(eq(edgeStateVersion.id, 1)).get();
+  const row = await first(getDb().select({ version: edgeStateVersion.version }).from(edgeStateVersion).where(eq(edgeStateVersion.id, 1)));
   return row?.version ?? 0;
 }
 
@@ -73,11 +73,12 @@ export async function settleEdgeChanges(): Promise<void> {
  */
 export async function noteEdgeRepositoryChange(repoPath: string): Promise<void> {
   try {
-    const row = await getDb()
-      .select({ id: applications.id })
-      .from(applications)
-      .where(eq(applications.repoDir, path.basename(repoPath)))
-      .get();
+    const row = await first(
+      getDb()
+        .select({ id: applications.id })
+        .from(applications)
+        .where(eq(applications.repoDir, path.basename(repoPath))),
+    );
     if (row) await noteEdgeChange({ applicationId: row.id });
   } catch (error) {
     log.error({ err: error }, "edge: cannot tell the edge about a commit");

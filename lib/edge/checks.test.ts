@@ -140,18 +140,18 @@ describe("console checks of module files", () => {
         "varnish/default.vcl": BROKEN(vcl),
         "varnish/proxy-features.json": git(f.repo, "show", `${head}:varnish/proxy-features.json`) + "\n",
       };
-      const rowsBefore = await getDb().select().from(edgeCheckCache).all();
+      const rowsBefore = await getDb().select().from(edgeCheckCache);
       expect(rowsBefore.some((r) => !r.ok && r.tool === "varnishd" && /Expected '\)' got '\{'/.test(r.message ?? ""))).toBe(true);
       const again = await checkEnvironmentFiles({ chain: ["varnish"], files, allowCodeModules: false });
       expect(again).toMatchObject({ ok: false, tool: "varnishd", path: "varnish/default.vcl" });
       // Same content, same verdict: answered from the cache row (no new row).
-      expect(await getDb().select().from(edgeCheckCache).all()).toHaveLength(rowsBefore.length);
+      expect(await getDb().select().from(edgeCheckCache)).toHaveLength(rowsBefore.length);
 
       // The valid starter passes (and is cached as ok).
       expect(await checkEnvironmentFiles({ chain: ["varnish"], files: { "varnish/default.vcl": vcl }, allowCodeModules: false })).toEqual({
         ok: true,
       });
-      expect((await getDb().select().from(edgeCheckCache).all()).some((r) => r.ok)).toBe(true);
+      expect((await getDb().select().from(edgeCheckCache)).some((r) => r.ok)).toBe(true);
     });
 
     it("checkPush refuses a push with a broken VCL, printing varnishd's message", async () => {

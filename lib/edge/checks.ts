@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { edgeCheckCache } from "@/db/schema";
 import { chainPolicy, checkChain, MODULE_ORDER, renderChain, toolVersions, type ChainInput } from "@/edge/modules";
 import { settings } from "@/lib/config";
@@ -50,7 +50,7 @@ export async function checkEnvironmentFiles(params: {
   );
   const versions = await toolVersions();
   const key = createHash("sha256").update(JSON.stringify({ versions, chain, allowCodeModules, files })).digest("hex");
-  const cached = await getDb().select().from(edgeCheckCache).where(eq(edgeCheckCache.key, key)).get();
+  const cached = await first(getDb().select().from(edgeCheckCache).where(eq(edgeCheckCache.key, key)));
   if (cached) return cached.ok ? { ok: true } : withPath({ ok: false, tool: cached.tool, message: cached.message ?? "refused" });
 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "edge-check-"));
@@ -94,8 +94,7 @@ export async function checkEnvironmentFiles(params: {
         message: verdict.ok ? null : verdict.message,
         checkedAt: new Date(),
       })
-      .onConflictDoNothing()
-      .run();
+      .onConflictDoNothing();
   });
   return withPath(verdict);
 }

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first as firstRow, one } from "@/db";
 import { auditEvents, domainClaims, domains } from "@/db/schema";
 import { createResolver, type Resolver } from "@/lib/dns/resolver";
 import { HOSTNAME_TAKEN, removeDomain } from "@/lib/domains/manage";
@@ -56,7 +56,7 @@ describe("hostname claims", () => {
   });
 
   const actions = async (accountId: number) =>
-    (await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, accountId)).all()).map((e) => e.action);
+    (await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, accountId))).map((e) => e.action);
 
   it("keeps `taken` for a hostname of the same account, and makes one claim for another account's", async () => {
     const aProd = await environmentRow(a.app, "Production");
@@ -101,7 +101,7 @@ describe("hostname claims", () => {
     expect((await listEnvironmentClaims(bProd.id)).length).toBe(1);
     expect(await actions(b.account.id)).toContain("domain.claim");
     // The holder keeps its domain until the proof is published.
-    const held = await getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")).get();
+    const held = await firstRow(getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")));
     expect(held?.accountId).toBe(a.account.id);
   });
 
@@ -119,7 +119,9 @@ describe("hostname claims", () => {
     const wrong = await checkClaim(claim.id, { resolver, now: new Date(Date.now() + 60_000) });
     expect(wrong).toMatchObject({ result: "waiting" });
     expect(wrong.result === "waiting" && wrong.message).toContain('"not-the-token"');
-    expect((await getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")).get())?.accountId).toBe(a.account.id);
+    expect((await firstRow(getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example"))))?.accountId).toBe(
+      a.account.id,
+    );
     expect(smtp.mails()).toHaveLength(0);
     // "Verify now" again within 10 s is refused.
     expect(await checkClaim(claim.id, { resolver, now: new Date(Date.now() + 61_000), verifyNow: true })).toMatchObject({
@@ -129,18 +131,19 @@ describe("hostname claims", () => {
     // A second claim on the same hostname from another environment of the claimant goes away with the move.
     const stagingEnv = await addEnvironmentRow(b.app, "Staging");
     const staging = await writeTransaction(async (tx) =>
-      tx
-        .insert(domainClaims)
-        .values({
-          hostname: "www.holder.example",
-          hostnameUnicode: "www.holder.example",
-          accountId: b.account.id,
-          applicationId: b.app.id,
-          environmentId: stagingEnv.id,
-          verificationToken: "other-claim-token",
-        })
-        .returning()
-        .get(),
+      one(
+        tx
+          .insert(domainClaims)
+          .values({
+            hostname: "www.holder.example",
+            hostnameUnicode: "www.holder.example",
+            accountId: b.account.id,
+            applicationId: b.app.id,
+            environmentId: stagingEnv.id,
+            verificationToken: "other-claim-token",
+          })
+          .returning(),
+      ),
     );
     expect(staging.id).toBeGreaterThan(claim.id);
 
@@ -148,7 +151,7 @@ describe("hostname claims", () => {
     dns.zone.set(record.name, [{ type: "TXT", value: `"${claim.verificationToken.toUpperCase()}"` }]);
     const moved = await checkClaim(claim.id, { resolver, now: new Date(Date.now() + 120_000) });
     expect(moved).toMatchObject({ result: "moved", previousAccountId: a.account.id, mailed: 2 });
-    const row = await getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")).get();
+    const row = await firstRow(getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")));
     expect(row).toMatchObject({
       accountId: b.account.id,
       environmentId: bProd.id,
@@ -156,7 +159,7 @@ describe("hostname claims", () => {
       verificationToken: claim.verificationToken,
     });
     expect(row?.ownershipProvenAt).toBeInstanceOf(Date);
-    expect(await getDb().select().from(domainClaims).where(eq(domainClaims.hostname, "www.holder.example")).all()).toEqual([]);
+    expect(await getDb().select().from(domainClaims).where(eq(domainClaims.hostname, "www.holder.example"))).toEqual([]);
 
     // The previous holder's owner and admin were mailed, nobody else.
     const to = smtp
@@ -207,7 +210,9 @@ describe("hostname claims", () => {
     dns.zone.set(claimRecord(again.claim).name, [{ type: "TXT", value: again.claim.verificationToken }]);
     smtp.clear();
     expect(await checkDueClaims({ resolver })).toEqual({ checked: 1, moved: 1 });
-    expect((await getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example")).get())?.environmentId).toBe(aProd.id);
+    expect((await firstRow(getDb().select().from(domains).where(eq(domains.hostname, "www.holder.example"))))?.environmentId).toBe(
+      aProd.id,
+    );
     expect(
       smtp
         .mails()
@@ -289,9 +294,9 @@ describe("claims on every creation path (docs/product.md §3.5: the wizard, the 
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const claimsOf = async (applicationId: number) =>
-    getDb().select().from(domainClaims).where(eq(domainClaims.applicationId, applicationId)).all();
+    getDb().select().from(domainClaims).where(eq(domainClaims.applicationId, applicationId));
   const holderOf = async (hostname: string) =>
-    (await getDb().select().from(domains).where(eq(domains.hostname, hostname)).get())?.accountId;
+    (await firstRow(getDb().select().from(domains).where(eq(domains.hostname, hostname))))?.accountId;
 
   it("API application creation: 202 with the application and its claim; the same account's hostname is a 409", async () => {
     const created = await post(newcomer.user("owner"), `/account/${newcomer.account.id}/application/create`, {
@@ -387,7 +392,7 @@ describe("claims on every creation path (docs/product.md §3.5: the wizard, the 
     const [claim] = await listEnvironmentClaims(staging.id);
     dns.zone.set(claimRecord(claim).name, [{ type: "TXT", value: claim.verificationToken }]);
     expect(await checkClaim(claim.id, { resolver })).toMatchObject({ result: "moved", previousAccountId: keeper.account.id });
-    expect(await getDb().select().from(domains).where(eq(domains.hostname, "staging.keeper.example")).get()).toMatchObject({
+    expect(await firstRow(getDb().select().from(domains).where(eq(domains.hostname, "staging.keeper.example")))).toMatchObject({
       accountId: newcomer.account.id,
       environmentId: staging.id,
     });

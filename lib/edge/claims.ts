@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
-import { getDb, writeTransaction, type Tx } from "@/db";
+import { getDb, writeTransaction, type Tx, first, one } from "@/db";
 import { accounts, applications, domainClaims, domains, environments, memberships, users } from "@/db/schema";
 import type { DomainRow, EnvironmentRow } from "@/db/types";
 import { NOT_FOUND_MESSAGE } from "@/lib/actions/messages";
@@ -64,8 +64,7 @@ export async function addDomainOrClaim(params: Parameters<typeof addDomain>[0]):
       await writeTransaction((tx) =>
         tx
           .delete(domainClaims)
-          .where(and(eq(domainClaims.hostname, added.domain.hostname), eq(domainClaims.accountId, added.domain.accountId)))
-          .run(),
+          .where(and(eq(domainClaims.hostname, added.domain.hostname), eq(domainClaims.accountId, added.domain.accountId))),
       );
       return { ok: true, kind: "domain", domain: added.domain };
     }
@@ -78,14 +77,12 @@ export async function addDomainOrClaim(params: Parameters<typeof addDomain>[0]):
 
 async function claimHostname(params: Parameters<typeof addDomain>[0]): Promise<AddOrClaimResult | "freed"> {
   return writeTransaction(async (tx): Promise<AddOrClaimResult | "freed"> => {
-    const env = await tx.select().from(environments).where(eq(environments.id, params.environment.id)).get();
+    const env = await first(tx.select().from(environments).where(eq(environments.id, params.environment.id)));
     if (!env || !(await actorMay(env.accountId, params.actor, "domain.manage")))
       return { ok: false, code: "not_found", message: NOT_FOUND_MESSAGE };
-    const holder = await tx
-      .select({ accountId: domains.accountId })
-      .from(domains)
-      .where(eq(domains.hostname, params.hostname.hostname))
-      .get();
+    const holder = await first(
+      tx.select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, params.hostname.hostname)),
+    );
     if (!holder) return "freed";
     if (holder.accountId === env.accountId) return { ok: false, code: "taken", message: HOSTNAME_TAKEN };
     return { ok: true, kind: "claim", ...(await insertClaim(tx, { environment: env, hostname: params.hostname, actor: params.actor })) };
@@ -105,25 +102,27 @@ async function insertClaim(
   params: { environment: ClaimTarget; hostname: { hostname: string; unicode: string }; actor: Actor },
 ): Promise<{ claim: DomainClaimRow; created: boolean }> {
   const { environment: env, hostname: host } = params;
-  const existing = await tx
-    .select()
-    .from(domainClaims)
-    .where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.environmentId, env.id)))
-    .get();
+  const existing = await first(
+    tx
+      .select()
+      .from(domainClaims)
+      .where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.environmentId, env.id))),
+  );
   if (existing) return { claim: existing, created: false };
-  const claim = await tx
-    .insert(domainClaims)
-    .values({
-      hostname: host.hostname,
-      hostnameUnicode: host.unicode,
-      accountId: env.accountId,
-      applicationId: env.applicationId,
-      environmentId: env.id,
-      verificationToken: newVerificationToken(),
-      createdBy: params.actor.id,
-    })
-    .returning()
-    .get();
+  const claim = await one(
+    tx
+      .insert(domainClaims)
+      .values({
+        hostname: host.hostname,
+        hostnameUnicode: host.unicode,
+        accountId: env.accountId,
+        applicationId: env.applicationId,
+        environmentId: env.id,
+        verificationToken: newVerificationToken(),
+        createdBy: params.actor.id,
+      })
+      .returning(),
+  );
   await recordAudit(tx, {
     accountId: env.accountId,
     actor: auditActor(params.actor),
@@ -157,7 +156,7 @@ export async function insertDomainOrClaim(
   },
 ): Promise<DomainOrClaim> {
   const { environment: env, hostname: host } = params;
-  const holder = await tx.select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, host.hostname)).get();
+  const holder = await first(tx.select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, host.hostname)));
   if (holder?.accountId === env.accountId) return { kind: "taken" };
   if (holder) return { kind: "claim", ...(await insertClaim(tx, params)) };
   const domain = await insertDomain(tx, {
@@ -167,10 +166,7 @@ export async function insertDomainOrClaim(
     hostname: host,
     ownershipRequired: params.ownershipRequired,
   });
-  await tx
-    .delete(domainClaims)
-    .where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.accountId, env.accountId)))
-    .run();
+  await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.accountId, env.accountId)));
   return { kind: "domain", domain };
 }
 
@@ -179,7 +175,7 @@ export async function insertDomainOrClaim(
  * `same-account` (refused: "Remove it there first"), or `other-account` (creating makes a claim). Reads only.
  */
 export async function hostnameHolder(hostname: string, accountId: number | null): Promise<"free" | "same-account" | "other-account"> {
-  const holder = await getDb().select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, hostname)).get();
+  const holder = await first(getDb().select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, hostname)));
   if (!holder) return "free";
   return holder.accountId === accountId ? "same-account" : "other-account";
 }
@@ -190,13 +186,12 @@ export async function listEnvironmentClaims(environmentId: number): Promise<Doma
     .select()
     .from(domainClaims)
     .where(eq(domainClaims.environmentId, environmentId))
-    .orderBy(asc(domainClaims.createdAt), asc(domainClaims.id))
-    .all();
+    .orderBy(asc(domainClaims.createdAt), asc(domainClaims.id));
 }
 
 /** One claim by id, or null. */
 export async function getClaim(claimId: number): Promise<DomainClaimRow | null> {
-  return (await getDb().select().from(domainClaims).where(eq(domainClaims.id, claimId)).get()) ?? null;
+  return (await first(getDb().select().from(domainClaims).where(eq(domainClaims.id, claimId)))) ?? null;
 }
 
 /**
@@ -205,10 +200,10 @@ export async function getClaim(claimId: number): Promise<DomainClaimRow | null> 
  */
 export async function withdrawClaim(params: { claimId: number; actor: Actor }): Promise<{ ok: true } | { ok: false; message: string }> {
   return writeTransaction(async (tx) => {
-    const claim = await tx.select().from(domainClaims).where(eq(domainClaims.id, params.claimId)).get();
+    const claim = await first(tx.select().from(domainClaims).where(eq(domainClaims.id, params.claimId)));
     if (!claim || !(await actorMay(claim.accountId, params.actor, "domain.manage")))
       return { ok: false as const, message: NOT_FOUND_MESSAGE };
-    await tx.delete(domainClaims).where(eq(domainClaims.id, claim.id)).run();
+    await tx.delete(domainClaims).where(eq(domainClaims.id, claim.id));
     await recordAudit(tx, {
       accountId: claim.accountId,
       actor: auditActor(params.actor),
@@ -273,7 +268,7 @@ export async function checkClaim(
         ? `No TXT record at ${record.name} yet.`
         : `${record.name} holds ${found.txt.map((t) => `"${t}"`).join(", ")}, not this claim's token.`;
   const updated = await writeTransaction((tx) =>
-    tx.update(domainClaims).set({ lastCheckedAt: now, lastResult: message }).where(eq(domainClaims.id, claim.id)).returning().get(),
+    first(tx.update(domainClaims).set({ lastCheckedAt: now, lastResult: message }).where(eq(domainClaims.id, claim.id)).returning()),
   );
   if (!updated) return { result: "not-found" };
   return { result: "waiting", claim: updated, message };
@@ -289,21 +284,18 @@ export async function checkClaim(
  */
 export async function transferHostname(claimId: number, now: Date = new Date()): Promise<ClaimCheckResult> {
   const moved = await writeTransaction(async (tx) => {
-    const claim = await tx.select().from(domainClaims).where(eq(domainClaims.id, claimId)).get();
+    const claim = await first(tx.select().from(domainClaims).where(eq(domainClaims.id, claimId)));
     if (!claim) return null;
-    const env = await tx.select().from(environments).where(eq(environments.id, claim.environmentId)).get();
+    const env = await first(tx.select().from(environments).where(eq(environments.id, claim.environmentId)));
     if (!env) return null;
-    const previous = await tx.select().from(domains).where(eq(domains.hostname, claim.hostname)).get();
+    const previous = await first(tx.select().from(domains).where(eq(domains.hostname, claim.hostname)));
     if (previous?.accountId === claim.accountId) {
       // The account holds the hostname already (added once it was free): nothing to move, its claims are settled.
-      await tx
-        .delete(domainClaims)
-        .where(and(eq(domainClaims.hostname, claim.hostname), eq(domainClaims.accountId, claim.accountId)))
-        .run();
+      await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, claim.hostname), eq(domainClaims.accountId, claim.accountId)));
       return null;
     }
     if (previous) {
-      await tx.delete(domains).where(eq(domains.id, previous.id)).run();
+      await tx.delete(domains).where(eq(domains.id, previous.id));
       await recordAudit(tx, {
         accountId: previous.accountId,
         actor: null,
@@ -316,22 +308,23 @@ export async function transferHostname(claimId: number, now: Date = new Date()):
       });
     }
     const isApex = previous?.isApex ?? false;
-    const domain = await tx
-      .insert(domains)
-      .values({
-        accountId: claim.accountId,
-        applicationId: claim.applicationId,
-        environmentId: claim.environmentId,
-        hostname: claim.hostname,
-        hostnameUnicode: claim.hostnameUnicode,
-        isApex,
-        verificationToken: claim.verificationToken,
-        ownershipRequired: true,
-        ownershipProvenAt: now,
-      })
-      .returning()
-      .get();
-    await tx.delete(domainClaims).where(eq(domainClaims.hostname, claim.hostname)).run();
+    const domain = await one(
+      tx
+        .insert(domains)
+        .values({
+          accountId: claim.accountId,
+          applicationId: claim.applicationId,
+          environmentId: claim.environmentId,
+          hostname: claim.hostname,
+          hostnameUnicode: claim.hostnameUnicode,
+          isApex,
+          verificationToken: claim.verificationToken,
+          ownershipRequired: true,
+          ownershipProvenAt: now,
+        })
+        .returning(),
+    );
+    await tx.delete(domainClaims).where(eq(domainClaims.hostname, claim.hostname));
     await recordAudit(tx, {
       accountId: claim.accountId,
       actor: null,
@@ -355,19 +348,19 @@ export async function transferHostname(claimId: number, now: Date = new Date()):
 /** Mails the owners and admins of the account that lost `lost` to a claim; returns how many mails were sent. */
 async function mailPreviousHolder(lost: DomainRow, won: DomainRow): Promise<number> {
   const db = getDb();
-  const context = await db
-    .select({ account: accounts, application: applications })
-    .from(applications)
-    .innerJoin(accounts, eq(accounts.id, applications.accountId))
-    .where(eq(applications.id, lost.applicationId))
-    .get();
+  const context = await first(
+    db
+      .select({ account: accounts, application: applications })
+      .from(applications)
+      .innerJoin(accounts, eq(accounts.id, applications.accountId))
+      .where(eq(applications.id, lost.applicationId)),
+  );
   if (!context) return 0;
   const recipients = await db
     .select({ email: users.email })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.accountId, lost.accountId), inArray(memberships.role, [...rolesWith("alerts.receive")])))
-    .all();
+    .where(and(eq(memberships.accountId, lost.accountId), inArray(memberships.role, [...rolesWith("alerts.receive")])));
   let sent = 0;
   for (const { email } of recipients) {
     const mail = composeMail({
@@ -408,8 +401,7 @@ export async function checkDueClaims(
     .from(domainClaims)
     .where(or(isNull(domainClaims.lastCheckedAt), lte(domainClaims.lastCheckedAt, new Date(now.getTime() - 60_000))))
     .orderBy(asc(domainClaims.lastCheckedAt), asc(domainClaims.id))
-    .limit(options.limit ?? 200)
-    .all();
+    .limit(options.limit ?? 200);
   const resolver = options.resolver ?? createResolver();
   let checked = 0;
   let moved = 0;

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { edgeEnvironmentVersions, edgeNodes, edgeStateVersion, operatorEvents, users } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
 import { operations } from "@/lib/api/operations";
@@ -47,7 +47,7 @@ function report(token: string, body: unknown) {
 
 const versionRows = async () =>
   Object.fromEntries(
-    (await getDb().select().from(edgeEnvironmentVersions).all()).map((r) => [
+    (await getDb().select().from(edgeEnvironmentVersions)).map((r) => [
       r.environmentId,
       { version: r.version, removed: r.removedAt !== null },
     ]),
@@ -206,8 +206,7 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
       tx
         .update(edgeStateVersion)
         .set({ version: woke.version + 1 })
-        .where(eq(edgeStateVersion.id, 1))
-        .run(),
+        .where(eq(edgeStateVersion.id, 1)),
     );
     expect(await other).toBe(woke.version + 1);
 
@@ -380,11 +379,12 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect((await state(`en_${"A".repeat(43)}`, "wait=0")).status).toBe(401);
 
     const user = await writeTransaction((tx) =>
-      tx
-        .select()
-        .from(users)
-        .where(eq(users.id, fixture.user("owner").id))
-        .get(),
+      first(
+        tx
+          .select()
+          .from(users)
+          .where(eq(users.id, fixture.user("owner").id)),
+      ),
     );
     const { value: userToken } = await createApiToken({ userId: user!.id, name: "ci" });
     expect((await state(userToken, "since=0&wait=0")).status).toBe(401);
@@ -462,7 +462,7 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect(added.code).toBe(0);
     const token = /en_[A-Za-z0-9_-]{43}/.exec(added.stdout)?.[0];
     expect(token).toBeTruthy();
-    const stored = await getDb().select().from(edgeNodes).where(eq(edgeNodes.name, "edge-2")).get();
+    const stored = await first(getDb().select().from(edgeNodes).where(eq(edgeNodes.name, "edge-2")));
     expect(stored?.tokenHash).not.toContain(token!.slice(3)); // only the SHA-256 is stored
     expect(await runEdgeTokenCommand(["add", "edge-2"])).toMatchObject({ code: 1, stderr: expect.stringContaining("exists already") });
     expect(await runEdgeTokenCommand(["revoke", "nope"])).toMatchObject({
@@ -475,7 +475,7 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect((await runEdgeTokenCommand(["list"])).stdout).toMatch(/edge-2 {2}en_.{4}… {2}drained/);
     expect(await runEdgeTokenCommand(["revoke", "edge-2"])).toMatchObject({ code: 0 });
     expect(await runEdgeTokenCommand(["revoke", "edge-2"])).toMatchObject({ code: 1 });
-    const events = await getDb().select().from(operatorEvents).all();
+    const events = await getDb().select().from(operatorEvents);
     expect(events.map((e) => e.action)).toEqual(["edge.node.add", "edge.node.drain", "edge.node.revoke"]);
   });
 });

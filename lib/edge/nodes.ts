@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { InferSelectModel } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one, affectedRows } from "@/db";
 import { edgeNodes } from "@/db/schema";
 import { hashToken } from "@/lib/tokens";
 import { edgeVersionEvents } from "./events";
@@ -88,17 +88,19 @@ export async function createEdgeNode(name: string): Promise<{ node: EdgeNodeRow;
   const checked = checkEdgeNodeName(name);
   const token = newEdgeTokenValue();
   return writeTransaction(async (tx) => {
-    const existing = await tx
-      .select({ id: edgeNodes.id })
-      .from(edgeNodes)
-      .where(sql`lower(${edgeNodes.name}) = ${checked.toLowerCase()}`)
-      .get();
+    const existing = await first(
+      tx
+        .select({ id: edgeNodes.id })
+        .from(edgeNodes)
+        .where(sql`lower(${edgeNodes.name}) = ${checked.toLowerCase()}`),
+    );
     if (existing) throw new EdgeNodeNameError("duplicate-name", `A node named ${checked} exists already (revoked nodes keep their name).`);
-    const node = await tx
-      .insert(edgeNodes)
-      .values({ name: checked, tokenHash: hashToken(token), prefix: token.slice(0, EDGE_TOKEN_PREFIX_LENGTH), createdAt: new Date() })
-      .returning()
-      .get();
+    const node = await one(
+      tx
+        .insert(edgeNodes)
+        .values({ name: checked, tokenHash: hashToken(token), prefix: token.slice(0, EDGE_TOKEN_PREFIX_LENGTH), createdAt: new Date() })
+        .returning(),
+    );
     return { node, token };
   });
 }
@@ -109,9 +111,8 @@ export async function revokeEdgeNode(id: number): Promise<boolean> {
     const result = await tx
       .update(edgeNodes)
       .set({ revokedAt: new Date() })
-      .where(and(eq(edgeNodes.id, id), isNull(edgeNodes.revokedAt)))
-      .run();
-    return result.changes > 0;
+      .where(and(eq(edgeNodes.id, id), isNull(edgeNodes.revokedAt)));
+    return affectedRows(result) > 0;
   });
 }
 
@@ -122,10 +123,10 @@ export async function revokeEdgeNode(id: number): Promise<boolean> {
  */
 export async function setEdgeNodeDrain(id: number, drain: boolean): Promise<boolean> {
   const result = await writeTransaction(async (tx) => {
-    const row = await tx.select({ drain: edgeNodes.drain }).from(edgeNodes).where(eq(edgeNodes.id, id)).get();
+    const row = await first(tx.select({ drain: edgeNodes.drain }).from(edgeNodes).where(eq(edgeNodes.id, id)));
     if (!row) return null;
     if (row.drain === drain) return { version: null };
-    await tx.update(edgeNodes).set({ drain }).where(eq(edgeNodes.id, id)).run();
+    await tx.update(edgeNodes).set({ drain }).where(eq(edgeNodes.id, id));
     return { version: await bumpEdgeVersion(tx) };
   });
   if (result === null) return false;
@@ -135,11 +136,12 @@ export async function setEdgeNodeDrain(id: number, drain: boolean): Promise<bool
 
 /** The node named `name` (ignoring case), or null. */
 export async function findEdgeNodeByName(name: string): Promise<EdgeNodeRow | null> {
-  const row = await getDb()
-    .select()
-    .from(edgeNodes)
-    .where(sql`lower(${edgeNodes.name}) = ${String(name).trim().toLowerCase()}`)
-    .get();
+  const row = await first(
+    getDb()
+      .select()
+      .from(edgeNodes)
+      .where(sql`lower(${edgeNodes.name}) = ${String(name).trim().toLowerCase()}`),
+  );
   return row ?? null;
 }
 
@@ -180,13 +182,13 @@ export function edgeNodeView(row: EdgeNodeRow, now: Date = new Date()): EdgeNode
 
 /** Every node, revoked ones included, by name. */
 export async function listEdgeNodes(now: Date = new Date()): Promise<EdgeNodeView[]> {
-  const rows = await getDb().select().from(edgeNodes).orderBy(asc(edgeNodes.name)).all();
+  const rows = await getDb().select().from(edgeNodes).orderBy(asc(edgeNodes.name));
   return rows.map((row) => edgeNodeView(row, now));
 }
 
 /** Node `id` as operators see it (revoked ones included), or null when there is no such node. */
 export async function getEdgeNode(id: number, now: Date = new Date()): Promise<EdgeNodeView | null> {
-  const row = await getDb().select().from(edgeNodes).where(eq(edgeNodes.id, id)).get();
+  const row = await first(getDb().select().from(edgeNodes).where(eq(edgeNodes.id, id)));
   return row ? edgeNodeView(row, now) : null;
 }
 
@@ -199,11 +201,12 @@ export async function authenticateEdgeNode(authorizationHeader: string | null): 
   if (typeof authorizationHeader !== "string") return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorizationHeader.trim());
   if (!match || !EDGE_TOKEN_PATTERN.test(match[1])) return null;
-  const row = await getDb()
-    .select()
-    .from(edgeNodes)
-    .where(eq(edgeNodes.tokenHash, hashToken(match[1])))
-    .get();
+  const row = await first(
+    getDb()
+      .select()
+      .from(edgeNodes)
+      .where(eq(edgeNodes.tokenHash, hashToken(match[1]))),
+  );
   if (!row || row.revokedAt) return null;
   return row;
 }

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { domains } from "@/db/schema";
 import { createEnvironment } from "@/lib/environments/create";
 import { makeApplication } from "@/lib/environments/fixtures";
@@ -51,7 +51,7 @@ describe("ownership proof", () => {
     if (!created.ok || !created.domain) throw new Error(created.ok ? "a claim instead of a domain" : created.message);
     await settleEdgeChanges();
     const domain = created.domain;
-    const row = async () => (await getDb().select().from(domains).where(eq(domains.id, domain.id)).get())!;
+    const row = async () => (await first(getDb().select().from(domains).where(eq(domains.id, domain.id))))!;
     expect((await routableHostnames([created.environment.id])).get(created.environment.id)).toEqual([]);
 
     // The CNAME is in place but no TXT yet: no proof.

@@ -1,5 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, affectedRows } from "@/db";
 import { domains } from "@/db/schema";
 import type { DomainRow } from "@/db/types";
 import { txtHoldsToken } from "@/lib/dns/classify";
@@ -24,9 +24,8 @@ export async function recordOwnershipProof(
   const result = await getDb()
     .update(domains)
     .set({ ownershipProvenAt: now })
-    .where(and(eq(domains.id, domain.id), isNull(domains.ownershipProvenAt)))
-    .run();
-  if (result.changes === 0) return false;
+    .where(and(eq(domains.id, domain.id), isNull(domains.ownershipProvenAt)));
+  if (affectedRows(result) === 0) return false;
   void noteEdgeChange({ environmentId: domain.environmentId });
   return true;
 }

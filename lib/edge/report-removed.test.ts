@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { edgeNodeEnvironments, edgeNodes } from "@/db/schema";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { createEdgeNode } from "./nodes";
@@ -24,7 +24,7 @@ describe("edge report: removed environments", () => {
       { version: 1, environments: [{ environmentId: 5, version: 1, status: "applied", servingCommit: "a".repeat(40) }] },
       null,
     );
-    expect(await getDb().select().from(edgeNodeEnvironments).all()).toHaveLength(1);
+    expect(await getDb().select().from(edgeNodeEnvironments)).toHaveLength(1);
     const parsed = parseEdgeReport({
       version: 2,
       environments: [{ environmentId: 5, version: 1, status: "removed", servingCommit: null }],
@@ -33,7 +33,7 @@ describe("edge report: removed environments", () => {
     if (!parsed.ok) return;
     const at = new Date("2026-12-04T16:00:00Z");
     await recordEdgeReport(node.id, parsed.report, null, at);
-    expect(await getDb().select().from(edgeNodeEnvironments).all()).toEqual([]);
-    expect((await getDb().select().from(edgeNodes).where(eq(edgeNodes.id, node.id)).get())!.lastContactAt).toEqual(at);
+    expect(await getDb().select().from(edgeNodeEnvironments)).toEqual([]);
+    expect((await first(getDb().select().from(edgeNodes).where(eq(edgeNodes.id, node.id))))!.lastContactAt).toEqual(at);
   });
 });

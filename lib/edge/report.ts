@@ -93,15 +93,13 @@ export async function recordEdgeReport(
         ...(report.tools ? { tools: JSON.stringify(report.tools) } : {}),
         lastError: report.error ?? null,
       })
-      .where(eq(edgeNodes.id, nodeId))
-      .run();
+      .where(eq(edgeNodes.id, nodeId));
     for (const env of report.environments) {
       if (env.status === "removed") {
         // The node no longer serves it: nothing of it remains to show.
         await tx
           .delete(edgeNodeEnvironments)
-          .where(and(eq(edgeNodeEnvironments.nodeId, nodeId), eq(edgeNodeEnvironments.environmentId, env.environmentId)))
-          .run();
+          .where(and(eq(edgeNodeEnvironments.nodeId, nodeId), eq(edgeNodeEnvironments.environmentId, env.environmentId)));
         continue;
       }
       const applied = env.status === "applied";
@@ -118,8 +116,7 @@ export async function recordEdgeReport(
       await tx
         .insert(edgeNodeEnvironments)
         .values({ nodeId, environmentId: env.environmentId, ...values })
-        .onConflictDoUpdate({ target: [edgeNodeEnvironments.nodeId, edgeNodeEnvironments.environmentId], set: values })
-        .run();
+        .onConflictDoUpdate({ target: [edgeNodeEnvironments.nodeId, edgeNodeEnvironments.environmentId], set: values });
     }
     if (report.purges) await recordPurgeReports(tx, nodeId, report.purges, now);
   });

@@ -31,8 +31,7 @@ export async function routableHostnames(environmentIds: readonly number[]): Prom
           inArray(domains.environmentId, ids.slice(i, i + 500)),
           or(eq(domains.ownershipRequired, false), isNotNull(domains.ownershipProvenAt)),
         ),
-      )
-      .all();
+      );
     for (const row of rows) {
       if (isUnderCnameSuffix(row.hostname, suffix)) continue;
       result.get(row.environmentId)?.push(row.hostname);

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first } from "@/db";
 import { environments } from "@/db/schema";
 import { newLinkToken } from "@/lib/tokens";
 
@@ -11,11 +11,11 @@ import { newLinkToken } from "@/lib/tokens";
  */
 export async function ensureEdgeSecret(environmentId: number): Promise<{ secret: string; created: boolean }> {
   return writeTransaction(async (tx) => {
-    const row = await tx.select({ secret: environments.edgeSecret }).from(environments).where(eq(environments.id, environmentId)).get();
+    const row = await first(tx.select({ secret: environments.edgeSecret }).from(environments).where(eq(environments.id, environmentId)));
     if (!row) throw new Error(`Environment ${environmentId} does not exist.`);
     if (row.secret) return { secret: row.secret, created: false };
     const secret = newLinkToken();
-    await tx.update(environments).set({ edgeSecret: secret }).where(eq(environments.id, environmentId)).run();
+    await tx.update(environments).set({ edgeSecret: secret }).where(eq(environments.id, environmentId));
     return { secret, created: true };
   });
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { edgeEnvironmentVersions, edgeNodeEnvironments, edgeNodes, environments } from "@/db/schema";
 import { noteEdgeChange } from "./changes";
 import { EDGE_NODE_STALE_MS } from "./nodes";
@@ -58,7 +58,7 @@ export async function environmentServing(environmentIds: number[], now: Date = n
   const result = new Map<number, EnvironmentServing>();
   if (ids.length === 0) return result;
   const db = getDb();
-  const nodes = await db.select().from(edgeNodes).orderBy(asc(edgeNodes.name)).all();
+  const nodes = await db.select().from(edgeNodes).orderBy(asc(edgeNodes.name));
   const active = nodes.filter((n) => !n.revokedAt);
   const isStale = (n: (typeof nodes)[number]) => now.getTime() - (n.lastContactAt ?? n.createdAt).getTime() > EDGE_NODE_STALE_MS;
   const desired = new Map<number, { commit: string | null; version: number }>();
@@ -73,10 +73,9 @@ export async function environmentServing(environmentIds: number[], now: Date = n
         version: edgeEnvironmentVersions.version,
       })
       .from(edgeEnvironmentVersions)
-      .where(and(inArray(edgeEnvironmentVersions.environmentId, chunk), isNull(edgeEnvironmentVersions.removedAt)))
-      .all();
+      .where(and(inArray(edgeEnvironmentVersions.environmentId, chunk), isNull(edgeEnvironmentVersions.removedAt)));
     for (const row of rows) desired.set(row.environmentId, { commit: row.commit, version: row.version });
-    for (const report of await db.select().from(edgeNodeEnvironments).where(inArray(edgeNodeEnvironments.environmentId, chunk)).all())
+    for (const report of await db.select().from(edgeNodeEnvironments).where(inArray(edgeNodeEnvironments.environmentId, chunk)))
       reports.set(`${report.nodeId}:${report.environmentId}`, report);
   }
   for (const id of ids) {
@@ -130,7 +129,7 @@ export async function environmentServing(environmentIds: number[], now: Date = n
  * fingerprint, so the edge is told (noteEdgeChange).
  */
 export async function environmentEdgeSecret(environmentId: number): Promise<string> {
-  const row = await getDb().select({ secret: environments.edgeSecret }).from(environments).where(eq(environments.id, environmentId)).get();
+  const row = await first(getDb().select({ secret: environments.edgeSecret }).from(environments).where(eq(environments.id, environmentId)));
   if (!row) throw new Error(`Environment ${environmentId} does not exist.`);
   if (row.secret) return row.secret;
   const { secret, created } = await ensureEdgeSecret(environmentId);

@@ -42,6 +42,6 @@ export async function measureDesiredState(): Promise<{
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  openDatabase();
+  await openDatabase();
   console.log(JSON.stringify(await measureDesiredState()));
 }

@@ -208,8 +208,7 @@ export async function buildDesiredState(
       full
         ? isNull(edgeEnvironmentVersions.removedAt)
         : and(gt(edgeEnvironmentVersions.version, since), lte(edgeEnvironmentVersions.version, globalVersion)),
-    )
-    .all();
+    );
   const removed = rows.filter((r) => r.removedAt !== null || r.commit === null).map((r) => r.environmentId);
   const live = rows.filter((r) => r.removedAt === null && r.commit !== null);
   const version = rows.reduce((max, r) => Math.max(max, r.version), globalVersion);
@@ -232,8 +231,7 @@ export async function buildDesiredState(
       })
       .from(environments)
       .innerJoin(applications, eq(applications.id, environments.applicationId))
-      .where(and(inArray(environments.id, ids.slice(i, i + 500)), isNotNull(environments.edgeSecret)))
-      .all();
+      .where(and(inArray(environments.id, ids.slice(i, i + 500)), isNotNull(environments.edgeSecret)));
     for (const d of chunk) details.set(d.id, d);
   }
   const hostnames = await routableHostnames(ids);

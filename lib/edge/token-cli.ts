@@ -29,10 +29,7 @@ function cliOperator(): string {
 /** One operator_events row for a command-line action (as /ops/edge writes for its buttons), naming no console user. */
 async function audit(action: OperatorAction, node: { id: number; name: string; prefix?: string }): Promise<void> {
   await writeTransaction((tx) =>
-    tx
-      .insert(operatorEvents)
-      .values({ operatorUserId: null, operatorEmail: cliOperator(), action, data: { node, via: "cli" } })
-      .run(),
+    tx.insert(operatorEvents).values({ operatorUserId: null, operatorEmail: cliOperator(), action, data: { node, via: "cli" } }),
   );
 }
 

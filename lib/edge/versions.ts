@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { and, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
-import { getDb, writeTransaction, type Tx } from "@/db";
+import { getDb, writeTransaction, type Tx, first, one } from "@/db";
 import { applications, edgeEnvironmentVersions, edgeStateVersion, environments } from "@/db/schema";
 import { settings } from "@/lib/config";
 import { resolveBranch } from "@/lib/git/cache";
@@ -92,8 +92,7 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
     })
     .from(environments)
     .innerJoin(applications, eq(applications.id, environments.applicationId))
-    .where(conditions.length ? and(...conditions) : undefined)
-    .all();
+    .where(conditions.length ? and(...conditions) : undefined);
 
   // The secret is part of the fingerprint: make the missing ones first (one short transaction).
   const missing = envs.filter((e) => !e.secret);
@@ -137,8 +136,7 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
           removedAt: edgeEnvironmentVersions.removedAt,
         })
         .from(edgeEnvironmentVersions)
-        .where(inArray(edgeEnvironmentVersions.environmentId, ids.slice(i, i + 500)))
-        .all();
+        .where(inArray(edgeEnvironmentVersions.environmentId, ids.slice(i, i + 500)));
       for (const row of rows) existing.set(row.id, { fingerprint: row.fingerprint, removed: row.removedAt !== null });
     }
     // Rows whose environment is gone (deleted environment or application), not yet marked removed.
@@ -150,8 +148,7 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
           isNull(edgeEnvironmentVersions.removedAt),
           sql`not exists (select 1 from ${environments} where ${environments.id} = ${edgeEnvironmentVersions.environmentId})`,
         ),
-      )
-      .all();
+      );
 
     const upserts: Candidate[] = [];
     for (const c of candidates) {
@@ -164,7 +161,7 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
     }
     const orphanIds = orphans.map((o) => o.id).filter((id) => !upserts.some((u) => u.environmentId === id));
     if (upserts.length === 0 && orphanIds.length === 0) {
-      const row = await tx.select({ version: edgeStateVersion.version }).from(edgeStateVersion).where(eq(edgeStateVersion.id, 1)).get();
+      const row = await first(tx.select({ version: edgeStateVersion.version }).from(edgeStateVersion).where(eq(edgeStateVersion.id, 1)));
       return { version: row?.version ?? 0, changed: [], removed: [], moved: false };
     }
     const version = await bumpEdgeVersion(tx);
@@ -178,16 +175,14 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
       await tx
         .insert(edgeEnvironmentVersions)
         .values({ environmentId: c.environmentId, ...values })
-        .onConflictDoUpdate({ target: edgeEnvironmentVersions.environmentId, set: values })
-        .run();
+        .onConflictDoUpdate({ target: edgeEnvironmentVersions.environmentId, set: values });
     }
     for (const id of orphanIds) {
       removed.push(id);
       await tx
         .update(edgeEnvironmentVersions)
         .set({ version, fingerprint: REMOVED_FINGERPRINT, commit: null, removedAt: now, updatedAt: now })
-        .where(eq(edgeEnvironmentVersions.environmentId, id))
-        .run();
+        .where(eq(edgeEnvironmentVersions.environmentId, id));
     }
     return { version, changed, removed, moved: true };
   });
@@ -201,11 +196,12 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
  * (`edgeVersionEvents().emit("version", version)`); other processes see the row within a second.
  */
 export async function bumpEdgeVersion(tx: Tx): Promise<number> {
-  const bumped = await tx
-    .insert(edgeStateVersion)
-    .values({ id: 1, version: 1 })
-    .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
-    .returning({ version: edgeStateVersion.version })
-    .get();
+  const bumped = await one(
+    tx
+      .insert(edgeStateVersion)
+      .values({ id: 1, version: 1 })
+      .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
+      .returning({ version: edgeStateVersion.version }),
+  );
   return bumped.version;
 }

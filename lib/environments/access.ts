@@ -1,7 +1,7 @@
 import "server-only";
 import { notFound } from "next/navigation";
 import { and, eq, sql } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { environments } from "@/db/schema";
 import { requireApplication, type Access } from "@/lib/auth/access";
 import type { ApplicationRow, EnvironmentRow } from "@/db/types";
@@ -23,11 +23,12 @@ export async function requireEnvironment(accountId: number, applicationId: numbe
     notFound();
   }
   if (!/^[A-Za-z][A-Za-z0-9]{0,39}$/.test(name)) notFound();
-  const environment = await getDb()
-    .select()
-    .from(environments)
-    .where(and(eq(environments.applicationId, application.id), sql`lower(${environments.name}) = lower(${name})`))
-    .get();
+  const environment = await first(
+    getDb()
+      .select()
+      .from(environments)
+      .where(and(eq(environments.applicationId, application.id), sql`lower(${environments.name}) = lower(${name})`)),
+  );
   if (!environment) notFound();
   return { ...access, application, environment };
 }

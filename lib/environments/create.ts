@@ -1,10 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one, isUniqueViolation } from "@/db";
 import { environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { readBlobAt, writeTreeWithChanges } from "@/lib/git/commit";
 import { deleteBranch, listBranches, resolveBranch, ZERO_OID } from "@/lib/git/refs";
-import { actorMay, auditActor, commitAuthor, isUniqueViolation, type Actor } from "@/lib/repositories/changes";
+import { actorMay, auditActor, commitAuthor, type Actor } from "@/lib/repositories/changes";
 import { repositoryPath } from "@/lib/repositories/paths";
 import { decodeUtf8Text } from "@/lib/section-config/encoding";
 import { detectJsonLayout, formatJson } from "@/lib/section-config/merge3";
@@ -76,11 +76,12 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
   const db = getDb();
   const app = input.application;
   const byName = (n: string) =>
-    db
-      .select()
-      .from(environments)
-      .where(and(eq(environments.applicationId, app.id), sql`lower(${environments.name}) = lower(${n})`))
-      .get();
+    first(
+      db
+        .select()
+        .from(environments)
+        .where(and(eq(environments.applicationId, app.id), sql`lower(${environments.name}) = lower(${n})`)),
+    );
   if (await byName(name)) return nameTaken(name);
   const source = await byName(input.source);
   if (!source) return fail("not_found", "source", "Choose the environment to copy from.");
@@ -158,7 +159,7 @@ async function writeRows(
   return writeTransaction(async (tx): Promise<CreateEnvironmentResult> => {
     if (!(await actorMay(app.accountId, input.actor, "environment.manage"))) return fail("not_found", "name", "Not found.");
     if ((await hostnameHolder(hostname.hostname, app.accountId)) === "same-account") return hostnameTaken(hostname.unicode);
-    const environment = await tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning().get();
+    const environment = await one(tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning());
     // Held by another account: a claim instead of the domain (docs/product.md §3.5), in this same transaction.
     const held = await insertDomainOrClaim(tx, { environment, hostname, ownershipRequired: input.ownershipRequired, actor: input.actor });
     if (held.kind === "taken") throw new Error(`createEnvironment: ${hostname.hostname} was taken inside the transaction`);

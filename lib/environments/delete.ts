@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first } from "@/db";
 import { domains, environments } from "@/db/schema";
 import { NOT_FOUND_MESSAGE } from "@/lib/actions/messages";
 import { recordAudit } from "@/lib/audit/record";
@@ -48,20 +48,20 @@ export async function deleteEnvironment(input: DeleteEnvironmentInput): Promise<
   const tag = head ? await freeDeletedTagName(repoPath, env.name, input.now ?? new Date()) : null;
 
   const removed = await writeTransaction(async (tx) => {
-    const row = await tx
-      .select()
-      .from(environments)
-      .where(and(eq(environments.id, env.id), eq(environments.applicationId, app.id)))
-      .get();
+    const row = await first(
+      tx
+        .select()
+        .from(environments)
+        .where(and(eq(environments.id, env.id), eq(environments.applicationId, app.id))),
+    );
     if (!row || !(await actorMay(app.accountId, input.actor, "environment.manage"))) return null;
     const own = await tx
       .select({ hostname: domains.hostname, status: domains.status })
       .from(domains)
-      .where(eq(domains.environmentId, env.id))
-      .all();
+      .where(eq(domains.environmentId, env.id));
     const live = own.filter((d) => d.status === "live").map((d) => d.hostname);
     if (live.length > 0) return { live, freed: [] as string[] };
-    await tx.delete(environments).where(eq(environments.id, env.id)).run();
+    await tx.delete(environments).where(eq(environments.id, env.id));
     await recordAudit(tx, {
       accountId: app.accountId,
       actor: auditActor(input.actor),

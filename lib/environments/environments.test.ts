@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { accounts, auditEvents, domains, environments, memberships, users } from "@/db/schema";
 import { createApplication, repositoryPath, type Application } from "@/lib/applications/create";
 import { diffCommit } from "@/lib/git/diff";
@@ -37,9 +37,9 @@ describe("environments (real repositories, temp SQLite)", () => {
   beforeEach(async () => {
     temp = makeTempDataDir("ec-env-");
     const { user, account } = await writeTransaction(async (db) => {
-      const user = await db.insert(users).values({ email: "ada@example.com", name: "Ada", passwordHash: "x" }).returning().get();
-      const account = await db.insert(accounts).values({ name: "Acme" }).returning().get();
-      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "developer" }).run();
+      const user = await one(db.insert(users).values({ email: "ada@example.com", name: "Ada", passwordHash: "x" }).returning());
+      const account = await one(db.insert(accounts).values({ name: "Acme" }).returning());
+      await db.insert(memberships).values({ userId: user.id, accountId: account.id, role: "developer" });
       return { user, account };
     });
     actor = { id: user.id, name: "Ada" };
@@ -87,7 +87,7 @@ describe("environments (real repositories, temp SQLite)", () => {
   };
 
   const auditActions = async () =>
-    (await getDb().select({ action: auditEvents.action }).from(auditEvents).orderBy(auditEvents.id).all()).map((r) => r.action);
+    (await getDb().select({ action: auditEvents.action }).from(auditEvents).orderBy(auditEvents.id)).map((r) => r.action);
 
   describe("names", () => {
     it("refuses names outside the rules with messages saying why", async () => {
@@ -159,7 +159,7 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(loser).toMatchObject({ ok: false, field: "hostname", message: expect.stringContaining("already used") });
       const name = winner[0].ok ? winner[0].environment.name : "";
       expect(await listBranches(repo)).toEqual(["Production", name].sort());
-      expect((await getDb().select().from(environments).all()).map((e) => e.name).sort()).toEqual([name, "Production"].sort());
+      expect((await getDb().select().from(environments)).map((e) => e.name).sort()).toEqual([name, "Production"].sort());
     });
   });
 
@@ -177,20 +177,20 @@ describe("environments (real repositories, temp SQLite)", () => {
       expect(await listBranches(repo)).toEqual(["Production"]);
       expect(await listTags(repo)).toEqual(["deleted/Staging-20250607T080910Z"]);
       expect(git(repo, "rev-parse", "refs/tags/deleted/Staging-20250607T080910Z")).toBe(head);
-      expect(await getDb().select().from(domains).where(eq(domains.hostname, "staging.example.com")).all()).toEqual([]);
+      expect(await getDb().select().from(domains).where(eq(domains.hostname, "staging.example.com"))).toEqual([]);
       expect(await auditActions()).toEqual(["application.create", "environment.create", "environment.delete"]);
       // The hostname and the name are free again.
       expect(await create("Staging")).toMatchObject({ ok: true });
     });
 
     it("refuses Production and an environment with a live domain", async () => {
-      const production = (await getDb().select().from(environments).where(eq(environments.name, "Production")).get())!;
+      const production = (await first(getDb().select().from(environments).where(eq(environments.name, "Production"))))!;
       expect(await deleteEnvironment({ application: app, environment: production, actor, confirmation: "Production" })).toMatchObject({
         ok: false,
         code: "production",
       });
       const env = await staging();
-      await writeTransaction((tx) => tx.update(domains).set({ status: "live" }).where(eq(domains.environmentId, env.id)).run());
+      await writeTransaction((tx) => tx.update(domains).set({ status: "live" }).where(eq(domains.environmentId, env.id)));
       expect(await deleteEnvironment({ application: app, environment: env, actor, confirmation: "Staging" })).toMatchObject({
         ok: false,
         code: "live",
@@ -198,7 +198,7 @@ describe("environments (real repositories, temp SQLite)", () => {
       });
       expect(await listBranches(repo)).toEqual(["Production", "Staging"]);
       expect(await listTags(repo)).toEqual([]);
-      expect(await getDb().select().from(environments).all()).toHaveLength(2);
+      expect(await getDb().select().from(environments)).toHaveLength(2);
     });
   });
 
@@ -391,7 +391,7 @@ describe("environments (real repositories, temp SQLite)", () => {
 
     it("lists conflicting files and leaves Production unchanged", async () => {
       const env = await staging();
-      const production = (await getDb().select().from(environments).where(eq(environments.name, "Production")).get())!;
+      const production = (await first(getDb().select().from(environments).where(eq(environments.name, "Production"))))!;
       await edit(env, "varnish/default.vcl", (t) => t.replace(".first_byte_timeout = 60s;", ".first_byte_timeout = 62s;"));
       await edit(production, "varnish/default.vcl", (t) => t.replace(".first_byte_timeout = 60s;", ".first_byte_timeout = 63s;"));
       const head = (await resolveBranch(repo, "Production"))!;

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { and, eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { accounts, applications, auditEvents, domains, environments, memberships, users, type Role } from "@/db/schema";
 import { createApplication, type Application } from "@/lib/applications/create";
 import { createCommit, writeTreeWithChanges } from "@/lib/git/commit";
@@ -19,19 +19,21 @@ export const git = (repo: string, ...args: string[]) =>
 /** An application (Production on `www.<label>.example`) in a new account whose members are `roles`, by role. */
 export async function makeApplication(label: string, roles: readonly Role[] = ["owner", "admin", "developer", "viewer"]) {
   const people = await writeTransaction(async (tx) => {
-    const account = await tx
-      .insert(accounts)
-      .values({ name: `Acme ${label}` })
-      .returning()
-      .get();
+    const account = await one(
+      tx
+        .insert(accounts)
+        .values({ name: `Acme ${label}` })
+        .returning(),
+    );
     const byRole = new Map<Role, typeof users.$inferSelect>();
     for (const role of roles) {
-      const user = await tx
-        .insert(users)
-        .values({ email: `${role}.${label}@example.com`, name: role[0].toUpperCase() + role.slice(1), passwordHash: "x" })
-        .returning()
-        .get();
-      await tx.insert(memberships).values({ userId: user.id, accountId: account.id, role }).run();
+      const user = await one(
+        tx
+          .insert(users)
+          .values({ email: `${role}.${label}@example.com`, name: role[0].toUpperCase() + role.slice(1), passwordHash: "x" })
+          .returning(),
+      );
+      await tx.insert(memberships).values({ userId: user.id, accountId: account.id, role });
       byRole.set(role, user);
     }
     return { account, byRole };
@@ -81,7 +83,7 @@ export async function commitFiles(
 /** Adds the row of an environment whose branch was made with git (as a push's post-receive would). */
 export async function addEnvironmentRow(app: Pick<Application, "id" | "accountId">, name: string) {
   return writeTransaction((tx) =>
-    tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning().get(),
+    one(tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning()),
   );
 }
 
@@ -99,11 +101,12 @@ export function configText(envs: Record<string, number>, options: { eol?: "\n" |
 
 /** The environment row named `name` of the application. */
 export async function environmentRow(app: Pick<Application, "id">, name: string) {
-  const row = await getDb()
-    .select()
-    .from(environments)
-    .where(and(eq(environments.applicationId, app.id), eq(environments.name, name)))
-    .get();
+  const row = await first(
+    getDb()
+      .select()
+      .from(environments)
+      .where(and(eq(environments.applicationId, app.id), eq(environments.name, name))),
+  );
   if (!row) throw new Error(`no environment ${name}`);
   return row;
 }
@@ -112,15 +115,15 @@ export async function environmentRow(app: Pick<Application, "id">, name: string)
 export async function tableState() {
   const db = getDb();
   return {
-    audits: (await db.select({ id: auditEvents.id }).from(auditEvents).all()).length,
-    accounts: (await db.select({ id: accounts.id }).from(accounts).all()).length,
-    applications: await db.select({ id: applications.id, name: applications.name }).from(applications).orderBy(applications.id).all(),
-    environments: (await db.select({ name: environments.name }).from(environments).all()).map((e) => e.name).sort(),
-    domains: await db.select({ id: domains.id, hostname: domains.hostname }).from(domains).orderBy(domains.id).all(),
+    audits: (await db.select({ id: auditEvents.id }).from(auditEvents)).length,
+    accounts: (await db.select({ id: accounts.id }).from(accounts)).length,
+    applications: await db.select({ id: applications.id, name: applications.name }).from(applications).orderBy(applications.id),
+    environments: (await db.select({ name: environments.name }).from(environments)).map((e) => e.name).sort(),
+    domains: await db.select({ id: domains.id, hostname: domains.hostname }).from(domains).orderBy(domains.id),
   };
 }
 
 /** The account the user's console opens first (`users.lastAccountId`). */
 export async function lastAccountOf(userId: number) {
-  return (await getDb().select({ id: users.lastAccountId }).from(users).where(eq(users.id, userId)).get())?.id ?? null;
+  return (await first(getDb().select({ id: users.lastAccountId }).from(users).where(eq(users.id, userId))))?.id ?? null;
 }

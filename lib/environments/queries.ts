@@ -17,14 +17,12 @@ export async function listEnvironmentSummaries(params: { applicationId: number }
     .select()
     .from(environments)
     .where(eq(environments.applicationId, params.applicationId))
-    .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
-    .all();
+    .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name));
   const rows = await db
     .select({ environmentId: domains.environmentId, hostname: domains.hostnameUnicode, status: domains.status })
     .from(domains)
     .where(eq(domains.applicationId, params.applicationId))
-    .orderBy(asc(domains.id))
-    .all();
+    .orderBy(asc(domains.id));
   return envs.map((env) => {
     const own = rows.filter((r) => r.environmentId === env.id);
     return { ...env, status: summariseEnvironment(own.map((r) => r.status as DomainStatus)), hostnames: own.map((r) => r.hostname) };

@@ -4,7 +4,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { accounts, auditEvents, environments, memberships, users, type Role } from "@/db/schema";
 import { createApiToken, revokeApiToken } from "@/lib/api-tokens";
 import { createApplication, repositoryPath } from "@/lib/applications/create";
@@ -61,7 +61,7 @@ describe("git smart HTTP with hooks", () => {
   const urlWith = (token: string) => repoUrl.replace("http://", `http://token:${token}@`);
   const branchTip = async (branch: string) => (await ok(["--git-dir", repoDir, "rev-parse", `refs/heads/${branch}`])).trim();
   const envNames = async () =>
-    (await getDb().select({ name: environments.name }).from(environments).where(eq(environments.applicationId, application.id)).all())
+    (await getDb().select({ name: environments.name }).from(environments).where(eq(environments.applicationId, application.id)))
       .map((r) => r.name)
       .sort();
 
@@ -71,24 +71,25 @@ describe("git smart HTTP with hooks", () => {
     fs.mkdirSync(work);
     const { people, account } = await writeTransaction(async (db) => {
       const user = (email: string) =>
-        db
-          .insert(users)
-          .values({ email, name: email.split("@")[0], passwordHash: "x" })
-          .returning()
-          .get();
+        one(
+          db
+            .insert(users)
+            .values({ email, name: email.split("@")[0], passwordHash: "x" })
+            .returning(),
+        );
       const people = {
         owner: await user("owner@example.com"),
         dev: await user("dev@example.com"),
         viewer: await user("viewer@example.com"),
         outsider: await user("outsider@example.com"),
       };
-      const account = await db.insert(accounts).values({ name: "Acme" }).returning().get();
+      const account = await one(db.insert(accounts).values({ name: "Acme" }).returning());
       const roles: [keyof typeof people, Role][] = [
         ["owner", "owner"],
         ["dev", "developer"],
         ["viewer", "viewer"],
       ];
-      for (const [who, role] of roles) await db.insert(memberships).values({ userId: people[who].id, accountId: account.id, role }).run();
+      for (const [who, role] of roles) await db.insert(memberships).values({ userId: people[who].id, accountId: account.id, role });
       return { people, account };
     });
     const created = await createApplication({
@@ -212,8 +213,7 @@ describe("git smart HTTP with hooks", () => {
     const audit = await getDb()
       .select()
       .from(auditEvents)
-      .where(and(eq(auditEvents.accountId, application.accountId), eq(auditEvents.action, "git.push")))
-      .all();
+      .where(and(eq(auditEvents.accountId, application.accountId), eq(auditEvents.action, "git.push")));
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actorName: "dev", targetType: "application", targetId: application.id });
     expect(audit[0].data).toMatchObject({ refs: [{ ref: "refs/heads/Production", new: good }], token: tokens.dev.slice(0, 7) });
@@ -247,7 +247,7 @@ describe("git smart HTTP with hooks", () => {
     expect(deleted.code).not.toBe(0);
     expect(deleted.stderr).toContain("cannot be deleted");
     expect(await branchTip("Production")).toBe(good);
-    expect(await getDb().select().from(auditEvents).where(eq(auditEvents.action, "git.push")).all()).toHaveLength(1);
+    expect(await getDb().select().from(auditEvents).where(eq(auditEvents.action, "git.push"))).toHaveLength(1);
   });
 
   it("refuses a push whose origin is link-local or the edge itself (docs/product.md §3.3), changing no branch", async () => {
@@ -289,7 +289,7 @@ describe("git smart HTTP with hooks", () => {
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(pushed.stderr).toMatch(/remote: Edge Console: environment "Qa" created \(no domains yet\): http:\/\/\S+\/environment\/Qa/);
     expect(await envNames()).toEqual(["Production", "Qa"]);
-    const created = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "environment.create")).all();
+    const created = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "environment.create"));
     expect(created.map((e) => e.targetLabel)).toEqual(["www.example.test / Qa"]);
 
     for (const twin of ["production", "QA"]) {
@@ -361,7 +361,7 @@ describe("git smart HTTP with hooks", () => {
     );
     expect(unknown.status).toBe(404);
     // Quarantine paths outside the repository are refused.
-    const dev = (await getDb().select().from(users).where(eq(users.email, "dev@example.com")).get())!;
+    const dev = (await first(getDb().select().from(users).where(eq(users.email, "dev@example.com"))))!;
     const outside = JSON.stringify({
       applicationId: application.id,
       userId: dev.id,
@@ -381,18 +381,18 @@ describe("git smart HTTP with hooks", () => {
 
   it("refuses a member without two-factor authentication when the account requires it (docs/product.md §3.2)", async () => {
     const setRequired = (required: boolean) =>
-      writeTransaction((tx) => tx.update(accounts).set({ requireTwoFactor: required }).where(eq(accounts.id, application.accountId)).run());
-    const viewer = (await getDb().select().from(users).where(eq(users.email, "viewer@example.com")).get())!;
+      writeTransaction((tx) => tx.update(accounts).set({ requireTwoFactor: required }).where(eq(accounts.id, application.accountId)));
+    const viewer = (await first(getDb().select().from(users).where(eq(users.email, "viewer@example.com"))))!;
     await setRequired(true);
     try {
       const refused = await git(["ls-remote", urlWith(tokens.viewer)]);
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toContain("This account requires two-factor authentication");
-      await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, viewer.id)).run());
+      await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, viewer.id)));
       expect((await git(["ls-remote", urlWith(tokens.viewer)])).code).toBe(0);
     } finally {
       await setRequired(false);
-      await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: null }).where(eq(users.id, viewer.id)).run());
+      await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: null }).where(eq(users.id, viewer.id)));
     }
   });
 });

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { applications } from "@/db/schema";
 import { effectiveRole } from "@/lib/auth/roles";
 import { authenticateToken, recordReadOnlyRefusal } from "@/lib/api-tokens";
@@ -65,7 +65,7 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
     const auth = presented ? await authenticateToken(presented, { request: requestInfo(request.headers) }) : null;
     if (!auth) return unauthorized();
 
-    const application = await getDb().select().from(applications).where(eq(applications.id, target.applicationId)).get();
+    const application = await first(getDb().select().from(applications).where(eq(applications.id, target.applicationId)));
     if (!application || application.accountId !== target.accountId || application.repoName !== target.repoName) return notFound();
     annotateRequest({ userId: auth.user.id, accountId: application.accountId }); // named in every later log line
     const member = await effectiveRole(application.accountId, auth.user.id);

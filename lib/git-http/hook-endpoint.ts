@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { apiTokens, applications, users } from "@/db/schema";
 import { can } from "@/lib/auth/permissions";
 import { effectiveRole } from "@/lib/auth/roles";
@@ -74,13 +74,14 @@ export async function handleGitHookRequest(request: Request, hook: string): Prom
     const { applicationId, userId, tokenId, updates, quarantine } = input.data;
 
     const db = getDb();
-    const application = await db.select().from(applications).where(eq(applications.id, applicationId)).get();
-    const user = await db.select().from(users).where(eq(users.id, userId)).get();
-    const token = await db
-      .select({ prefix: apiTokens.prefix })
-      .from(apiTokens)
-      .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId)))
-      .get();
+    const application = await first(db.select().from(applications).where(eq(applications.id, applicationId)));
+    const user = await first(db.select().from(users).where(eq(users.id, userId)));
+    const token = await first(
+      db
+        .select({ prefix: apiTokens.prefix })
+        .from(apiTokens)
+        .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId))),
+    );
     if (!application || !user || !token) return refuse("the application, user or token no longer exists.");
 
     if (hook === "pre-receive") {

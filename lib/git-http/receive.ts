@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { and, eq, sql } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { checkEdgeCommit } from "@/lib/edge/checks";
@@ -64,11 +64,7 @@ export function quarantineEnv(repoPath: string, paths: QuarantinePaths): Record<
 
 /** The application's environment names (exact case). */
 export async function environmentNames(applicationId: number): Promise<string[]> {
-  const rows = await getDb()
-    .select({ name: environments.name })
-    .from(environments)
-    .where(eq(environments.applicationId, applicationId))
-    .all();
+  const rows = await getDb().select({ name: environments.name }).from(environments).where(eq(environments.applicationId, applicationId));
   return rows.map((row) => row.name);
 }
 
@@ -220,21 +216,20 @@ export async function recordPush(params: {
     for (const update of params.updates) {
       if (isZeroId(update.newOid)) continue;
       const current = (
-        await tx.select({ name: environments.name }).from(environments).where(eq(environments.applicationId, application.id)).all()
+        await tx.select({ name: environments.name }).from(environments).where(eq(environments.applicationId, application.id))
       ).map((r) => r.name);
       const kind = classifyRef(update.ref, current);
       if (kind.kind !== "environment" || kind.existing !== null) continue;
-      const taken = await tx
-        .select({ id: environments.id })
-        .from(environments)
-        .where(and(eq(environments.applicationId, application.id), sql`lower(${environments.name}) = lower(${kind.branch})`))
-        .get();
+      const taken = await first(
+        tx
+          .select({ id: environments.id })
+          .from(environments)
+          .where(and(eq(environments.applicationId, application.id), sql`lower(${environments.name}) = lower(${kind.branch})`)),
+      );
       if (taken) continue;
-      const env = await tx
-        .insert(environments)
-        .values({ accountId: application.accountId, applicationId: application.id, name: kind.branch })
-        .returning()
-        .get();
+      const env = await one(
+        tx.insert(environments).values({ accountId: application.accountId, applicationId: application.id, name: kind.branch }).returning(),
+      );
       await recordAudit(tx, {
         accountId: application.accountId,
         actor,

@@ -2,7 +2,7 @@ import https from "node:https";
 import tls from "node:tls";
 import * as acme from "acme-client";
 import { eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { acmeAccounts } from "@/db/schema";
 import { openPrivateKey, sealPrivateKey } from "./secret-box";
 import { acmeEnabled, acmeSettings, readCaBundle, type AcmeSettings } from "./settings";
@@ -42,16 +42,15 @@ export async function acmeClient(s: AcmeSettings = acmeSettings()): Promise<acme
   trustCaBundle(s);
   const directoryUrl = s.directoryUrl!;
   const context = accountKeyContext(directoryUrl);
-  let row = await getDb().select().from(acmeAccounts).where(eq(acmeAccounts.directoryUrl, directoryUrl)).get();
+  let row = await first(getDb().select().from(acmeAccounts).where(eq(acmeAccounts.directoryUrl, directoryUrl)));
   if (!row) {
     const key = (await acme.crypto.createPrivateEcdsaKey("P-256")).toString();
     row = await writeTransaction(async (tx) => {
       await tx
         .insert(acmeAccounts)
         .values({ directoryUrl, email: s.email!, keySealed: sealPrivateKey(context, key) })
-        .onConflictDoNothing()
-        .run();
-      return (await tx.select().from(acmeAccounts).where(eq(acmeAccounts.directoryUrl, directoryUrl)).get())!;
+        .onConflictDoNothing();
+      return (await first(tx.select().from(acmeAccounts).where(eq(acmeAccounts.directoryUrl, directoryUrl))))!;
     });
   }
   const accountKey = openPrivateKey(context, row.keySealed);
@@ -60,7 +59,7 @@ export async function acmeClient(s: AcmeSettings = acmeSettings()): Promise<acme
     await client.createAccount({ termsOfServiceAgreed: true, contact: [`mailto:${s.email}`] });
     const accountUrl = client.getAccountUrl();
     await writeTransaction(async (tx) => {
-      await tx.update(acmeAccounts).set({ accountUrl }).where(eq(acmeAccounts.id, row!.id)).run();
+      await tx.update(acmeAccounts).set({ accountUrl }).where(eq(acmeAccounts.id, row!.id));
     });
   }
   return client;
@@ -69,11 +68,12 @@ export async function acmeClient(s: AcmeSettings = acmeSettings()): Promise<acme
 /** The account the console uses for the configured directory, as the UI shows it (never the key), or null. */
 export async function acmeAccountView(s: AcmeSettings = acmeSettings()): Promise<{ email: string; accountUrl: string | null } | null> {
   if (!s.directoryUrl) return null;
-  const row = await getDb()
-    .select({ email: acmeAccounts.email, accountUrl: acmeAccounts.accountUrl })
-    .from(acmeAccounts)
-    .where(eq(acmeAccounts.directoryUrl, s.directoryUrl))
-    .get();
+  const row = await first(
+    getDb()
+      .select({ email: acmeAccounts.email, accountUrl: acmeAccounts.accountUrl })
+      .from(acmeAccounts)
+      .where(eq(acmeAccounts.directoryUrl, s.directoryUrl)),
+  );
   return row ?? null;
 }
 

@@ -9,7 +9,7 @@ import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { auditEvents, domainCertificates, domains, edgeNodes } from "@/db/schema";
 import { edgeAgent, randomPorts, type EdgeAgent } from "@/edge/agent/test-harness";
 import { haveTool } from "@/edge/modules/tools";
@@ -123,8 +123,8 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
   const keys = new Set<string>();
   const workerPid = () => workerPidAt(stateDir);
   const resolver = () => createResolver([dns.address], { timeoutMs: 500, tries: 1 });
-  const certRow = async () => (await getDb().select().from(domainCertificates).get())!;
-  const domainRow = async () => (await getDb().select().from(domains).where(eq(domains.hostname, hostname)).get())!;
+  const certRow = async () => (await first(getDb().select().from(domainCertificates)))!;
+  const domainRow = async () => (await first(getDb().select().from(domains).where(eq(domains.hostname, hostname))))!;
   const httpsDomain = async () => {
     const d = await domainRow();
     return { id: d.id, accountId: d.accountId, environmentId: d.environmentId, hostname: d.hostname, hostnameUnicode: d.hostnameUnicode };
@@ -220,7 +220,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     agent.start();
     // The node has applied the environment and reported; the origin answers through it over plain HTTP.
     for (let i = 0; i < 900; i++) {
-      const node = await getDb().select().from(edgeNodes).get();
+      const node = await first(getDb().select().from(edgeNodes));
       if (node?.lastContactAt && node.httpPort === httpPort && (node.appliedVersion ?? 0) > 0) {
         const answer = await plainGet(httpPort, hostname, "/ready").catch(() => null);
         if (answer?.status === 200) break;
@@ -248,9 +248,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
   it("the domain goes live: the scheduler orders through the node and curl --resolve verifies HTTPS against pebble's root within 30 s", async () => {
     expect((await presented(httpsPort, hostname)).subject).toContain("CN=edge-default");
     expect((await plainGet(httpPort, hostname, "/plain")).body).toBe("origin answered /plain\n");
-    await writeTransaction(
-      async (tx) => void (await tx.update(domains).set({ status: "live" }).where(eq(domains.hostname, hostname)).run()),
-    );
+    await writeTransaction(async (tx) => void (await tx.update(domains).set({ status: "live" }).where(eq(domains.hostname, hostname))));
     const live = Date.now();
     scheduler = startCertificateScheduler({ intervalMs: 1000 });
     scheduler.kick();
@@ -280,9 +278,9 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     // pebble's HTTP-01 validation went through the node like any visitor: it is among the environment's recent
     // requests (docs/traffic.md), answered 200 from the challenge map.
     const environmentId = (await domainRow()).environmentId;
-    let validation: ReturnType<typeof recentRequests>[number] | undefined;
+    let validation: Awaited<ReturnType<typeof recentRequests>>[number] | undefined;
     for (let i = 0; i < 100 && !validation; i++) {
-      validation = recentRequests(environmentId).find((r) => r.path.startsWith("/.well-known/acme-challenge/"));
+      validation = (await recentRequests(environmentId)).find((r) => r.path.startsWith("/.well-known/acme-challenge/"));
       if (!validation) await new Promise((r) => setTimeout(r, 100));
     }
     expect(validation, "pebble's validation request in the recent requests").toMatchObject({ method: "GET", status: 200 });
@@ -400,7 +398,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     expect(after.lastAttemptAt!.getTime()).toBeGreaterThanOrEqual(due.getTime() - 1000);
     expect(after.lastAttemptAt!.getTime()).toBeLessThan(before.notAfter!.getTime());
     await untilServed(after.serial!);
-    const issued = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "certificate.issued")).all();
+    const issued = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "certificate.issued"));
     expect(issued.at(-1)!.data).toMatchObject({ serial: after.serial, renewal: true });
     await rememberKey();
     console.log(
@@ -409,7 +407,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
   }, 60_000);
 
   it("pre-flight refusals through the real node: a foreign AAAA, a CAA for another CA, a stopped node; pebble sees no order", async () => {
-    const due = async () => writeTransaction(async (tx) => void (await tx.update(domainCertificates).set({ nextTryAt: new Date() }).run()));
+    const due = async () => writeTransaction(async (tx) => void (await tx.update(domainCertificates).set({ nextTryAt: new Date() })));
     const served = (await certRow()).serial;
     const orders = pebble.orders();
     expect(orders).toBeGreaterThan(0);
@@ -456,8 +454,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     const audit = await getDb()
       .select()
       .from(auditEvents)
-      .where(and(eq(auditEvents.action, "certificate.failed"), eq(auditEvents.targetLabel, hostname)))
-      .all();
+      .where(and(eq(auditEvents.action, "certificate.failed"), eq(auditEvents.targetLabel, hostname)));
     expect(audit.map((a) => (a.data as { step: string }).step)).toEqual(["dns", "caa", "nodes"]);
   }, 60_000);
 
@@ -468,7 +465,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
       ["console output", printed.join("\n")],
       ["console log", logged!.text()],
       ["agent output", agent.log()],
-      ["audit log", JSON.stringify(await getDb().select().from(auditEvents).all())],
+      ["audit log", JSON.stringify(await getDb().select().from(auditEvents))],
       ["domain page status", JSON.stringify(await httpsStatus(domain))],
       ["API body", JSON.stringify(toHttpsBody(await httpsStatus(domain)))],
       ["/ops/certificates", JSON.stringify(await certificateOverview())],

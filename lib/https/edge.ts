@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNotNull, isNull, sql } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import {
   acmeChallenges,
   domainCertificates,
@@ -63,8 +63,7 @@ export async function httpsStateFor(environmentIds: readonly number[], now: Date
           isNotNull(domainCertificates.privateKeySealed),
           gt(domainCertificates.notAfter, now),
         ),
-      )
-      .all();
+      );
     for (const c of certs) {
       try {
         const key = openPrivateKey(certificateKeyContext(c.domainId), c.keySealed!);
@@ -87,15 +86,13 @@ export async function httpsStateFor(environmentIds: readonly number[], now: Date
         keyAuthorization: acmeChallenges.keyAuthorization,
       })
       .from(acmeChallenges)
-      .where(and(inArray(acmeChallenges.environmentId, chunk), gt(acmeChallenges.expiresAt, now)))
-      .all();
+      .where(and(inArray(acmeChallenges.environmentId, chunk), gt(acmeChallenges.expiresAt, now)));
     for (const c of challenges)
       result.get(c.environmentId)!.acmeChallenges.push({ hostname: c.hostname, token: c.token, keyAuthorization: c.keyAuthorization });
     const flags = await db
       .select({ id: environments.id, redirect: environments.redirectHttps })
       .from(environments)
-      .where(and(inArray(environments.id, chunk), eq(environments.redirectHttps, true)))
-      .all();
+      .where(and(inArray(environments.id, chunk), eq(environments.redirectHttps, true)));
     for (const f of flags) result.get(f.id)!.redirectHttps = true;
   }
   for (const state of result.values()) {
@@ -113,23 +110,24 @@ export async function httpsStateFor(environmentIds: readonly number[], now: Date
  */
 export async function bumpEdgeEnvironment(environmentId: number): Promise<number | null> {
   const version = await writeTransaction(async (tx) => {
-    const row = await tx
-      .select({ id: edgeEnvironmentVersions.environmentId })
-      .from(edgeEnvironmentVersions)
-      .where(and(eq(edgeEnvironmentVersions.environmentId, environmentId), isNull(edgeEnvironmentVersions.removedAt)))
-      .get();
+    const row = await first(
+      tx
+        .select({ id: edgeEnvironmentVersions.environmentId })
+        .from(edgeEnvironmentVersions)
+        .where(and(eq(edgeEnvironmentVersions.environmentId, environmentId), isNull(edgeEnvironmentVersions.removedAt))),
+    );
     if (!row) return null;
-    const bumped = await tx
-      .insert(edgeStateVersion)
-      .values({ id: 1, version: 1 })
-      .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
-      .returning({ version: edgeStateVersion.version })
-      .get();
+    const bumped = await one(
+      tx
+        .insert(edgeStateVersion)
+        .values({ id: 1, version: 1 })
+        .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
+        .returning({ version: edgeStateVersion.version }),
+    );
     await tx
       .update(edgeEnvironmentVersions)
       .set({ version: bumped.version, updatedAt: new Date() })
-      .where(eq(edgeEnvironmentVersions.environmentId, environmentId))
-      .run();
+      .where(eq(edgeEnvironmentVersions.environmentId, environmentId));
     return bumped.version;
   });
   if (version !== null) publishEdgeVersion(version);
@@ -144,8 +142,7 @@ export async function activeNodes(now: Date = new Date()): Promise<ActiveNode[]>
   return getDb()
     .select({ id: edgeNodes.id, name: edgeNodes.name, httpPort: edgeNodes.httpPort })
     .from(edgeNodes)
-    .where(and(isNull(edgeNodes.revokedAt), gt(edgeNodes.lastContactAt, new Date(now.getTime() - EDGE_NODE_STALE_MS))))
-    .all();
+    .where(and(isNull(edgeNodes.revokedAt), gt(edgeNodes.lastContactAt, new Date(now.getTime() - EDGE_NODE_STALE_MS))));
 }
 
 /**
@@ -166,8 +163,7 @@ export async function nodesMissingToken(environmentId: number, token: string, no
           nodes.map((n) => n.id),
         ),
       ),
-    )
-    .all();
+    );
   const ready = new Set(rows.filter((r) => Array.isArray(r.tokens) && r.tokens.includes(token)).map((r) => r.nodeId));
   return nodes.filter((n) => !ready.has(n.id));
 }

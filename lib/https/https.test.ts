@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { acmeAccounts, auditEvents, domainCertificates, domains, edgeNodeEnvironments } from "@/db/schema";
 import { haveTool } from "@/edge/modules/tools";
 import { createResolver, type Resolver } from "@/lib/dns/resolver";
@@ -76,7 +76,7 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
     clearEdgeStateCache();
     fixture = await makeApplication("tls");
     await writeTransaction(async (tx) => {
-      await tx.update(domains).set({ status: "live" }).where(eq(domains.hostname, hostname)).run();
+      await tx.update(domains).set({ status: "live" }).where(eq(domains.hostname, hostname));
     });
     await settleEdgeChanges();
     await reconcileEdgeState();
@@ -86,9 +86,9 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
     temp.cleanup();
   });
 
-  const domainRow = async () => (await getDb().select().from(domains).where(eq(domains.hostname, hostname)).get())!;
-  const certRow = async () => getDb().select().from(domainCertificates).get();
-  const audits = async (action: string) => getDb().select().from(auditEvents).where(eq(auditEvents.action, action)).all();
+  const domainRow = async () => (await first(getDb().select().from(domains).where(eq(domains.hostname, hostname))))!;
+  const certRow = async () => first(getDb().select().from(domainCertificates));
+  const audits = async (action: string) => getDb().select().from(auditEvents).where(eq(auditEvents.action, action));
   const activeNode = async () => {
     const { node } = await createEdgeNode("edge-1");
     await recordEdgeReport(node.id, { version: 0, ports: { http: httpPort, https: 8443 }, environments: [] }, "127.0.0.1");
@@ -116,7 +116,7 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
     expect((await certRow())!.state).toBe("pending");
 
     await activeNode();
-    await writeTransaction(async (tx) => void (await tx.update(domainCertificates).set({ nextTryAt: new Date() }).run()));
+    await writeTransaction(async (tx) => void (await tx.update(domainCertificates).set({ nextTryAt: new Date() })));
     const now = new Date();
     const r = await sweepCertificates({ resolver, now: () => now });
     expect(r.outcomes).toEqual([
@@ -133,7 +133,7 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
     expect(ordersAtCa()).toBe(before);
 
     // The same failure again is not audited twice.
-    await writeTransaction(async (tx) => void (await tx.update(domainCertificates).set({ nextTryAt: new Date() }).run()));
+    await writeTransaction(async (tx) => void (await tx.update(domainCertificates).set({ nextTryAt: new Date() })));
     await sweepCertificates({ resolver });
     expect((await certRow())!.attempts).toBe(2);
     expect(await audits("certificate.failed")).toHaveLength(1);
@@ -156,8 +156,7 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
       async (tx) =>
         void (await tx
           .update(domainCertificates)
-          .set({ source: "acme", state: "failed", failureReason: "CAA on tls.example allows only digicert.com." })
-          .run()),
+          .set({ source: "acme", state: "failed", failureReason: "CAA on tls.example allows only digicert.com." })),
     );
     expect(await mailExpiringCertificates()).toBe(2); // owner and admin of the fixture's account
     expect(await mailExpiringCertificates()).toBe(0);
@@ -212,7 +211,7 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
     expect(ordersAtCa()).toBe(before);
     const after = await buildDesiredState({ name: "edge-1", drain: false }, 0);
     expect(after.environments[0].acmeChallenges).toEqual([]);
-    const reported = await getDb().select().from(edgeNodeEnvironments).where(eq(edgeNodeEnvironments.nodeId, node.id)).get();
+    const reported = await first(getDb().select().from(edgeNodeEnvironments).where(eq(edgeNodeEnvironments.nodeId, node.id)));
     expect(reported?.acmeTokens).toEqual([token]);
   });
 
@@ -253,7 +252,7 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
     const first = await acmeClient();
     const second = await acmeClient();
     expect(second.getAccountUrl()).toBe(first.getAccountUrl());
-    const rows = await getDb().select().from(acmeAccounts).all();
+    const rows = await getDb().select().from(acmeAccounts);
     expect(rows).toHaveLength(1);
     expect(rows[0].accountUrl).toBe(first.getAccountUrl());
     expect(rows[0].accountUrl).toContain(new URL(pebble.directoryUrl).host);
@@ -352,8 +351,7 @@ describe.skipIf(!runPebble)("HTTPS certificates (needs pebble and openssl)", () 
     const audit = await getDb()
       .select()
       .from(auditEvents)
-      .where(and(eq(auditEvents.action, "environment.redirect-https"), eq(auditEvents.targetId, production.environmentId)))
-      .all();
+      .where(and(eq(auditEvents.action, "environment.redirect-https"), eq(auditEvents.targetId, production.environmentId)));
     expect(audit.map((a) => a.data)).toEqual([{ on: true }]);
   });
 });

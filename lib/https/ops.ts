@@ -48,8 +48,7 @@ export async function certificateOverview(now: Date = new Date(), limit = 200) {
   const rows = await db
     .select({ state: domainCertificates.state, n: sql<number>`count(*)` })
     .from(domainCertificates)
-    .groupBy(domainCertificates.state)
-    .all();
+    .groupBy(domainCertificates.state);
   const counts = Object.fromEntries(CERTIFICATE_STATES.map((s) => [s, 0])) as Record<CertificateState, number>;
   for (const r of rows) counts[r.state] = Number(r.n);
   const expiring: OpsCertificate[] = await db
@@ -58,15 +57,13 @@ export async function certificateOverview(now: Date = new Date(), limit = 200) {
     .innerJoin(accounts, eq(accounts.id, domainCertificates.accountId))
     .where(and(gt(domainCertificates.notAfter, now), lte(domainCertificates.notAfter, new Date(now.getTime() + EXPIRY_WARNING_MS))))
     .orderBy(asc(domainCertificates.notAfter))
-    .limit(limit)
-    .all();
+    .limit(limit);
   const failed: OpsCertificate[] = await db
     .select(columns)
     .from(domainCertificates)
     .innerJoin(accounts, eq(accounts.id, domainCertificates.accountId))
     .where(eq(domainCertificates.state, "failed"))
     .orderBy(sql`${domainCertificates.attempts} desc`, asc(domainCertificates.hostname))
-    .limit(limit)
-    .all();
+    .limit(limit);
   return { counts, expiring, failed };
 }

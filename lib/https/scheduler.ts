@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, or } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { accounts, acmeChallenges, domainCertificates, domains, memberships, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { rolesWith } from "@/lib/auth/permissions";
@@ -66,14 +66,12 @@ export async function claimDueCertificates(now: Date, limit: number): Promise<Cl
         ),
       )
       .orderBy(asc(domainCertificates.nextTryAt), asc(domainCertificates.id))
-      .limit(limit)
-      .all();
+      .limit(limit);
     for (const row of rows) {
       await tx
         .update(domainCertificates)
         .set({ leaseUntil, ...(row.state === "none" ? { state: "pending" as const } : {}) })
-        .where(eq(domainCertificates.id, row.id))
-        .run();
+        .where(eq(domainCertificates.id, row.id));
     }
     return rows.map((r) => ({ id: r.id, leaseUntil }));
   });
@@ -97,18 +95,15 @@ async function publishChallenge(
   keyAuthorization: string,
 ) {
   await writeTransaction(async (tx) => {
-    await tx
-      .insert(acmeChallenges)
-      .values({
-        certificateId: cert.id,
-        environmentId: cert.environmentId,
-        hostname: cert.hostname,
-        kind,
-        token,
-        keyAuthorization,
-        expiresAt: new Date(Date.now() + ORDER_LEASE_MS),
-      })
-      .run();
+    await tx.insert(acmeChallenges).values({
+      certificateId: cert.id,
+      environmentId: cert.environmentId,
+      hostname: cert.hostname,
+      kind,
+      token,
+      keyAuthorization,
+      expiresAt: new Date(Date.now() + ORDER_LEASE_MS),
+    });
   });
   await bumpEdgeEnvironment(cert.environmentId);
 }
@@ -116,7 +111,7 @@ async function publishChallenge(
 /** Drops an HTTP-01 answer and bumps the environment. */
 async function withdrawChallenge(environmentId: number, token: string) {
   await writeTransaction(async (tx) => {
-    await tx.delete(acmeChallenges).where(eq(acmeChallenges.token, token)).run();
+    await tx.delete(acmeChallenges).where(eq(acmeChallenges.token, token));
   });
   await bumpEdgeEnvironment(environmentId);
 }
@@ -128,11 +123,12 @@ async function withdrawChallenge(environmentId: number, token: string) {
  */
 async function recordFailure(claim: Claim, step: string, reason: string, now: Date): Promise<void> {
   await writeTransaction(async (tx) => {
-    const row = await tx
-      .select()
-      .from(domainCertificates)
-      .where(and(eq(domainCertificates.id, claim.id), eq(domainCertificates.leaseUntil, claim.leaseUntil)))
-      .get();
+    const row = await first(
+      tx
+        .select()
+        .from(domainCertificates)
+        .where(and(eq(domainCertificates.id, claim.id), eq(domainCertificates.leaseUntil, claim.leaseUntil))),
+    );
     if (!row) return;
     const firstFailureAt = row.firstFailureAt ?? now;
     await tx
@@ -148,8 +144,7 @@ async function recordFailure(claim: Claim, step: string, reason: string, now: Da
         leaseUntil: null,
         updatedAt: now,
       })
-      .where(eq(domainCertificates.id, row.id))
-      .run();
+      .where(eq(domainCertificates.id, row.id));
     if (row.failureReason !== reason) {
       await recordAudit(tx, {
         accountId: row.accountId,
@@ -169,7 +164,7 @@ async function recordIssued(claim: Claim, issued: IssuedCertificate, now: Date):
   const facts = chainFacts(issued.chainPem);
   if (!facts) throw new Error("the CA returned a chain that does not parse");
   return writeTransaction(async (tx) => {
-    const row = await tx.select().from(domainCertificates).where(eq(domainCertificates.id, claim.id)).get();
+    const row = await first(tx.select().from(domainCertificates).where(eq(domainCertificates.id, claim.id)));
     if (!row || row.source !== "acme") return false; // an admin uploaded an own certificate meanwhile: it wins
     await tx
       .update(domainCertificates)
@@ -192,8 +187,7 @@ async function recordIssued(claim: Claim, issued: IssuedCertificate, now: Date):
         expiryMailedAt: null,
         updatedAt: now,
       })
-      .where(eq(domainCertificates.id, row.id))
-      .run();
+      .where(eq(domainCertificates.id, row.id));
     await recordAudit(tx, {
       accountId: row.accountId,
       actor: null,
@@ -213,8 +207,7 @@ async function release(claim: Claim, nextTryAt: Date): Promise<void> {
     await tx
       .update(domainCertificates)
       .set({ leaseUntil: null, nextTryAt })
-      .where(and(eq(domainCertificates.id, claim.id), eq(domainCertificates.leaseUntil, claim.leaseUntil)))
-      .run();
+      .where(and(eq(domainCertificates.id, claim.id), eq(domainCertificates.leaseUntil, claim.leaseUntil)));
   });
 }
 
@@ -226,17 +219,18 @@ async function release(claim: Claim, nextTryAt: Date): Promise<void> {
  */
 export async function orderClaimedCertificate(claim: Claim, options: OrderOptions = {}): Promise<OrderOutcome> {
   const now = options.now ?? (() => new Date());
-  const cert = await getDb()
-    .select({
-      id: domainCertificates.id,
-      hostname: domains.hostname,
-      environmentId: domains.environmentId,
-      status: domains.status,
-    })
-    .from(domainCertificates)
-    .innerJoin(domains, eq(domains.id, domainCertificates.domainId))
-    .where(eq(domainCertificates.id, claim.id))
-    .get();
+  const cert = await first(
+    getDb()
+      .select({
+        id: domainCertificates.id,
+        hostname: domains.hostname,
+        environmentId: domains.environmentId,
+        status: domains.status,
+      })
+      .from(domainCertificates)
+      .innerJoin(domains, eq(domains.id, domainCertificates.domainId))
+      .where(eq(domainCertificates.id, claim.id)),
+  );
   if (!cert) return { id: claim.id, result: "lost" };
   const later = new Date(now().getTime() + RETRY_FAST_MS);
   if (cert.status !== "live") {
@@ -320,16 +314,14 @@ export async function mailExpiringCertificates(now: Date = new Date()): Promise<
         gt(domainCertificates.notAfter, now),
         lte(domainCertificates.notAfter, new Date(now.getTime() + EXPIRY_WARNING_MS)),
       ),
-    )
-    .all();
+    );
   let sent = 0;
   for (const { cert, accountName, applicationId } of rows) {
     const recipients = await db
       .select({ email: users.email })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.accountId, cert.accountId), inArray(memberships.role, [...rolesWith("alerts.receive")])))
-      .all();
+      .where(and(eq(memberships.accountId, cert.accountId), inArray(memberships.role, [...rolesWith("alerts.receive")])));
     for (const { email } of recipients) {
       const mail = composeMail({
         to: email,
@@ -348,7 +340,7 @@ export async function mailExpiringCertificates(now: Date = new Date()): Promise<
       if (await sendMailQuietly(mail)) sent++;
     }
     await writeTransaction(async (tx) => {
-      await tx.update(domainCertificates).set({ expiryMailedAt: now }).where(eq(domainCertificates.id, cert.id)).run();
+      await tx.update(domainCertificates).set({ expiryMailedAt: now }).where(eq(domainCertificates.id, cert.id));
       await recordAudit(tx, {
         accountId: cert.accountId,
         actor: null,

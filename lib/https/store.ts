@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { execute, getDb, writeTransaction, first } from "@/db";
 import { domainCertificates, domains, environments, type CertificateSource, type CertificateState } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { settings } from "@/lib/config";
@@ -41,7 +41,7 @@ export type HttpsStatus = {
 
 /** The certificate row of `domainId`, or undefined. */
 export async function certificateOf(domainId: number) {
-  return getDb().select().from(domainCertificates).where(eq(domainCertificates.domainId, domainId)).get();
+  return first(getDb().select().from(domainCertificates).where(eq(domainCertificates.domainId, domainId)));
 }
 
 /** The HTTPS status of a domain (see {@link HttpsStatus}) at `now`. */
@@ -79,11 +79,11 @@ export async function httpsStatus(domain: { id: number; hostname: string }, now:
  */
 export async function ensureCertificateRows(now: Date = new Date()): Promise<number> {
   const suffix = settings().edgeCnameSuffix.toLowerCase();
-  return writeTransaction(async (tx) => {
-    await tx.run(sql`
+  return writeTransaction(async () => {
+    await execute(sql`
       update domain_certificates set environment_id = (select d.environment_id from domains d where d.id = domain_certificates.domain_id)
       where environment_id != (select d.environment_id from domains d where d.id = domain_certificates.domain_id)`);
-    const made = await tx.run(sql`
+    const made = await execute(sql`
       insert into domain_certificates (domain_id, account_id, environment_id, hostname, next_try_at)
       select d.id, d.account_id, d.environment_id, d.hostname, ${now.getTime()}
       from domains d
@@ -92,7 +92,7 @@ export async function ensureCertificateRows(now: Date = new Date()): Promise<num
         and (d.ownership_required = 0 or d.ownership_proven_at is not null)
         and d.hostname != ${suffix} and d.hostname not like ${"%." + suffix}
         and not exists (select 1 from domain_certificates c where c.domain_id = d.id)`);
-    return made.changes;
+    return made;
   });
 }
 
@@ -108,9 +108,8 @@ async function rowFor(domain: { id: number; accountId: number; environmentId: nu
       hostname: domain.hostname,
       nextTryAt: new Date(),
     })
-    .onConflictDoNothing()
-    .run();
-  return (await db.select().from(domainCertificates).where(eq(domainCertificates.domainId, domain.id)).get())!;
+    .onConflictDoNothing();
+  return (await first(db.select().from(domainCertificates).where(eq(domainCertificates.domainId, domain.id))))!;
 }
 
 /** The facts as the audit log keeps them (dates ISO). */
@@ -171,8 +170,7 @@ export async function uploadOwnCertificate(input: {
         expiryMailedAt: null,
         updatedAt: new Date(),
       })
-      .where(eq(domainCertificates.id, row.id))
-      .run();
+      .where(eq(domainCertificates.id, row.id));
     await recordAudit(tx, {
       accountId: input.domain.accountId,
       actor: input.actor,
@@ -214,8 +212,7 @@ export async function returnToAcme(input: { domain: HttpsDomain; actor: Actor })
         expiryMailedAt: null,
         updatedAt: new Date(),
       })
-      .where(eq(domainCertificates.id, row.id))
-      .run();
+      .where(eq(domainCertificates.id, row.id));
     await recordAudit(tx, {
       accountId: input.domain.accountId,
       actor: input.actor,
@@ -269,8 +266,7 @@ export async function requestRenewal(input: {
     await tx
       .update(domainCertificates)
       .set({ renewRequestedAt: now, nextTryAt: now, updatedAt: now })
-      .where(eq(domainCertificates.id, row.id))
-      .run();
+      .where(eq(domainCertificates.id, row.id));
     await recordAudit(tx, {
       accountId: input.domain.accountId,
       actor: input.actor,
@@ -294,13 +290,11 @@ export async function setRedirectHttps(input: {
   on: boolean;
 }): Promise<boolean> {
   const changed = await writeTransaction(async (tx) => {
-    const row = await tx
-      .select({ on: environments.redirectHttps })
-      .from(environments)
-      .where(eq(environments.id, input.environment.id))
-      .get();
+    const row = await first(
+      tx.select({ on: environments.redirectHttps }).from(environments).where(eq(environments.id, input.environment.id)),
+    );
     if (!row || row.on === input.on) return false;
-    await tx.update(environments).set({ redirectHttps: input.on }).where(eq(environments.id, input.environment.id)).run();
+    await tx.update(environments).set({ redirectHttps: input.on }).where(eq(environments.id, input.environment.id));
     await recordAudit(tx, {
       accountId: input.environment.accountId,
       actor: input.actor,
@@ -318,15 +312,16 @@ export async function setRedirectHttps(input: {
 
 /** A domain by account and hostname (A-label), as the API and pages look it up; undefined when not in the account. */
 export async function findDomain(accountId: number, hostname: string): Promise<HttpsDomain | undefined> {
-  return getDb()
-    .select({
-      id: domains.id,
-      accountId: domains.accountId,
-      environmentId: domains.environmentId,
-      hostname: domains.hostname,
-      hostnameUnicode: domains.hostnameUnicode,
-    })
-    .from(domains)
-    .where(and(eq(domains.accountId, accountId), eq(domains.hostname, hostname.trim().toLowerCase().replace(/\.$/, ""))))
-    .get();
+  return first(
+    getDb()
+      .select({
+        id: domains.id,
+        accountId: domains.accountId,
+        environmentId: domains.environmentId,
+        hostname: domains.hostname,
+        hostnameUnicode: domains.hostnameUnicode,
+      })
+      .from(domains)
+      .where(and(eq(domains.accountId, accountId), eq(domains.hostname, hostname.trim().toLowerCase().replace(/\.$/, "")))),
+  );
 }

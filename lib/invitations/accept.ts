@@ -1,5 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { accounts, invitations, memberships, users } from "@/db/schema";
 import { normaliseEmail } from "@/lib/auth/email";
 import { recordAudit } from "@/lib/audit/record";
@@ -18,12 +18,13 @@ export type InvitationView = { invitation: InvitationRow; accountName: string; s
 /** The invitation a link token points at (by its SHA-256), or null for an unknown or malformed token. */
 export async function findInvitation(token: string, now: Date = new Date()): Promise<InvitationView | null> {
   if (!isLinkTokenShape(token)) return null;
-  const row = await getDb()
-    .select({ invitation: invitations, accountName: accounts.name })
-    .from(invitations)
-    .innerJoin(accounts, eq(accounts.id, invitations.accountId))
-    .where(eq(invitations.tokenHash, hashToken(token)))
-    .get();
+  const row = await first(
+    getDb()
+      .select({ invitation: invitations, accountName: accounts.name })
+      .from(invitations)
+      .innerJoin(accounts, eq(accounts.id, invitations.accountId))
+      .where(eq(invitations.tokenHash, hashToken(token))),
+  );
   return row ? { ...row, state: invitationState(row.invitation, now) } : null;
 }
 
@@ -43,12 +44,13 @@ export async function acceptInvitation(params: { token: string; actor: Actor; no
   if (!isLinkTokenShape(params.token)) return { ok: false, reason: "not_found" };
   const now = params.now ?? new Date();
   return writeTransaction(async (tx): Promise<AcceptResult> => {
-    const invitation = await tx
-      .select()
-      .from(invitations)
-      .where(eq(invitations.tokenHash, hashToken(params.token)))
-      .get();
-    const user = await tx.select().from(users).where(eq(users.id, params.actor.id)).get();
+    const invitation = await first(
+      tx
+        .select()
+        .from(invitations)
+        .where(eq(invitations.tokenHash, hashToken(params.token))),
+    );
+    const user = await first(tx.select().from(users).where(eq(users.id, params.actor.id)));
     if (!invitation || !user) return { ok: false, reason: "not_found" };
     const state = invitationState(invitation, now);
     if (state !== "pending") return { ok: false, reason: state, accountId: invitation.accountId };
@@ -57,17 +59,15 @@ export async function acceptInvitation(params: { token: string; actor: Actor; no
       return { ok: false, reason: "already_member", accountId: invitation.accountId };
     }
 
-    await tx.insert(memberships).values({ accountId: invitation.accountId, userId: user.id, role: invitation.role }).run();
+    await tx.insert(memberships).values({ accountId: invitation.accountId, userId: user.id, role: invitation.role });
     await tx
       .update(invitations)
       .set({ status: "accepted", acceptedAt: now, acceptedBy: user.id })
-      .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending")))
-      .run();
+      .where(and(eq(invitations.id, invitation.id), eq(invitations.status, "pending")));
     await tx
       .update(users)
       .set({ emailVerifiedAt: now })
-      .where(and(eq(users.id, user.id), isNull(users.emailVerifiedAt)))
-      .run();
+      .where(and(eq(users.id, user.id), isNull(users.emailVerifiedAt)));
     await recordAudit(tx, {
       accountId: invitation.accountId,
       actor: params.actor,

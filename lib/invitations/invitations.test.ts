@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { invitations, users } from "@/db/schema";
 import { resetSettings } from "@/lib/config";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -19,7 +19,7 @@ function invited(result: Awaited<ReturnType<typeof createInvitation>>): Invited 
   return result;
 }
 
-const allInvitations = () => getDb().select().from(invitations).orderBy(invitations.id).all();
+const allInvitations = () => getDb().select().from(invitations).orderBy(invitations.id);
 
 describe("invitations", () => {
   let smtp: TestSmtpServer;
@@ -204,12 +204,12 @@ describe("invitations", () => {
     const link = invited(
       await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "Alice@Example.com", role: "developer", now: T0 }),
     );
-    expect((await getDb().select().from(users).where(eq(users.id, alice.id)).get())?.emailVerifiedAt).toBeNull();
+    expect((await first(getDb().select().from(users).where(eq(users.id, alice.id))))?.emailVerifiedAt).toBeNull();
 
     const at = new Date(T0.getTime() + HOUR);
     expect(await acceptInvitation({ token: link.token, actor: actorOf(alice), now: at })).toEqual({ ok: true, accountId: t.account.id });
     expect(await roleOf(t.account.id, alice.id)).toBe("developer");
-    expect((await getDb().select().from(users).where(eq(users.id, alice.id)).get())?.emailVerifiedAt).toEqual(at);
+    expect((await first(getDb().select().from(users).where(eq(users.id, alice.id))))?.emailVerifiedAt).toEqual(at);
     expect((await allInvitations())[0]).toMatchObject({ status: "accepted", acceptedBy: alice.id, acceptedAt: at });
     expect((await auditOf(t.account.id)).at(-1)).toEqual(["invitation.accept", alice.id, "alice@example.com"]);
 
@@ -223,13 +223,13 @@ describe("invitations", () => {
     const t = await team();
     const verifiedAt = new Date("2029-06-01T00:00:00Z");
     const alice = await writeTransaction((tx) =>
-      tx.insert(users).values({ email: "alice@example.com", passwordHash: "x", emailVerifiedAt: verifiedAt }).returning().get(),
+      one(tx.insert(users).values({ email: "alice@example.com", passwordHash: "x", emailVerifiedAt: verifiedAt }).returning()),
     );
     const link = invited(
       await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "alice@example.com", role: "viewer", now: T0 }),
     );
     expect(await acceptInvitation({ token: link.token, actor: actorOf(alice), now: T0 })).toMatchObject({ ok: true });
-    expect((await getDb().select().from(users).where(eq(users.id, alice.id)).get())?.emailVerifiedAt).toEqual(verifiedAt);
+    expect((await first(getDb().select().from(users).where(eq(users.id, alice.id))))?.emailVerifiedAt).toEqual(verifiedAt);
   });
 
   it("refuses another user, an existing member, a revoked and an unknown link — writing nothing", async () => {
@@ -246,8 +246,8 @@ describe("invitations", () => {
     const made = invited(
       await createInvitation({ accountId: t.account.id, actor: actorOf(t.own), email: "dev@example.org", role: "viewer", now: T0 }),
     );
-    const dev = (await getDb().select().from(users).where(eq(users.id, t.dev.id)).get())!;
-    await writeTransaction((tx) => tx.update(users).set({ email: "dev@example.org" }).where(eq(users.id, dev.id)).run());
+    const dev = (await first(getDb().select().from(users).where(eq(users.id, t.dev.id))))!;
+    await writeTransaction((tx) => tx.update(users).set({ email: "dev@example.org" }).where(eq(users.id, dev.id)));
     expect(await acceptInvitation({ token: made.token, actor: actorOf(dev), now: T0 })).toEqual({
       ok: false,
       reason: "already_member",

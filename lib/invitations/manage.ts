@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { writeTransaction, type Tx } from "@/db";
+import { writeTransaction, type Tx, first, one } from "@/db";
 import { accounts, invitations, memberships, users, type Role } from "@/db/schema";
 import { can, roleLabel } from "@/lib/auth/permissions";
 import { normaliseEmail } from "@/lib/auth/email";
@@ -46,7 +46,7 @@ export async function createInvitation(
   const written = await writeTransaction(async (tx): Promise<Omit<Invited, "mailed" | "token"> | Refusal> => {
     const actor = await actorRole(params.accountId, params.actor.id);
     if (!actor.ok) return actor;
-    const account = await tx.select().from(accounts).where(eq(accounts.id, params.accountId)).get();
+    const account = await first(tx.select().from(accounts).where(eq(accounts.id, params.accountId)));
     if (!account) return NOT_FOUND;
     if (!can(actor.role, "members.manage")) return forbidden(actor.role, "invite members", "members.manage");
     if (!grantableRoles(actor.role).includes(params.role)) {
@@ -57,18 +57,20 @@ export async function createInvitation(
         message: `Your role (${roleLabel(actor.role)}) cannot invite someone as ${roleLabel(params.role)}.`,
       };
     }
-    const member = await tx
-      .select({ id: memberships.id })
-      .from(memberships)
-      .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.accountId, account.id), eq(users.email, email)))
-      .get();
+    const member = await first(
+      tx
+        .select({ id: memberships.id })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(and(eq(memberships.accountId, account.id), eq(users.email, email))),
+    );
     if (member) return { ok: false, code: "invalid", field: "email", message: `${email} is already a member of this account.` };
-    const pending = await tx
-      .select()
-      .from(invitations)
-      .where(and(eq(invitations.accountId, account.id), eq(invitations.email, email), eq(invitations.status, "pending")))
-      .get();
+    const pending = await first(
+      tx
+        .select()
+        .from(invitations)
+        .where(and(eq(invitations.accountId, account.id), eq(invitations.email, email), eq(invitations.status, "pending"))),
+    );
     if (pending && !mayActOn(actor.role, pending.role)) {
       return {
         ok: false,
@@ -144,7 +146,7 @@ export async function revokeInvitation(params: { invitationId: number; actor: Ac
   return writeTransaction(async (tx): Promise<{ ok: true; accountId: number } | Refusal> => {
     const found = await managedInvitation(tx, params.invitationId, params.actor, "revoke invitations");
     if (!found.ok) return found;
-    await tx.update(invitations).set({ status: "revoked" }).where(eq(invitations.id, found.old.id)).run();
+    await tx.update(invitations).set({ status: "revoked" }).where(eq(invitations.id, found.old.id));
     await recordAudit(tx, {
       accountId: found.account.id,
       actor: params.actor,
@@ -160,11 +162,11 @@ export async function revokeInvitation(params: { invitationId: number; actor: Ac
 
 /** A pending invitation the actor may manage, read inside `tx`; the account comes from the invitation row. */
 async function managedInvitation(tx: Tx, invitationId: number, actor: Actor, what: string) {
-  const old = await tx.select().from(invitations).where(eq(invitations.id, invitationId)).get();
+  const old = await first(tx.select().from(invitations).where(eq(invitations.id, invitationId)));
   if (!old) return NOT_FOUND;
   const acting = await actorRole(old.accountId, actor.id);
   if (!acting.ok) return acting;
-  const account = await tx.select().from(accounts).where(eq(accounts.id, old.accountId)).get();
+  const account = await first(tx.select().from(accounts).where(eq(accounts.id, old.accountId)));
   if (!account) return NOT_FOUND;
   if (!can(acting.role, "members.manage")) return forbidden(acting.role, what, "members.manage");
   if (!mayActOn(acting.role, old.role))
@@ -178,22 +180,23 @@ async function insertInvitation(
   p: { accountId: number; email: string; role: Role; token: string; actor: Actor; now: Date; replacing: InvitationRow | null | undefined },
 ): Promise<InvitationRow> {
   // The partial unique index allows one pending row per address: retire the old row before inserting its successor.
-  if (p.replacing) await tx.update(invitations).set({ status: "replaced" }).where(eq(invitations.id, p.replacing.id)).run();
-  const invitation = await tx
-    .insert(invitations)
-    .values({
-      accountId: p.accountId,
-      email: p.email,
-      role: p.role,
-      tokenHash: hashToken(p.token),
-      invitedBy: p.actor.id,
-      invitedByName: p.actor.name,
-      expiresAt: new Date(p.now.getTime() + settings().inviteTtlHours * 3_600_000),
-      createdAt: p.now,
-    })
-    .returning()
-    .get();
-  if (p.replacing) await tx.update(invitations).set({ replacedBy: invitation.id }).where(eq(invitations.id, p.replacing.id)).run();
+  if (p.replacing) await tx.update(invitations).set({ status: "replaced" }).where(eq(invitations.id, p.replacing.id));
+  const invitation = await one(
+    tx
+      .insert(invitations)
+      .values({
+        accountId: p.accountId,
+        email: p.email,
+        role: p.role,
+        tokenHash: hashToken(p.token),
+        invitedBy: p.actor.id,
+        invitedByName: p.actor.name,
+        expiresAt: new Date(p.now.getTime() + settings().inviteTtlHours * 3_600_000),
+        createdAt: p.now,
+      })
+      .returning(),
+  );
+  if (p.replacing) await tx.update(invitations).set({ replacedBy: invitation.id }).where(eq(invitations.id, p.replacing.id));
   return invitation;
 }
 

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { accounts, applications } from "@/db/schema";
 import { trashDir } from "@/lib/accounts/delete";
 import { archiveDir, repositoriesDir } from "@/lib/config";
@@ -37,12 +37,13 @@ function backdate(dir: string, ageMs: number): void {
 /** An application row whose repository folder is `repoDir` (its creation committed). */
 async function applicationRow(repoDir: string): Promise<void> {
   await writeTransaction(async (tx) => {
-    const account = await tx
-      .insert(accounts)
-      .values({ name: `Acme ${repoDir.slice(0, 6)}` })
-      .returning()
-      .get();
-    await tx.insert(applications).values({ accountId: account.id, name: "shop", repoName: "shop", repoDir, stackId: "varnish" }).run();
+    const account = await one(
+      tx
+        .insert(accounts)
+        .values({ name: `Acme ${repoDir.slice(0, 6)}` })
+        .returning(),
+    );
+    await tx.insert(applications).values({ accountId: account.id, name: "shop", repoName: "shop", repoDir, stackId: "varnish" });
   });
 }
 

@@ -4,6 +4,7 @@ import { memberships, ROLES, type Role } from "@/db/schema";
 import { can, forbiddenMessage, type Permission } from "@/lib/auth/permissions";
 import { effectiveRole } from "@/lib/auth/roles";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
+import { first } from "@/db";
 
 // Shared pieces of the people logic (members, invitations, account settings): the result shape, the role rules of
 // docs/product.md §2 and the in-transaction reads every check is made from. The acting user's role comes from
@@ -65,10 +66,11 @@ export async function actorRole(accountId: number, actorId: number): Promise<{ o
 
 /** Number of owners of the account, read inside `tx` (a membership fact for the last-owner rule, not a right). */
 export async function ownerCount(tx: Reader, accountId: number): Promise<number> {
-  const row = await tx
-    .select({ n: sql<number>`count(*)` })
-    .from(memberships)
-    .where(and(eq(memberships.accountId, accountId), eq(memberships.role, "owner")))
-    .get();
+  const row = await first(
+    tx
+      .select({ n: sql<number>`count(*)` })
+      .from(memberships)
+      .where(and(eq(memberships.accountId, accountId), eq(memberships.role, "owner"))),
+  );
   return row!.n;
 }

@@ -1,5 +1,5 @@
 import { and, eq, type SQL } from "drizzle-orm";
-import { writeTransaction, type Tx } from "@/db";
+import { writeTransaction, type Tx, first } from "@/db";
 import { memberships, users, type Role } from "@/db/schema";
 import { can, roleLabel } from "@/lib/auth/permissions";
 import { recordAudit } from "@/lib/audit/record";
@@ -14,18 +14,19 @@ export type MemberResult = { ok: true; accountId: number; changed: boolean } | R
 
 /** A membership with its user's email, read inside `tx`. */
 async function findMembership(tx: Tx, where: SQL | undefined) {
-  return tx
-    .select({
-      id: memberships.id,
-      accountId: memberships.accountId,
-      userId: memberships.userId,
-      role: memberships.role,
-      email: users.email,
-    })
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(where)
-    .get();
+  return first(
+    tx
+      .select({
+        id: memberships.id,
+        accountId: memberships.accountId,
+        userId: memberships.userId,
+        role: memberships.role,
+        email: users.email,
+      })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(where),
+  );
 }
 
 const membershipById = (tx: Tx, membershipId: number) => findMembership(tx, eq(memberships.id, membershipId));
@@ -56,7 +57,7 @@ export async function changeMemberRole(
       return { ok: false, code: "last_owner", message: `${target.email} is the only owner. ${LAST_OWNER_MESSAGE}` };
     }
     seams.afterCheck?.();
-    await tx.update(memberships).set({ role: params.role }).where(eq(memberships.id, target.id)).run();
+    await tx.update(memberships).set({ role: params.role }).where(eq(memberships.id, target.id));
     await recordAudit(tx, {
       accountId: target.accountId,
       actor: params.actor,
@@ -109,7 +110,7 @@ async function deleteMembership(
     return { ok: false, code: "last_owner", message: `${who} ${LAST_OWNER_MESSAGE}` };
   }
   seams.afterCheck?.();
-  await tx.delete(memberships).where(eq(memberships.id, target.id)).run();
+  await tx.delete(memberships).where(eq(memberships.id, target.id));
   await recordAudit(tx, {
     accountId: target.accountId,
     actor,

@@ -21,8 +21,7 @@ export async function listMembers(params: { accountId: number }): Promise<Member
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(memberships.accountId, params.accountId))
-    .orderBy(sql`case ${memberships.role} when 'owner' then 0 when 'admin' then 1 when 'developer' then 2 else 3 end`, asc(users.email))
-    .all();
+    .orderBy(sql`case ${memberships.role} when 'owner' then 0 when 'admin' then 1 when 'developer' then 2 else 3 end`, asc(users.email));
 }
 
 /** The account's pending invitations (expired ones included: they can be re-sent), newest first. */
@@ -31,6 +30,5 @@ export async function listPendingInvitations(params: { accountId: number }): Pro
     .select()
     .from(invitations)
     .where(and(eq(invitations.accountId, params.accountId), eq(invitations.status, "pending")))
-    .orderBy(desc(invitations.createdAt), desc(invitations.id))
-    .all();
+    .orderBy(desc(invitations.createdAt), desc(invitations.id));
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import { eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { memberships } from "@/db/schema";
 import type { ResourceLoader } from "@/lib/actions";
 import { toId } from "@/lib/auth/access";
@@ -13,11 +13,9 @@ export function membershipResource<I>(pick: (input: I) => unknown): ResourceLoad
   return async (input) => {
     const id = toId(pick(input));
     if (id === null) return null;
-    const row = await getDb()
-      .select({ id: memberships.id, accountId: memberships.accountId })
-      .from(memberships)
-      .where(eq(memberships.id, id))
-      .get();
+    const row = await first(
+      getDb().select({ id: memberships.id, accountId: memberships.accountId }).from(memberships).where(eq(memberships.id, id)),
+    );
     return row ? { accountId: row.accountId, value: { membershipId: row.id } } : null;
   };
 }

@@ -1,4 +1,5 @@
-import { readerClient } from "@/db";
+import { rawReader } from "@/db/raw";
+import { DOMAIN_STATUS_COUNTS_SQL } from "@/lib/ops/queries";
 import { Gauge, type Registry } from "prom-client";
 import { EDGE_NODE_STALE_MS } from "@/lib/edge/nodes";
 
@@ -18,10 +19,11 @@ export function registerDatabaseGauges(registry: Registry): void {
     name: "edge_console_dns_due_domains",
     help: "Domains due for a background go-live check now (never checked, or their next check time has passed).",
     registers: [registry],
-    collect() {
-      const row = readerClient()
-        .prepare("SELECT count(*) AS n FROM domains WHERE next_check_at IS NULL OR next_check_at <= ?")
-        .get(Date.now()) as { n: number };
+    async collect() {
+      const [row] = await rawReader().rows<{ n: number }>(
+        "SELECT count(*) AS n FROM domains WHERE next_check_at IS NULL OR next_check_at <= ?",
+        [Date.now()],
+      );
       this.set(row.n);
     },
   });
@@ -30,9 +32,9 @@ export function registerDatabaseGauges(registry: Registry): void {
     help: "Domains by go-live status, and flagged: live domains that stopped pointing at the edge (domain_status_counts).",
     labelNames: ["status"],
     registers: [registry],
-    collect() {
+    async collect() {
+      const rows = await rawReader().rows<{ status: string; count: number }>(DOMAIN_STATUS_COUNTS_SQL);
       this.reset();
-      const rows = readerClient().prepare("SELECT status, count FROM domain_status_counts").all() as { status: string; count: number }[];
       for (const row of rows) this.set({ status: row.status }, row.count);
     },
   });
@@ -41,15 +43,14 @@ export function registerDatabaseGauges(registry: Registry): void {
     help: "Edge nodes by state: active, draining, stale (no contact for 2 minutes), revoked.",
     labelNames: ["state"],
     registers: [registry],
-    collect() {
-      const rows = readerClient()
-        .prepare(
-          `SELECT CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
-                       WHEN coalesce(last_contact_at, created_at) < ? THEN 'stale'
-                       WHEN drain THEN 'draining' ELSE 'active' END AS state, count(*) AS n
-             FROM edge_nodes GROUP BY 1`,
-        )
-        .all(Date.now() - EDGE_NODE_STALE_MS) as { state: string; n: number }[];
+    async collect() {
+      const rows = await rawReader().rows<{ state: string; n: number }>(
+        `SELECT CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
+                     WHEN coalesce(last_contact_at, created_at) < ? THEN 'stale'
+                     WHEN drain = 1 THEN 'draining' ELSE 'active' END AS state, count(*) AS n
+           FROM edge_nodes GROUP BY 1`,
+        [Date.now() - EDGE_NODE_STALE_MS],
+      );
       for (const state of EDGE_NODE_STATES) this.set({ state }, rows.find((r) => r.state === state)?.n ?? 0);
     },
   });

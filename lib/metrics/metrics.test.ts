@@ -1,6 +1,6 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { accounts, applications, domains, environments } from "@/db/schema";
 import { GET } from "@/app/metrics/route";
 import { checkDomain } from "@/lib/dns/go-live";
@@ -119,31 +119,33 @@ describe("GET /metrics", () => {
 
   it("counts a real go-live check by its result, and the due backlog and domains by status follow the database", async () => {
     const domainId = await writeTransaction(async (tx) => {
-      const accountId = (await tx.insert(accounts).values({ name: "Metrics" }).returning().get()).id;
+      const accountId = (await one(tx.insert(accounts).values({ name: "Metrics" }).returning())).id;
       const applicationId = (
-        await tx
-          .insert(applications)
-          .values({ accountId, name: "www.metrics.test", repoName: "www-metrics-test", repoDir: "app-m", stackId: "varnish" })
-          .returning()
-          .get()
+        await one(
+          tx
+            .insert(applications)
+            .values({ accountId, name: "www.metrics.test", repoName: "www-metrics-test", repoDir: "app-m", stackId: "varnish" })
+            .returning(),
+        )
       ).id;
-      const environmentId = (await tx.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get()).id;
+      const environmentId = (await one(tx.insert(environments).values({ accountId, applicationId, name: "Production" }).returning())).id;
       const hostname = "www.metrics.test";
       return (
-        await tx
-          .insert(domains)
-          .values({
-            accountId,
-            applicationId,
-            environmentId,
-            hostname,
-            hostnameUnicode: hostname,
-            isApex: false,
-            verificationToken: "t-m",
-            ownershipRequired: false,
-          })
-          .returning()
-          .get()
+        await one(
+          tx
+            .insert(domains)
+            .values({
+              accountId,
+              applicationId,
+              environmentId,
+              hostname,
+              hostnameUnicode: hostname,
+              isApex: false,
+              verificationToken: "t-m",
+              ownershipRequired: false,
+            })
+            .returning(),
+        )
       ).id;
     });
     const before = await scrapeText();

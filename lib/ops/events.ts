@@ -14,16 +14,13 @@ export async function recordOperatorEvent(entry: {
   at?: Date;
 }): Promise<void> {
   await writeTransaction((tx) =>
-    tx
-      .insert(operatorEvents)
-      .values({
-        operatorUserId: entry.operator.id,
-        operatorEmail: entry.operator.email,
-        action: entry.action,
-        data: entry.data,
-        ...(entry.at ? { createdAt: entry.at } : {}),
-      })
-      .run(),
+    tx.insert(operatorEvents).values({
+      operatorUserId: entry.operator.id,
+      operatorEmail: entry.operator.email,
+      action: entry.action,
+      data: entry.data,
+      ...(entry.at ? { createdAt: entry.at } : {}),
+    }),
   );
 }
 
@@ -36,6 +33,5 @@ export async function listOperatorEvents(params: { limit?: number; beforeId?: nu
     .from(operatorEvents)
     .where(params.beforeId ? lt(operatorEvents.id, params.beforeId) : undefined)
     .orderBy(desc(operatorEvents.id))
-    .limit(params.limit ?? 50)
-    .all();
+    .limit(params.limit ?? 50);
 }

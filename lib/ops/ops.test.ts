@@ -1,6 +1,6 @@
 import { count, eq, sql, type SQL } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb, readerClient, writeTransaction } from "@/db";
+import { getDb, readerClient, rowsOf, writeTransaction, first } from "@/db";
 import { accounts, applications, domains, domainStatusSnapshots, environments, type DomainStatus } from "@/db/schema";
 import { makeAccountWithApp, makeDomain } from "@/lib/testing/ops-fixtures";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -19,7 +19,7 @@ const STATUSES: DomainStatus[] = ["pending", "live", "misconfigured", "nxdomain"
 const NONE: OpsFilter = { status: null, flagged: false, accountId: null, prefix: "", after: null, before: null };
 
 const countOf = async (table: typeof domains | typeof domainStatusSnapshots, where?: SQL) =>
-  (await getDb().select({ n: count() }).from(table).where(where).get())!.n;
+  (await first(getDb().select({ n: count() }).from(table).where(where)))!.n;
 
 /** The counters as `count(*)` over `domains` computes them. */
 async function countedByScan() {
@@ -66,19 +66,19 @@ describe("status counters (domain_status_counts, kept by triggers)", () => {
     expect(await getStatusCounts()).toEqual(await countedByScan());
     expect(await getStatusCounts()).toMatchObject({ live: 2, misconfigured: 1, pending: 1, nxdomain: 1, flagged: 1, total: 5 });
     await writeTransaction(async (db) => {
-      await db.update(domains).set({ status: "live", flagged: false }).where(eq(domains.hostname, "shop.acme.test")).run();
-      await db.update(domains).set({ status: "error" }).where(eq(domains.hostname, "api.acme.test")).run();
-      await db.update(domains).set({ flagged: true }).where(eq(domains.hostname, "www.globex.test")).run();
+      await db.update(domains).set({ status: "live", flagged: false }).where(eq(domains.hostname, "shop.acme.test"));
+      await db.update(domains).set({ status: "error" }).where(eq(domains.hostname, "api.acme.test"));
+      await db.update(domains).set({ flagged: true }).where(eq(domains.hostname, "www.globex.test"));
     });
     expect(await getStatusCounts()).toEqual(await countedByScan());
-    await writeTransaction((db) => db.delete(domains).where(eq(domains.hostname, "www.acme.test")).run());
+    await writeTransaction((db) => db.delete(domains).where(eq(domains.hostname, "www.acme.test")));
     expect(await getStatusCounts()).toEqual(await countedByScan());
-    await writeTransaction((db) => db.delete(environments).where(eq(environments.id, a.environmentId)).run()); // cascade: domains of that environment
+    await writeTransaction((db) => db.delete(environments).where(eq(environments.id, a.environmentId))); // cascade: domains of that environment
     expect(await getStatusCounts()).toEqual(await countedByScan());
-    await writeTransaction((db) => db.delete(applications).where(eq(applications.id, b.applicationId)).run());
+    await writeTransaction((db) => db.delete(applications).where(eq(applications.id, b.applicationId)));
     await makeDomain(await makeAccountWithApp("Initech"), "www.initech.test", { status: "misconfigured", flagged: true });
     expect(await getStatusCounts()).toEqual(await countedByScan());
-    await writeTransaction((db) => db.delete(accounts).run()); // every account: cascades through applications and environments to domains
+    await writeTransaction((db) => db.delete(accounts)); // every account: cascades through applications and environments to domains
     expect(await getStatusCounts()).toEqual({ pending: 0, live: 0, misconfigured: 0, nxdomain: 0, error: 0, flagged: 0, total: 0 });
   });
 });
@@ -96,7 +96,7 @@ describe("listOpsDomains (keyset pages ordered by hostname)", () => {
   });
 
   const expected = async (where: string) =>
-    ((await getDb().all(sql.raw(`select hostname from domains where ${where} order by hostname`))) as { hostname: string }[]).map(
+    ((await rowsOf(sql.raw(`select hostname from domains where ${where} order by hostname`))) as { hostname: string }[]).map(
       (r) => r.hostname,
     );
 
@@ -193,10 +193,10 @@ describe("daily snapshots", () => {
     const day1 = new Date("2030-03-01T10:00:00Z");
     expect(await ensureDailySnapshot(day1)).toBe(true);
     expect(await ensureDailySnapshot(day1)).toBe(false);
-    await writeTransaction((db) => db.update(domains).set({ status: "live", flagged: false }).run());
+    await writeTransaction((db) => db.update(domains).set({ status: "live", flagged: false }));
     await takeDailySnapshot(new Date("2030-03-01T23:00:00Z"));
     await takeDailySnapshot(new Date("2030-03-02T01:00:00Z"));
-    await writeTransaction((db) => db.delete(domains).where(eq(domains.hostname, "www.acme.test")).run());
+    await writeTransaction((db) => db.delete(domains).where(eq(domains.hostname, "www.acme.test")));
     expect(await ensureDailySnapshot(new Date("2030-03-02T05:00:00Z"))).toBe(false);
     await takeDailySnapshot(new Date("2030-03-03T01:00:00Z"));
     expect(await countOf(domainStatusSnapshots)).toBe(18);
@@ -217,7 +217,7 @@ describe("daily snapshots", () => {
     expect(points).toEqual([{ day: "2030-04-01", live: 2, notLive: 3, flagged: 1 }]);
     // The page draws today from the live counters: a change since the snapshot shows at once.
     await writeTransaction((db) =>
-      db.update(domains).set({ status: "live", flagged: false }).where(eq(domains.hostname, "shop.acme.test")).run(),
+      db.update(domains).set({ status: "live", flagged: false }).where(eq(domains.hostname, "shop.acme.test")),
     );
     expect(withCurrentCounts(points, await getStatusCounts(), new Date("2030-04-01T02:00:00Z"))).toEqual([
       { day: "2030-04-01", live: 3, notLive: 2, flagged: 0 },

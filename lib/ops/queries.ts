@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL } from "drizzle-orm";
-import { getDb } from "@/db";
-import { accounts, applications, domains, domainStatusCounts, memberships, DOMAIN_STATUSES, type DomainStatus } from "@/db/schema";
+import { and, asc, desc, eq, gt, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { dialect, execute, getDb, first, rowsOf, writeTransaction } from "@/db";
+import { accounts, applications, domains, memberships, DOMAIN_STATUSES, type DomainStatus } from "@/db/schema";
 import { OPS_PAGE_SIZE, type OpsFilter } from "./filters";
 
 // Reads of the operator view `/ops` (docs/product.md §3.5). Every read costs the same whatever the size of `domains`: counts
@@ -11,14 +11,39 @@ import { OPS_PAGE_SIZE, type OpsFilter } from "./filters";
 /** Domains per status plus `flagged` (a subset of the non-live ones) and `total`, platform-wide. */
 export type StatusCounts = Record<DomainStatus | "flagged" | "total", number>;
 
-/** Per-status domain counts from `domain_status_counts` (6 rows; O(1) in the number of domains). */
+/**
+ * The 6 rows (status, count) of the per-status domain counts: `domain_status_counts` plus the deltas not folded into
+ * it yet (PostgreSQL's triggers append to `domain_status_deltas`, the leader folds them — foldDomainStatusDeltas; on
+ * SQLite that table stays empty). Portable SQL, for raw readers.
+ */
+export const DOMAIN_STATUS_COUNTS_SQL =
+  "SELECT c.status AS status, c.count + coalesce((SELECT sum(d.delta) FROM domain_status_deltas d WHERE d.status = c.status), 0) AS count " +
+  "FROM domain_status_counts c";
+
+/** Per-status domain counts (6 rows; O(1) in the number of domains, plus the unfolded deltas on PostgreSQL). */
 export async function getStatusCounts(): Promise<StatusCounts> {
   const counts = { pending: 0, live: 0, misconfigured: 0, nxdomain: 0, error: 0, flagged: 0, total: 0 } as StatusCounts;
-  for (const row of await getDb().select().from(domainStatusCounts).all()) {
+  for (const row of await rowsOf<{ status: string; count: number }>(sql.raw(DOMAIN_STATUS_COUNTS_SQL))) {
     if (row.status in counts) counts[row.status as keyof StatusCounts] = row.count;
   }
   counts.total = DOMAIN_STATUSES.reduce((sum, s) => sum + counts[s], 0);
   return counts;
+}
+
+/**
+ * Moves the unfolded rows of `domain_status_deltas` into `domain_status_counts` in one statement (PostgreSQL; the
+ * leader runs it every minute: docs/architecture.md "Many instances"). Resolves to the number of statuses whose count
+ * changed; 0 on SQLite, whose triggers update the counts directly.
+ */
+export async function foldDomainStatusDeltas(): Promise<number> {
+  if (dialect() !== "postgres") return 0;
+  return writeTransaction(() =>
+    execute(sql`
+      with moved as (delete from domain_status_deltas returning status, delta),
+           summed as (select status, sum(delta) as n from moved group by status),
+           updated as (update domain_status_counts c set count = c.count + s.n from summed s where c.status = s.status returning c.status)
+      select status from updated`),
+  );
 }
 
 /** One row of the `/ops` table. */
@@ -79,13 +104,14 @@ export function opsPageQuery(filter: OpsFilter, limit: number) {
 /** Whether any domain under the filter sorts strictly before (`"before"`) or after (`"after"`) `hostname`. */
 async function anyBeyond(filter: OpsFilter, side: "before" | "after", hostname: string): Promise<boolean> {
   const where = [...filterConditions(filter), side === "before" ? lt(domains.hostname, hostname) : gt(domains.hostname, hostname)];
-  return !!(await getDb()
-    .select({ id: domains.id })
-    .from(domains)
-    .where(and(...where))
-    .orderBy(side === "before" ? desc(domains.hostname) : asc(domains.hostname))
-    .limit(1)
-    .get());
+  return !!(await first(
+    getDb()
+      .select({ id: domains.id })
+      .from(domains)
+      .where(and(...where))
+      .orderBy(side === "before" ? desc(domains.hostname) : asc(domains.hostname))
+      .limit(1),
+  ));
 }
 
 /**
@@ -95,7 +121,7 @@ async function anyBeyond(filter: OpsFilter, side: "before" | "after", hostname: 
  * direction, and two primary-key lookups for the names — independent of the number of domains.
  */
 export async function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_PAGE_SIZE): Promise<OpsPage> {
-  const fetched = await opsPageQuery(filter, pageSize + 1).all();
+  const fetched = await opsPageQuery(filter, pageSize + 1);
   const more = fetched.length > pageSize;
   const page = fetched.slice(0, pageSize);
   if (filter.before) page.reverse();
@@ -116,9 +142,10 @@ export async function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_P
   const applicationIds = [...new Set(page.map((r) => r.applicationId))];
   const accountNames = new Map(
     accountIds.length
-      ? (await db.select({ id: accounts.id, name: accounts.name }).from(accounts).where(inArray(accounts.id, accountIds)).all()).map(
-          (a) => [a.id, a.name],
-        )
+      ? (await db.select({ id: accounts.id, name: accounts.name }).from(accounts).where(inArray(accounts.id, accountIds))).map((a) => [
+          a.id,
+          a.name,
+        ])
       : [],
   );
   const applicationNames = new Map(
@@ -128,7 +155,6 @@ export async function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_P
             .select({ id: applications.id, name: applications.name })
             .from(applications)
             .where(inArray(applications.id, applicationIds))
-            .all()
         ).map((a) => [a.id, a.name])
       : [],
   );
@@ -145,7 +171,7 @@ export async function listOpsDomains(filter: OpsFilter, pageSize: number = OPS_P
 
 /** The name of an account (for the "Account" filter's caption), or null when there is none with that id. */
 export async function getAccountName(accountId: number): Promise<string | null> {
-  return (await getDb().select({ name: accounts.name }).from(accounts).where(eq(accounts.id, accountId)).get())?.name ?? null;
+  return (await first(getDb().select({ name: accounts.name }).from(accounts).where(eq(accounts.id, accountId))))?.name ?? null;
 }
 
 /** Which of `accountIds` the user is a member of (to link application names only where the user may open them). */
@@ -154,7 +180,6 @@ export async function memberAccountIds(userId: number, accountIds: number[]): Pr
   const rows = await getDb()
     .select({ accountId: memberships.accountId })
     .from(memberships)
-    .where(and(eq(memberships.userId, userId), inArray(memberships.accountId, accountIds)))
-    .all();
+    .where(and(eq(memberships.userId, userId), inArray(memberships.accountId, accountIds)));
   return new Set(rows.map((r) => r.accountId));
 }

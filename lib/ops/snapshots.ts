@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, sql } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { execute, getDb, writeTransaction, first } from "@/db";
 import { domainStatusSnapshots } from "@/db/schema";
+import { DOMAIN_STATUS_COUNTS_SQL } from "./queries";
 
 /** The UTC day of `at` as `YYYY-MM-DD`. */
 export function utcDay(at: Date): string {
@@ -8,26 +9,27 @@ export function utcDay(at: Date): string {
 }
 
 /**
- * Writes today's snapshot for the `/ops` chart: copies the 6 rows of `domain_status_counts` into
+ * Writes today's snapshot for the `/ops` chart: copies the 6 per-status counts (DOMAIN_STATUS_COUNTS_SQL) into
  * `domain_status_snapshots` under the UTC day of `now` (default: the current time), replacing that day's earlier
  * snapshot, in one statement (so the day's rows are always from one moment). O(1) in the number of domains.
  */
 export async function takeDailySnapshot(now: Date = new Date()): Promise<void> {
-  await writeTransaction((tx) =>
-    tx.run(sql`
+  await writeTransaction(() =>
+    execute(sql`
     INSERT INTO domain_status_snapshots (day, status, count, taken_at)
-    SELECT ${utcDay(now)}, status, count, ${now.getTime()} FROM domain_status_counts WHERE true
+    SELECT ${utcDay(now)}, status, count, ${now.getTime()} FROM (${sql.raw(DOMAIN_STATUS_COUNTS_SQL)}) AS counts WHERE true
     ON CONFLICT (day, status) DO UPDATE SET count = excluded.count, taken_at = excluded.taken_at`),
   );
 }
 
 /** Takes today's snapshot only if there is none yet for the UTC day of `now` (when `/ops` renders). Returns whether it wrote. */
 export async function ensureDailySnapshot(now: Date = new Date()): Promise<boolean> {
-  const exists = await getDb()
-    .select({ day: domainStatusSnapshots.day })
-    .from(domainStatusSnapshots)
-    .where(and(eq(domainStatusSnapshots.day, utcDay(now)), eq(domainStatusSnapshots.status, "live")))
-    .get();
+  const exists = await first(
+    getDb()
+      .select({ day: domainStatusSnapshots.day })
+      .from(domainStatusSnapshots)
+      .where(and(eq(domainStatusSnapshots.day, utcDay(now)), eq(domainStatusSnapshots.status, "live"))),
+  );
   if (exists) return false;
   await takeDailySnapshot(now);
   return true;
@@ -44,8 +46,7 @@ export async function listSnapshotPoints(params: { days?: number; now?: Date } =
     .select()
     .from(domainStatusSnapshots)
     .where(gte(domainStatusSnapshots.day, from))
-    .orderBy(asc(domainStatusSnapshots.day))
-    .all();
+    .orderBy(asc(domainStatusSnapshots.day));
   const byDay = new Map<string, SnapshotPoint>();
   for (const r of rows) {
     const point = byDay.get(r.day) ?? { day: r.day, live: 0, notLive: 0, flagged: 0 };

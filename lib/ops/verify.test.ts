@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { domains, operatorEvents, users } from "@/db/schema";
 import { createResolver, type Resolver } from "@/lib/dns/resolver";
 import { sweepDueDomains } from "@/lib/dns/scheduler";
@@ -56,7 +56,7 @@ describe("isOperator", () => {
 describe("verifyDomainsAsOperator", () => {
   it("checks domains of any account, keeps the 10 s limit, and records the call in the operator log", async () => {
     const operator = await writeTransaction((tx) =>
-      tx.insert(users).values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() }).returning().get(),
+      one(tx.insert(users).values({ email: "ops@example.com", passwordHash: "x", emailVerifiedAt: new Date() }).returning()),
     );
     const live = await makeDomain(await makeAccountWithApp("Acme"), "www.acme.test");
     const wrong = await makeDomain(await makeAccountWithApp("Globex"), "www.globex.test");
@@ -84,8 +84,8 @@ describe("verifyDomainsAsOperator", () => {
       ],
     });
     // The operator's user may go; the log keeps the email.
-    await writeTransaction((tx) => tx.delete(users).where(eq(users.id, operator.id)).run());
-    expect((await getDb().select().from(operatorEvents).all()).map((e) => [e.operatorUserId, e.operatorEmail])[0]).toEqual([
+    await writeTransaction((tx) => tx.delete(users).where(eq(users.id, operator.id)));
+    expect((await getDb().select().from(operatorEvents)).map((e) => [e.operatorUserId, e.operatorEmail])[0]).toEqual([
       null,
       "ops@example.com",
     ]);
@@ -106,6 +106,6 @@ describe("verifyDomainsAsOperator", () => {
     expect(flagged.map((r) => [r.id, r.hostname, r.status, r.flagged, r.accountName])).toEqual([
       [d.id, "shop.acme.test", "misconfigured", true, "Acme"],
     ]);
-    expect(await getDb().select().from(domains).where(eq(domains.id, d.id)).get()).toMatchObject({ flagged: true });
+    expect(await first(getDb().select().from(domains).where(eq(domains.id, d.id)))).toMatchObject({ flagged: true });
   });
 });

@@ -42,7 +42,7 @@ export async function verifyDomainsAsOperator(params: {
 }): Promise<OpsVerifyResult[]> {
   const now = params.now ?? new Date();
   const ids = [...new Set(params.domainIds)];
-  const rows = ids.length ? await getDb().select().from(domains).where(inArray(domains.id, ids)).all() : [];
+  const rows = ids.length ? await getDb().select().from(domains).where(inArray(domains.id, ids)) : [];
   const byId = new Map(rows.map((r) => [r.id, r]));
   const found = ids.filter((id) => byId.has(id));
   const checks = await checkDomains(found, { concurrency: OPS_VERIFY_CHUNK, now, resolver: params.resolver, verifyNow: true });

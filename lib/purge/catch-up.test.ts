@@ -35,7 +35,7 @@ describe("purges a node missed while away", () => {
   const report = (nodeId: number, minutes: number, purges: { id: number; appliedAt?: string; error?: string }[]) =>
     recordEdgeReport(nodeId, { version: 0, environments: [], purges }, "127.0.0.1", at(minutes));
   const stateOf = async (purgeId: number, nodeId: number) =>
-    (await getDb().select().from(purgeNodeStates).all()).find((s) => s.purgeId === purgeId && s.nodeId === nodeId);
+    (await getDb().select().from(purgeNodeStates)).find((s) => s.purgeId === purgeId && s.nodeId === nodeId);
 
   beforeAll(async () => {
     temp = makeTempDataDir("ec-purge-catch-up-");
@@ -112,8 +112,7 @@ describe("purges a node missed while away", () => {
       tx
         .update(edgeNodes)
         .set({ createdAt: at(100) })
-        .where(eq(edgeNodes.id, late.id))
-        .run(),
+        .where(eq(edgeNodes.id, late.id)),
     );
     expect(await purgesForNode(late.id, at(200))).toEqual([]);
 

@@ -52,7 +52,6 @@ export async function listRecentPurges(limit = 50, now: Date = new Date()): Prom
     .innerJoin(environments, eq(environments.id, purges.environmentId))
     .leftJoin(users, eq(users.id, purges.createdBy))
     .orderBy(desc(purges.id))
-    .limit(Math.max(1, Math.min(OPS_PURGES_LIMIT, Math.floor(limit))))
-    .all();
+    .limit(Math.max(1, Math.min(OPS_PURGES_LIMIT, Math.floor(limit))));
   return purgeStatusesOf(rows, now);
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { edgeNodes, purgeNodeStates } from "@/db/schema";
 import { edgeAgent, get, randomPorts, until, type EdgeAgent } from "@/edge/agent/test-harness";
 import { haveTool } from "@/edge/modules/tools";
@@ -103,7 +103,7 @@ describe.skipIf(skip)(
         90_000,
         () => agent.log(),
       );
-      await until("the node reported", async () => !!(await getDb().select().from(edgeNodes).get())?.lastContactAt, 10_000);
+      await until("the node reported", async () => !!(await first(getDb().select().from(edgeNodes)))?.lastContactAt, 10_000);
     }, 120_000);
 
     afterAll(async () => {
@@ -133,7 +133,7 @@ describe.skipIf(skip)(
       const tookMs = Date.now() - started;
       expect(answer.status, JSON.stringify(answer.body)).toBe(204);
       // 204 means the node reported it: its row says applied, and the ban is in varnishd's list.
-      const states = await getDb().select().from(purgeNodeStates).all();
+      const states = await getDb().select().from(purgeNodeStates);
       expect(states).toHaveLength(1);
       expect(states[0].appliedAt).toBeInstanceOf(Date);
       expect(states[0].error).toBeNull();
@@ -170,7 +170,7 @@ describe.skipIf(skip)(
     }, 60_000);
 
     it("attackers: another account's member gets 404, a viewer 403, a developer's raw expression 403; a bad expression is 400; none reaches the node", async () => {
-      const before = (await getDb().select().from(purgeNodeStates).all()).length;
+      const before = (await getDb().select().from(purgeNodeStates)).length;
       expect((await purgeApi("stranger", "")).status).toBe(404);
       expect((await purgeApi("viewer", "")).status).toBe(403);
       const raw = await purgeApi("developer", `?banExpression=${encodeURIComponent("obj.status == 404")}`);
@@ -179,7 +179,7 @@ describe.skipIf(skip)(
       const bad = await purgeApi("admin", `?banExpression=${encodeURIComponent('req.url ~ "^/(unclosed"')}`);
       expect(bad.status).toBe(400);
       expect(JSON.stringify(bad.body)).toMatch(/query\.banExpression/);
-      expect((await getDb().select().from(purgeNodeStates).all()).length).toBe(before);
+      expect((await getDb().select().from(purgeNodeStates)).length).toBe(before);
       expect(await cache(shopHost, "/page?id=2")).toBe("HIT");
     }, 30_000);
 
@@ -189,7 +189,7 @@ describe.skipIf(skip)(
       expect(answer.body).toMatchObject({ kind: "all", complete: false, nodes: [{ node: "edge-1", state: "pending" }] });
       const environment = await environmentRow(shop.app, "Production");
       await until("the node applied the async purge", async () => {
-        const row = (await getDb().select().from(purgeNodeStates).all()).find((s) => s.purgeId === answer.body!.id);
+        const row = (await getDb().select().from(purgeNodeStates)).find((s) => s.purgeId === answer.body!.id);
         return row?.appliedAt ?? null;
       });
       expect(await cache(shopHost, "/page?id=2")).toBe("MISS");
@@ -212,7 +212,7 @@ describe.skipIf(skip)(
       }
       await until(
         "the node applied 40 purges",
-        async () => (await getDb().select().from(purgeNodeStates).all()).filter((s) => s.appliedAt).length >= 44,
+        async () => (await getDb().select().from(purgeNodeStates)).filter((s) => s.appliedAt).length >= 44,
         30_000,
         () => agent.log(),
       );

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, inArray, lt, lte, notExists, sql } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { edgeNodes, edgeStateVersion, purgeNodeStates, purges, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { publishEdgeVersion } from "@/lib/edge/changes";
@@ -73,8 +73,7 @@ export async function createPurge(input: {
           lte(purges.createdAt, now),
         ),
       )
-      .orderBy(purges.createdAt)
-      .all();
+      .orderBy(purges.createdAt);
     if (recent.length >= PURGE_RATE_LIMIT) {
       const free = recent[recent.length - PURGE_RATE_LIMIT].createdAt.getTime() + PURGE_RATE_WINDOW_MS;
       const retryAfterSeconds = Math.max(1, Math.ceil((free - now.getTime()) / 1000));
@@ -89,22 +88,22 @@ export async function createPurge(input: {
     }
     await tx
       .delete(purges)
-      .where(and(eq(purges.environmentId, input.environment.id), lt(purges.createdAt, new Date(now.getTime() - PURGE_KEEP_MS))))
-      .run();
-    const row = await tx
-      .insert(purges)
-      .values({
-        accountId: input.environment.accountId,
-        applicationId: input.environment.applicationId,
-        environmentId: input.environment.id,
-        kind: input.purge.kind,
-        input: input.purge.input,
-        ban: input.purge.ban,
-        createdBy: input.actor.id,
-        createdAt: now,
-      })
-      .returning({ id: purges.id })
-      .get();
+      .where(and(eq(purges.environmentId, input.environment.id), lt(purges.createdAt, new Date(now.getTime() - PURGE_KEEP_MS))));
+    const row = await one(
+      tx
+        .insert(purges)
+        .values({
+          accountId: input.environment.accountId,
+          applicationId: input.environment.applicationId,
+          environmentId: input.environment.id,
+          kind: input.purge.kind,
+          input: input.purge.input,
+          ban: input.purge.ban,
+          createdBy: input.actor.id,
+          createdAt: now,
+        })
+        .returning({ id: purges.id }),
+    );
     await recordAudit(tx, {
       accountId: input.environment.accountId,
       actor: input.actor,
@@ -115,12 +114,13 @@ export async function createPurge(input: {
       data: { purgeId: row.id, kind: input.purge.kind, ...(input.purge.input ? { input: input.purge.input } : {}) },
       at: now,
     });
-    const bumped = await tx
-      .insert(edgeStateVersion)
-      .values({ id: 1, version: 1 })
-      .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
-      .returning({ version: edgeStateVersion.version })
-      .get();
+    const bumped = await one(
+      tx
+        .insert(edgeStateVersion)
+        .values({ id: 1, version: 1 })
+        .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
+        .returning({ version: edgeStateVersion.version }),
+    );
     return { ok: true as const, id: row.id, version: bumped.version };
   });
   if (!result.ok) return result;
@@ -156,7 +156,7 @@ export async function purgesForNode(nodeId: number, now: Date = new Date()): Pro
       .where(and(eq(purgeNodeStates.purgeId, purges.id), eq(purgeNodeStates.nodeId, nodeId))),
   );
   const windowStart = new Date(now.getTime() - PURGE_DELIVERY_MS);
-  const node = await db.select({ createdAt: edgeNodes.createdAt }).from(edgeNodes).where(eq(edgeNodes.id, nodeId)).get();
+  const node = await first(db.select({ createdAt: edgeNodes.createdAt }).from(edgeNodes).where(eq(edgeNodes.id, nodeId)));
   const missed = node
     ? await db
         .select({
@@ -169,7 +169,6 @@ export async function purgesForNode(nodeId: number, now: Date = new Date()): Pro
         .groupBy(purges.environmentId)
         .orderBy(sql`max(${purges.id})`)
         .limit(MAX_PURGES_PER_STATE)
-        .all()
     : [];
   const catchUps = missed.map((m): EdgePurge => ({
     id: m.id,
@@ -184,8 +183,7 @@ export async function purgesForNode(nodeId: number, now: Date = new Date()): Pro
     .from(purges)
     .where(and(gt(purges.createdAt, windowStart), unreported))
     .orderBy(purges.id)
-    .limit(MAX_PURGES_PER_STATE - catchUps.length)
-    .all();
+    .limit(MAX_PURGES_PER_STATE - catchUps.length);
   return [
     ...catchUps,
     ...rows.map((r) => ({
@@ -223,8 +221,7 @@ export async function recordPurgeReports(
     const rows = await tx
       .select({ id: purges.id, environmentId: purges.environmentId, createdAt: purges.createdAt })
       .from(purges)
-      .where(inArray(purges.id, ids.slice(i, i + 500)))
-      .all();
+      .where(inArray(purges.id, ids.slice(i, i + 500)));
     for (const r of rows) existing.set(r.id, r);
   }
   const windowStart = now.getTime() - PURGE_DELIVERY_MS;
@@ -240,8 +237,7 @@ export async function recordPurgeReports(
     await tx
       .insert(purgeNodeStates)
       .values({ purgeId: r.id, nodeId, ...values })
-      .onConflictDoUpdate({ target: [purgeNodeStates.purgeId, purgeNodeStates.nodeId], set: values })
-      .run();
+      .onConflictDoUpdate({ target: [purgeNodeStates.purgeId, purgeNodeStates.nodeId], set: values });
     if (values.appliedAt && purge.createdAt.getTime() <= windowStart)
       catchUps.push({ environmentId: purge.environmentId, id: r.id, appliedAt: values.appliedAt });
   }
@@ -261,14 +257,12 @@ export async function recordPurgeReports(
               .where(and(eq(purgeNodeStates.purgeId, purges.id), eq(purgeNodeStates.nodeId, nodeId))),
           ),
         ),
-      )
-      .all();
+      );
     for (let i = 0; i < covered.length; i += 500) {
       await tx
         .insert(purgeNodeStates)
         .values(covered.slice(i, i + 500).map((p) => ({ purgeId: p.id, nodeId, appliedAt: c.appliedAt, error: null, reportedAt: now })))
-        .onConflictDoNothing()
-        .run();
+        .onConflictDoNothing();
     }
   }
 }
@@ -301,8 +295,7 @@ export async function purgeStatusesOf<R extends { id: number; kind: PurgeKind; i
   const db = getDb();
   const nodes = await db
     .select({ id: edgeNodes.id, name: edgeNodes.name, lastContactAt: edgeNodes.lastContactAt, revokedAt: edgeNodes.revokedAt })
-    .from(edgeNodes)
-    .all();
+    .from(edgeNodes);
   const active = nodes.filter((n) => !n.revokedAt && n.lastContactAt && now.getTime() - n.lastContactAt.getTime() <= EDGE_NODE_STALE_MS);
   const states = await db
     .select()
@@ -312,8 +305,7 @@ export async function purgeStatusesOf<R extends { id: number; kind: PurgeKind; i
         purgeNodeStates.purgeId,
         rows.map((r) => r.id),
       ),
-    )
-    .all();
+    );
   const names = new Map(nodes.map((n) => [n.id, n.name]));
   return rows.map((r) => {
     const mine = new Map(states.filter((s) => s.purgeId === r.id).map((s) => [s.nodeId, s]));
@@ -356,8 +348,7 @@ async function recentRows(environmentId: number, limit: number, id?: number) {
     .leftJoin(users, eq(users.id, purges.createdBy))
     .where(and(eq(purges.environmentId, environmentId), id === undefined ? undefined : eq(purges.id, id)))
     .orderBy(desc(purges.id))
-    .limit(limit)
-    .all();
+    .limit(limit);
 }
 
 /**

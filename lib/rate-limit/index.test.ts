@@ -91,7 +91,7 @@ describe("rate limits", () => {
   it("keeps counts in the database across a restart and for another process's client", async () => {
     limits({ RATE_LIMIT_LOGIN_PER_EMAIL: "2" });
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(true);
-    closeDb(); // a restart: a new client on the same file
+    await closeDb(); // a restart: a new client on the same file
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(true);
     const other = new Database(databaseFile(), { readonly: true }); // what a second server process sees
     const row = other.prepare(`SELECT points FROM ${RATE_LIMIT_TABLE} WHERE key = ?`).get("login:email:restart@example.com") as {

@@ -2,9 +2,10 @@ import "server-only";
 import net from "node:net";
 import ipaddr from "ipaddr.js";
 import type BetterSqlite3 from "better-sqlite3";
-import { RateLimiterRes, RateLimiterSQLite } from "rate-limiter-flexible";
-import { withWriterClient } from "@/db";
-import { settings, type RateLimitKind, type RateLimitSetting } from "@/lib/config";
+import type { Pool } from "pg";
+import { RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { databaseFile, dialect, pgPool, withWriterClient } from "@/db";
+import { settings, type RateLimitKind } from "@/lib/config";
 import { countRateLimitRefusal } from "@/lib/metrics";
 
 export type { RateLimitKind } from "@/lib/config";
@@ -13,69 +14,141 @@ export type { RateLimitKind } from "@/lib/config";
 export type RateLimitResult = { ok: true } | { ok: false; retryAfterSeconds: number; message: string };
 
 /**
- * The SQLite table the limiters share (one row per limiter and key: `key`, `points`, `expire` in epoch ms).
- * It lives in the console's own database so limits hold across processes and restarts. It is created here with
- * rate-limiter-flexible's own DDL (not by a migration), because the library otherwise creates it asynchronously
- * and refuses to count until that has finished.
- *
- * The store runs on the database's writer connection, and only inside `withWriterClient` (under the writer lock, for
- * the whole of each limiter call): nothing of it ever runs on the writer while a `writeTransaction` is open there.
+ * The table the limiters share (one row per limiter and key: `key`, `points`, `expire` in epoch ms), in the
+ * console's own database so that limits hold across processes, instances and restarts. rate-limiter-flexible's own
+ * store for each dialect counts in it with one atomic upsert per attempt:
+ * - SQLite: `RateLimiterSQLite` on the writer connection, only inside `withWriterClient` (under the writer lock, for
+ *   the whole of each limiter call, so nothing of it runs on the writer while a `writeTransaction` is open there).
+ *   The table is created here with the library's DDL (not by a migration), because the library otherwise creates it
+ *   asynchronously and refuses to count until that has finished.
+ * - PostgreSQL: `RateLimiterPostgres` on the pool; the table comes from db/migrations-pg/0002_rate_limit_points.sql.
  */
 export const RATE_LIMIT_TABLE = "rate_limit_points";
 
 const CLEANUP_EVERY_MS = 5 * 60 * 1000;
 
 type KeyType = "ip" | "email";
-type Client = BetterSqlite3.Database;
-type Limiters = {
-  client: Client;
-  config: Record<RateLimitKind, RateLimitSetting>;
-  byName: Map<string, RateLimiterSQLite>;
+type LimiterOptions = { keyPrefix: string; points: number; duration: number };
+
+/** One dialect's way to count: run `fn` with a limiter factory, give one point back, drop ended windows. */
+type Store = {
+  /**
+   * Runs `fn` with this store's limiter factory (SQLite: under the writer lock for the whole of `fn`). The factory
+   * makes one limiter per prefix and setting and connection, and hands the same one back after.
+   */
+  use<T>(fn: (limiter: (options: LimiterOptions) => RateLimiterAbstract) => Promise<T> | T): Promise<T>;
+  /** Gives back one point of each full key whose window is still open; never below zero. */
+  refund(keys: string[], now: number): Promise<void>;
+  /** Deletes the rows whose window ended before `now`. */
+  cleanup(now: number): Promise<void>;
 };
 
-let limiters: Limiters | null = null;
+let cached: { key: unknown; store: Store } | null = null;
+
+/** A limiter factory that makes each (prefix, points, duration) once in `made`. */
+function memoized(made: Map<string, RateLimiterAbstract>, make: (options: LimiterOptions) => RateLimiterAbstract) {
+  return (options: LimiterOptions) => {
+    const id = `${options.keyPrefix}:${options.points}:${options.duration}`;
+    let found = made.get(id);
+    if (!found) made.set(id, (found = make(options)));
+    return found;
+  };
+}
 let lastCleanup = 0;
 
-/**
- * The limiters of this process on the writer connection `client` (call only under `withWriterClient`), rebuilt when
- * the database client or the settings change (tests switch both).
- */
-function current(client: Client): Limiters {
-  const config = settings().rateLimits;
-  if (!limiters || limiters.client !== client || limiters.config !== config) {
+function sqliteStore(): Store {
+  // Per writer connection (a test's restart opens a new one): whether the table exists, and its limiters.
+  const prepared = new WeakMap<BetterSqlite3.Database, Map<string, RateLimiterAbstract>>();
+  const ready = (client: BetterSqlite3.Database) => {
+    let made = prepared.get(client);
+    if (made) return made;
     client
       .prepare(`CREATE TABLE IF NOT EXISTS ${RATE_LIMIT_TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`)
       .run();
-    limiters = { client, config, byName: new Map() };
-  }
-  return limiters;
+    prepared.set(client, (made = new Map()));
+    return made;
+  };
+  return {
+    use: (fn) =>
+      withWriterClient((client) => {
+        ready(client);
+        return fn(
+          (options) =>
+            new RateLimiterSQLite({
+              storeClient: client,
+              storeType: "better-sqlite3",
+              tableName: RATE_LIMIT_TABLE,
+              tableCreated: true,
+              ...options,
+            }),
+        );
+      }),
+    refund: (keys, now) =>
+      withWriterClient((client) => {
+        ready(client);
+        const refund = client.prepare(
+          `UPDATE ${RATE_LIMIT_TABLE} SET points = points - 1 WHERE key = ? AND points > 0 AND (expire IS NULL OR expire > ?)`,
+        );
+        for (const key of keys) refund.run(key, now);
+      }),
+    cleanup: (now) =>
+      withWriterClient((client) => {
+        ready(client);
+        client.prepare(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire IS NOT NULL AND expire < ?`).run(now);
+      }),
+  };
 }
 
-function limiter(state: Limiters, kind: RateLimitKind, type: KeyType): RateLimiterSQLite {
-  const name = `${kind}:${type}`;
-  let found = state.byName.get(name);
-  if (!found) {
-    const setting = state.config[kind];
-    found = new RateLimiterSQLite({
-      storeClient: state.client,
-      storeType: "better-sqlite3",
-      tableName: RATE_LIMIT_TABLE,
-      tableCreated: true,
-      keyPrefix: name,
-      points: type === "ip" ? setting.perIp : setting.perEmail,
-      duration: setting.windowSeconds,
-    });
-    state.byName.set(name, found);
-  }
-  return found;
+function postgresStore(pool: Pool): Store {
+  const made = new Map<string, RateLimiterAbstract>();
+  return {
+    use: async (fn) =>
+      fn(
+        memoized(
+          made,
+          (options) =>
+            new RateLimiterPostgres({
+              storeClient: pool,
+              storeType: "pool",
+              tableName: RATE_LIMIT_TABLE,
+              tableCreated: true,
+              clearExpiredByTimeout: false,
+              ...options,
+            }),
+        ),
+      ),
+    refund: async (keys, now) => {
+      for (const key of keys) {
+        await pool.query(
+          `UPDATE ${RATE_LIMIT_TABLE} SET points = points - 1 WHERE key = $1 AND points > 0 AND (expire IS NULL OR expire > $2)`,
+          [key, now],
+        );
+      }
+    },
+    cleanup: async (now) => {
+      await pool.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire IS NOT NULL AND expire < $1`, [now]);
+    },
+  };
 }
 
-/** Drops rows whose window ended (at most every 5 minutes per process). Call only under `withWriterClient`. */
-function cleanup(client: Client, now: number): void {
+/** This process's store, made again when the database changes (tests switch it). */
+function currentStore(): Store {
+  const postgres = dialect() === "postgres";
+  const key = postgres ? pgPool() : databaseFile();
+  if (!cached || cached.key !== key) cached = { key, store: postgres ? postgresStore(pgPool()) : sqliteStore() };
+  return cached.store;
+}
+
+/** Drops rows whose window ended (at most every 5 minutes per process). */
+async function cleanup(store: Store, now: number): Promise<void> {
   if (now - lastCleanup < CLEANUP_EVERY_MS) return;
   lastCleanup = now;
-  current(client); // makes sure the table exists
-  client.prepare(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire IS NOT NULL AND expire < ?`).run(now);
+  await store.cleanup(now);
+}
+
+function options(kind: RateLimitKind, type: KeyType): LimiterOptions {
+  const setting = settings().rateLimits[kind];
+  return { keyPrefix: `${kind}:${type}`, points: type === "ip" ? setting.perIp : setting.perEmail, duration: setting.windowSeconds };
 }
 
 /**
@@ -107,19 +180,19 @@ export function rateLimitMessage(retryAfterSeconds: number): string {
 
 /**
  * Counts one attempt of `kind` for the client IP and for the email address (each that is given), in fixed windows
- * stored in the console's SQLite database (rate-limiter-flexible `RateLimiterSQLite` on better-sqlite3). Both are
+ * stored in the console's database (rate-limiter-flexible's SQLite or PostgreSQL store). Both are
  * counted on every call; the attempt is refused when either is over its limit (`RATE_LIMIT_<KIND>_PER_IP`,
  * `…_PER_EMAIL`, window `…_WINDOW_SECONDS`), with the longer of the two waits. Emails are normalised (trimmed,
  * lower-cased) before counting. Rejects only when the database fails.
  */
 export async function consumeRateLimit(kind: RateLimitKind, keys: { ip?: string | null; email?: string | null }): Promise<RateLimitResult> {
   const now = Date.now();
-  // The writer lock is held until both counts have settled.
-  const outcomes = await withWriterClient((client) => {
-    cleanup(client, now);
-    const state = current(client);
-    return Promise.allSettled(keyValues(keys).map(([type, value]) => limiter(state, kind, type).consume(value)));
-  });
+  const store = currentStore();
+  await cleanup(store, now);
+  // SQLite: the writer lock is held until both counts have settled.
+  const outcomes = await store.use((limiter) =>
+    Promise.allSettled(keyValues(keys).map(([type, value]) => limiter(options(kind, type)).consume(value))),
+  );
 
   let waitMs = -1;
   for (const outcome of outcomes) {
@@ -139,14 +212,9 @@ export async function consumeRateLimit(kind: RateLimitKind, keys: { ip?: string 
  */
 export async function refundRateLimit(kind: RateLimitKind, keys: { ip?: string | null; email?: string | null }): Promise<void> {
   // Not the library's `reward()`: on a window that just ended it would store -1 and grant an extra attempt.
-  await withWriterClient((client) => {
-    const state = current(client);
-    const refund = client.prepare(
-      `UPDATE ${RATE_LIMIT_TABLE} SET points = points - 1 WHERE key = ? AND points > 0 AND (expire IS NULL OR expire > ?)`,
-    );
-    const now = Date.now();
-    for (const [type, value] of keyValues(keys)) refund.run(limiter(state, kind, type).getKey(value), now);
-  });
+  const store = currentStore();
+  const fullKeys = await store.use((limiter) => keyValues(keys).map(([type, value]) => limiter(options(kind, type)).getKey(value)));
+  await store.refund(fullKeys, Date.now());
 }
 
 type HeaderSource = { get(name: string): string | null };
@@ -167,34 +235,20 @@ export function clientIp(headers: HeaderSource): string {
   return "unknown";
 }
 
-let apiLimiter: { client: Client; setting: { perToken: number; windowSeconds: number }; limiter: RateLimiterSQLite } | null = null;
-
 /**
  * Counts one REST API request of token `tokenId` (docs/product.md §3.6) in fixed windows of `RATE_LIMIT_API_WINDOW_SECONDS`
- * (default 60), at most `RATE_LIMIT_API_PER_TOKEN` (default 600) per window, in the same SQLite table as the other
+ * (default 60), at most `RATE_LIMIT_API_PER_TOKEN` (default 600) per window, in the same table as the other
  * limits. Refused: the wait in whole seconds for `Retry-After` (RFC 9110 §10.2.3). Rejects only when the database fails.
  */
 export async function consumeApiRateLimit(tokenId: number): Promise<RateLimitResult> {
   const now = Date.now();
   const setting = settings().apiRateLimit;
+  const store = currentStore();
   try {
-    await withWriterClient(async (client) => {
-      cleanup(client, now);
-      current(client); // makes sure the table exists
-      if (!apiLimiter || apiLimiter.client !== client || apiLimiter.setting !== setting) {
-        const limiter = new RateLimiterSQLite({
-          storeClient: client,
-          storeType: "better-sqlite3",
-          tableName: RATE_LIMIT_TABLE,
-          tableCreated: true,
-          keyPrefix: "api:token",
-          points: setting.perToken,
-          duration: setting.windowSeconds,
-        });
-        apiLimiter = { client, setting, limiter };
-      }
-      await apiLimiter.limiter.consume(String(tokenId));
-    });
+    await cleanup(store, now);
+    await store.use((limiter) =>
+      limiter({ keyPrefix: "api:token", points: setting.perToken, duration: setting.windowSeconds }).consume(String(tokenId)),
+    );
     return { ok: true };
   } catch (error) {
     if (!(error instanceof RateLimiterRes)) throw error;

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { users } from "@/db/schema";
 import { recordAudit, type AuditEntry } from "@/lib/audit/record";
 import { can, type Permission } from "@/lib/auth/permissions";
@@ -35,17 +35,9 @@ export function auditActor(actor: Actor): { id: number; name: string } {
  * the email read from the user's row. Throws when the user no longer exists.
  */
 export async function commitAuthor(actor: Actor): Promise<GitIdentity> {
-  const row = await getDb().select({ email: users.email }).from(users).where(eq(users.id, actor.id)).get();
+  const row = await first(getDb().select({ email: users.email }).from(users).where(eq(users.id, actor.id)));
   if (!row) throw new Error(`commitAuthor: user ${actor.id} does not exist`);
   return { name: actor.name || row.email, email: row.email };
-}
-
-/** True for SQLite's UNIQUE violation whose message names `what` (e.g. `domains.hostname`), also when wrapped. */
-export function isUniqueViolation(err: unknown, what: string): boolean {
-  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === "SQLITE_CONSTRAINT_UNIQUE" && String(e.message).includes(what)) return true;
-  }
-  return false;
 }
 
 /**

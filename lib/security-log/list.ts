@@ -49,8 +49,7 @@ export async function listSecurityEvents(params: { userId: number; before?: Secu
       ),
     )
     .orderBy(desc(securityEvents.createdAt), desc(securityEvents.id))
-    .limit(limit + 1)
-    .all();
+    .limit(limit + 1);
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   return { rows: page, next: more ? formatSecurityLogCursor(page[page.length - 1]!) : null };

@@ -52,15 +52,12 @@ export type SecurityEventEntry = {
  * both commit together; events without one (sign-ins, failed sign-ins) open a `writeTransaction` of their own.
  */
 export async function recordSecurityEvent(writer: Writer, entry: SecurityEventEntry): Promise<void> {
-  await writer
-    .insert(securityEvents)
-    .values({
-      userId: entry.userId,
-      kind: entry.kind,
-      ip: entry.ip ?? null,
-      userAgent: entry.userAgent?.slice(0, 512) ?? null,
-      data: entry.data ?? null,
-      ...(entry.at ? { createdAt: entry.at } : {}),
-    })
-    .run();
+  await writer.insert(securityEvents).values({
+    userId: entry.userId,
+    kind: entry.kind,
+    ip: entry.ip ?? null,
+    userAgent: entry.userAgent?.slice(0, 512) ?? null,
+    data: entry.data ?? null,
+    ...(entry.at ? { createdAt: entry.at } : {}),
+  });
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, one } from "@/db";
 import { securityEvents, users } from "@/db/schema";
 import { authenticateToken, createApiToken, LAST_USED_RESOLUTION_MS, revokeApiToken } from "@/lib/api-tokens";
 import { recordRateLimitedSignIn, RATE_LIMITED_LOG_INTERVAL_MS } from "@/lib/auth/signin-events";
@@ -17,9 +17,9 @@ describe("security log", () => {
   let bob: number;
   beforeAll(async () => {
     temp = makeTempDataDir("ec-security-log-");
-    alice = (await writeTransaction((tx) => tx.insert(users).values({ email: "alice@example.com", passwordHash: "x" }).returning().get()))
+    alice = (await writeTransaction((tx) => one(tx.insert(users).values({ email: "alice@example.com", passwordHash: "x" }).returning())))
       .id;
-    bob = (await writeTransaction((tx) => tx.insert(users).values({ email: "bob@example.com", passwordHash: "x" }).returning().get())).id;
+    bob = (await writeTransaction((tx) => one(tx.insert(users).values({ email: "bob@example.com", passwordHash: "x" }).returning()))).id;
   });
   afterAll(() => temp.cleanup());
 
@@ -74,7 +74,7 @@ describe("security log", () => {
     await authenticateToken(value, { now: new Date(t0.getTime() + 2000 + LAST_USED_RESOLUTION_MS), request });
     await revokeApiToken({ userId: bob, tokenId: token.id, now: new Date(t0.getTime() + 3 * LAST_USED_RESOLUTION_MS), request });
     await revokeApiToken({ userId: bob, tokenId: token.id, request }); // already revoked: nothing new
-    const rows = (await getDb().select().from(securityEvents).where(eq(securityEvents.userId, bob)).all()).filter((r) =>
+    const rows = (await getDb().select().from(securityEvents).where(eq(securityEvents.userId, bob))).filter((r) =>
       r.kind.startsWith("token."),
     );
     expect(rows.map((r) => r.kind)).toEqual(["token.create", "token.use", "token.use", "token.revoke"]);
@@ -97,7 +97,7 @@ describe("security log", () => {
       now: new Date(t0.getTime() + RATE_LIMITED_LOG_INTERVAL_MS + 5000),
     });
     await recordRateLimitedSignIn({ email: "nobody@example.com", headers: h, now: t0 });
-    const rows = await getDb().select().from(securityEvents).where(eq(securityEvents.kind, "signin.rate-limited")).all();
+    const rows = await getDb().select().from(securityEvents).where(eq(securityEvents.kind, "signin.rate-limited"));
     expect(rows.map((r) => [r.userId, r.ip, r.userAgent])).toEqual([
       [alice, "203.0.113.50", "curl/8"],
       [alice, "203.0.113.50", "curl/8"],

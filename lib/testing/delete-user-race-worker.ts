@@ -8,7 +8,7 @@ import { deleteOwnUser } from "@/lib/user-settings/delete-user";
 type Job = { userId: number; confirmation: string; startAt: number; pauseMs: number };
 
 const job = JSON.parse(process.argv[2]) as Job;
-openDatabase(); // open and migrate before the start signal
+await openDatabase(); // open and migrate before the start signal
 const pause = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, job.pauseMs);
 while (Date.now() < job.startAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
 const started = Date.now();

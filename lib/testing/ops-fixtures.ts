@@ -1,4 +1,4 @@
-import { withWriterClient, writeTransaction } from "@/db";
+import { withWriterClient, writeTransaction, one } from "@/db";
 import { accounts, applications, domains, environments, type DomainStatus } from "@/db/schema";
 
 // Test and bench set-up for the operator view: accounts with one application each, and domains written straight
@@ -7,15 +7,16 @@ import { accounts, applications, domains, environments, type DomainStatus } from
 /** Inserts an account with one application and its Production environment; returns their ids. */
 export async function makeAccountWithApp(name: string) {
   return writeTransaction(async (db) => {
-    const accountId = (await db.insert(accounts).values({ name }).returning().get()).id;
+    const accountId = (await one(db.insert(accounts).values({ name }).returning())).id;
     const applicationId = (
-      await db
-        .insert(applications)
-        .values({ accountId, name: `${name} app`, repoName: "site", repoDir: `repo-${accountId}`, stackId: "varnish" })
-        .returning()
-        .get()
+      await one(
+        db
+          .insert(applications)
+          .values({ accountId, name: `${name} app`, repoName: "site", repoDir: `repo-${accountId}`, stackId: "varnish" })
+          .returning(),
+      )
     ).id;
-    const environmentId = (await db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning().get()).id;
+    const environmentId = (await one(db.insert(environments).values({ accountId, applicationId, name: "Production" }).returning())).id;
     return { accountId, applicationId, environmentId };
   });
 }
@@ -27,11 +28,12 @@ export async function makeDomain(
   set: { status?: DomainStatus; flagged?: boolean; hostnameUnicode?: string; nextCheckAt?: Date } = {},
 ) {
   return writeTransaction((tx) =>
-    tx
-      .insert(domains)
-      .values({ ...env, hostname, hostnameUnicode: set.hostnameUnicode ?? hostname, isApex: false, verificationToken: "t", ...set })
-      .returning()
-      .get(),
+    one(
+      tx
+        .insert(domains)
+        .values({ ...env, hostname, hostnameUnicode: set.hostnameUnicode ?? hostname, isApex: false, verificationToken: "t", ...set })
+        .returning(),
+    ),
   );
 }
 

@@ -6,7 +6,7 @@ import { openDatabase } from "@/db";
 import { sweepDueDomains } from "@/lib/dns/scheduler";
 
 const job = JSON.parse(process.argv[2]) as { goFile: string; nowMs: number; concurrency: number; batchSize: number };
-openDatabase(); // open and migrate before the start signal
+await openDatabase(); // open and migrate before the start signal
 process.stdout.write("ready\n");
 while (!fs.existsSync(job.goFile)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
 const result = await sweepDueDomains({ now: new Date(job.nowMs), concurrency: job.concurrency, batchSize: job.batchSize, limit: 10_000 });

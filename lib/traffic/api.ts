@@ -120,7 +120,7 @@ export const trafficOperations = [
       if (to - from > MAX_RANGE_MS[step]) {
         throw validationProblem([{ field: "query.from", message: `at most ${MAX_RANGE_MS[step] / 86_400_000} days with step=${step}` }]);
       }
-      const series = trafficSeries([environment.id], from, to, step).get(environment.id) ?? [];
+      const series = (await trafficSeries([environment.id], from, to, step)).get(environment.id) ?? [];
       return {
         status: 200,
         body: {

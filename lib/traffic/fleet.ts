@@ -9,8 +9,8 @@ export const STOPPED_REPORTING_MS = 3 * 60_000;
  * Per-node totals of the last hour for `nodes` (active nodes, in their order), each flagged `stopped` when it never
  * pushed or its last push is older than STOPPED_REPORTING_MS at `now`; plus the fleet's totals.
  */
-export function fleetView(nodes: readonly { id: number; name: string }[], now: number = Date.now()) {
-  const byId = new Map(fleetTraffic(now).map((t) => [t.nodeId, t]));
+export async function fleetView(nodes: readonly { id: number; name: string }[], now: number = Date.now()) {
+  const byId = new Map((await fleetTraffic(now)).map((t) => [t.nodeId, t]));
   const rows = nodes.map((n) => {
     const t = byId.get(n.id);
     const lastPushAt = t?.lastPushAt ?? null;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { getDb } from "@/db";
+import { getDb, first as firstRow } from "@/db";
 import { edgeNodes, environments, trafficHours, trafficMinutes, trafficNodeMinutes } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
 import { createApiRouter } from "@/lib/api/router";
@@ -91,11 +91,12 @@ describe("metrics push and the metrics API", () => {
     stranger = await makeApplication("trafficstranger", ["owner"]);
     await settleEdgeChanges();
     await reconcileEdgeState();
-    envId = (await getDb()
-      .select()
-      .from(environments)
-      .where(and(eq(environments.applicationId, fixture.app.id), eq(environments.name, "Production")))
-      .get())!.id;
+    envId = (await firstRow(
+      getDb()
+        .select()
+        .from(environments)
+        .where(and(eq(environments.applicationId, fixture.app.id), eq(environments.name, "Production"))),
+    ))!.id;
     token = (await createEdgeNode("edge-m1")).token;
     for (const role of ["owner", "admin", "developer", "viewer"] as const)
       tokens[role] = (await createApiToken({ userId: fixture.user(role).id, name: "t" })).value;
@@ -131,18 +132,18 @@ describe("metrics push and the metrics API", () => {
     expect(await push(first)).toEqual({ status: 200, body: { duplicate: false, minutes: 1, ignored: 0 } });
     expect(await push(first)).toEqual({ status: 200, body: { duplicate: true, minutes: 0, ignored: 0 } });
     expect((await push(body([minute(envId, now - 120_000)]))).status).toBe(200);
-    const row = await getDb().select().from(trafficMinutes).where(eq(trafficMinutes.environmentId, envId)).get();
+    const row = await firstRow(getDb().select().from(trafficMinutes).where(eq(trafficMinutes.environmentId, envId)));
     expect(row).toMatchObject({ requests: 20, status5xx: 2, hits: 12, bytesOut: 10_000, lat0: 8, accountId: fixture.app.accountId });
     const hourAt = now - 120_000 - ((now - 120_000) % 3_600_000);
-    expect(await getDb().select().from(trafficHours).where(eq(trafficHours.at, hourAt)).get()).toMatchObject({ requests: 20 });
-    expect(await getDb().select().from(trafficNodeMinutes).get()).toMatchObject({ requests: 20, status5xx: 2, bytesOut: 10_000 });
-    expect(recentRequests(envId).map((r) => r.requestId)).toEqual(["rid-1"]);
-    expect(recentRequests(envId, "rid-")).toHaveLength(1);
-    expect(recentRequests(envId, "other")).toHaveLength(0);
+    expect(await firstRow(getDb().select().from(trafficHours).where(eq(trafficHours.at, hourAt)))).toMatchObject({ requests: 20 });
+    expect(await firstRow(getDb().select().from(trafficNodeMinutes))).toMatchObject({ requests: 20, status5xx: 2, bytesOut: 10_000 });
+    expect((await recentRequests(envId)).map((r) => r.requestId)).toEqual(["rid-1"]);
+    expect(await recentRequests(envId, "rid-")).toHaveLength(1);
+    expect(await recentRequests(envId, "other")).toHaveLength(0);
   });
 
   it("refuses forged and absurd pushes, naming the field, and writes nothing", async () => {
-    const before = (await getDb().select().from(trafficMinutes).get())!.requests;
+    const before = (await firstRow(getDb().select().from(trafficMinutes)))!.requests;
     expect((await push(body([minute(envId, now)]), "en_" + "x".repeat(43))).status).toBe(401);
     expect((await push(body([minute(envId, now)]), "")).status).toBe(401);
     const unknown = await push(body([minute(999_999, now)]));
@@ -162,7 +163,7 @@ describe("metrics push and the metrics API", () => {
     for (const m of absurd) expect((await push(body([m]))).status, JSON.stringify(m)).toBe(400);
     expect((await push({ ...body([]), pushId: "not-a-uuid" })).status).toBe(400);
     expect((await push("[]")).status).toBe(400);
-    expect((await getDb().select().from(trafficMinutes).get())!.requests).toBe(before);
+    expect((await firstRow(getDb().select().from(trafficMinutes)))!.requests).toBe(before);
     const other = await createEdgeNode("edge-m2");
     await revokeEdgeNode(other.node.id);
     expect((await push(body([minute(envId, now)]), other.token)).status).toBe(401);
@@ -204,7 +205,7 @@ describe("metrics push and the metrics API", () => {
       ).status,
     ).toBe(200);
     expect(await checkErrorAlerts()).toEqual([]); // off by default
-    const env = (await getDb().select().from(environments).where(eq(environments.id, envId)).get())!;
+    const env = (await firstRow(getDb().select().from(environments).where(eq(environments.id, envId))))!;
     await setErrorAlert(env, 80, fixture.actor("admin"));
     expect(await checkErrorAlerts()).toEqual([]); // 30 of 40 = 75 % < 80 %
     await setErrorAlert(env, 50, fixture.actor("admin"));
@@ -220,9 +221,9 @@ describe("metrics push and the metrics API", () => {
   });
 
   it("shows the node's totals to operators, flags a node that stopped pushing, and sums the account's month", async () => {
-    const node = (await getDb().select().from(edgeNodes).where(eq(edgeNodes.name, "edge-m1")).get())!;
+    const node = (await firstRow(getDb().select().from(edgeNodes).where(eq(edgeNodes.name, "edge-m1"))))!;
     const now = Date.now();
-    const view = fleetView(
+    const view = await fleetView(
       [
         { id: node.id, name: "edge-m1" },
         { id: 99_999, name: "never" },
@@ -232,17 +233,17 @@ describe("metrics push and the metrics API", () => {
     expect(view.rows[0]).toMatchObject({ name: "edge-m1", stopped: false });
     expect(view.rows[0].requests).toBeGreaterThanOrEqual(20);
     expect(view.rows[1]).toMatchObject({ requests: 0, lastPushAt: null, stopped: true });
-    expect(fleetView([{ id: node.id, name: "edge-m1" }], now + 4 * 60_000).rows[0].stopped).toBe(true);
-    const months = accountMonthlyBandwidth(fixture.app.accountId);
+    expect((await fleetView([{ id: node.id, name: "edge-m1" }], now + 4 * 60_000)).rows[0].stopped).toBe(true);
+    const months = await accountMonthlyBandwidth(fixture.app.accountId);
     expect(months.reduce((a, m) => a + m.requests, 0)).toBe(60);
-    expect(accountMonthlyBandwidth(stranger.app.accountId)).toEqual([]);
+    expect(await accountMonthlyBandwidth(stranger.app.accountId)).toEqual([]);
   });
 
   it("drops minute rows after 7 days and hour rows after 90 days", async () => {
     const dropped = await pruneTraffic(Date.now() + 8 * 86_400_000);
     expect(dropped.traffic_minutes).toBeGreaterThan(0);
     expect(dropped.traffic_hours).toBe(0);
-    expect(await getDb().select().from(trafficHours).get()).toBeTruthy();
+    expect(await firstRow(getDb().select().from(trafficHours))).toBeTruthy();
     expect((await pruneTraffic(Date.now() + 91 * 86_400_000)).traffic_hours).toBeGreaterThan(0);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { readerClient, withWriterClient } from "@/db";
+import { rawReader, rawWriteTransaction } from "@/db/raw";
 import { LATENCY_BUCKETS_MS } from "@/db/schema";
 import type { FieldError } from "@/lib/api/problem";
 
@@ -124,14 +124,14 @@ function upsertSql(table: string): string {
   const cols = ["environment_id", "account_id", "at", ...COUNTER_COLUMNS];
   return (
     `INSERT INTO ${table} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")}) ` +
-    `ON CONFLICT (environment_id, at) DO UPDATE SET ${COUNTER_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`
+    `ON CONFLICT (environment_id, at) DO UPDATE SET ${COUNTER_COLUMNS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(", ")}`
   );
 }
 
 const NODE_UPSERT = (table: string) =>
   `INSERT INTO ${table} (node_id, at, requests, status_5xx, bytes_out, lost_logs, dropped_pushes) VALUES (?, ?, ?, ?, ?, ?, ?) ` +
-  `ON CONFLICT (node_id, at) DO UPDATE SET requests = requests + excluded.requests, status_5xx = status_5xx + excluded.status_5xx, ` +
-  `bytes_out = bytes_out + excluded.bytes_out, lost_logs = lost_logs + excluded.lost_logs, dropped_pushes = dropped_pushes + excluded.dropped_pushes`;
+  `ON CONFLICT (node_id, at) DO UPDATE SET ` +
+  ["requests", "status_5xx", "bytes_out", "lost_logs", "dropped_pushes"].map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(", ");
 
 /**
  * Records one push of node `nodeId` (docs/traffic.md "Ingest"). Refuses (ok false, nothing written) a push naming an
@@ -150,21 +150,20 @@ export async function ingestMetricsPush(nodeId: number, push: MetricsPush, now: 
   const ids = [...new Set([...push.minutes.map((m) => m.environmentId), ...push.recent.map((r) => r.environmentId)])];
   const accountOf = new Map<number, number>();
   const known = new Set<number>();
-  const reader = readerClient();
+  const reader = rawReader();
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     const marks = chunk.map(() => "?").join(",");
-    for (const r of reader.prepare(`SELECT id, account_id FROM environments WHERE id IN (${marks})`).all(...chunk) as {
-      id: number;
-      account_id: number;
-    }[]) {
+    for (const r of await reader.rows<{ id: number; account_id: number }>(
+      `SELECT id, account_id FROM environments WHERE id IN (${marks})`,
+      chunk,
+    )) {
       accountOf.set(r.id, r.account_id);
     }
-    for (const r of reader
-      .prepare(`SELECT environment_id FROM edge_environment_versions WHERE environment_id IN (${marks})`)
-      .all(...chunk) as {
-      environment_id: number;
-    }[]) {
+    for (const r of await reader.rows<{ environment_id: number }>(
+      `SELECT environment_id FROM edge_environment_versions WHERE environment_id IN (${marks})`,
+      chunk,
+    )) {
       known.add(r.environment_id);
     }
   }
@@ -173,64 +172,62 @@ export async function ingestMetricsPush(nodeId: number, push: MetricsPush, now: 
   }
   if (errors.length) return { ok: false, errors: errors.slice(0, 20) };
 
-  return withWriterClient((db) => {
-    const tx = db.transaction((): IngestResult => {
-      const fresh = db
-        .prepare("INSERT INTO traffic_pushes (push_id, node_id, received_at) VALUES (?, ?, ?) ON CONFLICT (push_id) DO NOTHING")
-        .run(push.pushId, nodeId, now);
-      if (fresh.changes === 0) return { ok: true, duplicate: true, minutes: 0, ignored: 0 };
-      const minute = db.prepare(upsertSql("traffic_minutes"));
-      const hour = db.prepare(upsertSql("traffic_hours"));
-      const nodeMinute = db.prepare(NODE_UPSERT("traffic_node_minutes"));
-      const nodeHour = db.prepare(NODE_UPSERT("traffic_node_hours"));
-      const nodeTotals = new Map<number, { requests: number; s5: number; out: number }>();
-      let ignored = 0;
-      let written = 0;
-      for (const m of push.minutes) {
-        const account = accountOf.get(m.environmentId);
-        if (account === undefined) {
-          ignored++;
-          continue;
-        }
-        const values = counterValues(m);
-        minute.run(m.environmentId, account, m.at, ...values);
-        hour.run(m.environmentId, account, m.at - (m.at % 3_600_000), ...values);
-        const t = nodeTotals.get(m.at) ?? { requests: 0, s5: 0, out: 0 };
-        t.requests += m.requests;
-        t.s5 += m.status5xx;
-        t.out += m.bytesOut;
-        nodeTotals.set(m.at, t);
-        written++;
+  // Each statement is an atomic upsert, so READ COMMITTED is enough on PostgreSQL: concurrent pushes add up, and
+  // the push id's row (ON CONFLICT DO NOTHING) lets exactly one of two copies of a push through.
+  return rawWriteTransaction(async (db): Promise<IngestResult> => {
+    const fresh = await db.run(
+      "INSERT INTO traffic_pushes (push_id, node_id, received_at) VALUES (?, ?, ?) ON CONFLICT (push_id) DO NOTHING",
+      [push.pushId, nodeId, now],
+    );
+    if (fresh === 0) return { ok: true, duplicate: true, minutes: 0, ignored: 0 };
+    const minuteSql = upsertSql("traffic_minutes");
+    const hourSql = upsertSql("traffic_hours");
+    const nodeMinuteSql = NODE_UPSERT("traffic_node_minutes");
+    const nodeHourSql = NODE_UPSERT("traffic_node_hours");
+    const nodeTotals = new Map<number, { requests: number; s5: number; out: number }>();
+    let ignored = 0;
+    let written = 0;
+    for (const m of push.minutes) {
+      const account = accountOf.get(m.environmentId);
+      if (account === undefined) {
+        ignored++;
+        continue;
       }
-      // Loss counts belong to the minute the push was made in (docs/traffic.md "Loss").
-      if (push.lostLogs || push.droppedPushes) {
-        const at = now - (now % 60_000);
-        const t = nodeTotals.get(at) ?? { requests: 0, s5: 0, out: 0 };
-        nodeTotals.set(at, t);
-      }
-      const lossAt = now - (now % 60_000);
-      for (const [at, t] of nodeTotals) {
-        const lost = at === lossAt ? push.lostLogs : 0;
-        const dropped = at === lossAt ? push.droppedPushes : 0;
-        nodeMinute.run(nodeId, at, t.requests, t.s5, t.out, lost, dropped);
-        nodeHour.run(nodeId, at - (at % 3_600_000), t.requests, t.s5, t.out, lost, dropped);
-      }
-      const insertRecent = db.prepare(
-        "INSERT INTO traffic_recent_requests (environment_id, node_id, at, method, path, status, cache, duration_ms, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      );
-      const touched = new Set<number>();
-      for (const r of push.recent) {
-        if (!accountOf.has(r.environmentId)) continue;
-        insertRecent.run(r.environmentId, nodeId, r.at, r.method, r.path, r.status, r.cache, r.durationMs, r.requestId);
-        touched.add(r.environmentId);
-      }
-      const trim = db.prepare(
-        "DELETE FROM traffic_recent_requests WHERE environment_id = ? AND id NOT IN " +
-          "(SELECT id FROM traffic_recent_requests WHERE environment_id = ? ORDER BY at DESC, id DESC LIMIT ?)",
-      );
-      for (const id of touched) trim.run(id, id, RECENT_KEPT);
-      return { ok: true, duplicate: false, minutes: written, ignored };
-    });
-    return tx.immediate();
+      const values = counterValues(m);
+      await db.run(minuteSql, [m.environmentId, account, m.at, ...values]);
+      await db.run(hourSql, [m.environmentId, account, m.at - (m.at % 3_600_000), ...values]);
+      const t = nodeTotals.get(m.at) ?? { requests: 0, s5: 0, out: 0 };
+      t.requests += m.requests;
+      t.s5 += m.status5xx;
+      t.out += m.bytesOut;
+      nodeTotals.set(m.at, t);
+      written++;
+    }
+    // Loss counts belong to the minute the push was made in (docs/traffic.md "Loss").
+    if (push.lostLogs || push.droppedPushes) {
+      const at = now - (now % 60_000);
+      const t = nodeTotals.get(at) ?? { requests: 0, s5: 0, out: 0 };
+      nodeTotals.set(at, t);
+    }
+    const lossAt = now - (now % 60_000);
+    for (const [at, t] of nodeTotals) {
+      const lost = at === lossAt ? push.lostLogs : 0;
+      const dropped = at === lossAt ? push.droppedPushes : 0;
+      await db.run(nodeMinuteSql, [nodeId, at, t.requests, t.s5, t.out, lost, dropped]);
+      await db.run(nodeHourSql, [nodeId, at - (at % 3_600_000), t.requests, t.s5, t.out, lost, dropped]);
+    }
+    const insertRecent =
+      "INSERT INTO traffic_recent_requests (environment_id, node_id, at, method, path, status, cache, duration_ms, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    const touched = new Set<number>();
+    for (const r of push.recent) {
+      if (!accountOf.has(r.environmentId)) continue;
+      await db.run(insertRecent, [r.environmentId, nodeId, r.at, r.method, r.path, r.status, r.cache, r.durationMs, r.requestId]);
+      touched.add(r.environmentId);
+    }
+    const trim =
+      "DELETE FROM traffic_recent_requests WHERE environment_id = ? AND id NOT IN " +
+      "(SELECT id FROM traffic_recent_requests WHERE environment_id = ? ORDER BY at DESC, id DESC LIMIT ?)";
+    for (const id of [...touched].sort((a, b) => a - b)) await db.run(trim, [id, id, RECENT_KEPT]);
+    return { ok: true, duplicate: false, minutes: written, ignored };
   });
 }

@@ -1,4 +1,5 @@
-import { readerClient } from "@/db";
+import { dialect } from "@/db";
+import { rawReader } from "@/db/raw";
 import { LATENCY_BUCKETS_MS } from "@/db/schema";
 
 // Reading traffic (docs/traffic.md "Reading"): series of the rollups (minute rows, or hour rows) of environments, the
@@ -84,9 +85,14 @@ function point(at: number, r: Row | undefined): TrafficPoint {
 /**
  * The series of each environment in `environmentIds` from `from` (inclusive) to `to` (exclusive), epoch ms, one point
  * per step with zeros where nothing was counted. `from` is rounded down to the step. Throws RangeError for a range
- * longer than MAX_RANGE_MS[step] or `to <= from`.
+ * longer than MAX_RANGE_MS[step] or `to <= from` (the promise rejects with it).
  */
-export function trafficSeries(environmentIds: readonly number[], from: number, to: number, step: TrafficStep): Map<number, TrafficPoint[]> {
+export async function trafficSeries(
+  environmentIds: readonly number[],
+  from: number,
+  to: number,
+  step: TrafficStep,
+): Promise<Map<number, TrafficPoint[]>> {
   const size = STEP_MS[step];
   const start = from - (from % size);
   if (to <= start) throw new RangeError("to must be after from");
@@ -95,12 +101,13 @@ export function trafficSeries(environmentIds: readonly number[], from: number, t
   const out = new Map<number, TrafficPoint[]>();
   if (!environmentIds.length) return out;
   const byEnv = new Map<number, Map<number, Row>>();
-  const reader = readerClient();
+  const reader = rawReader();
   for (let i = 0; i < environmentIds.length; i += 500) {
     const chunk = environmentIds.slice(i, i + 500);
-    const rows = reader
-      .prepare(`SELECT * FROM ${table} WHERE environment_id IN (${chunk.map(() => "?").join(",")}) AND at >= ? AND at < ?`)
-      .all(...chunk, start, to) as Row[];
+    const rows = await reader.rows<Row>(
+      `SELECT * FROM ${table} WHERE environment_id IN (${chunk.map(() => "?").join(",")}) AND at >= ? AND at < ?`,
+      [...chunk, start, to],
+    );
     for (const r of rows) {
       let m = byEnv.get(r.environment_id);
       if (!m) byEnv.set(r.environment_id, (m = new Map()));
@@ -150,15 +157,14 @@ export type RecentRequestView = {
 };
 
 /** The last requests of an environment, newest first (at most 100); `requestId` filters on a prefix of the id. */
-export function recentRequests(environmentId: number, requestId?: string): RecentRequestView[] {
+export async function recentRequests(environmentId: number, requestId?: string): Promise<RecentRequestView[]> {
   const q = requestId?.trim() ?? "";
-  const rows = readerClient()
-    .prepare(
-      "SELECT at, method, path, status, cache, duration_ms, request_id, node_id FROM traffic_recent_requests WHERE environment_id = ? " +
-        (q ? "AND substr(request_id, 1, ?) = ? " : "") +
-        "ORDER BY at DESC, id DESC LIMIT 100",
-    )
-    .all(...(q ? [environmentId, q.length, q] : [environmentId])) as Record<string, string | number | null>[];
+  const rows = await rawReader().rows<Record<string, string | number | null>>(
+    "SELECT at, method, path, status, cache, duration_ms, request_id, node_id FROM traffic_recent_requests WHERE environment_id = ? " +
+      (q ? "AND substr(request_id, 1, ?) = ? " : "") +
+      "ORDER BY at DESC, id DESC LIMIT 100",
+    q ? [environmentId, q.length, q] : [environmentId],
+  );
   return rows.map((r) => ({
     at: Number(r.at),
     method: String(r.method),
@@ -172,16 +178,18 @@ export function recentRequests(environmentId: number, requestId?: string): Recen
 }
 
 /** Bytes sent to and received from clients by all environments of an account in each month (UTC), newest first. */
-export function accountMonthlyBandwidth(
+export async function accountMonthlyBandwidth(
   accountId: number,
   months = 12,
-): { month: string; bytesOut: number; bytesIn: number; requests: number }[] {
-  const rows = readerClient()
-    .prepare(
-      "SELECT strftime('%Y-%m', at / 1000, 'unixepoch') AS month, sum(bytes_out) AS out, sum(bytes_in) AS inn, sum(requests) AS req " +
-        "FROM traffic_hours WHERE account_id = ? GROUP BY month ORDER BY month DESC LIMIT ?",
-    )
-    .all(accountId, months) as { month: string; out: number; inn: number; req: number }[];
+): Promise<{ month: string; bytesOut: number; bytesIn: number; requests: number }[]> {
+  // The UTC month of an epoch-ms column as YYYY-MM, in each dialect's own date functions.
+  const month =
+    dialect() === "sqlite" ? "strftime('%Y-%m', at / 1000, 'unixepoch')" : "to_char(to_timestamp(at / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')";
+  const rows = await rawReader().rows<{ month: string; out: number; inn: number; req: number }>(
+    `SELECT ${month} AS month, sum(bytes_out) AS out, sum(bytes_in) AS inn, sum(requests) AS req ` +
+      "FROM traffic_hours WHERE account_id = ? GROUP BY month ORDER BY month DESC LIMIT ?",
+    [accountId, months],
+  );
   return rows.map((r) => ({ month: r.month, bytesOut: Number(r.out), bytesIn: Number(r.inn), requests: Number(r.req) }));
 }
 
@@ -197,21 +205,17 @@ export type NodeTraffic = {
 };
 
 /** Per-node totals of the last `windowMs` (default one hour), with each node's last push. */
-export function fleetTraffic(now = Date.now(), windowMs = 3_600_000): NodeTraffic[] {
-  const reader = readerClient();
-  const totals = reader
-    .prepare(
-      "SELECT node_id, sum(requests) AS requests, sum(status_5xx) AS s5, sum(bytes_out) AS out, sum(lost_logs) AS lost, sum(dropped_pushes) AS dropped " +
-        "FROM traffic_node_minutes WHERE at >= ? GROUP BY node_id",
-    )
-    .all(now - windowMs) as { node_id: number; requests: number; s5: number; out: number; lost: number; dropped: number }[];
+export async function fleetTraffic(now = Date.now(), windowMs = 3_600_000): Promise<NodeTraffic[]> {
+  const reader = rawReader();
+  const totals = await reader.rows<{ node_id: number; requests: number; s5: number; out: number; lost: number; dropped: number }>(
+    "SELECT node_id, sum(requests) AS requests, sum(status_5xx) AS s5, sum(bytes_out) AS out, sum(lost_logs) AS lost, sum(dropped_pushes) AS dropped " +
+      "FROM traffic_node_minutes WHERE at >= ? GROUP BY node_id",
+    [now - windowMs],
+  );
   const last = new Map(
-    (
-      reader.prepare("SELECT node_id, max(received_at) AS at FROM traffic_pushes GROUP BY node_id").all() as {
-        node_id: number;
-        at: number;
-      }[]
-    ).map((r) => [r.node_id, r.at]),
+    (await reader.rows<{ node_id: number; at: number }>("SELECT node_id, max(received_at) AS at FROM traffic_pushes GROUP BY node_id")).map(
+      (r) => [r.node_id, r.at],
+    ),
   );
   const ids = new Set([...totals.map((t) => t.node_id), ...last.keys()]);
   return [...ids].map((id) => {

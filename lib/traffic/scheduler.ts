@@ -1,5 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
-import { getDb, readerClient, withWriterClient, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
+import { rawReader, rawWriteTransaction } from "@/db/raw";
 import { accounts, applications, environments, memberships, trafficAlerts, users } from "@/db/schema";
 import type { Actor } from "@/lib/actions";
 import { recordAudit } from "@/lib/audit/record";
@@ -25,15 +26,15 @@ export const ALERT_REPEAT_MS = 30 * 60_000;
 
 /** Deletes rows past their retention at `now` (epoch ms); returns how many rows went, per table. */
 export async function pruneTraffic(now: number = Date.now()): Promise<Record<string, number>> {
-  return withWriterClient((db) => {
+  return rawWriteTransaction(async (db) => {
     const out: Record<string, number> = {};
-    const del = (table: string, column: string, before: number) =>
-      (out[table] = db.prepare(`DELETE FROM ${table} WHERE ${column} < ?`).run(before).changes);
-    del("traffic_minutes", "at", now - RETENTION_MS.minutes);
-    del("traffic_node_minutes", "at", now - RETENTION_MS.minutes);
-    del("traffic_hours", "at", now - RETENTION_MS.hours);
-    del("traffic_node_hours", "at", now - RETENTION_MS.hours);
-    del("traffic_pushes", "received_at", now - RETENTION_MS.pushes);
+    const del = async (table: string, column: string, before: number) =>
+      (out[table] = await db.run(`DELETE FROM ${table} WHERE ${column} < ?`, [before]));
+    await del("traffic_minutes", "at", now - RETENTION_MS.minutes);
+    await del("traffic_node_minutes", "at", now - RETENTION_MS.minutes);
+    await del("traffic_hours", "at", now - RETENTION_MS.hours);
+    await del("traffic_node_hours", "at", now - RETENTION_MS.hours);
+    await del("traffic_pushes", "received_at", now - RETENTION_MS.pushes);
     return out;
   });
 }
@@ -51,13 +52,12 @@ export async function setErrorAlert(
     throw new RangeError("The threshold is a whole percent from 1 to 100.");
   }
   await writeTransaction(async (tx) => {
-    if (thresholdPercent === null) await tx.delete(trafficAlerts).where(eq(trafficAlerts.environmentId, environment.id)).run();
+    if (thresholdPercent === null) await tx.delete(trafficAlerts).where(eq(trafficAlerts.environmentId, environment.id));
     else
       await tx
         .insert(trafficAlerts)
         .values({ environmentId: environment.id, thresholdPercent })
-        .onConflictDoUpdate({ target: trafficAlerts.environmentId, set: { thresholdPercent } })
-        .run();
+        .onConflictDoUpdate({ target: trafficAlerts.environmentId, set: { thresholdPercent } });
     await recordAudit(tx, {
       accountId: environment.accountId,
       actor,
@@ -72,7 +72,7 @@ export async function setErrorAlert(
 
 /** The 5xx alert threshold (percent) of an environment, or null when off. */
 export async function errorAlertOf(environmentId: number): Promise<number | null> {
-  const row = await getDb().select().from(trafficAlerts).where(eq(trafficAlerts.environmentId, environmentId)).get();
+  const row = await first(getDb().select().from(trafficAlerts).where(eq(trafficAlerts.environmentId, environmentId)));
   return row?.thresholdPercent ?? null;
 }
 
@@ -82,38 +82,37 @@ export async function errorAlertOf(environmentId: number): Promise<number | null
  * alerted. A failed mail is logged by the mailer, never thrown.
  */
 export async function checkErrorAlerts(now: number = Date.now()): Promise<number[]> {
-  const reader = readerClient();
-  const due = reader
-    .prepare(
-      "SELECT a.environment_id AS id, a.threshold_percent AS threshold, sum(m.requests) AS requests, sum(m.status_5xx) AS s5 " +
-        "FROM traffic_alerts a JOIN traffic_minutes m ON m.environment_id = a.environment_id AND m.at >= ? " +
-        "WHERE a.last_alert_at IS NULL OR a.last_alert_at < ? GROUP BY a.environment_id",
-    )
-    .all(now - ALERT_WINDOW_MS, now - ALERT_REPEAT_MS) as { id: number; threshold: number; requests: number; s5: number }[];
+  const due = await rawReader().rows<{ id: number; threshold: number; requests: number; s5: number }>(
+    "SELECT a.environment_id AS id, a.threshold_percent AS threshold, sum(m.requests) AS requests, sum(m.status_5xx) AS s5 " +
+      "FROM traffic_alerts a JOIN traffic_minutes m ON m.environment_id = a.environment_id AND m.at >= ? " +
+      "WHERE a.last_alert_at IS NULL OR a.last_alert_at < ? GROUP BY a.environment_id, a.threshold_percent",
+    [now - ALERT_WINDOW_MS, now - ALERT_REPEAT_MS],
+  );
   const alerted: number[] = [];
   for (const d of due) {
     if (d.requests < ALERT_MIN_REQUESTS || (d.s5 / d.requests) * 100 < d.threshold) continue;
-    const claimed = await withWriterClient(
-      (db) =>
-        db
-          .prepare("UPDATE traffic_alerts SET last_alert_at = ? WHERE environment_id = ? AND (last_alert_at IS NULL OR last_alert_at < ?)")
-          .run(now, d.id, now - ALERT_REPEAT_MS).changes,
+    const claimed = await rawWriteTransaction((db) =>
+      db.run("UPDATE traffic_alerts SET last_alert_at = ? WHERE environment_id = ? AND (last_alert_at IS NULL OR last_alert_at < ?)", [
+        now,
+        d.id,
+        now - ALERT_REPEAT_MS,
+      ]),
     );
     if (!claimed) continue;
-    const env = await getDb()
-      .select({ env: environments, app: applications, accountName: accounts.name })
-      .from(environments)
-      .innerJoin(applications, eq(applications.id, environments.applicationId))
-      .innerJoin(accounts, eq(accounts.id, environments.accountId))
-      .where(eq(environments.id, d.id))
-      .get();
+    const env = await first(
+      getDb()
+        .select({ env: environments, app: applications, accountName: accounts.name })
+        .from(environments)
+        .innerJoin(applications, eq(applications.id, environments.applicationId))
+        .innerJoin(accounts, eq(accounts.id, environments.accountId))
+        .where(eq(environments.id, d.id)),
+    );
     if (!env) continue;
     const recipients = await getDb()
       .select({ email: users.email })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.accountId, env.env.accountId), inArray(memberships.role, [...rolesWith("alerts.receive")])))
-      .all();
+      .where(and(eq(memberships.accountId, env.env.accountId), inArray(memberships.role, [...rolesWith("alerts.receive")])));
     const rate = ((d.s5 / d.requests) * 100).toFixed(1);
     for (const { email } of recipients) {
       await sendMailQuietly(

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { edgeNodes, environments, trafficNodeMinutes } from "@/db/schema";
 import { edgeAgent, randomPorts, until, type EdgeAgent } from "@/edge/agent/test-harness";
 import { haveTool } from "@/edge/modules/tools";
@@ -104,10 +104,11 @@ describe.skipIf(skip)(`traffic end to end: agent, console, origin${skip ? ` (ski
   const lostLogs = async () =>
     Number(
       (
-        await getDb()
-          .select({ n: sql<number>`coalesce(sum(${trafficNodeMinutes.lostLogs}), 0)` })
-          .from(trafficNodeMinutes)
-          .get()
+        await first(
+          getDb()
+            .select({ n: sql<number>`coalesce(sum(${trafficNodeMinutes.lostLogs}), 0)` })
+            .from(trafficNodeMinutes),
+        )
       )?.n ?? 0,
     );
 
@@ -143,11 +144,12 @@ describe.skipIf(skip)(`traffic end to end: agent, console, origin${skip ? ` (ski
     });
     await settleEdgeChanges();
     await reconcileEdgeState();
-    envId = (await getDb()
-      .select()
-      .from(environments)
-      .where(and(eq(environments.applicationId, fixture.app.id), eq(environments.name, "Production")))
-      .get())!.id;
+    envId = (await first(
+      getDb()
+        .select()
+        .from(environments)
+        .where(and(eq(environments.applicationId, fixture.app.id), eq(environments.name, "Production"))),
+    ))!.id;
     apiToken = (await createApiToken({ userId: fixture.user("viewer").id, name: "t" })).value;
     const { token } = await createEdgeNode("edge-1");
     server = edgeConsoleServer();
@@ -165,7 +167,7 @@ describe.skipIf(skip)(`traffic end to end: agent, console, origin${skip ? ` (ski
     await until(
       "the node to serve the environment",
       async () => {
-        const node = await getDb().select().from(edgeNodes).get();
+        const node = await first(getDb().select().from(edgeNodes));
         if (!node?.lastContactAt || (node.appliedVersion ?? 0) === 0) return false;
         return (await request("/ready").catch(() => null))?.status === 200;
       },
@@ -225,11 +227,11 @@ describe.skipIf(skip)(`traffic end to end: agent, console, origin${skip ? ` (ski
     // The recent requests hold the request id the client got, the query's keys, never its values.
     const last = seen[seen.length - 1];
     expect(last.requestId).toBeTruthy();
-    const found = recentRequests(envId, last.requestId);
+    const found = await recentRequests(envId, last.requestId);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ method: "GET", path: "/boom?token&x", status: 500, requestId: last.requestId });
-    expect(JSON.stringify(recentRequests(envId))).not.toContain("secret-");
-    expect(JSON.stringify(recentRequests(envId))).not.toContain("edge-node/health");
+    expect(JSON.stringify(await recentRequests(envId))).not.toContain("secret-");
+    expect(JSON.stringify(await recentRequests(envId))).not.toContain("edge-node/health");
     expect(
       await lostLogs(),
       agent

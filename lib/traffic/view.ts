@@ -13,11 +13,11 @@ export const TRAFFIC_RANGES: Record<string, { label: string; ms: number; step: T
  * The series of `environmentIds` over the range `rangeKey` (unknown keys mean "1h") ending with the current period
  * (`now`, epoch ms), keyed by environment id.
  */
-export function trafficView(environmentIds: readonly number[], rangeKey: string, now: number = Date.now()) {
+export async function trafficView(environmentIds: readonly number[], rangeKey: string, now: number = Date.now()) {
   const key = TRAFFIC_RANGES[rangeKey] ? rangeKey : "1h";
   const range = TRAFFIC_RANGES[key];
   const stepMs = range.step === "minute" ? 60_000 : 3_600_000;
   const to = now - (now % stepMs) + stepMs;
-  const series: Map<number, TrafficPoint[]> = trafficSeries(environmentIds, to - range.ms, to, range.step);
+  const series: Map<number, TrafficPoint[]> = await trafficSeries(environmentIds, to - range.ms, to, range.step);
   return { key, range, series };
 }

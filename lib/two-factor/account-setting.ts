@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { accounts, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { can } from "@/lib/auth/permissions";
@@ -41,7 +41,7 @@ export async function setRequireTwoFactor(params: {
       };
     }
     if (member.account.requireTwoFactor === params.required) return { ok: true, changed: false };
-    await tx.update(accounts).set({ requireTwoFactor: params.required }).where(eq(accounts.id, params.accountId)).run();
+    await tx.update(accounts).set({ requireTwoFactor: params.required }).where(eq(accounts.id, params.accountId));
     await recordAudit(tx, {
       accountId: params.accountId,
       actor: params.actor,
@@ -57,6 +57,6 @@ export async function setRequireTwoFactor(params: {
 
 /** True when the requirement, once on, would block this user (they have not turned on two-factor authentication). */
 async function wouldBlock(userId: number): Promise<boolean> {
-  const user = await getDb().select({ totpEnabledAt: users.totpEnabledAt }).from(users).where(eq(users.id, userId)).get();
+  const user = await first(getDb().select({ totpEnabledAt: users.totpEnabledAt }).from(users).where(eq(users.id, userId)));
   return !user || blocksUser({ requireTwoFactor: true }, user);
 }

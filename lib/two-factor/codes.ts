@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { getDb, type Tx } from "@/db";
+import { getDb, type Tx, first } from "@/db";
 import { recoveryCodes, users } from "@/db/schema";
 import { consumeRateLimit, refundRateLimit } from "@/lib/rate-limit";
 import { hashRecoveryCode, looksLikeRecoveryCode, newRecoveryCode, RECOVERY_CODE_COUNT } from "./recovery-codes";
@@ -34,7 +34,7 @@ export async function acceptCode(
 ): Promise<CodeKind | null> {
   const code = cleanCode(input);
   if (/^\d{6}$/.test(code)) {
-    const row = await tx.select({ totpSecret: users.totpSecret }).from(users).where(eq(users.id, userId)).get();
+    const row = await first(tx.select({ totpSecret: users.totpSecret }).from(users).where(eq(users.id, userId)));
     if (!row?.totpSecret) return null;
     const state = openTotpState(userId, row.totpSecret);
     const step = matchTotp(state.secret, code, options.now ?? Date.now());
@@ -42,17 +42,17 @@ export async function acceptCode(
     await tx
       .update(users)
       .set({ totpSecret: sealTotpState(userId, { ...state, lastStep: step }) })
-      .where(eq(users.id, userId))
-      .run();
+      .where(eq(users.id, userId));
     return "totp";
   }
   if (options.allowRecovery && looksLikeRecoveryCode(code)) {
-    const used = await tx
-      .update(recoveryCodes)
-      .set({ usedAt: new Date() })
-      .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, hashRecoveryCode(code)), isNull(recoveryCodes.usedAt)))
-      .returning({ id: recoveryCodes.id })
-      .get();
+    const used = await first(
+      tx
+        .update(recoveryCodes)
+        .set({ usedAt: new Date() })
+        .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, hashRecoveryCode(code)), isNull(recoveryCodes.usedAt)))
+        .returning({ id: recoveryCodes.id }),
+    );
     return used ? "recovery" : null;
   }
   return null;
@@ -61,21 +61,19 @@ export async function acceptCode(
 /** Replaces the user's recovery codes with ten new ones inside `tx`; returns them in clear (shown once, never stored). */
 export async function replaceRecoveryCodes(tx: Tx, userId: number): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run();
-  await tx
-    .insert(recoveryCodes)
-    .values(codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code) })))
-    .run();
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+  await tx.insert(recoveryCodes).values(codes.map((code) => ({ userId, codeHash: hashRecoveryCode(code) })));
   return codes;
 }
 
 /** Number of unused recovery codes of the user. */
 export async function unusedRecoveryCodes(tx: Pick<Tx, "select">, userId: number): Promise<number> {
-  const row = await tx
-    .select({ n: sql<number>`count(*)` })
-    .from(recoveryCodes)
-    .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)))
-    .get();
+  const row = await first(
+    tx
+      .select({ n: sql<number>`count(*)` })
+      .from(recoveryCodes)
+      .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt))),
+  );
   return row!.n;
 }
 

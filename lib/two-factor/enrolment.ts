@@ -1,6 +1,6 @@
 import QRCode from "qrcode";
 import { eq } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first } from "@/db";
 import { recoveryCodes, users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import { acceptCode, limitedCodeCheck, replaceRecoveryCodes, type CodeFailure, type RequestContext } from "./codes";
@@ -26,11 +26,11 @@ const state = (message: string): CodeFailure => ({ ok: false, code: "state", mes
  */
 export async function startEnrolment(params: { userId: number }): Promise<{ ok: true } | CodeFailure> {
   return writeTransaction(async (tx) => {
-    const user = await tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, params.userId)).get();
+    const user = await first(tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, params.userId)));
     if (!user) return state("Your login no longer exists.");
     if (user.enabled) return state("Two-factor authentication is already on.");
     const totpSecret = sealTotpState(params.userId, { secret: newTotpSecret(), lastStep: 0 });
-    await tx.update(users).set({ totpSecret }).where(eq(users.id, params.userId)).run();
+    await tx.update(users).set({ totpSecret }).where(eq(users.id, params.userId));
     return { ok: true as const };
   });
 }
@@ -38,8 +38,8 @@ export async function startEnrolment(params: { userId: number }): Promise<{ ok: 
 /** Forgets an unconfirmed enrolment (no-op when none, or when two-factor authentication is on). */
 export async function cancelEnrolment(params: { userId: number }): Promise<void> {
   await writeTransaction(async (tx) => {
-    const user = await tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, params.userId)).get();
-    if (user && !user.enabled) await tx.update(users).set({ totpSecret: null }).where(eq(users.id, params.userId)).run();
+    const user = await first(tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, params.userId)));
+    if (user && !user.enabled) await tx.update(users).set({ totpSecret: null }).where(eq(users.id, params.userId));
   });
 }
 
@@ -74,16 +74,14 @@ export async function confirmEnrolment(params: {
   const { user, context } = params;
   return limitedCodeCheck({ email: user.email, ip: context.ip }, () =>
     writeTransaction(async (tx) => {
-      const row = await tx
-        .select({ secret: users.totpSecret, enabled: users.totpEnabledAt })
-        .from(users)
-        .where(eq(users.id, user.id))
-        .get();
+      const row = await first(
+        tx.select({ secret: users.totpSecret, enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)),
+      );
       if (!row || row.enabled) return state("Two-factor authentication is already on.");
       if (!row.secret) return state("Start the set-up again: no authenticator app is waiting for confirmation.");
       if (!(await acceptCode(tx, user.id, params.code, { allowRecovery: false })))
         return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
-      await tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, user.id)).run();
+      await tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, user.id));
       const recoveryCodes = await replaceRecoveryCodes(tx, user.id);
       await recordSecurityEvent(tx, { userId: user.id, kind: "two-factor.enable", ip: context.ip, userAgent: context.userAgent });
       return { ok: true as const, recoveryCodes };
@@ -103,7 +101,7 @@ export async function regenerateRecoveryCodes(params: {
   const { user, context } = params;
   return limitedCodeCheck({ email: user.email, ip: context.ip }, () =>
     writeTransaction(async (tx) => {
-      const row = await tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)).get();
+      const row = await first(tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)));
       if (!row?.enabled) return state("Two-factor authentication is off.");
       if (!(await acceptCode(tx, user.id, params.code, { allowRecovery: true })))
         return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
@@ -126,12 +124,12 @@ export async function disableTwoFactor(params: {
   const { user, context } = params;
   return limitedCodeCheck({ email: user.email, ip: context.ip }, () =>
     writeTransaction(async (tx) => {
-      const row = await tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)).get();
+      const row = await first(tx.select({ enabled: users.totpEnabledAt }).from(users).where(eq(users.id, user.id)));
       if (!row?.enabled) return state("Two-factor authentication is already off.");
       const kind = await acceptCode(tx, user.id, params.code, { allowRecovery: true });
       if (!kind) return { ok: false as const, code: "invalid" as const, message: WRONG_CODE };
-      await tx.update(users).set({ totpSecret: null, totpEnabledAt: null }).where(eq(users.id, user.id)).run();
-      await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).run();
+      await tx.update(users).set({ totpSecret: null, totpEnabledAt: null }).where(eq(users.id, user.id));
+      await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id));
       await recordSecurityEvent(tx, {
         userId: user.id,
         kind: "two-factor.disable",

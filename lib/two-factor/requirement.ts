@@ -27,8 +27,7 @@ export async function membersWithoutTwoFactor(db: Reader, accountId: number): Pr
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(eq(memberships.accountId, accountId), isNull(users.totpEnabledAt)))
-    .orderBy(asc(users.email))
-    .all();
+    .orderBy(asc(users.email));
   return rows.map((row) => row.email);
 }
 

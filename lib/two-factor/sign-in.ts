@@ -1,5 +1,5 @@
 import { and, eq, gt } from "drizzle-orm";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first } from "@/db";
 import { securityEvents } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import {
@@ -49,11 +49,14 @@ export async function verifySignInCode(params: {
     // At most one row a minute, so a flood of refused codes cannot fill the log.
     await writeTransaction(async (tx) => {
       const since = new Date(Date.now() - 60_000);
-      const recent = await tx
-        .select({ id: securityEvents.id })
-        .from(securityEvents)
-        .where(and(eq(securityEvents.userId, user.id), eq(securityEvents.kind, "signin.rate-limited"), gt(securityEvents.createdAt, since)))
-        .get();
+      const recent = await first(
+        tx
+          .select({ id: securityEvents.id })
+          .from(securityEvents)
+          .where(
+            and(eq(securityEvents.userId, user.id), eq(securityEvents.kind, "signin.rate-limited"), gt(securityEvents.createdAt, since)),
+          ),
+      );
       if (!recent) await recordSecurityEvent(tx, { ...event, kind: "signin.rate-limited", data: { step: "two-factor" } });
     });
   }

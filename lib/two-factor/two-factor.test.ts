@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first } from "@/db";
 import { accounts, auditEvents, recoveryCodes, securityEvents, users } from "@/db/schema";
 import { getUserById } from "@/lib/users/queries";
 import { resetSettings } from "@/lib/config";
@@ -23,11 +23,7 @@ function appCode(secret: string, timestamp = Date.now()): string {
 
 const userRow = async (id: number) => (await getUserById({ id }))!;
 const events = (userId: number) =>
-  getDb()
-    .select({ kind: securityEvents.kind, data: securityEvents.data })
-    .from(securityEvents)
-    .where(eq(securityEvents.userId, userId))
-    .all();
+  getDb().select({ kind: securityEvents.kind, data: securityEvents.data }).from(securityEvents).where(eq(securityEvents.userId, userId));
 
 /** Enrols the user and confirms with the current code; returns the secret (read like a person would: the manual key) and the codes. */
 async function enrol(email: string) {
@@ -74,7 +70,7 @@ describe("two-factor authentication", () => {
     expect(confirmed.recoveryCodes).toHaveLength(10);
     expect(new Set(confirmed.recoveryCodes).size).toBe(10);
     expect((await userRow(user.id)).totpEnabledAt).toBeInstanceOf(Date);
-    const hashes = await getDb().select().from(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).all();
+    const hashes = await getDb().select().from(recoveryCodes).where(eq(recoveryCodes.userId, user.id));
     expect(hashes).toHaveLength(10);
     for (const row of hashes) {
       expect(row.codeHash).toMatch(/^[0-9a-f]{64}$/);
@@ -154,7 +150,7 @@ describe("two-factor authentication", () => {
     const after = await userRow(user.id);
     expect(after.totpSecret).toBeNull();
     expect(after.totpEnabledAt).toBeNull();
-    expect(await getDb().select().from(recoveryCodes).where(eq(recoveryCodes.userId, user.id)).all()).toHaveLength(0);
+    expect(await getDb().select().from(recoveryCodes).where(eq(recoveryCodes.userId, user.id))).toHaveLength(0);
     expect((await events(user.id)).map((e) => e.kind)).toEqual([
       "two-factor.enable",
       "two-factor.recovery-codes",
@@ -187,9 +183,9 @@ describe("two-factor authentication", () => {
     expect(
       await setRequireTwoFactor({ accountId: account.id, actor: actor(await makeUser("stranger-2fa@example.com")), required: true }),
     ).toMatchObject({ code: "not_found" });
-    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, owner.id)).run());
+    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, owner.id)));
     expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: true });
-    expect((await getDb().select().from(accounts).where(eq(accounts.id, account.id)).get())!.requireTwoFactor).toBe(true);
+    expect((await first(getDb().select().from(accounts).where(eq(accounts.id, account.id))))!.requireTwoFactor).toBe(true);
 
     expect((await effectiveRole(account.id, plain.id)).kind === "blocked").toBe(true);
     expect(await membersWithoutTwoFactor(getDb(), account.id)).toEqual(["admin-2fa@example.com", "plain-2fa@example.com"]);
@@ -199,14 +195,14 @@ describe("two-factor authentication", () => {
     expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: false })).toEqual({ ok: true, changed: true });
     expect((await effectiveRole(account.id, plain.id)).kind === "blocked").toBe(false);
     expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: true })).toEqual({ ok: true, changed: true });
-    const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).all();
+    const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.accountId, account.id));
     expect(audit.map((a) => [a.action, a.data])).toEqual([
       ["account.require-two-factor", { required: true }],
       ["account.require-two-factor", { required: false }],
       ["account.require-two-factor", { required: true }],
     ]);
     // An owner who later turns their own 2FA off is blocked too, also from this setting.
-    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: null }).where(eq(users.id, owner.id)).run());
+    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: null }).where(eq(users.id, owner.id)));
     expect(await setRequireTwoFactor({ accountId: account.id, actor: actor(owner), required: false })).toEqual({
       ok: false,
       code: "forbidden",

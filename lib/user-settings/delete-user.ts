@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import { writeTransaction, type Tx } from "@/db";
+import { writeTransaction, type Tx, first } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 
@@ -41,7 +41,7 @@ export async function deleteOwnUser(
   seams: { afterCheck?: () => void } = {},
 ): Promise<DeleteUserResult> {
   return writeTransaction(async (tx): Promise<DeleteUserResult> => {
-    const user = await tx.select().from(users).where(eq(users.id, params.userId)).get();
+    const user = await first(tx.select().from(users).where(eq(users.id, params.userId)));
     if (!user) return { ok: false, code: "not_found" };
     if (params.confirmation.trim().toLowerCase() !== user.email) {
       return { ok: false, code: "confirmation", message: `Type your email address, ${user.email}, to confirm.` };
@@ -52,8 +52,7 @@ export async function deleteOwnUser(
       .from(memberships)
       .innerJoin(accounts, eq(accounts.id, memberships.accountId))
       .where(eq(memberships.userId, user.id))
-      .orderBy(asc(accounts.name), asc(accounts.id))
-      .all();
+      .orderBy(asc(accounts.name), asc(accounts.id));
     const soleOwned = rows.filter((r) => r.role === "owner" && r.owners <= 1).map((r) => ({ id: r.accountId, name: r.name }));
     if (soleOwned.length > 0) {
       const one = soleOwned.length === 1;
@@ -85,10 +84,7 @@ export async function deleteOwnUser(
         data: { role: r.role, reason: "user deleted", summary: "Deleted their user" },
       });
     }
-    await tx
-      .delete(users)
-      .where(and(eq(users.id, user.id)))
-      .run();
+    await tx.delete(users).where(and(eq(users.id, user.id)));
     return { ok: true, leftAccounts: rows.length };
   });
 }

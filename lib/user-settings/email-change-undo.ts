@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, ne } from "drizzle-orm";
-import { getDb, writeTransaction, type Db } from "@/db";
+import { getDb, writeTransaction, type Db, first, isUniqueViolation } from "@/db";
 import { emailTokens, users } from "@/db/schema";
 import { endSessionsInTx } from "@/lib/auth/sessions";
 import { recordSecurityEvent } from "@/lib/security-log/record";
@@ -27,27 +27,29 @@ type Reader = Pick<Db, "select">;
 
 async function check(db: Reader, token: string, now: Date): Promise<EmailChangeUndoCheck & { tokenId?: number }> {
   if (token.length === 0 || token.length > 200) return { status: "unknown" };
-  const row = await db
-    .select({
-      id: emailTokens.id,
-      restore: emailTokens.email,
-      usedAt: emailTokens.usedAt,
-      expiresAt: emailTokens.expiresAt,
-      userId: users.id,
-      current: users.email,
-    })
-    .from(emailTokens)
-    .innerJoin(users, eq(users.id, emailTokens.userId))
-    .where(and(eq(emailTokens.tokenHash, hashToken(token)), eq(emailTokens.kind, "revert-email-change")))
-    .get();
+  const row = await first(
+    db
+      .select({
+        id: emailTokens.id,
+        restore: emailTokens.email,
+        usedAt: emailTokens.usedAt,
+        expiresAt: emailTokens.expiresAt,
+        userId: users.id,
+        current: users.email,
+      })
+      .from(emailTokens)
+      .innerJoin(users, eq(users.id, emailTokens.userId))
+      .where(and(eq(emailTokens.tokenHash, hashToken(token)), eq(emailTokens.kind, "revert-email-change"))),
+  );
   if (!row) return { status: "unknown" };
   if (row.usedAt) return { status: "used" };
   if (row.expiresAt.getTime() <= now.getTime()) return { status: "expired" };
-  const other = await db
-    .select({ id: users.id })
-    .from(users)
-    .where(and(eq(users.email, row.restore), ne(users.id, row.userId)))
-    .get();
+  const other = await first(
+    db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.email, row.restore), ne(users.id, row.userId))),
+  );
   if (other) return { status: "taken", restore: row.restore };
   return { status: "valid", userId: row.userId, current: row.current, restore: row.restore, tokenId: row.id };
 }
@@ -73,8 +75,8 @@ export async function undoEmailChange(params: { token: string; request?: Request
       const found = await check(tx, params.token, now);
       if (found.status !== "valid") return found;
       const { tokenId, ...result } = found;
-      await tx.update(users).set({ email: found.restore, emailVerifiedAt: now }).where(eq(users.id, found.userId)).run();
-      await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, tokenId!)).run();
+      await tx.update(users).set({ email: found.restore, emailVerifiedAt: now }).where(eq(users.id, found.userId));
+      await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, tokenId!));
       await tx
         .delete(emailTokens)
         .where(
@@ -83,8 +85,7 @@ export async function undoEmailChange(params: { token: string; request?: Request
             inArray(emailTokens.kind, ["change-email", "revert-email-change"]),
             isNull(emailTokens.usedAt),
           ),
-        )
-        .run();
+        );
       const ended = await endSessionsInTx(tx, { userId: found.userId, keepSessionKey: null, now });
       await recordSecurityEvent(tx, {
         userId: found.userId,
@@ -97,8 +98,7 @@ export async function undoEmailChange(params: { token: string; request?: Request
     });
   } catch (error) {
     // The unique index is the last word if another transaction took the address between check and update.
-    if (error instanceof Error && /UNIQUE constraint failed: users\.email/.test(error.message))
-      return checkEmailChangeUndoToken(params.token, now);
+    if (isUniqueViolation(error, "users.email")) return checkEmailChangeUndoToken(params.token, now);
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, ne } from "drizzle-orm";
 import { z } from "zod";
-import { getDb, writeTransaction, type Db } from "@/db";
+import { getDb, writeTransaction, type Db, first, isUniqueViolation } from "@/db";
 import { emailTokens, users } from "@/db/schema";
 import { emailField } from "@/lib/auth/email";
 import { endSessionsInTx } from "@/lib/auth/sessions";
@@ -53,21 +53,17 @@ export async function requestEmailChange(params: {
   const now = params.now ?? new Date();
   const token = newLinkToken();
   const taken = await writeTransaction(async (tx) => {
-    if (await tx.select({ id: users.id }).from(users).where(eq(users.email, newEmail)).get()) return true;
+    if (await first(tx.select({ id: users.id }).from(users).where(eq(users.email, newEmail)))) return true;
     await tx
       .delete(emailTokens)
-      .where(and(eq(emailTokens.userId, user.id), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)))
-      .run();
-    await tx
-      .insert(emailTokens)
-      .values({
-        userId: user.id,
-        kind: "change-email",
-        email: newEmail,
-        tokenHash: hashToken(token),
-        expiresAt: new Date(now.getTime() + CHANGE_EMAIL_TTL_HOURS * 3600_000),
-      })
-      .run();
+      .where(and(eq(emailTokens.userId, user.id), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)));
+    await tx.insert(emailTokens).values({
+      userId: user.id,
+      kind: "change-email",
+      email: newEmail,
+      tokenHash: hashToken(token),
+      expiresAt: new Date(now.getTime() + CHANGE_EMAIL_TTL_HOURS * 3600_000),
+    });
     await recordSecurityEvent(tx, {
       userId: user.id,
       kind: "email.change-requested",
@@ -103,29 +99,31 @@ type Reader = Pick<Db, "select">;
 
 async function check(db: Reader, token: string, now: Date): Promise<EmailChangeCheck & { tokenId?: number }> {
   if (token.length === 0 || token.length > 200) return { status: "unknown" };
-  const row = await db
-    .select({
-      id: emailTokens.id,
-      to: emailTokens.email,
-      usedAt: emailTokens.usedAt,
-      expiresAt: emailTokens.expiresAt,
-      userId: users.id,
-      from: users.email,
-    })
-    .from(emailTokens)
-    .innerJoin(users, eq(users.id, emailTokens.userId))
-    .where(and(eq(emailTokens.tokenHash, hashToken(token)), eq(emailTokens.kind, "change-email")))
-    .get();
+  const row = await first(
+    db
+      .select({
+        id: emailTokens.id,
+        to: emailTokens.email,
+        usedAt: emailTokens.usedAt,
+        expiresAt: emailTokens.expiresAt,
+        userId: users.id,
+        from: users.email,
+      })
+      .from(emailTokens)
+      .innerJoin(users, eq(users.id, emailTokens.userId))
+      .where(and(eq(emailTokens.tokenHash, hashToken(token)), eq(emailTokens.kind, "change-email"))),
+  );
   if (!row) return { status: "unknown" };
   if (row.usedAt) return { status: "used", userId: row.userId, to: row.to };
   if (row.expiresAt.getTime() <= now.getTime()) return { status: "expired" };
   if (row.from === row.to) return { status: "same", to: row.to };
   if (
-    await db
-      .select({ id: users.id })
-      .from(users)
-      .where(and(eq(users.email, row.to), ne(users.id, row.userId)))
-      .get()
+    await first(
+      db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.email, row.to), ne(users.id, row.userId))),
+    )
   ) {
     return { status: "taken", to: row.to };
   }
@@ -171,23 +169,19 @@ export async function confirmEmailChange(params: {
       const found = await check(tx, params.token, now);
       if (found.status !== "valid") return found;
       const { tokenId, ...result } = found;
-      await tx.update(users).set({ email: found.to, emailVerifiedAt: now }).where(eq(users.id, found.userId)).run();
-      await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, tokenId!)).run();
+      await tx.update(users).set({ email: found.to, emailVerifiedAt: now }).where(eq(users.id, found.userId));
+      await tx.update(emailTokens).set({ usedAt: now }).where(eq(emailTokens.id, tokenId!));
       await tx
         .delete(emailTokens)
-        .where(and(eq(emailTokens.userId, found.userId), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)))
-        .run();
+        .where(and(eq(emailTokens.userId, found.userId), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)));
       const ended = await endSessionsInTx(tx, { userId: found.userId, keepSessionKey: params.keepSessionKey, now });
-      await tx
-        .insert(emailTokens)
-        .values({
-          userId: found.userId,
-          kind: "revert-email-change",
-          email: found.from,
-          tokenHash: hashToken(undoToken),
-          expiresAt: new Date(now.getTime() + REVERT_EMAIL_CHANGE_TTL_DAYS * 24 * 3600_000),
-        })
-        .run();
+      await tx.insert(emailTokens).values({
+        userId: found.userId,
+        kind: "revert-email-change",
+        email: found.from,
+        tokenHash: hashToken(undoToken),
+        expiresAt: new Date(now.getTime() + REVERT_EMAIL_CHANGE_TTL_DAYS * 24 * 3600_000),
+      });
       await recordSecurityEvent(tx, {
         userId: found.userId,
         kind: "email.change",
@@ -204,7 +198,7 @@ export async function confirmEmailChange(params: {
     });
   } catch (error) {
     // The unique index is the last word if another transaction took the address between check and update.
-    if (error instanceof Error && /UNIQUE constraint failed: users\.email/.test(error.message)) return { status: "taken", to: "" };
+    if (isUniqueViolation(error, "users.email")) return { status: "taken", to: "" };
     throw error;
   }
 }
@@ -212,11 +206,12 @@ export async function confirmEmailChange(params: {
 /** The user's newest unused, unexpired email change link: the address it was sent to and when it expires, or null. */
 export async function pendingEmailChange(params: { userId: number; now?: Date }): Promise<{ email: string; expiresAt: Date } | null> {
   const now = params.now ?? new Date();
-  const row = await getDb()
-    .select({ email: emailTokens.email, expiresAt: emailTokens.expiresAt })
-    .from(emailTokens)
-    .where(and(eq(emailTokens.userId, params.userId), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)))
-    .orderBy(desc(emailTokens.id))
-    .get();
+  const row = await first(
+    getDb()
+      .select({ email: emailTokens.email, expiresAt: emailTokens.expiresAt })
+      .from(emailTokens)
+      .where(and(eq(emailTokens.userId, params.userId), eq(emailTokens.kind, "change-email"), isNull(emailTokens.usedAt)))
+      .orderBy(desc(emailTokens.id)),
+  );
   return row && row.expiresAt.getTime() > now.getTime() ? row : null;
 }

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first } from "@/db";
 import { users } from "@/db/schema";
 import { newPasswordField } from "@/lib/auth/email";
 import { hashPassword } from "@/lib/auth/password";
@@ -50,11 +50,11 @@ export async function changePassword(params: {
   const now = params.now ?? new Date();
   return writeTransaction(async (tx): Promise<ChangePasswordResult> => {
     // The hash checked above must still be the stored one: a concurrent change or reset wins, this one is refused.
-    const row = await tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, params.user.id)).get();
+    const row = await first(tx.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, params.user.id)));
     if (!row || row.passwordHash !== params.user.passwordHash) {
       return { ok: false, field: "currentPassword", message: "Your password was changed meanwhile. Reload the page and try again." };
     }
-    await tx.update(users).set({ passwordHash }).where(eq(users.id, params.user.id)).run();
+    await tx.update(users).set({ passwordHash }).where(eq(users.id, params.user.id));
     const ended = await endSessionsInTx(tx, { userId: params.user.id, keepSessionKey: params.keepSessionKey, now });
     await recordSecurityEvent(tx, {
       userId: params.user.id,

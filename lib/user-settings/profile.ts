@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { writeTransaction } from "@/db";
+import { writeTransaction, first } from "@/db";
 import { users } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
@@ -16,9 +16,9 @@ export const profileNameSchema = z.object({ name: z.string().trim().max(100, "Us
 export async function updateProfileName(params: { userId: number; name: string; request: RequestInfo }): Promise<{ changed: boolean }> {
   const name = params.name.trim() || null;
   return writeTransaction(async (tx) => {
-    const before = await tx.select({ name: users.name }).from(users).where(eq(users.id, params.userId)).get();
+    const before = await first(tx.select({ name: users.name }).from(users).where(eq(users.id, params.userId)));
     if (!before || before.name === name) return { changed: false };
-    await tx.update(users).set({ name }).where(eq(users.id, params.userId)).run();
+    await tx.update(users).set({ name }).where(eq(users.id, params.userId));
     await recordSecurityEvent(tx, { userId: params.userId, kind: "profile.update", ...params.request, data: { name } });
     return { changed: true };
   });

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { Secret, TOTP } from "otpauth";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one } from "@/db";
 import { auditEvents, emailTokens, invitations, memberships, securityEvents, users } from "@/db/schema";
 import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { checkUserSession, listActiveSessions, startUserSession } from "@/lib/auth/sessions";
@@ -26,13 +26,13 @@ const run = promisify(execFile);
 const req = { ip: "198.51.100.7", userAgent: "vitest" };
 const PASSWORD = "correct horse battery";
 
-const userRow = async (id: number) => (await getDb().select().from(users).where(eq(users.id, id)).get())!;
+const userRow = async (id: number) => (await first(getDb().select().from(users).where(eq(users.id, id))))!;
 const eventsOf = (userId: number) =>
-  getDb().select().from(securityEvents).where(eq(securityEvents.userId, userId)).orderBy(securityEvents.id).all();
+  getDb().select().from(securityEvents).where(eq(securityEvents.userId, userId)).orderBy(securityEvents.id);
 
 async function makeLogin(email: string, name: string | null = null) {
   const passwordHash = await hashPassword(PASSWORD);
-  return writeTransaction((tx) => tx.insert(users).values({ email, name, passwordHash }).returning().get());
+  return writeTransaction((tx) => one(tx.insert(users).values({ email, name, passwordHash }).returning()));
 }
 
 describe("the user's own settings", () => {
@@ -250,7 +250,7 @@ describe("the user's own settings", () => {
       expect(notice.html).toContain(`href="https://console.example.net/change-email/undo/${link![1]}"`);
       expect(smtp.mails("attacker@example.com").some((m) => m.text.includes("/change-email/undo/"))).toBe(false);
       // Only the hash is stored, valid 7 days.
-      const stored = await getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id)).all();
+      const stored = await getDb().select().from(emailTokens).where(eq(emailTokens.userId, user.id));
       const undo = stored.find((t) => t.kind === "revert-email-change")!;
       expect(undo).toMatchObject({ email: "victim@example.com", usedAt: null });
       expect(undo.tokenHash).not.toContain(link![1]);
@@ -357,42 +357,34 @@ describe("the user's own settings", () => {
       ]);
       const db = getDb();
       await writeTransaction(async (tx) => {
-        await tx
-          .insert(auditEvents)
-          .values({
-            accountId: account.id,
-            actorUserId: member.id,
-            actorName: "Lee Leaver",
-            action: "application.create",
-            targetType: "application",
-            targetLabel: "www",
-          })
-          .run();
-        await tx
-          .insert(invitations)
-          .values({
-            accountId: account.id,
-            email: "guest@example.com",
-            role: "viewer",
-            tokenHash: "h1",
-            invitedBy: member.id,
-            invitedByName: "Lee Leaver",
-            expiresAt: new Date(Date.now() + 3600_000),
-          })
-          .run();
+        await tx.insert(auditEvents).values({
+          accountId: account.id,
+          actorUserId: member.id,
+          actorName: "Lee Leaver",
+          action: "application.create",
+          targetType: "application",
+          targetLabel: "www",
+        });
+        await tx.insert(invitations).values({
+          accountId: account.id,
+          email: "guest@example.com",
+          role: "viewer",
+          tokenHash: "h1",
+          invitedBy: member.id,
+          invitedByName: "Lee Leaver",
+          expiresAt: new Date(Date.now() + 3600_000),
+        });
       });
 
       expect(await deleteOwnUser({ userId: member.id, confirmation: "leaver@example.com" })).toEqual({ ok: true, leftAccounts: 1 });
-      expect(await db.select().from(users).where(eq(users.id, member.id)).get()).toBeUndefined();
-      expect((await db.select().from(memberships).where(eq(memberships.accountId, account.id)).all()).map((m) => m.userId)).toEqual([
-        owner.id,
-      ]);
-      const audit = await db.select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).orderBy(auditEvents.id).all();
+      expect(await first(db.select().from(users).where(eq(users.id, member.id)))).toBeUndefined();
+      expect((await db.select().from(memberships).where(eq(memberships.accountId, account.id))).map((m) => m.userId)).toEqual([owner.id]);
+      const audit = await db.select().from(auditEvents).where(eq(auditEvents.accountId, account.id)).orderBy(auditEvents.id);
       expect(audit.map((a) => [a.action, a.actorUserId, a.actorName])).toEqual([
         ["application.create", null, "Lee Leaver"],
         ["member.leave", null, "Lee Leaver"],
       ]);
-      expect(await db.select().from(invitations).where(eq(invitations.accountId, account.id)).get()).toMatchObject({
+      expect(await first(db.select().from(invitations).where(eq(invitations.accountId, account.id)))).toMatchObject({
         invitedBy: null,
         invitedByName: "Lee Leaver",
       });
@@ -427,9 +419,7 @@ describe("the user's own settings", () => {
       expect(rb.started).toBeLessThan(ra.finished);
       expect([ra.result.ok, rb.result.ok].sort()).toEqual([false, true]);
       expect([ra.result, rb.result].find((r) => !r.ok)).toMatchObject({ code: "last_owner", accounts: [{ id: account.id, name: "Race" }] });
-      expect(await getDb().select().from(memberships).where(eq(memberships.accountId, account.id)).all()).toMatchObject([
-        { role: "owner" },
-      ]);
+      expect(await getDb().select().from(memberships).where(eq(memberships.accountId, account.id))).toMatchObject([{ role: "owner" }]);
     }, 30_000);
 
     it("needs the current password (a wrong one is logged and deletes nothing), then deletes", async () => {
@@ -448,7 +438,7 @@ describe("the user's own settings", () => {
       expect(await userRow(user.id)).toBeDefined();
       expect((await eventsOf(user.id)).map((e) => [e.kind, e.data])).toEqual([["reauth.failure", { purpose: "user.delete" }]]);
       expect(await deleteOwnUserAfterReauth({ ...base, currentPassword: PASSWORD })).toEqual({ ok: true, leftAccounts: 0 });
-      expect(await getDb().select().from(users).where(eq(users.id, user.id)).get()).toBeUndefined();
+      expect(await first(getDb().select().from(users).where(eq(users.id, user.id)))).toBeUndefined();
     });
 
     it("with two-factor authentication on, also needs a fresh code (each code works once)", async () => {
@@ -478,7 +468,7 @@ describe("the user's own settings", () => {
       ).toMatchObject({ ok: false, field: "code" });
       expect(await userRow(user.id)).toBeDefined();
       expect(await deleteOwnUserAfterReauth({ ...base, twoFactorCode: enrolled.recoveryCodes[0] })).toEqual({ ok: true, leftAccounts: 0 });
-      expect(await getDb().select().from(users).where(eq(users.id, user.id)).get()).toBeUndefined();
+      expect(await first(getDb().select().from(users).where(eq(users.id, user.id)))).toBeUndefined();
     });
 
     it("counts owners at the time of the delete: of two owners deleting themselves, the second is refused", async () => {

@@ -1,6 +1,6 @@
 import "server-only";
 import { eq } from "drizzle-orm";
-import { getDb, writeTransaction } from "@/db";
+import { getDb, writeTransaction, first, one, isUniqueViolation } from "@/db";
 import { users } from "@/db/schema";
 import type { UserRow } from "@/db/types";
 
@@ -8,12 +8,12 @@ export type { UserRow };
 
 /** The user with this id, or undefined. */
 export async function getUserById(params: { id: number }): Promise<UserRow | undefined> {
-  return getDb().select().from(users).where(eq(users.id, params.id)).get();
+  return first(getDb().select().from(users).where(eq(users.id, params.id)));
 }
 
 /** The user with this normalised (trimmed, lower-cased) email, or undefined. */
 export async function getUserByEmail(params: { email: string }): Promise<UserRow | undefined> {
-  return getDb().select().from(users).where(eq(users.email, params.email)).get();
+  return first(getDb().select().from(users).where(eq(users.email, params.email)));
 }
 
 /** Creates a user; returns `{ ok: false }` when the email is already registered (UNIQUE constraint). */
@@ -23,10 +23,10 @@ export async function createUser(params: {
   passwordHash: string;
 }): Promise<{ ok: true; user: UserRow } | { ok: false; reason: "email-taken" }> {
   try {
-    const user = await writeTransaction((tx) => tx.insert(users).values(params).returning().get());
+    const user = await writeTransaction((tx) => one(tx.insert(users).values(params).returning()));
     return { ok: true, user };
   } catch (error) {
-    if (error instanceof Error && /UNIQUE constraint failed: users\.email/.test(error.message)) {
+    if (isUniqueViolation(error, "users.email")) {
       return { ok: false, reason: "email-taken" };
     }
     throw error;
@@ -36,6 +36,6 @@ export async function createUser(params: {
 /** Remembers the account the user last opened (the console opens there next time). */
 export async function setLastAccount(params: { userId: number; accountId: number }): Promise<void> {
   await writeTransaction(async (tx) => {
-    await tx.update(users).set({ lastAccountId: params.accountId }).where(eq(users.id, params.userId)).run();
+    await tx.update(users).set({ lastAccountId: params.accountId }).where(eq(users.id, params.userId));
   });
 }

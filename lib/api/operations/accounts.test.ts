@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { writeTransaction } from "@/db";
+import { writeTransaction, one } from "@/db";
 import { accounts, applications, environments, memberships, users } from "@/db/schema";
 import { createApiToken } from "@/lib/api-tokens";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
@@ -28,20 +28,27 @@ describe("account list and graph of a member without two-factor authentication",
   beforeAll(async () => {
     temp = makeTempDataDir("ec-api-accounts-");
     await writeTransaction(async (db) => {
-      userId = (await db.insert(users).values({ email: "dev@example.com", passwordHash: "x" }).returning().get()).id;
+      userId = (await one(db.insert(users).values({ email: "dev@example.com", passwordHash: "x" }).returning())).id;
       for (const [key, name, required] of [
         ["strict", "Strict", true],
         ["open", "Open", false],
       ] as const) {
-        const account = await db.insert(accounts).values({ name, requireTwoFactor: required }).returning().get();
+        const account = await one(db.insert(accounts).values({ name, requireTwoFactor: required }).returning());
         ids[key] = account.id;
-        await db.insert(memberships).values({ userId, accountId: account.id, role: "developer" }).run();
-        const app = await db
-          .insert(applications)
-          .values({ accountId: account.id, name: `secret-${key}.example.com`, repoName: `r-${key}`, repoDir: `d-${key}`, stackId: "nginx" })
-          .returning()
-          .get();
-        await db.insert(environments).values({ accountId: account.id, applicationId: app.id, name: "Production" }).run();
+        await db.insert(memberships).values({ userId, accountId: account.id, role: "developer" });
+        const app = await one(
+          db
+            .insert(applications)
+            .values({
+              accountId: account.id,
+              name: `secret-${key}.example.com`,
+              repoName: `r-${key}`,
+              repoDir: `d-${key}`,
+              stackId: "nginx",
+            })
+            .returning(),
+        );
+        await db.insert(environments).values({ accountId: account.id, applicationId: app.id, name: "Production" });
       }
     });
     token = (await createApiToken({ userId, name: "t", readOnly: true })).value;
@@ -77,7 +84,7 @@ describe("account list and graph of a member without two-factor authentication",
   });
 
   it("once the user turns on two-factor authentication, the account's applications are listed", async () => {
-    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, userId)).run());
+    await writeTransaction((tx) => tx.update(users).set({ totpEnabledAt: new Date() }).where(eq(users.id, userId)));
     const graph = await get("/account/graph");
     const strict = graph.body.find((a: { id: number }) => a.id === ids.strict);
     expect(strict).toMatchObject({ blocked: false, applications: [{ application_name: "secret-strict.example.com" }] });

@@ -52,7 +52,7 @@ export const accountOperations = [
       const ids = accounts.filter((a) => !blockedFor(caller, a)).map((a) => a.id);
       const db = getDb();
       const apps = ids.length
-        ? await db.select().from(applications).where(inArray(applications.accountId, ids)).orderBy(asc(applications.id)).all()
+        ? await db.select().from(applications).where(inArray(applications.accountId, ids)).orderBy(asc(applications.id))
         : [];
       const envs = ids.length
         ? await db
@@ -60,7 +60,6 @@ export const accountOperations = [
             .from(environments)
             .where(inArray(environments.accountId, ids))
             .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
-            .all()
         : [];
       const body = accounts.map((a) => ({
         id: a.id,

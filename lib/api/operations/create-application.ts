@@ -1,6 +1,6 @@
 import "server-only";
 import { eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { accounts } from "@/db/schema";
 import { actorOf } from "@/lib/actions";
 import { createApplicationFromInput, type AccountChoice, type ApplicationField } from "@/lib/applications/from-input";
@@ -84,5 +84,5 @@ export async function createApplicationForCaller(caller: ApiCaller, account: Acc
 
 /** The account row by id (after a creation). */
 export async function accountRow(id: number) {
-  return getDb().select().from(accounts).where(eq(accounts.id, id)).get();
+  return first(getDb().select().from(accounts).where(eq(accounts.id, id)));
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import { eq } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { domains, type DomainStatus } from "@/db/schema";
 import { checkDomain, resolvesToEdge } from "@/lib/dns/go-live";
 import { removeDomain } from "@/lib/domains/manage";
@@ -37,7 +37,7 @@ import type { DomainRow } from "@/db/types";
 async function verifyNow(domain: DomainRow): Promise<{ domain: DomainRow; checked: boolean }> {
   const result = await checkDomain(domain.id, { verifyNow: true });
   if (result.skipped === "not-found") throw notFoundProblem();
-  const fresh = await getDb().select().from(domains).where(eq(domains.id, domain.id)).get();
+  const fresh = await first(getDb().select().from(domains).where(eq(domains.id, domain.id)));
   if (!fresh) throw notFoundProblem();
   return { domain: fresh, checked: !result.skipped };
 }

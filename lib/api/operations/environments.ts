@@ -39,8 +39,7 @@ export const environmentOperations = [
         .select()
         .from(environments)
         .where(eq(environments.applicationId, application.id))
-        .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name))
-        .all();
+        .orderBy(sql`${environments.name} <> 'Production'`, asc(environments.name));
       return { status: 200, body: await Promise.all(rows.map(toEnvironmentSummary)) };
     },
   }),

@@ -46,9 +46,7 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")("domain HTTPS
     for (const role of ["owner", "admin", "developer", "viewer"] as const)
       tokens[role] = (await createApiToken({ userId: fixture.user(role).id, name: "t" })).value;
     tokens.stranger = (await createApiToken({ userId: stranger.user("owner").id, name: "t" })).value;
-    await writeTransaction(
-      async (tx) => void (await tx.update(domains).set({ status: "live" }).where(eq(domains.hostname, hostname)).run()),
-    );
+    await writeTransaction(async (tx) => void (await tx.update(domains).set({ status: "live" }).where(eq(domains.hostname, hostname))));
     pki = makeTestPki();
     pki.ca("Api CA");
   });
@@ -99,7 +97,7 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")("domain HTTPS
     expect(stored.body).toMatchObject({ type: "custom", status: "issued", issuer: "Api CA", subject_alternative_names: [hostname] });
     expect(stored.text).not.toContain("PRIVATE KEY");
     expect((await call("owner", "GET", "/https")).text).not.toContain("PRIVATE KEY");
-    const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "certificate.upload")).all();
+    const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "certificate.upload"));
     expect(audit).toHaveLength(1);
     expect(JSON.stringify(audit)).not.toContain("PRIVATE KEY");
     const back = await call("owner", "POST", "/https", { type: "acme" });
@@ -107,7 +105,7 @@ describe.skipIf(!haveTool("openssl") && process.env.CI !== "true")("domain HTTPS
   });
 
   it("renewCertificate: admin only (viewers and developers 403, another account's member 404, no row made); 409 while ACME is off", async () => {
-    const rows = async () => (await getDb().select().from(domainCertificates).all()).length;
+    const rows = async () => (await getDb().select().from(domainCertificates)).length;
     const before = await rows();
     expect((await call("viewer", "POST", "/renewCertificate")).status).toBe(403);
     expect((await call("developer", "POST", "/renewCertificate")).status).toBe(403);

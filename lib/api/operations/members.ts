@@ -1,6 +1,6 @@
 import "server-only";
 import { and, asc, eq, gt } from "drizzle-orm";
-import { getDb } from "@/db";
+import { getDb, first } from "@/db";
 import { memberships, ROLES, users } from "@/db/schema";
 import { emailField } from "@/lib/auth/email";
 import { roleLabel } from "@/lib/auth/permissions";
@@ -44,12 +44,13 @@ function toAccountUser(m: MemberRow): z.infer<typeof accountUserSchema> {
 }
 
 async function memberOf(accountId: number, userId: number): Promise<MemberRow | undefined> {
-  return getDb()
-    .select(memberColumns)
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId)))
-    .get();
+  return first(
+    getDb()
+      .select(memberColumns)
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(eq(memberships.accountId, accountId), eq(memberships.userId, userId))),
+  );
 }
 
 function refusal(result: Refusal): never {
@@ -79,8 +80,7 @@ export const memberOperations = [
         .innerJoin(users, eq(users.id, memberships.userId))
         .where(and(eq(memberships.accountId, account.id), gt(memberships.id, Number(query.cursor ?? 0))))
         .orderBy(asc(memberships.id))
-        .limit(query.limit + 1)
-        .all();
+        .limit(query.limit + 1);
       const { items, headers } = page(rows, query.limit, url, (m) => m.membershipId);
       return { status: 200, body: items.map(toAccountUser), headers };
     },

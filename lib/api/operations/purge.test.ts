@@ -39,7 +39,7 @@ describe("purge API", () => {
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : null };
   };
-  const count = async () => (await getDb().select().from(purges).all()).length;
+  const count = async () => (await getDb().select().from(purges)).length;
 
   beforeAll(async () => {
     temp = makeTempDataDir("ec-api-purge-");
@@ -77,7 +77,7 @@ describe("purge API", () => {
   it("without an active node a purge holds at once (204), is audited, and a node that reports later gets it in its desired state until it reports it", async () => {
     const answer = await call("developer", shop, `?banExpression=${encodeURIComponent('req.url ~ "^/img/"')}`);
     expect(answer.status).toBe(204);
-    const [row] = await getDb().select().from(purges).all();
+    const [row] = await getDb().select().from(purges);
     expect(row).toMatchObject({
       kind: "prefix",
       input: "/img/",
@@ -86,8 +86,7 @@ describe("purge API", () => {
     const audit = await getDb()
       .select()
       .from(auditEvents)
-      .where(and(eq(auditEvents.action, "environment.purge"), eq(auditEvents.accountId, shop.app.accountId)))
-      .all();
+      .where(and(eq(auditEvents.action, "environment.purge"), eq(auditEvents.accountId, shop.app.accountId)));
     expect(audit).toHaveLength(1);
     expect(JSON.stringify(audit[0])).toContain("/img/");
 

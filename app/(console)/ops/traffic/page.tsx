@@ -17,7 +17,7 @@ export const metadata: Metadata = { title: "Edge traffic" };
 export default async function OpsTrafficPage() {
   await requireOperator();
   const nodes = (await listEdgeNodes()).filter((n) => !n.revokedAt);
-  const view = fleetView(nodes.map((n) => ({ id: n.id, name: n.name })));
+  const view = await fleetView(nodes.map((n) => ({ id: n.id, name: n.name })));
   return (
     <div className="space-y-6">
       <div className="flex flex-wrap items-end justify-between gap-2">

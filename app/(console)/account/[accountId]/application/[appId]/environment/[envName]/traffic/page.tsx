@@ -41,7 +41,7 @@ export default async function TrafficPage({
     key: rangeKey,
     range,
     series: byId,
-  } = trafficView(
+  } = await trafficView(
     ordered.map((e) => e.id),
     query.range ?? "1h",
   );
@@ -58,7 +58,7 @@ export default async function TrafficPage({
   }));
   const totals = totalOf(byId.get(environment.id) ?? []);
   const rid = typeof query.rid === "string" ? query.rid.slice(0, 128) : "";
-  const recent = recentRequests(environment.id, rid || undefined);
+  const recent = await recentRequests(environment.id, rid || undefined);
   const base = environmentPath(environment, "/traffic");
   const canAlert = can(role, "alerts.receive");
   const alertThreshold = canAlert ? await errorAlertOf(environment.id) : null;
