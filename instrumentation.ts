@@ -1,6 +1,7 @@
 /**
- * Runs once when the Node.js server starts (not in build workers): opens the database (applying migrations) and
- * settles operations interrupted by a crash (docs/product.md §7; lib/maintenance/leftovers.ts): account deletions
+ * Runs once when the Node.js server starts (not in build workers): checks CONSOLE_ROLE and AUTH_SECRET, opens the
+ * database (applying migrations under a lock) and — on the leader (lib/cluster/leader: every process on SQLite, one
+ * of the cluster on PostgreSQL), unless CONSOLE_ROLE=web — settles operations interrupted by a crash (docs/product.md §7; lib/maintenance/leftovers.ts): account deletions
  * (repositories staged in `DATA_DIR/trash` go back when their rows remain, else are removed), application deletions
  * (an archived repository whose row remains goes back) and application creations (repository folders no row names
  * are removed). Then starts the background scheduler: go-live re-checks every `CHECK_INTERVAL_SECONDS`, and the same
@@ -12,9 +13,18 @@ export async function register() {
   const { openDatabase } = await import("@/db");
   const { describeLeftovers, leftoversJob, settleInterruptedOperations } = await import("@/lib/maintenance/leftovers");
   const { log, runOutsideRequest } = await import("@/lib/log");
+  const { authSecret } = await import("@/lib/config");
+  const { consoleRole, isLeader, startLeaderElection } = await import("@/lib/cluster/leader");
+  const role = consoleRole(); // throws for a wrong CONSOLE_ROLE: the server does not start
+  authSecret(); // throws when DATABASE_URL is set without AUTH_SECRET (docs/product.md §11)
   await openDatabase();
-  const said = describeLeftovers(await settleInterruptedOperations({ atStart: true }));
-  if (said) log.info(`start-up check: ${said}`);
+  // CONSOLE_ROLE=web: this instance only serves; the workers (and `all` instances) do the background work.
+  if (role === "web") return;
+  await startLeaderElection(); // PostgreSQL: one process of the cluster runs the once-only work (lib/cluster/leader)
+  if (isLeader()) {
+    const said = describeLeftovers(await settleInterruptedOperations({ atStart: true }));
+    if (said) log.info(`start-up check: ${said}`);
+  }
   // Background re-checks of due domains (docs/product.md §3.5), once per process; the lease in checkDomain keeps
   // several processes (this server, `npm run worker`) from checking one domain at once.
   const scheduled = globalThis as { edgeConsoleScheduler?: unknown };

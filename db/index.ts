@@ -6,7 +6,7 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { RunResult } from "better-sqlite3";
-import type { SQL } from "drizzle-orm";
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import { drizzle as drizzlePg, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
@@ -58,6 +58,14 @@ let lockTail: Promise<void> = Promise.resolve();
 /** Path of the SQLite file inside `DATA_DIR`. */
 export function databaseFile(): string {
   return path.join(dataDirectory(), "console.db");
+}
+
+/**
+ * Names this process's database now: the SQLite file's path, or the PostgreSQL URL. Background work started for one
+ * database compares it before running (tests switch databases between cases).
+ */
+export function databaseIdentity(): string {
+  return process.env.DATABASE_URL || databaseFile();
 }
 
 /** The dialect of this process's database (`DATABASE_URL` set → PostgreSQL). */
@@ -382,6 +390,16 @@ export async function execute(query: SQL): Promise<number> {
   const db = getDb();
   if (dialect() === "sqlite") return (await db.run(query)).changes;
   return (await (db as unknown as PgDb).execute(query)).rowCount ?? 0;
+}
+
+/**
+ * The value of the top-level key `key` of a JSON column, as SQL: SQLite's `json_extract(column, '$.key')`, PostgreSQL's
+ * `column ->> 'key'` (text there: compare it with a parameter, which PostgreSQL then reads as text). `key` must be a
+ * plain identifier (it is written into the SQL).
+ */
+export function jsonField(column: SQLWrapper, key: string): SQL {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`jsonField: not a plain key: ${key}`);
+  return dialect() === "sqlite" ? sql`json_extract(${column}, ${sql.raw(`'$.${key}'`)})` : sql`(${column} ->> ${sql.raw(`'${key}'`)})`;
 }
 
 /**

@@ -19,30 +19,42 @@ function newestSource(dir) {
   return newest;
 }
 
-const sources = ["app", "components", "db", "lib", "public"].filter((d) => fs.existsSync(path.join(root, d)));
-const built = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
-const stale = sources.some((d) => newestSource(path.join(root, d)) > built);
-const next = path.join(root, "node_modules", ".bin", "next");
-
-if (!built || stale || process.argv.includes("--build")) {
-  console.log(built ? "Sources changed since the last build: building…" : "First start: building the console…");
-  const result = spawnSync(next, ["build"], { cwd: root, stdio: "inherit" });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+// CONSOLE_ROLE=worker (docs/product.md §11): this process does the background work only, as `npm run worker`.
+if ((process.env.CONSOLE_ROLE || "").trim() === "worker") {
+  const tsx = path.join(root, "node_modules", ".bin", "tsx");
+  const worker = spawn(tsx, ["--conditions=react-server", path.join(root, "scripts", "worker.ts")], { cwd: root, stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => worker.kill(signal));
+  worker.on("exit", (code) => process.exit(code ?? 0));
+} else {
+  startConsole();
 }
 
-let heapFlags; // the heap cap (scripts/heap.mjs), given here so that server.mjs need not start itself again
-try {
-  heapFlags = consoleHeapFlags(process.env, process.execArgv);
-} catch (error) {
-  console.error(error.message);
-  process.exit(2);
-}
+function startConsole() {
+  const sources = ["app", "components", "db", "lib", "public"].filter((d) => fs.existsSync(path.join(root, d)));
+  const built = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
+  const stale = sources.some((d) => newestSource(path.join(root, d)) > built);
+  const next = path.join(root, "node_modules", ".bin", "next");
 
-const port = process.env.PORT || "3000";
-const server = path.join(root, "scripts", "server.mjs");
-const child = spawn(process.execPath, [...heapFlags, server, "--port", port, "--hostname", process.env.HOSTNAME || "127.0.0.1"], {
-  cwd: root,
-  stdio: "inherit",
-});
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code) => process.exit(code ?? 0));
+  if (!built || stale || process.argv.includes("--build")) {
+    console.log(built ? "Sources changed since the last build: building…" : "First start: building the console…");
+    const result = spawnSync(next, ["build"], { cwd: root, stdio: "inherit" });
+    if (result.status !== 0) process.exit(result.status ?? 1);
+  }
+
+  let heapFlags; // the heap cap (scripts/heap.mjs), given here so that server.mjs need not start itself again
+  try {
+    heapFlags = consoleHeapFlags(process.env, process.execArgv);
+  } catch (error) {
+    console.error(error.message);
+    process.exit(2);
+  }
+
+  const port = process.env.PORT || "3000";
+  const server = path.join(root, "scripts", "server.mjs");
+  const child = spawn(process.execPath, [...heapFlags, server, "--port", port, "--hostname", process.env.HOSTNAME || "127.0.0.1"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+  child.on("exit", (code) => process.exit(code ?? 0));
+}

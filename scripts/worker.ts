@@ -2,10 +2,12 @@
 // same DATA_DIR (and the same settings: DNS_SERVERS, SMTP_URL, APP_URL, CHECK_INTERVAL_SECONDS…), and every 10
 // minutes the check for leftovers of interrupted creations and deletions (lib/maintenance/leftovers.ts). Several
 // workers and the console can run together: the lease in checkDomain keeps them from checking one domain at once,
-// and the leftovers check touches only what is older than 60 s, deciding inside a write transaction.
+// and the leftovers check touches only what is older than 60 s, deciding inside a write transaction. On PostgreSQL
+// the once-per-cluster work (leftovers, status folds, retention) runs on the elected leader only (lib/cluster/leader).
 import { createRequire } from "node:module";
 import { openDatabase } from "@/db";
-import { settings } from "@/lib/config";
+import { authSecret, settings } from "@/lib/config";
+import { startLeaderElection, stopLeaderElection } from "@/lib/cluster/leader";
 import { startScheduler, type MaintenanceJob } from "@/lib/dns/scheduler";
 import { log } from "@/lib/log";
 import { serveWorkerMetrics } from "@/lib/metrics/worker";
@@ -25,7 +27,9 @@ async function leftoversJob(): Promise<MaintenanceJob | null> {
   return (await import("@/lib/maintenance/leftovers")).leftoversJob();
 }
 
+authSecret(); // throws when DATABASE_URL is set without AUTH_SECRET (docs/product.md §11)
 await openDatabase(); // applies migrations, like the console at start
+await startLeaderElection(); // PostgreSQL: one process of the cluster runs the once-only work (lib/cluster/leader)
 const s = settings();
 log.info(`worker: checking due domains in ${s.dataDir} every ${s.checkIntervalSeconds} s`);
 // Its counters live in this process: WORKER_METRICS_PORT serves them as the console serves /metrics.
@@ -42,7 +46,9 @@ const stop = () => {
   clearInterval(keepAlive);
   metricsServer?.close();
   traffic.stop();
-  void Promise.all([scheduler.stop(), certificates.stop()]).then(() => process.exit(0));
+  void Promise.all([scheduler.stop(), certificates.stop()])
+    .then(() => stopLeaderElection())
+    .then(() => process.exit(0));
 };
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

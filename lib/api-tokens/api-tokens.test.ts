@@ -1,5 +1,6 @@
+import { rawReader, rawWriteTransaction } from "@/db/raw";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb, readerClient, withWriterClient, writeTransaction, one } from "@/db";
+import { getDb, writeTransaction, one } from "@/db";
 import { apiTokens, users } from "@/db/schema";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { hashToken } from "@/lib/tokens";
@@ -47,7 +48,7 @@ describe("personal API tokens", () => {
     });
     expect(token).not.toHaveProperty("tokenHash");
 
-    const raw = readerClient().prepare("select * from api_tokens where id = ?").get(token.id) as Record<string, unknown>;
+    const [raw] = await rawReader().rows<Record<string, unknown>>("select * from api_tokens where id = ?", [token.id]);
     expect(raw.token_hash).toBe(hashToken(value));
     expect(raw.token_hash).toMatch(/^[0-9a-f]{64}$/);
     // The value appears in no column, whole or beyond the prefix.
@@ -123,7 +124,7 @@ describe("personal API tokens", () => {
       await writeTransaction((tx) => one(tx.insert(users).values({ email: "carol@example.com", passwordHash: "x" }).returning()))
     ).id;
     const { value } = await createApiToken({ userId: carol, name: "c" });
-    await withWriterClient((client) => client.prepare("delete from users where id = ?").run(carol));
+    await rawWriteTransaction((db) => db.run("delete from users where id = ?", [carol]));
     expect(await authenticateToken(value)).toBeNull();
     expect(await listApiTokens({ userId: carol })).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { and, eq, gt, sql } from "drizzle-orm";
-import { getDb, writeTransaction, type Db, first } from "@/db";
+import { getDb, writeTransaction, type Db, first, jsonField } from "@/db";
 import { securityEvents } from "@/db/schema";
 import { recordSecurityEvent } from "@/lib/security-log/record";
 import type { RequestInfo } from "@/lib/security-log/request-info";
@@ -27,8 +27,8 @@ async function loggedSince(db: Reader, userId: number, tokenId: number, route: s
           eq(securityEvents.userId, userId),
           eq(securityEvents.kind, "token.write-refused"),
           gt(securityEvents.createdAt, since),
-          sql`json_extract(${securityEvents.data}, '$.tokenId') = ${tokenId}`,
-          sql`json_extract(${securityEvents.data}, '$.route') = ${route}`,
+          sql`${jsonField(securityEvents.data, "tokenId")} = ${tokenId}`,
+          sql`${jsonField(securityEvents.data, "route")} = ${route}`,
         ),
       ),
   );

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction, first, one } from "@/db";
+import { getDb, writeTransaction, first, one, databaseErrorCode } from "@/db";
 import { accounts, applications, auditEvents, domains, environments, memberships, users, type Role } from "@/db/schema";
 import { repositoriesDir } from "@/lib/config";
 import { createBareRepository, gitEnv } from "@/lib/git";
@@ -286,7 +286,8 @@ describe("createApplication", () => {
         before = await counts();
       },
     });
-    await expect(failure).rejects.toThrow(/FOREIGN KEY/);
+    // SQLite: SQLITE_CONSTRAINT_FOREIGNKEY; PostgreSQL: SQLSTATE 23503 (foreign_key_violation).
+    await expect(failure).rejects.toSatisfy((error) => ["SQLITE_CONSTRAINT_FOREIGNKEY", "23503"].includes(databaseErrorCode(error) ?? ""));
     expect(fs.existsSync(built)).toBe(false);
     expect(await counts()).toEqual(before);
     expect(await getDb().select().from(accounts).where(eq(accounts.name, "Acme"))).toEqual([]);

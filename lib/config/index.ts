@@ -155,10 +155,17 @@ export function archiveDir(): string {
 
 /**
  * The Auth.js secret: `AUTH_SECRET` when set, else a random 32-byte secret generated once into
- * `DATA_DIR/auth-secret` (mode 0600) so sessions survive restarts.
+ * `DATA_DIR/auth-secret` (mode 0600) so sessions survive restarts. With `DATABASE_URL` set (several instances and
+ * workers share the database, docs/product.md §11) a generated file would differ between machines: throws then,
+ * naming the setting.
  */
 export function authSecret(): string {
   if (process.env.AUTH_SECRET) return process.env.AUTH_SECRET;
+  if (process.env.DATABASE_URL) {
+    throw new Error(
+      'AUTH_SECRET must be set when DATABASE_URL is set: every console instance and worker signs sessions and encrypts keys with it (README, "Many instances").',
+    );
+  }
   const dir = settings().dataDir;
   const file = path.join(dir, "auth-secret");
   fs.mkdirSync(dir, { recursive: true });

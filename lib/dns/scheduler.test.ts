@@ -158,6 +158,7 @@ describe("sweepDueDomains", () => {
       PATH: process.env.PATH,
       NODE_ENV: "test",
       DATA_DIR: temp.dir,
+      DATABASE_URL: process.env.DATABASE_URL,
       DNS_SERVERS: dnsServer.address,
       ...ENV,
     } as NodeJS.ProcessEnv;

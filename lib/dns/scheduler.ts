@@ -10,6 +10,8 @@ import type { BatchCheckResult, CheckRecords } from "./go-live";
 import type { Resolver } from "./resolver";
 import { log } from "@/lib/log";
 import { timeSweep } from "@/lib/metrics";
+import { isLeader } from "@/lib/cluster/leader";
+import { foldDomainStatusDeltas } from "@/lib/ops/queries";
 
 // Background re-checks (docs/product.md §3.5): a sweep checks the domains that are due (their backoff, set by checkDomain, has
 // run out, or they were never checked) and mails the owners and admins of each domain that stopped pointing at the
@@ -86,7 +88,8 @@ export type MaintenanceJob = { name: string; intervalMs: number; run: () => Prom
  * Runs `sweepDueDomains` every `intervalMs` (default `CHECK_INTERVAL_SECONDS` × 1000), one sweep at a time (the
  * next starts `intervalMs` after the previous ended), then updates today's `/ops` chart snapshot, checks the hostname
  * claims that are due (lib/edge/claims `checkDueClaims`), then runs the
- * `maintenance` job when its own interval has passed. Errors of a step are logged and the loop goes on. The timer
+ * `maintenance` job when its own interval has passed. The snapshot, the fold of PostgreSQL's status deltas and the
+ * maintenance job run only on the leader (lib/cluster/leader; every process on SQLite). Errors of a step are logged and the loop goes on. The timer
  * does not keep the process alive.
  */
 export function startScheduler(
@@ -101,12 +104,15 @@ export function startScheduler(
   const sweep = async () => {
     const r = await timeSweep(() => sweepDueDomains({ limit: options.limit, concurrency: options.concurrency }));
     if (r.checked + r.failed > 0) log.info(`[checker] checked ${r.checked}, failed ${r.failed}, flagged ${r.flagged.length}`);
-    await takeDailySnapshot(); // today's counts for the /ops chart (6 rows, O(1))
+    if (isLeader()) {
+      await foldDomainStatusDeltas(); // PostgreSQL: the status deltas into their counters (lib/ops/queries)
+      await takeDailySnapshot(); // today's counts for the /ops chart (6 rows, O(1))
+    }
     const claims = await checkDueClaims(); // claims on other accounts' hostnames (docs/product.md §3.5)
     if (claims.moved > 0) log.info(`[checker] claims: checked ${claims.checked}, hostnames moved ${claims.moved}`);
   };
   const maintain = async () => {
-    if (!job || Date.now() < nextJobAt) return;
+    if (!job || Date.now() < nextJobAt || !isLeader()) return; // once per cluster: the leader's (lib/cluster/leader)
     nextJobAt = Date.now() + job.intervalMs;
     await job.run();
   };

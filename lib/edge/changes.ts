@@ -2,7 +2,7 @@ import { AsyncResource } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { databaseFile, getDb, first } from "@/db";
+import { databaseIdentity, dialect, getDb, first } from "@/db";
 import { applications, edgeStateVersion } from "@/db/schema";
 import { edgeVersionEvents } from "./events";
 import { reconcileEdgeState, type ReconcileScope } from "./versions";
@@ -39,13 +39,13 @@ export async function currentEdgeVersion(): Promise<number> {
  * returned promise settles when the reconcile is done (tests await it; product paths need not).
  */
 export function noteEdgeChange(scope: ReconcileScope = {}): Promise<void> {
-  const file = databaseFile();
+  const database = databaseIdentity();
   const done = new Promise<void>((resolve) => {
     detached.runInAsyncScope(() => {
       setImmediate(() => {
         // The database this change was made in is gone or no longer this process's (a test's temporary folder
         // removed): nothing to reconcile.
-        if (databaseFile() !== file || !fs.existsSync(file)) return resolve();
+        if (databaseIdentity() !== database || (dialect() === "sqlite" && !fs.existsSync(database))) return resolve();
         reconcileEdgeState(scope)
           .catch((error: unknown) => {
             log.error({ err: error }, "edge: reconcile after a change failed (the periodic reconcile will retry)");

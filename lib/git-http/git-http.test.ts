@@ -13,7 +13,7 @@ import { startGitHttpServer } from "@/lib/testing/git-http-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { handleGitHttpRequest } from "./handler";
 import { handleGitHookRequest } from "./hook-endpoint";
-import { hookSecret } from "./hooks";
+import { HOOK_SECRET_TTL_MS, pushHookSecret } from "./hooks";
 
 // The real git CLI against the console's git handlers, mounted on a loopback node server in this process (the
 // same handlers the Next routes call; e2e/git.spec.ts drives the built console). Hooks call back on loopback.
@@ -344,7 +344,18 @@ describe("git smart HTTP with hooks", () => {
     expect(await response.text()).toContain("Pushing is unavailable right now");
 
     const body = JSON.stringify({ applicationId: application.id, userId: 1, tokenId: 1, updates: [] });
-    for (const authorization of [undefined, "Bearer wrong", `Basic ${hookSecret()}`]) {
+    const context = { applicationId: application.id, userId: 1, tokenId: 1 };
+    const right = pushHookSecret(context);
+    const forged = right.replace(/\.[^.]+$/, ".AAAA");
+    for (const authorization of [
+      undefined,
+      "Bearer wrong",
+      `Basic ${right}`,
+      `Bearer ${forged}`, // a signature that does not match
+      `Bearer ${pushHookSecret(context, Date.now() - HOOK_SECRET_TTL_MS - 1)}`, // expired
+      `Bearer ${pushHookSecret({ ...context, userId: 2 })}`, // another push's secret: another user
+      `Bearer ${pushHookSecret({ ...context, applicationId: application.id + 1 })}`, // another application
+    ]) {
       const hook = await handleGitHookRequest(
         new Request("http://127.0.0.1/api/internal/git/pre-receive", {
           method: "POST",
@@ -356,7 +367,7 @@ describe("git smart HTTP with hooks", () => {
       expect(hook.status).toBe(404);
     }
     const unknown = await handleGitHookRequest(
-      new Request("http://127.0.0.1/x", { method: "POST", body, headers: { authorization: `Bearer ${hookSecret()}` } }),
+      new Request("http://127.0.0.1/x", { method: "POST", body, headers: { authorization: `Bearer ${right}` } }),
       "update",
     );
     expect(unknown.status).toBe(404);
@@ -370,7 +381,11 @@ describe("git smart HTTP with hooks", () => {
       quarantine: { objectDirectory: "/tmp" },
     });
     const refused = await handleGitHookRequest(
-      new Request("http://127.0.0.1/", { method: "POST", body: outside, headers: { authorization: `Bearer ${hookSecret()}` } }),
+      new Request("http://127.0.0.1/", {
+        method: "POST",
+        body: outside,
+        headers: { authorization: `Bearer ${pushHookSecret({ applicationId: application.id, userId: dev.id, tokenId: tokenIds.dev })}` },
+      }),
       "pre-receive",
     );
     expect(await refused.json()).toEqual({

@@ -13,7 +13,7 @@ import { checkPush, environmentNames, quarantineEnv, recordPush } from "./receiv
 import { log } from "@/lib/log";
 
 // The loopback endpoint the hook scripts call (`POST /api/internal/git/{pre-receive,post-receive}`): not a
-// public API, answered only with this boot's hook secret (see ./hooks). Answers `{ ok, messages }`; the hook
+// public API, answered only with the push's own hook secret (see ./hooks). Answers `{ ok, messages }`; the hook
 // prints the messages (git shows them as `remote: …`) and exits non-zero when `ok` is false.
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -59,7 +59,8 @@ const refuse = (message: string) => json(200, { ok: false, messages: [`Edge Cons
  */
 export async function handleGitHookRequest(request: Request, hook: string): Promise<Response> {
   const secret = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
-  if (request.method !== "POST" || !isHookName(hook) || !verifyHookSecret(secret)) return new Response("Not found.\n", { status: 404 });
+  const signed = verifyHookSecret(secret);
+  if (request.method !== "POST" || !isHookName(hook) || !signed) return new Response("Not found.\n", { status: 404 });
   try {
     const raw = await request.text();
     if (raw.length > MAX_BODY_BYTES) return json(413, { ok: false, messages: ["Edge Console refused this push: too many refs at once."] });
@@ -72,6 +73,10 @@ export async function handleGitHookRequest(request: Request, hook: string): Prom
     const input = hookRequestSchema.safeParse(body);
     if (!input.success) return json(400, { ok: false, messages: ["Edge Console could not read this push's ref updates."] });
     const { applicationId, userId, tokenId, updates, quarantine } = input.data;
+    // The secret was made for one push: the same application, user and token, or nothing.
+    if (signed.applicationId !== applicationId || signed.userId !== userId || signed.tokenId !== tokenId) {
+      return new Response("Not found.\n", { status: 404 });
+    }
 
     const db = getDb();
     const application = await first(db.select().from(applications).where(eq(applications.id, applicationId)));

@@ -7,6 +7,7 @@ import { accounts, applications } from "@/db/schema";
 import { trashDir } from "@/lib/accounts/delete";
 import { archiveDir, repositoriesDir } from "@/lib/config";
 import { startScheduler } from "@/lib/dns/scheduler";
+import { startLeaderElection, stopLeaderElection } from "@/lib/cluster/leader";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { leftoversJob, settleInterruptedOperations } from "./leftovers";
 
@@ -17,7 +18,10 @@ beforeEach(() => {
   temp = makeTempDataDir("ec-leftovers-");
   fs.mkdirSync(repositoriesDir(), { recursive: true });
 });
-afterEach(() => temp.cleanup());
+afterEach(async () => {
+  await stopLeaderElection();
+  temp.cleanup();
+});
 
 const MINUTES = 60_000;
 const newName = () => `${crypto.randomBytes(16).toString("hex")}.git`;
@@ -62,6 +66,7 @@ describe("the scheduler's leftovers check", () => {
     const createdName = newName();
     const created = folder(path.join(repositoriesDir(), createdName), 2 * MINUTES);
     await applicationRow(createdName); // its rows are committed: it is an application's repository now
+    await startLeaderElection(); // the maintenance job is the leader's (PostgreSQL); this process is the only candidate
     const scheduler = startScheduler({ intervalMs: 20, maintenance: leftoversJob(0) });
     try {
       await waitFor(() => !fs.existsSync(orphan));

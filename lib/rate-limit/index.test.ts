@@ -1,8 +1,29 @@
+import { rawWriteTransaction } from "@/db/raw";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, databaseFile, withWriterClient } from "@/db";
+import { closeDb, databaseFile, dialect } from "@/db";
+import pg from "pg";
 import { resetSettings, settings } from "@/lib/config";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+
+/** One row as a separate connection sees it (what another server process reads): a new SQLite or pg connection. */
+async function otherProcessView<T>(text: string, params: unknown[]): Promise<T> {
+  if (dialect() === "sqlite") {
+    const other = new Database(databaseFile(), { readonly: true });
+    try {
+      return other.prepare(text).get(...params) as T;
+    } finally {
+      other.close();
+    }
+  }
+  const other = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await other.connect();
+  try {
+    return (await other.query(text.replace("?", "$1"), params)).rows[0] as T;
+  } finally {
+    await other.end();
+  }
+}
 import { clientIp, consumeRateLimit, ipKey, RATE_LIMIT_TABLE, rateLimitMessage, refundRateLimit } from "./index";
 
 const LIMIT_VARS = [
@@ -82,8 +103,8 @@ describe("rate limits", () => {
     expect((await consumeRateLimit("reset", { email: "win@example.com" })).ok).toBe(true);
     expect((await consumeRateLimit("reset", { email: "win@example.com" })).ok).toBe(false);
     // Move the stored window's end into the past, as time passing would.
-    await withWriterClient((client) =>
-      client.prepare(`UPDATE ${RATE_LIMIT_TABLE} SET expire = ? WHERE key = ?`).run(Date.now() - 1, "reset:email:win@example.com"),
+    await rawWriteTransaction((db) =>
+      db.run(`UPDATE ${RATE_LIMIT_TABLE} SET expire = ? WHERE key = ?`, [Date.now() - 1, "reset:email:win@example.com"]),
     );
     expect((await consumeRateLimit("reset", { email: "win@example.com" })).ok).toBe(true);
   });
@@ -93,12 +114,11 @@ describe("rate limits", () => {
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(true);
     await closeDb(); // a restart: a new client on the same file
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(true);
-    const other = new Database(databaseFile(), { readonly: true }); // what a second server process sees
-    const row = other.prepare(`SELECT points FROM ${RATE_LIMIT_TABLE} WHERE key = ?`).get("login:email:restart@example.com") as {
-      points: number;
-    };
+    // What a second server process sees: its own connection to the same database.
+    const row = await otherProcessView<{ points: number }>(`SELECT points FROM ${RATE_LIMIT_TABLE} WHERE key = ?`, [
+      "login:email:restart@example.com",
+    ]);
     expect(row.points).toBe(2);
-    other.close();
     expect((await consumeRateLimit("login", { email: "restart@example.com" })).ok).toBe(false);
   });
 

@@ -1,5 +1,6 @@
 // vitest globalSetup (vitest.config.ts): with TEST_DATABASE=postgres the whole run goes to one throwaway PostgreSQL
 // cluster (lib/testing/postgres.ts); without it, nothing happens and the suite runs on SQLite as always.
+import crypto from "node:crypto";
 import path from "node:path";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
@@ -20,7 +21,7 @@ async function migrateDatabase(url: string): Promise<void> {
   }
 }
 
-const VARS = ["TEST_POSTGRES_URL", "DATABASE_URL"] as const;
+const VARS = ["TEST_POSTGRES_URL", "DATABASE_URL", "AUTH_SECRET"] as const;
 
 /**
  * Runs once in vitest's main process, before any test file.
@@ -59,6 +60,8 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
     await migrateDatabase(databaseUrl);
     process.env.TEST_POSTGRES_URL = cluster.url;
     process.env.DATABASE_URL = databaseUrl;
+    // Required with DATABASE_URL (lib/config authSecret): one secret for the run, as every instance would share.
+    process.env.AUTH_SECRET ||= crypto.randomBytes(32).toString("base64url");
   } catch (error) {
     await cluster.stop();
     throw error;

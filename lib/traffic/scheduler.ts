@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { getDb, writeTransaction, first } from "@/db";
 import { rawReader, rawWriteTransaction } from "@/db/raw";
+import { isLeader } from "@/lib/cluster/leader";
 import { accounts, applications, environments, memberships, trafficAlerts, users } from "@/db/schema";
 import type { Actor } from "@/lib/actions";
 import { recordAudit } from "@/lib/audit/record";
@@ -156,7 +157,8 @@ export type TrafficScheduler = { stop: () => void };
 export function startTrafficScheduler(intervalMs = 60_000): TrafficScheduler {
   const run = () => {
     const now = Date.now();
-    pruneTraffic(now)
+    // Retention once per cluster (the leader's); alerts are claimed row by row, so every process may look.
+    (isLeader() ? pruneTraffic(now) : Promise.resolve())
       .then(() => checkErrorAlerts(now))
       .catch((error: unknown) => log.error({ err: error }, "traffic job failed"));
   };

@@ -406,7 +406,7 @@ describe("the user's own settings", () => {
             ["lib/testing/delete-user-race-worker.ts", JSON.stringify({ userId: u.id, confirmation: u.email, startAt, pauseMs: 500 })],
             {
               cwd: root,
-              env: { PATH: process.env.PATH, DATA_DIR: temp.dir, NODE_ENV: "test" },
+              env: { PATH: process.env.PATH, DATA_DIR: temp.dir, DATABASE_URL: process.env.DATABASE_URL, NODE_ENV: "test" },
             },
           ),
         ),

@@ -45,3 +45,12 @@ export const SQL_FALSE = sql`0`;
 
 /** SQLite's `(unixepoch('subsec') * 1000)`: the current time in epoch milliseconds. */
 export const NOW_MS = sql`((extract(epoch from clock_timestamp()) * 1000)::bigint)`;
+
+/**
+ * SQLite `text(name)` for hostnames, compared byte by byte as SQLite's BINARY collation does: `text COLLATE "C"`.
+ * Keyset paging by hostname (`/ops`, the domain lists) and its indexes then order exactly as on SQLite, whatever the
+ * database's own collation is (an `en_US` one ignores the dots and hyphens of hostnames at its first level).
+ */
+export const bytewiseText = customType<{ data: string }>({
+  dataType: () => 'text COLLATE "C"',
+});

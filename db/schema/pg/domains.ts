@@ -4,7 +4,7 @@ import { check, index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import { DOMAIN_STATUSES } from "../domains";
 import { accounts } from "./accounts";
 import { applications, environments } from "./applications";
-import { id, int64, integerBoolean, NOW_MS, SQL_FALSE, timestampMs } from "./columns";
+import { bytewiseText, id, int64, integerBoolean, NOW_MS, SQL_FALSE, timestampMs } from "./columns";
 
 export const domains = pgTable(
   "domains",
@@ -19,7 +19,7 @@ export const domains = pgTable(
     environmentId: int64("environment_id")
       .notNull()
       .references(() => environments.id, { onDelete: "cascade" }),
-    hostname: text("hostname").notNull().unique(),
+    hostname: bytewiseText("hostname").notNull().unique(),
     hostnameUnicode: text("hostname_unicode").notNull(),
     isApex: integerBoolean("is_apex").notNull(),
     verificationToken: text("verification_token").notNull(),

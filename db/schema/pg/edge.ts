@@ -4,7 +4,7 @@ import { index, jsonb, pgTable, primaryKey, text, uniqueIndex } from "drizzle-or
 import { edgeNodeEnvironments as sqliteEdgeNodeEnvironments } from "../edge";
 import { accounts } from "./accounts";
 import { applications, environments } from "./applications";
-import { id, int64, integerBoolean, NOW_MS, SQL_FALSE, timestampMs } from "./columns";
+import { bytewiseText, id, int64, integerBoolean, NOW_MS, SQL_FALSE, timestampMs } from "./columns";
 import { users } from "./users";
 
 export const edgeNodes = pgTable(
@@ -71,7 +71,7 @@ export const domainClaims = pgTable(
   "domain_claims",
   {
     id: id(),
-    hostname: text("hostname").notNull(),
+    hostname: bytewiseText("hostname").notNull(),
     hostnameUnicode: text("hostname_unicode").notNull(),
     accountId: int64("account_id")
       .notNull()

@@ -4,7 +4,7 @@ import { check, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-
 import { acmeChallenges as sqliteAcmeChallenges, CERTIFICATE_SOURCES, CERTIFICATE_STATES } from "../https";
 import { accounts } from "./accounts";
 import { environments } from "./applications";
-import { id, int64, NOW_MS, timestampMs } from "./columns";
+import { bytewiseText, id, int64, NOW_MS, timestampMs } from "./columns";
 import { domains } from "./domains";
 
 export const domainCertificates = pgTable(
@@ -20,7 +20,7 @@ export const domainCertificates = pgTable(
     environmentId: int64("environment_id")
       .notNull()
       .references(() => environments.id, { onDelete: "cascade" }),
-    hostname: text("hostname").notNull(),
+    hostname: bytewiseText("hostname").notNull(),
     source: text("source", { enum: CERTIFICATE_SOURCES }).notNull().default("acme"),
     state: text("state", { enum: CERTIFICATE_STATES }).notNull().default("none"),
     issuer: text("issuer"),
@@ -73,7 +73,7 @@ export const acmeChallenges = pgTable(
       .notNull()
       .references(() => domainCertificates.id, { onDelete: "cascade" }),
     environmentId: int64("environment_id").notNull(),
-    hostname: text("hostname").notNull(),
+    hostname: bytewiseText("hostname").notNull(),
     kind: text("kind", { enum: sqliteAcmeChallenges.kind.enumValues }).notNull(),
     token: text("token").notNull(),
     keyAuthorization: text("key_authorization").notNull(),
