@@ -184,6 +184,9 @@ async function lockWriter(): Promise<() => void> {
   return release;
 }
 
+/** Options of `writeTransaction`. */
+export type WriteOptions = { isolation?: "serializable" | "read committed" };
+
 /** SQLSTATEs after which a SERIALIZABLE transaction is run again: serialization_failure, deadlock_detected. */
 const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
 const MAX_ATTEMPTS = 12;
@@ -239,12 +242,15 @@ export function isRetryableTransactionError(error: unknown): boolean {
  *   reader never fails to upgrade).
  * - PostgreSQL: `BEGIN ISOLATION LEVEL SERIALIZABLE` on a pooled connection; after SQLSTATE 40001/40P01 the
  *   transaction runs again (up to 12 times, with a growing random pause of 2–200 ms), then the error is thrown.
+ *   `options.isolation: "read committed"` is for writes already made exclusive otherwise — rows held by a lease the
+ *   caller took, single-statement claims (`UPDATE … WHERE lease is free`): SERIALIZABLE's page-level predicate locks
+ *   would make two checkers storing disjoint domains abort each other. SQLite ignores it (one writer).
  */
-export async function writeTransaction<T>(fn: (tx: Tx) => Promise<T> | T): Promise<T> {
+export async function writeTransaction<T>(fn: (tx: Tx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
   const outer = transactionContext.getStore();
   if (outer?.open) return savepoint(outer, fn);
   const open = connections();
-  if (open.dialect === "postgres") return postgresTransaction(open, fn);
+  if (open.dialect === "postgres") return postgresTransaction(open, fn, options.isolation ?? "serializable");
   const release = await lockWriter();
   try {
     const { writer, writerDb } = open;
@@ -265,7 +271,11 @@ export async function writeTransaction<T>(fn: (tx: Tx) => Promise<T> | T): Promi
   }
 }
 
-async function postgresTransaction<T>(open: PgConnections, fn: (tx: Tx) => Promise<T> | T): Promise<T> {
+async function postgresTransaction<T>(
+  open: PgConnections,
+  fn: (tx: Tx) => Promise<T> | T,
+  isolationLevel: "serializable" | "read committed",
+): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await open.db.transaction(
@@ -278,7 +288,7 @@ async function postgresTransaction<T>(open: PgConnections, fn: (tx: Tx) => Promi
             context.open = false;
           }
         },
-        { isolationLevel: "serializable" },
+        { isolationLevel },
       );
     } catch (error) {
       if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;

@@ -19,6 +19,15 @@ export const E2E = {
   },
   dataDir: process.env.E2E_DATA_DIR || path.join(os.tmpdir(), "edge-console-e2e"),
   /**
+   * `E2E_DATABASE=postgres` (scripts/test-all.mjs, journeys and attackers only): e2e/serve.ts starts a throwaway
+   * PostgreSQL cluster on this fixed loopback port and the console runs on it; the test process uses the same URL.
+   */
+  database: process.env.E2E_DATABASE === "postgres" ? ("postgres" as const) : ("sqlite" as const),
+  postgresPort: 59990,
+  get postgresUrl() {
+    return `postgres://postgres@127.0.0.1:${this.postgresPort}/edge_console_e2e`;
+  },
+  /**
    * `AUTH_SECRET` of the e2e console, so the test process can mint session cookies for users it signs up itself
    * (e2e/people.ts). A throwaway console on loopback: the secret only has to be the same on both sides.
    */
@@ -61,11 +70,12 @@ function rateLimitEnv(): Record<string, string> {
 /**
  * The console's settings (docs/product.md §6) of the e2e run: the server started by e2e/serve.ts runs with them, and
  * the test process applies them too before it calls the product's own functions (e2e/people.ts), so both sides
- * open the same SQLite file, sign session tokens with the same secret and build the same links.
+ * open the same database (the SQLite file, or PostgreSQL with E2E_DATABASE=postgres), sign session tokens with the same secret and build the same links.
  */
 export function consoleEnv(): Record<string, string> {
   return {
     DATA_DIR: E2E.dataDir,
+    ...(E2E.database === "postgres" ? { DATABASE_URL: E2E.postgresUrl } : {}),
     AUTH_SECRET: E2E.authSecret,
     APP_URL: E2E.baseUrl,
     DNS_SERVERS: `127.0.0.1:${E2E.dnsPort}`,

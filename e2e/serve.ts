@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { startDnsServer } from "../lib/testing/dns-server";
 import { startSmtpServer } from "../lib/testing/smtp-server";
+import { createTestDatabase, startTestCluster } from "../lib/testing/postgres";
 import { CONSOLE_LOG, teeTo, withoutAccessLines } from "./console-log";
 import { consoleEnv, E2E } from "./env";
 
@@ -18,6 +19,12 @@ async function main() {
   const dns = await startDnsServer({ dnsPort: E2E.dnsPort, controlPort: E2E.dnsControlPort });
   console.log(`e2e: DNS server on 127.0.0.1:${dns.dnsPort}, control on ${dns.controlPort}`);
   const smtp = await startSmtpServer({ smtpPort: E2E.smtpPort, controlPort: E2E.smtpControlPort });
+  // E2E_DATABASE=postgres: the console runs on a throwaway cluster at the fixed port the test process knows too.
+  const cluster = E2E.database === "postgres" ? await startTestCluster({ port: E2E.postgresPort }) : null;
+  if (cluster) {
+    await createTestDatabase(cluster.url, new URL(E2E.postgresUrl).pathname.slice(1));
+    console.log(`e2e: PostgreSQL on 127.0.0.1:${cluster.port}, database ${E2E.postgresUrl}`);
+  }
   console.log(`e2e: SMTP server on ${smtp.smtpUrl}, control on ${smtp.controlUrl}`);
 
   const env: NodeJS.ProcessEnv = {
@@ -62,12 +69,13 @@ async function main() {
     void dns.close();
     void smtp.close();
   };
+  const stopCluster = () => void cluster?.stop();
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
   server.on("exit", (code) => {
     void dns.close();
     void smtp.close();
-    process.exit(code ?? 0);
+    void Promise.resolve(stopCluster()).finally(() => process.exit(code ?? 0));
   });
 }
 

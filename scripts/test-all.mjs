@@ -101,14 +101,23 @@ if (want("unit")) vitestStage("Unit and integration tests", "vitest.json", "vite
 
 // The same files again on a throwaway PostgreSQL cluster (lib/testing/postgres-global-setup.ts). Without PostgreSQL
 // one line says why and nothing is counted, except under CI=true, where the stage fails.
+let postgresChecked;
+/** Why PostgreSQL cannot run here ("" when it can), asked once of lib/testing/postgres.ts. */
+function postgresMissing() {
+  if (postgresChecked === undefined) {
+    const probe = spawnSync(
+      bin("tsx"),
+      ["--eval", 'import { postgresAvailable } from "./lib/testing/postgres.ts"; process.stdout.write(postgresAvailable() ?? "");'],
+      { cwd: root, encoding: "utf8" },
+    );
+    postgresChecked =
+      probe.status === 0 ? probe.stdout.trim() : `the PostgreSQL check failed: ${firstLine(probe.stderr || probe.error?.message)}`;
+  }
+  return postgresChecked;
+}
+
 if (want("unit") || want("unit-postgres")) {
-  const probe = spawnSync(
-    bin("tsx"),
-    ["--eval", 'import { postgresAvailable } from "./lib/testing/postgres.ts"; process.stdout.write(postgresAvailable() ?? "");'],
-    { cwd: root, encoding: "utf8" },
-  );
-  const reason =
-    probe.status === 0 ? probe.stdout.trim() : `the PostgreSQL check failed: ${firstLine(probe.stderr || probe.error?.message)}`;
+  const reason = postgresMissing();
   if (!reason) {
     vitestStage("Unit and integration tests on PostgreSQL", "vitest-postgres.json", "vitest[postgres]", { TEST_DATABASE: "postgres" });
   } else if (process.env.CI === "true") {
@@ -129,28 +138,46 @@ if (want("e2e")) {
       "first-load JavaScript",
       run("First-load JavaScript (gzip)", process.execPath, ["scripts/first-load-js.mjs", "--budget", "150", "--except", "/edit"]),
     );
-  if (built) {
-    const file = path.join(results, "playwright.json");
-    fs.rmSync(file, { force: true });
-    const ok = run("Journeys (Playwright, Chromium)", bin("playwright"), ["test"]);
-    const report = readJson(file);
-    if (report?.stats) {
-      const walk = (suite, titles) => {
-        for (const spec of suite.specs ?? []) {
-          for (const test of spec.tests ?? []) {
-            if (test.status === "unexpected" || test.status === "flaky") {
-              const error = test.results?.find((r) => r.error)?.error?.message;
-              failures.push(`playwright ${spec.file} › ${[...titles, spec.title].join(" › ")} (${test.status}): ${firstLine(error)}`);
-            }
+  if (built) playwrightStage("Journeys (Playwright, Chromium)", "playwright.json", "playwright", [], {});
+  if (built && postgresMissing()) {
+    if (process.env.CI === "true") {
+      failed += 1;
+      failures.push(`PostgreSQL journeys cannot run (CI=true): ${postgresMissing()}`);
+    } else console.log(`PostgreSQL journeys skipped: ${postgresMissing()}`);
+  }
+  // The signup-to-live journey and the attackers' again with the console on PostgreSQL (e2e/env.ts E2E_DATABASE).
+  if (built && !postgresMissing())
+    playwrightStage(
+      "Journeys on PostgreSQL (Playwright, Chromium)",
+      "playwright-postgres.json",
+      "playwright[postgres]",
+      ["--project=console", "e2e/journey.spec.ts", "e2e/attacker.spec.ts"],
+      { E2E_DATABASE: "postgres" },
+    );
+}
+
+/** One Playwright run, its report read into the totals and the failure list. */
+function playwrightStage(label, reportName, prefix, args, env) {
+  const file = path.join(results, reportName);
+  fs.rmSync(file, { force: true });
+  const ok = run(label, bin("playwright"), ["test", ...args], env);
+  const report = readJson(file);
+  if (report?.stats) {
+    const walk = (suite, titles) => {
+      for (const spec of suite.specs ?? []) {
+        for (const test of spec.tests ?? []) {
+          if (test.status === "unexpected" || test.status === "flaky") {
+            const error = test.results?.find((r) => r.error)?.error?.message;
+            failures.push(`${prefix} ${spec.file} › ${[...titles, spec.title].join(" › ")} (${test.status}): ${firstLine(error)}`);
           }
         }
-        for (const child of suite.suites ?? []) walk(child, [...titles, child.title]);
-      };
-      for (const suite of report.suites ?? []) walk(suite, []);
-      passed += report.stats.expected;
-      failed += report.stats.unexpected + (report.stats.flaky ?? 0) + (ok || report.stats.unexpected > 0 ? 0 : 1);
-    } else failed += 1;
-  }
+      }
+      for (const child of suite.suites ?? []) walk(child, [...titles, child.title]);
+    };
+    for (const suite of report.suites ?? []) walk(suite, []);
+    passed += report.stats.expected;
+    failed += report.stats.unexpected + (report.stats.flaky ?? 0) + (ok || report.stats.unexpected > 0 ? 0 : 1);
+  } else failed += 1;
 }
 
 if (failures.length > 0) {

@@ -1,6 +1,6 @@
 import { writeTransaction } from "@/db";
 import {
-  claimDomain,
+  claimDomains,
   leaseMs,
   observeClaim,
   releaseClaim,
@@ -13,8 +13,9 @@ import { createResolver, type Resolver } from "./resolver";
 import { countGoLiveCheck } from "@/lib/metrics";
 
 // Go-live checks of many domains for background sweeps (docs/product.md §3.5), with the same guarantees as `checkDomain` — each
-// domain is claimed by lease in a BEGIN IMMEDIATE transaction before it is observed, and stored by the same
-// `storeCheck` — but with one transaction per batch instead of two per domain: domains are claimed a batch at a time,
+// domain is claimed by lease in a write transaction before it is observed, and stored by the same `storeCheck` — but
+// with one transaction per batch instead of two per domain: domains are claimed a batch at a time by one statement
+// (`claimDomains`: FOR UPDATE SKIP LOCKED on PostgreSQL),
 // just before they are needed, resolved with bounded concurrency, and their results written a batch at a time.
 
 /** Results written per transaction (default); also the most domains claimed per transaction. */
@@ -61,15 +62,19 @@ export async function checkDomainsInBatches(
     const to = claimed;
     try {
       // Queued only once committed: other workers run while the transaction awaits its statements.
-      const claims = await writeTransaction(async () => {
-        const held: { index: number; claim: DomainClaim }[] = [];
-        for (let index = from; index < to; index++) {
-          const claim = await claimDomain(ids[index], { now, leaseUntil, dueOnly: options.dueOnly });
-          if ("skipped" in claim) results[index] = claim;
-          else held.push({ index, claim });
-        }
-        return held;
-      });
+      // One UPDATE … SKIP LOCKED: exclusive by itself, so READ COMMITTED on PostgreSQL.
+      const claims = await writeTransaction(
+        async () => {
+          const held: { index: number; claim: DomainClaim }[] = [];
+          const outcomes = await claimDomains(ids.slice(from, to), { now, leaseUntil, dueOnly: options.dueOnly });
+          outcomes.forEach((claim, i) => {
+            if ("skipped" in claim) results[from + i] = claim;
+            else held.push({ index: from + i, claim });
+          });
+          return held;
+        },
+        { isolation: "read committed" },
+      );
       queue.push(...claims);
     } catch (error) {
       // rolled back: nothing of this batch is ours
@@ -82,16 +87,21 @@ export async function checkDomainsInBatches(
     done = [];
     if (batch.length === 0) return;
     try {
-      const stored = await writeTransaction(async () => {
-        const written: BatchCheckResult[] = [];
-        for (const item of batch) {
-          if ("error" in item) {
-            await releaseClaim(item.claim);
-            written.push(failed(item.error));
-          } else written.push(await storeCheck(item.claim, item.observed, now));
-        }
-        return written;
-      });
+      // Every domain of the batch is ours by its lease (storeCheck writes only while the lease is ours): READ
+      // COMMITTED on PostgreSQL, where two checkers storing disjoint domains would otherwise abort each other.
+      const stored = await writeTransaction(
+        async () => {
+          const written: BatchCheckResult[] = [];
+          for (const item of batch) {
+            if ("error" in item) {
+              await releaseClaim(item.claim);
+              written.push(failed(item.error));
+            } else written.push(await storeCheck(item.claim, item.observed, now));
+          }
+          return written;
+        },
+        { isolation: "read committed" },
+      );
       batch.forEach((item, i) => (results[item.index] = stored[i]));
       for (const r of stored) if (!r.skipped || r.skipped === "failed") countGoLiveCheck(r.skipped ? "failed" : r.classification.outcome);
     } catch (error) {
@@ -128,6 +138,9 @@ export async function checkDomainsInBatches(
   return results;
 }
 
+/** A failed result naming the error, and the database's own message under a wrapping "Failed query" error. */
 function failed(error: unknown): BatchCheckResult {
-  return { skipped: "failed", error: error instanceof Error ? error.message : String(error) };
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : "";
+  return { skipped: "failed", error: message + cause };
 }

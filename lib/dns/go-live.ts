@@ -1,5 +1,7 @@
 import { settings } from "@/lib/config";
-import { writeTransaction } from "@/db";
+import { and, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { databaseErrorCode, dialect, execute, getDb, writeTransaction } from "@/db";
+import { domains } from "@/db/schema";
 import type { DomainStatus } from "@/db/schema";
 import { classify, type Classification, type Expected } from "./classify";
 import { observe, type Observation } from "./observe";
@@ -139,6 +141,16 @@ export async function claimDomain(
   params: { now: Date; leaseUntil: Date; dueOnly?: boolean; verifyNow?: boolean },
 ): Promise<DomainClaim | TooSoon | { skipped: "in-progress" | "not-found" | "not-due" }> {
   const q = checkStatements();
+  // PostgreSQL: lock the row first; a claim of it already in flight elsewhere holds the lock, so this one is
+  // "in-progress" at once (SQLite's single writer orders claims by itself).
+  if (dialect() === "postgres") {
+    try {
+      await execute(sql`select 1 from ${domains} where ${domains.id} = ${domainId} for update nowait`);
+    } catch (error) {
+      if (databaseErrorCode(error) === "55P03") return { skipped: "in-progress" }; // lock_not_available
+      throw error;
+    }
+  }
   const row = await q.domain.get({ id: domainId });
   if (!row) return { skipped: "not-found" };
   if (row.leaseUntil && row.leaseUntil.getTime() > params.now.getTime()) return { skipped: "in-progress" };
@@ -157,6 +169,53 @@ export async function claimDomain(
   }
   await q.lease.run({ id: domainId, leaseUntil: params.leaseUntil.getTime() });
   return { domain: { ...row, leaseUntil: params.leaseUntil }, leaseUntil: params.leaseUntil, verifyNow: params.verifyNow ?? false };
+}
+
+/**
+ * Claims the domains of `ids` that are free (no lease, or one that ran out by `now`) and, with `dueOnly`, due at
+ * `now`, in ONE statement: `UPDATE domains SET lease_until … WHERE id IN (SELECT id … [FOR UPDATE SKIP LOCKED])
+ * RETURNING *`. On PostgreSQL the row locks make two checkers' claims disjoint, and a row another claim holds locked
+ * is skipped rather than waited for; on SQLite the single writer serialises them. The others are answered
+ * `in-progress`, `not-due` or `not-found` (one read of just those rows). Call it inside a write transaction.
+ * Returns one entry per id, in the order of `ids`.
+ */
+export async function claimDomains(
+  ids: readonly number[],
+  params: { now: Date; leaseUntil: Date; dueOnly?: boolean },
+): Promise<(DomainClaim | { skipped: "in-progress" | "not-found" | "not-due" })[]> {
+  if (ids.length === 0) return [];
+  const now = params.now;
+  const free = or(isNull(domains.leaseUntil), lte(domains.leaseUntil, now));
+  const due = params.dueOnly ? or(isNull(domains.nextCheckAt), lte(domains.nextCheckAt, now)) : undefined;
+  const lockRows = dialect() === "postgres" ? sql` for update skip locked` : sql``;
+  const rows = await getDb()
+    .update(domains)
+    .set({ leaseUntil: params.leaseUntil })
+    .where(
+      inArray(domains.id, sql`(select ${domains.id} from ${domains} where ${and(inArray(domains.id, [...ids]), free, due)}${lockRows})`),
+    )
+    .returning();
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const missing = ids.filter((id) => !byId.has(id));
+  const others = missing.length
+    ? new Map(
+        (
+          await getDb()
+            .select({ id: domains.id, leaseUntil: domains.leaseUntil, nextCheckAt: domains.nextCheckAt })
+            .from(domains)
+            .where(inArray(domains.id, missing))
+        ).map((row) => [row.id, row]),
+      )
+    : new Map();
+  return ids.map((id) => {
+    const row = byId.get(id);
+    if (row) return { domain: row, leaseUntil: params.leaseUntil, verifyNow: false };
+    const other = others.get(id);
+    if (!other) return { skipped: "not-found" as const };
+    if (other.leaseUntil && other.leaseUntil.getTime() > now.getTime()) return { skipped: "in-progress" as const };
+    if (params.dueOnly && other.nextCheckAt && other.nextCheckAt.getTime() > now.getTime()) return { skipped: "not-due" as const };
+    return { skipped: "in-progress" as const }; // free and due, yet not claimed: another claim holds its row locked
+  });
 }
 
 /** Releases a claim (after a failed observation) unless another checker has taken the domain since. Call it inside a `writeTransaction`. */

@@ -146,7 +146,8 @@ function stopNow(bin: string, dir: string) {
  * fresh folder under `os.tmpdir()` (trust authentication, UTF8, locale C.UTF-8), then `pg_ctl start -w` listening on
  * 127.0.0.1 only, with a Unix socket in the folder, fsync/synchronous_commit/full_page_writes off and
  * max_connections=300. The port is the first free one in 59000-59999 from a random start; a start that loses a race
- * for its port ("could not bind") moves on to the next one, 25 ports at most. As root, the folder is chowned to the
+ * for its port ("could not bind") moves on to the next one, 25 ports at most. `wanted.port` asks for that port only
+ * (the e2e run's, which both its server and its test process must know). As root, the folder is chowned to the
  * `postgres` user and initdb/pg_ctl run through `runuser -u postgres --` (so `os.tmpdir()` must be traversable by
  * that user; /tmp is). Takes about 1-3 s.
  *
@@ -154,7 +155,7 @@ function stopNow(bin: string, dir: string) {
  * (not on SIGKILL). Rejects with {@link postgresAvailable}'s reason when PostgreSQL cannot run here, or with the
  * failing tool's output (initdb, or the server log's tail for pg_ctl); the folder is removed then.
  */
-export async function startTestCluster(): Promise<TestCluster> {
+export async function startTestCluster(wanted: { port?: number } = {}): Promise<TestCluster> {
   const reason = postgresAvailable();
   if (reason) throw new Error(reason);
   const bin = findBinDir()!;
@@ -182,8 +183,8 @@ export async function startTestCluster(): Promise<TestCluster> {
 
     const first = PORT_FIRST + Math.floor(Math.random() * PORT_COUNT);
     const tried: number[] = [];
-    for (let i = 0; i < PORT_COUNT && tried.length < PORT_ATTEMPTS; i++) {
-      const port = PORT_FIRST + ((first - PORT_FIRST + i) % PORT_COUNT);
+    for (let i = 0; i < (wanted.port ? 1 : PORT_COUNT) && tried.length < PORT_ATTEMPTS; i++) {
+      const port = wanted.port ?? PORT_FIRST + ((first - PORT_FIRST + i) % PORT_COUNT);
       if (!(await canBind(port))) continue;
       tried.push(port);
       const logStart = fs.statSync(log).size;
