@@ -129,6 +129,9 @@ function openPostgres(url: string): PgConnections {
   // An idle pooled connection that dies (server restart) emits 'error' on the pool; without a listener the process
   // would exit. The next checkout opens a fresh connection.
   pool.on("error", () => {});
+  // The same for a connection that dies while checked out (a server restart, a dropped database): its query in
+  // flight rejects, which its caller handles; the client's own 'error' event must not end the process.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return { dialect: "postgres", pool, db: drizzlePg(pool, { schema: pgSchema }), migrated: null };
 }
 

@@ -1,0 +1,115 @@
+import { and, eq } from "drizzle-orm";
+import { TOTP, Secret } from "otpauth";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { dialect, getDb } from "@/db";
+import { environments } from "@/db/schema";
+import { createEmailToken, redeemVerifyEmailToken } from "@/lib/auth/email-tokens";
+import { resetSettings } from "@/lib/config";
+import { addDomain } from "@/lib/domains/manage";
+import { settleEdgeChanges } from "@/lib/edge/changes";
+import { makeApplication } from "@/lib/environments/fixtures";
+import { consumeRateLimit } from "@/lib/rate-limit";
+import { makeUser } from "@/lib/testing/people";
+import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { confirmEnrolment, pendingEnrolment, startEnrolment } from "@/lib/two-factor/enrolment";
+import { verifySignInCode } from "@/lib/two-factor/sign-in";
+import { getUserById } from "@/lib/users/queries";
+
+// The rules SQLite's single writer kept, under real concurrency (docs/architecture.md "Data"): every case starts
+// its operations at once. On PostgreSQL they run on separate pooled connections in SERIALIZABLE transactions; on
+// SQLite they queue behind the writer. The same outcome is required of both. (The two-process cases — last owner,
+// deleting the last owner, the checker's lease — are in lib/members, lib/user-settings and lib/dns.)
+
+const context = { ip: "203.0.113.50", userAgent: "race-test" };
+const AT_ONCE = 8;
+
+function appCode(secret: string, timestamp = Date.now()): string {
+  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: "SHA1" }).generate({ timestamp });
+}
+
+async function enrol(email: string) {
+  const user = await makeUser(email);
+  await startEnrolment({ userId: user.id });
+  const pending = await pendingEnrolment((await getUserById({ id: user.id }))!);
+  const secret = pending!.manualKey.replace(/ /g, "");
+  const confirmed = await confirmEnrolment({ user: (await getUserById({ id: user.id }))!, code: appCode(secret), context });
+  if (!confirmed.ok) throw new Error(confirmed.message);
+  return { user: (await getUserById({ id: user.id }))!, secret, codes: confirmed.recoveryCodes };
+}
+
+const okCount = (results: { ok: boolean }[]) => results.filter((r) => r.ok).length;
+
+describe(`rules under concurrency (${dialect()})`, () => {
+  let temp: ReturnType<typeof makeTempDataDir>;
+  beforeAll(() => {
+    temp = makeTempDataDir("ec-races-");
+    // Generous limits: the races below are about the rules, not the rate limits (one case below is).
+    process.env.RATE_LIMIT_TWO_FACTOR_PER_IP = "1000";
+    process.env.RATE_LIMIT_TWO_FACTOR_PER_EMAIL = "1000";
+    resetSettings();
+  });
+  afterEach(() => {
+    delete process.env.RATE_LIMIT_LOGIN_PER_EMAIL;
+    resetSettings();
+  });
+  afterAll(async () => {
+    await settleEdgeChanges(); // the applications' background reconciles, before their database goes
+    delete process.env.RATE_LIMIT_TWO_FACTOR_PER_IP;
+    delete process.env.RATE_LIMIT_TWO_FACTOR_PER_EMAIL;
+    resetSettings();
+    temp.cleanup();
+  });
+
+  it("accepts one TOTP code once when it is sent many times at the same moment (replay)", async () => {
+    const { user, secret } = await enrol("totp-race@example.com");
+    const code = appCode(secret, Date.now() + 30_000); // the next step: not the one enrolment used
+    const results = await Promise.all(Array.from({ length: AT_ONCE }, () => verifySignInCode({ user, code, context })));
+    expect(okCount(results)).toBe(1);
+  });
+
+  it("accepts one recovery code once when it is sent many times at the same moment", async () => {
+    const { user, codes } = await enrol("recovery-race@example.com");
+    const results = await Promise.all(Array.from({ length: AT_ONCE }, () => verifySignInCode({ user, code: codes[3], context })));
+    expect(okCount(results)).toBe(1);
+  });
+
+  it("redeems a single-use link once when it is followed many times at the same moment", async () => {
+    const user = await makeUser("link-race@example.com");
+    const token = await createEmailToken({
+      userId: user.id,
+      kind: "verify-email",
+      email: user.email,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    const results = await Promise.all(Array.from({ length: AT_ONCE }, () => redeemVerifyEmailToken({ token })));
+    expect(results.filter((r) => r.status === "valid")).toHaveLength(1);
+  });
+
+  it("gives a hostname to one environment when two accounts add it at the same moment", async () => {
+    const a = await makeApplication("racea");
+    const b = await makeApplication("raceb");
+    const production = async (applicationId: number) =>
+      (
+        await getDb()
+          .select()
+          .from(environments)
+          .where(and(eq(environments.applicationId, applicationId), eq(environments.name, "Production")))
+      )[0];
+    const envs = [await production(a.app.id), await production(b.app.id)];
+    const hostname = { hostname: "contested.example.com", unicode: "contested.example.com", isApex: false };
+    const results = await Promise.all(
+      Array.from({ length: AT_ONCE }, (_, i) =>
+        addDomain({ environment: envs[i % 2], actor: [a, b][i % 2].actor("owner"), hostname, ownershipRequired: false }),
+      ),
+    );
+    expect(okCount(results)).toBe(1);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.code === "taken")).toBe(true);
+  });
+
+  it("lets exactly the limit through when many attempts arrive at the same moment", async () => {
+    process.env.RATE_LIMIT_LOGIN_PER_EMAIL = "3";
+    resetSettings();
+    const results = await Promise.all(Array.from({ length: 10 }, () => consumeRateLimit("login", { email: "burst@example.com" })));
+    expect(okCount(results)).toBe(3);
+  });
+});
