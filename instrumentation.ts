@@ -15,9 +15,17 @@ export async function register() {
   const { log, runOutsideRequest } = await import("@/lib/log");
   const { authSecret } = await import("@/lib/config");
   const { consoleRole, isLeader, startLeaderElection } = await import("@/lib/cluster/leader");
-  const role = consoleRole(); // throws for a wrong CONSOLE_ROLE: the server does not start
-  authSecret(); // throws when DATABASE_URL is set without AUTH_SECRET (docs/product.md §11)
-  await openDatabase();
+  let role: ReturnType<typeof consoleRole>;
+  try {
+    role = consoleRole(); // a wrong CONSOLE_ROLE
+    authSecret(); // DATABASE_URL set without AUTH_SECRET (docs/product.md §11)
+    await openDatabase(); // the database cannot be reached or migrated
+  } catch (error) {
+    // Next would go on serving 500s with the hook failed: end the process instead, so that it is seen (and a
+    // supervisor restarts it once the cause is gone).
+    log.fatal(`the console cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
   // CONSOLE_ROLE=web: this instance only serves; the workers (and `all` instances) do the background work.
   if (role === "web") return;
   await startLeaderElection(); // PostgreSQL: one process of the cluster runs the once-only work (lib/cluster/leader)

@@ -94,10 +94,13 @@ function printTable(rows: Row[]): void {
 }
 
 const only = process.argv[2];
+// BENCH_DATABASE=postgres: the benches' temporary databases are PostgreSQL ones (bench/postgres.ts).
+const stopPostgres = process.env.BENCH_DATABASE === "postgres" ? await (await import("./postgres")).startBenchPostgres() : null;
 for (const bench of benches) {
   if (only && !bench.name.includes(only)) continue;
-  console.log(`\n## ${bench.name}\n`);
+  console.log(`\n## ${bench.name}${stopPostgres ? " — on PostgreSQL" : ""}\n`);
   const started = performance.now();
   printTable(await bench.run());
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(1)} s, node ${process.version})`);
 }
+await stopPostgres?.();

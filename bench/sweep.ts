@@ -1,4 +1,7 @@
-import { readerClient, withWriterClient } from "@/db";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { rawReader, rawWriteTransaction } from "@/db/raw";
 import { resetSettings } from "@/lib/config";
 import { CHECK_BATCH_SIZE } from "@/lib/dns/batch";
 import { createResolver, type Resolver } from "@/lib/dns/resolver";
@@ -46,36 +49,37 @@ function plan(count: number): { records: ZoneRecord[]; names: string[] } {
   return { records, names };
 }
 
-/** Inserts `names` as never-checked (due) domains of one application, in one transaction through a prepared statement. */
+/** Inserts `names` as never-checked (due) domains of one application, in one transaction, 500 rows per statement. */
 async function insertDomains(names: string[]): Promise<void> {
-  await withWriterClient((sqlite) =>
-    sqlite.transaction(() => {
-      const accountId = Number(sqlite.prepare("INSERT INTO accounts (name) VALUES ('Bench')").run().lastInsertRowid);
-      const appId = Number(
-        sqlite
-          .prepare(
-            "INSERT INTO applications (account_id, name, repo_name, repo_dir, stack_id) VALUES (?, 'bench', 'bench', 'bench', 'varnish')",
-          )
-          .run(accountId).lastInsertRowid,
+  await rawWriteTransaction(async (db) => {
+    const [{ id: accountId }] = await db.rows<{ id: number }>("INSERT INTO accounts (name) VALUES ('Bench') RETURNING id");
+    const [{ id: appId }] = await db.rows<{ id: number }>(
+      "INSERT INTO applications (account_id, name, repo_name, repo_dir, stack_id) VALUES (?, 'bench', 'bench', 'bench', 'varnish') RETURNING id",
+      [accountId],
+    );
+    const [{ id: envId }] = await db.rows<{ id: number }>(
+      "INSERT INTO environments (account_id, application_id, name) VALUES (?, ?, 'Production') RETURNING id",
+      [accountId, appId],
+    );
+    for (let i = 0; i < names.length; i += 500) {
+      const chunk = names.slice(i, i + 500);
+      await db.run(
+        "INSERT INTO domains (account_id, application_id, environment_id, hostname, hostname_unicode, is_apex, verification_token) VALUES " +
+          chunk.map(() => "(?, ?, ?, ?, ?, 0, ?)").join(", "),
+        chunk.flatMap((name, j) => [accountId, appId, envId, name, name, `token-${i + j}`]),
       );
-      const envId = Number(
-        sqlite.prepare("INSERT INTO environments (account_id, application_id, name) VALUES (?, ?, 'Production')").run(accountId, appId)
-          .lastInsertRowid,
-      );
-      const insert = sqlite.prepare(
-        "INSERT INTO domains (account_id, application_id, environment_id, hostname, hostname_unicode, is_apex, verification_token) VALUES (?, ?, ?, ?, ?, 0, ?)",
-      );
-      names.forEach((name, i) => insert.run(accountId, appId, envId, name, name, `token-${i}`));
-    })(),
-  );
+    }
+  });
 }
 
 async function resetDomains(): Promise<void> {
-  await withWriterClient((sqlite) =>
-    sqlite.exec(
-      "BEGIN IMMEDIATE; DELETE FROM dns_checks; DELETE FROM audit_events; UPDATE domains SET status = 'pending', last_checked_at = NULL, last_success_at = NULL, flagged = 0, failure_streak = 0, next_check_at = NULL, lease_until = NULL; COMMIT;",
-    ),
-  );
+  await rawWriteTransaction(async (db) => {
+    await db.run("DELETE FROM dns_checks");
+    await db.run("DELETE FROM audit_events");
+    await db.run(
+      "UPDATE domains SET status = 'pending', last_checked_at = NULL, last_success_at = NULL, flagged = 0, failure_streak = 0, next_check_at = NULL, lease_until = NULL",
+    );
+  });
 }
 
 /** Resets every domain to never-checked, then times one sweep of all of them. */
@@ -92,11 +96,10 @@ async function measureSweep(p: {
   const sweep = await sweepDueDomains({ limit: p.count, concurrency: p.concurrency, batchSize: p.batchSize, resolver: p.resolver });
   const wallMs = performance.now() - started;
   const peak = stop();
-  const byStatus = readerClient().prepare("SELECT status, count(*) AS n FROM domains GROUP BY status ORDER BY n DESC").all() as {
-    status: string;
-    n: number;
-  }[];
-  const stored = (readerClient().prepare("SELECT count(*) AS n FROM dns_checks").get() as { n: number }).n;
+  const byStatus = await rawReader().rows<{ status: string; n: number }>(
+    "SELECT status, count(*) AS n FROM domains GROUP BY status ORDER BY n DESC",
+  );
+  const [{ n: stored }] = await rawReader().rows<{ n: number }>("SELECT count(*) AS n FROM dns_checks");
   return {
     kind: "sweep",
     server: p.serverName,
@@ -107,6 +110,44 @@ async function measureSweep(p: {
     perSecond: Math.round((sweep.checked / wallMs) * 1000),
     peakRssMiB: peak,
     result: `${byStatus.map((r) => `${r.status} ${r.n}`).join(" · ")} · checks ${stored} · failed ${sweep.failed}`,
+  };
+}
+
+/** Resets the domains, then times two `lib/testing/sweep-worker.ts` processes sweeping them together. */
+async function measureTwoWorkers(p: { count: number; concurrency: number; serverName: string }): Promise<SweepBenchRow> {
+  await resetDomains();
+  const goFile = path.join(process.env.DATA_DIR!, `go-${Date.now()}`);
+  const tsx = path.join(process.cwd(), "node_modules", ".bin", "tsx");
+  const job = JSON.stringify({ goFile, nowMs: Date.now(), concurrency: p.concurrency, batchSize: CHECK_BATCH_SIZE });
+  const workers = [0, 1].map(() => {
+    const child = spawn(tsx, ["lib/testing/sweep-worker.ts", job], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    const ready = new Promise<void>((resolve) => child.stdout.on("data", () => out.startsWith("ready") && resolve()));
+    const done = new Promise<{ checked: number; failed: number }>((resolve, reject) =>
+      child.on("exit", (code) =>
+        code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!)) : reject(new Error(`sweep worker exited ${code}`)),
+      ),
+    );
+    return { ready, done };
+  });
+  await Promise.all(workers.map((w) => w.ready));
+  const started = performance.now();
+  fs.writeFileSync(goFile, "");
+  const results = await Promise.all(workers.map((w) => w.done));
+  const wallMs = performance.now() - started;
+  const checked = results.reduce((sum, r) => sum + r.checked, 0);
+  const [{ n: stored }] = await rawReader().rows<{ n: number }>("SELECT count(*) AS n FROM dns_checks");
+  return {
+    kind: "sweep",
+    server: `${p.serverName}, 2 workers`,
+    concurrency: p.concurrency,
+    batch: CHECK_BATCH_SIZE,
+    domains: checked,
+    wallMs: Math.round(wallMs),
+    perSecond: Math.round((checked / wallMs) * 1000),
+    peakRssMiB: 0,
+    result: `checks ${stored} · by worker ${results.map((r) => r.checked).join(" + ")} · failed ${results.reduce((s, r) => s + r.failed, 0)}`,
   };
 }
 
@@ -178,6 +219,9 @@ export async function benchSweep(options: { domains?: number; concurrency?: numb
 
       rows.push(await measureSweep({ count, concurrency, batchSize: CHECK_BATCH_SIZE, serverName, resolver }));
     }
+    // Two worker processes sweeping the same due domains at once (each at the first concurrency level): the leases
+    // share the work out; the rate is checks stored per second of wall time from the start signal to the last exit.
+    rows.push(await measureTwoWorkers({ count, concurrency: levels[0], serverName }));
     // The same sweep writing one transaction per result, at the highest concurrency: what batching saves.
     rows.push(await measureSweep({ count, concurrency: levels[levels.length - 1], batchSize: 1, serverName, resolver }));
   } finally {

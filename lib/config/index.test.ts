@@ -55,8 +55,10 @@ describe("settings", () => {
     expect(() => settings()).toThrow(/IPv4/);
   });
 
-  it("generates AUTH_SECRET once into DATA_DIR and reuses it after a restart", () => {
+  it("generates AUTH_SECRET once into DATA_DIR and reuses it after a restart (SQLite: no DATABASE_URL)", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-secret-"));
+    const databaseUrl = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL; // only authSecret() reads it here
     delete process.env.AUTH_SECRET;
     process.env.DATA_DIR = dir;
     resetSettings();
@@ -67,6 +69,23 @@ describe("settings", () => {
     expect(authSecret()).toBe(first);
     process.env.AUTH_SECRET = "from-the-environment";
     expect(authSecret()).toBe("from-the-environment");
+    if (databaseUrl !== undefined) process.env.DATABASE_URL = databaseUrl;
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("requires AUTH_SECRET when DATABASE_URL is set: a generated file would differ between machines", () => {
+    const saved = { url: process.env.DATABASE_URL, secret: process.env.AUTH_SECRET };
+    process.env.DATABASE_URL = "postgres://edge@db.invalid/edge";
+    delete process.env.AUTH_SECRET;
+    try {
+      expect(() => authSecret()).toThrow(/AUTH_SECRET must be set when DATABASE_URL is set/);
+      process.env.AUTH_SECRET = "shared-by-every-instance";
+      expect(authSecret()).toBe("shared-by-every-instance");
+    } finally {
+      if (saved.url === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved.url;
+      if (saved.secret === undefined) delete process.env.AUTH_SECRET;
+      else process.env.AUTH_SECRET = saved.secret;
+    }
   });
 });

@@ -1,14 +1,14 @@
 import { eq } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dialect, writeTransaction } from "@/db";
+import { closeDb, dialect, writeTransaction } from "@/db";
 import { users } from "@/db/schema";
 import { makeAccount, makeUser } from "@/lib/testing/people";
 import { fillDomains } from "@/lib/testing/ops-fixtures";
 import { createTestDatabase, postgresAvailable, startTestCluster, type TestCluster } from "@/lib/testing/postgres";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { openTotpState, sealTotpState } from "@/lib/two-factor/secret-box";
-import { CopyRefused, copySqliteToPostgres, tablesInCopyOrder } from "./db-copy";
+import { copySqliteToPostgres, tablesInCopyOrder } from "./db-copy";
 
 // The source is a SQLite console, so this runs in the suite's SQLite run (the PostgreSQL run covers the rest); the
 // target is a throwaway PostgreSQL cluster of its own.
@@ -55,11 +55,13 @@ describe.skipIf(!runs)(title, () => {
     expect(order.indexOf("domains")).toBeLessThan(order.indexOf("dns_checks"));
   });
 
-  it("refuses a secret that is not the one the keys were sealed with, and writes nothing", async () => {
+  it("refuses while the console still has its database open, then a secret that does not open the keys; writes nothing", async () => {
     const url = await createTestDatabase(cluster.url);
+    await expect(copySqliteToPostgres(temp.dir, url)).rejects.toThrow(/is running/); // this process's connections
+    await closeDb(); // the console stops
     process.env.AUTH_SECRET = "another-secret-another-secret-another";
     try {
-      await expect(copySqliteToPostgres(temp.dir, url)).rejects.toBeInstanceOf(CopyRefused);
+      await expect(copySqliteToPostgres(temp.dir, url)).rejects.toThrow(/AUTH_SECRET/);
     } finally {
       process.env.AUTH_SECRET = secret;
     }

@@ -79,7 +79,8 @@ export function checkAuthSecret(source: Database.Database, dataDir: string): voi
 }
 
 /**
- * Copies every table of the SQLite console in `dataDir` (migrated first, like a start would) into the PostgreSQL
+ * Copies every table of the stopped SQLite console in `dataDir` (refused while another process has its database
+ * open; migrated first, like a start would) into the PostgreSQL
  * database at `targetUrl` (migrated first; must hold no rows but the seeded status counters), then moves the identity
  * sequences past the copied ids and checks that each table has as many rows as the source. One transaction: a
  * failure leaves the target as it was. Rejects with CopyRefused for a non-empty target or a wrong AUTH_SECRET.
@@ -89,11 +90,28 @@ export async function copySqliteToPostgres(dataDir: string, targetUrl: string): 
   const file = path.join(dataDir, "console.db");
   if (!fs.existsSync(file)) throw new CopyRefused(`No SQLite console at ${file} (DATA_DIR).`);
   const source = new Database(file);
-  migrateSqlite(drizzleSqlite(source), { migrationsFolder: path.join(process.cwd(), "db", "migrations") });
   const target = new pg.Client({ connectionString: targetUrl });
-  await target.connect();
+  try {
+    // The console must be stopped: a running console or worker keeps the file open, and its later writes would be
+    // lost. An exclusive lock fails while any other connection is open, and is then held until the copy ends.
+    source.pragma("busy_timeout = 0");
+    source.pragma("locking_mode = EXCLUSIVE");
+    source.exec("BEGIN EXCLUSIVE; COMMIT");
+  } catch {
+    source.close();
+    throw new CopyRefused(
+      `The SQLite console in ${dataDir} is running (its database is open elsewhere): stop the console and its workers first.`,
+    );
+  }
   try {
     checkAuthSecret(source, dataDir);
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+  migrateSqlite(drizzleSqlite(source), { migrationsFolder: path.join(process.cwd(), "db", "migrations") });
+  await target.connect();
+  try {
     await migrate(drizzle(target), { migrationsFolder: path.join(process.cwd(), "db", "migrations-pg") });
     const tables = tablesInCopyOrder();
     for (const table of tables) {

@@ -5,6 +5,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { Pool } from "pg";
 import { RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { databaseFile, dialect, pgPool, withWriterClient } from "@/db";
+import { isLeader } from "@/lib/cluster/leader";
 import { settings, type RateLimitKind } from "@/lib/config";
 import { countRateLimitRefusal } from "@/lib/metrics";
 
@@ -139,9 +140,9 @@ function currentStore(): Store {
   return cached.store;
 }
 
-/** Drops rows whose window ended (at most every 5 minutes per process). */
+/** Drops rows whose window ended (at most every 5 minutes, on the leader: every process on SQLite). */
 async function cleanup(store: Store, now: number): Promise<void> {
-  if (now - lastCleanup < CLEANUP_EVERY_MS) return;
+  if (now - lastCleanup < CLEANUP_EVERY_MS || !isLeader()) return; // once per cluster: the leader's (lib/cluster/leader)
   lastCleanup = now;
   await store.cleanup(now);
 }

@@ -11,7 +11,7 @@ import { createTestDatabase, postgresAvailable, startTestCluster } from "./postg
 export const TEMPLATE_DATABASE = "edge_console_template";
 
 /** Applies db/migrations-pg to the database at `url`. */
-async function migrateDatabase(url: string): Promise<void> {
+export async function migrateDatabase(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -1,6 +1,6 @@
 import { handleGitHookRequest } from "@/lib/git-http";
 
-// Loopback callbacks of the git hooks (scripts/git-hooks): internal, answered only with this boot's secret.
+// Loopback callbacks of the git hooks (scripts/git-hooks): internal, answered only with the push's own secret (lib/git-http/hooks.ts).
 
 export const dynamic = "force-dynamic";
 
