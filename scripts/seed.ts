@@ -1,13 +1,15 @@
 // `npm run seed -- --accounts N --domains M [--users U] [--password P] [--seed S] [--fresh] [--force]`: fills
-// DATA_DIR (default ./data) with realistic data for benchmarks and demos (lib/seed). Refuses a folder holding a
-// database it did not make; `--fresh` replaces an earlier seed (with `--force`, any database).
+// DATA_DIR (default ./data) with realistic data for benchmarks and demos (lib/seed): its SQLite database, or with
+// DATABASE_URL set the PostgreSQL database it names (DATA_DIR then holds the repositories). Refuses a folder holding a
+// database it did not make; `--fresh` replaces an earlier seed (with `--force`, any database). A PostgreSQL database
+// must hold no users and no accounts: it is migrated and filled, never emptied.
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { closeDb } from "@/db";
+import { closeDb, dialect } from "@/db";
 import { settings } from "@/lib/config";
 import { seedDatabase } from "@/lib/seed/seed";
-import { prepareSeedTarget, SEED_MARKER } from "@/lib/seed/target";
+import { checkSeedDatabase, describePostgres, prepareSeedTarget, SEED_MARKER } from "@/lib/seed/target";
 
 const USAGE = "usage: npm run seed -- --accounts N --domains M [--users U] [--password P] [--seed S] [--fresh] [--force]";
 
@@ -56,13 +58,23 @@ if (accounts < 1 || users < accounts) {
 }
 
 const dataDir = settings().dataDir;
-const target = prepareSeedTarget(dataDir, { fresh: values.fresh, force: values.force });
+const postgres = dialect() === "postgres";
+// The PostgreSQL database first: a refusal there must leave DATA_DIR as it was.
+const database = await checkSeedDatabase();
+if (!database.ok) {
+  console.error(database.message);
+  await closeDb();
+  process.exit(1);
+}
+const target = prepareSeedTarget(dataDir, { fresh: values.fresh, force: values.force, postgres });
 if (!target.ok) {
   console.error(target.message);
+  await closeDb();
   process.exit(1);
 }
 if (target.removed.length) console.log(`removed from ${dataDir}: ${target.removed.join(", ")}`);
-console.log(`seeding ${dataDir}: ${accounts} accounts, ${domains} domains, ${users} users`);
+const where = postgres ? `${dataDir} and the PostgreSQL ${describePostgres(process.env.DATABASE_URL ?? "")}` : dataDir;
+console.log(`seeding ${where}: ${accounts} accounts, ${domains} domains, ${users} users`);
 
 const summary = await seedDatabase({
   accounts,

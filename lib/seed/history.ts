@@ -8,16 +8,24 @@ import type { Observation } from "@/lib/dns/observe";
 // checkDomain would have left after those checks (status rule, flag, failure streak, backoff), so pages, /ops and the
 // scheduler see the same shapes as after real checks. Pure: randomness comes from the caller's generator.
 
+/**
+ * A pseudo-random generator in [0, 1) whose `state` can be noted and set back (to draw the same numbers again, as a
+ * database transaction that runs twice must).
+ */
+export type SeededRandom = { (): number; state: number };
+
 /** A seeded pseudo-random generator in [0, 1) (mulberry32): the same seed gives the same data set. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
+export function seededRandom(seed: number): SeededRandom {
+  const random = (() => {
+    const a = (random.state + 0x6d2b79f5) >>> 0;
+    random.state = a;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }) as SeededRandom;
+  random.state = seed >>> 0;
+  return random;
 }
 
 /** What a seeded domain's DNS "said" at one check. */

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import type Database from "better-sqlite3";
-import { readerClient, withWriterClient } from "@/db";
+import { dialect, openDatabase } from "@/db";
+import { rawReader, rawWriteTransaction } from "@/db/raw";
 import { createApplication } from "@/lib/applications/create";
 import { newRepositoryDirName, repositoryPath } from "@/lib/applications/repository";
 import { hashPassword } from "@/lib/auth/password";
@@ -9,9 +9,11 @@ import { repositoriesDir, settings } from "@/lib/config";
 import { createEnvironment } from "@/lib/environments/create";
 import { PRODUCTION_BRANCH, runGit } from "@/lib/git";
 import { chainPolicy } from "@/edge/modules";
+import { DOMAIN_STATUS_COUNTS_SQL, foldDomainStatusDeltas } from "@/lib/ops/queries";
 import { STACKS } from "@/lib/stacks/catalog";
+import { insertRows } from "./bulk";
 import { seededRandom } from "./history";
-import { hostnameOf, insertDomains } from "./insert-domains";
+import { hostnameOf, insertDomains, type SeededApp } from "./insert-domains";
 import { planAccounts, type AppPlan } from "./plan";
 
 // `npm run seed`: fills an empty DATA_DIR with realistic data for benchmarks and demos. Users, accounts and
@@ -19,7 +21,8 @@ import { planAccounts, type AppPlan } from "./plan";
 // the normal way (createApplication, createEnvironment: a real repository and its rows), and the others get a copy
 // of that repository (a real bare repository with the same branches) and rows written in bulk; then every domain
 // with a made-up but consistent check history (lib/seed/history, lib/seed/insert-domains) in transactions of 5,000
-// domains through prepared statements. domain_status_counts follows by its triggers.
+// domains through multi-row inserts (lib/seed/bulk). The same SQL runs on SQLite and on PostgreSQL (db/raw.ts).
+// domain_status_counts follows by its triggers (on PostgreSQL through domain_status_deltas, folded at the end).
 
 /** What to seed. `domains` is the total across all accounts. */
 export type SeedOptions = {
@@ -62,9 +65,10 @@ export function seedOwnerEmail(n: number): string {
 }
 
 /**
- * Seeds the database and repositories of the current `DATA_DIR` (which should be empty: hostnames are unique, so a
- * second run into the same folder fails on the first hostname). Throws on bad counts (accounts ≥ 1, domains ≥ 0,
- * users ≥ accounts) and on database or git errors. Returns the summary.
+ * Seeds the database (SQLite in `DATA_DIR`, or PostgreSQL with `DATABASE_URL`; migrated first) and the repositories
+ * of the current `DATA_DIR`, which should both be empty (emails and hostnames are unique, so a second run into the
+ * same database fails on the first user). Throws on bad counts (accounts ≥ 1, domains ≥ 0, users ≥ accounts) and on
+ * database or git errors. Returns the summary.
  */
 export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
   const started = performance.now();
@@ -79,6 +83,7 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
   const password = options.password ?? "seed-password";
   const random = seededRandom(options.seed ?? 1);
   const now = (options.now ?? new Date()).getTime();
+  await openDatabase();
 
   // 1. People: users, accounts, memberships (one transaction).
   const passwordHash = await hashPassword(password);
@@ -91,14 +96,14 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
       ),
   ).map((s) => s.id);
   const plan = planAccounts({ accounts: accountCount, domains: domainCount, random, stacks });
-  const people = await withWriterClient((sqlite) => insertPeople(sqlite, { plan, userCount, passwordHash, now, random }));
+  const people = await insertPeople({ plan, userCount, passwordHash, now, random });
   log(`users ${userCount}, accounts ${accountCount}, memberships ${people.memberships}`);
 
   // 2. Applications: the first of each (stack, Staging or not) made the normal way, the others copied.
   const templates = new Map<string, string>();
   const templateDir = path.join(path.dirname(repositoriesDir()), `.seed-templates-${process.pid}`);
   fs.mkdirSync(templateDir, { recursive: true });
-  const apps: { plan: AppPlan; id: number; productionId: number; stagingId: number | null; existing: Map<string, number> }[] = [];
+  const apps: SeededApp[] = [];
   const copies: { plan: AppPlan; repoDir: string }[] = [];
   try {
     for (const account of plan) {
@@ -119,17 +124,17 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
     fs.rmSync(templateDir, { recursive: true, force: true });
   }
   const madeNormally = apps.length;
-  apps.push(...(await withWriterClient((sqlite) => insertCopiedApplications(sqlite, { copies, ownerIds: people.ownerIds, now, random }))));
+  apps.push(...(await insertCopiedApplications({ copies, ownerIds: people.ownerIds, now, random })));
   log(`applications ${apps.length} (${madeNormally} made by createApplication, ${copies.length} with a copied repository)`);
 
   // 3. Domains with their check histories, DOMAIN_BATCH per transaction.
-  const counts = await withWriterClient((sqlite) => insertDomains(sqlite, { apps, now, random, log }));
+  const counts = await insertDomains({ apps, now, random, log });
   log(`domains ${counts.domains}, checks ${counts.checks}`);
+  // PostgreSQL: fold the deltas the triggers appended (one per domain and per flag) as the leader would, so the
+  // seeded database starts in the steady state /ops reads.
+  if (dialect() === "postgres") await foldDomainStatusDeltas();
   const byStatus = Object.fromEntries(
-    (readerClient().prepare("SELECT status, count FROM domain_status_counts").all() as { status: string; count: number }[]).map((r) => [
-      r.status,
-      r.count,
-    ]),
+    (await rawReader().rows<{ status: string; count: number }>(DOMAIN_STATUS_COUNTS_SQL)).map((r) => [r.status, Number(r.count)]),
   );
   const flagged = byStatus.flagged ?? 0;
   delete byStatus.flagged;
@@ -150,9 +155,6 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedSummary> {
   };
 }
 
-/** A raw better-sqlite3 connection (the writer of `withWriterClient`). */
-export type Sqlite = Database.Database;
-
 const FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Radia", "Linus", "Margaret", "Dennis", "Frances", "John"];
 const LAST = [
   "Lovelace",
@@ -169,49 +171,76 @@ const LAST = [
   "McCarthy",
 ];
 
-function insertPeople(
-  sqlite: Sqlite,
-  p: { plan: ReturnType<typeof planAccounts>; userCount: number; passwordHash: string; now: number; random: () => number },
-) {
-  const insertUser = sqlite.prepare(
-    "INSERT INTO users (email, name, password_hash, email_verified_at, last_account_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-  );
-  const insertAccount = sqlite.prepare("INSERT INTO accounts (name, created_at) VALUES (?, ?)");
-  const insertMember = sqlite.prepare("INSERT INTO memberships (user_id, account_id, role, created_at) VALUES (?, ?, ?, ?)");
+/** Looks up `key` in the rows a `RETURNING id, <key>` gave back; throws when the statement did not return it. */
+function idsBy<K extends string>(rows: ({ id: number } & Record<K, unknown>)[], key: K): (value: unknown) => number {
+  const ids = new Map(rows.map((r) => [String(r[key]), Number(r.id)]));
+  return (value) => {
+    const id = ids.get(String(value));
+    if (id === undefined) throw new Error(`seed: no id came back for ${key} ${String(value)}`);
+    return id;
+  };
+}
+
+/**
+ * Inserts the accounts of `plan` (setting their ids), `userCount` users (the first `plan.length` are the owners) and
+ * their memberships in one transaction. Every random draw happens before it opens.
+ */
+async function insertPeople(p: {
+  plan: ReturnType<typeof planAccounts>;
+  userCount: number;
+  passwordHash: string;
+  now: number;
+  random: () => number;
+}) {
   const accountCount = p.plan.length;
   const roles = ["admin", "developer", "viewer"] as const;
-  let memberships = 0;
-  const ownerIds: number[] = [];
-  sqlite.transaction(() => {
-    const accountIds = p.plan.map((a) => {
-      const created = p.now - 180 * DAY + Math.round(p.random() * 30 * DAY);
-      return Number(insertAccount.run(a.name, created).lastInsertRowid);
-    });
+  const accountRows = p.plan.map((a) => [a.name, p.now - 180 * DAY + Math.round(p.random() * 30 * DAY)]);
+  const users = Array.from({ length: p.userCount }, (_, u) => {
+    const owner = u < accountCount;
+    const n = owner ? u + 1 : u - accountCount + 1;
+    return {
+      u,
+      owner,
+      email: owner ? seedOwnerEmail(n) : `seed-user-${n}@example.test`,
+      name: `${FIRST[u % FIRST.length]} ${LAST[Math.floor(u / FIRST.length) % LAST.length]}`,
+      accountIndex: owner ? u : (u - accountCount) % accountCount,
+      created: p.now - 150 * DAY + Math.round(p.random() * 60 * DAY),
+    };
+  });
+  return rawWriteTransaction(async (q) => {
+    const accountId = idsBy(
+      await insertRows<{ id: number; name: string }>(q, "accounts", ["name", "created_at"], accountRows, "id, name"),
+      "name",
+    );
+    const accountIds = p.plan.map((a) => accountId(a.name));
     p.plan.forEach((a, i) => (a.id = accountIds[i]));
-    for (let u = 0; u < p.userCount; u++) {
-      const owner = u < accountCount;
-      const n = owner ? u + 1 : u - accountCount + 1;
-      const email = owner ? seedOwnerEmail(n) : `seed-user-${n}@example.test`;
-      const name = `${FIRST[u % FIRST.length]} ${LAST[Math.floor(u / FIRST.length) % LAST.length]}`;
-      const accountIndex = owner ? u : (u - accountCount) % accountCount;
-      const created = p.now - 150 * DAY + Math.round(p.random() * 60 * DAY);
-      const id = Number(insertUser.run(email, name, p.passwordHash, created, accountIds[accountIndex], created).lastInsertRowid);
-      if (owner) {
+    const userId = idsBy(
+      await insertRows<{ id: number; email: string }>(
+        q,
+        "users",
+        ["email", "name", "password_hash", "email_verified_at", "last_account_id", "created_at"],
+        users.map((user) => [user.email, user.name, p.passwordHash, user.created, accountIds[user.accountIndex], user.created]),
+        "id, email",
+      ),
+      "email",
+    );
+    const ownerIds: number[] = [];
+    const members: unknown[][] = [];
+    for (const user of users) {
+      const id = userId(user.email);
+      if (user.owner) {
         ownerIds.push(id);
-        insertMember.run(id, accountIds[accountIndex], "owner", created);
+        members.push([id, accountIds[user.accountIndex], "owner", user.created]);
       } else {
-        const k = u - accountCount;
-        insertMember.run(id, accountIds[accountIndex], roles[Math.floor(k / accountCount) % 3], created);
+        const k = user.u - accountCount;
+        members.push([id, accountIds[user.accountIndex], roles[Math.floor(k / accountCount) % 3], user.created]);
         // Every fourth also sees the next account, as a viewer.
-        if (accountCount > 1 && k % 4 === 0) {
-          insertMember.run(id, accountIds[(accountIndex + 1) % accountCount], "viewer", created);
-          memberships++;
-        }
+        if (accountCount > 1 && k % 4 === 0) members.push([id, accountIds[(user.accountIndex + 1) % accountCount], "viewer", user.created]);
       }
-      memberships++;
     }
-  })();
-  return { ownerIds, memberships };
+    await insertRows(q, "memberships", ["user_id", "account_id", "role", "created_at"], members);
+    return { ownerIds, memberships: members.length };
+  });
 }
 
 /**
@@ -261,42 +290,90 @@ async function createNormally(app: AppPlan, ownerId: number, templateDir: string
   return { id: created.application.id, productionId: created.environment.id, stagingId, existing };
 }
 
-function insertCopiedApplications(
-  sqlite: Sqlite,
-  p: { copies: { plan: AppPlan; repoDir: string }[]; ownerIds: number[]; now: number; random: () => number },
-) {
-  const insertApp = sqlite.prepare(
-    "INSERT INTO applications (account_id, name, repo_name, repo_dir, stack_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  );
-  const insertEnv = sqlite.prepare("INSERT INTO environments (account_id, application_id, name, created_at) VALUES (?, ?, ?, ?)");
-  const insertAudit = sqlite.prepare(
-    "INSERT INTO audit_events (account_id, actor_user_id, actor_name, action, target_type, target_id, target_label, data, created_at) VALUES (?, ?, 'Seed', ?, ?, ?, ?, ?, ?)",
-  );
-  return sqlite.transaction(() =>
-    p.copies.map(({ plan: app, repoDir }) => {
-      const accountId = app.accountId();
-      const owner = p.ownerIds[app.accountIndex];
-      const created = p.now - 120 * DAY + Math.round(p.random() * 30 * DAY);
-      const host = hostnameOf(app.production[0].name);
-      const id = Number(insertApp.run(accountId, host.unicode, host.hostname, repoDir, app.stackId, owner, created).lastInsertRowid);
-      const productionId = Number(insertEnv.run(accountId, id, PRODUCTION_BRANCH, created).lastInsertRowid);
-      const data = JSON.stringify({ hostname: host.hostname, environment: PRODUCTION_BRANCH, stackId: app.stackId, seeded: true });
-      insertAudit.run(accountId, owner, "application.create", "application", id, host.unicode, data, created);
+/**
+ * Inserts the rows of the applications whose repository was copied (the application, its Production and, when
+ * planned, Staging environments, and the audit events creation writes) in one transaction, in the order the wizard
+ * would have written them. Every random draw happens before it opens.
+ */
+async function insertCopiedApplications(p: {
+  copies: { plan: AppPlan; repoDir: string }[];
+  ownerIds: number[];
+  now: number;
+  random: () => number;
+}): Promise<SeededApp[]> {
+  const copies = p.copies.map(({ plan: app, repoDir }) => ({
+    app,
+    repoDir,
+    accountId: app.accountId(),
+    owner: p.ownerIds[app.accountIndex],
+    created: p.now - 120 * DAY + Math.round(p.random() * 30 * DAY),
+    host: hostnameOf(app.production[0].name),
+  }));
+  return rawWriteTransaction(async (q) => {
+    const appId = idsBy(
+      await insertRows<{ id: number; repo_dir: string }>(
+        q,
+        "applications",
+        ["account_id", "name", "repo_name", "repo_dir", "stack_id", "created_by", "created_at"],
+        copies.map((c) => [c.accountId, c.host.unicode, c.host.hostname, c.repoDir, c.app.stackId, c.owner, c.created]),
+        "id, repo_dir",
+      ),
+      "repo_dir",
+    );
+    const ids = copies.map((c) => appId(c.repoDir));
+    const envRows = copies.flatMap((c, i) => [
+      [c.accountId, ids[i], PRODUCTION_BRANCH, c.created],
+      ...(c.app.staging.length ? [[c.accountId, ids[i], "Staging", c.created + DAY]] : []),
+    ]);
+    const envs = await insertRows<{ id: number; application_id: number; name: string }>(
+      q,
+      "environments",
+      ["account_id", "application_id", "name", "created_at"],
+      envRows,
+      "id, application_id, name",
+    );
+    const envId = idsBy(
+      envs.map((e) => ({ id: e.id, key: `${Number(e.application_id)}/${e.name}` })),
+      "key",
+    );
+    const audits: unknown[][] = [];
+    const seeded = copies.map((c, i) => {
+      const id = ids[i];
+      audits.push([
+        c.accountId,
+        c.owner,
+        "Seed",
+        "application.create",
+        "application",
+        id,
+        c.host.unicode,
+        JSON.stringify({ hostname: c.host.hostname, environment: PRODUCTION_BRANCH, stackId: c.app.stackId, seeded: true }),
+        c.created,
+      ]);
       let stagingId: number | null = null;
-      if (app.staging.length) {
-        stagingId = Number(insertEnv.run(accountId, id, "Staging", created + DAY).lastInsertRowid);
-        insertAudit.run(
-          accountId,
-          owner,
+      if (c.app.staging.length) {
+        stagingId = envId(`${id}/Staging`);
+        audits.push([
+          c.accountId,
+          c.owner,
+          "Seed",
           "environment.create",
           "environment",
           stagingId,
           "Staging",
           JSON.stringify({ applicationId: id, source: PRODUCTION_BRANCH, seeded: true }),
-          created + DAY,
-        );
+          c.created + DAY,
+        ]);
       }
-      return { plan: app, id, productionId, stagingId, existing: new Map<string, number>() };
-    }),
-  )();
+      return { plan: c.app, id, productionId: envId(`${id}/${PRODUCTION_BRANCH}`), stagingId, existing: new Map<string, number>() };
+    });
+    // `data` is JSON text: SQLite stores it as is, PostgreSQL parses it into the jsonb column.
+    await insertRows(
+      q,
+      "audit_events",
+      ["account_id", "actor_user_id", "actor_name", "action", "target_type", "target_id", "target_label", "data", "created_at"],
+      audits,
+    );
+    return seeded;
+  });
 }
