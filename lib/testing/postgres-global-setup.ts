@@ -24,6 +24,21 @@ export async function migrateDatabase(url: string): Promise<void> {
 const VARS = ["TEST_POSTGRES_URL", "DATABASE_URL", "AUTH_SECRET"] as const;
 
 /**
+ * Points this process at a running test cluster: migrates the template (TEMPLATE_DATABASE) every temporary database
+ * is copied from, creates and migrates the database `name`, and sets TEST_POSTGRES_URL (the cluster's admin URL),
+ * DATABASE_URL (that database) and, when unset, AUTH_SECRET (one random secret, as every instance would share). Used
+ * by this setup and by `BENCH_DATABASE=postgres` (bench/postgres.ts).
+ */
+export async function pointAtTestCluster(clusterUrl: string, name: string): Promise<void> {
+  await migrateDatabase(await createTestDatabase(clusterUrl, TEMPLATE_DATABASE));
+  const databaseUrl = await createTestDatabase(clusterUrl, name);
+  await migrateDatabase(databaseUrl);
+  process.env.TEST_POSTGRES_URL = clusterUrl;
+  process.env.DATABASE_URL = databaseUrl;
+  process.env.AUTH_SECRET ||= crypto.randomBytes(32).toString("base64url");
+}
+
+/**
  * Runs once in vitest's main process, before any test file.
  *
  * - `TEST_DATABASE` unset, empty or `sqlite`: does nothing.
@@ -55,13 +70,7 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   const cluster = await startTestCluster();
   const saved = Object.fromEntries(VARS.map((name) => [name, process.env[name]]));
   try {
-    await migrateDatabase(await createTestDatabase(cluster.url, TEMPLATE_DATABASE));
-    const databaseUrl = await createTestDatabase(cluster.url, "edge_console_test");
-    await migrateDatabase(databaseUrl);
-    process.env.TEST_POSTGRES_URL = cluster.url;
-    process.env.DATABASE_URL = databaseUrl;
-    // Required with DATABASE_URL (lib/config authSecret): one secret for the run, as every instance would share.
-    process.env.AUTH_SECRET ||= crypto.randomBytes(32).toString("base64url");
+    await pointAtTestCluster(cluster.url, "edge_console_test");
   } catch (error) {
     await cluster.stop();
     throw error;
