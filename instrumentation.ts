@@ -27,7 +27,10 @@ export async function register() {
     process.exit(1);
   }
   // CONSOLE_ROLE=web: this instance only serves; the workers (and `all` instances) do the background work.
-  if (role === "web") return;
+  if (role === "web") {
+    log.info("CONSOLE_ROLE=web: serving only (no checker, no schedulers, not a leader candidate)");
+    return;
+  }
   await startLeaderElection(); // PostgreSQL: one process of the cluster runs the once-only work (lib/cluster/leader)
   if (isLeader()) {
     const said = describeLeftovers(await settleInterruptedOperations({ atStart: true }));

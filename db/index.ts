@@ -119,6 +119,8 @@ function setNumberParsers(): void {
 }
 
 function openPostgres(url: string): PgConnections {
+  if (!/^postgres(ql)?:\/\//.test(url))
+    throw new Error("DATABASE_URL must be a postgres:// (or postgresql://) URL; unset, the console uses SQLite in DATA_DIR.");
   setNumberParsers();
   const size = Number(process.env.DATABASE_POOL_SIZE || 10);
   const pool = new pg.Pool({

@@ -4,6 +4,11 @@
 import { closeDb, dialect, openDatabase } from "@/db";
 
 const started = Date.now();
-await openDatabase();
-await closeDb();
+try {
+  await openDatabase();
+  await closeDb();
+} catch (error) {
+  console.error(`migrate: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 console.log(`migrate: ${dialect() === "postgres" ? "PostgreSQL" : "SQLite"} database is up to date (${Date.now() - started} ms)`);

@@ -19,8 +19,14 @@ function newestSource(dir) {
   return newest;
 }
 
-// CONSOLE_ROLE=worker (docs/product.md §11): this process does the background work only, as `npm run worker`.
-if ((process.env.CONSOLE_ROLE || "").trim() === "worker") {
+// CONSOLE_ROLE (docs/product.md §11): checked before any build; `worker` does the background work only, as
+// `npm run worker`.
+const role = (process.env.CONSOLE_ROLE || "all").trim();
+if (!["all", "web", "worker"].includes(role)) {
+  console.error(`CONSOLE_ROLE must be all, web or worker, not "${role}"`);
+  process.exit(2);
+}
+if (role === "worker") {
   const tsx = path.join(root, "node_modules", ".bin", "tsx");
   const worker = spawn(tsx, ["--conditions=react-server", path.join(root, "scripts", "worker.ts")], { cwd: root, stdio: "inherit" });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => worker.kill(signal));

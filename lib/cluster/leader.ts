@@ -27,8 +27,11 @@ export function isLeader(): boolean {
   return dialect() === "sqlite" || state().leader;
 }
 
-async function drop(s: State, why: string): Promise<void> {
-  if (s.leader) log.warn(`[leader] leadership lost: ${why}`);
+async function drop(s: State, why: string | null): Promise<void> {
+  if (s.leader) {
+    if (why) log.warn(`[leader] leadership lost: ${why}`);
+    else log.info("[leader] leadership handed over (this process stops)");
+  }
   s.leader = false;
   const client = s.client;
   s.client = null;
@@ -79,7 +82,7 @@ export async function stopLeaderElection(): Promise<void> {
   if (s.timer) clearInterval(s.timer);
   s.timer = null;
   s.tried = null;
-  await drop(s, "stopped");
+  await drop(s, null);
 }
 
 /** `CONSOLE_ROLE`: `all` (default: serves and works), `web` (serves only) or `worker` (background work only). */
