@@ -26,10 +26,24 @@ function toPostgres(text: string): string {
   return out;
 }
 
+/** Prepared statements per SQLite connection and text: preparing parses the SQL, which costs more than many runs. */
+const prepared = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+function statement(connection: Database.Database, text: string): Database.Statement {
+  let byText = prepared.get(connection);
+  if (!byText) prepared.set(connection, (byText = new Map()));
+  let found = byText.get(text);
+  if (!found) {
+    if (byText.size >= 500) byText.clear(); // texts with a variable number of placeholders stay bounded
+    byText.set(text, (found = connection.prepare(text)));
+  }
+  return found;
+}
+
 function sqliteQuery(connection: Database.Database): RawQuery {
   return {
-    rows: async <T>(text: string, params: readonly unknown[] = []) => connection.prepare(text).all(...params) as T[],
-    run: async (text, params = []) => connection.prepare(text).run(...params).changes,
+    rows: async <T>(text: string, params: readonly unknown[] = []) => statement(connection, text).all(...params) as T[],
+    run: async (text, params = []) => statement(connection, text).run(...params).changes,
   };
 }
 
