@@ -35,7 +35,9 @@ export function makeTempDataDir(prefix = "ec-test-"): { dir: string; cleanup: ()
   if (database) process.env.DATABASE_URL = database.url;
   resetSettings();
   void closeDb();
-  void openDatabase();
+  // SQLite: opens and migrates the new file now (synchronously). PostgreSQL: the copy of the template is migrated
+  // already, and the pool opens on the first query (a migration check left running here could outlive the database).
+  if (!database) void openDatabase();
   return {
     dir,
     cleanup: () => {
