@@ -91,6 +91,8 @@ function vitestStage(label, report, prefix, env = {}) {
     }
     passed += json.numPassedTests;
     failed += json.numFailedTests + (ok || json.numFailedTests > 0 ? 0 : 1);
+    if (!ok && json.numFailedTests === 0)
+      failures.push(`${prefix}: exited non-zero with no failed test (unhandled errors: see its output)`);
   } else {
     failed += 1;
     failures.push(`${prefix}: no report (${path.relative(root, file)})`);
@@ -177,6 +179,8 @@ function playwrightStage(label, reportName, prefix, args, env) {
     for (const suite of report.suites ?? []) walk(suite, []);
     passed += report.stats.expected;
     failed += report.stats.unexpected + (report.stats.flaky ?? 0) + (ok || report.stats.unexpected > 0 ? 0 : 1);
+    if (!ok && report.stats.unexpected === 0 && !report.stats.flaky)
+      failures.push(`${prefix}: exited non-zero with no failed test (see its output, e.g. a web server's)`);
   } else failed += 1;
 }
 
