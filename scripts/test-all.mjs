@@ -74,10 +74,15 @@ if (want("lint")) check("Formatting", run("Formatting (Prettier)", bin("prettier
 
 // One vitest run with its JSON report in test-results/<report>: counts its tests and adds each failed test (or a file
 // that failed without a failed test) to `failures` as "<prefix> <file> › <test>: <first line of the error>".
-function vitestStage(label, report, prefix, env = {}) {
+function vitestStage(label, report, prefix, env = {}, extra = []) {
   const file = path.join(results, report);
   fs.rmSync(file, { force: true });
-  const ok = run(label, bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile=${file}`, ...vitestArgs], env);
+  const ok = run(
+    label,
+    bin("vitest"),
+    ["run", "--reporter=default", "--reporter=json", `--outputFile=${file}`, ...extra, ...vitestArgs],
+    env,
+  );
   const json = readJson(file);
   if (json) {
     for (const file of json.testResults ?? []) {
@@ -121,7 +126,20 @@ function postgresMissing() {
 if (want("unit") || want("unit-postgres")) {
   const reason = postgresMissing();
   if (!reason) {
-    vitestStage("Unit and integration tests on PostgreSQL", "vitest-postgres.json", "vitest[postgres]", { TEST_DATABASE: "postgres" });
+    // edge/ is the agent's own code, which never opens the console's database (docs/product.md §8): its suites run
+    // once, in the SQLite stage.
+    vitestStage("Unit and integration tests on PostgreSQL", "vitest-postgres.json", "vitest[postgres]", { TEST_DATABASE: "postgres" }, [
+      "--exclude",
+      "edge/**",
+      "--exclude",
+      "node_modules/**",
+      "--exclude",
+      "e2e/**",
+      "--exclude",
+      ".next/**",
+      "--exclude",
+      "data/**",
+    ]);
   } else if (process.env.CI === "true") {
     failed += 1;
     failures.push(`PostgreSQL suite cannot run (CI=true): ${reason}`);
