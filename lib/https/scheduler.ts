@@ -44,7 +44,7 @@ export function renewalAt(notBefore: Date, notAfter: Date): Date {
 }
 
 /** A claimed certificate: its id and the lease this process holds. */
-type Claim = { id: number; leaseUntil: Date };
+export type Claim = { id: number; leaseUntil: Date };
 
 /**
  * Claims up to `limit` automatic certificates due at `now` (next try passed, lease free): sets their lease to
@@ -82,6 +82,7 @@ export type OrderOutcome =
   | { id: number; hostname: string; result: "issued"; ms: number; validationMs: number; nodesMs: number }
   | { id: number; hostname: string; result: "failed"; step: string; reason: string }
   | { id: number; hostname: string; result: "waiting"; reason: string }
+  /** The certificate is gone, or its result was not stored (lease lost, own certificate uploaded meanwhile). */
   | { id: number; result: "lost" };
 
 /** Options of an order attempt (tests pass their resolver and a shorter node wait). */
@@ -159,13 +160,24 @@ async function recordFailure(claim: Claim, step: string, reason: string, now: Da
   });
 }
 
-/** Stores an issued certificate (key sealed), schedules its renewal, releases the lease, audits `certificate.issued`. */
-async function recordIssued(claim: Claim, issued: IssuedCertificate, now: Date): Promise<boolean> {
+/**
+ * Stores an issued certificate (key sealed), schedules its renewal, releases the lease, audits `certificate.issued`.
+ * Only while `claim` still holds the lease (docs/https.md "Scheduler"): resolves to false, storing nothing, when the
+ * lease was taken over after it ran out (the new holder's order and result stand) or an admin uploaded an own
+ * certificate meanwhile.
+ */
+export async function recordIssued(claim: Claim, issued: IssuedCertificate, now: Date): Promise<boolean> {
   const facts = chainFacts(issued.chainPem);
   if (!facts) throw new Error("the CA returned a chain that does not parse");
   return writeTransaction(async (tx) => {
-    const row = await first(tx.select().from(domainCertificates).where(eq(domainCertificates.id, claim.id)));
-    if (!row || row.source !== "acme") return false; // an admin uploaded an own certificate meanwhile: it wins
+    const row = await first(
+      tx
+        .select()
+        .from(domainCertificates)
+        .where(and(eq(domainCertificates.id, claim.id), eq(domainCertificates.leaseUntil, claim.leaseUntil))),
+    );
+    if (!row) return false; // the lease is another process's now, or it was released: its result stands
+    if (row.source !== "acme") return false; // an admin uploaded an own certificate meanwhile: it wins
     await tx
       .update(domainCertificates)
       .set({
@@ -280,7 +292,8 @@ export async function orderClaimedCertificate(claim: Claim, options: OrderOption
       },
       withdraw: (acmeToken) => withdrawChallenge(cert.environmentId, acmeToken),
     });
-    if (await recordIssued(claim, issued, now())) await bumpEdgeEnvironment(cert.environmentId);
+    if (!(await recordIssued(claim, issued, now()))) return { id: cert.id, result: "lost" };
+    await bumpEdgeEnvironment(cert.environmentId);
     return {
       id: cert.id,
       hostname: cert.hostname,

@@ -180,10 +180,19 @@ export async function ingestMetricsPush(nodeId: number, push: MetricsPush, now: 
       [push.pushId, nodeId, now],
     );
     if (fresh === 0) return { ok: true, duplicate: true, minutes: 0, ignored: 0 };
-    const minuteSql = upsertSql("traffic_minutes");
-    const hourSql = upsertSql("traffic_hours");
-    const nodeMinuteSql = NODE_UPSERT("traffic_node_minutes");
-    const nodeHourSql = NODE_UPSERT("traffic_node_hours");
+    // Every push locks the rows it adds to in one order — its minute rows, then its hour rows, then the node's
+    // minute and hour rows, each by (key, at) ascending — so concurrent pushes wait on each other but never
+    // deadlock (docs/traffic.md "Ingest"; PostgreSQL docs, "Explicit Locking" § "Deadlocks"). Written in the push's
+    // own order, a node sending its backlog newest first and one sending the latest minute locked a minute row and
+    // the shared hour row in opposite orders.
+    const minuteRows = new Map<string, { environmentId: number; account: number; at: number; values: number[] }>();
+    const hourRows = new Map<string, { environmentId: number; account: number; at: number; values: number[] }>();
+    const add = (rows: typeof minuteRows, environmentId: number, account: number, at: number, values: number[]) => {
+      const key = `${environmentId}:${at}`;
+      const row = rows.get(key);
+      if (row) row.values = row.values.map((v, i) => v + values[i]);
+      else rows.set(key, { environmentId, account, at, values });
+    };
     const nodeTotals = new Map<number, { requests: number; s5: number; out: number }>();
     let ignored = 0;
     let written = 0;
@@ -194,8 +203,8 @@ export async function ingestMetricsPush(nodeId: number, push: MetricsPush, now: 
         continue;
       }
       const values = counterValues(m);
-      await db.run(minuteSql, [m.environmentId, account, m.at, ...values]);
-      await db.run(hourSql, [m.environmentId, account, m.at - (m.at % 3_600_000), ...values]);
+      add(minuteRows, m.environmentId, account, m.at, values);
+      add(hourRows, m.environmentId, account, m.at - (m.at % 3_600_000), values);
       const t = nodeTotals.get(m.at) ?? { requests: 0, s5: 0, out: 0 };
       t.requests += m.requests;
       t.s5 += m.status5xx;
@@ -203,18 +212,41 @@ export async function ingestMetricsPush(nodeId: number, push: MetricsPush, now: 
       nodeTotals.set(m.at, t);
       written++;
     }
-    // Loss counts belong to the minute the push was made in (docs/traffic.md "Loss").
-    if (push.lostLogs || push.droppedPushes) {
-      const at = now - (now % 60_000);
-      const t = nodeTotals.get(at) ?? { requests: 0, s5: 0, out: 0 };
-      nodeTotals.set(at, t);
+    const byKey = (a: { environmentId: number; at: number }, b: { environmentId: number; at: number }) =>
+      a.environmentId - b.environmentId || a.at - b.at;
+    for (const [table, rows] of [
+      ["traffic_minutes", minuteRows],
+      ["traffic_hours", hourRows],
+    ] as const) {
+      const upsert = upsertSql(table);
+      for (const r of [...rows.values()].sort(byKey)) await db.run(upsert, [r.environmentId, r.account, r.at, ...r.values]);
     }
+    // Loss counts belong to the minute the push was made in (docs/traffic.md "Loss").
     const lossAt = now - (now % 60_000);
-    for (const [at, t] of nodeTotals) {
+    if (push.lostLogs || push.droppedPushes) {
+      const t = nodeTotals.get(lossAt) ?? { requests: 0, s5: 0, out: 0 };
+      nodeTotals.set(lossAt, t);
+    }
+    const nodeMinutes = [...nodeTotals].sort(([a], [b]) => a - b);
+    const nodeHours = new Map<number, { requests: number; s5: number; out: number; lost: number; dropped: number }>();
+    const nodeMinuteSql = NODE_UPSERT("traffic_node_minutes");
+    for (const [at, t] of nodeMinutes) {
       const lost = at === lossAt ? push.lostLogs : 0;
       const dropped = at === lossAt ? push.droppedPushes : 0;
       await db.run(nodeMinuteSql, [nodeId, at, t.requests, t.s5, t.out, lost, dropped]);
-      await db.run(nodeHourSql, [nodeId, at - (at % 3_600_000), t.requests, t.s5, t.out, lost, dropped]);
+      const hourAt = at - (at % 3_600_000);
+      const h = nodeHours.get(hourAt) ?? { requests: 0, s5: 0, out: 0, lost: 0, dropped: 0 };
+      nodeHours.set(hourAt, {
+        requests: h.requests + t.requests,
+        s5: h.s5 + t.s5,
+        out: h.out + t.out,
+        lost: h.lost + lost,
+        dropped: h.dropped + dropped,
+      });
+    }
+    const nodeHourSql = NODE_UPSERT("traffic_node_hours");
+    for (const [at, h] of [...nodeHours].sort(([a], [b]) => a - b)) {
+      await db.run(nodeHourSql, [nodeId, at, h.requests, h.s5, h.out, h.lost, h.dropped]);
     }
     const insertRecent =
       "INSERT INTO traffic_recent_requests (environment_id, node_id, at, method, path, status, cache, duration_ms, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
