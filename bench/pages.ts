@@ -5,7 +5,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { startDnsServer } from "@/lib/testing/dns-server";
+import { createTestDatabase, dropTestDatabase } from "@/lib/testing/postgres";
 import { percentile } from "./stats";
 
 // `npm run bench -- pages`: the console's pages whose cost could grow with the data (docs/product.md §3.4–§3.5): the
@@ -18,11 +20,16 @@ import { percentile } from "./stats";
 // console (e.g. an older commit, for before/after figures) with this benchmark; BENCH_PAGES_SEEDS=1k (or 100k) runs one
 // seed only; BENCH_SERVER_NODE_OPTIONS passes V8 flags to the server. The server gets the heap cap `npm start` gives it
 // (scripts/heap.mjs: CONSOLE_MAX_HEAP_MB, default 192 MiB; CONSOLE_MAX_HEAP_MB=0 measures it uncapped).
+// `BENCH_DATABASE=postgres npm run bench -- pages` seeds a database of its own per seed on the bench's PostgreSQL
+// cluster (bench/postgres.ts) and runs the console on it (DATABASE_URL), for the same figures on PostgreSQL.
 
 const root = path.resolve(process.env.BENCH_ROOT || path.resolve(import.meta.dirname, ".."));
 const PORT = Number(process.env.BENCH_PAGES_PORT || 21120);
 const BASE = `http://127.0.0.1:${PORT}`;
 const OWNER = { email: "seed-owner-1@example.test", password: "seed-password" };
+const AUTH_SECRET = "bench-pages-auth-secret-0123456789abcdef";
+/** The bench's PostgreSQL cluster (admin URL) under BENCH_DATABASE=postgres, else undefined (SQLite files). */
+const pgCluster = () => (process.env.BENCH_DATABASE === "postgres" ? process.env.TEST_POSTGRES_URL : undefined);
 const SEEDS = [
   { name: "1k", accounts: 100, domains: 1000 },
   { name: "100k", accounts: 100, domains: 100_000 },
@@ -68,36 +75,56 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-/** Fills `dir` with `npm run seed`. */
-function seed(dir: string, accounts: number, domains: number): void {
+/** Fills `dir` (and the PostgreSQL database `databaseUrl`, when given) with `npm run seed`. */
+function seed(dir: string, accounts: number, domains: number, databaseUrl?: string): void {
   const run = spawnSync(
     path.join(root, "node_modules", ".bin", "tsx"),
     ["scripts/seed.ts", "--accounts", String(accounts), "--domains", String(domains)],
-    { cwd: root, env: childEnv({ DATA_DIR: dir, NODE_ENV: "development" }), encoding: "utf8" },
+    {
+      cwd: root,
+      env: childEnv({ DATA_DIR: dir, NODE_ENV: "development", ...(databaseUrl ? { DATABASE_URL: databaseUrl, AUTH_SECRET } : {}) }),
+      encoding: "utf8",
+    },
   );
   if (run.status !== 0) throw new Error(`seed failed: ${run.stderr || run.stdout}`);
 }
 
-/** The first owner's account, its domain count, and its application with the most Production domains. */
-function pickPages(dir: string): { accountId: number; accountDomains: number; appId: number; appDomains: number } {
+/** The queries that pick the pages: the first owner's account, its domain count, its application with most Production domains. */
+const PICK = {
+  account: `SELECT m.account_id AS id FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE u.email = ? AND m.role = 'owner' ORDER BY m.account_id LIMIT 1`,
+  count: "SELECT count(*) AS n FROM domains WHERE account_id = ?",
+  application: `SELECT d.application_id AS id, count(*) AS n FROM domains d JOIN environments e ON e.id = d.environment_id
+                WHERE d.account_id = ? AND e.name = 'Production' GROUP BY d.application_id ORDER BY n DESC, id LIMIT 1`,
+};
+type Pick = { accountId: number; accountDomains: number; appId: number; appDomains: number };
+
+/** The first owner's account, its domain count, and its application with the most Production domains (SQLite file in `dir`). */
+function pickPages(dir: string): Pick {
   const db = new Database(path.join(dir, "console.db"), { readonly: true });
   try {
-    const account = db
-      .prepare(
-        `SELECT m.account_id AS id FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE u.email = ? AND m.role = 'owner' ORDER BY m.account_id LIMIT 1`,
-      )
-      .get(OWNER.email) as { id: number };
-    const { n } = db.prepare("SELECT count(*) AS n FROM domains WHERE account_id = ?").get(account.id) as { n: number };
-    const app = db
-      .prepare(
-        `SELECT d.application_id AS id, count(*) AS n FROM domains d JOIN environments e ON e.id = d.environment_id
-         WHERE d.account_id = ? AND e.name = 'Production' GROUP BY d.application_id ORDER BY n DESC, id LIMIT 1`,
-      )
-      .get(account.id) as { id: number; n: number };
+    const account = db.prepare(PICK.account).get(OWNER.email) as { id: number };
+    const { n } = db.prepare(PICK.count).get(account.id) as { n: number };
+    const app = db.prepare(PICK.application).get(account.id) as { id: number; n: number };
     return { accountId: account.id, accountDomains: n, appId: app.id, appDomains: app.n };
   } finally {
     db.close();
+  }
+}
+
+/** `pickPages` on the PostgreSQL database `databaseUrl` (the same queries, `$n` placeholders). */
+async function pickPagesPostgres(databaseUrl: string): Promise<Pick> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const one = async (query: string, value: string | number) =>
+      (await client.query<{ id: string; n: string }>(query.replace("?", "$1"), [value])).rows[0];
+    const account = await one(PICK.account, OWNER.email);
+    const { n } = await one(PICK.count, Number(account.id));
+    const app = await one(PICK.application, Number(account.id));
+    return { accountId: Number(account.id), accountDomains: Number(n), appId: Number(app.id), appDomains: Number(app.n) };
+  } finally {
+    await client.end();
   }
 }
 
@@ -130,7 +157,7 @@ async function heapFlags(nodeOptions: string | undefined): Promise<string[]> {
  * Starts scripts/server.mjs (spawn counter preloaded, heap flags as `npm start` gives them) in its own process
  * group; resolves when /api/health answers.
  */
-async function startConsole(dir: string, distDir: string, dnsAddress: string, countFile: string): Promise<ChildProcess> {
+async function startConsole(dir: string, distDir: string, dnsAddress: string, countFile: string, databaseUrl?: string): Promise<ChildProcess> {
   const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
   const child = spawn(
     process.execPath,
@@ -150,7 +177,8 @@ async function startConsole(dir: string, distDir: string, dnsAddress: string, co
         NEXT_DIST_DIR: distDir,
         DATA_DIR: dir,
         APP_URL: BASE,
-        AUTH_SECRET: "bench-pages-auth-secret-0123456789abcdef",
+        AUTH_SECRET,
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
         DNS_SERVERS: dnsAddress, // only ever the loopback test server
         CHECK_INTERVAL_SECONDS: "3600", // no background sweep during the measurement
         BENCH_SPAWN_COUNT_FILE: countFile,
@@ -302,10 +330,12 @@ export async function benchPages(options: { seconds?: number; seeds?: typeof SEE
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ec-bench-pages-${size.name}-`));
       const countFile = path.join(dir, "spawn-count.json");
       let child: ChildProcess | null = null;
+      const cluster = pgCluster();
+      const databaseUrl = cluster ? await createTestDatabase(cluster, `edge_console_pages_${size.name}`) : undefined;
       try {
-        seed(dir, size.accounts, size.domains);
-        const pick = pickPages(dir);
-        child = await startConsole(dir, distDir, dnsServer.address, countFile);
+        seed(dir, size.accounts, size.domains, databaseUrl);
+        const pick = databaseUrl ? await pickPagesPostgres(databaseUrl) : pickPages(dir);
+        child = await startConsole(dir, distDir, dnsServer.address, countFile, databaseUrl);
         const cookie = await signIn();
         const appPath = `/account/${pick.accountId}/application/${pick.appId}`;
         const pages = [
@@ -319,7 +349,7 @@ export async function benchPages(options: { seconds?: number; seeds?: typeof SEE
           if (check.status !== 200 || !html.includes(p.expect)) throw new Error(`${p.path} answered ${check.status} without its content`);
           await load(BASE + p.path, cookie, 2, child, countFile); // warm-up
           rows.push({
-            seed: size.name,
+            seed: databaseUrl ? `${size.name} pg` : size.name,
             page: p.page,
             domains: p.domains,
             htmlKiB: round(Buffer.byteLength(html) / 1024),
@@ -330,6 +360,7 @@ export async function benchPages(options: { seconds?: number; seeds?: typeof SEE
       } finally {
         if (child) await stopConsole(child);
         fs.rmSync(dir, { recursive: true, force: true });
+        if (databaseUrl) await dropTestDatabase(databaseUrl);
       }
     }
   } finally {

@@ -4,7 +4,7 @@ import {
   leaseMs,
   observeClaim,
   releaseClaim,
-  storeCheck,
+  storeChecks,
   type BatchCheckResult,
   type DomainClaim,
   type ObservedCheck,
@@ -13,10 +13,10 @@ import { createResolver, type Resolver } from "./resolver";
 import { countGoLiveCheck } from "@/lib/metrics";
 
 // Go-live checks of many domains for background sweeps (docs/product.md §3.5), with the same guarantees as `checkDomain` — each
-// domain is claimed by lease in a write transaction before it is observed, and stored by the same `storeCheck` — but
+// domain is claimed by lease in a write transaction before it is observed, and stored with the effects of `storeCheck` — but
 // with one transaction per batch instead of two per domain: domains are claimed a batch at a time by one statement
-// (`claimDomains`: FOR UPDATE SKIP LOCKED on PostgreSQL),
-// just before they are needed, resolved with bounded concurrency, and their results written a batch at a time.
+// (`claimDomains`: FOR UPDATE SKIP LOCKED on PostgreSQL), just before they are needed, resolved with bounded
+// concurrency, and their results written a batch at a time (`storeChecks`: set-based on PostgreSQL).
 
 /** Results written per transaction (default); also the most domains claimed per transaction. */
 export const CHECK_BATCH_SIZE = 500;
@@ -87,17 +87,20 @@ export async function checkDomainsInBatches(
     done = [];
     if (batch.length === 0) return;
     try {
-      // Every domain of the batch is ours by its lease (storeCheck writes only while the lease is ours): READ
+      // Every domain of the batch is ours by its lease (a lease is released only while it is still ours): READ
       // COMMITTED on PostgreSQL, where two checkers storing disjoint domains would otherwise abort each other.
       const stored = await writeTransaction(
         async () => {
-          const written: BatchCheckResult[] = [];
-          for (const item of batch) {
+          const written: BatchCheckResult[] = new Array(batch.length);
+          const observed: { at: number; claim: DomainClaim; observed: ObservedCheck }[] = [];
+          for (const [at, item] of batch.entries()) {
             if ("error" in item) {
               await releaseClaim(item.claim);
-              written.push(failed(item.error));
-            } else written.push(await storeCheck(item.claim, item.observed, now));
+              written[at] = failed(item.error);
+            } else observed.push({ at, claim: item.claim, observed: item.observed });
           }
+          // One store for the whole batch (set-based on PostgreSQL: a handful of statements, not six per check).
+          (await storeChecks(observed, now)).forEach((result, i) => (written[observed[i].at] = result));
           return written;
         },
         { isolation: "read committed" },

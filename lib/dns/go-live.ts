@@ -1,7 +1,7 @@
 import { settings } from "@/lib/config";
 import { and, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { databaseErrorCode, dialect, execute, getDb, writeTransaction } from "@/db";
-import { domains } from "@/db/schema";
+import { auditEvents, dnsChecks, domains } from "@/db/schema";
 import type { DomainStatus } from "@/db/schema";
 import { classify, type Classification, type Expected } from "./classify";
 import { observe, type Observation } from "./observe";
@@ -239,16 +239,18 @@ export async function observeClaim(claim: DomainClaim, resolver: Resolver): Prom
   return { observation, classification: classify(observation, expected), durationMs, resolverName };
 }
 
-/**
- * Stores one observed check of a claimed domain (docs/product.md §3.5): inserts the `dns_checks` row; updates status (a
- * transient error keeps a known status), lastCheckedAt, lastSuccessAt, flagged (set on live → not live, cleared on
- * live), failureStreak, nextCheckAt (backoff), and releases the lease when it is still ours; prunes checks beyond
- * the last 50; and on a status change writes a `domain.status` audit row by "Edge Console". `now` is the check
- * time. Call it inside a `writeTransaction` (several checks may share one). Rejects only on database errors.
- */
-export async function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Date): Promise<CheckDomainResult> {
-  const q = checkStatements();
-  const domainId = claim.domain.id;
+/** What storing one observed check writes, decided from the domain row as it is when stored (see `storeCheck`). */
+type StorePlan = {
+  row: DomainRow;
+  status: DomainStatus;
+  flagged: boolean;
+  failureStreak: number;
+  nextCheckAt: number;
+  check: Omit<typeof dnsChecks.$inferInsert, "id">;
+};
+
+/** The check row and the domain's next state for one observed check of `row` at `now` (docs/product.md §3.5). */
+function planStore(row: DomainRow, claim: DomainClaim, observed: ObservedCheck, now: Date): StorePlan {
   const { observation, classification } = observed;
   const records: CheckRecords = {
     chain: observation.chain,
@@ -259,48 +261,189 @@ export async function storeCheck(claim: DomainClaim, observed: ObservedCheck, no
     explanation: classification.explanation,
     ...(claim.verifyNow ? { verifyNow: true as const } : {}),
   };
-  const row = await q.domain.get({ id: domainId });
-  if (!row) return { skipped: "not-found" };
   const { outcome, reason } = classification;
-  const previousStatus = row.status;
-  const status = statusAfter(previousStatus, outcome);
-  const flagged = status === "live" ? false : previousStatus === "live" ? true : row.flagged;
+  const status = statusAfter(row.status, outcome);
+  const flagged = status === "live" ? false : row.status === "live" ? true : row.flagged;
   const failureStreak = outcome === "live" ? 0 : row.failureStreak + 1;
-  const check = (await q.insertCheck.get({
-    domainId,
-    checkedAt: now,
-    outcome,
+  return {
+    row,
     status,
-    reason,
-    records,
-    resolver: observed.resolverName,
-    durationMs: observed.durationMs,
-    errorCode: observation.errorCode ?? (outcome === "error" ? observation.txtErrorCode : null),
-  }))!;
-  await q.updateAfterCheck.run({
-    id: domainId,
-    status,
-    now: now.getTime(),
-    success: outcome === "error" ? 0 : 1,
-    flagged: flagged ? 1 : 0,
+    flagged,
     failureStreak,
     nextCheckAt: Math.trunc(now.getTime() + nextCheckDelayMs(outcome, failureStreak)), // whole ms, as a Date stores it
+    check: {
+      domainId: row.id,
+      checkedAt: now,
+      outcome,
+      status,
+      reason,
+      records,
+      resolver: observed.resolverName,
+      durationMs: observed.durationMs,
+      errorCode: observation.errorCode ?? (outcome === "error" ? observation.txtErrorCode : null),
+    },
+  };
+}
+
+/** The result of a stored check, from its plan and the `dns_checks` row written. */
+function storedResult(plan: StorePlan, check: DnsCheckRow, observed: ObservedCheck): CheckDomainResult {
+  const previousStatus = plan.row.status;
+  return {
+    check,
+    status: plan.status,
+    previousStatus,
+    changed: plan.status !== previousStatus,
+    flaggedNow: plan.flagged && !plan.row.flagged,
+    classification: observed.classification,
+    observation: observed.observation,
+  };
+}
+
+/**
+ * Stores one observed check of a claimed domain (docs/product.md §3.5): inserts the `dns_checks` row; updates status (a
+ * transient error keeps a known status), lastCheckedAt, lastSuccessAt, flagged (set on live → not live, cleared on
+ * live), failureStreak, nextCheckAt (backoff), and releases the lease when it is still ours; prunes checks beyond
+ * the last 50; and on a status change writes a `domain.status` audit row by "Edge Console". `now` is the check
+ * time. Call it inside a `writeTransaction`. Rejects only on database errors. `storeChecks` does the same for many.
+ */
+export async function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Date): Promise<CheckDomainResult> {
+  const q = checkStatements();
+  const domainId = claim.domain.id;
+  const row = await q.domain.get({ id: domainId });
+  if (!row) return { skipped: "not-found" };
+  const plan = planStore(row, claim, observed, now);
+  const check = (await q.insertCheck.get(plan.check))!;
+  await q.updateAfterCheck.run({
+    id: domainId,
+    status: plan.status,
+    now: now.getTime(),
+    success: observed.classification.outcome === "error" ? 0 : 1,
+    flagged: plan.flagged ? 1 : 0,
+    failureStreak: plan.failureStreak,
+    nextCheckAt: plan.nextCheckAt,
     lease: claim.leaseUntil.getTime(),
   });
-  await recordOwnershipProof(row, observation.txt, now); // docs/edge.md "Versions": the TXT proof, recorded once
+  await recordOwnershipProof(row, observed.observation.txt, now); // docs/edge.md "Versions": the TXT proof, recorded once
   const cutoff = await q.cutoff.get({ domainId, offset: CHECKS_KEPT - 1 });
   if (cutoff) await q.prune.run({ domainId, id: cutoff.id });
-  const changed = status !== previousStatus;
-  if (changed) {
+  if (plan.status !== row.status) {
     await q.statusAudit.run({
       accountId: row.accountId,
       targetId: row.id,
       targetLabel: row.hostname,
-      data: { from: previousStatus, to: status, reason },
+      data: { from: row.status, to: plan.status, reason: observed.classification.reason },
       at: now,
     });
   }
-  return { check, status, previousStatus, changed, flaggedNow: flagged && !row.flagged, classification, observation };
+  return storedResult(plan, check, observed);
+}
+
+/** Rows per multi-row statement of `storeChecks` (9 parameters a row: well under SQLite's 32,766 and PostgreSQL's 65,535). */
+const STORE_ROWS_PER_STATEMENT = 500;
+
+/**
+ * Stores many observed checks, with exactly the effects of `storeCheck` for each (results in the order of `items`,
+ * `{ skipped: "not-found" }` for a domain gone since its claim). `setBased` (default: on PostgreSQL) writes them with
+ * a handful of statements per 500 checks instead of six per check: one read of the domain rows, one multi-row
+ * INSERT … RETURNING of the checks, one UPDATE … FROM (VALUES …) of the domains, one DELETE of the checks beyond the
+ * last 50 of every domain (a window function), one multi-row insert of the status audit rows — PostgreSQL's round
+ * trips are what a sweep waits on there. On SQLite, where a statement is an in-process call, `storeCheck`'s
+ * prepared statements one check at a time measured faster (docs/architecture.md "Data"). A domain that appears twice
+ * is stored one check at a time (the second must see the first). Call it inside a `writeTransaction`. Rejects only
+ * on database errors.
+ */
+export async function storeChecks(
+  items: readonly { claim: DomainClaim; observed: ObservedCheck }[],
+  now: Date,
+  options: { setBased?: boolean } = {},
+): Promise<CheckDomainResult[]> {
+  const ids = items.map((item) => item.claim.domain.id);
+  if (!(options.setBased ?? dialect() === "postgres") || new Set(ids).size !== ids.length) {
+    const results: CheckDomainResult[] = [];
+    for (const item of items) results.push(await storeCheck(item.claim, item.observed, now));
+    return results;
+  }
+  const results: CheckDomainResult[] = new Array(items.length);
+  for (let from = 0; from < items.length; from += STORE_ROWS_PER_STATEMENT) {
+    const part = items.slice(from, from + STORE_ROWS_PER_STATEMENT);
+    (await storeChecksOnce(part, now)).forEach((result, i) => (results[from + i] = result));
+  }
+  return results;
+}
+
+/** `storeChecks` for at most STORE_ROWS_PER_STATEMENT distinct domains. */
+async function storeChecksOnce(items: readonly { claim: DomainClaim; observed: ObservedCheck }[], now: Date): Promise<CheckDomainResult[]> {
+  if (items.length === 0) return [];
+  const db = getDb();
+  const ids = items.map((item) => item.claim.domain.id);
+  const rows = new Map((await db.select().from(domains).where(inArray(domains.id, ids))).map((row) => [row.id, row]));
+  const planned = items.flatMap((item) => {
+    const row = rows.get(item.claim.domain.id);
+    return row ? [{ item, plan: planStore(row, item.claim, item.observed, now) }] : [];
+  });
+  if (planned.length === 0) return items.map(() => ({ skipped: "not-found" as const }));
+
+  // RETURNING's row order is not promised (SQLite says so): each check is matched to its domain by id.
+  const checks = new Map(
+    (await db.insert(dnsChecks).values(planned.map(({ plan }) => plan.check)).returning()).map((check) => [check.domainId, check]),
+  );
+
+  // One UPDATE … FROM a VALUES list (SQLite ≥ 3.33 and PostgreSQL): the values are cast, so PostgreSQL types them.
+  const values = sql.join(
+    planned.map(
+      ({ item, plan }) =>
+        sql`(cast(${plan.row.id} as bigint), cast(${plan.status} as text), cast(${now.getTime()} as bigint), cast(${
+          item.observed.classification.outcome === "error" ? 0 : 1
+        } as integer), cast(${plan.flagged ? 1 : 0} as smallint), cast(${plan.failureStreak} as bigint), cast(${plan.nextCheckAt} as bigint), cast(${item.claim.leaseUntil.getTime()} as bigint))`,
+    ),
+    sql`, `,
+  );
+  await execute(sql`with v(id, status, now, success, flagged, failure_streak, next_check_at, lease) as (values ${values})
+    update ${domains} set
+      status = v.status,
+      last_checked_at = v.now,
+      last_success_at = case when v.success = 1 then v.now else ${domains}.last_success_at end,
+      flagged = v.flagged,
+      failure_streak = v.failure_streak,
+      next_check_at = v.next_check_at,
+      lease_until = case when ${domains}.lease_until = v.lease then null else ${domains}.lease_until end
+    from v where ${domains}.id = v.id`);
+
+  for (const { item, plan } of planned) {
+    if (plan.row.ownershipRequired && !plan.row.ownershipProvenAt) await recordOwnershipProof(plan.row, item.observed.observation.txt, now);
+  }
+
+  // Keep each domain's newest CHECKS_KEPT checks (as `storeCheck`'s cutoff and prune do, for all at once).
+  const plannedIds = planned.map(({ plan }) => plan.row.id);
+  await execute(sql`delete from ${dnsChecks} where ${dnsChecks.id} in (
+      select id from (
+        select id, row_number() over (partition by domain_id order by id desc) as n
+        from ${dnsChecks} where ${inArray(dnsChecks.domainId, plannedIds)}
+      ) as ranked where n > ${CHECKS_KEPT}
+    )`);
+
+  const changed = planned.filter(({ plan }) => plan.status !== plan.row.status);
+  if (changed.length > 0) {
+    await db.insert(auditEvents).values(
+      changed.map(({ item, plan }) => ({
+        accountId: plan.row.accountId,
+        actorUserId: null,
+        actorName: "Edge Console",
+        action: "domain.status",
+        targetType: "domain",
+        targetId: plan.row.id,
+        targetLabel: plan.row.hostname,
+        data: { from: plan.row.status, to: plan.status, reason: item.observed.classification.reason },
+        createdAt: now,
+      })),
+    );
+  }
+
+  const byId = new Map(planned.map((p) => [p.plan.row.id, p]));
+  return items.map((item) => {
+    const p = byId.get(item.claim.domain.id);
+    return p ? storedResult(p.plan, checks.get(p.plan.row.id)!, item.observed) : { skipped: "not-found" as const };
+  });
 }
 
 /**
