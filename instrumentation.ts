@@ -5,7 +5,8 @@
  * (repositories staged in `DATA_DIR/trash` go back when their rows remain, else are removed), application deletions
  * (an archived repository whose row remains goes back) and application creations (repository folders no row names
  * are removed). Then starts the background scheduler: go-live re-checks every `CHECK_INTERVAL_SECONDS`, and the same
- * leftovers check every 10 minutes, so leftovers of a crash elsewhere (a worker, another process) need no restart.
+ * leftovers check every 10 minutes, so leftovers of a crash elsewhere (a worker, another process) need no restart,
+ * and the leader's git maintenance of the repositories (lib/git/maintenance.ts).
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
@@ -53,5 +54,9 @@ export async function register() {
       // Traffic: retention of the metric rows and the 5xx alert mail (docs/traffic.md "Retention", "Alerts").
       const { startTrafficScheduler } = await import("@/lib/traffic/scheduler");
       startTrafficScheduler();
+      // Git maintenance of the applications' repositories, on the leader (docs/architecture.md "Git storage and its
+      // maintenance").
+      const { startGitMaintenance } = await import("@/lib/git/maintenance");
+      startGitMaintenance();
     });
 }

@@ -72,6 +72,10 @@ const benches: { name: string; run: () => Promise<Row[]> }[] = [
     },
   },
   {
+    name: "git-maintenance: one pass over 200 repositories (40 console commits each, real git, temp SQLite) beside a shell loop of git maintenance run",
+    run: async () => (await import("./git-maintenance")).benchGitMaintenance({ repos: 200, commits: 40 }),
+  },
+  {
     name: "haproxy-counters: the agent's read of HAProxy's per-environment counters, 1,000 environments, beside the unparsed show stat",
     run: async () => (await import("./haproxy-counters")).benchHaproxyCounters({ environments: 1000, reads: 30 }),
   },

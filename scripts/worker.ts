@@ -41,12 +41,16 @@ const certificates = startCertificateScheduler();
 // Traffic: retention of the metric rows and the 5xx alert mail (docs/traffic.md "Retention", "Alerts").
 const { startTrafficScheduler } = await import("@/lib/traffic/scheduler");
 const traffic = startTrafficScheduler();
+// Git maintenance of the applications' repositories, on the leader (docs/architecture.md "Git storage and its
+// maintenance").
+const { startGitMaintenance } = await import("@/lib/git/maintenance");
+const gitMaintenance = startGitMaintenance();
 const keepAlive = setInterval(() => {}, 1 << 30);
 const stop = () => {
   clearInterval(keepAlive);
   metricsServer?.close();
   traffic.stop();
-  void Promise.all([scheduler.stop(), certificates.stop()])
+  void Promise.all([scheduler.stop(), certificates.stop(), gitMaintenance.stop()])
     .then(() => stopLeaderElection())
     .then(() => process.exit(0));
 };
