@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { openDatabase } from "@/db";
 import { authSecret, settings } from "@/lib/config";
 import { startLeaderElection, stopLeaderElection } from "@/lib/cluster/leader";
+import { stopListening } from "@/lib/cluster/notify";
 import { startScheduler, type MaintenanceJob } from "@/lib/dns/scheduler";
 import { log } from "@/lib/log";
 import { serveWorkerMetrics } from "@/lib/metrics/worker";
@@ -51,7 +52,7 @@ const stop = () => {
   metricsServer?.close();
   traffic.stop();
   void Promise.all([scheduler.stop(), certificates.stop(), gitMaintenance.stop()])
-    .then(() => stopLeaderElection())
+    .then(() => Promise.all([stopLeaderElection(), stopListening()])) // stopListening: the LISTEN connection, if opened
     .then(() => process.exit(0));
 };
 process.on("SIGTERM", stop);

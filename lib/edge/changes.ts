@@ -4,14 +4,17 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import { databaseIdentity, dialect, getDb, first } from "@/db";
 import { applications, edgeStateVersion } from "@/db/schema";
-import { edgeVersionEvents } from "./events";
+import { isListening, listenChannel } from "@/lib/cluster/notify";
+import { EDGE_VERSION_CHANNEL, edgeVersionEvents } from "./events";
 import { reconcileEdgeState, type ReconcileScope } from "./versions";
 import { log } from "@/lib/log";
 
 // Telling the edge that what it serves changed (docs/edge.md "Versions"): every path that changes a commit, a
 // hostname, an environment or an application calls `noteEdgeChange`, which reconciles the affected environments in
-// the background and wakes the long-polls waiting in this process. Other processes (the worker) bump the one-row
-// edge_state_version table; waiting polls read it every second, so they see those bumps too.
+// the background and wakes the long-polls waiting in this process. A move of the one-row edge_state_version table
+// made by another process (the worker, another instance) reaches the polls here through PostgreSQL's NOTIFY
+// (lib/cluster/notify.ts); on SQLite, and while that connection is down, waiting polls re-read the table every
+// second.
 
 const events = edgeVersionEvents();
 
@@ -21,7 +24,10 @@ const events = edgeVersionEvents();
  */
 const detached = new AsyncResource("edge-change");
 
-/** Tells this process's waiting long-polls that the global version is now `version`. */
+/**
+ * Tells this process's waiting long-polls that the global version is now `version` (call it after the commit; the
+ * other instances were told by the NOTIFY of `bumpEdgeVersion`). Never throws.
+ */
 export function publishEdgeVersion(version: number): void {
   events.emit("version", version);
 }
@@ -85,48 +91,110 @@ export async function noteEdgeRepositoryChange(repoPath: string): Promise<void> 
   }
 }
 
-/** How often a waiting long-poll reads edge_state_version for changes made by other processes (ms). */
+/**
+ * How often a waiting long-poll re-reads edge_state_version (ms) while this process does not LISTEN for changes
+ * (SQLite; PostgreSQL while the LISTEN connection is down or not up yet): changes made by other processes are seen
+ * within this time.
+ */
 export const EDGE_POLL_INTERVAL_MS = 1000;
 
 /**
- * Waits until the global version is greater than `since`, `waitMs` passed, or `signal` aborted (the client went
- * away), whichever comes first, and resolves to the global version then. Holds no transaction and does not block the
- * event loop: it listens for this process's changes and reads the version table once per second.
+ * How often a waiting long-poll re-reads edge_state_version (ms) while this process LISTENs (PostgreSQL): a safety
+ * net only, for a move that sent no notification (an instance of an older release during a rolling upgrade, a
+ * manual UPDATE); every move made by this release wakes the polls through NOTIFY (docs/edge.md "Versions").
  */
-export async function waitForEdgeVersion(since: number, waitMs: number, signal?: AbortSignal): Promise<number> {
-  const first = await currentEdgeVersion();
-  if (first > since || waitMs <= 0 || signal?.aborted) return first;
-  return new Promise<number>((resolve) => {
-    let done = false;
-    let checking = false;
-    const finish = (version: number) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      clearInterval(poller);
-      events.off("version", onVersion);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(version);
-    };
-    const check = async () => {
-      if (checking || done) return;
-      checking = true;
-      try {
-        const version = await currentEdgeVersion();
-        if (version > since) finish(version);
-      } catch {
-        // a failed read is retried at the next tick
-      } finally {
-        checking = false;
-      }
-    };
-    const onVersion = (version: number) => {
+export const EDGE_POLL_INTERVAL_LISTENING_MS = 5000;
+
+/** Options of {@link waitForEdgeVersion}. */
+export type EdgeWaitOptions = {
+  /** Re-read the version every this many ms, whether the process LISTENs or not (tests); default as described there. */
+  pollIntervalMs?: number;
+  /** Called once the first read found nothing newer than `since` and the wait is armed (tests start a change then). */
+  onWaiting?: () => void;
+};
+
+/**
+ * Waits until the global version is greater than `since`, `waitMs` (ms) passed, or `signal` aborted (the client went
+ * away), whichever comes first, and resolves to the global version then. Holds no transaction and does not block the
+ * event loop. It wakes on a move made in this process at once and, on PostgreSQL, on a move committed by any
+ * instance through NOTIFY (lib/cluster/notify.ts, channel EDGE_VERSION_CHANNEL); it also re-reads the version every
+ * EDGE_POLL_INTERVAL_MS (EDGE_POLL_INTERVAL_LISTENING_MS while listening) and whenever the LISTEN connection comes
+ * (back) up. Rejects only when the first read of the version fails (a database error); later failed reads are retried.
+ */
+export async function waitForEdgeVersion(since: number, waitMs: number, signal?: AbortSignal, options: EdgeWaitOptions = {}): Promise<number> {
+  if (waitMs <= 0 || signal?.aborted) return currentEdgeVersion();
+  let done = false;
+  let checking = false;
+  let first = since;
+  let resolveWait!: (version: number) => void;
+  const result = new Promise<number>((resolve) => (resolveWait = resolve));
+  /** `end`: the end of the wait; `poll`: the next re-read. */
+  const timers: { end?: NodeJS.Timeout; poll?: NodeJS.Timeout } = {};
+  const stop = () => {
+    done = true;
+    clearTimeout(timers.end);
+    clearTimeout(timers.poll);
+    events.off("version", onVersion);
+    unlisten();
+    signal?.removeEventListener("abort", onAbort);
+  };
+  const finish = (version: number) => {
+    if (done) return;
+    stop();
+    resolveWait(version);
+  };
+  const check = async () => {
+    if (checking || done) return;
+    checking = true;
+    try {
+      const version = await currentEdgeVersion();
       if (version > since) finish(version);
-    };
-    const onAbort = () => void currentEdgeVersion().then(finish, () => finish(first));
-    const timer = setTimeout(() => void currentEdgeVersion().then(finish, () => finish(first)), waitMs);
-    const poller = setInterval(() => void check(), EDGE_POLL_INTERVAL_MS);
-    events.on("version", onVersion);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+    } catch {
+      // a failed read is retried at the next tick
+    } finally {
+      checking = false;
+    }
+  };
+  const interval = () => options.pollIntervalMs ?? (isListening(EDGE_VERSION_CHANNEL) ? EDGE_POLL_INTERVAL_LISTENING_MS : EDGE_POLL_INTERVAL_MS);
+  // One re-read timer, armed again after each read (and when the LISTEN connection comes or goes: the interval changes).
+  const arm = () => {
+    clearTimeout(timers.poll);
+    if (done) return;
+    timers.poll = setTimeout(() => void check().then(arm), interval());
+  };
+  const onVersion = (version: number) => {
+    if (version > since) finish(version);
+  };
+  const onAbort = () => void currentEdgeVersion().then(finish, () => finish(first));
+  // Subscribed before the first read, so a move landing during that read is not missed.
+  events.on("version", onVersion);
+  let unlisten = () => {};
+  try {
+    unlisten = listenChannel(EDGE_VERSION_CHANNEL, {
+      onNotification: (payload) => {
+        const version = Number(payload);
+        if (Number.isSafeInteger(version)) onVersion(version);
+        else void check();
+      },
+      onReady: (ready) => {
+        if (ready) void check(); // a notification may have been missed while the connection was down
+        arm();
+      },
+    });
+  } catch (error) {
+    log.error({ err: error }, "edge: cannot listen for version changes (the long-poll re-reads the version instead)");
+  }
+  try {
+    first = await currentEdgeVersion();
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  if (first > since || signal?.aborted) finish(first);
+  if (done) return result;
+  timers.end = setTimeout(() => void currentEdgeVersion().then(finish, () => finish(first)), waitMs);
+  arm();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  options.onWaiting?.();
+  return result;
 }

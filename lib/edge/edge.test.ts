@@ -200,7 +200,8 @@ describe("edge desired state (temp SQLite, real repositories)", () => {
     expect(woke.version).toBeGreaterThan(since);
     expect(woke.environments.map((x) => x.hostnames)).toEqual([["late.acme.example", "www.acme.example"]]);
 
-    // Another process (the worker) bumps the version table only: the once-a-second read sees it.
+    // Another process bumps the version table only, without NOTIFY (an instance of an older release): the periodic
+    // re-read sees it (every second; every 5 s while the process LISTENs on PostgreSQL).
     const other = waitForEdgeVersion(woke.version, 20_000);
     await writeTransaction((tx) =>
       tx

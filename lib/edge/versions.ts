@@ -5,7 +5,8 @@ import { applications, edgeEnvironmentVersions, edgeStateVersion, environments }
 import { settings } from "@/lib/config";
 import { resolveBranch } from "@/lib/git/cache";
 import { repositoryPath } from "@/lib/repositories/paths";
-import { edgeVersionEvents } from "./events";
+import { notifyOnCommit } from "@/lib/cluster/notify";
+import { EDGE_VERSION_CHANNEL, edgeVersionEvents } from "./events";
 import { ensureEdgeSecret } from "./secret";
 import { routableHostnames } from "./routable";
 import { log } from "@/lib/log";
@@ -192,8 +193,11 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
 
 /**
  * Inside the caller's write transaction: the next global desired-state version (edge_state_version, row 1), for a
- * change every node must hear about (docs/edge.md "Versions"). The caller wakes the long-polls after the commit
- * (`edgeVersionEvents().emit("version", version)`); other processes see the row within a second.
+ * change every node must hear about (docs/edge.md "Versions"). On PostgreSQL it also notifies EDGE_VERSION_CHANNEL
+ * with the new version, which wakes the long-polls of every instance when the transaction commits. The caller wakes
+ * this process's long-polls after the commit (`edgeVersionEvents().emit("version", version)`, or
+ * `publishEdgeVersion`); on SQLite other processes see the row at their next re-read (within a second). Throws on
+ * database errors (the transaction fails).
  */
 export async function bumpEdgeVersion(tx: Tx): Promise<number> {
   const bumped = await one(
@@ -203,5 +207,6 @@ export async function bumpEdgeVersion(tx: Tx): Promise<number> {
       .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
       .returning({ version: edgeStateVersion.version }),
   );
+  await notifyOnCommit(tx, EDGE_VERSION_CHANNEL, String(bumped.version));
   return bumped.version;
 }

@@ -1,5 +1,5 @@
-import { and, eq, gt, inArray, isNotNull, isNull, sql } from "drizzle-orm";
-import { getDb, writeTransaction, first, one } from "@/db";
+import { and, eq, gt, inArray, isNotNull, isNull } from "drizzle-orm";
+import { getDb, writeTransaction, first } from "@/db";
 import {
   acmeChallenges,
   domainCertificates,
@@ -7,10 +7,10 @@ import {
   edgeEnvironmentVersions,
   edgeNodeEnvironments,
   edgeNodes,
-  edgeStateVersion,
   environments,
 } from "@/db/schema";
 import { publishEdgeVersion } from "@/lib/edge/changes";
+import { bumpEdgeVersion } from "@/lib/edge/versions";
 import { EDGE_NODE_STALE_MS } from "@/lib/edge/nodes";
 import { openPrivateKey } from "./secret-box";
 import { log } from "@/lib/log";
@@ -105,7 +105,8 @@ export async function httpsStateFor(environmentIds: readonly number[], now: Date
 /**
  * Gives environment `environmentId` the next global desired-state version so nodes fetch it again (its HTTPS part
  * changed: a certificate, a challenge, the redirect flag). Only an environment that is served (a version row not
- * removed) is bumped; its fingerprint stays, so a reconcile does not undo it. Wakes this process's long-polls.
+ * removed) is bumped; its fingerprint stays, so a reconcile does not undo it. Wakes the long-polls of this process
+ * at once and, on PostgreSQL, those of every other instance when the transaction commits (NOTIFY).
  * Returns the new version, or null when the environment is not served. One write transaction (joins the caller's).
  */
 export async function bumpEdgeEnvironment(environmentId: number): Promise<number | null> {
@@ -117,18 +118,12 @@ export async function bumpEdgeEnvironment(environmentId: number): Promise<number
         .where(and(eq(edgeEnvironmentVersions.environmentId, environmentId), isNull(edgeEnvironmentVersions.removedAt))),
     );
     if (!row) return null;
-    const bumped = await one(
-      tx
-        .insert(edgeStateVersion)
-        .values({ id: 1, version: 1 })
-        .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
-        .returning({ version: edgeStateVersion.version }),
-    );
+    const version = await bumpEdgeVersion(tx); // notifies every instance on commit (PostgreSQL)
     await tx
       .update(edgeEnvironmentVersions)
-      .set({ version: bumped.version, updatedAt: new Date() })
+      .set({ version, updatedAt: new Date() })
       .where(eq(edgeEnvironmentVersions.environmentId, environmentId));
-    return bumped.version;
+    return version;
   });
   if (version !== null) publishEdgeVersion(version);
   return version;

@@ -1,8 +1,9 @@
 import { and, desc, eq, gt, inArray, lt, lte, notExists, sql } from "drizzle-orm";
 import { getDb, writeTransaction, first, one } from "@/db";
-import { edgeNodes, edgeStateVersion, purgeNodeStates, purges, users } from "@/db/schema";
+import { edgeNodes, purgeNodeStates, purges, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { publishEdgeVersion } from "@/lib/edge/changes";
+import { bumpEdgeVersion } from "@/lib/edge/versions";
 import { EDGE_NODE_STALE_MS } from "@/lib/edge/nodes";
 import { readBranchBlobCached } from "@/lib/git/cache";
 import { repositoryPath } from "@/lib/repositories/paths";
@@ -114,14 +115,8 @@ export async function createPurge(input: {
       data: { purgeId: row.id, kind: input.purge.kind, ...(input.purge.input ? { input: input.purge.input } : {}) },
       at: now,
     });
-    const bumped = await one(
-      tx
-        .insert(edgeStateVersion)
-        .values({ id: 1, version: 1 })
-        .onConflictDoUpdate({ target: edgeStateVersion.id, set: { version: sql`${edgeStateVersion.version} + 1` } })
-        .returning({ version: edgeStateVersion.version }),
-    );
-    return { ok: true as const, id: row.id, version: bumped.version };
+    const version = await bumpEdgeVersion(tx); // notifies every instance on commit (PostgreSQL)
+    return { ok: true as const, id: row.id, version };
   });
   if (!result.ok) return result;
   publishEdgeVersion(result.version);
