@@ -157,7 +157,13 @@ async function heapFlags(nodeOptions: string | undefined): Promise<string[]> {
  * Starts scripts/server.mjs (spawn counter preloaded, heap flags as `npm start` gives them) in its own process
  * group; resolves when /api/health answers.
  */
-async function startConsole(dir: string, distDir: string, dnsAddress: string, countFile: string, databaseUrl?: string): Promise<ChildProcess> {
+async function startConsole(
+  dir: string,
+  distDir: string,
+  dnsAddress: string,
+  countFile: string,
+  databaseUrl?: string,
+): Promise<ChildProcess> {
   const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS;
   const child = spawn(
     process.execPath,

@@ -447,7 +447,9 @@ describe.skipIf(skip)(`edge chains on a running node${skip ? ` (skipped: ${missi
 
     const notFound = seen.filter((s) => s.r?.status === 404);
     expect(notFound, show(notFound)).toEqual([]);
-    const wrongPage = seen.filter((s) => s.r?.status === 200 && s.r.body !== (s.host === "other.test" ? "hello from alt" : "hello from main"));
+    const wrongPage = seen.filter(
+      (s) => s.r?.status === 200 && s.r.body !== (s.host === "other.test" ? "hello from alt" : "hello from main"),
+    );
     expect(wrongPage, show(wrongPage)).toEqual([]);
     const errors = seen.filter((s) => !s.r);
     expect(errors, `connection errors: ${show(errors)}`).toEqual([]);

@@ -192,7 +192,8 @@ function lose(s: State, client: pg.Client, why: string | null): void {
   const waiting = subscribersCount(s) > 0;
   if (why && waiting) log.warn(`[listen] the LISTEN connection dropped (${why}): waiting long-polls re-read every second until it is back`);
   for (const channel of channels) tell(s, channel, (listener) => listener.onReady?.(false));
-  if (!why) ensure(s); // a planned close (another database): connect to the one in use now
+  if (!why)
+    ensure(s); // a planned close (another database): connect to the one in use now
   else if (waiting) retryLater(s); // with nobody waiting, the next subscriber connects
 }
 

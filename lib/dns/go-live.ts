@@ -385,7 +385,12 @@ async function storeChecksOnce(items: readonly { claim: DomainClaim; observed: O
 
   // RETURNING's row order is not promised (SQLite says so): each check is matched to its domain by id.
   const checks = new Map(
-    (await db.insert(dnsChecks).values(planned.map(({ plan }) => plan.check)).returning()).map((check) => [check.domainId, check]),
+    (
+      await db
+        .insert(dnsChecks)
+        .values(planned.map(({ plan }) => plan.check))
+        .returning()
+    ).map((check) => [check.domainId, check]),
   );
 
   // One UPDATE … FROM a VALUES list (SQLite ≥ 3.33 and PostgreSQL): the values are cast, so PostgreSQL types them.

@@ -261,55 +261,77 @@ describe("sweepDueDomains", () => {
     ]);
   });
 
-  it.each([true, false])("stores a batch (set-based: %s): keeps each domain's last 50 checks, answers not-found for a domain deleted after its claim, and stores a domain claimed twice in order", async (setBased) => {
-    const now = new Date("2030-01-01T00:00:00Z");
-    const a = await addDomain("prune-a");
-    const b = await addDomain("prune-b");
-    const gone = await addDomain("gone");
-    for (const d of [a, b, gone]) pointAtEdge(d.hostname);
-    // a has 55 checks already, b has 10: after one batch a keeps its newest 49 and the new one, b all 11.
-    await writeTransaction(async (db) => {
-      for (const [d, n] of [
-        [a, 55],
-        [b, 10],
-      ] as const)
-        for (let i = 0; i < n; i++)
-          await db.insert(dnsChecks).values({
-            domainId: d.id,
-            checkedAt: new Date(now.getTime() - (n - i) * MINUTE),
-            outcome: "nxdomain",
-            status: "nxdomain",
-            reason: "nxdomain",
-            records: { chain: [], a: [], aaaa: [] },
-            resolver: "test",
-            durationMs: 1,
-          });
-    });
-    const before = (await checks(a.id)).map((c) => c.id).sort((x, y) => x - y);
-    const leaseUntil = new Date(now.getTime() + MINUTE);
-    const claims = await writeTransaction(() => claimDomains([a.id, b.id, gone.id], { now, leaseUntil }));
-    const observed = await Promise.all(claims.map((c) => observeClaim(c as DomainClaim, resolver)));
-    await writeTransaction((db) => db.delete(domains).where(eq(domains.id, gone.id)));
-    const results = await writeTransaction(() => storeChecks(claims.map((c, i) => ({ claim: c as DomainClaim, observed: observed[i] })), now, { setBased }));
-    expect(results.map((r) => (r.skipped ? r.skipped : `${r.previousStatus}→${r.status}`))).toEqual(["pending→live", "pending→live", "not-found"]);
-    const keptA = (await checks(a.id)).map((c) => c.id).sort((x, y) => x - y);
-    expect(keptA).toHaveLength(50);
-    expect(keptA.slice(0, 49)).toEqual(before.slice(6));
-    expect(keptA[49]).toBe((results[0] as { check: { id: number } }).check.id);
-    expect(await checks(b.id)).toHaveLength(11);
-    expect(await row(a.id)).toMatchObject({ status: "live", leaseUntil: null, failureStreak: 0, lastCheckedAt: now, lastSuccessAt: now });
-    const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "domain.status")).orderBy(asc(auditEvents.id));
-    expect(audit.map((e) => [e.targetId, e.data])).toEqual([
-      [a.id, { from: "pending", to: "live", reason: "cname-target" }],
-      [b.id, { from: "pending", to: "live", reason: "cname-target" }],
-    ]);
-    // The same domain twice in one batch (a retried store): the second sees the first, as two single stores would.
-    const again = (await writeTransaction(() => claimDomains([b.id], { now, leaseUntil })))[0] as DomainClaim;
-    const seen = await observeClaim(again, resolver);
-    const twice = await writeTransaction(() => storeChecks([{ claim: again, observed: seen }, { claim: again, observed: seen }], now, { setBased }));
-    expect(twice.map((r) => (r.skipped ? r.skipped : `${r.previousStatus}→${r.status}`))).toEqual(["live→live", "live→live"]);
-    expect(await checks(b.id)).toHaveLength(13);
-  });
+  it.each([true, false])(
+    "stores a batch (set-based: %s): keeps each domain's last 50 checks, answers not-found for a domain deleted after its claim, and stores a domain claimed twice in order",
+    async (setBased) => {
+      const now = new Date("2030-01-01T00:00:00Z");
+      const a = await addDomain("prune-a");
+      const b = await addDomain("prune-b");
+      const gone = await addDomain("gone");
+      for (const d of [a, b, gone]) pointAtEdge(d.hostname);
+      // a has 55 checks already, b has 10: after one batch a keeps its newest 49 and the new one, b all 11.
+      await writeTransaction(async (db) => {
+        for (const [d, n] of [
+          [a, 55],
+          [b, 10],
+        ] as const)
+          for (let i = 0; i < n; i++)
+            await db.insert(dnsChecks).values({
+              domainId: d.id,
+              checkedAt: new Date(now.getTime() - (n - i) * MINUTE),
+              outcome: "nxdomain",
+              status: "nxdomain",
+              reason: "nxdomain",
+              records: { chain: [], a: [], aaaa: [] },
+              resolver: "test",
+              durationMs: 1,
+            });
+      });
+      const before = (await checks(a.id)).map((c) => c.id).sort((x, y) => x - y);
+      const leaseUntil = new Date(now.getTime() + MINUTE);
+      const claims = await writeTransaction(() => claimDomains([a.id, b.id, gone.id], { now, leaseUntil }));
+      const observed = await Promise.all(claims.map((c) => observeClaim(c as DomainClaim, resolver)));
+      await writeTransaction((db) => db.delete(domains).where(eq(domains.id, gone.id)));
+      const results = await writeTransaction(() =>
+        storeChecks(
+          claims.map((c, i) => ({ claim: c as DomainClaim, observed: observed[i] })),
+          now,
+          { setBased },
+        ),
+      );
+      expect(results.map((r) => (r.skipped ? r.skipped : `${r.previousStatus}→${r.status}`))).toEqual([
+        "pending→live",
+        "pending→live",
+        "not-found",
+      ]);
+      const keptA = (await checks(a.id)).map((c) => c.id).sort((x, y) => x - y);
+      expect(keptA).toHaveLength(50);
+      expect(keptA.slice(0, 49)).toEqual(before.slice(6));
+      expect(keptA[49]).toBe((results[0] as { check: { id: number } }).check.id);
+      expect(await checks(b.id)).toHaveLength(11);
+      expect(await row(a.id)).toMatchObject({ status: "live", leaseUntil: null, failureStreak: 0, lastCheckedAt: now, lastSuccessAt: now });
+      const audit = await getDb().select().from(auditEvents).where(eq(auditEvents.action, "domain.status")).orderBy(asc(auditEvents.id));
+      expect(audit.map((e) => [e.targetId, e.data])).toEqual([
+        [a.id, { from: "pending", to: "live", reason: "cname-target" }],
+        [b.id, { from: "pending", to: "live", reason: "cname-target" }],
+      ]);
+      // The same domain twice in one batch (a retried store): the second sees the first, as two single stores would.
+      const again = (await writeTransaction(() => claimDomains([b.id], { now, leaseUntil })))[0] as DomainClaim;
+      const seen = await observeClaim(again, resolver);
+      const twice = await writeTransaction(() =>
+        storeChecks(
+          [
+            { claim: again, observed: seen },
+            { claim: again, observed: seen },
+          ],
+          now,
+          { setBased },
+        ),
+      );
+      expect(twice.map((r) => (r.skipped ? r.skipped : `${r.previousStatus}→${r.status}`))).toEqual(["live→live", "live→live"]);
+      expect(await checks(b.id)).toHaveLength(13);
+    },
+  );
 
   it("keeps a live domain live across sweeps while its DNS server times out", async () => {
     const d = await addDomain("steady");

@@ -121,7 +121,12 @@ export type EdgeWaitOptions = {
  * EDGE_POLL_INTERVAL_MS (EDGE_POLL_INTERVAL_LISTENING_MS while listening) and whenever the LISTEN connection comes
  * (back) up. Rejects only when the first read of the version fails (a database error); later failed reads are retried.
  */
-export async function waitForEdgeVersion(since: number, waitMs: number, signal?: AbortSignal, options: EdgeWaitOptions = {}): Promise<number> {
+export async function waitForEdgeVersion(
+  since: number,
+  waitMs: number,
+  signal?: AbortSignal,
+  options: EdgeWaitOptions = {},
+): Promise<number> {
   if (waitMs <= 0 || signal?.aborted) return currentEdgeVersion();
   let done = false;
   let checking = false;
@@ -155,7 +160,8 @@ export async function waitForEdgeVersion(since: number, waitMs: number, signal?:
       checking = false;
     }
   };
-  const interval = () => options.pollIntervalMs ?? (isListening(EDGE_VERSION_CHANNEL) ? EDGE_POLL_INTERVAL_LISTENING_MS : EDGE_POLL_INTERVAL_MS);
+  const interval = () =>
+    options.pollIntervalMs ?? (isListening(EDGE_VERSION_CHANNEL) ? EDGE_POLL_INTERVAL_LISTENING_MS : EDGE_POLL_INTERVAL_MS);
   // One re-read timer, armed again after each read (and when the LISTEN connection comes or goes: the interval changes).
   const arm = () => {
     clearTimeout(timers.poll);

@@ -87,14 +87,17 @@ describe(`edge long-polls and changes made by another instance (${dialect()})`, 
     temp.cleanup();
   });
 
-  it.skipIf(dialect() !== "sqlite")("SQLite: nothing is listened to; a waiting poll sees the other process's change at its next re-read", async () => {
-    const wait = await startWait();
-    const version = await toggle();
-    expect(version).toBe(wait.since + 1);
-    expect(await wait.woke).toBe(version);
-    expect(isListening(EDGE_VERSION_CHANNEL)).toBe(false);
-    expect(listenerBackendPid()).toBeNull();
-  });
+  it.skipIf(dialect() !== "sqlite")(
+    "SQLite: nothing is listened to; a waiting poll sees the other process's change at its next re-read",
+    async () => {
+      const wait = await startWait();
+      const version = await toggle();
+      expect(version).toBe(wait.since + 1);
+      expect(await wait.woke).toBe(version);
+      expect(isListening(EDGE_VERSION_CHANNEL)).toBe(false);
+      expect(listenerBackendPid()).toBeNull();
+    },
+  );
 
   describe.skipIf(dialect() !== "postgres")("PostgreSQL: LISTEN/NOTIFY", () => {
     it("the first wait opens the LISTEN connection; a change committed by instance B wakes the waits through NOTIFY", async () => {
