@@ -76,13 +76,31 @@ if (want("lint")) check("Formatting", run("Formatting (Prettier)", bin("prettier
 // that failed without a failed test) to `failures` as "<prefix> <file> › <test>: <first line of the error>".
 function vitestStage(label, report, prefix, env = {}, extra = []) {
   const file = path.join(results, report);
+  // lib/testing/unhandled-reporter.ts writes the run's unhandled errors and failed hooks here, named in the failure list.
+  const unhandledFile = file.replace(/\.json$/, "-unhandled.json");
   fs.rmSync(file, { force: true });
+  fs.rmSync(unhandledFile, { force: true });
   const ok = run(
     label,
     bin("vitest"),
-    ["run", "--reporter=default", "--reporter=json", `--outputFile=${file}`, ...extra, ...vitestArgs],
-    env,
+    [
+      "run",
+      "--reporter=default",
+      "--reporter=json",
+      "--reporter=./lib/testing/unhandled-reporter.ts",
+      `--outputFile=${file}`,
+      ...extra,
+      ...vitestArgs,
+    ],
+    { ...env, VITEST_UNHANDLED_FILE: unhandledFile },
   );
+  const runErrors = readJson(unhandledFile) ?? [];
+  const named = new Set(runErrors.map((error) => error.file && path.relative(root, error.file)));
+  for (const error of runErrors) {
+    const where = error.file ? `${path.relative(root, error.file)}${error.test ? ` › ${error.test}` : ""}` : "no test file";
+    const what = error.kind === "suite" ? (error.test ? "a hook of" : "the file") : `unhandled ${error.name} in`;
+    failures.push(`${prefix} ${what} ${where}: ${firstLine(error.message)} ${firstLine(error.stack.split("\n")[1] ?? "")}`);
+  }
   const json = readJson(file);
   if (json) {
     for (const file of json.testResults ?? []) {
@@ -90,14 +108,14 @@ function vitestStage(label, report, prefix, env = {}, extra = []) {
       for (const test of file.assertionResults ?? []) {
         if (test.status === "failed") failures.push(`${prefix} ${name} › ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
       }
-      if (file.status === "failed" && !(file.assertionResults ?? []).some((t) => t.status === "failed")) {
+      if (file.status === "failed" && !named.has(name) && !(file.assertionResults ?? []).some((t) => t.status === "failed")) {
         failures.push(`${prefix} ${name}: ${firstLine(file.message)}`);
       }
     }
     passed += json.numPassedTests;
     failed += json.numFailedTests + (ok || json.numFailedTests > 0 ? 0 : 1);
-    if (!ok && json.numFailedTests === 0)
-      failures.push(`${prefix}: exited non-zero with no failed test (unhandled errors: see its output)`);
+    if (!ok && json.numFailedTests === 0 && runErrors.length === 0)
+      failures.push(`${prefix}: exited non-zero with no failed test (see its output)`);
   } else {
     failed += 1;
     failures.push(`${prefix}: no report (${path.relative(root, file)})`);

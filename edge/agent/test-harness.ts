@@ -254,8 +254,11 @@ export type EdgeAgent = {
   /** stdout+stderr of the current run. */
   log: () => string;
   start(): void;
-  /** Sends `signal` and waits for the process to close; nothing if it is not running. */
-  stop(signal: NodeJS.Signals): Promise<void>;
+  /**
+   * Sends `signal` and waits for the process to close; nothing if it is not running. An agent still running
+   * `killAfterMs` (default 40,000 ms) later is SIGKILLed, with a line in its log, so a test's teardown stays bounded.
+   */
+  stop(signal: NodeJS.Signals, killAfterMs?: number): Promise<void>;
   /** The pid in `<stateDir>/run/<name>.pid` (haproxy, varnishd, nginx-…). */
   pidOf(name: string): number;
   /**
@@ -298,11 +301,18 @@ export function edgeAgent(o: EdgeAgentOptions): EdgeAgent {
       c.stderr.on("data", (d: Buffer) => (log += d.toString()));
       child = c;
     },
-    async stop(signal) {
+    async stop(signal, killAfterMs = 40_000) {
       const c = child;
       if (!c || c.exitCode !== null || c.signalCode !== null) return;
       await new Promise<void>((r) => {
-        c.once("close", () => r());
+        const timer = setTimeout(() => {
+          log += `\n[test harness] the agent did not stop within ${killAfterMs} ms of ${signal}: SIGKILL\n`;
+          c.kill("SIGKILL");
+        }, killAfterMs);
+        c.once("close", () => {
+          clearTimeout(timer);
+          r();
+        });
         c.kill(signal);
       });
     },

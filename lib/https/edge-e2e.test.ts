@@ -243,7 +243,7 @@ describe.skipIf(skip)(`HTTPS end to end: console, edge agent, pebble${skip ? ` (
     if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
     for (const restore of restoreConsole) restore();
     logged?.stop();
-  });
+  }, 90_000);
 
   it("the domain goes live: the scheduler orders through the node and curl --resolve verifies HTTPS against pebble's root within 30 s", async () => {
     expect((await presented(httpsPort, hostname)).subject).toContain("CN=edge-default");

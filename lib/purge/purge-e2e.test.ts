@@ -116,7 +116,7 @@ describe.skipIf(skip)(
       temp?.cleanup();
       restoreEnv?.();
       if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
-    });
+    }, 90_000);
 
     it("a prefix purge through the API answers 204 once the node applied it: that prefix MISSes, another prefix and another environment stay HIT", async () => {
       for (const [host, p] of [

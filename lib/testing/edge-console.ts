@@ -34,7 +34,11 @@ export function edgeConsoleServer(): http.Server {
       );
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(Buffer.from(await response.arrayBuffer()));
-    })().catch(() => res.writeHead(500).end());
+    })().catch(() => {
+      // A handler that threw, or a client gone mid-answer: a 500 when nothing was sent yet, else just the end.
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
   });
 }
 

@@ -185,7 +185,7 @@ describe.skipIf(skip)(`traffic end to end: agent, console, origin${skip ? ` (ski
     fs.rmSync(stateDir, { recursive: true, force: true });
     temp?.cleanup();
     restoreEnv?.();
-  });
+  }, 90_000);
 
   it("counts requests, statuses, bytes and HITs exactly as the client saw them; the node's health path is not counted", async () => {
     const before = await settled();
