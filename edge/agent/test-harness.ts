@@ -340,8 +340,9 @@ export function edgeAgent(o: EdgeAgentOptions): EdgeAgent {
 
 /**
  * Each suite that starts a node has its own slot, so that suites running at the same time (vitest runs files in
- * parallel) never share internal ports: the internal range (2000 ports from EDGE_INTERNAL_PORT_BASE) is the slot's
- * alone, and the public ports are drawn inside the slot's own hundred. Add a slot for a new suite.
+ * parallel) never share internal ports: a slot's node allocates its internal ports upwards from its
+ * EDGE_INTERNAL_PORT_BASE and uses far fewer than the 800 before the next slot's base, and the public ports are
+ * drawn inside the slot's own hundred. Add a slot for a new suite.
  */
 export const PORT_SLOTS = {
   agent: 0,
@@ -357,9 +358,12 @@ export const PORT_SLOTS = {
 
 /**
  * Ports for one suite's node: an even public HTTP port in 30000 + 100 × slot … + 98 (HTTPS is the next one) and the
- * internal port base 40000 + 2000 × slot (40000..58000). Clear of e2e/edge-env.ts (19080, 26000) and the defaults.
+ * internal port base 6000 + 800 × slot (6000..13200). All of them lie below Linux's ephemeral range (32768-60999,
+ * /proc/sys/net/ipv4/ip_local_port_range), where any outgoing connection of the parallel suites could hold a port
+ * the node is about to bind (EADDRINUSE); clear of e2e/edge-env.ts (3120, 19080, 26000), the e2e servers (3100,
+ * 15025-15380) and the agent's default base (20000).
  */
 export function randomPorts(suite: keyof typeof PORT_SLOTS): { httpPort: number; portBase: number } {
   const slot = PORT_SLOTS[suite];
-  return { httpPort: 30000 + slot * 100 + Math.floor(Math.random() * 50) * 2, portBase: 40000 + slot * 2000 };
+  return { httpPort: 30000 + slot * 100 + Math.floor(Math.random() * 50) * 2, portBase: 6000 + slot * 800 };
 }

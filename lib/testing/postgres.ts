@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const PG_ROOT = "/usr/lib/postgresql";
 /** The oldest major the console supports. */
 const MIN_MAJOR = 15;
-/** Ports tried, from a random start: clear of the other suites' fixed ports (3100, 3120, 19080, 26000, 30000-30999, 40000-58000). */
+/** Ports tried, from a random start: clear of the other suites' fixed ports (3100, 3120, 6000-14999, 19080, 26000, 30000-30999). */
 const PORT_FIRST = 59000;
 const PORT_COUNT = 1000;
 /** How many ports a start tries before it gives up. */
