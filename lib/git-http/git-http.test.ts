@@ -250,6 +250,42 @@ describe("git smart HTTP with hooks", () => {
     expect(await getDb().select().from(auditEvents).where(eq(auditEvents.action, "git.push"))).toHaveLength(1);
   });
 
+  it("a push never starts git gc --auto (receive.autogc=false): the leader's maintenance is the only housekeeping", async () => {
+    const clone = path.join(work, "autogc");
+    await ok(["clone", urlWith(tokens.dev), clone]);
+    await ok(["checkout", "-qb", "autogc-check"], { cwd: clone });
+    fs.writeFileSync(path.join(clone, "notes.txt"), "loose objects\n");
+    await ok(["add", "notes.txt"], { cwd: clone });
+    await ok(["commit", "-qm", "notes"], { cwd: clone });
+    // Two packs and gc.autoPackLimit=1: git-receive-pack's default `git gc --auto` (run in the foreground with
+    // gc.autoDetach=false) would find too many packs and repack them into one.
+    await ok(["--git-dir", repoDir, "repack", "-q", "-d"]);
+    const blob = path.join(work, "autogc-blob.txt");
+    fs.writeFileSync(blob, `a second pack ${Date.now()}\n`);
+    const oid = (await ok(["--git-dir", repoDir, "hash-object", "-w", blob])).trim();
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn("git", ["--git-dir", repoDir, "pack-objects", "-q", path.join(repoDir, "objects", "pack", "pack")], {
+        env: gitEnv({}),
+        stdio: ["pipe", "ignore", "inherit"],
+      });
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`git pack-objects exited ${code}`))));
+      child.stdin.end(`${oid}\n`);
+    });
+    const packs = async () => Number(/^packs: (\d+)$/m.exec(await ok(["--git-dir", repoDir, "count-objects", "-v"]))?.[1]);
+    expect(await packs()).toBe(2);
+    await ok(["--git-dir", repoDir, "config", "gc.autoPackLimit", "1"]);
+    await ok(["--git-dir", repoDir, "config", "gc.autoDetach", "false"]);
+    try {
+      const pushed = await git(["push", "origin", "autogc-check"], { cwd: clone });
+      expect(pushed.code, pushed.stderr).toBe(0);
+      expect(await packs()).toBe(2);
+    } finally {
+      await ok(["--git-dir", repoDir, "config", "--unset", "gc.autoPackLimit"]);
+      await ok(["--git-dir", repoDir, "config", "--unset", "gc.autoDetach"]);
+    }
+  });
+
   it("refuses a push whose origin is link-local or the edge itself (docs/product.md §3.3), changing no branch", async () => {
     const clone = path.join(work, "origin-policy");
     await ok(["clone", urlWith(tokens.dev), clone]);

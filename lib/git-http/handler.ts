@@ -107,7 +107,9 @@ export async function handleGitHttpRequest(request: Request, options: GitHttpOpt
       gitProtocol: request.headers.get("git-protocol"),
       remoteUser: auth.user.email,
       body: target.step === "rpc" ? request.body : null,
-      config: target.service === "git-receive-pack" ? { "core.hooksPath": hooksDir } : {},
+      // receive.autogc=false: git-receive-pack would run `git gc --auto` after a push (git-config(1)); the leader's
+      // maintenance (lib/git/maintenance.ts) is the only object housekeeping, and it never prunes.
+      config: target.service === "git-receive-pack" ? { "core.hooksPath": hooksDir, "receive.autogc": "false" } : {},
       env:
         target.service === "git-receive-pack"
           ? hookEnv(
