@@ -10,8 +10,8 @@ import path from "node:path";
 /** One resource record of the zone: an owner name relative to the zone (or `@`), a type and its value. */
 export type ZoneRecord = { name: string; type: "A" | "AAAA" | "CNAME" | "TXT"; value: string };
 
-/** A running knotd; `close()` stops it (SIGTERM, then SIGKILL after 2 s) and removes its folder. */
-export type KnotServer = { address: string; zone: string; close: () => Promise<void> };
+/** A running knotd (`pid`: its process); `close()` stops it (SIGTERM, then SIGKILL after 2 s) and removes its folder. */
+export type KnotServer = { address: string; zone: string; pid: number; close: () => Promise<void> };
 
 /** The path of `knotd` when installed (`/usr/sbin/knotd`), else null. */
 export function findKnotd(): string | null {
@@ -83,7 +83,7 @@ export async function startKnot(params: { port: number; zone: string; records: Z
     if (exited) break;
     try {
       await resolver.resolveSoa(zone);
-      return { address, zone, close };
+      return { address, zone, pid: child.pid!, close };
     } catch {
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -8,6 +8,7 @@ import { createResolver, type Resolver } from "@/lib/dns/resolver";
 import { sweepDueDomains } from "@/lib/dns/scheduler";
 import { startDnsServer } from "@/lib/testing/dns-server";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
+import { ownCpuMs, postmasterPid, processCpuMs } from "./cpu";
 import { findKnotd, startKnot, type ZoneRecord } from "./knot";
 import { rssSampler } from "./stats";
 
@@ -27,9 +28,33 @@ export type SweepBenchRow = {
   perSecond: number;
   /** Highest resident set size sampled during the run (every 20 ms), MiB. */
   peakRssMiB: number;
+  /**
+   * CPU time per 1,000 domains (ms, user + system) of each kind of process: `node` (the sweeping process or
+   * processes), `pg` (the PostgreSQL server: postmaster and backends; absent on SQLite), `dns` (knotd; absent with the
+   * in-process dns2 server), e.g. `node 410 · pg 350 · dns 60`.
+   */
+  cpuPerK: string;
+  /** All that CPU time divided by the wall time: how many cores the run kept busy (the machine's count is the cap). */
+  coresBusy: number;
   /** What the run ended with, e.g. `live 8500 · misconfigured 1000 · nxdomain 500` (checks stored, for the sweep). */
   result: string;
 };
+
+/** The processes whose CPU time a run counts besides the sweeping ones: PostgreSQL's postmaster, the DNS server. */
+type CpuTargets = { postmaster: number | null; dnsPid: number | null };
+
+/** CPU time of the other processes now (ms): see {@link CpuTargets}. */
+function otherCpu(t: CpuTargets): { pg: number; dns: number } {
+  return { pg: t.postmaster ? processCpuMs(t.postmaster, true) : 0, dns: t.dnsPid ? processCpuMs(t.dnsPid) : 0 };
+}
+
+/** The cpuPerK and coresBusy columns of a run of `domains` over `wallMs` from each kind's CPU ms (see SweepBenchRow). */
+function cpuColumns(t: CpuTargets, domains: number, wallMs: number, ms: { node: number; pg: number; dns: number }) {
+  const parts = [`node ${Math.round((ms.node / domains) * 1000)}`];
+  if (t.postmaster) parts.push(`pg ${Math.round((ms.pg / domains) * 1000)}`);
+  if (t.dnsPid) parts.push(`dns ${Math.round((ms.dns / domains) * 1000)}`);
+  return { cpuPerK: parts.join(" · "), coresBusy: Math.round(((ms.node + ms.pg + ms.dns) / wallMs) * 100) / 100 };
+}
 
 const ZONE = "bench.test";
 
@@ -89,12 +114,15 @@ async function measureSweep(p: {
   batchSize: number;
   serverName: string;
   resolver: Resolver;
+  cpu: CpuTargets;
 }): Promise<SweepBenchRow> {
   await resetDomains();
   const stop = rssSampler();
+  const before = { node: ownCpuMs(), ...otherCpu(p.cpu) };
   const started = performance.now();
   const sweep = await sweepDueDomains({ limit: p.count, concurrency: p.concurrency, batchSize: p.batchSize, resolver: p.resolver });
   const wallMs = performance.now() - started;
+  const after = { node: ownCpuMs(), ...otherCpu(p.cpu) };
   const peak = stop();
   const byStatus = await rawReader().rows<{ status: string; n: number }>(
     "SELECT status, count(*) AS n FROM domains GROUP BY status ORDER BY n DESC",
@@ -109,12 +137,13 @@ async function measureSweep(p: {
     wallMs: Math.round(wallMs),
     perSecond: Math.round((sweep.checked / wallMs) * 1000),
     peakRssMiB: peak,
+    ...cpuColumns(p.cpu, sweep.checked, wallMs, { node: after.node - before.node, pg: after.pg - before.pg, dns: after.dns - before.dns }),
     result: `${byStatus.map((r) => `${r.status} ${r.n}`).join(" · ")} · checks ${stored} · failed ${sweep.failed}`,
   };
 }
 
 /** Resets the domains, then times two `lib/testing/sweep-worker.ts` processes sweeping them together. */
-async function measureTwoWorkers(p: { count: number; concurrency: number; serverName: string }): Promise<SweepBenchRow> {
+async function measureTwoWorkers(p: { count: number; concurrency: number; serverName: string; cpu: CpuTargets }): Promise<SweepBenchRow> {
   await resetDomains();
   const goFile = path.join(process.env.DATA_DIR!, `go-${Date.now()}`);
   const tsx = path.join(process.cwd(), "node_modules", ".bin", "tsx");
@@ -124,7 +153,7 @@ async function measureTwoWorkers(p: { count: number; concurrency: number; server
     let out = "";
     child.stdout.on("data", (chunk) => (out += chunk));
     const ready = new Promise<void>((resolve) => child.stdout.on("data", () => out.startsWith("ready") && resolve()));
-    const done = new Promise<{ checked: number; failed: number }>((resolve, reject) =>
+    const done = new Promise<{ checked: number; failed: number; cpuMs: number }>((resolve, reject) =>
       child.on("exit", (code) =>
         code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop()!)) : reject(new Error(`sweep worker exited ${code}`)),
       ),
@@ -132,10 +161,12 @@ async function measureTwoWorkers(p: { count: number; concurrency: number; server
     return { ready, done };
   });
   await Promise.all(workers.map((w) => w.ready));
+  const before = otherCpu(p.cpu);
   const started = performance.now();
   fs.writeFileSync(goFile, "");
   const results = await Promise.all(workers.map((w) => w.done));
   const wallMs = performance.now() - started;
+  const after = otherCpu(p.cpu);
   const checked = results.reduce((sum, r) => sum + r.checked, 0);
   const [{ n: stored }] = await rawReader().rows<{ n: number }>("SELECT count(*) AS n FROM dns_checks");
   return {
@@ -147,6 +178,11 @@ async function measureTwoWorkers(p: { count: number; concurrency: number; server
     wallMs: Math.round(wallMs),
     perSecond: Math.round((checked / wallMs) * 1000),
     peakRssMiB: 0,
+    ...cpuColumns(p.cpu, checked, wallMs, {
+      node: results.reduce((sum, r) => sum + r.cpuMs, 0),
+      pg: after.pg - before.pg,
+      dns: after.dns - before.dns,
+    }),
     result: `checks ${stored} · by worker ${results.map((r) => r.checked).join(" + ")} · failed ${results.reduce((s, r) => s + r.failed, 0)}`,
   };
 }
@@ -162,7 +198,7 @@ export async function benchSweep(options: { domains?: number; concurrency?: numb
   const count = options.domains ?? 10_000;
   const levels = options.concurrency ?? [32, 128];
   const { records, names } = plan(count);
-  let server: { address: string; close: () => Promise<void> };
+  let server: { address: string; pid?: number; close: () => Promise<void> };
   let serverName: string;
   if (findKnotd()) {
     server = await startKnot({ port: options.port ?? 21053, zone: ZONE, records });
@@ -187,11 +223,13 @@ export async function benchSweep(options: { domains?: number; concurrency?: numb
   const rows: SweepBenchRow[] = [];
   try {
     await insertDomains(names);
+    const cpu: CpuTargets = { postmaster: await postmasterPid(), dnsPid: server.pid ?? null };
     const resolver = createResolver([server.address]);
     for (const concurrency of levels) {
       let next = 0;
       const answers = { cname: 0, none: 0 };
       const stopFloor = rssSampler();
+      const floorBefore = { node: ownCpuMs(), ...otherCpu(cpu) };
       const floorStart = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
@@ -205,6 +243,7 @@ export async function benchSweep(options: { domains?: number; concurrency?: numb
         }),
       );
       const floorMs = performance.now() - floorStart;
+      const floorAfter = { node: ownCpuMs(), ...otherCpu(cpu) };
       rows.push({
         kind: "floor",
         server: serverName,
@@ -214,16 +253,22 @@ export async function benchSweep(options: { domains?: number; concurrency?: numb
         wallMs: Math.round(floorMs),
         perSecond: Math.round((count / floorMs) * 1000),
         peakRssMiB: stopFloor(),
+        // The floor never touches the database: its pg figure is what the idle server used meanwhile.
+        ...cpuColumns(cpu, count, floorMs, {
+          node: floorAfter.node - floorBefore.node,
+          pg: floorAfter.pg - floorBefore.pg,
+          dns: floorAfter.dns - floorBefore.dns,
+        }),
         result: `CNAME ${answers.cname} · none ${answers.none}`,
       });
 
-      rows.push(await measureSweep({ count, concurrency, batchSize: CHECK_BATCH_SIZE, serverName, resolver }));
+      rows.push(await measureSweep({ count, concurrency, batchSize: CHECK_BATCH_SIZE, serverName, resolver, cpu }));
     }
     // Two worker processes sweeping the same due domains at once (each at the first concurrency level): the leases
     // share the work out; the rate is checks stored per second of wall time from the start signal to the last exit.
-    rows.push(await measureTwoWorkers({ count, concurrency: levels[0], serverName }));
+    rows.push(await measureTwoWorkers({ count, concurrency: levels[0], serverName, cpu }));
     // The same sweep writing one transaction per result, at the highest concurrency: what batching saves.
-    rows.push(await measureSweep({ count, concurrency: levels[levels.length - 1], batchSize: 1, serverName, resolver }));
+    rows.push(await measureSweep({ count, concurrency: levels[levels.length - 1], batchSize: 1, serverName, resolver, cpu }));
   } finally {
     temp.cleanup();
     await server.close();
