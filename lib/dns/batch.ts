@@ -50,8 +50,9 @@ export async function checkDomainsInBatches(
   let oldestDone = 0;
 
   const workers = Math.max(1, Math.min(options.concurrency ?? 32, ids.length));
-  // Claim no more than two rounds of work ahead, so a claimed domain never waits in the queue long enough for its
-  // lease (sized for one slow check) to run out, even when every query times out.
+  // Claim no more than three rounds of work ahead (a claim of two rounds, started while up to one round is still
+  // queued), so a claimed domain never waits in the queue long enough for its lease (leaseMs: ten slow checks and
+  // 30 s) to run out, even when every query times out.
   const claimSize = Math.min(batchSize, 2 * workers);
   let claiming: Promise<void> | null = null;
   const claimNext = async () => {
@@ -126,6 +127,9 @@ export async function checkDomainsInBatches(
       while (queue.length === 0 && (claiming || claimed < ids.length)) await (claiming ??= claimNext().finally(() => (claiming = null)));
       const next = queue.shift();
       if (!next) return;
+      // The next claim starts while a round of work is still queued, so the workers do not all wait for its round
+      // trips to the database when the queue runs dry (PostgreSQL: a transaction of three statements).
+      if (queue.length < workers && !claiming && claimed < ids.length) claiming = claimNext().finally(() => (claiming = null));
       let item: Done;
       try {
         item = { ...next, observed: await observeClaim(next.claim, resolver) };
