@@ -35,11 +35,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when 127.0.0.1:`port` accepts a TCP connection (closed at once). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
 /**
  * Starts pebble on 127.0.0.1 with its HTTP-01 validation port `httpPort` (the nodes' HTTP port) and its resolver
  * `dnsServer` (`127.0.0.1:<port>` of the test DNS server). `validitySeconds` sets pebble's
  * `certificateValidityPeriod` (the lifetime of the certificates it issues; pebble's default is 5 years), so a test
- * can see renewal at a third of the lifetime happen for real. Resolves once it listens; rejects after 15 s.
+ * can see renewal at a third of the lifetime happen for real. Resolves once its ACME and management listeners accept
+ * connections; rejects after 15 s.
  */
 export async function startPebble(options: { httpPort: number; dnsServer: string; validitySeconds?: number }): Promise<TestPebble> {
   const pki: TestPki = makeTestPki();
@@ -74,6 +87,16 @@ export async function startPebble(options: { httpPort: number; dnsServer: string
       child.kill("SIGKILL");
       pki.remove();
       throw new Error(`pebble did not start: ${output.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  // "listening on" names the ACME listener; the management listener (roots, used by rootFile) comes up on its own
+  // goroutine and may still refuse connections (a CI run's e2e server failed on ECONNREFUSED there).
+  while (!(await accepts(management))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      pki.remove();
+      throw new Error(`pebble's management port ${management} did not open: ${output.slice(-2000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
