@@ -6,6 +6,7 @@ import { writeTransaction, one } from "@/db";
 import { accounts, memberships, users } from "@/db/schema";
 import { createApplication } from "@/lib/applications/create";
 import { repositoriesDir, resetSettings } from "@/lib/config";
+import { settleEdgeChanges } from "@/lib/edge/changes";
 import { createBareRepository, gitEnv } from "@/lib/git";
 import { buildInitialConfig, serializeSectionConfig } from "@/lib/section-config/schema";
 import { getStack } from "@/lib/stacks/catalog";
@@ -93,7 +94,8 @@ function plainFirstCommit(dir: string, files: Record<string, string>): void {
 /**
  * Benchmarks application creation: `n` (default 100) `createApplication` calls with the varnish stack into an
  * existing account, at each concurrency (default 1 and 8), in a temporary DATA_DIR with real git, next to the
- * floor (`n` first commits by plain sequential plumbing, no database). Restores DATA_DIR and removes its data.
+ * floor (`n` first commits by plain sequential plumbing, no database). The background edge reconciles of a level
+ * run during it, and are waited for (not timed) before the next. Restores DATA_DIR and removes its data.
  */
 export async function benchCreateApplication(options: { n?: number; concurrency?: number[] } = {}): Promise<CreateApplicationBenchRow[]> {
   const n = options.n ?? 100;
@@ -167,6 +169,9 @@ export async function benchCreateApplication(options: { n?: number; concurrency?
         }),
       );
       rows.push(row("createApplication", concurrency, times, performance.now() - start, gitTimes, stop()));
+      // The edge reconciles each creation starts in the background (noteEdgeChange) finish before the next level and
+      // before the database goes: on PostgreSQL they lag behind the creations.
+      await settleEdgeChanges();
     }
     const made = fs.readdirSync(repositoriesDir()).length;
     if (made !== n * levels.length) throw new Error(`expected ${n * levels.length} repositories, found ${made}`);

@@ -3,13 +3,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import Database from "better-sqlite3";
 import { closeDb } from "@/db";
 import { hashPassword } from "@/lib/auth/password";
 import { resetSettings } from "@/lib/config";
 import { parseOpsFilter } from "@/lib/ops/filters";
 import { getStatusCounts, listOpsDomains } from "@/lib/ops/queries";
 import { startDnsServer } from "@/lib/testing/dns-server";
+import { postmasterPid, processCpuMs } from "./cpu";
+import { BENCH_AUTH_SECRET, childEnv, createSeedDatabase, dropSeedDatabase, seedData, withSeedDatabase } from "./seeded-data";
 import { percentile } from "./stats";
 
 // `npm run bench -- ops`: the operator view /ops under load with 1,000 and with 100,000 domains (docs/product.md §3.5: its
@@ -18,6 +19,8 @@ import { percentile } from "./stats";
 // .next; built when missing) on loopback. The operator signs in through Auth.js's credentials endpoint, then
 // autocannon sends 10 concurrent connections to the first page and to a filtered page. The floor is the page's own
 // queries (counts + one keyset page with its names) run in a loop in this process against the same file.
+// `BENCH_DATABASE=postgres npm run bench -- ops` seeds a database of its own per size on the bench's PostgreSQL cluster
+// (bench/postgres.ts, bench/seeded-data.ts) and runs the console and the floor on it (DATABASE_URL); its rows say pg.
 
 const root = path.resolve(import.meta.dirname, "..");
 const PORT = Number(process.env.BENCH_OPS_PORT || 21110);
@@ -28,7 +31,7 @@ const PAGES = { "first page": "/ops", "status=misconfigured&q=s": "/ops?status=m
 export type OpsBenchRow = {
   domains: number;
   page: string;
-  kind: "http (10 conns)" | "floor (queries)";
+  kind: "http (10 conns)" | "floor (queries)" | "http pg (10 conns)" | "floor pg (queries)";
   requests: number;
   perSecond: number;
   p50Ms: number;
@@ -41,47 +44,27 @@ export type OpsBenchRow = {
   /** Peak RSS of the server's process group during the run (MiB); for the floor, of this process. */
   peakRssMiB: number;
   non2xx: number;
+  /**
+   * PostgreSQL rows only: CPU time per request of the bench's PostgreSQL server (postmaster, backends, autovacuum),
+   * which cpuMsPerReq leaves out; on SQLite the database's work is inside cpuMsPerReq.
+   */
+  pgCpuMsPerReq?: number;
 };
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-/** Env for child processes, built explicitly (never all of process.env). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: "C.UTF-8",
-    NEXT_TELEMETRY_DISABLED: "1",
-    NODE_ENV: "production",
-    ...extra,
-  };
-}
-
-/** Fills `dir` with `npm run seed` (accounts, users, applications with repositories, domains with check histories). */
-function seed(dir: string, accounts: number, domains: number): void {
-  const tsx = path.join(root, "node_modules", ".bin", "tsx");
-  const run = spawnSync(tsx, ["scripts/seed.ts", "--accounts", String(accounts), "--domains", String(domains)], {
-    cwd: root,
-    env: childEnv({ DATA_DIR: dir, NODE_ENV: "development" }),
-    encoding: "utf8",
-  });
-  if (run.status !== 0) throw new Error(`seed failed: ${run.stderr || run.stdout}`);
-}
-
-/** Adds the operator: a user with a verified email and an argon2id password. */
-async function addOperator(dir: string): Promise<void> {
-  const db = new Database(path.join(dir, "console.db"));
-  try {
-    db.pragma("busy_timeout = 5000");
-    db.prepare("insert into users (email, name, password_hash, email_verified_at) values (?, ?, ?, ?)").run(
+/** Adds the operator to the seeded database: a user with a verified email and an argon2id password. */
+async function addOperator(dir: string, databaseUrl: string | undefined): Promise<void> {
+  const hash = await hashPassword(OPERATOR.password);
+  await withSeedDatabase(dir, databaseUrl, (query) =>
+    query(
+      "insert into users (email, name, password_hash, email_verified_at) values (?, ?, ?, ?)",
       OPERATOR.email,
       "Bench operator",
-      await hashPassword(OPERATOR.password),
+      hash,
       Date.now(),
-    );
-  } finally {
-    db.close();
-  }
+    ),
+  );
 }
 
 /** Builds the console into NEXT_DIST_DIR (default .next) unless a build is there. */
@@ -96,7 +79,7 @@ function ensureBuild(distDir: string): void {
 }
 
 /** Starts `next start` in its own process group; resolves when /api/health answers. */
-async function startConsole(dir: string, distDir: string, dnsAddress: string): Promise<ChildProcess> {
+async function startConsole(dir: string, distDir: string, dnsAddress: string, databaseUrl?: string): Promise<ChildProcess> {
   const child = spawn(path.join(root, "node_modules", ".bin", "next"), ["start", "-p", String(PORT), "-H", "127.0.0.1"], {
     cwd: root,
     detached: true,
@@ -108,6 +91,7 @@ async function startConsole(dir: string, distDir: string, dnsAddress: string): P
       OPERATOR_EMAILS: OPERATOR.email,
       DNS_SERVERS: dnsAddress, // only ever the loopback test server
       CHECK_INTERVAL_SECONDS: "3600", // no background sweep during the measurement
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl, AUTH_SECRET: BENCH_AUTH_SECRET } : {}),
     }),
   });
   const deadline = Date.now() + 60_000;
@@ -187,16 +171,19 @@ async function load(
   cookie: string,
   seconds: number,
   pgid: number,
+  postmaster: number | null,
 ): Promise<Omit<OpsBenchRow, "domains" | "page" | "kind" | "rows">> {
   const times: number[] = [];
   let peak = groupRssMiB(pgid);
   const cpuBefore = groupCpuMs(pgid);
+  const pgCpuBefore = postmaster ? processCpuMs(postmaster, true) : 0;
   const sampler = setInterval(() => (peak = Math.max(peak, groupRssMiB(pgid))), 500);
   const instance = autocannon({ url, connections: 10, duration: seconds, headers: { cookie } });
   instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
   const result = await instance;
   clearInterval(sampler);
   const cpuMs = groupCpuMs(pgid) - cpuBefore;
+  const pgCpuMs = postmaster ? processCpuMs(postmaster, true) - pgCpuBefore : 0;
   times.sort((a, b) => a - b);
   return {
     requests: result.requests.total,
@@ -207,18 +194,31 @@ async function load(
     cpuMsPerReq: round(cpuMs / Math.max(1, result.requests.total)),
     peakRssMiB: round(peak),
     non2xx: result.non2xx,
+    ...(postmaster ? { pgCpuMsPerReq: round(pgCpuMs / Math.max(1, result.requests.total)) } : {}),
   };
 }
 
-/** The page's own reads (counts + a keyset page with names) `n` times in this process against the same database. */
-async function floor(dir: string, search: string, n: number): Promise<Omit<OpsBenchRow, "domains" | "page" | "kind">> {
+/**
+ * The page's own reads (counts + a keyset page with names) `n` times in this process against the same database (the
+ * SQLite file in `dir`, or the PostgreSQL database `databaseUrl`: this process's tables are PostgreSQL's then, as
+ * bench/run.ts set DATABASE_URL before importing this module).
+ */
+async function floor(
+  dir: string,
+  databaseUrl: string | undefined,
+  search: string,
+  n: number,
+  postmaster: number | null,
+): Promise<Omit<OpsBenchRow, "domains" | "page" | "kind">> {
   process.env.DATA_DIR = dir;
+  if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
   resetSettings();
   await closeDb();
   const { filter } = parseOpsFilter(Object.fromEntries(new URLSearchParams(search)));
   const times: number[] = [];
   let rows = 0;
   const cpu0 = process.cpuUsage();
+  const pgCpu0 = postmaster ? processCpuMs(postmaster, true) : 0;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const start = performance.now();
@@ -228,6 +228,7 @@ async function floor(dir: string, search: string, n: number): Promise<Omit<OpsBe
   }
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const pgCpuMs = postmaster ? processCpuMs(postmaster, true) - pgCpu0 : 0;
   await closeDb();
   times.sort((a, b) => a - b);
   return {
@@ -240,6 +241,7 @@ async function floor(dir: string, search: string, n: number): Promise<Omit<OpsBe
     rows,
     peakRssMiB: round(process.memoryUsage().rss / 2 ** 20),
     non2xx: 0,
+    ...(postmaster ? { pgCpuMsPerReq: round(pgCpuMs / n) } : {}),
   };
 }
 
@@ -254,15 +256,22 @@ export async function benchOps(options: { sizes?: number[]; seconds?: number } =
   ensureBuild(distDir);
   const dnsServer = await startDnsServer();
   const savedDataDir = process.env.DATA_DIR;
+  const savedDatabaseUrl = process.env.DATABASE_URL;
+  // BENCH_DATABASE=postgres: the bench's cluster, whose CPU time the PostgreSQL rows add (this process's database is on it).
+  const postmaster = process.env.BENCH_DATABASE === "postgres" ? await postmasterPid() : null;
   const rows: OpsBenchRow[] = [];
   try {
     for (const size of options.sizes ?? [1000, 100_000]) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ec-bench-ops-${size}-`));
       let child: ChildProcess | null = null;
+      const databaseUrl = await createSeedDatabase(`edge_console_ops_${size}`);
+      const [http, queries] = databaseUrl
+        ? (["http pg (10 conns)", "floor pg (queries)"] as const)
+        : (["http (10 conns)", "floor (queries)"] as const);
       try {
-        seed(dir, Math.max(10, Math.round(size / 100)), size);
-        await addOperator(dir);
-        child = await startConsole(dir, distDir, dnsServer.address);
+        seedData(root, dir, { accounts: Math.max(10, Math.round(size / 100)), domains: size }, databaseUrl);
+        await addOperator(dir, databaseUrl);
+        child = await startConsole(dir, distDir, dnsServer.address, databaseUrl);
         const cookie = await signIn();
         for (const [name, pathAndQuery] of Object.entries(PAGES)) {
           const check = await fetch(BASE + pathAndQuery, { headers: { cookie } });
@@ -270,25 +279,34 @@ export async function benchOps(options: { sizes?: number[]; seconds?: number } =
           if (check.status !== 200 || !html.includes('data-count="total"'))
             throw new Error(`${pathAndQuery} answered ${check.status} without the operator view`);
           const tableRows = (html.match(/data-testid="ops-row-/g) ?? []).length;
-          await load(BASE + pathAndQuery, cookie, 2, child.pid!); // warm-up
+          await load(BASE + pathAndQuery, cookie, 2, child.pid!, postmaster); // warm-up
           rows.push({
             domains: size,
             page: name,
-            kind: "http (10 conns)",
+            kind: http,
             rows: tableRows,
-            ...(await load(BASE + pathAndQuery, cookie, options.seconds ?? 10, child.pid!)),
+            ...(await load(BASE + pathAndQuery, cookie, options.seconds ?? 10, child.pid!, postmaster)),
           });
-          rows.push({ domains: size, page: name, kind: "floor (queries)", ...(await floor(dir, pathAndQuery.split("?")[1] ?? "", 2000)) });
+          rows.push({
+            domains: size,
+            page: name,
+            kind: queries,
+            ...(await floor(dir, databaseUrl, pathAndQuery.split("?")[1] ?? "", 2000, postmaster)),
+          });
         }
       } finally {
         if (child) await stopConsole(child);
+        await closeDb();
         fs.rmSync(dir, { recursive: true, force: true });
+        await dropSeedDatabase(databaseUrl);
       }
     }
   } finally {
     await dnsServer.close();
     if (savedDataDir === undefined) delete process.env.DATA_DIR;
     else process.env.DATA_DIR = savedDataDir;
+    if (savedDatabaseUrl === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = savedDatabaseUrl;
     resetSettings();
   }
   return rows;

@@ -4,10 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
-import Database from "better-sqlite3";
-import pg from "pg";
 import { startDnsServer } from "@/lib/testing/dns-server";
-import { createTestDatabase, dropTestDatabase } from "@/lib/testing/postgres";
+import { BENCH_AUTH_SECRET, childEnv, createSeedDatabase, dropSeedDatabase, seedData, withSeedDatabase } from "./seeded-data";
 import { percentile } from "./stats";
 
 // `npm run bench -- pages`: the console's pages whose cost could grow with the data (docs/product.md §3.4–§3.5): the
@@ -21,15 +19,13 @@ import { percentile } from "./stats";
 // seed only; BENCH_SERVER_NODE_OPTIONS passes V8 flags to the server. The server gets the heap cap `npm start` gives it
 // (scripts/heap.mjs: CONSOLE_MAX_HEAP_MB, default 192 MiB; CONSOLE_MAX_HEAP_MB=0 measures it uncapped).
 // `BENCH_DATABASE=postgres npm run bench -- pages` seeds a database of its own per seed on the bench's PostgreSQL
-// cluster (bench/postgres.ts) and runs the console on it (DATABASE_URL), for the same figures on PostgreSQL.
+// cluster (bench/postgres.ts) and runs the console on it (DATABASE_URL), for the same figures on PostgreSQL
+// (bench/seeded-data.ts, shared with bench/ops.ts).
 
 const root = path.resolve(process.env.BENCH_ROOT || path.resolve(import.meta.dirname, ".."));
 const PORT = Number(process.env.BENCH_PAGES_PORT || 21120);
 const BASE = `http://127.0.0.1:${PORT}`;
 const OWNER = { email: "seed-owner-1@example.test", password: "seed-password" };
-const AUTH_SECRET = "bench-pages-auth-secret-0123456789abcdef";
-/** The bench's PostgreSQL cluster (admin URL) under BENCH_DATABASE=postgres, else undefined (SQLite files). */
-const pgCluster = () => (process.env.BENCH_DATABASE === "postgres" ? process.env.TEST_POSTGRES_URL : undefined);
 const SEEDS = [
   { name: "1k", accounts: 100, domains: 1000 },
   { name: "100k", accounts: 100, domains: 100_000 },
@@ -63,32 +59,6 @@ export type PagesBenchRow = {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-/** Env for child processes, built explicitly (never all of process.env). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: "C.UTF-8",
-    NEXT_TELEMETRY_DISABLED: "1",
-    NODE_ENV: "production",
-    ...extra,
-  };
-}
-
-/** Fills `dir` (and the PostgreSQL database `databaseUrl`, when given) with `npm run seed`. */
-function seed(dir: string, accounts: number, domains: number, databaseUrl?: string): void {
-  const run = spawnSync(
-    path.join(root, "node_modules", ".bin", "tsx"),
-    ["scripts/seed.ts", "--accounts", String(accounts), "--domains", String(domains)],
-    {
-      cwd: root,
-      env: childEnv({ DATA_DIR: dir, NODE_ENV: "development", ...(databaseUrl ? { DATABASE_URL: databaseUrl, AUTH_SECRET } : {}) }),
-      encoding: "utf8",
-    },
-  );
-  if (run.status !== 0) throw new Error(`seed failed: ${run.stderr || run.stdout}`);
-}
-
 /** The queries that pick the pages: the first owner's account, its domain count, its application with most Production domains. */
 const PICK = {
   account: `SELECT m.account_id AS id FROM memberships m JOIN users u ON u.id = m.user_id
@@ -99,33 +69,18 @@ const PICK = {
 };
 type Pick = { accountId: number; accountDomains: number; appId: number; appDomains: number };
 
-/** The first owner's account, its domain count, and its application with the most Production domains (SQLite file in `dir`). */
-function pickPages(dir: string): Pick {
-  const db = new Database(path.join(dir, "console.db"), { readonly: true });
-  try {
-    const account = db.prepare(PICK.account).get(OWNER.email) as { id: number };
-    const { n } = db.prepare(PICK.count).get(account.id) as { n: number };
-    const app = db.prepare(PICK.application).get(account.id) as { id: number; n: number };
-    return { accountId: account.id, accountDomains: n, appId: app.id, appDomains: app.n };
-  } finally {
-    db.close();
-  }
-}
-
-/** `pickPages` on the PostgreSQL database `databaseUrl` (the same queries, `$n` placeholders). */
-async function pickPagesPostgres(databaseUrl: string): Promise<Pick> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const one = async (query: string, value: string | number) =>
-      (await client.query<{ id: string; n: string }>(query.replace("?", "$1"), [value])).rows[0];
-    const account = await one(PICK.account, OWNER.email);
-    const { n } = await one(PICK.count, Number(account.id));
-    const app = await one(PICK.application, Number(account.id));
-    return { accountId: Number(account.id), accountDomains: Number(n), appId: Number(app.id), appDomains: Number(app.n) };
-  } finally {
-    await client.end();
-  }
+/**
+ * The first owner's account, its domain count, and its application with the most Production domains, read from the
+ * seeded database (`databaseUrl`, else the SQLite file in `dir`).
+ */
+function pickPages(dir: string, databaseUrl: string | undefined): Promise<Pick> {
+  return withSeedDatabase(dir, databaseUrl, async (query) => {
+    const [account] = await query<{ id: number }>(PICK.account, OWNER.email);
+    const accountId = Number(account.id);
+    const [{ n }] = await query<{ n: number }>(PICK.count, accountId);
+    const [app] = await query<{ id: number; n: number }>(PICK.application, accountId);
+    return { accountId, accountDomains: Number(n), appId: Number(app.id), appDomains: Number(app.n) };
+  });
 }
 
 /** Builds the console into NEXT_DIST_DIR (default .next) unless a build is there. */
@@ -183,7 +138,7 @@ async function startConsole(
         NEXT_DIST_DIR: distDir,
         DATA_DIR: dir,
         APP_URL: BASE,
-        AUTH_SECRET,
+        AUTH_SECRET: BENCH_AUTH_SECRET,
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
         DNS_SERVERS: dnsAddress, // only ever the loopback test server
         CHECK_INTERVAL_SECONDS: "3600", // no background sweep during the measurement
@@ -336,11 +291,10 @@ export async function benchPages(options: { seconds?: number; seeds?: typeof SEE
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ec-bench-pages-${size.name}-`));
       const countFile = path.join(dir, "spawn-count.json");
       let child: ChildProcess | null = null;
-      const cluster = pgCluster();
-      const databaseUrl = cluster ? await createTestDatabase(cluster, `edge_console_pages_${size.name}`) : undefined;
+      const databaseUrl = await createSeedDatabase(`edge_console_pages_${size.name}`);
       try {
-        seed(dir, size.accounts, size.domains, databaseUrl);
-        const pick = databaseUrl ? await pickPagesPostgres(databaseUrl) : pickPages(dir);
+        seedData(root, dir, size, databaseUrl);
+        const pick = await pickPages(dir, databaseUrl);
         child = await startConsole(dir, distDir, dnsServer.address, countFile, databaseUrl);
         const cookie = await signIn();
         const appPath = `/account/${pick.accountId}/application/${pick.appId}`;
@@ -366,7 +320,7 @@ export async function benchPages(options: { seconds?: number; seeds?: typeof SEE
       } finally {
         if (child) await stopConsole(child);
         fs.rmSync(dir, { recursive: true, force: true });
-        if (databaseUrl) await dropTestDatabase(databaseUrl);
+        await dropSeedDatabase(databaseUrl);
       }
     }
   } finally {

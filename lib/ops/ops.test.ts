@@ -1,11 +1,11 @@
 import { count, eq, sql, type SQL } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { getDb, readerClient, rowsOf, writeTransaction, first, dialect } from "@/db";
-import { accounts, applications, domains, domainStatusSnapshots, environments, type DomainStatus } from "@/db/schema";
+import { getDb, pgPool, readerClient, rowsOf, writeTransaction, first, dialect } from "@/db";
+import { accounts, applications, domains, domainStatusDeltas, domainStatusSnapshots, environments, type DomainStatus } from "@/db/schema";
 import { makeAccountWithApp, makeDomain } from "@/lib/testing/ops-fixtures";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { normaliseHostnamePrefix, parseOpsFilter, type OpsFilter } from "./filters";
-import { getStatusCounts, listOpsDomains, opsPageQuery } from "./queries";
+import { DOMAIN_STATUS_COUNTS_SQL, getStatusCounts, listOpsDomains, opsPageQuery } from "./queries";
 import { ensureDailySnapshot, listSnapshotPoints, takeDailySnapshot, withCurrentCounts } from "./snapshots";
 
 // The operator view's reads against a temporary SQLite file: counters kept by triggers, keyset pages, filters, plans.
@@ -18,7 +18,7 @@ afterEach(() => temp.cleanup());
 const STATUSES: DomainStatus[] = ["pending", "live", "misconfigured", "nxdomain", "error"];
 const NONE: OpsFilter = { status: null, flagged: false, accountId: null, prefix: "", after: null, before: null };
 
-const countOf = async (table: typeof domains | typeof domainStatusSnapshots, where?: SQL) =>
+const countOf = async (table: typeof domains | typeof domainStatusSnapshots | typeof domainStatusDeltas, where?: SQL) =>
   (await first(getDb().select({ n: count() }).from(table).where(where)))!.n;
 
 /** The counters as `count(*)` over `domains` computes them. */
@@ -81,6 +81,21 @@ describe("status counters (domain_status_counts, kept by triggers)", () => {
     await writeTransaction((db) => db.delete(accounts)); // every account: cascades through applications and environments to domains
     expect(await getStatusCounts()).toEqual({ pending: 0, live: 0, misconfigured: 0, nxdomain: 0, error: 0, flagged: 0, total: 0 });
   });
+
+  it.skipIf(dialect() === "sqlite")(
+    "PostgreSQL: the unfolded deltas are read in one pass over domain_status_deltas, not once per status",
+    async () => {
+      await seedSmall(); // the triggers append deltas; nothing folds them here
+      expect(await countOf(domainStatusDeltas)).toBeGreaterThan(0);
+      const { rows } = await pgPool().query(`explain (analyze, costs off) ${DOMAIN_STATUS_COUNTS_SQL}`);
+      const reads = rows
+        .map((r: { "QUERY PLAN": string }) => r["QUERY PLAN"])
+        .filter((line: string) => / on domain_status_deltas/.test(line));
+      expect(reads).toHaveLength(1);
+      expect(reads[0]).toMatch(/loops=1\)/);
+      expect(await getStatusCounts()).toEqual(await countedByScan());
+    },
+  );
 });
 
 describe("listOpsDomains (keyset pages ordered by hostname)", () => {

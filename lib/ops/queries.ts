@@ -14,11 +14,12 @@ export type StatusCounts = Record<DomainStatus | "flagged" | "total", number>;
 /**
  * The 6 rows (status, count) of the per-status domain counts: `domain_status_counts` plus the deltas not folded into
  * it yet (PostgreSQL's triggers append to `domain_status_deltas`, the leader folds them — foldDomainStatusDeltas; on
- * SQLite that table stays empty). Portable SQL, for raw readers.
+ * SQLite that table stays empty). The deltas are summed in one pass over their table (it has no index: every
+ * status change appends to it), not once per status. Portable SQL, for raw readers.
  */
 export const DOMAIN_STATUS_COUNTS_SQL =
-  "SELECT c.status AS status, c.count + coalesce((SELECT sum(d.delta) FROM domain_status_deltas d WHERE d.status = c.status), 0) AS count " +
-  "FROM domain_status_counts c";
+  "SELECT c.status AS status, c.count + coalesce(d.delta, 0) AS count FROM domain_status_counts c " +
+  "LEFT JOIN (SELECT status, sum(delta) AS delta FROM domain_status_deltas GROUP BY status) d ON d.status = c.status";
 
 /** Per-status domain counts (6 rows; O(1) in the number of domains, plus the unfolded deltas on PostgreSQL). */
 export async function getStatusCounts(): Promise<StatusCounts> {
@@ -33,16 +34,21 @@ export async function getStatusCounts(): Promise<StatusCounts> {
 /**
  * Moves the unfolded rows of `domain_status_deltas` into `domain_status_counts` in one statement (PostgreSQL; the
  * leader runs it every minute: docs/architecture.md "Many instances"). Resolves to the number of statuses whose count
- * changed; 0 on SQLite, whose triggers update the counts directly.
+ * changed; 0 on SQLite, whose triggers update the counts directly. READ COMMITTED: the one statement moves exactly the
+ * rows it deletes (a second fold at once waits on their row locks and skips them), and under SERIALIZABLE its read of
+ * the whole table was a read-write dependency into every transaction adding a domain meanwhile, which made concurrent
+ * creations abort each other (lib/ops/fold-serializable.test.ts).
  */
 export async function foldDomainStatusDeltas(): Promise<number> {
   if (dialect() !== "postgres") return 0;
-  return writeTransaction(() =>
-    execute(sql`
+  return writeTransaction(
+    () =>
+      execute(sql`
       with moved as (delete from domain_status_deltas returning status, delta),
            summed as (select status, sum(delta) as n from moved group by status),
            updated as (update domain_status_counts c set count = c.count + s.n from summed s where c.status = s.status returning c.status)
       select status from updated`),
+    { isolation: "read committed" },
   );
 }
 

@@ -68,6 +68,20 @@ describe("seedDatabase", () => {
     expect({ ...summary.byStatus, flagged: summary.flagged }).toEqual(counters);
   });
 
+  it.skipIf(dialect() === "sqlite")(
+    "PostgreSQL: leaves the database vacuumed and analyzed (no dead delta rows, statistics of the bulk tables)",
+    async () => {
+      const stats = await all<{ relname: string; vacuumed: boolean; analyzed: boolean }>(
+        "SELECT relname, last_vacuum IS NOT NULL AS vacuumed, last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables " +
+          "WHERE relname IN ('domains', 'dns_checks', 'domain_status_deltas') ORDER BY relname",
+      );
+      expect(stats).toEqual(
+        ["dns_checks", "domain_status_deltas", "domains"].map((relname) => ({ relname, vacuumed: true, analyzed: true })),
+      );
+      expect((await one<{ pages: number }>("SELECT pg_relation_size('domain_status_deltas') / 8192 AS pages")).pages).toBe(0);
+    },
+  );
+
   it("gives each checked domain a history whose last check holds its status, and pending ones none", async () => {
     const rows = await all<{
       status: string;
