@@ -10,8 +10,19 @@ import path from "node:path";
 /** One resource record of the zone: an owner name relative to the zone (or `@`), a type and its value. */
 export type ZoneRecord = { name: string; type: "A" | "AAAA" | "CNAME" | "TXT"; value: string };
 
-/** A running knotd (`pid`: its process); `close()` stops it (SIGTERM, then SIGKILL after 2 s) and removes its folder. */
-export type KnotServer = { address: string; zone: string; pid: number; close: () => Promise<void> };
+/**
+ * A running knotd (`pid`: its process); `close()` stops it (SIGTERM, then SIGKILL after 2 s) and removes its folder.
+ * `addresses`: every `127.0.0.1:<port>` it answers on (`address` first); `controlSocket`: its knotc socket, for
+ * changes while it runs (`knotc -s <socket> zone-begin …`).
+ */
+export type KnotServer = {
+  address: string;
+  addresses: string[];
+  zone: string;
+  pid: number;
+  controlSocket: string;
+  close: () => Promise<void>;
+};
 
 /** The path of `knotd` when installed (`/usr/sbin/knotd`), else null. */
 export function findKnotd(): string | null {
@@ -21,10 +32,11 @@ export function findKnotd(): string | null {
 }
 
 /**
- * Starts knotd on `127.0.0.1:<port>` (UDP and TCP) serving `zone` with `records` (TTL 300) and resolves once it
- * answers the zone's SOA. Rejects when knotd is missing, exits early, or does not answer within 10 s.
+ * Starts knotd on `127.0.0.1:<port>` (UDP and TCP; also on each of `extraPorts`) serving `zone` with `records`
+ * (TTL 300; wildcard owners such as `*.away` allowed) and resolves once it answers the zone's SOA. Rejects when knotd
+ * is missing, exits early, or does not answer within 10 s.
  */
-export async function startKnot(params: { port: number; zone: string; records: ZoneRecord[] }): Promise<KnotServer> {
+export async function startKnot(params: { port: number; extraPorts?: number[]; zone: string; records: ZoneRecord[] }): Promise<KnotServer> {
   const knotd = findKnotd();
   if (!knotd) throw new Error("knotd not found: apt-get install -y knot");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ec-knot-"));
@@ -43,7 +55,7 @@ export async function startKnot(params: { port: number; zone: string; records: Z
     [
       "server:",
       `    rundir: "${dir}"`,
-      `    listen: 127.0.0.1@${params.port}`,
+      `    listen: [ ${[params.port, ...(params.extraPorts ?? [])].map((p) => `127.0.0.1@${p}`).join(", ")} ]`,
       "database:",
       `    storage: "${dir}"`,
       "log:",
@@ -83,7 +95,8 @@ export async function startKnot(params: { port: number; zone: string; records: Z
     if (exited) break;
     try {
       await resolver.resolveSoa(zone);
-      return { address, zone, pid: child.pid!, close };
+      const addresses = [params.port, ...(params.extraPorts ?? [])].map((p) => `127.0.0.1:${p}`);
+      return { address, addresses, zone, pid: child.pid!, controlSocket: path.join(dir, "knot.sock"), close };
     } catch {
       await new Promise((r) => setTimeout(r, 100));
     }

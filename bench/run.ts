@@ -80,6 +80,10 @@ const benches: { name: string; run: () => Promise<Row[]> }[] = [
     run: async () => (await import("./haproxy-counters")).benchHaproxyCounters({ environments: 1000, reads: 30 }),
   },
   {
+    name: "cluster: 3 web instances and 2 workers on one PostgreSQL and one DATA_DIR, 50 API users for 5 minutes (CLUSTER_SECONDS), one instance SIGKILLed and restarted; consistency checks",
+    run: async () => (await import("./cluster")).benchCluster(),
+  },
+  {
     name: "edge: hits/misses via wrk (http, https) beside origin and nginx floors, 20 applies under load, cold start with 100 environments",
     run: async () => (await import("./edge")).benchEdge({ applies: 20, coldEnvironments: 100 }),
   },
