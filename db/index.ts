@@ -248,8 +248,10 @@ export function isRetryableTransactionError(error: unknown): boolean {
  * - PostgreSQL: `BEGIN ISOLATION LEVEL SERIALIZABLE` on a pooled connection; after SQLSTATE 40001/40P01 the
  *   transaction runs again (up to 12 times, with a growing random pause of 2–200 ms), then the error is thrown.
  *   `options.isolation: "read committed"` is for writes already made exclusive otherwise — rows held by a lease the
- *   caller took, single-statement claims (`UPDATE … WHERE lease is free`): SERIALIZABLE's page-level predicate locks
- *   would make two checkers storing disjoint domains abort each other. SQLite ignores it (one writer).
+ *   caller took, single-statement claims (`UPDATE … WHERE lease is free`), inserts whose only rule across transactions
+ *   is a UNIQUE constraint the caller retries on (an application's creation): SERIALIZABLE's page-level predicate
+ *   locks would make two checkers storing disjoint domains, or two creations in different accounts, abort each other.
+ *   SQLite ignores it (one writer).
  */
 export async function writeTransaction<T>(fn: (tx: Tx) => Promise<T> | T, options: WriteOptions = {}): Promise<T> {
   const outer = transactionContext.getStore();
