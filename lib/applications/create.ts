@@ -16,7 +16,7 @@ import { readStarterFiles } from "@/lib/stacks/starter-files";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 import type { AccountRow, ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
-import { hostnameHolder, insertDomainOrClaim, type DomainClaimRow } from "@/lib/edge/claims";
+import { HostnameRace, hostnameHolder, insertDomainOrClaim, retryOnHostnameRace, type DomainClaimRow } from "@/lib/edge/claims";
 import { log } from "@/lib/log";
 
 export { cleanupInterruptedCreations, repositoryPath } from "./repository";
@@ -155,7 +155,7 @@ export async function createApplication(
   let result: CreateApplicationResult;
   try {
     await (seams.buildRepository ?? createBareRepository)(repoPath, files, { message: "initial section.config.json" });
-    result = await writeRowsRetryingOnHostname(input, { accountId, newName, repoDir });
+    result = await retryOnHostnameRace(() => writeRows(input, { accountId, newName, repoDir }));
   } catch (err) {
     removeRepository(repoPath);
     if (isUniqueViolation(err, "domains.hostname")) return hostnameTaken(input.hostname);
@@ -174,39 +174,13 @@ function removeRepository(repoPath: string): void {
   }
 }
 
-/** Thrown inside {@link writeRows} when this account took the hostname while the creation ran: rolls it back. */
-class HostnameRace extends Error {
-  constructor(hostname: string) {
-    super(`createApplication: ${hostname} was taken by this account inside the transaction`);
-  }
-}
-
-/**
- * {@link writeRows}, run again (at most 3 times in all) when another transaction committed the same hostname between
- * its holder check and its insert (UNIQUE domains.hostname, or {@link HostnameRace}): the next run sees that holder, so the hostname becomes a
- * claim (another account holds it) or "hostname taken" (this account does), as when the two had not overlapped.
- * Other errors, and a third violation, are thrown.
- */
-async function writeRowsRetryingOnHostname(
-  input: CreateApplicationInput,
-  target: { accountId: number | null; newName: string | null; repoDir: string },
-): Promise<CreateApplicationResult> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await writeRows(input, target);
-    } catch (err) {
-      if (attempt >= 3 || !(err instanceof HostnameRace || isUniqueViolation(err, "domains.hostname"))) throw err;
-    }
-  }
-}
-
 /**
  * The rows of one creation, in one write transaction; returns an error value only before its first write. READ
  * COMMITTED on PostgreSQL: every row is new, and the one rule that spans transactions (one holder per hostname) is
- * the UNIQUE constraint on domains.hostname, retried above. SERIALIZABLE's predicate locks on the small indexes that
- * every creation reads and inserts into (domains.hostname, domain_claims, the new rows' primary keys) made
- * concurrent creations in different accounts abort each other beyond the retries: 7-10 % of creations answered 500
- * in the soak benchmark (docs/architecture.md "The soak benchmark").
+ * the UNIQUE constraint on domains.hostname (retried by lib/edge/claims retryOnHostnameRace). SERIALIZABLE's
+ * predicate locks on the small indexes that every creation reads and inserts into (domains.hostname, domain_claims,
+ * the new rows' primary keys) made concurrent creations in different accounts abort each other beyond the retries:
+ * 7-10 % of creations answered 500 in the soak benchmark (docs/architecture.md "The soak benchmark").
  */
 async function writeRows(
   input: CreateApplicationInput,

@@ -8,6 +8,7 @@ import { createApplication } from "@/lib/applications/create";
 import { resetSettings } from "@/lib/config";
 import { addDomain } from "@/lib/domains/manage";
 import { settleEdgeChanges } from "@/lib/edge/changes";
+import { createEnvironment } from "@/lib/environments/create";
 import { makeApplication } from "@/lib/environments/fixtures";
 import { consumeRateLimit } from "@/lib/rate-limit";
 import { makeUser } from "@/lib/testing/people";
@@ -132,6 +133,29 @@ describe(`rules under concurrency (${dialect()})`, () => {
       const accountId = fixtures[i % fixtures.length].app.accountId;
       if (accountId !== holder) expect(r.ok && r.claim !== null, JSON.stringify(r)).toBe(true);
       else if (!(r.ok && r.domain)) expect(r).toMatchObject({ ok: false, code: "hostname_taken" });
+    });
+  });
+
+  it("creates environments in many accounts at the same moment; a contested hostname becomes one domain and claims", async () => {
+    const fixtures = await Promise.all([0, 1, 2, 3].map((i) => makeApplication(`envrace${i}`)));
+    const create = (i: number, name: string, hostname: string) =>
+      createEnvironment({
+        application: fixtures[i % fixtures.length].app,
+        actor: fixtures[i % fixtures.length].actor("owner"),
+        name,
+        source: "Production",
+        hostname: { hostname, unicode: hostname, isApex: false },
+        ownershipRequired: false,
+      });
+    const distinct = await Promise.all(Array.from({ length: 2 * AT_ONCE }, (_, i) => create(i, `Stage${i}`, `stage${i}.envrace.example`)));
+    expect(distinct.filter((r) => !r.ok)).toEqual([]);
+    const contested = await Promise.all(Array.from({ length: 8 }, (_, i) => create(i, `Contest${i}`, "contested.envrace.example")));
+    const withDomain = contested.filter((r) => r.ok && r.domain);
+    expect(withDomain).toHaveLength(1);
+    const holder = withDomain[0].ok ? withDomain[0].environment.accountId : 0;
+    contested.forEach((r, i) => {
+      if (fixtures[i % fixtures.length].app.accountId !== holder) expect(r.ok && r.claim !== null, JSON.stringify(r)).toBe(true);
+      else if (!(r.ok && r.domain)) expect(r).toMatchObject({ ok: false });
     });
   });
 

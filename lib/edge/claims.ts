@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
-import { getDb, writeTransaction, type Tx, first, one } from "@/db";
+import { getDb, writeTransaction, type Tx, first, one, isUniqueViolation } from "@/db";
 import { accounts, applications, domainClaims, domains, environments, memberships, users } from "@/db/schema";
 import type { DomainRow, EnvironmentRow } from "@/db/types";
 import { NOT_FOUND_MESSAGE } from "@/lib/actions/messages";
@@ -168,6 +168,34 @@ export async function insertDomainOrClaim(
   });
   await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.accountId, env.accountId)));
   return { kind: "domain", domain };
+}
+
+/**
+ * Thrown by a creation's transaction when its own account took the hostname after the creation's holder check
+ * (another transaction committed in between, under READ COMMITTED): it rolls the transaction back, and
+ * {@link retryOnHostnameRace} runs it again.
+ */
+export class HostnameRace extends Error {
+  constructor(hostname: string) {
+    super(`${hostname} was taken by this account inside the transaction`);
+  }
+}
+
+/**
+ * Runs `write` (a creation's write transaction, READ COMMITTED on PostgreSQL) again, at most 3 times in all, when
+ * another transaction committed the same hostname between its holder check and its insert (UNIQUE domains.hostname,
+ * or {@link HostnameRace}): the next run sees that holder, so the hostname becomes a claim (another account holds
+ * it) or "hostname taken" (this account does), as if the two had not overlapped. Other errors, and a third race,
+ * are thrown.
+ */
+export async function retryOnHostnameRace<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof HostnameRace || isUniqueViolation(err, "domains.hostname"))) throw err;
+    }
+  }
 }
 
 /**

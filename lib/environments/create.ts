@@ -13,7 +13,7 @@ import { commitToEnvironment, CONFIG_FILE } from "./commit";
 import { checkEnvironmentName } from "./names";
 import type { ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
-import { hostnameHolder, insertDomainOrClaim, type DomainClaimRow } from "@/lib/edge/claims";
+import { HostnameRace, hostnameHolder, insertDomainOrClaim, retryOnHostnameRace, type DomainClaimRow } from "@/lib/edge/claims";
 import { log } from "@/lib/log";
 
 export type CreateEnvironmentInput = {
@@ -135,7 +135,7 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
   }
 
   try {
-    const rows = await writeRows(input, name, source.name, committed.commit);
+    const rows = await retryOnHostnameRace(() => writeRows(input, name, source.name, committed.commit));
     if (!rows.ok) await deleteBranch(repoPath, name, committed.commit, "undo: environment not created");
     return rows;
   } catch (err) {
@@ -148,7 +148,13 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
   }
 }
 
-/** The rows of a new environment in one write transaction; the actor's role is re-read inside it. */
+/**
+ * The rows of a new environment in one write transaction; the actor's role is re-read inside it. READ COMMITTED on
+ * PostgreSQL, as an application's creation (lib/applications/create.ts): the new rows' rules across transactions
+ * are UNIQUE constraints (the environment's name, the hostname; the branch made first guards the name too), and
+ * SERIALIZABLE made concurrent creations in different accounts abort each other (docs/architecture.md "The soak
+ * benchmark").
+ */
 async function writeRows(
   input: CreateEnvironmentInput,
   name: string,
@@ -156,33 +162,36 @@ async function writeRows(
   commit: string,
 ): Promise<CreateEnvironmentResult> {
   const { application: app, hostname } = input;
-  return writeTransaction(async (tx): Promise<CreateEnvironmentResult> => {
-    if (!(await actorMay(app.accountId, input.actor, "environment.manage"))) return fail("not_found", "name", "Not found.");
-    if ((await hostnameHolder(hostname.hostname, app.accountId)) === "same-account") return hostnameTaken(hostname.unicode);
-    const environment = await one(tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning());
-    // Held by another account: a claim instead of the domain (docs/product.md §3.5), in this same transaction.
-    const held = await insertDomainOrClaim(tx, { environment, hostname, ownershipRequired: input.ownershipRequired, actor: input.actor });
-    if (held.kind === "taken") throw new Error(`createEnvironment: ${hostname.hostname} was taken inside the transaction`);
-    const domain = held.kind === "domain" ? held.domain : null;
-    const claim = held.kind === "claim" ? held.claim : null;
-    await recordAudit(tx, {
-      accountId: app.accountId,
-      actor: auditActor(input.actor),
-      action: "environment.create",
-      targetType: "environment",
-      targetId: environment.id,
-      targetLabel: name,
-      data: {
-        applicationId: app.id,
-        source: sourceName,
-        hostname: hostname.hostname,
-        domainId: domain?.id ?? null,
-        claimId: claim?.id ?? null,
-        commit,
-        ownershipRequired: input.ownershipRequired,
-      },
-    });
-    void noteEdgeChange({ environmentId: environment.id }); // docs/edge.md "Versions"
-    return { ok: true, environment, domain, claim, commit };
-  });
+  return writeTransaction(
+    async (tx): Promise<CreateEnvironmentResult> => {
+      if (!(await actorMay(app.accountId, input.actor, "environment.manage"))) return fail("not_found", "name", "Not found.");
+      if ((await hostnameHolder(hostname.hostname, app.accountId)) === "same-account") return hostnameTaken(hostname.unicode);
+      const environment = await one(tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning());
+      // Held by another account: a claim instead of the domain (docs/product.md §3.5), in this same transaction.
+      const held = await insertDomainOrClaim(tx, { environment, hostname, ownershipRequired: input.ownershipRequired, actor: input.actor });
+      if (held.kind === "taken") throw new HostnameRace(hostname.hostname); // rolled back and run again
+      const domain = held.kind === "domain" ? held.domain : null;
+      const claim = held.kind === "claim" ? held.claim : null;
+      await recordAudit(tx, {
+        accountId: app.accountId,
+        actor: auditActor(input.actor),
+        action: "environment.create",
+        targetType: "environment",
+        targetId: environment.id,
+        targetLabel: name,
+        data: {
+          applicationId: app.id,
+          source: sourceName,
+          hostname: hostname.hostname,
+          domainId: domain?.id ?? null,
+          claimId: claim?.id ?? null,
+          commit,
+          ownershipRequired: input.ownershipRequired,
+        },
+      });
+      void noteEdgeChange({ environmentId: environment.id }); // docs/edge.md "Versions"
+      return { ok: true, environment, domain, claim, commit };
+    },
+    { isolation: "read committed" },
+  );
 }
