@@ -12,6 +12,7 @@ import { hashToken } from "@/lib/tokens";
 import { domainChecks, fsckRepositories, rowsAgainstRepositories, statusCounters, type CheckResult } from "./cluster-checks";
 import { Balancer, LoadRecorder, runUser, type Instance } from "./cluster-load";
 import { startKnot, type KnotServer } from "./knot";
+import { childEnv } from "./seeded-data";
 
 // `npm run bench -- cluster` (not in CI): a soak of the console as several instances (docs/architecture.md "Many
 // instances"). One PostgreSQL (the bench's under BENCH_DATABASE=postgres, else a throwaway cluster of its own), one
@@ -41,18 +42,6 @@ type Row = Record<string, string | number>;
 type Proc = { name: string; kind: "web" | "worker"; child: ChildProcess; log: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Env for child processes, built explicitly (never all of process.env). */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: "C.UTF-8",
-    NEXT_TELEMETRY_DISABLED: "1",
-    NODE_ENV: "production",
-    ...extra,
-  };
-}
 
 /** Newest modification time of the build's sources (tests and test helpers excluded: they are not in the build). */
 function newestSource(dir: string): number {
