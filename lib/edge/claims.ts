@@ -311,60 +311,63 @@ export async function checkClaim(
  * and admins (`alerts.receive`) are mailed.
  */
 export async function transferHostname(claimId: number, now: Date = new Date()): Promise<ClaimCheckResult> {
-  const moved = await writeTransaction(async (tx) => {
-    const claim = await first(tx.select().from(domainClaims).where(eq(domainClaims.id, claimId)));
-    if (!claim) return null;
-    const env = await first(tx.select().from(environments).where(eq(environments.id, claim.environmentId)));
-    if (!env) return null;
-    const previous = await first(tx.select().from(domains).where(eq(domains.hostname, claim.hostname)));
-    if (previous?.accountId === claim.accountId) {
-      // The account holds the hostname already (added once it was free): nothing to move, its claims are settled.
-      await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, claim.hostname), eq(domainClaims.accountId, claim.accountId)));
-      return null;
-    }
-    if (previous) {
-      await tx.delete(domains).where(eq(domains.id, previous.id));
+  // Run again when a creation (READ COMMITTED) inserted the hostname after this transaction found it free.
+  const moved = await retryOnHostnameRace(() =>
+    writeTransaction(async (tx) => {
+      const claim = await first(tx.select().from(domainClaims).where(eq(domainClaims.id, claimId)));
+      if (!claim) return null;
+      const env = await first(tx.select().from(environments).where(eq(environments.id, claim.environmentId)));
+      if (!env) return null;
+      const previous = await first(tx.select().from(domains).where(eq(domains.hostname, claim.hostname)));
+      if (previous?.accountId === claim.accountId) {
+        // The account holds the hostname already (added once it was free): nothing to move, its claims are settled.
+        await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, claim.hostname), eq(domainClaims.accountId, claim.accountId)));
+        return null;
+      }
+      if (previous) {
+        await tx.delete(domains).where(eq(domains.id, previous.id));
+        await recordAudit(tx, {
+          accountId: previous.accountId,
+          actor: null,
+          action: "domain.claim.lost",
+          targetType: "domain",
+          targetId: previous.id,
+          targetLabel: previous.hostname,
+          data: { applicationId: previous.applicationId, environmentId: previous.environmentId, status: previous.status },
+          at: now,
+        });
+      }
+      const isApex = previous?.isApex ?? false;
+      const domain = await one(
+        tx
+          .insert(domains)
+          .values({
+            accountId: claim.accountId,
+            applicationId: claim.applicationId,
+            environmentId: claim.environmentId,
+            hostname: claim.hostname,
+            hostnameUnicode: claim.hostnameUnicode,
+            isApex,
+            verificationToken: claim.verificationToken,
+            ownershipRequired: true,
+            ownershipProvenAt: now,
+          })
+          .returning(),
+      );
+      await tx.delete(domainClaims).where(eq(domainClaims.hostname, claim.hostname));
       await recordAudit(tx, {
-        accountId: previous.accountId,
+        accountId: claim.accountId,
         actor: null,
-        action: "domain.claim.lost",
+        action: "domain.claim.won",
         targetType: "domain",
-        targetId: previous.id,
-        targetLabel: previous.hostname,
-        data: { applicationId: previous.applicationId, environmentId: previous.environmentId, status: previous.status },
+        targetId: domain.id,
+        targetLabel: domain.hostname,
+        data: { applicationId: claim.applicationId, environment: env.name, previousAccountId: previous?.accountId ?? null },
         at: now,
       });
-    }
-    const isApex = previous?.isApex ?? false;
-    const domain = await one(
-      tx
-        .insert(domains)
-        .values({
-          accountId: claim.accountId,
-          applicationId: claim.applicationId,
-          environmentId: claim.environmentId,
-          hostname: claim.hostname,
-          hostnameUnicode: claim.hostnameUnicode,
-          isApex,
-          verificationToken: claim.verificationToken,
-          ownershipRequired: true,
-          ownershipProvenAt: now,
-        })
-        .returning(),
-    );
-    await tx.delete(domainClaims).where(eq(domainClaims.hostname, claim.hostname));
-    await recordAudit(tx, {
-      accountId: claim.accountId,
-      actor: null,
-      action: "domain.claim.won",
-      targetType: "domain",
-      targetId: domain.id,
-      targetLabel: domain.hostname,
-      data: { applicationId: claim.applicationId, environment: env.name, previousAccountId: previous?.accountId ?? null },
-      at: now,
-    });
-    return { domain, previous: previous ?? null };
-  });
+      return { domain, previous: previous ?? null };
+    }),
+  );
   if (!moved) return { result: "not-found" };
   // Both environments serve something else now (docs/edge.md "Versions": claim).
   await noteEdgeChange({ environmentId: moved.domain.environmentId });
