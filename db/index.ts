@@ -233,6 +233,15 @@ export function isUniqueViolation(error: unknown, what: string): boolean {
   return false;
 }
 
+/**
+ * True when `error` (or a `cause` it wraps) is a foreign-key violation: SQLite's `SQLITE_CONSTRAINT_FOREIGNKEY`, or
+ * PostgreSQL's SQLSTATE 23503 (foreign_key_violation) — a row refers to one that does not exist (any more).
+ */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const code = databaseErrorCode(error);
+  return code === "SQLITE_CONSTRAINT_FOREIGNKEY" || code === "23503";
+}
+
 /** True when `error` is a serialization failure or deadlock that `writeTransaction` retries. */
 export function isRetryableTransactionError(error: unknown): boolean {
   const code = databaseErrorCode(error);

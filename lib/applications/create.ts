@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { writeTransaction, first, one, isUniqueViolation } from "@/db";
+import { writeTransaction, first, one, isForeignKeyViolation, isUniqueViolation } from "@/db";
 import { accounts, applications, environments, memberships } from "@/db/schema";
 import { accountNameField } from "@/lib/accounts/fields";
 import { recordAudit } from "@/lib/audit/record";
@@ -159,6 +159,12 @@ export async function createApplication(
   } catch (err) {
     removeRepository(repoPath);
     if (isUniqueViolation(err, "domains.hostname")) return hostnameTaken(input.hostname);
+    // The account (or the actor's membership) deleted after this transaction's checks read it: on PostgreSQL's READ
+    // COMMITTED the insert meets the delete at its foreign key. Answered as if the deletion had come first.
+    if (isForeignKeyViolation(err) && accountId !== null) {
+      const refused = await cannotCreateIn(accountId, input.actor.id);
+      if (refused) return refused;
+    }
     throw err;
   }
   if (!result.ok) removeRepository(repoPath);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { eq } from "drizzle-orm";
-import { getDb, writeTransaction, first, one } from "@/db";
+import { eq, sql } from "drizzle-orm";
+import { dialect, execute, getDb, writeTransaction, first, one } from "@/db";
 import { applications, domains } from "@/db/schema";
 import { NOT_FOUND_MESSAGE as NOT_FOUND } from "@/lib/actions/messages";
 import { recordAudit } from "@/lib/audit/record";
@@ -74,7 +74,10 @@ export type DeleteApplicationSeams = { rename?: (from: string, to: string) => vo
  * Deletes an application (owners and admins, "application.delete") when `confirmation` equals its display name:
  *   1. its repository is moved to `archiveDir()/<repoDir>-<YYYYMMDDTHHMMSSZ>` (one rename: no longer served);
  *   2. one transaction re-checks the actor's role and deletes the application row — environments, domains (their
- *      hostnames become free) and checks go by ON DELETE CASCADE — and writes the `application.delete` audit row;
+ *      hostnames become free) and checks go by ON DELETE CASCADE — and writes the `application.delete` audit row.
+ *      READ COMMITTED on PostgreSQL, with the application's row and its domains' rows locked first: run
+ *      SERIALIZABLE, its reads across the cascade's tables made it the pivot other transactions aborted
+ *      (docs/architecture.md "Creations and deletions under READ COMMITTED");
  *   3. if the transaction fails or refuses, the repository is moved back.
  * Refusals: `not_found`, `forbidden`, `invalid` (field `confirmation`). Unexpected failures are thrown after the
  * repository was moved back.
@@ -117,26 +120,36 @@ export async function deleteApplication(
       rename(from, to);
       moved = true;
     }
-    result = await writeTransaction(async (tx): Promise<ApplicationSettingsResult> => {
-      const row = await first(tx.select().from(applications).where(eq(applications.id, app.id)));
-      if (!row || !(await actorMay(row.accountId, params.actor, "application.delete")))
-        return { ok: false, code: "not_found", message: NOT_FOUND };
-      const freed = (await tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.applicationId, row.id))).map(
-        (d) => d.hostname,
-      );
-      await tx.delete(applications).where(eq(applications.id, row.id));
-      await recordAudit(tx, {
-        accountId: row.accountId,
-        actor: auditActor(params.actor),
-        action: "application.delete",
-        targetType: "application",
-        targetId: row.id,
-        targetLabel: row.name,
-        data: { freedHostnames: freed, archivedAs: moved ? path.basename(to) : null },
-      });
-      seams.afterDelete?.();
-      return { ok: true, application: row, freedHostnames: freed, archivedAs: moved ? path.basename(to) : null };
-    });
+    result = await writeTransaction(
+      async (tx): Promise<ApplicationSettingsResult> => {
+        // PostgreSQL, READ COMMITTED: lock the application's row, then its domains' rows, before reading them. A
+        // concurrent insert of a domain or environment waits on the row's foreign key (and fails once it is gone), a
+        // concurrent removal of a domain waits on its row, so `freed` is exactly what the cascade deletes.
+        if (dialect() === "postgres") {
+          await execute(sql`select 1 from ${applications} where ${applications.id} = ${app.id} for update`);
+          await execute(sql`select 1 from ${domains} where ${domains.applicationId} = ${app.id} for update`);
+        }
+        const row = await first(tx.select().from(applications).where(eq(applications.id, app.id)));
+        if (!row || !(await actorMay(row.accountId, params.actor, "application.delete")))
+          return { ok: false, code: "not_found", message: NOT_FOUND };
+        const freed = (await tx.select({ hostname: domains.hostname }).from(domains).where(eq(domains.applicationId, row.id))).map(
+          (d) => d.hostname,
+        );
+        await tx.delete(applications).where(eq(applications.id, row.id));
+        await recordAudit(tx, {
+          accountId: row.accountId,
+          actor: auditActor(params.actor),
+          action: "application.delete",
+          targetType: "application",
+          targetId: row.id,
+          targetLabel: row.name,
+          data: { freedHostnames: freed, archivedAs: moved ? path.basename(to) : null },
+        });
+        seams.afterDelete?.();
+        return { ok: true, application: row, freedHostnames: freed, archivedAs: moved ? path.basename(to) : null };
+      },
+      { isolation: "read committed" },
+    );
   } catch (err) {
     moveBack();
     throw err;

@@ -1,10 +1,11 @@
 import { and, eq } from "drizzle-orm";
 import { TOTP, Secret } from "otpauth";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { dialect, getDb } from "@/db";
-import { environments } from "@/db/schema";
+import { dialect, getDb, pgPool } from "@/db";
+import { domains, environments } from "@/db/schema";
 import { createEmailToken, redeemVerifyEmailToken } from "@/lib/auth/email-tokens";
 import { createApplication } from "@/lib/applications/create";
+import { deleteApplication } from "@/lib/applications/settings";
 import { resetSettings } from "@/lib/config";
 import { addDomain } from "@/lib/domains/manage";
 import { settleEdgeChanges } from "@/lib/edge/changes";
@@ -157,6 +158,87 @@ describe(`rules under concurrency (${dialect()})`, () => {
       if (fixtures[i % fixtures.length].app.accountId !== holder) expect(r.ok && r.claim !== null, JSON.stringify(r)).toBe(true);
       else if (!(r.ok && r.domain)) expect(r).toMatchObject({ ok: false });
     });
+  });
+
+  // PostgreSQL only: on SQLite the single writer orders a deletion wholly before or after a creation's transaction,
+  // whose checks then see it. READ COMMITTED lets the deletion commit between the checks and the insert.
+  it.runIf(dialect() === "postgres")(
+    "answers not found (no 500) when the account or application goes while an application or environment is created",
+    async () => {
+      const { account, actor } = await makeApplication("vanishing");
+      const other = await makeApplication("vanishing2");
+      // A deletion left uncommitted holds the row; the creation's checks read it as there, its insert waits on the
+      // foreign key's lock, and the deletion commits then.
+      const meanwhile = async (deletion: string, id: number, creation: Promise<unknown>) => {
+        const client = await pgPool().connect();
+        try {
+          await client.query("begin");
+          await client.query(deletion, [id]);
+          const settled = creation.then(
+            (value) => ({ value }),
+            (error: unknown) => ({ error }),
+          );
+          for (let i = 0; i < 500; i++) {
+            const waiting = await client.query("select 1 from pg_locks where not granted and pid <> pg_backend_pid()");
+            if (waiting.rowCount) break;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          await client.query("commit");
+          return await settled;
+        } finally {
+          client.release();
+        }
+      };
+      const environment = await meanwhile(
+        "delete from applications where id = $1",
+        other.app.id,
+        createEnvironment({
+          application: other.app,
+          actor: other.actor("owner"),
+          name: "Staging",
+          source: "Production",
+          hostname: { hostname: "staging.vanishing.example", unicode: "staging.vanishing.example", isApex: false },
+          ownershipRequired: false,
+        }),
+      );
+      expect(environment).toEqual({ value: { ok: false, code: "not_found", field: "name", message: "Not found." } });
+      const application = await meanwhile(
+        "delete from accounts where id = $1",
+        account.id,
+        createApplication({
+          actor: actor("owner"),
+          account: { id: account.id },
+          hostname: { hostname: "new.vanishing.example", unicode: "new.vanishing.example", isApex: false },
+          origin: { address: "203.0.113.7", protocol: "https", port: 443 },
+          stackId: "varnish",
+          ownershipRequired: false,
+        }),
+      );
+      expect(application).toEqual({ value: { ok: false, code: "not_found", field: "account", message: "Account not found." } });
+      expect(await getDb().select().from(environments).where(eq(environments.name, "Staging"))).toEqual([]);
+    },
+  );
+
+  it("deletes an application while domains are added to it: every domain added before the deletion is in its freed list", async () => {
+    const { app, actor } = await makeApplication("deleterace");
+    const [production] = await getDb()
+      .select()
+      .from(environments)
+      .where(and(eq(environments.applicationId, app.id), eq(environments.name, "Production")));
+    const added = Array.from({ length: AT_ONCE }, (_, i) =>
+      addDomain({
+        environment: production,
+        actor: actor("owner"),
+        hostname: { hostname: `d${i}.deleterace.example`, unicode: `d${i}.deleterace.example`, isApex: false },
+        ownershipRequired: false,
+      }),
+    );
+    const deleted = deleteApplication({ applicationId: app.id, actor: actor("owner"), confirmation: app.name });
+    const [deletion, ...adds] = await Promise.all([deleted, ...added]);
+    if (!deletion.ok || !deletion.freedHostnames) throw new Error(JSON.stringify(deletion));
+    const addedNames = adds.flatMap((r) => (r.ok ? [r.domain.hostname] : []));
+    expect(deletion.freedHostnames.sort()).toEqual(["www.deleterace.example", ...addedNames].sort());
+    expect(await getDb().select().from(domains).where(eq(domains.applicationId, app.id))).toEqual([]);
   });
 
   it("lets exactly the limit through when many attempts arrive at the same moment", async () => {

@@ -248,6 +248,39 @@ describe("hostname claims", () => {
     expect(again).toMatchObject({ ok: true, kind: "domain", domain: { accountId: b.account.id } });
     expect((await listEnvironmentClaims(bProd.id)).map((c) => c.hostname)).not.toContain("shop.holder.example");
   });
+  it("settles a stale claim on a hostname its own account holds already, whatever the TXT record says", async () => {
+    const aProd = await environmentRow(a.app, "Production");
+    const bProd = await environmentRow(b.app, "Production");
+    const added = await addDomainOrClaim({
+      environment: aProd,
+      actor: a.actor("owner"),
+      hostname: host("cart.holder.example"),
+      ownershipRequired: false,
+    });
+    if (!added.ok || added.kind !== "domain") throw new Error("expected a domain");
+    const claimed = await addDomainOrClaim({
+      environment: bProd,
+      actor: b.actor("owner"),
+      hostname: host("cart.holder.example"),
+      ownershipRequired: false,
+    });
+    if (!claimed.ok || claimed.kind !== "claim") throw new Error("expected a claim");
+    // The state a creation under READ COMMITTED can leave (docs/architecture.md "Creations and deletions under READ COMMITTED"): the
+    // hostname moved to B by an older claim's transfer that did not see this newer claim, so B holds it and claims it.
+    await writeTransaction((tx) =>
+      tx
+        .update(domains)
+        .set({ accountId: b.account.id, applicationId: b.app.id, environmentId: bProd.id })
+        .where(eq(domains.id, added.domain.id)),
+    );
+    dns.zone.set(claimRecord(claimed.claim).name, [{ type: "TXT", value: "the older claim's token" }]);
+    expect(await checkClaim(claimed.claim.id, { resolver })).toEqual({ result: "not-found" });
+    expect(await listEnvironmentClaims(bProd.id)).not.toContainEqual(expect.objectContaining({ hostname: "cart.holder.example" }));
+    expect(await firstRow(getDb().select().from(domains).where(eq(domains.hostname, "cart.holder.example")))).toMatchObject({
+      id: added.domain.id,
+      environmentId: bProd.id,
+    });
+  });
 });
 
 describe("claims on every creation path (docs/product.md §3.5: the wizard, the API, new environments)", () => {

@@ -269,7 +269,8 @@ async function readChallenge(hostname: string, resolver: Resolver): Promise<{ tx
 }
 
 /**
- * Checks one claim (docs/product.md §3.5): asks `TXT _edge-challenge.<hostname>` through `resolver` (default: the
+ * Checks one claim (docs/product.md §3.5). A claim whose account holds the hostname already is settled (removed,
+ * `not-found`) with no lookup. Otherwise it asks `TXT _edge-challenge.<hostname>` through `resolver` (default: the
  * configured one, `DNS_SERVERS`) with no transaction open. When one value is the claim's token (compared as for
  * domains, lib/dns/classify `txtHoldsToken`), `transferHostname` moves the name; otherwise the claim's
  * `last_checked_at` and `last_result` are updated. `verifyNow` applies the 10 s limit per claim. Never throws for DNS
@@ -286,6 +287,9 @@ export async function checkClaim(
     const wait = claim.lastCheckedAt.getTime() + CLAIM_VERIFY_NOW_INTERVAL_MS - now.getTime();
     if (wait > 0) return { result: "too-soon", waitSeconds: Math.ceil(wait / 1000) };
   }
+  // A claim on a hostname its own account holds already is stale (a creation under READ COMMITTED inserted it while a
+  // transfer to the same account committed, docs/architecture.md "Creations and deletions under READ COMMITTED"): settle it, no DNS.
+  if ((await hostnameHolder(claim.hostname, claim.accountId)) === "same-account") return transferHostname(claim.id, now);
   const found = await readChallenge(claim.hostname, options.resolver ?? createResolver());
   if ("txt" in found && txtHoldsToken(found.txt, claim.verificationToken)) return transferHostname(claim.id, now);
   const record = claimRecord(claim);

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
-import { getDb, writeTransaction, first, one, isUniqueViolation } from "@/db";
-import { environments } from "@/db/schema";
+import { getDb, writeTransaction, first, one, isForeignKeyViolation, isUniqueViolation } from "@/db";
+import { applications, environments } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { readBlobAt, writeTreeWithChanges } from "@/lib/git/commit";
 import { deleteBranch, listBranches, resolveBranch, ZERO_OID } from "@/lib/git/refs";
@@ -144,8 +144,18 @@ export async function createEnvironment(input: CreateEnvironmentInput): Promise<
     );
     if (isUniqueViolation(err, "environments")) return nameTaken(name);
     if (isUniqueViolation(err, "domains.hostname")) return hostnameTaken(input.hostname.unicode);
+    // The application (or the actor's role) deleted after this transaction's checks read it: on PostgreSQL's READ
+    // COMMITTED the insert meets the delete at its foreign key. Answered as if the deletion had come first.
+    if (isForeignKeyViolation(err) && !(await applicationOpenTo(app.id, app.accountId, input.actor)))
+      return fail("not_found", "name", "Not found.");
     throw err;
   }
+}
+
+/** Whether the application still exists and the actor may still manage its environments. */
+async function applicationOpenTo(applicationId: number, accountId: number, actor: Actor): Promise<boolean> {
+  const row = await first(getDb().select({ id: applications.id }).from(applications).where(eq(applications.id, applicationId)));
+  return row !== undefined && (await actorMay(accountId, actor, "environment.manage"));
 }
 
 /**
