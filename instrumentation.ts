@@ -27,6 +27,18 @@ export async function register() {
     log.fatal(`the console cannot start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
+  // What scripts/server.mjs calls on SIGTERM/SIGINT before it exits: the background jobs end their current step, then
+  // the leader lock, the LISTEN connection and the pool are closed, so PostgreSQL sees clean disconnects (no "unexpected
+  // EOF" in its log) and another process takes the leadership at once.
+  const { stopListening } = await import("@/lib/cluster/notify");
+  const { closeDb } = await import("@/db");
+  const { stopLeaderElection } = await import("@/lib/cluster/leader");
+  const background: { stop: () => unknown }[] = [];
+  (globalThis as { edgeConsoleStop?: () => Promise<void> }).edgeConsoleStop = async () => {
+    await Promise.all(background.map((job) => job.stop()));
+    await Promise.all([stopLeaderElection(), stopListening()]);
+    await closeDb();
+  };
   // CONSOLE_ROLE=web: this instance only serves; the workers (and `all` instances) do the background work.
   if (role === "web") {
     log.info("CONSOLE_ROLE=web: serving only (no checker, no schedulers, not a leader candidate)");
@@ -44,19 +56,17 @@ export async function register() {
   if (!scheduled.edgeConsoleScheduler)
     await runOutsideRequest(async () => {
       const { startScheduler } = await import("@/lib/dns/scheduler");
-      scheduled.edgeConsoleScheduler = startScheduler({ maintenance: leftoversJob() });
+      const scheduler = startScheduler({ maintenance: leftoversJob() });
+      scheduled.edgeConsoleScheduler = scheduler;
       // The edge's full reconcile at start and every 5 minutes (docs/edge.md "Versions").
       const { startEdgeReconciler } = await import("@/lib/edge/periodic");
-      startEdgeReconciler();
       // HTTPS certificates: orders, renewals and expiry mail (docs/https.md "Scheduler"); leases as above.
       const { startCertificateScheduler } = await import("@/lib/https/scheduler");
-      startCertificateScheduler();
       // Traffic: retention of the metric rows and the 5xx alert mail (docs/traffic.md "Retention", "Alerts").
       const { startTrafficScheduler } = await import("@/lib/traffic/scheduler");
-      startTrafficScheduler();
       // Git maintenance of the applications' repositories, on the leader (docs/architecture.md "Git storage and its
       // maintenance").
       const { startGitMaintenance } = await import("@/lib/git/maintenance");
-      startGitMaintenance();
+      background.push(scheduler, startEdgeReconciler(), startCertificateScheduler(), startTrafficScheduler(), startGitMaintenance());
     });
 }

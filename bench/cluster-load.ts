@@ -55,9 +55,14 @@ export class Balancer {
     })();
   }
 
-  /** Marks every request in flight on `instance` as killed (call it right before killing the instance). */
+  /**
+   * Marks every request in flight on `instance` as killed and takes the instance out, as a balancer's health check
+   * would (call it right before killing the instance): a request sent after the kill on a pooled keep-alive connection
+   * would otherwise meet the closed socket (UND_ERR_SOCKET), which is neither a refusal nor a request in flight.
+   */
   markKilled(instance: Instance): number {
     for (const attempt of instance.inflight) attempt.killed = true;
+    this.markDown(instance);
     return instance.inflight.size;
   }
 }

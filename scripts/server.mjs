@@ -91,9 +91,14 @@ async function serve() {
   });
   server.listen(port, hostname, () => processLogger().info(`Edge Console listening on http://${hostname}:${port}`));
   for (const signal of ["SIGINT", "SIGTERM"]) {
-    process.on(signal, () => {
-      server.close();
-      process.exit(0);
+    process.once(signal, () => {
+      server.close(); // no new connections; requests in flight are cut by the exit below
+      // instrumentation.ts's stop: background jobs, leader lock, LISTEN connection and pool, for at most 5 s.
+      const stop = globalThis.edgeConsoleStop?.() ?? Promise.resolve();
+      const limit = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+      Promise.race([stop, limit])
+        .catch((err) => processLogger().warn({ err }, "stopping the background work failed"))
+        .finally(() => process.exit(0));
     });
   }
 }

@@ -122,12 +122,13 @@ export async function deleteApplication(
     }
     result = await writeTransaction(
       async (tx): Promise<ApplicationSettingsResult> => {
-        // PostgreSQL, READ COMMITTED: lock the application's row, then its domains' rows, before reading them. A
+        // PostgreSQL, READ COMMITTED: lock the application's row, then its domains' rows (in id order, as the checker's
+        // stores do), before reading them. A
         // concurrent insert of a domain or environment waits on the row's foreign key (and fails once it is gone), a
         // concurrent removal of a domain waits on its row, so `freed` is exactly what the cascade deletes.
         if (dialect() === "postgres") {
           await execute(sql`select 1 from ${applications} where ${applications.id} = ${app.id} for update`);
-          await execute(sql`select 1 from ${domains} where ${domains.applicationId} = ${app.id} for update`);
+          await execute(sql`select 1 from ${domains} where ${domains.applicationId} = ${app.id} order by ${domains.id} for update`);
         }
         const row = await first(tx.select().from(applications).where(eq(applications.id, app.id)));
         if (!row || !(await actorMay(row.accountId, params.actor, "application.delete")))

@@ -2,9 +2,20 @@ import { randomUUID } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dialect, first, getDb, one, writeTransaction } from "@/db";
-import { domainCertificates, domains, purgeNodeStates, trafficHours, trafficMinutes, trafficNodeMinutes, trafficPushes } from "@/db/schema";
+import {
+  domainCertificates,
+  domains,
+  edgeEnvironmentVersions,
+  purgeNodeStates,
+  trafficHours,
+  trafficMinutes,
+  trafficNodeMinutes,
+  trafficPushes,
+} from "@/db/schema";
 import { settleEdgeChanges } from "@/lib/edge/changes";
 import { createEdgeNode } from "@/lib/edge/nodes";
+import { reconcileEdgeState } from "@/lib/edge/versions";
+import { runGit, runGitText } from "@/lib/git/run";
 import { recordEdgeReport } from "@/lib/edge/report";
 import { addEnvironmentRow, environmentRow, makeApplication } from "@/lib/environments/fixtures";
 import { claimDueCertificates, recordIssued } from "@/lib/https/scheduler";
@@ -330,5 +341,38 @@ describe(`edge paths under concurrency (${dialect()})`, () => {
         .where(and(eq(trafficMinutes.environmentId, production.id), eq(trafficMinutes.at, at(3))));
       expect(perMinute).toEqual([{ requests: (NODES * (NODES + 1)) / 2 }]);
     });
+  });
+  describe("edge reconciles", () => {
+    // PostgreSQL: instances reconcile under one advisory lock (lib/edge/versions.ts). On SQLite a process reconciles
+    // one at a time and reads outside the writer lock (docs/edge.md "Versions"), so this case is not claimed there.
+    it.runIf(dialect() === "postgres")(
+      "many instances reconciling while the branch moves: none fails, and the last stored view is the newest head",
+      async () => {
+        // Each call below starts as a reconcile of another instance would: not behind this process's queue.
+        const queue = globalThis as unknown as Record<symbol, unknown>;
+        const reconcileAsAnotherInstance = () => {
+          queue[Symbol.for("edge-console.edge-reconcile-queue")] = undefined;
+          return reconcileEdgeState({ applicationId: fixture.app.id });
+        };
+        await settleEdgeChanges();
+        const repo = fixture.repo;
+        let head = await runGitText(["rev-parse", "refs/heads/Production"], { gitDir: repo });
+        const running: Promise<unknown>[] = [];
+        for (let i = 0; i < AT_ONCE; i++) {
+          head = await runGitText(["commit-tree", `${head}^{tree}`, "-p", head, "-m", `move ${i}`], {
+            gitDir: repo,
+            env: { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" },
+          });
+          await runGit(["update-ref", "refs/heads/Production", head], { gitDir: repo });
+          running.push(reconcileAsAnotherInstance());
+        }
+        const outcomes = await Promise.allSettled(running);
+        expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);
+        const stored = await first(
+          getDb().select().from(edgeEnvironmentVersions).where(eq(edgeEnvironmentVersions.environmentId, production.id)),
+        );
+        expect(stored?.commit).toBe(head);
+      },
+    );
   });
 });

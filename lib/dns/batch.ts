@@ -111,6 +111,14 @@ export async function checkDomainsInBatches(
     } catch (error) {
       for (const item of batch) results[item.index] = failed(error);
       countGoLiveCheck("failed", batch.length);
+      // Give the batch's leases back (each only while still ours), so "Verify now" of its domains need not wait for
+      // them to expire; if even that fails, they expire.
+      await writeTransaction(
+        async () => {
+          for (const item of batch) await releaseClaim(item.claim);
+        },
+        { isolation: "read committed" },
+      ).catch(() => undefined);
     }
   };
 

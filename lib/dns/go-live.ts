@@ -309,6 +309,8 @@ function storedResult(plan: StorePlan, check: DnsCheckRow, observed: ObservedChe
 export async function storeCheck(claim: DomainClaim, observed: ObservedCheck, now: Date): Promise<CheckDomainResult> {
   const q = checkStatements();
   const domainId = claim.domain.id;
+  // PostgreSQL: lock the row first (see storeChecks), so a deletion meanwhile makes this `not-found`, not a failure.
+  if (dialect() === "postgres") await execute(sql`select 1 from ${domains} where ${domains.id} = ${domainId} for update`);
   const row = await q.domain.get({ id: domainId });
   if (!row) return { skipped: "not-found" };
   const plan = planStore(row, claim, observed, now);
@@ -376,6 +378,11 @@ async function storeChecksOnce(items: readonly { claim: DomainClaim; observed: O
   if (items.length === 0) return [];
   const db = getDb();
   const ids = items.map((item) => item.claim.domain.id);
+  // PostgreSQL, READ COMMITTED: lock the rows (in id order, as an application's deletion does) before reading them, so
+  // a domain deleted meanwhile is either gone from the read (not-found) or waits for this store; without the lock its
+  // check's insert failed on the foreign key and took the whole batch with it.
+  if (dialect() === "postgres")
+    await execute(sql`select 1 from ${domains} where ${inArray(domains.id, ids)} order by ${domains.id} for update`);
   const rows = new Map((await db.select().from(domains).where(inArray(domains.id, ids))).map((row) => [row.id, row]));
   const planned = items.flatMap((item) => {
     const row = rows.get(item.claim.domain.id);
@@ -468,8 +475,14 @@ export async function checkDomain(
 ): Promise<CheckDomainResult> {
   const now = options.now ?? new Date();
   const leaseUntil = new Date(now.getTime() + leaseMs());
-  const claim = await writeTransaction(() =>
-    claimDomain(domainId, { now, leaseUntil, dueOnly: options.dueOnly, verifyNow: options.verifyNow }),
+  // READ COMMITTED on PostgreSQL, as a sweep's batches (lib/dns/batch.ts): the claim locks the domain's row first
+  // (FOR UPDATE NOWAIT) and takes its lease, which keeps every other checker off the domain until the store. Run
+  // SERIALIZABLE, a "Verify now" stored while creations and checks ran could run out of its retries (the soak
+  // benchmark, docs/architecture.md "Data").
+  const exclusive = { isolation: "read committed" } as const;
+  const claim = await writeTransaction(
+    () => claimDomain(domainId, { now, leaseUntil, dueOnly: options.dueOnly, verifyNow: options.verifyNow }),
+    exclusive,
   );
   if ("skipped" in claim) return claim;
   let observed: ObservedCheck;
@@ -477,10 +490,10 @@ export async function checkDomain(
     observed = await observeClaim(claim, options.resolver ?? createResolver());
   } catch (error) {
     countGoLiveCheck("failed");
-    await writeTransaction(() => releaseClaim(claim));
+    await writeTransaction(() => releaseClaim(claim), exclusive);
     throw error;
   }
-  const result = await writeTransaction(() => storeCheck(claim, observed, now));
+  const result = await writeTransaction(() => storeCheck(claim, observed, now), exclusive);
   if (!result.skipped) countGoLiveCheck(result.classification.outcome);
   if (!result.skipped && result.flaggedNow) await mailFlaggedDomain(domainId, result.check.records as CheckRecords);
   // A domain that just became live gets its certificate now rather than at the next sweep (docs/https.md "Scheduler").

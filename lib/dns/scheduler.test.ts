@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getDb, writeTransaction, first, one } from "@/db";
+import { dialect, getDb, pgPool, writeTransaction, first, one } from "@/db";
 import { accounts, applications, auditEvents, dnsChecks, domains, environments, memberships, users } from "@/db/schema";
 import { startDnsServer, type TestDnsServer } from "@/lib/testing/dns-server";
 import { startSmtpServer, type TestSmtpServer } from "@/lib/testing/smtp-server";
@@ -330,6 +330,51 @@ describe("sweepDueDomains", () => {
       );
       expect(twice.map((r) => (r.skipped ? r.skipped : `${r.previousStatus}→${r.status}`))).toEqual(["live→live", "live→live"]);
       expect(await checks(b.id)).toHaveLength(13);
+    },
+  );
+
+  // PostgreSQL: a store runs READ COMMITTED, so a deletion can commit while it runs (on SQLite the writer orders them).
+  it.runIf(dialect() === "postgres").each([true, false])(
+    "stores a batch (set-based: %s) while a domain of it is being deleted: that one is not-found, the others are stored",
+    async (setBased) => {
+      const now = new Date("2030-01-01T00:00:00Z");
+      const kept = await addDomain(`kept-${setBased}`);
+      const going = await addDomain(`going-${setBased}`);
+      for (const d of [kept, going]) pointAtEdge(d.hostname);
+      const claims = await writeTransaction(() => claimDomains([kept.id, going.id], { now, leaseUntil: new Date(now.getTime() + MINUTE) }));
+      const observed = await Promise.all(claims.map((c) => observeClaim(c as DomainClaim, resolver)));
+      // The deletion holds the row, uncommitted; the store starts, and the deletion commits once the store waits.
+      const client = await pgPool().connect();
+      try {
+        await client.query("begin");
+        await client.query("delete from domains where id = $1", [going.id]);
+        const storing = writeTransaction(
+          () =>
+            storeChecks(
+              claims.map((c, i) => ({ claim: c as DomainClaim, observed: observed[i] })),
+              now,
+              { setBased },
+            ),
+          { isolation: "read committed" },
+        ).then(
+          (results) => ({ results }),
+          (error: unknown) => ({ error }),
+        );
+        for (let i = 0; i < 500; i++) {
+          if ((await client.query("select 1 from pg_locks where not granted and pid <> pg_backend_pid()")).rowCount) break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        await client.query("commit");
+        const outcome = await storing;
+        if (!("results" in outcome)) throw outcome.error;
+        expect(outcome.results.map((r) => (r.skipped ? r.skipped : `${r.previousStatus}→${r.status}`))).toEqual([
+          "pending→live",
+          "not-found",
+        ]);
+      } finally {
+        client.release();
+      }
+      expect(await row(kept.id)).toMatchObject({ status: "live", leaseUntil: null });
     },
   );
 

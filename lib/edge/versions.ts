@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { and, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
-import { getDb, writeTransaction, type Tx, first, one } from "@/db";
+import { dialect, execute, getDb, writeTransaction, type Tx, first, one } from "@/db";
 import { applications, edgeEnvironmentVersions, edgeStateVersion, environments } from "@/db/schema";
 import { settings } from "@/lib/config";
 import { resolveBranch } from "@/lib/git/cache";
@@ -75,11 +75,37 @@ export function reconcileEdgeState(scope: ReconcileScope = {}): Promise<Reconcil
 
 type Candidate = { environmentId: number; commit: string | null; fingerprint: string };
 
+/** Arbitrary 64-bit key of the advisory lock PostgreSQL reconciles run under ("edge-console edge reconcile"). */
+const EDGE_RECONCILE_LOCK = "7249031655120413190";
+
 async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
-  // A barrier: an empty write transaction starts only after any transaction that was open when noteEdgeChange was
-  // called has committed (the writer lock), so the reads below see that change. They run on the reader, outside
-  // the lock; only the comparison and the writes hold it.
-  await writeTransaction(() => undefined);
+  let result: { version: number; changed: number[]; removed: number[]; moved: boolean };
+  if (dialect() === "postgres") {
+    // Reconciles of several processes at once (instances, workers): each reads the state and writes the versions
+    // under one cluster-wide lock, READ COMMITTED, so each sees every change committed before its turn and a slower
+    // one never writes an older view over a newer one; the one-row version counter is bumped by one writer at a time
+    // (SERIALIZABLE reconciles aborted each other on it: "could not serialize access due to concurrent update").
+    result = await writeTransaction(
+      async (tx) => {
+        await execute(sql`select pg_advisory_xact_lock(${EDGE_RECONCILE_LOCK})`);
+        return compareAndWrite(tx, await candidatesFor(scope));
+      },
+      { isolation: "read committed" },
+    );
+  } else {
+    // A barrier: an empty write transaction starts only after any transaction that was open when noteEdgeChange was
+    // called has committed (the writer lock), so the reads below see that change. They run on the reader, outside
+    // the lock; only the comparison and the writes hold it.
+    await writeTransaction(() => undefined);
+    const candidates = await candidatesFor(scope);
+    result = await writeTransaction((tx) => compareAndWrite(tx, candidates));
+  }
+  if (result.moved) edgeVersionEvents().emit("version", result.version); // wakes this process's long-polls
+  return { version: result.version, changed: result.changed, removed: result.removed };
+}
+
+/** The fingerprint every environment of `scope` should have now (making missing X-Edge-Secrets first). */
+async function candidatesFor(scope: ReconcileScope): Promise<Candidate[]> {
   const conditions: SQL[] = [];
   if (scope.environmentId !== undefined) conditions.push(eq(environments.id, scope.environmentId));
   if (scope.applicationId !== undefined) conditions.push(eq(environments.applicationId, scope.applicationId));
@@ -125,70 +151,73 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
         : REMOVED_FINGERPRINT,
     });
   }
+  return candidates;
+}
 
-  const result = await writeTransaction(async (tx) => {
-    const existing = new Map<number, { fingerprint: string; removed: boolean }>();
-    const ids = candidates.map((c) => c.environmentId);
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await tx
-        .select({
-          id: edgeEnvironmentVersions.environmentId,
-          fingerprint: edgeEnvironmentVersions.fingerprint,
-          removedAt: edgeEnvironmentVersions.removedAt,
-        })
-        .from(edgeEnvironmentVersions)
-        .where(inArray(edgeEnvironmentVersions.environmentId, ids.slice(i, i + 500)));
-      for (const row of rows) existing.set(row.id, { fingerprint: row.fingerprint, removed: row.removedAt !== null });
-    }
-    // Rows whose environment is gone (deleted environment or application), not yet marked removed.
-    const orphans = await tx
-      .select({ id: edgeEnvironmentVersions.environmentId })
+/** Compares `candidates` with the stored versions and writes the changed ones at the next global version, in `tx`. */
+async function compareAndWrite(
+  tx: Tx,
+  candidates: readonly Candidate[],
+): Promise<{ version: number; changed: number[]; removed: number[]; moved: boolean }> {
+  const existing = new Map<number, { fingerprint: string; removed: boolean }>();
+  const ids = candidates.map((c) => c.environmentId);
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await tx
+      .select({
+        id: edgeEnvironmentVersions.environmentId,
+        fingerprint: edgeEnvironmentVersions.fingerprint,
+        removedAt: edgeEnvironmentVersions.removedAt,
+      })
       .from(edgeEnvironmentVersions)
-      .where(
-        and(
-          isNull(edgeEnvironmentVersions.removedAt),
-          sql`not exists (select 1 from ${environments} where ${environments.id} = ${edgeEnvironmentVersions.environmentId})`,
-        ),
-      );
+      .where(inArray(edgeEnvironmentVersions.environmentId, ids.slice(i, i + 500)));
+    for (const row of rows) existing.set(row.id, { fingerprint: row.fingerprint, removed: row.removedAt !== null });
+  }
+  // Rows whose environment is gone (deleted environment or application), not yet marked removed.
+  const orphans = await tx
+    .select({ id: edgeEnvironmentVersions.environmentId })
+    .from(edgeEnvironmentVersions)
+    .where(
+      and(
+        isNull(edgeEnvironmentVersions.removedAt),
+        sql`not exists (select 1 from ${environments} where ${environments.id} = ${edgeEnvironmentVersions.environmentId})`,
+      ),
+    );
 
-    const upserts: Candidate[] = [];
-    for (const c of candidates) {
-      const before = existing.get(c.environmentId);
-      if (c.fingerprint === REMOVED_FINGERPRINT) {
-        if (before && !before.removed) upserts.push(c); // was served: now removed
-        continue; // never served, or already removed: nothing to tell
-      }
-      if (!before || before.removed || before.fingerprint !== c.fingerprint) upserts.push(c);
+  const upserts: Candidate[] = [];
+  for (const c of candidates) {
+    const before = existing.get(c.environmentId);
+    if (c.fingerprint === REMOVED_FINGERPRINT) {
+      if (before && !before.removed) upserts.push(c); // was served: now removed
+      continue; // never served, or already removed: nothing to tell
     }
-    const orphanIds = orphans.map((o) => o.id).filter((id) => !upserts.some((u) => u.environmentId === id));
-    if (upserts.length === 0 && orphanIds.length === 0) {
-      const row = await first(tx.select({ version: edgeStateVersion.version }).from(edgeStateVersion).where(eq(edgeStateVersion.id, 1)));
-      return { version: row?.version ?? 0, changed: [], removed: [], moved: false };
-    }
-    const version = await bumpEdgeVersion(tx);
-    const now = new Date();
-    const changed: number[] = [];
-    const removed: number[] = [];
-    for (const c of upserts) {
-      const isRemoved = c.fingerprint === REMOVED_FINGERPRINT;
-      (isRemoved ? removed : changed).push(c.environmentId);
-      const values = { version, fingerprint: c.fingerprint, commit: c.commit, removedAt: isRemoved ? now : null, updatedAt: now };
-      await tx
-        .insert(edgeEnvironmentVersions)
-        .values({ environmentId: c.environmentId, ...values })
-        .onConflictDoUpdate({ target: edgeEnvironmentVersions.environmentId, set: values });
-    }
-    for (const id of orphanIds) {
-      removed.push(id);
-      await tx
-        .update(edgeEnvironmentVersions)
-        .set({ version, fingerprint: REMOVED_FINGERPRINT, commit: null, removedAt: now, updatedAt: now })
-        .where(eq(edgeEnvironmentVersions.environmentId, id));
-    }
-    return { version, changed, removed, moved: true };
-  });
-  if (result.moved) edgeVersionEvents().emit("version", result.version); // wakes this process's long-polls
-  return { version: result.version, changed: result.changed, removed: result.removed };
+    if (!before || before.removed || before.fingerprint !== c.fingerprint) upserts.push(c);
+  }
+  const orphanIds = orphans.map((o) => o.id).filter((id) => !upserts.some((u) => u.environmentId === id));
+  if (upserts.length === 0 && orphanIds.length === 0) {
+    const row = await first(tx.select({ version: edgeStateVersion.version }).from(edgeStateVersion).where(eq(edgeStateVersion.id, 1)));
+    return { version: row?.version ?? 0, changed: [], removed: [], moved: false };
+  }
+  const version = await bumpEdgeVersion(tx);
+  const now = new Date();
+  const changed: number[] = [];
+  const removed: number[] = [];
+  for (const c of upserts) {
+    const isRemoved = c.fingerprint === REMOVED_FINGERPRINT;
+    (isRemoved ? removed : changed).push(c.environmentId);
+    const values = { version, fingerprint: c.fingerprint, commit: c.commit, removedAt: isRemoved ? now : null, updatedAt: now };
+    await tx
+      .insert(edgeEnvironmentVersions)
+      .values({ environmentId: c.environmentId, ...values })
+      .onConflictDoUpdate({ target: edgeEnvironmentVersions.environmentId, set: values });
+  }
+  for (const id of orphanIds) {
+    removed.push(id);
+    await tx
+      .update(edgeEnvironmentVersions)
+      .set({ version, fingerprint: REMOVED_FINGERPRINT, commit: null, removedAt: now, updatedAt: now })
+      .where(eq(edgeEnvironmentVersions.environmentId, id));
+  }
+  return { version, changed, removed, moved: true };
 }
 
 /**

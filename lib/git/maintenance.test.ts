@@ -12,7 +12,7 @@ import { newRepositoryDirName } from "@/lib/repositories/paths";
 import { makeTempDataDir } from "@/lib/testing/temp-data-dir";
 import { commitOnBranch, writeTreeWithChanges } from "./commit";
 import { createBareRepository, platformIdentity } from "./create-repository";
-import { maintainRepositories, maintainRepository, startGitMaintenance } from "./maintenance";
+import { LOOSE_REFS_AUTO, maintainRepositories, maintainRepository, startGitMaintenance } from "./maintenance";
 import { runGit, runGitText, runGitWithStatus } from "./run";
 
 // Git maintenance of the applications' repositories (docs/architecture.md "Git storage and its maintenance"): real
@@ -72,6 +72,8 @@ async function applicationWithCommits(commits: number): Promise<{ id: number; di
 
 /** The branch heads of `dir` as `name oid` lines. */
 const heads = (dir: string) => runGitText(["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads"], { gitDir: dir });
+/** Every ref of `dir` as `name oid` lines, loose or packed. */
+const refsOf = (dir: string) => runGitText(["for-each-ref", "--format=%(refname) %(objectname)"], { gitDir: dir });
 /** A bare clone of `dir` over git's pack protocol (upload-pack, as git-http-backend serves it) into a fresh folder. */
 async function cloneOf(dir: string): Promise<string> {
   const target = fs.mkdtempSync(path.join(os.tmpdir(), "ec-clone-"));
@@ -121,6 +123,28 @@ describe("git maintenance of the applications' repositories", () => {
       fs.rmSync(after, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("packs the refs of a repository past LOOSE_REFS_AUTO loose refs into packed-refs, and leaves a few loose", async () => {
+    const many = await applicationWithCommits(1);
+    const few = await applicationWithCommits(1);
+    const tag = (dir: string, count: number) =>
+      runGit(["update-ref", "--stdin"], {
+        gitDir: dir,
+        input: Array.from({ length: count }, (_, i) => `create refs/tags/v${i} refs/heads/Production\n`).join(""),
+      });
+    await tag(many.dir, LOOSE_REFS_AUTO + 20);
+    await tag(few.dir, 10);
+    const before = { many: await refsOf(many.dir), few: await refsOf(few.dir) };
+    expect(await maintainRepository(many.dir)).toMatchObject({ outcome: "done" });
+    expect(await maintainRepository(few.dir)).toMatchObject({ outcome: "done" });
+    // Every ref still names the same commit; the many are now lines of packed-refs, the few still files.
+    expect(await refsOf(many.dir)).toEqual(before.many);
+    expect(await refsOf(few.dir)).toEqual(before.few);
+    expect(fs.readdirSync(path.join(many.dir, "refs", "tags"))).toEqual([]);
+    expect(fs.readFileSync(path.join(many.dir, "packed-refs"), "utf8")).toContain(" refs/tags/v119\n");
+    expect(fs.readdirSync(path.join(few.dir, "refs", "tags"))).toHaveLength(10);
+    await runGit(["fsck", "--strict", "--no-progress"], { gitDir: many.dir });
+  }, 60_000);
 
   it("skips a deleted application's repository and counts a repository gone from under its row as missing", async () => {
     const kept = await applicationWithCommits(40);

@@ -34,6 +34,13 @@ import { gitEnv } from "./run";
 
 /** The git-maintenance(1) tasks run on each repository, in this order. */
 export const MAINTENANCE_TASKS = ["loose-objects", "incremental-repack"] as const;
+/**
+ * A repository with more loose refs than this (files under `refs/`) also gets `git maintenance run --task=pack-refs`,
+ * which moves them into `packed-refs` (git-pack-refs(1)). git 2.39's `--auto` skips that task (it has no threshold
+ * of its own there), and with `receive.autogc=false` nothing else packs refs, so the console counts them itself. The
+ * figure is git-gc's own threshold for loose objects, as a short walk of `refs/` costs about as much as git's count.
+ */
+export const LOOSE_REFS_AUTO = 100;
 /** A repository's run is stopped (its process group gets SIGTERM, then SIGKILL 5 s later) after this long (ms). */
 export const MAINTENANCE_TIMEOUT_MS = 5 * 60_000;
 /** `objects/maintenance.lock` older than this (ms) was left by a git that died; it is removed. */
@@ -62,8 +69,8 @@ export type RepositoryOutcome = "done" | "busy" | "missing" | "timed out" | "fai
 export type RepositoryResult = { outcome: RepositoryOutcome; ms: number; error?: string };
 
 /**
- * Runs git's maintenance (MAINTENANCE_TASKS with `--auto`) on the bare repository at `dir` (an absolute path) and
- * resolves with what happened; never rejects. The child runs at a lower CPU priority (nice 10) with one pack thread
+ * Runs git's maintenance (MAINTENANCE_TASKS with `--auto`, then `pack-refs` past LOOSE_REFS_AUTO loose refs) on the
+ * bare repository at `dir` (an absolute path) and resolves with what happened; never rejects. The child runs at a lower CPU priority (nice 10) with one pack thread
  * (`pack.threads=1`), in its own process group, and is stopped after `timeoutMs` (default MAINTENANCE_TIMEOUT_MS):
  * SIGTERM, on which git removes its lock and temporary packs, then SIGKILL after 5 s. A lock older than
  * `staleLockMs` (default STALE_LOCK_MS) is removed first (logged as a warning), and so are temporary packs older than
@@ -86,12 +93,36 @@ export async function maintainRepository(
     fs.rmSync(lock, { force: true });
   }
   removeExpiredTempPacks(path.join(dir, "objects", "pack"));
-  const run = await runMaintenance(dir, options.timeoutMs ?? MAINTENANCE_TIMEOUT_MS);
+  const timeoutMs = options.timeoutMs ?? MAINTENANCE_TIMEOUT_MS;
+  let run = await runMaintenance(dir, ["--auto", ...MAINTENANCE_TASKS.map((t) => `--task=${t}`)], timeoutMs);
+  if (run.exitCode === 0 && !run.timedOut && countLooseRefs(path.join(dir, "refs"), LOOSE_REFS_AUTO + 1) > LOOSE_REFS_AUTO) {
+    run = await runMaintenance(dir, ["--task=pack-refs"], Math.max(1, timeoutMs - (Date.now() - started)));
+  }
   if (run.timedOut) return result("timed out", run.stderr);
   if (run.exitCode === 0) return result("done");
   // The folder went away while git ran (the application was deleted and its repository archived).
   if (!fs.existsSync(path.join(dir, "objects"))) return result("missing");
   return result("failed", run.stderr || `git exited with ${run.exitCode ?? run.signal}`);
+}
+
+/** The loose refs (files) under `refsDir`, counted up to `stopAt` (the walk ends there); a missing folder counts 0. */
+function countLooseRefs(refsDir: string, stopAt: number): number {
+  let count = 0;
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // gone meanwhile, or never there
+    }
+    for (const entry of entries) {
+      if (count >= stopAt) return;
+      if (entry.isDirectory()) walk(path.join(dir, entry.name));
+      else if (entry.isFile() && !entry.name.endsWith(".lock")) count++;
+    }
+  };
+  walk(refsDir);
+  return count;
 }
 
 /** Age (ms) of the file at `file`, or null when there is none. */
@@ -119,12 +150,13 @@ function removeExpiredTempPacks(packDir: string): void {
   }
 }
 
-/** Spawns `git maintenance run` for `dir` and resolves when it has exited (or was stopped after `timeoutMs`). */
+/** Spawns `git maintenance run --quiet <options>` for `dir` and resolves when it has exited (or was stopped after `timeoutMs`). */
 function runMaintenance(
   dir: string,
+  options: readonly string[],
   timeoutMs: number,
 ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stderr: string; timedOut: boolean }> {
-  const args = ["-c", "pack.threads=1", "maintenance", "run", "--auto", "--quiet", ...MAINTENANCE_TASKS.map((t) => `--task=${t}`)];
+  const args = ["-c", "pack.threads=1", "maintenance", "run", "--quiet", ...options];
   return new Promise((resolve) => {
     // detached: its own process group, so a timeout stops git's children (pack-objects, multi-pack-index) too.
     const child = spawn("git", args, { env: gitEnv({ GIT_DIR: dir }), stdio: ["ignore", "ignore", "pipe"], detached: true });

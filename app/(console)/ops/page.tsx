@@ -23,9 +23,13 @@ export const metadata: Metadata = { title: "Operations" };
 export default async function OpsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const operator = await requireOperator();
   const { filter, errors, values } = parseOpsFilter(await searchParams);
-  await ensureDailySnapshot();
-  const counts = await getStatusCounts();
-  const page = await listOpsDomains(filter);
+  // Independent reads at once: on PostgreSQL each is a round trip on its own pooled connection.
+  const [counts, page, snapshotPoints, accountName] = await Promise.all([
+    getStatusCounts(),
+    listOpsDomains(filter),
+    ensureDailySnapshot().then(() => listSnapshotPoints({ days: 90 })),
+    filter.accountId ? getAccountName(filter.accountId).then((name) => name ?? "") : null,
+  ]);
   const members = await memberAccountIds(operator.id, [...new Set(page.rows.map((r) => r.accountId))]);
   const rows: OpsTableRow[] = page.rows.map((r) => ({
     id: r.id,
@@ -44,8 +48,7 @@ export default async function OpsPage({ searchParams }: { searchParams: Promise<
   const previous = page.hasPrevious ? (first ? opsHref(filter, { before: first }) : opsHref(filter)) : null;
   const next = page.hasNext ? (last ? opsHref(filter, { after: last }) : opsHref(filter)) : null;
   const active = filter.flagged ? "flagged" : (filter.status ?? "");
-  const points = withCurrentCounts(await listSnapshotPoints({ days: 90 }), counts);
-  const accountName = filter.accountId ? ((await getAccountName(filter.accountId)) ?? "") : null;
+  const points = withCurrentCounts(snapshotPoints, counts);
   const described = [
     filter.flagged ? "flagged" : filter.status ? statusLabel(filter.status) : null,
     filter.accountId ? `account #${filter.accountId}` : null,
