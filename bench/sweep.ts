@@ -142,13 +142,19 @@ async function measureSweep(p: {
   };
 }
 
-/** Resets the domains, then times two `lib/testing/sweep-worker.ts` processes sweeping them together. */
-async function measureTwoWorkers(p: { count: number; concurrency: number; serverName: string; cpu: CpuTargets }): Promise<SweepBenchRow> {
+/** Resets the domains, then times `p.workers` `lib/testing/sweep-worker.ts` processes sweeping them together. */
+async function measureWorkers(p: {
+  workers: number;
+  count: number;
+  concurrency: number;
+  serverName: string;
+  cpu: CpuTargets;
+}): Promise<SweepBenchRow> {
   await resetDomains();
   const goFile = path.join(process.env.DATA_DIR!, `go-${Date.now()}`);
   const tsx = path.join(process.cwd(), "node_modules", ".bin", "tsx");
   const job = JSON.stringify({ goFile, nowMs: Date.now(), concurrency: p.concurrency, batchSize: CHECK_BATCH_SIZE });
-  const workers = [0, 1].map(() => {
+  const workers = Array.from({ length: p.workers }, () => {
     const child = spawn(tsx, ["lib/testing/sweep-worker.ts", job], { env: process.env, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (chunk) => (out += chunk));
@@ -171,7 +177,7 @@ async function measureTwoWorkers(p: { count: number; concurrency: number; server
   const [{ n: stored }] = await rawReader().rows<{ n: number }>("SELECT count(*) AS n FROM dns_checks");
   return {
     kind: "sweep",
-    server: `${p.serverName}, 2 workers`,
+    server: `${p.serverName}, ${p.workers} worker process${p.workers === 1 ? "" : "es"}`,
     concurrency: p.concurrency,
     batch: CHECK_BATCH_SIZE,
     domains: checked,
@@ -264,9 +270,10 @@ export async function benchSweep(options: { domains?: number; concurrency?: numb
 
       rows.push(await measureSweep({ count, concurrency, batchSize: CHECK_BATCH_SIZE, serverName, resolver, cpu }));
     }
-    // Two worker processes sweeping the same due domains at once (each at the first concurrency level): the leases
-    // share the work out; the rate is checks stored per second of wall time from the start signal to the last exit.
-    rows.push(await measureTwoWorkers({ count, concurrency: levels[0], serverName, cpu }));
+    // One, then two worker processes sweeping the same due domains at once (each at the first concurrency level): the
+    // leases share the work out; the rate is checks stored per second of wall time from the start signal to the last
+    // exit. One process alone is the baseline of the two (both start cold, as a worker does).
+    for (const workers of [1, 2]) rows.push(await measureWorkers({ workers, count, concurrency: levels[0], serverName, cpu }));
     // The same sweep writing one transaction per result, at the highest concurrency: what batching saves.
     rows.push(await measureSweep({ count, concurrency: levels[levels.length - 1], batchSize: 1, serverName, resolver, cpu }));
   } finally {
