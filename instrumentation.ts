@@ -34,9 +34,12 @@ export async function register() {
   const { closeDb } = await import("@/db");
   const { stopLeaderElection } = await import("@/lib/cluster/leader");
   const background: { stop: () => unknown }[] = [];
+  const { settleEdgeChanges } = await import("@/lib/edge/changes");
   (globalThis as { edgeConsoleStop?: () => Promise<void> }).edgeConsoleStop = async () => {
     await Promise.all(background.map((job) => job.stop()));
+    await settleEdgeChanges(); // reconciles already started by this bundle's jobs
     await Promise.all([stopLeaderElection(), stopListening()]);
+    // This bundle's pool; the request handlers' bundles hold their own, closed by the exit that follows.
     await closeDb();
   };
   // CONSOLE_ROLE=web: this instance only serves; the workers (and `all` instances) do the background work.

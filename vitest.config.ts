@@ -11,7 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "e2e/**", ".next/**", "data/**"],
+    exclude: ["node_modules/**", "e2e/**", ".next/**", ".next-*/**", "data/**"],
     testTimeout: 20000,
     hookTimeout: 30000,
     pool: "forks",

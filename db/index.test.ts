@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import {
+  afterTransaction,
   closeDb,
   dialect,
   getDb,
@@ -153,5 +154,35 @@ describe("database", () => {
     });
     expect(await countUsers("outer@example.com")).toBe(1);
     expect(await countUsers("inner@example.com")).toBe(0);
+  });
+
+  it("runs afterTransaction callbacks once the transaction has ended, where another connection sees its rows", async () => {
+    const seen: { committed: boolean; visible: number }[] = [];
+    // Read on another connection (the reader / the pool), as the edge's reconcile does.
+    const visibleOutside = () => rawReader().rows<{ n: number }>("SELECT count(*) AS n FROM users WHERE email = ?", ["after@example.com"]);
+    const record = (committed: boolean) => void visibleOutside().then(([row]) => seen.push({ committed, visible: Number(row.n) }));
+    await writeTransaction(async (tx) => {
+      await tx.insert(users).values({ email: "after@example.com", passwordHash: "x" });
+      afterTransaction(record);
+      await writeTransaction(async () => afterTransaction(record)); // a savepoint's: with the outer transaction
+      expect(seen).toEqual([]);
+    });
+    await expect(
+      writeTransaction(async (tx) => {
+        await tx.insert(users).values({ email: "rolled-back@example.com", passwordHash: "x" });
+        afterTransaction((committed) => seen.push({ committed, visible: -1 }));
+        throw new Error("fails");
+      }),
+    ).rejects.toThrow("fails");
+    afterTransaction((committed) => seen.push({ committed, visible: -2 })); // outside any transaction: at once
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        { committed: true, visible: 1 },
+        { committed: false, visible: -1 },
+        { committed: true, visible: -2 },
+      ]),
+    );
+    expect(seen.filter((s) => s.visible === 1)).toHaveLength(2);
   });
 });

@@ -49,7 +49,8 @@ type SqliteConnections = {
 };
 type PgConnections = { dialect: "postgres"; pool: pg.Pool; db: PgDb; migrated: Promise<void> | null };
 type Connections = SqliteConnections | PgConnections;
-type TxContext = { db: Db; open: boolean; depth: number };
+/** `ended`: what `afterTransaction` registered, told whether this attempt committed once it has ended. */
+type TxContext = { db: Db; open: boolean; depth: number; ended: ((committed: boolean) => void)[] };
 
 let instance: Connections | null = null;
 const transactionContext = new AsyncLocalStorage<TxContext>();
@@ -268,14 +269,16 @@ export async function writeTransaction<T>(fn: (tx: Tx) => Promise<T> | T, option
   const open = connections();
   if (open.dialect === "postgres") return postgresTransaction(open, fn, options.isolation ?? "serializable");
   const release = await lockWriter();
+  const { writer, writerDb } = open;
+  const context: TxContext = { db: writerDb, open: true, depth: 0, ended: [] };
+  let committed = false;
   try {
-    const { writer, writerDb } = open;
-    const context: TxContext = { db: writerDb, open: true, depth: 0 };
     writer.exec("BEGIN IMMEDIATE");
     try {
       const result = await transactionContext.run(context, () => fn(writerDb));
       context.open = false;
       writer.exec("COMMIT");
+      committed = true;
       return result;
     } catch (error) {
       context.open = false;
@@ -284,7 +287,26 @@ export async function writeTransaction<T>(fn: (tx: Tx) => Promise<T> | T, option
     }
   } finally {
     release();
+    tellEnded(context, committed);
   }
+}
+
+/** Runs what `afterTransaction` registered on `context`, outside it (the callbacks never throw: see there). */
+function tellEnded(context: TxContext, committed: boolean): void {
+  for (const callback of context.ended.splice(0)) callback(committed);
+}
+
+/**
+ * Runs `callback(committed)` once the write transaction the caller is in has ended: `true` after its commit, `false`
+ * after a rollback (on PostgreSQL each attempt ends on its own, and a retried attempt registers again). Outside a
+ * transaction it runs at once with `true`. For work that must see the transaction's rows from another connection,
+ * such as the edge's reconcile (lib/edge/changes.ts `noteEdgeChange`): started inside the transaction, it could read
+ * before the commit on PostgreSQL. Callbacks of a savepoint run with the outer transaction. A callback must not throw.
+ */
+export function afterTransaction(callback: (committed: boolean) => void): void {
+  const context = transactionContext.getStore();
+  if (context?.open) context.ended.push(callback);
+  else callback(true);
 }
 
 async function postgresTransaction<T>(
@@ -293,20 +315,25 @@ async function postgresTransaction<T>(
   isolationLevel: "serializable" | "read committed",
 ): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
+    let context: TxContext | null = null;
     try {
-      return await open.db.transaction(
+      const result = await open.db.transaction(
         async (pgTx) => {
           const tx = pgTx as unknown as Tx;
-          const context: TxContext = { db: tx, open: true, depth: 0 };
+          context = { db: tx, open: true, depth: 0, ended: [] };
+          const current = context;
           try {
-            return await transactionContext.run(context, () => fn(tx));
+            return await transactionContext.run(current, () => fn(tx));
           } finally {
-            context.open = false;
+            current.open = false;
           }
         },
         { isolationLevel },
       );
+      if (context) tellEnded(context, true);
+      return result;
     } catch (error) {
+      if (context) tellEnded(context, false);
       if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
       const pause = Math.min(200, 2 * 2 ** attempt) * (0.5 + Math.random() / 2);
       await new Promise((resolve) => setTimeout(resolve, pause));

@@ -90,8 +90,13 @@ async function serve() {
     return requestContext().run(context, () => handle(req, res));
   });
   server.listen(port, hostname, () => processLogger().info(`Edge Console listening on http://${hostname}:${port}`));
+  let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"]) {
-    process.once(signal, () => {
+    // process.on, not once: the same signal often arrives twice (sent to the process group, and forwarded by the
+    // parent, scripts/start.mjs), and a second one with no listener would kill the process mid-stop.
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
       server.close(); // no new connections; requests in flight are cut by the exit below
       // instrumentation.ts's stop: background jobs, leader lock, LISTEN connection and pool, for at most 5 s.
       const stop = globalThis.edgeConsoleStop?.() ?? Promise.resolve();

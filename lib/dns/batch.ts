@@ -3,6 +3,7 @@ import {
   claimDomains,
   leaseMs,
   observeClaim,
+  lockDomainRows,
   releaseClaim,
   storeChecks,
   type BatchCheckResult,
@@ -92,6 +93,8 @@ export async function checkDomainsInBatches(
       // COMMITTED on PostgreSQL, where two checkers storing disjoint domains would otherwise abort each other.
       const stored = await writeTransaction(
         async () => {
+          // Every row the flush writes, locked at once in id order before any write (lock order: lockDomainRows).
+          await lockDomainRows(batch.map((item) => item.claim.domain.id));
           const written: BatchCheckResult[] = new Array(batch.length);
           const observed: { at: number; claim: DomainClaim; observed: ObservedCheck }[] = [];
           for (const [at, item] of batch.entries()) {
@@ -115,6 +118,7 @@ export async function checkDomainsInBatches(
       // them to expire; if even that fails, they expire.
       await writeTransaction(
         async () => {
+          await lockDomainRows(batch.map((item) => item.claim.domain.id));
           for (const item of batch) await releaseClaim(item.claim);
         },
         { isolation: "read committed" },

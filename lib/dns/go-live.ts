@@ -180,6 +180,16 @@ function idIn(column: Column, ids: readonly number[]): SQL {
 }
 
 /**
+ * PostgreSQL: locks the domain rows of `ids` (FOR UPDATE, in id order: the order an application's deletion locks its
+ * domains in, so the two wait for each other instead of deadlocking) until the caller's transaction ends. Rows
+ * already gone are skipped. SQLite: nothing (the single writer). Call it inside a `writeTransaction`.
+ */
+export async function lockDomainRows(ids: readonly number[]): Promise<void> {
+  if (dialect() !== "postgres" || ids.length === 0) return;
+  await execute(sql`select 1 from ${domains} where ${idIn(domains.id, ids)} order by ${domains.id} for update`);
+}
+
+/**
  * Claims the domains of `ids` that are free (no lease, or one that ran out by `now`) and, with `dueOnly`, due at
  * `now`, in ONE statement: `UPDATE domains SET lease_until … WHERE id IN (SELECT id … [FOR UPDATE SKIP LOCKED])
  * RETURNING *`. On PostgreSQL the row locks make two checkers' claims disjoint, and a row another claim holds locked
@@ -316,7 +326,7 @@ export async function storeCheck(claim: DomainClaim, observed: ObservedCheck, no
   const q = checkStatements();
   const domainId = claim.domain.id;
   // PostgreSQL: lock the row first (see storeChecks), so a deletion meanwhile makes this `not-found`, not a failure.
-  if (dialect() === "postgres") await execute(sql`select 1 from ${domains} where ${domains.id} = ${domainId} for update`);
+  await lockDomainRows([domainId]);
   const row = await q.domain.get({ id: domainId });
   if (!row) return { skipped: "not-found" };
   const plan = planStore(row, claim, observed, now);
@@ -428,8 +438,7 @@ async function storeChecksOnce(items: readonly { claim: DomainClaim; observed: O
   // PostgreSQL, READ COMMITTED: lock the rows (in id order, as an application's deletion does) before reading them, so
   // a domain deleted meanwhile is either gone from the read (not-found) or waits for this store; without the lock its
   // check's insert failed on the foreign key and took the whole batch with it.
-  if (dialect() === "postgres")
-    await execute(sql`select 1 from ${domains} where ${idIn(domains.id, ids)} order by ${domains.id} for update`);
+  await lockDomainRows(ids);
   const rows = new Map((await db.select().from(domains).where(idIn(domains.id, ids))).map((row) => [row.id, row]));
   const planned = items.flatMap((item) => {
     const row = rows.get(item.claim.domain.id);

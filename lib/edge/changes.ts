@@ -2,7 +2,7 @@ import { AsyncResource } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { databaseIdentity, dialect, getDb, first } from "@/db";
+import { afterTransaction, databaseIdentity, dialect, getDb, first } from "@/db";
 import { applications, edgeStateVersion } from "@/db/schema";
 import { isListening, listenChannel } from "@/lib/cluster/notify";
 import { EDGE_VERSION_CHANNEL, edgeVersionEvents } from "./events";
@@ -40,23 +40,30 @@ export async function currentEdgeVersion(): Promise<number> {
 
 /**
  * Notes that what the edge should serve may have changed for `scope` (an environment, an application, an account,
- * or everything when omitted) and reconciles it in the background (docs/edge.md "Versions"). Call it after the
- * change is committed. Never throws: a failed reconcile is logged and healed by the periodic full reconcile. The
- * returned promise settles when the reconcile is done (tests await it; product paths need not).
+ * or everything when omitted) and reconciles it in the background (docs/edge.md "Versions"). Called inside a write
+ * transaction, the reconcile starts once that transaction has committed (db `afterTransaction`), and not at all if it
+ * rolls back. Never throws: a failed reconcile is logged and healed by the periodic full reconcile. The returned
+ * promise settles when the reconcile is done (tests await it; product paths need not; inside a transaction it
+ * cannot settle before the transaction ends, so never await it there).
  */
 export function noteEdgeChange(scope: ReconcileScope = {}): Promise<void> {
   const database = databaseIdentity();
   const done = new Promise<void>((resolve) => {
-    detached.runInAsyncScope(() => {
-      setImmediate(() => {
-        // The database this change was made in is gone or no longer this process's (a test's temporary folder
-        // removed): nothing to reconcile.
-        if (databaseIdentity() !== database || (dialect() === "sqlite" && !fs.existsSync(database))) return resolve();
-        reconcileEdgeState(scope)
-          .catch((error: unknown) => {
-            log.error({ err: error }, "edge: reconcile after a change failed (the periodic reconcile will retry)");
-          })
-          .finally(resolve);
+    // Called inside a write transaction: start once it has committed (another connection must see its rows; on
+    // PostgreSQL a reconcile started before the commit could read without them), and not at all if it rolled back.
+    afterTransaction((committed) => {
+      if (!committed) return resolve();
+      detached.runInAsyncScope(() => {
+        setImmediate(() => {
+          // The database this change was made in is gone or no longer this process's (a test's temporary folder
+          // removed): nothing to reconcile.
+          if (databaseIdentity() !== database || (dialect() === "sqlite" && !fs.existsSync(database))) return resolve();
+          reconcileEdgeState(scope)
+            .catch((error: unknown) => {
+              log.error({ err: error }, "edge: reconcile after a change failed (the periodic reconcile will retry)");
+            })
+            .finally(resolve);
+        });
       });
     });
   });

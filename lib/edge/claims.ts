@@ -289,7 +289,9 @@ export async function checkClaim(
   }
   // A claim on a hostname its own account holds already is stale (a creation under READ COMMITTED inserted it while a
   // transfer to the same account committed, docs/architecture.md "Creations and deletions under READ COMMITTED"): settle it, no DNS.
-  if ((await hostnameHolder(claim.hostname, claim.accountId)) === "same-account") return transferHostname(claim.id, now);
+  if ((await hostnameHolder(claim.hostname, claim.accountId)) === "same-account" && (await settleHeldClaims(claim))) {
+    return { result: "not-found" };
+  }
   const found = await readChallenge(claim.hostname, options.resolver ?? createResolver());
   if ("txt" in found && txtHoldsToken(found.txt, claim.verificationToken)) return transferHostname(claim.id, now);
   const record = claimRecord(claim);
@@ -304,6 +306,20 @@ export async function checkClaim(
   );
   if (!updated) return { result: "not-found" };
   return { result: "waiting", claim: updated, message };
+}
+
+/**
+ * Removes the claims of `claim`'s account on its hostname when, read again in this transaction, that account holds
+ * the hostname; true when it did. Never moves anything: whoever holds the hostname by now, a claim still needs its
+ * TXT proof to take it (`transferHostname`).
+ */
+async function settleHeldClaims(claim: Pick<DomainClaimRow, "hostname" | "accountId">): Promise<boolean> {
+  return writeTransaction(async (tx) => {
+    const holder = await first(tx.select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, claim.hostname)));
+    if (holder?.accountId !== claim.accountId) return false;
+    await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, claim.hostname), eq(domainClaims.accountId, claim.accountId)));
+    return true;
+  });
 }
 
 /**

@@ -12,8 +12,8 @@ import { noteEdgeChange } from "./changes";
  * Records `ownership_proven_at = now` for `domain` the first time a check sees its token in `TXT
  * _edge-challenge.<hostname>` (`txt`: the values the check read), only when ownership is required and not yet
  * proven; later checks never move it. Call it inside the check's write transaction (it writes through `getDb()`);
- * when it records the proof, the edge is told after that transaction commits (noteEdgeChange waits for the writer
- * lock). Returns whether it recorded the proof now.
+ * when it records the proof, the edge is told after that transaction commits (noteEdgeChange starts its reconcile
+ * then). Returns whether it recorded the proof now.
  */
 export async function recordOwnershipProof(
   domain: Pick<DomainRow, "id" | "environmentId" | "ownershipRequired" | "ownershipProvenAt" | "verificationToken">,

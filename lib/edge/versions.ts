@@ -85,6 +85,9 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
     // under one cluster-wide lock, READ COMMITTED, so each sees every change committed before its turn and a slower
     // one never writes an older view over a newer one; the one-row version counter is bumped by one writer at a time
     // (SERIALIZABLE reconciles aborted each other on it: "could not serialize access due to concurrent update").
+    // Secrets first, in a transaction of their own, so the locked one below does not hold environment rows while it
+    // reads (an environment made in between gets its secret inside it).
+    await makeMissingSecrets(await environmentsIn(scope, { withoutSecret: true }));
     result = await writeTransaction(
       async (tx) => {
         await execute(sql`select pg_advisory_xact_lock(${EDGE_RECONCILE_LOCK})`);
@@ -104,9 +107,10 @@ async function reconcileNow(scope: ReconcileScope): Promise<ReconcileResult> {
   return { version: result.version, changed: result.changed, removed: result.removed };
 }
 
-/** The fingerprint every environment of `scope` should have now (making missing X-Edge-Secrets first). */
-async function candidatesFor(scope: ReconcileScope): Promise<Candidate[]> {
+/** The environments of `scope` (only those without a secret yet with `withoutSecret`), with secret and repository folder. */
+async function environmentsIn(scope: ReconcileScope, options: { withoutSecret?: boolean } = {}) {
   const conditions: SQL[] = [];
+  if (options.withoutSecret) conditions.push(isNull(environments.edgeSecret));
   if (scope.environmentId !== undefined) conditions.push(eq(environments.id, scope.environmentId));
   if (scope.applicationId !== undefined) conditions.push(eq(environments.applicationId, scope.applicationId));
   if (scope.accountId !== undefined) conditions.push(eq(environments.accountId, scope.accountId));
@@ -120,15 +124,24 @@ async function candidatesFor(scope: ReconcileScope): Promise<Candidate[]> {
     .from(environments)
     .innerJoin(applications, eq(applications.id, environments.applicationId))
     .where(conditions.length ? and(...conditions) : undefined);
+  return envs;
+}
 
-  // The secret is part of the fingerprint: make the missing ones first (one short transaction).
+/** Makes the missing X-Edge-Secrets of `envs` (one short transaction) and sets them on the objects. */
+async function makeMissingSecrets(envs: { id: number; secret: string | null }[]): Promise<void> {
   const missing = envs.filter((e) => !e.secret);
-  if (missing.length) {
-    await writeTransaction(async () => {
-      // An environment deleted since the read above has no secret to make; its row is marked removed when the orphans are reconciled.
-      for (const env of missing) env.secret = (await ensureEdgeSecret(env.id).catch(() => null))?.secret ?? env.secret;
-    });
-  }
+  if (missing.length === 0) return;
+  await writeTransaction(async () => {
+    // An environment deleted since the read above has no secret to make; its row is marked removed when the orphans are reconciled.
+    for (const env of missing) env.secret = (await ensureEdgeSecret(env.id).catch(() => null))?.secret ?? env.secret;
+  });
+}
+
+/** The fingerprint every environment of `scope` should have now (making missing X-Edge-Secrets first). */
+async function candidatesFor(scope: ReconcileScope): Promise<Candidate[]> {
+  const envs = await environmentsIn(scope);
+  // The secret is part of the fingerprint.
+  await makeMissingSecrets(envs);
 
   const hostnames = await routableHostnames(envs.map((e) => e.id));
   const currentSettings = edgeSettings();
