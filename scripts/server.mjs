@@ -97,11 +97,18 @@ async function serve() {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
-      server.close(); // no new connections; requests in flight are cut by the exit below
-      // instrumentation.ts's stop: background jobs, leader lock, LISTEN connection and pool, for at most 5 s.
-      const stop = globalThis.edgeConsoleStop?.() ?? Promise.resolve();
-      const limit = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
-      Promise.race([stop, limit])
+      // No new connections; the requests in flight may finish (8 s at most): idle keep-alive connections are closed
+      // now and as they become idle. Then the background work stops (5 s at most), and the process exits.
+      const limit = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+      const drained = new Promise((resolve) => server.close(resolve));
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      server.closeIdleConnections();
+      Promise.race([drained, limit(8_000)])
+        .then(() => {
+          clearInterval(idle);
+          // instrumentation.ts's stop: background jobs, leader lock, LISTEN connection and pool.
+          return Promise.race([globalThis.edgeConsoleStop?.() ?? Promise.resolve(), limit(5_000)]);
+        })
         .catch((err) => processLogger().warn({ err }, "stopping the background work failed"))
         .finally(() => process.exit(0));
     });

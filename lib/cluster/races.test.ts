@@ -241,6 +241,21 @@ describe(`rules under concurrency (${dialect()})`, () => {
     expect(await getDb().select().from(domains).where(eq(domains.applicationId, app.id))).toEqual([]);
   });
 
+  it("answers not found when an environment is created in an application deleted meanwhile (its repository archived)", async () => {
+    const { app, actor } = await makeApplication("gonebefore");
+    // The request read the application, then another instance deleted it (rows gone, repository in the archive).
+    expect(await deleteApplication({ applicationId: app.id, actor: actor("owner"), confirmation: app.name })).toMatchObject({ ok: true });
+    const created = await createEnvironment({
+      application: app,
+      actor: actor("owner"),
+      name: "Staging",
+      source: "Production",
+      hostname: { hostname: "staging.gonebefore.example", unicode: "staging.gonebefore.example", isApex: false },
+      ownershipRequired: false,
+    });
+    expect(created).toEqual({ ok: false, code: "not_found", field: "name", message: "Not found." });
+  });
+
   it("lets exactly the limit through when many attempts arrive at the same moment", async () => {
     process.env.RATE_LIMIT_LOGIN_PER_EMAIL = "3";
     resetSettings();

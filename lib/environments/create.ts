@@ -67,9 +67,25 @@ function hostnameTaken(unicode: string) {
  * commit just made) before answering. A crash between the two leaves at most a branch without a row: a plain
  * branch (docs/product.md §3.6 allows those), never a row without its branch, so no start-up repair is needed; a later
  * creation with that name is refused with a message saying the repository already has such a branch.
- * Expected failures come back as `{ ok: false, code, field, message }`; repository/database failures are thrown.
+ * Expected failures come back as `{ ok: false, code, field, message }`; repository/database failures are thrown,
+ * unless the application was deleted (or the actor's right removed) meanwhile: then `not_found`, as if that came first.
  */
 export async function createEnvironment(input: CreateEnvironmentInput): Promise<CreateEnvironmentResult> {
+  const { application: app, actor } = input;
+  // The application deleted while this ran (another request, another instance): its repository moved to the archive
+  // mid-way makes git fail, its rows gone make the source "missing". Either way the answer is the deletion's.
+  const gone = () => fail("not_found", "name", "Not found.");
+  try {
+    const result = await createEnvironmentSteps(input);
+    if (!result.ok && result.code !== "taken" && !(await applicationOpenTo(app.id, app.accountId, actor))) return gone();
+    return result;
+  } catch (err) {
+    if (!(await applicationOpenTo(app.id, app.accountId, actor))) return gone();
+    throw err;
+  }
+}
+
+async function createEnvironmentSteps(input: CreateEnvironmentInput): Promise<CreateEnvironmentResult> {
   const checked = await checkEnvironmentName(input.name);
   if (!checked.ok) return fail("invalid", "name", checked.message);
   const name = checked.name;
