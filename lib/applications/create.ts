@@ -16,7 +16,16 @@ import { readStarterFiles } from "@/lib/stacks/starter-files";
 import { TWO_FACTOR_REQUIRED_MESSAGE } from "@/lib/two-factor/requirement";
 import type { AccountRow, ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
-import { HostnameRace, hostnameHolder, insertDomainOrClaim, retryOnHostnameRace, type DomainClaimRow } from "@/lib/edge/claims";
+import {
+  accountClaimElsewhere,
+  claimedElsewhereMessage,
+  HostnameRace,
+  hostnameHolder,
+  insertDomainOrClaim,
+  lockHostname,
+  retryOnHostnameRace,
+  type DomainClaimRow,
+} from "@/lib/edge/claims";
 import { log } from "@/lib/log";
 
 export { cleanupInterruptedCreations, repositoryPath } from "./repository";
@@ -76,6 +85,11 @@ function hostnameTaken(hostname: CreateApplicationInput["hostname"]) {
     field: "hostname",
     message: `${hostname.unicode} is already used by another application of this account. Remove it there first, or choose another.`,
   } as const;
+}
+
+/** The account already claims the hostname for another environment (docs/product.md §3.5): one claim at a time. */
+function hostnameClaimed(hostname: CreateApplicationInput["hostname"]) {
+  return { ok: false, code: "hostname_taken", field: "hostname", message: claimedElsewhereMessage(hostname.unicode) } as const;
 }
 
 function invalid(field: CreateApplicationField, message: string) {
@@ -139,6 +153,7 @@ export async function createApplication(
   const refused = accountId !== null ? await cannotCreateIn(accountId, input.actor.id) : null;
   if (refused) return refused;
   if ((await hostnameHolder(input.hostname.hostname, accountId)) === "same-account") return hostnameTaken(input.hostname);
+  if (accountId !== null && (await accountClaimElsewhere(input.hostname.hostname, accountId))) return hostnameClaimed(input.hostname);
 
   const files: Record<string, string> = {
     ...readStarterFiles(stack),
@@ -196,6 +211,7 @@ async function writeRows(
   const { hostname } = input;
   return writeTransaction(
     async (tx): Promise<CreateApplicationResult> => {
+      await lockHostname(hostname.hostname); // creations and claims of one hostname, one after the other (PostgreSQL)
       let account: Account | undefined;
       if (target.accountId !== null) {
         const refused = await cannotCreateIn(target.accountId, input.actor.id);
@@ -203,6 +219,7 @@ async function writeRows(
         account = await first(tx.select().from(accounts).where(eq(accounts.id, target.accountId)));
         if (!account) return notFound;
         if ((await hostnameHolder(hostname.hostname, account.id)) === "same-account") return hostnameTaken(hostname);
+        if (await accountClaimElsewhere(hostname.hostname, account.id)) return hostnameClaimed(hostname);
       }
       // Held in this account: refused above, before any write (a new account holds nothing). Held by another account:
       // a claim instead of the domain (insertDomainOrClaim). The UNIQUE constraint on domains.hostname stays the last

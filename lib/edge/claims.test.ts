@@ -390,18 +390,53 @@ describe("claims on every creation path (docs/product.md §3.5: the wizard, the 
     expect(created.body).toMatchObject({ environment_name: "Staging", domains: [], claim: { hostname: "staging.keeper.example" } });
     expect(await listBranches(newcomer.repo)).toContain("Staging");
 
+    // The newcomer's account claims www.keeper.example already (its application made through the API above): one
+    // claim per account and hostname, so a second environment is refused, as a hostname the account holds is.
+    expect(
+      await createEnvironment({
+        application: newcomer.app,
+        actor: newcomer.actor("developer"),
+        name: "Second",
+        source: "Production",
+        hostname: host("www.keeper.example"),
+        ownershipRequired: false,
+      }),
+    ).toEqual({
+      ok: false,
+      code: "taken",
+      field: "hostname",
+      message: "This account already claims www.keeper.example for another environment. Withdraw that claim first, or choose another.",
+    });
+    expect(await listBranches(newcomer.repo)).not.toContain("Second");
+
+    const added = await addDomainOrClaim({
+      environment: await environmentRow(keeper.app, "Production"),
+      actor: keeper.actor("owner"),
+      hostname: host("preview.keeper.example"),
+      ownershipRequired: false,
+    });
+    if (!added.ok || added.kind !== "domain") throw new Error("expected a domain");
     const viaConsole = await createEnvironment({
       application: newcomer.app,
       actor: newcomer.actor("developer"),
       name: "Preview",
       source: "Production",
-      hostname: host("www.keeper.example"),
+      hostname: host("preview.keeper.example"),
       ownershipRequired: false,
     });
     if (!viaConsole.ok) throw new Error(viaConsole.message);
     expect(viaConsole.domain).toBeNull();
-    expect(viaConsole.claim).toMatchObject({ hostname: "www.keeper.example", environmentId: viaConsole.environment.id });
+    expect(viaConsole.claim).toMatchObject({ hostname: "preview.keeper.example", environmentId: viaConsole.environment.id });
     expect(await listEnvironmentClaims(viaConsole.environment.id)).toHaveLength(1);
+    // "Add domain" in another environment of the same account: refused the same way.
+    expect(
+      await addDomainOrClaim({
+        environment: await environmentRow(newcomer.app, "Staging"),
+        actor: newcomer.actor("owner"),
+        hostname: host("preview.keeper.example"),
+        ownershipRequired: false,
+      }),
+    ).toEqual({ ok: false, code: "taken", message: expect.stringContaining("already claims preview.keeper.example") });
 
     const refused = await createEnvironment({
       application: keeper.app,

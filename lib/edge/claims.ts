@@ -1,5 +1,5 @@
-import { and, asc, eq, inArray, isNull, lte, or } from "drizzle-orm";
-import { getDb, writeTransaction, type Tx, first, one, isUniqueViolation } from "@/db";
+import { and, asc, eq, inArray, isNull, lte, ne, or, sql } from "drizzle-orm";
+import { dialect, execute, getDb, writeTransaction, type Tx, first, one, isUniqueViolation } from "@/db";
 import { accounts, applications, domainClaims, domains, environments, memberships, users } from "@/db/schema";
 import type { DomainRow, EnvironmentRow } from "@/db/types";
 import { NOT_FOUND_MESSAGE } from "@/lib/actions/messages";
@@ -77,9 +77,12 @@ export async function addDomainOrClaim(params: Parameters<typeof addDomain>[0]):
 
 async function claimHostname(params: Parameters<typeof addDomain>[0]): Promise<AddOrClaimResult | "freed"> {
   return writeTransaction(async (tx): Promise<AddOrClaimResult | "freed"> => {
+    await lockHostname(params.hostname.hostname);
     const env = await first(tx.select().from(environments).where(eq(environments.id, params.environment.id)));
     if (!env || !(await actorMay(env.accountId, params.actor, "domain.manage")))
       return { ok: false, code: "not_found", message: NOT_FOUND_MESSAGE };
+    if (await accountClaimElsewhere(params.hostname.hostname, env.accountId, env.id))
+      return { ok: false, code: "taken", message: claimedElsewhereMessage(params.hostname.unicode) };
     const holder = await first(
       tx.select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, params.hostname.hostname)),
     );
@@ -196,6 +199,43 @@ export async function retryOnHostnameRace<T>(write: () => Promise<T>): Promise<T
       if (attempt >= 3 || !(err instanceof HostnameRace || isUniqueViolation(err, "domains.hostname"))) throw err;
     }
   }
+}
+
+/**
+ * PostgreSQL: a transaction-level advisory lock on `hostname` (`pg_advisory_xact_lock(hashtext(…))`), held until the
+ * caller's write transaction ends, so two transactions that may add or claim the same hostname run one after the
+ * other: the second, READ COMMITTED, then reads what the first committed. SQLite: nothing (the single writer). Call
+ * it first in the transaction, before reading the holder or the claims.
+ */
+export async function lockHostname(hostname: string): Promise<void> {
+  if (dialect() !== "postgres") return;
+  await execute(sql`select pg_advisory_xact_lock(hashtext(${`edge-console hostname ${hostname}`}))`);
+}
+
+/**
+ * The claim `accountId` already has on `hostname` for an environment other than `exceptEnvironmentId` (any, when
+ * omitted), or null. An account claims a hostname for one environment at a time, as it holds it in one at a time.
+ */
+export async function accountClaimElsewhere(
+  hostname: string,
+  accountId: number,
+  exceptEnvironmentId?: number,
+): Promise<DomainClaimRow | null> {
+  const conditions = [eq(domainClaims.hostname, hostname), eq(domainClaims.accountId, accountId)];
+  if (exceptEnvironmentId !== undefined) conditions.push(ne(domainClaims.environmentId, exceptEnvironmentId));
+  return (
+    (await first(
+      getDb()
+        .select()
+        .from(domainClaims)
+        .where(and(...conditions)),
+    )) ?? null
+  );
+}
+
+/** The refusal for a hostname this account already claims elsewhere (docs/product.md §3.5). */
+export function claimedElsewhereMessage(unicode: string): string {
+  return `This account already claims ${unicode} for another environment. Withdraw that claim first, or choose another.`;
 }
 
 /**

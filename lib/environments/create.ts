@@ -13,7 +13,16 @@ import { commitToEnvironment, CONFIG_FILE } from "./commit";
 import { checkEnvironmentName } from "./names";
 import type { ApplicationRow, DomainRow, EnvironmentRow } from "@/db/types";
 import { noteEdgeChange } from "@/lib/edge/changes";
-import { HostnameRace, hostnameHolder, insertDomainOrClaim, retryOnHostnameRace, type DomainClaimRow } from "@/lib/edge/claims";
+import {
+  accountClaimElsewhere,
+  claimedElsewhereMessage,
+  HostnameRace,
+  hostnameHolder,
+  insertDomainOrClaim,
+  lockHostname,
+  retryOnHostnameRace,
+  type DomainClaimRow,
+} from "@/lib/edge/claims";
 import { log } from "@/lib/log";
 
 export type CreateEnvironmentInput = {
@@ -41,6 +50,11 @@ const fail = (code: "invalid" | "taken" | "not_found", field: CreateEnvironmentF
 
 function nameTaken(name: string) {
   return fail("taken", "name", `This application already has an environment named “${name}” (names are compared ignoring case).`);
+}
+
+/** The account already claims the hostname for another environment (docs/product.md §3.5): one claim at a time. */
+function hostnameClaimed(unicode: string) {
+  return fail("taken", "hostname", claimedElsewhereMessage(unicode));
 }
 
 /** The account holds the hostname already: a claim cannot settle that (docs/product.md §3.5). */
@@ -102,6 +116,7 @@ async function createEnvironmentSteps(input: CreateEnvironmentInput): Promise<Cr
   const source = await byName(input.source);
   if (!source) return fail("not_found", "source", "Choose the environment to copy from.");
   if ((await hostnameHolder(input.hostname.hostname, app.accountId)) === "same-account") return hostnameTaken(input.hostname.unicode);
+  if (await accountClaimElsewhere(input.hostname.hostname, app.accountId)) return hostnameClaimed(input.hostname.unicode);
 
   const repoPath = repositoryPath(app);
   const clash = (await listBranches(repoPath)).find((b) => b.toLowerCase() === name.toLowerCase());
@@ -191,7 +206,9 @@ async function writeRows(
   return writeTransaction(
     async (tx): Promise<CreateEnvironmentResult> => {
       if (!(await actorMay(app.accountId, input.actor, "environment.manage"))) return fail("not_found", "name", "Not found.");
+      await lockHostname(hostname.hostname); // creations and claims of one hostname, one after the other (PostgreSQL)
       if ((await hostnameHolder(hostname.hostname, app.accountId)) === "same-account") return hostnameTaken(hostname.unicode);
+      if (await accountClaimElsewhere(hostname.hostname, app.accountId)) return hostnameClaimed(hostname.unicode);
       const environment = await one(tx.insert(environments).values({ accountId: app.accountId, applicationId: app.id, name }).returning());
       // Held by another account: a claim instead of the domain (docs/product.md §3.5), in this same transaction.
       const held = await insertDomainOrClaim(tx, { environment, hostname, ownershipRequired: input.ownershipRequired, actor: input.actor });
