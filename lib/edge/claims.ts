@@ -61,11 +61,7 @@ export async function addDomainOrClaim(params: Parameters<typeof addDomain>[0]):
     const added: ManageDomainResult = await addDomain(params);
     if (added.ok) {
       // The hostname was free after all (its holder removed it): the account's own claims on it are settled.
-      await writeTransaction((tx) =>
-        tx
-          .delete(domainClaims)
-          .where(and(eq(domainClaims.hostname, added.domain.hostname), eq(domainClaims.accountId, added.domain.accountId))),
-      );
+      await writeTransaction((tx) => deleteAccountClaims(tx, added.domain.hostname, added.domain.accountId));
       return { ok: true, kind: "domain", domain: added.domain };
     }
     if (added.code !== "taken") return added;
@@ -138,6 +134,11 @@ async function insertClaim(
   return { claim, created: true };
 }
 
+/** Inside the caller's write transaction: removes every claim of `accountId` on `hostname` (it holds the name now). */
+async function deleteAccountClaims(tx: Tx, hostname: string, accountId: number): Promise<void> {
+  await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, hostname), eq(domainClaims.accountId, accountId)));
+}
+
 /** What {@link insertDomainOrClaim} wrote: a domain, a claim (new or already there), or nothing (`taken`). */
 export type DomainOrClaim =
   { kind: "domain"; domain: DomainRow } | { kind: "claim"; claim: DomainClaimRow; created: boolean } | { kind: "taken" };
@@ -169,7 +170,7 @@ export async function insertDomainOrClaim(
     hostname: host,
     ownershipRequired: params.ownershipRequired,
   });
-  await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, host.hostname), eq(domainClaims.accountId, env.accountId)));
+  await deleteAccountClaims(tx, host.hostname, env.accountId);
   return { kind: "domain", domain };
 }
 
@@ -357,7 +358,7 @@ async function settleHeldClaims(claim: Pick<DomainClaimRow, "hostname" | "accoun
   return writeTransaction(async (tx) => {
     const holder = await first(tx.select({ accountId: domains.accountId }).from(domains).where(eq(domains.hostname, claim.hostname)));
     if (holder?.accountId !== claim.accountId) return false;
-    await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, claim.hostname), eq(domainClaims.accountId, claim.accountId)));
+    await deleteAccountClaims(tx, claim.hostname, claim.accountId);
     return true;
   });
 }
@@ -381,7 +382,7 @@ export async function transferHostname(claimId: number, now: Date = new Date()):
       const previous = await first(tx.select().from(domains).where(eq(domains.hostname, claim.hostname)));
       if (previous?.accountId === claim.accountId) {
         // The account holds the hostname already (added once it was free): nothing to move, its claims are settled.
-        await tx.delete(domainClaims).where(and(eq(domainClaims.hostname, claim.hostname), eq(domainClaims.accountId, claim.accountId)));
+        await deleteAccountClaims(tx, claim.hostname, claim.accountId);
         return null;
       }
       if (previous) {
